@@ -1,0 +1,69 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "cyberctl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cyberctl", targets: ["cyberctl"]),
+        .library(name: "Checks", targets: ["Checks"]),
+        .library(name: "Agent", targets: ["Agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Prefixed C functions for the OpenSSL macros the Clang importer cannot import.
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        // System libcurl, for HTTP work (HSTS, redirects, pushing reports).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
+        .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // The Check protocol, the result model, scoring, the text catalogue and every check family.
+        .target(
+            name: "Checks",
+            dependencies: [
+                "OpenSSLKit",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Profiles, discovery, runner, host facts, entity identity, report assembly.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "Checks",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The executable: argument parsing and rendering only.
+        .executableTarget(
+            name: "cyberctl",
+            dependencies: [
+                "Agent", "Checks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,64 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes files the way cyberctl promises: a temporary file in the same folder, its mode set before
+/// any byte is written, flushed to disk, then renamed over the destination. A reader sees the old
+/// file or the new one, never a half-written one.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` with permission bits `mode` (e.g. `0o640`, `0o600` for keys).
+    /// - Throws: `AtomicFileError` naming the path and the system's reason.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var template = Array("\(folder)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw AtomicFileError(path: path, operation: "create a temporary file", code: errno) }
+        let temporary = String(cString: template)
+        var committed = false
+        defer {
+            if !committed { unlink(temporary) }
+        }
+        guard fchmod(descriptor, mode) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw AtomicFileError(path: path, operation: "set permissions", code: code)
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(descriptor)
+                throw AtomicFileError(path: path, operation: "write", code: code)
+            }
+            offset += written
+        }
+        guard fsync(descriptor) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw AtomicFileError(path: path, operation: "flush to disk", code: code)
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else { throw AtomicFileError(path: path, operation: "rename into place", code: errno) }
+        committed = true
+        // Make the rename itself durable.
+        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY)
+        if folderDescriptor >= 0 {
+            fsync(folderDescriptor)
+            close(folderDescriptor)
+        }
+    }
+}
+
+/// A file could not be written; nothing was left behind.
+public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let operation: String
+    public let code: Int32
+
+    public var description: String { "\(path): cannot \(operation): \(String(cString: strerror(code)))" }
+}

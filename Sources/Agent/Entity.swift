@@ -1,0 +1,96 @@
+/// The local authority a host belongs to, as the agent configuration or the command line states it.
+public struct Entity: Codable, Sendable, Equatable {
+    /// Official name (`Commune de Plouzané`).
+    public var name: String?
+    /// SIREN, 9 digits (INSEE's register of legal units).
+    public var siren: String?
+    /// INSEE code of the commune (5 characters, `29212`, `2A004`).
+    public var insee: String?
+    /// `commune`, `cc`, `ca`, `cu`, `metropole`, `departement`, `region`, `syndicat`.
+    public var kind: String?
+    /// Inhabitants (population municipale).
+    public var population: Int?
+    /// Département code (`29`, `2A`, `974`).
+    public var departement: String?
+    public var region: String?
+
+    public init(
+        name: String? = nil, siren: String? = nil, insee: String? = nil, kind: String? = nil,
+        population: Int? = nil, departement: String? = nil, region: String? = nil
+    ) {
+        self.name = name
+        self.siren = siren
+        self.insee = insee
+        self.kind = kind
+        self.population = population
+        self.departement = departement
+        self.region = region
+    }
+
+    /// Kinds of local authority cyberctl knows.
+    public static let kinds = ["commune", "cc", "ca", "cu", "metropole", "departement", "region", "syndicat"]
+
+    /// Checks every field that is present.
+    /// - Returns: one message per problem (field, value, what is expected); empty when valid.
+    public func problems() -> [String] {
+        var problems: [String] = []
+        if let siren, !Identifiers.isValidSIREN(siren) {
+            problems.append("siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
+        }
+        if let insee, !Identifiers.isValidINSEE(insee) {
+            problems.append("insee \"\(insee)\": expected a 5-character commune code such as 29212, 2A004 or 97411")
+        }
+        if let kind, !Self.kinds.contains(kind) {
+            problems.append("kind \"\(kind)\": expected one of \(Self.kinds.joined(separator: ", "))")
+        }
+        if let population, population < 0 { problems.append("population \(population): expected 0 or more") }
+        if let departement, !Identifiers.isValidDepartement(departement) {
+            problems.append("departement \"\(departement)\": expected 01–95, 2A, 2B or 971–976")
+        }
+        return problems
+    }
+}
+
+/// French public identifiers.
+public enum Identifiers {
+    /// A SIREN is 9 digits whose Luhn checksum is 0 (INSEE). La Poste's 356000000 is the documented
+    /// exception to the Luhn rule.
+    public static func isValidSIREN(_ value: String) -> Bool {
+        guard value.count == 9, value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        if value == "356000000" { return true }
+        return luhnChecksum(value) % 10 == 0
+    }
+
+    /// Luhn sum of a digit string (every second digit from the right doubled).
+    static func luhnChecksum(_ digits: String) -> Int {
+        var sum = 0
+        for (index, character) in digits.reversed().enumerated() {
+            var digit = Int(String(character))!
+            if index % 2 == 1 {
+                digit *= 2
+                if digit > 9 { digit -= 9 }
+            }
+            sum += digit
+        }
+        return sum
+    }
+
+    /// INSEE commune code (code officiel géographique): 2 digits, 2A or 2B, then 3 digits; overseas 97x/98x then 2 digits.
+    public static func isValidINSEE(_ value: String) -> Bool {
+        let characters = Array(value)
+        guard characters.count == 5, characters.allSatisfy(\.isASCII) else { return false }
+        let department = String(characters[0..<2])
+        let rest = characters[2...]
+        if department == "2A" || department == "2B" { return rest.allSatisfy(\.isNumber) }
+        return characters.allSatisfy(\.isNumber) && department != "00"
+    }
+
+    /// Département codes: 01–19, 21–95, 2A, 2B, 971–976.
+    public static func isValidDepartement(_ value: String) -> Bool {
+        if value == "2A" || value == "2B" { return true }
+        guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value) else { return false }
+        if value.count == 2 { return (1...95).contains(number) && number != 20 }
+        if value.count == 3 { return (971...976).contains(number) }
+        return false
+    }
+}

@@ -1,0 +1,48 @@
+/// Bad or missing input, with where it is and what was expected. The command line maps the kind to
+/// a sysexits code (README, "Exit codes").
+public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Wrong command-line usage (64).
+        case usage
+        /// The data is malformed: profile, report, configuration (65).
+        case invalidData
+        /// The input does not exist (66).
+        case missing
+        /// Reading or writing failed (74).
+        case io
+    }
+
+    public let kind: Kind
+    /// The file concerned, when there is one.
+    public let file: String?
+    /// 1-based line (and column) in `file`, when known.
+    public let line: Int?
+    public let column: Int?
+    public let message: String
+
+    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String) {
+        self.kind = kind
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// `file:line:column: message`, the form editors and compilers use.
+    public var description: String {
+        var location = file ?? ""
+        if let line { location += ":\(line)" }
+        if let column { location += ":\(column)" }
+        return location.isEmpty ? message : "\(location): \(message)"
+    }
+
+    /// sysexits code for this kind.
+    public var exitCode: Int32 {
+        switch kind {
+        case .usage: return 64
+        case .invalidData: return 65
+        case .missing: return 66
+        case .io: return 74
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Checks
+import Foundation
+
+/// A scan report, schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json).
+public struct Report: Codable, Sendable, Equatable {
+    public static let schemaID = "cyberctl.report/1"
+
+    public var schema: String
+    /// Random UUID, lower-case.
+    public var id: String
+    /// When the scan ended, UTC.
+    public var generatedAt: Date
+    public var agent: AgentInfo
+    public var entity: Entity
+    public var host: HostFacts
+    public var results: [CheckResult]
+    public var summary: ScoreSummary
+
+    public struct AgentInfo: Codable, Sendable, Equatable {
+        /// cyberctl version.
+        public var version: String
+        /// Profile name.
+        public var profile: String
+        /// SHA-256 of the profile file, lower-case hex.
+        public var profileSHA256: String
+    }
+
+    public init(
+        id: String = UUID().uuidString.lowercased(), generatedAt: Date, agent: AgentInfo, entity: Entity,
+        host: HostFacts, results: [CheckResult]
+    ) {
+        schema = Self.schemaID
+        self.id = id
+        self.generatedAt = generatedAt
+        self.agent = agent
+        self.entity = entity
+        self.host = host
+        self.results = results
+        summary = Scoring.summarize(results)
+    }
+
+    /// Encodes the report as pretty-printed UTF-8 JSON with sorted keys and ISO 8601 UTC times (seconds).
+    public func jsonBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.string(from: date))
+        }
+        return Array(try encoder.encode(self)) + [0x0A]
+    }
+
+    /// Decodes a report.
+    /// - Throws: `InputError(.invalidData)` saying what is wrong, with `file` named.
+    public static func decode(_ bytes: [UInt8], file: String) throws(InputError) -> Report {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ISO8601.date(from: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 UTC time, got \"\(text)\"")
+            }
+            return date
+        }
+        do {
+            let report = try decoder.decode(Report.self, from: Data(bytes))
+            guard report.schema == schemaID else {
+                throw InputError(.invalidData, file: file, "schema \"\(report.schema)\": expected \"\(schemaID)\"")
+            }
+            return report
+        } catch let error as InputError {
+            throw error
+        } catch let error as DecodingError {
+            throw InputError(.invalidData, file: file, "not a cyberctl report: \(describe(error))")
+        } catch {
+            throw InputError(.invalidData, file: file, "not JSON: \(error.localizedDescription)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing \(path(context.codingPath + [key]))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import OpenSSLKit
+
+/// `cert.files`: the certificates that services on the host use, read from disk, judged by
+/// `CertificateRules` (expiry, key strength, signature algorithm, self-signed leaf).
+///
+/// Targets are the files named in the profile (`paths`, globs allowed) and, when `discover` is on,
+/// the files named by nginx, Apache, Postfix and Dovecot configurations and Let's Encrypt's `live/`
+/// folder. A file named twice is read once. A file that cannot be read or parsed gives one `error`
+/// result (code `cert.file`) naming the file and the reason; the others go on.
+public struct CertificateFilesCheck: ConfigurableCheck {
+    public static let id = "cert.files"
+    public static let domain = Domain.certificates
+
+    /// Certificate files to check, absolute paths inside the audited system; globs allowed.
+    public var paths: [String] = []
+    /// Also check the files named by service configurations found on the host.
+    public var discover = true
+    /// Days-left thresholds for `cert.expiry`.
+    public var thresholds = CertificateRules.ExpiryThresholds()
+    /// Largest certificate file read, in bytes (a 10,000-name certificate is about 300 KB).
+    public var maximumFileBytes = 4 << 20
+
+    public init() {}
+
+    public init(paths: [String], discover: Bool, thresholds: CertificateRules.ExpiryThresholds = .init()) {
+        self.paths = paths
+        self.discover = discover
+        self.thresholds = thresholds
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case paths, discover
+        case warningDays = "warning_days"
+        case criticalDays = "critical_days"
+        case maximumFileBytes = "maximum_file_bytes"
+    }
+
+    public static let parameterNames = CodingKeys.allCases.map(\.rawValue)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        paths = try container.decodeIfPresent([String].self, forKey: .paths) ?? []
+        discover = try container.decodeIfPresent(Bool.self, forKey: .discover) ?? true
+        let warning = try container.decodeIfPresent(Int.self, forKey: .warningDays) ?? 30
+        let critical = try container.decodeIfPresent(Int.self, forKey: .criticalDays) ?? 14
+        guard critical >= 0, warning >= critical else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .warningDays, in: container,
+                debugDescription: "expected 0 <= critical_days <= warning_days, got \(critical) and \(warning)")
+        }
+        thresholds = .init(warningDays: warning, criticalDays: critical)
+        maximumFileBytes = try container.decodeIfPresent(Int.self, forKey: .maximumFileBytes) ?? (4 << 20)
+        for path in paths where !path.hasPrefix("/") {
+            throw DecodingError.dataCorruptedError(
+                forKey: .paths, in: container, debugDescription: "expected an absolute path, got \"\(path)\"")
+        }
+    }
+
+    /// The references this run will read: profile paths first, then discovered ones, one per file.
+    public func references(in root: FileSystemRoot) -> [CertificateReference] {
+        var references: [CertificateReference] = []
+        for pattern in paths {
+            let matches = root.glob(pattern)
+            // A literal path that does not exist is still a target: the error says it is missing.
+            let targets = matches.isEmpty && !pattern.contains(where: { "*?[".contains($0) }) ? [pattern] : matches
+            references += targets.map { CertificateReference(path: $0, role: .service, source: "profile") }
+        }
+        if discover { references += ServiceCertificateDiscovery(root: root).discover() }
+        var seen: [String: Int] = [:]
+        var unique: [CertificateReference] = []
+        for reference in references {
+            let key = (try? root.resolve(reference.path)) ?? reference.path
+            if let index = seen[key] {
+                unique[index].source += ", " + reference.source
+                // A file used as a service certificate anywhere has a leaf first.
+                if reference.role == .service { unique[index].role = .service }
+            } else {
+                seen[key] = unique.count
+                unique.append(reference)
+            }
+        }
+        return unique
+    }
+
+    public func run(_ context: CheckContext) async -> [CheckResult] {
+        let now = context.clock.now()
+        var results: [CheckResult] = []
+        for reference in references(in: context.root) {
+            if Task.isCancelled { break }
+            results += check(reference, root: context.root, now: now)
+        }
+        return results
+    }
+
+    /// Reads one file and applies every rule to each certificate in it.
+    func check(_ reference: CertificateReference, root: FileSystemRoot, now: Date) -> [CheckResult] {
+        let stopwatch = Stopwatch()
+        let certificates: [X509Certificate]
+        let format: CertificateFile.Format
+        do {
+            let contents = try root.read(reference.path, limit: maximumFileBytes)
+            (certificates, format) = try CertificateFile.load(contents: contents)
+        } catch {
+            return [CheckResult(
+                check: Self.id, target: reference.path, code: "cert.file", status: .error, severity: .medium,
+                evidence: ["usedBy": .string(reference.source)], references: Catalogue.rule("cert.file")?.references ?? [],
+                reason: String(describing: error), durationMs: stopwatch.elapsedMs)]
+        }
+        var results: [CheckResult] = []
+        for (index, certificate) in certificates.enumerated() {
+            let info = CertificateInfo(certificate)
+            let target = certificates.count == 1 ? reference.path : "\(reference.path)#\(index + 1)"
+            var context: [String: JSONValue] = [
+                "usedBy": .string(reference.source), "format": .string(format.rawValue),
+                "position": .int(index + 1), "sha256": .string(info.sha256Fingerprint),
+            ]
+            let isLeaf = reference.role == .service && index == 0 && !info.isCertificateAuthority
+            context["role"] = .string(isLeaf ? "leaf" : (info.selfSigned ? "root" : "intermediate"))
+            var outcomes: [(String, CertificateRules.Outcome)] = [
+                ("cert.expiry", CertificateRules.expiry(info, now: now, thresholds: thresholds)),
+                ("cert.key-strength", CertificateRules.keyStrength(info)),
+            ]
+            // Nobody verifies a self-signature, so its digest does not matter.
+            if !info.selfSigned { outcomes.append(("cert.signature-algorithm", CertificateRules.signatureAlgorithm(info))) }
+            if isLeaf { outcomes.append(("cert.self-signed", CertificateRules.selfSigned(info))) }
+            let elapsed = stopwatch.elapsedMs
+            for (code, outcome) in outcomes {
+                results.append(CheckResult(
+                    check: Self.id, target: target, code: code, status: outcome.status, severity: outcome.severity,
+                    evidence: outcome.evidence.merging(context) { rule, _ in rule },
+                    references: Catalogue.rule(code)?.references ?? [],
+                    reason: outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil,
+                    durationMs: elapsed))
+            }
+        }
+        return results
+    }
+}

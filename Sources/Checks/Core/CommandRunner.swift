@@ -1,0 +1,93 @@
+import Foundation
+import Subprocess
+
+/// The only way a check starts a program: an absolute path from a fixed allowlist, arguments as an
+/// array (no shell, no command strings from profiles), a fixed minimal environment, a timeout and a
+/// cap on captured output.
+public struct CommandRunner: Sendable {
+    /// Programs checks may run, by absolute path. Profiles cannot extend it.
+    public static let defaultAllowlist: Set<String> = [
+        "/usr/bin/systemctl", "/bin/systemctl",
+        "/usr/bin/rpm", "/bin/rpm",
+        "/usr/bin/dnf", "/usr/bin/dnf5",
+        "/usr/bin/restic", "/usr/bin/borg",
+        "/usr/bin/dpkg", "/usr/bin/dpkg-query",
+    ]
+
+    public let allowlist: Set<String>
+
+    public init(allowlist: Set<String> = CommandRunner.defaultAllowlist) { self.allowlist = allowlist }
+
+    /// What a finished program gave back.
+    public struct Output: Sendable, Equatable {
+        /// Exit code, or 128 + signal number when a signal ended it.
+        public let exitCode: Int32
+        public let standardOutput: String
+        public let standardError: String
+    }
+
+    /// Runs `program` with `arguments`.
+    /// - Parameters:
+    ///   - timeout: the program is killed after this many seconds.
+    ///   - outputLimit: largest captured standard output, in bytes.
+    /// - Throws: `CommandError` when the program is not allowlisted, missing, times out or cannot start.
+    public func run(
+        _ program: String, _ arguments: [String], timeout: Double = 30, outputLimit: Int = 8 << 20
+    ) async throws(CommandError) -> Output {
+        guard allowlist.contains(program) else { throw .notAllowed(program) }
+        guard FileManager.default.isExecutableFile(atPath: program) else { throw .notInstalled(program) }
+        do {
+            return try await withThrowingTaskGroup(of: Output?.self) { group in
+                group.addTask {
+                    let result = try await Subprocess.run(
+                        .path(.init(program)),
+                        arguments: .init(arguments),
+                        environment: .custom(["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]),
+                        output: .bytes(limit: outputLimit),
+                        error: .bytes(limit: 1 << 20)
+                    )
+                    let code: Int32
+                    switch result.terminationStatus {
+                    case .exited(let value): code = value
+                    case .signaled(let signal): code = 128 + signal
+                    }
+                    return Output(
+                        exitCode: code,
+                        standardOutput: String(decoding: result.standardOutput, as: UTF8.self),
+                        standardError: String(decoding: result.standardError, as: UTF8.self)
+                    )
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let output = first else {
+                    throw CommandError.timedOut(program, seconds: timeout)
+                }
+                return output
+            }
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw .failed(program, String(describing: error))
+        }
+    }
+}
+
+/// Why a program could not give an answer.
+public enum CommandError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notAllowed(String)
+    case notInstalled(String)
+    case timedOut(String, seconds: Double)
+    case failed(String, String)
+
+    public var description: String {
+        switch self {
+        case .notAllowed(let program): return "\(program) is not on the agent's allowlist of programs"
+        case .notInstalled(let program): return "\(program) is not installed"
+        case .timedOut(let program, let seconds): return "\(program) did not finish within \(seconds) s"
+        case .failed(let program, let reason): return "\(program) could not run: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// The five areas a check belongs to; domain scores are computed per area.
+public enum Domain: String, Codable, Sendable, CaseIterable, Comparable {
+    case tls, certificates, patches, backups, organisation
+
+    public static func < (lhs: Domain, rhs: Domain) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// How one target fared against one rule.
+public enum Status: String, Codable, Sendable, CaseIterable {
+    /// The rule was verified and holds.
+    case pass
+    /// The rule holds only partly (half credit in the score).
+    case warn
+    /// The rule was verified and does not hold.
+    case fail
+    /// The check could not decide (unreadable file, timeout, crash); left out of the score, lowers coverage.
+    case error
+    /// The rule does not apply or was not run (tool absent, not configured); left out of the score.
+    case skip
+
+    /// True for the statuses that count in the score.
+    public var isScored: Bool { self == .pass || self == .warn || self == .fail }
+    /// True when the result is something to act on.
+    public var isFinding: Bool { self == .warn || self == .fail }
+}
+
+/// How much a rule matters; also its weight in the score.
+public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
+    case info, low, medium, high, critical
+
+    /// Weight of a result in its domain score (see README, "Scores and levels").
+    public var weight: Double {
+        switch self {
+        case .info: return 1
+        case .low: return 2
+        case .medium: return 4
+        case .high: return 8
+        case .critical: return 16
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Language of what people read. Codes and identifiers are language-neutral.
+public enum Language: String, Codable, Sendable, CaseIterable {
+    case fr, en
+}

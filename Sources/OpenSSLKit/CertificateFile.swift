@@ -1,0 +1,122 @@
+internal import COpenSSL
+internal import COpenSSLShims
+import Foundation
+
+/// Reads the certificates held in one file, whatever its container format.
+public enum CertificateFile {
+    /// The container a file turned out to be.
+    public enum Format: String, Sendable, Codable {
+        case pem = "PEM"
+        case der = "DER"
+        case pkcs12 = "PKCS#12"
+    }
+
+    /// Why a file gave no certificate.
+    public enum LoadError: Error, Equatable, CustomStringConvertible, Sendable {
+        /// The file is empty.
+        case empty
+        /// PEM armour is there, but no `CERTIFICATE` block could be decoded.
+        case noCertificateInPEM(OpenSSLError)
+        /// A PKCS#12 file that needs a password cyberctl does not have.
+        case pkcs12NeedsPassword
+        /// Neither PEM, nor DER, nor PKCS#12.
+        case unrecognised(OpenSSLError)
+
+        public var description: String {
+            switch self {
+            case .empty: return "empty file"
+            case .noCertificateInPEM(let error): return "PEM file without a readable certificate (\(error))"
+            case .pkcs12NeedsPassword: return "PKCS#12 file protected by a password"
+            case .unrecognised(let error): return "not a certificate in PEM, DER or PKCS#12 form (\(error))"
+            }
+        }
+    }
+
+    /// Parses `contents` as PEM (every `CERTIFICATE` block, in order; text around them is ignored),
+    /// else as one DER certificate, else as PKCS#12 without a password (leaf first, then its CA certificates).
+    /// Private keys in the file are never decoded.
+    /// - Returns: the certificates, in file order, and the format recognised.
+    /// - Throws: `LoadError` when no certificate can be read.
+    public static func load(contents: [UInt8]) throws(LoadError) -> (certificates: [X509Certificate], format: Format) {
+        guard !contents.isEmpty else { throw .empty }
+        if looksLikePEM(contents) {
+            let certificates = readPEMCertificates(contents)
+            guard !certificates.isEmpty else {
+                throw .noCertificateInPEM(OpenSSLError.drain("reading PEM certificates"))
+            }
+            OpenSSLError.clearQueue()
+            return (certificates, .pem)
+        }
+        if let certificate = try? X509Certificate(derEncoded: contents) {
+            return ([certificate], .der)
+        }
+        let derError = OpenSSLError.drain("parsing DER")
+        switch readPKCS12(contents) {
+        case .certificates(let certificates): return (certificates, .pkcs12)
+        case .needsPassword: throw .pkcs12NeedsPassword
+        case .notPKCS12: throw .unrecognised(derError)
+        }
+    }
+
+    static func looksLikePEM(_ contents: [UInt8]) -> Bool {
+        let marker = Array("-----BEGIN ".utf8)
+        guard contents.count >= marker.count else { return false }
+        // A search over the raw bytes: zlint files put a text dump before the PEM block.
+        var index = 0
+        while index <= contents.count - marker.count {
+            if contents[index] == marker[0], Array(contents[index..<index + marker.count]) == marker { return true }
+            index += 1
+        }
+        return false
+    }
+
+    static func readPEMCertificates(_ contents: [UInt8]) -> [X509Certificate] {
+        guard let bio = try? MemoryBIO(bytes: contents) else { return [] }
+        var certificates: [X509Certificate] = []
+        // PEM_read_bio_X509 skips blocks of other types (keys, CRLs) and stops at the end of the data.
+        while let certificate = PEM_read_bio_X509(bio.pointer, nil, nil, nil) {
+            certificates.append(X509Certificate(owning: certificate))
+        }
+        return certificates
+    }
+
+    enum PKCS12Outcome {
+        case certificates([X509Certificate])
+        case needsPassword
+        case notPKCS12
+    }
+
+    static func readPKCS12(_ contents: [UInt8]) -> PKCS12Outcome {
+        guard let bio = try? MemoryBIO(bytes: contents),
+              let pkcs12 = d2i_PKCS12_bio(bio.pointer, nil) else {
+            return .notPKCS12
+        }
+        defer { PKCS12_free(pkcs12) }
+        // "No password" is either an empty string or an absent one, depending on the tool that wrote it.
+        for password in ["", nil] as [String?] {
+            var leaf: OpaquePointer?
+            var others: OpaquePointer?
+            let parsed: Int32
+            if let password {
+                parsed = PKCS12_parse(pkcs12, password, nil, &leaf, &others)
+            } else {
+                parsed = PKCS12_parse(pkcs12, nil, nil, &leaf, &others)
+            }
+            guard parsed == 1 else { continue }
+            OpenSSLError.clearQueue()
+            var certificates: [X509Certificate] = []
+            if let leaf { certificates.append(X509Certificate(owning: leaf)) }
+            if let others {
+                for index in 0..<cyberctl_sk_X509_num(others) {
+                    if let certificate = cyberctl_sk_X509_value(others, index) {
+                        certificates.append(X509Certificate(retaining: certificate))
+                    }
+                }
+                cyberctl_sk_X509_pop_free(others)
+            }
+            return certificates.isEmpty ? .notPKCS12 : .certificates(certificates)
+        }
+        OpenSSLError.clearQueue()
+        return .needsPassword
+    }
+}

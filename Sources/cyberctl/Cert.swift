@@ -1,0 +1,61 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+
+extension Cyberctl {
+    /// Runs the certificate rules on the given files.
+    struct Cert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Contrôle des fichiers de certificats (check certificate files: PEM, DER, PKCS#12).")
+
+        @Argument(help: "Certificate files.", completion: .file())
+        var files: [String]
+
+        @Option(name: .customLong("warning-days"), help: "Warn when fewer days than this are left.")
+        var warningDays = 30
+
+        @Option(name: .customLong("critical-days"), help: "Fail when fewer days than this are left.")
+        var criticalDays = 14
+
+        @OptionGroup var options: RunOptions
+
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("Please give at least one certificate file.") }
+            guard criticalDays >= 0, warningDays >= criticalDays else {
+                throw ValidationError("Please give 0 <= --critical-days <= --warning-days.")
+            }
+        }
+
+        func run() async throws {
+            let cwd = FileManager.default.currentDirectoryPath
+            let paths = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
+            let check = CertificateFilesCheck(
+                paths: paths, discover: false,
+                thresholds: .init(warningDays: warningDays, criticalDays: criticalDays))
+            let results = await check.run(CheckContext(root: .system))
+            let summary = Scoring.summarize(results)
+            switch options.format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let data = (try? encoder.encode(CertificateOutput(results: results, summary: summary))) ?? Data()
+                emit(String(decoding: data, as: UTF8.self) + "\n")
+            case .table:
+                let table = ResultTable(language: options.lang, showPasses: options.all)
+                emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
+            }
+            if results.contains(where: { $0.status == .error }) && !results.contains(where: { $0.status.isScored }) {
+                // Nothing could be read at all: that is bad input, not a finding.
+                throw ExitCode(results.allSatisfy { $0.reason?.contains("no such file") == true } ? 66 : 65)
+            }
+            if results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) { throw ExitCode(1) }
+        }
+    }
+}
+
+/// JSON shape of `cyberctl cert --format json`.
+struct CertificateOutput: Encodable {
+    let results: [CheckResult]
+    let summary: ScoreSummary
+}

@@ -1,0 +1,14 @@
+import Agent
+import ArgumentParser
+import Foundation
+
+@main
+struct Cyberctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cyberctl",
+        abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire.",
+        discussion: "Readiness of French local authorities against cyberattacks and NIS 2.",
+        version: Scanner.version,
+        subcommands: [Scan.self, Cert.self, Checks.self, Profiles.self]
+    )
+}

@@ -1,0 +1,48 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+
+extension Cyberctl {
+    /// Lists the checks and the rules they apply.
+    struct Checks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Liste les contrôles et leurs règles (list checks and their rules).")
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        func run() {
+            var lines: [String] = []
+            for type in CheckRegistry.all {
+                lines.append("\(type.id)  [\(type.domain.rawValue)]  paramètres/parameters: \(type.parameterNames.joined(separator: ", "))")
+            }
+            lines.append("")
+            for rule in Catalogue.rules.values.sorted(by: { $0.code < $1.code }) {
+                let text = rule.text(lang)
+                lines.append("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(text.title)  [\(rule.references.joined(separator: ", "))]")
+            }
+            emit(lines.joined(separator: "\n") + "\n")
+        }
+    }
+
+    /// Lists the profiles found.
+    struct Profiles: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Liste les profils disponibles (list available profiles).")
+
+        func run() throws {
+            let profiles = ProfileLocator.available()
+            if profiles.isEmpty {
+                note("cyberctl: no profile folder found (looked in \(ProfileLocator.searchDirectories().joined(separator: ", ")))")
+                throw ExitCode(66)
+            }
+            var lines: [String] = []
+            for (name, path) in profiles {
+                let description = (try? Profile.load(path: path))?.description ?? "(invalid profile)"
+                lines.append("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(description)  — \(path)")
+            }
+            emit(lines.joined(separator: "\n") + "\n")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+
+/// Output formats; machine formats go to stdout.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+extension Language: ExpressibleByArgument {}
+extension Severity: ExpressibleByArgument {}
+
+/// Options shared by the commands that run checks.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Language of what people read: fr or en.")
+    var lang: Language = .fr
+
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when a warn or fail result has this severity or higher (info, low, medium, high, critical).")
+    var failOn: Severity = .high
+
+    @Flag(help: "Show passing results in the table too.")
+    var all = false
+}
+
+/// Identity of the entity, overriding the agent configuration.
+struct EntityOptions: ParsableArguments {
+    @Option(name: .customLong("entity-name"), help: "Name of the local authority.")
+    var name: String?
+    @Option(name: .customLong("entity-siren"), help: "SIREN of the local authority (9 digits).")
+    var siren: String?
+    @Option(name: .customLong("entity-insee"), help: "INSEE code of the commune (5 characters).")
+    var insee: String?
+    @Option(name: .customLong("entity-kind"), help: "commune, cc, ca, cu, metropole, departement, region or syndicat.")
+    var kind: String?
+    @Option(name: .customLong("entity-population"), help: "Population.")
+    var population: Int?
+    @Option(name: .customLong("entity-departement"), help: "Département code (29, 2A, 974).")
+    var departement: String?
+    @Option(name: .customLong("entity-region"), help: "Region name.")
+    var region: String?
+
+    /// `base` with every option given on the command line applied.
+    func apply(to base: Entity) throws(InputError) -> Entity {
+        var entity = base
+        if let name { entity.name = name }
+        if let siren { entity.siren = siren }
+        if let insee { entity.insee = insee }
+        if let kind { entity.kind = kind }
+        if let population { entity.population = population }
+        if let departement { entity.departement = departement }
+        if let region { entity.region = region }
+        if let problem = entity.problems().first { throw InputError(.usage, "entity \(problem)") }
+        return entity
+    }
+}
+
+/// Prints `error` on stderr and turns it into the documented exit code.
+func failure(reporting error: any Error) -> ExitCode {
+    let message: String
+    let code: Int32
+    switch error {
+    case let error as InputError:
+        message = error.description
+        code = error.exitCode
+    case let error as FileAccessError:
+        message = error.description
+        code = { if case .notFound = error { return 66 } else { return 74 } }()
+    case let error as AtomicFileError:
+        message = error.description
+        code = 74
+    default:
+        message = "internal error: \(error)"
+        code = 70
+    }
+    FileHandle.standardError.write(Data("cyberctl: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+/// Writes text to stdout.
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Writes a line to stderr (progress, notes).
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// True when stderr is a terminal (progress lines are drawn only then).
+var stderrIsTerminal: Bool { isatty(2) == 1 }

@@ -1,0 +1,142 @@
+import Agent
+import Checks
+import Foundation
+
+/// The terminal view of a report: results grouped by domain, then the score line and the fixes
+/// that would raise the score most.
+struct ResultTable {
+    let language: Language
+    /// Also list passing results (otherwise they are counted per domain).
+    let showPasses: Bool
+
+    func render(_ report: Report) -> String {
+        var lines: [String] = []
+        let french = language == .fr
+        lines.append(
+            french
+                ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))"
+                : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))")
+        lines.append(renderResults(report.results, summary: report.summary))
+        lines.append(scoreLine(report.summary))
+        let fixes = Scoring.bestFixes(report.results)
+        if !fixes.isEmpty {
+            lines.append(french ? "À corriger en premier :" : "Fix first:")
+            for (rank, fix) in fixes.enumerated() {
+                let title = Catalogue.text(for: fix.result.code, in: language).title
+                lines.append("  \(rank + 1). \(title) — \(fix.result.target) (+\(fix.gain) → \(fix.scoreAfter))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Results by domain; passes counted unless `showPasses`.
+    func renderResults(_ results: [CheckResult], summary: ScoreSummary?) -> String {
+        var lines: [String] = []
+        let grouped = Dictionary(grouping: results) { $0.domain }
+        for domain in Domain.allCases {
+            guard let domainResults = grouped[domain], !domainResults.isEmpty else { continue }
+            let score = summary?.domains[domain].map { " — \($0)/100" } ?? ""
+            lines.append("")
+            lines.append("■ \(domainName(domain))\(score)")
+            let shown = domainResults
+                .filter { showPasses || $0.status != .pass }
+                .sorted { (statusRank($0.status), $0.severity, $0.target) > (statusRank($1.status), $1.severity, $1.target) }
+            for result in shown {
+                let title = Catalogue.text(for: result.code, in: language).title
+                var line = "  \(statusLabel(result.status).padding(toLength: 9, withPad: " ", startingAt: 0)) "
+                    + "\(severityLabel(result.severity).padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                    + "\(title) — \(result.target)"
+                if let detail = detail(result) { line += " (\(detail))" }
+                lines.append(line)
+            }
+            let passes = domainResults.filter { $0.status == .pass }.count
+            if !showPasses && passes > 0 {
+                lines.append(language == .fr ? "  \(passes) contrôle(s) conforme(s)" : "  \(passes) passing result(s)")
+            }
+        }
+        if results.isEmpty {
+            lines.append(language == .fr ? "\nAucun résultat : rien à contrôler n'a été trouvé." : "\nNo results: nothing to check was found.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func scoreLine(_ summary: ScoreSummary) -> String {
+        let coverage = Int((summary.coverage * 100).rounded())
+        guard let score = summary.score, let level = summary.level else {
+            return language == .fr ? "\nScore : non calculé (aucun résultat vérifié)" : "\nScore: not computed (no verified result)"
+        }
+        return language == .fr
+            ? "\nScore global : \(score)/100 — niveau \(level.rawValue) — couverture \(coverage) %"
+            : "\nOverall score: \(score)/100 — level \(level.rawValue) — coverage \(coverage)%"
+    }
+
+    /// A short fact from the evidence or the reason.
+    func detail(_ result: CheckResult) -> String? {
+        if let reason = result.reason { return reason }
+        let evidence = result.evidence
+        switch result.code {
+        case "cert.expiry":
+            guard let days = evidence["daysLeft"]?.intValue, let notAfter = evidence["notAfter"]?.stringValue else { return nil }
+            if days < 0 { return language == .fr ? "expiré depuis le \(notAfter.prefix(10))" : "expired on \(notAfter.prefix(10))" }
+            return language == .fr ? "\(days) jours restants, jusqu'au \(notAfter.prefix(10))" : "\(days) days left, until \(notAfter.prefix(10))"
+        case "cert.key-strength":
+            guard let type = evidence["keyType"]?.stringValue, let bits = evidence["keyBits"]?.intValue else { return nil }
+            return "\(type) \(bits) bits"
+        case "cert.signature-algorithm":
+            return evidence["signatureAlgorithm"]?.stringValue
+        default:
+            return nil
+        }
+    }
+
+    func domainName(_ domain: Domain) -> String {
+        switch (domain, language) {
+        case (.tls, .fr): return "Chiffrement des échanges (TLS)"
+        case (.tls, .en): return "Transport encryption (TLS)"
+        case (.certificates, .fr): return "Certificats"
+        case (.certificates, .en): return "Certificates"
+        case (.patches, .fr): return "Mises à jour"
+        case (.patches, .en): return "Patches"
+        case (.backups, .fr): return "Sauvegardes"
+        case (.backups, .en): return "Backups"
+        case (.organisation, .fr): return "Organisation (NIS 2)"
+        case (.organisation, .en): return "Organisation (NIS 2)"
+        }
+    }
+
+    func statusLabel(_ status: Status) -> String {
+        switch (status, language) {
+        case (.pass, .fr): return "OK"
+        case (.warn, .fr): return "ATTENTION"
+        case (.fail, .fr): return "ÉCHEC"
+        case (.error, .fr): return "ERREUR"
+        case (.skip, .fr): return "IGNORÉ"
+        case (.pass, .en): return "PASS"
+        case (.warn, .en): return "WARN"
+        case (.fail, .en): return "FAIL"
+        case (.error, .en): return "ERROR"
+        case (.skip, .en): return "SKIP"
+        }
+    }
+
+    func severityLabel(_ severity: Severity) -> String {
+        switch (severity, language) {
+        case (.info, .fr): return "info"
+        case (.low, .fr): return "faible"
+        case (.medium, .fr): return "moyenne"
+        case (.high, .fr): return "haute"
+        case (.critical, .fr): return "critique"
+        case (_, .en): return severity.rawValue
+        }
+    }
+
+    private func statusRank(_ status: Status) -> Int {
+        switch status {
+        case .fail: return 4
+        case .error: return 3
+        case .warn: return 2
+        case .skip: return 1
+        case .pass: return 0
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+
+extension Cyberctl {
+    /// Runs a profile on this host and writes the report.
+    struct Scan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Exécute un profil sur ce serveur et écrit le rapport (run a profile, write the report).")
+
+        @Option(help: "Profile name or YAML file (default: the agent configuration's, else 'default').")
+        var profile: String?
+
+        @Option(help: "Audit the system mounted at this folder instead of /.")
+        var root: String?
+
+        @Option(parsing: .upToNextOption, help: "Run only these domains or check ids (tls, certificates, patches, backups, organisation, cert.files …).")
+        var only: [String] = []
+
+        @Option(help: "Report file (default: cyberctl-report-<host>-<UTC time>.json in the current folder).")
+        var out: String?
+
+        @Option(help: "Agent configuration file.")
+        var config: String = AgentConfiguration.defaultPath
+
+        @OptionGroup var options: RunOptions
+        @OptionGroup var entity: EntityOptions
+
+        func run() async throws {
+            do {
+                let configuration = try loadConfiguration()
+                let root = try auditedRoot()
+                let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
+                let scanner = Scanner(
+                    profile: try Profile.load(path: profilePath), root: root,
+                    entity: try entity.apply(to: configuration.entity), only: only)
+                let progress = ProgressLine(enabled: stderrIsTerminal, label: "contrôles")
+                let report = try await scanner.scan { done, total in progress.update(done, total) }
+                progress.finish()
+                let path = out ?? Self.defaultReportName(host: report.host.hostname, at: report.generatedAt)
+                let bytes = try report.jsonBytes()
+                try AtomicFile.write(bytes, to: path, mode: 0o640)
+                switch options.format {
+                case .json: emit(String(decoding: bytes, as: UTF8.self))
+                case .table: emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
+                }
+                note(options.lang == .fr ? "Rapport écrit : \(path)" : "Report written: \(path)")
+                if report.results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) {
+                    throw ExitCode(1)
+                }
+            } catch let code as ExitCode {
+                throw code
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        /// The agent configuration: the file when it exists; defaults when the default file is absent.
+        func loadConfiguration() throws(InputError) -> AgentConfiguration {
+            if config == AgentConfiguration.defaultPath && !FileManager.default.fileExists(atPath: config) {
+                return AgentConfiguration()
+            }
+            return try AgentConfiguration.load(path: config)
+        }
+
+        func auditedRoot() throws(InputError) -> FileSystemRoot {
+            guard let root else { return .system }
+            do {
+                return try FileSystemRoot(root)
+            } catch {
+                throw InputError(.missing, file: root, "--root: \(error)")
+            }
+        }
+
+        /// `cyberctl-report-<host>-<UTC time>.json`, with a time safe in file names (`20261129T080000Z`).
+        static func defaultReportName(host: String, at date: Date) -> String {
+            let stamp = ISO8601.string(from: date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            let safeHost = host.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+            return "cyberctl-report-\(String(safeHost))-\(stamp).json"
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, drawn only on a terminal and only after a moment.
+final class ProgressLine: @unchecked Sendable {
+    private let enabled: Bool
+    private let label: String
+    private let start = ContinuousClock.now
+    private let lock = NSLock()
+    private var drawn = false
+
+    init(enabled: Bool, label: String) {
+        self.enabled = enabled
+        self.label = label
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, ContinuousClock.now - start > .milliseconds(500) else { return }
+        lock.withLock {
+            drawn = true
+            FileHandle.standardError.write(Data("\r\(label) : \(done)/\(total)".utf8))
+        }
+    }
+
+    func finish() {
+        lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    }
+}
