@@ -149,7 +149,7 @@ public struct ServiceCertificateDiscovery: Sendable {
                     }
                     continue
                 }
-                let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard pair.count == 2 else { continue }
                 var value = pair[1]
                 switch pair[0] {
@@ -347,7 +347,7 @@ enum PostfixConfig {
                 }
                 continue
             }
-            let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2 else { continue }
             result.append(Parameter(name: pair[0], value: pair[1], line: offset + 1))
         }
