@@ -343,7 +343,8 @@ enum PostfixConfig {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 if let last = result.popLast() {
-                    result.append(Parameter(name: last.name, value: last.value + " " + trimmed, line: last.line))
+                    result.append(Parameter(
+                        name: last.name, value: last.value.isEmpty ? trimmed : last.value + " " + trimmed, line: last.line))
                 }
                 continue
             }

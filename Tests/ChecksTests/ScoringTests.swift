@@ -1,0 +1,50 @@
+import Checks
+import Testing
+
+@Suite struct ScoringTests {
+    static func result(_ code: String, _ status: Status, _ severity: Severity) -> CheckResult {
+        CheckResult(check: "x", target: "t", code: code, status: status, severity: severity)
+    }
+
+    @Test func domainScoresWeighBySeverityAndOverallIsTheirMean() {
+        let results = [
+            Self.result("cert.expiry", .pass, .high),         // 8 of 8
+            Self.result("cert.key-strength", .fail, .high),   // 0 of 8
+            Self.result("cert.self-signed", .warn, .medium),  // 2 of 4
+            Self.result("tls.hsts", .pass, .low),             // 2 of 2
+            Self.result("tls.legacy-protocols", .error, .high),  // not scored
+            Self.result("tls.compression", .skip, .high),        // not scored
+        ]
+        let summary = Scoring.summarize(results)
+        #expect(summary.domains[.certificates] == 50)  // 10 / 20
+        #expect(summary.domains[.tls] == 100)
+        #expect(summary.score == 75)
+        #expect(summary.level == .b)
+        #expect(summary.coverage == 0.667)
+    }
+
+    @Test func levelsFollowTheDocumentedBands() {
+        #expect([100, 90, 89, 75, 74, 60, 59, 40, 39, 0].map { Scoring.level(forScore: $0) } == [.a, .a, .b, .b, .c, .c, .d, .d, .e, .e])
+    }
+
+    @Test func nothingScoredMeansNoScore() {
+        let summary = Scoring.summarize([Self.result("cert.file", .error, .medium)])
+        #expect(summary.score == nil)
+        #expect(summary.level == nil)
+        #expect(summary.coverage == 0)
+    }
+
+    @Test func bestFixesRankByScoreGain() {
+        let results = [
+            Self.result("cert.expiry", .fail, .critical),
+            Self.result("cert.key-strength", .pass, .high),
+            Self.result("tls.hsts", .warn, .low),
+            Self.result("tls.legacy-protocols", .pass, .high),
+        ]
+        let fixes = Scoring.bestFixes(results, limit: 2)
+        #expect(fixes.map(\.result.code) == ["cert.expiry", "tls.hsts"])
+        // certificates 8/24 → 24/24, tls 9/10: overall (33.3 + 90) / 2 = 61.7 → (100 + 90) / 2 = 95.
+        #expect(fixes[0].scoreAfter == 95)
+        #expect(fixes[0].gain == 33)
+    }
+}
