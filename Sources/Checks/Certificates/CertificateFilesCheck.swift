@@ -102,9 +102,12 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             let contents = try root.read(reference.path, limit: maximumFileBytes)
             (certificates, format) = try CertificateFile.load(contents: contents)
         } catch {
+            // "read": the file could not be opened or read; "parse": it holds no certificate cyberctl can read.
+            let failure: JSONValue = error is FileAccessError ? "read" : "parse"
             return [CheckResult(
                 check: Self.id, target: reference.path, code: "cert.file", status: .error, severity: .medium,
-                evidence: ["usedBy": .string(reference.source)], references: Catalogue.rule("cert.file")?.references ?? [],
+                evidence: ["usedBy": .string(reference.source), "failure": failure],
+                references: Catalogue.rule("cert.file")?.references ?? [],
                 reason: String(describing: error), durationMs: stopwatch.elapsedMs)]
         }
         var results: [CheckResult] = []
