@@ -1,0 +1,216 @@
+import Foundation
+
+/// One `deb` source as apt reads it from `/etc/apt/sources.list`, `sources.list.d/*.list`
+/// (one-line style, sources.list(5)) and `sources.list.d/*.sources` (deb822 style).
+public struct APTSource: Sendable, Equatable {
+    public var uri: String
+    /// Suite or codename (`bookworm-security`); for a flat repository, a path ending in `/`.
+    public var suite: String
+    public var components: [String]
+    /// Architectures named by the entry (`[arch=amd64]`, `Architectures:`); empty means the system's.
+    public var architectures: [String]
+    /// File and line that configure it.
+    public var origin: String
+
+    public var isFlat: Bool { suite.hasSuffix("/") }
+
+    /// apt's file-name prefix for this entry's files under `/var/lib/apt/lists` (apt-pkg
+    /// `URItoFileName`: scheme and credentials removed, unsafe characters `%`-quoted, `/` → `_`).
+    public var listPrefix: String {
+        let base = uri.hasSuffix("/") ? uri : uri + "/"
+        return isFlat ? Self.fileName(base + suite) : Self.fileName(base + "dists/" + suite + "/")
+    }
+
+    /// List file of the `Packages` index of one component and architecture (without compression suffix).
+    public func packagesFileName(component: String, architecture: String) -> String {
+        isFlat ? listPrefix + "Packages" : listPrefix + Self.fileName(component + "/binary-\(architecture)/") + "Packages"
+    }
+
+    static func fileName(_ uri: String) -> String {
+        var text = Substring(uri)
+        if let scheme = text.range(of: "://") {
+            text = text[scheme.upperBound...]
+        } else if text.hasPrefix("file:") || text.hasPrefix("copy:") || text.hasPrefix("cdrom:") {
+            text = text[text.index(after: text.firstIndex(of: ":")!)...]
+        }
+        // Credentials before '@' in the host part are dropped.
+        if let slash = text.firstIndex(of: "/"), let at = text[..<slash].lastIndex(of: "@") {
+            text = text[text.index(after: at)...]
+        } else if !text.contains("/"), let at = text.lastIndex(of: "@") {
+            text = text[text.index(after: at)...]
+        }
+        let unsafe = Set(" \\|{}[]<>\"^~_=!@#$%^&*".utf8)
+        var result = ""
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "/") {
+                result.append("_")
+            } else if unsafe.contains(byte) || byte <= 0x20 || byte >= 0x7F {
+                result += String(format: "%%%02x", byte)
+            } else {
+                result.append(Character(Unicode.Scalar(byte)))
+            }
+        }
+        return result
+    }
+}
+
+/// Reads the configured sources.
+public enum APTSourcesReader {
+    public struct Result: Sendable {
+        public var sources: [APTSource] = []
+        /// Files that could not be parsed, with the reason.
+        public var problems: [String] = []
+        public var files: [String] = []
+    }
+
+    static func read(_ root: FileSystemRoot) -> Result {
+        var result = Result()
+        var oneLineFiles = ["/etc/apt/sources.list"].filter { root.exists($0) }
+        oneLineFiles += root.list("/etc/apt/sources.list.d").filter { $0.hasSuffix(".list") }.map { "/etc/apt/sources.list.d/" + $0 }
+        let deb822Files = root.list("/etc/apt/sources.list.d").filter { $0.hasSuffix(".sources") }.map { "/etc/apt/sources.list.d/" + $0 }
+        for path in oneLineFiles {
+            result.files.append(path)
+            do {
+                result.sources += parseOneLine(try root.readText(path, limit: 1 << 20), path: path)
+            } catch {
+                result.problems.append(error.description)
+            }
+        }
+        for path in deb822Files {
+            result.files.append(path)
+            do {
+                result.sources += try parseDeb822(try root.readText(path, limit: 1 << 20), path: path)
+            } catch let error as ControlFileError {
+                result.problems.append(error.description)
+            } catch {
+                result.problems.append(String(describing: error))
+            }
+        }
+        return result
+    }
+
+    /// One-line style: `deb [options] uri suite [component…]`; `deb-src` and comments ignored.
+    static func parseOneLine(_ text: String, path: String) -> [APTSource] {
+        var sources: [APTSource] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.first == "deb" else { continue }
+            words.removeFirst()
+            var architectures: [String] = []
+            if let first = words.first, first.hasPrefix("[") {
+                var options: [String] = []
+                while !words.isEmpty {
+                    let word = words.removeFirst()
+                    options.append(word)
+                    if word.hasSuffix("]") { break }
+                }
+                let joined = options.joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                for option in joined.split(separator: " ") where option.hasPrefix("arch=") {
+                    architectures = option.dropFirst(5).split(separator: ",").map(String.init)
+                }
+            }
+            guard words.count >= 2 else { continue }
+            sources.append(APTSource(
+                uri: words[0], suite: words[1], components: Array(words.dropFirst(2)), architectures: architectures,
+                origin: "\(path):\(index + 1)"))
+        }
+        return sources
+    }
+
+    /// deb822 style: stanzas with `Types`, `URIs`, `Suites`, `Components`, `Architectures`, `Enabled`.
+    static func parseDeb822(_ text: String, path: String) throws(ControlFileError) -> [APTSource] {
+        var sources: [APTSource] = []
+        for stanza in try ControlStanza.parseAll(text, path: path) {
+            func words(_ name: String) -> [String] {
+                (stanza[name] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+            }
+            guard words("Types").contains("deb"), (stanza["Enabled"] ?? "yes").lowercased() != "no" else { continue }
+            let suites = words("Suites")
+            guard !words("URIs").isEmpty, !suites.isEmpty else {
+                throw ControlFileError(path: path, line: stanza.startLine, problem: "a deb stanza needs URIs and Suites")
+            }
+            for uri in words("URIs") {
+                for suite in suites {
+                    sources.append(APTSource(
+                        uri: uri, suite: suite, components: words("Components"), architectures: words("Architectures"),
+                        origin: "\(path):\(stanza.startLine)"))
+                }
+            }
+        }
+        return sources
+    }
+}
+
+/// What a `Release`/`InRelease` file says about a suite (the fields apt pins on).
+public struct APTRelease: Sendable, Equatable {
+    public var origin: String?
+    public var label: String?
+    /// Archive (`a=`), e.g. `oldstable-security`.
+    public var suite: String?
+    /// `n=`, e.g. `bookworm-security`.
+    public var codename: String?
+    public var version: String?
+    public var date: Date?
+    public var notAutomatic = false
+    public var butAutomaticUpgrades = false
+    /// The file it was read from.
+    public var path: String
+
+    /// A security suite: `*-security` suite or codename (Debian, Ubuntu pockets), `*/updates`
+    /// (Debian ≤ 10), or the `Debian-Security` label.
+    public var isSecurity: Bool {
+        let names = [suite, codename].compactMap { $0?.lowercased() }
+        return names.contains { $0.hasSuffix("-security") || $0.hasSuffix("/updates") }
+            || label?.lowercased() == "debian-security"
+    }
+
+    /// apt's default pin priority for this file: 1 for `NotAutomatic`, 100 with `ButAutomaticUpgrades`, else 500.
+    public var defaultPriority: Int { notAutomatic ? (butAutomaticUpgrades ? 100 : 1) : 500 }
+
+    /// Parses a Release file, or an InRelease file (clear-signed: the signature armour is removed).
+    static func parse(_ text: String, path: String) throws(ControlFileError) -> APTRelease {
+        var body = text
+        if text.hasPrefix("-----BEGIN PGP SIGNED MESSAGE-----") {
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            // Armour header lines (Hash: …) end at the first blank line.
+            guard let blank = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+                throw ControlFileError(path: path, line: 1, problem: "clear-signed file without a body")
+            }
+            lines = Array(lines[(blank + 1)...])
+            if let signature = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP SIGNATURE-----") }) {
+                lines = Array(lines[..<signature])
+            }
+            body = lines.map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : String($0) }.joined(separator: "\n")
+        }
+        guard let stanza = try ControlStanza.parseAll(body, path: path).first else {
+            throw ControlFileError(path: path, line: 1, problem: "empty Release file")
+        }
+        var release = APTRelease(path: path)
+        release.origin = stanza["Origin"]
+        release.label = stanza["Label"]
+        release.suite = stanza["Suite"]
+        release.codename = stanza["Codename"]
+        release.version = stanza["Version"]
+        release.date = stanza["Date"].flatMap(Self.parseDate)
+        release.notAutomatic = stanza["NotAutomatic"]?.lowercased() == "yes"
+        release.butAutomaticUpgrades = stanza["ButAutomaticUpgrades"]?.lowercased() == "yes"
+        guard release.suite != nil || release.codename != nil else {
+            throw ControlFileError(path: path, line: stanza.startLine, problem: "Release file names neither Suite nor Codename")
+        }
+        return release
+    }
+
+    /// RFC 2822 dates as in Release files: `Sat, 10 Jun 2023 08:55:20 UTC`.
+    static func parseDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, d MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text) { return date }
+        }
+        return nil
+    }
+}
