@@ -205,17 +205,22 @@ public struct APTState: Sendable {
         var version: String?
         var architecture: String?
         var skip = false
+        var hasVersion = false
         var malformed: String?
         let handle: (ControlFileScanner.Event) -> Void = { event in
             switch event {
             case .field(let field, let value, _):
-                if skip { return }
+                if skip {
+                    if !hasVersion && field.isField("Version") { hasVersion = true }
+                    return
+                }
                 if field.isField("Package") {
                     let text = value.string
                     name = text
                     if !wanted.contains(text) { skip = true }
                 } else if field.isField("Version") {
                     version = value.string
+                    hasVersion = true
                 } else if field.isField("Architecture") {
                     architecture = value.string
                 }
@@ -223,7 +228,7 @@ public struct APTState: Sendable {
                 if malformed == nil { malformed = "\(path):\(line): \(problem)" }
             case .endOfStanza(let start):
                 outcome.stanzas += 1
-                defer { name = nil; version = nil; architecture = nil; skip = false; malformed = nil }
+                defer { name = nil; version = nil; architecture = nil; skip = false; hasVersion = false; malformed = nil }
                 if let malformed {
                     outcome.broken.append(malformed + " (stanza skipped)")
                     return
@@ -232,8 +237,8 @@ public struct APTState: Sendable {
                     outcome.broken.append("\(path):\(start): stanza without a Package field (stanza skipped)")
                     return
                 }
-                if skip { return }
-                guard let version, DebianVersion(version) != nil else {
+                if skip && hasVersion { return }
+                guard let version = skip ? nil : version, DebianVersion(version) != nil else {
                     outcome.broken.append("\(path):\(start): package \(package) has no valid Version field (stanza skipped)")
                     return
                 }
