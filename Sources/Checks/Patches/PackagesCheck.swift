@@ -102,7 +102,9 @@ public struct PackagesCheck: ConfigurableCheck {
             for code in ["patch.security-updates", "patch.pending-updates", "patch.held-packages", "patch.auto-updates"] {
                 results.append(result(code, target: statusTarget, .error, reason: reason))
             }
+            // The lists are still read: their age and their own problems do not depend on dpkg's database.
             let state = APTState.load(root, database: DpkgDatabase(packages: [], nativeArchitecture: nil))
+            results += packageLists(state)
             results.append(listsAge(state, now: now))
             results.append(rebootRequired(root, kernels: nil, unreadable: reason))
             return results
