@@ -181,14 +181,21 @@ import TestSupport
         let fixture = try Self.fixture(in: directory)
         let listsDirectory = fixture.root + "/var/lib/apt/lists"
         let now = Date()
-        for name in try FileManager.default.contentsOfDirectory(atPath: listsDirectory) where name.hasSuffix("Release") {
+        // apt keeps an unchanged Release file with its old time, but downloads into partial/ on every run.
+        for name in try FileManager.default.contentsOfDirectory(atPath: listsDirectory) {
             try FileManager.default.setAttributes([.modificationDate: now - 10 * 86_400], ofItemAtPath: listsDirectory + "/" + name)
         }
         let old = try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age")
         #expect(old.status == .warn)
         #expect(old.evidence["ageDays"]?.intValue == 10)
+        #expect(old.evidence["basis"]?.stringValue?.hasPrefix("/var/lib/apt/lists/") == true)
         let fresh = try Self.one(try await Self.run(fixture.root, now: now - 5 * 86_400), "patch.lists-age")
         #expect(fresh.status == .pass)
+        // A run of apt-get update that changed nothing still touches partial/.
+        try FileManager.default.setAttributes([.modificationDate: now - 3600], ofItemAtPath: listsDirectory + "/partial")
+        let touched = try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age")
+        #expect(touched.status == .pass)
+        #expect(touched.evidence["basis"] == "/var/lib/apt/lists/partial")
 
         // No lists at all: nobody ran apt-get update; candidates are unknown.
         try FileManager.default.removeItem(atPath: listsDirectory)

@@ -46,8 +46,13 @@ public struct APTState: Sendable {
     public var problems: [String] = []
     /// Broken stanzas skipped in Packages files.
     public var brokenStanzas = 0
-    /// Newest modification time of the Release/InRelease files read (when apt last fetched them).
+    /// When `apt-get update` last ran, as well as files tell: the newest modification time of the
+    /// Release/InRelease files read, of `lists/partial/` (apt downloads into it on every update, while
+    /// it keeps an unchanged Release file with its old time), and of the stamps apt.systemd.daily and
+    /// update-notifier write under `/var/lib/apt/periodic/`. Nil when there is none.
     public var lastUpdate: Date?
+    /// The file that gave `lastUpdate`.
+    public var lastUpdateSource: String?
     /// Stanzas read across all indexes.
     public var stanzasRead = 0
     public var pending: [PendingUpdate] = []
@@ -83,7 +88,7 @@ public struct APTState: Sendable {
                     releases[path] = release
                 }
                 releaseModified = root.info(path)?.modified
-                if let modified = releaseModified, modified > (state.lastUpdate ?? .distantPast) { state.lastUpdate = modified }
+                if let modified = releaseModified { state.noteUpdate(modified, from: path) }
             }
             let architectures = source.architectures.isEmpty ? systemArchitectures : source.architectures
             let components = source.isFlat ? [""] : source.components
@@ -102,8 +107,21 @@ public struct APTState: Sendable {
                 }
             }
         }
+        // Other witnesses of a run count only when apt has lists for configured sources.
+        if state.lastUpdate != nil {
+            for path in [listsDirectory + "/partial", "/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/periodic/update-stamp"] {
+                if let modified = root.info(path)?.modified { state.noteUpdate(modified, from: path) }
+            }
+        }
         state.computePending(root, database: database, native: native)
         return state
+    }
+
+    mutating func noteUpdate(_ date: Date, from path: String) {
+        if date > (lastUpdate ?? .distantPast) {
+            lastUpdate = date
+            lastUpdateSource = path
+        }
     }
 
     /// One version of one package as the indexes give it.

@@ -193,7 +193,7 @@ public struct PackagesCheck: ConfigurableCheck {
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
         let evidence: [String: JSONValue] = [
             "lastUpdate": .time(last), "ageDays": .int(days), "maximumDays": .int(listsMaximumAgeDays),
-            "basis": "newest modification time of the Release/InRelease files",
+            "basis": .string(state.lastUpdateSource ?? ""),
         ]
         return result("patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass, evidence: evidence)
     }
