@@ -368,19 +368,29 @@ public struct PackagesCheck: ConfigurableCheck {
         results.append(result(
             "patch.auto-updates", target: "dnf-automatic", automatic && !timers.isEmpty ? .pass : .warn,
             evidence: ["installed": .bool(automatic), "enabledTimers": .strings(timers)]))
-        // Kernel: the newest installed kernel package against the running release (version-release.arch).
-        let kernels = packages.filter { $0.name == "kernel" || $0.name == "kernel-core" }
+        // Kernel: the newest installed kernel package against the running release, which uname
+        // prints as the package's version-release.arch (`5.14.0-427.13.1.el9_4.x86_64`).
+        let kernels = packages.filter { $0.name == "kernel-core" || $0.name == "kernel" }
         if let running = runningKernelRelease(root), let newest = kernels.max(by: { $0.evr < $1.evr }) {
-            let newestRelease = "\(newest.evr.version)-\(newest.evr.release).\(newest.architecture)"
-            let runningEVR = RPMVersion.EVR(epoch: newest.evr.epoch, version: String(running.prefix { $0 != "-" }),
-                                            release: String(running.drop { $0 != "-" }.dropFirst()).replacingOccurrences(of: "." + newest.architecture, with: ""))
-            results.append(result(
-                "patch.reboot-required", target: "kernel", newest.evr > runningEVR ? .fail : .pass,
-                evidence: ["runningKernel": .string(running), "newestKernel": .string(newestRelease)]))
+            let release = { (package: RPMPatchLevel.Package) in "\(package.evr.version)-\(package.evr.release ?? "").\(package.architecture)" }
+            let runningPackage = kernels.first { release($0) == running }
+            var evidence: [String: JSONValue] = [
+                "runningKernel": .string(running), "newestKernel": .string(release(newest)),
+                "installedKernels": .strings(kernels.map(release).sorted()),
+            ]
+            let newer: Bool
+            if let runningPackage {
+                newer = newest.evr > runningPackage.evr
+            } else {
+                // Not an installed package any more: compare the release texts as rpm versions.
+                evidence["basis"] = "the running kernel has no installed package; releases compared"
+                newer = RPMVersion.compare(release(newest), running) > 0
+            }
+            results.append(result("patch.reboot-required", target: "kernel", newer ? .fail : .pass, evidence: evidence))
         } else {
             results.append(result(
                 "patch.reboot-required", target: "kernel", .skip,
-                reason: root.isSystemRoot ? "no kernel package installed" : "the running kernel is known only on the live system"))
+                reason: runningKernelRelease(root) == nil ? "the running kernel is known only on the live system" : "no kernel package installed"))
         }
         return results
     }

@@ -67,46 +67,53 @@ public enum RPMVersion {
         return i >= one.count ? -1 : 1
     }
 
-    /// An `[epoch:]version[-release]` triple.
+    /// An `[epoch:]version[-release]` triple, compared as rpm's `rpmverCmp` does.
     public struct EVR: Sendable, Equatable, Comparable, CustomStringConvertible {
         public var epoch: Int
         public var version: String
-        public var release: String
+        /// nil when the text has no hyphen. With equal versions, a missing release sorts before any
+        /// release, as rpm 4.18's `rpm.vercmp` orders them (packages always have one).
+        public var release: String?
 
-        public init(epoch: Int = 0, version: String, release: String) {
+        public init(epoch: Int = 0, version: String, release: String?) {
             self.epoch = epoch
             self.version = version
             self.release = release
         }
 
-        /// Parses `[epoch:]version[-release]` (the release follows the last hyphen).
+        /// Parses `[epoch:]version[-release]` as rpm's `parseEVR`: the epoch is the leading digits when a
+        /// colon follows them (empty means 0), the release follows the last hyphen.
         public init(_ text: String) {
             var rest = Substring(text)
             epoch = 0
-            if let colon = rest.firstIndex(of: ":"), let value = Int(rest[..<colon]) {
-                epoch = value
-                rest = rest[rest.index(after: colon)...]
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if rest.dropFirst(digits.count).first == ":" {
+                epoch = Int(digits) ?? 0
+                rest = rest.dropFirst(digits.count + 1)
             }
             if let hyphen = rest.lastIndex(of: "-") {
                 version = String(rest[..<hyphen])
                 release = String(rest[rest.index(after: hyphen)...])
             } else {
                 version = String(rest)
-                release = ""
+                release = nil
             }
         }
 
         public var description: String {
-            (epoch > 0 ? "\(epoch):" : "") + version + (release.isEmpty ? "" : "-\(release)")
+            (epoch > 0 ? "\(epoch):" : "") + version + (release.map { "-\($0)" } ?? "")
         }
 
         public static func compare(_ lhs: EVR, _ rhs: EVR) -> Int {
             if lhs.epoch != rhs.epoch { return lhs.epoch < rhs.epoch ? -1 : 1 }
             let version = RPMVersion.compare(lhs.version, rhs.version)
             if version != 0 { return version }
-            // rpm compares releases only when both have one.
-            if lhs.release.isEmpty || rhs.release.isEmpty { return 0 }
-            return RPMVersion.compare(lhs.release, rhs.release)
+            switch (lhs.release, rhs.release) {
+            case (nil, nil): return 0
+            case (nil, _): return -1
+            case (_, nil): return 1
+            case (let left?, let right?): return RPMVersion.compare(left, right)
+            }
         }
 
         public static func < (lhs: EVR, rhs: EVR) -> Bool { compare(lhs, rhs) < 0 }
