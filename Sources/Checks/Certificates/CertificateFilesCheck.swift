@@ -144,10 +144,14 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             if !info.selfSigned { outcomes.append(("cert.signature-algorithm", CertificateRules.signatureAlgorithm(info))) }
             if isLeaf { outcomes.append(("cert.self-signed", CertificateRules.selfSigned(info))) }
             let elapsed = stopwatch.elapsedMs
+            // The expiry result carries the certificate's full description (issuer, SANs, serial, key…),
+            // so views of expiring certificates need nothing else; the others carry what they judged.
+            let identity = info.identityEvidence().merging(context) { _, shared in shared }
             for (code, outcome) in outcomes {
+                let shared = code == "cert.expiry" ? identity : context
                 results.append(CheckResult(
                     check: Self.id, target: target, code: code, status: outcome.status, severity: outcome.severity,
-                    evidence: outcome.evidence.merging(context) { rule, _ in rule },
+                    evidence: outcome.evidence.merging(shared) { rule, _ in rule },
                     references: Catalogue.rule(code)?.references ?? [],
                     reason: outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil,
                     durationMs: elapsed))
