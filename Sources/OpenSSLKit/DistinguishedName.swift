@@ -28,6 +28,9 @@ public struct DistinguishedName: Sendable, Equatable, CustomStringConvertible {
     /// `/C=FR/O=…/CN=…`, the form of `openssl req -subj` (no escaping: for display).
     public var description: String { attributes.map { "/\($0.type)=\($0.value)" }.joined() }
 
+    /// `C=FR, O=…, CN=…` in certificate order, UTF-8 unescaped: for people to read.
+    public var displayText: String { attributes.map { "\($0.type)=\($0.value)" }.joined(separator: ", ") }
+
     /// Builds an owned `X509_NAME` (caller frees).
     func makeName() throws(OpenSSLError) -> OpaquePointer {
         guard let name = X509_NAME_new() else { throw OpenSSLError.drain("allocating a name") }

@@ -191,7 +191,7 @@ public struct CertificateAuthority: Sendable {
                 throw InputError(.invalidData, "issuing the certificate failed: \(error)")
             }
             let record = IssuedCertificate(
-                serial: issued.serialNumberHex, subject: issued.subject, entityName: identity.entityName, siren: identity.siren,
+                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: identity.entityName, siren: identity.siren,
                 host: identity.host, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
                 fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil)
             index.certificates.append(record)

@@ -15,10 +15,10 @@ public final class TrustAnchors: Sendable {
     public init(certificateAuthorities: [X509Certificate], revocationLists: [CertificateRevocationList] = []) throws(Problem) {
         guard !certificateAuthorities.isEmpty else { throw Problem("no trusted CA certificate") }
         for ca in certificateAuthorities where !ca.isCertificateAuthority {
-            throw Problem("\(ca.subject) is not a CA certificate (basicConstraints CA:TRUE missing)")
+            throw Problem("\(ca.subjectName.displayText) is not a CA certificate (basicConstraints CA:TRUE missing)")
         }
         for crl in revocationLists where !certificateAuthorities.contains(where: { crl.isSigned(by: $0) }) {
-            throw Problem("the CRL issued by \(crl.issuerName) is not signed by a trusted CA")
+            throw Problem("the CRL issued by \(crl.issuerName.displayText) is not signed by a trusted CA")
         }
         do {
             store = try X509Store(trusting: certificateAuthorities)
@@ -257,7 +257,7 @@ public struct ReportVerifier: Sendable {
             case .expired:
                 throw VerificationFailure(
                     .certificateExpired,
-                    "certificate \(certificate.serialNumberHex) (\(certificate.subject)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                    "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
             case .notYetValid:
                 throw VerificationFailure(
                     .certificateNotYetValid,
@@ -265,13 +265,13 @@ public struct ReportVerifier: Sendable {
             case .untrustedIssuer:
                 throw VerificationFailure(
                     .untrustedIssuer,
-                    "certificate \(certificate.subject) was issued by \(certificate.issuer), which is not a trusted CA (\(error.reason))")
+                    "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
             case .badSignature, .other:
                 throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
             }
         }
         if certificate.isCertificateAuthority {
-            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(certificate.subject)); reports are signed with agent certificates")
+            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(certificate.subjectName.displayText)); reports are signed with agent certificates")
         }
         if let usage = certificate.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
             throw VerificationFailure(.notForSigning, "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
@@ -296,7 +296,7 @@ public struct ReportVerifier: Sendable {
             }
             throw VerificationFailure(
                 .certificateRevoked,
-                "certificate \(certificate.serialNumberHex) (\(certificate.subject)) is revoked since \(ISO8601.string(from: entry.revocationDate)) (reason \(reason.name))")
+                "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) is revoked since \(ISO8601.string(from: entry.revocationDate)) (reason \(reason.name))")
         }
 
         // 7. Identity, document, binding.
@@ -329,12 +329,15 @@ public struct ReportVerifier: Sendable {
         func string(_ value: JSONValue?) -> String? { if case .string(let text)? = value { return text } else { return nil } }
         var hostname = ""
         if case .object(let host)? = root["host"] { hostname = string(host["hostname"]) ?? "" }
+        if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
+            warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
+        }
         return VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
             siren: siren, hostname: hostname, reportSHA256: Digest.sha256Hex(reportBytes), signingTime: signingTime,
             signer: .init(
-                subject: certificate.subject, entityName: identity.entityName, siren: identity.siren, host: identity.host,
-                serial: certificate.serialNumberHex, issuer: certificate.issuer, notBefore: certificate.notBefore,
+                subject: certificate.subjectName.displayText, entityName: identity.entityName, siren: identity.siren, host: identity.host,
+                serial: certificate.serialNumberHex, issuer: certificate.issuerName.displayText, notBefore: certificate.notBefore,
                 notAfter: certificate.notAfter, fingerprint: certificate.sha256Fingerprint),
             warnings: warnings)
     }
