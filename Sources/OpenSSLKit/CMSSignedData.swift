@@ -86,6 +86,12 @@ public final class CMSSignedData: @unchecked Sendable {
     /// True when the content is not embedded (a detached signature).
     public var isDetached: Bool { CMS_is_detached(pointer) == 1 }
 
+    /// True when the encapsulated content type is `id-data` (RFC 5652 §4), as for a signed file.
+    public var encapsulatesData: Bool {
+        guard let type = CMS_get0_eContentType(pointer) else { return false }
+        return OBJ_obj2nid(type) == NID_pkcs7_data
+    }
+
     /// Every certificate carried in the SignedData, in order.
     public var certificates: [X509Certificate] {
         guard let stack = CMS_get1_certs(pointer) else {
@@ -150,6 +156,38 @@ public final class CMSSignedData: @unchecked Sendable {
             X509_ALGOR_get0(&object, nil, nil, algorithm)
             let nid = OBJ_obj2nid(object)
             return nid == NID_undef ? nil : nid
+        }
+
+        /// True when the signed content-type attribute is present and equals the encapsulated content
+        /// type (RFC 5652 §11.1 requires both).
+        public var contentTypeAttributeMatches: Bool {
+            guard let object = OBJ_nid2obj(NID_pkcs9_contentType),
+                  let raw = CMS_signed_get0_data_by_OBJ(pointer, object, -3, V_ASN1_OBJECT),
+                  let encapsulated = CMS_get0_eContentType(owner.pointer) else {
+                OpenSSLError.clearQueue()
+                return false
+            }
+            return OBJ_cmp(OpaquePointer(raw), encapsulated) == 0
+        }
+
+        /// True when the signatureAlgorithm agrees with the digest algorithm and the signer's key:
+        /// `ecdsa-with-SHA256` for SHA-256 and an EC key, or the bare key algorithm
+        /// (`id-ecPublicKey`, `rsaEncryption`) that RFC 5753 and RFC 3370 also allow.
+        public var signatureAlgorithmIsConsistent: Bool {
+            var key: OpaquePointer?
+            var algorithm: UnsafeMutablePointer<X509_ALGOR>?
+            CMS_SignerInfo_get0_algs(pointer, &key, nil, nil, &algorithm)
+            guard let key, let algorithm, let digest = digestNID else { return false }
+            var object: OpaquePointer?
+            X509_ALGOR_get0(&object, nil, nil, algorithm)
+            let nid = OBJ_obj2nid(object)
+            guard nid != NID_undef else { return false }
+            var digestOfSignature: Int32 = NID_undef
+            var keyOfSignature: Int32 = NID_undef
+            if OBJ_find_sigid_algs(nid, &digestOfSignature, &keyOfSignature) == 1 {
+                return digestOfSignature == digest && keyOfSignature == EVP_PKEY_get_base_id(key)
+            }
+            return nid == EVP_PKEY_get_base_id(key)
         }
 
         /// The messageDigest attribute: the digest of the content as the signer computed it.

@@ -155,7 +155,8 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
 /// A report is accepted when, in this order:
 /// 1. both files are within their size limits (`TrustFiles`);
 /// 2. the signature is one DER CMS SignedData, detached, with exactly one signer, signed attributes
-///    and the signer certificate;
+///    and the signer certificate; its unsigned fields (versions, digestAlgorithms, content type,
+///    signatureAlgorithm) are exactly as RFC 5652 prescribes, so no byte can change unnoticed;
 /// 3. the signature value verifies with that certificate's key, and the messageDigest attribute equals
 ///    the digest of the exact report bytes (together: what `CMS_verify` checks);
 /// 4. the signing time is not in the future (5 minutes of clock skew allowed); without a signing
@@ -204,7 +205,15 @@ public struct ReportVerifier: Sendable {
             let hint = signatureBytes.starts(with: Array("-----BEGIN".utf8)) ? " (PEM given; expected DER: openssl cms -outform DER)" : ""
             throw VerificationFailure(.signatureMalformed, "the signature is not a complete DER CMS structure, truncated or corrupted\(hint): \(error)")
         }
-        guard signed.isSignedData else { throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData") }
+        guard signed.isSignedData, let layout = SignedDataLayout(der: signatureBytes) else {
+            throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData")
+        }
+        if let problem = layout.problem {
+            throw VerificationFailure(.signatureMalformed, "the signature's unsigned fields were altered or are not as RFC 5652 prescribes: \(problem)")
+        }
+        guard signed.encapsulatesData else {
+            throw VerificationFailure(.signatureMalformed, "the signature's encapsulated content type is not id-data (altered, or not a signed file)")
+        }
         guard signed.isDetached else {
             throw VerificationFailure(.signatureNotDetached, "the signature embeds its content; expected a detached signature over the report file")
         }
@@ -217,6 +226,14 @@ public struct ReportVerifier: Sendable {
         }
         guard signer.signedAttributeCount > 0, let claimedDigest = signer.messageDigest else {
             throw VerificationFailure(.signedAttributesMissing, "the signature has no signed attributes (messageDigest, signing time)")
+        }
+
+        guard signer.contentTypeAttributeMatches else {
+            throw VerificationFailure(.signatureMalformed, "the signed content-type attribute is missing or differs from the encapsulated content type")
+        }
+        guard signer.signatureAlgorithmIsConsistent else {
+            throw VerificationFailure(
+                .signatureMalformed, "the signer's signatureAlgorithm does not match its digest algorithm and key (altered or unsupported)")
         }
 
         // 3. Signature value, then content digest.
