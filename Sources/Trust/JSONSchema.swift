@@ -190,7 +190,9 @@ public final class JSONSchema: @unchecked Sendable {
     }
 
     func check(_ value: JSONValue, _ constraints: Constraints, path: String, into violations: inout [Violation], limit: Int) {
-        func fail(_ message: String) { if violations.count < limit { violations.append(Violation(instancePath: path, message: message)) } }
+        func fail(_ message: String, at where: String? = nil) {
+            if violations.count < limit { violations.append(Violation(instancePath: `where` ?? path, message: message)) }
+        }
         if let name = constraints.reference, let target = definitions[name] {
             check(value, against: target, path: path, into: &violations, limit: limit)
         }
@@ -233,13 +235,13 @@ public final class JSONSchema: @unchecked Sendable {
                 if let names = constraints.propertyNames {
                     var nameViolations: [Violation] = []
                     check(.string(name), against: names, path: memberPath, into: &nameViolations, limit: 1)
-                    if let first = nameViolations.first { fail("member name \"\(name)\" not allowed: \(first.message)") }
+                    if let first = nameViolations.first { fail("member name \"\(name)\" not allowed: \(first.message)", at: memberPath) }
                 }
                 if let schema = constraints.properties[name] {
                     check(member, against: schema, path: memberPath, into: &violations, limit: limit)
                 } else if let additional = constraints.additionalProperties {
                     if case .always(false) = additional {
-                        fail("unexpected member \"\(name)\"")
+                        fail("unexpected member \"\(name)\"", at: memberPath)
                     } else {
                         check(member, against: additional, path: memberPath, into: &violations, limit: limit)
                     }
