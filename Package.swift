@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "cyberctl", targets: ["cyberctl"]),
         .library(name: "Checks", targets: ["Checks"]),
         .library(name: "Agent", targets: ["Agent"]),
+        .library(name: "Trust", targets: ["Trust"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,11 +52,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks",
+                "Agent", "Checks", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,5 +68,6 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )
