@@ -87,6 +87,18 @@ import TestSupport
         #expect(try Self.one(results, "patch.lists-age").status == .pass)
     }
 
+    @Test func defaultReleaseFromAptConfigurationIsFollowedAsAptFollowsIt() async throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try Self.fixture(in: directory)
+        try directory.write("image/etc/apt/apt.conf.d/50cyberctl-test", "APT::Default-Release \"\(fixture.mainCodename)\";\n")
+        let results = try await Self.run(fixture.root)
+        let ours = Self.updates(try Self.one(results, "patch.pending-updates"))
+        #expect(ours == (try fixture.aptUpgradable(options: ["APT::Default-Release=\(fixture.mainCodename)"])))
+        // The main suite at 990 beats the security suite at 500: no security candidate is left.
+        let security = Self.nativeKeys(Self.updates(try Self.one(results, "patch.security-updates")))
+        for key in fixture.security.keys { #expect(security[key] == nil, "\(key)") }
+    }
+
     static func heldArchitecture(_ fixture: DebianFixture) -> String {
         let status = (try? String(contentsOfFile: fixture.root + "/var/lib/dpkg/status", encoding: .utf8)) ?? ""
         let stanza = DebianFiles.stanzas(status).first { $0.package == fixture.held }

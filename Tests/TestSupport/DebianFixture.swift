@@ -115,6 +115,8 @@ public struct DebianFixture: Sendable {
     public let installed: [String: String]
     /// The Packages list written lz4-compressed, the others plain.
     public let compressedList: String
+    /// Codename of the main (non-security, non-updates) suite, `bookworm`.
+    public let mainCodename: String
 
     /// Builds the tree under `directory/name`. Requires apt lists (`apt-get update` has run).
     public static func make(in directory: TemporaryDirectory, name: String = "image", statusCount: Int = 40) throws -> DebianFixture {
@@ -224,7 +226,8 @@ public struct DebianFixture: Sendable {
         try directory.makeDirectory("\(name)/var/lib/apt/lists/partial")
         return DebianFixture(
             root: root, olderNonSecurity: older, security: Dictionary(uniqueKeysWithValues: securityPicks.map { ($0.0, $0.2.version) }),
-            held: heldName, pinned: pinnedPick.1.package, installed: installed, compressedList: compressed)
+            held: heldName, pinned: pinnedPick.1.package, installed: installed, compressedList: compressed,
+            mainCodename: main.codename)
     }
 
     /// A copy of this fixture's tree under `directory/name` (`cp -a`), for a test that alters it.
@@ -234,13 +237,13 @@ public struct DebianFixture: Sendable {
         guard output.exitCode == 0 else { throw TestSupportError("cp -a: \(output.stderr)") }
         return DebianFixture(
             root: target, olderNonSecurity: olderNonSecurity, security: security, held: held, pinned: pinned,
-            installed: installed, compressedList: compressedList)
+            installed: installed, compressedList: compressedList, mainCodename: mainCodename)
     }
 
     /// What real apt says is upgradable in the fixture (`apt list --upgradable` with `Dir` set to it):
     /// `name:arch` → candidate.
-    public func aptUpgradable() throws -> [String: String] {
-        try Self.aptUpgradable(arguments: [
+    public func aptUpgradable(options: [String] = []) throws -> [String: String] {
+        try Self.aptUpgradable(arguments: options.flatMap { ["-o", $0] } + [
             "-o", "Dir=\(root)/", "-o", "Dir::State::status=\(root)/var/lib/dpkg/status",
             "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=",
         ])

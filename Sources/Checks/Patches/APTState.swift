@@ -56,11 +56,14 @@ public struct APTState: Sendable {
     /// Stanzas read across all indexes.
     public var stanzasRead = 0
     public var pending: [PendingUpdate] = []
+    /// `APT::Default-Release` from apt's configuration: versions of a matching suite get priority 990.
+    public var defaultRelease: String?
 
     /// Reads sources, preferences, Release files and the Packages lists, and computes the pending
     /// updates of `database`'s packages.
     public static func load(_ root: FileSystemRoot, database: DpkgDatabase, dpkgForeignArchitectures: [String] = []) -> APTState {
         var state = APTState(sources: APTSourcesReader.read(root), preferences: APTPreferences.read(root))
+        state.defaultRelease = PackagesCheck.aptOption("APT::Default-Release", root: root)?.value
         state.problems += state.sources.problems + state.preferences.problems
         let listNames = Set(root.list(listsDirectory))
         let native = database.nativeArchitecture ?? "amd64"
@@ -191,7 +194,7 @@ public struct APTState: Sendable {
                 let source = APTPreferences.VersionSource(
                     release: index.release, component: index.component, architecture: index.architecture, host: index.host)
                 let value = preferences.pinnedPriority(package: installed.name, version: offer.version, source: source)
-                    ?? index.release?.defaultPriority ?? 500
+                    ?? defaultPriority(index.release)
                 priority = max(priority, value)
             }
             if isInstalled {
@@ -206,6 +209,17 @@ public struct APTState: Sendable {
             if isInstalled && bestPriority < 1000 { break }
         }
         return best
+    }
+
+    /// apt's priority for a suite no pin names: 990 for the target release (`APT::Default-Release`,
+    /// matched against archive and codename), else 1 / 100 / 500 from NotAutomatic and ButAutomaticUpgrades.
+    func defaultPriority(_ release: APTRelease?) -> Int {
+        guard let release else { return 500 }
+        if let target = defaultRelease, !release.notAutomatic,
+           [release.suite, release.codename].compactMap({ $0 }).contains(where: { APTPreferences.matches(target, $0) }) {
+            return 990
+        }
+        return release.defaultPriority
     }
 
     struct IndexOutcome {
