@@ -174,6 +174,20 @@ import TestSupport
         for (key, candidate) in fixture.security { #expect(security[key] == candidate) }
     }
 
+    @Test func aConfiguredSourceThatWasNeverFetchedIsNamed() async throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try Self.fixture(in: directory)
+        try directory.write("image/etc/apt/sources.list.d/extra.list", "# added after the last update\ndeb [arch=amd64] http://ftp.example.fr/debian-extra bookworm-extra main\n")
+        let results = try await Self.run(fixture.root)
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("/etc/apt/sources.list.d/extra.list:2: http://ftp.example.fr/debian-extra bookworm-extra has no Release file") == true, "\(lists.reason ?? "")")
+        // What the other sources say is still reported, marked incomplete.
+        let security = try Self.one(results, "patch.security-updates")
+        #expect(security.status == .fail)
+        #expect(security.evidence["note"] != nil)
+    }
+
     @Test func corruptLZ4ListIsAnErrorNotACrash() async throws {
         let directory = try TemporaryDirectory()
         let fixture = try Self.fixture(in: directory)

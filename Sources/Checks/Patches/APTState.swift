@@ -93,6 +93,10 @@ public struct APTState: Sendable {
                 releaseModified = root.info(path)?.modified
                 if let modified = releaseModified { state.noteUpdate(modified, from: path) }
             }
+            if releaseName == nil && !source.isFlat {
+                // Never fetched: whatever this source offers (security fixes included) is unknown.
+                state.problems.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
+            }
             let architectures = source.architectures.isEmpty ? systemArchitectures : source.architectures
             let components = source.isFlat ? [""] : source.components
             for component in components {
