@@ -97,13 +97,14 @@ public struct APTState: Sendable {
                 // Never fetched: whatever this source offers (security fixes included) is unknown.
                 state.problems.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
             }
-            let architectures = source.architectures.isEmpty ? systemArchitectures : source.architectures
+            // apt also asks for the optional binary-all index (Debian's archive announces it has none).
+            let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
             let components = source.isFlat ? [""] : source.components
             for component in components {
-                for architecture in architectures {
+                for architecture in Set(architectures).sorted() {
                     let base = source.packagesFileName(component: component, architecture: architecture)
                     guard let name = ["", ".lz4", ".gz", ".xz", ".zst", ".bz2", ".lzma"].map({ base + $0 }).first(where: { listNames.contains($0) }) else {
-                        state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
+                        if architecture != "all" { state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)") }
                         continue
                     }
                     let path = listsDirectory + "/" + name
