@@ -108,4 +108,23 @@ import TestSupport
         #expect(preferences.pinnedPriority(package: "nginx", version: "1.22.1-9", source: .init(release: nil)) == nil)
         #expect(preferences.pinnedPriority(package: "openssl", version: "3.0.11-1", source: .init(release: nil)) == 1001)
     }
+
+    @Test func releaseFilesOfThisMachineReadAsTheyAre() throws {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: DebianFiles.listsDirectory)) ?? [])
+            .filter { $0.hasSuffix("Release") }
+        for name in names {
+            let path = DebianFiles.listsDirectory + "/" + name
+            let expected = try DebianFiles.releaseFields(path)
+            let release = try APTRelease.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), path: path)
+            #expect(release.suite == expected["Suite"] && release.codename == expected["Codename"], "\(name)")
+            #expect(release.origin == expected["Origin"] && release.label == expected["Label"], "\(name)")
+            #expect(release.isSecurity == name.contains("security"), "\(name)")
+        }
+        // Unsigned Release with NotAutomatic, as backports and experimental publish it.
+        let backports = Array("Origin: Debian Backports\nLabel: Debian Backports\nSuite: bookworm-backports\nCodename: bookworm-backports\nNotAutomatic: yes\nButAutomaticUpgrades: yes\nSHA256:\n 0123 12 main/binary-amd64/Packages\n".utf8)
+        let release = try APTRelease.parse(backports, path: "Release")
+        #expect(release.defaultPriority == 100 && !release.isSecurity)
+        #expect(throws: ControlFileError.self) { try APTRelease.parse(Array("Origin: x\nthis is broken\n".utf8), path: "Release") }
+        #expect(throws: ControlFileError.self) { try APTRelease.parse(Array("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n".utf8), path: "InRelease") }
+    }
 }

@@ -152,7 +152,8 @@ public struct APTRelease: Sendable, Equatable {
     /// `n=`, e.g. `bookworm-security`.
     public var codename: String?
     public var version: String?
-    public var date: Date?
+    /// `Date:` as written (RFC 2822).
+    public var date: String?
     public var notAutomatic = false
     public var butAutomaticUpgrades = false
     /// The file it was read from.
@@ -169,48 +170,82 @@ public struct APTRelease: Sendable, Equatable {
     /// apt's default pin priority for this file: 1 for `NotAutomatic`, 100 with `ButAutomaticUpgrades`, else 500.
     public var defaultPriority: Int { notAutomatic ? (butAutomaticUpgrades ? 100 : 1) : 500 }
 
-    /// Parses a Release file, or an InRelease file (clear-signed: the signature armour is removed).
-    static func parse(_ text: String, path: String) throws(ControlFileError) -> APTRelease {
-        var body = text
-        if text.hasPrefix("-----BEGIN PGP SIGNED MESSAGE-----") {
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    /// Parses a Release file, or an InRelease file (clear-signed: the armour header is skipped and
+    /// only the first stanza, before the signature, is read). Works on bytes: an InRelease file of the
+    /// main Debian suite is 150 KB of hash lines this check does not need.
+    static func parse(_ bytes: [UInt8], path: String) throws(ControlFileError) -> APTRelease {
+        var start = 0
+        var lineOffset = 0
+        let armour = Array("-----BEGIN PGP SIGNED MESSAGE-----".utf8)
+        if bytes.starts(with: armour) {
             // Armour header lines (Hash: …) end at the first blank line.
-            guard let blank = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            var index = 0
+            var previousNewline = -2
+            while index < bytes.count {
+                if bytes[index] == 10 {
+                    lineOffset += 1
+                    if index == previousNewline + 1 { break }
+                    previousNewline = index
+                }
+                index += 1
+            }
+            guard index < bytes.count else {
                 throw ControlFileError(path: path, line: 1, problem: "clear-signed file without a body")
             }
-            lines = Array(lines[(blank + 1)...])
-            if let signature = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN PGP SIGNATURE-----") }) {
-                lines = Array(lines[..<signature])
+            start = index + 1
+        }
+        var scanner = ControlFileScanner()
+        var fields: [String: String] = [:]
+        var firstLine: Int?
+        var done = false
+        var problem: ControlFileError?
+        let wanted = ["origin", "label", "suite", "codename", "version", "date", "notautomatic", "butautomaticupgrades"]
+        // The signed text ends where the signature armour begins.
+        var end = bytes.count
+        if start > 0 {
+            let signature = Array("\n-----BEGIN PGP SIGNATURE-----".utf8)
+            var index = start
+            while index + signature.count <= bytes.count {
+                if bytes[index] == 10 && bytes[index..<(index + signature.count)].elementsEqual(signature) {
+                    end = index + 1
+                    break
+                }
+                index += 1
             }
-            body = lines.map { $0.hasPrefix("- ") ? String($0.dropFirst(2)) : String($0) }.joined(separator: "\n")
         }
-        guard let stanza = try ControlStanza.parseAll(body, path: path).first else {
-            throw ControlFileError(path: path, line: 1, problem: "empty Release file")
+        bytes.withUnsafeBufferPointer { buffer in
+            let body = UnsafeBufferPointer(rebasing: buffer[start..<end])
+            let handle: (ControlFileScanner.Event) -> Void = { event in
+                guard !done else { return }
+                switch event {
+                case .field(let name, let value, let line):
+                    if firstLine == nil { firstLine = line }
+                    let lowered = name.string.lowercased()
+                    if wanted.contains(lowered) { fields[lowered] = value.string }
+                case .malformed(let line, let message):
+                    problem = ControlFileError(path: path, line: line + lineOffset, problem: message)
+                    done = true
+                case .endOfStanza:
+                    done = true
+                }
+            }
+            scanner.feed(body, handle)
+            scanner.finish(handle)
         }
+        if let problem { throw problem }
+        guard firstLine != nil else { throw ControlFileError(path: path, line: 1, problem: "empty Release file") }
         var release = APTRelease(path: path)
-        release.origin = stanza["Origin"]
-        release.label = stanza["Label"]
-        release.suite = stanza["Suite"]
-        release.codename = stanza["Codename"]
-        release.version = stanza["Version"]
-        release.date = stanza["Date"].flatMap(Self.parseDate)
-        release.notAutomatic = stanza["NotAutomatic"]?.lowercased() == "yes"
-        release.butAutomaticUpgrades = stanza["ButAutomaticUpgrades"]?.lowercased() == "yes"
+        release.origin = fields["origin"]
+        release.label = fields["label"]
+        release.suite = fields["suite"]
+        release.codename = fields["codename"]
+        release.version = fields["version"]
+        release.date = fields["date"]
+        release.notAutomatic = fields["notautomatic"]?.lowercased() == "yes"
+        release.butAutomaticUpgrades = fields["butautomaticupgrades"]?.lowercased() == "yes"
         guard release.suite != nil || release.codename != nil else {
-            throw ControlFileError(path: path, line: stanza.startLine, problem: "Release file names neither Suite nor Codename")
+            throw ControlFileError(path: path, line: (firstLine ?? 1) + lineOffset, problem: "Release file names neither Suite nor Codename")
         }
         return release
-    }
-
-    /// RFC 2822 dates as in Release files: `Sat, 10 Jun 2023 08:55:20 UTC`.
-    static func parseDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, d MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) { return date }
-        }
-        return nil
     }
 }

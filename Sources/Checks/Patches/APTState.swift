@@ -81,8 +81,7 @@ public struct APTState: Sendable {
                     release = cached
                 } else {
                     do {
-                        let text = String(decoding: try IndexFile.readAll(root, path, limit: 32 << 20), as: UTF8.self)
-                        release = try APTRelease.parse(text, path: path)
+                        release = try APTRelease.parse(try IndexFile.readAll(root, path, limit: 32 << 20), path: path)
                     } catch let error as ControlFileError {
                         state.problems.append(error.description)
                     } catch {
@@ -234,17 +233,20 @@ public struct APTState: Sendable {
         var failure: String?
     }
 
-    /// Streams one Packages file, keeping (name, version, architecture) of the wanted names.
-    static func readIndex(_ root: FileSystemRoot, _ path: String, wanted: Set<String>) -> IndexOutcome {
+    /// The per-stanza state of `readIndex`, a value mutated in place (no boxed captures, so no
+    /// dynamic exclusivity checks per field).
+    struct IndexCollector {
+        let path: String
+        let wanted: Set<String>
         var outcome = IndexOutcome()
-        var scanner = ControlFileScanner()
         var name: String?
         var version: String?
         var architecture: String?
         var skip = false
         var hasVersion = false
         var malformed: String?
-        let handle: (ControlFileScanner.Event) -> Void = { event in
+
+        mutating func handle(_ event: ControlFileScanner.Event) {
             switch event {
             case .field(let field, let value, _):
                 if skip {
@@ -282,12 +284,19 @@ public struct APTState: Sendable {
                 outcome.entries.append((package, version, architecture ?? "all"))
             }
         }
+    }
+
+    /// Streams one Packages file, keeping (name, version, architecture) of the wanted names; every
+    /// stanza is still checked for a well-formed Package and Version.
+    static func readIndex(_ root: FileSystemRoot, _ path: String, wanted: Set<String>) -> IndexOutcome {
+        var collector = IndexCollector(path: path, wanted: wanted)
+        var scanner = ControlFileScanner()
         do {
-            try IndexFile.stream(root, path) { chunk in scanner.feed(chunk, handle) }
-            scanner.finish(handle)
+            try IndexFile.stream(root, path) { chunk in scanner.feed(chunk) { collector.handle($0) } }
+            scanner.finish { collector.handle($0) }
         } catch {
-            outcome.failure = error.description
+            collector.outcome.failure = error.description
         }
-        return outcome
+        return collector.outcome
     }
 }

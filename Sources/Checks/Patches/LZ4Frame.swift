@@ -36,6 +36,8 @@ final class LZ4FrameDecoder {
     private(set) var inFrame = false
 
     init() {
+        // Room for the window and the largest block (4 MB); pages are touched only as they are used:
+        // with small blocks, output wraps after about 1 MB.
         outputCapacity = Self.window + (4 << 20)
         output = .allocate(capacity: outputCapacity)
     }
@@ -117,11 +119,13 @@ final class LZ4FrameDecoder {
             return true
         case .block(let size, let compressed):
             guard available >= size else { return false }
-            if independentBlocks || outputCount > Self.window {
-                // Keep only the window linked blocks may refer to.
-                let keep = independentBlocks ? 0 : Self.window
-                if keep > 0 { memmove(output, output + (outputCount - keep), keep) }
-                outputCount = keep
+            if independentBlocks {
+                outputCount = 0
+            } else if outputCount + maximumBlockSize > Self.window + max(maximumBlockSize, 1 << 20) {
+                // Keep only the window linked blocks may refer to; with small blocks this happens
+                // once per megabyte or so, not once per block.
+                memmove(output, output + (outputCount - Self.window), Self.window)
+                outputCount = Self.window
             }
             let start = outputCount
             try input.withUnsafeBufferPointer { (buffer) throws(LZ4Error) in
