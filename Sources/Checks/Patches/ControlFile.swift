@@ -25,24 +25,27 @@ struct ControlFileScanner {
     /// Comment lines (`#`) are allowed in `.sources` and preferences files, not by dpkg.
     var allowsComments = true
 
+    /// Longest line kept, in bytes; a longer one is reported as malformed and skipped, so a file
+    /// without newlines cannot make the scanner grow without bound. Real lines are under 100 KB.
+    static let maximumLineLength = 1 << 20
+    private var overlong = false
+
     /// Feeds the next chunk.
     mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, _ handle: (Event) -> Void) {
         guard chunk.count > 0 else { return }
         var start = 0
-        if !carry.isEmpty {
+        if !carry.isEmpty || overlong {
             guard let newline = Self.find(UInt8(ascii: "\n"), in: chunk, from: 0) else {
-                carry.append(contentsOf: chunk)
+                appendCarry(chunk)
                 return
             }
-            carry.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[0..<newline]))
-            let joined = carry
-            carry.removeAll(keepingCapacity: true)
-            joined.withUnsafeBufferPointer { processLine($0, handle) }
+            appendCarry(UnsafeBufferPointer(rebasing: chunk[0..<newline]))
+            finishCarriedLine(handle)
             start = newline + 1
         }
         while start < chunk.count {
             guard let newline = Self.find(UInt8(ascii: "\n"), in: chunk, from: start) else {
-                carry.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start...]))
+                appendCarry(UnsafeBufferPointer(rebasing: chunk[start...]))
                 return
             }
             processLine(UnsafeBufferPointer(rebasing: chunk[start..<newline]), handle)
@@ -50,13 +53,37 @@ struct ControlFileScanner {
         }
     }
 
+    private mutating func appendCarry(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !overlong else { return }
+        if carry.count + bytes.count > Self.maximumLineLength {
+            overlong = true
+            carry.removeAll()
+            return
+        }
+        carry.append(contentsOf: bytes)
+    }
+
+    private mutating func finishCarriedLine(_ handle: (Event) -> Void) {
+        if overlong {
+            overlong = false
+            line += 1
+            if !inStanza {
+                inStanza = true
+                stanzaStart = line
+            }
+            handle(.malformed(line: line, problem: "line longer than \(Self.maximumLineLength) bytes"))
+            return
+        }
+        let joined = carry
+        carry.removeAll(keepingCapacity: true)
+        joined.withUnsafeBufferPointer { processLine($0, handle) }
+    }
+
     /// Ends the data: a last line without newline is processed (and `endedMidLine` set), an open stanza is closed.
     mutating func finish(_ handle: (Event) -> Void) {
-        if !carry.isEmpty {
+        if !carry.isEmpty || overlong {
             endedMidLine = true
-            let last = carry
-            carry.removeAll()
-            last.withUnsafeBufferPointer { processLine($0, handle) }
+            finishCarriedLine(handle)
         }
         if inStanza {
             inStanza = false
