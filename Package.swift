@@ -65,8 +65,8 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
