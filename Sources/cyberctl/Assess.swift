@@ -58,6 +58,11 @@ extension Cyberctl {
                     emit(listing(loaded))
                     return
                 }
+                let folder = URL(fileURLWithPath: answers).deletingLastPathComponent().path
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw InputError(.missing, file: answers, "folder \(folder) does not exist: create it or give --answers FILE")
+                }
                 var walk = Walk(questionnaire: loaded, path: answers, english: lang == .en, today: today)
                 try walk.start(entity: defaultEntity(), review: review, section: section)
             } catch let code as ExitCode {

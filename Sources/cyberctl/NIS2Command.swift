@@ -63,6 +63,9 @@ extension Cyberctl.Nis2Command {
         @Option(help: "Agent configuration file to read the entity from when --kind is not given.")
         var config: String = AgentConfiguration.defaultPath
 
+        @Option(help: "Answers file whose entity (kind, population, has_commune_over_30000) to use when --kind is not given.", completion: .file())
+        var answers: String?
+
         @Option(help: "Another applicability rules file (YAML).")
         var rules: String?
 
@@ -95,6 +98,15 @@ extension Cyberctl.Nis2Command {
         func facts() throws -> ScopeFacts {
             if let kind {
                 return ScopeFacts(kind: kind.rawValue, population: population, hasCommuneOver30000: hasCommuneOver30000)
+            }
+            if let answers {
+                let entity = try AnswersFile.load(path: answers, questionnaire: Questionnaire.shipped(), today: CalendarDay(Date())).entity
+                guard let kind = entity.kind else {
+                    throw InputError(.usage, file: answers, "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file")
+                }
+                return ScopeFacts(
+                    kind: kind, population: population ?? entity.population,
+                    hasCommuneOver30000: hasCommuneOver30000 ?? entity.hasCommuneOver30000)
             }
             guard FileManager.default.fileExists(atPath: config) else {
                 throw InputError(.usage, "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)")

@@ -77,6 +77,29 @@ import TestSupport
         #expect(try Self.result(results, "a.analyse-risques").evidence["requiredFor"] == "EI/EE")
     }
 
+    @Test func theEntityOfTheFileSaysWhichMeasuresAreObligations() async throws {
+        func mandatory(_ entity: String, _ id: String) async throws -> JSONValue? {
+            try Self.result(try await Self.run("entity:\n\(entity)\nanswers: {}\n"), id).evidence["mandatory"]
+        }
+        // An important entity (community of communes) need not meet what ReCyF reserves to essential ones.
+        #expect(try await mandatory("  kind: cc", "a.dpo") == true)
+        #expect(try await mandatory("  kind: cc", "f.controle-regulier") == true)
+        // The small questionnaire's a.two maps only to ReCyF 16 (essential entities only).
+        let directory = try TemporaryDirectory()
+        let small = try directory.write("q.yaml", Self.smallQuestionnaire)
+        for (kind, expected) in [("cc", false), ("region", true), ("metropole", true)] {
+            let results = try await Self.run("entity: {kind: \(kind)}\nanswers: {}\n", questionnaire: small)
+            #expect(try Self.result(results, "a.two").evidence["mandatory"] == .bool(expected))
+            #expect(try Self.result(results, "a.one").evidence["mandatory"] == true)
+        }
+        #expect(try await mandatory("  kind: commune\n  population: 30001", "a.dpo") == true)
+        #expect(try await mandatory("  kind: commune\n  population: 30000", "a.dpo") == false)
+        // Undecided (no member-commune fact) or unknown entity: nothing is claimed.
+        #expect(try await mandatory("  kind: ca", "a.dpo") == nil)
+        #expect(try Self.result(try await Self.run("answers: {}\n"), "a.dpo").evidence["mandatory"] == nil)
+        #expect(try Self.result(try await Self.run("entity: {kind: ca, has_commune_over_30000: true}\nanswers: {}\n"), "a.dpo").evidence["entityCategory"] == "essentielle")
+    }
+
     @Test func aMissingAnswersFileIsOneSkip() async throws {
         let results = try await Self.run(nil)
         #expect(results.count == 1)

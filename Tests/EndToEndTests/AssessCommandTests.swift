@@ -181,6 +181,9 @@ import TestSupport
         #expect(try BuiltBinary.run(["assess", "--check", directory.url("absent.yaml")]).exitCode == 66)
         #expect(try BuiltBinary.run(["nis2", "score", "--answers", file]).exitCode == 65)
         #expect(try BuiltBinary.run(["assess", "--section", "k"]).exitCode == 64)
+        let noFolder = try BuiltBinary.run(["assess", "--answers", directory.url("no/such/folder/answers.yaml")])
+        #expect(noFolder.exitCode == 66)
+        #expect(noFolder.stderr.contains("does not exist: create it or give --answers FILE"))
     }
 
     @Test func listShowsEveryItem() throws {
@@ -224,6 +227,9 @@ import TestSupport
         let config = try directory.write("agent.yaml", "entity:\n  name: Commune de Test\n  kind: commune\n  population: 45000\n")
         #expect(try Self.scope(["--config", config])["category"] as? String == "essentielle")
         #expect(try Self.scope(["--config", config, "--population", "800"])["category"] as? String == "non-regulee")
+        let answers = try directory.write("answers.yaml", "entity: {kind: ca, population: 70000, has_commune_over_30000: false}\nanswers: {}\n")
+        #expect(try Self.scope(["--answers", answers])["category"] as? String == "importante")
+        #expect(try Self.scope(["--answers", answers, "--has-commune-over-30000"])["category"] as? String == "essentielle")
         let noKind = try directory.write("nokind.yaml", "entity:\n  name: Commune de Test\n")
         #expect(try BuiltBinary.run(["nis2", "scope", "--config", noKind]).exitCode == 64)
         #expect(try BuiltBinary.run(["nis2", "scope", "--config", directory.url("absent.yaml")]).exitCode == 64)

@@ -88,12 +88,25 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 references: Catalogue.rule(Self.answersCode)?.references ?? [],
                 reason: error.description, durationMs: stopwatch.elapsedMs)]
         }
-        return Self.results(of: file, questionnaire: loaded, target: answers, today: today, durationMs: stopwatch.elapsedMs)
+        return Self.results(
+            of: file, questionnaire: loaded, target: answers, today: today, category: Self.category(of: file.entity),
+            durationMs: stopwatch.elapsedMs)
+    }
+
+    /// The NIS 2 category of the entity the answers file names, by the shipped applicability rules;
+    /// nil when the file does not say enough or the rules cannot be read.
+    public static func category(of entity: AnswerEntity) -> NIS2Category? {
+        guard let kind = entity.kind, let rules = try? ScopeRules.shipped() else { return nil }
+        return rules.decide(ScopeFacts(kind: kind, population: entity.population, hasCommuneOver30000: entity.hasCommuneOver30000)).category
     }
 
     /// One result per questionnaire item, in questionnaire order.
+    /// - Parameter category: the entity's NIS 2 category when known: each result then says whether
+    ///   the measure is an obligation for it (`mandatory`): every item for an essential entity, the
+    ///   items not reserved to essential entities (ReCyF EI/EE) for an important one, none otherwise.
     public static func results(
-        of file: AnswersFile, questionnaire: Questionnaire, target: String, today: CalendarDay, durationMs: Int = 0
+        of file: AnswersFile, questionnaire: Questionnaire, target: String, today: CalendarDay,
+        category: NIS2Category? = nil, durationMs: Int = 0
     ) -> [CheckResult] {
         questionnaire.items.map { item in
             let section = questionnaire.section(item.section)
@@ -103,6 +116,13 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 "requiredFor": .string(item.essentialOnly ? "EE" : "EI/EE"),
             ]
             if !item.technical.isEmpty { evidence["technicalPrefixes"] = .strings(item.technical) }
+            switch category {
+            case .essentielle?: evidence["mandatory"] = true
+            case .importante?: evidence["mandatory"] = .bool(!item.essentialOnly)
+            case .nonRegulee?: evidence["mandatory"] = false
+            case .selonActivite?, nil: break
+            }
+            if let category { evidence["entityCategory"] = .string(category.rawValue) }
             let severity = Severity(rawValue: item.weight.rawValue) ?? .medium
             let references = item.referenceIDs(section: section)
             guard let answer = file.answers[item.id] else {
