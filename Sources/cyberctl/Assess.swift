@@ -15,10 +15,13 @@ extension Cyberctl {
                 and run the same command again to resume where you stopped.
                 """)
 
-        @Option(help: "Answers file to fill in (created when absent).", completion: .file())
+        @Option(help: ArgumentHelp("Answers file to fill in (created when absent).", valueName: "file"), completion: .file())
         var answers: String = NIS2AnswersCheck().answers
 
-        @Option(name: .customLong("check"), help: "Check this answers file and exit (65 when invalid, 66 when missing).", completion: .file())
+        @Option(
+            name: .customLong("check"),
+            help: ArgumentHelp("Check this answers file and exit (65 when invalid, 66 when missing).", valueName: "file"),
+            completion: .file())
         var checkFile: String?
 
         @Flag(help: "List the questionnaire's items and exit.")

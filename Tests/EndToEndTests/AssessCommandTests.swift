@@ -6,7 +6,7 @@ import TestSupport
 /// a real pseudo-terminal, answers files checked, applicability asked.
 @Suite(.serialized) struct AssessCommandTests {
     /// Drives a program in a pseudo-terminal (python3's pty module): waits for each prompt (" > "),
-    /// then types the next response. Prints the transcript and exits with the program's status.
+    /// then types the next response; a prompt after the last response gets end-of-input (Ctrl-D). Prints the transcript and exits with the program's status.
     /// A 60 s guard only stops a hung program; the exchange itself waits on prompts, not on time.
     static let driver = """
         import json, os, pty, select, subprocess, sys, time
@@ -19,8 +19,9 @@ import TestSupport
         sent = 0
         deadline = time.monotonic() + 60
         while True:
-            if sent < len(responses) and out.count(b" > ") > sent:
-                os.write(master, (responses[sent] + "\\n").encode())
+            if out.count(b" > ") > sent:
+                # Past the last response, a further prompt gets end-of-input (Ctrl-D).
+                os.write(master, (responses[sent] + "\\n").encode() if sent < len(responses) else b"\\x04")
                 sent += 1
                 continue
             if time.monotonic() > deadline:
@@ -29,7 +30,7 @@ import TestSupport
                 sys.exit(99)
             ready, _, _ = select.select([master], [], [], 1)
             if not ready:
-                if child.poll() is not None and sent >= len(responses):
+                if child.poll() is not None:
                     break
                 continue
             try:
@@ -139,6 +140,32 @@ import TestSupport
         let sections = try #require(json["sections"] as? [[String: Any]])
         #expect(sections.first { $0["id"] as? String == "c" }?["score"] as? Int == 25)
         #expect(json["unknown"] as? [String] == ["org.nis2.c.restauration-testee"])
+    }
+
+    @Test func reviewAsksAgainAndEnterKeepsTheAnswer() throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("answers.yaml", """
+            answers:
+              a.analyse-risques:
+                status: oui
+                evidence: {document: Analyse 2025, date: 2025-03-01}
+                next_review: 2026-03-01
+                comment: revue annuelle
+              a.dpo: {status: non}
+            """)
+        let session = try Self.walk(
+            ["assess", "--answers", file, "--review", "--section", "a"],
+            responses: ["", "3", "", "4", "2", "", "", ""],
+            in: directory.path)
+        #expect(session.exitCode == 0, "\(session.transcript)")
+        #expect(session.transcript.contains("Réponse actuelle : oui"))
+        #expect(session.transcript.contains("Entrée) garder"))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        // Kept as it was, evidence and comment included.
+        #expect(text.contains("  a.analyse-risques:\n    status: \"oui\"\n    evidence:\n      document: \"Analyse 2025\"\n      date: 2025-03-01\n    next_review: 2026-03-01\n    comment: \"revue annuelle\"\n"))
+        #expect(text.contains("  a.politique-securite:\n    status: \"non\"\n"))
+        #expect(text.contains("  a.referent-ssi:\n    status: \"ne sais pas\"\n"))
+        #expect(text.contains("  a.dpo:\n    status: \"partiel\"\n"))
     }
 
     @Test func aBrokenAnswersFileIsNeverOverwritten() throws {
