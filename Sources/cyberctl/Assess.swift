@@ -185,6 +185,10 @@ struct Walk {
         say(item.title.text(english: english).uppercased())
         say(item.question.text(english: english))
         say(t("Pourquoi c'est important : ", "Why it matters: ") + item.why.text(english: english))
+        var references = item.recyf.map(\.label)
+        if !item.regulation.isEmpty { references.append(t("règlement 2024/2690 § ", "Regulation 2024/2690 § ") + item.regulation.joined(separator: ", ")) }
+        if !item.hygiene.isEmpty { references.append(t("guide d'hygiène ANSSI mesure(s) ", "ANSSI hygiene guide measure(s) ") + item.hygiene.map(String.init).joined(separator: ", ")) }
+        if !references.isEmpty { say(t("Références : ", "References: ") + references.joined(separator: " · ")) }
         let current = file.answers[item.id]
         if let current { say(t("Réponse actuelle : ", "Current answer: ") + current.status.label(english: english)) }
         let statuses: [AnswerStatus] = item.allowsNotApplicable ? AnswerStatus.allCases : AnswerStatus.allCases.filter { $0 != .sansObjet }

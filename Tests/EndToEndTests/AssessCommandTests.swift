@@ -82,6 +82,7 @@ import TestSupport
         #expect(first.transcript.contains("Réponse > peut-être\n"))
         #expect(first.transcript.contains("1) oui   2) partiel   3) non   4) ne sais pas"))
         #expect(first.transcript.contains("Pourquoi c'est important : "))
+        #expect(first.transcript.contains("Références : ReCyF 16 (EE) · ReCyF 2.B (EI/EE) · règlement 2024/2690 § 2.1 · guide d'hygiène ANSSI mesure(s) 41"))
         #expect(first.transcript.contains("Réponse non comprise : tapez un numéro de 1 à 4, s ou q."))
         #expect(first.transcript.contains("[3/"))
         #expect(first.transcript.contains("Arrêt. 2 réponse(s)"))
