@@ -66,4 +66,15 @@ import TestSupport
         let decoded = try Report.decode(try report.jsonBytes(), file: "r.json")
         #expect(decoded.results == report.results)
     }
+
+    @Test func aRelativeAnswersPathIsRejectedWithItsLine() {
+        do {
+            _ = try Profile.parse(bytes: Array("name: t\nchecks:\n  org.nis2:\n    answers: reponses.yaml\n".utf8), file: "/p/t.yaml")
+            Issue.record("a relative answers path was accepted")
+        } catch {
+            #expect(error.kind == .invalidData)
+            #expect(error.line == 4, "\(error)")
+            #expect(error.message.contains("expected an absolute path"))
+        }
+    }
 }

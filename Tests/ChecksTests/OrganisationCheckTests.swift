@@ -100,6 +100,19 @@ import TestSupport
         #expect(try Self.result(try await Self.run("entity: {kind: ca, has_commune_over_30000: true}\nanswers: {}\n"), "a.dpo").evidence["entityCategory"] == "essentielle")
     }
 
+    @Test func everyItemHasItsTextInTheCatalogue() throws {
+        let questionnaire = try Questionnaire.shipped()
+        for item in questionnaire.items {
+            let rule = try #require(Catalogue.rule(item.code))
+            #expect(rule.domain == .organisation)
+            #expect(rule.severity.rawValue == item.weight.rawValue)
+            #expect(rule.text(.fr).title == item.title.fr)
+            #expect(rule.text(.en).remediation == item.remediation.en)
+        }
+        #expect(Catalogue.rule("org.nis2.answers") != nil)
+        #expect(CheckRegistry.type(withID: "org.nis2") != nil)
+    }
+
     @Test func aMissingAnswersFileIsOneSkip() async throws {
         let results = try await Self.run(nil)
         #expect(results.count == 1)
