@@ -182,10 +182,14 @@ import TestSupport
     @Test func endOfInputStopsAndKeepsTheFile() throws {
         let directory = try TemporaryDirectory()
         let file = directory.url("answers.yaml")
-        let output = try BuiltBinary.run(["assess", "--answers", file])
+        // A new file takes its entity from the agent configuration.
+        let config = try directory.write("agent.yaml", "entity:\n  name: Commune de Test\n  siren: \"212900195\"\n  kind: commune\n  population: 31000\n")
+        let output = try BuiltBinary.run(["assess", "--answers", file, "--config", config])
         #expect(output.exitCode == 0, "\(output.stderr)")
         #expect(output.stdout.contains("Arrêt. 0 réponse(s)"))
-        #expect(FileManager.default.fileExists(atPath: file))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("entity:\n  name: \"Commune de Test\"\n  siren: \"212900195\"\n  kind: commune\n  population: 31000\n"))
+        #expect(try Self.scope(["--answers", file])["category"] as? String == "essentielle")
         #expect(try BuiltBinary.run(["assess", "--check", file]).exitCode == 0)
     }
 
