@@ -204,7 +204,8 @@ struct Walk {
                                          "Not understood: type a number from 1 to \(statuses.count), s or q.")))
         }
         guard case .status(let status) = choice else { return }
-        var answer = Answer(itemID: item.id, status: status)
+        // Answering the same status again starts from the current answer (Enter keeps each value).
+        var answer = current.flatMap { $0.status == status ? $0 : nil } ?? Answer(itemID: item.id, status: status)
         answer.comment = current?.comment
         do {
             try details(item, into: &answer)
@@ -218,39 +219,55 @@ struct Walk {
         try save()
     }
 
-    /// Maturity, evidence and review date, asked after the status.
+    /// Maturity, evidence and review date, asked after the status. `answer` arrives with the values
+    /// to keep on Enter (the current answer's when the status is unchanged).
     func details(_ item: QuestionnaireItem, into answer: inout Answer) throws {
         let status = answer.status
+        func enter(_ kept: String?) -> String {
+            kept.map { t("Entrée pour garder « \($0) »", "Enter to keep \"\($0)\"") } ?? t("Entrée pour passer", "Enter to skip")
+        }
         if status == .oui || status == .partiel || status == .non {
-            answer.maturity = try ask(t("Maturité de 1 (débutant) à 5 (maîtrisé), Entrée pour passer",
-                                        "Maturity from 1 (initial) to 5 (optimised), Enter to skip")) { text -> Result<Int?, Hint> in
-                if text.isEmpty { return .success(nil) }
+            let kept = answer.maturity
+            answer.maturity = try ask(t("Maturité de 1 (débutant) à 5 (maîtrisé), ", "Maturity from 1 (initial) to 5 (optimised), ") + enter(kept.map(String.init))) { text -> Result<Int?, Hint> in
+                if text.isEmpty { return .success(kept) }
                 if let value = Int(text), (1...5).contains(value) { return .success(value) }
                 return .failure(Hint(text: t("Tapez un chiffre de 1 à 5, ou Entrée.", "Type a digit from 1 to 5, or Enter.")))
             }
+        } else {
+            answer.maturity = nil
         }
-        if status == .oui || status == .partiel {
-            var evidence = AnswerEvidence()
-            evidence.document = try ask(t("Document qui le montre (délibération, procédure…), Entrée pour passer",
-                                          "Document that shows it (council decision, procedure…), Enter to skip")) { .success($0.isEmpty ? nil : $0) }
-            if evidence.document != nil {
-                evidence.date = try ask(t("Date du document (AAAA-MM-JJ), Entrée pour passer", "Date of the document (YYYY-MM-DD), Enter to skip")) { text -> Result<CalendarDay?, Hint> in
-                    if text.isEmpty { return .success(nil) }
-                    guard let day = CalendarDay(text) else { return .failure(Hint(text: t("Date attendue au format AAAA-MM-JJ, par exemple 2026-03-12.", "Expected a date as YYYY-MM-DD, e.g. 2026-03-12."))) }
-                    guard day <= today else { return .failure(Hint(text: t("Cette date est dans le futur.", "This date is in the future."))) }
-                    return .success(day)
-                }
-                evidence.owner = try ask(t("Responsable (fonction ou service), Entrée pour passer", "Owner (role or department), Enter to skip")) { .success($0.isEmpty ? nil : $0) }
-            }
-            answer.evidence = evidence.isEmpty ? nil : evidence
-            let proposed = today.adding(days: 365)
-            let earliest = evidence.date
-            answer.nextReview = try ask(t("Prochaine revue (AAAA-MM-JJ), Entrée pour \(proposed)", "Next review (YYYY-MM-DD), Enter for \(proposed)")) { text -> Result<CalendarDay?, Hint> in
-                if text.isEmpty { return .success(proposed) }
-                guard let day = CalendarDay(text) else { return .failure(Hint(text: t("Date attendue au format AAAA-MM-JJ.", "Expected a date as YYYY-MM-DD."))) }
-                if let earliest, day < earliest { return .failure(Hint(text: t("La revue ne peut pas précéder la date du document (\(earliest)).", "The review cannot be before the document's date (\(earliest))."))) }
+        guard status == .oui || status == .partiel else {
+            answer.evidence = nil
+            answer.nextReview = nil
+            return
+        }
+        var evidence = answer.evidence ?? AnswerEvidence()
+        let keptDocument = evidence.document
+        evidence.document = try ask(t("Document qui le montre (délibération, procédure…), ", "Document that shows it (council decision, procedure…), ") + enter(keptDocument)) {
+            .success($0.isEmpty ? keptDocument : $0)
+        }
+        if evidence.document != nil {
+            let keptDate = evidence.date
+            evidence.date = try ask(t("Date du document (AAAA-MM-JJ), ", "Date of the document (YYYY-MM-DD), ") + enter(keptDate?.description)) { text -> Result<CalendarDay?, Hint> in
+                if text.isEmpty { return .success(keptDate) }
+                guard let day = CalendarDay(text) else { return .failure(Hint(text: t("Date attendue au format AAAA-MM-JJ, par exemple 2026-03-12.", "Expected a date as YYYY-MM-DD, e.g. 2026-03-12."))) }
+                guard day <= today else { return .failure(Hint(text: t("Cette date est dans le futur.", "This date is in the future."))) }
                 return .success(day)
             }
+            let keptOwner = evidence.owner
+            evidence.owner = try ask(t("Responsable (fonction ou service), ", "Owner (role or department), ") + enter(keptOwner)) { .success($0.isEmpty ? keptOwner : $0) }
+        } else {
+            evidence = AnswerEvidence()
+        }
+        answer.evidence = evidence.isEmpty ? nil : evidence
+        // Enter keeps a review date still ahead, otherwise proposes one year from today.
+        let proposed = answer.nextReview.flatMap { $0 >= today ? $0 : nil } ?? today.adding(days: 365)
+        let earliest = evidence.date
+        answer.nextReview = try ask(t("Prochaine revue (AAAA-MM-JJ), Entrée pour \(proposed)", "Next review (YYYY-MM-DD), Enter for \(proposed)")) { text -> Result<CalendarDay?, Hint> in
+            if text.isEmpty { return .success(proposed) }
+            guard let day = CalendarDay(text) else { return .failure(Hint(text: t("Date attendue au format AAAA-MM-JJ.", "Expected a date as YYYY-MM-DD."))) }
+            if let earliest, day < earliest { return .failure(Hint(text: t("La revue ne peut pas précéder la date du document (\(earliest)).", "The review cannot be before the document's date (\(earliest))."))) }
+            return .success(day)
         }
     }
 

@@ -161,12 +161,23 @@ import TestSupport
         #expect(session.exitCode == 0, "\(session.transcript)")
         #expect(session.transcript.contains("Réponse actuelle : oui"))
         #expect(session.transcript.contains("Entrée) garder"))
-        let text = try String(contentsOfFile: file, encoding: .utf8)
+        var text = try String(contentsOfFile: file, encoding: .utf8)
         // Kept as it was, evidence and comment included.
         #expect(text.contains("  a.analyse-risques:\n    status: \"oui\"\n    evidence:\n      document: \"Analyse 2025\"\n      date: 2025-03-01\n    next_review: 2026-03-01\n    comment: \"revue annuelle\"\n"))
         #expect(text.contains("  a.politique-securite:\n    status: \"non\"\n"))
         #expect(text.contains("  a.referent-ssi:\n    status: \"ne sais pas\"\n"))
         #expect(text.contains("  a.dpo:\n    status: \"partiel\"\n"))
+
+        // Confirming "oui" again keeps maturity-less evidence on Enter; the past review date is replaced by a year ahead.
+        let again = try Self.walk(
+            ["assess", "--answers", file, "--review", "--section", "a"],
+            responses: ["1", "", "", "", "", "", "q"],
+            in: directory.path)
+        #expect(again.exitCode == 0, "\(again.transcript)")
+        #expect(again.transcript.contains("Entrée pour garder « Analyse 2025 »"))
+        #expect(again.transcript.contains("Entrée pour garder « 2025-03-01 »"))
+        text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("  a.analyse-risques:\n    status: \"oui\"\n    evidence:\n      document: \"Analyse 2025\"\n      date: 2025-03-01\n    next_review: \(Self.nextYear())\n    comment: \"revue annuelle\"\n"))
     }
 
     @Test func aBrokenAnswersFileIsNeverOverwritten() throws {
