@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Checks", targets: ["Checks"]),
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "NIS2", targets: ["NIS2"]),
+        .library(name: "Trust", targets: ["Trust"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -54,11 +55,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2",
+                "Agent", "Checks", "NIS2", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,5 +72,6 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )

@@ -16,3 +16,14 @@ void cyberctl_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(name
 void cyberctl_OPENSSL_free(void *pointer) { OPENSSL_free(pointer); }
 long cyberctl_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 unsigned long cyberctl_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+
+int cyberctl_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack) { return sk_CMS_SignerInfo_num(stack); }
+CMS_SignerInfo *cyberctl_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int index) {
+    return sk_CMS_SignerInfo_value(stack, index);
+}
+X509V3_CTX *cyberctl_X509V3_CTX_new(void) {
+    X509V3_CTX *context = OPENSSL_zalloc(sizeof(X509V3_CTX));
+    if (context != NULL) { X509V3_set_ctx_nodb(context); }
+    return context;
+}
+void cyberctl_X509V3_CTX_free(X509V3_CTX *context) { OPENSSL_free(context); }

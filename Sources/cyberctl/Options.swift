@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import NIS2
+import Trust
 
 /// Output formats; machine formats go to stdout.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -76,6 +77,9 @@ func failure(reporting error: any Error) -> ExitCode {
     case let error as AtomicFileError:
         message = error.description
         code = 74
+    case let error as VerificationFailure:
+        message = error.message
+        code = 65
     default:
         message = "internal error: \(error)"
         code = 70

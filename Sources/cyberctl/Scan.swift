@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Trust
 
 extension Cyberctl {
     /// Runs a profile on this host and writes the report.
@@ -24,28 +25,79 @@ extension Cyberctl {
         @Option(help: "Agent configuration file.")
         var config: String = AgentConfiguration.defaultPath
 
+        @Option(help: "Agent private key for signing (PEM, mode 0600); overrides the configuration's signing.key.", completion: .file())
+        var key: String?
+
+        @Option(help: "Agent certificate for signing (PEM); overrides the configuration's signing.certificate.", completion: .file())
+        var cert: String?
+
+        @Flag(name: .customLong("no-sign"), help: "Do not sign the report, even when a key is configured.")
+        var noSign = false
+
         @OptionGroup var options: RunOptions
         @OptionGroup var entity: EntityOptions
+
+        func validate() throws {
+            if (key == nil) != (cert == nil) { throw ValidationError("Please give --key and --cert together.") }
+            if noSign && key != nil { throw ValidationError("Please give either --no-sign or --key/--cert, not both.") }
+        }
+
+        /// The signer from `--key/--cert`, else the configuration's `signing` section; nil when unsigned.
+        /// Loaded before the scan, so a bad key fails at once rather than after minutes of checks.
+        func loadSigner(_ configuration: AgentConfiguration) throws(InputError) -> ReportSigner? {
+            guard !noSign else { return nil }
+            if let key, let cert { return try ReportSigner(keyPath: key, certificatePath: cert) }
+            if let signing = configuration.signing {
+                return try ReportSigner(keyPath: signing.key, certificatePath: signing.certificate)
+            }
+            return nil
+        }
 
         func run() async throws {
             do {
                 let configuration = try loadConfiguration()
+                let signer = try loadSigner(configuration)
                 let root = try auditedRoot()
                 let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
+                var reportEntity = try entity.apply(to: configuration.entity)
+                if let signer {
+                    // A signed report must name the SIREN its certificate carries: take it from there when unset.
+                    if reportEntity.siren == nil { reportEntity.siren = signer.identity.siren }
+                    if reportEntity.name == nil { reportEntity.name = signer.identity.entityName }
+                }
                 let scanner = Scanner(
-                    profile: try Profile.load(path: profilePath), root: root,
-                    entity: try entity.apply(to: configuration.entity), only: only)
+                    profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: only)
                 let progress = ProgressLine(enabled: stderrIsTerminal, label: "contrôles")
                 let report = try await scanner.scan { done, total in progress.update(done, total) }
                 progress.finish()
                 let path = out ?? Self.defaultReportName(host: report.host.hostname, at: report.generatedAt)
                 let bytes = try report.jsonBytes()
                 try AtomicFile.write(bytes, to: path, mode: 0o640)
+                var signaturePath: String?
+                if let signer {
+                    let signature: [UInt8]
+                    do {
+                        signature = try signer.sign(bytes)
+                    } catch {
+                        throw InputError(.io, file: path, "signing failed: \(error)")
+                    }
+                    signaturePath = ReportSigner.signaturePath(for: path)
+                    try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
+                    if let entitySIREN = report.entity.siren, entitySIREN != signer.identity.siren {
+                        note(
+                            options.lang == .fr
+                                ? "cyberctl: attention : le rapport porte le SIREN \(entitySIREN) mais le certificat de l'agent celui de \(signer.identity.siren) ; la vérification le refusera"
+                                : "cyberctl: warning: the report's SIREN \(entitySIREN) differs from the agent certificate's \(signer.identity.siren); verification will refuse it")
+                    }
+                }
                 switch options.format {
                 case .json: emit(String(decoding: bytes, as: UTF8.self))
                 case .table: emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
                 }
                 note(options.lang == .fr ? "Rapport écrit : \(path)" : "Report written: \(path)")
+                if let signaturePath {
+                    note(options.lang == .fr ? "Signature : \(signaturePath)" : "Signature: \(signaturePath)")
+                }
                 if report.results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) {
                     throw ExitCode(1)
                 }
@@ -82,28 +134,47 @@ extension Cyberctl {
     }
 }
 
-/// A one-line progress indicator on stderr, drawn only on a terminal and only after a moment.
+/// A one-line progress indicator on stderr: drawn only on a terminal, and only once the run has
+/// taken more than a second, then redrawn every quarter second with checks done and time spent.
 final class ProgressLine: @unchecked Sendable {
-    private let enabled: Bool
     private let label: String
     private let start = ContinuousClock.now
     private let lock = NSLock()
+    private var done = 0
+    private var total = 0
     private var drawn = false
+    private var ticker: Task<Void, Never>?
 
     init(enabled: Bool, label: String) {
-        self.enabled = enabled
         self.label = label
+        guard enabled else { return }
+        ticker = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(1))
+            while !Task.isCancelled {
+                self?.draw()
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
     }
 
     func update(_ done: Int, _ total: Int) {
-        guard enabled, ContinuousClock.now - start > .milliseconds(500) else { return }
+        lock.withLock {
+            self.done = done
+            self.total = total
+        }
+    }
+
+    private func draw() {
         lock.withLock {
             drawn = true
-            FileHandle.standardError.write(Data("\r\(label) : \(done)/\(total)".utf8))
+            let seconds = (ContinuousClock.now - start).components.seconds
+            let counts = total > 0 ? "\(done)/\(total)" : "…"
+            FileHandle.standardError.write(Data("\r\(label) : \(counts) — \(seconds) s".utf8))
         }
     }
 
     func finish() {
+        ticker?.cancel()
         lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Checks
 import Testing
 
@@ -46,5 +47,17 @@ import Testing
         // certificates 8/24 → 24/24, tls 9/10: overall (33.3 + 90) / 2 = 61.7 → (100 + 90) / 2 = 95.
         #expect(fixes[0].scoreAfter == 95)
         #expect(fixes[0].gain == 33)
+    }
+}
+
+@Suite struct ISO8601Tests {
+    @Test func formatsAndParsesUTCSeconds() {
+        let date = Date(timeIntervalSince1970: 1_795_852_800.75)
+        #expect(ISO8601.string(from: date) == "2026-11-28T08:00:00Z")
+        #expect(ISO8601.date(from: "2026-11-28T08:00:00Z") == Date(timeIntervalSince1970: 1_795_852_800))
+        #expect(ISO8601.string(from: Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00Z")
+        for bad in ["2026-11-28 08:00:00Z", "2026-13-28T08:00:00Z", "2026-11-28T08:00:00+01:00", "", "2026-11-28T08:00:0xZ"] {
+            #expect(ISO8601.date(from: bad) == nil, "\(bad)")
+        }
     }
 }

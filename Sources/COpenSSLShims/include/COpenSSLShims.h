@@ -4,6 +4,7 @@
 #define CYBERCTL_COPENSSL_SHIMS_H
 
 #include <openssl/bio.h>
+#include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -27,5 +28,12 @@ unsigned long cyberctl_XN_FLAG_RFC2253(void);
 
 void cyberctl_OPENSSL_free(void *pointer);
 long cyberctl_BIO_get_mem_data(BIO *bio, char **data);
+
+// Signing and the agents' PKI (CMS signer infos, X509V3 contexts without a config database).
+int cyberctl_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack);
+CMS_SignerInfo *cyberctl_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int index);
+/// Allocates a zeroed X509V3_CTX with no config database (X509V3_set_ctx_nodb); free with cyberctl_X509V3_CTX_free.
+X509V3_CTX *cyberctl_X509V3_CTX_new(void);
+void cyberctl_X509V3_CTX_free(X509V3_CTX *context);
 
 #endif

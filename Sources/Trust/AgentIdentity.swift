@@ -1,0 +1,84 @@
+import Agent
+import Foundation
+import OpenSSLKit
+
+/// Who an agent certificate speaks for: the entity (O), its SIREN (organizationIdentifier
+/// `NTRFR-<SIREN>`, the ETSI EN 319 412-1 §5.1.4 form: `NTR` national trade register, country `FR`)
+/// and the host (CN).
+public struct AgentIdentity: Sendable, Codable, Equatable {
+    public var entityName: String
+    public var siren: String
+    public var host: String
+
+    /// Validates the three parts.
+    /// - Throws: `InputError(.usage)` naming the bad value and what is expected.
+    public init(entityName: String, siren: String, host: String) throws(InputError) {
+        let name = entityName.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.utf8.count <= 64 else {
+            throw InputError(.usage, "entity name \"\(entityName)\": expected 1 to 64 bytes (X.520 ub-organization-name)")
+        }
+        guard Identifiers.isValidSIREN(siren) else {
+            throw InputError(.usage, "siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
+        }
+        guard Self.isValidHost(host) else {
+            throw InputError(.usage, "host \"\(host)\": expected a host name (letters, digits, '-', '.', '_'; 1 to 64 characters)")
+        }
+        self.entityName = name
+        self.siren = siren
+        self.host = host
+    }
+
+    /// `C=FR, O=<entity>, organizationIdentifier=NTRFR-<SIREN>, CN=<host>`.
+    public var subject: DistinguishedName {
+        DistinguishedName([
+            .init("C", "FR"), .init("O", entityName), .init("organizationIdentifier", Self.organizationIdentifierPrefix + siren),
+            .init("CN", host),
+        ])
+    }
+
+    public static let organizationIdentifierPrefix = "NTRFR-"
+
+    /// Reads an identity from a certificate or request subject.
+    /// - Returns: the identity, or the first thing missing or malformed, in words.
+    public static func from(_ subject: DistinguishedName) -> Result<AgentIdentity, IdentityProblem> {
+        guard let organization = subject.first("O"), !organization.isEmpty else { return .failure(.missing("O (entity name)")) }
+        guard let identifier = subject.first("organizationIdentifier") else {
+            return .failure(.missing("organizationIdentifier (NTRFR-<SIREN>)"))
+        }
+        guard identifier.hasPrefix(organizationIdentifierPrefix) else {
+            return .failure(.malformed("organizationIdentifier \"\(identifier)\": expected NTRFR-<SIREN>"))
+        }
+        let siren = String(identifier.dropFirst(organizationIdentifierPrefix.count))
+        guard Identifiers.isValidSIREN(siren) else {
+            return .failure(.malformed("organizationIdentifier \"\(identifier)\": \"\(siren)\" is not a valid SIREN (9 digits, Luhn)"))
+        }
+        guard let host = subject.first("CN"), isValidHost(host) else { return .failure(.missing("CN (host name)")) }
+        var identity = AgentIdentity(unchecked: organization, siren, host)
+        identity.entityName = organization
+        return .success(identity)
+    }
+
+    private init(unchecked entityName: String, _ siren: String, _ host: String) {
+        self.entityName = entityName
+        self.siren = siren
+        self.host = host
+    }
+
+    static func isValidHost(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 64 else { return false }
+        return host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
+    }
+
+    /// What is wrong with a subject as an agent identity.
+    public enum IdentityProblem: Error, Sendable, Equatable, CustomStringConvertible {
+        case missing(String)
+        case malformed(String)
+
+        public var description: String {
+            switch self {
+            case .missing(let what): return "subject has no \(what)"
+            case .malformed(let what): return what
+            }
+        }
+    }
+}

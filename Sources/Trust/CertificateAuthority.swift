@@ -1,0 +1,356 @@
+import Agent
+import Checks
+import Foundation
+import OpenSSLKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The mutualised RSSI's small certificate authority, kept in one folder:
+///
+/// | file | what | mode |
+/// |---|---|---|
+/// | `ca.key` | CA private key, ECDSA P-256, PKCS#8 PEM | 0600 |
+/// | `ca.pem` | self-signed CA certificate (10 years) | 0644 |
+/// | `serial` | next serial number, hexadecimal | 0600 |
+/// | `crlnumber` | next CRL number, decimal | 0600 |
+/// | `index.json` | every certificate issued, with its revocation | 0640 |
+/// | `crl.pem` | the CRL, regenerated on each revocation | 0644 |
+/// | `certs/<SERIAL>.pem` | a copy of each certificate issued | 0644 |
+///
+/// Every change happens under an exclusive `flock(2)` on `.lock`, and every file is written atomically.
+public struct CertificateAuthority: Sendable {
+    public let directory: String
+
+    /// Validity of the CA certificate: 10 years (3,653 days).
+    public static let caValidityDays = 3653
+    /// Default validity of agent certificates: 825 days (the former CA/Browser Forum maximum).
+    public static let defaultAgentValidityDays = 825
+    /// Validity of each CRL: 30 days; run `cyberctl pki crl` (or revoke) before then.
+    public static let crlValidityDays = 30
+    /// Backdating of notBefore, for clocks a little behind: 5 minutes.
+    public static let clockSkew: TimeInterval = 300
+
+    public var keyPath: String { "\(directory)/ca.key" }
+    public var certificatePath: String { "\(directory)/ca.pem" }
+    public var crlPath: String { "\(directory)/crl.pem" }
+    var serialPath: String { "\(directory)/serial" }
+    var crlNumberPath: String { "\(directory)/crlnumber" }
+    var indexPath: String { "\(directory)/index.json" }
+    var certsPath: String { "\(directory)/certs" }
+
+    /// One certificate issued by this CA.
+    public struct IssuedCertificate: Codable, Sendable, Equatable {
+        /// Upper-case hexadecimal, as `openssl x509 -serial` prints it.
+        public var serial: String
+        public var subject: String
+        public var entityName: String
+        public var siren: String
+        public var host: String
+        public var notBefore: Date
+        public var notAfter: Date
+        /// SHA-256 fingerprint, colon-separated upper-case hex.
+        public var fingerprint: String
+        public var revokedAt: Date?
+        /// RFC 5280 reason name, when revoked.
+        public var revocationReason: String?
+
+        /// `valid`, `revoked` or `expired` at `now`.
+        public func status(at now: Date) -> String {
+            if revokedAt != nil { return "revoked" }
+            return notAfter < now ? "expired" : "valid"
+        }
+    }
+
+    struct Index: Codable {
+        var certificates: [IssuedCertificate]
+    }
+
+    /// Opens an existing CA folder.
+    /// - Throws: `InputError(.missing)` when `ca.pem` is not there.
+    public init(directory: String) throws(InputError) {
+        self.directory = directory
+        guard FileManager.default.fileExists(atPath: certificatePath) else {
+            throw InputError(.missing, file: directory, "no CA here (ca.pem missing); create one with: cyberctl pki init --dir \(directory) --name \"…\"")
+        }
+    }
+
+    private init(uncheckedDirectory directory: String) { self.directory = directory }
+
+    /// Creates the CA: key, self-signed certificate, serial counter, empty index, empty CRL.
+    /// - Parameters:
+    ///   - name: the CA's name, for O and CN (`RSSI mutualisé du Pays de Brest`).
+    /// - Throws: `InputError(.usage)` when the folder already holds a CA; `.io` when it cannot be written.
+    public static func initialize(directory: String, name: String, now: Date = Date()) throws(InputError) -> CertificateAuthority {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else {
+            throw InputError(.usage, "--name \"\(name)\": expected 1 to 64 bytes (X.520 ub-common-name)")
+        }
+        let authority = CertificateAuthority(uncheckedDirectory: directory)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            try FileManager.default.createDirectory(atPath: authority.certsPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw InputError(.io, file: directory, "cannot create the CA folder: \(error.localizedDescription)")
+        }
+        return try authority.locked { () throws(InputError) -> CertificateAuthority in
+            for existing in [authority.keyPath, authority.certificatePath] where FileManager.default.fileExists(atPath: existing) {
+                throw InputError(.usage, file: existing, "a CA already exists in \(directory); refusing to overwrite it")
+            }
+            do {
+                let key = try PrivateKey.generateP256()
+                let subject = DistinguishedName([.init("C", "FR"), .init("O", trimmed), .init("CN", trimmed)])
+                let template = CertificateTemplate(
+                    subject: subject, serialNumber: Self.randomSerial(), notBefore: now.addingTimeInterval(-clockSkew),
+                    notAfter: now.addingTimeInterval(TimeInterval(caValidityDays) * 86_400),
+                    extensions: [
+                        ("basicConstraints", "critical, CA:TRUE, pathlen:0"),
+                        ("keyUsage", "critical, keyCertSign, cRLSign"),
+                        ("subjectKeyIdentifier", "hash"),
+                        ("authorityKeyIdentifier", "keyid:always"),
+                    ])
+                let certificate = try CertificateIssuer.selfSigned(template, key: key)
+                try AtomicFile.write(try key.pkcs8PEM(), to: authority.keyPath, mode: 0o600)
+                try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: authority.certificatePath, mode: 0o644)
+                try AtomicFile.write(Array("1000\n".utf8), to: authority.serialPath, mode: 0o600)
+                try AtomicFile.write(Array("1\n".utf8), to: authority.crlNumberPath, mode: 0o600)
+                try authority.writeIndex(Index(certificates: []))
+                try authority.writeCRL(certificates: [], key: key, certificate: certificate, now: now)
+                return authority
+            } catch let error as InputError {
+                throw error
+            } catch let error as AtomicFileError {
+                throw InputError(.io, file: error.path, "cannot \(error.operation): \(String(cString: strerror(error.code)))")
+            } catch {
+                throw InputError(.io, file: directory, "creating the CA failed: \(error)")
+            }
+        }
+    }
+
+    /// The CA certificate.
+    public func certificate() throws(InputError) -> X509Certificate { try TrustFiles.readCertificate(certificatePath, what: "CA certificate") }
+
+    /// Every certificate issued, oldest first.
+    public func issued() throws(InputError) -> [IssuedCertificate] { try readIndex().certificates }
+
+    /// Issues an agent certificate for `request`.
+    ///
+    /// The request must carry a valid self-signature and an agent subject (O, organizationIdentifier
+    /// `NTRFR-<SIREN>` with a valid SIREN, CN), and an ECDSA P-256/P-384 or RSA ≥ 2048-bit key. The
+    /// certificate copies that subject (C=FR, O, organizationIdentifier, CN) and carries basicConstraints
+    /// CA:FALSE, keyUsage digitalSignature (critical), extendedKeyUsage clientAuth (so the same
+    /// certificate can authenticate a push over TLS), and key identifiers. Extensions asked for in the
+    /// request are ignored.
+    /// - Parameters:
+    ///   - days: validity, 1 to 825 days, never beyond the CA's own notAfter.
+    /// - Throws: `InputError(.invalidData)` naming what is wrong with the request.
+    public func issue(_ request: CertificateSigningRequest, days: Int = defaultAgentValidityDays, now: Date = Date())
+        throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate)
+    {
+        guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
+        guard request.isSignatureValid else {
+            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
+        }
+        let identity: AgentIdentity
+        switch AgentIdentity.from(request.subject) {
+        case .success(let value): identity = value
+        case .failure(let problem): throw InputError(.invalidData, "certificate request: \(problem) (subject \(request.subject))")
+        }
+        guard let key = request.publicKey else { throw InputError(.invalidData, "certificate request: unreadable public key") }
+        let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? ""))
+            || (key.algorithm == "RSA" && key.bits >= 2048)
+        guard acceptable else {
+            throw InputError(
+                .invalidData,
+                "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
+        }
+        return try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
+            let caCertificate = try certificate()
+            let caKey = try TrustFiles.readPrivateKey(keyPath)
+            let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
+            if let caEnd = caCertificate.notAfter, notAfter > caEnd {
+                throw InputError(.usage, "--days \(days): the certificate would outlive the CA (valid until \(ISO8601.string(from: caEnd)))")
+            }
+            let serialHex = try nextSerial()
+            var index = try readIndex()
+            let template = CertificateTemplate(
+                subject: identity.subject, serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
+                notAfter: notAfter,
+                extensions: [
+                    ("basicConstraints", "critical, CA:FALSE"),
+                    ("keyUsage", "critical, digitalSignature"),
+                    ("extendedKeyUsage", "clientAuth"),
+                    ("subjectKeyIdentifier", "hash"),
+                    ("authorityKeyIdentifier", "keyid:always"),
+                ])
+            let issued: X509Certificate
+            do {
+                issued = try CertificateIssuer.issue(template, for: request, issuer: caCertificate, issuerKey: caKey)
+            } catch {
+                throw InputError(.invalidData, "issuing the certificate failed: \(error)")
+            }
+            let record = IssuedCertificate(
+                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: identity.entityName, siren: identity.siren,
+                host: identity.host, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
+                fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil)
+            index.certificates.append(record)
+            try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(record.serial).pem", mode: 0o644)
+            try writeIndex(index)
+            try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
+            return (issued, record)
+        }
+    }
+
+    /// Revokes the certificate with `serial` (hexadecimal, any case, colons allowed) and regenerates the CRL.
+    /// - Throws: `InputError(.missing)` for an unknown serial; `.usage` when it is already revoked.
+    @discardableResult
+    public func revoke(serial: String, reason: CertificateRevocationList.Reason = .unspecified, now: Date = Date()) throws(InputError)
+        -> IssuedCertificate
+    {
+        let wanted = Self.normalise(serial)
+        return try locked { () throws(InputError) -> IssuedCertificate in
+            var index = try readIndex()
+            guard let position = index.certificates.firstIndex(where: { Self.normalise($0.serial) == wanted }) else {
+                throw InputError(.missing, file: indexPath, "no certificate with serial \(serial) was issued by this CA (see: cyberctl pki list)")
+            }
+            if let revokedAt = index.certificates[position].revokedAt {
+                throw InputError(.usage, "certificate \(serial) is already revoked (since \(ISO8601.string(from: revokedAt)))")
+            }
+            index.certificates[position].revokedAt = now
+            index.certificates[position].revocationReason = reason.name
+            try writeIndex(index)
+            try regenerateCRL(index: index, now: now)
+            return index.certificates[position]
+        }
+    }
+
+    /// Signs a fresh CRL (to run before the current one's nextUpdate).
+    public func refreshCRL(now: Date = Date()) throws(InputError) {
+        try locked { () throws(InputError) in try regenerateCRL(index: try readIndex(), now: now) }
+    }
+
+    func regenerateCRL(index: Index, now: Date) throws(InputError) {
+        let caCertificate = try certificate()
+        let caKey = try TrustFiles.readPrivateKey(keyPath)
+        try writeCRL(certificates: index.certificates, key: caKey, certificate: caCertificate, now: now)
+    }
+
+    func writeCRL(certificates: [IssuedCertificate], key: PrivateKey, certificate: X509Certificate, now: Date) throws(InputError) {
+        let numberText = (try? String(contentsOfFile: crlNumberPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "1"
+        let number = UInt64(numberText) ?? 1
+        let entries = certificates.compactMap { record -> CertificateRevocationList.Entry? in
+            guard let revokedAt = record.revokedAt else { return nil }
+            return .init(
+                serialNumber: Self.bytes(fromHex: record.serial), revocationDate: revokedAt,
+                reason: record.revocationReason.flatMap { CertificateRevocationList.Reason(name: $0) })
+        }
+        do {
+            let crl = try CertificateRevocationList.build(
+                issuer: certificate, issuerKey: key, thisUpdate: now,
+                nextUpdate: now.addingTimeInterval(TimeInterval(Self.crlValidityDays) * 86_400), number: number, entries: entries)
+            try write(Array(try crl.pemEncoded().utf8), to: crlPath, mode: 0o644)
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw InputError(.io, file: crlPath, "signing the CRL failed: \(error)")
+        }
+        try write(Array("\(number + 1)\n".utf8), to: crlNumberPath, mode: 0o600)
+    }
+
+    // MARK: - Files
+
+    func readIndex() throws(InputError) -> Index {
+        let bytes = try TrustFiles.read(indexPath, limit: 64 << 20, what: "CA index")
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(Index.self, from: Data(bytes))
+        } catch {
+            throw InputError(.invalidData, file: indexPath, "CA index unreadable: \(error)")
+        }
+    }
+
+    func writeIndex(_ index: Index) throws(InputError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data: Data
+        do { data = try encoder.encode(index) } catch { throw InputError(.io, file: indexPath, "encoding the CA index failed: \(error)") }
+        try write(Array(data) + [0x0A], to: indexPath, mode: 0o640)
+    }
+
+    func nextSerial() throws(InputError) -> String {
+        let bytes = try TrustFiles.read(serialPath, limit: 256, what: "serial counter")
+        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, text.count <= 40, text.allSatisfy(\.isHexDigit) else {
+            throw InputError(.invalidData, file: serialPath, "expected a hexadecimal serial number, found \"\(text)\"")
+        }
+        return text.uppercased()
+    }
+
+    func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(InputError) {
+        do {
+            try AtomicFile.write(bytes, to: path, mode: mode)
+        } catch {
+            throw InputError(.io, file: path, "cannot \(error.operation): \(String(cString: strerror(error.code)))")
+        }
+    }
+
+    /// Runs `body` holding an exclusive lock on the folder's `.lock` file.
+    func locked<T>(_ body: () throws(InputError) -> T) throws(InputError) -> T {
+        let lockPath = "\(directory)/.lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw InputError(.io, file: lockPath, "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw InputError(.io, file: lockPath, "cannot lock: \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
+    // MARK: - Serial numbers
+
+    /// 16 random bytes, positive, for the CA's own certificate.
+    static func randomSerial() -> [UInt8] {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        bytes[0] = bytes[0] & 0x7F | 0x40
+        return bytes
+    }
+
+    static func normalise(_ serial: String) -> String {
+        var text = serial.uppercased().replacingOccurrences(of: ":", with: "")
+        if text.hasPrefix("0X") { text.removeFirst(2) }
+        while text.hasPrefix("0") && text.count > 1 { text.removeFirst() }
+        return text
+    }
+
+    static func bytes(fromHex text: String) -> [UInt8] {
+        var digits = Array(normalise(text))
+        if digits.count % 2 == 1 { digits.insert("0", at: 0) }
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16) ?? 0 }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        normalise(bytes.map { String(format: "%02X", $0) }.joined())
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The big-endian number plus one.
+    func incremented() -> [UInt8] {
+        var result = self
+        var index = result.count - 1
+        while index >= 0 {
+            if result[index] == 0xFF {
+                result[index] = 0
+                index -= 1
+            } else {
+                result[index] += 1
+                return result
+            }
+        }
+        return [1] + result
+    }
+}

@@ -1,0 +1,366 @@
+import Checks
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small JSON Schema (draft 2020-12) validator for the keywords cyberctl's own schemas use:
+/// `type`, `required`, `properties`, `additionalProperties`, `enum`, `const`, `pattern`,
+/// `minimum`, `maximum`, `minLength`, `maxLength`, `items`, `$ref` (to `#/$defs/…`) and
+/// `propertyNames`. Annotations (`$schema`, `$id`, `title`, `description`, `$comment`) are read and
+/// ignored; any other keyword is refused when the schema is compiled, so no constraint is ever
+/// skipped in silence.
+///
+/// `pattern` uses POSIX extended regular expressions (regcomp(3)) in the C locale: the ECMA-262
+/// patterns of cyberctl's schemas (`^[0-9]{9}$`, groups, alternations, `\.`) mean the same there;
+/// `\d` is translated to `[0-9]`, and other ECMA-only constructs (`\w`, `(?…)`) are refused.
+/// `minLength`/`maxLength` count Unicode code points, as the specification says.
+public final class JSONSchema: @unchecked Sendable {
+    /// A schema that cannot be used: the keyword path and why.
+    public struct CompileError: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public let message: String
+        public var description: String { "schema \(path.isEmpty ? "/" : path): \(message)" }
+    }
+
+    /// One violation: where in the instance (JSON Pointer, RFC 6901) and what is expected.
+    public struct Violation: Sendable, Equatable, CustomStringConvertible {
+        public let instancePath: String
+        public let message: String
+        public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message)" }
+    }
+
+    indirect enum Node {
+        case always(Bool)
+        case schema(Constraints)
+        case reference(String)
+    }
+
+    struct Constraints {
+        var types: Set<String>?
+        var required: [String] = []
+        var properties: [String: Node] = [:]
+        var additionalProperties: Node?
+        var enumeration: [JSONValue]?
+        var constant: JSONValue?
+        var pattern: (source: String, regex: POSIXRegex)?
+        var minimum: Double?
+        var maximum: Double?
+        var minLength: Int?
+        var maxLength: Int?
+        var items: Node?
+        var propertyNames: Node?
+        var reference: String?
+    }
+
+    let root: Node
+    let definitions: [String: Node]
+
+    static let annotations: Set<String> = ["$schema", "$id", "title", "description", "$comment", "$defs", "default", "examples"]
+
+    /// Compiles a schema document.
+    /// - Throws: `CompileError` for an unsupported keyword, a bad `$ref` or a bad pattern.
+    public init(_ document: JSONValue) throws(CompileError) {
+        var definitions: [String: Node] = [:]
+        if case .object(let members) = document, let defs = members["$defs"] {
+            guard case .object(let entries) = defs else { throw CompileError(path: "/$defs", message: "expected an object") }
+            for (name, definition) in entries {
+                definitions[name] = try Self.compile(definition, path: "/$defs/\(name)")
+            }
+        }
+        root = try Self.compile(document, path: "")
+        self.definitions = definitions
+        // Every reference must resolve.
+        try Self.checkReferences(root, definitions: definitions, path: "")
+        for (name, node) in definitions { try Self.checkReferences(node, definitions: definitions, path: "/$defs/\(name)") }
+    }
+
+    /// Parses and compiles schema text.
+    public convenience init(text: String) throws(CompileError) {
+        let document: JSONValue
+        do { document = try JSONParser.parse(Array(text.utf8)) } catch { throw CompileError(path: "", message: "not JSON: \(error)") }
+        try self.init(document)
+    }
+
+    static func checkReferences(_ node: Node, definitions: [String: Node], path: String) throws(CompileError) {
+        switch node {
+        case .always: return
+        case .reference(let name):
+            guard definitions[name] != nil else { throw CompileError(path: path, message: "$ref to an unknown definition \"\(name)\"") }
+        case .schema(let constraints):
+            if let name = constraints.reference, definitions[name] == nil {
+                throw CompileError(path: path, message: "$ref to an unknown definition \"\(name)\"")
+            }
+            for (key, child) in constraints.properties { try checkReferences(child, definitions: definitions, path: "\(path)/properties/\(key)") }
+            if let child = constraints.additionalProperties { try checkReferences(child, definitions: definitions, path: "\(path)/additionalProperties") }
+            if let child = constraints.items { try checkReferences(child, definitions: definitions, path: "\(path)/items") }
+            if let child = constraints.propertyNames { try checkReferences(child, definitions: definitions, path: "\(path)/propertyNames") }
+        }
+    }
+
+    static let knownTypes: Set<String> = ["null", "boolean", "object", "array", "number", "integer", "string"]
+
+    static func compile(_ value: JSONValue, path: String) throws(CompileError) -> Node {
+        switch value {
+        case .bool(let flag): return .always(flag)
+        case .object(let members):
+            var constraints = Constraints()
+            for (keyword, argument) in members {
+                let here = "\(path)/\(keyword)"
+                switch keyword {
+                case _ where annotations.contains(keyword): continue
+                case "type":
+                    let names: [String]
+                    switch argument {
+                    case .string(let name): names = [name]
+                    case .array(let items):
+                        names = try items.map { (item) throws(CompileError) -> String in
+                            guard case .string(let name) = item else { throw CompileError(path: here, message: "expected type names") }
+                            return name
+                        }
+                    default: throw CompileError(path: here, message: "expected a type name or an array of them")
+                    }
+                    for name in names where !knownTypes.contains(name) { throw CompileError(path: here, message: "unknown type \"\(name)\"") }
+                    constraints.types = Set(names)
+                case "required":
+                    guard case .array(let items) = argument else { throw CompileError(path: here, message: "expected an array of names") }
+                    constraints.required = try items.map { (item) throws(CompileError) -> String in
+                        guard case .string(let name) = item else { throw CompileError(path: here, message: "expected names") }
+                        return name
+                    }
+                case "properties":
+                    guard case .object(let entries) = argument else { throw CompileError(path: here, message: "expected an object") }
+                    for (name, schema) in entries { constraints.properties[name] = try compile(schema, path: "\(here)/\(name)") }
+                case "additionalProperties": constraints.additionalProperties = try compile(argument, path: here)
+                case "items": constraints.items = try compile(argument, path: here)
+                case "propertyNames": constraints.propertyNames = try compile(argument, path: here)
+                case "enum":
+                    guard case .array(let items) = argument else { throw CompileError(path: here, message: "expected an array") }
+                    constraints.enumeration = items
+                case "const": constraints.constant = argument
+                case "pattern":
+                    guard case .string(let source) = argument else { throw CompileError(path: here, message: "expected a string") }
+                    do {
+                        constraints.pattern = (source, try POSIXRegex(ecmaPattern: source))
+                    } catch {
+                        throw CompileError(path: here, message: error.description)
+                    }
+                case "minimum", "maximum":
+                    guard let number = argument.numberValue else { throw CompileError(path: here, message: "expected a number") }
+                    if keyword == "minimum" { constraints.minimum = number } else { constraints.maximum = number }
+                case "minLength", "maxLength":
+                    guard case .int(let length) = argument, length >= 0 else { throw CompileError(path: here, message: "expected a non-negative integer") }
+                    if keyword == "minLength" { constraints.minLength = length } else { constraints.maxLength = length }
+                case "$ref":
+                    guard case .string(let target) = argument, target.hasPrefix("#/$defs/") else {
+                        throw CompileError(path: here, message: "only references to \"#/$defs/<name>\" are supported")
+                    }
+                    constraints.reference = String(target.dropFirst("#/$defs/".count))
+                default:
+                    throw CompileError(path: here, message: "keyword not supported by cyberctl's validator")
+                }
+            }
+            return .schema(constraints)
+        default:
+            throw CompileError(path: path, message: "expected a schema (object or boolean)")
+        }
+    }
+
+    /// Validates `instance`.
+    /// - Parameter limit: stop after this many violations.
+    /// - Returns: the violations, in document order as far as objects allow; empty when valid.
+    public func validate(_ instance: JSONValue, limit: Int = 20) -> [Violation] {
+        var violations: [Violation] = []
+        check(instance, against: root, path: "", into: &violations, limit: limit)
+        return violations
+    }
+
+    func check(_ value: JSONValue, against node: Node, path: String, into violations: inout [Violation], limit: Int) {
+        guard violations.count < limit else { return }
+        switch node {
+        case .always(true): return
+        case .always(false):
+            violations.append(Violation(instancePath: path, message: "no value is allowed here"))
+        case .reference(let name):
+            if let target = definitions[name] { check(value, against: target, path: path, into: &violations, limit: limit) }
+        case .schema(let constraints):
+            check(value, constraints, path: path, into: &violations, limit: limit)
+        }
+    }
+
+    func check(_ value: JSONValue, _ constraints: Constraints, path: String, into violations: inout [Violation], limit: Int) {
+        func fail(_ message: String, at where: String? = nil) {
+            if violations.count < limit { violations.append(Violation(instancePath: `where` ?? path, message: message)) }
+        }
+        if let name = constraints.reference, let target = definitions[name] {
+            check(value, against: target, path: path, into: &violations, limit: limit)
+        }
+        if let types = constraints.types, !types.contains(where: { value.isOfType($0) }) {
+            fail("expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)")
+            return
+        }
+        if let constant = constraints.constant, !constant.jsonEquals(value) {
+            fail("expected \(constant.compactText), found \(value.compactText)")
+        }
+        if let enumeration = constraints.enumeration, !enumeration.contains(where: { $0.jsonEquals(value) }) {
+            fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
+        }
+        switch value {
+        case .string(let text):
+            if constraints.minLength != nil || constraints.maxLength != nil {
+                let length = text.unicodeScalars.count
+                if let minimum = constraints.minLength, length < minimum { fail("expected at least \(minimum) characters, found \(length)") }
+                if let maximum = constraints.maxLength, length > maximum { fail("expected at most \(maximum) characters, found \(length)") }
+            }
+            if let pattern = constraints.pattern, !pattern.regex.matches(text) {
+                fail("\(value.compactText) does not match the pattern \(pattern.source)")
+            }
+        case .int, .double:
+            let number = value.numberValue ?? 0
+            if let minimum = constraints.minimum, number < minimum { fail("expected at least \(minimum.compactText), found \(value.compactText)") }
+            if let maximum = constraints.maximum, number > maximum { fail("expected at most \(maximum.compactText), found \(value.compactText)") }
+        case .array(let elements):
+            if let items = constraints.items {
+                for (index, element) in elements.enumerated() {
+                    check(element, against: items, path: "\(path)/\(index)", into: &violations, limit: limit)
+                }
+            }
+        case .object(let members):
+            for name in constraints.required where members[name] == nil { fail("missing required member \"\(name)\"") }
+            // Members in name order, so messages are stable.
+            for name in members.keys.sorted() {
+                let member = members[name]!
+                let memberPath = "\(path)/\(Self.escapePointer(name))"
+                if let names = constraints.propertyNames {
+                    var nameViolations: [Violation] = []
+                    check(.string(name), against: names, path: memberPath, into: &nameViolations, limit: 1)
+                    if let first = nameViolations.first { fail("member name \"\(name)\" not allowed: \(first.message)", at: memberPath) }
+                }
+                if let schema = constraints.properties[name] {
+                    check(member, against: schema, path: memberPath, into: &violations, limit: limit)
+                } else if let additional = constraints.additionalProperties {
+                    if case .always(false) = additional {
+                        fail("unexpected member \"\(name)\"", at: memberPath)
+                    } else {
+                        check(member, against: additional, path: memberPath, into: &violations, limit: limit)
+                    }
+                }
+            }
+        case .bool, .null:
+            break
+        }
+    }
+
+    /// RFC 6901 escaping of one reference token.
+    static func escapePointer(_ token: String) -> String {
+        guard token.contains("~") || token.contains("/") else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}
+
+/// A compiled POSIX extended regular expression (`regex_t`), freed in `deinit`; searched, not anchored,
+/// as JSON Schema's `pattern` is.
+final class POSIXRegex: @unchecked Sendable {
+    // Heap storage: regexec(3) reads it from many threads at once, which Swift's exclusivity
+    // checks would refuse for an inout access to a stored property.
+    private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+    private let fallback: NSRegularExpression?
+
+    struct PatternError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(ecmaPattern source: String) throws(PatternError) {
+        for unsupported in ["(?", "\\w", "\\W", "\\s", "\\S", "\\b", "\\B", "\\D", "\\p", "\\u"] where source.contains(unsupported) {
+            throw PatternError(description: "pattern construct \(unsupported) is not supported (POSIX extended syntax only)")
+        }
+        let translated = source.replacingOccurrences(of: "\\d", with: "[0-9]")
+        compiled.initialize(to: regex_t())
+        let result = regcomp(compiled, translated, REG_EXTENDED | REG_NOSUB)
+        guard result == 0 else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            regerror(result, compiled, &buffer, buffer.count)
+            compiled.deallocate()
+            throw PatternError(description: "invalid pattern \(source): \(String(cString: buffer))")
+        }
+        // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
+        fallback = try? NSRegularExpression(pattern: translated)
+    }
+
+    deinit {
+        regfree(compiled)
+        compiled.deallocate()
+    }
+
+    func matches(_ text: String) -> Bool {
+        if text.utf8.contains(0) {
+            guard let fallback else { return false }
+            return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        }
+        return text.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
+    }
+}
+
+extension JSONValue {
+    var numberValue: Double? {
+        switch self {
+        case .int(let value): return Double(value)
+        case .double(let value): return value
+        default: return nil
+        }
+    }
+
+    func isOfType(_ name: String) -> Bool {
+        switch (name, self) {
+        case ("null", .null), ("boolean", .bool), ("object", .object), ("array", .array), ("string", .string): return true
+        case ("number", .int), ("number", .double), ("integer", .int): return true
+        case ("integer", .double(let value)): return value.rounded() == value
+        default: return false
+        }
+    }
+
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .object: return "object"
+        case .array: return "array"
+        case .string: return "string"
+        case .int: return "integer"
+        case .double: return "number"
+        }
+    }
+
+    /// Equality as JSON Schema defines it: numbers by value (1 equals 1.0), objects regardless of order.
+    func jsonEquals(_ other: JSONValue) -> Bool {
+        if let left = numberValue, let right = other.numberValue { return left == right }
+        switch (self, other) {
+        case (.array(let left), .array(let right)):
+            return left.count == right.count && zip(left, right).allSatisfy { $0.jsonEquals($1) }
+        case (.object(let left), .object(let right)):
+            return left.count == right.count && left.allSatisfy { key, value in right[key].map { value.jsonEquals($0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+
+    /// Short JSON text for messages (long strings cut).
+    var compactText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .int(let value): return String(value)
+        case .double(let value): return value.compactText
+        case .string(let text):
+            let shown = text.count > 60 ? String(text.prefix(57)) + "…" : text
+            return "\"\(shown)\""
+        case .array(let items): return "array of \(items.count)"
+        case .object(let members): return "object of \(members.count) members"
+        }
+    }
+}
+
+extension Double {
+    var compactText: String { rounded() == self && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+}

@@ -1,0 +1,48 @@
+import Agent
+import Checks
+import Foundation
+import OpenSSLKit
+
+/// Signs reports with the agent's key: CMS SignedData (RFC 5652), detached, DER, SHA-256, the signer
+/// certificate included, a signing-time attribute — the form `openssl cms -verify -binary` checks.
+public final class ReportSigner: Sendable {
+    public let certificate: X509Certificate
+    let key: PrivateKey
+    /// The signer's identity, read from its certificate.
+    public let identity: AgentIdentity
+
+    /// Loads the agent key and certificate.
+    /// - Throws: `InputError`: a key readable by others (with the `chmod 600` to run), unreadable
+    ///   files, a key that does not match the certificate, a certificate without an agent identity,
+    ///   or a certificate not valid at `now`.
+    public init(keyPath: String, certificatePath: String, now: Date = Date()) throws(InputError) {
+        let key = try TrustFiles.readPrivateKey(keyPath)
+        let certificate = try TrustFiles.readCertificate(certificatePath, what: "agent certificate")
+        guard key.matches(certificate) else {
+            throw InputError(.invalidData, file: certificatePath, "this certificate does not match the private key \(keyPath)")
+        }
+        switch AgentIdentity.from(certificate.subjectName) {
+        case .success(let identity): self.identity = identity
+        case .failure(let problem): throw InputError(.invalidData, file: certificatePath, "not an agent certificate: \(problem)")
+        }
+        if let notAfter = certificate.notAfter, notAfter < now {
+            throw InputError(
+                .invalidData, file: certificatePath,
+                "agent certificate expired on \(ISO8601.string(from: notAfter)); reports signed with it would be refused. Enrol again (cyberctl enroll --force) and have the RSSI issue a new one")
+        }
+        if let notBefore = certificate.notBefore, notBefore > now {
+            throw InputError(.invalidData, file: certificatePath, "agent certificate not valid before \(ISO8601.string(from: notBefore)) (check the clock)")
+        }
+        self.key = key
+        self.certificate = certificate
+    }
+
+    /// Detached CMS signature (DER) over exactly `bytes`.
+    /// - Parameter signingTime: the signing-time attribute; nil for the system clock.
+    public func sign(_ bytes: [UInt8], signingTime: Date? = nil) throws(OpenSSLError) -> [UInt8] {
+        try CMSSignedData.signDetached(bytes, certificate: certificate, key: key, signingTime: signingTime).derEncoded()
+    }
+
+    /// `<report>.p7s`: where the signature of `reportPath` goes.
+    public static func signaturePath(for reportPath: String) -> String { reportPath + ".p7s" }
+}

@@ -1,0 +1,387 @@
+import Agent
+import Checks
+import Foundation
+import OpenSSLKit
+
+/// What a verifier trusts: the RSSI's CA certificate(s) and their CRLs. Built once, shared by any
+/// number of verifications at once.
+public final class TrustAnchors: Sendable {
+    public let certificateAuthorities: [X509Certificate]
+    public let revocationLists: [CertificateRevocationList]
+    let store: X509Store
+
+    /// - Throws: `TrustAnchors.Problem` when there is no CA, a "CA" is not a CA certificate, or a CRL
+    ///   is not signed by one of the CAs (a CRL that cannot be authenticated is worthless).
+    public init(certificateAuthorities: [X509Certificate], revocationLists: [CertificateRevocationList] = []) throws(Problem) {
+        guard !certificateAuthorities.isEmpty else { throw Problem("no trusted CA certificate") }
+        for ca in certificateAuthorities where !ca.isCertificateAuthority {
+            throw Problem("\(ca.subjectName.displayText) is not a CA certificate (basicConstraints CA:TRUE missing)")
+        }
+        for crl in revocationLists where !certificateAuthorities.contains(where: { crl.isSigned(by: $0) }) {
+            throw Problem("the CRL issued by \(crl.issuerName.displayText) is not signed by a trusted CA")
+        }
+        do {
+            store = try X509Store(trusting: certificateAuthorities)
+        } catch {
+            throw Problem("cannot build the certificate store: \(error)")
+        }
+        self.certificateAuthorities = certificateAuthorities
+        self.revocationLists = revocationLists
+    }
+
+    /// Loads `caFile` (PEM, every certificate in it) and the CRL files.
+    /// - Throws: `InputError` naming the file.
+    public static func load(caFile: String, crlFiles: [String]) throws(InputError) -> TrustAnchors {
+        let cas = try TrustFiles.readCertificates(caFile, what: "CA certificate")
+        var crls: [CertificateRevocationList] = []
+        for path in crlFiles { crls.append(try TrustFiles.readCRL(path)) }
+        do {
+            return try TrustAnchors(certificateAuthorities: cas, revocationLists: crls)
+        } catch {
+            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), error.description)
+        }
+    }
+
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// A report whose signature, chain, revocation status, identity binding and schema all hold.
+public struct VerifiedReport: Sendable, Codable, Equatable {
+    /// The report's `id`.
+    public var reportID: String
+    /// The report's `generatedAt`, as written.
+    public var generatedAt: String
+    public var entityName: String?
+    public var siren: String
+    public var hostname: String
+    /// SHA-256 of the report bytes, lower-case hex.
+    public var reportSHA256: String
+    /// When the signer says it signed (the signing-time attribute).
+    public var signingTime: Date
+    public var signer: Signer
+    /// Things that did not stop acceptance but deserve a look (no CRL given, CRL out of date …).
+    public var warnings: [String]
+
+    public struct Signer: Sendable, Codable, Equatable {
+        /// Subject, RFC 2253 form.
+        public var subject: String
+        public var entityName: String
+        public var siren: String
+        public var host: String
+        /// Serial number, upper-case hex.
+        public var serial: String
+        public var issuer: String
+        public var notBefore: Date?
+        public var notAfter: Date?
+        public var fingerprint: String
+    }
+}
+
+/// Why a report was refused: a stable code and a precise message.
+public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable, CaseIterable {
+        case reportTooLarge = "report-too-large"
+        case signatureTooLarge = "signature-too-large"
+        case signatureEmpty = "signature-empty"
+        case signatureMalformed = "signature-malformed"
+        case signatureNotDetached = "signature-not-detached"
+        case signerCount = "signer-count"
+        case signerCertificateMissing = "signer-certificate-missing"
+        case signedAttributesMissing = "signed-attributes-missing"
+        case signatureInvalid = "signature-invalid"
+        case contentMismatch = "content-mismatch"
+        case signingTimeInFuture = "signing-time-in-future"
+        case untrustedIssuer = "untrusted-issuer"
+        case certificateExpired = "certificate-expired"
+        case certificateNotYetValid = "certificate-not-yet-valid"
+        case chainInvalid = "chain-invalid"
+        case certificateRevoked = "certificate-revoked"
+        case notForSigning = "not-for-signing"
+        case notAgentCertificate = "not-agent-certificate"
+        case notJSON = "not-json"
+        case schemaViolation = "schema-violation"
+        case sirenMissing = "siren-missing"
+        case sirenMismatch = "siren-mismatch"
+        case signatureMissing = "signature-missing"
+
+        /// A short title, French then English, for tables.
+        public func title(_ language: Language) -> String {
+            let (fr, en): (String, String)
+            switch self {
+            case .reportTooLarge: (fr, en) = ("rapport trop volumineux", "report too large")
+            case .signatureTooLarge: (fr, en) = ("signature trop volumineuse", "signature too large")
+            case .signatureEmpty: (fr, en) = ("signature vide", "empty signature")
+            case .signatureMalformed: (fr, en) = ("signature illisible", "unreadable signature")
+            case .signatureNotDetached: (fr, en) = ("signature non détachée", "signature not detached")
+            case .signerCount: (fr, en) = ("nombre de signataires", "signer count")
+            case .signerCertificateMissing: (fr, en) = ("certificat du signataire absent", "signer certificate missing")
+            case .signedAttributesMissing: (fr, en) = ("attributs signés absents", "signed attributes missing")
+            case .signatureInvalid: (fr, en) = ("signature invalide", "invalid signature")
+            case .contentMismatch: (fr, en) = ("rapport modifié", "report altered")
+            case .signingTimeInFuture: (fr, en) = ("date de signature dans le futur", "signing time in the future")
+            case .untrustedIssuer: (fr, en) = ("autorité non reconnue", "untrusted issuer")
+            case .certificateExpired: (fr, en) = ("certificat expiré", "certificate expired")
+            case .certificateNotYetValid: (fr, en) = ("certificat pas encore valide", "certificate not yet valid")
+            case .chainInvalid: (fr, en) = ("chaîne de certification invalide", "invalid chain")
+            case .certificateRevoked: (fr, en) = ("certificat révoqué", "certificate revoked")
+            case .notForSigning: (fr, en) = ("certificat non prévu pour signer", "certificate not for signing")
+            case .notAgentCertificate: (fr, en) = ("certificat sans identité d'agent", "not an agent certificate")
+            case .notJSON: (fr, en) = ("rapport non JSON", "report is not JSON")
+            case .schemaViolation: (fr, en) = ("rapport non conforme au schéma", "report does not follow the schema")
+            case .sirenMissing: (fr, en) = ("SIREN absent", "SIREN missing")
+            case .sirenMismatch: (fr, en) = ("SIREN différent", "SIREN mismatch")
+            case .signatureMissing: (fr, en) = ("signature absente", "no signature")
+            }
+            return language == .fr ? fr : en
+        }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Verifies signed reports: the consolidation's gate.
+///
+/// A report is accepted when, in this order:
+/// 1. both files are within their size limits (`TrustFiles`);
+/// 2. the signature is one DER CMS SignedData, detached, with exactly one signer, signed attributes
+///    and the signer certificate; its unsigned fields (versions, digestAlgorithms, content type,
+///    signatureAlgorithm) are exactly as RFC 5652 prescribes, so no byte can change unnoticed;
+/// 3. the signature value verifies with that certificate's key, and the messageDigest attribute equals
+///    the digest of the exact report bytes (together: what `CMS_verify` checks);
+/// 4. the signing time is not in the future (5 minutes of clock skew allowed); without a signing
+///    time, the verification time stands in for it;
+/// 5. the certificate chains to a trusted CA and is within its validity at the signing time
+///    (`X509_verify_cert` at that time), is not a CA, and allows digitalSignature;
+/// 6. no trusted CRL revokes it — except a revocation for `superseded`, `cessationOfOperation`,
+///    `affiliationChanged` or `privilegeWithdrawn` dated after the signing time, which leaves earlier
+///    reports valid (a warning says so). `keyCompromise`, `unspecified` and the others reject every
+///    report, whatever signing time it claims, since a stolen key can claim any time;
+/// 7. the certificate subject is an agent identity, the report is JSON following `cyberctl.report/1`,
+///    and its `entity.siren` equals the certificate's SIREN.
+public struct ReportVerifier: Sendable {
+    public let trust: TrustAnchors
+    /// The verification time ("now"), injectable for tests.
+    public let clock: @Sendable () -> Date
+    /// Allowed clock skew for signing times in the future: 5 minutes.
+    public static let clockSkew: TimeInterval = 300
+
+    static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
+
+    public init(trust: TrustAnchors, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.trust = trust
+        self.clock = clock
+    }
+
+    /// Verifies `reportBytes` against the detached `signatureBytes`.
+    /// - Returns: who signed, for which entity and host, and when.
+    /// - Throws: `VerificationFailure` with the first condition that does not hold.
+    public func verify(reportBytes: [UInt8], signatureBytes: [UInt8]) throws(VerificationFailure) -> VerifiedReport {
+        let now = clock()
+        var warnings: [String] = []
+        guard reportBytes.count <= TrustFiles.maximumReportBytes else {
+            throw VerificationFailure(.reportTooLarge, "report of \(reportBytes.count) bytes, over the limit of \(TrustFiles.maximumReportBytes) bytes")
+        }
+        guard signatureBytes.count <= TrustFiles.maximumSignatureBytes else {
+            throw VerificationFailure(.signatureTooLarge, "signature of \(signatureBytes.count) bytes, over the limit of \(TrustFiles.maximumSignatureBytes) bytes")
+        }
+        guard !signatureBytes.isEmpty else { throw VerificationFailure(.signatureEmpty, "the signature file is empty") }
+
+        // 2. Structure.
+        let signed: CMSSignedData
+        do {
+            signed = try CMSSignedData(derEncoded: signatureBytes)
+        } catch {
+            let hint = signatureBytes.starts(with: Array("-----BEGIN".utf8)) ? " (PEM given; expected DER: openssl cms -outform DER)" : ""
+            throw VerificationFailure(.signatureMalformed, "the signature is not a complete DER CMS structure, truncated or corrupted\(hint): \(error)")
+        }
+        guard signed.isSignedData, let layout = SignedDataLayout(der: signatureBytes) else {
+            throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData")
+        }
+        if let problem = layout.problem {
+            throw VerificationFailure(.signatureMalformed, "the signature's unsigned fields were altered or are not as RFC 5652 prescribes: \(problem)")
+        }
+        guard signed.encapsulatesData else {
+            throw VerificationFailure(.signatureMalformed, "the signature's encapsulated content type is not id-data (altered, or not a signed file)")
+        }
+        guard signed.isDetached else {
+            throw VerificationFailure(.signatureNotDetached, "the signature embeds its content; expected a detached signature over the report file")
+        }
+        let signers = signed.signers
+        guard signers.count == 1, let signer = signers.first else {
+            throw VerificationFailure(.signerCount, "\(signers.count) signers; expected exactly one")
+        }
+        guard let certificate = signer.certificate else {
+            throw VerificationFailure(.signerCertificateMissing, "the signature does not carry the signer's certificate")
+        }
+        guard signer.signedAttributeCount > 0, let claimedDigest = signer.messageDigest else {
+            throw VerificationFailure(.signedAttributesMissing, "the signature has no signed attributes (messageDigest, signing time)")
+        }
+
+        guard signer.contentTypeAttributeMatches else {
+            throw VerificationFailure(.signatureMalformed, "the signed content-type attribute is missing or differs from the encapsulated content type")
+        }
+        guard signer.signatureAlgorithmIsConsistent else {
+            throw VerificationFailure(
+                .signatureMalformed, "the signer's signatureAlgorithm does not match its digest algorithm and key (altered or unsupported)")
+        }
+
+        // 3. Signature value, then content digest.
+        do {
+            try signer.verifySignedAttributes()
+        } catch {
+            throw VerificationFailure(.signatureInvalid, "the signature value does not verify with the signer certificate's key: the signature file was altered (\(error))")
+        }
+        guard let algorithm = signer.digestAlgorithm, ["SHA256", "SHA384", "SHA512"].contains(algorithm),
+              let actualDigest = signer.digest(of: reportBytes) else {
+            throw VerificationFailure(.signatureInvalid, "digest algorithm \(signer.digestAlgorithm ?? "unknown") refused; expected SHA-256, SHA-384 or SHA-512")
+        }
+        guard actualDigest == claimedDigest else {
+            throw VerificationFailure(
+                .contentMismatch,
+                "the report's \(algorithm) digest differs from the signed one: the report was altered after signing, or the signature belongs to another report")
+        }
+
+        // 4. Signing time.
+        let signingTime: Date
+        if let claimed = signer.signingTime {
+            guard claimed <= now.addingTimeInterval(Self.clockSkew) else {
+                throw VerificationFailure(.signingTimeInFuture, "signing time \(ISO8601.string(from: claimed)) is in the future (now \(ISO8601.string(from: now)))")
+            }
+            signingTime = claimed
+        } else {
+            signingTime = now
+            warnings.append("no signing-time attribute: the certificate was checked at the verification time")
+        }
+
+        // 5. Chain at the signing time.
+        let untrusted = signed.certificates
+        switch trust.store.verify(certificate, untrusted: untrusted, at: signingTime) {
+        case .valid: break
+        case .invalid(let error):
+            let at = ISO8601.string(from: signingTime)
+            switch error.kind {
+            case .expired:
+                throw VerificationFailure(
+                    .certificateExpired,
+                    "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+            case .notYetValid:
+                throw VerificationFailure(
+                    .certificateNotYetValid,
+                    "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
+            case .untrustedIssuer:
+                throw VerificationFailure(
+                    .untrustedIssuer,
+                    "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
+            case .badSignature, .other:
+                throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+            }
+        }
+        if certificate.isCertificateAuthority {
+            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(certificate.subjectName.displayText)); reports are signed with agent certificates")
+        }
+        if let usage = certificate.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
+            throw VerificationFailure(.notForSigning, "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
+        }
+
+        // 6. Revocation.
+        let crls = trust.revocationLists.filter { crl in trust.certificateAuthorities.contains { crl.isSigned(by: $0) && certificate.isIssued(by: $0) } }
+        if trust.revocationLists.isEmpty {
+            warnings.append("no CRL given: revocation not checked")
+        } else if crls.isEmpty {
+            warnings.append("no CRL from this certificate's CA: revocation not checked")
+        }
+        for crl in crls {
+            if let nextUpdate = crl.nextUpdate, nextUpdate < now {
+                warnings.append("the CRL is out of date since \(ISO8601.string(from: nextUpdate)) (run cyberctl pki crl and fetch it again)")
+            }
+            guard let entry = crl.entry(for: certificate) else { continue }
+            let reason = entry.reason ?? .unspecified
+            if Self.benignReasons.contains(reason) && entry.revocationDate > signingTime {
+                warnings.append("certificate revoked on \(ISO8601.string(from: entry.revocationDate)) (\(reason.name)), after this report was signed")
+                continue
+            }
+            throw VerificationFailure(
+                .certificateRevoked,
+                "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) is revoked since \(ISO8601.string(from: entry.revocationDate)) (reason \(reason.name))")
+        }
+
+        // 7. Identity, document, binding.
+        let identity: AgentIdentity
+        switch AgentIdentity.from(certificate.subjectName) {
+        case .success(let value): identity = value
+        case .failure(let problem):
+            throw VerificationFailure(.notAgentCertificate, "the signer certificate is not an agent certificate: \(problem)")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(reportBytes)
+        } catch {
+            throw VerificationFailure(.notJSON, "the report is not JSON: \(error)")
+        }
+        let violations = ReportSchema.compiled.validate(document, limit: 5)
+        if !violations.isEmpty {
+            throw VerificationFailure(
+                .schemaViolation,
+                "the report does not follow schema cyberctl.report/1: " + violations.map(\.description).joined(separator: "; "))
+        }
+        guard case .object(let root) = document, case .object(let entity)? = root["entity"], case .string(let siren)? = entity["siren"] else {
+            throw VerificationFailure(.sirenMissing, "the report has no entity.siren, so it cannot be tied to the certificate's SIREN \(identity.siren)")
+        }
+        guard siren == identity.siren else {
+            throw VerificationFailure(
+                .sirenMismatch,
+                "the report is for SIREN \(siren) but was signed by the certificate of SIREN \(identity.siren) (\(identity.entityName), host \(identity.host))")
+        }
+        func string(_ value: JSONValue?) -> String? { if case .string(let text)? = value { return text } else { return nil } }
+        var hostname = ""
+        if case .object(let host)? = root["host"] { hostname = string(host["hostname"]) ?? "" }
+        if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
+            warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
+        }
+        return VerifiedReport(
+            reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
+            siren: siren, hostname: hostname, reportSHA256: Digest.sha256Hex(reportBytes), signingTime: signingTime,
+            signer: .init(
+                subject: certificate.subjectName.displayText, entityName: identity.entityName, siren: identity.siren, host: identity.host,
+                serial: certificate.serialNumberHex, issuer: certificate.issuerName.displayText, notBefore: certificate.notBefore,
+                notAfter: certificate.notAfter, fingerprint: certificate.sha256Fingerprint),
+            warnings: warnings)
+    }
+
+    /// Verifies the report at `reportPath` against `signaturePath` (default `<report>.p7s`), reading
+    /// both within their size limits.
+    /// - Throws: `VerificationFailure` (a missing signature file is `.signatureMissing`; a file over
+    ///   its limit is refused unread); `InputError` for a missing or unreadable report.
+    public func verify(reportPath: String, signaturePath: String? = nil) throws -> VerifiedReport {
+        let signaturePath = signaturePath ?? ReportSigner.signaturePath(for: reportPath)
+        let reportBytes: [UInt8]
+        switch Result(catching: { () throws(InputError) in try TrustFiles.read(reportPath, limit: TrustFiles.maximumReportBytes, what: "report") }) {
+        case .success(let bytes): reportBytes = bytes
+        case .failure(let error):
+            if error.kind == .invalidData { throw VerificationFailure(.reportTooLarge, error.description) }
+            throw error
+        }
+        let signatureBytes: [UInt8]
+        switch Result(catching: { () throws(InputError) in
+            try TrustFiles.read(signaturePath, limit: TrustFiles.maximumSignatureBytes, what: "signature")
+        }) {
+        case .success(let bytes): signatureBytes = bytes
+        case .failure(let error):
+            if error.kind == .missing { throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)") }
+            if error.kind == .invalidData { throw VerificationFailure(.signatureTooLarge, error.description) }
+            throw error
+        }
+        return try verify(reportBytes: reportBytes, signatureBytes: signatureBytes)
+    }
+}

@@ -1,0 +1,95 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import Trust
+
+extension Cyberctl {
+    /// Measures in-process signing and verification throughput (scripts/bench-sign.sh). Hidden.
+    struct BenchmarkSigning: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "benchmark-signing",
+            abstract: "Mesure signature et vérification en mémoire (measure in-process sign/verify throughput).",
+            shouldDisplay: false)
+
+        @Option(help: "Agent private key.")
+        var key: String
+        @Option(help: "Agent certificate.")
+        var cert: String
+        @Option(help: "CA certificate.")
+        var ca: String
+        @Option(help: "CRL of the CA.")
+        var crl: String?
+        @Option(help: "Write the synthetic report here (for the openssl comparison).")
+        var out: String
+        @Option(help: "Approximate report size in bytes.")
+        var size = 50_000
+        @Option(help: "Seconds per measurement.")
+        var seconds = 5.0
+
+        func run() throws {
+            do {
+                let signer = try ReportSigner(keyPath: key, certificatePath: cert)
+                let report = try Self.syntheticReport(siren: signer.identity.siren, host: signer.identity.host, size: size)
+                try AtomicFile.write(report, to: out, mode: 0o640)
+                let signature = try signer.sign(report)
+                try AtomicFile.write(signature, to: ReportSigner.signaturePath(for: out), mode: 0o640)
+                let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crl.map { [$0] } ?? []))
+                _ = try verifier.verify(reportBytes: report, signatureBytes: signature)
+                let signRate = try Self.rate(seconds: seconds) { _ = try signer.sign(report) }
+                let verifyRate = try Self.rate(seconds: seconds) { _ = try verifier.verify(reportBytes: report, signatureBytes: signature) }
+                let parseRate = try Self.rate(seconds: seconds / 2) {
+                    _ = ReportSchema.compiled.validate(try JSONParser.parse(report))
+                }
+                emit("""
+                    report_bytes \(report.count)
+                    sign_per_second \(String(format: "%.0f", signRate))
+                    verify_per_second \(String(format: "%.0f", verifyRate))
+                    json_schema_per_second \(String(format: "%.0f", parseRate))
+
+                    """)
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        /// Operations per second of `body`, run repeatedly for `seconds`.
+        static func rate(seconds: Double, _ body: () throws -> Void) throws -> Double {
+            let clock = ContinuousClock()
+            let start = clock.now
+            var count = 0
+            while true {
+                for _ in 0..<10 { try body() }
+                count += 10
+                let elapsed = clock.now - start
+                let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                if total >= seconds { return Double(count) / total }
+            }
+        }
+
+        /// A valid report of about `size` bytes, for `siren` and `host`.
+        static func syntheticReport(siren: String, host: String, size: Int) throws -> [UInt8] {
+            let facts = try JSONDecoder().decode(
+                HostFacts.self, from: Data(#"{"hostname":"\#(host)","os":{"id":"debian","version":"12"},"kernel":"6.1.0-28-amd64"}"#.utf8))
+            let agent = try JSONDecoder().decode(
+                Report.AgentInfo.self,
+                from: Data(#"{"version":"\#(Scanner.version)","profile":"default","profileSHA256":"\#(String(repeating: "0", count: 64))"}"#.utf8))
+            var count = 1
+            while true {
+                let results = (0..<count).map { index in
+                    CheckResult(
+                        check: "cert.files", target: "/etc/ssl/certs/service-\(index).pem", code: "cert.expiry",
+                        status: index % 4 == 0 ? .warn : .pass, severity: .medium,
+                        evidence: ["daysLeft": .int(20 + index), "notAfter": .string("2027-03-01T00:00:00Z"), "subject": .string("CN=service-\(index).mairie.fr")],
+                        references: ["NIS2-21.2.h"], durationMs: index % 40)
+                }
+                let report = Report(
+                    generatedAt: Date(), agent: agent,
+                    entity: Entity(name: "Commune de Plouzané", siren: siren, insee: "29212", kind: "commune"), host: facts, results: results)
+                let bytes = try report.jsonBytes()
+                if bytes.count >= size { return bytes }
+                count = max(count + 1, count * size / max(bytes.count, 1))
+            }
+        }
+    }
+}

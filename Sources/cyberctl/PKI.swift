@@ -1,0 +1,255 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import OpenSSLKit
+import Trust
+
+extension CertificateRevocationList.Reason: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public var defaultValueDescription: String { name }
+    public static var allValueStrings: [String] { allCases.map(\.name) }
+}
+
+/// Where the RSSI's CA lives unless `--dir` says otherwise.
+let defaultPKIDirectory = "/var/lib/cyberctl/pki"
+
+extension Cyberctl {
+    /// The mutualised RSSI's small CA.
+    struct PKI: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pki",
+            abstract: "Autorité de certification du RSSI mutualisé (the RSSI's CA: init, issue, revoke, list, crl).",
+            subcommands: [Init.self, Issue.self, Revoke.self, List.self, CRL.self])
+    }
+
+    /// An agent's key and certificate request.
+    struct Enroll: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Crée la clé de l'agent et sa demande de certificat (create the agent key and CSR).")
+
+        @Option(name: .customLong("entity-name"), help: "Name of the local authority (certificate O).")
+        var entityName: String
+
+        @Option(help: "SIREN of the local authority (9 digits, Luhn): organizationIdentifier NTRFR-<SIREN>.")
+        var siren: String
+
+        @Option(help: "Host name (certificate CN); default: this host's name.")
+        var host: String?
+
+        @Option(help: "Folder for agent.key (mode 0600) and agent.csr.")
+        var dir = "/etc/cyberctl"
+
+        @Flag(help: "Replace an existing agent key.")
+        var force = false
+
+        func run() throws {
+            do {
+                let hostName = host ?? HostFacts.collect(root: .system).hostname
+                let identity = try AgentIdentity(entityName: entityName, siren: siren, host: hostName)
+                let result = try Enrolment.enroll(identity: identity, directory: dir, replace: force)
+                emit("""
+                    Clé de l'agent : \(result.keyPath) (mode 0600)
+                    Demande de certificat : \(result.requestPath)
+                    Sujet : \(identity.subject)
+
+                    Étapes suivantes / next steps:
+                      1. envoyer \(result.requestPath) au RSSI, qui lance : cyberctl pki issue agent.csr
+                      2. installer le certificat reçu en \(dir)/agent.crt
+                      3. dans \(dir)/agent.yaml :
+                           signing:
+                             key: \(result.keyPath)
+                             certificate: \(dir)/agent.crt
+
+                    """)
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+}
+
+extension Cyberctl.PKI {
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Crée l'autorité : clé ECDSA P-256, certificat 10 ans, CRL vide (create the CA).")
+
+        @Option(help: "Folder of the CA (created if absent).")
+        var dir: String
+
+        @Option(help: "Name of the CA (certificate O and CN), e.g. \"RSSI mutualisé du Pays de Brest\".")
+        var name: String
+
+        func run() throws {
+            do {
+                let authority = try CertificateAuthority.initialize(directory: dir, name: name)
+                let certificate = try authority.certificate()
+                emit("""
+                    Autorité créée / CA created: \(certificate.subjectName.displayText)
+                      clé / key          \(authority.keyPath) (mode 0600 — à sauvegarder hors ligne / back it up offline)
+                      certificat         \(authority.certificatePath) (valide jusqu'au \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?"))
+                      CRL                \(authority.crlPath)
+                      empreinte SHA-256  \(certificate.sha256Fingerprint)
+
+                    """)
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Émet le certificat d'un agent à partir de sa demande (issue an agent certificate from its CSR).")
+
+        @Argument(help: "The agent's certificate request (PEM or DER).", completion: .file())
+        var request: String
+
+        @Option(help: "Validity in days (1 to 825).")
+        var days = CertificateAuthority.defaultAgentValidityDays
+
+        @Option(help: "Folder of the CA.")
+        var dir = defaultPKIDirectory
+
+        @Option(help: "Certificate file to write (default: the request's name with .crt).")
+        var out: String?
+
+        func run() throws {
+            do {
+                let authority = try CertificateAuthority(directory: dir)
+                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: "certificate request")
+                let csr: CertificateSigningRequest
+                do {
+                    csr = try CertificateSigningRequest(encoded: bytes)
+                } catch {
+                    throw InputError(.invalidData, file: request, "not a certificate request in PEM or DER form (\(error))")
+                }
+                let (certificate, record) = try authority.issue(csr, days: days)
+                let path = out ?? Self.defaultOutput(for: request)
+                try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: path, mode: 0o644)
+                emit("""
+                    Certificat émis / issued: série \(record.serial)
+                      entité    \(record.entityName) (SIREN \(record.siren))
+                      hôte      \(record.host)
+                      validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))
+                      fichier   \(path)
+
+                    """)
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        static func defaultOutput(for request: String) -> String {
+            for suffix in [".csr", ".req", ".pem", ".der"] where request.hasSuffix(suffix) {
+                return String(request.dropLast(suffix.count)) + ".crt"
+            }
+            return request + ".crt"
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Révoque un certificat et régénère la CRL (revoke a certificate, regenerate the CRL).")
+
+        @Argument(help: "Serial number, hexadecimal, as `cyberctl pki list` prints it.")
+        var serial: String
+
+        @Option(help: "RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation …")
+        var reason: CertificateRevocationList.Reason = .unspecified
+
+        @Option(help: "Folder of the CA.")
+        var dir = defaultPKIDirectory
+
+        func run() throws {
+            do {
+                let authority = try CertificateAuthority(directory: dir)
+                let record = try authority.revoke(serial: serial, reason: reason)
+                emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Liste les certificats émis (list issued certificates).")
+
+        @Option(help: "Folder of the CA.")
+        var dir = defaultPKIDirectory
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        func run() throws {
+            do {
+                let authority = try CertificateAuthority(directory: dir)
+                let records = try authority.issued()
+                let now = Date()
+                switch format {
+                case .json:
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    encoder.dateEncodingStrategy = .custom { date, encoder in
+                        var container = encoder.singleValueContainer()
+                        try container.encode(ISO8601.string(from: date))
+                    }
+                    let rows = records.map { ListedCertificate(record: $0, status: $0.status(at: now)) }
+                    emit(String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n")
+                case .table:
+                    if records.isEmpty {
+                        emit("Aucun certificat émis / no certificate issued.\n")
+                        return
+                    }
+                    var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
+                    for record in records {
+                        lines.append(
+                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \(record.siren.padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
+                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), \(record.revocationReason ?? "unspecified"))" } ?? ""))
+                    }
+                    emit(lines.joined(separator: "\n") + "\n")
+                }
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+
+    struct CRL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "crl",
+            abstract: "Signe une CRL à jour (sign a fresh CRL, valid 30 days).")
+
+        @Option(help: "Folder of the CA.")
+        var dir = defaultPKIDirectory
+
+        func run() throws {
+            do {
+                let authority = try CertificateAuthority(directory: dir)
+                try authority.refreshCRL()
+                emit("CRL : \(authority.crlPath)\n")
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+}
+
+/// JSON shape of `cyberctl pki list --format json`.
+struct ListedCertificate: Encodable {
+    let record: CertificateAuthority.IssuedCertificate
+    let status: String
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(status, forKey: .status)
+    }
+
+    enum Key: String, CodingKey { case status }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
+}

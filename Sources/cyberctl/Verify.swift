@@ -1,0 +1,124 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import Trust
+
+extension Cyberctl {
+    /// Checks signed reports.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Vérifie des rapports signés : signature, chaîne, révocation, SIREN, schéma (verify signed reports).",
+            discussion: """
+                Each REPORT is checked against REPORT.p7s (CMS, detached, DER). Exit 0 when every report holds, \
+                65 when one is refused (the reason is printed), 66 when a report or the CA file is missing.
+                """)
+
+        @Argument(help: "Report files; each is checked against <report>.p7s.", completion: .file())
+        var reports: [String]
+
+        @Option(help: "Trusted CA certificate(s), PEM.")
+        var ca = "/etc/cyberctl/ca.pem"
+
+        @Option(parsing: .singleValue, help: "CRL of the CA (PEM or DER); repeatable. Default: crl.pem next to the CA file, when there is one.")
+        var crl: [String] = []
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        func validate() throws {
+            guard !reports.isEmpty else { throw ValidationError("Please give at least one report file.") }
+        }
+
+        func run() throws {
+            let verifier: ReportVerifier
+            do {
+                var crlFiles = crl
+                if crlFiles.isEmpty {
+                    let sibling = URL(fileURLWithPath: ca).deletingLastPathComponent().appendingPathComponent("crl.pem").path
+                    if FileManager.default.fileExists(atPath: sibling) { crlFiles = [sibling] }
+                }
+                verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crlFiles))
+            } catch {
+                throw failure(reporting: error)
+            }
+            var outcomes: [VerificationOutcome] = []
+            for report in reports {
+                do {
+                    outcomes.append(.init(file: report, verified: try verifier.verify(reportPath: report)))
+                } catch let error as VerificationFailure {
+                    outcomes.append(.init(file: report, failure: error))
+                } catch let error as InputError {
+                    outcomes.append(.init(file: report, inputError: error))
+                } catch {
+                    throw failure(reporting: error)
+                }
+            }
+            switch format {
+            case .json: emit(renderJSON(outcomes))
+            case .table: emit(renderTable(outcomes))
+            }
+            if outcomes.contains(where: { $0.failure != nil }) { throw ExitCode(65) }
+            if let code = outcomes.compactMap({ $0.inputError?.exitCode }).max() { throw ExitCode(code) }
+        }
+
+        func renderTable(_ outcomes: [VerificationOutcome]) -> String {
+            let french = lang == .fr
+            var lines: [String] = []
+            for outcome in outcomes {
+                if let report = outcome.verified {
+                    let signer = report.signer
+                    lines.append(
+                        french
+                            ? "✓ \(outcome.file) — valide : signé le \(ISO8601.string(from: report.signingTime)) par \(signer.host) pour \(signer.entityName) (SIREN \(signer.siren))"
+                            : "✓ \(outcome.file) — valid: signed on \(ISO8601.string(from: report.signingTime)) by \(signer.host) for \(signer.entityName) (SIREN \(signer.siren))")
+                    lines.append(
+                        french
+                            ? "    rapport \(report.reportID) du \(report.generatedAt), hôte \(report.hostname) ; certificat \(signer.serial) émis par \(signer.issuer)"
+                            : "    report \(report.reportID) of \(report.generatedAt), host \(report.hostname); certificate \(signer.serial) issued by \(signer.issuer)")
+                    for warning in report.warnings { lines.append((french ? "    attention : " : "    warning: ") + warning) }
+                } else if let failure = outcome.failure {
+                    lines.append("✗ \(outcome.file) — \(french ? "REFUSÉ" : "REFUSED") (\(failure.code.title(lang))): \(failure.message)")
+                } else if let error = outcome.inputError {
+                    lines.append("✗ \(outcome.file) — \(french ? "illisible" : "unreadable"): \(error.description)")
+                }
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+
+        func renderJSON(_ outcomes: [VerificationOutcome]) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(ISO8601.string(from: date))
+            }
+            let data = (try? encoder.encode(outcomes)) ?? Data("[]".utf8)
+            return String(decoding: data, as: UTF8.self) + "\n"
+        }
+    }
+}
+
+/// One report's verdict; JSON shape of `cyberctl verify --format json` (an array of these).
+struct VerificationOutcome: Encodable {
+    let file: String
+    var verified: VerifiedReport? = nil
+    var failure: VerificationFailure? = nil
+    /// The report itself could not be read (missing: 66; I/O: 74).
+    var inputError: InputError? = nil
+
+    enum Key: String, CodingKey { case file, valid, report, code, reason }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(verified != nil, forKey: .valid)
+        try container.encodeIfPresent(verified, forKey: .report)
+        let code = failure?.code.rawValue ?? inputError.map { $0.kind == .missing ? "report-missing" : "report-unreadable" }
+        try container.encodeIfPresent(code, forKey: .code)
+        try container.encodeIfPresent(failure?.message ?? inputError?.description, forKey: .reason)
+    }
+}

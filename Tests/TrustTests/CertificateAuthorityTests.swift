@@ -1,0 +1,174 @@
+import Agent
+import Foundation
+import OpenSSLKit
+import TestSupport
+import Testing
+@testable import Trust
+
+@Suite("The RSSI's CA: init, enrolment, issue, revoke")
+struct CertificateAuthorityTests {
+    func openssl(_ arguments: [String]) throws -> Command.Output {
+        let output = try Command.run("openssl", arguments)
+        #expect(output.exitCode == 0, "openssl \(arguments.joined(separator: " ")): \(output.stderr)")
+        return output
+    }
+
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test("pki init writes a P-256 key (0600), a 10-year CA certificate and an empty CRL that openssl reads")
+    func initialise() throws {
+        let fixture = try TrustFixture(name: "RSSI mutualisé du Pays de Brest")
+        let authority = fixture.authority
+        #expect(try mode(authority.keyPath) == 0o600)
+        let key = try openssl(["pkey", "-in", authority.keyPath, "-noout", "-text"]).stdout
+        #expect(key.contains("NIST CURVE: P-256"))
+        let certificate = try openssl(["x509", "-in", authority.certificatePath, "-noout", "-text", "-nameopt", "utf8"]).stdout
+        #expect(certificate.contains("CA:TRUE"))
+        #expect(certificate.contains("Certificate Sign, CRL Sign"))
+        #expect(certificate.contains("RSSI mutualisé du Pays de Brest"))
+        let ca = try authority.certificate()
+        let years = (ca.notAfter!.timeIntervalSince(ca.notBefore!)) / (365.25 * 86_400)
+        #expect(years > 9.99 && years < 10.01)
+        #expect(ca.isSelfSigned)
+        let crl = try openssl(["crl", "-in", authority.crlPath, "-noout", "-text", "-CAfile", authority.certificatePath]).stdout
+        #expect(crl.contains("No Revoked Certificates"))
+        #expect(crl.contains("X509v3 CRL Number"))
+        let verified = try Command.run("openssl", ["crl", "-in", authority.crlPath, "-noout", "-CAfile", authority.certificatePath])
+        #expect(verified.stderr.contains("verify OK"))
+        #expect(try authority.issued().isEmpty)
+        // A second init in the same folder is refused.
+        #expect(throws: InputError.self) { try CertificateAuthority.initialize(directory: fixture.folder.url("pki"), name: "again") }
+    }
+
+    @Test("enroll writes a 0600 key and a CSR with O, organizationIdentifier NTRFR-<SIREN> and CN, read by openssl req")
+    func enrolment() throws {
+        let folder = try TemporaryDirectory()
+        let identity = try AgentIdentity(entityName: "Commune de Plouzané", siren: "212901896", host: "srv-mairie")
+        let result = try Enrolment.enroll(identity: identity, directory: folder.url("etc"))
+        #expect(try mode(result.keyPath) == 0o600)
+        #expect(try openssl(["pkey", "-in", result.keyPath, "-noout", "-text"]).stdout.contains("NIST CURVE: P-256"))
+        let request = try openssl(["req", "-in", result.requestPath, "-noout", "-verify", "-subject", "-nameopt", "utf8,sep_comma_plus_space"])
+        #expect(request.stdout.contains("C=FR, O=Commune de Plouzané, organizationIdentifier=NTRFR-212901896, CN=srv-mairie"), "\(request.stdout)")
+        #expect((request.stdout + request.stderr).contains("verify OK"))
+        // An existing key is kept unless replacing is asked for.
+        #expect(throws: InputError.self) { try Enrolment.enroll(identity: identity, directory: folder.url("etc")) }
+        _ = try Enrolment.enroll(identity: identity, directory: folder.url("etc"), replace: true)
+    }
+
+    @Test("A bad SIREN, host or name is refused before anything is written", arguments: [
+        ("Commune", "212901898", "srv"), ("Commune", "21290189", "srv"), ("Commune", "2129018961", "srv"),
+        ("", "212901896", "srv"), ("Commune", "212901896", "srv mairie"), ("Commune", "212901896", ""),
+    ])
+    func badIdentity(name: String, siren: String, host: String) {
+        #expect(throws: InputError.self) { try AgentIdentity(entityName: name, siren: siren, host: host) }
+    }
+
+    @Test("pki issue: digitalSignature, clientAuth, no CA bit, the subject copied, serials counted, index kept")
+    func issue() throws {
+        let fixture = try TrustFixture()
+        let first = try fixture.agent("first")
+        let second = try fixture.agent("second", siren: TrustFixture.otherSIREN, host: "srv-ecole")
+        #expect(first.serial == "1000")
+        #expect(second.serial == "1001")
+        let text = try openssl(["x509", "-in", first.certificatePath, "-noout", "-text", "-nameopt", "utf8,sep_comma_plus_space"]).stdout
+        #expect(text.contains("CA:FALSE"))
+        #expect(text.contains("Digital Signature"))
+        #expect(!text.contains("Certificate Sign"))
+        #expect(text.contains("TLS Web Client Authentication"))
+        #expect(text.contains("organizationIdentifier=NTRFR-212901896"))
+        let verify = try Command.run("openssl", ["verify", "-CAfile", fixture.authority.certificatePath, first.certificatePath])
+        #expect(verify.exitCode == 0, "\(verify.stderr)")
+        let issued = try fixture.authority.issued()
+        #expect(issued.map(\.serial) == ["1000", "1001"])
+        #expect(issued[1].siren == TrustFixture.otherSIREN)
+        #expect(issued[1].host == "srv-ecole")
+        #expect(FileManager.default.fileExists(atPath: fixture.folder.url("pki/certs/1001.pem")))
+        let days = issued[0].notAfter.timeIntervalSince(issued[0].notBefore) / 86_400
+        #expect(days > 825 && days < 825.01)
+    }
+
+    @Test("pki issue refuses requests that are not agent requests, each with its reason")
+    func issueRefusals() throws {
+        let fixture = try TrustFixture()
+        let factory = try CertificateFactory(folder: fixture.folder.url("openssl"))
+        func request(_ name: String, subject: String, key: CertificateFactory.KeyKind = .ec("prime256v1")) throws -> CertificateSigningRequest {
+            let keyPath = try factory.makeKey(key, name: name)
+            let path = fixture.folder.url("openssl/\(name).csr")
+            try factory.openssl(["req", "-new", "-key", keyPath, "-subj", subject, "-out", path, "-utf8"])
+            return try CertificateSigningRequest(encoded: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        func refusal(_ csr: CertificateSigningRequest) -> String {
+            do {
+                _ = try fixture.authority.issue(csr)
+                return "accepted"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(refusal(try request("no-orgid", subject: "/O=Commune/CN=srv")).contains("organizationIdentifier"))
+        #expect(refusal(try request("bad-siren", subject: "/O=Commune/organizationIdentifier=NTRFR-212901898/CN=srv")).contains("not a valid SIREN"))
+        #expect(refusal(try request("vat", subject: "/O=Commune/organizationIdentifier=VATFR-212901896/CN=srv")).contains("expected NTRFR-"))
+        #expect(refusal(try request("no-cn", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896")).contains("CN"))
+        #expect(refusal(try request("rsa1024", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv", key: .rsa(1024))).contains("RSA 1024-bit"))
+        #expect(refusal(try request("ed25519", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv", key: .ed25519)).contains("expected ECDSA"))
+        // openssl-made agent requests are accepted.
+        #expect(refusal(try request("good", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv")) == "accepted")
+        // A request whose signature was tampered with is refused.
+        let good = try request("tampered", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv")
+        var der = try #require(try? Data(contentsOf: URL(fileURLWithPath: fixture.folder.url("openssl/tampered.csr"))))
+        let pem = String(decoding: der, as: UTF8.self)
+        _ = good
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        var bytes = try #require(Data(base64Encoded: body))
+        bytes[bytes.count - 5] ^= 0x01
+        der = bytes
+        #expect(refusal(try CertificateSigningRequest(encoded: Array(der))).contains("signature does not verify"))
+        #expect(throws: InputError.self) { try fixture.authority.issue(try request("days", subject: "/O=C/organizationIdentifier=NTRFR-212901896/CN=s"), days: 900) }
+    }
+
+    @Test("pki revoke records the revocation and regenerates a CRL that openssl reads, with serial and reason")
+    func revoke() throws {
+        let fixture = try TrustFixture()
+        let agent = try fixture.agent()
+        let other = try fixture.agent("other")
+        let record = try fixture.authority.revoke(serial: agent.serial.lowercased(), reason: .keyCompromise)
+        #expect(record.revocationReason == "keyCompromise")
+        let crl = try openssl(["crl", "-in", fixture.authority.crlPath, "-noout", "-text"]).stdout
+        #expect(crl.contains("Serial Number: \(agent.serial)"))
+        #expect(crl.contains("Key Compromise"))
+        #expect(!crl.contains("Serial Number: \(other.serial)"))
+        let verify = try Command.run(
+            "openssl", ["verify", "-crl_check", "-CAfile", fixture.authority.certificatePath, "-CRLfile", fixture.authority.crlPath, agent.certificatePath])
+        #expect(verify.exitCode != 0)
+        #expect((verify.stdout + verify.stderr).contains("certificate revoked"))
+        let issued = try fixture.authority.issued()
+        #expect(issued[0].status(at: Date()) == "revoked")
+        #expect(issued[1].status(at: Date()) == "valid")
+        #expect(throws: InputError.self) { try fixture.authority.revoke(serial: agent.serial) }
+        do {
+            try fixture.authority.revoke(serial: "ABCDEF")
+            Issue.record("an unknown serial was revoked")
+        } catch {
+            #expect(error.kind == .missing)
+        }
+    }
+
+    @Test("Concurrent issuance never hands out the same serial twice")
+    func concurrentIssue() async throws {
+        let fixture = try TrustFixture()
+        let requests = try (0..<6).map { index in
+            try Enrolment.enroll(
+                identity: try AgentIdentity(entityName: "Commune", siren: TrustFixture.siren, host: "srv-\(index)"),
+                directory: fixture.folder.url("agent-\(index)")).request
+        }
+        let authority = fixture.authority
+        let serials = try await withThrowingTaskGroup(of: String.self) { group in
+            for request in requests { group.addTask { try authority.issue(request).record.serial } }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(serials).count == 6)
+        #expect(try authority.issued().count == 6)
+    }
+}
