@@ -283,6 +283,33 @@ import TestSupport
         #expect(bad.stderr.contains("\(badRules):6: rule r: category \"peut-être\""))
     }
 
+    @Test func anInstalledBinaryReadsTheDataShippedBesideItAndADataEditChangesTheAnswer() throws {
+        let directory = try TemporaryDirectory()
+        let bin = try directory.makeDirectory("prefix/bin")
+        let data = try directory.makeDirectory("prefix/share/cyberctl/profiles/nis2")
+        try FileManager.default.copyItem(atPath: try BuiltBinary.path, toPath: bin + "/cyberctl")
+        for file in ["scope.yaml", "questionnaire.yaml"] {
+            try FileManager.default.copyItem(atPath: BuiltBinary.packageRoot + "/Profiles/nis2/" + file, toPath: data + "/" + file)
+        }
+        // Communes count as essential from 50,000 inhabitants in this edited table.
+        let scope = data + "/scope.yaml"
+        let edited = try String(contentsOfFile: scope, encoding: .utf8)
+            .replacingOccurrences(of: "population_above: 30000", with: "population_above: 50000")
+            .replacingOccurrences(of: "population_at_most: 30000", with: "population_at_most: 50000")
+        try edited.write(toFile: scope, atomically: true, encoding: .utf8)
+        // Run by bare name through PATH, from another folder, as an installed tool is.
+        let output = try Command.run(
+            "/usr/bin/env", ["cyberctl", "nis2", "scope", "--kind", "commune", "--population", "40000", "--format", "json"],
+            environment: ["PATH": bin + ":/usr/bin:/bin"], currentDirectory: "/")
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])
+        #expect(json["rulesFile"] as? String == scope)
+        #expect(json["category"] as? String == "non-regulee")
+        let list = try Command.run("/usr/bin/env", ["cyberctl", "assess", "--list"], environment: ["PATH": bin + ":/usr/bin:/bin"], currentDirectory: "/")
+        #expect(list.exitCode == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("c.sauvegardes-hors-ligne"))
+    }
+
     // MARK: - scan
 
     @Test func aScanShowsTheNIS2SheetAndAContradictionAndStaysValid() throws {
