@@ -35,8 +35,10 @@ let package = Package(
         ),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
+        .target(name: "ShippedData"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", .product(name: "Yams", package: "Yams")]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks",
+                "Checks", "ShippedData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,5 @@
 import Foundation
+import ShippedData
 import Yams
 
 /// A text people read, in French first and English.
@@ -206,22 +207,7 @@ public enum NIS2DataLocator {
         if let explicit = ProcessInfo.processInfo.environment["CYBERCTL_NIS2_DATA"], !explicit.isEmpty {
             candidates.append(explicit)
         }
-        // argv[0] may be a bare name found through PATH: the kernel's /proc/self/exe says where the binary is.
-        var executables = [executable]
-        if let running = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { executables.append(running) }
-        for executable in executables where !executable.isEmpty {
-            let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
-            candidates.append(binary.deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("share/cyberctl/profiles/nis2").path)
-            var folder = binary.deletingLastPathComponent()
-            for _ in 0..<6 {
-                if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
-                    candidates.append(folder.appendingPathComponent("Profiles/nis2").path)
-                    break
-                }
-                folder = folder.deletingLastPathComponent()
-            }
-        }
+        candidates += ShippedData.folders(relative: "nis2", executable: executable)
         var seen = Set<String>()
         return candidates.filter { FileManager.default.fileExists(atPath: $0) && seen.insert($0).inserted }
     }
