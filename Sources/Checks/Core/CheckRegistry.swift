@@ -3,6 +3,7 @@ public enum CheckRegistry {
     public static let all: [any ConfigurableCheck.Type] = [
         CertificateFilesCheck.self,
         PackagesCheck.self,
+        NIS2AnswersCheck.self,
     ]
 
     /// The check type with this id, or nil.
