@@ -21,12 +21,13 @@ import TestSupport
     /// Built once from this machine's files; each test alters its own copy.
     nonisolated(unsafe) static var template: (TemporaryDirectory, DebianFixture)?
 
-    static func fixture(in directory: TemporaryDirectory) throws -> DebianFixture {
+    static func fixture(in directory: TemporaryDirectory) async throws -> DebianFixture {
         if template == nil {
             let holder = try TemporaryDirectory(prefix: "cyberctl-debian-fixture")
-            template = (holder, try DebianFixture.make(in: holder))
+            template = (holder, try await OffPool.run { try DebianFixture.make(in: holder) })
         }
-        return try template!.1.copy(into: directory)
+        let made = template!.1
+        return try await OffPool.run { try made.copy(into: directory) }
     }
 
     static let native = (try? Command.run("/usr/bin/dpkg", ["--print-architecture"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "amd64"
@@ -50,14 +51,15 @@ import TestSupport
 
     @Test func fixtureFromRealFilesGivesWhatAptGivesOnTheSameTree() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         let results = try await Self.run(fixture.root)
         let pending = try Self.one(results, "patch.pending-updates")
         let security = try Self.one(results, "patch.security-updates")
         let ours = Self.updates(pending)
 
         // Real apt, pointed at the same tree, is the oracle (pins, suites, versions).
-        #expect(ours == (try fixture.aptUpgradable()))
+        let apt = try await OffPool.run { try fixture.aptUpgradable() }
+        #expect(ours == apt)
 
         // And the alterations made to the tree show up as designed.
         let oursNative = Self.nativeKeys(ours)
@@ -89,11 +91,13 @@ import TestSupport
 
     @Test func defaultReleaseFromAptConfigurationIsFollowedAsAptFollowsIt() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         try directory.write("image/etc/apt/apt.conf.d/50cyberctl-test", "APT::Default-Release \"\(fixture.mainCodename)\";\n")
         let results = try await Self.run(fixture.root)
         let ours = Self.updates(try Self.one(results, "patch.pending-updates"))
-        #expect(ours == (try fixture.aptUpgradable(options: ["APT::Default-Release=\(fixture.mainCodename)"])))
+        let codename = fixture.mainCodename
+        let apt = try await OffPool.run { try fixture.aptUpgradable(options: ["APT::Default-Release=\(codename)"]) }
+        #expect(ours == apt)
         // The main suite at 990 beats the security suite at 500: no security candidate is left.
         let security = Self.nativeKeys(Self.updates(try Self.one(results, "patch.security-updates")))
         for key in fixture.security.keys { #expect(security[key] == nil, "\(key)") }
@@ -108,9 +112,9 @@ import TestSupport
     @Test func thisMachinesPendingUpdatesAreWhatAptListUpgradablePrints() async throws {
         // Other work may install packages meanwhile: retry until apt gives the same answer before and after.
         for attempt in 1...3 {
-            let before = try DebianFixture.aptUpgradable()
+            let before = try await OffPool.run { try DebianFixture.aptUpgradable() }
             let results = try await Self.run("/")
-            let after = try DebianFixture.aptUpgradable()
+            let after = try await OffPool.run { try DebianFixture.aptUpgradable() }
             guard before == after else { continue }
             let pending = try Self.one(results, "patch.pending-updates")
             if try DebianFiles.lists(securityOnly: true).isEmpty && DebianFiles.lists(names: []).isEmpty {
@@ -121,7 +125,7 @@ import TestSupport
             } else {
                 #expect(Self.updates(pending) == before, "attempt \(attempt)")
                 let securityCount = try Self.one(results, "patch.security-updates").evidence["count"]?.intValue
-                let aptSecurity = try Command.run("/usr/bin/apt", ["list", "--upgradable"], environment: ["LC_ALL": "C"]).stdout
+                let aptSecurity = try await OffPool.run { try Command.run("/usr/bin/apt", ["list", "--upgradable"], environment: ["LC_ALL": "C"]) }.stdout
                     .split(separator: "\n").filter { $0.contains("-security") && $0.contains("[upgradable from:") }.count
                 #expect(securityCount == aptSecurity)
             }
@@ -132,7 +136,7 @@ import TestSupport
 
     @Test func truncatedStatusGivesErrorsNamingTheFileAndTheRestGoesOn() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         let statusPath = fixture.root + "/var/lib/dpkg/status"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: statusPath))
         // Cut in the middle of a line, two thirds in.
@@ -152,7 +156,7 @@ import TestSupport
 
     @Test func brokenStanzaInAPackagesListIsNamedAndTheOthersAreStillRead() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         let listsDirectory = fixture.root + "/var/lib/apt/lists"
         let plain = try #require(try FileManager.default.contentsOfDirectory(atPath: listsDirectory)
             .first { $0.hasSuffix("_Packages") && $0.contains("security") })
@@ -176,7 +180,7 @@ import TestSupport
 
     @Test func aConfiguredSourceThatWasNeverFetchedIsNamed() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         try directory.write("image/etc/apt/sources.list.d/extra.list", "# added after the last update\ndeb [arch=amd64] http://ftp.example.fr/debian-extra bookworm-extra main\n")
         let results = try await Self.run(fixture.root)
         let lists = try Self.one(results, "patch.package-lists")
@@ -190,7 +194,7 @@ import TestSupport
 
     @Test func corruptLZ4ListIsAnErrorNotACrash() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         let path = fixture.root + "/var/lib/apt/lists/" + fixture.compressedList
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         bytes = Array(bytes.prefix(bytes.count / 2))
@@ -204,7 +208,7 @@ import TestSupport
 
     @Test func listsAgeWarnsAfterSevenDaysAndMissingListsCannotDecide() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         let listsDirectory = fixture.root + "/var/lib/apt/lists"
         let now = Date()
         // apt keeps an unchanged Release file with its old time, but downloads into partial/ on every run.
@@ -234,7 +238,7 @@ import TestSupport
 
     @Test func unknownOrMissingOSReleaseIsAnErrorAndTheRestGoesOn() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         try "NAME=Plan 9\nID=plan9\nVERSION_ID=4\n".write(toFile: fixture.root + "/etc/os-release", atomically: true, encoding: .utf8)
         var results = try await Self.run(fixture.root)
         var eol = try Self.one(results, "patch.os-eol")
@@ -287,7 +291,7 @@ import TestSupport
 
     @Test func rebootRequiredFromTheFlagFileOrANewerKernel() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         // An image without the flag: the running kernel is unknown, so the check says so.
         var reboot = try Self.one(try await Self.run(fixture.root), "patch.reboot-required")
         #expect(reboot.status == .skip)
@@ -315,7 +319,7 @@ import TestSupport
 
     @Test func autoUpdatesNeedThePackageTheSettingsAndTheTimers() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try Self.fixture(in: directory)
+        let fixture = try await Self.fixture(in: directory)
         var auto = try Self.one(try await Self.run(fixture.root), "patch.auto-updates")
         #expect(auto.status == .warn)
 

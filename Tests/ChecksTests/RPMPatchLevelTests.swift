@@ -38,11 +38,11 @@ import TestSupport
         try directory.write("image/etc/os-release", "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n")
         var output = try Command.run("/usr/bin/rpm", ["--root", root, "--initdb"])
         try #require(output.exitCode == 0, "rpm --initdb: \(output.stderr)")
-        let packages = [
+        let packages = try await OffPool.run { [
             try Self.buildPackage(directory, name: "kernel-core", version: "5.14.0", release: "427.13.1.el9_4"),
             try Self.buildPackage(directory, name: "kernel-core", version: "5.14.0", release: "427.16.1.el9_4"),
             try Self.buildPackage(directory, name: "openssl", epoch: 1, version: "3.0.7", release: "27.el9"),
-        ]
+        ] }
         output = try Command.run("/usr/bin/rpm", ["--root", root, "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + packages)
         try #require(output.exitCode == 0, "rpm -i: \(output.stderr)")
 

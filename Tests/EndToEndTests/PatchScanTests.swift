@@ -16,11 +16,11 @@ import TestSupport
         return try #require(matching.first)
     }
 
-    @Test func scanOfAFixtureImageReportsWhatAptWouldInstall() throws {
+    @Test func scanOfAFixtureImageReportsWhatAptWouldInstall() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try DebianFixture.make(in: directory)
+        let fixture = try await OffPool.run { try DebianFixture.make(in: directory) }
         let out = directory.url("report.json")
-        let output = try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patches", "--format", "json", "--out", out, "--lang", "en"])
+        let output = try await OffPool.run { try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patches", "--format", "json", "--out", out, "--lang", "en"]) }
         #expect(output.exitCode == 1, "pending security updates are a high finding: \(output.stderr)")
         #expect(try ScanCommandTests.schemaProblems(out) == nil)
         let results = try Self.results(out)
@@ -35,7 +35,8 @@ import TestSupport
         let updates = try #require((pending["evidence"] as? [String: Any])?["updates"] as? [[String: Any]])
         var table: [String: String] = [:]
         for update in updates { table["\(update["package"]!):\(update["architecture"]!)"] = update["candidate"] as? String }
-        #expect(table == (try fixture.aptUpgradable()))
+        let apt = try await OffPool.run { try fixture.aptUpgradable() }
+        #expect(table == apt)
 
         let security = try Self.result(results, "patch.security-updates")
         #expect(security["status"] as? String == "fail")
@@ -48,13 +49,14 @@ import TestSupport
         let reboot = try Self.result(results, "patch.reboot-required")
         #expect(reboot["status"] as? String == "skip")
         // The terminal table names the rules in the language asked for.
-        let table2 = try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patch.packages", "--out", directory.url("r2.json"), "--lang", "en"])
+        let second = directory.url("r2.json")
+        let table2 = try await OffPool.run { try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patch.packages", "--out", second, "--lang", "en"]) }
         #expect(table2.stdout.contains("Pending security updates"), "\(table2.stdout)")
     }
 
-    @Test func badInputGivesErrorResultsAndTheScanGoesOn() throws {
+    @Test func badInputGivesErrorResultsAndTheScanGoesOn() async throws {
         let directory = try TemporaryDirectory()
-        let fixture = try DebianFixture.make(in: directory)
+        let fixture = try await OffPool.run { try DebianFixture.make(in: directory) }
         // Truncated status, a broken stanza in a list, an unknown os-release, all at once.
         let statusPath = fixture.root + "/var/lib/dpkg/status"
         let status = try Data(contentsOf: URL(fileURLWithPath: statusPath))
@@ -68,7 +70,7 @@ import TestSupport
         try "ID=amigaos\nVERSION_ID=4.1\n".write(toFile: fixture.root + "/etc/os-release", atomically: true, encoding: .utf8)
 
         let out = directory.url("report.json")
-        let output = try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patches", "--format", "json", "--out", out])
+        let output = try await OffPool.run { try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patches", "--format", "json", "--out", out]) }
         #expect([0, 1].contains(output.exitCode), "a scan with unreadable inputs still ends normally: \(output.exitCode) \(output.stderr)")
         let results = try Self.results(out)
         let pending = try Self.result(results, "patch.pending-updates")
