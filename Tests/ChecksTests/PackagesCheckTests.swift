@@ -124,10 +124,33 @@ import TestSupport
                 #expect(pending.reason?.contains("apt-get update") == true)
             } else {
                 #expect(Self.updates(pending) == before, "attempt \(attempt)")
-                let securityCount = try Self.one(results, "patch.security-updates").evidence["count"]?.intValue
-                let aptSecurity = try await OffPool.run { try Command.run("/usr/bin/apt", ["list", "--upgradable"], environment: ["LC_ALL": "C"]) }.stdout
-                    .split(separator: "\n").filter { $0.contains("-security") && $0.contains("[upgradable from:") }.count
-                #expect(securityCount == aptSecurity)
+                // Every update apt shows from a -security suite is a security update for cyberctl too.
+                let security = Self.updates(try Self.one(results, "patch.security-updates"))
+                let aptList = try await OffPool.run { try Command.run("/usr/bin/apt", ["list", "--upgradable"], environment: ["LC_ALL": "C"]) }.stdout
+                var aptSecurity = Set<String>()
+                for line in aptList.split(separator: "\n") where line.contains("-security") && line.contains("[upgradable from:") {
+                    let words = line.split(separator: " ")
+                    aptSecurity.insert("\(words[0].split(separator: "/")[0]):\(words[2])")
+                }
+                #expect(aptSecurity.isSubset(of: Set(security.keys)), "\(aptSecurity.subtracting(security.keys))")
+                // The others have a security version newer than the installed one, superseded by the
+                // candidate: checked with apt-cache madison and dpkg.
+                let pendingEvidence = try Self.one(results, "patch.pending-updates")
+                for key in Set(security.keys).subtracting(aptSecurity) {
+                    let name = String(key.split(separator: ":")[0])
+                    guard case .array(let items)? = pendingEvidence.evidence["updates"],
+                          let installed = items.compactMap({ item -> String? in
+                              guard case .object(let fields) = item, fields["package"]?.stringValue == name else { return nil }
+                              return fields["installed"]?.stringValue
+                          }).first else { Issue.record("\(key) not pending"); continue }
+                    let madison = try await OffPool.run { try Command.run("/usr/bin/apt-cache", ["madison", name], environment: ["LC_ALL": "C"]) }.stdout
+                    var found = false
+                    for line in madison.split(separator: "\n") where line.contains("-security") {
+                        let version = line.split(separator: "|")[1].trimmingCharacters(in: .whitespaces)
+                        if try DebianFiles.dpkgCompare(version, "gt", installed) { found = true }
+                    }
+                    #expect(found, "\(key): no security version newer than \(installed) in apt-cache madison")
+                }
             }
             return
         }
@@ -176,6 +199,31 @@ import TestSupport
         // The good stanzas still count.
         let security = Self.nativeKeys(Self.updates(try Self.one(results, "patch.security-updates")))
         for (key, candidate) in fixture.security { #expect(security[key] == candidate) }
+    }
+
+    @Test func aSecurityFixSupersededByANewerCandidateStillCountsAsSecurity() async throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try await Self.fixture(in: directory)
+        let listsDirectory = fixture.root + "/var/lib/apt/lists"
+        // A newer version of one security-fixed package appears in a non-security list (-updates).
+        let updates = try #require(try FileManager.default.contentsOfDirectory(atPath: listsDirectory)
+            .first { $0.hasSuffix("_Packages") && $0.contains("-updates") })
+        let (key, securityVersion) = try #require(fixture.security.sorted { $0.key < $1.key }.first)
+        let name = String(key.split(separator: ":")[0])
+        let status = try String(contentsOfFile: fixture.root + "/var/lib/dpkg/status", encoding: .utf8)
+        let architecture = try #require(DebianFiles.stanzas(status).first { $0.package == name }?.architecture)
+        let newer = securityVersion + "+cyberctl1"
+        let path = listsDirectory + "/" + updates
+        let existing = try String(contentsOfFile: path, encoding: .utf8)
+        try (existing + (existing.isEmpty ? "" : "\n") + "Package: \(name)\nVersion: \(newer)\nArchitecture: \(architecture)\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let results = try await Self.run(fixture.root)
+        let ours = Self.updates(try Self.one(results, "patch.pending-updates"))
+        let apt = try await OffPool.run { try fixture.aptUpgradable() }
+        #expect(ours == apt)
+        #expect(ours["\(name):\(architecture)"] == newer, "the -updates version is the candidate")
+        let security = Self.updates(try Self.one(results, "patch.security-updates"))
+        #expect(security["\(name):\(architecture)"] == newer, "the superseded security fix still counts")
     }
 
     @Test func aConfiguredSourceThatWasNeverFetchedIsNamed() async throws {

@@ -171,9 +171,17 @@ public struct APTState: Sendable {
             guard let available = offers[packageKey], let candidate = candidate(for: installed, offers: available),
                   DebianVersion.compare(candidate.version, installed.version) != 0 else { continue }
             let releases = candidate.indexes.compactMap { indexes[$0].release }
+            // A security fix also counts when the candidate comes from another suite (-updates, a point
+            // release) but a security suite carries a version between the installed one and the
+            // candidate: the candidate supersedes that fix (update-notifier's apt_check does the same).
+            let superseded = available.contains { offer in
+                (DebianVersion.compare(offer.version, installed.version) ?? 0) > 0
+                    && (DebianVersion.compare(offer.version, candidate.version) ?? 0) <= 0
+                    && offer.indexes.contains { indexes[$0].release?.isSecurity == true }
+            }
             pending.append(PendingUpdate(
                 package: installed.name, architecture: installed.architecture, installed: installed.version,
-                candidate: candidate.version, security: releases.contains { $0.isSecurity },
+                candidate: candidate.version, security: releases.contains { $0.isSecurity } || superseded,
                 suites: Array(Set(releases.compactMap { $0.suite ?? $0.codename })).sorted(), held: installed.held))
         }
         self.pending = pending.sorted { ($0.package, $0.architecture) < ($1.package, $1.architecture) }
