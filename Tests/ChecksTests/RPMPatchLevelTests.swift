@@ -77,4 +77,73 @@ import TestSupport
         #expect(security.status == .skip)
         #expect(security.reason?.contains("rpm") == true)
     }
+
+    /// The parsers on real dnf output: a repository made with createrepo_c and an updateinfo with one
+    /// security and one bug-fix advisory, an rpm database with the older versions, dnf run from its
+    /// cache only (`-C`) in an install root.
+    @Test func dnfOutputFromARealRepositoryIsRead() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/dnf"), "dnf is not installed (apt-get install dnf createrepo-c)")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/createrepo_c"), "createrepo_c is not installed")
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("root")
+        let repository = try directory.makeDirectory("repo")
+        let (outputs, installed) = try await OffPool.run { () -> ([String], [RPMPatchLevel.Package]) in
+            let old = [
+                try Self.buildPackage(directory, name: "openssl", epoch: 1, version: "3.0.7", release: "27.el9"),
+                try Self.buildPackage(directory, name: "bash", version: "5.1.8", release: "9.el9"),
+            ]
+            let new = [
+                try Self.buildPackage(directory, name: "openssl", epoch: 1, version: "3.0.7", release: "28.el9"),
+                try Self.buildPackage(directory, name: "bash", version: "5.1.8", release: "10.el9"),
+            ]
+            func run(_ program: String, _ arguments: [String]) throws -> Command.Output {
+                let output = try Command.run(program, arguments, environment: ["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+                guard output.exitCode == 0 || (arguments.contains("check-update") && output.exitCode == 100) else {
+                    throw TestSupportError("\(program) \(arguments): \(output.exitCode) \(output.stderr)")
+                }
+                return output
+            }
+            _ = try run("/usr/bin/rpm", ["--root", root, "--initdb"])
+            _ = try run("/usr/bin/rpm", ["--root", root, "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + old)
+            for file in new { try FileManager.default.copyItem(atPath: file, toPath: repository + "/" + (file as NSString).lastPathComponent) }
+            _ = try run("/usr/bin/createrepo_c", ["-q", repository])
+            let updateinfo = try directory.write("updateinfo.xml", """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <updates>
+                  <update from="secalert@redhat.com" status="final" type="security" version="2">
+                    <id>RHSA-2026:0001</id><title>Important: openssl security update</title><severity>Important</severity>
+                    <issued date="2026-11-01 00:00:00"/><description>fix</description>
+                    <pkglist><collection short="t"><name>t</name>
+                      <package name="openssl" version="3.0.7" release="28.el9" epoch="1" arch="x86_64" src="openssl.src.rpm"><filename>openssl-3.0.7-28.el9.x86_64.rpm</filename></package>
+                    </collection></pkglist>
+                  </update>
+                  <update from="bugs@redhat.com" status="final" type="bugfix" version="2">
+                    <id>RHBA-2026:0002</id><title>bash bug fix</title><severity>None</severity>
+                    <issued date="2026-11-01 00:00:00"/><description>fix</description>
+                    <pkglist><collection short="t"><name>t</name>
+                      <package name="bash" version="5.1.8" release="10.el9" epoch="0" arch="x86_64" src="bash.src.rpm"><filename>bash-5.1.8-10.el9.x86_64.rpm</filename></package>
+                    </collection></pkglist>
+                  </update>
+                </updates>
+                """)
+            _ = try run("/usr/bin/modifyrepo_c", ["--mdtype=updateinfo", updateinfo, repository + "/repodata"])
+            try directory.write("root/etc/yum.repos.d/test.repo", "[test]\nname=test\nbaseurl=file://\(repository)\ngpgcheck=0\n")
+            let dnf = ["--installroot", root, "--releasever", "9", "-q"]
+            _ = try run("/usr/bin/dnf", dnf + ["makecache"])
+            let security = try run("/usr/bin/dnf", dnf + ["-C", "updateinfo", "list", "--security"]).stdout
+            let pending = try run("/usr/bin/dnf", dnf + ["-C", "check-update"]).stdout
+            let query = try run("/usr/bin/rpm", ["--root", root, "-qa", "--queryformat", RPMPatchLevel.queryFormat]).stdout
+            return ([security, pending], try RPMPatchLevel.parseQuery(query))
+        }
+        let security = RPMPatchLevel.parseSecurityList(outputs[0])
+        #expect(security == [RPMPatchLevel.Update(
+            name: "openssl", architecture: "x86_64", available: "1:3.0.7-28.el9", advisory: "RHSA-2026:0001", severity: "Important")])
+        let pending = RPMPatchLevel.parseCheckUpdate(outputs[1])
+        #expect(Set(pending.map(\.name)) == ["openssl", "bash"], "\(outputs[1])")
+        #expect(Set(installed.map(\.name)) == ["openssl", "bash"])
+        for update in pending {
+            let current = try #require(installed.first { $0.name == update.name })
+            #expect(RPMVersion.EVR(update.available) > current.evr, "\(update.name)")
+        }
+    }
 }
