@@ -135,6 +135,21 @@ import TestSupport
             let query = try run("/usr/bin/rpm", ["--root", root, "-qa", "--queryformat", RPMPatchLevel.queryFormat]).stdout
             return ([security, pending], try RPMPatchLevel.parseQuery(query))
         }
+        // And the whole check on that image, dnf run through the command runner.
+        try directory.write("root/etc/os-release", "ID=rocky\nVERSION_ID=9.4\n")
+        var check = PackagesCheck()
+        check.dnfImageArguments = ["--installroot", root, "--releasever", "9"]
+        check.pendingThreshold = 1
+        let results = await check.run(CheckContext(root: try FileSystemRoot(root)))
+        let securityResult = try #require(results.first { $0.code == "patch.security-updates" })
+        #expect(securityResult.status == .fail && securityResult.severity == .high, "\(securityResult)")
+        #expect(securityResult.evidence["updates"] == .array([.object([
+            "package": "openssl", "architecture": "x86_64", "installed": "1:3.0.7-27.el9", "candidate": "1:3.0.7-28.el9",
+            "advisory": "RHSA-2026:0001", "severity": "Important",
+        ])]))
+        let pendingResult = try #require(results.first { $0.code == "patch.pending-updates" })
+        #expect(pendingResult.status == .warn && pendingResult.evidence["count"] == 2, "\(pendingResult)")
+
         let security = RPMPatchLevel.parseSecurityList(outputs[0])
         #expect(security == [RPMPatchLevel.Update(
             name: "openssl", architecture: "x86_64", available: "1:3.0.7-28.el9", advisory: "RHSA-2026:0001", severity: "Important")])

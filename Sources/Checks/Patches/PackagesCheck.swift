@@ -31,6 +31,9 @@ public struct PackagesCheck: ConfigurableCheck {
     public var commandTimeout = 120.0
     /// The running kernel release; nil reads it with uname(2) on the live system. Tests set it.
     var runningKernel: String?
+    /// Arguments put before dnf's own on an image, for tests only (`--installroot DIR --releasever 9`):
+    /// dnf writes its logs into the install root, so images are not given to dnf otherwise.
+    var dnfImageArguments: [String]?
 
     public init() {}
 
@@ -327,13 +330,14 @@ public struct PackagesCheck: ConfigurableCheck {
             return results
         }
         let dnf = RPMPatchLevel.dnfPaths.first { context.commands.allowlist.contains($0) && FileManager.default.isExecutableFile(atPath: $0) }
-        if !root.isSystemRoot || dnf == nil {
+        let dnfPrefix = root.isSystemRoot ? [] : (dnfImageArguments ?? [])
+        if (!root.isSystemRoot && dnfImageArguments == nil) || dnf == nil {
             let reason = dnf == nil ? "dnf is not installed: pending updates cannot be listed" : "dnf's cache is read only on the live system, not in an image"
             results.append(result("patch.security-updates", target: "dnf", .skip, reason: reason))
             results.append(result("patch.pending-updates", target: "dnf", .skip, reason: reason))
         } else if let dnf {
             do {
-                let security = try await context.commands.run(dnf, ["-C", "-q", "updateinfo", "list", "--security"], timeout: commandTimeout)
+                let security = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "updateinfo", "list", "--security"], timeout: commandTimeout)
                 guard security.exitCode == 0 else {
                     throw ControlFileError(path: "dnf -C updateinfo", line: 0, problem: "exit \(security.exitCode): \(security.standardError.prefix(300))")
                 }
@@ -347,7 +351,7 @@ public struct PackagesCheck: ConfigurableCheck {
                     ])
                 })
                 results.append(result("patch.security-updates", target: "dnf", updates.isEmpty ? .pass : .fail, evidence: ["count": .int(updates.count), "updates": list]))
-                let check = try await context.commands.run(dnf, ["-C", "-q", "check-update"], timeout: commandTimeout)
+                let check = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "check-update"], timeout: commandTimeout)
                 guard check.exitCode == 0 || check.exitCode == 100 else {
                     throw ControlFileError(path: "dnf -C check-update", line: 0, problem: "exit \(check.exitCode): \(check.standardError.prefix(300))")
                 }
