@@ -62,6 +62,13 @@ import TestSupport
         let eol = try one("patch.os-eol")
         #expect(eol.evidence["release"] == "Rocky Linux 9")
 
+        #expect(try one("patch.held-packages").status == .pass)
+        // What `dnf versionlock add openssl` writes.
+        try directory.write("image/etc/dnf/plugins/versionlock.list", "# Added lock on Sun Nov 29 2026\nopenssl-1:3.0.7-27.el9.*\n!bash-0:5.1.8-10.el9.*\n")
+        let locked = await check.run(CheckContext(root: try FileSystemRoot(root)))
+        let held = try #require(locked.first { $0.code == "patch.held-packages" })
+        #expect(held.status == .warn && held.evidence["packages"] == .strings(["openssl-1:3.0.7-27.el9.*"]))
+
         check.runningKernel = "5.14.0-427.16.1.el9_4.x86_64"
         let rebooted = await check.run(CheckContext(root: try FileSystemRoot(root)))
         #expect(rebooted.first { $0.code == "patch.reboot-required" }?.status == .pass)

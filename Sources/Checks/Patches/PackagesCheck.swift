@@ -365,6 +365,22 @@ public struct PackagesCheck: ConfigurableCheck {
                 results.append(result("patch.pending-updates", target: "dnf", .error, reason: "\(error) (has dnf makecache run?)"))
             }
         }
+        // Held packages: the versionlock plugin's list (`dnf versionlock add`); `!` lines exclude, not hold.
+        let lockPath = "/etc/dnf/plugins/versionlock.list"
+        if root.exists(lockPath) {
+            do {
+                let locks = try root.readText(lockPath, limit: 1 << 20).split(whereSeparator: \.isNewline)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("!") }
+                results.append(result(
+                    "patch.held-packages", target: lockPath, locks.isEmpty ? .pass : .warn,
+                    evidence: ["count": .int(locks.count), "packages": .strings(locks)]))
+            } catch {
+                results.append(result("patch.held-packages", target: lockPath, .error, reason: error.description))
+            }
+        } else {
+            results.append(result("patch.held-packages", target: lockPath, .pass, evidence: ["count": 0, "packages": .array([])]))
+        }
         // dnf-automatic: the package and one of its timers enabled.
         let automatic = packages.contains { $0.name == "dnf-automatic" || $0.name == "dnf5-plugin-automatic" }
         let timers = ["dnf-automatic.timer", "dnf-automatic-install.timer", "dnf5-automatic.timer"]
