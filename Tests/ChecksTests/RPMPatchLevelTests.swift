@@ -157,6 +157,11 @@ import TestSupport
         let pendingResult = try #require(results.first { $0.code == "patch.pending-updates" })
         #expect(pendingResult.status == .warn && pendingResult.evidence["count"] == 2, "\(pendingResult)")
 
+        let age = try #require(results.first { $0.code == "patch.lists-age" })
+        #expect(age.status == .pass && age.evidence["basis"]?.stringValue?.hasSuffix("repodata/repomd.xml") == true, "\(age)")
+        let later = await check.run(CheckContext(root: try FileSystemRoot(root), clock: .fixed(Date() + 9 * 86_400)))
+        #expect(later.first { $0.code == "patch.lists-age" }?.status == .warn)
+
         let security = RPMPatchLevel.parseSecurityList(outputs[0])
         #expect(security == [RPMPatchLevel.Update(
             name: "openssl", architecture: "x86_64", available: "1:3.0.7-28.el9", advisory: "RHSA-2026:0001", severity: "Important")])

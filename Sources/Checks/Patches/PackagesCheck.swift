@@ -365,6 +365,7 @@ public struct PackagesCheck: ConfigurableCheck {
                 results.append(result("patch.pending-updates", target: "dnf", .error, reason: "\(error) (has dnf makecache run?)"))
             }
         }
+        results.append(dnfMetadataAge(root, now: context.clock.now()))
         // Held packages: the versionlock plugin's list (`dnf versionlock add`); `!` lines exclude, not hold.
         let lockPath = "/etc/dnf/plugins/versionlock.list"
         if root.exists(lockPath) {
@@ -413,6 +414,27 @@ public struct PackagesCheck: ConfigurableCheck {
                 reason: runningKernelRelease(root) == nil ? "the running kernel is known only on the live system" : "no kernel package installed"))
         }
         return results
+    }
+
+    /// `patch.lists-age` for dnf: the newest of the cached `repomd.xml` files and of `last_makecache`
+    /// (touched by every `dnf makecache`, as dnf keeps unchanged metadata with its old time).
+    func dnfMetadataAge(_ root: FileSystemRoot, now: Date) -> CheckResult {
+        let target = "/var/cache/dnf"
+        var newest: (Date, String)?
+        let candidates = root.glob("/var/cache/dnf/*/repodata/repomd.xml") + root.glob("/var/cache/libdnf5/*/repodata/repomd.xml")
+            + ["/var/cache/dnf/last_makecache"].filter { root.exists($0) }
+        for path in candidates {
+            if let modified = root.info(path)?.modified, modified > (newest?.0 ?? .distantPast) { newest = (modified, path) }
+        }
+        guard let (last, path) = newest else {
+            return result(
+                "patch.lists-age", target: target, .warn, evidence: ["maximumDays": .int(listsMaximumAgeDays)],
+                reason: "no dnf metadata in the cache: dnf makecache has never run")
+        }
+        let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
+        return result(
+            "patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass,
+            evidence: ["lastUpdate": .time(last), "ageDays": .int(days), "maximumDays": .int(listsMaximumAgeDays), "basis": .string(path)])
     }
 
     // MARK: End of life
