@@ -162,19 +162,29 @@ import TestSupport
         let fixture = try await Self.fixture(in: directory)
         let statusPath = fixture.root + "/var/lib/dpkg/status"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: statusPath))
-        // Cut in the middle of a line, two thirds in.
-        var cut = bytes.count * 2 / 3
-        while bytes[cut] == UInt8(ascii: "\n") || bytes[cut - 1] == UInt8(ascii: "\n") { cut += 1 }
-        try bytes.prefix(cut).write(to: URL(fileURLWithPath: statusPath))
-        let results = try await Self.run(fixture.root)
-        for code in ["patch.security-updates", "patch.pending-updates", "patch.held-packages", "patch.auto-updates"] {
-            let result = try Self.one(results, code)
-            #expect(result.status == .error, "\(code)")
-            #expect(result.reason?.contains("/var/lib/dpkg/status:") == true, "\(code): \(result.reason ?? "")")
-            #expect(result.reason?.contains("truncated") == true, "\(code): \(result.reason ?? "")")
+        // Cut in the middle of a line (a field name, a value, a continuation…), at several places,
+        // and right after a complete line inside a stanza.
+        var cuts: [Int] = []
+        for fraction in [0.2, 0.37, 0.5, 0.66, 0.81, 0.93] {
+            var cut = Int(Double(bytes.count) * fraction)
+            while bytes[cut] == UInt8(ascii: "\n") || bytes[cut - 1] == UInt8(ascii: "\n") { cut += 1 }
+            cuts.append(cut)
         }
-        #expect(try Self.one(results, "patch.lists-age").status == .pass)
-        #expect(try Self.one(results, "patch.os-eol").status != .error)
+        var lineEnd = bytes.count / 2
+        while !(bytes[lineEnd] == UInt8(ascii: "\n") && bytes[lineEnd - 1] != UInt8(ascii: "\n") && bytes[lineEnd + 1] != UInt8(ascii: "\n")) { lineEnd += 1 }
+        cuts.append(lineEnd + 1)
+        for cut in cuts {
+            try bytes.prefix(cut).write(to: URL(fileURLWithPath: statusPath))
+            let results = try await Self.run(fixture.root)
+            for code in ["patch.security-updates", "patch.pending-updates", "patch.held-packages", "patch.auto-updates"] {
+                let result = try Self.one(results, code)
+                #expect(result.status == .error, "\(code)")
+                #expect(result.reason?.contains("/var/lib/dpkg/status:") == true, "\(code): \(result.reason ?? "")")
+                #expect(result.reason?.contains("truncated") == true, "cut at \(cut): \(code): \(result.reason ?? "")")
+            }
+            #expect(try Self.one(results, "patch.lists-age").status == .pass)
+            #expect(try Self.one(results, "patch.os-eol").status != .error)
+        }
     }
 
     @Test func brokenStanzaInAPackagesListIsNamedAndTheOthersAreStillRead() async throws {

@@ -86,10 +86,12 @@ public struct DpkgDatabase: Sendable {
                     name: package, architecture: arch, version: version, held: words[0] == "hold", state: state))
             }
         }
-        if let problem { throw problem }
+        // A file that ends mid-line was cut: say so first, whatever the cut made of the last line.
         if scanner.endedMidLine {
-            throw ControlFileError(path: path, line: scanner.line, problem: "file ends in the middle of a line: it is truncated")
+            let detail = problem.map { " (\($0.problem) at line \($0.line))" } ?? ""
+            throw ControlFileError(path: path, line: scanner.line, problem: "file ends in the middle of a line: it is truncated\(detail)")
         }
+        if let problem { throw problem }
         // dpkg ends every stanza it writes with a blank line (`writedb`): a missing one means the file was cut.
         if !bytes.isEmpty && !(bytes.count >= 2 && bytes[bytes.count - 1] == 10 && bytes[bytes.count - 2] == 10) {
             throw ControlFileError(
