@@ -16,6 +16,8 @@ public enum ReferenceCatalogue {
         Entry(id: "ANSSI-TLS-R26", title: "ANSSI TLS, R26 — taille des clés RSA (2048 bits au moins)", url: "https://cyber.gouv.fr/publications/recommandations-de-securite-relatives-tls"),
         Entry(id: "RGS-B1", title: "RGS, annexe B1 — mécanismes cryptographiques", url: "https://cyber.gouv.fr/le-referentiel-general-de-securite-rgs"),
         Entry(id: "ANSSI-HYG-34", title: "ANSSI, Guide d'hygiène informatique, mesure 34 — politique de mise à jour", url: "https://cyber.gouv.fr/publications/guide-dhygiene-informatique"),
+        Entry(id: "EU-2024-2690-4.2", title: "Règlement d'exécution (UE) 2024/2690, annexe, point 4.2 — sauvegardes et redondance", url: "https://eur-lex.europa.eu/eli/reg_impl/2024/2690/oj"),
+        Entry(id: "RECYF-13", title: "ANSSI, ReCyF (Référentiel Cyber France), objectif 13 — continuité et reprise d'activité", url: "https://messervices.cyber.gouv.fr/nis2"),
         Entry(id: "ANSSI-HYG-37", title: "ANSSI, Guide d'hygiène informatique, mesure 37 — sauvegardes", url: "https://cyber.gouv.fr/publications/guide-dhygiene-informatique"),
     ].map { ($0.id, $0) })
 }
