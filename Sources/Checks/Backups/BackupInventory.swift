@@ -221,8 +221,8 @@ struct BackupInventory {
         var status = stat()
         guard stat(root.hostPath(resolved), &status) == 0 else {
             let code = errno
-            if code == ENOENT, Self.isDanglingLink(resolved, root: root) {
-                measurement.failure = "\(base): dangling symbolic link"
+            if code == ENOENT, resolved != base || Self.isDanglingLink(resolved, root: root) {
+                measurement.failure = "\(base): dangling symbolic link" + (resolved != base ? " (to \(resolved))" : "")
             } else if code == ENOENT {
                 measurement.count = 0
                 measurement.details["pathMissing"] = .bool(true)

@@ -211,7 +211,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
             let measurement = await measure(set, context: context)
             if set.optional, let measurement, measurement.failure == nil, measurement.newest == nil,
                (measurement.count ?? 0) == 0, measurement.problemCount == 0, !measurement.truncated {
-                emptyFolders.append(set.path)
+                if measurement.details["pathMissing"] == nil { emptyFolders.append(set.path) }
                 continue
             }
             results += await evaluate(set, measurement, context: context, now: now, cache: &jobStatusCache)
