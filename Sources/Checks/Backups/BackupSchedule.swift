@@ -3,16 +3,16 @@ import Foundation
 /// The period of a job's schedule, read from a cron line or a systemd timer, from which a
 /// discovered set's maximum age follows: the period plus two hours of slack for the job's own
 /// run time (daily → 26 h, the example; weekly → 7 d 2 h; monthly → 31 d 2 h).
-enum BackupSchedule {
+public enum BackupSchedule {
     static let slack: TimeInterval = 2 * 3600
     static let hour: TimeInterval = 3600
     static let day: TimeInterval = 86_400
 
     /// Maximum age for a job with this period.
-    static func maximumAge(period: TimeInterval) -> TimeInterval { period + slack }
+    public static func maximumAge(period: TimeInterval) -> TimeInterval { period + slack }
 
     /// Period of a cron schedule: the five time fields or an `@` nickname. Nil when unknown (`@reboot`).
-    static func period(cron fields: [String]) -> TimeInterval? {
+    public static func period(cron fields: [String]) -> TimeInterval? {
         if fields.count == 1 {
             switch fields[0] {
             case "@hourly": return hour
@@ -41,7 +41,7 @@ enum BackupSchedule {
 
     /// Period of a systemd timer: `OnCalendar=` (shortcuts, `Mon..Fri *-*-* 22:00`, `*-*-01 03:00`)
     /// or `OnUnitActiveSec=`/`OnUnitInactiveSec=` (`1d`, `12h`). Nil when unknown.
-    static func period(onCalendar: String?, onUnitActive: String?) -> TimeInterval? {
+    public static func period(onCalendar: String?, onUnitActive: String?) -> TimeInterval? {
         if let interval = onUnitActive, let seconds = systemdTimeSpan(interval) { return seconds }
         guard let calendar = onCalendar?.trimmingCharacters(in: .whitespaces).lowercased(), !calendar.isEmpty else { return nil }
         switch calendar {
