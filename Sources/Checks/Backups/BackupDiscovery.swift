@@ -519,14 +519,20 @@ struct BackupDiscovery {
 
     /// What a folder holds, judged from its layout.
     static func classify(_ path: String, root: FileSystemRoot) -> BackupKind? {
-        let names = Set(root.list(path))
-        if names.contains("config") && names.contains("snapshots") && names.contains("data") && names.contains("keys") { return .restic }
-        if names.contains("README"), names.contains("config"),
-           let readme = try? root.readText(path + "/README", limit: 4096), readme.hasPrefix("This is a Borg Backup repository") {
-            return .borg
+        if root.info(path + "/config")?.isRegularFile == true {
+            if root.info(path + "/snapshots")?.isDirectory == true && root.info(path + "/data")?.isDirectory == true
+                && root.info(path + "/keys")?.isDirectory == true {
+                return .restic
+            }
+            if let readme = try? root.readText(path + "/README", limit: 4096), readme.hasPrefix("This is a Borg Backup repository") {
+                return .borg
+            }
         }
-        if names.contains(where: Self.isRsnapshotName) { return .rsnapshot }
-        if names.contains(where: { $0.hasPrefix("vzdump-") }) { return .vzdump }
+        // Only the first few thousand names: enough to recognise a layout, cheap on a huge folder.
+        if BoundedWalker.names(in: path, root: root, directoriesOnly: true, limit: 4096).contains(where: Self.isRsnapshotName) {
+            return .rsnapshot
+        }
+        if BoundedWalker.names(in: path, root: root, limit: 4096).contains(where: { $0.hasPrefix("vzdump-") }) { return .vzdump }
         return nil
     }
 
@@ -552,9 +558,9 @@ struct BackupDiscovery {
                 continue
             }
             var excluded: [String] = []
-            for child in root.list(folder) {
+            for child in BoundedWalker.names(in: folder, root: root, directoriesOnly: true).sorted() {
                 let path = "\(folder)/\(child)"
-                guard root.info(path)?.isDirectory == true, let kind = Self.classify(path, root: root) else { continue }
+                guard let kind = Self.classify(path, root: root) else { continue }
                 sets.append(make(kind, path))
                 excluded.append(path)
             }

@@ -101,6 +101,10 @@ struct BoundedWalker {
             if name == "." || name == ".." { continue }
             if let levelPattern, fnmatch(levelPattern, name, FNM_PERIOD) != 0 { continue }
             visited += 1
+            if visited & 4095 == 0, Task.isCancelled {
+                truncated = true
+                return
+            }
             if visited > limit {
                 truncated = true
                 return
@@ -147,6 +151,31 @@ struct BoundedWalker {
         }
     }
 
+    /// Names in a folder (inner path), read with `readdir` and without sorting: cheap on a folder
+    /// of 100,000 archives, unlike a full listing. `directoriesOnly` keeps folders (not links to
+    /// folders); `limit` bounds the entries read.
+    static func names(in directory: String, root: FileSystemRoot, directoriesOnly: Bool = false, limit: Int = 1_000_000) -> [String] {
+        guard let resolved = try? root.resolve(directory), let stream = opendir(root.hostPath(resolved)) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        var seen = 0
+        while let entry = readdir(stream), seen < limit {
+            seen += 1
+            let type = entry.pointee.d_type
+            if directoriesOnly && type != UInt8(DT_DIR) && type != UInt8(DT_UNKNOWN) { continue }
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            if directoriesOnly && type == UInt8(DT_UNKNOWN) {
+                var status = stat()
+                guard fstatat(dirfd(stream), name, &status, AT_SYMLINK_NOFOLLOW) == 0, status.st_mode & S_IFMT == S_IFDIR else { continue }
+            }
+            names.append(name)
+        }
+        return names
+    }
+
     static func reason(_ code: Int32) -> String {
         switch code {
         case EACCES, EPERM: return "permission denied"
@@ -163,8 +192,9 @@ struct BackupInventory {
     /// Largest number of entries visited per set.
     let maximumFiles: Int
 
-    /// Names that sit next to copies without being one: logs, checksums, signatures, transfers in progress.
-    static let ignoredSuffixes = [".log", ".md5", ".sha1", ".sha256", ".sha512", ".sum", ".sig", ".asc", ".tmp", ".part", ".partial", ".lock", ".notes", ".pid"]
+    /// Extensions of files that sit next to copies without being one: logs, checksums, signatures,
+    /// transfers in progress.
+    static let ignoredExtensions: Set<String> = ["log", "md5", "sha1", "sha256", "sha512", "sum", "sig", "asc", "tmp", "part", "partial", "lock", "notes", "pid"]
     /// Debian's own copies of dpkg, apt and account files in /var/backups (made by the `dpkg` daily
     /// job): not a backup of the commune's data.
     static let debianSystemPrefixes = ["dpkg.", "apt.extended_states", "alternatives.tar", "aptitude.pkgstates", "infodir.bak", "passwd.", "group.", "shadow.", "gshadow.", "dpkg-"]
@@ -181,31 +211,46 @@ struct BackupInventory {
     /// The series a copy belongs to: for vzdump the guest (`qemu-101`), otherwise its path below
     /// the base with every run of digits folded (`etat-civil-2026-11-28.dump` → `etat-civil-#-#-#.dump`).
     static func series(of relativePath: String, kind: BackupKind) -> String {
-        let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
         if kind == .vzdump {
+            let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
             let parts = name.split(separator: "-")
             if parts.count >= 3 { return "\(parts[1])-\(parts[2])" }
         }
-        var folded = ""
+        // Byte-wise: this runs once per file, 100,000 times for a large folder.
+        var folded: [UInt8] = []
+        folded.reserveCapacity(relativePath.utf8.count)
         var lastWasDigit = false
-        for character in relativePath {
-            if character.isNumber {
-                if !lastWasDigit { folded.append("#") }
+        for byte in relativePath.utf8 {
+            if byte >= 0x30 && byte <= 0x39 {
+                if !lastWasDigit { folded.append(0x23) }
                 lastWasDigit = true
             } else {
-                folded.append(character)
+                folded.append(byte)
                 lastWasDigit = false
             }
         }
-        return folded
+        return String(decoding: folded, as: UTF8.self)
+    }
+
+    /// `hasSuffix` on bytes (String's is Unicode-aware and slow in a loop over many names).
+    static func asciiHasSuffix(_ name: String, _ suffix: String) -> Bool {
+        let count = suffix.utf8.count
+        return name.utf8.count >= count && name.utf8.suffix(count).elementsEqual(suffix.utf8)
+    }
+
+    static func asciiHasPrefix(_ name: String, _ prefix: String) -> Bool {
+        let count = prefix.utf8.count
+        return name.utf8.count >= count && name.utf8.prefix(count).elementsEqual(prefix.utf8)
     }
 
     /// Whether a file is a copy of this kind.
     static func isCopy(_ name: String, kind: BackupKind, inDebianBackups: Bool) -> Bool {
-        if ignoredSuffixes.contains(where: { name.hasSuffix($0) }) { return false }
-        if inDebianBackups && debianSystemPrefixes.contains(where: { name.hasPrefix($0) }) { return false }
+        if let dot = name.utf8.lastIndex(of: 0x2E), ignoredExtensions.contains(String(name[name.utf8.index(after: dot)...])) {
+            return false
+        }
+        if inDebianBackups && debianSystemPrefixes.contains(where: { asciiHasPrefix(name, $0) }) { return false }
         if kind == .vzdump {
-            return name.hasPrefix("vzdump-") && (name.contains(".vma") || name.contains(".tar") || name.hasSuffix(".tgz"))
+            return asciiHasPrefix(name, "vzdump-") && (name.contains(".vma") || name.contains(".tar") || asciiHasSuffix(name, ".tgz"))
         }
         return true
     }
@@ -253,15 +298,21 @@ struct BackupInventory {
         var globalSeries: String?
         var count = 0
         var total = 0
-        let prefixLength = resolved == "/" ? 1 : resolved.count + 1
+        let prefixLength = resolved == "/" ? 1 : resolved.utf8.count + 1
         walker.walk(resolved, pattern: pattern, excluded: Set(set.excluded)) { entry in
             guard Self.isCopy(entry.name, kind: set.kind, inDebianBackups: debianBackups && entry.parent == resolved) else { return }
             count += 1
             total += entry.size
-            let path = entry.path
-            let item = BackupItem(path: path, modified: entry.modified, size: entry.size)
-            let key = Self.series(of: String(path.dropFirst(prefixLength)), kind: set.kind)
-            if let current = top[key] {
+            let relative = entry.parent == resolved
+                ? entry.name : String(decoding: entry.parent.utf8.dropFirst(prefixLength), as: UTF8.self) + "/" + entry.name
+            let key = Self.series(of: relative, kind: set.kind)
+            // The full path is built only for a copy that may be kept.
+            let current = top[key]
+            let keep = current.map { entry.modified > $0.newest.modified || $0.previous.map { entry.modified > $0.modified } ?? true } ?? true
+            let newer = globalNewest.map { entry.modified > $0.modified } ?? true
+            guard keep || newer else { return }
+            let item = BackupItem(path: entry.path, modified: entry.modified, size: entry.size)
+            if let current {
                 if item.modified > current.newest.modified {
                     top[key] = (item, current.newest)
                 } else if current.previous.map({ item.modified > $0.modified }) ?? true {

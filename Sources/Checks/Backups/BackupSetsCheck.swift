@@ -214,9 +214,10 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 if measurement.details["pathMissing"] == nil { emptyFolders.append(set.path) }
                 continue
             }
-            results += await evaluate(set, measurement, context: context, now: now, cache: &jobStatusCache)
+            var setResults = await evaluate(set, measurement, context: context, now: now, cache: &jobStatusCache)
             let elapsed = setWatch.elapsedMs
-            for index in results.indices where results[index].durationMs == 0 { results[index].durationMs = elapsed }
+            for index in setResults.indices { setResults[index].durationMs = elapsed }
+            results += setResults
         }
         if results.isEmpty && !Task.isCancelled {
             var evidence: [String: JSONValue] = ["declaredSets": .int(self.sets.count), "discover": .bool(discover)]
