@@ -173,6 +173,23 @@ import TestSupport
         #expect(!results.contains { $0.target == "/backup" })
     }
 
+    /// A job whose destination is absent or unreadable is reported with an error, not dropped and
+    /// not failed: cyberctl cannot tell from here.
+    @Test func jobsWithAbsentOrUnknownDestinations() async throws {
+        let fixture = try BackupFixture()
+        try fixture.directory.write("etc/systemd/system/restic-usb.service", "[Service]\nExecStart=/usr/bin/restic -r /mnt/usb/restic backup /srv\n")
+        try fixture.directory.write("etc/systemd/system/restic-cloud.service", "[Service]\nEnvironmentFile=-/etc/restic/absent.env\nExecStart=/usr/bin/restic backup /srv\n")
+        let results = await BackupSetsCheck().run(try fixture.context())
+        let usb = try #require(results.first { $0.target == "/mnt/usb/restic" && $0.code == "backup.present" })
+        #expect(usb.status == .error)
+        #expect(usb.reason == "/mnt/usb/restic, where the job writes, is absent (an unmounted removable disk, or a job that never ran)")
+        let cloud = try #require(results.first { $0.target == "restic@restic-cloud.service" && $0.code == "backup.present" })
+        #expect(cloud.status == .error)
+        #expect(cloud.reason?.hasPrefix("the job runs restic but its repository could not be read") == true)
+        #expect(!results.contains { $0.target == "restic@restic-cloud.service" && $0.code == "backup.separate-storage" })
+        #expect(results.contains { $0.target == "restic-cloud.service" && $0.code == "backup.job-status" })
+    }
+
     @Test func schedulesGiveMaximumAges() {
         func cron(_ text: String) -> Double? {
             BackupSchedule.period(cron: text.split(separator: " ").map(String.init)).map { BackupSchedule.maximumAge(period: $0) / 3600 }

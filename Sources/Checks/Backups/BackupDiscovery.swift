@@ -357,7 +357,14 @@ struct BackupDiscovery {
         if let remote = invocation.remote {
             return [make(kind, path: remote, remote: remote, protects: invocation.sources)]
         }
-        guard let destination = invocation.destination, destination.hasPrefix("/") else { return [] }
+        guard let destination = invocation.destination, destination.hasPrefix("/") else {
+            // A restic or Borg job whose repository comes from somewhere cyberctl cannot read: the
+            // job is still reported, as a set whose place is unknown.
+            guard kind == .restic || kind == .borg else { return [] }
+            var set = make(kind, path: "\(invocation.tool)@\(job.name)", protects: invocation.sources)
+            set.locationUnknown = true
+            return [set]
+        }
         return [make(kind, path: FileSystemRoot.normalize(destination), protects: invocation.sources)]
     }
 

@@ -48,6 +48,13 @@ public enum BackupRules {
             return Outcome(status: .error, severity: .high, evidence: evidence, reason: failure)
         }
         let hasCopy = measurement.newest != nil || (measurement.count ?? 0) > 0
+        if !hasCopy, set.origin != "profile", measurement.details["pathMissing"] == .bool(true) {
+            // A job's destination that is not there: an unmounted removable disk, or a job that
+            // never ran. Only a declared set is known to hold copies here.
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: "\(set.path), where the job writes, is absent (an unmounted removable disk, or a job that never ran)")
+        }
         if !hasCopy {
             if let partial = partial(measurement) {
                 return Outcome(status: .error, severity: .high, evidence: evidence, reason: "no copy found, but " + partial)

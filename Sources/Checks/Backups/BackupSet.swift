@@ -91,6 +91,8 @@ public struct BackupSet: Sendable, Equatable {
     public var optional: Bool
     /// Inner paths below `path` that other sets measure, skipped here.
     public var excluded: [String]
+    /// True for a job whose destination could not be read (repository from an unreadable file).
+    public var locationUnknown = false
 
     public init(
         name: String, kind: BackupKind, path: String, remote: String? = nil, origin: String,

@@ -165,6 +165,11 @@ public struct BackupSetsCheck: ConfigurableCheck {
         let inventory = BackupInventory(root: context.root, maximumFiles: maximumFiles)
         let listing = RepositoryListing(
             commands: context.commands, root: context.root, restic: programs.restic, borg: programs.borg, timeout: commandTimeout)
+        if set.locationUnknown {
+            var measurement = BackupMeasurement()
+            measurement.failure = "the job runs \(set.kind.rawValue) but its repository could not be read from the command line, the unit's environment or the script; declare the set in the profile"
+            return measurement
+        }
         switch set.kind {
         case .files, .pgdump, .vzdump:
             return set.remote == nil ? inventory.measureFiles(set) : nil
@@ -271,7 +276,8 @@ public struct BackupSetsCheck: ConfigurableCheck {
         }
         let protectedKnown = !protected.isEmpty
         if protected.isEmpty, let system = context.root.info("/") { protected = [("/", system.device)] }
-        let backupDevice = measurement?.device ?? (set.remote == nil ? context.root.info(BackupInventory.split(set.path).base)?.device : nil)
+        let backupDevice = set.locationUnknown
+            ? nil : measurement?.device ?? (set.remote == nil ? context.root.info(BackupInventory.split(set.path).base)?.device : nil)
         if measurement?.failure == nil,
            let outcome = BackupRules.separateStorage(set, backupDevice: backupDevice, protected: protected, protectedKnown: protectedKnown) {
             results.append(result("backup.separate-storage", outcome))
