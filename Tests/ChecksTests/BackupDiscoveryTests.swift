@@ -190,6 +190,49 @@ import TestSupport
         #expect(results.contains { $0.target == "restic-cloud.service" && $0.code == "backup.job-status" })
     }
 
+    /// Proxmox VE 7.1+ keeps its backup jobs in /etc/pve/jobs.cfg (run by pvescheduler, no cron);
+    /// older versions in /etc/pve/vzdump.cron. Disabled jobs are not sets.
+    @Test func proxmoxJobsAreFound() async throws {
+        let fixture = try BackupFixture()
+        let d = fixture.directory
+        try d.write("etc/pve/storage.cfg", "dir: local\n\tpath /var/lib/vz\n\ndir: sauv\n\tpath /mnt/sauv\n\tcontent backup\n\npbs: pbs\n\tserver 10.0.0.5\n\tdatastore mairies\n")
+        try d.write("etc/pve/jobs.cfg", """
+            vzdump: backup-1d2c3b4a-0001
+            \tschedule sat 02:00
+            \tstorage sauv
+            \tmode snapshot
+            \tvmid 100,101
+            \tenabled 1
+
+            vzdump: backup-1d2c3b4a-0002
+            \tschedule 21:00
+            \tstorage pbs
+            \tall 1
+
+            vzdump: backup-1d2c3b4a-0003
+            \tschedule 03:00
+            \tdumpdir /mnt/ancien
+            \tenabled 0
+            """)
+        try d.write("etc/pve/vzdump.cron", "PATH=\"/usr/sbin:/usr/bin:/sbin:/bin\"\n0 4 * * * root vzdump 102 --quiet 1 --dumpdir /mnt/usb/dump\n")
+        try fixture.file("mnt/sauv/dump/vzdump-qemu-100-2026_11_14-02_00_00.vma.zst", bytes: 100, age: 3 * Self.day)
+        try fixture.file("mnt/sauv/dump/vzdump-qemu-101-2026_11_14-02_10_00.vma.zst", bytes: 100, age: 3 * Self.day)
+        let results = await BackupSetsCheck().run(try fixture.context())
+        let weekly = try #require(results.first { $0.target == "/mnt/sauv/dump" && $0.code == "backup.freshness" })
+        #expect(weekly.status == .pass)
+        #expect(weekly.evidence["maxAgeHours"] == .double(170))
+        #expect(weekly.evidence["origin"] == "config:/etc/pve/jobs.cfg")
+        let pbs = try #require(results.first { $0.target == "pbs://10.0.0.5/mairies" && $0.code == "backup.present" })
+        #expect(pbs.status == .skip)
+        let job = try #require(results.first { $0.target == "/etc/pve/jobs.cfg:backup-1d2c3b4a-0001" && $0.code == "backup.job-status" })
+        #expect(job.status == .skip)
+        #expect(job.evidence["schedule"] == "sat 02:00")
+        #expect(!results.contains { $0.target.contains("/mnt/ancien") })
+        let old = try #require(results.first { $0.target == "/mnt/usb/dump" && $0.code == "backup.present" })
+        #expect(old.status == .error)
+        #expect(old.evidence["origin"] == "cron:/etc/pve/vzdump.cron:2")
+    }
+
     @Test func schedulesGiveMaximumAges() {
         func cron(_ text: String) -> Double? {
             BackupSchedule.period(cron: text.split(separator: " ").map(String.init)).map { BackupSchedule.maximumAge(period: $0) / 3600 }

@@ -36,6 +36,7 @@ struct BackupDiscovery {
         found += systemdSets(&report)
         found += cronSets(&report)
         found += rsnapshotSets(configFiles: ["/etc/rsnapshot.conf"], jobs: [], optional: true, report: &report)
+        found += proxmoxJobSets(&report)
         found += proxmoxSets(invocations: [], jobs: [], report: &report)
         found += baculaSets()
         found += folderSets(&report)
@@ -147,7 +148,8 @@ struct BackupDiscovery {
 
     func cronSets(_ report: inout Report) -> [BackupSet] {
         var sets: [BackupSet] = []
-        var tables: [(path: String, hasUser: Bool)] = [("/etc/crontab", true)]
+        // /etc/pve/vzdump.cron: Proxmox VE before 7.1 kept its backup jobs in a cron table.
+        var tables: [(path: String, hasUser: Bool)] = [("/etc/crontab", true), ("/etc/pve/vzdump.cron", true)]
         tables += root.list("/etc/cron.d").filter(Self.isRunPartsName).map { ("/etc/cron.d/\($0)", true) }
         tables += root.list("/var/spool/cron/crontabs").map { ("/var/spool/cron/crontabs/\($0)", false) }
         for (path, hasUser) in tables where root.info(path)?.isRegularFile == true {
@@ -461,6 +463,36 @@ struct BackupDiscovery {
                 add(folder: "/var/lib/vz/dump", optional: false)
             }
         }
+        return sets
+    }
+
+    /// Backup jobs of Proxmox VE 7.1 and later (`/etc/pve/jobs.cfg`, run by pvescheduler):
+    /// `vzdump: <id>` sections with `schedule`, `storage` or `dumpdir`, and `enabled`.
+    func proxmoxJobSets(_ report: inout Report) -> [BackupSet] {
+        let path = "/etc/pve/jobs.cfg"
+        guard root.info(path)?.isRegularFile == true, let text = readSmall(path, &report) else { return [] }
+        var sets: [BackupSet] = []
+        var current: (id: String, values: [String: String])?
+        func flush() {
+            guard let job = current, job.values["enabled"] != "0" else { return }
+            let invocation = ToolInvocation(tool: "vzdump", kind: .vzdump, destination: job.values["dumpdir"], storage: job.values["storage"])
+            let schedule = job.values["schedule"]
+            let period = BackupSchedule.period(onCalendar: schedule, onUnitActive: nil)
+            let backupJob = BackupJob(scheduler: .proxmox, name: "\(path):\(job.id)", schedule: schedule, tool: "vzdump")
+            sets += setsFrom(invocation, origin: "config:\(path)", period: period, job: backupJob, report: &report)
+        }
+        for line in text.split(separator: "\n") {
+            if !line.hasPrefix(" ") && !line.hasPrefix("\t") {
+                flush()
+                current = nil
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, parts[0] == "vzdump" { current = (parts[1], [:]) }
+                continue
+            }
+            let fields = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
+            if fields.count == 2 { current?.values[fields[0]] = fields[1] }
+        }
+        flush()
         return sets
     }
 

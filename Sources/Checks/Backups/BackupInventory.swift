@@ -418,6 +418,7 @@ struct BackupInventory {
         measurement.newest = newest
         measurement.totalBytes = data
         if newest != nil { measurement.newest?.size = data }
+        measurement.details["sizeSource"] = "repository data/ folder"
         measurement.truncated = walker.truncated
         for problem in walker.problems { measurement.problem(problem) }
         measurement.sizeChangeNotChecked = "snapshot sizes need the repository password"
@@ -456,6 +457,7 @@ struct BackupInventory {
         measurement.count = segments == 0 ? 0 : nil
         measurement.newest = segments == 0 ? nil : newest
         measurement.newest?.size = data
+        measurement.details["sizeSource"] = "repository data/ folder"
         measurement.totalBytes = data
         measurement.truncated = walker.truncated
         for problem in walker.problems { measurement.problem(problem) }

@@ -38,7 +38,7 @@ public struct OfflineCopyDeclaration: Sendable, Equatable {
 
 /// A job that writes a backup set: a systemd service or a cron entry.
 public struct BackupJob: Sendable, Equatable, Hashable {
-    public enum Scheduler: String, Sendable { case systemd, cron }
+    public enum Scheduler: String, Sendable { case systemd, cron, proxmox }
     public var scheduler: Scheduler
     /// Unit name (`restic-backup.service`) or `<file>:<line>` for cron.
     public var name: String

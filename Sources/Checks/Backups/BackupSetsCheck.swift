@@ -300,6 +300,8 @@ public struct BackupSetsCheck: ConfigurableCheck {
             switch job.scheduler {
             case .cron:
                 verdict = .init(status: .skip, reason: "cron job: cron keeps no result of its last run to read", evidence: [:])
+            case .proxmox:
+                verdict = .init(status: .skip, reason: "Proxmox VE job: its result is in the Proxmox task log, not read", evidence: [:])
             case .systemd where !context.root.isSystemRoot && !programs.queryJobsOnImages:
                 verdict = .init(status: .skip, reason: "audited image (--root): unit files read only, job status not checked", evidence: [:])
             case .systemd:
