@@ -233,6 +233,33 @@ import TestSupport
         #expect(old.evidence["origin"] == "cron:/etc/pve/vzdump.cron:2")
     }
 
+    /// Wrappers (`nice`, `ionice`, `flock`, `timeout`, `env`), shells (`sh -c`, `su -c`) and
+    /// quoting are seen through; comments and commented-out lines are not jobs.
+    @Test func wrappersAndShellsAreSeenThrough() async throws {
+        let fixture = try BackupFixture()
+        try fixture.directory.write("etc/cron.d/sauvegardes", #"""
+            MAILTO=rsi@mairie.test
+            BORG_REPO=/srv/borg
+            0 1 * * * root nice -n 10 ionice -c3 flock -n /run/borg.lock borg create --compression lz4 ::'{hostname}-{now}' /srv/partage /etc
+            0 2 * * * root timeout 2h sh -c 'cd /tmp && env RESTIC_REPOSITORY=/srv/restic restic backup /home --tag "quotidien"'
+            0 3 * * * root su - postgres -c "pg_dumpall --clean > /srv/backup/pg/all.sql"
+            0 4 * * * root duplicity incr --full-if-older-than 1M /srv/partage file:///mnt/duplicity
+            0 5 * * * root rsync -a --delete /srv/partage/ /mnt/miroir/   # local copy: not a backup set here
+            #0 6 * * * root restic -r /srv/ancien backup /srv
+            """#)
+        for folder in ["srv/borg/data", "srv/restic", "srv/backup/pg", "mnt/duplicity"] { try fixture.directory.makeDirectory(folder) }
+        try fixture.directory.write("srv/borg/config", "[repository]\n")
+        let check = try BackupFixture.check(#"{"folders": []}"#)
+        let results = await check.run(try fixture.context())
+        let sets = Dictionary(results.filter { $0.code == "backup.present" }.map { ($0.target, $0.evidence["kind"]?.stringValue ?? "") }, uniquingKeysWith: { a, _ in a })
+        #expect(sets == ["/srv/borg": "borg", "/srv/restic": "restic", "/srv/backup/pg": "pgdump", "/mnt/duplicity": "files"])
+        let borg = try #require(results.first { $0.target == "/srv/borg" && $0.code == "backup.separate-storage" })
+        #expect(borg.evidence["origin"] == "cron:/etc/cron.d/sauvegardes:3")
+        let compared = (borg.evidence["comparedWith"].map { "\($0)" }) ?? ""
+        #expect(compared.contains("/etc"))
+        #expect(results.first { $0.target == "/srv/restic" && $0.code == "backup.present" }?.evidence["origin"] == "cron:/etc/cron.d/sauvegardes:4")
+    }
+
     @Test func schedulesGiveMaximumAges() {
         func cron(_ text: String) -> Double? {
             BackupSchedule.period(cron: text.split(separator: " ").map(String.init)).map { BackupSchedule.maximumAge(period: $0) / 3600 }
