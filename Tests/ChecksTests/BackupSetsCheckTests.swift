@@ -254,6 +254,13 @@ import Glibc
         let separate = try #require(results.first { $0.target == elsewhere && $0.code == "backup.separate-storage" })
         #expect(separate.status == .pass)
         #expect(separate.evidence["protectedDataKnown"] == true)
+        // On a live system the filesystems are named from /proc/self/mountinfo.
+        guard case .object(let filesystem)? = separate.evidence["backupFilesystem"] else {
+            Issue.record("no backupFilesystem in \(separate.evidence)")
+            return
+        }
+        #expect(filesystem["type"] == "tmpfs")
+        #expect(filesystem["mountPoint"] == "/dev/shm")
         let same = try #require(results.first { $0.target == data.path + "/local" && $0.code == "backup.separate-storage" })
         #expect(same.status == .warn)
         #expect(same.evidence["sameDeviceAs"] == .strings([data.path]))

@@ -210,6 +210,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
         var results: [CheckResult] = []
         var emptyFolders: [String] = []
         var jobStatusCache: [String: SystemdJobStatus.Verdict] = [:]
+        let mounts = MountTable.live(context.root)
         for set in sets {
             if Task.isCancelled { break }
             let setWatch = Stopwatch()
@@ -219,7 +220,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 if measurement.details["pathMissing"] == nil { emptyFolders.append(set.path) }
                 continue
             }
-            var setResults = await evaluate(set, measurement, context: context, now: now, cache: &jobStatusCache)
+            var setResults = await evaluate(set, measurement, context: context, now: now, cache: &jobStatusCache, mounts: mounts)
             let elapsed = setWatch.elapsedMs
             for index in setResults.indices { setResults[index].durationMs = elapsed }
             results += setResults
@@ -244,7 +245,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
     /// Applies every rule to one measured set.
     func evaluate(
         _ set: BackupSet, _ measurement: BackupMeasurement?, context: CheckContext, now: Date,
-        cache: inout [String: SystemdJobStatus.Verdict]
+        cache: inout [String: SystemdJobStatus.Verdict], mounts: MountTable? = nil
     ) async -> [CheckResult] {
         let target = set.remote ?? set.path
         var common: [String: JSONValue] = ["set": .string(set.name), "kind": .string(set.kind.rawValue), "origin": .string(set.origin)]
@@ -279,7 +280,12 @@ public struct BackupSetsCheck: ConfigurableCheck {
         let backupDevice = set.locationUnknown
             ? nil : measurement?.device ?? (set.remote == nil ? context.root.info(BackupInventory.split(set.path).base)?.device : nil)
         if measurement?.failure == nil,
-           let outcome = BackupRules.separateStorage(set, backupDevice: backupDevice, protected: protected, protectedKnown: protectedKnown) {
+           var outcome = BackupRules.separateStorage(set, backupDevice: backupDevice, protected: protected, protectedKnown: protectedKnown) {
+            if let mounts, let backupDevice {
+                outcome.evidence["backupFilesystem"] = mounts.evidence(forDevice: backupDevice)
+                let data = protected.compactMap { item in mounts.evidence(forDevice: item.device).map { (item.path, $0) } }
+                if !data.isEmpty { outcome.evidence["dataFilesystems"] = .object(Dictionary(data, uniquingKeysWith: { first, _ in first })) }
+            }
             results.append(result("backup.separate-storage", outcome))
         }
         results.append(result("backup.offline-copy", BackupRules.offlineCopy(set.offlineCopy, now: now)))
