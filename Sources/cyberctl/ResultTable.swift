@@ -123,6 +123,10 @@ struct ResultTable {
             guard case .array(let same)? = evidence["sameDeviceAs"] else { return nil }
             let paths = same.compactMap(\.stringValue).joined(separator: ", ")
             return french ? "même système de fichiers que \(paths)" : "same filesystem as \(paths)"
+        case "backup.job-status":
+            guard let outcome = evidence["result"]?.stringValue else { return nil }
+            let code = evidence["execMainStatus"]?.intValue.map { french ? ", code de sortie \($0)" : ", exit status \($0)" } ?? ""
+            return "Result=\(outcome)\(code)"
         case "backup.offline-copy", "backup.restore-test":
             if evidence["declared"] == .bool(false) || evidence["present"] == .bool(false) { return french ? "aucune déclaration" : "none declared" }
             return evidence["ageDays"]?.intValue.map { french ? "il y a \($0) jours" : "\($0) days ago" }
