@@ -95,6 +95,21 @@ import TestSupport
         #expect(failed.reason?.contains("wrong password") == true || failed.reason?.contains("no key found") == true)
     }
 
+    /// An initialised repository without any snapshot holds no copy, listed or not.
+    @Test func repositoryWithoutSnapshotsFails() async throws {
+        let fixture = try BackupFixture(now: Date())
+        try fixture.directory.write("etc/cyberctl/restic.pass", "pass\n", mode: 0o600)
+        try Self.restic(["init", "--repo", fixture.directory.url("srv/restic")], fixture)
+        for password in [#", "password_file": "/etc/cyberctl/restic.pass""#, ""] {
+            let check = try BackupFixture.check(#"{"discover": false, "sets": [{"name": "r", "kind": "restic", "path": "/srv/restic"\#(password)}]}"#)
+            let results = await check.run(try fixture.context())
+            let present = try #require(results.first { $0.code == "backup.present" })
+            #expect(present.status == .fail, "\(present)")
+            #expect(present.evidence["count"] == 0)
+            #expect(!results.contains { $0.code == "backup.freshness" })
+        }
+    }
+
     @Test func withoutPasswordTheRepositoryFilesAreRead() async throws {
         let repository = try Self.shared.get()
         let fixture = repository.fixture

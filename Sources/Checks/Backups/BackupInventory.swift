@@ -421,6 +421,7 @@ struct BackupInventory {
         measurement.details["sizeSource"] = "repository data/ folder"
         measurement.truncated = walker.truncated
         for problem in walker.problems { measurement.problem(problem) }
+        measurement.problemCount = walker.problemCount
         measurement.sizeChangeNotChecked = "snapshot sizes need the repository password"
         return measurement
     }
@@ -461,6 +462,7 @@ struct BackupInventory {
         measurement.totalBytes = data
         measurement.truncated = walker.truncated
         for problem in walker.problems { measurement.problem(problem) }
+        measurement.problemCount = walker.problemCount
         measurement.sizeChangeNotChecked = "archive sizes need the repository passphrase"
         return measurement
     }

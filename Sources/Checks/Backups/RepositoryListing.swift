@@ -77,6 +77,9 @@ struct RepositoryListing {
         if dated.count < snapshots.count { measurement.problem("\(snapshots.count - dated.count) snapshot time(s) could not be read") }
         measurement.count = dated.count
         measurement.snapshotListNotChecked = nil
+        // The list replaces what the repository's files suggested: no snapshot means no copy.
+        measurement.newest = nil
+        measurement.previous = nil
         guard let (latest, latestTime) = dated.first else { return }
         measurement.details["hosts"] = .strings(Array(Set(dated.compactMap { $0.0.hostname })).sorted())
         measurement.details["latestSnapshot"] = .string(latest.id)
@@ -178,6 +181,7 @@ struct RepositoryListing {
             .sorted { $0.1 > $1.1 }
         measurement.count = dated.count
         measurement.snapshotListNotChecked = nil
+        measurement.newest = nil
         if let (latest, time) = dated.first {
             measurement.newest = BackupItem(path: "archive \(latest.name)", modified: time, size: measurement.totalBytes)
             measurement.details["latestArchive"] = .string(latest.name)
