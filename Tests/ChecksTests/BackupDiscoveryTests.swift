@@ -32,6 +32,7 @@ import TestSupport
             [Install]
             WantedBy=timers.target
             """)
+        try fixture.link("etc/systemd/system/timers.target.wants/restic-backup.timer", to: "/etc/systemd/system/restic-backup.timer")
         try d.write("etc/restic/env", "RESTIC_REPOSITORY=/mnt/nas/restic\nRESTIC_PASSWORD=secret-never-kept\nRESTIC_PASSWORD_FILE=/etc/restic/pass\n")
         try d.write("mnt/nas/restic/config", "x")
         try d.makeDirectory("mnt/nas/restic/keys")
@@ -115,6 +116,7 @@ import TestSupport
         let resticJob = try #require(result("restic-backup.service", "backup.job-status"))
         #expect(resticJob.status == .skip)
         #expect(resticJob.evidence["schedule"] == "OnCalendar=*-*-* 02:00:00")
+        #expect(resticJob.evidence["timerEnabled"] == true)
         // pg_dump | gzip > file: weekdays 22:30, so the longest gap is Friday → Monday (3 days + 2 h).
         let pg = try #require(result("/var/backups/pg", "backup.freshness"))
         #expect(pg.evidence["kind"] == "pgdump")

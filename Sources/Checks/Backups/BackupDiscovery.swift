@@ -93,7 +93,12 @@ struct BackupDiscovery {
 
     func systemdSets(_ report: inout Report) -> [BackupSet] {
         // Timers first: which service each one starts, and when.
-        var schedules: [String: (text: String, period: TimeInterval?)] = [:]
+        var schedules: [String: (text: String, period: TimeInterval?, enabled: Bool)] = [:]
+        // Enabled units are linked from `*.wants/` folders (timers.target.wants for timers).
+        let wants = root.list("/etc/systemd/system").filter { $0.hasSuffix(".wants") }
+        func isEnabled(_ unit: String) -> Bool {
+            wants.contains { root.exists("/etc/systemd/system/\($0)/\(unit)") }
+        }
         for (name, path) in unitFiles(suffix: ".timer").sorted(by: { $0.key < $1.key }) {
             guard let text = readSmall(path, &report) else { continue }
             report.unitFilesRead += 1
@@ -102,7 +107,7 @@ struct BackupDiscovery {
             let calendar = unit.get("Timer", "OnCalendar").last
             let active = unit.get("Timer", "OnUnitActiveSec").last ?? unit.get("Timer", "OnUnitInactiveSec").last
             let text2 = calendar.map { "OnCalendar=\($0)" } ?? active.map { "OnUnitActiveSec=\($0)" } ?? "timer \(name)"
-            schedules[service] = (text2, BackupSchedule.period(onCalendar: calendar, onUnitActive: active))
+            schedules[service] = (text2, BackupSchedule.period(onCalendar: calendar, onUnitActive: active), isEnabled(name))
         }
         var sets: [BackupSet] = []
         for (name, path) in unitFiles(suffix: ".service").sorted(by: { $0.key < $1.key }) {
@@ -130,7 +135,9 @@ struct BackupDiscovery {
             let lines = unit.get("Service", "ExecStartPre") + unit.get("Service", "ExecStart") + unit.get("Service", "ExecStartPost")
             guard !lines.isEmpty else { continue }
             let schedule = schedules[name]
-            let job = { (tool: String) in BackupJob(scheduler: .systemd, name: name, schedule: schedule?.text, tool: tool) }
+            let job = { (tool: String) in
+                BackupJob(scheduler: .systemd, name: name, schedule: schedule?.text, tool: tool, timerEnabled: schedule?.enabled)
+            }
             for line in lines {
                 sets += setsFromCommandLine(
                     line, environment: environment, origin: "systemd:\(name)", period: schedule?.period, job: job, report: &report)

@@ -46,12 +46,16 @@ public struct BackupJob: Sendable, Equatable, Hashable {
     public var schedule: String?
     /// The program that writes the copies (`restic`, `pg_dump` …).
     public var tool: String
+    /// For a systemd service started by a timer: whether the timer is enabled (linked from a
+    /// `*.wants/` folder of /etc/systemd/system). Nil when there is no timer or it is not known.
+    public var timerEnabled: Bool?
 
-    public init(scheduler: Scheduler, name: String, schedule: String? = nil, tool: String) {
+    public init(scheduler: Scheduler, name: String, schedule: String? = nil, tool: String, timerEnabled: Bool? = nil) {
         self.scheduler = scheduler
         self.name = name
         self.schedule = schedule
         self.tool = tool
+        self.timerEnabled = timerEnabled
     }
 }
 

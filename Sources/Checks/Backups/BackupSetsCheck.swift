@@ -302,6 +302,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
         for job in jobs {
             var evidence: [String: JSONValue] = ["set": .string(set.name), "setTarget": .string(set.remote ?? set.path), "tool": .string(job.tool)]
             if let schedule = job.schedule { evidence["schedule"] = .string(schedule) }
+            if let enabled = job.timerEnabled { evidence["timerEnabled"] = .bool(enabled) }
             let verdict: SystemdJobStatus.Verdict
             switch job.scheduler {
             case .cron:
