@@ -262,6 +262,22 @@ import TestSupport
         #expect(results.first { $0.target == "/srv/restic" && $0.code == "backup.present" }?.evidence["origin"] == "cron:/etc/cron.d/sauvegardes:4")
     }
 
+    /// `systemctl edit` drop-ins: an empty `ExecStart=` replaces the packaged command, and
+    /// `Environment=` adds the repository.
+    @Test func dropInsOverrideTheUnit() async throws {
+        let fixture = try BackupFixture()
+        try fixture.directory.write("lib/systemd/system/sauvegarde.service", "[Service]\nExecStart=/usr/bin/restic -r /srv/packaged backup /srv\n")
+        try fixture.directory.write("etc/systemd/system/sauvegarde.service.d/override.conf", """
+            [Service]
+            Environment="RESTIC_REPOSITORY=/mnt/nas/restic"
+            ExecStart=
+            ExecStart=/usr/bin/restic backup /srv/partage
+            """)
+        let results = await BackupSetsCheck().run(try fixture.context())
+        let targets = Set(results.filter { $0.code == "backup.present" }.map(\.target))
+        #expect(targets == ["/mnt/nas/restic"])
+    }
+
     @Test func schedulesGiveMaximumAges() {
         func cron(_ text: String) -> Double? {
             BackupSchedule.period(cron: text.split(separator: " ").map(String.init)).map { BackupSchedule.maximumAge(period: $0) / 3600 }

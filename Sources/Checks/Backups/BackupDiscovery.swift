@@ -49,7 +49,19 @@ struct BackupDiscovery {
     /// One parsed unit file: `[Section]` → key → values, in order.
     struct UnitFile {
         var values: [String: [String: [String]]] = [:]
-        func get(_ section: String, _ key: String) -> [String] { values[section]?[key] ?? [] }
+        /// The values of a key, an empty assignment clearing the ones before it (systemd's list reset).
+        func get(_ section: String, _ key: String) -> [String] {
+            let all = values[section]?[key] ?? []
+            guard let reset = all.lastIndex(of: "") else { return all }
+            return Array(all[(reset + 1)...])
+        }
+
+        /// Appends a drop-in's values after the unit's own.
+        mutating func merge(_ other: UnitFile) {
+            for (section, keys) in other.values {
+                for (key, list) in keys { values[section, default: [:]][key, default: []] += list }
+            }
+        }
 
         static func parse(_ text: String) -> UnitFile {
             var unit = UnitFile()
@@ -116,7 +128,15 @@ struct BackupDiscovery {
             if name == "bacula-fd.service" { continue }
             guard let text = readSmall(path, &report) else { continue }
             report.unitFilesRead += 1
-            let unit = UnitFile.parse(text)
+            var unit = UnitFile.parse(text)
+            // Drop-ins (`systemctl edit`): /etc/systemd/system/<unit>.d/*.conf, in name order, add to
+            // or (with an empty `ExecStart=`) reset the unit's lists.
+            let dropInFolder = "/etc/systemd/system/\(name).d"
+            for file in root.list(dropInFolder) where file.hasSuffix(".conf") {
+                guard let dropIn = readSmall("\(dropInFolder)/\(file)", &report) else { continue }
+                report.unitFilesRead += 1
+                unit.merge(UnitFile.parse(dropIn))
+            }
             var environment: [String: String] = [:]
             for file in unit.get("Service", "EnvironmentFile") {
                 let cleaned = file.hasPrefix("-") ? String(file.dropFirst()) : file
