@@ -151,7 +151,7 @@ import Glibc
         // Everything references NIS 2 Art. 21(2)(c) and the others, all known to the reference catalogue.
         for result in results {
             #expect(result.references == ["NIS2-21.2.c", "EU-2024/2690-4.2", "RECYF-13", "ANSSI-HYG-37"])
-            for reference in result.references { #expect(ReferenceCatalogue.entries[reference] != nil) }
+            for reference in result.references { #expect(ReferenceCatalogue.entry(for: reference) != nil) }
             #expect(Catalogue.rule(result.code) != nil)
         }
     }
