@@ -194,7 +194,7 @@ public final class X509Certificate: @unchecked Sendable {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard X509_digest(pointer, EVP_sha256(), &digest, &length) == 1 else { return "" }
-        return digest.prefix(Int(length)).map { String(format: "%02X", $0) }.joined(separator: ":")
+        return Digest.hex(digest.prefix(Int(length)), uppercase: true, separator: UInt8(ascii: ":"))
     }
 
     /// True when `issuer` issued this certificate: names chain and the signature verifies with the issuer's key.

@@ -178,6 +178,9 @@ public struct ReportVerifier: Sendable {
 
     static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
 
+    /// Facts about signer certificates seen before, shared by copies of this verifier.
+    let cache = CertificateCache()
+
     public init(trust: TrustAnchors, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.trust = trust
         self.clock = clock
@@ -197,15 +200,25 @@ public struct ReportVerifier: Sendable {
         }
         guard !signatureBytes.isEmpty else { throw VerificationFailure(.signatureEmpty, "the signature file is empty") }
 
-        // 2. Structure.
+        // 2. Structure. A signer certificate already verified by this verifier is not decoded again:
+        // the SignedData is parsed without its certificates field, and the cached certificate (same
+        // DER bytes) is matched with the signer (decoding a certificate costs more than the rest).
+        let layout = SignedDataLayout(der: signatureBytes)
+        var cached: CertificateCache.Entry?
+        if let layout, layout.certificates.count == 1 { cached = cache.entry(for: layout.certificates[0]) }
         let signed: CMSSignedData
         do {
-            signed = try CMSSignedData(derEncoded: signatureBytes)
+            if let cached, let stripped = layout?.withoutCertificates {
+                signed = try CMSSignedData(derEncoded: stripped)
+                _ = cached
+            } else {
+                signed = try CMSSignedData(derEncoded: signatureBytes)
+            }
         } catch {
             let hint = signatureBytes.starts(with: Array("-----BEGIN".utf8)) ? " (PEM given; expected DER: openssl cms -outform DER)" : ""
             throw VerificationFailure(.signatureMalformed, "the signature is not a complete DER CMS structure, truncated or corrupted\(hint): \(error)")
         }
-        guard signed.isSignedData, let layout = SignedDataLayout(der: signatureBytes) else {
+        guard signed.isSignedData, let layout else {
             throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData")
         }
         if let problem = layout.problem {
@@ -217,7 +230,7 @@ public struct ReportVerifier: Sendable {
         guard signed.isDetached else {
             throw VerificationFailure(.signatureNotDetached, "the signature embeds its content; expected a detached signature over the report file")
         }
-        let signers = signed.signers
+        let signers = cached.map { signed.signers(using: [$0.certificate]) } ?? signed.signers
         guard signers.count == 1, let signer = signers.first else {
             throw VerificationFailure(.signerCount, "\(signers.count) signers; expected exactly one")
         }
@@ -264,33 +277,39 @@ public struct ReportVerifier: Sendable {
             warnings.append("no signing-time attribute: the certificate was checked at the verification time")
         }
 
-        // 5. Chain at the signing time.
-        let untrusted = signed.certificates
-        switch trust.store.verify(certificate, untrusted: untrusted, at: signingTime) {
-        case .valid: break
-        case .invalid(let error):
-            let at = ISO8601.string(from: signingTime)
-            switch error.kind {
-            case .expired:
-                throw VerificationFailure(
-                    .certificateExpired,
-                    "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
-            case .notYetValid:
-                throw VerificationFailure(
-                    .certificateNotYetValid,
-                    "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
-            case .untrustedIssuer:
-                throw VerificationFailure(
-                    .untrustedIssuer,
-                    "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
-            case .badSignature, .other:
-                throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+        // 5. Chain at the signing time (remembered per certificate for the window where it holds).
+        if let cached, cached.chainHolds(at: signingTime) {
+            // Verified before: same certificate bytes, same trust, a time inside the chain's window.
+        } else {
+            let untrusted = cached == nil ? signed.certificates : [certificate]
+            switch trust.store.verify(certificate, untrusted: untrusted, at: signingTime) {
+            case .valid(let chain):
+                cache.remember(certificate, der: layout.certificates.count == 1 ? Array(layout.certificates[0]) : nil, chain: chain)
+            case .invalid(let error):
+                let at = ISO8601.string(from: signingTime)
+                switch error.kind {
+                case .expired:
+                    throw VerificationFailure(
+                        .certificateExpired,
+                        "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                case .notYetValid:
+                    throw VerificationFailure(
+                        .certificateNotYetValid,
+                        "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
+                case .untrustedIssuer:
+                    throw VerificationFailure(
+                        .untrustedIssuer,
+                        "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
+                case .badSignature, .other:
+                    throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+                }
             }
         }
-        if certificate.isCertificateAuthority {
-            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(certificate.subjectName.displayText)); reports are signed with agent certificates")
+        let facts = cached ?? cache.entry(for: certificate)
+        if facts.isCertificateAuthority {
+            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(facts.subject)); reports are signed with agent certificates")
         }
-        if let usage = certificate.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
+        if let usage = facts.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
             throw VerificationFailure(.notForSigning, "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
         }
 
@@ -320,7 +339,7 @@ public struct ReportVerifier: Sendable {
 
         // 7. Identity, document, binding.
         let identity: AgentIdentity
-        switch AgentIdentity.from(certificate.subjectName) {
+        switch facts.identity {
         case .success(let value): identity = value
         case .failure(let problem):
             throw VerificationFailure(.notAgentCertificate, "the signer certificate is not an agent certificate: \(problem)")
@@ -353,11 +372,11 @@ public struct ReportVerifier: Sendable {
         }
         return VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
-            siren: siren, hostname: hostname, reportSHA256: Digest.sha256Hex(reportBytes), signingTime: signingTime,
+            siren: siren, hostname: hostname, reportSHA256: algorithm == "SHA256" ? Digest.hex(actualDigest) : Digest.sha256Hex(reportBytes), signingTime: signingTime,
             signer: .init(
-                subject: certificate.subjectName.displayText, entityName: identity.entityName, siren: identity.siren, host: identity.host,
-                serial: certificate.serialNumberHex, issuer: certificate.issuerName.displayText, notBefore: certificate.notBefore,
-                notAfter: certificate.notAfter, fingerprint: certificate.sha256Fingerprint),
+                subject: facts.subject, entityName: identity.entityName, siren: identity.siren, host: identity.host,
+                serial: facts.serial, issuer: facts.issuer, notBefore: facts.notBefore, notAfter: facts.notAfter,
+                fingerprint: facts.fingerprint),
             warnings: warnings)
     }
 

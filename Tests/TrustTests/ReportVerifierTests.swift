@@ -129,6 +129,11 @@ struct ReportVerifierTests {
         let inTime = try agent.signer.sign(report, signingTime: now - 290 * day)
         let verified = try verifier.verify(reportBytes: report, signatureBytes: inTime)
         #expect(verified.signer.serial == agent.serial)
+        // The verifier now remembers the chain; a signing time outside its window is still refused.
+        TrustFixture.expectFailure(.certificateExpired) { try verifier.verify(reportBytes: report, signatureBytes: late) }
+        let early = try agent.signer.sign(report, signingTime: now - 305 * day)
+        TrustFixture.expectFailure(.certificateNotYetValid) { try verifier.verify(reportBytes: report, signatureBytes: early) }
+        #expect(try verifier.verify(reportBytes: report, signatureBytes: inTime) == verified)
         // Loading an expired certificate for signing is refused up front.
         #expect(throws: InputError.self) { try ReportSigner(keyPath: agent.keyPath, certificatePath: agent.certificatePath) }
     }
