@@ -359,7 +359,9 @@ final class POSIXRegex: @unchecked Sendable {
     // Heap storage: regexec(3) reads it from many threads at once, which Swift's exclusivity
     // checks would refuse for an inout access to a stored property.
     private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
-    private let fallback: NSRegularExpression?
+    private let translated: String
+    /// Foundation's engine, built only if a string holding NUL shows up (loading ICU costs milliseconds).
+    private lazy var fallback: NSRegularExpression? = try? NSRegularExpression(pattern: translated)
 
     struct PatternError: Error, CustomStringConvertible {
         let description: String
@@ -379,7 +381,7 @@ final class POSIXRegex: @unchecked Sendable {
             throw PatternError(description: "invalid pattern \(source): \(String(cString: buffer))")
         }
         // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
-        fallback = try? NSRegularExpression(pattern: translated)
+        self.translated = translated
     }
 
     deinit {
@@ -407,8 +409,10 @@ final class POSIXRegex: @unchecked Sendable {
 
     private func match(_ text: String) -> Bool {
         if text.utf8.contains(0) {
-            guard let fallback else { return false }
-            return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            return memoLock.withLock {
+                guard let fallback else { return false }
+                return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            }
         }
         return text.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
     }
