@@ -64,6 +64,8 @@ public final class JSONSchema: @unchecked Sendable {
         let typeMask: UInt8
         let required: [String]
         let properties: [String: Node]
+        /// `properties` as a list when short: comparing a few small strings beats hashing one.
+        let propertyList: [(name: String, node: Node)]?
         let additionalProperties: Node?
         /// Strings of a string-only `enum`, for a hashed lookup.
         let stringEnumeration: Set<String>?
@@ -83,6 +85,7 @@ public final class JSONSchema: @unchecked Sendable {
             typeMask = builder.typeMask
             required = builder.required
             properties = builder.properties
+            propertyList = builder.properties.count <= 16 ? builder.properties.map { (name: $0.key, node: $0.value) } : nil
             additionalProperties = builder.additionalProperties
             enumeration = builder.enumeration
             var strings: Set<String>? = []
@@ -287,7 +290,9 @@ public final class JSONSchema: @unchecked Sendable {
         }
         switch value {
         case .string(let text):
-            if constraints.minLength != nil || constraints.maxLength != nil {
+            // A scalar takes 1 to 4 UTF-8 bytes: count scalars only when the byte count cannot decide.
+            let bytes = text.utf8.count
+            if (constraints.minLength.map { bytes / 4 < $0 } ?? false) || (constraints.maxLength.map { bytes > $0 } ?? false) {
                 let length = text.unicodeScalars.count
                 if let minimum = constraints.minLength, length < minimum { state.fail("expected at least \(minimum) characters, found \(length)") }
                 if let maximum = constraints.maxLength, length > maximum { state.fail("expected at most \(maximum) characters, found \(length)") }
@@ -331,7 +336,13 @@ public final class JSONSchema: @unchecked Sendable {
             check(.string(name), against: propertyNames, state: &nameState)
             if let first = nameState.violations.first { state.fail("member name \"\(name)\" not allowed: \(first.message)", token: name) }
         }
-        if let schema = constraints.properties[name] {
+        let schema: Node?
+        if let list = constraints.propertyList {
+            schema = list.first(where: { $0.name == name })?.node
+        } else {
+            schema = constraints.properties[name]
+        }
+        if let schema {
             state.tokens.append(name)
             check(member, against: schema, state: &state)
             state.tokens.removeLast()
