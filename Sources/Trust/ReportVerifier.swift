@@ -137,9 +137,56 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
             }
             return language == .fr ? fr : en
         }
+
+        /// What it means and what to do, in one sentence, French then English.
+        public func explanation(_ language: Language) -> String {
+            let (fr, en): (String, String)
+            switch self {
+            case .reportTooLarge, .signatureTooLarge:
+                (fr, en) = ("fichier refusé sans être lu, au-delà de la taille admise", "file refused unread, over the size limit")
+            case .signatureEmpty, .signatureMalformed, .signatureNotDetached, .signerCount, .signerCertificateMissing, .signedAttributesMissing:
+                (fr, en) = (
+                    "le fichier .p7s n'est pas une signature cyberctl intacte : il a été tronqué, modifié ou produit autrement ; faire signer à nouveau le rapport",
+                    "the .p7s file is not an intact cyberctl signature: truncated, altered or made otherwise; have the report signed again")
+            case .signatureInvalid:
+                (fr, en) = ("la signature a été altérée : ne pas se fier à ce rapport", "the signature was altered: do not rely on this report")
+            case .contentMismatch:
+                (fr, en) = (
+                    "le rapport a été modifié après sa signature, ou la signature est celle d'un autre rapport : ne pas s'y fier",
+                    "the report was changed after signing, or the signature belongs to another report: do not rely on it")
+            case .signingTimeInFuture:
+                (fr, en) = ("l'horloge du serveur signataire est fausse, ou la date a été forgée", "the signing server's clock is wrong, or the time was forged")
+            case .untrustedIssuer:
+                (fr, en) = (
+                    "le certificat de l'agent n'a pas été émis par l'autorité du RSSI indiquée (--ca)",
+                    "the agent certificate was not issued by the RSSI's CA given (--ca)")
+            case .certificateExpired, .certificateNotYetValid:
+                (fr, en) = (
+                    "le certificat de l'agent n'était pas valide à la date de signature : réinscrire l'agent (cyberctl enroll, pki issue)",
+                    "the agent certificate was not valid at signing time: enrol the agent again (cyberctl enroll, pki issue)")
+            case .chainInvalid:
+                (fr, en) = ("la chaîne de certification ne se vérifie pas", "the certificate chain does not verify")
+            case .certificateRevoked:
+                (fr, en) = ("le RSSI a révoqué ce certificat : ses rapports ne sont plus acceptés", "the RSSI revoked this certificate: its reports are no longer accepted")
+            case .notForSigning, .notAgentCertificate:
+                (fr, en) = ("le signataire n'utilise pas un certificat d'agent émis par cyberctl pki", "the signer does not use an agent certificate issued by cyberctl pki")
+            case .notJSON, .schemaViolation:
+                (fr, en) = (
+                    "le fichier signé n'est pas un rapport cyberctl valide (schéma cyberctl.report/1)",
+                    "the signed file is not a valid cyberctl report (schema cyberctl.report/1)")
+            case .sirenMissing, .sirenMismatch:
+                (fr, en) = (
+                    "le rapport ne porte pas le SIREN de l'entité inscrite dans le certificat de l'agent : il ne peut lui être attribué",
+                    "the report does not carry the SIREN of the entity in the agent certificate: it cannot be attributed to it")
+            case .signatureMissing:
+                (fr, en) = ("aucun fichier .p7s à côté du rapport : il n'est pas signé", "no .p7s file next to the report: it is not signed")
+            }
+            return language == .fr ? fr : en
+        }
     }
 
     public let code: Code
+    /// The precise reason, in English, with the values involved (serials, dates, SIRENs, paths).
     public let message: String
 
     public init(_ code: Code, _ message: String) {
