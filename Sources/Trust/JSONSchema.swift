@@ -64,8 +64,9 @@ public final class JSONSchema: @unchecked Sendable {
         let typeMask: UInt8
         let required: [String]
         let properties: [String: Node]
-        /// `properties` as a list when short: comparing a few small strings beats hashing one.
-        let propertyList: [(name: String, node: Node)]?
+        /// `properties` as two parallel lists when short: comparing a few small strings beats hashing one.
+        let propertyNames_: [String]?
+        let propertyNodes: [Node]
         let additionalProperties: Node?
         /// Strings of a string-only `enum`, for a hashed lookup.
         let stringEnumeration: Set<String>?
@@ -85,7 +86,9 @@ public final class JSONSchema: @unchecked Sendable {
             typeMask = builder.typeMask
             required = builder.required
             properties = builder.properties
-            propertyList = builder.properties.count <= 16 ? builder.properties.map { (name: $0.key, node: $0.value) } : nil
+            let sortedProperties = builder.properties.sorted { $0.key < $1.key }
+            propertyNames_ = builder.properties.count <= 16 ? sortedProperties.map(\.key) : nil
+            propertyNodes = builder.properties.count <= 16 ? sortedProperties.map(\.value) : []
             additionalProperties = builder.additionalProperties
             enumeration = builder.enumeration
             var strings: Set<String>? = []
@@ -336,9 +339,13 @@ public final class JSONSchema: @unchecked Sendable {
             check(.string(name), against: propertyNames, state: &nameState)
             if let first = nameState.violations.first { state.fail("member name \"\(name)\" not allowed: \(first.message)", token: name) }
         }
-        let schema: Node?
-        if let list = constraints.propertyList {
-            schema = list.first(where: { $0.name == name })?.node
+        var schema: Node?
+        if let names = constraints.propertyNames_ {
+            let length = name.utf8.count
+            for index in names.indices where names[index].utf8.count == length && names[index] == name {
+                schema = constraints.propertyNodes[index]
+                break
+            }
         } else {
             schema = constraints.properties[name]
         }

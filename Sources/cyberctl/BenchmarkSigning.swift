@@ -37,6 +37,11 @@ extension Cyberctl {
                 try AtomicFile.write(signature, to: ReportSigner.signaturePath(for: out), mode: 0o640)
                 let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crl.map { [$0] } ?? []))
                 _ = try verifier.verify(reportBytes: report, signatureBytes: signature)
+                if ProcessInfo.processInfo.environment["CYBERCTL_BENCH_VERIFY_ONLY"] != nil {
+                    let verifyRate = try Self.rate(seconds: seconds) { _ = try verifier.verify(reportBytes: report, signatureBytes: signature) }
+                    emit("verify_per_second \(String(format: "%.0f", verifyRate))\n")
+                    return
+                }
                 let signRate = try Self.rate(seconds: seconds) { _ = try signer.sign(report) }
                 let verifyRate = try Self.rate(seconds: seconds) { _ = try verifier.verify(reportBytes: report, signatureBytes: signature) }
                 let parseRate = try Self.rate(seconds: seconds / 2) {
