@@ -7,7 +7,7 @@ import Yams
 /// ```yaml
 /// entity:
 ///   name: Commune de Plouzané
-///   siren: "212901898"
+///   siren: "212900195"
 ///   insee: "29212"
 ///   kind: commune
 ///   population: 13000

@@ -24,6 +24,13 @@ public struct HostFacts: Codable, Sendable, Equatable {
         public var name: String?
         /// `VERSION_CODENAME` (`bookworm`).
         public var codename: String?
+
+        public init(id: String, version: String? = nil, name: String? = nil, codename: String? = nil) {
+            self.id = id
+            self.version = version
+            self.name = name
+            self.codename = codename
+        }
     }
 
     public init(hostname: String, os: OperatingSystem, kernel: String?, machineID: String?) {

@@ -23,6 +23,12 @@ public struct Report: Codable, Sendable, Equatable {
         public var profile: String
         /// SHA-256 of the profile file, lower-case hex.
         public var profileSHA256: String
+
+        public init(version: String, profile: String, profileSHA256: String) {
+            self.version = version
+            self.profile = profile
+            self.profileSHA256 = profileSHA256
+        }
     }
 
     public init(
@@ -63,6 +69,11 @@ public struct Report: Codable, Sendable, Equatable {
             return date
         }
         do {
+            _ = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            throw InputError(.invalidData, file: file, "not JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription)")
+        }
+        do {
             let report = try decoder.decode(Report.self, from: Data(bytes))
             guard report.schema == schemaID else {
                 throw InputError(.invalidData, file: file, "schema \"\(report.schema)\": expected \"\(schemaID)\"")
@@ -73,7 +84,7 @@ public struct Report: Codable, Sendable, Equatable {
         } catch let error as DecodingError {
             throw InputError(.invalidData, file: file, "not a cyberctl report: \(describe(error))")
         } catch {
-            throw InputError(.invalidData, file: file, "not JSON: \(error.localizedDescription)")
+            throw InputError(.invalidData, file: file, "not a cyberctl report: \(error)")
         }
     }
 

@@ -21,6 +21,7 @@ public struct Runner: Sendable {
         _ checks: [any Check], context: CheckContext, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async -> [CheckResult] {
         var byIndex: [Int: [CheckResult]] = [:]
+        progress?(0, checks.count)
         await withTaskGroup(of: (Int, [CheckResult]).self) { group in
             var next = 0
             func startNext() {

@@ -74,7 +74,7 @@ enum YAMLInput {
     private static func describe(_ error: DecodingError) -> ([any CodingKey], String) {
         switch error {
         case .typeMismatch(let type, let context):
-            return (context.codingPath, "expected \(typeName(type)); \(context.debugDescription)")
+            return (context.codingPath, "expected \(typeName(type))")
         case .valueNotFound(let type, let context):
             return (context.codingPath, "expected \(typeName(type)), found nothing")
         case .keyNotFound(let key, let context):
@@ -94,8 +94,8 @@ enum YAMLInput {
         case is String.Type: return "a text value"
         default:
             let name = String(describing: type)
-            if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") { return "a mapping" }
+            if name.hasPrefix("Array") || name.contains("Sequence") { return "a list" }
+            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return "a mapping" }
             return name
         }
     }

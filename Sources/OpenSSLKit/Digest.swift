@@ -7,22 +7,31 @@ public enum Digest {
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, EVP_sha256(), nil) }
+        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, sha256.pointer, nil) }
         precondition(ok == 1, "EVP_Digest(SHA-256) cannot fail on in-memory input")
-        return hex(digest.prefix(Int(length)))
+        return Hex.encode(digest.prefix(Int(length)))
     }
 
-    /// Lower-case hexadecimal of `bytes`, two digits per byte (no Foundation formatting: this is on
-    /// the verification hot path).
-    public static func hex<C: Collection>(_ bytes: C, uppercase: Bool = false, separator: UInt8? = nil) -> String where C.Element == UInt8 {
-        let digits = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 3)
-        for (index, byte) in bytes.enumerated() {
-            if let separator, index > 0 { text.append(separator) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+    /// Lower-case (or upper-case) hexadecimal of `bytes`, two digits per byte, optionally separated.
+    public static func hex<C: Collection<UInt8>>(_ bytes: C, uppercase: Bool = false, separator: UInt8? = nil) -> String {
+        Hex.encode(bytes, uppercase: uppercase, separator: separator)
     }
+
+    /// SHA-256 fetched once from the default provider. `EVP_sha256()` makes OpenSSL 3 look the
+    /// algorithm up again on every use (a locked hash-table search), which dominates small digests.
+    static let sha256 = FetchedDigest(name: "SHA256")
+}
+
+/// An `EVP_MD` fetched explicitly (`EVP_MD_fetch`), freed in `deinit`.
+final class FetchedDigest: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init(name: String) {
+        guard let fetched = EVP_MD_fetch(nil, name, nil) else {
+            preconditionFailure("the default OpenSSL provider has no \(name): \(OpenSSLError.drain("fetching \(name)"))")
+        }
+        pointer = fetched
+    }
+
+    deinit { EVP_MD_free(pointer) }
 }

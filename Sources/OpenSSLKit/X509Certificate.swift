@@ -193,8 +193,8 @@ public final class X509Certificate: @unchecked Sendable {
     public var sha256Fingerprint: String {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        guard X509_digest(pointer, EVP_sha256(), &digest, &length) == 1 else { return "" }
-        return Digest.hex(digest.prefix(Int(length)), uppercase: true, separator: UInt8(ascii: ":"))
+        guard X509_digest(pointer, Digest.sha256.pointer, &digest, &length) == 1 else { return "" }
+        return Hex.encode(digest.prefix(Int(length)), uppercase: true, separator: UInt8(ascii: ":"))
     }
 
     /// True when `issuer` issued this certificate: names chain and the signature verifies with the issuer's key.
@@ -244,7 +244,7 @@ public final class X509Certificate: @unchecked Sendable {
         case 16:
             var groups: [String] = []
             for index in stride(from: 0, to: 16, by: 2) {
-                groups.append(String(format: "%X", Int(octets[index]) << 8 | Int(octets[index + 1])))
+                groups.append(String(Int(octets[index]) << 8 | Int(octets[index + 1]), radix: 16, uppercase: true))
             }
             return groups.joined(separator: ":")
         default: return "<invalid>"

@@ -47,7 +47,8 @@ extension Cyberctl {
             }
             if results.contains(where: { $0.status == .error }) && !results.contains(where: { $0.status.isScored }) {
                 // Nothing could be read at all: that is bad input, not a finding.
-                throw ExitCode(results.allSatisfy { $0.reason?.contains("no such file") == true } ? 66 : 65)
+                // 66 when no file could be opened (missing or unreadable), 65 when some held no certificate.
+                throw ExitCode(results.allSatisfy { $0.evidence["failure"] == "read" } ? 66 : 65)
             }
             if results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) { throw ExitCode(1) }
         }

@@ -17,6 +17,7 @@ struct ResultTable {
                 ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))"
                 : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))")
         lines.append(renderResults(report.results, summary: report.summary))
+        if let sheet = nis2Sheet(report.results) { lines.append(sheet) }
         lines.append(scoreLine(report.summary))
         let fixes = Scoring.bestFixes(report.results)
         if !fixes.isEmpty {
@@ -72,6 +73,7 @@ struct ResultTable {
 
     /// A short fact from the evidence or the reason.
     func detail(_ result: CheckResult) -> String? {
+        if let organisational = nis2Detail(result) { return organisational }
         if let reason = result.reason { return reason }
         let evidence = result.evidence
         switch result.code {

@@ -134,28 +134,47 @@ extension Cyberctl {
     }
 }
 
-/// A one-line progress indicator on stderr, drawn only on a terminal and only after a moment.
+/// A one-line progress indicator on stderr: drawn only on a terminal, and only once the run has
+/// taken more than a second, then redrawn every quarter second with checks done and time spent.
 final class ProgressLine: @unchecked Sendable {
-    private let enabled: Bool
     private let label: String
     private let start = ContinuousClock.now
     private let lock = NSLock()
+    private var done = 0
+    private var total = 0
     private var drawn = false
+    private var ticker: Task<Void, Never>?
 
     init(enabled: Bool, label: String) {
-        self.enabled = enabled
         self.label = label
+        guard enabled else { return }
+        ticker = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(1))
+            while !Task.isCancelled {
+                self?.draw()
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
     }
 
     func update(_ done: Int, _ total: Int) {
-        guard enabled, ContinuousClock.now - start > .milliseconds(500) else { return }
+        lock.withLock {
+            self.done = done
+            self.total = total
+        }
+    }
+
+    private func draw() {
         lock.withLock {
             drawn = true
-            FileHandle.standardError.write(Data("\r\(label) : \(done)/\(total)".utf8))
+            let seconds = (ContinuousClock.now - start).components.seconds
+            let counts = total > 0 ? "\(done)/\(total)" : "…"
+            FileHandle.standardError.write(Data("\r\(label) : \(counts) — \(seconds) s".utf8))
         }
     }
 
     func finish() {
+        ticker?.cancel()
         lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
     }
 }

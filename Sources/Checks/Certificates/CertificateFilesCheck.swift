@@ -85,12 +85,28 @@ public struct CertificateFilesCheck: ConfigurableCheck {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let now = context.clock.now()
-        var results: [CheckResult] = []
-        for reference in references(in: context.root) {
-            if Task.isCancelled { break }
-            results += check(reference, root: context.root, now: now)
+        let references = references(in: context.root)
+        // Parsing is CPU-bound (OpenSSL 3 decodes every public key): spread the files over the cores,
+        // in contiguous slices so results keep the reference order.
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, references.count / 64))
+        let sliceSize = (references.count + workers - 1) / max(workers, 1)
+        let root = context.root
+        return await withTaskGroup(of: (Int, [CheckResult]).self) { group in
+            for worker in 0..<workers {
+                let slice = references.dropFirst(worker * sliceSize).prefix(sliceSize)
+                group.addTask {
+                    var results: [CheckResult] = []
+                    for reference in slice {
+                        if Task.isCancelled { break }
+                        results += check(reference, root: root, now: now)
+                    }
+                    return (worker, results)
+                }
+            }
+            var slices = [[CheckResult]](repeating: [], count: workers)
+            for await (worker, results) in group { slices[worker] = results }
+            return slices.flatMap { $0 }
         }
-        return results
     }
 
     /// Reads one file and applies every rule to each certificate in it.
@@ -102,9 +118,12 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             let contents = try root.read(reference.path, limit: maximumFileBytes)
             (certificates, format) = try CertificateFile.load(contents: contents)
         } catch {
+            // "read": the file could not be opened or read; "parse": it holds no certificate cyberctl can read.
+            let failure: JSONValue = error is FileAccessError ? "read" : "parse"
             return [CheckResult(
                 check: Self.id, target: reference.path, code: "cert.file", status: .error, severity: .medium,
-                evidence: ["usedBy": .string(reference.source)], references: Catalogue.rule("cert.file")?.references ?? [],
+                evidence: ["usedBy": .string(reference.source), "failure": failure],
+                references: Catalogue.rule("cert.file")?.references ?? [],
                 reason: String(describing: error), durationMs: stopwatch.elapsedMs)]
         }
         var results: [CheckResult] = []
@@ -125,10 +144,14 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             if !info.selfSigned { outcomes.append(("cert.signature-algorithm", CertificateRules.signatureAlgorithm(info))) }
             if isLeaf { outcomes.append(("cert.self-signed", CertificateRules.selfSigned(info))) }
             let elapsed = stopwatch.elapsedMs
+            // The expiry result carries the certificate's full description (issuer, SANs, serial, key…),
+            // so views of expiring certificates need nothing else; the others carry what they judged.
+            let identity = info.identityEvidence().merging(context) { _, shared in shared }
             for (code, outcome) in outcomes {
+                let shared = code == "cert.expiry" ? identity : context
                 results.append(CheckResult(
                     check: Self.id, target: target, code: code, status: outcome.status, severity: outcome.severity,
-                    evidence: outcome.evidence.merging(context) { rule, _ in rule },
+                    evidence: outcome.evidence.merging(shared) { rule, _ in rule },
                     references: Catalogue.rule(code)?.references ?? [],
                     reason: outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil,
                     durationMs: elapsed))

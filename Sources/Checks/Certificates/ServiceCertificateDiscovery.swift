@@ -149,7 +149,7 @@ public struct ServiceCertificateDiscovery: Sendable {
                     }
                     continue
                 }
-                let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard pair.count == 2 else { continue }
                 var value = pair[1]
                 switch pair[0] {
@@ -343,11 +343,12 @@ enum PostfixConfig {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 if let last = result.popLast() {
-                    result.append(Parameter(name: last.name, value: last.value + " " + trimmed, line: last.line))
+                    result.append(Parameter(
+                        name: last.name, value: last.value.isEmpty ? trimmed : last.value + " " + trimmed, line: last.line))
                 }
                 continue
             }
-            let pair = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pair.count == 2 else { continue }
             result.append(Parameter(name: pair[0], value: pair[1], line: offset + 1))
         }

@@ -69,14 +69,61 @@ extension JSONValue {
     public static func time(_ date: Date) -> JSONValue { .string(ISO8601.string(from: date)) }
 }
 
-/// ISO 8601 UTC formatting used in reports and evidence (seconds precision, `Z` suffix).
+/// ISO 8601 UTC times as reports write them: `2026-11-29T08:00:00Z` (seconds, `Z`). Formatted and
+/// parsed by hand with `gmtime_r`/`timegm`: Foundation's format styles cost tens of microseconds per call,
+/// and a report holds thousands of times.
 public enum ISO8601 {
+    /// `YYYY-MM-DDTHH:MM:SSZ`, fractions of a second dropped.
     public static func string(from date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
-            .timeSeparator(.colon).timeZone(separator: .omitted))
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = ""
+        text.reserveCapacity(20)
+        func append(_ value: Int32, width: Int) {
+            let digits = String(value)
+            if digits.count < width { text += String(repeating: "0", count: width - digits.count) }
+            text += digits
+        }
+        append(parts.tm_year + 1900, width: 4)
+        text += "-"
+        append(parts.tm_mon + 1, width: 2)
+        text += "-"
+        append(parts.tm_mday, width: 2)
+        text += "T"
+        append(parts.tm_hour, width: 2)
+        text += ":"
+        append(parts.tm_min, width: 2)
+        text += ":"
+        append(parts.tm_sec, width: 2)
+        text += "Z"
+        return text
     }
 
+    /// Parses exactly `YYYY-MM-DDTHH:MM:SSZ`; nil for anything else.
     public static func date(from string: String) -> Date? {
-        try? Date.ISO8601FormatStyle().parse(string)
+        let bytes = Array(string.utf8)
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "Z") else { return nil }
+        func number(_ range: Range<Int>) -> Int32? {
+            var value: Int32 = 0
+            for byte in bytes[range] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int32(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var parts = tm()
+        parts.tm_year = year - 1900
+        parts.tm_mon = month - 1
+        parts.tm_mday = day
+        parts.tm_hour = hour
+        parts.tm_min = minute
+        parts.tm_sec = second
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
 }

@@ -1,0 +1,115 @@
+import Agent
+import Checks
+import Foundation
+import Testing
+import TestSupport
+
+/// Validates JSON files against the published schema with Python's jsonschema (Debian python3-jsonschema).
+enum SchemaValidator {
+    static let schema = BuiltBinary.packageRoot + "/schemas/cyberctl.report-1.schema.json"
+
+    /// nil when valid, else the validator's message.
+    static func problems(_ file: String) throws -> String? {
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))
+            for e in errors: print(list(e.absolute_path), e.message)
+            sys.exit(1 if errors else 0)
+            """
+        let output = try Command.run("/usr/bin/python3", ["-c", script, schema, file])
+        return output.exitCode == 0 ? nil : output.stdout + output.stderr
+    }
+}
+
+@Suite struct ReportTests {
+    static func sampleReport(results: [CheckResult]) -> Report {
+        Report(
+            generatedAt: Date(timeIntervalSince1970: 1_795_852_800),
+            agent: .init(version: Scanner.version, profile: "default", profileSHA256: String(repeating: "a", count: 64)),
+            entity: Entity(name: "Commune de Test", siren: "243500139", insee: "35238", kind: "commune", population: 1200, departement: "35", region: "Bretagne"),
+            host: HostFacts(hostname: "srv-mairie", os: .init(id: "debian", version: "12", name: "Debian GNU/Linux 12 (bookworm)", codename: "bookworm"), kernel: "6.1.0", machineID: "abc"),
+            results: results)
+    }
+
+    @Test func reportRoundTripsAndValidates() throws {
+        let results = [
+            CheckResult(check: "cert.files", target: "/etc/ssl/a.pem", code: "cert.expiry", status: .fail, severity: .critical,
+                        evidence: ["daysLeft": -3, "subject": "CN=a"], references: ["NIS2-21.2.h"], durationMs: 2),
+            CheckResult(check: "cert.files", target: "/etc/ssl/b.pem", code: "cert.file", status: .error, severity: .medium,
+                        reason: "/etc/ssl/b.pem: permission denied"),
+        ]
+        let report = Self.sampleReport(results: results)
+        let bytes = try report.jsonBytes()
+        let decoded = try Report.decode(bytes, file: "r.json")
+        #expect(decoded == report)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("\"generatedAt\" : \"2026-11-28T08:00:00Z\""))
+        #expect(text.contains("\"schema\" : \"cyberctl.report/1\""))
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("r.json", Data(bytes))
+        #expect(try SchemaValidator.problems(file) == nil)
+    }
+
+    @Test func schemaRejectsWhatTheToolMustNotWrite() throws {
+        let directory = try TemporaryDirectory()
+        var object = try JSONSerialization.jsonObject(with: Data(Self.sampleReport(results: []).jsonBytes())) as! [String: Any]
+        object["entity"] = ["siren": "12345"]
+        let file = try directory.write("bad.json", try JSONSerialization.data(withJSONObject: object))
+        #expect(try SchemaValidator.problems(file)?.contains("12345") == true)
+    }
+
+    @Test func notAReportIsAClearError() {
+        for (bytes, message) in [
+            (Array("not json".utf8), "not JSON"),
+            (Array("{\"schema\":\"cyberctl.report/1\"}".utf8), "missing .id"),
+        ] {
+            do {
+                _ = try Report.decode(bytes, file: "x.json")
+                Issue.record("expected an error")
+            } catch {
+                #expect(error.message.contains(message), "\(error)")
+                #expect(error.file == "x.json")
+            }
+        }
+    }
+}
+
+@Suite struct AtomicFileTests {
+    @Test func writesWithTheModeAndLeavesNoTemporaryFile() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url("report.json")
+        try AtomicFile.write(Array("one".utf8), to: path, mode: 0o640)
+        try AtomicFile.write(Array("two".utf8), to: path, mode: 0o600)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two")
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["report.json"])
+    }
+
+    @Test func aMissingFolderFailsCleanly() {
+        #expect(throws: AtomicFileError.self) { try AtomicFile.write([1], to: "/no/such/folder/r.json", mode: 0o640) }
+    }
+}
+
+@Suite struct HostFactsTests {
+    @Test func factsComeFromTheAuditedRoot() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("etc/hostname", "srv-mairie\n")
+        try directory.write("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n# comment\n")
+        try directory.write("etc/machine-id", "0123456789abcdef\n")
+        let facts = HostFacts.collect(root: try FileSystemRoot(directory.path))
+        #expect(facts == HostFacts(
+            hostname: "srv-mairie",
+            os: .init(id: "debian", version: "12", name: "Debian GNU/Linux 12 (bookworm)", codename: "bookworm"),
+            kernel: nil, machineID: "0123456789abcdef"))
+    }
+
+    @Test func anEmptyImageStillGivesFacts() throws {
+        let directory = try TemporaryDirectory()
+        let facts = HostFacts.collect(root: try FileSystemRoot(directory.path))
+        #expect(facts.hostname == "unknown")
+        #expect(facts.os.id == "unknown")
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built `cyberctl` run as a user would run it.
+@Suite(.serialized) struct ScanCommandTests {
+    static func json(_ data: Data) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func schemaProblems(_ file: String) throws -> String? {
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[2]))))
+            for e in errors: print(list(e.absolute_path), e.message)
+            sys.exit(1 if errors else 0)
+            """
+        let output = try Command.run(
+            "/usr/bin/python3", ["-c", script, BuiltBinary.packageRoot + "/schemas/cyberctl.report-1.schema.json", file])
+        return output.exitCode == 0 ? nil : output.stdout + output.stderr
+    }
+
+    @Test func scanOfThisMachineWritesAValidReport() throws {
+        let directory = try TemporaryDirectory()
+        // No option at all, as the README's first command runs it.
+        let output = try BuiltBinary.run(["scan"], currentDirectory: directory.path)
+        #expect([0, 1].contains(output.exitCode), "stderr: \(output.stderr)")
+        #expect(output.stdout.contains("Score") || output.stdout.contains("Aucun résultat"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        let report = try #require(files.first { $0.hasPrefix("cyberctl-report-") && $0.hasSuffix(".json") })
+        // cyberctl-report-<host>-<UTC time>.json, time as 20261129T080000Z.
+        #expect(report.range(of: #"^cyberctl-report-.+-\d{8}T\d{6}Z\.json$"#, options: .regularExpression) != nil)
+        #expect(try Self.schemaProblems(directory.url(report)) == nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.url(report))[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+        #expect(output.stderr.contains(report))
+    }
+
+    @Test func scanOfAFixtureRootGivesJSONOnStdoutAndTheSameFile() throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let expired = try factory.issue(name: "old", subject: "/CN=old.mairie.test", notBefore: Date() - 90 * 86_400, notAfter: Date() - 86_400)
+        try directory.write("image/etc/ssl/old.pem", expired.pem)
+        try directory.write("image/etc/nginx/nginx.conf", "http { server { ssl_certificate /etc/ssl/old.pem; } }\n")
+        try directory.write("image/etc/hostname", "srv-image\n")
+        let out = directory.url("r.json")
+        let output = try BuiltBinary.run(["scan", "--root", root, "--format", "json", "--out", out, "--entity-name", "Commune de Test", "--entity-siren", "243500139"])
+        #expect(output.exitCode == 1, "an expired certificate is a critical finding: \(output.stderr)")
+        let written = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(output.stdoutData == written)
+        let report = try Self.json(written)
+        #expect((report["host"] as? [String: Any])?["hostname"] as? String == "srv-image")
+        #expect((report["entity"] as? [String: Any])?["siren"] as? String == "243500139")
+        let results = try #require(report["results"] as? [[String: Any]])
+        let expiry = try #require(results.first { $0["code"] as? String == "cert.expiry" })
+        #expect(expiry["status"] as? String == "fail")
+        #expect(expiry["severity"] as? String == "critical")
+        #expect(expiry["target"] as? String == "/etc/ssl/old.pem")
+        #expect(try Self.schemaProblems(out) == nil)
+        let summary = try #require(report["summary"] as? [String: Any])
+        #expect(summary["level"] as? String != nil)
+    }
+
+    @Test func failOnChoosesTheExitCode() throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let soon = try factory.issue(name: "soon", subject: "/CN=soon.test", notAfter: Date() + 10 * 86_400 + 3600)
+        let high = try BuiltBinary.run(["cert", soon.certificatePath])
+        #expect(high.exitCode == 1)
+        #expect(high.stdout.contains("ÉCHEC"))
+        #expect(high.stdout.contains("10 jours restants"))
+        let critical = try BuiltBinary.run(["cert", soon.certificatePath, "--fail-on", "critical", "--lang", "en"])
+        #expect(critical.exitCode == 0)
+        #expect(critical.stdout.contains("Certificate expiry"))
+        #expect(critical.stdout.contains("10 days left"))
+    }
+
+    @Test func malformedProfileIsExit65WithFileAndLine() throws {
+        let directory = try TemporaryDirectory()
+        let profile = try directory.write("bad.yaml", "name: bad\nchecks:\n  cert.files:\n    warning_dayz: 3\n")
+        let output = try BuiltBinary.run(["scan", "--profile", profile, "--out", directory.url("r.json")])
+        #expect(output.exitCode == 65)
+        #expect(output.stderr.contains("\(profile):4:5: unknown key \"warning_dayz\""), "\(output.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.url("r.json")), "no report from a bad profile")
+    }
+
+    @Test func missingRootIsExit66() throws {
+        let output = try BuiltBinary.run(["scan", "--root", "/no/such/image"])
+        #expect(output.exitCode == 66)
+        #expect(output.stderr.contains("/no/such/image"))
+    }
+
+    @Test func unknownOnlyIsUsageError() throws {
+        let directory = try TemporaryDirectory()
+        let output = try BuiltBinary.run(["scan", "--only", "firewall", "--out", directory.url("r.json")])
+        #expect(output.exitCode == 64)
+        #expect(output.stderr.contains("--only firewall"))
+    }
+
+    @Test func certCommandReadsEveryFormatAndNamesUnreadableFiles() throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let good = try factory.issue(name: "good", subject: "/CN=good.test", notAfter: Date() + 300 * 86_400)
+        let der = directory.url("good.der")
+        try factory.openssl(["x509", "-in", good.certificatePath, "-outform", "DER", "-out", der])
+        let output = try BuiltBinary.run(["cert", good.certificatePath, der, "--format", "json"])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        let results = try #require(try Self.json(output.stdoutData)["results"] as? [[String: Any]])
+        #expect(Set(results.compactMap { $0["target"] as? String }) == [good.certificatePath, der])
+        // A self-signed leaf warns; every other rule passes.
+        #expect(results.allSatisfy { $0["status"] as? String == ($0["code"] as? String == "cert.self-signed" ? "warn" : "pass") })
+
+        let missing = try BuiltBinary.run(["cert", directory.url("absent.pem")])
+        #expect(missing.exitCode == 66)
+        #expect(missing.stdout.contains("absent.pem: no such file or directory"))
+        let garbage = try directory.write("garbage.crt", "garbage")
+        let unreadable = try BuiltBinary.run(["cert", garbage])
+        #expect(unreadable.exitCode == 65)
+        #expect(unreadable.stdout.contains("not a certificate in PEM, DER or PKCS#12 form"))
+    }
+
+    @Test func anUnreadableFileIsAnErrorForAnUnprivilegedUser() throws {
+        guard getuid() == 0 else { return }  // root reads everything; the test drops to nobody with runuser.
+        let directory = try TemporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let issued = try factory.issue(name: "private", subject: "/CN=private.test")
+        let locked = try directory.write("locked.pem", issued.pem, mode: 0o000)
+        let output = try Command.run("/usr/sbin/runuser", ["-u", "nobody", "--", try BuiltBinary.path, "cert", locked])
+        #expect(output.exitCode == 66, "\(output.stdout) \(output.stderr)")
+        #expect(output.stdout.contains("locked.pem: permission denied"))
+    }
+
+    @Test func listingsNameChecksRulesAndProfiles() throws {
+        let checks = try BuiltBinary.run(["checks"])
+        #expect(checks.exitCode == 0)
+        for code in ["cert.files", "cert.expiry", "cert.key-strength", "cert.signature-algorithm", "cert.self-signed"] {
+            #expect(checks.stdout.contains(code))
+        }
+        let profiles = try BuiltBinary.run(["profiles"])
+        #expect(profiles.exitCode == 0)
+        #expect(profiles.stdout.contains("default"))
+        #expect(profiles.stdout.contains("commune"))
+    }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark of `cyberctl scan --only certificates` (issue 2), side by side with the reference way of
+# checking certificate files: one `openssl x509 -checkend` per file, as Lynis (CRYP-7902) does.
+#
+# Usage: scripts/bench-certs.sh [FILES]   (default 2000 files). Needs hyperfine and /usr/bin/time.
+# Prints hyperfine's table and peak memory; copy the figures into docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-2000}
+work=$(mktemp -d /tmp/cyberctl-bench-certs-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+swift build -c release --product cyberctl >/dev/null
+bin=$(swift build -c release --show-bin-path)/cyberctl
+
+# 40 distinct real certificates (RSA 2048/3072, P-256/P-384; some with a chain), copied to $count files.
+mkdir -p "$work/src" "$work/root/srv/certs" "$work/root/etc"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/src/ca.key" \
+    -out "$work/src/ca.pem" -subj "/CN=Bench CA" -days 3650 2>/dev/null
+for i in $(seq 1 40); do
+    case $((i % 4)) in
+        0) key=(-newkey rsa:2048) ;;
+        1) key=(-newkey rsa:3072) ;;
+        2) key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1) ;;
+        3) key=(-newkey ec -pkeyopt ec_paramgen_curve:secp384r1) ;;
+    esac
+    openssl req -new "${key[@]}" -nodes -keyout "$work/src/$i.key" -out "$work/src/$i.csr" \
+        -subj "/CN=srv$i.mairie.test/O=Commune" 2>/dev/null
+    openssl x509 -req -in "$work/src/$i.csr" -CA "$work/src/ca.pem" -CAkey "$work/src/ca.key" \
+        -set_serial "$i" -days $((i * 20)) -out "$work/src/$i.pem" 2>/dev/null
+    if (( i % 2 == 0 )); then cat "$work/src/ca.pem" >> "$work/src/$i.pem"; fi
+done
+for n in $(seq 1 "$count"); do cp "$work/src/$(( (n % 40) + 1 )).pem" "$work/root/srv/certs/cert-$n.pem"; done
+echo "ID=debian" > "$work/root/etc/os-release"
+cat > "$work/bench.yaml" <<YAML
+name: bench
+checks:
+  cert.files:
+    discover: false
+    paths: [/srv/certs/*.pem]
+YAML
+
+echo "== $count certificate files: cyberctl vs one openssl x509 per file"
+# Each openssl run starts 2,000 processes: 3 runs are enough for a ratio.
+hyperfine --warmup 1 --min-runs 3 --max-runs 10 --export-markdown "$work/fixture.md" \
+    -n cyberctl "$bin scan --root $work/root --profile $work/bench.yaml --only certificates --out $work/r.json --format json > /dev/null || true" \
+    -n "openssl x509 -checkend (per file)" "for f in $work/root/srv/certs/*.pem; do openssl x509 -noout -enddate -checkend 0 -in \$f > /dev/null || true; done"
+cat "$work/fixture.md"
+results=$(python3 -c "import json,sys; print(len(json.load(open('$work/r.json'))['results']))")
+echo "results in the report: $results"
+/usr/bin/time -v "$bin" scan --root "$work/root" --profile "$work/bench.yaml" --only certificates --out "$work/r.json" --format json 2> "$work/time.txt" > /dev/null || true
+echo "peak memory (fixture): $(grep 'Maximum resident' "$work/time.txt" | awk '{print $6}') KB"
+
+echo "== this machine: cyberctl scan --only certificates (default profile, discovery)"
+hyperfine --warmup 1 --runs 10 -n "scan this host" "$bin scan --only certificates --out $work/host.json --format json > /dev/null || true"
+/usr/bin/time -v "$bin" scan --only certificates --out "$work/host.json" --format json 2> "$work/time-host.txt" > /dev/null || true
+echo "peak memory (this host): $(grep 'Maximum resident' "$work/time-host.txt" | awk '{print $6}') KB"
