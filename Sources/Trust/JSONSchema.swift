@@ -396,7 +396,8 @@ final class POSIXRegex: @unchecked Sendable {
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(result, compiled, &buffer, buffer.count)
             compiled.deallocate()
-            throw PatternError(description: "invalid pattern \(source): \(String(cString: buffer))")
+            throw PatternError(
+                description: "invalid pattern \(source): \(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
         // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
         self.translated = translated
