@@ -105,7 +105,11 @@ public final class JSONSchema: @unchecked Sendable {
             items = builder.items
             propertyNames = builder.propertyNames
             reference = builder.reference
+            hasMemberRules = !builder.properties.isEmpty || builder.additionalProperties != nil || builder.propertyNames != nil
         }
+
+        /// Whether any keyword looks at an object's members one by one.
+        let hasMemberRules: Bool
     }
 
     let root: Node
@@ -317,6 +321,8 @@ public final class JSONSchema: @unchecked Sendable {
             }
         case .object(let members):
             for name in constraints.required where members[name] == nil { state.fail("missing required member \"\(name)\"") }
+            // `{"type": "object"}` alone (a result's evidence): nothing to check member by member.
+            guard constraints.hasMemberRules else { break }
             if state.sortMembers {
                 for name in members.keys.sorted() {
                     guard !state.isFull else { return }
