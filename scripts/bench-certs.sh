@@ -50,6 +50,8 @@ results=$(python3 -c "import json,sys; print(len(json.load(open('$work/r.json'))
 echo "results in the report: $results"
 /usr/bin/time -v "$bin" scan --root "$work/root" --profile "$work/bench.yaml" --only certificates --out "$work/r.json" --format json 2> "$work/time.txt" > /dev/null || true
 echo "peak memory (fixture): $(grep 'Maximum resident' "$work/time.txt" | awk '{print $6}') KB"
+echo "CPU time (fixture): user $(grep 'User time' "$work/time.txt" | awk '{print $4}') s, system $(grep 'System time' "$work/time.txt" | awk '{print $4}') s, wall $(grep 'Elapsed' "$work/time.txt" | awk '{print $8}')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== this machine: cyberctl scan --only certificates (default profile, discovery)"
 hyperfine --warmup 1 --runs 10 -n "scan this host" "$bin scan --only certificates --out $work/host.json --format json > /dev/null || true"
