@@ -1,0 +1,151 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Pin records from `/etc/apt/preferences` and `/etc/apt/preferences.d/*` (apt_preferences(5)).
+///
+/// Supported: `Package:` names, globs and `/regex/` (or `*` for the general form), and `Pin:` of the
+/// forms `release a=,n=,v=,o=,l=,c=,b=` (values may be globs or `/regex/`), `origin "host"` and
+/// `version 1.2*`. The most specific form wins: a record naming the package comes before a general
+/// (`Package: *`) record; within a form the first matching record wins.
+public struct APTPreferences: Sendable {
+    public struct Pin: Sendable, Equatable {
+        public enum Target: Sendable, Equatable {
+            case release([String: String])
+            case origin(String)
+            case version(String)
+        }
+        /// Package patterns; `["*"]` for the general form.
+        public var packages: [String]
+        public var target: Target
+        public var priority: Int
+        public var origin: String
+
+        var isGeneral: Bool { packages == ["*"] }
+    }
+
+    public var pins: [Pin] = []
+    /// Files read, and problems met.
+    public var files: [String] = []
+    public var problems: [String] = []
+
+    static func read(_ root: FileSystemRoot) -> APTPreferences {
+        var preferences = APTPreferences()
+        var paths = ["/etc/apt/preferences"].filter { root.exists($0) }
+        // apt reads files in preferences.d with no extension or ".pref", ignoring others.
+        paths += root.list("/etc/apt/preferences.d")
+            .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".pref") || !$0.contains(".")) }
+            .map { "/etc/apt/preferences.d/" + $0 }
+        for path in paths {
+            preferences.files.append(path)
+            do {
+                let text = try root.readText(path, limit: 1 << 20)
+                for stanza in try ControlStanza.parseAll(text, path: path) {
+                    guard let package = stanza["Package"], let pin = stanza["Pin"], let priorityText = stanza["Pin-Priority"] else {
+                        // A stanza with only Explanation lines is a comment.
+                        if stanza.fields.allSatisfy({ $0.name.lowercased() == "explanation" }) { continue }
+                        throw ControlFileError(path: path, line: stanza.startLine, problem: "a pin needs Package, Pin and Pin-Priority")
+                    }
+                    guard let priority = Int(priorityText.trimmingCharacters(in: .whitespaces)) else {
+                        throw ControlFileError(path: path, line: stanza.startLine, problem: "Pin-Priority \"\(priorityText)\" is not a number")
+                    }
+                    guard let target = parseTarget(pin) else {
+                        throw ControlFileError(path: path, line: stanza.startLine, problem: "unsupported Pin \"\(pin)\"")
+                    }
+                    preferences.pins.append(Pin(
+                        packages: package.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init),
+                        target: target, priority: priority, origin: "\(path):\(stanza.startLine)"))
+                }
+            } catch let error as ControlFileError {
+                preferences.problems.append(error.description)
+            } catch {
+                preferences.problems.append(String(describing: error))
+            }
+        }
+        return preferences
+    }
+
+    static func parseTarget(_ text: String) -> Pin.Target? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else { return trimmed == "release" ? .release([:]) : nil }
+        let kind = trimmed[..<space]
+        let rest = trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        switch kind {
+        case "version": return .version(rest)
+        case "origin": return .origin(rest.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        case "release":
+            var fields: [String: String] = [:]
+            if !rest.contains("=") {
+                fields["a"] = rest  // "release stable" is shorthand for the archive
+            } else {
+                for pair in rest.split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard parts.count == 2 else { return nil }
+                    fields[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                }
+            }
+            return .release(fields)
+        default: return nil
+        }
+    }
+
+    /// apt's match of a pattern: `/regex/`, a glob, or a literal.
+    static func matches(_ pattern: String, _ value: String) -> Bool {
+        if pattern.count >= 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/") {
+            let expression = String(pattern.dropFirst().dropLast())
+            return value.range(of: expression, options: .regularExpression) != nil
+        }
+        if pattern.contains(where: { "*?[".contains($0) }) { return fnmatch(pattern, value, 0) == 0 }
+        return pattern == value
+    }
+
+    /// Where a version comes from, for pin matching.
+    struct VersionSource {
+        /// nil for dpkg's status file (the installed version).
+        var release: APTRelease?
+        var component: String?
+        var architecture: String?
+        /// Host of the source URI, for `origin` pins.
+        var host: String?
+    }
+
+    /// The priority of `version` of `package` from `source`, or nil when no pin applies.
+    func pinnedPriority(package: String, version: String, source: VersionSource) -> Int? {
+        for general in [false, true] {
+            for pin in pins where pin.isGeneral == general {
+                if !general && !pin.packages.contains(where: { Self.matches($0, package) }) { continue }
+                if pinMatches(pin.target, version: version, source: source) { return pin.priority }
+            }
+        }
+        return nil
+    }
+
+    private func pinMatches(_ target: Pin.Target, version: String, source: VersionSource) -> Bool {
+        switch target {
+        case .version(let pattern):
+            return Self.matches(pattern, version)
+        case .origin(let host):
+            guard source.release != nil else { return false }
+            return host.isEmpty ? source.host == nil : source.host == host
+        case .release(let fields):
+            guard let release = source.release else { return false }
+            for (key, pattern) in fields {
+                let value: String?
+                switch key {
+                case "a": value = release.suite
+                case "n": value = release.codename
+                case "v": value = release.version
+                case "o": value = release.origin
+                case "l": value = release.label
+                case "c": value = source.component
+                case "b": value = source.architecture
+                default: return false
+                }
+                guard let value, Self.matches(pattern, value) else { return false }
+            }
+            return true
+        }
+    }
+}

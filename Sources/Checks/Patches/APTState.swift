@@ -1,0 +1,310 @@
+import Foundation
+
+/// One `Packages` index apt would read, with the `Release` file of its suite.
+public struct PackageIndex: Sendable {
+    /// Path inside the audited system (`/var/lib/apt/lists/…_Packages.lz4`).
+    public var path: String
+    public var release: APTRelease?
+    public var component: String
+    public var architecture: String
+    public var source: APTSource
+    public var modified: Date?
+
+    var host: String? {
+        guard let scheme = source.uri.range(of: "://") else { return nil }
+        let rest = source.uri[scheme.upperBound...]
+        let hostPort = rest.prefix { $0 != "/" }
+        let host = hostPort.split(separator: "@").last.map(String.init) ?? String(hostPort)
+        return host.split(separator: ":").first.map(String.init)
+    }
+}
+
+/// An installed package whose candidate version (as apt's policy picks it) differs from the installed one.
+public struct PendingUpdate: Sendable, Equatable {
+    public var package: String
+    public var architecture: String
+    public var installed: String
+    public var candidate: String
+    /// The candidate comes from a security suite.
+    public var security: Bool
+    /// Suites (archive names) that carry the candidate.
+    public var suites: [String]
+    public var held: Bool
+}
+
+/// What apt knows offline: configured sources, their lists, pins, and the candidates they give
+/// the installed packages. Built from files only; nothing is downloaded or written.
+public struct APTState: Sendable {
+    public static let listsDirectory = "/var/lib/apt/lists"
+
+    public var sources: APTSourcesReader.Result
+    public var preferences: APTPreferences
+    public var indexes: [PackageIndex] = []
+    /// Configured (source, component, architecture) with no list on disk (`apt-get update` not run since).
+    public var missingLists: [String] = []
+    /// Problems in lists, Release files, sources or preferences: file, line and what is wrong.
+    public var problems: [String] = []
+    /// Broken stanzas skipped in Packages files.
+    public var brokenStanzas = 0
+    /// When `apt-get update` last ran, as well as files tell: the newest modification time of the
+    /// Release/InRelease files read, of `lists/partial/` (apt downloads into it on every update, while
+    /// it keeps an unchanged Release file with its old time), and of the stamps apt.systemd.daily and
+    /// update-notifier write under `/var/lib/apt/periodic/`. Nil when there is none.
+    public var lastUpdate: Date?
+    /// The file that gave `lastUpdate`.
+    public var lastUpdateSource: String?
+    /// Stanzas read across all indexes.
+    public var stanzasRead = 0
+    public var pending: [PendingUpdate] = []
+    /// `APT::Default-Release` from apt's configuration: versions of a matching suite get priority 990.
+    public var defaultRelease: String?
+
+    /// Reads sources, preferences, Release files and the Packages lists, and computes the pending
+    /// updates of `database`'s packages.
+    public static func load(_ root: FileSystemRoot, database: DpkgDatabase, dpkgForeignArchitectures: [String] = []) -> APTState {
+        var state = APTState(sources: APTSourcesReader.read(root), preferences: APTPreferences.read(root))
+        state.defaultRelease = PackagesCheck.aptOption("APT::Default-Release", root: root)?.value
+        state.problems += state.sources.problems + state.preferences.problems
+        let listNames = Set(root.list(listsDirectory))
+        let native = database.nativeArchitecture ?? "amd64"
+        let systemArchitectures = [native] + dpkgForeignArchitectures.filter { $0 != native }
+        var releases: [String: APTRelease?] = [:]
+        var seenPaths = Set<String>()
+        for source in state.sources.sources {
+            // The suite's Release file (InRelease preferred, as apt does).
+            let releaseName = ["InRelease", "Release"].map { source.listPrefix + $0 }.first { listNames.contains($0) }
+            var release: APTRelease?
+            var releaseModified: Date?
+            if let releaseName {
+                let path = listsDirectory + "/" + releaseName
+                if let cached = releases[path] {
+                    release = cached
+                } else {
+                    do {
+                        release = try APTRelease.parse(try IndexFile.readAll(root, path, limit: 32 << 20), path: path)
+                    } catch let error as ControlFileError {
+                        state.problems.append(error.description)
+                    } catch {
+                        state.problems.append(String(describing: error))
+                    }
+                    releases[path] = release
+                }
+                releaseModified = root.info(path)?.modified
+                if let modified = releaseModified { state.noteUpdate(modified, from: path) }
+            }
+            if releaseName == nil && !source.isFlat {
+                // Never fetched: whatever this source offers (security fixes included) is unknown.
+                state.problems.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
+            }
+            // apt also asks for the optional binary-all index (Debian's archive announces it has none).
+            let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
+            let components = source.isFlat ? [""] : source.components
+            for component in components {
+                for architecture in Set(architectures).sorted() {
+                    let base = source.packagesFileName(component: component, architecture: architecture)
+                    guard let name = ["", ".lz4", ".gz", ".xz", ".zst", ".bz2", ".lzma"].map({ base + $0 }).first(where: { listNames.contains($0) }) else {
+                        if architecture != "all" { state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)") }
+                        continue
+                    }
+                    let path = listsDirectory + "/" + name
+                    guard seenPaths.insert(path).inserted else { continue }
+                    state.indexes.append(PackageIndex(
+                        path: path, release: release, component: component, architecture: architecture, source: source,
+                        modified: root.info(path)?.modified))
+                }
+            }
+        }
+        // Other witnesses of a run count only when apt has lists for configured sources.
+        if state.lastUpdate != nil {
+            for path in [listsDirectory + "/partial", "/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/periodic/update-stamp"] {
+                if let modified = root.info(path)?.modified { state.noteUpdate(modified, from: path) }
+            }
+        }
+        state.computePending(root, database: database, native: native)
+        return state
+    }
+
+    mutating func noteUpdate(_ date: Date, from path: String) {
+        if date > (lastUpdate ?? .distantPast) {
+            lastUpdate = date
+            lastUpdateSource = path
+        }
+    }
+
+    /// One version of one package as the indexes give it.
+    struct Offer {
+        var version: String
+        var indexes: [Int]
+    }
+
+    /// Reads every index (streaming) for the versions of the installed packages, then applies apt's policy.
+    mutating func computePending(_ root: FileSystemRoot, database: DpkgDatabase, native: String) {
+        func key(_ name: String, _ architecture: String) -> String {
+            name + ":" + (architecture == "all" ? native : architecture)
+        }
+        var installedByKey: [String: InstalledPackage] = [:]
+        var installedNames = Set<String>()
+        for package in database.packages {
+            installedByKey[key(package.name, package.architecture)] = package
+            installedNames.insert(package.name)
+        }
+        var offers: [String: [Offer]] = [:]
+        for (indexNumber, index) in indexes.enumerated() {
+            let outcome = Self.readIndex(root, index.path, wanted: installedNames)
+            stanzasRead += outcome.stanzas
+            brokenStanzas += outcome.broken.count
+            problems += outcome.broken.prefix(5)
+            if outcome.broken.count > 5 { problems.append("\(index.path): \(outcome.broken.count - 5) more broken stanzas") }
+            if let failure = outcome.failure { problems.append(failure) }
+            for (name, version, architecture) in outcome.entries {
+                let packageKey = key(name, architecture)
+                guard installedByKey[packageKey] != nil else { continue }
+                if let existing = offers[packageKey]?.firstIndex(where: { $0.version == version }) {
+                    offers[packageKey]![existing].indexes.append(indexNumber)
+                } else {
+                    offers[packageKey, default: []].append(Offer(version: version, indexes: [indexNumber]))
+                }
+            }
+        }
+        var pending: [PendingUpdate] = []
+        for (packageKey, installed) in installedByKey {
+            guard let available = offers[packageKey], let candidate = candidate(for: installed, offers: available),
+                  DebianVersion.compare(candidate.version, installed.version) != 0 else { continue }
+            let releases = candidate.indexes.compactMap { indexes[$0].release }
+            // A security fix also counts when the candidate comes from another suite (-updates, a point
+            // release) but a security suite carries a version between the installed one and the
+            // candidate: the candidate supersedes that fix (update-notifier's apt_check does the same).
+            let superseded = available.contains { offer in
+                (DebianVersion.compare(offer.version, installed.version) ?? 0) > 0
+                    && (DebianVersion.compare(offer.version, candidate.version) ?? 0) <= 0
+                    && offer.indexes.contains { indexes[$0].release?.isSecurity == true }
+            }
+            pending.append(PendingUpdate(
+                package: installed.name, architecture: installed.architecture, installed: installed.version,
+                candidate: candidate.version, security: releases.contains { $0.isSecurity } || superseded,
+                suites: Array(Set(releases.compactMap { $0.suite ?? $0.codename })).sorted(), held: installed.held))
+        }
+        self.pending = pending.sorted { ($0.package, $0.architecture) < ($1.package, $1.architecture) }
+    }
+
+    /// apt's candidate (apt-pkg `pkgPolicy::GetCandidateVer`): versions from newest to oldest, the
+    /// first with the highest priority wins; below the installed version only a priority of 1000 or
+    /// more may win (a downgrade); negative priorities never win.
+    func candidate(for installed: InstalledPackage, offers: [Offer]) -> Offer? {
+        var versions = offers
+        if !versions.contains(where: { DebianVersion.compare($0.version, installed.version) == 0 }) {
+            versions.append(Offer(version: installed.version, indexes: []))
+        }
+        versions.sort { (DebianVersion.compare($0.version, $1.version) ?? 0) > 0 }
+        var best: Offer?
+        var bestPriority = Int.min
+        for offer in versions {
+            let isInstalled = DebianVersion.compare(offer.version, installed.version) == 0
+            var priority = Int.min
+            for indexNumber in offer.indexes {
+                let index = indexes[indexNumber]
+                let source = APTPreferences.VersionSource(
+                    release: index.release, component: index.component, architecture: index.architecture, host: index.host)
+                let value = preferences.pinnedPriority(package: installed.name, version: offer.version, source: source)
+                    ?? defaultPriority(index.release)
+                priority = max(priority, value)
+            }
+            if isInstalled {
+                let statusPriority = preferences.pinnedPriority(
+                    package: installed.name, version: offer.version, source: .init(release: nil)) ?? 100
+                priority = max(priority, statusPriority)
+            }
+            if priority >= 0 || isInstalled, priority > bestPriority {
+                best = offer
+                bestPriority = priority
+            }
+            if isInstalled && bestPriority < 1000 { break }
+        }
+        return best
+    }
+
+    /// apt's priority for a suite no pin names: 990 for the target release (`APT::Default-Release`,
+    /// matched against archive and codename), else 1 / 100 / 500 from NotAutomatic and ButAutomaticUpgrades.
+    func defaultPriority(_ release: APTRelease?) -> Int {
+        guard let release else { return 500 }
+        if let target = defaultRelease, !release.notAutomatic,
+           [release.suite, release.codename].compactMap({ $0 }).contains(where: { APTPreferences.matches(target, $0) }) {
+            return 990
+        }
+        return release.defaultPriority
+    }
+
+    struct IndexOutcome {
+        var entries: [(String, String, String)] = []
+        var stanzas = 0
+        var broken: [String] = []
+        var failure: String?
+    }
+
+    /// The per-stanza state of `readIndex`, a value mutated in place (no boxed captures, so no
+    /// dynamic exclusivity checks per field).
+    struct IndexCollector {
+        let path: String
+        let wanted: Set<String>
+        var outcome = IndexOutcome()
+        var name: String?
+        var version: String?
+        var architecture: String?
+        var skip = false
+        var hasVersion = false
+        var malformed: String?
+
+        mutating func handle(_ event: ControlFileScanner.Event) {
+            switch event {
+            case .field(let field, let value, _):
+                if skip {
+                    if !hasVersion && field.isField("Version") { hasVersion = true }
+                    return
+                }
+                if field.isField("Package") {
+                    let text = value.string
+                    name = text
+                    if !wanted.contains(text) { skip = true }
+                } else if field.isField("Version") {
+                    version = value.string
+                    hasVersion = true
+                } else if field.isField("Architecture") {
+                    architecture = value.string
+                }
+            case .malformed(let line, let problem):
+                if malformed == nil { malformed = "\(path):\(line): \(problem)" }
+            case .endOfStanza(let start):
+                outcome.stanzas += 1
+                defer { name = nil; version = nil; architecture = nil; skip = false; hasVersion = false; malformed = nil }
+                if let malformed {
+                    outcome.broken.append(malformed + " (stanza skipped)")
+                    return
+                }
+                guard let package = name, !package.isEmpty else {
+                    outcome.broken.append("\(path):\(start): stanza without a Package field (stanza skipped)")
+                    return
+                }
+                if skip && hasVersion { return }
+                guard let version = skip ? nil : version, DebianVersion(version) != nil else {
+                    outcome.broken.append("\(path):\(start): package \(package) has no valid Version field (stanza skipped)")
+                    return
+                }
+                outcome.entries.append((package, version, architecture ?? "all"))
+            }
+        }
+    }
+
+    /// Streams one Packages file, keeping (name, version, architecture) of the wanted names; every
+    /// stanza is still checked for a well-formed Package and Version.
+    static func readIndex(_ root: FileSystemRoot, _ path: String, wanted: Set<String>) -> IndexOutcome {
+        var collector = IndexCollector(path: path, wanted: wanted)
+        var scanner = ControlFileScanner()
+        do {
+            try IndexFile.stream(root, path) { chunk in scanner.feed(chunk) { collector.handle($0) } }
+            scanner.finish { collector.handle($0) }
+        } catch {
+            collector.outcome.failure = error.description
+        }
+        return collector.outcome
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streams a file of the audited system through `FileSystemRoot`, decompressing apt's on-disk list
+/// formats: plain, or `.lz4` (what apt writes with `Acquire::GzipIndexes`). Other compressions
+/// (`.gz`, `.xz`, `.zst`, `.bz2`, `.lzma`) are reported as unsupported rather than misread.
+enum IndexFile {
+    /// Why an index file could not be read.
+    struct ReadError: Error, CustomStringConvertible {
+        let path: String
+        let problem: String
+        var description: String { "\(path): \(problem)" }
+    }
+
+    /// Size of each read, bytes.
+    static let chunkSize = 1 << 20
+
+    /// Calls `consume` with the file's (decompressed) bytes, chunk by chunk.
+    static func stream(
+        _ root: FileSystemRoot, _ innerPath: String, consume: (UnsafeBufferPointer<UInt8>) -> Void
+    ) throws(ReadError) {
+        let lowered = innerPath.lowercased()
+        for suffix in [".gz", ".xz", ".zst", ".bz2", ".lzma"] where lowered.hasSuffix(suffix) {
+            throw ReadError(path: innerPath, problem: "compressed as \(suffix.dropFirst()), which cyberctl does not read (plain and .lz4 lists only)")
+        }
+        let resolved: String
+        do { resolved = try root.resolve(innerPath) } catch { throw ReadError(path: innerPath, problem: error.description) }
+        let descriptor = open(root.hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard descriptor >= 0 else {
+            throw ReadError(path: innerPath, problem: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw ReadError(path: innerPath, problem: "not a regular file")
+        }
+        let decoder = lowered.hasSuffix(".lz4") ? LZ4FrameDecoder() : nil
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, chunkSize)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(path: innerPath, problem: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            let chunk = UnsafeBufferPointer(rebasing: buffer[0..<count])
+            if let decoder {
+                do { try decoder.feed(chunk, emit: consume) } catch { throw ReadError(path: innerPath, problem: error.description) }
+            } else {
+                consume(chunk)
+            }
+        }
+        if let decoder {
+            do { try decoder.finish() } catch { throw ReadError(path: innerPath, problem: error.description) }
+        }
+    }
+
+    /// The whole (decompressed) file as bytes, for small files.
+    static func readAll(_ root: FileSystemRoot, _ innerPath: String, limit: Int = 64 << 20) throws(ReadError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var tooLarge = false
+        try stream(root, innerPath) { chunk in
+            if bytes.count + chunk.count > limit { tooLarge = true; return }
+            bytes.append(contentsOf: chunk)
+        }
+        if tooLarge { throw ReadError(path: innerPath, problem: "larger than \(limit) bytes") }
+        return bytes
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// The RHEL family (RHEL, Rocky, Alma, CentOS, Fedora): installed packages from
+/// `rpm -qa --queryformat`, pending updates from dnf's metadata cache only (`dnf -C`), never a
+/// download. Programs run through the agent's `CommandRunner` (allowlisted paths, timeouts).
+public enum RPMPatchLevel {
+    public struct Package: Sendable, Equatable {
+        public var name: String
+        public var evr: RPMVersion.EVR
+        public var architecture: String
+    }
+
+    /// A pending update as dnf lists it.
+    public struct Update: Sendable, Equatable {
+        public var name: String
+        public var architecture: String
+        public var available: String
+        /// Advisory id (`RHSA-2024:1234`) for security updates.
+        public var advisory: String?
+        public var severity: String?
+    }
+
+    public static let rpmPaths = ["/usr/bin/rpm", "/bin/rpm"]
+    public static let dnfPaths = ["/usr/bin/dnf", "/usr/bin/dnf5"]
+    static let queryFormat = "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
+
+    /// `rpm -qa` output, one `name\tepoch\tversion\trelease\tarch` line per package.
+    /// - Throws: `ControlFileError` (path `rpm -qa`) for a line without five fields.
+    public static func parseQuery(_ output: String) throws(ControlFileError) -> [Package] {
+        var packages: [Package] = []
+        for (number, line) in output.split(separator: "\n").enumerated() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 5, let epoch = Int(fields[1]) else {
+                throw ControlFileError(path: "rpm -qa", line: number + 1, problem: "expected name, epoch, version, release, arch separated by tabs")
+            }
+            guard fields[0] != "gpg-pubkey" else { continue }
+            packages.append(Package(
+                name: String(fields[0]), evr: .init(epoch: epoch, version: String(fields[2]), release: String(fields[3])),
+                architecture: String(fields[4])))
+        }
+        return packages
+    }
+
+    /// Splits `name-[epoch:]version-release.arch` (a NEVRA as dnf prints it).
+    public static func parseNEVRA(_ text: String) -> (name: String, evr: RPMVersion.EVR, architecture: String)? {
+        guard let dot = text.lastIndex(of: ".") else { return nil }
+        let architecture = String(text[text.index(after: dot)...])
+        let nevr = text[..<dot]
+        guard let releaseHyphen = nevr.lastIndex(of: "-") else { return nil }
+        let release = nevr[nevr.index(after: releaseHyphen)...]
+        let nev = nevr[..<releaseHyphen]
+        guard let versionHyphen = nev.lastIndex(of: "-") else { return nil }
+        let name = String(nev[..<versionHyphen])
+        let ev = String(nev[nev.index(after: versionHyphen)...])
+        guard !name.isEmpty, !ev.isEmpty, !release.isEmpty else { return nil }
+        let evr = RPMVersion.EVR(ev + "-" + release)
+        return (name, evr, architecture)
+    }
+
+    /// `dnf -C updateinfo list --security` lines: dnf 4 prints `ADVISORY SEVERITY/Sec. NEVRA`
+    /// (`RHSA-2024:1234 Important/Sec. openssl-1:3.0.7-27.el9.x86_64`); dnf 5 prints a header and
+    /// `NAME TYPE SEVERITY NEVRA DATE`. Lines whose last NEVRA-looking word cannot be split are ignored.
+    public static func parseSecurityList(_ output: String) -> [Update] {
+        var updates: [Update] = []
+        for line in output.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.count >= 3 else { continue }
+            if let kind = words.firstIndex(where: { $0.hasSuffix("/Sec.") }), kind + 1 < words.count,
+               let nevra = parseNEVRA(words[kind + 1]) {
+                updates.append(Update(
+                    name: nevra.name, architecture: nevra.architecture, available: nevra.evr.description,
+                    advisory: words[0], severity: String(words[kind].dropLast(5))))
+            } else if words.count >= 4, words[1] == "security", let nevra = parseNEVRA(words[3]) {
+                updates.append(Update(
+                    name: nevra.name, architecture: nevra.architecture, available: nevra.evr.description,
+                    advisory: words[0], severity: words[2]))
+            }
+        }
+        return updates
+    }
+
+    /// `dnf -C -q check-update` lines: `name.arch  [epoch:]version-release  repository`.
+    public static func parseCheckUpdate(_ output: String) -> [Update] {
+        var updates: [Update] = []
+        for line in output.split(separator: "\n") {
+            if line.hasPrefix("Obsoleting") || line.hasPrefix("Security:") || line.hasPrefix(" ") { continue }
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.count == 3, let dot = words[0].lastIndex(of: ".") else { continue }
+            updates.append(Update(
+                name: String(words[0][..<dot]), architecture: String(words[0][words[0].index(after: dot)...]),
+                available: words[1], advisory: nil, severity: nil))
+        }
+        return updates
+    }
+}
