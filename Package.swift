@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // System liblz4, for apt lists kept LZ4-compressed (pkg-config liblz4, apt liblz4-dev).
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
@@ -43,7 +49,7 @@ let package = Package(
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2",
+                "OpenSSLKit", "NIS2", "CLZ4",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
