@@ -33,11 +33,16 @@ let package = Package(
         ),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        // TLS endpoint probing over libssl (plus raw ClientHellos for what OpenSSL 3 lacks): sockets
+        // with deadlines, STARTTLS, versions, suites, groups, chain as served.
+        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit"]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit",
+                "OpenSSLKit", "TLSProbe", "CCurlShims",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +68,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
+        .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ]
