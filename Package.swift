@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks",
+                "Agent", "Checks", "TLSProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

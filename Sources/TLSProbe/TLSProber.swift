@@ -36,8 +36,10 @@ public final class TLSProber: Sendable {
         self.limits = limits
     }
 
-    /// Groups tried one by one: the ANSSI/Mozilla ECDHE curves and the RFC 7919 FFDHE groups.
-    public static let candidateGroups = ["X25519", "X448", "P-256", "P-384", "P-521", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"]
+    /// Groups tried one by one: the ANSSI/Mozilla ECDHE curves and the two smallest RFC 7919 FFDHE
+    /// groups. ffdhe4096 and larger are not tried: each costs up to a second of CPU on both sides
+    /// and can never be a weakness.
+    public static let candidateGroups = ["X25519", "X448", "P-256", "P-384", "P-521", "ffdhe2048", "ffdhe3072"]
     static let ellipticGroups: Set<String> = ["X25519", "X448", "P-256", "P-384", "P-521"]
 
     /// Probes `endpoint` on a dedicated thread, so blocking socket waits never hold a Swift
@@ -195,7 +197,9 @@ final class Session: @unchecked Sendable {
         for version in state.acceptedVersions {
             more.append { self.testServerOrder(version) }
         }
-        more.append { self.testGroups() }
+        let groups = groupTests()
+        update { $0.groups = groups.isEmpty ? [] : ($0.groups ?? []) }
+        for (group, request) in groups { more.append { self.testGroup(group, request) } }
         more.append { self.testDHESize() }
         more.append { self.testFallbackSCSV() }
         more.append { self.testCompressionAndHeartbeat() }
@@ -366,25 +370,30 @@ final class Session: @unchecked Sendable {
         update { $0.serverOrder[version] = forward == backward }
     }
 
-    func testGroups() {
+    /// The groups to try, with the handshake that tries each; empty when no suite uses a group.
+    func groupTests() -> [(String, HandshakeRequest)] {
         let state = snapshot()
         let tls13 = state.protocols[.tls1_3] == true
         let ecdheSuites = (state.suites[.tls1_2] ?? []).filter { $0.keyExchange == "ECDH" && context.knownSuites[$0.code] != nil }
-        guard tls13 || !ecdheSuites.isEmpty else {
-            update { $0.groups = [] }
-            return
-        }
-        var accepted: [String] = []
-        for group in TLSProber.candidateGroups {
-            if !tls13 && !TLSProber.ellipticGroups.contains(group) { continue }
+        guard tls13 || !ecdheSuites.isEmpty else { return [] }
+        return TLSProber.candidateGroups.compactMap { group in
+            if !tls13 && !TLSProber.ellipticGroups.contains(group) { return nil }
             var request = tls13
                 ? HandshakeRequest(minimum: .tls1_3, maximum: .tls1_3)
                 : HandshakeRequest(minimum: .tls1_2, maximum: .tls1_2, suites: ecdheSuites.compactMap { context.knownSuites[$0.code] })
             request.groups = group
-            if case .success = handshake(request) { accepted.append(group) }
-            if deadline.hasPassed || cancellation.isCancelled { return }
+            return (group, request)
         }
-        update { $0.groups = accepted }
+    }
+
+    func testGroup(_ group: String, _ request: HandshakeRequest) {
+        if case .success = handshake(request) {
+            update { report in
+                var groups = report.groups ?? []
+                groups.append(group)
+                report.groups = TLSProber.candidateGroups.filter(groups.contains)
+            }
+        }
     }
 
     func testDHESize() {

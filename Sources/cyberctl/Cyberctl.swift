@@ -9,6 +9,6 @@ struct Cyberctl: AsyncParsableCommand {
         abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire.",
         discussion: "Readiness of French local authorities against cyberattacks and NIS 2.",
         version: Scanner.version,
-        subcommands: [Scan.self, Cert.self, Checks.self, Profiles.self]
+        subcommands: [Scan.self, Cert.self, TLS.self, Checks.self, Profiles.self]
     )
 }

@@ -2,6 +2,7 @@
 public enum CheckRegistry {
     public static let all: [any ConfigurableCheck.Type] = [
         CertificateFilesCheck.self,
+        TLSEndpointCheck.self,
     ]
 
     /// The check type with this id, or nil.
