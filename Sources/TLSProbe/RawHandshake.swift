@@ -27,6 +27,9 @@ public enum RawHandshake {
         public var offerHeartbeat = false
         /// Append TLS_FALLBACK_SCSV (0x5600, RFC 7507).
         public var fallbackSCSV = false
+        /// Read on after the ServerHello up to ServerHelloDone, keeping the Certificate and
+        /// ServerKeyExchange messages (TLS 1.2 and lower send them in clear).
+        public var readServerFlight = false
 
         public init(version: ProtocolVersion, suites: [UInt16], serverName: String? = nil) {
             self.version = version
@@ -37,12 +40,16 @@ public enum RawHandshake {
 
     /// The fields of a ServerHello the probe reads.
     public struct ServerHello: Sendable, Equatable {
-        public let version: ProtocolVersion?
+        public var version: ProtocolVersion?
         public let rawVersion: UInt16
         public let cipherSuite: UInt16
         public let compressionMethod: UInt8
         /// Extension types the server sent, with their bodies.
         public let extensions: [UInt16: [UInt8]]
+        /// DER certificates of the Certificate message, leaf first (when the flight was read).
+        public var certificates: [[UInt8]] = []
+        /// Size in bits of the DHE prime in the ServerKeyExchange (DHE suites, when the flight was read).
+        public var dhePrimeBits: Int?
     }
 
     /// How the server answered a ClientHello.
@@ -116,7 +123,7 @@ public enum RawHandshake {
         } catch {
             return .failure(error)
         }
-        var reader = RecordReader()
+        var reader = RecordReader(readFlight: offer.readServerFlight)
         while true {
             do {
                 let bytes = try connection.receive(maximum: 16_384)
@@ -127,15 +134,19 @@ public enum RawHandshake {
         }
     }
 
-    /// Reassembles records and reads the first handshake message or alert.
+    /// Reassembles records and reads handshake messages up to the ServerHello (or, when reading the
+    /// flight, up to ServerHelloDone), or the first alert. At most 64 KiB (512 KiB for a flight).
     struct RecordReader {
+        var readFlight = false
         var buffer: [UInt8] = []
         var handshake: [UInt8] = []
         var total = 0
+        var hello: ServerHello?
 
         mutating func feed(_ bytes: [UInt8]) throws(ProbeNetworkError) -> Answer? {
             total += bytes.count
-            guard total <= 65_536 else { throw .protocolViolation("more than 64 KiB before a ServerHello") }
+            let limit = readFlight ? 512 * 1024 : 65_536
+            guard total <= limit else { throw .protocolViolation("more than \(limit / 1024) KiB in the server's first flight") }
             buffer += bytes
             while buffer.count >= 5 {
                 let type = buffer[0]
@@ -149,22 +160,71 @@ public enum RawHandshake {
                 switch type {
                 case 0x15:
                     guard fragment.count >= 2 else { throw .protocolViolation("short alert") }
+                    if let hello { return .serverHello(hello) }
                     return .alert(fragment[1])
                 case 0x16:
                     handshake += fragment
-                    if handshake.count >= 4 {
-                        let messageLength = Int(handshake[1]) << 16 | Int(handshake[2]) << 8 | Int(handshake[3])
-                        guard handshake[0] == 2 else { throw .protocolViolation("handshake message \(handshake[0]) instead of ServerHello") }
-                        if handshake.count >= 4 + messageLength {
-                            return .serverHello(try parseServerHello(Array(handshake[4..<4 + messageLength])))
-                        }
-                    }
+                    if let answer = try messages() { return answer }
+                case 0x14 where hello != nil:
+                    // ChangeCipherSpec: the flight is over (resumption or TLS 1.3 compatibility).
+                    return .serverHello(hello!)
                 default:
                     throw .protocolViolation("record type \(type) before the ServerHello")
                 }
             }
             return nil
         }
+
+        /// Consumes the complete handshake messages buffered so far.
+        mutating func messages() throws(ProbeNetworkError) -> Answer? {
+            while handshake.count >= 4 {
+                let messageLength = Int(handshake[1]) << 16 | Int(handshake[2]) << 8 | Int(handshake[3])
+                guard handshake.count >= 4 + messageLength else { return nil }
+                let type = handshake[0]
+                let body = Array(handshake[4..<4 + messageLength])
+                handshake.removeFirst(4 + messageLength)
+                if hello == nil {
+                    guard type == 2 else { throw .protocolViolation("handshake message \(type) instead of ServerHello") }
+                    hello = try parseServerHello(body)
+                    // TLS 1.3 encrypts the rest of the flight.
+                    if !readFlight || hello?.version == .tls1_3 { return .serverHello(hello!) }
+                    continue
+                }
+                switch type {
+                case 11: hello?.certificates = RawHandshake.parseCertificates(body)
+                case 12: hello?.dhePrimeBits = RawHandshake.dhePrimeBits(body)
+                case 14: return .serverHello(hello!)
+                default: continue
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The DER certificates of a TLS 1.2-or-lower Certificate message.
+    static func parseCertificates(_ body: [UInt8]) -> [[UInt8]] {
+        guard body.count >= 3 else { return [] }
+        var certificates: [[UInt8]] = []
+        var cursor = 3
+        let end = min(body.count, 3 + (Int(body[0]) << 16 | Int(body[1]) << 8 | Int(body[2])))
+        while cursor + 3 <= end {
+            let length = Int(body[cursor]) << 16 | Int(body[cursor + 1]) << 8 | Int(body[cursor + 2])
+            cursor += 3
+            guard cursor + length <= end else { break }
+            certificates.append(Array(body[cursor..<cursor + length]))
+            cursor += length
+        }
+        return certificates
+    }
+
+    /// Bits of `dh_p`, the first field of a DHE ServerKeyExchange (RFC 5246 §7.4.3).
+    static func dhePrimeBits(_ body: [UInt8]) -> Int? {
+        guard body.count >= 3 else { return nil }
+        let length = Int(body[0]) << 8 | Int(body[1])
+        guard length > 0, body.count >= 2 + length else { return nil }
+        let prime = body[2..<2 + length].drop { $0 == 0 }
+        guard let first = prime.first else { return nil }
+        return (prime.count - 1) * 8 + (8 - first.leadingZeroBitCount)
     }
 
     static func parseServerHello(_ body: [UInt8]) throws(ProbeNetworkError) -> ServerHello {

@@ -201,6 +201,7 @@ final class Session: @unchecked Sendable {
         update { $0.groups = groups.isEmpty ? [] : ($0.groups ?? []) }
         for (group, request) in groups { more.append { self.testGroup(group, request) } }
         more.append { self.testDHESize() }
+        if state.chain.isEmpty { more.append { self.readChainRaw() } }
         more.append { self.testFallbackSCSV() }
         more.append { self.testCompressionAndHeartbeat() }
         if state.secureRenegotiation == nil { more.append { self.testSecureRenegotiation() } }
@@ -398,20 +399,41 @@ final class Session: @unchecked Sendable {
 
     func testDHESize() {
         let state = snapshot()
-        for version in [ProtocolVersion.tls1_2, .tls1_1, .tls1_0] {
+        for version in [ProtocolVersion.tls1_2, .tls1_1, .tls1_0, .sslv3] {
             let dhe = (state.suites[version] ?? []).filter(\.isDHE)
             guard !dhe.isEmpty else { continue }
             let names = dhe.compactMap { context.knownSuites[$0.code] }
-            guard !names.isEmpty else {
-                update { $0.dheSizeUnknown = true }
-                continue
-            }
-            if case .success(let facts) = handshake(HandshakeRequest(minimum: version, maximum: version, suites: names)),
+            if !names.isEmpty, context.handlesWithOpenSSL(version),
+               case .success(let facts) = handshake(HandshakeRequest(minimum: version, maximum: version, suites: names)),
                facts.ephemeralKeyType == "DH", let bits = facts.ephemeralKeyBits {
                 update { $0.dheBits = min($0.dheBits ?? bits, bits) }
                 return
             }
+            // Suites libssl lacks: read the prime from the ServerKeyExchange of a raw handshake.
+            var offer = RawHandshake.Offer(version: version, suites: dhe.map(\.code))
+            offer.readServerFlight = true
+            if case .serverHello(let hello) = raw(offer), let bits = hello.dhePrimeBits {
+                update { $0.dheBits = min($0.dheBits ?? bits, bits) }
+                return
+            }
             update { $0.dheSizeUnknown = true }
+        }
+    }
+
+    /// For servers libssl cannot complete a handshake with (SSLv3 or legacy suites only): the chain
+    /// from the Certificate message of a raw handshake.
+    func readChainRaw() {
+        let state = snapshot()
+        guard state.chain.isEmpty,
+              let version = state.acceptedVersions.last(where: { $0 <= .tls1_2 }),
+              let suites = state.suites[version], !suites.isEmpty else { return }
+        var offer = RawHandshake.Offer(version: version, suites: Array(suites.map(\.code).prefix(limits.maximumSuitesPerHello)))
+        offer.readServerFlight = true
+        if case .serverHello(let hello) = raw(offer) {
+            update { report in
+                report.chain = hello.certificates.compactMap { try? X509Certificate(derEncoded: $0) }
+                if !report.chain.isEmpty { report.problems.append("certificate chain read from a raw \(version.name) handshake") }
+            }
         }
     }
 
