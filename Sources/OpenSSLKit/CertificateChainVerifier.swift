@@ -81,8 +81,12 @@ public enum CertificateChainVerifier {
         }
         if let parameters = X509_STORE_CTX_get0_param(context) {
             X509_VERIFY_PARAM_set_depth(parameters, Int32(maximumDepth))
-            X509_VERIFY_PARAM_set_time(parameters, time_t(date.timeIntervalSince1970))
-            if !checkTime { X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_NO_CHECK_TIME)) }
+            // USE_CHECK_TIME (set by set_time) wins over NO_CHECK_TIME in x509_vfy.c: set only one.
+            if checkTime {
+                X509_VERIFY_PARAM_set_time(parameters, time_t(date.timeIntervalSince1970))
+            } else {
+                X509_VERIFY_PARAM_set_flags(parameters, UInt(X509_V_FLAG_NO_CHECK_TIME))
+            }
         }
         let verified = withExtendedLifetime(untrusted) { X509_verify_cert(context) == 1 }
         let code = Int(X509_STORE_CTX_get_error(context))

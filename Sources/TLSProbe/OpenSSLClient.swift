@@ -137,7 +137,11 @@ extension ProbeContext {
                     let savedErrno = errno
                     let queue = OpenSSLError.drain("handshake")
                     let text = queue.entries.map(\.reason).joined(separator: "; ")
-                    if queue.entries.contains(where: { $0.reason.contains("alert") }) {
+                    // An alert, or a ServerHello for a version outside the offered range ("unsupported
+                    // protocol", "version too low"): the server speaks TLS and refused the offer.
+                    if queue.entries.contains(where: {
+                        $0.reason.contains("alert") || $0.reason.contains("unsupported protocol") || $0.reason.contains("version too low")
+                    }) {
                         return .failure(HandshakeFailure(alert: true, network: nil, detail: text))
                     }
                     if queue.entries.contains(where: { $0.reason.contains("no ciphers available") || $0.reason.contains("no protocols available") }) {
