@@ -9,6 +9,12 @@ public enum ListeningSockets {
         public let address: String
         public let port: UInt16
         public let ipv6: Bool
+
+        public init(address: String, port: UInt16, ipv6: Bool) {
+            self.address = address
+            self.port = port
+            self.ipv6 = ipv6
+        }
     }
 
     /// Ports where TLS is spoken from the first byte: HTTPS 443/8443, SMTPS 465, IMAPS 993, POP3S 995,
