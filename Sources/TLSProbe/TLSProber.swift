@@ -144,8 +144,15 @@ final class Session: @unchecked Sendable {
         address = resolved[0]
         update { $0.address = resolved[0].description }
 
-        // 1. First contact.
-        let first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true))
+        // 1. First contact: the ordinary offer, then (if the connection is dropped) a short offer,
+        //    since some servers drop long ClientHellos.
+        var first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true))
+        if case .failure(let failure) = first, !failure.alert, !failure.clientSide, Self.isDrop(failure.network) {
+            let retry = handshake(HandshakeRequest(suites: Self.shortOffer, requestOCSP: true, collectChain: true))
+            if case .success = retry { problem("server drops long ClientHellos; shorter lists used") }
+            if case .failure(let again) = retry, again.alert { first = retry }
+            if case .success = retry { first = retry }
+        }
         switch first {
         case .success(let facts):
             update { report in
@@ -164,11 +171,19 @@ final class Session: @unchecked Sendable {
                     update { $0.fatal = network.description }
                     return
                 }
-                // Maybe a server libssl cannot talk to at all (SSLv3 only, legacy suites only): one raw hello decides.
-                switch raw(RawHandshake.Offer(version: .tls1_2, suites: Array(legacySuites(for: .sslv3).prefix(limits.maximumSuitesPerHello)))) {
-                case .serverHello, .alert: break
-                case .failure(let error):
-                    update { $0.fatal = "no TLS handshake possible: \(failure.detail.isEmpty ? error.description : failure.detail)" }
+                // Maybe a server libssl cannot talk to at all (SSLv3 only, legacy suites only): raw
+                // hellos decide, a long one then a short one.
+                let legacy = legacySuites(for: .sslv3)
+                var spoken = false
+                for count in [limits.maximumSuitesPerHello, 32] {
+                    switch raw(RawHandshake.Offer(version: .tls1_2, suites: Array(legacy.prefix(count)))) {
+                    case .serverHello, .alert: spoken = true
+                    case .failure: break
+                    }
+                    if spoken { break }
+                }
+                if !spoken {
+                    update { $0.fatal = "no TLS handshake possible: \(failure.detail)" }
                     return
                 }
             }
@@ -207,6 +222,22 @@ final class Session: @unchecked Sendable {
         if state.secureRenegotiation == nil { more.append { self.testSecureRenegotiation() } }
         Parallel.run(width: limits.connectionsPerEndpoint, more)
         if deadline.hasPassed || cancellation.isCancelled { update { $0.incomplete = true } }
+    }
+
+    /// A short, widely accepted offer for servers that drop long ClientHellos.
+    static let shortOffer = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+        "DHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA", "AES128-GCM-SHA256",
+        "AES128-SHA", "AES256-SHA",
+    ]
+
+    /// The connection was closed, reset or carried something else than TLS (not a timeout).
+    static func isDrop(_ error: ProbeNetworkError?) -> Bool {
+        switch error {
+        case .closed?, .reset?, .protocolViolation?: return true
+        default: return false
+        }
     }
 
     static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }

@@ -325,4 +325,42 @@ struct TLSEndpointCheckTests {
         #expect(results.first?.status == .error)
         #expect(results.first?.reason?.contains("connection failed") == true)
     }
+
+    @Test func dripFeedingServerEndsWithinTheConnectionBudget() async throws {
+        let folder = try TemporaryDirectory()
+        let server = try TLSTestServers.python("drip", folder: folder.path)
+        let pki = try PKI()
+        let results = await check(server, pki: pki, timeout: 1)
+        #expect(results.count == 1)
+        #expect(results["tls.connection"]?.status == .error)
+        #expect(results["tls.connection"]?.reason?.contains("no answer to the ClientHello within 1 s") == true)
+    }
+
+    @Test func hundredCertificateChainIsBounded() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("long-chain", issuer: pki.intermediate)
+        let copies = String(repeating: pki.intermediate.pem, count: 99)
+        let chain = try pki.folder.write("chain-99.pem", copies)
+        let server = try TLSTestServers.openssl(cert: leaf.certificatePath, key: leaf.keyPath, chain: chain, arguments: [], folder: pki.path)
+        let results = await check(server, pki: pki)
+        #expect(results["tls.cert.trust"]?.evidence["servedCount"] == .int(100))
+        // The path validates (leaf → intermediate → root), but the served list carries 98 stray copies.
+        #expect(results["tls.cert.trust"]?.status == .warn)
+        #expect(results["tls.legacy-protocols"]?.status == .pass)
+    }
+
+    @Test func largeClientHelloIntoleranceIsRetriedWithShorterLists() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("intolerant", key: .rsa(2048))
+        let backend = try TLSTestServers.openssl(
+            cert: leaf.certificatePath, key: leaf.keyPath, arguments: ["-tls1_2", "-cipher", "ALL:@SECLEVEL=0"], folder: pki.path)
+        let direct = await check(backend, pki: pki)
+        let proxy = try TLSTestServers.python("intolerant", backend: backend.port, folder: pki.path)
+        let relayed = await check(proxy, pki: pki)
+        let directSuites = Self.acceptedNames(direct["tls.weak-ciphers"], version: "TLSv1.2")
+        #expect(directSuites.count > 20)
+        #expect(Set(Self.acceptedNames(relayed["tls.weak-ciphers"], version: "TLSv1.2")) == Set(directSuites))
+        #expect(relayed["tls.legacy-protocols"]?.status == .pass)
+        #expect(relayed["tls.weak-ciphers"]?.status == direct["tls.weak-ciphers"]?.status)
+    }
 }

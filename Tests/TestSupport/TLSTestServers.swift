@@ -160,19 +160,21 @@ public enum TLSTestServers {
         return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], port: port, folder: folder)
     }
 
-    /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers random bytes),
-    /// `reset` (accepts and resets), `smtp` (SMTP with STARTTLS, then TLS with the given cert/key).
-    public static func python(_ kind: String, cert: String = "", key: String = "", folder: String) throws -> BackgroundServer {
+    /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers non-TLS bytes),
+    /// `reset` (accepts and resets), `drip` (answers a TLS record header one byte every 0.3 s),
+    /// `smtp` (SMTP with STARTTLS, then TLS with the given cert/key), `intolerant` (relays to the
+    /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites).
+    public static func python(_ kind: String, cert: String = "", key: String = "", backend: UInt16 = 0, folder: String) throws -> BackgroundServer {
         let port = try BackgroundServer.freePort()
         let script = "\(folder)/\(kind)-server.py"
         try pythonScript.write(toFile: script, atomically: true, encoding: .utf8)
-        return try BackgroundServer("python3", [script, kind, String(port), cert, key], port: port, folder: folder)
+        return try BackgroundServer("python3", [script, kind, String(port), cert, key, String(backend)], port: port, folder: folder)
     }
 
     static let pythonScript = #"""
-        import os, socket, ssl, struct, sys, threading
+        import os, socket, ssl, struct, sys, threading, time
 
-        kind, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+        kind, port, cert, key, backend = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", port))
@@ -194,6 +196,43 @@ public enum TLSTestServers {
             except Exception:
                 pass
 
+        def read_exactly(conn, count):
+            data = b""
+            while len(data) < count:
+                chunk = conn.recv(count - len(data))
+                if not chunk:
+                    raise EOFError()
+                data += chunk
+            return data
+
+        def pump(source, target):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    target.sendall(data)
+            except Exception:
+                pass
+            for s in (source, target):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except Exception:
+                    pass
+
+        def intolerant(conn):
+            header = read_exactly(conn, 5)
+            record = read_exactly(conn, header[3] << 8 | header[4])
+            session = record[38]
+            suites = (record[39 + session] << 8 | record[40 + session]) // 2
+            if suites > 64:
+                conn.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", backend))
+            upstream.sendall(header + record)
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            pump(conn, upstream)
+
         def handle(conn):
             try:
                 if kind == "silent":
@@ -206,6 +245,14 @@ public enum TLSTestServers {
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 elif kind == "smtp":
                     smtp(conn)
+                elif kind == "intolerant":
+                    intolerant(conn)
+                    return
+                elif kind == "drip":
+                    conn.recv(4096)
+                    for byte in b"\x16\x03\x03\x40\x00" + b"\x00" * 100:
+                        conn.sendall(bytes([byte]))
+                        time.sleep(0.3)
                 conn.close()
             except Exception:
                 pass
