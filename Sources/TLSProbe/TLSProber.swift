@@ -32,6 +32,9 @@ public final class TLSProber: Sendable {
     public let limits: ProbeLimits
 
     public init(limits: ProbeLimits = ProbeLimits()) throws {
+        // libssl writes to sockets with write(2): a peer that closes mid-handshake must not kill the
+        // process with SIGPIPE. (Our own sends use MSG_NOSIGNAL.)
+        signal(SIGPIPE, SIG_IGN)
         context = try ProbeContext()
         self.limits = limits
     }
