@@ -273,6 +273,46 @@ struct TLSEndpointCheckTests {
         #expect(results["tls.cert.hostname"]?.status == .pass)
     }
 
+    @Test(arguments: [StartTLSProtocol.imap, .pop3, .ldap, .postgres])
+    func otherStartTLSProtocols(_ startTLS: StartTLSProtocol) async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("starttls-\(startTLS.rawValue)")
+        let server = try TLSTestServers.python(startTLS.rawValue, cert: leaf.certificatePath, key: leaf.keyPath, folder: pki.path)
+        let results = await check(server, pki: pki, startTLS: startTLS)
+        #expect(results["tls.connection"] == nil, "\(results["tls.connection"]?.reason ?? "")")
+        #expect(results["tls.legacy-protocols"]?.status == .pass)
+        #expect(results["tls.legacy-protocols"]?.evidence["starttls"] == .string(startTLS.rawValue))
+        #expect(results["tls.cert.trust"]?.status == .pass)
+    }
+
+    @Test func startTLSRefusedEndsAsError() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("smtp-refused")
+        // An SMTP server probed as IMAP: the greeting is not an IMAP greeting.
+        let server = try TLSTestServers.python("smtp", cert: leaf.certificatePath, key: leaf.keyPath, folder: pki.path)
+        let results = await check(server, pki: pki, startTLS: .imap)
+        #expect(results.count == 1)
+        #expect(results["tls.connection"]?.status == .error)
+        #expect(results["tls.connection"]?.reason?.contains("IMAP greeting") == true)
+    }
+
+    @Test func stapledOCSPResponsePasses() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("stapled")
+        // The OCSP response, signed by the root from the index `openssl ca` kept when issuing the leaf.
+        let request = pki.folder.url("ocsp-request.der")
+        let response = pki.folder.url("ocsp-response.der")
+        try pki.factory.openssl(["ocsp", "-issuer", pki.root.certificatePath, "-cert", leaf.certificatePath, "-reqout", request, "-no_nonce"])
+        try pki.factory.openssl([
+            "ocsp", "-index", pki.folder.url("pki/ca-stapled/index.txt"), "-rsigner", pki.root.certificatePath, "-rkey", pki.root.keyPath,
+            "-CA", pki.root.certificatePath, "-reqin", request, "-respout", response, "-ndays", "2",
+        ])
+        let server = try TLSTestServers.openssl(cert: leaf.certificatePath, key: leaf.keyPath, arguments: ["-status_file", response], folder: pki.path)
+        let results = await check(server, pki: pki)
+        #expect(results["tls.ocsp-stapling"]?.status == .pass)
+        #expect(results["tls.ocsp-stapling"]?.evidence["stapled"] == .bool(true))
+    }
+
     @Test func ipv6Loopback() async throws {
         let pki = try PKI()
         let leaf = try pki.leaf("ipv6")

@@ -162,7 +162,8 @@ public enum TLSTestServers {
 
     /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers non-TLS bytes),
     /// `reset` (accepts and resets), `drip` (answers a TLS record header one byte every 0.3 s),
-    /// `smtp` (SMTP with STARTTLS, then TLS with the given cert/key), `intolerant` (relays to the
+    /// `smtp`, `imap`, `pop3`, `ldap`, `postgres` (the STARTTLS exchange, then TLS with the given
+    /// cert/key), `intolerant` (relays to the
     /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites).
     public static func python(_ kind: String, cert: String = "", key: String = "", backend: UInt16 = 0, folder: String) throws -> BackgroundServer {
         let port = try BackgroundServer.freePort()
@@ -195,6 +196,44 @@ public enum TLSTestServers {
                 tls.recv(1)
             except Exception:
                 pass
+
+        def upgrade(conn):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            tls = context.wrap_socket(conn, server_side=True)
+            try:
+                tls.recv(1)
+            except Exception:
+                pass
+
+        def imap(conn):
+            reader = conn.makefile("rb", buffering=0)
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n")
+            tag = reader.readline().split(b" ")[0]
+            conn.sendall(tag + b" OK Begin TLS negotiation now\r\n")
+            upgrade(conn)
+
+        def pop3(conn):
+            reader = conn.makefile("rb", buffering=0)
+            conn.sendall(b"+OK POP3 ready\r\n")
+            reader.readline()
+            conn.sendall(b"+OK Begin TLS negotiation\r\n")
+            upgrade(conn)
+
+        def ldap(conn):
+            header = read_exactly(conn, 2)
+            read_exactly(conn, header[1])
+            # ExtendedResponse, messageID 1, resultCode success, empty matchedDN and diagnosticMessage.
+            conn.sendall(bytes([0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]))
+            upgrade(conn)
+
+        def postgres(conn):
+            request = read_exactly(conn, 8)
+            if request != bytes([0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F]):
+                conn.close()
+                return
+            conn.sendall(b"S")
+            upgrade(conn)
 
         def read_exactly(conn, count):
             data = b""
@@ -245,6 +284,8 @@ public enum TLSTestServers {
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 elif kind == "smtp":
                     smtp(conn)
+                elif kind in ("imap", "pop3", "ldap", "postgres"):
+                    globals()[kind](conn)
                 elif kind == "intolerant":
                     intolerant(conn)
                     return
