@@ -4,11 +4,13 @@
 # suite lists with sslscan, 200 endpoints at once, peak memory.
 #
 # Usage: scripts/bench-tls.sh [RUNS]   (RUNS: timed runs per tool and endpoint, default 5; testssl.sh once)
+#        PARTS="timing many" scripts/bench-tls.sh   (only some parts; default: timing many)
 # Needs: openssl, gnutls-serv, nginx, sslscan, testssl, python3, /usr/bin/time; builds cyberctl in release.
 # Prints a Markdown report on stdout; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-5}"
+PARTS="${PARTS:-timing many}"
 WORK="$(mktemp -d /tmp/cyberctl-bench-tls.XXXXXX)"
 PIDS=()
 cleanup() {
@@ -23,7 +25,16 @@ log "building cyberctl (release)"
 swift build -c release --product cyberctl >&2
 CYBERCTL="$(swift build -c release --show-bin-path)/cyberctl"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# N distinct free ports: all bound at once (so none repeats), then released.
+free_ports() {
+    python3 -c '
+import socket, sys
+held = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); held.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in held))' "$1"
+}
+free_port() { free_ports 1; }
 wait_port() {
     for _ in $(seq 1 200); do
         if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then return 0; fi
@@ -93,22 +104,24 @@ for key in "${KEYS[@]}"; do wait_port "${PORT[$key]}"; done
 timed() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A T_CY T_SS T_TS
+ratio() { echo "scale=1; $1 / $2" | bc -l; }
+echo "Run: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (machine shared with other builds); cyberctl release build;"
+echo "$(sslscan --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \t\n' ' ' | cut -c1-60); testssl.sh $(testssl --version 2>/dev/null | grep -o '3\.[0-9.]*' | head -1); median of $RUNS runs (testssl.sh: 1 run, default checks)."
+echo
+
+if [[ " $PARTS " == *" timing "* ]]; then
+echo "| endpoint | cyberctl (s) | sslscan (s) | testssl.sh (s) | testssl.sh / cyberctl | sslscan / cyberctl | lists equal to sslscan's |"
+echo "|---|---|---|---|---|---|---|"
 for key in "${KEYS[@]}"; do
     target="127.0.0.1:${PORT[$key]}"
     log "timing $key ($target)"
-    T_CY[$key]=$(for _ in $(seq "$RUNS"); do timed "$CYBERCTL" tls "$target" --ca-file ca.pem --format json; done | median)
-    T_SS[$key]=$(for _ in $(seq "$RUNS"); do timed sslscan --no-colour "$target"; done | median)
-    T_TS[$key]=$(timed testssl --quiet --warnings off --color 0 --openssl-timeout 5 "$target")
-done
-
-log "agreement with sslscan"
-declare -A AGREE
-for key in "${KEYS[@]}"; do
-    target="127.0.0.1:${PORT[$key]}"
+    t_cy=$(for _ in $(seq "$RUNS"); do timed "$CYBERCTL" tls "$target" --ca-file ca.pem --format json; done | median)
+    t_ss=$(for _ in $(seq "$RUNS"); do timed sslscan --no-colour "$target"; done | median)
+    t_ts=$(timed testssl --quiet --warnings off --color 0 --openssl-timeout 5 "$target")
+    log "agreement $key"
     "$CYBERCTL" tls "$target" --ca-file ca.pem --format json --no-hsts > "$key.cyberctl.json" || true
     sslscan --no-colour --xml="$key.sslscan.xml" "$target" >/dev/null 2>&1 || true
-    AGREE[$key]=$(python3 - "$key.cyberctl.json" "$key.sslscan.xml" /etc/testssl/cipher-mapping.txt <<'EOF'
+    agree=$(python3 - "$key.cyberctl.json" "$key.sslscan.xml" /etc/testssl/cipher-mapping.txt <<'EOF'
 import json, sys, xml.etree.ElementTree as ET
 cy = json.load(open(sys.argv[1]))
 root = ET.parse(sys.argv[2]).getroot()
@@ -135,8 +148,13 @@ if only_ss: detail += "; only sslscan: " + ", ".join(f"{v} {s}" for v, s in only
 print(("yes" if same else "no") + " — " + detail)
 EOF
 )
+    printf '| %s | %.2f | %.2f | %.1f | %s× | %s× | %s |\n' "${NAME[$key]}" "$t_cy" "$t_ss" "$t_ts" \
+        "$(ratio "$t_ts" "$t_cy")" "$(ratio "$t_ss" "$t_cy")" "$agree"
 done
+echo
+fi
 
+if [[ " $PARTS " == *" many "* ]]; then
 log "200 endpoints"
 MANY=200
 mkdir -p many/logs
@@ -146,12 +164,12 @@ mkdir -p many/logs
     echo "http { access_log off; client_body_temp_path $WORK/many/body; proxy_temp_path $WORK/many/proxy;"
     echo "fastcgi_temp_path $WORK/many/fastcgi; uwsgi_temp_path $WORK/many/uwsgi; scgi_temp_path $WORK/many/scgi;"
     echo "server { ssl_certificate $WORK/leaf.pem; ssl_certificate_key $WORK/leaf.key; ssl_protocols TLSv1.2 TLSv1.3;"
-    : > many/ports
-    for _ in $(seq "$MANY"); do p=$(free_port); echo "$p" >> many/ports; echo "listen 127.0.0.1:$p ssl;"; done
+    free_ports "$MANY" > many/ports
+    sed 's/.*/listen 127.0.0.1:& ssl;/' many/ports
     echo "location / { return 200 \"ok\\n\"; } } }"
 } > many/nginx.conf
 start many "nginx, $MANY ports" nginx -p "$WORK/many" -c "$WORK/many/nginx.conf"
-wait_port "$(tail -1 many/ports)"
+wait_port "$(tail -1 many/ports)" || { tail -5 many/logs/error.log >&2; exit 1; }
 mapfile -t TARGETS < <(sed 's/^/127.0.0.1:/' many/ports)
 MANY_OUT=$( { /usr/bin/time -f "%e %M" "$CYBERCTL" tls "${TARGETS[@]}" --ca-file ca.pem --format json --no-hsts > many.json; } 2>&1 | tail -1 || true)
 MANY_WALL=$(echo "$MANY_OUT" | awk '{print $1}')
@@ -160,16 +178,6 @@ MANY_ERRORS=$(python3 -c "import json; r=json.load(open('many.json'))['results']
 ONE_OUT=$( { /usr/bin/time -f "%e %M" "$CYBERCTL" tls "127.0.0.1:${PORT[legacy]}" --ca-file ca.pem --format json > /dev/null; } 2>&1 | tail -1 || true)
 ONE_RSS=$(echo "$ONE_OUT" | awk '{printf "%.1f", $2/1024}')
 
-ratio() { echo "scale=1; $1 / $2" | bc -l; }
-echo "Run: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); cyberctl release build;"
-echo "$(sslscan --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \t\n' ' ' | cut -c1-60); testssl.sh $(testssl --version 2>/dev/null | grep -o '3\.[0-9.]*' | head -1); median of $RUNS runs (testssl.sh: 1 run)."
-echo
-echo "| endpoint | cyberctl (s) | sslscan (s) | testssl.sh (s) | testssl.sh / cyberctl | sslscan / cyberctl | lists equal to sslscan's |"
-echo "|---|---|---|---|---|---|---|"
-for key in "${KEYS[@]}"; do
-    printf '| %s | %.2f | %.2f | %.1f | %s× | %s× | %s |\n' "${NAME[$key]}" "${T_CY[$key]}" "${T_SS[$key]}" "${T_TS[$key]}" \
-        "$(ratio "${T_TS[$key]}" "${T_CY[$key]}")" "$(ratio "${T_SS[$key]}" "${T_CY[$key]}")" "${AGREE[$key]}"
-done
-echo
 echo "$MANY loopback endpoints (one nginx, $MANY ports) in one \`cyberctl tls\` run: ${MANY_WALL} s wall, peak RSS ${MANY_RSS} MB, ${MANY_ERRORS} endpoints in error."
 echo "One endpoint (the every-suite s_server): peak RSS ${ONE_RSS} MB."
+fi
