@@ -5,6 +5,10 @@ import OpenSSLKit
 import Glibc
 #endif
 
+/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
 /// A flag a caller sets to stop a probe early (scan cancelled, runner deadline).
 public final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
@@ -35,6 +39,9 @@ public final class TLSProber: Sendable {
         // libssl writes to sockets with write(2): a peer that closes mid-handshake must not kill the
         // process with SIGPIPE. (Our own sends use MSG_NOSIGNAL.)
         signal(SIGPIPE, SIG_IGN)
+        // Many short-lived probe threads would each get a glibc malloc arena whose memory stays
+        // resident; two arenas keep the agent's footprint small (it is a guest on the server).
+        _ = glibcMallopt(-8 /* M_ARENA_MAX, <malloc.h> */, 2)
         context = try ProbeContext()
         self.limits = limits
     }
@@ -391,18 +398,19 @@ final class Session: @unchecked Sendable {
 
     // MARK: - Properties
 
+    /// Server order with one handshake: the enumeration's first choice came from a list in registry
+    /// order; offered the accepted suites in reverse, a server that imposes its order picks the same
+    /// suite again, one that follows the client picks the last one.
     func testServerOrder(_ version: ProtocolVersion) {
-        let known = snapshot().suites[version, default: []].compactMap { suite in context.knownSuites[suite.code].map { (suite.code, $0) } }
-        guard known.count >= 2 else { return }
-        func choose(_ names: [String]) -> UInt16? {
-            var request = HandshakeRequest(minimum: version, maximum: version)
-            if version == .tls1_3 { request.tls13Suites = names } else { request.suites = names }
-            if case .success(let facts) = handshake(request) { return facts.suite }
-            return nil
+        let accepted = snapshot().suites[version, default: []]
+        let known = accepted.compactMap { suite in context.knownSuites[suite.code].map { (suite.code, $0) } }
+        guard known.count >= 2, let firstChoice = accepted.first?.code, known.first?.0 == firstChoice else { return }
+        var request = HandshakeRequest(minimum: version, maximum: version)
+        let reversed = known.reversed().map(\.1)
+        if version == .tls1_3 { request.tls13Suites = reversed } else { request.suites = reversed }
+        if case .success(let facts) = handshake(request) {
+            update { $0.serverOrder[version] = facts.suite == firstChoice }
         }
-        let names = known.map(\.1)
-        guard let forward = choose(names), let backward = choose(names.reversed()) else { return }
-        update { $0.serverOrder[version] = forward == backward }
     }
 
     /// The groups to try, with the handshake that tries each; empty when no suite uses a group.

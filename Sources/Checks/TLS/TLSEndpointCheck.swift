@@ -53,6 +53,14 @@ public struct TLSEndpointCheck: ConfigurableCheck {
                 }
                 return
             }
+            // Unknown keys are errors (a typo such as `sin:` must not silently drop the SNI name).
+            let any = try decoder.container(keyedBy: AnyKey.self)
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
+            if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: unknown, in: any,
+                    debugDescription: "unknown key \"\(unknown.stringValue)\"; expected \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let host = try container.decode(String.self, forKey: .host)
             let startTLSName = try container.decodeIfPresent(String.self, forKey: .starttls)
@@ -233,6 +241,14 @@ public struct TLSEndpointCheck: ConfigurableCheck {
             nameKnown: target.nameKnown, http: http)
         return evaluation.results(for: report)
     }
+}
+
+/// Any key of a mapping, to find unknown ones.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 /// Runs blocking work (libcurl) on a dedicated thread, so it never holds a Swift concurrency thread.
