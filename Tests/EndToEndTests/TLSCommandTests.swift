@@ -93,5 +93,17 @@ struct TLSCommandTests {
         #expect(output.exitCode == 65)
         #expect(output.stderr.contains("bad.yaml"))
         #expect(output.stderr.contains("smtps"))
+
+        let typo = try folder.write("typo.yaml", """
+            name: typo
+            checks:
+              tls.endpoint:
+                endpoints:
+                  - {host: 192.0.2.10, port: 443, sin: portail.example.fr}
+            """)
+        let typoOutput = try BuiltBinary.run(["scan", "--profile", typo, "--out", folder.url("r.json")])
+        #expect(typoOutput.exitCode == 65)
+        #expect(typoOutput.stderr.contains("typo.yaml:5"))
+        #expect(typoOutput.stderr.contains("unknown key \"sin\""))
     }
 }
