@@ -4,7 +4,8 @@
 # suite lists with sslscan, 200 endpoints at once, peak memory.
 #
 # Usage: scripts/bench-tls.sh [RUNS]   (RUNS: timed runs per tool and endpoint, default 5; testssl.sh once)
-#        PARTS="timing many" scripts/bench-tls.sh   (only some parts; default: timing many)
+#        PARTS="timing many" scripts/bench-tls.sh   (only some parts; default: timing many;
+#        "agreement" alone compares the lists with sslscan without timing anything)
 # Needs: openssl, gnutls-serv, nginx, sslscan, testssl, python3, /usr/bin/time; builds cyberctl in release.
 # Prints a Markdown report on stdout; progress on stderr.
 set -euo pipefail
@@ -109,15 +110,18 @@ echo "Run: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $(cut -d
 echo "$(sslscan --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \t\n' ' ' | cut -c1-60); testssl.sh $(testssl --version 2>/dev/null | grep -o '3\.[0-9.]*' | head -1); median of $RUNS runs (testssl.sh: 1 run, default checks)."
 echo
 
-if [[ " $PARTS " == *" timing "* ]]; then
+if [[ " $PARTS " == *" timing "* || " $PARTS " == *" agreement "* ]]; then
 echo "| endpoint | cyberctl (s) | sslscan (s) | testssl.sh (s) | testssl.sh / cyberctl | sslscan / cyberctl | lists equal to sslscan's |"
 echo "|---|---|---|---|---|---|---|"
 for key in "${KEYS[@]}"; do
     target="127.0.0.1:${PORT[$key]}"
+    t_cy=1; t_ss=0; t_ts=0
+    if [[ " $PARTS " == *" timing "* ]]; then
     log "timing $key ($target)"
     t_cy=$(for _ in $(seq "$RUNS"); do timed "$CYBERCTL" tls "$target" --ca-file ca.pem --format json; done | median)
     t_ss=$(for _ in $(seq "$RUNS"); do timed sslscan --no-colour "$target"; done | median)
     t_ts=$(timed testssl --quiet --warnings off --color 0 --openssl-timeout 5 "$target")
+    fi
     log "agreement $key"
     "$CYBERCTL" tls "$target" --ca-file ca.pem --format json --no-hsts > "$key.cyberctl.json" || true
     sslscan --no-colour --xml="$key.sslscan.xml" "$target" >/dev/null 2>&1 || true
@@ -149,8 +153,12 @@ if only_ss: detail += "; only sslscan: " + ", ".join(f"{v} {s}" for v, s in only
 print(("yes" if same else "no") + " — " + detail)
 EOF
 )
-    printf '| %s | %.2f | %.2f | %.1f | %s× | %s× | %s |\n' "${NAME[$key]}" "$t_cy" "$t_ss" "$t_ts" \
-        "$(ratio "$t_ts" "$t_cy")" "$(ratio "$t_ss" "$t_cy")" "$agree"
+    if [[ " $PARTS " == *" timing "* ]]; then
+        printf '| %s | %.2f | %.2f | %.1f | %s× | %s× | %s |\n' "${NAME[$key]}" "$t_cy" "$t_ss" "$t_ts" \
+            "$(ratio "$t_ts" "$t_cy")" "$(ratio "$t_ss" "$t_cy")" "$agree"
+    else
+        printf '| %s | — | — | — | — | — | %s |\n' "${NAME[$key]}" "$agree"
+    fi
 done
 echo
 fi
