@@ -403,4 +403,22 @@ struct TLSEndpointCheckTests {
         #expect(relayed["tls.legacy-protocols"]?.status == .pass)
         #expect(relayed["tls.weak-ciphers"]?.status == direct["tls.weak-ciphers"]?.status)
     }
+
+    @Test func endpointDeadlineStopsAServerThatStallsAfterTheFirstHandshake() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("stall")
+        let backend = try TLSTestServers.openssl(cert: leaf.certificatePath, key: leaf.keyPath, arguments: [], folder: pki.path)
+        let proxy = try TLSTestServers.python("stall-after-first", backend: backend.port, folder: pki.path)
+        var check = TLSEndpointCheck(
+            endpoints: [.init(endpoint: TLSEndpoint(host: "127.0.0.1", port: proxy.port), https: false)], discover: false,
+            caFile: pki.root.certificatePath)
+        check.connectionTimeout = 1
+        check.endpointDeadline = 3
+        let results = Dictionary(await check.run(CheckContext(root: .system)).map { ($0.code, $0) }) { first, _ in first }
+        // The chain came with the first handshake; versions and suites could not be decided in time.
+        #expect(results["tls.cert.trust"]?.status == .pass)
+        #expect(results["tls.legacy-protocols"]?.status == .error)
+        #expect(results["tls.weak-ciphers"]?.status == .error)
+        #expect(results["tls.forward-secrecy"]?.status == .error)
+    }
 }

@@ -163,7 +163,8 @@ public enum TLSTestServers {
     /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers non-TLS bytes),
     /// `reset` (accepts and resets), `drip` (answers a TLS record header one byte every 0.3 s),
     /// `smtp`, `imap`, `pop3`, `ldap`, `postgres` (the STARTTLS exchange, then TLS with the given
-    /// cert/key), `intolerant` (relays to the
+    /// cert/key), `stall-after-first` (relays the first connection to `backend`, then lets every
+    /// later one hang), `intolerant` (relays to the
     /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites).
     public static func python(_ kind: String, cert: String = "", key: String = "", backend: UInt16 = 0, folder: String) throws -> BackgroundServer {
         let port = try BackgroundServer.freePort()
@@ -181,6 +182,8 @@ public enum TLSTestServers {
         listener.bind(("127.0.0.1", port))
         listener.listen(128)
         held = []
+        served = []
+        lock = threading.Lock()
 
         def smtp(conn):
             reader = conn.makefile("rb", buffering=0)
@@ -288,6 +291,20 @@ public enum TLSTestServers {
                     globals()[kind](conn)
                 elif kind == "intolerant":
                     intolerant(conn)
+                    return
+                elif kind == "stall-after-first":
+                    # The first connection that sends bytes reaches the TLS server on `backend`; later
+                    # ones hang. (Readiness checks connect and close without sending.)
+                    if not conn.recv(1, socket.MSG_PEEK):
+                        conn.close()
+                        return
+                    with lock:
+                        served.append(conn)
+                        first = len(served) == 1
+                    if first:
+                        upstream = socket.create_connection(("127.0.0.1", backend))
+                        threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+                        pump(conn, upstream)
                     return
                 elif kind == "drip":
                     conn.recv(4096)
