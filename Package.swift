@@ -45,11 +45,16 @@ let package = Package(
         .target(name: "ShippedData"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
         .target(name: "NIS2", dependencies: ["ShippedData", .product(name: "Yams", package: "Yams")]),
+        // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        // TLS endpoint probing over libssl (plus raw ClientHellos for what OpenSSL 3 lacks): sockets
+        // with deadlines, STARTTLS, versions, suites, groups, chain as served.
+        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit"]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "CLZ4",
+                "OpenSSLKit", "NIS2", "CLZ4", "TLSProbe", "CCurlShims",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,6 +82,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

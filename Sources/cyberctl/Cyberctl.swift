@@ -10,8 +10,8 @@ struct Cyberctl: AsyncParsableCommand {
         discussion: "Readiness of French local authorities against cyberattacks and NIS 2.",
         version: Scanner.version,
         subcommands: [
-            Scan.self, Cert.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self, BenchmarkSigning.self,
-            Nis2Command.self, Assess.self,
+            Scan.self, Cert.self, TLS.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
+            BenchmarkSigning.self, Nis2Command.self, Assess.self,
         ]
     )
 }

@@ -88,6 +88,9 @@ struct ResultTable {
             return evidence["signatureAlgorithm"]?.stringValue
         case let code where code.hasPrefix("backup."):
             return backupDetail(result)
+        case "tls.legacy-protocols", "tls.weak-ciphers", "tls.forward-secrecy", "tls.dh-params", "tls.cert.trust",
+             "tls.cert.hostname", "tls.cert.expiry", "tls.cert.key-strength", "tls.cert.signature-algorithm", "tls.hsts":
+            return tlsDetail(result)
         default:
             return nil
         }
@@ -132,6 +135,49 @@ struct ResultTable {
         case "backup.offline-copy", "backup.restore-test":
             if evidence["declared"] == .bool(false) || evidence["present"] == .bool(false) { return french ? "aucune déclaration" : "none declared" }
             return evidence["ageDays"]?.intValue.map { french ? "il y a \($0) jours" : "\($0) days ago" }
+        default:
+            return nil
+        }
+    }
+
+    /// The short fact behind a TLS result: what was accepted, the weak suites, the size, the problem.
+    func tlsDetail(_ result: CheckResult) -> String? {
+        let evidence = result.evidence
+        func names(_ value: JSONValue?, key: String) -> [String] {
+            guard case .array(let items)? = value else { return [] }
+            return items.compactMap { item in
+                if case .object(let object) = item { return object[key]?.stringValue }
+                return item.stringValue
+            }
+        }
+        switch result.code {
+        case "tls.legacy-protocols":
+            let accepted = names(evidence["accepted"], key: "")
+            return accepted.isEmpty ? nil : accepted.joined(separator: ", ")
+        case "tls.weak-ciphers":
+            let weak = names(evidence["weak"], key: "openssl")
+            guard !weak.isEmpty else { return nil }
+            return weak.prefix(6).joined(separator: ", ") + (weak.count > 6 ? " +\(weak.count - 6)" : "")
+        case "tls.forward-secrecy":
+            let without = names(evidence["withoutForwardSecrecy"], key: "openssl")
+            return without.isEmpty ? nil : without.prefix(6).joined(separator: ", ")
+        case "tls.dh-params":
+            return evidence["dhBits"]?.intValue.map { "DH \($0) bits" }
+        case "tls.cert.trust":
+            return evidence["problem"]?.stringValue ?? evidence["verifyError"]?.stringValue
+        case "tls.cert.hostname":
+            return evidence["name"]?.stringValue.map { "\($0): \(evidence["match"]?.stringValue ?? "?")" }
+        case "tls.cert.expiry":
+            guard let days = evidence["daysLeft"]?.intValue, let subject = evidence["subject"]?.stringValue else { return nil }
+            return language == .fr ? "\(subject) : \(days) jours" : "\(subject): \(days) days"
+        case "tls.cert.key-strength":
+            guard let type = evidence["keyType"]?.stringValue, let bits = evidence["keyBits"]?.intValue else { return nil }
+            return "\(type) \(bits) bits"
+        case "tls.cert.signature-algorithm":
+            return evidence["signatureAlgorithm"]?.stringValue
+        case "tls.hsts":
+            if let problem = evidence["problem"]?.stringValue { return problem }
+            return evidence["maxAge"]?.intValue.map { "max-age=\($0)" }
         default:
             return nil
         }

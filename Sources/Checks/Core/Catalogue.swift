@@ -44,7 +44,7 @@ public enum Catalogue {
     /// Every rule of every check family. A family adds its table here.
     public static let rules: [String: RuleDescription] = {
         let families: [[RuleDescription]] = [
-            RunnerRules.all, CertificateRules.all, PatchRules.all, BackupRules.all, OrganisationRules.all,
+            RunnerRules.all, TLSRules.all, CertificateRules.all, PatchRules.all, BackupRules.all, OrganisationRules.all,
         ]
         var table: [String: RuleDescription] = [:]
         for rule in families.joined() {

@@ -2,6 +2,7 @@
 public enum CheckRegistry {
     public static let all: [any ConfigurableCheck.Type] = [
         CertificateFilesCheck.self,
+        TLSEndpointCheck.self,
         PackagesCheck.self,
         BackupSetsCheck.self,
         NIS2AnswersCheck.self,

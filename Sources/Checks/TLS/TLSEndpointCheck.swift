@@ -1,0 +1,263 @@
+import Foundation
+import OpenSSLKit
+import TLSProbe
+
+/// `tls.endpoint`: how each TLS service speaks TLS, judged by `TLSRules` (ANSSI TLS guide, Mozilla
+/// intermediate): versions, suites, forward secrecy, DH size, served chain, OCSP stapling, HSTS,
+/// compression, secure renegotiation.
+///
+/// Targets are the endpoints of the profile and, when `discover` is on, the sockets listening on the
+/// usual TLS and STARTTLS ports of this host (`/proc/net/tcp{,6}` read through the audited root).
+/// Probing goes through libssl (`TLSProbe`); every endpoint is bounded by `endpoint_deadline`.
+///
+/// ```yaml
+/// tls.endpoint:
+///   discover: true
+///   endpoints:
+///     - mail.example.fr:993
+///     - {host: mail.example.fr, port: 587, starttls: smtp}
+///     - {host: 192.0.2.10, port: 443, sni: portail.example.fr}
+///   ca_file: /etc/ssl/certs/ca-certificates.crt
+/// ```
+public struct TLSEndpointCheck: ConfigurableCheck {
+    public static let id = "tls.endpoint"
+    public static let domain = Domain.tls
+
+    /// One configured endpoint.
+    public struct Target: Sendable, Decodable, Equatable {
+        public var endpoint: TLSEndpoint
+        /// Judge HSTS and the http→https redirect; default: on for ports 443 and 8443 without STARTTLS.
+        public var https: Bool?
+        /// The name clients use is known (given, or the host is a name); false for discovered sockets.
+        public var nameKnown: Bool
+
+        public init(endpoint: TLSEndpoint, https: Bool? = nil, nameKnown: Bool = true) {
+            self.endpoint = endpoint
+            self.https = https
+            self.nameKnown = nameKnown
+        }
+
+        public var isHTTPS: Bool { https ?? (endpoint.startTLS == nil && [443, 8443].contains(endpoint.port)) }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case host, port, sni, starttls, https
+        }
+
+        public init(from decoder: any Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                do {
+                    let (host, port) = try TLSEndpoint.parse(text, defaultPort: 443)
+                    self.init(endpoint: TLSEndpoint(host: host, port: port))
+                } catch {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+                }
+                return
+            }
+            // Unknown keys are errors (a typo such as `sin:` must not silently drop the SNI name).
+            let any = try decoder.container(keyedBy: AnyKey.self)
+            let known = Set(CodingKeys.allCases.map(\.rawValue))
+            if let unknown = any.allKeys.first(where: { !known.contains($0.stringValue) }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: unknown, in: any,
+                    debugDescription: "unknown key \"\(unknown.stringValue)\"; expected \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let host = try container.decode(String.self, forKey: .host)
+            let startTLSName = try container.decodeIfPresent(String.self, forKey: .starttls)
+            var startTLS: StartTLSProtocol?
+            if let startTLSName {
+                guard let value = StartTLSProtocol(rawValue: startTLSName) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .starttls, in: container,
+                        debugDescription: "expected one of \(StartTLSProtocol.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(startTLSName)\"")
+                }
+                startTLS = value
+            }
+            let port = try container.decodeIfPresent(UInt16.self, forKey: .port) ?? 443
+            guard port > 0 else { throw DecodingError.dataCorruptedError(forKey: .port, in: container, debugDescription: "expected a port between 1 and 65535") }
+            let parsed: (host: String, port: UInt16)
+            do {
+                parsed = try TLSEndpoint.parse(host, defaultPort: port)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .host, in: container, debugDescription: error.description)
+            }
+            self.init(
+                endpoint: TLSEndpoint(host: parsed.host, port: parsed.port, serverName: try container.decodeIfPresent(String.self, forKey: .sni), startTLS: startTLS),
+                https: try container.decodeIfPresent(Bool.self, forKey: .https))
+        }
+    }
+
+    /// Endpoints to probe.
+    public var endpoints: [Target] = []
+    /// Also probe the sockets listening on the usual TLS/STARTTLS ports of this host.
+    public var discover = true
+    /// PEM bundle of trust anchors (inside the audited root); default: the system bundle.
+    public var caFile: String?
+    /// Per-connection timeout, seconds (5).
+    public var connectionTimeout: Double = 5
+    /// Per-endpoint deadline, seconds (30).
+    public var endpointDeadline: Double = 30
+    /// Endpoints probed at once (16).
+    public var concurrency = 16
+    /// Connections at once to one endpoint (4).
+    public var connectionsPerEndpoint = 4
+    /// Judge HSTS on HTTPS endpoints.
+    public var hsts = true
+    /// Days-left thresholds for `tls.cert.expiry` (same as `cert.expiry`).
+    public var thresholds = CertificateRules.ExpiryThresholds()
+
+    public init() {}
+
+    public init(endpoints: [Target], discover: Bool, caFile: String? = nil) {
+        self.endpoints = endpoints
+        self.discover = discover
+        self.caFile = caFile
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case endpoints, discover, hsts, concurrency
+        case caFile = "ca_file"
+        case connectionTimeout = "connection_timeout"
+        case endpointDeadline = "endpoint_deadline"
+        case connectionsPerEndpoint = "connections_per_endpoint"
+        case warningDays = "warning_days"
+        case criticalDays = "critical_days"
+    }
+
+    public static let parameterNames = CodingKeys.allCases.map(\.rawValue)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        endpoints = try container.decodeIfPresent([Target].self, forKey: .endpoints) ?? []
+        discover = try container.decodeIfPresent(Bool.self, forKey: .discover) ?? true
+        caFile = try container.decodeIfPresent(String.self, forKey: .caFile)
+        if let caFile, !caFile.hasPrefix("/") {
+            throw DecodingError.dataCorruptedError(forKey: .caFile, in: container, debugDescription: "expected an absolute path, got \"\(caFile)\"")
+        }
+        hsts = try container.decodeIfPresent(Bool.self, forKey: .hsts) ?? true
+        connectionTimeout = try container.decodeIfPresent(Double.self, forKey: .connectionTimeout) ?? 5
+        endpointDeadline = try container.decodeIfPresent(Double.self, forKey: .endpointDeadline) ?? 30
+        concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency) ?? 16
+        connectionsPerEndpoint = try container.decodeIfPresent(Int.self, forKey: .connectionsPerEndpoint) ?? 4
+        for (key, value) in [(CodingKeys.connectionTimeout, connectionTimeout), (.endpointDeadline, endpointDeadline)] where !(value > 0 && value <= 600) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "expected seconds between 0 and 600, got \(value)")
+        }
+        for (key, value) in [(CodingKeys.concurrency, concurrency), (.connectionsPerEndpoint, connectionsPerEndpoint)] where !(1...256).contains(value) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "expected a number between 1 and 256, got \(value)")
+        }
+        let warning = try container.decodeIfPresent(Int.self, forKey: .warningDays) ?? 30
+        let critical = try container.decodeIfPresent(Int.self, forKey: .criticalDays) ?? 14
+        guard critical >= 0, warning >= critical else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .warningDays, in: container,
+                debugDescription: "expected 0 <= critical_days <= warning_days, got \(critical) and \(warning)")
+        }
+        thresholds = .init(warningDays: warning, criticalDays: critical)
+    }
+
+    /// The limits a probe runs under.
+    public var limits: ProbeLimits {
+        ProbeLimits(connectionTimeout: connectionTimeout, endpointDeadline: endpointDeadline, connectionsPerEndpoint: connectionsPerEndpoint)
+    }
+
+    /// Profile endpoints first, then discovered ones not already listed.
+    public func targets(in root: FileSystemRoot) -> [Target] {
+        var targets = endpoints
+        if discover {
+            for endpoint in ListeningSockets.endpoints(from: ListeningSockets.read(root: root))
+            where !targets.contains(where: { $0.endpoint.port == endpoint.port && ($0.endpoint.host == endpoint.host) }) {
+                targets.append(Target(endpoint: endpoint, nameKnown: false))
+            }
+        }
+        return targets
+    }
+
+    /// System trust bundles, Debian first, then RHEL and others.
+    public static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"]
+
+    /// The trust anchors: `ca_file`, else the first system bundle found, read through the root.
+    public func trustStore(root: FileSystemRoot) -> (TrustStore?, String?) {
+        let paths = caFile.map { [$0] } ?? Self.systemBundles
+        for path in paths {
+            guard caFile != nil || root.exists(path) else { continue }
+            do {
+                let bytes = try root.read(path, limit: 32 << 20)
+                let (certificates, _) = try CertificateFile.load(contents: bytes)
+                let store = try TrustStore()
+                store.add(certificates)
+                return (store, nil)
+            } catch {
+                return (nil, "trust anchors \(path): \(error)")
+            }
+        }
+        return (nil, "no system trust bundle found (\(Self.systemBundles.joined(separator: ", "))); give ca_file")
+    }
+
+    public func run(_ context: CheckContext) async -> [CheckResult] {
+        let targets = targets(in: context.root)
+        guard !targets.isEmpty else { return [] }
+        let prober: TLSProber
+        do {
+            prober = try TLSProber(limits: limits)
+        } catch {
+            return targets.map {
+                CheckResult(check: Self.id, target: $0.endpoint.target, code: TLSRules.connectionCode, status: .error, severity: .high,
+                            references: TLSRules.references[TLSRules.connectionCode] ?? [], reason: "libssl could not be set up: \(error)")
+            }
+        }
+        let (store, storeProblem) = trustStore(root: context.root)
+        let now = context.clock.now()
+        var byIndex: [Int: [CheckResult]] = [:]
+        await withTaskGroup(of: (Int, [CheckResult]).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < targets.count else { return }
+                let index = next
+                let target = targets[index]
+                next += 1
+                group.addTask {
+                    (index, await self.probe(target, prober: prober, store: store, storeProblem: storeProblem, now: now))
+                }
+            }
+            for _ in 0..<min(concurrency, targets.count) { startNext() }
+            while let (index, results) = await group.next() {
+                byIndex[index] = results
+                startNext()
+            }
+        }
+        return (0..<targets.count).flatMap { byIndex[$0] ?? [] }
+    }
+
+    /// Probes one endpoint and applies the rules.
+    func probe(_ target: Target, prober: TLSProber, store: TrustStore?, storeProblem: String?, now: Date) async -> [CheckResult] {
+        let report = await prober.probe(target.endpoint)
+        var http: HTTPSecurityFacts?
+        if hsts && target.isHTTPS && report.fatal == nil && !report.acceptedVersions.isEmpty {
+            let timeout = connectionTimeout
+            http = await Blocking.run { HTTPSecurityProbe.run(endpoint: target.endpoint, address: report.address, timeout: timeout) }
+        }
+        let evaluation = TLSEvaluation(
+            checkID: Self.id, trustStore: store, trustStoreProblem: storeProblem, now: now, thresholds: thresholds,
+            nameKnown: target.nameKnown, http: http)
+        return evaluation.results(for: report)
+    }
+}
+
+/// Any key of a mapping, to find unknown ones.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Runs blocking work (libcurl) on a dedicated thread, so it never holds a Swift concurrency thread.
+enum Blocking {
+    static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+}

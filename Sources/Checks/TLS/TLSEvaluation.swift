@@ -1,0 +1,357 @@
+import Foundation
+import OpenSSLKit
+import TLSProbe
+
+/// Applies the `TLSRules` table to one endpoint's probe report, giving one result per rule.
+///
+/// A fact the probe could not establish gives `error` with the reason, never a pass; a rule that
+/// does not apply (DH size without DHE, HSTS on a mail port) gives `skip`.
+public struct TLSEvaluation: Sendable {
+    public var checkID: String
+    /// Trust anchors for `tls.cert.trust`.
+    public var trustStore: TrustStore?
+    /// Why there is no trust store, when there is none.
+    public var trustStoreProblem: String?
+    public var now: Date
+    public var thresholds: CertificateRules.ExpiryThresholds
+    /// False for discovered endpoints: nobody said which name clients use, so the hostname rule is skipped.
+    public var nameKnown: Bool
+    /// The HTTP facts for `tls.hsts`, nil when the endpoint is not an HTTPS service.
+    public var http: HTTPSecurityFacts?
+    /// Longest validated path accepted.
+    public var maximumChainDepth = 10
+
+    public init(checkID: String, trustStore: TrustStore?, trustStoreProblem: String? = nil, now: Date,
+                thresholds: CertificateRules.ExpiryThresholds, nameKnown: Bool, http: HTTPSecurityFacts?) {
+        self.checkID = checkID
+        self.trustStore = trustStore
+        self.trustStoreProblem = trustStoreProblem
+        self.now = now
+        self.thresholds = thresholds
+        self.nameKnown = nameKnown
+        self.http = http
+    }
+
+    /// Every rule's result for `report`.
+    public func results(for report: ProbeReport) -> [CheckResult] {
+        let target = report.endpoint.target
+        var base: [String: JSONValue] = [:]
+        if let address = report.address { base["address"] = .string(address) }
+        if let startTLS = report.endpoint.startTLS { base["starttls"] = .string(startTLS.rawValue) }
+        if let sni = report.endpoint.sniName { base["sni"] = .string(sni) }
+        func make(_ code: String, _ status: Status, _ severity: Severity? = nil, _ evidence: [String: JSONValue] = [:], reason: String? = nil) -> CheckResult {
+            CheckResult(
+                check: checkID, target: target, code: code, status: status,
+                severity: severity ?? TLSRules.row(code).severity,
+                evidence: evidence.merging(base) { own, _ in own }, references: TLSRules.references[code] ?? [],
+                reason: reason, durationMs: report.durationMs)
+        }
+        if let fatal = report.fatal {
+            return [make(TLSRules.connectionCode, .error, .high, ["connections": .int(report.connections)], reason: fatal)]
+        }
+        var results: [CheckResult] = []
+        results.append(legacyProtocols(report, make))
+        results.append(weakCiphers(report, make))
+        results.append(forwardSecrecy(report, make))
+        results.append(dhParameters(report, make))
+        results += certificates(report, make)
+        results.append(ocspStapling(report, make))
+        results.append(hsts(make))
+        results.append(compression(report, make))
+        results.append(renegotiation(report, make))
+        return results
+    }
+
+    typealias Make = (String, Status, Severity?, [String: JSONValue], String?) -> CheckResult
+
+    // MARK: - Protocols and suites
+
+    static func suiteEvidence(_ suite: CipherSuite, versions: [ProtocolVersion]? = nil) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "iana": .string(suite.ianaName), "openssl": .string(suite.openSSLName), "code": .string(suite.hexCode),
+        ]
+        if let versions { object["versions"] = .strings(versions.map(\.name)) }
+        return .object(object)
+    }
+
+    func acceptedEvidence(_ report: ProbeReport) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        for version in report.acceptedVersions {
+            object[version.name] = .array((report.suites[version] ?? []).map { Self.suiteEvidence($0) })
+        }
+        return .object(object)
+    }
+
+    func legacyProtocols(_ report: ProbeReport, _ make: (String, Status, Severity?, [String: JSONValue], String?) -> CheckResult) -> CheckResult {
+        let code = "tls.legacy-protocols"
+        let legacy: [ProtocolVersion] = [.sslv3, .tls1_0, .tls1_1]
+        var evidence: [String: JSONValue] = [
+            "accepted": .strings(report.acceptedVersions.map(\.name)),
+            "refused": .strings(report.protocols.filter { !$0.value }.map(\.key).sorted().map(\.name)),
+        ]
+        if let fallback = report.fallbackSCSV { evidence["fallbackSCSV"] = .bool(fallback) }
+        if let heartbeat = report.heartbeat { evidence["heartbeat"] = .bool(heartbeat) }
+        var order: [String: JSONValue] = [:]
+        for (version, imposed) in report.serverOrder { order[version.name] = .bool(imposed) }
+        if !order.isEmpty { evidence["serverCipherOrder"] = .object(order) }
+        let acceptedLegacy = legacy.filter { report.protocols[$0] == true }
+        if !acceptedLegacy.isEmpty {
+            return make(code, .fail, acceptedLegacy.contains(.sslv3) ? .critical : .high, evidence, nil)
+        }
+        let unknown = legacy.filter { report.protocols[$0] == nil }
+        if !unknown.isEmpty {
+            evidence["undecided"] = .strings(unknown.map(\.name))
+            return make(code, .error, nil, evidence, "could not decide whether \(unknown.map(\.name).joined(separator: ", ")) is accepted: \(report.problems.last ?? "probe incomplete")")
+        }
+        if report.acceptedVersions.isEmpty {
+            return make(code, .error, nil, evidence, "no protocol version accepted")
+        }
+        return make(code, .pass, nil, evidence, nil)
+    }
+
+    func weakCiphers(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        let code = "tls.weak-ciphers"
+        var weak: [JSONValue] = []
+        var worst: TLSRules.SuiteClass?
+        for (suite, versions) in report.allAcceptedSuites {
+            guard let suiteClass = TLSRules.suiteClass(of: suite) else { continue }
+            var entry = Self.suiteEvidence(suite, versions: versions)
+            if case .object(var object) = entry {
+                object["weakness"] = .string(suiteClass.name)
+                entry = .object(object)
+            }
+            weak.append(entry)
+            if worst == nil || Self.rank(suiteClass.status, suiteClass.severity) > Self.rank(worst!.status, worst!.severity) {
+                worst = suiteClass
+            }
+        }
+        let evidence: [String: JSONValue] = ["weak": .array(weak), "accepted": acceptedEvidence(report)]
+        if let worst, worst.status == .fail { return make(code, .fail, worst.severity, evidence, nil) }
+        if !report.undecided.isEmpty || report.incomplete {
+            return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
+        }
+        if report.acceptedVersions.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
+        if let worst { return make(code, worst.status, worst.severity, evidence, nil) }
+        return make(code, .pass, nil, evidence, nil)
+    }
+
+    func forwardSecrecy(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        let code = "tls.forward-secrecy"
+        let suites = report.allAcceptedSuites
+        let without = suites.filter { !$0.suite.hasForwardSecrecy }
+        var evidence: [String: JSONValue] = [
+            "withoutForwardSecrecy": .array(without.map { Self.suiteEvidence($0.suite, versions: $0.versions) }),
+        ]
+        if let groups = report.groups { evidence["groups"] = .strings(groups) }
+        if suites.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
+        if without.count == suites.count { return make(code, .fail, nil, evidence, nil) }
+        if !without.isEmpty { return make(code, .warn, .medium, evidence, nil) }
+        if !report.undecided.isEmpty || report.incomplete {
+            return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
+        }
+        return make(code, .pass, nil, evidence, nil)
+    }
+
+    /// ANSSI TLS and Mozilla intermediate: DHE groups of at least 2048 bits.
+    public static let minimumDHBits = 2048
+
+    func dhParameters(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        let code = "tls.dh-params"
+        let dhe = report.allAcceptedSuites.filter { $0.suite.isDHE }
+        var evidence: [String: JSONValue] = [
+            "dheSuites": .array(dhe.map { Self.suiteEvidence($0.suite, versions: $0.versions) }),
+            "minimumBits": .int(Self.minimumDHBits),
+        ]
+        if let groups = report.groups { evidence["ffdheGroups"] = .strings(groups.filter { $0.hasPrefix("ffdhe") }) }
+        guard !dhe.isEmpty else {
+            return make(code, .skip, .info, evidence, "no DHE suite accepted")
+        }
+        guard let bits = report.dheBits else {
+            return make(code, .error, nil, evidence, "DHE accepted but its group size could not be read (suites libssl lacks, or the handshake failed)")
+        }
+        evidence["dhBits"] = .int(bits)
+        return make(code, bits < Self.minimumDHBits ? .fail : .pass, nil, evidence, nil)
+    }
+
+    // MARK: - Certificates
+
+    func certificates(_ report: ProbeReport, _ make: Make) -> [CheckResult] {
+        let codes = ["tls.cert.trust", "tls.cert.hostname", "tls.cert.expiry", "tls.cert.key-strength", "tls.cert.signature-algorithm"]
+        guard let leaf = report.chain.first else {
+            return codes.map { make($0, .error, nil, [:], "no certificate read: libssl could not complete a handshake with this server") }
+        }
+        let served = report.chain
+        let infos = served.prefix(maximumChainDepth + 2).map(CertificateInfo.init)
+        var chainEvidence: [String: JSONValue] = [
+            "servedChain": .array(infos.map { .object(["subject": .string($0.subject), "issuer": .string($0.issuer), "sha256": .string($0.sha256Fingerprint)]) }),
+            "servedCount": .int(served.count),
+        ]
+        var results: [CheckResult] = []
+
+        // Trust: path validation (validity dates left to the expiry rule).
+        var validated: [X509Certificate] = []
+        if let trustStore {
+            let verification = CertificateChainVerifier.verify(
+                leaf: leaf, untrusted: Array(served.dropFirst().prefix(maximumChainDepth * 2)), store: trustStore, at: now,
+                checkTime: false, maximumDepth: maximumChainDepth)
+            var evidence = chainEvidence
+            evidence["trusted"] = .bool(verification.trusted)
+            evidence["anchors"] = .int(trustStore.count)
+            let orderProblems = (0..<max(0, min(served.count, maximumChainDepth + 1) - 1)).filter { !served[$0].isIssued(by: served[$0 + 1]) }
+            if verification.trusted {
+                validated = verification.chain
+                evidence["validatedChain"] = .strings(validated.map(\.subject))
+                if !orderProblems.isEmpty {
+                    evidence["problem"] = "chain served out of order or with unrelated certificates"
+                    evidence["outOfOrderAt"] = .array(orderProblems.map { .int($0 + 1) })
+                    results.append(make("tls.cert.trust", .warn, .low, evidence, nil))
+                } else {
+                    results.append(make("tls.cert.trust", .pass, nil, evidence, nil))
+                }
+            } else {
+                evidence["verifyError"] = .string(verification.errorText)
+                evidence["verifyErrorCode"] = .int(verification.errorCode)
+                evidence["errorDepth"] = .int(verification.errorDepth)
+                let problem: String
+                switch verification.errorCode {
+                case ChainVerification.Code.depthZeroSelfSigned: problem = "self-signed"
+                case ChainVerification.Code.selfSignedInChain: problem = "untrusted-root"
+                case ChainVerification.Code.chainTooLong: problem = "chain-too-long"
+                case ChainVerification.Code.unableToGetIssuerLocally, ChainVerification.Code.unableToGetIssuerCertificate,
+                     ChainVerification.Code.unableToVerifyLeafSignature:
+                    // The last certificate served is not self-issued: an intermediate is missing.
+                    let last = served[min(served.count, maximumChainDepth + 1) - 1]
+                    problem = last.isSelfSigned ? "untrusted-root" : "missing-intermediate"
+                default: problem = "invalid"
+                }
+                evidence["problem"] = .string(problem)
+                results.append(make("tls.cert.trust", .fail, nil, evidence, nil))
+            }
+        } else {
+            results.append(make("tls.cert.trust", .error, nil, chainEvidence, trustStoreProblem ?? "no trust store"))
+        }
+        chainEvidence["servedChain"] = nil
+
+        // Hostname.
+        if nameKnown {
+            let name = report.endpoint.expectedName
+            let match = leaf.match(name: name)
+            let evidence: [String: JSONValue] = [
+                "name": .string(name), "match": .string(match.rawValue),
+                "subjectAltNames": .strings(Array(leaf.subjectAlternativeNames.prefix(20))),
+                "commonNames": .strings(leaf.subjectCommonNames),
+            ]
+            switch match {
+            case .subjectAltName: results.append(make("tls.cert.hostname", .pass, nil, evidence, nil))
+            case .commonNameOnly: results.append(make("tls.cert.hostname", .warn, .medium, evidence, nil))
+            case .mismatch: results.append(make("tls.cert.hostname", .fail, nil, evidence, nil))
+            }
+        } else {
+            results.append(make("tls.cert.hostname", .skip, .info, [:], "endpoint discovered on the host: the name clients use is not known (give it in the profile)"))
+        }
+
+        // Expiry: the leaf and every certificate of the validated path (the served chain when none was built).
+        let expiryCertificates = validated.isEmpty ? Array(infos) : [infos[0]] + validated.dropFirst().map(CertificateInfo.init)
+        results.append(worst("tls.cert.expiry", expiryCertificates.map { ($0, CertificateRules.expiry($0, now: now, thresholds: thresholds)) }, make))
+        // Key strength: every certificate served (a weak intermediate key weakens the chain).
+        results.append(worst("tls.cert.key-strength", infos.map { ($0, CertificateRules.keyStrength($0)) }, make))
+        // Signatures: leaf and intermediates; a self-signature is never checked by anyone.
+        let signed = infos.filter { !$0.selfSigned }
+        if signed.isEmpty {
+            results.append(make("tls.cert.signature-algorithm", .skip, .info, ["subject": .string(infos[0].subject)], "self-signed leaf: its signature is not checked by clients (see tls.cert.trust)"))
+        } else {
+            results.append(worst("tls.cert.signature-algorithm", signed.map { ($0, CertificateRules.signatureAlgorithm($0)) }, make))
+        }
+        return results
+    }
+
+    /// One result per rule: the worst outcome over the certificates, with a line per certificate.
+    func worst(_ code: String, _ outcomes: [(CertificateInfo, CertificateRules.Outcome)], _ make: Make) -> CheckResult {
+        let chosen = outcomes.enumerated().max { lhs, rhs in
+            Self.rank(lhs.element.1.status, lhs.element.1.severity) < Self.rank(rhs.element.1.status, rhs.element.1.severity)
+        }!
+        var evidence = chosen.element.1.evidence
+        evidence["position"] = .int(chosen.offset + 1)
+        evidence["certificates"] = .array(outcomes.enumerated().map { index, pair in
+            var line = pair.1.evidence
+            line["position"] = .int(index + 1)
+            line["status"] = .string(pair.1.status.rawValue)
+            return .object(line)
+        })
+        let outcome = chosen.element.1
+        return make(code, outcome.status, outcome.severity, evidence, outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil)
+    }
+
+    /// Orders outcomes: fail > error > warn > pass > skip, then by severity.
+    static func rank(_ status: Status, _ severity: Severity) -> Int {
+        let base: Int
+        switch status {
+        case .fail: base = 40
+        case .error: base = 30
+        case .warn: base = 20
+        case .pass: base = 10
+        case .skip: base = 0
+        }
+        return base + Severity.allCases.firstIndex(of: severity)!
+    }
+
+    // MARK: - Other properties
+
+    func ocspStapling(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        guard let stapled = report.ocspStapled else {
+            return make("tls.ocsp-stapling", .error, .info, [:], "no handshake libssl could complete to ask for a stapled response")
+        }
+        return make("tls.ocsp-stapling", stapled ? .pass : .warn, .info, ["stapled": .bool(stapled)], nil)
+    }
+
+    /// hstspreload.org's minimum max-age (one year); Mozilla recommends two (63072000 s).
+    public static let minimumHSTSMaxAge = 31_536_000
+
+    func hsts(_ make: Make) -> CheckResult {
+        let code = "tls.hsts"
+        guard let http else { return make(code, .skip, .info, [:], "not an HTTPS service") }
+        var evidence: [String: JSONValue] = ["recommendedMaxAge": .int(63_072_000), "minimumMaxAge": .int(Self.minimumHSTSMaxAge)]
+        if let status = http.httpsStatus { evidence["httpsStatus"] = .int(status) }
+        if let header = http.hstsHeader { evidence["header"] = .string(header) }
+        if let maxAge = http.hstsMaxAge { evidence["maxAge"] = .int(maxAge) }
+        evidence["httpRedirect"] = .string(http.httpRedirect.rawValue)
+        if let location = http.httpLocation { evidence["httpLocation"] = .string(location) }
+        if let error = http.error { return make(code, .error, nil, evidence, error) }
+        guard http.hstsHeader != nil else { return make(code, .fail, nil, evidence, nil) }
+        guard let maxAge = http.hstsMaxAge else {
+            evidence["problem"] = "header without a valid max-age"
+            return make(code, .fail, nil, evidence, nil)
+        }
+        if maxAge < Self.minimumHSTSMaxAge {
+            evidence["problem"] = "max-age under one year"
+            return make(code, .warn, .medium, evidence, nil)
+        }
+        if http.httpRedirect == .notRedirected {
+            evidence["problem"] = "http:// answers without redirecting to https://"
+            return make(code, .warn, .medium, evidence, nil)
+        }
+        return make(code, .pass, nil, evidence, nil)
+    }
+
+    func compression(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        let code = "tls.compression"
+        if let compression = report.compression {
+            return make(code, compression ? .fail : .pass, nil, ["compressionAccepted": .bool(compression)], nil)
+        }
+        if report.acceptedVersions == [.tls1_3] {
+            return make(code, .pass, nil, ["compressionAccepted": false, "note": "TLS 1.3 has no compression"], nil)
+        }
+        return make(code, .error, nil, [:], "compression could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")
+    }
+
+    func renegotiation(_ report: ProbeReport, _ make: Make) -> CheckResult {
+        let code = "tls.renegotiation"
+        if let secure = report.secureRenegotiation {
+            return make(code, secure ? .pass : .fail, nil, ["secureRenegotiation": .bool(secure)], nil)
+        }
+        if report.acceptedVersions == [.tls1_3] {
+            return make(code, .pass, nil, ["note": "TLS 1.3 has no renegotiation"], nil)
+        }
+        return make(code, .error, nil, [:], "secure renegotiation could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")
+    }
+}

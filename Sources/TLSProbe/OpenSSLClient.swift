@@ -1,0 +1,200 @@
+internal import COpenSSL
+internal import COpenSSLShims
+import Foundation
+import OpenSSLKit
+
+/// An owned client `SSL_CTX` set up for probing: security level 0 with an allow-all security
+/// callback (so OpenSSL 3 offers TLS 1.0/1.1 and weak suites, and accepts weak keys and groups),
+/// no certificate verification during the handshake (the chain is judged afterwards), legacy
+/// server connect allowed (servers without RFC 5746), no session tickets. Freed in `deinit`.
+/// One context serves every connection of a probe; `SSL_new` on a configured context is thread-safe.
+final class ProbeContext: @unchecked Sendable {
+    let pointer: OpaquePointer
+    /// Suites this libssl can offer, TLS 1.3 included, with OpenSSL's names.
+    let knownSuites: [UInt16: String]
+
+    /// Largest certificate list accepted from a server, in bytes (OpenSSL's default is 100 KiB).
+    static let maximumCertificateListBytes = 256 * 1024
+
+    init() throws {
+        guard let method = TLS_client_method(), let context = SSL_CTX_new(method) else {
+            throw OpenSSLError.drain("creating the TLS client context")
+        }
+        pointer = context
+        cyberctl_SSL_CTX_allow_everything(context)
+        cyberctl_SSL_CTX_set_probe_options(context)
+        cyberctl_SSL_CTX_set_max_cert_list(context, Self.maximumCertificateListBytes)
+        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        guard SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1,
+              SSL_CTX_set_ciphersuites(context, Self.tls13Suites.joined(separator: ":")) == 1 else {
+            throw OpenSSLError.drain("setting the probe's cipher lists")
+        }
+        var known: [UInt16: String] = [:]
+        if let ssl = SSL_new(context) {
+            if let ciphers = SSL_get_ciphers(ssl) {
+                for index in 0..<cyberctl_sk_SSL_CIPHER_num(ciphers) {
+                    guard let cipher = cyberctl_sk_SSL_CIPHER_value(ciphers, index), let name = SSL_CIPHER_get_name(cipher) else { continue }
+                    known[SSL_CIPHER_get_protocol_id(cipher)] = String(cString: name)
+                }
+            }
+            SSL_free(ssl)
+        }
+        knownSuites = known
+        OpenSSLError.clearQueue()
+    }
+
+    deinit { SSL_CTX_free(pointer) }
+
+    /// The five TLS 1.3 suites OpenSSL 3 implements (CCM ones are off by default elsewhere).
+    static let tls13Suites = [
+        "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
+    ]
+}
+
+/// What one libssl handshake asks for.
+struct HandshakeRequest {
+    var minimum: ProtocolVersion = .tls1_0
+    var maximum: ProtocolVersion = .tls1_3
+    /// TLS 1.0–1.2 suites by OpenSSL name; nil keeps the context's list.
+    var suites: [String]?
+    /// TLS 1.3 suites; nil keeps the context's list.
+    var tls13Suites: [String]?
+    /// Groups (`X25519:P-256`); nil keeps OpenSSL's defaults.
+    var groups: String?
+    var serverName: String?
+    var requestOCSP = false
+    var fallbackSCSV = false
+    var collectChain = false
+}
+
+/// What a successful libssl handshake showed.
+struct HandshakeFacts {
+    let version: ProtocolVersion?
+    let suite: UInt16
+    /// DER of every certificate the server sent, leaf first (when asked for).
+    let chain: [[UInt8]]
+    /// Ephemeral key: `DH`/`EC`/`X25519`/`X448`, its size in bits, and its group when known.
+    let ephemeralKeyType: String?
+    let ephemeralKeyBits: Int?
+    let group: String?
+    /// RFC 5746 secure renegotiation indicated by the server.
+    let secureRenegotiation: Bool
+    /// Length of the stapled OCSP response, nil when none.
+    let stapledOCSPBytes: Int?
+}
+
+/// How a libssl handshake ended when it did not succeed.
+struct HandshakeFailure: Error {
+    /// The server answered with a TLS alert (it speaks TLS and refused the offer).
+    let alert: Bool
+    /// The network failed (closed, reset, timeout) or the bytes were not TLS.
+    let network: ProbeNetworkError?
+    /// OpenSSL's reason strings.
+    let detail: String
+    /// The client could not even build the ClientHello (no suite valid for the version).
+    var clientSide = false
+}
+
+extension ProbeContext {
+    /// Runs one handshake on an already connected (and STARTTLS-upgraded) socket.
+    func handshake(_ request: HandshakeRequest, on connection: TCPConnection) -> Result<HandshakeFacts, HandshakeFailure> {
+        OpenSSLError.clearQueue()
+        guard let ssl = SSL_new(pointer) else {
+            return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("SSL_new").description, clientSide: true))
+        }
+        defer { SSL_free(ssl) }
+        SSL_set_quiet_shutdown(ssl, 1)
+        _ = cyberctl_SSL_set_min_proto_version(ssl, Int32(request.minimum.rawValue))
+        _ = cyberctl_SSL_set_max_proto_version(ssl, Int32(request.maximum.rawValue))
+        if let suites = request.suites {
+            let list = (["@SECLEVEL=0"] + suites).joined(separator: ":")
+            guard SSL_set_cipher_list(ssl, list) == 1 else {
+                return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("cipher list").description, clientSide: true))
+            }
+        }
+        if let suites = request.tls13Suites {
+            guard SSL_set_ciphersuites(ssl, suites.joined(separator: ":")) == 1 else {
+                return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("TLS 1.3 suites").description, clientSide: true))
+            }
+        }
+        if let groups = request.groups, cyberctl_SSL_set1_groups_list(ssl, groups) != 1 {
+            return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("groups \(groups)").description, clientSide: true))
+        }
+        if let name = request.serverName { _ = cyberctl_SSL_set_tlsext_host_name(ssl, name) }
+        if request.requestOCSP { _ = cyberctl_SSL_request_ocsp_status(ssl) }
+        if request.fallbackSCSV { cyberctl_SSL_set_send_fallback_scsv(ssl) }
+        SSL_set_fd(ssl, connection.fd)
+        while true {
+            let status = SSL_connect(ssl)
+            if status == 1 { break }
+            let error = SSL_get_error(ssl, status)
+            do {
+                switch error {
+                case SSL_ERROR_WANT_READ: try connection.wait(for: Int16(POLLIN))
+                case SSL_ERROR_WANT_WRITE: try connection.wait(for: Int16(POLLOUT))
+                default:
+                    let savedErrno = errno
+                    let queue = OpenSSLError.drain("handshake")
+                    let text = queue.entries.map(\.reason).joined(separator: "; ")
+                    // An alert, or a ServerHello for a version outside the offered range ("unsupported
+                    // protocol", "version too low"): the server speaks TLS and refused the offer.
+                    if queue.entries.contains(where: {
+                        $0.reason.contains("alert") || $0.reason.contains("unsupported protocol") || $0.reason.contains("version too low")
+                    }) {
+                        return .failure(HandshakeFailure(alert: true, network: nil, detail: text))
+                    }
+                    if queue.entries.contains(where: { $0.reason.contains("no ciphers available") || $0.reason.contains("no protocols available") }) {
+                        return .failure(HandshakeFailure(alert: false, network: nil, detail: text, clientSide: true))
+                    }
+                    if error == SSL_ERROR_SYSCALL || error == SSL_ERROR_ZERO_RETURN || queue.entries.contains(where: { $0.reason.contains("unexpected eof") }) {
+                        let network: ProbeNetworkError = savedErrno == ECONNRESET ? .reset : .closed
+                        return .failure(HandshakeFailure(alert: false, network: network, detail: text.isEmpty ? network.description : text))
+                    }
+                    return .failure(HandshakeFailure(alert: false, network: .protocolViolation(text), detail: text))
+                }
+            } catch {
+                OpenSSLError.clearQueue()
+                return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
+            }
+        }
+        let version = ProtocolVersion(rawValue: UInt16(SSL_version(ssl)))
+        let suite = SSL_get_current_cipher(ssl).map { SSL_CIPHER_get_protocol_id($0) } ?? 0
+        var chain: [[UInt8]] = []
+        if request.collectChain, let stack = SSL_get_peer_cert_chain(ssl) {
+            for index in 0..<cyberctl_sk_X509_num(stack) {
+                guard let certificate = cyberctl_sk_X509_value(stack, index) else { continue }
+                var output: UnsafeMutablePointer<UInt8>?
+                let length = i2d_X509(certificate, &output)
+                if length > 0, let output {
+                    chain.append(Array(UnsafeBufferPointer(start: output, count: Int(length))))
+                    cyberctl_OPENSSL_free(output)
+                }
+            }
+        }
+        var keyType: String?
+        var keyBits: Int?
+        var group: String?
+        if let key = cyberctl_SSL_get_peer_tmp_key(ssl) {
+            keyBits = Int(EVP_PKEY_get_bits(key))
+            switch EVP_PKEY_get_base_id(key) {
+            case EVP_PKEY_DH, EVP_PKEY_DHX: keyType = "DH"
+            case EVP_PKEY_EC: keyType = "EC"
+            case EVP_PKEY_X25519: keyType = "X25519"
+            case EVP_PKEY_X448: keyType = "X448"
+            default: keyType = EVP_PKEY_get0_type_name(key).map { String(cString: $0) }
+            }
+            EVP_PKEY_free(key)
+        }
+        let groupID = cyberctl_SSL_get_negotiated_group(ssl)
+        if groupID != 0, let name = SSL_group_to_name(ssl, groupID) { group = String(cString: name) }
+        var ocsp: UnsafePointer<UInt8>?
+        let ocspLength = cyberctl_SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp)
+        let facts = HandshakeFacts(
+            version: version, suite: suite, chain: chain, ephemeralKeyType: keyType, ephemeralKeyBits: keyBits,
+            group: group, secureRenegotiation: cyberctl_SSL_get_secure_renegotiation_support(ssl) == 1,
+            stapledOCSPBytes: ocspLength > 0 && ocsp != nil ? Int(ocspLength) : nil)
+        OpenSSLError.clearQueue()
+        return .success(facts)
+    }
+}

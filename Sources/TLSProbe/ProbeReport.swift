@@ -1,0 +1,61 @@
+import Foundation
+import OpenSSLKit
+
+/// Everything a probe learnt about one endpoint, in plain values. Unknown facts are nil: the rules
+/// turn them into `error`, never into a pass.
+public struct ProbeReport: Sendable {
+    public let endpoint: TLSEndpoint
+    /// The address probed (`127.0.0.1:443`, `[::1]:8443`).
+    public var address: String?
+    /// Why the endpoint could not be probed at all (unreachable, not TLS, silent); nil otherwise.
+    public var fatal: String?
+    /// Per version: true accepted, false refused; absent when it could not be decided.
+    public var protocols: [ProtocolVersion: Bool] = [:]
+    /// Accepted suites per version, in the order the server chose them.
+    public var suites: [ProtocolVersion: [CipherSuite]] = [:]
+    /// Per version with two or more suites: true when the server imposes its own order.
+    public var serverOrder: [ProtocolVersion: Bool] = [:]
+    /// Groups the server accepted (`X25519`, `P-256`, `ffdhe2048`); nil when not tested.
+    public var groups: [String]?
+    /// Size of the server's DHE group in bits, per DHE suite tested (smallest first); empty when no DHE suite.
+    public var dheBits: Int?
+    /// True when DHE suites are accepted but only through suites libssl lacks, so the size is unknown.
+    public var dheSizeUnknown = false
+    /// Certificates as served, leaf first (bounded by libssl's 256 KiB certificate-list limit).
+    public var chain: [X509Certificate] = []
+    public var ocspStapled: Bool?
+    public var secureRenegotiation: Bool?
+    /// The server accepted DEFLATE compression (CRIME).
+    public var compression: Bool?
+    /// The server refuses a downgraded handshake carrying TLS_FALLBACK_SCSV; nil when not applicable.
+    public var fallbackSCSV: Bool?
+    /// The server echoes the Heartbeat extension.
+    public var heartbeat: Bool?
+    /// Versions whose test was cut short (timeout, dropped connections): neither accepted nor refused.
+    public var undecided: Set<ProtocolVersion> = []
+    /// Things that went wrong without stopping the probe (a version that timed out …).
+    public var problems: [String] = []
+    /// The endpoint deadline or a cancellation stopped the probe before everything was tested.
+    public var incomplete = false
+    /// Connections opened.
+    public var connections = 0
+    public var durationMs = 0
+
+    public init(endpoint: TLSEndpoint) { self.endpoint = endpoint }
+
+    /// Versions accepted, lowest first.
+    public var acceptedVersions: [ProtocolVersion] { protocols.filter(\.value).map(\.key).sorted() }
+
+    /// Every accepted suite with the versions it was accepted in.
+    public var allAcceptedSuites: [(suite: CipherSuite, versions: [ProtocolVersion])] {
+        var order: [CipherSuite] = []
+        var versions: [CipherSuite: [ProtocolVersion]] = [:]
+        for version in ProtocolVersion.allCases.reversed() {
+            for suite in suites[version] ?? [] {
+                if versions[suite] == nil { order.append(suite) }
+                versions[suite, default: []].append(version)
+            }
+        }
+        return order.map { ($0, versions[$0]!.sorted()) }
+    }
+}

@@ -1,0 +1,563 @@
+import Foundation
+import OpenSSLKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
+/// glibc's malloc_trim(3): gives freed heap memory back to the system.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+
+/// A flag a caller sets to stop a probe early (scan cancelled, runner deadline).
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func cancel() { lock.withLock { value = true } }
+    public var isCancelled: Bool { lock.withLock { value } }
+}
+
+/// Probes TLS endpoints with libssl (and handcrafted ClientHellos for what libssl lacks).
+///
+/// Method, per endpoint (each connection under `connectionTimeout`, all of it under `endpointDeadline`,
+/// at most `connectionsPerEndpoint` connections at once):
+/// 1. one ordinary handshake (any version, SNI, OCSP status request) reads the served chain, the
+///    stapled OCSP response and secure renegotiation; a server that stays silent, resets or answers
+///    non-TLS ends the probe here with `fatal` set;
+/// 2. per version, accepted suites by "offer all remaining, remove the server's choice, repeat"
+///    (testssl.sh, sslscan): libssl for the suites it knows, raw ClientHellos for SSLv3 and for the
+///    suites OpenSSL 3 dropped (3DES, RC4, DES, EXPORT, IDEA, SEED …), in lists of at most 128; a
+///    dropped connection on a long list is retried with halves (ClientHello size intolerance);
+/// 3. server order (same list forward and reversed), groups (one handshake per group), DHE size,
+///    TLS_FALLBACK_SCSV, compression and Heartbeat (one raw hello).
+public final class TLSProber: Sendable {
+    let context: ProbeContext
+    public let limits: ProbeLimits
+
+    public init(limits: ProbeLimits = ProbeLimits()) throws {
+        // libssl writes to sockets with write(2): a peer that closes mid-handshake must not kill the
+        // process with SIGPIPE. (Our own sends use MSG_NOSIGNAL.)
+        signal(SIGPIPE, SIG_IGN)
+        // Many short-lived probe threads would each get a glibc malloc arena whose memory stays
+        // resident; two arenas keep the agent's footprint small (it is a guest on the server).
+        _ = glibcMallopt(-8 /* M_ARENA_MAX, <malloc.h> */, 2)
+        context = try ProbeContext()
+        self.limits = limits
+    }
+
+    /// Groups tried one by one: the ANSSI/Mozilla ECDHE curves and the two smallest RFC 7919 FFDHE
+    /// groups. ffdhe4096 and larger are not tried: each costs up to a second of CPU on both sides
+    /// and can never be a weakness.
+    public static let candidateGroups = ["X25519", "X448", "P-256", "P-384", "P-521", "ffdhe2048", "ffdhe3072"]
+    static let ellipticGroups: Set<String> = ["X25519", "X448", "P-256", "P-384", "P-521"]
+
+    /// Probes `endpoint` on a dedicated thread, so blocking socket waits never hold a Swift
+    /// concurrency thread; task cancellation stops it at its next connection.
+    public func probe(_ endpoint: TLSEndpoint) async -> ProbeReport {
+        let flag = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ProbeReport, Never>) in
+                let thread = Thread { continuation.resume(returning: self.probe(endpoint, cancellation: flag)) }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        } onCancel: {
+            flag.cancel()
+        }
+    }
+
+    /// Probes `endpoint` on the calling thread (blocking, bounded by the limits).
+    public func probe(_ endpoint: TLSEndpoint, cancellation: CancellationFlag = CancellationFlag()) -> ProbeReport {
+        let started = ContinuousClock.now
+        let session = Session(prober: self, endpoint: endpoint, cancellation: cancellation)
+        session.run()
+        var report = session.snapshot()
+        // A probe frees hundreds of short-lived buffers (libssl records, handshake state): hand
+        // them back so the footprint does not grow with the number of endpoints.
+        _ = glibcMallocTrim(0)
+        let elapsed = ContinuousClock.now - started
+        report.durationMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return report
+    }
+}
+
+/// The state of one endpoint's probe, shared by its worker threads under a lock.
+final class Session: @unchecked Sendable {
+    let prober: TLSProber
+    let endpoint: TLSEndpoint
+    let cancellation: CancellationFlag
+    let deadline: Deadline
+    private let lock = NSLock()
+    private var report: ProbeReport
+    private var address: SocketAddress?
+
+    init(prober: TLSProber, endpoint: TLSEndpoint, cancellation: CancellationFlag) {
+        self.prober = prober
+        self.endpoint = endpoint
+        self.cancellation = cancellation
+        self.deadline = Deadline(secondsFromNow: prober.limits.endpointDeadline)
+        self.report = ProbeReport(endpoint: endpoint)
+    }
+
+    var limits: ProbeLimits { prober.limits }
+    var context: ProbeContext { prober.context }
+
+    func snapshot() -> ProbeReport { lock.withLock { report } }
+    func update(_ change: (inout ProbeReport) -> Void) { lock.withLock { change(&report) } }
+    func problem(_ text: String) { update { $0.problems.append(text) } }
+
+    // MARK: - Connections
+
+    /// A new connection, STARTTLS done, ready for a ClientHello.
+    func connect() throws(ProbeNetworkError) -> TCPConnection {
+        guard !cancellation.isCancelled, !deadline.hasPassed, let address else {
+            update { $0.incomplete = true }
+            throw .cancelled
+        }
+        update { $0.connections += 1 }
+        let connection = try TCPConnection(
+            to: address, deadline: Deadline(secondsFromNow: limits.connectionTimeout).earliest(deadline))
+        if let startTLS = endpoint.startTLS { try startTLS.negotiate(on: connection) }
+        return connection
+    }
+
+    func handshake(_ request: HandshakeRequest) -> Result<HandshakeFacts, HandshakeFailure> {
+        var request = request
+        request.serverName = endpoint.sniName
+        let connection: TCPConnection
+        do {
+            connection = try connect()
+        } catch {
+            return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
+        }
+        return context.handshake(request, on: connection)
+    }
+
+    func raw(_ offer: RawHandshake.Offer) -> RawHandshake.Answer {
+        var offer = offer
+        offer.serverName = endpoint.sniName
+        do {
+            return RawHandshake.exchange(offer, on: try connect())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    // MARK: - The probe
+
+    func run() {
+        let resolved: [SocketAddress]
+        do {
+            resolved = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
+        } catch {
+            update { $0.fatal = error.description }
+            return
+        }
+        address = resolved[0]
+        update { $0.address = resolved[0].description }
+
+        // 1. First contact: the ordinary offer, then (if the connection is dropped) a short offer,
+        //    since some servers drop long ClientHellos.
+        var first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true))
+        if case .failure(let failure) = first, !failure.alert, !failure.clientSide, Self.isDrop(failure.network) {
+            let retry = handshake(HandshakeRequest(suites: Self.shortOffer, requestOCSP: true, collectChain: true))
+            if case .success = retry { problem("server drops long ClientHellos; shorter lists used") }
+            if case .failure(let again) = retry, again.alert { first = retry }
+            if case .success = retry { first = retry }
+        }
+        switch first {
+        case .success(let facts):
+            update { report in
+                report.chain = facts.chain.compactMap { try? X509Certificate(derEncoded: $0) }
+                report.ocspStapled = facts.stapledOCSPBytes != nil
+                if let version = facts.version, version <= .tls1_2 { report.secureRenegotiation = facts.secureRenegotiation }
+            }
+        case .failure(let failure):
+            if !failure.alert {
+                if case .timeout? = failure.network {
+                    update { $0.fatal = "no answer to the ClientHello within \(Self.seconds(limits.connectionTimeout)): \(failure.detail)" }
+                    return
+                }
+                if case .cancelled? = failure.network { return }
+                if let network = failure.network, case .connect = network {
+                    update { $0.fatal = network.description }
+                    return
+                }
+                // Maybe a server libssl cannot talk to at all (SSLv3 only, legacy suites only): raw
+                // hellos decide, a long one then a short one.
+                let legacy = legacySuites(for: .sslv3)
+                var spoken = false
+                for count in [limits.maximumSuitesPerHello, 32] {
+                    switch raw(RawHandshake.Offer(version: .tls1_2, suites: Array(legacy.prefix(count)))) {
+                    case .serverHello, .alert: spoken = true
+                    case .failure: break
+                    }
+                    if spoken { break }
+                }
+                if !spoken {
+                    update { $0.fatal = "no TLS handshake possible: \(failure.detail)" }
+                    return
+                }
+            }
+            problem("libssl cannot complete a handshake with its default offer: \(failure.detail)")
+        }
+
+        // 2. Versions and suites.
+        var jobs: [() -> Void] = []
+        for version in [ProtocolVersion.tls1_3, .tls1_2, .tls1_1, .tls1_0] {
+            jobs.append { self.enumerateWithOpenSSL(version) }
+        }
+        jobs.append { self.enumerateRaw(.sslv3, suites: self.legacySuites(for: .sslv3)) }
+        for version in [ProtocolVersion.tls1_2, .tls1_1, .tls1_0] {
+            jobs.append { self.enumerateRaw(version, suites: self.rawOnlySuites(for: version)) }
+        }
+        Parallel.run(width: limits.connectionsPerEndpoint, jobs)
+        update { report in
+            for version in ProtocolVersion.allCases {
+                if !(report.suites[version] ?? []).isEmpty { report.protocols[version] = true }
+            }
+        }
+
+        // 3. Properties that depend on what was accepted.
+        let state = snapshot()
+        var more: [() -> Void] = []
+        for version in state.acceptedVersions {
+            more.append { self.testServerOrder(version) }
+        }
+        let groups = groupTests()
+        update { $0.groups = groups.isEmpty ? [] : ($0.groups ?? []) }
+        for (group, request) in groups { more.append { self.testGroup(group, request) } }
+        more.append { self.testDHESize() }
+        if state.chain.isEmpty { more.append { self.readChainRaw() } }
+        more.append { self.testFallbackSCSV() }
+        more.append { self.testCompressionAndHeartbeat() }
+        if state.secureRenegotiation == nil { more.append { self.testSecureRenegotiation() } }
+        Parallel.run(width: limits.connectionsPerEndpoint, more)
+        if deadline.hasPassed || cancellation.isCancelled { update { $0.incomplete = true } }
+    }
+
+    /// A short, widely accepted offer for servers that drop long ClientHellos.
+    static let shortOffer = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+        "DHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA", "AES128-GCM-SHA256",
+        "AES128-SHA", "AES256-SHA",
+    ]
+
+    /// The connection was closed, reset or carried something else than TLS (not a timeout).
+    static func isDrop(_ error: ProbeNetworkError?) -> Bool {
+        switch error {
+        case .closed?, .reset?, .protocolViolation?: return true
+        default: return false
+        }
+    }
+
+    static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }
+
+    // MARK: - Suite lists
+
+    /// Suites libssl can offer at `version` (credential-free, valid for the version).
+    func openSSLSuites(for version: ProtocolVersion) -> [CipherSuite] {
+        let known = context.knownSuites
+        return CipherSuite.registry.filter { suite in
+            guard known[suite.code] != nil, !suite.needsCredentials else { return false }
+            if version == .tls1_3 { return suite.isTLS13 }
+            if suite.isTLS13 { return false }
+            return version == .tls1_2 || suite.minimumProtocol == "SSLv3" || suite.minimumProtocol == "TLSv1"
+        }
+    }
+
+    /// Every credential-free suite that exists at `version` (≤ TLS 1.2), known to libssl or not.
+    func legacySuites(for version: ProtocolVersion) -> [UInt16] {
+        CipherSuite.registry.filter { suite in
+            guard !suite.needsCredentials, !suite.isTLS13 else { return false }
+            return version == .tls1_2 || suite.minimumProtocol == "SSLv3" || suite.minimumProtocol == "TLSv1"
+        }.map(\.code)
+    }
+
+    /// Suites only raw ClientHellos can test at `version`.
+    func rawOnlySuites(for version: ProtocolVersion) -> [UInt16] {
+        legacySuites(for: version).filter { context.knownSuites[$0] == nil }
+    }
+
+    // MARK: - Enumeration
+
+    /// The outcome of one attempt in an enumeration.
+    enum Attempt {
+        case chose(UInt16, ProtocolVersion?)
+        /// The server refused the offer (alert), or the client had nothing to offer.
+        case refused
+        /// The connection dropped, reset, stalled or carried non-TLS bytes.
+        case dropped(String, timeout: Bool)
+    }
+
+    /// "Offer all remaining, remove the chosen one, repeat", with halves on a dropped long list.
+    /// - Returns: accepted suite codes, in the order chosen; nil when nothing could be decided.
+    func enumerate(_ candidates: [UInt16], version: ProtocolVersion, attempt: ([UInt16]) -> Attempt) -> (accepted: [UInt16], decided: Bool, note: String?) {
+        var accepted: [UInt16] = []
+        var decided = true
+        var note: String?
+        var pending: [[UInt16]] = stride(from: 0, to: candidates.count, by: limits.maximumSuitesPerHello).map {
+            Array(candidates[$0..<min($0 + limits.maximumSuitesPerHello, candidates.count)])
+        }
+        while !pending.isEmpty {
+            var list = pending.removeFirst()
+            while !list.isEmpty {
+                switch attempt(list) {
+                case .chose(let code, let negotiated):
+                    guard negotiated == version, let index = list.firstIndex(of: code) else {
+                        // The server answered another version or a suite it was not offered: stop here.
+                        if negotiated != version {
+                            list = []
+                            continue
+                        }
+                        note = "server chose suite \(String(code, radix: 16)) it was not offered"
+                        list = []
+                        continue
+                    }
+                    accepted.append(code)
+                    list.remove(at: index)
+                case .refused:
+                    list = []
+                case .dropped(let reason, let timeout):
+                    if !timeout, list.count >= limits.retryThreshold {
+                        // ClientHello size intolerance: try each half on its own.
+                        let half = list.count / 2
+                        pending.insert(Array(list[half...]), at: 0)
+                        pending.insert(Array(list[..<half]), at: 0)
+                    } else {
+                        if accepted.isEmpty { decided = false }
+                        note = reason
+                    }
+                    list = []
+                }
+                if deadline.hasPassed || cancellation.isCancelled {
+                    decided = false
+                    note = "endpoint deadline reached"
+                    pending = []
+                    list = []
+                }
+            }
+        }
+        return (accepted, decided, note)
+    }
+
+    func enumerateWithOpenSSL(_ version: ProtocolVersion) {
+        let suites = openSSLSuites(for: version)
+        let names = Dictionary(uniqueKeysWithValues: suites.map { ($0.code, context.knownSuites[$0.code]!) })
+        let result = enumerate(suites.map(\.code), version: version) { list in
+            var request = HandshakeRequest(minimum: version, maximum: version)
+            if version == .tls1_3 {
+                request.tls13Suites = list.compactMap { names[$0] }
+            } else {
+                request.suites = list.compactMap { names[$0] }
+            }
+            switch handshake(request) {
+            case .success(let facts): return .chose(facts.suite, facts.version)
+            case .failure(let failure):
+                if failure.alert || failure.clientSide { return .refused }
+                if case .timeout? = failure.network { return .dropped("\(version.name): \(failure.detail)", timeout: true) }
+                if case .cancelled? = failure.network { return .dropped("cancelled", timeout: true) }
+                return .dropped("\(version.name): \(failure.detail)", timeout: false)
+            }
+        }
+        record(version, result)
+    }
+
+    func enumerateRaw(_ version: ProtocolVersion, suites: [UInt16]) {
+        guard !suites.isEmpty else { return }
+        let result = enumerate(suites, version: version) { list in
+            switch raw(RawHandshake.Offer(version: version, suites: list)) {
+            case .serverHello(let hello): return .chose(hello.cipherSuite, hello.version)
+            case .alert: return .refused
+            case .failure(let error):
+                switch error {
+                case .timeout, .cancelled: return .dropped("\(version.name) (raw): \(error)", timeout: true)
+                default: return .dropped("\(version.name) (raw): \(error)", timeout: false)
+                }
+            }
+        }
+        record(version, result)
+    }
+
+    func record(_ version: ProtocolVersion, _ result: (accepted: [UInt16], decided: Bool, note: String?)) {
+        update { report in
+            let suites = result.accepted.map { CipherSuite.named(code: $0) ?? .unknown(code: $0) }
+            report.suites[version, default: []] += suites
+            if !suites.isEmpty {
+                report.protocols[version] = true
+            } else if result.decided {
+                if report.protocols[version] == nil && !report.undecided.contains(version) { report.protocols[version] = false }
+            } else {
+                // Undecided: an earlier "refused" from the other list no longer stands; "accepted" does.
+                if report.protocols[version] == false { report.protocols[version] = nil }
+                report.undecided.insert(version)
+                report.problems.append(result.note ?? "\(version.name): not decided")
+            }
+            if let note = result.note, result.decided, !result.accepted.isEmpty { report.problems.append(note) }
+        }
+    }
+
+    // MARK: - Properties
+
+    /// Server order with one handshake: the enumeration's first choice came from a list in registry
+    /// order; offered the accepted suites in reverse, a server that imposes its order picks the same
+    /// suite again, one that follows the client picks the last one.
+    func testServerOrder(_ version: ProtocolVersion) {
+        let accepted = snapshot().suites[version, default: []]
+        let known = accepted.compactMap { suite in context.knownSuites[suite.code].map { (suite.code, $0) } }
+        guard known.count >= 2, let firstChoice = accepted.first?.code, known.first?.0 == firstChoice else { return }
+        var request = HandshakeRequest(minimum: version, maximum: version)
+        let reversed = known.reversed().map(\.1)
+        if version == .tls1_3 { request.tls13Suites = reversed } else { request.suites = reversed }
+        if case .success(let facts) = handshake(request) {
+            update { $0.serverOrder[version] = facts.suite == firstChoice }
+        }
+    }
+
+    /// The groups to try, with the handshake that tries each; empty when no suite uses a group.
+    func groupTests() -> [(String, HandshakeRequest)] {
+        let state = snapshot()
+        let tls13 = state.protocols[.tls1_3] == true
+        let ecdheSuites = (state.suites[.tls1_2] ?? []).filter { $0.keyExchange == "ECDH" && context.knownSuites[$0.code] != nil }
+        guard tls13 || !ecdheSuites.isEmpty else { return [] }
+        return TLSProber.candidateGroups.compactMap { group in
+            if !tls13 && !TLSProber.ellipticGroups.contains(group) { return nil }
+            var request = tls13
+                ? HandshakeRequest(minimum: .tls1_3, maximum: .tls1_3)
+                : HandshakeRequest(minimum: .tls1_2, maximum: .tls1_2, suites: ecdheSuites.compactMap { context.knownSuites[$0.code] })
+            request.groups = group
+            return (group, request)
+        }
+    }
+
+    func testGroup(_ group: String, _ request: HandshakeRequest) {
+        if case .success = handshake(request) {
+            update { report in
+                var groups = report.groups ?? []
+                groups.append(group)
+                report.groups = TLSProber.candidateGroups.filter(groups.contains)
+            }
+        }
+    }
+
+    func testDHESize() {
+        let state = snapshot()
+        for version in [ProtocolVersion.tls1_2, .tls1_1, .tls1_0, .sslv3] {
+            let dhe = (state.suites[version] ?? []).filter(\.isDHE)
+            guard !dhe.isEmpty else { continue }
+            let names = dhe.compactMap { context.knownSuites[$0.code] }
+            if !names.isEmpty, context.handlesWithOpenSSL(version),
+               case .success(let facts) = handshake(HandshakeRequest(minimum: version, maximum: version, suites: names)),
+               facts.ephemeralKeyType == "DH", let bits = facts.ephemeralKeyBits {
+                update { $0.dheBits = min($0.dheBits ?? bits, bits) }
+                return
+            }
+            // Suites libssl lacks: read the prime from the ServerKeyExchange of a raw handshake.
+            var offer = RawHandshake.Offer(version: version, suites: dhe.map(\.code))
+            offer.readServerFlight = true
+            if case .serverHello(let hello) = raw(offer), let bits = hello.dhePrimeBits {
+                update { $0.dheBits = min($0.dheBits ?? bits, bits) }
+                return
+            }
+            update { $0.dheSizeUnknown = true }
+        }
+    }
+
+    /// For servers libssl cannot complete a handshake with (SSLv3 or legacy suites only): the chain
+    /// from the Certificate message of a raw handshake.
+    func readChainRaw() {
+        let state = snapshot()
+        guard state.chain.isEmpty,
+              let version = state.acceptedVersions.last(where: { $0 <= .tls1_2 }),
+              let suites = state.suites[version], !suites.isEmpty else { return }
+        var offer = RawHandshake.Offer(version: version, suites: Array(suites.map(\.code).prefix(limits.maximumSuitesPerHello)))
+        offer.readServerFlight = true
+        if case .serverHello(let hello) = raw(offer) {
+            update { report in
+                report.chain = hello.certificates.compactMap { try? X509Certificate(derEncoded: $0) }
+                if !report.chain.isEmpty { report.problems.append("certificate chain read from a raw \(version.name) handshake") }
+            }
+        }
+    }
+
+    func testFallbackSCSV() {
+        let versions = snapshot().acceptedVersions.filter { $0 >= .tls1_0 && context.handlesWithOpenSSL($0) }
+        guard versions.count >= 2 else { return }
+        let lower = versions[versions.count - 2]
+        var request = HandshakeRequest(minimum: lower, maximum: lower)
+        request.fallbackSCSV = true
+        switch handshake(request) {
+        case .success: update { $0.fallbackSCSV = false }
+        case .failure(let failure):
+            if failure.detail.contains("inappropriate fallback") { update { $0.fallbackSCSV = true } }
+            else { problem("TLS_FALLBACK_SCSV test: \(failure.detail)") }
+        }
+    }
+
+    func testCompressionAndHeartbeat() {
+        let state = snapshot()
+        guard let version = state.acceptedVersions.last(where: { $0 <= .tls1_2 }),
+              let suites = state.suites[version], !suites.isEmpty else { return }
+        var offer = RawHandshake.Offer(version: version, suites: Array(suites.map(\.code).prefix(limits.maximumSuitesPerHello)))
+        offer.offerCompression = true
+        offer.offerHeartbeat = true
+        switch raw(offer) {
+        case .serverHello(let hello):
+            update { report in
+                report.compression = hello.compressionMethod != 0
+                report.heartbeat = hello.extensions[RawHandshake.Extension.heartbeat.rawValue] != nil
+                if report.secureRenegotiation == nil, version >= .tls1_0 {
+                    report.secureRenegotiation = hello.extensions[RawHandshake.Extension.renegotiationInfo.rawValue] != nil
+                }
+            }
+        case .alert(let code):
+            problem("compression/heartbeat hello refused with alert \(code)")
+        case .failure(let error):
+            problem("compression/heartbeat hello: \(error)")
+        }
+    }
+
+    func testSecureRenegotiation() {
+        guard snapshot().protocols[.tls1_2] == true else { return }
+        if case .success(let facts) = handshake(HandshakeRequest(minimum: .tls1_0, maximum: .tls1_2)) {
+            update { $0.secureRenegotiation = facts.secureRenegotiation }
+        }
+    }
+}
+
+extension ProbeContext {
+    /// libssl itself can negotiate this version (SSLv3 is compiled out of Debian's OpenSSL 3).
+    func handlesWithOpenSSL(_ version: ProtocolVersion) -> Bool { version >= .tls1_0 }
+}
+
+/// Runs blocking jobs on at most `width` dedicated threads and waits for all of them.
+enum Parallel {
+    static func run(width: Int, _ jobs: [() -> Void]) {
+        guard !jobs.isEmpty else { return }
+        let queue = JobQueue(jobs)
+        let group = DispatchGroup()
+        for _ in 0..<min(width, jobs.count) {
+            group.enter()
+            let thread = Thread {
+                while let job = queue.next() { job() }
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+    }
+
+    private final class JobQueue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var jobs: [() -> Void]
+        init(_ jobs: [() -> Void]) { self.jobs = jobs.reversed() }
+        func next() -> (() -> Void)? { lock.withLock { jobs.popLast() } }
+    }
+}

@@ -1,0 +1,122 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import TLSProbe
+
+extension StartTLSProtocol: ExpressibleByArgument {}
+
+extension Cyberctl {
+    /// Probes TLS endpoints with the same engine and rules as `scan`.
+    struct TLS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tls",
+            abstract: "Contrôle la configuration TLS de services (check TLS endpoints: versions, suites, certificates).",
+            discussion: """
+                Each endpoint is HOST[:PORT] (port 443 by default, or the STARTTLS protocol's usual port);
+                IPv6 literals go in brackets: [::1]:8443. Results are the same as those of `cyberctl scan`
+                for the tls.endpoint check.
+                """)
+
+        @Argument(help: "Endpoints, HOST[:PORT].")
+        var endpoints: [String]
+
+        @Option(help: "Upgrade with STARTTLS first: smtp, imap, pop3, ldap or postgres.")
+        var starttls: StartTLSProtocol?
+
+        @Option(help: "Server name to send (SNI) and to match the certificate against.")
+        var sni: String?
+
+        @Option(name: .customLong("ca-file"), help: "PEM file of trust anchors (default: the system bundle).", completion: .file())
+        var caFile: String?
+
+        @Option(name: .customLong("connection-timeout"), help: "Per-connection timeout, seconds.")
+        var connectionTimeout: Double = 5
+
+        @Option(name: .customLong("endpoint-deadline"), help: "Per-endpoint deadline, seconds.")
+        var endpointDeadline: Double = 30
+
+        @Option(help: "Endpoints probed at once.")
+        var concurrency = 16
+
+        @Flag(name: .customLong("no-hsts"), help: "Do not request HTTPS headers (HSTS, redirect).")
+        var noHSTS = false
+
+        @Option(name: .customLong("warning-days"), help: "Warn when fewer days than this are left on a certificate.")
+        var warningDays = 30
+
+        @Option(name: .customLong("critical-days"), help: "Fail when fewer days than this are left on a certificate.")
+        var criticalDays = 14
+
+        @OptionGroup var options: RunOptions
+
+        func validate() throws {
+            guard !endpoints.isEmpty else { throw ValidationError("Please give at least one endpoint, HOST[:PORT].") }
+            for endpoint in endpoints {
+                do { _ = try TLSEndpoint.parse(endpoint, defaultPort: 443) } catch { throw ValidationError(error.description) }
+            }
+            guard connectionTimeout > 0, connectionTimeout <= 600, endpointDeadline > 0, endpointDeadline <= 600 else {
+                throw ValidationError("Please give timeouts between 0 and 600 seconds.")
+            }
+            guard (1...256).contains(concurrency) else { throw ValidationError("Please give --concurrency between 1 and 256.") }
+            guard criticalDays >= 0, warningDays >= criticalDays else {
+                throw ValidationError("Please give 0 <= --critical-days <= --warning-days.")
+            }
+        }
+
+        /// The usual port of a STARTTLS protocol, for endpoints given without one.
+        static func defaultPort(_ protocolName: StartTLSProtocol?) -> UInt16 {
+            switch protocolName {
+            case .smtp: return 587
+            case .imap: return 143
+            case .pop3: return 110
+            case .ldap: return 389
+            case .postgres: return 5432
+            case nil: return 443
+            }
+        }
+
+        func run() async throws {
+            var check = TLSEndpointCheck()
+            check.discover = false
+            check.hsts = !noHSTS
+            check.connectionTimeout = connectionTimeout
+            check.endpointDeadline = endpointDeadline
+            check.concurrency = concurrency
+            check.thresholds = .init(warningDays: warningDays, criticalDays: criticalDays)
+            if let caFile {
+                let path = caFile.hasPrefix("/") ? caFile : FileManager.default.currentDirectoryPath + "/" + caFile
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw failure(reporting: InputError(.missing, file: caFile, "CA file not found"))
+                }
+                check.caFile = path
+            }
+            check.endpoints = endpoints.map { text in
+                let (host, port) = try! TLSEndpoint.parse(text, defaultPort: Self.defaultPort(starttls))
+                return TLSEndpointCheck.Target(endpoint: TLSEndpoint(host: host, port: port, serverName: sni, startTLS: starttls))
+            }
+            let results = await check.run(CheckContext(root: .system))
+            let summary = Scoring.summarize(results)
+            switch options.format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                let data = (try? encoder.encode(TLSOutput(results: results, summary: summary))) ?? Data()
+                emit(String(decoding: data, as: UTF8.self) + "\n")
+            case .table:
+                let table = ResultTable(language: options.lang, showPasses: options.all)
+                emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
+            }
+            // An endpoint that could not be checked at all counts as a finding: nothing says it is fine.
+            if results.contains(where: {
+                ($0.status.isFinding || $0.code == TLSRules.connectionCode) && $0.severity >= options.failOn
+            }) { throw ExitCode(1) }
+        }
+    }
+}
+
+/// JSON shape of `cyberctl tls --format json` (same as `cyberctl cert`).
+struct TLSOutput: Encodable {
+    let results: [CheckResult]
+    let summary: ScoreSummary
+}

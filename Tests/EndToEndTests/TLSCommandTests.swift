@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `cyberctl tls` end to end, and the same endpoint through `cyberctl scan`: same engine, same results.
+@Suite(.serialized)
+struct TLSCommandTests {
+    struct Setup {
+        let folder: TemporaryDirectory
+        let root: CertificateFactory.Issued
+        let leaf: CertificateFactory.Issued
+        init(leafKey: CertificateFactory.KeyKind = .ec("prime256v1")) throws {
+            folder = try TemporaryDirectory(prefix: "cyberctl-tls-e2e")
+            let factory = try CertificateFactory(folder: folder.url("pki"))
+            root = try factory.issue(name: "root", subject: "/CN=E2E Root", isCA: true)
+            leaf = try factory.issue(name: "leaf", subject: "/CN=localhost", sans: ["DNS:localhost", "IP:127.0.0.1"], key: leafKey, issuer: root)
+        }
+    }
+
+    /// (code → status) of a JSON output's results.
+    static func statuses(_ data: Data) throws -> [String: String] {
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let results = try #require(object["results"] as? [[String: Any]])
+        var statuses: [String: String] = [:]
+        for result in results {
+            statuses[result["code"] as! String] = result["status"] as? String
+        }
+        return statuses
+    }
+
+    @Test func tls13EndpointAsJSONExitsZero() throws {
+        let setup = try Setup()
+        let server = try TLSTestServers.openssl(cert: setup.leaf.certificatePath, key: setup.leaf.keyPath, arguments: ["-tls1_3"], folder: setup.folder.path)
+        let output = try BuiltBinary.run(["tls", server.endpoint, "--ca-file", setup.root.certificatePath, "--format", "json"])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        let statuses = try Self.statuses(output.stdoutData)
+        #expect(statuses.count == 13)
+        #expect(statuses["tls.legacy-protocols"] == "pass")
+        #expect(statuses["tls.cert.trust"] == "pass")
+        #expect(statuses["tls.ocsp-stapling"] == "warn")
+    }
+
+    @Test func legacyEndpointExitsOneWithTableInFrench() throws {
+        let setup = try Setup(leafKey: .rsa(2048))
+        let server = try TLSTestServers.openssl(
+            cert: setup.leaf.certificatePath, key: setup.leaf.keyPath, arguments: ["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"], folder: setup.folder.path)
+        let output = try BuiltBinary.run(["tls", server.endpoint, "--ca-file", setup.root.certificatePath])
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains("Versions obsolètes de TLS/SSL"))
+        #expect(output.stdout.contains("ÉCHEC"))
+        #expect(output.stdout.contains("TLSv1"))
+    }
+
+    @Test func badUsageExits64() throws {
+        let output = try BuiltBinary.run(["tls", "127.0.0.1:99999"])
+        #expect(output.exitCode == 64)
+        let missing = try BuiltBinary.run(["tls", "127.0.0.1:443", "--ca-file", "/nonexistent/ca.pem"])
+        #expect(missing.exitCode == 66)
+    }
+
+    @Test func scanGivesTheSameResultsAsTheTLSCommand() throws {
+        let setup = try Setup()
+        let server = try TLSTestServers.openssl(cert: setup.leaf.certificatePath, key: setup.leaf.keyPath, arguments: [], folder: setup.folder.path)
+        let profile = try setup.folder.write("tls-profile.yaml", """
+            name: tls-only
+            checks:
+              tls.endpoint:
+                discover: false
+                ca_file: \(setup.root.certificatePath)
+                endpoints:
+                  - {host: 127.0.0.1, port: \(server.port), https: false}
+            """)
+        let report = setup.folder.url("report.json")
+        let scan = try BuiltBinary.run(["scan", "--profile", profile, "--only", "tls", "--out", report, "--format", "json"], currentDirectory: setup.folder.path)
+        #expect(scan.exitCode == 0 || scan.exitCode == 1, "\(scan.stderr)")
+        let fromScan = try Self.statuses(Data(contentsOf: URL(fileURLWithPath: report)))
+        let adHoc = try BuiltBinary.run(["tls", server.endpoint, "--ca-file", setup.root.certificatePath, "--format", "json", "--no-hsts"])
+        let fromCommand = try Self.statuses(adHoc.stdoutData)
+        #expect(fromScan.count == 13)
+        #expect(fromScan == fromCommand)
+    }
+
+    @Test func badProfileParametersNameTheFileAndLine() throws {
+        let folder = try TemporaryDirectory()
+        let profile = try folder.write("bad.yaml", """
+            name: bad
+            checks:
+              tls.endpoint:
+                endpoints:
+                  - {host: mail.example.fr, port: 587, starttls: smtps}
+            """)
+        let output = try BuiltBinary.run(["scan", "--profile", profile, "--out", folder.url("r.json")])
+        #expect(output.exitCode == 65)
+        #expect(output.stderr.contains("bad.yaml"))
+        #expect(output.stderr.contains("smtps"))
+
+        let typo = try folder.write("typo.yaml", """
+            name: typo
+            checks:
+              tls.endpoint:
+                endpoints:
+                  - {host: 192.0.2.10, port: 443, sin: portail.example.fr}
+            """)
+        let typoOutput = try BuiltBinary.run(["scan", "--profile", typo, "--out", folder.url("r.json")])
+        #expect(typoOutput.exitCode == 65)
+        #expect(typoOutput.stderr.contains("typo.yaml:5"))
+        #expect(typoOutput.stderr.contains("unknown key \"sin\""))
+    }
+}

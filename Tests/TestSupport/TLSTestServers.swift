@@ -1,0 +1,322 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A server process started by a test on loopback (openssl s_server, gnutls-serv, nginx, a small
+/// Python script), stopped when the value is released.
+public final class BackgroundServer: @unchecked Sendable {
+    public let process: Process
+    public let host: String
+    public let port: UInt16
+    private let log: String
+
+    /// `127.0.0.1:port` or `[::1]:port`.
+    public var endpoint: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Starts `program` and waits until `host:port` accepts TCP connections (at most 20 s).
+    public init(_ program: String, _ arguments: [String], host: String = "127.0.0.1", port: UInt16, folder: String) throws {
+        self.host = host
+        self.port = port
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try Command.which(program))
+        process.arguments = arguments
+        log = "\(folder)/server-\(port).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var attempts = 0
+        while !Self.accepts(host: host, port: port) {
+            attempts += 1
+            guard process.isRunning, attempts < 400 else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if process.isRunning { process.terminate() }
+                throw TestSupportError("\(program) did not start listening on \(host):\(port): \(output.prefix(2000))")
+            }
+            usleep(50_000)
+        }
+    }
+
+    deinit { stop() }
+
+    /// Asks the server to stop (SIGTERM: nginx's master stops its workers), then kills it after 5 s.
+    /// Never waits on Foundation's exit monitoring, which may not run while a test is finishing.
+    public func stop() {
+        let pid = process.processIdentifier
+        guard pid > 0, kill(pid, 0) == 0 else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno == ECHILD) { return }
+            if kill(pid, 0) != 0 { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+    }
+
+    /// What the server wrote so far.
+    public var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// A TCP port nothing listens on right now (bound to port 0, then released).
+    public static func freePort(ipv6: Bool = false) throws -> UInt16 {
+        let descriptor = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        if ipv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_addr = in6addr_loopback
+            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                    guard bind(descriptor, pointer, length) == 0 else { return -1 }
+                    return getsockname(descriptor, pointer, &length)
+                }
+            }
+            guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
+            return UInt16(bigEndian: address.sin6_port)
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(descriptor, pointer, length) == 0 else { return -1 }
+                return getsockname(descriptor, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    static func accepts(host: String, port: UInt16) -> Bool {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_NUMERICHOST
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return false }
+        defer { freeaddrinfo(info) }
+        let descriptor = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+    }
+}
+
+/// The servers the TLS tests start, with the certificates they serve.
+public enum TLSTestServers {
+    /// `openssl s_server -www` on `host` with the given extra arguments (`-tls1_3`, `-cipher …`).
+    public static func openssl(cert: String, key: String, chain: String? = nil, host: String = "127.0.0.1", arguments: [String], folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort(ipv6: host.contains(":"))
+        var all = ["s_server", "-accept", host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)", "-cert", cert, "-key", key, "-www", "-quiet"]
+        if let chain { all += ["-cert_chain", chain] }
+        return try BackgroundServer("openssl", all + arguments, host: host, port: port, folder: folder)
+    }
+
+    /// `gnutls-serv` with a priority string (3DES and RC4 still exist in GnuTLS).
+    public static func gnutls(cert: String, key: String, priority: String, folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        return try BackgroundServer(
+            "gnutls-serv", ["--port", String(port), "--x509certfile", cert, "--x509keyfile", key, "--priority", priority],
+            port: port, folder: folder)
+    }
+
+    /// nginx serving HTTPS on loopback, with `extra` directives in the server block (`add_header …`).
+    public static func nginx(cert: String, key: String, extra: String, folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let prefix = "\(folder)/nginx-\(port)"
+        try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
+        let configuration = """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/logs/error.log;
+            \(getuid() == 0 ? "user root;" : "")
+            events { worker_connections 64; }
+            http {
+                access_log off;
+                client_body_temp_path \(prefix)/body;
+                proxy_temp_path \(prefix)/proxy;
+                fastcgi_temp_path \(prefix)/fastcgi;
+                uwsgi_temp_path \(prefix)/uwsgi;
+                scgi_temp_path \(prefix)/scgi;
+                server {
+                    listen 127.0.0.1:\(port) ssl;
+                    ssl_certificate \(cert);
+                    ssl_certificate_key \(key);
+                    ssl_protocols TLSv1.2 TLSv1.3;
+                    \(extra)
+                    location / { return 200 "ok\\n"; }
+                }
+            }
+            """
+        try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
+        return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], port: port, folder: folder)
+    }
+
+    /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers non-TLS bytes),
+    /// `reset` (accepts and resets), `drip` (answers a TLS record header one byte every 0.3 s),
+    /// `smtp`, `imap`, `pop3`, `ldap`, `postgres` (the STARTTLS exchange, then TLS with the given
+    /// cert/key), `stall-after-first` (relays the first connection to `backend`, then lets every
+    /// later one hang), `intolerant` (relays to the
+    /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites).
+    public static func python(_ kind: String, cert: String = "", key: String = "", backend: UInt16 = 0, folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let script = "\(folder)/\(kind)-server.py"
+        try pythonScript.write(toFile: script, atomically: true, encoding: .utf8)
+        return try BackgroundServer("python3", [script, kind, String(port), cert, key, String(backend)], port: port, folder: folder)
+    }
+
+    static let pythonScript = #"""
+        import os, socket, ssl, struct, sys, threading, time
+
+        kind, port, cert, key, backend = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(128)
+        held = []
+        served = []
+        lock = threading.Lock()
+
+        def smtp(conn):
+            reader = conn.makefile("rb", buffering=0)
+            conn.sendall(b"220 mail.test ESMTP\r\n")
+            reader.readline()
+            conn.sendall(b"250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+            reader.readline()
+            conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            tls = context.wrap_socket(conn, server_side=True)
+            try:
+                tls.recv(1)
+            except Exception:
+                pass
+
+        def upgrade(conn):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            tls = context.wrap_socket(conn, server_side=True)
+            try:
+                tls.recv(1)
+            except Exception:
+                pass
+
+        def imap(conn):
+            reader = conn.makefile("rb", buffering=0)
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n")
+            tag = reader.readline().split(b" ")[0]
+            conn.sendall(tag + b" OK Begin TLS negotiation now\r\n")
+            upgrade(conn)
+
+        def pop3(conn):
+            reader = conn.makefile("rb", buffering=0)
+            conn.sendall(b"+OK POP3 ready\r\n")
+            reader.readline()
+            conn.sendall(b"+OK Begin TLS negotiation\r\n")
+            upgrade(conn)
+
+        def ldap(conn):
+            header = read_exactly(conn, 2)
+            read_exactly(conn, header[1])
+            # ExtendedResponse, messageID 1, resultCode success, empty matchedDN and diagnosticMessage.
+            conn.sendall(bytes([0x30, 0x0C, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]))
+            upgrade(conn)
+
+        def postgres(conn):
+            request = read_exactly(conn, 8)
+            if request != bytes([0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F]):
+                conn.close()
+                return
+            conn.sendall(b"S")
+            upgrade(conn)
+
+        def read_exactly(conn, count):
+            data = b""
+            while len(data) < count:
+                chunk = conn.recv(count - len(data))
+                if not chunk:
+                    raise EOFError()
+                data += chunk
+            return data
+
+        def pump(source, target):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    target.sendall(data)
+            except Exception:
+                pass
+            for s in (source, target):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except Exception:
+                    pass
+
+        def intolerant(conn):
+            header = read_exactly(conn, 5)
+            record = read_exactly(conn, header[3] << 8 | header[4])
+            session = record[38]
+            suites = (record[39 + session] << 8 | record[40 + session]) // 2
+            if suites > 64:
+                conn.close()
+                return
+            upstream = socket.create_connection(("127.0.0.1", backend))
+            upstream.sendall(header + record)
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            pump(conn, upstream)
+
+        def handle(conn):
+            try:
+                if kind == "silent":
+                    held.append(conn)
+                    return
+                if kind == "garbage":
+                    conn.recv(4096)
+                    conn.sendall(b"HTTP/1.0 200 garbage\r\n" + b"GARBAGE!" * 256)
+                elif kind == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                elif kind == "smtp":
+                    smtp(conn)
+                elif kind in ("imap", "pop3", "ldap", "postgres"):
+                    globals()[kind](conn)
+                elif kind == "intolerant":
+                    intolerant(conn)
+                    return
+                elif kind == "stall-after-first":
+                    # The first connection that sends bytes reaches the TLS server on `backend`; later
+                    # ones hang. (Readiness checks connect and close without sending.)
+                    if not conn.recv(1, socket.MSG_PEEK):
+                        conn.close()
+                        return
+                    with lock:
+                        served.append(conn)
+                        first = len(served) == 1
+                    if first:
+                        upstream = socket.create_connection(("127.0.0.1", backend))
+                        threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+                        pump(conn, upstream)
+                    return
+                elif kind == "drip":
+                    conn.recv(4096)
+                    for byte in b"\x16\x03\x03\x40\x00" + b"\x00" * 100:
+                        conn.sendall(bytes([byte]))
+                        time.sleep(0.3)
+                conn.close()
+            except Exception:
+                pass
+
+        while True:
+            conn, _ = listener.accept()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+        """#
+}
