@@ -47,10 +47,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Reads a configuration file.
     /// - Throws: `InputError` (.missing, or .invalidData naming line and key, including SIREN/INSEE checks).
     public static func load(path: String) throws(InputError) -> AgentConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(FileManager.default.fileExists(atPath: path) ? .io : .missing, file: path, "cannot read agent configuration")
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw InputError(.invalidData, file: path, "not UTF-8 text") }
+        let bytes = try InputError.readInput(path, what: "agent configuration")
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError(.invalidData, file: path, "not UTF-8 text") }
         let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: "agent configuration")
         try YAMLInput.requireKnownKeys(root, allowed: keys, file: path, context: "agent configuration")
         var configuration = AgentConfiguration()

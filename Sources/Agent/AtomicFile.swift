@@ -12,6 +12,13 @@ public enum AtomicFile {
     /// - Throws: `AtomicFileError` naming the path and the system's reason.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) {
         let url = URL(fileURLWithPath: path)
+        // Only a regular file (or a link, which is replaced, never followed) may be replaced: renaming over
+        // /dev/null or a FIFO would swap a device for a plain file.
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            let type = existing.st_mode & S_IFMT
+            guard type == S_IFREG || type == S_IFLNK else { throw AtomicFileError(path: path, operation: "replace it: not a regular file", code: 0) }
+        }
         let folder = url.deletingLastPathComponent().path
         var template = Array("\(folder)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -60,5 +67,7 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let code: Int32
 
-    public var description: String { "\(path): cannot \(operation): \(String(cString: strerror(code)))" }
+    public var description: String {
+        code == 0 ? "\(path): cannot \(operation)" : "\(path): cannot \(operation): \(String(cString: strerror(code)))"
+    }
 }

@@ -1,3 +1,6 @@
+import Checks
+import Foundation
+
 /// Bad or missing input, with where it is and what was expected. The command line maps the kind to
 /// a sysexits code (README, "Exit codes").
 public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -43,6 +46,28 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidData: return 65
         case .missing: return 66
         case .io: return 74
+        }
+    }
+}
+
+extension InputError {
+    /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes.
+    /// - Throws: `.missing` (66) when it does not exist or cannot be opened, `.invalidData` (65) when it
+    ///   is a folder, a device or too large — each message names the file and the reason.
+    static func readInput(_ path: String, what: String, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        do {
+            return try FileSystemRoot.system.read(absolute, limit: limit)
+        } catch {
+            switch error {
+            case .notFound: throw InputError(.missing, file: path, "\(what) not found")
+            case .permissionDenied: throw InputError(.missing, file: path, "\(what) cannot be read: permission denied")
+            case .isADirectory: throw InputError(.invalidData, file: path, "is a folder: expected a YAML \(what) file")
+            case .tooLarge(_, let bytes, let limit):
+                throw InputError(.invalidData, file: path, "\(bytes) bytes: a \(what) is expected to be under \(limit) bytes")
+            case .notARegularFile, .notADirectory, .tooManyLinks, .other:
+                throw InputError(.invalidData, file: path, "cannot be read as a \(what): \(error)")
+            }
         }
     }
 }

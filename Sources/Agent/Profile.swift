@@ -30,14 +30,7 @@ public struct Profile: Sendable {
     /// Reads and validates a profile file.
     /// - Throws: `InputError` (.missing when absent, .invalidData with line and key when malformed).
     public static func load(path: String) throws(InputError) -> Profile {
-        let bytes: [UInt8]
-        do {
-            bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            let missing = !FileManager.default.fileExists(atPath: path)
-            throw InputError(missing ? .missing : .io, file: path, missing ? "profile not found" : "cannot read profile: \(error.localizedDescription)")
-        }
-        return try parse(bytes: bytes, file: path)
+        try parse(bytes: InputError.readInput(path, what: "profile"), file: path)
     }
 
     /// Parses profile text; `file` names it in errors.

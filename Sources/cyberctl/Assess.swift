@@ -81,7 +81,7 @@ extension Cyberctl {
             for section in questionnaire.sections {
                 lines.append("\((english ? "Art. " : "art. ") + section.article) — \(section.title.text(english: english))")
                 for item in questionnaire.items where item.section == section.id {
-                    lines.append("  \(item.id.padding(toLength: 30, withPad: " ", startingAt: 0)) \(item.weight.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(item.title.text(english: english))")
+                    lines.append("  \(item.id.padded(30)) \(item.weight.rawValue.padded(8)) \(item.title.text(english: english))")
                 }
             }
             return lines.joined(separator: "\n") + "\n"

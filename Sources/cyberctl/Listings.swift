@@ -20,7 +20,7 @@ extension Cyberctl {
             lines.append("")
             for rule in Catalogue.rules.values.sorted(by: { $0.code < $1.code }) {
                 let text = rule.text(lang)
-                lines.append("\(rule.code.padding(toLength: 28, withPad: " ", startingAt: 0)) \(rule.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(text.title)  [\(rule.references.joined(separator: ", "))]")
+                lines.append("\(rule.code.padded(28)) \(rule.severity.rawValue.padded(8)) \(text.title)  [\(rule.references.joined(separator: ", "))]")
             }
             emit(lines.joined(separator: "\n") + "\n")
         }
@@ -40,7 +40,7 @@ extension Cyberctl {
             var lines: [String] = []
             for (name, path) in profiles {
                 let description = (try? Profile.load(path: path))?.description ?? "(invalid profile)"
-                lines.append("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(description)  — \(path)")
+                lines.append("\(name.padded(12)) \(description)  — \(path)")
             }
             emit(lines.joined(separator: "\n") + "\n")
         }

@@ -43,7 +43,7 @@ extension ResultTable {
             let article = (english ? "Art. " : "art. ") + section.article
             let score = section.score.map { "\($0)/100" } ?? (english ? "not scored" : "non noté")
             let done = english ? "\(section.done)/\(section.scored) done" : "\(section.done)/\(section.scored) fait(s)"
-            lines.append("  \(article.padding(toLength: 14, withPad: " ", startingAt: 0)) \(title.padding(toLength: 52, withPad: " ", startingAt: 0)) \(score.padding(toLength: 8, withPad: " ", startingAt: 0)) (\(done))")
+            lines.append("  \(article.padded(14)) \(title.padded(52)) \(score.padded(8)) (\(done))")
         }
         if let overall = sheet.overall {
             lines.append(english ? "  Overall: \(overall)/100" : "  Ensemble : \(overall)/100")

@@ -100,3 +100,8 @@ func note(_ text: String) {
 
 /// True when stderr is a terminal (progress lines are drawn only then).
 var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+extension String {
+    /// Padded with spaces to `width` characters for column output; never cut (codes must stay whole).
+    func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
+}

@@ -250,6 +250,3 @@ struct ListedCertificate: Encodable {
     enum Key: String, CodingKey { case status }
 }
 
-extension String {
-    func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
-}

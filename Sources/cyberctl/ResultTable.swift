@@ -19,7 +19,8 @@ struct ResultTable {
         lines.append(renderResults(report.results, summary: report.summary))
         if let sheet = nis2Sheet(report.results) { lines.append(sheet) }
         lines.append(scoreLine(report.summary))
-        let fixes = Scoring.bestFixes(report.results)
+        // A fix that would not move the score by a whole point is not worth a line here.
+        let fixes = Scoring.bestFixes(report.results).filter { $0.gain >= 1 }
         if !fixes.isEmpty {
             lines.append(french ? "À corriger en premier :" : "Fix first:")
             for (rank, fix) in fixes.enumerated() {
@@ -44,8 +45,8 @@ struct ResultTable {
                 .sorted { (statusRank($0.status), $0.severity, $0.target) > (statusRank($1.status), $1.severity, $1.target) }
             for result in shown {
                 let title = Catalogue.text(for: result.code, in: language).title
-                var line = "  \(statusLabel(result.status).padding(toLength: 9, withPad: " ", startingAt: 0)) "
-                    + "\(severityLabel(result.severity).padding(toLength: 8, withPad: " ", startingAt: 0)) "
+                var line = "  \(statusLabel(result.status).padded(9)) "
+                    + "\(severityLabel(result.severity).padded(8)) "
                     + "\(title) — \(result.target)"
                 if let detail = detail(result) { line += " (\(detail))" }
                 lines.append(line)

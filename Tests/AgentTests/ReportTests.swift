@@ -113,3 +113,17 @@ enum SchemaValidator {
         #expect(facts.os.id == "unknown")
     }
 }
+
+@Suite struct AtomicFileDeviceTests {
+    @Test func aDeviceOrFIFOIsNeverReplaced() throws {
+        let directory = try TemporaryDirectory()
+        let fifo = directory.url("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: AtomicFileError.self) { try AtomicFile.write([1], to: fifo, mode: 0o640) }
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        #expect(throws: AtomicFileError.self) { try AtomicFile.write([1], to: "/dev/null", mode: 0o640) }
+        #expect(lstat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["fifo"])
+    }
+}

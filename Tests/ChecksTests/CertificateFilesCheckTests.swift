@@ -155,4 +155,38 @@ import TestSupport
             try decoder.decode(CertificateFilesCheck.self, from: Data(#"{"paths": ["relative.pem"]}"#.utf8))
         }
     }
+
+    @Test func aSelfSignedServerCertificateMarkedCAStillWarns() async throws {
+        let directory = try TemporaryDirectory()
+        let certificate = directory.url("portail.pem")
+        // OpenSSL 3's `req -x509` adds basicConstraints CA:TRUE unless told otherwise.
+        try Command.run("openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=portail",
+            "-days", "200", "-keyout", directory.url("portail.key"), "-out", certificate,
+        ])
+        let results = await CertificateFilesCheck(paths: [certificate], discover: false).run(CheckContext(root: .system))
+        let selfSigned = try #require(results.first { $0.code == "cert.self-signed" })
+        #expect(selfSigned.status == .warn)
+        #expect(results.first { $0.code == "cert.expiry" }?.evidence["role"] == .string("leaf"))
+    }
+
+    @Test func aGlobOverTheCertsFolderSkipsTheTrustStore() async throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let root = try factory.issue(name: "root", subject: "/CN=Old Root", notBefore: Date() - 900 * 86_400, notAfter: Date() - 86_400, isCA: true)
+        let served = try factory.issue(name: "served", subject: "/CN=portail.mairie.test")
+        try directory.write("usr/share/ca-certificates/mozilla/Old_Root.crt", root.pem)
+        try directory.makeDirectory("etc/ssl/certs")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.url("etc/ssl/certs/Old_Root.pem"), withDestinationPath: "/usr/share/ca-certificates/mozilla/Old_Root.crt")
+        try directory.write("etc/ssl/certs/ca-certificates.crt", root.pem)
+        try directory.write("etc/ssl/certs/portail.pem", served.pem)
+        let check = CertificateFilesCheck(paths: ["/etc/ssl/certs/*"], discover: false)
+        let results = await check.run(CheckContext(root: try FileSystemRoot(directory.path)))
+        #expect(Set(results.map(\.target)) == ["/etc/ssl/certs/portail.pem"])
+        // Named literally, a trust-store file is checked as asked.
+        let literal = await CertificateFilesCheck(paths: ["/etc/ssl/certs/Old_Root.pem"], discover: false)
+            .run(CheckContext(root: try FileSystemRoot(directory.path)))
+        #expect(literal.first { $0.code == "cert.expiry" }?.status == .fail)
+    }
 }

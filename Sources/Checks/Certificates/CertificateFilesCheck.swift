@@ -63,7 +63,11 @@ public struct CertificateFilesCheck: ConfigurableCheck {
         for pattern in paths {
             let matches = root.glob(pattern)
             // A literal path that does not exist is still a target: the error says it is missing.
-            let targets = matches.isEmpty && !pattern.contains(where: { "*?[".contains($0) }) ? [pattern] : matches
+            let isPattern = pattern.contains(where: { "*?[".contains($0) })
+            // A glob over /etc/ssl/certs must not sweep in the system trust store: an expiring root that
+            // nobody serves is not a finding. A file named literally is checked as asked.
+            let targets = matches.isEmpty && !isPattern
+                ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor($0, root: root) }
             references += targets.map { CertificateReference(path: $0, role: .service, source: "profile") }
         }
         if discover { references += ServiceCertificateDiscovery(root: root).discover() }
@@ -81,6 +85,20 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             }
         }
         return unique
+    }
+
+    /// Folders and bundle names of the system trust stores (Debian ca-certificates, RHEL ca-trust).
+    static let trustStoreFolders = [
+        "/usr/share/ca-certificates/", "/usr/local/share/ca-certificates/", "/etc/ca-certificates/",
+        "/etc/pki/ca-trust/", "/usr/share/pki/ca-trust-source/",
+    ]
+    static let trustBundles: Set<String> = ["ca-certificates.crt", "ca-bundle.crt", "ca-bundle.trust.crt", "tls-ca-bundle.pem"]
+
+    /// True when `path` is (or links into) a system trust store.
+    static func isTrustAnchor(_ path: String, root: FileSystemRoot) -> Bool {
+        let resolved = (try? root.resolve(path)) ?? path
+        let name = (resolved as NSString).lastPathComponent
+        return trustBundles.contains(name) || trustStoreFolders.contains { resolved.hasPrefix($0) }
     }
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
@@ -134,7 +152,9 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 "usedBy": .string(reference.source), "format": .string(format.rawValue),
                 "position": .int(index + 1), "sha256": .string(info.sha256Fingerprint),
             ]
-            let isLeaf = reference.role == .service && index == 0 && !info.isCertificateAuthority
+            // The first certificate of a file a service presents is what users see, whatever its CA bit:
+            // `openssl req -x509` marks self-signed server certificates CA:TRUE by default.
+            let isLeaf = reference.role == .service && index == 0
             context["role"] = .string(isLeaf ? "leaf" : (info.selfSigned ? "root" : "intermediate"))
             var outcomes: [(String, CertificateRules.Outcome)] = [
                 ("cert.expiry", CertificateRules.expiry(info, now: now, thresholds: thresholds)),
