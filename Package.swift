@@ -75,7 +75,9 @@ let package = Package(
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "TerritoryTests", dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
+        .testTarget(
+            name: "TerritoryTests",
+            dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )

@@ -78,7 +78,7 @@ public enum HTMLPage {
         let fr = language == .fr
         let entities = Array(status.entities.prefix(limit))
         let domains = Domain.allCases.map(\.rawValue)
-        let labelWidth = 260, cell = 64, row = 16, top = 40
+        let labelWidth = 260, cell = 84, row = 16, top = 40
         let width = labelWidth + cell * (domains.count + 1) + 10
         let height = top + row * max(entities.count, 1) + 10
         var svg = "<h2>\(fr ? "Carte de chaleur : entités × domaines" : "Heat map: entities × domains")</h2>\n"
