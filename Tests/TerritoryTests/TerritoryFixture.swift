@@ -20,7 +20,7 @@ final class TerritoryFixture: @unchecked Sendable {
 
     init() throws {
         folder = try TemporaryDirectory(prefix: "cyberctl-territory")
-        now = Date()
+        now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         authority = try CertificateAuthority.initialize(directory: folder.url("pki"), name: "RSSI de test", now: now.addingTimeInterval(-40 * 86_400))
     }
 
