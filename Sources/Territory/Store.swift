@@ -75,7 +75,8 @@ public final class TerritoryStore: Sendable {
         } catch {
             throw InputError(.io, file: path, "cannot open the territory store: \(error)")
         }
-        if !readOnly || !exists { try migrate() }
+        // Readers migrate too when a newer cyberctl added migrations (never on an up-to-date store).
+        if !readOnly || !exists || (try? pool.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
     }
 
     /// Applies the pending migrations. Two processes opening a new store at once both try; the loser's
@@ -156,7 +157,9 @@ public final class TerritoryStore: Sendable {
                     evidence TEXT NOT NULL, "references" TEXT NOT NULL, reason TEXT, durationMs INTEGER NOT NULL,
                     PRIMARY KEY (reportKey, ordinal)
                 ) WITHOUT ROWID;
-                CREATE INDEX result_by_code ON result(code);
+                -- Small partial indexes for the findings and certificate views (a fraction of the rows).
+                CREATE INDEX result_finding ON result(reportKey, code, target, severity) WHERE status IN ('warn', 'fail');
+                CREATE INDEX result_certificate ON result(reportKey, code) WHERE code IN ('cert.expiry', 'tls.cert.expiry');
                 CREATE TABLE rejection (
                     id INTEGER PRIMARY KEY,
                     path TEXT NOT NULL,
