@@ -233,107 +233,110 @@ public struct TerritoryViews: Sendable {
 
     // MARK: status
 
-    /// One row per entity from the hosts' latest reports and their precomputed domain sums.
+    /// One row per entity from the hosts' latest reports and their precomputed domain sums, summed
+    /// by SQLite (the views never read results for this).
     public func status(fixes fixLimit: Int = 3) throws -> StatusView {
         try store.read { db in
             struct Accumulator {
+                var name: String?
+                var departement: String?
                 var tally = ScoreTally()
-                var hosts = Set<Int64>()
+                var hosts = 0
                 var staleHosts = 0
                 var newest = Int.min
                 var failing: [String: Int] = [:]
                 var warnings: [String: Int] = [:]
             }
+            let staleLimit = nowSeconds - staleAfterDays * 86_400
             var byEntity: [String: Accumulator] = [:]
             var territory = ScoreTally()
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT h.id, h.siren, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned, d.failing, d.warning
-                FROM host h JOIN report r ON r.key = h.latestReportKey
-                LEFT JOIN report_domain d ON d.reportKey = r.key
-                """)
-            let staleLimit = nowSeconds - staleAfterDays * 86_400
-            while let row = try rows.next() {
-                let hostID: Int64 = row[0]
-                let siren: String = row[1]
-                var entry = byEntity[siren] ?? Accumulator()
-                if entry.hosts.insert(hostID).inserted {
-                    let generated: Int = row[2]
-                    entry.newest = max(entry.newest, generated)
-                    if generated < staleLimit { entry.staleHosts += 1 }
-                    entry.tally.total += row[3] as Int
-                    entry.tally.scored += row[4] as Int
-                    territory.total += row[3] as Int
-                    territory.scored += row[4] as Int
-                }
-                if let name: String = row[5], let domain = Domain(rawValue: name) {
-                    let weight: Double = row[6]
-                    let earned: Double = row[7]
-                    if weight > 0 {
-                        entry.tally.weight[domain, default: 0] += weight
-                        entry.tally.earned[domain, default: 0] += earned
-                        territory.weight[domain, default: 0] += weight
-                        territory.earned[domain, default: 0] += earned
-                    }
-                    entry.failing[name, default: 0] += row[8] as Int
-                    entry.warnings[name, default: 0] += row[9] as Int
-                }
-                byEntity[siren] = entry
+            let hostRows = try Row.fetchCursor(db, sql: """
+                SELECT h.siren, e.name, e.departement, COUNT(*), MAX(h.latestGeneratedAt), SUM(h.latestGeneratedAt < ?),
+                    SUM(r.resultCount), SUM(r.scoredCount)
+                FROM host h JOIN report r ON r.key = h.latestReportKey JOIN entity e ON e.siren = h.siren
+                GROUP BY h.siren
+                """, arguments: [staleLimit])
+            while let row = try hostRows.next() {
+                var entry = Accumulator()
+                entry.name = row[1]
+                entry.departement = row[2]
+                entry.hosts = row[3]
+                entry.newest = row[4]
+                entry.staleHosts = row[5]
+                entry.tally.total = row[6]
+                entry.tally.scored = row[7]
+                territory.total += entry.tally.total
+                territory.scored += entry.tally.scored
+                byEntity[row[0]] = entry
             }
-            var names: [String: (String?, String?)] = [:]
-            let entityRows = try Row.fetchCursor(db, sql: "SELECT siren, name, departement FROM entity")
-            while let row = try entityRows.next() { names[row[0]] = (row[1], row[2]) }
+            let domainRows = try Row.fetchCursor(db, sql: """
+                SELECT h.siren, d.domain, SUM(d.weight), SUM(d.earned), SUM(d.failing), SUM(d.warning)
+                FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey
+                GROUP BY h.siren, d.domain
+                """)
+            while let row = try domainRows.next() {
+                let siren: String = row[0]
+                guard let name: String = row[1], let domain = Domain(rawValue: name), byEntity[siren] != nil else { continue }
+                let weight: Double = row[2]
+                let earned: Double = row[3]
+                if weight > 0 {
+                    byEntity[siren]!.tally.weight[domain] = weight
+                    byEntity[siren]!.tally.earned[domain] = earned
+                    territory.weight[domain, default: 0] += weight
+                    territory.earned[domain, default: 0] += earned
+                }
+                let failing: Int = row[4], warning: Int = row[5]
+                if failing > 0 { byEntity[siren]!.failing[name] = failing }
+                if warning > 0 { byEntity[siren]!.warnings[name] = warning }
+            }
             var entities: [StatusView.EntityRow] = []
+            entities.reserveCapacity(byEntity.count)
             var staleEntities = 0
+            var hostCount = 0
             for (siren, entry) in byEntity {
                 let stale = entry.newest < staleLimit
                 if stale { staleEntities += 1 }
+                hostCount += entry.hosts
                 entities.append(StatusView.EntityRow(
-                    siren: siren, name: names[siren]?.0, departement: names[siren]?.1, hosts: entry.hosts.count,
+                    siren: siren, name: entry.name, departement: entry.departement, hosts: entry.hosts,
                     staleHosts: entry.staleHosts, newestReport: Self.time(entry.newest),
                     ageDays: max(0, (nowSeconds - entry.newest) / 86_400), stale: stale, score: ScoreLine(entry.tally.summary),
-                    failing: entry.failing.filter { $0.value > 0 }, warnings: entry.warnings.filter { $0.value > 0 }))
+                    failing: entry.failing, warnings: entry.warnings))
             }
             entities.sort { ($0.score.score ?? -1, $0.name ?? $0.siren, $0.siren) < ($1.score.score ?? -1, $1.name ?? $1.siren, $1.siren) }
-            let hostCount = byEntity.values.reduce(0) { $0 + $1.hosts.count }
             let reportCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0
             return StatusView(
                 now: ISO8601.string(from: now),
                 territory: .init(entities: entities.count, hosts: hostCount, reports: reportCount, staleEntities: staleEntities, score: ScoreLine(territory.summary)),
                 entities: entities,
-                fixes: fixLimit > 0 ? try ruleFixes(db, tally: territory, sirens: nil, limit: fixLimit) : [])
+                fixes: fixLimit > 0 ? try ruleFixes(db, tally: territory, limit: fixLimit) : [])
         }
     }
 
-    /// Rules whose fixing everywhere (or in `sirens`) would raise the score of `tally` most, from the
-    /// latest reports' precomputed per-rule deficits (the same arithmetic as `Scoring.bestFixes`).
-    func ruleFixes(_ db: Database, tally: ScoreTally, sirens: Set<String>?, limit: Int) throws -> [RuleFix] {
+    /// Rules whose fixing everywhere would raise the score of `tally` (all hosts' latest reports) most,
+    /// from the latest reports' precomputed per-rule deficits: the same arithmetic as `Scoring.bestFixes`,
+    /// applied to every result of the rule at once.
+    func ruleFixes(_ db: Database, tally: ScoreTally, limit: Int) throws -> [RuleFix] {
         guard let base = tally.exactScore else { return [] }
-        struct Sum { var domain: Domain?; var deficit = 0.0; var severity = Severity.info; var entities = Set<String>(); var hosts = 0 }
-        var sums: [String: Sum] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT f.code, f.domain, f.deficit, f.severity, h.siren FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
-            """)
-        while let row = try rows.next() {
-            let siren: String = row[4]
-            if let sirens, !sirens.contains(siren) { continue }
-            let code: String = row[0]
-            var sum = sums[code] ?? Sum(domain: (row[1] as String?).flatMap(Domain.init(rawValue:)))
-            sum.deficit += row[2] as Double
-            sum.severity = max(sum.severity, Severity(rawValue: row[3]) ?? .info)
-            sum.entities.insert(siren)
-            sum.hosts += 1
-            sums[code] = sum
-        }
         let before = tally.summary.score ?? 0
         var fixes: [RuleFix] = []
-        for (code, sum) in sums {
-            guard let domain = sum.domain else { continue }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT f.code, f.domain, SUM(f.deficit),
+                MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END),
+                COUNT(DISTINCT h.siren), COUNT(*)
+            FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
+            GROUP BY f.code
+            """)
+        while let row = try rows.next() {
+            let code: String = row[0]
+            guard let domain = (row[1] as String?).flatMap(Domain.init(rawValue:)) else { continue }
             var fixed = tally
-            fixed.earned[domain, default: 0] += sum.deficit
+            fixed.earned[domain, default: 0] += row[2] as Double
             guard let after = fixed.exactScore else { continue }
             fixes.append(RuleFix(
-                code: code, title: title(code), domain: domain.rawValue, severity: sum.severity, entities: sum.entities.count,
-                hosts: sum.hosts, scoreBefore: before, scoreAfter: fixed.summary.score ?? before, gain: ((after - base) * 100).rounded() / 100))
+                code: code, title: title(code), domain: domain.rawValue, severity: Severity.allCases[min(4, max(0, row[3] as Int))],
+                entities: row[4], hosts: row[5], scoreBefore: before, scoreAfter: fixed.summary.score ?? before,
+                gain: ((after - base) * 100).rounded() / 100))
         }
         fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
         return Array(fixes.prefix(limit))
@@ -395,7 +398,7 @@ public struct TerritoryViews: Sendable {
             // Territory gains, from the same precomputed sums the status uses.
             let territory = try territoryTally(db)
             let gains = Dictionary(
-                try ruleFixes(db, tally: territory, sirens: nil, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
+                try ruleFixes(db, tally: territory, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
             var findings: [FindingsView.Finding] = []
             for (code, sum) in sums {
                 let ruleDomain = Domain(ruleCode: code)
@@ -422,9 +425,9 @@ public struct TerritoryViews: Sendable {
     }
 
     /// Σ of every host's latest report tally.
-    func territoryTally(_ db: Database, sirens: Set<String>? = nil) throws -> ScoreTally {
+    func territoryTally(_ db: Database) throws -> ScoreTally {
         var tally = ScoreTally()
-        let filter = sirens.map { set in " WHERE h.siren IN (" + set.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",") + ")" } ?? ""
+        let filter = ""
         for row in try Row.fetchAll(db, sql: "SELECT SUM(r.resultCount), SUM(r.scoredCount) FROM host h JOIN report r ON r.key = h.latestReportKey" + filter) {
             tally.total = row[0] ?? 0
             tally.scored = row[1] ?? 0
