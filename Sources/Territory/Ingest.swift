@@ -220,7 +220,13 @@ public struct Ingest: Sendable {
                     delta.rejected += 1
                     delta.rejectedByCode[code, default: 0] += 1
                 case .verified(let record):
-                    switch try Self.insert(db, record, now: now) {
+                    let insertion = try Self.insert(db, record, now: now)
+                    if case .conflict = insertion {} else {
+                        // Accepted now: an earlier refusal of these same bytes is resolved.
+                        try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE sha256 = ? AND resolvedAt IS NULL")
+                            .execute(arguments: [now, record.verified.reportSHA256])
+                    }
+                    switch insertion {
                     case .alreadyStored: delta.alreadyStored += 1
                     case .stored(let latest):
                         delta.stored += 1
@@ -242,7 +248,7 @@ public struct Ingest: Sendable {
         try db.cachedStatement(sql: """
             INSERT INTO rejection (path, sha256, code, message, firstSeen, lastSeen, seen) VALUES (?, ?, ?, ?, ?, ?, 1)
             ON CONFLICT (path, sha256) DO UPDATE SET code = excluded.code, message = excluded.message,
-                lastSeen = excluded.lastSeen, seen = seen + 1
+                lastSeen = excluded.lastSeen, seen = seen + 1, resolvedAt = NULL
             """).execute(arguments: [path, sha256, code, message, now, now])
     }
 

@@ -21,7 +21,8 @@ import GRDB
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
 ///   references as JSON text, reason, duration.
-/// - `rejection` — one row per refused (path, SHA-256): code, message, first and last seen, times seen.
+/// - `rejection` — one row per refused (path, SHA-256): code, message, first and last seen, times seen,
+///   and when the same bytes were later accepted (resolvedAt).
 ///
 /// Concurrency: any number of processes may ingest or read at once; writers take an IMMEDIATE
 /// transaction and wait up to `busyTimeout` for each other; readers never block (WAL).
@@ -169,6 +170,8 @@ public final class TerritoryStore: Sendable {
                     firstSeen INTEGER NOT NULL,
                     lastSeen INTEGER NOT NULL,
                     seen INTEGER NOT NULL DEFAULT 1,
+                    -- Set when the same bytes were later accepted (a CA or CRL was fixed); kept for the record.
+                    resolvedAt INTEGER,
                     UNIQUE (path, sha256)
                 );
                 """)

@@ -212,6 +212,8 @@ public struct RejectedView: Codable, Sendable {
         public var firstSeen: String
         public var lastSeen: String
         public var seen: Int
+        /// When the same bytes were accepted after all (nil while the refusal stands).
+        public var resolvedAt: String?
     }
 }
 
@@ -625,14 +627,17 @@ public struct TerritoryViews: Sendable {
 
     // MARK: rejected
 
-    /// Every refused file, most recently seen first.
-    public func rejected() throws -> RejectedView {
+    /// Every refused file, most recently seen first; with `includeResolved`, also those whose same
+    /// bytes were accepted later.
+    public func rejected(includeResolved: Bool = false) throws -> RejectedView {
         try store.read { db in
-            RejectedView(rejections: try Row.fetchAll(db, sql: "SELECT * FROM rejection ORDER BY lastSeen DESC, path").map { row in
+            let filter = includeResolved ? "" : " WHERE resolvedAt IS NULL"
+            return RejectedView(rejections: try Row.fetchAll(db, sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path").map { row in
                 let code: String = row["code"]
                 return RejectedView.Rejection(
                     path: row["path"], sha256: row["sha256"], code: code, title: RejectionCode.title(code, language), message: row["message"],
-                    firstSeen: Self.time(row["firstSeen"]), lastSeen: Self.time(row["lastSeen"]), seen: row["seen"])
+                    firstSeen: Self.time(row["firstSeen"]), lastSeen: Self.time(row["lastSeen"]), seen: row["seen"],
+                    resolvedAt: (row["resolvedAt"] as Int?).map(Self.time))
             })
         }
     }

@@ -275,10 +275,12 @@ extension Cyberctl.TerritoryCommand {
     struct Rejected: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fichiers refusés et leurs motifs (refused files and why).")
         @OptionGroup var options: ViewOptions
+        @Flag(help: "Also list refusals whose same bytes were accepted later (after a CA or CRL fix).")
+        var all = false
 
         func run() throws {
             try runView {
-                let view = try options.views().rejected()
+                let view = try options.views().rejected(includeResolved: all)
                 let tables = ViewTables.rejected(view, options.lang)
                 try options.render(
                     tables: tables, json: { try ViewJSON.encode(view) },

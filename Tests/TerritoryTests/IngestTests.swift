@@ -129,6 +129,21 @@ struct IngestTests {
         #expect(try fixture.snapshot().mapValues(\.0) == before.mapValues(\.0))
     }
 
+    @Test("A refusal is marked resolved when the same bytes are accepted later (the right CA given)")
+    func refusalResolved() throws {
+        let fixture = try F()
+        let other = try F()
+        try fixture.write("r.json", daysAgo: 1, results: F.mixed())
+        let wrongCA = try Ingest(store: try fixture.store(), verifier: try other.verifier()).run(try Inbox.discover([fixture.inbox]))
+        #expect(wrongCA.rejectedByCode == ["untrusted-issuer": 1])
+        #expect(try fixture.views().rejected().rejections.count == 1)
+        let rightCA = try fixture.ingest()
+        #expect(rightCA.stored == 1)
+        #expect(try fixture.views().rejected().rejections.isEmpty)
+        let history = try fixture.views().rejected(includeResolved: true).rejections
+        #expect(history.count == 1 && history[0].code == "untrusted-issuer" && history[0].resolvedAt != nil)
+    }
+
     @Test("A second report reusing a stored report's id with other bytes is refused")
     func sameIDDifferentBytes() throws {
         let fixture = try F()
