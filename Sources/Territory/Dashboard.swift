@@ -71,6 +71,18 @@ public enum HTMLPage {
         return page(title: title, language: language, body: body)
     }
 
+    /// Host or entity pages: one section per entity (its reports, score, trend chart, fixes, results).
+    public static func details(_ views: [DetailView], title: String, language: Language) -> String {
+        var body = "<h1>\(escape(title))</h1><p class=\"meta\">\(escape(views.first?.now ?? ""))</p>\n"
+        for view in views {
+            let tables = ViewTables.detail(view, language)
+            body += "<section>\n" + table(tables[0])
+            body += trendChart(view.trend, language: language, title: language == .fr ? "Évolution du score" : "Score over time")
+            body += tables.dropFirst().map(table).joined() + "</section>\n"
+        }
+        return page(title: title, language: language, body: body)
+    }
+
     // MARK: charts
 
     /// Entities × domains, each cell coloured by the domain score; the `limit` entities furthest behind.

@@ -229,7 +229,7 @@ extension Cyberctl.TerritoryCommand {
         func run() throws {
             try runView {
                 let views = try options.views().host(name)
-                try renderDetails(views, options: options)
+                try renderDetails(views, title: (options.lang == .fr ? "Hôte " : "Host ") + name, options: options)
             }
         }
     }
@@ -248,7 +248,7 @@ extension Cyberctl.TerritoryCommand {
         func run() throws {
             try runView {
                 let view = try options.views().entity(siren)
-                try renderDetails([view], options: options)
+                try renderDetails([view], title: view.name ?? siren, options: options)
             }
         }
     }
@@ -293,7 +293,7 @@ extension Cyberctl.TerritoryCommand {
     }
 }
 
-func renderDetails(_ views: [DetailView], options: ViewOptions) throws {
+func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) throws {
     let lang = options.lang
     let tables = views.flatMap { ViewTables.detail($0, lang) }
     if options.format == .csv {
@@ -305,12 +305,7 @@ func renderDetails(_ views: [DetailView], options: ViewOptions) throws {
     }
     try options.render(
         tables: tables, json: { try ViewJSON.encode(views.count == 1 ? AnyEncodable(views[0]) : AnyEncodable(views)) },
-        html: {
-            HTMLPage.render(
-                title: views.map { $0.name ?? $0.siren }.joined(separator: ", "), subtitle: views.first?.now ?? "", tables: tables,
-                charts: views.map { HTMLPage.trendChart($0.trend, language: lang, title: lang == .fr ? "Évolution du score" : "Score over time") },
-                language: lang)
-        })
+        html: { HTMLPage.details(views, title: title, language: lang) })
 }
 
 struct AnyEncodable: Encodable {
