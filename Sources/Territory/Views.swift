@@ -521,16 +521,24 @@ public struct TerritoryViews: Sendable {
     /// Score at the end of each UTC day that has reports: the sum of each host's latest report up to then.
     static func dailyTrend(_ reports: [TallyRow]) -> [TrendPoint] {
         var current: [Int64: ScoreTally] = [:]
+        var total = ScoreTally()
         var points: [TrendPoint] = []
         var index = 0
         while index < reports.count {
             let day = reports[index].generatedAt / 86_400
             while index < reports.count && reports[index].generatedAt / 86_400 == day {
+                // Running sum: take the host's previous report out, put the new one in (weights are
+                // multiples of ½, so the sums stay exact).
+                if let previous = current[reports[index].hostID] {
+                    for (domain, value) in previous.weight { total.weight[domain, default: 0] -= value }
+                    for (domain, value) in previous.earned { total.earned[domain, default: 0] -= value }
+                    total.scored -= previous.scored
+                    total.total -= previous.total
+                }
+                total.merge(reports[index].tally)
                 current[reports[index].hostID] = reports[index].tally
                 index += 1
             }
-            var total = ScoreTally()
-            for tally in current.values { total.merge(tally) }
             let summary = total.summary
             points.append(TrendPoint(
                 at: String(time(day * 86_400).prefix(10)), score: summary.score, level: summary.level?.rawValue, coverage: summary.coverage,
