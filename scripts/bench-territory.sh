@@ -27,6 +27,7 @@ median_ms() {
     printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=()
 for n in $SIZES; do
     entities=$((n / 5))
@@ -67,7 +68,7 @@ end=$(date +%s%N)
 ours=$(awk -v n="$count" -v ns="$((end - start))" 'BEGIN { printf "%.0f", n * 1e9 / ns }')
 
 cat <<TABLE
-$(nproc) cores, $(openssl version), SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'), $(date -u +%Y-%m-%dT%H:%MZ). Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg).
+$(nproc) cores, $(openssl version), SQLite $(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'), $(date -u +%Y-%m-%dT%H:%MZ). Load average (1, 5, 15 min) at the start: $load_start; at the end: $(cut -d' ' -f1-3 /proc/loadavg).
 
 | reports | entities | ingest (verify + store) | rate | peak RSS | re-ingest (all known) | status (table) | status (json) | status RSS | findings --top 20 | certificates 60d | HTML dashboard | store size |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
