@@ -50,11 +50,13 @@ for n in $SIZES; do
     size_mb=$(du -m "$db" | cut -f1)
     rate=$(awk -v n="$n" -v s="$wall" 'BEGIN { printf "%.0f", n / s }')
     rows+=("| $n | $entities | ${wall} s | ${rate}/s | $((rss_kb / 1024)) MB | ${again} ms | ${status} ms | ${status_json} ms | $(( $(cat "$dir/status-rss") / 1024 )) MB | ${findings} ms | ${certs} ms | ${html} ms | ${size_mb} MB |")
+    echo "${rows[-1]}" >&2
     last="$dir"
 done
 
 # Reference: stock openssl cms -verify, one process per report, two at a time.
-find "$last/inbox" -name '*.json' | head -n "$OPENSSL_REPORTS" >"$work/sample"
+find "$last/inbox" -name '*.json' | sort >"$work/all"
+head -n "$OPENSSL_REPORTS" "$work/all" >"$work/sample"
 count=$(wc -l <"$work/sample")
 start=$(date +%s%N)
 xargs -P 2 -I{} openssl cms -verify -binary -inform DER -in {}.p7s -content {} -CAfile "$last/ca/ca.pem" -purpose any -out /dev/null 2>/dev/null <"$work/sample"
