@@ -222,9 +222,10 @@ public struct Ingest: Sendable {
                 case .verified(let record):
                     let insertion = try Self.insert(db, record, now: now)
                     if case .conflict = insertion {} else {
-                        // Accepted now: an earlier refusal of these same bytes is resolved.
-                        try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE sha256 = ? AND resolvedAt IS NULL")
-                            .execute(arguments: [now, record.verified.reportSHA256])
+                        // Accepted now: an earlier refusal of these same bytes, or of this file (a copy cut
+                        // short, then completed), is resolved.
+                        try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE (sha256 = ? OR path = ?) AND resolvedAt IS NULL")
+                            .execute(arguments: [now, record.verified.reportSHA256, record.path])
                     }
                     switch insertion {
                     case .alreadyStored: delta.alreadyStored += 1

@@ -87,7 +87,8 @@ struct ReportRecord: Sendable {
             kind: string(entityObject["kind"]), population: int(entityObject["population"]),
             departement: string(entityObject["departement"]), region: string(entityObject["region"]))
         let host = object(root["host"])
-        hostname = verified.hostname.isEmpty ? verified.signer.host : verified.hostname
+        // Host names are case-insensitive (RFC 4343): one host whatever the case a report uses.
+        hostname = (verified.hostname.isEmpty ? verified.signer.host : verified.hostname).lowercased()
         let os = object(host["os"])
         osID = string(os["id"])
         osVersion = string(os["version"])

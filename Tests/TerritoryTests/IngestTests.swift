@@ -142,6 +142,16 @@ struct IngestTests {
         #expect(try fixture.views().rejected().rejections.isEmpty)
         let history = try fixture.views().rejected(includeResolved: true).rejections
         #expect(history.count == 1 && history[0].code == "untrusted-issuer" && history[0].resolvedAt != nil)
+
+        // A copy cut short, refused, then completed in place: the file's refusal is resolved too.
+        let path = try fixture.write("cut.json", daysAgo: 2, results: F.mixed(3))
+        let full = try Data(contentsOf: URL(fileURLWithPath: path))
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: path))
+        #expect(try fixture.ingest().rejectedByCode == ["content-mismatch": 1])
+        #expect(try fixture.views().rejected().rejections.map(\.path) == [path])
+        try full.write(to: URL(fileURLWithPath: path))
+        #expect(try fixture.ingest().stored == 1)
+        #expect(try fixture.views().rejected().rejections.isEmpty)
     }
 
     @Test("A second report reusing a stored report's id with other bytes is refused")
