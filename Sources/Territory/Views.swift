@@ -353,14 +353,13 @@ public struct TerritoryViews: Sendable {
             struct Key: Hashable { var host: Int64; var code: String; var target: String }
             var latest: [Key: (severity: Severity, siren: String)] = [:]
             var previous = Set<Key>()
-            var hasPrevious = Set<Int64>()
             let rows = try Row.fetchCursor(db, sql: """
                 WITH ranked AS (
                     SELECT key, hostID, siren,
                         ROW_NUMBER() OVER (PARTITION BY hostID ORDER BY generatedAt DESC, signingTime DESC, id DESC) AS position
                     FROM report)
                 SELECT ranked.position, ranked.hostID, ranked.siren, res.code, res.target, res.severity
-                FROM ranked JOIN result res ON res.reportKey = ranked.key
+                FROM ranked JOIN result res INDEXED BY result_finding ON res.reportKey = ranked.key
                 WHERE ranked.position <= 2 AND res.status IN ('warn', 'fail')
                 """)
             while let row = try rows.next() {
@@ -372,9 +371,6 @@ public struct TerritoryViews: Sendable {
                     previous.insert(key)
                 }
             }
-            for hostID in try Int64.fetchAll(db, sql: "SELECT DISTINCT hostID FROM report GROUP BY hostID HAVING COUNT(*) > 1") {
-                hasPrevious.insert(hostID)
-            }
             var hostnames: [Int64: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, hostname FROM host") { hostnames[row[0]] = row[1] }
             var names: [String: String?] = [:]
@@ -384,15 +380,18 @@ public struct TerritoryViews: Sendable {
                 var severity = Severity.info
                 var results = 0, new = 0, persistent = 0, resolved = 0
                 var hosts: [String: Set<Int64>] = [:]
+
+                mutating func add(severity: Severity, siren: String, host: Int64, persistent isPersistent: Bool) {
+                    self.severity = max(self.severity, severity)
+                    results += 1
+                    hosts[siren, default: []].insert(host)
+                    if isPersistent { persistent += 1 } else { new += 1 }
+                }
             }
             var sums: [String: Sum] = [:]
             for (key, value) in latest {
-                var sum = sums[key.code] ?? Sum()
-                sum.severity = max(sum.severity, value.severity)
-                sum.results += 1
-                sum.hosts[value.siren, default: []].insert(key.host)
-                if previous.contains(key) { sum.persistent += 1 } else { sum.new += 1 }
-                sums[key.code] = sum
+                // Mutated in place (never copied out and back: that copied `hosts` each time).
+                sums[key.code, default: Sum()].add(severity: value.severity, siren: value.siren, host: key.host, persistent: previous.contains(key))
             }
             for key in previous where latest[key] == nil {
                 sums[key.code, default: Sum()].resolved += 1
@@ -458,7 +457,7 @@ public struct TerritoryViews: Sendable {
             var certificates: [CertificatesView.Certificate] = []
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status
-                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res ON res.reportKey = h.latestReportKey
+                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res INDEXED BY result_certificate ON res.reportKey = h.latestReportKey
                 WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
                 """)
             while let row = try rows.next() {
