@@ -285,7 +285,7 @@ public struct Ingest: Sendable {
             .execute(arguments: [entity.siren, record.hostname])
         guard let host = try Row.fetchOne(
             db.cachedStatement(sql: """
-                SELECT h.id, r.generatedAt, r.signingTime, r.id AS reportID FROM host h LEFT JOIN report r ON r.key = h.latestReportKey
+                SELECT h.id, h.latestReportKey, r.generatedAt, r.signingTime, r.id AS reportID FROM host h LEFT JOIN report r ON r.key = h.latestReportKey
                 WHERE h.siren = ? AND h.hostname = ?
                 """), arguments: [entity.siren, record.hostname])
         else { throw DatabaseError(message: "host row missing after insert") }
@@ -342,9 +342,27 @@ public struct Ingest: Sendable {
         if newer {
             try db.cachedStatement(sql: "UPDATE host SET latestReportKey = ?, latestGeneratedAt = ? WHERE id = ?")
                 .execute(arguments: [key, record.generatedAt, hostID])
+            // The entity's sums: the host's previous latest report out, this one in.
+            if let previous: Int64 = host["latestReportKey"] { try moveEntitySums(db, siren: entity.siren, report: previous, sign: -1) }
+            try moveEntitySums(db, siren: entity.siren, report: key, sign: 1)
         }
         return .stored(latest: newer)
     }
+}
+
+/// Adds (`sign` 1) or removes (`sign` −1) report `report`'s domain sums and result counts to its entity's.
+func moveEntitySums(_ db: Database, siren: String, report: Int64, sign: Int) throws {
+    try db.cachedStatement(sql: """
+        INSERT INTO entity_domain (siren, domain, weight, earned, failing, warning)
+        SELECT ?, domain, ? * weight, ? * earned, ? * failing, ? * warning FROM report_domain WHERE reportKey = ?
+        ON CONFLICT (siren, domain) DO UPDATE SET weight = weight + excluded.weight, earned = earned + excluded.earned,
+            failing = failing + excluded.failing, warning = warning + excluded.warning
+        """).execute(arguments: [siren, sign, sign, sign, sign, report])
+    try db.cachedStatement(sql: """
+        UPDATE entity SET latestResults = latestResults + ? * (SELECT resultCount FROM report WHERE key = ?),
+            latestScored = latestScored + ? * (SELECT scoredCount FROM report WHERE key = ?)
+        WHERE siren = ?
+        """).execute(arguments: [sign, report, sign, report, siren])
 }
 
 /// Shared counters of a running ingest.

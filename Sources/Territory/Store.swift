@@ -17,6 +17,7 @@ import GRDB
 ///   verification warnings.
 /// - `report_domain` — per report and domain: Σ weight, Σ earned credit, scored / failing / warning
 ///   counts, so that any score over many reports is a sum (`ScoreTally`) and views never rescan results.
+/// - `entity_domain` — per entity and domain, the sums of its hosts' latest reports (status reads this).
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
@@ -104,8 +105,20 @@ public final class TerritoryStore: Sendable {
                 CREATE TABLE entity (
                     siren TEXT PRIMARY KEY NOT NULL,
                     name TEXT, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
-                    updatedAt INTEGER NOT NULL
+                    updatedAt INTEGER NOT NULL,
+                    -- Σ over the hosts' latest reports, kept up to date at ingest (see entity_domain).
+                    latestResults INTEGER NOT NULL DEFAULT 0,
+                    latestScored INTEGER NOT NULL DEFAULT 0
                 );
+                -- Per entity and domain, Σ of the report_domain rows of its hosts' latest reports: moved at
+                -- ingest whenever a host's latest report changes (old one out, new one in), so the status
+                -- view reads one row per entity and domain instead of summing every latest report.
+                CREATE TABLE entity_domain (
+                    siren TEXT NOT NULL REFERENCES entity(siren),
+                    domain TEXT NOT NULL,
+                    weight REAL NOT NULL, earned REAL NOT NULL, failing INTEGER NOT NULL, warning INTEGER NOT NULL,
+                    PRIMARY KEY (siren, domain)
+                ) WITHOUT ROWID;
                 CREATE TABLE host (
                     id INTEGER PRIMARY KEY,
                     siren TEXT NOT NULL REFERENCES entity(siren),

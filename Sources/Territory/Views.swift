@@ -252,11 +252,12 @@ public struct TerritoryViews: Sendable {
             let staleLimit = nowSeconds - staleAfterDays * 86_400
             var byEntity: [String: Accumulator] = [:]
             var territory = ScoreTally()
+            // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
             let hostRows = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, e.name, e.departement, COUNT(*), MAX(h.latestGeneratedAt), SUM(h.latestGeneratedAt < ?),
-                    SUM(r.resultCount), SUM(r.scoredCount)
-                FROM host h JOIN report r ON r.key = h.latestReportKey JOIN entity e ON e.siren = h.siren
-                GROUP BY h.siren
+                SELECT e.siren, e.name, e.departement, h.hosts, h.newest, h.stale, e.latestResults, e.latestScored
+                FROM (SELECT siren, COUNT(*) AS hosts, MAX(latestGeneratedAt) AS newest, SUM(latestGeneratedAt < ?) AS stale
+                      FROM host WHERE latestReportKey IS NOT NULL GROUP BY siren) h
+                JOIN entity e ON e.siren = h.siren
                 """, arguments: [staleLimit])
             while let row = try hostRows.next() {
                 var entry = Accumulator()
@@ -271,11 +272,7 @@ public struct TerritoryViews: Sendable {
                 territory.scored += entry.tally.scored
                 byEntity[row[0]] = entry
             }
-            let domainRows = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, d.domain, SUM(d.weight), SUM(d.earned), SUM(d.failing), SUM(d.warning)
-                FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey
-                GROUP BY h.siren, d.domain
-                """)
+            let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning FROM entity_domain")
             while let row = try domainRows.next() {
                 let siren: String = row[0]
                 guard let name: String = row[1], let domain = Domain(rawValue: name), byEntity[siren] != nil else { continue }

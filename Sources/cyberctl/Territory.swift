@@ -145,13 +145,13 @@ extension Cyberctl.TerritoryCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Une ligne par entité : hôtes, âge, score, niveau, constats, couverture (one row per entity).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "How many fixes to list (the rules whose fixing would raise the territory score most).")
-        var fixes = 3
+        @Option(help: "Also list the N rules whose fixing everywhere would raise the territory score most (the HTML dashboard always lists 5; `findings` shows every rule's gain).")
+        var fixes = 0
 
         func run() throws {
             try runView {
                 let views = try options.views()
-                let status = try views.status(fixes: fixes)
+                let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes)
                 let lang = options.lang
                 try options.render(
                     tables: ViewTables.status(status, lang), json: { try ViewJSON.encode(status) },

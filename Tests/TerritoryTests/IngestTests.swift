@@ -196,6 +196,23 @@ struct IngestTests {
                 """)
         }
         #expect(wrongLatest == 0)
+        // The entity sums kept at ingest equal the sums recomputed from every host's latest report.
+        let drift = try fixture.store().read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM (
+                    SELECT h.siren, d.domain, SUM(d.weight) AS w, SUM(d.earned) AS e, SUM(d.failing) AS f, SUM(d.warning) AS wa
+                    FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey GROUP BY h.siren, d.domain) x
+                LEFT JOIN entity_domain ed ON ed.siren = x.siren AND ed.domain = x.domain
+                WHERE ed.weight IS NULL OR ed.weight != x.w OR ed.earned != x.e OR ed.failing != x.f OR ed.warning != x.wa
+                """)
+        }
+        #expect(drift == 0)
+        let resultDrift = try fixture.store().read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM entity e WHERE e.latestResults != (SELECT SUM(r.resultCount) FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.siren = e.siren)
+                """)
+        }
+        #expect(resultDrift == 0)
     }
 
     @Test("Discovery finds reports recursively, pairs signatures, skips hidden files; a missing folder is an input error")
