@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Agent", targets: ["Agent"]),
         .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
+        .library(name: "Territory", targets: ["Territory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
@@ -70,11 +72,16 @@ let package = Package(
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
         .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit"]),
+        // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
+        .target(
+            name: "Territory",
+            dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -86,6 +93,9 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "TerritoryTests",
+            dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )

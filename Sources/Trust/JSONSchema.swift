@@ -372,6 +372,8 @@ public final class JSONSchema: @unchecked Sendable {
 
     /// RFC 6901 escaping of one reference token.
     static func escapePointer(_ token: String) -> String {
+        // Byte scan: `String.contains(String)` goes through Foundation's NSString search, which cost
+        // a third of a report's verification when called for every member name.
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
         return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }

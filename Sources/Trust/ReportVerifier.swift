@@ -237,6 +237,14 @@ public struct ReportVerifier: Sendable {
     /// - Returns: who signed, for which entity and host, and when.
     /// - Throws: `VerificationFailure` with the first condition that does not hold.
     public func verify(reportBytes: [UInt8], signatureBytes: [UInt8]) throws(VerificationFailure) -> VerifiedReport {
+        try verifyDocument(reportBytes: reportBytes, signatureBytes: signatureBytes).report
+    }
+
+    /// The same verification as `verify(reportBytes:signatureBytes:)`, also returning the report
+    /// document it parsed and validated, so a consumer (the consolidation) does not parse it twice.
+    public func verifyDocument(reportBytes: [UInt8], signatureBytes: [UInt8]) throws(VerificationFailure)
+        -> (report: VerifiedReport, document: JSONValue)
+    {
         let now = clock()
         var warnings: [String] = []
         guard reportBytes.count <= TrustFiles.maximumReportBytes else {
@@ -417,7 +425,7 @@ public struct ReportVerifier: Sendable {
         if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
             warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
         }
-        return VerifiedReport(
+        let verified = VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
             siren: siren, hostname: hostname, reportSHA256: algorithm == "SHA256" ? Digest.hex(actualDigest) : Digest.sha256Hex(reportBytes), signingTime: signingTime,
             signer: .init(
@@ -425,6 +433,7 @@ public struct ReportVerifier: Sendable {
                 serial: facts.serial, issuer: facts.issuer, notBefore: facts.notBefore, notAfter: facts.notAfter,
                 fingerprint: facts.fingerprint),
             warnings: warnings)
+        return (verified, document)
     }
 
     /// Verifies the report at `reportPath` against `signaturePath` (default `<report>.p7s`), reading
@@ -432,6 +441,14 @@ public struct ReportVerifier: Sendable {
     /// - Throws: `VerificationFailure` (a missing signature file is `.signatureMissing`; a file over
     ///   its limit is refused unread); `InputError` for a missing or unreadable report.
     public func verify(reportPath: String, signaturePath: String? = nil) throws -> VerifiedReport {
+        let (reportBytes, signatureBytes) = try Self.readPair(reportPath: reportPath, signaturePath: signaturePath)
+        return try verify(reportBytes: reportBytes, signatureBytes: signatureBytes)
+    }
+
+    /// Reads a report and its signature (default `<report>.p7s`) within their size limits, read-only.
+    /// - Throws: `VerificationFailure` (`.signatureMissing`, `.reportTooLarge`, `.signatureTooLarge`);
+    ///   `InputError` for a missing or unreadable report.
+    public static func readPair(reportPath: String, signaturePath: String? = nil) throws -> (report: [UInt8], signature: [UInt8]) {
         let signaturePath = signaturePath ?? ReportSigner.signaturePath(for: reportPath)
         let reportBytes: [UInt8]
         switch Result(catching: { () throws(InputError) in try TrustFiles.read(reportPath, limit: TrustFiles.maximumReportBytes, what: "report") }) {
@@ -450,6 +467,6 @@ public struct ReportVerifier: Sendable {
             if error.kind == .invalidData { throw VerificationFailure(.signatureTooLarge, error.description) }
             throw error
         }
-        return try verify(reportBytes: reportBytes, signatureBytes: signatureBytes)
+        return (reportBytes, signatureBytes)
     }
 }

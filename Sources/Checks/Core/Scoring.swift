@@ -28,25 +28,7 @@ public enum Scoring {
 
     /// Per-domain scores, overall score, level and coverage of a set of results.
     public static func summarize(_ results: [CheckResult]) -> ScoreSummary {
-        var weight: [Domain: Double] = [:]
-        var earned: [Domain: Double] = [:]
-        var scored = 0
-        for result in results {
-            guard let credit = credit(result.status), let domain = result.domain else { continue }
-            scored += 1
-            weight[domain, default: 0] += result.severity.weight
-            earned[domain, default: 0] += result.severity.weight * credit
-        }
-        var domains: [Domain: Int] = [:]
-        for (domain, total) in weight where total > 0 {
-            domains[domain] = Int((100 * (earned[domain] ?? 0) / total).rounded())
-        }
-        let overall: Int? = domains.isEmpty
-            ? nil : Int((Double(domains.values.reduce(0, +)) / Double(domains.count)).rounded())
-        let coverage = results.isEmpty ? 0 : Double(scored) / Double(results.count)
-        return ScoreSummary(
-            score: overall, level: overall.map { level(forScore: $0) }, coverage: (coverage * 1000).rounded() / 1000,
-            domains: domains)
+        ScoreTally(results).summary
     }
 
     /// The fixes that would raise the overall score most: each warn or fail result, with the overall

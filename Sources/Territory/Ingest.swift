@@ -1,0 +1,427 @@
+import Agent
+import Checks
+import Dispatch
+import Foundation
+import GRDB
+import OpenSSLKit
+import Trust
+
+/// A report file found in an inbox, and where its detached signature should be.
+public struct InboxFile: Sendable, Equatable {
+    public var reportPath: String
+    public var signaturePath: String
+}
+
+/// Finding report/signature pairs in the folders an RSSI collects reports into.
+public enum Inbox {
+    /// Every `*.json` file under `paths` (recursively; a path may also name a report file), sorted,
+    /// each with its `<report>.json.p7s` signature path. Symbolic links to files are followed, links to
+    /// folders are not (no cycles). Hidden files (`.name`) and atomic-write leftovers are skipped.
+    /// - Throws: `InputError(.missing)` when a path does not exist.
+    public static func discover(_ paths: [String]) throws(InputError) -> [InboxFile] {
+        var found: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw InputError(.missing, file: path, "no such folder or report")
+            }
+            if !isFolder.boolValue {
+                found.append(path)
+                continue
+            }
+            walk(path, into: &found)
+        }
+        var seen = Set<String>()
+        return found.filter { seen.insert($0).inserted }.sorted().map {
+            InboxFile(reportPath: $0, signaturePath: ReportSigner.signaturePath(for: $0))
+        }
+    }
+
+    static func walk(_ folder: String, into found: inout [String]) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where !name.hasPrefix(".") {
+            let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+            var status = stat()
+            guard lstat(path, &status) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFDIR: walk(path, into: &found)
+            case S_IFREG, S_IFLNK:
+                if name.hasSuffix(".json") { found.append(path) }
+            default: continue
+            }
+        }
+    }
+}
+
+/// Why the consolidation refused a file: a `VerificationFailure` code, or one of its own.
+public enum RejectionCode {
+    /// The report file could not be read (permissions, I/O error).
+    public static let reportUnreadable = "report-unreadable"
+    /// A report with the same id but different bytes is already stored.
+    public static let reportIDConflict = "report-id-conflict"
+    /// The report verified but its content cannot be stored (a time or result the store cannot read).
+    public static let reportInvalid = "report-invalid"
+
+    /// Short title, French or English, for any rejection code.
+    public static func title(_ code: String, _ language: Language) -> String {
+        if let known = VerificationFailure.Code(rawValue: code) { return known.title(language) }
+        switch code {
+        case reportUnreadable: return language == .fr ? "rapport illisible" : "report unreadable"
+        case reportIDConflict: return language == .fr ? "identifiant déjà utilisé par un autre rapport" : "report id used by another report"
+        case reportInvalid: return language == .fr ? "rapport inexploitable" : "report cannot be stored"
+        default: return code
+        }
+    }
+}
+
+/// Counts of an ingest, as the summary line and `--format json` show them.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    /// Report files found.
+    public var found = 0
+    /// Reports verified and newly stored.
+    public var stored = 0
+    /// Reports verified and already in the store (same bytes): nothing written.
+    public var alreadyStored = 0
+    /// Of the newly stored, those older than their host's latest report (kept as history only).
+    public var storedAsHistory = 0
+    /// Files refused (recorded in `rejection`).
+    public var rejected = 0
+    /// Rejections by code.
+    public var rejectedByCode: [String: Int] = [:]
+    /// Wall-clock seconds.
+    public var seconds = 0.0
+}
+
+/// Progress of a running ingest, for a progress bar.
+public struct IngestProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var rejected: Int
+    public var elapsed: Double
+}
+
+/// Verifies report files and stores the verified ones.
+///
+/// Each file is verified by `ReportVerifier` exactly as `cyberctl verify` does, on every core; the
+/// verified reports of a batch are written in one transaction (a report is stored with all its
+/// results or not at all: a killed ingest loses nothing committed and leaves nothing partial).
+/// Files are only ever opened read-only: a refused file is recorded, never moved, changed or deleted.
+public struct Ingest: Sendable {
+    public let store: TerritoryStore
+    public let verifier: ReportVerifier
+    /// Reports per write transaction: 64 (fewer commits, each still all-or-nothing per report).
+    public var batchSize: Int
+    /// Verification threads: every core.
+    public var workers: Int
+    /// The ingest's "now" (rejection times, `ingestedAt`).
+    public var clock: @Sendable () -> Date
+
+    public init(store: TerritoryStore, verifier: ReportVerifier, batchSize: Int = 64, workers: Int? = nil,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.verifier = verifier
+        self.batchSize = max(1, batchSize)
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.clock = clock
+    }
+
+    enum Outcome: Sendable {
+        case verified(ReportRecord)
+        case rejected(path: String, sha256: String, code: String, message: String)
+    }
+
+    /// Verifies and stores `files`.
+    /// - Parameter progress: called after each batch is committed.
+    /// - Throws: a database error when the store cannot be written (what was committed stays).
+    public func run(_ files: [InboxFile], progress: (@Sendable (IngestProgress) -> Void)? = nil) throws -> IngestSummary {
+        let start = ContinuousClock.now
+        let state = IngestState(found: files.count)
+        let writer = DispatchQueue(label: "territory.ingest.writer")
+        let inFlight = DispatchSemaphore(value: 2)
+        var index = 0
+        while index < files.count {
+            if state.failure != nil { break }
+            let batch = Array(files[index..<min(index + batchSize, files.count)])
+            index += batch.count
+            let outcomes = verify(batch)
+            inFlight.wait()
+            writer.async {
+                defer { inFlight.signal() }
+                guard state.failure == nil else { return }
+                do {
+                    try write(outcomes, state: state)
+                    if let progress {
+                        let elapsed = ContinuousClock.now - start
+                        progress(state.progress(elapsed: Self.seconds(elapsed)))
+                    }
+                } catch {
+                    state.fail(error)
+                }
+            }
+        }
+        writer.sync {}
+        if let failure = state.failure { throw failure }
+        var summary = state.summary
+        summary.seconds = Self.seconds(ContinuousClock.now - start)
+        return summary
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Verifies a batch on `workers` threads; outcomes in the batch's order.
+    func verify(_ batch: [InboxFile]) -> [Outcome] {
+        let slots = Slots<Outcome>(count: batch.count)
+        let next = AtomicCounter()
+        DispatchQueue.concurrentPerform(iterations: min(workers, batch.count)) { _ in
+            while true {
+                let i = next.increment()
+                guard i < batch.count else { return }
+                slots[i] = verify(batch[i])
+            }
+        }
+        return slots.values
+    }
+
+    func verify(_ file: InboxFile) -> Outcome {
+        let reportBytes: [UInt8]
+        let signatureBytes: [UInt8]
+        do {
+            (reportBytes, signatureBytes) = try ReportVerifier.readPair(reportPath: file.reportPath, signaturePath: file.signaturePath)
+        } catch let failure as VerificationFailure {
+            // The report is readable when only its signature is missing or too large: fingerprint it.
+            let sha = (try? TrustFiles.read(file.reportPath, limit: TrustFiles.maximumReportBytes, what: "report")).map(Digest.sha256Hex) ?? ""
+            return .rejected(path: file.reportPath, sha256: sha, code: failure.code.rawValue, message: failure.message)
+        } catch {
+            return .rejected(path: file.reportPath, sha256: "", code: RejectionCode.reportUnreadable, message: "\(error)")
+        }
+        do {
+            let (verified, document) = try verifier.verifyDocument(reportBytes: reportBytes, signatureBytes: signatureBytes)
+            return .verified(try ReportRecord(verified: verified, document: document, path: file.reportPath))
+        } catch let failure as VerificationFailure {
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.message)
+        } catch let invalid as ReportRecord.Invalid {
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: invalid.message)
+        } catch {
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: "\(error)")
+        }
+    }
+
+    /// Writes one batch in one IMMEDIATE transaction.
+    func write(_ outcomes: [Outcome], state: IngestState) throws {
+        let now = Int(clock().timeIntervalSince1970)
+        var delta = IngestSummary()
+        try store.write { db in
+            for outcome in outcomes {
+                switch outcome {
+                case .rejected(let path, let sha, let code, let message):
+                    try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now)
+                    delta.rejected += 1
+                    delta.rejectedByCode[code, default: 0] += 1
+                case .verified(let record):
+                    let insertion = try Self.insert(db, record, now: now)
+                    if case .conflict = insertion {} else {
+                        // Accepted now: an earlier refusal of these same bytes, or of this file (a copy cut
+                        // short, then completed), is resolved.
+                        try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE (sha256 = ? OR path = ?) AND resolvedAt IS NULL")
+                            .execute(arguments: [now, record.verified.reportSHA256, record.path])
+                    }
+                    switch insertion {
+                    case .alreadyStored: delta.alreadyStored += 1
+                    case .stored(let latest):
+                        delta.stored += 1
+                        if !latest { delta.storedAsHistory += 1 }
+                    case .conflict(let message):
+                        try Self.reject(
+                            db, path: record.path, sha256: record.verified.reportSHA256, code: RejectionCode.reportIDConflict,
+                            message: message, now: now)
+                        delta.rejected += 1
+                        delta.rejectedByCode[RejectionCode.reportIDConflict, default: 0] += 1
+                    }
+                }
+            }
+        }
+        state.add(delta, done: outcomes.count)
+    }
+
+    static func reject(_ db: Database, path: String, sha256: String, code: String, message: String, now: Int) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO rejection (path, sha256, code, message, firstSeen, lastSeen, seen) VALUES (?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT (path, sha256) DO UPDATE SET code = excluded.code, message = excluded.message,
+                lastSeen = excluded.lastSeen, seen = seen + 1, resolvedAt = NULL
+            """).execute(arguments: [path, sha256, code, message, now, now])
+    }
+
+    enum Insertion {
+        case stored(latest: Bool)
+        case alreadyStored
+        case conflict(String)
+    }
+
+    static func insert(_ db: Database, _ record: ReportRecord, now: Int) throws -> Insertion {
+        let verified = record.verified
+        if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM report WHERE sha256 = ?"), arguments: [verified.reportSHA256]) != nil {
+            return .alreadyStored
+        }
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT sha256, sourcePath FROM report WHERE id = ?"), arguments: [verified.reportID]) {
+            let sha: String = row["sha256"]
+            let source: String = row["sourcePath"]
+            return .conflict(
+                "report id \(verified.reportID) is already stored with other content (SHA-256 \(sha), from \(source)); this file's SHA-256 is \(verified.reportSHA256)")
+        }
+        let entity = record.entity
+        // The entity's descriptive fields follow its newest report.
+        try db.cachedStatement(sql: """
+            INSERT INTO entity (siren, name, insee, kind, population, departement, region, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (siren) DO UPDATE SET name = excluded.name, insee = excluded.insee, kind = excluded.kind,
+                population = excluded.population, departement = excluded.departement, region = excluded.region,
+                updatedAt = excluded.updatedAt
+            WHERE excluded.updatedAt >= entity.updatedAt
+            """).execute(arguments: [
+                entity.siren, entity.name, entity.insee, entity.kind, entity.population, entity.departement, entity.region, record.generatedAt,
+            ])
+        try db.cachedStatement(sql: "INSERT INTO host (siren, hostname) VALUES (?, ?) ON CONFLICT (siren, hostname) DO NOTHING")
+            .execute(arguments: [entity.siren, record.hostname])
+        guard let host = try Row.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT h.id, h.latestReportKey, r.generatedAt, r.signingTime, r.id AS reportID FROM host h LEFT JOIN report r ON r.key = h.latestReportKey
+                WHERE h.siren = ? AND h.hostname = ?
+                """), arguments: [entity.siren, record.hostname])
+        else { throw DatabaseError(message: "host row missing after insert") }
+        let hostID: Int64 = host["id"]
+        let signer = verified.signer
+        let warnings = JSONText.encode(.array(verified.warnings.map { .string($0) }))
+        try db.cachedStatement(sql: """
+            INSERT INTO report (id, sha256, hostID, siren, generatedAt, signingTime, signerSubject, signerSerial, signerIssuer,
+                signerFingerprint, signerNotAfter, profile, profileSHA256, agentVersion, osID, osVersion, kernel, score, level,
+                coverage, resultCount, scoredCount, sourcePath, warnings, ingestedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                verified.reportID, verified.reportSHA256, hostID, entity.siren, record.generatedAt, record.signingTime,
+                signer.subject, signer.serial, signer.issuer, signer.fingerprint,
+                signer.notAfter.map { Int($0.timeIntervalSince1970) }, record.profile, record.profileSHA256, record.agentVersion,
+                record.osID, record.osVersion, record.kernel, record.summary.score, record.summary.level?.rawValue,
+                record.summary.coverage, record.tally.total, record.tally.scored, record.path, warnings, now,
+            ])
+        let key = db.lastInsertedRowID
+        let domainStatement = try db.cachedStatement(sql: """
+            INSERT INTO report_domain (reportKey, domain, weight, earned, scored, failing, warning) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for domain in Domain.allCases where record.tally.weight[domain] != nil || record.failing[domain] != nil || record.warning[domain] != nil {
+            try domainStatement.execute(arguments: [
+                key, domain.rawValue, record.tally.weight[domain] ?? 0, record.tally.earned[domain] ?? 0,
+                record.scoredByDomain[domain] ?? 0, record.failing[domain] ?? 0, record.warning[domain] ?? 0,
+            ])
+        }
+        let findingStatement = try db.cachedStatement(sql: """
+            INSERT INTO report_finding (reportKey, code, domain, failing, warning, severity, deficit) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (code, sum) in record.findings {
+            try findingStatement.execute(arguments: [key, code, sum.domain?.rawValue, sum.failing, sum.warning, sum.severity.rawValue, sum.deficit])
+        }
+        let resultStatement = try db.cachedStatement(sql: """
+            INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, durationMs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (ordinal, row) in record.results.enumerated() {
+            try resultStatement.execute(arguments: [
+                key, ordinal, row.check, row.target, row.code, row.domain?.rawValue, row.status.rawValue, row.severity.rawValue,
+                row.evidence, row.references, row.reason, row.durationMs,
+            ])
+        }
+        // Latest only moves forward: generated later, then signed later, then the greater id.
+        let newer: Bool
+        if let latestTime: Int = host["generatedAt"] {
+            let latestSigning: Int = host["signingTime"]
+            let latestID: String = host["reportID"]
+            newer = (record.generatedAt, record.signingTime, verified.reportID) > (latestTime, latestSigning, latestID)
+        } else {
+            newer = true
+        }
+        if newer {
+            try db.cachedStatement(sql: "UPDATE host SET latestReportKey = ?, latestGeneratedAt = ? WHERE id = ?")
+                .execute(arguments: [key, record.generatedAt, hostID])
+            // The entity's sums: the host's previous latest report out, this one in.
+            if let previous: Int64 = host["latestReportKey"] { try moveEntitySums(db, siren: entity.siren, report: previous, sign: -1) }
+            try moveEntitySums(db, siren: entity.siren, report: key, sign: 1)
+        }
+        return .stored(latest: newer)
+    }
+}
+
+/// Adds (`sign` 1) or removes (`sign` −1) report `report`'s domain sums and result counts to its entity's.
+func moveEntitySums(_ db: Database, siren: String, report: Int64, sign: Int) throws {
+    try db.cachedStatement(sql: """
+        INSERT INTO entity_domain (siren, domain, weight, earned, failing, warning)
+        SELECT ?, domain, ? * weight, ? * earned, ? * failing, ? * warning FROM report_domain WHERE reportKey = ?
+        ON CONFLICT (siren, domain) DO UPDATE SET weight = weight + excluded.weight, earned = earned + excluded.earned,
+            failing = failing + excluded.failing, warning = warning + excluded.warning
+        """).execute(arguments: [siren, sign, sign, sign, sign, report])
+    try db.cachedStatement(sql: """
+        UPDATE entity SET latestResults = latestResults + ? * (SELECT resultCount FROM report WHERE key = ?),
+            latestScored = latestScored + ? * (SELECT scoredCount FROM report WHERE key = ?)
+        WHERE siren = ?
+        """).execute(arguments: [sign, report, sign, report, siren])
+}
+
+/// Shared counters of a running ingest.
+final class IngestState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _summary: IngestSummary
+    private var done = 0
+    private var _failure: (any Error)?
+
+    init(found: Int) {
+        _summary = IngestSummary()
+        _summary.found = found
+    }
+
+    var summary: IngestSummary { lock.withLock { _summary } }
+    var failure: (any Error)? { lock.withLock { _failure } }
+
+    func fail(_ error: any Error) { lock.withLock { if _failure == nil { _failure = error } } }
+
+    func add(_ delta: IngestSummary, done count: Int) {
+        lock.withLock {
+            _summary.stored += delta.stored
+            _summary.alreadyStored += delta.alreadyStored
+            _summary.storedAsHistory += delta.storedAsHistory
+            _summary.rejected += delta.rejected
+            for (code, n) in delta.rejectedByCode { _summary.rejectedByCode[code, default: 0] += n }
+            done += count
+        }
+    }
+
+    func progress(elapsed: Double) -> IngestProgress {
+        lock.withLock { IngestProgress(done: done, total: _summary.found, rejected: _summary.rejected, elapsed: elapsed) }
+    }
+}
+
+/// Fixed slots written by index from several threads (each index by one thread only), read after.
+final class Slots<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+    subscript(index: Int) -> T? {
+        get { lock.withLock { storage[index] } }
+        set { lock.withLock { storage[index] = newValue } }
+    }
+
+    var values: [T] { lock.withLock { storage.map { $0! } } }
+}
+
+/// A thread-safe counter handing out 0, 1, 2 …
+final class AtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func increment() -> Int {
+        lock.withLock {
+            defer { value += 1 }
+            return value
+        }
+    }
+}

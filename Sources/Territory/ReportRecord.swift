@@ -1,0 +1,206 @@
+import Checks
+import Foundation
+import Trust
+
+/// A verified report, flattened into what the store keeps: header, score tally, per-rule finding
+/// sums and one row per result. Built on the verifying thread, written by the store's writer.
+struct ReportRecord: Sendable {
+    var verified: VerifiedReport
+    var path: String
+    var generatedAt: Int
+    var signingTime: Int
+    var entity: EntityRow
+    var hostname: String
+    var profile: String
+    var profileSHA256: String
+    var agentVersion: String
+    var osID: String?
+    var osVersion: String?
+    var kernel: String?
+    var tally: ScoreTally
+    var summary: ScoreSummary
+    var failing: [Domain: Int]
+    var warning: [Domain: Int]
+    var scoredByDomain: [Domain: Int]
+    var findings: [String: FindingSum]
+    var results: [ResultRow]
+
+    struct EntityRow: Sendable {
+        var siren: String
+        var name: String?
+        var insee: String?
+        var kind: String?
+        var population: Int?
+        var departement: String?
+        var region: String?
+    }
+
+    /// One rule code's warn/fail results in one report.
+    struct FindingSum: Sendable {
+        var domain: Domain?
+        var failing = 0
+        var warning = 0
+        var severity: Severity = .info
+        /// Credit the fixes would add to the domain's earned sum: Σ weight × (1 − credit).
+        var deficit = 0.0
+    }
+
+    struct ResultRow: Sendable {
+        var check: String
+        var target: String
+        var code: String
+        var domain: Domain?
+        var status: Status
+        var severity: Severity
+        var evidence: String
+        var references: String
+        var reason: String?
+        var durationMs: Int
+    }
+
+    struct Invalid: Error {
+        let message: String
+    }
+
+    /// Reads the report `document` that `verified` was verified from (the schema already holds).
+    init(verified: VerifiedReport, document: JSONValue, path: String) throws(Invalid) {
+        guard case .object(let root) = document else { throw Invalid(message: "the report is not a JSON object") }
+        func object(_ value: JSONValue?) -> [String: JSONValue] { if case .object(let o)? = value { return o } else { return [:] } }
+        func string(_ value: JSONValue?) -> String? { if case .string(let s)? = value { return s } else { return nil } }
+        func int(_ value: JSONValue?) -> Int? {
+            switch value {
+            case .int(let i)?: return i
+            case .double(let d)?: return d.isFinite ? Int(d) : nil
+            default: return nil
+            }
+        }
+        guard let generated = string(root["generatedAt"]).flatMap({ ISO8601.date(from: $0) }) else {
+            throw Invalid(message: "generatedAt is not an ISO 8601 UTC time")
+        }
+        self.verified = verified
+        self.path = path
+        generatedAt = Int(generated.timeIntervalSince1970.rounded(.down))
+        signingTime = Int(verified.signingTime.timeIntervalSince1970.rounded(.down))
+        let entityObject = object(root["entity"])
+        entity = EntityRow(
+            siren: verified.siren, name: string(entityObject["name"]), insee: string(entityObject["insee"]),
+            kind: string(entityObject["kind"]), population: int(entityObject["population"]),
+            departement: string(entityObject["departement"]), region: string(entityObject["region"]))
+        let host = object(root["host"])
+        // Host names are case-insensitive (RFC 4343): one host whatever the case a report uses.
+        hostname = (verified.hostname.isEmpty ? verified.signer.host : verified.hostname).lowercased()
+        let os = object(host["os"])
+        osID = string(os["id"])
+        osVersion = string(os["version"])
+        kernel = string(host["kernel"])
+        let agent = object(root["agent"])
+        profile = string(agent["profile"]) ?? ""
+        profileSHA256 = string(agent["profileSHA256"]) ?? ""
+        agentVersion = string(agent["version"]) ?? ""
+
+        var tally = ScoreTally()
+        var failing: [Domain: Int] = [:]
+        var warning: [Domain: Int] = [:]
+        var scoredByDomain: [Domain: Int] = [:]
+        var findings: [String: FindingSum] = [:]
+        var rows: [ResultRow] = []
+        guard case .array(let results)? = root["results"] else { throw Invalid(message: "results is not an array") }
+        rows.reserveCapacity(results.count)
+        for (index, value) in results.enumerated() {
+            let result = object(value)
+            guard let check = string(result["check"]), let target = string(result["target"]), let code = string(result["code"]),
+                  let status = string(result["status"]).flatMap(Status.init(rawValue:)),
+                  let severity = string(result["severity"]).flatMap(Severity.init(rawValue:))
+            else { throw Invalid(message: "results[\(index)] lacks check, target, code, a known status or a known severity") }
+            let domain = Domain(ruleCode: code)
+            tally.add(status: status, severity: severity, domain: domain)
+            if let domain, status.isScored { scoredByDomain[domain, default: 0] += 1 }
+            if status.isFinding {
+                if let domain {
+                    if status == .fail { failing[domain, default: 0] += 1 } else { warning[domain, default: 0] += 1 }
+                }
+                var sum = findings[code] ?? FindingSum(domain: domain)
+                if status == .fail { sum.failing += 1 } else { sum.warning += 1 }
+                sum.severity = max(sum.severity, severity)
+                sum.deficit += severity.weight * (1 - (Scoring.credit(status) ?? 0))
+                findings[code] = sum
+            }
+            rows.append(ResultRow(
+                check: check, target: target, code: code, domain: domain, status: status, severity: severity,
+                evidence: JSONText.encode(result["evidence"] ?? .object([:])),
+                references: JSONText.encode(result["references"] ?? .array([])),
+                reason: string(result["reason"]), durationMs: int(result["durationMs"]) ?? 0))
+        }
+        self.tally = tally
+        summary = tally.summary
+        self.failing = failing
+        self.warning = warning
+        self.scoredByDomain = scoredByDomain
+        self.findings = findings
+        self.results = rows
+    }
+}
+
+/// Compact JSON text of a `JSONValue`, keys sorted (stable bytes for equal values).
+enum JSONText {
+    static func encode(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, into: &out)
+        return out
+    }
+
+    static func write(_ value: JSONValue, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                write(item, into: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                writeString(key, into: &out)
+                out += ":"
+                write(members[key]!, into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func writeString(_ s: String, into out: inout String) {
+        out += "\""
+        // Most strings need no escaping: append them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// Parses JSON text written by `encode` (or any JSON) back into a value; `.null` when unreadable.
+    static func decode(_ text: String) -> JSONValue {
+        (try? JSONParser.parse(Array(text.utf8))) ?? .null
+    }
+}

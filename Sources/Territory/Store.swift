@@ -1,0 +1,239 @@
+import Agent
+import Foundation
+import GRDB
+
+/// The mutualised RSSI's store: one SQLite database (WAL, through GRDB's `DatabasePool`) holding every
+/// verified report of the territory, its results, and the files that were refused.
+///
+/// Schema (migration `v1-territory`; later issues append their own migrations to `TerritoryStore.migrator`,
+/// never edit an applied one):
+/// - `entity` — one row per SIREN: name, INSEE code, kind, population, département, région, as the
+///   newest report of that entity states them.
+/// - `host` — one row per (SIREN, hostname): the latest report's key and generation time, moved only
+///   by a report generated later (ties broken by signing time, then report id).
+/// - `report` — one row per verified report (history kept): report id (unique), SHA-256 of its bytes
+///   (unique), host, generation and signing times (Unix seconds), signer (subject, serial, issuer,
+///   fingerprint, notAfter), profile, agent version, score, level, coverage, result counts, source path,
+///   verification warnings.
+/// - `report_domain` — per report and domain: Σ weight, Σ earned credit, scored / failing / warning
+///   counts, so that any score over many reports is a sum (`ScoreTally`) and views never rescan results.
+/// - `entity_domain` — per entity and domain, the sums of its hosts' latest reports (status reads this).
+/// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
+///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
+/// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
+///   references as JSON text, reason, duration.
+/// - `rejection` — one row per refused (path, SHA-256): code, message, first and last seen, times seen,
+///   and when the same bytes were later accepted (resolvedAt).
+///
+/// Concurrency: any number of processes may ingest or read at once; writers take an IMMEDIATE
+/// transaction and wait up to `busyTimeout` for each other; readers never block (WAL).
+public final class TerritoryStore: Sendable {
+    /// Path of the database file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// How long a writer waits for another process's transaction: 60 s.
+    public static let busyTimeout: TimeInterval = 60
+
+    /// `$XDG_DATA_HOME/cyberctl/territory.sqlite`, or `~/.local/share/cyberctl/territory.sqlite` when
+    /// XDG_DATA_HOME is unset or not absolute (XDG Base Directory specification).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") { return "\(data)/cyberctl/territory.sqlite" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return "\(home)/.local/share/cyberctl/territory.sqlite"
+    }
+
+    /// Opens (creating it and its folder when `create`) the store at `path` and applies pending migrations.
+    /// - Throws: `InputError`: `.missing` when the file does not exist and `create` is false; `.io` when
+    ///   it cannot be opened or is not a cyberctl store.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(InputError) {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && !create {
+            throw InputError(.missing, file: path, "no territory store here; run `cyberctl consolidate DIR… --db \(path)` first")
+        }
+        if !exists {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw InputError(.io, file: folder, "cannot create the store's folder: \(error.localizedDescription)")
+                }
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.label = "territory"
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            // The store holds other communes' findings: not world-readable (umask may be permissive).
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            let previousMask = umask(0o077)
+            defer { umask(previousMask) }
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw InputError(.io, file: path, "cannot open the territory store: \(error)")
+        }
+        // Readers migrate too when a newer cyberctl added migrations (never on an up-to-date store).
+        if !readOnly || !exists || (try? pool.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
+    }
+
+    /// Applies the pending migrations. Two processes opening a new store at once both try; the loser's
+    /// attempt fails on the tables the winner created, after which the store is complete, which is checked.
+    func migrate() throws(InputError) {
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            do {
+                try Self.migrator.migrate(pool)
+                return
+            } catch {
+                lastError = error
+                if (try? pool.read({ db in try Self.migrator.hasCompletedMigrations(db) })) == true { return }
+            }
+        }
+        throw InputError(.io, file: path, "cannot prepare the territory store (is it a cyberctl store?): \(lastError.map { "\($0)" } ?? "unknown error")")
+    }
+
+    /// Every schema change, in order. Append new migrations; never change an applied one.
+    public static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-territory") { db in
+            try db.execute(sql: """
+                CREATE TABLE entity (
+                    siren TEXT PRIMARY KEY NOT NULL,
+                    name TEXT, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                    updatedAt INTEGER NOT NULL,
+                    -- Σ over the hosts' latest reports, kept up to date at ingest (see entity_domain).
+                    latestResults INTEGER NOT NULL DEFAULT 0,
+                    latestScored INTEGER NOT NULL DEFAULT 0
+                );
+                -- Per entity and domain, Σ of the report_domain rows of its hosts' latest reports: moved at
+                -- ingest whenever a host's latest report changes (old one out, new one in), so the status
+                -- view reads one row per entity and domain instead of summing every latest report.
+                CREATE TABLE entity_domain (
+                    siren TEXT NOT NULL REFERENCES entity(siren),
+                    domain TEXT NOT NULL,
+                    weight REAL NOT NULL, earned REAL NOT NULL, failing INTEGER NOT NULL, warning INTEGER NOT NULL,
+                    PRIMARY KEY (siren, domain)
+                ) WITHOUT ROWID;
+                CREATE TABLE host (
+                    id INTEGER PRIMARY KEY,
+                    siren TEXT NOT NULL REFERENCES entity(siren),
+                    hostname TEXT NOT NULL,
+                    latestReportKey INTEGER,
+                    latestGeneratedAt INTEGER,
+                    UNIQUE (siren, hostname)
+                );
+                CREATE TABLE report (
+                    key INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    sha256 TEXT NOT NULL UNIQUE,
+                    hostID INTEGER NOT NULL REFERENCES host(id),
+                    siren TEXT NOT NULL,
+                    generatedAt INTEGER NOT NULL,
+                    signingTime INTEGER NOT NULL,
+                    signerSubject TEXT NOT NULL, signerSerial TEXT NOT NULL, signerIssuer TEXT NOT NULL,
+                    signerFingerprint TEXT NOT NULL, signerNotAfter INTEGER,
+                    profile TEXT NOT NULL, profileSHA256 TEXT NOT NULL, agentVersion TEXT NOT NULL,
+                    osID TEXT, osVersion TEXT, kernel TEXT,
+                    score INTEGER, level TEXT, coverage REAL NOT NULL,
+                    resultCount INTEGER NOT NULL, scoredCount INTEGER NOT NULL,
+                    sourcePath TEXT NOT NULL,
+                    warnings TEXT NOT NULL,
+                    ingestedAt INTEGER NOT NULL
+                );
+                CREATE INDEX report_by_host ON report(hostID, generatedAt);
+                CREATE INDEX report_by_time ON report(generatedAt);
+                CREATE TABLE report_domain (
+                    reportKey INTEGER NOT NULL REFERENCES report(key),
+                    domain TEXT NOT NULL,
+                    weight REAL NOT NULL, earned REAL NOT NULL,
+                    scored INTEGER NOT NULL, failing INTEGER NOT NULL, warning INTEGER NOT NULL,
+                    PRIMARY KEY (reportKey, domain)
+                ) WITHOUT ROWID;
+                CREATE TABLE report_finding (
+                    reportKey INTEGER NOT NULL REFERENCES report(key),
+                    code TEXT NOT NULL,
+                    domain TEXT,
+                    failing INTEGER NOT NULL, warning INTEGER NOT NULL,
+                    severity TEXT NOT NULL,
+                    deficit REAL NOT NULL,
+                    PRIMARY KEY (reportKey, code)
+                ) WITHOUT ROWID;
+                CREATE TABLE result (
+                    reportKey INTEGER NOT NULL REFERENCES report(key),
+                    ordinal INTEGER NOT NULL,
+                    "check" TEXT NOT NULL, target TEXT NOT NULL, code TEXT NOT NULL, domain TEXT,
+                    status TEXT NOT NULL, severity TEXT NOT NULL,
+                    evidence TEXT NOT NULL, "references" TEXT NOT NULL, reason TEXT, durationMs INTEGER NOT NULL,
+                    PRIMARY KEY (reportKey, ordinal)
+                ) WITHOUT ROWID;
+                -- Small partial indexes for the findings and certificate views (a fraction of the rows).
+                CREATE INDEX result_finding ON result(reportKey, code, target, severity) WHERE status IN ('warn', 'fail');
+                CREATE INDEX result_certificate ON result(reportKey, code) WHERE code IN ('cert.expiry', 'tls.cert.expiry');
+                CREATE TABLE rejection (
+                    id INTEGER PRIMARY KEY,
+                    path TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    firstSeen INTEGER NOT NULL,
+                    lastSeen INTEGER NOT NULL,
+                    seen INTEGER NOT NULL DEFAULT 1,
+                    -- Set when the same bytes were later accepted (a CA or CRL was fixed); kept for the record.
+                    resolvedAt INTEGER,
+                    UNIQUE (path, sha256)
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var value: T?
+            try db.inTransaction(.immediate) {
+                value = try body(db)
+                return .commit
+            }
+            return value!
+        }
+    }
+
+    /// Runs `body` on a read-only snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    /// Reports whose stored result rows differ from their `resultCount` (must always be empty:
+    /// a report is written in one transaction with all its results).
+    public func incompleteReports() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT r.id FROM report r
+                LEFT JOIN (SELECT reportKey, COUNT(*) AS n FROM result GROUP BY reportKey) c ON c.reportKey = r.key
+                WHERE COALESCE(c.n, 0) != r.resultCount
+                """)
+        }
+    }
+
+    /// Counts of the main tables, for summaries and tests.
+    public func counts() throws -> (entities: Int, hosts: Int, reports: Int, results: Int, rejections: Int) {
+        try pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entity") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejection") ?? 0)
+        }
+    }
+}

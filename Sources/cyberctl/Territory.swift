@@ -1,0 +1,377 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import Territory
+import Trust
+
+/// Output formats of the territory views.
+enum ViewFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv, markdown, html
+}
+
+/// Where the store is.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Territory store (SQLite). Default: $XDG_DATA_HOME/cyberctl/territory.sqlite (~/.local/share/cyberctl/territory.sqlite).")
+    var db: String?
+
+    var path: String { db ?? TerritoryStore.defaultPath() }
+}
+
+/// The trusted CA and its CRLs, as `cyberctl verify` takes them.
+struct TrustOptions: ParsableArguments {
+    @Option(help: "Trusted CA certificate(s), PEM.")
+    var ca = "/etc/cyberctl/ca.pem"
+
+    @Option(parsing: .singleValue, help: "CRL of the CA (PEM or DER); repeatable. Default: crl.pem next to the CA file, when there is one.")
+    var crl: [String] = []
+
+    /// The same verifier `cyberctl verify` builds.
+    func verifier() throws(InputError) -> ReportVerifier {
+        var crlFiles = crl
+        if crlFiles.isEmpty {
+            let sibling = URL(fileURLWithPath: ca).deletingLastPathComponent().appendingPathComponent("crl.pem").path
+            if FileManager.default.fileExists(atPath: sibling) { crlFiles = [sibling] }
+        }
+        return ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crlFiles))
+    }
+}
+
+extension Cyberctl {
+    /// Verifies and stores the reports of an inbox.
+    struct Consolidate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Vérifie et range les rapports signés dans la base du territoire (verify signed reports and store them).",
+            discussion: """
+                Finds every *.json report under DIR (recursively) with its *.json.p7s signature, verifies each exactly as \
+                `cyberctl verify` does, and stores the verified ones. The same report twice is stored once; an older report \
+                never replaces a newer one as its host's latest. Refused files are recorded (`cyberctl territory rejected`) \
+                and never modified, moved or deleted. Exit 0 when every report was stored, 65 when some were refused, 66 \
+                when a DIR or the CA file is missing, 74 when the store cannot be written.
+                """)
+
+        @Argument(help: "Folders (or report files) to read.", completion: .directory)
+        var folders: [String]
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var trust: TrustOptions
+
+        @Option(help: "Output format of the summary: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        @Option(name: .customLong("batch-size"), help: .hidden)
+        var batchSize = 64
+
+        func validate() throws {
+            guard !folders.isEmpty else { throw ValidationError("Please give at least one folder of reports.") }
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        }
+
+        func run() throws {
+            let summary: IngestSummary
+            do {
+                let verifier = try trust.verifier()
+                let files = try Inbox.discover(folders)
+                let territory = try TerritoryStore(path: store.path)
+                let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
+                summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files) { bar.update($0) }
+                bar.finish()
+            } catch {
+                throw failure(reporting: error)
+            }
+            let fr = lang == .fr
+            switch format {
+            case .json:
+                emit((try? ViewJSON.encode(summary)) ?? "{}\n")
+            case .table:
+                let codes = summary.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                let rate = summary.seconds > 0 ? Double(summary.found) / summary.seconds : 0
+                emit(
+                    fr
+                        ? "\(summary.found) rapports trouvés : \(summary.stored) enregistrés (dont \(summary.storedAsHistory) en historique), \(summary.alreadyStored) déjà connus, \(summary.rejected) refusés\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n"
+                        : "\(summary.found) reports found: \(summary.stored) stored (\(summary.storedAsHistory) as history), \(summary.alreadyStored) already stored, \(summary.rejected) refused\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n")
+                if summary.rejected > 0 {
+                    note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
+                }
+            }
+            if summary.rejected > 0 { throw ExitCode(65) }
+        }
+    }
+
+    /// The territory's views.
+    struct TerritoryCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "territory",
+            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus (territory views).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self])
+    }
+}
+
+/// Options of every view.
+struct ViewOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Output format: table, json, csv, markdown or html (one self-contained file).")
+    var format: ViewFormat = .table
+
+    @Option(help: "Language of what people read: fr or en.")
+    var lang: Language = .fr
+
+    func views() throws -> TerritoryViews {
+        TerritoryViews(store: try TerritoryStore(path: store.path, create: false, readOnly: true), language: lang)
+    }
+
+    /// Prints `tables` (csv: the first one only), `json`, or the `html` page.
+    func render(tables: [TextTable], json: () throws -> String, html: () throws -> String) throws {
+        switch format {
+        case .table: emit(tables.map(\.text).joined(separator: "\n"))
+        case .csv: emit(tables.first?.csv ?? "")
+        case .markdown: emit(tables.map(\.markdown).joined(separator: "\n"))
+        case .json: emit(try json())
+        case .html: emit(try html())
+        }
+    }
+}
+
+/// Runs a view, mapping errors to exit codes.
+func runView(_ body: () throws -> Void) throws {
+    do { try body() } catch let code as ExitCode { throw code } catch { throw failure(reporting: error) }
+}
+
+extension Cyberctl.TerritoryCommand {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Une ligne par entité : hôtes, âge, score, niveau, constats, couverture (one row per entity).")
+        @OptionGroup var options: ViewOptions
+        @Option(help: "Also list the N rules whose fixing everywhere would raise the territory score most (the HTML dashboard always lists 5; `findings` shows every rule's gain).")
+        var fixes = 0
+
+        func run() throws {
+            try runView {
+                let views = try options.views()
+                let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes)
+                let lang = options.lang
+                try options.render(
+                    tables: ViewTables.status(status, lang), json: { try ViewJSON.encode(status) },
+                    html: {
+                        HTMLPage.dashboard(
+                            status: status, trend: try views.trend(), certificates: try views.certificates(expiringWithinDays: 60),
+                            findings: try views.findings(top: 15), language: lang)
+                    })
+            }
+        }
+    }
+
+    struct Findings: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Règles en échec sur le territoire, par gravité × entités (territory findings).")
+        @OptionGroup var options: ViewOptions
+        @Option(help: "Show the first N findings only.")
+        var top: Int?
+        @Option(help: "Only this domain: tls, certificates, patches, backups or organisation.")
+        var domain: Domain?
+        @Option(help: "Only findings of this severity or higher: info, low, medium, high, critical.")
+        var severity: Severity?
+
+        func run() throws {
+            try runView {
+                let view = try options.views().findings(top: top, domain: domain, minimumSeverity: severity)
+                let tables = ViewTables.findings(view, options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Constats du territoire" : "Territory findings", subtitle: view.now, tables: tables,
+                            language: options.lang)
+                    })
+            }
+        }
+    }
+
+    struct Certificates: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Certificats (fichiers et services) expirant bientôt, les plus proches d'abord (expiring certificates).")
+        @OptionGroup var options: ViewOptions
+        @Option(help: "Window: days (60d, 60), weeks (8w).", transform: Self.days)
+        var expiring = 60
+
+        static func days(_ text: String) throws -> Int {
+            let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+            let (number, factor): (Substring, Int) =
+                trimmed.hasSuffix("d") ? (trimmed.dropLast(), 1) : trimmed.hasSuffix("w") ? (trimmed.dropLast(), 7) : (Substring(trimmed), 1)
+            guard let value = Int(number), value >= 0, value <= 36_500 else {
+                throw ValidationError("expected a number of days (60d, 60) or weeks (8w)")
+            }
+            return value * factor
+        }
+
+        func run() throws {
+            try runView {
+                let view = try options.views().certificates(expiringWithinDays: expiring)
+                let tables = ViewTables.certificates(view, options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Certificats à renouveler" : "Certificates to renew", subtitle: view.now, tables: tables,
+                            charts: [HTMLPage.certificateTimeline(view, language: options.lang)], language: options.lang)
+                    })
+            }
+        }
+    }
+
+    struct Host: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dernier rapport complet d'un hôte et l'évolution de son score (a host's latest report).")
+        @OptionGroup var options: ViewOptions
+        @Argument(help: "Host name, as in the reports.")
+        var name: String
+
+        func run() throws {
+            try runView {
+                let views = try options.views().host(name)
+                try renderDetails(views, title: (options.lang == .fr ? "Hôte " : "Host ") + name, options: options)
+            }
+        }
+    }
+
+    struct EntityView: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "entity", abstract: "Derniers rapports d'une entité, score combiné et évolution (an entity's latest reports).")
+        @OptionGroup var options: ViewOptions
+        @Argument(help: "SIREN of the entity (9 digits).")
+        var siren: String
+
+        func validate() throws {
+            guard Identifiers.isValidSIREN(siren) else { throw ValidationError("SIREN \(siren): expected 9 digits with a valid Luhn check digit.") }
+        }
+
+        func run() throws {
+            try runView {
+                let view = try options.views().entity(siren)
+                try renderDetails([view], title: view.name ?? siren, options: options)
+            }
+        }
+    }
+
+    struct Trend: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Score du territoire au fil du temps (territory score over time).")
+        @OptionGroup var options: ViewOptions
+
+        func run() throws {
+            try runView {
+                let view = try options.views().trend()
+                let tables = [ViewTables.trend(view.points, options.lang)]
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Évolution du territoire" : "Territory trend", subtitle: view.now, tables: tables,
+                            charts: [HTMLPage.trendChart(view.points, language: options.lang)], language: options.lang)
+                    })
+            }
+        }
+    }
+
+    struct Rejected: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fichiers refusés et leurs motifs (refused files and why).")
+        @OptionGroup var options: ViewOptions
+        @Flag(help: "Also list refusals whose same bytes were accepted later (after a CA or CRL fix).")
+        var all = false
+
+        func run() throws {
+            try runView {
+                let view = try options.views().rejected(includeResolved: all)
+                let tables = ViewTables.rejected(view, options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Rapports refusés" : "Refused reports", subtitle: "", tables: tables, language: options.lang)
+                    })
+            }
+        }
+    }
+}
+
+func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) throws {
+    let lang = options.lang
+    let tables = views.flatMap { ViewTables.detail($0, lang) }
+    if options.format == .csv {
+        // One CSV: the results of every report shown.
+        emit(TextTable(headers: ["siren"] + tables[3].headers, rows: views.flatMap { view in
+            ViewTables.detail(view, lang)[3].rows.map { [view.siren] + $0 }
+        }).csv)
+        return
+    }
+    try options.render(
+        tables: tables, json: { try ViewJSON.encode(views.count == 1 ? AnyEncodable(views[0]) : AnyEncodable(views)) },
+        html: { HTMLPage.details(views, title: title, language: lang) })
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension Domain: ExpressibleByArgument {}
+
+/// The ingest's progress bar on stderr (terminal only): bar, count, rate, refused so far.
+final class ProgressBar: @unchecked Sendable {
+    private let enabled: Bool
+    private let language: Language
+    private let lock = NSLock()
+    private var drawn = false
+
+    init(enabled: Bool, language: Language) {
+        self.enabled = enabled
+        self.language = language
+    }
+
+    func update(_ progress: IngestProgress) {
+        guard enabled, progress.total > 0 else { return }
+        lock.withLock {
+            let width = 30
+            let filled = progress.done * width / progress.total
+            let rate = progress.elapsed > 0 ? Int(Double(progress.done) / progress.elapsed) : 0
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let refused = language == .fr ? "refusés" : "refused"
+            FileHandle.standardError.write(Data("\r\(bar) \(progress.done)/\(progress.total) · \(rate)/s · \(progress.rejected) \(refused)\u{1B}[K".utf8))
+            drawn = true
+        }
+    }
+
+    func finish() {
+        lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+    }
+}
+
+extension Cyberctl {
+    /// Writes a synthetic territory (CA + signed reports) for tests and benchmarks. Hidden.
+    struct BenchmarkTerritory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "benchmark-territory",
+            abstract: "Génère un territoire synthétique de rapports signés (generate signed synthetic reports).",
+            shouldDisplay: false)
+
+        @Option(help: "Output folder (gets ca/ and inbox/).")
+        var out: String
+        @Option(help: "Number of reports.")
+        var reports = 1000
+        @Option(help: "Number of entities.")
+        var entities = 200
+        @Option(help: "Hosts per entity.")
+        var hosts = 5
+        @Option(help: "Seed.")
+        var seed: UInt64 = 7
+
+        func run() throws {
+            do {
+                let output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports, seed: seed).generate(into: out)
+                emit("ca \(output.caFile)\ninbox \(output.inbox)\nreports \(output.reportPaths.count)\n")
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+    }
+}
