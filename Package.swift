@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "cyberctl", targets: ["cyberctl"]),
         .library(name: "Checks", targets: ["Checks"]),
         .library(name: "Agent", targets: ["Agent"]),
+        .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
     ],
@@ -36,11 +37,15 @@ let package = Package(
         ),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
+        .target(name: "ShippedData"),
+        // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
+        .target(name: "NIS2", dependencies: ["ShippedData", .product(name: "Yams", package: "Yams")]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit",
+                "OpenSSLKit", "NIS2",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,7 +54,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks",
+                "Checks", "ShippedData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,15 +70,16 @@ let package = Package(
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "Trust", "Territory",
+                "Agent", "Checks", "NIS2", "Trust", "Territory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "TestSupport"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",

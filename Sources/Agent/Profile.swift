@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import ShippedData
 import OpenSSLKit
 import Yams
 
@@ -82,19 +83,7 @@ public struct Profile: Sendable {
 public enum ProfileLocator {
     /// Folders searched for named profiles, in order; only existing ones.
     public static func searchDirectories(executable: String = CommandLine.arguments.first ?? "") -> [String] {
-        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
-        var candidates = [binary.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("share/cyberctl/profiles").path]
-        // A development build lives in <checkout>/.build/<config>/cyberctl: walk up to the checkout.
-        var folder = binary.deletingLastPathComponent()
-        for _ in 0..<6 {
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
-                candidates.append(folder.appendingPathComponent("Profiles").path)
-                break
-            }
-            folder = folder.deletingLastPathComponent()
-        }
-        return candidates.filter { FileManager.default.fileExists(atPath: $0) }
+        ShippedData.folders(executable: executable)
     }
 
     /// The file for `nameOrPath`.

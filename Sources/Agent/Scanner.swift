@@ -47,7 +47,8 @@ public struct Scanner: Sendable {
     public func scan(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(InputError) -> Report {
         let checks = try selectedChecks()
         let context = CheckContext(root: root, clock: clock, network: network, logger: Logger(label: "cyberctl.scan"))
-        let results = await runner.run(checks, context: context, progress: progress)
+        // Technical results beside the NIS 2 declarations they bear on (contradicted "oui" flagged).
+        let results = DeclarationCrossCheck.apply(await runner.run(checks, context: context, progress: progress))
         return Report(
             generatedAt: clock.now(),
             agent: .init(version: Self.version, profile: profile.name, profileSHA256: profile.sha256),

@@ -120,6 +120,20 @@ public final class CMSSignedData: @unchecked Sendable {
         }
     }
 
+    /// The signer infos, matched with their certificates among `certificates` first, then among
+    /// those the SignedData carries (`CMS_set1_signers_certs`).
+    public func signers(using certificates: [X509Certificate]) -> [Signer] {
+        let stack = cyberctl_sk_X509_new_null()
+        defer { if let stack { cyberctl_sk_X509_free(stack) } }
+        for certificate in certificates { _ = cyberctl_sk_X509_push(stack, certificate.pointer) }
+        _ = CMS_set1_signers_certs(pointer, stack, 0)
+        OpenSSLError.clearQueue()
+        guard let infos = CMS_get0_SignerInfos(pointer) else { return [] }
+        return (0..<cyberctl_sk_CMS_SignerInfo_num(infos)).compactMap { index in
+            cyberctl_sk_CMS_SignerInfo_value(infos, index).map { Signer(pointer: $0, owner: self) }
+        }
+    }
+
     /// One SignerInfo (borrowed: keeps its SignedData alive).
     public struct Signer: @unchecked Sendable {
         let pointer: OpaquePointer

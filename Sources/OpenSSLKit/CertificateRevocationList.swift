@@ -178,6 +178,11 @@ public final class CertificateRevocationList: @unchecked Sendable {
         return verified
     }
 
+    /// True when this CRL's issuer is `certificate`'s issuer (names compared; no signature checked).
+    public func covers(_ certificate: X509Certificate) -> Bool {
+        X509_NAME_cmp(X509_CRL_get_issuer(pointer), X509_get_issuer_name(certificate.pointer)) == 0
+    }
+
     /// The entry revoking `certificate` (matched by issuer name and serial number), nil when not revoked.
     public func entry(for certificate: X509Certificate) -> Entry? {
         var revoked: OpaquePointer?

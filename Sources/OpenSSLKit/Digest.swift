@@ -12,6 +12,11 @@ public enum Digest {
         return Hex.encode(digest.prefix(Int(length)))
     }
 
+    /// Lower-case (or upper-case) hexadecimal of `bytes`, two digits per byte, optionally separated.
+    public static func hex<C: Collection<UInt8>>(_ bytes: C, uppercase: Bool = false, separator: UInt8? = nil) -> String {
+        Hex.encode(bytes, uppercase: uppercase, separator: separator)
+    }
+
     /// SHA-256 fetched once from the default provider. `EVP_sha256()` makes OpenSSL 3 look the
     /// algorithm up again on every use (a locked hash-table search), which dominates small digests.
     static let sha256 = FetchedDigest(name: "SHA256")

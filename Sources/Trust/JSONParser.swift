@@ -94,6 +94,7 @@ public struct JSONParser {
             guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth) levels") }
             index += 1
             var members: [String: JSONValue] = [:]
+            members.reserveCapacity(8)
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -155,15 +156,18 @@ public struct JSONParser {
             index += 1
             // Fast path: no escapes.
             var scan = index
+            var ascii = true
             while scan < bytes.count {
                 let byte = bytes[scan]
                 if byte == UInt8(ascii: "\"") {
-                    guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[index..<scan]), as: UTF8.self) else {
-                        throw error("string is not valid UTF-8", at: start)
-                    }
+                    let raw = UnsafeBufferPointer(rebasing: bytes[index..<scan])
+                    // Decoding replaces invalid sequences with U+FFFD: equal bytes mean the input was valid UTF-8.
+                    let text = String(decoding: raw, as: UTF8.self)
+                    guard ascii || text.utf8.elementsEqual(raw) else { throw error("string is not valid UTF-8", at: start) }
                     index = scan + 1
                     return text
                 }
+                if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw error("control character in a string (escape it)", at: scan) }
                 scan += 1
@@ -176,7 +180,8 @@ public struct JSONParser {
                 switch byte {
                 case UInt8(ascii: "\""):
                     index += 1
-                    guard let text = String(validating: utf8, as: UTF8.self) else { throw error("string is not valid UTF-8", at: start) }
+                    let text = String(decoding: utf8, as: UTF8.self)
+                    guard text.utf8.elementsEqual(utf8) else { throw error("string is not valid UTF-8", at: start) }
                     return text
                 case UInt8(ascii: "\\"):
                     index += 1
@@ -263,6 +268,18 @@ public struct JSONParser {
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
                 guard isDigit(index) else { throw error("expected a digit in the exponent") }
                 while isDigit(index) { index += 1 }
+            }
+            if integral && index - start <= 18 {
+                // Fast path: at most 18 digits always fit in Int.
+                var value = 0
+                var position = start
+                let negative = bytes[position] == UInt8(ascii: "-")
+                if negative { position += 1 }
+                while position < index {
+                    value = value &* 10 &+ Int(bytes[position] &- UInt8(ascii: "0"))
+                    position += 1
+                }
+                return .int(negative ? -value : value)
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if integral, let value = Int(text) { return .int(value) }

@@ -31,14 +31,17 @@ public final class JSONSchema: @unchecked Sendable {
         public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message)" }
     }
 
-    indirect enum Node {
+    indirect enum Node: @unchecked Sendable {
         case always(Bool)
         case schema(Constraints)
         case reference(String)
     }
 
-    struct Constraints {
+    /// The keywords of one schema object, as compiled.
+    struct ConstraintsBuilder {
         var types: Set<String>?
+        /// `types` as a bit mask (`JSONValue.typeMask`).
+        var typeMask: UInt8 = 0
         var required: [String] = []
         var properties: [String: Node] = [:]
         var additionalProperties: Node?
@@ -52,6 +55,61 @@ public final class JSONSchema: @unchecked Sendable {
         var items: Node?
         var propertyNames: Node?
         var reference: String?
+    }
+
+    /// Frozen keywords: a class with constant fields, so the walk neither copies them nor pays for
+    /// exclusivity checks on every read.
+    final class Constraints: Sendable {
+        let types: Set<String>?
+        let typeMask: UInt8
+        let required: [String]
+        let properties: [String: Node]
+        /// `properties` as two parallel lists when short: comparing a few small strings beats hashing one.
+        let propertyNames_: [String]?
+        let propertyNodes: [Node]
+        let additionalProperties: Node?
+        /// Strings of a string-only `enum`, for a hashed lookup.
+        let stringEnumeration: Set<String>?
+        let enumeration: [JSONValue]?
+        let constant: JSONValue?
+        let pattern: (source: String, regex: POSIXRegex)?
+        let minimum: Double?
+        let maximum: Double?
+        let minLength: Int?
+        let maxLength: Int?
+        let items: Node?
+        let propertyNames: Node?
+        let reference: String?
+
+        init(_ builder: ConstraintsBuilder) {
+            types = builder.types
+            typeMask = builder.typeMask
+            required = builder.required
+            properties = builder.properties
+            let sortedProperties = builder.properties.sorted { $0.key < $1.key }
+            propertyNames_ = builder.properties.count <= 16 ? sortedProperties.map(\.key) : nil
+            propertyNodes = builder.properties.count <= 16 ? sortedProperties.map(\.value) : []
+            additionalProperties = builder.additionalProperties
+            enumeration = builder.enumeration
+            var strings: Set<String>? = []
+            for value in builder.enumeration ?? [] {
+                if case .string(let text) = value { strings?.insert(text) } else { strings = nil }
+            }
+            stringEnumeration = builder.enumeration == nil ? nil : strings
+            constant = builder.constant
+            pattern = builder.pattern
+            minimum = builder.minimum
+            maximum = builder.maximum
+            minLength = builder.minLength
+            maxLength = builder.maxLength
+            items = builder.items
+            propertyNames = builder.propertyNames
+            reference = builder.reference
+            hasMemberRules = !builder.properties.isEmpty || builder.additionalProperties != nil || builder.propertyNames != nil
+        }
+
+        /// Whether any keyword looks at an object's members one by one.
+        let hasMemberRules: Bool
     }
 
     let root: Node
@@ -105,7 +163,7 @@ public final class JSONSchema: @unchecked Sendable {
         switch value {
         case .bool(let flag): return .always(flag)
         case .object(let members):
-            var constraints = Constraints()
+            var constraints = ConstraintsBuilder()
             for (keyword, argument) in members {
                 let here = "\(path)/\(keyword)"
                 switch keyword {
@@ -123,6 +181,7 @@ public final class JSONSchema: @unchecked Sendable {
                     }
                     for name in names where !knownTypes.contains(name) { throw CompileError(path: here, message: "unknown type \"\(name)\"") }
                     constraints.types = Set(names)
+                    constraints.typeMask = names.reduce(0) { $0 | JSONValue.mask(forType: $1) }
                 case "required":
                     guard case .array(let items) = argument else { throw CompileError(path: here, message: "expected an array of names") }
                     constraints.required = try items.map { (item) throws(CompileError) -> String in
@@ -161,7 +220,7 @@ public final class JSONSchema: @unchecked Sendable {
                     throw CompileError(path: here, message: "keyword not supported by cyberctl's validator")
                 }
             }
-            return .schema(constraints)
+            return .schema(Constraints(constraints))
         default:
             throw CompileError(path: path, message: "expected a schema (object or boolean)")
         }
@@ -171,84 +230,143 @@ public final class JSONSchema: @unchecked Sendable {
     /// - Parameter limit: stop after this many violations.
     /// - Returns: the violations, in document order as far as objects allow; empty when valid.
     public func validate(_ instance: JSONValue, limit: Int = 20) -> [Violation] {
-        var violations: [Violation] = []
-        check(instance, against: root, path: "", into: &violations, limit: limit)
-        return violations
+        var state = State(limit: limit, sortMembers: false)
+        check(instance, against: root, state: &state)
+        guard !state.violations.isEmpty else { return [] }
+        // Found something: validate again visiting members in name order, so messages are stable.
+        state = State(limit: limit, sortMembers: true)
+        check(instance, against: root, state: &state)
+        return state.violations
     }
 
-    func check(_ value: JSONValue, against node: Node, path: String, into violations: inout [Violation], limit: Int) {
-        guard violations.count < limit else { return }
+    /// The walk's state: where we are (RFC 6901 tokens, joined only when a violation is reported).
+    struct State {
+        let limit: Int
+        let sortMembers: Bool
+        var tokens: [String] = []
+        var violations: [Violation] = []
+
+        init(limit: Int, sortMembers: Bool) {
+            self.limit = limit
+            self.sortMembers = sortMembers
+        }
+
+        var isFull: Bool { violations.count >= limit }
+
+        var path: String { tokens.isEmpty ? "" : "/" + tokens.map(JSONSchema.escapePointer).joined(separator: "/") }
+
+        mutating func fail(_ message: @autoclosure () -> String, token: String? = nil) {
+            guard !isFull else { return }
+            if let token { tokens.append(token) }
+            violations.append(Violation(instancePath: path, message: message()))
+            if token != nil { tokens.removeLast() }
+        }
+    }
+
+    func check(_ value: JSONValue, against node: Node, state: inout State) {
+        guard !state.isFull else { return }
         switch node {
         case .always(true): return
-        case .always(false):
-            violations.append(Violation(instancePath: path, message: "no value is allowed here"))
+        case .always(false): state.fail("no value is allowed here")
         case .reference(let name):
-            if let target = definitions[name] { check(value, against: target, path: path, into: &violations, limit: limit) }
+            if let target = definitions[name] { check(value, against: target, state: &state) }
         case .schema(let constraints):
-            check(value, constraints, path: path, into: &violations, limit: limit)
+            check(value, constraints, state: &state)
         }
     }
 
-    func check(_ value: JSONValue, _ constraints: Constraints, path: String, into violations: inout [Violation], limit: Int) {
-        func fail(_ message: String, at where: String? = nil) {
-            if violations.count < limit { violations.append(Violation(instancePath: `where` ?? path, message: message)) }
-        }
+    func check(_ value: JSONValue, _ constraints: Constraints, state: inout State) {
         if let name = constraints.reference, let target = definitions[name] {
-            check(value, against: target, path: path, into: &violations, limit: limit)
+            check(value, against: target, state: &state)
         }
-        if let types = constraints.types, !types.contains(where: { value.isOfType($0) }) {
-            fail("expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)")
+        if let types = constraints.types, value.typeMask & constraints.typeMask == 0 {
+            state.fail("expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)")
             return
         }
         if let constant = constraints.constant, !constant.jsonEquals(value) {
-            fail("expected \(constant.compactText), found \(value.compactText)")
+            state.fail("expected \(constant.compactText), found \(value.compactText)")
         }
-        if let enumeration = constraints.enumeration, !enumeration.contains(where: { $0.jsonEquals(value) }) {
-            fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
+        if let strings = constraints.stringEnumeration {
+            if case .string(let text) = value, strings.contains(text) {
+                // allowed
+            } else if let enumeration = constraints.enumeration {
+                state.fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
+            }
+        } else if let enumeration = constraints.enumeration, !enumeration.contains(where: { $0.jsonEquals(value) }) {
+            state.fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
         }
         switch value {
         case .string(let text):
-            if constraints.minLength != nil || constraints.maxLength != nil {
+            // A scalar takes 1 to 4 UTF-8 bytes: count scalars only when the byte count cannot decide.
+            let bytes = text.utf8.count
+            if (constraints.minLength.map { bytes / 4 < $0 } ?? false) || (constraints.maxLength.map { bytes > $0 } ?? false) {
                 let length = text.unicodeScalars.count
-                if let minimum = constraints.minLength, length < minimum { fail("expected at least \(minimum) characters, found \(length)") }
-                if let maximum = constraints.maxLength, length > maximum { fail("expected at most \(maximum) characters, found \(length)") }
+                if let minimum = constraints.minLength, length < minimum { state.fail("expected at least \(minimum) characters, found \(length)") }
+                if let maximum = constraints.maxLength, length > maximum { state.fail("expected at most \(maximum) characters, found \(length)") }
             }
             if let pattern = constraints.pattern, !pattern.regex.matches(text) {
-                fail("\(value.compactText) does not match the pattern \(pattern.source)")
+                state.fail("\(value.compactText) does not match the pattern \(pattern.source)")
             }
         case .int, .double:
             let number = value.numberValue ?? 0
-            if let minimum = constraints.minimum, number < minimum { fail("expected at least \(minimum.compactText), found \(value.compactText)") }
-            if let maximum = constraints.maximum, number > maximum { fail("expected at most \(maximum.compactText), found \(value.compactText)") }
+            if let minimum = constraints.minimum, number < minimum { state.fail("expected at least \(minimum.compactText), found \(value.compactText)") }
+            if let maximum = constraints.maximum, number > maximum { state.fail("expected at most \(maximum.compactText), found \(value.compactText)") }
         case .array(let elements):
             if let items = constraints.items {
                 for (index, element) in elements.enumerated() {
-                    check(element, against: items, path: "\(path)/\(index)", into: &violations, limit: limit)
+                    state.tokens.append(String(index))
+                    check(element, against: items, state: &state)
+                    state.tokens.removeLast()
                 }
             }
         case .object(let members):
-            for name in constraints.required where members[name] == nil { fail("missing required member \"\(name)\"") }
-            // Members in name order, so messages are stable.
-            for name in members.keys.sorted() {
-                let member = members[name]!
-                let memberPath = "\(path)/\(Self.escapePointer(name))"
-                if let names = constraints.propertyNames {
-                    var nameViolations: [Violation] = []
-                    check(.string(name), against: names, path: memberPath, into: &nameViolations, limit: 1)
-                    if let first = nameViolations.first { fail("member name \"\(name)\" not allowed: \(first.message)", at: memberPath) }
+            for name in constraints.required where members[name] == nil { state.fail("missing required member \"\(name)\"") }
+            // `{"type": "object"}` alone (a result's evidence): nothing to check member by member.
+            guard constraints.hasMemberRules else { break }
+            if state.sortMembers {
+                for name in members.keys.sorted() {
+                    guard !state.isFull else { return }
+                    check(member: members[name]!, named: name, constraints, state: &state)
                 }
-                if let schema = constraints.properties[name] {
-                    check(member, against: schema, path: memberPath, into: &violations, limit: limit)
-                } else if let additional = constraints.additionalProperties {
-                    if case .always(false) = additional {
-                        fail("unexpected member \"\(name)\"", at: memberPath)
-                    } else {
-                        check(member, against: additional, path: memberPath, into: &violations, limit: limit)
-                    }
+            } else {
+                for (name, member) in members {
+                    guard !state.isFull else { return }
+                    check(member: member, named: name, constraints, state: &state)
                 }
             }
         case .bool, .null:
             break
+        }
+    }
+
+    func check(member: JSONValue, named name: String, _ constraints: Constraints, state: inout State) {
+        if let propertyNames = constraints.propertyNames {
+            var nameState = State(limit: 1, sortMembers: false)
+            check(.string(name), against: propertyNames, state: &nameState)
+            if let first = nameState.violations.first { state.fail("member name \"\(name)\" not allowed: \(first.message)", token: name) }
+        }
+        var schema: Node?
+        if let names = constraints.propertyNames_ {
+            let length = name.utf8.count
+            for index in names.indices where names[index].utf8.count == length && names[index] == name {
+                schema = constraints.propertyNodes[index]
+                break
+            }
+        } else {
+            schema = constraints.properties[name]
+        }
+        if let schema {
+            state.tokens.append(name)
+            check(member, against: schema, state: &state)
+            state.tokens.removeLast()
+        } else if let additional = constraints.additionalProperties {
+            if case .always(false) = additional {
+                state.fail("unexpected member \"\(name)\"", token: name)
+            } else {
+                state.tokens.append(name)
+                check(member, against: additional, state: &state)
+                state.tokens.removeLast()
+            }
         }
     }
 
@@ -267,7 +385,9 @@ final class POSIXRegex: @unchecked Sendable {
     // Heap storage: regexec(3) reads it from many threads at once, which Swift's exclusivity
     // checks would refuse for an inout access to a stored property.
     private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
-    private let fallback: NSRegularExpression?
+    private let translated: String
+    /// Foundation's engine, built only if a string holding NUL shows up (loading ICU costs milliseconds).
+    private lazy var fallback: NSRegularExpression? = try? NSRegularExpression(pattern: translated)
 
     struct PatternError: Error, CustomStringConvertible {
         let description: String
@@ -284,10 +404,11 @@ final class POSIXRegex: @unchecked Sendable {
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(result, compiled, &buffer, buffer.count)
             compiled.deallocate()
-            throw PatternError(description: "invalid pattern \(source): \(String(cString: buffer))")
+            throw PatternError(
+                description: "invalid pattern \(source): \(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
         // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
-        fallback = try? NSRegularExpression(pattern: translated)
+        self.translated = translated
     }
 
     deinit {
@@ -295,10 +416,30 @@ final class POSIXRegex: @unchecked Sendable {
         compiled.deallocate()
     }
 
+    // Reports repeat the same values (check ids, rule codes) hundreds of times, and regexec(3) costs
+    // microseconds: answers for short strings are remembered (bounded, shared by all threads).
+    private let memoLock = NSLock()
+    private var memo: [String: Bool] = [:]
+    private static let memoCapacity = 4096
+    private static let memoMaxLength = 64
+
     func matches(_ text: String) -> Bool {
+        guard text.utf8.count <= Self.memoMaxLength else { return match(text) }
+        if let known = memoLock.withLock({ memo[text] }) { return known }
+        let result = match(text)
+        memoLock.withLock {
+            if memo.count >= Self.memoCapacity { memo.removeAll(keepingCapacity: true) }
+            memo[text] = result
+        }
+        return result
+    }
+
+    private func match(_ text: String) -> Bool {
         if text.utf8.contains(0) {
-            guard let fallback else { return false }
-            return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            return memoLock.withLock {
+                guard let fallback else { return false }
+                return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            }
         }
         return text.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
     }
@@ -310,6 +451,32 @@ extension JSONValue {
         case .int(let value): return Double(value)
         case .double(let value): return value
         default: return nil
+        }
+    }
+
+    static func mask(forType name: String) -> UInt8 {
+        switch name {
+        case "null": return 1
+        case "boolean": return 2
+        case "object": return 4
+        case "array": return 8
+        case "number": return 16
+        case "integer": return 32
+        case "string": return 64
+        default: return 0
+        }
+    }
+
+    /// The JSON Schema types this value belongs to, as a mask (an integral number is both number and integer).
+    var typeMask: UInt8 {
+        switch self {
+        case .null: return 1
+        case .bool: return 2
+        case .object: return 4
+        case .array: return 8
+        case .int: return 16 | 32
+        case .double(let value): return value.rounded() == value ? 16 | 32 : 16
+        case .string: return 64
         }
     }
 

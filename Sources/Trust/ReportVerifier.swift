@@ -137,9 +137,56 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
             }
             return language == .fr ? fr : en
         }
+
+        /// What it means and what to do, in one sentence, French then English.
+        public func explanation(_ language: Language) -> String {
+            let (fr, en): (String, String)
+            switch self {
+            case .reportTooLarge, .signatureTooLarge:
+                (fr, en) = ("fichier refusé sans être lu, au-delà de la taille admise", "file refused unread, over the size limit")
+            case .signatureEmpty, .signatureMalformed, .signatureNotDetached, .signerCount, .signerCertificateMissing, .signedAttributesMissing:
+                (fr, en) = (
+                    "le fichier .p7s n'est pas une signature cyberctl intacte : il a été tronqué, modifié ou produit autrement ; faire signer à nouveau le rapport",
+                    "the .p7s file is not an intact cyberctl signature: truncated, altered or made otherwise; have the report signed again")
+            case .signatureInvalid:
+                (fr, en) = ("la signature a été altérée : ne pas se fier à ce rapport", "the signature was altered: do not rely on this report")
+            case .contentMismatch:
+                (fr, en) = (
+                    "le rapport a été modifié après sa signature, ou la signature est celle d'un autre rapport : ne pas s'y fier",
+                    "the report was changed after signing, or the signature belongs to another report: do not rely on it")
+            case .signingTimeInFuture:
+                (fr, en) = ("l'horloge du serveur signataire est fausse, ou la date a été forgée", "the signing server's clock is wrong, or the time was forged")
+            case .untrustedIssuer:
+                (fr, en) = (
+                    "le certificat de l'agent n'a pas été émis par l'autorité du RSSI indiquée (--ca)",
+                    "the agent certificate was not issued by the RSSI's CA given (--ca)")
+            case .certificateExpired, .certificateNotYetValid:
+                (fr, en) = (
+                    "le certificat de l'agent n'était pas valide à la date de signature : réinscrire l'agent (cyberctl enroll, pki issue)",
+                    "the agent certificate was not valid at signing time: enrol the agent again (cyberctl enroll, pki issue)")
+            case .chainInvalid:
+                (fr, en) = ("la chaîne de certification ne se vérifie pas", "the certificate chain does not verify")
+            case .certificateRevoked:
+                (fr, en) = ("le RSSI a révoqué ce certificat : ses rapports ne sont plus acceptés", "the RSSI revoked this certificate: its reports are no longer accepted")
+            case .notForSigning, .notAgentCertificate:
+                (fr, en) = ("le signataire n'utilise pas un certificat d'agent émis par cyberctl pki", "the signer does not use an agent certificate issued by cyberctl pki")
+            case .notJSON, .schemaViolation:
+                (fr, en) = (
+                    "le fichier signé n'est pas un rapport cyberctl valide (schéma cyberctl.report/1)",
+                    "the signed file is not a valid cyberctl report (schema cyberctl.report/1)")
+            case .sirenMissing, .sirenMismatch:
+                (fr, en) = (
+                    "le rapport ne porte pas le SIREN de l'entité inscrite dans le certificat de l'agent : il ne peut lui être attribué",
+                    "the report does not carry the SIREN of the entity in the agent certificate: it cannot be attributed to it")
+            case .signatureMissing:
+                (fr, en) = ("aucun fichier .p7s à côté du rapport : il n'est pas signé", "no .p7s file next to the report: it is not signed")
+            }
+            return language == .fr ? fr : en
+        }
     }
 
     public let code: Code
+    /// The precise reason, in English, with the values involved (serials, dates, SIRENs, paths).
     public let message: String
 
     public init(_ code: Code, _ message: String) {
@@ -178,6 +225,9 @@ public struct ReportVerifier: Sendable {
 
     static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
 
+    /// Facts about signer certificates seen before, shared by copies of this verifier.
+    let cache = CertificateCache()
+
     public init(trust: TrustAnchors, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.trust = trust
         self.clock = clock
@@ -205,15 +255,25 @@ public struct ReportVerifier: Sendable {
         }
         guard !signatureBytes.isEmpty else { throw VerificationFailure(.signatureEmpty, "the signature file is empty") }
 
-        // 2. Structure.
+        // 2. Structure. A signer certificate already verified by this verifier is not decoded again:
+        // the SignedData is parsed without its certificates field, and the cached certificate (same
+        // DER bytes) is matched with the signer (decoding a certificate costs more than the rest).
+        let layout = SignedDataLayout(der: signatureBytes)
+        var cached: CertificateCache.Entry?
+        if let layout, layout.certificates.count == 1 { cached = cache.entry(for: layout.certificates[0]) }
         let signed: CMSSignedData
         do {
-            signed = try CMSSignedData(derEncoded: signatureBytes)
+            if let cached, let stripped = layout?.withoutCertificates {
+                signed = try CMSSignedData(derEncoded: stripped)
+                _ = cached
+            } else {
+                signed = try CMSSignedData(derEncoded: signatureBytes)
+            }
         } catch {
             let hint = signatureBytes.starts(with: Array("-----BEGIN".utf8)) ? " (PEM given; expected DER: openssl cms -outform DER)" : ""
             throw VerificationFailure(.signatureMalformed, "the signature is not a complete DER CMS structure, truncated or corrupted\(hint): \(error)")
         }
-        guard signed.isSignedData, let layout = SignedDataLayout(der: signatureBytes) else {
+        guard signed.isSignedData, let layout else {
             throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData")
         }
         if let problem = layout.problem {
@@ -225,7 +285,7 @@ public struct ReportVerifier: Sendable {
         guard signed.isDetached else {
             throw VerificationFailure(.signatureNotDetached, "the signature embeds its content; expected a detached signature over the report file")
         }
-        let signers = signed.signers
+        let signers = cached.map { signed.signers(using: [$0.certificate]) } ?? signed.signers
         guard signers.count == 1, let signer = signers.first else {
             throw VerificationFailure(.signerCount, "\(signers.count) signers; expected exactly one")
         }
@@ -272,38 +332,46 @@ public struct ReportVerifier: Sendable {
             warnings.append("no signing-time attribute: the certificate was checked at the verification time")
         }
 
-        // 5. Chain at the signing time.
-        let untrusted = signed.certificates
-        switch trust.store.verify(certificate, untrusted: untrusted, at: signingTime) {
-        case .valid: break
-        case .invalid(let error):
-            let at = ISO8601.string(from: signingTime)
-            switch error.kind {
-            case .expired:
-                throw VerificationFailure(
-                    .certificateExpired,
-                    "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
-            case .notYetValid:
-                throw VerificationFailure(
-                    .certificateNotYetValid,
-                    "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
-            case .untrustedIssuer:
-                throw VerificationFailure(
-                    .untrustedIssuer,
-                    "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
-            case .badSignature, .other:
-                throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+        // 5. Chain at the signing time (remembered per certificate for the window where it holds).
+        if let cached, cached.chainHolds(at: signingTime) {
+            // Verified before: same certificate bytes, same trust, a time inside the chain's window.
+        } else {
+            let untrusted = cached == nil ? signed.certificates : [certificate]
+            switch trust.store.verify(certificate, untrusted: untrusted, at: signingTime) {
+            case .valid(let chain):
+                cache.remember(certificate, der: layout.certificates.count == 1 ? Array(layout.certificates[0]) : nil, chain: chain)
+            case .invalid(let error):
+                let at = ISO8601.string(from: signingTime)
+                switch error.kind {
+                case .expired:
+                    throw VerificationFailure(
+                        .certificateExpired,
+                        "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                case .notYetValid:
+                    throw VerificationFailure(
+                        .certificateNotYetValid,
+                        "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
+                case .untrustedIssuer:
+                    throw VerificationFailure(
+                        .untrustedIssuer,
+                        "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
+                case .badSignature, .other:
+                    throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+                }
             }
         }
-        if certificate.isCertificateAuthority {
-            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(certificate.subjectName.displayText)); reports are signed with agent certificates")
+        let facts = cached ?? cache.entry(for: certificate)
+        if facts.isCertificateAuthority {
+            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(facts.subject)); reports are signed with agent certificates")
         }
-        if let usage = certificate.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
+        if let usage = facts.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
             throw VerificationFailure(.notForSigning, "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
         }
 
         // 6. Revocation.
-        let crls = trust.revocationLists.filter { crl in trust.certificateAuthorities.contains { crl.isSigned(by: $0) && certificate.isIssued(by: $0) } }
+        // Every CRL was checked against the CAs when the trust was built; the chain above proved the
+        // certificate's issuer is one of them, so matching the issuer name is enough here.
+        let crls = trust.revocationLists.filter { $0.covers(certificate) }
         if trust.revocationLists.isEmpty {
             warnings.append("no CRL given: revocation not checked")
         } else if crls.isEmpty {
@@ -326,7 +394,7 @@ public struct ReportVerifier: Sendable {
 
         // 7. Identity, document, binding.
         let identity: AgentIdentity
-        switch AgentIdentity.from(certificate.subjectName) {
+        switch facts.identity {
         case .success(let value): identity = value
         case .failure(let problem):
             throw VerificationFailure(.notAgentCertificate, "the signer certificate is not an agent certificate: \(problem)")
@@ -359,11 +427,11 @@ public struct ReportVerifier: Sendable {
         }
         let verified = VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
-            siren: siren, hostname: hostname, reportSHA256: Digest.sha256Hex(reportBytes), signingTime: signingTime,
+            siren: siren, hostname: hostname, reportSHA256: algorithm == "SHA256" ? Digest.hex(actualDigest) : Digest.sha256Hex(reportBytes), signingTime: signingTime,
             signer: .init(
-                subject: certificate.subjectName.displayText, entityName: identity.entityName, siren: identity.siren, host: identity.host,
-                serial: certificate.serialNumberHex, issuer: certificate.issuerName.displayText, notBefore: certificate.notBefore,
-                notAfter: certificate.notAfter, fingerprint: certificate.sha256Fingerprint),
+                subject: facts.subject, entityName: identity.entityName, siren: identity.siren, host: identity.host,
+                serial: facts.serial, issuer: facts.issuer, notBefore: facts.notBefore, notAfter: facts.notAfter,
+                fingerprint: facts.fingerprint),
             warnings: warnings)
         return (verified, document)
     }

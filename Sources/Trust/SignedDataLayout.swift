@@ -44,9 +44,35 @@ struct SignedDataLayout: Equatable {
         return nil
     }
 
+    /// Each certificate of the `certificates` field, as its complete DER (empty when the field is absent).
+    var certificates: [ArraySlice<UInt8>] = []
+    /// The ContentInfo rebuilt without the `certificates` field (nil when there is none).
+    var withoutCertificates: [UInt8]?
+
     struct Element {
         let tag: UInt8
         let content: ArraySlice<UInt8>
+        /// Tag, length and content.
+        let whole: ArraySlice<UInt8>
+    }
+
+    /// DER tag-length-value.
+    static func encode(tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+        var header = [tag]
+        let length = content.count
+        if length < 128 {
+            header.append(UInt8(length))
+        } else {
+            var octets: [UInt8] = []
+            var rest = length
+            while rest > 0 {
+                octets.insert(UInt8(rest & 0xFF), at: 0)
+                rest >>= 8
+            }
+            header.append(0x80 | UInt8(octets.count))
+            header += octets
+        }
+        return header + content
     }
 
     /// Reads the TLV at the start of `bytes`; nil when it is not well-formed DER (definite lengths, minimal).
@@ -70,7 +96,7 @@ struct SignedDataLayout: Equatable {
             guard length >= 128 else { return nil }
         }
         guard length <= bytes.endIndex - index else { return nil }
-        return (Element(tag: tag, content: bytes[index..<index + length]), bytes[(index + length)...])
+        return (Element(tag: tag, content: bytes[index..<index + length], whole: bytes[bytes.startIndex..<index + length]), bytes[(index + length)...])
     }
 
     static func children(_ content: ArraySlice<UInt8>) -> [Element]? {
@@ -117,6 +143,10 @@ struct SignedDataLayout: Equatable {
             case 0xA0:
                 guard let certificates = Self.children(field.content) else { return nil }
                 other = other || certificates.contains { $0.tag != 0x30 }
+                self.certificates = certificates.map(\.whole)
+                var content: [UInt8] = []
+                for kept in fields where kept.tag != 0xA0 { content += kept.whole }
+                withoutCertificates = Self.encode(tag: 0x30, Array(infoParts[0].whole) + Self.encode(tag: 0xA0, Self.encode(tag: 0x30, content)))
             case 0xA1:
                 guard let crls = Self.children(field.content) else { return nil }
                 other = other || crls.contains { $0.tag != 0x30 }

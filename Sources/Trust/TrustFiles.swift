@@ -29,7 +29,7 @@ public enum TrustFiles {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw InputError(.io, file: path, "cannot stat \(what): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT != S_IFDIR else { throw InputError(.invalidData, file: path, "is a folder, expected a \(what) file") }
+        guard status.st_mode & S_IFMT != S_IFDIR else { throw InputError(.usage, file: path, "is a folder, expected a \(what) file") }
         if status.st_size > limit { throw tooLarge(path, size: Int(status.st_size), limit: limit, what: what) }
         // Read up to limit + 1 bytes: files whose size stat does not tell (pipes, /proc) are bounded too.
         var bytes = [UInt8](repeating: 0, count: min(limit + 1, max(Int(status.st_size), 4096)))

@@ -9,6 +9,9 @@ struct Cyberctl: AsyncParsableCommand {
         abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire.",
         discussion: "Readiness of French local authorities against cyberattacks and NIS 2.",
         version: Scanner.version,
-        subcommands: [Scan.self, Cert.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self, BenchmarkSigning.self, Consolidate.self, TerritoryCommand.self, BenchmarkTerritory.self]
+        subcommands: [
+            Scan.self, Cert.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self, BenchmarkSigning.self,
+            Nis2Command.self, Assess.self, Consolidate.self, TerritoryCommand.self, BenchmarkTerritory.self,
+        ]
     )
 }

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import NIS2
 import Trust
 
 /// Output formats; machine formats go to stdout.
@@ -70,6 +71,9 @@ func failure(reporting error: any Error) -> ExitCode {
     case let error as FileAccessError:
         message = error.description
         code = { if case .notFound = error { return 66 } else { return 74 } }()
+    case let error as NIS2InputError:
+        message = error.description.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
+        code = error.exitCode
     case let error as AtomicFileError:
         message = error.description
         code = 74

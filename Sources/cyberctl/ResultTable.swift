@@ -17,6 +17,7 @@ struct ResultTable {
                 ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))"
                 : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))")
         lines.append(renderResults(report.results, summary: report.summary))
+        if let sheet = nis2Sheet(report.results) { lines.append(sheet) }
         lines.append(scoreLine(report.summary))
         let fixes = Scoring.bestFixes(report.results)
         if !fixes.isEmpty {
@@ -72,6 +73,7 @@ struct ResultTable {
 
     /// A short fact from the evidence or the reason.
     func detail(_ result: CheckResult) -> String? {
+        if let organisational = nis2Detail(result) { return organisational }
         if let reason = result.reason { return reason }
         let evidence = result.evidence
         switch result.code {
@@ -84,6 +86,52 @@ struct ResultTable {
             return "\(type) \(bits) bits"
         case "cert.signature-algorithm":
             return evidence["signatureAlgorithm"]?.stringValue
+        case let code where code.hasPrefix("backup."):
+            return backupDetail(result)
+        default:
+            return nil
+        }
+    }
+
+    /// A short fact for the backup rules (`backup.freshness`: age against the maximum, …).
+    func backupDetail(_ result: CheckResult) -> String? {
+        let evidence = result.evidence
+        let french = language == .fr
+        func hours(_ key: String) -> String? {
+            guard case .double(let value)? = evidence[key] else { return nil }
+            return BackupUnits.describe(value * 3600)
+        }
+        switch result.code {
+        case "backup.present":
+            if let count = evidence["count"]?.intValue, let expected = evidence["expectedCount"]?.intValue, count < expected {
+                return french ? "\(count) copies sur \(expected) attendues" : "\(count) of \(expected) expected copies"
+            }
+            if result.status == .fail { return french ? "aucune copie trouvée" : "no copy found" }
+            return evidence["count"]?.intValue.map { french ? "\($0) copie(s)" : "\($0) copies" }
+        case "backup.freshness":
+            guard let age = hours("ageHours"), let maximum = hours("maxAgeHours") else { return nil }
+            if case .int(let stale)? = evidence["staleSeriesCount"] {
+                return french ? "\(stale) série(s) arrêtée(s) ; dernière copie il y a \(age)" : "\(stale) series stopped; newest copy \(age) old"
+            }
+            return french ? "dernière copie il y a \(age), maximum \(maximum)" : "newest copy \(age) old, maximum \(maximum)"
+        case "backup.size":
+            if evidence["empty"] == .bool(true) { return french ? "dernière copie vide" : "newest copy empty" }
+            if case .double(let change)? = evidence["sizeChangePercent"], result.status == .warn {
+                return french ? "\(Int(change)) % par rapport à la copie précédente" : "\(Int(change))% against the previous copy"
+            }
+            return evidence["sizeBytes"]?.intValue.map { ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file) }
+        case "backup.separate-storage":
+            if let remote = evidence["remote"]?.stringValue { return remote }
+            guard case .array(let same)? = evidence["sameDeviceAs"] else { return nil }
+            let paths = same.compactMap(\.stringValue).joined(separator: ", ")
+            return french ? "même système de fichiers que \(paths)" : "same filesystem as \(paths)"
+        case "backup.job-status":
+            guard let outcome = evidence["result"]?.stringValue else { return nil }
+            let code = evidence["execMainStatus"]?.intValue.map { french ? ", code de sortie \($0)" : ", exit status \($0)" } ?? ""
+            return "Result=\(outcome)\(code)"
+        case "backup.offline-copy", "backup.restore-test":
+            if evidence["declared"] == .bool(false) || evidence["present"] == .bool(false) { return french ? "aucune déclaration" : "none declared" }
+            return evidence["ageDays"]?.intValue.map { french ? "il y a \($0) jours" : "\($0) days ago" }
         default:
             return nil
         }

@@ -48,11 +48,11 @@ extension Cyberctl {
             var outcomes: [VerificationOutcome] = []
             for report in reports {
                 do {
-                    outcomes.append(.init(file: report, verified: try verifier.verify(reportPath: report)))
+                    outcomes.append(.init(file: report, language: lang, verified: try verifier.verify(reportPath: report)))
                 } catch let error as VerificationFailure {
-                    outcomes.append(.init(file: report, failure: error))
+                    outcomes.append(.init(file: report, language: lang, failure: error))
                 } catch let error as InputError {
-                    outcomes.append(.init(file: report, inputError: error))
+                    outcomes.append(.init(file: report, language: lang, inputError: error))
                 } catch {
                     throw failure(reporting: error)
                 }
@@ -81,7 +81,8 @@ extension Cyberctl {
                             : "    report \(report.reportID) of \(report.generatedAt), host \(report.hostname); certificate \(signer.serial) issued by \(signer.issuer)")
                     for warning in report.warnings { lines.append((french ? "    attention : " : "    warning: ") + warning) }
                 } else if let failure = outcome.failure {
-                    lines.append("✗ \(outcome.file) — \(french ? "REFUSÉ" : "REFUSED") (\(failure.code.title(lang))): \(failure.message)")
+                    lines.append("✗ \(outcome.file) — \(french ? "REFUSÉ" : "REFUSED") (\(failure.code.title(lang))) : \(failure.code.explanation(lang))")
+                    lines.append("    \(french ? "détail" : "detail"): \(failure.message)")
                 } else if let error = outcome.inputError {
                     lines.append("✗ \(outcome.file) — \(french ? "illisible" : "unreadable"): \(error.description)")
                 }
@@ -105,12 +106,14 @@ extension Cyberctl {
 /// One report's verdict; JSON shape of `cyberctl verify --format json` (an array of these).
 struct VerificationOutcome: Encodable {
     let file: String
+    /// Language of the explanation.
+    let language: Language
     var verified: VerifiedReport? = nil
     var failure: VerificationFailure? = nil
     /// The report itself could not be read (missing: 66; I/O: 74).
     var inputError: InputError? = nil
 
-    enum Key: String, CodingKey { case file, valid, report, code, reason }
+    enum Key: String, CodingKey { case file, valid, report, code, reason, explanation }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
@@ -120,5 +123,6 @@ struct VerificationOutcome: Encodable {
         let code = failure?.code.rawValue ?? inputError.map { $0.kind == .missing ? "report-missing" : "report-unreadable" }
         try container.encodeIfPresent(code, forKey: .code)
         try container.encodeIfPresent(failure?.message ?? inputError?.description, forKey: .reason)
+        try container.encodeIfPresent(failure?.code.explanation(language), forKey: .explanation)
     }
 }

@@ -1,6 +1,8 @@
-import Foundation
 import Checks
+import Foundation
+import NIS2
 import Testing
+import TestSupport
 
 @Suite struct ScoringTests {
     static func result(_ code: String, _ status: Status, _ severity: Severity) -> CheckResult {
@@ -58,6 +60,38 @@ import Testing
         #expect(ISO8601.string(from: Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00Z")
         for bad in ["2026-11-28 08:00:00Z", "2026-13-28T08:00:00Z", "2026-11-28T08:00:00+01:00", "", "2026-11-28T08:00:0xZ"] {
             #expect(ISO8601.date(from: bad) == nil, "\(bad)")
+        }
+    }
+}
+
+@Suite struct ReferenceCatalogueTests {
+    @Test func everyReferenceACatalogueRuleCitesIsKnown() {
+        for rule in Catalogue.rules.values {
+            for id in rule.references {
+                #expect(ReferenceCatalogue.entry(for: id) != nil, "\(rule.code) cites \(id), which has no title")
+            }
+        }
+    }
+
+    @Test func familiesGiveTitles() {
+        #expect(ReferenceCatalogue.entry(for: "NIS2-21.2.c")?.title.contains("sauvegardes") == true)
+        #expect(ReferenceCatalogue.entry(for: "RECYF-2.B")?.title.contains("gouvernance") == true)
+        #expect(ReferenceCatalogue.entry(for: "ANSSI-HYG-37")?.title.contains("mesure 37") == true)
+        #expect(ReferenceCatalogue.entry(for: "EU-2024/2690-4.2")?.title.contains("4.2") == true)
+        #expect(ReferenceCatalogue.entry(for: "ANSSI-HYG-43") == nil)
+        #expect(ReferenceCatalogue.entry(for: "NIS2-21.2.k") == nil)
+    }
+}
+
+
+@Suite struct QuestionnaireReferenceTests {
+    @Test func everyQuestionnaireReferenceHasATitle() throws {
+        let questionnaire = try Questionnaire.load(path: BuiltBinary.packageRoot + "/Profiles/nis2/questionnaire.yaml")
+        for item in questionnaire.items {
+            let section = questionnaire.sections.first { $0.id == item.id.split(separator: ".").first.map(String.init) }
+            for id in item.referenceIDs(section: section) {
+                #expect(ReferenceCatalogue.entry(for: id) != nil, "\(item.id) cites \(id), which has no title")
+            }
         }
     }
 }

@@ -89,6 +89,14 @@ struct SigningEndToEndTests {
         let verified = try BuiltBinary.run(["verify", report, "--ca", world.ca])
         #expect(verified.exitCode == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("srv-mairie"))
+        // Other forms openssl produces: subjectKeyIdentifier signer ids (SignedData v3), SHA-384, SHA-512.
+        for options in [["-keyid"], ["-md", "sha384"], ["-md", "sha512", "-nosmimecap"]] {
+            let variant = try Command.run(
+                "openssl", ["cms", "-sign", "-binary", "-outform", "DER", "-in", report, "-signer", world.certificate, "-inkey", world.key, "-out", report + ".p7s"] + options)
+            #expect(variant.exitCode == 0, "\(variant.stderr)")
+            let checked = try BuiltBinary.run(["verify", report, "--ca", world.ca])
+            #expect(checked.exitCode == 0, "openssl cms -sign \(options): \(checked.stdout)")
+        }
         // openssl's default (SMIME capabilities, no -binary) still verifies when the bytes are exact.
         let withoutBinary = try Command.run(
             "openssl", ["cms", "-sign", "-outform", "DER", "-in", report, "-signer", world.certificate, "-inkey", world.key, "-out", report + ".p7s"])

@@ -116,14 +116,10 @@ struct CertificateAuthorityTests {
         // openssl-made agent requests are accepted.
         #expect(refusal(try request("good", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv")) == "accepted")
         // A request whose signature was tampered with is refused.
-        let good = try request("tampered", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv")
-        var der = try #require(try? Data(contentsOf: URL(fileURLWithPath: fixture.folder.url("openssl/tampered.csr"))))
-        let pem = String(decoding: der, as: UTF8.self)
-        _ = good
-        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-        var bytes = try #require(Data(base64Encoded: body))
-        bytes[bytes.count - 5] ^= 0x01
-        der = bytes
+        _ = try request("tampered", subject: "/O=Commune/organizationIdentifier=NTRFR-212901896/CN=srv")
+        let pem = try String(contentsOfFile: fixture.folder.url("openssl/tampered.csr"), encoding: .utf8)
+        var der = try #require(Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()))
+        der[der.count - 5] ^= 0x01
         #expect(refusal(try CertificateSigningRequest(encoded: Array(der))).contains("signature does not verify"))
         #expect(throws: InputError.self) { try fixture.authority.issue(try request("days", subject: "/O=C/organizationIdentifier=NTRFR-212901896/CN=s"), days: 900) }
     }

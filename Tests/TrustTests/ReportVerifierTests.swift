@@ -58,6 +58,10 @@ struct ReportVerifierTests {
         let report = try TrustFixture.reportBytes()
         let signature = try agent.signer.sign(report)
         let verifier = ReportVerifier(trust: try fixture.trust())
+        // Verified once first, so the verifier remembers the signer certificate: flips outside the
+        // certificate then go through the path that parses the signature without it.
+        _ = try verifier.verify(reportBytes: report, signatureBytes: signature)
+        let fresh = ReportVerifier(trust: try fixture.trust())
         var codes: [VerificationFailure.Code: Int] = [:]
         for position in 0..<signature.count {
             var altered = signature
@@ -68,6 +72,9 @@ struct ReportVerifierTests {
             } catch {
                 codes[error.code, default: 0] += 1
                 #expect(!error.message.isEmpty)
+            }
+            #expect(throws: VerificationFailure.self, "byte \(position), verifier without memory") {
+                try fresh.verify(reportBytes: report, signatureBytes: altered)
             }
         }
         // The flips land in the DER structure, the signed attributes, the certificate and the signature value.
@@ -83,6 +90,7 @@ struct ReportVerifierTests {
         let report = try TrustFixture.reportBytes()
         let signature = try agent.signer.sign(report)
         let verifier = ReportVerifier(trust: try fixture.trust())
+        _ = try verifier.verify(reportBytes: report, signatureBytes: signature)
         let empty = TrustFixture.expectFailure(.signatureEmpty) { try verifier.verify(reportBytes: report, signatureBytes: []) }
         #expect(empty?.message == "the signature file is empty")
         for length in [1, 2, 10, signature.count / 2, signature.count - 1] {
@@ -129,6 +137,11 @@ struct ReportVerifierTests {
         let inTime = try agent.signer.sign(report, signingTime: now - 290 * day)
         let verified = try verifier.verify(reportBytes: report, signatureBytes: inTime)
         #expect(verified.signer.serial == agent.serial)
+        // The verifier now remembers the chain; a signing time outside its window is still refused.
+        TrustFixture.expectFailure(.certificateExpired) { try verifier.verify(reportBytes: report, signatureBytes: late) }
+        let early = try agent.signer.sign(report, signingTime: now - 305 * day)
+        TrustFixture.expectFailure(.certificateNotYetValid) { try verifier.verify(reportBytes: report, signatureBytes: early) }
+        #expect(try verifier.verify(reportBytes: report, signatureBytes: inTime) == verified)
         // Loading an expired certificate for signing is refused up front.
         #expect(throws: InputError.self) { try ReportSigner(keyPath: agent.keyPath, certificatePath: agent.certificatePath) }
     }

@@ -43,7 +43,7 @@ public struct RuleDescription: Sendable {
 public enum Catalogue {
     /// Every rule of every check family. A family adds its table here.
     public static let rules: [String: RuleDescription] = {
-        let families: [[RuleDescription]] = [RunnerRules.all, CertificateRules.all]
+        let families: [[RuleDescription]] = [RunnerRules.all, CertificateRules.all, BackupRules.all, OrganisationRules.all]
         var table: [String: RuleDescription] = [:]
         for rule in families.joined() {
             precondition(table[rule.code] == nil, "rule code \(rule.code) defined twice")

@@ -2,6 +2,8 @@
 public enum CheckRegistry {
     public static let all: [any ConfigurableCheck.Type] = [
         CertificateFilesCheck.self,
+        BackupSetsCheck.self,
+        NIS2AnswersCheck.self,
     ]
 
     /// The check type with this id, or nil.

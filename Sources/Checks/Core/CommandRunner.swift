@@ -30,9 +30,12 @@ public struct CommandRunner: Sendable {
     /// - Parameters:
     ///   - timeout: the program is killed after this many seconds.
     ///   - outputLimit: largest captured standard output, in bytes.
+    ///   - environment: variables added to the fixed minimal environment for this one run (a
+    ///     passphrase a tool reads only from its environment, a private cache folder).
     /// - Throws: `CommandError` when the program is not allowlisted, missing, times out or cannot start.
     public func run(
-        _ program: String, _ arguments: [String], timeout: Double = 30, outputLimit: Int = 8 << 20
+        _ program: String, _ arguments: [String], timeout: Double = 30, outputLimit: Int = 8 << 20,
+        environment: [String: String] = [:]
     ) async throws(CommandError) -> Output {
         guard allowlist.contains(program) else { throw .notAllowed(program) }
         guard FileManager.default.isExecutableFile(atPath: program) else { throw .notInstalled(program) }
@@ -42,7 +45,7 @@ public struct CommandRunner: Sendable {
                     let result = try await Subprocess.run(
                         .path(.init(program)),
                         arguments: .init(arguments),
-                        environment: .custom(["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]),
+                        environment: Self.environment(adding: environment),
                         output: .bytes(limit: outputLimit),
                         error: .bytes(limit: 1 << 20)
                     )
@@ -72,6 +75,15 @@ public struct CommandRunner: Sendable {
         } catch {
             throw .failed(program, String(describing: error))
         }
+    }
+}
+
+extension CommandRunner {
+    /// The fixed minimal environment, plus `added` (NUL-terminated `KEY=value` rows).
+    static func environment(adding added: [String: String]) -> Subprocess.Environment {
+        guard !added.isEmpty else { return .custom(["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]) }
+        let values = ["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"].merging(added) { _, new in new }
+        return .custom(values.sorted { $0.key < $1.key }.map { Array("\($0.key)=\($0.value)".utf8) + [0] })
     }
 }
 

@@ -1,0 +1,474 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One backup copy: an archive or dump file, a snapshot, an rsnapshot folder.
+public struct BackupItem: Sendable, Equatable {
+    /// Inner path (or snapshot id for a repository listing).
+    public var path: String
+    public var modified: Date
+    /// Size in bytes (`sizeUnit == .bytes`) or entries (`.entries`); nil when not measured.
+    public var size: Int?
+}
+
+/// What cyberctl measured of one backup set.
+public struct BackupMeasurement: Sendable {
+    public enum SizeUnit: String, Sendable { case bytes, entries }
+
+    /// Number of copies; nil when it cannot be told (Borg repository without its passphrase).
+    public var count: Int?
+    public var newest: BackupItem?
+    /// The copy before the newest one in the same series, for the size change.
+    public var previous: BackupItem?
+    /// Bytes of every copy together (a repository's `data/`), when measured.
+    public var totalBytes: Int?
+    public var sizeUnit: SizeUnit = .bytes
+    /// Why the size change against the previous copy was not checked, when it was not.
+    public var sizeChangeNotChecked: String?
+    /// Series (one database, one VM) whose newest copy is older than the newest of the set, with that time.
+    public var series: [String: Date] = [:]
+    /// Parts that could not be read (unreadable folders, dangling links), with the reason; at most 20 kept.
+    public var problems: [String] = []
+    public var problemCount = 0
+    /// True when the walk stopped at the file limit: counts and the newest are partial.
+    public var truncated = false
+    /// The set could not be measured at all; the reason.
+    public var failure: String?
+    /// How the copies were listed (`files`, `restic snapshots --json`, `repository files`).
+    public var method: String = "files"
+    /// Why a repository's snapshot list was not read, when it was not.
+    public var snapshotListNotChecked: String?
+    /// Device (`st_dev`) of the set's base folder.
+    public var device: UInt64?
+    /// Extra facts for the evidence (snapshot hosts, repository id …).
+    public var details: [String: JSONValue] = [:]
+
+    mutating func problem(_ text: String) {
+        problemCount += 1
+        if problems.count < 20 { problems.append(text) }
+    }
+}
+
+/// Walks folders below a `FileSystemRoot` with a bound on the entries visited, never following a
+/// linked folder (no loops), following linked files inside the root, and noting what it cannot read.
+struct BoundedWalker {
+    let root: FileSystemRoot
+    /// Largest number of entries visited.
+    let limit: Int
+    var visited = 0
+    var truncated = false
+    var problems: [String] = []
+    var problemCount = 0
+
+    struct Entry {
+        let parent: String
+        let name: String
+        let isDirectory: Bool
+        let size: Int
+        let modified: Date
+        let device: UInt64
+        var path: String { parent == "/" ? "/" + name : parent + "/" + name }
+    }
+
+    mutating func note(_ text: String) {
+        problemCount += 1
+        if problems.count < 20 { problems.append(text) }
+    }
+
+    /// Visits entries below `directory` (inner path, already resolved), down to `maxDepth` levels,
+    /// skipping `excluded` inner paths. `pattern` holds fnmatch patterns per level (nil: everything);
+    /// below the last pattern level everything is visited. `visit` returns false to stop descending.
+    mutating func walk(
+        _ directory: String, pattern: [String]? = nil, depth: Int = 0, maxDepth: Int = 16, excluded: Set<String> = [],
+        visit: (Entry) -> Void
+    ) {
+        guard !truncated, !Task.isCancelled else { return }
+        let host = root.hostPath(directory)
+        guard let stream = opendir(host) else {
+            note("\(directory): \(Self.reason(errno))")
+            return
+        }
+        defer { closedir(stream) }
+        let descriptor = dirfd(stream)
+        var subdirectories: [String] = []
+        let levelPattern = pattern.flatMap { depth < $0.count ? $0[depth] : nil }
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            if let levelPattern, fnmatch(levelPattern, name, FNM_PERIOD) != 0 { continue }
+            visited += 1
+            if visited & 4095 == 0, Task.isCancelled {
+                truncated = true
+                return
+            }
+            if visited > limit {
+                truncated = true
+                return
+            }
+            let parentPath = directory
+            var status = stat()
+            guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+                note("\(parentPath)/\(name): \(Self.reason(errno))")
+                continue
+            }
+            var kind = status.st_mode & S_IFMT
+            if kind == S_IFLNK {
+                // A link to a file counts as that file (resolved inside the root); a link to a folder
+                // is not followed (loops); a dangling link is a problem.
+                let inner = parentPath == "/" ? "/" + name : parentPath + "/" + name
+                guard let resolved = try? root.resolve(inner), stat(root.hostPath(resolved), &status) == 0 else {
+                    note("\(inner): dangling symbolic link")
+                    continue
+                }
+                kind = status.st_mode & S_IFMT
+                if kind == S_IFDIR { continue }
+            }
+            let isDirectory = kind == S_IFDIR
+            guard isDirectory || kind == S_IFREG else { continue }
+            let item = Entry(
+                parent: parentPath, name: name, isDirectory: isDirectory, size: Int(status.st_size),
+                modified: Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec) + TimeInterval(status.st_mtim.tv_nsec) / 1e9),
+                device: UInt64(status.st_dev))
+            if isDirectory {
+                if !excluded.contains(item.path) { subdirectories.append(name) }
+            } else if pattern == nil || depth + 1 >= pattern!.count {
+                visit(item)
+            }
+        }
+        guard depth + 1 < maxDepth else { return }
+        for name in subdirectories.sorted() {
+            let path = directory == "/" ? "/" + name : directory + "/" + name
+            if let pattern, depth + 1 == pattern.count {
+                walk(path, pattern: nil, depth: 0, maxDepth: maxDepth - depth - 1, excluded: excluded, visit: visit)
+            } else {
+                walk(path, pattern: pattern, depth: depth + 1, maxDepth: maxDepth, excluded: excluded, visit: visit)
+            }
+            if truncated { return }
+        }
+    }
+
+    /// Names in a folder (inner path), read with `readdir` and without sorting: cheap on a folder
+    /// of 100,000 archives, unlike a full listing. `directoriesOnly` keeps folders (not links to
+    /// folders); `limit` bounds the entries read.
+    static func names(in directory: String, root: FileSystemRoot, directoriesOnly: Bool = false, limit: Int = 1_000_000) -> [String] {
+        guard let resolved = try? root.resolve(directory), let stream = opendir(root.hostPath(resolved)) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        var seen = 0
+        while let entry = readdir(stream), seen < limit {
+            seen += 1
+            let type = entry.pointee.d_type
+            if directoriesOnly && type != UInt8(DT_DIR) && type != UInt8(DT_UNKNOWN) { continue }
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            if directoriesOnly && type == UInt8(DT_UNKNOWN) {
+                var status = stat()
+                guard fstatat(dirfd(stream), name, &status, AT_SYMLINK_NOFOLLOW) == 0, status.st_mode & S_IFMT == S_IFDIR else { continue }
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    static func reason(_ code: Int32) -> String {
+        switch code {
+        case EACCES, EPERM: return "permission denied"
+        case ENOENT: return "no such file or directory"
+        case ENOTDIR: return "not a directory"
+        default: return String(cString: strerror(code))
+        }
+    }
+}
+
+/// Measures sets stored as files on this host's filesystem (or the audited image).
+struct BackupInventory {
+    let root: FileSystemRoot
+    /// Largest number of entries visited per set.
+    let maximumFiles: Int
+
+    /// Extensions of files that sit next to copies without being one: logs, checksums, signatures,
+    /// transfers in progress.
+    static let ignoredExtensions: Set<String> = ["log", "md5", "sha1", "sha256", "sha512", "sum", "sig", "asc", "tmp", "part", "partial", "lock", "notes", "pid"]
+    /// Debian's own copies of dpkg, apt and account files in /var/backups (made by the `dpkg` daily
+    /// job): not a backup of the commune's data.
+    static let debianSystemPrefixes = ["dpkg.", "apt.extended_states", "alternatives.tar", "aptitude.pkgstates", "infodir.bak", "passwd.", "group.", "shadow.", "gshadow.", "dpkg-"]
+
+    /// Splits a set path into the literal folder to start from and the wildcard levels below it.
+    static func split(_ path: String) -> (base: String, pattern: [String]?) {
+        let components = FileSystemRoot.components(FileSystemRoot.normalize(path))
+        guard let first = components.firstIndex(where: { $0.contains(where: { "*?[".contains($0) }) }) else {
+            return (FileSystemRoot.normalize(path), nil)
+        }
+        return ("/" + components[..<first].joined(separator: "/"), Array(components[first...]))
+    }
+
+    /// The series a copy belongs to: for vzdump the guest (`qemu-101`), otherwise its path below
+    /// the base with every run of digits folded (`etat-civil-2026-11-28.dump` → `etat-civil-#-#-#.dump`).
+    static func series(of relativePath: String, kind: BackupKind) -> String {
+        if kind == .vzdump {
+            let name = relativePath.split(separator: "/").last.map(String.init) ?? relativePath
+            let parts = name.split(separator: "-")
+            if parts.count >= 3 { return "\(parts[1])-\(parts[2])" }
+        }
+        // Byte-wise: this runs once per file, 100,000 times for a large folder.
+        var folded: [UInt8] = []
+        folded.reserveCapacity(relativePath.utf8.count)
+        var lastWasDigit = false
+        for byte in relativePath.utf8 {
+            if byte >= 0x30 && byte <= 0x39 {
+                if !lastWasDigit { folded.append(0x23) }
+                lastWasDigit = true
+            } else {
+                folded.append(byte)
+                lastWasDigit = false
+            }
+        }
+        return String(decoding: folded, as: UTF8.self)
+    }
+
+    /// `hasSuffix` on bytes (String's is Unicode-aware and slow in a loop over many names).
+    static func asciiHasSuffix(_ name: String, _ suffix: String) -> Bool {
+        let count = suffix.utf8.count
+        return name.utf8.count >= count && name.utf8.suffix(count).elementsEqual(suffix.utf8)
+    }
+
+    static func asciiHasPrefix(_ name: String, _ prefix: String) -> Bool {
+        let count = prefix.utf8.count
+        return name.utf8.count >= count && name.utf8.prefix(count).elementsEqual(prefix.utf8)
+    }
+
+    /// Whether a file is a copy of this kind.
+    static func isCopy(_ name: String, kind: BackupKind, inDebianBackups: Bool) -> Bool {
+        if let dot = name.utf8.lastIndex(of: 0x2E), ignoredExtensions.contains(String(name[name.utf8.index(after: dot)...])) {
+            return false
+        }
+        if inDebianBackups && debianSystemPrefixes.contains(where: { asciiHasPrefix(name, $0) }) { return false }
+        if kind == .vzdump {
+            return asciiHasPrefix(name, "vzdump-") && (name.contains(".vma") || name.contains(".tar") || asciiHasSuffix(name, ".tgz"))
+        }
+        return true
+    }
+
+    /// Measures a `files`, `pgdump` or `vzdump` set.
+    func measureFiles(_ set: BackupSet) -> BackupMeasurement {
+        var measurement = BackupMeasurement()
+        let (base, pattern) = Self.split(set.path)
+        guard let resolved = try? root.resolve(base) else {
+            measurement.failure = "\(base): too many levels of symbolic links"
+            return measurement
+        }
+        var status = stat()
+        guard stat(root.hostPath(resolved), &status) == 0 else {
+            let code = errno
+            if code == ENOENT, resolved != base || Self.isDanglingLink(resolved, root: root) {
+                measurement.failure = "\(base): dangling symbolic link" + (resolved != base ? " (to \(resolved))" : "")
+            } else if code == ENOENT {
+                measurement.count = 0
+                measurement.details["pathMissing"] = .bool(true)
+            } else {
+                measurement.failure = "\(base): \(BoundedWalker.reason(code))"
+            }
+            return measurement
+        }
+        measurement.device = UInt64(status.st_dev)
+        let debianBackups = resolved == "/var/backups" || base == "/var/backups"
+        // A single file named by the profile.
+        if status.st_mode & S_IFMT == S_IFREG {
+            guard pattern == nil else { return measurement }
+            measurement.count = 1
+            measurement.totalBytes = Int(status.st_size)
+            measurement.newest = BackupItem(
+                path: base, modified: Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec)), size: Int(status.st_size))
+            return measurement
+        }
+        guard status.st_mode & S_IFMT == S_IFDIR else {
+            measurement.failure = "\(base): not a regular file or folder"
+            return measurement
+        }
+        var walker = BoundedWalker(root: root, limit: maximumFiles)
+        // Per series: newest and previous copy. Bounded: past 10,000 series, only the global top two are kept.
+        var top: [String: (newest: BackupItem, previous: BackupItem?)] = [:]
+        var globalNewest: BackupItem?
+        var globalSeries: String?
+        var count = 0
+        var total = 0
+        let prefixLength = resolved == "/" ? 1 : resolved.utf8.count + 1
+        walker.walk(resolved, pattern: pattern, excluded: Set(set.excluded)) { entry in
+            guard Self.isCopy(entry.name, kind: set.kind, inDebianBackups: debianBackups && entry.parent == resolved) else { return }
+            count += 1
+            total += entry.size
+            let relative = entry.parent == resolved
+                ? entry.name : String(decoding: entry.parent.utf8.dropFirst(prefixLength), as: UTF8.self) + "/" + entry.name
+            let key = Self.series(of: relative, kind: set.kind)
+            // The full path is built only for a copy that may be kept.
+            let current = top[key]
+            let keep = current.map { entry.modified > $0.newest.modified || $0.previous.map { entry.modified > $0.modified } ?? true } ?? true
+            let newer = globalNewest.map { entry.modified > $0.modified } ?? true
+            guard keep || newer else { return }
+            let item = BackupItem(path: entry.path, modified: entry.modified, size: entry.size)
+            if let current {
+                if item.modified > current.newest.modified {
+                    top[key] = (item, current.newest)
+                } else if current.previous.map({ item.modified > $0.modified }) ?? true {
+                    top[key] = (current.newest, item)
+                }
+            } else if top.count < 10_000 {
+                top[key] = (item, nil)
+            }
+            if globalNewest.map({ item.modified > $0.modified }) ?? true {
+                globalNewest = item
+                globalSeries = key
+            }
+        }
+        measurement.count = count
+        measurement.totalBytes = total
+        measurement.truncated = walker.truncated
+        for problem in walker.problems { measurement.problem(problem) }
+        measurement.problemCount = walker.problemCount
+        if let globalNewest {
+            measurement.newest = globalNewest
+            measurement.previous = globalSeries.flatMap { top[$0]?.previous }
+        }
+        measurement.series = top.mapValues(\.newest.modified)
+        if measurement.previous == nil, count > 0 { measurement.sizeChangeNotChecked = "only one copy in this series" }
+        return measurement
+    }
+
+    /// Measures an rsnapshot `snapshot_root`: one copy per `<interval>.<n>` folder.
+    func measureRsnapshot(_ set: BackupSet) -> BackupMeasurement {
+        var measurement = BackupMeasurement()
+        measurement.method = "rsnapshot folders"
+        measurement.sizeUnit = .entries
+        measurement.sizeChangeNotChecked = "rsnapshot snapshots are hard-linked trees: their size is not compared"
+        guard let info = root.info(set.path) else {
+            measurement.count = 0
+            measurement.details["pathMissing"] = .bool(true)
+            return measurement
+        }
+        guard info.isDirectory else {
+            measurement.failure = "\(set.path): not a folder"
+            return measurement
+        }
+        measurement.device = info.device
+        var count = 0
+        var newest: BackupItem?
+        for name in root.list(set.path) where BackupDiscovery.isRsnapshotName(name) {
+            let path = "\(set.path)/\(name)"
+            guard let snapshot = root.info(path), snapshot.isDirectory else { continue }
+            count += 1
+            if newest.map({ snapshot.modified > $0.modified }) ?? true {
+                newest = BackupItem(path: path, modified: snapshot.modified, size: nil)
+            }
+        }
+        if var item = newest {
+            // Entries directly in the newest snapshot: zero means an empty copy.
+            let resolved = (try? root.resolve(item.path)) ?? item.path
+            if let stream = opendir(root.hostPath(resolved)) {
+                var entries = 0
+                while let entry = readdir(stream) {
+                    let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                        String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                    }
+                    if name != "." && name != ".." { entries += 1 }
+                }
+                closedir(stream)
+                item.size = entries
+            } else {
+                measurement.problem("\(item.path): \(BoundedWalker.reason(errno))")
+            }
+            measurement.newest = item
+        }
+        measurement.count = count
+        return measurement
+    }
+
+    /// Measures a local restic repository from its files: one file per snapshot in `snapshots/`
+    /// (written when the snapshot is made), pack files in `data/`.
+    func measureResticFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
+        var measurement = BackupMeasurement()
+        measurement.method = "repository files"
+        guard let info = root.info(path) else {
+            measurement.count = 0
+            measurement.details["pathMissing"] = .bool(true)
+            return measurement
+        }
+        measurement.device = info.device
+        guard info.isDirectory, root.info(path + "/config")?.isRegularFile == true else {
+            measurement.failure = "\(path): not a restic repository (no config file)"
+            return measurement
+        }
+        var walker = BoundedWalker(root: root, limit: maximumFiles)
+        var count = 0
+        var newest: BackupItem?
+        walker.walk(path + "/snapshots", maxDepth: 1) { entry in
+            count += 1
+            if newest.map({ entry.modified > $0.modified }) ?? true {
+                newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
+            }
+        }
+        var data = 0
+        walker.walk(path + "/data", maxDepth: 2) { entry in data += entry.size }
+        measurement.count = count
+        measurement.newest = newest
+        measurement.totalBytes = data
+        if newest != nil { measurement.newest?.size = data }
+        measurement.details["sizeSource"] = "repository data/ folder"
+        measurement.truncated = walker.truncated
+        for problem in walker.problems { measurement.problem(problem) }
+        measurement.problemCount = walker.problemCount
+        measurement.sizeChangeNotChecked = "snapshot sizes need the repository password"
+        return measurement
+    }
+
+    /// Measures a local Borg repository from its files: the newest write to any segment or index,
+    /// and the bytes in `data/`. The archive count needs the passphrase.
+    func measureBorgFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
+        var measurement = BackupMeasurement()
+        measurement.method = "repository files"
+        guard let info = root.info(path) else {
+            measurement.count = 0
+            measurement.details["pathMissing"] = .bool(true)
+            return measurement
+        }
+        measurement.device = info.device
+        guard info.isDirectory, root.info(path + "/config")?.isRegularFile == true else {
+            measurement.failure = "\(path): not a Borg repository (no config file)"
+            return measurement
+        }
+        var walker = BoundedWalker(root: root, limit: maximumFiles)
+        var newest: BackupItem?
+        var data = 0
+        var segments = 0
+        walker.walk(path, maxDepth: 3) { entry in
+            if entry.name.hasPrefix("lock") { return }
+            if entry.parent.hasPrefix(path + "/data") {
+                data += entry.size
+                segments += 1
+            }
+            if newest.map({ entry.modified > $0.modified }) ?? true {
+                newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
+            }
+        }
+        measurement.count = segments == 0 ? 0 : nil
+        measurement.newest = segments == 0 ? nil : newest
+        measurement.newest?.size = data
+        measurement.details["sizeSource"] = "repository data/ folder"
+        measurement.totalBytes = data
+        measurement.truncated = walker.truncated
+        for problem in walker.problems { measurement.problem(problem) }
+        measurement.problemCount = walker.problemCount
+        measurement.sizeChangeNotChecked = "archive sizes need the repository passphrase"
+        return measurement
+    }
+
+    static func isDanglingLink(_ path: String, root: FileSystemRoot) -> Bool {
+        var status = stat()
+        return lstat(root.hostPath(path), &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import ShippedData
+import Yams
+
+/// A text people read, in French first and English.
+public struct LocalizedText: Sendable, Equatable, Codable {
+    public var fr: String
+    public var en: String
+
+    public init(fr: String, en: String) {
+        self.fr = fr
+        self.en = en
+    }
+
+    /// The text in `english ? en : fr`.
+    public func text(english: Bool) -> String { english ? en : fr }
+}
+
+/// A problem in an input file of the NIS 2 data (answers, questionnaire, scope rules), at a line
+/// when known. The command line reports each as `file:line: message` and exits 65 (bad data) or
+/// 66 (missing).
+public struct NIS2InputError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// One problem: 1-based line when known, and what is wrong and what was expected.
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public let line: Int?
+        public let message: String
+
+        public init(line: Int?, _ message: String) {
+            self.line = line
+            self.message = message
+        }
+
+        public var description: String { line.map { "\($0): \(message)" } ?? message }
+    }
+
+    /// True when the file does not exist (66), false for bad content (65) or a read failure.
+    public let missing: Bool
+    public let file: String
+    /// Every problem found, in file order.
+    public let problems: [Problem]
+
+    public init(file: String, missing: Bool = false, problems: [Problem]) {
+        self.file = file
+        self.missing = missing
+        self.problems = problems
+    }
+
+    public init(file: String, line: Int? = nil, _ message: String) {
+        self.init(file: file, problems: [Problem(line: line, message)])
+    }
+
+    /// One `file:line: message` line per problem.
+    public var description: String {
+        problems.map { problem in
+            problem.line.map { "\(file):\($0): \(problem.message)" } ?? "\(file): \(problem.message)"
+        }.joined(separator: "\n")
+    }
+
+    /// sysexits code: 66 for a missing file, 65 for bad data.
+    public var exitCode: Int32 { missing ? 66 : 65 }
+}
+
+/// Strict YAML reading with line numbers, for the NIS 2 data files.
+enum YAMLReader {
+    /// Reads a whole file as UTF-8 text.
+    static func readText(path: String, what: String) throws(NIS2InputError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw NIS2InputError(
+                file: path, missing: !exists,
+                problems: [.init(line: nil, exists ? "cannot read \(what)" : "\(what) not found")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw NIS2InputError(file: path, "\(what) is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Parses `text` into a node tree; an empty document is an error.
+    static func compose(_ text: String, file: String) throws(NIS2InputError) -> Node {
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw NIS2InputError(file: file, "empty document: expected a YAML mapping")
+            }
+            return node
+        } catch let error as NIS2InputError {
+            throw error
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                throw NIS2InputError(file: file, line: mark.line, "YAML syntax: \(problem)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                throw NIS2InputError(
+                    file: file, line: context.mark.line, "duplicate key \(duplicates.joined(separator: ", "))")
+            default:
+                throw NIS2InputError(file: file, "YAML: \(error)")
+            }
+        } catch {
+            throw NIS2InputError(file: file, "YAML: \(error)")
+        }
+    }
+
+    /// The key names of a mapping, each with its line.
+    static func keys(_ mapping: Node.Mapping) -> [(name: String, line: Int?, value: Node)] {
+        mapping.map { (name: $0.key.scalar?.string ?? "", line: $0.key.mark?.line, value: $0.value) }
+    }
+
+    /// The first key of `mapping` not in `allowed`, as a problem.
+    static func unknownKeys(_ mapping: Node.Mapping, allowed: [String], context: String) -> [NIS2InputError.Problem] {
+        keys(mapping).filter { !allowed.contains($0.name) }.map {
+            .init(line: $0.line, "unknown key \"\($0.name)\" in \(context); expected one of: \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    /// A plain scalar's text, or nil for a mapping, a sequence or a null.
+    static func string(_ node: Node?) -> String? {
+        guard let scalar = node?.scalar else { return nil }
+        if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return nil }
+        return scalar.string
+    }
+
+    /// A sequence of scalars as strings; a single scalar is a one-element list.
+    static func strings(_ node: Node?) -> [String]? {
+        guard let node else { return nil }
+        if let sequence = node.sequence { return sequence.compactMap { string($0) } }
+        return string(node).map { [$0] }
+    }
+
+    /// Reads `{fr: …, en: …}`; a single string is French only, copied to English.
+    static func localized(_ node: Node?) -> LocalizedText? {
+        guard let node else { return nil }
+        if let text = string(node) { return LocalizedText(fr: text, en: text) }
+        guard let mapping = node.mapping, let fr = string(mapping["fr"]) else { return nil }
+        return LocalizedText(fr: fr, en: string(mapping["en"]) ?? fr)
+    }
+}
+
+/// Calendar days (`2026-03-12`) as used in the answers file, compared in UTC.
+public struct CalendarDay: Sendable, Equatable, Hashable, Comparable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    /// Parses `YYYY-MM-DD`; nil for anything else or an impossible date (2025-02-30).
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        var components = DateComponents()
+        components.year = year
+        components.month = month
+        components.day = day
+        guard (1...12).contains(month), (1...31).contains(day),
+              let date = Self.calendar.date(from: components),
+              Self.calendar.component(.day, from: date) == day else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// The UTC day of `date`.
+    public init(_ date: Date) {
+        let components = Self.calendar.dateComponents([.year, .month, .day], from: date)
+        year = components.year!
+        month = components.month!
+        day = components.day!
+    }
+
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    /// Midnight UTC of the day.
+    public var date: Date {
+        Self.calendar.date(from: DateComponents(year: year, month: month, day: day))!
+    }
+
+    /// Whole days from `self` to `other` (negative when `other` is earlier).
+    public func days(until other: CalendarDay) -> Int {
+        Int((other.date.timeIntervalSince(date) / 86_400).rounded())
+    }
+
+    /// This day plus `days`.
+    public func adding(days: Int) -> CalendarDay { CalendarDay(date.addingTimeInterval(Double(days) * 86_400)) }
+
+    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+
+    public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
+    }
+}
+
+/// Finds the data files shipped with cyberctl (`Profiles/nis2/`), the way profiles are found:
+/// `<prefix>/share/cyberctl/profiles/nis2` next to `<prefix>/bin/cyberctl`, then the checkout's
+/// `Profiles/nis2` for a development build. `CYBERCTL_NIS2_DATA` overrides both.
+public enum NIS2DataLocator {
+    public static let questionnaireFile = "questionnaire.yaml"
+    public static let scopeFile = "scope.yaml"
+
+    /// Existing folders, in search order.
+    public static func searchDirectories(executable: String = CommandLine.arguments.first ?? "") -> [String] {
+        var candidates: [String] = []
+        if let explicit = ProcessInfo.processInfo.environment["CYBERCTL_NIS2_DATA"], !explicit.isEmpty {
+            candidates.append(explicit)
+        }
+        candidates += ShippedData.folders(relative: "nis2", executable: executable)
+        var seen = Set<String>()
+        return candidates.filter { FileManager.default.fileExists(atPath: $0) && seen.insert($0).inserted }
+    }
+
+    /// Path of the shipped file `name`.
+    /// - Throws: `NIS2InputError` (missing) listing where it looked.
+    public static func locate(_ name: String) throws(NIS2InputError) -> String {
+        let folders = searchDirectories()
+        for folder in folders where FileManager.default.fileExists(atPath: "\(folder)/\(name)") {
+            return "\(folder)/\(name)"
+        }
+        throw NIS2InputError(
+            file: name, missing: true,
+            problems: [.init(line: nil, "not found in \(folders.isEmpty ? "any NIS 2 data folder" : folders.joined(separator: ", "))")])
+    }
+}

@@ -1,0 +1,251 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import NIS2
+
+/// Kinds of local authority, as the command line takes them.
+enum EntityKind: String, ExpressibleByArgument, CaseIterable {
+    case commune, cc, ca, cu, metropole, departement, region, syndicat
+
+    func label(english: Bool) -> String {
+        switch (self, english) {
+        case (.commune, false): return "commune"
+        case (.commune, true): return "commune"
+        case (.cc, false): return "communauté de communes"
+        case (.cc, true): return "community of communes"
+        case (.ca, false): return "communauté d'agglomération"
+        case (.ca, true): return "agglomeration community"
+        case (.cu, false): return "communauté urbaine"
+        case (.cu, true): return "urban community"
+        case (.metropole, false): return "métropole"
+        case (.metropole, true): return "metropole"
+        case (.departement, false): return "département"
+        case (.departement, true): return "département"
+        case (.region, false): return "région"
+        case (.region, true): return "region"
+        case (.syndicat, false): return "syndicat"
+        case (.syndicat, true): return "syndicate (syndicat)"
+        }
+    }
+}
+
+extension Cyberctl {
+    /// NIS 2: applicability and the organisational score.
+    struct Nis2Command: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "nis2",
+            abstract: "NIS 2 : applicabilité et score organisationnel (NIS 2 applicability and organisational score).",
+            subcommands: [Scope.self, Score.self])
+    }
+}
+
+extension Cyberctl.Nis2Command {
+    /// Says whether NIS 2 applies to a local authority, why, and how sure the source is.
+    struct Scope: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dit si NIS 2 s'applique à la collectivité, et pourquoi (say whether NIS 2 applies, and why).",
+            discussion: """
+                Without --kind, the entity of the agent configuration is used. The rules come from \
+                Profiles/nis2/scope.yaml (or --rules): each row names its source. The French transposition \
+                may still change; the answer says where the text stands.
+                """)
+
+        @Option(help: "Kind of local authority: commune, cc, ca, cu, metropole, departement, region or syndicat.")
+        var kind: EntityKind?
+
+        @Option(help: "Population (inhabitants, population municipale).")
+        var population: Int?
+
+        @Flag(name: .customLong("has-commune-over-30000"), inversion: .prefixedNo, help: "For a grouping: whether a member commune has more than 30,000 inhabitants.")
+        var hasCommuneOver30000: Bool?
+
+        @Option(help: "Agent configuration file to read the entity from when --kind is not given.")
+        var config: String = AgentConfiguration.defaultPath
+
+        @Option(help: "Answers file whose entity (kind, population, has_commune_over_30000) to use when --kind is not given.", completion: .file())
+        var answers: String?
+
+        @Option(help: "Another applicability rules file (YAML).")
+        var rules: String?
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        func validate() throws {
+            if let population, population < 0 { throw ValidationError("Please give a population of 0 or more.") }
+        }
+
+        func run() throws {
+            do {
+                let facts = try self.facts()
+                let table = try rules.map { path throws(NIS2InputError) in try ScopeRules.load(path: path) } ?? ScopeRules.shipped()
+                let decision = table.decide(facts)
+                switch format {
+                case .json: emit(try json(decision, facts: facts, table: table))
+                case .table: emit(text(decision, facts: facts, table: table))
+                }
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        func facts() throws -> ScopeFacts {
+            if let kind {
+                return ScopeFacts(kind: kind.rawValue, population: population, hasCommuneOver30000: hasCommuneOver30000)
+            }
+            if let answers {
+                let entity = try AnswersFile.load(path: answers, questionnaire: Questionnaire.shipped(), today: CalendarDay(Date())).entity
+                guard let kind = entity.kind else {
+                    throw InputError(.usage, file: answers, "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file")
+                }
+                return ScopeFacts(
+                    kind: kind, population: population ?? entity.population,
+                    hasCommuneOver30000: hasCommuneOver30000 ?? entity.hasCommuneOver30000)
+            }
+            guard FileManager.default.fileExists(atPath: config) else {
+                throw InputError(.usage, "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)")
+            }
+            let entity = try AgentConfiguration.load(path: config).entity
+            guard let kind = entity.kind else {
+                throw InputError(.usage, file: config, "entity.kind is not set: give --kind or set it in the agent configuration")
+            }
+            return ScopeFacts(kind: kind, population: population ?? entity.population, hasCommuneOver30000: hasCommuneOver30000)
+        }
+
+        func describe(_ facts: ScopeFacts, english: Bool) -> String {
+            var parts = [EntityKind(rawValue: facts.kind)?.label(english: english) ?? facts.kind]
+            if let population = facts.population {
+                parts.append(english ? "\(population.formatted(.number.locale(Locale(identifier: "en_GB")))) inhabitants" : "\(population.formatted(.number.locale(Locale(identifier: "fr_FR")))) habitants")
+            }
+            switch facts.hasCommuneOver30000 {
+            case true?: parts.append(english ? "a member commune above 30,000 inhabitants" : "une commune membre de plus de 30 000 habitants")
+            case false?: parts.append(english ? "no member commune above 30,000 inhabitants" : "aucune commune membre de plus de 30 000 habitants")
+            case nil: break
+            }
+            return parts.joined(separator: ", ")
+        }
+
+        func text(_ decision: ScopeDecision, facts: ScopeFacts, table: ScopeRules) -> String {
+            let english = lang == .en
+            var lines = [english ? "NIS 2 — applicability" : "NIS 2 — applicabilité"]
+            lines.append((english ? "Entity: " : "Collectivité : ") + describe(facts, english: english))
+            if let category = decision.category, let rule = decision.rule {
+                lines.append((english ? "Result: " : "Résultat : ") + category.label(english: english))
+                lines.append((english ? "Why: " : "Pourquoi : ") + rule.reason.text(english: english))
+                lines.append((english ? "Rule: " : "Règle : ") + "\(rule.id) (\(table.file)\(rule.line.map { ":\($0)" } ?? ""))")
+                lines.append(sourcesHeader(rule, english: english))
+                lines += rule.sources.map { "  - \($0)" }
+            } else if decision.candidates.isEmpty {
+                lines.append(english ? "Result: no rule covers this entity" : "Résultat : aucune règle ne couvre cette collectivité")
+            } else {
+                let missing = decision.missingFacts.map { fact -> String in
+                    switch fact {
+                    case "population": return english ? "the population (--population)" : "la population (--population)"
+                    default: return english
+                        ? "whether a member commune has more than 30,000 inhabitants (--has-commune-over-30000 or --no-has-commune-over-30000)"
+                        : "si une commune membre dépasse 30 000 habitants (--has-commune-over-30000 ou --no-has-commune-over-30000)"
+                    }
+                }
+                lines.append((english ? "Result: undetermined — missing: " : "Résultat : indéterminé — à préciser : ") + missing.joined(separator: english ? "; " : " ; "))
+                lines.append(english ? "Possible outcomes:" : "Possibilités :")
+                for rule in decision.candidates {
+                    lines.append("  - \(rule.id): \(rule.category.label(english: english)) — \(rule.reason.text(english: english))")
+                    lines.append("    " + sourcesHeader(rule, english: english) + " " + rule.sources.joined(separator: " ; "))
+                }
+            }
+            lines.append("")
+            lines.append((english ? "Status of the text (rules of \(table.version)): " : "État du texte (règles du \(table.version)) : ") + table.textStatus.text(english: english))
+            return lines.joined(separator: "\n") + "\n"
+        }
+
+        func sourcesHeader(_ rule: ScopeRule, english: Bool) -> String {
+            switch (rule.sourceStatus, english) {
+            case (.verified, false): return "Sources (lues dans le texte ou l'amendement) :"
+            case (.verified, true): return "Sources (read in the bill or amendment):"
+            case (.secondary, false): return "Sources (secondaires seulement, à confirmer) :"
+            case (.secondary, true): return "Sources (secondary only, to be confirmed):"
+            }
+        }
+
+        func json(_ decision: ScopeDecision, facts: ScopeFacts, table: ScopeRules) throws -> String {
+            func rule(_ rule: ScopeRule) -> [String: Any] {
+                [
+                    "id": rule.id, "category": rule.category.rawValue, "reason": ["fr": rule.reason.fr, "en": rule.reason.en],
+                    "sources": rule.sources, "sourceStatus": rule.sourceStatus.rawValue,
+                ]
+            }
+            var object: [String: Any] = [
+                "facts": [
+                    "kind": facts.kind, "population": facts.population as Any? ?? NSNull(),
+                    "hasCommuneOver30000": facts.hasCommuneOver30000 as Any? ?? NSNull(),
+                ],
+                "category": decision.category?.rawValue as Any? ?? NSNull(),
+                "rulesFile": table.file, "rulesVersion": table.version,
+                "textStatus": ["fr": table.textStatus.fr, "en": table.textStatus.en],
+                "final": false,
+            ]
+            if let decided = decision.rule, decision.category != nil { object["rule"] = rule(decided) }
+            if decision.category == nil {
+                object["missingFacts"] = decision.missingFacts
+                object["candidates"] = decision.candidates.map(rule)
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self) + "\n"
+        }
+    }
+
+    /// Scores an answers file per Art. 21(2) letter and overall.
+    struct Score: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score du questionnaire NIS 2 par mesure et global (score an answers file per measure and overall).")
+
+        @Option(help: "Answers file.", completion: .file())
+        var answers: String = NIS2AnswersCheck().answers
+
+        @Option(help: "Another questionnaire file (YAML).")
+        var questionnaire: String?
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        @Flag(help: "Show items answered \"oui\" too.")
+        var all = false
+
+        func run() async throws {
+            let path = answers.hasPrefix("/") ? answers : FileManager.default.currentDirectoryPath + "/" + answers
+            let results = await NIS2AnswersCheck(answers: path, questionnaire: questionnaire).run(CheckContext(root: .system))
+            if let problem = results.first(where: { $0.code == NIS2AnswersCheck.answersCode || $0.code == NIS2AnswersCheck.questionnaireCode }) {
+                note("cyberctl: " + (problem.reason ?? "cannot read \(path)").replacingOccurrences(of: "\n", with: "\ncyberctl: "))
+                throw ExitCode(problem.evidence["failure"] == "missing" ? 66 : problem.evidence["failure"] == "read" ? 74 : 65)
+            }
+            let summary = Scoring.summarize(results)
+            switch format {
+            case .json:
+                let sheet = NIS2ScoreSheet(results)
+                let object: [String: Any] = [
+                    "answers": path,
+                    "overall": sheet?.overall as Any? ?? NSNull(),
+                    "sections": (sheet?.sections ?? []).map { ["id": $0.id, "article": $0.article, "score": $0.score as Any? ?? NSNull(), "done": $0.done, "scored": $0.scored] },
+                    "unknown": (sheet?.unknown ?? []).map(\.code),
+                    "unanswered": (sheet?.unanswered ?? []).map(\.code),
+                    "reviewOverdue": (sheet?.overdue ?? []).map(\.code),
+                    "coverage": summary.coverage,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                emit(String(decoding: data, as: UTF8.self) + "\n")
+            case .table:
+                let table = ResultTable(language: lang, showPasses: all)
+                emit(table.renderResults(results, summary: summary) + "\n" + (table.nis2Sheet(results) ?? "") + "\n")
+            }
+        }
+    }
+}
