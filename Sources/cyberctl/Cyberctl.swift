@@ -12,6 +12,7 @@ struct Cyberctl: AsyncParsableCommand {
         subcommands: [
             Scan.self, Cert.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self, BenchmarkSigning.self,
             Nis2Command.self, Assess.self, Consolidate.self, TerritoryCommand.self, BenchmarkTerritory.self,
+            Csirt.self, IncidentCommand.self,
         ]
     )
 }
