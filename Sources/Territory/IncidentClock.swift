@@ -212,6 +212,7 @@ extension Incident {
         if personalData {
             add(.cnil, IncidentClock.adding(hours: IncidentClock.cnilHours, to: awareAt), from: "\(aware) + 72 h")
         }
-        return deadlines.sorted { $0.due < $1.due }
+        let order = IncidentStage.allCases
+        return deadlines.sorted { ($0.due, order.firstIndex(of: $0.stage)!) < ($1.due, order.firstIndex(of: $1.stage)!) }
     }
 }

@@ -202,7 +202,7 @@ extension TerritoryViews {
     /// Each host's latest report and its warn/fail findings (worst first, at most `limit`), through the
     /// `host` view. A host the store has no report of gets an entry without findings.
     public func evidence(hosts: [String], siren: String?, limit: Int = 10) throws -> [HostEvidence] {
-        try hosts.map { hostname in
+        try hosts.map { (hostname: String) -> HostEvidence in
             let details: [DetailView]
             do { details = try host(hostname) } catch let error as InputError where error.kind == .missing {
                 return HostEvidence(hostname: hostname, latestReport: nil, score: nil, findings: [])

@@ -53,7 +53,8 @@ extension Cyberctl {
                     }
                     territory = try lookup(directory, departement: entity.departement, insee: entity.insee, region: entity.region)
                 }
-                emit(format == .json ? try CsirtJSON.encode(directory, territory) : CsirtText.render(directory, territory, english: lang == .en))
+                let text = try format == .json ? CsirtJSON.encode(directory, territory) : CsirtText.render(directory, territory, english: lang == .en)
+                emit(text)
             } catch {
                 throw failure(reporting: error)
             }
@@ -223,7 +224,8 @@ extension Cyberctl.IncidentCommand {
                 }
                 let hostnames = hosts.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
                 let store = try options.open(create: true)
-                for host in hostnames where try !store.knowsHost(host) {
+                for host in hostnames {
+                    guard try !store.knowsHost(host) else { continue }
                     note(options.lang == .en ? "cyberctl: note: no report of host \(host) in the store" : "cyberctl : note : aucun rapport de l'hôte \(host) dans la base")
                 }
                 let id = try store.openIncident(
@@ -431,7 +433,8 @@ enum IncidentText {
         var total = 0.0, number = ""
         for character in text.lowercased() {
             if character.isNumber { number.append(character); continue }
-            guard let value = Double(number), let unit = ["d": 86_400.0, "j": 86_400, "h": 3600, "m": 60][character] else {
+            let units: [Character: Double] = ["d": 86_400, "j": 86_400, "h": 3600, "m": 60]
+            guard let value = Double(number), let unit = units[character] else {
                 throw InputError(.usage, "--within \"\(text)\": expected a duration such as 24h, 90m, 2d or 1h30m")
             }
             total += value * unit
