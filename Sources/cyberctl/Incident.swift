@@ -153,7 +153,10 @@ struct IncidentOptions: ParsableArguments {
     @Option(name: .customLong("now"), help: .hidden)
     var nowText: String?
 
-    func now() throws(InputError) -> Date { try nowText.map { try IncidentClock.parse($0, option: "--now") } ?? Date() }
+    func now() throws(InputError) -> Date {
+        guard let nowText else { return Date() }
+        return try IncidentClock.parse(nowText, option: "--now")
+    }
 
     func open(create: Bool = false) throws(InputError) -> TerritoryStore { try TerritoryStore(path: store.path, create: create) }
 }
@@ -323,7 +326,7 @@ extension Cyberctl.IncidentCommand {
     struct Due: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Déclarations dues ou en retard ; code 1 s'il y en a (for a timer or cron).",
-            discussion: "Lists every report not yet logged as sent whose deadline is past or within --within. Exit 0 when there is none, 1 when there is one or more.")
+            discussion: "Lists every report not yet logged as sent (`incident log ID TEXT --sent STAGE`) whose deadline is past or within --within, closed incidents included (their final report stays due). Exit 0 when there is none, 1 when there is one or more.")
         @Option(help: "Window: 24h, 90m, 2d, or 0 for overdue only.")
         var within = "24h"
         @Option(help: "Output format: table or json.")
