@@ -187,7 +187,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
         if code.count == 1, code.first?.isNumber == true { code = "0" + code }
         if let territory = territories.first(where: { $0.departements.contains(code) }) { return territory }
         if code == "20" {
-            throw CSIRTLookupError("département \"\(raw)\": Corsica has been split into 2A (Corse-du-Sud) and 2B (Haute-Corse) since 1976")
+            throw CSIRTLookupError("département \"\(raw)\": Corsica has had two départements since 1976: expected 2A (Corse-du-Sud) or 2B (Haute-Corse)")
         }
         throw CSIRTLookupError("département \"\(raw)\" unknown: expected 01–95 (not 20), 2A, 2B, 971–976 or an overseas collectivity code (975, 977, 978, 984, 986–989)")
     }

@@ -86,8 +86,8 @@ struct IncidentTests {
         #expect(final.title.contains("rapport d'avancement"), "ongoing incident: progress report instead")
         // … or from the notification as sent, when logged.
         var sent = incident
-        sent.log = [.init(at: try Self.paris("2026-01-29 09:15"), text: "notification envoyée", stage: .notification)]
-        #expect(sent.deadlines(now: incident.awareAt).first { $0.stage == .final }?.dueLocal == "2026-02-28 12:00 CET")
+        sent.log = [.init(at: try Self.paris("2026-01-28 18:00"), text: "notification envoyée", stage: .notification)]
+        #expect(sent.deadlines(now: incident.awareAt).first { $0.stage == .final }?.dueLocal == "2026-02-28 18:00 CET")
         sent.log = [.init(at: try Self.paris("2026-01-30 09:15"), text: "notification envoyée", stage: .notification)]
         #expect(sent.deadlines(now: incident.awareAt).first { $0.stage == .final }?.dueLocal == "2026-02-28 09:15 CET", "Jan 30 → Feb 28 (clamped)")
         // Handled after the final-report date: final report one month after closing (Art. 23(4)(e)).
