@@ -96,7 +96,7 @@ public enum IncidentClock {
         return formatter.string(from: date)
     }
 
-    /// "dans 3 j 4 h" / "in 3 d 4 h" or "en retard de 5 h 10 min" / "5 h 10 min overdue".
+    /// "dans 3 j 4 h" / "in 3 d 4 h" or "EN RETARD de 5 h 10 min" / "OVERDUE by 5 h 10 min".
     public static func remaining(from now: Date, to due: Date, english: Bool) -> String {
         let seconds = Int(due.timeIntervalSince(now))
         let magnitude = abs(seconds) / 60
@@ -106,7 +106,7 @@ public enum IncidentClock {
         if hours > 0 { parts.append("\(hours) h") }
         if days == 0 && (minutes > 0 || parts.isEmpty) { parts.append("\(minutes) min") }
         let span = parts.joined(separator: " ")
-        if seconds < 0 { return english ? "\(span) overdue" : "en retard de \(span)" }
+        if seconds < 0 { return english ? "OVERDUE by \(span)" : "EN RETARD de \(span)" }
         return english ? "in \(span)" : "dans \(span)"
     }
 }
@@ -179,8 +179,9 @@ extension Incident {
     public func deadlines(now: Date, english: Bool = false) -> [IncidentDeadline] {
         var deadlines: [IncidentDeadline] = []
         let aware = english ? "awareness" : "prise de connaissance"
-        func add(_ stage: IncidentStage, _ due: Date, title: String? = nil, from: String) {
-            let sent = submissions[stage]
+        func add(_ stage: IncidentStage, _ due: Date, title: String? = nil, from: String, sentAfter: Date? = nil) {
+            // With `sentAfter`, only a report sent from then on counts (earlier ones were progress reports).
+            let sent = sentAfter.map { start in log.filter { $0.stage == stage && $0.at >= start }.map(\.at).min() } ?? submissions[stage]
             let state: IncidentDeadline.State = sent != nil ? .submitted : (now > due ? .overdue : .pending)
             deadlines.append(IncidentDeadline(
                 stage: stage, title: title ?? stage.title(english: english), basis: stage.basis, due: due, dueLocal: IncidentClock.local(due),
@@ -199,7 +200,7 @@ extension Incident {
             if let closedAt, closedAt > finalDue {
                 add(.final, IncidentClock.addingOneMonth(to: closedAt),
                     from: english ? "incident handled (closed) + 1 month; a progress report was due \(IncidentClock.local(finalDue))"
-                        : "fin de traitement (clôture) + 1 mois ; un rapport d'avancement était dû le \(IncidentClock.local(finalDue))")
+                        : "fin de traitement (clôture) + 1 mois ; un rapport d'avancement était dû le \(IncidentClock.local(finalDue))", sentAfter: closedAt)
             } else if closedAt == nil {
                 add(.final, finalDue,
                     title: english ? "NIS 2 final report, or a progress report if the incident is still ongoing then"

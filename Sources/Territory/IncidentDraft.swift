@@ -90,7 +90,7 @@ public struct IncidentDraft: Sendable {
         out.append("Brouillon préparé par cyberctl le \(IncidentClock.local(now)) ; à relire et compléter avant envoi. Base légale : \(stage.basis).")
         if let deadline {
             let state = deadline.state == .submitted ? "envoyé le \(deadline.submittedAt.map(IncidentClock.local) ?? "")"
-                : deadline.state == .overdue ? "EN RETARD (\(deadline.remaining))" : deadline.remaining
+                : deadline.state == .overdue ? "⚠ \(deadline.remaining)" : deadline.remaining
             out.append("Échéance : \(deadline.dueLocal) (\(deadline.computedFrom)) — \(state).")
         } else if stage != .cnil {
             out.append("Note : l'incident est marqué comme non significatif (art. 23(3)) ; aucune déclaration NIS 2 n'est exigée.")

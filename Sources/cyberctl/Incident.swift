@@ -475,7 +475,7 @@ enum IncidentText {
             for deadline in deadlines {
                 let state: String = switch deadline.state {
                 case .submitted: (english ? "sent " : "envoyé le ") + IncidentClock.local(deadline.submittedAt!)
-                case .overdue: "⚠ " + (english ? "OVERDUE, " : "EN RETARD, ") + deadline.remaining
+                case .overdue: "⚠ " + deadline.remaining
                 case .pending: deadline.remaining
                 }
                 rows.append(["  " + deadline.title, deadline.basis, deadline.dueLocal, state])

@@ -83,7 +83,7 @@ struct IncidentCommandTests {
         // 30 h later the early warning is overdue, flagged, even with --within 0.
         let late = try at("2026-03-29T17:00:00+02:00", ["due", "--within", "0"])
         #expect(late.exitCode == 1)
-        #expect(late.stdout.contains("en retard de 6 h"), "\(late.stdout)")
+        #expect(late.stdout.contains("EN RETARD de 6 h"), "\(late.stdout)")
         let show = try at("2026-03-29T17:00:00+02:00", ["show", id])
         #expect(show.stdout.contains("EN RETARD") && show.stdout.contains("poste-accueil"))
 
@@ -120,10 +120,20 @@ struct IncidentCommandTests {
         #expect(second.exitCode == 0)
         #expect(second.stdout.contains("Aucune échéance légale"))
         #expect(try at("2026-03-30T12:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
+        // Closed, but its final report is still due (30 April 12:00): `due` keeps saying so.
+        let afterClose = try at("2026-04-03T09:00:00+02:00", ["due", "--within", "30d"])
+        #expect(afterClose.exitCode == 1)
+        #expect(afterClose.stdout.contains("Rapport final NIS 2") && afterClose.stdout.contains("2026-04-30 12:00 CEST"), "\(afterClose.stdout)")
         let open = try at("2026-03-30T12:00:00+02:00", ["list", "--open"])
         #expect(open.stdout.contains("Hameçonnage") && !open.stdout.contains("Rançongiciel"))
         #expect(try at("2026-03-30T12:00:00+02:00", ["list"]).stdout.contains("Rançongiciel"))
         #expect(try at("2026-03-30T12:00:00+02:00", ["close", id]).exitCode == 64, "already closed")
+
+        // The SIREN defaults to the agent configuration's entity.
+        let config = try folder.write("agent.yaml", "entity:\n  name: Test\n  siren: \(siren)\n  departement: \"2A\"\n")
+        let defaulted = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Défiguration", "--aware-at", "2026-03-30T08:00Z", "--config", config, "--format", "json"])
+        #expect(defaulted.exitCode == 0, "\(defaulted.stderr)")
+        #expect(defaulted.stdout.contains("\"siren\" : \"\(siren)\""), "\(defaulted.stdout)")
 
         // Bad input: times (64), ids (64), unknown incident (66), missing store (66).
         let gap = try cyberctl(["open", "--title", "x", "--aware-at", "2026-03-29 02:30"])

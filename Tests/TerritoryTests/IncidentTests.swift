@@ -95,6 +95,12 @@ struct IncidentTests {
         late.closedAt = try Self.paris("2026-03-20 18:00")
         let lateFinal = try #require(late.deadlines(now: late.closedAt!).first { $0.stage == .final })
         #expect(lateFinal.dueLocal == "2026-04-20 18:00 CEST")
+        #expect(lateFinal.title == "Rapport final NIS 2")
+        // A report logged as "final" while the incident was ongoing was a progress report: the final one is still due.
+        late.log = [.init(at: try Self.paris("2026-02-27 10:00"), text: "rapport d'avancement", stage: .final)]
+        #expect(late.deadlines(now: late.closedAt!).first { $0.stage == .final }?.state == .pending)
+        late.log.append(.init(at: try Self.paris("2026-03-25 10:00"), text: "rapport final", stage: .final))
+        #expect(late.deadlines(now: late.closedAt!).first { $0.stage == .final }?.submittedAt == (try Self.paris("2026-03-25 10:00")))
         // Handled before: the final report keeps its date.
         var early = incident
         early.closedAt = try Self.paris("2026-02-10 18:00")
@@ -109,7 +115,7 @@ struct IncidentTests {
         var deadlines = incident.deadlines(now: now)
         #expect(deadlines.map(\.stage) == [.earlyWarning, .notification, .cnil, .final])
         #expect(deadlines[0].state == .overdue)
-        #expect(deadlines[0].remaining == "en retard de 6 h")
+        #expect(deadlines[0].remaining == "EN RETARD de 6 h")
         #expect(deadlines[1].state == .pending)
         #expect(deadlines[1].remaining == "dans 1 j 18 h")
         #expect(incident.deadlines(now: now, english: true)[1].remaining == "in 1 d 18 h")
