@@ -165,6 +165,23 @@ struct IncidentTests {
         #expect(applied.last == "v2-incidents")
     }
 
+    @Test("A store made before incidents existed gets the incident tables when opened, its reports kept")
+    func migrationOfAnOlderStore() throws {
+        let fixture = try F()
+        try fixture.write("a.json", host: "srv-mairie", daysAgo: 1, results: F.mixed(0))
+        _ = try fixture.ingest()
+        // Turn it into a v1-only store, as an older cyberctl left it.
+        let queue = try DatabaseQueue(path: fixture.databasePath)
+        try queue.write { db in
+            try db.execute(sql: "DROP TABLE incident_log; DROP TABLE incident_host; DROP TABLE incident; DELETE FROM grdb_migrations WHERE identifier = 'v2-incidents'")
+        }
+        try queue.close()
+        let store = try TerritoryStore(path: fixture.databasePath, create: false, readOnly: true)
+        #expect(try store.counts().reports == 1)
+        let id = try store.openIncident(NewIncident(title: "t", awareAt: fixture.now))
+        #expect(try store.incident(id).title == "t")
+    }
+
     @Test("Drafts carry every required field, the entity, the timeline and the hosts' latest findings")
     func drafts() throws {
         let fixture = try F()
