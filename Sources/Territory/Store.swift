@@ -189,6 +189,8 @@ public final class TerritoryStore: Sendable {
                 );
                 """)
         }
+        // Issue 10: incident follow-up (Incidents.swift).
+        migrator.registerMigration("v2-incidents", migrate: createIncidentTables)
         return migrator
     }
 

@@ -1,0 +1,216 @@
+import Agent
+import Checks
+import Foundation
+import GRDB
+
+/// Whether an incident is "significant" in the sense of NIS 2 Art. 23(3).
+public enum Significance: String, Codable, Sendable, CaseIterable {
+    case yes, no, unknown
+}
+
+/// An incident followed in the territory store.
+public struct Incident: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var title: String
+    /// SIREN of the entity hit, when known.
+    public var siren: String?
+    /// When the entity became aware of the incident: every legal clock runs from here.
+    public var awareAt: Date
+    public var personalData: Bool
+    public var significant: Significance
+    public var hosts: [String]
+    public var openedAt: Date
+    /// When the incident was handled (closed); nil while ongoing.
+    public var closedAt: Date?
+    public var log: [LogEntry]
+
+    public struct LogEntry: Codable, Sendable, Equatable {
+        public var at: Date
+        public var text: String
+        /// Set when the entry records that this stage's report was sent.
+        public var stage: IncidentStage?
+    }
+
+    /// When each stage's report was sent (earliest log entry of that stage).
+    public var submissions: [IncidentStage: Date] {
+        var sent: [IncidentStage: Date] = [:]
+        for entry in log { if let stage = entry.stage, sent[stage].map({ entry.at < $0 }) ?? true { sent[stage] = entry.at } }
+        return sent
+    }
+
+    public var isOpen: Bool { closedAt == nil }
+}
+
+/// What `incident open` records.
+public struct NewIncident: Sendable {
+    public var title: String
+    public var siren: String?
+    public var awareAt: Date
+    public var personalData: Bool
+    public var significant: Significance
+    public var hosts: [String]
+
+    public init(title: String, siren: String? = nil, awareAt: Date, personalData: Bool = false, significant: Significance = .unknown, hosts: [String] = []) {
+        self.title = title
+        self.siren = siren
+        self.awareAt = awareAt
+        self.personalData = personalData
+        self.significant = significant
+        self.hosts = hosts
+    }
+}
+
+/// The entity as the store knows it (from its newest report).
+public struct EntityIdentity: Codable, Sendable, Equatable {
+    public var siren: String
+    public var name: String?
+    public var insee: String?
+    public var kind: String?
+    public var departement: String?
+    public var region: String?
+}
+
+/// A host's latest findings, for the drafts.
+public struct HostEvidence: Codable, Sendable {
+    public var hostname: String
+    /// Generation time of the host's latest report; nil when the store has none.
+    public var latestReport: String?
+    public var score: Int?
+    public var findings: [StoredResult]
+}
+
+extension TerritoryStore {
+    /// Migration `v2-incidents` (issue 10): incidents, their hosts and their log.
+    static func createIncidentTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE incident (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                siren TEXT,
+                awareAt INTEGER NOT NULL,
+                personalData INTEGER NOT NULL,
+                significant TEXT NOT NULL,
+                openedAt INTEGER NOT NULL,
+                closedAt INTEGER
+            );
+            CREATE TABLE incident_host (
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                hostname TEXT NOT NULL,
+                PRIMARY KEY (incidentID, hostname)
+            ) WITHOUT ROWID;
+            CREATE TABLE incident_log (
+                id INTEGER PRIMARY KEY,
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                at INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                stage TEXT
+            );
+            CREATE INDEX incident_log_by_incident ON incident_log(incidentID, at);
+            """)
+    }
+
+    /// Records a new incident (with an "opened" log entry) and returns its id.
+    public func openIncident(_ new: NewIncident, now: Date = Date()) throws -> Int64 {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO incident (title, siren, awareAt, personalData, significant, openedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [new.title, new.siren, Int(new.awareAt.timeIntervalSince1970), new.personalData, new.significant.rawValue, Int(now.timeIntervalSince1970)])
+            let id = db.lastInsertedRowID
+            for host in Set(new.hosts) {
+                try db.execute(sql: "INSERT INTO incident_host (incidentID, hostname) VALUES (?, ?)", arguments: [id, host])
+            }
+            try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text) VALUES (?, ?, ?)",
+                           arguments: [id, Int(now.timeIntervalSince1970), "Ouverture du suivi : \(new.title)"])
+            return id
+        }
+    }
+
+    /// Adds a log entry; with `stage`, the entry records that this stage's report was sent at `at`.
+    /// - Throws: `InputError(.missing)` for an unknown incident.
+    public func logIncident(_ id: Int64, text: String, stage: IncidentStage? = nil, at: Date = Date()) throws {
+        try write { db in
+            try Self.requireIncident(db, id)
+            try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text, stage) VALUES (?, ?, ?, ?)",
+                           arguments: [id, Int(at.timeIntervalSince1970), text, stage?.rawValue])
+        }
+    }
+
+    /// Closes an incident (handled at `at`).
+    /// - Throws: `InputError(.missing)` for an unknown incident, `InputError(.usage)` when already closed.
+    public func closeIncident(_ id: Int64, at: Date = Date(), text: String? = nil) throws {
+        try write { db in
+            try Self.requireIncident(db, id)
+            if let closed = try Int.fetchOne(db, sql: "SELECT closedAt FROM incident WHERE id = ?", arguments: [id]) {
+                throw InputError(.usage, "incident \(id) was already closed at \(IncidentClock.local(Date(timeIntervalSince1970: TimeInterval(closed))))")
+            }
+            try db.execute(sql: "UPDATE incident SET closedAt = ? WHERE id = ?", arguments: [Int(at.timeIntervalSince1970), id])
+            try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text) VALUES (?, ?, ?)",
+                           arguments: [id, Int(at.timeIntervalSince1970), text ?? "Clôture : incident traité"])
+        }
+    }
+
+    static func requireIncident(_ db: Database, _ id: Int64) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [id]) == true else {
+            throw InputError(.missing, "no incident \(id) in the store (see `cyberctl incident list`)")
+        }
+    }
+
+    /// One incident with its hosts and log.
+    public func incident(_ id: Int64) throws -> Incident {
+        try read { db in
+            try Self.requireIncident(db, id)
+            return try Self.incidents(db, where: "WHERE id = ?", [id]).first!
+        }
+    }
+
+    /// Every incident (only the open ones with `openOnly`), newest awareness first.
+    public func incidents(openOnly: Bool = false) throws -> [Incident] {
+        try read { db in try Self.incidents(db, where: openOnly ? "WHERE closedAt IS NULL" : "", []) }
+    }
+
+    static func incidents(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [Incident] {
+        func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
+        return try Row.fetchAll(db, sql: "SELECT * FROM incident \(clause) ORDER BY awareAt DESC, id DESC", arguments: arguments).map { row in
+            let id: Int64 = row["id"]
+            let hosts = try String.fetchAll(db, sql: "SELECT hostname FROM incident_host WHERE incidentID = ? ORDER BY hostname", arguments: [id])
+            let log = try Row.fetchAll(db, sql: "SELECT at, text, stage FROM incident_log WHERE incidentID = ? ORDER BY at, id", arguments: [id]).map {
+                Incident.LogEntry(at: date($0["at"]), text: $0["text"], stage: ($0["stage"] as String?).flatMap(IncidentStage.init(rawValue:)))
+            }
+            return Incident(
+                id: id, title: row["title"], siren: row["siren"], awareAt: date(row["awareAt"]), personalData: row["personalData"],
+                significant: Significance(rawValue: row["significant"]) ?? .unknown, hosts: hosts, openedAt: date(row["openedAt"]),
+                closedAt: (row["closedAt"] as Int?).map(date), log: log)
+        }
+    }
+
+    /// The entity as its newest stored report states it; nil when the store has no report of it.
+    public func entityIdentity(siren: String) throws -> EntityIdentity? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE siren = ?", arguments: [siren]).map {
+                EntityIdentity(siren: siren, name: $0["name"], insee: $0["insee"], kind: $0["kind"], departement: $0["departement"], region: $0["region"])
+            }
+        }
+    }
+
+    /// Whether the store has a report of `hostname`.
+    public func knowsHost(_ hostname: String) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM host WHERE hostname = ? COLLATE NOCASE", arguments: [hostname]) == true }
+    }
+}
+
+extension TerritoryViews {
+    /// Each host's latest report and its warn/fail findings (worst first, at most `limit`), through the
+    /// `host` view. A host the store has no report of gets an entry without findings.
+    public func evidence(hosts: [String], siren: String?, limit: Int = 10) throws -> [HostEvidence] {
+        try hosts.map { (hostname: String) -> HostEvidence in
+            let details: [DetailView]
+            do { details = try host(hostname) } catch let error as InputError where error.kind == .missing {
+                return HostEvidence(hostname: hostname, latestReport: nil, score: nil, findings: [])
+            }
+            let detail = details.first { $0.siren == siren } ?? details[0]
+            return HostEvidence(
+                hostname: hostname, latestReport: detail.reports.first?.generatedAt, score: detail.score.score,
+                findings: Array(detail.results.filter { $0.status == .fail || $0.status == .warn }.prefix(limit)))
+        }
+    }
+}
