@@ -11,7 +11,7 @@ struct Cyberctl: AsyncParsableCommand {
         version: Scanner.version,
         subcommands: [
             Scan.self, Cert.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self, BenchmarkSigning.self,
-            Nis2Command.self, Assess.self, Consolidate.self, TerritoryCommand.self, BenchmarkTerritory.self,
+            Nis2Command.self, Assess.self, Consolidate.self, TerritoryCommand.self, BenchmarkTerritory.self, SummaryCommand.self,
         ]
     )
 }
