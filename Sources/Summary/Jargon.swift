@@ -26,24 +26,28 @@ public enum Jargon {
     /// (`tls.legacy-protocols`), Directive references written as codes (`NIS2-21.2.h`, `21(2)`).
     public static let patterns: [String] = [
         #"CVE-\d{4}-\d+"#,
-        #"(?<![\p{L}\p{N}]):\d{2,5}\b"#,
+        #"(?<=[\p{L}\p{N}\]]):\d{1,5}\b"#,
         #"\bport\s*\d+"#,
         #"\b(tls|cert|patch|backup|org|runner)\.[a-z0-9][a-z0-9.-]*"#,
         #"\bNIS2-\d"#,
         #"\b\d+\(\d+\)"#,
     ]
 
+    /// One expression per word (whole word, case ignored), then the patterns; compiled once.
+    nonisolated(unsafe) static let expressions: [NSRegularExpression] = {
+        let wordExpressions = words.map { word in
+            try! NSRegularExpression(
+                pattern: #"(?<![\p{L}\p{N}_.-])"# + NSRegularExpression.escapedPattern(for: word) + #"(?![\p{L}\p{N}_])"#,
+                options: [.caseInsensitive])
+        }
+        return wordExpressions + patterns.map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
+    }()
+
     /// The forbidden words and patterns found in `text`, in list order.
     public static func violations(in text: String) -> [String] {
         var found: [String] = []
         let range = NSRange(text.startIndex..., in: text)
-        for word in words {
-            let escaped = NSRegularExpression.escapedPattern(for: word)
-            let regex = try! NSRegularExpression(pattern: #"(?<![\p{L}\p{N}_.-])"# + escaped + #"(?![\p{L}\p{N}_])"#, options: [.caseInsensitive])
-            if let match = regex.firstMatch(in: text, range: range), let r = Range(match.range, in: text) { found.append(String(text[r])) }
-        }
-        for pattern in patterns {
-            let regex = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+        for regex in expressions {
             if let match = regex.firstMatch(in: text, range: range), let r = Range(match.range, in: text) { found.append(String(text[r])) }
         }
         return found

@@ -59,6 +59,7 @@ public struct PlainAction: Codable, Sendable, Equatable {
     /// `1 à 2 jours`, `moins d'une journée`.
     public var effortFrench: String {
         if days.upperBound == 0 { return "moins d'une journée" }
+        if days.lowerBound == 0 { return days.upperBound == 1 ? "1 jour au plus" : "\(days.upperBound) jours au plus" }
         if days.lowerBound == days.upperBound { return days.lowerBound == 1 ? "1 jour" : "\(days.lowerBound) jours" }
         return "\(days.lowerBound) à \(days.upperBound) jours"
     }

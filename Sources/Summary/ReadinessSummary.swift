@@ -111,6 +111,11 @@ public struct SummaryBuilder: Sendable {
         // The one ranking: Scoring.bestFixes over every latest result, grouped into plain actions.
         let gains = Scoring.bestFixes(results, limit: Int.max).map { (code: $0.result.code, gain: $0.exactGain) }
         let priorities = Self.priorities(gains)
+        // What the entity declared in its NIS 2 answers, as its agent reported them (org.nis2.<item>).
+        var declared: [String: Bool] = [:]
+        for result in results where result.code.hasPrefix("org.nis2.") && result.status.isScored {
+            declared[String(result.code.dropFirst("org.nis2.".count))] = result.status.isFinding
+        }
         let level = detail.score.level.flatMap(Level.init(rawValue:))
         var cautions: [String] = []
         if detail.stale, let newest = detail.reports.map(\.generatedAt).max() {
@@ -123,7 +128,7 @@ public struct SummaryBuilder: Sendable {
             scope: .entity, title: identity.name ?? detail.name ?? "SIREN \(siren)", siren: siren, date: Self.frenchDate(views.now),
             level: level?.rawValue, score: detail.score.score, meaning: Self.meaning(level), trend: Self.trend(detail.trend),
             cautions: cautions, priorities: priorities, nis2: nis2,
-            decisions: decisions(findings: findings, nis2: nis2, level: level, territory: false),
+            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
     }
@@ -174,7 +179,7 @@ public struct SummaryBuilder: Sendable {
         members.sort { ($0.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil), $0.siren) < ($1.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil), $1.siren) }
         // Findings anywhere in the territory, for the decisions.
         let findings = Set(try views.findings().findings.filter { $0.results > 0 }.map(\.code))
-        var decisions = decisions(findings: findings, nis2: nis2, level: level, territory: true)
+        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true)
         let behind = members.filter { $0.level == "D" || $0.level == "E" }.count
         if behind > 0 && decisions.count < 5 {
             decisions.append(.init(
@@ -194,11 +199,14 @@ public struct SummaryBuilder: Sendable {
 
     // MARK: parts
 
-    /// Groups ranked fixes (best first) into at most three distinct plain actions.
+    /// Groups ranked fixes (best first) into at most three distinct plain actions. Actions that are the
+    /// council's own (name an élu référent, a deliberation, training, replacing servers) are left to the
+    /// decisions section, so the page never says the same thing twice.
     static func priorities(_ gains: [(code: String, gain: Double)]) -> [ReadinessSummary.Priority] {
         var out: [ReadinessSummary.Priority] = []
         for (code, gain) in gains where gain > 0 || out.count < 3 {
             let action = PlainFrench.action(for: code)
+            if action.who == .council { continue }
             if let index = out.firstIndex(where: { $0.action == action.action }) {
                 if !out[index].codes.contains(code) { out[index].codes.append(code) }
                 out[index].gain += gain
@@ -248,12 +256,15 @@ public struct SummaryBuilder: Sendable {
         }
     }
 
-    /// The decisions asked of the council, from the findings, the NIS 2 status and the answers when given.
-    /// At most five, most pressing first.
-    func decisions(findings: Set<String>, nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool) -> [ReadinessSummary.Decision] {
-        /// true when the answers file says the item is not in place; nil without answers file.
+    /// The decisions asked of the council, from the findings, the NIS 2 status and the answers: the
+    /// `--answers` file when given, else what the entity's agent reported (`declared`: item id → not in
+    /// place). At most five, most pressing first.
+    func decisions(
+        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool
+    ) -> [ReadinessSummary.Decision] {
+        /// true when the answers say the item is not in place; nil when nothing is known of it.
         func missing(_ item: String) -> Bool? {
-            guard let answers else { return nil }
+            guard let answers else { return declared[item] }
             guard let answer = answers.answers[item] else { return true }
             return answer.status != .oui && answer.status != .sansObjet
         }
@@ -287,7 +298,7 @@ public struct SummaryBuilder: Sendable {
                 out.append(.init(decision: "Adhérer au service numérique mutualisé de l'intercommunalité, ou renforcer la convention existante", why: "Une petite collectivité ne peut pas assurer seule une surveillance et une réponse aux attaques."))
             }
         }
-        if answers == nil && out.count < 5 {
+        if answers == nil && declared.isEmpty && out.count < 5 {
             out.append(.init(decision: "Demander à la direction de remplir le questionnaire d'organisation de la sécurité numérique", why: "Il complète ce bilan technique par l'organisation (responsables, procédures, formation)."))
         }
         return Array(out.prefix(5))

@@ -58,7 +58,7 @@ public enum SummaryRenderer {
         ul.decisions{margin:0;padding-left:5mm}ul.decisions li{margin:0 0 1.2mm}
         .why{color:#57606a}
         .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:4mm}
-        .csirt b.phone{font-size:13pt}
+        .csirt b.phone{font-size:14pt;white-space:nowrap;display:block;margin-top:1mm}
         table{border-collapse:collapse;width:100%;font-size:9pt;margin-top:1mm}
         th,td{border:1px solid #d0d7de;padding:1mm 2mm;text-align:left}th{background:#f6f8fa}
         .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;color:#fff;font-weight:700}
@@ -102,7 +102,7 @@ public enum SummaryRenderer {
         }
         body += "</ul>\n"
         body += "<div class=\"csirt\">En cas d'attaque, appeler tout de suite le centre régional d'assistance : <b>\(e(summary.csirt.name))</b>"
-        if let phone = summary.csirt.phone { body += " — <b class=\"phone\">\(e(phone))</b>" }
+        if let phone = summary.csirt.phone { body += "<b class=\"phone\">☎ \(e(phone))</b>" }
         if let website = summary.csirt.website { body += "<br>\(e(displayAddress(website)))" }
         body += "</div>\n"
         body += "<footer>Bilan établi à partir des contrôles signés reçus par le service mutualisé. Le détail technique est à la disposition du responsable de la sécurité.</footer>\n"

@@ -28,10 +28,13 @@ struct SummaryBuilderTests {
         #expect(summary.trend.previousScore == before)
         #expect(summary.trend.sentence.hasPrefix("En progrès depuis le contrôle du "))
         // Priorities: the best fixes' rules, translated, duplicates merged, at most three.
-        let best = Scoring.bestFixes(F.weak, limit: 20)
+        // The council's own actions (the élu référent, failing in the report) are decisions, not priorities.
+        let best = Scoring.bestFixes(F.weak, limit: 20).filter { PlainFrench.action(for: $0.result.code).who != .council }
+        #expect(Scoring.bestFixes(F.weak, limit: 1).first?.result.code == "org.nis2.art20.elu-referent")
         #expect(summary.priorities.count == 3)
         #expect(summary.priorities.first?.action == PlainFrench.action(for: best[0].result.code).action)
         #expect(summary.priorities.first?.codes.contains(best[0].result.code) == true)
+        #expect(!summary.priorities.contains { $0.who == Actor.council.french })
         #expect(Set(summary.priorities.map(\.action)).count == 3)
         for priority in summary.priorities {
             #expect(!priority.who.isEmpty && !priority.effort.isEmpty && !priority.cost.isEmpty)
@@ -39,11 +42,17 @@ struct SummaryBuilderTests {
         // 13 000 inhabitants: not regulated as a commune (shipped scope table).
         #expect(summary.nis2.category == "non-regulee")
         #expect(summary.nis2.label == "Non concernée en tant que collectivité")
-        // Decisions from the results: the offline copy fails; no answers file → élu référent "si ce n'est pas déjà fait".
+        // Decisions from the results: the offline copy fails; the agent reported no élu référent (org.nis2 result),
+        // so the decision is firm and the questionnaire is not asked for.
         let decisions = summary.decisions.map(\.decision)
         #expect(decisions.contains { $0.hasPrefix("Financer une copie des sauvegardes hors ligne") })
-        #expect(decisions.contains { $0.hasPrefix("Désigner un élu référent") })
-        #expect(decisions.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+        #expect(decisions.contains("Désigner un élu référent pour la sécurité numérique"))
+        #expect(!decisions.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+        // Lanvéoc's agent reported nothing organisational: the référent "si ce n'est pas déjà fait", and the questionnaire.
+        let lanveoc = try fixture.builder().entity(F.lanveoc.siren!).decisions.map(\.decision)
+        #expect(lanveoc.contains("Désigner un élu référent pour la sécurité numérique, si ce n'est pas déjà fait"))
+        #expect(lanveoc.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+        #expect(!lanveoc.contains { $0.hasPrefix("Financer une copie des sauvegardes") }, "its offline copy passes")
         #expect(summary.decisions.count <= 5)
         // Finistère → Bretagne → Breizh Cyber.
         #expect(summary.csirt.name == "Breizh Cyber")
@@ -129,13 +138,15 @@ struct SummaryBuilderTests {
     }
 
     @Test("French dates and trend bands")
-    func wording() {
+    func wording() throws {
         #expect(SummaryBuilder.frenchDate("2026-11-01") == "1er novembre 2026")
         #expect(SummaryBuilder.frenchDate("2026-02-28T10:00:00Z") == "28 février 2026")
-        let points = [TrendPoint(at: "2026-10-01", score: 60, level: "C", coverage: 1, hosts: 1),
-                      TrendPoint(at: "2026-11-01", score: 61, level: "C", coverage: 1, hosts: 1)]
+        func point(_ at: String, _ score: Int, _ level: String) throws -> TrendPoint {
+            try JSONDecoder().decode(TrendPoint.self, from: Data(#"{"at":"\#(at)","score":\#(score),"level":"\#(level)","coverage":1,"hosts":1}"#.utf8))
+        }
+        let points = [try point("2026-10-01", 60, "C"), try point("2026-11-01", 61, "C")]
         #expect(SummaryBuilder.trend(points).direction == .stable)
-        #expect(SummaryBuilder.trend([points[1], TrendPoint(at: "2026-11-20", score: 50, level: "D", coverage: 1, hosts: 1)]).direction == .down)
+        #expect(SummaryBuilder.trend([points[1], try point("2026-11-20", 50, "D")]).direction == .down)
         #expect(SummaryBuilder.trend(Array(points.prefix(1))).direction == .first)
     }
 }
