@@ -201,7 +201,7 @@ public struct SummaryBuilder: Sendable {
 
     /// Groups ranked fixes (best first) into at most three distinct plain actions. Actions that are the
     /// council's own (name an élu référent, a deliberation, training, replacing servers) are left to the
-    /// decisions section, so the page never says the same thing twice.
+    /// decisions section rather than listed twice.
     static func priorities(_ gains: [(code: String, gain: Double)]) -> [ReadinessSummary.Priority] {
         var out: [ReadinessSummary.Priority] = []
         for (code, gain) in gains where gain > 0 || out.count < 3 {

@@ -41,23 +41,23 @@ public enum SummaryRenderer {
     }
 
     static let style = """
-        @page{size:A4;margin:12mm 14mm}
+        @page{size:A4;margin:10mm 13mm}
         *{box-sizing:border-box}
-        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.35;color:#1b1f24;margin:0;background:#fff}
-        main{max-width:182mm;margin:0 auto;padding:6mm 0}
+        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.3;color:#1b1f24;margin:0;background:#fff}
+        main{max-width:184mm;margin:0 auto;padding:0}
         header{display:flex;justify-content:space-between;align-items:flex-end;border-bottom:2px solid #1b1f24;padding-bottom:2mm;margin-bottom:3mm}
-        h1{font-size:16pt;margin:0}header p{margin:0;color:#57606a;font-size:9pt;text-align:right}
-        h2{font-size:11.5pt;margin:4mm 0 1.5mm;color:#0b3d91}
+        h1{font-size:16pt;margin:0}header p{margin:0 0 0 4mm;color:#57606a;font-size:9pt;text-align:right;white-space:nowrap}
+        h2{font-size:11.5pt;margin:3.5mm 0 1.2mm;color:#0b3d91}
         .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2.5mm 4mm}
         .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;color:#fff;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
         .level p{margin:0 0 1mm}.level .score{color:#57606a;font-size:9pt}
         .caution{color:#8a4600;font-size:9pt;margin:1.5mm 0 0}
-        ol.priorities{margin:0;padding-left:5mm}ol.priorities li{margin:0 0 1.8mm}
+        ol.priorities{margin:0;padding-left:5mm}ol.priorities li{margin:0 0 1.4mm}
         .who{color:#57606a;font-size:9pt;display:block}
         .nis2{border-left:3mm solid #0b3d91;background:#f3f6fb;padding:2mm 3mm}.nis2 p{margin:0}
         ul.decisions{margin:0;padding-left:5mm}ul.decisions li{margin:0 0 1.2mm}
         .why{color:#57606a}
-        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:4mm}
+        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:3.5mm;break-inside:avoid}
         .csirt b.phone{font-size:14pt;white-space:nowrap;display:block;margin-top:1mm}
         table{border-collapse:collapse;width:100%;font-size:9pt;margin-top:1mm}
         th,td{border:1px solid #d0d7de;padding:1mm 2mm;text-align:left}th{background:#f6f8fa}
@@ -103,7 +103,7 @@ public enum SummaryRenderer {
         body += "</ul>\n"
         body += "<div class=\"csirt\">En cas d'attaque, appeler tout de suite le centre régional d'assistance : <b>\(e(summary.csirt.name))</b>"
         if let phone = summary.csirt.phone { body += "<b class=\"phone\">☎ \(e(phone))</b>" }
-        if let website = summary.csirt.website { body += "<br>\(e(displayAddress(website)))" }
+        if let website = summary.csirt.website { body += (summary.csirt.phone == nil ? "<br>" : "") + e(displayAddress(website)) }
         body += "</div>\n"
         body += "<footer>Bilan établi à partir des contrôles signés reçus par le service mutualisé. Le détail technique est à la disposition du responsable de la sécurité.</footer>\n"
         if !summary.members.isEmpty {

@@ -22,6 +22,19 @@ final class SummaryFixture: @unchecked Sendable {
     static let lanveoc = Entity(name: "Commune de Lanvéoc", siren: "213502388", insee: "29120", kind: "commune", population: 2_000, departement: "29", region: "Bretagne")
     static let cc = Entity(name: "Communauté de communes de la Presqu'île", siren: TerritoryGenerator.siren(4242), kind: "cc", population: 24_000, departement: "29", region: "Bretagne")
 
+    /// The longest page: a long name, an undecided NIS 2 status (a communauté d'agglomération of unknown
+    /// members), a stale report with many checks that could not run, findings in every domain.
+    static let longest = Entity(
+        name: "Communauté d'agglomération Morlaix et Monts d'Arrée réunis", siren: TerritoryGenerator.siren(777),
+        kind: "ca", population: 45_000, departement: "29", region: "Bretagne")
+
+    static let longestResults: [CheckResult] = weak + [
+        result("patch.os-eol", .fail, .critical, target: "debian 9"),
+        result("backup.separate-storage", .fail, .high, target: "/srv/backup"),
+        result("org.nis2.b.procedure-incident", .fail, .high, target: "nis2-answers.yaml"),
+        result("org.nis2.j.mfa-messagerie", .fail, .high, target: "nis2-answers.yaml"),
+    ] + (0..<12).map { result("tls.legacy-protocols", .error, .high, target: "host\($0):443") }
+
     init() throws {
         folder = try TemporaryDirectory(prefix: "cyberctl-summary")
         now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))

@@ -37,6 +37,21 @@ struct SummaryPrintTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: prefix + ".png"))
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
 
+        // The longest entity page still fits one sheet.
+        try fixture.write(F.longest, host: "srv-agglo", daysAgo: 30, results: F.longestResults)
+        try fixture.write(F.longest, host: "srv-agglo", daysAgo: 12, results: F.longestResults)
+        try fixture.ingest()
+        let longest = fixture.folder.url("longest.pdf")
+        let long = try BuiltBinary.run(["summary", "--entity", F.longest.siren!, "--db", fixture.databasePath, "--format", "pdf", "--out", longest])
+        #expect(long.exitCode == 0, "\(long.stderr)")
+        #expect(try Self.pages(longest) == 1)
+        let longText = try Command.run(try Command.which("pdftotext"), [longest, "-"]).stdout
+        #expect(longText.contains("À préciser") || longText.contains("à préciser"))
+        #expect(longText.contains("Le dernier contrôle date du"))
+        #expect(longText.contains("n'ont pas pu être menés"))
+        let longPNG = try Command.run(try Command.which("pdftoppm"), ["-png", "-r", "50", "-singlefile", longest, fixture.folder.url("longest")])
+        #expect(longPNG.exitCode == 0)
+
         let territoryPDF = fixture.folder.url("territory.pdf")
         let territory = try BuiltBinary.run(["summary", "--territory", "--db", fixture.databasePath, "--format", "pdf", "--out", territoryPDF])
         #expect(territory.exitCode == 0, "\(territory.stderr)")
