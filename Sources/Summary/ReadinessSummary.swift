@@ -168,7 +168,7 @@ public struct SummaryBuilder: Sendable {
         } else {
             nis2 = .init(
                 category: nil, label: "À préciser",
-                implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme (communauté de communes, d'agglomération…) et de la taille de ses communes.")
+                implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
         }
         var members: [ReadinessSummary.Member] = []
         for row in status.entities where row.siren != grouping?.siren {
@@ -176,7 +176,14 @@ public struct SummaryBuilder: Sendable {
                 name: row.name ?? "SIREN \(row.siren)", siren: row.siren, level: row.score.level, score: row.score.score,
                 trend: Self.trend(try views.entityTrend(siren: row.siren)).direction, ageDays: row.ageDays))
         }
-        members.sort { ($0.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil), $0.siren) < ($1.name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil), $1.siren) }
+        // By name as people sort them: accents and case ignored, numbers by value (« 2 » before « 10 »).
+        members.sort {
+            switch $0.name.compare($1.name, options: [.caseInsensitive, .diacriticInsensitive, .numeric]) {
+            case .orderedAscending: return true
+            case .orderedDescending: return false
+            case .orderedSame: return $0.siren < $1.siren
+            }
+        }
         // Findings anywhere in the territory, for the decisions.
         let findings = Set(try views.findings().findings.filter { $0.results > 0 }.map(\.code))
         var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true)
@@ -227,7 +234,10 @@ public struct SummaryBuilder: Sendable {
             hasCommuneOver30000: answers?.entity.hasCommuneOver30000 ?? hasCommuneOver30000)
     }
 
-    static let article20 = "Pour le conseil, cela veut dire : l'exécutif approuve les mesures de sécurité et suit leur mise en œuvre ; il en est responsable et peut en répondre en cas de manquement ; ses membres doivent suivre une formation (article 20 de la directive)."
+    /// Directive 2022/2555 Art. 20: management bodies approve the measures and oversee them (20(1)), can be
+    /// held liable (20(1)), and must follow training (20(2)).
+    static let article20Body = "l'exécutif approuve les mesures de sécurité et suit leur mise en œuvre ; il en est responsable et peut en répondre en cas de manquement ; ses membres doivent suivre une formation (article 20 de la directive)."
+    static let article20 = "Pour le conseil, cela veut dire : " + article20Body
 
     func nis2Status(facts: ScopeFacts?) -> ReadinessSummary.NIS2Status {
         let pending = "Le texte français est encore en cours d'adoption : le périmètre peut changer."
@@ -248,11 +258,11 @@ public struct SummaryBuilder: Sendable {
                          implications: "La directive européenne NIS 2 ne s'impose pas à la collectivité en tant que telle ; une activité comme l'eau ou l'énergie peut toutefois l'y faire entrer. Les mêmes mesures restent la meilleure protection, et le conseil reste responsable de la continuité du service public. \(pending)")
         case .selonActivite?:
             return .init(category: "selon-activite", label: "Selon l'activité exercée",
-                         implications: "Le statut dépend de l'activité exercée (eau, assainissement, énergie…) : à vérifier avec le service mutualisé. Si la structure est concernée : \(Self.article20.prefix(1).lowercased() + Self.article20.dropFirst()) \(pending)")
+                         implications: "Le statut dépend de l'activité exercée (eau, assainissement, énergie…) : à vérifier avec le service mutualisé. Si la structure est concernée, \(Self.article20Body) \(pending)")
         case nil:
             let missing = decision.missingFacts.map { $0 == "population" ? "le nombre d'habitants" : "la présence d'une commune membre de plus de 30 000 habitants" }
             return .init(category: nil, label: "À préciser",
-                         implications: "Entité essentielle ou importante selon \(missing.joined(separator: " et ")), qui manque aux contrôles reçus. Dans les deux cas : \(Self.article20.prefix(1).lowercased() + Self.article20.dropFirst()) \(pending)")
+                         implications: "Entité essentielle ou importante selon \(missing.joined(separator: " et ")), qui manque aux contrôles reçus. Dans les deux cas, \(Self.article20Body) \(pending)")
         }
     }
 
