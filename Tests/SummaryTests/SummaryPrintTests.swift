@@ -92,6 +92,24 @@ struct SummaryPrintTests {
         let page = try String(contentsOfFile: out, encoding: .utf8)
         #expect(page.contains("@page{size:A4"))
         #expect(page.contains("Commune de Lanvéoc"))
+        // --answers: the decisions follow the answers file; a broken one is bad input (65) naming its line.
+        let answers = try fixture.folder.write("answers.yaml", """
+            questionnaire: "1"
+            entity:
+              siren: "\(F.plouzane.siren!)"
+            answers:
+              art20.elu-referent: {status: oui}
+              d.convention-mutualisation: {status: non}
+            """)
+        let answered = try BuiltBinary.run(
+            ["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "markdown", "--answers", answers])
+        #expect(answered.exitCode == 0, "\(answered.stderr)")
+        #expect(!answered.stdout.contains("Désigner un élu référent"))
+        #expect(answered.stdout.contains("Adhérer au service numérique mutualisé"))
+        let broken = try fixture.folder.write("broken.yaml", "answers:\n  art20.elu-referent: {status: peut-être}\n")
+        let refused = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--answers", broken])
+        #expect(refused.exitCode == 65)
+        #expect(refused.stderr.contains("broken.yaml"))
         #expect(try BuiltBinary.run(["summary", "--db", fixture.databasePath]).exitCode == 64, "neither --entity nor --territory")
         #expect(try BuiltBinary.run(["summary", "--entity", "123456789", "--db", fixture.databasePath]).exitCode == 64, "bad SIREN")
         #expect(try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "pdf"]).exitCode == 64)
