@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
+        .library(name: "Summary", targets: ["Summary"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -77,11 +78,13 @@ let package = Package(
             name: "Territory",
             dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
+        .target(name: "Summary", dependencies: ["Territory", "NIS2", "Agent", "Checks"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -96,6 +99,9 @@ let package = Package(
         .testTarget(
             name: "TerritoryTests",
             dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "SummaryTests",
+            dependencies: ["Summary", "Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )

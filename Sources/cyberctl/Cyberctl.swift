@@ -11,8 +11,8 @@ struct Cyberctl: AsyncParsableCommand {
         version: Scanner.version,
         subcommands: [
             Scan.self, Cert.self, TLS.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
-            Consolidate.self, TerritoryCommand.self, Nis2Command.self, Assess.self, Csirt.self, IncidentCommand.self,
-            BenchmarkSigning.self, BenchmarkTerritory.self,
+            Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Nis2Command.self, Assess.self, Csirt.self,
+            IncidentCommand.self, BenchmarkSigning.self, BenchmarkTerritory.self,
         ]
     )
 }

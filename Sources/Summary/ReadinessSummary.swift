@@ -1,0 +1,371 @@
+import Agent
+import Checks
+import Foundation
+import NIS2
+import Territory
+
+/// The one-page readiness summary for élus (issue 9): everything the page says, already in plain
+/// French, so the renderers (HTML, Markdown) only lay it out.
+public struct ReadinessSummary: Codable, Sendable {
+    public enum Scope: String, Codable, Sendable { case entity, territory }
+
+    public var scope: Scope
+    /// `Commune de Plouzané`, or the intercommunalité's name for a territory.
+    public var title: String
+    public var siren: String?
+    /// Date of the summary, `29 novembre 2026`.
+    public var date: String
+    /// Level A–E and overall score 0–100 (the one formula, `Scoring`); nil when nothing was scored.
+    public var level: String?
+    public var score: Int?
+    /// One sentence on what the level means.
+    public var meaning: String
+    public var trend: Trend
+    /// Cautions on the reading (old reports, checks that could not run).
+    public var cautions: [String]
+    /// At most three, most score gained first.
+    public var priorities: [Priority]
+    public var nis2: NIS2Status
+    public var decisions: [Decision]
+    public var csirt: CSIRTContact
+    /// For a territory: every member entity with its level and trend, by name.
+    public var members: [Member]
+
+    public struct Trend: Codable, Sendable {
+        public enum Direction: String, Codable, Sendable { case first, up, stable, down }
+        public var direction: Direction
+        /// Day of the previous point compared with (`YYYY-MM-DD`).
+        public var since: String?
+        public var previousScore: Int?
+        public var previousLevel: String?
+        public var sentence: String
+    }
+
+    public struct Priority: Codable, Sendable {
+        public var action: String
+        public var why: String
+        public var who: String
+        public var effort: String
+        public var cost: String
+        /// Rule codes behind it (kept for the RSSI; never printed on the page).
+        public var codes: [String]
+        /// Points the overall score would gain.
+        public var gain: Double
+    }
+
+    public struct NIS2Status: Codable, Sendable {
+        /// `essentielle`, `importante`, `non-regulee`, `selon-activite`, nil when undecided.
+        public var category: String?
+        /// `Entité importante`, `Non concernée en tant que collectivité`, `À préciser`.
+        public var label: String
+        /// What it implies for the council.
+        public var implications: String
+    }
+
+    public struct Decision: Codable, Sendable {
+        public var decision: String
+        public var why: String
+    }
+
+    public struct Member: Codable, Sendable {
+        public var name: String
+        public var siren: String
+        public var level: String?
+        public var score: Int?
+        public var trend: Trend.Direction
+        /// Days since the newest report.
+        public var ageDays: Int?
+    }
+}
+
+/// Builds summaries from the territory store, the NIS 2 applicability table and, when given, the
+/// entity's NIS 2 answers.
+public struct SummaryBuilder: Sendable {
+    public let views: TerritoryViews
+    public let scopeRules: ScopeRules
+    public let answers: AnswersFile?
+
+    /// A trend within this many points either way is "stable".
+    public static let stableBand = 2
+
+    public init(views: TerritoryViews, scopeRules: ScopeRules, answers: AnswersFile? = nil) {
+        self.views = views
+        self.scopeRules = scopeRules
+        self.answers = answers
+    }
+
+    // MARK: entity
+
+    /// The page for one entity.
+    /// - Throws: `InputError(.missing)` when the store has no report for `siren`; `InputError(.invalidData)`
+    ///   when the answers file names another SIREN.
+    public func entity(_ siren: String) throws -> ReadinessSummary {
+        let detail = try views.entity(siren)
+        if let other = answers?.entity.siren, other != siren {
+            throw InputError(.invalidData, "the answers file is for SIREN \(other), not \(siren)")
+        }
+        let identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
+        let results = detail.results.map {
+            CheckResult(check: $0.check, target: $0.target, code: $0.code, status: $0.status, severity: $0.severity)
+        }
+        // The one ranking: Scoring.bestFixes over every latest result, grouped into plain actions.
+        let gains = Scoring.bestFixes(results, limit: Int.max).map { (code: $0.result.code, gain: $0.exactGain) }
+        let priorities = Self.priorities(gains)
+        // What the entity declared in its NIS 2 answers, as its agent reported them (org.nis2.<item>).
+        var declared: [String: Bool] = [:]
+        for result in results where result.code.hasPrefix("org.nis2.") && result.status.isScored {
+            declared[String(result.code.dropFirst("org.nis2.".count))] = result.status.isFinding
+        }
+        let level = detail.score.level.flatMap(Level.init(rawValue:))
+        var cautions: [String] = []
+        if detail.stale, let newest = detail.reports.map(\.generatedAt).max() {
+            cautions.append("Le dernier contrôle date du \(Self.frenchDate(String(newest.prefix(10)))) : la situation a pu changer depuis.")
+        }
+        if let caution = Self.coverageCaution(detail.score.coverage) { cautions.append(caution) }
+        let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
+        let findings = Set(results.filter(\.status.isFinding).map(\.code))
+        return ReadinessSummary(
+            scope: .entity, title: identity.name ?? detail.name ?? "SIREN \(siren)", siren: siren, date: Self.frenchDate(views.now),
+            level: level?.rawValue, score: detail.score.score, meaning: Self.meaning(level), trend: Self.trend(detail.trend),
+            cautions: cautions, priorities: priorities, nis2: nis2,
+            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false),
+            csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
+            members: [])
+    }
+
+    // MARK: territory
+
+    /// The page for the whole store (an intercommunalité and its member communes), then one row per member.
+    /// - Throws: `InputError(.missing)` when the store holds no report.
+    public func territory() throws -> ReadinessSummary {
+        let status = try views.status(fixes: 12)
+        guard !status.entities.isEmpty else {
+            throw InputError(.missing, "the territory store holds no report yet; run `cyberctl consolidate DIR…` first")
+        }
+        let identities = try views.identities()
+        // The grouping itself, when it reports too: the largest intercommunalité in the store.
+        let groupingKinds: Set<String> = ["cc", "ca", "cu", "metropole"]
+        let grouping = identities.values.filter { groupingKinds.contains($0.kind ?? "") }
+            .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
+        if let other = answers?.entity.siren, let siren = grouping?.siren, other != siren {
+            throw InputError(.invalidData, "the answers file is for SIREN \(other), not the intercommunalité \(siren)")
+        }
+        let communes = identities.values.filter { $0.kind == "commune" }
+        let over30000: Bool? = communes.contains { ($0.population ?? 0) > 30_000 } ? true : nil
+        let gains = status.fixes.map { (code: $0.code, gain: $0.gain) }
+        let level = status.territory.score.level.flatMap(Level.init(rawValue:))
+        var cautions: [String] = []
+        if status.territory.staleEntities > 0 {
+            let n = status.territory.staleEntities
+            cautions.append(n == 1
+                ? "Une collectivité n'a pas envoyé de contrôle depuis plus de \(staleAfterDays) jours."
+                : "\(n) collectivités n'ont pas envoyé de contrôle depuis plus de \(staleAfterDays) jours.")
+        }
+        if let caution = Self.coverageCaution(status.territory.score.coverage) { cautions.append(caution) }
+        let nis2: ReadinessSummary.NIS2Status
+        if let grouping {
+            nis2 = nis2Status(facts: facts(grouping, hasCommuneOver30000: over30000))
+        } else {
+            nis2 = .init(
+                category: nil, label: "À préciser",
+                implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
+        }
+        var members: [ReadinessSummary.Member] = []
+        for row in status.entities where row.siren != grouping?.siren {
+            members.append(.init(
+                name: row.name ?? "SIREN \(row.siren)", siren: row.siren, level: row.score.level, score: row.score.score,
+                trend: Self.trend(try views.entityTrend(siren: row.siren)).direction, ageDays: row.ageDays))
+        }
+        // By name as people sort them: accents and case ignored, numbers by value (« 2 » before « 10 »).
+        members.sort {
+            switch $0.name.compare($1.name, options: [.caseInsensitive, .diacriticInsensitive, .numeric]) {
+            case .orderedAscending: return true
+            case .orderedDescending: return false
+            case .orderedSame: return $0.siren < $1.siren
+            }
+        }
+        // Findings anywhere in the territory, for the decisions.
+        let findings = Set(try views.findings().findings.filter { $0.results > 0 }.map(\.code))
+        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true)
+        let behind = members.filter { $0.level == "D" || $0.level == "E" }.count
+        if behind > 0 && decisions.count < 5 {
+            decisions.append(.init(
+                decision: "Proposer un accompagnement renforcé aux \(behind == 1 ? "une commune" : "\(behind) communes") de niveau D ou E",
+                why: "Une commune mal protégée expose aussi les services partagés du territoire."))
+        }
+        let place = grouping ?? Self.mostCommonPlace(identities.values)
+        return ReadinessSummary(
+            scope: .territory,
+            title: grouping?.name ?? "Territoire (\(status.entities.count) collectivités)", siren: grouping?.siren,
+            date: Self.frenchDate(views.now), level: level?.rawValue, score: status.territory.score.score, meaning: Self.meaning(level),
+            trend: Self.trend(try views.trend().points), cautions: cautions, priorities: Self.priorities(gains), nis2: nis2,
+            decisions: decisions,
+            csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
+            members: members)
+    }
+
+    // MARK: parts
+
+    /// Groups ranked fixes (best first) into at most three distinct plain actions. Actions that are the
+    /// council's own (name an élu référent, a deliberation, training, replacing servers) are left to the
+    /// decisions section rather than listed twice.
+    static func priorities(_ gains: [(code: String, gain: Double)]) -> [ReadinessSummary.Priority] {
+        var out: [ReadinessSummary.Priority] = []
+        for (code, gain) in gains where gain > 0 || out.count < 3 {
+            let action = PlainFrench.action(for: code)
+            if action.who == .council { continue }
+            if let index = out.firstIndex(where: { $0.action == action.action }) {
+                if !out[index].codes.contains(code) { out[index].codes.append(code) }
+                out[index].gain += gain
+                continue
+            }
+            guard out.count < 3 else { continue }
+            out.append(.init(
+                action: action.action, why: action.why, who: action.who.french, effort: action.effortFrench, cost: action.cost.french,
+                codes: [code], gain: gain))
+        }
+        return out
+    }
+
+    func facts(_ identity: Entity, hasCommuneOver30000: Bool?) -> ScopeFacts? {
+        guard let kind = identity.kind ?? answers?.entity.kind else { return nil }
+        return ScopeFacts(
+            kind: kind, population: identity.population ?? answers?.entity.population,
+            hasCommuneOver30000: answers?.entity.hasCommuneOver30000 ?? hasCommuneOver30000)
+    }
+
+    /// Directive 2022/2555 Art. 20: management bodies approve the measures and oversee them (20(1)), can be
+    /// held liable (20(1)), and must follow training (20(2)).
+    static let article20Body = "l'exécutif approuve les mesures de sécurité et suit leur mise en œuvre ; il en est responsable et peut en répondre en cas de manquement ; ses membres doivent suivre une formation (article 20 de la directive)."
+    static let article20 = "Pour le conseil, cela veut dire : " + article20Body
+
+    func nis2Status(facts: ScopeFacts?) -> ReadinessSummary.NIS2Status {
+        let pending = "Le texte français est encore en cours d'adoption : le périmètre peut changer."
+        guard let facts else {
+            return .init(category: nil, label: "À préciser",
+                         implications: "Le type de collectivité n'est pas indiqué dans les contrôles reçus ; le statut ne peut pas être établi. \(pending)")
+        }
+        let decision = scopeRules.decide(facts)
+        switch decision.category {
+        case .essentielle?:
+            return .init(category: "essentielle", label: "Entité essentielle",
+                         implications: "La collectivité entre dans la directive européenne NIS 2 comme entité essentielle, avec les obligations les plus complètes et des contrôles de l'État. \(Self.article20) \(pending)")
+        case .importante?:
+            return .init(category: "importante", label: "Entité importante",
+                         implications: "La collectivité entre dans la directive européenne NIS 2 comme entité importante. \(Self.article20) \(pending)")
+        case .nonRegulee?:
+            return .init(category: "non-regulee", label: "Non concernée en tant que collectivité",
+                         implications: "La directive européenne NIS 2 ne s'impose pas à la collectivité en tant que telle ; une activité comme l'eau ou l'énergie peut toutefois l'y faire entrer. Les mêmes mesures restent la meilleure protection, et le conseil reste responsable de la continuité du service public. \(pending)")
+        case .selonActivite?:
+            return .init(category: "selon-activite", label: "Selon l'activité exercée",
+                         implications: "Le statut dépend de l'activité exercée (eau, assainissement, énergie…) : à vérifier avec le service mutualisé. Si la structure est concernée, \(Self.article20Body) \(pending)")
+        case nil:
+            let missing = decision.missingFacts.map { $0 == "population" ? "le nombre d'habitants" : "la présence d'une commune membre de plus de 30 000 habitants" }
+            return .init(category: nil, label: "À préciser",
+                         implications: "Entité essentielle ou importante selon \(missing.joined(separator: " et ")), qui manque aux contrôles reçus. Dans les deux cas, \(Self.article20Body) \(pending)")
+        }
+    }
+
+    /// The decisions asked of the council, from the findings, the NIS 2 status and the answers: the
+    /// `--answers` file when given, else what the entity's agent reported (`declared`: item id → not in
+    /// place). At most five, most pressing first.
+    func decisions(
+        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool
+    ) -> [ReadinessSummary.Decision] {
+        /// true when the answers say the item is not in place; nil when nothing is known of it.
+        func missing(_ item: String) -> Bool? {
+            guard let answers else { return declared[item] }
+            guard let answer = answers.answers[item] else { return true }
+            return answer.status != .oui && answer.status != .sansObjet
+        }
+        let regulated = nis2.category == "essentielle" || nis2.category == "importante" || nis2.category == nil
+        var out: [ReadinessSummary.Decision] = []
+        switch missing("art20.elu-referent") {
+        case true?: out.append(.init(decision: "Désigner un élu référent pour la sécurité numérique", why: "Personne n'est aujourd'hui chargé de suivre le sujet pour le conseil."))
+        case nil: out.append(.init(decision: "Désigner un élu référent pour la sécurité numérique, si ce n'est pas déjà fait", why: "Il suit le sujet, arbitre avec les services et rend compte au conseil."))
+        case false?: break
+        }
+        let backupCodes: Set<String> = ["backup.offline-copy", "backup.separate-storage", "backup.offsite", "backup.present"]
+        if !findings.isDisjoint(with: backupCodes) || missing("c.sauvegardes-hors-ligne") == true {
+            out.append(.init(decision: "Financer une copie des sauvegardes hors ligne (de l'ordre de 1 000 à 5 000 €)", why: "C'est ce qui permet de repartir après une attaque par rançongiciel sans payer de rançon."))
+        }
+        if findings.contains("patch.os-eol") || missing("e.fin-de-support") == true {
+            out.append(.init(decision: "Inscrire au budget le remplacement des serveurs qui ne sont plus suivis par leur éditeur", why: "Leurs failles ne seront plus jamais corrigées."))
+        }
+        if regulated {
+            if missing("art20.strategie-deliberee") != false {
+                out.append(.init(decision: "Approuver par délibération le plan de sécurité numérique et en demander un bilan chaque année", why: "Le conseil approuve les mesures et en répond (directive NIS 2, article 20)."))
+            }
+            if missing("art20.formation-elus") != false {
+                out.append(.init(decision: "Inscrire les élus de l'exécutif à une formation aux risques numériques", why: "Les dirigeants doivent être formés (directive NIS 2, article 20)."))
+            }
+        } else if missing("art20.formation-elus") == true {
+            out.append(.init(decision: "Inscrire l'élu référent à une formation aux risques numériques", why: "Pour pouvoir juger des mesures proposées par les services."))
+        }
+        if !territory {
+            let join = missing("d.convention-mutualisation")
+            if join == true || (join == nil && (level == .d || level == .e)) {
+                out.append(.init(decision: "Adhérer au service numérique mutualisé de l'intercommunalité, ou renforcer la convention existante", why: "Une petite collectivité ne peut pas assurer seule une surveillance et une réponse aux attaques."))
+            }
+        }
+        if answers == nil && declared.isEmpty && out.count < 5 {
+            out.append(.init(decision: "Demander à la direction de remplir le questionnaire d'organisation de la sécurité numérique", why: "Il complète ce bilan technique par l'organisation (responsables, procédures, formation)."))
+        }
+        return Array(out.prefix(5))
+    }
+
+    static func meaning(_ level: Level?) -> String {
+        guard let level else { return "Aucun contrôle exploitable n'a encore été reçu : le niveau ne peut pas être établi." }
+        return PlainFrench.meaning(of: level)
+    }
+
+    static func coverageCaution(_ coverage: Double) -> String? {
+        guard coverage < 0.8 else { return nil }
+        let missing = Int(((1 - coverage) * 100).rounded())
+        return "Environ \(missing) % des contrôles n'ont pas pu être menés : le niveau pourrait être différent une fois ces points vérifiés."
+    }
+
+    /// The last point against the one before (the previous day with reports).
+    static func trend(_ points: [TrendPoint]) -> ReadinessSummary.Trend {
+        let scored = points.filter { $0.score != nil }
+        guard scored.count >= 2, let last = scored.last?.score else {
+            return .init(direction: .first, since: nil, previousScore: nil, previousLevel: nil,
+                         sentence: "Premier bilan : l'évolution apparaîtra au prochain contrôle.")
+        }
+        let previous = scored[scored.count - 2]
+        let before = previous.score!
+        let change = "note \(before) → \(last) sur 100" + (previous.level != scored.last?.level ? ", niveau \(previous.level ?? "—") → \(scored.last?.level ?? "—")" : "")
+        let since = frenchDate(previous.at)
+        if last - before >= stableBand {
+            return .init(direction: .up, since: previous.at, previousScore: before, previousLevel: previous.level,
+                         sentence: "En progrès depuis le contrôle du \(since) (\(change)).")
+        }
+        if before - last >= stableBand {
+            return .init(direction: .down, since: previous.at, previousScore: before, previousLevel: previous.level,
+                         sentence: "En recul depuis le contrôle du \(since) (\(change)).")
+        }
+        return .init(direction: .stable, since: previous.at, previousScore: before, previousLevel: previous.level,
+                     sentence: "Stable depuis le contrôle du \(since) (\(change)).")
+    }
+
+    static func mostCommonPlace(_ identities: some Sequence<Entity>) -> Entity? {
+        var counts: [String: (Int, Entity)] = [:]
+        for identity in identities {
+            let key = (identity.region ?? "") + "|" + (identity.departement ?? "")
+            guard key != "|" else { continue }
+            counts[key] = ((counts[key]?.0 ?? 0) + 1, identity)
+        }
+        return counts.max { ($0.value.0, $1.key) < ($1.value.0, $0.key) }?.value.1
+    }
+
+    static let months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+
+    /// `2026-11-29` → `29 novembre 2026` (the first of the month is `1er`).
+    static func frenchDate(_ day: String) -> String {
+        let parts = day.prefix(10).split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]) else { return String(day) }
+        return "\(parts[2] == 1 ? "1er" : String(parts[2])) \(months[parts[1] - 1]) \(parts[0])"
+    }
+
+    static func frenchDate(_ date: Date) -> String { frenchDate(ISO8601.string(from: date)) }
+}

@@ -1,0 +1,25 @@
+import Agent
+import Foundation
+import GRDB
+
+/// The identity of the entities in the store and their score history, for the élus summary
+/// (issue 9). Additive: reads only what ingest already stores.
+extension TerritoryViews {
+    /// Every entity's identity as its newest report states it (`entity` table), by SIREN.
+    public func identities() throws -> [String: Entity] {
+        try store.read { db in
+            var out: [String: Entity] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT siren, name, insee, kind, population, departement, region FROM entity") {
+                let siren: String = row[0]
+                out[siren] = Entity(
+                    name: row[1], siren: siren, insee: row[2], kind: row[3], population: row[4], departement: row[5], region: row[6])
+            }
+            return out
+        }
+    }
+
+    /// Score at the end of each UTC day with reports of this entity (each host's latest report up to then).
+    public func entityTrend(siren: String) throws -> [TrendPoint] {
+        try store.read { db in Self.dailyTrend(try reportTallies(db, siren: siren)) }
+    }
+}

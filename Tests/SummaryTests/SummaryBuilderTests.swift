@@ -1,0 +1,152 @@
+import Agent
+import Checks
+import Foundation
+import NIS2
+@testable import Summary
+import Territory
+import Testing
+import TestSupport
+
+/// The summary's content, from a real store built by ingesting real signed reports.
+@Suite("Summary content")
+struct SummaryBuilderTests {
+    typealias F = SummaryFixture
+
+    @Test("Entity: level and score from the one formula, trend, priorities from Scoring.bestFixes in plain words, NIS 2, CSIRT")
+    func entity() throws {
+        let fixture = try F.territory()
+        let summary = try fixture.builder().entity(F.plouzane.siren!)
+        let expected = Scoring.summarize(F.weak)
+        #expect(summary.title == "Commune de Plouzané")
+        #expect(summary.score == expected.score)
+        #expect(summary.level == expected.level?.rawValue)
+        #expect(summary.meaning == PlainFrench.meaning(of: expected.level!))
+        // Trend: the report a month ago scored lower.
+        let before = try #require(Scoring.summarize(F.weaker).score)
+        #expect(before < expected.score!)
+        #expect(summary.trend.direction == .up)
+        #expect(summary.trend.previousScore == before)
+        #expect(summary.trend.sentence.hasPrefix("En progrès depuis le contrôle du "))
+        // Priorities: the best fixes' rules, translated, duplicates merged, at most three.
+        // The council's own actions (the élu référent, failing in the report) are decisions, not priorities.
+        let best = Scoring.bestFixes(F.weak, limit: 20).filter { PlainFrench.action(for: $0.result.code).who != .council }
+        #expect(Scoring.bestFixes(F.weak, limit: 1).first?.result.code == "org.nis2.art20.elu-referent")
+        #expect(summary.priorities.count == 3)
+        #expect(summary.priorities.first?.action == PlainFrench.action(for: best[0].result.code).action)
+        #expect(summary.priorities.first?.codes.contains(best[0].result.code) == true)
+        #expect(!summary.priorities.contains { $0.who == Actor.council.french })
+        #expect(Set(summary.priorities.map(\.action)).count == 3)
+        for priority in summary.priorities {
+            #expect(!priority.who.isEmpty && !priority.effort.isEmpty && !priority.cost.isEmpty)
+        }
+        // 13 000 inhabitants: not regulated as a commune (shipped scope table).
+        #expect(summary.nis2.category == "non-regulee")
+        #expect(summary.nis2.label == "Non concernée en tant que collectivité")
+        // Decisions from the results: the offline copy fails; the agent reported no élu référent (org.nis2 result),
+        // so the decision is firm and the questionnaire is not asked for.
+        let decisions = summary.decisions.map(\.decision)
+        #expect(decisions.contains { $0.hasPrefix("Financer une copie des sauvegardes hors ligne") })
+        #expect(decisions.contains("Désigner un élu référent pour la sécurité numérique"))
+        #expect(!decisions.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+        // Lanvéoc's agent reported nothing organisational: the référent "si ce n'est pas déjà fait", and the questionnaire.
+        let lanveoc = try fixture.builder().entity(F.lanveoc.siren!).decisions.map(\.decision)
+        #expect(lanveoc.contains("Désigner un élu référent pour la sécurité numérique, si ce n'est pas déjà fait"))
+        #expect(lanveoc.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+        #expect(!lanveoc.contains { $0.hasPrefix("Financer une copie des sauvegardes") }, "its offline copy passes")
+        #expect(summary.decisions.count <= 5)
+        // Finistère → Bretagne → Breizh Cyber.
+        #expect(summary.csirt.name == "Breizh Cyber")
+        #expect(summary.csirt.phone == "0 800 200 008")
+        #expect(summary.members.isEmpty)
+    }
+
+    @Test("Entity: an intercommunalité is an entité importante and gets the Art. 20 decisions; answers drive the decisions")
+    func answersDriveDecisions() throws {
+        let fixture = try F.territory()
+        let plain = try fixture.builder().entity(F.cc.siren!)
+        #expect(plain.nis2.category == "importante")
+        #expect(plain.nis2.implications.contains("article 20"))
+        #expect(plain.decisions.contains { $0.decision.hasPrefix("Approuver par délibération") })
+        #expect(plain.decisions.contains { $0.decision.hasPrefix("Inscrire les élus de l'exécutif à une formation") })
+
+        let text = """
+            questionnaire: "1"
+            updated: 2026-11-20
+            entity:
+              siren: "\(F.cc.siren!)"
+              kind: cc
+            answers:
+              art20.elu-referent: {status: oui}
+              art20.strategie-deliberee: {status: oui}
+              art20.formation-elus: {status: non}
+              c.sauvegardes-hors-ligne: {status: oui}
+              d.convention-mutualisation: {status: oui}
+            """
+        let answers = try AnswersFile.parse(text, file: "answers.yaml", questionnaire: try Questionnaire.shipped(), today: CalendarDay(fixture.now))
+        let summary = try fixture.builder(answers: answers).entity(F.cc.siren!)
+        let decisions = summary.decisions.map(\.decision)
+        #expect(!decisions.contains { $0.hasPrefix("Désigner un élu référent") }, "answered oui")
+        #expect(!decisions.contains { $0.hasPrefix("Approuver par délibération") }, "answered oui")
+        #expect(decisions.contains { $0.hasPrefix("Inscrire les élus de l'exécutif à une formation") }, "answered non")
+        // The offline copy still fails in the report: the technical finding wins over the declaration.
+        #expect(decisions.contains { $0.hasPrefix("Financer une copie des sauvegardes hors ligne") })
+        #expect(!decisions.contains { $0.hasPrefix("Demander à la direction de remplir le questionnaire") })
+
+        // Answers of another entity are refused.
+        #expect(throws: InputError.self) { try fixture.builder(answers: answers).entity(F.plouzane.siren!) }
+    }
+
+    @Test("Territory: the intercommunalité's page, then its member communes with level and trend")
+    func territory() throws {
+        let fixture = try F.territory()
+        let summary = try fixture.builder().territory()
+        #expect(summary.scope == .territory)
+        #expect(summary.title == F.cc.name)
+        let all = F.weak + F.good + F.weak
+        #expect(summary.score == Scoring.summarize(all).score)
+        #expect(summary.nis2.category == "importante")
+        #expect(summary.members.map(\.name) == ["Commune de Lanvéoc", "Commune de Plouzané"])
+        let plouzane = try #require(summary.members.first { $0.siren == F.plouzane.siren })
+        #expect(plouzane.trend == .up)
+        #expect(plouzane.level == Scoring.summarize(F.weak).level?.rawValue)
+        let lanveoc = try #require(summary.members.first { $0.siren == F.lanveoc.siren })
+        #expect(lanveoc.trend == .first)
+        #expect(lanveoc.level == Scoring.summarize(F.good).level?.rawValue)
+        #expect(summary.csirt.name == "Breizh Cyber")
+        #expect(!summary.priorities.isEmpty)
+    }
+
+    @Test("Unknown SIREN: missing, not a crash")
+    func unknownEntity() throws {
+        let fixture = try F.territory()
+        #expect(throws: InputError.self) { try fixture.builder().entity("356000000") }
+    }
+
+    @Test("CSIRT lookup: by région name (accents and case ignored), by département, overseas, none")
+    func csirt() {
+        #expect(RegionalCSIRT.contact(region: "provence alpes cote d'azur", departement: nil)?.name == "Urgence Cyber Région Sud")
+        #expect(RegionalCSIRT.contact(region: nil, departement: "2A")?.region == "Corse")
+        #expect(RegionalCSIRT.contact(region: nil, departement: "59")?.phone == "0 806 700 111")
+        #expect(RegionalCSIRT.contact(region: "Martinique", departement: nil)?.name == "CSIRT-ATLANTIC")
+        #expect(RegionalCSIRT.contact(region: nil, departement: "976") == nil, "Mayotte: no regional centre listed")
+        #expect(RegionalCSIRT.contact(region: nil, departement: nil) == nil)
+        // Every metropolitan département has a centre.
+        for number in 1...95 where number != 20 {
+            let code = String(format: "%02d", number)
+            #expect(RegionalCSIRT.contact(region: nil, departement: code) != nil, "département \(code)")
+        }
+    }
+
+    @Test("French dates and trend bands")
+    func wording() throws {
+        #expect(SummaryBuilder.frenchDate("2026-11-01") == "1er novembre 2026")
+        #expect(SummaryBuilder.frenchDate("2026-02-28T10:00:00Z") == "28 février 2026")
+        func point(_ at: String, _ score: Int, _ level: String) throws -> TrendPoint {
+            try JSONDecoder().decode(TrendPoint.self, from: Data(#"{"at":"\#(at)","score":\#(score),"level":"\#(level)","coverage":1,"hosts":1}"#.utf8))
+        }
+        let points = [try point("2026-10-01", 60, "C"), try point("2026-11-01", 61, "C")]
+        #expect(SummaryBuilder.trend(points).direction == .stable)
+        #expect(SummaryBuilder.trend([points[1], try point("2026-11-20", 50, "D")]).direction == .down)
+        #expect(SummaryBuilder.trend(Array(points.prefix(1))).direction == .first)
+    }
+}
