@@ -55,7 +55,7 @@ struct SummaryBuilderTests {
         #expect(!lanveoc.contains { $0.hasPrefix("Financer une copie des sauvegardes") }, "its offline copy passes")
         #expect(summary.decisions.count <= 5)
         // Finistère → Bretagne → Breizh Cyber.
-        #expect(summary.csirt.name == "Breizh Cyber")
+        #expect(summary.csirt.name.hasPrefix("Breizh Cyber"))
         #expect(summary.csirt.phone == "0 800 200 008")
         #expect(summary.members.isEmpty)
     }
@@ -112,7 +112,7 @@ struct SummaryBuilderTests {
         let lanveoc = try #require(summary.members.first { $0.siren == F.lanveoc.siren })
         #expect(lanveoc.trend == .first)
         #expect(lanveoc.level == Scoring.summarize(F.good).level?.rawValue)
-        #expect(summary.csirt.name == "Breizh Cyber")
+        #expect(summary.csirt.name.hasPrefix("Breizh Cyber"))
         #expect(!summary.priorities.isEmpty)
     }
 
@@ -122,12 +122,12 @@ struct SummaryBuilderTests {
         #expect(throws: InputError.self) { try fixture.builder().entity("356000000") }
     }
 
-    @Test("CSIRT lookup: by région name (accents and case ignored), by département, overseas, none")
+    @Test("CSIRT lookup through the shipped directory: by région name (accents and case ignored), by département, overseas, none")
     func csirt() {
-        #expect(RegionalCSIRT.contact(region: "provence alpes cote d'azur", departement: nil)?.name == "Urgence Cyber Région Sud")
+        #expect(RegionalCSIRT.contact(region: "provence alpes cote d'azur", departement: nil)?.name.hasPrefix("Urgence Cyber région Sud") == true)
         #expect(RegionalCSIRT.contact(region: nil, departement: "2A")?.region == "Corse")
         #expect(RegionalCSIRT.contact(region: nil, departement: "59")?.phone == "0 806 700 111")
-        #expect(RegionalCSIRT.contact(region: "Martinique", departement: nil)?.name == "CSIRT-ATLANTIC")
+        #expect(RegionalCSIRT.contact(region: "Martinique", departement: nil)?.name.hasPrefix("CSIRT-ATLANTIC") == true)
         #expect(RegionalCSIRT.contact(region: nil, departement: "976") == nil, "Mayotte: no regional centre listed")
         #expect(RegionalCSIRT.contact(region: nil, departement: nil) == nil)
         // Every metropolitan département has a centre.
