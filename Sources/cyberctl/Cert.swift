@@ -45,10 +45,12 @@ extension Cyberctl {
                 let table = ResultTable(language: options.lang, showPasses: options.all)
                 emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
             }
-            if results.contains(where: { $0.status == .error }) && !results.contains(where: { $0.status.isScored }) {
-                // Nothing could be read at all: that is bad input, not a finding.
-                // 66 when no file could be opened (missing or unreadable), 65 when some held no certificate.
-                throw ExitCode(results.allSatisfy { $0.evidence["failure"] == "read" } ? 66 : 65)
+            // A file named on the command line that cannot be used is bad input, even when others are fine
+            // (a cron job must notice a certificate that disappeared): 66 when a file could not be opened,
+            // 65 when one held no readable certificate.
+            let failures = results.filter { $0.code == "cert.file" && $0.status == .error }
+            if !failures.isEmpty {
+                throw ExitCode(failures.contains { $0.evidence["failure"] == "read" } ? 66 : 65)
             }
             if results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) { throw ExitCode(1) }
         }

@@ -164,6 +164,11 @@ extension Cyberctl.PKI {
         func run() throws {
             do {
                 let authority = try CertificateAuthority(directory: dir)
+                // RFC 5280 §5.3.1: removeFromCRL belongs to delta CRLs only; here it would list a certificate
+                // as revoked that verifiers treat as valid.
+                guard reason != .removeFromCRL else {
+                    throw InputError(.usage, "--reason removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1); choose another reason")
+                }
                 let record = try authority.revoke(serial: serial, reason: reason)
                 emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
             } catch {

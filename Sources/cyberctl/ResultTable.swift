@@ -26,6 +26,9 @@ struct ResultTable {
             for (rank, fix) in fixes.enumerated() {
                 let title = Catalogue.text(for: fix.result.code, in: language).title
                 lines.append("  \(rank + 1). \(title) — \(fix.result.target) (+\(fix.gain) → \(fix.scoreAfter))")
+                // What to do, from the catalogue: the finding alone does not say how to fix it.
+                let remediation = Catalogue.text(for: fix.result.code, in: language).remediation
+                if !remediation.isEmpty { lines.append("     → \(remediation)") }
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -75,7 +78,10 @@ struct ResultTable {
     /// A short fact from the evidence or the reason.
     func detail(_ result: CheckResult) -> String? {
         if let organisational = nis2Detail(result) { return organisational }
-        if let reason = result.reason { return reason }
+        // One line per result: a multi-line reason (every problem of an answers file) is folded.
+        if let reason = result.reason {
+            return reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ; ")
+        }
         let evidence = result.evidence
         switch result.code {
         case "cert.expiry":

@@ -61,16 +61,24 @@ extension Cyberctl {
                 let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
                 var reportEntity = try entity.apply(to: configuration.entity)
                 if let signer {
-                    // A signed report must name the SIREN its certificate carries: take it from there when unset.
+                    // A signed report must name the SIREN its certificate carries: take it from there when unset,
+                    // and refuse to sign a report that every verifier would reject.
                     if reportEntity.siren == nil { reportEntity.siren = signer.identity.siren }
                     if reportEntity.name == nil { reportEntity.name = signer.identity.entityName }
+                    if let siren = reportEntity.siren, siren != signer.identity.siren {
+                        throw InputError(
+                            .usage,
+                            options.lang == .fr
+                                ? "le SIREN \(siren) diffère de celui du certificat de l'agent (\(signer.identity.siren)) : la vérification refuserait ce rapport ; corrigez --entity-siren ou agent.yaml, ou ajoutez --no-sign"
+                                : "SIREN \(siren) differs from the agent certificate's (\(signer.identity.siren)): verification would refuse the report; fix --entity-siren or agent.yaml, or add --no-sign")
+                    }
                 }
                 let scanner = Scanner(
                     profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: only)
                 let progress = ProgressLine(enabled: stderrIsTerminal, label: "contrôles")
                 let report = try await scanner.scan { done, total in progress.update(done, total) }
                 progress.finish()
-                let path = out ?? Self.defaultReportName(host: report.host.hostname, at: report.generatedAt)
+                let path = out ?? Self.unusedReportName(host: report.host.hostname, at: report.generatedAt)
                 let bytes = try report.jsonBytes()
                 try AtomicFile.write(bytes, to: path, mode: 0o640)
                 var signaturePath: String?
@@ -83,12 +91,6 @@ extension Cyberctl {
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
-                    if let entitySIREN = report.entity.siren, entitySIREN != signer.identity.siren {
-                        note(
-                            options.lang == .fr
-                                ? "cyberctl: attention : le rapport porte le SIREN \(entitySIREN) mais le certificat de l'agent celui de \(signer.identity.siren) ; la vérification le refusera"
-                                : "cyberctl: warning: the report's SIREN \(entitySIREN) differs from the agent certificate's \(signer.identity.siren); verification will refuse it")
-                    }
                 }
                 switch options.format {
                 case .json: emit(String(decoding: bytes, as: UTF8.self))
@@ -123,6 +125,19 @@ extension Cyberctl {
             } catch {
                 throw InputError(.missing, file: root, "--root: \(error)")
             }
+        }
+
+        /// The default report name, with `-2`, `-3` … added when a report of the same second exists (two
+        /// scans in one second must not overwrite each other).
+        static func unusedReportName(host: String, at date: Date) -> String {
+            let base = defaultReportName(host: host, at: date)
+            var candidate = base
+            var index = 2
+            while FileManager.default.fileExists(atPath: candidate) {
+                candidate = String(base.dropLast(".json".count)) + "-\(index).json"
+                index += 1
+            }
+            return candidate
         }
 
         /// `cyberctl-report-<host>-<UTC time>.json`, with a time safe in file names (`20261129T080000Z`).

@@ -144,4 +144,38 @@ import TestSupport
         #expect(profiles.stdout.contains("default"))
         #expect(profiles.stdout.contains("commune"))
     }
+
+    @Test func aMissingFileAmongGoodOnesIsStillBadInput() throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let good = try factory.issue(name: "good", subject: "/CN=good.test", notAfter: Date() + 300 * 86_400)
+        let output = try BuiltBinary.run(["cert", good.certificatePath, directory.url("vanished.pem")])
+        #expect(output.exitCode == 66, "a cron job must notice a vanished certificate")
+        let empty = try directory.write("empty.pem", "")
+        #expect(try BuiltBinary.run(["cert", good.certificatePath, empty]).exitCode == 65)
+    }
+
+    @Test func twoScansInOneSecondKeepBothReports() throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        try directory.write("image/etc/hostname", "srv-same\n")
+        for _ in 0..<3 {
+            let output = try BuiltBinary.run(["scan", "--root", root, "--only", "certificates"], currentDirectory: directory.path)
+            #expect([0, 1].contains(output.exitCode), "\(output.stderr)")
+        }
+        let reports = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("cyberctl-report-srv-same-") }
+        #expect(reports.count == 3, "\(reports)")
+    }
+
+    @Test func theFixFirstListSaysWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let expired = try factory.issue(name: "old", subject: "/CN=old.test", notBefore: Date() - 90 * 86_400, notAfter: Date() - 86_400)
+        try directory.write("image/etc/ssl/old.pem", expired.pem)
+        try directory.write("image/etc/nginx/nginx.conf", "ssl_certificate /etc/ssl/old.pem;\n")
+        let output = try BuiltBinary.run(["scan", "--root", root, "--only", "certificates", "--out", directory.url("r.json")])
+        #expect(output.stdout.contains("À corriger en premier"))
+        #expect(output.stdout.contains("→ Renouvelez le certificat"), "\(output.stdout)")
+    }
 }

@@ -22,6 +22,8 @@ struct SigningEndToEndTests {
             folder = try TemporaryDirectory(prefix: "cyberctl-e2e-sign")
             try folder.write("root/etc/hostname", "srv-mairie\n")
             try folder.write("root/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+            // The scans read this configuration, never the machine's /etc/cyberctl/agent.yaml.
+            try folder.write("config/agent.yaml", "entity:\n  name: Commune de Plouzané\n")
             try expectSuccess(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
             try expectSuccess(["enroll", "--entity-name", "Commune de Plouzané", "--siren", SigningEndToEndTests.siren, "--host", "srv-mairie", "--dir", etc])
             try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki])
@@ -38,7 +40,8 @@ struct SigningEndToEndTests {
         func signedScan(_ name: String = "r.json", extra: [String] = []) throws -> String {
             let path = folder.url(name)
             let output = try BuiltBinary.run(
-                ["scan", "--root", root, "--only", "certificates", "--out", path, "--format", "json", "--fail-on", "critical", "--key", key, "--cert", certificate] + extra)
+                ["scan", "--root", root, "--only", "certificates", "--out", path, "--format", "json", "--fail-on", "critical",
+                 "--key", key, "--cert", certificate, "--config", folder.url("config/agent.yaml")] + extra)
             #expect(output.exitCode == 0, "\(output.stderr)")
             return path
         }
@@ -201,5 +204,24 @@ struct SigningEndToEndTests {
         #expect(output.exitCode == 64)
         #expect(output.stderr.contains("Luhn"))
         #expect(!FileManager.default.fileExists(atPath: folder.url("agent.key")))
+    }
+
+    @Test("scan refuses to sign a report whose SIREN differs from the agent certificate's; revoke refuses removeFromCRL")
+    func refusalsBeforeWriting() throws {
+        let world = try World()
+        let path = world.folder.url("mismatch.json")
+        let output = try BuiltBinary.run([
+            "scan", "--root", world.root, "--only", "certificates", "--out", path, "--key", world.key, "--cert", world.certificate,
+            "--config", world.folder.url("config/agent.yaml"), "--entity-siren", "243500139",
+        ])
+        #expect(output.exitCode == 64)
+        #expect(output.stderr.contains("243500139"))
+        #expect(!FileManager.default.fileExists(atPath: path) && !FileManager.default.fileExists(atPath: path + ".p7s"))
+        let serial = try #require(try BuiltBinary.run(["pki", "list", "--dir", world.pki, "--format", "json"]).stdout
+            .range(of: #"[0-9A-F]{4,}"#, options: .regularExpression))
+        let list = try BuiltBinary.run(["pki", "list", "--dir", world.pki, "--format", "json"]).stdout
+        let revoke = try BuiltBinary.run(["pki", "revoke", String(list[serial]), "--reason", "removeFromCRL", "--dir", world.pki])
+        #expect(revoke.exitCode == 64, "\(revoke.stdout) \(revoke.stderr)")
+        #expect(revoke.stderr.contains("removeFromCRL"))
     }
 }
