@@ -269,21 +269,39 @@ import TestSupport
         let fixture = try await Self.fixture(in: directory)
         let listsDirectory = fixture.root + "/var/lib/apt/lists"
         let now = Date()
-        // apt keeps an unchanged Release file with its old time, but downloads into partial/ on every run.
-        for name in try FileManager.default.contentsOfDirectory(atPath: listsDirectory) {
-            try FileManager.default.setAttributes([.modificationDate: now - 10 * 86_400], ofItemAtPath: listsDirectory + "/" + name)
+        // Lists, Release files and their Date: fields all 10 days old: nobody has updated since.
+        func setReleaseDates(_ date: Date) throws {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'UTC'"
+            for name in try FileManager.default.contentsOfDirectory(atPath: listsDirectory) where name.hasSuffix("Release") {
+                let path = listsDirectory + "/" + name
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                    line.hasPrefix("Date: ") ? "Date: " + formatter.string(from: date) : String(line)
+                }
+                try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            }
+            for name in try FileManager.default.contentsOfDirectory(atPath: listsDirectory) {
+                try FileManager.default.setAttributes([.modificationDate: now - 10 * 86_400], ofItemAtPath: listsDirectory + "/" + name)
+            }
         }
+        try setReleaseDates(now - 10 * 86_400)
         let old = try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age")
         #expect(old.status == .warn)
         #expect(old.evidence["ageDays"]?.intValue == 10)
         #expect(old.evidence["basis"]?.stringValue?.hasPrefix("/var/lib/apt/lists/") == true)
         let fresh = try Self.one(try await Self.run(fixture.root, now: now - 5 * 86_400), "patch.lists-age")
         #expect(fresh.status == .pass)
-        // A run of apt-get update that changed nothing still touches partial/.
+        // A failed apt-get update touches partial/ too: that is no sign of fresh lists.
         try FileManager.default.setAttributes([.modificationDate: now - 3600], ofItemAtPath: listsDirectory + "/partial")
-        let touched = try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age")
-        #expect(touched.status == .pass)
-        #expect(touched.evidence["basis"] == "/var/lib/apt/lists/partial")
+        #expect(try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age").status == .warn)
+        // A successful update that changed no file still brings Release files the archive re-signed (new Date:).
+        try setReleaseDates(now - 3600)
+        let resigned = try Self.one(try await Self.run(fixture.root, now: now), "patch.lists-age")
+        #expect(resigned.status == .pass)
+        #expect(resigned.evidence["basis"]?.stringValue?.hasSuffix("(Date)") == true)
 
         // No lists at all: nobody ran apt-get update; candidates are unknown.
         try FileManager.default.removeItem(atPath: listsDirectory)

@@ -167,6 +167,18 @@ public struct APTRelease: Sendable, Equatable {
             || label?.lowercased() == "debian-security"
     }
 
+    /// Parses a Release `Date:` (RFC 2822 as apt writes it: `Sat, 28 Nov 2026 08:21:13 UTC`); nil otherwise.
+    public static func parseDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm:ss zzz"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: text.trimmingCharacters(in: .whitespaces)) { return date }
+        }
+        return nil
+    }
+
     /// apt's default pin priority for this file: 1 for `NotAutomatic`, 100 with `ButAutomaticUpgrades`, else 500.
     public var defaultPriority: Int { notAutomatic ? (butAutomaticUpgrades ? 100 : 1) : 500 }
 

@@ -46,10 +46,10 @@ public struct APTState: Sendable {
     public var problems: [String] = []
     /// Broken stanzas skipped in Packages files.
     public var brokenStanzas = 0
-    /// When `apt-get update` last ran, as well as files tell: the newest modification time of the
-    /// Release/InRelease files read, of `lists/partial/` (apt downloads into it on every update, while
-    /// it keeps an unchanged Release file with its old time), and of the stamps apt.systemd.daily and
-    /// update-notifier write under `/var/lib/apt/periodic/`. Nil when there is none.
+    /// When `apt-get update` last succeeded, as well as files tell: the newest of the Release/InRelease
+    /// files' modification times, of their `Date:` fields (the archive re-signs its Release several
+    /// times a day, while apt keeps an unchanged file with its old time), and of apt.systemd.daily's
+    /// `update-success-stamp`. Failed runs (which touch `lists/partial/`) do not count. Nil when there is none.
     public var lastUpdate: Date?
     /// The file that gave `lastUpdate`.
     public var lastUpdateSource: String?
@@ -91,6 +91,11 @@ public struct APTState: Sendable {
                 }
                 releaseModified = root.info(path)?.modified
                 if let modified = releaseModified { state.noteUpdate(modified, from: path) }
+                // The archive signs a new Release several times a day: its Date says how fresh the copy is,
+                // even when apt kept an unchanged file with its old modification time.
+                if let written = release?.date, let date = APTRelease.parseDate(written) {
+                    state.noteUpdate(date, from: path + " (Date)")
+                }
             }
             if releaseName == nil && !source.isFlat {
                 // Never fetched: whatever this source offers (security fixes included) is unknown.
@@ -116,7 +121,8 @@ public struct APTState: Sendable {
         }
         // Other witnesses of a run count only when apt has lists for configured sources.
         if state.lastUpdate != nil {
-            for path in [listsDirectory + "/partial", "/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/periodic/update-stamp"] {
+            // Only a *successful* update counts: `lists/partial/` and `update-stamp` change on failed runs too.
+            for path in ["/var/lib/apt/periodic/update-success-stamp"] {
                 if let modified = root.info(path)?.modified { state.noteUpdate(modified, from: path) }
             }
         }
