@@ -67,12 +67,20 @@ public final class TerritoryStore: Sendable {
         configuration.label = "territory"
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
-            // The store holds other communes' findings: not world-readable (umask may be permissive).
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // The store holds other communes' findings: never world-readable. The file is created 0600
+        // before SQLite opens it; SQLite gives the -wal and -shm files the database file's permissions.
+        // (Not umask: it is process-wide, and would race with every other thread creating files.)
+        if !exists {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+            } else if errno != EEXIST {
+                throw InputError(.io, file: path, "cannot create the territory store: \(String(cString: strerror(errno)))")
+            }
+        }
         do {
-            let previousMask = umask(0o077)
-            defer { umask(previousMask) }
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw InputError(.io, file: path, "cannot open the territory store: \(error)")
