@@ -1,23 +1,10 @@
 import Foundation
+import Territory
 
 /// The summary as one self-contained HTML page (inline CSS, no script, no external resource), laid
 /// out for one A4 sheet when printed (`@page size: A4`), and as Markdown for an e-mail.
 public enum SummaryRenderer {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLPage.escape(text) }
 
     /// Background colour of a level badge (A green … E red), chosen for contrast with white text.
     static func color(_ level: String?) -> String {

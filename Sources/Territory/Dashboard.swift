@@ -4,7 +4,8 @@ import Foundation
 /// Self-contained HTML: one file, inline CSS and SVG, no script, no external resource (it works
 /// offline and survives being mailed).
 public enum HTMLPage {
-    static func escape(_ text: String) -> String {
+    /// Escapes text for HTML content and attribute values (`& < > " '`).
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)
         for character in text {

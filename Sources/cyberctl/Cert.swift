@@ -34,17 +34,7 @@ extension Cyberctl {
                 paths: paths, discover: false,
                 thresholds: .init(warningDays: warningDays, criticalDays: criticalDays))
             let results = await check.run(CheckContext(root: .system))
-            let summary = Scoring.summarize(results)
-            switch options.format {
-            case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                let data = (try? encoder.encode(CertificateOutput(results: results, summary: summary))) ?? Data()
-                emit(String(decoding: data, as: UTF8.self) + "\n")
-            case .table:
-                let table = ResultTable(language: options.lang, showPasses: options.all)
-                emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
-            }
+            emitAdHocResults(results, options: options)
             // A file named on the command line that cannot be used is bad input, even when others are fine
             // (a cron job must notice a certificate that disappeared): 66 when a file could not be opened,
             // 65 when one held no readable certificate.
@@ -57,8 +47,3 @@ extension Cyberctl {
     }
 }
 
-/// JSON shape of `cyberctl cert --format json`.
-struct CertificateOutput: Encodable {
-    let results: [CheckResult]
-    let summary: ScoreSummary
-}

@@ -241,3 +241,24 @@ struct ResultTable {
         }
     }
 }
+
+/// JSON shape of the ad hoc check commands (`cyberctl cert`, `cyberctl tls`).
+struct AdHocOutput: Encodable {
+    let results: [CheckResult]
+    let summary: ScoreSummary
+}
+
+/// Prints the results of an ad hoc check (`cert`, `tls`) in the chosen format, with their score.
+func emitAdHocResults(_ results: [CheckResult], options: RunOptions) {
+    let summary = Scoring.summarize(results)
+    switch options.format {
+    case .json:
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(AdHocOutput(results: results, summary: summary))) ?? Data()
+        emit(String(decoding: data, as: UTF8.self) + "\n")
+    case .table:
+        let table = ResultTable(language: options.lang, showPasses: options.all)
+        emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
+    }
+}

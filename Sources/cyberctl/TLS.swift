@@ -96,17 +96,7 @@ extension Cyberctl {
                 return TLSEndpointCheck.Target(endpoint: TLSEndpoint(host: host, port: port, serverName: sni, startTLS: starttls))
             }
             let results = await check.run(CheckContext(root: .system))
-            let summary = Scoring.summarize(results)
-            switch options.format {
-            case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                let data = (try? encoder.encode(TLSOutput(results: results, summary: summary))) ?? Data()
-                emit(String(decoding: data, as: UTF8.self) + "\n")
-            case .table:
-                let table = ResultTable(language: options.lang, showPasses: options.all)
-                emit(table.renderResults(results, summary: summary) + "\n" + table.scoreLine(summary) + "\n")
-            }
+            emitAdHocResults(results, options: options)
             // An endpoint that could not be checked at all counts as a finding: nothing says it is fine.
             if results.contains(where: {
                 ($0.status.isFinding || $0.code == TLSRules.connectionCode) && $0.severity >= options.failOn
@@ -115,8 +105,3 @@ extension Cyberctl {
     }
 }
 
-/// JSON shape of `cyberctl tls --format json` (same as `cyberctl cert`).
-struct TLSOutput: Encodable {
-    let results: [CheckResult]
-    let summary: ScoreSummary
-}
