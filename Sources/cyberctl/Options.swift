@@ -13,6 +13,29 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 extension Language: ExpressibleByArgument {}
 extension Severity: ExpressibleByArgument {}
 
+/// `--fail-on`: the lowest severity of a finding that makes the command exit 1, or `never`
+/// (for timers and pipelines that read the report instead of the exit code).
+enum FailThreshold: ExpressibleByArgument, Equatable {
+    case severity(Severity)
+    case never
+
+    init?(argument: String) {
+        if argument == "never" { self = .never; return }
+        guard let severity = Severity(rawValue: argument) else { return nil }
+        self = .severity(severity)
+    }
+
+    static var allValueStrings: [String] { Severity.allCases.map(\.rawValue) + ["never"] }
+
+    /// Whether a finding of this severity makes the command exit 1.
+    func isTripped(by severity: Severity) -> Bool {
+        switch self {
+        case .never: return false
+        case .severity(let threshold): return severity >= threshold
+        }
+    }
+}
+
 /// Options shared by the commands that run checks.
 struct RunOptions: ParsableArguments {
     @Option(help: "Output format: table or json.")
@@ -21,8 +44,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Language of what people read: fr or en.")
     var lang: Language = .fr
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when a warn or fail result has this severity or higher (info, low, medium, high, critical).")
-    var failOn: Severity = .high
+    @Option(name: .customLong("fail-on"), help: "Exit 1 when a warn or fail result has this severity or higher (info, low, medium, high, critical), or never.")
+    var failOn: FailThreshold = .severity(.high)
 
     @Flag(help: "Show passing results in the table too.")
     var all = false

@@ -100,7 +100,7 @@ extension Cyberctl {
                 if let signaturePath {
                     note(options.lang == .fr ? "Signature : \(signaturePath)" : "Signature: \(signaturePath)")
                 }
-                if report.results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) {
+                if report.results.contains(where: { $0.status.isFinding && options.failOn.isTripped(by: $0.severity) }) {
                     throw ExitCode(1)
                 }
             } catch let code as ExitCode {

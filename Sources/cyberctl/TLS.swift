@@ -99,7 +99,7 @@ extension Cyberctl {
             emitAdHocResults(results, options: options)
             // An endpoint that could not be checked at all counts as a finding: nothing says it is fine.
             if results.contains(where: {
-                ($0.status.isFinding || $0.code == TLSRules.connectionCode) && $0.severity >= options.failOn
+                ($0.status.isFinding || $0.code == TLSRules.connectionCode) && options.failOn.isTripped(by: $0.severity)
             }) { throw ExitCode(1) }
         }
     }

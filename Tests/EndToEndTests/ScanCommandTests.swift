@@ -75,6 +75,13 @@ import TestSupport
         #expect(critical.exitCode == 0)
         #expect(critical.stdout.contains("Certificate expiry"))
         #expect(critical.stdout.contains("10 days left"))
+        let expired = try factory.issue(name: "expired", subject: "/CN=expired.test", notBefore: Date() - 90 * 86_400, notAfter: Date() - 86_400)
+        let never = try BuiltBinary.run(["cert", expired.certificatePath, "--fail-on", "never"])
+        #expect(never.exitCode == 0, "--fail-on never: \(never.stderr)")
+        #expect(never.stdout.contains("ÉCHEC"), "the finding is still shown")
+        let wrong = try BuiltBinary.run(["cert", expired.certificatePath, "--fail-on", "sometimes"])
+        #expect(wrong.exitCode == 64)
+        #expect(wrong.stderr.contains("never"), "the error lists the accepted values: \(wrong.stderr)")
     }
 
     @Test func malformedProfileIsExit65WithFileAndLine() throws {
