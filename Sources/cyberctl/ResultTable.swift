@@ -248,6 +248,40 @@ struct AdHocOutput: Encodable {
     let summary: ScoreSummary
 }
 
+/// Writes the JSON of `emitAdHocResults` (same shape, same layout) while results arrive, so a long
+/// run (`cyberctl tls` over hundreds of endpoints) holds no result after writing it.
+struct StreamingAdHocJSON {
+    private var tally = ScoreTally()
+    private var started = false
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// `text` with every line after the first indented by `spaces`.
+    static func indent(_ text: String, by spaces: Int) -> String {
+        text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: spaces))
+    }
+
+    mutating func write(_ results: [CheckResult]) {
+        var chunk = ""
+        for result in results {
+            tally.add(status: result.status, severity: result.severity, domain: result.domain)
+            let data = (try? encoder.encode(result)) ?? Data("{}".utf8)
+            chunk += (started ? ",\n    " : "{\n  \"results\" : [\n    ") + Self.indent(String(decoding: data, as: UTF8.self), by: 4)
+            started = true
+        }
+        if !chunk.isEmpty { emit(chunk) }
+    }
+
+    /// Closes the results array and writes the summary.
+    func finish() {
+        let data = (try? encoder.encode(tally.summary)) ?? Data("{}".utf8)
+        emit((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : " + Self.indent(String(decoding: data, as: UTF8.self), by: 2) + "\n}\n")
+    }
+}
+
 /// Prints the results of an ad hoc check (`cert`, `tls`) in the chosen format, with their score.
 func emitAdHocResults(_ results: [CheckResult], options: RunOptions) {
     let summary = Scoring.summarize(results)
