@@ -33,8 +33,15 @@ public final class CancellationFlag: @unchecked Sendable {
 ///    (testssl.sh, sslscan): libssl for the suites it knows, raw ClientHellos for SSLv3 and for the
 ///    suites OpenSSL 3 dropped (3DES, RC4, DES, EXPORT, IDEA, SEED …), in lists of at most 128; a
 ///    dropped connection on a long list is retried with halves (ClientHello size intolerance);
-/// 3. server order (same list forward and reversed), groups (one handshake per group), DHE size,
+/// 3. server order (same list forward and reversed), groups (one hello per group), DHE size,
 ///    TLS_FALLBACK_SCSV, compression and Heartbeat (one raw hello).
+///
+/// Only the first contact is a full handshake. Every later test needs nothing but the server's
+/// choice, so it stops at the ServerHello (`ProbeContext.hello`: libssl's own ClientHello, the answer
+/// read without completing the handshake; DHE size and TLS 1.2 groups read on to ServerHelloDone for
+/// the ServerKeyExchange), and TLS 1.3 groups are asked with an empty key_share (HelloRetryRequest).
+/// On 200 loopback nginx endpoints this took cyberctl's CPU from 14.9 s to about 4 s for the same
+/// 10,401 connections and identical results (docs/benchmarks.md).
 public final class TLSProber: Sendable {
     let context: ProbeContext
     public let limits: ProbeLimits

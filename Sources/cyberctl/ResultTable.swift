@@ -259,26 +259,35 @@ struct StreamingAdHocJSON {
         return encoder
     }()
 
-    /// `text` with every line after the first indented by `spaces`.
-    static func indent(_ text: String, by spaces: Int) -> String {
-        text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: spaces))
+    /// `json` with every line after the first indented by `spaces`, as UTF-8 bytes appended to
+    /// `output` (byte by byte: Foundation's `replacingOccurrences` took 12 % of a 200-endpoint run's CPU).
+    static func appendIndented(_ json: Data, by spaces: Int, to output: inout [UInt8]) {
+        var lineStart = false
+        for byte in json {
+            // Blank lines (JSONEncoder's empty arrays and objects) stay blank.
+            if lineStart && byte != UInt8(ascii: "\n") { output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: spaces)) }
+            output.append(byte)
+            lineStart = byte == UInt8(ascii: "\n")
+        }
     }
 
     mutating func write(_ results: [CheckResult]) {
-        var chunk = ""
+        var chunk: [UInt8] = []
         for result in results {
             tally.add(status: result.status, severity: result.severity, domain: result.domain)
-            let data = (try? encoder.encode(result)) ?? Data("{}".utf8)
-            chunk += (started ? ",\n    " : "{\n  \"results\" : [\n    ") + Self.indent(String(decoding: data, as: UTF8.self), by: 4)
+            chunk += Array((started ? ",\n    " : "{\n  \"results\" : [\n    ").utf8)
+            Self.appendIndented((try? encoder.encode(result)) ?? Data("{}".utf8), by: 4, to: &chunk)
             started = true
         }
-        if !chunk.isEmpty { emit(chunk) }
+        if !chunk.isEmpty { FileHandle.standardOutput.write(Data(chunk)) }
     }
 
     /// Closes the results array and writes the summary.
     func finish() {
-        let data = (try? encoder.encode(tally.summary)) ?? Data("{}".utf8)
-        emit((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : " + Self.indent(String(decoding: data, as: UTF8.self), by: 2) + "\n}\n")
+        var chunk = Array(((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : ").utf8)
+        Self.appendIndented((try? encoder.encode(tally.summary)) ?? Data("{}".utf8), by: 2, to: &chunk)
+        chunk += Array("\n}\n".utf8)
+        FileHandle.standardOutput.write(Data(chunk))
     }
 }
 
