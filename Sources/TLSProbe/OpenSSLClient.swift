@@ -12,6 +12,8 @@ final class ProbeContext: @unchecked Sendable {
     let pointer: OpaquePointer
     /// Suites this libssl can offer, TLS 1.3 included, with OpenSSL's names.
     let knownSuites: [UInt16: String]
+    /// The suite lists each version's enumeration offers.
+    let suiteLists: SuiteLists
 
     /// Largest certificate list accepted from a server, in bytes (OpenSSL's default is 100 KiB).
     static let maximumCertificateListBytes = 256 * 1024
@@ -40,6 +42,7 @@ final class ProbeContext: @unchecked Sendable {
             SSL_free(ssl)
         }
         knownSuites = known
+        suiteLists = SuiteLists(knownSuites: known)
         OpenSSLError.clearQueue()
     }
 
@@ -94,36 +97,102 @@ struct HandshakeFailure: Error {
     let detail: String
     /// The client could not even build the ClientHello (no suite valid for the version).
     var clientSide = false
+    /// The alert's description code, when the server's alert was read directly (hello-only exchanges).
+    var alertCode: UInt8?
 }
 
 extension ProbeContext {
-    /// Runs one handshake on an already connected (and STARTTLS-upgraded) socket.
-    func handshake(_ request: HandshakeRequest, on connection: TCPConnection) -> Result<HandshakeFacts, HandshakeFailure> {
+    /// A new `SSL` on this context, set up for `request` (versions, suites, groups, SNI, OCSP, SCSV).
+    /// The caller frees it.
+    func makeSSL(_ request: HandshakeRequest) -> Result<OpaquePointer, HandshakeFailure> {
         OpenSSLError.clearQueue()
         guard let ssl = SSL_new(pointer) else {
             return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("SSL_new").description, clientSide: true))
         }
-        defer { SSL_free(ssl) }
+        func fail(alert: Bool, network: ProbeNetworkError?, detail: String, clientSide: Bool) -> Result<OpaquePointer, HandshakeFailure> {
+            SSL_free(ssl)
+            return .failure(HandshakeFailure(alert: alert, network: network, detail: detail, clientSide: clientSide))
+        }
         SSL_set_quiet_shutdown(ssl, 1)
         _ = cyberctl_SSL_set_min_proto_version(ssl, Int32(request.minimum.rawValue))
         _ = cyberctl_SSL_set_max_proto_version(ssl, Int32(request.maximum.rawValue))
         if let suites = request.suites {
             let list = (["@SECLEVEL=0"] + suites).joined(separator: ":")
             guard SSL_set_cipher_list(ssl, list) == 1 else {
-                return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("cipher list").description, clientSide: true))
+                return fail(alert: false, network: nil, detail: OpenSSLError.drain("cipher list").description, clientSide: true)
             }
         }
         if let suites = request.tls13Suites {
             guard SSL_set_ciphersuites(ssl, suites.joined(separator: ":")) == 1 else {
-                return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("TLS 1.3 suites").description, clientSide: true))
+                return fail(alert: false, network: nil, detail: OpenSSLError.drain("TLS 1.3 suites").description, clientSide: true)
             }
         }
         if let groups = request.groups, cyberctl_SSL_set1_groups_list(ssl, groups) != 1 {
-            return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("groups \(groups)").description, clientSide: true))
+            return fail(alert: false, network: nil, detail: OpenSSLError.drain("groups \(groups)").description, clientSide: true)
         }
         if let name = request.serverName { _ = cyberctl_SSL_set_tlsext_host_name(ssl, name) }
         if request.requestOCSP { _ = cyberctl_SSL_request_ocsp_status(ssl) }
         if request.fallbackSCSV { cyberctl_SSL_set_send_fallback_scsv(ssl) }
+        return .success(ssl)
+    }
+
+    /// libssl's ClientHello for `request`, read from a memory BIO, then the server's answer up to its
+    /// ServerHello (or alert) read by `RawHandshake.RecordReader`; the handshake goes no further.
+    ///
+    /// What the server chooses (version, suite, group) is all enumeration, server order, group and
+    /// fallback tests need: stopping there spares both sides the certificate parsing, signature
+    /// checks, key exchange and Finished messages of a full handshake (sslscan's raw tests stop there
+    /// too). The offer is byte for byte the one `handshake` sends. `readFlight` reads on to
+    /// ServerHelloDone (TLS 1.2 and lower: Certificate and ServerKeyExchange are in clear).
+    func hello(_ request: HandshakeRequest, on connection: TCPConnection, readFlight: Bool = false) -> Result<RawHandshake.ServerHello, HandshakeFailure> {
+        let ssl: OpaquePointer
+        switch makeSSL(request) {
+        case .success(let made): ssl = made
+        case .failure(let failure): return .failure(failure)
+        }
+        defer { SSL_free(ssl) }
+        guard let input = BIO_new(BIO_s_mem()), let output = BIO_new(BIO_s_mem()) else {
+            return .failure(HandshakeFailure(alert: false, network: nil, detail: OpenSSLError.drain("memory BIO").description, clientSide: true))
+        }
+        SSL_set_bio(ssl, input, output)  // the SSL owns both BIOs now
+        let status = SSL_connect(ssl)
+        if status != 1, SSL_get_error(ssl, status) != SSL_ERROR_WANT_READ {
+            let queue = OpenSSLError.drain("ClientHello")
+            let text = queue.entries.map(\.reason).joined(separator: "; ")
+            return .failure(HandshakeFailure(alert: false, network: nil, detail: text, clientSide: true))
+        }
+        var clientHello = [UInt8](repeating: 0, count: Int(BIO_ctrl_pending(output)))
+        let read = clientHello.withUnsafeMutableBytes { BIO_read(output, $0.baseAddress, Int32($0.count)) }
+        OpenSSLError.clearQueue()
+        guard read > 0 else {
+            return .failure(HandshakeFailure(alert: false, network: nil, detail: "libssl wrote no ClientHello", clientSide: true))
+        }
+        do {
+            try connection.send(Array(clientHello.prefix(Int(read))))
+            var reader = RawHandshake.RecordReader(readFlight: readFlight)
+            while true {
+                guard let answer = try reader.feed(try connection.receive(maximum: 16_384)) else { continue }
+                switch answer {
+                case .serverHello(let hello): return .success(hello)
+                case .alert(let code):
+                    return .failure(HandshakeFailure(alert: true, network: nil, detail: "alert \(code) (\(RawHandshake.alertName(code)))", alertCode: code))
+                case .failure(let error):
+                    return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
+                }
+            }
+        } catch {
+            return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
+        }
+    }
+
+    /// Runs one handshake on an already connected (and STARTTLS-upgraded) socket.
+    func handshake(_ request: HandshakeRequest, on connection: TCPConnection) -> Result<HandshakeFacts, HandshakeFailure> {
+        let ssl: OpaquePointer
+        switch makeSSL(request) {
+        case .success(let made): ssl = made
+        case .failure(let failure): return .failure(failure)
+        }
+        defer { SSL_free(ssl) }
         SSL_set_fd(ssl, connection.fd)
         while true {
             let status = SSL_connect(ssl)

@@ -12,6 +12,8 @@ public enum RawHandshake {
         case ecPointFormats = 11
         case signatureAlgorithms = 13
         case heartbeat = 15
+        case supportedVersions = 43
+        case keyShare = 51
         case renegotiationInfo = 0xFF01
     }
 
@@ -30,6 +32,8 @@ public enum RawHandshake {
         /// Read on after the ServerHello up to ServerHelloDone, keeping the Certificate and
         /// ServerKeyExchange messages (TLS 1.2 and lower send them in clear).
         public var readServerFlight = false
+        /// Groups for supported_groups; nil offers the probe's long list.
+        public var groups: [UInt16]?
 
         public init(version: ProtocolVersion, suites: [UInt16], serverName: String? = nil) {
             self.version = version
@@ -50,6 +54,48 @@ public enum RawHandshake {
         public var certificates: [[UInt8]] = []
         /// Size in bits of the DHE prime in the ServerKeyExchange (DHE suites, when the flight was read).
         public var dhePrimeBits: Int?
+        /// The first bytes of the ServerKeyExchange (when the flight was read); for ECDHE suites
+        /// `03 gg gg`: named_curve and its group id (RFC 8422 §5.4).
+        public var keyExchangeHead: [UInt8] = []
+
+        /// TLS 1.3 HelloRetryRequest: a ServerHello whose random is SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3).
+        public var isHelloRetryRequest = false
+
+        /// The group of a TLS 1.3 ServerHello's key_share, or of a HelloRetryRequest's selected_group.
+        public var keyShareGroup: UInt16? {
+            guard let share = extensions[51], share.count >= 2 else { return nil }
+            return UInt16(share[0]) << 8 | UInt16(share[1])
+        }
+
+        /// The named group of an ECDHE ServerKeyExchange (TLS 1.2 and lower), when the flight was read.
+        public var ecdheGroup: UInt16? {
+            guard keyExchangeHead.count >= 3, keyExchangeHead[0] == 3 else { return nil }
+            return UInt16(keyExchangeHead[1]) << 8 | UInt16(keyExchangeHead[2])
+        }
+    }
+
+    /// RFC 8446 §4.1.3: the random of a HelloRetryRequest.
+    static let helloRetryRequestRandom: [UInt8] = [
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    ]
+
+    /// The name of a TLS alert description (RFC 8446 §6, RFC 7507 for 86).
+    static func alertName(_ code: UInt8) -> String {
+        switch code {
+        case 0: return "close_notify"
+        case 10: return "unexpected_message"
+        case 40: return "handshake_failure"
+        case 47: return "illegal_parameter"
+        case 50: return "decode_error"
+        case 70: return "protocol_version"
+        case 71: return "insufficient_security"
+        case 80: return "internal_error"
+        case 86: return "inappropriate_fallback"
+        case 109: return "missing_extension"
+        case 112: return "unrecognized_name"
+        default: return "description \(code)"
+        }
     }
 
     /// How the server answered a ClientHello.
@@ -68,7 +114,8 @@ public enum RawHandshake {
     /// The ClientHello record for `offer`.
     public static func clientHello(_ offer: Offer) -> [UInt8] {
         var body: [UInt8] = []
-        body.append16(offer.version.rawValue)
+        // TLS 1.3 (RFC 8446 §4.1.2): legacy_version 1.2; the version goes in supported_versions.
+        body.append16(offer.version == .tls1_3 ? ProtocolVersion.tls1_2.rawValue : offer.version.rawValue)
         var random = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in random.indices { random[index] = generator.next() }
@@ -92,9 +139,10 @@ public enum RawHandshake {
                 payload += list
                 extensions.appendExtension(Extension.serverName.rawValue, payload)
             }
+            let offered = offer.groups ?? groups
             var groupList: [UInt8] = []
-            groupList.append16(UInt16(groups.count * 2))
-            for group in groups { groupList.append16(group) }
+            groupList.append16(UInt16(offered.count * 2))
+            for group in offered { groupList.append16(group) }
             extensions.appendExtension(Extension.supportedGroups.rawValue, groupList)
             extensions.appendExtension(Extension.ecPointFormats.rawValue, [1, 0])
             if offer.version >= .tls1_2 {
@@ -104,7 +152,15 @@ public enum RawHandshake {
                 extensions.appendExtension(Extension.signatureAlgorithms.rawValue, algorithms)
             }
             if offer.offerHeartbeat { extensions.appendExtension(Extension.heartbeat.rawValue, [1]) }
-            extensions.appendExtension(Extension.renegotiationInfo.rawValue, [0])
+            if offer.version == .tls1_3 {
+                // supported_versions: TLS 1.3 only; key_share with no share at all, so a server that
+                // supports one of the offered groups answers with a HelloRetryRequest naming it, before
+                // any key generation or signature (RFC 8446 §4.2.8, §4.1.4).
+                extensions.appendExtension(Extension.supportedVersions.rawValue, [2, 0x03, 0x04])
+                extensions.appendExtension(Extension.keyShare.rawValue, [0, 0])
+            } else {
+                extensions.appendExtension(Extension.renegotiationInfo.rawValue, [0])
+            }
             body.append16(UInt16(extensions.count))
             body += extensions
         }
@@ -192,7 +248,9 @@ public enum RawHandshake {
                 }
                 switch type {
                 case 11: hello?.certificates = RawHandshake.parseCertificates(body)
-                case 12: hello?.dhePrimeBits = RawHandshake.dhePrimeBits(body)
+                case 12:
+                    hello?.dhePrimeBits = RawHandshake.dhePrimeBits(body)
+                    hello?.keyExchangeHead = Array(body.prefix(4))
                 case 14: return .serverHello(hello!)
                 default: continue
                 }
@@ -236,7 +294,7 @@ public enum RawHandshake {
         }
         let versionBytes = try take(2)
         let version = UInt16(versionBytes.first!) << 8 | UInt16(versionBytes.last!)
-        _ = try take(32)
+        let random = try take(32)
         let sessionLength = Int(try take(1).first!)
         _ = try take(sessionLength)
         let suiteBytes = try take(2)
@@ -259,7 +317,9 @@ public enum RawHandshake {
         if let supported = extensions[43], supported.count == 2 {
             negotiated = ProtocolVersion(rawValue: UInt16(supported[0]) << 8 | UInt16(supported[1]))
         }
-        return ServerHello(version: negotiated, rawVersion: version, cipherSuite: suite, compressionMethod: compression, extensions: extensions)
+        var hello = ServerHello(version: negotiated, rawVersion: version, cipherSuite: suite, compressionMethod: compression, extensions: extensions)
+        hello.isHelloRetryRequest = random.elementsEqual(helloRetryRequestRandom)
+        return hello
     }
 }
 

@@ -95,12 +95,27 @@ extension Cyberctl {
                 let (host, port) = try! TLSEndpoint.parse(text, defaultPort: Self.defaultPort(starttls))
                 return TLSEndpointCheck.Target(endpoint: TLSEndpoint(host: host, port: port, serverName: sni, startTLS: starttls))
             }
-            let results = await check.run(CheckContext(root: .system))
-            emitAdHocResults(results, options: options)
             // An endpoint that could not be checked at all counts as a finding: nothing says it is fine.
-            if results.contains(where: {
-                ($0.status.isFinding || $0.code == TLSRules.connectionCode) && options.failOn.isTripped(by: $0.severity)
-            }) { throw ExitCode(1) }
+            let failOn = options.failOn
+            func fails(_ result: CheckResult) -> Bool {
+                (result.status.isFinding || result.code == TLSRules.connectionCode) && failOn.isTripped(by: result.severity)
+            }
+            var failed = false
+            switch options.format {
+            case .json:
+                // Each endpoint is written as soon as it is judged (memory independent of the count).
+                var writer = StreamingAdHocJSON()
+                await check.run(CheckContext(root: .system)) { results in
+                    failed = failed || results.contains(where: fails)
+                    writer.write(results)
+                }
+                writer.finish()
+            case .table:
+                let results = await check.run(CheckContext(root: .system))
+                emitAdHocResults(results, options: options)
+                failed = results.contains(where: fails)
+            }
+            if failed { throw ExitCode(1) }
         }
     }
 }

@@ -80,6 +80,28 @@ struct TLSCommandTests {
         #expect(fromScan == fromCommand)
     }
 
+    /// `--format json` writes each endpoint as soon as it and the earlier ones are done: the output is
+    /// still one JSON document, in the order the endpoints were given (the closed port, done first,
+    /// comes last), with the summary of every result.
+    @Test func streamedJSONKeepsEndpointOrderAndSummary() throws {
+        let setup = try Setup()
+        let server = try TLSTestServers.openssl(cert: setup.leaf.certificatePath, key: setup.leaf.keyPath, arguments: ["-tls1_3"], folder: setup.folder.path)
+        let closed = "127.0.0.1:\(try BackgroundServer.freePort())"
+        let output = try BuiltBinary.run(["tls", server.endpoint, closed, "--ca-file", setup.root.certificatePath, "--format", "json", "--no-hsts"])
+        #expect(output.exitCode == 1, "\(output.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])
+        #expect(Set(object.keys) == ["results", "summary"])
+        let results = try #require(object["results"] as? [[String: Any]])
+        let targets = results.compactMap { $0["target"] as? String }
+        #expect(targets.count == 14)
+        #expect(Set(targets.prefix(13)) == [server.endpoint])
+        #expect(targets.last == closed)
+        #expect(results.last?["code"] as? String == "tls.connection")
+        let summary = try #require(object["summary"] as? [String: Any])
+        #expect(summary["score"] is Int)
+        #expect((summary["domains"] as? [String: Any])?["tls"] != nil)
+    }
+
     @Test func badProfileParametersNameTheFileAndLine() throws {
         let folder = try TemporaryDirectory()
         let profile = try folder.write("bad.yaml", """

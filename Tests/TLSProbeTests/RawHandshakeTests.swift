@@ -87,3 +87,55 @@ struct RawHandshakeTests {
         #expect(RawHandshake.parseCertificates([0, 0, UInt8(list.count)] + list) == [first, second])
     }
 }
+
+/// The TLS 1.3 group hello: legacy_version 1.2, supported_versions 1.3 only, one group, an empty
+/// key_share; and the HelloRetryRequest that names the group.
+struct RawTLS13GroupHelloTests {
+    /// Extension type → body of a ClientHello record made by `RawHandshake.clientHello`.
+    static func extensions(of bytes: [UInt8]) -> [UInt16: [UInt8]] {
+        var cursor = 9 + 2 + 32
+        cursor += 1 + Int(bytes[cursor])
+        cursor += 2 + (Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1]))
+        cursor += 1 + Int(bytes[cursor])
+        let end = cursor + 2 + (Int(bytes[cursor]) << 8 | Int(bytes[cursor + 1]))
+        cursor += 2
+        var found: [UInt16: [UInt8]] = [:]
+        while cursor + 4 <= end {
+            let type = UInt16(bytes[cursor]) << 8 | UInt16(bytes[cursor + 1])
+            let length = Int(bytes[cursor + 2]) << 8 | Int(bytes[cursor + 3])
+            found[type] = Array(bytes[cursor + 4..<cursor + 4 + length])
+            cursor += 4 + length
+        }
+        return found
+    }
+
+    @Test func helloOffersOneGroupAndNoKeyShare() {
+        var offer = RawHandshake.Offer(version: .tls1_3, suites: [0x1301, 0x1302])
+        offer.groups = [0x0101]
+        let bytes = RawHandshake.clientHello(offer)
+        #expect(Array(bytes.prefix(3)) == [0x16, 0x03, 0x01])
+        #expect(Array(bytes[9..<11]) == [0x03, 0x03])  // legacy_version (RFC 8446 §4.1.2)
+        let extensions = Self.extensions(of: bytes)
+        #expect(extensions[43] == [2, 0x03, 0x04])  // supported_versions: TLS 1.3 only
+        #expect(extensions[51] == [0, 0])  // key_share: no share
+        #expect(extensions[10] == [0, 2, 0x01, 0x01])  // supported_groups: ffdhe3072 only
+        #expect(extensions[0xFF01] == nil)  // no renegotiation_info in TLS 1.3
+    }
+
+    @Test func helloRetryRequestNamesTheGroup() throws {
+        var body: [UInt8] = [0x03, 0x03] + RawHandshake.helloRetryRequestRandom + [0] + [0x13, 0x01] + [0]
+        let extensions: [UInt8] = [0x00, 0x2B, 0x00, 0x02, 0x03, 0x04, 0x00, 0x33, 0x00, 0x02, 0x00, 0x1E]
+        body += [0x00, UInt8(extensions.count)] + extensions
+        let handshake: [UInt8] = [2, 0, 0, UInt8(body.count)] + body
+        var reader = RawHandshake.RecordReader()
+        let answer = try reader.feed([0x16, 0x03, 0x03, 0x00, UInt8(handshake.count)] + handshake)
+        guard case .serverHello(let hello)? = answer else {
+            Issue.record("no ServerHello: \(String(describing: answer))")
+            return
+        }
+        #expect(hello.isHelloRetryRequest)
+        #expect(hello.version == .tls1_3)
+        #expect(hello.cipherSuite == 0x1301)
+        #expect(hello.keyShareGroup == 0x001E)  // X448
+    }
+}

@@ -160,12 +160,82 @@ public enum TLSTestServers {
         return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], port: port, folder: folder)
     }
 
+    /// nginx on the standard ports of a loopback address of its own (127.x.y.z, all of 127/8 is
+    /// loopback on Linux): HTTPS with HSTS on 443 and, on 80, either `return 301 https://…` (`redirect`)
+    /// or a plain 200. The probe reads the http→https redirect only for endpoints on port 443, so the
+    /// test needs 443 and 80; an address of its own keeps parallel tests and other services apart.
+    /// Needs root (ports below 1024).
+    public static func nginxStandardPorts(cert: String, key: String, redirect: Bool, folder: String) throws -> BackgroundServer {
+        var host: String?
+        for _ in 0..<50 {
+            let candidate = "127.\(UInt8.random(in: 1...254)).\(UInt8.random(in: 1...254)).\(UInt8.random(in: 2...254))"
+            if portIsFree(candidate, 443), portIsFree(candidate, 80) {
+                host = candidate
+                break
+            }
+        }
+        guard let host else { throw TestSupportError("no loopback address with ports 80 and 443 free") }
+        let prefix = "\(folder)/nginx-\(host)"
+        try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
+        let plain = redirect ? "return 301 https://$host$request_uri;" : "return 200 \"plain\\n\";"
+        let configuration = """
+            worker_processes 1;
+            daemon off;
+            pid \(prefix)/nginx.pid;
+            error_log \(prefix)/logs/error.log;
+            \(getuid() == 0 ? "user root;" : "")
+            events { worker_connections 64; }
+            http {
+                access_log off;
+                client_body_temp_path \(prefix)/body;
+                proxy_temp_path \(prefix)/proxy;
+                fastcgi_temp_path \(prefix)/fastcgi;
+                uwsgi_temp_path \(prefix)/uwsgi;
+                scgi_temp_path \(prefix)/scgi;
+                server {
+                    listen \(host):80;
+                    location / { \(plain) }
+                }
+                server {
+                    listen \(host):443 ssl;
+                    ssl_certificate \(cert);
+                    ssl_certificate_key \(key);
+                    ssl_protocols TLSv1.2 TLSv1.3;
+                    add_header Strict-Transport-Security "max-age=63072000" always;
+                    location / { return 200 "ok\\n"; }
+                }
+            }
+            """
+        try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
+        return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], host: host, port: 443, folder: folder)
+    }
+
+    /// Whether `host:port` (IPv4) can be bound right now.
+    static func portIsFree(_ host: String, _ port: UInt16) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr(host)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     /// A Python helper server: `silent` (accepts, never answers), `garbage` (answers non-TLS bytes),
     /// `reset` (accepts and resets), `drip` (answers a TLS record header one byte every 0.3 s),
     /// `smtp`, `imap`, `pop3`, `ldap`, `postgres` (the STARTTLS exchange, then TLS with the given
     /// cert/key), `stall-after-first` (relays the first connection to `backend`, then lets every
     /// later one hang), `intolerant` (relays to the
-    /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites).
+    /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites),
+    /// `sslv3-front` and `deflate-front` (relay to the real TLS server on `backend`, except for the
+    /// ClientHellos no library installed here can answer: Debian's OpenSSL 3 has SSLv3 and zlib compiled
+    /// out, GnuTLS 3.7 dropped both. `sslv3-front` answers an SSLv3 ClientHello itself, `deflate-front`
+    /// a ClientHello offering DEFLATE (RFC 3749), each with real bytes: ServerHello (RFC 6101 §5.6.1.3 /
+    /// RFC 5246 §7.4.1.3; renegotiation_info per RFC 5746 when asked), Certificate with `cert`, and
+    /// ServerHelloDone — the first flight of a static-RSA handshake, where the probe stops).
     public static func python(_ kind: String, cert: String = "", key: String = "", backend: UInt16 = 0, folder: String) throws -> BackgroundServer {
         let port = try BackgroundServer.freePort()
         let script = "\(folder)/\(kind)-server.py"
@@ -275,8 +345,94 @@ public enum TLSTestServers {
             threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
             pump(conn, upstream)
 
+        # Suites the scripted SSLv3/DEFLATE answers accept, in server preference order:
+        # DES-CBC3-SHA, AES128-SHA, AES256-SHA, ECDHE-RSA-AES128-GCM-SHA256 (the last only above SSLv3).
+        SCRIPTED_SUITES = [0x000A, 0x002F, 0x0035, 0xC02F]
+
+        def read_client_hello(conn):
+            """The raw bytes read and the parsed ClientHello: (bytes, version, suites, compressions, extension types)."""
+            raw = b""
+            handshake = b""
+            while len(handshake) < 4 or len(handshake) < 4 + int.from_bytes(handshake[1:4], "big"):
+                header = read_exactly(conn, 5)
+                body = read_exactly(conn, header[3] << 8 | header[4])
+                raw += header + body
+                if header[0] != 0x16:
+                    return raw, None
+                handshake += body
+            body = handshake[4:4 + int.from_bytes(handshake[1:4], "big")]
+            version = body[0] << 8 | body[1]
+            cursor = 34
+            cursor += 1 + body[cursor]
+            count = body[cursor] << 8 | body[cursor + 1]
+            suites = [body[cursor + 2 + i] << 8 | body[cursor + 3 + i] for i in range(0, count, 2)]
+            cursor += 2 + count
+            compressions = list(body[cursor + 1:cursor + 1 + body[cursor]])
+            cursor += 1 + body[cursor]
+            extensions = []
+            if cursor + 2 <= len(body):
+                end = cursor + 2 + (body[cursor] << 8 | body[cursor + 1])
+                cursor += 2
+                while cursor + 4 <= end:
+                    extensions.append(body[cursor] << 8 | body[cursor + 1])
+                    cursor += 4 + (body[cursor + 2] << 8 | body[cursor + 3])
+            return raw, (version, suites, compressions, extensions)
+
+        def handshake_message(kind, body):
+            return bytes([kind]) + len(body).to_bytes(3, "big") + body
+
+        def scripted_answer(conn, hello, compression):
+            """ServerHello, Certificate, ServerHelloDone for `hello`, or a handshake_failure alert."""
+            version, suites, _, extensions = hello
+            version = min(version, 0x0303)
+            allowed = [s for s in SCRIPTED_SUITES if version > 0x0300 or s != 0xC02F]
+            chosen = next((s for s in allowed if s in suites), None)
+            record_version = version.to_bytes(2, "big")
+            if chosen is None:
+                conn.sendall(b"\x15" + record_version + b"\x00\x02\x02\x28")
+                return
+            server_extensions = b""
+            if 0xFF01 in extensions or 0x00FF in suites:
+                server_extensions += b"\xff\x01\x00\x01\x00"
+            if chosen == 0xC02F:
+                server_extensions += b"\x00\x0b\x00\x02\x01\x00"
+            body = record_version + os.urandom(32) + b"\x20" + os.urandom(32) + chosen.to_bytes(2, "big") + bytes([compression])
+            if server_extensions:
+                body += len(server_extensions).to_bytes(2, "big") + server_extensions
+            der = ssl.PEM_cert_to_DER_cert(open(cert).read())
+            certificates = len(der).to_bytes(3, "big") + der
+            flight = handshake_message(2, body) + handshake_message(11, len(certificates).to_bytes(3, "big") + certificates) + handshake_message(14, b"")
+            conn.sendall(b"\x16" + record_version + len(flight).to_bytes(2, "big") + flight)
+            # The probe stops at ServerHelloDone; wait for it to close.
+            conn.settimeout(10)
+            try:
+                while conn.recv(4096):
+                    pass
+            except Exception:
+                pass
+
+        def front(conn):
+            raw, hello = read_client_hello(conn)
+            if hello is not None:
+                if kind == "sslv3-front" and hello[0] == 0x0300:
+                    scripted_answer(conn, hello, 0)
+                    return
+                if kind == "deflate-front" and 1 in hello[2]:
+                    scripted_answer(conn, hello, 1)
+                    return
+            upstream = socket.create_connection(("127.0.0.1", backend))
+            upstream.sendall(raw)
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            pump(conn, upstream)
+
         def handle(conn):
             try:
+                if kind in ("sslv3-front", "deflate-front"):
+                    if not conn.recv(1, socket.MSG_PEEK):
+                        conn.close()
+                        return
+                    front(conn)
+                    return
                 if kind == "silent":
                     held.append(conn)
                     return

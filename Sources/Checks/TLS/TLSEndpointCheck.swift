@@ -194,20 +194,32 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     }
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
+        var all: [CheckResult] = []
+        await run(context) { all += $0 }
+        return all
+    }
+
+    /// Probes every target, `concurrency` at a time, and hands each endpoint's results to `deliver`
+    /// as soon as they and those of every earlier target are known (target order, as `run(_:)`
+    /// returns them). Nothing is kept once delivered: `cyberctl tls` writes each endpoint out and
+    /// its memory does not grow with the number of endpoints.
+    public func run(_ context: CheckContext, deliver: ([CheckResult]) -> Void) async {
         let targets = targets(in: context.root)
-        guard !targets.isEmpty else { return [] }
+        guard !targets.isEmpty else { return }
         let prober: TLSProber
         do {
             prober = try TLSProber(limits: limits)
         } catch {
-            return targets.map {
+            deliver(targets.map {
                 CheckResult(check: Self.id, target: $0.endpoint.target, code: TLSRules.connectionCode, status: .error, severity: .high,
                             references: TLSRules.references[TLSRules.connectionCode] ?? [], reason: "libssl could not be set up: \(error)")
-            }
+            })
+            return
         }
         let (store, storeProblem) = trustStore(root: context.root)
         let now = context.clock.now()
-        var byIndex: [Int: [CheckResult]] = [:]
+        var waiting: [Int: [CheckResult]] = [:]
+        var nextToDeliver = 0
         await withTaskGroup(of: (Int, [CheckResult]).self) { group in
             var next = 0
             func startNext() {
@@ -221,11 +233,14 @@ public struct TLSEndpointCheck: ConfigurableCheck {
             }
             for _ in 0..<min(concurrency, targets.count) { startNext() }
             while let (index, results) = await group.next() {
-                byIndex[index] = results
+                waiting[index] = results
+                while let ready = waiting.removeValue(forKey: nextToDeliver) {
+                    deliver(ready)
+                    nextToDeliver += 1
+                }
                 startNext()
             }
         }
-        return (0..<targets.count).flatMap { byIndex[$0] ?? [] }
     }
 
     /// Probes one endpoint and applies the rules.
