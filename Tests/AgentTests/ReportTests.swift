@@ -70,7 +70,7 @@ enum SchemaValidator {
         let evidence: [String: JSONValue] = [
             "b": "x", "B": "y", "a10": 1, "a9": -2, "_z": true, "é": false, "Z": .null, "": "empty key",
             "controls": .string(controls), "quotes": "\"a\" \\ b / c", "accents": "Mairie de Plœmeur — ✓ 🇫🇷",
-            "numbers": [0, 9, 10, -1, Int.max, Int.min], "doubles": [0.5, 1.0, 0.1, 1e300, -2.25, 1234567.0],
+            "numbers": [0, 9, 10, -1, .int(Int.max), .int(Int.min)], "doubles": [0.5, 1.0, 0.1, 1e300, -2.25, 1234567.0],
             "nested": ["empty": [:], "emptyArray": [], "deeper": ["list": [["k": "v"], [], [:]]]],
         ]
         return [

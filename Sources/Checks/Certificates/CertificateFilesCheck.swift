@@ -61,6 +61,15 @@ public struct CertificateFilesCheck: ConfigurableCheck {
     /// The references this run will read: profile paths first, then discovered ones, one per file.
     public func references(in root: FileSystemRoot) -> [CertificateReference] {
         var references: [CertificateReference] = []
+        // Paths resolved inside the root, computed once per path (the trust-store test and the
+        // de-duplication below both need them).
+        var resolvedPaths: [String: String] = [:]
+        func resolved(_ path: String) -> String {
+            if let known = resolvedPaths[path] { return known }
+            let value = (try? root.resolve(path)) ?? path
+            resolvedPaths[path] = value
+            return value
+        }
         for pattern in paths {
             let matches = root.glob(pattern)
             // A literal path that does not exist is still a target: the error says it is missing.
@@ -68,14 +77,14 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             // A glob over /etc/ssl/certs must not sweep in the system trust store: an expiring root that
             // nobody serves is not a finding. A file named literally is checked as asked.
             let targets = matches.isEmpty && !isPattern
-                ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor($0, root: root) }
+                ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor(resolvedPath: resolved($0)) }
             references += targets.map { CertificateReference(path: $0, role: .service, source: "profile") }
         }
         if discover { references += ServiceCertificateDiscovery(root: root).discover() }
         var seen: [String: Int] = [:]
         var unique: [CertificateReference] = []
         for reference in references {
-            let key = (try? root.resolve(reference.path)) ?? reference.path
+            let key = resolved(reference.path)
             if let index = seen[key] {
                 unique[index].source += ", " + reference.source
                 // A file used as a service certificate anywhere has a leaf first.
@@ -95,10 +104,9 @@ public struct CertificateFilesCheck: ConfigurableCheck {
     ]
     static let trustBundles: Set<String> = ["ca-certificates.crt", "ca-bundle.crt", "ca-bundle.trust.crt", "tls-ca-bundle.pem"]
 
-    /// True when `path` is (or links into) a system trust store.
-    static func isTrustAnchor(_ path: String, root: FileSystemRoot) -> Bool {
-        let resolved = (try? root.resolve(path)) ?? path
-        let name = (resolved as NSString).lastPathComponent
+    /// True when `resolved` (a path with its links resolved inside the root) is, or is in, a system trust store.
+    static func isTrustAnchor(resolvedPath resolved: String) -> Bool {
+        let name = resolved.split(separator: "/").last.map(String.init) ?? resolved
         return trustBundles.contains(name) || trustStoreFolders.contains { resolved.hasPrefix($0) }
     }
 
