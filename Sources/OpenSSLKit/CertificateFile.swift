@@ -39,7 +39,7 @@ public enum CertificateFile {
     /// - Throws: `LoadError` when no certificate can be read.
     public static func load(contents: [UInt8]) throws(LoadError) -> (certificates: [X509Certificate], format: Format) {
         try load(contents: contents) { encoded, trailingBytesAllowed in
-            try? X509Certificate(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed)
+            X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed)
         }
     }
 
@@ -48,7 +48,7 @@ public enum CertificateFile {
     ///
     /// `parse` receives one certificate's encoding as the file holds it and whether bytes may follow the
     /// certificate (true for a PEM block, as `PEM_read_bio_X509` allows; false for a DER file), and returns
-    /// nil when the bytes are not a certificate. The blocks and their order are those `PEM_read_bio_X509`
+    /// nil when the bytes are not a certificate, leaving OpenSSL's reasons queued so the error can name them. The blocks and their order are those `PEM_read_bio_X509`
     /// reads (`CERTIFICATE` and `X509 CERTIFICATE`, others skipped); reading stops at the first block that
     /// does not parse, as a loop over `PEM_read_bio_X509` does.
     public static func load<Certificate>(

@@ -215,7 +215,8 @@ final class CertificateInfoCache: Sendable {
     func info(_ encoded: [UInt8], trailingBytesAllowed: Bool) -> CertificateInfo? {
         let key = Key(digest: Digest.sha256(encoded), trailingBytesAllowed: trailingBytesAllowed)
         if let known = entries.withLock({ $0[key] }) { return known }
-        guard let certificate = try? X509Certificate(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed) else {
+        // On failure OpenSSL's reasons stay queued: `CertificateFile.load` puts them in its error.
+        guard let certificate = X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed) else {
             return nil
         }
         let info = CertificateInfo(certificate)
