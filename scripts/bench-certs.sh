@@ -3,6 +3,7 @@
 # checking certificate files: one `openssl x509 -checkend` per file, as Lynis (CRYP-7902) does.
 #
 # Usage: scripts/bench-certs.sh [FILES]   (default 2000 files). Needs hyperfine and /usr/bin/time.
+# Set CYBERCTL_BIN to measure an already built binary (skips the build).
 # Prints hyperfine's table and peak memory; copy the figures into docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +11,15 @@ count=${1:-2000}
 work=$(mktemp -d /tmp/cyberctl-bench-certs-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-swift build -c release --product cyberctl >/dev/null
-bin=$(swift build -c release --show-bin-path)/cyberctl
+if [[ -n "${CYBERCTL_BIN:-}" ]]; then
+    bin=$CYBERCTL_BIN
+else
+    swift build -c release --product cyberctl >/dev/null
+    bin=$(swift build -c release --show-bin-path)/cyberctl
+fi
 
-# 40 distinct real certificates (RSA 2048/3072, P-256/P-384; some with a chain), copied to $count files.
-mkdir -p "$work/src" "$work/root/srv/certs" "$work/root/etc"
+# 40 real keys and requests (RSA 2048/3072, P-256/P-384) signed by one CA.
+mkdir -p "$work/src" "$work/root/srv/certs" "$work/copies/srv/certs" "$work/root/etc" "$work/copies/etc"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/src/ca.key" \
     -out "$work/src/ca.pem" -subj "/CN=Bench CA" -days 3650 2>/dev/null
 for i in $(seq 1 40); do
@@ -30,7 +35,17 @@ for i in $(seq 1 40); do
         -set_serial "$i" -days $((i * 20)) -out "$work/src/$i.pem" 2>/dev/null
     if (( i % 2 == 0 )); then cat "$work/src/ca.pem" >> "$work/src/$i.pem"; fi
 done
-for n in $(seq 1 "$count"); do cp "$work/src/$(( (n % 40) + 1 )).pem" "$work/root/srv/certs/cert-$n.pem"; done
+# Main fixture: $count DISTINCT certificates (own serial and validity each), the CA appended to every
+# other file, as chain files do. cyberctl parses a certificate met twice only once, so copies of the
+# same file would flatter it: they are measured apart ("copies": the 40 files above, each copied).
+export work
+seq 1 "$count" | xargs -P "$(nproc)" -I{} bash -c '
+    n={}; i=$(( (n % 40) + 1 )); f="$work/root/srv/certs/cert-$n.pem"
+    openssl x509 -req -in "$work/src/$i.csr" -CA "$work/src/ca.pem" -CAkey "$work/src/ca.key" \
+        -set_serial $((1000 + n)) -days $(( (n % 400) + 5 )) -out "$f" 2>/dev/null
+    if (( n % 2 == 0 )); then cat "$work/src/ca.pem" >> "$f"; fi
+    cp "$work/src/$i.pem" "$work/copies/srv/certs/cert-$n.pem"'
+echo "ID=debian" > "$work/copies/etc/os-release"
 echo "ID=debian" > "$work/root/etc/os-release"
 cat > "$work/bench.yaml" <<YAML
 name: bench
@@ -47,11 +62,22 @@ hyperfine --warmup 1 --min-runs 3 --max-runs 10 --export-markdown "$work/fixture
     -n "openssl x509 -checkend (per file)" "for f in $work/root/srv/certs/*.pem; do openssl x509 -noout -enddate -checkend 0 -in \$f > /dev/null || true; done"
 cat "$work/fixture.md"
 results=$(python3 -c "import json,sys; print(len(json.load(open('$work/r.json'))['results']))")
+distinct=$(sha256sum "$work"/root/srv/certs/* | awk '{print $1}' | sort -u | wc -l)
+echo "distinct certificate files: $distinct"
 echo "results in the report: $results"
 /usr/bin/time -v "$bin" scan --root "$work/root" --profile "$work/bench.yaml" --only certificates --out "$work/r.json" --format json 2> "$work/time.txt" > /dev/null || true
 echo "peak memory (fixture): $(grep 'Maximum resident' "$work/time.txt" | awk '{print $6}') KB"
 echo "CPU time (fixture): user $(grep 'User time' "$work/time.txt" | awk '{print $4}') s, system $(grep 'System time' "$work/time.txt" | awk '{print $4}') s, wall $(grep 'Elapsed' "$work/time.txt" | awk '{print $8}')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+mkdir -p "$work/empty/etc" && echo "ID=debian" > "$work/empty/etc/os-release"
+/usr/bin/time -v "$bin" scan --root "$work/empty" --profile "$work/bench.yaml" --only certificates --out "$work/e.json" --format json 2> "$work/time-empty.txt" > /dev/null || true
+echo "peak memory (same scan, no file: the process's floor): $(grep 'Maximum resident' "$work/time-empty.txt" | awk '{print $6}') KB"
+
+echo "== $count files that are 50 copies each of 40 certificates (repeated certificates parsed once)"
+hyperfine --warmup 1 --runs 10 -n "cyberctl (copies)" "$bin scan --root $work/copies --profile $work/bench.yaml --only certificates --out $work/c.json --format json > /dev/null || true"
+/usr/bin/time -v "$bin" scan --root "$work/copies" --profile "$work/bench.yaml" --only certificates --out "$work/c.json" --format json 2> "$work/time-copies.txt" > /dev/null || true
+echo "peak memory (copies): $(grep 'Maximum resident' "$work/time-copies.txt" | awk '{print $6}') KB"
 
 echo "== this machine: cyberctl scan --only certificates (default profile, discovery)"
 hyperfine --warmup 1 --runs 10 -n "scan this host" "$bin scan --only certificates --out $work/host.json --format json > /dev/null || true"

@@ -11,6 +11,22 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` with permission bits `mode` (e.g. `0o640`, `0o600` for keys).
     /// - Throws: `AtomicFileError` naming the path and the system's reason.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) {
+        do {
+            try write(to: path, mode: mode) { output in try output(bytes) }
+        } catch let error as AtomicFileError {
+            throw error
+        } catch {
+            preconditionFailure("only AtomicFileError can come out of writing bytes: \(error)")
+        }
+    }
+
+    /// Writes what `contents` produces to `path`, as it produces it, with the same guarantees as
+    /// `write(_:to:mode:)`: `contents` receives a function that appends bytes to the temporary file.
+    /// Nothing is left behind when `contents` or a write throws.
+    /// - Throws: `AtomicFileError`, or what `contents` throws.
+    public static func write(
+        to path: String, mode: mode_t, contents: (_ output: ([UInt8]) throws -> Void) throws -> Void
+    ) throws {
         let url = URL(fileURLWithPath: path)
         // Only a regular file (or a link, which is replaced, never followed) may be replaced: renaming over
         // /dev/null or a FIFO would swap a device for a plain file.
@@ -25,30 +41,29 @@ public enum AtomicFile {
         guard descriptor >= 0 else { throw AtomicFileError(path: path, operation: "create a temporary file", code: errno) }
         let temporary = String(cString: template)
         var committed = false
+        var descriptorOpen = true
         defer {
+            if descriptorOpen { close(descriptor) }
             if !committed { unlink(temporary) }
         }
         guard fchmod(descriptor, mode) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw AtomicFileError(path: path, operation: "set permissions", code: code)
+            throw AtomicFileError(path: path, operation: "set permissions", code: errno)
         }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(descriptor)
-                throw AtomicFileError(path: path, operation: "write", code: code)
+        try contents { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw AtomicFileError(path: path, operation: "write", code: errno)
+                }
+                offset += written
             }
-            offset += written
         }
         guard fsync(descriptor) == 0 else {
-            let code = errno
-            close(descriptor)
-            throw AtomicFileError(path: path, operation: "flush to disk", code: code)
+            throw AtomicFileError(path: path, operation: "flush to disk", code: errno)
         }
+        descriptorOpen = false
         close(descriptor)
         guard rename(temporary, path) == 0 else { throw AtomicFileError(path: path, operation: "rename into place", code: errno) }
         committed = true

@@ -45,15 +45,23 @@ public struct Report: Codable, Sendable, Equatable {
         summary = Scoring.summarize(results)
     }
 
-    /// Encodes the report as pretty-printed UTF-8 JSON with sorted keys and ISO 8601 UTC times (seconds).
+    /// Encodes the report as pretty-printed UTF-8 JSON with sorted keys and ISO 8601 UTC times (seconds),
+    /// followed by a newline: the bytes `JSONEncoder` writes with `[.prettyPrinted, .sortedKeys,
+    /// .withoutEscapingSlashes]`, produced without its intermediate tree (see `ReportJSONWriter`).
     public func jsonBytes() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.string(from: date))
+        // About 800 bytes per result; reserving avoids copying megabytes while the array grows.
+        var writer = ReportJSONWriter(capacity: 4096 + results.count * 900)
+        try writer.write(self)
+        return writer.buffer
+    }
+
+    /// Streams the same bytes as `jsonBytes()` to `output`, in chunks of about `chunkSize` bytes, so a
+    /// report of thousands of results is never held whole in memory.
+    public func writeJSON(chunkSize: Int = 1 << 16, to output: ([UInt8]) throws -> Void) throws {
+        try withoutActuallyEscaping(output) { output in
+            var writer = ReportJSONWriter(capacity: chunkSize, chunkSize: chunkSize, flush: output)
+            try writer.write(self)
         }
-        return Array(try encoder.encode(self)) + [0x0A]
     }
 
     /// Decodes a report.

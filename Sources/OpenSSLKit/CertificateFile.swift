@@ -38,21 +38,45 @@ public enum CertificateFile {
     /// - Returns: the certificates, in file order, and the format recognised.
     /// - Throws: `LoadError` when no certificate can be read.
     public static func load(contents: [UInt8]) throws(LoadError) -> (certificates: [X509Certificate], format: Format) {
+        try load(contents: contents) { encoded, trailingBytesAllowed in
+            X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed)
+        }
+    }
+
+    /// `load(contents:)` with the parsing of each certificate left to `parse`, so a caller that meets the
+    /// same certificate in many files (a CA appended to every chain) can parse it once and reuse the result.
+    ///
+    /// `parse` receives one certificate's encoding as the file holds it and whether bytes may follow the
+    /// certificate (true for a PEM block, as `PEM_read_bio_X509` allows; false for a DER file), and returns
+    /// nil when the bytes are not a certificate, leaving OpenSSL's reasons queued so the error can name them. The blocks and their order are those `PEM_read_bio_X509`
+    /// reads (`CERTIFICATE` and `X509 CERTIFICATE`, others skipped); reading stops at the first block that
+    /// does not parse, as a loop over `PEM_read_bio_X509` does.
+    public static func load<Certificate>(
+        contents: [UInt8], parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
+    ) throws(LoadError) -> (certificates: [Certificate], format: Format) {
         guard !contents.isEmpty else { throw .empty }
         if looksLikePEM(contents) {
-            let certificates = readPEMCertificates(contents)
+            let certificates = readPEMCertificates(contents, parse: parse)
             guard !certificates.isEmpty else {
                 throw .noCertificateInPEM(OpenSSLError.drain("reading PEM certificates"))
             }
             OpenSSLError.clearQueue()
             return (certificates, .pem)
         }
-        if let certificate = try? X509Certificate(derEncoded: contents) {
+        if let certificate = parse(contents, false) {
             return ([certificate], .der)
         }
         let derError = OpenSSLError.drain("parsing DER")
         switch readPKCS12(contents) {
-        case .certificates(let certificates): return (certificates, .pkcs12)
+        case .certificates(let certificates):
+            // Each through `parse` too, from its DER encoding; one that does not parse back ends the list.
+            var parsed: [Certificate] = []
+            for certificate in certificates {
+                guard let value = parse(certificate.derEncoded, false) else { break }
+                parsed.append(value)
+            }
+            guard !parsed.isEmpty else { throw .unrecognised(OpenSSLError.drain("re-reading PKCS#12 certificates")) }
+            return (parsed, .pkcs12)
         case .needsPassword: throw .pkcs12NeedsPassword
         case .notPKCS12: throw .unrecognised(derError)
         }
@@ -70,12 +94,24 @@ public enum CertificateFile {
         return false
     }
 
-    static func readPEMCertificates(_ contents: [UInt8]) -> [X509Certificate] {
+    /// The `CERTIFICATE` blocks of a PEM text, each handed to `parse`: the same blocks, in the same order,
+    /// with the same stop at the first unparsable one, as repeated `PEM_read_bio_X509` calls, which are
+    /// `PEM_bytes_read_bio` (block search, type check, base64) followed by `d2i_X509`.
+    static func readPEMCertificates<Certificate>(
+        _ contents: [UInt8], parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
+    ) -> [Certificate] {
         guard let bio = try? MemoryBIO(bytes: contents) else { return [] }
-        var certificates: [X509Certificate] = []
-        // PEM_read_bio_X509 skips blocks of other types (keys, CRLs) and stops at the end of the data.
-        while let certificate = PEM_read_bio_X509(bio.pointer, nil, nil, nil) {
-            certificates.append(X509Certificate(owning: certificate))
+        var certificates: [Certificate] = []
+        while true {
+            var data: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            // "CERTIFICATE" is PEM_STRING_X509; PEM_bytes_read_bio also accepts "X509 CERTIFICATE" for it
+            // and skips blocks of other types (keys, CRLs); it returns 0 at the end of the data.
+            guard PEM_bytes_read_bio(&data, &length, nil, "CERTIFICATE", bio.pointer, nil, nil) == 1, let data else { break }
+            let encoded = Array(UnsafeBufferPointer(start: data, count: length))
+            cyberctl_OPENSSL_free(data)
+            guard let certificate = parse(encoded, true) else { break }
+            certificates.append(certificate)
         }
         return certificates
     }

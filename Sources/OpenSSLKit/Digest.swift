@@ -12,6 +12,15 @@ public enum Digest {
         return Hex.encode(digest.prefix(Int(length)))
     }
 
+    /// SHA-256 of `bytes`, the 32 raw bytes.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &length, sha256.pointer, nil) }
+        precondition(ok == 1, "EVP_Digest(SHA-256) cannot fail on in-memory input")
+        return Array(digest.prefix(Int(length)))
+    }
+
     /// Lower-case (or upper-case) hexadecimal of `bytes`, two digits per byte, optionally separated.
     public static func hex<C: Collection<UInt8>>(_ bytes: C, uppercase: Bool = false, separator: UInt8? = nil) -> String {
         Hex.encode(bytes, uppercase: uppercase, separator: separator)

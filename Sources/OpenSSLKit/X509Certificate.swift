@@ -21,14 +21,32 @@ public final class X509Certificate: @unchecked Sendable {
 
     deinit { X509_free(pointer) }
 
+    /// Parses one DER-encoded certificate like `init(derEncoded:allowingTrailingBytes:)`, but on failure
+    /// returns nil and leaves OpenSSL's reasons on its (per-thread) error queue, for a caller that reports
+    /// them later (`CertificateFile.load` names them in its error).
+    public static func parse(derEncoded bytes: [UInt8], allowingTrailingBytes: Bool = false) -> X509Certificate? {
+        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
+            if !allowingTrailingBytes, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
+                X509_free(certificate)
+                return nil
+            }
+            return certificate
+        }
+        return parsed.map { X509Certificate(owning: $0) }
+    }
+
     /// Parses one DER-encoded certificate.
+    /// - Parameter allowingTrailingBytes: accept bytes after the certificate, as `PEM_read_bio_X509` does
+    ///   for the contents of a PEM block; by default they make the input invalid.
     /// - Throws: `OpenSSLError` when the bytes are not one complete DER certificate.
-    public convenience init(derEncoded bytes: [UInt8]) throws {
+    public convenience init(derEncoded bytes: [UInt8], allowingTrailingBytes: Bool = false) throws {
         let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
             // Trailing bytes mean this was not a single DER certificate.
-            if let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
+            if !allowingTrailingBytes, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
                 X509_free(certificate)
                 return nil
             }

@@ -116,6 +116,11 @@ func emit(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
 }
 
+/// Writes bytes (UTF-8 text already encoded, such as a report) to stdout.
+func emit(_ bytes: [UInt8]) {
+    FileHandle.standardOutput.write(Data(bytes))
+}
+
 /// Writes a line to stderr (progress, notes).
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -79,10 +79,12 @@ extension Cyberctl {
                 let report = try await scanner.scan { done, total in progress.update(done, total) }
                 progress.finish()
                 let path = out ?? Self.unusedReportName(host: report.host.hostname, at: report.generatedAt)
-                let bytes = try report.jsonBytes()
-                try AtomicFile.write(bytes, to: path, mode: 0o640)
+                let toStdout = options.format == .json
                 var signaturePath: String?
                 if let signer {
+                    // CMS signs the whole text: encode it once, in memory, for the file and the signature.
+                    let bytes = try report.jsonBytes()
+                    try AtomicFile.write(bytes, to: path, mode: 0o640)
                     let signature: [UInt8]
                     do {
                         signature = try signer.sign(bytes)
@@ -91,10 +93,19 @@ extension Cyberctl {
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
+                    if toStdout { emit(bytes) }
+                } else {
+                    // Unsigned: stream the report to its file (and stdout for --format json) as it is encoded,
+                    // so thousands of results never sit in memory as one text.
+                    try AtomicFile.write(to: path, mode: 0o640) { output in
+                        try report.writeJSON { chunk in
+                            try output(chunk)
+                            if toStdout { emit(chunk) }
+                        }
+                    }
                 }
-                switch options.format {
-                case .json: emit(String(decoding: bytes, as: UTF8.self))
-                case .table: emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
+                if options.format == .table {
+                    emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
                 }
                 note(options.lang == .fr ? "Rapport écrit : \(path)" : "Report written: \(path)")
                 if let signaturePath {

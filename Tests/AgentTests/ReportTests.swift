@@ -52,6 +52,72 @@ enum SchemaValidator {
         #expect(try SchemaValidator.problems(file) == nil)
     }
 
+    /// The report as `JSONEncoder` writes it: the reference `ReportJSONWriter` must match byte for byte.
+    static func encoderBytes(_ report: Report) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.string(from: date))
+        }
+        return Array(try encoder.encode(report)) + [0x0A]
+    }
+
+    /// Every kind of evidence value, keys whose byte order differs from other orders (case, digits,
+    /// `_`, non-ASCII), every control character, quotes, backslashes, slashes, non-ASCII text.
+    static func awkwardResults() -> [CheckResult] {
+        let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
+        let evidence: [String: JSONValue] = [
+            "b": "x", "B": "y", "a10": 1, "a9": -2, "_z": true, "é": false, "Z": .null, "": "empty key",
+            "controls": .string(controls), "quotes": "\"a\" \\ b / c", "accents": "Mairie de Plœmeur — ✓ 🇫🇷",
+            "numbers": [0, 9, 10, -1, .int(Int.max), .int(Int.min)], "doubles": [0.5, 1.0, 0.1, 1e300, -2.25, 1234567.0],
+            "nested": ["empty": [:], "emptyArray": [], "deeper": ["list": [["k": "v"], [], [:]]]],
+        ]
+        return [
+            CheckResult(check: "cert.files", target: "/etc/ssl/\u{7F}\"odd\".pem", code: "cert.expiry", status: .warn,
+                        severity: .medium, evidence: evidence, references: ["NIS2-21.2.h", "ANSSI-HYG-34"], durationMs: 12_345),
+            CheckResult(check: "cert.files", target: "/x", code: "cert.file", status: .error, severity: .medium,
+                        references: [], reason: "line 1\nline 2\t\"quoted\""),
+            CheckResult(check: "tls.endpoint", target: "[::1]:443", code: "tls.legacy-protocols", status: .pass, severity: .info),
+        ]
+    }
+
+    @Test(arguments: [0, 1, 3])
+    func writerMatchesJSONEncoderByteForByte(resultCount: Int) throws {
+        var report = Self.sampleReport(results: Array(Self.awkwardResults().prefix(resultCount)))
+        #expect(try report.jsonBytes() == Self.encoderBytes(report))
+        // Empty entity and host parts, as a scan with no configuration writes them.
+        report.entity = Entity()
+        report.host = HostFacts(hostname: "h", os: .init(id: "unknown"), kernel: nil, machineID: nil)
+        #expect(try report.jsonBytes() == Self.encoderBytes(report))
+    }
+
+    @Test func streamedChunksAreTheSameBytes() throws {
+        let report = Self.sampleReport(results: Array(repeating: Self.awkwardResults(), count: 50).flatMap { $0 })
+        var chunks: [[UInt8]] = []
+        try report.writeJSON(chunkSize: 1000) { chunks.append($0) }
+        #expect(chunks.count > 10)
+        #expect(chunks.flatMap { $0 } == (try Self.encoderBytes(report)))
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/streamed.json"
+        try AtomicFile.write(to: path, mode: 0o640) { output in try report.writeJSON(chunkSize: 1000, to: output) }
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == Self.encoderBytes(report))
+        #expect(try SchemaValidator.problems(path) == nil)
+    }
+
+    @Test func aFailedStreamLeavesNothingBehind() throws {
+        struct Stop: Error {}
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/r.json"
+        #expect(throws: Stop.self) {
+            try AtomicFile.write(to: path, mode: 0o640) { output in
+                try output(Array("{".utf8))
+                throw Stop()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test func schemaRejectsWhatTheToolMustNotWrite() throws {
         let directory = try TemporaryDirectory()
         var object = try JSONSerialization.jsonObject(with: Data(Self.sampleReport(results: []).jsonBytes())) as! [String: Any]

@@ -189,4 +189,32 @@ import TestSupport
             .run(CheckContext(root: try FileSystemRoot(directory.path)))
         #expect(literal.first { $0.code == "cert.expiry" }?.status == .fail)
     }
+    /// A certificate met in many files (the CA appended to every chain, copies) is parsed once per run:
+    /// the results must be exactly those of files checked one by one, on both workers (130 files).
+    @Test func repeatedCertificatesGiveTheSameResultsAsFilesReadAlone() async throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let ca = try factory.issue(name: "ca", subject: "/CN=Intermediaire Test", isCA: true)
+        let leafA = try factory.issue(name: "a", subject: "/CN=a.mairie.test", key: .rsa(2048), issuer: ca)
+        let leafB = try factory.issue(name: "b", subject: "/CN=b.mairie.test", notAfter: Date() + 20 * 86_400, issuer: ca)
+        let contents = [leafA.pem + ca.pem, leafB.pem + ca.pem, ca.pem, leafA.pem + leafA.pem, "garbage\n"]
+        for index in 0..<130 { try directory.write("srv/certs/\(1000 + index).pem", contents[index % contents.count]) }
+        let root = try FileSystemRoot(directory.path)
+        let now = Date()
+        func withoutDurations(_ results: [CheckResult]) -> [CheckResult] {
+            results.map { var result = $0; result.durationMs = 0; return result }
+        }
+        let together = withoutDurations(
+            await CertificateFilesCheck(paths: ["/srv/certs/*.pem"], discover: false).run(CheckContext(root: root, clock: .fixed(now))))
+        var alone: [CheckResult] = []
+        for index in 0..<130 {
+            alone += withoutDurations(await CertificateFilesCheck(paths: ["/srv/certs/\(1000 + index).pem"], discover: false)
+                .run(CheckContext(root: root, clock: .fixed(now))))
+        }
+        #expect(together.count == alone.count)
+        #expect(together == alone)
+        // The CA is a root in chain files and the served leaf where it stands alone.
+        #expect(together.contains { $0.target == "/srv/certs/1002.pem" && $0.code == "cert.self-signed" && $0.status == .warn })
+        #expect(together.filter { $0.code == "cert.file" }.count == 26)
+    }
 }

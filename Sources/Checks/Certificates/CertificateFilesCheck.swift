@@ -1,5 +1,6 @@
 import Foundation
 import OpenSSLKit
+import Synchronization
 
 /// `cert.files`: the certificates that services on the host use, read from disk, judged by
 /// `CertificateRules` (expiry, key strength, signature algorithm, self-signed leaf).
@@ -60,6 +61,15 @@ public struct CertificateFilesCheck: ConfigurableCheck {
     /// The references this run will read: profile paths first, then discovered ones, one per file.
     public func references(in root: FileSystemRoot) -> [CertificateReference] {
         var references: [CertificateReference] = []
+        // Paths resolved inside the root, computed once per path (the trust-store test and the
+        // de-duplication below both need them).
+        var resolvedPaths: [String: String] = [:]
+        func resolved(_ path: String) -> String {
+            if let known = resolvedPaths[path] { return known }
+            let value = (try? root.resolve(path)) ?? path
+            resolvedPaths[path] = value
+            return value
+        }
         for pattern in paths {
             let matches = root.glob(pattern)
             // A literal path that does not exist is still a target: the error says it is missing.
@@ -67,14 +77,14 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             // A glob over /etc/ssl/certs must not sweep in the system trust store: an expiring root that
             // nobody serves is not a finding. A file named literally is checked as asked.
             let targets = matches.isEmpty && !isPattern
-                ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor($0, root: root) }
+                ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor(resolvedPath: resolved($0)) }
             references += targets.map { CertificateReference(path: $0, role: .service, source: "profile") }
         }
         if discover { references += ServiceCertificateDiscovery(root: root).discover() }
         var seen: [String: Int] = [:]
         var unique: [CertificateReference] = []
         for reference in references {
-            let key = (try? root.resolve(reference.path)) ?? reference.path
+            let key = resolved(reference.path)
             if let index = seen[key] {
                 unique[index].source += ", " + reference.source
                 // A file used as a service certificate anywhere has a leaf first.
@@ -94,10 +104,9 @@ public struct CertificateFilesCheck: ConfigurableCheck {
     ]
     static let trustBundles: Set<String> = ["ca-certificates.crt", "ca-bundle.crt", "ca-bundle.trust.crt", "tls-ca-bundle.pem"]
 
-    /// True when `path` is (or links into) a system trust store.
-    static func isTrustAnchor(_ path: String, root: FileSystemRoot) -> Bool {
-        let resolved = (try? root.resolve(path)) ?? path
-        let name = (resolved as NSString).lastPathComponent
+    /// True when `resolved` (a path with its links resolved inside the root) is, or is in, a system trust store.
+    static func isTrustAnchor(resolvedPath resolved: String) -> Bool {
+        let name = resolved.split(separator: "/").last.map(String.init) ?? resolved
         return trustBundles.contains(name) || trustStoreFolders.contains { resolved.hasPrefix($0) }
     }
 
@@ -109,6 +118,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, references.count / 64))
         let sliceSize = (references.count + workers - 1) / max(workers, 1)
         let root = context.root
+        let cache = CertificateInfoCache()
         return await withTaskGroup(of: (Int, [CheckResult]).self) { group in
             for worker in 0..<workers {
                 let slice = references.dropFirst(worker * sliceSize).prefix(sliceSize)
@@ -116,7 +126,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                     var results: [CheckResult] = []
                     for reference in slice {
                         if Task.isCancelled { break }
-                        results += check(reference, root: root, now: now)
+                        results += check(reference, root: root, now: now, cache: cache)
                     }
                     return (worker, results)
                 }
@@ -128,13 +138,18 @@ public struct CertificateFilesCheck: ConfigurableCheck {
     }
 
     /// Reads one file and applies every rule to each certificate in it.
-    func check(_ reference: CertificateReference, root: FileSystemRoot, now: Date) -> [CheckResult] {
+    /// - Parameter cache: certificates already read in this run (a CA appended to every chain file is parsed once).
+    func check(
+        _ reference: CertificateReference, root: FileSystemRoot, now: Date, cache: CertificateInfoCache = CertificateInfoCache()
+    ) -> [CheckResult] {
         let stopwatch = Stopwatch()
-        let certificates: [X509Certificate]
+        let certificates: [CertificateInfo]
         let format: CertificateFile.Format
         do {
             let contents = try root.read(reference.path, limit: maximumFileBytes)
-            (certificates, format) = try CertificateFile.load(contents: contents)
+            (certificates, format) = try CertificateFile.load(contents: contents) { encoded, trailingBytesAllowed in
+                cache.info(encoded, trailingBytesAllowed: trailingBytesAllowed)
+            }
         } catch {
             // "read": the file could not be opened or read; "parse": it holds no certificate cyberctl can read.
             let failure: JSONValue = error is FileAccessError ? "read" : "parse"
@@ -145,8 +160,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 reason: String(describing: error), durationMs: stopwatch.elapsedMs)]
         }
         var results: [CheckResult] = []
-        for (index, certificate) in certificates.enumerated() {
-            let info = CertificateInfo(certificate)
+        for (index, info) in certificates.enumerated() {
             let target = certificates.count == 1 ? reference.path : "\(reference.path)#\(index + 1)"
             var context: [String: JSONValue] = [
                 "usedBy": .string(reference.source), "format": .string(format.rawValue),
@@ -178,5 +192,35 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             }
         }
         return results
+    }
+}
+
+/// What `CertificateInfo` says of each certificate met during one run, keyed by the SHA-256 of its
+/// encoding: the same certificate in several files (an intermediate appended to every chain, Let's
+/// Encrypt's `cert.pem` and `fullchain.pem`) is parsed and judged once. OpenSSL 3 decodes every public
+/// key through its provider decoders and verifies a self-signature on each parse, so this is most of
+/// the cost of a repeated certificate. Safe to share between tasks.
+final class CertificateInfoCache: Sendable {
+    private struct Key: Hashable {
+        let digest: [UInt8]
+        let trailingBytesAllowed: Bool
+    }
+
+    private let entries = Mutex<[Key: CertificateInfo]>([:])
+
+    init() {}
+
+    /// The description of the certificate encoded in `encoded`, parsed on first sight; nil when the
+    /// bytes are not a certificate (never cached: the caller reports the error).
+    func info(_ encoded: [UInt8], trailingBytesAllowed: Bool) -> CertificateInfo? {
+        let key = Key(digest: Digest.sha256(encoded), trailingBytesAllowed: trailingBytesAllowed)
+        if let known = entries.withLock({ $0[key] }) { return known }
+        // On failure OpenSSL's reasons stay queued: `CertificateFile.load` puts them in its error.
+        guard let certificate = X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed) else {
+            return nil
+        }
+        let info = CertificateInfo(certificate)
+        entries.withLock { $0[key] = info }
+        return info
     }
 }

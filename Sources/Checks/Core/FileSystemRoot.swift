@@ -40,33 +40,45 @@ public struct FileSystemRoot: Sendable, Equatable {
     /// - Throws: `FileAccessError.tooManyLinks` on a loop.
     public func resolve(_ innerPath: String) throws(FileAccessError) -> String {
         var pending = Self.components(Self.normalize(innerPath))
+        pending.reverse()  // popped from the end
         var resolved: [String] = []
+        // "/" + resolved.joined(separator: "/"), kept up to date rather than rebuilt for every component.
+        var current = "/"
         var hops = 0
-        while !pending.isEmpty {
-            let component = pending.removeFirst()
+        while let component = pending.popLast() {
             if component == ".." {
-                if !resolved.isEmpty { resolved.removeLast() }
+                if !resolved.isEmpty {
+                    resolved.removeLast()
+                    current = "/" + resolved.joined(separator: "/")
+                }
                 continue
             }
-            let candidate = "/" + (resolved + [component]).joined(separator: "/")
+            // Components never hold "", "." or "..", so the candidate is already normal: no `hostPath` pass.
+            let candidate = current == "/" ? "/" + component : current + "/" + component
+            let onHost = isSystemRoot ? candidate : path + candidate
             var info = stat()
-            guard lstat(hostPath(candidate), &info) == 0, info.st_mode & S_IFMT == S_IFLNK else {
+            guard lstat(onHost, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else {
                 resolved.append(component)
+                current = candidate
                 continue
             }
             hops += 1
             guard hops <= 40 else { throw .tooManyLinks(innerPath) }
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink(hostPath(candidate), &buffer, buffer.count - 1)
+            let length = readlink(onHost, &buffer, buffer.count - 1)
             guard length >= 0 else {
                 resolved.append(component)
+                current = candidate
                 continue
             }
             let target = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if target.hasPrefix("/") { resolved = [] }
-            pending = Self.components(target) + pending
+            if target.hasPrefix("/") {
+                resolved = []
+                current = "/"
+            }
+            pending += Self.components(target).reversed()
         }
-        return "/" + resolved.joined(separator: "/")
+        return current
     }
 
     /// Reads a whole regular file, following links inside the root.
