@@ -1,0 +1,5 @@
+import Agent
+@testable import Delivery
+import Foundation
+import TestSupport
+import Testing
