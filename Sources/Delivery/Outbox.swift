@@ -81,7 +81,8 @@ public final class Outbox: Sendable {
         var placed = false
         defer { if !placed { try? FileManager.default.removeItem(atPath: staging) } }
         guard chmod(staging, 0o750) == 0 else { throw OutboxError(path: staging, operation: "set permissions", code: errno) }
-        let state = OutboxState(fileName: fileName, sha256: sha256, queuedAt: now)
+        // Whole seconds: what state.json keeps (ISO 8601, no fractions).
+        let state = OutboxState(fileName: fileName, sha256: sha256, queuedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
         do {
             try AtomicFile.write(report, to: "\(staging)/\(fileName)", mode: 0o640)
             try AtomicFile.write(signature, to: "\(staging)/\(fileName).p7s", mode: 0o640)
