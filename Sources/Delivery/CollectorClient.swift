@@ -54,6 +54,19 @@ public enum TransportFailure: String, Sendable, Equatable {
     case clientCertificate = "client-certificate"
     case timeout = "timeout"
     case other = "transfer"
+
+    /// What a French reader sees.
+    public var frenchLabel: String {
+        switch self {
+        case .resolve: return "nom du collecteur introuvable (DNS)"
+        case .connect: return "connexion au collecteur impossible"
+        case .tls: return "échec de la négociation TLS"
+        case .certificate: return "certificat du collecteur refusé"
+        case .clientCertificate: return "certificat ou clé de l'agent inutilisable"
+        case .timeout: return "délai dépassé"
+        case .other: return "échec du transfert"
+        }
+    }
 }
 
 /// One libcurl easy handle, kept across uploads of a run (the connection and TLS session are reused).

@@ -74,7 +74,7 @@ public struct Pusher {
                 state.nextAttemptAt = max(state.nextAttemptAt ?? .distantPast, stopped.until)
                 state.lastError = "not tried: \(stopped.reason)"
                 try outbox.save(state, for: entry)
-                let outcome = PushOutcome(entry: entry, result: .notTried, message: stopped.reason, nextAttemptAt: state.nextAttemptAt)
+                let outcome = PushOutcome(entry: entry, result: .notTried, message: stopped.reason, messageEN: stopped.reason, nextAttemptAt: state.nextAttemptAt)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
@@ -89,7 +89,7 @@ public struct Pusher {
             outcomes.append(outcome)
             progress(outcome)
             if outcome.stopsRun, let next = state.nextAttemptAt {
-                stopped = (next, outcome.message ?? "collector unavailable")
+                stopped = (next, outcome.messageEN ?? "collector unavailable")
             }
         }
         let remaining = try outbox.entries()
@@ -144,7 +144,7 @@ public struct Pusher {
             try outbox.save(state, for: entry)
             return PushOutcome(
                 entry: entry, result: .deferred, httpStatus: verdict.httpStatus, code: verdict.code,
-                message: verdict.errorSummary, messageEN: verdict.messageEN, nextAttemptAt: state.nextAttemptAt,
+                message: verdict.frenchSummary, messageEN: verdict.errorSummary, nextAttemptAt: state.nextAttemptAt,
                 retryAfter: verdict.retryAfter, stopsRun: verdict.collectorWide)
         }
     }
@@ -180,8 +180,10 @@ struct Verdict {
     var retryAfter: TimeInterval?
     /// The failure concerns the collector, not this pair: stop the run (transport failure, 429, 503).
     var collectorWide = false
-    /// One line for `lastError`.
+    /// One line for `lastError` (English, like libcurl's reasons).
     var errorSummary: String
+    /// The same in French, for the terminal.
+    var frenchSummary: String
 
     init(_ answer: CollectorAnswer, expectedSHA256: String) {
         switch answer {
@@ -190,7 +192,8 @@ struct Verdict {
             collectorWide = true
             code = kind.rawValue
             errorSummary = "\(kind.rawValue): \(message)"
-            self.message = errorSummary
+            frenchSummary = "\(kind.frenchLabel) : \(message)"
+            self.message = frenchSummary
             self.messageEN = errorSummary
         case .http(let httpStatus, let body, let truncated, let retryAfter):
             self.httpStatus = httpStatus
@@ -203,12 +206,14 @@ struct Verdict {
             let said = [status, code].compactMap { $0 }.joined(separator: " ")
             let text = messageEN ?? message
             errorSummary = "HTTP \(httpStatus)" + (said.isEmpty ? "" : " \(said)") + (text.map { ": \($0)" } ?? "")
+            frenchSummary = "HTTP \(httpStatus)" + (said.isEmpty ? "" : " \(said)") + ((message ?? messageEN).map { " : \($0)" } ?? "")
             switch httpStatus {
             case 200, 201:
                 if let echoed = fields["sha256"], echoed.lowercased() != expectedSHA256 {
                     // An acknowledgement for other bytes is no acknowledgement: keep the pair.
                     kind = .transient
                     errorSummary = "HTTP \(httpStatus) acknowledged SHA-256 \(echoed), expected \(expectedSHA256)"
+                    frenchSummary = "HTTP \(httpStatus) : accusé de réception pour le SHA-256 \(echoed) au lieu de \(expectedSHA256)"
                 } else {
                     kind = httpStatus == 201 ? .delivered : .duplicate
                 }
