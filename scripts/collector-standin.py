@@ -7,6 +7,7 @@ X-Cyberctl-Report-SHA256 against the report bytes. It does NOT verify the CMS si
 `cyberctl collect`, does): it answers what the test asks for, through --mode or a mode file read on each request:
 
   accept        201 accepted (stored under INBOX/<sha256>/), 200 duplicate for bytes already stored
+  slow          as accept, after a quarter of a second (so that concurrent clients overlap)
   refuse        422 refused, code --code (default identity-mismatch)
   forbidden     403 forbidden
   malformed     400 malformed
@@ -127,6 +128,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.record(mode=mode, status=400, problem=problem, sha256=sha)
             return self.answer(400, {"status": "malformed", "code": "malformed", "message": "requête mal formée : " + problem, "message_en": "malformed request: " + problem})
         retry = {"Retry-After": str(options.retry_after)}
+        if mode == "slow":
+            time.sleep(0.25)
+            mode = "accept"
         if mode == "accept":
             folder = os.path.join(options.inbox, sha)
             with self.server.store_lock:

@@ -395,7 +395,9 @@ struct PushEndToEndTests {
     @Test("Two push runs at once deliver each pair exactly once")
     func concurrentPushes() throws {
         let world = try World()
-        let standIn = try world.startStandIn()
+        // Slow answers (¼ s each) keep the first run busy for seconds, so the two runs overlap; the verdict
+        // does not depend on it: with the lock, each pair is sent once however the runs interleave.
+        let standIn = try world.startStandIn(mode: "slow")
         try world.writeConfig(url: standIn.url)
         let count = 12
         for index in 0..<count { try world.scan("r\(index).json") }
