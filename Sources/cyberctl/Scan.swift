@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
+import Delivery
 import Foundation
 import Trust
 
@@ -81,6 +82,8 @@ extension Cyberctl {
                 let path = out ?? Self.unusedReportName(host: report.host.hostname, at: report.generatedAt)
                 let toStdout = options.format == .json
                 var signaturePath: String?
+                // The signed pair, kept for the outbox when a collector is configured.
+                var signed: (report: [UInt8], signature: [UInt8])?
                 if let signer {
                     // CMS signs the whole text: encode it once, in memory, for the file and the signature.
                     let bytes = try report.jsonBytes()
@@ -93,6 +96,7 @@ extension Cyberctl {
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
+                    signed = (bytes, signature)
                     if toStdout { emit(bytes) }
                 } else {
                     // Unsigned: stream the report to its file (and stdout for --format json) as it is encoded,
@@ -111,6 +115,9 @@ extension Cyberctl {
                 if let signaturePath {
                     note(options.lang == .fr ? "Signature : \(signaturePath)" : "Signature: \(signaturePath)")
                 }
+                if let collector = configuration.collector {
+                    try queue(signed, path: path, collector: collector)
+                }
                 if report.results.contains(where: { $0.status.isFinding && options.failOn.isTripped(by: $0.severity) }) {
                     throw ExitCode(1)
                 }
@@ -118,6 +125,27 @@ extension Cyberctl {
                 throw code
             } catch {
                 throw failure(reporting: error)
+            }
+        }
+
+        /// With a collector configured, puts the signed pair in the outbox for `cyberctl push` (an unsigned
+        /// report is not queued: the collector would refuse it).
+        func queue(_ signed: (report: [UInt8], signature: [UInt8])?, path: String, collector: AgentConfiguration.Collector) throws {
+            let french = options.lang == .fr
+            guard let (report, signature) = signed else {
+                note(
+                    french
+                        ? "attention : rapport non signé, non mis en file d'envoi (le collecteur n'accepte que des rapports signés)"
+                        : "warning: unsigned report, not queued for delivery (the collector accepts signed reports only)")
+                return
+            }
+            do {
+                let outbox = try Outbox(directory: collector.outbox, create: true)
+                let fileName = URL(fileURLWithPath: path).lastPathComponent
+                let entry = try outbox.enqueue(report: report, signature: signature, fileName: fileName)
+                note(french ? "En file d'envoi : \(entry.path) (cyberctl push l'envoie)" : "Queued for delivery: \(entry.path) (cyberctl push sends it)")
+            } catch {
+                throw InputError(.io, file: collector.outbox, "the report is written but cannot be queued for delivery: \(error)")
             }
         }
 
