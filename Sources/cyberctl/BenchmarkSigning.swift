@@ -27,10 +27,21 @@ extension Cyberctl {
         var size = 50_000
         @Option(help: "Seconds per measurement.")
         var seconds = 5.0
+        @Option(help: "Only write this many distinct signed reports, named <out>-NNNN.json (scripts/bench-collect.sh), and stop.")
+        var reports: Int?
 
         func run() throws {
             do {
                 let signer = try ReportSigner(keyPath: key, certificatePath: cert)
+                if let reports {
+                    for index in 0..<reports {
+                        let report = try Self.syntheticReport(siren: signer.identity.siren, host: signer.identity.host, size: size)
+                        let path = "\(out)-\(String(format: "%04d", index)).json"
+                        try AtomicFile.write(report, to: path, mode: 0o640)
+                        try AtomicFile.write(try signer.sign(report), to: ReportSigner.signaturePath(for: path), mode: 0o640)
+                    }
+                    return
+                }
                 let report = try Self.syntheticReport(siren: signer.identity.siren, host: signer.identity.host, size: size)
                 try AtomicFile.write(report, to: out, mode: 0o640)
                 let signature = try signer.sign(report)
