@@ -163,8 +163,8 @@ public final class Collector: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let address = channel.localAddress.map { bound -> String in
-                    let ip = bound.ipAddress ?? configuration.host
-                    return "\(ip.contains(":") ? "[\(ip)]" : ip):\(bound.port ?? configuration.port)"
+                    let ip = bound.ipAddress ?? self.configuration.host
+                    return "\(ip.contains(":") ? "[\(ip)]" : ip):\(bound.port ?? self.configuration.port)"
                 } ?? "?"
                 onListening?(address)
             },
@@ -248,7 +248,8 @@ public final class Collector: Sendable {
             return .malformed(error.code, french: error.french, english: error.english)
         }
         let sha256 = Digest.sha256Hex(upload.report)
-        guard let claimed = request.headers[Self.sha256Header]?.trimmingCharacters(in: .whitespaces).lowercased() else {
+        let header = request.headers.first { $0.name.canonicalName == Self.sha256Header.lowercased() }?.value
+        guard let claimed = header?.trimmingCharacters(in: .whitespaces).lowercased() else {
             return .malformed(
                 "sha256-header-missing", french: "en-tête \(Self.sha256Header) absent", english: "\(Self.sha256Header) header missing", sha256: sha256)
         }
@@ -268,7 +269,7 @@ public final class Collector: Sendable {
         }
     }
 
-    static let sha256Header = HTTPField.Name("X-Cyberctl-Report-SHA256")!
+    static let sha256Header = "X-Cyberctl-Report-SHA256"
 
     /// Blocking: verification, ingest, durable storage.
     func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, client: ClientIdentity) -> CollectorReply {

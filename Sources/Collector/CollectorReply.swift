@@ -4,7 +4,7 @@ import Trust
 
 /// One answer of the collector: the HTTP status and the JSON body of the push protocol (issue 11),
 /// `{"status", "sha256", "code", "message", "message_en"}`, plus `Retry-After` for 429 and 503.
-public struct CollectorReply: Sendable, Equatable, Encodable {
+public struct CollectorReply: Error, Sendable, Equatable, Encodable {
     /// HTTP status code (201, 200, 400, 403, 404, 413, 422, 429, 503).
     public var httpStatus: Int
     /// `accepted`, `duplicate`, `malformed`, `too-large`, `refused`, `forbidden`, `rate-limited`, `unavailable`, `not-found`.

@@ -1,4 +1,5 @@
 import Agent
+import Checks
 import Foundation
 import OpenSSLKit
 import Trust
