@@ -157,6 +157,10 @@ public final class Collector: Sendable {
         router.post("/v1/reports") { request, context in
             await self.handle(request, context: context)
         }
+        // Anything else: the JSON 404 (Hummingbird's own would be an empty body).
+        router.get("**") { _, _ in Self.response(.notFound) }
+        router.post("**") { _, _ in Self.response(.notFound) }
+        router.put("**") { _, _ in Self.response(.notFound) }
         let app = Application(
             router: router,
             server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))), tlsConfiguration: try tlsConfiguration()),
