@@ -242,7 +242,7 @@ extension Cyberctl.PKI {
                     var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
                     for record in records {
                         lines.append(
-                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \(record.siren.padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
+                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
                                 + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), \(record.revocationReason ?? "unspecified"))" } ?? ""))
                     }
                     emit(lines.joined(separator: "\n") + "\n")
