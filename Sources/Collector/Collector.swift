@@ -189,6 +189,7 @@ public final class Collector: Sendable {
             "bytes": "\(bodyBytes)",
         ]
         if let client { metadata["client"] = "\(client.commonName)/\(client.siren)" }
+        if let agent = request.headers[.userAgent] { metadata["agent"] = "\(agent)" }
         if let sha = reply.sha256 { metadata["sha256"] = "\(sha)" }
         if let code = reply.code { metadata["code"] = "\(code)" }
         logger.log(level: reply.httpStatus >= 500 ? .error : (reply.httpStatus >= 400 ? .warning : .info), "POST /v1/reports", metadata: metadata)

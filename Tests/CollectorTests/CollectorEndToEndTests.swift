@@ -110,6 +110,19 @@ struct CollectorEndToEndTests {
         #expect(summary["rejected"] as? Int == 0)
     }
 
+    @Test("with --db: a report id reused with other bytes is refused (422 report-id-conflict) and not put in the inbox")
+    func reportIDConflict() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector(db: true)
+        let id = UUID().uuidString.lowercased()
+        #expect(try fixture.push(try fixture.signedReport(agent, minutesAgo: 20, id: id), as: agent, port: collector.port).status == 201)
+        let reused = try fixture.push(try fixture.signedReport(agent, minutesAgo: 10, id: id), as: agent, port: collector.port)
+        #expect(reused.status == 422)
+        #expect(reused.json["code"] == "report-id-conflict")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+    }
+
     @Test("IPv6: listens on [::1] and accepts there")
     func ipv6() throws {
         let fixture = try CollectorFixture()

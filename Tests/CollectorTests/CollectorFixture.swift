@@ -68,7 +68,7 @@ final class CollectorFixture: @unchecked Sendable {
     }
 
     /// Report bytes for `siren`/`host`, generated `minutesAgo` minutes ago.
-    func reportBytes(siren: String, host: String, minutesAgo: Double = 10, padding: Int = 0) throws -> [UInt8] {
+    func reportBytes(siren: String, host: String, minutesAgo: Double = 10, padding: Int = 0, id: String? = nil) throws -> [UInt8] {
         var results = [
             Self.result("tls.legacy-protocols", .fail, .high, target: "mail:993"),
             Self.result("cert.expiry", .pass, .high, target: "/etc/ssl/a.pem"),
@@ -76,7 +76,7 @@ final class CollectorFixture: @unchecked Sendable {
         ]
         if padding > 0 { results.append(Self.result("tls.hsts", .warn, .medium, target: String(repeating: "x", count: padding))) }
         let report = Report(
-            id: UUID().uuidString.lowercased(), generatedAt: now.addingTimeInterval(-minutesAgo * 60),
+            id: id ?? UUID().uuidString.lowercased(), generatedAt: now.addingTimeInterval(-minutesAgo * 60),
             agent: .init(version: "0.1.0", profile: "default", profileSHA256: String(repeating: "ab", count: 32)),
             entity: Entity(name: "Commune \(siren)", siren: siren, insee: "29212", kind: "commune", population: 13000, departement: "29"),
             host: HostFacts(hostname: host, os: .init(id: "debian", version: "12"), kernel: "6.1.0-28-amd64", machineID: nil),
@@ -85,8 +85,10 @@ final class CollectorFixture: @unchecked Sendable {
     }
 
     /// Writes a report signed by `agent` (for `siren`, its own by default) into `outbox/`.
-    func signedReport(_ agent: Agent, name: String? = nil, siren: String? = nil, minutesAgo: Double = 10, padding: Int = 0) throws -> Upload {
-        let bytes = try reportBytes(siren: siren ?? agent.siren, host: agent.host, minutesAgo: minutesAgo, padding: padding)
+    func signedReport(
+        _ agent: Agent, name: String? = nil, siren: String? = nil, minutesAgo: Double = 10, padding: Int = 0, id: String? = nil
+    ) throws -> Upload {
+        let bytes = try reportBytes(siren: siren ?? agent.siren, host: agent.host, minutesAgo: minutesAgo, padding: padding, id: id)
         let fileName = name ?? "\(agent.host)-\(UUID().uuidString.prefix(8)).json"
         let reportPath = try folder.write("outbox/\(fileName)", Data(bytes))
         let signature = try agent.signer.sign(bytes, signingTime: now.addingTimeInterval(-minutesAgo * 60 + 30))
