@@ -77,11 +77,11 @@ CFG
 run_collector() {
     local inbox="$work/inbox-$RANDOM" log="$work/collect-$RANDOM.log"
     "$BIN" collect --listen 127.0.0.1:0 --tls-cert "$work/collector.crt" --tls-key "$work/collector.key" --ca "$ca" --crl "$crl" \
-        --inbox "$inbox" --rate 1000000/min "$@" 2>"$log" &
+        --inbox "$inbox" --rate 1000000/min ${COLLECT_ARGS:-} "$@" 2>"$log" &
     collector_pid=$!
     local port=""
     for _ in $(seq 600); do
-        port=$(grep -o 'listening on [^ ]*' "$log" | sed 's/.*://' || true)
+        port=$(grep -o 'listening on [^ ]*' "$log" | head -1 | sed 's/.*://' || true)
         [ -n "$port" ] && break
         sleep 0.1
     done
@@ -96,15 +96,18 @@ run_collector() {
     local accepted rss
     accepted=$(cat "$work"/status-*.txt | grep -c '^201$' || true)
     rss=$(awk '/VmHWM/ { print $2 }' "/proc/$collector_pid/status")
+    # The collector's own CPU time (user + system, clock ticks), the clients' excluded.
+    local ticks; ticks=$(awk '{ print $14 + $15 }' "/proc/$collector_pid/stat")
     kill -TERM "$collector_pid"; wait "$collector_pid" 2>/dev/null || true
     collector_pid=""
     local stored; stored=$(find "$inbox" -name '*.json' -not -path '*/.incoming/*' | wc -l)
     [ "$accepted" -eq "$total" ] && [ "$stored" -eq "$total" ] || { echo "accepted $accepted, stored $stored of $total" >&2; tail -5 "$log" >&2; exit 1; }
-    awk -v s="$start" -v e="$end" -v n="$accepted" -v r="$rss" 'BEGIN { printf "%.2f %d %d\n", e - s, n, r }'
+    awk -v s="$start" -v e="$end" -v n="$accepted" -v r="$rss" -v c="$ticks" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.2f %d %d %.2f\n", e - s, n, r, 1000 * c / hz / n }'
 }
 
-read -r t_plain n_plain rss_plain < <(run_collector)
-read -r t_db n_db rss_db < <(run_collector --db "$work/territory.sqlite")
+read -r t_plain n_plain rss_plain cpu_plain < <(run_collector)
+read -r t_db n_db rss_db cpu_db < <(run_collector --db "$work/territory.sqlite")
 
 # The same reports through cyberctl verify (one process, all files) and openssl cms -verify (a process each).
 files=("$work"/agent*/r-*.json)
@@ -121,10 +124,10 @@ rate() { awk -v n="$total" -v t="$1" 'BEGIN { printf "%.0f", n / t }'; }
 cat <<TABLE
 $total reports of $bytes bytes from $AGENTS concurrent agents (curl, one TLS connection each, mutual TLS with ECDSA P-256). $(nproc) cores; load average $(cut -d' ' -f1 /proc/loadavg) at the end. $(openssl version). $(date -u +%Y-%m-%dT%H:%MZ). Wall-clock times.
 
-| what | reports/s | total time | collector peak RSS |
-|---|---|---|---|
-| \`cyberctl collect\` (mTLS + multipart + verification + durable inbox) | $(rate "$t_plain") | ${t_plain} s | $((rss_plain / 1024)) MiB |
-| \`cyberctl collect --db\` (the same + ingest into the territory store) | $(rate "$t_db") | ${t_db} s | $((rss_db / 1024)) MiB |
-| \`cyberctl verify\` of the same files (one process, verification only) | $(rate "$t_verify") | ${t_verify} s | |
-| \`openssl cms -verify\` of the same files (one process each, $(nproc) at a time) | $(rate "$t_openssl") | ${t_openssl} s | |
+| what | reports/s | total time | collector CPU per report | collector peak RSS |
+|---|---|---|---|---|
+| \`cyberctl collect\` (mTLS + multipart + verification + durable inbox) | $(rate "$t_plain") | ${t_plain} s | ${cpu_plain} ms | $((rss_plain / 1024)) MiB |
+| \`cyberctl collect --db\` (the same + ingest into the territory store) | $(rate "$t_db") | ${t_db} s | ${cpu_db} ms | $((rss_db / 1024)) MiB |
+| \`cyberctl verify\` of the same files (one process, verification only) | $(rate "$t_verify") | ${t_verify} s | | |
+| \`openssl cms -verify\` of the same files (one process each, $(nproc) at a time) | $(rate "$t_openssl") | ${t_openssl} s | | |
 TABLE
