@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
         .library(name: "Summary", targets: ["Summary"]),
+        .library(name: "Delivery", targets: ["Delivery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -98,11 +99,13 @@ let package = Package(
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
         .target(name: "Summary", dependencies: ["Territory", "NIS2", "Agent", "Checks"]),
+        // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
+        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Collector",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Delivery", "Collector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,9 +126,10 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "Trust", "Territory", "Agent", "Checks", "OpenSSLKit", "TestSupport",
+                "Collector", "Delivery", "Trust", "Territory", "Agent", "Checks", "OpenSSLKit", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )

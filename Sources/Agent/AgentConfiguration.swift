@@ -17,6 +17,12 @@ import Yams
 /// signing:
 ///   key: /etc/cyberctl/agent.key
 ///   certificate: /etc/cyberctl/agent.crt
+/// collector:                       # optional: without it, nothing is ever sent anywhere
+///   url: https://collecteur.example.fr:8443
+///   ca: /etc/cyberctl/ca.pem       # the RSSI's CA certificate: the only anchor the collector is verified against
+///   outbox: /var/lib/cyberctl/outbox   # default
+///   connect_timeout: 10            # seconds, default 10
+///   timeout: 60                    # seconds per report, default 60
 /// ```
 public struct AgentConfiguration: Sendable, Equatable {
     public var entity: Entity
@@ -24,6 +30,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var profile: String?
     /// Agent key and certificate for signing reports; nil when not enrolled.
     public var signing: Signing?
+    /// Where signed reports are delivered (`cyberctl push`); nil: the agent sends nothing anywhere.
+    public var collector: Collector?
 
     public struct Signing: Codable, Sendable, Equatable {
         /// Private key file (PEM, mode 0600).
@@ -32,16 +40,68 @@ public struct AgentConfiguration: Sendable, Equatable {
         public var certificate: String
     }
 
-    public init(entity: Entity = Entity(), profile: String? = nil, signing: Signing? = nil) {
+    /// The RSSI's collector (issue 11, push protocol `POST /v1/reports` over mutual TLS).
+    public struct Collector: Sendable, Equatable {
+        /// Base URL, `https://` only (e.g. `https://collecteur.example.fr:8443`); reports go to `<url>/v1/reports`.
+        public var url: String
+        /// The RSSI's CA certificate (PEM): the collector's certificate must chain to it and name the URL's host.
+        public var ca: String
+        /// Outbox folder where signed pairs wait for delivery.
+        public var outbox: String
+        /// Seconds allowed to establish the TCP connection and the TLS handshake.
+        public var connectTimeout: Double
+        /// Seconds allowed for one whole upload (connection, request and response).
+        public var timeout: Double
+
+        public static let defaultOutbox = "/var/lib/cyberctl/outbox"
+        public static let defaultConnectTimeout = 10.0
+        public static let defaultTimeout = 60.0
+
+        public init(
+            url: String, ca: String, outbox: String = defaultOutbox, connectTimeout: Double = defaultConnectTimeout,
+            timeout: Double = defaultTimeout
+        ) {
+            self.url = url
+            self.ca = ca
+            self.outbox = outbox
+            self.connectTimeout = connectTimeout
+            self.timeout = timeout
+        }
+
+        /// Why `url` is not a usable collector URL, or nil when it is (https, a host, no query, no credentials).
+        public static func problem(url: String) -> String? {
+            guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+                return "\"\(url)\" is not a URL: expected https://HOST[:PORT][/PATH]"
+            }
+            guard scheme == "https" else { return "\"\(url)\": expected an https:// URL (reports travel over mutual TLS only)" }
+            guard let host = components.host, !host.isEmpty else { return "\"\(url)\": expected a host name after https://" }
+            guard components.user == nil, components.password == nil else { return "\"\(url)\": no user or password in the URL (the agent authenticates with its certificate)" }
+            guard components.query == nil, components.fragment == nil else { return "\"\(url)\": no query or fragment expected" }
+            return nil
+        }
+
+        /// Where reports are posted: `<url>/v1/reports` (the URL as given when it already ends with it).
+        public var endpoint: String { Self.endpoint(for: url) }
+
+        public static func endpoint(for url: String) -> String {
+            var base = url
+            while base.hasSuffix("/") { base.removeLast() }
+            return base.hasSuffix("/v1/reports") ? base : base + "/v1/reports"
+        }
+    }
+
+    public init(entity: Entity = Entity(), profile: String? = nil, signing: Signing? = nil, collector: Collector? = nil) {
         self.entity = entity
         self.profile = profile
         self.signing = signing
+        self.collector = collector
     }
 
     /// The default location on a host.
     public static let defaultPath = "/etc/cyberctl/agent.yaml"
 
-    static let keys = ["entity", "profile", "signing"]
+    static let keys = ["entity", "profile", "signing", "collector"]
+    static let collectorKeys = ["url", "ca", "outbox", "connect_timeout", "timeout"]
     static let entityKeys = ["name", "siren", "insee", "kind", "population", "departement", "region"]
 
     /// Reads a configuration file.
@@ -66,6 +126,46 @@ public struct AgentConfiguration: Sendable, Equatable {
             try YAMLInput.requireKnownKeys(mapping, allowed: ["key", "certificate"], file: path, context: "signing")
             configuration.signing = try YAMLInput.decode(Signing.self, from: signingNode, file: path, context: "signing")
         }
+        if let collectorNode = root["collector"] {
+            configuration.collector = try loadCollector(collectorNode, file: path)
+        }
         return configuration
+    }
+
+    /// The `collector:` section: `url` and `ca` required, every value checked, each error at its line.
+    static func loadCollector(_ node: Node, file: String) throws(InputError) -> Collector {
+        let mapping = try YAMLInput.mapping(node, file: file, what: "collector")
+        try YAMLInput.requireKnownKeys(mapping, allowed: collectorKeys, file: file, context: "collector")
+        func text(_ key: String, required: Bool) throws(InputError) -> (String, Node)? {
+            guard let value = mapping[key] else {
+                if required {
+                    throw InputError(.invalidData, file: file, line: node.mark?.line, "collector: missing required key \"\(key)\"")
+                }
+                return nil
+            }
+            guard let scalar = value.scalar, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw InputError(.invalidData, file: file, line: value.mark?.line, column: value.mark?.column, "collector key \"\(key)\": expected a text value")
+            }
+            return (scalar.string, value)
+        }
+        func seconds(_ key: String, default fallback: Double) throws(InputError) -> Double {
+            guard let value = mapping[key] else { return fallback }
+            guard let number = value.scalar.flatMap({ Double($0.string) }), number > 0, number <= 3600 else {
+                throw InputError(
+                    .invalidData, file: file, line: value.mark?.line, column: value.mark?.column,
+                    "collector key \"\(key)\": expected a number of seconds between 0 and 3600")
+            }
+            return number
+        }
+        let (url, urlNode) = try text("url", required: true)!
+        if let problem = Collector.problem(url: url) {
+            throw InputError(.invalidData, file: file, line: urlNode.mark?.line, column: urlNode.mark?.column, "collector key \"url\": \(problem)")
+        }
+        let (ca, _) = try text("ca", required: true)!
+        let outbox = try text("outbox", required: false)?.0 ?? Collector.defaultOutbox
+        return Collector(
+            url: url, ca: ca, outbox: outbox,
+            connectTimeout: try seconds("connect_timeout", default: Collector.defaultConnectTimeout),
+            timeout: try seconds("timeout", default: Collector.defaultTimeout))
     }
 }

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
+import Delivery
 import Foundation
 import Trust
 
@@ -82,6 +83,7 @@ extension Cyberctl {
                 let bytes = try report.jsonBytes()
                 try AtomicFile.write(bytes, to: path, mode: 0o640)
                 var signaturePath: String?
+                var signatureBytes: [UInt8]?
                 if let signer {
                     let signature: [UInt8]
                     do {
@@ -91,6 +93,7 @@ extension Cyberctl {
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
+                    signatureBytes = signature
                 }
                 switch options.format {
                 case .json: emit(String(decoding: bytes, as: UTF8.self))
@@ -100,6 +103,9 @@ extension Cyberctl {
                 if let signaturePath {
                     note(options.lang == .fr ? "Signature : \(signaturePath)" : "Signature: \(signaturePath)")
                 }
+                if let collector = configuration.collector {
+                    try queue(report: bytes, path: path, signature: signatureBytes, collector: collector)
+                }
                 if report.results.contains(where: { $0.status.isFinding && $0.severity >= options.failOn }) {
                     throw ExitCode(1)
                 }
@@ -107,6 +113,27 @@ extension Cyberctl {
                 throw code
             } catch {
                 throw failure(reporting: error)
+            }
+        }
+
+        /// With a collector configured, puts the signed pair in the outbox for `cyberctl push` (an unsigned
+        /// report is not queued: the collector would refuse it).
+        func queue(report: [UInt8], path: String, signature: [UInt8]?, collector: AgentConfiguration.Collector) throws {
+            let french = options.lang == .fr
+            guard let signature else {
+                note(
+                    french
+                        ? "attention : rapport non signé, non mis en file d'envoi (le collecteur n'accepte que des rapports signés)"
+                        : "warning: unsigned report, not queued for delivery (the collector accepts signed reports only)")
+                return
+            }
+            do {
+                let outbox = try Outbox(directory: collector.outbox, create: true)
+                let fileName = URL(fileURLWithPath: path).lastPathComponent
+                let entry = try outbox.enqueue(report: report, signature: signature, fileName: fileName)
+                note(french ? "En file d'envoi : \(entry.path) (cyberctl push l'envoie)" : "Queued for delivery: \(entry.path) (cyberctl push sends it)")
+            } catch {
+                throw InputError(.io, file: collector.outbox, "the report is written but cannot be queued for delivery: \(error)")
             }
         }
 

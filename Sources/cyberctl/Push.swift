@@ -1,0 +1,288 @@
+import Agent
+import ArgumentParser
+import Checks
+import Delivery
+import Foundation
+import Trust
+
+extension Cyberctl {
+    /// Delivers the outbox's signed reports to the RSSI's collector.
+    struct Push: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Envoie les rapports signés en attente au collecteur du RSSI (deliver pending signed reports).",
+            discussion: """
+                Each pair waiting in the outbox (filled by `scan` when agent.yaml has a collector: section) is posted \
+                to <collector>/v1/reports over mutual TLS: the agent's enrolled certificate as client certificate, \
+                the collector verified against the RSSI's CA file and its host name. A pair leaves the outbox only \
+                when the collector answers 201 (accepted) or 200 (already received). 400/403/413/422 mark it \
+                refused, kept with the reason, not retried until --retry-refused. Connection and TLS failures, \
+                timeouts, 408, 429 and 5xx are retried by later runs, after an exponential backoff with jitter \
+                (1 min doubling up to 6 h, never before the collector's Retry-After).
+
+                Exit codes: 0 every pair delivered (outbox empty); 75 pairs wait for a retry (EX_TEMPFAIL); \
+                65 pairs were refused and need a person (see --status); 64 bad usage or no collector configured; \
+                66 CA, certificate, key or outbox missing; 74 the outbox cannot be read or written. \
+                With --status: 0, whatever the outbox holds.
+                """)
+
+        @Option(help: "Collector URL (https://HOST[:PORT]); overrides agent.yaml's collector.url.")
+        var collector: String?
+
+        @Option(help: "The RSSI's CA certificate (PEM) the collector is verified against; overrides collector.ca.", completion: .file())
+        var ca: String?
+
+        @Option(help: "Agent certificate for mutual TLS (PEM); default: agent.yaml's signing.certificate.", completion: .file())
+        var cert: String?
+
+        @Option(help: "Agent private key for mutual TLS (PEM, mode 0600); default: agent.yaml's signing.key.", completion: .file())
+        var key: String?
+
+        @Option(help: "Outbox folder; default: agent.yaml's collector.outbox, else /var/lib/cyberctl/outbox.", completion: .directory)
+        var outbox: String?
+
+        @Option(help: "Agent configuration file.")
+        var config: String = AgentConfiguration.defaultPath
+
+        @Option(name: .customLong("connect-timeout"), help: "Seconds to connect (TCP and TLS); default: collector.connect_timeout, else 10.")
+        var connectTimeout: Double?
+
+        @Option(help: "Seconds for one upload, answer included; default: collector.timeout, else 60.")
+        var timeout: Double?
+
+        @Flag(name: .customLong("retry-refused"), help: "Re-queue the pairs the collector refused, then send them.")
+        var retryRefused = false
+
+        @Flag(help: "Send the pairs waiting for their backoff now too.")
+        var now = false
+
+        @Flag(help: "Only list what waits in the outbox and why; send nothing.")
+        var status = false
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "Language of what people read: fr or en.")
+        var lang: Language = .fr
+
+        func validate() throws {
+            if (key == nil) != (cert == nil) { throw ValidationError("Please give --key and --cert together.") }
+            if let collector, let problem = AgentConfiguration.Collector.problem(url: collector) {
+                throw ValidationError("--collector \(problem)")
+            }
+            for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
+                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds between 0 and 3600.") }
+            }
+        }
+
+        func run() throws {
+            let french = lang == .fr
+            do {
+                let configuration = try loadConfiguration()
+                let outboxPath = outbox ?? configuration.collector?.outbox ?? AgentConfiguration.Collector.defaultOutbox
+                if status {
+                    try showStatus(outboxPath: outboxPath)
+                    return
+                }
+                guard let url = collector ?? configuration.collector?.url else {
+                    throw InputError(
+                        .usage,
+                        french
+                            ? "aucun collecteur configuré : ajoutez une section collector: à \(config) ou donnez --collector URL (l'agent n'envoie rien sinon)"
+                            : "no collector configured: add a collector: section to \(config) or give --collector URL (the agent sends nothing otherwise)")
+                }
+                let caFile = ca ?? configuration.collector?.ca ?? "/etc/cyberctl/ca.pem"
+                guard let certificateFile = cert ?? configuration.signing?.certificate, let keyFile = key ?? configuration.signing?.key else {
+                    throw InputError(
+                        .usage,
+                        french
+                            ? "pas de certificat d'agent pour le TLS mutuel : inscrivez l'agent (enroll, signing: dans agent.yaml) ou donnez --cert et --key"
+                            : "no agent certificate for mutual TLS: enrol the agent (enroll, signing: in agent.yaml) or give --cert and --key")
+                }
+                // The same checks as signing: files present, key private (0600) and matching the certificate.
+                _ = try TrustFiles.readCertificate(caFile, what: "CA certificate")
+                _ = try ReportSigner(keyPath: keyFile, certificatePath: certificateFile)
+
+                let box: Outbox
+                do {
+                    box = try Outbox(directory: outboxPath, create: false)
+                } catch {
+                    if error.missing {
+                        // Nothing was ever queued here: nothing to send.
+                        render(PushSummary(outcomes: [], pending: 0, refused: 0, damaged: 0))
+                        return
+                    }
+                    throw error
+                }
+                guard let lock = try box.lock(wait: true, whileWaiting: {
+                    note(french ? "Un autre envoi est en cours ; attente de sa fin…" : "Another push is running; waiting for it to finish…")
+                }) else { return }
+                defer { withExtendedLifetime(lock) {} }
+                let settings = CollectorSettings(
+                    endpoint: AgentConfiguration.Collector.endpoint(for: url), caFile: caFile, certificateFile: certificateFile,
+                    keyFile: keyFile,
+                    connectTimeout: connectTimeout ?? configuration.collector?.connectTimeout ?? AgentConfiguration.Collector.defaultConnectTimeout,
+                    timeout: timeout ?? configuration.collector?.timeout ?? AgentConfiguration.Collector.defaultTimeout,
+                    userAgent: "cyberctl/\(Scanner.version)")
+                let client: CollectorClient
+                do {
+                    client = try CollectorClient(settings: settings)
+                } catch {
+                    throw InputError(.io, "libcurl: \(error)")
+                }
+                let summary = try Pusher(outbox: box, client: client).run(options: .init(retryRefused: retryRefused, ignoreSchedule: now))
+                render(summary)
+                if summary.exitCode != 0 { throw ExitCode(summary.exitCode) }
+            } catch let code as ExitCode {
+                throw code
+            } catch let error as OutboxError {
+                FileHandle.standardError.write(Data("cyberctl: \(error.description)\n".utf8))
+                throw ExitCode(error.missing ? 66 : 74)
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        func loadConfiguration() throws(InputError) -> AgentConfiguration {
+            if config == AgentConfiguration.defaultPath && !FileManager.default.fileExists(atPath: config) {
+                return AgentConfiguration()
+            }
+            return try AgentConfiguration.load(path: config)
+        }
+
+        // MARK: Rendering
+
+        func render(_ summary: PushSummary) {
+            let french = lang == .fr
+            switch format {
+            case .json:
+                let object = PushJSON(
+                    outcomes: summary.outcomes, delivered: summary.outcomes.filter { $0.result == .delivered }.count,
+                    duplicates: summary.outcomes.filter { $0.result == .duplicate }.count, pending: summary.pending,
+                    refused: summary.refused, damaged: summary.damaged, exitCode: summary.exitCode)
+                emit(encodeJSON(object))
+            case .table:
+                var lines: [String] = []
+                for outcome in summary.outcomes { lines.append(line(for: outcome)) }
+                let delivered = summary.outcomes.filter { $0.result == .delivered || $0.result == .duplicate }.count
+                lines.append(
+                    french
+                        ? "\(delivered) rapport(s) remis ; \(summary.pending) en attente de nouvel essai ; \(summary.refused) refusé(s)" + (summary.damaged > 0 ? " ; \(summary.damaged) illisible(s)" : "")
+                        : "\(delivered) report(s) delivered; \(summary.pending) waiting for a retry; \(summary.refused) refused" + (summary.damaged > 0 ? "; \(summary.damaged) unreadable" : ""))
+                emit(lines.joined(separator: "\n") + "\n")
+            }
+        }
+
+        func line(for outcome: PushOutcome) -> String {
+            let french = lang == .fr
+            let text = (french ? outcome.message : outcome.messageEN ?? outcome.message).map { " — \($0)" } ?? ""
+            let status = outcome.httpStatus.map { "HTTP \($0)" }
+            let code = [status, outcome.code].compactMap { $0 }.joined(separator: " ")
+            let next = outcome.nextAttemptAt.map { ISO8601.string(from: $0) } ?? "?"
+            switch outcome.result {
+            case .delivered: return "✓ \(outcome.file) — " + (french ? "remis (\(code), accepté)" : "delivered (\(code), accepted)")
+            case .duplicate: return "✓ \(outcome.file) — " + (french ? "déjà reçu par le collecteur (\(code)), retiré de la file" : "already received by the collector (\(code)), removed from the outbox")
+            case .refused:
+                let when = outcome.previously ? (french ? " (lors d'un envoi précédent)" : " (in an earlier run)") : ""
+                return "✗ \(outcome.file) — " + (french ? "REFUSÉ\(when) (\(code))" : "REFUSED\(when) (\(code))") + text
+                    + (french ? " ; gardé dans la file, renvoi avec --retry-refused" : "; kept in the outbox, resend with --retry-refused")
+            case .deferred: return "↻ \(outcome.file) — " + (french ? "échec temporaire, nouvel essai après \(next)" : "temporary failure, retry after \(next)") + text
+            case .notDue: return "… \(outcome.file) — " + (french ? "en attente jusqu'à \(next)" : "waiting until \(next)") + text
+            case .notTried: return "… \(outcome.file) — " + (french ? "pas tenté (collecteur indisponible), nouvel essai après \(next)" : "not tried (collector unavailable), retry after \(next)")
+            case .damaged: return "! \(outcome.file) — " + (french ? "entrée illisible, laissée en place" : "unreadable entry, left in place") + text
+            }
+        }
+
+        /// `--status`: every entry, its state and why it waits.
+        func showStatus(outboxPath: String) throws {
+            let french = lang == .fr
+            let entries: [OutboxEntry]
+            do {
+                entries = try Outbox(directory: outboxPath, create: false).entries()
+            } catch {
+                guard error.missing else { throw error }
+                entries = []
+            }
+            let rows = entries.map(StatusRow.init)
+            switch format {
+            case .json:
+                emit(encodeJSON(rows))
+            case .table:
+                guard !rows.isEmpty else {
+                    emit(french ? "File d'envoi vide (\(outboxPath)).\n" : "Outbox empty (\(outboxPath)).\n")
+                    return
+                }
+                var lines: [String] = []
+                for row in rows {
+                    let state: String
+                    switch row.state {
+                    case "refused": state = french ? "refusé" : "refused"
+                    case "damaged": state = french ? "illisible" : "unreadable"
+                    default: state = french ? "en attente" : "pending"
+                    }
+                    var detail = french ? "\(row.attempts) essai(s)" : "\(row.attempts) attempt(s)"
+                    if let next = row.nextAttemptAt { detail += french ? ", prochain après \(ISO8601.string(from: next))" : ", next after \(ISO8601.string(from: next))" }
+                    if let refusal = row.refusal {
+                        let reason = (french ? refusal.message : refusal.messageEN ?? refusal.message) ?? ""
+                        detail += " — " + [refusal.httpStatus.map { "HTTP \($0)" }, refusal.code].compactMap { $0 }.joined(separator: " ") + (reason.isEmpty ? "" : " : \(reason)")
+                    } else if let error = row.lastError {
+                        detail += (french ? " — dernière erreur : " : " — last error: ") + error
+                    }
+                    lines.append("\(row.file.padded(56)) \(state.padded(10)) \(detail)")
+                }
+                lines.append(french ? "\(rows.count) rapport(s) dans \(outboxPath)" : "\(rows.count) report(s) in \(outboxPath)")
+                emit(lines.joined(separator: "\n") + "\n")
+            }
+        }
+
+        func encodeJSON<T: Encodable>(_ value: T) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .custom { date, encoder in
+                var container = encoder.singleValueContainer()
+                try container.encode(ISO8601.string(from: date))
+            }
+            return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self) + "\n"
+        }
+    }
+}
+
+/// `push --format json`.
+struct PushJSON: Encodable {
+    let outcomes: [PushOutcome]
+    let delivered: Int
+    let duplicates: Int
+    let pending: Int
+    let refused: Int
+    let damaged: Int
+    let exitCode: Int32
+}
+
+/// One line of `push --status`; its JSON shape too.
+struct StatusRow: Encodable {
+    let name: String
+    let file: String
+    /// pending, refused or damaged.
+    let state: String
+    let sha256: String?
+    let queuedAt: Date?
+    let attempts: Int
+    let lastAttemptAt: Date?
+    let nextAttemptAt: Date?
+    let lastError: String?
+    let refusal: OutboxState.Refusal?
+    let problem: String?
+
+    init(_ entry: OutboxEntry) {
+        name = entry.name
+        file = entry.fileName
+        state = entry.state == nil ? "damaged" : entry.state?.refusal != nil ? "refused" : "pending"
+        sha256 = entry.state?.sha256
+        queuedAt = entry.state?.queuedAt
+        attempts = entry.state?.attempts ?? 0
+        lastAttemptAt = entry.state?.lastAttemptAt
+        nextAttemptAt = entry.state?.nextAttemptAt
+        lastError = entry.state?.lastError
+        refusal = entry.state?.refusal
+        problem = entry.problem
+    }
+}

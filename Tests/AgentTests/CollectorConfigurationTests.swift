@@ -1,0 +1,68 @@
+import Agent
+import Foundation
+import TestSupport
+import Testing
+
+/// The `collector:` section of agent.yaml: strict like the rest, every mistake at its line.
+@Suite("Agent configuration: collector section")
+struct CollectorConfigurationTests {
+    static let head = "entity:\n  name: Commune de Plouzané\n"
+
+    func load(_ text: String) throws -> AgentConfiguration {
+        let folder = try TemporaryDirectory()
+        return try AgentConfiguration.load(path: try folder.write("agent.yaml", Self.head + text))
+    }
+
+    func error(_ text: String) throws -> InputError? {
+        do {
+            _ = try load(text)
+            return nil
+        } catch let error as InputError {
+            return error
+        }
+    }
+
+    @Test("Without a collector section there is no collector; with one, defaults fill the optional keys")
+    func defaults() throws {
+        #expect(try load("").collector == nil)
+        let configuration = try load("collector:\n  url: https://collecteur.example.fr:8443\n  ca: /etc/cyberctl/ca.pem\n")
+        let collector = try #require(configuration.collector)
+        #expect(collector.url == "https://collecteur.example.fr:8443")
+        #expect(collector.endpoint == "https://collecteur.example.fr:8443/v1/reports")
+        #expect(collector.ca == "/etc/cyberctl/ca.pem")
+        #expect(collector.outbox == "/var/lib/cyberctl/outbox")
+        #expect(collector.connectTimeout == 10 && collector.timeout == 60)
+        let full = try load("collector:\n  url: https://c.example.fr/v1/reports/\n  ca: ca.pem\n  outbox: /srv/outbox\n  connect_timeout: 2.5\n  timeout: 30\n")
+        #expect(full.collector?.endpoint == "https://c.example.fr/v1/reports")
+        #expect(full.collector?.outbox == "/srv/outbox")
+        #expect(full.collector?.connectTimeout == 2.5 && full.collector?.timeout == 30)
+    }
+
+    @Test("Unknown keys, missing keys, non-https URLs and bad timeouts are refused at their line (file:line)")
+    func mistakes() throws {
+        // Line numbers count the two entity lines first.
+        let unknown = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  proxy: http://p\n"))
+        #expect(unknown.line == 6)
+        #expect(unknown.message.contains("unknown key \"proxy\" in collector"))
+        #expect(unknown.description.contains("agent.yaml:6"))
+
+        let missing = try #require(try error("collector:\n  url: https://c.example.fr\n"))
+        #expect(missing.message.contains("missing required key \"ca\""))
+        #expect(missing.line == 4)
+
+        let plain = try #require(try error("collector:\n  url: http://c.example.fr\n  ca: ca.pem\n"))
+        #expect(plain.line == 4)
+        #expect(plain.message.contains("https://"))
+
+        let credentials = try #require(try error("collector:\n  url: https://user:secret@c.example.fr\n  ca: ca.pem\n"))
+        #expect(credentials.message.contains("no user or password"))
+
+        let timeout = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: -1\n"))
+        #expect(timeout.line == 6)
+        #expect(timeout.message.contains("timeout"))
+
+        let notMapping = try #require(try error("collector: https://c.example.fr\n"))
+        #expect(notMapping.line == 3)
+        #expect(notMapping.exitCode == 65)
+    }
+}
