@@ -22,11 +22,20 @@ struct PushToCollectorTests {
         return directory
     }
 
-    static func pushArguments(_ fixture: CollectorFixture, agent: CollectorFixture.Agent, outbox: String, port: Int) -> [String] {
-        [
-            "push", "--collector", "https://127.0.0.1:\(port)", "--ca", fixture.caPath, "--cert", agent.certificatePath, "--key", agent.keyPath,
-            "--outbox", outbox, "--config", fixture.folder.url("no-agent.yaml"), "--format", "json",
-        ]
+    /// `cyberctl push --config agent.yaml`: the agent's real configuration file, with its signing
+    /// identity (also the TLS client certificate) and its collector section.
+    static func pushArguments(_ fixture: CollectorFixture, agent: CollectorFixture.Agent, outbox: String, port: Int) throws -> [String] {
+        let config = try fixture.folder.write("configs/\(agent.siren)-\(agent.host)-\(port).yaml", """
+            signing:
+              key: \(agent.keyPath)
+              certificate: \(agent.certificatePath)
+            collector:
+              url: https://127.0.0.1:\(port)
+              ca: \(fixture.caPath)
+              outbox: \(outbox)
+
+            """)
+        return ["push", "--config", config, "--format", "json"]
     }
 
     @Test("cyberctl push delivers the outbox to cyberctl collect: outbox emptied, inbox and store hold the reports")
@@ -36,7 +45,7 @@ struct PushToCollectorTests {
         let uploads = try (0..<3).map { _ in try fixture.signedReport(agent) }
         let outbox = try Self.outbox(fixture, for: agent, uploads)
         let collector = try fixture.startCollector(db: true)
-        let push = try BuiltBinary.run(Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        let push = try BuiltBinary.run(try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
         #expect(push.exitCode == 0, "\(push.stdout)\(push.stderr)")
         #expect(try Outbox(directory: outbox, create: false).entries().isEmpty)
         let stored = fixture.inboxFiles().filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
@@ -45,7 +54,7 @@ struct PushToCollectorTests {
         #expect(rows.stdout == "3\n")
         #expect(collector.log.contains("agent=cyberctl/"))
         // Pushing an empty outbox again sends nothing and succeeds.
-        #expect(try BuiltBinary.run(Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port)).exitCode == 0)
+        #expect(try BuiltBinary.run(try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port)).exitCode == 0)
     }
 
     @Test("a tampered report is refused (422) and stays in the agent's outbox with the status, code and message; nothing reaches the inbox")
@@ -59,7 +68,7 @@ struct PushToCollectorTests {
         try bytes.write(to: URL(fileURLWithPath: upload.reportPath))
         let outbox = try Self.outbox(fixture, for: agent, [upload])
         let collector = try fixture.startCollector(db: true)
-        let push = try BuiltBinary.run(Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        let push = try BuiltBinary.run(try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
         #expect(push.exitCode == 65, "\(push.stdout)\(push.stderr)")
         let entries = try Outbox(directory: outbox, create: false).entries()
         #expect(entries.count == 1)
@@ -70,7 +79,7 @@ struct PushToCollectorTests {
         #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.isEmpty)
         // Not retried by a plain push: the collector sees no second upload.
         let before = collector.log.components(separatedBy: "POST /v1/reports").count
-        _ = try BuiltBinary.run(Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        _ = try BuiltBinary.run(try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
         #expect(collector.log.components(separatedBy: "POST /v1/reports").count == before)
         #expect(try Outbox(directory: outbox, create: false).entries().count == 1)
     }
@@ -89,7 +98,7 @@ struct PushToCollectorTests {
         for job in jobs {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
-            process.arguments = Self.pushArguments(fixture, agent: job.agent, outbox: job.outbox, port: collector.port)
+            process.arguments = try Self.pushArguments(fixture, agent: job.agent, outbox: job.outbox, port: collector.port)
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             processes.append(process)
