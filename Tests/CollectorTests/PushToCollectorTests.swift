@@ -84,6 +84,34 @@ struct PushToCollectorTests {
         #expect(try Outbox(directory: outbox, create: false).entries().count == 1)
     }
 
+    @Test("rate limited (429): the agent keeps the pair, not before Retry-After, and a revoked agent's pair is kept refused (403)")
+    func transientAndForbidden() throws {
+        let fixture = try CollectorFixture(prefix: "cyberctl-push-collect")
+        let agent = try fixture.agent()
+        let outbox = try Self.outbox(fixture, for: agent, try (0..<2).map { _ in try fixture.signedReport(agent) })
+        let collector = try fixture.startCollector(extra: ["--rate", "1/min"])
+        let before = Date()
+        let push = try BuiltBinary.run(try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        #expect(push.exitCode == 75, "\(push.stdout)\(push.stderr)")
+        let left = try Outbox(directory: outbox, create: false).entries()
+        #expect(left.count == 1)
+        #expect(left.first?.state?.refusal == nil)
+        #expect(left.first?.state?.lastError?.contains("429") == true)
+        // Retry-After at 1/min is up to 60 s; the agent waits at least that long.
+        #expect((left.first?.state?.nextAttemptAt ?? before) >= before.addingTimeInterval(50))
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+
+        let revoked = try fixture.agent(siren: CollectorFixture.sirenB, host: "srv-revoked")
+        try fixture.authority.revoke(serial: revoked.serial, reason: .keyCompromise)
+        let revokedOutbox = try Self.outbox(fixture, for: revoked, [try fixture.signedReport(revoked)])
+        let fresh = try fixture.startCollector()
+        let refused = try BuiltBinary.run(try Self.pushArguments(fixture, agent: revoked, outbox: revokedOutbox, port: fresh.port))
+        #expect(refused.exitCode == 65, "\(refused.stdout)\(refused.stderr)")
+        let kept = try Outbox(directory: revokedOutbox, create: false).entries()
+        #expect(kept.first?.state?.refusal?.httpStatus == 403)
+        #expect(kept.first?.state?.refusal?.code == "certificate-revoked")
+    }
+
     @Test("1,000 reports from 50 agents, 50 cyberctl push processes at once: every outbox emptied, each report stored exactly once")
     func fiftyAgents() throws {
         let fixture = try CollectorFixture(prefix: "cyberctl-push-collect-load")
