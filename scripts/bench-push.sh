@@ -71,8 +71,16 @@ config "$port" "$work/outbox"
 mkdir -p "$work/root/etc" "$work/reports"
 echo srv-bench > "$work/root/etc/hostname"
 printf 'ID=debian\nVERSION_ID="12"\n' > "$work/root/etc/os-release"
+# Realistic reports: 24 certificates in a Let's Encrypt layout for cert.files to find and judge, about 60 KB
+# of JSON per report.
+i=0
+for file in $(find /etc/ssl/certs -maxdepth 1 -name '*.pem' | sort | head -24); do
+    i=$((i + 1))
+    mkdir -p "$work/root/etc/letsencrypt/live/site$i"
+    cp -L "$file" "$work/root/etc/letsencrypt/live/site$i/cert.pem"
+done
 seq "$N" | xargs -P 2 -I{} "$BIN" scan --root "$work/root" --only certificates --fail-on critical \
-    --config "$work/agent.yaml" --out "$work/reports/r{}.json" --format json >/dev/null 2>&1
+    --config "$work/agent.yaml" --out "$work/reports/r{}.json" --format json >/dev/null 2>&1 || true  # exit 1: findings (an expired CA certificate)
 queued=$(find "$work/outbox" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
 [ "$queued" -eq "$N" ] || { echo "only $queued of $N pairs queued" >&2; exit 1; }
 report_bytes=$(stat -c %s "$work/reports/r1.json")
