@@ -45,7 +45,8 @@ for a in $(seq "$AGENTS"); do
     dir="$work/agent$a"
     "$BIN" enroll --entity-name "Commune $a" --siren "$(siren "$a")" --host "srv-$a" --dir "$dir" >/dev/null
     "$BIN" pki issue "$dir/agent.csr" --dir "$work/pki" >/dev/null
-    "$BIN" benchmark-signing --key "$dir/agent.key" --cert "$dir/agent.crt" --ca "$ca" --out "$dir/r" --size "$SIZE" --reports "$PER_AGENT"
+    "$BIN" benchmark-signing --key "$dir/agent.key" --cert "$dir/agent.crt" --ca "$ca" --out "$dir/r" --size "$SIZE" --reports "$PER_AGENT" \
+        --outbox "$dir/outbox"
 done
 total=$((AGENTS * PER_AGENT))
 bytes=$(stat -c %s "$work/agent1/r-0000.json")
@@ -86,15 +87,25 @@ run_collector() {
         sleep 0.1
     done
     [ -n "$port" ] || { cat "$log" >&2; exit 1; }
-    for a in $(seq "$AGENTS"); do curl_config "$a" "$port" > "$work/curl-$a.cfg"; done
+    for a in $(seq "$AGENTS"); do
+        curl_config "$a" "$port" > "$work/curl-$a.cfg"
+        printf 'signing:\n  key: %s\n  certificate: %s\ncollector:\n  url: https://127.0.0.1:%s\n  ca: %s\n  outbox: %s\n' \
+            "$work/agent$a/agent.key" "$work/agent$a/agent.crt" "$port" "$ca" "$work/agent$a/outbox" > "$work/agent$a/agent.yaml"
+    done
     local start end
     start=$(date +%s.%N)
     local pids=()
-    for a in $(seq "$AGENTS"); do curl -K "$work/curl-$a.cfg" > "$work/status-$a.txt" & pids+=($!); done
+    for a in $(seq "$AGENTS"); do
+        if [ "${CLIENT:-curl}" = push ]; then
+            "$BIN" push --config "$work/agent$a/agent.yaml" >/dev/null 2>&1 & pids+=($!)
+        else
+            curl -K "$work/curl-$a.cfg" > "$work/status-$a.txt" & pids+=($!)
+        fi
+    done
     wait "${pids[@]}" || true
     end=$(date +%s.%N)
     local accepted rss
-    accepted=$(cat "$work"/status-*.txt | grep -c '^201$' || true)
+    accepted=$(grep -c 'status=201' "$log" || true)
     rss=$(awk '/VmHWM/ { print $2 }' "/proc/$collector_pid/status")
     # The collector's own CPU time (user + system, clock ticks), the clients' excluded.
     local ticks; ticks=$(awk '{ print $14 + $15 }' "/proc/$collector_pid/stat")
@@ -108,6 +119,10 @@ run_collector() {
 
 read -r t_plain n_plain rss_plain cpu_plain < <(run_collector)
 read -r t_db n_db rss_db cpu_db < <(run_collector --db "$work/territory.sqlite")
+# The same reports delivered by the agents themselves: one `cyberctl push` process per agent, its outbox filled.
+read -r t_push n_push rss_push cpu_push < <(CLIENT=push run_collector --db "$work/territory-push.sqlite")
+left=$(find "$work"/agent*/outbox -name state.json | wc -l)
+[ "$left" -eq 0 ] || { echo "$left pairs left in the outboxes" >&2; exit 1; }
 
 # The same reports through cyberctl verify (one process, all files) and openssl cms -verify (a process each).
 files=("$work"/agent*/r-*.json)
@@ -128,6 +143,7 @@ $total reports of $bytes bytes from $AGENTS concurrent agents (curl, one TLS con
 |---|---|---|---|---|
 | \`cyberctl collect\` (mTLS + multipart + verification + durable inbox) | $(rate "$t_plain") | ${t_plain} s | ${cpu_plain} ms | $((rss_plain / 1024)) MiB |
 | \`cyberctl collect --db\` (the same + ingest into the territory store) | $(rate "$t_db") | ${t_db} s | ${cpu_db} ms | $((rss_db / 1024)) MiB |
+| \`cyberctl collect --db\`, the agents' own \`cyberctl push\` as clients ($AGENTS processes) | $(rate "$t_push") | ${t_push} s | ${cpu_push} ms | $((rss_push / 1024)) MiB |
 | \`cyberctl verify\` of the same files (one process, verification only) | $(rate "$t_verify") | ${t_verify} s | | |
 | \`openssl cms -verify\` of the same files (one process each, $(nproc) at a time) | $(rate "$t_openssl") | ${t_openssl} s | | |
 TABLE
