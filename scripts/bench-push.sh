@@ -12,9 +12,9 @@ N=${1:-1000}
 swift build -c release --product cyberctl >&2
 BIN="$(swift build -c release --show-bin-path)/cyberctl"
 work=$(mktemp -d)
-pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    # start_standin runs in a command substitution (a subshell): the stand-ins' pids are kept in files.
+    for file in "$work"/standin-*/pid; do [ -f "$file" ] && kill -KILL "$(cat "$file")" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,7 +34,7 @@ start_standin() {
     mkdir -p "$dir"
     python3 scripts/collector-standin.py --cert "$work/server.pem" --key "$work/server.key" --ca "$work/pki/ca.pem" \
         --port-file "$dir/port" --inbox "$dir/inbox" --log "$dir/log.jsonl" >/dev/null 2>&1 &
-    pids+=($!)
+    echo $! > "$dir/pid"
     for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
     cat "$dir/port"
 }

@@ -15,6 +15,7 @@ X-Cyberctl-Report-SHA256 against the report bytes. It does NOT verify the CMS si
   unavailable   503 with Retry-After: --retry-after
   error         500, no JSON body
   hang          reads the request, writes --hang-marker, never answers
+  huge          201 accepted with a 4 MiB body (a broken or hostile collector)
 
 Every request is logged as one JSON line in --log (mode, status, sha256, file, client subject, user agent).
 The chosen port is written to --port-file once listening.
@@ -155,6 +156,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "rate-limit": (429, "rate-limited", None, retry),
             "unavailable": (503, "unavailable", None, retry),
         }
+        if mode == "huge":
+            self.record(mode=mode, status=201, sha256=sha, file=file_name)
+            return self.answer(201, {"status": "accepted", "sha256": sha, "padding": "x" * (4 << 20)})
         if mode == "error":
             self.record(mode=mode, status=500, sha256=sha, file=file_name)
             return self.answer(500, None)

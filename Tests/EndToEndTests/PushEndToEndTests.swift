@@ -392,6 +392,30 @@ struct PushEndToEndTests {
         #expect(try standIn.statuses() == [201])
     }
 
+    @Test("A collector that never answers costs --timeout, not more: the pair is kept with a timeout error")
+    func silentCollectorTimesOut() throws {
+        let world = try World()
+        let standIn = try world.startStandIn(mode: "hang")
+        try world.writeConfig(url: standIn.url)
+        try world.scan("r.json")
+        let output = try world.push(["--timeout", "1", "--lang", "en"])
+        #expect(output.exitCode == 75, "\(output.stdout)\(output.stderr)")
+        #expect((try world.state("r")["lastError"] as? String)?.hasPrefix("timeout:") == true)
+        #expect(try world.entries() == ["r"])
+    }
+
+    @Test("An oversized answer is cut at 64 KiB: the status still counts, memory stays bounded")
+    func oversizedAnswer() throws {
+        let world = try World()
+        let standIn = try world.startStandIn(mode: "huge")
+        try world.writeConfig(url: standIn.url)
+        try world.scan("r.json")
+        let output = try world.push()
+        #expect(output.exitCode == 0, "\(output.stdout)\(output.stderr)")
+        #expect(try world.entries().isEmpty)
+        #expect(try standIn.statuses() == [201])
+    }
+
     @Test("Two push runs at once deliver each pair exactly once")
     func concurrentPushes() throws {
         let world = try World()
