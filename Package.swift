@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
@@ -78,6 +83,20 @@ let package = Package(
             name: "Territory",
             dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
+        .target(
+            name: "Collector",
+            dependencies: [
+                "Trust", "Territory", "Agent", "Checks", "OpenSSLKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
         .target(name: "Summary", dependencies: ["Territory", "NIS2", "Agent", "Checks"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
@@ -86,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Delivery",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Delivery", "Collector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,6 +123,12 @@ let package = Package(
         .testTarget(
             name: "SummaryTests",
             dependencies: ["Summary", "Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+        .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "Delivery", "Trust", "Territory", "Agent", "Checks", "OpenSSLKit", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]

@@ -166,6 +166,44 @@ public struct Ingest: Sendable {
         return summary
     }
 
+    /// What became of one report handed over already verified (`ingest(verified:document:path:)`).
+    public enum SingleOutcome: Sendable, Equatable {
+        /// Newly stored; `latest` when it is now its host's latest report.
+        case stored(latest: Bool)
+        /// The same bytes were stored before: nothing written.
+        case alreadyStored
+        /// Refused and recorded as a rejection: a `RejectionCode` (`report-id-conflict`, `report-invalid`) and why.
+        case rejected(code: String, message: String)
+    }
+
+    /// Stores one report that `verifier` already verified (the collector's path: it verified the bytes
+    /// it received), in one transaction, exactly as `run` stores a verified file: the same bytes twice
+    /// are stored once, a report id reused with other bytes is refused and recorded.
+    /// - Parameters:
+    ///   - path: where the report is (or will be) kept, recorded as its source.
+    /// - Throws: a database error when the store cannot be written (nothing is half-written).
+    public func ingest(verified: VerifiedReport, document: JSONValue, path: String) throws -> SingleOutcome {
+        let outcome: Outcome
+        do {
+            outcome = .verified(try ReportRecord(verified: verified, document: document, path: path))
+        } catch {
+            outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
+        }
+        let state = IngestState(found: 1)
+        try write([outcome], state: state)
+        let summary = state.summary
+        if summary.stored == 1 { return .stored(latest: summary.storedAsHistory == 0) }
+        if summary.alreadyStored == 1 { return .alreadyStored }
+        let code = summary.rejectedByCode.keys.first ?? RejectionCode.reportInvalid
+        let message: String
+        switch outcome {
+        case .rejected(_, _, _, let text): message = text
+        case .verified: message = code == RejectionCode.reportIDConflict
+            ? "report id \(verified.reportID) is already stored with other content" : "the report cannot be stored"
+        }
+        return .rejected(code: code, message: message)
+    }
+
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }

@@ -55,6 +55,10 @@ public struct CertificateAuthority: Sendable {
         public var revokedAt: Date?
         /// RFC 5280 reason name, when revoked.
         public var revocationReason: String?
+        /// `server` for a TLS server certificate (`pki issue --server`); nil (absent) for an agent certificate.
+        public var usage: String?
+        /// The subjectAltName entries of a server certificate (`DNS:…`, `IP:…`).
+        public var subjectAlternativeNames: [String]?
 
         /// `valid`, `revoked` or `expired` at `now`.
         public func status(at now: Date) -> String {
@@ -199,6 +203,112 @@ public struct CertificateAuthority: Sendable {
             try writeIndex(index)
             try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
             return (issued, record)
+        }
+    }
+
+    /// Default validity of TLS server certificates: 397 days (the CA/Browser Forum Baseline
+    /// Requirements' maximum for server certificates since September 2020, §6.3.2).
+    public static let defaultServerValidityDays = 397
+
+    /// Issues a TLS server certificate (the collector's) for `request`.
+    ///
+    /// The certificate carries subject `C=FR, O=<the CA's O>, CN=<the request's CN, or the first DNS
+    /// name>`, the subjectAltName entries given (RFC 6125 §6.4.4: clients match SANs, not the CN),
+    /// basicConstraints CA:FALSE, keyUsage digitalSignature (plus keyEncipherment for an RSA key, RFC 5246
+    /// RSA key exchange), extendedKeyUsage serverAuth, and key identifiers. It is recorded in the index
+    /// with `usage: server` and revoked like any other.
+    /// - Parameters:
+    ///   - subjectAlternativeNames: `DNS:<host name>` or `IP:<IPv4 or IPv6 address>`, at least one.
+    ///   - days: validity, 1 to 825 days (default 397), never beyond the CA's own notAfter.
+    /// - Throws: `InputError(.usage)` for a bad SAN or validity, `.invalidData` for a bad request.
+    public func issueServer(
+        _ request: CertificateSigningRequest, subjectAlternativeNames: [String], days: Int = defaultServerValidityDays, now: Date = Date()
+    ) throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate) {
+        guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
+        guard !subjectAlternativeNames.isEmpty else {
+            throw InputError(.usage, "--server needs at least one --san (DNS:collector.example.fr or IP:192.0.2.10): TLS clients match the subjectAltName, not the CN (RFC 6125)")
+        }
+        var sans: [String] = []
+        for san in subjectAlternativeNames { sans.append(try Self.normaliseSubjectAlternativeName(san)) }
+        guard request.isSignatureValid else {
+            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
+        }
+        guard let key = request.publicKey else { throw InputError(.invalidData, "certificate request: unreadable public key") }
+        let isRSA = key.algorithm == "RSA"
+        let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? "")) || (isRSA && key.bits >= 2048)
+        guard acceptable else {
+            throw InputError(
+                .invalidData,
+                "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
+        }
+        let firstDNS = sans.first { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
+        let commonName = request.subject.first("CN").flatMap { $0.isEmpty ? nil : $0 } ?? firstDNS ?? String(sans[0].drop { $0 != ":" }.dropFirst())
+        guard commonName.utf8.count <= 64 else { throw InputError(.invalidData, "certificate request: CN \"\(commonName)\" longer than 64 bytes") }
+        return try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
+            let caCertificate = try certificate()
+            let caKey = try TrustFiles.readPrivateKey(keyPath)
+            let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
+            if let caEnd = caCertificate.notAfter, notAfter > caEnd {
+                throw InputError(.usage, "--days \(days): the certificate would outlive the CA (valid until \(ISO8601.string(from: caEnd)))")
+            }
+            let organization = caCertificate.subjectName.first("O") ?? "cyberctl"
+            let subject = DistinguishedName([.init("C", "FR"), .init("O", organization), .init("CN", commonName)])
+            let serialHex = try nextSerial()
+            var index = try readIndex()
+            let template = CertificateTemplate(
+                subject: subject, serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
+                notAfter: notAfter,
+                extensions: [
+                    ("basicConstraints", "critical, CA:FALSE"),
+                    ("keyUsage", isRSA ? "critical, digitalSignature, keyEncipherment" : "critical, digitalSignature"),
+                    ("extendedKeyUsage", "serverAuth"),
+                    ("subjectAltName", sans.joined(separator: ", ")),
+                    ("subjectKeyIdentifier", "hash"),
+                    ("authorityKeyIdentifier", "keyid:always"),
+                ])
+            let issued: X509Certificate
+            do {
+                issued = try CertificateIssuer.issue(template, for: request, issuer: caCertificate, issuerKey: caKey)
+            } catch {
+                throw InputError(.invalidData, "issuing the certificate failed: \(error)")
+            }
+            let record = IssuedCertificate(
+                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: organization, siren: "",
+                host: commonName, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
+                fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil, usage: "server", subjectAlternativeNames: sans)
+            index.certificates.append(record)
+            try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(record.serial).pem", mode: 0o644)
+            try writeIndex(index)
+            try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
+            return (issued, record)
+        }
+    }
+
+    /// Checks one `--san` value and returns it in x509v3_config form: `DNS:name` (RFC 1123 labels,
+    /// a leading `*.` wildcard allowed) or `IP:address` (IPv4 dotted quad or IPv6, as inet_pton(3) reads them).
+    static func normaliseSubjectAlternativeName(_ text: String) throws(InputError) -> String {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw InputError(.usage, "--san \"\(text)\": expected DNS:<host name> or IP:<address>") }
+        let value = parts[1]
+        switch parts[0].uppercased() {
+        case "DNS":
+            var labels = value.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if labels.first == "*" { labels.removeFirst() }
+            let valid = !labels.isEmpty && value.utf8.count <= 253 && labels.allSatisfy { label in
+                !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
+            guard valid else { throw InputError(.usage, "--san \"\(text)\": \"\(value)\" is not a DNS host name (RFC 1123 labels of letters, digits and '-')") }
+            return "DNS:" + value.lowercased()
+        case "IP":
+            var v4 = in_addr()
+            var v6 = in6_addr()
+            guard inet_pton(AF_INET, value, &v4) == 1 || inet_pton(AF_INET6, value, &v6) == 1 else {
+                throw InputError(.usage, "--san \"\(text)\": \"\(value)\" is not an IPv4 or IPv6 address")
+            }
+            return "IP:" + value
+        default:
+            throw InputError(.usage, "--san \"\(text)\": expected DNS:<host name> or IP:<address>")
         }
     }
 

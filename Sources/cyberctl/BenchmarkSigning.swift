@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
+import Delivery
 import Foundation
 import OpenSSLKit
 import Trust
@@ -27,10 +28,28 @@ extension Cyberctl {
         var size = 50_000
         @Option(help: "Seconds per measurement.")
         var seconds = 5.0
+        @Option(help: "Only write this many distinct signed reports, named <out>-NNNN.json (scripts/bench-collect.sh), and stop.")
+        var reports: Int?
+        @Option(help: "With --reports: also queue each pair in this outbox, as scan does (for cyberctl push).")
+        var outbox: String?
 
         func run() throws {
             do {
                 let signer = try ReportSigner(keyPath: key, certificatePath: cert)
+                if let reports {
+                    let box = try outbox.map { try Outbox(directory: $0, create: true) }
+                    for index in 0..<reports {
+                        let report = try Self.syntheticReport(siren: signer.identity.siren, host: signer.identity.host, size: size)
+                        let path = "\(out)-\(String(format: "%04d", index)).json"
+                        try AtomicFile.write(report, to: path, mode: 0o640)
+                        let signature = try signer.sign(report)
+                        try AtomicFile.write(signature, to: ReportSigner.signaturePath(for: path), mode: 0o640)
+                        if let box {
+                            try box.enqueue(report: report, signature: signature, fileName: URL(fileURLWithPath: path).lastPathComponent)
+                        }
+                    }
+                    return
+                }
                 let report = try Self.syntheticReport(siren: signer.identity.siren, host: signer.identity.host, size: size)
                 try AtomicFile.write(report, to: out, mode: 0o640)
                 let signature = try signer.sign(report)

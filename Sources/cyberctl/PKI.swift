@@ -100,13 +100,31 @@ extension Cyberctl.PKI {
 
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Émet le certificat d'un agent à partir de sa demande (issue an agent certificate from its CSR).")
+            abstract: "Émet le certificat d'un agent à partir de sa demande (issue an agent certificate from its CSR).",
+            discussion: """
+                By default the request is an agent's (cyberctl enroll): the certificate carries its entity and serves for \
+                signing reports and as a TLS client certificate (clientAuth). With --server it is a TLS server certificate \
+                (the collector's): serverAuth, the subjectAltName entries given with --san, 397 days by default.
+                """)
 
-        @Argument(help: "The agent's certificate request (PEM or DER).", completion: .file())
+        @Argument(help: "The certificate request (PEM or DER).", completion: .file())
         var request: String
 
-        @Option(help: "Validity in days (1 to 825).")
-        var days = CertificateAuthority.defaultAgentValidityDays
+        @Option(help: "Validity in days (1 to 825; default 825 for an agent, 397 for a server).")
+        var days: Int?
+
+        @Flag(help: "Issue a TLS server certificate (extendedKeyUsage serverAuth), e.g. for cyberctl collect.")
+        var server = false
+
+        @Option(name: .customLong("san"), parsing: .singleValue, help: "With --server: a subjectAltName, DNS:<host name> or IP:<address>; repeatable.")
+        var subjectAlternativeNames: [String] = []
+
+        func validate() throws {
+            if !server && !subjectAlternativeNames.isEmpty { throw ValidationError("--san goes with --server (agent certificates carry no subjectAltName).") }
+            if server && subjectAlternativeNames.isEmpty {
+                throw ValidationError("--server needs at least one --san, e.g. --san DNS:collector.example.fr (TLS clients match the subjectAltName).")
+            }
+        }
 
         @Option(help: "Folder of the CA.")
         var dir = defaultPKIDirectory
@@ -124,8 +142,22 @@ extension Cyberctl.PKI {
                 } catch {
                     throw InputError(.invalidData, file: request, "not a certificate request in PEM or DER form (\(error))")
                 }
-                let (certificate, record) = try authority.issue(csr, days: days)
                 let path = out ?? Self.defaultOutput(for: request)
+                if server {
+                    let (certificate, record) = try authority.issueServer(
+                        csr, subjectAlternativeNames: subjectAlternativeNames, days: days ?? CertificateAuthority.defaultServerValidityDays)
+                    try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: path, mode: 0o644)
+                    emit("""
+                        Certificat serveur émis / server certificate issued: série \(record.serial)
+                          sujet     \(record.subject)
+                          SAN       \((record.subjectAlternativeNames ?? []).joined(separator: ", "))
+                          validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))
+                          fichier   \(path)
+
+                        """)
+                    return
+                }
+                let (certificate, record) = try authority.issue(csr, days: days ?? CertificateAuthority.defaultAgentValidityDays)
                 try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: path, mode: 0o644)
                 emit("""
                     Certificat émis / issued: série \(record.serial)
@@ -210,7 +242,7 @@ extension Cyberctl.PKI {
                     var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
                     for record in records {
                         lines.append(
-                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \(record.siren.padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
+                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
                                 + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), \(record.revocationReason ?? "unspecified"))" } ?? ""))
                     }
                     emit(lines.joined(separator: "\n") + "\n")

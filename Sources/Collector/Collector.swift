@@ -1,0 +1,318 @@
+import Agent
+import Checks
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import OpenSSLKit
+import ServiceLifecycle
+import Territory
+import Trust
+
+/// What `cyberctl collect` is told.
+public struct CollectorConfiguration: Sendable {
+    /// Listen address: an IPv4 or IPv6 literal, or a host name (`0.0.0.0`, `::`, `127.0.0.1`, `::1`).
+    public var host: String
+    /// TCP port; 0 picks a free one (the log line `listening on` says which).
+    public var port: Int
+    /// The collector's certificate (PEM, chain allowed) and key (PEM, mode 0600).
+    public var certificatePath: String
+    public var keyPath: String
+    /// The RSSI's CA (PEM): client certificates must chain to it; reports are verified against it.
+    public var caPath: String
+    /// CRL files of the CA, reloaded when they change.
+    public var crlPaths: [String]
+    /// The inbox folder (`INBOX/<siren>/…`).
+    public var inbox: String
+    /// The territory store to ingest into, when given.
+    public var databasePath: String?
+    /// Largest request body: 16 MiB by default (the protocol's default).
+    public var maxBodyBytes: Int
+    /// Uploads a minute per client certificate.
+    public var ratePerMinute: Int
+    /// Verification threads: the number of cores by default.
+    public var workers: Int
+    /// A connection silent this long is closed: 60 s by default.
+    public var idleTimeoutSeconds: Int
+
+    public static let defaultMaxBodyBytes = 16 << 20
+    public static let defaultRatePerMinute = 120
+
+    public init(
+        host: String, port: Int, certificatePath: String, keyPath: String, caPath: String, crlPaths: [String], inbox: String,
+        databasePath: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes, ratePerMinute: Int = defaultRatePerMinute,
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60
+    ) {
+        self.host = host
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.caPath = caPath
+        self.crlPaths = crlPaths
+        self.inbox = inbox
+        self.databasePath = databasePath
+        self.maxBodyBytes = maxBodyBytes
+        self.ratePerMinute = ratePerMinute
+        self.workers = max(1, workers)
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+
+    /// Splits `ADDR:PORT`: `127.0.0.1:8443`, `[::1]:8443`, `0.0.0.0:8443`, `[::]:8443`, `collector.example.fr:8443`.
+    /// - Returns: nil when it is not of that form or the port is not 0 to 65535.
+    public static func parseListen(_ text: String) -> (host: String, port: Int)? {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return (String(host), port)
+    }
+}
+
+/// The request context: Hummingbird's core context plus the TLS channel, to read the client certificate.
+struct CollectorContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// The RSSI's HTTPS collector (issue 11): `POST /v1/reports` over mutual TLS.
+///
+/// Per request, in order: the client certificate (verified against the CA by the handshake) must be an
+/// agent certificate not revoked by the CRLs (403); its rate must allow one more upload (429); the
+/// body must fit the limit (413) and be the two-part multipart body with the right SHA-256 header
+/// (400); the pair must verify with `ReportVerifier`, exactly as consolidation verifies it (422 with
+/// the failure code), and be signed for the client's own SIREN (422 `identity-mismatch`). Then, with a
+/// store, it is ingested (idempotent), and it is stored in the inbox durably before 201 is answered;
+/// the same bytes again answer 200. Verification, file writes and SQLite run on their own threads.
+public final class Collector: Sendable {
+    public let configuration: CollectorConfiguration
+    public let trust: CollectorTrust
+    public let inbox: InboxStore
+    public let ingest: Ingest?
+    let limiter: RateLimiter
+    let pool: BlockingPool
+    let logger: Logger
+
+    /// Loads the trust, opens the inbox and the store.
+    /// - Throws: `InputError` naming the file that is missing or wrong.
+    public init(configuration: CollectorConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        trust = try CollectorTrust(caFile: configuration.caPath, crlFiles: configuration.crlPaths)
+        inbox = try InboxStore(root: configuration.inbox)
+        if let path = configuration.databasePath {
+            let store = try TerritoryStore(path: path)
+            ingest = Ingest(store: store, verifier: trust.verifier(), workers: 1)
+        } else {
+            ingest = nil
+        }
+        limiter = RateLimiter(perMinute: configuration.ratePerMinute)
+        pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: 256)
+    }
+
+    /// The server's TLS configuration: the collector's certificate and key, client certificates
+    /// required and verified against the CA (no host name check: clients have none to match), TLS 1.2
+    /// minimum.
+    /// - Throws: `InputError` naming the file NIOSSL cannot load.
+    public func tlsConfiguration() throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath)
+        } catch {
+            throw InputError(.invalidData, file: configuration.certificatePath, "the collector's certificate does not load (PEM expected): \(error)")
+        }
+        guard !chain.isEmpty else { throw InputError(.invalidData, file: configuration.certificatePath, "no certificate in the file") }
+        _ = try TrustFiles.readPrivateKey(configuration.keyPath)  // mode 0600 and readable, with a clear message
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: configuration.keyPath, format: .pem)
+        } catch {
+            throw InputError(.invalidData, file: configuration.keyPath, "the collector's key does not load (PEM expected): \(error)")
+        }
+        var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .file(configuration.caPath))
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .noHostnameVerification
+        return tls
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight and returns.
+    /// - Parameter onListening: called with the bound address once the server listens.
+    public func run(onListening: (@Sendable (String) -> Void)? = nil) async throws {
+        let router = Router(context: CollectorContext.self)
+        router.post("/v1/reports") { request, context in
+            await self.handle(request, context: context)
+        }
+        // Anything else: the JSON 404 (Hummingbird's own would be an empty body).
+        router.get("**") { _, _ in Self.response(.notFound) }
+        router.post("**") { _, _ in Self.response(.notFound) }
+        router.put("**") { _, _ in Self.response(.notFound) }
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))), tlsConfiguration: try tlsConfiguration()),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let address = channel.localAddress.map { bound -> String in
+                    let ip = bound.ipAddress ?? self.configuration.host
+                    return "\(ip.contains(":") ? "[\(ip)]" : ip):\(bound.port ?? self.configuration.port)"
+                } ?? "?"
+                onListening?(address)
+            },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    /// Answers one upload; logs one line.
+    func handle(_ request: Request, context: CollectorContext) async -> Response {
+        let start = ContinuousClock.now
+        var client: ClientIdentity?
+        var bodyBytes = 0
+        let reply = await answer(request, context: context, client: &client, bodyBytes: &bodyBytes)
+        let elapsed = start.duration(to: .now)
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "status": "\(reply.httpStatus)", "result": "\(reply.status)", "ms": "\(String(format: "%.1f", milliseconds))",
+            "bytes": "\(bodyBytes)",
+        ]
+        if let client { metadata["client"] = "\(client.commonName)/\(client.siren)" }
+        if let agent = request.headers[.userAgent] { metadata["agent"] = "\(agent)" }
+        if let sha = reply.sha256 { metadata["sha256"] = "\(sha)" }
+        if let code = reply.code { metadata["code"] = "\(code)" }
+        logger.log(level: reply.httpStatus >= 500 ? .error : (reply.httpStatus >= 400 ? .warning : .info), "POST /v1/reports", metadata: metadata)
+        return Self.response(reply)
+    }
+
+    static func response(_ reply: CollectorReply) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retry = reply.retryAfter { headers[.retryAfter] = "\(retry)" }
+        return Response(status: .init(code: reply.httpStatus), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    func answer(_ request: Request, context: CollectorContext, client: inout ClientIdentity?, bodyBytes: inout Int) async -> CollectorReply {
+        // 1. Who is calling: the certificate the handshake verified.
+        let der: [UInt8]
+        do {
+            guard let certificate = try await context.channel.nioSSL_peerCertificate().get() else {
+                return .forbidden("client-certificate-missing", french: "aucun certificat client", english: "no client certificate")
+            }
+            der = try certificate.toDERBytes()
+        } catch {
+            return .forbidden("client-certificate-unreadable", french: "certificat client illisible", english: "unreadable client certificate")
+        }
+        let verifier = trust.verifier { [logger] problem in
+            if let problem {
+                logger.error("CA or CRL file changed but does not load; the previous trust stays in force", metadata: ["problem": "\(problem)"])
+            } else {
+                logger.notice("CA or CRL file changed: trust reloaded")
+            }
+        }
+        let identity: ClientIdentity
+        switch ClientIdentity.check(der: der, trust: verifier.trust) {
+        case .success(let value): identity = value
+        case .failure(let reply): return reply
+        }
+        client = identity
+
+        // 2. Rate, then size (before reading the body).
+        if let retry = limiter.take(identity.fingerprint) {
+            return .rateLimited(retryAfter: retry, ratePerMinute: limiter.perMinute)
+        }
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return .tooLarge(limit: limit)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            return .tooLarge(limit: limit)
+        } catch {
+            return .malformed("body-unreadable", french: "corps de requête interrompu", english: "request body interrupted")
+        }
+        bodyBytes = body.readableBytes
+
+        // 3. The two parts, and the transfer's integrity.
+        let upload: ReportUpload
+        do {
+            upload = try ReportUpload.parse(body, contentType: request.headers[.contentType])
+        } catch {
+            return .malformed(error.code, french: error.french, english: error.english)
+        }
+        let sha256 = Digest.sha256Hex(upload.report)
+        let header = request.headers.first { $0.name.canonicalName == Self.sha256Header.lowercased() }?.value
+        guard let claimed = header?.trimmingCharacters(in: .whitespaces).lowercased() else {
+            return .malformed(
+                "sha256-header-missing", french: "en-tête \(Self.sha256Header) absent", english: "\(Self.sha256Header) header missing", sha256: sha256)
+        }
+        guard claimed == sha256 else {
+            return .malformed(
+                "sha256-mismatch", french: "l'en-tête \(Self.sha256Header) (\(claimed)) ne correspond pas au rapport reçu (\(sha256)) : transfert altéré",
+                english: "the \(Self.sha256Header) header (\(claimed)) does not match the report received (\(sha256)): transfer altered", sha256: sha256)
+        }
+
+        // 4. Verify, check the identity, ingest, store: off the event loops.
+        do {
+            return try await pool.run { [self] in
+                self.process(upload, sha256: sha256, verifier: verifier, client: identity)
+            }
+        } catch {
+            return .unavailable("busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5)
+        }
+    }
+
+    static let sha256Header = "X-Cyberctl-Report-SHA256"
+
+    /// Blocking: verification, ingest, durable storage.
+    func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, client: ClientIdentity) -> CollectorReply {
+        let verified: VerifiedReport
+        let document: JSONValue
+        do {
+            (verified, document) = try verifier.verifyDocument(reportBytes: upload.report, signatureBytes: upload.signature)
+        } catch {
+            return .refused(error, sha256: sha256)
+        }
+        guard verified.signer.siren == client.siren else {
+            return .identityMismatch(signerSIREN: verified.signer.siren, clientSIREN: client.siren, sha256: sha256)
+        }
+        let known = inbox.path(of: sha256)
+        let relative = known ?? verified.siren + "/" + InboxStore.safeFileName(upload.reportFileName, sha256: sha256)
+        if let ingest {
+            do {
+                let outcome = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + relative)
+                if case .rejected(let code, let message) = outcome {
+                    return CollectorReply(
+                        httpStatus: 422, status: "refused", sha256: sha256, code: code,
+                        message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
+                        messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
+                }
+            } catch {
+                logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
+            }
+        }
+        if let known { return .duplicate(sha256: sha256, path: known) }
+        do {
+            switch try inbox.store(report: upload.report, signature: upload.signature, sha256: sha256, siren: verified.siren, fileName: upload.reportFileName) {
+            case .stored(let path): return .accepted(sha256: sha256, path: path, ingested: ingest != nil)
+            case .duplicate(let path): return .duplicate(sha256: sha256, path: path)
+            }
+        } catch {
+            logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+            return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+        }
+    }
+}

@@ -1,0 +1,302 @@
+import Agent
+import Foundation
+import OpenSSLKit
+import TestSupport
+import Testing
+import Trust
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cyberctl collect` end to end on loopback: the built binary, real certificates, the real curl and
+/// openssl s_client as clients, the inbox and the territory store checked afterwards.
+@Suite("Collector end to end", .serialized)
+struct CollectorEndToEndTests {
+    @Test("accepted, then duplicate, then found by territory status; refusals leave nothing in the inbox; consolidate finds exactly the accepted")
+    func acceptanceAndRefusals() throws {
+        let fixture = try CollectorFixture()
+        let agentA = try fixture.agent(siren: CollectorFixture.sirenA, host: "srv-mairie")
+        let agentB = try fixture.agent(siren: CollectorFixture.sirenB, host: "srv-lanveoc")
+        let collector = try fixture.startCollector(db: true, extra: ["--max-body-bytes", "65536"])
+
+        // Accepted, stored as <siren>/<name> + .p7s, ingested.
+        let first = try fixture.signedReport(agentA, name: "srv-mairie-2026-11-29.json")
+        let accepted = try fixture.push(first, as: agentA, port: collector.port)
+        #expect(accepted.status == 201, "\(accepted.json) \(accepted.stderr)")
+        #expect(accepted.json["status"] == "accepted")
+        #expect(accepted.json["sha256"] == first.sha256)
+        #expect(accepted.json["message"]?.isEmpty == false && accepted.json["message_en"]?.isEmpty == false)
+        #expect(fixture.inboxFiles() == ["212901896/srv-mairie-2026-11-29.json", "212901896/srv-mairie-2026-11-29.json.p7s"])
+        let stored = try Data(contentsOf: URL(fileURLWithPath: fixture.inbox + "/212901896/srv-mairie-2026-11-29.json"))
+        #expect(stored == (try Data(contentsOf: URL(fileURLWithPath: first.reportPath))))
+
+        // The same bytes again: 200 duplicate, nothing rewritten.
+        let again = try fixture.push(first, as: agentA, port: collector.port)
+        #expect(again.status == 200)
+        #expect(again.json["status"] == "duplicate")
+        #expect(fixture.inboxFiles().count == 2)
+
+        // Found by territory status.
+        let status = try BuiltBinary.run(["territory", "status", "--db", fixture.databasePath, "--format", "json"])
+        #expect(status.exitCode == 0, "\(status.stderr)")
+        #expect(status.stdout.contains(CollectorFixture.sirenA))
+
+        // Tampered: one byte of the report changed after signing → 422 content-mismatch, nothing stored.
+        let second = try fixture.signedReport(agentA)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: second.reportPath))
+        let position = bytes.firstRange(of: Data("srv-mairie".utf8))!.lowerBound
+        bytes[position] = UInt8(ascii: "S")
+        try bytes.write(to: URL(fileURLWithPath: second.reportPath))
+        let tampered = CollectorFixture.Upload(reportPath: second.reportPath, signaturePath: second.signaturePath, sha256: Digest.sha256Hex(Array(bytes)))
+        let refused = try fixture.push(tampered, as: agentA, port: collector.port)
+        #expect(refused.status == 422)
+        #expect(refused.json["status"] == "refused")
+        #expect(refused.json["code"] == "content-mismatch")
+        #expect(fixture.inboxFiles().count == 2)
+
+        // Signed by agent A, sent by agent B → 422 identity-mismatch.
+        let foreign = try fixture.signedReport(agentA)
+        let mismatch = try fixture.push(foreign, as: agentB, port: collector.port)
+        #expect(mismatch.status == 422)
+        #expect(mismatch.json["code"] == "identity-mismatch")
+
+        // A report for another SIREN signed with A's certificate → the verifier's own siren-mismatch.
+        let wrongSIREN = try fixture.signedReport(agentA, siren: CollectorFixture.sirenB)
+        let sirenRefusal = try fixture.push(wrongSIREN, as: agentA, port: collector.port)
+        #expect(sirenRefusal.status == 422)
+        #expect(sirenRefusal.json["code"] == "siren-mismatch")
+
+        // SHA-256 header not matching the report → 400.
+        let third = try fixture.signedReport(agentA)
+        let badHeader = try fixture.push(third, as: agentA, port: collector.port, sha256Header: String(repeating: "0", count: 64))
+        #expect(badHeader.status == 400)
+        #expect(badHeader.json["code"] == "sha256-mismatch")
+
+        // Only one part → 400.
+        let onePart = try Command.run("curl", [
+            "-sS", "-o", "-", "-w", "\n%{http_code}", "--cacert", fixture.caPath, "--cert", agentA.certificatePath, "--key", agentA.keyPath,
+            "-H", "X-Cyberctl-Report-SHA256: \(third.sha256)", "-F", "report=@\(third.reportPath);type=application/json",
+            "https://127.0.0.1:\(collector.port)/v1/reports",
+        ])
+        #expect(onePart.stdout.hasSuffix("\n400"), "\(onePart.stdout)")
+        #expect(onePart.stdout.contains("\"part-count\""))
+
+        // Over --max-body-bytes (64 KiB) → 413.
+        let big = try fixture.signedReport(agentA, padding: 100_000)
+        let tooBig = try fixture.push(big, as: agentA, port: collector.port)
+        #expect(tooBig.status == 413)
+        #expect(tooBig.json["status"] == "too-large")
+
+        #expect(fixture.inboxFiles() == ["212901896/srv-mairie-2026-11-29.json", "212901896/srv-mairie-2026-11-29.json.p7s"])
+
+        // One log line per request, with client, status and SHA-256.
+        let log = collector.log
+        #expect(log.contains("client=srv-mairie/212901896"))
+        #expect(log.contains("status=201") && log.contains("status=200") && log.contains("status=422") && log.contains("status=413"))
+        #expect(log.contains("sha256=\(first.sha256)"))
+
+        // SIGTERM: a clean stop.
+        #expect(collector.stop(SIGTERM) == 0)
+
+        // Consolidation of the inbox finds exactly the accepted report.
+        let consolidated = try BuiltBinary.run([
+            "consolidate", fixture.inbox, "--db", fixture.folder.url("fresh.sqlite"), "--ca", fixture.caPath, "--crl", fixture.crlPath, "--format", "json",
+        ])
+        #expect(consolidated.exitCode == 0, "\(consolidated.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: consolidated.stdoutData) as? [String: Any] ?? [:]
+        #expect(summary["found"] as? Int == 1)
+        #expect(summary["stored"] as? Int == 1)
+        #expect(summary["rejected"] as? Int == 0)
+    }
+
+    @Test("with --db: a report id reused with other bytes is refused (422 report-id-conflict) and not put in the inbox")
+    func reportIDConflict() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector(db: true)
+        let id = UUID().uuidString.lowercased()
+        #expect(try fixture.push(try fixture.signedReport(agent, minutesAgo: 20, id: id), as: agent, port: collector.port).status == 201)
+        let reused = try fixture.push(try fixture.signedReport(agent, minutesAgo: 10, id: id), as: agent, port: collector.port)
+        #expect(reused.status == 422)
+        #expect(reused.json["code"] == "report-id-conflict")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+    }
+
+    @Test("IPv6: listens on [::1] and accepts there")
+    func ipv6() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector(host: "::1")
+        let reply = try fixture.push(try fixture.signedReport(agent), as: agent, port: collector.port, host: "::1")
+        #expect(reply.status == 201, "\(reply.stderr)")
+        #expect(fixture.inboxFiles().count == 2)
+    }
+
+    @Test("no client certificate, or one of another CA: the TLS handshake is refused, nothing is stored")
+    func handshakeRefusals() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let otherCA = try CertificateAuthority.initialize(directory: fixture.folder.url("other-pki"), name: "Autre RSSI", now: fixture.now.addingTimeInterval(-40 * 86_400))
+        let stranger = try fixture.agent(authority: otherCA)
+        let collector = try fixture.startCollector()
+        let upload = try fixture.signedReport(agent)
+
+        let anonymous = try fixture.push(upload, as: nil, port: collector.port)
+        #expect(anonymous.exitCode != 0)
+        #expect(anonymous.status == 0)
+        let foreign = try fixture.push(try fixture.signedReport(stranger), as: stranger, port: collector.port)
+        #expect(foreign.exitCode != 0)
+        #expect(foreign.status == 0)
+
+        // openssl s_client, TLS 1.2 (the refusal is part of the handshake) and TLS 1.3.
+        let request = Data("POST /v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n".utf8)
+        for version in ["-tls1_2", "-tls1_3"] {
+            for credentials in [[], ["-cert", stranger.certificatePath, "-key", stranger.keyPath]] {
+                let client = try Command.run("openssl", [
+                    "s_client", "-connect", "127.0.0.1:\(collector.port)", "-CAfile", fixture.caPath, "-verify_return_error", version, "-ign_eof",
+                ] + credentials, input: request)
+                #expect(!client.stdout.contains("HTTP/1.1"), "\(version) \(credentials): \(client.stdout)")
+                #expect(client.stderr.lowercased().contains("alert"), "\(version) \(credentials): \(client.stderr)")
+            }
+        }
+        // The same s_client with the agent's certificate gets an HTTP answer.
+        let allowed = try Command.run("openssl", [
+            "s_client", "-connect", "127.0.0.1:\(collector.port)", "-CAfile", fixture.caPath, "-verify_return_error", "-ign_eof",
+            "-cert", agent.certificatePath, "-key", agent.keyPath,
+        ], input: Data("POST /v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        #expect(allowed.stdout.contains("HTTP/1.1 400"), "\(allowed.stdout)")
+        #expect(fixture.inboxFiles().isEmpty)
+    }
+
+    @Test("a revoked agent is answered 403, also when revoked while the collector runs (CRL reloaded)")
+    func revoked() throws {
+        let fixture = try CollectorFixture()
+        let revokedAgent = try fixture.agent(siren: CollectorFixture.sirenC, host: "srv-old")
+        try fixture.authority.revoke(serial: revokedAgent.serial, reason: .keyCompromise)
+        let later = try fixture.agent(siren: CollectorFixture.sirenB, host: "srv-later")
+        let collector = try fixture.startCollector()
+
+        let reply = try fixture.push(try fixture.signedReport(revokedAgent), as: revokedAgent, port: collector.port)
+        #expect(reply.status == 403)
+        #expect(reply.json["status"] == "forbidden")
+        #expect(reply.json["code"] == "certificate-revoked")
+
+        #expect(try fixture.push(try fixture.signedReport(later), as: later, port: collector.port).status == 201)
+        try fixture.authority.revoke(serial: later.serial, reason: .affiliationChanged)
+        // The collector looks at the CRL file at most once a second: ask until it has seen the change.
+        // Until then its uploads are still accepted (201), and they are all in the inbox.
+        var status = 0
+        var acceptedMeanwhile = 0
+        for _ in 0..<100 {
+            status = try fixture.push(try fixture.signedReport(later), as: later, port: collector.port).status
+            if status == 403 { break }
+            #expect(status == 201)
+            acceptedMeanwhile += 1
+            usleep(200_000)
+        }
+        #expect(status == 403)
+        #expect(collector.log.contains("trust reloaded"))
+        #expect(fixture.inboxFiles().count == 2 * (1 + acceptedMeanwhile))
+    }
+
+    @Test("per-client rate limit: 429 with Retry-After; another agent is not affected")
+    func rateLimit() throws {
+        let fixture = try CollectorFixture()
+        let agentA = try fixture.agent()
+        let agentB = try fixture.agent(siren: CollectorFixture.sirenB, host: "srv-b")
+        let collector = try fixture.startCollector(extra: ["--rate", "2/min"])
+        #expect(try fixture.push(try fixture.signedReport(agentA), as: agentA, port: collector.port).status == 201)
+        #expect(try fixture.push(try fixture.signedReport(agentA), as: agentA, port: collector.port).status == 201)
+        let limited = try fixture.push(try fixture.signedReport(agentA), as: agentA, port: collector.port)
+        #expect(limited.status == 429)
+        #expect(limited.json["status"] == "rate-limited")
+        #expect((Int(limited.retryAfter ?? "") ?? 0) >= 1)
+        #expect(try fixture.push(try fixture.signedReport(agentB), as: agentB, port: collector.port).status == 201)
+        #expect(fixture.inboxFiles().count == 6)
+    }
+
+    @Test("SIGKILL in the middle of a slow upload: nothing partial in the inbox, the store intact, the next collector carries on")
+    func killedMidUpload() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        var collector = try fixture.startCollector(db: true)
+        let first = try fixture.signedReport(agent)
+        #expect(try fixture.push(first, as: agent, port: collector.port).status == 201)
+
+        // A second upload sent by hand over openssl s_client, stopped halfway through the body.
+        let second = try fixture.signedReport(agent, padding: 20_000)
+        let body = try Self.multipartBody(second, boundary: "cyberctl-boundary-7f3a")
+        let head = """
+            POST /v1/reports HTTP/1.1\r
+            Host: localhost\r
+            User-Agent: cyberctl/0.1.0\r
+            Content-Type: multipart/form-data; boundary=cyberctl-boundary-7f3a\r
+            X-Cyberctl-Report-SHA256: \(second.sha256)\r
+            Content-Length: \(body.count)\r
+            \r
+
+            """
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: try Command.which("openssl"))
+        client.arguments = [
+            "s_client", "-connect", "127.0.0.1:\(collector.port)", "-CAfile", fixture.caPath, "-cert", agent.certificatePath, "-key", agent.keyPath,
+            "-quiet", "-ign_eof",
+        ]
+        let input = Pipe()
+        let errors = Pipe()
+        client.standardInput = input
+        client.standardOutput = FileHandle.nullDevice
+        client.standardError = errors
+        try client.run()
+        // The handshake is done once s_client has printed its verification lines.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("verify return:1\n") || String(decoding: seen, as: UTF8.self).components(separatedBy: "verify return:1").count < 3 {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        input.fileHandleForWriting.write(Data(head.utf8) + body.prefix(body.count / 2))
+        collector.stop(SIGKILL)
+        try? input.fileHandleForWriting.close()
+        client.waitUntilExit()
+
+        // Only the first, complete pair; nothing half-written anywhere (.incoming included).
+        let files = fixture.inboxFiles()
+        #expect(files.filter { !$0.hasPrefix(".incoming/") }.count == 2)
+        #expect(!files.contains { $0.contains(second.sha256.prefix(12)) })
+        for file in files where !file.hasPrefix(".incoming/") {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.inbox + "/" + file))
+            if file.hasSuffix(".json") { #expect(Digest.sha256Hex(Array(bytes)) == first.sha256) }
+        }
+        let check = try Command.run("sqlite3", [fixture.databasePath, "PRAGMA integrity_check; SELECT count(*) FROM report;"])
+        #expect(check.stdout == "ok\n1\n", "\(check.stdout) \(check.stderr)")
+
+        // A new collector on the same inbox and store: leftovers swept, the upload completes.
+        collector = try fixture.startCollector(db: true)
+        #expect(!fixture.inboxFiles().contains { $0.hasPrefix(".incoming/") })
+        #expect(try fixture.push(second, as: agent, port: collector.port).status == 201)
+        #expect(try fixture.push(first, as: agent, port: collector.port).status == 200)
+        let after = try Command.run("sqlite3", [fixture.databasePath, "SELECT count(*) FROM report;"])
+        #expect(after.stdout == "2\n")
+        collector.stop()
+        let consolidated = try BuiltBinary.run([
+            "consolidate", fixture.inbox, "--db", fixture.folder.url("fresh.sqlite"), "--ca", fixture.caPath, "--crl", fixture.crlPath, "--format", "json",
+        ])
+        let summary = try JSONSerialization.jsonObject(with: consolidated.stdoutData) as? [String: Any] ?? [:]
+        #expect(summary["stored"] as? Int == 2)
+        #expect(summary["rejected"] as? Int == 0)
+    }
+
+    /// The protocol's body: two parts, report then signature.
+    static func multipartBody(_ upload: CollectorFixture.Upload, boundary: String) throws -> Data {
+        let name = URL(fileURLWithPath: upload.reportPath).lastPathComponent
+        var body = Data()
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"report\"; filename=\"\(name)\"\r\nContent-Type: application/json\r\n\r\n".utf8))
+        body.append(try Data(contentsOf: URL(fileURLWithPath: upload.reportPath)))
+        body.append(Data("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"\(name).p7s\"\r\nContent-Type: application/pkcs7-signature\r\n\r\n".utf8))
+        body.append(try Data(contentsOf: URL(fileURLWithPath: upload.signaturePath)))
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        return body
+    }
+}
