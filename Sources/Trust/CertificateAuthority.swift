@@ -153,13 +153,33 @@ public struct CertificateAuthority: Sendable {
         throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate)
     {
         guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
-        guard request.isSignatureValid else {
-            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
-        }
+        _ = try Self.acceptableKey(of: request)
         let identity: AgentIdentity
         switch AgentIdentity.from(request.subject) {
         case .success(let value): identity = value
         case .failure(let problem): throw InputError(.invalidData, "certificate request: \(problem) (subject \(request.subject))")
+        }
+        let extensions = [
+            ("basicConstraints", "critical, CA:FALSE"),
+            ("keyUsage", "critical, digitalSignature"),
+            ("extendedKeyUsage", "clientAuth"),
+            ("subjectKeyIdentifier", "hash"),
+            ("authorityKeyIdentifier", "keyid:always"),
+        ]
+        return try sign(request, subject: { _ in identity.subject }, extensions: extensions, days: days, now: now) { issued, notAfter in
+            IssuedCertificate(
+                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: identity.entityName, siren: identity.siren,
+                host: identity.host, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
+                fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil)
+        }
+    }
+
+    /// The request's public key, once its self-signature verifies and the key is one this CA certifies:
+    /// ECDSA P-256/P-384 or RSA of 2048 bits or more (ANSSI RGS B1: RSA ≥ 2048, ECDSA ≥ 256 bits).
+    /// - Throws: `InputError(.invalidData)` naming what is wrong with the request.
+    static func acceptableKey(of request: CertificateSigningRequest) throws(InputError) -> PublicKeyDescription {
+        guard request.isSignatureValid else {
+            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
         }
         guard let key = request.publicKey else { throw InputError(.invalidData, "certificate request: unreadable public key") }
         let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? ""))
@@ -169,7 +189,21 @@ public struct CertificateAuthority: Sendable {
                 .invalidData,
                 "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
         }
-        return try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
+        return key
+    }
+
+    /// Signs `request` with the CA key under the CA lock: next serial, validity `days` from `now` (never
+    /// beyond the CA's notAfter), the certificate written to `certs/<serial>.pem` and recorded in the index.
+    /// - Parameters:
+    ///   - subject: the certificate's subject, given the CA certificate.
+    ///   - record: the index entry for the issued certificate and its intended notAfter.
+    /// - Throws: `InputError(.usage)` when the certificate would outlive the CA, `.invalidData` when
+    ///   signing fails, `.io` when the CA folder cannot be written.
+    private func sign(
+        _ request: CertificateSigningRequest, subject: (X509Certificate) -> DistinguishedName, extensions: [(String, String)],
+        days: Int, now: Date, record: (X509Certificate, Date) -> IssuedCertificate
+    ) throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate) {
+        try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
             let caCertificate = try certificate()
             let caKey = try TrustFiles.readPrivateKey(keyPath)
             let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
@@ -179,30 +213,20 @@ public struct CertificateAuthority: Sendable {
             let serialHex = try nextSerial()
             var index = try readIndex()
             let template = CertificateTemplate(
-                subject: identity.subject, serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
-                notAfter: notAfter,
-                extensions: [
-                    ("basicConstraints", "critical, CA:FALSE"),
-                    ("keyUsage", "critical, digitalSignature"),
-                    ("extendedKeyUsage", "clientAuth"),
-                    ("subjectKeyIdentifier", "hash"),
-                    ("authorityKeyIdentifier", "keyid:always"),
-                ])
+                subject: subject(caCertificate), serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
+                notAfter: notAfter, extensions: extensions)
             let issued: X509Certificate
             do {
                 issued = try CertificateIssuer.issue(template, for: request, issuer: caCertificate, issuerKey: caKey)
             } catch {
                 throw InputError(.invalidData, "issuing the certificate failed: \(error)")
             }
-            let record = IssuedCertificate(
-                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: identity.entityName, siren: identity.siren,
-                host: identity.host, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
-                fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil)
-            index.certificates.append(record)
-            try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(record.serial).pem", mode: 0o644)
+            let entry = record(issued, notAfter)
+            index.certificates.append(entry)
+            try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(entry.serial).pem", mode: 0o644)
             try writeIndex(index)
             try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
-            return (issued, record)
+            return (issued, entry)
         }
     }
 
@@ -230,57 +254,26 @@ public struct CertificateAuthority: Sendable {
         }
         var sans: [String] = []
         for san in subjectAlternativeNames { sans.append(try Self.normaliseSubjectAlternativeName(san)) }
-        guard request.isSignatureValid else {
-            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
-        }
-        guard let key = request.publicKey else { throw InputError(.invalidData, "certificate request: unreadable public key") }
-        let isRSA = key.algorithm == "RSA"
-        let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? "")) || (isRSA && key.bits >= 2048)
-        guard acceptable else {
-            throw InputError(
-                .invalidData,
-                "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
-        }
+        let isRSA = try Self.acceptableKey(of: request).algorithm == "RSA"
         let firstDNS = sans.first { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
         let commonName = request.subject.first("CN").flatMap { $0.isEmpty ? nil : $0 } ?? firstDNS ?? String(sans[0].drop { $0 != ":" }.dropFirst())
         guard commonName.utf8.count <= 64 else { throw InputError(.invalidData, "certificate request: CN \"\(commonName)\" longer than 64 bytes") }
-        return try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
-            let caCertificate = try certificate()
-            let caKey = try TrustFiles.readPrivateKey(keyPath)
-            let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
-            if let caEnd = caCertificate.notAfter, notAfter > caEnd {
-                throw InputError(.usage, "--days \(days): the certificate would outlive the CA (valid until \(ISO8601.string(from: caEnd)))")
-            }
-            let organization = caCertificate.subjectName.first("O") ?? "cyberctl"
-            let subject = DistinguishedName([.init("C", "FR"), .init("O", organization), .init("CN", commonName)])
-            let serialHex = try nextSerial()
-            var index = try readIndex()
-            let template = CertificateTemplate(
-                subject: subject, serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
-                notAfter: notAfter,
-                extensions: [
-                    ("basicConstraints", "critical, CA:FALSE"),
-                    ("keyUsage", isRSA ? "critical, digitalSignature, keyEncipherment" : "critical, digitalSignature"),
-                    ("extendedKeyUsage", "serverAuth"),
-                    ("subjectAltName", sans.joined(separator: ", ")),
-                    ("subjectKeyIdentifier", "hash"),
-                    ("authorityKeyIdentifier", "keyid:always"),
-                ])
-            let issued: X509Certificate
-            do {
-                issued = try CertificateIssuer.issue(template, for: request, issuer: caCertificate, issuerKey: caKey)
-            } catch {
-                throw InputError(.invalidData, "issuing the certificate failed: \(error)")
-            }
-            let record = IssuedCertificate(
-                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: organization, siren: "",
-                host: commonName, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
+        let extensions = [
+            ("basicConstraints", "critical, CA:FALSE"),
+            ("keyUsage", isRSA ? "critical, digitalSignature, keyEncipherment" : "critical, digitalSignature"),
+            ("extendedKeyUsage", "serverAuth"),
+            ("subjectAltName", sans.joined(separator: ", ")),
+            ("subjectKeyIdentifier", "hash"),
+            ("authorityKeyIdentifier", "keyid:always"),
+        ]
+        // The server certificate names the RSSI's organisation, as the CA does.
+        return try sign(request, subject: { ca in
+            DistinguishedName([.init("C", "FR"), .init("O", ca.subjectName.first("O") ?? "cyberctl"), .init("CN", commonName)])
+        }, extensions: extensions, days: days, now: now) { issued, notAfter in
+            IssuedCertificate(
+                serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: issued.subjectName.first("O") ?? "cyberctl",
+                siren: "", host: commonName, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
                 fingerprint: issued.sha256Fingerprint, revokedAt: nil, revocationReason: nil, usage: "server", subjectAlternativeNames: sans)
-            index.certificates.append(record)
-            try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(record.serial).pem", mode: 0o644)
-            try writeIndex(index)
-            try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
-            return (issued, record)
         }
     }
 
