@@ -224,7 +224,7 @@ extension Cyberctl {
                     if let refusal = row.refusal {
                         let reason = (french ? refusal.message : refusal.messageEN ?? refusal.message) ?? ""
                         detail += " — " + [refusal.httpStatus.map { "HTTP \($0)" }, refusal.code].compactMap { $0 }.joined(separator: " ") + (reason.isEmpty ? "" : " : \(reason)")
-                    } else if let error = row.lastError {
+                    } else if let error = french ? row.lastErrorFR ?? row.lastError : row.lastError {
                         detail += (french ? " — dernière erreur : " : " — last error: ") + error
                     }
                     lines.append("\(row.file.padded(56)) \(state.padded(10)) \(detail)")
@@ -269,6 +269,7 @@ struct StatusRow: Encodable {
     let lastAttemptAt: Date?
     let nextAttemptAt: Date?
     let lastError: String?
+    let lastErrorFR: String?
     let refusal: OutboxState.Refusal?
     let problem: String?
 
@@ -282,6 +283,7 @@ struct StatusRow: Encodable {
         lastAttemptAt = entry.state?.lastAttemptAt
         nextAttemptAt = entry.state?.nextAttemptAt
         lastError = entry.state?.lastError
+        lastErrorFR = entry.state?.lastErrorFR
         refusal = entry.state?.refusal
         problem = entry.problem
     }

@@ -84,6 +84,16 @@ import TestSupport
         #expect(wrong.stderr.contains("never"), "the error lists the accepted values: \(wrong.stderr)")
     }
 
+    @Test("--help shows --fail-on's default as the user types it (high), not the Swift value")
+    func failOnDefaultInHelp() throws {
+        for command in ["scan", "cert", "tls"] {
+            let output = try BuiltBinary.run([command, "--help"])
+            let help = output.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("default: high)"), "\(command): \(output.stdout)")
+            #expect(!help.contains("Checks.Severity"), "\(command): \(output.stdout)")
+        }
+    }
+
     @Test func malformedProfileIsExit65WithFileAndLine() throws {
         let directory = try TemporaryDirectory()
         let profile = try directory.write("bad.yaml", "name: bad\nchecks:\n  cert.files:\n    warning_dayz: 3\n")
