@@ -70,7 +70,7 @@ extension Cyberctl {
                 throw ValidationError("--collector \(problem)")
             }
             for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
-                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds between 0 and 3600.") }
+                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds greater than 0 and at most 3600.") }
             }
         }
 
