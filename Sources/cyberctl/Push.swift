@@ -19,9 +19,10 @@ extension Cyberctl {
                 timeouts, 408, 429 and 5xx are retried by later runs, after an exponential backoff with jitter \
                 (1 min doubling up to 6 h, never before the collector's Retry-After).
 
-                Exit codes: 0 every pair delivered (outbox empty); 75 pairs wait for a retry (EX_TEMPFAIL); \
-                65 pairs were refused and need a person (see --status); 64 bad usage or no collector configured; \
-                66 CA, certificate, key or outbox missing; 74 the outbox cannot be read or written. \
+                Exit codes: 0 every pair delivered (outbox empty, or not created yet: nothing was queued); \
+                75 pairs wait for a retry (EX_TEMPFAIL); 65 pairs were refused and need a person (see --status); \
+                64 bad usage or no collector configured; 66 the CA file, the agent certificate or key missing; \
+                74 the outbox cannot be read or written. \
                 With --status: 0, whatever the outbox holds.
                 """)
 
