@@ -153,7 +153,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             guard let number = value.scalar.flatMap({ Double($0.string) }), number > 0, number <= 3600 else {
                 throw InputError(
                     .invalidData, file: file, line: value.mark?.line, column: value.mark?.column,
-                    "collector key \"\(key)\": expected a number of seconds between 0 and 3600")
+                    "collector key \"\(key)\": expected a number of seconds greater than 0 and at most 3600")
             }
             return number
         }

@@ -146,7 +146,23 @@ public final class Collector: Sendable {
         var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .file(configuration.caPath))
         tls.minimumTLSVersion = .tlsv12
+        // TLS 1.2: ECDHE with AEAD only (ANSSI, "Recommandations de sécurité relatives à TLS", R11 to R14);
+        // NIOSSL's default also offers the CBC-SHA1 suites, which `cyberctl tls` itself flags
+        // (tls.weak-ciphers). TLS 1.3 suites are all AEAD and left as they are.
+        tls.cipherSuites = [
+            "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
+        ].joined(separator: ":")
         tls.certificateVerification = .noHostnameVerification
+        // Build the context once here: a key that is not the certificate's (or a CA file NIOSSL cannot use)
+        // is then a clear input error naming the files, not an "internal error: failedToLoadPrivateKey".
+        do {
+            _ = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw InputError(
+                .invalidData, file: configuration.keyPath,
+                "the collector's TLS setup fails (\(error)): is this the private key of \(configuration.certificatePath), and is \(configuration.caPath) a PEM CA certificate?")
+        }
         return tls
     }
 
@@ -157,7 +173,10 @@ public final class Collector: Sendable {
         router.post("/v1/reports") { request, context in
             await self.handle(request, context: context)
         }
-        // Anything else: the JSON 404 (Hummingbird's own would be an empty body).
+        // Anything else: the JSON 404 (Hummingbird's own would be an empty body). The "**" routes alone miss
+        // `/`, `/v1` and `/v1/reportsx` (the trie does not fall back from the `/v1/reports` branch), so the
+        // router's own not-found answer is rewritten by a middleware too.
+        router.add(middleware: NotFoundAsJSON())
         router.get("**") { _, _ in Self.response(.notFound) }
         router.post("**") { _, _ in Self.response(.notFound) }
         router.put("**") { _, _ in Self.response(.notFound) }
@@ -173,7 +192,14 @@ public final class Collector: Sendable {
                 onListening?(address)
             },
             logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
+            // Not an internal error: the address is taken, not this host's, or a privileged port.
+            let hint = error.errnoCode == EADDRINUSE ? " (another program already listens there)" : ""
+            throw InputError(
+                .io, "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))\(hint)")
+        }
     }
 
     /// Answers one upload; logs one line.
@@ -313,6 +339,18 @@ public final class Collector: Sendable {
         } catch {
             logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
             return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+        }
+    }
+}
+
+/// Turns the router's empty 404 (no route matched) into the protocol's JSON `not-found` answer.
+struct NotFoundAsJSON: RouterMiddleware {
+    typealias Context = CollectorContext
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            return Collector.response(.notFound)
         }
     }
 }

@@ -29,6 +29,10 @@ public final class InboxStore: @unchecked Sendable {
     private var inFlight: Set<String> = []
     /// Relative paths chosen by uploads in flight.
     private var reservedNames: Set<String> = []
+    /// The inbox folder, open and `flock`ed exclusively while this store lives.
+    private let lockDescriptor: Int32
+
+    deinit { close(lockDescriptor) }
 
     /// Where a pair went.
     public enum Outcome: Sendable, Equatable {
@@ -51,6 +55,23 @@ public final class InboxStore: @unchecked Sendable {
             if mkdir(path, mode) != 0 && errno != EEXIST {
                 throw InputError(.io, file: path, "cannot create the inbox folder: \(String(cString: strerror(errno)))")
             }
+        }
+        // One collector per inbox: a second one would empty `.incoming/` under the first one's uploads in
+        // flight, and each keeps its own SHA-256 index (the same report stored twice). An exclusive flock(2)
+        // on the inbox folder itself, held for the process's life (the kernel drops it on exit or SIGKILL).
+        lockDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lockDescriptor >= 0 else {
+            throw InputError(.io, file: root, "cannot open the inbox folder: \(String(cString: strerror(errno)))")
+        }
+        if flock(lockDescriptor, LOCK_EX | LOCK_NB) != 0 {
+            let busy = errno == EWOULDBLOCK
+            let reason = String(cString: strerror(errno))
+            close(lockDescriptor)
+            throw InputError(
+                .io, file: root,
+                busy
+                    ? "another cyberctl collect already uses this inbox (one collector per inbox: give each its own --inbox)"
+                    : "cannot lock the inbox folder: \(reason)")
         }
         // Leftovers of a collector stopped mid-write: never acknowledged, safe to drop.
         if let leftovers = try? FileManager.default.contentsOfDirectory(atPath: incoming) {

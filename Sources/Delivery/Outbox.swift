@@ -277,6 +277,8 @@ public struct OutboxState: Codable, Sendable, Equatable {
     public var nextAttemptAt: Date?
     /// The last transient failure (connection, TLS, timeout, HTTP 408/429/5xx), as the agent saw it.
     public var lastError: String?
+    /// The same in French, for `push --status --lang fr` (absent from entries written before it existed).
+    public var lastErrorFR: String?
     /// Set when the collector refused the pair for good (HTTP 400/403/413/422): kept, not retried until
     /// `push --retry-refused`.
     public var refusal: Refusal?

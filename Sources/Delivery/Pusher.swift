@@ -55,7 +55,7 @@ public struct Pusher {
                 entries[index].state = state
             }
         }
-        var stopped: (until: Date, reason: String)?
+        var stopped: (until: Date, reason: String, reasonFR: String)?
         for entry in entries {
             guard var state = entry.state else {
                 let outcome = PushOutcome(entry: entry, result: .damaged, message: entry.problem)
@@ -73,14 +73,15 @@ public struct Pusher {
                 // The collector is unreachable or asked to slow down: do not try the rest now.
                 state.nextAttemptAt = max(state.nextAttemptAt ?? .distantPast, stopped.until)
                 state.lastError = "not tried: \(stopped.reason)"
+                state.lastErrorFR = "pas tenté : \(stopped.reasonFR)"
                 try outbox.save(state, for: entry)
-                let outcome = PushOutcome(entry: entry, result: .notTried, message: stopped.reason, messageEN: stopped.reason, nextAttemptAt: state.nextAttemptAt)
+                let outcome = PushOutcome(entry: entry, result: .notTried, message: stopped.reasonFR, messageEN: stopped.reason, nextAttemptAt: state.nextAttemptAt)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
             }
             if !options.ignoreSchedule, let next = state.nextAttemptAt, next > now() {
-                let outcome = PushOutcome(entry: entry, result: .notDue, message: state.lastError, nextAttemptAt: next)
+                let outcome = PushOutcome(entry: entry, result: .notDue, message: state.lastErrorFR ?? state.lastError, messageEN: state.lastError, nextAttemptAt: next)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
@@ -89,7 +90,7 @@ public struct Pusher {
             outcomes.append(outcome)
             progress(outcome)
             if outcome.stopsRun, let next = state.nextAttemptAt {
-                stopped = (next, outcome.messageEN ?? "collector unavailable")
+                stopped = (next, outcome.messageEN ?? "collector unavailable", outcome.message ?? "collecteur indisponible")
             }
         }
         let remaining = try outbox.entries()
@@ -135,12 +136,14 @@ public struct Pusher {
                 messageEN: verdict.messageEN, at: started)
             state.nextAttemptAt = nil
             state.lastError = nil
+            state.lastErrorFR = nil
             try outbox.save(state, for: entry)
             return PushOutcome(entry: entry, result: .refused, httpStatus: verdict.httpStatus, code: verdict.code, message: verdict.message, messageEN: verdict.messageEN)
         case .transient:
             let delay = Backoff.delay(attempts: state.attempts, retryAfter: verdict.retryAfter, random: random())
             state.nextAttemptAt = started.addingTimeInterval(delay)
             state.lastError = verdict.errorSummary
+            state.lastErrorFR = verdict.frenchSummary
             try outbox.save(state, for: entry)
             return PushOutcome(
                 entry: entry, result: .deferred, httpStatus: verdict.httpStatus, code: verdict.code,
@@ -203,7 +206,7 @@ struct Verdict {
             code = fields["code"]
             message = fields["message"]
             messageEN = fields["message_en"]
-            let said = [status, code].compactMap { $0 }.joined(separator: " ")
+            let said = (status == code ? [status] : [status, code]).compactMap { $0 }.joined(separator: " ")
             let text = messageEN ?? message
             errorSummary = "HTTP \(httpStatus)" + (said.isEmpty ? "" : " \(said)") + (text.map { ": \($0)" } ?? "")
             frenchSummary = "HTTP \(httpStatus)" + (said.isEmpty ? "" : " \(said)") + ((message ?? messageEN).map { " : \($0)" } ?? "")

@@ -27,6 +27,14 @@ enum FailThreshold: ExpressibleByArgument, Equatable {
 
     static var allValueStrings: [String] { Severity.allCases.map(\.rawValue) + ["never"] }
 
+    /// What `--help` shows as the default: the argument as typed (`high`), not the Swift value.
+    var defaultValueDescription: String {
+        switch self {
+        case .never: return "never"
+        case .severity(let severity): return severity.rawValue
+        }
+    }
+
     /// Whether a finding of this severity makes the command exit 1.
     func isTripped(by severity: Severity) -> Bool {
         switch self {

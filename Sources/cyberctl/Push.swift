@@ -19,9 +19,10 @@ extension Cyberctl {
                 timeouts, 408, 429 and 5xx are retried by later runs, after an exponential backoff with jitter \
                 (1 min doubling up to 6 h, never before the collector's Retry-After).
 
-                Exit codes: 0 every pair delivered (outbox empty); 75 pairs wait for a retry (EX_TEMPFAIL); \
-                65 pairs were refused and need a person (see --status); 64 bad usage or no collector configured; \
-                66 CA, certificate, key or outbox missing; 74 the outbox cannot be read or written. \
+                Exit codes: 0 every pair delivered (outbox empty, or not created yet: nothing was queued); \
+                75 pairs wait for a retry (EX_TEMPFAIL); 65 pairs were refused and need a person (see --status); \
+                64 bad usage or no collector configured; 66 the CA file, the agent certificate or key missing; \
+                74 the outbox cannot be read or written. \
                 With --status: 0, whatever the outbox holds.
                 """)
 
@@ -70,7 +71,7 @@ extension Cyberctl {
                 throw ValidationError("--collector \(problem)")
             }
             for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
-                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds between 0 and 3600.") }
+                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds greater than 0 and at most 3600.") }
             }
         }
 
@@ -224,7 +225,7 @@ extension Cyberctl {
                     if let refusal = row.refusal {
                         let reason = (french ? refusal.message : refusal.messageEN ?? refusal.message) ?? ""
                         detail += " — " + [refusal.httpStatus.map { "HTTP \($0)" }, refusal.code].compactMap { $0 }.joined(separator: " ") + (reason.isEmpty ? "" : " : \(reason)")
-                    } else if let error = row.lastError {
+                    } else if let error = french ? row.lastErrorFR ?? row.lastError : row.lastError {
                         detail += (french ? " — dernière erreur : " : " — last error: ") + error
                     }
                     lines.append("\(row.file.padded(56)) \(state.padded(10)) \(detail)")
@@ -269,6 +270,7 @@ struct StatusRow: Encodable {
     let lastAttemptAt: Date?
     let nextAttemptAt: Date?
     let lastError: String?
+    let lastErrorFR: String?
     let refusal: OutboxState.Refusal?
     let problem: String?
 
@@ -282,6 +284,7 @@ struct StatusRow: Encodable {
         lastAttemptAt = entry.state?.lastAttemptAt
         nextAttemptAt = entry.state?.nextAttemptAt
         lastError = entry.state?.lastError
+        lastErrorFR = entry.state?.lastErrorFR
         refusal = entry.state?.refusal
         problem = entry.problem
     }

@@ -60,6 +60,9 @@ struct CollectorConfigurationTests {
         let timeout = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: -1\n"))
         #expect(timeout.line == 6)
         #expect(timeout.message.contains("timeout"))
+        // 0 is refused too, and the message does not claim otherwise.
+        let zero = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: 0\n"))
+        #expect(zero.message.contains("greater than 0 and at most 3600"), "\(zero.message)")
 
         let notMapping = try #require(try error("collector: https://c.example.fr\n"))
         #expect(notMapping.line == 3)

@@ -123,6 +123,92 @@ struct CollectorEndToEndTests {
         #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
     }
 
+    @Test("any other path or method, `/` and `/v1` included, is answered the protocol's JSON 404 not-found")
+    func notFoundIsJSON() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector()
+        for (method, path) in [("GET", "/"), ("POST", "/"), ("GET", "/v1"), ("POST", "/v1/reportsx"), ("GET", "/v1/reports"), ("GET", "/x/y")] {
+            let output = try Command.run("curl", [
+                "-sS", "--max-time", "30", "--cacert", fixture.caPath, "--cert", agent.certificatePath, "--key", agent.keyPath,
+                "-X", method, "-w", "\n%{http_code}", "https://127.0.0.1:\(collector.port)\(path)",
+            ])
+            let lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.last == "404", "\(method) \(path): \(output.stdout) \(output.stderr)")
+            let body = lines.dropLast().joined(separator: "\n")
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+            #expect(object?["status"] as? String == "not-found", "\(method) \(path): body \(body.debugDescription)")
+        }
+    }
+
+    @Test("a --tls-key that is not the --tls-cert's key is a clear input error (65) naming the key, not an internal error")
+    func mismatchedServerKey() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let (_, key) = try fixture.serverCertificate()
+        // The agent's certificate with the collector's key: both load, they do not belong together.
+        let output = try BuiltBinary.run([
+            "collect", "--listen", "127.0.0.1:0", "--tls-cert", agent.certificatePath, "--tls-key", key,
+            "--ca", fixture.caPath, "--crl", fixture.crlPath, "--inbox", fixture.inbox,
+        ])
+        #expect(output.exitCode == 65, "\(output.stderr)")
+        #expect(output.stderr.contains(key), "\(output.stderr)")
+        #expect(!output.stderr.contains("internal error"), "\(output.stderr)")
+    }
+
+    @Test("one collector per inbox: a second one on the same inbox is refused (74) and the first keeps working")
+    func oneCollectorPerInbox() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let first = try fixture.startCollector()
+        let (certificate, key) = try fixture.serverCertificate()
+        let second = try BuiltBinary.run([
+            "collect", "--listen", "127.0.0.1:0", "--tls-cert", certificate, "--tls-key", key,
+            "--ca", fixture.caPath, "--crl", fixture.crlPath, "--inbox", fixture.inbox,
+        ])
+        #expect(second.exitCode == 74, "\(second.stderr)")
+        #expect(second.stderr.contains("another cyberctl collect already uses this inbox"), "\(second.stderr)")
+        let reply = try fixture.push(try fixture.signedReport(agent), as: agent, port: first.port)
+        #expect(reply.status == 201, "\(reply.json) \(reply.stderr)")
+        // Once the first stops, the inbox is free again.
+        #expect(first.stop() == 0)
+        let next = try fixture.startCollector()
+        #expect(try fixture.push(try fixture.signedReport(agent), as: agent, port: next.port).status == 201)
+    }
+
+    @Test("an address already in use is a clear I/O error (74) naming the address, not an internal error")
+    func addressInUse() throws {
+        let fixture = try CollectorFixture()
+        let first = try fixture.startCollector()
+        let (certificate, key) = try fixture.serverCertificate()
+        let second = try BuiltBinary.run([
+            "collect", "--listen", "127.0.0.1:\(first.port)", "--tls-cert", certificate, "--tls-key", key,
+            "--ca", fixture.caPath, "--crl", fixture.crlPath, "--inbox", fixture.folder.url("other-inbox"),
+        ])
+        #expect(second.exitCode == 74, "\(second.stderr)")
+        #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(first.port)"), "\(second.stderr)")
+        #expect(!second.stderr.contains("internal error"), "\(second.stderr)")
+    }
+
+    @Test("TLS 1.2: ECDHE with AEAD only; a CBC-SHA1 suite is refused at the handshake (openssl s_client)")
+    func aeadOnly() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector()
+        func handshake(_ cipher: String) throws -> Command.Output {
+            try Command.run("openssl", [
+                "s_client", "-connect", "127.0.0.1:\(collector.port)", "-tls1_2", "-cipher", cipher, "-CAfile", fixture.caPath,
+                "-cert", agent.certificatePath, "-key", agent.keyPath, "-verify_return_error", "-brief",
+            ], input: Data())
+        }
+        let aead = try handshake("ECDHE-ECDSA-AES128-GCM-SHA256")
+        #expect(aead.exitCode == 0, "\(aead.stderr)")
+        for weak in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA"] {
+            let refused = try handshake(weak)
+            #expect(refused.exitCode != 0, "\(weak) accepted: \(refused.stderr)")
+        }
+    }
+
     @Test("IPv6: listens on [::1] and accepts there")
     func ipv6() throws {
         let fixture = try CollectorFixture()

@@ -84,6 +84,29 @@ struct PushToCollectorTests {
         #expect(try Outbox(directory: outbox, create: false).entries().count == 1)
     }
 
+    @Test("push --status --lang fr says the last error in French (stored with the pair), --lang en in English; status and code said once")
+    func lastErrorInBothLanguages() throws {
+        let fixture = try CollectorFixture(prefix: "cyberctl-push-collect")
+        let agent = try fixture.agent()
+        let outbox = try Self.outbox(fixture, for: agent, [try fixture.signedReport(agent)])
+        let collector = try fixture.startCollector()
+        // A collector URL with a wrong path: the collector answers 404 not-found, a failure the agent retries.
+        var arguments = try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port)
+        arguments += ["--collector", "https://127.0.0.1:\(collector.port)/wrong"]
+        let push = try BuiltBinary.run(arguments)
+        #expect(push.exitCode == 75, "\(push.stdout)\(push.stderr)")
+        let config = arguments[arguments.firstIndex(of: "--config")! + 1]
+        let french = try BuiltBinary.run(["push", "--config", config, "--status", "--lang", "fr"])
+        #expect(french.exitCode == 0)
+        #expect(french.stdout.contains("dernière erreur : HTTP 404 not-found : Adresse inconnue"), "\(french.stdout)")
+        #expect(!french.stdout.contains("Unknown address"), "\(french.stdout)")
+        let english = try BuiltBinary.run(["push", "--config", config, "--status", "--lang", "en"])
+        #expect(english.stdout.contains("last error: HTTP 404 not-found: Unknown address"), "\(english.stdout)")
+        // The next run, not yet due, says it in French too.
+        let again = try BuiltBinary.run(["push", "--config", config, "--collector", "https://127.0.0.1:\(collector.port)/wrong"])
+        #expect(again.stdout.contains("Adresse inconnue") && !again.stdout.contains("Unknown address"), "\(again.stdout)")
+    }
+
     @Test("rate limited (429): the agent keeps the pair, not before Retry-After, and a revoked agent's pair is kept refused (403)")
     func transientAndForbidden() throws {
         let fixture = try CollectorFixture(prefix: "cyberctl-push-collect")
@@ -104,6 +127,7 @@ struct PushToCollectorTests {
         let revoked = try fixture.agent(siren: CollectorFixture.sirenB, host: "srv-revoked")
         try fixture.authority.revoke(serial: revoked.serial, reason: .keyCompromise)
         let revokedOutbox = try Self.outbox(fixture, for: revoked, [try fixture.signedReport(revoked)])
+        collector.stop()  // one collector per inbox
         let fresh = try fixture.startCollector()
         let refused = try BuiltBinary.run(try Self.pushArguments(fixture, agent: revoked, outbox: revokedOutbox, port: fresh.port))
         #expect(refused.exitCode == 65, "\(refused.stdout)\(refused.stderr)")

@@ -84,6 +84,36 @@ import TestSupport
         #expect(wrong.stderr.contains("never"), "the error lists the accepted values: \(wrong.stderr)")
     }
 
+    @Test("--help shows --fail-on's default as the user types it (high), not the Swift value")
+    func failOnDefaultInHelp() throws {
+        for command in ["scan", "cert", "tls"] {
+            let output = try BuiltBinary.run([command, "--help"])
+            let help = output.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("default: high)"), "\(command): \(output.stdout)")
+            #expect(!help.contains("Checks.Severity"), "\(command): \(output.stdout)")
+        }
+    }
+
+    @Test("push --help tells the exit code of an outbox not created yet as it is: 0, not 66")
+    func pushHelpMatchesAMissingOutbox() throws {
+        let directory = try TemporaryDirectory()
+        let help = try BuiltBinary.run(["push", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(!help.contains("or outbox missing"), "\(help)")
+        #expect(help.contains("outbox empty, or not created yet"), "\(help)")
+        let key = directory.url("agent.key"), certificate = directory.url("agent.crt")
+        let made = try Command.run("openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/C=FR/O=Commune/organizationIdentifier=NTRFR-212900195/CN=agent",
+            "-days", "2", "-keyout", key, "-out", certificate,
+        ])
+        #expect(made.exitCode == 0, "\(made.stderr)")
+        chmod(key, 0o600)
+        let config = directory.url("agent.yaml")
+        try "collector:\n  url: https://127.0.0.1:9\n  ca: \(certificate)\n  outbox: \(directory.url("not-yet"))\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let output = try BuiltBinary.run(["push", "--config", config, "--cert", certificate, "--key", key])
+        #expect(output.exitCode == 0, "\(output.stdout)\(output.stderr)")
+    }
+
     @Test func malformedProfileIsExit65WithFileAndLine() throws {
         let directory = try TemporaryDirectory()
         let profile = try directory.write("bad.yaml", "name: bad\nchecks:\n  cert.files:\n    warning_dayz: 3\n")
