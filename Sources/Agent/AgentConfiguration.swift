@@ -77,6 +77,9 @@ public struct AgentConfiguration: Sendable, Equatable {
             guard let host = components.host, !host.isEmpty else { return "\"\(url)\": expected a host name after https://" }
             guard components.user == nil, components.password == nil else { return "\"\(url)\": no user or password in the URL (the agent authenticates with its certificate)" }
             guard components.query == nil, components.fragment == nil else { return "\"\(url)\": no query or fragment expected" }
+            if let port = components.port, !(1...65_535).contains(port) {
+                return "\"\(url)\": port \(port) out of range (1 to 65535)"
+            }
             return nil
         }
 

@@ -8,7 +8,10 @@ import OpenSSLKit
 /// - 400/403/413/422 → refused for good: kept, marked with the status, code and messages, not retried until
 ///   `push --retry-refused`;
 /// - 408, 429, 5xx, no answer (connection, TLS, timeout) → transient: attempts and the error recorded, next
-///   attempt after an exponential backoff with jitter, never before the collector's Retry-After.
+///   attempt after an exponential backoff with jitter, never before the collector's Retry-After;
+/// - any other status (3xx, 401, 404, 405, 407 …: the URL points at something that is not a cyberctl
+///   collector, or a proxy stands in the way) → the pair is kept and retried like a transient failure, but the
+///   run stops and exits 78 (EX_CONFIG), so that a timer's unit fails and a person fixes `collector.url`.
 ///
 /// When the collector as a whole is unreachable or asks to slow down (transport failure, 429, 503) the run
 /// stops at once: the pairs not tried keep their place and are marked with the same next attempt, so a
@@ -95,7 +98,7 @@ public struct Pusher {
         }
         let remaining = try outbox.entries()
         return PushSummary(
-            outcomes: outcomes,
+            outcomes: outcomes, misconfigured: outcomes.contains { $0.misconfigured },
             pending: remaining.filter { $0.state != nil && $0.state?.refusal == nil }.count,
             refused: remaining.filter { $0.state?.refusal != nil }.count,
             damaged: remaining.filter { $0.state == nil }.count)
@@ -148,7 +151,7 @@ public struct Pusher {
             return PushOutcome(
                 entry: entry, result: .deferred, httpStatus: verdict.httpStatus, code: verdict.code,
                 message: verdict.frenchSummary, messageEN: verdict.errorSummary, nextAttemptAt: state.nextAttemptAt,
-                retryAfter: verdict.retryAfter, stopsRun: verdict.collectorWide)
+                retryAfter: verdict.retryAfter, stopsRun: verdict.collectorWide, misconfigured: verdict.misconfigured)
         }
     }
 }
@@ -183,6 +186,8 @@ struct Verdict {
     var retryAfter: TimeInterval?
     /// The failure concerns the collector, not this pair: stop the run (transport failure, 429, 503).
     var collectorWide = false
+    /// The answer is outside the protocol: the configured URL is not a collector's.
+    var misconfigured = false
     /// One line for `lastError` (English, like libcurl's reasons).
     var errorSummary: String
     /// The same in French, for the terminal.
@@ -225,10 +230,16 @@ struct Verdict {
             case 429, 503:
                 kind = .transient
                 collectorWide = true
-            default:
-                // 408, other 5xx; and statuses outside the protocol (3xx, 401, 404 …: a wrong URL or a
-                // proxy), which the pair itself cannot cause: retried, never dropped.
+            case 408, 500...599:
                 kind = .transient
+            default:
+                // Outside the protocol (3xx, 401, 404 …: a wrong URL or a proxy). The pair cannot cause it:
+                // kept and retried, never dropped; but the configuration needs a person.
+                kind = .transient
+                collectorWide = true
+                misconfigured = true
+                errorSummary += " (is collector.url the collector's address? it answers outside the push protocol)"
+                frenchSummary += " (collector.url est-elle bien l'adresse du collecteur ? la réponse sort du protocole d'envoi)"
             }
         }
     }
@@ -277,11 +288,13 @@ public struct PushOutcome: Sendable, Encodable {
     /// The refusal dates from an earlier run.
     public var previously = false
     var stopsRun = false
+    /// The collector's answer was outside the protocol (wrong URL or a proxy): exit 78.
+    public var misconfigured = false
 
     init(
         entry: OutboxEntry, result: Result, httpStatus: Int? = nil, code: String? = nil, message: String? = nil,
         messageEN: String? = nil, nextAttemptAt: Date? = nil, retryAfter: TimeInterval? = nil, previously: Bool = false,
-        stopsRun: Bool = false
+        stopsRun: Bool = false, misconfigured: Bool = false
     ) {
         name = entry.name
         file = entry.fileName
@@ -294,6 +307,7 @@ public struct PushOutcome: Sendable, Encodable {
         self.retryAfter = retryAfter
         self.previously = previously
         self.stopsRun = stopsRun
+        self.misconfigured = misconfigured
     }
 
     enum CodingKeys: String, CodingKey {
@@ -310,17 +324,21 @@ public struct PushSummary: Sendable {
     public var refused: Int
     /// Entries whose state cannot be read.
     public var damaged: Int
+    /// The collector answered outside the push protocol (see `Pusher`).
+    public var misconfigured: Bool
 
-    public init(outcomes: [PushOutcome], pending: Int, refused: Int, damaged: Int) {
+    public init(outcomes: [PushOutcome], misconfigured: Bool = false, pending: Int, refused: Int, damaged: Int) {
         self.outcomes = outcomes
+        self.misconfigured = misconfigured
         self.pending = pending
         self.refused = refused
         self.damaged = damaged
     }
 
-    /// sysexits: 65 when pairs are refused (or damaged) and need a person, else 75 (EX_TEMPFAIL) when pairs
-    /// wait for a retry, else 0.
+    /// sysexits: 78 (EX_CONFIG) when the collector URL answers outside the protocol, else 65 when pairs are
+    /// refused (or damaged) and need a person, else 75 (EX_TEMPFAIL) when pairs wait for a retry, else 0.
     public var exitCode: Int32 {
+        if misconfigured { return 78 }
         if refused > 0 || damaged > 0 { return 65 }
         if pending > 0 { return 75 }
         return 0

@@ -21,6 +21,8 @@ extension Cyberctl {
 
                 Exit codes: 0 every pair delivered (outbox empty, or not created yet: nothing was queued); \
                 75 pairs wait for a retry (EX_TEMPFAIL); 65 pairs were refused and need a person (see --status); \
+                78 the collector URL answers outside the push protocol (3xx, 401, 404…: wrong address or a proxy; \
+                pairs kept) (EX_CONFIG); \
                 64 bad usage or no collector configured; 66 the CA file, the agent certificate or key missing; \
                 74 the outbox cannot be read or written. \
                 With --status: 0, whatever the outbox holds.

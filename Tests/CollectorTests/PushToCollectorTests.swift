@@ -90,11 +90,12 @@ struct PushToCollectorTests {
         let agent = try fixture.agent()
         let outbox = try Self.outbox(fixture, for: agent, [try fixture.signedReport(agent)])
         let collector = try fixture.startCollector()
-        // A collector URL with a wrong path: the collector answers 404 not-found, a failure the agent retries.
+        // A collector URL with a wrong path: the collector answers 404 not-found; the agent keeps the pair for a
+        // retry and exits 78 (EX_CONFIG) so that someone corrects the URL.
         var arguments = try Self.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port)
         arguments += ["--collector", "https://127.0.0.1:\(collector.port)/wrong"]
         let push = try BuiltBinary.run(arguments)
-        #expect(push.exitCode == 75, "\(push.stdout)\(push.stderr)")
+        #expect(push.exitCode == 78, "\(push.stdout)\(push.stderr)")
         let config = arguments[arguments.firstIndex(of: "--config")! + 1]
         let french = try BuiltBinary.run(["push", "--config", config, "--status", "--lang", "fr"])
         #expect(french.exitCode == 0)

@@ -137,9 +137,14 @@ struct OutboxTests {
         for status in [400, 403, 413, 422] { #expect(verdict(status).kind == .refused, "\(status)") }
         let refused = verdict(422, #"{"status":"refused","code":"signature-invalid","message":"signature invalide","message_en":"invalid signature"}"#)
         #expect(refused.code == "signature-invalid" && refused.message == "signature invalide" && refused.messageEN == "invalid signature")
-        for status in [408, 500, 502, 504, 404, 401, 301] {
+        for status in [408, 500, 502, 504] {
             let reading = verdict(status)
-            #expect(reading.kind == .transient && !reading.collectorWide, "\(status)")
+            #expect(reading.kind == .transient && !reading.collectorWide && !reading.misconfigured, "\(status)")
+        }
+        // Outside the protocol: a wrong URL or a proxy. Kept and retried, but the run stops and says so (exit 78).
+        for status in [404, 401, 301, 405] {
+            let reading = verdict(status)
+            #expect(reading.kind == .transient && reading.collectorWide && reading.misconfigured, "\(status)")
         }
         for status in [429, 503] {
             let reading = verdict(status, retryAfter: 30)

@@ -329,6 +329,29 @@ struct PushEndToEndTests {
         #expect(try world.entries().isEmpty)
     }
 
+    @Test("A URL that is not the collector's (404) keeps the pair pending, stops the run and exits 78 so the unit fails")
+    func wrongCollectorPath() throws {
+        let world = try World()
+        let standIn = try world.startStandIn()
+        try world.writeConfig(url: standIn.url + "/collect")
+        try world.scan("a.json")
+        try world.scan("b.json")
+        let wrong = try world.push([])
+        #expect(wrong.exitCode == 78, "\(wrong.stdout)\(wrong.stderr)")
+        #expect(wrong.stdout.contains("collector.url"), "says what to correct: \(wrong.stdout)")
+        #expect(try standIn.statuses() == [404], "the run stops at the first answer outside the protocol")
+        #expect(try world.entries() == ["a", "b"])
+        for name in ["a", "b"] { #expect(try world.state(name)["refusal"] == nil, "kept pending, not refused") }
+
+        let port = try BuiltBinary.run(["push", "--config", world.config, "--collector", "https://localhost:99999"])
+        #expect(port.exitCode == 64, "\(port.stderr)")
+        #expect(port.stderr.contains("99999"))
+
+        let fixed = try world.push(["--collector", standIn.url, "--now"])
+        #expect(fixed.exitCode == 0, "\(fixed.stdout)\(fixed.stderr)")
+        #expect(try world.entries().isEmpty)
+    }
+
     @Test("A collector certificate from another CA, or not naming the host, is refused at the handshake; the pair stays")
     func wrongServerIdentity() throws {
         let world = try World()
@@ -462,7 +485,7 @@ struct PushEndToEndTests {
         #expect(http.stderr.contains("https://"))
 
         let help = try BuiltBinary.run(["push", "--help"])
-        for code in ["75", "65", "64", "66", "74"] { #expect(help.stdout.contains(code)) }
+        for code in ["75", "65", "64", "66", "74", "78"] { #expect(help.stdout.contains(code)) }
     }
 
     static func date(_ text: String) -> Date? {
