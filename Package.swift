@@ -103,6 +103,9 @@ let package = Package(
                         "-Xlinker", "--start-group", "-lFoundation", "-lFoundationInternationalization",
                         "-lFoundationEssentials", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections",
                         "-l_FoundationCShims", "-Xlinker", "--end-group",
+                        // lld packs the ~95,000 relative relocations of a static runtime (2.2 MB of RELA read at
+                        // every start) into a few KB of RELR (glibc 2.36+).
+                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
                     ], .when(configuration: .release))
             ]
         ),
