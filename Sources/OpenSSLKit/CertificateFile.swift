@@ -55,6 +55,9 @@ public enum CertificateFile {
         contents: [UInt8], parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
     ) throws(LoadError) -> (certificates: [Certificate], format: Format) {
         guard !contents.isEmpty else { throw .empty }
+        // The error names only this file's reasons: nothing left on this thread's queue by earlier work
+        // (a scan's tasks run on shared threads) may precede them.
+        OpenSSLError.clearQueue()
         if looksLikePEM(contents) {
             let certificates = readPEMCertificates(contents, parse: parse)
             guard !certificates.isEmpty else {
