@@ -81,7 +81,10 @@ public enum CertificateFile {
             guard !parsed.isEmpty else { throw .unrecognised(OpenSSLError.drain("re-reading PKCS#12 certificates")) }
             return (parsed, .pkcs12)
         case .needsPassword: throw .pkcs12NeedsPassword
-        case .notPKCS12: throw .unrecognised(derError)
+        case .notPKCS12:
+            // d2i_PKCS12_bio's reasons are not this error's (the DER ones are): leave nothing queued.
+            OpenSSLError.clearQueue()
+            throw .unrecognised(derError)
         }
     }
 
