@@ -79,7 +79,7 @@ struct ReportJSONWriter {
         append(",\n      \"durationMs\" : ")
         appendInt(result.durationMs)
         append(",\n      \"evidence\" : ")
-        try appendObject(result.evidence, encoder: encoder, depth: 4)
+        try appendMembers(result.evidenceMembers.lazy.map { ($0.key, $0.value) }, encoder: encoder, depth: 4)
         if let reason = result.reason {
             append(",\n      \"reason\" : ")
             appendString(reason)
@@ -113,17 +113,24 @@ struct ReportJSONWriter {
 
     /// An object whose members sit at `depth` (its closing brace one level up).
     private mutating func appendObject(_ members: [String: JSONValue], encoder: JSONEncoder, depth: Int) throws {
+        let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        try appendMembers(sorted.lazy.map { ($0.key, $0.value) }, encoder: encoder, depth: depth)
+    }
+
+    /// An object from members already in the byte order of their keys.
+    private mutating func appendMembers(
+        _ members: some Collection<(String, JSONValue)>, encoder: JSONEncoder, depth: Int
+    ) throws {
         append("{\n")
         if members.isEmpty {
             append("\n")
         } else {
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, member) in sorted.enumerated() {
+            for (index, member) in members.enumerated() {
                 if index > 0 { append(",\n") }
                 indent(depth)
-                appendString(member.key)
+                appendString(member.0)
                 append(" : ")
-                try appendValue(member.value, encoder: encoder, depth: depth + 1)
+                try appendValue(member.1, encoder: encoder, depth: depth + 1)
             }
             append("\n")
         }

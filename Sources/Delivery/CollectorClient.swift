@@ -76,7 +76,7 @@ public final class CollectorClient {
     public static let responseLimit = 64 * 1024
 
     private static let initialised: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        cyberctl_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         return true
     }()
 
@@ -87,7 +87,9 @@ public final class CollectorClient {
     /// - Throws: `CollectorClientError` when libcurl cannot be set up.
     public init(settings: CollectorSettings) throws(CollectorClientError) {
         _ = Self.initialised
-        guard let handle = curl_easy_init() else { throw CollectorClientError("curl_easy_init failed") }
+        guard let handle = cyberctl_curl_easy_init() else {
+            throw CollectorClientError(cyberctl_curl_unavailable().map { "libcurl unavailable: \(String(cString: $0))" } ?? "curl_easy_init failed")
+        }
         self.handle = handle
         self.settings = settings
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
@@ -134,14 +136,14 @@ public final class CollectorClient {
             failures.append("WRITEFUNCTION")
         }
         guard failures.isEmpty else {
-            curl_easy_cleanup(handle)
+            cyberctl_curl_easy_cleanup(handle)
             errorBuffer.deallocate()
             throw CollectorClientError("libcurl refused options: \(failures.joined(separator: ", "))")
         }
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        cyberctl_curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 
@@ -156,50 +158,50 @@ public final class CollectorClient {
 
         var headers: UnsafeMutablePointer<curl_slist>?
         for line in ["X-Cyberctl-Report-SHA256: \(sha256)", "Accept: application/json", "Expect:"] {
-            headers = curl_slist_append(headers, line)
+            headers = cyberctl_curl_slist_append(headers, line)
         }
-        defer { curl_slist_free_all(headers) }
+        defer { cyberctl_curl_slist_free_all(headers) }
         _ = cyberctl_curl_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
 
-        guard let mime = curl_mime_init(handle) else { return .transport(kind: .other, message: "curl_mime_init failed") }
+        guard let mime = cyberctl_curl_mime_init(handle) else { return .transport(kind: .other, message: "curl_mime_init failed") }
         defer {
             _ = cyberctl_curl_easy_setopt_pointer(handle, CURLOPT_MIMEPOST, nil)
-            curl_mime_free(mime)
+            cyberctl_curl_mime_free(mime)
         }
         let parts: [(name: String, fileName: String, type: String, bytes: [UInt8])] = [
             ("report", fileName, "application/json", report),
             ("signature", fileName + ".p7s", "application/pkcs7-signature", signature),
         ]
         for part in parts {
-            guard let handlePart = curl_mime_addpart(mime) else { return .transport(kind: .other, message: "curl_mime_addpart failed") }
-            var code = curl_mime_name(handlePart, part.name)
-            if code == CURLE_OK { code = curl_mime_filename(handlePart, part.fileName) }
-            if code == CURLE_OK { code = curl_mime_type(handlePart, part.type) }
+            guard let handlePart = cyberctl_curl_mime_addpart(mime) else { return .transport(kind: .other, message: "curl_mime_addpart failed") }
+            var code = cyberctl_curl_mime_name(handlePart, part.name)
+            if code == CURLE_OK { code = cyberctl_curl_mime_filename(handlePart, part.fileName) }
+            if code == CURLE_OK { code = cyberctl_curl_mime_type(handlePart, part.type) }
             if code == CURLE_OK {
                 // libcurl copies the bytes.
                 code = part.bytes.withUnsafeBufferPointer { buffer in
-                    buffer.withMemoryRebound(to: CChar.self) { curl_mime_data(handlePart, $0.baseAddress, buffer.count) }
+                    buffer.withMemoryRebound(to: CChar.self) { cyberctl_curl_mime_data(handlePart, $0.baseAddress, buffer.count) }
                 }
             }
-            guard code == CURLE_OK else { return .transport(kind: .other, message: "multipart: \(String(cString: curl_easy_strerror(code)))") }
+            guard code == CURLE_OK else { return .transport(kind: .other, message: "multipart: \(String(cString: cyberctl_curl_easy_strerror(code)))") }
         }
         _ = cyberctl_curl_easy_setopt_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime))
 
-        let code = curl_easy_perform(handle)
+        let code = cyberctl_curl_easy_perform(handle)
         var status = 0
         _ = cyberctl_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         if code == CURLE_OK || (code == CURLE_WRITE_ERROR && sink.truncated && status > 0) {
             return .http(status: status, body: sink.bytes, truncated: sink.truncated, retryAfter: retryAfter())
         }
         let detail = String(cString: errorBuffer)
-        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let message = detail.isEmpty ? String(cString: cyberctl_curl_easy_strerror(code)) : detail
         return .transport(kind: Self.kind(of: code), message: message)
     }
 
     /// The Retry-After header in seconds (delay-seconds or an HTTP-date, RFC 9110 §10.2.3); nil when absent.
     private func retryAfter() -> TimeInterval? {
         var header: UnsafeMutablePointer<curl_header>?
-        guard curl_easy_header(handle, "Retry-After", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let header else { return nil }
+        guard cyberctl_curl_easy_header(handle, "Retry-After", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let header else { return nil }
         return Self.retryAfterSeconds(String(cString: header.pointee.value), now: Date())
     }
 

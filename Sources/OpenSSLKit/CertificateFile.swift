@@ -55,6 +55,9 @@ public enum CertificateFile {
         contents: [UInt8], parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
     ) throws(LoadError) -> (certificates: [Certificate], format: Format) {
         guard !contents.isEmpty else { throw .empty }
+        // The error names only this file's reasons: nothing left on this thread's queue by earlier work
+        // (a scan's tasks run on shared threads) may precede them.
+        OpenSSLError.clearQueue()
         if looksLikePEM(contents) {
             let certificates = readPEMCertificates(contents, parse: parse)
             guard !certificates.isEmpty else {
@@ -78,7 +81,10 @@ public enum CertificateFile {
             guard !parsed.isEmpty else { throw .unrecognised(OpenSSLError.drain("re-reading PKCS#12 certificates")) }
             return (parsed, .pkcs12)
         case .needsPassword: throw .pkcs12NeedsPassword
-        case .notPKCS12: throw .unrecognised(derError)
+        case .notPKCS12:
+            // d2i_PKCS12_bio's reasons are not this error's (the DER ones are): leave nothing queued.
+            OpenSSLError.clearQueue()
+            throw .unrecognised(derError)
         }
     }
 

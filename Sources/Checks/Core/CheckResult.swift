@@ -11,7 +11,16 @@ public struct CheckResult: Codable, Sendable, Equatable {
     public var status: Status
     public var severity: Severity
     /// Structured facts behind the status (dates, sizes, names); keys are camelCase.
-    public var evidence: [String: JSONValue]
+    ///
+    /// Stored as `evidenceMembers`, one exactly sized array sorted by key: a dictionary of 10–20 members
+    /// takes 16–32 hash buckets, and a scan of thousands of certificates holds every result until the
+    /// report is written (docs/benchmarks.md, "Certificate files"). Reading builds the dictionary.
+    public var evidence: [String: JSONValue] {
+        get { Dictionary(uniqueKeysWithValues: evidenceMembers.lazy.map { ($0.key, $0.value) }) }
+        set { evidenceMembers = Self.members(of: newValue) }
+    }
+    /// The evidence's members in the byte order of their keys' UTF-8 (the report's order).
+    public private(set) var evidenceMembers: [EvidenceMember]
     /// Reference ids (`NIS2-21.2.h`, `ANSSI-HYG-…`); see `References`.
     public var references: [String]
     /// Why an `error` or `skip` could not decide, or a short technical detail; never a translation of the rule.
@@ -28,7 +37,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
         self.code = code
         self.status = status
         self.severity = severity
-        self.evidence = evidence
+        self.evidenceMembers = Self.members(of: evidence)
         self.references = references
         self.reason = reason
         self.durationMs = durationMs
@@ -36,6 +45,52 @@ public struct CheckResult: Codable, Sendable, Equatable {
 
     /// The domain of the rule, read from its code's first segment (`cert.` → certificates).
     public var domain: Domain? { Domain(ruleCode: code) }
+
+    /// One member of the evidence.
+    public struct EvidenceMember: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    /// `evidence` sorted by the UTF-8 bytes of its keys, in an array of exactly its size.
+    static func members(of evidence: [String: JSONValue]) -> [EvidenceMember] {
+        var members: [EvidenceMember] = []
+        members.reserveCapacity(evidence.count)
+        for (key, value) in evidence { members.append(EvidenceMember(key: key, value: value)) }
+        members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return members
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case check, target, code, status, severity, evidence, references, reason, durationMs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            check: try container.decode(String.self, forKey: .check),
+            target: try container.decode(String.self, forKey: .target),
+            code: try container.decode(String.self, forKey: .code),
+            status: try container.decode(Status.self, forKey: .status),
+            severity: try container.decode(Severity.self, forKey: .severity),
+            evidence: try container.decode([String: JSONValue].self, forKey: .evidence),
+            references: try container.decode([String].self, forKey: .references),
+            reason: try container.decodeIfPresent(String.self, forKey: .reason),
+            durationMs: try container.decode(Int.self, forKey: .durationMs))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(check, forKey: .check)
+        try container.encode(target, forKey: .target)
+        try container.encode(code, forKey: .code)
+        try container.encode(status, forKey: .status)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(evidence, forKey: .evidence)
+        try container.encode(references, forKey: .references)
+        try container.encodeIfPresent(reason, forKey: .reason)
+        try container.encode(durationMs, forKey: .durationMs)
+    }
 }
 
 extension Domain {

@@ -45,7 +45,7 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
 /// discarded as it arrives.
 enum HTTPSecurityProbe {
     private static let initialised: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        cyberctl_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         return true
     }()
 
@@ -95,13 +95,13 @@ enum HTTPSecurityProbe {
 
     static func request(url: String, host: String, port: UInt16, ip: String?, timeout: Double) -> Answer {
         var answer = Answer()
-        guard let handle = curl_easy_init() else {
-            answer.error = "curl_easy_init failed"
+        guard let handle = cyberctl_curl_easy_init() else {
+            answer.error = cyberctl_curl_unavailable().map { "libcurl unavailable: \(String(cString: $0))" } ?? "curl_easy_init failed"
             return answer
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { cyberctl_curl_easy_cleanup(handle) }
         var resolve: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(resolve) }
+        defer { cyberctl_curl_slist_free_all(resolve) }
         _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_URL, url)
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
@@ -117,12 +117,12 @@ enum HTTPSecurityProbe {
         if let ip, ip != host {
             // Connect to the probed address while asking for `host` (SNI and Host header).
             let bracketed = ip.contains(":") ? "[\(ip)]" : ip
-            resolve = curl_slist_append(nil, "\(host):\(port):\(bracketed)")
+            resolve = cyberctl_curl_slist_append(nil, "\(host):\(port):\(bracketed)")
             _ = cyberctl_curl_easy_setopt_pointer(handle, CURLOPT_RESOLVE, UnsafeMutableRawPointer(resolve))
         }
-        let code = curl_easy_perform(handle)
+        let code = cyberctl_curl_easy_perform(handle)
         if code != CURLE_OK && code != CURLE_WRITE_ERROR && code != CURLE_FILESIZE_EXCEEDED {
-            answer.error = String(cString: curl_easy_strerror(code))
+            answer.error = String(cString: cyberctl_curl_easy_strerror(code))
             answer.connectFailed = code == CURLE_COULDNT_CONNECT
             return answer
         }
@@ -130,7 +130,7 @@ enum HTTPSecurityProbe {
         _ = cyberctl_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         answer.status = status
         var header: UnsafeMutablePointer<curl_header>?
-        if curl_easy_header(handle, "Strict-Transport-Security", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let header {
+        if cyberctl_curl_easy_header(handle, "Strict-Transport-Security", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let header {
             answer.hsts = String(cString: header.pointee.value)
         }
         var location: UnsafeMutablePointer<CChar>?
