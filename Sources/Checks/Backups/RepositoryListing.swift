@@ -177,8 +177,11 @@ struct RepositoryListing {
         }
         // Checkpoint archives are interrupted runs, not copies.
         let archives = list.archives.filter { !$0.name.hasSuffix(".checkpoint") && !$0.name.contains(".checkpoint.") }
-        let dated = archives.compactMap { archive in (archive.start ?? archive.time).flatMap(Self.borgTime).map { (archive, $0) } }
-            .sorted { $0.1 > $1.1 }
+        // Newest first; borg lists archives in creation order, which breaks ties (two archives in one second).
+        let dated = archives.enumerated()
+            .compactMap { index, archive in (archive.start ?? archive.time).flatMap(Self.borgTime).map { (archive, $0, index) } }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 > $1.2 }
+            .map { ($0.0, $0.1) }
         measurement.count = dated.count
         measurement.snapshotListNotChecked = nil
         measurement.newest = nil
@@ -193,14 +196,17 @@ struct RepositoryListing {
     /// offset (borg 2) it is read as RFC 3339.
     static func borgTime(_ text: String) -> Date? {
         if let date = BackupUnits.rfc3339(text) { return date }
-        let trimmed = text.split(separator: ".").first.map(String.init) ?? text
+        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+        let trimmed = parts.first ?? text
+        // Keep the microseconds: archives made within one second must still sort by time.
+        let fraction = parts.count == 2 ? (Double("0." + parts[1]) ?? 0) : 0
         guard let utc = BackupUnits.rfc3339(trimmed + "Z") else { return nil }
         // Interpret as local time on this machine.
         var seconds = time_t(utc.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        parts.tm_isdst = -1
-        return Date(timeIntervalSince1970: TimeInterval(mktime(&parts)))
+        var fields = tm()
+        gmtime_r(&seconds, &fields)
+        fields.tm_isdst = -1
+        return Date(timeIntervalSince1970: TimeInterval(mktime(&fields)) + fraction)
     }
 
     static func firstLine(_ text: String) -> String {
