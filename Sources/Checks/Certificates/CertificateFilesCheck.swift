@@ -133,7 +133,15 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             }
             var slices = [[CheckResult]](repeating: [], count: workers)
             for await (worker, results) in group { slices[worker] = results }
-            return slices.flatMap { $0 }
+            if workers == 1 { return slices[0] }
+            // Each slice is freed as soon as it is appended: 2,000 files make ~1.5 MB of results per copy.
+            var all: [CheckResult] = []
+            all.reserveCapacity(slices.reduce(0) { $0 + $1.count })
+            for worker in slices.indices {
+                all += slices[worker]
+                slices[worker] = []
+            }
+            return all
         }
     }
 

@@ -13,29 +13,39 @@ public enum DeclarationCrossCheck {
     public static let namedLimit = 10
 
     /// `results` with every organisational result annotated; other results unchanged, order kept.
-    public static func apply(_ results: [CheckResult]) -> [CheckResult] {
-        results.map { result in
-            guard result.code.hasPrefix("org.nis2."),
-                  case .array(let prefixValues)? = result.evidence["technicalPrefixes"] else { return result }
-            let prefixes = prefixValues.compactMap(\.stringValue).filter { !$0.hasPrefix("org.") && !$0.isEmpty }
-            guard !prefixes.isEmpty else { return result }
-            let technical = results.filter { other in
-                other.status.isScored && prefixes.contains { other.code.hasPrefix($0) }
-            }
-            var annotated = result
-            annotated.evidence["technical"] = [
-                "pass": .int(technical.filter { $0.status == .pass }.count),
-                "warn": .int(technical.filter { $0.status == .warn }.count),
-                "fail": .int(technical.filter { $0.status == .fail }.count),
-            ]
-            let failures = technical.filter { $0.status == .fail }
-            guard result.evidence["declared"] == "oui", !failures.isEmpty else { return annotated }
-            annotated.evidence["contradicted"] = true
-            annotated.evidence["contradictedBy"] = .array(failures.prefix(namedLimit).map { failure in
-                ["code": .string(failure.code), "target": .string(failure.target), "severity": .string(failure.severity.rawValue)]
-            })
-            if annotated.status == .pass { annotated.status = .warn }
-            return annotated
+    /// Annotates in place: a scan of thousands of certificate files is not copied for a few declarations.
+    public static func apply(_ results: consuming [CheckResult]) -> [CheckResult] {
+        var results = results
+        for index in results.indices {
+            if let annotated = annotation(of: results[index], among: results) { results[index] = annotated }
         }
+        return results
+    }
+
+    /// `result` annotated with the technical results among `results` it bears on, or nil when it is not
+    /// an organisational result that names technical prefixes. Technical prefixes never start with `org.`,
+    /// so annotating one declaration never changes what another one counts.
+    static func annotation(of result: CheckResult, among results: [CheckResult]) -> CheckResult? {
+        guard result.code.hasPrefix("org.nis2."),
+              case .array(let prefixValues)? = result.evidence["technicalPrefixes"] else { return nil }
+        let prefixes = prefixValues.compactMap(\.stringValue).filter { !$0.hasPrefix("org.") && !$0.isEmpty }
+        guard !prefixes.isEmpty else { return nil }
+        let technical = results.filter { other in
+            other.status.isScored && prefixes.contains { other.code.hasPrefix($0) }
+        }
+        var annotated = result
+        annotated.evidence["technical"] = [
+            "pass": .int(technical.filter { $0.status == .pass }.count),
+            "warn": .int(technical.filter { $0.status == .warn }.count),
+            "fail": .int(technical.filter { $0.status == .fail }.count),
+        ]
+        let failures = technical.filter { $0.status == .fail }
+        guard result.evidence["declared"] == "oui", !failures.isEmpty else { return annotated }
+        annotated.evidence["contradicted"] = true
+        annotated.evidence["contradictedBy"] = .array(failures.prefix(namedLimit).map { failure in
+            ["code": .string(failure.code), "target": .string(failure.target), "severity": .string(failure.severity.rawValue)]
+        })
+        if annotated.status == .pass { annotated.status = .warn }
+        return annotated
     }
 }
