@@ -6,7 +6,7 @@ import Foundation
 struct Cyberctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cyberctl",
-        abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire.",
+        abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire (cyber readiness of local authorities).",
         discussion: """
             Pour les communes, intercommunalités et syndicats : état de préparation face aux cyberattaques et à NIS 2. \
             Textes en français par défaut ; --lang en pour l'anglais.

@@ -373,7 +373,7 @@ extension Cyberctl.IncidentCommand {
 
     struct Due: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Déclarations dues ou en retard ; code 1 s'il y en a (for a timer or cron).",
+            abstract: "Déclarations dues ou en retard ; code 1 s'il y en a, pour un timer ou cron (reports due or overdue; exit 1 if any).",
             discussion: """
                 Liste chaque déclaration pas encore consignée comme envoyée (`incident log ID TEXTE --sent ÉTAPE`) dont \
                 l'échéance est passée ou tombe dans --within, incidents clos compris (leur rapport final reste dû). Code de \

@@ -7,7 +7,8 @@ import TestSupport
 /// Exit codes stay those of the README's table (64 for bad usage).
 @Suite
 struct MessageLanguageTests {
-    /// Every argument, option and flag of every command in `--experimental-dump-help`, with its command path.
+    /// Every argument, option and flag of every command in `--experimental-dump-help`, with its command path, and
+    /// every command's abstract (name "abstract").
     static func argumentHelps() throws -> [(command: String, name: String, help: String)] {
         let output = try BuiltBinary.run(["--experimental-dump-help"])
         #expect(output.exitCode == 0, "\(output.stderr)")
@@ -18,6 +19,7 @@ struct MessageLanguageTests {
             let here = path.isEmpty ? name : path + " " + name
             // The parser's own `help` subcommand is not ours to translate.
             if name == "help" && !path.isEmpty { return }
+            found.append((here, "abstract", command["abstract"] as? String ?? ""))
             for argument in command["arguments"] as? [[String: Any]] ?? [] {
                 let names = (argument["names"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
                 let label = names.first ?? (argument["valueName"] as? String) ?? "?"
@@ -31,7 +33,7 @@ struct MessageLanguageTests {
         return found
     }
 
-    @Test("every help text of every command is French first, with the English in parentheses at the end")
+    @Test("every help text and abstract of every command is French first, with the English in parentheses at the end")
     func helpTextsAreFrenchFirst() throws {
         let helps = try Self.argumentHelps()
         #expect(helps.count > 150, "the dump lists the commands' options: \(helps.count)")
