@@ -10,43 +10,49 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Questionnaire organisationnel NIS 2 : répondre, vérifier un fichier (NIS 2 questionnaire: answer it, check a file).",
             discussion: """
+                Sans --check ni --list, pose les questions une à une dans le terminal (choix numérotés). Chaque réponse est \
+                enregistrée aussitôt (de façon atomique) dans le fichier de réponses ; tapez q pour arrêter, et relancez la \
+                même commande pour reprendre où vous en étiez.
+
                 Without --check or --list, asks the questions one by one in the terminal (numbered \
                 choices). Every answer is saved at once (atomically) in the answers file; type q to stop \
                 and run the same command again to resume where you stopped.
                 """)
 
-        @Option(help: ArgumentHelp("Answers file to fill in (created when absent).", valueName: "file"), completion: .file())
+        @Option(help: ArgumentHelp("Fichier de réponses à remplir, créé s'il n'existe pas (answers file to fill in).", valueName: "file"), completion: .file())
         var answers: String = NIS2AnswersCheck().answers
 
         @Option(
             name: .customLong("check"),
-            help: ArgumentHelp("Check this answers file and exit (65 when invalid, 66 when missing).", valueName: "file"),
+            help: ArgumentHelp("Vérifie ce fichier de réponses et s'arrête ; code 65 s'il est invalide, 66 s'il manque (check this answers file).", valueName: "file"),
             completion: .file())
         var checkFile: String?
 
-        @Flag(help: "List the questionnaire's items and exit.")
+        @Flag(help: "Liste les points du questionnaire et s'arrête (list the questionnaire's items).")
         var list = false
 
-        @Flag(help: "Ask every question again, not only those without an answer (Enter keeps the current answer).")
+        @Flag(help: "Repose toutes les questions, pas seulement celles sans réponse ; Entrée garde la réponse actuelle (ask every question again).")
         var review = false
 
-        @Option(help: "Ask only the items of this section (a … j, art20).")
+        @Option(help: "Ne pose que les points de cette section : a … j, art20 (only this section).")
         var section: String?
 
-        @Option(help: "Another questionnaire file (YAML).")
+        @Option(help: "Autre fichier de questionnaire, YAML (another questionnaire file).")
         var questionnaire: String?
 
-        @Option(help: "Agent configuration to take the entity from when the answers file is new.")
+        @Option(help: "Configuration de l'agent où prendre l'entité pour un nouveau fichier de réponses (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func run() async throws {
             do {
                 let loaded = try questionnaire.map { path throws(NIS2InputError) in try Questionnaire.load(path: path) } ?? Questionnaire.shipped()
                 if let section, loaded.section(section) == nil {
-                    throw InputError(.usage, "--section \(section): expected one of \(loaded.sections.map(\.id).joined(separator: ", "))")
+                    let sections = loaded.sections.map(\.id).joined(separator: ", ")
+                    throw InputError(
+                        .usage, lang == .en ? "--section \(section): expected one of \(sections)" : "--section \(section) : une de ces sections est attendue : \(sections)")
                 }
                 let today = CalendarDay(Date())
                 if let checkFile {
@@ -64,14 +70,18 @@ extension Cyberctl {
                 let folder = URL(fileURLWithPath: answers).deletingLastPathComponent().path
                 var isFolder: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                    throw InputError(.missing, file: answers, "folder \(folder) does not exist: create it or give --answers FILE")
+                    throw InputError(
+                        .missing, file: answers,
+                        lang == .en
+                            ? "folder \(folder) does not exist: create it or give --answers FILE"
+                            : "le dossier \(folder) n'existe pas : créez-le ou donnez --answers FICHIER")
                 }
                 var walk = Walk(questionnaire: loaded, path: answers, english: lang == .en, today: today)
                 try walk.start(entity: defaultEntity(), review: review, section: section)
             } catch let code as ExitCode {
                 throw code
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
         }
 

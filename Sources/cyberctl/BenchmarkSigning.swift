@@ -14,23 +14,23 @@ extension Cyberctl {
             abstract: "Mesure signature et vérification en mémoire (measure in-process sign/verify throughput).",
             shouldDisplay: false)
 
-        @Option(help: "Agent private key.")
+        @Option(help: "Clé privée de l'agent (agent private key).")
         var key: String
-        @Option(help: "Agent certificate.")
+        @Option(help: "Certificat de l'agent (agent certificate).")
         var cert: String
-        @Option(help: "CA certificate.")
+        @Option(help: "Certificat de l'autorité (CA certificate).")
         var ca: String
-        @Option(help: "CRL of the CA.")
+        @Option(help: "CRL de l'autorité (CRL of the CA).")
         var crl: String?
-        @Option(help: "Write the synthetic report here (for the openssl comparison).")
+        @Option(help: "Écrit ici le rapport synthétique, pour la comparaison avec openssl (synthetic report file).")
         var out: String
-        @Option(help: "Approximate report size in bytes.")
+        @Option(help: "Taille approximative du rapport, en octets (approximate report size, bytes).")
         var size = 50_000
-        @Option(help: "Seconds per measurement.")
+        @Option(help: "Durée de chaque mesure, en secondes (seconds per measurement).")
         var seconds = 5.0
-        @Option(help: "Only write this many distinct signed reports, named <out>-NNNN.json (scripts/bench-collect.sh), and stop.")
+        @Option(help: "Écrit seulement ce nombre de rapports signés distincts, nommés <out>-NNNN.json (scripts/bench-collect.sh), puis s'arrête (only write N signed reports).")
         var reports: Int?
-        @Option(help: "With --reports: also queue each pair in this outbox, as scan does (for cyberctl push).")
+        @Option(help: "Avec --reports : met aussi chaque paire dans cette file d'envoi, comme scan, pour cyberctl push (also queue in this outbox).")
         var outbox: String?
 
         func run() throws {

@@ -9,21 +9,25 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Contrôle des fichiers de certificats (check certificate files: PEM, DER, PKCS#12).")
 
-        @Argument(help: "Certificate files.", completion: .file())
+        @Argument(help: "Fichiers de certificats : PEM, DER, PKCS#12 sans mot de passe (certificate files).", completion: .file())
         var files: [String]
 
-        @Option(name: .customLong("warning-days"), help: "Warn when fewer days than this are left.")
+        @Option(name: .customLong("warning-days"), help: "Avertissement sous ce nombre de jours restants (warn under this many days left).")
         var warningDays = 30
 
-        @Option(name: .customLong("critical-days"), help: "Fail when fewer days than this are left.")
+        @Option(name: .customLong("critical-days"), help: "Échec sous ce nombre de jours restants (fail under this many days left).")
         var criticalDays = 14
 
         @OptionGroup var options: RunOptions
 
         func validate() throws {
-            guard !files.isEmpty else { throw ValidationError("Please give at least one certificate file.") }
+            let english = options.lang == .en
+            guard !files.isEmpty else {
+                throw ValidationError(english ? "Please give at least one certificate file." : "Donnez au moins un fichier de certificat.")
+            }
             guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError("Please give 0 <= --critical-days <= --warning-days.")
+                throw ValidationError(
+                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
             }
         }
 

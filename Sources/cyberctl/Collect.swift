@@ -20,34 +20,34 @@ extension Cyberctl {
                 request on stderr. Stops cleanly on SIGTERM or SIGINT. See docs/collector.md.
                 """)
 
-        @Option(help: "Address and port to listen on: 0.0.0.0:8443, [::]:8443, 127.0.0.1:8443, [::1]:8443.")
+        @Option(help: "Adresse et port d'écoute : 0.0.0.0:8443, [::]:8443, 127.0.0.1:8443, [::1]:8443 (address and port to listen on).")
         var listen: String
 
-        @Option(name: .customLong("tls-cert"), help: "The collector's certificate, PEM (cyberctl pki issue --server).", completion: .file())
+        @Option(name: .customLong("tls-cert"), help: "Certificat du collecteur, PEM, émis par cyberctl pki issue --server (the collector's certificate).", completion: .file())
         var tlsCert: String
 
-        @Option(name: .customLong("tls-key"), help: "The collector's private key, PEM, mode 0600.", completion: .file())
+        @Option(name: .customLong("tls-key"), help: "Clé privée du collecteur, PEM, mode 0600 (the collector's private key).", completion: .file())
         var tlsKey: String
 
-        @Option(help: "The RSSI's CA certificate, PEM: client certificates and report signers must chain to it.", completion: .file())
+        @Option(help: "Certificat de l'autorité du RSSI, PEM : les certificats clients et les signataires des rapports doivent en dépendre (the RSSI's CA certificate).", completion: .file())
         var ca: String
 
-        @Option(parsing: .singleValue, help: "CRL of the CA (PEM or DER); repeatable. Default: crl.pem next to the CA file, when there is one.")
+        @Option(parsing: .singleValue, help: "CRL de l'autorité, PEM ou DER, répétable ; par défaut : crl.pem à côté du fichier de l'autorité s'il existe (CA's CRL, repeatable).")
         var crl: [String] = []
 
-        @Option(help: "Inbox folder: reports are stored as <siren>/<name>.json with <name>.json.p7s.", completion: .directory)
+        @Option(help: "Dossier de réception : rapports rangés en <siren>/<nom>.json avec <nom>.json.p7s (inbox folder).", completion: .directory)
         var inbox: String
 
-        @Option(help: "Territory store (SQLite) to ingest each accepted report into.")
+        @Option(help: "Base du territoire (SQLite) où ranger chaque rapport accepté (territory store to ingest into).")
         var db: String?
 
-        @Option(name: .customLong("max-body-bytes"), help: "Largest request body, in bytes (default 16 MiB).")
+        @Option(name: .customLong("max-body-bytes"), help: "Taille maximale d'une requête, en octets ; par défaut : 16 Mio (largest request body, bytes).")
         var maxBodyBytes = CollectorConfiguration.defaultMaxBodyBytes
 
-        @Option(help: "Uploads allowed per client certificate, as N/min (default 120/min).")
+        @Option(help: "Envois admis par certificat client, en N/min ; par défaut : 120/min (uploads per client certificate).")
         var rate = "\(CollectorConfiguration.defaultRatePerMinute)/min"
 
-        @Option(help: "Verification threads (default: the number of cores).")
+        @Option(help: "Fils de vérification ; par défaut : le nombre de cœurs (verification threads).")
         var workers: Int?
 
         func validate() throws {

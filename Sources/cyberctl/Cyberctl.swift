@@ -6,8 +6,13 @@ import Foundation
 struct Cyberctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cyberctl",
-        abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire.",
-        discussion: "Readiness of French local authorities against cyberattacks and NIS 2.",
+        abstract: "Préparation cyber des collectivités : contrôles, rapports signés, vue du territoire (cyber readiness of local authorities).",
+        discussion: """
+            Pour les communes, intercommunalités et syndicats : état de préparation face aux cyberattaques et à NIS 2. \
+            Textes en français par défaut ; --lang en pour l'anglais.
+
+            Readiness of French local authorities against cyberattacks and NIS 2. French by default; --lang en for English.
+            """,
         version: Scanner.version,
         subcommands: [
             Scan.self, Push.self, Cert.self, TLS.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,

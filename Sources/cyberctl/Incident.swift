@@ -13,27 +13,35 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Contacts en cas d'incident : CSIRT régional, délégation ANSSI, CERT-FR, 17Cyber (incident contacts).",
             discussion: """
+                Sans option, le département (sinon le code INSEE, sinon la région) de l'entité de la configuration de \
+                l'agent est utilisé. Données : Profiles/nis2/csirt.yaml (source et date à l'intérieur ; à modifier pour \
+                garder les contacts à jour). Code de sortie 64 pour un code ou une région inconnus, 65 pour un fichier de \
+                données mal formé.
+
                 Without an option, the département (else INSEE code, else region) of the agent configuration's entity is used. \
                 Data: Profiles/nis2/csirt.yaml (source and date inside; edit it to keep the contacts current). Exit 64 for an \
                 unknown code or region, 65 for a malformed data file.
                 """)
 
-        @Option(help: "Département or overseas collectivity code (29, 2A, 974, 987).")
+        @Option(help: "Code du département ou de la collectivité d'outre-mer : 29, 2A, 974, 987 (département code).")
         var departement: String?
-        @Option(help: "Region name (Bretagne, Île-de-France, PACA…).")
+        @Option(help: "Nom de la région : Bretagne, Île-de-France, PACA… (region name).")
         var region: String?
-        @Option(help: "INSEE commune code (29019, 2A004, 97411).")
+        @Option(help: "Code INSEE de la commune : 29019, 2A004, 97411 (INSEE commune code).")
         var insee: String?
-        @Option(help: "Agent configuration file, read when no option is given.")
+        @Option(help: "Fichier de configuration de l'agent, lu sans autre option (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func validate() throws {
             if [departement, region, insee].compactMap({ $0 }).count > 1 {
-                throw ValidationError("Give only one of --departement, --region, --insee.")
+                throw ValidationError(
+                    lang == .en
+                        ? "Give only one of --departement, --region, --insee."
+                        : "Donnez une seule des options --departement, --region, --insee.")
             }
         }
 
@@ -45,18 +53,26 @@ extension Cyberctl {
                     territory = try lookup(directory, departement: departement, insee: insee, region: region)
                 } else {
                     guard FileManager.default.fileExists(atPath: config) else {
-                        throw InputError(.usage, "no --departement, --region or --insee, and no agent configuration at \(config) to read the entity from")
+                        throw InputError(
+                            .usage,
+                            lang == .en
+                                ? "no --departement, --region or --insee, and no agent configuration at \(config) to read the entity from"
+                                : "ni --departement, ni --region, ni --insee, et pas de configuration d'agent en \(config) où lire l'entité")
                     }
                     let entity = try AgentConfiguration.load(path: config).entity
                     guard entity.departement != nil || entity.insee != nil || entity.region != nil else {
-                        throw InputError(.usage, "\(config): the entity has no departement, insee or region; give --departement, --region or --insee")
+                        throw InputError(
+                            .usage,
+                            lang == .en
+                                ? "\(config): the entity has no departement, insee or region; give --departement, --region or --insee"
+                                : "\(config) : l'entité n'a ni departement, ni insee, ni region ; donnez --departement, --region ou --insee")
                     }
                     territory = try lookup(directory, departement: entity.departement, insee: entity.insee, region: entity.region)
                 }
                 let text = try format == .json ? CsirtJSON.encode(directory, territory) : CsirtText.render(directory, territory, english: lang == .en)
                 emit(text)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
         }
     }
@@ -146,7 +162,7 @@ enum CsirtJSON {
 struct IncidentOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Language of what people read: fr or en.")
+    @Option(help: "Langue des textes : fr ou en (language of what people read).")
     var lang: Language = .fr
 
     /// The present, for tests and replays (same forms as --aware-at).
@@ -159,6 +175,19 @@ struct IncidentOptions: ParsableArguments {
     }
 
     func open(create: Bool = false) throws(InputError) -> TerritoryStore { try TerritoryStore(path: store.path, create: create) }
+
+    /// Prints `incident` with its deadlines as of `now`: the text view, or JSON for `--format json`.
+    func show(_ incident: Incident, now: Date, format: OutputFormat = .table) throws {
+        let english = lang == .en
+        if format == .json {
+            emit(try IncidentJSON.encode(IncidentJSON.Show(incident, now: now, english: english)))
+        } else {
+            emit(IncidentText.show(incident, now: now, english: english))
+        }
+    }
+
+    /// `id` as typed (`7`, `INC-7`), with an error in this command's language.
+    func incidentID(_ id: String) throws(InputError) -> Int64 { try parseIncidentID(id, language: lang) }
 }
 
 extension Significance: ExpressibleByArgument {}
@@ -166,9 +195,15 @@ extension IncidentStage: ExpressibleByArgument {}
 extension IncidentDraft.Format: ExpressibleByArgument {}
 
 /// An incident id as typed: `7` or `INC-7`.
-func incidentID(_ text: String) throws(InputError) -> Int64 {
+func parseIncidentID(_ text: String, language: Language) throws(InputError) -> Int64 {
     let digits = text.uppercased().hasPrefix("INC-") ? String(text.dropFirst(4)) : text
-    guard let id = Int64(digits), id > 0 else { throw InputError(.usage, "incident id \"\(text)\": expected a number such as 3 (see `cyberctl incident list`)") }
+    guard let id = Int64(digits), id > 0 else {
+        throw InputError(
+            .usage,
+            language == .en
+                ? "incident id \"\(text)\": expected a number such as 3 (see `cyberctl incident list`)"
+                : "numéro d'incident \"\(text)\" : un nombre est attendu, par exemple 3 (voir `cyberctl incident list`)")
+    }
     return id
 }
 
@@ -178,6 +213,12 @@ extension Cyberctl {
             commandName: "incident",
             abstract: "Suivi d'incident : échéances NIS 2 et CNIL, journal, brouillons de déclaration (incident follow-up).",
             discussion: """
+                Les échéances courent à partir de la prise de connaissance : alerte précoce NIS 2 sous 24 h, notification \
+                sous 72 h, rapport final un mois après la notification (rapport intermédiaire si l'incident dure) — directive \
+                (UE) 2022/2555, art. 23(4) ; CNIL sous 72 h pour une violation de données personnelles — RGPD, art. 33. Les \
+                heures sont des heures écoulées ; le mois est un mois civil, heure de Paris. Dates : ISO 8601 avec décalage \
+                ou Z, ou « AAAA-MM-JJ HH:MM » en heure de Paris.
+
                 Deadlines run from the moment of awareness: NIS 2 early warning 24 h, notification 72 h, final report one \
                 month after the notification (progress report if still ongoing) — Directive (EU) 2022/2555 Art. 23(4); CNIL \
                 72 h for a personal-data breach — GDPR Art. 33. Hours are elapsed hours; the month is a calendar month in \
@@ -191,55 +232,64 @@ extension Cyberctl.IncidentCommand {
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Ouvre un incident et affiche son numéro et ses échéances (open an incident).")
 
-        @Option(help: "Short title of the incident.")
+        @Option(help: "Intitulé court de l'incident (short title).")
         var title: String
-        @Option(name: .customLong("aware-at"), help: "When the entity became aware of it (ISO 8601 with offset, or \"YYYY-MM-DD HH:MM\" Paris time).")
+        @Option(name: .customLong("aware-at"), help: "Prise de connaissance par l'entité : ISO 8601 avec décalage, ou \"AAAA-MM-JJ HH:MM\" heure de Paris (when the entity became aware of it).")
         var awareAt: String
-        @Option(help: "SIREN of the entity hit (default: the agent configuration's).")
+        @Option(help: "SIREN de l'entité touchée ; par défaut : celui de la configuration de l'agent (SIREN of the entity hit).")
         var entity: String?
-        @Flag(name: .customLong("personal-data"), help: "Personal data is involved (CNIL notification, GDPR Art. 33).")
+        @Flag(name: .customLong("personal-data"), help: "Des données personnelles sont en cause : notification CNIL, RGPD art. 33 (personal data involved).")
         var personalData = false
-        @Option(help: "Significant incident (NIS 2 Art. 23(3)): yes, no or unknown.")
+        @Option(help: "Incident important au sens de NIS 2 art. 23(3) : yes, no ou unknown (significant incident).")
         var significant: Significance = .unknown
-        @Option(parsing: .upToNextOption, help: "Hosts affected (names as in the reports); repeat or separate with commas.")
+        @Option(parsing: .upToNextOption, help: "Hôtes touchés, noms comme dans les rapports ; répéter ou séparer par des virgules (hosts affected).")
         var hosts: [String] = []
-        @Option(help: "Agent configuration file, read for the SIREN when --entity is not given.")
+        @Option(help: "Fichier de configuration de l'agent, lu pour le SIREN sans --entity (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
         @OptionGroup var options: IncidentOptions
 
         func run() throws {
+            let english = options.lang == .en
             do {
                 let now = try options.now()
                 let aware = try IncidentClock.parse(awareAt, option: "--aware-at")
                 guard aware <= now.addingTimeInterval(300) else {
-                    throw InputError(.usage, "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))")
+                    throw InputError(
+                        .usage,
+                        english
+                            ? "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))"
+                            : "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))")
                 }
                 let cleanTitle = title.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !cleanTitle.isEmpty else { throw InputError(.usage, "--title: expected a short description of the incident") }
+                guard !cleanTitle.isEmpty else {
+                    throw InputError(
+                        .usage, english ? "--title: expected a short description of the incident" : "--title : une courte description de l'incident est attendue")
+                }
                 var siren = entity
                 if siren == nil, FileManager.default.fileExists(atPath: config) {
                     siren = try AgentConfiguration.load(path: config).entity.siren
                 }
                 if let siren, !Identifiers.isValidSIREN(siren) {
-                    throw InputError(.usage, "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit")
+                    throw InputError(
+                        .usage,
+                        english
+                            ? "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit"
+                            : "--entity \"\(siren)\" : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide")
                 }
                 let hostnames = hosts.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
                 let store = try options.open(create: true)
                 for host in hostnames {
                     guard try !store.knowsHost(host) else { continue }
-                    note(options.lang == .en ? "cyberctl: note: no report of host \(host) in the store" : "cyberctl : note : aucun rapport de l'hôte \(host) dans la base")
+                    note(english ? "cyberctl: note: no report of host \(host) in the store" : "cyberctl : note : aucun rapport de l'hôte \(host) dans la base")
                 }
                 let id = try store.openIncident(
                     NewIncident(title: cleanTitle, siren: siren, awareAt: aware, personalData: personalData, significant: significant, hosts: hostnames),
                     now: now)
-                let incident = try store.incident(id)
-                if format == .json { emit(try IncidentJSON.encode(IncidentJSON.Show(incident, now: now, english: options.lang == .en))) } else {
-                    emit(IncidentText.show(incident, now: now, english: options.lang == .en))
-                }
+                try options.show(try store.incident(id), now: now, format: format)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
@@ -248,13 +298,13 @@ extension Cyberctl.IncidentCommand {
         static let configuration = CommandConfiguration(
             abstract: "Ajoute une entrée au journal ; --sent STAGE consigne l'envoi d'une déclaration (log an entry).")
 
-        @Argument(help: "Incident id.")
+        @Argument(help: "Numéro de l'incident, 3 ou INC-3 (incident id).")
         var id: String
-        @Argument(help: "What happened or was done.")
+        @Argument(help: "Ce qui s'est passé ou a été fait (what happened or was done).")
         var text: String
-        @Option(help: "This entry records that the report of this stage was sent: early-warning, notification, final or cnil.")
+        @Option(help: "L'entrée consigne l'envoi de cette déclaration : early-warning, notification, final ou cnil (records that this report was sent).")
         var sent: IncidentStage?
-        @Option(help: "When (default: now); same forms as --aware-at.")
+        @Option(help: "Quand ; par défaut : maintenant ; mêmes formes que --aware-at (when; default: now).")
         var at: String?
         @OptionGroup var options: IncidentOptions
 
@@ -263,40 +313,38 @@ extension Cyberctl.IncidentCommand {
                 let now = try options.now()
                 let when = try at.map { try IncidentClock.parse($0, option: "--at") } ?? now
                 let store = try options.open()
-                try store.logIncident(try incidentID(id), text: text, stage: sent, at: when)
-                emit(IncidentText.show(try store.incident(try incidentID(id)), now: now, english: options.lang == .en))
+                let number = try options.incidentID(id)
+                try store.logIncident(number, text: text, stage: sent, at: when)
+                try options.show(try store.incident(number), now: now)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Affiche un incident, ses échéances et son journal (show an incident).")
-        @Argument(help: "Incident id.")
+        @Argument(help: "Numéro de l'incident, 3 ou INC-3 (incident id).")
         var id: String
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
         @OptionGroup var options: IncidentOptions
 
         func run() throws {
             do {
                 let now = try options.now()
-                let incident = try options.open().incident(try incidentID(id))
-                if format == .json { emit(try IncidentJSON.encode(IncidentJSON.Show(incident, now: now, english: options.lang == .en))) } else {
-                    emit(IncidentText.show(incident, now: now, english: options.lang == .en))
-                }
+                try options.show(try options.open().incident(try options.incidentID(id)), now: now, format: format)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Liste les incidents (list incidents).")
-        @Flag(help: "Only incidents still open.")
+        @Flag(help: "Seulement les incidents en cours (only open incidents).")
         var open = false
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
         @OptionGroup var options: IncidentOptions
 
@@ -318,25 +366,33 @@ extension Cyberctl.IncidentCommand {
                 }
                 emit(IncidentText.table(rows))
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
 
     struct Due: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Déclarations dues ou en retard ; code 1 s'il y en a (for a timer or cron).",
-            discussion: "Lists every report not yet logged as sent (`incident log ID TEXT --sent STAGE`) whose deadline is past or within --within, closed incidents included (their final report stays due). Exit 0 when there is none, 1 when there is one or more.")
-        @Option(help: "Window: 24h, 90m, 2d, or 0 for overdue only.")
+            abstract: "Déclarations dues ou en retard ; code 1 s'il y en a, pour un timer ou cron (reports due or overdue; exit 1 if any).",
+            discussion: """
+                Liste chaque déclaration pas encore consignée comme envoyée (`incident log ID TEXTE --sent ÉTAPE`) dont \
+                l'échéance est passée ou tombe dans --within, incidents clos compris (leur rapport final reste dû). Code de \
+                sortie 0 s'il n'y en a aucune, 1 s'il y en a au moins une.
+
+                Lists every report not yet logged as sent (`incident log ID TEXT --sent STAGE`) whose deadline is past or \
+                within --within, closed incidents included (their final report stays due). Exit 0 when there is none, 1 \
+                when there is one or more.
+                """)
+        @Option(help: "Fenêtre : 24h, 90m, 2d (ou 2j), 1h30m, ou 0 pour les seuls retards (window; 0: overdue only).")
         var within = "24h"
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
         @OptionGroup var options: IncidentOptions
 
         func run() throws {
             var due: [(Incident, IncidentDeadline)] = []
             do {
-                let window = try IncidentText.duration(within)
+                let window = try IncidentText.duration(within, english: options.lang == .en)
                 let now = try options.now()
                 let english = options.lang == .en
                 for incident in try options.open().incidents() {
@@ -359,7 +415,7 @@ extension Cyberctl.IncidentCommand {
                     emit(IncidentText.table(rows))
                 }
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
             if !due.isEmpty { throw ExitCode(1) }
         }
@@ -368,11 +424,11 @@ extension Cyberctl.IncidentCommand {
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Clôt un incident traité ; le rapport final reste dû (close an incident).")
-        @Argument(help: "Incident id.")
+        @Argument(help: "Numéro de l'incident, 3 ou INC-3 (incident id).")
         var id: String
-        @Option(help: "When it was handled (default: now).")
+        @Option(help: "Quand il a été traité ; par défaut : maintenant (when it was handled; default: now).")
         var at: String?
-        @Option(help: "Closing note for the log.")
+        @Option(help: "Note de clôture pour le journal (closing note for the log).")
         var note: String?
         @OptionGroup var options: IncidentOptions
 
@@ -381,10 +437,11 @@ extension Cyberctl.IncidentCommand {
                 let now = try options.now()
                 let when = try at.map { try IncidentClock.parse($0, option: "--at") } ?? now
                 let store = try options.open()
-                try store.closeIncident(try incidentID(id), at: when, text: note)
-                emit(IncidentText.show(try store.incident(try incidentID(id)), now: now, english: options.lang == .en))
+                let number = try options.incidentID(id)
+                try store.closeIncident(number, at: when, text: note)
+                try options.show(try store.incident(number), now: now)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
@@ -392,13 +449,13 @@ extension Cyberctl.IncidentCommand {
     struct Draft: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Brouillon pré-rempli d'une déclaration, en français (pre-filled French draft).")
-        @Argument(help: "Incident id.")
+        @Argument(help: "Numéro de l'incident, 3 ou INC-3 (incident id).")
         var id: String
-        @Option(help: "early-warning, notification, final or cnil.")
+        @Option(help: "Déclaration à rédiger : early-warning, notification, final ou cnil (stage).")
         var stage: IncidentStage
-        @Option(help: "markdown or text.")
+        @Option(help: "Format du brouillon : markdown ou text (draft format).")
         var format: IncidentDraft.Format = .markdown
-        @Option(help: "Agent configuration file, read for the entity's département when the store does not know it.")
+        @Option(help: "Fichier de configuration de l'agent, lu pour le département de l'entité si la base ne le connaît pas (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
         @OptionGroup var options: IncidentOptions
 
@@ -406,7 +463,7 @@ extension Cyberctl.IncidentCommand {
             do {
                 let now = try options.now()
                 let store = try options.open()
-                let incident = try store.incident(try incidentID(id))
+                let incident = try store.incident(try options.incidentID(id))
                 let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) }
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
@@ -423,7 +480,7 @@ extension Cyberctl.IncidentCommand {
                     recipients: CsirtText.recipients(directory, territory, stage: stage), now: now)
                 emit(draft.render(format))
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
     }
@@ -431,19 +488,22 @@ extension Cyberctl.IncidentCommand {
 
 enum IncidentText {
     /// "24h", "90m", "2d", "1h30m", "0" → seconds.
-    static func duration(_ text: String) throws(InputError) -> TimeInterval {
+    static func duration(_ text: String, english: Bool) throws(InputError) -> TimeInterval {
+        let expected = english
+            ? "--within \"\(text)\": expected a duration such as 24h, 90m, 2d or 1h30m"
+            : "--within \"\(text)\" : une durée est attendue, par exemple 24h, 90m, 2d ou 1h30m"
         if text == "0" { return 0 }
         var total = 0.0, number = ""
         for character in text.lowercased() {
             if character.isNumber { number.append(character); continue }
             let units: [Character: Double] = ["d": 86_400, "j": 86_400, "h": 3600, "m": 60]
             guard let value = Double(number), let unit = units[character] else {
-                throw InputError(.usage, "--within \"\(text)\": expected a duration such as 24h, 90m, 2d or 1h30m")
+                throw InputError(.usage, expected)
             }
             total += value * unit
             number = ""
         }
-        guard number.isEmpty, !text.isEmpty else { throw InputError(.usage, "--within \"\(text)\": expected a duration such as 24h, 90m, 2d or 1h30m (with a unit)") }
+        guard number.isEmpty, !text.isEmpty else { throw InputError(.usage, expected + (english ? " (with a unit)" : " (avec une unité)")) }
         return total
     }
 

@@ -9,7 +9,7 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Liste les contrôles et leurs règles (list checks and their rules).")
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func run() {
@@ -34,12 +34,12 @@ extension Cyberctl {
         func run() throws {
             let profiles = ProfileLocator.available()
             if profiles.isEmpty {
-                note("cyberctl: no profile folder found (looked in \(ProfileLocator.searchDirectories().joined(separator: ", ")))")
+                note("cyberctl: aucun dossier de profils trouvé (no profile folder found) ; cherché dans : \(ProfileLocator.searchDirectories().joined(separator: ", "))")
                 throw ExitCode(66)
             }
             var lines: [String] = []
             for (name, path) in profiles {
-                let description = (try? Profile.load(path: path))?.description ?? "(invalid profile)"
+                let description = (try? Profile.load(path: path))?.description ?? "(profil invalide / invalid profile)"
                 lines.append("\(name.padded(12)) \(description)  — \(path)")
             }
             emit(lines.joined(separator: "\n") + "\n")

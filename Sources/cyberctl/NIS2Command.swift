@@ -46,37 +46,43 @@ extension Cyberctl.Nis2Command {
         static let configuration = CommandConfiguration(
             abstract: "Dit si NIS 2 s'applique à la collectivité, et pourquoi (say whether NIS 2 applies, and why).",
             discussion: """
+                Sans --kind, l'entité de la configuration de l'agent est utilisée. Les règles viennent de \
+                Profiles/nis2/scope.yaml (ou --rules) : chaque ligne cite sa source. La transposition française peut encore \
+                évoluer ; la réponse dit où en est le texte.
+
                 Without --kind, the entity of the agent configuration is used. The rules come from \
                 Profiles/nis2/scope.yaml (or --rules): each row names its source. The French transposition \
                 may still change; the answer says where the text stands.
                 """)
 
-        @Option(help: "Kind of local authority: commune, cc, ca, cu, metropole, departement, region or syndicat.")
+        @Option(help: "Type de collectivité : commune, cc, ca, cu, metropole, departement, region ou syndicat (kind of local authority).")
         var kind: EntityKind?
 
-        @Option(help: "Population (inhabitants, population municipale).")
+        @Option(help: "Population municipale, en habitants (population, inhabitants).")
         var population: Int?
 
-        @Flag(name: .customLong("has-commune-over-30000"), inversion: .prefixedNo, help: "For a grouping: whether a member commune has more than 30,000 inhabitants.")
+        @Flag(name: .customLong("has-commune-over-30000"), inversion: .prefixedNo, help: "Pour un groupement : une commune membre a-t-elle plus de 30 000 habitants (a member commune above 30,000 inhabitants).")
         var hasCommuneOver30000: Bool?
 
-        @Option(help: "Agent configuration file to read the entity from when --kind is not given.")
+        @Option(help: "Fichier de configuration de l'agent où lire l'entité sans --kind (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
 
-        @Option(help: "Answers file whose entity (kind, population, has_commune_over_30000) to use when --kind is not given.", completion: .file())
+        @Option(help: "Fichier de réponses dont l'entité (kind, population, has_commune_over_30000) sert sans --kind (answers file).", completion: .file())
         var answers: String?
 
-        @Option(help: "Another applicability rules file (YAML).")
+        @Option(help: "Autre fichier de règles d'applicabilité, YAML (another rules file).")
         var rules: String?
 
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func validate() throws {
-            if let population, population < 0 { throw ValidationError("Please give a population of 0 or more.") }
+            if let population, population < 0 {
+                throw ValidationError(lang == .en ? "Please give a population of 0 or more." : "La population doit être positive ou nulle.")
+            }
         }
 
         func run() throws {
@@ -91,7 +97,7 @@ extension Cyberctl.Nis2Command {
             } catch let error as ValidationError {
                 throw error
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
         }
 
@@ -102,18 +108,30 @@ extension Cyberctl.Nis2Command {
             if let answers {
                 let entity = try AnswersFile.load(path: answers, questionnaire: Questionnaire.shipped(), today: CalendarDay(Date())).entity
                 guard let kind = entity.kind else {
-                    throw InputError(.usage, file: answers, "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file")
+                    throw InputError(
+                        .usage, file: answers,
+                        lang == .en
+                            ? "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file"
+                            : "entity.kind n'est pas renseigné : donnez --kind ou ajoutez entity: {kind: …} au fichier de réponses")
                 }
                 return ScopeFacts(
                     kind: kind, population: population ?? entity.population,
                     hasCommuneOver30000: hasCommuneOver30000 ?? entity.hasCommuneOver30000)
             }
             guard FileManager.default.fileExists(atPath: config) else {
-                throw InputError(.usage, "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)")
+                throw InputError(
+                    .usage,
+                    lang == .en
+                        ? "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)"
+                        : "donnez --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), ou une configuration d'agent avec entity.kind (\(config) introuvable)")
             }
             let entity = try AgentConfiguration.load(path: config).entity
             guard let kind = entity.kind else {
-                throw InputError(.usage, file: config, "entity.kind is not set: give --kind or set it in the agent configuration")
+                throw InputError(
+                    .usage, file: config,
+                    lang == .en
+                        ? "entity.kind is not set: give --kind or set it in the agent configuration"
+                        : "entity.kind n'est pas renseigné : donnez --kind ou renseignez-le dans la configuration de l'agent")
             }
             return ScopeFacts(kind: kind, population: population ?? entity.population, hasCommuneOver30000: hasCommuneOver30000)
         }
@@ -205,26 +223,26 @@ extension Cyberctl.Nis2Command {
         static let configuration = CommandConfiguration(
             abstract: "Score du questionnaire NIS 2 par mesure et global (score an answers file per measure and overall).")
 
-        @Option(help: "Answers file.", completion: .file())
+        @Option(help: "Fichier de réponses NIS 2 (answers file).", completion: .file())
         var answers: String = NIS2AnswersCheck().answers
 
-        @Option(help: "Another questionnaire file (YAML).")
+        @Option(help: "Autre fichier de questionnaire, YAML (another questionnaire file).")
         var questionnaire: String?
 
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
-        @Flag(help: "Show items answered \"oui\" too.")
+        @Flag(help: "Affiche aussi les points répondus \"oui\" (show items answered oui too).")
         var all = false
 
         func run() async throws {
             let path = answers.hasPrefix("/") ? answers : FileManager.default.currentDirectoryPath + "/" + answers
             let results = await NIS2AnswersCheck(answers: path, questionnaire: questionnaire).run(CheckContext(root: .system))
             if let problem = results.first(where: { $0.code == NIS2AnswersCheck.answersCode || $0.code == NIS2AnswersCheck.questionnaireCode }) {
-                note("cyberctl: " + (problem.reason ?? "cannot read \(path)").replacingOccurrences(of: "\n", with: "\ncyberctl: "))
+                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingOccurrences(of: "\n", with: "\ncyberctl: "))
                 throw ExitCode(problem.evidence["failure"] == "missing" ? 66 : problem.evidence["failure"] == "read" ? 74 : 65)
             }
             let summary = Scoring.summarize(results)

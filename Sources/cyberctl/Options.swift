@@ -46,38 +46,38 @@ enum FailThreshold: ExpressibleByArgument, Equatable {
 
 /// Options shared by the commands that run checks.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Output format: table or json.")
+    @Option(help: "Format de sortie : table ou json (output format).")
     var format: OutputFormat = .table
 
-    @Option(help: "Language of what people read: fr or en.")
+    @Option(help: "Langue des textes : fr ou en (language of what people read).")
     var lang: Language = .fr
 
-    @Option(name: .customLong("fail-on"), help: "Exit 1 when a warn or fail result has this severity or higher (info, low, medium, high, critical), or never.")
+    @Option(name: .customLong("fail-on"), help: "Code de sortie 1 dès qu'un constat (warn, fail) atteint cette gravité : info, low, medium, high, critical, ou never pour jamais (exit 1 at this severity or higher; never: always 0).")
     var failOn: FailThreshold = .severity(.high)
 
-    @Flag(help: "Show passing results in the table too.")
+    @Flag(help: "Affiche aussi les contrôles conformes dans le tableau (show passing results too).")
     var all = false
 }
 
 /// Identity of the entity, overriding the agent configuration.
 struct EntityOptions: ParsableArguments {
-    @Option(name: .customLong("entity-name"), help: "Name of the local authority.")
+    @Option(name: .customLong("entity-name"), help: "Nom de la collectivité (name of the local authority).")
     var name: String?
-    @Option(name: .customLong("entity-siren"), help: "SIREN of the local authority (9 digits).")
+    @Option(name: .customLong("entity-siren"), help: "SIREN de la collectivité, 9 chiffres (SIREN, 9 digits).")
     var siren: String?
-    @Option(name: .customLong("entity-insee"), help: "INSEE code of the commune (5 characters).")
+    @Option(name: .customLong("entity-insee"), help: "Code INSEE de la commune, 5 caractères (INSEE code).")
     var insee: String?
-    @Option(name: .customLong("entity-kind"), help: "commune, cc, ca, cu, metropole, departement, region or syndicat.")
+    @Option(name: .customLong("entity-kind"), help: "Type de collectivité : commune, cc, ca, cu, metropole, departement, region ou syndicat (kind of local authority).")
     var kind: String?
-    @Option(name: .customLong("entity-population"), help: "Population.")
+    @Option(name: .customLong("entity-population"), help: "Population municipale, en habitants (population, inhabitants).")
     var population: Int?
-    @Option(name: .customLong("entity-departement"), help: "Département code (29, 2A, 974).")
+    @Option(name: .customLong("entity-departement"), help: "Code du département : 29, 2A, 974 (département code).")
     var departement: String?
-    @Option(name: .customLong("entity-region"), help: "Region name.")
+    @Option(name: .customLong("entity-region"), help: "Nom de la région (region name).")
     var region: String?
 
-    /// `base` with every option given on the command line applied.
-    func apply(to base: Entity) throws(InputError) -> Entity {
+    /// `base` with every option given on the command line applied; a problem is reported in `language`.
+    func apply(to base: Entity, language: Language = .fr) throws(InputError) -> Entity {
         var entity = base
         if let name { entity.name = name }
         if let siren { entity.siren = siren }
@@ -86,13 +86,15 @@ struct EntityOptions: ParsableArguments {
         if let population { entity.population = population }
         if let departement { entity.departement = departement }
         if let region { entity.region = region }
-        if let problem = entity.problems().first { throw InputError(.usage, "entity \(problem)") }
+        if let problem = entity.problems().first { throw InputError(.usage, language == .en ? "entity \(problem)" : "entité : \(problem)") }
         return entity
     }
 }
 
-/// Prints `error` on stderr and turns it into the documented exit code.
-func failure(reporting error: any Error) -> ExitCode {
+/// Prints `error` on stderr and turns it into the documented exit code. The texts of the libraries' errors are
+/// printed as they are; what this function adds follows `language` (the command's `--lang`), or is French first
+/// with the English in parentheses when the command has no `--lang`.
+func failure(reporting error: any Error, language: Language? = nil) -> ExitCode {
     let message: String
     let code: Int32
     switch error {
@@ -112,7 +114,11 @@ func failure(reporting error: any Error) -> ExitCode {
         message = error.message
         code = 65
     default:
-        message = "internal error: \(error)"
+        message = switch language {
+        case .fr?: "erreur interne : \(error)"
+        case .en?: "internal error: \(error)"
+        case nil: "erreur interne (internal error) : \(error)"
+        }
         code = 70
     }
     FileHandle.standardError.write(Data("cyberctl: \(message)\n".utf8))

@@ -28,19 +28,19 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Crée la clé de l'agent et sa demande de certificat (create the agent key and CSR).")
 
-        @Option(name: .customLong("entity-name"), help: "Name of the local authority (certificate O).")
+        @Option(name: .customLong("entity-name"), help: "Nom de la collectivité, champ O du certificat (name of the local authority).")
         var entityName: String
 
-        @Option(help: "SIREN of the local authority (9 digits, Luhn): organizationIdentifier NTRFR-<SIREN>.")
+        @Option(help: "SIREN de la collectivité, 9 chiffres, clé de Luhn ; organizationIdentifier NTRFR-<SIREN> (SIREN of the local authority).")
         var siren: String
 
-        @Option(help: "Host name (certificate CN); default: this host's name.")
+        @Option(help: "Nom de l'hôte, champ CN du certificat ; par défaut : le nom de ce serveur (host name).")
         var host: String?
 
-        @Option(help: "Folder for agent.key (mode 0600) and agent.csr.")
+        @Option(help: "Dossier pour agent.key (mode 0600) et agent.csr (folder for the key and the request).")
         var dir = "/etc/cyberctl"
 
-        @Flag(help: "Replace an existing agent key.")
+        @Flag(help: "Remplace une clé d'agent existante (replace an existing agent key).")
         var force = false
 
         func run() throws {
@@ -74,10 +74,10 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Crée l'autorité : clé ECDSA P-256, certificat 10 ans, CRL vide (create the CA).")
 
-        @Option(help: "Folder of the CA (created if absent).")
+        @Option(help: "Dossier de l'autorité, créé s'il n'existe pas (folder of the CA).")
         var dir: String
 
-        @Option(help: "Name of the CA (certificate O and CN), e.g. \"RSSI mutualisé du Pays de Brest\".")
+        @Option(help: "Nom de l'autorité, champs O et CN du certificat, par exemple \"RSSI mutualisé du Pays de Brest\" (name of the CA).")
         var name: String
 
         func run() throws {
@@ -102,34 +102,39 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Émet le certificat d'un agent à partir de sa demande (issue an agent certificate from its CSR).",
             discussion: """
+                Par défaut la demande est celle d'un agent (cyberctl enroll) : le certificat porte son entité et sert à \
+                signer les rapports et de certificat client TLS (clientAuth). Avec --server, c'est un certificat de serveur \
+                TLS (celui du collecteur) : serverAuth, les subjectAltName donnés par --san, 397 jours par défaut.
+
                 By default the request is an agent's (cyberctl enroll): the certificate carries its entity and serves for \
                 signing reports and as a TLS client certificate (clientAuth). With --server it is a TLS server certificate \
                 (the collector's): serverAuth, the subjectAltName entries given with --san, 397 days by default.
                 """)
 
-        @Argument(help: "The certificate request (PEM or DER).", completion: .file())
+        @Argument(help: "La demande de certificat, PEM ou DER (certificate request).", completion: .file())
         var request: String
 
-        @Option(help: "Validity in days (1 to 825; default 825 for an agent, 397 for a server).")
+        @Option(help: "Validité en jours, de 1 à 825 ; par défaut : 825 pour un agent, 397 pour un serveur (validity, days).")
         var days: Int?
 
-        @Flag(help: "Issue a TLS server certificate (extendedKeyUsage serverAuth), e.g. for cyberctl collect.")
+        @Flag(help: "Émet un certificat de serveur TLS (extendedKeyUsage serverAuth), par exemple pour cyberctl collect (TLS server certificate).")
         var server = false
 
-        @Option(name: .customLong("san"), parsing: .singleValue, help: "With --server: a subjectAltName, DNS:<host name> or IP:<address>; repeatable.")
+        @Option(name: .customLong("san"), parsing: .singleValue, help: "Avec --server : un subjectAltName, DNS:<nom d'hôte> ou IP:<adresse> ; répétable (subjectAltName, repeatable).")
         var subjectAlternativeNames: [String] = []
 
         func validate() throws {
-            if !server && !subjectAlternativeNames.isEmpty { throw ValidationError("--san goes with --server (agent certificates carry no subjectAltName).") }
+            if !server && !subjectAlternativeNames.isEmpty { throw ValidationError("--san va avec --server : un certificat d'agent ne porte pas de subjectAltName (--san goes with --server).") }
             if server && subjectAlternativeNames.isEmpty {
-                throw ValidationError("--server needs at least one --san, e.g. --san DNS:collector.example.fr (TLS clients match the subjectAltName).")
+                throw ValidationError(
+                    "--server demande au moins un --san, par exemple --san DNS:collecteur.example.fr : les clients TLS vérifient le subjectAltName (--server needs at least one --san).")
             }
         }
 
-        @Option(help: "Folder of the CA.")
+        @Option(help: "Dossier de l'autorité (folder of the CA).")
         var dir = defaultPKIDirectory
 
-        @Option(help: "Certificate file to write (default: the request's name with .crt).")
+        @Option(help: "Certificat à écrire ; par défaut : le nom de la demande en .crt (certificate file to write).")
         var out: String?
 
         func run() throws {
@@ -140,7 +145,7 @@ extension Cyberctl.PKI {
                 do {
                     csr = try CertificateSigningRequest(encoded: bytes)
                 } catch {
-                    throw InputError(.invalidData, file: request, "not a certificate request in PEM or DER form (\(error))")
+                    throw InputError(.invalidData, file: request, "pas une demande de certificat PEM ou DER (not a certificate request in PEM or DER form) : \(error)")
                 }
                 let path = out ?? Self.defaultOutput(for: request)
                 if server {
@@ -184,13 +189,13 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Révoque un certificat et régénère la CRL (revoke a certificate, regenerate the CRL).")
 
-        @Argument(help: "Serial number, hexadecimal, as `cyberctl pki list` prints it.")
+        @Argument(help: "Numéro de série, en hexadécimal, comme l'affiche `cyberctl pki list` (serial number).")
         var serial: String
 
-        @Option(help: "RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation …")
+        @Option(help: "Motif RFC 5280 : unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation… (revocation reason).")
         var reason: CertificateRevocationList.Reason = .unspecified
 
-        @Option(help: "Folder of the CA.")
+        @Option(help: "Dossier de l'autorité (folder of the CA).")
         var dir = defaultPKIDirectory
 
         func run() throws {
@@ -199,7 +204,9 @@ extension Cyberctl.PKI {
                 // RFC 5280 §5.3.1: removeFromCRL belongs to delta CRLs only; here it would list a certificate
                 // as revoked that verifiers treat as valid.
                 guard reason != .removeFromCRL else {
-                    throw InputError(.usage, "--reason removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1); choose another reason")
+                    throw InputError(
+                        .usage,
+                        "--reason removeFromCRL ne sert qu'aux CRL delta (RFC 5280 §5.3.1) : choisissez un autre motif (for delta CRLs only; choose another reason)")
                 }
                 let record = try authority.revoke(serial: serial, reason: reason)
                 emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
@@ -213,10 +220,10 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Liste les certificats émis (list issued certificates).")
 
-        @Option(help: "Folder of the CA.")
+        @Option(help: "Dossier de l'autorité (folder of the CA).")
         var dir = defaultPKIDirectory
 
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
         func run() throws {
@@ -258,7 +265,7 @@ extension Cyberctl.PKI {
             commandName: "crl",
             abstract: "Signe une CRL à jour (sign a fresh CRL, valid 30 days).")
 
-        @Option(help: "Folder of the CA.")
+        @Option(help: "Dossier de l'autorité (folder of the CA).")
         var dir = defaultPKIDirectory
 
         func run() throws {

@@ -11,6 +11,21 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Envoie les rapports signés en attente au collecteur du RSSI (deliver pending signed reports).",
             discussion: """
+                Chaque paire en attente dans la file d'envoi (remplie par `scan` quand agent.yaml a une section \
+                collector:) est postée sur <collecteur>/v1/reports en TLS mutuel : le certificat inscrit de l'agent comme \
+                certificat client, le collecteur vérifié avec le fichier de l'autorité du RSSI et son nom d'hôte. Une paire \
+                ne quitte la file que si le collecteur répond 201 (acceptée) ou 200 (déjà reçue). 400/403/413/422 la \
+                marquent refusée, gardée avec le motif, sans nouvel essai avant --retry-refused. Les échecs de connexion et \
+                de TLS, les délais dépassés, 408, 429 et 5xx sont retentés aux exécutions suivantes, après une attente \
+                exponentielle avec gigue (1 min, doublée jusqu'à 6 h, jamais avant le Retry-After du collecteur).
+
+                Codes de sortie : 0 toutes les paires remises (file vide, ou pas encore créée : rien en attente) ; 75 des \
+                paires attendent un nouvel essai (EX_TEMPFAIL) ; 65 des paires ont été refusées et demandent une personne \
+                (voir --status) ; 78 l'URL du collecteur répond hors du protocole d'envoi (3xx, 401, 404… : mauvaise adresse \
+                ou proxy ; paires gardées) (EX_CONFIG) ; 64 mauvais usage ou aucun collecteur configuré ; 66 le fichier de \
+                l'autorité, le certificat ou la clé de l'agent manque ; 74 la file ne peut être ni lue ni écrite. Avec \
+                --status : 0, quel que soit le contenu de la file.
+
                 Each pair waiting in the outbox (filled by `scan` when agent.yaml has a collector: section) is posted \
                 to <collector>/v1/reports over mutual TLS: the agent's enrolled certificate as client certificate, \
                 the collector verified against the RSSI's CA file and its host name. A pair leaves the outbox only \
@@ -28,52 +43,60 @@ extension Cyberctl {
                 With --status: 0, whatever the outbox holds.
                 """)
 
-        @Option(help: "Collector URL (https://HOST[:PORT]); overrides agent.yaml's collector.url.")
+        @Option(help: "URL du collecteur, https://HÔTE[:PORT] ; remplace collector.url de agent.yaml (collector URL).")
         var collector: String?
 
-        @Option(help: "The RSSI's CA certificate (PEM) the collector is verified against; overrides collector.ca.", completion: .file())
+        @Option(help: "Certificat de l'autorité du RSSI (PEM) qui vérifie le collecteur ; remplace collector.ca (RSSI's CA certificate).", completion: .file())
         var ca: String?
 
-        @Option(help: "Agent certificate for mutual TLS (PEM); default: agent.yaml's signing.certificate.", completion: .file())
+        @Option(help: "Certificat de l'agent pour le TLS mutuel, PEM ; par défaut : signing.certificate de agent.yaml (agent certificate).", completion: .file())
         var cert: String?
 
-        @Option(help: "Agent private key for mutual TLS (PEM, mode 0600); default: agent.yaml's signing.key.", completion: .file())
+        @Option(help: "Clé privée de l'agent pour le TLS mutuel, PEM, mode 0600 ; par défaut : signing.key de agent.yaml (agent private key).", completion: .file())
         var key: String?
 
-        @Option(help: "Outbox folder; default: agent.yaml's collector.outbox, else /var/lib/cyberctl/outbox.", completion: .directory)
+        @Option(help: "Dossier de la file d'envoi ; par défaut : collector.outbox de agent.yaml, sinon /var/lib/cyberctl/outbox (outbox folder).", completion: .directory)
         var outbox: String?
 
-        @Option(help: "Agent configuration file.")
+        @Option(help: "Fichier de configuration de l'agent (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
 
-        @Option(name: .customLong("connect-timeout"), help: "Seconds to connect (TCP and TLS); default: collector.connect_timeout, else 10.")
+        @Option(name: .customLong("connect-timeout"), help: "Délai de connexion TCP et TLS, en secondes ; par défaut : collector.connect_timeout, sinon 10 (connect timeout, seconds).")
         var connectTimeout: Double?
 
-        @Option(help: "Seconds for one upload, answer included; default: collector.timeout, else 60.")
+        @Option(help: "Délai d'un envoi, réponse comprise, en secondes ; par défaut : collector.timeout, sinon 60 (upload timeout, seconds).")
         var timeout: Double?
 
-        @Flag(name: .customLong("retry-refused"), help: "Re-queue the pairs the collector refused, then send them.")
+        @Flag(name: .customLong("retry-refused"), help: "Remet en file les paires refusées par le collecteur, puis les envoie (resend refused pairs).")
         var retryRefused = false
 
-        @Flag(help: "Send the pairs waiting for their backoff now too.")
+        @Flag(help: "Envoie aussi tout de suite les paires en attente de nouvel essai (ignore the backoff).")
         var now = false
 
-        @Flag(help: "Only list what waits in the outbox and why; send nothing.")
+        @Flag(help: "Liste seulement ce qui attend dans la file et pourquoi ; n'envoie rien (list the outbox only).")
         var status = false
 
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func validate() throws {
-            if (key == nil) != (cert == nil) { throw ValidationError("Please give --key and --cert together.") }
+            let english = lang == .en
+            if (key == nil) != (cert == nil) {
+                throw ValidationError(english ? "Please give --key and --cert together." : "Donnez --key et --cert ensemble.")
+            }
             if let collector, let problem = AgentConfiguration.Collector.problem(url: collector) {
                 throw ValidationError("--collector \(problem)")
             }
             for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
-                if let value, !(value > 0 && value <= 3600) { throw ValidationError("\(name): expected seconds greater than 0 and at most 3600.") }
+                if let value, !(value > 0 && value <= 3600) {
+                    throw ValidationError(
+                        english
+                            ? "\(name): expected seconds greater than 0 and at most 3600."
+                            : "\(name) : un nombre de secondes supérieur à 0 et au plus 3600 est attendu.")
+                }
             }
         }
 
@@ -141,7 +164,7 @@ extension Cyberctl {
                 FileHandle.standardError.write(Data("cyberctl: \(error.description)\n".utf8))
                 throw ExitCode(error.missing ? 66 : 74)
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
         }
 

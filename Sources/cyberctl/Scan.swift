@@ -11,36 +11,41 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Exécute un profil sur ce serveur et écrit le rapport (run a profile, write the report).")
 
-        @Option(help: "Profile name or YAML file (default: the agent configuration's, else 'default').")
+        @Option(help: "Nom du profil ou fichier YAML ; par défaut : celui de la configuration de l'agent, sinon default (profile name or YAML file).")
         var profile: String?
 
-        @Option(help: "Audit the system mounted at this folder instead of /.")
+        @Option(help: "Audite le système monté dans ce dossier au lieu de / (audit a mounted system instead of /).")
         var root: String?
 
-        @Option(parsing: .upToNextOption, help: "Run only these domains or check ids (tls, certificates, patches, backups, organisation, cert.files …).")
+        @Option(parsing: .upToNextOption, help: "N'exécute que ces domaines ou contrôles : tls, certificates, patches, backups, organisation, cert.files… (only these domains or check ids).")
         var only: [String] = []
 
-        @Option(help: "Report file (default: cyberctl-report-<host>-<UTC time>.json in the current folder).")
+        @Option(help: "Fichier du rapport ; par défaut : cyberctl-report-<hôte>-<heure UTC>.json dans le dossier courant (report file).")
         var out: String?
 
-        @Option(help: "Agent configuration file.")
+        @Option(help: "Fichier de configuration de l'agent (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
 
-        @Option(help: "Agent private key for signing (PEM, mode 0600); overrides the configuration's signing.key.", completion: .file())
+        @Option(help: "Clé privée de l'agent pour signer, PEM, mode 0600 ; remplace signing.key de la configuration (agent signing key).", completion: .file())
         var key: String?
 
-        @Option(help: "Agent certificate for signing (PEM); overrides the configuration's signing.certificate.", completion: .file())
+        @Option(help: "Certificat de l'agent pour signer, PEM ; remplace signing.certificate de la configuration (agent signing certificate).", completion: .file())
         var cert: String?
 
-        @Flag(name: .customLong("no-sign"), help: "Do not sign the report, even when a key is configured.")
+        @Flag(name: .customLong("no-sign"), help: "Ne signe pas le rapport, même si une clé est configurée (do not sign the report).")
         var noSign = false
 
         @OptionGroup var options: RunOptions
         @OptionGroup var entity: EntityOptions
 
         func validate() throws {
-            if (key == nil) != (cert == nil) { throw ValidationError("Please give --key and --cert together.") }
-            if noSign && key != nil { throw ValidationError("Please give either --no-sign or --key/--cert, not both.") }
+            let english = options.lang == .en
+            if (key == nil) != (cert == nil) {
+                throw ValidationError(english ? "Please give --key and --cert together." : "Donnez --key et --cert ensemble.")
+            }
+            if noSign && key != nil {
+                throw ValidationError(english ? "Please give either --no-sign or --key/--cert, not both." : "Donnez --no-sign ou --key/--cert, pas les deux.")
+            }
         }
 
         /// The signer from `--key/--cert`, else the configuration's `signing` section; nil when unsigned.
@@ -60,7 +65,7 @@ extension Cyberctl {
                 let signer = try loadSigner(configuration)
                 let root = try auditedRoot()
                 let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
-                var reportEntity = try entity.apply(to: configuration.entity)
+                var reportEntity = try entity.apply(to: configuration.entity, language: options.lang)
                 if let signer {
                     // A signed report must name the SIREN its certificate carries: take it from there when unset,
                     // and refuse to sign a report that every verifier would reject.
@@ -92,7 +97,7 @@ extension Cyberctl {
                     do {
                         signature = try signer.sign(bytes)
                     } catch {
-                        throw InputError(.io, file: path, "signing failed: \(error)")
+                        throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
@@ -124,7 +129,7 @@ extension Cyberctl {
             } catch let code as ExitCode {
                 throw code
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: options.lang)
             }
         }
 
@@ -145,7 +150,11 @@ extension Cyberctl {
                 let entry = try outbox.enqueue(report: report, signature: signature, fileName: fileName)
                 note(french ? "En file d'envoi : \(entry.path) (cyberctl push l'envoie)" : "Queued for delivery: \(entry.path) (cyberctl push sends it)")
             } catch {
-                throw InputError(.io, file: collector.outbox, "the report is written but cannot be queued for delivery: \(error)")
+                throw InputError(
+                    .io, file: collector.outbox,
+                    french
+                        ? "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)"
+                        : "the report is written but cannot be queued for delivery: \(error)")
             }
         }
 
@@ -162,7 +171,7 @@ extension Cyberctl {
             do {
                 return try FileSystemRoot(root)
             } catch {
-                throw InputError(.missing, file: root, "--root: \(error)")
+                throw InputError(.missing, file: root, options.lang == .en ? "--root: \(error)" : "--root : \(error)")
             }
         }
 

@@ -17,6 +17,13 @@ extension Cyberctl {
             commandName: "summary",
             abstract: "Bilan d'une page pour les élus : niveau, priorités, NIS 2, décisions, CSIRT (one-page summary for élus).",
             discussion: """
+                Lit la base du territoire (`cyberctl consolidate`) et écrit une page A4 en français simple : niveau A–E et \
+                ce qu'il signifie, l'évolution depuis le rapport précédent, les trois priorités (qui agit, effort estimé), la \
+                situation NIS 2 et ce qu'elle implique pour le conseil, les décisions demandées au conseil et le CSIRT \
+                régional à appeler. Avec --territory : la page de tout le territoire, puis un tableau des communes membres. \
+                Le HTML s'imprime sur une feuille A4 ; le PDF demande Chromium sans interface (paquet `chromium`) ; le \
+                Markdown est fait pour un courriel.
+
                 Reads the territory store (`cyberctl consolidate`) and writes one A4 page in plain French: level A–E and what \
                 it means, the trend since the previous report, the three priorities (who acts, rough effort), the NIS 2 status \
                 and what it implies for the council, the decisions asked of the council, and the regional CSIRT to call. \
@@ -24,29 +31,30 @@ extension Cyberctl {
                 HTML prints on one A4 sheet; PDF needs headless Chromium (package `chromium`); Markdown is for an e-mail.
                 """)
 
-        @Option(help: "SIREN of the entity (commune, intercommunalité) to summarise.")
+        @Option(help: "SIREN de l'entité (commune, intercommunalité) à résumer (SIREN of the entity).")
         var entity: String?
 
-        @Flag(help: "Summarise the whole territory (every entity in the store), with a table of member communes.")
+        @Flag(help: "Bilan de tout le territoire (chaque entité de la base), avec un tableau des communes membres (whole territory).")
         var territory = false
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: "Output format: html, pdf or markdown.")
+        @Option(help: "Format de sortie : html, pdf ou markdown (output format).")
         var format: SummaryFormat = .html
 
-        @Option(help: "Write to this file instead of stdout (required for pdf).")
+        @Option(help: "Écrit dans ce fichier au lieu de la sortie standard ; obligatoire pour pdf (output file).")
         var out: String?
 
-        @Option(help: "NIS 2 answers file of the entity (`cyberctl assess`); the decisions then follow its answers.")
+        @Option(help: "Fichier de réponses NIS 2 de l'entité (`cyberctl assess`) ; les décisions suivent alors ses réponses (NIS 2 answers file).")
         var answers: String?
 
         func validate() throws {
-            guard (entity != nil) != territory else { throw ValidationError("Please give either --entity SIREN or --territory.") }
+            guard (entity != nil) != territory else { throw ValidationError("Donnez --entity SIREN ou --territory (please give either --entity SIREN or --territory).") }
             if let entity, !Identifiers.isValidSIREN(entity) {
-                throw ValidationError("--entity \(entity): expected a SIREN, 9 digits with a valid Luhn check digit.")
+                throw ValidationError(
+                    "--entity \(entity) : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide (expected a SIREN, 9 digits with a valid Luhn check digit).")
             }
-            if format == .pdf && out == nil { throw ValidationError("--format pdf writes a file: please give --out FILE.") }
+            if format == .pdf && out == nil { throw ValidationError("--format pdf écrit un fichier : donnez --out FICHIER (--format pdf writes a file: please give --out FILE).") }
         }
 
         func run() throws {

@@ -13,54 +13,65 @@ extension Cyberctl {
             commandName: "tls",
             abstract: "Contrôle la configuration TLS de services (check TLS endpoints: versions, suites, certificates).",
             discussion: """
+                Chaque service est HÔTE[:PORT] (port 443 par défaut, ou le port usuel du protocole STARTTLS) ; les adresses
+                IPv6 vont entre crochets : [::1]:8443. Les résultats sont ceux de `cyberctl scan` pour le contrôle
+                tls.endpoint.
+
                 Each endpoint is HOST[:PORT] (port 443 by default, or the STARTTLS protocol's usual port);
                 IPv6 literals go in brackets: [::1]:8443. Results are the same as those of `cyberctl scan`
                 for the tls.endpoint check.
                 """)
 
-        @Argument(help: "Endpoints, HOST[:PORT].")
+        @Argument(help: "Services à contrôler, HÔTE[:PORT] (endpoints).")
         var endpoints: [String]
 
-        @Option(help: "Upgrade with STARTTLS first: smtp, imap, pop3, ldap or postgres.")
+        @Option(help: "Passe d'abord en TLS par STARTTLS : smtp, imap, pop3, ldap ou postgres (STARTTLS protocol).")
         var starttls: StartTLSProtocol?
 
-        @Option(help: "Server name to send (SNI) and to match the certificate against.")
+        @Option(help: "Nom de serveur envoyé (SNI) et attendu dans le certificat (server name).")
         var sni: String?
 
-        @Option(name: .customLong("ca-file"), help: "PEM file of trust anchors (default: the system bundle).", completion: .file())
+        @Option(name: .customLong("ca-file"), help: "Fichier PEM des autorités de confiance ; par défaut : celles du système (trust anchors).", completion: .file())
         var caFile: String?
 
-        @Option(name: .customLong("connection-timeout"), help: "Per-connection timeout, seconds.")
+        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion, en secondes (per-connection timeout, seconds).")
         var connectionTimeout: Double = 5
 
-        @Option(name: .customLong("endpoint-deadline"), help: "Per-endpoint deadline, seconds.")
+        @Option(name: .customLong("endpoint-deadline"), help: "Délai total par service, en secondes (per-endpoint deadline, seconds).")
         var endpointDeadline: Double = 30
 
-        @Option(help: "Endpoints probed at once.")
+        @Option(help: "Services sondés en parallèle (endpoints probed at once).")
         var concurrency = 16
 
-        @Flag(name: .customLong("no-hsts"), help: "Do not request HTTPS headers (HSTS, redirect).")
+        @Flag(name: .customLong("no-hsts"), help: "Ne demande pas les en-têtes HTTPS : HSTS, redirection (no HTTPS headers).")
         var noHSTS = false
 
-        @Option(name: .customLong("warning-days"), help: "Warn when fewer days than this are left on a certificate.")
+        @Option(name: .customLong("warning-days"), help: "Avertissement sous ce nombre de jours restants sur un certificat (warn under this many days left).")
         var warningDays = 30
 
-        @Option(name: .customLong("critical-days"), help: "Fail when fewer days than this are left on a certificate.")
+        @Option(name: .customLong("critical-days"), help: "Échec sous ce nombre de jours restants sur un certificat (fail under this many days left).")
         var criticalDays = 14
 
         @OptionGroup var options: RunOptions
 
         func validate() throws {
-            guard !endpoints.isEmpty else { throw ValidationError("Please give at least one endpoint, HOST[:PORT].") }
+            let english = options.lang == .en
+            guard !endpoints.isEmpty else {
+                throw ValidationError(english ? "Please give at least one endpoint, HOST[:PORT]." : "Donnez au moins un service, HÔTE[:PORT].")
+            }
             for endpoint in endpoints {
                 do { _ = try TLSEndpoint.parse(endpoint, defaultPort: 443) } catch { throw ValidationError(error.description) }
             }
             guard connectionTimeout > 0, connectionTimeout <= 600, endpointDeadline > 0, endpointDeadline <= 600 else {
-                throw ValidationError("Please give timeouts between 0 and 600 seconds.")
+                throw ValidationError(
+                    english ? "Please give timeouts between 0 and 600 seconds." : "Les délais doivent être compris entre 0 et 600 secondes.")
             }
-            guard (1...256).contains(concurrency) else { throw ValidationError("Please give --concurrency between 1 and 256.") }
+            guard (1...256).contains(concurrency) else {
+                throw ValidationError(english ? "Please give --concurrency between 1 and 256." : "--concurrency doit être compris entre 1 et 256.")
+            }
             guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError("Please give 0 <= --critical-days <= --warning-days.")
+                throw ValidationError(
+                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
             }
         }
 
@@ -87,7 +98,9 @@ extension Cyberctl {
             if let caFile {
                 let path = caFile.hasPrefix("/") ? caFile : FileManager.default.currentDirectoryPath + "/" + caFile
                 guard FileManager.default.fileExists(atPath: path) else {
-                    throw failure(reporting: InputError(.missing, file: caFile, "CA file not found"))
+                    throw failure(
+                        reporting: InputError(.missing, file: caFile, options.lang == .en ? "CA file not found" : "fichier des autorités de confiance introuvable"),
+                        language: options.lang)
                 }
                 check.caFile = path
             }

@@ -12,7 +12,7 @@ enum ViewFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Where the store is.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Territory store (SQLite). Default: $XDG_DATA_HOME/cyberctl/territory.sqlite (~/.local/share/cyberctl/territory.sqlite).")
+    @Option(help: "Base du territoire (SQLite) ; par défaut : $XDG_DATA_HOME/cyberctl/territory.sqlite, soit ~/.local/share/cyberctl/territory.sqlite (territory store).")
     var db: String?
 
     var path: String { db ?? TerritoryStore.defaultPath() }
@@ -20,10 +20,10 @@ struct StoreOptions: ParsableArguments {
 
 /// The trusted CA and its CRLs, as `cyberctl verify` takes them.
 struct TrustOptions: ParsableArguments {
-    @Option(help: "Trusted CA certificate(s), PEM.")
+    @Option(help: "Certificat(s) de l'autorité de confiance, PEM (trusted CA certificates).")
     var ca = "/etc/cyberctl/ca.pem"
 
-    @Option(parsing: .singleValue, help: "CRL of the CA (PEM or DER); repeatable. Default: crl.pem next to the CA file, when there is one.")
+    @Option(parsing: .singleValue, help: "CRL de l'autorité, PEM ou DER, répétable ; par défaut : crl.pem à côté du fichier de l'autorité s'il existe (CA's CRL, repeatable).")
     var crl: [String] = []
 
     /// The same verifier `cyberctl verify` builds.
@@ -43,6 +43,13 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Vérifie et range les rapports signés dans la base du territoire (verify signed reports and store them).",
             discussion: """
+                Trouve chaque rapport *.json sous DOSSIER (récursivement) avec sa signature *.json.p7s, vérifie chacun \
+                exactement comme `cyberctl verify` et range ceux qui sont vérifiés. Un même rapport reçu deux fois est rangé \
+                une fois ; un rapport plus ancien ne remplace jamais le plus récent de son hôte. Les fichiers refusés sont \
+                consignés (`cyberctl territory rejected`) et jamais modifiés, déplacés ni supprimés. Code de sortie 0 si tous \
+                les rapports sont rangés, 65 si certains sont refusés, 66 si un DOSSIER ou le fichier de l'autorité manque, \
+                74 si la base ne peut pas être écrite.
+
                 Finds every *.json report under DIR (recursively) with its *.json.p7s signature, verifies each exactly as \
                 `cyberctl verify` does, and stores the verified ones. The same report twice is stored once; an older report \
                 never replaces a newer one as its host's latest. Refused files are recorded (`cyberctl territory rejected`) \
@@ -50,24 +57,27 @@ extension Cyberctl {
                 when a DIR or the CA file is missing, 74 when the store cannot be written.
                 """)
 
-        @Argument(help: "Folders (or report files) to read.", completion: .directory)
+        @Argument(help: "Dossiers (ou fichiers de rapports) à lire (folders or report files to read).", completion: .directory)
         var folders: [String]
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
 
-        @Option(help: "Output format of the summary: table or json.")
+        @Option(help: "Format du bilan : table ou json (output format of the summary).")
         var format: OutputFormat = .table
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         @Option(name: .customLong("batch-size"), help: .hidden)
         var batchSize = 64
 
         func validate() throws {
-            guard !folders.isEmpty else { throw ValidationError("Please give at least one folder of reports.") }
-            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+            let english = lang == .en
+            guard !folders.isEmpty else {
+                throw ValidationError(english ? "Please give at least one folder of reports." : "Donnez au moins un dossier de rapports.")
+            }
+            guard batchSize >= 1 else { throw ValidationError(english ? "--batch-size must be at least 1." : "--batch-size doit valoir au moins 1.") }
         }
 
         func run() throws {
@@ -80,7 +90,7 @@ extension Cyberctl {
                 summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files) { bar.update($0) }
                 bar.finish()
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
             let fr = lang == .fr
             switch format {
@@ -114,10 +124,10 @@ extension Cyberctl {
 struct ViewOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Output format: table, json, csv, markdown or html (one self-contained file).")
+    @Option(help: "Format de sortie : table, json, csv, markdown ou html, une page autonome (output format).")
     var format: ViewFormat = .table
 
-    @Option(help: "Language of what people read: fr or en.")
+    @Option(help: "Langue des textes : fr ou en (language of what people read).")
     var lang: Language = .fr
 
     func views() throws -> TerritoryViews {
@@ -136,20 +146,20 @@ struct ViewOptions: ParsableArguments {
     }
 }
 
-/// Runs a view, mapping errors to exit codes.
-func runView(_ body: () throws -> Void) throws {
-    do { try body() } catch let code as ExitCode { throw code } catch { throw failure(reporting: error) }
+/// Runs a view, mapping errors to exit codes (what `failure` adds in `language`).
+func runView(_ language: Language, _ body: () throws -> Void) throws {
+    do { try body() } catch let code as ExitCode { throw code } catch { throw failure(reporting: error, language: language) }
 }
 
 extension Cyberctl.TerritoryCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Une ligne par entité : hôtes, âge, score, niveau, constats, couverture (one row per entity).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "Also list the N rules whose fixing everywhere would raise the territory score most (the HTML dashboard always lists 5; `findings` shows every rule's gain).")
+        @Option(help: "Liste aussi les N règles dont la correction partout relèverait le plus le score du territoire ; le tableau de bord HTML en liste toujours 5, `findings` donne le gain de chaque règle (also list the N fixes that would raise the score most).")
         var fixes = 0
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let views = try options.views()
                 let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes)
                 let lang = options.lang
@@ -167,15 +177,15 @@ extension Cyberctl.TerritoryCommand {
     struct Findings: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Règles en échec sur le territoire, par gravité × entités (territory findings).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "Show the first N findings only.")
+        @Option(help: "N'affiche que les N premiers constats (first N findings only).")
         var top: Int?
-        @Option(help: "Only this domain: tls, certificates, patches, backups or organisation.")
+        @Option(help: "Seulement ce domaine : tls, certificates, patches, backups ou organisation (only this domain).")
         var domain: Domain?
-        @Option(help: "Only findings of this severity or higher: info, low, medium, high, critical.")
+        @Option(help: "Seulement les constats de cette gravité ou plus : info, low, medium, high, critical (minimum severity).")
         var severity: Severity?
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let view = try options.views().findings(top: top, domain: domain, minimumSeverity: severity)
                 let tables = ViewTables.findings(view, options.lang)
                 try options.render(
@@ -192,7 +202,7 @@ extension Cyberctl.TerritoryCommand {
     struct Certificates: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Certificats (fichiers et services) expirant bientôt, les plus proches d'abord (expiring certificates).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "Window: days (60d, 60), weeks (8w).", transform: Self.days)
+        @Option(help: "Fenêtre en jours (60d, 60) ou en semaines (8w) ; par défaut : 60 jours (window in days or weeks).", transform: Self.days)
         var expiring = 60
 
         static func days(_ text: String) throws -> Int {
@@ -200,13 +210,13 @@ extension Cyberctl.TerritoryCommand {
             let (number, factor): (Substring, Int) =
                 trimmed.hasSuffix("d") ? (trimmed.dropLast(), 1) : trimmed.hasSuffix("w") ? (trimmed.dropLast(), 7) : (Substring(trimmed), 1)
             guard let value = Int(number), value >= 0, value <= 36_500 else {
-                throw ValidationError("expected a number of days (60d, 60) or weeks (8w)")
+                throw ValidationError("un nombre de jours (60d, 60) ou de semaines (8w) est attendu (expected a number of days or weeks)")
             }
             return value * factor
         }
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let view = try options.views().certificates(expiringWithinDays: expiring)
                 let tables = ViewTables.certificates(view, options.lang)
                 try options.render(
@@ -223,11 +233,11 @@ extension Cyberctl.TerritoryCommand {
     struct Host: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Dernier rapport complet d'un hôte et l'évolution de son score (a host's latest report).")
         @OptionGroup var options: ViewOptions
-        @Argument(help: "Host name, as in the reports.")
+        @Argument(help: "Nom de l'hôte, comme dans les rapports (host name).")
         var name: String
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let views = try options.views().host(name)
                 try renderDetails(views, title: (options.lang == .fr ? "Hôte " : "Host ") + name, options: options)
             }
@@ -238,15 +248,20 @@ extension Cyberctl.TerritoryCommand {
         static let configuration = CommandConfiguration(
             commandName: "entity", abstract: "Derniers rapports d'une entité, score combiné et évolution (an entity's latest reports).")
         @OptionGroup var options: ViewOptions
-        @Argument(help: "SIREN of the entity (9 digits).")
+        @Argument(help: "SIREN de l'entité, 9 chiffres (SIREN of the entity).")
         var siren: String
 
         func validate() throws {
-            guard Identifiers.isValidSIREN(siren) else { throw ValidationError("SIREN \(siren): expected 9 digits with a valid Luhn check digit.") }
+            guard Identifiers.isValidSIREN(siren) else {
+                throw ValidationError(
+                    options.lang == .en
+                        ? "SIREN \(siren): expected 9 digits with a valid Luhn check digit."
+                        : "SIREN \(siren) : 9 chiffres avec une clé de Luhn valide sont attendus.")
+            }
         }
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let view = try options.views().entity(siren)
                 try renderDetails([view], title: view.name ?? siren, options: options)
             }
@@ -258,7 +273,7 @@ extension Cyberctl.TerritoryCommand {
         @OptionGroup var options: ViewOptions
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let view = try options.views().trend()
                 let tables = [ViewTables.trend(view.points, options.lang)]
                 try options.render(
@@ -275,11 +290,11 @@ extension Cyberctl.TerritoryCommand {
     struct Rejected: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fichiers refusés et leurs motifs (refused files and why).")
         @OptionGroup var options: ViewOptions
-        @Flag(help: "Also list refusals whose same bytes were accepted later (after a CA or CRL fix).")
+        @Flag(help: "Liste aussi les refus dont les mêmes octets ont été acceptés ensuite, après correction de l'autorité ou de la CRL (also list resolved refusals).")
         var all = false
 
         func run() throws {
-            try runView {
+            try runView(options.lang) {
                 let view = try options.views().rejected(includeResolved: all)
                 let tables = ViewTables.rejected(view, options.lang)
                 try options.render(
@@ -354,15 +369,15 @@ extension Cyberctl {
             abstract: "Génère un territoire synthétique de rapports signés (generate signed synthetic reports).",
             shouldDisplay: false)
 
-        @Option(help: "Output folder (gets ca/ and inbox/).")
+        @Option(help: "Dossier de sortie, reçoit ca/ et inbox/ (output folder).")
         var out: String
-        @Option(help: "Number of reports.")
+        @Option(help: "Nombre de rapports (number of reports).")
         var reports = 1000
-        @Option(help: "Number of entities.")
+        @Option(help: "Nombre d'entités (number of entities).")
         var entities = 200
-        @Option(help: "Hosts per entity.")
+        @Option(help: "Hôtes par entité (hosts per entity).")
         var hosts = 5
-        @Option(help: "Seed.")
+        @Option(help: "Graine du générateur (random seed).")
         var seed: UInt64 = 7
 
         func run() throws {

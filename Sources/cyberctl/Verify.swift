@@ -10,27 +10,32 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Vérifie des rapports signés : signature, chaîne, révocation, SIREN, schéma (verify signed reports).",
             discussion: """
+                Chaque RAPPORT est vérifié avec RAPPORT.p7s (CMS détaché, DER). Code de sortie 0 si tous les rapports \
+                tiennent, 65 si l'un est refusé (le motif est affiché), 66 si un rapport ou le fichier de l'autorité manque.
+
                 Each REPORT is checked against REPORT.p7s (CMS, detached, DER). Exit 0 when every report holds, \
                 65 when one is refused (the reason is printed), 66 when a report or the CA file is missing.
                 """)
 
-        @Argument(help: "Report files; each is checked against <report>.p7s.", completion: .file())
+        @Argument(help: "Fichiers de rapports, chacun vérifié avec <rapport>.p7s (report files).", completion: .file())
         var reports: [String]
 
-        @Option(help: "Trusted CA certificate(s), PEM.")
+        @Option(help: "Certificat(s) de l'autorité de confiance, PEM (trusted CA certificates).")
         var ca = "/etc/cyberctl/ca.pem"
 
-        @Option(parsing: .singleValue, help: "CRL of the CA (PEM or DER); repeatable. Default: crl.pem next to the CA file, when there is one.")
+        @Option(parsing: .singleValue, help: "CRL de l'autorité, PEM ou DER, répétable ; par défaut : crl.pem à côté du fichier de l'autorité s'il existe (CA's CRL, repeatable).")
         var crl: [String] = []
 
-        @Option(help: "Output format: table or json.")
+        @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
-        @Option(help: "Language of what people read: fr or en.")
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
         var lang: Language = .fr
 
         func validate() throws {
-            guard !reports.isEmpty else { throw ValidationError("Please give at least one report file.") }
+            guard !reports.isEmpty else {
+                throw ValidationError(lang == .en ? "Please give at least one report file." : "Donnez au moins un fichier de rapport.")
+            }
         }
 
         func run() throws {
@@ -43,7 +48,7 @@ extension Cyberctl {
                 }
                 verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crlFiles))
             } catch {
-                throw failure(reporting: error)
+                throw failure(reporting: error, language: lang)
             }
             var outcomes: [VerificationOutcome] = []
             for report in reports {
@@ -54,7 +59,7 @@ extension Cyberctl {
                 } catch let error as InputError {
                     outcomes.append(.init(file: report, language: lang, inputError: error))
                 } catch {
-                    throw failure(reporting: error)
+                    throw failure(reporting: error, language: lang)
                 }
             }
             switch format {

@@ -226,7 +226,10 @@ import TestSupport
         #expect(try BuiltBinary.run(["assess", "--section", "k"]).exitCode == 64)
         let noFolder = try BuiltBinary.run(["assess", "--answers", directory.url("no/such/folder/answers.yaml")])
         #expect(noFolder.exitCode == 66)
-        #expect(noFolder.stderr.contains("does not exist: create it or give --answers FILE"))
+        #expect(noFolder.stderr.contains("n'existe pas : créez-le ou donnez --answers FICHIER"), "\(noFolder.stderr)")
+        let noFolderEN = try BuiltBinary.run(["assess", "--answers", directory.url("no/such/folder/answers.yaml"), "--lang", "en"])
+        #expect(noFolderEN.exitCode == 66)
+        #expect(noFolderEN.stderr.contains("does not exist: create it or give --answers FILE"), "\(noFolderEN.stderr)")
     }
 
     @Test func listShowsEveryItem() throws {

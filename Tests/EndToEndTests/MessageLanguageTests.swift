@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What a person reads from the built binary is French first: help texts carry the English in parentheses, and
+/// error messages follow `--lang` (French by default), or say both, French first, where a command has no `--lang`.
+/// Exit codes stay those of the README's table (64 for bad usage).
+@Suite
+struct MessageLanguageTests {
+    /// Every argument, option and flag of every command in `--experimental-dump-help`, with its command path, and
+    /// every command's abstract (name "abstract").
+    static func argumentHelps() throws -> [(command: String, name: String, help: String)] {
+        let output = try BuiltBinary.run(["--experimental-dump-help"])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        let root = try #require(try JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])
+        var found: [(String, String, String)] = []
+        func walk(_ command: [String: Any], path: String) {
+            let name = (command["commandName"] as? String) ?? "?"
+            let here = path.isEmpty ? name : path + " " + name
+            // The parser's own `help` subcommand is not ours to translate.
+            if name == "help" && !path.isEmpty { return }
+            found.append((here, "abstract", command["abstract"] as? String ?? ""))
+            for argument in command["arguments"] as? [[String: Any]] ?? [] {
+                let names = (argument["names"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+                let label = names.first ?? (argument["valueName"] as? String) ?? "?"
+                // The parser's own --help, -h and --version, and hidden options, are not ours to translate.
+                if ["help", "h", "version"].contains(label) || argument["shouldDisplay"] as? Bool == false { continue }
+                found.append((here, label, argument["abstract"] as? String ?? ""))
+            }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub, path: here) }
+        }
+        walk(try #require(root["command"] as? [String: Any]), path: "")
+        return found
+    }
+
+    @Test("every help text and abstract of every command is French first, with the English in parentheses at the end")
+    func helpTextsAreFrenchFirst() throws {
+        let helps = try Self.argumentHelps()
+        #expect(helps.count > 150, "the dump lists the commands' options: \(helps.count)")
+        for (command, name, help) in helps {
+            let english = help.range(of: " (", options: .backwards)
+            #expect(help.hasSuffix(")."), "\(command) \(name): \(help)")
+            #expect(english.map { help.distance(from: help.startIndex, to: $0.lowerBound) > 3 } == true, "\(command) \(name): \(help)")
+        }
+        let scan = try BuiltBinary.run(["scan", "--help"])
+        #expect(scan.stdout.contains("Fichier du rapport"), "\(scan.stdout)")
+        #expect(scan.stdout.contains("(report file)"), "\(scan.stdout)")
+    }
+
+    @Test("a validation error (cert --critical-days above --warning-days) is in French by default, in English with --lang en; exit 64")
+    func validationErrorFollowsLang() throws {
+        let french = try BuiltBinary.run(["cert", "--warning-days", "10", "--critical-days", "20", "/nonexistent.pem"])
+        #expect(french.exitCode == 64, "\(french.stderr)")
+        #expect(french.stderr.contains("Il faut 0 <= --critical-days <= --warning-days."), "\(french.stderr)")
+        #expect(!french.stderr.contains("Please give"), "\(french.stderr)")
+
+        let english = try BuiltBinary.run(["cert", "--warning-days", "10", "--critical-days", "20", "/nonexistent.pem", "--lang", "en"])
+        #expect(english.exitCode == 64, "\(english.stderr)")
+        #expect(english.stderr.contains("Please give 0 <= --critical-days <= --warning-days."), "\(english.stderr)")
+        #expect(!english.stderr.contains("Il faut"), "\(english.stderr)")
+    }
+
+    @Test("a validation error of a view (territory entity with a bad SIREN) follows --lang; exit 64")
+    func viewValidationFollowsLang() throws {
+        let french = try BuiltBinary.run(["territory", "entity", "123456789"])
+        #expect(french.exitCode == 64, "\(french.stderr)")
+        #expect(french.stderr.contains("SIREN 123456789 : 9 chiffres avec une clé de Luhn valide sont attendus."), "\(french.stderr)")
+        let english = try BuiltBinary.run(["territory", "entity", "123456789", "--lang", "en"])
+        #expect(english.exitCode == 64, "\(english.stderr)")
+        #expect(english.stderr.contains("SIREN 123456789: expected 9 digits with a valid Luhn check digit."), "\(english.stderr)")
+    }
+
+    @Test("an input error raised by a command (incident id, --within) follows --lang, after `cyberctl:`; exit 64")
+    func inputErrorFollowsLang() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-lang")
+        let db = folder.url("territory.sqlite")
+        let opened = try BuiltBinary.run([
+            "incident", "open", "--title", "Hameçonnage", "--aware-at", "2026-03-01T08:00Z", "--now", "2026-03-01T09:00Z",
+            "--db", db, "--config", folder.url("no-agent.yaml"),
+        ])
+        #expect(opened.exitCode == 0, "\(opened.stderr)")
+
+        let french = try BuiltBinary.run(["incident", "show", "abc", "--db", db])
+        #expect(french.exitCode == 64, "\(french.stderr)")
+        #expect(french.stderr.contains("cyberctl: numéro d'incident \"abc\" : un nombre est attendu"), "\(french.stderr)")
+        let english = try BuiltBinary.run(["incident", "show", "abc", "--db", db, "--lang", "en"])
+        #expect(english.exitCode == 64, "\(english.stderr)")
+        #expect(english.stderr.contains("cyberctl: incident id \"abc\": expected a number such as 3"), "\(english.stderr)")
+
+        let soon = try BuiltBinary.run(["incident", "due", "--within", "soon", "--db", db])
+        #expect(soon.exitCode == 64, "\(soon.stderr)")
+        #expect(soon.stderr.contains("--within \"soon\" : une durée est attendue"), "\(soon.stderr)")
+        let soonEN = try BuiltBinary.run(["incident", "due", "--within", "soon", "--db", db, "--lang", "en"])
+        #expect(soonEN.exitCode == 64, "\(soonEN.stderr)")
+        #expect(soonEN.stderr.contains("--within \"soon\": expected a duration such as 24h"), "\(soonEN.stderr)")
+    }
+
+    @Test("without --lang (pki issue), an error says both, French first; exit 64")
+    func noLangSaysBothFrenchFirst() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-lang")
+        let output = try BuiltBinary.run(["pki", "issue", folder.url("collector.csr"), "--server", "--dir", folder.url("pki")])
+        #expect(output.exitCode == 64, "\(output.stderr)")
+        let french = try #require(output.stderr.range(of: "--server demande au moins un --san"), "\(output.stderr)")
+        let english = try #require(output.stderr.range(of: "(--server needs at least one --san)"), "\(output.stderr)")
+        #expect(french.lowerBound < english.lowerBound)
+    }
+}
