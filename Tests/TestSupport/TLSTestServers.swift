@@ -71,20 +71,20 @@ public final class BackgroundServer: @unchecked Sendable {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_addr = in6addr_loopback
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                    guard bind(descriptor, pointer, length) == 0 else { return -1 }
-                    return getsockname(descriptor, pointer, &length)
-                }
-            }
-            guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
+            try bindAndReadBack(descriptor, &address)
             return UInt16(bigEndian: address.sin6_port)
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try bindAndReadBack(descriptor, &address)
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Binds `descriptor` to `address` (a `sockaddr_in` or `sockaddr_in6`, port 0 for any), then reads
+    /// the bound address back into it (`getsockname`): the port the kernel chose.
+    private static func bindAndReadBack<Address>(_ descriptor: Int32, _ address: inout Address) throws {
+        var length = socklen_t(MemoryLayout<Address>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
                 guard bind(descriptor, pointer, length) == 0 else { return -1 }
@@ -92,7 +92,6 @@ public final class BackgroundServer: @unchecked Sendable {
             }
         }
         guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     static func accepts(host: String, port: UInt16) -> Bool {
@@ -256,13 +255,7 @@ public enum TLSTestServers {
             conn.sendall(b"250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
             reader.readline()
             conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            tls = context.wrap_socket(conn, server_side=True)
-            try:
-                tls.recv(1)
-            except Exception:
-                pass
+            upgrade(conn)
 
         def upgrade(conn):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
