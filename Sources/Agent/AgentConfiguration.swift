@@ -119,8 +119,12 @@ public struct AgentConfiguration: Sendable, Equatable {
             let mapping = try YAMLInput.mapping(entityNode, file: path, what: "entity")
             try YAMLInput.requireKnownKeys(mapping, allowed: entityKeys, file: path, context: "entity")
             configuration.entity = try YAMLInput.decode(Entity.self, from: entityNode, file: path, context: "entity")
-            if let problem = configuration.entity.problems().first {
-                throw InputError(.invalidData, file: path, line: entityNode.mark?.line, "entity: \(problem)")
+            if let problem = configuration.entity.fieldProblems().first {
+                // At the offending value's own line, as the decoding errors are.
+                let node = mapping[problem.key] ?? entityNode
+                throw InputError(
+                    .invalidData, file: path, line: node.mark?.line, column: node.mark?.column,
+                    "entity key \"\(problem.key)\": expected \(problem.expected), found \(problem.value)")
             }
         }
         configuration.profile = root["profile"]?.scalar?.string

@@ -30,24 +30,45 @@ public struct Entity: Codable, Sendable, Equatable {
     /// Kinds of local authority cyberctl knows.
     public static let kinds = ["commune", "cc", "ca", "cu", "metropole", "departement", "region", "syndicat"]
 
+    /// One invalid field: its key, the value as written, what a valid value looks like.
+    public struct FieldProblem: Sendable, Equatable {
+        /// `siren`, `insee`, `kind`, `population` or `departement`.
+        public let key: String
+        /// The value, quoted when it is text (`"123456789"`, `-5`).
+        public let value: String
+        /// What was expected (`9 digits with a valid Luhn check digit`).
+        public let expected: String
+    }
+
     /// Checks every field that is present.
-    /// - Returns: one message per problem (field, value, what is expected); empty when valid.
-    public func problems() -> [String] {
-        var problems: [String] = []
+    /// - Returns: one problem per invalid field, in the order siren, insee, kind, population, departement;
+    ///   empty when valid.
+    public func fieldProblems() -> [FieldProblem] {
+        var problems: [FieldProblem] = []
         if let siren, !Identifiers.isValidSIREN(siren) {
-            problems.append("siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
+            problems.append(FieldProblem(key: "siren", value: "\"\(siren)\"", expected: "9 digits with a valid Luhn check digit"))
         }
         if let insee, !Identifiers.isValidINSEE(insee) {
-            problems.append("insee \"\(insee)\": expected a 5-character commune code such as 29212, 2A004 or 97411")
+            problems.append(FieldProblem(
+                key: "insee", value: "\"\(insee)\"", expected: "a 5-character commune code such as 29212, 2A004 or 97411"))
         }
         if let kind, !Self.kinds.contains(kind) {
-            problems.append("kind \"\(kind)\": expected one of \(Self.kinds.joined(separator: ", "))")
+            problems.append(FieldProblem(key: "kind", value: "\"\(kind)\"", expected: "one of \(Self.kinds.joined(separator: ", "))"))
         }
-        if let population, population < 0 { problems.append("population \(population): expected 0 or more") }
+        if let population, population < 0 {
+            problems.append(FieldProblem(key: "population", value: "\(population)", expected: "0 or more"))
+        }
         if let departement, !Identifiers.isValidDepartement(departement) {
-            problems.append("departement \"\(departement)\": expected 01–95, 2A, 2B or 971–976")
+            problems.append(FieldProblem(key: "departement", value: "\"\(departement)\"", expected: "01–95, 2A, 2B or 971–976"))
         }
         return problems
+    }
+
+    /// Checks every field that is present.
+    /// - Returns: one message per problem (`siren "123456789": expected 9 digits …`: field, value, what
+    ///   is expected); empty when valid.
+    public func problems() -> [String] {
+        fieldProblems().map { "\($0.key) \($0.value): expected \($0.expected)" }
     }
 }
 

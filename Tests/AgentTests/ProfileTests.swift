@@ -94,8 +94,9 @@ import TestSupport
             _ = try AgentConfiguration.load(path: path)
             Issue.record("an invalid SIREN must be refused")
         } catch {
-            #expect(error.message.contains("siren \"123456789\""))
-            #expect(error.line == 2)
+            #expect(error.message.contains("entity key \"siren\""))
+            #expect(error.message.contains("found \"123456789\""))
+            #expect(error.line == 3)
         }
         let typo = try directory.write("typo.yaml", "entity:\n  nom: Commune\n")
         do {

@@ -156,14 +156,16 @@ final class CollectorFixture: @unchecked Sendable {
         arguments += extra
         arguments.append("https://\(host.contains(":") ? "[\(host)]" : host):\(port)/v1/reports")
         let output = try Command.run("curl", arguments)
+        // The body read as the tools read JSON: the strict parser, then the string fields.
         let body = (try? Data(contentsOf: URL(fileURLWithPath: bodyPath))) ?? Data()
-        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        var object: [String: JSONValue] = [:]
+        if case .object(let members)? = try? JSONParser.parse(Array(body)) { object = members }
         let headers = (try? String(contentsOfFile: headersPath, encoding: .utf8)) ?? ""
         let retry = headers.split(whereSeparator: \.isNewline).first { $0.lowercased().hasPrefix("retry-after:") }
             .map { $0.dropFirst("retry-after:".count).trimmingCharacters(in: .whitespaces) }
         return Reply(
             exitCode: output.exitCode, status: Int(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0,
-            json: object.compactMapValues { $0 as? String }, retryAfter: retry, stderr: output.stderr)
+            json: object.compactMapValues(\.stringValue), retryAfter: retry, stderr: output.stderr)
     }
 
     /// Relative paths of every regular file under the inbox (hidden ones included).

@@ -71,20 +71,20 @@ public final class BackgroundServer: @unchecked Sendable {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_addr = in6addr_loopback
-            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                    guard bind(descriptor, pointer, length) == 0 else { return -1 }
-                    return getsockname(descriptor, pointer, &length)
-                }
-            }
-            guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
+            try bindAndReadBack(descriptor, &address)
             return UInt16(bigEndian: address.sin6_port)
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try bindAndReadBack(descriptor, &address)
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    /// Binds `descriptor` to `address` (a `sockaddr_in` or `sockaddr_in6`, port 0 for any), then reads
+    /// the bound address back into it (`getsockname`): the port the kernel chose.
+    private static func bindAndReadBack<Address>(_ descriptor: Int32, _ address: inout Address) throws {
+        var length = socklen_t(MemoryLayout<Address>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
                 guard bind(descriptor, pointer, length) == 0 else { return -1 }
@@ -92,7 +92,6 @@ public final class BackgroundServer: @unchecked Sendable {
             }
         }
         guard bound == 0 else { throw TestSupportError("bind: \(String(cString: strerror(errno)))") }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     static func accepts(host: String, port: UInt16) -> Bool {
@@ -130,34 +129,9 @@ public enum TLSTestServers {
     /// nginx serving HTTPS on loopback, with `extra` directives in the server block (`add_header …`).
     public static func nginx(cert: String, key: String, extra: String, folder: String) throws -> BackgroundServer {
         let port = try BackgroundServer.freePort()
-        let prefix = "\(folder)/nginx-\(port)"
-        try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
-        let configuration = """
-            worker_processes 1;
-            daemon off;
-            pid \(prefix)/nginx.pid;
-            error_log \(prefix)/logs/error.log;
-            \(getuid() == 0 ? "user root;" : "")
-            events { worker_connections 64; }
-            http {
-                access_log off;
-                client_body_temp_path \(prefix)/body;
-                proxy_temp_path \(prefix)/proxy;
-                fastcgi_temp_path \(prefix)/fastcgi;
-                uwsgi_temp_path \(prefix)/uwsgi;
-                scgi_temp_path \(prefix)/scgi;
-                server {
-                    listen 127.0.0.1:\(port) ssl;
-                    ssl_certificate \(cert);
-                    ssl_certificate_key \(key);
-                    ssl_protocols TLSv1.2 TLSv1.3;
-                    \(extra)
-                    location / { return 200 "ok\\n"; }
-                }
-            }
-            """
-        try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
-        return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], port: port, folder: folder)
+        return try startNginx(
+            servers: [httpsServer(listen: "127.0.0.1:\(port)", cert: cert, key: key, extra: extra)],
+            prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
     }
 
     /// nginx on the standard ports of a loopback address of its own (127.x.y.z, all of 127/8 is
@@ -175,9 +149,39 @@ public enum TLSTestServers {
             }
         }
         guard let host else { throw TestSupportError("no loopback address with ports 80 and 443 free") }
-        let prefix = "\(folder)/nginx-\(host)"
-        try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
         let plain = redirect ? "return 301 https://$host$request_uri;" : "return 200 \"plain\\n\";"
+        let servers = [
+            """
+            server {
+                listen \(host):80;
+                location / { \(plain) }
+            }
+            """,
+            httpsServer(
+                listen: "\(host):443", cert: cert, key: key, extra: #"add_header Strict-Transport-Security "max-age=63072000" always;"#),
+        ]
+        return try startNginx(servers: servers, prefix: "\(folder)/nginx-\(host)", host: host, port: 443, folder: folder)
+    }
+
+    /// An nginx `server` block serving HTTPS (TLS 1.2 and 1.3) on `listen`, answering 200 `ok`, with
+    /// `extra` directives.
+    static func httpsServer(listen: String, cert: String, key: String, extra: String) -> String {
+        """
+        server {
+            listen \(listen) ssl;
+            ssl_certificate \(cert);
+            ssl_certificate_key \(key);
+            ssl_protocols TLSv1.2 TLSv1.3;
+            \(extra)
+            location / { return 200 "ok\\n"; }
+        }
+        """
+    }
+
+    /// Starts nginx in the foreground with its own `prefix` folder (pid, logs, temporary files) and the
+    /// given `server` blocks, and waits until `host:port` accepts connections.
+    static func startNginx(servers: [String], prefix: String, host: String, port: UInt16, folder: String) throws -> BackgroundServer {
+        try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
         let configuration = """
             worker_processes 1;
             daemon off;
@@ -192,22 +196,11 @@ public enum TLSTestServers {
                 fastcgi_temp_path \(prefix)/fastcgi;
                 uwsgi_temp_path \(prefix)/uwsgi;
                 scgi_temp_path \(prefix)/scgi;
-                server {
-                    listen \(host):80;
-                    location / { \(plain) }
-                }
-                server {
-                    listen \(host):443 ssl;
-                    ssl_certificate \(cert);
-                    ssl_certificate_key \(key);
-                    ssl_protocols TLSv1.2 TLSv1.3;
-                    add_header Strict-Transport-Security "max-age=63072000" always;
-                    location / { return 200 "ok\\n"; }
-                }
+            \(servers.joined(separator: "\n"))
             }
             """
         try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
-        return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], host: host, port: 443, folder: folder)
+        return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], host: host, port: port, folder: folder)
     }
 
     /// Whether `host:port` (IPv4) can be bound right now.
@@ -262,13 +255,7 @@ public enum TLSTestServers {
             conn.sendall(b"250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
             reader.readline()
             conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(cert, key)
-            tls = context.wrap_socket(conn, server_side=True)
-            try:
-                tls.recv(1)
-            except Exception:
-                pass
+            upgrade(conn)
 
         def upgrade(conn):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -49,6 +49,13 @@ public struct BackupMeasurement: Sendable {
         problemCount += 1
         if problems.count < 20 { problems.append(text) }
     }
+
+    /// Takes what a walk over the set left: whether it stopped at the file limit, and what it could not read.
+    mutating func take(_ walker: BoundedWalker) {
+        truncated = walker.truncated
+        for problem in walker.problems { self.problem(problem) }
+        problemCount = walker.problemCount
+    }
 }
 
 /// Walks folders below a `FileSystemRoot` with a bound on the entries visited, never following a
@@ -328,9 +335,7 @@ struct BackupInventory {
         }
         measurement.count = count
         measurement.totalBytes = total
-        measurement.truncated = walker.truncated
-        for problem in walker.problems { measurement.problem(problem) }
-        measurement.problemCount = walker.problemCount
+        measurement.take(walker)
         if let globalNewest {
             measurement.newest = globalNewest
             measurement.previous = globalSeries.flatMap { top[$0]?.previous }
@@ -391,44 +396,55 @@ struct BackupInventory {
     /// Measures a local restic repository from its files: one file per snapshot in `snapshots/`
     /// (written when the snapshot is made), pack files in `data/`.
     func measureResticFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
-        var measurement = BackupMeasurement()
-        measurement.method = "repository files"
-        guard let info = root.info(path) else {
-            measurement.count = 0
-            measurement.details["pathMissing"] = .bool(true)
-            return measurement
-        }
-        measurement.device = info.device
-        guard info.isDirectory, root.info(path + "/config")?.isRegularFile == true else {
-            measurement.failure = "\(path): not a restic repository (no config file)"
-            return measurement
-        }
-        var walker = BoundedWalker(root: root, limit: maximumFiles)
-        var count = 0
-        var newest: BackupItem?
-        walker.walk(path + "/snapshots", maxDepth: 1) { entry in
-            count += 1
-            if newest.map({ entry.modified > $0.modified }) ?? true {
-                newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
+        measureRepositoryFiles(
+            path: path, kind: "restic", sizeChangeNotChecked: "snapshot sizes need the repository password"
+        ) { walker in
+            var count = 0
+            var newest: BackupItem?
+            walker.walk(path + "/snapshots", maxDepth: 1) { entry in
+                count += 1
+                if newest.map({ entry.modified > $0.modified }) ?? true {
+                    newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
+                }
             }
+            var data = 0
+            walker.walk(path + "/data", maxDepth: 2) { entry in data += entry.size }
+            return (count, newest, data)
         }
-        var data = 0
-        walker.walk(path + "/data", maxDepth: 2) { entry in data += entry.size }
-        measurement.count = count
-        measurement.newest = newest
-        measurement.totalBytes = data
-        if newest != nil { measurement.newest?.size = data }
-        measurement.details["sizeSource"] = "repository data/ folder"
-        measurement.truncated = walker.truncated
-        for problem in walker.problems { measurement.problem(problem) }
-        measurement.problemCount = walker.problemCount
-        measurement.sizeChangeNotChecked = "snapshot sizes need the repository password"
-        return measurement
     }
 
     /// Measures a local Borg repository from its files: the newest write to any segment or index,
     /// and the bytes in `data/`. The archive count needs the passphrase.
     func measureBorgFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
+        measureRepositoryFiles(
+            path: path, kind: "Borg", sizeChangeNotChecked: "archive sizes need the repository passphrase"
+        ) { walker in
+            var newest: BackupItem?
+            var data = 0
+            var segments = 0
+            walker.walk(path, maxDepth: 3) { entry in
+                if entry.name.hasPrefix("lock") { return }
+                if entry.parent.hasPrefix(path + "/data") {
+                    data += entry.size
+                    segments += 1
+                }
+                if newest.map({ entry.modified > $0.modified }) ?? true {
+                    newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
+                }
+            }
+            return (segments == 0 ? 0 : nil, segments == 0 ? nil : newest, data)
+        }
+    }
+
+    /// Measures a local repository (restic, Borg) from its files, without its password. A missing
+    /// `path` is an empty set (`pathMissing`); a folder without a `config` file is a failure naming
+    /// `kind`. Otherwise `list` walks the repository with a bounded walker and returns the number of
+    /// copies (nil when it cannot be told), the newest copy and the bytes in `data/`, which become the
+    /// newest copy's size and the total.
+    func measureRepositoryFiles(
+        path: String, kind: String, sizeChangeNotChecked: String,
+        list: (inout BoundedWalker) -> (count: Int?, newest: BackupItem?, dataBytes: Int)
+    ) -> BackupMeasurement {
         var measurement = BackupMeasurement()
         measurement.method = "repository files"
         guard let info = root.info(path) else {
@@ -438,32 +454,18 @@ struct BackupInventory {
         }
         measurement.device = info.device
         guard info.isDirectory, root.info(path + "/config")?.isRegularFile == true else {
-            measurement.failure = "\(path): not a Borg repository (no config file)"
+            measurement.failure = "\(path): not a \(kind) repository (no config file)"
             return measurement
         }
         var walker = BoundedWalker(root: root, limit: maximumFiles)
-        var newest: BackupItem?
-        var data = 0
-        var segments = 0
-        walker.walk(path, maxDepth: 3) { entry in
-            if entry.name.hasPrefix("lock") { return }
-            if entry.parent.hasPrefix(path + "/data") {
-                data += entry.size
-                segments += 1
-            }
-            if newest.map({ entry.modified > $0.modified }) ?? true {
-                newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
-            }
-        }
-        measurement.count = segments == 0 ? 0 : nil
-        measurement.newest = segments == 0 ? nil : newest
+        let (count, newest, data) = list(&walker)
+        measurement.count = count
+        measurement.newest = newest
         measurement.newest?.size = data
-        measurement.details["sizeSource"] = "repository data/ folder"
         measurement.totalBytes = data
-        measurement.truncated = walker.truncated
-        for problem in walker.problems { measurement.problem(problem) }
-        measurement.problemCount = walker.problemCount
-        measurement.sizeChangeNotChecked = "archive sizes need the repository passphrase"
+        measurement.details["sizeSource"] = "repository data/ folder"
+        measurement.take(walker)
+        measurement.sizeChangeNotChecked = sizeChangeNotChecked
         return measurement
     }
 
