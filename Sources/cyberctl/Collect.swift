@@ -11,6 +11,15 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Reçoit les rapports signés des agents en HTTPS (receive signed reports from agents over mutual TLS).",
             discussion: """
+                Écoute POST /v1/reports en HTTPS avec TLS mutuel : le certificat client doit dépendre de --ca et ne pas \
+                être révoqué par les fichiers --crl (relus quand ils changent). Chaque rapport est vérifié exactement \
+                comme `cyberctl consolidate` le vérifie, doit être signé pour le SIREN du client lui-même, et est rangé \
+                durablement dans --inbox en <siren>/<rapport>.json et .json.p7s (et versé dans --db si donné) avant que \
+                l'agent reçoive 201 ; le même rapport envoyé de nouveau reçoit 200. Statuts : 400 mal formé, 403 interdit, \
+                413 trop gros, 422 refusé (avec le code de vérification), 429 trop d'envois, 503 indisponible. Une ligne \
+                de journal par requête sur la sortie d'erreur. S'arrête proprement sur SIGTERM ou SIGINT. Voir \
+                docs/collector.md.
+
                 Listens for POST /v1/reports over HTTPS with mutual TLS: the client certificate must chain to --ca and \
                 not be revoked by the --crl files (reloaded when they change). Each report is verified exactly as \
                 `cyberctl consolidate` verifies it, must be signed for the client's own SIREN, and is stored durably in \
@@ -50,13 +59,24 @@ extension Cyberctl {
         @Option(help: "Fils de vérification ; par défaut : le nombre de cœurs (verification threads).")
         var workers: Int?
 
+        /// `collect` has no `--lang`: each error says it in French, then in English in parentheses.
         func validate() throws {
             guard CollectorConfiguration.parseListen(listen) != nil else {
-                throw ValidationError("--listen \"\(listen)\": expected ADDR:PORT, e.g. 0.0.0.0:8443 or [::1]:8443.")
+                throw ValidationError(
+                    "--listen \"\(listen)\" : ADRESSE:PORT est attendu, par exemple 0.0.0.0:8443 ou [::1]:8443 "
+                        + "(--listen \"\(listen)\": expected ADDR:PORT, e.g. 0.0.0.0:8443 or [::1]:8443).")
             }
-            guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024.") }
-            guard Self.parseRate(rate) != nil else { throw ValidationError("--rate \"\(rate)\": expected N/min with N ≥ 1, e.g. 120/min.") }
-            if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+            guard maxBodyBytes >= 1024 else {
+                throw ValidationError("--max-body-bytes doit valoir au moins 1024 (--max-body-bytes must be at least 1024).")
+            }
+            guard Self.parseRate(rate) != nil else {
+                throw ValidationError(
+                    "--rate \"\(rate)\" : N/min est attendu avec N ≥ 1, par exemple 120/min "
+                        + "(--rate \"\(rate)\": expected N/min with N ≥ 1, e.g. 120/min).")
+            }
+            if let workers, workers < 1 {
+                throw ValidationError("--workers doit valoir au moins 1 (--workers must be at least 1).")
+            }
         }
 
         static func parseRate(_ text: String) -> Int? {

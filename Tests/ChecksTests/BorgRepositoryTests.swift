@@ -32,8 +32,12 @@ import TestSupport
 
     static let shared = Result { try make() }
 
+    /// The suite's repository, made on a thread of its own the first time: `init` and the backups are
+    /// blocking child processes that must not hold a cooperative thread other tests' tasks need.
+    static func repository() async throws -> Repository { try await OffPool.run { try shared.get() } }
+
     @Test func archivesAreListedWithThePassphraseFile() async throws {
-        let repository = try Self.shared.get()
+        let repository = try await Self.repository()
         let fixture = repository.fixture
         let before = try ResticRepositoryTests.listing(fixture.directory.url("srv/borg"))
         let check = try BackupFixture.check("""
@@ -65,7 +69,7 @@ import TestSupport
     }
 
     @Test func withoutPassphraseTheRepositoryFilesAreRead() async throws {
-        let repository = try Self.shared.get()
+        let repository = try await Self.repository()
         let fixture = repository.fixture
         // Found in a usual folder by its README.
         let check = try BackupFixture.check(#"{"folders": ["/srv/borg"]}"#)

@@ -39,6 +39,10 @@ import TestSupport
     /// One repository for the suite (restic's key derivation makes `init` slow).
     static let shared = Result { try make() }
 
+    /// The suite's repository, made on a thread of its own the first time: `init` and the backups are
+    /// blocking child processes that must not hold a cooperative thread other tests' tasks need.
+    static func repository() async throws -> Repository { try await OffPool.run { try shared.get() } }
+
     /// Every file of the repository with its size and time, to prove the check wrote nothing.
     static func listing(_ path: String) throws -> [String] {
         let enumerator = try #require(FileManager.default.enumerator(atPath: path))
@@ -51,7 +55,7 @@ import TestSupport
     }
 
     @Test func snapshotsAreListedWithThePasswordFile() async throws {
-        let repository = try Self.shared.get()
+        let repository = try await Self.repository()
         let fixture = repository.fixture
         let before = try Self.listing(fixture.directory.url("srv/restic"))
         let check = try BackupFixture.check("""
@@ -99,7 +103,8 @@ import TestSupport
     @Test func repositoryWithoutSnapshotsFails() async throws {
         let fixture = try BackupFixture(now: Date())
         try fixture.directory.write("etc/cyberctl/restic.pass", "pass\n", mode: 0o600)
-        try Self.restic(["init", "--repo", fixture.directory.url("srv/restic")], fixture)
+        let repository = fixture.directory.url("srv/restic")
+        try await OffPool.run { try Self.restic(["init", "--repo", repository], fixture) }
         for password in [#", "password_file": "/etc/cyberctl/restic.pass""#, ""] {
             let check = try BackupFixture.check(#"{"discover": false, "sets": [{"name": "r", "kind": "restic", "path": "/srv/restic"\#(password)}]}"#)
             let results = await check.run(try fixture.context())
@@ -111,7 +116,7 @@ import TestSupport
     }
 
     @Test func withoutPasswordTheRepositoryFilesAreRead() async throws {
-        let repository = try Self.shared.get()
+        let repository = try await Self.repository()
         let fixture = repository.fixture
         let check = try BackupFixture.check("""
             {"discover": false, "sets": [{"name": "restic", "kind": "restic", "path": "/srv/restic"}]}

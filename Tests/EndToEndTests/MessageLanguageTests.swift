@@ -104,4 +104,41 @@ struct MessageLanguageTests {
         let english = try #require(output.stderr.range(of: "(--server needs at least one --san)"), "\(output.stderr)")
         #expect(french.lowerBound < english.lowerBound)
     }
+
+    @Test("a validation error of push (--timeout 0) is in French by default, in English with --lang en; exit 64")
+    func pushValidationFollowsLang() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-lang")
+        let arguments = ["push", "--timeout", "0", "--config", folder.url("no-agent.yaml"), "--outbox", folder.url("outbox")]
+        let french = try BuiltBinary.run(arguments)
+        #expect(french.exitCode == 64, "\(french.stderr)")
+        #expect(french.stderr.contains("--timeout : un nombre de secondes supérieur à 0 et au plus 3600 est attendu."), "\(french.stderr)")
+        #expect(!french.stderr.contains("expected seconds"), "\(french.stderr)")
+
+        let english = try BuiltBinary.run(arguments + ["--lang", "en"])
+        #expect(english.exitCode == 64, "\(english.stderr)")
+        #expect(english.stderr.contains("--timeout: expected seconds greater than 0 and at most 3600."), "\(english.stderr)")
+        #expect(!english.stderr.contains("un nombre de secondes"), "\(english.stderr)")
+        // Nothing was created: validation comes before any work.
+        #expect(!FileManager.default.fileExists(atPath: folder.url("outbox")))
+    }
+
+    @Test("collect has no --lang: its validation errors say both, French first; exit 64")
+    func collectSaysBothFrenchFirst() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-lang")
+        let common = ["--tls-cert", folder.url("c.pem"), "--tls-key", folder.url("k.pem"), "--ca", folder.url("ca.pem"), "--inbox", folder.url("inbox")]
+        let cases: [(arguments: [String], french: String, english: String)] = [
+            (["--listen", "localhost"], "--listen \"localhost\" : ADRESSE:PORT est attendu", "(--listen \"localhost\": expected ADDR:PORT"),
+            (["--listen", "127.0.0.1:0", "--max-body-bytes", "10"], "--max-body-bytes doit valoir au moins 1024", "(--max-body-bytes must be at least 1024)"),
+            (["--listen", "127.0.0.1:0", "--rate", "0/min"], "--rate \"0/min\" : N/min est attendu avec N ≥ 1", "(--rate \"0/min\": expected N/min with N ≥ 1"),
+            (["--listen", "127.0.0.1:0", "--workers", "0"], "--workers doit valoir au moins 1", "(--workers must be at least 1)"),
+        ]
+        for (arguments, frenchText, englishText) in cases {
+            let output = try BuiltBinary.run(["collect"] + arguments + common)
+            #expect(output.exitCode == 64, "\(arguments): \(output.stderr)")
+            let french = try #require(output.stderr.range(of: frenchText), "\(arguments): \(output.stderr)")
+            let english = try #require(output.stderr.range(of: englishText), "\(arguments): \(output.stderr)")
+            #expect(french.lowerBound < english.lowerBound)
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.url("inbox")))
+    }
 }

@@ -1,6 +1,10 @@
 import Foundation
 import Subprocess
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The only way a check starts a program: an absolute path from a fixed allowlist, arguments as an
 /// array (no shell, no command strings from profiles), a fixed minimal environment, a timeout and a
 /// cap on captured output.
@@ -27,8 +31,14 @@ public struct CommandRunner: Sendable {
     }
 
     /// Runs `program` with `arguments`.
+    ///
+    /// The deadline measures the program, not the scheduler: it starts once the program is spawned,
+    /// and when it passes the program is killed (SIGKILL) and its own end decides the answer. A program
+    /// that had already exited by itself gives its output even when the task collecting it was late
+    /// to run (a busy machine, or cooperative threads held by blocking work); only a program the kill
+    /// ended counts as timed out.
     /// - Parameters:
-    ///   - timeout: the program is killed after this many seconds.
+    ///   - timeout: seconds the program may run after it started; then it is killed.
     ///   - outputLimit: largest captured standard output, in bytes.
     ///   - environment: variables added to the fixed minimal environment for this one run (a
     ///     passphrase a tool reads only from its environment, a private cache folder).
@@ -39,42 +49,64 @@ public struct CommandRunner: Sendable {
     ) async throws(CommandError) -> Output {
         guard allowlist.contains(program) else { throw .notAllowed(program) }
         guard FileManager.default.isExecutableFile(atPath: program) else { throw .notInstalled(program) }
+        let configuration = Configuration(
+            executable: .path(.init(program)), arguments: .init(arguments), environment: Self.environment(adding: environment))
+        // Finished once the program is spawned: the deadline counts from there.
+        let (spawned, spawnedContinuation) = AsyncStream<Void>.makeStream()
+        var deadlinePassed = false
         do {
-            return try await withThrowingTaskGroup(of: Output?.self) { group in
+            return try await withThrowingTaskGroup(of: Outcome.self) { group in
                 group.addTask {
                     let result = try await Subprocess.run(
-                        .path(.init(program)),
-                        arguments: .init(arguments),
-                        environment: Self.environment(adding: environment),
-                        output: .bytes(limit: outputLimit),
-                        error: .bytes(limit: 1 << 20)
-                    )
+                        configuration, input: .none, output: .bytes(limit: outputLimit), error: .bytes(limit: 1 << 20)
+                    ) { _ in spawnedContinuation.finish() }
                     let code: Int32
+                    var killed = false
                     switch result.terminationStatus {
                     case .exited(let value): code = value
-                    case .signaled(let signal): code = 128 + signal
+                    case .signaled(let signal):
+                        code = 128 + signal
+                        killed = signal == SIGKILL
                     }
-                    return Output(
-                        exitCode: code,
-                        standardOutput: String(decoding: result.standardOutput, as: UTF8.self),
-                        standardError: String(decoding: result.standardError, as: UTF8.self)
-                    )
+                    return .finished(
+                        Output(
+                            exitCode: code,
+                            standardOutput: String(decoding: result.standardOutput, as: UTF8.self),
+                            standardError: String(decoding: result.standardError, as: UTF8.self)),
+                        killed: killed)
                 }
                 group.addTask {
+                    for await _ in spawned {}
                     try await Task.sleep(for: .seconds(timeout))
-                    return nil
+                    return .deadline
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let output = first else {
-                    throw CommandError.timedOut(program, seconds: timeout)
+                while let outcome = try await group.next() {
+                    switch outcome {
+                    case .deadline:
+                        // Cancelling the run kills the program (Subprocess's teardown, SIGKILL); the run
+                        // then reports how the program really ended.
+                        deadlinePassed = true
+                        group.cancelAll()
+                    case .finished(let output, let killed):
+                        if deadlinePassed && killed { throw CommandError.timedOut(program, seconds: timeout) }
+                        return output
+                    }
                 }
-                return output
+                throw CommandError.timedOut(program, seconds: timeout)
             }
         } catch let error as CommandError {
             throw error
         } catch {
+            if deadlinePassed { throw .timedOut(program, seconds: timeout) }
             throw .failed(program, String(describing: error))
         }
+    }
+
+    /// What one task of `run` gave: the program's end, or the deadline.
+    private enum Outcome: Sendable {
+        case finished(Output, killed: Bool)
+        case deadline
     }
 }
 
