@@ -314,31 +314,63 @@ public final class Collector: Sendable {
         guard verified.signer.siren == client.siren else {
             return .identityMismatch(signerSIREN: verified.signer.siren, clientSIREN: client.siren, sha256: sha256)
         }
-        let known = inbox.path(of: sha256)
-        let relative = known ?? verified.siren + "/" + InboxStore.safeFileName(upload.reportFileName, sha256: sha256)
-        if let ingest {
-            do {
-                let outcome = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + relative)
-                if case .rejected(let code, let message) = outcome {
-                    return CollectorReply(
-                        httpStatus: 422, status: "refused", sha256: sha256, code: code,
-                        message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
-                        messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
-                }
-            } catch {
-                logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
-                return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
-            }
-        }
-        if let known { return .duplicate(sha256: sha256, path: known) }
+        // Claim the SHA-256 and the file name first: the store then records the path the pair really gets,
+        // and the same bytes uploaded twice at once are ingested and written once.
+        let claim: InboxStore.Claim
         do {
-            switch try inbox.store(report: upload.report, signature: upload.signature, sha256: sha256, siren: verified.siren, fileName: upload.reportFileName) {
-            case .stored(let path): return .accepted(sha256: sha256, path: path, ingested: ingest != nil)
-            case .duplicate(let path): return .duplicate(sha256: sha256, path: path)
-            }
+            claim = try inbox.claim(sha256: sha256, siren: verified.siren, fileName: upload.reportFileName)
         } catch {
-            logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+            logger.error("inbox claim failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
             return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+        }
+        switch claim {
+        case .duplicate(let known):
+            // The same bytes are in the inbox already: the agent's delivery is done, whatever the store says.
+            // With a store, the pair is ingested now if it is not yet (a store added after the inbox), exactly as
+            // `consolidate` would: a report id already stored with other bytes is recorded as a rejection of this
+            // inbox file (`report-id-conflict`), the answer is still 200 (sending it again cannot change anything).
+            if let ingest {
+                do {
+                    if case .rejected(let code, let message) = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + known) {
+                        logger.warning(
+                            "duplicate already in the inbox, refused by the territory store (recorded as a rejection, as consolidate records it)",
+                            metadata: ["sha256": "\(sha256)", "path": "\(known)", "code": "\(code)", "problem": "\(message)"])
+                    }
+                } catch {
+                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
+                }
+            }
+            return .duplicate(sha256: sha256, path: known)
+        case .reserved(let reservation):
+            if let ingest {
+                do {
+                    // A new report the store refuses is not put in the inbox, and no rejection is recorded for a
+                    // file that will not exist: the agent keeps it, marked refused, and the log says why.
+                    let outcome = try ingest.ingest(
+                        verified: verified, document: document, path: inbox.root + "/" + reservation.relativePath, recordingRejection: false)
+                    if case .rejected(let code, let message) = outcome {
+                        inbox.release(reservation)
+                        return CollectorReply(
+                            httpStatus: 422, status: "refused", sha256: sha256, code: code,
+                            message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
+                            messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
+                    }
+                } catch {
+                    inbox.release(reservation)
+                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
+                }
+            }
+            do {
+                try inbox.commit(reservation, report: upload.report, signature: upload.signature)
+                return .accepted(sha256: sha256, path: reservation.relativePath, ingested: ingest != nil)
+            } catch {
+                // With a store, the report is ingested but not in the inbox: the agent retries (503), and the retry
+                // finds it already stored and writes the pair under the same name.
+                logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+            }
         }
     }
 }

@@ -123,6 +123,82 @@ struct CollectorEndToEndTests {
         #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
     }
 
+    @Test("""
+        report id reused: the same bytes are 200 duplicate with or without --db and after restarts, even when the store \
+        refuses them; a new report reusing a stored id is 422 and left nowhere; inbox and store agree, as consolidate sees them
+        """)
+    func reusedReportID() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let id = UUID().uuidString.lowercased()
+        let first = try fixture.signedReport(agent, name: "srv-mairie-a.json", minutesAgo: 30, id: id)
+        let sameID = try fixture.signedReport(agent, name: "srv-mairie-b.json", minutesAgo: 20, id: id)
+
+        // No store: the collector has no report ids to compare, both pairs go to the inbox (consolidation will
+        // record the second as a report-id-conflict), and the same bytes again are duplicates.
+        var collector = try fixture.startCollector()
+        #expect(try fixture.push(first, as: agent, port: collector.port).status == 201)
+        #expect(try fixture.push(sameID, as: agent, port: collector.port).status == 201)
+        #expect(try fixture.push(first, as: agent, port: collector.port).json["status"] == "duplicate")
+        #expect(collector.stop() == 0)
+        let pairs = ["212901896/srv-mairie-a.json", "212901896/srv-mairie-a.json.p7s", "212901896/srv-mairie-b.json", "212901896/srv-mairie-b.json.p7s"]
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") } == pairs)
+
+        // Restarted with a store: both pairs are in the inbox, so both are 200 duplicate; the first is ingested,
+        // the second is recorded as a rejection of its inbox file, exactly as consolidate records it.
+        for round in 0..<2 {
+            collector = try fixture.startCollector(db: true)
+            for upload in [first, sameID, first] {
+                let reply = try fixture.push(upload, as: agent, port: collector.port)
+                #expect(reply.status == 200, "round \(round): \(reply.json) \(reply.stderr)")
+                #expect(reply.json["status"] == "duplicate")
+                #expect(reply.json["sha256"] == upload.sha256)
+            }
+            #expect(collector.log.contains("refused by the territory store"))
+            #expect(collector.stop() == 0)
+        }
+        let inbox = fixture.inbox
+        var rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sha256, sourcePath FROM report; SELECT path, sha256, code FROM rejection;"])
+        #expect(rows.stdout == "\(first.sha256)|\(inbox)/212901896/srv-mairie-a.json\n\(inbox)/212901896/srv-mairie-b.json|\(sameID.sha256)|report-id-conflict\n", "\(rows.stdout) \(rows.stderr)")
+
+        // A new report reusing the stored id: 422 report-id-conflict, not in the inbox, no rejection row for a file
+        // that does not exist; then again the same answer (the agent keeps it, marked refused).
+        collector = try fixture.startCollector(db: true)
+        let third = try fixture.signedReport(agent, name: "srv-mairie-c.json", minutesAgo: 10, id: id)
+        for _ in 0..<2 {
+            let reply = try fixture.push(third, as: agent, port: collector.port)
+            #expect(reply.status == 422, "\(reply.json)")
+            #expect(reply.json["status"] == "refused")
+            #expect(reply.json["code"] == "report-id-conflict")
+        }
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") } == pairs)
+
+        // Another report under a file name already taken: stored as <name>-<12 hex>.json, and the store records
+        // that path (not the name the agent asked for).
+        let renamed = try fixture.signedReport(agent, name: "srv-mairie-a.json", minutesAgo: 5)
+        let accepted = try fixture.push(renamed, as: agent, port: collector.port)
+        #expect(accepted.status == 201, "\(accepted.json)")
+        let renamedPath = "212901896/srv-mairie-a-\(renamed.sha256.prefix(12)).json"
+        #expect(fixture.inboxFiles().contains(renamedPath))
+        #expect(collector.stop() == 0)
+        rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sourcePath FROM report WHERE sha256 = '\(renamed.sha256)'; SELECT count(*) FROM rejection;"])
+        #expect(rows.stdout == "\(inbox)/\(renamedPath)\n1\n", "\(rows.stdout) \(rows.stderr)")
+
+        // Every path the store names is a file of the inbox, and consolidating the inbox into the same store
+        // changes nothing: 3 found, 2 already stored, the same one rejection.
+        let paths = try Command.run("sqlite3", [fixture.databasePath, "SELECT sourcePath FROM report UNION ALL SELECT path FROM rejection;"])
+        for path in paths.stdout.split(separator: "\n") { #expect(FileManager.default.fileExists(atPath: String(path)), "\(path)") }
+        let consolidated = try BuiltBinary.run([
+            "consolidate", inbox, "--db", fixture.databasePath, "--ca", fixture.caPath, "--crl", fixture.crlPath, "--format", "json",
+        ])
+        let summary = try JSONSerialization.jsonObject(with: consolidated.stdoutData) as? [String: Any] ?? [:]
+        #expect(summary["found"] as? Int == 3, "\(consolidated.stdout) \(consolidated.stderr)")
+        #expect(summary["stored"] as? Int == 0)
+        #expect(summary["rejected"] as? Int == 1)
+        rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT count(*) FROM report; SELECT count(*) FROM rejection;"])
+        #expect(rows.stdout == "2\n1\n")
+    }
+
     @Test("any other path or method, `/` and `/v1` included, is answered the protocol's JSON 404 not-found")
     func notFoundIsJSON() throws {
         let fixture = try CollectorFixture()
@@ -386,3 +462,4 @@ struct CollectorEndToEndTests {
         return body
     }
 }
+
