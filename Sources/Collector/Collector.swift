@@ -36,14 +36,24 @@ public struct CollectorConfiguration: Sendable {
     public var workers: Int
     /// A connection silent this long is closed: 60 s by default.
     public var idleTimeoutSeconds: Int
+    /// Reports allowed to wait for a verification thread when all are busy; one more is answered `503 busy`
+    /// (0: none wait). 256 by default.
+    public var queueLimit: Int
+    /// Testing hook, from the environment variable `CYBERCTL_COLLECT_TEST_HOLD` read at start (never set in
+    /// production): the path of a FIFO that every verification job opens for reading, and reads to its end,
+    /// before verifying. A test holds a verification thread busy by opening the FIFO for writing (which
+    /// returns exactly when the job has opened it) and lets it go by closing it.
+    public var testHoldFIFO: String?
 
     public static let defaultMaxBodyBytes = 16 << 20
     public static let defaultRatePerMinute = 120
+    public static let defaultQueueLimit = 256
 
     public init(
         host: String, port: Int, certificatePath: String, keyPath: String, caPath: String, crlPaths: [String], inbox: String,
         databasePath: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes, ratePerMinute: Int = defaultRatePerMinute,
-        workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60, queueLimit: Int = defaultQueueLimit,
+        testHoldFIFO: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +67,8 @@ public struct CollectorConfiguration: Sendable {
         self.ratePerMinute = ratePerMinute
         self.workers = max(1, workers)
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.queueLimit = max(0, queueLimit)
+        self.testHoldFIFO = testHoldFIFO
     }
 
     /// Splits `ADDR:PORT`: `127.0.0.1:8443`, `[::1]:8443`, `0.0.0.0:8443`, `[::]:8443`, `collector.example.fr:8443`.
@@ -121,7 +133,7 @@ public final class Collector: Sendable {
             ingest = nil
         }
         limiter = RateLimiter(perMinute: configuration.ratePerMinute)
-        pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: 256)
+        pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: configuration.queueLimit)
     }
 
     /// The server's TLS configuration: the collector's certificate and key, client certificates
@@ -296,14 +308,30 @@ public final class Collector: Sendable {
                 self.process(upload, sha256: sha256, verifier: verifier, client: identity)
             }
         } catch {
-            return .unavailable("busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5)
+            return .unavailable(
+                "busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5,
+                sha256: sha256)
         }
     }
 
     static let sha256Header = "X-Cyberctl-Report-SHA256"
 
+    /// The testing hook (`CollectorConfiguration.testHoldFIFO`): blocks until a writer opens `fifo`, then
+    /// until it closes it.
+    static func hold(_ fifo: String) {
+        let descriptor = open(fifo, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var byte: UInt8 = 0
+        while true {
+            let count = read(descriptor, &byte, 1)
+            if count == 0 || (count < 0 && errno != EINTR) { return }
+        }
+    }
+
     /// Blocking: verification, ingest, durable storage.
     func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, client: ClientIdentity) -> CollectorReply {
+        if let fifo = configuration.testHoldFIFO { Self.hold(fifo) }
         let verified: VerifiedReport
         let document: JSONValue
         do {

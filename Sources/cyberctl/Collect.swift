@@ -50,6 +50,9 @@ extension Cyberctl {
         @Option(help: "Fils de vérification ; par défaut : le nombre de cœurs (verification threads).")
         var workers: Int?
 
+        @Option(name: .customLong("queue-limit"), help: "Rapports admis en attente d'un fil de vérification, au-delà : 503 ; par défaut : 256 (reports allowed to wait for verification).")
+        var queueLimit = CollectorConfiguration.defaultQueueLimit
+
         func validate() throws {
             guard CollectorConfiguration.parseListen(listen) != nil else {
                 throw ValidationError("--listen \"\(listen)\": expected ADDR:PORT, e.g. 0.0.0.0:8443 or [::1]:8443.")
@@ -57,6 +60,7 @@ extension Cyberctl {
             guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024.") }
             guard Self.parseRate(rate) != nil else { throw ValidationError("--rate \"\(rate)\": expected N/min with N ≥ 1, e.g. 120/min.") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+            guard queueLimit >= 0 else { throw ValidationError("--queue-limit must be 0 or more.") }
         }
 
         static func parseRate(_ text: String) -> Int? {
@@ -85,7 +89,11 @@ extension Cyberctl {
                 let configuration = CollectorConfiguration(
                     host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey, caPath: ca, crlPaths: crlFiles, inbox: inbox,
                     databasePath: db, maxBodyBytes: maxBodyBytes, ratePerMinute: Self.parseRate(rate)!,
-                    workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+                    workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, queueLimit: queueLimit,
+                    testHoldFIFO: ProcessInfo.processInfo.environment["CYBERCTL_COLLECT_TEST_HOLD"].flatMap { $0.isEmpty ? nil : $0 })
+                if let fifo = configuration.testHoldFIFO {
+                    logger.warning("testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo)")
+                }
                 let collector = try Collector(configuration: configuration, logger: logger)
                 _ = try collector.tlsConfiguration()
                 logger.info(

@@ -1,4 +1,5 @@
 import Agent
+import Delivery
 import Foundation
 import OpenSSLKit
 import TestSupport
@@ -197,6 +198,59 @@ struct CollectorEndToEndTests {
         #expect(summary["rejected"] as? Int == 1)
         rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT count(*) FROM report; SELECT count(*) FROM rejection;"])
         #expect(rows.stdout == "2\n1\n")
+    }
+
+    @Test("""
+        all verification threads busy and the queue full: 503 unavailable, code busy, Retry-After, nothing stored; \
+        cyberctl push keeps the pair and exits 75; the held upload then completes 201
+        """)
+    func busy() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let fifo = fixture.folder.url("hold.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // One verification thread, nothing allowed to wait; the testing hook holds each verification on the FIFO.
+        let collector = try fixture.startCollector(extra: ["--workers", "1", "--queue-limit", "0"], environment: ["CYBERCTL_COLLECT_TEST_HOLD": fifo])
+        #expect(collector.log.contains("CYBERCTL_COLLECT_TEST_HOLD"))
+
+        // The first upload reaches the only thread and stays there while the FIFO is open for writing.
+        let held = try fixture.signedReport(agent)
+        let heldReply = Background { try fixture.push(held, as: agent, port: collector.port) }
+        // Opening the FIFO for writing succeeds exactly once the verification job has opened it for reading
+        // (ENXIO until then): then the thread is busy. 60 s is only a safety net.
+        var writer: Int32 = -1
+        let deadline = Date().addingTimeInterval(60)
+        while writer < 0 && Date() < deadline {
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if writer < 0 { usleep(20_000) }
+        }
+        try #require(writer >= 0, "the held upload never reached a verification thread: \(collector.log)")
+
+        let refused = try fixture.signedReport(agent)
+        let reply = try fixture.push(refused, as: agent, port: collector.port)
+        #expect(reply.status == 503, "\(reply.json) \(reply.stderr)")
+        #expect(reply.json["status"] == "unavailable")
+        #expect(reply.json["code"] == "busy")
+        #expect(reply.json["sha256"] == refused.sha256)
+        #expect(reply.json["message"]?.isEmpty == false && reply.json["message_en"]?.isEmpty == false)
+        #expect(reply.retryAfter == "5")
+
+        // The agent's side: cyberctl push reads 503, keeps the pair for later and exits 75 (EX_TEMPFAIL).
+        let queued = try fixture.signedReport(agent)
+        let outbox = try PushToCollectorTests.outbox(fixture, for: agent, [queued])
+        let push = try BuiltBinary.run(try PushToCollectorTests.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        #expect(push.exitCode == 75, "\(push.stdout)\(push.stderr)")
+        #expect(push.stdout.contains("503"), "\(push.stdout)")
+        #expect(try Outbox(directory: outbox, create: false).entries().count == 1)
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.isEmpty)
+
+        // Let the held verification go: it is stored and answered 201.
+        close(writer)
+        let heldResult = heldReply.wait(seconds: 60)
+        #expect(heldResult?.status == 201, "\(String(describing: heldResult?.json))")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+        #expect(collector.log.contains("code=busy"))
+        #expect(collector.stop() == 0)
     }
 
     @Test("any other path or method, `/` and `/v1` included, is answered the protocol's JSON 404 not-found")
@@ -463,3 +517,19 @@ struct CollectorEndToEndTests {
     }
 }
 
+/// Runs `body` on another thread; `wait` returns its result (nil on failure or past the safety-net delay).
+final class Background<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        Thread.detachNewThread { [self] in
+            result = try? body()
+            done.signal()
+        }
+    }
+
+    func wait(seconds: Double) -> T? {
+        done.wait(timeout: .now() + seconds) == .success ? result : nil
+    }
+}
