@@ -166,6 +166,11 @@ public final class Collector: Sendable {
             "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
         ].joined(separator: ":")
         tls.certificateVerification = .noHostnameVerification
+        // On close, NIOSSL sends close_notify and waits for the client's own before closing the socket: 5 s by
+        // default. Clients that simply close (curl, Python's ssl, most HTTP stacks) never send one, so every
+        // connection closed by the server, and the exit after SIGTERM, waited 5 s. The answer is already
+        // written and flushed by then (the wait is only for the peer's alert), so 1 s is enough.
+        tls.shutdownTimeout = .seconds(1)
         // Build the context once here: a key that is not the certificate's (or a CA file NIOSSL cannot use)
         // is then a clear input error naming the files, not an "internal error: failedToLoadPrivateKey".
         do {

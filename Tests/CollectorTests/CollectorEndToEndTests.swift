@@ -504,6 +504,118 @@ struct CollectorEndToEndTests {
         #expect(summary["rejected"] as? Int == 0)
     }
 
+    /// A TLS client in Python (`ssl`): sends the request head and the first half of the body, waits until the
+    /// collector has read all of it (its socket's receive queue and ours send queue empty, from /proc/net/tcp),
+    /// prints `half-sent`, waits for a line on stdin, sends the rest and prints the whole answer.
+    static let halfUploadClient = #"""
+        import socket, ssl, sys, time
+        host, port, ca, cert, key, head_path, body_path = sys.argv[1:8]
+        port = int(port)
+        head = open(head_path, 'rb').read()
+        body = open(body_path, 'rb').read()
+        context = ssl.create_default_context(cafile=ca)
+        context.load_cert_chain(cert, key)
+        connection = context.wrap_socket(socket.create_connection((host, port)), server_hostname=host)
+        half = len(body) // 2
+        connection.sendall(head + body[:half])
+        mine = connection.getsockname()[1]
+        def drained():
+            server = client = None
+            for line in open('/proc/net/tcp').read().splitlines()[1:]:
+                fields = line.split()
+                local, remote = int(fields[1].split(':')[1], 16), int(fields[2].split(':')[1], 16)
+                tx, rx = (int(x, 16) for x in fields[4].split(':'))
+                if local == port and remote == mine: server = rx
+                if local == mine and remote == port: client = tx
+            return server == 0 and client == 0
+        deadline = time.monotonic() + 60
+        while not drained():
+            if time.monotonic() > deadline: sys.exit('the collector never read the first half')
+            time.sleep(0.01)
+        print('half-sent', flush=True)
+        sys.stdin.readline()
+        connection.sendall(body[half:])
+        answer = b''
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk: break
+            answer += chunk
+        sys.stdout.write(answer.decode('utf-8', 'replace'))
+        """#
+
+    @Test("""
+        SIGTERM while an upload is held mid-body: new connections are refused at once, the upload in flight completes \
+        (201, stored and ingested), then the connection is closed and the collector exits 0
+        """)
+    func sigtermWithUploadInFlight() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector(db: true)
+        let upload = try fixture.signedReport(agent, padding: 20_000)
+        let body = try Self.multipartBody(upload, boundary: "cyberctl-boundary-5e1d")
+        let head = """
+            POST /v1/reports HTTP/1.1\r
+            Host: localhost\r
+            User-Agent: cyberctl/0.1.0\r
+            Content-Type: multipart/form-data; boundary=cyberctl-boundary-5e1d\r
+            X-Cyberctl-Report-SHA256: \(upload.sha256)\r
+            Content-Length: \(body.count)\r
+            \r
+
+            """
+        let script = try fixture.folder.write("half-upload.py", Data(Self.halfUploadClient.utf8))
+        let headPath = try fixture.folder.write("half-upload.head", Data(head.utf8))
+        let bodyPath = try fixture.folder.write("half-upload.body", body)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: try Command.which("python3"))
+        client.arguments = [script, "127.0.0.1", String(collector.port), fixture.caPath, agent.certificatePath, agent.keyPath, headPath, bodyPath]
+        let input = Pipe()
+        let output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("half-sent\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        try #require(String(decoding: printed, as: UTF8.self).contains("half-sent\n"), "the client could not send the first half")
+
+        // SIGTERM: the listener closes (a new TCP connection is refused) while the held upload keeps its connection.
+        kill(collector.process.processIdentifier, SIGTERM)
+        var refused = false
+        for _ in 0..<600 {
+            let attempt = try Command.run("python3", ["-c", "import socket; socket.create_connection(('127.0.0.1', \(collector.port)), timeout=10)"])
+            if attempt.exitCode != 0 && attempt.stderr.contains("ConnectionRefusedError") { refused = true; break }
+            usleep(50_000)
+        }
+        #expect(refused, "new connections still accepted after SIGTERM: \(collector.log)")
+        #expect(collector.process.isRunning, "the collector exited with an upload in flight: \(collector.log)")
+
+        // The rest of the body: the upload completes, 201, and the collector then exits 0 on its own.
+        let sent = Date()
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        client.waitUntilExit()
+        let answer = String(decoding: printed, as: UTF8.self)
+        #expect(answer.contains("HTTP/1.1 201"), "\(answer)")
+        #expect(answer.contains("\"accepted\""), "\(answer)")
+        collector.process.waitUntilExit()
+        let exitSeconds = Date().timeIntervalSince(sent)
+        #expect(collector.process.terminationStatus == 0, "\(collector.log)")
+        #expect(collector.log.contains("status=201"))
+        print("collector exit \(String(format: "%.2f", exitSeconds)) s after the held upload completed")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+        let rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sha256 FROM report;"])
+        #expect(rows.stdout == "\(upload.sha256)\n")
+    }
+
     /// The protocol's body: two parts, report then signature.
     static func multipartBody(_ upload: CollectorFixture.Upload, boundary: String) throws -> Data {
         let name = URL(fileURLWithPath: upload.reportPath).lastPathComponent
