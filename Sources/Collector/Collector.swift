@@ -36,14 +36,24 @@ public struct CollectorConfiguration: Sendable {
     public var workers: Int
     /// A connection silent this long is closed: 60 s by default.
     public var idleTimeoutSeconds: Int
+    /// Reports allowed to wait for a verification thread when all are busy; one more is answered `503 busy`
+    /// (0: none wait). 256 by default.
+    public var queueLimit: Int
+    /// Testing hook, from the environment variable `CYBERCTL_COLLECT_TEST_HOLD` read at start (never set in
+    /// production): the path of a FIFO that every verification job opens for reading, and reads to its end,
+    /// before verifying. A test holds a verification thread busy by opening the FIFO for writing (which
+    /// returns exactly when the job has opened it) and lets it go by closing it.
+    public var testHoldFIFO: String?
 
     public static let defaultMaxBodyBytes = 16 << 20
     public static let defaultRatePerMinute = 120
+    public static let defaultQueueLimit = 256
 
     public init(
         host: String, port: Int, certificatePath: String, keyPath: String, caPath: String, crlPaths: [String], inbox: String,
         databasePath: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes, ratePerMinute: Int = defaultRatePerMinute,
-        workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60, queueLimit: Int = defaultQueueLimit,
+        testHoldFIFO: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -57,6 +67,8 @@ public struct CollectorConfiguration: Sendable {
         self.ratePerMinute = ratePerMinute
         self.workers = max(1, workers)
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.queueLimit = max(0, queueLimit)
+        self.testHoldFIFO = testHoldFIFO
     }
 
     /// Splits `ADDR:PORT`: `127.0.0.1:8443`, `[::1]:8443`, `0.0.0.0:8443`, `[::]:8443`, `collector.example.fr:8443`.
@@ -121,7 +133,7 @@ public final class Collector: Sendable {
             ingest = nil
         }
         limiter = RateLimiter(perMinute: configuration.ratePerMinute)
-        pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: 256)
+        pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: configuration.queueLimit)
     }
 
     /// The server's TLS configuration: the collector's certificate and key, client certificates
@@ -154,6 +166,11 @@ public final class Collector: Sendable {
             "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305",
         ].joined(separator: ":")
         tls.certificateVerification = .noHostnameVerification
+        // On close, NIOSSL sends close_notify and waits for the client's own before closing the socket: 5 s by
+        // default. Clients that simply close (curl, Python's ssl, most HTTP stacks) never send one, so every
+        // connection closed by the server, and the exit after SIGTERM, waited 5 s. The answer is already
+        // written and flushed by then (the wait is only for the peer's alert), so 1 s is enough.
+        tls.shutdownTimeout = .seconds(1)
         // Build the context once here: a key that is not the certificate's (or a CA file NIOSSL cannot use)
         // is then a clear input error naming the files, not an "internal error: failedToLoadPrivateKey".
         do {
@@ -296,14 +313,30 @@ public final class Collector: Sendable {
                 self.process(upload, sha256: sha256, verifier: verifier, client: identity)
             }
         } catch {
-            return .unavailable("busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5)
+            return .unavailable(
+                "busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5,
+                sha256: sha256)
         }
     }
 
     static let sha256Header = "X-Cyberctl-Report-SHA256"
 
+    /// The testing hook (`CollectorConfiguration.testHoldFIFO`): blocks until a writer opens `fifo`, then
+    /// until it closes it.
+    static func hold(_ fifo: String) {
+        let descriptor = open(fifo, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var byte: UInt8 = 0
+        while true {
+            let count = read(descriptor, &byte, 1)
+            if count == 0 || (count < 0 && errno != EINTR) { return }
+        }
+    }
+
     /// Blocking: verification, ingest, durable storage.
     func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, client: ClientIdentity) -> CollectorReply {
+        if let fifo = configuration.testHoldFIFO { Self.hold(fifo) }
         let verified: VerifiedReport
         let document: JSONValue
         do {
@@ -314,31 +347,63 @@ public final class Collector: Sendable {
         guard verified.signer.siren == client.siren else {
             return .identityMismatch(signerSIREN: verified.signer.siren, clientSIREN: client.siren, sha256: sha256)
         }
-        let known = inbox.path(of: sha256)
-        let relative = known ?? verified.siren + "/" + InboxStore.safeFileName(upload.reportFileName, sha256: sha256)
-        if let ingest {
-            do {
-                let outcome = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + relative)
-                if case .rejected(let code, let message) = outcome {
-                    return CollectorReply(
-                        httpStatus: 422, status: "refused", sha256: sha256, code: code,
-                        message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
-                        messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
-                }
-            } catch {
-                logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
-                return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
-            }
-        }
-        if let known { return .duplicate(sha256: sha256, path: known) }
+        // Claim the SHA-256 and the file name first: the store then records the path the pair really gets,
+        // and the same bytes uploaded twice at once are ingested and written once.
+        let claim: InboxStore.Claim
         do {
-            switch try inbox.store(report: upload.report, signature: upload.signature, sha256: sha256, siren: verified.siren, fileName: upload.reportFileName) {
-            case .stored(let path): return .accepted(sha256: sha256, path: path, ingested: ingest != nil)
-            case .duplicate(let path): return .duplicate(sha256: sha256, path: path)
-            }
+            claim = try inbox.claim(sha256: sha256, siren: verified.siren, fileName: upload.reportFileName)
         } catch {
-            logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+            logger.error("inbox claim failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
             return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+        }
+        switch claim {
+        case .duplicate(let known):
+            // The same bytes are in the inbox already: the agent's delivery is done, whatever the store says.
+            // With a store, the pair is ingested now if it is not yet (a store added after the inbox), exactly as
+            // `consolidate` would: a report id already stored with other bytes is recorded as a rejection of this
+            // inbox file (`report-id-conflict`), the answer is still 200 (sending it again cannot change anything).
+            if let ingest {
+                do {
+                    if case .rejected(let code, let message) = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + known) {
+                        logger.warning(
+                            "duplicate already in the inbox, refused by the territory store (recorded as a rejection, as consolidate records it)",
+                            metadata: ["sha256": "\(sha256)", "path": "\(known)", "code": "\(code)", "problem": "\(message)"])
+                    }
+                } catch {
+                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
+                }
+            }
+            return .duplicate(sha256: sha256, path: known)
+        case .reserved(let reservation):
+            if let ingest {
+                do {
+                    // A new report the store refuses is not put in the inbox, and no rejection is recorded for a
+                    // file that will not exist: the agent keeps it, marked refused, and the log says why.
+                    let outcome = try ingest.ingest(
+                        verified: verified, document: document, path: inbox.root + "/" + reservation.relativePath, recordingRejection: false)
+                    if case .rejected(let code, let message) = outcome {
+                        inbox.release(reservation)
+                        return CollectorReply(
+                            httpStatus: 422, status: "refused", sha256: sha256, code: code,
+                            message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
+                            messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
+                    }
+                } catch {
+                    inbox.release(reservation)
+                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
+                }
+            }
+            do {
+                try inbox.commit(reservation, report: upload.report, signature: upload.signature)
+                return .accepted(sha256: sha256, path: reservation.relativePath, ingested: ingest != nil)
+            } catch {
+                // With a store, the report is ingested but not in the inbox: the agent retries (503), and the retry
+                // finds it already stored and writes the pair under the same name.
+                logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
+            }
         }
     }
 }

@@ -96,23 +96,50 @@ public final class InboxStore: @unchecked Sendable {
     /// Where the pair with `sha256` is stored, if it is.
     public func path(of sha256: String) -> String? { condition.withLock { stored[sha256] } }
 
-    /// Stores a verified pair under `siren` (9 digits, already checked by the verifier). Blocking (file
-    /// writes and fsync): call it off the event loops.
+    /// A claim on a SHA-256 and a file name, taken before the pair is ingested and written: the store
+    /// then records the path the pair will really have, and a second upload of the same bytes waits for
+    /// the first to be written or released.
+    public struct Reservation: Sendable, Equatable {
+        public let sha256: String
+        public let siren: String
+        /// Where the pair will be: `<siren>/<name>.json`, relative to the root.
+        public let relativePath: String
+    }
+
+    /// What a claim found.
+    public enum Claim: Sendable, Equatable {
+        /// These bytes are already stored, there.
+        case duplicate(relativePath: String)
+        /// Claimed: `commit` or `release` it.
+        case reserved(Reservation)
+    }
+
+    /// Stores a verified pair under `siren` (9 digits, already checked by the verifier): `claim`, then
+    /// `commit`. Blocking (file writes and fsync): call it off the event loops.
     /// - Parameters:
     ///   - fileName: the name the agent gave, made safe by `safeFileName`.
     /// - Throws: `Failure` when a write, fsync or rename fails (nothing is left where consolidation reads).
     public func store(report: [UInt8], signature: [UInt8], sha256: String, siren: String, fileName: String?) throws(Failure) -> Outcome {
+        switch try claim(sha256: sha256, siren: siren, fileName: fileName) {
+        case .duplicate(let existing): return .duplicate(relativePath: existing)
+        case .reserved(let reservation):
+            try commit(reservation, report: report, signature: signature)
+            return .stored(relativePath: reservation.relativePath)
+        }
+    }
+
+    /// Learns whether `sha256` is stored (waiting while another upload of the same bytes is being
+    /// stored), otherwise claims it and a free file name under `siren`. Blocking.
+    /// - Throws: `Failure` when `siren` is not 9 digits.
+    public func claim(sha256: String, siren: String, fileName: String?) throws(Failure) -> Claim {
         guard siren.count == 9, siren.allSatisfy(\.isASCII), siren.allSatisfy(\.isNumber) else {
             throw Failure(description: "SIREN \"\(siren)\" is not 9 digits")
         }
         let name = Self.safeFileName(fileName, sha256: sha256)
-        // Claim the SHA-256 (or learn it is a duplicate) and a free name, under the lock.
         condition.lock()
+        defer { condition.unlock() }
         while inFlight.contains(sha256) { condition.wait() }
-        if let existing = stored[sha256] {
-            condition.unlock()
-            return .duplicate(relativePath: existing)
-        }
+        if let existing = stored[sha256] { return .duplicate(relativePath: existing) }
         var relative = siren + "/" + name
         if reservedNames.contains(relative) || FileManager.default.fileExists(atPath: root + "/" + relative)
             || FileManager.default.fileExists(atPath: root + "/" + relative + ".p7s")
@@ -124,17 +151,31 @@ public final class InboxStore: @unchecked Sendable {
         }
         inFlight.insert(sha256)
         reservedNames.insert(relative)
-        condition.unlock()
+        return .reserved(Reservation(sha256: sha256, siren: siren, relativePath: relative))
+    }
 
+    /// Gives a claim up without writing anything (the store refused the report, or it failed).
+    public func release(_ reservation: Reservation) {
+        finish(reservation, stored: false)
+    }
+
+    private func finish(_ reservation: Reservation, stored success: Bool) {
+        condition.lock()
+        inFlight.remove(reservation.sha256)
+        reservedNames.remove(reservation.relativePath)
+        if success { stored[reservation.sha256] = reservation.relativePath }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Writes a claimed pair durably where the claim says, and ends the claim (also when it fails).
+    /// Blocking (file writes and fsync).
+    /// - Throws: `Failure` when a write, fsync or rename fails (nothing is left where consolidation reads).
+    public func commit(_ reservation: Reservation, report: [UInt8], signature: [UInt8]) throws(Failure) {
+        let siren = reservation.siren
+        let relative = reservation.relativePath
         var success = false
-        defer {
-            condition.lock()
-            inFlight.remove(sha256)
-            reservedNames.remove(relative)
-            if success { stored[sha256] = relative }
-            condition.broadcast()
-            condition.unlock()
-        }
+        defer { finish(reservation, stored: success) }
         let token = UUID().uuidString.lowercased()
         let temporaryReport = incoming + "/" + token + ".json"
         let temporarySignature = incoming + "/" + token + ".json.p7s"
@@ -158,7 +199,6 @@ public final class InboxStore: @unchecked Sendable {
             }
             try Self.syncFolder(folder)
             success = true
-            return .stored(relativePath: relative)
         } catch let failure as Failure {
             unlink(temporaryReport)
             unlink(temporarySignature)

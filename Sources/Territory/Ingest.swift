@@ -181,8 +181,11 @@ public struct Ingest: Sendable {
     /// are stored once, a report id reused with other bytes is refused and recorded.
     /// - Parameters:
     ///   - path: where the report is (or will be) kept, recorded as its source.
+    ///   - recordingRejection: false when the caller refuses the report rather than keeping its file
+    ///     (the collector does not store a report the store refuses): nothing is then written to
+    ///     `rejection` for a path that will never exist.
     /// - Throws: a database error when the store cannot be written (nothing is half-written).
-    public func ingest(verified: VerifiedReport, document: JSONValue, path: String) throws -> SingleOutcome {
+    public func ingest(verified: VerifiedReport, document: JSONValue, path: String, recordingRejection: Bool = true) throws -> SingleOutcome {
         let outcome: Outcome
         do {
             outcome = .verified(try ReportRecord(verified: verified, document: document, path: path))
@@ -190,7 +193,7 @@ public struct Ingest: Sendable {
             outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
         }
         let state = IngestState(found: 1)
-        try write([outcome], state: state)
+        try write([outcome], state: state, recordingRejections: recordingRejection)
         let summary = state.summary
         if summary.stored == 1 { return .stored(latest: summary.storedAsHistory == 0) }
         if summary.alreadyStored == 1 { return .alreadyStored }
@@ -247,14 +250,14 @@ public struct Ingest: Sendable {
     }
 
     /// Writes one batch in one IMMEDIATE transaction.
-    func write(_ outcomes: [Outcome], state: IngestState) throws {
+    func write(_ outcomes: [Outcome], state: IngestState, recordingRejections: Bool = true) throws {
         let now = Int(clock().timeIntervalSince1970)
         var delta = IngestSummary()
         try store.write { db in
             for outcome in outcomes {
                 switch outcome {
                 case .rejected(let path, let sha, let code, let message):
-                    try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now)
+                    if recordingRejections { try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now) }
                     delta.rejected += 1
                     delta.rejectedByCode[code, default: 0] += 1
                 case .verified(let record):
@@ -271,9 +274,11 @@ public struct Ingest: Sendable {
                         delta.stored += 1
                         if !latest { delta.storedAsHistory += 1 }
                     case .conflict(let message):
-                        try Self.reject(
-                            db, path: record.path, sha256: record.verified.reportSHA256, code: RejectionCode.reportIDConflict,
-                            message: message, now: now)
+                        if recordingRejections {
+                            try Self.reject(
+                                db, path: record.path, sha256: record.verified.reportSHA256, code: RejectionCode.reportIDConflict,
+                                message: message, now: now)
+                        }
                         delta.rejected += 1
                         delta.rejectedByCode[RejectionCode.reportIDConflict, default: 0] += 1
                     }

@@ -59,6 +59,9 @@ extension Cyberctl {
         @Option(help: "Fils de vérification ; par défaut : le nombre de cœurs (verification threads).")
         var workers: Int?
 
+        @Option(name: .customLong("queue-limit"), help: "Rapports admis en attente d'un fil de vérification, au-delà : 503 ; par défaut : 256 (reports allowed to wait for verification).")
+        var queueLimit = CollectorConfiguration.defaultQueueLimit
+
         /// `collect` has no `--lang`: each error says it in French, then in English in parentheses.
         func validate() throws {
             guard CollectorConfiguration.parseListen(listen) != nil else {
@@ -76,6 +79,9 @@ extension Cyberctl {
             }
             if let workers, workers < 1 {
                 throw ValidationError("--workers doit valoir au moins 1 (--workers must be at least 1).")
+            }
+            guard queueLimit >= 0 else {
+                throw ValidationError("--queue-limit doit valoir 0 ou plus (--queue-limit must be 0 or more).")
             }
         }
 
@@ -105,7 +111,11 @@ extension Cyberctl {
                 let configuration = CollectorConfiguration(
                     host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey, caPath: ca, crlPaths: crlFiles, inbox: inbox,
                     databasePath: db, maxBodyBytes: maxBodyBytes, ratePerMinute: Self.parseRate(rate)!,
-                    workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+                    workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, queueLimit: queueLimit,
+                    testHoldFIFO: ProcessInfo.processInfo.environment["CYBERCTL_COLLECT_TEST_HOLD"].flatMap { $0.isEmpty ? nil : $0 })
+                if let fifo = configuration.testHoldFIFO {
+                    logger.warning("testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo)")
+                }
                 let collector = try Collector(configuration: configuration, logger: logger)
                 _ = try collector.tlsConfiguration()
                 logger.info(

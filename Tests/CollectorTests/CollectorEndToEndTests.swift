@@ -1,4 +1,5 @@
 import Agent
+import Delivery
 import Foundation
 import OpenSSLKit
 import TestSupport
@@ -121,6 +122,135 @@ struct CollectorEndToEndTests {
         #expect(reused.status == 422)
         #expect(reused.json["code"] == "report-id-conflict")
         #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+    }
+
+    @Test("""
+        report id reused: the same bytes are 200 duplicate with or without --db and after restarts, even when the store \
+        refuses them; a new report reusing a stored id is 422 and left nowhere; inbox and store agree, as consolidate sees them
+        """)
+    func reusedReportID() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let id = UUID().uuidString.lowercased()
+        let first = try fixture.signedReport(agent, name: "srv-mairie-a.json", minutesAgo: 30, id: id)
+        let sameID = try fixture.signedReport(agent, name: "srv-mairie-b.json", minutesAgo: 20, id: id)
+
+        // No store: the collector has no report ids to compare, both pairs go to the inbox (consolidation will
+        // record the second as a report-id-conflict), and the same bytes again are duplicates.
+        var collector = try fixture.startCollector()
+        #expect(try fixture.push(first, as: agent, port: collector.port).status == 201)
+        #expect(try fixture.push(sameID, as: agent, port: collector.port).status == 201)
+        #expect(try fixture.push(first, as: agent, port: collector.port).json["status"] == "duplicate")
+        #expect(collector.stop() == 0)
+        let pairs = ["212901896/srv-mairie-a.json", "212901896/srv-mairie-a.json.p7s", "212901896/srv-mairie-b.json", "212901896/srv-mairie-b.json.p7s"]
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") } == pairs)
+
+        // Restarted with a store: both pairs are in the inbox, so both are 200 duplicate; the first is ingested,
+        // the second is recorded as a rejection of its inbox file, exactly as consolidate records it.
+        for round in 0..<2 {
+            collector = try fixture.startCollector(db: true)
+            for upload in [first, sameID, first] {
+                let reply = try fixture.push(upload, as: agent, port: collector.port)
+                #expect(reply.status == 200, "round \(round): \(reply.json) \(reply.stderr)")
+                #expect(reply.json["status"] == "duplicate")
+                #expect(reply.json["sha256"] == upload.sha256)
+            }
+            #expect(collector.log.contains("refused by the territory store"))
+            #expect(collector.stop() == 0)
+        }
+        let inbox = fixture.inbox
+        var rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sha256, sourcePath FROM report; SELECT path, sha256, code FROM rejection;"])
+        #expect(rows.stdout == "\(first.sha256)|\(inbox)/212901896/srv-mairie-a.json\n\(inbox)/212901896/srv-mairie-b.json|\(sameID.sha256)|report-id-conflict\n", "\(rows.stdout) \(rows.stderr)")
+
+        // A new report reusing the stored id: 422 report-id-conflict, not in the inbox, no rejection row for a file
+        // that does not exist; then again the same answer (the agent keeps it, marked refused).
+        collector = try fixture.startCollector(db: true)
+        let third = try fixture.signedReport(agent, name: "srv-mairie-c.json", minutesAgo: 10, id: id)
+        for _ in 0..<2 {
+            let reply = try fixture.push(third, as: agent, port: collector.port)
+            #expect(reply.status == 422, "\(reply.json)")
+            #expect(reply.json["status"] == "refused")
+            #expect(reply.json["code"] == "report-id-conflict")
+        }
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") } == pairs)
+
+        // Another report under a file name already taken: stored as <name>-<12 hex>.json, and the store records
+        // that path (not the name the agent asked for).
+        let renamed = try fixture.signedReport(agent, name: "srv-mairie-a.json", minutesAgo: 5)
+        let accepted = try fixture.push(renamed, as: agent, port: collector.port)
+        #expect(accepted.status == 201, "\(accepted.json)")
+        let renamedPath = "212901896/srv-mairie-a-\(renamed.sha256.prefix(12)).json"
+        #expect(fixture.inboxFiles().contains(renamedPath))
+        #expect(collector.stop() == 0)
+        rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sourcePath FROM report WHERE sha256 = '\(renamed.sha256)'; SELECT count(*) FROM rejection;"])
+        #expect(rows.stdout == "\(inbox)/\(renamedPath)\n1\n", "\(rows.stdout) \(rows.stderr)")
+
+        // Every path the store names is a file of the inbox, and consolidating the inbox into the same store
+        // changes nothing: 3 found, 2 already stored, the same one rejection.
+        let paths = try Command.run("sqlite3", [fixture.databasePath, "SELECT sourcePath FROM report UNION ALL SELECT path FROM rejection;"])
+        for path in paths.stdout.split(separator: "\n") { #expect(FileManager.default.fileExists(atPath: String(path)), "\(path)") }
+        let consolidated = try BuiltBinary.run([
+            "consolidate", inbox, "--db", fixture.databasePath, "--ca", fixture.caPath, "--crl", fixture.crlPath, "--format", "json",
+        ])
+        let summary = try JSONSerialization.jsonObject(with: consolidated.stdoutData) as? [String: Any] ?? [:]
+        #expect(summary["found"] as? Int == 3, "\(consolidated.stdout) \(consolidated.stderr)")
+        #expect(summary["stored"] as? Int == 0)
+        #expect(summary["rejected"] as? Int == 1)
+        rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT count(*) FROM report; SELECT count(*) FROM rejection;"])
+        #expect(rows.stdout == "2\n1\n")
+    }
+
+    @Test("""
+        all verification threads busy and the queue full: 503 unavailable, code busy, Retry-After, nothing stored; \
+        cyberctl push keeps the pair and exits 75; the held upload then completes 201
+        """)
+    func busy() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let fifo = fixture.folder.url("hold.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // One verification thread, nothing allowed to wait; the testing hook holds each verification on the FIFO.
+        let collector = try fixture.startCollector(extra: ["--workers", "1", "--queue-limit", "0"], environment: ["CYBERCTL_COLLECT_TEST_HOLD": fifo])
+        #expect(collector.log.contains("CYBERCTL_COLLECT_TEST_HOLD"))
+
+        // The first upload reaches the only thread and stays there while the FIFO is open for writing.
+        let held = try fixture.signedReport(agent)
+        let heldReply = Background { try fixture.push(held, as: agent, port: collector.port) }
+        // Opening the FIFO for writing succeeds exactly once the verification job has opened it for reading
+        // (ENXIO until then): then the thread is busy. 60 s is only a safety net.
+        var writer: Int32 = -1
+        let deadline = Date().addingTimeInterval(60)
+        while writer < 0 && Date() < deadline {
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if writer < 0 { usleep(20_000) }
+        }
+        try #require(writer >= 0, "the held upload never reached a verification thread: \(collector.log)")
+
+        let refused = try fixture.signedReport(agent)
+        let reply = try fixture.push(refused, as: agent, port: collector.port)
+        #expect(reply.status == 503, "\(reply.json) \(reply.stderr)")
+        #expect(reply.json["status"] == "unavailable")
+        #expect(reply.json["code"] == "busy")
+        #expect(reply.json["sha256"] == refused.sha256)
+        #expect(reply.json["message"]?.isEmpty == false && reply.json["message_en"]?.isEmpty == false)
+        #expect(reply.retryAfter == "5")
+
+        // The agent's side: cyberctl push reads 503, keeps the pair for later and exits 75 (EX_TEMPFAIL).
+        let queued = try fixture.signedReport(agent)
+        let outbox = try PushToCollectorTests.outbox(fixture, for: agent, [queued])
+        let push = try BuiltBinary.run(try PushToCollectorTests.pushArguments(fixture, agent: agent, outbox: outbox, port: collector.port))
+        #expect(push.exitCode == 75, "\(push.stdout)\(push.stderr)")
+        #expect(push.stdout.contains("503"), "\(push.stdout)")
+        #expect(try Outbox(directory: outbox, create: false).entries().count == 1)
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.isEmpty)
+
+        // Let the held verification go: it is stored and answered 201.
+        close(writer)
+        let heldResult = heldReply.wait(seconds: 60)
+        #expect(heldResult?.status == 201, "\(String(describing: heldResult?.json))")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+        #expect(collector.log.contains("code=busy"))
+        #expect(collector.stop() == 0)
     }
 
     @Test("any other path or method, `/` and `/v1` included, is answered the protocol's JSON 404 not-found")
@@ -374,6 +504,118 @@ struct CollectorEndToEndTests {
         #expect(summary["rejected"] as? Int == 0)
     }
 
+    /// A TLS client in Python (`ssl`): sends the request head and the first half of the body, waits until the
+    /// collector has read all of it (its socket's receive queue and ours send queue empty, from /proc/net/tcp),
+    /// prints `half-sent`, waits for a line on stdin, sends the rest and prints the whole answer.
+    static let halfUploadClient = #"""
+        import socket, ssl, sys, time
+        host, port, ca, cert, key, head_path, body_path = sys.argv[1:8]
+        port = int(port)
+        head = open(head_path, 'rb').read()
+        body = open(body_path, 'rb').read()
+        context = ssl.create_default_context(cafile=ca)
+        context.load_cert_chain(cert, key)
+        connection = context.wrap_socket(socket.create_connection((host, port)), server_hostname=host)
+        half = len(body) // 2
+        connection.sendall(head + body[:half])
+        mine = connection.getsockname()[1]
+        def drained():
+            server = client = None
+            for line in open('/proc/net/tcp').read().splitlines()[1:]:
+                fields = line.split()
+                local, remote = int(fields[1].split(':')[1], 16), int(fields[2].split(':')[1], 16)
+                tx, rx = (int(x, 16) for x in fields[4].split(':'))
+                if local == port and remote == mine: server = rx
+                if local == mine and remote == port: client = tx
+            return server == 0 and client == 0
+        deadline = time.monotonic() + 60
+        while not drained():
+            if time.monotonic() > deadline: sys.exit('the collector never read the first half')
+            time.sleep(0.01)
+        print('half-sent', flush=True)
+        sys.stdin.readline()
+        connection.sendall(body[half:])
+        answer = b''
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk: break
+            answer += chunk
+        sys.stdout.write(answer.decode('utf-8', 'replace'))
+        """#
+
+    @Test("""
+        SIGTERM while an upload is held mid-body: new connections are refused at once, the upload in flight completes \
+        (201, stored and ingested), then the connection is closed and the collector exits 0
+        """)
+    func sigtermWithUploadInFlight() throws {
+        let fixture = try CollectorFixture()
+        let agent = try fixture.agent()
+        let collector = try fixture.startCollector(db: true)
+        let upload = try fixture.signedReport(agent, padding: 20_000)
+        let body = try Self.multipartBody(upload, boundary: "cyberctl-boundary-5e1d")
+        let head = """
+            POST /v1/reports HTTP/1.1\r
+            Host: localhost\r
+            User-Agent: cyberctl/0.1.0\r
+            Content-Type: multipart/form-data; boundary=cyberctl-boundary-5e1d\r
+            X-Cyberctl-Report-SHA256: \(upload.sha256)\r
+            Content-Length: \(body.count)\r
+            \r
+
+            """
+        let script = try fixture.folder.write("half-upload.py", Data(Self.halfUploadClient.utf8))
+        let headPath = try fixture.folder.write("half-upload.head", Data(head.utf8))
+        let bodyPath = try fixture.folder.write("half-upload.body", body)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: try Command.which("python3"))
+        client.arguments = [script, "127.0.0.1", String(collector.port), fixture.caPath, agent.certificatePath, agent.keyPath, headPath, bodyPath]
+        let input = Pipe()
+        let output = Pipe()
+        client.standardInput = input
+        client.standardOutput = output
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("half-sent\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        try #require(String(decoding: printed, as: UTF8.self).contains("half-sent\n"), "the client could not send the first half")
+
+        // SIGTERM: the listener closes (a new TCP connection is refused) while the held upload keeps its connection.
+        kill(collector.process.processIdentifier, SIGTERM)
+        var refused = false
+        for _ in 0..<600 {
+            let attempt = try Command.run("python3", ["-c", "import socket; socket.create_connection(('127.0.0.1', \(collector.port)), timeout=10)"])
+            if attempt.exitCode != 0 && attempt.stderr.contains("ConnectionRefusedError") { refused = true; break }
+            usleep(50_000)
+        }
+        #expect(refused, "new connections still accepted after SIGTERM: \(collector.log)")
+        #expect(collector.process.isRunning, "the collector exited with an upload in flight: \(collector.log)")
+
+        // The rest of the body: the upload completes, 201, and the collector then exits 0 on its own.
+        let sent = Date()
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+        }
+        client.waitUntilExit()
+        let answer = String(decoding: printed, as: UTF8.self)
+        #expect(answer.contains("HTTP/1.1 201"), "\(answer)")
+        #expect(answer.contains("\"accepted\""), "\(answer)")
+        collector.process.waitUntilExit()
+        let exitSeconds = Date().timeIntervalSince(sent)
+        #expect(collector.process.terminationStatus == 0, "\(collector.log)")
+        #expect(collector.log.contains("status=201"))
+        print("collector exit \(String(format: "%.2f", exitSeconds)) s after the held upload completed")
+        #expect(fixture.inboxFiles().filter { !$0.hasPrefix(".") }.count == 2)
+        let rows = try Command.run("sqlite3", [fixture.databasePath, "SELECT sha256 FROM report;"])
+        #expect(rows.stdout == "\(upload.sha256)\n")
+    }
+
     /// The protocol's body: two parts, report then signature.
     static func multipartBody(_ upload: CollectorFixture.Upload, boundary: String) throws -> Data {
         let name = URL(fileURLWithPath: upload.reportPath).lastPathComponent
@@ -384,5 +626,22 @@ struct CollectorEndToEndTests {
         body.append(try Data(contentsOf: URL(fileURLWithPath: upload.signaturePath)))
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))
         return body
+    }
+}
+
+/// Runs `body` on another thread; `wait` returns its result (nil on failure or past the safety-net delay).
+final class Background<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: T?
+
+    init(_ body: @escaping @Sendable () throws -> T) {
+        Thread.detachNewThread { [self] in
+            result = try? body()
+            done.signal()
+        }
+    }
+
+    func wait(seconds: Double) -> T? {
+        done.wait(timeout: .now() + seconds) == .success ? result : nil
     }
 }

@@ -120,14 +120,17 @@ final class CollectorFixture: @unchecked Sendable {
     }
 
     /// Starts `cyberctl collect` on a free port of `host`.
-    func startCollector(host: String = "127.0.0.1", db: Bool = false, extra: [String] = [], inbox: String? = nil) throws -> CollectorProcess {
+    func startCollector(
+        host: String = "127.0.0.1", db: Bool = false, extra: [String] = [], inbox: String? = nil, environment: [String: String] = [:]
+    ) throws -> CollectorProcess {
         let (certificate, key) = try serverCertificate()
         var arguments = [
             "collect", "--listen", host.contains(":") ? "[\(host)]:0" : "\(host):0", "--tls-cert", certificate, "--tls-key", key,
             "--ca", caPath, "--crl", crlPath, "--inbox", inbox ?? self.inbox,
         ]
         if db { arguments += ["--db", databasePath] }
-        return try CollectorProcess(arguments: arguments + extra, logPath: folder.url("collect-\(UUID().uuidString.prefix(6)).log"))
+        return try CollectorProcess(
+            arguments: arguments + extra, logPath: folder.url("collect-\(UUID().uuidString.prefix(6)).log"), environment: environment)
     }
 
     /// What `curl` got back.
@@ -187,11 +190,12 @@ final class CollectorProcess: @unchecked Sendable {
     let logPath: String
     private(set) var port = 0
 
-    init(arguments: [String], logPath: String) throws {
+    init(arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
