@@ -443,16 +443,7 @@ struct CollectorEndToEndTests {
         // A second upload sent by hand over openssl s_client, stopped halfway through the body.
         let second = try fixture.signedReport(agent, padding: 20_000)
         let body = try Self.multipartBody(second, boundary: "cyberctl-boundary-7f3a")
-        let head = """
-            POST /v1/reports HTTP/1.1\r
-            Host: localhost\r
-            User-Agent: cyberctl/0.1.0\r
-            Content-Type: multipart/form-data; boundary=cyberctl-boundary-7f3a\r
-            X-Cyberctl-Report-SHA256: \(second.sha256)\r
-            Content-Length: \(body.count)\r
-            \r
-
-            """
+        let head = Self.requestHead(second, bodyBytes: body.count, boundary: "cyberctl-boundary-7f3a")
         let client = Process()
         client.executableURL = URL(fileURLWithPath: try Command.which("openssl"))
         client.arguments = [
@@ -553,16 +544,7 @@ struct CollectorEndToEndTests {
         let collector = try fixture.startCollector(db: true)
         let upload = try fixture.signedReport(agent, padding: 20_000)
         let body = try Self.multipartBody(upload, boundary: "cyberctl-boundary-5e1d")
-        let head = """
-            POST /v1/reports HTTP/1.1\r
-            Host: localhost\r
-            User-Agent: cyberctl/0.1.0\r
-            Content-Type: multipart/form-data; boundary=cyberctl-boundary-5e1d\r
-            X-Cyberctl-Report-SHA256: \(upload.sha256)\r
-            Content-Length: \(body.count)\r
-            \r
-
-            """
+        let head = Self.requestHead(upload, bodyBytes: body.count, boundary: "cyberctl-boundary-5e1d")
         let script = try fixture.folder.write("half-upload.py", Data(Self.halfUploadClient.utf8))
         let headPath = try fixture.folder.write("half-upload.head", Data(head.utf8))
         let bodyPath = try fixture.folder.write("half-upload.body", body)
@@ -617,6 +599,20 @@ struct CollectorEndToEndTests {
     }
 
     /// The protocol's body: two parts, report then signature.
+    /// The head of a `POST /v1/reports` request as `cyberctl push` sends it, for clients that write the request by hand.
+    static func requestHead(_ upload: CollectorFixture.Upload, bodyBytes: Int, boundary: String) -> String {
+        """
+        POST /v1/reports HTTP/1.1\r
+        Host: localhost\r
+        User-Agent: cyberctl/0.1.0\r
+        Content-Type: multipart/form-data; boundary=\(boundary)\r
+        X-Cyberctl-Report-SHA256: \(upload.sha256)\r
+        Content-Length: \(bodyBytes)\r
+        \r
+
+        """
+    }
+
     static func multipartBody(_ upload: CollectorFixture.Upload, boundary: String) throws -> Data {
         let name = URL(fileURLWithPath: upload.reportPath).lastPathComponent
         var body = Data()
