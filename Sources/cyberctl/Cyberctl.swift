@@ -20,4 +20,21 @@ struct Cyberctl: AsyncParsableCommand {
             IncidentCommand.self, Collect.self, BenchmarkSigning.self, BenchmarkTerritory.self,
         ]
     )
+
+    /// argument-parser's own `main`, after one process-wide setting: SIGPIPE ignored, so that a reader
+    /// closing stdout early (`scan --format json | head`) cannot kill a scan before its report file is
+    /// written (see `writeStandard`).
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -121,23 +121,41 @@ func failure(reporting error: any Error, language: Language? = nil) -> ExitCode 
         }
         code = 70
     }
-    FileHandle.standardError.write(Data("cyberctl: \(message)\n".utf8))
+    writeStandard(Array("cyberctl: \(message)\n".utf8), to: STDERR_FILENO)
     return ExitCode(code)
 }
 
 /// Writes text to stdout.
 func emit(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    writeStandard(Array(text.utf8), to: STDOUT_FILENO)
 }
 
 /// Writes bytes (UTF-8 text already encoded, such as a report) to stdout.
 func emit(_ bytes: [UInt8]) {
-    FileHandle.standardOutput.write(Data(bytes))
+    writeStandard(bytes, to: STDOUT_FILENO)
 }
 
 /// Writes a line to stderr (progress, notes).
 func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeStandard(Array((text + "\n").utf8), to: STDERR_FILENO)
+}
+
+/// Writes all of `bytes` to a standard stream (`STDOUT_FILENO`, `STDERR_FILENO`) with write(2). When the
+/// reader has gone (`cyberctl scan --format json | head`), what it no longer reads is dropped and the run
+/// goes on to finish its report file: SIGPIPE is ignored (`Cyberctl.main`), and EPIPE is not an error
+/// here, where `FileHandle.write` would stop the process.
+func writeStandard(_ bytes: [UInt8], to descriptor: Int32) {
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += written
+        }
+    }
 }
 
 /// True when stderr is a terminal (progress lines are drawn only then).

@@ -161,7 +161,7 @@ extension Cyberctl {
             } catch let code as ExitCode {
                 throw code
             } catch let error as OutboxError {
-                FileHandle.standardError.write(Data("cyberctl: \(error.description)\n".utf8))
+                writeStandard(Array("cyberctl: \(error.description)\n".utf8), to: STDERR_FILENO)
                 throw ExitCode(error.missing ? 66 : 74)
             } catch {
                 throw failure(reporting: error, language: lang)

@@ -279,7 +279,7 @@ struct StreamingAdHocJSON {
             Self.appendIndented((try? encoder.encode(result)) ?? Data("{}".utf8), by: 4, to: &chunk)
             started = true
         }
-        if !chunk.isEmpty { FileHandle.standardOutput.write(Data(chunk)) }
+        if !chunk.isEmpty { writeStandard(chunk, to: STDOUT_FILENO) }
     }
 
     /// Closes the results array and writes the summary.
@@ -287,7 +287,7 @@ struct StreamingAdHocJSON {
         var chunk = Array(((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : ").utf8)
         Self.appendIndented((try? encoder.encode(tally.summary)) ?? Data("{}".utf8), by: 2, to: &chunk)
         chunk += Array("\n}\n".utf8)
-        FileHandle.standardOutput.write(Data(chunk))
+        writeStandard(chunk, to: STDOUT_FILENO)
     }
 }
 

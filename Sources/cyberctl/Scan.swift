@@ -232,12 +232,12 @@ final class ProgressLine: @unchecked Sendable {
             drawn = true
             let seconds = (ContinuousClock.now - start).components.seconds
             let counts = total > 0 ? "\(done)/\(total)" : "…"
-            FileHandle.standardError.write(Data("\r\(label) : \(counts) — \(seconds) s".utf8))
+            writeStandard(Array("\r\(label) : \(counts) — \(seconds) s".utf8), to: STDERR_FILENO)
         }
     }
 
     func finish() {
         ticker?.cancel()
-        lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+        lock.withLock { if drawn { writeStandard(Array("\r\u{1B}[K".utf8), to: STDERR_FILENO) } }
     }
 }

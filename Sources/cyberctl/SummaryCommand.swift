@@ -71,7 +71,7 @@ extension Cyberctl {
                 case .pdf: try PDFPrinter().print(html: SummaryRenderer.html(summary), to: out!)
                 }
             } catch let error as PDFPrinterError {
-                FileHandle.standardError.write(Data("cyberctl: \(error.message)\n".utf8))
+                writeStandard(Array("cyberctl: \(error.message)\n".utf8), to: STDERR_FILENO)
                 throw ExitCode(error.exitCode)
             } catch let code as ExitCode {
                 throw code

@@ -351,13 +351,13 @@ final class ProgressBar: @unchecked Sendable {
             let rate = progress.elapsed > 0 ? Int(Double(progress.done) / progress.elapsed) : 0
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let refused = language == .fr ? "refusés" : "refused"
-            FileHandle.standardError.write(Data("\r\(bar) \(progress.done)/\(progress.total) · \(rate)/s · \(progress.rejected) \(refused)\u{1B}[K".utf8))
+            writeStandard(Array("\r\(bar) \(progress.done)/\(progress.total) · \(rate)/s · \(progress.rejected) \(refused)\u{1B}[K".utf8), to: STDERR_FILENO)
             drawn = true
         }
     }
 
     func finish() {
-        lock.withLock { if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
+        lock.withLock { if drawn { writeStandard(Array("\r\u{1B}[K".utf8), to: STDERR_FILENO) } }
     }
 }
 

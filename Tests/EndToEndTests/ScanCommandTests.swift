@@ -63,6 +63,40 @@ import TestSupport
         #expect(summary["level"] as? String != nil)
     }
 
+    @Test("a reader that closes stdout early (`| head`) loses what it did not read, never the report file")
+    func closedStdoutStillWritesTheReport() throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        for index in 0..<40 {
+            let certificate = try factory.issue(name: "c\(index)", subject: "/CN=c\(index).mairie.test", notBefore: Date() - 86_400, notAfter: Date() + Double(index) * 86_400)
+            try directory.write("image/srv/certs/c\(index).pem", certificate.pem)
+        }
+        try directory.write("image/etc/os-release", "ID=debian\n")
+        try directory.write("profile.yaml", "name: pipe\nchecks:\n  cert.files:\n    discover: false\n    paths: [/srv/certs/*.pem]\n")
+        let out = directory.url("r.json")
+        for format in ["json", "table"] {
+            // stdout is a pipe whose reading end is already closed: every write to it fails with EPIPE.
+            let pipe = Pipe()
+            try pipe.fileHandleForReading.close()
+            let errors = Pipe()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try BuiltBinary.path)
+            process.arguments = ["scan", "--root", root, "--profile", directory.url("profile.yaml"), "--format", format, "--out", out, "--fail-on", "never"]
+            process.standardOutput = pipe
+            process.standardError = errors
+            try process.run()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit, "\(format): killed by signal \(process.terminationStatus)")
+            #expect(process.terminationStatus == 0, "\(format): \(stderr)")
+            let report = try Self.json(try Data(contentsOf: URL(fileURLWithPath: out)))
+            #expect((report["results"] as? [[String: Any]])?.count ?? 0 >= 80, "\(format)")
+            #expect(try Self.schemaProblems(out) == nil)
+            try FileManager.default.removeItem(atPath: out)
+        }
+    }
+
     @Test func failOnChoosesTheExitCode() throws {
         let directory = try TemporaryDirectory()
         let factory = try CertificateFactory(folder: directory.url("work"))
