@@ -23,6 +23,57 @@ public final class CMSSignedData: @unchecked Sendable {
         _ content: [UInt8], certificate: X509Certificate, key: PrivateKey, signingTime: Date? = nil
     ) throws(OpenSSLError) -> CMSSignedData {
         let flags = UInt32(CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP)
+        let signed = try partial(certificate: certificate, key: key, signingTime: signingTime, flags: flags)
+        let cms = signed.pointer
+        let bio = try makeContentBIO(content)
+        defer { BIO_free(bio) }
+        guard CMS_final(cms, bio, nil, flags) == 1 else { throw OpenSSLError.drain("signing the content") }
+        return signed
+    }
+
+    /// Signs content given in pieces, as detached SignedData identical to what `signDetached` makes of
+    /// the same bytes: only the SHA-256 of the content is kept, so a report of any size is signed while it
+    /// is written, without holding it (`update`, then `finish`).
+    public final class DetachedSigner: @unchecked Sendable {
+        private let signed: CMSSignedData
+        /// The digest chain CMS_dataInit builds (digest BIO over a null BIO, the content being detached).
+        private var chain: OpaquePointer?
+        private static let flags = UInt32(CMS_DETACHED | CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP)
+
+        /// - Throws: `OpenSSLError` (a key that does not match the certificate, for instance).
+        public init(certificate: X509Certificate, key: PrivateKey, signingTime: Date? = nil) throws(OpenSSLError) {
+            signed = try CMSSignedData.partial(certificate: certificate, key: key, signingTime: signingTime, flags: Self.flags)
+            guard let chain = CMS_dataInit(signed.pointer, nil) else { throw OpenSSLError.drain("starting the content digest") }
+            self.chain = chain
+        }
+
+        deinit { if let chain { BIO_free_all(chain) } }
+
+        /// Adds the next bytes of the content.
+        /// - Throws: `OpenSSLError` when the digest cannot take them, or after `finish`.
+        public func update(_ bytes: [UInt8]) throws(OpenSSLError) {
+            guard let chain else { throw OpenSSLError.drain("adding content after the signature was made") }
+            var offset = 0
+            while offset < bytes.count {
+                let chunk = min(bytes.count - offset, Int(Int32.max))
+                let written = bytes.withUnsafeBytes { BIO_write(chain, $0.baseAddress! + offset, Int32(chunk)) }
+                guard written > 0 else { throw OpenSSLError.drain("digesting the content") }
+                offset += Int(written)
+            }
+        }
+
+        /// Signs the digest of everything given to `update`.
+        /// - Throws: `OpenSSLError` when signing fails, or when called twice.
+        public func finish() throws(OpenSSLError) -> CMSSignedData {
+            guard let chain else { throw OpenSSLError.drain("signing twice") }
+            defer { BIO_free_all(chain); self.chain = nil }
+            guard CMS_dataFinal(signed.pointer, chain) == 1 else { throw OpenSSLError.drain("signing the content") }
+            return signed
+        }
+    }
+
+    /// A SignedData with its signer added and no content digested yet.
+    static func partial(certificate: X509Certificate, key: PrivateKey, signingTime: Date?, flags: UInt32) throws(OpenSSLError) -> CMSSignedData {
         guard let cms = CMS_sign(nil, nil, nil, nil, flags) else { throw OpenSSLError.drain("creating CMS SignedData") }
         let signed = CMSSignedData(owning: cms)
         guard let signer = CMS_add1_signer(cms, certificate.pointer, key.pointer, EVP_sha256(), flags) else {
@@ -37,9 +88,6 @@ public final class CMSSignedData: @unchecked Sendable {
                 throw OpenSSLError.drain("adding the signing-time attribute")
             }
         }
-        let bio = try makeContentBIO(content)
-        defer { BIO_free(bio) }
-        guard CMS_final(cms, bio, nil, flags) == 1 else { throw OpenSSLError.drain("signing the content") }
         return signed
     }
 

@@ -43,6 +43,13 @@ public final class ReportSigner: Sendable {
         try CMSSignedData.signDetached(bytes, certificate: certificate, key: key, signingTime: signingTime).derEncoded()
     }
 
+    /// A signer for a report given in pieces as it is written (`update` each piece, then `finish()`
+    /// and `derEncoded()`): the same detached signature `sign` makes of the same bytes, without holding them.
+    /// - Parameter signingTime: the signing-time attribute; nil for the system clock.
+    public func detachedSigner(signingTime: Date? = nil) throws(OpenSSLError) -> CMSSignedData.DetachedSigner {
+        try CMSSignedData.DetachedSigner(certificate: certificate, key: key, signingTime: signingTime)
+    }
+
     /// `<report>.p7s`: where the signature of `reportPath` goes.
     public static func signaturePath(for reportPath: String) -> String { reportPath + ".p7s" }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Delivery
 import Foundation
+import OpenSSLKit
 import Trust
 
 extension Cyberctl {
@@ -89,29 +90,32 @@ extension Cyberctl {
                 var signaturePath: String?
                 // The signed pair, kept for the outbox when a collector is configured.
                 var signed: (report: [UInt8], signature: [UInt8])?
-                if let signer {
-                    // CMS signs the whole text: encode it once, in memory, for the file and the signature.
-                    let bytes = try report.jsonBytes()
-                    try AtomicFile.write(bytes, to: path, mode: 0o640)
+                // The report is streamed to its file (and stdout for --format json) as it is encoded, and
+                // digested for the signature on the way, so thousands of results never sit in memory as one text.
+                let signing: CMSSignedData.DetachedSigner?
+                do {
+                    signing = try signer?.detachedSigner()
+                } catch {
+                    throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
+                }
+                try AtomicFile.write(to: path, mode: 0o640) { output in
+                    try report.writeJSON { chunk in
+                        try output(chunk)
+                        try signing?.update(chunk)
+                        if toStdout { emit(chunk) }
+                    }
+                }
+                if let signing {
                     let signature: [UInt8]
                     do {
-                        signature = try signer.sign(bytes)
+                        signature = try signing.finish().derEncoded()
                     } catch {
                         throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
-                    signed = (bytes, signature)
-                    if toStdout { emit(bytes) }
-                } else {
-                    // Unsigned: stream the report to its file (and stdout for --format json) as it is encoded,
-                    // so thousands of results never sit in memory as one text.
-                    try AtomicFile.write(to: path, mode: 0o640) { output in
-                        try report.writeJSON { chunk in
-                            try output(chunk)
-                            if toStdout { emit(chunk) }
-                        }
-                    }
+                    // Only the outbox needs the text again (it keeps its own copy of the pair).
+                    if configuration.collector != nil { signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "report"), signature) }
                 }
                 if options.format == .table {
                     emit(ResultTable(language: options.lang, showPasses: options.all).render(report))

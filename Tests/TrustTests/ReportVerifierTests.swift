@@ -26,6 +26,39 @@ struct ReportVerifierTests {
         #expect(verified.warnings.isEmpty, "\(verified.warnings)")
     }
 
+    @Test("A report signed piece by piece as it is written verifies, in cyberctl and in openssl cms, and a changed byte does not")
+    func streamedSignature() throws {
+        let fixture = try TrustFixture()
+        let agent = try fixture.agent()
+        // A report of a few MB, given in pieces of uneven sizes (the report writer's chunks are about 64 KB).
+        var report = try TrustFixture.reportBytes()
+        let padding = Array(repeating: UInt8(ascii: " "), count: 3 << 20)
+        report.insert(contentsOf: padding, at: report.count - 1)
+        let signing = try agent.signer.detachedSigner()
+        var offset = 0
+        var size = 1
+        while offset < report.count {
+            let end = min(report.count, offset + size)
+            try signing.update(Array(report[offset..<end]))
+            offset = end
+            size = size * 7 % 150_001 + 1
+        }
+        let signature = try signing.finish().derEncoded()
+        #expect(throws: OpenSSLError.self) { try signing.update([0x20]) }
+        let verified = try ReportVerifier(trust: try fixture.trust()).verify(reportBytes: report, signatureBytes: signature)
+        #expect(verified.signer.siren == TrustFixture.siren)
+        #expect(verified.reportSHA256 == Digest.sha256Hex(report))
+        let reportPath = try fixture.folder.write("streamed.json", Data(report))
+        let signaturePath = try fixture.folder.write("streamed.json.p7s", Data(signature))
+        let openssl = try Command.run(
+            "openssl", ["cms", "-verify", "-binary", "-inform", "DER", "-in", signaturePath, "-content", reportPath,
+                        "-CAfile", fixture.folder.url("pki/ca.pem"), "-purpose", "any", "-out", "/dev/null"])
+        #expect(openssl.exitCode == 0, "\(openssl.stderr)")
+        var altered = report
+        altered[report.count / 2] ^= 0x01
+        _ = TrustFixture.expectFailure(.contentMismatch) { try ReportVerifier(trust: try fixture.trust()).verify(reportBytes: altered, signatureBytes: signature) }
+    }
+
     @Test("Without a CRL the report verifies with a warning that revocation was not checked")
     func noCRLWarning() throws {
         let fixture = try TrustFixture()
