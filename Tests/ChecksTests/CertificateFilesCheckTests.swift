@@ -1,4 +1,4 @@
-import Checks
+@testable import Checks
 import Foundation
 import Testing
 import TestSupport
@@ -76,6 +76,20 @@ import TestSupport
         #expect(absent.reason == "/etc/ssl/cyberctl/absent-chain.pem: no such file or directory")
         let folder = try #require(results.first { $0.target == "/etc/ssl/cyberctl/folder.pem" })
         #expect(folder.reason?.contains("is a directory") == true)
+    }
+
+    @Test("only a PEM file of private keys (Postfix's key file in smtpd_tls_chain_files) is set aside")
+    func keyOnlyFiles() throws {
+        let key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"
+        let ecKey = "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+            + "-----BEGIN EC PRIVATE KEY-----\nAA==\n-----END EC PRIVATE KEY-----\n"
+        let certificate = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"
+        #expect(CertificateFilesCheck.holdsOnlyPrivateKeys(Array(key.utf8)))
+        #expect(CertificateFilesCheck.holdsOnlyPrivateKeys(Array(ecKey.utf8)))
+        #expect(CertificateFilesCheck.holdsOnlyPrivateKeys(Array("-----BEGIN RSA PRIVATE KEY-----\nAA==\n-----END RSA PRIVATE KEY-----\n".utf8)))
+        #expect(!CertificateFilesCheck.holdsOnlyPrivateKeys(Array((key + certificate).utf8)))
+        #expect(!CertificateFilesCheck.holdsOnlyPrivateKeys(Array("not PEM at all".utf8)))
+        #expect(!CertificateFilesCheck.holdsOnlyPrivateKeys([]))
     }
 
     @Test func evidenceNamesTheServiceAndTheFacts() async throws {

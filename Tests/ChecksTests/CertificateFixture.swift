@@ -70,6 +70,7 @@ struct CertificateFixture {
             smtpd_tls_cert_file = ${config_directory}/smtp.pem
             smtpd_tls_key_file = /etc/postfix/smtp.key
             smtpd_tls_chain_files =
+                /etc/ssl/private/relay.key,
                 /etc/ssl/cyberctl/relay-chain.pem
             """)
         // Postfix chain file: a PKCS#12 is not valid there, so a SHA-1 signed leaf in PEM.
@@ -77,6 +78,9 @@ struct CertificateFixture {
             name: "sha1", subject: "/CN=relay.mairie.test", key: .rsa(2048),
             notBefore: now - 10 * day, notAfter: now + 300 * day, digest: "sha1", issuer: intermediate)
         try place(sha1, at: "/etc/ssl/cyberctl/relay-chain.pem")
+        // Postfix's own layout: the key in a file of its own, listed before its certificates. Not a certificate
+        // file that cannot be read: no result for it.
+        try directory.write("etc/ssl/private/relay.key", try String(contentsOfFile: sha1.keyPath, encoding: .utf8))
 
         // Dovecot: 25 days left (warn) in DER form, included from conf.d; plus a garbage file.
         let imap = try factory.issue(

@@ -153,12 +153,16 @@ public struct CertificateFilesCheck: ConfigurableCheck {
         let stopwatch = Stopwatch()
         let certificates: [CertificateInfo]
         let format: CertificateFile.Format
+        var contents: [UInt8] = []
         do {
-            let contents = try root.read(reference.path, limit: maximumFileBytes)
+            contents = try root.read(reference.path, limit: maximumFileBytes)
             (certificates, format) = try CertificateFile.load(contents: contents) { encoded, trailingBytesAllowed in
                 cache.info(encoded, trailingBytesAllowed: trailingBytesAllowed)
             }
         } catch {
+            // Postfix's smtpd_tls_chain_files may list a key in a file of its own before its certificates:
+            // that file is part of the configuration, not an unreadable certificate.
+            if reference.mayHoldOnlyKeys, !(error is FileAccessError), Self.holdsOnlyPrivateKeys(contents) { return [] }
             // "read": the file could not be opened or read; "parse": it holds no certificate cyberctl can read.
             let failure: JSONValue = error is FileAccessError ? "read" : "parse"
             return [CheckResult(
@@ -200,6 +204,16 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             }
         }
         return results
+    }
+}
+
+extension CertificateFilesCheck {
+    /// True when `contents` is PEM with at least one private-key block (`PRIVATE KEY`, `RSA PRIVATE KEY`,
+    /// `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY` …) and no certificate block.
+    static func holdsOnlyPrivateKeys(_ contents: [UInt8]) -> Bool {
+        let text = String(decoding: contents, as: UTF8.self)
+        let labels = text.components(separatedBy: "-----BEGIN ").dropFirst().map { $0.prefix { $0 != "-" } }
+        return !labels.isEmpty && labels.allSatisfy { $0.hasSuffix("PRIVATE KEY") || $0 == "EC PARAMETERS" }
     }
 }
 

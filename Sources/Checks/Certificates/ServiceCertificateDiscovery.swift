@@ -15,18 +15,24 @@ public struct CertificateReference: Sendable, Equatable {
     public var role: Role
     /// Where it was found: `nginx /etc/nginx/sites-enabled/portail:14`, `profile`, `letsencrypt`.
     public var source: String
+    /// The configuration allows this file to hold private keys only (Postfix's `smtpd_tls_chain_files`
+    /// lists keys and certificates, a key possibly in a file of its own): such a file gives no result.
+    public var mayHoldOnlyKeys: Bool
 
-    public init(path: String, role: Role, source: String) {
+    public init(path: String, role: Role, source: String, mayHoldOnlyKeys: Bool = false) {
         self.path = path
         self.role = role
         self.source = source
+        self.mayHoldOnlyKeys = mayHoldOnlyKeys
     }
 }
 
 /// Finds the certificate files that services actually use, by reading their configuration:
 /// nginx, Apache httpd, Postfix, Dovecot, and Let's Encrypt's `live/` folder. Follows include
-/// directives (with globs) up to a fixed depth and file count. Never reads key files, and never
-/// takes the system trust store as a target.
+/// directives (with globs) up to a fixed depth and file count. Never names the files configured as
+/// keys (`ssl_certificate_key`, `smtpd_tls_key_file` …), and never takes the system trust store as a
+/// target; Postfix's `smtpd_tls_chain_files` holds keys and certificates together by design, so its
+/// files are read for their certificates (one holding only keys gives no result).
 public struct ServiceCertificateDiscovery: Sendable {
     let root: FileSystemRoot
     /// At most this many configuration files are read per service (guards against include loops and huge trees).
@@ -124,7 +130,7 @@ public struct ServiceCertificateDiscovery: Sendable {
                 guard !expanded.contains("$") else { continue }
                 found.append(CertificateReference(
                     path: absolute(expanded, relativeTo: "/etc/postfix"), role: .service,
-                    source: "postfix \(path):\(entry.line)"))
+                    source: "postfix \(path):\(entry.line)", mayHoldOnlyKeys: entry.name == "smtpd_tls_chain_files"))
             }
         }
         return found
