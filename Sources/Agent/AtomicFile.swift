@@ -50,15 +50,8 @@ public enum AtomicFile {
             throw AtomicFileError(path: path, operation: "set permissions", code: errno)
         }
         try contents { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw AtomicFileError(path: path, operation: "write", code: errno)
-                }
-                offset += written
-            }
+            let code = writeAll(bytes, to: descriptor)
+            if code != 0 { throw AtomicFileError(path: path, operation: "write", code: code) }
         }
         guard fsync(descriptor) == 0 else {
             throw AtomicFileError(path: path, operation: "flush to disk", code: errno)
@@ -85,4 +78,19 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         code == 0 ? "\(path): cannot \(operation)" : "\(path): cannot \(operation): \(String(cString: strerror(code)))"
     }
+}
+
+/// Writes all of `bytes` to `descriptor` with write(2), going on after short writes and EINTR.
+/// - Returns: 0, or the `errno` of the write that failed (nothing is retried after it).
+public func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32 {
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        offset += written
+    }
+    return 0
 }

@@ -25,24 +25,12 @@ public final class X509Certificate: @unchecked Sendable {
     /// returns nil and leaves OpenSSL's reasons on its (per-thread) error queue, for a caller that reports
     /// them later (`CertificateFile.load` names them in its error).
     public static func parse(derEncoded bytes: [UInt8], allowingTrailingBytes: Bool = false) -> X509Certificate? {
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
-            if !allowingTrailingBytes, let cursor, let base = buffer.baseAddress, cursor - base != buffer.count {
-                X509_free(certificate)
-                return nil
-            }
-            return certificate
-        }
-        return parsed.map { X509Certificate(owning: $0) }
+        decode(bytes, allowingTrailingBytes: allowingTrailingBytes).map { X509Certificate(owning: $0) }
     }
 
-    /// Parses one DER-encoded certificate.
-    /// - Parameter allowingTrailingBytes: accept bytes after the certificate, as `PEM_read_bio_X509` does
-    ///   for the contents of a PEM block; by default they make the input invalid.
-    /// - Throws: `OpenSSLError` when the bytes are not one complete DER certificate.
-    public convenience init(derEncoded bytes: [UInt8], allowingTrailingBytes: Bool = false) throws {
-        let parsed: OpaquePointer? = bytes.withUnsafeBufferPointer { buffer in
+    /// `d2i_X509` over exactly `bytes`: an owned `X509*`, or nil (reasons left on OpenSSL's error queue).
+    private static func decode(_ bytes: [UInt8], allowingTrailingBytes: Bool) -> OpaquePointer? {
+        bytes.withUnsafeBufferPointer { buffer in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             guard let certificate = d2i_X509(nil, &cursor, buffer.count) else { return nil }
             // Trailing bytes mean this was not a single DER certificate.
@@ -52,7 +40,16 @@ public final class X509Certificate: @unchecked Sendable {
             }
             return certificate
         }
-        guard let parsed else { throw OpenSSLError.drain("parsing a DER certificate") }
+    }
+
+    /// Parses one DER-encoded certificate.
+    /// - Parameter allowingTrailingBytes: accept bytes after the certificate, as `PEM_read_bio_X509` does
+    ///   for the contents of a PEM block; by default they make the input invalid.
+    /// - Throws: `OpenSSLError` when the bytes are not one complete DER certificate.
+    public convenience init(derEncoded bytes: [UInt8], allowingTrailingBytes: Bool = false) throws {
+        guard let parsed = Self.decode(bytes, allowingTrailingBytes: allowingTrailingBytes) else {
+            throw OpenSSLError.drain("parsing a DER certificate")
+        }
         self.init(owning: parsed)
     }
 

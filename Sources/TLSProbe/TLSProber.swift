@@ -134,28 +134,23 @@ final class Session: @unchecked Sendable {
     }
 
     func handshake(_ request: HandshakeRequest) -> Result<HandshakeFacts, HandshakeFailure> {
-        var request = request
-        request.serverName = endpoint.sniName
-        let connection: TCPConnection
-        do {
-            connection = try connect()
-        } catch {
-            return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
-        }
-        return context.handshake(request, on: connection)
+        opened(request).flatMap { request, connection in context.handshake(request, on: connection) }
     }
 
     /// libssl's ClientHello for `request`, read up to the server's ServerHello (see `ProbeContext.hello`).
     func hello(_ request: HandshakeRequest, readFlight: Bool = false) -> Result<RawHandshake.ServerHello, HandshakeFailure> {
+        opened(request).flatMap { request, connection in context.hello(request, on: connection, readFlight: readFlight) }
+    }
+
+    /// `request` with this endpoint's server name, and a fresh connection to send it on.
+    private func opened(_ request: HandshakeRequest) -> Result<(HandshakeRequest, TCPConnection), HandshakeFailure> {
         var request = request
         request.serverName = endpoint.sniName
-        let connection: TCPConnection
         do {
-            connection = try connect()
+            return .success((request, try connect()))
         } catch {
             return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
         }
-        return context.hello(request, on: connection, readFlight: readFlight)
     }
 
     func raw(_ offer: RawHandshake.Offer) -> RawHandshake.Answer {

@@ -145,17 +145,7 @@ func note(_ text: String) {
 /// goes on to finish its report file: SIGPIPE is ignored (`Cyberctl.main`), and EPIPE is not an error
 /// here, where `FileHandle.write` would stop the process.
 func writeStandard(_ bytes: [UInt8], to descriptor: Int32) {
-    bytes.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
-    }
+    _ = writeAll(bytes, to: descriptor)
 }
 
 /// True when stderr is a terminal (progress lines are drawn only then).
