@@ -198,6 +198,17 @@ public enum PlainFrench {
                          "Les mesures techniques ne tiennent que si quelqu'un en est chargé.", .administration, 2...5, .none),
     ]
 
+    /// What a domain covers, in words an élu reads (`backups` → `les sauvegardes`).
+    public static func domainName(_ domain: Domain) -> String {
+        switch domain {
+        case .tls: return "la protection des échanges (site internet, messagerie)"
+        case .certificates: return "les certificats de sécurité"
+        case .patches: return "les mises à jour des serveurs"
+        case .backups: return "les sauvegardes"
+        case .organisation: return "l'organisation de la sécurité numérique"
+        }
+    }
+
     /// The plain-French action for a rule code.
     public static func action(for code: String) -> PlainAction {
         if let action = exact[code] { return action }

@@ -122,6 +122,7 @@ public struct SummaryBuilder: Sendable {
             cautions.append("Le dernier contrôle date du \(Self.frenchDate(String(newest.prefix(10)))) : la situation a pu changer depuis.")
         }
         if let caution = Self.coverageCaution(detail.score.coverage) { cautions.append(caution) }
+        if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated) { cautions.append(caution) }
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
         return ReadinessSummary(
@@ -317,6 +318,15 @@ public struct SummaryBuilder: Sendable {
     static func meaning(_ level: Level?) -> String {
         guard let level else { return "Aucun contrôle exploitable n'a encore été reçu : le niveau ne peut pas être établi." }
         return PlainFrench.meaning(of: level)
+    }
+
+    /// Names the domains where nothing could be verified: they count 0, and the page says why.
+    static func notEvaluatedCaution(_ domains: [String]) -> String? {
+        guard !domains.isEmpty else { return nil }
+        let names = domains.compactMap(Domain.init(rawValue:)).map(PlainFrench.domainName)
+        guard !names.isEmpty else { return nil }
+        let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " et " + names.last!
+        return "Non évalué : \(list). Ces contrôles n'ont pas pu être menés ; ils comptent pour zéro dans le niveau tant qu'ils ne sont pas vérifiés."
     }
 
     static func coverageCaution(_ coverage: Double) -> String? {

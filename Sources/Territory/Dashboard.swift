@@ -111,8 +111,11 @@ public enum HTMLPage {
             svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 12)\" font-size=\"11\" text-anchor=\"end\">\(escape(shown))\(entity.stale ? " ⚠" : "")</text>\n"
             for (index, domain) in domains.enumerated() {
                 let score = entity.score.domains[domain]
-                svg += "<rect x=\"\(labelWidth + index * cell)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(row - 2)\" fill=\"\(color(score))\"><title>\(escape(name)) — \(escape(Words.domain(domain, language))) : \(score.map(String.init) ?? "—")</title></rect>"
+                let notEvaluated = entity.score.notEvaluated.contains(domain)
+                let shownScore = notEvaluated ? Words.notEvaluated(language) : score.map(String.init) ?? "—"
+                svg += "<rect x=\"\(labelWidth + index * cell)\" y=\"\(y)\" width=\"\(cell - 2)\" height=\"\(row - 2)\" fill=\"\(color(notEvaluated ? 0 : score))\"><title>\(escape(name)) — \(escape(Words.domain(domain, language))) : \(shownScore)</title></rect>"
                 if let score { svg += "<text x=\"\(labelWidth + index * cell + cell / 2 - 1)\" y=\"\(y + 11)\" font-size=\"10\" fill=\"#fff\" text-anchor=\"middle\">\(score)</text>" }
+                else if notEvaluated { svg += "<text x=\"\(labelWidth + index * cell + cell / 2 - 1)\" y=\"\(y + 11)\" font-size=\"10\" fill=\"#fff\" text-anchor=\"middle\">?</text>" }
                 svg += "\n"
             }
             let x = labelWidth + domains.count * cell

@@ -349,12 +349,12 @@ public struct Ingest: Sendable {
             ])
         let key = db.lastInsertedRowID
         let domainStatement = try db.cachedStatement(sql: """
-            INSERT INTO report_domain (reportKey, domain, weight, earned, scored, failing, warning) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO report_domain (reportKey, domain, weight, earned, unverified, scored, failing, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for domain in Domain.allCases where record.tally.weight[domain] != nil || record.failing[domain] != nil || record.warning[domain] != nil {
             try domainStatement.execute(arguments: [
                 key, domain.rawValue, record.tally.weight[domain] ?? 0, record.tally.earned[domain] ?? 0,
-                record.scoredByDomain[domain] ?? 0, record.failing[domain] ?? 0, record.warning[domain] ?? 0,
+                record.tally.unverified[domain] ?? 0, record.scoredByDomain[domain] ?? 0, record.failing[domain] ?? 0, record.warning[domain] ?? 0,
             ])
         }
         let findingStatement = try db.cachedStatement(sql: """
@@ -396,11 +396,11 @@ public struct Ingest: Sendable {
 /// Adds (`sign` 1) or removes (`sign` −1) report `report`'s domain sums and result counts to its entity's.
 func moveEntitySums(_ db: Database, siren: String, report: Int64, sign: Int) throws {
     try db.cachedStatement(sql: """
-        INSERT INTO entity_domain (siren, domain, weight, earned, failing, warning)
-        SELECT ?, domain, ? * weight, ? * earned, ? * failing, ? * warning FROM report_domain WHERE reportKey = ?
+        INSERT INTO entity_domain (siren, domain, weight, earned, unverified, failing, warning)
+        SELECT ?, domain, ? * weight, ? * earned, ? * unverified, ? * failing, ? * warning FROM report_domain WHERE reportKey = ?
         ON CONFLICT (siren, domain) DO UPDATE SET weight = weight + excluded.weight, earned = earned + excluded.earned,
-            failing = failing + excluded.failing, warning = warning + excluded.warning
-        """).execute(arguments: [siren, sign, sign, sign, sign, report])
+            unverified = unverified + excluded.unverified, failing = failing + excluded.failing, warning = warning + excluded.warning
+        """).execute(arguments: [siren, sign, sign, sign, sign, sign, report])
     try db.cachedStatement(sql: """
         UPDATE entity SET latestResults = latestResults + ? * (SELECT resultCount FROM report WHERE key = ?),
             latestScored = latestScored + ? * (SELECT scoredCount FROM report WHERE key = ?)

@@ -70,6 +70,9 @@ enum Words {
 
     static func score(_ line: ScoreLine) -> String { line.score.map(String.init) ?? "—" }
 
+    /// A domain where every counted result erred: nothing was verified there.
+    static func notEvaluated(_ language: Language) -> String { language == .fr ? "non évalué" : "not evaluated" }
+
     static func percent(_ value: Double) -> String { "\(Int((value * 100).rounded())) %" }
 
     static func gain(_ value: Double) -> String { String(format: "+%.1f", value) }
@@ -83,6 +86,7 @@ public enum ViewTables {
         var rows: [[String]] = []
         for entity in view.entities {
             let failing = domains.map { domain -> String in
+                if entity.score.notEvaluated.contains(domain) { return Words.notEvaluated(language) }
                 let fail = entity.failing[domain] ?? 0, warn = entity.warnings[domain] ?? 0
                 return fail + warn == 0 ? "·" : "\(fail)/\(warn)"
             }
@@ -165,7 +169,12 @@ public enum ViewTables {
         let domains = TextTable(
             title: fr ? "Score par domaine" : "Score per domain",
             headers: [fr ? "Domaine" : "Domain", "Score"],
-            rows: Domain.allCases.compactMap { domain in view.score.domains[domain.rawValue].map { [Words.domain(domain.rawValue, language), String($0)] } })
+            rows: Domain.allCases.compactMap { domain in
+                if view.score.notEvaluated.contains(domain.rawValue) {
+                    return [Words.domain(domain.rawValue, language), Words.notEvaluated(language) + (fr ? " (compte 0)" : " (counts 0)")]
+                }
+                return view.score.domains[domain.rawValue].map { [Words.domain(domain.rawValue, language), String($0)] }
+            })
         let results = TextTable(
             title: fr ? "Résultats des derniers rapports" : "Results of the latest reports",
             headers: [fr ? "Statut" : "Status", fr ? "Gravité" : "Severity", fr ? "Hôte" : "Host", fr ? "Règle" : "Rule", fr ? "Titre" : "Title",

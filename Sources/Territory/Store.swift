@@ -1,4 +1,5 @@
 import Agent
+import Checks
 import Foundation
 import GRDB
 
@@ -15,7 +16,8 @@ import GRDB
 ///   (unique), host, generation and signing times (Unix seconds), signer (subject, serial, issuer,
 ///   fingerprint, notAfter), profile, agent version, score, level, coverage, result counts, source path,
 ///   verification warnings.
-/// - `report_domain` — per report and domain: Σ weight, Σ earned credit, scored / failing / warning
+/// - `report_domain` — per report and domain: Σ weight, Σ earned credit, Σ weight of `error` results
+///   (`unverified`, migration `v3-error-weighs`), scored / failing / warning
 ///   counts, so that any score over many reports is a sum (`ScoreTally`) and views never rescan results.
 /// - `entity_domain` — per entity and domain, the sums of its hosts' latest reports (status reads this).
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
@@ -199,7 +201,47 @@ public final class TerritoryStore: Sendable {
         }
         // Issue 10: incident follow-up (Incidents.swift).
         migrator.registerMigration("v2-incidents", migrate: createIncidentTables)
+        // Issue 12: an `error` result weighs and earns nothing (`ScoreTally`); domains where everything
+        // erred are "not evaluated".
+        migrator.registerMigration("v3-error-weighs", migrate: weighErrors)
         return migrator
+    }
+
+    /// Migration `v3-error-weighs`: the `unverified` weight (Σ weight of `error` results) per report and
+    /// domain, added to each row's weight; the reports' scores and levels recomputed with it; the entity
+    /// sums rebuilt from the hosts' latest reports. Stored results are the source: nothing is guessed.
+    static func weighErrors(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE report_domain ADD COLUMN unverified REAL NOT NULL DEFAULT 0;
+            ALTER TABLE entity_domain ADD COLUMN unverified REAL NOT NULL DEFAULT 0;
+            """)
+        let weight = "CASE severity " + Severity.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.weight)" }.joined(separator: " ") + " ELSE 0 END"
+        try db.execute(sql: """
+            INSERT INTO report_domain (reportKey, domain, weight, earned, unverified, scored, failing, warning)
+            SELECT reportKey, domain, SUM(\(weight)), 0, SUM(\(weight)), 0, 0, 0
+            FROM result WHERE status = 'error' AND domain IS NOT NULL GROUP BY reportKey, domain
+            ON CONFLICT (reportKey, domain) DO UPDATE SET weight = weight + excluded.weight, unverified = excluded.unverified
+            """)
+        var tallies: [Int64: ScoreTally] = [:]
+        let rows = try Row.fetchCursor(db, sql: "SELECT reportKey, domain, weight, earned, unverified FROM report_domain WHERE weight > 0")
+        while let row = try rows.next() {
+            guard let domain = Domain(rawValue: row[1]) else { continue }
+            let key: Int64 = row[0]
+            tallies[key, default: ScoreTally()].weight[domain] = row[2]
+            tallies[key, default: ScoreTally()].earned[domain] = row[3]
+            tallies[key, default: ScoreTally()].unverified[domain] = row[4]
+        }
+        let update = try db.makeStatement(sql: "UPDATE report SET score = ?, level = ? WHERE key = ?")
+        for key in try Int64.fetchAll(db, sql: "SELECT key FROM report") {
+            let summary = (tallies[key] ?? ScoreTally()).summary
+            try update.execute(arguments: [summary.score, summary.level?.rawValue, key])
+        }
+        try db.execute(sql: """
+            DELETE FROM entity_domain;
+            INSERT INTO entity_domain (siren, domain, weight, earned, unverified, failing, warning)
+            SELECT h.siren, d.domain, SUM(d.weight), SUM(d.earned), SUM(d.unverified), SUM(d.failing), SUM(d.warning)
+            FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey GROUP BY h.siren, d.domain;
+            """)
     }
 
     /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none.

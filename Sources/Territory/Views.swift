@@ -28,12 +28,15 @@ public struct ScoreLine: Codable, Sendable, Equatable {
     public var level: String?
     public var coverage: Double
     public var domains: [String: Int]
+    /// Domains whose every counted result erred ("non évalué"): no score, 0 in the overall score.
+    public var notEvaluated: [String]
 
     init(_ summary: ScoreSummary) {
         score = summary.score
         level = summary.level?.rawValue
         coverage = summary.coverage
         domains = Dictionary(uniqueKeysWithValues: summary.domains.map { ($0.key.rawValue, $0.value) })
+        notEvaluated = summary.notEvaluated.map(\.rawValue)
     }
 }
 
@@ -272,17 +275,20 @@ public struct TerritoryViews: Sendable {
                 territory.scored += entry.tally.scored
                 byEntity[row[0]] = entry
             }
-            let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning FROM entity_domain")
+            let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain")
             while let row = try domainRows.next() {
                 let siren: String = row[0]
                 guard let name: String = row[1], let domain = Domain(rawValue: name), byEntity[siren] != nil else { continue }
                 let weight: Double = row[2]
                 let earned: Double = row[3]
+                let unverified: Double = row[6]
                 if weight > 0 {
                     byEntity[siren]!.tally.weight[domain] = weight
                     byEntity[siren]!.tally.earned[domain] = earned
+                    byEntity[siren]!.tally.unverified[domain] = unverified
                     territory.weight[domain, default: 0] += weight
                     territory.earned[domain, default: 0] += earned
+                    territory.unverified[domain, default: 0] += unverified
                 }
                 let failing: Int = row[4], warning: Int = row[5]
                 if failing > 0 { byEntity[siren]!.failing[name] = failing }
@@ -431,7 +437,7 @@ public struct TerritoryViews: Sendable {
             tally.scored = row[1] ?? 0
         }
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT d.domain, SUM(d.weight), SUM(d.earned) FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey
+            SELECT d.domain, SUM(d.weight), SUM(d.earned), SUM(d.unverified) FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey
             """ + filter + " GROUP BY d.domain")
         while let row = try rows.next() {
             guard let domain = Domain(rawValue: row[0]) else { continue }
@@ -439,6 +445,7 @@ public struct TerritoryViews: Sendable {
             if weight > 0 {
                 tally.weight[domain] = weight
                 tally.earned[domain] = row[2]
+                tally.unverified[domain] = row[3]
             }
         }
         return tally
@@ -493,7 +500,7 @@ public struct TerritoryViews: Sendable {
         var byKey: [Int64: TallyRow] = [:]
         var order: [Int64] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT r.key, r.hostID, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned
+            SELECT r.key, r.hostID, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned, d.unverified
             FROM report r LEFT JOIN report_domain d ON d.reportKey = r.key\(filter)
             ORDER BY r.generatedAt, r.signingTime, r.id
             """, arguments: StatementArguments(arguments))
@@ -509,6 +516,7 @@ public struct TerritoryViews: Sendable {
             if let name: String = row[5], let domain = Domain(rawValue: name), (row[6] as Double) > 0 {
                 byKey[key]!.tally.weight[domain, default: 0] += row[6] as Double
                 byKey[key]!.tally.earned[domain, default: 0] += row[7] as Double
+                byKey[key]!.tally.unverified[domain, default: 0] += row[8] as Double
             }
         }
         return order.map { byKey[$0]! }
@@ -523,14 +531,8 @@ public struct TerritoryViews: Sendable {
         while index < reports.count {
             let day = reports[index].generatedAt / 86_400
             while index < reports.count && reports[index].generatedAt / 86_400 == day {
-                // Running sum: take the host's previous report out, put the new one in (weights are
-                // multiples of ½, so the sums stay exact).
-                if let previous = current[reports[index].hostID] {
-                    for (domain, value) in previous.weight { total.weight[domain, default: 0] -= value }
-                    for (domain, value) in previous.earned { total.earned[domain, default: 0] -= value }
-                    total.scored -= previous.scored
-                    total.total -= previous.total
-                }
+                // Running sum: take the host's previous report out, put the new one in.
+                if let previous = current[reports[index].hostID] { total.remove(previous) }
                 total.merge(reports[index].tally)
                 current[reports[index].hostID] = reports[index].tally
                 index += 1

@@ -16,9 +16,11 @@ struct ResultTable {
             french
                 ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))"
                 : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))")
-        lines.append(renderResults(report.results, summary: report.summary))
+        // From the results, not the report's summary: a decoded summary does not carry the domains not evaluated.
+        let summary = Scoring.summarize(report.results)
+        lines.append(renderResults(report.results, summary: summary))
         if let sheet = nis2Sheet(report.results) { lines.append(sheet) }
-        lines.append(scoreLine(report.summary))
+        lines.append(scoreLine(summary))
         // A fix that would not move the score by a whole point is not worth a line here.
         let fixes = Scoring.bestFixes(report.results).filter { $0.gain >= 1 }
         if !fixes.isEmpty {
@@ -40,7 +42,13 @@ struct ResultTable {
         let grouped = Dictionary(grouping: results) { $0.domain }
         for domain in Domain.allCases {
             guard let domainResults = grouped[domain], !domainResults.isEmpty else { continue }
-            let score = summary?.domains[domain].map { " — \($0)/100" } ?? ""
+            var score = summary?.domains[domain].map { " — \($0)/100" } ?? ""
+            if summary?.notEvaluated.contains(domain) == true {
+                let unverified = domainResults.filter { $0.status == .error }.count
+                score = language == .fr
+                    ? " — non évalué : \(unverified) contrôle(s) n'ont pas pu être faits (compte 0 dans le score)"
+                    : " — not evaluated: \(unverified) check(s) could not be done (counts 0 in the score)"
+            }
             lines.append("")
             lines.append("■ \(domainName(domain))\(score)")
             let shown = domainResults
@@ -68,11 +76,16 @@ struct ResultTable {
     func scoreLine(_ summary: ScoreSummary) -> String {
         let coverage = Int((summary.coverage * 100).rounded())
         guard let score = summary.score, let level = summary.level else {
-            return language == .fr ? "\nScore : non calculé (aucun résultat vérifié)" : "\nScore: not computed (no verified result)"
+            return language == .fr ? "\nScore : non évalué (aucun résultat vérifié)" : "\nScore: not evaluated (no verified result)"
         }
-        return language == .fr
+        var line = language == .fr
             ? "\nScore global : \(score)/100 — niveau \(level.rawValue) — couverture \(coverage) %"
             : "\nOverall score: \(score)/100 — level \(level.rawValue) — coverage \(coverage)%"
+        if !summary.notEvaluated.isEmpty {
+            let names = summary.notEvaluated.map(domainName).joined(separator: ", ")
+            line += language == .fr ? "\nNon évalué (compte 0) : \(names)" : "\nNot evaluated (counts 0): \(names)"
+        }
+        return line
     }
 
     /// A short fact from the evidence or the reason.

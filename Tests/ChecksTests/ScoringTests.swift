@@ -15,15 +15,61 @@ import TestSupport
             Self.result("cert.key-strength", .fail, .high),   // 0 of 8
             Self.result("cert.self-signed", .warn, .medium),  // 2 of 4
             Self.result("tls.hsts", .pass, .low),             // 2 of 2
-            Self.result("tls.legacy-protocols", .error, .high),  // not scored
-            Self.result("tls.compression", .skip, .high),        // not scored
+            Self.result("tls.legacy-protocols", .error, .high),  // weighs 8, earns nothing
+            Self.result("tls.compression", .skip, .high),        // left out
         ]
         let summary = Scoring.summarize(results)
         #expect(summary.domains[.certificates] == 50)  // 10 / 20
-        #expect(summary.domains[.tls] == 100)
-        #expect(summary.score == 75)
-        #expect(summary.level == .b)
+        #expect(summary.domains[.tls] == 20)           // 2 / 10
+        #expect(summary.score == 35)
+        #expect(summary.level == .e)
         #expect(summary.coverage == 0.667)
+        #expect(summary.notEvaluated.isEmpty)
+    }
+
+    @Test("A rule that could not look never scores better than one that looked and failed")
+    func errorNeverBeatsFail() {
+        let base = [Self.result("patch.os-eol", .pass, .high), Self.result("tls.hsts", .pass, .low)]
+        for severity in Severity.allCases {
+            for code in ["patch.security-updates", "tls.legacy-protocols", "backup.present"] {
+                let failed = Scoring.summarize(base + [Self.result(code, .fail, severity)])
+                let erred = Scoring.summarize(base + [Self.result(code, .error, severity)])
+                let unseen = Scoring.summarize(base)
+                #expect(erred.score! <= failed.score!, "\(code) \(severity)")
+                #expect(erred.score! <= unseen.score!, "\(code) \(severity): an error must not look like nothing to check")
+                #expect(erred.coverage < failed.coverage)
+            }
+        }
+    }
+
+    @Test("A domain whose every rule erred is not evaluated: no domain score, 0 in the overall score")
+    func domainWhoseRulesAllErredIsNotEvaluated() {
+        let results = [
+            Self.result("tls.legacy-protocols", .pass, .high),
+            Self.result("tls.hsts", .pass, .low),
+            Self.result("patch.security-updates", .error, .high),
+            Self.result("patch.pending-updates", .error, .medium),
+            Self.result("backup.present", .skip, .high),  // does not apply: no domain at all
+        ]
+        let summary = Scoring.summarize(results)
+        #expect(summary.domains == [.tls: 100])
+        #expect(summary.notEvaluated == [.patches])
+        #expect(summary.score == 50)  // (100 + 0) / 2, not 100
+        #expect(summary.level == .d)
+        // The report's JSON keeps its published shape (cyberctl.report/1): the list is derived, not encoded.
+        let json = String(decoding: try! JSONEncoder().encode(summary), as: UTF8.self)
+        #expect(!json.contains("notEvaluated"))
+    }
+
+    @Test("Fixes are ranked with the errors weighing: the domain not evaluated still counts 0")
+    func bestFixesWithErrors() {
+        let results = [
+            Self.result("tls.legacy-protocols", .fail, .high),
+            Self.result("patch.security-updates", .error, .high),
+        ]
+        let fixes = Scoring.bestFixes(results)
+        // tls 0 → 100; patches not evaluated (0): overall 0 → 50.
+        #expect(fixes.map(\.scoreAfter) == [50])
     }
 
     @Test func levelsFollowTheDocumentedBands() {
@@ -35,6 +81,7 @@ import TestSupport
         #expect(summary.score == nil)
         #expect(summary.level == nil)
         #expect(summary.coverage == 0)
+        #expect(summary.notEvaluated == [.certificates])
     }
 
     @Test func bestFixesRankByScoreGain() {

@@ -1,11 +1,14 @@
 /// The one scoring formula used everywhere (terminal, reports, HTML, élus summary).
 ///
-/// Each scored result (pass, warn, fail) weighs `Severity.weight`; pass earns full credit, warn half,
-/// fail none. A domain score is 100 × credit ÷ weight over its results, rounded; the overall score is
-/// the mean of the domain scores that have results; the level is read from the overall score.
-/// `error` and `skip` are left out of the score and lower the coverage.
+/// Each result weighs `Severity.weight`; pass earns full credit, warn half, fail none, and error none
+/// either: a rule that could not look is not credited, so it never scores better than a failing one.
+/// `skip` ("does not apply here") is left out. A domain score is 100 × credit ÷ weight over its results,
+/// rounded; a domain where every counted result erred is "not evaluated": it has no score and counts 0 in
+/// the overall score, which is the mean over the domains that have results. The level is read from the
+/// overall score; coverage is the share of results that were verified (pass, warn, fail).
 public enum Scoring {
-    /// Credit a status earns, 0…1; nil when the status is not scored.
+    /// Credit a verified status earns, 0…1; nil for `error` (weighs, earns nothing: see `ScoreTally`)
+    /// and `skip` (left out).
     public static func credit(_ status: Status) -> Double? {
         switch status {
         case .pass: return 1
@@ -34,25 +37,14 @@ public enum Scoring {
     /// The fixes that would raise the overall score most: each warn or fail result, with the overall
     /// score if that one result passed, best first (ties: higher severity first).
     public static func bestFixes(_ results: [CheckResult], limit: Int = 3) -> [ScoreGain] {
-        var weight: [Domain: Double] = [:]
-        var earned: [Domain: Double] = [:]
-        for result in results {
-            guard let credit = credit(result.status), let domain = result.domain else { continue }
-            weight[domain, default: 0] += result.severity.weight
-            earned[domain, default: 0] += result.severity.weight * credit
-        }
-        var domainScores: [Domain: Double] = [:]
-        for (domain, total) in weight where total > 0 { domainScores[domain] = 100 * (earned[domain] ?? 0) / total }
-        guard !domainScores.isEmpty else { return [] }
-        let count = Double(domainScores.count)
-        let base = domainScores.values.reduce(0, +) / count
+        let tally = ScoreTally(results)
+        guard let base = tally.exactScore else { return [] }
         var gains: [ScoreGain] = []
         for result in results where result.status.isFinding {
-            guard let domain = result.domain, let total = weight[domain], total > 0,
-                  let credit = credit(result.status) else { continue }
-            // Only this result's domain score moves; the overall score is the mean of domain scores.
-            let raised = 100 * ((earned[domain] ?? 0) + result.severity.weight * (1 - credit)) / total
-            let after = base + (raised - domainScores[domain]!) / count
+            guard let domain = result.domain, let credit = credit(result.status) else { continue }
+            var fixed = tally
+            fixed.earned[domain, default: 0] += result.severity.weight * (1 - credit)
+            guard let after = fixed.exactScore else { continue }
             gains.append(ScoreGain(
                 result: result, scoreAfter: Int(after.rounded()), gain: Int(after.rounded()) - Int(base.rounded()),
                 exactGain: after - base))
@@ -72,16 +64,23 @@ public struct ScoreSummary: Codable, Sendable, Equatable {
     /// Overall score 0–100; nil when nothing was scored.
     public var score: Int?
     public var level: Level?
-    /// Share of results that were scored (not `error` or `skip`), 0…1.
+    /// Share of results that were verified (not `error` or `skip`), 0…1.
     public var coverage: Double
-    /// Score 0–100 per domain that has scored results.
+    /// Score 0–100 per domain that has verified results.
     public var domains: [Domain: Int]
+    /// Domains whose every counted result erred ("non évalué"): no score, 0 in the overall score.
+    ///
+    /// Not part of the report format (`cyberctl.report/1` predates it, and collectors of that schema
+    /// refuse unknown keys): a decoded summary has it empty; derive it from the results with
+    /// `Scoring.summarize(_:)`.
+    public var notEvaluated: [Domain]
 
-    public init(score: Int?, level: Level?, coverage: Double, domains: [Domain: Int]) {
+    public init(score: Int?, level: Level?, coverage: Double, domains: [Domain: Int], notEvaluated: [Domain] = []) {
         self.score = score
         self.level = level
         self.coverage = coverage
         self.domains = domains
+        self.notEvaluated = notEvaluated
     }
 
     enum CodingKeys: String, CodingKey { case score, level, coverage, domains }
@@ -101,6 +100,7 @@ public struct ScoreSummary: Codable, Sendable, Equatable {
             domains[domain] = value
         }
         self.domains = domains
+        notEvaluated = []
     }
 
     public func encode(to encoder: any Encoder) throws {

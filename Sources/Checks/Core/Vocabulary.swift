@@ -15,12 +15,13 @@ public enum Status: String, Codable, Sendable, CaseIterable {
     case warn
     /// The rule was verified and does not hold.
     case fail
-    /// The check could not decide (unreadable file, timeout, crash); left out of the score, lowers coverage.
+    /// The check could not decide (unreadable file, timeout, crash): weighs in the score and earns nothing
+    /// (what was not verified is not credited), lowers coverage.
     case error
     /// The rule does not apply or was not run (tool absent, not configured); left out of the score.
     case skip
 
-    /// True for the statuses that count in the score.
+    /// True for the verified statuses (pass, warn, fail): the ones that earn credit and coverage.
     public var isScored: Bool { self == .pass || self == .warn || self == .fail }
     /// True when the result is something to act on.
     public var isFinding: Bool { self == .warn || self == .fail }
