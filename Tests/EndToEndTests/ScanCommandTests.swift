@@ -250,3 +250,19 @@ import TestSupport
         #expect(output.stdout.contains("→ Renouvelez le certificat"), "\(output.stdout)")
     }
 }
+
+/// Issue 12: what could not be verified is said, never shown as a clean score.
+@Suite struct NotEvaluatedOutputTests {
+    @Test("A certificate file that cannot be parsed: the domain and the score say « non évalué », in French and English")
+    func unreadableInputIsNotEvaluated() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("bad.pem", "garbage, not a certificate\n")
+        let french = try BuiltBinary.run(["cert", directory.url("bad.pem")])
+        #expect(french.exitCode == 65, "stderr: \(french.stderr)")
+        #expect(french.stdout.contains("■ Certificats — non évalué : 1 contrôle(s) n'ont pas pu être faits"))
+        #expect(french.stdout.contains("Score : non évalué (aucun résultat vérifié)"))
+        #expect(!french.stdout.contains("/100"))
+        let english = try BuiltBinary.run(["cert", directory.url("bad.pem"), "--lang", "en"])
+        #expect(english.stdout.contains("■ Certificates — not evaluated: 1 check(s) could not be done"))
+    }
+}
