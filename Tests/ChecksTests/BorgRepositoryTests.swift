@@ -78,7 +78,7 @@ import TestSupport
         #expect(present.status == .pass)
         #expect(present.evidence["kind"] == "borg")
         #expect(present.evidence["count"] == nil)
-        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: borg's own list not read; the last write time of the repository's files is used")
+        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: borg's own list not read; the last write time of the repository's files is used, whichever host wrote them")
         let freshness = try #require(results.first { $0.code == "backup.freshness" })
         #expect(freshness.status == .pass)
         #expect(freshness.evidence["method"] == "repository files")

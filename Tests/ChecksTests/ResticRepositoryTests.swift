@@ -126,7 +126,7 @@ import TestSupport
         #expect(present.status == .pass)
         // One file per snapshot in snapshots/.
         #expect(present.evidence["count"] == 2)
-        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used")
+        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used, whichever host wrote them")
         let freshness = try #require(results.first { $0.code == "backup.freshness" })
         #expect(freshness.status == .pass)
         #expect(freshness.evidence["method"] == "repository files")
