@@ -26,8 +26,12 @@ struct BackupDiscovery {
         var cronFilesRead = 0
         var scriptsRead = 0
         var foldersLookedAt: [String] = []
-        /// Files that could not be read, with the reason.
+        /// Files and folders that could not be read, with the reason, each once.
         var problems: [String] = []
+
+        mutating func note(_ problem: String) {
+            if !problems.contains(problem) { problems.append(problem) }
+        }
     }
 
     func discover() -> Report {
@@ -295,7 +299,7 @@ struct BackupDiscovery {
         do {
             info = try root.status(path)
         } catch {
-            report.problems.append(error.description)
+            report.note(error.description)
             return []
         }
         // A program larger than any shell script (a binary the job runs) is not read.
@@ -626,7 +630,7 @@ struct BackupDiscovery {
             do {
                 info = try root.status(folder)
             } catch {
-                report.problems.append(error.description)
+                report.note(error.description)
                 continue
             }
             guard info?.isDirectory == true else { continue }
@@ -699,7 +703,7 @@ struct BackupDiscovery {
         do {
             return try root.contents(folder) ?? []
         } catch {
-            report.problems.append(error.description)
+            report.note(error.description)
             return []
         }
     }
@@ -709,7 +713,7 @@ struct BackupDiscovery {
         do {
             return try root.readText(path, limit: Self.fileLimit)
         } catch {
-            report.problems.append(String(describing: error))
+            report.note(String(describing: error))
             return nil
         }
     }
