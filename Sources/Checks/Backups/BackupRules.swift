@@ -121,6 +121,9 @@ public enum BackupRules {
             return Outcome(status: .error, severity: .high, evidence: evidence, reason: failure)
         }
         guard let size = newest.size else {
+            if let partial = partial(measurement) {
+                return Outcome(status: .error, severity: .high, evidence: evidence, reason: "size of the newest copy not read: " + partial)
+            }
             return Outcome(status: .skip, severity: .high, evidence: evidence, reason: measurement.sizeChangeNotChecked ?? "size of the newest copy not known")
         }
         evidence["size\(unit)"] = .int(size)
@@ -231,11 +234,11 @@ public enum BackupRules {
             code: "backup.present", severity: .high, references: references,
             french: RuleText(
                 title: "Présence de sauvegardes",
-                explanation: "Après un rançongiciel ou une panne de disque, une commune ne retrouve ses données (état civil, urbanisme, comptabilité) que si des sauvegardes existent.",
+                explanation: "Après un rançongiciel ou une panne de disque, une commune ne retrouve ses données (état civil, urbanisme, comptabilité) que si des sauvegardes existent. Dans un dépôt restic ou Borg partagé par plusieurs serveurs, seules les sauvegardes de ce serveur comptent.",
                 remediation: "Mettez en place une sauvegarde automatique (restic, Borg, dumps de bases) et déclarez-la dans le profil (backup.sets) si cyberctl ne la trouve pas seul."),
             english: RuleText(
                 title: "Backups present",
-                explanation: "After ransomware or a disk failure, a commune only gets its data back (civil records, planning, accounts) if backups exist.",
+                explanation: "After ransomware or a disk failure, a commune only gets its data back (civil records, planning, accounts) if backups exist. In a restic or Borg repository several servers share, only this server's backups count.",
                 remediation: "Set up an automatic backup (restic, Borg, database dumps) and declare it in the profile (backup.sets) when cyberctl does not find it by itself.")),
         RuleDescription(
             code: "backup.freshness", severity: .high, references: references,
