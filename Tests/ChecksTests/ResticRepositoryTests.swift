@@ -220,8 +220,8 @@ import TestSupport
         #expect(mine["backup.restore-test"]?.status == .pass)
     }
 
-    /// `restic stats` that fails (the pack files holding the trees are gone, while the snapshot
-    /// files remain) leaves the size unverified: an error with restic's reason, never a skip.
+    /// `restic stats` that fails (the index is gone, so the snapshot's tree cannot be found, while the
+    /// snapshot files remain) leaves the size unverified: an error with restic's reason, never a skip.
     @Test func aFailedStatsIsASizeError() async throws {
         let fixture = try BackupFixture(now: Date())
         try fixture.directory.write("etc/hostname", "srv-mairie\n")
@@ -232,8 +232,10 @@ import TestSupport
             try fixture.directory.write("srv/partage/note.txt", "état civil\n")
             try Self.restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
         }
-        try FileManager.default.removeItem(atPath: repository + "/data")
-        try FileManager.default.createDirectory(atPath: repository + "/data", withIntermediateDirectories: false)
+        // Without its index restic cannot find the snapshot's tree (at once, without retrying a missing pack).
+        for name in try FileManager.default.contentsOfDirectory(atPath: repository + "/index") {
+            try FileManager.default.removeItem(atPath: repository + "/index/" + name)
+        }
         let check = try BackupFixture.check("""
             {"discover": false, "sets": [{"name": "r", "kind": "restic", "path": "/srv/restic", "password_file": "/etc/cyberctl/restic.pass"}]}
             """)
@@ -242,6 +244,7 @@ import TestSupport
         let size = try #require(results.first { $0.code == "backup.size" })
         #expect(size.status == .error, "\(size)")
         #expect(size.reason?.hasPrefix("restic stats") == true, "\(size.reason ?? "")")
+        #expect(size.reason?.contains("not found in repository") == true, "\(size.reason ?? "")")
     }
 
     /// What restic prints but cyberctl cannot read, and a restic that does not answer in time, are

@@ -150,7 +150,7 @@ import TestSupport
         for archive in archives {
             var arguments = ["create"]
             if let age = archive.age {
-                arguments += ["--timestamp", String(ISO8601.string(from: Date().addingTimeInterval(-age)).dropLast())]
+                arguments += ["--timestamp", String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(-age)).dropLast())]
             }
             try Self.borg(arguments + ["\(repository)::\(archive.name)", directory.url("image/srv/partage")], home: home, host: archive.host)
         }
@@ -183,7 +183,7 @@ import TestSupport
             seen.append(try #require(evidence["newestAt"] as? String))
         }
         #expect(Set(seen).count == 1, "\(seen)")
-        let newestAt = try #require(seen.first.flatMap(ISO8601.date(from:)))
+        let newestAt = try #require(seen.first.flatMap { ISO8601DateFormatter().date(from: $0) })
         #expect(abs(Date().timeIntervalSince(newestAt) - 25.5 * 3600) < 600)
     }
 
@@ -245,8 +245,8 @@ import TestSupport
         //    beside them; a declared restic repository behind an unreadable folder and an rsnapshot
         //    root that cannot be listed are errors, not "absent" or "empty".
         let second = try directory.makeDirectory("second")
-        try directory.write("second/etc/cron.d/pgdump", "15 23 * * * postgres pg_dump -Fc etat_civil > /srv/backup/pg/etat_civil.dump\n")
-        try Self.setTime(try directory.write("second/srv/backup/pg/etat_civil.dump", String(repeating: "x", count: 4096)), age: 3600)
+        try directory.write("second/etc/cron.d/pgdump", "15 23 * * * postgres pg_dump -Fc etat_civil > /srv/backup/pg/etat_civil-$(date +\\%F).dump\n")
+        try Self.setTime(try directory.write("second/srv/backup/pg/etat_civil-2026-11-29.dump", String(repeating: "x", count: 4096)), age: 3600)
         try directory.write("second/etc/cron.d/restic", "0 1 * * * root restic -r /srv/restic backup /srv\n")
         try lock(directory.url("second/etc/cron.d/restic"), mode: 0o600)
         try directory.write("second/srv/coffre/restic/config", "x")

@@ -112,7 +112,8 @@ struct BackupDiscovery {
         // Timers first: which service each one starts, and when.
         var schedules: [String: (text: String, period: TimeInterval?, enabled: Bool)] = [:]
         // Enabled units are linked from `*.wants/` folders (timers.target.wants for timers).
-        let wants = (try? root.contents("/etc/systemd/system") ?? [])?.filter { $0.hasSuffix(".wants") } ?? []
+        // (An unreadable /etc/systemd/system is noted when its units are listed.)
+        let wants = ((try? root.contents("/etc/systemd/system")) ?? []).filter { $0.hasSuffix(".wants") }
         func isEnabled(_ unit: String) -> Bool {
             wants.contains { root.exists("/etc/systemd/system/\($0)/\(unit)") }
         }
