@@ -116,7 +116,7 @@ import TestSupport
     /// Another host's fresh archive does not make this host's stale one pass; sizes are this host's
     /// (`borg info`); a repository holding none of this host's archives is a fail with that reason.
     @Test func anotherHostsFreshArchiveDoesNotMakeThisHostFresh() async throws {
-        let repository = try await OffPool.run { try sharedByHosts.get() }
+        let repository = try await OffPool.run { try Self.sharedByHosts.get() }
         let fixture = repository.fixture
         let now = Date()
         func run(host: String? = nil) async throws -> [String: CheckResult] {

@@ -172,7 +172,7 @@ import TestSupport
     /// Another host's fresh snapshot does not make this host's stale one pass; sizes are this host's;
     /// a repository holding none of this host's snapshots is a fail with that reason.
     @Test func anotherHostsFreshSnapshotDoesNotMakeThisHostFresh() async throws {
-        let repository = try await OffPool.run { try sharedByHosts.get() }
+        let repository = try await OffPool.run { try Self.sharedByHosts.get() }
         let fixture = repository.fixture
         let now = Date()
         let restoreTest = String(ISO8601.string(from: now.addingTimeInterval(-30 * 86_400)).prefix(10))

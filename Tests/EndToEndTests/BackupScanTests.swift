@@ -159,8 +159,9 @@ import TestSupport
 
     /// Borg 1.x prints archive times without an offset, in its own zone. The verdict and the UTC
     /// time in the evidence must not depend on cyberctl's `TZ` nor on the system zone borg would use
-    /// (/etc/localtime, bind-mounted in a mount namespace of the run's own): an archive 25.5 hours old
-    /// against a 26-hour maximum passes in every combination of Paris and New York.
+    /// (/etc/localtime: the zone file it names is replaced by a bind mount in a mount namespace of
+    /// the run's own, so even the UTC zone file lies there): an archive 25.5 hours old against a
+    /// 26-hour maximum passes in every combination of Paris and New York.
     @Test func borgArchiveTimesDoNotDependOnTimeZones() throws {
         let directory = try TemporaryDirectory()
         let image = try Self.borgImage(directory, archives: [("mairie-1", "srv-mairie", 25.5 * 3600)])

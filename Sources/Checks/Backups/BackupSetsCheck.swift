@@ -285,7 +285,9 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 reason: outcome.reason)
         }
         var results = [result("backup.present", BackupRules.present(set, measurement))]
-        if let measurement {
+        // A set that could not be measured (its listing failed) has no freshness or size to show:
+        // what its files suggest is not what the tool lists for this host. `backup.present` says why.
+        if let measurement, measurement.failure == nil {
             if let outcome = BackupRules.freshness(set, measurement, now: now) { results.append(result("backup.freshness", outcome)) }
             if let outcome = BackupRules.size(set, measurement, dropPercent: sizeDropPercent) { results.append(result("backup.size", outcome)) }
         }

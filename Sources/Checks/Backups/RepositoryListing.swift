@@ -160,7 +160,7 @@ struct RepositoryListing {
     /// passphrase from the environment only, so the file's first line is passed as
     /// `BORG_PASSPHRASE` to those processes; it never reaches a report. Borg's own cache and
     /// security folders go to a private temporary folder removed afterwards, not to the host's home.
-    /// Borg runs with `TZ=UTC`: Borg 1.x prints local times without an offset, read here as UTC.
+    /// Borg runs with `TZ=UTC0`: Borg 1.x prints local times without an offset, read here as UTC.
     func borg(_ set: BackupSet, passwordFile: String, host: BackupHost, into measurement: inout BackupMeasurement) async {
         measurement.method = "borg list --json"
         let passphrase: String
@@ -261,9 +261,11 @@ struct RepositoryListing {
         }
     }
 
-    /// The environment restic and Borg run with, beside the runner's minimal one: `TZ=UTC`, so the
-    /// times they print do not depend on the host's or cyberctl's time zone.
-    static let environment = ["TZ": "UTC"]
+    /// The environment restic and Borg run with, beside the runner's minimal one: `TZ=UTC0`, so the
+    /// times they print do not depend on the host's or cyberctl's time zone. A POSIX rule (zone
+    /// `UTC`, offset 0) rather than a zone name: no zone file is read, so a missing or altered
+    /// tzdata cannot shift it (Go's restic falls back to UTC for a zone it cannot load).
+    static let environment = ["TZ": "UTC0"]
 
     /// An archive time from `borg list --json`. Borg 1.x prints the time without an offset
     /// (`2026-11-29T02:00:03.123456`) in the zone it runs in, which cyberctl sets to UTC; a time with
