@@ -98,9 +98,8 @@ import TestSupport
         try fixture.directory.write("etc/hostname", "srv-mairie.plouzane.fr\n")
         try fixture.directory.write("etc/cyberctl/borg.pass", "correct horse battery staple\n", mode: 0o600)
         let repository = fixture.directory.url("srv/borg")
-        var random = SystemRandomNumberGenerator()
-        try fixture.directory.write("srv/mairie/registre.bin", Data((0..<100_000).map { _ in UInt8.random(in: 0...255, using: &random) }))
-        try fixture.directory.write("srv/ecole/cantine.bin", Data((0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &random) }))
+        try fixture.directory.write("srv/mairie/registre.bin", ResticRepositoryTests.noise(100_000))
+        try fixture.directory.write("srv/ecole/cantine.bin", ResticRepositoryTests.noise(1_000_000))
         try borg(["init", "--encryption=repokey", repository], fixture)
         let old = Date().addingTimeInterval(-3 * 86_400)
         for (name, age) in [("mairie-1", 4.0), ("mairie-2", 3.0)] {

@@ -22,19 +22,29 @@ import TestSupport
     /// A repository at /srv/restic in a fixture root: a first snapshot of ~1 MB of data, then a
     /// second one after most of the data was deleted.
     static func make() throws -> Repository {
-        let fixture = try BackupFixture(now: Date())
-        try fixture.directory.write("etc/hostname", "srv-mairie\n")
-        let password = try fixture.directory.write("etc/cyberctl/restic.pass", "correct horse battery staple\n", mode: 0o600)
-        let repository = fixture.directory.url("srv/restic")
-        try restic(["init", "--repo", repository], fixture)
-        var random = SystemRandomNumberGenerator()
-        let big = Data((0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &random) })
-        try fixture.directory.write("srv/partage/registre.bin", big)
+        let (fixture, password, repository) = try initialised()
+        try fixture.directory.write("srv/partage/registre.bin", noise(1_000_000))
         try fixture.directory.write("srv/partage/note.txt", "état civil\n")
         try restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
         try FileManager.default.removeItem(atPath: fixture.directory.url("srv/partage/registre.bin"))
         try restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
         return Repository(fixture: fixture, passwordFile: password, made: Date())
+    }
+
+    /// A fixture root of host `srv-mairie` with an empty repository at /srv/restic and its password file.
+    static func initialised() throws -> (fixture: BackupFixture, password: String, repository: String) {
+        let fixture = try BackupFixture(now: Date())
+        try fixture.directory.write("etc/hostname", "srv-mairie\n")
+        let password = try fixture.directory.write("etc/cyberctl/restic.pass", "correct horse battery staple\n", mode: 0o600)
+        let repository = fixture.directory.url("srv/restic")
+        try restic(["init", "--repo", repository], fixture)
+        return (fixture, password, repository)
+    }
+
+    /// `count` random bytes: data restic cannot compress or deduplicate.
+    static func noise(_ count: Int) -> Data {
+        var random = SystemRandomNumberGenerator()
+        return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &random) })
     }
 
     /// One repository for the suite (restic's key derivation makes `init` slow).
@@ -144,14 +154,9 @@ import TestSupport
     /// A repository several hosts share: `srv-mairie`'s last snapshot is three days old, `srv-ecole`
     /// backed up a minute ago, with ten times more data. Only this host's snapshots count.
     static func makeShared() throws -> Repository {
-        let fixture = try BackupFixture(now: Date())
-        try fixture.directory.write("etc/hostname", "srv-mairie\n")
-        let password = try fixture.directory.write("etc/cyberctl/restic.pass", "correct horse battery staple\n", mode: 0o600)
-        let repository = fixture.directory.url("srv/restic")
-        try restic(["init", "--repo", repository], fixture)
-        var random = SystemRandomNumberGenerator()
-        try fixture.directory.write("srv/mairie/registre.bin", Data((0..<100_000).map { _ in UInt8.random(in: 0...255, using: &random) }))
-        try fixture.directory.write("srv/ecole/cantine.bin", Data((0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &random) }))
+        let (fixture, password, repository) = try initialised()
+        try fixture.directory.write("srv/mairie/registre.bin", noise(100_000))
+        try fixture.directory.write("srv/ecole/cantine.bin", noise(1_000_000))
         let old = Date().addingTimeInterval(-3 * 86_400)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -8,14 +8,16 @@ import Foundation
 /// rsnapshot/Proxmox/Bacula configuration, the usual folders). Each set is measured from its files
 /// through the `FileSystemRoot` (newest copy, size, count, previous copy), or for restic/Borg
 /// repositories with a `password_file` through `restic snapshots --json` / `borg list --json`
-/// (read-only, allowlisted, with a timeout). The last result of the systemd units that write a set is
+/// (read-only, allowlisted, with a timeout), counting only the audited host's snapshots (or those of
+/// the set's `host:`) in a repository several hosts share. The last result of the systemd units that write a set is
 /// read with `systemctl show` on a live system only. The check never starts a job, never mounts,
 /// never writes.
 ///
 /// Results per set (target: its path or remote location): `backup.present`, `backup.freshness`,
 /// `backup.size`, `backup.separate-storage`, `backup.offline-copy`, `backup.restore-test`; per job
 /// (target: unit name or cron file:line): `backup.job-status`. With no set at all: one
-/// `backup.present` fail/high with target `backup.sets`.
+/// `backup.present` fail/high with target `backup.sets`; when discovery could not read a unit,
+/// cron table, script or folder, that result is an error naming them (also beside found sets).
 public struct BackupSetsCheck: ConfigurableCheck {
     public static let id = "backup.sets"
     public static let domain = Domain.backups
