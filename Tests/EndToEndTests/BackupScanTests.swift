@@ -242,14 +242,17 @@ import TestSupport
         #expect((notLooked["reason"] as? String)?.hasPrefix("no backup found, but discovery could not read 1 file(s) or folder(s)") == true)
         #expect((notLooked["reason"] as? String)?.hasSuffix("/etc/systemd/system: permission denied") == true, "\(notLooked)")
 
-        // 2. A readable cron job's copies are measured; an unreadable cron table is one more error
-        //    beside them; a declared restic repository behind an unreadable folder and an rsnapshot
+        // 2. A readable cron job's copies are measured; an unreadable cron table and an unreadable
+        //    script a cron job runs are one more error beside them; a declared restic repository behind an unreadable folder and an rsnapshot
         //    root that cannot be listed are errors, not "absent" or "empty".
         let second = try directory.makeDirectory("second")
         try directory.write("second/etc/cron.d/pgdump", "15 23 * * * postgres pg_dump -Fc etat_civil > /srv/backup/pg/etat_civil-$(date +\\%F).dump\n")
         try Self.setTime(try directory.write("second/srv/backup/pg/etat_civil-2026-11-29.dump", String(repeating: "x", count: 4096)), age: 3600)
         try directory.write("second/etc/cron.d/restic", "0 1 * * * root restic -r /srv/restic backup /srv\n")
         try lock(directory.url("second/etc/cron.d/restic"), mode: 0o600)
+        try directory.write("second/etc/cron.d/script", "0 2 * * * root /usr/local/sbin/sauvegarde.sh\n")
+        try directory.write("second/usr/local/sbin/sauvegarde.sh", "#!/bin/sh\nborg create /mnt/nas/borg::{now} /srv\n")
+        try lock(directory.url("second/usr/local/sbin/sauvegarde.sh"))
         try directory.write("second/srv/coffre/restic/config", "x")
         try lock(directory.url("second/srv/coffre"))
         try directory.write("second/srv/rsnapshot/daily.0/etc/passwd", "x")
@@ -271,7 +274,8 @@ import TestSupport
         #expect(Self.find(secondResults, "/srv/backup/pg", "backup.freshness")?["status"] as? String == "pass")
         let cron = try #require(Self.find(secondResults, "backup.sets", "backup.present"))
         #expect(cron["status"] as? String == "error")
-        #expect(cron["reason"] as? String == "discovery could not read 1 file(s) or folder(s), where a backup job would be missed: /etc/cron.d/restic: permission denied")
+        #expect(cron["reason"] as? String == "discovery could not read 2 file(s) or folder(s), where a backup job would be missed: "
+            + "/etc/cron.d/restic: permission denied; /usr/local/sbin/sauvegarde.sh: permission denied")
         let coffre = try #require(Self.find(secondResults, "/srv/coffre/restic", "backup.present"))
         #expect(coffre["status"] as? String == "error", "\(coffre)")
         #expect(coffre["reason"] as? String == "/srv/coffre/restic: permission denied")
