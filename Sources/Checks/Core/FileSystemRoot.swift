@@ -138,6 +138,29 @@ public struct FileSystemRoot: Sendable, Equatable {
         return names.sorted()
     }
 
+    /// Names in a directory, sorted, without `.` and `..`; nil when it does not exist. Unlike `list`,
+    /// a directory that exists but cannot be listed is an error, not an empty list.
+    /// - Throws: `FileAccessError` naming `innerPath` (permission denied, not a directory, link loop, I/O error).
+    public func entries(_ innerPath: String) throws(FileAccessError) -> [String]? {
+        let resolved = try resolve(innerPath)
+        guard let directory = opendir(hostPath(resolved)) else {
+            if errno == ENOENT { return nil }
+            throw FileAccessError(errno: errno, path: innerPath)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw FileAccessError(errno: errno, path: innerPath) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     /// Expands a shell-style pattern (`/etc/nginx/sites-enabled/*`) inside the root, sorted.
     /// Links in the directory part are resolved inside the root first.
     /// - Parameter limit: at most this many matches are returned.
