@@ -64,6 +64,11 @@ extension PackagesCheckTests {
             #expect(result.status == .error, "\(breakage): \(code) is \(result.status) \(result.evidence)")
             #expect(result.reason?.contains(named) == true, "\(breakage): \(code): \(result.reason ?? "")")
         }
+        if breakage == .listsFolderLoop {
+            // Not "apt-get update has never run": the folder is there but cannot be read.
+            let age = try Self.one(results, "patch.lists-age")
+            #expect(age.status == .error && age.reason?.contains(named) == true, "\(age.reason ?? "")")
+        }
         if breakage == .aptConfigurationFileIsAFolder {
             let auto = try Self.one(results, "patch.auto-updates")
             #expect(auto.status == .error && auto.reason?.contains(named) == true, "\(auto.reason ?? "")")

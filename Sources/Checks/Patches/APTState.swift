@@ -52,6 +52,8 @@ public struct APTState: Sendable {
     /// was never fetched, a list the suite's Release announces but that is missing, broken stanzas
     /// skipped. File, line when known, what is wrong.
     public var incomplete: [String] = []
+    /// Why `/var/lib/apt/lists` itself could not be listed; nil when it could (or does not exist).
+    public var listsFolderProblem: String?
     /// Every problem, unreadable inputs first.
     public var problems: [String] { unreadable + incomplete }
     /// Broken stanzas skipped in Packages files.
@@ -82,6 +84,7 @@ public struct APTState: Sendable {
         do {
             listNames = Set(try root.entries(listsDirectory) ?? [])
         } catch {
+            state.listsFolderProblem = "\(error.description): apt's lists cannot be read"
             state.unreadable.append("\(error.description): apt's lists cannot be read")
         }
         let native = database.nativeArchitecture ?? "amd64"

@@ -260,6 +260,9 @@ public struct PackagesCheck: ConfigurableCheck {
 
     func listsAge(_ state: APTState, now: Date) -> CheckResult {
         let target = APTState.listsDirectory
+        if let problem = state.listsFolderProblem {
+            return result("patch.lists-age", target: target, .error, reason: problem)
+        }
         guard let last = state.lastUpdate else {
             return result(
                 "patch.lists-age", target: target, .warn,
@@ -403,7 +406,10 @@ public struct PackagesCheck: ConfigurableCheck {
             results.append(result("patch.pending-updates", target: "dnf", .error, reason: reason))
         } else if let dnf {
             do {
-                let security = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "updateinfo", "list", "--security"], timeout: commandTimeout)
+                // A repository without cache is skipped silently by default (skip_if_unavailable): its
+                // updates would be missing from an answer that looks complete, so dnf is told to fail instead.
+                let strict = ["-C", "-q", "--setopt=skip_if_unavailable=False"]
+                let security = try await context.commands.run(dnf, dnfPrefix + strict + ["updateinfo", "list", "--security"], timeout: commandTimeout)
                 guard security.exitCode == 0 else {
                     throw ControlFileError(path: "dnf -C updateinfo", line: 0, problem: "exit \(security.exitCode): \(security.standardError.prefix(300))")
                 }
@@ -417,7 +423,7 @@ public struct PackagesCheck: ConfigurableCheck {
                     ])
                 })
                 results.append(result("patch.security-updates", target: "dnf", updates.isEmpty ? .pass : .fail, evidence: ["count": .int(updates.count), "updates": list]))
-                let check = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "check-update"], timeout: commandTimeout)
+                let check = try await context.commands.run(dnf, dnfPrefix + strict + ["check-update"], timeout: commandTimeout)
                 guard check.exitCode == 0 || check.exitCode == 100 else {
                     throw ControlFileError(path: "dnf -C check-update", line: 0, problem: "exit \(check.exitCode): \(check.standardError.prefix(300))")
                 }
