@@ -163,6 +163,12 @@ import TestSupport
         let result = check.endOfLife(OSRelease.read(root), root: root, now: Self.day("2026-11-29"), sources: [])
         #expect(result.status == .error)
         #expect(result.reason == "/usr/share/distro-info/ubuntu.csv: is a directory", "\(result.reason ?? "")")
+        // A link to a file that is gone: the host's table is broken, not absent.
+        try FileManager.default.removeItem(atPath: directory.url("usr/share/distro-info/ubuntu.csv"))
+        try FileManager.default.createSymbolicLink(atPath: directory.url("usr/share/distro-info/ubuntu.csv"), withDestinationPath: "/usr/share/distro-info/gone.csv")
+        let dangling = check.endOfLife(OSRelease.read(root), root: root, now: Self.day("2026-11-29"), sources: [])
+        #expect(dangling.status == .error)
+        #expect(dangling.reason == "/usr/share/distro-info/ubuntu.csv: no such file or directory", "\(dangling.reason ?? "")")
     }
 
     @Test func anUnknownReleaseIsAnErrorNamingIt() throws {

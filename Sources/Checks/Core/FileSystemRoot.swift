@@ -131,6 +131,13 @@ public struct FileSystemRoot: Sendable, Equatable {
 
     public func exists(_ innerPath: String) -> Bool { info(innerPath) != nil }
 
+    /// True when something is at `innerPath`: an existing file, or a symbolic link even if its target is
+    /// missing (reading it then fails, which is an error to report rather than an absence).
+    public func isPresent(_ innerPath: String) -> Bool {
+        var status = stat()
+        return exists(innerPath) || lstat(hostPath(innerPath), &status) == 0
+    }
+
     /// Names in a directory, sorted; empty when it does not exist or cannot be read.
     public func list(_ innerPath: String) -> [String] {
         guard let resolved = try? resolve(innerPath),

@@ -28,7 +28,7 @@ struct APTConfiguration: Sendable {
         } catch {
             configuration.problems.append("\(error.description): apt's configuration cannot be read")
         }
-        if root.exists(mainFile) || isLink(root, mainFile) {
+        if root.isPresent(mainFile) {
             paths.append(mainFile)
         }
         for path in paths {
@@ -39,12 +39,6 @@ struct APTConfiguration: Sendable {
             }
         }
         return configuration
-    }
-
-    /// True when `path` is a symbolic link (dangling links are read, and fail, as apt would).
-    private static func isLink(_ root: FileSystemRoot, _ path: String) -> Bool {
-        var info = stat()
-        return lstat(root.hostPath(path), &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
     }
 
     /// The last value given to `option` (flat `A::B::C "value";` syntax), with the file that gives it.

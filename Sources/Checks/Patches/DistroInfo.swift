@@ -145,7 +145,7 @@ struct DistroInfo: Sendable {
     /// The host's file when it exists (even unreadable: that is an error, not a reason to use another copy), else the shipped one.
     static func location(_ distribution: Distribution, root: FileSystemRoot, shippedFolders: [String]? = nil) -> Location {
         let hostPath = hostFolder + "/" + distribution.fileName
-        if root.exists(hostPath) || isLink(root, hostPath) { return .host(hostPath) }
+        if root.isPresent(hostPath) { return .host(hostPath) }
         return shippedLocation(distribution, folders: shippedFolders)
     }
 
@@ -156,12 +156,6 @@ struct DistroInfo: Sendable {
             if FileManager.default.fileExists(atPath: path) { return .shipped(path) }
         }
         return .none
-    }
-
-    /// True when `path` is a symbolic link (a dangling link is the host's file, unreadable, not absent).
-    private static func isLink(_ root: FileSystemRoot, _ path: String) -> Bool {
-        var info = stat()
-        return lstat(root.hostPath(path), &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
     }
 
     /// Reads the table from `location`.
