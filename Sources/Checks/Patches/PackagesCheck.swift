@@ -15,7 +15,9 @@ import Glibc
 ///
 /// Rules: `patch.security-updates`, `patch.pending-updates`, `patch.lists-age`, `patch.auto-updates`,
 /// `patch.reboot-required`, `patch.held-packages`, `patch.os-eol`, `patch.package-lists`. What cannot be
-/// read gives `error` results naming the file and line; the other rules go on.
+/// read, parsed or trusted gives `error` results naming the file and line, never an empty list read as
+/// "nothing pending"; `skip` only where a rule does not apply (docs/patches.md, "error ou skip"); the
+/// other rules go on.
 public struct PackagesCheck: ConfigurableCheck {
     public static let id = "patch.packages"
     public static let domain = Domain.patches
