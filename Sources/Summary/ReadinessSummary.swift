@@ -125,11 +125,12 @@ public struct SummaryBuilder: Sendable {
         if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated) { cautions.append(caution) }
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
+        let supportEnded = results.contains { $0.code == "patch.os-eol" && $0.status == .fail }
         return ReadinessSummary(
             scope: .entity, title: identity.name ?? detail.name ?? "SIREN \(siren)", siren: siren, date: Self.frenchDate(views.now),
             level: level?.rawValue, score: detail.score.score, meaning: Self.meaning(level), trend: Self.trend(detail.trend),
             cautions: cautions, priorities: priorities, nis2: nis2,
-            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false),
+            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
     }
@@ -186,8 +187,12 @@ public struct SummaryBuilder: Sendable {
             }
         }
         // Findings anywhere in the territory, for the decisions.
-        let findings = Set(try views.findings().findings.filter { $0.results > 0 }.map(\.code))
-        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true)
+        let territoryFindings = try views.findings().findings.filter { $0.results > 0 }
+        let findings = Set(territoryFindings.map(\.code))
+        // patch.os-eol fails with severity high once security support has ended, and warns with severity
+        // medium in an extended phase (Debian LTS, Ubuntu ESM) or near the end (EndOfSupport.swift).
+        let supportEnded = territoryFindings.contains { $0.code == "patch.os-eol" && $0.severity >= .high }
+        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true, supportEnded: supportEnded)
         let behind = members.filter { $0.level == "D" || $0.level == "E" }.count
         if behind > 0 && decisions.count < 5 {
             decisions.append(.init(
@@ -269,9 +274,12 @@ public struct SummaryBuilder: Sendable {
 
     /// The decisions asked of the council, from the findings, the NIS 2 status and the answers: the
     /// `--answers` file when given, else what the entity's agent reported (`declared`: item id → not in
-    /// place). At most five, most pressing first.
+    /// place). At most five, most pressing first. `supportEnded`: a server's system gets no security fix
+    /// any more (`patch.os-eol` failed); a `patch.os-eol` warning alone (Debian LTS, Ubuntu ESM, end near)
+    /// asks for a planned upgrade, not a replacement.
     func decisions(
-        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool
+        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool,
+        supportEnded: Bool = false
     ) -> [ReadinessSummary.Decision] {
         /// true when the answers say the item is not in place; nil when nothing is known of it.
         func missing(_ item: String) -> Bool? {
@@ -290,8 +298,12 @@ public struct SummaryBuilder: Sendable {
         if !findings.isDisjoint(with: backupCodes) || missing("c.sauvegardes-hors-ligne") == true {
             out.append(.init(decision: "Financer une copie des sauvegardes hors ligne (de l'ordre de 1 000 à 5 000 €)", why: "C'est ce qui permet de repartir après une attaque par rançongiciel sans payer de rançon."))
         }
-        if findings.contains("patch.os-eol") || missing("e.fin-de-support") == true {
+        if (findings.contains("patch.os-eol") && supportEnded) || missing("e.fin-de-support") == true {
             out.append(.init(decision: "Inscrire au budget le remplacement des serveurs qui ne sont plus suivis par leur éditeur", why: "Leurs failles ne seront plus jamais corrigées."))
+        } else if findings.contains("patch.os-eol") {
+            out.append(.init(
+                decision: "Planifier la mise à niveau des serveurs dont le système arrive en fin de support",
+                why: "Pendant le support prolongé (LTS de Debian, ESM d'Ubuntu), des correctifs de sécurité arrivent encore, mais pour une partie seulement des logiciels et jusqu'à une date fixée : la mise à niveau doit être faite avant."))
         }
         if regulated {
             if missing("art20.strategie-deliberee") != false {
