@@ -340,8 +340,18 @@ public struct CertificateAuthority: Sendable {
     }
 
     func writeCRL(certificates: [IssuedCertificate], key: PrivateKey, certificate: X509Certificate, now: Date) throws(InputError) {
-        let numberText = (try? String(contentsOfFile: crlNumberPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "1"
-        let number = UInt64(numberText) ?? 1
+        // CRL numbers only grow (RFC 5280, 5.2.3): a counter that exists but cannot be read is an error, not a restart at 1.
+        let number: UInt64
+        do {
+            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: "CRL number"), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let value = UInt64(text), value < UInt64.max else {
+                throw InputError(.invalidData, file: crlNumberPath, "expected a decimal CRL number, found \"\(text)\"")
+            }
+            number = value
+        } catch where error.kind == .missing {
+            number = 1
+        }
         let entries = certificates.compactMap { record -> CertificateRevocationList.Entry? in
             guard let revokedAt = record.revokedAt else { return nil }
             return .init(
