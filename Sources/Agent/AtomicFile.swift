@@ -134,8 +134,11 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let code: Int32
 
-    public var description: String {
-        code == 0 ? "\(path): cannot \(operation)" : "\(path): cannot \(operation): \(String(cString: strerror(code)))"
+    public var description: String { "\(path): \(reason)" }
+
+    /// What failed, without the path: `cannot write: No space left on device`.
+    public var reason: String {
+        code == 0 ? "cannot \(operation)" : "cannot \(operation): \(String(cString: strerror(code)))"
     }
 }
 

@@ -146,15 +146,15 @@ public struct AnswersFile: Sendable, Equatable {
         }
         var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "answers file")
         var result = AnswersFile()
-        result.questionnaireVersion = YAMLReader.text(mapping["questionnaire"], key: "questionnaire", problems: &problems)
+        result.questionnaireVersion = YAMLReader.text(in: mapping, "questionnaire", label: "questionnaire", problems: &problems)
         if let node = mapping["updated"] {
             result.updated = day(node, key: "updated", problems: &problems)
         }
         if let node = mapping["entity"] {
             if let entity = node.mapping {
                 problems += YAMLReader.unknownKeys(entity, allowed: entityKeys, context: "entity")
-                result.entity.name = YAMLReader.text(entity["name"], key: "entity name", problems: &problems)
-                result.entity.siren = YAMLReader.text(entity["siren"], key: "entity siren", problems: &problems)
+                result.entity.name = YAMLReader.text(in: entity, "name", label: "entity name", problems: &problems)
+                result.entity.siren = YAMLReader.text(in: entity, "siren", label: "entity siren", problems: &problems)
                 if let siren = result.entity.siren, !(siren.count == 9 && siren.allSatisfy({ $0.isASCII && $0.isNumber })) {
                     problems.append(.init(line: entity["siren"]?.mark?.line, "entity siren \"\(siren)\": expected 9 digits"))
                 }
@@ -244,8 +244,8 @@ public struct AnswersFile: Sendable, Equatable {
             if let fields = evidenceNode.mapping {
                 problems += YAMLReader.unknownKeys(fields, allowed: evidenceKeys, context: "\(id) evidence")
                 var value = AnswerEvidence(
-                    document: YAMLReader.text(fields["document"], key: "\(id) evidence document", problems: &problems),
-                    owner: YAMLReader.text(fields["owner"], key: "\(id) evidence owner", problems: &problems))
+                    document: YAMLReader.text(in: fields, "document", label: "\(id) evidence document", problems: &problems),
+                    owner: YAMLReader.text(in: fields, "owner", label: "\(id) evidence owner", problems: &problems))
                 if let dateNode = fields["date"] {
                     value.date = day(dateNode, key: "\(id) evidence date", problems: &problems)
                     if let date = value.date, date > today {
@@ -264,7 +264,7 @@ public struct AnswersFile: Sendable, Equatable {
                 problems.append(.init(line: reviewNode.mark?.line, "\(id): next_review \(review) is before the evidence date \(date)"))
             }
         }
-        let comment = YAMLReader.text(mapping["comment"], key: "\(id) comment", problems: &problems)
+        let comment = YAMLReader.text(in: mapping, "comment", label: "\(id) comment", problems: &problems)
         guard problems.count == before, let status else { return nil }
         return Answer(
             itemID: id, status: status, maturity: maturity, evidence: evidence, nextReview: nextReview,

@@ -131,15 +131,16 @@ enum YAMLReader {
         return scalar.string
     }
 
-    /// A text value for `key`: nil when absent or null; for a list or a mapping, nil and a problem at its
-    /// line (never dropped in silence: a file rewritten from what was read must not lose it).
-    static func text(_ node: Node?, key: String, problems: inout [NIS2InputError.Problem]) -> String? {
-        guard let node else { return nil }
-        if node.scalar == nil {
-            problems.append(.init(line: node.mark?.line, "\(key): expected a text value, found \(node.sequence != nil ? "a list" : "a mapping")"))
+    /// The text value of `key` in `mapping`: nil when absent or null; for a list or a mapping, nil and a
+    /// problem at the key's line naming it as `label` (never dropped in silence: a file rewritten from what
+    /// was read must not lose it).
+    static func text(in mapping: Node.Mapping, _ key: String, label: String, problems: inout [NIS2InputError.Problem]) -> String? {
+        guard let (name, value) = mapping.first(where: { $0.key.scalar?.string == key }) else { return nil }
+        if value.scalar == nil {
+            problems.append(.init(line: name.mark?.line, "\(label): expected a text value, found \(value.sequence != nil ? "a list" : "a mapping")"))
             return nil
         }
-        return string(node)
+        return string(value)
     }
 
     /// A sequence of scalars as strings; a single scalar is a one-element list.

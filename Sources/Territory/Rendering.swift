@@ -14,6 +14,9 @@ public struct TextTable: Sendable {
         self.rows = rows
     }
 
+    /// Widest column `text` pads to: 120 characters.
+    public static let maximumPaddedWidth = 120
+
     /// Columns aligned with two spaces, a rule under the headers. Every cell and the title are one line
     /// with control and bidirectional formatting characters escaped (`TerminalText.line`): a name from a
     /// signed report can neither repaint the terminal nor break the table into lines of its own.
@@ -21,9 +24,13 @@ public struct TextTable: Sendable {
         let headers = headers.map(TerminalText.line)
         let rows = rows.map { $0.map(TerminalText.line) }
         let title = title.map(TerminalText.line)
-        var widths = headers.map(\.count)
+        // A column is padded to its widest cell up to `maximumPaddedWidth`; a longer cell (a 1 MB target in a
+        // signed report) is shown whole but not padded to, or every row would be.
+        var widths = headers.map { min($0.count, Self.maximumPaddedWidth) }
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], min(cell.count, Self.maximumPaddedWidth))
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in

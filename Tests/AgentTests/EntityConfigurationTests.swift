@@ -78,7 +78,7 @@ struct EntityConfigurationTests {
     func problemsText() {
         let entity = Entity(siren: "123456789", population: -1)
         #expect(entity.problems() == [
-            "siren \"123456789\": expected 9 digits with a valid Luhn check digit", "population -1: expected 0 or more",
+            "siren \"123456789\": expected 9 digits with a valid Luhn check digit", "population -1: expected 0 to 100000000",
         ])
         #expect(entity.fieldProblems().map(\.key) == ["siren", "population"])
     }

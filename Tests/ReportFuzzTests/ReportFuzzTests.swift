@@ -110,7 +110,9 @@ struct ReportFuzzTests {
         for table in tables {
             #expect(unsafeCharacters(table.text).isEmpty, "table text \(table.title ?? ""): \(unsafeCharacters(table.text)) after \(note)")
             #expect(unsafeCharacters(table.markdown).isEmpty, "table markdown \(table.title ?? "") after \(note)")
-            #expect(table.text.split(separator: "\n").count == table.rows.count + 2 + (table.title == nil ? 0 : 1), "a cell broke a row into lines after \(note)")
+            // Title, headers, rule, one line per row, and the final line feed: no cell starts a line of its own.
+            #expect(table.text.split(separator: "\n", omittingEmptySubsequences: false).count == table.rows.count + 3 + (table.title == nil ? 0 : 1),
+                    "a cell broke a row into lines after \(note)")
             _ = table.csv
         }
         for json in [try ViewJSON.encode(status), try ViewJSON.encode(findings), try ViewJSON.encode(certificates), try ViewJSON.encode(trend),
@@ -154,18 +156,18 @@ struct ReportFuzzTests {
             var verdict: String?
             do {
                 _ = try verifier.verifyDocument(reportBytes: mutated.bytes, signatureBytes: signature)
-            } catch let failure as VerificationFailure {
-                verdict = failure.code.rawValue
-                #expect(!failure.message.isEmpty, "refusal without a reason: \(note)")
+            } catch {
+                // verifyDocument throws only VerificationFailure (typed throws).
+                verdict = error.code.rawValue
+                #expect(!error.message.isEmpty, "refusal without a reason: \(note)")
             }
             // The consolidation of the same file agrees.
-            let file = InboxFile(reportPath: world.folder.url("inbox/\(name)"), signaturePath: world.folder.url("inbox/\(name).p7s"))
-            let summary = try ingest.run([file])
+            let summary = try ingest.run(try Inbox.discover([world.folder.url("inbox/\(name)")]))
             if let verdict {
-                #expect(summary.rejected == 1 && summary.rejectedByCode[verdict] == 1, "verify refused (\(verdict)) but ingest said \(summary): \(note)")
+                #expect(summary.rejected == 1 && summary.rejectedByCode[verdict] == 1, "verify refused (\(verdict)) but ingest said \(String(describing: summary)): \(note)")
                 refusedCodes[verdict, default: 0] += 1
             } else {
-                #expect(summary.stored + summary.alreadyStored == 1, "verify accepted but ingest said \(summary.rejectedByCode): \(note)")
+                #expect(summary.stored + summary.alreadyStored == 1, "verify accepted but ingest said \(String(describing: summary.rejectedByCode)): \(note)")
                 accepted += 1
                 if let host = mutated.hostname { hostnames.append(host) }
             }

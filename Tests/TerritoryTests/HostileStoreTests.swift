@@ -110,8 +110,9 @@ struct HostileStoreTests {
         let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(consolidate.stdout.utf8))
         #expect(summary.rejectedByCode == ["generated-after-signing": 1] && summary.stored == 1, "\(summary)")
         let host = try Self.run(["territory", "host", "srv-mairie", "--db", db, "--format", "json"])
-        let details = try JSONDecoder().decode([DetailView].self, from: Data(host.stdout.utf8))
-        #expect(details.first?.reports.first?.generatedAt.hasPrefix("9999") == false, "\(host.stdout.prefix(400))")
+        // One host of that name: one detail view.
+        let detail = try JSONDecoder().decode(DetailView.self, from: Data(host.stdout.utf8))
+        #expect(detail.reports.count == 1 && detail.reports.first?.generatedAt.hasPrefix("9999") == false, "\(host.stdout.prefix(400))")
         let trend = try Self.run(["territory", "trend", "--db", db])
         #expect(!trend.stdout.contains("9999") && !trend.stdout.contains("2099"))
         let rejected = try Self.run(["territory", "rejected", "--db", db, "--lang", "en"])

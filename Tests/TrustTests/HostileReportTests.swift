@@ -17,7 +17,7 @@ import Glibc
 struct HostileReportTests {
     /// The fixture's report with `edit` applied to its JSON text, signed now by a fresh agent.
     static func signed(_ fixture: TrustFixture, _ edit: (String) -> String, signingTime: Date = Date()) throws -> (report: [UInt8], signature: [UInt8]) {
-        let agent = try fixture.agent(issuedAt: Date().addingTimeInterval(-86_400))
+        let agent = try fixture.agent("agent-\(UUID().uuidString.prefix(8))", issuedAt: Date().addingTimeInterval(-86_400))
         let text = String(decoding: try TrustFixture.reportBytes(), as: UTF8.self)
         let edited = Array(edit(text).utf8)
         return (edited, try agent.signer.sign(edited, signingTime: signingTime))
@@ -81,7 +81,7 @@ struct HostileReportTests {
 
     @Test("A report dated after its signing time is refused beyond the 5-minute clock skew, accepted within it")
     func futureGeneratedAt() throws {
-        let fixture = try TrustFixture()
+        let fixture = try TrustFixture(caCreated: Date().addingTimeInterval(-2 * 86_400))
         let signingTime = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3600).rounded(.down))
         for (offset, accepted) in [(299.0, true), (300.0, true), (301.0, false), (86_400.0 * 365, false)] {
             let date = ISO8601.string(from: signingTime.addingTimeInterval(offset))
@@ -200,11 +200,12 @@ struct HostileReportTests {
             #expect(!line.hasSuffix(": read"), "\(line)")
         }
         // A regular file, a /proc file (st_size 0) and a folder, for comparison.
-        #expect(try RegularFile.read(report, limit: 1 << 20) == TrustFixture.reportBytes())
+        let written = Array(try Data(contentsOf: URL(fileURLWithPath: report)))
+        #expect(try RegularFile.read(report, limit: 1 << 20) == written)
         #expect(!(try RegularFile.read("/proc/self/status", limit: 1 << 20)).isEmpty)
         #expect(throws: RegularFile.Failure.isADirectory) { try RegularFile.read(fixture.folder.path, limit: 10) }
         #expect(throws: RegularFile.Failure.notARegularFile(kind: "character device")) { try RegularFile.read("/dev/zero", limit: 10) }
-        #expect(throws: RegularFile.Failure.tooLarge(bytes: try TrustFixture.reportBytes().count, limit: 10)) { try RegularFile.read(report, limit: 10) }
+        #expect(throws: RegularFile.Failure.tooLarge(bytes: written.count, limit: 10)) { try RegularFile.read(report, limit: 10) }
     }
 
     final class Outcomes: @unchecked Sendable {
