@@ -34,25 +34,71 @@ public enum TerminalText {
     }
 
     static func escape(_ text: String, keepingLineBreaks: Bool) -> String {
-        // Nearly every text is clean: one pass over the bytes decides. Every unsafe scalar starts with a
-        // byte below 0x20, 0x7F, or the lead bytes 0xC2 (C1), 0xD8 (U+061C) or 0xE2 (U+20xx).
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xD8 || $0 == 0xE2 }) else { return text }
-        let scalars = Array(text.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        for (index, scalar) in scalars.enumerated() {
-            if isUnsafe(scalar) {
-                if keepingLineBreaks {
-                    if scalar == "\n" || scalar == "\t" || (scalar == "\r" && index + 1 < scalars.count && scalars[index + 1] == "\n") {
-                        out.append(scalar)
-                        continue
-                    }
-                }
-                let hex = String(scalar.value, radix: 16)
-                out.append(contentsOf: ("\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex).unicodeScalars)
-            } else {
-                out.append(scalar)
+        var text = text
+        return text.withUTF8 { escape(utf8: $0, keepingLineBreaks: keepingLineBreaks) } ?? text
+    }
+
+    /// The escaped text, or nil when nothing needed escaping. Works on the UTF-8 bytes (a Swift string is
+    /// valid UTF-8): safe runs are copied whole, each unsafe sequence is recognised by its bytes.
+    static func escape(utf8 bytes: UnsafeBufferPointer<UInt8>, keepingLineBreaks: Bool) -> String? {
+        var out: [UInt8] = []
+        var changed = false
+        var runStart = 0
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let byte = bytes[index]
+            // Most bytes cannot start an unsafe sequence: skip them without further tests.
+            guard byte < 0x20 || byte == 0x7F || byte == 0xC2 || byte == 0xD8 || byte == 0xE2 else {
+                index += 1
+                continue
             }
+            var length = 0
+            var value: UInt32 = 0
+            if byte < 0x20 || byte == 0x7F {
+                if keepingLineBreaks && (byte == 0x0A || byte == 0x09) {
+                    index += 1
+                    continue
+                }
+                if keepingLineBreaks && byte == 0x0D && index + 1 < count && bytes[index + 1] == 0x0A {
+                    index += 2
+                    continue
+                }
+                (length, value) = (1, UInt32(byte))
+            } else if byte == 0xC2, index + 1 < count, (0x80...0x9F).contains(bytes[index + 1]) {
+                (length, value) = (2, UInt32(bytes[index + 1]))  // C1: U+0080–U+009F
+            } else if byte == 0xD8, index + 1 < count, bytes[index + 1] == 0x9C {
+                (length, value) = (2, 0x061C)
+            } else if byte == 0xE2, index + 2 < count {
+                let second = bytes[index + 1], third = bytes[index + 2]
+                if second == 0x80 && (third == 0x8E || third == 0x8F || (0xA8...0xAE).contains(third)) {
+                    (length, value) = (3, 0x2000 + UInt32(third - 0x80))  // U+200E, U+200F, U+2028–U+202E
+                } else if second == 0x81 && (0xA6...0xA9).contains(third) {
+                    (length, value) = (3, 0x2040 + UInt32(third - 0x80))  // U+2066–U+2069
+                }
+            }
+            if length == 0 {
+                index += 1
+                continue
+            }
+            if !changed {
+                out.reserveCapacity(count + 16)
+                changed = true
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            appendEscape(value, to: &out)
+            index += length
+            runStart = index
         }
-        return String(out)
+        guard changed else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `\uXXXX`, lower-case hexadecimal.
+    static func appendEscape(_ value: UInt32, to out: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        out += [UInt8(ascii: "\\"), UInt8(ascii: "u")]
+        for shift in stride(from: 12, through: 0, by: -4) { out.append(digits[Int((value >> UInt32(shift)) & 0xF)]) }
     }
 }

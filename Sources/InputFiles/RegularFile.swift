@@ -83,13 +83,14 @@ public enum RegularFile {
         guard fstat(descriptor, &status) == 0 else { throw Failure(errno: errno) }
         try requireRegular(status.st_mode)
         if Int(status.st_size) > limit { throw .tooLarge(bytes: Int(status.st_size), limit: limit) }
-        // Up to limit + 1 bytes, so that a file larger than its st_size said is caught too.
-        var bytes = [UInt8](repeating: 0, count: min(limit + 1, max(Int(status.st_size), 4096)))
+        // Up to limit + 1 bytes, so that a file larger than its st_size said is caught too; one byte more than
+        // st_size says, so that the end of a file of the size announced is seen without growing the buffer.
+        var bytes = [UInt8](repeating: 0, count: min(limit + 1, max(Int(status.st_size) + 1, 4096)))
         var count = 0
         while true {
             if count == bytes.count {
                 guard bytes.count <= limit else { break }
-                bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - bytes.count)))
+                bytes.append(contentsOf: [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count)))
             }
             let got = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
             if got < 0 {
