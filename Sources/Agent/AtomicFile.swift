@@ -11,13 +11,7 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` with permission bits `mode` (e.g. `0o640`, `0o600` for keys).
     /// - Throws: `AtomicFileError` naming the path and the system's reason.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) {
-        do {
-            try write(to: path, mode: mode) { output in try output(bytes) }
-        } catch let error as AtomicFileError {
-            throw error
-        } catch {
-            preconditionFailure("only AtomicFileError can come out of writing bytes: \(error)")
-        }
+        try commit([try stage(bytes, to: path, mode: mode)])
     }
 
     /// Writes what `contents` produces to `path`, as it produces it, with the same guarantees as

@@ -14,35 +14,25 @@ struct NonRegularFileTests {
     static let siren = "212901896"
     static let timeout = 30.0
 
-    /// A CA, an enrolled agent with its certificate, a signed report and a consolidated store, made by the
-    /// binary; `fifo(name)` makes FIFOs beside them.
+    /// The signing tests' world (a CA, an enrolled agent with its certificate, a fixture root, made by the
+    /// binary) with a signed report and a consolidated store; `fifo(name)` makes FIFOs beside them.
     final class World: @unchecked Sendable {
-        let folder: TemporaryDirectory
-        var pki: String { folder.url("pki") }
-        var ca: String { folder.url("pki/ca.pem") }
-        var key: String { folder.url("etc/agent.key") }
-        var certificate: String { folder.url("etc/agent.crt") }
+        let signing: SigningEndToEndTests.World
+        var folder: TemporaryDirectory { signing.folder }
+        var pki: String { signing.pki }
+        var ca: String { signing.ca }
+        var key: String { signing.key }
+        var certificate: String { signing.certificate }
         var report: String { folder.url("inbox/r.json") }
         var db: String { folder.url("territory.sqlite") }
         var config: String { folder.url("config/agent.yaml") }
 
         init() throws {
-            folder = try TemporaryDirectory(prefix: "cyberctl-fifo")
-            try folder.write("root/etc/hostname", "srv-mairie\n")
-            try folder.write("root/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
-            try folder.write("config/agent.yaml", "entity:\n  name: Commune de Plouzané\n")
+            signing = try SigningEndToEndTests.World()
             try folder.makeDirectory("inbox")
-            for arguments in [
-                ["pki", "init", "--dir", pki, "--name", "RSSI de test"],
-                ["enroll", "--entity-name", "Commune de Plouzané", "--siren", NonRegularFileTests.siren, "--host", "srv-mairie", "--dir", folder.url("etc")],
-                ["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki],
-                ["scan", "--root", folder.url("root"), "--only", "certificates", "--out", report, "--fail-on", "never", "--key", key,
-                 "--cert", certificate, "--config", config],
-                ["consolidate", folder.url("inbox"), "--db", db, "--ca", ca],
-            ] {
-                let output = try BuiltBinary.run(arguments)
-                guard output.exitCode == 0 else { throw TestSupportError("cyberctl \(arguments[0]): \(output.stderr)") }
-            }
+            _ = try signing.signedScan("inbox/r.json")
+            let consolidate = try BuiltBinary.run(["consolidate", folder.url("inbox"), "--db", db, "--ca", ca])
+            guard consolidate.exitCode == 0 else { throw TestSupportError("cyberctl consolidate: \(consolidate.stderr)") }
         }
 
         /// A FIFO at `relative` (its folder created), mode 0600.
@@ -155,7 +145,7 @@ struct NonRegularFileTests {
     @Test("scan: a FIFO as --key, --cert, --profile or --config")
     func scan() throws {
         let world = try World()
-        let base = ["scan", "--root", world.folder.url("root"), "--only", "certificates", "--out", world.folder.url("s.json"), "--fail-on", "never"]
+        let base = ["scan", "--root", world.signing.root, "--only", "certificates", "--out", world.folder.url("s.json"), "--fail-on", "never"]
         let key = try world.fifo("scan/agent.key")
         try Self.expectRefusal(base + ["--key", key, "--cert", world.certificate, "--config", world.config], code: 65, naming: key)
         let certificate = try world.fifo("scan/agent.crt")

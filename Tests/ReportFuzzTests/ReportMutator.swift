@@ -1,19 +1,15 @@
 import Checks
 import Foundation
+@testable import Territory
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, seeded, the same sequence on every machine.
+/// The territory generator's SplitMix64 (Steele, Lea, Flood 2014), with the draws the mutations use:
+/// small, seeded, the same sequence on every machine.
 struct FuzzRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
 

@@ -15,11 +15,7 @@ public enum Command {
         _ program: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil,
         currentDirectory: String? = nil
     ) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try which(program))
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let process = try prepare(program, arguments, environment: environment, currentDirectory: currentDirectory)
         let out = Pipe()
         let err = Pipe()
         let stdin = Pipe()
@@ -60,11 +56,7 @@ public enum Command {
         _ program: String, _ arguments: [String], timeout seconds: Double, environment: [String: String]? = nil,
         currentDirectory: String? = nil
     ) throws -> BoundedOutput {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try which(program))
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let process = try prepare(program, arguments, environment: environment, currentDirectory: currentDirectory)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -95,6 +87,16 @@ public enum Command {
                 exitCode: process.terminationStatus, stdout: String(decoding: outBox.data, as: UTF8.self),
                 stderr: String(decoding: errorBox.data, as: UTF8.self), stdoutData: outBox.data),
             timedOut: timedOut)
+    }
+
+    /// A process for `program` (absolute, or looked up in PATH), not started.
+    static func prepare(_ program: String, _ arguments: [String], environment: [String: String]?, currentDirectory: String?) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try which(program))
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        return process
     }
 
     /// Absolute path of `name` in PATH (plus the sbin folders).
