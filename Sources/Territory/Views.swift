@@ -423,7 +423,7 @@ public struct TerritoryViews: Sendable {
                     gain: gains[code] ?? 0, affected: affected))
             }
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
-            if let top { findings = Array(findings.prefix(top)) }
+            if let top { findings = Array(findings.prefix(max(0, top))) }
             return FindingsView(now: ISO8601.string(from: now), findings: findings)
         }
     }
