@@ -33,8 +33,8 @@ public struct PlainProtocol: Sendable, Equatable, CustomStringConvertible {
         }
         let isText = !head.isEmpty && head.prefix(64).allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || (32..<127).contains($0) || $0 >= 0x80 }
         guard isText else { return (nil, head.prefix(16).map(hex).joined(separator: " "), nil) }
-        let lines = String(decoding: head, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" })
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        // "\r\n" is one Character: split on any line break.
+        let lines = String(decoding: head, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         let first = lines.first ?? ""
         let firstLine = printable(Array(first.utf8))
         if first.hasPrefix("HTTP/") {
