@@ -274,11 +274,30 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                     durationMs: elapsed))
             }
         }
+        // Reading stops at the first certificate block that does not parse (as OpenSSL's loop, and so
+        // nginx, do): the blocks from there on are unknown, not absent.
+        let blocks = format == .pem ? Self.certificateBlockCount(contents) : certificates.count
+        if blocks > certificates.count {
+            let position = certificates.count + 1
+            results.append(CheckResult(
+                check: Self.id, target: "\(reference.path)#\(position)", code: "cert.file", status: .error, severity: .medium,
+                evidence: ["usedBy": .string(reference.source), "failure": "parse", "position": .int(position), "blocks": .int(blocks)],
+                references: Catalogue.rule("cert.file")?.references ?? [],
+                reason: "certificate block \(position) of \(blocks) could not be parsed: it and the blocks after it are not checked",
+                durationMs: stopwatch.elapsedMs))
+        }
         return results
     }
 }
 
 extension CertificateFilesCheck {
+    /// The PEM blocks `PEM_read_bio_X509` takes for a certificate (`CERTIFICATE`, `X509 CERTIFICATE`).
+    static func certificateBlockCount(_ contents: [UInt8]) -> Int {
+        let text = String(decoding: contents, as: UTF8.self)
+        return text.components(separatedBy: "-----BEGIN ").dropFirst()
+            .filter { $0.hasPrefix("CERTIFICATE-----") || $0.hasPrefix("X509 CERTIFICATE-----") }.count
+    }
+
     /// True when `contents` is PEM with at least one private-key block (`PRIVATE KEY`, `RSA PRIVATE KEY`,
     /// `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY` …) and no certificate block.
     static func holdsOnlyPrivateKeys(_ contents: [UInt8]) -> Bool {
