@@ -11,8 +11,6 @@ public struct ProbeReport: Sendable {
     public var fatal: String?
     /// What the port speaks instead of TLS, when it answered with something recognisable.
     public var plainProtocol: PlainProtocol?
-    /// ALPN h2 and http/1.1 were offered in the first handshake (services without STARTTLS).
-    public var alpnOffered = false
     /// The protocol the server selected by ALPN (`h2`, `http/1.1`); nil when it selected none.
     public var alpn: String?
     /// The server refused the first handshake with no_application_protocol (it has ALPN, but neither h2

@@ -200,7 +200,6 @@ final class Session: @unchecked Sendable {
                 report.setChain(facts.chain)
                 report.ocspStapled = facts.stapledOCSPBytes != nil
                 if let version = facts.version, version <= .tls1_2 { report.secureRenegotiation = facts.secureRenegotiation }
-                if alpn != nil { report.alpnOffered = true }
                 report.alpn = facts.alpn
             }
         case .failure(let failure):
@@ -276,7 +275,7 @@ final class Session: @unchecked Sendable {
 
     /// ALPN protocol ids of the web (IANA "TLS Application-Layer Protocol Negotiation (ALPN) Protocol
     /// IDs"): HTTP/2 over TLS and HTTP/1.1, offered by every browser.
-    public static let webProtocols = ["h2", "http/1.1"]
+    static let webProtocols = ["h2", "http/1.1"]
 
     /// A short, widely accepted offer for servers that drop long ClientHellos.
     static let shortOffer = [
@@ -369,7 +368,6 @@ extension Session {
     /// or a closed connection proves nothing about the suites still in the list.
     func enumerate(_ candidates: [UInt16], version: ProtocolVersion, attempt: ([UInt16]) -> Attempt) -> Enumeration {
         var accepted: [UInt16] = []
-        var decided = true
         var complete = true
         var note: String?
         var pending: [[UInt16]] = stride(from: 0, to: candidates.count, by: limits.maximumSuitesPerHello).map {
@@ -415,8 +413,7 @@ extension Session {
                 }
             }
         }
-        if !complete && accepted.isEmpty { decided = false }
-        return Enumeration(accepted: accepted, decided: decided, complete: complete, note: note)
+        return Enumeration(accepted: accepted, decided: complete || !accepted.isEmpty, complete: complete, note: note)
     }
 
     func enumerateWithOpenSSL(_ version: ProtocolVersion) {

@@ -106,23 +106,13 @@ struct TLSCommandTests {
     /// "no TLS service"; a table it reads, without TLS service, gives a skip that says so.
     @Test func unreadableSocketTableIsAnErrorNotNoService() throws {
         let directory = try TemporaryDirectory()
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         let image = try directory.makeDirectory("image")
         let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
         let ssh = "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1682 1 0 100 0 0 10 0\n"
         try directory.write("image/proc/net/tcp6", header)
         let table = try directory.write("image/proc/net/tcp", header + ssh)
-        let outFolder = try directory.makeDirectory("out")
-        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: outFolder)
         func scan() throws -> [String: Any] {
-            let out = outFolder + "/report.json"
-            let output = try Command.run("/usr/bin/setpriv", [
-                "--reuid=nobody", "--regid=nogroup", "--clear-groups", try BuiltBinary.path, "scan", "--root", image,
-                "--only", "tls", "--format", "json", "--out", out,
-            ], currentDirectory: outFolder)
-            #expect([0, 1].contains(output.exitCode), "stderr: \(output.stderr)")
-            let report = try ScanCommandTests.json(try Data(contentsOf: URL(fileURLWithPath: out)))
-            let results = try #require(report["results"] as? [[String: Any]])
+            let results = try CertificateDiscoveryScanTests.scanAsNobody(image, only: "tls", in: directory)
             #expect(results.count == 1)
             return try #require(results.first)
         }
