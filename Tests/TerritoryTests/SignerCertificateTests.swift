@@ -52,7 +52,7 @@ struct SignerCertificateTests {
         #expect(old.needsAttention)
         let soon = try verifier.verify(reportPath: expiring)
         #expect(soon.signerCertificate.state == .expiringSoon)
-        #expect(soon.signerCertificate.daysLeft == 9)
+        #expect(soon.signerCertificate.daysLeft == 10)
         let ok = try verifier.verify(reportPath: fine)
         #expect(ok.signerCertificate.state == .valid)
         #expect(!ok.needsAttention, "\(ok.warnings)")
