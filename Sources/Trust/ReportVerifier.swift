@@ -412,13 +412,16 @@ public struct ReportVerifier: Sendable {
                 let at = ISO8601.string(from: signingTime)
                 switch error.kind {
                 case .expired:
+                    // The certificate at fault may be the agent's or a CA above it (error depth > 0).
+                    let faulty = error.certificate ?? certificate
                     throw VerificationFailure(
                         .certificateExpired,
-                        "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) had expired at signing time \(at): valid until \(faulty.notAfter.map(ISO8601.string(from:)) ?? "?")")
                 case .notYetValid:
+                    let faulty = error.certificate ?? certificate
                     throw VerificationFailure(
                         .certificateNotYetValid,
-                        "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
+                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) was not yet valid at signing time \(at): valid from \(faulty.notBefore.map(ISO8601.string(from:)) ?? "?")")
                 case .untrustedIssuer:
                     throw VerificationFailure(
                         .untrustedIssuer,
@@ -548,4 +551,7 @@ public struct ReportVerifier: Sendable {
         }
         return (reportBytes, signatureBytes)
     }
+
+    /// "agent" for the certificate that signed (chain depth 0), "CA" for one above it.
+    static func role(depth: Int) -> String { depth == 0 ? "agent" : "CA" }
 }

@@ -31,24 +31,26 @@ struct SignerCertificateTests {
         return path
     }
 
+    // The fixture's CA is valid from 40 days ago: every certificate is issued and signs inside that window.
     @Test("The library: expired now → accepted with state expired; within 30 days → expiring-soon; else valid")
     func states() throws {
         let fixture = try F()
         let now = fixture.now
         let expired = try Self.signedReport(
-            fixture, host: "srv-old", issued: now.addingTimeInterval(-100 * 86_400), days: 60,
-            signedAt: now.addingTimeInterval(-50 * 86_400), name: "old.json")
+            fixture, host: "srv-old", issued: now.addingTimeInterval(-39 * 86_400), days: 30,
+            signedAt: now.addingTimeInterval(-20 * 86_400), name: "old.json")
         let expiring = try Self.signedReport(
-            fixture, host: "srv-soon", issued: now.addingTimeInterval(-50 * 86_400), days: 60,
+            fixture, host: "srv-soon", issued: now.addingTimeInterval(-39 * 86_400), days: 49,
             signedAt: now.addingTimeInterval(-2 * 86_400), name: "soon.json")
         let fine = try Self.signedReport(
-            fixture, host: "srv-fine", issued: now.addingTimeInterval(-50 * 86_400), days: 400,
+            fixture, host: "srv-fine", issued: now.addingTimeInterval(-39 * 86_400), days: 400,
             signedAt: now.addingTimeInterval(-2 * 86_400), name: "fine.json")
+        try fixture.authority.refreshCRL(now: now)  // a CRL of today: its own freshness warning is not under test
         let verifier = ReportVerifier(
             trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]), clock: { now })
         let old = try verifier.verify(reportPath: expired)
         #expect(old.signerCertificate.state == .expired)
-        #expect(old.signerCertificate.daysLeft == -40)
+        #expect(old.signerCertificate.daysLeft == -9)
         #expect(old.needsAttention)
         let soon = try verifier.verify(reportPath: expiring)
         #expect(soon.signerCertificate.state == .expiringSoon)
@@ -63,13 +65,13 @@ struct SignerCertificateTests {
         let fixture = try F()
         let now = fixture.now
         let expired = try Self.signedReport(
-            fixture, host: "srv-old", issued: now.addingTimeInterval(-100 * 86_400), days: 60,
-            signedAt: now.addingTimeInterval(-50 * 86_400), name: "old.json")
+            fixture, host: "srv-old", issued: now.addingTimeInterval(-39 * 86_400), days: 30,
+            signedAt: now.addingTimeInterval(-20 * 86_400), name: "old.json")
         _ = try Self.signedReport(
-            fixture, host: "srv-soon", issued: now.addingTimeInterval(-50 * 86_400), days: 60,
+            fixture, host: "srv-soon", issued: now.addingTimeInterval(-39 * 86_400), days: 49,
             signedAt: now.addingTimeInterval(-2 * 86_400), name: "soon.json")
         _ = try Self.signedReport(
-            fixture, host: "srv-fine", issued: now.addingTimeInterval(-50 * 86_400), days: 400,
+            fixture, host: "srv-fine", issued: now.addingTimeInterval(-39 * 86_400), days: 400,
             signedAt: now.addingTimeInterval(-2 * 86_400), name: "fine.json")
         let ca = fixture.authority.certificatePath, crl = fixture.authority.crlPath
         let table = try BuiltBinary.run(["verify", expired, "--ca", ca, "--crl", crl])

@@ -4,10 +4,17 @@ import Foundation
 import Glibc
 #endif
 
-/// A server process started by a test on loopback (openssl s_server, gnutls-serv, nginx, a small
-/// Python script), stopped when the value is released.
+/// A server process started by a test on loopback (openssl s_server, gnutls-serv, nginx, sshd, Dovecot,
+/// a small Python script), stopped when the value is released.
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: Foundation learns that a child ended when
+/// the child closes a descriptor it inherited, then waits for it with a blocking `waitpid` on the one
+/// thread that watches every child. A daemon that closes its inherited descriptors at start (sshd,
+/// Dovecot) would hold that thread until it exits, and every other test's `waitUntilExit` with it:
+/// the whole suite hung that way. The server's exit is collected here, by `stop()`.
 public final class BackgroundServer: @unchecked Sendable {
-    public let process: Process
+    /// The server's process id.
+    public let pid: pid_t
     public let host: String
     public let port: UInt16
     private let log: String
@@ -19,22 +26,15 @@ public final class BackgroundServer: @unchecked Sendable {
     public init(_ program: String, _ arguments: [String], host: String = "127.0.0.1", port: UInt16, folder: String) throws {
         self.host = host
         self.port = port
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try Command.which(program))
-        process.arguments = arguments
         log = "\(folder)/server-\(port).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let path = program.hasPrefix("/") ? program : try Command.which(program)
+        pid = try Self.spawn(path, arguments, log: log)
         var attempts = 0
         while !Self.accepts(host: host, port: port) {
             attempts += 1
-            guard process.isRunning, attempts < 400 else {
+            guard Self.isRunning(pid), attempts < 400 else {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if process.isRunning { process.terminate() }
+                stop()
                 throw TestSupportError("\(program) did not start listening on \(host):\(port): \(output.prefix(2000))")
             }
             usleep(50_000)
@@ -43,20 +43,57 @@ public final class BackgroundServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Asks the server to stop (SIGTERM: nginx's master stops its workers), then kills it after 5 s.
-    /// Never waits on Foundation's exit monitoring, which may not run while a test is finishing.
+    /// Asks the server to stop (SIGTERM: nginx's master stops its workers), waits up to 5 s for it to
+    /// end, then kills it (SIGKILL) and collects its exit status.
     public func stop() {
-        let pid = process.processIdentifier
-        guard pid > 0, kill(pid, 0) == 0 else { return }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == 0 else { return }
         kill(pid, SIGTERM)
         for _ in 0..<100 {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno == ECHILD) { return }
-            if kill(pid, 0) != 0 { return }
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
             usleep(50_000)
         }
         kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+    }
+
+    /// True while the server has not ended.
+    public var isRunning: Bool { Self.isRunning(pid) }
+
+    /// True while `pid` (a child of this process) has not ended; a child that ended is left to `stop()`
+    /// to collect (`WNOWAIT`).
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == 0
+    }
+
+    /// Spawns `path` with standard input from /dev/null and both outputs appended to `log`; every other
+    /// descriptor this process has open is closed in the child, so a server cannot hold another test's
+    /// pipe open.
+    private static func spawn(_ path: String, _ arguments: [String], log: String) throws -> pid_t {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // glibc ignores a close action on a descriptor that is not open.
+        for descriptor in 3...highestOpenDescriptor() + 64 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard result == 0 else { throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// The highest descriptor number open in this process now (from /proc/self/fd).
+    private static func highestOpenDescriptor() -> Int32 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return max(names.compactMap { Int32($0) }.max() ?? 1024, 3)
     }
 
     /// What the server wrote so far.
