@@ -88,7 +88,10 @@ let package = Package(
         // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
         .target(
             name: "Territory",
-            dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
         .target(

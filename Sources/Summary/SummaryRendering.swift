@@ -39,6 +39,7 @@ public enum SummaryRenderer {
         .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;color:#fff;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
         .level p{margin:0 0 1mm}.level .score{color:#57606a;font-size:9pt}
         .caution{color:#8a4600;font-size:9pt;margin:1.5mm 0 0}
+        ul.gaps{margin:0;padding-left:5mm;color:#8a1c12}ul.gaps li{margin:0 0 1mm}.incidents{margin:2mm 0 0}
         ol.priorities{margin:0;padding-left:5mm}ol.priorities li{margin:0 0 1.4mm}
         .who{color:#57606a;font-size:9pt;display:block}
         .nis2{border-left:3mm solid #0b3d91;background:#f3f6fb;padding:2mm 3mm}.nis2 p{margin:0}
@@ -65,8 +66,16 @@ public enum SummaryRenderer {
             <p class="score">\(summary.score.map { "Note globale : \($0) sur 100. " } ?? "")Niveaux de A (très bon) à E (critique).</p>
             <p>\(e(summary.trend.sentence))</p>
             """
+        if let note = summary.capNote { body += "<p class=\"caution\"><b>\(e(note))</b></p>\n" }
         for caution in summary.cautions { body += "<p class=\"caution\">\(e(caution))</p>\n" }
-        body += "</div></section>\n<h2>Les trois priorités</h2>\n"
+        body += "</div></section>\n"
+        if !summary.gaps.isEmpty || !summary.silence.isEmpty || summary.organisation != nil {
+            body += "<h2>Ce qui manque</h2>\n<ul class=\"gaps\">\n"
+            for line in summary.gaps + summary.silence + [summary.organisation].compactMap({ $0 }) { body += "<li>\(e(line))</li>\n" }
+            body += "</ul>\n"
+        }
+        body += "<p class=\"incidents\"><b>Incidents :</b> \(e(summary.incidents))</p>\n"
+        body += "<h2>Les trois priorités</h2>\n"
         if summary.priorities.isEmpty {
             body += "<p>Aucun point à corriger n'a été relevé par les derniers contrôles.</p>\n"
         } else {
@@ -94,10 +103,10 @@ public enum SummaryRenderer {
         body += "</div>\n"
         body += "<footer>Bilan établi à partir des contrôles signés reçus par le service mutualisé. Le détail technique est à la disposition du responsable de la sécurité.</footer>\n"
         if !summary.members.isEmpty {
-            body += "<section class=\"members\"><h2>Les collectivités membres</h2>\n<table><thead><tr><th>Collectivité</th><th>Niveau</th><th>Note</th><th>Évolution</th><th>Dernier contrôle</th></tr></thead><tbody>\n"
+            body += "<section class=\"members\"><h2>Les collectivités membres</h2>\n<table><thead><tr><th>Collectivité</th><th>Niveau</th><th>Note</th><th>Point bloquant</th><th>Évolution</th><th>Dernier contrôle</th></tr></thead><tbody>\n"
             for member in summary.members {
                 let level = member.level.map { "<span class=\"lvl\" style=\"background:\(color($0))\">\(e($0))</span>" } ?? "—"
-                body += "<tr><td>\(e(member.name))</td><td>\(level)</td><td>\(member.score.map { "\($0) / 100" } ?? "—")</td><td>\(e(arrow(member.trend)))</td><td>\(e(age(member.ageDays)))</td></tr>\n"
+                body += "<tr><td>\(e(member.name))</td><td>\(level)</td><td>\(member.score.map { "\($0) / 100" } ?? "—")</td><td>\(e(member.gap ?? "—"))</td><td>\(e(member.reported ? arrow(member.trend) : "—"))</td><td>\(e(member.reported ? age(member.ageDays) : "aucun contrôle reçu"))</td></tr>\n"
             }
             body += "</tbody></table></section>\n"
         }
@@ -134,7 +143,14 @@ public enum SummaryRenderer {
         out += "_Préparation face aux attaques informatiques, \(summary.date)._\n\n"
         out += "## Niveau \(summary.level ?? "?")\(summary.score.map { " (note \($0) sur 100)" } ?? "")\n\n"
         out += "**\(summary.meaning)** Niveaux de A (très bon) à E (critique).\n\n\(summary.trend.sentence)\n\n"
+        if let note = summary.capNote { out += "> **\(note)**\n\n" }
         for caution in summary.cautions { out += "> \(caution)\n\n" }
+        if !summary.gaps.isEmpty || !summary.silence.isEmpty || summary.organisation != nil {
+            out += "## Ce qui manque\n\n"
+            for line in summary.gaps + summary.silence + [summary.organisation].compactMap({ $0 }) { out += "- \(line)\n" }
+            out += "\n"
+        }
+        out += "**Incidents :** \(summary.incidents)\n\n"
         out += "## Les trois priorités\n\n"
         if summary.priorities.isEmpty { out += "Aucun point à corriger n'a été relevé par les derniers contrôles.\n\n" }
         for (index, priority) in summary.priorities.enumerated() {
@@ -148,10 +164,10 @@ public enum SummaryRenderer {
         if let website = summary.csirt.website { out += " — \(displayAddress(website))" }
         out += "\n"
         if !summary.members.isEmpty {
-            out += "\n## Les collectivités membres\n\n| Collectivité | Niveau | Note | Évolution | Dernier contrôle |\n|---|---|---|---|---|\n"
+            out += "\n## Les collectivités membres\n\n| Collectivité | Niveau | Note | Point bloquant | Évolution | Dernier contrôle |\n|---|---|---|---|---|---|\n"
             for member in summary.members {
                 let name = member.name.replacingOccurrences(of: "|", with: "\\|")
-                out += "| \(name) | \(member.level ?? "—") | \(member.score.map { "\($0) / 100" } ?? "—") | \(arrow(member.trend)) | \(age(member.ageDays)) |\n"
+                out += "| \(name) | \(member.level ?? "—") | \(member.score.map { "\($0) / 100" } ?? "—") | \(member.gap ?? "—") | \(member.reported ? arrow(member.trend) : "—") | \(member.reported ? age(member.ageDays) : "aucun contrôle reçu") |\n"
             }
         }
         return out

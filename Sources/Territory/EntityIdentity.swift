@@ -18,8 +18,8 @@ extension TerritoryViews {
         }
     }
 
-    /// Score at the end of each UTC day with reports of this entity (each host's latest report up to then).
+    /// The entity's score and level after each of its reports (each host's latest report up to then).
     public func entityTrend(siren: String) throws -> [TrendPoint] {
-        try store.read { db in Self.dailyTrend(try reportTallies(db, siren: siren)) }
+        try store.read { db in try TrendBuilder.points(db, scope: .entity(siren), language: language) }
     }
 }

@@ -363,6 +363,7 @@ public struct Ingest: Sendable {
         for (code, sum) in record.findings {
             try findingStatement.execute(arguments: [key, code, sum.domain?.rawValue, sum.failing, sum.warning, sum.severity.rawValue, sum.deficit])
         }
+        try insertFacts(db, report: key, record.capFacts)
         let resultStatement = try db.cachedStatement(sql: """
             INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, durationMs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

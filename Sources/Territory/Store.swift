@@ -204,6 +204,11 @@ public final class TerritoryStore: Sendable {
         // Issue 12: an `error` result weighs and earns nothing (`ScoreTally`); domains where everything
         // erred are "not evaluated".
         migrator.registerMigration("v3-error-weighs", migrate: weighErrors)
+        // Issue 17: the declared roster of the territory, and the facts the caps read.
+        migrator.registerMigration("v4-roster") { db in
+            try createRosterTables(db)
+            try createFactTable(db)
+        }
         return migrator
     }
 

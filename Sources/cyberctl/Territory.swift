@@ -116,7 +116,7 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             commandName: "territory",
             abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus (territory views).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self])
+            subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 
@@ -313,8 +313,8 @@ func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) t
     let tables = views.flatMap { ViewTables.detail($0, lang) }
     if options.format == .csv {
         // One CSV: the results of every report shown.
-        emit(TextTable(headers: ["siren"] + tables[3].headers, rows: views.flatMap { view in
-            ViewTables.detail(view, lang)[3].rows.map { [view.siren] + $0 }
+        emit(TextTable(headers: ["siren"] + tables[4].headers, rows: views.flatMap { view in
+            ViewTables.detail(view, lang)[4].rows.map { [view.siren] + $0 }
         }).csv)
         return
     }

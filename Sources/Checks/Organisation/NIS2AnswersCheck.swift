@@ -6,10 +6,12 @@ import NIS2
 ///
 /// Declarations become statuses: oui → pass (warn once its `next_review` date is past), partiel →
 /// warn, non → fail, ne sais pas → fail (not done until someone knows), sans objet → skip, no answer
-/// → fail. Severity is the item's weight. The answers file is read through the context's root (it
-/// belongs to the audited system); the questionnaire is cyberctl's own data (`Profiles/nis2/`).
-/// A missing answers file gives one `skip` (`org.nis2.answers`); an invalid one one `error` naming
-/// every problem with its line.
+/// → error ("organisation non évaluée": it weighs and earns nothing, and lowers coverage). Severity is
+/// the item's weight. The answers file is read through the context's root (it belongs to the audited
+/// system); the questionnaire is cyberctl's own data (`Profiles/nis2/`). A missing answers file gives
+/// one `error` (`org.nis2.answers`): a profile that runs `org.nis2` expects the questionnaire, and
+/// leaving it out of the score would let a blank questionnaire score better than an honest one
+/// (issue 17); an invalid one gives one `error` naming every problem with its line.
 public struct NIS2AnswersCheck: ConfigurableCheck {
     public static let id = "org.nis2"
     public static let domain = Domain.organisation
@@ -63,10 +65,10 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
         } catch {
             if case .notFound = error {
                 return [CheckResult(
-                    check: Self.id, target: answers, code: Self.answersCode, status: .skip, severity: .medium,
+                    check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                     evidence: ["failure": "missing"],
                     references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                    reason: "no answers file at \(answers): run `cyberctl assess --answers \(answers)`",
+                    reason: "organisation not evaluated: no answers file at \(answers); run `cyberctl assess --answers \(answers)`",
                     durationMs: stopwatch.elapsedMs)]
             }
             return [CheckResult(
@@ -129,8 +131,8 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 evidence["declared"] = "sans réponse"
                 evidence["unanswered"] = true
                 return CheckResult(
-                    check: id, target: target, code: item.code, status: .fail, severity: severity, evidence: evidence,
-                    references: references, durationMs: durationMs)
+                    check: id, target: target, code: item.code, status: .error, severity: severity, evidence: evidence,
+                    references: references, reason: "not evaluated: no answer to this item in \(target)", durationMs: durationMs)
             }
             evidence["declared"] = .string(answer.status.rawValue)
             if let maturity = answer.maturity { evidence["maturity"] = .int(maturity) }
