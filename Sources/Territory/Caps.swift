@@ -113,7 +113,7 @@ public struct AppliedCap: Codable, Sendable, Equatable {
 
 extension Level {
     /// 0 for A … 4 for E.
-    var rank: Int { Level.allCases.firstIndex(of: self)! }
+    public var rank: Int { Level.allCases.firstIndex(of: self)! }
 
     /// The worse of two levels.
     static func worst(_ a: Level, _ b: Level) -> Level { a.rank >= b.rank ? a : b }

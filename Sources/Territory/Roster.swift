@@ -202,13 +202,15 @@ extension Roster {
             if let sequence = node.sequence {
                 if sequence.isEmpty { problem(node, "members: expected at least one member entity") }
                 for (index, item) in sequence.enumerated() {
-                    guard let parsed = member(item, context: "members[\(index)]", problem) else { continue }
-                    if let line = firstLine[parsed.siren] {
-                        problem(item.mapping?["siren"] ?? item, "members[\(index)]: SIREN \(parsed.siren) is already listed at line \(line)")
-                        continue
+                    // Duplicates by the SIREN as written, whether or not the rest of the entry is valid.
+                    if let sirenNode = item.mapping?["siren"], let siren = sirenNode.scalar?.string.trimmingCharacters(in: .whitespaces) {
+                        if let line = firstLine[siren] {
+                            problem(sirenNode, "members[\(index)]: SIREN \(siren) is already listed at line \(line)")
+                            continue
+                        }
+                        firstLine[siren] = item.mark?.line ?? 0
                     }
-                    firstLine[parsed.siren] = item.mark?.line ?? 0
-                    members.append(parsed)
+                    if let parsed = member(item, context: "members[\(index)]", problem) { members.append(parsed) }
                 }
             } else {
                 problem(node, "members: expected a list of member entities (\"- name: …\")")
@@ -317,11 +319,11 @@ extension Roster {
                 problem(value, "\(context) key \"email\": expected an e-mail address (name@domain.fr), found \"\(email)\"")
             }
         }
-        if contact.name == nil && contact.phone == nil && contact.email == nil {
+        if mapping["name"] == nil && mapping["phone"] == nil && mapping["email"] == nil {
             problem(node, "\(context): expected at least one of name, phone, email")
             return nil
         }
-        return contact
+        return contact.name == nil && contact.phone == nil && contact.email == nil ? nil : contact
     }
 
     /// 3 to 15 digits (E.164 allows 15), separated by spaces, dots or dashes, an optional leading `+`,

@@ -208,6 +208,21 @@ public struct TrendPoint: Codable, Sendable, Equatable {
     public var siren: String?
     /// Titles of the caps that applied then (for a territory: the territory cap).
     public var caps: [String]
+
+    public init(
+        at: String, score: Int?, level: String?, scoreLevel: String?, coverage: Double, hosts: Int, host: String? = nil, siren: String? = nil,
+        caps: [String] = []
+    ) {
+        self.at = at
+        self.score = score
+        self.level = level
+        self.scoreLevel = scoreLevel
+        self.coverage = coverage
+        self.hosts = hosts
+        self.host = host
+        self.siren = siren
+        self.caps = caps
+    }
 }
 
 /// `territory trend`.

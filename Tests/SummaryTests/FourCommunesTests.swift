@@ -27,7 +27,8 @@ struct FourCommunesTests {
     /// Results shaped as the checks write them, evidence included.
     static func results(now: Date, backup: Bool) -> [CheckResult] {
         func result(_ code: String, _ status: Status, _ severity: Severity, target: String, evidence: [String: JSONValue] = [:]) -> CheckResult {
-            CheckResult(check: code.components(separatedBy: ".").first!, target: target, code: code, status: status, severity: severity,
+            let check = ["tls": "tls.endpoint", "cert": "cert.files", "patch": "patch.packages", "backup": "backup.sets"][code.components(separatedBy: ".").first!]!
+            return CheckResult(check: check, target: target, code: code, status: status, severity: severity,
                         evidence: evidence, references: [], durationMs: 2)
         }
         var results = [

@@ -69,7 +69,7 @@ struct RosterTests {
               - name: Commune A bis
                 siren: "212901896"
               - name: Commune C
-                siren: "213502388"
+                siren: "200067254"
                 kind: village
                 contacts:
                   maire: {phone: "abc", email: "pas une adresse"}
