@@ -76,6 +76,8 @@ public struct ElusFacts: Sendable, Equatable {
     /// when its newest report is that old.
     public var silent: [String]
     public var silentAfterDays: Int
+    /// Entity: French date of its newest report.
+    public var lastReport: String?
     /// Territory: members whose organisation was not evaluated (questionnaire missing or unanswered),
     /// by name; entity: non-empty when its own was not.
     public var organisationNotEvaluated: [String]
@@ -85,8 +87,9 @@ public struct ElusFacts: Sendable, Equatable {
     public init(
         scope: Scope, level: Level?, scoreLevel: Level?, gaps: [Gap] = [], trend: Trend = .init(direction: .first),
         incidents: Incidents = .init(open: 0), neverReported: [String] = [], silent: [String] = [], silentAfterDays: Int = 7,
-        organisationNotEvaluated: [String] = [], unansweredItems: Int = 0
+        lastReport: String? = nil, organisationNotEvaluated: [String] = [], unansweredItems: Int = 0
     ) {
+        self.lastReport = lastReport
         self.scope = scope
         self.level = level
         self.scoreLevel = scoreLevel
@@ -169,9 +172,16 @@ public enum ElusWording {
         return "La note seule donnerait le niveau \(own.rawValue) ; le niveau est limité à \(level.rawValue) tant que les manques ci-dessous ne sont pas réglés."
     }
 
-    /// `A`, `A et B`, `A, B et C`.
+    /// Names listed on the page before "et N autres" (the members' table names them all).
+    public static let namesListed = 4
+
+    /// `A`, `A et B`, `A, B et C`; past `namesListed`, `A, B, C, D et 3 autres (voir le tableau des membres)`.
     static func list(_ names: [String]) -> String {
-        names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " et " + names.last!
+        if names.count > namesListed {
+            let rest = names.count - namesListed
+            return names.prefix(namesListed).joined(separator: ", ") + " et \(rest) \(rest == 1 ? "autre" : "autres") (voir le tableau des membres)"
+        }
+        return names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " et " + names.last!
     }
 
     /// One gap in plain French.
@@ -258,11 +268,12 @@ public enum ElusWording {
             }
             if !facts.silent.isEmpty {
                 let n = facts.silent.count
-                out.append("\(noun.count(n)) \(n == 1 ? "n'a" : "n'ont") pas envoyé de contrôle depuis plus de \(facts.silentAfterDays) jours : \(list(facts.silent)). Leur situation a pu changer.")
+                out.append("\(noun.count(n)) \(n == 1 ? "n'a" : "n'ont") pas envoyé de contrôle depuis plus de \(facts.silentAfterDays) jours : \(list(facts.silent)). \(n == 1 ? "Sa" : "Leur") situation a pu changer.")
             }
         case .entity:
             if !facts.silent.isEmpty {
-                out.append("Aucun contrôle n'a été reçu depuis plus de \(facts.silentAfterDays) jours : la situation a pu changer depuis.")
+                out.append(facts.lastReport.map { "Le dernier contrôle date du \($0), il y a plus de \(facts.silentAfterDays) jours : la situation a pu changer depuis." }
+                    ?? "Aucun contrôle n'a été reçu depuis plus de \(facts.silentAfterDays) jours : la situation a pu changer depuis.")
             }
         }
         return out

@@ -157,6 +157,7 @@ public struct SummaryBuilder: Sendable {
             trend: Self.trendFacts(points, score: detail.score.score, level: detail.score.level),
             incidents: try incidentFacts { $0 == siren },
             silent: detail.stale ? [name] : [], silentAfterDays: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays,
+            lastReport: detail.reports.map(\.generatedAt).max().map { Self.frenchDate(String($0.prefix(10))) },
             organisationNotEvaluated: detail.score.notEvaluated.contains(Domain.organisation.rawValue) ? [name] : [],
             unansweredItems: unanswered)
         let text = ElusWording.text(facts)

@@ -30,28 +30,28 @@ public enum SummaryRenderer {
     static let style = """
         @page{size:A4;margin:10mm 13mm}
         *{box-sizing:border-box}
-        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.3;color:#1b1f24;margin:0;background:#fff}
+        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.27;color:#1b1f24;margin:0;background:#fff}
         main{max-width:184mm;margin:0 auto;padding:0}
         header{display:flex;justify-content:space-between;align-items:flex-end;border-bottom:2px solid #1b1f24;padding-bottom:2mm;margin-bottom:3mm}
         h1{font-size:16pt;margin:0}header p{margin:0 0 0 4mm;color:#57606a;font-size:9pt;text-align:right;white-space:nowrap}
-        h2{font-size:11.5pt;margin:3.5mm 0 1.2mm;color:#0b3d91}
-        .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2.5mm 4mm}
+        h2{font-size:11.5pt;margin:2.8mm 0 1mm;color:#0b3d91}
+        .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2mm 4mm}
         .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;color:#fff;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
         .level p{margin:0 0 1mm}.level .score{color:#57606a;font-size:9pt}
         .caution{color:#8a4600;font-size:9pt;margin:1.5mm 0 0}
-        ul.gaps{margin:0;padding-left:5mm;color:#8a1c12}ul.gaps li{margin:0 0 1mm}.incidents{margin:2mm 0 0}
+        ul.gaps{margin:1.5mm 0 0;padding-left:5mm;color:#8a1c12;font-size:9.5pt}ul.gaps li{margin:0 0 .6mm}.incidents{margin:1.5mm 0 0;font-size:9.5pt}
         ol.priorities{margin:0;padding-left:5mm}ol.priorities li{margin:0 0 1.4mm}
         .who{color:#57606a;font-size:9pt;display:block}
         .nis2{border-left:3mm solid #0b3d91;background:#f3f6fb;padding:2mm 3mm}.nis2 p{margin:0}
         ul.decisions{margin:0;padding-left:5mm}ul.decisions li{margin:0 0 1.2mm}
         .why{color:#57606a}
-        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:3.5mm;break-inside:avoid}
+        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:2.8mm;break-inside:avoid}
         .csirt b.phone{font-size:14pt;white-space:nowrap;display:block;margin-top:1mm}
         table{border-collapse:collapse;width:100%;font-size:9pt;margin-top:1mm}
         th,td{border:1px solid #d0d7de;padding:1mm 2mm;text-align:left}th{background:#f6f8fa}
         .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;color:#fff;font-weight:700}
         .members{break-before:page}
-        footer{margin-top:3mm;color:#57606a;font-size:8pt}
+        footer{margin-top:2mm;color:#57606a;font-size:7.5pt}
         @media screen{body{background:#eef1f4}main{background:#fff;width:210mm;max-width:210mm;min-height:297mm;padding:12mm 14mm;margin:6mm auto;box-shadow:0 1px 4px #0003}}
         """
 
@@ -67,14 +67,13 @@ public enum SummaryRenderer {
             <p>\(e(summary.trend.sentence))</p>
             """
         if let note = summary.capNote { body += "<p class=\"caution\"><b>\(e(note))</b></p>\n" }
-        for caution in summary.cautions { body += "<p class=\"caution\">\(e(caution))</p>\n" }
-        body += "</div></section>\n"
-        if !summary.gaps.isEmpty || !summary.silence.isEmpty || summary.organisation != nil {
-            body += "<h2>Ce qui manque</h2>\n<ul class=\"gaps\">\n"
-            for line in summary.gaps + summary.silence + [summary.organisation].compactMap({ $0 }) { body += "<li>\(e(line))</li>\n" }
-            body += "</ul>\n"
+        let missing = summary.gaps + summary.silence + [summary.organisation].compactMap { $0 }
+        if !missing.isEmpty {
+            body += "<ul class=\"gaps\">" + missing.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n"
         }
+        for caution in summary.cautions { body += "<p class=\"caution\">\(e(caution))</p>\n" }
         body += "<p class=\"incidents\"><b>Incidents :</b> \(e(summary.incidents))</p>\n"
+        body += "</div></section>\n"
         body += "<h2>Les trois priorités</h2>\n"
         if summary.priorities.isEmpty {
             body += "<p>Aucun point à corriger n'a été relevé par les derniers contrôles.</p>\n"
