@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
-            dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SummaryTests",
             dependencies: ["Summary", "Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),

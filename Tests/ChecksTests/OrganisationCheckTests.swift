@@ -115,14 +115,20 @@ import TestSupport
         #expect(CheckRegistry.type(withID: "org.nis2") != nil)
     }
 
-    @Test func aMissingAnswersFileIsOneErrorOrganisationNotEvaluated() async throws {
+    @Test func aMissingAnswersFileLeavesTheOrganisationNotEvaluated() async throws {
         let results = try await Self.run(nil)
-        #expect(results.count == 1)
+        let questionnaire = try Questionnaire.shipped()
+        // The cause, then every item unanswered: a missing file weighs what a blank one does.
+        #expect(results.count == 1 + questionnaire.items.count)
         #expect(results.first?.code == "org.nis2.answers")
         #expect(results.first?.status == .error)
         #expect(results.first?.reason?.contains("cyberctl assess") == true)
+        #expect(results.dropFirst().allSatisfy { $0.status == .error && $0.evidence["unanswered"] == true })
         // The organisation domain is "non évalué": it counts 0 in the overall score.
         #expect(Scoring.summarize(results).notEvaluated == [.organisation])
+        // Answering anything never scores worse: a blank file's results are the same items.
+        let blank = try await Self.run("answers: {}\n")
+        #expect(Set(blank.map(\.code)).isSubset(of: Set(results.map(\.code))))
     }
 
     @Test func anInvalidAnswersFileIsOneErrorNamingEveryLine() async throws {

@@ -9,9 +9,10 @@ import NIS2
 /// → error ("organisation non évaluée": it weighs and earns nothing, and lowers coverage). Severity is
 /// the item's weight. The answers file is read through the context's root (it belongs to the audited
 /// system); the questionnaire is cyberctl's own data (`Profiles/nis2/`). A missing answers file gives
-/// one `error` (`org.nis2.answers`): a profile that runs `org.nis2` expects the questionnaire, and
-/// leaving it out of the score would let a blank questionnaire score better than an honest one
-/// (issue 17); an invalid one gives one `error` naming every problem with its line.
+/// one `error` (`org.nis2.answers`, the cause) and every item unanswered (`error`): a profile that runs
+/// `org.nis2` expects the questionnaire, and a missing file weighs at least as much as a blank one, so
+/// answering never scores worse than not answering (issue 17); an invalid one gives one `error` naming
+/// every problem with its line.
 public struct NIS2AnswersCheck: ConfigurableCheck {
     public static let id = "org.nis2"
     public static let domain = Domain.organisation
@@ -64,12 +65,15 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
             text = try context.root.readText(answers, limit: 4 << 20)
         } catch {
             if case .notFound = error {
-                return [CheckResult(
+                let cause = CheckResult(
                     check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                     evidence: ["failure": "missing"],
                     references: Catalogue.rule(Self.answersCode)?.references ?? [],
                     reason: "organisation not evaluated: no answers file at \(answers); run `cyberctl assess --answers \(answers)`",
-                    durationMs: stopwatch.elapsedMs)]
+                    durationMs: stopwatch.elapsedMs)
+                // The questionnaire as a blank file would give it: every item unanswered.
+                let blank = Self.results(of: AnswersFile(), questionnaire: loaded, target: answers, today: CalendarDay(context.clock.now()))
+                return [cause] + blank
             }
             return [CheckResult(
                 check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
