@@ -68,6 +68,15 @@ public struct EntityIdentity: Codable, Sendable, Equatable {
     public var kind: String?
     public var departement: String?
     public var region: String?
+
+    public init(siren: String, name: String? = nil, insee: String? = nil, kind: String? = nil, departement: String? = nil, region: String? = nil) {
+        self.siren = siren
+        self.name = name
+        self.insee = insee
+        self.kind = kind
+        self.departement = departement
+        self.region = region
+    }
 }
 
 /// A host's latest findings, for the drafts.

@@ -106,6 +106,13 @@ extension Cyberctl {
                 if summary.rejected > 0 {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }
+                // Reports of entities the declared roster does not list are stored and flagged.
+                if let status = try? TerritoryViews(store: try TerritoryStore(path: store.path), language: lang).status(fixes: 0),
+                   status.territory.rosterDeclared, status.territory.outOfPerimeter > 0 {
+                    let outside = status.entities.filter { !$0.inPerimeter }.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
+                    note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
+                            : "cyberctl: out of perimeter (stored, not counted in the territory): \(outside)")
+                }
             }
             if summary.rejected > 0 { throw ExitCode(65) }
         }
@@ -115,7 +122,7 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus (territory views).",
+            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus, périmètre (territory views and roster).",
             subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }

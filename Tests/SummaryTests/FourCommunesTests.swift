@@ -155,10 +155,18 @@ struct FourCommunesTests {
         let imported = try BuiltBinary.run(["territory", "roster", "import", rosterFile, "--db", db])
         #expect(imported.exitCode == 0, "\(imported.stderr)")
         #expect(imported.stdout.contains("4 avec des rapports, 0 sans aucun rapport"), "\(imported.stdout)")
+        // A report from an entity the roster does not list: stored, flagged, not counted.
+        let outsider = Entity(name: "Commune de Brest (hors périmètre)", siren: TerritoryGenerator.siren(950), kind: "commune", departement: "29")
+        try fixture.write(outsider, host: "srv-brest", daysAgo: 1, results: Self.results(now: fixture.now, backup: false))
+        let again = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", fixture.authority.certificatePath])
+        #expect(again.exitCode == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("hors périmètre (rangés, non comptés dans le territoire) : Commune de Brest"), "\(again.stderr)")
         let status = try BuiltBinary.run(["territory", "status", "--db", db, "--format", "json"])
         #expect(status.exitCode == 0, "\(status.stderr)")
         let view = try JSONDecoder().decode(StatusView.self, from: Data(status.stdout.utf8))
         #expect(view.territory.score.level == "E")
+        #expect(view.territory.outOfPerimeter == 1 && view.territory.entities == 4)
+        #expect(view.entities.first { $0.siren == outsider.siren }?.inPerimeter == false)
         #expect(view.territory.domains.first { $0.domain == "backups" }?.gaps.first?.members.count == 2)
         let markdown = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
         #expect(markdown.exitCode == 0, "\(markdown.stderr)")
@@ -166,5 +174,18 @@ struct FourCommunesTests {
         #expect(!markdown.stdout.lowercased().contains("bon niveau"))
         let shown = try BuiltBinary.run(["territory", "roster", "show", "--db", db])
         #expect(shown.stdout.contains("Maire : Maire de Plougonvelin, 02 98 00 00 00"), "\(shown.stdout)")
+        // An incident at Trébabu: its draft names the maire from the roster; the élus page counts it, overdue.
+        let trebabu = Self.communes[3]
+        let opened = try BuiltBinary.run([
+            "incident", "open", "--db", db, "--title", "Messagerie compromise", "--entity", trebabu.siren!,
+            "--aware-at", IncidentClock.iso(fixture.now.addingTimeInterval(-50 * 3600)), "--significant", "yes",
+        ])
+        #expect(opened.exitCode == 0, "\(opened.stderr)")
+        let draft = try BuiltBinary.run(["incident", "draft", "1", "--db", db, "--stage", "early-warning"])
+        #expect(draft.exitCode == 0, "\(draft.stderr)")
+        #expect(draft.stdout.contains("Maire : Maire de Trébabu, 02 98 00 00 03"), "\(draft.stdout)")
+        let withIncident = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
+        #expect(withIncident.stdout.contains("1 incident est en cours de traitement depuis le"), "\(withIncident.stdout)")
+        #expect(withIncident.stdout.contains("n'a pas été faite dans le délai légal"))
     }
 }
