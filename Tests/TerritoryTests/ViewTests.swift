@@ -106,6 +106,32 @@ struct ViewTests {
         #expect(try fixture.views().findings(top: 1).findings.count == 1)
     }
 
+    @Test("Resolved findings are attributed to the entity and host that fixed them, with when; a rule fixed everywhere stays listed")
+    func resolvedBy() throws {
+        let fixture = try F()
+        try fixture.write("a1.json", host: "srv-1", daysAgo: 6, results: [F.result("tls.hsts", .fail, .medium), F.result("backup.present", .fail)])
+        try fixture.write("a2.json", host: "srv-1", daysAgo: 4, results: [F.result("tls.hsts", .pass, .medium), F.result("backup.present", .fail)])
+        try fixture.write("a3.json", host: "srv-1", daysAgo: 2, results: [F.result("tls.hsts", .pass, .medium), F.result("backup.present", .pass)])
+        try fixture.write("b1.json", siren: F.sirenB, host: "srv-b", daysAgo: 5, results: [F.result("backup.present", .fail)])
+        try fixture.write("b2.json", siren: F.sirenB, host: "srv-b", daysAgo: 1, results: [F.result("backup.present", .fail)])
+        _ = try fixture.ingest()
+        let view = try fixture.views().findings()
+        // tls.hsts: fixed by Plouzané's srv-1 four days ago, two reports before its latest: still listed.
+        let hsts = try #require(view.findings.first { $0.code == "tls.hsts" })
+        #expect(hsts.results == 0 && hsts.resolved == 0, "not in the previous report either")
+        #expect(hsts.resolvedBy.map(\.siren) == [F.sirenA])
+        #expect(hsts.resolvedBy.first?.host == "srv-1")
+        #expect(hsts.resolvedBy.first?.at == ISO8601.string(from: Date(timeIntervalSince1970: (fixture.now.timeIntervalSince1970 - 4 * 86_400).rounded(.down))))
+        // backup.present: fixed by Plouzané, still failing at Lanvéoc: the fix is Plouzané's, not Lanvéoc's.
+        let backup = try #require(view.findings.first { $0.code == "backup.present" })
+        #expect(backup.affected.map(\.siren) == [F.sirenB])
+        #expect(backup.resolvedBy.map(\.siren) == [F.sirenA])
+        let table = ViewTables.findings(view, .fr).map(\.text).joined()
+        #expect(table.contains("Commune de Plouzané / srv-1"))
+        // Filtering by severity hides rules fixed everywhere.
+        #expect(try fixture.views().findings(minimumSeverity: .high).findings.map(\.code) == ["backup.present"])
+    }
+
     @Test("Certificates: files and served certificates expiring within the window (and expired), soonest first")
     func certificates() throws {
         let fixture = try F()
