@@ -6,16 +6,10 @@ import Territory
 public enum SummaryRenderer {
     static func escape(_ text: String) -> String { HTMLPage.escape(text) }
 
-    /// Background colour of a level badge (A green … E red), chosen for contrast with white text.
-    static func color(_ level: String?) -> String {
-        switch level {
-        case "A": return "#1a7f37"
-        case "B": return "#4d8a1f"
-        case "C": return "#b07800"
-        case "D": return "#c2500a"
-        case "E": return "#b42318"
-        default: return "#6e7781"
-        }
+    /// Background and text colours of a level badge (`Palette`: contrast at least 4.5:1).
+    static func colors(_ level: String?) -> String {
+        let pair = Palette.level(level)
+        return "background:\(pair.fill);color:\(pair.text)"
     }
 
     static func arrow(_ direction: ReadinessSummary.Trend.Direction) -> String {
@@ -36,7 +30,7 @@ public enum SummaryRenderer {
         h1{font-size:16pt;margin:0}header p{margin:0 0 0 4mm;color:#57606a;font-size:9pt;text-align:right;white-space:nowrap}
         h2{font-size:11.5pt;margin:2.8mm 0 1mm;color:#0b3d91}
         .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2mm 4mm}
-        .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;color:#fff;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
+        .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
         .level p{margin:0 0 1mm}.level .score{color:#57606a;font-size:9pt}
         .caution{color:#8a4600;font-size:9pt;margin:1.5mm 0 0}
         ul.gaps{margin:1.5mm 0 0;padding-left:5mm;color:#8a1c12;font-size:9.5pt}ul.gaps li{margin:0 0 .6mm}.incidents{margin:1.5mm 0 0;font-size:9.5pt}
@@ -49,7 +43,7 @@ public enum SummaryRenderer {
         .csirt b.phone{font-size:14pt;white-space:nowrap;display:block;margin-top:1mm}
         table{border-collapse:collapse;width:100%;font-size:9pt;margin-top:1mm}
         th,td{border:1px solid #d0d7de;padding:1mm 2mm;text-align:left}th{background:#f6f8fa}
-        .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;color:#fff;font-weight:700}
+        .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;font-weight:700}
         .members{break-before:page}
         footer{margin-top:2mm;color:#57606a;font-size:7.5pt}
         @media screen{body{background:#eef1f4}main{background:#fff;width:210mm;max-width:210mm;min-height:297mm;padding:12mm 14mm;margin:6mm auto;box-shadow:0 1px 4px #0003}}
@@ -61,7 +55,7 @@ public enum SummaryRenderer {
         var body = """
             <header><div><h1>\(e(summary.title))</h1><div>Préparation face aux attaques informatiques — bilan pour les élus</div></div>
             <p>\(e(summary.date))</p></header>
-            <section class="level"><div class="badge" style="background:\(color(summary.level))">\(e(summary.level ?? "?"))</div>
+            <section class="level"><div class="badge" style="\(colors(summary.level))">\(e(summary.level ?? "?"))</div>
             <div><p><b>\(e(summary.meaning))</b></p>
             <p class="score">\(summary.score.map { "Note globale : \($0) sur 100. " } ?? "")Niveaux de A (très bon) à E (critique).</p>
             <p>\(e(summary.trend.sentence))</p>
@@ -104,7 +98,7 @@ public enum SummaryRenderer {
         if !summary.members.isEmpty {
             body += "<section class=\"members\"><h2>Les collectivités membres</h2>\n<table><thead><tr><th>Collectivité</th><th>Niveau</th><th>Note</th><th>Point bloquant</th><th>Évolution</th><th>Dernier contrôle</th></tr></thead><tbody>\n"
             for member in summary.members {
-                let level = member.level.map { "<span class=\"lvl\" style=\"background:\(color($0))\">\(e($0))</span>" } ?? "—"
+                let level = member.level.map { "<span class=\"lvl\" style=\"\(colors($0))\">\(e($0))</span>" } ?? "—"
                 body += "<tr><td>\(e(member.name))</td><td>\(level)</td><td>\(member.score.map { "\($0) / 100" } ?? "—")</td><td>\(e(member.gap ?? "—"))</td><td>\(e(member.reported ? arrow(member.trend) : "—"))</td><td>\(e(member.reported ? age(member.ageDays) : "aucun contrôle reçu"))</td></tr>\n"
             }
             body += "</tbody></table></section>\n"
