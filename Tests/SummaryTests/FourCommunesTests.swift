@@ -138,6 +138,15 @@ struct FourCommunesTests {
             #expect(visible.contains("n'ont aucune sauvegarde"))
             #expect(Jargon.violations(in: Jargon.visibleText(ofHTML: page)).isEmpty, "\(Jargon.violations(in: Jargon.visibleText(ofHTML: page)))")
         }
+        // Level badges: every background/text pair on the page meets WCAG AA (4.5:1).
+        let html = SummaryRenderer.html(summary)
+        let styles = try NSRegularExpression(pattern: #"background:(#[0-9a-fA-F]{6});color:(#[0-9a-fA-F]{6})"#)
+        let matches = styles.matches(in: html, range: NSRange(html.startIndex..., in: html))
+        #expect(matches.count == 1 + 4, "the badge and one per member")
+        for match in matches {
+            let fill = String(html[Range(match.range(at: 1), in: html)!]), text = String(html[Range(match.range(at: 2), in: html)!])
+            #expect((Palette.contrast(fill, text) ?? 0) >= 4.5, "\(fill) / \(text)")
+        }
         #expect(summary.members.count == 4)
         #expect(summary.members.filter { $0.gap == "Aucune sauvegarde" }.map(\.name) == Self.withoutBackup.sorted())
     }
