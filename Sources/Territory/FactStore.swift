@@ -17,6 +17,8 @@ extension TerritoryStore {
                 label TEXT,
                 PRIMARY KEY (reportKey, kind, subject)
             ) WITHOUT ROWID;
+            -- An entity's history (per-report trends of each member) without scanning every report.
+            CREATE INDEX report_by_siren ON report(siren, generatedAt);
             """)
         // Stored reports: their facts from their stored results, with the same builder as ingest.
         let codes = CapFactBuilder.codes.sorted().map { "'\($0)'" }.joined(separator: ",")

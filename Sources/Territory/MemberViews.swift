@@ -31,8 +31,8 @@ struct MemberInputs {
 }
 
 extension TerritoryViews {
-    /// Reads every entity's sums, its hosts' cap inputs and the roster.
-    func memberInputs(_ db: Database) throws -> MemberInputs {
+    /// Reads every entity's sums, its hosts' cap inputs (unless `caps` is false: the score sums alone) and the roster.
+    func memberInputs(_ db: Database, caps: Bool = true) throws -> MemberInputs {
         let roster = try TerritoryStore.roster(db)
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         let perimeter = roster?.sirens
@@ -68,7 +68,7 @@ extension TerritoryViews {
         var latest: [(id: Int64, siren: String, hostname: String, key: Int64, time: Int)] = []
         let hostRows = try Row.fetchCursor(db, sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL")
         while let row = try hostRows.next() { latest.append((row[0], row[1], row[2], row[3], row[4])) }
-        let facts = try FactReader.facts(db, reports: latest.map(\.key))
+        let facts = caps ? try FactReader.facts(db, reports: latest.map(\.key)) : [:]
         let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
         let pending = try FactReader.pendingSince(db, hostIDs: withPending)
         let staleLimit = nowSeconds - (days + Roster.graceDays) * 86_400

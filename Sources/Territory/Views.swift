@@ -402,7 +402,7 @@ public struct TerritoryViews: Sendable {
                 if sums[code] == nil { sums[code] = Sum() }
             }
             // Territory gains, from the same member sums the status uses.
-            let members = try memberInputs(db)
+            let members = try memberInputs(db, caps: false)
             let gains = Dictionary(
                 try ruleFixes(db, members: members, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
             var findings: [FindingsView.Finding] = []
