@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
+        .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Summary", targets: ["Summary"]),
         .library(name: "Delivery", targets: ["Delivery"]),
     ],
@@ -93,6 +94,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
+        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", .product(name: "GRDB", package: "GRDB.swift")]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
         .target(
             name: "Collector",
@@ -108,14 +111,14 @@ let package = Package(
             ]
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
-        .target(name: "Summary", dependencies: ["Territory", "NIS2", "Agent", "Checks"]),
+        .target(name: "Summary", dependencies: ["Territory", "Incidents", "NIS2", "Agent", "Checks"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
         .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Delivery", "Collector",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Summary", "Delivery", "Collector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -155,10 +158,12 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
-            dependencies: ["Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Territory", "Incidents", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "SummaryTests",
-            dependencies: ["Summary", "Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+            dependencies: ["Summary", "Territory", "Incidents", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [

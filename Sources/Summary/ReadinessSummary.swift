@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Incidents
 import NIS2
 import Territory
 

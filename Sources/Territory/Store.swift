@@ -199,7 +199,7 @@ public final class TerritoryStore: Sendable {
                 );
                 """)
         }
-        // Issue 10: incident follow-up (Incidents.swift).
+        // Issue 10: incident follow-up (the Incidents module).
         migrator.registerMigration("v2-incidents", migrate: createIncidentTables)
         // Issue 12: an `error` result weighs and earns nothing (`ScoreTally`); domains where everything
         // erred are "not evaluated".
@@ -210,6 +210,35 @@ public final class TerritoryStore: Sendable {
             try createFactTable(db)
         }
         return migrator
+    }
+
+    /// Migration `v2-incidents` (issue 10): incidents, their hosts and their log.
+    static func createIncidentTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE incident (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                siren TEXT,
+                awareAt INTEGER NOT NULL,
+                personalData INTEGER NOT NULL,
+                significant TEXT NOT NULL,
+                openedAt INTEGER NOT NULL,
+                closedAt INTEGER
+            );
+            CREATE TABLE incident_host (
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                hostname TEXT NOT NULL,
+                PRIMARY KEY (incidentID, hostname)
+            ) WITHOUT ROWID;
+            CREATE TABLE incident_log (
+                id INTEGER PRIMARY KEY,
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                at INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                stage TEXT
+            );
+            CREATE INDEX incident_log_by_incident ON incident_log(incidentID, at);
+            """)
     }
 
     /// Migration `v3-error-weighs`: the `unverified` weight (Σ weight of `error` results) per report and
@@ -249,8 +278,9 @@ public final class TerritoryStore: Sendable {
             """)
     }
 
-    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none. For this package's
+    /// modules that keep their own tables in the store (incidents).
+    package func write<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.writeWithoutTransaction { db in
             var value: T?
             try db.inTransaction(.immediate) {
@@ -262,7 +292,7 @@ public final class TerritoryStore: Sendable {
     }
 
     /// Runs `body` on a read-only snapshot.
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
+    package func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Incidents
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+@testable import Incidents
 import GRDB
 import TestSupport
 import Testing

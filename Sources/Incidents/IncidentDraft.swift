@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Territory
 
 /// Pre-filled French drafts of the reports an incident requires, with the fields each stage must
 /// contain, in Markdown or plain text.
