@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
+        .library(name: "Rendering", targets: ["Rendering"]),
         .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Summary", targets: ["Summary"]),
         .library(name: "Delivery", targets: ["Delivery"]),
@@ -94,6 +95,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the
+        // colour palette; shared by the territory commands and the élus summary.
+        .target(name: "Rendering", dependencies: ["Territory", "Checks"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
         .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", .product(name: "GRDB", package: "GRDB.swift")]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
@@ -111,14 +115,14 @@ let package = Package(
             ]
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
-        .target(name: "Summary", dependencies: ["Territory", "Incidents", "NIS2", "Agent", "Checks"]),
+        .target(name: "Summary", dependencies: ["Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
         .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Summary", "Delivery", "Collector",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -159,11 +163,12 @@ let package = Package(
         .testTarget(
             name: "TerritoryTests",
             dependencies: [
-                "Territory", "Incidents", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "Territory", "Incidents", "Rendering", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "SummaryTests",
-            dependencies: ["Summary", "Territory", "Incidents", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+            dependencies: ["Summary", "Territory", "Incidents", "Rendering", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 import Territory
 
 /// The summary as one self-contained HTML page (inline CSS, no script, no external resource), laid

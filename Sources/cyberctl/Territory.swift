@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Rendering
 import Territory
 import Trust
 

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+@testable import Rendering
 import Incidents
 import NIS2
 @testable import Summary

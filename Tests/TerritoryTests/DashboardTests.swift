@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+@testable import Rendering
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+@testable import Rendering
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Territory
 
 /// Self-contained HTML: one file, inline CSS and SVG, no script, no external resource (it works
 /// offline and survives being mailed).

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Territory
 
 /// A titled table, rendered as aligned text, CSV (RFC 4180) or Markdown.
 public struct TextTable: Sendable {
