@@ -154,6 +154,13 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
+        // Synthetic territories of signed reports for the tests, and the benchmark's generator
+        // (scripts/bench-territory.sh): test support, not part of cyberctl.
+        .target(name: "TerritoryGenerator", dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit"], path: "Tests/TerritoryGenerator"),
+        .executableTarget(
+            name: "generate-territory",
+            dependencies: ["TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/GenerateTerritory"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
@@ -163,12 +170,12 @@ let package = Package(
         .testTarget(
             name: "TerritoryTests",
             dependencies: [
-                "Territory", "Incidents", "Rendering", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport",
+                "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "SummaryTests",
-            dependencies: ["Summary", "Territory", "Incidents", "Rendering", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+            dependencies: ["Summary", "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
@@ -182,6 +189,7 @@ let package = Package(
 
 // cyberctl's own Swift modules (not the C shims, not the tests) get the release code layout.
 for target in package.targets
-where (target.type == .regular || target.type == .executable) && !["COpenSSLShims", "CCurlShims", "TestSupport"].contains(target.name) {
+where (target.type == .regular || target.type == .executable)
+    && !["COpenSSLShims", "CCurlShims", "TestSupport", "TerritoryGenerator", "generate-territory"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + releaseCodeLayout
 }

@@ -368,33 +368,3 @@ final class ProgressBar: @unchecked Sendable {
         lock.withLock { if drawn { writeStandard(Array("\r\u{1B}[K".utf8), to: STDERR_FILENO) } }
     }
 }
-
-extension Cyberctl {
-    /// Writes a synthetic territory (CA + signed reports) for tests and benchmarks. Hidden.
-    struct BenchmarkTerritory: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "benchmark-territory",
-            abstract: "Génère un territoire synthétique de rapports signés (generate signed synthetic reports).",
-            shouldDisplay: false)
-
-        @Option(help: "Dossier de sortie, reçoit ca/ et inbox/ (output folder).")
-        var out: String
-        @Option(help: "Nombre de rapports (number of reports).")
-        var reports = 1000
-        @Option(help: "Nombre d'entités (number of entities).")
-        var entities = 200
-        @Option(help: "Hôtes par entité (hosts per entity).")
-        var hosts = 5
-        @Option(help: "Graine du générateur (random seed).")
-        var seed: UInt64 = 7
-
-        func run() throws {
-            do {
-                let output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports, seed: seed).generate(into: out)
-                emit("ca \(output.caFile)\ninbox \(output.inbox)\nreports \(output.reportPaths.count)\n")
-            } catch {
-                throw failure(reporting: error)
-            }
-        }
-    }
-}

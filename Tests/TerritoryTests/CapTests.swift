@@ -149,7 +149,7 @@ struct CapTests {
         let queue = try DatabaseQueue(path: fixture.databasePath)
         try queue.write { db in
             try db.execute(sql: """
-                DROP TABLE report_fact; DROP TABLE roster_member; DROP TABLE roster;
+                DROP TABLE report_fact; DROP INDEX report_by_siren; DROP TABLE roster_member; DROP TABLE roster;
                 DELETE FROM grdb_migrations WHERE identifier = 'v4-roster';
                 """)
         }

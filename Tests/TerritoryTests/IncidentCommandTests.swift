@@ -1,4 +1,5 @@
 import Foundation
+import TerritoryGenerator
 import Incidents
 import TestSupport
 import Testing

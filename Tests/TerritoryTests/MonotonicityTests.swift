@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import TerritoryGenerator
 import NIS2
 import TestSupport
 import Testing

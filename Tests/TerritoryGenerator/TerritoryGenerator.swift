@@ -3,9 +3,11 @@ import Checks
 import Dispatch
 import Foundation
 import OpenSSLKit
+import Territory
 import Trust
 
-/// Makes a synthetic territory for tests and benchmarks: a real CA (`CertificateAuthority`), one agent
+/// Makes a synthetic territory for tests and benchmarks (not part of cyberctl: a test-support target, and
+/// the `generate-territory` tool of `scripts/bench-territory.sh`): a real CA (`CertificateAuthority`), one agent
 /// key and certificate per host (issued by that CA), and N reports signed exactly as `cyberctl scan`
 /// signs them (CMS detached, DER, SHA-256, signing time), with ~60 realistic results each.
 ///
@@ -204,10 +206,10 @@ public struct TerritoryGenerator: Sendable {
 }
 
 /// A small, fast, seedable generator (SplitMix64, Steele et al. 2014).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SplitMix64: Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -215,5 +217,5 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
