@@ -49,12 +49,13 @@ let package = Package(
             name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        // System liblz4, for apt lists kept LZ4-compressed (pkg-config liblz4, apt liblz4-dev).
-        .systemLibrary(
-            name: "CLZ4",
-            pkgConfig: "liblz4",
-            providers: [.apt(["liblz4-dev"])]
-        ),
+        // System decompression libraries, for apt lists in every format apt reads (Acquire::CompressionTypes):
+        // liblz4 (.lz4), zlib (.gz), liblzma (.xz, .lzma), libzstd (.zst), libbz2 (.bz2, no pkg-config file on Debian 12).
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "CLZ4", "TLSProbe", "CCurlShims",
+                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -43,14 +43,10 @@ public struct HostFacts: Codable, Sendable, Equatable {
     /// Reads the facts through `root`: the live host's own name and kernel when root is `/`,
     /// otherwise what the image's files say.
     public static func collect(root: FileSystemRoot) -> HostFacts {
-        var hostname = (try? root.readText("/etc/hostname", limit: 4096))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        // The same name the backup check counts snapshots for.
+        let hostname = AuditedHostName.name(root: root) ?? "unknown"
         var kernel: String?
         if root.isSystemRoot {
-            var buffer = [CChar](repeating: 0, count: 256)
-            if gethostname(&buffer, buffer.count) == 0 {
-                hostname = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            }
             var names = utsname()
             if uname(&names) == 0 {
                 kernel = withUnsafeBytes(of: &names.release) { raw in
@@ -58,7 +54,6 @@ public struct HostFacts: Codable, Sendable, Equatable {
                 }
             }
         }
-        if hostname.isEmpty { hostname = "unknown" }
         let release = (try? root.readText("/etc/os-release", limit: 65536))
             ?? (try? root.readText("/usr/lib/os-release", limit: 65536)) ?? ""
         let fields = parseOSRelease(release)

@@ -162,12 +162,13 @@ public struct SummaryBuilder: Sendable {
             organisationNotEvaluated: detail.score.notEvaluated.contains(Domain.organisation.rawValue) ? [name] : [],
             unansweredItems: unanswered)
         let text = ElusWording.text(facts)
+        let supportEnded = results.contains { $0.code == "patch.os-eol" && $0.status == .fail }
         return ReadinessSummary(
             scope: .entity, title: name, siren: siren, date: Self.frenchDate(views.now),
             level: level?.rawValue, score: detail.score.score, scoreLevel: detail.score.scoreLevel, meaning: text.meaning, capNote: text.capNote,
             gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend), incidents: text.incidents, silence: text.silence,
             organisation: text.organisation, cautions: cautions, priorities: priorities, nis2: nis2,
-            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false),
+            decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
     }
@@ -242,8 +243,12 @@ public struct SummaryBuilder: Sendable {
             organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted())
         let text = ElusWording.text(facts)
         // Findings anywhere in the territory, for the decisions.
-        let findings = Set(try views.findings().findings.filter { $0.results > 0 }.map(\.code))
-        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true)
+        let territoryFindings = try views.findings().findings.filter { $0.results > 0 }
+        let findings = Set(territoryFindings.map(\.code))
+        // patch.os-eol fails with severity high once security support has ended, and warns with severity
+        // medium in an extended phase (Debian LTS, Ubuntu ESM) or near the end (EndOfSupport.swift).
+        let supportEnded = territoryFindings.contains { $0.code == "patch.os-eol" && $0.severity >= .high }
+        var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true, supportEnded: supportEnded)
         let behind = members.filter { $0.level == "D" || $0.level == "E" }.count
         if !status.neverReported.isEmpty && decisions.count < 5 {
             let n = status.neverReported.count
@@ -357,9 +362,12 @@ public struct SummaryBuilder: Sendable {
 
     /// The decisions asked of the council, from the findings, the NIS 2 status and the answers: the
     /// `--answers` file when given, else what the entity's agent reported (`declared`: item id → not in
-    /// place). At most five, most pressing first.
+    /// place). At most five, most pressing first. `supportEnded`: a server's system gets no security fix
+    /// any more (`patch.os-eol` failed); a `patch.os-eol` warning alone (Debian LTS, Ubuntu ESM, end near)
+    /// asks for a planned upgrade, not a replacement.
     func decisions(
-        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool
+        findings: Set<String>, declared: [String: Bool], nis2: ReadinessSummary.NIS2Status, level: Level?, territory: Bool,
+        supportEnded: Bool = false
     ) -> [ReadinessSummary.Decision] {
         /// true when the answers say the item is not in place; nil when nothing is known of it.
         func missing(_ item: String) -> Bool? {
@@ -378,8 +386,12 @@ public struct SummaryBuilder: Sendable {
         if !findings.isDisjoint(with: backupCodes) || missing("c.sauvegardes-hors-ligne") == true {
             out.append(.init(decision: "Financer une copie des sauvegardes hors ligne (de l'ordre de 1 000 à 5 000 €)", why: "C'est ce qui permet de repartir après une attaque par rançongiciel sans payer de rançon."))
         }
-        if findings.contains("patch.os-eol") || missing("e.fin-de-support") == true {
+        if (findings.contains("patch.os-eol") && supportEnded) || missing("e.fin-de-support") == true {
             out.append(.init(decision: "Inscrire au budget le remplacement des serveurs qui ne sont plus suivis par leur éditeur", why: "Leurs failles ne seront plus jamais corrigées."))
+        } else if findings.contains("patch.os-eol") {
+            out.append(.init(
+                decision: "Planifier la mise à niveau des serveurs dont le système arrive en fin de support",
+                why: "Pendant le support prolongé (LTS de Debian, ESM d'Ubuntu), des correctifs de sécurité arrivent encore, mais pour une partie seulement des logiciels et jusqu'à une date fixée : la mise à niveau doit être faite avant."))
         }
         if regulated {
             if missing("art20.strategie-deliberee") != false {

@@ -18,8 +18,8 @@ public enum CapRule: String, Codable, Sendable, CaseIterable {
     /// A certificate used by a service (`cert.expiry` on the files services name, `tls.cert.expiry` on
     /// what endpoints serve) whose `notAfter` is past. Cap D.
     case certificateExpired = "certificate.expired"
-    /// The operating system is past its end of security support (`patch.os-eol` fails, or the end date
-    /// its evidence gives has passed since). Cap D.
+    /// The operating system is past its end of security support (`patch.os-eol` fails, or every end date
+    /// its evidence gives — standard and extended support — has passed since). Cap D.
     case osEndOfLife = "os.end-of-life"
     /// A security update pending for more than `CapRule.securityUpdateDays` days: from the first
     /// report of the host that listed the package in `patch.security-updates` to its latest report,
@@ -194,10 +194,14 @@ struct CapFactBuilder {
             case .fail: endOfLife = CapFact(kind: .endOfLife, subject: "", state: .gap, label: label)
             case .pass, .warn:
                 guard endOfLife?.state != .gap else { return }
-                let basis = fields["dateUsed"]?.stringValue
-                let day = basis == nil || basis == "security" ? fields["securitySupportEnds"]?.stringValue : fields["extendedSupportEnds"]?.stringValue
-                let end = day.flatMap { ISO8601.date(from: $0 + "T00:00:00Z") }.map { Int($0.timeIntervalSince1970) + 86_400 }
-                endOfLife = CapFact(kind: .endOfLife, subject: "", state: .ok, at: end, label: label)
+                // The day after which no free security fix comes any more: the later of the standard and
+                // extended (Debian LTS, Ubuntu ESM) ends. A host subscribed to a paid phase (ELTS, Pro) is
+                // left to its next report.
+                func end(_ key: String) -> Int? {
+                    fields[key]?.stringValue.flatMap { ISO8601.date(from: $0 + "T00:00:00Z") }.map { Int($0.timeIntervalSince1970) + 86_400 }
+                }
+                let last = [end("securitySupportEnds"), end("extendedSupportEnds")].compactMap { $0 }.max()
+                endOfLife = CapFact(kind: .endOfLife, subject: "", state: .ok, at: fields["extendedSources"] == .bool(true) ? nil : last, label: label)
             case .error:
                 if endOfLife == nil { endOfLife = CapFact(kind: .endOfLife, subject: "", state: .unverified, label: label) }
             case .skip: break

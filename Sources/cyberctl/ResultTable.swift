@@ -29,7 +29,7 @@ struct ResultTable {
                 let title = Catalogue.text(for: fix.result.code, in: language).title
                 lines.append("  \(rank + 1). \(title) — \(fix.result.target) (+\(fix.gain) → \(fix.scoreAfter))")
                 // What to do, from the catalogue: the finding alone does not say how to fix it.
-                let remediation = Catalogue.text(for: fix.result.code, in: language).remediation
+                let remediation = Catalogue.remediation(for: fix.result, in: language)
                 if !remediation.isEmpty { lines.append("     → \(remediation)") }
             }
         }
@@ -117,6 +117,8 @@ struct ResultTable {
             return "\(type) \(bits) bits"
         case "cert.signature-algorithm":
             return evidence["signatureAlgorithm"]?.stringValue
+        case "patch.os-eol":
+            return EndOfSupportText.detail(result, language)
         case let code where code.hasPrefix("backup."):
             return backupDetail(result)
         case "tls.legacy-protocols", "tls.weak-ciphers", "tls.forward-secrecy", "tls.dh-params", "tls.cert.trust",

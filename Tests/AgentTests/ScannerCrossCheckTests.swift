@@ -58,7 +58,7 @@ import TestSupport
         // No TLS or backup check ran: those declarations stand as declared.
         let tls = try #require(report.results.first { $0.code == "org.nis2.h.chiffrement-flux" })
         #expect(tls.status == .pass)
-        #expect(tls.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 0])
+        #expect(tls.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 0, "error": 0])
         #expect(try #require(report.results.first { $0.code == "org.nis2.c.sauvegardes-hors-ligne" }).status == .pass)
         #expect(report.summary.domains[.organisation] != nil)
         #expect(report.summary.domains[.certificates] != nil)

@@ -98,7 +98,7 @@ import TestSupport
         #expect(restic.evidence["kind"] == "restic")
         #expect(restic.evidence["origin"] == "systemd:restic-backup.service")
         #expect(restic.evidence["count"] == 2)
-        #expect(restic.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used")
+        #expect(restic.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used, whichever host wrote them")
         // The job's password file is a hint only; the password itself is never kept.
         #expect(restic.evidence["jobPasswordFile"] == "/etc/restic/pass")
         #expect(!results.contains { "\($0.evidence)".contains("secret-never-kept") })

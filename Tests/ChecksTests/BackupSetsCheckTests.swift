@@ -379,6 +379,29 @@ import Glibc
         #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x"}, {"name": "a", "kind": "files", "path": "/y"}]}"#).contains("two sets are named \"a\""))
         #expect(message(#"{"default_max_age": "0h"}"#).contains("expected a duration"))
         #expect(message(#"{"sets": [{"name": "r", "kind": "restic", "path": "sftp:nas:/restic"}]}"#) == "accepted")
+        // `host:` names whose snapshots count: restic and Borg only, a name or a list of names.
+        #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x", "host": "srv"}]}"#).contains("host applies to restic and borg sets only"))
+        #expect(message(#"{"sets": [{"name": "r", "kind": "borg", "path": "/x", "host": "srv mairie"}]}"#).contains("expected a host name as restic or Borg records it"))
+        #expect(message(#"{"sets": [{"name": "r", "kind": "borg", "path": "/x", "host": ["srv-mairie", "srv-mairie-old"]}]}"#) == "accepted")
+        #expect(try F.check(#"{"sets": [{"name": "r", "kind": "restic", "path": "/x", "host": "nas-mairie"}]}"#).sets.first?.hosts == ["nas-mairie"])
+    }
+
+    /// Host names as restic (kernel name, maybe fully qualified) and Borg (`hostname --short`) record
+    /// them, against the audited system's name.
+    @Test func hostNamesMatchAsBackupToolsRecordThem() throws {
+        #expect(AuditedHostName.matches("srv-mairie", ["SRV-MAIRIE.plouzane.fr"]))
+        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"]))
+        #expect(AuditedHostName.matches("Srv-Mairie", ["srv-mairie"]))
+        #expect(!AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie.brest.fr"]))
+        #expect(!AuditedHostName.matches("srv", ["srv-mairie"]))
+        #expect(!AuditedHostName.matches("", ["srv-mairie"]))
+        // An image's /etc/hostname (comments and blank lines skipped, hostname(5)); none: unknown.
+        let fixture = try F()
+        try fixture.directory.write("etc/hostname", "# posé par l'installateur\n\n  srv-mairie  \n")
+        #expect(AuditedHostName.name(root: try FileSystemRoot(fixture.root)) == "srv-mairie")
+        let empty = try F()
+        try empty.folder("etc")
+        #expect(AuditedHostName.name(root: try FileSystemRoot(empty.root)) == nil)
     }
 
     @Test func unitsParse() {

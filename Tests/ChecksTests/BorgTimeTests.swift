@@ -19,3 +19,12 @@ struct BorgTimeTests {
         #expect(date == ISO8601DateFormatter().date(from: "2026-11-29T01:00:03Z"))
     }
 }
+
+/// cyberctl runs borg with `TZ=UTC`, so a time without an offset is UTC, whatever cyberctl's own zone.
+struct BorgUTCTimeTests {
+    @Test func aTimeWithoutOffsetIsUTC() throws {
+        let date = try #require(RepositoryListing.borgTime("2026-11-29T02:00:03.500000"))
+        #expect(date == ISO8601DateFormatter().date(from: "2026-11-29T02:00:03Z")!.addingTimeInterval(0.5))
+        #expect(RepositoryListing.borgTime("hier soir") == nil)
+    }
+}

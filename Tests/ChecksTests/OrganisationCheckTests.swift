@@ -156,6 +156,20 @@ import TestSupport
         #expect(results.first?.evidence["failure"] == "read")
     }
 
+    /// An answers file that is a link to nothing was meant to be there: "could not read", not "not
+    /// filled in", so an error naming the link's target rather than a skip.
+    @Test func aLinkToNothingInPlaceOfTheFileIsAnError() async throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("root")
+        _ = try directory.makeDirectory("root/etc/cyberctl")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.url("root" + Self.answersPath), withDestinationPath: "/srv/partage/rssi/nis2-answers.yaml")
+        let results = await NIS2AnswersCheck(answers: Self.answersPath).run(CheckContext(root: try FileSystemRoot(root), clock: .fixed(Self.now)))
+        #expect(results.map(\.status) == [.error])
+        #expect(results.first?.evidence["failure"] == "dangling link")
+        #expect(results.first?.reason == "\(Self.answersPath) is a symbolic link to /srv/partage/rssi/nis2-answers.yaml, which does not exist")
+    }
+
     /// A small questionnaire with known weights, so the expected scores follow from the formula.
     static let smallQuestionnaire = """
         version: "t"
@@ -229,7 +243,7 @@ import TestSupport
         #expect(item.status == .warn)
         #expect(item.evidence["contradicted"] == true)
         #expect(item.evidence["contradictedBy"] == [["code": "backup.age", "target": "/srv/backup/restic", "severity": "high"]])
-        #expect(item.evidence["technical"] == ["pass": 1, "warn": 0, "fail": 1])
+        #expect(item.evidence["technical"] == ["pass": 1, "warn": 0, "fail": 1, "error": 0])
         // Technical results are left as they were.
         #expect(Array(results[0..<3]) == [
             Self.technical("backup.age", .fail, target: "/srv/backup/restic"), Self.technical("backup.encryption", .pass),
@@ -248,7 +262,8 @@ import TestSupport
         let item = results[4]
         #expect(item.status == .pass)
         #expect(item.evidence["contradicted"] == nil)
-        #expect(item.evidence["technical"] == ["pass": 1, "warn": 1, "fail": 0])
+        // The rule that could not look supports nothing: it is counted apart.
+        #expect(item.evidence["technical"] == ["pass": 1, "warn": 1, "fail": 0, "error": 1])
     }
 
     @Test func onlyAYesCanBeContradicted() {
@@ -259,7 +274,7 @@ import TestSupport
             ])[1]
             #expect(item.status == status)
             #expect(item.evidence["contradicted"] == nil)
-            #expect(item.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 1])
+            #expect(item.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 1, "error": 0])
         }
         // A "oui" already warned for its review date stays a warn, and is flagged.
         let overdue = DeclarationCrossCheck.apply([
@@ -286,6 +301,6 @@ import TestSupport
             return
         }
         #expect(named.count == DeclarationCrossCheck.namedLimit)
-        #expect(item.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 25])
+        #expect(item.evidence["technical"] == ["pass": 0, "warn": 0, "fail": 25, "error": 0])
     }
 }

@@ -262,6 +262,12 @@ import TestSupport
         #expect(lists.status == .error)
         #expect(lists.reason?.contains(fixture.compressedList) == true)
         #expect(lists.reason?.contains("truncated") == true || lists.reason?.contains("corrupt") == true, "\(lists.reason ?? "")")
+        // A list cut short is refused by apt too: no candidate is trusted.
+        for code in ["patch.security-updates", "patch.pending-updates"] {
+            let result = try Self.one(results, code)
+            #expect(result.status == .error, "\(code)")
+            #expect(result.reason?.contains(fixture.compressedList) == true, "\(code): \(result.reason ?? "")")
+        }
     }
 
     @Test func listsAgeWarnsAfterSevenDaysAndMissingListsCannotDecide() async throws {
@@ -325,7 +331,7 @@ import TestSupport
         try "NAME=Debian\nID=debian\n".write(toFile: fixture.root + "/etc/os-release", atomically: true, encoding: .utf8)
         eol = try Self.one(try await Self.run(fixture.root), "patch.os-eol")
         #expect(eol.status == .error)
-        #expect(eol.reason?.contains("no end-of-life data for debian") == true)
+        #expect(eol.reason?.contains("unknown release: debian (os-release gives neither VERSION_ID nor VERSION_CODENAME)") == true, "\(eol.reason ?? "")")
 
         try FileManager.default.removeItem(atPath: fixture.root + "/etc/os-release")
         results = try await Self.run(fixture.root)
@@ -333,36 +339,6 @@ import TestSupport
         #expect(eol.status == .error)
         #expect(eol.reason?.contains("os-release") == true)
         #expect(try Self.one(results, "patch.pending-updates").status != .error)
-    }
-
-    static func day(_ text: String) -> Date { ISO8601.date(from: text + "T12:00:00Z")! }
-
-    @Test(arguments: [
-        // Debian 12: security support to 2026-07-11, LTS to 2028-06-30.
-        ("debian", "12", "", "2025-12-01", Status.pass),
-        ("debian", "12", "", "2026-03-01", Status.warn),
-        ("debian", "12", "", "2027-01-01", Status.warn),
-        ("debian", "12", "", "2028-07-01", Status.fail),
-        ("debian", "9", "", "2026-11-29", Status.fail),
-        // Ubuntu 20.04: standard to 2025-05-31; ESM to 2030-04-02 only with the esm sources.
-        ("ubuntu", "20.04", "", "2026-11-29", Status.fail),
-        ("ubuntu", "20.04", "esm", "2026-11-29", Status.warn),
-        ("ubuntu", "24.04", "", "2026-11-29", Status.pass),
-        ("ubuntu", "16.04", "esm", "2026-11-29", Status.fail),
-        // RHEL family by major version.
-        ("rhel", "9.4", "", "2026-11-29", Status.pass),
-        ("rhel", "7.9", "", "2026-11-29", Status.fail),
-        ("rocky", "8.10", "", "2029-01-01", Status.warn),
-        ("almalinux", "10.0", "", "2026-11-29", Status.pass),
-    ])
-    func endOfLifeDates(id: String, version: String, sources: String, today: String, expected: Status) async throws {
-        let directory = try TemporaryDirectory()
-        try directory.write("etc/os-release", "ID=\(id)\nVERSION_ID=\"\(version)\"\n")
-        let sourceList = sources == "esm" ? [APTSource(uri: "https://esm.ubuntu.com/infra/ubuntu", suite: "focal-infra-security", components: ["main"], architectures: [], origin: "test")] : []
-        let result = PackagesCheck().endOfLife(OSRelease.read(try FileSystemRoot(directory.path)), now: Self.day(today), sources: sourceList)
-        #expect(result.code == "patch.os-eol")
-        #expect(result.status == expected, "\(id) \(version) on \(today): \(result.evidence)")
-        #expect(result.evidence["source"]?.stringValue?.hasPrefix("https://") == true)
     }
 
     @Test func rebootRequiredFromTheFlagFileOrANewerKernel() async throws {

@@ -36,14 +36,15 @@ import TestSupport
         let directory = try TemporaryDirectory()
         let root = try directory.makeDirectory("image")
         try directory.write("image/etc/os-release", "NAME=\"Rocky Linux\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.4\"\n")
-        var output = try Command.run("/usr/bin/rpm", ["--root", root, "--initdb"])
+        // The image's database where RHEL keeps it (Debian's rpm would default to ~/.rpmdb).
+        var output = try Command.run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "--initdb"])
         try #require(output.exitCode == 0, "rpm --initdb: \(output.stderr)")
         let packages = try await OffPool.run { [
             try Self.buildPackage(directory, name: "kernel-core", version: "5.14.0", release: "427.13.1.el9_4"),
             try Self.buildPackage(directory, name: "kernel-core", version: "5.14.0", release: "427.16.1.el9_4"),
             try Self.buildPackage(directory, name: "openssl", epoch: 1, version: "3.0.7", release: "27.el9"),
         ] }
-        output = try Command.run("/usr/bin/rpm", ["--root", root, "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + packages)
+        output = try Command.run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + packages)
         try #require(output.exitCode == 0, "rpm -i: \(output.stderr)")
 
         var check = PackagesCheck()
@@ -55,9 +56,10 @@ import TestSupport
         #expect(reboot.status == .fail, "\(reboot)")
         #expect(reboot.evidence["newestKernel"] == "5.14.0-427.16.1.el9_4.x86_64")
         #expect(reboot.evidence["installedKernels"] == .strings(["5.14.0-427.13.1.el9_4.x86_64", "5.14.0-427.16.1.el9_4.x86_64"]))
-        // dnf's cache is read only on the live system.
-        #expect(try one("patch.security-updates").status == .skip)
-        #expect(try one("patch.pending-updates").status == .skip)
+        // dnf's cache is read only on the live system: on an image, pending updates are unknown, not inapplicable.
+        #expect(try one("patch.security-updates").status == .error)
+        #expect(try one("patch.pending-updates").status == .error)
+        #expect(try one("patch.security-updates").reason?.contains("only on the live system") == true)
         #expect(try one("patch.auto-updates").status == .warn)
         let eol = try one("patch.os-eol")
         #expect(eol.evidence["release"] == "Rocky Linux 9")
@@ -74,15 +76,79 @@ import TestSupport
         #expect(rebooted.first { $0.code == "patch.reboot-required" }?.status == .pass)
     }
 
-    @Test func rpmMissingFromTheAllowlistIsASkipNotACrash() async throws {
+    @Test func aRHELSystemWithoutItsRpmDatabaseOrRpmIsAnErrorNotASkip() async throws {
         let directory = try TemporaryDirectory()
         try directory.write("image/etc/os-release", "ID=almalinux\nVERSION_ID=9.4\n")
         try directory.makeDirectory("image/var/lib/rpm")
+        // An empty /var/lib/rpm: no database file.
+        var results = await PackagesCheck().run(CheckContext(root: try FileSystemRoot(directory.url("image"))))
+        var security = try #require(results.first { $0.code == "patch.security-updates" })
+        #expect(security.status == .error)
+        #expect(security.reason?.hasPrefix("package database missing: no rpm database") == true, "\(security.reason ?? "")")
+        // A database, but the rpm program is not allowed to run.
+        try directory.write("image/var/lib/rpm/rpmdb.sqlite", "")
         let context = CheckContext(root: try FileSystemRoot(directory.url("image")), commands: CommandRunner(allowlist: []))
-        let results = await PackagesCheck().run(context)
-        let security = try #require(results.first { $0.code == "patch.security-updates" })
-        #expect(security.status == .skip)
-        #expect(security.reason?.contains("rpm") == true)
+        results = await PackagesCheck().run(context)
+        security = try #require(results.first { $0.code == "patch.security-updates" })
+        #expect(security.status == .error)
+        #expect(security.reason?.contains("the rpm program is not installed") == true, "\(security.reason ?? "")")
+    }
+
+    @Test func anEmptyRpmDatabaseIsAnErrorNotNothingInstalled() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/rpm"), "rpm is not installed (apt-get install rpm)")
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        try directory.write("image/etc/os-release", "ID=rocky\nVERSION_ID=9.4\n")
+        let output = try Command.run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "--initdb"])
+        try #require(output.exitCode == 0, "rpm --initdb: \(output.stderr)")
+        let results = await PackagesCheck().run(CheckContext(root: try FileSystemRoot(root)))
+        for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
+            let result = try #require(results.first { $0.code == code })
+            #expect(result.status == .error, "\(code)")
+            #expect(result.reason?.contains("listed no installed package") == true, "\(code): \(result.reason ?? "")")
+        }
+    }
+
+    @Test func dnfOutputThatIsNotUnderstoodIsAnErrorNotAnEmptyList() throws {
+        #expect(throws: ControlFileError.self) { try RPMPatchLevel.parseSecurityList("Error: something new happened\n") }
+        #expect(throws: ControlFileError.self) { try RPMPatchLevel.parseCheckUpdate("\nopenssl.x86_64 1:3.0.7-28.el9\n") }
+        #expect(throws: ControlFileError.self) { try RPMPatchLevel.parseCheckUpdate("a-very-long-package-name.x86_64\n") }
+        // A name too long for its column, its version and repository on the next line.
+        #expect(try RPMPatchLevel.parseCheckUpdate("\na-very-long-package-name.x86_64\n                 2.1-3.el9   baseos\nbash.x86_64 5.1.8-10.el9 baseos\n").map(\.name)
+            == ["a-very-long-package-name", "bash"])
+        // The obsoleting section and security notes are passed over.
+        #expect(try RPMPatchLevel.parseCheckUpdate("bash.x86_64 5.1.8-10.el9 baseos\nObsoleting Packages\nnew.x86_64 2-1 baseos\n    old.x86_64 1-1 @System\n").map(\.name) == ["bash"])
+    }
+
+    /// dnf run against an install root whose repository has no cache: dnf -C fails, and that is an error.
+    @Test func aFailingDnfIsAnError() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/dnf"), "dnf is not installed (apt-get install dnf)")
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("root")
+        try directory.write("root/etc/os-release", "ID=rocky\nVERSION_ID=9.4\n")
+        let package = try await OffPool.run { try Self.buildPackage(directory, name: "bash", version: "5.1.8", release: "9.el9") }
+        for arguments in [["--initdb"], ["-i", "--justdb", "--nodeps", "--noscripts", "--nosignature", package]] {
+            let output = try Command.run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm"] + arguments)
+            try #require(output.exitCode == 0, "rpm: \(output.stderr)")
+        }
+        try directory.write("root/etc/yum.repos.d/test.repo", "[test]\nname=test\nbaseurl=file://\(directory.url("no-such-repo"))\ngpgcheck=0\n")
+        try directory.makeDirectory("root/root")
+        try FileManager.default.createSymbolicLink(atPath: root + "/root/.rpmdb", withDestinationPath: "../var/lib/rpm")
+        var check = PackagesCheck()
+        check.dnfImageArguments = ["--installroot", root, "--releasever", "9"]
+        let results = await check.run(CheckContext(root: try FileSystemRoot(root)))
+        // dnf -C skips a repository without cache by default and answers "nothing pending": cyberctl
+        // makes it fail (skip_if_unavailable=False) and says so.
+        for code in ["patch.security-updates", "patch.pending-updates"] {
+            let result = try #require(results.first { $0.code == code })
+            #expect(result.status == .error, "\(code): \(result)")
+            #expect(result.reason?.contains("dnf -C") == true && result.reason?.contains("no cache for 'test'") == true, "\(code): \(result.reason ?? "")")
+        }
+        // And a dnf that overruns its time: killed, and an error saying so.
+        check.commandTimeout = 0.000_001
+        let late = await check.run(CheckContext(root: try FileSystemRoot(root)))
+        let security = try #require(late.first { $0.code == "patch.security-updates" })
+        #expect(security.status == .error, "\(security)")
     }
 
     /// The parsers on real dnf output: a repository made with createrepo_c and an updateinfo with one
@@ -110,8 +176,11 @@ import TestSupport
                 }
                 return output
             }
-            _ = try run("/usr/bin/rpm", ["--root", root, "--initdb"])
-            _ = try run("/usr/bin/rpm", ["--root", root, "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + old)
+            _ = try run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "--initdb"])
+            _ = try run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "-i", "--justdb", "--nodeps", "--noscripts", "--nosignature"] + old)
+            // dnf, through Debian's librpm, looks for ~/.rpmdb inside the install root: point it at the image's database.
+            try FileManager.default.createDirectory(atPath: root + "/root", withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: root + "/root/.rpmdb", withDestinationPath: "../var/lib/rpm")
             for file in new { try FileManager.default.copyItem(atPath: file, toPath: repository + "/" + (file as NSString).lastPathComponent) }
             _ = try run("/usr/bin/createrepo_c", ["-q", repository])
             let updateinfo = try directory.write("updateinfo.xml", """
@@ -139,7 +208,7 @@ import TestSupport
             _ = try run("/usr/bin/dnf", dnf + ["makecache"])
             let security = try run("/usr/bin/dnf", dnf + ["-C", "updateinfo", "list", "--security"]).stdout
             let pending = try run("/usr/bin/dnf", dnf + ["-C", "check-update"]).stdout
-            let query = try run("/usr/bin/rpm", ["--root", root, "-qa", "--queryformat", RPMPatchLevel.queryFormat]).stdout
+            let query = try run("/usr/bin/rpm", ["--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--queryformat", RPMPatchLevel.queryFormat]).stdout
             return ([security, pending], try RPMPatchLevel.parseQuery(query))
         }
         // And the whole check on that image, dnf run through the command runner.
@@ -162,10 +231,10 @@ import TestSupport
         let later = await check.run(CheckContext(root: try FileSystemRoot(root), clock: .fixed(Date() + 9 * 86_400)))
         #expect(later.first { $0.code == "patch.lists-age" }?.status == .warn)
 
-        let security = RPMPatchLevel.parseSecurityList(outputs[0])
+        let security = try RPMPatchLevel.parseSecurityList(outputs[0])
         #expect(security == [RPMPatchLevel.Update(
             name: "openssl", architecture: "x86_64", available: "1:3.0.7-28.el9", advisory: "RHSA-2026:0001", severity: "Important")])
-        let pending = RPMPatchLevel.parseCheckUpdate(outputs[1])
+        let pending = try RPMPatchLevel.parseCheckUpdate(outputs[1])
         #expect(Set(pending.map(\.name)) == ["openssl", "bash"], "\(outputs[1])")
         #expect(Set(installed.map(\.name)) == ["openssl", "bash"])
         for update in pending {

@@ -59,15 +59,15 @@ import TestSupport
 
         // dnf 4 and dnf 5 layouts of `updateinfo list --security`.
         let dnf4 = "RHSA-2024:2968 Important/Sec. openssl-1:3.0.7-28.el9_4.x86_64\nRHSA-2024:3306 Moderate/Sec.  less-590-4.el9_4.x86_64\n"
-        let updates4 = RPMPatchLevel.parseSecurityList(dnf4)
+        let updates4 = try RPMPatchLevel.parseSecurityList(dnf4)
         #expect(updates4.map(\.name) == ["openssl", "less"])
         #expect(updates4[0].advisory == "RHSA-2024:2968" && updates4[0].severity == "Important")
         let dnf5 = "Name                Type     Severity  Package                         Issued\nFEDORA-2024-1a2b3c  security Important curl-8.6.0-8.fc40.x86_64        2024-05-01 00:00:00\n"
-        let updates5 = RPMPatchLevel.parseSecurityList(dnf5)
+        let updates5 = try RPMPatchLevel.parseSecurityList(dnf5)
         #expect(updates5.map(\.name) == ["curl"])
         #expect(updates5[0].available == "8.6.0-8.fc40")
 
         let check = "\nbash.x86_64    5.1.8-9.el9_4    baseos\nkernel.x86_64  5.14.0-427.16.1.el9_4  baseos\nObsoleting Packages\n"
-        #expect(RPMPatchLevel.parseCheckUpdate(check).map(\.name) == ["bash", "kernel"])
+        #expect(try RPMPatchLevel.parseCheckUpdate(check).map(\.name) == ["bash", "kernel"])
     }
 }

@@ -15,25 +15,36 @@ import TestSupport
     static func restic(_ arguments: [String], _ fixture: BackupFixture) throws {
         let output = try Command.run(
             "/usr/bin/restic", arguments + ["--password-file", fixture.directory.url("etc/cyberctl/restic.pass"), "--no-cache"],
-            environment: ["HOME": fixture.directory.url("home"), "PATH": "/usr/bin:/bin"])
+            environment: ["HOME": fixture.directory.url("home"), "PATH": "/usr/bin:/bin", "TZ": "UTC"])
         guard output.exitCode == 0 else { throw TestSupportError("restic \(arguments) failed: \(output.stderr)") }
     }
 
     /// A repository at /srv/restic in a fixture root: a first snapshot of ~1 MB of data, then a
     /// second one after most of the data was deleted.
     static func make() throws -> Repository {
-        let fixture = try BackupFixture(now: Date())
-        let password = try fixture.directory.write("etc/cyberctl/restic.pass", "correct horse battery staple\n", mode: 0o600)
-        let repository = fixture.directory.url("srv/restic")
-        try restic(["init", "--repo", repository], fixture)
-        var random = SystemRandomNumberGenerator()
-        let big = Data((0..<1_000_000).map { _ in UInt8.random(in: 0...255, using: &random) })
-        try fixture.directory.write("srv/partage/registre.bin", big)
+        let (fixture, password, repository) = try initialised()
+        try fixture.directory.write("srv/partage/registre.bin", noise(1_000_000))
         try fixture.directory.write("srv/partage/note.txt", "état civil\n")
         try restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
         try FileManager.default.removeItem(atPath: fixture.directory.url("srv/partage/registre.bin"))
         try restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
         return Repository(fixture: fixture, passwordFile: password, made: Date())
+    }
+
+    /// A fixture root of host `srv-mairie` with an empty repository at /srv/restic and its password file.
+    static func initialised() throws -> (fixture: BackupFixture, password: String, repository: String) {
+        let fixture = try BackupFixture(now: Date())
+        try fixture.directory.write("etc/hostname", "srv-mairie\n")
+        let password = try fixture.directory.write("etc/cyberctl/restic.pass", "correct horse battery staple\n", mode: 0o600)
+        let repository = fixture.directory.url("srv/restic")
+        try restic(["init", "--repo", repository], fixture)
+        return (fixture, password, repository)
+    }
+
+    /// `count` random bytes: data restic cannot compress or deduplicate.
+    static func noise(_ count: Int) -> Data {
+        var random = SystemRandomNumberGenerator()
+        return Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &random) })
     }
 
     /// One repository for the suite (restic's key derivation makes `init` slow).
@@ -126,7 +137,7 @@ import TestSupport
         #expect(present.status == .pass)
         // One file per snapshot in snapshots/.
         #expect(present.evidence["count"] == 2)
-        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used")
+        #expect(present.evidence["snapshotList"] == "not checked: no password_file for this set in the profile: restic's own list not read; the last write time of the repository's files is used, whichever host wrote them")
         let freshness = try #require(results.first { $0.code == "backup.freshness" })
         #expect(freshness.status == .pass)
         #expect(freshness.evidence["method"] == "repository files")
@@ -138,5 +149,134 @@ import TestSupport
         let discovered = try BackupFixture.check(#"{"folders": ["/srv/restic"]}"#)
         let found = await discovered.run(CheckContext(root: try FileSystemRoot(fixture.root), clock: .fixed(repository.made)))
         #expect(found.first { $0.code == "backup.present" }?.evidence["kind"] == "restic")
+    }
+
+    /// A repository several hosts share: `srv-mairie`'s last snapshot is three days old, `srv-ecole`
+    /// backed up a minute ago, with ten times more data. Only this host's snapshots count.
+    static func makeShared() throws -> Repository {
+        let (fixture, password, repository) = try initialised()
+        try fixture.directory.write("srv/mairie/registre.bin", noise(100_000))
+        try fixture.directory.write("srv/ecole/cantine.bin", noise(1_000_000))
+        let old = Date().addingTimeInterval(-3 * 86_400)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        for age in [4, 3] as [Double] {
+            try restic([
+                "backup", "--repo", repository, "--host", "srv-mairie", "--time", formatter.string(from: Date().addingTimeInterval(-age * 86_400)),
+                fixture.directory.url("srv/mairie"),
+            ], fixture)
+        }
+        try restic(["backup", "--repo", repository, "--host", "srv-ecole", fixture.directory.url("srv/ecole")], fixture)
+        return Repository(fixture: fixture, passwordFile: password, made: old)
+    }
+
+    static let sharedByHosts = Result { try makeShared() }
+
+    /// Another host's fresh snapshot does not make this host's stale one pass; sizes are this host's;
+    /// a repository holding none of this host's snapshots is a fail with that reason.
+    @Test func anotherHostsFreshSnapshotDoesNotMakeThisHostFresh() async throws {
+        let repository = try await OffPool.run { try Self.sharedByHosts.get() }
+        let fixture = repository.fixture
+        let now = Date()
+        let restoreTest = String(ISO8601.string(from: now.addingTimeInterval(-30 * 86_400)).prefix(10))
+        func run(host: String? = nil) async throws -> [String: CheckResult] {
+            let check = try BackupFixture.check("""
+                {"discover": false, "sets": [{"name": "partagé", "kind": "restic", "path": "/srv/restic", "max_age": "26h",
+                  "password_file": "/etc/cyberctl/restic.pass", "last_restore_test": "\(restoreTest)"\(host.map { #", "host": "\#($0)""# } ?? "")}]}
+                """)
+            let results = await check.run(CheckContext(root: try FileSystemRoot(fixture.root), clock: .fixed(now)))
+            return Dictionary(results.map { ($0.code, $0) }) { first, _ in first }
+        }
+        // This host (the image's /etc/hostname): its newest snapshot is three days old.
+        let mine = try await run()
+        let present = try #require(mine["backup.present"])
+        #expect(present.status == .pass)
+        #expect(present.evidence["count"] == 2)
+        #expect(present.evidence["hosts"] == .strings(["srv-ecole", "srv-mairie"]))
+        #expect(present.evidence["thisHost"] == .strings(["srv-mairie"]))
+        #expect(present.evidence["thisHostSource"] == "/etc/hostname")
+        #expect(present.evidence["otherHostsCopies"] == 1)
+        let freshness = try #require(mine["backup.freshness"])
+        #expect(freshness.status == .fail, "\(freshness)")
+        let newestAt = try #require(freshness.evidence["newestAt"]?.stringValue.flatMap(ISO8601.date(from:)))
+        #expect(abs(newestAt.timeIntervalSince(repository.made)) < 120)
+        // The size is this host's snapshot (100 kB), not the other host's megabyte.
+        let size = try #require(mine["backup.size"])
+        let bytes = try #require(size.evidence["sizeBytes"]?.intValue)
+        #expect(bytes >= 100_000 && bytes < 200_000, "\(size)")
+        #expect(size.evidence["previousSizeBytes"]?.intValue == bytes)
+        // The other host's name, given in the profile: its fresh snapshot counts.
+        let ecole = try await run(host: "srv-ecole")
+        #expect(ecole["backup.freshness"]?.status == .pass)
+        #expect(ecole["backup.present"]?.evidence["thisHostSource"] == "profile (host)")
+        #expect((ecole["backup.size"]?.evidence["sizeBytes"]?.intValue ?? 0) >= 1_000_000)
+        // A host with no snapshot in the repository: fail with the reason, no freshness to show, and
+        // a declared restore test cannot have restored it.
+        let none = try await run(host: "srv-bibliotheque")
+        let absent = try #require(none["backup.present"])
+        #expect(absent.status == .fail)
+        #expect(absent.evidence["count"] == 0)
+        #expect(absent.reason == "the repository holds 3 snapshot(s), all of other hosts (srv-ecole, srv-mairie), none of srv-bibliotheque")
+        #expect(none["backup.freshness"] == nil)
+        #expect(none["backup.restore-test"]?.status == .warn)
+        #expect(none["backup.restore-test"]?.evidence["noCopy"] == true)
+        #expect(mine["backup.restore-test"]?.status == .pass)
+    }
+
+    /// `restic stats` that fails (the index is gone, so the snapshot's tree cannot be found, while the
+    /// snapshot files remain) leaves the size unverified: an error with restic's reason, never a skip.
+    @Test func aFailedStatsIsASizeError() async throws {
+        let fixture = try BackupFixture(now: Date())
+        try fixture.directory.write("etc/hostname", "srv-mairie\n")
+        try fixture.directory.write("etc/cyberctl/restic.pass", "pass\n", mode: 0o600)
+        let repository = fixture.directory.url("srv/restic")
+        try await OffPool.run {
+            try Self.restic(["init", "--repo", repository], fixture)
+            try fixture.directory.write("srv/partage/note.txt", "état civil\n")
+            try Self.restic(["backup", "--repo", repository, "--host", "srv-mairie", fixture.directory.url("srv/partage")], fixture)
+        }
+        // Without its index restic cannot find the snapshot's tree (at once, without retrying a missing pack).
+        for name in try FileManager.default.contentsOfDirectory(atPath: repository + "/index") {
+            try FileManager.default.removeItem(atPath: repository + "/index/" + name)
+        }
+        let check = try BackupFixture.check("""
+            {"discover": false, "sets": [{"name": "r", "kind": "restic", "path": "/srv/restic", "password_file": "/etc/cyberctl/restic.pass"}]}
+            """)
+        let results = await check.run(try fixture.context())
+        #expect(results.first { $0.code == "backup.present" }?.status == .pass)
+        let size = try #require(results.first { $0.code == "backup.size" })
+        #expect(size.status == .error, "\(size)")
+        #expect(size.reason?.hasPrefix("restic stats") == true, "\(size.reason ?? "")")
+        #expect(size.reason?.contains("not found in repository") == true, "\(size.reason ?? "")")
+    }
+
+    /// What restic prints but cyberctl cannot read, and a restic that does not answer in time, are
+    /// errors: never fewer snapshots, never a pass. The real restic runs behind a wrapper that spoils
+    /// one snapshot's time, or sleeps past the timeout.
+    @Test func unreadableOrLateSnapshotListsAreErrors() async throws {
+        let repository = try await Self.repository()
+        let fixture = repository.fixture
+        let work = try TemporaryDirectory(prefix: "cyberctl-restic-wrapper")
+        let spoiled = try work.write("bin/restic-spoiled", """
+            #!/bin/sh
+            /usr/bin/restic "$@" | sed '0,/"time":"[^"]*"/s//"time":"hier soir"/'
+            """, mode: 0o755)
+        let late = try work.write("bin/restic-late", "#!/bin/sh\nsleep 30\n", mode: 0o755)
+        let cases = [(spoiled, 60, "has a time cyberctl cannot read (\"hier soir\")"), (late, 1, "did not finish within 1.0 s")]
+        for (program, timeout, expected) in cases {
+            var check = try BackupFixture.check("""
+                {"discover": false, "command_timeout": \(timeout),
+                 "sets": [{"name": "r", "kind": "restic", "path": "/srv/restic", "password_file": "/etc/cyberctl/restic.pass"}]}
+                """)
+            check.programs.restic = program
+            let results = await check.run(
+                CheckContext(root: try FileSystemRoot(fixture.root), clock: .fixed(repository.made), commands: CommandRunner(allowlist: [program])))
+            let present = try #require(results.first { $0.code == "backup.present" })
+            #expect(present.status == .error, "\(present)")
+            #expect(present.reason?.contains(expected) == true, "\(present.reason ?? "")")
+            #expect(!results.contains { $0.code == "backup.freshness" || $0.code == "backup.size" })
+        }
     }
 }

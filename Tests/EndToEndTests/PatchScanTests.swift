@@ -87,6 +87,43 @@ import TestSupport
         #expect(try ScanCommandTests.schemaProblems(out) == nil)
     }
 
+    /// The agent runs as a dedicated user (packaging/systemd): a pin file it may not read makes the
+    /// candidates unknown, an error naming the file, not a pass computed without the pin.
+    @Test func anAptInputTheAgentsUserCannotReadIsAnError() async throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try await OffPool.run { try DebianFixture.make(in: directory) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        let pin = fixture.root + "/etc/apt/preferences.d/cyberctl-test"
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pin)
+        let outFolder = try directory.makeDirectory("out")
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: outFolder)
+        let out = outFolder + "/report.json"
+        let output = try await OffPool.run {
+            try Command.run("/usr/bin/setpriv", [
+                "--reuid=nobody", "--regid=nogroup", "--clear-groups", try BuiltBinary.path, "scan", "--root", fixture.root,
+                "--only", "patches", "--format", "json", "--out", out, "--lang", "en",
+            ], currentDirectory: outFolder)
+        }
+        #expect([0, 1].contains(output.exitCode), "stderr: \(output.stderr)")
+        let results = try Self.results(out)
+        for code in ["patch.security-updates", "patch.pending-updates"] {
+            let result = try Self.result(results, code)
+            #expect(result["status"] as? String == "error", "\(code): \(result)")
+            #expect((result["reason"] as? String)?.contains("/etc/apt/preferences.d/cyberctl-test: permission denied") == true, "\(result)")
+        }
+        #expect(try Self.result(results, "patch.package-lists")["status"] as? String == "error")
+    }
+
+    /// The terminal table says what the support phase means and what to do, in French by default.
+    @Test func theTableExplainsTheSupportPhaseInFrench() async throws {
+        let directory = try TemporaryDirectory()
+        let fixture = try await OffPool.run { try DebianFixture.make(in: directory) }
+        // An old Debian whose every support has ended (distro-info-data: wheezy, ELTS ended 2020-06-30).
+        try "ID=debian\nVERSION_ID=\"7\"\nVERSION_CODENAME=wheezy\n".write(toFile: fixture.root + "/etc/os-release", atomically: true, encoding: .utf8)
+        let output = try await OffPool.run { try BuiltBinary.run(["scan", "--root", fixture.root, "--only", "patch.packages", "--out", directory.url("r.json"), "--all"]) }
+        #expect(output.stdout.contains("Fin de support du système — /etc/os-release (Debian 7 wheezy — plus aucun support depuis le 30 juin 2020)"), "\(output.stdout)")
+    }
+
     @Test func checksListingNamesTheCheckAndItsRules() throws {
         let output = try BuiltBinary.run(["checks", "--lang", "en"])
         #expect(output.stdout.contains("patch.packages  [patches]"))

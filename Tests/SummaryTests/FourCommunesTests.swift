@@ -41,7 +41,7 @@ struct FourCommunesTests {
             ]),
             result("patch.security-updates", .pass, .high, target: "/var/lib/dpkg/status", evidence: ["count": 0, "updates": .array([])]),
             result("patch.os-eol", .pass, .high, target: "/etc/os-release", evidence: [
-                "id": "debian", "release": "Debian 13 trixie", "securitySupportEnds": "2028-08-09", "dateUsed": "security",
+                "id": "debian", "release": "Debian 13 trixie", "securitySupportEnds": "2028-08-09", "phase": "standard", "extendedSupportEnds": "2030-06-30",
             ]),
         ]
         if backup {

@@ -60,6 +60,33 @@ struct SummaryBuilderTests {
         #expect(summary.members.isEmpty)
     }
 
+    @Test("End of support: replacing servers is asked only once support has ended; during Debian LTS or Ubuntu ESM, a planned upgrade")
+    func endOfSupportDecisions() throws {
+        let fixture = try SummaryFixture()
+        // patch.os-eol as the check writes it: warn/medium in an extended phase, fail/high once support has ended.
+        try fixture.write(F.plouzane, daysAgo: 1, results: [F.result("patch.os-eol", .warn, .medium, target: "/etc/os-release")])
+        try fixture.write(F.lanveoc, host: "srv-lanveoc", daysAgo: 1, results: [F.result("patch.os-eol", .fail, .high, target: "/etc/os-release")])
+        try fixture.ingest()
+        let replace = "Inscrire au budget le remplacement des serveurs qui ne sont plus suivis par leur éditeur"
+        let plan = "Planifier la mise à niveau des serveurs dont le système arrive en fin de support"
+        let extended = try fixture.builder().entity(F.plouzane.siren!).decisions
+        #expect(!extended.contains { $0.decision == replace }, "\(extended)")
+        let planned = try #require(extended.first { $0.decision == plan }, "\(extended)")
+        #expect(planned.why.contains("des correctifs de sécurité arrivent encore") && planned.why.contains("LTS de Debian"))
+        let ended = try fixture.builder().entity(F.lanveoc.siren!).decisions.map(\.decision)
+        #expect(ended.contains(replace) && !ended.contains(plan), "\(ended)")
+        // The territory: one member's support has ended, so the replacement is on the council's list.
+        let territory = try fixture.builder().territory().decisions.map(\.decision)
+        #expect(territory.contains(replace), "\(territory)")
+
+        // A territory whose only finding is an extended phase: a planned upgrade, no replacement.
+        let calm = try SummaryFixture()
+        try calm.write(F.plouzane, daysAgo: 1, results: [F.result("patch.os-eol", .warn, .medium, target: "/etc/os-release")])
+        try calm.ingest()
+        let calmDecisions = try calm.builder().territory().decisions.map(\.decision)
+        #expect(calmDecisions.contains(plan) && !calmDecisions.contains(replace), "\(calmDecisions)")
+    }
+
     @Test("Entity: an intercommunalité is an entité importante and gets the Art. 20 decisions; answers drive the decisions")
     func answersDriveDecisions() throws {
         let fixture = try F.territory()

@@ -89,7 +89,7 @@ struct CapTests {
     @Test("An operating system past its end of security support caps at D, also when the date passed since the report")
     func endOfLife() throws {
         func eol(_ status: Status, ends: String?) -> CheckResult {
-            var evidence: [String: JSONValue] = ["id": "debian", "release": "Debian 11 bullseye", "dateUsed": "security"]
+            var evidence: [String: JSONValue] = ["id": "debian", "release": "Debian 11 bullseye", "phase": "standard"]
             if let ends { evidence["securitySupportEnds"] = .string(ends) }
             return F.result("patch.os-eol", status, .high, target: "/etc/os-release", evidence: evidence)
         }
@@ -99,6 +99,10 @@ struct CapTests {
         let passedSince = try Self.judge([("srv-1", 5, Self.clean + [Self.backup(.pass), eol(.warn, ends: yesterday)])], fixture: fixture)
         #expect(Self.caps(passedSince) == ["os.end-of-life/gap/D"])
         #expect(Self.caps(try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.pass), eol(.pass, ends: "2099-01-01")])])).isEmpty)
+        // Standard support over since the report, but Debian LTS runs on: not a gap.
+        var lts = eol(.warn, ends: yesterday)
+        lts.evidence["extendedSupportEnds"] = "2099-06-30"
+        #expect(Self.caps(try Self.judge([("srv-1", 5, Self.clean + [Self.backup(.pass), lts])])).isEmpty)
         #expect(Self.caps(try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.pass), eol(.error, ends: nil)])])) == ["os.end-of-life/unverified/C"])
     }
 

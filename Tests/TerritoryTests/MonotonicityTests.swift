@@ -44,7 +44,7 @@ struct MonotonicityTests {
         case "patch.os-eol":
             if status != .error {
                 evidence["securitySupportEnds"] = status == .pass ? "2099-06-30" : "2020-07-18"
-                evidence["dateUsed"] = "security"
+                evidence["phase"] = status == .pass ? "standard" : "ended"
                 evidence["release"] = "Debian"
             }
         case "backup.separate-storage", "tls.hsts": severity = .medium

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Debian packaging files of this machine, read independently of cyberctl's parsers: dpkg's status
-/// stanzas and apt's lists (decompressed with the `lz4` command when apt keeps them compressed).
+/// stanzas and apt's lists (decompressed with the reference command of each format when apt keeps them compressed).
 public enum DebianFiles {
     /// One stanza as text, with the few fields tests need.
     public struct Stanza: Sendable {
@@ -43,13 +43,45 @@ public enum DebianFiles {
 
     /// The text of a list file, decompressed.
     public static func read(_ path: String) throws -> String {
-        if path.hasSuffix(".lz4") {
-            let output = try Command.run("lz4", ["-dc", path])
-            guard output.exitCode == 0 else { throw TestSupportError("lz4 -dc \(path): \(output.stderr)") }
-            return output.stdout
+        guard let command = decompressor(path) else { return try String(contentsOfFile: path, encoding: .utf8) }
+        let output = try Command.run("/bin/sh", ["-c", "\(command) < \"$1\"", "sh", path])
+        guard output.exitCode == 0 else { throw TestSupportError("\(command) \(path): \(output.stderr)") }
+        return output.stdout
+    }
+
+    /// The command that decompresses a list file to stdout, by its suffix (nil for a plain file).
+    static func decompressor(_ path: String) -> String? {
+        let commands = [".lz4": "lz4 -dc", ".gz": "gzip -dc", ".xz": "xz -dc", ".lzma": "xz --format=lzma -dc", ".zst": "zstd -q -dc", ".bz2": "bzip2 -dc"]
+        return commands.first { path.hasSuffix($0.key) }?.value
+    }
+
+    /// The compression suffixes apt reads, with the command that writes each (file given last, replaced
+    /// by `file+suffix`).
+    public static let compressors: [(suffix: String, command: [String])] = [
+        (".lz4", ["lz4", "-q", "--rm"]), (".zst", ["zstd", "-q", "--rm"]), (".gz", ["gzip", "-n"]), (".xz", ["xz"]),
+        (".bz2", ["bzip2"]), (".lzma", ["xz", "--format=lzma"]),
+    ]
+
+    /// Rewrites every `Packages` list under `root`'s lists folder in one compression (`""`: plain), as
+    /// apt would keep it with `Acquire::GzipIndexes`; returns the new file names.
+    public static func recompressLists(root: String, suffix: String) throws -> [String] {
+        let folder = root + listsDirectory
+        var written: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder).sorted() where name.contains("_Packages") {
+            let path = folder + "/" + name
+            let text = try read(path)
+            let base = compressors.first { path.hasSuffix($0.suffix) }.map { String(path.dropLast($0.suffix.count)) } ?? path
+            try FileManager.default.removeItem(atPath: path)
+            try text.write(toFile: base, atomically: false, encoding: .utf8)
+            if let compressor = compressors.first(where: { $0.suffix == suffix }) {
+                let output = try Command.run("/bin/sh", ["-c", "exec \"$@\"", "sh"] + compressor.command + (compressor.command[0] == "lz4" ? [base, base + suffix] : [base]))
+                guard output.exitCode == 0, FileManager.default.fileExists(atPath: base + suffix) else {
+                    throw TestSupportError("\(compressor.command) \(base): \(output.stderr)")
+                }
+            }
+            written.append((base as NSString).lastPathComponent + suffix)
         }
-        guard !path.hasSuffix(".gz") && !path.hasSuffix(".xz") else { throw TestSupportError("\(path): unsupported compression in tests") }
-        return try String(contentsOfFile: path, encoding: .utf8)
+        return written
     }
 
     /// The release fields of a clear-signed or plain Release file.
@@ -69,7 +101,7 @@ public enum DebianFiles {
             BEGIN { while ((getline line < names) > 0) want[line] = 1; RS = ""; ORS = "\\n\\n" }
             { n = split($0, lines, "\\n"); for (i = 1; i <= n; i++) if (substr(lines[i], 1, 9) == "Package: ") { if (substr(lines[i], 10) in want) print; break } }
             """
-        let decompress = path.hasSuffix(".lz4") ? "lz4 -dc \"$1\"" : "cat \"$1\""
+        let decompress = (decompressor(path) ?? "cat") + " < \"$1\""
         let output = try Command.run("/bin/sh", ["-c", "\(decompress) | awk -v names=\"$2\" '\(script)'", "sh", path, namesFile])
         guard output.exitCode == 0 else { throw TestSupportError("filtering \(path): \(output.stderr)") }
         return output.stdout
@@ -198,7 +230,7 @@ public struct DebianFixture: Sendable {
             let kept = list.stanzas.filter { wanted.contains(key($0)) }
             // apt rejects a list made of a blank line only; an empty file is a valid empty list.
             let text = kept.isEmpty ? "" : kept.map(\.text).joined(separator: "\n\n") + "\n"
-            let plainName = list.fileName.hasSuffix(".lz4") ? String(list.fileName.dropLast(4)) : list.fileName
+            let plainName = DebianFiles.compressors.first { list.fileName.hasSuffix($0.suffix) }.map { String(list.fileName.dropLast($0.suffix.count)) } ?? list.fileName
             let path = try directory.write("\(name)/var/lib/apt/lists/\(plainName)", text)
             if list.fileName == main.fileName {
                 let output = try Command.run("lz4", ["-q", "-f", "--rm", path, path + ".lz4"])
@@ -249,12 +281,29 @@ public struct DebianFixture: Sendable {
         ])
     }
 
+    /// What real apt says of the fixture, refusal included: `refused` when apt stops with an error
+    /// (exit code not 0, `E:` lines in `errors`), else the upgradable table.
+    public func aptAnswer(options: [String] = []) throws -> (refused: Bool, errors: String, upgradable: [String: String]) {
+        let output = try Command.run("/usr/bin/apt", ["list", "--upgradable"] + options.flatMap { ["-o", $0] } + [
+            "-o", "Dir=\(root)/", "-o", "Dir::State::status=\(root)/var/lib/dpkg/status",
+            "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=",
+        ], environment: ["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+        let errors = output.stderr.split(separator: "\n").filter { $0.hasPrefix("E:") }.joined(separator: "\n")
+        if output.exitCode != 0 { return (true, errors.isEmpty ? output.stderr : errors, [:]) }
+        return (false, errors, Self.parseUpgradable(output.stdout))
+    }
+
     /// `apt list --upgradable` parsed: `name:arch` → candidate version.
     public static func aptUpgradable(arguments: [String] = []) throws -> [String: String] {
         let output = try Command.run("/usr/bin/apt", ["list", "--upgradable"] + arguments, environment: ["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
         guard output.exitCode == 0 else { throw TestSupportError("apt list --upgradable: \(output.stderr)") }
+        return parseUpgradable(output.stdout)
+    }
+
+    /// The `[upgradable from: …]` lines of `apt list --upgradable`: `name:arch` → candidate version.
+    public static func parseUpgradable(_ stdout: String) -> [String: String] {
         var result: [String: String] = [:]
-        for line in output.stdout.split(separator: "\n") where line.contains("[upgradable from:") {
+        for line in stdout.split(separator: "\n") where line.contains("[upgradable from:") {
             let words = line.split(separator: " ")
             guard words.count >= 3, let slash = words[0].firstIndex(of: "/") else { continue }
             let name = words[0][..<slash]

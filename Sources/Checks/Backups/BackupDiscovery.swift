@@ -26,8 +26,12 @@ struct BackupDiscovery {
         var cronFilesRead = 0
         var scriptsRead = 0
         var foldersLookedAt: [String] = []
-        /// Files that could not be read, with the reason.
+        /// Files and folders that could not be read, with the reason, each once.
         var problems: [String] = []
+
+        mutating func note(_ problem: String) {
+            if !problems.contains(problem) { problems.append(problem) }
+        }
     }
 
     func discover() -> Report {
@@ -91,11 +95,12 @@ struct BackupDiscovery {
         }
     }
 
-    /// Unit file names → inner path, highest-priority folder first.
-    func unitFiles(suffix: String) -> [String: String] {
+    /// Unit file names → inner path, highest-priority folder first. A unit folder that exists but
+    /// cannot be listed is noted in `report.problems`.
+    func unitFiles(suffix: String, _ report: inout Report) -> [String: String] {
         var files: [String: String] = [:]
         for directory in Self.unitDirectories {
-            for name in root.list(directory) where name.hasSuffix(suffix) && files[name] == nil {
+            for name in list(directory, &report) where name.hasSuffix(suffix) && files[name] == nil {
                 let path = "\(directory)/\(name)"
                 if root.info(path)?.isRegularFile == true { files[name] = path }
             }
@@ -107,11 +112,12 @@ struct BackupDiscovery {
         // Timers first: which service each one starts, and when.
         var schedules: [String: (text: String, period: TimeInterval?, enabled: Bool)] = [:]
         // Enabled units are linked from `*.wants/` folders (timers.target.wants for timers).
-        let wants = root.list("/etc/systemd/system").filter { $0.hasSuffix(".wants") }
+        // (An unreadable /etc/systemd/system is noted when its units are listed.)
+        let wants = ((try? root.contents("/etc/systemd/system")) ?? []).filter { $0.hasSuffix(".wants") }
         func isEnabled(_ unit: String) -> Bool {
             wants.contains { root.exists("/etc/systemd/system/\($0)/\(unit)") }
         }
-        for (name, path) in unitFiles(suffix: ".timer").sorted(by: { $0.key < $1.key }) {
+        for (name, path) in unitFiles(suffix: ".timer", &report).sorted(by: { $0.key < $1.key }) {
             guard let text = readSmall(path, &report) else { continue }
             report.unitFilesRead += 1
             let unit = UnitFile.parse(text)
@@ -122,7 +128,7 @@ struct BackupDiscovery {
             schedules[service] = (text2, BackupSchedule.period(onCalendar: calendar, onUnitActive: active), isEnabled(name))
         }
         var sets: [BackupSet] = []
-        for (name, path) in unitFiles(suffix: ".service").sorted(by: { $0.key < $1.key }) {
+        for (name, path) in unitFiles(suffix: ".service", &report).sorted(by: { $0.key < $1.key }) {
             // Template units (`foo@.service`) are started with an instance name cyberctl cannot guess.
             if name.contains("@.") { continue }
             if name == "bacula-fd.service" { continue }
@@ -132,7 +138,7 @@ struct BackupDiscovery {
             // Drop-ins (`systemctl edit`): /etc/systemd/system/<unit>.d/*.conf, in name order, add to
             // or (with an empty `ExecStart=`) reset the unit's lists.
             let dropInFolder = "/etc/systemd/system/\(name).d"
-            for file in root.list(dropInFolder) where file.hasSuffix(".conf") {
+            for file in list(dropInFolder, &report) where file.hasSuffix(".conf") {
                 guard let dropIn = readSmall("\(dropInFolder)/\(file)", &report) else { continue }
                 report.unitFilesRead += 1
                 unit.merge(UnitFile.parse(dropIn))
@@ -177,8 +183,8 @@ struct BackupDiscovery {
         var sets: [BackupSet] = []
         // /etc/pve/vzdump.cron: Proxmox VE before 7.1 kept its backup jobs in a cron table.
         var tables: [(path: String, hasUser: Bool)] = [("/etc/crontab", true), ("/etc/pve/vzdump.cron", true)]
-        tables += root.list("/etc/cron.d").filter(Self.isRunPartsName).map { ("/etc/cron.d/\($0)", true) }
-        tables += root.list("/var/spool/cron/crontabs").map { ("/var/spool/cron/crontabs/\($0)", false) }
+        tables += list("/etc/cron.d", &report).filter(Self.isRunPartsName).map { ("/etc/cron.d/\($0)", true) }
+        tables += list("/var/spool/cron/crontabs", &report).map { ("/var/spool/cron/crontabs/\($0)", false) }
         for (path, hasUser) in tables where root.info(path)?.isRegularFile == true {
             guard let text = readSmall(path, &report) else { continue }
             report.cronFilesRead += 1
@@ -211,7 +217,7 @@ struct BackupDiscovery {
             ("/etc/cron.weekly", 7 * BackupSchedule.day), ("/etc/cron.monthly", 31 * BackupSchedule.day),
         ]
         for (folder, period) in periodic {
-            for name in root.list(folder) where Self.isRunPartsName(name) {
+            for name in list(folder, &report) where Self.isRunPartsName(name) {
                 let path = "\(folder)/\(name)"
                 let job = { (tool: String) in BackupJob(scheduler: .cron, name: path, schedule: folder, tool: tool) }
                 sets += setsFromScript(path, environment: [:], origin: "cron:\(path)", period: period, job: job, depth: 0, report: &report)
@@ -290,7 +296,15 @@ struct BackupDiscovery {
         _ path: String, environment: [String: String], origin: String, period: TimeInterval?,
         job: (String) -> BackupJob, depth: Int, report: inout Report
     ) -> [BackupSet] {
-        guard let info = root.info(path), info.isRegularFile, info.size <= Self.fileLimit else { return [] }
+        let info: FileInfo?
+        do {
+            info = try root.status(path)
+        } catch {
+            report.note(error.description)
+            return []
+        }
+        // A program larger than any shell script (a binary the job runs) is not read.
+        guard let info, info.isRegularFile, info.size <= Self.fileLimit else { return [] }
         guard let text = readSmall(path, &report), text.hasPrefix("#!") else { return [] }
         let shebang = text.prefix { $0 != "\n" }
         guard shebang.contains("sh") else { return [] }
@@ -612,7 +626,15 @@ struct BackupDiscovery {
 
     func folderSets(_ report: inout Report) -> [BackupSet] {
         var sets: [BackupSet] = []
-        for folder in folders where root.info(folder)?.isDirectory == true {
+        for folder in folders {
+            let info: FileInfo?
+            do {
+                info = try root.status(folder)
+            } catch {
+                report.note(error.description)
+                continue
+            }
+            guard info?.isDirectory == true else { continue }
             report.foldersLookedAt.append(folder)
             func make(_ kind: BackupKind, _ path: String, excluded: [String] = []) -> BackupSet {
                 BackupSet(
@@ -676,12 +698,23 @@ struct BackupDiscovery {
         return merged
     }
 
+    /// Names in a folder, sorted; empty when it does not exist. A folder that exists but cannot be
+    /// listed is noted in `report.problems`: a job described there would be missed.
+    func list(_ folder: String, _ report: inout Report) -> [String] {
+        do {
+            return try root.contents(folder) ?? []
+        } catch {
+            report.note(error.description)
+            return []
+        }
+    }
+
     /// Reads a small text file; a failure is noted, not fatal.
     func readSmall(_ path: String, _ report: inout Report) -> String? {
         do {
             return try root.readText(path, limit: Self.fileLimit)
         } catch {
-            report.problems.append(String(describing: error))
+            report.note(String(describing: error))
             return nil
         }
     }

@@ -36,6 +36,12 @@ public struct BackupMeasurement: Sendable {
     public var truncated = false
     /// The set could not be measured at all; the reason.
     public var failure: String?
+    /// Why a set that was read holds no copy, when that needs saying (a shared repository holding
+    /// only other hosts' snapshots).
+    public var noCopyReason: String?
+    /// The size of the newest or previous copy could not be read (a `restic stats` or `borg info`
+    /// that failed); the reason. The size rule is then an error, never a pass it did not verify.
+    public var sizeFailure: String?
     /// How the copies were listed (`files`, `restic snapshots --json`, `repository files`).
     public var method: String = "files"
     /// Why a repository's snapshot list was not read, when it was not.
@@ -351,19 +357,26 @@ struct BackupInventory {
         measurement.method = "rsnapshot folders"
         measurement.sizeUnit = .entries
         measurement.sizeChangeNotChecked = "rsnapshot snapshots are hard-linked trees: their size is not compared"
-        guard let info = root.info(set.path) else {
-            measurement.count = 0
-            measurement.details["pathMissing"] = .bool(true)
+        let names: [String]
+        do {
+            guard let info = try root.status(set.path) else {
+                measurement.count = 0
+                measurement.details["pathMissing"] = .bool(true)
+                return measurement
+            }
+            guard info.isDirectory else {
+                measurement.failure = "\(set.path): not a folder"
+                return measurement
+            }
+            measurement.device = info.device
+            names = try root.contents(set.path) ?? []
+        } catch {
+            measurement.failure = error.description
             return measurement
         }
-        guard info.isDirectory else {
-            measurement.failure = "\(set.path): not a folder"
-            return measurement
-        }
-        measurement.device = info.device
         var count = 0
         var newest: BackupItem?
-        for name in root.list(set.path) where BackupDiscovery.isRsnapshotName(name) {
+        for name in names where BackupDiscovery.isRsnapshotName(name) {
             let path = "\(set.path)/\(name)"
             guard let snapshot = root.info(path), snapshot.isDirectory else { continue }
             count += 1
@@ -447,7 +460,14 @@ struct BackupInventory {
     ) -> BackupMeasurement {
         var measurement = BackupMeasurement()
         measurement.method = "repository files"
-        guard let info = root.info(path) else {
+        let found: FileInfo?
+        do {
+            found = try root.status(path)
+        } catch {
+            measurement.failure = error.description
+            return measurement
+        }
+        guard let info = found else {
             measurement.count = 0
             measurement.details["pathMissing"] = .bool(true)
             return measurement

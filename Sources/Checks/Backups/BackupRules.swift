@@ -59,7 +59,7 @@ public enum BackupRules {
             if let partial = partial(measurement) {
                 return Outcome(status: .error, severity: .high, evidence: evidence, reason: "no copy found, but " + partial)
             }
-            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: nil)
+            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: measurement.noCopyReason)
         }
         if let expected = set.expectedCount, let count = measurement.count, count < expected {
             if let partial = partial(measurement) {
@@ -108,14 +108,22 @@ public enum BackupRules {
 
     /// `backup.size`: fail/high when the newest copy is empty or under `min_size`; warn/medium when
     /// it is under `dropPercent` % of the previous copy of the same series; skip when its size is
-    /// not known; error when the walk was partial.
+    /// not known; error when the walk was partial or the size of the newest or previous copy could
+    /// not be read (`restic stats`, `borg info` failed).
     public static func size(_ set: BackupSet, _ measurement: BackupMeasurement, dropPercent: Int) -> Outcome? {
         guard let newest = measurement.newest else { return nil }
         let unit = measurement.sizeUnit == .bytes ? "Bytes" : "Entries"
         var evidence: [String: JSONValue] = ["newest": .string(newest.path), "unit": .string(measurement.sizeUnit.rawValue)]
         if let count = measurement.count { evidence["count"] = .int(count) }
         if let total = measurement.totalBytes { evidence["totalBytes"] = .int(total) }
+        if let failure = measurement.sizeFailure {
+            if let size = newest.size { evidence["size\(unit)"] = .int(size) }
+            return Outcome(status: .error, severity: .high, evidence: evidence, reason: failure)
+        }
         guard let size = newest.size else {
+            if let partial = partial(measurement) {
+                return Outcome(status: .error, severity: .high, evidence: evidence, reason: "size of the newest copy not read: " + partial)
+            }
             return Outcome(status: .skip, severity: .high, evidence: evidence, reason: measurement.sizeChangeNotChecked ?? "size of the newest copy not known")
         }
         evidence["size\(unit)"] = .int(size)
@@ -197,15 +205,26 @@ public enum BackupRules {
         return Outcome(status: now.timeIntervalSince(last) > offlineCopyMaximumAge ? .warn : .pass, severity: .medium, evidence: evidence, reason: nil)
     }
 
-    /// `backup.restore-test`: warn/medium unless a restore test is declared within the last 12 months.
-    public static func restoreTest(_ last: Date?, now: Date) -> Outcome {
+    /// `backup.restore-test`: warn/medium unless a restore test is declared within the last 12 months,
+    /// and, when the set was read and holds no copy of this host (an empty folder, a shared
+    /// repository holding only other hosts' snapshots), warn/medium: nothing of this host can be
+    /// restored from it, whatever the declared date.
+    public static func restoreTest(_ last: Date?, now: Date, measurement: BackupMeasurement? = nil) -> Outcome {
         guard let last else {
             return Outcome(status: .warn, severity: .medium, evidence: ["declared": false], reason: nil)
         }
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
+        var evidence: [String: JSONValue] = ["declared": true, "last": .time(last), "ageDays": .int(days), "maxAgeDays": 365]
+        if let measurement, measurement.failure == nil, measurement.newest == nil, (measurement.count ?? 0) == 0,
+           measurement.details["pathMissing"] == nil, partial(measurement) == nil {
+            evidence["noCopy"] = true
+            return Outcome(
+                status: .warn, severity: .medium, evidence: evidence,
+                reason: "the set holds no copy of this host to restore" + (measurement.noCopyReason.map { ": " + $0 } ?? ""))
+        }
         return Outcome(
             status: now.timeIntervalSince(last) > restoreTestMaximumAge ? .warn : .pass, severity: .medium,
-            evidence: ["declared": true, "last": .time(last), "ageDays": .int(days), "maxAgeDays": 365], reason: nil)
+            evidence: evidence, reason: nil)
     }
 
     static let references = ["NIS2-21.2.c", "EU-2024/2690-4.2", "RECYF-13", "ANSSI-HYG-37"]
@@ -215,11 +234,11 @@ public enum BackupRules {
             code: "backup.present", severity: .high, references: references,
             french: RuleText(
                 title: "Présence de sauvegardes",
-                explanation: "Après un rançongiciel ou une panne de disque, une commune ne retrouve ses données (état civil, urbanisme, comptabilité) que si des sauvegardes existent.",
+                explanation: "Après un rançongiciel ou une panne de disque, une commune ne retrouve ses données (état civil, urbanisme, comptabilité) que si des sauvegardes existent. Dans un dépôt restic ou Borg partagé par plusieurs serveurs, seules les sauvegardes de ce serveur comptent.",
                 remediation: "Mettez en place une sauvegarde automatique (restic, Borg, dumps de bases) et déclarez-la dans le profil (backup.sets) si cyberctl ne la trouve pas seul."),
             english: RuleText(
                 title: "Backups present",
-                explanation: "After ransomware or a disk failure, a commune only gets its data back (civil records, planning, accounts) if backups exist.",
+                explanation: "After ransomware or a disk failure, a commune only gets its data back (civil records, planning, accounts) if backups exist. In a restic or Borg repository several servers share, only this server's backups count.",
                 remediation: "Set up an automatic backup (restic, Borg, database dumps) and declare it in the profile (backup.sets) when cyberctl does not find it by itself.")),
         RuleDescription(
             code: "backup.freshness", severity: .high, references: references,

@@ -97,6 +97,9 @@ public struct BackupSet: Sendable, Equatable {
     public var excluded: [String]
     /// True for a job whose destination could not be read (repository from an unreadable file).
     public var locationUnknown = false
+    /// Host names whose snapshots or archives count as this host's in a restic or Borg repository
+    /// (the profile's `host:`); empty for the audited system's own name.
+    public var hosts: [String] = []
 
     public init(
         name: String, kind: BackupKind, path: String, remote: String? = nil, origin: String,
@@ -145,6 +148,7 @@ public struct BackupSet: Sendable, Equatable {
 ///   offline_copy: {last: 2026-11-15, kind: offline, location: coffre de la mairie}
 ///   encryption: gpg
 ///   last_restore_test: 2026-06-01
+///   host: srv-mairie                          # restic/borg only: whose snapshots count (default: this host)
 /// ```
 /// Unknown keys and malformed values are errors (the profile loader adds file and line).
 public struct BackupSetDeclaration: Sendable, Decodable, Equatable {
@@ -160,9 +164,12 @@ public struct BackupSetDeclaration: Sendable, Decodable, Equatable {
     public var offlineCopy: OfflineCopyDeclaration?
     public var encryption: String?
     public var lastRestoreTest: Date?
+    /// Host names whose snapshots or archives count as this host's (restic/borg only); empty for
+    /// the audited system's own name.
+    public var hosts: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, kind, path, protects, unit, encryption
+        case name, kind, path, protects, unit, encryption, host
         case maximumAge = "max_age"
         case minimumSize = "min_size"
         case expectedCount = "expected_count"
@@ -222,6 +229,20 @@ public struct BackupSetDeclaration: Sendable, Decodable, Equatable {
             }
             guard file.hasPrefix("/") else {
                 throw DecodingError.dataCorruptedError(forKey: .passwordFile, in: container, debugDescription: "expected an absolute path, got \"\(file)\"")
+            }
+        }
+        if let single = try? container.decodeIfPresent(String.self, forKey: .host) {
+            hosts = [single]
+        } else {
+            hosts = try container.decodeIfPresent([String].self, forKey: .host) ?? []
+        }
+        if !hosts.isEmpty {
+            guard kind == .restic || kind == .borg else {
+                throw DecodingError.dataCorruptedError(forKey: .host, in: container, debugDescription: "host applies to restic and borg sets only")
+            }
+            for host in hosts where host.isEmpty || host.contains(where: { $0.isWhitespace || $0 == "/" }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .host, in: container, debugDescription: "expected a host name as restic or Borg records it, got \"\(host)\"")
             }
         }
         offlineCopy = try container.decodeIfPresent(OfflineCopyField.self, forKey: .offlineCopy)?.value

@@ -8,14 +8,16 @@ import Foundation
 /// rsnapshot/Proxmox/Bacula configuration, the usual folders). Each set is measured from its files
 /// through the `FileSystemRoot` (newest copy, size, count, previous copy), or for restic/Borg
 /// repositories with a `password_file` through `restic snapshots --json` / `borg list --json`
-/// (read-only, allowlisted, with a timeout). The last result of the systemd units that write a set is
+/// (read-only, allowlisted, with a timeout), counting only the audited host's snapshots (or those of
+/// the set's `host:`) in a repository several hosts share. The last result of the systemd units that write a set is
 /// read with `systemctl show` on a live system only. The check never starts a job, never mounts,
 /// never writes.
 ///
 /// Results per set (target: its path or remote location): `backup.present`, `backup.freshness`,
 /// `backup.size`, `backup.separate-storage`, `backup.offline-copy`, `backup.restore-test`; per job
 /// (target: unit name or cron file:line): `backup.job-status`. With no set at all: one
-/// `backup.present` fail/high with target `backup.sets`.
+/// `backup.present` fail/high with target `backup.sets`; when discovery could not read a unit,
+/// cron table, script or folder, that result is an error naming them (also beside found sets).
 public struct BackupSetsCheck: ConfigurableCheck {
     public static let id = "backup.sets"
     public static let domain = Domain.backups
@@ -114,7 +116,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
         sets.map { declaration in
             let remote = BackupLocation.remote(declaration.path, kind: declaration.kind)
             let path = remote ?? (declaration.kind == .restic ? BackupLocation.localPath(declaration.path) : declaration.path)
-            return BackupSet(
+            var set = BackupSet(
                 name: declaration.name, kind: declaration.kind, path: remote == nil ? FileSystemRoot.normalize(path) : path, remote: remote,
                 origin: "profile", maximumAge: declaration.maximumAge ?? defaultMaximumAge,
                 maximumAgeSource: declaration.maximumAge == nil ? "default" : "profile", minimumBytes: declaration.minimumBytes ?? 0,
@@ -122,6 +124,8 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 passwordFile: declaration.passwordFile, offlineCopy: declaration.offlineCopy,
                 encryption: declaration.encryption ?? (declaration.kind == .restic ? "restic (toujours chiffré)" : nil),
                 lastRestoreTest: declaration.lastRestoreTest)
+            set.hosts = declaration.hosts
+            return set
         }
     }
 
@@ -160,8 +164,10 @@ public struct BackupSetsCheck: ConfigurableCheck {
         return (result, discovery)
     }
 
-    /// Measures one set; nil for copies on another host that cannot be listed.
-    func measure(_ set: BackupSet, context: CheckContext) async -> BackupMeasurement? {
+    /// Measures one set; nil for copies on another host that cannot be listed. In a restic or Borg
+    /// repository listed with its password, only the snapshots of `auditedHost` (or of the set's
+    /// declared `host:`) count.
+    func measure(_ set: BackupSet, context: CheckContext, auditedHost: String?) async -> BackupMeasurement? {
         let inventory = BackupInventory(root: context.root, maximumFiles: maximumFiles)
         let listing = RepositoryListing(
             commands: context.commands, root: context.root, restic: programs.restic, borg: programs.borg, timeout: commandTimeout)
@@ -186,7 +192,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
             }
             let tool = set.kind == .restic ? "restic" : "borg"
             guard let passwordFile = set.passwordFile else {
-                measurement.snapshotListNotChecked = "no password_file for this set in the profile: \(tool)'s own list not read; the last write time of the repository's files is used"
+                measurement.snapshotListNotChecked = "no password_file for this set in the profile: \(tool)'s own list not read; the last write time of the repository's files is used, whichever host wrote them"
                 return measurement
             }
             guard context.root.info(passwordFile)?.isRegularFile == true else {
@@ -194,10 +200,11 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 return measurement
             }
             var listed = measurement
+            let host = BackupHost.of(set, audited: auditedHost, root: context.root)
             if set.kind == .restic {
-                await listing.restic(set, passwordFile: passwordFile, into: &listed)
+                await listing.restic(set, passwordFile: passwordFile, host: host, into: &listed)
             } else {
-                await listing.borg(set, passwordFile: passwordFile, into: &listed)
+                await listing.borg(set, passwordFile: passwordFile, host: host, into: &listed)
             }
             return listed
         }
@@ -211,10 +218,11 @@ public struct BackupSetsCheck: ConfigurableCheck {
         var emptyFolders: [String] = []
         var jobStatusCache: [String: SystemdJobStatus.Verdict] = [:]
         let mounts = MountTable.live(context.root)
+        let auditedHost = AuditedHostName.name(root: context.root)
         for set in sets {
             if Task.isCancelled { break }
             let setWatch = Stopwatch()
-            let measurement = await measure(set, context: context)
+            let measurement = await measure(set, context: context, auditedHost: auditedHost)
             if set.optional, let measurement, measurement.failure == nil, measurement.newest == nil,
                (measurement.count ?? 0) == 0, measurement.problemCount == 0, !measurement.truncated {
                 if measurement.details["pathMissing"] == nil { emptyFolders.append(set.path) }
@@ -225,19 +233,31 @@ public struct BackupSetsCheck: ConfigurableCheck {
             for index in setResults.indices { setResults[index].durationMs = elapsed }
             results += setResults
         }
-        if results.isEmpty && !Task.isCancelled {
+        if Task.isCancelled { return results }
+        // Discovery that could not read a unit, a cron table, a script or a folder may have missed a
+        // job: with nothing found that is "could not look", not "no backup"; beside found sets it is
+        // one more error naming what was not read.
+        let unreadable = discovery?.problems ?? []
+        if results.isEmpty || !unreadable.isEmpty {
             var evidence: [String: JSONValue] = ["declaredSets": .int(self.sets.count), "discover": .bool(discover)]
             if let discovery {
                 evidence["unitFilesRead"] = .int(discovery.unitFilesRead)
                 evidence["cronFilesRead"] = .int(discovery.cronFilesRead)
                 evidence["scriptsRead"] = .int(discovery.scriptsRead)
                 evidence["foldersLookedAt"] = .strings(discovery.foldersLookedAt)
-                if !discovery.problems.isEmpty { evidence["unreadable"] = .strings(Array(discovery.problems.prefix(10))) }
+                if !unreadable.isEmpty {
+                    evidence["unreadable"] = .strings(Array(unreadable.prefix(10)))
+                    evidence["unreadableCount"] = .int(unreadable.count)
+                }
             }
             if !emptyFolders.isEmpty { evidence["foldersWithoutCopies"] = .strings(emptyFolders) }
+            let reason = unreadable.isEmpty ? nil
+                : (results.isEmpty ? "no backup found, but " : "")
+                + "discovery could not read \(unreadable.count) file(s) or folder(s), where a backup job would be missed: "
+                + unreadable.prefix(3).joined(separator: "; ")
             results.append(CheckResult(
-                check: Self.id, target: Self.id, code: "backup.present", status: .fail, severity: .high, evidence: evidence,
-                references: BackupRules.references, durationMs: stopwatch.elapsedMs))
+                check: Self.id, target: Self.id, code: "backup.present", status: unreadable.isEmpty ? .fail : .error, severity: .high,
+                evidence: evidence, references: BackupRules.references, reason: reason, durationMs: stopwatch.elapsedMs))
         }
         return results
     }
@@ -267,7 +287,9 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 reason: outcome.reason)
         }
         var results = [result("backup.present", BackupRules.present(set, measurement))]
-        if let measurement {
+        // A set that could not be measured (its listing failed) has no freshness or size to show:
+        // what its files suggest is not what the tool lists for this host. `backup.present` says why.
+        if let measurement, measurement.failure == nil {
             if let outcome = BackupRules.freshness(set, measurement, now: now) { results.append(result("backup.freshness", outcome)) }
             if let outcome = BackupRules.size(set, measurement, dropPercent: sizeDropPercent) { results.append(result("backup.size", outcome)) }
         }
@@ -289,7 +311,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
             results.append(result("backup.separate-storage", outcome))
         }
         results.append(result("backup.offline-copy", BackupRules.offlineCopy(set.offlineCopy, now: now)))
-        results.append(result("backup.restore-test", BackupRules.restoreTest(set.lastRestoreTest, now: now)))
+        results.append(result("backup.restore-test", BackupRules.restoreTest(set.lastRestoreTest, now: now, measurement: measurement)))
         results += await jobStatus(set, context: context, cache: &cache)
         return results
     }

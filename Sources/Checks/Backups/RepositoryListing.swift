@@ -50,13 +50,15 @@ struct RepositoryListing {
         return ["--repo", repository, "--password-file", root.hostPath(passwordFile), "--no-lock", "--no-cache", "--quiet"]
     }
 
-    /// Fills `measurement` from the snapshot list; on failure sets `failure` with restic's message.
-    func restic(_ set: BackupSet, passwordFile: String, into measurement: inout BackupMeasurement) async {
+    /// Fills `measurement` from the snapshot list, counting only the snapshots of `host` (restic's
+    /// `hostname` field); on failure sets `failure` with restic's message. A snapshot time or a
+    /// list cyberctl cannot read is a failure, never a shorter list.
+    func restic(_ set: BackupSet, passwordFile: String, host: BackupHost, into measurement: inout BackupMeasurement) async {
         measurement.method = "restic snapshots --json"
         let base = resticArguments(set.remote ?? set.path, passwordFile: passwordFile)
         let output: CommandRunner.Output
         do {
-            output = try await commands.run(restic, base + ["--json", "snapshots"], timeout: timeout)
+            output = try await commands.run(restic, base + ["--json", "snapshots"], timeout: timeout, environment: Self.environment)
         } catch {
             measurement.failure = "snapshot list not read: \(error)"
             return
@@ -72,20 +74,26 @@ struct RepositoryListing {
             measurement.failure = "restic snapshots printed JSON cyberctl cannot read: \(error)"
             return
         }
-        let dated = snapshots.compactMap { snapshot in BackupUnits.rfc3339(snapshot.time).map { (snapshot, $0) } }
-            .sorted { $0.1 > $1.1 }
-        if dated.count < snapshots.count { measurement.problem("\(snapshots.count - dated.count) snapshot time(s) could not be read") }
-        measurement.count = dated.count
+        var dated: [(ResticSnapshot, Date)] = []
+        for snapshot in snapshots {
+            guard let time = BackupUnits.rfc3339(snapshot.time) else {
+                measurement.failure = "restic snapshots: snapshot \(snapshot.id.prefix(8)) has a time cyberctl cannot read (\"\(snapshot.time)\")"
+                return
+            }
+            dated.append((snapshot, time))
+        }
+        dated.sort { $0.1 > $1.1 }
+        guard let mine = host.keep(dated, into: &measurement, noun: "snapshot", host: { $0.0.hostname }) else { return }
+        measurement.count = mine.count
         measurement.snapshotListNotChecked = nil
         // The list replaces what the repository's files suggested: no snapshot means no copy.
         measurement.newest = nil
         measurement.previous = nil
-        guard let (latest, latestTime) = dated.first else { return }
-        measurement.details["hosts"] = .strings(Array(Set(dated.compactMap { $0.0.hostname })).sorted())
+        guard let (latest, latestTime) = mine.first else { return }
         measurement.details["latestSnapshot"] = .string(latest.id)
         measurement.details["latestPaths"] = .strings(latest.paths ?? [])
         // The previous snapshot of the same paths, for the size change.
-        let previous = dated.dropFirst().first { ($0.0.paths ?? []) == (latest.paths ?? []) && $0.0.hostname == latest.hostname }
+        let previous = mine.dropFirst().first { ($0.0.paths ?? []) == (latest.paths ?? []) }
         var newestSize = latest.summary?.totalBytesProcessed
         var previousSize = previous?.0.summary?.totalBytesProcessed
         if newestSize == nil {
@@ -100,41 +108,60 @@ struct RepositoryListing {
             measurement.previous = BackupItem(path: "snapshot \(previous.0.id.prefix(8))", modified: previous.1, size: previousSize)
             measurement.sizeChangeNotChecked = nil
         } else {
-            measurement.sizeChangeNotChecked = "no earlier snapshot of the same paths"
+            measurement.sizeChangeNotChecked = "no earlier snapshot of the same paths from this host"
         }
     }
 
     func resticStats(_ base: [String], id: String, into measurement: inout BackupMeasurement) async -> Int? {
         do {
-            let output = try await commands.run(restic, base + ["--json", "stats", "--mode", "restore-size", id], timeout: timeout)
+            let output = try await commands.run(
+                restic, base + ["--json", "stats", "--mode", "restore-size", id], timeout: timeout, environment: Self.environment)
             guard output.exitCode == 0 else {
-                measurement.problem("restic stats \(id.prefix(8)) failed: \(Self.firstLine(output.standardError))")
+                measurement.sizeFailure = measurement.sizeFailure
+                    ?? "restic stats \(id.prefix(8)) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
                 return nil
             }
             // restic may print progress lines before the JSON object: take the last line.
             let line = output.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
             return try JSONDecoder().decode(ResticStats.self, from: Data(line.utf8)).totalSize
         } catch {
-            measurement.problem("restic stats \(id.prefix(8)): \(error)")
+            measurement.sizeFailure = measurement.sizeFailure ?? "restic stats \(id.prefix(8)): \(error)"
             return nil
         }
     }
 
-    /// `borg list --json` output.
+    /// `borg list --json --format '{hostname}'` output: the format's keys are added to each
+    /// archive's JSON (Borg 1.1 and later).
     struct BorgList: Decodable {
         let archives: [Archive]
         struct Archive: Decodable {
             let name: String
             let time: String?
             let start: String?
+            let hostname: String?
         }
     }
 
-    /// Fills `measurement` from `borg list --json --bypass-lock`. Borg reads its passphrase from
-    /// the environment only, so the file's first line is passed as `BORG_PASSPHRASE` to that one
-    /// process; it never reaches a report. Borg's own cache and security folders go to a private
-    /// temporary folder removed afterwards, not to the host's home.
-    func borg(_ set: BackupSet, passwordFile: String, into measurement: inout BackupMeasurement) async {
+    /// `borg info --json REPO::ARCHIVE` output, the part read: the archive's original size.
+    struct BorgInfo: Decodable {
+        let archives: [Archive]
+        struct Archive: Decodable {
+            let stats: Stats
+        }
+        struct Stats: Decodable {
+            let originalSize: Int
+            enum CodingKeys: String, CodingKey { case originalSize = "original_size" }
+        }
+    }
+
+    /// Fills `measurement` from `borg list --json --bypass-lock`, counting only the archives of
+    /// `host` (the `hostname` Borg records in each archive), then reads the original size of this
+    /// host's newest and previous archives with `borg info --json --bypass-lock`. Borg reads its
+    /// passphrase from the environment only, so the file's first line is passed as
+    /// `BORG_PASSPHRASE` to those processes; it never reaches a report. Borg's own cache and
+    /// security folders go to a private temporary folder removed afterwards, not to the host's home.
+    /// Borg runs with `TZ=UTC0`: Borg 1.x prints local times without an offset, read here as UTC.
+    func borg(_ set: BackupSet, passwordFile: String, host: BackupHost, into measurement: inout BackupMeasurement) async {
         measurement.method = "borg list --json"
         let passphrase: String
         do {
@@ -152,14 +179,14 @@ struct RepositoryListing {
         let scratch = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let location = set.remote ?? root.hostPath(set.path)
+        let environment = Self.environment.merging([
+            "BORG_PASSPHRASE": passphrase, "BORG_BASE_DIR": scratch, "BORG_RELOCATED_REPO_ACCESS_IS_OK": "yes",
+            "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "HOME": scratch,
+        ]) { _, new in new }
         let output: CommandRunner.Output
         do {
             output = try await commands.run(
-                borg, ["list", "--json", "--bypass-lock", location], timeout: timeout,
-                environment: [
-                    "BORG_PASSPHRASE": passphrase, "BORG_BASE_DIR": scratch, "BORG_RELOCATED_REPO_ACCESS_IS_OK": "yes",
-                    "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes", "HOME": scratch,
-                ])
+                borg, ["list", "--json", "--bypass-lock", "--format", "{hostname}", location], timeout: timeout, environment: environment)
         } catch {
             measurement.failure = "archive list not read: \(error)"
             return
@@ -177,36 +204,75 @@ struct RepositoryListing {
         }
         // Checkpoint archives are interrupted runs, not copies.
         let archives = list.archives.filter { !$0.name.hasSuffix(".checkpoint") && !$0.name.contains(".checkpoint.") }
+        var dated: [(BorgList.Archive, Date, Int)] = []
+        for (index, archive) in archives.enumerated() {
+            guard archive.hostname != nil else {
+                measurement.failure = "borg list gave no host name for archive \(archive.name) (Borg 1.1 or later adds it for --format {hostname})"
+                return
+            }
+            let text = archive.start ?? archive.time ?? ""
+            guard let time = Self.borgTime(text) else {
+                measurement.failure = "borg list: archive \(archive.name) has a time cyberctl cannot read (\"\(text)\")"
+                return
+            }
+            dated.append((archive, time, index))
+        }
         // Newest first; borg lists archives in creation order, which breaks ties (two archives in one second).
-        let dated = archives.enumerated()
-            .compactMap { index, archive in (archive.start ?? archive.time).flatMap(Self.borgTime).map { (archive, $0, index) } }
-            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 > $1.2 }
-            .map { ($0.0, $0.1) }
-        measurement.count = dated.count
+        dated.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 > $1.2 }
+        guard let mine = host.keep(dated.map { ($0.0, $0.1) }, into: &measurement, noun: "archive", host: { $0.0.hostname }) else { return }
+        measurement.count = mine.count
         measurement.snapshotListNotChecked = nil
         measurement.newest = nil
-        if let (latest, time) = dated.first {
-            measurement.newest = BackupItem(path: "archive \(latest.name)", modified: time, size: measurement.totalBytes)
-            measurement.details["latestArchive"] = .string(latest.name)
+        measurement.previous = nil
+        guard let (latest, time) = mine.first else { return }
+        measurement.details["latestArchive"] = .string(latest.name)
+        measurement.details["sizeSource"] = "borg info (original size)"
+        let size = await borgSize(location, archive: latest.name, environment: environment, into: &measurement)
+        measurement.newest = BackupItem(path: "archive \(latest.name)", modified: time, size: size)
+        if let (previous, previousTime) = mine.dropFirst().first {
+            let previousSize = await borgSize(location, archive: previous.name, environment: environment, into: &measurement)
+            measurement.previous = BackupItem(path: "archive \(previous.name)", modified: previousTime, size: previousSize)
+            measurement.sizeChangeNotChecked = nil
+        } else {
+            measurement.sizeChangeNotChecked = "no earlier archive from this host"
         }
-        measurement.sizeChangeNotChecked = "archive sizes are not compared (borg info would read every archive)"
     }
 
-    /// Borg 1.x prints local times without an offset (`2026-11-29T02:00:03.123456`); with an
-    /// offset (borg 2) it is read as RFC 3339.
+    /// The original size of one archive (`borg info --json --bypass-lock REPO::ARCHIVE`), bytes; nil
+    /// with `sizeFailure` set when it cannot be read. Borg builds its chunk cache in the private
+    /// folder the first time, so the second archive costs less.
+    func borgSize(_ location: String, archive: String, environment: [String: String], into measurement: inout BackupMeasurement) async -> Int? {
+        do {
+            let output = try await commands.run(
+                borg, ["info", "--json", "--bypass-lock", "\(location)::\(archive)"], timeout: timeout, environment: environment)
+            guard output.exitCode == 0 else {
+                measurement.sizeFailure = measurement.sizeFailure
+                    ?? "borg info \(archive) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
+                return nil
+            }
+            guard let stats = try JSONDecoder().decode(BorgInfo.self, from: Data(output.standardOutput.utf8)).archives.first?.stats else {
+                measurement.sizeFailure = measurement.sizeFailure ?? "borg info \(archive) listed no archive"
+                return nil
+            }
+            return stats.originalSize
+        } catch {
+            measurement.sizeFailure = measurement.sizeFailure ?? "borg info \(archive): \(error)"
+            return nil
+        }
+    }
+
+    /// The environment restic and Borg run with, beside the runner's minimal one: `TZ=UTC0`, so the
+    /// times they print do not depend on the host's or cyberctl's time zone. A POSIX rule (zone
+    /// `UTC`, offset 0) rather than a zone name: no zone file is read, so a missing or altered
+    /// tzdata cannot shift it (Go's restic falls back to UTC for a zone it cannot load).
+    static let environment = ["TZ": "UTC0"]
+
+    /// An archive time from `borg list --json`. Borg 1.x prints the time without an offset
+    /// (`2026-11-29T02:00:03.123456`) in the zone it runs in, which cyberctl sets to UTC; a time with
+    /// an offset (Borg 2) is read as RFC 3339. Microseconds are kept: archives made within one second
+    /// still sort by time.
     static func borgTime(_ text: String) -> Date? {
-        if let date = BackupUnits.rfc3339(text) { return date }
-        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
-        let trimmed = parts.first ?? text
-        // Keep the microseconds: archives made within one second must still sort by time.
-        let fraction = parts.count == 2 ? (Double("0." + parts[1]) ?? 0) : 0
-        guard let utc = BackupUnits.rfc3339(trimmed + "Z") else { return nil }
-        // Interpret as local time on this machine.
-        var seconds = time_t(utc.timeIntervalSince1970)
-        var fields = tm()
-        gmtime_r(&seconds, &fields)
-        fields.tm_isdst = -1
-        return Date(timeIntervalSince1970: TimeInterval(mktime(&fields)) + fraction)
+        BackupUnits.rfc3339(text) ?? BackupUnits.rfc3339(text + "Z")
     }
 
     static func firstLine(_ text: String) -> String {

@@ -56,6 +56,12 @@ public enum Catalogue {
 
     public static func rule(_ code: String) -> RuleDescription? { rules[code] }
 
+    /// What to do about one result: the rule's remediation, or a text fitted to the result where the
+    /// rule's family gives one (`patch.os-eol`: by support phase, `EndOfSupportText`).
+    public static func remediation(for result: CheckResult, in language: Language) -> String {
+        EndOfSupportText.remediation(result, language) ?? text(for: result.code, in: language).remediation
+    }
+
     /// The text of `code` in `language`; a neutral fallback naming the code when it is unknown
     /// (a report written by a newer agent).
     public static func text(for code: String, in language: Language) -> RuleText {

@@ -131,10 +131,40 @@ public struct FileSystemRoot: Sendable, Equatable {
 
     public func exists(_ innerPath: String) -> Bool { info(innerPath) != nil }
 
+    /// True when something is at `innerPath`: an existing file, or a symbolic link even if its target is
+    /// missing (reading it then fails, which is an error to report rather than an absence).
+    public func isPresent(_ innerPath: String) -> Bool {
+        var status = stat()
+        return exists(innerPath) || lstat(hostPath(innerPath), &status) == 0
+    }
+
     /// Names in a directory, sorted; empty when it does not exist or cannot be read.
     public func list(_ innerPath: String) -> [String] {
         guard let resolved = try? resolve(innerPath),
               let names = try? FileManager.default.contentsOfDirectory(atPath: hostPath(resolved)) else { return [] }
+        return names.sorted()
+    }
+
+    /// Names in a directory, sorted, without `.` and `..`; nil when it does not exist. Unlike `list`,
+    /// a directory that exists but cannot be listed is an error, not an empty list.
+    /// - Throws: `FileAccessError` naming `innerPath` (permission denied, not a directory, link loop, I/O error).
+    public func entries(_ innerPath: String) throws(FileAccessError) -> [String]? {
+        let resolved = try resolve(innerPath)
+        guard let directory = opendir(hostPath(resolved)) else {
+            if errno == ENOENT { return nil }
+            throw FileAccessError(errno: errno, path: innerPath)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 { throw FileAccessError(errno: errno, path: innerPath) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
         return names.sorted()
     }
 

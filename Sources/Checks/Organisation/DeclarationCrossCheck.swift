@@ -3,7 +3,8 @@
 /// Each `org.nis2.*` result lists in its evidence (`technicalPrefixes`) the rule-code prefixes of
 /// the technical rules that bear on it: backups → `backup.` (Art. 21(2)(c)), patches → `patch.`
 /// (21(2)(e)), TLS → `tls.` and certificates → `cert.` (21(2)(h)). This step counts those results
-/// of the same scan in the item's evidence (`technical`). When the item was declared "oui" and at
+/// of the same scan in the item's evidence (`technical`: pass, warn, fail, and apart the `error`
+/// ones that could not look). When the item was declared "oui" and at
 /// least one of them is a `fail`, the declaration is contradicted: the evidence says so
 /// (`contradicted`, `contradictedBy`) and a pass becomes a warn — a claim the scan disproves does
 /// not earn full credit. It works on results only, so any technical family whose codes use these
@@ -38,6 +39,9 @@ public enum DeclarationCrossCheck {
             "pass": .int(technical.filter { $0.status == .pass }.count),
             "warn": .int(technical.filter { $0.status == .warn }.count),
             "fail": .int(technical.filter { $0.status == .fail }.count),
+            // Rules that could not look support nothing: counted apart, so a declaration beside
+            // unverified technical results does not read as uncontradicted evidence.
+            "error": .int(results.filter { $0.status == .error && prefixes.contains(where: $0.code.hasPrefix) }.count),
         ]
         let failures = technical.filter { $0.status == .fail }
         guard result.evidence["declared"] == "oui", !failures.isEmpty else { return annotated }

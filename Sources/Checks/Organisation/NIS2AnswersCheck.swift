@@ -11,8 +11,9 @@ import NIS2
 /// system); the questionnaire is cyberctl's own data (`Profiles/nis2/`). A missing answers file gives
 /// one `error` (`org.nis2.answers`, the cause) and every item unanswered (`error`): a profile that runs
 /// `org.nis2` expects the questionnaire, and a missing file weighs at least as much as a blank one, so
-/// answering never scores worse than not answering (issue 17); an invalid one gives one `error` naming
-/// every problem with its line.
+/// answering never scores worse than not answering (issue 17). An unreadable one (permission, a folder,
+/// a link to nothing) gives one `error` with the reason; an invalid one one `error` naming every problem
+/// with its line.
 public struct NIS2AnswersCheck: ConfigurableCheck {
     public static let id = "org.nis2"
     public static let domain = Domain.organisation
@@ -64,6 +65,12 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
         do {
             text = try context.root.readText(answers, limit: 4 << 20)
         } catch {
+            if case .notFound = error, let target = Self.danglingLinkTarget(answers, root: context.root) {
+                return [CheckResult(
+                    check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
+                    evidence: ["failure": "dangling link"], references: Catalogue.rule(Self.answersCode)?.references ?? [],
+                    reason: "\(answers) is a symbolic link to \(target), which does not exist", durationMs: stopwatch.elapsedMs)]
+            }
             if case .notFound = error {
                 let cause = CheckResult(
                     check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
@@ -97,6 +104,16 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
         return Self.results(
             of: file, questionnaire: loaded, target: answers, today: today, category: Self.category(of: file.entity),
             durationMs: stopwatch.elapsedMs)
+    }
+
+    /// The target of `path` when it is a symbolic link whose target does not exist (an answers file
+    /// that was meant to be there, not a questionnaire never filled in); nil otherwise.
+    static func danglingLinkTarget(_ path: String, root: FileSystemRoot) -> String? {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard let folder = try? root.resolve(parent.isEmpty ? "/" : parent) else { return nil }
+        let link = root.hostPath(folder == "/" ? "/" + (path as NSString).lastPathComponent : folder + "/" + (path as NSString).lastPathComponent)
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) else { return nil }
+        return target
     }
 
     /// The NIS 2 category of the entity the answers file names, by the shipped applicability rules;

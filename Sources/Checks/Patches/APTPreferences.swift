@@ -35,7 +35,13 @@ public struct APTPreferences: Sendable {
         var preferences = APTPreferences()
         var paths = ["/etc/apt/preferences"].filter { root.exists($0) }
         // apt reads files in preferences.d with no extension or ".pref", ignoring others.
-        paths += root.list("/etc/apt/preferences.d")
+        var names: [String] = []
+        do {
+            names = try root.entries("/etc/apt/preferences.d") ?? []
+        } catch {
+            preferences.problems.append("\(error.description): the pins cannot all be known")
+        }
+        paths += names
             .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".pref") || !$0.contains(".")) }
             .map { "/etc/apt/preferences.d/" + $0 }
         for path in paths {

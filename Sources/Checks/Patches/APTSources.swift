@@ -58,7 +58,7 @@ public struct APTSource: Sendable, Equatable {
 public enum APTSourcesReader {
     public struct Result: Sendable {
         public var sources: [APTSource] = []
-        /// Files that could not be parsed, with the reason.
+        /// Files that could not be read or parsed, with the reason (apt refuses to run on these).
         public var problems: [String] = []
         public var files: [String] = []
     }
@@ -66,8 +66,14 @@ public enum APTSourcesReader {
     static func read(_ root: FileSystemRoot) -> Result {
         var result = Result()
         var oneLineFiles = ["/etc/apt/sources.list"].filter { root.exists($0) }
-        oneLineFiles += root.list("/etc/apt/sources.list.d").filter { $0.hasSuffix(".list") }.map { "/etc/apt/sources.list.d/" + $0 }
-        let deb822Files = root.list("/etc/apt/sources.list.d").filter { $0.hasSuffix(".sources") }.map { "/etc/apt/sources.list.d/" + $0 }
+        var names: [String] = []
+        do {
+            names = try root.entries("/etc/apt/sources.list.d") ?? []
+        } catch {
+            result.problems.append("\(error.description): the configured sources cannot all be known")
+        }
+        oneLineFiles += names.filter { $0.hasSuffix(".list") }.map { "/etc/apt/sources.list.d/" + $0 }
+        let deb822Files = names.filter { $0.hasSuffix(".sources") }.map { "/etc/apt/sources.list.d/" + $0 }
         for path in oneLineFiles {
             result.files.append(path)
             do {
@@ -156,6 +162,9 @@ public struct APTRelease: Sendable, Equatable {
     public var date: String?
     public var notAutomatic = false
     public var butAutomaticUpgrades = false
+    /// `Components:` and `Architectures:`: the lists the archive announces for this suite (empty when not said).
+    public var components: [String] = []
+    public var architectures: [String] = []
     /// The file it was read from.
     public var path: String
 
@@ -211,7 +220,7 @@ public struct APTRelease: Sendable, Equatable {
         var firstLine: Int?
         var done = false
         var problem: ControlFileError?
-        let wanted = ["origin", "label", "suite", "codename", "version", "date", "notautomatic", "butautomaticupgrades"]
+        let wanted = ["origin", "label", "suite", "codename", "version", "date", "notautomatic", "butautomaticupgrades", "components", "architectures"]
         // The signed text ends where the signature armour begins.
         var end = bytes.count
         if start > 0 {
@@ -255,6 +264,8 @@ public struct APTRelease: Sendable, Equatable {
         release.date = fields["date"]
         release.notAutomatic = fields["notautomatic"]?.lowercased() == "yes"
         release.butAutomaticUpgrades = fields["butautomaticupgrades"]?.lowercased() == "yes"
+        release.components = (fields["components"] ?? "").split(separator: " ").map(String.init)
+        release.architectures = (fields["architectures"] ?? "").split(separator: " ").map(String.init)
         guard release.suite != nil || release.codename != nil else {
             throw ControlFileError(path: path, line: (firstLine ?? 1) + lineOffset, problem: "Release file names neither Suite nor Codename")
         }

@@ -42,8 +42,20 @@ public struct APTState: Sendable {
     public var indexes: [PackageIndex] = []
     /// Configured (source, component, architecture) with no list on disk (`apt-get update` not run since).
     public var missingLists: [String] = []
-    /// Problems in lists, Release files, sources or preferences: file, line and what is wrong.
-    public var problems: [String] = []
+    /// Inputs apt itself refuses, or that could not be read: unreadable or malformed sources, pins or
+    /// configuration, an unreadable lists folder or Release file, a list that cannot be read whole
+    /// (I/O error, truncated or corrupt compressed data, cut in the middle of a line), a stanza without
+    /// `Package` (apt stops with "Encountered a section with no Package: header"). File, line when known,
+    /// what is wrong. Candidates computed despite these are not trusted.
+    public var unreadable: [String] = []
+    /// Gaps apt passes over silently but that leave the candidates incomplete: a configured source that
+    /// was never fetched, a list the suite's Release announces but that is missing, broken stanzas
+    /// skipped. File, line when known, what is wrong.
+    public var incomplete: [String] = []
+    /// Why `/var/lib/apt/lists` itself could not be listed; nil when it could (or does not exist).
+    public var listsFolderProblem: String?
+    /// Every problem, unreadable inputs first.
+    public var problems: [String] { unreadable + incomplete }
     /// Broken stanzas skipped in Packages files.
     public var brokenStanzas = 0
     /// When `apt-get update` last succeeded, as well as files tell: the newest of the Release/InRelease
@@ -61,11 +73,20 @@ public struct APTState: Sendable {
 
     /// Reads sources, preferences, Release files and the Packages lists, and computes the pending
     /// updates of `database`'s packages.
-    public static func load(_ root: FileSystemRoot, database: DpkgDatabase, dpkgForeignArchitectures: [String] = []) -> APTState {
+    /// - Parameter configuration: apt's configuration files (`APT::Default-Release`); its problems count as unreadable inputs.
+    static func load(
+        _ root: FileSystemRoot, database: DpkgDatabase, configuration: APTConfiguration, dpkgForeignArchitectures: [String] = []
+    ) -> APTState {
         var state = APTState(sources: APTSourcesReader.read(root), preferences: APTPreferences.read(root))
-        state.defaultRelease = PackagesCheck.aptOption("APT::Default-Release", root: root)?.value
-        state.problems += state.sources.problems + state.preferences.problems
-        let listNames = Set(root.list(listsDirectory))
+        state.defaultRelease = configuration.value("APT::Default-Release")?.value
+        state.unreadable += configuration.problems + state.sources.problems + state.preferences.problems
+        var listNames = Set<String>()
+        do {
+            listNames = Set(try root.entries(listsDirectory) ?? [])
+        } catch {
+            state.listsFolderProblem = "\(error.description): apt's lists cannot be read"
+            state.unreadable.append("\(error.description): apt's lists cannot be read")
+        }
         let native = database.nativeArchitecture ?? "amd64"
         let systemArchitectures = [native] + dpkgForeignArchitectures.filter { $0 != native }
         var releases: [String: APTRelease?] = [:]
@@ -74,7 +95,6 @@ public struct APTState: Sendable {
             // The suite's Release file (InRelease preferred, as apt does).
             let releaseName = ["InRelease", "Release"].map { source.listPrefix + $0 }.first { listNames.contains($0) }
             var release: APTRelease?
-            var releaseModified: Date?
             if let releaseName {
                 let path = listsDirectory + "/" + releaseName
                 if let cached = releases[path] {
@@ -83,14 +103,13 @@ public struct APTState: Sendable {
                     do {
                         release = try APTRelease.parse(try IndexFile.readAll(root, path, limit: 32 << 20), path: path)
                     } catch let error as ControlFileError {
-                        state.problems.append(error.description)
+                        state.unreadable.append(error.description)
                     } catch {
-                        state.problems.append(String(describing: error))
+                        state.unreadable.append(String(describing: error))
                     }
                     releases[path] = release
                 }
-                releaseModified = root.info(path)?.modified
-                if let modified = releaseModified { state.noteUpdate(modified, from: path) }
+                if let modified = root.info(path)?.modified { state.noteUpdate(modified, from: path) }
                 // The archive signs a new Release several times a day: its Date says how fresh the copy is,
                 // even when apt kept an unchanged file with its old modification time.
                 if let written = release?.date, let date = APTRelease.parseDate(written) {
@@ -99,7 +118,7 @@ public struct APTState: Sendable {
             }
             if releaseName == nil && !source.isFlat {
                 // Never fetched: whatever this source offers (security fixes included) is unknown.
-                state.problems.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
+                state.incomplete.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
             }
             // apt also asks for the optional binary-all index (Debian's archive announces it has none).
             let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
@@ -107,8 +126,13 @@ public struct APTState: Sendable {
             for component in components {
                 for architecture in Set(architectures).sorted() {
                     let base = source.packagesFileName(component: component, architecture: architecture)
-                    guard let name = ["", ".lz4", ".gz", ".xz", ".zst", ".bz2", ".lzma"].map({ base + $0 }).first(where: { listNames.contains($0) }) else {
-                        if architecture != "all" { state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)") }
+                    guard let name = ListCompression.suffixes.map({ base + $0 }).first(where: { listNames.contains($0) }) else {
+                        guard architecture != "all" else { continue }
+                        state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
+                        // A list the suite announces but that is not on disk: apt-get update failed for it, or lists were removed.
+                        if let release, release.components.contains(component), release.architectures.contains(architecture) {
+                            state.incomplete.append("\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)")
+                        }
                         continue
                     }
                     let path = listsDirectory + "/" + name
@@ -159,9 +183,10 @@ public struct APTState: Sendable {
             let outcome = Self.readIndex(root, index.path, wanted: installedNames)
             stanzasRead += outcome.stanzas
             brokenStanzas += outcome.broken.count
-            problems += outcome.broken.prefix(5)
-            if outcome.broken.count > 5 { problems.append("\(index.path): \(outcome.broken.count - 5) more broken stanzas") }
-            if let failure = outcome.failure { problems.append(failure) }
+            incomplete += outcome.broken.prefix(5)
+            if outcome.broken.count > 5 { incomplete.append("\(index.path): \(outcome.broken.count - 5) more broken stanzas") }
+            unreadable += outcome.refused.prefix(5)
+            if let failure = outcome.failure { unreadable.append(failure) }
             for (name, version, architecture) in outcome.entries {
                 let packageKey = key(name, architecture)
                 guard installedByKey[packageKey] != nil else { continue }
@@ -243,7 +268,11 @@ public struct APTState: Sendable {
     struct IndexOutcome {
         var entries: [(String, String, String)] = []
         var stanzas = 0
+        /// Broken stanzas apt skips too (a line that is not `Field: value`, no valid Version).
         var broken: [String] = []
+        /// Stanzas for which apt refuses the whole list (no Package field).
+        var refused: [String] = []
+        /// Why the file could not be read whole.
         var failure: String?
     }
 
@@ -282,12 +311,12 @@ public struct APTState: Sendable {
             case .endOfStanza(let start):
                 outcome.stanzas += 1
                 defer { name = nil; version = nil; architecture = nil; skip = false; hasVersion = false; malformed = nil }
-                if let malformed {
-                    outcome.broken.append(malformed + " (stanza skipped)")
+                guard let package = name, !package.isEmpty else {
+                    outcome.refused.append("\(path):\(start): stanza without a Package field (apt refuses the list: \"Encountered a section with no Package: header\")")
                     return
                 }
-                guard let package = name, !package.isEmpty else {
-                    outcome.broken.append("\(path):\(start): stanza without a Package field (stanza skipped)")
+                if let malformed {
+                    outcome.broken.append(malformed + " (stanza skipped)")
                     return
                 }
                 if skip && hasVersion { return }
@@ -308,6 +337,10 @@ public struct APTState: Sendable {
         do {
             try IndexFile.stream(root, path) { chunk in scanner.feed(chunk) { collector.handle($0) } }
             scanner.finish { collector.handle($0) }
+            // apt writes every list line with its newline: a last line without one was cut.
+            if scanner.endedMidLine {
+                collector.outcome.failure = "\(path):\(scanner.line): the list ends in the middle of a line: it is truncated"
+            }
         } catch {
             collector.outcome.failure = error.description
         }

@@ -2,9 +2,9 @@
 import Glibc
 #endif
 
-/// Streams a file of the audited system through `FileSystemRoot`, decompressing apt's on-disk list
-/// formats: plain, or `.lz4` (what apt writes with `Acquire::GzipIndexes`). Other compressions
-/// (`.gz`, `.xz`, `.zst`, `.bz2`, `.lzma`) are reported as unsupported rather than misread.
+/// Streams a file of the audited system through `FileSystemRoot`, decompressing every format apt
+/// reads its lists in (`ListCompression`: plain, `.lz4`, `.zst`, `.gz`, `.xz`, `.bz2`, `.lzma`)
+/// through the system libraries, chunk by chunk: the decompressed file is never held whole.
 enum IndexFile {
     /// Why an index file could not be read.
     struct ReadError: Error, CustomStringConvertible {
@@ -17,13 +17,11 @@ enum IndexFile {
     static let chunkSize = 1 << 20
 
     /// Calls `consume` with the file's (decompressed) bytes, chunk by chunk.
+    /// - Throws: `ReadError` naming the file when it cannot be opened or read, is not a regular file, or
+    ///   its compressed data is truncated or corrupt (`DecompressionError`'s words).
     static func stream(
         _ root: FileSystemRoot, _ innerPath: String, consume: (UnsafeBufferPointer<UInt8>) -> Void
     ) throws(ReadError) {
-        let lowered = innerPath.lowercased()
-        for suffix in [".gz", ".xz", ".zst", ".bz2", ".lzma"] where lowered.hasSuffix(suffix) {
-            throw ReadError(path: innerPath, problem: "compressed as \(suffix.dropFirst()), which cyberctl does not read (plain and .lz4 lists only)")
-        }
         let resolved: String
         do { resolved = try root.resolve(innerPath) } catch { throw ReadError(path: innerPath, problem: error.description) }
         let descriptor = open(root.hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
@@ -35,7 +33,7 @@ enum IndexFile {
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw ReadError(path: innerPath, problem: "not a regular file")
         }
-        let decoder = lowered.hasSuffix(".lz4") ? LZ4FrameDecoder() : nil
+        let decoder = ListCompression(fileName: innerPath).decoder()
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
         defer { buffer.deallocate() }
         while true {
@@ -53,7 +51,7 @@ enum IndexFile {
             }
         }
         if let decoder {
-            do { try decoder.finish() } catch { throw ReadError(path: innerPath, problem: error.description) }
+            do { try decoder.finish(emit: consume) } catch { throw ReadError(path: innerPath, problem: error.description) }
         }
     }
 

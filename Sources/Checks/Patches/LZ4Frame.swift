@@ -3,10 +3,9 @@ internal import CLZ4
 /// A streaming decoder of the LZ4 frame format, through the system liblz4 (`LZ4F_decompress`), which
 /// apt uses for its lists when `Acquire::GzipIndexes` is set (Debian and Ubuntu container images).
 ///
-/// Input arrives in chunks of any size; decoded bytes are handed out as liblz4 produces them, so
-/// memory stays bounded by the frame's block size. liblz4 verifies block and content checksums when
-/// the frame carries them. Corrupt input ends with `LZ4Error`, never a crash.
-final class LZ4FrameDecoder {
+/// Concatenated and skippable frames are read as lz4(1) reads them; liblz4 verifies block and content
+/// checksums when the frame carries them. Corrupt input ends with `DecompressionError`, never a crash.
+final class LZ4FrameDecoder: StreamDecoder {
     private let context: OpaquePointer
     private let output: UnsafeMutableBufferPointer<UInt8>
     /// liblz4's hint after the last call: 0 when the input ended exactly at the end of a frame.
@@ -19,7 +18,7 @@ final class LZ4FrameDecoder {
         // Allocation of a ~100-byte context; failing here means the process is out of memory.
         precondition(LZ4F_isError(code) == 0 && created != nil, "LZ4F_createDecompressionContext failed")
         context = created!
-        output = .allocate(capacity: 256 << 10)
+        output = .allocate(capacity: decoderOutputSize)
     }
 
     deinit {
@@ -27,9 +26,7 @@ final class LZ4FrameDecoder {
         output.deallocate()
     }
 
-    /// Feeds compressed bytes; `emit` receives decoded bytes, valid only during the call.
-    /// - Throws: `LZ4Error.notLZ4` when the data does not start as an LZ4 frame, `.corrupt` otherwise.
-    func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (UnsafeBufferPointer<UInt8>) -> Void) throws(LZ4Error) {
+    func feed(_ chunk: UnsafeBufferPointer<UInt8>, emit: (UnsafeBufferPointer<UInt8>) -> Void) throws(DecompressionError) {
         guard let base = chunk.baseAddress else { return }
         var offset = 0
         while offset < chunk.count {
@@ -38,7 +35,8 @@ final class LZ4FrameDecoder {
             let hint = LZ4F_decompress(context, output.baseAddress, &produced, base + offset, &consumed, nil)
             if LZ4F_isError(hint) != 0 {
                 let name = String(cString: LZ4F_getErrorName(hint))
-                throw framesSeen == 0 && expected == 0 && name.contains("frameType_unknown") ? .notLZ4 : .corrupt(name)
+                guard name.contains("frameType_unknown") && expected == 0 else { throw .corrupt("LZ4", name) }
+                throw framesSeen == 0 ? .notThisFormat("LZ4") : .trailingData("LZ4")
             }
             if expected == 0 && consumed > 0 { framesSeen += 1 }
             expected = hint
@@ -48,25 +46,7 @@ final class LZ4FrameDecoder {
         }
     }
 
-    /// Ends the input. - Throws: `LZ4Error.truncated` when a frame is incomplete, `.notLZ4` when
-    /// there was no frame at all.
-    func finish() throws(LZ4Error) {
-        if framesSeen == 0 { throw .notLZ4 }
-        if expected != 0 { throw .truncated }
-    }
-}
-
-/// Why LZ4 data could not be decoded.
-enum LZ4Error: Error, Equatable, CustomStringConvertible {
-    case notLZ4
-    case truncated
-    case corrupt(String)
-
-    var description: String {
-        switch self {
-        case .notLZ4: return "not LZ4 frame data (bad magic number)"
-        case .truncated: return "LZ4 data ends in the middle of a frame (truncated file)"
-        case .corrupt(let what): return "corrupt LZ4 data: \(what)"
-        }
+    func finish(emit: (UnsafeBufferPointer<UInt8>) -> Void) throws(DecompressionError) {
+        if framesSeen == 0 || expected != 0 { throw .truncated("LZ4") }
     }
 }

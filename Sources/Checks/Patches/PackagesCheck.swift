@@ -15,7 +15,9 @@ import Glibc
 ///
 /// Rules: `patch.security-updates`, `patch.pending-updates`, `patch.lists-age`, `patch.auto-updates`,
 /// `patch.reboot-required`, `patch.held-packages`, `patch.os-eol`, `patch.package-lists`. What cannot be
-/// read gives `error` results naming the file and line; the other rules go on.
+/// read, parsed or trusted gives `error` results naming the file and line, never an empty list read as
+/// "nothing pending"; `skip` only where a rule does not apply (docs/patches.md, "error ou skip"); the
+/// other rules go on.
 public struct PackagesCheck: ConfigurableCheck {
     public static let id = "patch.packages"
     public static let domain = Domain.patches
@@ -34,6 +36,8 @@ public struct PackagesCheck: ConfigurableCheck {
     /// Arguments put before dnf's own on an image, for tests only (`--installroot DIR --releasever 9`):
     /// dnf writes its logs into the install root, so images are not given to dnf otherwise.
     var dnfImageArguments: [String]?
+    /// Folders searched for cyberctl's copy of distro-info-data instead of the shipped data folders (tests).
+    var distroInfoFolders: [String]?
 
     public init() {}
 
@@ -66,16 +70,32 @@ public struct PackagesCheck: ConfigurableCheck {
         let root = context.root
         let os = OSRelease.read(root)
         var results: [CheckResult] = []
+        let codes = ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"]
         if root.exists(DpkgDatabase.statusPath) {
             results += debian(context, os: os)
         } else if os.isRHELFamily || root.exists("/var/lib/rpm") || root.exists("/usr/lib/sysimage/rpm") {
-            results += await redHat(context)
+            results += await redHat(context, os: os)
+        } else if os.isDebianFamily {
+            // os-release says dpkg manages this system: its database is missing, not inapplicable.
+            for code in codes {
+                results.append(result(
+                    code, target: DpkgDatabase.statusPath, .error,
+                    reason: "package database missing: \(DpkgDatabase.statusPath) does not exist on a Debian-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known"))
+            }
+        } else if let problem = os.problem, os.path != nil {
+            // os-release exists but cannot be read: whether the rules apply is unknown.
+            for code in codes {
+                results.append(result(code, target: "/", .error, reason: "no dpkg or rpm package database found, and the system cannot be identified: \(problem)"))
+            }
         } else {
-            for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
-                results.append(result(code, target: "/", .skip, reason: "neither a dpkg nor an rpm package database was found"))
+            let what = os.id.map { "os-release names ID=\($0), neither Debian-family nor RHEL-family" } ?? "there is no os-release file"
+            for code in codes {
+                results.append(result(
+                    code, target: "/", .skip,
+                    reason: "not a Debian or RHEL-family system: neither a dpkg nor an rpm package database exists, and \(what)"))
             }
         }
-        results.append(endOfLife(os, now: context.clock.now(), sources: root.exists(DpkgDatabase.statusPath) ? APTSourcesReader.read(root).sources : []))
+        results.append(endOfLife(os, root: root, now: context.clock.now(), sources: root.exists(DpkgDatabase.statusPath) ? APTSourcesReader.read(root).sources : []))
         let elapsed = stopwatch.elapsedMs
         return results.map { var copy = $0; copy.durationMs = elapsed; return copy }
     }
@@ -97,38 +117,52 @@ public struct PackagesCheck: ConfigurableCheck {
         let now = context.clock.now()
         let statusTarget = DpkgDatabase.statusPath
         var results: [CheckResult] = []
+        let configuration = APTConfiguration.read(root)
         let database: DpkgDatabase
         do {
             database = try DpkgDatabase.read(root)
+            // dpkg itself is always installed: an empty database was not read, whatever the file holds.
+            guard !database.packages.isEmpty else {
+                throw ControlFileError(path: statusTarget, line: 0, problem: "lists no installed package (not even dpkg)")
+            }
         } catch {
             let reason = "dpkg database unreadable: \(error)"
             for code in ["patch.security-updates", "patch.pending-updates", "patch.held-packages", "patch.auto-updates"] {
                 results.append(result(code, target: statusTarget, .error, reason: reason))
             }
             // The lists are still read: their age and their own problems do not depend on dpkg's database.
-            let state = APTState.load(root, database: DpkgDatabase(packages: [], nativeArchitecture: nil))
+            let state = APTState.load(root, database: DpkgDatabase(packages: [], nativeArchitecture: nil), configuration: configuration)
             results += packageLists(state)
             results.append(listsAge(state, now: now))
             results.append(rebootRequired(root, kernels: nil, unreadable: reason))
             return results
         }
-        let foreign = ((try? root.readText("/var/lib/dpkg/arch", limit: 4096)) ?? "")
-            .split(whereSeparator: \.isNewline).map(String.init)
-        let state = APTState.load(root, database: database, dpkgForeignArchitectures: foreign)
+        // dpkg's foreign architectures (`dpkg --add-architecture`): apt reads their lists too.
+        var foreign: [String] = []
+        var archProblem: String?
+        if root.exists("/var/lib/dpkg/arch") {
+            do {
+                foreign = try root.readText("/var/lib/dpkg/arch", limit: 4096).split(whereSeparator: \.isNewline).map(String.init)
+            } catch {
+                archProblem = "\(error.description): dpkg's foreign architectures cannot be known"
+            }
+        }
+        var state = APTState.load(root, database: database, configuration: configuration, dpkgForeignArchitectures: foreign)
+        if let archProblem { state.unreadable.insert(archProblem, at: 0) }
         results += packageLists(state)
-        if state.indexes.isEmpty {
+        if state.indexes.isEmpty && state.unreadable.isEmpty {
             let reason = state.sources.sources.isEmpty
                 ? "no deb source is configured in /etc/apt/sources.list or /etc/apt/sources.list.d: candidate versions cannot be known"
                 : "no package list under \(APTState.listsDirectory) for the configured sources (apt-get update has not run): candidate versions cannot be known offline"
             results.append(result("patch.security-updates", target: statusTarget, .error, reason: reason))
             results.append(result("patch.pending-updates", target: statusTarget, .error, reason: reason))
         } else {
-            results.append(securityUpdates(state.pending, target: statusTarget, incomplete: !state.problems.isEmpty))
-            results.append(pendingUpdates(state.pending, target: statusTarget, installedCount: database.packages.count))
+            results.append(securityUpdates(state, target: statusTarget))
+            results.append(pendingUpdates(state, target: statusTarget, installedCount: database.packages.count))
         }
         results.append(heldPackages(database, pending: state.pending))
         results.append(listsAge(state, now: now))
-        results.append(autoUpdatesDebian(root, database: database))
+        results.append(autoUpdatesDebian(root, database: database, configuration: configuration))
         let kernels = database.packages.filter { $0.name.hasPrefix("linux-image-") && $0.name.dropFirst(12).first?.isNumber == true }
         results.append(rebootRequired(root, kernels: kernels.map { (String($0.name.dropFirst(12)), $0.version) }, unreadable: nil))
         return results
@@ -160,18 +194,59 @@ public struct PackagesCheck: ConfigurableCheck {
         })
     }
 
-    func securityUpdates(_ pending: [PendingUpdate], target: String, incomplete: Bool) -> CheckResult {
-        let security = pending.filter(\.security)
+    /// Why candidates computed from `state` cannot be trusted at all (apt itself would refuse these
+    /// inputs, or they could not be read); nil when they can.
+    static func untrusted(_ state: APTState) -> String? {
+        guard !state.unreadable.isEmpty else { return nil }
+        let more = state.unreadable.count > 3 ? " (and \(state.unreadable.count - 3) more problems)" : ""
+        return "apt's inputs could not all be read, so candidate versions are unknown: " + state.unreadable.prefix(3).joined(separator: "; ") + more
+    }
+
+    /// Why a result found in `state` may miss updates (sources never fetched, missing lists, skipped
+    /// stanzas); nil when nothing is missing.
+    static func gaps(_ state: APTState) -> String? {
+        guard !state.incomplete.isEmpty else { return nil }
+        let more = state.incomplete.count > 3 ? " (and \(state.incomplete.count - 3) more)" : ""
+        return state.incomplete.prefix(3).joined(separator: "; ") + more
+    }
+
+    /// `patch.security-updates`: `fail` when a candidate is a security fix; `error` when the inputs
+    /// cannot be trusted, or when nothing was found but some lists are missing (a pass would be unverified).
+    func securityUpdates(_ state: APTState, target: String) -> CheckResult {
+        if let reason = Self.untrusted(state) {
+            return result("patch.security-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable)], reason: reason)
+        }
+        let security = state.pending.filter(\.security)
         var evidence: [String: JSONValue] = ["count": .int(security.count), "updates": Self.updateList(security)]
-        if incomplete { evidence["note"] = "some package lists could not be read completely (see patch.package-lists)" }
+        if let gaps = Self.gaps(state) {
+            guard !security.isEmpty else {
+                return result(
+                    "patch.security-updates", target: target, .error, evidence: evidence,
+                    reason: "no security update in the lists that could be read, but some are missing or damaged: \(gaps)")
+            }
+            evidence["note"] = .string("more updates may be pending: \(gaps)")
+        }
         return result("patch.security-updates", target: target, security.isEmpty ? .pass : .fail, evidence: evidence)
     }
 
-    func pendingUpdates(_ pending: [PendingUpdate], target: String, installedCount: Int) -> CheckResult {
-        let evidence: [String: JSONValue] = [
+    /// `patch.pending-updates`: `warn` above `pendingThreshold`; `error` as `securityUpdates` says.
+    func pendingUpdates(_ state: APTState, target: String, installedCount: Int) -> CheckResult {
+        if let reason = Self.untrusted(state) {
+            return result("patch.pending-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable)], reason: reason)
+        }
+        let pending = state.pending
+        var evidence: [String: JSONValue] = [
             "count": .int(pending.count), "threshold": .int(pendingThreshold), "installed": .int(installedCount),
             "security": .int(pending.filter(\.security).count), "updates": Self.updateList(pending),
         ]
+        if let gaps = Self.gaps(state) {
+            guard pending.count > pendingThreshold else {
+                return result(
+                    "patch.pending-updates", target: target, .error, evidence: evidence,
+                    reason: "\(pending.count) pending updates in the lists that could be read, but some are missing or damaged: \(gaps)")
+            }
+            evidence["note"] = .string("more updates may be pending: \(gaps)")
+        }
         return result("patch.pending-updates", target: target, pending.count > pendingThreshold ? .warn : .pass, evidence: evidence)
     }
 
@@ -187,6 +262,9 @@ public struct PackagesCheck: ConfigurableCheck {
 
     func listsAge(_ state: APTState, now: Date) -> CheckResult {
         let target = APTState.listsDirectory
+        if let problem = state.listsFolderProblem {
+            return result("patch.lists-age", target: target, .error, reason: problem)
+        }
         guard let last = state.lastUpdate else {
             return result(
                 "patch.lists-age", target: target, .warn,
@@ -201,48 +279,24 @@ public struct PackagesCheck: ConfigurableCheck {
         return result("patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass, evidence: evidence)
     }
 
-    /// apt reads `apt.conf.d` files whose names have only letters, digits, `_`, `-` and `.`, with no
-    /// extension or `.conf` (apt.conf(5)), in lexical order, then `/etc/apt/apt.conf`; a later value wins.
-    static func aptConfigurationFiles(_ root: FileSystemRoot) -> [String] {
-        let names = root.list("/etc/apt/apt.conf.d").filter { name in
-            name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
-                && (!name.contains(".") || name.hasSuffix(".conf"))
-        }
-        return names.map { "/etc/apt/apt.conf.d/" + $0 } + ["/etc/apt/apt.conf"].filter { root.exists($0) }
-    }
-
-    /// The last value given to `option` (flat `A::B::C "value";` syntax) in apt's configuration.
-    static func aptOption(_ option: String, root: FileSystemRoot) -> (value: String, file: String)? {
-        var found: (String, String)?
-        for path in aptConfigurationFiles(root) {
-            guard let text = try? root.readText(path, limit: 1 << 20) else { continue }
-            for line in text.split(whereSeparator: \.isNewline) {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                guard !trimmed.hasPrefix("//"), !trimmed.hasPrefix("#"), trimmed.lowercased().hasPrefix(option.lowercased()) else { continue }
-                let rest = trimmed.dropFirst(option.count)
-                guard rest.first == " " || rest.first == "\t" || rest.first == "\"" else { continue }
-                let parts = rest.split(separator: "\"")
-                if let value = parts.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-                    found = (String(value), path)
-                }
-            }
-        }
-        return found
-    }
-
     /// True when a systemd unit is masked (linked to /dev/null) in /etc.
     static func isMasked(_ unit: String, root: FileSystemRoot) -> Bool {
         (try? root.resolve("/etc/systemd/system/" + unit)) == "/dev/null"
     }
 
-    func autoUpdatesDebian(_ root: FileSystemRoot, database: DpkgDatabase) -> CheckResult {
+    func autoUpdatesDebian(_ root: FileSystemRoot, database: DpkgDatabase, configuration: APTConfiguration) -> CheckResult {
         let target = "unattended-upgrades"
+        guard configuration.problems.isEmpty else {
+            return result(
+                "patch.auto-updates", target: target, .error, evidence: ["problems": .strings(configuration.problems)],
+                reason: configuration.problems.prefix(3).joined(separator: "; "))
+        }
         let installed = database.packages.contains { $0.name == "unattended-upgrades" && $0.state == "installed" }
         var evidence: [String: JSONValue] = ["installed": .bool(installed)]
         var missing: [String] = []
         if !installed { missing.append("the unattended-upgrades package is not installed") }
         for option in ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"] {
-            let found = Self.aptOption(option, root: root)
+            let found = configuration.value(option)
             evidence[option] = found.map { .string("\($0.value) (\($0.file))") } ?? .null
             if (found?.value).flatMap({ Int($0) }).map({ $0 == 0 }) ?? true { missing.append("\(option) is not set to a non-zero value") }
         }
@@ -305,17 +359,28 @@ public struct PackagesCheck: ConfigurableCheck {
 
     // MARK: RHEL family
 
-    func redHat(_ context: CheckContext) async -> [CheckResult] {
+    func redHat(_ context: CheckContext, os: OSRelease) async -> [CheckResult] {
         let root = context.root
         var results: [CheckResult] = []
+        let codes = ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"]
+        guard let database = RPMPatchLevel.databasePath(root) else {
+            for code in codes {
+                results.append(result(
+                    code, target: "rpm", .error,
+                    reason: "package database missing: no rpm database (\(RPMPatchLevel.databaseFiles.joined(separator: ", "))) on a RHEL-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known"))
+            }
+            return results
+        }
         guard let rpm = RPMPatchLevel.rpmPaths.first(where: { context.commands.allowlist.contains($0) && FileManager.default.isExecutableFile(atPath: $0) }) else {
-            for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
-                results.append(result(code, target: "rpm", .skip, reason: "rpm database found but the rpm program is not installed on this machine"))
+            for code in codes {
+                results.append(result(code, target: "rpm", .error, reason: "the rpm database \(database) cannot be read: the rpm program is not installed on this machine (or not allowed)"))
             }
             return results
         }
         var arguments = ["-qa", "--queryformat", RPMPatchLevel.queryFormat]
-        if !root.isSystemRoot { arguments = ["--root", root.path] + arguments }
+        // On an image, the image's own database: rpm's default path is the running system's (Debian's rpm
+        // keeps it in ~/.rpmdb), and --dbpath is taken inside --root.
+        if !root.isSystemRoot { arguments = ["--root", root.path, "--dbpath", database] + arguments }
         let packages: [RPMPatchLevel.Package]
         do {
             let output = try await context.commands.run(rpm, arguments, timeout: commandTimeout, outputLimit: 64 << 20)
@@ -323,6 +388,10 @@ public struct PackagesCheck: ConfigurableCheck {
                 throw ControlFileError(path: "rpm -qa", line: 0, problem: "exit \(output.exitCode): \(output.standardError.prefix(300))")
             }
             packages = try RPMPatchLevel.parseQuery(output.standardOutput)
+            // rpm itself is always installed: an empty answer means the database was not read.
+            guard !packages.isEmpty else {
+                throw ControlFileError(path: "rpm -qa", line: 0, problem: "listed no installed package from \(database) (empty or unreadable database)")
+            }
         } catch {
             for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
                 results.append(result(code, target: "rpm", .error, reason: "rpm -qa: \(error)"))
@@ -332,16 +401,21 @@ public struct PackagesCheck: ConfigurableCheck {
         let dnf = RPMPatchLevel.dnfPaths.first { context.commands.allowlist.contains($0) && FileManager.default.isExecutableFile(atPath: $0) }
         let dnfPrefix = root.isSystemRoot ? [] : (dnfImageArguments ?? [])
         if (!root.isSystemRoot && dnfImageArguments == nil) || dnf == nil {
-            let reason = dnf == nil ? "dnf is not installed: pending updates cannot be listed" : "dnf's cache is read only on the live system, not in an image"
-            results.append(result("patch.security-updates", target: "dnf", .skip, reason: reason))
-            results.append(result("patch.pending-updates", target: "dnf", .skip, reason: reason))
+            let reason = dnf == nil
+                ? "dnf is not installed on this machine (or not allowed): pending updates cannot be listed"
+                : "pending updates of an image cannot be listed: cyberctl reads dnf's cache only on the live system (dnf writes into the root it is given)"
+            results.append(result("patch.security-updates", target: "dnf", .error, reason: reason))
+            results.append(result("patch.pending-updates", target: "dnf", .error, reason: reason))
         } else if let dnf {
             do {
-                let security = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "updateinfo", "list", "--security"], timeout: commandTimeout)
+                // A repository without cache is skipped silently by default (skip_if_unavailable): its
+                // updates would be missing from an answer that looks complete, so dnf is told to fail instead.
+                let strict = ["-C", "-q", "--setopt=skip_if_unavailable=False"]
+                let security = try await context.commands.run(dnf, dnfPrefix + strict + ["updateinfo", "list", "--security"], timeout: commandTimeout)
                 guard security.exitCode == 0 else {
                     throw ControlFileError(path: "dnf -C updateinfo", line: 0, problem: "exit \(security.exitCode): \(security.standardError.prefix(300))")
                 }
-                let updates = RPMPatchLevel.parseSecurityList(security.standardOutput)
+                let updates = try RPMPatchLevel.parseSecurityList(security.standardOutput)
                 let list: JSONValue = .array(updates.map { update in
                     let installed = packages.first { $0.name == update.name && $0.architecture == update.architecture }
                     return .object([
@@ -351,11 +425,11 @@ public struct PackagesCheck: ConfigurableCheck {
                     ])
                 })
                 results.append(result("patch.security-updates", target: "dnf", updates.isEmpty ? .pass : .fail, evidence: ["count": .int(updates.count), "updates": list]))
-                let check = try await context.commands.run(dnf, dnfPrefix + ["-C", "-q", "check-update"], timeout: commandTimeout)
+                let check = try await context.commands.run(dnf, dnfPrefix + strict + ["check-update"], timeout: commandTimeout)
                 guard check.exitCode == 0 || check.exitCode == 100 else {
                     throw ControlFileError(path: "dnf -C check-update", line: 0, problem: "exit \(check.exitCode): \(check.standardError.prefix(300))")
                 }
-                let pending = RPMPatchLevel.parseCheckUpdate(check.standardOutput)
+                let pending = try RPMPatchLevel.parseCheckUpdate(check.standardOutput)
                 results.append(result(
                     "patch.pending-updates", target: "dnf", pending.count > pendingThreshold ? .warn : .pass,
                     evidence: ["count": .int(pending.count), "threshold": .int(pendingThreshold),
@@ -435,99 +509,5 @@ public struct PackagesCheck: ConfigurableCheck {
         return result(
             "patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass,
             evidence: ["lastUpdate": .time(last), "ageDays": .int(days), "maximumDays": .int(listsMaximumAgeDays), "basis": .string(path)])
-    }
-
-    // MARK: End of life
-
-    func endOfLife(_ os: OSRelease, now: Date, sources: [APTSource]) -> CheckResult {
-        let target = os.path ?? "/etc/os-release"
-        guard let id = os.id else {
-            return result("patch.os-eol", target: target, .error, reason: os.problem ?? "os-release has no ID field: the distribution is unknown")
-        }
-        var evidence: [String: JSONValue] = ["id": .string(id), "versionID": os.versionID.map { .string($0) } ?? .null]
-        guard OSEndOfLife.trackedIDs.contains(id) else {
-            return result(
-                "patch.os-eol", target: target, .error, evidence: evidence,
-                reason: "unknown distribution ID=\(id): cyberctl has end-of-life dates for \(OSEndOfLife.trackedIDs.sorted().joined(separator: ", ")) only")
-        }
-        guard let versionID = os.versionID, let entry = OSEndOfLife.entry(id: id, versionID: versionID),
-              let securityEnd = OSEndOfLife.endOfDay(entry.security) else {
-            return result(
-                "patch.os-eol", target: target, .error, evidence: evidence,
-                reason: "no end-of-life data for \(id) \(os.versionID ?? "(no VERSION_ID: testing, unstable or a non-LTS release)")")
-        }
-        evidence["release"] = .string(entry.name)
-        evidence["securitySupportEnds"] = .string(entry.security)
-        evidence["extendedSupportEnds"] = entry.extended.map { .string($0) } ?? .null
-        evidence["extendedKind"] = entry.extendedKind.map { .string($0.rawValue) } ?? .null
-        evidence["source"] = .string(entry.source)
-        evidence["warningDays"] = .int(eolWarningDays)
-        // The end that applies: the extended phase counts only when this host gets it.
-        var end = securityEnd
-        var basis = "security"
-        if let extended = entry.extended, let extendedEnd = OSEndOfLife.endOfDay(extended), now >= securityEnd {
-            switch entry.extendedKind {
-            case .debianLTS:
-                end = extendedEnd
-                basis = "debian-lts"
-            case .ubuntuESM where sources.contains(where: { $0.uri.contains("esm.ubuntu.com") }):
-                end = extendedEnd
-                basis = "ubuntu-esm"
-            default: break
-            }
-        }
-        evidence["dateUsed"] = .string(basis)
-        let daysLeft = Int((end.timeIntervalSince(now) / 86_400).rounded(.down))
-        evidence["daysLeft"] = .int(daysLeft)
-        if now >= end { return result("patch.os-eol", target: target, .fail, severity: .high, evidence: evidence) }
-        if basis != "security" || daysLeft < eolWarningDays {
-            // Inside an extended phase (fewer packages, or paid) or close to the end.
-            return result("patch.os-eol", target: target, .warn, severity: .medium, evidence: evidence)
-        }
-        return result("patch.os-eol", target: target, .pass, evidence: evidence)
-    }
-}
-
-/// The fields of os-release(5) the patch check needs.
-struct OSRelease {
-    var id: String?
-    var versionID: String?
-    var idLike: [String] = []
-    var path: String?
-    var problem: String?
-
-    var isRHELFamily: Bool {
-        guard let id else { return false }
-        return ["rhel", "rocky", "almalinux", "centos", "fedora", "ol"].contains(id)
-            || idLike.contains { ["rhel", "fedora", "centos"].contains($0) }
-    }
-
-    static func read(_ root: FileSystemRoot) -> OSRelease {
-        var release = OSRelease()
-        for path in ["/etc/os-release", "/usr/lib/os-release"] where root.exists(path) {
-            release.path = path
-            do {
-                let text = try root.readText(path, limit: 65536)
-                var fields: [String: String] = [:]
-                for line in text.split(whereSeparator: \.isNewline) {
-                    let trimmed = line.trimmingCharacters(in: .whitespaces)
-                    guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
-                    var value = String(trimmed[trimmed.index(after: equals)...])
-                    if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
-                        value = String(value.dropFirst().dropLast())
-                    }
-                    fields[String(trimmed[..<equals])] = value
-                }
-                release.id = fields["ID"].map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
-                release.versionID = fields["VERSION_ID"]
-                release.idLike = (fields["ID_LIKE"] ?? "").split(separator: " ").map { String($0).lowercased() }
-                if release.id == nil { release.problem = "\(path) has no ID field: the distribution is unknown" }
-            } catch {
-                release.problem = error.description
-            }
-            return release
-        }
-        release.problem = "neither /etc/os-release nor /usr/lib/os-release exists: the distribution is unknown"
-        return release
     }
 }

@@ -67,12 +67,12 @@ public enum PatchRules {
             code: "patch.os-eol", severity: .high, references: references,
             french: RuleText(
                 title: "Fin de support du système",
-                explanation: "Après la fin du support de sécurité, la distribution ne publie plus de correctifs : chaque nouvelle faille reste ouverte.",
-                remediation: "Planifier la migration vers une version supportée avant la date de fin de support."),
+                explanation: "Chaque version d'un système n'est suivie que pendant une durée fixée : d'abord par l'équipe de sécurité de la distribution, puis, pour certaines, par un support prolongé (LTS de Debian, ESM d'Ubuntu) qui ne corrige qu'une partie des logiciels, jusqu'à une date fixée. Après la fin de tout support, plus aucun correctif n'est publié : chaque nouvelle faille reste ouverte.",
+                remediation: "Mettre le système à niveau vers une version suivie avant la fin de son support ; le détail du résultat donne la phase et sa date de fin."),
             english: RuleText(
-                title: "Operating system end of life",
-                explanation: "After the end of security support the distribution publishes no more fixes: every new flaw stays open.",
-                remediation: "Plan the upgrade to a supported release before the end-of-support date.")),
+                title: "Operating system end of support",
+                explanation: "Each release of a system is supported for a fixed time: first by the distribution's security team, then, for some, by an extended programme (Debian LTS, Ubuntu ESM) that fixes only part of the software, until a set date. Once all support has ended no fix is published any more: every new flaw stays open.",
+                remediation: "Upgrade the system to a supported release before its support ends; the result's detail gives the phase and its end date.")),
         RuleDescription(
             code: "patch.package-lists", severity: .medium, references: references,
             french: RuleText(

@@ -21,6 +21,15 @@ public enum RPMPatchLevel {
     }
 
     public static let rpmPaths = ["/usr/bin/rpm", "/bin/rpm"]
+    /// Where rpm keeps its database: `/var/lib/rpm` (RHEL 7–9), `/usr/lib/sysimage/rpm` (RHEL 10, Fedora).
+    static let databaseFolders = ["/var/lib/rpm", "/usr/lib/sysimage/rpm"]
+    /// The database's main file by backend: SQLite (RHEL 9+), Berkeley DB (RHEL 7, 8), NDB.
+    static let databaseFiles = ["rpmdb.sqlite", "Packages", "Packages.db"]
+
+    /// The folder (inside `root`) holding an rpm database, nil when there is none.
+    static func databasePath(_ root: FileSystemRoot) -> String? {
+        databaseFolders.first { folder in databaseFiles.contains { root.info(folder + "/" + $0)?.isRegularFile == true } }
+    }
     public static let dnfPaths = ["/usr/bin/dnf", "/usr/bin/dnf5"]
     static let queryFormat = "%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n"
 
@@ -57,14 +66,16 @@ public enum RPMPatchLevel {
         return (name, evr, architecture)
     }
 
-    /// `dnf -C updateinfo list --security` lines: dnf 4 prints `ADVISORY SEVERITY/Sec. NEVRA`
+    /// `dnf -C -q updateinfo list --security` lines: dnf 4 prints `ADVISORY SEVERITY/Sec. NEVRA`
     /// (`RHSA-2024:1234 Important/Sec. openssl-1:3.0.7-27.el9.x86_64`); dnf 5 prints a header and
-    /// `NAME TYPE SEVERITY NEVRA DATE`. Lines whose last NEVRA-looking word cannot be split are ignored.
-    public static func parseSecurityList(_ output: String) -> [Update] {
+    /// `NAME TYPE SEVERITY NEVRA DATE`.
+    /// - Throws: `ControlFileError` (path `dnf updateinfo`) for a line of neither form: an answer that
+    ///   is not understood is not read as "no security update".
+    public static func parseSecurityList(_ output: String) throws(ControlFileError) -> [Update] {
         var updates: [Update] = []
-        for line in output.split(separator: "\n") {
+        for (number, line) in output.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard words.count >= 3 else { continue }
+            if words.isEmpty { continue }
             if let kind = words.firstIndex(where: { $0.hasSuffix("/Sec.") }), kind + 1 < words.count,
                let nevra = parseNEVRA(words[kind + 1]) {
                 updates.append(Update(
@@ -74,21 +85,54 @@ public enum RPMPatchLevel {
                 updates.append(Update(
                     name: nevra.name, architecture: nevra.architecture, available: nevra.evr.description,
                     advisory: words[0], severity: words[2]))
+            } else if words.first == "Name" && words.contains("Type") {
+                continue  // dnf 5's header
+            } else {
+                throw ControlFileError(path: "dnf updateinfo list --security", line: number + 1, problem: "unrecognised line \"\(line.prefix(200))\"")
             }
         }
         return updates
     }
 
-    /// `dnf -C -q check-update` lines: `name.arch  [epoch:]version-release  repository`.
-    public static func parseCheckUpdate(_ output: String) -> [Update] {
+    /// `dnf -C -q check-update` lines: `name.arch  [epoch:]version-release  repository`, a name too long
+    /// for its column put alone on its line with the rest on the next, indented; the "Obsoleting
+    /// Packages" section (indented lines name what is obsoleted) and `Security:` notes are passed over.
+    /// - Throws: `ControlFileError` (path `dnf check-update`) for a line of no known form.
+    public static func parseCheckUpdate(_ output: String) throws(ControlFileError) -> [Update] {
         var updates: [Update] = []
-        for line in output.split(separator: "\n") {
-            if line.hasPrefix("Obsoleting") || line.hasPrefix("Security:") || line.hasPrefix(" ") { continue }
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            guard words.count == 3, let dot = words[0].lastIndex(of: ".") else { continue }
+        var obsoleting = false
+        var pendingName: (String, Int)?
+        func add(_ words: [String], line: Int) throws(ControlFileError) {
+            guard words.count == 3, let dot = words[0].lastIndex(of: "."), dot != words[0].startIndex else {
+                throw ControlFileError(path: "dnf check-update", line: line, problem: "expected \"name.arch version repository\", got \"\(words.joined(separator: " ").prefix(200))\"")
+            }
             updates.append(Update(
                 name: String(words[0][..<dot]), architecture: String(words[0][words[0].index(after: dot)...]),
                 available: words[1], advisory: nil, severity: nil))
+        }
+        for (index, line) in output.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let indented = line.first == " " || line.first == "\t"
+            if let (name, start) = pendingName {
+                pendingName = nil
+                guard indented, words.count == 2 else {
+                    throw ControlFileError(path: "dnf check-update", line: start, problem: "\"\(name)\" is not followed by its version and repository")
+                }
+                try add([name] + words, line: start)
+                continue
+            }
+            if words.isEmpty { continue }
+            if line.hasPrefix("Obsoleting") { obsoleting = true; continue }
+            if line.hasPrefix("Security:") || obsoleting { continue }
+            if indented {
+                throw ControlFileError(path: "dnf check-update", line: number, problem: "unexpected indented line \"\(line.prefix(200))\"")
+            }
+            if words.count == 1 { pendingName = (words[0], number); continue }
+            try add(words, line: number)
+        }
+        if let (name, start) = pendingName {
+            throw ControlFileError(path: "dnf check-update", line: start, problem: "\"\(name)\" is not followed by its version and repository")
         }
         return updates
     }

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Whose snapshots or archives count in a restic or Borg repository that several hosts may share:
+/// other hosts' backups never make this one fresh, large or present.
+struct BackupHost: Sendable, Equatable {
+    /// Names that count as this host's (compared by `AuditedHostName.matches`); empty when unknown.
+    let names: [String]
+    /// Where the names come from, for the evidence: `profile (host)`, `gethostname`, `/etc/hostname`.
+    let source: String
+
+    /// The names a set counts: the profile's `host:` for that set, else the audited system's name
+    /// (`gethostname` on the live system, the image's `/etc/hostname` with `--root`).
+    static func of(_ set: BackupSet, audited: String?, root: FileSystemRoot) -> BackupHost {
+        if !set.hosts.isEmpty { return BackupHost(names: set.hosts, source: "profile (host)") }
+        guard let audited else { return BackupHost(names: [], source: "unknown") }
+        return BackupHost(names: [audited], source: root.isSystemRoot ? "gethostname" : "/etc/hostname")
+    }
+
+    /// `entries` (newest first) recorded by this host, order kept. The evidence gets every host name
+    /// seen (`hosts`), the names counted (`thisHost`, `thisHostSource`) and how many entries other
+    /// hosts made (`otherHostsCopies`). When entries exist but none is this host's, `noCopyReason`
+    /// says so. Nil, with `failure` set, when this host's name is unknown and entries exist: they
+    /// cannot be told apart.
+    func keep<Entry>(
+        _ entries: [Entry], into measurement: inout BackupMeasurement, noun: String, host: (Entry) -> String?
+    ) -> [Entry]? {
+        let recorded = Set(entries.map { host($0) ?? "" })
+        measurement.details["hosts"] = .strings(recorded.filter { !$0.isEmpty }.sorted())
+        guard !entries.isEmpty else { return [] }
+        guard !names.isEmpty else {
+            measurement.failure = "the audited system's host name is unknown (no /etc/hostname): its \(noun)s cannot be told from other hosts' "
+                + "in this repository; declare host: for this set in the profile"
+            return nil
+        }
+        measurement.details["thisHost"] = .strings(names)
+        measurement.details["thisHostSource"] = .string(source)
+        let mine = entries.filter { AuditedHostName.matches(host($0) ?? "", names) }
+        if mine.count < entries.count { measurement.details["otherHostsCopies"] = .int(entries.count - mine.count) }
+        if mine.isEmpty {
+            let others = recorded.map { $0.isEmpty ? "(no name)" : $0 }.sorted()
+            measurement.noCopyReason = "the repository holds \(entries.count) \(noun)(s), all of other hosts (\(others.prefix(5).joined(separator: ", "))"
+                + (others.count > 5 ? ", …" : "") + "), none of \(names.joined(separator: " or "))"
+        }
+        return mine
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+internal import ShippedData
+
+/// The release tables of distro-info-data, Debian's own record of Debian and Ubuntu releases and their
+/// support milestones: `/usr/share/distro-info/debian.csv` and `ubuntu.csv` (package `distro-info-data`,
+/// https://salsa.debian.org/debian/distro-info-data; read by `debian-distro-info` and `ubuntu-distro-info`).
+///
+/// Columns are found by their header name. debian.csv: `version,codename,series,created,release,eol,
+/// eol-lts,eol-elts`; ubuntu.csv: `version,codename,series,created,release,eol,eol-server,eol-esm`
+/// (and `eol-legacy` in recent versions). Trailing empty cells may be left out; a milestone not yet
+/// decided is empty. Each date is the first day of the next phase, as distro-info counts it (`eol`
+/// 2026-07-11: supported up to 2026-07-10 included).
+struct DistroInfo: Sendable {
+    enum Distribution: String, Sendable {
+        case debian, ubuntu
+        var fileName: String { rawValue + ".csv" }
+    }
+
+    /// One row.
+    struct Release: Sendable, Equatable {
+        /// `12`, `22.04 LTS`, empty for sid and experimental.
+        var version: String
+        /// `Bookworm`, `Jammy Jellyfish`.
+        var codename: String
+        /// `bookworm`, `jammy`.
+        var series: String
+        var created: Date?
+        var release: Date?
+        var eol: Date?
+        /// Debian: end of Debian LTS (free, through the security archive).
+        var eolLTS: Date?
+        /// Debian: end of Freexian's Extended LTS (paid, its own archive).
+        var eolELTS: Date?
+        /// Ubuntu: end of server support where it differed from the desktop's (LTS up to 10.04).
+        var eolServer: Date?
+        /// Ubuntu: end of Expanded Security Maintenance (Ubuntu Pro).
+        var eolESM: Date?
+        /// Ubuntu: end of the Legacy support add-on (Ubuntu Pro).
+        var eolLegacy: Date?
+        /// Line in the file, from 1.
+        var line: Int
+    }
+
+    /// Folder of the files on a Debian or Ubuntu system.
+    static let hostFolder = "/usr/share/distro-info"
+
+    let distribution: Distribution
+    /// The file read: a path inside the audited system, or the shipped copy's path on this machine.
+    let path: String
+    let releases: [Release]
+
+    /// Parses one CSV file.
+    /// - Throws: `ControlFileError` naming `path` and the line: missing header columns, a row with too
+    ///   many or too few cells, a date that is not `YYYY-MM-DD`, a row without series.
+    static func parse(_ text: String, distribution: Distribution, path: String) throws(ControlFileError) -> DistroInfo {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard let headerLine = lines.first else { throw ControlFileError(path: path, line: 1, problem: "empty file: expected a header line") }
+        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let required = ["version", "codename", "series", "created", "release", "eol"]
+        for name in required where !header.contains(name) {
+            throw ControlFileError(path: path, line: 1, problem: "header has no \"\(name)\" column (expected \(required.joined(separator: ",")),…)")
+        }
+        let column = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        // Every row has at least the columns up to `created` (distro-info's own minimum).
+        let minimumCells = (column["created"] ?? 3) + 1
+        var releases: [Release] = []
+        for (offset, line) in lines.enumerated().dropFirst() {
+            let number = offset + 1
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ControlFileError(path: path, line: number, problem: "empty line")
+            }
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= minimumCells, cells.count <= header.count else {
+                throw ControlFileError(
+                    path: path, line: number,
+                    problem: "\(cells.count) cells, expected \(minimumCells) to \(header.count) (\(header.joined(separator: ",")))")
+            }
+            func text(_ name: String) -> String { column[name].flatMap { $0 < cells.count ? cells[$0] : nil } ?? "" }
+            func date(_ name: String) throws(ControlFileError) -> Date? {
+                let value = text(name)
+                if value.isEmpty { return nil }
+                guard let day = Self.day(value) else {
+                    throw ControlFileError(path: path, line: number, problem: "\(name) \"\(value)\" is not a YYYY-MM-DD date")
+                }
+                return day
+            }
+            let series = text("series")
+            guard !series.isEmpty, series.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw ControlFileError(path: path, line: number, problem: "series \"\(series)\" is not a release name")
+            }
+            releases.append(Release(
+                version: text("version"), codename: text("codename"), series: series, created: try date("created"),
+                release: try date("release"), eol: try date("eol"), eolLTS: try date("eol-lts"), eolELTS: try date("eol-elts"),
+                eolServer: try date("eol-server"), eolESM: try date("eol-esm"), eolLegacy: try date("eol-legacy"), line: number))
+        }
+        return DistroInfo(distribution: distribution, path: path, releases: releases)
+    }
+
+    /// `YYYY-MM-DD` as the first instant of that day, UTC; nil otherwise.
+    static func day(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (1...12).contains(month), (1...31).contains(day),
+              let date = ISO8601.date(from: text + "T00:00:00Z") else { return nil }
+        // Foundation rolls 2026-02-30 over to March: keep only real days.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard calendar.component(.day, from: date) == day, calendar.component(.year, from: date) == year else { return nil }
+        return date
+    }
+
+    /// The row of the release `os-release` names: by `VERSION_ID` (Debian by major number, `12.4` →
+    /// `12`; Ubuntu `22.04` → `22.04 LTS`), else by `VERSION_CODENAME` (Debian testing and unstable
+    /// have no `VERSION_ID`).
+    func release(versionID: String?, codename: String?) -> Release? {
+        if let versionID, !versionID.isEmpty {
+            func bare(_ row: Release) -> String { row.version.hasSuffix(" LTS") ? String(row.version.dropLast(4)) : row.version }
+            if let exact = releases.first(where: { bare($0) == versionID }) { return exact }
+            // Debian's VERSION_ID is the major number (`12`); a point release (`12.4`) or `6.0` match by it.
+            if distribution == .debian, let found = releases.first(where: { !bare($0).isEmpty && Self.major(bare($0)) == Self.major(versionID) }) {
+                return found
+            }
+            return nil
+        }
+        if let codename, !codename.isEmpty {
+            return releases.first { $0.series == codename.lowercased() }
+        }
+        return nil
+    }
+
+    private static func major(_ version: String) -> String { String(version.prefix { $0 != "." }) }
+
+    /// Where the table of `distribution` is read from: the audited system's copy when it has one (the
+    /// distribution updates it with each point release), else the copy shipped with cyberctl
+    /// (`Profiles/distro-info/`, installed as `<prefix>/share/cyberctl/profiles/distro-info/`; made from
+    /// the distro-info-data package by `scripts/update-distro-info.sh`).
+    enum Location: Equatable {
+        case host(String)
+        case shipped(String)
+        case none
+    }
+
+    /// The host's file when it exists (even unreadable: that is an error, not a reason to use another copy), else the shipped one.
+    static func location(_ distribution: Distribution, root: FileSystemRoot, shippedFolders: [String]? = nil) -> Location {
+        let hostPath = hostFolder + "/" + distribution.fileName
+        if root.isPresent(hostPath) { return .host(hostPath) }
+        return shippedLocation(distribution, folders: shippedFolders)
+    }
+
+    /// cyberctl's own copy; `folders` replaces the shipped data folders (tests).
+    static func shippedLocation(_ distribution: Distribution, folders: [String]? = nil) -> Location {
+        for folder in folders ?? ShippedData.folders(relative: "distro-info") {
+            let path = folder + "/" + distribution.fileName
+            if FileManager.default.fileExists(atPath: path) { return .shipped(path) }
+        }
+        return .none
+    }
+
+    /// Reads the table from `location`.
+    /// - Throws: `ControlFileError` naming the file and line when it cannot be parsed; with line 0 (its
+    ///   `problem` then names the file) when it cannot be read or found.
+    static func read(_ location: Location, distribution: Distribution, root: FileSystemRoot) throws(ControlFileError) -> DistroInfo {
+        switch location {
+        case .host(let path):
+            let text: String
+            do { text = try root.readText(path, limit: 1 << 20) } catch {
+                throw ControlFileError(path: path, line: 0, problem: error.description)
+            }
+            return try parse(text, distribution: distribution, path: path)
+        case .shipped(let path):
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ControlFileError(path: path, line: 0, problem: "\(path): cannot be read: \(error.localizedDescription)")
+            }
+            return try parse(text, distribution: distribution, path: path)
+        case .none:
+            throw ControlFileError(
+                path: hostFolder + "/" + distribution.fileName, line: 0,
+                problem: "\(hostFolder)/\(distribution.fileName) is not on the audited system, and cyberctl's own copy (profiles folder distro-info/) was not found")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// What a `patch.os-eol` result means in plain words, by support phase: the short detail of the result
+/// table and the fix to make. Only a system whose security support has really ended is told to be
+/// upgraded or replaced without waiting; during Debian LTS or Ubuntu ESM fixes still come, for fewer
+/// packages, until a date, and the upgrade is to be planned before it.
+public enum EndOfSupportText {
+    /// The fix for one `patch.os-eol` result (nil when its evidence names no phase: the catalogue's text applies).
+    public static func remediation(_ result: CheckResult, _ language: Language) -> String? {
+        guard result.code == "patch.os-eol", let phase = result.evidence["phase"]?.stringValue.flatMap(SupportPhase.init(rawValue:)) else {
+            return nil
+        }
+        let fr = language == .fr
+        let ends = day(result.evidence["phaseEnds"]?.stringValue, language)
+        let extendedEnds = day(result.evidence["extendedSupportEnds"]?.stringValue, language)
+        let subscribed = result.evidence["extendedSources"] == .bool(true)
+        switch phase {
+        case .ended:
+            return fr
+                ? "Plus aucun correctif de sécurité n'est publié pour ce système\(ends.map { " depuis le \($0)" } ?? "") : le mettre à niveau vers une version suivie, ou remplacer le serveur, sans attendre."
+                : "No security fix is published for this system any more\(ends.map { " since \($0)" } ?? ""): upgrade it to a supported release, or replace the server, without waiting."
+        case .debianLTS:
+            return fr
+                ? "Support LTS de Debian, qui se termine le \(ends ?? "?") : les correctifs de sécurité arrivent encore, publiés par l'équipe LTS de Debian, mais pour une partie seulement des paquets. Planifier la mise à niveau vers la version stable de Debian avant cette date."
+                : "Debian LTS, ending on \(ends ?? "?"): security fixes still come, from the Debian LTS team, but for a subset of packages only. Plan the upgrade to Debian stable before that date."
+        case .ubuntuESM, .ubuntuLegacy:
+            let programme = phase == .ubuntuESM ? "ESM" : (fr ? "Legacy (option d'Ubuntu Pro)" : "Legacy (Ubuntu Pro add-on)")
+            if subscribed {
+                return fr
+                    ? "Support \(programme) d'Ubuntu, qui se termine le \(ends ?? "?") : les correctifs de sécurité arrivent encore, par l'abonnement Ubuntu Pro, pour une partie des paquets. Planifier la mise à niveau vers une version LTS suivie avant cette date."
+                    : "Ubuntu \(programme), ending on \(ends ?? "?"): security fixes still come, through the Ubuntu Pro subscription, for a subset of packages. Plan the upgrade to a supported LTS release before that date."
+            }
+            return fr
+                ? "Le support normal est terminé et ce serveur n'a pas les sources Ubuntu Pro : il ne reçoit plus de correctifs de sécurité. Mettre à niveau vers une version LTS suivie sans attendre, ou activer Ubuntu Pro (\(programme), qui se termine le \(ends ?? "?")) le temps de la mise à niveau."
+                : "Standard support has ended and this server has no Ubuntu Pro sources: it gets no security fixes any more. Upgrade to a supported LTS release without waiting, or enable Ubuntu Pro (\(programme), ending on \(ends ?? "?")) while upgrading."
+        case .debianELTS:
+            if subscribed {
+                return fr
+                    ? "Support ELTS (Freexian, payant), qui se termine le \(ends ?? "?") : les correctifs de sécurité arrivent encore pour une partie des paquets. Planifier la mise à niveau vers la version stable de Debian avant cette date."
+                    : "Freexian's Extended LTS (paid), ending on \(ends ?? "?"): security fixes still come for a subset of packages. Plan the upgrade to Debian stable before that date."
+            }
+            return fr
+                ? "Le support LTS gratuit de Debian est terminé : ce serveur ne reçoit plus de correctifs de sécurité. Le mettre à niveau vers la version stable de Debian sans attendre (un support payant existe : l'ELTS de Freexian, qui se termine le \(extendedEnds ?? ends ?? "?"))."
+                : "Debian's free LTS has ended: this server gets no security fixes any more. Upgrade it to Debian stable without waiting (a paid programme exists: Freexian's Extended LTS, ending on \(extendedEnds ?? ends ?? "?"))."
+        case .development:
+            return fr
+                ? "Version de développement (testing, unstable ou version pas encore publiée) : l'équipe de sécurité ne la suit pas. Installer une version stable sur un serveur."
+                : "Development release (testing, unstable or not yet released): the security team does not support it. Run a stable release on a server."
+        case .standard:
+            return fr
+                ? "Support de sécurité, qui se termine le \(ends ?? "?") : planifier la mise à niveau vers la version suivante avant cette date."
+                : "Security support, ending on \(ends ?? "?"): plan the upgrade to the next release before that date."
+        }
+    }
+
+    /// A short fact for the result table: release, phase and its end.
+    public static func detail(_ result: CheckResult, _ language: Language) -> String? {
+        guard let release = result.evidence["release"]?.stringValue,
+              let phase = result.evidence["phase"]?.stringValue.flatMap(SupportPhase.init(rawValue:)) else { return nil }
+        let fr = language == .fr
+        let ends = day(result.evidence["phaseEnds"]?.stringValue, language) ?? day(result.evidence["securitySupportEnds"]?.stringValue, language)
+        let until = ends.map { fr ? ", fin le \($0)" : ", ending on \($0)" } ?? ""
+        switch phase {
+        case .ended: return fr ? "\(release) — plus aucun support" + (ends.map { " depuis le \($0)" } ?? "") : "\(release) — no support" + (ends.map { " since \($0)" } ?? "")
+        case .standard: return "\(release) — " + (fr ? "support de sécurité" : "security support") + until
+        case .development: return "\(release) — " + (fr ? "version de développement, sans support de sécurité" : "development release, no security support")
+        case .debianLTS: return "\(release) — " + (fr ? "support LTS de Debian (partiel)" : "Debian LTS (partial)") + until
+        case .debianELTS: return "\(release) — " + (fr ? "ELTS de Freexian (payant, partiel)" : "Freexian ELTS (paid, partial)") + until
+        case .ubuntuESM: return "\(release) — " + (fr ? "ESM d'Ubuntu Pro (partiel)" : "Ubuntu Pro ESM (partial)") + until
+        case .ubuntuLegacy: return "\(release) — " + (fr ? "Legacy d'Ubuntu Pro (partiel)" : "Ubuntu Pro Legacy (partial)") + until
+        }
+    }
+
+    /// `2028-06-30` as `30 juin 2028` / `30 June 2028`; nil for nil or a malformed day.
+    static func day(_ text: String?, _ language: Language) -> String? {
+        guard let text else { return nil }
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, let month = Int(parts[1]), (1...12).contains(month), let dayNumber = Int(parts[2]) else { return nil }
+        let french = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+        let english = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        let name = language == .fr ? french[month - 1] : english[month - 1]
+        return language == .fr && dayNumber == 1 ? "1er \(name) \(parts[0])" : "\(dayNumber) \(name) \(parts[0])"
+    }
+}
