@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
@@ -116,7 +117,11 @@ let package = Package(
             ]
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
-        .target(name: "Summary", dependencies: ["Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks"]),
+        .target(
+            name: "Summary",
+            dependencies: ["Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks", .product(name: "Mustache", package: "swift-mustache")],
+            // The templates' sources; scripts/embed-templates.sh embeds them into SummaryTemplates.swift.
+            exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
         .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
         // The executable: argument parsing and rendering only.

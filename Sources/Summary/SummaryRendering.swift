@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 import Rendering
 import Territory
 
@@ -50,68 +51,50 @@ public enum SummaryRenderer {
         @media screen{body{background:#eef1f4}main{background:#fff;width:210mm;max-width:210mm;min-height:297mm;padding:12mm 14mm;margin:6mm auto;box-shadow:0 1px 4px #0003}}
         """
 
-    /// The page in HTML.
+    /// The templates, parsed once (a template that does not parse is a build defect: the tests render it).
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in SummaryTemplates.texts {
+            do { try library.register(text, named: name) } catch { preconditionFailure("template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    /// The page in HTML, from the `summary.html` template (swift-mustache: every value HTML-escaped).
     public static func html(_ summary: ReadinessSummary) -> String {
-        let e = escape
-        var body = """
-            <header><div><h1>\(e(summary.title))</h1><div>Préparation face aux attaques informatiques — bilan pour les élus</div></div>
-            <p>\(e(summary.date))</p></header>
-            <section class="level"><div class="badge" style="\(colors(summary.level))">\(e(summary.level ?? "?"))</div>
-            <div><p><b>\(e(summary.meaning))</b></p>
-            <p class="score">\(summary.score.map { "Note globale : \($0) sur 100. " } ?? "")Niveaux de A (très bon) à E (critique).</p>
-            <p>\(e(summary.trend.sentence))</p>
-            """
-        if let note = summary.capNote { body += "<p class=\"caution\"><b>\(e(note))</b></p>\n" }
+        library.render(context(summary), withTemplate: "summary.html") ?? ""
+    }
+
+    /// What the template reads: the summary's text, and the few things worked out for the page (badge
+    /// colours, the trend arrows, report ages, the CSIRT's address as people write it).
+    static func context(_ summary: ReadinessSummary) -> [String: Any] {
         let missing = summary.gaps + summary.silence + [summary.organisation].compactMap { $0 }
-        if !missing.isEmpty {
-            body += "<ul class=\"gaps\">" + missing.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n"
-        }
-        for caution in summary.cautions { body += "<p class=\"caution\">\(e(caution))</p>\n" }
-        body += "<p class=\"incidents\"><b>Incidents :</b> \(e(summary.incidents))</p>\n"
-        body += "</div></section>\n"
-        body += "<h2>Les trois priorités</h2>\n"
-        if summary.priorities.isEmpty {
-            body += "<p>Aucun point à corriger n'a été relevé par les derniers contrôles.</p>\n"
-        } else {
-            body += "<ol class=\"priorities\">\n"
-            for priority in summary.priorities {
-                body += "<li><b>\(e(priority.action)).</b> \(e(priority.why))"
-                body += "<span class=\"who\">Qui agit : \(e(priority.who)) — effort : \(e(priority.effort)), \(e(priority.cost)).</span></li>\n"
-            }
-            body += "</ol>\n"
-        }
-        body += """
-            <h2>Directive européenne NIS 2 : \(e(summary.nis2.label.prefix(1).lowercased() + summary.nis2.label.dropFirst()))</h2>
-            <div class="nis2"><p>\(e(summary.nis2.implications))</p></div>
-            <h2>Les décisions demandées au conseil</h2>
-            <ul class="decisions">
-
-            """
-        for decision in summary.decisions {
-            body += "<li><b>\(e(decision.decision)).</b> <span class=\"why\">\(e(decision.why))</span></li>\n"
-        }
-        body += "</ul>\n"
-        body += "<div class=\"csirt\">En cas d'attaque, appeler tout de suite le centre régional d'assistance : <b>\(e(summary.csirt.name))</b>"
-        if let phone = summary.csirt.phone { body += "<b class=\"phone\">☎ \(e(phone))</b>" }
-        if let website = summary.csirt.website { body += (summary.csirt.phone == nil ? "<br>" : "") + e(displayAddress(website)) }
-        body += "</div>\n"
-        body += "<footer>Bilan établi à partir des contrôles signés reçus par le service mutualisé. Le détail technique est à la disposition du responsable de la sécurité.</footer>\n"
-        if !summary.members.isEmpty {
-            body += "<section class=\"members\"><h2>Les collectivités membres</h2>\n<table><thead><tr><th>Collectivité</th><th>Niveau</th><th>Note</th><th>Point bloquant</th><th>Évolution</th><th>Dernier contrôle</th></tr></thead><tbody>\n"
-            for member in summary.members {
-                let level = member.level.map { "<span class=\"lvl\" style=\"\(colors($0))\">\(e($0))</span>" } ?? "—"
-                body += "<tr><td>\(e(member.name))</td><td>\(level)</td><td>\(member.score.map { "\($0) / 100" } ?? "—")</td><td>\(e(member.gap ?? "—"))</td><td>\(e(member.reported ? arrow(member.trend) : "—"))</td><td>\(e(member.reported ? age(member.ageDays) : "aucun contrôle reçu"))</td></tr>\n"
-            }
-            body += "</tbody></table></section>\n"
-        }
-        return """
-            <!DOCTYPE html>
-            <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-            <title>\(e(summary.title)) — bilan pour les élus</title><style>\(style)</style></head>
-            <body><main>
-            \(body)</main></body></html>
-
-            """
+        var context: [String: Any] = [
+            "style": style, "title": summary.title, "date": summary.date, "level": summary.level ?? "?",
+            "badgeStyle": colors(summary.level), "meaning": summary.meaning, "trend": summary.trend.sentence,
+            "hasMissing": !missing.isEmpty, "missing": missing, "cautions": summary.cautions, "incidents": summary.incidents,
+            "hasPriorities": !summary.priorities.isEmpty,
+            "priorities": summary.priorities.map { ["action": $0.action, "why": $0.why, "who": $0.who, "effort": $0.effort, "cost": $0.cost] },
+            "nis2Label": summary.nis2.label.prefix(1).lowercased() + summary.nis2.label.dropFirst(), "nis2Implications": summary.nis2.implications,
+            "decisions": summary.decisions.map { ["decision": $0.decision, "why": $0.why] },
+            "csirtName": summary.csirt.name, "hasMembers": !summary.members.isEmpty,
+            "members": summary.members.map { member -> [String: Any] in
+                var row: [String: Any] = [
+                    "name": member.name, "score": member.score.map { "\($0) / 100" } ?? "—", "gap": member.gap ?? "—",
+                    "trend": member.reported ? arrow(member.trend) : "—", "last": member.reported ? age(member.ageDays) : "aucun contrôle reçu",
+                ]
+                if let level = member.level {
+                    row["level"] = level
+                    row["levelStyle"] = colors(level)
+                }
+                return row
+            },
+        ]
+        if let score = summary.score { context["score"] = score }
+        if let note = summary.capNote { context["capNote"] = note }
+        if let phone = summary.csirt.phone { context["csirtPhone"] = phone }
+        if let website = summary.csirt.website { context["csirtWebsite"] = displayAddress(website) }
+        return context
     }
 
     /// A web address as people write it: without `https://` and the trailing slash.
