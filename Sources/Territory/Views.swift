@@ -3,11 +3,6 @@ import Checks
 import Foundation
 import GRDB
 
-/// A member is silent (its picture may no longer be true) when its newest report is older than this many
-/// days plus a day of grace (`Roster.graceDays`): a weekly scan missed its run. The roster's
-/// `silent_after_days` overrides it.
-public let staleAfterDays = Roster.defaultSilentAfterDays
-
 /// A fix across the territory (or an entity): making every warn/fail result of one rule pass.
 public struct RuleFix: Codable, Sendable, Equatable {
     public var code: String
