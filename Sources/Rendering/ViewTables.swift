@@ -91,6 +91,12 @@ enum Words {
     /// `2/4`.
     static func count(_ part: Int, _ whole: Int) -> String { "\(part)/\(whole)" }
 
+    /// The first five names, then how many more (the JSON has them all).
+    static func names(_ names: [String], _ language: Language) -> String {
+        names.prefix(5).joined(separator: ", ")
+            + (names.count > 5 ? (language == .fr ? " et \(names.count - 5) autres" : " and \(names.count - 5) more") : "")
+    }
+
     /// A domain where every counted result erred: nothing was verified there.
     static func notEvaluated(_ language: Language) -> String { language == .fr ? "non évalué" : "not evaluated" }
 
@@ -162,7 +168,7 @@ public enum ViewTables {
             rows: territory.domains.map { count in
                 [Words.domain(count.domain, language), Words.count(count.members, whole), Words.count(count.failing, whole),
                  Words.count(count.notEvaluated, whole),
-                 count.gaps.isEmpty ? "·" : count.gaps.map { "\(Words.count($0.members.count, whole)) \($0.title) (\($0.members.joined(separator: ", ")))" }
+                 count.gaps.isEmpty ? "·" : count.gaps.map { "\(Words.count($0.members.count, whole)) \($0.title) (\(Words.names($0.members, language)))" }
                     .joined(separator: "; ")]
             })
     }

@@ -145,9 +145,12 @@ public enum TerritoryJudgement {
         if cap.neverReported > 0 {
             title += fr ? " (dont \(cap.neverReported) sans aucun rapport)" : " (\(cap.neverReported) never reported)"
         }
+        // The first ten by name; every member's own caps are on its row.
+        let listed = names.prefix(10).joined(separator: ", ")
+            + (names.count > 10 ? (fr ? " et \(names.count - 10) autres" : " and \(names.count - 10) more") : "")
         return AppliedCap(
             rule: "territory.members", state: CapState.gap.rawValue, level: cap.level, title: title, hosts: [],
-            detail: names.isEmpty ? nil : names.joined(separator: ", "), sources: ["SSLLABS-CAPS"])
+            detail: names.isEmpty ? nil : listed, sources: ["SSLLABS-CAPS"])
     }
 
     /// Members per level shown, plus `non-evalue` and `sans-rapport`.

@@ -173,12 +173,15 @@ public struct TerritoryGenerator: Sendable {
             add("patch.packages", package, "patch.security-updates", .critical, ["package": .string(package)], ["NIS2-21.2.e", "ANSSI-HYG-34"])
         }
         add("patch.packages", hostname, "patch.reboot-required", .medium, [:], ["NIS2-21.2.e"])
-        add("patch.packages", hostname, "patch.eol-release", .high, ["os": "debian 12"], ["NIS2-21.2.e"])
+        add("patch.packages", "/etc/os-release", "patch.os-eol", .high, [
+            "id": "debian", "release": "Debian 12 bookworm", "phase": "standard", "securitySupportEnds": "2026-06-10",
+            "extendedSupportEnds": "2028-06-30",
+        ], ["NIS2-21.2.e", "ANSSI-HYG-35"])
         for set in ["/srv/backup/daily", "/srv/backup/weekly"] {
-            add("backup.sets", set, "backup.recent", .high, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.offsite", .high, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.encrypted", .medium, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.restore-test", .high, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.present", .high, ["set": .string(set)], ["NIS2-21.2.c", "ANSSI-HYG-37"])
+            add("backup.sets", set, "backup.separate-storage", .medium, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.offline-copy", .medium, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.restore-test", .medium, [:], ["NIS2-21.2.c"])
         }
         for rule in ["governance", "risk-analysis", "incident-handling", "business-continuity", "supply-chain", "training", "access-control", "mfa"] {
             add("org.nis2", "organisation", "org.nis2.\(rule)", rule == "mfa" ? .critical : .medium, [:], ["NIS2-21.2"])
