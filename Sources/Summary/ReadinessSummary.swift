@@ -210,11 +210,12 @@ public struct SummaryBuilder: Sendable {
                 category: nil, label: "À préciser",
                 implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
         }
+        let trends = try views.trends()
         var members: [ReadinessSummary.Member] = []
         for row in memberRows {
             members.append(.init(
                 name: row.name ?? "SIREN \(row.siren)", siren: row.siren, level: row.score.level, score: row.score.score,
-                trend: Self.trendFacts(try views.entityTrend(siren: row.siren), score: row.score.score, level: row.score.level).direction,
+                trend: Self.trendFacts(trends.members[row.siren] ?? [], score: row.score.score, level: row.score.level).direction,
                 ageDays: row.ageDays, gap: row.score.caps.first.flatMap(Self.shortGap), reported: true))
         }
         for silent in status.neverReported {
@@ -236,7 +237,7 @@ public struct SummaryBuilder: Sendable {
                 guard let rule = CapRule(rawValue: gap.rule), let state = CapState(rawValue: gap.state) else { return nil }
                 return ElusFacts.Gap(rule: rule, state: state, who: gap.members)
             }.sorted { CapRule.allCases.firstIndex(of: $0.rule)! < CapRule.allCases.firstIndex(of: $1.rule)! },
-            trend: Self.trendFacts(try views.trend().points, score: t.score.score, level: t.score.level),
+            trend: Self.trendFacts(trends.territory.points, score: t.score.score, level: t.score.level),
             incidents: try incidentFacts { $0.map { sirens.contains($0) } ?? true },
             neverReported: status.neverReported.map(\.name), silent: memberRows.filter(\.stale).map { $0.name ?? $0.siren },
             silentAfterDays: t.silentAfterDays,

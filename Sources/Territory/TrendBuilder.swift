@@ -67,6 +67,14 @@ enum TrendBuilder {
 
     /// The points of `scope`, oldest first.
     static func points(_ db: Database, scope: Scope, language: Language) throws -> [TrendPoint] {
+        try build(db, scope: scope, language: language, members: false).points
+    }
+
+    /// The points of `scope` and, with `members`, each entity's own points (one per report of its hosts),
+    /// all from one pass over the reports.
+    static func build(_ db: Database, scope: Scope, language: Language, members collect: Bool) throws
+        -> (points: [TrendPoint], members: [String: [TrendPoint]])
+    {
         let reports = try reports(db, scope: scope)
         let facts = try FactReader.facts(db, reports: reports.map(\.key))
         var listed: Set<String> = []
@@ -87,6 +95,7 @@ enum TrendBuilder {
         var capCounts: [Level: Int] = [:]
         var points: [TrendPoint] = []
         points.reserveCapacity(reports.count)
+        var entityPoints: [String: [TrendPoint]] = [:]
 
         for report in reports {
             let reportFacts = facts[report.key] ?? []
@@ -107,6 +116,12 @@ enum TrendBuilder {
                 sumScore -= old.score ?? 0
                 sumCoverage -= old.coverage
                 if let level = old.capLevel { capCounts[level, default: 0] -= 1 }
+            }
+            if collect {
+                entityPoints[report.siren, default: []].append(TrendPoint(
+                    at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))), score: line.score, level: line.level,
+                    scoreLevel: line.scoreLevel, coverage: line.coverage, hosts: hosts.count, host: report.hostname, siren: report.siren,
+                    caps: caps.map(\.title)))
             }
             let member = TerritoryJudgement.Member(name: report.siren, score: line.score, coverage: line.coverage, caps: caps)
             members[report.siren] = MemberState(score: line.score, coverage: line.coverage, capLevel: member.capLevel)
@@ -134,6 +149,6 @@ enum TrendBuilder {
                 coverage: ((sumCoverage / Double(count)) * 1000).rounded() / 1000, hosts: hostTally.count, host: report.hostname,
                 siren: report.siren, caps: titles))
         }
-        return points
+        return (points, entityPoints)
     }
 }

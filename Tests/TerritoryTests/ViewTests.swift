@@ -205,6 +205,11 @@ struct ViewTests {
         #expect(points[3].at == ISO8601.string(from: fixture.now.addingTimeInterval(-0.75 * 86_400)))
         // The entity's own trend: one point per report of its hosts.
         #expect(try fixture.views().entityTrend(siren: F.sirenA).map(\.score) == [0, 100, 0])
+        // The one-pass trends give the same territory and member points.
+        let trends = try fixture.views().trends()
+        #expect(trends.territory.points == points)
+        #expect(trends.members[F.sirenA] == (try fixture.views().entityTrend(siren: F.sirenA)))
+        #expect(trends.members[F.sirenB] == (try fixture.views().entityTrend(siren: F.sirenB)))
     }
 
     @Test("Renderers: CSV quoting and formula neutralising, Markdown pipes, self-contained HTML with escaped text")
