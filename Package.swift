@@ -61,8 +61,10 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
         .target(name: "ShippedData"),
+        // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
+        .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", .product(name: "Yams", package: "Yams")]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
@@ -88,12 +90,12 @@ let package = Package(
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit"]),
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit", "InputFiles"]),
         // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
         .target(
             name: "Territory",
             dependencies: [
-                "Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift"),
+                "Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -189,7 +191,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", "TestSupport"]),
+        // Signed hostile reports mutated and put through verify, the store and every view (scripts/fuzz-reports.sh runs more).
+        .testTarget(name: "ReportFuzzTests", dependencies: ["Territory", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )
 

@@ -1,3 +1,4 @@
+import Agent
 import Checks
 import Foundation
 import Territory
@@ -14,11 +15,23 @@ public struct TextTable: Sendable {
         self.rows = rows
     }
 
-    /// Columns aligned with two spaces, a rule under the headers.
+    /// Widest column `text` pads to: 120 characters.
+    public static let maximumPaddedWidth = 120
+
+    /// Columns aligned with two spaces, a rule under the headers. Every cell and the title are one line
+    /// with control and bidirectional formatting characters escaped (`TerminalText.line`): a name from a
+    /// signed report can neither repaint the terminal nor break the table into lines of its own.
     public var text: String {
-        var widths = headers.map(\.count)
+        let headers = headers.map(TerminalText.line)
+        let rows = rows.map { $0.map(TerminalText.line) }
+        let title = title.map(TerminalText.line)
+        // A column is padded to its widest cell up to `maximumPaddedWidth`; a longer cell (a 1 MB target in a
+        // signed report) is shown whole but not padded to, or every row would be.
+        var widths = headers.map { min($0.count, Self.maximumPaddedWidth) }
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], min(cell.count, Self.maximumPaddedWidth))
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -47,10 +60,11 @@ public struct TextTable: Sendable {
         return ([headers] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// A GitHub-flavoured Markdown table (pipes escaped), under a `###` heading when titled.
+    /// A GitHub-flavoured Markdown table (pipes escaped, control characters as in `text`), under a `###`
+    /// heading when titled.
     public var markdown: String {
         func cell(_ value: String) -> String {
-            value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+            TerminalText.line(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " "))
         }
         var out = ""
         if let title { out += "### \(cell(title))\n\n" }

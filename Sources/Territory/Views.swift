@@ -421,7 +421,7 @@ public struct TerritoryViews: Sendable {
                     resolvedBy: (resolutions[code] ?? []).sorted { ($0.at, $0.name ?? $0.siren, $0.host) > ($1.at, $1.name ?? $1.siren, $1.host) }))
             }
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
-            if let top { findings = Array(findings.prefix(top)) }
+            if let top { findings = Array(findings.prefix(max(0, top))) }
             return FindingsView(now: ISO8601.string(from: now), findings: findings)
         }
     }

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import InputFiles
 import OpenSSLKit
 
 /// What a verifier trusts: the RSSI's CA certificate(s) and their CRLs. Built once, shared by any
@@ -106,6 +107,8 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case sirenMissing = "siren-missing"
         case sirenMismatch = "siren-mismatch"
         case signatureMissing = "signature-missing"
+        case generatedAtInvalid = "generated-at-invalid"
+        case generatedAfterSigning = "generated-after-signing"
 
         /// A short title, French then English, for tables.
         public func title(_ language: Language) -> String {
@@ -134,6 +137,8 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
             case .sirenMissing: (fr, en) = ("SIREN absent", "SIREN missing")
             case .sirenMismatch: (fr, en) = ("SIREN différent", "SIREN mismatch")
             case .signatureMissing: (fr, en) = ("signature absente", "no signature")
+            case .generatedAtInvalid: (fr, en) = ("date du rapport invalide", "invalid report date")
+            case .generatedAfterSigning: (fr, en) = ("rapport daté après sa signature", "report dated after its signature")
             }
             return language == .fr ? fr : en
         }
@@ -180,6 +185,14 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
                     "the report does not carry the SIREN of the entity in the agent certificate: it cannot be attributed to it")
             case .signatureMissing:
                 (fr, en) = ("aucun fichier .p7s à côté du rapport : il n'est pas signé", "no .p7s file next to the report: it is not signed")
+            case .generatedAtInvalid:
+                (fr, en) = (
+                    "la date de génération n'est pas une date réelle (jour inexistant, année avant 1970) : le rapport n'a pas été produit par l'agent cyberctl",
+                    "the generation time is not a real date (a day that does not exist, a year before 1970): the report was not produced by the cyberctl agent")
+            case .generatedAfterSigning:
+                (fr, en) = (
+                    "le rapport se dit produit après sa signature : date forgée (par exemple pour rester le dernier rapport de l'hôte) ou horloge fausse ; ne pas s'y fier",
+                    "the report claims to be generated after it was signed: a forged date (to stay the host's latest report, for instance) or a wrong clock; do not rely on it")
             }
             return language == .fr ? fr : en
         }
@@ -214,8 +227,14 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
 ///    `affiliationChanged` or `privilegeWithdrawn` dated after the signing time, which leaves earlier
 ///    reports valid (a warning says so). `keyCompromise`, `unspecified` and the others reject every
 ///    report, whatever signing time it claims, since a stolen key can claim any time;
-/// 7. the certificate subject is an agent identity, the report is JSON following `cyberctl.report/1`,
-///    and its `entity.siren` equals the certificate's SIREN.
+/// 7. the certificate subject is an agent identity, the report is JSON following `cyberctl.report/1`
+///    (every number bounded, every time a `YYYY-MM-DDTHH:MM:SSZ` string), its `generatedAt` is a real
+///    time no later than the signing time plus the clock skew (`ReportTime`), and its `entity.siren`
+///    equals the certificate's SIREN.
+///
+/// A signature proves who sent a report, not that its content is sane: an enrolled agent may be
+/// compromised. Everything above is what the store needs to keep a report without trapping,
+/// misleading a view or pinning a host's latest report (docs/hostile-input.md).
 public struct ReportVerifier: Sendable {
     public let trust: TrustAnchors
     /// The verification time ("now"), injectable for tests.
@@ -411,6 +430,12 @@ public struct ReportVerifier: Sendable {
                 .schemaViolation,
                 "the report does not follow schema cyberctl.report/1: " + violations.map(\.description).joined(separator: "; "))
         }
+        // Dates: the same rules the store applies (ReportTime), so what verify accepts can be stored.
+        if case .object(let members) = document, case .string(let generatedAt)? = members["generatedAt"],
+           let problem = ReportTime.problem(generatedAt: generatedAt, signingTime: signingTime)
+        {
+            throw VerificationFailure(problem.code, problem.message)
+        }
         guard case .object(let root) = document, case .object(let entity)? = root["entity"], case .string(let siren)? = entity["siren"] else {
             throw VerificationFailure(.sirenMissing, "the report has no entity.siren, so it cannot be tied to the certificate's SIREN \(identity.siren)")
         }
@@ -445,27 +470,31 @@ public struct ReportVerifier: Sendable {
         return try verify(reportBytes: reportBytes, signatureBytes: signatureBytes)
     }
 
-    /// Reads a report and its signature (default `<report>.p7s`) within their size limits, read-only.
+    /// Reads a report and its signature (default `<report>.p7s`) within their size limits, read-only;
+    /// a FIFO, device or socket in place of either is refused without blocking (`RegularFile`).
     /// - Throws: `VerificationFailure` (`.signatureMissing`, `.reportTooLarge`, `.signatureTooLarge`);
-    ///   `InputError` for a missing or unreadable report.
+    ///   `InputError` for a missing, unreadable or non-regular report or signature file.
     public static func readPair(reportPath: String, signaturePath: String? = nil) throws -> (report: [UInt8], signature: [UInt8]) {
         let signaturePath = signaturePath ?? ReportSigner.signaturePath(for: reportPath)
         let reportBytes: [UInt8]
-        switch Result(catching: { () throws(InputError) in try TrustFiles.read(reportPath, limit: TrustFiles.maximumReportBytes, what: "report") }) {
-        case .success(let bytes): reportBytes = bytes
-        case .failure(let error):
-            if error.kind == .invalidData { throw VerificationFailure(.reportTooLarge, error.description) }
-            throw error
+        do {
+            reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
+        } catch {
+            if case .tooLarge = error {
+                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: "report").description)
+            }
+            throw TrustFiles.inputError(error, path: reportPath, what: "report")
         }
         let signatureBytes: [UInt8]
-        switch Result(catching: { () throws(InputError) in
-            try TrustFiles.read(signaturePath, limit: TrustFiles.maximumSignatureBytes, what: "signature")
-        }) {
-        case .success(let bytes): signatureBytes = bytes
-        case .failure(let error):
-            if error.kind == .missing { throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)") }
-            if error.kind == .invalidData { throw VerificationFailure(.signatureTooLarge, error.description) }
-            throw error
+        do {
+            signatureBytes = try RegularFile.read(signaturePath, limit: TrustFiles.maximumSignatureBytes)
+        } catch {
+            switch error {
+            case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
+            case .tooLarge:
+                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: "signature").description)
+            default: throw TrustFiles.inputError(error, path: signaturePath, what: "signature")
+            }
         }
         return (reportBytes, signatureBytes)
     }

@@ -305,7 +305,13 @@ struct StreamingAdHocJSON {
             Self.appendIndented((try? encoder.encode(result)) ?? Data("{}".utf8), by: 4, to: &chunk)
             started = true
         }
-        if !chunk.isEmpty { writeStandard(chunk, to: STDOUT_FILENO) }
+        if !chunk.isEmpty { Self.writeEscaped(chunk) }
+    }
+
+    /// Writes JSON text to stdout with C1 and bidirectional characters as `\uXXXX` (the same JSON value;
+    /// a certificate subject served by a remote TLS server reaches the terminal escaped, as `emit` does).
+    static func writeEscaped(_ chunk: [UInt8]) {
+        writeStandard(Array(TerminalText.block(String(decoding: chunk, as: UTF8.self)).utf8), to: STDOUT_FILENO)
     }
 
     /// Closes the results array and writes the summary.
@@ -313,7 +319,7 @@ struct StreamingAdHocJSON {
         var chunk = Array(((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : ").utf8)
         Self.appendIndented((try? encoder.encode(tally.summary)) ?? Data("{}".utf8), by: 2, to: &chunk)
         chunk += Array("\n}\n".utf8)
-        writeStandard(chunk, to: STDOUT_FILENO)
+        Self.writeEscaped(chunk)
     }
 }
 

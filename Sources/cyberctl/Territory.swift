@@ -78,7 +78,7 @@ extension Cyberctl {
             guard !folders.isEmpty else {
                 throw ValidationError(english ? "Please give at least one folder of reports." : "Donnez au moins un dossier de rapports.")
             }
-            guard batchSize >= 1 else { throw ValidationError(english ? "--batch-size must be at least 1." : "--batch-size doit valoir au moins 1.") }
+            try requireRange(batchSize, 1...10_000, option: "--batch-size", language: lang)
         }
 
         func run() throws {
@@ -166,6 +166,10 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Liste aussi les N règles dont la correction partout relèverait le plus le score du territoire ; le tableau de bord HTML en liste toujours 5, `findings` donne le gain de chaque règle (also list the N fixes that would raise the score most).")
         var fixes = 0
 
+        func validate() throws {
+            try requireRange(fixes, 0...1000, option: "--fixes", language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let views = try options.views()
@@ -192,6 +196,10 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Seulement les constats de cette gravité ou plus : info, low, medium, high, critical (minimum severity).")
         var severity: Severity?
 
+        func validate() throws {
+            try requireRange(top, 1...1_000_000, option: "--top", language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let view = try options.views().findings(top: top, domain: domain, minimumSeverity: severity)
@@ -217,8 +225,9 @@ extension Cyberctl.TerritoryCommand {
             let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
             let (number, factor): (Substring, Int) =
                 trimmed.hasSuffix("d") ? (trimmed.dropLast(), 1) : trimmed.hasSuffix("w") ? (trimmed.dropLast(), 7) : (Substring(trimmed), 1)
-            guard let value = Int(number), value >= 0, value <= 36_500 else {
-                throw ValidationError("un nombre de jours (60d, 60) ou de semaines (8w) est attendu (expected a number of days or weeks)")
+            guard let value = Int(number), value >= 0, value * factor <= 36_500 else {
+                throw ValidationError(
+                    "un nombre de jours (60d, 60) ou de semaines (8w) de 0 à 36500 jours est attendu (expected a number of days or weeks, 0 to 36500 days)")
             }
             return value * factor
         }

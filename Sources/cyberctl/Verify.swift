@@ -92,7 +92,8 @@ extension Cyberctl {
                     lines.append("✗ \(outcome.file) — \(french ? "illisible" : "unreadable"): \(error.description)")
                 }
             }
-            return lines.joined(separator: "\n") + "\n"
+            // One line each: a host or entity name from a signed report cannot start a line of its own.
+            return lines.map(TerminalText.line).joined(separator: "\n") + "\n"
         }
 
         func renderJSON(_ outcomes: [VerificationOutcome]) -> String {

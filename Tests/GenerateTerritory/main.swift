@@ -19,6 +19,13 @@ struct GenerateTerritory: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 7
 
+    func validate() throws {
+        for (value, range, option) in [(reports, 1...10_000_000, "--reports"), (entities, 1...1_000_000, "--entities"), (hosts, 1...10_000, "--hosts")]
+        where !range.contains(value) {
+            throw ValidationError("\(option) \(value): expected \(range.lowerBound) to \(range.upperBound)")
+        }
+    }
+
     func run() throws {
         let output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports, seed: seed).generate(into: out)
         print("ca \(output.caFile)\ninbox \(output.inbox)\nreports \(output.reportPaths.count)")

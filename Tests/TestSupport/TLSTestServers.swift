@@ -178,11 +178,53 @@ public enum TLSTestServers {
         """
     }
 
+    /// nginx on a random loopback port as a TLS front without ALPN (the stream module: `ssl_alpn` is
+    /// not set, so no protocol is ever selected), relaying to a plain nginx HTTP server on another
+    /// port that answers 200 `ok` with the `extra` directives (`add_header …`). The shape of a TLS
+    /// terminator in front of a web application; needs libnginx-mod-stream.
+    public static func nginxStreamFront(cert: String, key: String, extra: String, folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let backend = try BackgroundServer.freePort()
+        let stream = """
+            server {
+                listen 127.0.0.1:\(port) ssl;
+                ssl_certificate \(cert);
+                ssl_certificate_key \(key);
+                ssl_protocols TLSv1.2 TLSv1.3;
+                proxy_pass 127.0.0.1:\(backend);
+            }
+            """
+        let plain = """
+            server {
+                listen 127.0.0.1:\(backend);
+                \(extra)
+                location / { return 200 "ok\\n"; }
+            }
+            """
+        return try startNginx(servers: [plain], stream: [stream], prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
+    }
+
+    /// nginx serving plain HTTP (no TLS) on a random loopback port, answering 200 `ok`.
+    public static func nginxPlain(folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let server = """
+            server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 "ok\\n"; }
+            }
+            """
+        return try startNginx(servers: [server], prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
+    }
+
     /// Starts nginx in the foreground with its own `prefix` folder (pid, logs, temporary files) and the
-    /// given `server` blocks, and waits until `host:port` accepts connections.
-    static func startNginx(servers: [String], prefix: String, host: String, port: UInt16, folder: String) throws -> BackgroundServer {
+    /// given `server` blocks (`http` context, and `stream` context with the dynamic stream module),
+    /// and waits until `host:port` accepts connections.
+    static func startNginx(servers: [String], stream: [String] = [], prefix: String, host: String, port: UInt16, folder: String) throws -> BackgroundServer {
         try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
+        let streamModule = stream.isEmpty ? "" : "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+        let streamBlock = stream.isEmpty ? "" : "stream {\n\(stream.joined(separator: "\n"))\n}"
         let configuration = """
+            \(streamModule)
             worker_processes 1;
             daemon off;
             pid \(prefix)/nginx.pid;
@@ -198,6 +240,7 @@ public enum TLSTestServers {
                 scgi_temp_path \(prefix)/scgi;
             \(servers.joined(separator: "\n"))
             }
+            \(streamBlock)
             """
         try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
         return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], host: host, port: port, folder: folder)
@@ -223,6 +266,8 @@ public enum TLSTestServers {
     /// cert/key), `stall-after-first` (relays the first connection to `backend`, then lets every
     /// later one hang), `intolerant` (relays to the
     /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites),
+    /// `reset-tls12-after-first` (relays to `backend`, but resets every libssl TLS 1.2-only ClientHello
+    /// after the first: an enumeration cut short once a suite was accepted),
     /// `sslv3-front` and `deflate-front` (relay to the real TLS server on `backend`, except for the
     /// ClientHellos no library installed here can answer: Debian's OpenSSL 3 has SSLv3 and zlib compiled
     /// out, GnuTLS 3.7 dropped both. `sslv3-front` answers an SSLv3 ClientHello itself, `deflate-front`
@@ -398,6 +443,25 @@ public enum TLSTestServers {
             except Exception:
                 pass
 
+        tls12_hellos = [0]
+
+        def reset_tls12_after_first(conn):
+            # libssl's TLS 1.2-only ClientHellos (no supported_versions, extended_master_secret offered):
+            # the first reaches the backend, every later one is reset. Other hellos are relayed.
+            raw, hello = read_client_hello(conn)
+            if hello is not None and hello[0] == 0x0303 and 43 not in hello[3] and 23 in hello[3]:
+                with lock:
+                    tls12_hellos[0] += 1
+                    later = tls12_hellos[0] > 1
+                if later:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                    return
+            upstream = socket.create_connection(("127.0.0.1", backend))
+            upstream.sendall(raw)
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            pump(conn, upstream)
+
         def front(conn):
             raw, hello = read_client_hello(conn)
             if hello is not None:
@@ -419,6 +483,9 @@ public enum TLSTestServers {
                         conn.close()
                         return
                     front(conn)
+                    return
+                if kind == "reset-tls12-after-first":
+                    reset_tls12_after_first(conn)
                     return
                 if kind == "silent":
                     held.append(conn)
