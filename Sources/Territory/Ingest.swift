@@ -88,8 +88,28 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var rejected = 0
     /// Rejections by code.
     public var rejectedByCode: [String: Int] = [:]
+    /// Signer certificates of the accepted reports (stored or already stored) that have expired or
+    /// expire within `ReportVerifier.signerExpiryWarningDays` days at ingest time, one per serial.
+    public var signers: [SignerNotice] = []
     /// Wall-clock seconds.
     public var seconds = 0.0
+
+    /// An agent certificate that needs renewing, seen on an accepted report.
+    public struct SignerNotice: Sendable, Codable, Equatable {
+        public var serial: String
+        public var siren: String
+        public var entityName: String
+        public var host: String
+        public var status: SignerCertificateStatus
+    }
+
+    /// Adds a signer notice for `verified` when its certificate needs a look, once per serial.
+    mutating func noteSigner(_ verified: VerifiedReport) {
+        guard verified.signerCertificate.state != .valid, !signers.contains(where: { $0.serial == verified.signer.serial }) else { return }
+        let signer = verified.signer
+        signers.append(SignerNotice(
+            serial: signer.serial, siren: signer.siren, entityName: signer.entityName, host: signer.host, status: verified.signerCertificate))
+    }
 }
 
 /// Progress of a running ingest, for a progress bar.
@@ -269,10 +289,13 @@ public struct Ingest: Sendable {
                             .execute(arguments: [now, record.verified.reportSHA256, record.path])
                     }
                     switch insertion {
-                    case .alreadyStored: delta.alreadyStored += 1
+                    case .alreadyStored:
+                        delta.alreadyStored += 1
+                        delta.noteSigner(record.verified)
                     case .stored(let latest):
                         delta.stored += 1
                         if !latest { delta.storedAsHistory += 1 }
+                        delta.noteSigner(record.verified)
                     case .conflict(let message):
                         if recordingRejections {
                             try Self.reject(
@@ -433,6 +456,9 @@ final class IngestState: @unchecked Sendable {
             _summary.storedAsHistory += delta.storedAsHistory
             _summary.rejected += delta.rejected
             for (code, n) in delta.rejectedByCode { _summary.rejectedByCode[code, default: 0] += n }
+            for notice in delta.signers where !_summary.signers.contains(where: { $0.serial == notice.serial }) {
+                _summary.signers.append(notice)
+            }
             done += count
         }
     }

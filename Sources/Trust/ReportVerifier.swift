@@ -65,6 +65,14 @@ public struct VerifiedReport: Sendable, Codable, Equatable {
     public var signer: Signer
     /// Things that did not stop acceptance but deserve a look (no CRL given, CRL out of date …).
     public var warnings: [String]
+    /// The signer certificate's state at verification time. Acceptance is decided at signing time (a
+    /// report signed while the certificate was valid stays valid); this says whether the agent can
+    /// still sign today.
+    public var signerCertificate: SignerCertificateStatus
+
+    /// True when something deserves a look (a warning, or a signer certificate expired or expiring
+    /// soon): the table and JSON say "warning" rather than "valid".
+    public var needsAttention: Bool { !warnings.isEmpty || signerCertificate.state != .valid }
 
     public struct Signer: Sendable, Codable, Equatable {
         /// Subject, RFC 2253 form.
@@ -78,6 +86,45 @@ public struct VerifiedReport: Sendable, Codable, Equatable {
         public var notBefore: Date?
         public var notAfter: Date?
         public var fingerprint: String
+    }
+}
+
+/// A signer certificate's validity at a given time ("now", not the signing time).
+public struct SignerCertificateStatus: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        /// Valid now and for more than `ReportVerifier.signerExpiryWarningDays` days.
+        case valid
+        /// Valid now, expiring within `ReportVerifier.signerExpiryWarningDays` days.
+        case expiringSoon = "expiring-soon"
+        /// Its notAfter is past: the agent's later reports will be refused until it is renewed.
+        case expired
+    }
+
+    public var state: State
+    /// The certificate's notAfter.
+    public var notAfter: Date?
+    /// Whole days from `now` to notAfter, rounded down; negative once expired.
+    public var daysLeft: Int?
+
+    /// The state of a certificate valid until `notAfter`, at `now`.
+    /// - Parameter warningDays: how close to notAfter counts as expiring soon (30 days: the notice the
+    ///   RSSI needs to issue and deploy a new agent certificate before the next weekly report).
+    public init(notAfter: Date?, now: Date, warningDays: Int = ReportVerifier.signerExpiryWarningDays) {
+        self.notAfter = notAfter
+        guard let notAfter else {
+            state = .valid
+            daysLeft = nil
+            return
+        }
+        let seconds = notAfter.timeIntervalSince(now)
+        daysLeft = Int((seconds / 86_400).rounded(.down))
+        if seconds < 0 {
+            state = .expired
+        } else if seconds < Double(warningDays) * 86_400 {
+            state = .expiringSoon
+        } else {
+            state = .valid
+        }
     }
 }
 
@@ -241,6 +288,8 @@ public struct ReportVerifier: Sendable {
     public let clock: @Sendable () -> Date
     /// Allowed clock skew for signing times in the future: 5 minutes.
     public static let clockSkew: TimeInterval = 300
+    /// A signer certificate expiring within this many days is flagged at verification (30 days).
+    public static let signerExpiryWarningDays = 30
 
     static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
 
@@ -450,6 +499,7 @@ public struct ReportVerifier: Sendable {
         if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
             warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
         }
+        let signerStatus = SignerCertificateStatus(notAfter: facts.notAfter, now: now)
         let verified = VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
             siren: siren, hostname: hostname, reportSHA256: algorithm == "SHA256" ? Digest.hex(actualDigest) : Digest.sha256Hex(reportBytes), signingTime: signingTime,
@@ -457,7 +507,7 @@ public struct ReportVerifier: Sendable {
                 subject: facts.subject, entityName: identity.entityName, siren: identity.siren, host: identity.host,
                 serial: facts.serial, issuer: facts.issuer, notBefore: facts.notBefore, notAfter: facts.notAfter,
                 fingerprint: facts.fingerprint),
-            warnings: warnings)
+            warnings: warnings, signerCertificate: signerStatus)
         return (verified, document)
     }
 

@@ -104,6 +104,23 @@ extension Cyberctl {
                     fr
                         ? "\(summary.found) rapports trouvés : \(summary.stored) enregistrés (dont \(summary.storedAsHistory) en historique), \(summary.alreadyStored) déjà connus, \(summary.rejected) refusés\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n"
                         : "\(summary.found) reports found: \(summary.stored) stored (\(summary.storedAsHistory) as history), \(summary.alreadyStored) already stored, \(summary.rejected) refused\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n")
+                for notice in summary.signers.sorted(by: { ($0.status.notAfter ?? .distantPast, $0.serial) < ($1.status.notAfter ?? .distantPast, $1.serial) }) {
+                    let day = notice.status.notAfter.map { String(ISO8601.string(from: $0).prefix(10)) } ?? "?"
+                    let who = "\(notice.host) (\(notice.entityName), SIREN \(notice.siren), certificat \(notice.serial))"
+                    let whoEN = "\(notice.host) (\(notice.entityName), SIREN \(notice.siren), certificate \(notice.serial))"
+                    switch notice.status.state {
+                    case .expired:
+                        emit(fr
+                            ? "⚠ certificat d'agent expiré le \(day) : \(who) ; ses rapports déjà signés restent valables, les suivants seront refusés tant qu'il n'est pas renouvelé\n"
+                            : "⚠ agent certificate expired on \(day): \(whoEN); its reports signed before stay valid, later ones will be refused until it is renewed\n")
+                    case .expiringSoon:
+                        emit(fr
+                            ? "⚠ certificat d'agent expirant le \(day) (dans \(notice.status.daysLeft ?? 0) j) : \(who)\n"
+                            : "⚠ agent certificate expiring on \(day) (in \(notice.status.daysLeft ?? 0) days): \(whoEN)\n")
+                    case .valid:
+                        break
+                    }
+                }
                 if summary.rejected > 0 {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }
@@ -123,8 +140,8 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus, périmètre (territory views and roster).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
+            abstract: "Vues du territoire : état, constats, certificats, agents, hôte, entité, évolution, refus, périmètre (territory views and roster).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 
@@ -242,6 +259,28 @@ extension Cyberctl.TerritoryCommand {
                         HTMLPage.render(
                             title: options.lang == .fr ? "Certificats à renouveler" : "Certificates to renew", subtitle: view.now, tables: tables,
                             charts: [HTMLPage.certificateTimeline(view, language: options.lang)], language: options.lang)
+                    })
+            }
+        }
+    }
+
+    struct Agents: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Certificats d'agent expirés ou expirant bientôt, d'après le dernier rapport de chaque hôte (agent certificates to renew).")
+        @OptionGroup var options: ViewOptions
+        @Option(help: "Fenêtre en jours (30d, 30) ou en semaines (4w) ; par défaut : 30 jours (window in days or weeks).", transform: Certificates.days)
+        var expiring = ReportVerifier.signerExpiryWarningDays
+
+        func run() throws {
+            try runView(options.lang) {
+                let view = try options.views().agentCertificates(expiringWithinDays: expiring)
+                let tables = ViewTables.agentCertificates(view, options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Certificats d'agent à renouveler" : "Agent certificates to renew", subtitle: view.now,
+                            tables: tables, language: options.lang)
                     })
             }
         }
