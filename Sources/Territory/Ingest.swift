@@ -386,6 +386,7 @@ public struct Ingest: Sendable {
         for (code, sum) in record.findings {
             try findingStatement.execute(arguments: [key, code, sum.domain?.rawValue, sum.failing, sum.warning, sum.severity.rawValue, sum.deficit])
         }
+        try insertFacts(db, report: key, record.capFacts)
         let resultStatement = try db.cachedStatement(sql: """
             INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, durationMs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -468,26 +469,28 @@ final class IngestState: @unchecked Sendable {
 }
 
 /// Fixed slots written by index from several threads (each index by one thread only), read after.
-final class Slots<T>: @unchecked Sendable {
+package final class Slots<T>: @unchecked Sendable {
     private var storage: [T?]
     private let lock = NSLock()
 
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    package init(count: Int) { storage = Array(repeating: nil, count: count) }
 
-    subscript(index: Int) -> T? {
+    package subscript(index: Int) -> T? {
         get { lock.withLock { storage[index] } }
         set { lock.withLock { storage[index] = newValue } }
     }
 
-    var values: [T] { lock.withLock { storage.map { $0! } } }
+    package var values: [T] { lock.withLock { storage.map { $0! } } }
 }
 
 /// A thread-safe counter handing out 0, 1, 2 …
-final class AtomicCounter: @unchecked Sendable {
+package final class AtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
 
-    func increment() -> Int {
+    package init() {}
+
+    package func increment() -> Int {
         lock.withLock {
             defer { value += 1 }
             return value

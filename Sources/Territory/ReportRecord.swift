@@ -24,6 +24,8 @@ struct ReportRecord: Sendable {
     var scoredByDomain: [Domain: Int]
     var findings: [String: FindingSum]
     var results: [ResultRow]
+    /// What the results say about the caps' inputs (`report_fact`).
+    var capFacts: [CapFact]
 
     struct EntityRow: Sendable {
         var siren: String
@@ -109,6 +111,7 @@ struct ReportRecord: Sendable {
         var scoredByDomain: [Domain: Int] = [:]
         var findings: [String: FindingSum] = [:]
         var rows: [ResultRow] = []
+        var facts = CapFactBuilder()
         guard case .array(let results)? = root["results"] else { throw Invalid(message: "results is not an array") }
         rows.reserveCapacity(results.count)
         for (index, value) in results.enumerated() {
@@ -130,6 +133,7 @@ struct ReportRecord: Sendable {
                 sum.deficit += severity.weight * (1 - (Scoring.credit(status) ?? 0))
                 findings[code] = sum
             }
+            facts.add(code: code, status: status, target: target, evidence: result["evidence"])
             rows.append(ResultRow(
                 check: check, target: target, code: code, domain: domain, status: status, severity: severity,
                 evidence: JSONText.encode(result["evidence"] ?? .object([:])),
@@ -143,6 +147,7 @@ struct ReportRecord: Sendable {
         self.scoredByDomain = scoredByDomain
         self.findings = findings
         self.results = rows
+        capFacts = facts.facts
     }
 }
 

@@ -285,12 +285,46 @@ public final class TerritoryStore: Sendable {
                 );
                 """)
         }
-        // Issue 10: incident follow-up (Incidents.swift).
+        // Issue 10: incident follow-up (the Incidents module).
         migrator.registerMigration("v2-incidents", migrate: createIncidentTables)
         // Issue 12: an `error` result weighs and earns nothing (`ScoreTally`); domains where everything
         // erred are "not evaluated".
         migrator.registerMigration("v3-error-weighs", migrate: weighErrors)
+        // Issue 17: the declared roster of the territory, and the facts the caps read.
+        migrator.registerMigration("v4-roster") { db in
+            try createRosterTables(db)
+            try createFactTable(db)
+        }
         return migrator
+    }
+
+    /// Migration `v2-incidents` (issue 10): incidents, their hosts and their log.
+    static func createIncidentTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE incident (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                siren TEXT,
+                awareAt INTEGER NOT NULL,
+                personalData INTEGER NOT NULL,
+                significant TEXT NOT NULL,
+                openedAt INTEGER NOT NULL,
+                closedAt INTEGER
+            );
+            CREATE TABLE incident_host (
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                hostname TEXT NOT NULL,
+                PRIMARY KEY (incidentID, hostname)
+            ) WITHOUT ROWID;
+            CREATE TABLE incident_log (
+                id INTEGER PRIMARY KEY,
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                at INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                stage TEXT
+            );
+            CREATE INDEX incident_log_by_incident ON incident_log(incidentID, at);
+            """)
     }
 
     /// Migration `v3-error-weighs`: the `unverified` weight (Σ weight of `error` results) per report and
@@ -330,10 +364,11 @@ public final class TerritoryStore: Sendable {
             """)
     }
 
-    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none.
+    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none. For this package's
+    /// modules that keep their own tables in the store (incidents).
     /// - Throws: what `body` throws; `InputError(.io)` naming the store when SQLite says the store is at fault
     ///   (`storeError`: disk full, I/O error, damaged file, read-only).
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    package func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try database.writeWithoutTransaction { db in
                 var value: T?
@@ -350,7 +385,7 @@ public final class TerritoryStore: Sendable {
 
     /// Runs `body` on a read-only snapshot.
     /// - Throws: what `body` throws; `InputError(.io)` naming the store when SQLite says the store is at fault.
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
+    package func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try database.read(body)
         } catch {

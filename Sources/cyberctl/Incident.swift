@@ -2,6 +2,8 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Rendering
+import Incidents
 import NIS2
 import Territory
 
@@ -468,7 +470,11 @@ extension Cyberctl.IncidentCommand {
                 let now = try options.now()
                 let store = try options.open(readOnly: true)
                 let incident = try store.incident(try options.incidentID(id))
-                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) }
+                let member = try incident.siren.flatMap { try store.roster()?.member($0) }
+                // The store's identity (newest report), else the roster's declaration.
+                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map {
+                    EntityIdentity(siren: $0.siren, name: $0.name, insee: $0.insee, kind: $0.kind, departement: $0.departement, region: $0.region)
+                }
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
                 let directory = try? CSIRTDirectory.shipped()
@@ -481,7 +487,7 @@ extension Cyberctl.IncidentCommand {
                 }
                 let draft = IncidentDraft(
                     incident: incident, stage: stage, entity: entity, hosts: hosts,
-                    recipients: CsirtText.recipients(directory, territory, stage: stage), now: now)
+                    recipients: CsirtText.recipients(directory, territory, stage: stage), contacts: member?.contacts ?? [], now: now)
                 emit(draft.render(format))
             } catch {
                 throw failure(reporting: error, language: options.lang)

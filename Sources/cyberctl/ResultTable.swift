@@ -54,7 +54,18 @@ struct ResultTable {
             let shown = domainResults
                 .filter { showPasses || $0.status != .pass }
                 .sorted { (statusRank($0.status), $0.severity, $0.target) > (statusRank($1.status), $1.severity, $1.target) }
+            // Many results that erred for one same reason (every item of a missing answers file, every
+            // rule of an unreachable endpoint) are one line: the reason and how many.
+            var shared: [String: Int] = [:]
+            for result in shown where result.status == .error { if let reason = result.reason { shared[reason, default: 0] += 1 } }
+            var folded = Set<String>()
             for result in shown {
+                if result.status == .error, let reason = result.reason, let count = shared[reason], count >= 3 {
+                    guard folded.insert(reason).inserted else { continue }
+                    let what = language == .fr ? "\(count) contrôles" : "\(count) checks"
+                    lines.append("  \(statusLabel(.error).padded(9)) \(String(repeating: " ", count: 8)) \(what) — \(reason)")
+                    continue
+                }
                 let title = Catalogue.text(for: result.code, in: language).title
                 var line = "  \(statusLabel(result.status).padded(9)) "
                     + "\(severityLabel(result.severity).padded(8)) "

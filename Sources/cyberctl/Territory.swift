@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Rendering
 import Territory
 import Trust
 
@@ -123,6 +124,13 @@ extension Cyberctl {
                 if summary.rejected > 0 {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }
+                // Reports of entities the declared roster does not list are stored and flagged.
+                if let status = try? TerritoryViews(store: try TerritoryStore(path: store.path), language: lang).status(fixes: 0),
+                   status.territory.rosterDeclared, status.territory.outOfPerimeter > 0 {
+                    let outside = status.entities.filter { !$0.inPerimeter }.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
+                    note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
+                            : "cyberctl: out of perimeter (stored, not counted in the territory): \(outside)")
+                }
             }
             if summary.rejected > 0 { throw ExitCode(65) }
         }
@@ -132,8 +140,8 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus (territory views).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Host.self, EntityView.self, Trend.self, Rejected.self])
+            abstract: "Vues du territoire : état, constats, certificats, agents, hôte, entité, évolution, refus, périmètre (territory views and roster).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 
@@ -361,8 +369,8 @@ func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) t
     let tables = views.flatMap { ViewTables.detail($0, lang) }
     if options.format == .csv {
         // One CSV: the results of every report shown.
-        emit(TextTable(headers: ["siren"] + tables[3].headers, rows: views.flatMap { view in
-            ViewTables.detail(view, lang)[3].rows.map { [view.siren] + $0 }
+        emit(TextTable(headers: ["siren"] + tables[4].headers, rows: views.flatMap { view in
+            ViewTables.detail(view, lang)[4].rows.map { [view.siren] + $0 }
         }).csv)
         return
     }
@@ -406,41 +414,5 @@ final class ProgressBar: @unchecked Sendable {
 
     func finish() {
         lock.withLock { if drawn { writeStandard(Array("\r\u{1B}[K".utf8), to: STDERR_FILENO) } }
-    }
-}
-
-extension Cyberctl {
-    /// Writes a synthetic territory (CA + signed reports) for tests and benchmarks. Hidden.
-    struct BenchmarkTerritory: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "benchmark-territory",
-            abstract: "Génère un territoire synthétique de rapports signés (generate signed synthetic reports).",
-            shouldDisplay: false)
-
-        @Option(help: "Dossier de sortie, reçoit ca/ et inbox/ (output folder).")
-        var out: String
-        @Option(help: "Nombre de rapports (number of reports).")
-        var reports = 1000
-        @Option(help: "Nombre d'entités (number of entities).")
-        var entities = 200
-        @Option(help: "Hôtes par entité (hosts per entity).")
-        var hosts = 5
-        @Option(help: "Graine du générateur (random seed).")
-        var seed: UInt64 = 7
-
-        func validate() throws {
-            try requireRange(reports, 1...10_000_000, option: "--reports")
-            try requireRange(entities, 1...1_000_000, option: "--entities")
-            try requireRange(hosts, 1...10_000, option: "--hosts")
-        }
-
-        func run() throws {
-            do {
-                let output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports, seed: seed).generate(into: out)
-                emit("ca \(output.caFile)\ninbox \(output.inbox)\nreports \(output.reportPaths.count)\n")
-            } catch {
-                throw failure(reporting: error)
-            }
-        }
     }
 }

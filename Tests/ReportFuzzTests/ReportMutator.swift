@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import TerritoryGenerator
 @testable import Territory
 
 /// The territory generator's SplitMix64 (Steele, Lea, Flood 2014), with the draws the mutations use:

@@ -52,6 +52,8 @@ public enum ReferenceCatalogue {
         Entry(id: "RGS-B1", title: "RGS, annexe B1 — mécanismes cryptographiques", url: "https://cyber.gouv.fr/le-referentiel-general-de-securite-rgs"),
         Entry(id: "MOZILLA-TLS", title: "Mozilla, Server Side TLS — profil intermédiaire", url: "https://wiki.mozilla.org/Security/Server_Side_TLS"),
         Entry(id: "NIS2-20", title: "Directive (UE) 2022/2555, art. 20 — gouvernance : approbation, responsabilité et formation des organes de direction", url: directive),
+        Entry(id: "SSLLABS-CAPS", title: "Qualys SSL Labs, SSL Server Rating Guide — plafonds de note (« grade capped »), modèle des plafonds de niveau", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
+        Entry(id: "SSLLABS-T", title: "Qualys SSL Labs, SSL Server Rating Guide — certificat expiré ou non fiable : note T, quel que soit le reste", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
         Entry(id: "NIS2-23", title: "Directive (UE) 2022/2555, art. 23 — obligations d'information (notification des incidents)", url: directive),
     ].map { ($0.id, $0) })
 
