@@ -91,13 +91,15 @@ public struct DpkgDatabase: Sendable {
             let detail = problem.map { " (\($0.problem) at line \($0.line))" } ?? ""
             throw ControlFileError(path: path, line: scanner.line, problem: "file ends in the middle of a line: it is truncated\(detail)")
         }
-        if let problem { throw problem }
-        // dpkg ends every stanza it writes with a blank line (`writedb`): a missing one means the file was cut.
+        // dpkg ends every stanza it writes with a blank line (`writedb`): a missing one means the file was
+        // cut, which also explains a last stanza missing its Version: the truncation is named first.
         if !bytes.isEmpty && !(bytes.count >= 2 && bytes[bytes.count - 1] == 10 && bytes[bytes.count - 2] == 10) {
+            let detail = problem.map { " (\($0.problem) at line \($0.line))" } ?? ""
             throw ControlFileError(
                 path: path, line: scanner.line,
-                problem: "the last stanza is not followed by the blank line dpkg always writes: the file is truncated")
+                problem: "the last stanza is not followed by the blank line dpkg always writes: the file is truncated\(detail)")
         }
+        if let problem { throw problem }
         return DpkgDatabase(packages: packages, nativeArchitecture: native)
     }
 }
