@@ -41,7 +41,11 @@ public final class DNSTestbed: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var anchors = ""
         var nsdZones = ""
-        for zone in zones {
+        // The parent of the test zones, unsigned, so that names outside them get real NXDOMAIN answers.
+        let parents = Set(zones.compactMap { $0.name.split(separator: ".").dropFirst().joined(separator: ".") }.filter { !$0.isEmpty })
+            .subtracting(zones.map(\.name))
+        let allZones = zones + parents.sorted().map { Zone($0, signing: .unsigned, "@ NS ns1.\($0).\nns1 A 127.0.0.1") }
+        for zone in allZones {
             let body = """
                 $ORIGIN \(zone.name).
                 $TTL 300
@@ -92,7 +96,7 @@ public final class DNSTestbed: @unchecked Sendable {
 
         let deadPort = try BackgroundServer.freePort()
         let resolverPort = try BackgroundServer.freePort()
-        var stubs = zones.map { "stub-zone:\n  name: \"\($0.name)\"\n  stub-addr: 127.0.0.1@\(authoritativePort)\n" }.joined()
+        var stubs = allZones.map { "stub-zone:\n  name: \"\($0.name)\"\n  stub-addr: 127.0.0.1@\(authoritativePort)\n" }.joined()
         stubs += deadZones.map { "stub-zone:\n  name: \"\($0)\"\n  stub-addr: 127.0.0.1@\(deadPort)\n" }.joined()
         let unboundConfiguration = """
             server:
@@ -154,5 +158,13 @@ public final class DNSTestbed: @unchecked Sendable {
             rest = rest.dropFirst(255)
         }
         return parts.joined(separator: " ")
+    }
+}
+
+extension TLSTestServers {
+    /// nginx on 127.0.0.1 with the given `server` blocks (each with its own `listen`), waiting until
+    /// `port` accepts connections.
+    public static func nginx(servers: [String], port: UInt16, folder: String) throws -> BackgroundServer {
+        try startNginx(servers: servers, prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
     }
 }

@@ -224,13 +224,13 @@ public final class DNSResolver: @unchecked Sendable {
     ///   resolver, task cancelled). Never throws.
     public func query(_ name: String, _ type: DNSType) async -> DNSAnswer {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-        var request: Request?
+        let slot = RequestSlot()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let created = Request(name: name, type: type, deadline: deadline, continuation: continuation)
                 let accepted = lock.withLock {
                     guard !closed else { return false }
-                    request = created
+                    slot.request = created
                     inbox.append(created)
                     return true
                 }
@@ -243,7 +243,7 @@ public final class DNSResolver: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            lock.withLock { request?.cancelled = true }
+            lock.withLock { slot.request?.cancelled = true }
             wake()
         }
     }
@@ -380,6 +380,11 @@ public final class DNSResolver: @unchecked Sendable {
         }
         request.finish(answer)
     }
+}
+
+/// The request of one `query`, for its cancellation handler (guarded by the resolver's lock).
+final class RequestSlot: @unchecked Sendable {
+    var request: DNSResolver.Request?
 }
 
 /// What the C callback needs: the resolver and the request. Retained from submission until the

@@ -196,7 +196,8 @@ extension DomainEvaluation {
         request.connectTo = (policyHost, port, address)
         request.caFile = environment.caFile
         request.timeout = environment.connectionTimeout * 2
-        let response = await Blocking.run { request.perform() }
+        let fetch = request
+        let response = await Blocking.run { fetch.perform() }
         evidence["policyURL"] = .string(request.url)
         switch response.failure {
         case .certificate?: return result(.fail, "the policy is not served with a valid certificate: \(response.error ?? "")")
@@ -272,7 +273,7 @@ extension DomainEvaluation {
         async let tlsaAnswer = environment.resolver.query("_25._tcp.\(host)", .tlsa)
         let timeout = environment.connectionTimeout
         let greeting: Result<SMTPGreeting, ProbeNetworkError> = await Blocking.run {
-            do { return .success(try SMTPGreeting.read(address: address, port: port, timeout: timeout)) } catch { return .failure(error) }
+            do throws(ProbeNetworkError) { return .success(try SMTPGreeting.read(address: address, port: port, timeout: timeout)) } catch { return .failure(error) }
         }
         let tlsa = await tlsaAnswer
         var evidence: [String: JSONValue] = ["address": .string(address)]
