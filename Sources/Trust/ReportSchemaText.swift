@@ -78,7 +78,7 @@ extension ReportSchema {
   },
   "$defs": {
     "time": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"},
-    "domain": {"enum": ["tls", "certificates", "patches", "backups", "organisation"]},
+    "domain": {"enum": ["tls", "certificates", "patches", "backups", "organisation", "exposition"]},
     "result": {
       "type": "object",
       "required": ["check", "target", "code", "status", "severity", "evidence", "references", "durationMs"],

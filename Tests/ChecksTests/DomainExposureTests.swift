@@ -97,7 +97,7 @@ struct DomainExposureTests {
                     @ TXT "v=spf1 -all"
                     _dmarc TXT "v=DMARC1; p=reject; rua=mailto:d@good.test"
                     """),
-                .init("bogus.test", signing: .bogus(from: "\"v=spf1 -all\"", to: "\"v=spf1 +all\""), """
+                .init("bogus.test", signing: .bogus([("\"v=spf1 -all\"", "\"v=spf1 +all\""), ("2024010101 3600", "2024010102 3600")]), """
                     @ NS ns1
                     ns1 A 127.0.0.1
                     @ TXT "v=spf1 -all"

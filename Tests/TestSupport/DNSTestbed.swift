@@ -10,8 +10,8 @@ public final class DNSTestbed: @unchecked Sendable {
         public enum Signing: Sendable {
             case unsigned
             case signed
-            /// Signed, then the record data `from` replaced by `to` without re-signing: its RRSIG no longer validates.
-            case bogus(from: String, to: String)
+            /// Signed, then each text `from` replaced by `to` without re-signing: their RRSIGs no longer validate.
+            case bogus([(from: String, to: String)])
         }
         public let name: String
         public let records: String
@@ -62,10 +62,13 @@ public final class DNSTestbed: @unchecked Sendable {
                 _ = try Self.run("ldns-signzone", ["-n", "-e", "20991231000000", file, "\(folder)/\(zsk)", "\(folder)/\(ksk)"], in: folder)
                 served = file + ".signed"
                 anchors += try String(contentsOfFile: "\(folder)/\(ksk).ds", encoding: .utf8)
-                if case .bogus(let from, let to) = zone.signing {
-                    let signed = try String(contentsOfFile: served, encoding: .utf8)
-                    guard signed.contains(from) else { throw TestSupportError("\(from) not in the signed zone \(zone.name)") }
-                    try signed.replacingOccurrences(of: from, with: to).write(toFile: served, atomically: true, encoding: .utf8)
+                if case .bogus(let replacements) = zone.signing {
+                    var signed = try String(contentsOfFile: served, encoding: .utf8)
+                    for (from, to) in replacements {
+                        guard signed.contains(from) else { throw TestSupportError("\(from) not in the signed zone \(zone.name)") }
+                        signed = signed.replacingOccurrences(of: from, with: to)
+                    }
+                    try signed.write(toFile: served, atomically: true, encoding: .utf8)
                 }
             }
             nsdZones += "zone:\n  name: \(zone.name)\n  zonefile: \(served)\n"
@@ -96,7 +99,8 @@ public final class DNSTestbed: @unchecked Sendable {
 
         let deadPort = try BackgroundServer.freePort()
         let resolverPort = try BackgroundServer.freePort()
-        var stubs = allZones.map { "stub-zone:\n  name: \"\($0.name)\"\n  stub-addr: 127.0.0.1@\(authoritativePort)\n" }.joined()
+        let nsdPort = authoritativePort
+        var stubs = allZones.map { "stub-zone:\n  name: \"\($0.name)\"\n  stub-addr: 127.0.0.1@\(nsdPort)\n" }.joined()
         stubs += deadZones.map { "stub-zone:\n  name: \"\($0)\"\n  stub-addr: 127.0.0.1@\(deadPort)\n" }.joined()
         let unboundConfiguration = """
             server:

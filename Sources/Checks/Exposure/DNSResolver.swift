@@ -186,6 +186,10 @@ public final class DNSResolver: @unchecked Sendable {
             }
             try check(ub_ctx_add_ta_file(context, anchor), "trust anchor \(anchor)")
         }
+        // libunbound answers the RFC 6761 name "test." itself (NXDOMAIN); let a lab's own .test zones (tests,
+        // training set-ups) be asked of the resolver instead. No public name is affected. This call ends the
+        // configuration (libunbound finalises it), so it comes last.
+        try check(ub_ctx_zone_remove(context, "test."), "libunbound: local zone test.")
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else {
             ub_ctx_delete(context)
