@@ -110,8 +110,10 @@ struct DomainExposureTests {
                     @ TXT "v=spf1 a:mx.good.test ~all"
                     """),
             ], deadZones: ["servfail.test"], in: directory)
-            httpPort = try BackgroundServer.freePort()
-            httpsPort = try BackgroundServer.freePort()
+            let httpPort = try BackgroundServer.freePort()
+            let httpsPort = try BackgroundServer.freePort()
+            self.httpPort = httpPort
+            self.httpsPort = httpsPort
             let future = ISO8601DateFormatter().string(from: Self.now.addingTimeInterval(180 * 86_400))
             let past = ISO8601DateFormatter().string(from: Self.now.addingTimeInterval(-10 * 86_400))
             func tls(_ names: String, _ body: String) -> String {

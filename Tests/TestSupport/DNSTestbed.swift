@@ -59,7 +59,7 @@ public final class DNSTestbed: @unchecked Sendable {
             if case .unsigned = zone.signing {} else {
                 let ksk = try Self.run("ldns-keygen", ["-a", "ECDSAP256SHA256", "-k", zone.name], in: folder)
                 let zsk = try Self.run("ldns-keygen", ["-a", "ECDSAP256SHA256", zone.name], in: folder)
-                _ = try Self.run("ldns-signzone", ["-n", "-e", "20991231000000", file, "\(folder)/\(zsk)", "\(folder)/\(ksk)"], in: folder)
+                _ = try Self.run("ldns-signzone", ["-n", "-e", "20400101000000", file, "\(folder)/\(zsk)", "\(folder)/\(ksk)"], in: folder)
                 served = file + ".signed"
                 anchors += try String(contentsOfFile: "\(folder)/\(ksk).ds", encoding: .utf8)
                 if case .bogus(let replacements) = zone.signing {
