@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "NIS2", targets: ["NIS2"]),
         .library(name: "Trust", targets: ["Trust"]),
         .library(name: "Territory", targets: ["Territory"]),
+        .library(name: "Rendering", targets: ["Rendering"]),
+        .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Summary", targets: ["Summary"]),
         .library(name: "Delivery", targets: ["Delivery"]),
     ],
@@ -31,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
@@ -61,8 +64,10 @@ let package = Package(
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
         .target(name: "ShippedData"),
+        // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
+        .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", .product(name: "Yams", package: "Yams")]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
@@ -88,12 +93,20 @@ let package = Package(
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit"]),
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit", "InputFiles"]),
         // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
         .target(
             name: "Territory",
-            dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
+        // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the
+        // colour palette; shared by the territory commands and the élus summary.
+        .target(name: "Rendering", dependencies: ["Territory", "Checks"]),
+        // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
+        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", .product(name: "GRDB", package: "GRDB.swift")]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
         .target(
             name: "Collector",
@@ -109,14 +122,18 @@ let package = Package(
             ]
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
-        .target(name: "Summary", dependencies: ["Territory", "NIS2", "Agent", "Checks"]),
+        .target(
+            name: "Summary",
+            dependencies: ["Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks", .product(name: "Mustache", package: "swift-mustache")],
+            // The templates' sources; scripts/embed-templates.sh embeds them into SummaryTemplates.swift.
+            exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
         .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Summary", "Delivery", "Collector",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -148,6 +165,13 @@ let package = Package(
             ]
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
+        // Synthetic territories of signed reports for the tests, and the benchmark's generator
+        // (scripts/bench-territory.sh): test support, not part of cyberctl.
+        .target(name: "TerritoryGenerator", dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit"], path: "Tests/TerritoryGenerator"),
+        .executableTarget(
+            name: "generate-territory",
+            dependencies: ["TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/GenerateTerritory"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
@@ -156,10 +180,13 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
-            dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "SummaryTests",
-            dependencies: ["Summary", "Territory", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+            dependencies: ["Summary", "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(
             name: "CollectorTests",
             dependencies: [
@@ -167,12 +194,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", "TestSupport"]),
+        // Signed hostile reports mutated and put through verify, the store and every view (scripts/fuzz-reports.sh runs more).
+        .testTarget(name: "ReportFuzzTests", dependencies: ["Territory", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )
 
 // cyberctl's own Swift modules (not the C shims, not the tests) get the release code layout.
 for target in package.targets
-where (target.type == .regular || target.type == .executable) && !["COpenSSLShims", "CCurlShims", "TestSupport"].contains(target.name) {
+where (target.type == .regular || target.type == .executable)
+    && !["COpenSSLShims", "CCurlShims", "TestSupport", "TerritoryGenerator", "generate-territory"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + releaseCodeLayout
 }

@@ -12,7 +12,9 @@ STATUS_RUNS=${STATUS_RUNS:-7}
 OPENSSL_REPORTS=${OPENSSL_REPORTS:-1000}
 
 swift build -c release --product cyberctl >&2
+swift build -c release --product generate-territory >&2
 BIN="$(swift build -c release --show-bin-path)/cyberctl"
+GENERATE="$(swift build -c release --show-bin-path)/generate-territory"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -32,7 +34,7 @@ rows=()
 for n in $SIZES; do
     entities=$((n / 5))
     dir="$work/t$n"
-    "$BIN" benchmark-territory --out "$dir" --reports "$n" --entities "$entities" --hosts 5 >/dev/null
+    "$GENERATE" --out "$dir" --reports "$n" --entities "$entities" --hosts 5 >/dev/null
     db="$dir/territory.sqlite"
     /usr/bin/time -f "%e %M" -o "$dir/time" "$BIN" consolidate "$dir/inbox" --db "$db" --ca "$dir/ca/ca.pem" >"$dir/summary"
     read -r wall rss_kb <"$dir/time"

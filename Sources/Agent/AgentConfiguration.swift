@@ -76,6 +76,12 @@ public struct AgentConfiguration: Sendable, Equatable {
 
         /// Why `url` is not a usable collector URL, or nil when it is (https, a host, no query, no credentials).
         public static func problem(url: String) -> String? {
+            // RFC 3986 has no place for spaces or control characters; a CR or LF would otherwise pass here and
+            // make every upload fail later, as a temporary error retried forever.
+            if let bad = url.unicodeScalars.first(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }) {
+                let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB", 0x20: "space"][bad.value] ?? String(format: "U+%04X", bad.value)
+                return "\"\(TerminalText.line(url))\": \(name) in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters"
+            }
             guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
                 return "\"\(url)\" is not a URL: expected https://HOST[:PORT][/PATH]"
             }

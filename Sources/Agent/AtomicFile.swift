@@ -11,13 +11,7 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` with permission bits `mode` (e.g. `0o640`, `0o600` for keys).
     /// - Throws: `AtomicFileError` naming the path and the system's reason.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) {
-        do {
-            try write(to: path, mode: mode) { output in try output(bytes) }
-        } catch let error as AtomicFileError {
-            throw error
-        } catch {
-            preconditionFailure("only AtomicFileError can come out of writing bytes: \(error)")
-        }
+        try commit([try stage(bytes, to: path, mode: mode)])
     }
 
     /// Writes what `contents` produces to `path`, as it produces it, with the same guarantees as
@@ -27,6 +21,28 @@ public enum AtomicFile {
     public static func write(
         to path: String, mode: mode_t, contents: (_ output: ([UInt8]) throws -> Void) throws -> Void
     ) throws {
+        try commit([try stage(to: path, mode: mode, contents: contents)])
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, flushed to disk, without renaming it into place:
+    /// `commit` does, together with the other files of a set (a report and its signature).
+    public static func stage(_ bytes: [UInt8], to path: String, mode: mode_t) throws(AtomicFileError) -> Staged {
+        do {
+            return try stage(to: path, mode: mode) { output in try output(bytes) }
+        } catch let error as AtomicFileError {
+            throw error
+        } catch {
+            preconditionFailure("only AtomicFileError can come out of writing bytes: \(error)")
+        }
+    }
+
+    /// Writes what `contents` produces to a temporary file beside `path` (mode set before any byte),
+    /// flushed to disk, not yet renamed into place. Nothing is left behind when it throws, nor when the
+    /// `Staged` value is released without `commit`.
+    /// - Throws: `AtomicFileError`, or what `contents` throws.
+    public static func stage(
+        to path: String, mode: mode_t, contents: (_ output: ([UInt8]) throws -> Void) throws -> Void
+    ) throws -> Staged {
         let url = URL(fileURLWithPath: path)
         // Only a regular file (or a link, which is replaced, never followed) may be replaced: renaming over
         // /dev/null or a FIFO would swap a device for a plain file.
@@ -39,13 +55,8 @@ public enum AtomicFile {
         var template = Array("\(folder)/.\(url.lastPathComponent).tmp-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw AtomicFileError(path: path, operation: "create a temporary file", code: errno) }
-        let temporary = String(cString: template)
-        var committed = false
-        var descriptorOpen = true
-        defer {
-            if descriptorOpen { close(descriptor) }
-            if !committed { unlink(temporary) }
-        }
+        let staged = Staged(path: path, temporary: String(cString: template), folder: folder)
+        defer { close(descriptor) }
         guard fchmod(descriptor, mode) == 0 else {
             throw AtomicFileError(path: path, operation: "set permissions", code: errno)
         }
@@ -56,16 +67,58 @@ public enum AtomicFile {
         guard fsync(descriptor) == 0 else {
             throw AtomicFileError(path: path, operation: "flush to disk", code: errno)
         }
-        descriptorOpen = false
-        close(descriptor)
-        guard rename(temporary, path) == 0 else { throw AtomicFileError(path: path, operation: "rename into place", code: errno) }
-        committed = true
-        // Make the rename itself durable.
-        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY)
-        if folderDescriptor >= 0 {
-            fsync(folderDescriptor)
-            close(folderDescriptor)
+        return staged
+    }
+
+    /// Renames every staged file into place, in order, then makes the renames durable: all of them are
+    /// in place, or none (when a rename fails, the files already renamed are removed again, and every
+    /// temporary file is deleted). A report is thus never left without its signature.
+    /// - Throws: `AtomicFileError` naming the file whose rename failed.
+    public static func commit(_ files: [Staged]) throws(AtomicFileError) {
+        var renamed: [Staged] = []
+        for file in files {
+            guard !file.isDone, rename(file.temporary, file.path) == 0 else {
+                let code = file.isDone ? 0 : errno
+                for done in renamed { unlink(done.path) }
+                files.forEach { $0.discard() }
+                throw AtomicFileError(path: file.path, operation: file.isDone ? "commit it twice" : "rename into place", code: code)
+            }
+            file.isDone = true
+            renamed.append(file)
         }
+        // Make the renames themselves durable.
+        for folder in Set(files.map(\.folder)) {
+            let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folderDescriptor >= 0 {
+                fsync(folderDescriptor)
+                close(folderDescriptor)
+            }
+        }
+    }
+
+    /// A file written and flushed under a temporary name beside its destination, waiting for `commit`;
+    /// the temporary file is deleted when the value is released uncommitted.
+    public final class Staged: @unchecked Sendable {
+        /// Where the file goes.
+        public let path: String
+        let temporary: String
+        let folder: String
+        fileprivate(set) var isDone = false
+
+        init(path: String, temporary: String, folder: String) {
+            self.path = path
+            self.temporary = temporary
+            self.folder = folder
+        }
+
+        /// Deletes the temporary file (nothing was put in place).
+        public func discard() {
+            guard !isDone else { return }
+            unlink(temporary)
+            isDone = true
+        }
+
+        deinit { discard() }
     }
 }
 
@@ -75,8 +128,11 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let code: Int32
 
-    public var description: String {
-        code == 0 ? "\(path): cannot \(operation)" : "\(path): cannot \(operation): \(String(cString: strerror(code)))"
+    public var description: String { "\(path): \(reason)" }
+
+    /// What failed, without the path: `cannot write: No space left on device`.
+    public var reason: String {
+        code == 0 ? "cannot \(operation)" : "cannot \(operation): \(String(cString: strerror(code)))"
     }
 }
 

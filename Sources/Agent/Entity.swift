@@ -27,6 +27,10 @@ public struct Entity: Codable, Sendable, Equatable {
         self.region = region
     }
 
+    /// Largest population accepted: 100 million inhabitants, above any French local authority (the
+    /// report schema's bound, so that a report the agent writes is never refused for it).
+    public static let maximumPopulation = 100_000_000
+
     /// Kinds of local authority cyberctl knows.
     public static let kinds = ["commune", "cc", "ca", "cu", "metropole", "departement", "region", "syndicat"]
 
@@ -55,8 +59,8 @@ public struct Entity: Codable, Sendable, Equatable {
         if let kind, !Self.kinds.contains(kind) {
             problems.append(FieldProblem(key: "kind", value: "\"\(kind)\"", expected: "one of \(Self.kinds.joined(separator: ", "))"))
         }
-        if let population, population < 0 {
-            problems.append(FieldProblem(key: "population", value: "\(population)", expected: "0 or more"))
+        if let population, !(0...Self.maximumPopulation).contains(population) {
+            problems.append(FieldProblem(key: "population", value: "\(population)", expected: "0 to \(Self.maximumPopulation)"))
         }
         if let departement, !Identifiers.isValidDepartement(departement) {
             problems.append(FieldProblem(key: "departement", value: "\"\(departement)\"", expected: "01–95, 2A, 2B or 971–976"))

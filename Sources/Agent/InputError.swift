@@ -54,7 +54,7 @@ extension InputError {
     /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes.
     /// - Throws: `.missing` (66) when it does not exist or cannot be opened, `.invalidData` (65) when it
     ///   is a folder, a device or too large — each message names the file and the reason.
-    static func readInput(_ path: String, what: String, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
+    public static func readInput(_ path: String, what: String, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         do {
             return try FileSystemRoot.system.read(absolute, limit: limit)

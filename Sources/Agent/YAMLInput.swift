@@ -4,9 +4,9 @@ import Yams
 
 /// Reads YAML input files strictly: syntax errors, unknown keys and wrong types become `InputError`s
 /// that name the file, the line and the key.
-enum YAMLInput {
+public enum YAMLInput {
     /// Parses `text` (read from `file`) into a node tree.
-    static func compose(_ text: String, file: String) throws(InputError) -> Node {
+    public static func compose(_ text: String, file: String) throws(InputError) -> Node {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw InputError(.invalidData, file: file, "empty document: expected a YAML mapping")
@@ -32,7 +32,7 @@ enum YAMLInput {
     }
 
     /// The node as a mapping, or an error saying what `what` should be.
-    static func mapping(_ node: Node, file: String, what: String) throws(InputError) -> Node.Mapping {
+    public static func mapping(_ node: Node, file: String, what: String) throws(InputError) -> Node.Mapping {
         guard let mapping = node.mapping else {
             throw InputError(.invalidData, file: file, line: node.mark?.line, "\(what): expected a mapping of keys to values")
         }
@@ -40,7 +40,7 @@ enum YAMLInput {
     }
 
     /// Throws on the first key of `mapping` not in `allowed`.
-    static func requireKnownKeys(
+    public static func requireKnownKeys(
         _ mapping: Node.Mapping, allowed: [String], file: String, context: String
     ) throws(InputError) {
         for key in mapping.keys {
@@ -56,7 +56,7 @@ enum YAMLInput {
     }
 
     /// Decodes `node` as `T`, turning decoding errors into an `InputError` at the offending node's line.
-    static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: String) throws(InputError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: String) throws(InputError) -> T {
         do {
             return try YAMLDecoder().decode(T.self, from: node)
         } catch let error as DecodingError {

@@ -141,22 +141,35 @@ public final class Collector: Sendable {
     /// minimum.
     /// - Throws: `InputError` naming the file NIOSSL cannot load.
     public func tlsConfiguration() throws -> TLSConfiguration {
+        // Every file is read by TrustFiles (regular files only, size-bounded: a FIFO never blocks the start),
+        // and handed to NIOSSL as bytes.
         let chain: [NIOSSLCertificate]
         do {
-            chain = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath)
+            chain = try NIOSSLCertificate.fromPEMBytes(
+                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: "collector certificate"))
+        } catch let error as InputError {
+            throw error
         } catch {
             throw InputError(.invalidData, file: configuration.certificatePath, "the collector's certificate does not load (PEM expected): \(error)")
         }
         guard !chain.isEmpty else { throw InputError(.invalidData, file: configuration.certificatePath, "no certificate in the file") }
-        _ = try TrustFiles.readPrivateKey(configuration.keyPath)  // mode 0600 and readable, with a clear message
+        let keyBytes = try TrustFiles.readPrivateKeyBytes(configuration.keyPath)  // mode 0600 and readable, with a clear message
         let key: NIOSSLPrivateKey
         do {
-            key = try NIOSSLPrivateKey(file: configuration.keyPath, format: .pem)
+            key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
             throw InputError(.invalidData, file: configuration.keyPath, "the collector's key does not load (PEM expected): \(error)")
         }
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: "CA certificate"))
+        } catch let error as InputError {
+            throw error
+        } catch {
+            throw InputError(.invalidData, file: configuration.caPath, "the CA certificate does not load (PEM expected): \(error)")
+        }
         var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .file(configuration.caPath))
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(roots))
         tls.minimumTLSVersion = .tlsv12
         // TLS 1.2: ECDHE with AEAD only (ANSSI, "Recommandations de sécurité relatives à TLS", R11 to R14);
         // NIOSSL's default also offers the CBC-SHA1 suites, which `cyberctl tls` itself flags

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import OpenSSLKit
+import Trust
 
 #if canImport(Glibc)
 import Glibc
@@ -240,7 +241,9 @@ public final class InboxStore: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw Failure(description: "cannot fsync \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// A stored report, read within the report size limit; a FIFO or device planted in the inbox is
+    /// refused without blocking the collector's start (`TrustFiles.read`).
     static func readAll(_ path: String) throws -> [UInt8] {
-        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "stored report")
     }
 }

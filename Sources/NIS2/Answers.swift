@@ -146,15 +146,15 @@ public struct AnswersFile: Sendable, Equatable {
         }
         var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "answers file")
         var result = AnswersFile()
-        result.questionnaireVersion = YAMLReader.string(mapping["questionnaire"])
+        result.questionnaireVersion = YAMLReader.text(in: mapping, "questionnaire", label: "questionnaire", problems: &problems)
         if let node = mapping["updated"] {
             result.updated = day(node, key: "updated", problems: &problems)
         }
         if let node = mapping["entity"] {
             if let entity = node.mapping {
                 problems += YAMLReader.unknownKeys(entity, allowed: entityKeys, context: "entity")
-                result.entity.name = YAMLReader.string(entity["name"])
-                result.entity.siren = YAMLReader.string(entity["siren"])
+                result.entity.name = YAMLReader.text(in: entity, "name", label: "entity name", problems: &problems)
+                result.entity.siren = YAMLReader.text(in: entity, "siren", label: "entity siren", problems: &problems)
                 if let siren = result.entity.siren, !(siren.count == 9 && siren.allSatisfy({ $0.isASCII && $0.isNumber })) {
                     problems.append(.init(line: entity["siren"]?.mark?.line, "entity siren \"\(siren)\": expected 9 digits"))
                 }
@@ -243,7 +243,9 @@ public struct AnswersFile: Sendable, Equatable {
         if let evidenceNode = mapping["evidence"] {
             if let fields = evidenceNode.mapping {
                 problems += YAMLReader.unknownKeys(fields, allowed: evidenceKeys, context: "\(id) evidence")
-                var value = AnswerEvidence(document: YAMLReader.string(fields["document"]), owner: YAMLReader.string(fields["owner"]))
+                var value = AnswerEvidence(
+                    document: YAMLReader.text(in: fields, "document", label: "\(id) evidence document", problems: &problems),
+                    owner: YAMLReader.text(in: fields, "owner", label: "\(id) evidence owner", problems: &problems))
                 if let dateNode = fields["date"] {
                     value.date = day(dateNode, key: "\(id) evidence date", problems: &problems)
                     if let date = value.date, date > today {
@@ -262,10 +264,11 @@ public struct AnswersFile: Sendable, Equatable {
                 problems.append(.init(line: reviewNode.mark?.line, "\(id): next_review \(review) is before the evidence date \(date)"))
             }
         }
+        let comment = YAMLReader.text(in: mapping, "comment", label: "\(id) comment", problems: &problems)
         guard problems.count == before, let status else { return nil }
         return Answer(
             itemID: id, status: status, maturity: maturity, evidence: evidence, nextReview: nextReview,
-            comment: YAMLReader.string(mapping["comment"]), line: line)
+            comment: comment, line: line)
     }
 
     private static func day(_ node: Node, key: String, problems: inout [NIS2InputError.Problem]) -> CalendarDay? {
@@ -346,7 +349,7 @@ public struct AnswersFile: Sendable, Equatable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A YAML double-quoted scalar (JSON escapes are valid YAML).
+    /// A YAML double-quoted scalar (JSON escapes are valid YAML); reading it back gives `text` exactly.
     static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
@@ -359,6 +362,12 @@ public struct AnswersFile: Sendable, Equatable {
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
                     out += String(format: "\\x%02X", scalar.value)
+                } else if (0x80...0x9F).contains(scalar.value) || [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF].contains(scalar.value)
+                    || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                {
+                    // YAML reads NEL and the Unicode line separators as line breaks (they would fold into a space),
+                    // and the bidirectional controls would hide what the file says: escaped, so they read back as written.
+                    out += String(format: "\\u%04X", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import InputFiles
 import ShippedData
 import Yams
 
@@ -62,15 +63,25 @@ public struct NIS2InputError: Error, CustomStringConvertible, Sendable, Equatabl
 
 /// Strict YAML reading with line numbers, for the NIS 2 data files.
 enum YAMLReader {
-    /// Reads a whole file as UTF-8 text.
+    /// Largest NIS 2 file read (answers, scope rules, questionnaire, CSIRT directory): 1 MiB, the bound of
+    /// profiles and agent configurations (a complete answers file is about 20 KB).
+    static let maximumBytes = 1 << 20
+
+    /// Reads a whole file as UTF-8 text: a regular file of at most `maximumBytes` (`RegularFile`: a FIFO
+    /// or device is refused without blocking).
     static func readText(path: String, what: String) throws(NIS2InputError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw NIS2InputError(
-                file: path, missing: !exists,
-                problems: [.init(line: nil, exists ? "cannot read \(what)" : "\(what) not found")])
+        let data: [UInt8]
+        do {
+            data = try RegularFile.read(path, limit: maximumBytes)
+        } catch {
+            switch error {
+            case .notFound: throw NIS2InputError(file: path, missing: true, problems: [.init(line: nil, "\(what) not found")])
+            case .tooLarge(let bytes, let limit):
+                throw NIS2InputError(file: path, "\(bytes) bytes or more: a \(what) is expected to be under \(limit) bytes")
+            default: throw NIS2InputError(file: path, "cannot read \(what): \(error)")
+            }
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw NIS2InputError(file: path, "\(what) is not UTF-8 text")
         }
         return text
@@ -118,6 +129,18 @@ enum YAMLReader {
         guard let scalar = node?.scalar else { return nil }
         if scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return nil }
         return scalar.string
+    }
+
+    /// The text value of `key` in `mapping`: nil when absent or null; for a list or a mapping, nil and a
+    /// problem at the key's line naming it as `label` (never dropped in silence: a file rewritten from what
+    /// was read must not lose it).
+    static func text(in mapping: Node.Mapping, _ key: String, label: String, problems: inout [NIS2InputError.Problem]) -> String? {
+        guard let (name, value) = mapping.first(where: { $0.key.scalar?.string == key }) else { return nil }
+        if value.scalar == nil {
+            problems.append(.init(line: name.mark?.line, "\(label): expected a text value, found \(value.sequence != nil ? "a list" : "a mapping")"))
+            return nil
+        }
+        return string(value)
     }
 
     /// A sequence of scalars as strings; a single scalar is a one-element list.

@@ -45,6 +45,10 @@ public struct ChainVerification: Sendable {
     /// `X509_V_ERR_*` values cyberctl reasons about.
     public enum Code {
         public static let unableToGetIssuerCertificate = 2
+        public static let certificateNotYetValid = 9
+        public static let certificateHasExpired = 10
+        public static let errorInNotBeforeField = 13
+        public static let errorInNotAfterField = 14
         public static let depthZeroSelfSigned = 18
         public static let selfSignedInChain = 19
         public static let unableToGetIssuerLocally = 20
@@ -57,12 +61,14 @@ public struct ChainVerification: Sendable {
 public enum CertificateChainVerifier {
     /// Validates `leaf` with `untrusted` as candidate intermediates against `store`.
     /// - Parameters:
-    ///   - at: the validation time; when `checkTime` is false, validity dates are ignored (expiry
-    ///     is judged separately by `cert.expiry`, so trust is about the path only).
+    ///   - at: the validation time; when `checkTime` is false, validity dates are ignored.
     ///   - maximumDepth: longest path accepted (intermediates + anchor), bounding work on huge chains.
+    ///   - asTLSClient: verify as a TLS client verifies a server (the `ssl_server` parameters libssl
+    ///     sets on a client connection, so `openssl s_client -verify_return_error`'s verdict): the
+    ///     certificates' purpose (extended key usage) must allow a TLS server.
     public static func verify(
         leaf: X509Certificate, untrusted: [X509Certificate], store: TrustStore, at date: Date,
-        checkTime: Bool = false, maximumDepth: Int = 10
+        checkTime: Bool = false, maximumDepth: Int = 10, asTLSClient: Bool = false
     ) -> ChainVerification {
         guard let context = X509_STORE_CTX_new() else {
             OpenSSLError.clearQueue()
@@ -79,6 +85,8 @@ public enum CertificateChainVerifier {
             let error = OpenSSLError.drain("initialising verification")
             return ChainVerification(trusted: false, errorCode: -1, errorText: error.description, errorDepth: -1, chain: [])
         }
+        // Before the depth and time below: set_default copies the named parameters over the context's.
+        if asTLSClient { _ = X509_STORE_CTX_set_default(context, "ssl_server") }
         if let parameters = X509_STORE_CTX_get0_param(context) {
             X509_VERIFY_PARAM_set_depth(parameters, Int32(maximumDepth))
             // USE_CHECK_TIME (set by set_time) wins over NO_CHECK_TIME in x509_vfy.c: set only one.

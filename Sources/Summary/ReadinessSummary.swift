@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Incidents
 import NIS2
 import Territory
 
@@ -15,13 +16,26 @@ public struct ReadinessSummary: Codable, Sendable {
     public var siren: String?
     /// Date of the summary, `29 novembre 2026`.
     public var date: String
-    /// Level A–E and overall score 0–100 (the one formula, `Scoring`); nil when nothing was scored.
+    /// Level A–E shown (the score's level, no better than the caps: `CapRule`) and overall score 0–100
+    /// (the one formula, `Scoring`; a territory's is its members' mean); nil when nothing was scored.
     public var level: String?
     public var score: Int?
-    /// One sentence on what the level means.
+    /// The level the score alone gives (differs from `level` when a cap lowers it).
+    public var scoreLevel: String?
+    /// One sentence on what the level means (`ElusWording`): never "bon" while a gap applies.
     public var meaning: String
+    /// Why the level is lower than the score alone gives; nil when no cap lowers it.
+    public var capNote: String?
+    /// The critical gaps, in plain French, naming who is concerned.
+    public var gaps: [String]
     public var trend: Trend
-    /// Cautions on the reading (old reports, checks that could not run).
+    /// Open incidents: how many, since when, whether a legal deadline is passed.
+    public var incidents: String
+    /// Members that never reported, or not for a while.
+    public var silence: [String]
+    /// The NIS 2 questionnaire not (or partly) answered.
+    public var organisation: String?
+    /// Cautions on the reading (checks that could not run).
     public var cautions: [String]
     /// At most three, most score gained first.
     public var priorities: [Priority]
@@ -70,11 +84,16 @@ public struct ReadinessSummary: Codable, Sendable {
     public struct Member: Codable, Sendable {
         public var name: String
         public var siren: String
+        /// The level shown (capped); nil when nothing was verified or nothing was received.
         public var level: String?
         public var score: Int?
         public var trend: Trend.Direction
-        /// Days since the newest report.
+        /// Days since the newest report; nil when the member never reported.
         public var ageDays: Int?
+        /// The harshest gap, in plain French ("aucune sauvegarde"); nil when none.
+        public var gap: String?
+        /// False for a roster member that never sent a report.
+        public var reported: Bool
     }
 }
 
@@ -104,7 +123,9 @@ public struct SummaryBuilder: Sendable {
         if let other = answers?.entity.siren, other != siren {
             throw InputError(.invalidData, "the answers file is for SIREN \(other), not \(siren)")
         }
-        let identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
+        let roster = try views.store.roster()
+        var identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
+        if let member = roster?.member(siren) { identity = member.entity.merging(identity) }
         let results = detail.results.map {
             CheckResult(check: $0.check, target: $0.target, code: $0.code, status: $0.status, severity: $0.severity)
         }
@@ -118,18 +139,35 @@ public struct SummaryBuilder: Sendable {
         }
         let level = detail.score.level.flatMap(Level.init(rawValue:))
         var cautions: [String] = []
-        if detail.stale, let newest = detail.reports.map(\.generatedAt).max() {
-            cautions.append("Le dernier contrôle date du \(Self.frenchDate(String(newest.prefix(10)))) : la situation a pu changer depuis.")
-        }
         if let caution = Self.coverageCaution(detail.score.coverage) { cautions.append(caution) }
-        if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated) { cautions.append(caution) }
+        if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated.filter { $0 != Domain.organisation.rawValue }) { cautions.append(caution) }
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
+        let points = try views.entityTrend(siren: siren)
+        let name = identity.name ?? detail.name ?? "SIREN \(siren)"
+        let unanswered = detail.results.filter { result in
+            guard result.code.hasPrefix("org.nis2."), result.status == .error, case .object(let evidence) = result.evidence else { return false }
+            return evidence["unanswered"] == .bool(true)
+        }.count
+        let facts = ElusFacts(
+            scope: .entity, level: level, scoreLevel: detail.score.scoreLevel.flatMap(Level.init(rawValue:)),
+            gaps: detail.score.caps.compactMap { cap in
+                guard let rule = CapRule(rawValue: cap.rule), let state = CapState(rawValue: cap.state) else { return nil }
+                return ElusFacts.Gap(rule: rule, state: state, who: cap.hosts, outOf: detail.reports.count)
+            },
+            trend: Self.trendFacts(points, score: detail.score.score, level: detail.score.level),
+            incidents: try incidentFacts { $0 == siren },
+            silent: detail.stale ? [name] : [], silentAfterDays: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays,
+            lastReport: detail.reports.map(\.generatedAt).max().map { Self.frenchDate(String($0.prefix(10))) },
+            organisationNotEvaluated: detail.score.notEvaluated.contains(Domain.organisation.rawValue) ? [name] : [],
+            unansweredItems: unanswered)
+        let text = ElusWording.text(facts)
         let supportEnded = results.contains { $0.code == "patch.os-eol" && $0.status == .fail }
         return ReadinessSummary(
-            scope: .entity, title: identity.name ?? detail.name ?? "SIREN \(siren)", siren: siren, date: Self.frenchDate(views.now),
-            level: level?.rawValue, score: detail.score.score, meaning: Self.meaning(level), trend: Self.trend(detail.trend),
-            cautions: cautions, priorities: priorities, nis2: nis2,
+            scope: .entity, title: name, siren: siren, date: Self.frenchDate(views.now),
+            level: level?.rawValue, score: detail.score.score, scoreLevel: detail.score.scoreLevel, meaning: text.meaning, capNote: text.capNote,
+            gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend), incidents: text.incidents, silence: text.silence,
+            organisation: text.organisation, cautions: cautions, priorities: priorities, nis2: nis2,
             decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
@@ -137,46 +175,51 @@ public struct SummaryBuilder: Sendable {
 
     // MARK: territory
 
-    /// The page for the whole store (an intercommunalité and its member communes), then one row per member.
-    /// - Throws: `InputError(.missing)` when the store holds no report.
+    /// The page for the territory (the declared roster's members, or every entity in the store without
+    /// one), then one row per member, those that never reported included.
+    /// - Throws: `InputError(.missing)` when no member has a report.
     public func territory() throws -> ReadinessSummary {
         let status = try views.status(fixes: 12)
-        guard !status.entities.isEmpty else {
-            throw InputError(.missing, "the territory store holds no report yet; run `cyberctl consolidate DIR…` first")
+        let memberRows = status.entities.filter(\.inPerimeter)
+        guard !memberRows.isEmpty else {
+            throw InputError(.missing, "the territory store holds no report of the territory's members yet; run `cyberctl consolidate DIR…` first")
         }
         let identities = try views.identities()
-        // The grouping itself, when it reports too: the largest intercommunalité in the store.
+        let roster = try views.store.roster()
+        // The grouping: the declared one, else the largest intercommunalité in the store.
         let groupingKinds: Set<String> = ["cc", "ca", "cu", "metropole"]
-        let grouping = identities.values.filter { groupingKinds.contains($0.kind ?? "") }
-            .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
+        let grouping = roster.map { $0.territory.entity.merging(identities[$0.territory.siren]) }
+            ?? identities.values.filter { groupingKinds.contains($0.kind ?? "") }
+                .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
         if let other = answers?.entity.siren, let siren = grouping?.siren, other != siren {
             throw InputError(.invalidData, "the answers file is for SIREN \(other), not the intercommunalité \(siren)")
         }
-        let communes = identities.values.filter { $0.kind == "commune" }
+        func kind(_ siren: String) -> String? { roster?.member(siren)?.kind ?? identities[siren]?.kind }
+        let communes = memberRows.map(\.siren).compactMap { roster?.member($0)?.entity ?? identities[$0] }.filter { $0.kind == "commune" }
         let over30000: Bool? = communes.contains { ($0.population ?? 0) > 30_000 } ? true : nil
         let gains = status.fixes.map { (code: $0.code, gain: $0.gain) }
-        let level = status.territory.score.level.flatMap(Level.init(rawValue:))
+        let t = status.territory
+        let level = t.score.level.flatMap(Level.init(rawValue:))
         var cautions: [String] = []
-        if status.territory.staleEntities > 0 {
-            let n = status.territory.staleEntities
-            cautions.append(n == 1
-                ? "Une collectivité n'a pas envoyé de contrôle depuis plus de \(staleAfterDays) jours."
-                : "\(n) collectivités n'ont pas envoyé de contrôle depuis plus de \(staleAfterDays) jours.")
-        }
-        if let caution = Self.coverageCaution(status.territory.score.coverage) { cautions.append(caution) }
+        if let caution = Self.coverageCaution(t.score.coverage) { cautions.append(caution) }
         let nis2: ReadinessSummary.NIS2Status
-        if let grouping {
+        if let grouping, grouping.kind != nil {
             nis2 = nis2Status(facts: facts(grouping, hasCommuneOver30000: over30000))
         } else {
             nis2 = .init(
                 category: nil, label: "À préciser",
                 implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
         }
+        let trends = try views.trends()
         var members: [ReadinessSummary.Member] = []
-        for row in status.entities where row.siren != grouping?.siren {
+        for row in memberRows {
             members.append(.init(
                 name: row.name ?? "SIREN \(row.siren)", siren: row.siren, level: row.score.level, score: row.score.score,
-                trend: Self.trend(try views.entityTrend(siren: row.siren)).direction, ageDays: row.ageDays))
+                trend: Self.trendFacts(trends.members[row.siren] ?? [], score: row.score.score, level: row.score.level).direction,
+                ageDays: row.ageDays, gap: row.score.caps.first.flatMap(Self.shortGap), reported: true))
+        }
+        for silent in status.neverReported {
+            members.append(.init(name: silent.name, siren: silent.siren, level: nil, score: nil, trend: .first, ageDays: nil, gap: nil, reported: false))
         }
         // By name as people sort them: accents and case ignored, numbers by value (« 2 » before « 10 »).
         members.sort {
@@ -186,6 +229,20 @@ public struct SummaryBuilder: Sendable {
             case .orderedSame: return $0.siren < $1.siren
             }
         }
+        let noun = MemberNoun.of(kinds: memberRows.map { kind($0.siren) } + status.neverReported.map(\.kind))
+        let sirens = Set(memberRows.map(\.siren))
+        let facts = ElusFacts(
+            scope: .territory(noun: noun, members: memberRows.count), level: level, scoreLevel: t.score.scoreLevel.flatMap(Level.init(rawValue:)),
+            gaps: t.domains.flatMap(\.gaps).compactMap { gap in
+                guard let rule = CapRule(rawValue: gap.rule), let state = CapState(rawValue: gap.state) else { return nil }
+                return ElusFacts.Gap(rule: rule, state: state, who: gap.members)
+            }.sorted { CapRule.allCases.firstIndex(of: $0.rule)! < CapRule.allCases.firstIndex(of: $1.rule)! },
+            trend: Self.trendFacts(trends.territory.points, score: t.score.score, level: t.score.level),
+            incidents: try incidentFacts { $0.map { sirens.contains($0) } ?? true },
+            neverReported: status.neverReported.map(\.name), silent: memberRows.filter(\.stale).map { $0.name ?? $0.siren },
+            silentAfterDays: t.silentAfterDays,
+            organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted())
+        let text = ElusWording.text(facts)
         // Findings anywhere in the territory, for the decisions.
         let territoryFindings = try views.findings().findings.filter { $0.results > 0 }
         let findings = Set(territoryFindings.map(\.code))
@@ -194,20 +251,52 @@ public struct SummaryBuilder: Sendable {
         let supportEnded = territoryFindings.contains { $0.code == "patch.os-eol" && $0.severity >= .high }
         var decisions = decisions(findings: findings, declared: [:], nis2: nis2, level: level, territory: true, supportEnded: supportEnded)
         let behind = members.filter { $0.level == "D" || $0.level == "E" }.count
+        if !status.neverReported.isEmpty && decisions.count < 5 {
+            let n = status.neverReported.count
+            decisions.insert(.init(
+                decision: "Obtenir un premier contrôle \(n == 1 ? "de la \(noun.singular) qui n'en a" : "des \(noun.count(n)) qui n'en ont") jamais envoyé",
+                why: "Une collectivité dont on ne sait rien peut être la porte d'entrée d'une attaque sur les services partagés."), at: 0)
+        }
         if behind > 0 && decisions.count < 5 {
             decisions.append(.init(
-                decision: "Proposer un accompagnement renforcé aux \(behind == 1 ? "une commune" : "\(behind) communes") de niveau D ou E",
-                why: "Une commune mal protégée expose aussi les services partagés du territoire."))
+                decision: "Proposer un accompagnement renforcé \(behind == 1 ? "à la \(noun.singular)" : "aux \(noun.count(behind))") de niveau D ou E",
+                why: "Une collectivité mal protégée expose aussi les services partagés du territoire."))
         }
         let place = grouping ?? Self.mostCommonPlace(identities.values)
         return ReadinessSummary(
             scope: .territory,
-            title: grouping?.name ?? "Territoire (\(status.entities.count) collectivités)", siren: grouping?.siren,
-            date: Self.frenchDate(views.now), level: level?.rawValue, score: status.territory.score.score, meaning: Self.meaning(level),
-            trend: Self.trend(try views.trend().points), cautions: cautions, priorities: Self.priorities(gains), nis2: nis2,
-            decisions: decisions,
+            title: grouping?.name ?? "Territoire (\(noun.count(t.members)))", siren: grouping?.siren,
+            date: Self.frenchDate(views.now), level: level?.rawValue, score: t.score.score, scoreLevel: t.score.scoreLevel,
+            meaning: text.meaning, capNote: text.capNote, gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend),
+            incidents: text.incidents, silence: text.silence, organisation: text.organisation, cautions: cautions,
+            priorities: Self.priorities(gains), nis2: nis2, decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
             members: members)
+    }
+
+    /// A member's harshest gap in a few plain words, for the members table.
+    static func shortGap(_ cap: AppliedCap) -> String? {
+        guard let rule = CapRule(rawValue: cap.rule), let state = CapState(rawValue: cap.state) else { return nil }
+        switch (rule, state) {
+        case (.backupNone, .gap): return "Aucune sauvegarde"
+        case (.backupNone, .unverified): return "Sauvegardes non vérifiées"
+        case (.backupSameStorage, .gap): return "Sauvegardes au même endroit que les données"
+        case (.backupSameStorage, .unverified): return "Emplacement des sauvegardes non vérifié"
+        case (.certificateExpired, .gap): return "Certificat de sécurité expiré"
+        case (.certificateExpired, .unverified): return "Validité des certificats non vérifiée"
+        case (.osEndOfLife, .gap): return "Système plus suivi par son éditeur"
+        case (.osEndOfLife, .unverified): return "Suivi du système non vérifié"
+        case (.securityUpdateLate, .gap): return "Correctifs en attente depuis plus de \(CapRule.securityUpdateDays) jours"
+        case (.securityUpdateLate, .unverified): return "Correctifs de sécurité non vérifiés"
+        }
+    }
+
+    /// Open incidents of the entities `concerns` accepts (an incident without SIREN is the territory's).
+    func incidentFacts(_ concerns: (String?) -> Bool) throws -> ElusFacts.Incidents {
+        let open = try views.store.incidents(openOnly: true).filter { concerns($0.siren) }
+        guard let oldest = open.map(\.awareAt).min() else { return .init(open: 0) }
+        let overdue = open.contains { incident in incident.deadlines(now: views.now).contains { $0.state == .overdue } }
+        return .init(open: open.count, since: Self.frenchDate(IncidentClock.iso(oldest)), overdue: overdue)
     }
 
     // MARK: parts
@@ -327,11 +416,6 @@ public struct SummaryBuilder: Sendable {
         return Array(out.prefix(5))
     }
 
-    static func meaning(_ level: Level?) -> String {
-        guard let level else { return "Aucun contrôle exploitable n'a encore été reçu : le niveau ne peut pas être établi." }
-        return PlainFrench.meaning(of: level)
-    }
-
     /// Names the domains where nothing could be verified: they count 0, and the page says why.
     static func notEvaluatedCaution(_ domains: [String]) -> String? {
         guard !domains.isEmpty else { return nil }
@@ -347,27 +431,27 @@ public struct SummaryBuilder: Sendable {
         return "Environ \(missing) % des contrôles n'ont pas pu être menés : le niveau pourrait être différent une fois ces points vérifiés."
     }
 
-    /// The last point against the one before (the previous day with reports).
-    static func trend(_ points: [TrendPoint]) -> ReadinessSummary.Trend {
-        let scored = points.filter { $0.score != nil }
-        guard scored.count >= 2, let last = scored.last?.score else {
-            return .init(direction: .first, since: nil, previousScore: nil, previousLevel: nil,
-                         sentence: "Premier bilan : l'évolution apparaîtra au prochain contrôle.")
+    /// The current score and level against the point before the newest report (one point per report):
+    /// "depuis le contrôle du …" names that previous report, with its time when it is the same day as
+    /// the newest one.
+    static func trendFacts(_ points: [TrendPoint], score: Int?, level: String?) -> ElusFacts.Trend {
+        guard points.count >= 2, let current = score, let before = points[points.count - 2].score,
+              let previousTime = ISO8601.date(from: points[points.count - 2].at), let lastTime = ISO8601.date(from: points[points.count - 1].at)
+        else { return .init(direction: .first) }
+        let previous = points[points.count - 2]
+        let previousLocal = IncidentClock.local(previousTime), lastLocal = IncidentClock.local(lastTime)
+        var since = frenchDate(String(previousLocal.prefix(10)))
+        if previousLocal.prefix(10) == lastLocal.prefix(10) {
+            let clock = previousLocal.dropFirst(11).prefix(5)
+            since += " à \(Int(clock.prefix(2)) ?? 0) h \(clock.suffix(2))"
         }
-        let previous = scored[scored.count - 2]
-        let before = previous.score!
-        let change = "note \(before) → \(last) sur 100" + (previous.level != scored.last?.level ? ", niveau \(previous.level ?? "—") → \(scored.last?.level ?? "—")" : "")
-        let since = frenchDate(previous.at)
-        if last - before >= stableBand {
-            return .init(direction: .up, since: previous.at, previousScore: before, previousLevel: previous.level,
-                         sentence: "En progrès depuis le contrôle du \(since) (\(change)).")
-        }
-        if before - last >= stableBand {
-            return .init(direction: .down, since: previous.at, previousScore: before, previousLevel: previous.level,
-                         sentence: "En recul depuis le contrôle du \(since) (\(change)).")
-        }
-        return .init(direction: .stable, since: previous.at, previousScore: before, previousLevel: previous.level,
-                     sentence: "Stable depuis le contrôle du \(since) (\(change)).")
+        let direction: ReadinessSummary.Trend.Direction =
+            current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
+        return .init(direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level)
+    }
+
+    static func trend(_ facts: ElusFacts.Trend, text: String) -> ReadinessSummary.Trend {
+        .init(direction: facts.direction, since: facts.since, previousScore: facts.previousScore, previousLevel: facts.previousLevel, sentence: text)
     }
 
     static func mostCommonPlace(_ identities: some Sequence<Entity>) -> Entity? {
@@ -390,4 +474,15 @@ public struct SummaryBuilder: Sendable {
     }
 
     static func frenchDate(_ date: Date) -> String { frenchDate(ISO8601.string(from: date)) }
+}
+
+extension Entity {
+    /// This identity, its missing fields taken from `other` (the roster's declaration first, then what
+    /// the reports state).
+    func merging(_ other: Entity?) -> Entity {
+        guard let other else { return self }
+        return Entity(
+            name: name ?? other.name, siren: siren ?? other.siren, insee: insee ?? other.insee, kind: kind ?? other.kind,
+            population: population ?? other.population, departement: departement ?? other.departement, region: region ?? other.region)
+    }
 }

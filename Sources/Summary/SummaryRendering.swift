@@ -1,4 +1,6 @@
 import Foundation
+import Mustache
+import Rendering
 import Territory
 
 /// The summary as one self-contained HTML page (inline CSS, no script, no external resource), laid
@@ -6,16 +8,10 @@ import Territory
 public enum SummaryRenderer {
     static func escape(_ text: String) -> String { HTMLPage.escape(text) }
 
-    /// Background colour of a level badge (A green … E red), chosen for contrast with white text.
-    static func color(_ level: String?) -> String {
-        switch level {
-        case "A": return "#1a7f37"
-        case "B": return "#4d8a1f"
-        case "C": return "#b07800"
-        case "D": return "#c2500a"
-        case "E": return "#b42318"
-        default: return "#6e7781"
-        }
+    /// Background and text colours of a level badge (`Palette`: contrast at least 4.5:1).
+    static func colors(_ level: String?) -> String {
+        let pair = Palette.level(level)
+        return "background:\(pair.fill);color:\(pair.text)"
     }
 
     static func arrow(_ direction: ReadinessSummary.Trend.Direction) -> String {
@@ -30,85 +26,75 @@ public enum SummaryRenderer {
     static let style = """
         @page{size:A4;margin:10mm 13mm}
         *{box-sizing:border-box}
-        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.3;color:#1b1f24;margin:0;background:#fff}
+        body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:10pt;line-height:1.27;color:#1b1f24;margin:0;background:#fff}
         main{max-width:184mm;margin:0 auto;padding:0}
         header{display:flex;justify-content:space-between;align-items:flex-end;border-bottom:2px solid #1b1f24;padding-bottom:2mm;margin-bottom:3mm}
         h1{font-size:16pt;margin:0}header p{margin:0 0 0 4mm;color:#57606a;font-size:9pt;text-align:right;white-space:nowrap}
-        h2{font-size:11.5pt;margin:3.5mm 0 1.2mm;color:#0b3d91}
-        .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2.5mm 4mm}
-        .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;color:#fff;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
+        h2{font-size:11.5pt;margin:2.8mm 0 1mm;color:#0b3d91}
+        .level{display:flex;gap:5mm;align-items:center;border:1px solid #d0d7de;border-radius:2mm;padding:2mm 4mm}
+        .badge{flex:none;width:20mm;height:20mm;border-radius:2mm;font-size:30pt;font-weight:700;display:flex;align-items:center;justify-content:center}
         .level p{margin:0 0 1mm}.level .score{color:#57606a;font-size:9pt}
         .caution{color:#8a4600;font-size:9pt;margin:1.5mm 0 0}
+        ul.gaps{margin:1.5mm 0 0;padding-left:5mm;color:#8a1c12;font-size:9.5pt}ul.gaps li{margin:0 0 .6mm}.incidents{margin:1.5mm 0 0;font-size:9.5pt}
         ol.priorities{margin:0;padding-left:5mm}ol.priorities li{margin:0 0 1.4mm}
         .who{color:#57606a;font-size:9pt;display:block}
         .nis2{border-left:3mm solid #0b3d91;background:#f3f6fb;padding:2mm 3mm}.nis2 p{margin:0}
         ul.decisions{margin:0;padding-left:5mm}ul.decisions li{margin:0 0 1.2mm}
         .why{color:#57606a}
-        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:3.5mm;break-inside:avoid}
+        .csirt{border:2px solid #b42318;border-radius:2mm;padding:2mm 3mm;margin-top:2.8mm;break-inside:avoid}
         .csirt b.phone{font-size:14pt;white-space:nowrap;display:block;margin-top:1mm}
         table{border-collapse:collapse;width:100%;font-size:9pt;margin-top:1mm}
         th,td{border:1px solid #d0d7de;padding:1mm 2mm;text-align:left}th{background:#f6f8fa}
-        .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;color:#fff;font-weight:700}
+        .lvl{display:inline-block;min-width:6mm;text-align:center;border-radius:1mm;font-weight:700}
         .members{break-before:page}
-        footer{margin-top:3mm;color:#57606a;font-size:8pt}
+        footer{margin-top:2mm;color:#57606a;font-size:7.5pt}
         @media screen{body{background:#eef1f4}main{background:#fff;width:210mm;max-width:210mm;min-height:297mm;padding:12mm 14mm;margin:6mm auto;box-shadow:0 1px 4px #0003}}
         """
 
-    /// The page in HTML.
+    /// The templates, parsed once (a template that does not parse is a build defect: the tests render it).
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in SummaryTemplates.texts {
+            do { try library.register(text, named: name) } catch { preconditionFailure("template \(name): \(error)") }
+        }
+        return library
+    }()
+
+    /// The page in HTML, from the `summary.html` template (swift-mustache: every value HTML-escaped).
     public static func html(_ summary: ReadinessSummary) -> String {
-        let e = escape
-        var body = """
-            <header><div><h1>\(e(summary.title))</h1><div>Préparation face aux attaques informatiques — bilan pour les élus</div></div>
-            <p>\(e(summary.date))</p></header>
-            <section class="level"><div class="badge" style="background:\(color(summary.level))">\(e(summary.level ?? "?"))</div>
-            <div><p><b>\(e(summary.meaning))</b></p>
-            <p class="score">\(summary.score.map { "Note globale : \($0) sur 100. " } ?? "")Niveaux de A (très bon) à E (critique).</p>
-            <p>\(e(summary.trend.sentence))</p>
-            """
-        for caution in summary.cautions { body += "<p class=\"caution\">\(e(caution))</p>\n" }
-        body += "</div></section>\n<h2>Les trois priorités</h2>\n"
-        if summary.priorities.isEmpty {
-            body += "<p>Aucun point à corriger n'a été relevé par les derniers contrôles.</p>\n"
-        } else {
-            body += "<ol class=\"priorities\">\n"
-            for priority in summary.priorities {
-                body += "<li><b>\(e(priority.action)).</b> \(e(priority.why))"
-                body += "<span class=\"who\">Qui agit : \(e(priority.who)) — effort : \(e(priority.effort)), \(e(priority.cost)).</span></li>\n"
-            }
-            body += "</ol>\n"
-        }
-        body += """
-            <h2>Directive européenne NIS 2 : \(e(summary.nis2.label.prefix(1).lowercased() + summary.nis2.label.dropFirst()))</h2>
-            <div class="nis2"><p>\(e(summary.nis2.implications))</p></div>
-            <h2>Les décisions demandées au conseil</h2>
-            <ul class="decisions">
+        library.render(context(summary), withTemplate: "summary.html") ?? ""
+    }
 
-            """
-        for decision in summary.decisions {
-            body += "<li><b>\(e(decision.decision)).</b> <span class=\"why\">\(e(decision.why))</span></li>\n"
-        }
-        body += "</ul>\n"
-        body += "<div class=\"csirt\">En cas d'attaque, appeler tout de suite le centre régional d'assistance : <b>\(e(summary.csirt.name))</b>"
-        if let phone = summary.csirt.phone { body += "<b class=\"phone\">☎ \(e(phone))</b>" }
-        if let website = summary.csirt.website { body += (summary.csirt.phone == nil ? "<br>" : "") + e(displayAddress(website)) }
-        body += "</div>\n"
-        body += "<footer>Bilan établi à partir des contrôles signés reçus par le service mutualisé. Le détail technique est à la disposition du responsable de la sécurité.</footer>\n"
-        if !summary.members.isEmpty {
-            body += "<section class=\"members\"><h2>Les collectivités membres</h2>\n<table><thead><tr><th>Collectivité</th><th>Niveau</th><th>Note</th><th>Évolution</th><th>Dernier contrôle</th></tr></thead><tbody>\n"
-            for member in summary.members {
-                let level = member.level.map { "<span class=\"lvl\" style=\"background:\(color($0))\">\(e($0))</span>" } ?? "—"
-                body += "<tr><td>\(e(member.name))</td><td>\(level)</td><td>\(member.score.map { "\($0) / 100" } ?? "—")</td><td>\(e(arrow(member.trend)))</td><td>\(e(age(member.ageDays)))</td></tr>\n"
-            }
-            body += "</tbody></table></section>\n"
-        }
-        return """
-            <!DOCTYPE html>
-            <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-            <title>\(e(summary.title)) — bilan pour les élus</title><style>\(style)</style></head>
-            <body><main>
-            \(body)</main></body></html>
-
-            """
+    /// What the template reads: the summary's text, and the few things worked out for the page (badge
+    /// colours, the trend arrows, report ages, the CSIRT's address as people write it).
+    static func context(_ summary: ReadinessSummary) -> [String: Any] {
+        let missing = summary.gaps + summary.silence + [summary.organisation].compactMap { $0 }
+        var context: [String: Any] = [
+            "style": style, "title": summary.title, "date": summary.date, "level": summary.level ?? "?",
+            "badgeStyle": colors(summary.level), "meaning": summary.meaning, "trend": summary.trend.sentence,
+            "hasMissing": !missing.isEmpty, "missing": missing, "cautions": summary.cautions, "incidents": summary.incidents,
+            "hasPriorities": !summary.priorities.isEmpty,
+            "priorities": summary.priorities.map { ["action": $0.action, "why": $0.why, "who": $0.who, "effort": $0.effort, "cost": $0.cost] },
+            "nis2Label": summary.nis2.label.prefix(1).lowercased() + summary.nis2.label.dropFirst(), "nis2Implications": summary.nis2.implications,
+            "decisions": summary.decisions.map { ["decision": $0.decision, "why": $0.why] },
+            "csirtName": summary.csirt.name, "hasMembers": !summary.members.isEmpty,
+            "members": summary.members.map { member -> [String: Any] in
+                var row: [String: Any] = [
+                    "name": member.name, "score": member.score.map { "\($0) / 100" } ?? "—", "gap": member.gap ?? "—",
+                    "trend": member.reported ? arrow(member.trend) : "—", "last": member.reported ? age(member.ageDays) : "aucun contrôle reçu",
+                ]
+                if let level = member.level {
+                    row["level"] = level
+                    row["levelStyle"] = colors(level)
+                }
+                return row
+            },
+        ]
+        if let score = summary.score { context["score"] = score }
+        if let note = summary.capNote { context["capNote"] = note }
+        if let phone = summary.csirt.phone { context["csirtPhone"] = phone }
+        if let website = summary.csirt.website { context["csirtWebsite"] = displayAddress(website) }
+        return context
     }
 
     /// A web address as people write it: without `https://` and the trailing slash.
@@ -134,7 +120,14 @@ public enum SummaryRenderer {
         out += "_Préparation face aux attaques informatiques, \(summary.date)._\n\n"
         out += "## Niveau \(summary.level ?? "?")\(summary.score.map { " (note \($0) sur 100)" } ?? "")\n\n"
         out += "**\(summary.meaning)** Niveaux de A (très bon) à E (critique).\n\n\(summary.trend.sentence)\n\n"
+        if let note = summary.capNote { out += "> **\(note)**\n\n" }
         for caution in summary.cautions { out += "> \(caution)\n\n" }
+        if !summary.gaps.isEmpty || !summary.silence.isEmpty || summary.organisation != nil {
+            out += "## Ce qui manque\n\n"
+            for line in summary.gaps + summary.silence + [summary.organisation].compactMap({ $0 }) { out += "- \(line)\n" }
+            out += "\n"
+        }
+        out += "**Incidents :** \(summary.incidents)\n\n"
         out += "## Les trois priorités\n\n"
         if summary.priorities.isEmpty { out += "Aucun point à corriger n'a été relevé par les derniers contrôles.\n\n" }
         for (index, priority) in summary.priorities.enumerated() {
@@ -148,10 +141,10 @@ public enum SummaryRenderer {
         if let website = summary.csirt.website { out += " — \(displayAddress(website))" }
         out += "\n"
         if !summary.members.isEmpty {
-            out += "\n## Les collectivités membres\n\n| Collectivité | Niveau | Note | Évolution | Dernier contrôle |\n|---|---|---|---|---|\n"
+            out += "\n## Les collectivités membres\n\n| Collectivité | Niveau | Note | Point bloquant | Évolution | Dernier contrôle |\n|---|---|---|---|---|---|\n"
             for member in summary.members {
                 let name = member.name.replacingOccurrences(of: "|", with: "\\|")
-                out += "| \(name) | \(member.level ?? "—") | \(member.score.map { "\($0) / 100" } ?? "—") | \(arrow(member.trend)) | \(age(member.ageDays)) |\n"
+                out += "| \(name) | \(member.level ?? "—") | \(member.score.map { "\($0) / 100" } ?? "—") | \(member.gap ?? "—") | \(member.reported ? arrow(member.trend) : "—") | \(member.reported ? age(member.ageDays) : "aucun contrôle reçu") |\n"
             }
         }
         return out

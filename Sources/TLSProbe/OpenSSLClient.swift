@@ -69,6 +69,8 @@ struct HandshakeRequest {
     var requestOCSP = false
     var fallbackSCSV = false
     var collectChain = false
+    /// ALPN protocol ids to offer (`h2`, `http/1.1`); nil offers none.
+    var alpn: [String]?
 }
 
 /// What a successful libssl handshake showed.
@@ -85,6 +87,8 @@ struct HandshakeFacts {
     let secureRenegotiation: Bool
     /// Length of the stapled OCSP response, nil when none.
     let stapledOCSPBytes: Int?
+    /// The ALPN protocol the server selected, nil when none.
+    let alpn: String?
 }
 
 /// How a libssl handshake ended when it did not succeed.
@@ -133,6 +137,13 @@ extension ProbeContext {
         if let name = request.serverName { _ = cyberctl_SSL_set_tlsext_host_name(ssl, name) }
         if request.requestOCSP { _ = cyberctl_SSL_request_ocsp_status(ssl) }
         if request.fallbackSCSV { cyberctl_SSL_set_send_fallback_scsv(ssl) }
+        if let protocols = request.alpn {
+            // Wire format (RFC 7301 §3.1): each id preceded by its length. SSL_set_alpn_protos returns 0 on success.
+            let wire = protocols.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
+            guard SSL_set_alpn_protos(ssl, wire, UInt32(wire.count)) == 0 else {
+                return fail(alert: false, network: nil, detail: OpenSSLError.drain("ALPN").description, clientSide: true)
+            }
+        }
         return .success(ssl)
     }
 
@@ -259,10 +270,14 @@ extension ProbeContext {
         if groupID != 0, let name = SSL_group_to_name(ssl, groupID) { group = String(cString: name) }
         var ocsp: UnsafePointer<UInt8>?
         let ocspLength = cyberctl_SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp)
+        var selected: UnsafePointer<UInt8>?
+        var selectedLength: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &selected, &selectedLength)
+        let alpn = selected.flatMap { selectedLength > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(selectedLength)), as: UTF8.self) : nil }
         let facts = HandshakeFacts(
             version: version, suite: suite, chain: chain, ephemeralKeyType: keyType, ephemeralKeyBits: keyBits,
             group: group, secureRenegotiation: cyberctl_SSL_get_secure_renegotiation_support(ssl) == 1,
-            stapledOCSPBytes: ocspLength > 0 && ocsp != nil ? Int(ocspLength) : nil)
+            stapledOCSPBytes: ocspLength > 0 && ocsp != nil ? Int(ocspLength) : nil, alpn: alpn)
         OpenSSLError.clearQueue()
         return .success(facts)
     }

@@ -9,6 +9,13 @@ public struct ProbeReport: Sendable {
     public var address: String?
     /// Why the endpoint could not be probed at all (unreachable, not TLS, silent); nil otherwise.
     public var fatal: String?
+    /// What the port speaks instead of TLS, when it answered with something recognisable.
+    public var plainProtocol: PlainProtocol?
+    /// The protocol the server selected by ALPN (`h2`, `http/1.1`); nil when it selected none.
+    public var alpn: String?
+    /// The server refused the first handshake with no_application_protocol (it has ALPN, but neither h2
+    /// nor http/1.1): not a web service.
+    public var alpnRefused = false
     /// Per version: true accepted, false refused; absent when it could not be decided.
     public var protocols: [ProtocolVersion: Bool] = [:]
     /// Accepted suites per version, in the order the server chose them.
@@ -23,6 +30,8 @@ public struct ProbeReport: Sendable {
     public var dheSizeUnknown = false
     /// Certificates as served, leaf first (bounded by libssl's 256 KiB certificate-list limit).
     public var chain: [X509Certificate] = []
+    /// Why the served chain is not fully known: a certificate of it could not be parsed.
+    public var chainProblem: String?
     public var ocspStapled: Bool?
     public var secureRenegotiation: Bool?
     /// The server accepted DEFLATE compression (CRIME).
@@ -33,6 +42,11 @@ public struct ProbeReport: Sendable {
     public var heartbeat: Bool?
     /// Versions whose test was cut short (timeout, dropped connections): neither accepted nor refused.
     public var undecided: Set<ProtocolVersion> = []
+    /// Versions accepted, but whose suite enumeration was cut short (a timeout, reset or dropped
+    /// connection after the first suites): suites not listed were not tested, not refused.
+    public var suitesIncomplete: Set<ProtocolVersion> = []
+    /// Groups whose test ended without an answer (timeout, reset): neither accepted nor refused.
+    public var groupsUndecided: [String] = []
     /// Things that went wrong without stopping the probe (a version that timed out …).
     public var problems: [String] = []
     /// The endpoint deadline or a cancellation stopped the probe before everything was tested.
@@ -43,8 +57,32 @@ public struct ProbeReport: Sendable {
 
     public init(endpoint: TLSEndpoint) { self.endpoint = endpoint }
 
+    /// Parses the DER certificates the server sent; one that does not parse leaves the chain
+    /// unknown from that position on (`chainProblem`), never silently shorter.
+    mutating func setChain(_ encoded: [[UInt8]]) {
+        chain = []
+        chainProblem = nil
+        for (index, der) in encoded.enumerated() {
+            do {
+                chain.append(try X509Certificate(derEncoded: der))
+            } catch {
+                chainProblem = "certificate \(index + 1) of the \(encoded.count) served could not be parsed: \(error)"
+                return
+            }
+        }
+    }
+
     /// Versions accepted, lowest first.
     public var acceptedVersions: [ProtocolVersion] { protocols.filter(\.value).map(\.key).sorted() }
+
+    /// TLS 1.3 accepted and every other version refused (not merely undecided).
+    public var onlyTLS13: Bool {
+        protocols[.tls1_3] == true && ProtocolVersion.allCases.allSatisfy { $0 == .tls1_3 || protocols[$0] == false }
+    }
+
+    /// Some accepted suite may be missing from `suites`: a version undecided, an enumeration cut
+    /// short, or the endpoint deadline reached.
+    public var suiteListIncomplete: Bool { !undecided.isEmpty || !suitesIncomplete.isEmpty || incomplete }
 
     /// Every accepted suite with the versions it was accepted in.
     public var allAcceptedSuites: [(suite: CipherSuite, versions: [ProtocolVersion])] {

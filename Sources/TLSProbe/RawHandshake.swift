@@ -208,7 +208,8 @@ public enum RawHandshake {
                 let type = buffer[0]
                 let length = Int(buffer[3]) << 8 | Int(buffer[4])
                 guard (0x14...0x18).contains(type), buffer[1] == 3, length <= 18_432 else {
-                    throw .protocolViolation("not a TLS record (first bytes \(buffer.prefix(5).map { String($0, radix: 16) }.joined(separator: " ")))")
+                    // Not a TLS record: keep what the peer sent, to say what it speaks instead.
+                    throw .notTLS(PlainProtocol(firstBytes: Array(buffer.prefix(PlainProtocol.maximumBytes))))
                 }
                 guard buffer.count >= 5 + length else { return nil }
                 let fragment = Array(buffer[5..<5 + length])

@@ -36,7 +36,7 @@ public enum StartTLSProtocol: String, Sendable, CaseIterable, Codable {
         case .imap:
             let greeting = try connection.receiveLine()
             guard greeting.hasPrefix("* OK") || greeting.hasPrefix("* PREAUTH") else {
-                throw .protocolViolation("IMAP greeting \"\(greeting.prefix(80))\"")
+                throw .protocolViolation("IMAP greeting \"\(greeting.prefix(80))\"" + Self.speaks(greeting))
             }
             try connection.send(Array("a1 STARTTLS\r\n".utf8))
             for _ in 0..<64 {
@@ -49,7 +49,7 @@ public enum StartTLSProtocol: String, Sendable, CaseIterable, Codable {
             throw .protocolViolation("no tagged answer to IMAP STARTTLS")
         case .pop3:
             let greeting = try connection.receiveLine()
-            guard greeting.hasPrefix("+OK") else { throw .protocolViolation("POP3 greeting \"\(greeting.prefix(80))\"") }
+            guard greeting.hasPrefix("+OK") else { throw .protocolViolation("POP3 greeting \"\(greeting.prefix(80))\"" + Self.speaks(greeting)) }
             try connection.send(Array("STLS\r\n".utf8))
             let answer = try connection.receiveLine()
             guard answer.hasPrefix("+OK") else { throw .protocolViolation("POP3 STLS refused: \(answer.prefix(80))") }
@@ -87,10 +87,15 @@ public enum StartTLSProtocol: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// ` (the port speaks SSH)` when a greeting that is not the expected one is recognisable.
+    static func speaks(_ line: String) -> String {
+        PlainProtocol(firstBytes: Array(line.utf8)).displayName.map { " (the port speaks \($0))" } ?? ""
+    }
+
     private func readSMTPReply(_ connection: TCPConnection, expecting code: String) throws(ProbeNetworkError) {
         for _ in 0..<64 {
             let line = try connection.receiveLine()
-            guard line.hasPrefix(code) else { throw .protocolViolation("SMTP \"\(line.prefix(80))\", expected \(code)") }
+            guard line.hasPrefix(code) else { throw .protocolViolation("SMTP \"\(line.prefix(80))\", expected \(code)" + Self.speaks(line)) }
             // "250-" continues a multi-line reply, "250 " ends it.
             if line.count <= 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return }
         }

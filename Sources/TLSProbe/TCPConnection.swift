@@ -17,6 +17,8 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
     case io(String)
     /// The peer answered something that is not the expected protocol.
     case protocolViolation(String)
+    /// The peer answered a ClientHello with bytes that are not TLS records (a banner, an HTTP page).
+    case notTLS(PlainProtocol)
     /// The probe was cancelled (endpoint deadline or scan cancellation).
     case cancelled
 
@@ -29,6 +31,7 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
         case .reset: return "connection reset by the peer"
         case .io(let detail): return "I/O error: \(detail)"
         case .protocolViolation(let detail): return "unexpected answer: \(detail)"
+        case .notTLS(let plain): return plain.description
         case .cancelled: return "cancelled"
         }
     }

@@ -177,10 +177,19 @@ final class Session: @unchecked Sendable {
         update { $0.address = resolved[0].description }
 
         // 1. First contact: the ordinary offer, then (if the connection is dropped) a short offer,
-        //    since some servers drop long ClientHellos.
-        var first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true))
+        //    since some servers drop long ClientHellos. Services reached without STARTTLS are offered
+        //    ALPN h2 and http/1.1: the protocol the server selects says whether it is a web service.
+        var alpn: [String]? = endpoint.startTLS == nil ? Self.webProtocols : nil
+        var first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true, alpn: alpn))
+        if case .failure(let failure) = first, failure.alert, alpn != nil, failure.detail.contains("no application protocol") {
+            // RFC 7301 §3.2: a server with ALPN and none of ours in common refuses with
+            // no_application_protocol. It speaks TLS, but not HTTP: go on without ALPN.
+            update { $0.alpnRefused = true }
+            alpn = nil
+            first = handshake(HandshakeRequest(requestOCSP: true, collectChain: true))
+        }
         if case .failure(let failure) = first, !failure.alert, !failure.clientSide, Self.isDrop(failure.network) {
-            let retry = handshake(HandshakeRequest(suites: Self.shortOffer, requestOCSP: true, collectChain: true))
+            let retry = handshake(HandshakeRequest(suites: Self.shortOffer, requestOCSP: true, collectChain: true, alpn: alpn))
             if case .success = retry { problem("server drops long ClientHellos; shorter lists used") }
             if case .failure(let again) = retry, again.alert { first = retry }
             if case .success = retry { first = retry }
@@ -188,9 +197,10 @@ final class Session: @unchecked Sendable {
         switch first {
         case .success(let facts):
             update { report in
-                report.chain = facts.chain.compactMap { try? X509Certificate(derEncoded: $0) }
+                report.setChain(facts.chain)
                 report.ocspStapled = facts.stapledOCSPBytes != nil
                 if let version = facts.version, version <= .tls1_2 { report.secureRenegotiation = facts.secureRenegotiation }
+                report.alpn = facts.alpn
             }
         case .failure(let failure):
             if !failure.alert {
@@ -204,12 +214,19 @@ final class Session: @unchecked Sendable {
                     return
                 }
                 // Maybe a server libssl cannot talk to at all (SSLv3 only, legacy suites only): raw
-                // hellos decide, a long one then a short one.
+                // hellos decide, a long one then a short one. A port that answers with something else
+                // than TLS records is named by what it sent (a banner, an HTTP page).
                 let legacy = legacySuites(for: .sslv3)
                 var spoken = false
                 for count in [limits.maximumSuitesPerHello, 32] {
                     switch raw(RawHandshake.Offer(version: .tls1_2, suites: Array(legacy.prefix(count)))) {
                     case .serverHello, .alert: spoken = true
+                    case .failure(.notTLS(let plain)):
+                        update {
+                            $0.plainProtocol = plain
+                            $0.fatal = "the port does not speak TLS: \(plain)"
+                        }
+                        return
                     case .failure: break
                     }
                     if spoken { break }
@@ -255,6 +272,10 @@ final class Session: @unchecked Sendable {
         Parallel.run(width: limits.connectionsPerEndpoint, more)
         if deadline.hasPassed || cancellation.isCancelled { update { $0.incomplete = true } }
     }
+
+    /// ALPN protocol ids of the web (IANA "TLS Application-Layer Protocol Negotiation (ALPN) Protocol
+    /// IDs"): HTTP/2 over TLS and HTTP/1.1, offered by every browser.
+    static let webProtocols = ["h2", "http/1.1"]
 
     /// A short, widely accepted offer for servers that drop long ClientHellos.
     static let shortOffer = [
@@ -330,11 +351,24 @@ extension Session {
         case dropped(String, timeout: Bool)
     }
 
-    /// "Offer all remaining, remove the chosen one, repeat", with halves on a dropped long list.
-    /// - Returns: accepted suite codes, in the order chosen; nil when nothing could be decided.
-    func enumerate(_ candidates: [UInt16], version: ProtocolVersion, attempt: ([UInt16]) -> Attempt) -> (accepted: [UInt16], decided: Bool, note: String?) {
+    /// What one enumeration established.
+    struct Enumeration {
+        /// Accepted suite codes, in the order chosen.
         var accepted: [UInt16] = []
+        /// Whether the version is accepted or refused is known: a suite was chosen, or every list
+        /// ended in a refusal (an alert, another version chosen).
         var decided = true
+        /// Every list ended in a refusal: no suite of the candidates is left untested.
+        var complete = true
+        var note: String?
+    }
+
+    /// "Offer all remaining, remove the chosen one, repeat", with halves on a dropped long list.
+    /// Only a refusal (a TLS alert, another version chosen) ends a list as tested: a timeout, a reset
+    /// or a closed connection proves nothing about the suites still in the list.
+    func enumerate(_ candidates: [UInt16], version: ProtocolVersion, attempt: ([UInt16]) -> Attempt) -> Enumeration {
+        var accepted: [UInt16] = []
+        var complete = true
         var note: String?
         var pending: [[UInt16]] = stride(from: 0, to: candidates.count, by: limits.maximumSuitesPerHello).map {
             Array(candidates[$0..<min($0 + limits.maximumSuitesPerHello, candidates.count)])
@@ -351,6 +385,7 @@ extension Session {
                             continue
                         }
                         note = "server chose suite \(String(code, radix: 16)) it was not offered"
+                        complete = false
                         list = []
                         continue
                     }
@@ -365,20 +400,20 @@ extension Session {
                         pending.insert(Array(list[half...]), at: 0)
                         pending.insert(Array(list[..<half]), at: 0)
                     } else {
-                        if accepted.isEmpty { decided = false }
+                        complete = false
                         note = reason
                     }
                     list = []
                 }
-                if deadline.hasPassed || cancellation.isCancelled {
-                    decided = false
+                if (deadline.hasPassed || cancellation.isCancelled) && !(list.isEmpty && pending.isEmpty) {
+                    complete = false
                     note = "endpoint deadline reached"
                     pending = []
                     list = []
                 }
             }
         }
-        return (accepted, decided, note)
+        return Enumeration(accepted: accepted, decided: complete || !accepted.isEmpty, complete: complete, note: note)
     }
 
     func enumerateWithOpenSSL(_ version: ProtocolVersion) {
@@ -419,12 +454,16 @@ extension Session {
         record(version, result)
     }
 
-    func record(_ version: ProtocolVersion, _ result: (accepted: [UInt16], decided: Bool, note: String?)) {
+    func record(_ version: ProtocolVersion, _ result: Enumeration) {
         update { report in
             let suites = result.accepted.map { CipherSuite.named(code: $0) ?? .unknown(code: $0) }
             report.suites[version, default: []] += suites
             if !suites.isEmpty {
                 report.protocols[version] = true
+                if !result.complete {
+                    report.suitesIncomplete.insert(version)
+                    report.problems.append("\(version.name): suite enumeration cut short: \(result.note ?? "probe incomplete")")
+                }
             } else if result.decided {
                 if report.protocols[version] == nil && !report.undecided.contains(version) { report.protocols[version] = false }
             } else {
@@ -433,7 +472,7 @@ extension Session {
                 report.undecided.insert(version)
                 report.problems.append(result.note ?? "\(version.name): not decided")
             }
-            if let note = result.note, result.decided, !result.accepted.isEmpty { report.problems.append(note) }
+            if let note = result.note, result.complete, !result.accepted.isEmpty { report.problems.append(note) }
         }
     }
 
@@ -488,14 +527,25 @@ extension Session {
     func testGroup(_ group: String, _ request: HandshakeRequest) {
         guard let id = Self.groupIDs[group] else { return }
         let chosen: UInt16?
+        // Only a refusal (an alert, another version) says the group is not accepted.
+        func undecided() { update { $0.groupsUndecided.append(group) } }
         if request.minimum == .tls1_3 {
             var offer = RawHandshake.Offer(version: .tls1_3, suites: Self.tls13SuiteCodes)
             offer.groups = [id]
-            guard case .serverHello(let answer) = raw(offer), answer.version == .tls1_3 else { return }
-            chosen = answer.keyShareGroup
+            switch raw(offer) {
+            case .serverHello(let answer):
+                guard answer.version == .tls1_3 else { return }
+                chosen = answer.keyShareGroup
+            case .alert: return
+            case .failure: return undecided()
+            }
         } else {
-            guard case .success(let answer) = hello(request, readFlight: true) else { return }
-            chosen = answer.ecdheGroup
+            switch hello(request, readFlight: true) {
+            case .success(let answer): chosen = answer.ecdheGroup
+            case .failure(let failure):
+                if !failure.alert && !failure.clientSide { undecided() }
+                return
+            }
         }
         if chosen == id {
             update { report in
@@ -540,7 +590,7 @@ extension Session {
         offer.readServerFlight = true
         if case .serverHello(let hello) = raw(offer) {
             update { report in
-                report.chain = hello.certificates.compactMap { try? X509Certificate(derEncoded: $0) }
+                report.setChain(hello.certificates)
                 if !report.chain.isEmpty { report.problems.append("certificate chain read from a raw \(version.name) handshake") }
             }
         }

@@ -1,4 +1,5 @@
 import Agent
+import Checks
 import Foundation
 import GRDB
 
@@ -18,8 +19,16 @@ extension TerritoryViews {
         }
     }
 
-    /// Score at the end of each UTC day with reports of this entity (each host's latest report up to then).
+    /// The entity's score and level after each of its reports (each host's latest report up to then).
     public func entityTrend(siren: String) throws -> [TrendPoint] {
-        try store.read { db in Self.dailyTrend(try reportTallies(db, siren: siren)) }
+        try store.read { db in try TrendBuilder.points(db, scope: .entity(siren), language: language) }
+    }
+
+    /// The territory's trend (as `trend()`) and every member's own (as `entityTrend`), in one pass.
+    public func trends() throws -> (territory: TrendView, members: [String: [TrendPoint]]) {
+        try store.read { db in
+            let built = try TrendBuilder.build(db, scope: .territory(try TerritoryStore.roster(db)), language: language, members: true)
+            return (TrendView(now: ISO8601.string(from: now), points: built.points), built.members)
+        }
     }
 }

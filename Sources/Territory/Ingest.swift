@@ -88,8 +88,28 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var rejected = 0
     /// Rejections by code.
     public var rejectedByCode: [String: Int] = [:]
+    /// Signer certificates of the accepted reports (stored or already stored) that have expired or
+    /// expire within `ReportVerifier.signerExpiryWarningDays` days at ingest time, one per serial.
+    public var signers: [SignerNotice] = []
     /// Wall-clock seconds.
     public var seconds = 0.0
+
+    /// An agent certificate that needs renewing, seen on an accepted report.
+    public struct SignerNotice: Sendable, Codable, Equatable {
+        public var serial: String
+        public var siren: String
+        public var entityName: String
+        public var host: String
+        public var status: SignerCertificateStatus
+    }
+
+    /// Adds a signer notice for `verified` when its certificate needs a look, once per serial.
+    mutating func noteSigner(_ verified: VerifiedReport) {
+        guard verified.signerCertificate.state != .valid, !signers.contains(where: { $0.serial == verified.signer.serial }) else { return }
+        let signer = verified.signer
+        signers.append(SignerNotice(
+            serial: signer.serial, siren: signer.siren, entityName: signer.entityName, host: signer.host, status: verified.signerCertificate))
+    }
 }
 
 /// Progress of a running ingest, for a progress bar.
@@ -269,10 +289,13 @@ public struct Ingest: Sendable {
                             .execute(arguments: [now, record.verified.reportSHA256, record.path])
                     }
                     switch insertion {
-                    case .alreadyStored: delta.alreadyStored += 1
+                    case .alreadyStored:
+                        delta.alreadyStored += 1
+                        delta.noteSigner(record.verified)
                     case .stored(let latest):
                         delta.stored += 1
                         if !latest { delta.storedAsHistory += 1 }
+                        delta.noteSigner(record.verified)
                     case .conflict(let message):
                         if recordingRejections {
                             try Self.reject(
@@ -363,6 +386,7 @@ public struct Ingest: Sendable {
         for (code, sum) in record.findings {
             try findingStatement.execute(arguments: [key, code, sum.domain?.rawValue, sum.failing, sum.warning, sum.severity.rawValue, sum.deficit])
         }
+        try insertFacts(db, report: key, record.capFacts)
         let resultStatement = try db.cachedStatement(sql: """
             INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, durationMs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -432,6 +456,9 @@ final class IngestState: @unchecked Sendable {
             _summary.storedAsHistory += delta.storedAsHistory
             _summary.rejected += delta.rejected
             for (code, n) in delta.rejectedByCode { _summary.rejectedByCode[code, default: 0] += n }
+            for notice in delta.signers where !_summary.signers.contains(where: { $0.serial == notice.serial }) {
+                _summary.signers.append(notice)
+            }
             done += count
         }
     }
@@ -442,26 +469,28 @@ final class IngestState: @unchecked Sendable {
 }
 
 /// Fixed slots written by index from several threads (each index by one thread only), read after.
-final class Slots<T>: @unchecked Sendable {
+package final class Slots<T>: @unchecked Sendable {
     private var storage: [T?]
     private let lock = NSLock()
 
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    package init(count: Int) { storage = Array(repeating: nil, count: count) }
 
-    subscript(index: Int) -> T? {
+    package subscript(index: Int) -> T? {
         get { lock.withLock { storage[index] } }
         set { lock.withLock { storage[index] = newValue } }
     }
 
-    var values: [T] { lock.withLock { storage.map { $0! } } }
+    package var values: [T] { lock.withLock { storage.map { $0! } } }
 }
 
 /// A thread-safe counter handing out 0, 1, 2 …
-final class AtomicCounter: @unchecked Sendable {
+package final class AtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
 
-    func increment() -> Int {
+    package init() {}
+
+    package func increment() -> Int {
         lock.withLock {
             defer { value += 1 }
             return value

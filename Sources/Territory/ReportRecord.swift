@@ -24,6 +24,8 @@ struct ReportRecord: Sendable {
     var scoredByDomain: [Domain: Int]
     var findings: [String: FindingSum]
     var results: [ResultRow]
+    /// What the results say about the caps' inputs (`report_fact`).
+    var capFacts: [CapFact]
 
     struct EntityRow: Sendable {
         var siren: String
@@ -67,15 +69,20 @@ struct ReportRecord: Sendable {
         guard case .object(let root) = document else { throw Invalid(message: "the report is not a JSON object") }
         func object(_ value: JSONValue?) -> [String: JSONValue] { if case .object(let o)? = value { return o } else { return [:] } }
         func string(_ value: JSONValue?) -> String? { if case .string(let s)? = value { return s } else { return nil } }
+        // Never a trapping conversion: a whole number SQLite's INTEGER can hold, else nothing.
         func int(_ value: JSONValue?) -> Int? {
             switch value {
             case .int(let i)?: return i
-            case .double(let d)?: return d.isFinite ? Int(d) : nil
+            case .double(let d)?: return Int64(exactly: d).map(Int.init)
             default: return nil
             }
         }
-        guard let generated = string(root["generatedAt"]).flatMap({ ISO8601.date(from: $0) }) else {
-            throw Invalid(message: "generatedAt is not an ISO 8601 UTC time")
+        // The verifier's own date rules (ReportTime), applied again: the store never holds a time it refuses.
+        guard let generatedText = string(root["generatedAt"]), let generated = ReportTime.parse(generatedText) else {
+            throw Invalid(message: "generatedAt is not a real UTC time of the form YYYY-MM-DDTHH:MM:SSZ from \(ReportTime.earliestYear) on")
+        }
+        if let problem = ReportTime.problem(generatedAt: generatedText, signingTime: verified.signingTime) {
+            throw Invalid(message: problem.message)
         }
         self.verified = verified
         self.path = path
@@ -104,6 +111,7 @@ struct ReportRecord: Sendable {
         var scoredByDomain: [Domain: Int] = [:]
         var findings: [String: FindingSum] = [:]
         var rows: [ResultRow] = []
+        var facts = CapFactBuilder()
         guard case .array(let results)? = root["results"] else { throw Invalid(message: "results is not an array") }
         rows.reserveCapacity(results.count)
         for (index, value) in results.enumerated() {
@@ -125,6 +133,7 @@ struct ReportRecord: Sendable {
                 sum.deficit += severity.weight * (1 - (Scoring.credit(status) ?? 0))
                 findings[code] = sum
             }
+            facts.add(code: code, status: status, target: target, evidence: result["evidence"])
             rows.append(ResultRow(
                 check: check, target: target, code: code, domain: domain, status: status, severity: severity,
                 evidence: JSONText.encode(result["evidence"] ?? .object([:])),
@@ -138,6 +147,7 @@ struct ReportRecord: Sendable {
         self.scoredByDomain = scoredByDomain
         self.findings = findings
         self.results = rows
+        capFacts = facts.facts
     }
 }
 

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import GRDB
+import InputFiles
 
 /// The mutualised RSSI's store: one SQLite database (WAL, through GRDB's `DatabasePool`) holding every
 /// verified report of the territory, its results, and the files that were refused.
@@ -32,7 +33,8 @@ import GRDB
 public final class TerritoryStore: Sendable {
     /// Path of the database file.
     public let path: String
-    let pool: DatabasePool
+    /// The database: a `DatabasePool` (WAL); a read-only `DatabaseQueue` for an immutable file.
+    let database: any DatabaseWriter
 
     /// How long a writer waits for another process's transaction: 60 s.
     public static let busyTimeout: TimeInterval = 60
@@ -46,11 +48,27 @@ public final class TerritoryStore: Sendable {
     }
 
     /// Opens (creating it and its folder when `create`) the store at `path` and applies pending migrations.
-    /// - Throws: `InputError`: `.missing` when the file does not exist and `create` is false; `.io` when
-    ///   it cannot be opened or is not a cyberctl store.
+    ///
+    /// With `readOnly`, an existing store is opened with `SQLITE_OPEN_READONLY` and nothing is written
+    /// to it or beside it: a store on read-only media, or one the user may read but not write, can be
+    /// viewed. When SQLite cannot create the WAL's shared-memory file there (a read-only folder) and no
+    /// writer has a WAL open, the file is read as immutable. A store written by an older cyberctl (pending
+    /// migrations) is migrated when it can be written, and refused otherwise.
+    /// - Throws: `InputError`: `.missing` when the file does not exist and `create` is false; `.io` (74) when
+    ///   the path is not a regular file (a device, a FIFO), or the store cannot be opened or is not a cyberctl store.
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(InputError) {
         self.path = path
-        let exists = FileManager.default.fileExists(atPath: path)
+        // A store is a regular file (or a link to one): SQLite would otherwise write its journals beside
+        // a device or FIFO (`--db /dev/full`), with the device's permissions.
+        var status = stat()
+        let linkExists = lstat(path, &status) == 0
+        let exists = stat(path, &status) == 0
+        if exists && status.st_mode & S_IFMT != S_IFREG {
+            throw InputError(.io, file: path, "the territory store must be a regular file (a SQLite database); this is a \(RegularFile.kind(of: status.st_mode)): refused, nothing written")
+        }
+        if linkExists && !exists {
+            throw InputError(.io, file: path, "the territory store is a symbolic link to nothing: refused, nothing written")
+        }
         if !exists && !create {
             throw InputError(.missing, file: path, "no territory store here; run `cyberctl consolidate DIR… --db \(path)` first")
         }
@@ -64,18 +82,15 @@ public final class TerritoryStore: Sendable {
                 }
             }
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
-        configuration.label = "territory"
-        configuration.maximumReaderCount = 4
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        if readOnly && exists, let reader = try Self.openReadOnly(path) {
+            database = reader
+            return
         }
         // The store holds other communes' findings: never world-readable. The file is created 0600
         // before SQLite opens it; SQLite gives the -wal and -shm files the database file's permissions.
         // (Not umask: it is process-wide, and would race with every other thread creating files.)
         if !exists {
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if descriptor >= 0 {
                 close(descriptor)
             } else if errno != EEXIST {
@@ -83,12 +98,83 @@ public final class TerritoryStore: Sendable {
             }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            database = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
         } catch {
             throw InputError(.io, file: path, "cannot open the territory store: \(error)")
         }
         // Readers migrate too when a newer cyberctl added migrations (never on an up-to-date store).
-        if !readOnly || !exists || (try? pool.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
+        if !readOnly || !exists || (try? database.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
+    }
+
+    static func configuration(readOnly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "territory"
+        configuration.maximumReaderCount = 4
+        configuration.readonly = readOnly
+        if !readOnly {
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+        }
+        return configuration
+    }
+
+    /// The store opened read-only, or nil when it has pending migrations (an older store, to migrate).
+    /// - Throws: `InputError(.io)` when it cannot be read.
+    static func openReadOnly(_ path: String) throws(InputError) -> (any DatabaseWriter)? {
+        func completed(_ reader: any DatabaseWriter) throws -> Bool {
+            try reader.read { db in try migrator.hasCompletedMigrations(db) }
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration(readOnly: true))
+            return try completed(pool) ? pool : nil
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN && !FileManager.default.fileExists(atPath: path + "-wal") {
+            // A WAL database needs its -shm file, which a read-only connection cannot create in a read-only
+            // folder. Without a -wal file no writer is at work: every committed page is in the main file.
+            do {
+                let queue = try DatabaseQueue(path: immutableURI(path), configuration: configuration(readOnly: true))
+                return try completed(queue) ? queue : nil
+            } catch {
+                throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
+            }
+        } catch {
+            throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
+        }
+    }
+
+    /// `file:PATH?immutable=1` (RFC 3986 escaping of the path; SQLite's URI filenames, which Debian's
+    /// libsqlite3 enables with SQLITE_USE_URI).
+    static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+    }
+
+    /// The `InputError` (74, naming the store) for an SQLite error that says the store itself is at fault:
+    /// disk full, I/O error, damaged file, not a database, read-only, locked too long, a table missing.
+    /// Nil for anything else (a bug, reported as an internal error).
+    static func storeError(_ error: any Error, path: String, reading: Bool) -> InputError? {
+        guard let error = error as? DatabaseError else { return nil }
+        let verb = reading ? "cannot read the territory store" : "cannot write the territory store"
+        let reason = error.message ?? "SQLite error \(error.resultCode.rawValue)"
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return InputError(.io, file: path, "\(verb): the disk is full (\(reason)); nothing of the failed transaction was kept")
+        case .SQLITE_IOERR:
+            return InputError(.io, file: path, "\(verb): I/O error (\(reason)); nothing of the failed transaction was kept")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return InputError(.io, file: path, "\(verb): the file is damaged or not a SQLite database (\(reason)); restore it from a backup")
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
+            return InputError(.io, file: path, "\(verb): \(reason) (check the permissions of the file and its folder)")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return InputError(.io, file: path, "\(verb): still locked by another process after \(Int(busyTimeout)) s (\(reason))")
+        case .SQLITE_ERROR where reason.contains("no such table") || reason.contains("no such column"):
+            return InputError(.io, file: path, "\(verb): not a complete cyberctl store (\(reason)); restore it from a backup")
+        default:
+            return nil
+        }
     }
 
     /// Applies the pending migrations. Two processes opening a new store at once both try; the loser's
@@ -97,11 +183,11 @@ public final class TerritoryStore: Sendable {
         var lastError: (any Error)?
         for _ in 0..<3 {
             do {
-                try Self.migrator.migrate(pool)
+                try Self.migrator.migrate(database)
                 return
             } catch {
                 lastError = error
-                if (try? pool.read({ db in try Self.migrator.hasCompletedMigrations(db) })) == true { return }
+                if (try? database.read({ db in try Self.migrator.hasCompletedMigrations(db) })) == true { return }
             }
         }
         throw InputError(.io, file: path, "cannot prepare the territory store (is it a cyberctl store?): \(lastError.map { "\($0)" } ?? "unknown error")")
@@ -199,12 +285,46 @@ public final class TerritoryStore: Sendable {
                 );
                 """)
         }
-        // Issue 10: incident follow-up (Incidents.swift).
+        // Issue 10: incident follow-up (the Incidents module).
         migrator.registerMigration("v2-incidents", migrate: createIncidentTables)
         // Issue 12: an `error` result weighs and earns nothing (`ScoreTally`); domains where everything
         // erred are "not evaluated".
         migrator.registerMigration("v3-error-weighs", migrate: weighErrors)
+        // Issue 17: the declared roster of the territory, and the facts the caps read.
+        migrator.registerMigration("v4-roster") { db in
+            try createRosterTables(db)
+            try createFactTable(db)
+        }
         return migrator
+    }
+
+    /// Migration `v2-incidents` (issue 10): incidents, their hosts and their log.
+    static func createIncidentTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE incident (
+                id INTEGER PRIMARY KEY,
+                title TEXT NOT NULL,
+                siren TEXT,
+                awareAt INTEGER NOT NULL,
+                personalData INTEGER NOT NULL,
+                significant TEXT NOT NULL,
+                openedAt INTEGER NOT NULL,
+                closedAt INTEGER
+            );
+            CREATE TABLE incident_host (
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                hostname TEXT NOT NULL,
+                PRIMARY KEY (incidentID, hostname)
+            ) WITHOUT ROWID;
+            CREATE TABLE incident_log (
+                id INTEGER PRIMARY KEY,
+                incidentID INTEGER NOT NULL REFERENCES incident(id),
+                at INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                stage TEXT
+            );
+            CREATE INDEX incident_log_by_incident ON incident_log(incidentID, at);
+            """)
     }
 
     /// Migration `v3-error-weighs`: the `unverified` weight (Σ weight of `error` results) per report and
@@ -244,32 +364,44 @@ public final class TerritoryStore: Sendable {
             """)
     }
 
-    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
-            var value: T?
-            try db.inTransaction(.immediate) {
-                value = try body(db)
-                return .commit
+    /// Runs `body` in one IMMEDIATE write transaction: all of it is committed, or none. For this package's
+    /// modules that keep their own tables in the store (incidents).
+    /// - Throws: what `body` throws; `InputError(.io)` naming the store when SQLite says the store is at fault
+    ///   (`storeError`: disk full, I/O error, damaged file, read-only).
+    package func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.writeWithoutTransaction { db in
+                var value: T?
+                try db.inTransaction(.immediate) {
+                    value = try body(db)
+                    return .commit
+                }
+                return value!
             }
-            return value!
+        } catch {
+            throw Self.storeError(error, path: path, reading: false) ?? error
         }
     }
 
     /// Runs `body` on a read-only snapshot.
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+    /// - Throws: what `body` throws; `InputError(.io)` naming the store when SQLite says the store is at fault.
+    package func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw Self.storeError(error, path: path, reading: true) ?? error
+        }
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
     }
 
     /// Reports whose stored result rows differ from their `resultCount` (must always be empty:
     /// a report is written in one transaction with all its results).
     public func incompleteReports() throws -> [String] {
-        try pool.read { db in
+        try read { db in
             try String.fetchAll(db, sql: """
                 SELECT r.id FROM report r
                 LEFT JOIN (SELECT reportKey, COUNT(*) AS n FROM result GROUP BY reportKey) c ON c.reportKey = r.key
@@ -280,7 +412,7 @@ public final class TerritoryStore: Sendable {
 
     /// Counts of the main tables, for summaries and tests.
     public func counts() throws -> (entities: Int, hosts: Int, reports: Int, results: Int, rejections: Int) {
-        try pool.read { db in
+        try read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entity") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM host") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0,

@@ -3,10 +3,6 @@ import Checks
 import Foundation
 import GRDB
 
-/// A report is stale when the newest report of its host or entity is older than 7 days: a weekly
-/// scan (systemd timer) missed its run, so the picture may no longer be true.
-public let staleAfterDays = 7
-
 /// A fix across the territory (or an entity): making every warn/fail result of one rule pass.
 public struct RuleFix: Codable, Sendable, Equatable {
     public var code: String
@@ -22,22 +18,33 @@ public struct RuleFix: Codable, Sendable, Equatable {
     public var gain: Double
 }
 
-/// The score of a set of results, as published (`ScoreTally.summary`).
+/// The score of a set of results, as published (`ScoreTally.summary`), and the level shown: the score's
+/// level, no better than the harshest cap that applies (`CapRule`).
 public struct ScoreLine: Codable, Sendable, Equatable {
     public var score: Int?
+    /// The level shown: `scoreLevel`, no better than the harshest of `caps`.
     public var level: String?
+    /// The level the score alone gives (A ≥ 90 … E); equal to `level` when no cap applies.
+    public var scoreLevel: String?
     public var coverage: Double
     public var domains: [String: Int]
     /// Domains whose every counted result erred ("non évalué"): no score, 0 in the overall score.
     public var notEvaluated: [String]
+    /// The caps that apply, harshest first: which gap, why, on which hosts. Empty when none.
+    public var caps: [AppliedCap]
 
-    init(_ summary: ScoreSummary) {
+    init(_ summary: ScoreSummary, caps: [AppliedCap] = []) {
         score = summary.score
-        level = summary.level?.rawValue
+        scoreLevel = summary.level?.rawValue
+        level = CapEvaluation.cappedLevel(score: summary.level, caps: caps)?.rawValue
         coverage = summary.coverage
         domains = Dictionary(uniqueKeysWithValues: summary.domains.map { ($0.key.rawValue, $0.value) })
         notEvaluated = summary.notEvaluated.map(\.rawValue)
+        self.caps = caps
     }
+
+    /// Whether a cap lowers the level below the score's.
+    public var isCapped: Bool { level != scoreLevel }
 }
 
 /// `territory status`: one row per entity.
@@ -45,14 +52,47 @@ public struct StatusView: Codable, Sendable {
     public var now: String
     public var territory: Territory
     public var entities: [EntityRow]
+    /// Roster members that never sent a report, in roster order.
+    public var neverReported: [SilentMember]
     public var fixes: [RuleFix]
 
+    public struct SilentMember: Codable, Sendable {
+        public var siren: String
+        public var name: String
+        public var kind: String?
+    }
+
     public struct Territory: Codable, Sendable {
+        /// The declared grouping (roster), nil when no roster was imported.
+        public var name: String?
+        public var siren: String?
+        /// Whether a roster was imported (`cyberctl territory roster import`); without one, every entity
+        /// in the store is a member.
+        public var rosterDeclared: Bool
+        /// Members expected to report: the roster's members (and the grouping when it reports), or every
+        /// entity in the store without a roster.
+        public var members: Int
+        /// Members with at least one report (the ones averaged).
         public var entities: Int
         public var hosts: Int
         public var reports: Int
+        /// Members whose newest report is older than `silentAfterDays` plus a day of grace.
         public var staleEntities: Int
+        /// Roster members that never sent a report.
+        public var neverReported: Int
+        /// Entities with reports that the roster does not list ("hors périmètre"): stored, not averaged.
+        public var outOfPerimeter: Int
+        public var silentAfterDays: Int
+        /// The mean of the members' scores (each member weighs one; a member whose reports verified
+        /// nothing counts 0), its level capped by `cap`; coverage is the members' mean; `domains` the mean
+        /// of the members' domain scores over the members with results in the domain.
         public var score: ScoreLine
+        /// The cap on the territory's level from its members under a cap; nil when none is.
+        public var cap: TerritoryCap?
+        /// Members per level shown (`A`…`E`), `non-evalue` (reports, nothing verified), `sans-rapport`.
+        public var distribution: [String: Int]
+        /// Per domain, members counted: with results, with a failure, not evaluated, under each gap.
+        public var domains: [DomainCount]
     }
 
     public struct EntityRow: Codable, Sendable {
@@ -64,8 +104,10 @@ public struct StatusView: Codable, Sendable {
         /// Generation time of the entity's newest report, and its age in whole days.
         public var newestReport: String?
         public var ageDays: Int?
-        /// True when the newest report is older than `staleAfterDays`.
+        /// True when the newest report is older than the silence threshold (`silentAfterDays` plus a day of grace).
         public var stale: Bool
+        /// False for an entity the declared roster does not list ("hors périmètre"): shown, not averaged.
+        public var inPerimeter: Bool
         public var score: ScoreLine
         /// Fail results per domain in the hosts' latest reports.
         public var failing: [String: Int]
@@ -100,6 +142,18 @@ public struct FindingsView: Codable, Sendable {
         /// Territory score gain if every result of this rule passed.
         public var gain: Double
         public var affected: [Affected]
+        /// Who fixed it: each host whose reports had this rule failing and whose latest report no longer
+        /// has, with the time of the first report without it (oldest history included, so a rule fixed
+        /// everywhere stays listed with who fixed it and when).
+        public var resolvedBy: [Resolution]
+    }
+
+    public struct Resolution: Codable, Sendable {
+        public var siren: String
+        public var name: String?
+        public var host: String
+        /// Generation time of the first report of the host without the finding.
+        public var at: String
     }
 
     public struct Affected: Codable, Sendable {
@@ -134,13 +188,36 @@ public struct CertificatesView: Codable, Sendable {
 
 /// One point of a score history.
 public struct TrendPoint: Codable, Sendable, Equatable {
-    /// Day (UTC, `YYYY-MM-DD`) or report time.
+    /// Generation time of the report that made this point (UTC, ISO 8601): one point per report.
     public var at: String
     public var score: Int?
+    /// The level shown then: the score's level, no better than the caps as they stood then.
     public var level: String?
+    /// The level the score alone gives.
+    public var scoreLevel: String?
     public var coverage: Double
     /// Hosts whose latest report at that time counts.
     public var hosts: Int
+    /// The report that made this point: its host and entity.
+    public var host: String?
+    public var siren: String?
+    /// Titles of the caps that applied then (for a territory: the territory cap).
+    public var caps: [String]
+
+    public init(
+        at: String, score: Int?, level: String?, scoreLevel: String?, coverage: Double, hosts: Int, host: String? = nil, siren: String? = nil,
+        caps: [String] = []
+    ) {
+        self.at = at
+        self.score = score
+        self.level = level
+        self.scoreLevel = scoreLevel
+        self.coverage = coverage
+        self.hosts = hosts
+        self.host = host
+        self.siren = siren
+        self.caps = caps
+    }
 }
 
 /// `territory trend`.
@@ -186,7 +263,10 @@ public struct DetailView: Codable, Sendable {
     /// The latest report of each host.
     public var reports: [ReportHeader]
     public var score: ScoreLine
+    /// True when the newest report is older than the silence threshold (`silentAfterDays` plus a day of grace).
     public var stale: Bool
+    /// False when a declared roster does not list the entity ("hors périmètre").
+    public var inPerimeter: Bool
     public var results: [StoredResult]
     public var fixes: [Fix]
     public var trend: [TrendPoint]
@@ -238,113 +318,10 @@ public struct TerritoryViews: Sendable {
 
     // MARK: status
 
-    /// One row per entity from the hosts' latest reports and their precomputed domain sums, summed
-    /// by SQLite (the views never read results for this).
+    /// One row per entity (the members of the declared roster, then the others flagged "hors périmètre"),
+    /// the territory judged over its members (`MemberJudgement`): see `judgedStatus`.
     public func status(fixes fixLimit: Int = 3) throws -> StatusView {
-        try store.read { db in
-            struct Accumulator {
-                var name: String?
-                var departement: String?
-                var tally = ScoreTally()
-                var hosts = 0
-                var staleHosts = 0
-                var newest = Int.min
-                var failing: [String: Int] = [:]
-                var warnings: [String: Int] = [:]
-            }
-            let staleLimit = nowSeconds - staleAfterDays * 86_400
-            var byEntity: [String: Accumulator] = [:]
-            var territory = ScoreTally()
-            // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
-            let hostRows = try Row.fetchCursor(db, sql: """
-                SELECT e.siren, e.name, e.departement, h.hosts, h.newest, h.stale, e.latestResults, e.latestScored
-                FROM (SELECT siren, COUNT(*) AS hosts, MAX(latestGeneratedAt) AS newest, SUM(latestGeneratedAt < ?) AS stale
-                      FROM host WHERE latestReportKey IS NOT NULL GROUP BY siren) h
-                JOIN entity e ON e.siren = h.siren
-                """, arguments: [staleLimit])
-            while let row = try hostRows.next() {
-                var entry = Accumulator()
-                entry.name = row[1]
-                entry.departement = row[2]
-                entry.hosts = row[3]
-                entry.newest = row[4]
-                entry.staleHosts = row[5]
-                entry.tally.total = row[6]
-                entry.tally.scored = row[7]
-                territory.total += entry.tally.total
-                territory.scored += entry.tally.scored
-                byEntity[row[0]] = entry
-            }
-            let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain")
-            while let row = try domainRows.next() {
-                let siren: String = row[0]
-                guard let name: String = row[1], let domain = Domain(rawValue: name), byEntity[siren] != nil else { continue }
-                let weight: Double = row[2]
-                let earned: Double = row[3]
-                let unverified: Double = row[6]
-                if weight > 0 {
-                    byEntity[siren]!.tally.weight[domain] = weight
-                    byEntity[siren]!.tally.earned[domain] = earned
-                    byEntity[siren]!.tally.unverified[domain] = unverified
-                    territory.weight[domain, default: 0] += weight
-                    territory.earned[domain, default: 0] += earned
-                    territory.unverified[domain, default: 0] += unverified
-                }
-                let failing: Int = row[4], warning: Int = row[5]
-                if failing > 0 { byEntity[siren]!.failing[name] = failing }
-                if warning > 0 { byEntity[siren]!.warnings[name] = warning }
-            }
-            var entities: [StatusView.EntityRow] = []
-            entities.reserveCapacity(byEntity.count)
-            var staleEntities = 0
-            var hostCount = 0
-            for (siren, entry) in byEntity {
-                let stale = entry.newest < staleLimit
-                if stale { staleEntities += 1 }
-                hostCount += entry.hosts
-                entities.append(StatusView.EntityRow(
-                    siren: siren, name: entry.name, departement: entry.departement, hosts: entry.hosts,
-                    staleHosts: entry.staleHosts, newestReport: Self.time(entry.newest),
-                    ageDays: max(0, (nowSeconds - entry.newest) / 86_400), stale: stale, score: ScoreLine(entry.tally.summary),
-                    failing: entry.failing, warnings: entry.warnings))
-            }
-            entities.sort { ($0.score.score ?? -1, $0.name ?? $0.siren, $0.siren) < ($1.score.score ?? -1, $1.name ?? $1.siren, $1.siren) }
-            let reportCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0
-            return StatusView(
-                now: ISO8601.string(from: now),
-                territory: .init(entities: entities.count, hosts: hostCount, reports: reportCount, staleEntities: staleEntities, score: ScoreLine(territory.summary)),
-                entities: entities,
-                fixes: fixLimit > 0 ? try ruleFixes(db, tally: territory, limit: fixLimit) : [])
-        }
-    }
-
-    /// Rules whose fixing everywhere would raise the score of `tally` (all hosts' latest reports) most,
-    /// from the latest reports' precomputed per-rule deficits: the same arithmetic as `Scoring.bestFixes`,
-    /// applied to every result of the rule at once.
-    func ruleFixes(_ db: Database, tally: ScoreTally, limit: Int) throws -> [RuleFix] {
-        guard let base = tally.exactScore else { return [] }
-        let before = tally.summary.score ?? 0
-        var fixes: [RuleFix] = []
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT f.code, f.domain, SUM(f.deficit),
-                MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END),
-                COUNT(DISTINCT h.siren), COUNT(*)
-            FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
-            GROUP BY f.code
-            """)
-        while let row = try rows.next() {
-            let code: String = row[0]
-            guard let domain = (row[1] as String?).flatMap(Domain.init(rawValue:)) else { continue }
-            var fixed = tally
-            fixed.earned[domain, default: 0] += row[2] as Double
-            guard let after = fixed.exactScore else { continue }
-            fixes.append(RuleFix(
-                code: code, title: title(code), domain: domain.rawValue, severity: Severity.allCases[min(4, max(0, row[3] as Int))],
-                entities: row[4], hosts: row[5], scoreBefore: before, scoreAfter: fixed.summary.score ?? before,
-                gain: ((after - base) * 100).rounded() / 100))
-        }
-        fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
-        return Array(fixes.prefix(limit))
+        try store.read { db in try judgedStatus(db, fixLimit: fixLimit) }
     }
 
     // MARK: findings
@@ -399,10 +376,30 @@ public struct TerritoryViews: Sendable {
             for key in previous where latest[key] == nil {
                 sums[key.code, default: Sum()].resolved += 1
             }
-            // Territory gains, from the same precomputed sums the status uses.
-            let territory = try territoryTally(db)
+            // Who fixed what, and when: per host and rule over the whole history (report_finding).
+            var resolutions: [String: [FindingsView.Resolution]] = [:]
+            let fixedRows = try Row.fetchCursor(db, sql: """
+                WITH ranked AS (
+                    SELECT key, hostID, siren, generatedAt,
+                        ROW_NUMBER() OVER (PARTITION BY hostID ORDER BY generatedAt DESC, signingTime DESC, id DESC) AS position
+                    FROM report),
+                seen AS (
+                    SELECT ranked.hostID, f.code, MIN(ranked.position) AS position
+                    FROM ranked JOIN report_finding f ON f.reportKey = ranked.key GROUP BY ranked.hostID, f.code)
+                SELECT seen.hostID, seen.code, fixed.siren, fixed.generatedAt
+                FROM seen JOIN ranked fixed ON fixed.hostID = seen.hostID AND fixed.position = seen.position - 1
+                WHERE seen.position > 1
+                """)
+            while let row = try fixedRows.next() {
+                let code: String = row[1], siren: String = row[2]
+                resolutions[code, default: []].append(.init(
+                    siren: siren, name: names[siren] ?? nil, host: hostnames[row[0] as Int64] ?? "", at: Self.time(row[3])))
+                if sums[code] == nil { sums[code] = Sum() }
+            }
+            // Territory gains, from the same member sums the status uses.
+            let members = try memberInputs(db, caps: false)
             let gains = Dictionary(
-                try ruleFixes(db, tally: territory, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
+                try ruleFixes(db, members: members, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
             var findings: [FindingsView.Finding] = []
             for (code, sum) in sums {
                 let ruleDomain = Domain(ruleCode: code)
@@ -420,35 +417,13 @@ public struct TerritoryViews: Sendable {
                     code: code, title: title(code), domain: ruleDomain?.rawValue, severity: sum.severity, entities: sum.hosts.count,
                     hosts: sum.hosts.values.reduce(0) { $0 + $1.count }, results: sum.results,
                     rank: sum.severity.weight * Double(sum.hosts.count), new: sum.new, persistent: sum.persistent, resolved: sum.resolved,
-                    gain: gains[code] ?? 0, affected: affected))
+                    gain: gains[code] ?? 0, affected: affected,
+                    resolvedBy: (resolutions[code] ?? []).sorted { ($0.at, $0.name ?? $0.siren, $0.host) > ($1.at, $1.name ?? $1.siren, $1.host) }))
             }
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
-            if let top { findings = Array(findings.prefix(top)) }
+            if let top { findings = Array(findings.prefix(max(0, top))) }
             return FindingsView(now: ISO8601.string(from: now), findings: findings)
         }
-    }
-
-    /// Σ of every host's latest report tally.
-    func territoryTally(_ db: Database) throws -> ScoreTally {
-        var tally = ScoreTally()
-        let filter = ""
-        for row in try Row.fetchAll(db, sql: "SELECT SUM(r.resultCount), SUM(r.scoredCount) FROM host h JOIN report r ON r.key = h.latestReportKey" + filter) {
-            tally.total = row[0] ?? 0
-            tally.scored = row[1] ?? 0
-        }
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT d.domain, SUM(d.weight), SUM(d.earned), SUM(d.unverified) FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey
-            """ + filter + " GROUP BY d.domain")
-        while let row = try rows.next() {
-            guard let domain = Domain(rawValue: row[0]) else { continue }
-            let weight: Double = row[1]
-            if weight > 0 {
-                tally.weight[domain] = weight
-                tally.earned[domain] = row[2]
-                tally.unverified[domain] = row[3]
-            }
-        }
-        return tally
     }
 
     // MARK: certificates
@@ -484,70 +459,12 @@ public struct TerritoryViews: Sendable {
 
     // MARK: trend
 
-    struct TallyRow {
-        var hostID: Int64
-        var generatedAt: Int
-        var tally: ScoreTally
-    }
-
-    /// Every report's tally, oldest first (optionally for some entities only).
-    func reportTallies(_ db: Database, siren: String? = nil, hostIDs: [Int64]? = nil) throws -> [TallyRow] {
-        var clauses: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if let siren { clauses.append("r.siren = ?"); arguments.append(siren) }
-        if let hostIDs { clauses.append("r.hostID IN (\(hostIDs.map(String.init).joined(separator: ",")))") }
-        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        var byKey: [Int64: TallyRow] = [:]
-        var order: [Int64] = []
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT r.key, r.hostID, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned, d.unverified
-            FROM report r LEFT JOIN report_domain d ON d.reportKey = r.key\(filter)
-            ORDER BY r.generatedAt, r.signingTime, r.id
-            """, arguments: StatementArguments(arguments))
-        while let row = try rows.next() {
-            let key: Int64 = row[0]
-            if byKey[key] == nil {
-                var tally = ScoreTally()
-                tally.total = row[3]
-                tally.scored = row[4]
-                byKey[key] = TallyRow(hostID: row[1], generatedAt: row[2], tally: tally)
-                order.append(key)
-            }
-            if let name: String = row[5], let domain = Domain(rawValue: name), (row[6] as Double) > 0 {
-                byKey[key]!.tally.weight[domain, default: 0] += row[6] as Double
-                byKey[key]!.tally.earned[domain, default: 0] += row[7] as Double
-                byKey[key]!.tally.unverified[domain, default: 0] += row[8] as Double
-            }
-        }
-        return order.map { byKey[$0]! }
-    }
-
-    /// Score at the end of each UTC day that has reports: the sum of each host's latest report up to then.
-    static func dailyTrend(_ reports: [TallyRow]) -> [TrendPoint] {
-        var current: [Int64: ScoreTally] = [:]
-        var total = ScoreTally()
-        var points: [TrendPoint] = []
-        var index = 0
-        while index < reports.count {
-            let day = reports[index].generatedAt / 86_400
-            while index < reports.count && reports[index].generatedAt / 86_400 == day {
-                // Running sum: take the host's previous report out, put the new one in.
-                if let previous = current[reports[index].hostID] { total.remove(previous) }
-                total.merge(reports[index].tally)
-                current[reports[index].hostID] = reports[index].tally
-                index += 1
-            }
-            let summary = total.summary
-            points.append(TrendPoint(
-                at: String(time(day * 86_400).prefix(10)), score: summary.score, level: summary.level?.rawValue, coverage: summary.coverage,
-                hosts: current.count))
-        }
-        return points
-    }
-
-    /// Territory score at the end of each day with reports.
+    /// Territory score after each report of a member, oldest first (`TrendBuilder`).
     public func trend() throws -> TrendView {
-        try store.read { db in TrendView(now: ISO8601.string(from: now), points: Self.dailyTrend(try reportTallies(db))) }
+        try store.read { db in
+            let roster = try TerritoryStore.roster(db)
+            return TrendView(now: ISO8601.string(from: now), points: try TrendBuilder.points(db, scope: .territory(roster), language: language))
+        }
     }
 
     // MARK: host and entity
@@ -583,6 +500,8 @@ public struct TerritoryViews: Sendable {
                 SELECT r.*, h.hostname FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.id IN (\(idList)) ORDER BY h.hostname
                 """)
             var tally = ScoreTally()
+            var capInputs: [HostCapInput] = []
+            let pending = try FactReader.pendingSince(db, hostIDs: hostIDs)
             for report in reports {
                 let hostname: String = report["hostname"]
                 let key: Int64 = report["key"]
@@ -606,13 +525,19 @@ public struct TerritoryViews: Sendable {
                 }
                 let hostTally = ScoreTally(hostResults)
                 tally.merge(hostTally)
+                var facts = CapFactBuilder()
+                for result in hostResults { facts.add(code: result.code, status: result.status, target: result.target, evidence: .object(result.evidence)) }
+                let input = HostCapInput(
+                    hostname: hostname, reportTime: report["generatedAt"], facts: facts.facts, pendingSince: pending[report["hostID"] as Int64] ?? [:])
+                capInputs.append(input)
                 checkResults += hostResults.map { (hostname, $0) }
                 let os = [report["osID"] as String?, report["osVersion"] as String?].compactMap { $0 }.joined(separator: " ")
                 headers.append(ReportHeader(
                     id: report["id"], sha256: report["sha256"], host: hostname, generatedAt: Self.time(report["generatedAt"]),
                     signingTime: Self.time(report["signingTime"]), signer: report["signerSubject"], signerSerial: report["signerSerial"],
                     profile: report["profile"], agentVersion: report["agentVersion"], os: os.isEmpty ? nil : os,
-                    score: ScoreLine(hostTally.summary), sourcePath: report["sourcePath"]))
+                    score: ScoreLine(hostTally.summary, caps: CapEvaluation.entityCaps([input], now: nowSeconds, language: language)),
+                    sourcePath: report["sourcePath"]))
             }
             // The one formula: fixes ranked by Scoring.bestFixes over all the latest results.
             let all = checkResults.map(\.result)
@@ -624,10 +549,13 @@ public struct TerritoryViews: Sendable {
             }
             let order: [Status: Int] = [.fail: 0, .warn: 1, .error: 2, .skip: 3, .pass: 4]
             results.sort { (order[$0.status]!, -$0.severity.weight, $0.host, $0.code, $0.target) < (order[$1.status]!, -$1.severity.weight, $1.host, $1.code, $1.target) }
+            let roster = try TerritoryStore.roster(db)
             return DetailView(
-                now: ISO8601.string(from: now), siren: siren, name: name, reports: headers, score: ScoreLine(tally.summary),
-                stale: newest < nowSeconds - staleAfterDays * 86_400, results: results, fixes: fixes,
-                trend: Self.dailyTrend(try reportTallies(db, hostIDs: hostIDs)))
+                now: ISO8601.string(from: now), siren: siren, name: roster?.member(siren)?.name ?? name, reports: headers,
+                score: ScoreLine(tally.summary, caps: CapEvaluation.entityCaps(capInputs, now: nowSeconds, language: language)),
+                stale: TerritoryJudgement.isSilent(newest: newest, now: nowSeconds, days: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays),
+                inPerimeter: roster.map { $0.sirens.contains(siren) } ?? true, results: results, fixes: fixes,
+                trend: try TrendBuilder.points(db, scope: .hosts(hostIDs), language: language))
         }
     }
 

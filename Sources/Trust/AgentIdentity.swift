@@ -17,6 +17,10 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
         guard !name.isEmpty, name.utf8.count <= 64 else {
             throw InputError(.usage, "entity name \"\(entityName)\": expected 1 to 64 bytes (X.520 ub-organization-name)")
         }
+        // A name shown on the RSSI's terminal and in certificates: no control or bidirectional formatting character.
+        guard !name.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
+            throw InputError(.usage, "entity name \"\(TerminalText.line(entityName))\": control and bidirectional formatting characters are not allowed")
+        }
         guard Identifiers.isValidSIREN(siren) else {
             throw InputError(.usage, "siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
         }
@@ -42,6 +46,9 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
     /// - Returns: the identity, or the first thing missing or malformed, in words.
     public static func from(_ subject: DistinguishedName) -> Result<AgentIdentity, IdentityProblem> {
         guard let organization = subject.first("O"), !organization.isEmpty else { return .failure(.missing("O (entity name)")) }
+        guard !organization.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
+            return .failure(.malformed("O \"\(TerminalText.line(organization))\": control and bidirectional formatting characters are not allowed"))
+        }
         guard let identifier = subject.first("organizationIdentifier") else {
             return .failure(.missing("organizationIdentifier (NTRFR-<SIREN>)"))
         }

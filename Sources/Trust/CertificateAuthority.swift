@@ -125,7 +125,7 @@ public struct CertificateAuthority: Sendable {
             } catch let error as InputError {
                 throw error
             } catch let error as AtomicFileError {
-                throw InputError(.io, file: error.path, "cannot \(error.operation): \(String(cString: strerror(error.code)))")
+                throw InputError(.io, file: error.path, error.reason)
             } catch {
                 throw InputError(.io, file: directory, "creating the CA failed: \(error)")
             }
@@ -340,8 +340,17 @@ public struct CertificateAuthority: Sendable {
     }
 
     func writeCRL(certificates: [IssuedCertificate], key: PrivateKey, certificate: X509Certificate, now: Date) throws(InputError) {
-        let numberText = (try? String(contentsOfFile: crlNumberPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "1"
-        let number = UInt64(numberText) ?? 1
+        // CRL numbers only grow (RFC 5280, 5.2.3): a counter that exists but cannot be read is an error, not a restart at 1.
+        var number: UInt64 = 1
+        var status = stat()
+        if lstat(crlNumberPath, &status) == 0 {
+            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: "CRL number"), as: UTF8.self)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let value = UInt64(text), value < UInt64.max else {
+                throw InputError(.invalidData, file: crlNumberPath, "expected a decimal CRL number, found \"\(text)\"")
+            }
+            number = value
+        }
         let entries = certificates.compactMap { record -> CertificateRevocationList.Entry? in
             guard let revokedAt = record.revokedAt else { return nil }
             return .init(
@@ -396,7 +405,7 @@ public struct CertificateAuthority: Sendable {
         do {
             try AtomicFile.write(bytes, to: path, mode: mode)
         } catch {
-            throw InputError(.io, file: path, "cannot \(error.operation): \(String(cString: strerror(error.code)))")
+            throw InputError(.io, file: path, error.reason)
         }
     }
 

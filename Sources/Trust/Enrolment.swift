@@ -31,11 +31,14 @@ public enum Enrolment {
         do {
             let key = try PrivateKey.generateP256()
             let request = try CertificateSigningRequest(subject: identity.subject, key: key)
-            try AtomicFile.write(try key.pkcs8PEM(), to: keyPath, mode: 0o600)
-            try AtomicFile.write(Array(try request.pemEncoded().utf8), to: requestPath, mode: 0o644)
+            // Both or neither: a key without its request (or a request without its key) is of no use.
+            try AtomicFile.commit([
+                try AtomicFile.stage(try key.pkcs8PEM(), to: keyPath, mode: 0o600),
+                try AtomicFile.stage(Array(try request.pemEncoded().utf8), to: requestPath, mode: 0o644),
+            ])
             return Result(keyPath: keyPath, requestPath: requestPath, request: request, identity: identity)
         } catch let error as AtomicFileError {
-            throw InputError(.io, file: error.path, "cannot \(error.operation): \(String(cString: strerror(error.code)))")
+            throw InputError(.io, file: error.path, error.reason)
         } catch {
             throw InputError(.io, file: directory, "enrolment failed: \(error)")
         }

@@ -211,7 +211,7 @@ public struct JSONParser {
                             throw error("lone low surrogate in \\u escape")
                         }
                         guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                        utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
+                        UTF8.encode(unicode) { utf8.append($0) }
                     default:
                         throw error("invalid escape \\\(Character(Unicode.Scalar(escape)))", at: index - 2)
                     }

@@ -7,7 +7,7 @@ extension ReportSchema {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://cyberctl.example/schemas/cyberctl.report-1.schema.json",
   "title": "cyberctl report, schema cyberctl.report/1",
-  "description": "A scan report written by the cyberctl agent. Signed next to it as <report>.json.p7s (CMS, detached, DER).",
+  "description": "A scan report written by the cyberctl agent. Signed next to it as <report>.json.p7s (CMS, detached, DER). Every number is bounded: a signed report comes from an enrolled agent, which may be compromised (docs/hostile-input.md).",
   "type": "object",
   "required": ["schema", "id", "generatedAt", "agent", "entity", "host", "results", "summary"],
   "additionalProperties": false,
@@ -33,7 +33,7 @@ extension ReportSchema {
         "siren": {"type": "string", "pattern": "^[0-9]{9}$"},
         "insee": {"type": "string", "pattern": "^([0-9]{2}|2A|2B)[0-9]{3}$"},
         "kind": {"enum": ["commune", "cc", "ca", "cu", "metropole", "departement", "region", "syndicat"]},
-        "population": {"type": "integer", "minimum": 0},
+        "population": {"type": "integer", "minimum": 0, "maximum": 100000000},
         "departement": {"type": "string", "pattern": "^([0-9]{2}|2A|2B|97[1-6])$"},
         "region": {"type": "string"}
       }
@@ -77,7 +77,19 @@ extension ReportSchema {
     }
   },
   "$defs": {
-    "time": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"},
+    "time": {
+      "$comment": "UTC, seconds, from 1970: the store counts seconds since the Unix epoch. The day must exist in its month and the time must not follow the signing time (checked by the verifier, not expressible here).",
+      "type": "string",
+      "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)Z$"
+    },
+    "evidenceValue": {
+      "$comment": "Any JSON value, every number within the range all JSON readers agree on (RFC 8259, section 6: ±(2^53 − 1)), at any depth.",
+      "type": ["string", "number", "boolean", "null", "array", "object"],
+      "minimum": -9007199254740991,
+      "maximum": 9007199254740991,
+      "items": {"$ref": "#/$defs/evidenceValue"},
+      "additionalProperties": {"$ref": "#/$defs/evidenceValue"}
+    },
     "domain": {"enum": ["tls", "certificates", "patches", "backups", "organisation", "exposition"]},
     "result": {
       "type": "object",
@@ -89,10 +101,10 @@ extension ReportSchema {
         "code": {"type": "string", "pattern": "^(tls|cert|patch|backup|org)(\\.[a-z0-9_-]+)+$"},
         "status": {"enum": ["pass", "warn", "fail", "error", "skip"]},
         "severity": {"enum": ["info", "low", "medium", "high", "critical"]},
-        "evidence": {"type": "object"},
+        "evidence": {"type": "object", "additionalProperties": {"$ref": "#/$defs/evidenceValue"}},
         "references": {"type": "array", "items": {"type": "string"}},
         "reason": {"type": "string"},
-        "durationMs": {"type": "integer", "minimum": 0}
+        "durationMs": {"type": "integer", "minimum": 0, "maximum": 86400000}
       }
     }
   }

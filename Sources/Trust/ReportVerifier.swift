@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import InputFiles
 import OpenSSLKit
 
 /// What a verifier trusts: the RSSI's CA certificate(s) and their CRLs. Built once, shared by any
@@ -64,6 +65,14 @@ public struct VerifiedReport: Sendable, Codable, Equatable {
     public var signer: Signer
     /// Things that did not stop acceptance but deserve a look (no CRL given, CRL out of date …).
     public var warnings: [String]
+    /// The signer certificate's state at verification time. Acceptance is decided at signing time (a
+    /// report signed while the certificate was valid stays valid); this says whether the agent can
+    /// still sign today.
+    public var signerCertificate: SignerCertificateStatus
+
+    /// True when something deserves a look (a warning, or a signer certificate expired or expiring
+    /// soon): the table and JSON say "warning" rather than "valid".
+    public var needsAttention: Bool { !warnings.isEmpty || signerCertificate.state != .valid }
 
     public struct Signer: Sendable, Codable, Equatable {
         /// Subject, RFC 2253 form.
@@ -77,6 +86,45 @@ public struct VerifiedReport: Sendable, Codable, Equatable {
         public var notBefore: Date?
         public var notAfter: Date?
         public var fingerprint: String
+    }
+}
+
+/// A signer certificate's validity at a given time ("now", not the signing time).
+public struct SignerCertificateStatus: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        /// Valid now and for more than `ReportVerifier.signerExpiryWarningDays` days.
+        case valid
+        /// Valid now, expiring within `ReportVerifier.signerExpiryWarningDays` days.
+        case expiringSoon = "expiring-soon"
+        /// Its notAfter is past: the agent's later reports will be refused until it is renewed.
+        case expired
+    }
+
+    public var state: State
+    /// The certificate's notAfter.
+    public var notAfter: Date?
+    /// Whole days from `now` to notAfter, rounded down; negative once expired.
+    public var daysLeft: Int?
+
+    /// The state of a certificate valid until `notAfter`, at `now`.
+    /// - Parameter warningDays: how close to notAfter counts as expiring soon (30 days: the notice the
+    ///   RSSI needs to issue and deploy a new agent certificate before the next weekly report).
+    public init(notAfter: Date?, now: Date, warningDays: Int = ReportVerifier.signerExpiryWarningDays) {
+        self.notAfter = notAfter
+        guard let notAfter else {
+            state = .valid
+            daysLeft = nil
+            return
+        }
+        let seconds = notAfter.timeIntervalSince(now)
+        daysLeft = Int((seconds / 86_400).rounded(.down))
+        if seconds < 0 {
+            state = .expired
+        } else if seconds < Double(warningDays) * 86_400 {
+            state = .expiringSoon
+        } else {
+            state = .valid
+        }
     }
 }
 
@@ -106,6 +154,8 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case sirenMissing = "siren-missing"
         case sirenMismatch = "siren-mismatch"
         case signatureMissing = "signature-missing"
+        case generatedAtInvalid = "generated-at-invalid"
+        case generatedAfterSigning = "generated-after-signing"
 
         /// A short title, French then English, for tables.
         public func title(_ language: Language) -> String {
@@ -134,6 +184,8 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
             case .sirenMissing: (fr, en) = ("SIREN absent", "SIREN missing")
             case .sirenMismatch: (fr, en) = ("SIREN différent", "SIREN mismatch")
             case .signatureMissing: (fr, en) = ("signature absente", "no signature")
+            case .generatedAtInvalid: (fr, en) = ("date du rapport invalide", "invalid report date")
+            case .generatedAfterSigning: (fr, en) = ("rapport daté après sa signature", "report dated after its signature")
             }
             return language == .fr ? fr : en
         }
@@ -180,6 +232,14 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
                     "the report does not carry the SIREN of the entity in the agent certificate: it cannot be attributed to it")
             case .signatureMissing:
                 (fr, en) = ("aucun fichier .p7s à côté du rapport : il n'est pas signé", "no .p7s file next to the report: it is not signed")
+            case .generatedAtInvalid:
+                (fr, en) = (
+                    "la date de génération n'est pas une date réelle (jour inexistant, année avant 1970) : le rapport n'a pas été produit par l'agent cyberctl",
+                    "the generation time is not a real date (a day that does not exist, a year before 1970): the report was not produced by the cyberctl agent")
+            case .generatedAfterSigning:
+                (fr, en) = (
+                    "le rapport se dit produit après sa signature : date forgée (par exemple pour rester le dernier rapport de l'hôte) ou horloge fausse ; ne pas s'y fier",
+                    "the report claims to be generated after it was signed: a forged date (to stay the host's latest report, for instance) or a wrong clock; do not rely on it")
             }
             return language == .fr ? fr : en
         }
@@ -214,14 +274,22 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
 ///    `affiliationChanged` or `privilegeWithdrawn` dated after the signing time, which leaves earlier
 ///    reports valid (a warning says so). `keyCompromise`, `unspecified` and the others reject every
 ///    report, whatever signing time it claims, since a stolen key can claim any time;
-/// 7. the certificate subject is an agent identity, the report is JSON following `cyberctl.report/1`,
-///    and its `entity.siren` equals the certificate's SIREN.
+/// 7. the certificate subject is an agent identity, the report is JSON following `cyberctl.report/1`
+///    (every number bounded, every time a `YYYY-MM-DDTHH:MM:SSZ` string), its `generatedAt` is a real
+///    time no later than the signing time plus the clock skew (`ReportTime`), and its `entity.siren`
+///    equals the certificate's SIREN.
+///
+/// A signature proves who sent a report, not that its content is sane: an enrolled agent may be
+/// compromised. Everything above is what the store needs to keep a report without trapping,
+/// misleading a view or pinning a host's latest report (docs/hostile-input.md).
 public struct ReportVerifier: Sendable {
     public let trust: TrustAnchors
     /// The verification time ("now"), injectable for tests.
     public let clock: @Sendable () -> Date
     /// Allowed clock skew for signing times in the future: 5 minutes.
     public static let clockSkew: TimeInterval = 300
+    /// A signer certificate expiring within this many days is flagged at verification (30 days).
+    public static let signerExpiryWarningDays = 30
 
     static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
 
@@ -344,13 +412,16 @@ public struct ReportVerifier: Sendable {
                 let at = ISO8601.string(from: signingTime)
                 switch error.kind {
                 case .expired:
+                    // The certificate at fault may be the agent's or a CA above it (error depth > 0).
+                    let faulty = error.certificate ?? certificate
                     throw VerificationFailure(
                         .certificateExpired,
-                        "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) had expired at signing time \(at): valid until \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) had expired at signing time \(at): valid until \(faulty.notAfter.map(ISO8601.string(from:)) ?? "?")")
                 case .notYetValid:
+                    let faulty = error.certificate ?? certificate
                     throw VerificationFailure(
                         .certificateNotYetValid,
-                        "certificate \(certificate.serialNumberHex) was not yet valid at signing time \(at): valid from \(certificate.notBefore.map(ISO8601.string(from:)) ?? "?")")
+                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) was not yet valid at signing time \(at): valid from \(faulty.notBefore.map(ISO8601.string(from:)) ?? "?")")
                 case .untrustedIssuer:
                     throw VerificationFailure(
                         .untrustedIssuer,
@@ -411,6 +482,12 @@ public struct ReportVerifier: Sendable {
                 .schemaViolation,
                 "the report does not follow schema cyberctl.report/1: " + violations.map(\.description).joined(separator: "; "))
         }
+        // Dates: the same rules the store applies (ReportTime), so what verify accepts can be stored.
+        if case .object(let members) = document, case .string(let generatedAt)? = members["generatedAt"],
+           let problem = ReportTime.problem(generatedAt: generatedAt, signingTime: signingTime)
+        {
+            throw VerificationFailure(problem.code, problem.message)
+        }
         guard case .object(let root) = document, case .object(let entity)? = root["entity"], case .string(let siren)? = entity["siren"] else {
             throw VerificationFailure(.sirenMissing, "the report has no entity.siren, so it cannot be tied to the certificate's SIREN \(identity.siren)")
         }
@@ -425,6 +502,7 @@ public struct ReportVerifier: Sendable {
         if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
             warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
         }
+        let signerStatus = SignerCertificateStatus(notAfter: facts.notAfter, now: now)
         let verified = VerifiedReport(
             reportID: string(root["id"]) ?? "", generatedAt: string(root["generatedAt"]) ?? "", entityName: string(entity["name"]),
             siren: siren, hostname: hostname, reportSHA256: algorithm == "SHA256" ? Digest.hex(actualDigest) : Digest.sha256Hex(reportBytes), signingTime: signingTime,
@@ -432,7 +510,7 @@ public struct ReportVerifier: Sendable {
                 subject: facts.subject, entityName: identity.entityName, siren: identity.siren, host: identity.host,
                 serial: facts.serial, issuer: facts.issuer, notBefore: facts.notBefore, notAfter: facts.notAfter,
                 fingerprint: facts.fingerprint),
-            warnings: warnings)
+            warnings: warnings, signerCertificate: signerStatus)
         return (verified, document)
     }
 
@@ -445,28 +523,35 @@ public struct ReportVerifier: Sendable {
         return try verify(reportBytes: reportBytes, signatureBytes: signatureBytes)
     }
 
-    /// Reads a report and its signature (default `<report>.p7s`) within their size limits, read-only.
+    /// Reads a report and its signature (default `<report>.p7s`) within their size limits, read-only;
+    /// a FIFO, device or socket in place of either is refused without blocking (`RegularFile`).
     /// - Throws: `VerificationFailure` (`.signatureMissing`, `.reportTooLarge`, `.signatureTooLarge`);
-    ///   `InputError` for a missing or unreadable report.
+    ///   `InputError` for a missing, unreadable or non-regular report or signature file.
     public static func readPair(reportPath: String, signaturePath: String? = nil) throws -> (report: [UInt8], signature: [UInt8]) {
         let signaturePath = signaturePath ?? ReportSigner.signaturePath(for: reportPath)
         let reportBytes: [UInt8]
-        switch Result(catching: { () throws(InputError) in try TrustFiles.read(reportPath, limit: TrustFiles.maximumReportBytes, what: "report") }) {
-        case .success(let bytes): reportBytes = bytes
-        case .failure(let error):
-            if error.kind == .invalidData { throw VerificationFailure(.reportTooLarge, error.description) }
-            throw error
+        do {
+            reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
+        } catch {
+            if case .tooLarge = error {
+                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: "report").description)
+            }
+            throw TrustFiles.inputError(error, path: reportPath, what: "report")
         }
         let signatureBytes: [UInt8]
-        switch Result(catching: { () throws(InputError) in
-            try TrustFiles.read(signaturePath, limit: TrustFiles.maximumSignatureBytes, what: "signature")
-        }) {
-        case .success(let bytes): signatureBytes = bytes
-        case .failure(let error):
-            if error.kind == .missing { throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)") }
-            if error.kind == .invalidData { throw VerificationFailure(.signatureTooLarge, error.description) }
-            throw error
+        do {
+            signatureBytes = try RegularFile.read(signaturePath, limit: TrustFiles.maximumSignatureBytes)
+        } catch {
+            switch error {
+            case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
+            case .tooLarge:
+                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: "signature").description)
+            default: throw TrustFiles.inputError(error, path: signaturePath, what: "signature")
+            }
         }
         return (reportBytes, signatureBytes)
     }
+
+    /// "agent" for the certificate that signed (chain depth 0), "CA" for one above it.
+    static func role(depth: Int) -> String { depth == 0 ? "agent" : "CA" }
 }

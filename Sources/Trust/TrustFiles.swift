@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import InputFiles
 import OpenSSLKit
 
 #if canImport(Glibc)
@@ -16,40 +17,29 @@ public enum TrustFiles {
     /// Largest key, certificate, CSR or CRL file accepted: 4 MiB.
     public static let maximumPKIFileBytes = 4 << 20
 
-    /// Reads at most `limit` bytes of `path`; refuses larger files before reading them.
+    /// Reads at most `limit` bytes of `path` (`RegularFile.read`): larger files, FIFOs, devices and
+    /// sockets are refused before anything is read, and nothing can block.
     /// - Parameter what: what the file is, for messages (`report`, `signature`).
-    /// - Throws: `InputError`: `.missing` (66) when absent, `.invalidData` (65) when over the limit, `.io` (74) otherwise.
+    /// - Throws: `InputError`: `.missing` (66) when absent, `.usage` (64) for a folder, `.invalidData` (65)
+    ///   when over the limit or not a regular file, `.io` (74) otherwise.
     public static func read(_ path: String, limit: Int, what: String) throws(InputError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == ENOENT { throw InputError(.missing, file: path, "\(what) not found") }
-            throw InputError(.io, file: path, "cannot open \(what): \(String(cString: strerror(code)))")
+        do {
+            return try RegularFile.read(path, limit: limit)
+        } catch {
+            throw inputError(error, path: path, what: what)
         }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw InputError(.io, file: path, "cannot stat \(what): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT != S_IFDIR else { throw InputError(.usage, file: path, "is a folder, expected a \(what) file") }
-        if status.st_size > limit { throw tooLarge(path, size: Int(status.st_size), limit: limit, what: what) }
-        // Read up to limit + 1 bytes: files whose size stat does not tell (pipes, /proc) are bounded too.
-        var bytes = [UInt8](repeating: 0, count: min(limit + 1, max(Int(status.st_size), 4096)))
-        var count = 0
-        while true {
-            if count == bytes.count {
-                guard bytes.count <= limit else { break }
-                bytes.append(contentsOf: [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count)))
-            }
-            let read = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
-            if read < 0 {
-                if errno == EINTR { continue }
-                throw InputError(.io, file: path, "cannot read \(what): \(String(cString: strerror(errno)))")
-            }
-            if read == 0 { break }
-            count += read
+    }
+
+    /// The `InputError` for a file `RegularFile.read` refused.
+    public static func inputError(_ failure: RegularFile.Failure, path: String, what: String) -> InputError {
+        switch failure {
+        case .notFound: return InputError(.missing, file: path, "\(what) not found")
+        case .isADirectory: return InputError(.usage, file: path, "is a folder, expected a \(what) file")
+        case .notARegularFile(let kind):
+            return InputError(.invalidData, file: path, "\(what) is a \(kind), not a regular file: refused unread")
+        case .tooLarge(let bytes, let limit): return tooLarge(path, size: bytes, limit: limit, what: what)
+        case .permissionDenied, .tooManyLinks, .other: return InputError(.io, file: path, "cannot read \(what): \(failure)")
         }
-        if count > limit { throw tooLarge(path, size: count, limit: limit, what: what) }
-        bytes.removeSubrange(count...)
-        return bytes
     }
 
     static func tooLarge(_ path: String, size: Int, limit: Int, what: String) -> InputError {
@@ -59,6 +49,17 @@ public enum TrustFiles {
     /// Reads a private key file, refusing it when its mode lets the group or others read or write it.
     /// - Throws: `InputError(.invalidData)` with the `chmod 600` to run; `.missing`; or the key's parse error.
     public static func readPrivateKey(_ path: String) throws(InputError) -> PrivateKey {
+        let bytes = try readPrivateKeyBytes(path)
+        do {
+            return try PrivateKey(encoded: bytes)
+        } catch {
+            throw InputError(.invalidData, file: path, "not an unencrypted private key in PEM or DER form (\(error))")
+        }
+    }
+
+    /// The bytes of a private key file (for a library that parses keys itself), with the same checks
+    /// as `readPrivateKey`: mode 0600 or stricter, a regular file within `maximumPKIFileBytes`.
+    public static func readPrivateKeyBytes(_ path: String) throws(InputError) -> [UInt8] {
         var status = stat()
         guard stat(path, &status) == 0 else {
             let code = errno
@@ -71,12 +72,7 @@ public enum TrustFiles {
                 .invalidData, file: path,
                 "private key is accessible to group or others (mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4))); refused. Fix it with: chmod 600 \(path)")
         }
-        let bytes = try read(path, limit: maximumPKIFileBytes, what: "private key")
-        do {
-            return try PrivateKey(encoded: bytes)
-        } catch {
-            throw InputError(.invalidData, file: path, "not an unencrypted private key in PEM or DER form (\(error))")
-        }
+        return try read(path, limit: maximumPKIFileBytes, what: "private key")
     }
 
     /// Reads the first certificate of a PEM or DER file.

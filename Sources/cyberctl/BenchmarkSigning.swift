@@ -33,6 +33,12 @@ extension Cyberctl {
         @Option(help: "Avec --reports : met aussi chaque paire dans cette file d'envoi, comme scan, pour cyberctl push (also queue in this outbox).")
         var outbox: String?
 
+        func validate() throws {
+            try requireRange(size, 1...TrustFiles.maximumReportBytes, option: "--size")
+            try requireRange(seconds, 0.1...3600, option: "--seconds")
+            try requireRange(reports, 1...1_000_000, option: "--reports")
+        }
+
         func run() throws {
             do {
                 let signer = try ReportSigner(keyPath: key, certificatePath: cert)

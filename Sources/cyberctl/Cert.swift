@@ -25,6 +25,8 @@ extension Cyberctl {
             guard !files.isEmpty else {
                 throw ValidationError(english ? "Please give at least one certificate file." : "Donnez au moins un fichier de certificat.")
             }
+            try requireRange(criticalDays, 0...36_500, option: "--critical-days", language: options.lang)
+            try requireRange(warningDays, 0...36_500, option: "--warning-days", language: options.lang)
             guard criticalDays >= 0, warningDays >= criticalDays else {
                 throw ValidationError(
                     english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")

@@ -69,25 +69,22 @@ extension Cyberctl {
                     "--listen \"\(listen)\" : ADRESSE:PORT est attendu, par exemple 0.0.0.0:8443 ou [::1]:8443 "
                         + "(--listen \"\(listen)\": expected ADDR:PORT, e.g. 0.0.0.0:8443 or [::1]:8443).")
             }
-            guard maxBodyBytes >= 1024 else {
-                throw ValidationError("--max-body-bytes doit valoir au moins 1024 (--max-body-bytes must be at least 1024).")
-            }
+            try requireRange(maxBodyBytes, 1024...(256 << 20), option: "--max-body-bytes")
             guard Self.parseRate(rate) != nil else {
                 throw ValidationError(
-                    "--rate \"\(rate)\" : N/min est attendu avec N ≥ 1, par exemple 120/min "
-                        + "(--rate \"\(rate)\": expected N/min with N ≥ 1, e.g. 120/min).")
+                    "--rate \"\(rate)\" : N/min est attendu avec N de 1 à \(Self.maximumRate), par exemple 120/min "
+                        + "(--rate \"\(rate)\": expected N/min with N from 1 to \(Self.maximumRate), e.g. 120/min).")
             }
-            if let workers, workers < 1 {
-                throw ValidationError("--workers doit valoir au moins 1 (--workers must be at least 1).")
-            }
-            guard queueLimit >= 0 else {
-                throw ValidationError("--queue-limit doit valoir 0 ou plus (--queue-limit must be 0 or more).")
-            }
+            try requireRange(workers, 1...256, option: "--workers")
+            try requireRange(queueLimit, 0...100_000, option: "--queue-limit")
         }
+
+        /// Largest `--rate`: 100 000 uploads a minute per certificate.
+        static let maximumRate = 100_000
 
         static func parseRate(_ text: String) -> Int? {
             let trimmed = text.hasSuffix("/min") ? String(text.dropLast(4)) : text
-            guard let value = Int(trimmed), value >= 1 else { return nil }
+            guard let value = Int(trimmed), (1...maximumRate).contains(value) else { return nil }
             return value
         }
 
@@ -95,7 +92,8 @@ extension Cyberctl {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = .info
-                return handler
+                // Header values, certificate names and report text are logged: one safe line each.
+                return SanitizingLogHandler(handler)
             }
             let logger = Logger(label: "cyberctl.collect")
             do {

@@ -17,15 +17,18 @@ struct Cyberctl: AsyncParsableCommand {
         subcommands: [
             Scan.self, Push.self, Cert.self, TLS.self, DomainCommand.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
             Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Nis2Command.self, Assess.self, Csirt.self,
-            IncidentCommand.self, Collect.self, BenchmarkSigning.self, BenchmarkTerritory.self,
+            IncidentCommand.self, Collect.self, BenchmarkSigning.self,
         ]
     )
 
-    /// argument-parser's own `main`, after one process-wide setting: SIGPIPE ignored, so that a reader
+    /// argument-parser's own `main`, after two process-wide settings: SIGPIPE ignored, so that a reader
     /// closing stdout early (`scan --format json | head`) cannot kill a scan before its report file is
-    /// written (see `writeStandard`).
+    /// written (see `writeStandard`); SIGXFSZ ignored, so that a write over the file size limit
+    /// (`ulimit -f`, RLIMIT_FSIZE) fails with EFBIG and is reported as an I/O error (74) naming the file,
+    /// instead of killing the process with a core dump and a half-written store or report.
     static func main() async {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -2,6 +2,8 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Rendering
+import Incidents
 import NIS2
 import Territory
 
@@ -174,7 +176,11 @@ struct IncidentOptions: ParsableArguments {
         return try IncidentClock.parse(nowText, option: "--now")
     }
 
-    func open(create: Bool = false) throws(InputError) -> TerritoryStore { try TerritoryStore(path: store.path, create: create) }
+    /// The store; `readOnly` for the commands that only read (show, list, due, draft): they work on a store
+    /// the user may read but not write, and write nothing to it.
+    func open(create: Bool = false, readOnly: Bool = false) throws(InputError) -> TerritoryStore {
+        try TerritoryStore(path: store.path, create: create, readOnly: readOnly)
+    }
 
     /// Prints `incident` with its deadlines as of `now`: the text view, or JSON for `--format json`.
     func show(_ incident: Incident, now: Date, format: OutputFormat = .table) throws {
@@ -333,7 +339,7 @@ extension Cyberctl.IncidentCommand {
         func run() throws {
             do {
                 let now = try options.now()
-                try options.show(try options.open().incident(try options.incidentID(id)), now: now, format: format)
+                try options.show(try options.open(readOnly: true).incident(try options.incidentID(id)), now: now, format: format)
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
@@ -352,7 +358,7 @@ extension Cyberctl.IncidentCommand {
             do {
                 let now = try options.now()
                 let english = options.lang == .en
-                let incidents = try options.open().incidents(openOnly: open)
+                let incidents = try options.open(readOnly: true).incidents(openOnly: open)
                 if format == .json { emit(try IncidentJSON.encode(incidents.map { IncidentJSON.Show($0, now: now, english: english) })); return }
                 if incidents.isEmpty { emit(english ? "No incident.\n" : "Aucun incident.\n"); return }
                 var rows = [[english ? "Id" : "N°", english ? "Aware at" : "Connaissance", english ? "State" : "État", english ? "Next deadline" : "Prochaine échéance", english ? "Title" : "Intitulé"]]
@@ -395,7 +401,7 @@ extension Cyberctl.IncidentCommand {
                 let window = try IncidentText.duration(within, english: options.lang == .en)
                 let now = try options.now()
                 let english = options.lang == .en
-                for incident in try options.open().incidents() {
+                for incident in try options.open(readOnly: true).incidents() {
                     for deadline in incident.deadlines(now: now, english: english) where deadline.state != .submitted && deadline.due <= now.addingTimeInterval(window) {
                         due.append((incident, deadline))
                     }
@@ -462,9 +468,13 @@ extension Cyberctl.IncidentCommand {
         func run() throws {
             do {
                 let now = try options.now()
-                let store = try options.open()
+                let store = try options.open(readOnly: true)
                 let incident = try store.incident(try options.incidentID(id))
-                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) }
+                let member = try incident.siren.flatMap { try store.roster()?.member($0) }
+                // The store's identity (newest report), else the roster's declaration.
+                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map {
+                    EntityIdentity(siren: $0.siren, name: $0.name, insee: $0.insee, kind: $0.kind, departement: $0.departement, region: $0.region)
+                }
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
                 let directory = try? CSIRTDirectory.shipped()
@@ -477,7 +487,7 @@ extension Cyberctl.IncidentCommand {
                 }
                 let draft = IncidentDraft(
                     incident: incident, stage: stage, entity: entity, hosts: hosts,
-                    recipients: CsirtText.recipients(directory, territory, stage: stage), now: now)
+                    recipients: CsirtText.recipients(directory, territory, stage: stage), contacts: member?.contacts ?? [], now: now)
                 emit(draft.render(format))
             } catch {
                 throw failure(reporting: error, language: options.lang)

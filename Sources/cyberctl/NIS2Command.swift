@@ -80,9 +80,7 @@ extension Cyberctl.Nis2Command {
         var lang: Language = .fr
 
         func validate() throws {
-            if let population, population < 0 {
-                throw ValidationError(lang == .en ? "Please give a population of 0 or more." : "La population doit être positive ou nulle.")
-            }
+            try requireRange(population, 0...Entity.maximumPopulation, option: "--population", language: lang)
         }
 
         func run() throws {

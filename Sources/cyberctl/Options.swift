@@ -91,6 +91,21 @@ struct EntityOptions: ParsableArguments {
     }
 }
 
+/// Refuses a numeric option outside `range` (exit 64, usage), naming the option, the value and the range
+/// allowed, in `language` (French first with the English in parentheses for a command without `--lang`).
+func requireRange<T: Comparable & CustomStringConvertible>(
+    _ value: T?, _ range: ClosedRange<T>, option: String, language: Language? = nil
+) throws(ValidationError) {
+    guard let value, !range.contains(value) else { return }
+    let french = "\(option) \(value) : une valeur de \(range.lowerBound) à \(range.upperBound) est attendue."
+    let english = "\(option) \(value): expected a value from \(range.lowerBound) to \(range.upperBound)."
+    switch language {
+    case .fr?: throw ValidationError(french)
+    case .en?: throw ValidationError(english)
+    case nil: throw ValidationError("\(french.dropLast()) (\(english.dropLast())).")
+    }
+}
+
 /// Prints `error` on stderr and turns it into the documented exit code. The texts of the libraries' errors are
 /// printed as they are; what this function adds follows `language` (the command's `--lang`), or is French first
 /// with the English in parentheses when the command has no `--lang`.
@@ -121,23 +136,24 @@ func failure(reporting error: any Error, language: Language? = nil) -> ExitCode 
         }
         code = 70
     }
-    writeStandard(Array("cyberctl: \(message)\n".utf8), to: STDERR_FILENO)
+    writeStandard(Array("cyberctl: \(TerminalText.block(message))\n".utf8), to: STDERR_FILENO)
     return ExitCode(code)
 }
 
-/// Writes text to stdout.
+/// Writes text to stdout, control and bidirectional formatting characters escaped (`TerminalText.block`:
+/// text from signed reports and certificates never reaches the terminal raw; JSON keeps its value).
 func emit(_ text: String) {
-    writeStandard(Array(text.utf8), to: STDOUT_FILENO)
+    writeStandard(Array(TerminalText.block(text).utf8), to: STDOUT_FILENO)
 }
 
-/// Writes bytes (UTF-8 text already encoded, such as a report) to stdout.
+/// Writes bytes (UTF-8 text already encoded, such as a report the agent itself wrote) to stdout.
 func emit(_ bytes: [UInt8]) {
     writeStandard(bytes, to: STDOUT_FILENO)
 }
 
-/// Writes a line to stderr (progress, notes).
+/// Writes a line to stderr (progress, notes), escaped as `emit` escapes.
 func note(_ text: String) {
-    writeStandard(Array((text + "\n").utf8), to: STDERR_FILENO)
+    writeStandard(Array((TerminalText.block(text) + "\n").utf8), to: STDERR_FILENO)
 }
 
 /// Writes all of `bytes` to a standard stream (`STDOUT_FILENO`, `STDERR_FILENO`) with write(2). When the

@@ -54,7 +54,18 @@ struct ResultTable {
             let shown = domainResults
                 .filter { showPasses || $0.status != .pass }
                 .sorted { (statusRank($0.status), $0.severity, $0.target) > (statusRank($1.status), $1.severity, $1.target) }
+            // Many results that erred for one same reason (every item of a missing answers file, every
+            // rule of an unreachable endpoint) are one line: the reason and how many.
+            var shared: [String: Int] = [:]
+            for result in shown where result.status == .error { if let reason = result.reason { shared[reason, default: 0] += 1 } }
+            var folded = Set<String>()
             for result in shown {
+                if result.status == .error, let reason = result.reason, let count = shared[reason], count >= 3 {
+                    guard folded.insert(reason).inserted else { continue }
+                    let what = language == .fr ? "\(count) contrôles" : "\(count) checks"
+                    lines.append("  \(statusLabel(.error).padded(9)) \(String(repeating: " ", count: 8)) \(what) — \(reason)")
+                    continue
+                }
                 let title = Catalogue.text(for: result.code, in: language).title
                 var line = "  \(statusLabel(result.status).padded(9)) "
                     + "\(severityLabel(result.severity).padded(8)) "
@@ -296,7 +307,13 @@ struct StreamingAdHocJSON {
             Self.appendIndented((try? encoder.encode(result)) ?? Data("{}".utf8), by: 4, to: &chunk)
             started = true
         }
-        if !chunk.isEmpty { writeStandard(chunk, to: STDOUT_FILENO) }
+        if !chunk.isEmpty { Self.writeEscaped(chunk) }
+    }
+
+    /// Writes JSON text to stdout with C1 and bidirectional characters as `\uXXXX` (the same JSON value;
+    /// a certificate subject served by a remote TLS server reaches the terminal escaped, as `emit` does).
+    static func writeEscaped(_ chunk: [UInt8]) {
+        writeStandard(Array(TerminalText.block(String(decoding: chunk, as: UTF8.self)).utf8), to: STDOUT_FILENO)
     }
 
     /// Closes the results array and writes the summary.
@@ -304,7 +321,7 @@ struct StreamingAdHocJSON {
         var chunk = Array(((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : ").utf8)
         Self.appendIndented((try? encoder.encode(tally.summary)) ?? Data("{}".utf8), by: 2, to: &chunk)
         chunk += Array("\n}\n".utf8)
-        writeStandard(chunk, to: STDOUT_FILENO)
+        Self.writeEscaped(chunk)
     }
 }
 

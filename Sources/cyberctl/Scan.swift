@@ -98,24 +98,31 @@ extension Cyberctl {
                 } catch {
                     throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
                 }
-                try AtomicFile.write(to: path, mode: 0o640) { output in
+                // Both files are written and flushed under temporary names, then renamed into place together:
+                // a disk that fills between the report and its signature leaves neither, never a report
+                // without its signature.
+                let reportFile = try AtomicFile.stage(to: path, mode: 0o640) { output in
                     try report.writeJSON { chunk in
                         try output(chunk)
                         try signing?.update(chunk)
                         if toStdout { emit(chunk) }
                     }
                 }
+                var files = [reportFile]
+                var signature: [UInt8]?
                 if let signing {
-                    let signature: [UInt8]
                     do {
                         signature = try signing.finish().derEncoded()
                     } catch {
                         throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
-                    try AtomicFile.write(signature, to: signaturePath!, mode: 0o640)
+                    files.append(try AtomicFile.stage(signature!, to: signaturePath!, mode: 0o640))
+                }
+                try AtomicFile.commit(files)
+                if let signature, configuration.collector != nil {
                     // Only the outbox needs the text again (it keeps its own copy of the pair).
-                    if configuration.collector != nil { signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "report"), signature) }
+                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "report"), signature)
                 }
                 if options.format == .table {
                     emit(ResultTable(language: options.lang, showPasses: options.all).render(report))

@@ -69,6 +69,8 @@ extension Cyberctl {
             guard (1...256).contains(concurrency) else {
                 throw ValidationError(english ? "Please give --concurrency between 1 and 256." : "--concurrency doit être compris entre 1 et 256.")
             }
+            try requireRange(criticalDays, 0...36_500, option: "--critical-days", language: options.lang)
+            try requireRange(warningDays, 0...36_500, option: "--warning-days", language: options.lang)
             guard criticalDays >= 0, warningDays >= criticalDays else {
                 throw ValidationError(
                     english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")

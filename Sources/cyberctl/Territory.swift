@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Rendering
 import Territory
 import Trust
 
@@ -77,7 +78,7 @@ extension Cyberctl {
             guard !folders.isEmpty else {
                 throw ValidationError(english ? "Please give at least one folder of reports." : "Donnez au moins un dossier de rapports.")
             }
-            guard batchSize >= 1 else { throw ValidationError(english ? "--batch-size must be at least 1." : "--batch-size doit valoir au moins 1.") }
+            try requireRange(batchSize, 1...10_000, option: "--batch-size", language: lang)
         }
 
         func run() throws {
@@ -103,8 +104,32 @@ extension Cyberctl {
                     fr
                         ? "\(summary.found) rapports trouvés : \(summary.stored) enregistrés (dont \(summary.storedAsHistory) en historique), \(summary.alreadyStored) déjà connus, \(summary.rejected) refusés\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n"
                         : "\(summary.found) reports found: \(summary.stored) stored (\(summary.storedAsHistory) as history), \(summary.alreadyStored) already stored, \(summary.rejected) refused\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n")
+                for notice in summary.signers.sorted(by: { ($0.status.notAfter ?? .distantPast, $0.serial) < ($1.status.notAfter ?? .distantPast, $1.serial) }) {
+                    let day = notice.status.notAfter.map { String(ISO8601.string(from: $0).prefix(10)) } ?? "?"
+                    let who = "\(notice.host) (\(notice.entityName), SIREN \(notice.siren), certificat \(notice.serial))"
+                    let whoEN = "\(notice.host) (\(notice.entityName), SIREN \(notice.siren), certificate \(notice.serial))"
+                    switch notice.status.state {
+                    case .expired:
+                        emit(fr
+                            ? "⚠ certificat d'agent expiré le \(day) : \(who) ; ses rapports déjà signés restent valables, les suivants seront refusés tant qu'il n'est pas renouvelé\n"
+                            : "⚠ agent certificate expired on \(day): \(whoEN); its reports signed before stay valid, later ones will be refused until it is renewed\n")
+                    case .expiringSoon:
+                        emit(fr
+                            ? "⚠ certificat d'agent expirant le \(day) (dans \(notice.status.daysLeft ?? 0) j) : \(who)\n"
+                            : "⚠ agent certificate expiring on \(day) (in \(notice.status.daysLeft ?? 0) days): \(whoEN)\n")
+                    case .valid:
+                        break
+                    }
+                }
                 if summary.rejected > 0 {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
+                }
+                // Reports of entities the declared roster does not list are stored and flagged.
+                if let status = try? TerritoryViews(store: try TerritoryStore(path: store.path), language: lang).status(fixes: 0),
+                   status.territory.rosterDeclared, status.territory.outOfPerimeter > 0 {
+                    let outside = status.entities.filter { !$0.inPerimeter }.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
+                    note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
+                            : "cyberctl: out of perimeter (stored, not counted in the territory): \(outside)")
                 }
             }
             if summary.rejected > 0 { throw ExitCode(65) }
@@ -115,8 +140,8 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, hôte, entité, évolution, refus (territory views).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Host.self, EntityView.self, Trend.self, Rejected.self])
+            abstract: "Vues du territoire : état, constats, certificats, agents, hôte, entité, évolution, refus, périmètre (territory views and roster).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 
@@ -158,6 +183,10 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Liste aussi les N règles dont la correction partout relèverait le plus le score du territoire ; le tableau de bord HTML en liste toujours 5, `findings` donne le gain de chaque règle (also list the N fixes that would raise the score most).")
         var fixes = 0
 
+        func validate() throws {
+            try requireRange(fixes, 0...1000, option: "--fixes", language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let views = try options.views()
@@ -184,6 +213,10 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Seulement les constats de cette gravité ou plus : info, low, medium, high, critical (minimum severity).")
         var severity: Severity?
 
+        func validate() throws {
+            try requireRange(top, 1...1_000_000, option: "--top", language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let view = try options.views().findings(top: top, domain: domain, minimumSeverity: severity)
@@ -209,8 +242,9 @@ extension Cyberctl.TerritoryCommand {
             let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
             let (number, factor): (Substring, Int) =
                 trimmed.hasSuffix("d") ? (trimmed.dropLast(), 1) : trimmed.hasSuffix("w") ? (trimmed.dropLast(), 7) : (Substring(trimmed), 1)
-            guard let value = Int(number), value >= 0, value <= 36_500 else {
-                throw ValidationError("un nombre de jours (60d, 60) ou de semaines (8w) est attendu (expected a number of days or weeks)")
+            guard let value = Int(number), value >= 0, value * factor <= 36_500 else {
+                throw ValidationError(
+                    "un nombre de jours (60d, 60) ou de semaines (8w) de 0 à 36500 jours est attendu (expected a number of days or weeks, 0 to 36500 days)")
             }
             return value * factor
         }
@@ -225,6 +259,28 @@ extension Cyberctl.TerritoryCommand {
                         HTMLPage.render(
                             title: options.lang == .fr ? "Certificats à renouveler" : "Certificates to renew", subtitle: view.now, tables: tables,
                             charts: [HTMLPage.certificateTimeline(view, language: options.lang)], language: options.lang)
+                    })
+            }
+        }
+    }
+
+    struct Agents: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Certificats d'agent expirés ou expirant bientôt, d'après le dernier rapport de chaque hôte (agent certificates to renew).")
+        @OptionGroup var options: ViewOptions
+        @Option(help: "Fenêtre en jours (30d, 30) ou en semaines (4w) ; par défaut : 30 jours (window in days or weeks).", transform: Certificates.days)
+        var expiring = ReportVerifier.signerExpiryWarningDays
+
+        func run() throws {
+            try runView(options.lang) {
+                let view = try options.views().agentCertificates(expiringWithinDays: expiring)
+                let tables = ViewTables.agentCertificates(view, options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(view) },
+                    html: {
+                        HTMLPage.render(
+                            title: options.lang == .fr ? "Certificats d'agent à renouveler" : "Agent certificates to renew", subtitle: view.now,
+                            tables: tables, language: options.lang)
                     })
             }
         }
@@ -313,8 +369,8 @@ func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) t
     let tables = views.flatMap { ViewTables.detail($0, lang) }
     if options.format == .csv {
         // One CSV: the results of every report shown.
-        emit(TextTable(headers: ["siren"] + tables[3].headers, rows: views.flatMap { view in
-            ViewTables.detail(view, lang)[3].rows.map { [view.siren] + $0 }
+        emit(TextTable(headers: ["siren"] + tables[4].headers, rows: views.flatMap { view in
+            ViewTables.detail(view, lang)[4].rows.map { [view.siren] + $0 }
         }).csv)
         return
     }
@@ -358,35 +414,5 @@ final class ProgressBar: @unchecked Sendable {
 
     func finish() {
         lock.withLock { if drawn { writeStandard(Array("\r\u{1B}[K".utf8), to: STDERR_FILENO) } }
-    }
-}
-
-extension Cyberctl {
-    /// Writes a synthetic territory (CA + signed reports) for tests and benchmarks. Hidden.
-    struct BenchmarkTerritory: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "benchmark-territory",
-            abstract: "Génère un territoire synthétique de rapports signés (generate signed synthetic reports).",
-            shouldDisplay: false)
-
-        @Option(help: "Dossier de sortie, reçoit ca/ et inbox/ (output folder).")
-        var out: String
-        @Option(help: "Nombre de rapports (number of reports).")
-        var reports = 1000
-        @Option(help: "Nombre d'entités (number of entities).")
-        var entities = 200
-        @Option(help: "Hôtes par entité (hosts per entity).")
-        var hosts = 5
-        @Option(help: "Graine du générateur (random seed).")
-        var seed: UInt64 = 7
-
-        func run() throws {
-            do {
-                let output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports, seed: seed).generate(into: out)
-                emit("ca \(output.caFile)\ninbox \(output.inbox)\nreports \(output.reportPaths.count)\n")
-            } catch {
-                throw failure(reporting: error)
-            }
-        }
     }
 }

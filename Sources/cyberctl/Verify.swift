@@ -76,10 +76,13 @@ extension Cyberctl {
             for outcome in outcomes {
                 if let report = outcome.verified {
                     let signer = report.signer
+                    let mark = report.needsAttention ? "⚠" : "✓"
+                    let verdict = report.needsAttention ? (french ? "valide, avec avertissement" : "valid, with a warning") : (french ? "valide" : "valid")
                     lines.append(
                         french
-                            ? "✓ \(outcome.file) — valide : signé le \(ISO8601.string(from: report.signingTime)) par \(signer.host) pour \(signer.entityName) (SIREN \(signer.siren))"
-                            : "✓ \(outcome.file) — valid: signed on \(ISO8601.string(from: report.signingTime)) by \(signer.host) for \(signer.entityName) (SIREN \(signer.siren))")
+                            ? "\(mark) \(outcome.file) — \(verdict) : signé le \(ISO8601.string(from: report.signingTime)) par \(signer.host) pour \(signer.entityName) (SIREN \(signer.siren))"
+                            : "\(mark) \(outcome.file) — \(verdict): signed on \(ISO8601.string(from: report.signingTime)) by \(signer.host) for \(signer.entityName) (SIREN \(signer.siren))")
+                    if let line = signerLine(report.signerCertificate, serial: signer.serial) { lines.append(line) }
                     lines.append(
                         french
                             ? "    rapport \(report.reportID) du \(report.generatedAt), hôte \(report.hostname) ; certificat \(signer.serial) émis par \(signer.issuer)"
@@ -92,7 +95,25 @@ extension Cyberctl {
                     lines.append("✗ \(outcome.file) — \(french ? "illisible" : "unreadable"): \(error.description)")
                 }
             }
-            return lines.joined(separator: "\n") + "\n"
+            // One line each: a host or entity name from a signed report cannot start a line of its own.
+            return lines.map(TerminalText.line).joined(separator: "\n") + "\n"
+        }
+
+        /// The signer certificate's state today, when it needs a look (expired, or expiring within 30 days).
+        func signerLine(_ status: SignerCertificateStatus, serial: String) -> String? {
+            let french = lang == .fr
+            let day = status.notAfter.map { String(ISO8601.string(from: $0).prefix(10)) } ?? "?"
+            switch status.state {
+            case .valid: return nil
+            case .expired:
+                return french
+                    ? "    certificat signataire \(serial) expiré le \(day) : ce rapport a été signé avant, mais cet agent ne peut plus signer de rapport valable ; renouvelez son certificat (cyberctl pki issue)"
+                    : "    signer certificate \(serial) expired on \(day): this report was signed before, but this agent can no longer sign a valid report; renew its certificate (cyberctl pki issue)"
+            case .expiringSoon:
+                return french
+                    ? "    certificat signataire \(serial) expire le \(day) (dans \(status.daysLeft ?? 0) j) : renouvelez-le (cyberctl pki issue)"
+                    : "    signer certificate \(serial) expires on \(day) (in \(status.daysLeft ?? 0) days): renew it (cyberctl pki issue)"
+            }
         }
 
         func renderJSON(_ outcomes: [VerificationOutcome]) -> String {
@@ -118,12 +139,20 @@ struct VerificationOutcome: Encodable {
     /// The report itself could not be read (missing: 66; I/O: 74).
     var inputError: InputError? = nil
 
-    enum Key: String, CodingKey { case file, valid, report, code, reason, explanation }
+    enum Key: String, CodingKey { case file, valid, status, report, code, reason, explanation }
+
+    /// `valid`; `warning` (accepted, with something to look at: signer certificate expired or expiring,
+    /// no CRL …: `report.warnings`, `report.signerCertificate`); `refused`; `unreadable`.
+    var status: String {
+        if let verified { return verified.needsAttention ? "warning" : "valid" }
+        return failure != nil ? "refused" : "unreadable"
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(file, forKey: .file)
         try container.encode(verified != nil, forKey: .valid)
+        try container.encode(status, forKey: .status)
         try container.encodeIfPresent(verified, forKey: .report)
         let code = failure?.code.rawValue ?? inputError.map { $0.kind == .missing ? "report-missing" : "report-unreadable" }
         try container.encodeIfPresent(code, forKey: .code)

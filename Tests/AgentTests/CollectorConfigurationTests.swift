@@ -68,4 +68,17 @@ struct CollectorConfigurationTests {
         #expect(notMapping.line == 3)
         #expect(notMapping.exitCode == 65)
     }
+
+    @Test("A CR, LF, tab, space or C1 control in collector.url is refused at its line (65), not left for push to retry forever",
+          arguments: ["https://c.example.fr\\r\\n", "https://c.example.fr\\n/v1", "https://c.example.fr/\\r", "https://c.exa mple.fr",
+                      "https://c.example.fr\\t", "https://c.example.fr\\u0085", "https://c.example.fr\\u001b[2J"])
+    func controlCharactersInURL(url: String) throws {
+        let error = try #require(try error("collector:\n  url: \"\(url)\"\n  ca: ca.pem\n"), "\(url) was accepted")
+        #expect(error.exitCode == 65)
+        #expect(error.line == 4, "\(error)")
+        #expect(error.description.contains("agent.yaml:4"), "\(error)")
+        #expect(error.message.contains("collector key \"url\""), "\(error.message)")
+        #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "the message itself is one safe line")
+        #expect(AgentConfiguration.Collector.problem(url: "https://c.example.fr:8443/v1/reports") == nil)
+    }
 }

@@ -40,7 +40,8 @@ struct EntityConfigurationTests {
             ("siren", "siren: \"212900196\"", "9 digits with a valid Luhn check digit", "\"212900196\""),
             ("insee", "insee: \"2C004\"", "a 5-character commune code", "\"2C004\""),
             ("kind", "kind: mairie", "one of commune, cc, ca, cu", "\"mairie\""),
-            ("population", "population: -3", "0 or more", "-3"),
+            ("population", "population: -3", "0 to 100000000", "-3"),
+            ("population", "population: 100000001", "0 to 100000000", "100000001"),
             ("departement", "departement: \"20\"", "01–95, 2A, 2B or 971–976", "\"20\""),
         ])
     func invalidValue(key: String, line text: String, expected: String, found: String) throws {
@@ -77,7 +78,7 @@ struct EntityConfigurationTests {
     func problemsText() {
         let entity = Entity(siren: "123456789", population: -1)
         #expect(entity.problems() == [
-            "siren \"123456789\": expected 9 digits with a valid Luhn check digit", "population -1: expected 0 or more",
+            "siren \"123456789\": expected 9 digits with a valid Luhn check digit", "population -1: expected 0 to 100000000",
         ])
         #expect(entity.fieldProblems().map(\.key) == ["siren", "population"])
     }

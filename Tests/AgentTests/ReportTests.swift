@@ -102,7 +102,13 @@ enum SchemaValidator {
         let path = directory.path + "/streamed.json"
         try AtomicFile.write(to: path, mode: 0o640) { output in try report.writeJSON(chunkSize: 1000, to: output) }
         #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == Self.encoderBytes(report))
-        #expect(try SchemaValidator.problems(path) == nil)
+        // The awkward evidence holds Int.max, Int.min and 1e300 for the writer's sake; the schema bounds evidence
+        // numbers to ±(2^53 − 1) (RFC 8259, section 6), and refuses exactly those (python-jsonschema says so).
+        let problems = (try SchemaValidator.problems(path) ?? "").split(separator: "\n")
+        #expect(problems.count == 50 * 3, "\(problems.prefix(5))")
+        for problem in problems {
+            #expect((problem.contains("'numbers'") || problem.contains("'doubles'")) && problem.contains("imum of"), "\(problem)")
+        }
     }
 
     @Test func aFailedStreamLeavesNothingBehind() throws {

@@ -203,6 +203,26 @@ import TestSupport
             .run(CheckContext(root: try FileSystemRoot(directory.path)))
         #expect(literal.first { $0.code == "cert.expiry" }?.status == .fail)
     }
+    /// A chain file whose second block is damaged: the leaf is judged, and the rest of the file is an
+    /// error, not silently dropped (nginx refuses such a file; reading stops at the bad block).
+    @Test func aDamagedBlockInAChainIsAnErrorNotAShorterChain() async throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let ca = try factory.issue(name: "ca", subject: "/CN=Intermediaire Test", isCA: true)
+        let leaf = try factory.issue(name: "leaf", subject: "/CN=portail.mairie.test", issuer: ca)
+        let damaged = "-----BEGIN CERTIFICATE-----\nMIIBdamaged\n-----END CERTIFICATE-----\n"
+        let file = try directory.write("fullchain.pem", leaf.pem + damaged + ca.pem)
+        let results = await CertificateFilesCheck(paths: [file], discover: false).run(CheckContext(root: .system))
+        #expect(results.first { $0.target == file && $0.code == "cert.expiry" }?.status == .pass)
+        let error = try #require(results.first { $0.code == "cert.file" })
+        #expect(error.status == .error)
+        #expect(error.target == file + "#2")
+        #expect(error.evidence["blocks"] == .int(3))
+        #expect(error.reason == "certificate block 2 of 3 could not be parsed: it and the blocks after it are not checked")
+        // The intermediate after the damaged block is not claimed as checked.
+        #expect(!results.contains { $0.target.hasSuffix("#3") })
+    }
+
     /// A certificate met in many files (the CA appended to every chain, copies) is parsed once per run:
     /// the results must be exactly those of files checked one by one, on both workers (130 files).
     @Test func repeatedCertificatesGiveTheSameResultsAsFilesReadAlone() async throws {

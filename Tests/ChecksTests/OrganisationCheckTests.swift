@@ -70,7 +70,9 @@ import TestSupport
         #expect(notApplicable.reason == "declared not applicable")
         // No answer is not done.
         let unanswered = try Self.result(results, "art20.elu-referent")
-        #expect(unanswered.status == .fail)
+        // Not answered: not evaluated (weighs, earns nothing, lowers coverage), never left out of the score.
+        #expect(unanswered.status == .error)
+        #expect(unanswered.reason?.contains("no answer") == true)
         #expect(unanswered.evidence["unanswered"] == true)
         #expect(unanswered.severity == .high)
         // ReCyF objective 16 is for essential entities only; 2.B applies to both.
@@ -113,12 +115,20 @@ import TestSupport
         #expect(CheckRegistry.type(withID: "org.nis2") != nil)
     }
 
-    @Test func aMissingAnswersFileIsOneSkip() async throws {
+    @Test func aMissingAnswersFileLeavesTheOrganisationNotEvaluated() async throws {
         let results = try await Self.run(nil)
-        #expect(results.count == 1)
+        let questionnaire = try Questionnaire.shipped()
+        // The cause, then every item unanswered: a missing file weighs what a blank one does.
+        #expect(results.count == 1 + questionnaire.items.count)
         #expect(results.first?.code == "org.nis2.answers")
-        #expect(results.first?.status == .skip)
+        #expect(results.first?.status == .error)
         #expect(results.first?.reason?.contains("cyberctl assess") == true)
+        #expect(results.dropFirst().allSatisfy { $0.status == .error && $0.evidence["unanswered"] == true })
+        // The organisation domain is "non évalué": it counts 0 in the overall score.
+        #expect(Scoring.summarize(results).notEvaluated == [.organisation])
+        // Answering anything never scores worse: a blank file's results are the same items.
+        let blank = try await Self.run("answers: {}\n")
+        #expect(Set(blank.map(\.code)).isSubset(of: Set(results.map(\.code))))
     }
 
     @Test func anInvalidAnswersFileIsOneErrorNamingEveryLine() async throws {

@@ -4,6 +4,10 @@ import Testing
 import TestSupport
 import TLSProbe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Endpoint discovery from `/proc/net/tcp{,6}` read through a fixture root, profile decoding, HSTS parsing.
 struct TLSDiscoveryTests {
     static let tcp = """
@@ -24,7 +28,10 @@ struct TLSDiscoveryTests {
         try folder.write("proc/net/tcp", Self.tcp)
         try folder.write("proc/net/tcp6", Self.tcp6)
         let root = try FileSystemRoot(folder.path)
-        let sockets = ListeningSockets.read(root: root)
+        let table = ListeningSockets.read(root: root)
+        #expect(table.problems.isEmpty)
+        #expect(table.read == ["/proc/net/tcp", "/proc/net/tcp6"])
+        let sockets = table.sockets
         #expect(sockets.count == 5)
         #expect(sockets.contains(.init(address: "::1", port: 993, ipv6: true)))
         let endpoints = ListeningSockets.endpoints(from: sockets)
@@ -38,10 +45,83 @@ struct TLSDiscoveryTests {
         #expect(targets.allSatisfy { !$0.nameKnown })
     }
 
-    @Test func missingProcTablesGiveNoTarget() throws {
+    @Test func missingProcTablesGiveNoTargetAndASkipThatSaysWhy() async throws {
         let folder = try TemporaryDirectory()
         let root = try FileSystemRoot(folder.path)
         #expect(TLSEndpointCheck().targets(in: root).isEmpty)
+        let results = await TLSEndpointCheck().run(CheckContext(root: root))
+        #expect(results.map(\.code) == ["tls.discovery"])
+        #expect(results.first?.status == .skip)
+        #expect(results.first?.reason?.contains("as on a disk image") == true)
+    }
+
+    /// The live tables of this machine: /proc files say size 0 and must be read to their end.
+    @Test func liveSocketTablesAreReadToTheEnd() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        try #require(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let table = ListeningSockets.read(root: .system)
+        #expect(table.problems.isEmpty, "\(table.problems)")
+        #expect(table.read.contains("/proc/net/tcp"))
+        #expect(table.sockets.contains(.init(address: "127.0.0.1", port: port, ipv6: false)))
+    }
+
+    /// Tables that exist but cannot be read or parsed: `tls.discovery` errs, naming the file and line.
+    @Test(arguments: ["directory", "malformed", "header"])
+    func unreadableOrMalformedTablesGiveAnError(_ kind: String) async throws {
+        let folder = try TemporaryDirectory()
+        try folder.write("proc/net/tcp6", Self.tcp6)
+        switch kind {
+        case "directory": _ = try folder.makeDirectory("proc/net/tcp")
+        case "malformed": try folder.write("proc/net/tcp", Self.tcp + "\n   4: 0100007F:zz 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 1 1\n")
+        default: try folder.write("proc/net/tcp", "garbage\n" + Self.tcp)
+        }
+        let root = try FileSystemRoot(folder.path)
+        let table = ListeningSockets.read(root: root)
+        #expect(table.problems.count == 1)
+        var check = TLSEndpointCheck()
+        check.allPorts = false
+        check.connectionTimeout = 1
+        let results = await check.run(CheckContext(root: root))
+        let discovery = try #require(results.first { $0.code == "tls.discovery" })
+        #expect(discovery.status == .error)
+        switch kind {
+        case "directory": #expect(discovery.reason?.contains("/proc/net/tcp: is a directory") == true, "\(discovery.reason ?? "")")
+        case "malformed": #expect(discovery.reason?.contains("/proc/net/tcp: line 6") == true, "\(discovery.reason ?? "")")
+        default: #expect(discovery.reason?.contains("/proc/net/tcp: line 1") == true, "\(discovery.reason ?? "")")
+        }
+        // What could be read is still probed: [::1]:993 from tcp6.
+        #expect(results.contains { $0.target == "[::1]:993" })
+    }
+
+    @Test func tablesWithoutTLSServiceGiveASkip() async throws {
+        let folder = try TemporaryDirectory()
+        let ssh = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1682 1 0 100 0 0 10 0
+            """
+        try folder.write("proc/net/tcp", ssh)
+        let results = await TLSEndpointCheck().run(CheckContext(root: try FileSystemRoot(folder.path)))
+        #expect(results.map(\.code) == ["tls.discovery"])
+        #expect(results.first?.status == .skip)
+        #expect(results.first?.reason?.hasPrefix("no TLS service listens on this host") == true)
+    }
+
+    @Test func otherPortsExcludeUsualAndPlainTextOnes() {
+        let sockets: [ListeningSockets.Socket] = [
+            .init(address: "0.0.0.0", port: 8006, ipv6: false), .init(address: "::", port: 8006, ipv6: true),
+            .init(address: "0.0.0.0", port: 22, ipv6: false), .init(address: "127.0.0.1", port: 443, ipv6: false),
+            .init(address: "::1", port: 10443, ipv6: true), .init(address: "0.0.0.0", port: 3306, ipv6: false),
+        ]
+        #expect(ListeningSockets.otherEndpoints(from: sockets).map(\.target) == ["127.0.0.1:8006", "[::1]:10443"])
     }
 
     @Test func hstsMaxAgeParsing() {
@@ -56,7 +136,7 @@ struct TLSDiscoveryTests {
                      "tls.cert.hostname", "tls.cert.expiry", "tls.cert.key-strength", "tls.cert.signature-algorithm",
                      "tls.ocsp-stapling", "tls.hsts", "tls.compression", "tls.renegotiation"]
         #expect(TLSRules.table.map(\.code) == codes)
-        for code in codes + [TLSRules.connectionCode] {
+        for code in codes + [TLSRules.connectionCode, TLSRules.discoveryCode] {
             let rule = Catalogue.rule(code)
             #expect(rule != nil, "no catalogue entry for \(code)")
             #expect(rule?.french.title.isEmpty == false)

@@ -139,7 +139,9 @@ struct TLSEndpointCheckTests {
         #expect(Self.strings(results["tls.legacy-protocols"]?.evidence["accepted"]) == ["TLSv1.2"])
     }
 
-    @Test func expiredLeafFailsExpiryOnly() async throws {
+    /// An expired leaf: expired for the expiry rule, and no longer validated by a TLS client (as
+    /// `openssl s_client -verify_return_error` says, see TLSChainValidityTests).
+    @Test func expiredLeafFailsExpiryAndTrust() async throws {
         let pki = try PKI()
         let leaf = try pki.leaf("expired", notAfter: Date().addingTimeInterval(-86_400))
         let server = try TLSTestServers.openssl(cert: leaf.certificatePath, key: leaf.keyPath, arguments: [], folder: pki.path)
@@ -147,7 +149,8 @@ struct TLSEndpointCheckTests {
         #expect(results["tls.cert.expiry"]?.status == .fail)
         #expect(results["tls.cert.expiry"]?.severity == .critical)
         #expect(results["tls.cert.expiry"]?.evidence["state"] == "expired")
-        #expect(results["tls.cert.trust"]?.status == .pass)
+        #expect(results["tls.cert.trust"]?.status == .fail)
+        #expect(results["tls.cert.trust"]?.evidence["problem"] == "expired")
     }
 
     @Test func selfSignedLeafFailsTrust() async throws {
@@ -343,7 +346,10 @@ struct TLSEndpointCheckTests {
         let results = await check(server, pki: pki)
         #expect(results.count == 1)
         #expect(results["tls.connection"]?.status == .error)
-        #expect(results["tls.connection"]?.reason?.contains("no TLS handshake possible") == true)
+        // Its answer starts with an HTTP status line: named as such.
+        #expect(results["tls.connection"]?.reason?.contains("does not speak TLS: speaks HTTP, not TLS (\"HTTP/1.0 200 garbage\"") == true,
+                "\(results["tls.connection"]?.reason ?? "")")
+        #expect(results["tls.connection"]?.evidence["speaks"] == "http")
     }
 
     @Test func resettingServerEndsAsError() async throws {
@@ -402,6 +408,38 @@ struct TLSEndpointCheckTests {
         #expect(Set(Self.acceptedNames(relayed["tls.weak-ciphers"], version: "TLSv1.2")) == Set(directSuites))
         #expect(relayed["tls.legacy-protocols"]?.status == .pass)
         #expect(relayed["tls.weak-ciphers"]?.status == direct["tls.weak-ciphers"]?.status)
+    }
+
+    /// A server that resets the connection once TLS 1.2 enumeration has found its first suite: the
+    /// suites after it were never tested, so neither "no weak suite" nor "all with forward secrecy"
+    /// is known. The server also accepts AES128-SHA (CBC, RSA key transport), which the reset hides.
+    @Test func enumerationCutShortByResetsIsNeverAPass() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("reset", key: .rsa(2048))
+        let backend = try TLSTestServers.openssl(
+            cert: leaf.certificatePath, key: leaf.keyPath,
+            arguments: ["-tls1_2", "-serverpref", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384:AES128-SHA"], folder: pki.path)
+        let front = try TLSTestServers.python("reset-tls12-after-first", backend: backend.port, folder: pki.path)
+        var check = TLSEndpointCheck(
+            endpoints: [.init(endpoint: TLSEndpoint(host: "127.0.0.1", port: front.port), https: false)], discover: false,
+            caFile: pki.root.certificatePath)
+        // One connection at a time: the enumeration order is fixed (TLS 1.3, 1.2, 1.1, 1.0, then raw hellos).
+        check.connectionsPerEndpoint = 1
+        let results = Dictionary(await check.run(CheckContext(root: .system)).map { ($0.code, $0) }) { first, _ in first }
+        // Versions: every one decided (1.2 accepted; 1.3, 1.1, 1.0 refused with an alert; SSLv3 refused).
+        #expect(results["tls.legacy-protocols"]?.status == .pass, "\(results["tls.legacy-protocols"]?.reason ?? "")")
+        #expect(Self.strings(results["tls.legacy-protocols"]?.evidence["accepted"]) == ["TLSv1.2"])
+        #expect(Self.acceptedNames(results["tls.weak-ciphers"], version: "TLSv1.2") == ["ECDHE-RSA-AES256-GCM-SHA384"])
+        // Suites: cut short after the first, so not verified.
+        #expect(results["tls.weak-ciphers"]?.status == .error)
+        #expect(results["tls.weak-ciphers"]?.reason?.contains("suite enumeration cut short") == true, "\(results["tls.weak-ciphers"]?.reason ?? "")")
+        #expect(results["tls.forward-secrecy"]?.status == .error)
+        #expect(results["tls.dh-params"]?.status == .error)
+
+        // The same server without the front: the hidden suite is found and judged.
+        let direct = await self.check(backend, pki: pki)
+        #expect(direct["tls.weak-ciphers"]?.status == .warn)
+        #expect(direct["tls.forward-secrecy"]?.status == .warn)
     }
 
     @Test func endpointDeadlineStopsAServerThatStallsAfterTheFirstHandshake() async throws {

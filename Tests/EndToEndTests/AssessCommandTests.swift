@@ -190,6 +190,30 @@ import TestSupport
         #expect(try String(contentsOfFile: file, encoding: .utf8) == broken)
     }
 
+    @Test func aListWhereTextIsExpectedIsRefusedByCheckAndNeverDroppedByARewrite() throws {
+        let directory = try TemporaryDirectory()
+        let text = """
+            answers:
+              a.dpo:
+                status: oui
+                evidence:
+                  document:
+                    - Arrêté de désignation
+                    - Lettre de mission
+                  owner: {service: DGS}
+
+            """
+        let file = try directory.write("answers.yaml", text)
+        let check = try BuiltBinary.run(["assess", "--check", file])
+        #expect(check.exitCode == 65, "\(check.stdout)")
+        #expect(check.stderr.contains("\(file):5: a.dpo evidence document: expected a text value, found a list"), "\(check.stderr)")
+        #expect(check.stderr.contains("\(file):8: a.dpo evidence owner: expected a text value, found a mapping"), "\(check.stderr)")
+        // The walk refuses the file too, and leaves it as it was.
+        let session = try Self.walk(["assess", "--answers", file], responses: ["1"], in: directory.path)
+        #expect(session.exitCode == 65)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == text)
+    }
+
     @Test func endOfInputStopsAndKeepsTheFile() throws {
         let directory = try TemporaryDirectory()
         let file = directory.url("answers.yaml")

@@ -128,9 +128,11 @@ struct MessageLanguageTests {
         let common = ["--tls-cert", folder.url("c.pem"), "--tls-key", folder.url("k.pem"), "--ca", folder.url("ca.pem"), "--inbox", folder.url("inbox")]
         let cases: [(arguments: [String], french: String, english: String)] = [
             (["--listen", "localhost"], "--listen \"localhost\" : ADRESSE:PORT est attendu", "(--listen \"localhost\": expected ADDR:PORT"),
-            (["--listen", "127.0.0.1:0", "--max-body-bytes", "10"], "--max-body-bytes doit valoir au moins 1024", "(--max-body-bytes must be at least 1024)"),
-            (["--listen", "127.0.0.1:0", "--rate", "0/min"], "--rate \"0/min\" : N/min est attendu avec N ≥ 1", "(--rate \"0/min\": expected N/min with N ≥ 1"),
-            (["--listen", "127.0.0.1:0", "--workers", "0"], "--workers doit valoir au moins 1", "(--workers must be at least 1)"),
+            (["--listen", "127.0.0.1:0", "--max-body-bytes", "10"], "--max-body-bytes 10 : une valeur de 1024 à 268435456 est attendue",
+             "(--max-body-bytes 10: expected a value from 1024 to 268435456)"),
+            (["--listen", "127.0.0.1:0", "--rate", "0/min"], "--rate \"0/min\" : N/min est attendu avec N de 1 à 100000",
+             "(--rate \"0/min\": expected N/min with N from 1 to 100000"),
+            (["--listen", "127.0.0.1:0", "--workers", "0"], "--workers 0 : une valeur de 1 à 256 est attendue", "(--workers 0: expected a value from 1 to 256)"),
         ]
         for (arguments, frenchText, englishText) in cases {
             let output = try BuiltBinary.run(["collect"] + arguments + common)

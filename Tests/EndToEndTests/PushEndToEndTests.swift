@@ -207,6 +207,18 @@ struct PushEndToEndTests {
         #expect(try standIn.log().count == 1)
     }
 
+    @Test("A CR LF in collector.url: scan and push refuse agent.yaml at the url's line (65), never a temporary failure (75)")
+    func lineBreakInCollectorURL() throws {
+        let world = try World()
+        try world.writeConfig(url: "\"https://localhost:1\\r\\n\"")
+        for output in [try world.push(), try BuiltBinary.run(["scan", "--root", world.root, "--only", "certificates", "--config", world.config])] {
+            #expect(output.exitCode == 65, "\(output.exitCode): \(output.stderr)")
+            #expect(output.stderr.contains("\(world.config):7:"), "\(output.stderr)")
+            #expect(output.stderr.contains("CR in the URL"), "\(output.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: world.outbox), "nothing queued")
+    }
+
     @Test("An acknowledgement lost to a crash: the pair is sent again, the collector answers 200 duplicate, the pair goes")
     func duplicateIsRemoved() throws {
         let world = try World()

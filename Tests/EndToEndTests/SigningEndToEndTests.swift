@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The built `cyberctl` end to end: the RSSI's CA, an agent's enrolment, signed scans, and
 /// verification — cross-checked with the stock `openssl` command both ways.
 @Suite("Signed reports end to end (cyberctl and openssl)")
@@ -223,5 +227,34 @@ struct SigningEndToEndTests {
         let revoke = try BuiltBinary.run(["pki", "revoke", String(list[serial]), "--reason", "removeFromCRL", "--dir", world.pki])
         #expect(revoke.exitCode == 64, "\(revoke.stdout) \(revoke.stderr)")
         #expect(revoke.stderr.contains("removeFromCRL"))
+    }
+
+    @Test("A disk that fills between the report and its signature leaves neither file, and scan exits 74 naming the signature")
+    func halfWrittenPair() throws {
+        let world = try World()
+        // The size of this fixture's report, then an entity name that puts the report in the middle of a
+        // 4 KiB page: on a tmpfs of exactly the report's pages, the report fits and its signature does not.
+        let probe = try world.signedScan("probe.json")
+        let probeSize = (try FileManager.default.attributesOfItem(atPath: probe)[.size] as? NSNumber)?.intValue ?? 0
+        let padding = (2048 - probeSize % 4096 + 4096) % 4096
+        let name = "Commune de Plouzané" + String(repeating: "x", count: padding)
+        let small = try world.folder.makeDirectory("small")
+        let pages = (probeSize + padding + 4095) / 4096
+        let mounted = getuid() == 0 && (try? Command.run("mount", ["-t", "tmpfs", "-o", "size=\(pages * 4096)", "tmpfs", small]))?.exitCode == 0
+        defer { if mounted { _ = try? Command.run("umount", [small]) } }
+        let report = small + "/r.json"
+        if !mounted {
+            // Without mount(2): the signature's place is taken by a folder, so its write fails after the report's.
+            try FileManager.default.createDirectory(atPath: report + ".p7s", withIntermediateDirectories: false)
+        }
+        let output = try BuiltBinary.run(
+            ["scan", "--root", world.root, "--only", "certificates", "--out", report, "--fail-on", "never", "--key", world.key,
+             "--cert", world.certificate, "--config", world.folder.url("config/agent.yaml"), "--entity-name", name],
+            timeout: 120)
+        #expect(!output.timedOut)
+        #expect(output.output.exitCode == 74, "\(output.output.exitCode): \(output.output.stderr)")
+        #expect(output.output.stderr.contains(report + ".p7s"), "\(output.output.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: small).filter { $0 != "r.json.p7s" || mounted }
+        #expect(left.isEmpty, "both files or neither: \(left)")
     }
 }

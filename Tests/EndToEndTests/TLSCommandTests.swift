@@ -102,6 +102,41 @@ struct TLSCommandTests {
         #expect((summary["domains"] as? [String: Any])?["tls"] != nil)
     }
 
+    /// An unprivileged agent that may not read the socket table gets a `tls.discovery` error, never
+    /// "no TLS service"; a table it reads, without TLS service, gives a skip that says so.
+    @Test func unreadableSocketTableIsAnErrorNotNoService() throws {
+        let directory = try TemporaryDirectory()
+        let image = try directory.makeDirectory("image")
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        let ssh = "   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1682 1 0 100 0 0 10 0\n"
+        try directory.write("image/proc/net/tcp6", header)
+        let table = try directory.write("image/proc/net/tcp", header + ssh)
+        func scan() throws -> [String: Any] {
+            let results = try CertificateDiscoveryScanTests.scanAsNobody(image, only: "tls", in: directory)
+            #expect(results.count == 1)
+            return try #require(results.first)
+        }
+        let readable = try scan()
+        #expect(readable["code"] as? String == "tls.discovery")
+        #expect(readable["status"] as? String == "skip")
+        #expect((readable["reason"] as? String)?.hasPrefix("no TLS service listens on this host") == true)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: table)
+        let locked = try scan()
+        #expect(locked["code"] as? String == "tls.discovery")
+        #expect(locked["status"] as? String == "error")
+        #expect((locked["reason"] as? String)?.contains("/proc/net/tcp: permission denied") == true, "\(locked)")
+    }
+
+    /// `cyberctl tls` on nginx on a random port: HTTPS recognised by ALPN, HSTS judged (here missing).
+    @Test func httpsOnAnyPortIsJudged() throws {
+        let setup = try Setup()
+        let server = try TLSTestServers.nginx(cert: setup.leaf.certificatePath, key: setup.leaf.keyPath, extra: "", folder: setup.folder.path)
+        let output = try BuiltBinary.run(["tls", server.endpoint, "--ca-file", setup.root.certificatePath, "--format", "json"])
+        #expect(output.exitCode == 0, "\(output.stderr)")
+        #expect(try Self.statuses(output.stdoutData)["tls.hsts"] == "fail")
+    }
+
     @Test func badProfileParametersNameTheFileAndLine() throws {
         let folder = try TemporaryDirectory()
         let profile = try folder.write("bad.yaml", """

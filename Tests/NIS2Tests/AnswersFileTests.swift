@@ -144,6 +144,41 @@ import TestSupport
         } throws: { ($0 as? NIS2InputError)?.exitCode == 66 }
     }
 
+    @Test func aListOrMappingWhereTextIsExpectedIsRefusedAtItsLine() {
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      document: [PSSI, charte]\n")
+            == ["5: a.dpo evidence document: expected a text value, found a list"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      owner: {service: DSI}\n")
+            == ["5: a.dpo evidence owner: expected a text value, found a mapping"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    comment:\n      - un\n      - deux\n")
+            == ["4: a.dpo comment: expected a text value, found a list"])
+        #expect(problems("entity:\n  name: [Commune]\n") == ["2: entity name: expected a text value, found a list"])
+        #expect(problems("questionnaire: {v: 1}\nanswers: {}\n") == ["1: questionnaire: expected a text value, found a mapping"])
+    }
+
+    @Test func textWithLineSeparatorsAndControlsIsWrittenBackExactly() throws {
+        var file = AnswersFile(entity: AnswerEntity(name: "Commune \u{85}NEL \u{2028}LS \u{2029}PS \u{202E}RLO \u{1B}[2J \u{9B}CSI \u{FEFF}BOM"))
+        file.answers["a.dpo"] = Answer(
+            itemID: "a.dpo", status: .oui,
+            evidence: AnswerEvidence(document: "Arrêté\u{2028}n° 12\r\n\ttab", owner: "DGS \\ \"quote\" \u{7F}"),
+            comment: "ligne 1\u{85}ligne 2")
+        let written = file.yaml(questionnaire: Self.questionnaire)
+        #expect(!written.unicodeScalars.contains { [0x85, 0x2028, 0x2029, 0x202E, 0x1B, 0x9B].contains($0.value) }, "escaped in the file")
+        var reread = try AnswersFile.parse(written, file: "written.yaml", questionnaire: Self.questionnaire, today: Self.today)
+        for key in reread.answers.keys { reread.answers[key]?.line = nil }
+        #expect(reread == file)
+    }
+
+    @Test func anAnswersFileOverTheProfilesSizeBoundIsRefusedUnread() throws {
+        let directory = try TemporaryDirectory()
+        let big = try directory.write("big.yaml", "answers: {}\n" + String(repeating: "# commentaire\n", count: 80_000))
+        #expect {
+            try AnswersFile.load(path: big, questionnaire: Self.questionnaire, today: Self.today)
+        } throws: { error in
+            let description = (error as? NIS2InputError)?.description ?? ""
+            return description.contains(big) && description.contains("1048576") && (error as? NIS2InputError)?.exitCode == 65
+        }
+    }
+
     @Test func calendarDays() {
         #expect(CalendarDay("2024-02-29") != nil)
         #expect(CalendarDay("2025-02-29") == nil)

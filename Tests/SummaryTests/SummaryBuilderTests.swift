@@ -129,10 +129,13 @@ struct SummaryBuilderTests {
         let summary = try fixture.builder().territory()
         #expect(summary.scope == .territory)
         #expect(summary.title == F.cc.name)
-        let all = F.weak + F.good + F.weak
-        #expect(summary.score == Scoring.summarize(all).score)
+        // Each member weighs one (the communauté de communes reports too, so it is a member).
+        let scores = [F.weak, F.good, F.weak].map { Scoring.summarize($0).score! }
+        #expect(summary.score == Int((Double(scores.reduce(0, +)) / 3).rounded()))
         #expect(summary.nis2.category == "importante")
-        #expect(summary.members.map(\.name) == ["Commune de Lanvéoc", "Commune de Plouzané"])
+        #expect(summary.members.map(\.name) == [F.cc.name!, "Commune de Lanvéoc", "Commune de Plouzané"])
+        #expect(summary.members.allSatisfy { $0.reported })
+        #expect(summary.incidents == "Aucun incident n'est en cours de traitement.")
         let plouzane = try #require(summary.members.first { $0.siren == F.plouzane.siren })
         #expect(plouzane.trend == .up)
         #expect(plouzane.level == Scoring.summarize(F.weak).level?.rawValue)
@@ -164,16 +167,24 @@ struct SummaryBuilderTests {
         }
     }
 
-    @Test("French dates and trend bands")
+    @Test("French dates and trend bands; the previous report, with its time when it is the same day")
     func wording() throws {
         #expect(SummaryBuilder.frenchDate("2026-11-01") == "1er novembre 2026")
         #expect(SummaryBuilder.frenchDate("2026-02-28T10:00:00Z") == "28 février 2026")
-        func point(_ at: String, _ score: Int, _ level: String) throws -> TrendPoint {
-            try JSONDecoder().decode(TrendPoint.self, from: Data(#"{"at":"\#(at)","score":\#(score),"level":"\#(level)","coverage":1,"hosts":1}"#.utf8))
+        func point(_ at: String, _ score: Int, _ level: String) -> TrendPoint {
+            TrendPoint(at: at, score: score, level: level, scoreLevel: level, coverage: 1, hosts: 1, host: "srv", siren: nil, caps: [])
         }
-        let points = [try point("2026-10-01", 60, "C"), try point("2026-11-01", 61, "C")]
-        #expect(SummaryBuilder.trend(points).direction == .stable)
-        #expect(SummaryBuilder.trend([points[1], try point("2026-11-20", 50, "D")]).direction == .down)
-        #expect(SummaryBuilder.trend(Array(points.prefix(1))).direction == .first)
+        let points = [point("2026-10-01T08:00:00Z", 60, "C"), point("2026-11-01T08:00:00Z", 61, "C")]
+        let stable = SummaryBuilder.trendFacts(points, score: 61, level: "C")
+        #expect(stable.direction == .stable)
+        #expect(stable.since == "1er octobre 2026")
+        #expect(SummaryBuilder.trendFacts([points[1], point("2026-11-20T08:00:00Z", 50, "D")], score: 50, level: "D").direction == .down)
+        #expect(SummaryBuilder.trendFacts(Array(points.prefix(1)), score: 60, level: "C").direction == .first)
+        // Two reports the same day: the progress between them, the previous one named with its time (Paris).
+        let sameDay = SummaryBuilder.trendFacts(
+            [point("2026-12-03T08:30:00Z", 60, "C"), point("2026-12-03T15:10:00Z", 70, "C")], score: 70, level: "C")
+        #expect(sameDay.direction == .up)
+        #expect(sameDay.since == "3 décembre 2026 à 9 h 30")
+        #expect(ElusWording.trend(sameDay) == "En progrès depuis le contrôle du 3 décembre 2026 à 9 h 30 (note 60 → 70 sur 100).")
     }
 }

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import TerritoryGenerator
 import NIS2
 import OpenSSLKit
 import Summary
@@ -114,6 +115,7 @@ final class SummaryFixture: @unchecked Sendable {
         result("tls.legacy-protocols", .pass, .high, target: "www:443"),
         result("cert.expiry", .pass, .critical, target: "/etc/ssl/a.pem"),
         result("patch.security-updates", .pass, .critical, target: "debian 12"),
+        result("backup.present", .pass, .high, target: "/srv/backup"),
         result("backup.offline-copy", .pass, .high, target: "/srv/backup"),
         result("backup.restore-test", .warn, .medium, target: "/srv/backup"),
     ]

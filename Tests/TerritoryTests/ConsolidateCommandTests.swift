@@ -1,4 +1,5 @@
 import Foundation
+import TerritoryGenerator
 import GRDB
 import TestSupport
 import Testing
@@ -187,7 +188,7 @@ struct ConsolidateCommandTests {
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(world.folder.url("chromium-profile"))"]
         let dom = try Command.run(browser, flags + ["--dump-dom", "file://\(page)"])
         #expect(dom.exitCode == 0, "\(dom.stderr)")
-        for text in ["Tableau de bord du territoire", "Carte de chaleur", "Répartition des scores", "Évolution du score du territoire",
+        for text in ["Tableau de bord du territoire", "Carte de chaleur", "Répartition des membres par niveau", "Évolution du score du territoire",
                      "Échéancier des certificats", "À corriger d'abord", TerritoryGenerator.entityName(0)] {
             #expect(dom.stdout.contains(text), "rendered DOM lacks \(text)")
         }

@@ -1,4 +1,6 @@
 import Foundation
+import TerritoryGenerator
+import Incidents
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+@testable import Incidents
 import GRDB
 import TestSupport
 import Testing
@@ -232,5 +233,17 @@ struct IncidentTests {
         let lateCNIL = IncidentDraft(incident: incident, stage: .cnil, entity: nil, hosts: hosts, recipients: [],
                                      now: fixture.now.addingTimeInterval(48 * 3600)).render(.text)
         #expect(lateCNIL.contains("Motifs du retard : [À compléter]"))
+        #expect(early.contains("Personne à contacter** : [À compléter]"), "no roster: nobody known")
+        // With the roster's contacts: the people to call and the DPO are filled in, not "[À compléter]".
+        let contacts = [
+            Roster.Contact(role: .maire, name: "Jeanne Martin", phone: "02 98 00 00 02"),
+            Roster.Contact(role: .dgs, name: "Paul Le Bihan", email: "dgs@plouzane.fr"),
+            Roster.Contact(role: .dpo, name: "CDG 29", email: "dpo@cdg29.bzh"),
+        ]
+        let filled = IncidentDraft(incident: incident, stage: .cnil, entity: nil, hosts: hosts, recipients: [], contacts: contacts, now: fixture.now)
+            .render(.text)
+        #expect(filled.contains("Personne à contacter : Direction générale des services : Paul Le Bihan, dgs@plouzane.fr ; Maire : Jeanne Martin, 02 98 00 00 02"))
+        #expect(filled.contains("Délégué à la protection des données (DPO) ou point de contact : CDG 29, dpo@cdg29.bzh"))
+        #expect(!filled.contains("Personne à contacter : [À compléter]"))
     }
 }

@@ -72,13 +72,13 @@ final class TerritoryFixture: @unchecked Sendable {
     @discardableResult
     func write(
         _ name: String, siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil,
-        sign: Bool = true
+        sign: Bool = true, signedAfter: TimeInterval = 60
     ) throws -> String {
         let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id)
         let path = try folder.write("inbox/\(name)", Data(bytes))
         if sign {
-            let generated = now.addingTimeInterval(-daysAgo * 86_400)
-            let signature = try signer(siren: siren, host: host).sign(bytes, signingTime: generated.addingTimeInterval(60))
+            let generated = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))
+            let signature = try signer(siren: siren, host: host).sign(bytes, signingTime: generated.addingTimeInterval(signedAfter))
             try folder.write("inbox/\(name).p7s", Data(signature))
         }
         return path

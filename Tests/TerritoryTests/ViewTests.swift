@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+@testable import Rendering
 import TestSupport
 import Testing
 @testable import Territory
@@ -43,15 +44,25 @@ struct ViewTests {
         #expect(b.score.score == Scoring.summarize(b1).score)
         #expect(view.territory.staleEntities == 1)
         #expect(view.territory.reports == 4)
-        #expect(view.territory.score.score == Scoring.summarize(a1 + a2 + b1).score)
+        // The territory is the mean of its members' scores: each entity weighs one, whatever its number of results.
+        let memberScores = [Scoring.summarize(a1 + a2).score!, Scoring.summarize(b1).score!]
+        #expect(view.territory.score.score == Int((Double(memberScores.reduce(0, +)) / 2).rounded()))
+        #expect(view.territory.members == 2 && view.territory.entities == 2)
         // Furthest behind first.
         #expect(view.entities.map(\.siren) == [b, a].sorted { ($0.score.score ?? -1) < ($1.score.score ?? -1) }.map(\.siren))
-        // Fix first: the rule whose fixing raises the territory score most, same arithmetic as Scoring.bestFixes.
+        // Fix first: the rule whose fixing everywhere raises the members' mean most (each member's score
+        // recomputed with every result of the rule passing).
+        func fixed(_ results: [CheckResult], _ code: String) -> Double {
+            ScoreTally(results.map { var r = $0; if r.code == code && r.status.isFinding { r.status = .pass }; return r }).exactScore!
+        }
+        let codes = Set((a1 + a2 + b1).filter(\.status.isFinding).map(\.code))
+        let base = (ScoreTally(a1 + a2).exactScore! + ScoreTally(b1).exactScore!) / 2
+        let gains = codes.map { code in (code, (fixed(a1 + a2, code) + fixed(b1, code)) / 2 - base) }
+        let best = try #require(gains.max { $0.1 < $1.1 })
         let fix = try #require(view.fixes.first)
-        let all = a1 + a2 + b1
-        let single = try #require(Scoring.bestFixes(all, limit: 1).first)
-        #expect(fix.code == single.result.code)
-        #expect(fix.scoreBefore == Scoring.summarize(all).score)
+        #expect(fix.code == best.0)
+        #expect(abs(fix.gain - best.1) < 0.01)
+        #expect(fix.scoreBefore == view.territory.score.score)
     }
 
     @Test("Findings: ranked by severity × entities, who is affected, new / persistent / resolved against the previous report")
@@ -94,6 +105,32 @@ struct ViewTests {
         let critical = try fixture.views().findings(minimumSeverity: .critical)
         #expect(critical.findings.map(\.code) == ["cert.key-strength"])
         #expect(try fixture.views().findings(top: 1).findings.count == 1)
+    }
+
+    @Test("Resolved findings are attributed to the entity and host that fixed them, with when; a rule fixed everywhere stays listed")
+    func resolvedBy() throws {
+        let fixture = try F()
+        try fixture.write("a1.json", host: "srv-1", daysAgo: 6, results: [F.result("tls.hsts", .fail, .medium), F.result("backup.present", .fail)])
+        try fixture.write("a2.json", host: "srv-1", daysAgo: 4, results: [F.result("tls.hsts", .pass, .medium), F.result("backup.present", .fail)])
+        try fixture.write("a3.json", host: "srv-1", daysAgo: 2, results: [F.result("tls.hsts", .pass, .medium), F.result("backup.present", .pass)])
+        try fixture.write("b1.json", siren: F.sirenB, host: "srv-b", daysAgo: 5, results: [F.result("backup.present", .fail)])
+        try fixture.write("b2.json", siren: F.sirenB, host: "srv-b", daysAgo: 1, results: [F.result("backup.present", .fail)])
+        _ = try fixture.ingest()
+        let view = try fixture.views().findings()
+        // tls.hsts: fixed by Plouzané's srv-1 four days ago, two reports before its latest: still listed.
+        let hsts = try #require(view.findings.first { $0.code == "tls.hsts" })
+        #expect(hsts.results == 0 && hsts.resolved == 0, "not in the previous report either")
+        #expect(hsts.resolvedBy.map(\.siren) == [F.sirenA])
+        #expect(hsts.resolvedBy.first?.host == "srv-1")
+        #expect(hsts.resolvedBy.first?.at == ISO8601.string(from: Date(timeIntervalSince1970: (fixture.now.timeIntervalSince1970 - 4 * 86_400).rounded(.down))))
+        // backup.present: fixed by Plouzané, still failing at Lanvéoc: the fix is Plouzané's, not Lanvéoc's.
+        let backup = try #require(view.findings.first { $0.code == "backup.present" })
+        #expect(backup.affected.map(\.siren) == [F.sirenB])
+        #expect(backup.resolvedBy.map(\.siren) == [F.sirenA])
+        let table = ViewTables.findings(view, .fr).map(\.text).joined()
+        #expect(table.contains("Commune de Plouzané / srv-1"))
+        // Filtering by severity hides rules fixed everywhere.
+        #expect(try fixture.views().findings(minimumSeverity: .high).findings.map(\.code) == ["backup.present"])
     }
 
     @Test("Certificates: files and served certificates expiring within the window (and expired), soonest first")
@@ -148,19 +185,31 @@ struct ViewTests {
         #expect(throws: InputError.self) { try fixture.views().entity(F.sirenB) }
     }
 
-    @Test("Trend: the territory score at the end of each day, each host counted by its latest report then")
+    @Test("Trend: one point per report (two the same day make two), each member weighing one, each host counted by its latest report then")
     func trend() throws {
         let fixture = try F()
-        let day1 = [F.result("tls.hsts", .fail)]
-        let day2 = [F.result("tls.hsts", .pass)]
-        let other = [F.result("tls.hsts", .warn)]
-        try fixture.write("a1.json", host: "srv-1", daysAgo: 3, results: day1)
-        try fixture.write("b1.json", siren: F.sirenB, host: "srv-b", daysAgo: 2, results: other)
-        try fixture.write("a2.json", host: "srv-1", daysAgo: 1, results: day2)
+        let a1 = [F.result("tls.hsts", .fail)]
+        let b1 = [F.result("tls.hsts", .warn), F.result("tls.legacy-protocols", .pass), F.result("cert.expiry", .pass)]
+        let a2 = [F.result("tls.hsts", .pass)]
+        let a3 = [F.result("tls.hsts", .fail)]
+        try fixture.write("a1.json", host: "srv-1", daysAgo: 3, results: a1)
+        try fixture.write("b1.json", siren: F.sirenB, host: "srv-b", daysAgo: 2, results: b1)
+        try fixture.write("a2.json", host: "srv-1", daysAgo: 1, results: a2)
+        try fixture.write("a3.json", host: "srv-1", daysAgo: 0.75, results: a3)
         _ = try fixture.ingest()
         let points = try fixture.views().trend().points
-        #expect(points.map(\.score) == [0, Scoring.summarize(day1 + other).score, Scoring.summarize(day2 + other).score])
-        #expect(points.map(\.hosts) == [1, 2, 2])
+        let b = Double(Scoring.summarize(b1).score!)
+        #expect(points.map(\.score) == [0, Int((b / 2).rounded()), Int(((100 + b) / 2).rounded()), Int((b / 2).rounded())])
+        #expect(points.map(\.hosts) == [1, 2, 2, 2])
+        #expect(points.map(\.host) == ["srv-1", "srv-b", "srv-1", "srv-1"])
+        #expect(points[3].at == ISO8601.string(from: fixture.now.addingTimeInterval(-0.75 * 86_400)))
+        // The entity's own trend: one point per report of its hosts.
+        #expect(try fixture.views().entityTrend(siren: F.sirenA).map(\.score) == [0, 100, 0])
+        // The one-pass trends give the same territory and member points.
+        let trends = try fixture.views().trends()
+        #expect(trends.territory.points == points)
+        #expect(trends.members[F.sirenA] == (try fixture.views().entityTrend(siren: F.sirenA)))
+        #expect(trends.members[F.sirenB] == (try fixture.views().entityTrend(siren: F.sirenB)))
     }
 
     @Test("Renderers: CSV quoting and formula neutralising, Markdown pipes, self-contained HTML with escaped text")

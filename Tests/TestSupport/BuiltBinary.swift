@@ -28,6 +28,13 @@ public enum BuiltBinary {
         return FileManager.default.currentDirectoryPath
     }()
 
+    /// Runs the built binary, killed after `timeout` seconds if it has not ended (see `Command.run(_:_:timeout:)`).
+    public static func run(
+        _ arguments: [String], timeout: Double, currentDirectory: String? = nil, environment: [String: String]? = nil
+    ) throws -> Command.BoundedOutput {
+        try Command.run(try path, arguments, timeout: timeout, environment: environment, currentDirectory: currentDirectory)
+    }
+
     /// Runs the built binary.
     @discardableResult
     public static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String]? = nil) throws -> Command.Output {

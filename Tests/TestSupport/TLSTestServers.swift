@@ -4,10 +4,17 @@ import Foundation
 import Glibc
 #endif
 
-/// A server process started by a test on loopback (openssl s_server, gnutls-serv, nginx, a small
-/// Python script), stopped when the value is released.
+/// A server process started by a test on loopback (openssl s_server, gnutls-serv, nginx, sshd, Dovecot,
+/// a small Python script), stopped when the value is released.
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: Foundation learns that a child ended when
+/// the child closes a descriptor it inherited, then waits for it with a blocking `waitpid` on the one
+/// thread that watches every child. A daemon that closes its inherited descriptors at start (sshd,
+/// Dovecot) would hold that thread until it exits, and every other test's `waitUntilExit` with it:
+/// the whole suite hung that way. The server's exit is collected here, by `stop()`.
 public final class BackgroundServer: @unchecked Sendable {
-    public let process: Process
+    /// The server's process id.
+    public let pid: pid_t
     public let host: String
     public let port: UInt16
     private let log: String
@@ -19,22 +26,15 @@ public final class BackgroundServer: @unchecked Sendable {
     public init(_ program: String, _ arguments: [String], host: String = "127.0.0.1", port: UInt16, folder: String) throws {
         self.host = host
         self.port = port
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : try Command.which(program))
-        process.arguments = arguments
         log = "\(folder)/server-\(port).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let path = program.hasPrefix("/") ? program : try Command.which(program)
+        pid = try Self.spawn(path, arguments, log: log)
         var attempts = 0
         while !Self.accepts(host: host, port: port) {
             attempts += 1
-            guard process.isRunning, attempts < 400 else {
+            guard Self.isRunning(pid), attempts < 400 else {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if process.isRunning { process.terminate() }
+                stop()
                 throw TestSupportError("\(program) did not start listening on \(host):\(port): \(output.prefix(2000))")
             }
             usleep(50_000)
@@ -43,20 +43,57 @@ public final class BackgroundServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Asks the server to stop (SIGTERM: nginx's master stops its workers), then kills it after 5 s.
-    /// Never waits on Foundation's exit monitoring, which may not run while a test is finishing.
+    /// Asks the server to stop (SIGTERM: nginx's master stops its workers), waits up to 5 s for it to
+    /// end, then kills it (SIGKILL) and collects its exit status.
     public func stop() {
-        let pid = process.processIdentifier
-        guard pid > 0, kill(pid, 0) == 0 else { return }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == 0 else { return }
         kill(pid, SIGTERM)
         for _ in 0..<100 {
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno == ECHILD) { return }
-            if kill(pid, 0) != 0 { return }
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
             usleep(50_000)
         }
         kill(pid, SIGKILL)
+        _ = waitpid(pid, &status, 0)
+    }
+
+    /// True while the server has not ended.
+    public var isRunning: Bool { Self.isRunning(pid) }
+
+    /// True while `pid` (a child of this process) has not ended; a child that ended is left to `stop()`
+    /// to collect (`WNOWAIT`).
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == 0
+    }
+
+    /// Spawns `path` with standard input from /dev/null and both outputs appended to `log`; every other
+    /// descriptor this process has open is closed in the child, so a server cannot hold another test's
+    /// pipe open.
+    private static func spawn(_ path: String, _ arguments: [String], log: String) throws -> pid_t {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_APPEND, 0)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // glibc ignores a close action on a descriptor that is not open.
+        for descriptor in 3...highestOpenDescriptor() + 64 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard result == 0 else { throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// The highest descriptor number open in this process now (from /proc/self/fd).
+    private static func highestOpenDescriptor() -> Int32 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return max(names.compactMap { Int32($0) }.max() ?? 1024, 3)
     }
 
     /// What the server wrote so far.
@@ -178,11 +215,53 @@ public enum TLSTestServers {
         """
     }
 
+    /// nginx on a random loopback port as a TLS front without ALPN (the stream module: `ssl_alpn` is
+    /// not set, so no protocol is ever selected), relaying to a plain nginx HTTP server on another
+    /// port that answers 200 `ok` with the `extra` directives (`add_header …`). The shape of a TLS
+    /// terminator in front of a web application; needs libnginx-mod-stream.
+    public static func nginxStreamFront(cert: String, key: String, extra: String, folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let backend = try BackgroundServer.freePort()
+        let stream = """
+            server {
+                listen 127.0.0.1:\(port) ssl;
+                ssl_certificate \(cert);
+                ssl_certificate_key \(key);
+                ssl_protocols TLSv1.2 TLSv1.3;
+                proxy_pass 127.0.0.1:\(backend);
+            }
+            """
+        let plain = """
+            server {
+                listen 127.0.0.1:\(backend);
+                \(extra)
+                location / { return 200 "ok\\n"; }
+            }
+            """
+        return try startNginx(servers: [plain], stream: [stream], prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
+    }
+
+    /// nginx serving plain HTTP (no TLS) on a random loopback port, answering 200 `ok`.
+    public static func nginxPlain(folder: String) throws -> BackgroundServer {
+        let port = try BackgroundServer.freePort()
+        let server = """
+            server {
+                listen 127.0.0.1:\(port);
+                location / { return 200 "ok\\n"; }
+            }
+            """
+        return try startNginx(servers: [server], prefix: "\(folder)/nginx-\(port)", host: "127.0.0.1", port: port, folder: folder)
+    }
+
     /// Starts nginx in the foreground with its own `prefix` folder (pid, logs, temporary files) and the
-    /// given `server` blocks, and waits until `host:port` accepts connections.
-    static func startNginx(servers: [String], prefix: String, host: String, port: UInt16, folder: String) throws -> BackgroundServer {
+    /// given `server` blocks (`http` context, and `stream` context with the dynamic stream module),
+    /// and waits until `host:port` accepts connections.
+    static func startNginx(servers: [String], stream: [String] = [], prefix: String, host: String, port: UInt16, folder: String) throws -> BackgroundServer {
         try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
+        let streamModule = stream.isEmpty ? "" : "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+        let streamBlock = stream.isEmpty ? "" : "stream {\n\(stream.joined(separator: "\n"))\n}"
         let configuration = """
+            \(streamModule)
             worker_processes 1;
             daemon off;
             pid \(prefix)/nginx.pid;
@@ -198,6 +277,7 @@ public enum TLSTestServers {
                 scgi_temp_path \(prefix)/scgi;
             \(servers.joined(separator: "\n"))
             }
+            \(streamBlock)
             """
         try configuration.write(toFile: "\(prefix)/nginx.conf", atomically: true, encoding: .utf8)
         return try BackgroundServer("nginx", ["-p", prefix, "-c", "\(prefix)/nginx.conf"], host: host, port: port, folder: folder)
@@ -223,6 +303,8 @@ public enum TLSTestServers {
     /// cert/key), `stall-after-first` (relays the first connection to `backend`, then lets every
     /// later one hang), `intolerant` (relays to the
     /// TLS server on port `backend`, but drops ClientHellos offering more than 64 suites),
+    /// `reset-tls12-after-first` (relays to `backend`, but resets every libssl TLS 1.2-only ClientHello
+    /// after the first: an enumeration cut short once a suite was accepted),
     /// `sslv3-front` and `deflate-front` (relay to the real TLS server on `backend`, except for the
     /// ClientHellos no library installed here can answer: Debian's OpenSSL 3 has SSLv3 and zlib compiled
     /// out, GnuTLS 3.7 dropped both. `sslv3-front` answers an SSLv3 ClientHello itself, `deflate-front`
@@ -398,6 +480,25 @@ public enum TLSTestServers {
             except Exception:
                 pass
 
+        tls12_hellos = [0]
+
+        def reset_tls12_after_first(conn):
+            # libssl's TLS 1.2-only ClientHellos (no supported_versions, extended_master_secret offered):
+            # the first reaches the backend, every later one is reset. Other hellos are relayed.
+            raw, hello = read_client_hello(conn)
+            if hello is not None and hello[0] == 0x0303 and 43 not in hello[3] and 23 in hello[3]:
+                with lock:
+                    tls12_hellos[0] += 1
+                    later = tls12_hellos[0] > 1
+                if later:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                    return
+            upstream = socket.create_connection(("127.0.0.1", backend))
+            upstream.sendall(raw)
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            pump(conn, upstream)
+
         def front(conn):
             raw, hello = read_client_hello(conn)
             if hello is not None:
@@ -419,6 +520,9 @@ public enum TLSTestServers {
                         conn.close()
                         return
                     front(conn)
+                    return
+                if kind == "reset-tls12-after-first":
+                    reset_tls12_after_first(conn)
                     return
                 if kind == "silent":
                     held.append(conn)

@@ -162,7 +162,8 @@ struct ReportVerifierTests {
         let now = Date()
         let fixture = try TrustFixture(caCreated: now - 400 * day)
         let agent = try fixture.agent(issuedAt: now - 300 * day, days: 30)
-        let report = try TrustFixture.reportBytes()
+        // Generated before every signing time below (a report is never generated after it is signed).
+        let report = try TrustFixture.reportBytes(generatedAt: Date(timeIntervalSince1970: (now - 310 * day).timeIntervalSince1970.rounded(.down)))
         let verifier = ReportVerifier(trust: try fixture.trust())
         let late = try agent.signer.sign(report, signingTime: now - day)
         let failure = TrustFixture.expectFailure(.certificateExpired) { try verifier.verify(reportBytes: report, signatureBytes: late) }

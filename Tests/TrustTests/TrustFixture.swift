@@ -50,7 +50,10 @@ final class TrustFixture: @unchecked Sendable {
     }
 
     /// A report JSON for `siren` with `results` results (about 330 bytes each).
-    static func reportBytes(siren: String? = TrustFixture.siren, results count: Int = 3, hostname: String = "srv-mairie") throws -> [UInt8] {
+    static func reportBytes(
+        siren: String? = TrustFixture.siren, results count: Int = 3, hostname: String = "srv-mairie",
+        generatedAt: Date = Date(timeIntervalSince1970: 1_795_000_000)
+    ) throws -> [UInt8] {
         let host = try JSONDecoder().decode(
             HostFacts.self,
             from: Data(#"{"hostname":"\#(hostname)","os":{"id":"debian","version":"12"},"kernel":"6.1.0-28-amd64"}"#.utf8))
@@ -62,7 +65,7 @@ final class TrustFixture: @unchecked Sendable {
                 references: ["NIS2-21.2.h", "ANSSI-PKI"], durationMs: index % 50)
         }
         let report = Report(
-            generatedAt: Date(timeIntervalSince1970: 1_795_000_000),
+            generatedAt: generatedAt,
             agent: .init(version: "0.1.0", profile: "default", profileSHA256: String(repeating: "ab", count: 32)),
             entity: Entity(name: "Commune de Plouzané", siren: siren, insee: "29212", kind: "commune", population: 13000, departement: "29"),
             host: host, results: results)

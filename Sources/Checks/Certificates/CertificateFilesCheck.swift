@@ -8,7 +8,10 @@ import Synchronization
 /// Targets are the files named in the profile (`paths`, globs allowed) and, when `discover` is on,
 /// the files named by nginx, Apache, Postfix and Dovecot configurations and Let's Encrypt's `live/`
 /// folder. A file named twice is read once. A file that cannot be read or parsed gives one `error`
-/// result (code `cert.file`) naming the file and the reason; the others go on.
+/// result (code `cert.file`) naming the file and the reason; the others go on. A configuration,
+/// include or folder that exists but cannot be read gives an `error` (code `cert.discovery`): the
+/// certificates it names are unknown. When nothing names a certificate and nothing failed, one `skip`
+/// (`cert.discovery`) says why.
 public struct CertificateFilesCheck: ConfigurableCheck {
     public static let id = "cert.files"
     public static let domain = Domain.certificates
@@ -58,8 +61,23 @@ public struct CertificateFilesCheck: ConfigurableCheck {
         }
     }
 
+    /// What a run reads: the certificate files, and the inputs that could not be read to find them.
+    public struct Plan: Sendable {
+        /// Profile paths first, then discovered ones, one per file.
+        public var references: [CertificateReference] = []
+        /// Service configurations, includes and folders that exist but could not be read (the
+        /// certificates they name are unknown), and profile patterns over folders that cannot be listed.
+        public var problems: [ServiceCertificateDiscovery.Problem] = []
+        /// Service configuration files read.
+        public var configurationsRead: [String] = []
+    }
+
     /// The references this run will read: profile paths first, then discovered ones, one per file.
-    public func references(in root: FileSystemRoot) -> [CertificateReference] {
+    public func references(in root: FileSystemRoot) -> [CertificateReference] { plan(in: root).references }
+
+    /// The references and the problems met finding them.
+    public func plan(in root: FileSystemRoot) -> Plan {
+        var plan = Plan()
         var references: [CertificateReference] = []
         // Paths resolved inside the root, computed once per path (the trust-store test and the
         // de-duplication below both need them).
@@ -70,17 +88,32 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             resolvedPaths[path] = value
             return value
         }
+        let discovery = ServiceCertificateDiscovery(root: root)
         for pattern in paths {
             let matches = root.glob(pattern)
             // A literal path that does not exist is still a target: the error says it is missing.
             let isPattern = pattern.contains(where: { "*?[".contains($0) })
+            // glob(3) skips a folder it cannot open: a pattern over one is a problem, not "no file".
+            let folder = (pattern as NSString).deletingLastPathComponent
+            if isPattern, !folder.contains(where: { "*?[".contains($0) }), root.info(folder)?.isDirectory == true {
+                do {
+                    _ = try discovery.listing(folder)
+                } catch {
+                    plan.problems.append(.init(path: folder, service: "profile", reason: error.description, namedBy: "paths: \(pattern)"))
+                }
+            }
             // A glob over /etc/ssl/certs must not sweep in the system trust store: an expiring root that
             // nobody serves is not a finding. A file named literally is checked as asked.
             let targets = matches.isEmpty && !isPattern
                 ? [pattern] : matches.filter { !isPattern || !Self.isTrustAnchor(resolvedPath: resolved($0)) }
             references += targets.map { CertificateReference(path: $0, role: .service, source: "profile") }
         }
-        if discover { references += ServiceCertificateDiscovery(root: root).discover() }
+        if discover {
+            let findings = discovery.search()
+            references += findings.references
+            plan.problems += findings.problems
+            plan.configurationsRead = findings.configurationsRead
+        }
         var seen: [String: Int] = [:]
         var unique: [CertificateReference] = []
         for reference in references {
@@ -94,7 +127,42 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 unique.append(reference)
             }
         }
-        return unique
+        plan.references = unique
+        return plan
+    }
+
+    /// Code of the results the search for certificate files gives.
+    public static let discoveryCode = "cert.discovery"
+
+    /// `cert.discovery`: one `error` per input that could not be read (a configuration, an include, a
+    /// folder), naming it and what named it; one `skip` saying why when no certificate file is named
+    /// anywhere and nothing failed.
+    func discoveryResults(_ plan: Plan) -> [CheckResult] {
+        let references = Catalogue.rule(Self.discoveryCode)?.references ?? []
+        var results = plan.problems.map { problem in
+            var evidence: [String: JSONValue] = ["service": .string(problem.service), "failure": "read"]
+            if let namedBy = problem.namedBy { evidence["namedBy"] = .string(namedBy) }
+            return CheckResult(
+                check: Self.id, target: problem.path, code: Self.discoveryCode, status: .error, severity: .medium,
+                evidence: evidence, references: references,
+                reason: "\(problem.reason): the certificates this \(problem.service) configuration names cannot be known")
+        }
+        if plan.references.isEmpty && plan.problems.isEmpty {
+            let reason: String
+            if !discover {
+                reason = "discover: false and no paths in the profile: no certificate file to check"
+            } else if plan.configurationsRead.isEmpty {
+                reason = "no nginx, Apache, Postfix or Dovecot configuration, no /etc/letsencrypt/live\(paths.isEmpty ? " and no paths in the profile" : ", and the profile's paths match no file"): no certificate file to check"
+            } else {
+                reason = "the \(plan.configurationsRead.count) service configuration file(s) read name no certificate file, and there is no /etc/letsencrypt/live\(paths.isEmpty ? "" : " nor file matching the profile's paths")"
+            }
+            var evidence: [String: JSONValue] = [:]
+            if !plan.configurationsRead.isEmpty { evidence["configurationsRead"] = .strings(Array(plan.configurationsRead.prefix(50))) }
+            results.append(CheckResult(
+                check: Self.id, target: Self.id, code: Self.discoveryCode, status: .skip, severity: .info,
+                evidence: evidence, references: references, reason: reason))
+        }
+        return results
     }
 
     /// Folders and bundle names of the system trust stores (Debian ca-certificates, RHEL ca-trust).
@@ -112,7 +180,10 @@ public struct CertificateFilesCheck: ConfigurableCheck {
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
         let now = context.clock.now()
-        let references = references(in: context.root)
+        let plan = plan(in: context.root)
+        let discovery = discoveryResults(plan)
+        let references = plan.references
+        guard !references.isEmpty else { return discovery }
         // Parsing is CPU-bound (OpenSSL 3 decodes every public key): spread the files over the cores,
         // in contiguous slices so results keep the reference order.
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, references.count / 64))
@@ -133,10 +204,10 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             }
             var slices = [[CheckResult]](repeating: [], count: workers)
             for await (worker, results) in group { slices[worker] = results }
-            if workers == 1 { return slices[0] }
+            if workers == 1 && discovery.isEmpty { return slices[0] }
             // Each slice is freed as soon as it is appended: 2,000 files make ~1.5 MB of results per copy.
-            var all: [CheckResult] = []
-            all.reserveCapacity(slices.reduce(0) { $0 + $1.count })
+            var all: [CheckResult] = discovery
+            all.reserveCapacity(discovery.count + slices.reduce(0) { $0 + $1.count })
             for worker in slices.indices {
                 all += slices[worker]
                 slices[worker] = []
@@ -203,11 +274,30 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                     durationMs: elapsed))
             }
         }
+        // Reading stops at the first certificate block that does not parse (as OpenSSL's loop, and so
+        // nginx, do): the blocks from there on are unknown, not absent.
+        let blocks = format == .pem ? Self.certificateBlockCount(contents) : certificates.count
+        if blocks > certificates.count {
+            let position = certificates.count + 1
+            results.append(CheckResult(
+                check: Self.id, target: "\(reference.path)#\(position)", code: "cert.file", status: .error, severity: .medium,
+                evidence: ["usedBy": .string(reference.source), "failure": "parse", "position": .int(position), "blocks": .int(blocks)],
+                references: Catalogue.rule("cert.file")?.references ?? [],
+                reason: "certificate block \(position) of \(blocks) could not be parsed: it and the blocks after it are not checked",
+                durationMs: stopwatch.elapsedMs))
+        }
         return results
     }
 }
 
 extension CertificateFilesCheck {
+    /// The PEM blocks `PEM_read_bio_X509` takes for a certificate (`CERTIFICATE`, `X509 CERTIFICATE`).
+    static func certificateBlockCount(_ contents: [UInt8]) -> Int {
+        let text = String(decoding: contents, as: UTF8.self)
+        return text.components(separatedBy: "-----BEGIN ").dropFirst()
+            .filter { $0.hasPrefix("CERTIFICATE-----") || $0.hasPrefix("X509 CERTIFICATE-----") }.count
+    }
+
     /// True when `contents` is PEM with at least one private-key block (`PRIVATE KEY`, `RSA PRIVATE KEY`,
     /// `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY` …) and no certificate block.
     static func holdsOnlyPrivateKeys(_ contents: [UInt8]) -> Bool {

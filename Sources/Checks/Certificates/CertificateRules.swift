@@ -139,6 +139,16 @@ public enum CertificateRules {
                 explanation: "A certificate file named by a service configuration could not be read.",
                 remediation: "Check the file's path, permissions and format (PEM, DER or PKCS#12).")),
         RuleDescription(
+            code: "cert.discovery", severity: .medium, references: ["NIS2-21.2.h"],
+            french: RuleText(
+                title: "Configurations des services lisibles",
+                explanation: "Une configuration de service (nginx, Apache, Postfix, Dovecot), un fichier qu'elle inclut ou le dossier /etc/letsencrypt/live n'a pas pu être lu : les certificats qu'il désigne échappent au contrôle. « Sans objet » quand aucun service ne désigne de certificat.",
+                remediation: "Lancez l'agent avec le droit de lire les configurations (groupe ou ACL en lecture seule), ou listez les certificats dans le profil (paths)."),
+            english: RuleText(
+                title: "Service configurations readable",
+                explanation: "A service configuration (nginx, Apache, Postfix, Dovecot), a file it includes or the /etc/letsencrypt/live folder could not be read: the certificates it names escape the check. \"Does not apply\" when no service names a certificate.",
+                remediation: "Run the agent with the right to read the configurations (a read-only group or ACL), or list the certificates in the profile (paths).")),
+        RuleDescription(
             code: "cert.expiry", severity: .high, references: ["NIS2-21.2.h", "ANSSI-HYG-34"],
             french: RuleText(
                 title: "Expiration du certificat",

@@ -33,6 +33,11 @@ public struct CertificateReference: Sendable, Equatable {
 /// keys (`ssl_certificate_key`, `smtpd_tls_key_file` …), and never takes the system trust store as a
 /// target; Postfix's `smtpd_tls_chain_files` holds keys and certificates together by design, so its
 /// files are read for their certificates (one holding only keys gives no result).
+///
+/// A service whose main configuration file is absent is not installed: nothing to read. Anything
+/// that exists but cannot be read (a configuration or included file, a folder an include pattern
+/// lists, `/etc/letsencrypt/live`), and an include the service requires that is missing, is a
+/// `Problem`: the certificates it names, if any, are unknown.
 public struct ServiceCertificateDiscovery: Sendable {
     let root: FileSystemRoot
     /// At most this many configuration files are read per service (guards against include loops and huge trees).
@@ -40,28 +45,65 @@ public struct ServiceCertificateDiscovery: Sendable {
 
     public init(root: FileSystemRoot) { self.root = root }
 
+    /// A configuration input that could not be read.
+    public struct Problem: Sendable, Equatable {
+        /// The file or folder, inside the audited system.
+        public var path: String
+        /// `nginx`, `apache`, `postfix`, `dovecot`, `letsencrypt`.
+        public var service: String
+        /// What failed (`/etc/nginx/sites-enabled/portail: permission denied`).
+        public var reason: String
+        /// The directive that named it (`/etc/nginx/nginx.conf:12`), nil for a main configuration file.
+        public var namedBy: String?
+    }
+
+    /// What a search found.
+    public struct Findings: Sendable, Equatable {
+        /// Certificate files named, in a stable order (service by service, file order).
+        public var references: [CertificateReference] = []
+        /// Inputs that exist but could not be read.
+        public var problems: [Problem] = []
+        /// Configuration files read (main files and includes).
+        public var configurationsRead: [String] = []
+    }
+
     /// All references found, in a stable order (service by service, file order).
-    public func discover() -> [CertificateReference] {
-        nginx() + apache() + postfix() + dovecot() + letsEncrypt()
+    public func discover() -> [CertificateReference] { search().references }
+
+    /// References, problems and the files read, every service in turn.
+    public func search() -> Findings {
+        var findings = Findings()
+        nginx(&findings)
+        apache(&findings)
+        postfix(&findings)
+        dovecot(&findings)
+        letsEncrypt(&findings)
+        return findings
     }
 
     // MARK: nginx
 
     /// `ssl_certificate` in nginx.conf and its includes; relative paths are relative to /etc/nginx.
     func nginx() -> [CertificateReference] {
+        var findings = Findings()
+        nginx(&findings)
+        return findings.references
+    }
+
+    func nginx(_ findings: inout Findings) {
         let prefix = "/etc/nginx"
-        var found: [CertificateReference] = []
-        walk(start: prefix + "/nginx.conf") { path, text in
-            var includes: [String] = []
+        walk(start: prefix + "/nginx.conf", service: "nginx", into: &findings) { path, text, findings in
+            var includes: [Include] = []
             for directive in NginxTokenizer.directives(text) {
                 guard let argument = directive.arguments.first else { continue }
                 switch directive.name {
                 case "include":
-                    includes += root.glob(absolute(argument, relativeTo: prefix))
+                    // nginx refuses to start when a literal include is missing; a pattern may match nothing.
+                    includes += expand(absolute(argument, relativeTo: prefix), required: true, namedBy: "\(path):\(directive.line)", service: "nginx", into: &findings)
                 case "ssl_certificate":
                     // Variables ($ssl_server_name) and inline data: cannot be followed statically.
                     guard !argument.contains("$"), !argument.hasPrefix("data:") else { continue }
-                    found.append(CertificateReference(
+                    findings.references.append(CertificateReference(
                         path: absolute(argument, relativeTo: prefix), role: .service,
                         source: "nginx \(path):\(directive.line)"))
                 default: continue
@@ -69,52 +111,69 @@ public struct ServiceCertificateDiscovery: Sendable {
             }
             return includes
         }
-        return found
     }
 
     // MARK: Apache httpd
 
     /// `SSLCertificateFile` and `SSLCertificateChainFile` in apache2.conf (Debian) or httpd.conf
     /// (RHEL) and their `Include`/`IncludeOptional` files; relative paths are relative to ServerRoot.
-    func apache() -> [CertificateReference] {
-        var found: [CertificateReference] = []
+    func apache(_ findings: inout Findings) {
         for (serverRoot, main) in [("/etc/apache2", "/etc/apache2/apache2.conf"), ("/etc/httpd", "/etc/httpd/conf/httpd.conf")] {
-            walk(start: main) { path, text in
-                var includes: [String] = []
+            walk(start: main, service: "apache", into: &findings) { path, text, findings in
+                var includes: [Include] = []
                 for line in ApacheConfig.logicalLines(text) {
                     let words = ApacheConfig.words(line.text)
                     guard words.count >= 2 else { continue }
+                    let namedBy = "\(path):\(line.number)"
                     switch words[0].lowercased() {
                     case "include", "includeoptional":
-                        includes += root.glob(absolute(words[1], relativeTo: serverRoot))
+                        // httpd refuses to start when a literal `Include` is missing (IncludeOptional allows it).
+                        let found = expand(
+                            absolute(words[1], relativeTo: serverRoot), required: words[0].lowercased() == "include",
+                            namedBy: namedBy, service: "apache", into: &findings)
+                        // An included directory means every file in it.
+                        for include in found {
+                            guard root.info(include.path)?.isDirectory == true else {
+                                includes.append(include)
+                                continue
+                            }
+                            do {
+                                includes += try listing(include.path).map { Include(path: include.path + "/" + $0, namedBy: namedBy, required: true) }
+                            } catch {
+                                findings.problems.append(Problem(path: include.path, service: "apache", reason: String(describing: error), namedBy: namedBy))
+                            }
+                        }
                     case "sslcertificatefile":
-                        found.append(CertificateReference(
+                        findings.references.append(CertificateReference(
                             path: absolute(words[1], relativeTo: serverRoot), role: .service,
-                            source: "apache \(path):\(line.number)"))
+                            source: "apache \(namedBy)"))
                     case "sslcertificatechainfile":
-                        found.append(CertificateReference(
+                        findings.references.append(CertificateReference(
                             path: absolute(words[1], relativeTo: serverRoot), role: .chain,
-                            source: "apache \(path):\(line.number)"))
+                            source: "apache \(namedBy)"))
                     default: continue
                     }
                 }
-                // An included directory means every file in it.
-                return includes.flatMap { include in
-                    root.info(include)?.isDirectory == true ? root.list(include).map { include + "/" + $0 } : [include]
-                }
+                return includes
             }
         }
-        return found
     }
 
     // MARK: Postfix
 
     /// `smtpd_tls_cert_file`, `smtpd_tls_eccert_file`, `smtpd_tls_dcert_file` and
     /// `smtpd_tls_chain_files` in /etc/postfix/main.cf. `$config_directory` is expanded.
-    func postfix() -> [CertificateReference] {
+    func postfix(_ findings: inout Findings) {
         let path = "/etc/postfix/main.cf"
-        guard let text = try? root.readText(path, limit: 4 << 20) else { return [] }
-        var found: [CertificateReference] = []
+        guard root.info(path) != nil else { return }
+        let text: String
+        do {
+            text = try root.readText(path, limit: 4 << 20)
+            findings.configurationsRead.append(path)
+        } catch {
+            findings.problems.append(Problem(path: path, service: "postfix", reason: error.description, namedBy: nil))
+            return
+        }
         for entry in PostfixConfig.parameters(text) {
             let values: [String]
             switch entry.name {
@@ -128,22 +187,20 @@ public struct ServiceCertificateDiscovery: Sendable {
                 let expanded = value.replacingOccurrences(of: "${config_directory}", with: "/etc/postfix")
                     .replacingOccurrences(of: "$config_directory", with: "/etc/postfix")
                 guard !expanded.contains("$") else { continue }
-                found.append(CertificateReference(
+                findings.references.append(CertificateReference(
                     path: absolute(expanded, relativeTo: "/etc/postfix"), role: .service,
                     source: "postfix \(path):\(entry.line)", mayHoldOnlyKeys: entry.name == "smtpd_tls_chain_files"))
             }
         }
-        return found
     }
 
     // MARK: Dovecot
 
     /// `ssl_cert = <file` (Dovecot 2.3) and `ssl_server_cert_file = file` (2.4) in dovecot.conf and
     /// its `!include` / `!include_try` files (relative to the including file's folder).
-    func dovecot() -> [CertificateReference] {
-        var found: [CertificateReference] = []
-        walk(start: "/etc/dovecot/dovecot.conf") { path, text in
-            var includes: [String] = []
+    func dovecot(_ findings: inout Findings) {
+        walk(start: "/etc/dovecot/dovecot.conf", service: "dovecot", into: &findings) { path, text, findings in
+            var includes: [Include] = []
             let folder = (path as NSString).deletingLastPathComponent
             for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let line = rawLine.trimmingCharacters(in: .whitespaces)
@@ -151,7 +208,10 @@ public struct ServiceCertificateDiscovery: Sendable {
                 if line.hasPrefix("!include") {
                     let parts = line.split(separator: " ", maxSplits: 1)
                     if parts.count == 2 {
-                        includes += root.glob(absolute(parts[1].trimmingCharacters(in: .whitespaces), relativeTo: folder))
+                        // `!include` requires its file; `!include_try` does not.
+                        includes += expand(
+                            absolute(parts[1].trimmingCharacters(in: .whitespaces), relativeTo: folder), required: parts[0] == "!include",
+                            namedBy: "\(path):\(offset + 1)", service: "dovecot", into: &findings)
                     }
                     continue
                 }
@@ -168,42 +228,101 @@ public struct ServiceCertificateDiscovery: Sendable {
                 }
                 value = value.trimmingCharacters(in: .whitespaces)
                 guard !value.isEmpty else { continue }
-                found.append(CertificateReference(
+                findings.references.append(CertificateReference(
                     path: absolute(value, relativeTo: folder), role: .service,
                     source: "dovecot \(path):\(offset + 1)"))
             }
             return includes
         }
-        return found
     }
 
     // MARK: Let's Encrypt
 
-    /// `/etc/letsencrypt/live/*/fullchain.pem` (or `cert.pem` when there is no full chain).
-    func letsEncrypt() -> [CertificateReference] {
-        root.list("/etc/letsencrypt/live").compactMap { name in
-            let folder = "/etc/letsencrypt/live/\(name)"
-            guard root.info(folder)?.isDirectory == true else { return nil }
-            for file in ["fullchain.pem", "cert.pem"] where root.exists("\(folder)/\(file)") {
-                return CertificateReference(path: "\(folder)/\(file)", role: .service, source: "letsencrypt \(folder)")
-            }
-            return nil
+    /// `/etc/letsencrypt/live/*/fullchain.pem` (or `cert.pem` when there is no full chain). certbot
+    /// makes `live/` mode 0700: an agent that cannot list it is told so, not left thinking there is none.
+    func letsEncrypt(_ findings: inout Findings) {
+        let live = "/etc/letsencrypt/live"
+        guard root.info(live) != nil else { return }
+        let names: [String]
+        do {
+            names = try listing(live)
+        } catch {
+            findings.problems.append(Problem(path: live, service: "letsencrypt", reason: error.description, namedBy: nil))
+            return
+        }
+        for name in names {
+            let folder = "\(live)/\(name)"
+            guard root.info(folder)?.isDirectory == true else { continue }
+            // A lineage folder that cannot be listed still names its usual file: reading it says why it fails.
+            let file = ["fullchain.pem", "cert.pem"].first { root.exists("\(folder)/\($0)") } ?? "fullchain.pem"
+            findings.references.append(CertificateReference(path: "\(folder)/\(file)", role: .service, source: "letsencrypt \(folder)"))
         }
     }
 
     // MARK: Helpers
 
-    /// Reads `start`, then every file the visitor returns, breadth first, each once.
-    private func walk(start: String, visit: (String, String) -> [String]) {
-        var queue = [start]
+    /// A file an include directive names.
+    struct Include {
+        var path: String
+        /// `file:line` of the directive.
+        var namedBy: String
+        /// The service refuses to start when it is missing.
+        var required: Bool
+    }
+
+    /// The files `pattern` names: its matches when it has wildcards (a folder that cannot be listed is
+    /// a problem), else the path itself, kept when it is missing only if `required`.
+    func expand(_ pattern: String, required: Bool, namedBy: String, service: String, into findings: inout Findings) -> [Include] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else {
+            return required || root.exists(pattern) ? [Include(path: pattern, namedBy: namedBy, required: required)] : []
+        }
+        // glob(3) skips folders it cannot open: list the folders of the pattern's last part first.
+        let folder = (pattern as NSString).deletingLastPathComponent
+        if !folder.contains(where: { "*?[".contains($0) }), root.info(folder)?.isDirectory == true {
+            do {
+                _ = try listing(folder)
+            } catch {
+                findings.problems.append(Problem(path: folder, service: service, reason: error.description, namedBy: namedBy))
+                return []
+            }
+        }
+        return root.glob(pattern).map { Include(path: $0, namedBy: namedBy, required: true) }
+    }
+
+    /// The names in folder `path` inside the root, sorted.
+    /// - Throws: `FileAccessError` when it cannot be listed (permission denied …).
+    func listing(_ path: String) throws(FileAccessError) -> [String] {
+        let resolved = try root.resolve(path)
+        guard let directory = opendir(root.hostPath(resolved)) else { throw FileAccessError(errno: errno, path: path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Reads `start`, then every file the visitor returns, breadth first, each once. A missing main
+    /// file means the service is not installed; anything else that cannot be read is a problem.
+    private func walk(start: String, service: String, into findings: inout Findings, visit: (String, String, inout Findings) -> [Include]) {
+        guard root.info(start) != nil else { return }
+        var queue = [Include(path: start, namedBy: "", required: true)]
         var seen: Set<String> = []
         while !queue.isEmpty, seen.count < maximumConfigFiles {
-            let path = queue.removeFirst()
-            let resolved = (try? root.resolve(path)) ?? path
-            guard seen.insert(resolved).inserted,
-                  root.info(path)?.isRegularFile == true,
-                  let text = try? root.readText(path, limit: 4 << 20) else { continue }
-            queue += visit(path, text)
+            let include = queue.removeFirst()
+            let resolved = (try? root.resolve(include.path)) ?? include.path
+            guard seen.insert(resolved).inserted else { continue }
+            let text: String
+            do {
+                text = try root.readText(include.path, limit: 4 << 20)
+            } catch {
+                findings.problems.append(Problem(
+                    path: include.path, service: service, reason: error.description, namedBy: include.namedBy.isEmpty ? nil : include.namedBy))
+                continue
+            }
+            findings.configurationsRead.append(include.path)
+            queue += visit(include.path, text, &findings)
         }
     }
 

@@ -95,9 +95,16 @@ public struct FileSystemRoot: Sendable, Equatable {
             throw info.st_mode & S_IFMT == S_IFDIR ? .isADirectory(innerPath) : .notARegularFile(innerPath)
         }
         guard Int(info.st_size) <= limit else { throw .tooLarge(innerPath, bytes: Int(info.st_size), limit: limit) }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        // Files of /proc and /sys say size 0 and are produced as they are read: read them to the end
+        // of file, in chunks, still bounded by `limit`.
+        let sizeKnown = info.st_size > 0
+        var bytes = [UInt8](repeating: 0, count: sizeKnown ? Int(info.st_size) : min(limit + 1, 64 << 10))
         var offset = 0
-        while offset < bytes.count {
+        while true {
+            if offset == bytes.count {
+                guard !sizeKnown, bytes.count <= limit else { break }
+                bytes += [UInt8](repeating: 0, count: min(bytes.count, limit + 1 - bytes.count))
+            }
             let count = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + offset, $0.count - offset) }
             if count < 0 {
                 if errno == EINTR { continue }
@@ -106,6 +113,7 @@ public struct FileSystemRoot: Sendable, Equatable {
             if count == 0 { break }
             offset += count
         }
+        guard offset <= limit else { throw .tooLarge(innerPath, bytes: offset, limit: limit) }
         return Array(bytes.prefix(offset))
     }
 

@@ -57,6 +57,8 @@ public enum ReferenceCatalogue {
         Entry(id: "INTERNETNL-MAIL", title: "internet.nl, test de la messagerie (SPF, DKIM, DMARC, STARTTLS, DANE)", url: "https://internet.nl/test-mail/"),
         Entry(id: "INTERNETNL-WEB", title: "internet.nl, test du site web (IPv6, DNSSEC, HTTPS, HSTS, security.txt)", url: "https://internet.nl/test-site/"),
         Entry(id: "NIS2-20", title: "Directive (UE) 2022/2555, art. 20 — gouvernance : approbation, responsabilité et formation des organes de direction", url: directive),
+        Entry(id: "SSLLABS-CAPS", title: "Qualys SSL Labs, SSL Server Rating Guide — plafonds de note (« grade capped »), modèle des plafonds de niveau", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
+        Entry(id: "SSLLABS-T", title: "Qualys SSL Labs, SSL Server Rating Guide — certificat expiré ou non fiable : note T, quel que soit le reste", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
         Entry(id: "NIS2-23", title: "Directive (UE) 2022/2555, art. 23 — obligations d'information (notification des incidents)", url: directive),
     ].map { ($0.id, $0) })
 

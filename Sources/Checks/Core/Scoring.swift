@@ -49,7 +49,10 @@ public enum Scoring {
                 result: result, scoreAfter: Int(after.rounded()), gain: Int(after.rounded()) - Int(base.rounded()),
                 exactGain: after - base))
         }
-        gains.sort { ($0.exactGain, $0.result.severity) > ($1.exactGain, $1.result.severity) }
+        // Gains equal but for floating-point noise (the domain means are summed in dictionary order) tie:
+        // the higher severity goes first, the same in every process.
+        func key(_ gain: ScoreGain) -> Double { (gain.exactGain * 1e9).rounded() }
+        gains.sort { (key($0), $0.result.severity) > (key($1), $1.result.severity) }
         return Array(gains.prefix(limit))
     }
 }

@@ -6,11 +6,14 @@ import NIS2
 ///
 /// Declarations become statuses: oui → pass (warn once its `next_review` date is past), partiel →
 /// warn, non → fail, ne sais pas → fail (not done until someone knows), sans objet → skip, no answer
-/// → fail. Severity is the item's weight. The answers file is read through the context's root (it
-/// belongs to the audited system); the questionnaire is cyberctl's own data (`Profiles/nis2/`).
-/// A missing answers file gives one `skip` (`org.nis2.answers`: the questionnaire has not been
-/// filled in here); an unreadable one (permission, a folder, a link to nothing) one `error` with the
-/// reason; an invalid one one `error` naming every problem with its line.
+/// → error ("organisation non évaluée": it weighs and earns nothing, and lowers coverage). Severity is
+/// the item's weight. The answers file is read through the context's root (it belongs to the audited
+/// system); the questionnaire is cyberctl's own data (`Profiles/nis2/`). A missing answers file gives
+/// one `error` (`org.nis2.answers`, the cause) and every item unanswered (`error`): a profile that runs
+/// `org.nis2` expects the questionnaire, and a missing file weighs at least as much as a blank one, so
+/// answering never scores worse than not answering (issue 17). An unreadable one (permission, a folder,
+/// a link to nothing) gives one `error` with the reason; an invalid one one `error` naming every problem
+/// with its line.
 public struct NIS2AnswersCheck: ConfigurableCheck {
     public static let id = "org.nis2"
     public static let domain = Domain.organisation
@@ -69,12 +72,15 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                     reason: "\(answers) is a symbolic link to \(target), which does not exist", durationMs: stopwatch.elapsedMs)]
             }
             if case .notFound = error {
-                return [CheckResult(
-                    check: Self.id, target: answers, code: Self.answersCode, status: .skip, severity: .medium,
+                let cause = CheckResult(
+                    check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                     evidence: ["failure": "missing"],
                     references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                    reason: "no answers file at \(answers): run `cyberctl assess --answers \(answers)`",
-                    durationMs: stopwatch.elapsedMs)]
+                    reason: "organisation not evaluated: no answers file at \(answers); run `cyberctl assess --answers \(answers)`",
+                    durationMs: stopwatch.elapsedMs)
+                // The questionnaire as a blank file would give it: every item unanswered.
+                let blank = Self.results(of: AnswersFile(), questionnaire: loaded, target: answers, today: CalendarDay(context.clock.now()))
+                return [cause] + blank
             }
             return [CheckResult(
                 check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
@@ -146,8 +152,8 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 evidence["declared"] = "sans réponse"
                 evidence["unanswered"] = true
                 return CheckResult(
-                    check: id, target: target, code: item.code, status: .fail, severity: severity, evidence: evidence,
-                    references: references, durationMs: durationMs)
+                    check: id, target: target, code: item.code, status: .error, severity: severity, evidence: evidence,
+                    references: references, reason: "not evaluated: no answer to this item in \(target)", durationMs: durationMs)
             }
             evidence["declared"] = .string(answer.status.rawValue)
             if let maturity = answer.maturity { evidence["maturity"] = .int(maturity) }

@@ -5,25 +5,44 @@ import TLSProbe
 
 /// What `tls.hsts` judges: the HSTS header of an HTTPS answer and the http:// redirect.
 public struct HTTPSecurityFacts: Sendable, Equatable {
-    /// Whether `http://` on port 80 sends clients to `https://`.
+    /// What plain `http://` does for this service.
+    ///
+    /// For a service on port 443 the plain counterpart is `http://` on port 80 (what a browser opens
+    /// for a bare name). For a service on any other port (8443, 8006, 10443 …) it is `http://` on the
+    /// same port: servers such as pveproxy or nginx answer a plain request there with a redirect or an
+    /// error page, and a port that serves pages in clear as well is the weakness looked for.
     public enum Redirect: String, Sendable {
         /// A 301/302/303/307/308 to an https:// location.
         case redirected
-        /// Port 80 answers, without sending clients to https://.
+        /// Plain HTTP answers without sending clients to https:// (pages served in clear).
         case notRedirected = "not-redirected"
-        /// Nothing listens on port 80 (nothing to redirect).
+        /// Nothing answers plain HTTP there: port 80 closed, or the TLS port drops a plain request.
         case noHTTPService = "no-http-service"
-        /// Not tested (the endpoint is not on the standard port 443).
-        case notTested = "not-tested"
+        /// The TLS port answers a plain request with an error status (nginx 400 "plain HTTP request
+        /// sent to HTTPS port", 497 …): nothing is served in clear.
+        case plainRefused = "plain-http-refused"
+        /// The plain request timed out or failed in a way that proves nothing.
+        case undetermined
     }
 
+    /// How the endpoint was recognised as an HTTPS service: `alpn` (the server selected h2 or
+    /// http/1.1), `http-answer` (it answered an HTTP request after the handshake), `profile`
+    /// (declared `https: true`).
+    public var recognisedBy = "http-answer"
+    /// The ALPN protocol the server selected in the probe's handshake.
+    public var alpn: String?
     public var httpsStatus: Int?
     /// The first Strict-Transport-Security header, as sent.
     public var hstsHeader: String?
     /// Its max-age directive, seconds; nil when absent or unreadable.
     public var hstsMaxAge: Int?
-    public var httpRedirect: Redirect = .notTested
+    public var httpRedirect: Redirect = .undetermined
+    /// The plain URL tried for the redirect.
+    public var httpURL: String?
+    public var httpStatus: Int?
     public var httpLocation: String?
+    /// Why the plain request proved nothing (`undetermined`).
+    public var httpError: String?
     /// Why the HTTPS request itself failed.
     public var error: String?
 
@@ -40,42 +59,94 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
     }
 }
 
-/// Reads HSTS and the http→https redirect with libcurl (certificate checks off: the certificate is
-/// judged by the TLS rules, this only reads headers). Bounded by `timeout` per request; the body is
-/// discarded as it arrives.
+/// Whether a TLS service is a web service, decided by what it speaks, never by its port.
+public enum WebService: Sendable, Equatable {
+    /// Not a web service, or HSTS not asked for; the reason says why (`tls.hsts` skips).
+    case notWeb(String)
+    /// Whether it speaks HTTP could not be established (`tls.hsts` errs).
+    case undetermined(String)
+    /// An HTTPS service, with what its answers showed.
+    case https(HTTPSecurityFacts)
+}
+
+/// Recognises HTTPS services and reads HSTS and the http→https redirect with libcurl (certificate
+/// checks off and every version and suite allowed: the certificate and the protocol are judged by
+/// the TLS rules, this only reads headers). Bounded by `timeout` per request; bodies are discarded
+/// as they arrive.
 enum HTTPSecurityProbe {
     private static let initialised: Bool = {
         cyberctl_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
         return true
     }()
 
-    static func run(endpoint: TLSEndpoint, address: String?, timeout: Double) -> HTTPSecurityFacts {
+    /// ALPN ids that mean HTTP (IANA ALPN registry: HTTP/2 over TLS, HTTP/1.1, HTTP/1.0).
+    static let webALPN: Set<String> = ["h2", "http/1.1", "http/1.0"]
+
+    /// Decides whether `report`'s endpoint is a web service and, when it is, reads its headers.
+    ///
+    /// 1. `declared` (the profile's `https:`) wins when given;
+    /// 2. a STARTTLS service is not a web service;
+    /// 3. ALPN: h2 or http/1.1 selected in the probe's handshake means HTTPS; another protocol
+    ///    selected, or no_application_protocol, means not;
+    /// 4. no ALPN: an HTTP request after the handshake; an HTTP answer means HTTPS, an answer that is
+    ///    not HTTP (nothing, or other bytes) means not, and a timeout or failed handshake proves nothing.
+    static func examine(report: ProbeReport, declared: Bool?, timeout: Double) -> WebService {
+        let endpoint = report.endpoint
+        if declared == false { return .notWeb("declared https: false in the profile") }
+        if declared == nil {
+            if let startTLS = endpoint.startTLS { return .notWeb("STARTTLS service (\(startTLS.rawValue)): not a web service") }
+            if report.alpnRefused {
+                return .notWeb("the server refused ALPN h2 and http/1.1 (no_application_protocol): not a web service")
+            }
+            if let alpn = report.alpn, !webALPN.contains(alpn) {
+                return .notWeb("the server selected ALPN \"\(alpn)\": not a web service")
+            }
+        }
         _ = initialised
         var facts = HTTPSecurityFacts()
+        facts.alpn = report.alpn
+        facts.recognisedBy = declared == true ? "profile" : (report.alpn.map(webALPN.contains) == true ? "alpn" : "http-answer")
         let name = endpoint.sniName ?? endpoint.host
         let urlHost = name.contains(":") ? "[\(name)]" : name
-        let https = request(url: "https://\(urlHost):\(endpoint.port)/", host: name, port: endpoint.port, ip: ip(of: address), timeout: timeout)
+        let ip = ip(of: report.address)
+        let https = request(url: "https://\(urlHost):\(endpoint.port)/", host: name, port: endpoint.port, ip: ip, timeout: timeout)
         if let error = https.error {
+            if facts.recognisedBy == "http-answer" {
+                // Nothing said it is a web service: only a real HTTP answer would have.
+                if https.notHTTP {
+                    return .notWeb("no ALPN protocol selected, and no HTTP answer to a request after the handshake (\(error)): not a web service")
+                }
+                return .undetermined("could not tell whether this is a web service: the HTTPS request failed (\(error))")
+            }
             facts.error = "HTTPS request failed: \(error)"
-            return facts
+            return .https(facts)
         }
         facts.httpsStatus = https.status
         facts.hstsHeader = https.hsts
         facts.hstsMaxAge = https.hsts.flatMap(HTTPSecurityFacts.maxAge(ofHSTS:))
-        if endpoint.port == 443 {
-            let http = request(url: "http://\(urlHost)/", host: name, port: 80, ip: ip(of: address), timeout: timeout)
-            if http.connectFailed {
-                facts.httpRedirect = .noHTTPService
-            } else if let status = http.status, [301, 302, 303, 307, 308].contains(status),
-                      let location = http.location, location.lowercased().hasPrefix("https://") {
+        let plainURL = endpoint.port == 443 ? "http://\(urlHost)/" : "http://\(urlHost):\(endpoint.port)/"
+        let plainPort: UInt16 = endpoint.port == 443 ? 80 : endpoint.port
+        facts.httpURL = plainURL
+        let http = request(url: plainURL, host: name, port: plainPort, ip: ip, timeout: timeout)
+        facts.httpStatus = http.status
+        facts.httpLocation = http.location
+        if let status = http.status {
+            if [301, 302, 303, 307, 308].contains(status), let location = http.location, location.lowercased().hasPrefix("https://") {
                 facts.httpRedirect = .redirected
-                facts.httpLocation = location
+            } else if endpoint.port != 443, status >= 400 {
+                facts.httpRedirect = .plainRefused
             } else {
-                facts.httpRedirect = http.error == nil ? .notRedirected : .noHTTPService
-                facts.httpLocation = http.location
+                facts.httpRedirect = .notRedirected
             }
+        } else if http.connectRefused || http.notHTTP || (endpoint.port != 443 && http.reset) {
+            // A TLS port that resets a plain request (a TLS server closing with the request unread)
+            // served nothing in clear either.
+            facts.httpRedirect = .noHTTPService
+        } else {
+            facts.httpRedirect = .undetermined
+            facts.httpError = http.error
         }
-        return facts
+        return .https(facts)
     }
 
     static func ip(of address: String?) -> String? {
@@ -90,7 +161,13 @@ enum HTTPSecurityProbe {
         var hsts: String?
         var location: String?
         var error: String?
-        var connectFailed = false
+        /// The connection was refused (RST to the SYN): nothing listens there.
+        var connectRefused = false
+        /// The peer answered, but not with HTTP: it closed without a byte, or sent bytes that are not
+        /// an HTTP status line (HTTP/0.9 refused). A timeout or a reset proves nothing.
+        var notHTTP = false
+        /// The connection was reset once the request was sent.
+        var reset = false
     }
 
     static func request(url: String, host: String, port: UInt16, ip: String?, timeout: Double) -> Answer {
@@ -108,6 +185,9 @@ enum HTTPSecurityProbe {
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(timeout * 1000))
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
+        // Headers are read even from a server with only old versions or suites (judged elsewhere).
+        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_0))
+        _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_SSL_CIPHER_LIST, "ALL:@SECLEVEL=0")
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_MAXFILESIZE, 1 << 20)
         _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, "cyberctl-tls-check")
@@ -122,8 +202,12 @@ enum HTTPSecurityProbe {
         }
         let code = cyberctl_curl_easy_perform(handle)
         if code != CURLE_OK && code != CURLE_WRITE_ERROR && code != CURLE_FILESIZE_EXCEEDED {
-            answer.error = String(cString: cyberctl_curl_easy_strerror(code))
-            answer.connectFailed = code == CURLE_COULDNT_CONNECT
+            answer.error = "curl: " + String(cString: cyberctl_curl_easy_strerror(code))
+            answer.connectRefused = code == CURLE_COULDNT_CONNECT
+            // 52 empty reply, 8 weird reply, 1 HTTP/0.9 (bytes without a status line: the only
+            // protocol error left, http and https being the only schemes allowed).
+            answer.notHTTP = [CURLE_GOT_NOTHING, CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL].contains(code)
+            answer.reset = code == CURLE_RECV_ERROR
             return answer
         }
         var status = 0

@@ -22,27 +22,73 @@ public enum ListeningSockets {
     public static let tlsPorts: Set<UInt16> = [443, 8443, 465, 993, 995, 636, 5061]
     /// Ports where TLS starts after a STARTTLS exchange: SMTP 25/587, IMAP 143, POP3 110, LDAP 389, PostgreSQL 5432.
     public static let startTLSPorts: Set<UInt16> = [25, 587, 143, 110, 389, 5432]
+    /// Ports whose service never speaks TLS from the first byte, left out of the search for TLS on
+    /// other ports (no ClientHello sent to them): FTP 21, SSH 22, Telnet 23, DNS 53, HTTP 80, rpcbind
+    /// 111, NetBIOS 139, SMB 445, CUPS 631, NFS 2049, MySQL 3306, Redis 6379, memcached 11211.
+    public static let plainPorts: Set<UInt16> = [21, 22, 23, 53, 80, 111, 139, 445, 631, 2049, 3306, 6379, 11211]
 
-    /// Every socket in state LISTEN (0A) in both tables; a missing table is skipped.
-    public static func read(root: FileSystemRoot) -> [Socket] {
-        var sockets: [Socket] = []
-        for (path, ipv6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
-            guard let text = try? root.readText(path, limit: 64 << 20) else { continue }
-            sockets += parse(text, ipv6: ipv6)
-        }
-        return sockets
+    /// The socket tables of the audited system, as far as they could be read.
+    public struct Table: Sendable, Equatable {
+        /// Every socket in state LISTEN (0A).
+        public var sockets: [Socket] = []
+        /// The tables read (`/proc/net/tcp`, `/proc/net/tcp6`).
+        public var read: [String] = []
+        /// Why a table that exists could not be read or parsed (file, line, reason); listening
+        /// services may be missing from `sockets`.
+        public var problems: [String] = []
+
+        public init() {}
     }
 
-    /// Parses one `/proc/net/tcp{,6}` table. Addresses are hexadecimal, each 32-bit word in host
-    /// (little-endian) order; the port is big-endian hexadecimal.
-    public static func parse(_ text: String, ipv6: Bool) -> [Socket] {
+    /// The two tables, read through the audited root.
+    public static let tablePaths = [("/proc/net/tcp", false), ("/proc/net/tcp6", true)]
+
+    /// Every socket in state LISTEN (0A) in both tables. A missing table is left out (tcp6 with IPv6
+    /// disabled; both on a disk image); one that exists but cannot be read or parsed is a problem.
+    public static func read(root: FileSystemRoot) -> Table {
+        var table = Table()
+        for (path, ipv6) in tablePaths {
+            let text: String
+            do {
+                text = try root.readText(path, limit: 64 << 20)
+            } catch .notFound {
+                continue
+            } catch {
+                table.problems.append(error.description)
+                continue
+            }
+            do {
+                table.sockets += try parse(text, ipv6: ipv6)
+                table.read.append(path)
+            } catch {
+                table.problems.append("\(path): \(error.description)")
+            }
+        }
+        return table
+    }
+
+    /// Why a socket table could not be parsed.
+    public struct ParseError: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// Parses one `/proc/net/tcp{,6}` table (proc(5)). Addresses are hexadecimal, each 32-bit word in
+    /// host (little-endian) order; the port is big-endian hexadecimal.
+    /// - Throws: `ParseError` naming the line when the header or a socket line is not in that format.
+    public static func parse(_ text: String, ipv6: Bool) throws(ParseError) -> [Socket] {
         var sockets: [Socket] = []
-        for line in text.split(separator: "\n").dropFirst() {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let header = lines.first, header.split(separator: " ").first == "sl" else {
+            throw ParseError(description: "line 1: expected the header \"sl local_address rem_address st …\"")
+        }
+        for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy(\.isWhitespace) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 3, fields[3] == "0A" else { continue }
-            let local = fields[1].split(separator: ":")
-            guard local.count == 2, let port = UInt16(local[1], radix: 16) else { continue }
-            guard let address = decode(String(local[0]), ipv6: ipv6) else { continue }
+            let local = fields.count > 3 ? fields[1].split(separator: ":") : []
+            guard local.count == 2, let port = UInt16(local[1], radix: 16), let address = decode(String(local[0]), ipv6: ipv6),
+                  fields[3].count == 2, UInt8(fields[3], radix: 16) != nil else {
+                throw ParseError(description: "line \(offset + 1): expected \"sl: local_address:port rem_address:port st …\", got \"\(line.prefix(80))\"")
+            }
+            guard fields[3] == "0A" else { continue }
             sockets.append(Socket(address: address, port: port, ipv6: ipv6))
         }
         return sockets
@@ -70,20 +116,38 @@ public enum ListeningSockets {
     /// reached through loopback when the socket listens on every address. IPv4 is preferred when a
     /// port listens on both families (usually the same service).
     public static func endpoints(from sockets: [Socket]) -> [TLSEndpoint] {
-        var byPort: [UInt16: TLSEndpoint] = [:]
-        for socket in sockets.sorted(by: { ($0.port, $0.ipv6 ? 1 : 0, $0.address) < ($1.port, $1.ipv6 ? 1 : 0, $1.address) }) {
-            guard tlsPorts.contains(socket.port) || startTLSPorts.contains(socket.port) else { continue }
-            guard byPort[socket.port] == nil else { continue }
-            let host: String
-            switch socket.address {
-            case "0.0.0.0": host = "127.0.0.1"
-            case "::": host = "::1"
-            default: host = socket.address.hasPrefix("::ffff:") ? String(socket.address.dropFirst(7)) : socket.address
-            }
-            byPort[socket.port] = TLSEndpoint(
-                host: host, port: socket.port,
+        reachable(sockets) { tlsPorts.contains($0) || startTLSPorts.contains($0) }.map { socket in
+            TLSEndpoint(
+                host: socket.host, port: socket.port,
                 startTLS: startTLSPorts.contains(socket.port) ? StartTLSProtocol.forPort(socket.port) : nil)
         }
+    }
+
+    /// The other listening ports, where TLS may be spoken (admin consoles on 8006, 10443, 4443 …):
+    /// every port that is neither a usual TLS or STARTTLS port nor a known plain-text one.
+    public static func otherEndpoints(from sockets: [Socket]) -> [TLSEndpoint] {
+        reachable(sockets) { !tlsPorts.contains($0) && !startTLSPorts.contains($0) && !plainPorts.contains($0) }
+            .map { TLSEndpoint(host: $0.host, port: $0.port) }
+    }
+
+    /// One socket per port among those `included`, by port, IPv4 first.
+    static func reachable(_ sockets: [Socket], _ included: (UInt16) -> Bool) -> [Socket] {
+        var byPort: [UInt16: Socket] = [:]
+        for socket in sockets.sorted(by: { ($0.port, $0.ipv6 ? 1 : 0, $0.address) < ($1.port, $1.ipv6 ? 1 : 0, $1.address) }) {
+            guard included(socket.port), byPort[socket.port] == nil else { continue }
+            byPort[socket.port] = socket
+        }
         return byPort.keys.sorted().map { byPort[$0]! }
+    }
+}
+
+extension ListeningSockets.Socket {
+    /// The address to connect to: loopback for a socket listening on every address.
+    var host: String {
+        switch address {
+        case "0.0.0.0": return "127.0.0.1"
+        case "::": return "::1"
+        default: return address.hasPrefix("::ffff:") ? String(address.dropFirst(7)) : address
+        }
     }
 }

@@ -6,13 +6,20 @@ import TLSProbe
 /// intermediate): versions, suites, forward secrecy, DH size, served chain, OCSP stapling, HSTS,
 /// compression, secure renegotiation.
 ///
-/// Targets are the endpoints of the profile and, when `discover` is on, the sockets listening on the
-/// usual TLS and STARTTLS ports of this host (`/proc/net/tcp{,6}` read through the audited root).
-/// Probing goes through libssl (`TLSProbe`); every endpoint is bounded by `endpoint_deadline`.
+/// Targets are the endpoints of the profile and, when `discover` is on, the sockets listening on
+/// this host (`/proc/net/tcp{,6}` read through the audited root): the usual TLS and STARTTLS ports,
+/// and with `all_ports` every other listening port that answers a ClientHello with TLS (admin
+/// consoles on 8006, 10443, 4443 …). Probing goes through libssl (`TLSProbe`); every endpoint is
+/// bounded by `endpoint_deadline`.
+///
+/// Discovery itself gives a `tls.discovery` result when it could not look (`error`: a socket table
+/// that exists but cannot be read or parsed) or found nothing to look at (`skip`, with the reason:
+/// no TLS service listening, no socket table on a disk image, nothing configured).
 ///
 /// ```yaml
 /// tls.endpoint:
 ///   discover: true
+///   all_ports: true
 ///   endpoints:
 ///     - mail.example.fr:993
 ///     - {host: mail.example.fr, port: 587, starttls: smtp}
@@ -26,7 +33,9 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     /// One configured endpoint.
     public struct Target: Sendable, Decodable, Equatable {
         public var endpoint: TLSEndpoint
-        /// Judge HSTS and the http→https redirect; default: on for ports 443 and 8443 without STARTTLS.
+        /// Whether this is an HTTPS service (HSTS and the http→https redirect judged). nil, the
+        /// default: decided by what the endpoint speaks, whatever its port (ALPN h2/http/1.1 selected,
+        /// or an HTTP answer after the handshake; see `HTTPSecurityProbe.examine`).
         public var https: Bool?
         /// The name clients use is known (given, or the host is a name); false for discovered sockets.
         public var nameKnown: Bool
@@ -36,8 +45,6 @@ public struct TLSEndpointCheck: ConfigurableCheck {
             self.https = https
             self.nameKnown = nameKnown
         }
-
-        public var isHTTPS: Bool { https ?? (endpoint.startTLS == nil && [443, 8443].contains(endpoint.port)) }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case host, port, sni, starttls, https
@@ -91,6 +98,9 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     public var endpoints: [Target] = []
     /// Also probe the sockets listening on the usual TLS/STARTTLS ports of this host.
     public var discover = true
+    /// With `discover`, also look for TLS on every other listening port (one connection each; ports
+    /// of known plain-text services left out, see `ListeningSockets.plainPorts`).
+    public var allPorts = true
     /// PEM bundle of trust anchors (inside the audited root); default: the system bundle.
     public var caFile: String?
     /// Per-connection timeout, seconds (5).
@@ -116,6 +126,7 @@ public struct TLSEndpointCheck: ConfigurableCheck {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case endpoints, discover, hsts, concurrency
+        case allPorts = "all_ports"
         case caFile = "ca_file"
         case connectionTimeout = "connection_timeout"
         case endpointDeadline = "endpoint_deadline"
@@ -130,6 +141,7 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         endpoints = try container.decodeIfPresent([Target].self, forKey: .endpoints) ?? []
         discover = try container.decodeIfPresent(Bool.self, forKey: .discover) ?? true
+        allPorts = try container.decodeIfPresent(Bool.self, forKey: .allPorts) ?? true
         caFile = try container.decodeIfPresent(String.self, forKey: .caFile)
         if let caFile, !caFile.hasPrefix("/") {
             throw DecodingError.dataCorruptedError(forKey: .caFile, in: container, debugDescription: "expected an absolute path, got \"\(caFile)\"")
@@ -160,16 +172,72 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         ProbeLimits(connectionTimeout: connectionTimeout, endpointDeadline: endpointDeadline, connectionsPerEndpoint: connectionsPerEndpoint)
     }
 
+    /// What to probe, before any connection.
+    public struct Plan: Sendable {
+        /// Profile endpoints first, then the discovered ones on the usual TLS/STARTTLS ports.
+        public var targets: [Target] = []
+        /// Other listening ports, probed only if they answer a ClientHello with TLS.
+        public var candidates: [TLSEndpoint] = []
+        /// The socket tables as read (nil when `discover` is off).
+        public var table: ListeningSockets.Table?
+    }
+
     /// Profile endpoints first, then discovered ones not already listed.
-    public func targets(in root: FileSystemRoot) -> [Target] {
-        var targets = endpoints
-        if discover {
-            for endpoint in ListeningSockets.endpoints(from: ListeningSockets.read(root: root))
-            where !targets.contains(where: { $0.endpoint.port == endpoint.port && ($0.endpoint.host == endpoint.host) }) {
-                targets.append(Target(endpoint: endpoint, nameKnown: false))
-            }
+    public func plan(in root: FileSystemRoot) -> Plan {
+        var plan = Plan(targets: endpoints)
+        guard discover else { return plan }
+        let table = ListeningSockets.read(root: root)
+        plan.table = table
+        func listed(_ endpoint: TLSEndpoint) -> Bool {
+            plan.targets.contains { $0.endpoint.port == endpoint.port && $0.endpoint.host == endpoint.host }
         }
-        return targets
+        for endpoint in ListeningSockets.endpoints(from: table.sockets) where !listed(endpoint) {
+            plan.targets.append(Target(endpoint: endpoint, nameKnown: false))
+        }
+        if allPorts {
+            plan.candidates = ListeningSockets.otherEndpoints(from: table.sockets).filter { !listed($0) }
+        }
+        return plan
+    }
+
+    /// The targets known before any connection (profile endpoints and usual ports).
+    public func targets(in root: FileSystemRoot) -> [Target] { plan(in: root).targets }
+
+    /// Code of the results discovery itself gives.
+    public static let discoveryCode = TLSRules.discoveryCode
+
+    /// Where listening sockets are read, as a result's target.
+    static let socketTablesTarget = ListeningSockets.tablePaths.map(\.0).joined(separator: ", ")
+
+    /// The `tls.discovery` result for `plan` once the other ports were tried: `error` when a socket
+    /// table could not be read or parsed; `skip` with the reason when there is nothing to probe.
+    func discoveryResults(_ plan: Plan, found: [TLSEndpoint], tried: [TLSEndpoint]) -> [CheckResult] {
+        func result(_ status: Status, _ reason: String, _ evidence: [String: JSONValue] = [:]) -> CheckResult {
+            CheckResult(
+                check: Self.id, target: Self.socketTablesTarget, code: Self.discoveryCode, status: status,
+                severity: status == .error ? .high : .info, evidence: evidence,
+                references: TLSRules.references[Self.discoveryCode] ?? [], reason: reason)
+        }
+        guard let table = plan.table else {
+            return plan.targets.isEmpty ? [result(.skip, "no endpoint in the profile and discover: false: nothing to check")] : []
+        }
+        var evidence: [String: JSONValue] = ["tablesRead": .strings(table.read), "listeningPorts": .array(Set(table.sockets.map(\.port)).sorted().map { .int(Int($0)) })]
+        if !tried.isEmpty {
+            evidence["otherPortsTried"] = .array(tried.map { .int(Int($0.port)) })
+            evidence["otherPortsWithTLS"] = .array(found.map { .int(Int($0.port)) })
+        }
+        if !table.problems.isEmpty {
+            evidence["problems"] = .strings(table.problems)
+            return [result(.error, "listening sockets could not be read, TLS services may be missed: \(table.problems.joined(separator: "; "))", evidence)]
+        }
+        if table.read.isEmpty {
+            return [result(.skip, "no socket table under the audited root (\(Self.socketTablesTarget)): listening services cannot be seen, as on a disk image; list the endpoints in the profile", evidence)]
+        }
+        if plan.targets.isEmpty && found.isEmpty {
+            let others = allPorts ? ", and no other listening port answers TLS" : " (all_ports: false: other ports not tried)"
+            return [result(.skip, "no TLS service listens on this host: nothing on the usual TLS and STARTTLS ports\(others)", evidence)]
+        }
+        return []
     }
 
     /// System trust bundles, Debian first, then RHEL and others.
@@ -204,18 +272,27 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     /// returns them). Nothing is kept once delivered: `cyberctl tls` writes each endpoint out and
     /// its memory does not grow with the number of endpoints.
     public func run(_ context: CheckContext, deliver: ([CheckResult]) -> Void) async {
-        let targets = targets(in: context.root)
-        guard !targets.isEmpty else { return }
+        let plan = plan(in: context.root)
+        var targets = plan.targets
+        guard !targets.isEmpty || !plan.candidates.isEmpty else {
+            deliver(discoveryResults(plan, found: [], tried: []))
+            return
+        }
         let prober: TLSProber
         do {
             prober = try TLSProber(limits: limits)
         } catch {
-            deliver(targets.map {
-                CheckResult(check: Self.id, target: $0.endpoint.target, code: TLSRules.connectionCode, status: .error, severity: .high,
+            deliver((targets.map(\.endpoint) + plan.candidates).map {
+                CheckResult(check: Self.id, target: $0.target, code: TLSRules.connectionCode, status: .error, severity: .high,
                             references: TLSRules.references[TLSRules.connectionCode] ?? [], reason: "libssl could not be set up: \(error)")
             })
             return
         }
+        let found = await tlsPorts(among: plan.candidates, prober: prober)
+        targets += found.map { Target(endpoint: $0, nameKnown: false) }
+        let discovery = discoveryResults(plan, found: found, tried: plan.candidates)
+        if !discovery.isEmpty { deliver(discovery) }
+        guard !targets.isEmpty else { return }
         let (store, storeProblem) = trustStore(root: context.root)
         let now = context.clock.now()
         var waiting: [Int: [CheckResult]] = [:]
@@ -243,17 +320,40 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         }
     }
 
+    /// The endpoints among `candidates` that answer a ClientHello with TLS, in port order,
+    /// `concurrency` at a time.
+    func tlsPorts(among candidates: [TLSEndpoint], prober: TLSProber) async -> [TLSEndpoint] {
+        guard !candidates.isEmpty else { return [] }
+        var speaksTLS = [Bool](repeating: false, count: candidates.count)
+        await withTaskGroup(of: (Int, Bool).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < candidates.count else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await prober.speech(candidates[index]) == .tls) }
+            }
+            for _ in 0..<min(concurrency, candidates.count) { startNext() }
+            while let (index, tls) = await group.next() {
+                speaksTLS[index] = tls
+                startNext()
+            }
+        }
+        return candidates.indices.filter { speaksTLS[$0] }.map { candidates[$0] }
+    }
+
     /// Probes one endpoint and applies the rules.
     func probe(_ target: Target, prober: TLSProber, store: TrustStore?, storeProblem: String?, now: Date) async -> [CheckResult] {
         let report = await prober.probe(target.endpoint)
-        var http: HTTPSecurityFacts?
-        if hsts && target.isHTTPS && report.fatal == nil && !report.acceptedVersions.isEmpty {
+        var web = WebService.notWeb("HSTS not judged: hsts: false in the profile (or --no-hsts)")
+        if hsts && report.fatal == nil {
             let timeout = connectionTimeout
-            http = await Blocking.run { HTTPSecurityProbe.run(endpoint: target.endpoint, address: report.address, timeout: timeout) }
+            let declared = target.https
+            web = await Blocking.run { HTTPSecurityProbe.examine(report: report, declared: declared, timeout: timeout) }
         }
         let evaluation = TLSEvaluation(
             checkID: Self.id, trustStore: store, trustStoreProblem: storeProblem, now: now, thresholds: thresholds,
-            nameKnown: target.nameKnown, http: http)
+            nameKnown: target.nameKnown, web: web)
         return evaluation.results(for: report)
     }
 }

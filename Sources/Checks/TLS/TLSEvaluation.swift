@@ -16,20 +16,20 @@ public struct TLSEvaluation: Sendable {
     public var thresholds: CertificateRules.ExpiryThresholds
     /// False for discovered endpoints: nobody said which name clients use, so the hostname rule is skipped.
     public var nameKnown: Bool
-    /// The HTTP facts for `tls.hsts`, nil when the endpoint is not an HTTPS service.
-    public var http: HTTPSecurityFacts?
+    /// Whether the endpoint is a web service, and its HTTP facts for `tls.hsts`.
+    public var web: WebService
     /// Longest validated path accepted.
     public var maximumChainDepth = 10
 
     public init(checkID: String, trustStore: TrustStore?, trustStoreProblem: String? = nil, now: Date,
-                thresholds: CertificateRules.ExpiryThresholds, nameKnown: Bool, http: HTTPSecurityFacts?) {
+                thresholds: CertificateRules.ExpiryThresholds, nameKnown: Bool, web: WebService) {
         self.checkID = checkID
         self.trustStore = trustStore
         self.trustStoreProblem = trustStoreProblem
         self.now = now
         self.thresholds = thresholds
         self.nameKnown = nameKnown
-        self.http = http
+        self.web = web
     }
 
     /// Every rule's result for `report`.
@@ -47,7 +47,14 @@ public struct TLSEvaluation: Sendable {
                 reason: reason, durationMs: report.durationMs)
         }
         if let fatal = report.fatal {
-            return [make(TLSRules.connectionCode, .error, .high, ["connections": .int(report.connections)], reason: fatal)]
+            var evidence: [String: JSONValue] = ["connections": .int(report.connections)]
+            if let plain = report.plainProtocol {
+                // What the port speaks instead (a banner, an HTTP page), when recognisable.
+                evidence["speaks"] = plain.name.map(JSONValue.string) ?? .null
+                evidence["firstLine"] = .string(plain.firstLine)
+                if let server = plain.server { evidence["server"] = .string(server) }
+            }
+            return [make(TLSRules.connectionCode, .error, .high, evidence, reason: fatal)]
         }
         var results: [CheckResult] = []
         results.append(legacyProtocols(report, make))
@@ -127,7 +134,7 @@ public struct TLSEvaluation: Sendable {
         }
         let evidence: [String: JSONValue] = ["weak": .array(weak), "accepted": acceptedEvidence(report)]
         if let worst, worst.status == .fail { return make(code, .fail, worst.severity, evidence, nil) }
-        if !report.undecided.isEmpty || report.incomplete {
+        if report.suiteListIncomplete {
             return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
         }
         if report.acceptedVersions.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
@@ -143,12 +150,15 @@ public struct TLSEvaluation: Sendable {
             "withoutForwardSecrecy": .array(without.map { Self.suiteEvidence($0.suite, versions: $0.versions) }),
         ]
         if let groups = report.groups { evidence["groups"] = .strings(groups) }
+        if !report.groupsUndecided.isEmpty { evidence["groupsUndecided"] = .strings(report.groupsUndecided) }
         if suites.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
-        if without.count == suites.count { return make(code, .fail, nil, evidence, nil) }
-        if !without.isEmpty { return make(code, .warn, .medium, evidence, nil) }
-        if !report.undecided.isEmpty || report.incomplete {
+        // Some suites with and some without: a warning whatever the untested suites are.
+        if !without.isEmpty && without.count < suites.count { return make(code, .warn, .medium, evidence, nil) }
+        // "None has forward secrecy" and "all have it" both need every suite tested.
+        if report.suiteListIncomplete {
             return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
         }
+        if without.count == suites.count { return make(code, .fail, nil, evidence, nil) }
         return make(code, .pass, nil, evidence, nil)
     }
 
@@ -164,7 +174,10 @@ public struct TLSEvaluation: Sendable {
         ]
         if let groups = report.groups { evidence["ffdheGroups"] = .strings(groups.filter { $0.hasPrefix("ffdhe") }) }
         guard !dhe.isEmpty else {
-            return make(code, .skip, .info, evidence, "no DHE suite accepted")
+            if report.suiteListIncomplete {
+                return make(code, .error, nil, evidence, "no DHE suite among those tested, but the suite list is incomplete: \(report.problems.last ?? "probe incomplete")")
+            }
+            return make(code, .skip, .info, evidence, "no DHE suite accepted (every suite tested): Diffie-Hellman parameters are not used")
         }
         guard let bits = report.dheBits else {
             return make(code, .error, nil, evidence, "DHE accepted but its group size could not be read (suites libssl lacks, or the handshake failed)")
@@ -177,6 +190,9 @@ public struct TLSEvaluation: Sendable {
 
     func certificates(_ report: ProbeReport, _ make: Make) -> [CheckResult] {
         let codes = ["tls.cert.trust", "tls.cert.hostname", "tls.cert.expiry", "tls.cert.key-strength", "tls.cert.signature-algorithm"]
+        if let problem = report.chainProblem {
+            return codes.map { make($0, .error, nil, ["servedCount": .int(report.chain.count)], problem) }
+        }
         guard let leaf = report.chain.first else {
             return codes.map { make($0, .error, nil, [:], "no certificate read: libssl could not complete a handshake with this server") }
         }
@@ -188,12 +204,15 @@ public struct TLSEvaluation: Sendable {
         ]
         var results: [CheckResult] = []
 
-        // Trust: path validation (validity dates left to the expiry rule).
+        // Trust: what a TLS client sees at scan time (path, signatures, purpose and every validity
+        // period checked at `now`), the verdict of `openssl s_client -verify_return_error`.
         var validated: [X509Certificate] = []
+        var built: [X509Certificate] = []
         if let trustStore {
             let verification = CertificateChainVerifier.verify(
                 leaf: leaf, untrusted: Array(served.dropFirst().prefix(maximumChainDepth * 2)), store: trustStore, at: now,
-                checkTime: false, maximumDepth: maximumChainDepth)
+                checkTime: true, maximumDepth: maximumChainDepth, asTLSClient: true)
+            built = verification.chain
             var evidence = chainEvidence
             evidence["trusted"] = .bool(verification.trusted)
             evidence["anchors"] = .int(trustStore.count)
@@ -222,10 +241,29 @@ public struct TLSEvaluation: Sendable {
                     // The last certificate served is not self-issued: an intermediate is missing.
                     let last = served[min(served.count, maximumChainDepth + 1) - 1]
                     problem = last.isSelfSigned ? "untrusted-root" : "missing-intermediate"
+                case ChainVerification.Code.certificateHasExpired: problem = "expired"
+                case ChainVerification.Code.certificateNotYetValid: problem = "not-yet-valid"
+                case ChainVerification.Code.errorInNotBeforeField, ChainVerification.Code.errorInNotAfterField: problem = "invalid-validity-dates"
                 default: problem = "invalid"
                 }
                 evidence["problem"] = .string(problem)
-                results.append(make("tls.cert.trust", .fail, nil, evidence, nil))
+                // Which certificate of the path failed, and why (OpenSSL's error depth: 0 is the leaf).
+                var reason = "OpenSSL: \(verification.errorText) (depth \(verification.errorDepth))"
+                if verification.errorDepth >= 0, verification.errorDepth < verification.chain.count {
+                    let failed = verification.chain[verification.errorDepth]
+                    let role = verification.errorDepth == 0 ? "leaf" : (failed.isSelfSigned ? "root" : "intermediate")
+                    var object: [String: JSONValue] = [
+                        "depth": .int(verification.errorDepth), "role": .string(role), "subject": .string(failed.subject),
+                        "sha256": .string(failed.sha256Fingerprint),
+                    ]
+                    if let notBefore = failed.notBefore { object["notBefore"] = .time(notBefore) }
+                    if let notAfter = failed.notAfter { object["notAfter"] = .time(notAfter) }
+                    evidence["failedCertificate"] = .object(object)
+                    reason = "\(role) certificate \"\(failed.subject)\": \(verification.errorText)"
+                    if problem == "expired", let notAfter = failed.notAfter { reason += " (notAfter \(ISO8601.string(from: notAfter)))" }
+                    if problem == "not-yet-valid", let notBefore = failed.notBefore { reason += " (notBefore \(ISO8601.string(from: notBefore)))" }
+                }
+                results.append(make("tls.cert.trust", .fail, nil, evidence, reason))
             }
         } else {
             results.append(make("tls.cert.trust", .error, nil, chainEvidence, trustStoreProblem ?? "no trust store"))
@@ -250,8 +288,10 @@ public struct TLSEvaluation: Sendable {
             results.append(make("tls.cert.hostname", .skip, .info, [:], "endpoint discovered on the host: the name clients use is not known (give it in the profile)"))
         }
 
-        // Expiry: the leaf and every certificate of the validated path (the served chain when none was built).
-        let expiryCertificates = validated.isEmpty ? Array(infos) : [infos[0]] + validated.dropFirst().map(CertificateInfo.init)
+        // Expiry: the leaf and every certificate of the validated path; when validation failed, the
+        // path it built if longer than the served chain's first certificate, else the served chain.
+        let path = validated.isEmpty ? (built.count > 1 ? built : []) : validated
+        let expiryCertificates = path.isEmpty ? Array(infos) : [infos[0]] + path.dropFirst().map(CertificateInfo.init)
         results.append(worst("tls.cert.expiry", expiryCertificates.map { ($0, CertificateRules.expiry($0, now: now, thresholds: thresholds)) }, make))
         // Key strength: every certificate served (a weak intermediate key weakens the chain).
         results.append(worst("tls.cert.key-strength", infos.map { ($0, CertificateRules.keyStrength($0)) }, make))
@@ -309,12 +349,22 @@ public struct TLSEvaluation: Sendable {
 
     func hsts(_ make: Make) -> CheckResult {
         let code = "tls.hsts"
-        guard let http else { return make(code, .skip, .info, [:], "not an HTTPS service") }
-        var evidence: [String: JSONValue] = ["recommendedMaxAge": .int(63_072_000), "minimumMaxAge": .int(Self.minimumHSTSMaxAge)]
+        let http: HTTPSecurityFacts
+        switch web {
+        case .notWeb(let reason): return make(code, .skip, .info, [:], reason)
+        case .undetermined(let reason): return make(code, .error, nil, [:], reason)
+        case .https(let facts): http = facts
+        }
+        var evidence: [String: JSONValue] = [
+            "recommendedMaxAge": .int(63_072_000), "minimumMaxAge": .int(Self.minimumHSTSMaxAge),
+            "recognisedBy": .string(http.recognisedBy), "httpRedirect": .string(http.httpRedirect.rawValue),
+        ]
+        if let alpn = http.alpn { evidence["alpn"] = .string(alpn) }
         if let status = http.httpsStatus { evidence["httpsStatus"] = .int(status) }
         if let header = http.hstsHeader { evidence["header"] = .string(header) }
         if let maxAge = http.hstsMaxAge { evidence["maxAge"] = .int(maxAge) }
-        evidence["httpRedirect"] = .string(http.httpRedirect.rawValue)
+        if let url = http.httpURL { evidence["httpURL"] = .string(url) }
+        if let status = http.httpStatus { evidence["httpStatus"] = .int(status) }
         if let location = http.httpLocation { evidence["httpLocation"] = .string(location) }
         if let error = http.error { return make(code, .error, nil, evidence, error) }
         guard http.hstsHeader != nil else { return make(code, .fail, nil, evidence, nil) }
@@ -326,11 +376,15 @@ public struct TLSEvaluation: Sendable {
             evidence["problem"] = "max-age under one year"
             return make(code, .warn, .medium, evidence, nil)
         }
-        if http.httpRedirect == .notRedirected {
+        switch http.httpRedirect {
+        case .notRedirected:
             evidence["problem"] = "http:// answers without redirecting to https://"
             return make(code, .warn, .medium, evidence, nil)
+        case .undetermined:
+            return make(code, .error, nil, evidence, "HSTS is right, but whether \(http.httpURL ?? "http://") redirects to https:// could not be read: \(http.httpError ?? "no answer")")
+        case .redirected, .noHTTPService, .plainRefused:
+            return make(code, .pass, nil, evidence, nil)
         }
-        return make(code, .pass, nil, evidence, nil)
     }
 
     func compression(_ report: ProbeReport, _ make: Make) -> CheckResult {
@@ -338,7 +392,7 @@ public struct TLSEvaluation: Sendable {
         if let compression = report.compression {
             return make(code, compression ? .fail : .pass, nil, ["compressionAccepted": .bool(compression)], nil)
         }
-        if report.acceptedVersions == [.tls1_3] {
+        if report.onlyTLS13 {
             return make(code, .pass, nil, ["compressionAccepted": false, "note": "TLS 1.3 has no compression"], nil)
         }
         return make(code, .error, nil, [:], "compression could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")
@@ -349,7 +403,7 @@ public struct TLSEvaluation: Sendable {
         if let secure = report.secureRenegotiation {
             return make(code, secure ? .pass : .fail, nil, ["secureRenegotiation": .bool(secure)], nil)
         }
-        if report.acceptedVersions == [.tls1_3] {
+        if report.onlyTLS13 {
             return make(code, .pass, nil, ["note": "TLS 1.3 has no renegotiation"], nil)
         }
         return make(code, .error, nil, [:], "secure renegotiation could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")

@@ -34,9 +34,9 @@ public enum TLSRules {
             severity: .high, source: "ANSSI-TLS (ECDHE, or DHE >= 2048 bits); Mozilla intermediate (every suite ECDHE/DHE)"),
         Row(code: "tls.dh-params", fails: "a DHE group under 2048 bits", warns: "",
             severity: .high, source: "ANSSI-TLS (DHE >= 2048 bits); Mozilla intermediate dh_param_size 2048; RGS B1; Logjam"),
-        Row(code: "tls.cert.trust", fails: "the served chain does not lead to a trusted root (self-signed, unknown CA, missing intermediate, chain too long)",
+        Row(code: "tls.cert.trust", fails: "a TLS client would not validate the served chain at scan time (self-signed, unknown CA, missing intermediate, chain too long, a certificate of the path expired or not yet valid, purpose not TLS server)",
             warns: "trusted, but the chain is served out of order or with certificates that do not belong",
-            severity: .high, source: "RFC 5280 §6 path validation (OpenSSL X509_verify_cert) against the system store or --ca-file; RFC 8446 §4.4.2 (chain order)"),
+            severity: .high, source: "RFC 5280 §6 path validation (OpenSSL X509_verify_cert with libssl's ssl_server parameters, validity checked at scan time: the verdict of openssl s_client -verify_return_error) against the system store or --ca-file; RFC 8446 §4.4.2 (chain order)"),
         Row(code: "tls.cert.hostname", fails: "no subject alternative name matches the name asked for",
             warns: "only the subject CN matches (no SAN)",
             severity: .high, source: "RFC 6125 / RFC 9525; CA/Browser Forum baseline requirements (SAN mandatory)"),
@@ -48,8 +48,8 @@ public enum TLSRules {
             warns: "", severity: .high, source: "CertificateRules.signatureAlgorithm (CA/Browser Forum SHA-1 sunset, ANSSI-TLS)"),
         Row(code: "tls.ocsp-stapling", fails: "", warns: "no OCSP response stapled (informational)",
             severity: .info, source: "Mozilla ocsp_staple: true; RFC 6066 §8"),
-        Row(code: "tls.hsts", fails: "an HTTPS service without a Strict-Transport-Security header",
-            warns: "max-age under one year (31536000 s), or http:// not redirected to https://",
+        Row(code: "tls.hsts", fails: "an HTTPS service (recognised by ALPN h2/http/1.1 or an HTTP answer, whatever its port) without a Strict-Transport-Security header",
+            warns: "max-age under one year (31536000 s), or plain http:// (port 80 for 443, the same port otherwise) serving pages without redirecting to https://",
             severity: .medium, source: "RFC 6797; ANSSI-TLS (HSTS for web services); hstspreload.org minimum 1 year; Mozilla hsts_min_age 63072000 recommended"),
         Row(code: "tls.compression", fails: "TLS-level compression accepted (CRIME)", warns: "",
             severity: .high, source: "BCP195 §3.3 (compression must be disabled); ANSSI-TLS (no compression)"),
@@ -86,8 +86,13 @@ public enum TLSRules {
     /// Code of the result written when an endpoint could not be probed at all.
     public static let connectionCode = "tls.connection"
 
+    /// Code of the result discovery gives when it could not read the listening sockets (error) or
+    /// found no TLS service to probe (skip).
+    public static let discoveryCode = "tls.discovery"
+
     static let references: [String: [String]] = [
         "tls.connection": ["NIS2-21.2.h"],
+        "tls.discovery": ["NIS2-21.2.h"],
         "tls.legacy-protocols": ["NIS2-21.2.h", "ANSSI-TLS"],
         "tls.weak-ciphers": ["NIS2-21.2.h", "ANSSI-TLS", "RGS-B1"],
         "tls.forward-secrecy": ["NIS2-21.2.h", "ANSSI-TLS"],
@@ -113,8 +118,11 @@ public enum TLSRules {
     /// Catalogue entries (FR/EN) of every TLS rule.
     static let all: [RuleDescription] = [
         rule("tls.connection", .high,
-             fr: ("Service TLS joignable", "Le service n'a pas pu être contrôlé : il ne répond pas, coupe la connexion ou ne parle pas TLS.", "Vérifiez que le service écoute et parle TLS sur ce port (ou indiquez le protocole STARTTLS), puis relancez le contrôle."),
-             en: ("TLS service reachable", "The service could not be checked: it does not answer, drops the connection or does not speak TLS.", "Check that the service listens and speaks TLS on this port (or give its STARTTLS protocol), then run the check again.")),
+             fr: ("Service TLS joignable", "Le service n'a pas pu être contrôlé : il ne répond pas, coupe la connexion ou ne parle pas TLS (le résultat dit alors ce qu'il parle : HTTP, SSH, SMTP, IMAP, POP3…).", "Vérifiez que le service écoute et parle TLS sur ce port (ou indiquez le protocole STARTTLS : smtp, imap, pop3…), puis relancez le contrôle."),
+             en: ("TLS service reachable", "The service could not be checked: it does not answer, drops the connection or does not speak TLS (the result then says what it speaks: HTTP, SSH, SMTP, IMAP, POP3…).", "Check that the service listens and speaks TLS on this port (or give its STARTTLS protocol: smtp, imap, pop3…), then run the check again.")),
+        rule("tls.discovery", .high,
+             fr: ("Recherche des services TLS", "Les sockets en écoute (/proc/net/tcp, /proc/net/tcp6) n'ont pas pu être lues : des services TLS peuvent avoir échappé au contrôle. « Sans objet » quand aucun service TLS n'écoute, ou sur une image disque.", "Lancez l'agent avec les droits de lire /proc/net/tcp et /proc/net/tcp6, ou listez les services dans le profil (endpoints)."),
+             en: ("Search for TLS services", "The listening sockets (/proc/net/tcp, /proc/net/tcp6) could not be read: TLS services may have escaped the check. \"Does not apply\" when no TLS service listens, or on a disk image.", "Run the agent with the right to read /proc/net/tcp and /proc/net/tcp6, or list the services in the profile (endpoints).")),
         rule("tls.legacy-protocols", .high,
              fr: ("Versions obsolètes de TLS/SSL", "SSLv3, TLS 1.0 et TLS 1.1 ont des faiblesses connues (POODLE, BEAST) et ne sont plus admis par l'ANSSI ni par les navigateurs.", "N'autorisez que TLS 1.2 et TLS 1.3 (nginx : ssl_protocols TLSv1.2 TLSv1.3; Postfix/Dovecot : ssl_min_protocol = TLSv1.2)."),
              en: ("Obsolete TLS/SSL versions", "SSLv3, TLS 1.0 and TLS 1.1 have known weaknesses (POODLE, BEAST) and are no longer accepted by ANSSI or browsers.", "Allow TLS 1.2 and TLS 1.3 only (nginx: ssl_protocols TLSv1.2 TLSv1.3; Postfix/Dovecot: ssl_min_protocol = TLSv1.2).")),
@@ -128,8 +136,8 @@ public enum TLSRules {
              fr: ("Taille du groupe Diffie-Hellman", "Un groupe DHE de moins de 2048 bits peut être cassé (Logjam).", "Utilisez des paramètres DH d'au moins 2048 bits (ffdhe2048 de la RFC 7919) ou désactivez DHE au profit d'ECDHE."),
              en: ("Diffie-Hellman group size", "A DHE group under 2048 bits can be broken (Logjam).", "Use DH parameters of at least 2048 bits (RFC 7919 ffdhe2048) or disable DHE in favour of ECDHE.")),
         rule("tls.cert.trust", .high,
-             fr: ("Chaîne de certificats de confiance", "La chaîne présentée ne mène pas à une autorité reconnue (auto-signé, autorité inconnue, certificat intermédiaire manquant) : les clients affichent une alerte ou refusent.", "Installez un certificat d'une autorité reconnue et servez la chaîne complète dans l'ordre : certificat du serveur, puis intermédiaires (fullchain.pem)."),
-             en: ("Trusted certificate chain", "The served chain does not lead to a recognised authority (self-signed, unknown CA, missing intermediate): clients warn or refuse.", "Install a certificate from a recognised authority and serve the full chain in order: server certificate, then intermediates (fullchain.pem).")),
+             fr: ("Chaîne de certificats de confiance", "Un client TLS ne valide pas la chaîne présentée au moment du contrôle (auto-signé, autorité inconnue, certificat intermédiaire manquant, certificat de la chaîne expiré ou pas encore valide) : il affiche une alerte ou refuse.", "Installez un certificat d'une autorité reconnue et servez la chaîne complète et à jour dans l'ordre : certificat du serveur, puis intermédiaires actuels de l'autorité (fullchain.pem)."),
+             en: ("Trusted certificate chain", "A TLS client does not validate the served chain at scan time (self-signed, unknown CA, missing intermediate, a certificate of the chain expired or not yet valid): it warns or refuses.", "Install a certificate from a recognised authority and serve the full, current chain in order: server certificate, then the authority's current intermediates (fullchain.pem).")),
         rule("tls.cert.hostname", .high,
              fr: ("Nom du certificat", "Le certificat ne porte pas le nom par lequel le service est joint : les clients refusent la connexion ou alertent.", "Faites émettre un certificat dont l'extension subjectAltName contient ce nom."),
              en: ("Certificate name", "The certificate does not carry the name the service is reached by: clients refuse or warn.", "Have a certificate issued whose subjectAltName extension contains this name.")),
@@ -146,8 +154,8 @@ public enum TLSRules {
              fr: ("Agrafage OCSP", "Sans agrafage OCSP, chaque client interroge l'autorité pour vérifier la révocation : plus lent, et moins respectueux de la vie privée.", "Activez l'agrafage OCSP (nginx : ssl_stapling on; ssl_stapling_verify on;)."),
              en: ("OCSP stapling", "Without OCSP stapling each client asks the authority about revocation: slower and less private.", "Enable OCSP stapling (nginx: ssl_stapling on; ssl_stapling_verify on;).")),
         rule("tls.hsts", .medium,
-             fr: ("HSTS et redirection vers HTTPS", "Sans en-tête Strict-Transport-Security (ou sans redirection de http:// vers https://), un attaquant sur le réseau peut forcer une connexion non chiffrée.", "Redirigez http:// vers https:// et ajoutez « Strict-Transport-Security: max-age=63072000 » aux réponses HTTPS."),
-             en: ("HSTS and redirect to HTTPS", "Without a Strict-Transport-Security header (or without an http:// to https:// redirect), a network attacker can force an unencrypted connection.", "Redirect http:// to https:// and add \"Strict-Transport-Security: max-age=63072000\" to HTTPS responses.")),
+             fr: ("HSTS et redirection vers HTTPS", "Sans en-tête Strict-Transport-Security (ou sans redirection de http:// vers https://), un attaquant sur le réseau peut forcer une connexion non chiffrée. Contrôlé sur tout service web en HTTPS, quel que soit son port (consoles d'administration sur 8006, 10443, 4443…).", "Redirigez http:// vers https:// et ajoutez « Strict-Transport-Security: max-age=63072000 » aux réponses HTTPS."),
+             en: ("HSTS and redirect to HTTPS", "Without a Strict-Transport-Security header (or without an http:// to https:// redirect), a network attacker can force an unencrypted connection. Checked on every HTTPS web service, whatever its port (admin consoles on 8006, 10443, 4443…).", "Redirect http:// to https:// and add \"Strict-Transport-Security: max-age=63072000\" to HTTPS responses.")),
         rule("tls.compression", .high,
              fr: ("Compression TLS", "La compression au niveau TLS permet de retrouver des secrets (cookies) dans le trafic chiffré (CRIME).", "Désactivez la compression TLS (OpenSSL récent la désactive ; mettez à jour la bibliothèque ou le service)."),
              en: ("TLS compression", "TLS-level compression lets an attacker recover secrets (cookies) from encrypted traffic (CRIME).", "Disable TLS compression (recent OpenSSL disables it; update the library or the service).")),

@@ -1,5 +1,7 @@
+import Agent
 import Checks
 import Foundation
+import Territory
 
 /// A titled table, rendered as aligned text, CSV (RFC 4180) or Markdown.
 public struct TextTable: Sendable {
@@ -13,11 +15,23 @@ public struct TextTable: Sendable {
         self.rows = rows
     }
 
-    /// Columns aligned with two spaces, a rule under the headers.
+    /// Widest column `text` pads to: 120 characters.
+    public static let maximumPaddedWidth = 120
+
+    /// Columns aligned with two spaces, a rule under the headers. Every cell and the title are one line
+    /// with control and bidirectional formatting characters escaped (`TerminalText.line`): a name from a
+    /// signed report can neither repaint the terminal nor break the table into lines of its own.
     public var text: String {
-        var widths = headers.map(\.count)
+        let headers = headers.map(TerminalText.line)
+        let rows = rows.map { $0.map(TerminalText.line) }
+        let title = title.map(TerminalText.line)
+        // A column is padded to its widest cell up to `maximumPaddedWidth`; a longer cell (a 1 MB target in a
+        // signed report) is shown whole but not padded to, or every row would be.
+        var widths = headers.map { min($0.count, Self.maximumPaddedWidth) }
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], min(cell.count, Self.maximumPaddedWidth))
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -46,10 +60,11 @@ public struct TextTable: Sendable {
         return ([headers] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// A GitHub-flavoured Markdown table (pipes escaped), under a `###` heading when titled.
+    /// A GitHub-flavoured Markdown table (pipes escaped, control characters as in `text`), under a `###`
+    /// heading when titled.
     public var markdown: String {
         func cell(_ value: String) -> String {
-            value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+            TerminalText.line(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " "))
         }
         var out = ""
         if let title { out += "### \(cell(title))\n\n" }
@@ -69,6 +84,32 @@ enum Words {
     }
 
     static func score(_ line: ScoreLine) -> String { line.score.map(String.init) ?? "—" }
+
+    /// The level shown, and the score's own level when a cap lowers it: `E (plafond ; score : C)`.
+    static func level(_ line: ScoreLine, _ language: Language) -> String {
+        guard let level = line.level else { return line.notEvaluated.isEmpty ? "—" : notEvaluated(language) }
+        guard line.isCapped, let own = line.scoreLevel else { return level }
+        return language == .fr ? "\(level) (plafond ; score : \(own))" : "\(level) (capped; score: \(own))"
+    }
+
+    /// The caps that apply, harshest first: `E aucune sauvegarde (srv-1)`; `·` when none.
+    static func caps(_ caps: [AppliedCap], _ language: Language) -> String {
+        guard !caps.isEmpty else { return "·" }
+        return caps.map { cap in
+            var text = "\(cap.level) \(cap.title)"
+            if !cap.hosts.isEmpty { text += " (\(cap.hosts.joined(separator: ", ")))" }
+            return text
+        }.joined(separator: "; ")
+    }
+
+    /// `2/4`.
+    static func count(_ part: Int, _ whole: Int) -> String { "\(part)/\(whole)" }
+
+    /// The first five names, then how many more (the JSON has them all).
+    static func names(_ names: [String], _ language: Language) -> String {
+        names.prefix(5).joined(separator: ", ")
+            + (names.count > 5 ? (language == .fr ? " et \(names.count - 5) autres" : " and \(names.count - 5) more") : "")
+    }
 
     /// A domain where every counted result erred: nothing was verified there.
     static func notEvaluated(_ language: Language) -> String { language == .fr ? "non évalué" : "not evaluated" }
@@ -91,23 +132,59 @@ public enum ViewTables {
                 return fail + warn == 0 ? "·" : "\(fail)/\(warn)"
             }
             rows.append([
-                entity.name ?? "", entity.siren, String(entity.hosts),
-                (entity.ageDays.map { fr ? "\($0) j" : "\($0) d" } ?? "—") + (entity.stale ? (fr ? " ⚠ ancien" : " ⚠ stale") : ""),
-                Words.score(entity.score), entity.score.level ?? "—",
+                (entity.name ?? "") + (entity.inPerimeter ? "" : (fr ? " (hors périmètre)" : " (out of perimeter)")), entity.siren, String(entity.hosts),
+                (entity.ageDays.map { fr ? "\($0) j" : "\($0) d" } ?? "—") + (entity.stale ? (fr ? " ⚠ silencieux" : " ⚠ silent") : ""),
+                Words.score(entity.score), Words.level(entity.score, language), Words.caps(entity.score.caps, language),
             ] + failing + [Words.percent(entity.score.coverage)])
         }
-        let headers = [fr ? "Entité" : "Entity", "SIREN", fr ? "Hôtes" : "Hosts", fr ? "Âge" : "Age", "Score", fr ? "Niveau" : "Level"]
+        for member in view.neverReported {
+            rows.append([member.name, member.siren, "0", fr ? "⚠ jamais de rapport" : "⚠ never reported", "—", "—", "·"]
+                + domains.map { _ in "—" } + ["—"])
+        }
+        let headers = [fr ? "Entité" : "Entity", "SIREN", fr ? "Hôtes" : "Hosts", fr ? "Âge" : "Age", "Score", fr ? "Niveau" : "Level",
+                       fr ? "Plafonds" : "Caps"]
             + Domain.allCases.map { Words.domain($0.rawValue, language) + (fr ? " éch./av." : " fail/warn") }
             + [fr ? "Couverture" : "Coverage"]
         let t = view.territory
+        let name = t.name ?? (fr ? "Territoire" : "Territory")
         let summary = TextTable(
-            title: fr ? "Territoire" : "Territory",
-            headers: [fr ? "Entités" : "Entities", fr ? "Hôtes" : "Hosts", fr ? "Rapports" : "Reports", fr ? "Entités sans rapport récent" : "Stale entities",
-                      "Score", fr ? "Niveau" : "Level", fr ? "Couverture" : "Coverage"],
-            rows: [[String(t.entities), String(t.hosts), String(t.reports), String(t.staleEntities), Words.score(t.score), t.score.level ?? "—",
+            title: name + (t.rosterDeclared ? "" : (fr ? " (aucun périmètre déclaré : toutes les entités de la base)" : " (no roster declared: every entity in the store)")),
+            headers: [fr ? "Membres" : "Members", fr ? "Avec rapport" : "Reporting", fr ? "Jamais de rapport" : "Never reported",
+                      fr ? "Silencieux (> \(t.silentAfterDays) j)" : "Silent (> \(t.silentAfterDays) d)", fr ? "Hors périmètre" : "Out of perimeter",
+                      fr ? "Hôtes" : "Hosts", fr ? "Rapports" : "Reports", fr ? "Score (moyenne des membres)" : "Score (members' mean)",
+                      fr ? "Niveau" : "Level", fr ? "Plafond" : "Cap", fr ? "Couverture" : "Coverage"],
+            rows: [[String(t.members), String(t.entities), String(t.neverReported), String(t.staleEntities), String(t.outOfPerimeter),
+                    String(t.hosts), String(t.reports), Words.score(t.score), Words.level(t.score, language),
+                    t.score.caps.first.map { "\($0.level) \($0.title)" + ($0.detail.map { " : \($0)" } ?? "") } ?? "·",
                     Words.percent(t.score.coverage)]])
         return [TextTable(title: fr ? "Entités (les plus en retard d'abord)" : "Entities (furthest behind first)", headers: headers, rows: rows),
-                summary, fixes(view.fixes, language)]
+                summary, distribution(t, language), domainCounts(t, language), fixes(view.fixes, language)]
+    }
+
+    /// Members per level shown.
+    public static func distribution(_ territory: StatusView.Territory, _ language: Language) -> TextTable {
+        let fr = language == .fr
+        let d = territory.distribution
+        return TextTable(
+            title: fr ? "Répartition des membres par niveau" : "Members per level",
+            headers: Level.allCases.map(\.rawValue) + [fr ? "Non évalué" : "Not evaluated", fr ? "Sans rapport" : "No report"],
+            rows: [Level.allCases.map { String(d[$0.rawValue] ?? 0) } + [String(d["non-evalue"] ?? 0), String(d["sans-rapport"] ?? 0)]])
+    }
+
+    /// Per domain, members counted: "2/4 aucune sauvegarde".
+    public static func domainCounts(_ territory: StatusView.Territory, _ language: Language) -> TextTable {
+        let fr = language == .fr
+        let whole = territory.entities
+        return TextTable(
+            title: fr ? "Par domaine, en nombre de membres (sur \(whole) avec rapport)" : "Per domain, members counted (of \(whole) reporting)",
+            headers: [fr ? "Domaine" : "Domain", fr ? "Contrôlés" : "Checked", fr ? "Avec un échec" : "With a failure",
+                      fr ? "Non évalués" : "Not evaluated", fr ? "Plafonds" : "Caps"],
+            rows: territory.domains.map { count in
+                [Words.domain(count.domain, language), Words.count(count.members, whole), Words.count(count.failing, whole),
+                 Words.count(count.notEvaluated, whole),
+                 count.gaps.isEmpty ? "·" : count.gaps.map { "\(Words.count($0.members.count, whole)) \($0.title) (\(Words.names($0.members, language)))" }
+                    .joined(separator: "; ")]
+            })
     }
 
     public static func fixes(_ fixes: [RuleFix], _ language: Language) -> TextTable {
@@ -124,14 +201,16 @@ public enum ViewTables {
         let rows = view.findings.map { finding -> [String] in
             let who = finding.affected.prefix(3).map { $0.name ?? $0.siren }.joined(separator: ", ")
                 + (finding.affected.count > 3 ? (fr ? " et \(finding.affected.count - 3) autres" : " and \(finding.affected.count - 3) more") : "")
+            let fixedBy = finding.resolvedBy.prefix(3).map { "\($0.name ?? $0.siren) / \($0.host) (\($0.at.prefix(10)))" }.joined(separator: ", ")
+                + (finding.resolvedBy.count > 3 ? (fr ? " et \(finding.resolvedBy.count - 3) autres" : " and \(finding.resolvedBy.count - 3) more") : "")
             return [finding.code, finding.title, finding.severity.rawValue, String(finding.entities), String(finding.hosts), String(finding.results),
-                    String(finding.new), String(finding.persistent), String(finding.resolved), Words.gain(finding.gain), who]
+                    String(finding.new), String(finding.persistent), String(finding.resolved), Words.gain(finding.gain), who, fixedBy]
         }
         return [TextTable(
             title: fr ? "Constats du territoire (gravité × entités)" : "Territory findings (severity × entities)",
             headers: [fr ? "Règle" : "Rule", fr ? "Titre" : "Title", fr ? "Gravité" : "Severity", fr ? "Entités" : "Entities", fr ? "Hôtes" : "Hosts",
                       fr ? "Cibles" : "Targets", fr ? "Nouveaux" : "New", fr ? "Persistants" : "Persistent", fr ? "Résolus" : "Resolved",
-                      fr ? "Gain si corrigé" : "Gain if fixed", fr ? "Qui" : "Who"],
+                      fr ? "Gain si corrigé" : "Gain if fixed", fr ? "Qui" : "Who", fr ? "Corrigé par (le)" : "Fixed by (on)"],
             rows: rows)]
     }
 
@@ -151,21 +230,32 @@ public enum ViewTables {
         let fr = language == .fr
         return TextTable(
             title: title ?? (fr ? "Évolution du score" : "Score over time"),
-            headers: [fr ? "Jour" : "Day", "Score", fr ? "Niveau" : "Level", fr ? "Couverture" : "Coverage", fr ? "Hôtes" : "Hosts"],
-            rows: points.map { [$0.at, $0.score.map(String.init) ?? "—", $0.level ?? "—", Words.percent($0.coverage), String($0.hosts)] })
+            headers: [fr ? "Rapport du" : "Report of", fr ? "Hôte" : "Host", "Score", fr ? "Niveau" : "Level", fr ? "Plafonds" : "Caps",
+                      fr ? "Couverture" : "Coverage", fr ? "Hôtes" : "Hosts"],
+            rows: points.map {
+                [$0.at, $0.host ?? "", $0.score.map(String.init) ?? "—",
+                 ($0.level ?? "—") + ($0.level != $0.scoreLevel ? (fr ? " (score : \($0.scoreLevel ?? "—"))" : " (score: \($0.scoreLevel ?? "—"))") : ""),
+                 $0.caps.isEmpty ? "·" : $0.caps.joined(separator: "; "), Words.percent($0.coverage), String($0.hosts)]
+            })
     }
 
     public static func detail(_ view: DetailView, _ language: Language) -> [TextTable] {
         let fr = language == .fr
         let header = TextTable(
-            title: "\(view.name ?? view.siren) — SIREN \(view.siren) — score \(Words.score(view.score)) \(view.score.level ?? "")"
-                + (view.stale ? (fr ? " — ⚠ rapport ancien" : " — ⚠ stale report") : ""),
+            title: "\(view.name ?? view.siren) — SIREN \(view.siren) — score \(Words.score(view.score)) \(Words.level(view.score, language))"
+                + (view.stale ? (fr ? " — ⚠ rapport ancien" : " — ⚠ stale report") : "")
+                + (view.inPerimeter ? "" : (fr ? " — hors périmètre" : " — out of perimeter")),
             headers: [fr ? "Hôte" : "Host", fr ? "Rapport" : "Report", fr ? "Généré le" : "Generated", fr ? "Signé le" : "Signed", "Score",
-                      fr ? "Niveau" : "Level", fr ? "Couverture" : "Coverage", "Profil", "OS"],
+                      fr ? "Niveau" : "Level", fr ? "Plafonds" : "Caps", fr ? "Couverture" : "Coverage", "Profil", "OS"],
             rows: view.reports.map {
-                [$0.host, $0.id, $0.generatedAt, $0.signingTime, Words.score($0.score), $0.score.level ?? "—", Words.percent($0.score.coverage),
-                 $0.profile, $0.os ?? ""]
+                [$0.host, $0.id, $0.generatedAt, $0.signingTime, Words.score($0.score), Words.level($0.score, language),
+                 Words.caps($0.score.caps, language), Words.percent($0.score.coverage), $0.profile, $0.os ?? ""]
             })
+        let caps = TextTable(
+            title: fr ? "Plafonds (écarts critiques qui limitent le niveau)" : "Caps (critical gaps that limit the level)",
+            headers: [fr ? "Niveau maximal" : "Maximum level", fr ? "Écart" : "Gap", fr ? "Hôtes" : "Hosts", fr ? "Détail" : "Detail",
+                      fr ? "Sources" : "Sources"],
+            rows: view.score.caps.map { [$0.level, $0.title, $0.hosts.joined(separator: ", "), $0.detail ?? "", $0.sources.joined(separator: ", ")] })
         let domains = TextTable(
             title: fr ? "Score par domaine" : "Score per domain",
             headers: [fr ? "Domaine" : "Domain", "Score"],
@@ -185,7 +275,7 @@ public enum ViewTables {
             headers: [fr ? "Hôte" : "Host", fr ? "Règle" : "Rule", fr ? "Titre" : "Title", fr ? "Cible" : "Target", fr ? "Gravité" : "Severity",
                       fr ? "Score après" : "Score after", "Gain"],
             rows: view.fixes.map { [$0.host, $0.code, $0.title, $0.target, $0.severity.rawValue, String($0.scoreAfter), "+\($0.gain)"] })
-        return [header, domains, fixes, results, trend(view.trend, language)]
+        return [header, domains, caps, fixes, results, trend(view.trend, language)]
     }
 
     public static func rejected(_ view: RejectedView, _ language: Language) -> [TextTable] {

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import GRDB
+import Territory
 
 /// Whether an incident is "significant" in the sense of NIS 2 Art. 23(3).
 public enum Significance: String, Codable, Sendable, CaseIterable {
@@ -68,6 +69,15 @@ public struct EntityIdentity: Codable, Sendable, Equatable {
     public var kind: String?
     public var departement: String?
     public var region: String?
+
+    public init(siren: String, name: String? = nil, insee: String? = nil, kind: String? = nil, departement: String? = nil, region: String? = nil) {
+        self.siren = siren
+        self.name = name
+        self.insee = insee
+        self.kind = kind
+        self.departement = departement
+        self.region = region
+    }
 }
 
 /// A host's latest findings, for the drafts.
@@ -80,35 +90,6 @@ public struct HostEvidence: Codable, Sendable {
 }
 
 extension TerritoryStore {
-    /// Migration `v2-incidents` (issue 10): incidents, their hosts and their log.
-    static func createIncidentTables(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE incident (
-                id INTEGER PRIMARY KEY,
-                title TEXT NOT NULL,
-                siren TEXT,
-                awareAt INTEGER NOT NULL,
-                personalData INTEGER NOT NULL,
-                significant TEXT NOT NULL,
-                openedAt INTEGER NOT NULL,
-                closedAt INTEGER
-            );
-            CREATE TABLE incident_host (
-                incidentID INTEGER NOT NULL REFERENCES incident(id),
-                hostname TEXT NOT NULL,
-                PRIMARY KEY (incidentID, hostname)
-            ) WITHOUT ROWID;
-            CREATE TABLE incident_log (
-                id INTEGER PRIMARY KEY,
-                incidentID INTEGER NOT NULL REFERENCES incident(id),
-                at INTEGER NOT NULL,
-                text TEXT NOT NULL,
-                stage TEXT
-            );
-            CREATE INDEX incident_log_by_incident ON incident_log(incidentID, at);
-            """)
-    }
-
     /// Records a new incident (with an "opened" log entry) and returns its id.
     public func openIncident(_ new: NewIncident, now: Date = Date()) throws -> Int64 {
         try write { db in

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Territory
 
 /// Pre-filled French drafts of the reports an incident requires, with the fields each stage must
 /// contain, in Markdown or plain text.
@@ -17,15 +18,30 @@ public struct IncidentDraft: Sendable {
     public var hosts: [HostEvidence]
     /// Where to send it and who to call (lines prepared by the caller from the CSIRT directory).
     public var recipients: [String]
+    /// The entity's contacts from the declared roster (maire, élu référent, DGS, DPO, prestataire).
+    public var contacts: [Roster.Contact]
     public var now: Date
 
-    public init(incident: Incident, stage: IncidentStage, entity: EntityIdentity?, hosts: [HostEvidence], recipients: [String], now: Date = Date()) {
+    public init(
+        incident: Incident, stage: IncidentStage, entity: EntityIdentity?, hosts: [HostEvidence], recipients: [String],
+        contacts: [Roster.Contact] = [], now: Date = Date()
+    ) {
         self.incident = incident
         self.stage = stage
         self.entity = entity
         self.hosts = hosts
         self.recipients = recipients
+        self.contacts = contacts
         self.now = now
+    }
+
+    /// The people to contact, from the roster: the élu référent and the DGS first (they answer the
+    /// authorities), then the others; nil when the roster names nobody.
+    var contactText: String? {
+        let order: [Roster.ContactRole] = [.eluReferent, .dgs, .maire, .president, .dpo, .prestataire]
+        let known = order.compactMap { role in contacts.first { $0.role == role } }
+        guard !known.isEmpty else { return nil }
+        return known.map { "\($0.role.french) : \($0.line)" }.joined(separator: " ; ")
     }
 
     static let toComplete = "[À compléter]"
@@ -115,7 +131,7 @@ public struct IncidentDraft: Sendable {
             if let departement = entity.departement { field("Département", departement) }
             if let region = entity.region { field("Région", region) }
         }
-        field("Personne à contacter", "\(Self.toComplete) (nom, fonction, téléphone, courriel)")
+        field("Personne à contacter", contactText.map { "\($0) (d'après le périmètre déclaré ; à vérifier)" } ?? "\(Self.toComplete) (nom, fonction, téléphone, courriel)")
         out.append("")
 
         heading("Incident", level: 2)
@@ -125,6 +141,10 @@ public struct IncidentDraft: Sendable {
         field("Données personnelles concernées", incident.personalData ? "oui" : "non")
         field("État", incident.isOpen ? "en cours" : "traité le \(IncidentClock.local(incident.closedAt!))")
         for (label, help) in Self.stageFields(stage) where !(label == "Motifs du retard" && (deadline?.state ?? .pending) == .pending) {
+            if label.hasPrefix("Délégué à la protection des données"), let dpo = contacts.first(where: { $0.role == .dpo }) {
+                field(label, "\(dpo.line) (d'après le périmètre déclaré ; à vérifier)")
+                continue
+            }
             field(label, "\(Self.toComplete) — \(help)")
         }
         if stage == .cnil, (deadline?.state ?? .pending) == .pending {

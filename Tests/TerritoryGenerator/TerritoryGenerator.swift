@@ -3,9 +3,11 @@ import Checks
 import Dispatch
 import Foundation
 import OpenSSLKit
+import Territory
 import Trust
 
-/// Makes a synthetic territory for tests and benchmarks: a real CA (`CertificateAuthority`), one agent
+/// Makes a synthetic territory for tests and benchmarks (not part of cyberctl: a test-support target, and
+/// the `generate-territory` tool of `scripts/bench-territory.sh`): a real CA (`CertificateAuthority`), one agent
 /// key and certificate per host (issued by that CA), and N reports signed exactly as `cyberctl scan`
 /// signs them (CMS detached, DER, SHA-256, signing time), with ~60 realistic results each.
 ///
@@ -171,12 +173,15 @@ public struct TerritoryGenerator: Sendable {
             add("patch.packages", package, "patch.security-updates", .critical, ["package": .string(package)], ["NIS2-21.2.e", "ANSSI-HYG-34"])
         }
         add("patch.packages", hostname, "patch.reboot-required", .medium, [:], ["NIS2-21.2.e"])
-        add("patch.packages", hostname, "patch.eol-release", .high, ["os": "debian 12"], ["NIS2-21.2.e"])
+        add("patch.packages", "/etc/os-release", "patch.os-eol", .high, [
+            "id": "debian", "release": "Debian 12 bookworm", "phase": "standard", "securitySupportEnds": "2026-06-10",
+            "extendedSupportEnds": "2028-06-30",
+        ], ["NIS2-21.2.e", "ANSSI-HYG-35"])
         for set in ["/srv/backup/daily", "/srv/backup/weekly"] {
-            add("backup.sets", set, "backup.recent", .high, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.offsite", .high, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.encrypted", .medium, [:], ["NIS2-21.2.c"])
-            add("backup.sets", set, "backup.restore-test", .high, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.present", .high, ["set": .string(set)], ["NIS2-21.2.c", "ANSSI-HYG-37"])
+            add("backup.sets", set, "backup.separate-storage", .medium, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.offline-copy", .medium, [:], ["NIS2-21.2.c"])
+            add("backup.sets", set, "backup.restore-test", .medium, [:], ["NIS2-21.2.c"])
         }
         for rule in ["governance", "risk-analysis", "incident-handling", "business-continuity", "supply-chain", "training", "access-control", "mfa"] {
             add("org.nis2", "organisation", "org.nis2.\(rule)", rule == "mfa" ? .critical : .medium, [:], ["NIS2-21.2"])
@@ -204,10 +209,10 @@ public struct TerritoryGenerator: Sendable {
 }
 
 /// A small, fast, seedable generator (SplitMix64, Steele et al. 2014).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SplitMix64: Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -215,5 +220,5 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

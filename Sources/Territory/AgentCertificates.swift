@@ -1,0 +1,81 @@
+import Checks
+import Foundation
+import GRDB
+import Trust
+
+/// `territory agents`: the agents whose signing certificate has expired or expires soon, from each
+/// host's latest report. An expired agent certificate does not invalidate the reports it signed
+/// while valid, but every later report of that host will be refused (`certificate-expired`): the
+/// RSSI must issue a new one before the next weekly report.
+public struct AgentCertificatesView: Codable, Sendable {
+    public var now: String
+    /// Window in days: certificates whose notAfter is before now + window (expired ones included).
+    public var windowDays: Int
+    /// Soonest notAfter first.
+    public var agents: [Agent]
+
+    public struct Agent: Codable, Sendable, Equatable {
+        public var siren: String
+        public var entity: String?
+        public var host: String
+        /// The signer certificate's serial (upper-case hex), subject and issuer, as verified.
+        public var serial: String
+        public var subject: String
+        /// notAfter, `YYYY-MM-DDTHH:MM:SSZ`.
+        public var notAfter: String
+        /// Whole days left from now, rounded down; negative once expired.
+        public var daysLeft: Int
+        /// `expired` or `expiring-soon` (`SignerCertificateStatus.State`).
+        public var state: String
+        /// `generatedAt` of the host's latest report, the one this certificate signed.
+        public var latestReport: String
+    }
+}
+
+extension TerritoryViews {
+    /// Agents (hosts) whose latest report was signed by a certificate expiring before now + `days`
+    /// (already expired ones included), soonest first. A host whose latest report carries no
+    /// signer notAfter is not listed.
+    public func agentCertificates(expiringWithinDays days: Int = ReportVerifier.signerExpiryWarningDays) throws -> AgentCertificatesView {
+        try store.read { db in
+            let limit = nowSeconds + days * 86_400
+            var agents: [AgentCertificatesView.Agent] = []
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT h.siren, e.name, h.hostname, r.signerSerial, r.signerSubject, r.signerNotAfter, r.generatedAt
+                FROM host h JOIN report r ON r.key = h.latestReportKey JOIN entity e ON e.siren = h.siren
+                WHERE r.signerNotAfter IS NOT NULL AND r.signerNotAfter < ?
+                """, arguments: [limit])
+            while let row = try rows.next() {
+                let notAfter = Date(timeIntervalSince1970: TimeInterval(row[5] as Int))
+                let status = SignerCertificateStatus(notAfter: notAfter, now: now, warningDays: days)
+                agents.append(.init(
+                    siren: row[0], entity: row[1], host: row[2], serial: row[3], subject: row[4], notAfter: ISO8601.string(from: notAfter),
+                    daysLeft: status.daysLeft ?? 0, state: status.state == .expired ? SignerCertificateStatus.State.expired.rawValue
+                        : SignerCertificateStatus.State.expiringSoon.rawValue,
+                    latestReport: Self.time(row[6])))
+            }
+            agents.sort { ($0.notAfter, $0.siren, $0.host) < ($1.notAfter, $1.siren, $1.host) }
+            return AgentCertificatesView(now: ISO8601.string(from: now), windowDays: days, agents: agents)
+        }
+    }
+}
+
+extension ViewTables {
+    /// One row per agent whose certificate needs renewing.
+    public static func agentCertificates(_ view: AgentCertificatesView, _ language: Language) -> [TextTable] {
+        let fr = language == .fr
+        let rows = view.agents.map { agent -> [String] in
+            let state = agent.state == SignerCertificateStatus.State.expired.rawValue
+                ? (fr ? "EXPIRÉ depuis \(-agent.daysLeft) j" : "EXPIRED \(-agent.daysLeft) d ago")
+                : (fr ? "expire dans \(agent.daysLeft) j" : "expires in \(agent.daysLeft) d")
+            return [agent.entity ?? "", agent.siren, agent.host, agent.serial, String(agent.notAfter.prefix(10)), state, String(agent.latestReport.prefix(10))]
+        }
+        return [TextTable(
+            title: fr
+                ? "Certificats d'agent expirés ou expirant sous \(view.windowDays) jours (à renouveler : cyberctl pki issue)"
+                : "Agent certificates expired or expiring within \(view.windowDays) days (renew: cyberctl pki issue)",
+            headers: [fr ? "Entité" : "Entity", "SIREN", fr ? "Hôte" : "Host", fr ? "Série" : "Serial", fr ? "Fin de validité" : "Not after",
+                      fr ? "État" : "State", fr ? "Dernier rapport" : "Latest report"],
+            rows: rows)]
+    }
+}

@@ -1,0 +1,180 @@
+import Checks
+import Foundation
+import GRDB
+
+/// One entity with reports, as the store's sums state it (no result is re-read): its hosts' latest
+/// tallies summed (`entity_domain`), failures per domain, and its hosts' cap inputs (`report_fact`).
+struct EntitySums {
+    var siren: String
+    var name: String?
+    var departement: String?
+    var hosts = 0
+    var staleHosts = 0
+    var newest = Int.min
+    var tally = ScoreTally()
+    var failing: [String: Int] = [:]
+    var warnings: [String: Int] = [:]
+    var capInputs: [HostCapInput] = []
+    /// Listed in the declared roster (or the grouping itself); true for everyone without a roster.
+    var inPerimeter = true
+}
+
+/// The members' sums and the roster they are read against.
+struct MemberInputs {
+    var roster: Roster?
+    var silentAfterDays: Int
+    /// Every entity with reports, by SIREN.
+    var entities: [String: EntitySums]
+
+    /// The entities the territory is judged on.
+    var members: [EntitySums] { entities.values.filter(\.inPerimeter).sorted { $0.siren < $1.siren } }
+}
+
+extension TerritoryViews {
+    /// Reads every entity's sums, its hosts' cap inputs (unless `caps` is false: the score sums alone) and the roster.
+    func memberInputs(_ db: Database, caps: Bool = true) throws -> MemberInputs {
+        let roster = try TerritoryStore.roster(db)
+        let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
+        let perimeter = roster?.sirens
+        var entities: [String: EntitySums] = [:]
+        // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
+        let entityRows = try Row.fetchCursor(db, sql: """
+            SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
+            WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)
+            """)
+        while let row = try entityRows.next() {
+            let siren: String = row[0]
+            var sums = EntitySums(siren: siren, name: roster?.member(siren)?.name ?? row[1], departement: row[2])
+            sums.tally.total = row[3]
+            sums.tally.scored = row[4]
+            sums.inPerimeter = perimeter?.contains(siren) ?? true
+            entities[siren] = sums
+        }
+        let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain")
+        while let row = try domainRows.next() {
+            let siren: String = row[0]
+            guard let name: String = row[1], let domain = Domain(rawValue: name), entities[siren] != nil else { continue }
+            let weight: Double = row[2]
+            if weight > 0 {
+                entities[siren]!.tally.weight[domain] = weight
+                entities[siren]!.tally.earned[domain] = row[3] as Double
+                entities[siren]!.tally.unverified[domain] = row[6] as Double
+            }
+            let failing: Int = row[4], warning: Int = row[5]
+            if failing > 0 { entities[siren]!.failing[name] = failing }
+            if warning > 0 { entities[siren]!.warnings[name] = warning }
+        }
+        // Hosts' latest reports and their facts.
+        var latest: [(id: Int64, siren: String, hostname: String, key: Int64, time: Int)] = []
+        let hostRows = try Row.fetchCursor(db, sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL")
+        while let row = try hostRows.next() { latest.append((row[0], row[1], row[2], row[3], row[4])) }
+        let facts = caps ? try FactReader.facts(db, reports: latest.map(\.key)) : [:]
+        let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
+        let pending = try FactReader.pendingSince(db, hostIDs: withPending)
+        let staleLimit = nowSeconds - (days + Roster.graceDays) * 86_400
+        for host in latest where entities[host.siren] != nil {
+            entities[host.siren]!.hosts += 1
+            entities[host.siren]!.newest = max(entities[host.siren]!.newest, host.time)
+            if host.time < staleLimit { entities[host.siren]!.staleHosts += 1 }
+            entities[host.siren]!.capInputs.append(HostCapInput(
+                hostname: host.hostname, reportTime: host.time, facts: facts[host.key] ?? [], pendingSince: pending[host.id] ?? [:]))
+        }
+        return MemberInputs(roster: roster, silentAfterDays: days, entities: entities)
+    }
+
+    /// The status view: one row per entity, the territory judged over its members.
+    func judgedStatus(_ db: Database, fixLimit: Int) throws -> StatusView {
+        let inputs = try memberInputs(db)
+        var rows: [StatusView.EntityRow] = []
+        var hostCount = 0
+        for entity in inputs.entities.values {
+            let caps = CapEvaluation.entityCaps(entity.capInputs, now: nowSeconds, language: language)
+            let stale = TerritoryJudgement.isSilent(newest: entity.newest, now: nowSeconds, days: inputs.silentAfterDays)
+            if entity.inPerimeter { hostCount += entity.hosts }
+            rows.append(StatusView.EntityRow(
+                siren: entity.siren, name: entity.name, departement: entity.departement, hosts: entity.hosts, staleHosts: entity.staleHosts,
+                newestReport: Self.time(entity.newest), ageDays: max(0, (nowSeconds - entity.newest) / 86_400), stale: stale,
+                inPerimeter: entity.inPerimeter, score: ScoreLine(entity.tally.summary, caps: caps), failing: entity.failing,
+                warnings: entity.warnings))
+        }
+        // Members first; furthest behind first: the level shown, then the score.
+        func rank(_ row: StatusView.EntityRow) -> Int { row.score.level.flatMap(Level.init(rawValue:))?.rank ?? 5 }
+        rows.sort {
+            ($1.inPerimeter ? 1 : 0, rank($1), $0.score.score ?? -1, $0.name ?? $0.siren, $0.siren)
+                < ($0.inPerimeter ? 1 : 0, rank($0), $1.score.score ?? -1, $1.name ?? $1.siren, $1.siren)
+        }
+        let memberRows = rows.filter(\.inPerimeter)
+        let judged = memberRows.map { row in
+            TerritoryJudgement.Member(
+                name: row.name ?? row.siren, score: row.score.score, exactScore: inputs.entities[row.siren]?.tally.exactScore,
+                coverage: row.score.coverage, caps: row.score.caps)
+        }
+        let silent = neverReported(inputs)
+        let cap = TerritoryJudgement.cap(judged, neverReported: silent.count)
+        let reportCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0
+        let territory = StatusView.Territory(
+            name: inputs.roster?.territory.name, siren: inputs.roster?.territory.siren, rosterDeclared: inputs.roster != nil,
+            members: memberRows.count + silent.count, entities: memberRows.count, hosts: hostCount, reports: reportCount,
+            staleEntities: memberRows.filter(\.stale).count, neverReported: silent.count,
+            outOfPerimeter: rows.count - memberRows.count, silentAfterDays: inputs.silentAfterDays,
+            score: TerritoryJudgement.scoreLine(judged, lines: memberRows.map(\.score), cap: cap, language: language), cap: cap,
+            distribution: TerritoryJudgement.distribution(memberRows.map(\.score), neverReported: silent.count),
+            domains: TerritoryJudgement.domainCounts(memberRows))
+        return StatusView(
+            now: ISO8601.string(from: now), territory: territory, entities: rows, neverReported: silent,
+            fixes: fixLimit > 0 ? try ruleFixes(db, members: inputs, limit: fixLimit) : [])
+    }
+
+    /// Roster members without any report, in roster order. The grouping counts only when listed among the
+    /// members (it need not run agents of its own).
+    func neverReported(_ inputs: MemberInputs) -> [StatusView.SilentMember] {
+        guard let roster = inputs.roster else { return [] }
+        return roster.members.filter { inputs.entities[$0.siren] == nil }.map { .init(siren: $0.siren, name: $0.name, kind: $0.kind) }
+    }
+
+    /// Rules whose fixing everywhere would raise the territory score most: for each rule, every member's
+    /// score with all its warn/fail results of the rule passing (from the latest reports' precomputed
+    /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members.
+    func ruleFixes(_ db: Database, members inputs: MemberInputs, limit: Int) throws -> [RuleFix] {
+        let members = inputs.members
+        guard !members.isEmpty else { return [] }
+        let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
+        let index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.siren, $0) })
+        let before = TerritoryJudgement.score(base) ?? 0
+        let exactBefore = TerritoryJudgement.exactScore(base) ?? 0
+        struct Rule { var domain: Domain; var severity = 0; var hosts = 0; var deficits: [Int: Double] = [:] }
+        var rules: [String: Rule] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT h.siren, f.code, f.domain, SUM(f.deficit),
+                MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END), COUNT(*)
+            FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
+            GROUP BY h.siren, f.code
+            """)
+        while let row = try rows.next() {
+            guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)) else { continue }
+            let code: String = row[1]
+            var rule = rules[code] ?? Rule(domain: domain)
+            rule.severity = max(rule.severity, row[4] as Int)
+            rule.hosts += row[5] as Int
+            rule.deficits[member, default: 0] += row[3] as Double
+            rules[code] = rule
+        }
+        var fixes: [RuleFix] = []
+        for (code, rule) in rules {
+            var after = base
+            for (member, deficit) in rule.deficits {
+                var fixed = members[member].tally
+                fixed.earned[rule.domain, default: 0] += deficit
+                after[member].score = fixed.summary.score
+                after[member].exactScore = fixed.exactScore
+            }
+            let gain = (TerritoryJudgement.exactScore(after) ?? 0) - exactBefore
+            fixes.append(RuleFix(
+                code: code, title: title(code), domain: rule.domain.rawValue, severity: Severity.allCases[min(4, max(0, rule.severity))],
+                entities: rule.deficits.count, hosts: rule.hosts, scoreBefore: before, scoreAfter: TerritoryJudgement.score(after) ?? before,
+                gain: (gain * 100).rounded() / 100))
+        }
+        fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
+        return Array(fixes.prefix(limit))
+    }
+}

@@ -1,0 +1,347 @@
+import Agent
+import Foundation
+import Yams
+
+/// The territory as the mutualised RSSI declares it: the grouping (EPCI, syndicat, OPSN) and the member
+/// entities whose servers it follows, with their contacts. A territory figure weighs these members, names
+/// those that never reported, and flags reports from anyone else as "hors périmètre" (docs/territory.md).
+///
+/// Read from a YAML file (`cyberctl territory roster import FILE`):
+///
+/// ```yaml
+/// territory:
+///   name: Communauté de communes du Pays d'Iroise
+///   siren: "242900645"
+///   kind: cc                      # commune, cc, ca, cu, metropole, departement, region, syndicat
+///   departement: "29"
+///   region: Bretagne
+///   contacts:
+///     president: {name: …, phone: "02 98 …", email: …}
+/// silent_after_days: 7            # a member with no report for longer (plus one day of grace) is flagged
+/// members:
+///   - name: Commune de Plouzané
+///     siren: "212901896"
+///     insee: "29212"
+///     kind: commune
+///     population: 13000
+///     departement: "29"
+///     contacts:
+///       maire: {name: …, phone: …, email: …}
+///       elu_referent: {name: …}
+///       dgs: …   dpo: …   prestataire: …
+/// ```
+public struct Roster: Codable, Sendable, Equatable {
+    /// The grouping itself: its name and SIREN are required.
+    public var territory: Member
+    /// A member whose newest report is older than this many days, plus `graceDays`, is "silent".
+    public var silentAfterDays: Int
+    /// The member entities, in file order. The grouping may be listed too (when it runs agents).
+    public var members: [Member]
+
+    /// Default of `silent_after_days`: weekly agents (the shipped systemd timer runs weekly).
+    public static let defaultSilentAfterDays = 7
+    /// A day of grace on top of `silentAfterDays`: a weekly agent that reports a few hours late is not flagged.
+    public static let graceDays = 1
+
+    public init(territory: Member, silentAfterDays: Int = Roster.defaultSilentAfterDays, members: [Member]) {
+        self.territory = territory
+        self.silentAfterDays = silentAfterDays
+        self.members = members
+    }
+
+    /// One entity of the roster.
+    public struct Member: Codable, Sendable, Equatable {
+        public var name: String
+        /// 9 digits, Luhn-checked.
+        public var siren: String
+        /// INSEE commune code (5 characters).
+        public var insee: String?
+        /// One of `Entity.kinds`.
+        public var kind: String?
+        public var population: Int?
+        public var departement: String?
+        public var region: String?
+        public var contacts: [Contact]
+
+        public init(
+            name: String, siren: String, insee: String? = nil, kind: String? = nil, population: Int? = nil, departement: String? = nil,
+            region: String? = nil, contacts: [Contact] = []
+        ) {
+            self.name = name
+            self.siren = siren
+            self.insee = insee
+            self.kind = kind
+            self.population = population
+            self.departement = departement
+            self.region = region
+            self.contacts = contacts
+        }
+
+        /// The member as an `Entity` (the identity reports carry).
+        public var entity: Entity {
+            Entity(name: name, siren: siren, insee: insee, kind: kind, population: population, departement: departement, region: region)
+        }
+
+        /// The contact holding `role`, if declared.
+        public func contact(_ role: ContactRole) -> Contact? { contacts.first { $0.role == role } }
+    }
+
+    /// Who to call at a member: every field but the role is optional, at least one is given.
+    public struct Contact: Codable, Sendable, Equatable {
+        public var role: ContactRole
+        public var name: String?
+        public var phone: String?
+        public var email: String?
+
+        public init(role: ContactRole, name: String? = nil, phone: String? = nil, email: String? = nil) {
+            self.role = role
+            self.name = name
+            self.phone = phone
+            self.email = email
+        }
+
+        /// `Jeanne Martin, 02 98 00 00 00, dgs@mairie.fr`: the fields given, in that order.
+        public var line: String { [name, phone, email].compactMap { $0 }.joined(separator: ", ") }
+    }
+
+    /// The roles a member's contacts may hold (YAML keys).
+    public enum ContactRole: String, Codable, Sendable, CaseIterable {
+        case maire
+        /// The président of a grouping (EPCI, syndicat).
+        case president
+        /// The élu référent numérique / sécurité numérique.
+        case eluReferent = "elu_referent"
+        /// Directeur (directrice) général(e) des services, or secrétaire de mairie.
+        case dgs
+        /// Délégué à la protection des données (GDPR Art. 37).
+        case dpo
+        /// The IT contractor.
+        case prestataire
+
+        public var french: String {
+            switch self {
+            case .maire: "Maire"
+            case .president: "Président(e)"
+            case .eluReferent: "Élu(e) référent(e) numérique"
+            case .dgs: "Direction générale des services"
+            case .dpo: "Délégué(e) à la protection des données (DPO)"
+            case .prestataire: "Prestataire informatique"
+            }
+        }
+    }
+
+    /// Every entity the roster names (the grouping, then the members), by SIREN.
+    public var sirens: Set<String> { Set(members.map(\.siren)).union([territory.siren]) }
+
+    /// The roster's entry for `siren`: the member, else the grouping.
+    public func member(_ siren: String) -> Member? {
+        members.first { $0.siren == siren } ?? (territory.siren == siren ? territory : nil)
+    }
+}
+
+/// Every problem of a roster file, each with its line.
+public struct RosterError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let problems: [InputError]
+
+    /// One `file:line:column: message` line per problem.
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+
+    /// 66 when the file is missing or unreadable, 65 for bad content.
+    public var exitCode: Int32 { problems.first?.exitCode ?? 65 }
+}
+
+extension Roster {
+    /// Reads and checks a roster file.
+    /// - Throws: `RosterError`: every problem found, each naming the file, its line and what is expected
+    ///   (exit 65), or the file missing (66).
+    public static func load(path: String) throws(RosterError) -> Roster {
+        let bytes: [UInt8]
+        do { bytes = try InputError.readInput(path, what: "territory roster") } catch { throw RosterError(problems: [error]) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw RosterError(problems: [InputError(.invalidData, file: path, "not UTF-8 text: expected a YAML territory roster")])
+        }
+        return try parse(text, file: path)
+    }
+
+    static let topKeys = ["territory", "silent_after_days", "members"]
+    static let memberKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "contacts"]
+    static let contactKeys = ["name", "phone", "email"]
+
+    /// Parses roster text (read from `file`, named in the errors).
+    /// - Throws: `RosterError` with every problem found, in file order.
+    public static func parse(_ text: String, file: String) throws(RosterError) -> Roster {
+        var problems: [InputError] = []
+        func problem(_ node: Node?, _ message: String) {
+            problems.append(InputError(.invalidData, file: file, line: node?.mark?.line, column: node?.mark?.column, message))
+        }
+        let root: Node.Mapping
+        do {
+            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: "territory roster")
+        } catch {
+            throw RosterError(problems: [error])
+        }
+        checkKeys(root, allowed: topKeys, context: "territory roster", problem)
+
+        var silentAfter = defaultSilentAfterDays
+        if let node = root["silent_after_days"] {
+            if let days = node.scalar.flatMap({ Int($0.string) }), (1...365).contains(days) {
+                silentAfter = days
+            } else {
+                problem(node, "silent_after_days: expected a whole number of days from 1 to 365, found \"\(node.scalar?.string ?? "a non-scalar value")\"")
+            }
+        }
+        var territory: Member?
+        if let node = root["territory"] {
+            territory = member(node, context: "territory", problem)
+        } else {
+            problems.append(InputError(.invalidData, file: file, line: 1, "missing required key \"territory\" (the grouping: name and SIREN)"))
+        }
+        var members: [Member] = []
+        var firstLine: [String: Int] = [:]
+        if let node = root["members"] {
+            if let sequence = node.sequence {
+                if sequence.isEmpty { problem(node, "members: expected at least one member entity") }
+                for (index, item) in sequence.enumerated() {
+                    // Duplicates by the SIREN as written, whether or not the rest of the entry is valid.
+                    if let sirenNode = item.mapping?["siren"], let siren = sirenNode.scalar?.string.trimmingCharacters(in: .whitespaces) {
+                        if let line = firstLine[siren] {
+                            problem(sirenNode, "members[\(index)]: SIREN \(siren) is already listed at line \(line)")
+                            continue
+                        }
+                        firstLine[siren] = item.mark?.line ?? 0
+                    }
+                    if let parsed = member(item, context: "members[\(index)]", problem) { members.append(parsed) }
+                }
+            } else {
+                problem(node, "members: expected a list of member entities (\"- name: …\")")
+            }
+        } else {
+            problems.append(InputError(.invalidData, file: file, line: 1, "missing required key \"members\" (the member entities)"))
+        }
+        problems.sort { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
+        guard problems.isEmpty, let territory else { throw RosterError(problems: problems) }
+        return Roster(territory: territory, silentAfterDays: silentAfter, members: members)
+    }
+
+    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: String, _ problem: (Node?, String) -> Void) {
+        for key in mapping.keys {
+            guard let name = key.scalar?.string else {
+                problem(key, "\(context): keys must be plain names")
+                continue
+            }
+            if !allowed.contains(name) {
+                problem(key, "unknown key \"\(name)\" in \(context); expected one of: \(allowed.joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// A text scalar, trimmed; nil (with a problem) when it is not text or empty.
+    static func text(_ node: Node, key: String, context: String, _ problem: (Node?, String) -> Void) -> String? {
+        guard let scalar = node.scalar else {
+            problem(node, "\(context) key \"\(key)\": expected a text value")
+            return nil
+        }
+        let value = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        if value.isEmpty || scalar.tag == Tag(.null) {
+            problem(node, "\(context) key \"\(key)\": expected a text value, found nothing")
+            return nil
+        }
+        return value
+    }
+
+    static func member(_ node: Node, context: String, _ problem: (Node?, String) -> Void) -> Member? {
+        guard let mapping = node.mapping else {
+            problem(node, "\(context): expected a mapping with name, siren and the other fields of the entity")
+            return nil
+        }
+        checkKeys(mapping, allowed: memberKeys, context: context, problem)
+        var fields: [String: String] = [:]
+        for key in ["name", "siren", "insee", "kind", "departement", "region"] {
+            guard let value = mapping[key] else { continue }
+            fields[key] = text(value, key: key, context: context, problem)
+        }
+        var valid = true
+        for required in ["name", "siren"] where mapping[required] == nil {
+            problem(node, "\(context): missing required key \"\(required)\"")
+            valid = false
+        }
+        var population: Int?
+        if let value = mapping["population"] {
+            if let number = value.scalar.flatMap({ Int($0.string) }) {
+                population = number
+            } else {
+                problem(value, "\(context) key \"population\": expected a whole number of inhabitants")
+                valid = false
+            }
+        }
+        let entity = Entity(
+            name: fields["name"], siren: fields["siren"], insee: fields["insee"], kind: fields["kind"], population: population,
+            departement: fields["departement"], region: fields["region"])
+        for field in entity.fieldProblems() {
+            problem(mapping[field.key] ?? node, "\(context) key \"\(field.key)\": expected \(field.expected), found \(field.value)")
+            valid = false
+        }
+        var contacts: [Contact] = []
+        if let node = mapping["contacts"] {
+            if let roles = node.mapping {
+                for (key, value) in roles {
+                    guard let name = key.scalar?.string, let role = ContactRole(rawValue: name) else {
+                        problem(key, "\(context) contacts: unknown role \"\(key.scalar?.string ?? "?")\"; expected one of: \(ContactRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                        continue
+                    }
+                    if let contact = self.contact(value, role: role, context: "\(context) contacts.\(name)", problem) { contacts.append(contact) }
+                }
+            } else {
+                problem(node, "\(context) key \"contacts\": expected a mapping of roles (maire, elu_referent, dgs, dpo, prestataire…) to contacts")
+            }
+        }
+        guard valid, let name = fields["name"], let siren = fields["siren"] else { return nil }
+        return Member(
+            name: name, siren: siren, insee: fields["insee"], kind: fields["kind"], population: population, departement: fields["departement"],
+            region: fields["region"], contacts: contacts)
+    }
+
+    static func contact(_ node: Node, role: ContactRole, context: String, _ problem: (Node?, String) -> Void) -> Contact? {
+        guard let mapping = node.mapping else {
+            problem(node, "\(context): expected a mapping with name, phone and/or email")
+            return nil
+        }
+        checkKeys(mapping, allowed: contactKeys, context: context, problem)
+        var contact = Contact(role: role)
+        if let value = mapping["name"] { contact.name = text(value, key: "name", context: context, problem) }
+        if let value = mapping["phone"], let phone = text(value, key: "phone", context: context, problem) {
+            if isPhoneNumber(phone) { contact.phone = phone } else {
+                problem(value, "\(context) key \"phone\": expected a telephone number (digits, spaces, dots or dashes, optional leading +), found \"\(phone)\"")
+            }
+        }
+        if let value = mapping["email"], let email = text(value, key: "email", context: context, problem) {
+            if isEmailAddress(email) { contact.email = email } else {
+                problem(value, "\(context) key \"email\": expected an e-mail address (name@domain.fr), found \"\(email)\"")
+            }
+        }
+        if mapping["name"] == nil && mapping["phone"] == nil && mapping["email"] == nil {
+            problem(node, "\(context): expected at least one of name, phone, email")
+            return nil
+        }
+        return contact.name == nil && contact.phone == nil && contact.email == nil ? nil : contact
+    }
+
+    /// 3 to 15 digits (E.164 allows 15), separated by spaces, dots or dashes, an optional leading `+`,
+    /// parentheses around an area code allowed.
+    static func isPhoneNumber(_ text: String) -> Bool {
+        var body = Substring(text)
+        if body.hasPrefix("+") { body = body.dropFirst() }
+        guard body.allSatisfy({ $0.isASCII && ($0.isNumber || " .-()".contains($0)) }) else { return false }
+        let digits = body.filter(\.isNumber).count
+        return (3...15).contains(digits)
+    }
+
+    /// One `@`, a non-empty local part, a domain with a dot, no spaces (the shape people type; RFC 5321
+    /// allows more, which a roster has no use for).
+    static func isEmailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
+        let domain = parts[1]
+        return domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("..")
+    }
+}

@@ -1,0 +1,94 @@
+import Agent
+import Foundation
+import GRDB
+
+/// The declared roster in the store (migration `v4-roster`): one `roster` row (the grouping, the silence
+/// threshold, where it was imported from) and one `roster_member` row per member, contacts as JSON.
+/// Importing replaces the whole roster in one transaction; reports are never touched by it.
+extension TerritoryStore {
+    static func createRosterTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE roster (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                name TEXT NOT NULL, siren TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                contacts TEXT NOT NULL,
+                silentAfterDays INTEGER NOT NULL,
+                sourcePath TEXT NOT NULL, sha256 TEXT NOT NULL, importedAt INTEGER NOT NULL
+            );
+            CREATE TABLE roster_member (
+                siren TEXT PRIMARY KEY NOT NULL,
+                ordinal INTEGER NOT NULL,
+                name TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                contacts TEXT NOT NULL
+            ) WITHOUT ROWID;
+            """)
+    }
+
+    /// Where the stored roster came from.
+    public struct RosterImport: Codable, Sendable, Equatable {
+        public var sourcePath: String
+        public var sha256: String
+        public var importedAt: Date
+    }
+
+    /// Replaces the stored roster with `roster` (read from `sourcePath`, whose bytes hash to `sha256`).
+    public func importRoster(_ roster: Roster, sourcePath: String, sha256: String, now: Date = Date()) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM roster_member; DELETE FROM roster;")
+            let t = roster.territory
+            try db.execute(
+                sql: """
+                    INSERT INTO roster (id, name, siren, insee, kind, population, departement, region, contacts, silentAfterDays, sourcePath, sha256, importedAt)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    t.name, t.siren, t.insee, t.kind, t.population, t.departement, t.region, try Self.json(t.contacts), roster.silentAfterDays,
+                    sourcePath, sha256, Int(now.timeIntervalSince1970),
+                ])
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO roster_member (siren, ordinal, name, insee, kind, population, departement, region, contacts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (index, member) in roster.members.enumerated() {
+                try statement.execute(arguments: [
+                    member.siren, index, member.name, member.insee, member.kind, member.population, member.departement, member.region,
+                    try Self.json(member.contacts),
+                ])
+            }
+        }
+    }
+
+    /// The stored roster, nil when none was imported.
+    public func roster() throws -> Roster? {
+        try read { db in try Self.roster(db) }
+    }
+
+    /// Where the stored roster came from, nil when none was imported.
+    public func rosterImport() throws -> RosterImport? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT sourcePath, sha256, importedAt FROM roster WHERE id = 1").map {
+                RosterImport(sourcePath: $0[0], sha256: $0[1], importedAt: Date(timeIntervalSince1970: TimeInterval($0[2] as Int)))
+            }
+        }
+    }
+
+    static func roster(_ db: Database) throws -> Roster? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM roster WHERE id = 1") else { return nil }
+        func member(_ row: Row) -> Roster.Member {
+            Roster.Member(
+                name: row["name"], siren: row["siren"], insee: row["insee"], kind: row["kind"], population: row["population"],
+                departement: row["departement"], region: row["region"], contacts: contacts(row["contacts"]))
+        }
+        let members = try Row.fetchAll(db, sql: "SELECT * FROM roster_member ORDER BY ordinal").map(member)
+        return Roster(territory: member(row), silentAfterDays: row["silentAfterDays"], members: members)
+    }
+
+    static func json(_ contacts: [Roster.Contact]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(contacts), as: UTF8.self)
+    }
+
+    static func contacts(_ text: String) -> [Roster.Contact] {
+        (try? JSONDecoder().decode([Roster.Contact].self, from: Data(text.utf8))) ?? []
+    }
+}

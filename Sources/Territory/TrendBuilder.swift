@@ -1,0 +1,154 @@
+import Checks
+import Foundation
+import GRDB
+
+/// Score history, one point per report (two reports the same day make two points): after each report,
+/// each host counts with its latest report up to then, each entity is scored and capped as the status
+/// view does it (caps evaluated at that report's time), and a territory is the mean of its members.
+enum TrendBuilder {
+    enum Scope {
+        /// The members of the territory (every entity without a roster).
+        case territory(Roster?)
+        /// One entity's hosts.
+        case entity(String)
+        /// Some hosts (of one entity).
+        case hosts([Int64])
+    }
+
+    struct ReportRow {
+        var key: Int64
+        var hostID: Int64
+        var siren: String
+        var hostname: String
+        var generatedAt: Int
+        var tally: ScoreTally
+    }
+
+    /// Every report in scope, oldest first, with its tally.
+    static func reports(_ db: Database, scope: Scope) throws -> [ReportRow] {
+        var filter = ""
+        var arguments: [any DatabaseValueConvertible] = []
+        switch scope {
+        case .territory(let roster?):
+            let sirens = roster.sirens.sorted()
+            filter = " WHERE r.siren IN (\(sirens.map { _ in "?" }.joined(separator: ",")))"
+            arguments = sirens
+        case .territory(nil): break
+        case .entity(let siren):
+            filter = " WHERE r.siren = ?"
+            arguments = [siren]
+        case .hosts(let ids):
+            filter = " WHERE r.hostID IN (\(ids.map(String.init).joined(separator: ",")))"
+        }
+        var byKey: [Int64: ReportRow] = [:]
+        var order: [Int64] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT r.key, r.hostID, r.siren, h.hostname, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned, d.unverified
+            FROM report r JOIN host h ON h.id = r.hostID LEFT JOIN report_domain d ON d.reportKey = r.key\(filter)
+            ORDER BY r.generatedAt, r.signingTime, r.id
+            """, arguments: StatementArguments(arguments))
+        while let row = try rows.next() {
+            let key: Int64 = row[0]
+            if byKey[key] == nil {
+                var tally = ScoreTally()
+                tally.total = row[5]
+                tally.scored = row[6]
+                byKey[key] = ReportRow(key: key, hostID: row[1], siren: row[2], hostname: row[3], generatedAt: row[4], tally: tally)
+                order.append(key)
+            }
+            if let name: String = row[7], let domain = Domain(rawValue: name), (row[8] as Double) > 0 {
+                byKey[key]!.tally.weight[domain, default: 0] += row[8] as Double
+                byKey[key]!.tally.earned[domain, default: 0] += row[9] as Double
+                byKey[key]!.tally.unverified[domain, default: 0] += row[10] as Double
+            }
+        }
+        return order.map { byKey[$0]! }
+    }
+
+    /// The points of `scope`, oldest first.
+    static func points(_ db: Database, scope: Scope, language: Language) throws -> [TrendPoint] {
+        try build(db, scope: scope, language: language, members: false).points
+    }
+
+    /// The points of `scope` and, with `members`, each entity's own points (one per report of its hosts),
+    /// all from one pass over the reports.
+    static func build(_ db: Database, scope: Scope, language: Language, members collect: Bool) throws
+        -> (points: [TrendPoint], members: [String: [TrendPoint]])
+    {
+        let reports = try reports(db, scope: scope)
+        let facts = try FactReader.facts(db, reports: reports.map(\.key))
+        var listed: Set<String> = []
+        var territory = false
+        if case .territory(let roster) = scope {
+            territory = true
+            listed = Set(roster?.members.map(\.siren) ?? [])
+        }
+
+        struct MemberState { var score: Int?; var coverage: Double; var capLevel: Level? }
+        var hostTally: [Int64: ScoreTally] = [:]
+        var hostInput: [Int64: HostCapInput] = [:]
+        var histories: [Int64: SecurityHistory] = [:]
+        var entityHosts: [String: Set<Int64>] = [:]
+        var members: [String: MemberState] = [:]
+        var sumScore = 0
+        var sumCoverage = 0.0
+        var capCounts: [Level: Int] = [:]
+        var points: [TrendPoint] = []
+        points.reserveCapacity(reports.count)
+        var entityPoints: [String: [TrendPoint]] = [:]
+
+        for report in reports {
+            let reportFacts = facts[report.key] ?? []
+            histories[report.hostID, default: SecurityHistory()].add(reportTime: report.generatedAt, facts: reportFacts)
+            hostTally[report.hostID] = report.tally
+            hostInput[report.hostID] = HostCapInput(
+                hostname: report.hostname, reportTime: report.generatedAt, facts: reportFacts,
+                pendingSince: histories[report.hostID]!.pendingSince)
+            entityHosts[report.siren, default: []].insert(report.hostID)
+
+            // The entity as the status view would show it at this report's time.
+            let hosts = entityHosts[report.siren]!
+            var tally = ScoreTally()
+            for host in hosts { tally.merge(hostTally[host]!) }
+            let caps = CapEvaluation.entityCaps(hosts.compactMap { hostInput[$0] }, now: report.generatedAt, language: language)
+            let line = ScoreLine(tally.summary, caps: caps)
+            if let old = members[report.siren] {
+                sumScore -= old.score ?? 0
+                sumCoverage -= old.coverage
+                if let level = old.capLevel { capCounts[level, default: 0] -= 1 }
+            }
+            if collect {
+                entityPoints[report.siren, default: []].append(TrendPoint(
+                    at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))), score: line.score, level: line.level,
+                    scoreLevel: line.scoreLevel, coverage: line.coverage, hosts: hosts.count, host: report.hostname, siren: report.siren,
+                    caps: caps.map(\.title)))
+            }
+            let member = TerritoryJudgement.Member(name: report.siren, score: line.score, coverage: line.coverage, caps: caps)
+            members[report.siren] = MemberState(score: line.score, coverage: line.coverage, capLevel: member.capLevel)
+            sumScore += line.score ?? 0
+            sumCoverage += line.coverage
+            if let level = member.capLevel { capCounts[level, default: 0] += 1 }
+
+            let count = members.count
+            let score = Int((Double(sumScore) / Double(count)).rounded())
+            let scoreLevel = Scoring.level(forScore: score)
+            let neverReported = listed.subtracting(members.keys).count
+            let cap = TerritoryJudgement.cap(capLevels: capCounts, members: count, neverReported: neverReported)
+            let level = cap.flatMap { Level(rawValue: $0.level) }.map { Level.worst(scoreLevel, $0) } ?? scoreLevel
+            let titles: [String]
+            if territory {
+                titles = cap.map { [TerritoryJudgement.capLine($0, members: [], language: language).title] } ?? []
+            } else {
+                titles = caps.map(\.title)
+            }
+            // A scope of one entity whose reports verified nothing has no score (the status view says "non évalué").
+            let single = !territory && line.score == nil
+            points.append(TrendPoint(
+                at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))),
+                score: single ? nil : score, level: single ? nil : level.rawValue, scoreLevel: single ? nil : scoreLevel.rawValue,
+                coverage: ((sumCoverage / Double(count)) * 1000).rounded() / 1000, hosts: hostTally.count, host: report.hostname,
+                siren: report.siren, caps: titles))
+        }
+        return (points, entityPoints)
+    }
+}

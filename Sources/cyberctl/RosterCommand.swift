@@ -1,0 +1,121 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+import Rendering
+import OpenSSLKit
+import Territory
+
+extension Cyberctl.TerritoryCommand {
+    /// The declared roster: the grouping and its members, with contacts.
+    struct RosterCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "roster",
+            abstract: "Périmètre déclaré du territoire : vérifier, importer, afficher (the declared roster: check, import, show).",
+            discussion: """
+                Le périmètre (fichier YAML) nomme l'EPCI, le syndicat ou l'OPSN (nom, SIREN) et ses membres (nom, SIREN, code \
+                INSEE, type, population, département, contacts). Les vues et le bilan des élus comptent alors les membres du \
+                périmètre, signalent ceux qui n'ont jamais envoyé de rapport et marquent « hors périmètre » les rapports des \
+                autres entités. Format : docs/territory.md.
+
+                The roster (a YAML file) names the EPCI, syndicat or OPSN (name, SIREN) and its members (name, SIREN, INSEE \
+                code, kind, population, département, contacts). Views and the élus summary then count the roster's members, \
+                flag those that never reported and mark reports of other entities as out of perimeter. Format: docs/territory.md.
+                """,
+            subcommands: [Check.self, Import.self, Show.self])
+    }
+}
+
+/// Prints every problem of a roster file and exits 65 (66 when it is missing).
+func rosterFailure(_ error: RosterError) -> ExitCode {
+    for problem in error.problems { writeStandard(Array("cyberctl: \(problem)\n".utf8), to: STDERR_FILENO) }
+    return ExitCode(error.exitCode)
+}
+
+extension Cyberctl.TerritoryCommand.RosterCommand {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Vérifie un fichier de périmètre : chaque problème avec sa ligne ; code 65 s'il y en a (check a roster file).")
+        @Argument(help: "Fichier YAML du périmètre (roster file).", completion: .file())
+        var file: String
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
+        var lang: Language = .fr
+
+        func run() throws {
+            let roster: Roster
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            let contacts = roster.members.filter { !$0.contacts.isEmpty }.count
+            emit(lang == .fr
+                ? "\(file) : périmètre valable — \(roster.territory.name) (SIREN \(roster.territory.siren)), \(roster.members.count) membres dont \(contacts) avec des contacts\n"
+                : "\(file): valid roster — \(roster.territory.name) (SIREN \(roster.territory.siren)), \(roster.members.count) members, \(contacts) with contacts\n")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Vérifie puis range le périmètre dans la base du territoire, à la place du précédent (check and store the roster).")
+        @Argument(help: "Fichier YAML du périmètre (roster file).", completion: .file())
+        var file: String
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Langue des textes : fr ou en (language of what people read).")
+        var lang: Language = .fr
+
+        func run() throws {
+            let roster: Roster
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            try runView(lang) {
+                let bytes = try InputError.readInput(file, what: "territory roster")
+                let territory = try TerritoryStore(path: store.path)
+                try territory.importRoster(roster, sourcePath: URL(fileURLWithPath: file).standardizedFileURL.path, sha256: Digest.sha256Hex(bytes))
+                let status = try TerritoryViews(store: territory, language: lang).status(fixes: 0)
+                let t = status.territory
+                emit(lang == .fr
+                    ? "Périmètre importé : \(roster.territory.name), \(roster.members.count) membres ; \(t.entities) avec des rapports, \(t.neverReported) sans aucun rapport, \(t.outOfPerimeter) entité(s) de la base hors périmètre\n"
+                    : "Roster imported: \(roster.territory.name), \(roster.members.count) members; \(t.entities) with reports, \(t.neverReported) never reported, \(t.outOfPerimeter) stored entit(y/ies) out of perimeter\n")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Affiche le périmètre rangé dans la base, avec les contacts (show the stored roster).")
+        @OptionGroup var options: ViewOptions
+
+        func run() throws {
+            try runView(options.lang) {
+                let store = try TerritoryStore(path: options.store.path, create: false, readOnly: true)
+                guard let roster = try store.roster() else {
+                    throw InputError(.missing, file: store.path, options.lang == .fr
+                        ? "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`"
+                        : "no roster in this store: `cyberctl territory roster import FILE`")
+                }
+                let tables = RosterTables.tables(roster, source: try store.rosterImport(), options.lang)
+                try options.render(
+                    tables: tables, json: { try ViewJSON.encode(roster) },
+                    html: { HTMLPage.render(title: roster.territory.name, subtitle: roster.territory.siren, tables: tables, language: options.lang) })
+            }
+        }
+    }
+}
+
+/// The roster as tables: the grouping, then one row per member with its contacts.
+enum RosterTables {
+    static func tables(_ roster: Roster, source: TerritoryStore.RosterImport?, _ language: Language) -> [TextTable] {
+        let fr = language == .fr
+        func contacts(_ member: Roster.Member) -> String {
+            member.contacts.map { "\($0.role.french) : \($0.line)" }.joined(separator: " · ")
+        }
+        let t = roster.territory
+        let header = TextTable(
+            title: "\(t.name) — SIREN \(t.siren)" + (source.map { fr ? " — importé de \($0.sourcePath)" : " — imported from \($0.sourcePath)" } ?? ""),
+            headers: [fr ? "Type" : "Kind", fr ? "Département" : "Département", fr ? "Membres" : "Members",
+                      fr ? "Silencieux après (jours)" : "Silent after (days)", "Contacts"],
+            rows: [[t.kind ?? "", t.departement ?? "", String(roster.members.count), String(roster.silentAfterDays), contacts(t)]])
+        let members = TextTable(
+            title: fr ? "Membres" : "Members",
+            headers: [fr ? "Nom" : "Name", "SIREN", "INSEE", fr ? "Type" : "Kind", "Population", fr ? "Département" : "Département", "Contacts"],
+            rows: roster.members.map {
+                [$0.name, $0.siren, $0.insee ?? "", $0.kind ?? "", $0.population.map(String.init) ?? "", $0.departement ?? "", contacts($0)]
+            })
+        return [header, members]
+    }
+}
