@@ -6,9 +6,11 @@ import TestSupport
 /// `exposition.domains` against a real DNS (NSD serving generated zones, signed with real DNSSEC keys by
 /// ldns-signzone, and a validating unbound), nginx for web sites, MTA-STS policies and security.txt, and the
 /// STARTTLS SMTP helper, all on loopback. One domain per outcome the issue names.
-@Suite(.serialized)
+///
+/// The servers start once for the whole suite (`DomainTestbedScope`) and stop after its last test.
+@Suite(.serialized, DomainTestbedScope())
 struct DomainExposureTests {
-    /// Everything the scenario needs, started once per test.
+    /// Everything the scenario needs: DNS testbed, nginx, SMTP, started once for the suite.
     final class Fixture: @unchecked Sendable {
         let directory: TemporaryDirectory
         let factory: CertificateFactory
@@ -185,7 +187,7 @@ struct DomainExposureTests {
 
     @Test("Every rule's outcome on a territory of test domains: pass, warn, fail, error, skip as the issue states them")
     func scenario() async throws {
-        let fixture = try Fixture()
+        let fixture = try DomainTestbedScope.fixture()
         let names = ["good.test", "spf11.test", "twospf.test", "dmarcnone.test", "nullmx.test", "bogus.test", "unsigned.test", "servfail.test", "missing.test"]
         let check = fixture.check(names, selectors: ["good.test": ["mail"], "dmarcnone.test": ["old"], "unsigned.test": ["gone"], "nullmx.test": ["mail"]])
         let results = await check.run(CheckContext(root: .system))
@@ -312,7 +314,7 @@ struct DomainExposureTests {
     func againstCheckdmarc() async throws {
         let python = ProcessInfo.processInfo.environment["CHECKDMARC_PYTHON"] ?? "/opt/checkdmarc-venv/bin/python"
         try #require(FileManager.default.isExecutableFile(atPath: python), "checkdmarc is installed by .ci/run in /opt/checkdmarc-venv")
-        let fixture = try Fixture()
+        let fixture = try DomainTestbedScope.fixture()
         let names = ["good.test", "spf11.test", "twospf.test", "dmarcnone.test", "nullmx.test", "unsigned.test"]
         let results = Self.byRule(await fixture.check(names).run(CheckContext(root: .system)))
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -337,5 +339,20 @@ struct DomainExposureTests {
             compared += 1
         }
         #expect(compared == names.count)
+    }
+}
+
+/// Starts the `DomainExposureTests.Fixture` once around the whole suite and hands it to its tests.
+struct DomainTestbedScope: SuiteTrait, TestScoping {
+    @TaskLocal static var current: DomainExposureTests.Fixture?
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let fixture = try DomainExposureTests.Fixture()
+        try await Self.$current.withValue(fixture) { try await function() }
+    }
+
+    /// The suite's fixture; throws when a test runs outside the suite's scope.
+    static func fixture() throws -> DomainExposureTests.Fixture {
+        try #require(current, "DomainTestbedScope did not start the testbed")
     }
 }

@@ -300,7 +300,7 @@ extension DomainEvaluation {
         let daneResult = dane(tlsa, chain: report.fatal == nil ? report.chain : nil, target: target, chainProblem: report.fatal ?? "no certificate served", started)
         let evaluation = TLSEvaluation(
             checkID: environment.checkID, trustStore: environment.trustStore, trustStoreProblem: environment.trustStoreProblem,
-            now: environment.now, thresholds: CertificateRules.ExpiryThresholds(), nameKnown: true, http: nil)
+            now: environment.now, thresholds: CertificateRules.ExpiryThresholds(), nameKnown: true, web: .notWeb("an SMTP server (STARTTLS), not a web service"))
         // With matching DANE records, the certificate's names, authority and dates are not checked (RFC 7672 §3.1.1, §3.1.2).
         let daneAuthenticates = daneResult.status == .pass
         let ignored: Set<String> = daneAuthenticates
