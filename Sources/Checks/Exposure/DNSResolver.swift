@@ -234,6 +234,9 @@ public final class DNSResolver: @unchecked Sendable {
                 let created = Request(name: name, type: type, deadline: deadline, continuation: continuation)
                 let accepted = lock.withLock {
                     guard !closed else { return false }
+                    // A task cancelled before this point ran its handler with no request to mark: mark it here,
+                    // or the query would wait for its whole timeout.
+                    created.cancelled = slot.cancelled || Task.isCancelled
                     slot.request = created
                     inbox.append(created)
                     return true
@@ -247,7 +250,10 @@ public final class DNSResolver: @unchecked Sendable {
                 }
             }
         } onCancel: {
-            lock.withLock { slot.request?.cancelled = true }
+            lock.withLock {
+                slot.cancelled = true
+                slot.request?.cancelled = true
+            }
             wake()
         }
     }
@@ -387,8 +393,11 @@ public final class DNSResolver: @unchecked Sendable {
 }
 
 /// The request of one `query`, for its cancellation handler (guarded by the resolver's lock).
+/// The request of one `query` call and whether its task was cancelled, shared with its cancellation
+/// handler (guarded by the resolver's lock).
 final class RequestSlot: @unchecked Sendable {
     var request: DNSResolver.Request?
+    var cancelled = false
 }
 
 /// What the C callback needs: the resolver and the request. Retained from submission until the

@@ -52,7 +52,9 @@ struct DomainEvaluation: Sendable {
     func results(deadline: Double) async -> [CheckResult] {
         let collector = Collector()
         let started = Stopwatch()
-        let completed: Bool = await withTaskGroup(of: Bool.self) { group in
+        // What finished in time is read before the rest is cancelled: a rule cut short by the cancellation
+        // answers "cancelled", and is reported as past the deadline instead.
+        let (completed, snapshot) = await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.evaluate(into: collector)
                 return true
@@ -62,10 +64,11 @@ struct DomainEvaluation: Sendable {
                 return false
             }
             let first = await group.next() ?? false
+            let snapshot = collector.snapshot
             group.cancelAll()
-            return first
+            return (first, snapshot)
         }
-        var (results, finished) = collector.snapshot
+        var (results, finished) = snapshot
         if !completed {
             for group in Self.groups where !finished.contains(group) {
                 let codes = group == "web" ? ["web.https", "web.redirect", "web.hsts", "web.security-txt"]
