@@ -284,10 +284,12 @@ struct DomainExposureTests {
         check.resolver = ["127.0.0.1@\(port)"]
         check.trustAnchor = "none"
         check.dnsTimeout = 1
-        check.domainDeadline = 20
+        check.domainDeadline = 300
         let started = Date()
         let results = await check.run(CheckContext(root: .system))
-        #expect(Date().timeIntervalSince(started) < 20)
+        // The query timeouts end it, not the domain deadline (loose bound: a loaded machine delays scheduling).
+        #expect(Date().timeIntervalSince(started) < 120)
+        #expect(results.first { $0.code == "mail.spf" }?.reason?.contains("timeout") == true)
         #expect(!results.isEmpty)
         #expect(results.allSatisfy { $0.status == .error || $0.status == .skip }, "\(results.map { "\($0.code) \($0.status) \($0.reason ?? "")" })")
         #expect(results.first { $0.code == "mail.spf" }?.status == .error)
@@ -301,11 +303,13 @@ struct DomainExposureTests {
         check.domains = [DeclaredDomain(name: "slow.test")]
         check.resolver = ["127.0.0.1@\(port)"]
         check.trustAnchor = "none"
-        check.dnsTimeout = 30
+        // Queries would wait 10 minutes: ending well before shows the domain deadline ended them. The bound is
+        // loose on purpose (a loaded machine running the whole suite in parallel delays the scheduling).
+        check.dnsTimeout = 600
         check.domainDeadline = 1
         let started = Date()
         let results = await check.run(CheckContext(root: .system))
-        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(Date().timeIntervalSince(started) < 120)
         #expect(!results.isEmpty)
         #expect(results.allSatisfy { $0.status == .error && ($0.reason ?? "").contains("deadline") })
     }
