@@ -57,6 +57,9 @@ let package = Package(
         .systemLibrary(name: "CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CBZip2", providers: [.apt(["libbz2-dev"])]),
+        // System libunbound (NLnet Labs): validating DNS resolution for the domain checks (apt libunbound-dev;
+        // linked by name, Debian 12's libunbound.pc requiring libevent.pc that only libevent-dev ships).
+        .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims",
+                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 import Yams
 
@@ -13,6 +14,9 @@ import Yams
 ///   population: 13000
 ///   departement: "29"
 ///   region: Bretagne
+///   domains:                       # optional: the domain names checked by exposition.domains
+///     - mairie-exemple.fr
+///     - {name: ville-exemple.fr, dkim_selectors: [s1]}
 /// profile: default
 /// signing:
 ///   key: /etc/cyberctl/agent.key
@@ -26,6 +30,8 @@ import Yams
 /// ```
 public struct AgentConfiguration: Sendable, Equatable {
     public var entity: Entity
+    /// The entity's domain names (`entity.domains`), for `exposition.domains`. Not part of the report's entity.
+    public var domains: [DeclaredDomain]
     /// Profile name or path; nil means `default`.
     public var profile: String?
     /// Agent key and certificate for signing reports; nil when not enrolled.
@@ -99,8 +105,11 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
     }
 
-    public init(entity: Entity = Entity(), profile: String? = nil, signing: Signing? = nil, collector: Collector? = nil) {
+    public init(
+        entity: Entity = Entity(), domains: [DeclaredDomain] = [], profile: String? = nil, signing: Signing? = nil, collector: Collector? = nil
+    ) {
         self.entity = entity
+        self.domains = domains
         self.profile = profile
         self.signing = signing
         self.collector = collector
@@ -111,7 +120,7 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     static let keys = ["entity", "profile", "signing", "collector"]
     static let collectorKeys = ["url", "ca", "outbox", "connect_timeout", "timeout"]
-    static let entityKeys = ["name", "siren", "insee", "kind", "population", "departement", "region"]
+    static let entityKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "domains"]
 
     /// Reads a configuration file.
     /// - Throws: `InputError` (.missing, or .invalidData naming line and key, including SIREN/INSEE checks).
@@ -132,6 +141,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                     .invalidData, file: path, line: node.mark?.line, column: node.mark?.column,
                     "entity key \"\(problem.key)\": expected \(problem.expected), found \(problem.value)")
             }
+            if let domainsNode = mapping["domains"] { configuration.domains = try loadDomains(domainsNode, file: path) }
         }
         configuration.profile = root["profile"]?.scalar?.string
         if let signingNode = root["signing"] {
@@ -143,6 +153,41 @@ public struct AgentConfiguration: Sendable, Equatable {
             configuration.collector = try loadCollector(collectorNode, file: path)
         }
         return configuration
+    }
+
+    /// `entity.domains`: a sequence of names, or of `{name: …, dkim_selectors: […]}`; each problem at its line.
+    static func loadDomains(_ node: Node, file: String) throws(InputError) -> [DeclaredDomain] {
+        guard let sequence = node.sequence else {
+            throw InputError(.invalidData, file: file, line: node.mark?.line, column: node.mark?.column, "entity key \"domains\": expected a list of domain names")
+        }
+        var domains: [DeclaredDomain] = []
+        for item in sequence {
+            func invalid(_ at: Node, _ message: String) -> InputError {
+                InputError(.invalidData, file: file, line: at.mark?.line, column: at.mark?.column, "entity key \"domains\": \(message)")
+            }
+            var name: String
+            var selectors: [String] = []
+            if let scalar = item.scalar {
+                name = scalar.string
+            } else if let mapping = item.mapping {
+                try YAMLInput.requireKnownKeys(mapping, allowed: ["name", "dkim_selectors"], file: file, context: "entity.domains")
+                guard let nameNode = mapping["name"], let text = nameNode.scalar?.string else { throw invalid(item, "missing \"name\"") }
+                name = text
+                if let selectorsNode = mapping["dkim_selectors"] {
+                    guard let list = selectorsNode.sequence else { throw invalid(selectorsNode, "dkim_selectors: expected a list of selectors") }
+                    for selector in list {
+                        guard let text = selector.scalar?.string else { throw invalid(selector, "dkim_selectors: expected a selector name") }
+                        if let problem = DeclaredDomain.selectorProblem(text) { throw invalid(selector, problem) }
+                        selectors.append(text)
+                    }
+                }
+            } else {
+                throw invalid(item, "expected a domain name or {name: …, dkim_selectors: […]}")
+            }
+            if let problem = DeclaredDomain.problem(name) { throw invalid(item.mapping?["name"] ?? item, problem) }
+            domains.append(DeclaredDomain(name: name, dkimSelectors: selectors))
+        }
+        return domains
     }
 
     /// The `collector:` section: `url` and `ca` required, every value checked, each error at its line.

@@ -15,11 +15,14 @@ public struct Scanner: Sendable {
     public var network: NetworkLimits
     /// Check ids or domain names to keep; empty keeps all.
     public var only: [String]
+    /// The entity's domain names (agent.yaml `entity.domains`), handed to the checks.
+    public var domains: [DeclaredDomain]
 
     public init(
         profile: Profile, root: FileSystemRoot = .system, entity: Entity = Entity(), clock: ScanClock = .system,
-        runner: Runner = Runner(), network: NetworkLimits = NetworkLimits(), only: [String] = []
+        runner: Runner = Runner(), network: NetworkLimits = NetworkLimits(), only: [String] = [], domains: [DeclaredDomain] = []
     ) {
+        self.domains = domains
         self.profile = profile
         self.root = root
         self.entity = entity
@@ -46,7 +49,7 @@ public struct Scanner: Sendable {
     /// Runs the scan and assembles the report.
     public func scan(progress: (@Sendable (Int, Int) -> Void)? = nil) async throws(InputError) -> Report {
         let checks = try selectedChecks()
-        let context = CheckContext(root: root, clock: clock, network: network, logger: Logger(label: "cyberctl.scan"))
+        let context = CheckContext(root: root, clock: clock, network: network, logger: Logger(label: "cyberctl.scan"), domains: domains)
         // Technical results beside the NIS 2 declarations they bear on (contradicted "oui" flagged).
         let results = DeclarationCrossCheck.apply(await runner.run(checks, context: context, progress: progress))
         return Report(

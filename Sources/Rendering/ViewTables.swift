@@ -78,8 +78,8 @@ public struct TextTable: Sendable {
 /// Text shared by the renderers.
 enum Words {
     static func domain(_ name: String, _ language: Language) -> String {
-        let fr = ["tls": "TLS", "certificates": "Certificats", "patches": "Mises à jour", "backups": "Sauvegardes", "organisation": "Organisation"]
-        let en = ["tls": "TLS", "certificates": "Certificates", "patches": "Patches", "backups": "Backups", "organisation": "Organisation"]
+        let fr = ["tls": "TLS", "certificates": "Certificats", "patches": "Mises à jour", "backups": "Sauvegardes", "organisation": "Organisation", "exposition": "Domaines"]
+        let en = ["tls": "TLS", "certificates": "Certificates", "patches": "Patches", "backups": "Backups", "organisation": "Organisation", "exposition": "Domains"]
         return (language == .fr ? fr : en)[name] ?? name
     }
 

@@ -8,6 +8,7 @@ public enum Jargon {
     public static let words: [String] = [
         // Protocols, ciphers, algorithms, formats.
         "TLS", "SSL", "HTTP", "HTTPS", "HSTS", "OCSP", "STARTTLS", "IMAP", "IMAPS", "SMTP", "POP3", "LDAP", "DNS", "DNSSEC",
+        "SPF", "DKIM", "DMARC", "MTA-STS", "TLS-RPT", "DANE", "TLSA", "CAA", "MX", "security.txt",
         "VPN", "RDP", "SSH", "SMB", "FTP", "SNMP", "IP", "IPv4", "IPv6", "TCP", "UDP",
         "AES", "RSA", "DSA", "ECDSA", "ECDHE", "DHE", "RC4", "3DES", "MD5", "SHA", "SHA1", "SHA-1", "SHA256", "SHA-256",
         "X.509", "X509", "PKI", "CMS", "PEM", "DER", "PKCS", "JSON", "YAML", "SQLite", "cipher", "ciphers", "ciphersuite",
@@ -28,7 +29,7 @@ public enum Jargon {
         #"CVE-\d{4}-\d+"#,
         #"(?<=[\p{L}\p{N}\]]):\d{1,5}\b"#,
         #"\bport\s*\d+"#,
-        #"\b(tls|cert|patch|backup|org|runner)\.[a-z0-9][a-z0-9.-]*"#,
+        #"\b(tls|cert|patch|backup|org|runner|mail|dns|web)\.[a-z0-9][a-z0-9.-]*"#,
         #"\bNIS2-\d"#,
         #"\b\d+\(\d+\)"#,
     ]

@@ -156,7 +156,7 @@ public enum PlainFrench {
             "org.nis2.questionnaire": A(
                 "Remplir le questionnaire d'organisation de la sécurité numérique",
                 "Sans ces réponses, l'organisation de la collectivité n'est pas évaluée.", .administration, 0...1, .none),
-        ]
+        ].merging(exposure) { own, _ in own }
     }()
 
     /// Organisational items by questionnaire section (`org.nis2.<section>.`).
@@ -196,6 +196,7 @@ public enum PlainFrench {
                     "Les sauvegardes sont la seule façon de repartir après un rançongiciel.", .technician, 1...3, .medium),
         .organisation: A("Organiser la sécurité numérique de la collectivité",
                          "Les mesures techniques ne tiennent que si quelqu'un en est chargé.", .administration, 2...5, .none),
+        .exposition: exposureDomain,
     ]
 
     /// What a domain covers, in words an élu reads (`backups` → `les sauvegardes`).
@@ -206,6 +207,7 @@ public enum PlainFrench {
         case .patches: return "les mises à jour des serveurs"
         case .backups: return "les sauvegardes"
         case .organisation: return "l'organisation de la sécurité numérique"
+        case .exposition: return "les noms de domaine (messagerie et site internet vus d'Internet)"
         }
     }
 

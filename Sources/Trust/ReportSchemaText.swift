@@ -90,7 +90,7 @@ extension ReportSchema {
       "items": {"$ref": "#/$defs/evidenceValue"},
       "additionalProperties": {"$ref": "#/$defs/evidenceValue"}
     },
-    "domain": {"enum": ["tls", "certificates", "patches", "backups", "organisation"]},
+    "domain": {"enum": ["tls", "certificates", "patches", "backups", "organisation", "exposition"]},
     "result": {
       "type": "object",
       "required": ["check", "target", "code", "status", "severity", "evidence", "references", "durationMs"],
@@ -98,7 +98,7 @@ extension ReportSchema {
       "properties": {
         "check": {"type": "string", "pattern": "^[a-z0-9]+(\\.[a-z0-9-]+)+$"},
         "target": {"type": "string", "minLength": 1},
-        "code": {"type": "string", "pattern": "^(tls|cert|patch|backup|org)(\\.[a-z0-9_-]+)+$"},
+        "code": {"type": "string", "pattern": "^(tls|cert|patch|backup|org|mail|dns|web)(\\.[a-z0-9_-]+)+$"},
         "status": {"enum": ["pass", "warn", "fail", "error", "skip"]},
         "severity": {"enum": ["info", "low", "medium", "high", "critical"]},
         "evidence": {"type": "object", "additionalProperties": {"$ref": "#/$defs/evidenceValue"}},

@@ -15,7 +15,7 @@ struct Cyberctl: AsyncParsableCommand {
             """,
         version: Scanner.version,
         subcommands: [
-            Scan.self, Push.self, Cert.self, TLS.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
+            Scan.self, Push.self, Cert.self, TLS.self, DomainCommand.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
             Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Nis2Command.self, Assess.self, Csirt.self,
             IncidentCommand.self, Collect.self, BenchmarkSigning.self,
         ]

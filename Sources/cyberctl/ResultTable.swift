@@ -228,6 +228,8 @@ struct ResultTable {
         case (.backups, .en): return "Backups"
         case (.organisation, .fr): return "Organisation (NIS 2)"
         case (.organisation, .en): return "Organisation (NIS 2)"
+        case (.exposition, .fr): return "Noms de domaine vus d'Internet"
+        case (.exposition, .en): return "Domain names as seen from the Internet"
         }
     }
 

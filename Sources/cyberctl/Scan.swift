@@ -81,7 +81,7 @@ extension Cyberctl {
                     }
                 }
                 let scanner = Scanner(
-                    profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: only)
+                    profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: only, domains: configuration.domains)
                 let progress = ProgressLine(enabled: stderrIsTerminal, label: "contrôles")
                 let report = try await scanner.scan { done, total in progress.update(done, total) }
                 progress.finish()

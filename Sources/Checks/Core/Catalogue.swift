@@ -45,6 +45,7 @@ public enum Catalogue {
     public static let rules: [String: RuleDescription] = {
         let families: [[RuleDescription]] = [
             RunnerRules.all, TLSRules.all, CertificateRules.all, PatchRules.all, BackupRules.all, OrganisationRules.all,
+            ExposureRules.all,
         ]
         var table: [String: RuleDescription] = [:]
         for rule in families.joined() {

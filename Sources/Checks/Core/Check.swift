@@ -39,16 +39,21 @@ public struct CheckContext: Sendable {
     /// Bounds for network operations.
     public var network: NetworkLimits
     public var logger: Logger
+    /// The entity's domain names as its agent configuration declares them (`entity.domains`), for
+    /// `exposition.domains`; empty when none is declared.
+    public var domains: [DeclaredDomain]
 
     public init(
         root: FileSystemRoot, clock: ScanClock = .system, commands: CommandRunner = CommandRunner(),
-        network: NetworkLimits = NetworkLimits(), logger: Logger = Logger(label: "cyberctl.check")
+        network: NetworkLimits = NetworkLimits(), logger: Logger = Logger(label: "cyberctl.check"),
+        domains: [DeclaredDomain] = []
     ) {
         self.root = root
         self.clock = clock
         self.commands = commands
         self.network = network
         self.logger = logger
+        self.domains = domains
     }
 }
 

@@ -6,6 +6,7 @@ public enum CheckRegistry {
         PackagesCheck.self,
         BackupSetsCheck.self,
         NIS2AnswersCheck.self,
+        DomainExposureCheck.self,
     ]
 
     /// The check type with this id, or nil.

@@ -94,7 +94,8 @@ public struct CheckResult: Codable, Sendable, Equatable {
 }
 
 extension Domain {
-    /// The domain a rule code belongs to, by its prefix: `tls.`, `cert.`, `patch.`, `backup.`, `org.`.
+    /// The domain a rule code belongs to, by its prefix: `tls.`, `cert.`, `patch.`, `backup.`, `org.`;
+    /// `mail.`, `dns.` and `web.` are the domain names' exposure (`exposition`).
     public init?(ruleCode: String) {
         let prefix = ruleCode.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
         switch prefix {
@@ -103,6 +104,7 @@ extension Domain {
         case "patch": self = .patches
         case "backup": self = .backups
         case "org": self = .organisation
+        case "mail", "dns", "web": self = .exposition
         default: return nil
         }
     }

@@ -4,7 +4,8 @@
 /// Id families: `NIS2-21.2.<letter>` and `NIS2-20` (Directive (EU) 2022/2555), `EU-2024/2690-<section>`
 /// (Commission Implementing Regulation (EU) 2024/2690, annex), `RECYF-<objective>` (ANSSI's Référentiel
 /// Cyber France v2.5), `ANSSI-HYG-<measure>` (ANSSI Guide d'hygiène informatique, 2017), and single
-/// documents (`ANSSI-TLS`, `ANSSI-TLS-R26`, `RGS-B1`, `MOZILLA-TLS`). Titles: shared/references/nis2-france.md.
+/// documents (`ANSSI-TLS`, `ANSSI-TLS-R26`, `RGS-B1`, `MOZILLA-TLS`, `ANSSI-DNS`, `ANSSI-WEB`, `INTERNETNL-MAIL`,
+/// `INTERNETNL-WEB`), and IETF RFCs (`RFC-7208`). Titles: shared/references/nis2-france.md.
 public enum ReferenceCatalogue {
     public struct Entry: Sendable, Equatable {
         public let id: String
@@ -51,6 +52,10 @@ public enum ReferenceCatalogue {
         Entry(id: "ANSSI-TLS-R26", title: "ANSSI TLS, R26 — taille des clés RSA (2048 bits au moins)", url: "https://cyber.gouv.fr/publications/recommandations-de-securite-relatives-tls"),
         Entry(id: "RGS-B1", title: "RGS, annexe B1 — mécanismes cryptographiques", url: "https://cyber.gouv.fr/le-referentiel-general-de-securite-rgs"),
         Entry(id: "MOZILLA-TLS", title: "Mozilla, Server Side TLS — profil intermédiaire", url: "https://wiki.mozilla.org/Security/Server_Side_TLS"),
+        Entry(id: "ANSSI-DNS", title: "ANSSI, Bonnes pratiques pour l'acquisition et l'exploitation de noms de domaine (2017)", url: "https://cyber.gouv.fr/publications/bonnes-pratiques-pour-lacquisition-et-lexploitation-de-noms-de-domaine"),
+        Entry(id: "ANSSI-WEB", title: "ANSSI, Recommandations pour la mise en œuvre d'un site web : maîtriser les standards de sécurité côté navigateur (2021)", url: "https://cyber.gouv.fr/publications/recommandations-pour-la-mise-en-oeuvre-dun-site-web-maitriser-les-standards-de-securite"),
+        Entry(id: "INTERNETNL-MAIL", title: "internet.nl, test de la messagerie (SPF, DKIM, DMARC, STARTTLS, DANE)", url: "https://internet.nl/test-mail/"),
+        Entry(id: "INTERNETNL-WEB", title: "internet.nl, test du site web (IPv6, DNSSEC, HTTPS, HSTS, security.txt)", url: "https://internet.nl/test-site/"),
         Entry(id: "NIS2-20", title: "Directive (UE) 2022/2555, art. 20 — gouvernance : approbation, responsabilité et formation des organes de direction", url: directive),
         Entry(id: "SSLLABS-CAPS", title: "Qualys SSL Labs, SSL Server Rating Guide — plafonds de note (« grade capped »), modèle des plafonds de niveau", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
         Entry(id: "SSLLABS-T", title: "Qualys SSL Labs, SSL Server Rating Guide — certificat expiré ou non fiable : note T, quel que soit le reste", url: "https://github.com/ssllabs/research/wiki/SSL-Server-Rating-Guide"),
@@ -72,6 +77,9 @@ public enum ReferenceCatalogue {
         }
         if id.hasPrefix("ANSSI-HYG-"), let measure = Int(id.dropFirst("ANSSI-HYG-".count)), (1...42).contains(measure) {
             return Entry(id: id, title: "ANSSI, Guide d'hygiène informatique, mesure \(measure)", url: hygieneGuide)
+        }
+        if id.hasPrefix("RFC-"), let number = Int(id.dropFirst("RFC-".count)) {
+            return Entry(id: id, title: "IETF RFC \(number)", url: "https://www.rfc-editor.org/rfc/rfc\(number)")
         }
         if id.hasPrefix("EU-2024/2690-") {
             return Entry(id: id, title: "Règlement d'exécution (UE) 2024/2690, annexe, point \(id.dropFirst("EU-2024/2690-".count))", url: regulation)

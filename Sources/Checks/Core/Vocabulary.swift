@@ -1,6 +1,7 @@
-/// The five areas a check belongs to; domain scores are computed per area.
+/// The areas a check belongs to; domain scores are computed per area. `exposition`: the entity's domain
+/// names as seen from the Internet (mail authentication, DNS, web; rule codes `mail.`, `dns.`, `web.`).
 public enum Domain: String, Codable, Sendable, CaseIterable, Comparable {
-    case tls, certificates, patches, backups, organisation
+    case tls, certificates, patches, backups, organisation, exposition
 
     public static func < (lhs: Domain, rhs: Domain) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

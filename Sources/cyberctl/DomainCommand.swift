@@ -1,0 +1,136 @@
+import Agent
+import ArgumentParser
+import Checks
+import Foundation
+
+extension Cyberctl {
+    /// Checks domain names with the same engine and rules as the `exposition.domains` check of `scan`.
+    struct DomainCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "domain",
+            abstract: "Contrôle des noms de domaine vus d'Internet : SPF, DMARC, DKIM, MTA-STS, DNSSEC, HTTPS (check domain names as attackers see them).",
+            discussion: """
+                Chaque NOM est un domaine (mairie-exemple.fr). Les résultats sont ceux du contrôle exposition.domains de
+                `cyberctl scan` : authentification des courriels, chiffrement vers les MX, DNSSEC, CAA, serveurs DNS,
+                HTTPS, HSTS, security.txt. Le DNS passe par libunbound, qui valide DNSSEC avec l'ancre de confiance du système.
+
+                Each NAME is a domain (mairie-exemple.fr). Results are those of the exposition.domains check of `cyberctl
+                scan`: mail authentication, encryption towards the MX hosts, DNSSEC, CAA, name servers, HTTPS, HSTS,
+                security.txt. DNS goes through libunbound, which validates DNSSEC from the system's trust anchor.
+                """)
+
+        @Argument(help: "Noms de domaine à contrôler (domain names).")
+        var names: [String]
+
+        @Option(name: .customLong("dkim-selector"), help: "Sélecteur DKIM à vérifier, répétable (DKIM selector, repeatable).")
+        var dkimSelectors: [String] = []
+
+        @Option(help: "Résolveur DNS à interroger, IP[@PORT], répétable ; par défaut : ceux de /etc/resolv.conf (DNS forwarder).")
+        var resolver: [String] = []
+
+        @Option(name: .customLong("trust-anchor"), help: "Ancre de confiance DNSSEC ; par défaut : /usr/share/dns/root.key ; none : pas de validation (DNSSEC trust anchor).", completion: .file())
+        var trustAnchor: String?
+
+        @Option(name: .customLong("ca-file"), help: "Fichier PEM des autorités de confiance pour HTTPS et les MX ; par défaut : celles du système (trust anchors).", completion: .file())
+        var caFile: String?
+
+        @Option(name: .customLong("dns-timeout"), help: "Délai par requête DNS, en secondes (per-query timeout, seconds).")
+        var dnsTimeout: Double = 5
+
+        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion, en secondes (per-connection timeout, seconds).")
+        var connectionTimeout: Double = 5
+
+        @Option(name: .customLong("domain-deadline"), help: "Délai total par domaine, en secondes (per-domain deadline, seconds).")
+        var domainDeadline: Double = 120
+
+        @Option(help: "Domaines contrôlés en parallèle (domains checked at once).")
+        var concurrency = 8
+
+        @Flag(name: .customLong("no-mx-tls"), help: "Ne sonde pas le TLS des serveurs MX (no TLS probe of the MX hosts).")
+        var noMXTLS = false
+
+        @Option(name: .customLong("smtp-port"), help: .hidden) var smtpPort: UInt16 = 25
+        @Option(name: .customLong("http-port"), help: .hidden) var httpPort: UInt16 = 80
+        @Option(name: .customLong("https-port"), help: .hidden) var httpsPort: UInt16 = 443
+        @Option(name: .customLong("dns-port"), help: .hidden) var dnsPort: UInt16 = 53
+
+        @OptionGroup var options: RunOptions
+
+        func validate() throws {
+            let english = options.lang == .en
+            guard !names.isEmpty else {
+                throw ValidationError(english ? "Please give at least one domain name." : "Donnez au moins un nom de domaine.")
+            }
+            for name in names {
+                if let problem = DeclaredDomain.problem(name) { throw ValidationError(problem) }
+            }
+            for selector in dkimSelectors {
+                if let problem = DeclaredDomain.selectorProblem(selector) { throw ValidationError(problem) }
+            }
+            for forwarder in resolver {
+                if let problem = DomainExposureCheck.forwarderProblem(forwarder) { throw ValidationError(problem) }
+            }
+            guard [dnsTimeout, connectionTimeout, domainDeadline].allSatisfy({ $0 > 0 && $0 <= 600 }) else {
+                throw ValidationError(english ? "Please give timeouts between 0 and 600 seconds." : "Les délais doivent être compris entre 0 et 600 secondes.")
+            }
+            guard (1...64).contains(concurrency) else {
+                throw ValidationError(english ? "Please give --concurrency between 1 and 64." : "--concurrency doit être compris entre 1 et 64.")
+            }
+            guard [smtpPort, httpPort, httpsPort, dnsPort].allSatisfy({ $0 > 0 }) else {
+                throw ValidationError(english ? "Ports are between 1 and 65535." : "Les ports sont compris entre 1 et 65535.")
+            }
+        }
+
+        /// An existing file given on the command line, made absolute; exit 66 when missing.
+        func existingFile(_ path: String, what: (fr: String, en: String)) throws -> String {
+            let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+            guard FileManager.default.fileExists(atPath: absolute) else {
+                throw failure(reporting: InputError(.missing, file: path, options.lang == .en ? what.en : what.fr), language: options.lang)
+            }
+            return absolute
+        }
+
+        func run() async throws {
+            var check = DomainExposureCheck()
+            check.domains = names.map { DeclaredDomain(name: $0) }
+            check.dkimSelectors = dkimSelectors
+            check.resolver = resolver
+            check.dnsTimeout = dnsTimeout
+            check.connectionTimeout = connectionTimeout
+            check.domainDeadline = domainDeadline
+            check.concurrency = concurrency
+            check.mxTLS = !noMXTLS
+            check.ports.smtp = smtpPort
+            check.ports.http = httpPort
+            check.ports.https = httpsPort
+            check.ports.dns = dnsPort
+            if let trustAnchor {
+                check.trustAnchor = trustAnchor == "none" ? "none"
+                    : try existingFile(trustAnchor, what: ("ancre de confiance DNSSEC introuvable", "DNSSEC trust anchor not found"))
+            }
+            if let caFile {
+                check.caFile = try existingFile(caFile, what: ("fichier des autorités de confiance introuvable", "CA file not found"))
+            }
+            // A rule that could not be checked counts as a finding: nothing says it is fine.
+            let failOn = options.failOn
+            func fails(_ result: CheckResult) -> Bool {
+                (result.status.isFinding || result.status == .error) && failOn.isTripped(by: result.severity)
+            }
+            var failed = false
+            switch options.format {
+            case .json:
+                var writer = StreamingAdHocJSON()
+                await check.run(CheckContext(root: .system)) { results in
+                    failed = failed || results.contains(where: fails)
+                    writer.write(results)
+                }
+                writer.finish()
+            case .table:
+                let results = await check.run(CheckContext(root: .system))
+                emitAdHocResults(results, options: options)
+                failed = results.contains(where: fails)
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 22, where the domain results go: the built `cyberctl` checks the domains declared in
+/// `agent.yaml` (`exposition.domains` in the scan's profile) against a real NSD and unbound on loopback,
+/// signs the report, the RSSI consolidates it, and the territory view and the élus page carry the
+/// results (the élus page in plain French). `cyberctl domain` answers the same on the same zones.
+@Suite("Domain exposure end to end (scan, signed report, territory, élus page)", .serialized)
+struct DomainScanEndToEndTests {
+    static let siren = "212901896"
+
+    @Test("A domain without DMARC: failed in the signed report, counted in the territory view, said plainly to the élus")
+    func throughTheReport() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domains")
+        // Unsigned zones: no key generation, the resolver starts in about a second.
+        let dns = try DNSTestbed(zones: [
+            .init("mairie.test", signing: .unsigned, """
+                @ NS ns1
+                ns1 A 127.0.0.1
+                @ TXT "v=spf1 -all"
+                """),
+            .init("ville.test", signing: .unsigned, """
+                @ NS ns1
+                ns1 A 127.0.0.1
+                @ TXT "v=spf1 -all"
+                _dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@ville.test"
+                """),
+        ], in: folder)
+        // Web and mail ports nothing listens on: the domains have no A or MX records, so none is tried.
+        let unused = try BackgroundServer.freePort()
+        func run(_ arguments: [String]) throws -> Command.Output {
+            try BuiltBinary.run(arguments)
+        }
+        func succeed(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Command.Output {
+            let output = try run(arguments)
+            #expect(output.exitCode == 0, "cyberctl \(arguments.joined(separator: " ")): \(output.stderr) \(output.stdout)", sourceLocation: sourceLocation)
+            return output
+        }
+
+        // Ad hoc: `cyberctl domain`, JSON, exit 1 since a rule fails.
+        let adHoc = try run([
+            "domain", "mairie.test", "ville.test", "--resolver", dns.resolver, "--trust-anchor", "none", "--no-mx-tls",
+            "--http-port", "\(unused)", "--https-port", "\(unused)", "--smtp-port", "\(unused)", "--format", "json",
+        ])
+        #expect(adHoc.exitCode == 1, "\(adHoc.stderr)")
+        let adHocObject = try #require(try JSONSerialization.jsonObject(with: Data(adHoc.stdout.utf8)) as? [String: Any], "\(adHoc.stdout)")
+        let adHocResults = try #require(adHocObject["results"] as? [[String: Any]])
+        func status(_ results: [[String: Any]], _ code: String, _ target: String) -> String? {
+            results.first { $0["code"] as? String == code && $0["target"] as? String == target }?["status"] as? String
+        }
+        #expect(status(adHocResults, "mail.dmarc", "mairie.test") == "fail", "\(adHoc.stdout)")
+        #expect(status(adHocResults, "mail.dmarc", "ville.test") == "pass", "\(adHoc.stdout)")
+
+        // The agent: a CA, an enrolled agent, domains in agent.yaml, a profile with exposition.domains only.
+        let pki = folder.url("pki"), etc = folder.url("etc")
+        _ = try succeed(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
+        _ = try succeed(["enroll", "--entity-name", "Commune de Plouzané", "--siren", Self.siren, "--host", "srv-mairie", "--dir", etc])
+        _ = try succeed(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki])
+        try folder.write("root/etc/hostname", "srv-mairie\n")
+        let config = try folder.write("config/agent.yaml", """
+            entity:
+              name: Commune de Plouzané
+              siren: "\(Self.siren)"
+              domains: [mairie.test, ville.test]
+
+            """)
+        let profile = try folder.write("config/domains.yaml", """
+            name: domaines
+            description: Noms de domaine de la commune
+            checks:
+              exposition.domains:
+                resolver: ["\(dns.resolver)"]
+                trust_anchor: none
+                mx_tls: false
+                dns_timeout: 3
+                ports: {smtp: \(unused), http: \(unused), https: \(unused)}
+
+            """)
+        let report = folder.url("inbox/srv-mairie.json")
+        try FileManager.default.createDirectory(atPath: folder.url("inbox"), withIntermediateDirectories: true)
+        let scan = try run([
+            "scan", "--root", folder.url("root"), "--profile", profile, "--config", config, "--out", report, "--format", "json",
+            "--fail-on", "never", "--key", folder.url("etc/agent.key"), "--cert", folder.url("etc/agent.crt"),
+        ])
+        #expect(scan.exitCode == 0, "\(scan.stderr)")
+        #expect(FileManager.default.fileExists(atPath: report + ".p7s"))
+        let reportObject = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let reportResults = try #require(reportObject["results"] as? [[String: Any]])
+        #expect(status(reportResults, "mail.dmarc", "mairie.test") == "fail")
+        #expect(status(reportResults, "mail.dmarc", "ville.test") == "pass")
+        #expect(reportResults.allSatisfy { $0["check"] as? String == "exposition.domains" })
+
+        // The RSSI: verify and consolidate, then the territory view and the élus page.
+        let db = folder.url("territory.sqlite")
+        _ = try succeed(["consolidate", folder.url("inbox"), "--db", db, "--ca", folder.url("pki/ca.pem"), "--format", "json"])
+        let territory = try succeed(["territory", "status", "--db", db, "--format", "json"])
+        #expect(territory.stdout.contains("exposition"), "\(territory.stdout)")
+        let text = try succeed(["territory", "status", "--db", db])
+        #expect(text.stdout.contains("Domaines"), "\(text.stdout)")
+        let elus = try succeed(["summary", "--entity", Self.siren, "--db", db, "--format", "markdown"])
+        #expect(elus.stdout.contains("Les courriels de la mairie peuvent être imités"), "\(elus.stdout)")
+        #expect(!elus.stdout.contains("mail.dmarc"), "the élus page speaks plain French, not rule codes")
+    }
+}
