@@ -12,16 +12,7 @@ extension Cyberctl {
         @Argument(help: "Fichiers de certificats : PEM, DER, PKCS#12 sans mot de passe (certificate files).", completion: .file())
         var files: [String]
 
-        @Option(name: .customLong("warning-days"), help: "Avertissement sous cette durée restante : 30, 30j, 30d, 4sem, 4w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (warn under this much time left: 30, 30d, 4w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
-        var warning = DurationArgument("30")
-
-        @Option(name: .customLong("critical-days"), help: "Échec sous cette durée restante : 14, 14j, 14d, 2sem, 2w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (fail under this much time left: 14, 14d, 2w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
-        var critical = DurationArgument("14")
-
-        /// `--warning-days` in whole days.
-        var warningDays: Int { get throws { try DurationOption.days("--warning-days").wholeValue(warning, language: options.lang) } }
-        /// `--critical-days` in whole days.
-        var criticalDays: Int { get throws { try DurationOption.days("--critical-days").wholeValue(critical, language: options.lang) } }
+        @OptionGroup var expiry: ExpiryThresholdOptions
 
         @OptionGroup var options: RunOptions
 
@@ -30,11 +21,7 @@ extension Cyberctl {
             guard !files.isEmpty else {
                 throw ValidationError(english ? "Please give at least one certificate file." : "Donnez au moins un fichier de certificat.")
             }
-            let criticalDays = try self.criticalDays, warningDays = try self.warningDays
-            guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError(
-                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
-            }
+            _ = try expiry.thresholds(language: options.lang)
         }
 
         func run() async throws {
@@ -42,7 +29,7 @@ extension Cyberctl {
             let paths = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
             let check = CertificateFilesCheck(
                 paths: paths, discover: false,
-                thresholds: .init(warningDays: try warningDays, criticalDays: try criticalDays))
+                thresholds: try expiry.thresholds(language: options.lang))
             let results = await check.run(CheckContext(root: .system))
             emitAdHocResults(results, options: options)
             // A file named on the command line that cannot be used is bad input, even when others are fine

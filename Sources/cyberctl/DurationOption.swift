@@ -99,3 +99,25 @@ extension DurationOption {
     /// The units as help texts name them, English.
     static let unitsHelpEnglish = "units s, min, h, d or j, w or sem"
 }
+
+/// `--warning-days` and `--critical-days` of `cert` and `tls`: the certificate expiry thresholds, as durations
+/// (`30`, `30j`, `4sem`), in whole days.
+struct ExpiryThresholdOptions: ParsableArguments {
+    @Option(name: .customLong("warning-days"), help: "Avertissement sous cette durée restante sur un certificat : 30, 30j, 30d, 4sem, 4w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (warn under this much time left: 30, 30d, 4w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
+    var warning = DurationArgument("30")
+
+    @Option(name: .customLong("critical-days"), help: "Échec sous cette durée restante sur un certificat : 14, 14j, 14d, 2sem, 2w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (fail under this much time left: 14, 14d, 2w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
+    var critical = DurationArgument("14")
+
+    /// The thresholds in whole days (0 to 36,500 each, critical ≤ warning).
+    /// - Throws: `ValidationError` (exit 64) naming the option at fault, in `language`.
+    func thresholds(language: Language) throws(ValidationError) -> CertificateRules.ExpiryThresholds {
+        let warningDays = try DurationOption.days("--warning-days").wholeValue(warning, language: language)
+        let criticalDays = try DurationOption.days("--critical-days").wholeValue(critical, language: language)
+        guard criticalDays <= warningDays else {
+            throw ValidationError(
+                language == .en ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
+        }
+        return .init(warningDays: warningDays, criticalDays: criticalDays)
+    }
+}

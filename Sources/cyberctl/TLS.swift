@@ -51,16 +51,7 @@ extension Cyberctl {
         @Flag(name: .customLong("no-hsts"), help: "Ne demande pas les en-têtes HTTPS : HSTS, redirection (no HTTPS headers).")
         var noHSTS = false
 
-        @Option(name: .customLong("warning-days"), help: "Avertissement sous cette durée restante sur un certificat : 30, 30j, 30d, 4sem, 4w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (warn under this much time left: 30, 30d, 4w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
-        var warning = DurationArgument("30")
-
-        @Option(name: .customLong("critical-days"), help: "Échec sous cette durée restante sur un certificat : 14, 14j, 14d, 2sem, 2w ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (fail under this much time left: 14, 14d, 2w; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
-        var critical = DurationArgument("14")
-
-        /// `--warning-days` in whole days.
-        var warningDays: Int { get throws { try DurationOption.days("--warning-days").wholeValue(warning, language: options.lang) } }
-        /// `--critical-days` in whole days.
-        var criticalDays: Int { get throws { try DurationOption.days("--critical-days").wholeValue(critical, language: options.lang) } }
+        @OptionGroup var expiry: ExpiryThresholdOptions
 
         @OptionGroup var options: RunOptions
 
@@ -77,11 +68,7 @@ extension Cyberctl {
             guard (1...256).contains(concurrency) else {
                 throw ValidationError(english ? "Please give --concurrency between 1 and 256." : "--concurrency doit être compris entre 1 et 256.")
             }
-            let criticalDays = try self.criticalDays, warningDays = try self.warningDays
-            guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError(
-                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
-            }
+            _ = try expiry.thresholds(language: options.lang)
         }
 
         /// The usual port of a STARTTLS protocol, for endpoints given without one.
@@ -103,7 +90,7 @@ extension Cyberctl {
             check.connectionTimeout = try connectionTimeout
             check.endpointDeadline = try endpointDeadline
             check.concurrency = concurrency
-            check.thresholds = .init(warningDays: try warningDays, criticalDays: try criticalDays)
+            check.thresholds = try expiry.thresholds(language: options.lang)
             if let caFile {
                 let path = caFile.hasPrefix("/") ? caFile : FileManager.default.currentDirectoryPath + "/" + caFile
                 guard FileManager.default.fileExists(atPath: path) else {
