@@ -44,7 +44,7 @@ echo "preparing $AGENTS agents × $PER_AGENT reports of ~$SIZE bytes…" >&2
 for a in $(seq "$AGENTS"); do
     dir="$work/agent$a"
     "$BIN" enroll --entity-name "Commune $a" --siren "$(siren "$a")" --host "srv-$a" --dir "$dir" >/dev/null
-    "$BIN" pki issue "$dir/agent.csr" --dir "$work/pki" >/dev/null
+    "$BIN" pki issue "$dir/agent.csr" --dir "$work/pki" --out "$dir/agent.crt" >/dev/null
     "$BIN" benchmark-signing --key "$dir/agent.key" --cert "$dir/agent.crt" --ca "$ca" --out "$dir/r" --size "$SIZE" --reports "$PER_AGENT" \
         --outbox "$dir/outbox"
 done

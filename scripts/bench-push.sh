@@ -21,7 +21,7 @@ trap cleanup EXIT
 
 "$BIN" pki init --dir "$work/pki" --name "Bench CA" >/dev/null
 "$BIN" enroll --entity-name "Commune de Plouzané" --siren 212901896 --host srv-bench --dir "$work/etc" >/dev/null
-"$BIN" pki issue "$work/etc/agent.csr" --dir "$work/pki" >/dev/null
+"$BIN" pki issue "$work/etc/agent.csr" --dir "$work/pki" --out "$work/etc/agent.crt" >/dev/null
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$work/server.key" 2>/dev/null
 openssl req -new -key "$work/server.key" -subj "/CN=localhost" -out "$work/server.csr"
 printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$work/server.ext"

@@ -22,7 +22,7 @@ command -v taskset >/dev/null || pin=""
 
 "$BIN" pki init --dir "$work/pki" --name "Bench CA" >/dev/null
 "$BIN" enroll --entity-name "Commune de Plouzané" --siren 212901896 --host srv-bench --dir "$work/etc" >/dev/null
-"$BIN" pki issue "$work/etc/agent.csr" --dir "$work/pki" >/dev/null
+"$BIN" pki issue "$work/etc/agent.csr" --dir "$work/pki" --out "$work/etc/agent.crt" >/dev/null
 key="$work/etc/agent.key" cert="$work/etc/agent.crt" ca="$work/pki/ca.pem" crl="$work/pki/crl.pem"
 report="$work/r.json"
 

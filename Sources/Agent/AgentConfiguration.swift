@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Checks
 import Yams
 
 /// `/etc/cyberctl/agent.yaml`: who this agent speaks for, which profile it runs, and (later issues)
@@ -25,8 +26,8 @@ import Yams
 ///   url: https://collecteur.example.fr:8443
 ///   ca: /etc/cyberctl/ca.pem       # the RSSI's CA certificate: the only anchor the collector is verified against
 ///   outbox: /var/lib/cyberctl/outbox   # default
-///   connect_timeout: 10            # seconds, default 10
-///   timeout: 60                    # seconds per report, default 60
+///   connect_timeout: 10            # seconds, default 10; or with a unit: 10s, 1min (DurationText)
+///   timeout: 60                    # seconds per report, default 60; or 1min, 90s
 /// ```
 public struct AgentConfiguration: Sendable, Equatable {
     public var entity: Entity
@@ -134,6 +135,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             let mapping = try YAMLInput.mapping(entityNode, file: path, what: "entity")
             try YAMLInput.requireKnownKeys(mapping, allowed: entityKeys, file: path, context: "entity")
             configuration.entity = try YAMLInput.decode(Entity.self, from: entityNode, file: path, context: "entity")
+            configuration.entity.siren = configuration.entity.siren.map(Identifiers.normalizedSIREN)
             if let problem = configuration.entity.fieldProblems().first {
                 // At the offending value's own line, as the decoding errors are.
                 let node = mapping[problem.key] ?? entityNode
@@ -208,10 +210,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         func seconds(_ key: String, default fallback: Double) throws(InputError) -> Double {
             guard let value = mapping[key] else { return fallback }
-            guard let number = value.scalar.flatMap({ Double($0.string) }), number > 0, number <= 3600 else {
+            guard let number = value.scalar.flatMap({ DurationText.seconds($0.string, bareUnit: .seconds) }), number > 0, number <= 3600 else {
                 throw InputError(
                     .invalidData, file: file, line: value.mark?.line, column: value.mark?.column,
-                    "collector key \"\(key)\": expected a number of seconds greater than 0 and at most 3600")
+                    "collector key \"\(key)\": expected a duration greater than 0 and at most 3600 seconds (1h): a number of seconds, or a number and a unit, \(DurationText.unitsList(english: true))")
             }
             return number
         }

@@ -86,6 +86,16 @@ public enum Identifiers {
         return luhnChecksum(value) % 10 == 0
     }
 
+    /// `text` without the spaces people type between the digit groups of a SIREN (`212 900 195`; also the no-break
+    /// spaces U+00A0 and U+202F that French typography and spreadsheets put there, and tabs) when what remains is a
+    /// valid SIREN (`isValidSIREN`); otherwise `text` unchanged, so that an error shows it as typed. Only spaces are
+    /// removed: `212-900-195` or `212.900.195` stay refused.
+    public static func normalizedSIREN(_ text: String) -> String {
+        let spaces: Set<Character> = [" ", "\t", "\u{00A0}", "\u{202F}"]
+        let compact = String(text.filter { !spaces.contains($0) })
+        return isValidSIREN(compact) ? compact : text
+    }
+
     /// Luhn sum of a digit string (every second digit from the right doubled).
     static func luhnChecksum(_ digits: String) -> Int {
         var sum = 0

@@ -155,13 +155,22 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// Removes a delivered entry: one rename out of sight (durable), then deletion of the files.
-    public func remove(_ entry: OutboxEntry) throws(OutboxError) {
+    /// Why a pair leaves the outbox.
+    public enum Removal: String, Sendable {
+        /// The collector has it (201 or 200).
+        case delivered
+        /// A person dropped it (`push --drop`): refused for good, never to be sent.
+        case dropped
+    }
+
+    /// Removes an entry, report, signature and state together: one rename out of sight (durable, atomic: the
+    /// pair is either all in the outbox or all gone), then deletion of the files.
+    public func remove(_ entry: OutboxEntry, as removal: Removal = .delivered) throws(OutboxError) {
         if mkdir(stagingDirectory, 0o750) != 0 && errno != EEXIST {
             throw OutboxError(path: stagingDirectory, operation: "create the staging folder", code: errno)
         }
-        let target = "\(stagingDirectory)/delivered-\(entry.name)-\(UInt32.random(in: .min ... .max))"
-        guard rename(entry.path, target) == 0 else { throw OutboxError(path: entry.path, operation: "remove the delivered pair", code: errno) }
+        let target = "\(stagingDirectory)/\(removal.rawValue)-\(entry.name)-\(UInt32.random(in: .min ... .max))"
+        guard rename(entry.path, target) == 0 else { throw OutboxError(path: entry.path, operation: "remove the \(removal.rawValue) pair", code: errno) }
         Self.syncDirectory(directory)
         try? FileManager.default.removeItem(atPath: target)
     }
@@ -172,7 +181,7 @@ public final class Outbox: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: stagingDirectory) else { return }
         for name in names {
             let path = "\(stagingDirectory)/\(name)"
-            if name.hasPrefix("delivered-") {
+            if name.hasPrefix(Removal.delivered.rawValue + "-") || name.hasPrefix(Removal.dropped.rawValue + "-") {
                 try? FileManager.default.removeItem(atPath: path)
                 continue
             }

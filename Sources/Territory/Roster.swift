@@ -203,7 +203,8 @@ extension Roster {
                 if sequence.isEmpty { problem(node, "members: expected at least one member entity") }
                 for (index, item) in sequence.enumerated() {
                     // Duplicates by the SIREN as written, whether or not the rest of the entry is valid.
-                    if let sirenNode = item.mapping?["siren"], let siren = sirenNode.scalar?.string.trimmingCharacters(in: .whitespaces) {
+                    if let sirenNode = item.mapping?["siren"],
+                       let siren = sirenNode.scalar.map({ Identifiers.normalizedSIREN($0.string.trimmingCharacters(in: .whitespaces)) }) {
                         if let line = firstLine[siren] {
                             problem(sirenNode, "members[\(index)]: SIREN \(siren) is already listed at line \(line)")
                             continue
@@ -260,6 +261,8 @@ extension Roster {
             guard let value = mapping[key] else { continue }
             fields[key] = text(value, key: key, context: context, problem)
         }
+        // `212 900 195` as people type it: stored compact.
+        fields["siren"] = fields["siren"].map(Identifiers.normalizedSIREN)
         var valid = true
         for required in ["name", "siren"] where mapping[required] == nil {
             problem(node, "\(context): missing required key \"\(required)\"")

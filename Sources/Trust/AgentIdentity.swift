@@ -21,6 +21,8 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
         guard !name.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
             throw InputError(.usage, "entity name \"\(TerminalText.line(entityName))\": control and bidirectional formatting characters are not allowed")
         }
+        // As people type it, with spaces between the groups (`212 900 195`); stored compact.
+        let siren = Identifiers.normalizedSIREN(siren)
         guard Identifiers.isValidSIREN(siren) else {
             throw InputError(.usage, "siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
         }

@@ -152,6 +152,17 @@ public struct CertificateAuthority: Sendable {
     public func issue(_ request: CertificateSigningRequest, days: Int = defaultAgentValidityDays, now: Date = Date())
         throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate)
     {
+        let issuance = try issue(request, days: days, now: now, renew: false)
+        return (issuance.certificate, issuance.record)
+    }
+
+    /// Issues an agent certificate for `request`, as `issue(_:days:now:)` does, refusing a request whose public key
+    /// already has a valid certificate unless `renew` (see `Issuance`).
+    /// - Throws: `InputError(.usage)` when the key already has a valid certificate and `renew` is false, with the
+    ///   serials and what to do; otherwise as `issue(_:days:now:)`.
+    public func issue(_ request: CertificateSigningRequest, days: Int = defaultAgentValidityDays, now: Date = Date(), renew: Bool)
+        throws(InputError) -> Issuance
+    {
         guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
         _ = try Self.acceptableKey(of: request)
         let identity: AgentIdentity
@@ -166,7 +177,7 @@ public struct CertificateAuthority: Sendable {
             ("subjectKeyIdentifier", "hash"),
             ("authorityKeyIdentifier", "keyid:always"),
         ]
-        return try sign(request, subject: { _ in identity.subject }, extensions: extensions, days: days, now: now) { issued, notAfter in
+        return try sign(request, subject: { _ in identity.subject }, extensions: extensions, days: days, now: now, renew: renew) { issued, notAfter in
             IssuedCertificate(
                 serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: identity.entityName, siren: identity.siren,
                 host: identity.host, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
@@ -201,9 +212,9 @@ public struct CertificateAuthority: Sendable {
     ///   signing fails, `.io` when the CA folder cannot be written.
     private func sign(
         _ request: CertificateSigningRequest, subject: (X509Certificate) -> DistinguishedName, extensions: [(String, String)],
-        days: Int, now: Date, record: (X509Certificate, Date) -> IssuedCertificate
-    ) throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate) {
-        try locked { () throws(InputError) -> (X509Certificate, IssuedCertificate) in
+        days: Int, now: Date, renew: Bool, record: (X509Certificate, Date) -> IssuedCertificate
+    ) throws(InputError) -> Issuance {
+        try locked { () throws(InputError) -> Issuance in
             let caCertificate = try certificate()
             let caKey = try TrustFiles.readPrivateKey(keyPath)
             let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
@@ -212,6 +223,8 @@ public struct CertificateAuthority: Sendable {
             }
             let serialHex = try nextSerial()
             var index = try readIndex()
+            let holders = try validHolders(of: request, in: index, now: now)
+            if !holders.isEmpty && !renew { throw Self.alreadyCertified(holders.map { index.certificates[$0] }) }
             let template = CertificateTemplate(
                 subject: subject(caCertificate), serialNumber: Self.bytes(fromHex: serialHex), notBefore: now.addingTimeInterval(-Self.clockSkew),
                 notAfter: notAfter, extensions: extensions)
@@ -222,11 +235,18 @@ public struct CertificateAuthority: Sendable {
                 throw InputError(.invalidData, "issuing the certificate failed: \(error)")
             }
             let entry = record(issued, notAfter)
+            // --renew: the certificates of the same key are superseded (RFC 5280 §5.3.1) from now, in the same index
+            // write as the new one, and the CRL says so before this returns.
+            for position in holders {
+                index.certificates[position].revokedAt = now
+                index.certificates[position].revocationReason = CertificateRevocationList.Reason.superseded.name
+            }
             index.certificates.append(entry)
             try write(Array(issued.pemEncoded.utf8), to: "\(certsPath)/\(entry.serial).pem", mode: 0o644)
             try writeIndex(index)
             try write(Array("\(Self.hex(Self.bytes(fromHex: serialHex).incremented()))\n".utf8), to: serialPath, mode: 0o600)
-            return (issued, entry)
+            if !holders.isEmpty { try regenerateCRL(index: index, now: now) }
+            return Issuance(certificate: issued, record: entry, superseded: holders.map { index.certificates[$0] })
         }
     }
 
@@ -248,6 +268,16 @@ public struct CertificateAuthority: Sendable {
     public func issueServer(
         _ request: CertificateSigningRequest, subjectAlternativeNames: [String], days: Int = defaultServerValidityDays, now: Date = Date()
     ) throws(InputError) -> (certificate: X509Certificate, record: IssuedCertificate) {
+        let issuance = try issueServer(request, subjectAlternativeNames: subjectAlternativeNames, days: days, now: now, renew: false)
+        return (issuance.certificate, issuance.record)
+    }
+
+    /// Issues a TLS server certificate, as `issueServer(_:subjectAlternativeNames:days:now:)` does, refusing a request
+    /// whose public key already has a valid certificate unless `renew` (see `Issuance`).
+    public func issueServer(
+        _ request: CertificateSigningRequest, subjectAlternativeNames: [String], days: Int = defaultServerValidityDays, now: Date = Date(),
+        renew: Bool
+    ) throws(InputError) -> Issuance {
         guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
         guard !subjectAlternativeNames.isEmpty else {
             throw InputError(.usage, "--server needs at least one --san (DNS:collector.example.fr or IP:192.0.2.10): TLS clients match the subjectAltName, not the CN (RFC 6125)")
@@ -269,7 +299,7 @@ public struct CertificateAuthority: Sendable {
         // The server certificate names the RSSI's organisation, as the CA does.
         return try sign(request, subject: { ca in
             DistinguishedName([.init("C", "FR"), .init("O", ca.subjectName.first("O") ?? "cyberctl"), .init("CN", commonName)])
-        }, extensions: extensions, days: days, now: now) { issued, notAfter in
+        }, extensions: extensions, days: days, now: now, renew: renew) { issued, notAfter in
             IssuedCertificate(
                 serial: issued.serialNumberHex, subject: issued.subjectName.displayText, entityName: issued.subjectName.first("O") ?? "cyberctl",
                 siren: "", host: commonName, notBefore: issued.notBefore ?? now, notAfter: issued.notAfter ?? notAfter,
@@ -279,7 +309,7 @@ public struct CertificateAuthority: Sendable {
 
     /// Checks one `--san` value and returns it in x509v3_config form: `DNS:name` (RFC 1123 labels,
     /// a leading `*.` wildcard allowed) or `IP:address` (IPv4 dotted quad or IPv6, as inet_pton(3) reads them).
-    static func normaliseSubjectAlternativeName(_ text: String) throws(InputError) -> String {
+    public static func normaliseSubjectAlternativeName(_ text: String) throws(InputError) -> String {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw InputError(.usage, "--san \"\(text)\": expected DNS:<host name> or IP:<address>") }
         let value = parts[1]

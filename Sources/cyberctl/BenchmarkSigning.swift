@@ -26,8 +26,11 @@ extension Cyberctl {
         var out: String
         @Option(help: "Taille approximative du rapport, en octets (approximate report size, bytes).")
         var size = 50_000
-        @Option(help: "Durée de chaque mesure, en secondes (seconds per measurement).")
-        var seconds = 5.0
+        @Option(name: .customLong("seconds"), help: "Durée de chaque mesure : 5, 5s, 1min ; un nombre seul compte en secondes ; \(DurationOption.unitsHelpFrench) (time per measurement: 5, 5s, 1min; a bare number counts seconds; \(DurationOption.unitsHelpEnglish)).")
+        var duration = DurationArgument("5")
+
+        /// `--seconds` in seconds.
+        var seconds: Double { get throws { try DurationOption.seconds("--seconds", maximum: 3600).seconds(duration, language: nil) } }
         @Option(help: "Écrit seulement ce nombre de rapports signés distincts, nommés <out>-NNNN.json (scripts/bench-collect.sh), puis s'arrête (only write N signed reports).")
         var reports: Int?
         @Option(help: "Avec --reports : met aussi chaque paire dans cette file d'envoi, comme scan, pour cyberctl push (also queue in this outbox).")
@@ -35,7 +38,7 @@ extension Cyberctl {
 
         func validate() throws {
             try requireRange(size, 1...TrustFiles.maximumReportBytes, option: "--size")
-            try requireRange(seconds, 0.1...3600, option: "--seconds")
+            _ = try seconds
             try requireRange(reports, 1...1_000_000, option: "--reports")
         }
 

@@ -12,11 +12,7 @@ extension Cyberctl {
         @Argument(help: "Fichiers de certificats : PEM, DER, PKCS#12 sans mot de passe (certificate files).", completion: .file())
         var files: [String]
 
-        @Option(name: .customLong("warning-days"), help: "Avertissement sous ce nombre de jours restants (warn under this many days left).")
-        var warningDays = 30
-
-        @Option(name: .customLong("critical-days"), help: "Échec sous ce nombre de jours restants (fail under this many days left).")
-        var criticalDays = 14
+        @OptionGroup var expiry: ExpiryThresholdOptions
 
         @OptionGroup var options: RunOptions
 
@@ -25,12 +21,7 @@ extension Cyberctl {
             guard !files.isEmpty else {
                 throw ValidationError(english ? "Please give at least one certificate file." : "Donnez au moins un fichier de certificat.")
             }
-            try requireRange(criticalDays, 0...36_500, option: "--critical-days", language: options.lang)
-            try requireRange(warningDays, 0...36_500, option: "--warning-days", language: options.lang)
-            guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError(
-                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
-            }
+            _ = try expiry.thresholds(language: options.lang)
         }
 
         func run() async throws {
@@ -38,7 +29,7 @@ extension Cyberctl {
             let paths = files.map { $0.hasPrefix("/") ? $0 : cwd + "/" + $0 }
             let check = CertificateFilesCheck(
                 paths: paths, discover: false,
-                thresholds: .init(warningDays: warningDays, criticalDays: criticalDays))
+                thresholds: try expiry.thresholds(language: options.lang))
             let results = await check.run(CheckContext(root: .system))
             emitAdHocResults(results, options: options)
             // A file named on the command line that cannot be used is bad input, even when others are fine

@@ -242,7 +242,7 @@ extension Cyberctl.IncidentCommand {
         var title: String
         @Option(name: .customLong("aware-at"), help: "Prise de connaissance par l'entité : ISO 8601 avec décalage, ou \"AAAA-MM-JJ HH:MM\" heure de Paris (when the entity became aware of it).")
         var awareAt: String
-        @Option(help: "SIREN de l'entité touchée ; par défaut : celui de la configuration de l'agent (SIREN of the entity hit).")
+        @Option(help: "SIREN de l'entité touchée, espaces admis : 212 900 195 ; par défaut : celui de la configuration de l'agent (SIREN of the entity hit, spaces allowed).", transform: Identifiers.normalizedSIREN)
         var entity: String?
         @Flag(name: .customLong("personal-data"), help: "Des données personnelles sont en cause : notification CNIL, RGPD art. 33 (personal data involved).")
         var personalData = false
@@ -389,8 +389,13 @@ extension Cyberctl.IncidentCommand {
                 within --within, closed incidents included (their final report stays due). Exit 0 when there is none, 1 \
                 when there is one or more.
                 """)
-        @Option(help: "Fenêtre : 24h, 90m, 2d (ou 2j), 1h30m, ou 0 pour les seuls retards (window; 0: overdue only).")
-        var within = "24h"
+        @Option(help: "Fenêtre : 24h, 90min, 2j, 2d, 1sem, 1h30m, ou 0 pour les seuls retards ; l'unité est obligatoire ; \(DurationOption.unitsHelpFrench) (window: 24h, 90min, 2d, 1w, 1h30m, or 0 for overdue only; a unit is required; \(DurationOption.unitsHelpEnglish)).")
+        var within = DurationArgument("24h")
+
+        /// What `--within` accepts: a unit is required (a bare `24` could be hours or days), up to 10 years.
+        static let window = DurationOption(name: "--within", unit: .days, bareNumber: false, maximum: 3650, zeroAllowed: true, examples: "24h, 90min, 2j, 2d, 1sem, 1h30m")
+
+        func validate() throws { _ = try Self.window.seconds(within, language: options.lang) }
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
         @OptionGroup var options: IncidentOptions
@@ -398,7 +403,7 @@ extension Cyberctl.IncidentCommand {
         func run() throws {
             var due: [(Incident, IncidentDeadline)] = []
             do {
-                let window = try IncidentText.duration(within, english: options.lang == .en)
+                let window = try Self.window.seconds(within, language: options.lang)
                 let now = try options.now()
                 let english = options.lang == .en
                 for incident in try options.open(readOnly: true).incidents() {
@@ -411,7 +416,7 @@ extension Cyberctl.IncidentCommand {
                     struct Row: Encodable { var incident: Int64; var title: String; var deadline: IncidentDeadline }
                     emit(try IncidentJSON.encode(due.map { Row(incident: $0.0.id, title: $0.0.title, deadline: $0.1) }))
                 } else if due.isEmpty {
-                    emit(english ? "Nothing due within \(within).\n" : "Rien à déclarer d'ici \(within).\n")
+                    emit(english ? "Nothing due within \(within.text).\n" : "Rien à déclarer d'ici \(within.text).\n")
                 } else {
                     var rows = [[english ? "Id" : "N°", english ? "Report" : "Déclaration", english ? "Due" : "Échéance", english ? "State" : "État", english ? "Incident" : "Incident"]]
                     for (incident, deadline) in due {
@@ -498,25 +503,6 @@ extension Cyberctl.IncidentCommand {
 
 enum IncidentText {
     /// "24h", "90m", "2d", "1h30m", "0" → seconds.
-    static func duration(_ text: String, english: Bool) throws(InputError) -> TimeInterval {
-        let expected = english
-            ? "--within \"\(text)\": expected a duration such as 24h, 90m, 2d or 1h30m"
-            : "--within \"\(text)\" : une durée est attendue, par exemple 24h, 90m, 2d ou 1h30m"
-        if text == "0" { return 0 }
-        var total = 0.0, number = ""
-        for character in text.lowercased() {
-            if character.isNumber { number.append(character); continue }
-            let units: [Character: Double] = ["d": 86_400, "j": 86_400, "h": 3600, "m": 60]
-            guard let value = Double(number), let unit = units[character] else {
-                throw InputError(.usage, expected)
-            }
-            total += value * unit
-            number = ""
-        }
-        guard number.isEmpty, !text.isEmpty else { throw InputError(.usage, expected + (english ? " (with a unit)" : " (avec une unité)")) }
-        return total
-    }
-
     static func table(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max()! }
         return rows.map { row in

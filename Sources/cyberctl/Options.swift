@@ -63,7 +63,7 @@ struct RunOptions: ParsableArguments {
 struct EntityOptions: ParsableArguments {
     @Option(name: .customLong("entity-name"), help: "Nom de la collectivité (name of the local authority).")
     var name: String?
-    @Option(name: .customLong("entity-siren"), help: "SIREN de la collectivité, 9 chiffres (SIREN, 9 digits).")
+    @Option(name: .customLong("entity-siren"), help: "SIREN de la collectivité, 9 chiffres, espaces admis : 212 900 195 (SIREN, 9 digits, spaces allowed).")
     var siren: String?
     @Option(name: .customLong("entity-insee"), help: "Code INSEE de la commune, 5 caractères (INSEE code).")
     var insee: String?
@@ -80,7 +80,7 @@ struct EntityOptions: ParsableArguments {
     func apply(to base: Entity, language: Language = .fr) throws(InputError) -> Entity {
         var entity = base
         if let name { entity.name = name }
-        if let siren { entity.siren = siren }
+        if let siren { entity.siren = Identifiers.normalizedSIREN(siren) }
         if let insee { entity.insee = insee }
         if let kind { entity.kind = kind }
         if let population { entity.population = population }

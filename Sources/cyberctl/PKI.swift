@@ -31,7 +31,7 @@ extension Cyberctl {
         @Option(name: .customLong("entity-name"), help: "Nom de la collectivité, champ O du certificat (name of the local authority).")
         var entityName: String
 
-        @Option(help: "SIREN de la collectivité, 9 chiffres, clé de Luhn ; organizationIdentifier NTRFR-<SIREN> (SIREN of the local authority).")
+        @Option(help: "SIREN de la collectivité, 9 chiffres, clé de Luhn, espaces admis : 212 900 195 ; organizationIdentifier NTRFR-<SIREN> (SIREN of the local authority, spaces allowed).", transform: Identifiers.normalizedSIREN)
         var siren: String
 
         @Option(help: "Nom de l'hôte, champ CN du certificat ; par défaut : le nom de ce serveur (host name).")
@@ -109,13 +109,30 @@ extension Cyberctl.PKI {
                 By default the request is an agent's (cyberctl enroll): the certificate carries its entity and serves for \
                 signing reports and as a TLS client certificate (clientAuth). With --server it is a TLS server certificate \
                 (the collector's): serverAuth, the subjectAltName entries given with --san, 397 days by default.
+
+                Une demande dont la clé publique a déjà un certificat valide (ni révoqué ni expiré) est refusée, sauf avec \
+                --renew : le nouveau certificat est émis et l'ancien révoqué (motif superseded), la CRL régénérée. Le fichier \
+                écrit s'appelle <SIREN>-<hôte>.crt (server-<nom>.crt avec --server), à côté de la demande ; un fichier \
+                existant n'est remplacé qu'avec --force. Codes de sortie : 0 émis ; 64 usage, clé déjà certifiée ou fichier \
+                existant ; 65 demande invalide ; 66 autorité absente ; 74 écriture impossible.
+
+                A request whose public key already has a valid certificate (neither revoked nor expired) is refused, unless \
+                --renew: the new certificate is issued and the old one revoked (reason superseded), the CRL regenerated. The \
+                file written is named <SIREN>-<host>.crt (server-<name>.crt with --server), beside the request; an existing \
+                file is replaced only with --force. Exit codes: 0 issued; 64 usage, key already certified or file exists; 65 \
+                invalid request; 66 no CA; 74 cannot write.
                 """)
 
         @Argument(help: "La demande de certificat, PEM ou DER (certificate request).", completion: .file())
         var request: String
 
-        @Option(help: "Validité en jours, de 1 à 825 ; par défaut : 825 pour un agent, 397 pour un serveur (validity, days).")
-        var days: Int?
+        @Option(name: .customLong("days"), help: "Validité : 825, 825j, 825d, 52sem, 52w, de 1 à 825 jours ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) ; par défaut : 825 jours pour un agent, 397 pour un serveur (validity: 825, 825d, 52w, 1 to 825 days; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
+        var validity: DurationArgument?
+
+        /// `--days` in whole days (1 to 825), nil when not given.
+        var days: Int? {
+            get throws { try validity.map { try DurationOption.days("--days", examples: "397, 397j, 397d, 52sem, 52w", maximum: 825, zeroAllowed: false).wholeValue($0, language: nil) } }
+        }
 
         @Flag(help: "Émet un certificat de serveur TLS (extendedKeyUsage serverAuth), par exemple pour cyberctl collect (TLS server certificate).")
         var server = false
@@ -124,6 +141,7 @@ extension Cyberctl.PKI {
         var subjectAlternativeNames: [String] = []
 
         func validate() throws {
+            _ = try days
             if !server && !subjectAlternativeNames.isEmpty { throw ValidationError("--san va avec --server : un certificat d'agent ne porte pas de subjectAltName (--san goes with --server).") }
             if server && subjectAlternativeNames.isEmpty {
                 throw ValidationError(
@@ -134,8 +152,14 @@ extension Cyberctl.PKI {
         @Option(help: "Dossier de l'autorité (folder of the CA).")
         var dir = defaultPKIDirectory
 
-        @Option(help: "Certificat à écrire ; par défaut : le nom de la demande en .crt (certificate file to write).")
+        @Option(help: "Certificat à écrire ; par défaut : <SIREN>-<hôte>.crt (server-<nom>.crt avec --server) dans le dossier de la demande (certificate file to write; default: <SIREN>-<host>.crt beside the request).")
         var out: String?
+
+        @Flag(help: "Si la clé de la demande a déjà un certificat valide : émet le nouveau et révoque l'ancien, motif superseded, CRL régénérée (renew: revoke the key's valid certificate as superseded).")
+        var renew = false
+
+        @Flag(help: "Remplace le fichier de certificat s'il existe déjà (replace an existing certificate file).")
+        var force = false
 
         func run() throws {
             do {
@@ -147,37 +171,69 @@ extension Cyberctl.PKI {
                 } catch {
                     throw InputError(.invalidData, file: request, "pas une demande de certificat PEM ou DER (not a certificate request in PEM or DER form) : \(error)")
                 }
-                let path = out ?? Self.defaultOutput(for: request)
-                if server {
-                    let (certificate, record) = try authority.issueServer(
-                        csr, subjectAlternativeNames: subjectAlternativeNames, days: days ?? CertificateAuthority.defaultServerValidityDays)
-                    try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: path, mode: 0o644)
-                    emit("""
-                        Certificat serveur émis / server certificate issued: série \(record.serial)
-                          sujet     \(record.subject)
-                          SAN       \((record.subjectAlternativeNames ?? []).joined(separator: ", "))
-                          validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))
-                          fichier   \(path)
-
-                        """)
-                    return
+                let path = try out ?? Self.defaultOutput(for: request, csr: csr, server: server, subjectAlternativeNames: subjectAlternativeNames)
+                // Checked before anything is issued: a refused write must not leave a certificate issued (or an old one
+                // superseded) that nobody received.
+                if !force && FileManager.default.fileExists(atPath: path) {
+                    throw InputError(
+                        .usage, file: path,
+                        "le fichier existe déjà ; --force pour le remplacer, ou --out pour un autre nom (already exists; give --force to replace it, or --out)")
                 }
-                let (certificate, record) = try authority.issue(csr, days: days ?? CertificateAuthority.defaultAgentValidityDays)
-                try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: path, mode: 0o644)
-                emit("""
-                    Certificat émis / issued: série \(record.serial)
-                      entité    \(record.entityName) (SIREN \(record.siren))
-                      hôte      \(record.host)
-                      validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))
-                      fichier   \(path)
-
-                    """)
+                let issuance: CertificateAuthority.Issuance
+                if server {
+                    issuance = try authority.issueServer(
+                        csr, subjectAlternativeNames: subjectAlternativeNames, days: try days ?? CertificateAuthority.defaultServerValidityDays,
+                        renew: renew)
+                } else {
+                    issuance = try authority.issue(csr, days: try days ?? CertificateAuthority.defaultAgentValidityDays, renew: renew)
+                }
+                let record = issuance.record
+                do {
+                    try AtomicFile.write(Array(issuance.certificate.pemEncoded.utf8), to: path, mode: 0o644)
+                } catch {
+                    throw InputError(
+                        .io, file: path,
+                        "\(error.reason) ; le certificat \(record.serial) est émis, sa copie est dans \(dir)/certs/\(record.serial).pem "
+                            + "(\(error.reason); certificate \(record.serial) was issued, its copy is in \(dir)/certs/\(record.serial).pem)")
+                }
+                var lines: [String]
+                if server {
+                    lines = [
+                        "Certificat serveur émis / server certificate issued: série \(record.serial)",
+                        "  sujet     \(record.subject)",
+                        "  SAN       \((record.subjectAlternativeNames ?? []).joined(separator: ", "))",
+                    ]
+                } else {
+                    lines = [
+                        "Certificat émis / issued: série \(record.serial)",
+                        "  entité    \(record.entityName) (SIREN \(record.siren))",
+                        "  hôte      \(record.host)",
+                    ]
+                }
+                lines.append("  validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))")
+                lines.append("  fichier   \(path)")
+                for old in issuance.superseded {
+                    lines.append("  remplace  série \(old.serial), révoqué (superseded) ; CRL régénérée : \(authority.crlPath)")
+                }
+                emit(lines.joined(separator: "\n") + "\n\n")
             } catch {
                 throw failure(reporting: error)
             }
         }
 
-        static func defaultOutput(for request: String) -> String {
+        /// `<SIREN>-<host>.crt` for an agent request (from its subject), `server-<first subjectAltName>.crt` with --server,
+        /// in the request's folder. A request whose subject is not an agent's gets the old name (the request's, in .crt):
+        /// issuing refuses it anyway, with the reason.
+        static func defaultOutput(for request: String, csr: CertificateSigningRequest, server: Bool, subjectAlternativeNames: [String]) throws(InputError) -> String {
+            let folder = URL(fileURLWithPath: request).deletingLastPathComponent().path
+            if server {
+                guard let first = subjectAlternativeNames.first else { return folder + "/server.crt" }
+                let value = try CertificateAuthority.normaliseSubjectAlternativeName(first).drop { $0 != ":" }.dropFirst()
+                return folder + "/server-" + value.replacingOccurrences(of: "*", with: "wildcard").replacingOccurrences(of: ":", with: "_") + ".crt"
+            }
+            if case .success(let identity) = AgentIdentity.from(csr.subject) {
+                return folder + "/\(identity.siren)-\(identity.host).crt"
+            }
             for suffix in [".csr", ".req", ".pem", ".der"] where request.hasSuffix(suffix) {
                 return String(request.dropLast(suffix.count)) + ".crt"
             }

@@ -24,7 +24,9 @@ extension Cyberctl {
                 (voir --status) ; 78 l'URL du collecteur répond hors du protocole d'envoi (3xx, 401, 404… : mauvaise adresse \
                 ou proxy ; paires gardées) (EX_CONFIG) ; 64 mauvais usage ou aucun collecteur configuré ; 66 le fichier de \
                 l'autorité, le certificat ou la clé de l'agent manque ; 74 la file ne peut être ni lue ni écrite. Avec \
-                --status : 0, quel que soit le contenu de la file.
+                --status : 0, quel que soit le contenu de la file. Avec --drop ou --drop-refused : 0 paires retirées (ou \
+                aucune à retirer) ; 1 retrait refusé à la question ; 64 nom inconnu, paire non refusée, ou pas de terminal \
+                pour confirmer sans --yes (rien n'est retiré).
 
                 Each pair waiting in the outbox (filled by `scan` when agent.yaml has a collector: section) is posted \
                 to <collector>/v1/reports over mutual TLS: the agent's enrolled certificate as client certificate, \
@@ -40,7 +42,9 @@ extension Cyberctl {
                 pairs kept) (EX_CONFIG); \
                 64 bad usage or no collector configured; 66 the CA file, the agent certificate or key missing; \
                 74 the outbox cannot be read or written. \
-                With --status: 0, whatever the outbox holds.
+                With --status: 0, whatever the outbox holds. With --drop or --drop-refused: 0 pairs removed (or none to \
+                remove); 1 declined at the question; 64 unknown name, pair not refused, or no terminal to confirm on \
+                without --yes (nothing removed).
                 """)
 
         @Option(help: "URL du collecteur, https://HÔTE[:PORT] ; remplace collector.url de agent.yaml (collector URL).")
@@ -61,11 +65,16 @@ extension Cyberctl {
         @Option(help: "Fichier de configuration de l'agent (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
 
-        @Option(name: .customLong("connect-timeout"), help: "Délai de connexion TCP et TLS, en secondes ; par défaut : collector.connect_timeout, sinon 10 (connect timeout, seconds).")
-        var connectTimeout: Double?
+        @Option(name: .customLong("connect-timeout"), help: "Délai de connexion TCP et TLS : 10, 10s, 1min ; un nombre seul compte en secondes ; au plus 1 h ; \(DurationOption.unitsHelpFrench) ; par défaut : collector.connect_timeout, sinon 10 s (connect timeout: 10, 10s, 1min; a bare number counts seconds; at most 1 h; \(DurationOption.unitsHelpEnglish)).")
+        var connectTimeoutText: DurationArgument?
 
-        @Option(help: "Délai d'un envoi, réponse comprise, en secondes ; par défaut : collector.timeout, sinon 60 (upload timeout, seconds).")
-        var timeout: Double?
+        @Option(name: .customLong("timeout"), help: "Délai d'un envoi, réponse comprise : 60, 60s, 2min ; un nombre seul compte en secondes ; au plus 1 h ; \(DurationOption.unitsHelpFrench) ; par défaut : collector.timeout, sinon 60 s (upload timeout: 60, 60s, 2min; a bare number counts seconds; at most 1 h; \(DurationOption.unitsHelpEnglish)).")
+        var timeoutText: DurationArgument?
+
+        /// `--connect-timeout` in seconds, nil when not given.
+        var connectTimeout: Double? { get throws { try connectTimeoutText.map { try DurationOption.seconds("--connect-timeout", maximum: 3600).seconds($0, language: lang) } } }
+        /// `--timeout` in seconds, nil when not given.
+        var timeout: Double? { get throws { try timeoutText.map { try DurationOption.seconds("--timeout", maximum: 3600).seconds($0, language: lang) } } }
 
         @Flag(name: .customLong("retry-refused"), help: "Remet en file les paires refusées par le collecteur, puis les envoie (resend refused pairs).")
         var retryRefused = false
@@ -73,8 +82,17 @@ extension Cyberctl {
         @Flag(help: "Envoie aussi tout de suite les paires en attente de nouvel essai (ignore the backoff).")
         var now = false
 
-        @Flag(help: "Liste seulement ce qui attend dans la file et pourquoi ; n'envoie rien (list the outbox only).")
+        @Flag(help: "Liste seulement ce qui attend dans la file et pourquoi, avec la commande pour retirer une paire refusée ; n'envoie rien (list the outbox only).")
         var status = false
+
+        @Option(name: .customLong("drop"), parsing: .singleValue, help: "Retire de la file cette paire refusée (son nom dans --status), après l'avoir montrée et demandé confirmation ; répétable ; n'envoie rien (drop this refused pair, repeatable).")
+        var drop: [String] = []
+
+        @Flag(name: .customLong("drop-refused"), help: "Retire de la file toutes les paires refusées, après les avoir montrées et demandé confirmation ; n'envoie rien (drop every refused pair).")
+        var dropRefused = false
+
+        @Flag(name: [.customShort("y"), .customLong("yes")], help: "Avec --drop ou --drop-refused : retire sans demander confirmation, pour un script ; sans terminal, --yes est obligatoire (do not ask for confirmation).")
+        var yes = false
 
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
@@ -90,13 +108,20 @@ extension Cyberctl {
             if let collector, let problem = AgentConfiguration.Collector.problem(url: collector) {
                 throw ValidationError("--collector \(problem)")
             }
-            for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
-                if let value, !(value > 0 && value <= 3600) {
-                    throw ValidationError(
-                        english
-                            ? "\(name): expected seconds greater than 0 and at most 3600."
-                            : "\(name) : un nombre de secondes supérieur à 0 et au plus 3600 est attendu.")
-                }
+            _ = try connectTimeout
+            _ = try timeout
+            let dropping = !drop.isEmpty || dropRefused
+            if dropping && (status || retryRefused || now) {
+                throw ValidationError(
+                    english
+                        ? "--drop and --drop-refused go alone: not with --status, --retry-refused or --now."
+                        : "--drop et --drop-refused vont seuls : pas avec --status, --retry-refused ni --now.")
+            }
+            if !drop.isEmpty && dropRefused {
+                throw ValidationError(english ? "Please give either --drop ID or --drop-refused." : "Donnez --drop ID ou --drop-refused, pas les deux.")
+            }
+            if yes && !dropping {
+                throw ValidationError(english ? "--yes goes with --drop or --drop-refused." : "--yes va avec --drop ou --drop-refused.")
             }
         }
 
@@ -107,6 +132,10 @@ extension Cyberctl {
                 let outboxPath = outbox ?? configuration.collector?.outbox ?? AgentConfiguration.Collector.defaultOutbox
                 if status {
                     try showStatus(outboxPath: outboxPath)
+                    return
+                }
+                if !drop.isEmpty || dropRefused {
+                    try dropPairs(outboxPath: outboxPath)
                     return
                 }
                 guard let url = collector ?? configuration.collector?.url else {
@@ -146,8 +175,8 @@ extension Cyberctl {
                 let settings = CollectorSettings(
                     endpoint: AgentConfiguration.Collector.endpoint(for: url), caFile: caFile, certificateFile: certificateFile,
                     keyFile: keyFile,
-                    connectTimeout: connectTimeout ?? configuration.collector?.connectTimeout ?? AgentConfiguration.Collector.defaultConnectTimeout,
-                    timeout: timeout ?? configuration.collector?.timeout ?? AgentConfiguration.Collector.defaultTimeout,
+                    connectTimeout: try connectTimeout ?? configuration.collector?.connectTimeout ?? AgentConfiguration.Collector.defaultConnectTimeout,
+                    timeout: try timeout ?? configuration.collector?.timeout ?? AgentConfiguration.Collector.defaultTimeout,
                     userAgent: "cyberctl/\(Scanner.version)")
                 let client: CollectorClient
                 do {
@@ -209,8 +238,12 @@ extension Cyberctl {
             case .duplicate: return "✓ \(outcome.file) — " + (french ? "déjà reçu par le collecteur (\(code)), retiré de la file" : "already received by the collector (\(code)), removed from the outbox")
             case .refused:
                 let when = outcome.previously ? (french ? " (lors d'un envoi précédent)" : " (in an earlier run)") : ""
-                return "✗ \(outcome.file) — " + (french ? "REFUSÉ\(when) (\(code))" : "REFUSED\(when) (\(code))") + text
-                    + (french ? " ; gardé dans la file, renvoi avec --retry-refused" : "; kept in the outbox, resend with --retry-refused")
+                let revoked = outcome.code == "certificate-revoked"
+                    ? (french ? " ; SIGNATAIRE RÉVOQUÉ, jamais accepté" : "; SIGNER REVOKED, never to be accepted") : ""
+                return "✗ \(outcome.file) — " + (french ? "REFUSÉ\(when) (\(code))" : "REFUSED\(when) (\(code))") + text + revoked
+                    + (french
+                        ? " ; gardé dans la file, renvoi avec --retry-refused, retrait : \(dropCommand(outcome.name))"
+                        : "; kept in the outbox, resend with --retry-refused, drop with: \(dropCommand(outcome.name))")
             case .deferred: return "↻ \(outcome.file) — " + (french ? "échec temporaire, nouvel essai après \(next)" : "temporary failure, retry after \(next)") + text
             case .notDue: return "… \(outcome.file) — " + (french ? "en attente jusqu'à \(next)" : "waiting until \(next)") + text
             case .notTried: return "… \(outcome.file) — " + (french ? "pas tenté (collecteur indisponible), nouvel essai après \(next)" : "not tried (collector unavailable), retry after \(next)")
@@ -241,6 +274,7 @@ extension Cyberctl {
                 for row in rows {
                     let state: String
                     switch row.state {
+                    case "refused" where row.signerRevoked: state = french ? "refusé (signataire révoqué)" : "refused (signer revoked)"
                     case "refused": state = french ? "refusé" : "refused"
                     case "damaged": state = french ? "illisible" : "unreadable"
                     default: state = french ? "en attente" : "pending"
@@ -248,12 +282,23 @@ extension Cyberctl {
                     var detail = french ? "\(row.attempts) essai(s)" : "\(row.attempts) attempt(s)"
                     if let next = row.nextAttemptAt { detail += french ? ", prochain après \(ISO8601.string(from: next))" : ", next after \(ISO8601.string(from: next))" }
                     if let refusal = row.refusal {
-                        let reason = (french ? refusal.message : refusal.messageEN ?? refusal.message) ?? ""
-                        detail += " — " + [refusal.httpStatus.map { "HTTP \($0)" }, refusal.code].compactMap { $0 }.joined(separator: " ") + (reason.isEmpty ? "" : " : \(reason)")
+                        detail += " — " + Self.refusalText(refusal, french: french)
                     } else if let error = french ? row.lastErrorFR ?? row.lastError : row.lastError {
                         detail += (french ? " — dernière erreur : " : " — last error: ") + error
                     }
                     lines.append("\(row.file.padded(56)) \(state.padded(10)) \(detail)")
+                    if row.refusal != nil {
+                        lines.append(
+                            (french ? "    → retirer : " : "    → drop: ") + dropCommand(row.name)
+                                + (french ? "  (ou renvoyer : " : "  (or resend: ") + commandLine(["--retry-refused"]) + ")")
+                    }
+                }
+                let refused = rows.filter { $0.refusal != nil }.count
+                if refused > 1 {
+                    lines.append(
+                        french
+                            ? "Retirer les \(refused) paires refusées : \(commandLine(["--drop-refused"])) (confirmation demandée, --yes sans question)"
+                            : "Drop the \(refused) refused pairs: \(commandLine(["--drop-refused"])) (asks for confirmation; --yes does not)")
                 }
                 lines.append(french ? "\(rows.count) rapport(s) dans \(outboxPath)" : "\(rows.count) report(s) in \(outboxPath)")
                 emit(lines.joined(separator: "\n") + "\n")
@@ -297,6 +342,8 @@ struct StatusRow: Encodable {
     let lastError: String?
     let lastErrorFR: String?
     let refusal: OutboxState.Refusal?
+    /// The collector refused the pair because its signer's certificate is revoked (never to be accepted).
+    let signerRevoked: Bool
     let problem: String?
 
     init(_ entry: OutboxEntry) {
@@ -311,6 +358,7 @@ struct StatusRow: Encodable {
         lastError = entry.state?.lastError
         lastErrorFR = entry.state?.lastErrorFR
         refusal = entry.state?.refusal
+        signerRevoked = entry.state?.refusal.map(Cyberctl.Push.isSignerRevoked) ?? false
         problem = entry.problem
     }
 }

@@ -31,7 +31,7 @@ extension Cyberctl {
                 HTML prints on one A4 sheet; PDF needs headless Chromium (package `chromium`); Markdown is for an e-mail.
                 """)
 
-        @Option(help: "SIREN de l'entité (commune, intercommunalité) à résumer (SIREN of the entity).")
+        @Option(help: "SIREN de l'entité (commune, intercommunalité) à résumer, espaces admis : 212 900 195 (SIREN of the entity, spaces allowed).", transform: Identifiers.normalizedSIREN)
         var entity: String?
 
         @Flag(help: "Bilan de tout le territoire (chaque entité de la base), avec un tableau des communes membres (whole territory).")

@@ -34,11 +34,16 @@ extension Cyberctl {
         @Option(name: .customLong("ca-file"), help: "Fichier PEM des autorités de confiance ; par défaut : celles du système (trust anchors).", completion: .file())
         var caFile: String?
 
-        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion, en secondes (per-connection timeout, seconds).")
-        var connectionTimeout: Double = 5
+        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion : 5, 5s, 1min ; un nombre seul compte en secondes ; au plus 600 s ; \(DurationOption.unitsHelpFrench) (per-connection timeout: 5, 5s, 1min; a bare number counts seconds; at most 600 s; \(DurationOption.unitsHelpEnglish)).")
+        var connectionTimeoutText = DurationArgument("5")
 
-        @Option(name: .customLong("endpoint-deadline"), help: "Délai total par service, en secondes (per-endpoint deadline, seconds).")
-        var endpointDeadline: Double = 30
+        @Option(name: .customLong("endpoint-deadline"), help: "Délai total par service : 30, 30s, 1min ; un nombre seul compte en secondes ; au plus 600 s ; \(DurationOption.unitsHelpFrench) (per-endpoint deadline: 30, 30s, 1min; a bare number counts seconds; at most 600 s; \(DurationOption.unitsHelpEnglish)).")
+        var endpointDeadlineText = DurationArgument("30")
+
+        /// `--connection-timeout` in seconds.
+        var connectionTimeout: Double { get throws { try DurationOption.seconds("--connection-timeout", maximum: 600).seconds(connectionTimeoutText, language: options.lang) } }
+        /// `--endpoint-deadline` in seconds.
+        var endpointDeadline: Double { get throws { try DurationOption.seconds("--endpoint-deadline", maximum: 600).seconds(endpointDeadlineText, language: options.lang) } }
 
         @Option(help: "Services sondés en parallèle (endpoints probed at once).")
         var concurrency = 16
@@ -46,11 +51,7 @@ extension Cyberctl {
         @Flag(name: .customLong("no-hsts"), help: "Ne demande pas les en-têtes HTTPS : HSTS, redirection (no HTTPS headers).")
         var noHSTS = false
 
-        @Option(name: .customLong("warning-days"), help: "Avertissement sous ce nombre de jours restants sur un certificat (warn under this many days left).")
-        var warningDays = 30
-
-        @Option(name: .customLong("critical-days"), help: "Échec sous ce nombre de jours restants sur un certificat (fail under this many days left).")
-        var criticalDays = 14
+        @OptionGroup var expiry: ExpiryThresholdOptions
 
         @OptionGroup var options: RunOptions
 
@@ -62,19 +63,12 @@ extension Cyberctl {
             for endpoint in endpoints {
                 do { _ = try TLSEndpoint.parse(endpoint, defaultPort: 443) } catch { throw ValidationError(error.description) }
             }
-            guard connectionTimeout > 0, connectionTimeout <= 600, endpointDeadline > 0, endpointDeadline <= 600 else {
-                throw ValidationError(
-                    english ? "Please give timeouts between 0 and 600 seconds." : "Les délais doivent être compris entre 0 et 600 secondes.")
-            }
+            _ = try connectionTimeout
+            _ = try endpointDeadline
             guard (1...256).contains(concurrency) else {
                 throw ValidationError(english ? "Please give --concurrency between 1 and 256." : "--concurrency doit être compris entre 1 et 256.")
             }
-            try requireRange(criticalDays, 0...36_500, option: "--critical-days", language: options.lang)
-            try requireRange(warningDays, 0...36_500, option: "--warning-days", language: options.lang)
-            guard criticalDays >= 0, warningDays >= criticalDays else {
-                throw ValidationError(
-                    english ? "Please give 0 <= --critical-days <= --warning-days." : "Il faut 0 <= --critical-days <= --warning-days.")
-            }
+            _ = try expiry.thresholds(language: options.lang)
         }
 
         /// The usual port of a STARTTLS protocol, for endpoints given without one.
@@ -93,10 +87,10 @@ extension Cyberctl {
             var check = TLSEndpointCheck()
             check.discover = false
             check.hsts = !noHSTS
-            check.connectionTimeout = connectionTimeout
-            check.endpointDeadline = endpointDeadline
+            check.connectionTimeout = try connectionTimeout
+            check.endpointDeadline = try endpointDeadline
             check.concurrency = concurrency
-            check.thresholds = .init(warningDays: warningDays, criticalDays: criticalDays)
+            check.thresholds = try expiry.thresholds(language: options.lang)
             if let caFile {
                 let path = caFile.hasPrefix("/") ? caFile : FileManager.default.currentDirectoryPath + "/" + caFile
                 guard FileManager.default.fileExists(atPath: path) else {

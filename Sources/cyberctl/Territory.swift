@@ -235,23 +235,17 @@ extension Cyberctl.TerritoryCommand {
     struct Certificates: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Certificats (fichiers et services) expirant bientôt, les plus proches d'abord (expiring certificates).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "Fenêtre en jours (60d, 60) ou en semaines (8w) ; par défaut : 60 jours (window in days or weeks).", transform: Self.days)
-        var expiring = 60
+        @Option(help: "Fenêtre : 60j, 60d, 8sem, 8w, 24h… ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (window: 60d, 8w, 24h…; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
+        var expiring = DurationArgument("60j")
 
-        static func days(_ text: String) throws -> Int {
-            let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-            let (number, factor): (Substring, Int) =
-                trimmed.hasSuffix("d") ? (trimmed.dropLast(), 1) : trimmed.hasSuffix("w") ? (trimmed.dropLast(), 7) : (Substring(trimmed), 1)
-            guard let value = Int(number), value >= 0, value * factor <= 36_500 else {
-                throw ValidationError(
-                    "un nombre de jours (60d, 60) ou de semaines (8w) de 0 à 36500 jours est attendu (expected a number of days or weeks, 0 to 36500 days)")
-            }
-            return value * factor
-        }
+        /// The window of `--expiring`, in whole days (0 to 36,500).
+        static let window = DurationOption.days("--expiring", examples: "60, 60j, 60d, 8sem, 8w")
+
+        func validate() throws { _ = try Self.window.wholeValue(expiring, language: options.lang) }
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().certificates(expiringWithinDays: expiring)
+                let view = try options.views().certificates(expiringWithinDays: try Self.window.wholeValue(expiring, language: options.lang))
                 let tables = ViewTables.certificates(view, options.lang)
                 try options.render(
                     tables: tables, json: { try ViewJSON.encode(view) },
@@ -268,12 +262,14 @@ extension Cyberctl.TerritoryCommand {
         static let configuration = CommandConfiguration(
             abstract: "Certificats d'agent expirés ou expirant bientôt, d'après le dernier rapport de chaque hôte (agent certificates to renew).")
         @OptionGroup var options: ViewOptions
-        @Option(help: "Fenêtre en jours (30d, 30) ou en semaines (4w) ; par défaut : 30 jours (window in days or weeks).", transform: Certificates.days)
-        var expiring = ReportVerifier.signerExpiryWarningDays
+        @Option(help: "Fenêtre : 30j, 30d, 4sem, 4w… ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (window: 30d, 4w…; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
+        var expiring = DurationArgument("\(ReportVerifier.signerExpiryWarningDays)j")
+
+        func validate() throws { _ = try Certificates.window.wholeValue(expiring, language: options.lang) }
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().agentCertificates(expiringWithinDays: expiring)
+                let view = try options.views().agentCertificates(expiringWithinDays: try Certificates.window.wholeValue(expiring, language: options.lang))
                 let tables = ViewTables.agentCertificates(view, options.lang)
                 try options.render(
                     tables: tables, json: { try ViewJSON.encode(view) },
@@ -304,7 +300,7 @@ extension Cyberctl.TerritoryCommand {
         static let configuration = CommandConfiguration(
             commandName: "entity", abstract: "Derniers rapports d'une entité, score combiné et évolution (an entity's latest reports).")
         @OptionGroup var options: ViewOptions
-        @Argument(help: "SIREN de l'entité, 9 chiffres (SIREN of the entity).")
+        @Argument(help: "SIREN de l'entité, 9 chiffres, espaces admis : \"212 900 195\" (SIREN of the entity, spaces allowed).", transform: Identifiers.normalizedSIREN)
         var siren: String
 
         func validate() throws {

@@ -83,7 +83,7 @@ import TestSupport
                     max_age: demain
             """)
         #expect(badAge?.line == 8)
-        #expect(badAge?.description.contains("expected a duration like 26h, 7d or 1d12h, got \"demain\"") == true, "\(String(describing: badAge))")
+        #expect(badAge?.description.contains("expected a duration like 26h, 7d (7j) or 1d12h, units s, min, h, d (j), w (sem), got \"demain\"") == true, "\(String(describing: badAge))")
         let unknown = failure("""
             name: t
             checks:

@@ -38,6 +38,18 @@ struct CollectorConfigurationTests {
         #expect(full.collector?.connectTimeout == 2.5 && full.collector?.timeout == 30)
     }
 
+    @Test("Timeouts take a number of seconds or a duration with its unit, French or English (DurationText)")
+    func timeoutUnits() throws {
+        let configuration = try load("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  connect_timeout: 15s\n  timeout: 2min\n")
+        #expect(configuration.collector?.connectTimeout == 15 && configuration.collector?.timeout == 120)
+        let hour = try load("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: 1 heure\n")
+        #expect(hour.collector?.timeout == 3600)
+        let tooLong = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: 2j\n"))
+        #expect(tooLong.line == 6)
+        #expect(tooLong.message.contains("at most 3600 seconds"), "\(tooLong.message)")
+        #expect(tooLong.message.contains("w (or sem)"), "the message lists the units: \(tooLong.message)")
+    }
+
     @Test("Unknown keys, missing keys, non-https URLs and bad timeouts are refused at their line (file:line)")
     func mistakes() throws {
         // Line numbers count the two entity lines first.

@@ -34,6 +34,21 @@ struct EntityConfigurationTests {
         #expect(try error(Self.valid) == nil)
     }
 
+    @Test("A SIREN typed with spaces, no-break spaces or narrow no-break spaces loads compact; other separators and bad keys stay refused")
+    func spacedSIREN() throws {
+        let folder = try TemporaryDirectory()
+        for typed in ["212 900 195", "\"212\u{00A0}900\u{00A0}195\"", "\"212\u{202F}900\u{202F}195\"", "\" 212900195 \""] {
+            let path = try folder.write("agent.yaml", "entity:\n  name: Commune de Plouzané\n  siren: \(typed)\n")
+            #expect(try AgentConfiguration.load(path: path).entity.siren == "212900195", "\(typed)")
+        }
+        #expect(Identifiers.normalizedSIREN("212 900 195") == "212900195")
+        #expect(Identifiers.normalizedSIREN("212-900-195") == "212-900-195", "only spaces are separators")
+        #expect(Identifiers.normalizedSIREN("212 900 196") == "212 900 196", "a bad Luhn key is kept as typed, for the error")
+        let (lines, line) = Self.replacing("siren", with: "siren: 212 900 196")
+        let refused = try #require(try error(lines))
+        #expect(refused.line == line && refused.message.contains("found \"212 900 196\""), "\(refused)")
+    }
+
     @Test(
         "An invalid value is refused at its key's line, naming the key, what was expected and what was found",
         arguments: [

@@ -369,7 +369,7 @@ import Glibc
             }
         }
         #expect(message(#"{"sets": [{"name": "a", "kind": "tape", "path": "/x"}]}"#).contains("expected one of files, restic, borg, vzdump, rsnapshot, pgdump, got \"tape\""))
-        #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x", "max_age": "soon"}]}"#).contains("expected a duration like 26h, 7d or 1d12h"))
+        #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x", "max_age": "soon"}]}"#).contains("expected a duration like 26h, 7d (7j) or 1d12h"))
         #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x", "min_size": "big"}]}"#).contains("expected a size like 1M"))
         #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "x"}]}"#).contains("expected an absolute path"))
         #expect(message(#"{"sets": [{"name": "a", "kind": "files", "path": "/x", "colour": "red"}]}"#).contains("unknown key \"colour\" in backup set"))

@@ -111,13 +111,15 @@ struct MessageLanguageTests {
         let arguments = ["push", "--timeout", "0", "--config", folder.url("no-agent.yaml"), "--outbox", folder.url("outbox")]
         let french = try BuiltBinary.run(arguments)
         #expect(french.exitCode == 64, "\(french.stderr)")
-        #expect(french.stderr.contains("--timeout : un nombre de secondes supérieur à 0 et au plus 3600 est attendu."), "\(french.stderr)")
-        #expect(!french.stderr.contains("expected seconds"), "\(french.stderr)")
+        #expect(french.stderr.contains("--timeout \"0\" : une durée est attendue"), "\(french.stderr)")
+        #expect(french.stderr.contains("supérieure à 0 et d'au plus 3600 secondes"), "\(french.stderr)")
+        #expect(!french.stderr.contains("expected a duration"), "\(french.stderr)")
 
         let english = try BuiltBinary.run(arguments + ["--lang", "en"])
         #expect(english.exitCode == 64, "\(english.stderr)")
-        #expect(english.stderr.contains("--timeout: expected seconds greater than 0 and at most 3600."), "\(english.stderr)")
-        #expect(!english.stderr.contains("un nombre de secondes"), "\(english.stderr)")
+        #expect(english.stderr.contains("--timeout \"0\": expected a duration such as"), "\(english.stderr)")
+        #expect(english.stderr.contains("greater than 0 and at most 3600 seconds"), "\(english.stderr)")
+        #expect(!english.stderr.contains("une durée"), "\(english.stderr)")
         // Nothing was created: validation comes before any work.
         #expect(!FileManager.default.fileExists(atPath: folder.url("outbox")))
     }

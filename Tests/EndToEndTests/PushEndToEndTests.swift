@@ -28,7 +28,7 @@ struct PushEndToEndTests {
             try folder.write("root/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
             try expectSuccess(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
             try expectSuccess(["enroll", "--entity-name", "Commune de Plouzané", "--siren", PushEndToEndTests.siren, "--host", "srv-mairie", "--dir", folder.url("etc")])
-            try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki])
+            try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki, "--out", folder.url("etc/agent.crt")])
             try writeConfig(url: "https://localhost:1")
         }
 

@@ -30,7 +30,7 @@ struct SigningEndToEndTests {
             try folder.write("config/agent.yaml", "entity:\n  name: Commune de Plouzané\n")
             try expectSuccess(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
             try expectSuccess(["enroll", "--entity-name", "Commune de Plouzané", "--siren", SigningEndToEndTests.siren, "--host", "srv-mairie", "--dir", etc])
-            try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki])
+            try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki, "--out", folder.url("etc/agent.crt")])
         }
 
         @discardableResult

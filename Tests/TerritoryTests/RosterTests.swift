@@ -54,6 +54,26 @@ struct RosterTests {
         #expect(roster.member("200066777")?.name == roster.territory.name, "the grouping is found too")
     }
 
+    @Test("A SIREN typed with spaces (and no-break spaces) is stored compact; the same SIREN written two ways is a duplicate; a spaced SIREN with a bad Luhn key is still refused")
+    func spacedSIRENs() throws {
+        let spaced = Self.valid
+            .replacingOccurrences(of: "siren: \"200066777\"", with: "siren: 200 066 777")
+            .replacingOccurrences(of: "siren: \"212901896\"", with: "siren: \"212\u{00A0}901\u{00A0}896\"")
+            .replacingOccurrences(of: "siren: \"213502388\"", with: "siren: \"213\u{202F}502\u{202F}388\"")
+        let roster = try Roster.parse(spaced, file: "roster.yaml")
+        #expect(roster.territory.siren == "200066777")
+        #expect(roster.members.map(\.siren) == ["212901896", "213502388"])
+        #expect(roster.member("212901896")?.name == "Commune de Plouzané")
+
+        let twice = Self.valid.replacingOccurrences(of: "siren: \"213502388\"", with: "siren: 212 901 896")
+        let duplicate = try #require(throws: RosterError.self) { try Roster.parse(twice, file: "roster.yaml") }
+        #expect(duplicate.problems.contains { $0.message.contains("SIREN 212901896 is already listed") }, "\(duplicate.problems)")
+
+        let badKey = Self.valid.replacingOccurrences(of: "siren: \"213502388\"", with: "siren: 213 502 389")
+        let refused = try #require(throws: RosterError.self) { try Roster.parse(badKey, file: "roster.yaml") }
+        #expect(refused.problems.contains { $0.message.contains("found \"213 502 389\"") }, "as typed: \(refused.problems)")
+    }
+
     @Test("Every problem is reported with its file and line, in file order")
     func reportsEveryProblem() throws {
         let text = """

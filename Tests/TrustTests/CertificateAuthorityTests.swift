@@ -167,4 +167,34 @@ struct CertificateAuthorityTests {
         #expect(Set(serials).count == 6)
         #expect(try authority.issued().count == 6)
     }
+
+    @Test("a key's expired or revoked certificate does not block a new one; a valid one does, unless renew; a tampered copy in certs/ is an error, not a no")
+    func sameKeyRules() throws {
+        let fixture = try TrustFixture(caCreated: Date().addingTimeInterval(-10 * 86_400))
+        let identity = try AgentIdentity(entityName: "Commune de Plouzané", siren: TrustFixture.siren, host: "srv-mairie")
+        let request = try Enrolment.enroll(identity: identity, directory: fixture.folder.url("agent")).request
+        let authority = fixture.authority
+        // Issued 9 days ago for 2 days: expired now.
+        let expired = try authority.issue(request, days: 2, now: Date().addingTimeInterval(-9 * 86_400))
+        let current = try authority.issue(request, days: 30, now: Date(), renew: false)
+        #expect(current.superseded.isEmpty, "an expired certificate is not superseded")
+        #expect(throws: InputError.self) { try authority.issue(request, days: 30, now: Date(), renew: false) }
+        try authority.revoke(serial: current.record.serial, reason: .keyCompromise)
+        let afterRevocation = try authority.issue(request, days: 30, now: Date(), renew: false)
+        #expect(afterRevocation.superseded.isEmpty)
+
+        let renewed = try authority.issue(request, days: 30, now: Date(), renew: true)
+        #expect(renewed.superseded.map(\.serial) == [afterRevocation.record.serial])
+        #expect(renewed.superseded.first?.revocationReason == "superseded")
+        let records = try authority.issued()
+        #expect(records.first { $0.serial == expired.record.serial }?.revokedAt == nil, "the expired one is left as it is")
+        #expect(records.first { $0.serial == current.record.serial }?.revocationReason == "keyCompromise", "an earlier revocation keeps its reason")
+
+        // The copy of the valid certificate replaced by another certificate: the question cannot be answered.
+        let other = try fixture.agent("other", host: "srv-autre", issuedAt: Date(), days: 30)
+        try FileManager.default.removeItem(atPath: fixture.folder.url("pki/certs/\(renewed.record.serial).pem"))
+        try FileManager.default.copyItem(atPath: other.certificatePath, toPath: fixture.folder.url("pki/certs/\(renewed.record.serial).pem"))
+        let error = try #require(throws: InputError.self) { try authority.issue(request, days: 30, now: Date(), renew: true) }
+        #expect(error.exitCode == 65 && error.message.contains("not the certificate index.json records"), "\(error)")
+    }
 }

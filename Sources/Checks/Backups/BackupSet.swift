@@ -198,7 +198,7 @@ public struct BackupSetDeclaration: Sendable, Decodable, Equatable {
         maximumAge = try container.decodeIfPresent(String.self, forKey: .maximumAge).map { text in
             guard let seconds = BackupUnits.duration(text) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .maximumAge, in: container, debugDescription: "expected a duration like 26h, 7d or 1d12h, got \"\(text)\"")
+                    forKey: .maximumAge, in: container, debugDescription: "expected a duration like 26h, 7d (7j) or 1d12h, units s, min, h, d (j), w (sem), got \"\(text)\"")
             }
             return seconds
         }

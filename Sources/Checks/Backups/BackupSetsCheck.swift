@@ -80,7 +80,7 @@ public struct BackupSetsCheck: ConfigurableCheck {
         if let text = try container.decodeIfPresent(String.self, forKey: .defaultMaximumAge) {
             guard let seconds = BackupUnits.duration(text) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .defaultMaximumAge, in: container, debugDescription: "expected a duration like 26h or 7d, got \"\(text)\"")
+                    forKey: .defaultMaximumAge, in: container, debugDescription: "expected a duration like 26h, 7d (7j) or 1d12h, units s, min, h, d (j), w (sem), got \"\(text)\"")
             }
             defaultMaximumAge = seconds
         }

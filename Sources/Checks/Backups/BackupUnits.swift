@@ -7,35 +7,11 @@ import Glibc
 /// Parsers for the units profiles use in backup declarations: durations (`26h`, `7d`), sizes
 /// (`1M`, `500MB`, `2GiB`) and dates (`2026-11-01`), and the RFC 3339 times restic prints.
 public enum BackupUnits {
-    /// Seconds in `text`: one or more `<number><unit>` groups, units `s`, `m` (minutes), `h`, `d`, `w`
-    /// (`26h`, `7d`, `1d12h`, `90m`). Nil when the text is not such a duration or is zero.
+    /// Seconds in `text`: a duration with its units, French or English (`26h`, `7d`, `7j`, `1sem`, `1d12h`, `90m`;
+    /// `DurationText`). Nil when the text is not such a duration or is zero.
     public static func duration(_ text: String) -> TimeInterval? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !trimmed.isEmpty else { return nil }
-        var total: Double = 0
-        var number = ""
-        var sawGroup = false
-        for character in trimmed {
-            if character.isNumber || character == "." {
-                number.append(character)
-                continue
-            }
-            guard let value = Double(number) else { return nil }
-            let unit: Double
-            switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            case "w": unit = 7 * 86_400
-            default: return nil
-            }
-            total += value * unit
-            number = ""
-            sawGroup = true
-        }
-        guard number.isEmpty, sawGroup, total > 0 else { return nil }
-        return total
+        guard let seconds = DurationText.seconds(text, bareUnit: nil), seconds > 0 else { return nil }
+        return seconds
     }
 
     /// Bytes in `text`: a whole number of bytes, or a number with a binary unit `K`, `M`, `G`, `T`

@@ -1,0 +1,59 @@
+import Agent
+import Checks
+import Foundation
+import OpenSSLKit
+
+extension CertificateAuthority {
+    /// What one issuance did: the certificate, its index entry, and the certificates of the same public key it
+    /// superseded (`--renew`: revoked with reason `superseded`, RFC 5280 §5.3.1, the CRL regenerated).
+    public struct Issuance: Sendable {
+        public let certificate: X509Certificate
+        public let record: IssuedCertificate
+        /// Index entries revoked by this issuance, as they are after it (empty without `--renew`, or when the key
+        /// had no valid certificate).
+        public let superseded: [IssuedCertificate]
+    }
+
+    /// Positions in `index` of the certificates still valid at `now` (not revoked, not expired) that carry
+    /// `request`'s public key, compared as DER SubjectPublicKeyInfo with each certificate's copy in `certs/`.
+    /// - Throws: `InputError(.invalidData)` when the request's key cannot be encoded, or when a valid certificate's
+    ///   copy is unreadable or is not the certificate the index records (its SHA-256 fingerprint differs): the
+    ///   question "does this key already have a valid certificate?" is then unanswered, never answered "no".
+    func validHolders(of request: CertificateSigningRequest, in index: Index, now: Date) throws(InputError) -> [Int] {
+        guard let key = request.subjectPublicKeyInfo else {
+            throw InputError(.invalidData, "certificate request: its public key cannot be encoded (SubjectPublicKeyInfo)")
+        }
+        var positions: [Int] = []
+        for (position, entry) in index.certificates.enumerated() where entry.revokedAt == nil && entry.notAfter > now {
+            let path = "\(certsPath)/\(entry.serial).pem"
+            let copy: X509Certificate
+            do {
+                copy = try TrustFiles.readCertificate(path, what: "copy of certificate \(entry.serial)")
+            } catch {
+                throw InputError(
+                    .invalidData, file: path,
+                    "cannot tell whether the request's key already has a valid certificate: \(error.message)")
+            }
+            guard copy.sha256Fingerprint == entry.fingerprint else {
+                throw InputError(
+                    .invalidData, file: path,
+                    "not the certificate index.json records for serial \(entry.serial) (SHA-256 \(copy.sha256Fingerprint), expected \(entry.fingerprint))")
+            }
+            if copy.subjectPublicKeyInfo == key { positions.append(position) }
+        }
+        return positions
+    }
+
+    /// The refusal of a request whose key already has the valid certificates `holders`: French first, then English,
+    /// with the serials and the two ways forward (`--renew`, or `pki revoke` first).
+    static func alreadyCertified(_ holders: [IssuedCertificate]) -> InputError {
+        let list = holders.map { "\($0.serial) (\($0.subject), \(ISO8601.string(from: $0.notAfter)))" }.joined(separator: ", ")
+        let first = holders[0].serial
+        return InputError(
+            .usage,
+            "la clé de cette demande a déjà un certificat valide : série \(list) ; --renew émet le nouveau et révoque l'ancien "
+                + "(motif superseded), ou révoquez-le d'abord : cyberctl pki revoke \(first) "
+                + "(this request's key already has a valid certificate: serial \(list); give --renew to issue the new one and "
+                + "revoke the old one as superseded, or revoke it first)")
+    }
+}
