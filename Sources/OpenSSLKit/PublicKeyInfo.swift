@@ -2,23 +2,33 @@ internal import COpenSSL
 internal import COpenSSLShims
 import Foundation
 
+/// The DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7) of `key`, what `openssl pkey -pubout -outform DER`
+/// writes: two holders of the same key have the same bytes whatever their subjects. Empty when it cannot be
+/// encoded.
+func encodedSubjectPublicKeyInfo(_ key: OpaquePointer?) -> [UInt8] {
+    guard let key else {
+        OpenSSLError.clearQueue()
+        return []
+    }
+    var output: UnsafeMutablePointer<UInt8>?
+    let length = i2d_PUBKEY(key, &output)
+    guard length > 0, let output else {
+        OpenSSLError.clearQueue()
+        return []
+    }
+    defer { cyberctl_OPENSSL_free(output) }
+    return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+}
+
 extension X509Certificate {
     /// The certificate's SubjectPublicKeyInfo, DER-encoded (what DANE selector 1 and DKIM `p=` carry);
     /// empty when it cannot be encoded.
-    public var subjectPublicKeyInfoDER: [UInt8] {
-        guard let key = X509_get0_pubkey(pointer) else {
-            OpenSSLError.clearQueue()
-            return []
-        }
-        var output: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(key, &output)
-        guard length > 0, let output else {
-            OpenSSLError.clearQueue()
-            return []
-        }
-        defer { cyberctl_OPENSSL_free(output) }
-        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
-    }
+    public var subjectPublicKeyInfoDER: [UInt8] { encodedSubjectPublicKeyInfo(X509_get0_pubkey(pointer)) }
+}
+
+extension CertificateSigningRequest {
+    /// The requested public key as DER SubjectPublicKeyInfo; empty when it cannot be encoded.
+    public var subjectPublicKeyInfoDER: [UInt8] { encodedSubjectPublicKeyInfo(X509_REQ_get0_pubkey(pointer)) }
 }
 
 extension PublicKeyDescription {

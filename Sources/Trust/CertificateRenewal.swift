@@ -20,7 +20,8 @@ extension CertificateAuthority {
     ///   copy is unreadable or is not the certificate the index records (its SHA-256 fingerprint differs): the
     ///   question "does this key already have a valid certificate?" is then unanswered, never answered "no".
     func validHolders(of request: CertificateSigningRequest, in index: Index, now: Date) throws(InputError) -> [Int] {
-        guard let key = request.subjectPublicKeyInfo else {
+        let key = request.subjectPublicKeyInfoDER
+        guard !key.isEmpty else {
             throw InputError(.invalidData, "certificate request: its public key cannot be encoded (SubjectPublicKeyInfo)")
         }
         var positions: [Int] = []
@@ -39,7 +40,7 @@ extension CertificateAuthority {
                     .invalidData, file: path,
                     "not the certificate index.json records for serial \(entry.serial) (SHA-256 \(copy.sha256Fingerprint), expected \(entry.fingerprint))")
             }
-            if copy.subjectPublicKeyInfo == key { positions.append(position) }
+            if copy.subjectPublicKeyInfoDER == key { positions.append(position) }
         }
         return positions
     }
