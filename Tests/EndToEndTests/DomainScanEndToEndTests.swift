@@ -10,11 +10,10 @@ import Testing
 struct DomainScanEndToEndTests {
     static let siren = "212901896"
 
-    @Test("A domain without DMARC: failed in the signed report, counted in the territory view, said plainly to the élus")
-    func throughTheReport() throws {
-        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domains")
-        // Unsigned zones: no key generation, the resolver starts in about a second.
-        let dns = try DNSTestbed(zones: [
+    /// mairie.test without DMARC, ville.test with p=reject. Unsigned zones: no key generation, the resolver
+    /// starts in about a second.
+    static func testbed(in folder: TemporaryDirectory) throws -> DNSTestbed {
+        try DNSTestbed(zones: [
             .init("mairie.test", signing: .unsigned, """
                 @ NS ns1
                 ns1 A 127.0.0.1
@@ -27,6 +26,12 @@ struct DomainScanEndToEndTests {
                 _dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@ville.test"
                 """),
         ], in: folder)
+    }
+
+    @Test("A domain without DMARC: failed in the signed report, counted in the territory view, said plainly to the élus")
+    func throughTheReport() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domains")
+        let dns = try Self.testbed(in: folder)
         // Web and mail ports nothing listens on: the domains have no A or MX records, so none is tried.
         let unused = try BackgroundServer.freePort()
         func run(_ arguments: [String]) throws -> Command.Output {
@@ -106,19 +111,7 @@ struct DomainScanEndToEndTests {
     @Test("cyberctl domain --roster: every entity's domains from the roster, grouped by entity, shown by roster show")
     func fromTheRoster() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domain-roster")
-        let dns = try DNSTestbed(zones: [
-            .init("mairie.test", signing: .unsigned, """
-                @ NS ns1
-                ns1 A 127.0.0.1
-                @ TXT "v=spf1 -all"
-                """),
-            .init("ville.test", signing: .unsigned, """
-                @ NS ns1
-                ns1 A 127.0.0.1
-                @ TXT "v=spf1 -all"
-                _dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@ville.test"
-                """),
-        ], in: folder)
+        let dns = try Self.testbed(in: folder)
         let unused = try BackgroundServer.freePort()
         let roster = try folder.write("roster.yaml", """
             territory:
