@@ -60,6 +60,8 @@ let package = Package(
         // System libunbound (NLnet Labs): validating DNS resolution for the domain checks (apt libunbound-dev;
         // linked by name, Debian 12's libunbound.pc requiring libevent.pc that only libevent-dev ships).
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
+        // System libpsl: the Public Suffix List (Debian's publicsuffix data) for DMARC's organisational domain.
+        .systemLibrary(name: "CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
@@ -78,7 +80,7 @@ let package = Package(
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound",
+                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]

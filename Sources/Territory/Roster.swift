@@ -1,4 +1,5 @@
 import Agent
+import Checks
 import Foundation
 import Yams
 
@@ -17,6 +18,7 @@ import Yams
 ///   region: Bretagne
 ///   contacts:
 ///     president: {name: …, phone: "02 98 …", email: …}
+///   domains: [pays-iroise.bzh]     # optional: the names `cyberctl domain --roster` checks
 /// silent_after_days: 7            # a member with no report for longer (plus one day of grace) is flagged
 /// members:
 ///   - name: Commune de Plouzané
@@ -29,6 +31,7 @@ import Yams
 ///       maire: {name: …, phone: …, email: …}
 ///       elu_referent: {name: …}
 ///       dgs: …   dpo: …   prestataire: …
+///     domains: [plouzane.fr, mairie-plouzane.fr]
 /// ```
 public struct Roster: Codable, Sendable, Equatable {
     /// The grouping itself: its name and SIREN are required.
@@ -62,10 +65,12 @@ public struct Roster: Codable, Sendable, Equatable {
         public var departement: String?
         public var region: String?
         public var contacts: [Contact]
+        /// The entity's domain names (lower-case, no final dot), in file order: what `cyberctl domain --roster` checks.
+        public var domains: [String]
 
         public init(
             name: String, siren: String, insee: String? = nil, kind: String? = nil, population: Int? = nil, departement: String? = nil,
-            region: String? = nil, contacts: [Contact] = []
+            region: String? = nil, contacts: [Contact] = [], domains: [String] = []
         ) {
             self.name = name
             self.siren = siren
@@ -75,6 +80,7 @@ public struct Roster: Codable, Sendable, Equatable {
             self.departement = departement
             self.region = region
             self.contacts = contacts
+            self.domains = domains
         }
 
         /// The member as an `Entity` (the identity reports carry).
@@ -164,7 +170,7 @@ extension Roster {
     }
 
     static let topKeys = ["territory", "silent_after_days", "members"]
-    static let memberKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "contacts"]
+    static let memberKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "contacts", "domains"]
     static let contactKeys = ["name", "phone", "email"]
 
     /// Parses roster text (read from `file`, named in the errors).
@@ -298,10 +304,38 @@ extension Roster {
                 problem(node, "\(context) key \"contacts\": expected a mapping of roles (maire, elu_referent, dgs, dpo, prestataire…) to contacts")
             }
         }
+        let domains = mapping["domains"].map { self.domains($0, context: context, problem) } ?? []
         guard valid, let name = fields["name"], let siren = fields["siren"] else { return nil }
         return Member(
             name: name, siren: siren, insee: fields["insee"], kind: fields["kind"], population: population, departement: fields["departement"],
-            region: fields["region"], contacts: contacts)
+            region: fields["region"], contacts: contacts, domains: domains)
+    }
+
+    /// A list of DNS names (`DeclaredDomain.problem`: LDH labels, at least two, IDNs as xn--), normalised
+    /// (lower-case, no final dot); each bad or repeated name is a problem at its own line.
+    static func domains(_ node: Node, context: String, _ problem: (Node?, String) -> Void) -> [String] {
+        guard let sequence = node.sequence else {
+            problem(node, "\(context) key \"domains\": expected a list of domain names ([mairie-exemple.fr, ville-exemple.fr])")
+            return []
+        }
+        var names: [String] = []
+        for item in sequence {
+            guard let scalar = item.scalar, scalar.tag != Tag(.null) else {
+                problem(item, "\(context) key \"domains\": expected a domain name (mairie-exemple.fr)")
+                continue
+            }
+            if let reason = DeclaredDomain.problem(scalar.string) {
+                problem(item, "\(context) key \"domains\": \(reason)")
+                continue
+            }
+            let name = DeclaredDomain.normalised(scalar.string)
+            if names.contains(name) {
+                problem(item, "\(context) key \"domains\": \(name) is listed twice")
+                continue
+            }
+            names.append(name)
+        }
+        return names
     }
 
     static func contact(_ node: Node, role: ContactRole, context: String, _ problem: (Node?, String) -> Void) -> Contact? {

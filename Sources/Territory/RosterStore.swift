@@ -5,7 +5,15 @@ import GRDB
 /// The declared roster in the store (migration `v4-roster`): one `roster` row (the grouping, the silence
 /// threshold, where it was imported from) and one `roster_member` row per member, contacts as JSON.
 /// Importing replaces the whole roster in one transaction; reports are never touched by it.
+/// Migration `v5-roster-domains` adds each entity's domain names (`domains`, a JSON array of strings).
 extension TerritoryStore {
+    static func addRosterDomains(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE roster ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
+            ALTER TABLE roster_member ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
+            """)
+    }
+
     static func createRosterTables(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE roster (
@@ -38,20 +46,20 @@ extension TerritoryStore {
             let t = roster.territory
             try db.execute(
                 sql: """
-                    INSERT INTO roster (id, name, siren, insee, kind, population, departement, region, contacts, silentAfterDays, sourcePath, sha256, importedAt)
-                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO roster (id, name, siren, insee, kind, population, departement, region, contacts, domains, silentAfterDays, sourcePath, sha256, importedAt)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    t.name, t.siren, t.insee, t.kind, t.population, t.departement, t.region, try Self.json(t.contacts), roster.silentAfterDays,
+                    t.name, t.siren, t.insee, t.kind, t.population, t.departement, t.region, try Self.json(t.contacts), try Self.json(t.domains), roster.silentAfterDays,
                     sourcePath, sha256, Int(now.timeIntervalSince1970),
                 ])
             let statement = try db.makeStatement(sql: """
-                INSERT INTO roster_member (siren, ordinal, name, insee, kind, population, departement, region, contacts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO roster_member (siren, ordinal, name, insee, kind, population, departement, region, contacts, domains) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (index, member) in roster.members.enumerated() {
                 try statement.execute(arguments: [
                     member.siren, index, member.name, member.insee, member.kind, member.population, member.departement, member.region,
-                    try Self.json(member.contacts),
+                    try Self.json(member.contacts), try Self.json(member.domains),
                 ])
             }
         }
@@ -71,21 +79,23 @@ extension TerritoryStore {
         }
     }
 
+    /// - Throws: `DatabaseError`, or `DecodingError` when a stored contacts or domains column is not the JSON written here.
     static func roster(_ db: Database) throws -> Roster? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM roster WHERE id = 1") else { return nil }
-        func member(_ row: Row) -> Roster.Member {
+        func member(_ row: Row) throws -> Roster.Member {
             Roster.Member(
                 name: row["name"], siren: row["siren"], insee: row["insee"], kind: row["kind"], population: row["population"],
-                departement: row["departement"], region: row["region"], contacts: contacts(row["contacts"]))
+                departement: row["departement"], region: row["region"], contacts: contacts(row["contacts"]),
+                domains: try JSONDecoder().decode([String].self, from: Data((row["domains"] as String).utf8)))
         }
         let members = try Row.fetchAll(db, sql: "SELECT * FROM roster_member ORDER BY ordinal").map(member)
-        return Roster(territory: member(row), silentAfterDays: row["silentAfterDays"], members: members)
+        return Roster(territory: try member(row), silentAfterDays: row["silentAfterDays"], members: members)
     }
 
-    static func json(_ contacts: [Roster.Contact]) throws -> String {
+    static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(contacts), as: UTF8.self)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func contacts(_ text: String) -> [Roster.Contact] {

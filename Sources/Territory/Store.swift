@@ -295,6 +295,8 @@ public final class TerritoryStore: Sendable {
             try createRosterTables(db)
             try createFactTable(db)
         }
+        // Issue 22: each roster entity's domain names (`cyberctl domain --roster`, `territory roster show`).
+        migrator.registerMigration("v5-roster-domains", migrate: addRosterDomains)
         return migrator
     }
 

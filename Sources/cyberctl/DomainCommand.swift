@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Foundation
+import Territory
 
 extension Cyberctl {
     /// Checks domain names with the same engine and rules as the `exposition.domains` check of `scan`.
@@ -17,10 +18,18 @@ extension Cyberctl {
                 Each NAME is a domain (mairie-exemple.fr). Results are those of the exposition.domains check of `cyberctl
                 scan`: mail authentication, encryption towards the MX hosts, DNSSEC, CAA, name servers, HTTPS, HSTS,
                 security.txt. DNS goes through libunbound, which validates DNSSEC from the system's trust anchor.
+
+                Avec --roster FICHIER, contrôle les domaines (`domains:`) de chaque entité du périmètre du territoire
+                (docs/territory.md), résultats regroupés par entité (SIREN dans le JSON).
+                With --roster FILE, checks the domains (`domains:`) of every entity of the territory roster, results
+                grouped by entity (SIREN in the JSON).
                 """)
 
         @Argument(help: "Noms de domaine à contrôler (domain names).")
-        var names: [String]
+        var names: [String] = []
+
+        @Option(help: "Périmètre du territoire (YAML) : contrôle les domaines de chaque entité (roster file: check every entity's domains).", completion: .file())
+        var roster: String?
 
         @Option(name: .customLong("dkim-selector"), help: "Sélecteur DKIM à vérifier, répétable (DKIM selector, repeatable).")
         var dkimSelectors: [String] = []
@@ -58,8 +67,11 @@ extension Cyberctl {
 
         func validate() throws {
             let english = options.lang == .en
-            guard !names.isEmpty else {
-                throw ValidationError(english ? "Please give at least one domain name." : "Donnez au moins un nom de domaine.")
+            guard roster == nil || names.isEmpty else {
+                throw ValidationError(english ? "Please give domain names or --roster, not both." : "Donnez des noms de domaine ou --roster, pas les deux.")
+            }
+            guard !names.isEmpty || roster != nil else {
+                throw ValidationError(english ? "Please give at least one domain name, or --roster FILE." : "Donnez au moins un nom de domaine, ou --roster FICHIER.")
             }
             for name in names {
                 if let problem = DeclaredDomain.problem(name) { throw ValidationError(problem) }
@@ -92,7 +104,20 @@ extension Cyberctl {
 
         func run() async throws {
             var check = DomainExposureCheck()
-            check.domains = names.map { DeclaredDomain(name: $0) }
+            var groups: [DomainRosterGroups.Entity] = []
+            if let roster {
+                let loaded: Roster
+                do { loaded = try Roster.load(path: roster) } catch { throw rosterFailure(error) }
+                groups = DomainRosterGroups.entities(loaded)
+                guard !groups.isEmpty else {
+                    throw failure(reporting: InputError(.invalidData, file: roster, options.lang == .en
+                        ? "no entity of the roster declares domains (domains: [mairie-exemple.fr] under territory or a member)"
+                        : "aucune entité du périmètre ne déclare de domaines (domains: [mairie-exemple.fr] sous territory ou un membre)"), language: options.lang)
+                }
+                check.domains = DomainRosterGroups.uniqueDomains(groups).map { DeclaredDomain(name: $0) }
+            } else {
+                check.domains = names.map { DeclaredDomain(name: $0) }
+            }
             check.dkimSelectors = dkimSelectors
             check.resolver = resolver
             check.dnsTimeout = dnsTimeout
@@ -117,6 +142,16 @@ extension Cyberctl {
                 (result.status.isFinding || result.status == .error) && failOn.isTripped(by: result.severity)
             }
             var failed = false
+            if roster != nil {
+                var byDomain: [String: [CheckResult]] = [:]
+                await check.run(CheckContext(root: .system), byDomain: { domain, results in
+                    if let domain { byDomain[domain.name, default: []] += results }
+                })
+                let all = byDomain.values.flatMap { $0 }
+                DomainRosterGroups.write(groups, results: byDomain, options: options)
+                if all.contains(where: fails) { throw ExitCode(1) }
+                return
+            }
             switch options.format {
             case .json:
                 var writer = StreamingAdHocJSON()

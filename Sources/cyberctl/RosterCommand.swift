@@ -108,13 +108,15 @@ enum RosterTables {
         let header = TextTable(
             title: "\(t.name) — SIREN \(t.siren)" + (source.map { fr ? " — importé de \($0.sourcePath)" : " — imported from \($0.sourcePath)" } ?? ""),
             headers: [fr ? "Type" : "Kind", fr ? "Département" : "Département", fr ? "Membres" : "Members",
-                      fr ? "Silencieux après (jours)" : "Silent after (days)", "Contacts"],
-            rows: [[t.kind ?? "", t.departement ?? "", String(roster.members.count), String(roster.silentAfterDays), contacts(t)]])
+                      fr ? "Silencieux après (jours)" : "Silent after (days)", fr ? "Domaines" : "Domains", "Contacts"],
+            rows: [[t.kind ?? "", t.departement ?? "", String(roster.members.count), String(roster.silentAfterDays), t.domains.joined(separator: ", "), contacts(t)]])
         let members = TextTable(
             title: fr ? "Membres" : "Members",
-            headers: [fr ? "Nom" : "Name", "SIREN", "INSEE", fr ? "Type" : "Kind", "Population", fr ? "Département" : "Département", "Contacts"],
+            headers: [fr ? "Nom" : "Name", "SIREN", "INSEE", fr ? "Type" : "Kind", "Population", fr ? "Département" : "Département",
+                      fr ? "Domaines" : "Domains", "Contacts"],
             rows: roster.members.map {
-                [$0.name, $0.siren, $0.insee ?? "", $0.kind ?? "", $0.population.map(String.init) ?? "", $0.departement ?? "", contacts($0)]
+                [$0.name, $0.siren, $0.insee ?? "", $0.kind ?? "", $0.population.map(String.init) ?? "", $0.departement ?? "",
+                 $0.domains.joined(separator: ", "), contacts($0)]
             })
         return [header, members]
     }

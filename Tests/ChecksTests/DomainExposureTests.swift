@@ -111,6 +111,20 @@ struct DomainExposureTests {
                     @ MX 10 mx.good.test.
                     @ TXT "v=spf1 a:mx.good.test ~all"
                     """),
+                // Under the 2-label public suffix gouv.fr: the organisational domain of a subdomain is
+                // ville-exemple.gouv.fr, not gouv.fr (whose p=none record must never be inherited).
+                .init("gouv.fr", signing: .unsigned, """
+                    @ NS ns1
+                    ns1 A 127.0.0.1
+                    sans-dmarc A 127.0.0.1
+                    _dmarc TXT "v=DMARC1; p=none"
+                    """),
+                .init("ville-exemple.gouv.fr", signing: .unsigned, """
+                    @ NS ns1
+                    ns1 A 127.0.0.1
+                    mairie A 127.0.0.1
+                    _dmarc TXT "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@ville-exemple.gouv.fr"
+                    """),
             ], deadZones: ["servfail.test"], in: directory)
             let httpPort = try BackgroundServer.freePort()
             let httpsPort = try BackgroundServer.freePort()
@@ -312,6 +326,24 @@ struct DomainExposureTests {
         #expect(Date().timeIntervalSince(started) < 120)
         #expect(!results.isEmpty)
         #expect(results.allSatisfy { $0.status == .error && ($0.reason ?? "").contains("deadline") })
+    }
+
+    @Test("DMARC's organisational domain comes from the Public Suffix List under a multi-label suffix (gouv.fr)")
+    func organisationalDomainUnderMultiLabelSuffix() async throws {
+        let fixture = try DomainTestbedScope.fixture()
+        let check = fixture.check(["mairie.ville-exemple.gouv.fr", "sans-dmarc.gouv.fr"])
+        let rule = Self.byRule(await check.run(CheckContext(root: .system)))
+        // No record of its own: the organisational domain's sp=quarantine applies (RFC 7489 §6.6.3).
+        let inherited = try #require(rule["mail.dmarc mairie.ville-exemple.gouv.fr"])
+        #expect(inherited.status == .pass, "\(inherited)")
+        #expect(inherited.evidence["organisationalDomain"] == .string("ville-exemple.gouv.fr"))
+        #expect(inherited.evidence["inheritedFrom"] == .string("ville-exemple.gouv.fr"))
+        #expect(inherited.evidence["policy"] == .string("quarantine"))
+        // An organisational domain itself (gouv.fr is a public suffix): no fallback to the suffix's record.
+        let own = try #require(rule["mail.dmarc sans-dmarc.gouv.fr"])
+        #expect(own.status == .fail, "\(own)")
+        #expect(own.evidence["inheritedFrom"] == nil)
+        #expect(own.evidence["organisationalDomain"] == nil)
     }
 
     @Test("SPF and DMARC verdicts agree with checkdmarc on the same zones")

@@ -10,11 +10,10 @@ import Testing
 struct DomainScanEndToEndTests {
     static let siren = "212901896"
 
-    @Test("A domain without DMARC: failed in the signed report, counted in the territory view, said plainly to the élus")
-    func throughTheReport() throws {
-        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domains")
-        // Unsigned zones: no key generation, the resolver starts in about a second.
-        let dns = try DNSTestbed(zones: [
+    /// mairie.test without DMARC, ville.test with p=reject. Unsigned zones: no key generation, the resolver
+    /// starts in about a second.
+    static func testbed(in folder: TemporaryDirectory) throws -> DNSTestbed {
+        try DNSTestbed(zones: [
             .init("mairie.test", signing: .unsigned, """
                 @ NS ns1
                 ns1 A 127.0.0.1
@@ -27,6 +26,12 @@ struct DomainScanEndToEndTests {
                 _dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@ville.test"
                 """),
         ], in: folder)
+    }
+
+    @Test("A domain without DMARC: failed in the signed report, counted in the territory view, said plainly to the élus")
+    func throughTheReport() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domains")
+        let dns = try Self.testbed(in: folder)
         // Web and mail ports nothing listens on: the domains have no A or MX records, so none is tried.
         let unused = try BackgroundServer.freePort()
         func run(_ arguments: [String]) throws -> Command.Output {
@@ -101,5 +106,73 @@ struct DomainScanEndToEndTests {
         let elus = try succeed(["summary", "--entity", Self.siren, "--db", db, "--format", "markdown"])
         #expect(elus.stdout.contains("Les courriels de la mairie peuvent être imités"), "\(elus.stdout)")
         #expect(!elus.stdout.contains("mail.dmarc"), "the élus page speaks plain French, not rule codes")
+    }
+
+    @Test("cyberctl domain --roster: every entity's domains from the roster, grouped by entity, shown by roster show")
+    func fromTheRoster() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-e2e-domain-roster")
+        let dns = try Self.testbed(in: folder)
+        let unused = try BackgroundServer.freePort()
+        let roster = try folder.write("roster.yaml", """
+            territory:
+              name: Communauté de communes du Pays d'Iroise
+              siren: "242900645"
+              domains: [ville.test]
+            members:
+              - name: Commune de Plouzané
+                siren: "\(Self.siren)"
+                domains: [mairie.test, Ville.Test.]
+              - name: Commune de Lanvéoc
+                siren: "213502388"
+            """)
+        let common = ["--resolver", dns.resolver, "--trust-anchor", "none", "--no-mx-tls",
+                      "--http-port", "\(unused)", "--https-port", "\(unused)", "--smtp-port", "\(unused)"]
+
+        let json = try BuiltBinary.run(["domain", "--roster", roster, "--format", "json"] + common)
+        #expect(json.exitCode == 1, "mairie.test has no DMARC: \(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        let members = try #require(object["members"] as? [[String: Any]])
+        #expect(members.map { $0["siren"] as? String } == ["242900645", Self.siren], "Lanvéoc declares no domain")
+        #expect(members.map { $0["domains"] as? [String] } == [["ville.test"], ["mairie.test", "ville.test"]])
+        func dmarc(_ member: [String: Any]) -> [String: String] {
+            var statuses: [String: String] = [:]
+            for result in member["results"] as? [[String: Any]] ?? [] where result["code"] as? String == "mail.dmarc" {
+                statuses[result["target"] as? String ?? ""] = result["status"] as? String
+            }
+            return statuses
+        }
+        #expect(dmarc(members[0]) == ["ville.test": "pass"])
+        #expect(dmarc(members[1]) == ["mairie.test": "fail", "ville.test": "pass"], "a shared domain is shown under each entity")
+
+        let table = try BuiltBinary.run(["domain", "--roster", roster, "--all"] + common)
+        #expect(table.exitCode == 1)
+        let territoryAt = try #require(table.stdout.range(of: "Communauté de communes du Pays d'Iroise — SIREN 242900645"), "\(table.stdout)")
+        let memberAt = try #require(table.stdout.range(of: "Commune de Plouzané — SIREN \(Self.siren)"), "\(table.stdout)")
+        #expect(territoryAt.upperBound < memberAt.lowerBound)
+        #expect(table.stdout[memberAt.upperBound...].contains("mairie.test"))
+
+        // Bad domains: the file and line; names and --roster together: a usage error.
+        let bad = try folder.write("bad.yaml", """
+            territory: {name: CC, siren: "242900645"}
+            members:
+              - name: Commune de Plouzané
+                siren: "\(Self.siren)"
+                domains: [mairie.test, "not a name"]
+            """)
+        let refused = try BuiltBinary.run(["domain", "--roster", bad] + common)
+        #expect(refused.exitCode == 65)
+        #expect(refused.stderr.contains("\(bad):5:"), "\(refused.stderr)")
+        #expect(try BuiltBinary.run(["domain", "mairie.test", "--roster", roster]).exitCode == 64)
+        let none = try folder.write("none.yaml", "territory: {name: CC, siren: \"242900645\"}\nmembers: [{name: Commune, siren: \"\(Self.siren)\"}]\n")
+        #expect(try BuiltBinary.run(["domain", "--roster", none] + common).exitCode == 65)
+
+        // The roster view shows each entity's domains.
+        let db = folder.url("territory.sqlite")
+        #expect(try BuiltBinary.run(["territory", "roster", "import", roster, "--db", db]).exitCode == 0)
+        let shown = try BuiltBinary.run(["territory", "roster", "show", "--db", db])
+        #expect(shown.exitCode == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("mairie.test, ville.test"), "\(shown.stdout)")
+        let shownJSON = try BuiltBinary.run(["territory", "roster", "show", "--db", db, "--format", "json"])
+        #expect(shownJSON.stdout.contains("\"mairie.test\""), "\(shownJSON.stdout)")
     }
 }

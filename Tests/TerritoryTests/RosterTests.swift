@@ -123,6 +123,60 @@ struct RosterTests {
         #expect(error.description.split(separator: "\n").first?.hasPrefix("r.yaml:3:") == true)
     }
 
+    @Test("Domains: DNS names per entity, normalised, stored and read back; bad ones at their line")
+    func domains() throws {
+        let text = """
+            territory:
+              name: CC de la Presqu'île
+              siren: "200066777"
+              domains: [CC-Presquile.BZH.]
+            members:
+              - name: Commune de Plouzané
+                siren: "212901896"
+                domains:
+                  - plouzane.fr
+                  - mairie.plouzane.fr
+              - name: Commune de Lanvéoc
+                siren: "213502388"
+            """
+        let roster = try Roster.parse(text, file: "d.yaml")
+        #expect(roster.territory.domains == ["cc-presquile.bzh"])
+        #expect(roster.members.map(\.domains) == [["plouzane.fr", "mairie.plouzane.fr"], []])
+        let fixture = try F()
+        let store = try fixture.store()
+        try store.importRoster(roster, sourcePath: "/srv/d.yaml", sha256: "00")
+        #expect(try store.roster() == roster)
+
+        let bad = """
+            territory:
+              name: CC de la Presqu'île
+              siren: "200066777"
+              domains: cc-presquile.bzh
+            members:
+              - name: Commune de Plouzané
+                siren: "212901896"
+                domains:
+                  - plouzane
+                  - plouzane.fr
+                  - bad_name.fr
+                  - PLOUZANE.fr
+                  - {a: b}
+            """
+        let error = try #require(throws: RosterError.self) { try Roster.parse(bad, file: "b.yaml") }
+        let lines = error.problems.map { "\($0.line ?? 0): \($0.message)" }
+        let expected: [(Int, String)] = [
+            (4, "territory key \"domains\": expected a list of domain names"),
+            (9, "members[0] key \"domains\": \"plouzane\": expected a domain name with at least two labels"),
+            (11, "members[0] key \"domains\": \"bad_name.fr\": expected letters, digits and hyphens"),
+            (12, "members[0] key \"domains\": plouzane.fr is listed twice"),
+            (13, "members[0] key \"domains\": expected a domain name"),
+        ]
+        #expect(error.problems.count == expected.count, "\(lines)")
+        for (line, fragment) in expected {
+            #expect(error.problems.contains { $0.file == "b.yaml" && $0.line == line && $0.message.contains(fragment) }, "line \(line): \(fragment) — got \(lines)")
+        }
+    }
+
     @Test("Syntax errors, a missing file and missing sections")
     func fileLevelErrors() throws {
         let syntax = try #require(throws: RosterError.self) { try Roster.parse("territory: [\n", file: "s.yaml") }

@@ -71,17 +71,22 @@ extension DomainEvaluation {
             self.make(code, target: self.domain.name, status, severity, evidence, reason: reason, durationMs: started.elapsedMs)
         }
         if answer.failure != nil { return fail(.error, nil, answer.describedFailure) }
-        // RFC 7489 §6.6.3: without a record, the organisational domain's applies (its sp, else its p).
+        // RFC 7489 §6.6.3: without a record, the organisational domain's applies (its sp, else its p); the
+        // organisational domain is the public suffix plus one label (§3.2), from the Public Suffix List.
         var inherited = false
-        let labels = domain.name.split(separator: ".")
-        if records.isEmpty && labels.count >= 3 {
-            let organisational = labels.suffix(2).joined(separator: ".")
-            let parent = await txt("_dmarc.\(organisational)", DMARCRecord.isDMARC)
-            if parent.answer.failure != nil { return fail(.error, nil, parent.answer.describedFailure) }
-            if !parent.records.isEmpty {
-                records = parent.records
-                inherited = true
-                evidence["inheritedFrom"] = .string(organisational)
+        if records.isEmpty {
+            guard let list = PublicSuffixList.shared else {
+                return fail(.error, nil, "no DMARC record at _dmarc.\(domain.name), and the Public Suffix List could not be loaded (libpsl, /usr/share/publicsuffix) to find the organisational domain's")
+            }
+            if let organisational = list.organisationalDomain(of: domain.name), organisational != domain.name {
+                evidence["organisationalDomain"] = .string(organisational)
+                let parent = await txt("_dmarc.\(organisational)", DMARCRecord.isDMARC)
+                if parent.answer.failure != nil { return fail(.error, nil, parent.answer.describedFailure) }
+                if !parent.records.isEmpty {
+                    records = parent.records
+                    inherited = true
+                    evidence["inheritedFrom"] = .string(organisational)
+                }
             }
         }
         evidence["records"] = .strings(records)

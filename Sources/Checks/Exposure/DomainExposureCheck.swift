@@ -213,9 +213,15 @@ public struct DomainExposureCheck: ConfigurableCheck {
     /// Checks every domain, `concurrency` at a time, and hands each domain's results to `deliver` in
     /// domain order as soon as they are known (`cyberctl domain` writes them out as they come).
     public func run(_ context: CheckContext, deliver: ([CheckResult]) -> Void) async {
+        await run(context, byDomain: { _, results in deliver(results) })
+    }
+
+    /// As `run(_:deliver:)`, each domain's results handed with the domain (`cyberctl domain --roster` groups
+    /// them by roster entity); the domain is nil only for the single `skip` when no domain is declared.
+    public func run(_ context: CheckContext, byDomain deliver: (DeclaredDomain?, [CheckResult]) -> Void) async {
         let targets = targets(declared: context.domains)
         guard !targets.isEmpty else {
-            deliver([CheckResult(
+            deliver(nil, [CheckResult(
                 check: Self.id, target: "-", code: ExposureRules.resolverCode, status: .skip, severity: .info,
                 references: ExposureRules.references[ExposureRules.resolverCode] ?? [],
                 reason: "aucun domaine déclaré (no domain declared: entity.domains in agent.yaml, or domains in the profile)")])
@@ -226,11 +232,11 @@ public struct DomainExposureCheck: ConfigurableCheck {
         do {
             resolver = try DNSResolver(configuration)
         } catch {
-            deliver(targets.map { domain in
-                CheckResult(
+            for domain in targets {
+                deliver(domain, [CheckResult(
                     check: Self.id, target: domain.name, code: ExposureRules.resolverCode, status: .error, severity: .high,
-                    references: ExposureRules.references[ExposureRules.resolverCode] ?? [], reason: "DNS resolver could not be set up: \(error)")
-            })
+                    references: ExposureRules.references[ExposureRules.resolverCode] ?? [], reason: "DNS resolver could not be set up: \(error)")])
+            }
             return
         }
         defer { resolver.close() }
@@ -260,7 +266,7 @@ public struct DomainExposureCheck: ConfigurableCheck {
             while let (index, results) = await group.next() {
                 waiting[index] = results
                 while let ready = waiting.removeValue(forKey: nextToDeliver) {
-                    deliver(ready)
+                    deliver(targets[nextToDeliver], ready)
                     nextToDeliver += 1
                 }
                 startNext()
