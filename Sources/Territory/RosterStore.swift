@@ -85,8 +85,8 @@ extension TerritoryStore {
         func member(_ row: Row) throws -> Roster.Member {
             Roster.Member(
                 name: row["name"], siren: row["siren"], insee: row["insee"], kind: row["kind"], population: row["population"],
-                departement: row["departement"], region: row["region"], contacts: contacts(row["contacts"]),
-                domains: try JSONDecoder().decode([String].self, from: Data((row["domains"] as String).utf8)))
+                departement: row["departement"], region: row["region"], contacts: try stored(row["contacts"]),
+                domains: try stored(row["domains"]))
         }
         let members = try Row.fetchAll(db, sql: "SELECT * FROM roster_member ORDER BY ordinal").map(member)
         return Roster(territory: try member(row), silentAfterDays: row["silentAfterDays"], members: members)
@@ -98,7 +98,9 @@ extension TerritoryStore {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func contacts(_ text: String) -> [Roster.Contact] {
-        (try? JSONDecoder().decode([Roster.Contact].self, from: Data(text.utf8))) ?? []
+    /// A JSON column written by `json(_:)`, decoded. A column that does not decode throws: contacts read as "none"
+    /// would make a member look unreachable (or reachable) for the wrong reason.
+    static func stored<T: Decodable>(_ text: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 }
