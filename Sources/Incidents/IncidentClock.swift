@@ -216,4 +216,10 @@ extension Incident {
         let order = IncidentStage.allCases
         return deadlines.sorted { ($0.due, order.firstIndex(of: $0.stage)!) < ($1.due, order.firstIndex(of: $1.stage)!) }
     }
+
+    /// The deadlines not yet sent whose date is past or falls before `now + window` seconds (`incident due`,
+    /// `territory alerts`), closed incidents included: their final report stays due.
+    public func pendingDeadlines(now: Date, within window: TimeInterval, english: Bool = false) -> [IncidentDeadline] {
+        deadlines(now: now, english: english).filter { $0.state != .submitted && $0.due <= now.addingTimeInterval(window) }
+    }
 }

@@ -407,7 +407,7 @@ extension Cyberctl.IncidentCommand {
                 let now = try options.now()
                 let english = options.lang == .en
                 for incident in try options.open(readOnly: true).incidents() {
-                    for deadline in incident.deadlines(now: now, english: english) where deadline.state != .submitted && deadline.due <= now.addingTimeInterval(window) {
+                    for deadline in incident.pendingDeadlines(now: now, within: window, english: english) {
                         due.append((incident, deadline))
                     }
                 }

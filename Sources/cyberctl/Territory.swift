@@ -140,8 +140,8 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, agents, hôte, entité, évolution, refus, périmètre (territory views and roster).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
+            abstract: "Vues du territoire : état, constats, certificats, agents, alertes, hôte, entité, évolution, refus, périmètre (territory views, reminders and roster).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Alerts.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 

@@ -61,6 +61,7 @@ struct DomainScanEndToEndTests {
         let pki = folder.url("pki"), etc = folder.url("etc")
         _ = try succeed(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
         _ = try succeed(["enroll", "--entity-name", "Commune de Plouzané", "--siren", Self.siren, "--host", "srv-mairie", "--dir", etc])
+        // `pki issue` names its output <siren>-<host>.crt next to the request unless --out says where (issue 18).
         _ = try succeed(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki, "--out", folder.url("etc/agent.crt")])
         try folder.write("root/etc/hostname", "srv-mairie\n")
         let config = try folder.write("config/agent.yaml", """

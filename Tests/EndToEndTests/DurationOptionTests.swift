@@ -20,6 +20,7 @@ struct DurationOptionTests {
         (["push", "--config", "/nonexistent/agent.yaml", "--outbox", "/nonexistent/outbox"], "--connect-timeout"),
         (["push", "--config", "/nonexistent/agent.yaml", "--outbox", "/nonexistent/outbox"], "--timeout"),
         (["incident", "due", "--db", "/nonexistent/territory.sqlite"], "--within"),
+        (["territory", "alerts", "--db", "/nonexistent/territory.sqlite"], "--within"),
     ]
 
     @Test("an invalid duration exits 64 naming the option, what was typed and the units, in French by default and in English with --lang en")

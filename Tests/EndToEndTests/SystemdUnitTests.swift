@@ -7,7 +7,10 @@ import Testing
 /// and `systemd-analyze security --offline` for the sandbox's exposure score.
 @Suite("systemd units (systemd-analyze)")
 struct SystemdUnitTests {
-    static let units = ["cyberctl-agent.service", "cyberctl-agent.timer", "cyberctl-push.service", "cyberctl-push.timer"]
+    static let units = [
+        "cyberctl-agent.service", "cyberctl-agent.timer", "cyberctl-push.service", "cyberctl-push.timer", "cyberctl-alerts.service",
+        "cyberctl-alerts.timer",
+    ]
 
     /// The units copied to a temporary folder with ExecStart pointing at the built binary (verify checks
     /// that the program exists and is executable).
@@ -44,7 +47,7 @@ struct SystemdUnitTests {
     @Test("The sandbox: exposure scores stay low, the scan service holds CAP_DAC_READ_SEARCH only, the timer is weekly and randomised")
     func sandbox() throws {
         let folder = try installed()
-        for (unit, ceiling) in [("cyberctl-agent.service", 2.5), ("cyberctl-push.service", 2.0)] {
+        for (unit, ceiling) in [("cyberctl-agent.service", 2.5), ("cyberctl-push.service", 2.0), ("cyberctl-alerts.service", 2.0)] {
             let output = try Command.run("systemd-analyze", ["security", "--offline=yes", "--no-pager", folder.url(unit)])
             let text = output.stdout + output.stderr
             let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(text)")
@@ -59,5 +62,11 @@ struct SystemdUnitTests {
         #expect(push.contains("\nCapabilityBoundingSet=\n"))
         let timer = try String(contentsOfFile: folder.url("cyberctl-agent.timer"), encoding: .utf8)
         #expect(timer.contains("OnCalendar=weekly") && timer.contains("RandomizedDelaySec=") && timer.contains("Persistent=true"))
+        // The RSSI's reminders: daily, read-only store, no network, `--db` given.
+        let alerts = try String(contentsOfFile: folder.url("cyberctl-alerts.service"), encoding: .utf8)
+        #expect(alerts.contains(" territory alerts --db /var/lib/cyberctl/territory.sqlite"))
+        #expect(alerts.contains("\nReadOnlyPaths=/var/lib/cyberctl\n") && alerts.contains("\nPrivateNetwork=yes\n"))
+        let daily = try String(contentsOfFile: folder.url("cyberctl-alerts.timer"), encoding: .utf8)
+        #expect(daily.contains("OnCalendar=*-*-* 07:30:00 Europe/Paris") && daily.contains("Persistent=true"))
     }
 }

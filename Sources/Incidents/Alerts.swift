@@ -1,0 +1,84 @@
+import Checks
+import Foundation
+import Territory
+import Trust
+
+extension TerritoryViews {
+    /// `territory alerts`: every part read through the view that owns its rule (see `AlertsView`), with
+    /// `days` as the window of certificates, agent certificates and incident deadlines. A part whose read
+    /// throws is recorded in `errors` with its message and returned in `failures` (for its exit code); the
+    /// other parts are still read.
+    public func alerts(withinDays days: Int) -> (view: AlertsView, failures: [(AlertsView.Part, any Error)]) {
+        let english = language == .en
+        var alerts: [AlertsView.Alert] = []
+        var failures: [(AlertsView.Part, any Error)] = []
+        func read(_ part: AlertsView.Part, _ body: () throws -> [AlertsView.Alert]) {
+            do { alerts += try body() } catch { failures.append((part, error)) }
+        }
+        read(.certificates) {
+            try certificates(expiringWithinDays: days).certificates.map { certificate in
+                let expired = certificate.daysLeft < 0 || ISO8601.date(from: certificate.notAfter).map { $0 <= now } == true
+                let what = certificate.kind == "served" ? (english ? "served certificate" : "certificat présenté") : (english ? "certificate file" : "fichier de certificat")
+                return AlertsView.Alert(
+                    kind: expired ? .certificateExpired : .certificateExpiring, siren: certificate.siren, entity: certificate.entity,
+                    host: certificate.host, subject: certificate.target, date: certificate.notAfter, days: certificate.daysLeft,
+                    detail: "\(what)\(certificate.subject.map { " \($0)" } ?? "")")
+            }
+        }
+        read(.silence) {
+            let status = try status(fixes: 0)
+            let days = status.territory.silentAfterDays
+            let silent = status.entities.filter { $0.inPerimeter && $0.stale }.map { row in
+                AlertsView.Alert(
+                    kind: .memberSilent, siren: row.siren, entity: row.name, subject: "", date: row.newestReport, days: row.ageDays,
+                    detail: english
+                        ? "no report for \(row.ageDays ?? 0) days (expected every \(days) days, plus \(Roster.graceDays) of grace)"
+                        : "aucun rapport depuis \(row.ageDays ?? 0) j (attendu tous les \(days) j, plus \(Roster.graceDays) j de grâce)")
+            }
+            let never = status.neverReported.map { member in
+                AlertsView.Alert(
+                    kind: .memberNeverReported, siren: member.siren, entity: member.name, subject: "", date: nil, days: nil,
+                    detail: english ? "listed in the roster, never reported" : "inscrit au périmètre, aucun rapport reçu")
+            }
+            return silent + never
+        }
+        read(.agents) {
+            try agentCertificates(expiringWithinDays: days).agents.map { agent in
+                AlertsView.Alert(
+                    kind: agent.state == SignerCertificateStatus.State.expired.rawValue ? .agentCertificateExpired : .agentCertificateExpiring,
+                    siren: agent.siren, entity: agent.entity, host: agent.host, subject: agent.serial, date: agent.notAfter, days: agent.daysLeft,
+                    detail: english ? "agent certificate \(agent.subject) (renew: cyberctl pki issue)"
+                        : "certificat d'agent \(agent.subject) (à renouveler : cyberctl pki issue)")
+            }
+        }
+        read(.incidents) {
+            var found: [AlertsView.Alert] = []
+            for incident in try store.incidents() {
+                let name = try incident.siren.flatMap { try store.entityIdentity(siren: $0)?.name }
+                for deadline in incident.pendingDeadlines(now: now, within: TimeInterval(days) * 86_400, english: english) {
+                    found.append(AlertsView.Alert(
+                        kind: deadline.state == .overdue ? .incidentOverdue : .incidentDue, siren: incident.siren, entity: name,
+                        subject: "INC-\(incident.id)", date: ISO8601.string(from: deadline.due),
+                        days: Int((deadline.due.timeIntervalSince(now) / 86_400).rounded(.down)),
+                        detail: "\(deadline.title) (\(deadline.basis)), \(deadline.dueLocal), \(deadline.remaining) — \(incident.title)"))
+                }
+            }
+            return found
+        }
+        read(.contacts) {
+            guard let roster = try store.roster() else { return [] }
+            return roster.members.filter(\.contacts.isEmpty).map { member in
+                AlertsView.Alert(
+                    kind: .memberWithoutContact, siren: member.siren, entity: member.name, subject: "", date: nil, days: nil,
+                    detail: english ? "no contact in the roster (maire, DGS, élu référent…)" : "aucun contact au périmètre (maire, DGS, élu référent…)")
+            }
+        }
+        let order = AlertsView.Kind.allCases
+        alerts.sort {
+            ($0.date == nil ? 1 : 0, $0.date ?? "", order.firstIndex(of: $0.kind)!, $0.siren ?? "", $0.host ?? "", $0.subject)
+                < ($1.date == nil ? 1 : 0, $1.date ?? "", order.firstIndex(of: $1.kind)!, $1.siren ?? "", $1.host ?? "", $1.subject)
+        }
+        let errors = failures.map { AlertsView.PartError(part: $0.0, message: String(describing: $0.1)) }
+        return (AlertsView(now: ISO8601.string(from: now), windowDays: days, alerts: alerts, errors: errors), failures)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+
+/// `territory alerts`: what needs someone's attention now or within a window, for a timer or a mail
+/// (issue 18). Each part is read through the view that owns its rule: certificates through `certificates`,
+/// silence through `status` (the roster's `silent_after_days` plus `Roster.graceDays`), agent certificates
+/// through `agentCertificates`, legal deadlines through `Incident.pendingDeadlines`, contacts through the
+/// roster. A part that could not be read is listed in `errors`, never taken as "nothing due".
+public struct AlertsView: Codable, Sendable {
+    public var now: String
+    /// The window in whole days: what expires or falls due before now + window (already past included).
+    public var windowDays: Int
+    /// Expired and overdue first, then soonest first; alerts without a date (silence, no contact) last.
+    public var alerts: [Alert]
+    /// Alerts per kind (every kind present, 0 included).
+    public var counts: [String: Int]
+    /// The parts that could not be read: their alerts are unknown, so the command fails.
+    public var errors: [PartError]
+
+    public init(now: String, windowDays: Int, alerts: [Alert], errors: [PartError]) {
+        self.now = now
+        self.windowDays = windowDays
+        self.alerts = alerts
+        self.errors = errors
+        var counts = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, 0) })
+        for alert in alerts { counts[alert.kind.rawValue, default: 0] += 1 }
+        self.counts = counts
+    }
+
+    /// Whether something is due (the command exits 1).
+    public var somethingDue: Bool { !alerts.isEmpty }
+
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// A certificate (file on a host, or served by an endpoint) past its notAfter.
+        case certificateExpired = "certificate-expired"
+        /// A certificate whose notAfter falls within the window.
+        case certificateExpiring = "certificate-expiring"
+        /// A member whose newest report is older than `silent_after_days` plus a day of grace.
+        case memberSilent = "member-silent"
+        /// A roster member that never sent a report.
+        case memberNeverReported = "member-never-reported"
+        /// An agent's signing certificate past its notAfter: the host's next reports will be refused.
+        case agentCertificateExpired = "agent-certificate-expired"
+        /// An agent's signing certificate whose notAfter falls within the window.
+        case agentCertificateExpiring = "agent-certificate-expiring"
+        /// A legal report of an incident (NIS 2 24 h / 72 h / 1 month, GDPR 72 h) past its deadline, not sent.
+        case incidentOverdue = "incident-deadline-overdue"
+        /// A legal report of an incident falling due within the window, not sent.
+        case incidentDue = "incident-deadline-due"
+        /// A roster member without any contact (nobody to call or mail).
+        case memberWithoutContact = "member-without-contact"
+    }
+
+    /// The parts read, as `errors` names them.
+    public enum Part: String, Codable, Sendable, CaseIterable {
+        case certificates, silence, agents, incidents, contacts
+    }
+
+    public struct Alert: Codable, Sendable, Equatable {
+        public var kind: Kind
+        public var siren: String?
+        public var entity: String?
+        /// The host concerned, when one is.
+        public var host: String?
+        /// What: a certificate's target (file path or endpoint), an agent certificate's serial, an incident
+        /// (`INC-7`), empty for a member.
+        public var subject: String
+        /// The date it expires or falls due (`YYYY-MM-DDTHH:MM:SSZ`); for a silent member, its newest report.
+        public var date: String?
+        /// Whole days left (negative once past); for a silent member, days since its newest report.
+        public var days: Int?
+        /// What it is, in the command's language.
+        public var detail: String
+
+        public init(kind: Kind, siren: String?, entity: String?, host: String? = nil, subject: String, date: String?, days: Int?, detail: String) {
+            self.kind = kind
+            self.siren = siren
+            self.entity = entity
+            self.host = host
+            self.subject = subject
+            self.date = date
+            self.days = days
+            self.detail = detail
+        }
+    }
+
+    public struct PartError: Codable, Sendable, Equatable {
+        public var part: Part
+        public var message: String
+
+        public init(part: Part, message: String) {
+            self.part = part
+            self.message = message
+        }
+    }
+}
