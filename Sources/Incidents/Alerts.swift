@@ -16,7 +16,14 @@ extension TerritoryViews {
             do { alerts += try body() } catch { failures.append((part, error)) }
         }
         read(.certificates) {
-            try certificates(expiringWithinDays: days).certificates.map { certificate in
+            let view = try certificates(expiringWithinDays: days)
+            let unverified = view.unverified.map { check in
+                AlertsView.Alert(
+                    kind: .certificateUnverified, siren: check.siren, entity: check.entity, host: check.host, subject: check.target,
+                    date: nil, days: nil,
+                    detail: (english ? "end date not read" : "date de fin non lue") + (check.reason.map { ": \($0)" } ?? ""))
+            }
+            return unverified + view.certificates.map { certificate in
                 let expired = certificate.daysLeft < 0 || ISO8601.date(from: certificate.notAfter).map { $0 <= now } == true
                 let what = certificate.kind == "served" ? (english ? "served certificate" : "certificat présenté") : (english ? "certificate file" : "fichier de certificat")
                 return AlertsView.Alert(

@@ -40,6 +40,7 @@ extension ViewTables {
         switch kind {
         case .certificateExpired: fr ? "Certificat expiré" : "Certificate expired"
         case .certificateExpiring: fr ? "Certificat expirant" : "Certificate expiring"
+        case .certificateUnverified: fr ? "Certificat non vérifié" : "Certificate not verified"
         case .memberSilent: fr ? "Membre silencieux" : "Member silent"
         case .memberNeverReported: fr ? "Membre sans rapport" : "Member never reported"
         case .agentCertificateExpired: fr ? "Certificat d'agent expiré" : "Agent certificate expired"

@@ -223,7 +223,16 @@ public enum ViewTables {
             rows: view.certificates.map {
                 [$0.notAfter, String($0.daysLeft), $0.subject ?? "", $0.issuer ?? "", $0.entity ?? $0.siren, $0.host, $0.target,
                  $0.kind == "file" ? (fr ? "fichier" : "file") : (fr ? "servi" : "served"), $0.sha256 ?? ""]
-            })]
+            })] + (view.unverified.isEmpty ? [] : [TextTable(
+                title: fr
+                    ? "Certificats non vérifiés : le contrôle n'a pas pu lire leur date de fin (à vérifier à la main)"
+                    : "Certificates not verified: the check could not read when they end (check them by hand)",
+                headers: [fr ? "Entité" : "Entity", fr ? "Hôte" : "Host", fr ? "Cible" : "Target", fr ? "Type" : "Kind", fr ? "Statut" : "Status",
+                          fr ? "Raison" : "Reason"],
+                rows: view.unverified.map {
+                    [$0.entity ?? $0.siren, $0.host, $0.target, $0.kind == "file" ? (fr ? "fichier" : "file") : (fr ? "servi" : "served"),
+                     $0.status, $0.reason ?? ""]
+                })])
     }
 
     public static func trend(_ points: [TrendPoint], _ language: Language, title: String? = nil) -> TextTable {

@@ -34,6 +34,8 @@ public struct AlertsView: Codable, Sendable {
         case certificateExpired = "certificate-expired"
         /// A certificate whose notAfter falls within the window.
         case certificateExpiring = "certificate-expiring"
+        /// A certificate check whose end date could not be read (the check erred): not known to be valid.
+        case certificateUnverified = "certificate-unverified"
         /// A member whose newest report is older than `silent_after_days` plus a day of grace.
         case memberSilent = "member-silent"
         /// A roster member that never sent a report.

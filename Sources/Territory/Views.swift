@@ -163,11 +163,28 @@ public struct FindingsView: Codable, Sendable {
     }
 }
 
-/// `territory certificates --expiring`: certificates ending within the window, soonest first.
+/// `territory certificates --expiring`: certificates ending within the window, soonest first, and the
+/// certificate checks whose end date could not be read (`unverified`): those are not "not expiring".
 public struct CertificatesView: Codable, Sendable {
     public var now: String
     public var windowDays: Int
     public var certificates: [Certificate]
+    /// `cert.expiry`/`tls.cert.expiry` results of the hosts' latest reports that give no readable notAfter
+    /// (status `error`, or evidence without the date), whatever the window.
+    public var unverified: [Unverified]
+
+    /// A certificate check that could not tell when its certificate ends.
+    public struct Unverified: Codable, Sendable {
+        /// `file` or `served`, as for `Certificate.kind`.
+        public var kind: String
+        public var siren: String
+        public var entity: String?
+        public var host: String
+        public var target: String
+        public var status: String
+        /// The result's reason (why the check could not look), when it gave one.
+        public var reason: String?
+    }
 
     public struct Certificate: Codable, Sendable {
         public var notAfter: String
@@ -435,15 +452,24 @@ public struct TerritoryViews: Sendable {
             let limit = now.addingTimeInterval(TimeInterval(days) * 86_400)
             var certificates: [CertificatesView.Certificate] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status
+                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason
                 FROM host h JOIN entity e ON e.siren = h.siren JOIN result res INDEXED BY result_certificate ON res.reportKey = h.latestReportKey
                 WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
                 """)
+            var unverified: [CertificatesView.Unverified] = []
             while let row = try rows.next() {
                 guard case .object(let evidence) = JSONText.decode(row[5]),
-                      let notAfterText = evidence["notAfter"]?.stringValue, let notAfter = ISO8601.date(from: notAfterText),
-                      notAfter <= limit
-                else { continue }
+                      let notAfterText = evidence["notAfter"]?.stringValue, let notAfter = ISO8601.date(from: notAfterText)
+                else {
+                    let status: String = row[6]
+                    if status != Status.skip.rawValue {
+                        unverified.append(CertificatesView.Unverified(
+                            kind: (row[4] as String) == "cert.expiry" ? "file" : "served", siren: row[0], entity: row[1], host: row[2],
+                            target: row[3], status: status, reason: row[7]))
+                    }
+                    continue
+                }
+                guard notAfter <= limit else { continue }
                 let sans: [String]
                 if case .array(let values)? = evidence["subjectAltNames"] { sans = values.compactMap(\.stringValue) } else { sans = [] }
                 certificates.append(CertificatesView.Certificate(
@@ -453,7 +479,8 @@ public struct TerritoryViews: Sendable {
                     host: row[2], target: row[3], status: row[6]))
             }
             certificates.sort { ($0.notAfter, $0.siren, $0.host, $0.target) < ($1.notAfter, $1.siren, $1.host, $1.target) }
-            return CertificatesView(now: ISO8601.string(from: now), windowDays: days, certificates: certificates)
+            unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
+            return CertificatesView(now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified)
         }
     }
 

@@ -43,14 +43,19 @@ extension Cyberctl {
         @Option(name: .customLong("ca-file"), help: "Fichier PEM des autorités de confiance pour HTTPS et les MX ; par défaut : celles du système (trust anchors).", completion: .file())
         var caFile: String?
 
-        @Option(name: .customLong("dns-timeout"), help: "Délai par requête DNS, en secondes (per-query timeout, seconds).")
-        var dnsTimeout: Double = 5
+        @Option(name: .customLong("dns-timeout"), help: "Délai par requête DNS : 5, 5s, 1min ; un nombre seul compte en secondes ; au plus 600 s ; \(DurationOption.unitsHelpFrench) (per-query timeout: 5, 5s, 1min; a bare number counts seconds; at most 600 s; \(DurationOption.unitsHelpEnglish)).")
+        var dnsTimeoutText = DurationArgument("5")
 
-        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion, en secondes (per-connection timeout, seconds).")
-        var connectionTimeout: Double = 5
+        @Option(name: .customLong("connection-timeout"), help: "Délai par connexion : 5, 5s, 1min ; un nombre seul compte en secondes ; au plus 600 s ; \(DurationOption.unitsHelpFrench) (per-connection timeout: 5, 5s, 1min; a bare number counts seconds; at most 600 s; \(DurationOption.unitsHelpEnglish)).")
+        var connectionTimeoutText = DurationArgument("5")
 
-        @Option(name: .customLong("domain-deadline"), help: "Délai total par domaine, en secondes (per-domain deadline, seconds).")
-        var domainDeadline: Double = 120
+        @Option(name: .customLong("domain-deadline"), help: "Délai total par domaine : 120, 2min ; un nombre seul compte en secondes ; au plus 600 s ; \(DurationOption.unitsHelpFrench) (per-domain deadline: 120, 2min; a bare number counts seconds; at most 600 s; \(DurationOption.unitsHelpEnglish)).")
+        var domainDeadlineText = DurationArgument("120")
+
+        /// `--dns-timeout`, `--connection-timeout`, `--domain-deadline` in seconds, read by the shared duration parser.
+        func seconds(_ name: String, _ text: DurationArgument) throws(ValidationError) -> Double {
+            try DurationOption.seconds(name, maximum: 600).seconds(text, language: options.lang)
+        }
 
         @Option(help: "Domaines contrôlés en parallèle (domains checked at once).")
         var concurrency = 8
@@ -82,9 +87,9 @@ extension Cyberctl {
             for forwarder in resolver {
                 if let problem = DomainExposureCheck.forwarderProblem(forwarder) { throw ValidationError(problem) }
             }
-            guard [dnsTimeout, connectionTimeout, domainDeadline].allSatisfy({ $0 > 0 && $0 <= 600 }) else {
-                throw ValidationError(english ? "Please give timeouts between 0 and 600 seconds." : "Les délais doivent être compris entre 0 et 600 secondes.")
-            }
+            _ = try seconds("--dns-timeout", dnsTimeoutText)
+            _ = try seconds("--connection-timeout", connectionTimeoutText)
+            _ = try seconds("--domain-deadline", domainDeadlineText)
             guard (1...64).contains(concurrency) else {
                 throw ValidationError(english ? "Please give --concurrency between 1 and 64." : "--concurrency doit être compris entre 1 et 64.")
             }
@@ -120,9 +125,9 @@ extension Cyberctl {
             }
             check.dkimSelectors = dkimSelectors
             check.resolver = resolver
-            check.dnsTimeout = dnsTimeout
-            check.connectionTimeout = connectionTimeout
-            check.domainDeadline = domainDeadline
+            check.dnsTimeout = try seconds("--dns-timeout", dnsTimeoutText)
+            check.connectionTimeout = try seconds("--connection-timeout", connectionTimeoutText)
+            check.domainDeadline = try seconds("--domain-deadline", domainDeadlineText)
             check.concurrency = concurrency
             check.mxTLS = !noMXTLS
             check.ports.smtp = smtpPort

@@ -21,6 +21,9 @@ struct DurationOptionTests {
         (["push", "--config", "/nonexistent/agent.yaml", "--outbox", "/nonexistent/outbox"], "--timeout"),
         (["incident", "due", "--db", "/nonexistent/territory.sqlite"], "--within"),
         (["territory", "alerts", "--db", "/nonexistent/territory.sqlite"], "--within"),
+        (["domain", "example.fr", "--trust-anchor", "/nonexistent/root.key"], "--dns-timeout"),
+        (["domain", "example.fr", "--trust-anchor", "/nonexistent/root.key"], "--connection-timeout"),
+        (["domain", "example.fr", "--trust-anchor", "/nonexistent/root.key"], "--domain-deadline"),
     ]
 
     @Test("an invalid duration exits 64 naming the option, what was typed and the units, in French by default and in English with --lang en")

@@ -46,6 +46,10 @@ struct AlertsTests {
             F.result("cert.expiry", .fail, .high, target: "/etc/ssl/old.pem", evidence: ["notAfter": iso(now.addingTimeInterval(-3.5 * 86_400)), "subject": .string("CN=old")]),
             F.result("tls.cert.expiry", .warn, .high, target: "www.plouzane.fr:443", evidence: ["notAfter": iso(now.addingTimeInterval(10.5 * 86_400))]),
             F.result("cert.expiry", .pass, .high, target: "/etc/ssl/far.pem", evidence: ["notAfter": iso(now.addingTimeInterval(200 * 86_400))]),
+            // A certificate the check could not read: its end is unknown, which is an alert, not "not expiring".
+            CheckResult(
+                check: "cert.files", target: "/etc/ssl/unreadable.pem", code: "cert.expiry", status: .error, severity: .high,
+                references: ["NIS2-21.2.h"], reason: "/etc/ssl/unreadable.pem: permission denied", durationMs: 1),
         ])
         // Lanvéoc's only host last reported 20 days ago: silent (7 days + 1 of grace).
         try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 20, results: [F.result("tls.hsts", .pass, .medium)])
@@ -90,6 +94,8 @@ struct AlertsTests {
         #expect(of(.certificateExpiring).map(\.subject) == ["www.plouzane.fr:443"])
         #expect(of(.certificateExpiring).first?.days == 10)
         #expect(!view.alerts.contains { $0.subject == "/etc/ssl/far.pem" })
+        #expect(of(.certificateUnverified).map(\.subject) == ["/etc/ssl/unreadable.pem"])
+        #expect(of(.certificateUnverified).first?.detail.contains("permission denied") == true, "\(of(.certificateUnverified))")
         #expect(of(.memberSilent).map(\.siren) == [F.sirenB])
         #expect(of(.memberSilent).first?.days == 20)
         #expect(of(.memberNeverReported).map(\.siren) == [Self.sirenC])
