@@ -39,6 +39,8 @@ public struct ReadinessSummary: Codable, Sendable {
     public var cautions: [String]
     /// At most three, most score gained first.
     public var priorities: [Priority]
+    /// What the page says when `priorities` is empty: "nothing to fix" only when everything could be verified.
+    public var noPriorities: String
     public var nis2: NIS2Status
     public var decisions: [Decision]
     public var csirt: CSIRTContact
@@ -167,7 +169,8 @@ public struct SummaryBuilder: Sendable {
             scope: .entity, title: name, siren: siren, date: Self.frenchDate(views.now),
             level: level?.rawValue, score: detail.score.score, scoreLevel: detail.score.scoreLevel, meaning: text.meaning, capNote: text.capNote,
             gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend), incidents: text.incidents, silence: text.silence,
-            organisation: text.organisation, cautions: cautions, priorities: priorities, nis2: nis2,
+            organisation: text.organisation, cautions: cautions, priorities: priorities,
+            noPriorities: Self.noPrioritiesSentence(coverage: detail.score.coverage), nis2: nis2,
             decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
@@ -269,7 +272,8 @@ public struct SummaryBuilder: Sendable {
             date: Self.frenchDate(views.now), level: level?.rawValue, score: t.score.score, scoreLevel: t.score.scoreLevel,
             meaning: text.meaning, capNote: text.capNote, gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend),
             incidents: text.incidents, silence: text.silence, organisation: text.organisation, cautions: cautions,
-            priorities: Self.priorities(gains), nis2: nis2, decisions: Array(decisions.prefix(5)),
+            priorities: Self.priorities(gains), noPriorities: Self.noPrioritiesSentence(coverage: t.score.coverage), nis2: nis2,
+            decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
             members: members)
     }
@@ -423,6 +427,17 @@ public struct SummaryBuilder: Sendable {
         guard !names.isEmpty else { return nil }
         let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " et " + names.last!
         return "Non évalué : \(list). Ces contrôles n'ont pas pu être menés ; ils comptent pour zéro dans le niveau tant qu'ils ne sont pas vérifiés."
+    }
+
+    /// The sentence in place of the priorities when there are none: with nothing verified (coverage 0) there is
+    /// no priority to give, not "nothing to fix"; with part of the checks not run, "nothing found" is said of what
+    /// could be verified only.
+    static func noPrioritiesSentence(coverage: Double) -> String {
+        if coverage <= 0 { return "Aucune priorité ne peut être donnée : les derniers contrôles n'ont rien pu vérifier." }
+        if coverage < 1 {
+            return "Aucun point à corriger n'a été relevé parmi ce qui a pu être vérifié ; le reste n'a pas pu l'être."
+        }
+        return "Aucun point à corriger n'a été relevé par les derniers contrôles."
     }
 
     static func coverageCaution(_ coverage: Double) -> String? {

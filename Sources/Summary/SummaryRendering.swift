@@ -74,6 +74,7 @@ public enum SummaryRenderer {
             "badgeStyle": colors(summary.level), "meaning": summary.meaning, "trend": summary.trend.sentence,
             "hasMissing": !missing.isEmpty, "missing": missing, "cautions": summary.cautions, "incidents": summary.incidents,
             "hasPriorities": !summary.priorities.isEmpty,
+            "noPriorities": summary.noPriorities,
             "priorities": summary.priorities.map { ["action": $0.action, "why": $0.why, "who": $0.who, "effort": $0.effort, "cost": $0.cost] },
             "nis2Label": summary.nis2.label.prefix(1).lowercased() + summary.nis2.label.dropFirst(), "nis2Implications": summary.nis2.implications,
             "decisions": summary.decisions.map { ["decision": $0.decision, "why": $0.why] },
@@ -129,7 +130,7 @@ public enum SummaryRenderer {
         }
         out += "**Incidents :** \(summary.incidents)\n\n"
         out += "## Les trois priorités\n\n"
-        if summary.priorities.isEmpty { out += "Aucun point à corriger n'a été relevé par les derniers contrôles.\n\n" }
+        if summary.priorities.isEmpty { out += "\(summary.noPriorities)\n\n" }
         for (index, priority) in summary.priorities.enumerated() {
             out += "\(index + 1). **\(priority.action).** \(priority.why)  \n   Qui agit : \(priority.who) — effort : \(priority.effort), \(priority.cost).\n"
         }

@@ -30,7 +30,7 @@ enum SummaryTemplates {
 </div></section>
 <h2>Les trois priorités</h2>
 {{^hasPriorities}}
-<p>Aucun point à corriger n'a été relevé par les derniers contrôles.</p>
+<p>{{noPriorities}}</p>
 {{/hasPriorities}}
 {{#hasPriorities}}
 <ol class="priorities">

@@ -121,10 +121,20 @@ public final class TerritoryStore: Sendable {
     }
 
     /// The store opened read-only, or nil when it has pending migrations (an older store, to migrate).
-    /// - Throws: `InputError(.io)` when it cannot be read.
+    /// - Throws: `InputError(.io)` when it cannot be read, or when the file is not a cyberctl store at all (an
+    ///   empty file, another program's database): a read command must not turn it into an empty store and
+    ///   answer "nothing to report".
     static func openReadOnly(_ path: String) throws(InputError) -> (any DatabaseWriter)? {
         func completed(_ reader: any DatabaseWriter) throws -> Bool {
-            try reader.read { db in try migrator.hasCompletedMigrations(db) }
+            try reader.read { db in
+                if try migrator.hasCompletedMigrations(db) { return true }
+                guard try !migrator.appliedIdentifiers(db).isEmpty else {
+                    throw InputError(
+                        .io, file: path,
+                        "not a cyberctl territory store (an empty file or another program's database): refused, nothing written; a store is made by `cyberctl consolidate DIR… --db \(path)`")
+                }
+                return false
+            }
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration(readOnly: true))
@@ -135,9 +145,13 @@ public final class TerritoryStore: Sendable {
             do {
                 let queue = try DatabaseQueue(path: immutableURI(path), configuration: configuration(readOnly: true))
                 return try completed(queue) ? queue : nil
+            } catch let error as InputError {
+                throw error
             } catch {
                 throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
             }
+        } catch let error as InputError {
+            throw error
         } catch {
             throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
         }

@@ -170,7 +170,8 @@ public struct CertificatesView: Codable, Sendable {
     public var windowDays: Int
     public var certificates: [Certificate]
     /// `cert.expiry`/`tls.cert.expiry` results of the hosts' latest reports that give no readable notAfter
-    /// (status `error`, or evidence without the date), whatever the window.
+    /// (status `error`, or evidence without the date), and `cert.file`/`cert.discovery` errors (a certificate
+    /// file or a configuration naming certificates that could not be read), whatever the window.
     public var unverified: [Unverified]
 
     /// A certificate check that could not tell when its certificate ends.
@@ -479,6 +480,17 @@ public struct TerritoryViews: Sendable {
                     host: row[2], target: row[3], status: row[6]))
             }
             certificates.sort { ($0.notAfter, $0.siren, $0.host, $0.target) < ($1.notAfter, $1.siren, $1.host, $1.target) }
+            // A certificate file the check could not read (cert.file), or a configuration naming certificates
+            // that could not be read (cert.discovery): no cert.expiry result exists for them at all.
+            let unreadable = try Row.fetchCursor(db, sql: """
+                SELECT h.siren, e.name, h.hostname, res.target, res.status, res.reason
+                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res ON res.reportKey = h.latestReportKey
+                WHERE res.code IN ('cert.file', 'cert.discovery') AND res.status = 'error'
+                """)
+            while let row = try unreadable.next() {
+                unverified.append(CertificatesView.Unverified(
+                    kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4], reason: row[5]))
+            }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
             return CertificatesView(now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified)
         }

@@ -87,6 +87,28 @@ struct SummaryBuilderTests {
         #expect(calmDecisions.contains(plan) && !calmDecisions.contains(replace), "\(calmDecisions)")
     }
 
+    @Test("Nothing verified is not 'nothing to fix': the page says no priority can be given; partly verified says so")
+    func noPrioritiesFollowCoverage() throws {
+        func erred(_ code: String) -> CheckResult {
+            CheckResult(check: "test.check", target: "t", code: code, status: .error, severity: .high, reason: "cannot read t", durationMs: 3)
+        }
+        let fixture = try SummaryFixture()
+        try fixture.write(F.plouzane, daysAgo: 1, results: [erred("tls.legacy-protocols"), erred("backup.present"), erred("patch.security-updates")])
+        try fixture.write(F.lanveoc, host: "srv-lanveoc", daysAgo: 1, results: [F.result("tls.hsts", .pass, .medium), erred("backup.present")])
+        try fixture.ingest()
+        let blind = try fixture.builder().entity(F.plouzane.siren!)
+        #expect(blind.priorities.isEmpty)
+        #expect(blind.noPriorities.contains("n'ont rien pu vérifier"), "\(blind.noPriorities)")
+        #expect(!SummaryRenderer.markdown(blind).contains("Aucun point à corriger n'a été relevé par les derniers contrôles"))
+        #expect(SummaryRenderer.markdown(blind).contains(blind.noPriorities))
+        let partly = try fixture.builder().entity(F.lanveoc.siren!)
+        if partly.priorities.isEmpty {
+            #expect(partly.noPriorities.contains("parmi ce qui a pu être vérifié"), "\(partly.noPriorities)")
+        }
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 1) == "Aucun point à corriger n'a été relevé par les derniers contrôles.")
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 0.5).contains("parmi ce qui a pu être vérifié"))
+    }
+
     @Test("Entity: an intercommunalité is an entité importante and gets the Art. 20 decisions; answers drive the decisions")
     func answersDriveDecisions() throws {
         let fixture = try F.territory()

@@ -50,6 +50,10 @@ struct AlertsTests {
             CheckResult(
                 check: "cert.files", target: "/etc/ssl/unreadable.pem", code: "cert.expiry", status: .error, severity: .high,
                 references: ["NIS2-21.2.h"], reason: "/etc/ssl/unreadable.pem: permission denied", durationMs: 1),
+            // A file a service names that could not be read at all: no cert.expiry result exists for it.
+            CheckResult(
+                check: "cert.files", target: "/etc/dovecot/private/dovecot.pem", code: "cert.file", status: .error, severity: .high,
+                references: ["NIS2-21.2.h"], reason: "/etc/dovecot/private/dovecot.pem: no such file or directory", durationMs: 1),
         ])
         // Lanvéoc's only host last reported 20 days ago: silent (7 days + 1 of grace).
         try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 20, results: [F.result("tls.hsts", .pass, .medium)])
@@ -94,8 +98,9 @@ struct AlertsTests {
         #expect(of(.certificateExpiring).map(\.subject) == ["www.plouzane.fr:443"])
         #expect(of(.certificateExpiring).first?.days == 10)
         #expect(!view.alerts.contains { $0.subject == "/etc/ssl/far.pem" })
-        #expect(of(.certificateUnverified).map(\.subject) == ["/etc/ssl/unreadable.pem"])
-        #expect(of(.certificateUnverified).first?.detail.contains("permission denied") == true, "\(of(.certificateUnverified))")
+        #expect(of(.certificateUnverified).map(\.subject) == ["/etc/dovecot/private/dovecot.pem", "/etc/ssl/unreadable.pem"])
+        #expect(of(.certificateUnverified).last?.detail.contains("permission denied") == true, "\(of(.certificateUnverified))")
+        #expect(of(.certificateUnverified).first?.detail.contains("no such file") == true, "\(of(.certificateUnverified))")
         #expect(of(.memberSilent).map(\.siren) == [F.sirenB])
         #expect(of(.memberSilent).first?.days == 20)
         #expect(of(.memberNeverReported).map(\.siren) == [Self.sirenC])

@@ -278,6 +278,32 @@ struct HostileStoreTests {
         }
     }
 
+    @Test("An empty file or another program's database is not a store: read commands exit 74 and change nothing (never 'nothing to report')")
+    func notAStore() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-notastore")
+        let empty = try folder.write("empty.sqlite", "")
+        let foreign = folder.url("foreign.sqlite")
+        #expect(try Command.run("sqlite3", [foreign, "CREATE TABLE foo (x INTEGER); INSERT INTO foo VALUES (1);"]).exitCode == 0)
+        let foreignBytes = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        let commands: [[String]] = [
+            ["territory", "status"], ["territory", "alerts"], ["territory", "certificates"], ["territory", "agents"],
+            ["incident", "due"], ["incident", "list"],
+        ]
+        for store in [empty, foreign] {
+            for arguments in commands {
+                let result = try Self.run(arguments + ["--db", store, "--lang", "en"])
+                #expect(result.exitCode == 74, "\(arguments) on \(store): \(result.exitCode) \(result.stdout) \(result.stderr)")
+                #expect(result.stderr.contains("not a cyberctl territory store"), "\(arguments): \(result.stderr)")
+            }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: empty)).isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == foreignBytes)
+        for leftover in ["-wal", "-shm"] {
+            #expect(!FileManager.default.fileExists(atPath: empty + leftover))
+            #expect(!FileManager.default.fileExists(atPath: foreign + leftover))
+        }
+    }
+
     @Test("Views, summary and incident listings read a read-only store and write nothing to it or beside it")
     func readOnlyStore() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-readonly")
