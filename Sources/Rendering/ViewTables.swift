@@ -158,7 +158,9 @@ public enum ViewTables {
                     t.score.caps.first.map { "\($0.level) \($0.title)" + ($0.detail.map { " : \($0)" } ?? "") } ?? "·",
                     Words.percent(t.score.coverage)]])
         return [TextTable(title: fr ? "Entités (les plus en retard d'abord)" : "Entities (furthest behind first)", headers: headers, rows: rows),
-                summary, distribution(t, language), domainCounts(t, language), fixes(view.fixes, language)]
+                summary, distribution(t, language), domainCounts(t, language)]
+            // The fixes are computed on request (`--fixes N`): no empty "fix first" table that reads as "nothing to fix".
+            + (view.fixes.isEmpty ? [] : [fixes(view.fixes, language)])
     }
 
     /// Members per level shown.
