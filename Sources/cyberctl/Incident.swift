@@ -164,8 +164,9 @@ enum CsirtJSON {
 struct IncidentOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Langue des textes : fr ou en (language of what people read).")
-    var lang: Language = .fr
+    @Option(name: .customLong("lang"), help: languageOptionHelp)
+    var chosenLanguage: Language?
+    var lang: Language { store.config.language(chosenLanguage) }
 
     /// The present, for tests and replays (same forms as --aware-at).
     @Option(name: .customLong("now"), help: .hidden)
@@ -179,7 +180,7 @@ struct IncidentOptions: ParsableArguments {
     /// The store; `readOnly` for the commands that only read (show, list, due, draft): they work on a store
     /// the user may read but not write, and write nothing to it.
     func open(create: Bool = false, readOnly: Bool = false) throws(InputError) -> TerritoryStore {
-        try TerritoryStore(path: store.path, create: create, readOnly: readOnly)
+        try store.open(create: create, readOnly: readOnly, language: lang)
     }
 
     /// Prints `incident` with its deadlines as of `now`: the text view, or JSON for `--format json`.
@@ -250,7 +251,7 @@ extension Cyberctl.IncidentCommand {
         var significant: Significance = .unknown
         @Option(parsing: .upToNextOption, help: "Hôtes touchés, noms comme dans les rapports ; répéter ou séparer par des virgules (hosts affected).")
         var hosts: [String] = []
-        @Option(help: "Fichier de configuration de l'agent, lu pour le SIREN sans --entity (agent configuration file).")
+        @Option(name: .customLong("agent-config"), help: "Fichier de configuration de l'agent, lu pour le SIREN sans --entity (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
@@ -466,7 +467,7 @@ extension Cyberctl.IncidentCommand {
         var stage: IncidentStage
         @Option(help: "Format du brouillon : markdown ou text (draft format).")
         var format: IncidentDraft.Format = .markdown
-        @Option(help: "Fichier de configuration de l'agent, lu pour le département de l'entité si la base ne le connaît pas (agent configuration file).")
+        @Option(name: .customLong("agent-config"), help: "Fichier de configuration de l'agent, lu pour le département de l'entité si la base ne le connaît pas (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
         @OptionGroup var options: IncidentOptions
 

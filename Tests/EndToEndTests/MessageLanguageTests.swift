@@ -76,7 +76,7 @@ struct MessageLanguageTests {
         let db = folder.url("territory.sqlite")
         let opened = try BuiltBinary.run([
             "incident", "open", "--title", "Hameçonnage", "--aware-at", "2026-03-01T08:00Z", "--now", "2026-03-01T09:00Z",
-            "--db", db, "--config", folder.url("no-agent.yaml"),
+            "--db", db, "--agent-config", folder.url("no-agent.yaml"),
         ])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
 

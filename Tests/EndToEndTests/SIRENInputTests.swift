@@ -30,7 +30,7 @@ struct SIRENInputTests {
         let db = folder.url("territory.sqlite")
         let opened = try BuiltBinary.run([
             "incident", "open", "--title", "Hameçonnage", "--aware-at", "2026-03-01T08:00Z", "--now", "2026-03-01T09:00Z",
-            "--entity", "212 900 195", "--db", db, "--config", folder.url("no-agent.yaml"), "--format", "json",
+            "--entity", "212 900 195", "--db", db, "--agent-config", folder.url("no-agent.yaml"), "--format", "json",
         ])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         let shown = try JSONSerialization.jsonObject(with: opened.stdoutData) as? [String: Any]

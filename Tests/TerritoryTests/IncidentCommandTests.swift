@@ -55,7 +55,7 @@ struct IncidentCommandTests {
         let siren = TerritoryGenerator.siren(0)
         let host = TerritoryGenerator.hostname(0)
         func cyberctl(_ arguments: [String]) throws -> Command.Output {
-            try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--config", folder.url("no-agent.yaml")])
+            try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--agent-config", folder.url("no-agent.yaml")])
         }
         func at(_ now: String, _ arguments: [String]) throws -> Command.Output {
             try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--now", now])
@@ -64,7 +64,7 @@ struct IncidentCommandTests {
         // Open on Saturday 28 March 2026 at 10:00 Paris time: the night of the 29th loses an hour.
         let opened = try at("2026-03-28T10:30:00+01:00", [
             "open", "--title", "Rançongiciel", "--aware-at", "2026-03-28 10:00", "--entity", siren, "--personal-data",
-            "--significant", "yes", "--hosts", "\(host),poste-accueil", "--format", "json", "--config", folder.url("no-agent.yaml")])
+            "--significant", "yes", "--hosts", "\(host),poste-accueil", "--format", "json", "--agent-config", folder.url("no-agent.yaml")])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         #expect(opened.stderr.contains("poste-accueil"), "a host without report is noted")
         let shown = try JSONSerialization.jsonObject(with: Data(opened.stdout.utf8)) as! [String: Any]
@@ -118,7 +118,7 @@ struct IncidentCommandTests {
         #expect(text.stdout.contains("Nature de la violation") && !text.stdout.contains("**"))
 
         // list, close, list --open.
-        let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--config", folder.url("no-agent.yaml")])
+        let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--agent-config", folder.url("no-agent.yaml")])
         #expect(second.exitCode == 0)
         #expect(second.stdout.contains("Aucune échéance légale"))
         #expect(try at("2026-03-30T12:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
@@ -133,7 +133,7 @@ struct IncidentCommandTests {
 
         // The SIREN defaults to the agent configuration's entity.
         let config = try folder.write("agent.yaml", "entity:\n  name: Test\n  siren: \(siren)\n  departement: \"2A\"\n")
-        let defaulted = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Défiguration", "--aware-at", "2026-03-30T08:00Z", "--config", config, "--format", "json"])
+        let defaulted = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Défiguration", "--aware-at", "2026-03-30T08:00Z", "--agent-config", config, "--format", "json"])
         #expect(defaulted.exitCode == 0, "\(defaulted.stderr)")
         #expect(defaulted.stdout.contains("\"siren\" : \"\(siren)\""), "\(defaulted.stdout)")
 
