@@ -1,3 +1,4 @@
+import Agent
 import Checks
 import Foundation
 import Incidents
@@ -88,7 +89,7 @@ public struct CommuneDigestBuilder: Sendable {
         }
         let name = member?.name ?? detail?.name ?? "SIREN \(siren)"
         let (alertsView, failures) = views.alerts(withinDays: windowDays)
-        if let (_, error) = failures.first { throw error }
+        if let failure = failures.first { throw failure.1 }
         let alerts = alertsView.alerts.filter { $0.siren == siren }
         let silentAfter = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
 
@@ -169,6 +170,15 @@ public struct CommuneDigestBuilder: Sendable {
                 ? "Non évalué : \(notEvaluated.map(PlainFrench.domainName).joined(separator: ", ")) (les contrôles n'ont pas pu être menés)."
                 : "Not evaluated: \(notEvaluated.map(\.rawValue).joined(separator: ", ")) (the checks could not run).")
         }
+        // The core domains the latest reports did not check at all (a scan limited with --only, a check not run).
+        let unchecked = [Domain.tls, .certificates, .patches, .backups].filter {
+            score.domains[$0.rawValue] == nil && !score.notEvaluated.contains($0.rawValue)
+        }
+        if !unchecked.isEmpty {
+            digest.unverified.append(fr
+                ? "Pas contrôlé par les derniers rapports : \(unchecked.map(PlainFrench.domainName).joined(separator: ", "))."
+                : "Not checked by the latest reports: \(unchecked.map(\.rawValue).joined(separator: ", ")).")
+        }
         if score.coverage < 1 {
             let missing = max(1, Int(((1 - score.coverage) * 100).rounded()))
             digest.unverified.append(fr
@@ -176,7 +186,8 @@ public struct CommuneDigestBuilder: Sendable {
                 : "About \(missing) % of the checks could not run.")
         }
         for cap in score.caps where cap.state == CapState.unverified.rawValue {
-            digest.unverified.append(cap.title + (cap.hosts.isEmpty ? "" : " (\(cap.hosts.joined(separator: ", ")))") + ".")
+            if let domain = CapRule(rawValue: cap.rule)?.domain, unchecked.contains(domain) { continue }
+            digest.unverified.append(cap.title.capitalizedFirst + (cap.hosts.isEmpty ? "" : " (\(cap.hosts.joined(separator: ", ")))") + ".")
         }
         let unreadCertificates = digest.certificates.filter { $0.hasPrefix(fr ? "Date de fin non lue" : "End date not read") }.count
         if unreadCertificates > 0 {

@@ -93,7 +93,11 @@ public struct RSSIConfiguration: Sendable, Equatable {
         }
         var configuration = RSSIConfiguration(file: path, source: source)
         // An empty file (or one of comments only) is a configuration with no key.
-        if case .some(nil) = try? Yams.compose(yaml: text) { return configuration }
+        do {
+            if try Yams.compose(yaml: text) == nil { return configuration }
+        } catch {
+            // A syntax error: YAMLInput.compose below reports it with its line.
+        }
         let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: english ? "RSSI configuration" : "configuration du RSSI")
         let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         for (keyNode, value) in root {

@@ -65,9 +65,9 @@ extension Cyberctl {
         func run() throws {
             let summary: IngestSummary
             do {
-                let sources = try sources()
+                let inputs = try sources()
                 let verifier = try trust.verifier(store.config, language: lang)
-                let files = try Inbox.discover(sources)
+                let files = try Inbox.discover(inputs)
                 let territory = try store.open(create: true, language: lang)
                 let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
                 summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files) { bar.update($0) }

@@ -40,8 +40,9 @@ struct RSSIWalkthroughTests {
             index += 1
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            if let range = text.range(of: "<<'"), let end = text[range.upperBound...].firstIndex(of: "'") {
-                let marker = String(text[range.upperBound..<end])
+            // A here-document (`<<'EOF'` or `<<EOF`): the lines up to its marker belong to the step.
+            if let range = text.range(of: "<<") {
+                let marker = String(text[range.upperBound...].filter { $0 != "'" && $0 != "\"" }.prefix { !$0.isWhitespace })
                 while index < lines.count {
                     text += "\n" + lines[index]
                     index += 1
