@@ -23,6 +23,11 @@ public struct RSSIConfiguration: Sendable, Equatable {
     public struct Setting: Sendable, Equatable {
         public var path: String
         public var line: Int?
+
+        public init(path: String, line: Int?) {
+            self.path = path
+            self.line = line
+        }
     }
 
     /// Where the file was named: `--config`, `$CYBERCTL_RSSI_CONFIG`, or the default location.
