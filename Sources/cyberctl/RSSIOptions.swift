@@ -101,8 +101,9 @@ struct StoreOptions: ParsableArguments {
 
     /// The store's path and its origin; a configuration that cannot be read is an error in `language`.
     func location(_ language: Language) throws(InputError) -> ResolvedPath {
-        if let db { return ResolvedPath(path: db, origin: .option("--db")) }
+        // Read first, even when --db wins: a configuration named but unreadable is an error, never ignored.
         let configuration = try config.configuration(language: language)
+        if let db { return ResolvedPath(path: db, origin: .option("--db")) }
         if let store = configuration?.store {
             return ResolvedPath(path: store.path, origin: .configuration(file: configuration!.file, key: "store"))
         }
