@@ -84,7 +84,7 @@ struct RSSIWalkthroughTests {
         for command in [
             "cyberctl pki init", "cyberctl collect", "cyberctl enroll", "cyberctl push", "cyberctl consolidate", "cyberctl territory roster import",
             "cyberctl territory status", "cyberctl territory findings", "cyberctl territory certificates", "cyberctl territory alerts",
-            "cyberctl territory digest", "cyberctl summary", "cyberctl incident open", "cyberctl incident show", "cyberctl incident due",
+            "cyberctl territory digest", "cyberctl summary", "cyberctl incident open", "cyberctl incident show", "cyberctl incident update", "cyberctl incident due",
         ] {
             #expect(steps.contains { $0.text.hasPrefix(command) }, "the walkthrough lacks \(command)")
         }
@@ -143,5 +143,6 @@ struct RSSIWalkthroughTests {
         let html = try String(contentsOfFile: work + "/point-locmaria.html", encoding: .utf8)
         #expect(html.contains("Bonjour Anne Morvan,") && html.contains("ni en bien ni en mal"), "\(html)")
         #expect(output("cyberctl incident show 1")?.stdout.contains("Hameçonnage à la mairie") == true)
+        #expect(output("cyberctl incident update 1")?.stdout.contains("CNIL") == true, "\(output("cyberctl incident update 1")?.stdout ?? "")")
     }
 }

@@ -165,7 +165,7 @@ struct IncidentCommandTests {
         let now = "2026-05-04T12:00:00+02:00"
         let opened = try at(now, [
             "open", "--title", "Messagerie compromise", "--aware-at", "2026-05-04 09:00", "--significant", "unknown",
-            "--hosts", TerritoryGenerator.hostname(0), "--config", folder.url("no-agent.yaml"), "--format", "json"])
+            "--hosts", TerritoryGenerator.hostname(0), "--agent-config", folder.url("no-agent.yaml"), "--format", "json"])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         let id = "\((try JSONSerialization.jsonObject(with: opened.stdoutData) as! [String: Any])["incident"].flatMap { ($0 as? [String: Any])?["id"] as? Int } ?? 0)"
 
@@ -240,7 +240,7 @@ struct IncidentCommandTests {
         #expect(imported.exitCode == 0, "\(imported.stderr)")
         func open(_ entity: String?) throws -> [String: Any] {
             let output = try BuiltBinary.run(["incident", "open", "--title", "t", "--aware-at", "2026-05-04 09:00", "--format", "json", "--db", db,
-                                              "--now", "2026-05-04T12:00:00+02:00", "--config", folder.url("no-agent.yaml")] + (entity.map { ["--entity", $0] } ?? []))
+                                              "--now", "2026-05-04T12:00:00+02:00", "--agent-config", folder.url("no-agent.yaml")] + (entity.map { ["--entity", $0] } ?? []))
             #expect(output.exitCode == 0, "\(output.stderr)")
             return try #require((try JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])?["nis2"] as? [String: Any])
         }
