@@ -157,7 +157,8 @@ extension Cyberctl.IncidentCommand {
                 }
                 if let siren { try options.requireSIREN(siren) }
                 let hostnames = hosts.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
-                let store = try options.open(create: true)
+                // Never creates a store: a mistyped --db would otherwise start a second one unnoticed (66 names the path).
+                let store = try options.open()
                 for host in hostnames {
                     guard try !store.knowsHost(host) else { continue }
                     note(english ? "cyberctl: note: no report of host \(host) in the store" : "cyberctl : note : aucun rapport de l'hôte \(host) dans la base")

@@ -150,6 +150,11 @@ struct IncidentCommandTests {
         #expect(try BuiltBinary.run(["incident", "show", "999", "--db", db]).exitCode == 66)
         #expect(try BuiltBinary.run(["incident", "due", "--within", "soon", "--db", db]).exitCode == 64)
         #expect(try BuiltBinary.run(["incident", "list", "--db", folder.url("nothing.sqlite")]).exitCode == 66)
+        // open writes, but never creates a store: a mistyped --db is refused (66, naming it), nothing is created.
+        let stray = try BuiltBinary.run(["incident", "open", "--title", "x", "--aware-at", "2026-03-01T08:00Z", "--db", folder.url("typo.sqlite"),
+                                         "--agent-config", folder.url("no-agent.yaml")])
+        #expect(stray.exitCode == 66 && stray.stderr.contains(folder.url("typo.sqlite")), "\(stray.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url("typo.sqlite")))
     }
 
     @Test("incident update: each change logged, deadlines recomputed and shown; no change asked → 64; unknown incident → 66")
