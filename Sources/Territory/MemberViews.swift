@@ -119,6 +119,8 @@ extension TerritoryViews {
             staleEntities: memberRows.filter(\.stale).count, neverReported: silent.count,
             outOfPerimeter: rows.count - memberRows.count, silentAfterDays: inputs.silentAfterDays,
             score: TerritoryJudgement.scoreLine(judged, lines: memberRows.map(\.score), cap: cap, language: language), cap: cap,
+            membersUnderCap: (memberRows.filter { row in row.score.caps.contains { Level(rawValue: $0.level) != nil } }.map(\.siren)
+                + silent.map(\.siren)).sorted(),
             distribution: TerritoryJudgement.distribution(memberRows.map(\.score), neverReported: silent.count),
             domains: TerritoryJudgement.domainCounts(memberRows).filter { filter.keeps(domain: Domain(rawValue: $0.domain)) })
         let shown = rows.filter { filter.keeps(siren: $0.siren) }.map { row in

@@ -55,7 +55,7 @@ public struct ViewFilter: Codable, Sendable, Equatable {
     }
 
     /// The filter, or nil when nothing is filtered (what the views carry in their JSON).
-    var orNil: ViewFilter? { isEmpty ? nil : self }
+    public var orNil: ViewFilter? { isEmpty ? nil : self }
 }
 
 extension TerritoryViews {

@@ -93,6 +93,9 @@ public struct StatusView: Codable, Sendable {
         public var score: ScoreLine
         /// The cap on the territory's level from its members under a cap; nil when none is.
         public var cap: TerritoryCap?
+        /// Every member under a cap, members that never reported included, by SIREN (sorted): the full list
+        /// behind `cap` (its line in `score.caps` names the first ten for people).
+        public var membersUnderCap: [String]
         /// Members per level shown (`A`…`E`), `non-evalue` (reports, nothing verified), `sans-rapport`.
         public var distribution: [String: Int]
         /// Per domain, members counted: with results, with a failure, not evaluated, under each gap.
