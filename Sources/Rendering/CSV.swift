@@ -69,7 +69,7 @@ public struct CSVTable: Sendable {
             if fields.count < headers.count { fields += Array(repeating: "", count: headers.count - fields.count) }
             records.append(fields)
         }
-        let body = records.map { $0.map { CSVCellWriter.quoted($0, separator: separator) }.joined(separator: separator) }
+        let body = records.map { $0.map { CSVCellWriter.quoted($0, dialect) }.joined(separator: separator) }
             .joined(separator: "\r\n") + "\r\n"
         return dialect == .excelFR ? "\u{FEFF}" + body : body
     }
@@ -122,9 +122,13 @@ public enum CSVCellWriter {
         return "=\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// `field` quoted when it holds the separator, `,`, `;`, `"`, CR or LF (RFC 4180, section 2).
-    static func quoted(_ field: String, separator: String) -> String {
-        let special = field.unicodeScalars.contains { $0 == "," || $0 == ";" || $0 == "\"" || $0 == "\r" || $0 == "\n" }
+    /// `field` quoted (inner `"` doubled, RFC 4180 section 2) when it holds `"`, CR, LF or `;`, and in rfc4180 `,`
+    /// too. A decimal comma is never quoted in excel-fr: a spreadsheet set to read quoted fields as text would
+    /// read `"95,5"` as text.
+    static func quoted(_ field: String, _ dialect: CSVDialect) -> String {
+        let special = field.unicodeScalars.contains {
+            $0 == ";" || $0 == "\"" || $0 == "\r" || $0 == "\n" || ($0 == "," && dialect == .rfc4180)
+        }
         guard special else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

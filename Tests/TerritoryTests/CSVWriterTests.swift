@@ -21,16 +21,13 @@ struct CSVWriterTests {
                 [.text("212900195"), .empty, .text("3/4")],
                 [.text("short")],
             ])
-        #expect(table.csv(.rfc4180) == """
-            a,b,c\r
-            "x,y","say ""hi""","line 1
-            line 2"\r
-            "a;b","=HYPERLINK(""http://evil"")",-cmd\r
-            -3,95.5,2026-01-01T23:30:00Z\r
-            212900195,,3/4\r
-            short,,\r
-
-            """)
+        let expected = "a,b,c\r\n"
+            + "\"x,y\",\"say \"\"hi\"\"\",\"line 1\nline 2\"\r\n"
+            + "\"a;b\",\"=HYPERLINK(\"\"http://evil\"\")\",-cmd\r\n"
+            + "-3,95.5,2026-01-01T23:30:00Z\r\n"
+            + "212900195,,3/4\r\n"
+            + "short,,\r\n"
+        #expect(table.csv(.rfc4180) == expected)
     }
 
     @Test("excel-fr: BOM, `;`, CRLF, decimal comma, the Paris day, neutralised text")
@@ -44,8 +41,8 @@ struct CSVWriterTests {
         let csv = table.csv(.excelFR)
         #expect(csv.hasPrefix("\u{FEFF}Entité;SIREN;"))
         #expect(csv == "\u{FEFF}Entité;SIREN;Hôtes;Couverture (%);Fin\r\n"
-            + "Commune de Plouzané;=\"001290006\";2;95,5;2026-01-02\r\n"
-            + "\"'=HYPERLINK(\"\"http://evil\"\";\"\"clic\"\")\";=\"3/4\";-3;-0,25;\r\n")
+            + "Commune de Plouzané;\"=\"\"001290006\"\"\";2;95,5;2026-01-02\r\n"
+            + "\"'=HYPERLINK(\"\"http://evil\"\";\"\"clic\"\")\";\"=\"\"3/4\"\"\";-3;-0,25;\r\n")
     }
 
     @Test("excel-fr text: formula starts get a quote, anything a spreadsheet would convert becomes =\"…\", the rest stays")
@@ -69,8 +66,8 @@ struct CSVWriterTests {
     func note() {
         let filter = ViewFilter(entities: ["212900195"], domain: .tls)
         let table = CSVTable(headers: ["a", "b"], rows: [], note: filter.line(.fr))
-        #expect(table.csv(.rfc4180) == "Filtré : entité 212900195 ; domaine tls (vue partielle du territoire)\r\na,b\r\n")
-        #expect(table.csv(.excelFR) == "\u{FEFF}=\"Filtré : entité 212900195 ; domaine tls (vue partielle du territoire)\"\r\na;b\r\n")
+        #expect(table.csv(.rfc4180) == "\"Filtré : entité 212900195 ; domaine tls (vue partielle du territoire)\"\r\na,b\r\n")
+        #expect(table.csv(.excelFR) == "\u{FEFF}\"=\"\"Filtré : entité 212900195 ; domaine tls (vue partielle du territoire)\"\"\"\r\na;b\r\n")
         #expect(ViewFilter().line(.fr) == nil)
         #expect(ViewFilter(entities: ["213502388", "212900195", "213502388"]).entities == ["212900195", "213502388"])
     }

@@ -29,9 +29,9 @@ struct SpreadsheetRoundTripTests {
         let notAfter = fixture.now.addingTimeInterval(10 * 86_400)
         let certificate = F.result(
             "cert.expiry", .warn, .medium, target: "12/40",
-            evidence: ["notAfter": .time(notAfter), "sha256": "00ab\(String(repeating: "12", count: 30))", "subject": "CN=mairie"])
-        try fixture.write("a.json", host: "srv-1", daysAgo: 1, results: F.mixed() + [certificate], name: hostile)
-        try fixture.write("b.json", siren: F.sirenB, host: "srv-b", daysAgo: 2, results: F.mixed(1), name: "3/4")
+            evidence: ["notAfter": .time(notAfter), "sha256": .string("00ab" + String(repeating: "12", count: 30)), "subject": "CN=mairie"])
+        try fixture.write("a.json", host: "srv-1", daysAgo: 1, results: F.mixed() + [certificate], entityName: hostile)
+        try fixture.write("b.json", siren: F.sirenB, host: "srv-b", daysAgo: 2, results: F.mixed(1), entityName: "3/4")
         _ = try fixture.ingest()
         let expected = try fixture.views().status()
 
@@ -110,7 +110,7 @@ struct SpreadsheetRoundTripTests {
     func rfc4180() throws {
         let fixture = try F()
         let hostile = "=HYPERLINK(\"http://evil.example\";\"Cliquez\")"
-        try fixture.write("a.json", host: "srv-1", daysAgo: 1, results: F.mixed(), name: hostile)
+        try fixture.write("a.json", host: "srv-1", daysAgo: 1, results: F.mixed(), entityName: hostile)
         _ = try fixture.ingest()
         let output = try BuiltBinary.run(["territory", "status", "--db", fixture.databasePath, "--format", "csv"])
         #expect(output.exitCode == 0, "\(output.stderr)")

@@ -75,9 +75,9 @@ final class TerritoryFixture: @unchecked Sendable {
     @discardableResult
     func write(
         _ name: String, siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil,
-        sign: Bool = true, signedAfter: TimeInterval = 60, name: String? = nil
+        sign: Bool = true, signedAfter: TimeInterval = 60, entityName: String? = nil
     ) throws -> String {
-        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id, name: name)
+        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id, name: entityName)
         let path = try folder.write("inbox/\(name)", Data(bytes))
         if sign {
             let generated = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))
