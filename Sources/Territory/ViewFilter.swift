@@ -70,9 +70,10 @@ extension TerritoryViews {
         let unknown = entities.filter { !known.contains($0) }
         guard unknown.isEmpty else {
             let list = unknown.joined(separator: ", ")
-            throw InputError(.missing, file: store.path, language == .fr
-                ? "SIREN inconnu de cette base (ni rapport, ni membre du périmètre) : \(list) ; voir `cyberctl territory status`"
-                : "SIREN unknown to this store (no report, not a roster member): \(list); see `cyberctl territory status`")
+            throw InputError(
+                .missing, file: store.path,
+                fr: "SIREN inconnu de cette base (ni rapport, ni membre du périmètre) : \(list) ; voir `cyberctl territory status`",
+                en: "SIREN unknown to this store (no report, not a roster member): \(list); see `cyberctl territory status`")
         }
     }
 

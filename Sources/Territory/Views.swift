@@ -565,11 +565,14 @@ public struct TerritoryViews: Sendable {
         }
         guard !matches.isEmpty else {
             if let entities = filter.entities {
-                throw InputError(.missing, language == .fr
-                    ? "aucun hôte nommé \(hostname) pour le SIREN \(entities.joined(separator: ", ")) dans la base (voir `cyberctl territory status`)"
-                    : "no host named \(hostname) for SIREN \(entities.joined(separator: ", ")) in the store (see `cyberctl territory status`)")
+                let list = entities.joined(separator: ", ")
+                throw InputError(
+                    .missing, fr: "aucun hôte nommé \(hostname) pour le SIREN \(list) dans la base (voir `cyberctl territory status`)",
+                    en: "no host named \(hostname) for SIREN \(list) in the store (see `cyberctl territory status`)")
             }
-            throw InputError(.missing, "no host named \(hostname) in the store (see `cyberctl territory status`)")
+            throw InputError(
+                .missing, fr: "aucun hôte nommé \(hostname) dans la base (voir `cyberctl territory status`)",
+                en: "no host named \(hostname) in the store (see `cyberctl territory status`)")
         }
         return try matches.map { try detail(siren: $0.siren, hostIDs: [$0.id], filter: filter) }
     }
@@ -580,7 +583,11 @@ public struct TerritoryViews: Sendable {
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
     public func entity(_ siren: String, filter: ViewFilter = ViewFilter()) throws -> DetailView {
         let hostIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
-        guard !hostIDs.isEmpty else { throw InputError(.missing, "no report for SIREN \(siren) in the store (see `cyberctl territory status`)") }
+        guard !hostIDs.isEmpty else {
+            throw InputError(
+                .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
+                en: "no report for SIREN \(siren) in the store (see `cyberctl territory status`)")
+        }
         return try detail(siren: siren, hostIDs: hostIDs, filter: ViewFilter(domain: filter.domain))
     }
 

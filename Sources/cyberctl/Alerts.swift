@@ -61,6 +61,7 @@ extension Cyberctl.TerritoryCommand {
 
         func validate() throws {
             _ = try Self.window.wholeValue(within, language: lang)
+            try filters.check(language: lang)
             if csvDialect != nil && format != .csv {
                 throw ValidationError(lang == .fr ? "--csv-dialect ne s'applique qu'avec --format csv." : "--csv-dialect applies only with --format csv.")
             }

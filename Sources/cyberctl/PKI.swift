@@ -282,6 +282,10 @@ extension Cyberctl.PKI {
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
+        /// The table's words for `IssuedCertificate.status(at:)` (JSON keeps `valid`, `expired`, `revoked`; the
+        /// revocation reason stays RFC 5280's name, `keyCompromise`, `superseded`…, as `openssl crl -text` shows it).
+        static let stateFrench = ["valid": "valide", "expired": "expiré", "revoked": "révoqué"]
+
         func run() throws {
             do {
                 let authority = try CertificateAuthority(directory: dir)
@@ -305,8 +309,8 @@ extension Cyberctl.PKI {
                     var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
                     for record in records {
                         lines.append(
-                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
-                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), \(record.revocationReason ?? "unspecified"))" } ?? ""))
+                            "\(record.serial.padded(9)) \(Self.stateFrench[record.status(at: now), default: record.status(at: now)].padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
+                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), motif \(record.revocationReason ?? "unspecified"))" } ?? ""))
                     }
                     emit(lines.joined(separator: "\n") + "\n")
                 }

@@ -163,6 +163,7 @@ struct ViewOptions: ParsableArguments {
     var lang: Language = .fr
 
     func validate() throws {
+        try filters.check(language: lang)
         if csvDialect != nil && format != .csv {
             throw ValidationError(lang == .fr
                 ? "--csv-dialect ne s'applique qu'avec --format csv."
@@ -209,13 +210,20 @@ struct FilterOptions: ParsableArguments {
         help: "Seulement ce domaine de contrôle : \(Domain.allCases.map(\.rawValue).joined(separator: ", ")) (only this check domain).")
     var domainName: String?
 
-    func validate() throws {
+    /// Refuses (64) a SIREN that is not 9 digits with a valid Luhn key, or an unknown domain (listing the allowed
+    /// ones), in `language`; called by the `validate()` of the commands that hold these options.
+    func check(language: Language) throws {
+        let fr = language == .fr
         for siren in entities where !Identifiers.isValidSIREN(siren) {
-            throw ValidationError("--entity \(siren) : un SIREN de 9 chiffres avec une clé de Luhn valide est attendu (expected a 9-digit SIREN with a valid Luhn check digit).")
+            throw ValidationError(fr
+                ? "--entity \(siren) : un SIREN de 9 chiffres avec une clé de Luhn valide est attendu."
+                : "--entity \(siren): expected a 9-digit SIREN with a valid Luhn check digit.")
         }
         if let domainName, Domain(rawValue: domainName) == nil {
             let allowed = Domain.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--domain \(domainName) : domaine inconnu ; valeurs admises : \(allowed) (unknown domain; allowed: \(allowed)).")
+            throw ValidationError(fr
+                ? "--domain \(domainName) : domaine inconnu ; valeurs admises : \(allowed)."
+                : "--domain \(domainName): unknown domain; allowed: \(allowed).")
         }
     }
 
