@@ -276,7 +276,7 @@ public enum HTMLPage {
         if !t.rosterDeclared { body += fr ? " — aucun périmètre déclaré : toutes les entités de la base sont comptées" : " — no roster declared: every entity in the store counts" }
         body += "</p>\n"
         if let line = status.filter?.line(language) {
-            body += "<p class=\"cap\"><b>\(escape(line))</b>\(escape(fr ? " : la liste des entités, les domaines et les corrections sont filtrés ; les chiffres clés restent ceux du territoire entier." : ": the entity list, domains and fixes are filtered; the key figures remain the whole territory's."))</p>\n"
+            body += "<p class=\"cap\"><b>\(escape(line))</b>\(escape(fr ? " : les entités, domaines, corrections, constats et certificats montrés sont filtrés ; les chiffres clés restent ceux du territoire entier." : ": the entities, domains, fixes, findings and certificates shown are filtered; the key figures remain the whole territory's."))</p>\n"
         }
         func kpi(_ label: String, _ value: String, colour: String? = nil) -> String {
             "<div class=\"kpi\"\(colour.map { " style=\"border-color:\($0)\"" } ?? "")><b>\(escape(value))</b>\(escape(label))</div>"
