@@ -182,7 +182,7 @@ public enum ViewTables {
             title: fr ? "À corriger d'abord (gain sur le score du territoire)" : "Fix first (gain on the territory score)",
             headers: [fr ? "Règle" : "Rule", fr ? "Titre" : "Title", fr ? "Gravité" : "Severity", fr ? "Entités" : "Entities",
                       fr ? "Score après" : "Score after", "Gain"],
-            rows: fixes.map { [$0.code, $0.title, $0.severity.rawValue, String($0.entities), "\($0.scoreBefore) → \($0.scoreAfter)", Words.gain($0.gain)] })
+            rows: fixes.map { [$0.code, $0.title, $0.severity.label(language), String($0.entities), "\($0.scoreBefore) → \($0.scoreAfter)", Words.gain($0.gain)] })
     }
 
     public static func findings(_ view: FindingsView, _ language: Language) -> [TextTable] {
@@ -192,7 +192,7 @@ public enum ViewTables {
                 + (finding.affected.count > 3 ? (fr ? " et \(finding.affected.count - 3) autres" : " and \(finding.affected.count - 3) more") : "")
             let fixedBy = finding.resolvedBy.prefix(3).map { "\($0.name ?? $0.siren) / \($0.host) (\($0.at.prefix(10)))" }.joined(separator: ", ")
                 + (finding.resolvedBy.count > 3 ? (fr ? " et \(finding.resolvedBy.count - 3) autres" : " and \(finding.resolvedBy.count - 3) more") : "")
-            return [finding.code, finding.title, finding.severity.rawValue, String(finding.entities), String(finding.hosts), String(finding.results),
+            return [finding.code, finding.title, finding.severity.label(language), String(finding.entities), String(finding.hosts), String(finding.results),
                     String(finding.new), String(finding.persistent), String(finding.resolved), Words.gain(finding.gain), who, fixedBy]
         }
         return [TextTable(
@@ -267,12 +267,12 @@ public enum ViewTables {
             title: fr ? "Résultats des derniers rapports" : "Results of the latest reports",
             headers: [fr ? "Statut" : "Status", fr ? "Gravité" : "Severity", fr ? "Hôte" : "Host", fr ? "Règle" : "Rule", fr ? "Titre" : "Title",
                       fr ? "Cible" : "Target", fr ? "Détail" : "Detail"],
-            rows: view.results.map { [$0.status.rawValue, $0.severity.rawValue, $0.host, $0.code, $0.title, $0.target, $0.reason ?? ""] })
+            rows: view.results.map { [$0.status.label(language), $0.severity.label(language), $0.host, $0.code, $0.title, $0.target, $0.reason ?? ""] })
         let fixes = TextTable(
             title: fr ? "À corriger d'abord" : "Fix first",
             headers: [fr ? "Hôte" : "Host", fr ? "Règle" : "Rule", fr ? "Titre" : "Title", fr ? "Cible" : "Target", fr ? "Gravité" : "Severity",
                       fr ? "Score après" : "Score after", "Gain"],
-            rows: view.fixes.map { [$0.host, $0.code, $0.title, $0.target, $0.severity.rawValue, String($0.scoreAfter), "+\($0.gain)"] })
+            rows: view.fixes.map { [$0.host, $0.code, $0.title, $0.target, $0.severity.label(language), String($0.scoreAfter), "+\($0.gain)"] })
         return [header, domains, caps, fixes, results, trend(view.trend, language)]
     }
 
