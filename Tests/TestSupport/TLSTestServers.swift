@@ -41,6 +41,26 @@ public final class BackgroundServer: @unchecked Sendable {
         }
     }
 
+    /// Starts `program`, a daemon that listens on no port (Nagios), and waits until `ready()` holds (at most
+    /// 20 s); `name` names its log file in `folder`. `host` is empty and `port` 0.
+    public init(_ program: String, _ arguments: [String], folder: String, name: String, ready: () -> Bool) throws {
+        host = ""
+        port = 0
+        log = "\(folder)/server-\(name).log"
+        let path = program.hasPrefix("/") ? program : try Command.which(program)
+        pid = try Self.spawn(path, arguments, log: log)
+        var attempts = 0
+        while !ready() {
+            attempts += 1
+            guard Self.isRunning(pid), attempts < 400 else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                stop()
+                throw TestSupportError("\(program) did not get ready: \(output.prefix(2000))")
+            }
+            usleep(50_000)
+        }
+    }
+
     deinit { stop() }
 
     /// Asks the server to stop (SIGTERM: nginx's master stops its workers), waits up to 5 s for it to
