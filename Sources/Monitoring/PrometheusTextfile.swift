@@ -8,7 +8,9 @@ import Foundation
 /// Families, each with a `source` label (the file's name, so several files in one textfile folder never
 /// make the same series) and the same HELP and TYPE in every run and every file:
 /// - `cyberctl_result{check,rule,target,status,severity}` 1 per result (a rule on a target);
-/// - `cyberctl_certificate_days_left{target}`: whole days to notAfter, negative once expired;
+/// - `cyberctl_certificate_expiry_timestamp_seconds{target}`: the certificate's notAfter, Unix time (days left:
+///   `(cyberctl_certificate_expiry_timestamp_seconds - time()) / 86400`, true at query time, where a days-left
+///   figure would be as old as the scan; promtool's lint also wants seconds as the base unit);
 /// - `cyberctl_updates_pending{target}`, `cyberctl_security_updates_pending{target}`;
 /// - `cyberctl_backup_newest_timestamp_seconds{target}`: Unix time of the newest copy of a backup set;
 /// - `cyberctl_domain_score{domain}` 0–100, `cyberctl_score` 0–100 (absent when nothing was scored);
@@ -23,7 +25,7 @@ public enum PrometheusTextfile {
     static let families: [(name: String, help: String)] = [
         ("cyberctl_result", "One cyberctl rule applied to one target: always 1; the outcome is in the status (pass, warn, fail, error, skip) and severity labels."),
         ("cyberctl_results", "Number of results of the last scan with each status."),
-        ("cyberctl_certificate_days_left", "Whole days until the certificate's notAfter date, negative once expired (rule cert.expiry)."),
+        ("cyberctl_certificate_expiry_timestamp_seconds", "Unix time of the certificate's notAfter date (rule cert.expiry)."),
         ("cyberctl_updates_pending", "Package updates pending, security or not (rule patch.pending-updates)."),
         ("cyberctl_security_updates_pending", "Security updates pending (rule patch.security-updates)."),
         ("cyberctl_backup_newest_timestamp_seconds", "Unix time of the newest copy of a backup set (rule backup.freshness)."),
@@ -58,7 +60,10 @@ public enum PrometheusTextfile {
             let family: String
             var value = figure.value
             switch figure.kind {
-            case .daysLeft: family = "cyberctl_certificate_days_left"
+            case .daysLeft:
+                guard let notAfter = figure.time else { continue }
+                family = "cyberctl_certificate_expiry_timestamp_seconds"
+                value = Int(notAfter.timeIntervalSince1970.rounded(.down))
             case .pendingUpdates: family = "cyberctl_updates_pending"
             case .securityUpdates: family = "cyberctl_security_updates_pending"
             case .backupAge:

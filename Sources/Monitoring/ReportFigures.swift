@@ -27,7 +27,8 @@ public struct Figure: Sendable, Equatable {
     /// updates: critical `0`, alerting above 0; backup age: critical `~:93600`, above the set's maximum).
     public let ruleWarning: ThresholdRange?
     public let ruleCritical: ThresholdRange?
-    /// For a backup, the newest copy's time (the Prometheus textfile exports it as a timestamp).
+    /// For a certificate, its notAfter; for a backup, the newest copy's time (the Prometheus textfile exports
+    /// these times, from which a rule computes what is left at query time).
     public let time: Date?
 
     public init(kind: FigureKind, target: String?, value: Int, ruleWarning: ThresholdRange? = nil, ruleCritical: ThresholdRange? = nil, time: Date? = nil) {
@@ -53,7 +54,10 @@ public enum ReportFigures {
             let evidence = result.evidence
             switch result.code {
             case "cert.expiry":
-                if let days = evidence["daysLeft"]?.intValue { figures.append(Figure(kind: .daysLeft, target: result.target, value: days)) }
+                if let days = evidence["daysLeft"]?.intValue {
+                    let notAfter = evidence["notAfter"]?.stringValue.flatMap(ISO8601.date(from:))
+                    figures.append(Figure(kind: .daysLeft, target: result.target, value: days, time: notAfter))
+                }
             case "patch.security-updates":
                 if let count = evidence["count"]?.intValue {
                     figures.append(Figure(kind: .securityUpdates, target: result.target, value: count, ruleCritical: ThresholdRange("0")))

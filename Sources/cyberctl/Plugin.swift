@@ -109,7 +109,7 @@ extension Cyberctl {
 }
 
 /// The one answer a plugin run gives, from the scan or from the timeout, whichever comes first: printed,
-/// then the process exits with its state.
+/// then the process ends at once with its state.
 final class PluginAnswer: @unchecked Sendable {
     private let lock = NSLock()
     private var given = false
@@ -121,6 +121,9 @@ final class PluginAnswer: @unchecked Sendable {
         }
         guard first else { return }
         writeStandard(Array(result.text.utf8), to: STDOUT_FILENO)
-        exit(result.state.exitCode)
+        // _exit, not exit: the answer is written (write(2), nothing buffered), and exit's handlers must not run
+        // while the scan's threads may still be working (a plugin that hangs after answering is killed by
+        // Nagios at its service_check_timeout, and its state lost).
+        _exit(result.state.exitCode)
     }
 }

@@ -26,7 +26,7 @@ import TestSupport
             ("bientot", try factory.issue(name: "bientot", subject: "/CN=intranet.mairie.test", notAfter: Date().addingTimeInterval(20 * day + 3600), issuer: authority).pem),
             ("expire", try factory.issue(
                 name: "expire", subject: "/CN=ancien.mairie.test", notBefore: Date().addingTimeInterval(-400 * day),
-                notAfter: Date().addingTimeInterval(-3 * day), issuer: authority).pem),
+                notAfter: Date().addingTimeInterval(-3 * day + 3600), issuer: authority).pem),
             ("casse", nil),
         ]
         var services: [Service] = []
@@ -228,6 +228,8 @@ import TestSupport
             #expect(fields["current_state"] == String(service.exitCode), "\(service.name): \(fields)")
             #expect(fields["plugin_output"]?.hasPrefix("CYBERCTL \(service.word): ") == true, "\(service.name): \(fields)")
         }
+        // Not asserted (timing): how long Nagios saw each check run.
+        print("Nagios check_execution_time:", services.map { "\($0.name)=\(status["cyberctl-\($0.name)"]?["check_execution_time"] ?? "?")" })
         let expired = try #require(status["cyberctl-expire"])
         #expect(expired["performance_data"]?.contains("'days_left:/etc/ssl/expire.pem'=-3") == true, "\(expired)")
         #expect(expired["long_plugin_output"]?.contains("[CRITICAL] cert.expiry /etc/ssl/expire.pem") == true, "\(expired)")

@@ -44,14 +44,18 @@ import TestSupport
         // node_exporter read both files without error.
         #expect(lines.contains("node_textfile_scrape_error 0"), "\(scrape.stdout.prefix(3000)) \(exporter.output)")
         for source in ["cyberctl", "cyberctl-rapport"] {
-            #expect(lines.contains(#"cyberctl_certificate_days_left{source="\#(source)",target="/etc/ssl/bientot.pem"} 20"#), "\(source)")
-            #expect(lines.contains(#"cyberctl_certificate_days_left{source="\#(source)",target="/etc/ssl/expire.pem"} -3"#), "\(source)")
+            // notAfter as Unix time: what the fixture issued (20 days and an hour ahead, 3 days less an hour behind).
+            for (name, days) in [("bientot", 20), ("expire", -3)] {
+                let prefix = #"cyberctl_certificate_expiry_timestamp_seconds{source="\#(source)",target="/etc/ssl/\#(name).pem"} "#
+                let value = try #require(lines.first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }, "\(source) \(name)")
+                #expect(Int(((value - Date().timeIntervalSince1970) / 86_400).rounded(.down)) == days, "\(source) \(name): \(value)")
+            }
             #expect(lines.contains(#"cyberctl_result{check="cert.files",rule="cert.file",severity="medium",source="\#(source)",status="error",target="/etc/ssl/casse.pem"} 1"#), "\(source)")
             #expect(lines.contains(#"cyberctl_results{source="\#(source)",status="fail"} 1"#), "\(source)")
             #expect(lines.contains { $0.hasPrefix(#"cyberctl_report_timestamp_seconds{source="\#(source)"} "#) })
         }
         // The unreadable file has no days-left series.
-        #expect(!scrape.stdout.contains(#"cyberctl_certificate_days_left{source="cyberctl",target="/etc/ssl/casse.pem"}"#))
+        #expect(!scrape.stdout.contains(#"cyberctl_certificate_expiry_timestamp_seconds{source="cyberctl",target="/etc/ssl/casse.pem"}"#))
         let lint = try Command.run("promtool", ["check", "metrics"], input: scrape.stdoutData)
         #expect(lint.exitCode == 0, "\(lint.stdout) \(lint.stderr)")
     }

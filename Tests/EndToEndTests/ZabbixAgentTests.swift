@@ -43,7 +43,7 @@ import TestSupport
         let line = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let start = try #require(line.range(of: "[t|"), "zabbix_agentd: \(output.stdout) \(output.stderr)")
         let json = String(line[start.upperBound...].dropLast())
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], json)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any], "\(json)")
         let report = try #require(document["report"] as? [String: Any])
         #expect(report["state"] as? Int == 2)
         #expect(report["profile"] as? String == "tous")
@@ -67,11 +67,12 @@ import TestSupport
             if let filter = path.range(of: "[?(") {
                 // $.rows[?(@['{#A}'] == '{#A}' && …)].field.first(): for every discovered row, the row itself.
                 let rowsKey = String(path[path.index(path.startIndex, offsetBy: 2)..<filter.lowerBound])
-                let rows = try #require(document[rowsKey] as? [[String: Any]], rowsKey)
+                let rows = try #require(document[rowsKey] as? [[String: Any]], "\(rowsKey)")
                 let field = try #require(path.components(separatedBy: ")].").last?.components(separatedBy: ".first()").first)
                 let macros = path.components(separatedBy: "@['").dropFirst().map { String($0.prefix { $0 != "'" }) }
+                func key(_ row: [String: Any]) -> [String] { macros.map { name in row[name].map { "\($0)" } ?? "" } }
                 for row in rows {
-                    let matches = rows.filter { other in macros.allSatisfy { "\(other[$0] ?? "")" == "\(row[$0] ?? "")" } }
+                    let matches = rows.filter { other in key(other) == key(row) }
                     #expect(matches.count == 1, "\(path): \(row) matches \(matches.count) rows")
                     #expect(matches.first?[field] is NSNumber, "\(path): \(row)")
                     checked += 1

@@ -21,7 +21,9 @@ import TestSupport
         CheckResult(
             check: "backup.sets", target: "/srv/backup", code: "backup.freshness", status: .pass, severity: .high,
             evidence: ["newestAt": .time(MonitoringPluginTests.now.addingTimeInterval(-7200)), "maxAgeHours": 26.0]),
-        CheckResult(check: "cert.files", target: "/etc/ssl/a \"b\" \\c\nd.pem", code: "cert.expiry", status: .pass, severity: .high, evidence: ["daysLeft": 99]),
+        CheckResult(
+            check: "cert.files", target: "/etc/ssl/a \"b\" \\c\nd.pem", code: "cert.expiry", status: .pass, severity: .high,
+            evidence: ["daysLeft": 99, "notAfter": "2027-04-14T08:00:00Z"]),
     ]
 
     @Test func promtoolAcceptsTheFileAndValuesAreThere() throws {
@@ -30,8 +32,9 @@ import TestSupport
         #expect(check.exitCode == 0, "promtool: \(check.stdout) \(check.stderr)\n\(text)")
         #expect(check.stdout.isEmpty && check.stderr.isEmpty, "lint: \(check.stdout) \(check.stderr)")
         let lines = Set(text.split(separator: "\n").map(String.init))
-        #expect(lines.contains(#"cyberctl_certificate_days_left{source="cyberctl",target="/etc/ssl/ancien.pem"} -3"#))
-        #expect(lines.contains(#"cyberctl_certificate_days_left{source="cyberctl",target="/etc/ssl/a \"b\" \\c\nd.pem"} 99"#), "\(text)")
+        // notAfter of the expired certificate: 3 days before the report, plus the hour the fixture adds.
+        #expect(lines.contains(#"cyberctl_certificate_expiry_timestamp_seconds{source="cyberctl",target="/etc/ssl/ancien.pem"} 1799744400"#))
+        #expect(lines.contains(#"cyberctl_certificate_expiry_timestamp_seconds{source="cyberctl",target="/etc/ssl/a \"b\" \\c\nd.pem"} 1807689600"#), "\(text)")
         #expect(lines.contains(#"cyberctl_result{source="cyberctl",check="cert.files",rule="cert.file",target="/etc/ssl/casse.pem",status="error",severity="medium"} 1"#))
         #expect(lines.contains(#"cyberctl_result{source="cyberctl",check="cert.files",rule="cert.expiry",target="/etc/ssl/portail.pem",status="pass",severity="high",occurrence="2"} 1"#))
         #expect(lines.contains(#"cyberctl_security_updates_pending{source="cyberctl",target="/var/lib/dpkg/status"} 3"#))
@@ -42,7 +45,7 @@ import TestSupport
         #expect(lines.contains(#"cyberctl_report_timestamp_seconds{source="cyberctl"} 1800000000"#))
         #expect(lines.contains { $0.hasPrefix(#"cyberctl_domain_score{source="cyberctl",domain="certificates"} "#) })
         // The erring certificate has no days-left figure.
-        #expect(!text.contains(#"cyberctl_certificate_days_left{source="cyberctl",target="/etc/ssl/casse.pem"}"#))
+        #expect(!text.contains(#"cyberctl_certificate_expiry_timestamp_seconds{source="cyberctl",target="/etc/ssl/casse.pem"}"#))
         // No timestamps: every sample line is `name{labels} value`.
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             #expect(line.split(separator: "}").last?.split(separator: " ").count == 1, "\(line)")
