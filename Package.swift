@@ -109,7 +109,7 @@ let package = Package(
         // colour palette; shared by the territory commands and the élus summary.
         .target(name: "Rendering", dependencies: ["Territory", "Checks", "Trust"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
-        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2", .product(name: "GRDB", package: "GRDB.swift")]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
         .target(
             name: "Collector",

@@ -21,22 +21,41 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     /// 1-based line (and column) in `file`, when known.
     public let line: Int?
     public let column: Int?
+    /// The message in French (the default language), or the only text a thrower gave.
     public let message: String
+    /// The message in English, when the thrower gave both languages (`init(_:file:line:column:fr:en:)`).
+    public let englishMessage: String?
 
+    /// An error with one text, shown whatever the language asked.
     public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String) {
         self.kind = kind
         self.file = file
         self.line = line
         self.column = column
         self.message = message
+        self.englishMessage = nil
     }
 
-    /// `file:line:column: message`, the form editors and compilers use.
-    public var description: String {
+    /// An error in both languages: the command shows the one of its `--lang` (`description(in:)`).
+    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, fr: String, en: String) {
+        self.kind = kind
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = fr
+        self.englishMessage = en
+    }
+
+    /// `file:line:column: message` in French, the form editors and compilers use.
+    public var description: String { description(in: .fr) }
+
+    /// `file:line:column: message` in `language`.
+    public func description(in language: Language) -> String {
         var location = file ?? ""
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
-        return location.isEmpty ? message : "\(location): \(message)"
+        let text = language == .en ? englishMessage ?? message : message
+        return location.isEmpty ? text : "\(location): \(text)"
     }
 
     /// sysexits code for this kind.

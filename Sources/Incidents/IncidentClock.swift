@@ -46,24 +46,28 @@ public enum IncidentClock {
     public static func parse(_ raw: String, option: String = "time") throws(InputError) -> Date {
         let text = raw.trimmingCharacters(in: .whitespaces)
         let expected = "expected ISO 8601 with an offset (2026-03-29T14:05:00+02:00, 2026-03-29T12:05Z) or \"YYYY-MM-DD HH:MM\" in Europe/Paris time"
+        let attendu = "attendu : ISO 8601 avec décalage (2026-03-29T14:05:00+02:00, 2026-03-29T12:05Z) ou « AAAA-MM-JJ HH:MM » en heure de Paris"
         let pattern = #/^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?$/#
-        guard let match = text.wholeMatch(of: pattern) else { throw InputError(.usage, "\(option) \"\(raw)\": \(expected)") }
+        guard let match = text.wholeMatch(of: pattern) else { throw InputError(.usage, fr: "\(option) « \(raw) » : \(attendu)", en: "\(option) \"\(raw)\": \(expected)") }
         let year = Int(match.1)!, month = Int(match.2)!, day = Int(match.3)!
         let hour = Int(match.4)!, minute = Int(match.5)!, second = match.6.map { Int($0)! } ?? 0
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else {
-            throw InputError(.usage, "\(option) \"\(raw)\": no such date or time; \(expected)")
+            throw InputError(.usage, fr: "\(option) « \(raw) » : date ou heure inexistante ; \(attendu)", en: "\(option) \"\(raw)\": no such date or time; \(expected)")
         }
         var utc = Calendar(identifier: .gregorian)
         utc.timeZone = TimeZone(identifier: "UTC")!
         guard let wall = utc.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)),
               utc.component(.day, from: wall) == day else {
-            throw InputError(.usage, "\(option) \"\(raw)\": no such date; \(expected)")
+            throw InputError(.usage, fr: "\(option) « \(raw) » : date inexistante ; \(attendu)", en: "\(option) \"\(raw)\": no such date; \(expected)")
         }
         if let zone = match.7 {
             if zone == "Z" || zone == "z" { return wall }
             let digits = zone.dropFirst().filter(\.isNumber)
             let hours = Int(digits.prefix(2))!, minutes = Int(digits.suffix(2))!
-            guard hours <= 14, minutes < 60 else { throw InputError(.usage, "\(option) \"\(raw)\": offset \(zone) out of range; \(expected)") }
+            guard hours <= 14, minutes < 60 else {
+                throw InputError(
+                    .usage, fr: "\(option) « \(raw) » : décalage \(zone) hors limites ; \(attendu)", en: "\(option) \"\(raw)\": offset \(zone) out of range; \(expected)")
+            }
             let offset = (hours * 3600 + minutes * 60) * (zone.first == "-" ? -1 : 1)
             return wall.addingTimeInterval(TimeInterval(-offset))
         }
@@ -73,10 +77,17 @@ public enum IncidentClock {
             .filter { paris.secondsFromGMT(for: $0) == Int(wall.timeIntervalSince($0)) }
             .sorted()
         if candidates.isEmpty {
-            throw InputError(.usage, "\(option) \"\(raw)\": this local time does not exist in Europe/Paris (clocks go forward that night); give an offset, e.g. \(text.replacingOccurrences(of: " ", with: "T"))+01:00")
+            let example = text.replacingOccurrences(of: " ", with: "T") + "+01:00"
+            throw InputError(
+                .usage,
+                fr: "\(option) « \(raw) » : cette heure n'existe pas à Paris (on avance les horloges cette nuit-là) ; donnez un décalage, par exemple \(example)",
+                en: "\(option) \"\(raw)\": this local time does not exist in Europe/Paris (clocks go forward that night); give an offset, e.g. \(example)")
         }
         if candidates.count > 1 {
-            throw InputError(.usage, "\(option) \"\(raw)\": this local time happens twice in Europe/Paris (clocks go back that night); give the offset: +02:00 for the first, +01:00 for the second")
+            throw InputError(
+                .usage,
+                fr: "\(option) « \(raw) » : cette heure existe deux fois à Paris (on recule les horloges cette nuit-là) ; donnez le décalage : +02:00 pour la première, +01:00 pour la seconde",
+                en: "\(option) \"\(raw)\": this local time happens twice in Europe/Paris (clocks go back that night); give the offset: +02:00 for the first, +01:00 for the second")
         }
         return candidates[0]
     }

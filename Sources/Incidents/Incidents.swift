@@ -67,14 +67,20 @@ public struct EntityIdentity: Codable, Sendable, Equatable {
     public var name: String?
     public var insee: String?
     public var kind: String?
+    /// Inhabitants, as the report or the roster declares them.
+    public var population: Int?
     public var departement: String?
     public var region: String?
 
-    public init(siren: String, name: String? = nil, insee: String? = nil, kind: String? = nil, departement: String? = nil, region: String? = nil) {
+    public init(
+        siren: String, name: String? = nil, insee: String? = nil, kind: String? = nil, population: Int? = nil, departement: String? = nil,
+        region: String? = nil
+    ) {
         self.siren = siren
         self.name = name
         self.insee = insee
         self.kind = kind
+        self.population = population
         self.departement = departement
         self.region = region
     }
@@ -122,7 +128,8 @@ extension TerritoryStore {
         try write { db in
             try Self.requireIncident(db, id)
             if let closed = try Int.fetchOne(db, sql: "SELECT closedAt FROM incident WHERE id = ?", arguments: [id]) {
-                throw InputError(.usage, "incident \(id) was already closed at \(IncidentClock.local(Date(timeIntervalSince1970: TimeInterval(closed))))")
+                let when = IncidentClock.local(Date(timeIntervalSince1970: TimeInterval(closed)))
+                throw InputError(.usage, fr: "l'incident \(id) est déjà clos depuis le \(when)", en: "incident \(id) was already closed at \(when)")
             }
             try db.execute(sql: "UPDATE incident SET closedAt = ? WHERE id = ?", arguments: [Int(at.timeIntervalSince1970), id])
             try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text) VALUES (?, ?, ?)",
@@ -132,7 +139,8 @@ extension TerritoryStore {
 
     static func requireIncident(_ db: Database, _ id: Int64) throws {
         guard try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [id]) == true else {
-            throw InputError(.missing, "no incident \(id) in the store (see `cyberctl incident list`)")
+            throw InputError(
+                .missing, fr: "aucun incident \(id) dans la base (voir `cyberctl incident list`)", en: "no incident \(id) in the store (see `cyberctl incident list`)")
         }
     }
 
@@ -168,7 +176,9 @@ extension TerritoryStore {
     public func entityIdentity(siren: String) throws -> EntityIdentity? {
         try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE siren = ?", arguments: [siren]).map {
-                EntityIdentity(siren: siren, name: $0["name"], insee: $0["insee"], kind: $0["kind"], departement: $0["departement"], region: $0["region"])
+                EntityIdentity(
+                    siren: siren, name: $0["name"], insee: $0["insee"], kind: $0["kind"], population: $0["population"],
+                    departement: $0["departement"], region: $0["region"])
             }
         }
     }

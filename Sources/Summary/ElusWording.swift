@@ -264,7 +264,7 @@ public enum ElusWording {
         case .territory(let noun, _):
             if !facts.neverReported.isEmpty {
                 let n = facts.neverReported.count
-                out.append("\(noun.count(n)) \(n == 1 ? "n'a" : "n'ont") jamais envoyé de contrôle : \(list(facts.neverReported)). Le niveau ne peut pas les prendre en compte.")
+                out.append("\(noun.count(n)) \(n == 1 ? "n'a" : "n'ont") jamais envoyé de contrôle : \(list(facts.neverReported)). Le niveau ne peut pas \(n == 1 ? "la" : "les") prendre en compte.")
             }
             if !facts.silent.isEmpty {
                 let n = facts.silent.count
@@ -284,7 +284,7 @@ public enum ElusWording {
         case .territory(let noun, let members):
             guard !facts.organisationNotEvaluated.isEmpty else { return nil }
             let n = facts.organisationNotEvaluated.count
-            return "\(noun.count(n)) sur \(members) \(n == 1 ? "n'a" : "n'ont") pas rempli le questionnaire d'organisation de la sécurité numérique : \(list(facts.organisationNotEvaluated)). Leur organisation n'est pas évaluée et compte pour zéro."
+            return "\(noun.count(n)) sur \(members) \(n == 1 ? "n'a" : "n'ont") pas rempli le questionnaire d'organisation de la sécurité numérique : \(list(facts.organisationNotEvaluated)). \(n == 1 ? "Son" : "Leur") organisation n'est pas évaluée et compte pour zéro."
         case .entity:
             if !facts.organisationNotEvaluated.isEmpty {
                 return "Le questionnaire d'organisation de la sécurité numérique n'a pas été rempli : l'organisation n'est pas évaluée et compte pour zéro."

@@ -123,7 +123,7 @@ public struct SummaryBuilder: Sendable {
     public func entity(_ siren: String) throws -> ReadinessSummary {
         let detail = try views.entity(siren)
         if let other = answers?.entity.siren, other != siren {
-            throw InputError(.invalidData, "the answers file is for SIREN \(other), not \(siren)")
+            throw InputError(.invalidData, fr: "le fichier de réponses est celui du SIREN \(other), pas de \(siren)", en: "the answers file is for SIREN \(other), not \(siren)")
         }
         let roster = try views.store.roster()
         var identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
@@ -185,7 +185,9 @@ public struct SummaryBuilder: Sendable {
         let status = try views.status(fixes: 12)
         let memberRows = status.entities.filter(\.inPerimeter)
         guard !memberRows.isEmpty else {
-            throw InputError(.missing, "the territory store holds no report of the territory's members yet; run `cyberctl consolidate DIR…` first")
+            throw InputError(
+                .missing, fr: "la base du territoire ne contient encore aucun rapport de ses membres ; lancez d'abord `cyberctl consolidate DOSSIER…`",
+                en: "the territory store holds no report of the territory's members yet; run `cyberctl consolidate DIR…` first")
         }
         let identities = try views.identities()
         let roster = try views.store.roster()
@@ -195,7 +197,9 @@ public struct SummaryBuilder: Sendable {
             ?? identities.values.filter { groupingKinds.contains($0.kind ?? "") }
                 .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
         if let other = answers?.entity.siren, let siren = grouping?.siren, other != siren {
-            throw InputError(.invalidData, "the answers file is for SIREN \(other), not the intercommunalité \(siren)")
+            throw InputError(
+                .invalidData, fr: "le fichier de réponses est celui du SIREN \(other), pas de l'intercommunalité \(siren)",
+                en: "the answers file is for SIREN \(other), not the intercommunalité \(siren)")
         }
         func kind(_ siren: String) -> String? { roster?.member(siren)?.kind ?? identities[siren]?.kind }
         let communes = memberRows.map(\.siren).compactMap { roster?.member($0)?.entity ?? identities[$0] }.filter { $0.kind == "commune" }

@@ -3,6 +3,50 @@
 /// The élus page's Mustache templates (swift-mustache), by file name without `.mustache`.
 enum SummaryTemplates {
     static let texts: [String: String] = [
+        "digest.html": #"""
+{{! The monthly digest of one member (DigestRenderer.html), to paste into an e-mail. Every value in double
+    braces is HTML-escaped (names, hosts and certificate subjects come from signed reports and the roster).
+    Embedded into SummaryTemplates.swift by scripts/embed-templates.sh. }}
+<!DOCTYPE html>
+<html lang="{{lang}}"><head><meta charset="utf-8"><title>{{title}}</title>
+<style>body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:11pt;line-height:1.4;color:#1b1f24;max-width:46em;margin:1em auto}h1{font-size:14pt}h2{font-size:12pt;color:#0b3d91;margin:1.2em 0 .3em}.state{border-left:4px solid #0b3d91;padding:.3em .8em;background:#f3f6fb}.warn{color:#8a1c12}.who{color:#57606a;display:block}.to{color:#57606a}</style></head>
+<body>
+<h1>{{title}}</h1>
+{{#hasRecipients}}
+<p class="to">{{toLabel}} {{#recipients}}{{role}}{{#name}} : {{name}}{{/name}}{{#email}} &lt;{{email}}&gt;{{/email}}{{^last}} · {{/last}}{{/recipients}}</p>
+{{/hasRecipients}}
+<p>{{greeting}}</p>
+<p>{{intro}}</p>
+<h2>{{stateHeading}}</h2>
+<p class="state">{{state}}</p>
+{{#hasUnverified}}
+<h2>{{unverifiedHeading}}</h2>
+<ul class="warn">{{#unverified}}<li>{{.}}</li>{{/unverified}}</ul>
+{{/hasUnverified}}
+{{#hasCertificates}}
+<h2>{{certificatesHeading}}</h2>
+<ul>{{#certificates}}<li>{{.}}</li>{{/certificates}}</ul>
+{{/hasCertificates}}
+{{#hasSilentHosts}}
+<h2>{{silentHeading}}</h2>
+<ul>{{#silentHosts}}<li>{{.}}</li>{{/silentHosts}}</ul>
+{{/hasSilentHosts}}
+<h2>{{fixesHeading}}</h2>
+{{^hasFixes}}
+<p>{{noFixes}}</p>
+{{/hasFixes}}
+{{#hasFixes}}
+<ol>{{#fixes}}<li><b>{{action}}.</b> {{why}}<span class="who">{{who}}</span></li>{{/fixes}}</ol>
+{{/hasFixes}}
+{{#hasIncidents}}
+<h2>{{incidentsHeading}}</h2>
+<ul class="warn">{{#incidents}}<li>{{.}}</li>{{/incidents}}</ul>
+{{/hasIncidents}}
+<h2>{{rssiHeading}}</h2>
+<ul>{{#rssiActions}}<li>{{.}}</li>{{/rssiActions}}</ul>
+<p>{{closing}}</p>
+</body></html>
+"""#,
         "summary.html": #"""
 {{! The élus page (SummaryRenderer.html): one A4 sheet, then the members. Every value in double braces is
     HTML-escaped; only the style sheet, cyberctl's own text, is inserted as is (triple braces). Embedded

@@ -23,7 +23,7 @@ public enum Inbox {
         for path in paths {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                throw InputError(.missing, file: path, "no such folder or report")
+                throw InputError(.missing, file: path, fr: "ni dossier ni rapport à cet endroit", en: "no such folder or report")
             }
             if !isFolder.boolValue {
                 found.append(path)

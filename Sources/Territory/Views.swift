@@ -515,7 +515,11 @@ public struct TerritoryViews: Sendable {
             try Row.fetchAll(db, sql: "SELECT id, siren FROM host WHERE hostname = ? COLLATE NOCASE ORDER BY siren", arguments: [hostname])
                 .map { (id: $0[0] as Int64, siren: $0[1] as String) }
         }
-        guard !matches.isEmpty else { throw InputError(.missing, "no host named \(hostname) in the store (see `cyberctl territory status`)") }
+        guard !matches.isEmpty else {
+            throw InputError(
+                .missing, fr: "aucun hôte nommé \(hostname) dans la base (voir `cyberctl territory status`)",
+                en: "no host named \(hostname) in the store (see `cyberctl territory status`)")
+        }
         return try matches.map { try detail(siren: $0.siren, hostIDs: [$0.id]) }
     }
 
@@ -523,7 +527,11 @@ public struct TerritoryViews: Sendable {
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
     public func entity(_ siren: String) throws -> DetailView {
         let hostIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
-        guard !hostIDs.isEmpty else { throw InputError(.missing, "no report for SIREN \(siren) in the store (see `cyberctl territory status`)") }
+        guard !hostIDs.isEmpty else {
+            throw InputError(
+                .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
+                en: "no report for SIREN \(siren) in the store (see `cyberctl territory status`)")
+        }
         return try detail(siren: siren, hostIDs: hostIDs)
     }
 

@@ -15,19 +15,27 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
     public init(entityName: String, siren: String, host: String) throws(InputError) {
         let name = entityName.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.utf8.count <= 64 else {
-            throw InputError(.usage, "entity name \"\(entityName)\": expected 1 to 64 bytes (X.520 ub-organization-name)")
+            throw InputError(
+                .usage, fr: "nom de l'entité \"\(entityName)\" : de 1 à 64 octets sont attendus (X.520 ub-organization-name)",
+                en: "entity name \"\(entityName)\": expected 1 to 64 bytes (X.520 ub-organization-name)")
         }
         // A name shown on the RSSI's terminal and in certificates: no control or bidirectional formatting character.
         guard !name.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
-            throw InputError(.usage, "entity name \"\(TerminalText.line(entityName))\": control and bidirectional formatting characters are not allowed")
+            let name = TerminalText.line(entityName)
+            throw InputError(
+                .usage, fr: "nom de l'entité \"\(name)\" : caractères de contrôle et de mise en forme bidirectionnelle refusés",
+                en: "entity name \"\(name)\": control and bidirectional formatting characters are not allowed")
         }
         // As people type it, with spaces between the groups (`212 900 195`); stored compact.
         let siren = Identifiers.normalizedSIREN(siren)
         guard Identifiers.isValidSIREN(siren) else {
-            throw InputError(.usage, "siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
+            throw InputError(
+                .usage, fr: "SIREN \"\(siren)\" : 9 chiffres avec une clé de Luhn valide sont attendus", en: "siren \"\(siren)\": expected 9 digits with a valid Luhn check digit")
         }
         guard Self.isValidHost(host) else {
-            throw InputError(.usage, "host \"\(host)\": expected a host name (letters, digits, '-', '.', '_'; 1 to 64 characters)")
+            throw InputError(
+                .usage, fr: "hôte \"\(host)\" : un nom d'hôte est attendu (lettres, chiffres, '-', '.', '_' ; 1 à 64 caractères)",
+                en: "host \"\(host)\": expected a host name (letters, digits, '-', '.', '_'; 1 to 64 characters)")
         }
         self.entityName = name
         self.siren = siren

@@ -76,7 +76,10 @@ public struct CertificateAuthority: Sendable {
     public init(directory: String) throws(InputError) {
         self.directory = directory
         guard FileManager.default.fileExists(atPath: certificatePath) else {
-            throw InputError(.missing, file: directory, "no CA here (ca.pem missing); create one with: cyberctl pki init --dir \(directory) --name \"…\"")
+            throw InputError(
+                .missing, file: directory,
+                fr: "aucune autorité de certification ici (ca.pem absent) ; pour en créer une : cyberctl pki init --dir \(directory) --name \"…\"",
+                en: "no CA here (ca.pem missing); create one with: cyberctl pki init --dir \(directory) --name \"…\"")
         }
     }
 
@@ -89,18 +92,24 @@ public struct CertificateAuthority: Sendable {
     public static func initialize(directory: String, name: String, now: Date = Date()) throws(InputError) -> CertificateAuthority {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else {
-            throw InputError(.usage, "--name \"\(name)\": expected 1 to 64 bytes (X.520 ub-common-name)")
+            throw InputError(
+                .usage, fr: "--name \"\(name)\" : de 1 à 64 octets sont attendus (X.520 ub-common-name)",
+                en: "--name \"\(name)\": expected 1 to 64 bytes (X.520 ub-common-name)")
         }
         let authority = CertificateAuthority(uncheckedDirectory: directory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
             try FileManager.default.createDirectory(atPath: authority.certsPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            throw InputError(.io, file: directory, "cannot create the CA folder: \(error.localizedDescription)")
+            throw InputError(
+                .io, file: directory, fr: "impossible de créer le dossier de l'autorité : \(error.localizedDescription)",
+                en: "cannot create the CA folder: \(error.localizedDescription)")
         }
         return try authority.locked { () throws(InputError) -> CertificateAuthority in
             for existing in [authority.keyPath, authority.certificatePath] where FileManager.default.fileExists(atPath: existing) {
-                throw InputError(.usage, file: existing, "a CA already exists in \(directory); refusing to overwrite it")
+                throw InputError(
+                    .usage, file: existing, fr: "une autorité existe déjà dans \(directory) ; elle n'est pas remplacée",
+                    en: "a CA already exists in \(directory); refusing to overwrite it")
             }
             do {
                 let key = try PrivateKey.generateP256()
@@ -130,6 +139,11 @@ public struct CertificateAuthority: Sendable {
                 throw InputError(.io, file: directory, "creating the CA failed: \(error)")
             }
         }
+    }
+
+    /// `--days` outside 1…825 (the CA/Browser Forum's historical 825-day cap for end-entity certificates).
+    static func daysOutOfRange(_ days: Int) -> InputError {
+        InputError(.usage, fr: "--days \(days) : une durée de 1 à 825 jours est attendue", en: "--days \(days): expected 1 to 825")
     }
 
     /// The CA certificate.
@@ -163,7 +177,7 @@ public struct CertificateAuthority: Sendable {
     public func issue(_ request: CertificateSigningRequest, days: Int = defaultAgentValidityDays, now: Date = Date(), renew: Bool)
         throws(InputError) -> Issuance
     {
-        guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
+        guard (1...825).contains(days) else { throw Self.daysOutOfRange(days) }
         _ = try Self.acceptableKey(of: request)
         let identity: AgentIdentity
         switch AgentIdentity.from(request.subject) {
@@ -219,7 +233,10 @@ public struct CertificateAuthority: Sendable {
             let caKey = try TrustFiles.readPrivateKey(keyPath)
             let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
             if let caEnd = caCertificate.notAfter, notAfter > caEnd {
-                throw InputError(.usage, "--days \(days): the certificate would outlive the CA (valid until \(ISO8601.string(from: caEnd)))")
+                let end = ISO8601.string(from: caEnd)
+                throw InputError(
+                    .usage, fr: "--days \(days) : le certificat durerait plus que l'autorité (valide jusqu'au \(end))",
+                    en: "--days \(days): the certificate would outlive the CA (valid until \(end))")
             }
             let serialHex = try nextSerial()
             var index = try readIndex()
@@ -278,7 +295,7 @@ public struct CertificateAuthority: Sendable {
         _ request: CertificateSigningRequest, subjectAlternativeNames: [String], days: Int = defaultServerValidityDays, now: Date = Date(),
         renew: Bool
     ) throws(InputError) -> Issuance {
-        guard (1...825).contains(days) else { throw InputError(.usage, "--days \(days): expected 1 to 825") }
+        guard (1...825).contains(days) else { throw Self.daysOutOfRange(days) }
         guard !subjectAlternativeNames.isEmpty else {
             throw InputError(.usage, "--server needs at least one --san (DNS:collector.example.fr or IP:192.0.2.10): TLS clients match the subjectAltName, not the CN (RFC 6125)")
         }
@@ -345,10 +362,13 @@ public struct CertificateAuthority: Sendable {
         return try locked { () throws(InputError) -> IssuedCertificate in
             var index = try readIndex()
             guard let position = index.certificates.firstIndex(where: { Self.normalise($0.serial) == wanted }) else {
-                throw InputError(.missing, file: indexPath, "no certificate with serial \(serial) was issued by this CA (see: cyberctl pki list)")
+                throw InputError(
+                    .missing, file: indexPath, fr: "aucun certificat de numéro de série \(serial) émis par cette autorité (voir : cyberctl pki list)",
+                    en: "no certificate with serial \(serial) was issued by this CA (see: cyberctl pki list)")
             }
             if let revokedAt = index.certificates[position].revokedAt {
-                throw InputError(.usage, "certificate \(serial) is already revoked (since \(ISO8601.string(from: revokedAt)))")
+                let since = ISO8601.string(from: revokedAt)
+                throw InputError(.usage, fr: "le certificat \(serial) est déjà révoqué (depuis le \(since))", en: "certificate \(serial) is already revoked (since \(since))")
             }
             index.certificates[position].revokedAt = now
             index.certificates[position].revocationReason = reason.name

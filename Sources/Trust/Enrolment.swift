@@ -21,12 +21,16 @@ public enum Enrolment {
         let keyPath = "\(directory)/agent.key"
         let requestPath = "\(directory)/agent.csr"
         if !replace && FileManager.default.fileExists(atPath: keyPath) {
-            throw InputError(.usage, file: keyPath, "an agent key already exists; give --force to replace it (its certificate will stop matching)")
+            throw InputError(
+                .usage, file: keyPath,
+                fr: "une clé d'agent existe déjà ; --force pour la remplacer (son certificat ne lui correspondra plus)",
+                en: "an agent key already exists; give --force to replace it (its certificate will stop matching)")
         }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            throw InputError(.io, file: directory, "cannot create the folder: \(error.localizedDescription)")
+            throw InputError(
+                .io, file: directory, fr: "impossible de créer le dossier : \(error.localizedDescription)", en: "cannot create the folder: \(error.localizedDescription)")
         }
         do {
             let key = try PrivateKey.generateP256()
@@ -40,7 +44,7 @@ public enum Enrolment {
         } catch let error as AtomicFileError {
             throw InputError(.io, file: error.path, error.reason)
         } catch {
-            throw InputError(.io, file: directory, "enrolment failed: \(error)")
+            throw InputError(.io, file: directory, fr: "échec de l'enrôlement : \(error)", en: "enrolment failed: \(error)")
         }
     }
 }

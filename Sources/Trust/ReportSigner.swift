@@ -19,19 +19,26 @@ public final class ReportSigner: Sendable {
         let key = try TrustFiles.readPrivateKey(keyPath)
         let certificate = try TrustFiles.readCertificate(certificatePath, what: "agent certificate")
         guard key.matches(certificate) else {
-            throw InputError(.invalidData, file: certificatePath, "this certificate does not match the private key \(keyPath)")
+            throw InputError(
+                .invalidData, file: certificatePath, fr: "ce certificat ne correspond pas à la clé privée \(keyPath)",
+                en: "this certificate does not match the private key \(keyPath)")
         }
         switch AgentIdentity.from(certificate.subjectName) {
         case .success(let identity): self.identity = identity
-        case .failure(let problem): throw InputError(.invalidData, file: certificatePath, "not an agent certificate: \(problem)")
+        case .failure(let problem):
+            throw InputError(.invalidData, file: certificatePath, fr: "pas un certificat d'agent : \(problem)", en: "not an agent certificate: \(problem)")
         }
         if let notAfter = certificate.notAfter, notAfter < now {
             throw InputError(
                 .invalidData, file: certificatePath,
-                "agent certificate expired on \(ISO8601.string(from: notAfter)); reports signed with it would be refused. Enrol again (cyberctl enroll --force) and have the RSSI issue a new one")
+                fr: "certificat d'agent expiré le \(ISO8601.string(from: notAfter)) ; les rapports qu'il signerait seraient refusés. Enrôlez à nouveau (cyberctl enroll --force) et faites émettre un nouveau certificat par le RSSI",
+                en: "agent certificate expired on \(ISO8601.string(from: notAfter)); reports signed with it would be refused. Enrol again (cyberctl enroll --force) and have the RSSI issue a new one")
         }
         if let notBefore = certificate.notBefore, notBefore > now {
-            throw InputError(.invalidData, file: certificatePath, "agent certificate not valid before \(ISO8601.string(from: notBefore)) (check the clock)")
+            let start = ISO8601.string(from: notBefore)
+            throw InputError(
+                .invalidData, file: certificatePath, fr: "certificat d'agent pas encore valide, avant le \(start) (vérifiez l'horloge)",
+                en: "agent certificate not valid before \(start) (check the clock)")
         }
         self.key = key
         self.certificate = certificate

@@ -42,8 +42,9 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Format de sortie : table, json ou markdown (output format).")
         var format: AlertFormat = .table
 
-        @Option(help: "Langue des textes : fr ou en (language of what people read).")
-        var lang: Language = .fr
+        @Option(name: .customLong("lang"), help: languageOptionHelp)
+        var chosenLanguage: Language?
+        var lang: Language { store.config.language(chosenLanguage) }
 
         /// The present, for tests and replays (the forms of `incident --aware-at`).
         @Option(name: .customLong("now"), help: .hidden)
@@ -60,7 +61,7 @@ extension Cyberctl.TerritoryCommand {
                 let days = try Self.window.wholeValue(within, language: lang)
                 var now = Date()
                 if let nowText { now = try IncidentClock.parse(nowText, option: "--now") }
-                let territory = try TerritoryStore(path: store.path, create: false, readOnly: true)
+                let territory = try store.open(readOnly: true, language: lang)
                 result = TerritoryViews(store: territory, now: now, language: lang).alerts(withinDays: days)
             } catch {
                 throw failure(reporting: error, language: lang)

@@ -17,8 +17,9 @@ extension Cyberctl {
                 durablement dans --inbox en <siren>/<rapport>.json et .json.p7s (et versé dans --db si donné) avant que \
                 l'agent reçoive 201 ; le même rapport envoyé de nouveau reçoit 200. Statuts : 400 mal formé, 403 interdit, \
                 413 trop gros, 422 refusé (avec le code de vérification), 429 trop d'envois, 503 indisponible. Une ligne \
-                de journal par requête sur la sortie d'erreur. S'arrête proprement sur SIGTERM ou SIGINT. Voir \
-                docs/collector.md.
+                de journal par requête sur la sortie d'erreur. S'arrête proprement sur SIGTERM ou SIGINT. Sans --ca, \
+                --inbox ni --db : les clés ca, inbox et store de la configuration du RSSI (--config, $CYBERCTL_RSSI_CONFIG, \
+                /etc/cyberctl/rssi.yaml). Voir docs/collector.md.
 
                 Listens for POST /v1/reports over HTTPS with mutual TLS: the client certificate must chain to --ca and \
                 not be revoked by the --crl files (reloaded when they change). Each report is verified exactly as \
@@ -26,7 +27,9 @@ extension Cyberctl {
                 --inbox as <siren>/<report>.json and .json.p7s (and ingested into --db when given) before the agent is \
                 answered 201; the same report again is answered 200. Statuses: 400 malformed, 403 forbidden, 413 too \
                 large, 422 refused (with the verification code), 429 rate limited, 503 unavailable. One log line per \
-                request on stderr. Stops cleanly on SIGTERM or SIGINT. See docs/collector.md.
+                request on stderr. Stops cleanly on SIGTERM or SIGINT. Without --ca, --inbox or --db: the ca, inbox and \
+                store keys of the RSSI configuration (--config, $CYBERCTL_RSSI_CONFIG, /etc/cyberctl/rssi.yaml). See \
+                docs/collector.md.
                 """)
 
         @Option(help: "Adresse et port d'écoute : 0.0.0.0:8443, [::]:8443, 127.0.0.1:8443, [::1]:8443 (address and port to listen on).")
@@ -38,17 +41,19 @@ extension Cyberctl {
         @Option(name: .customLong("tls-key"), help: "Clé privée du collecteur, PEM, mode 0600 (the collector's private key).", completion: .file())
         var tlsKey: String
 
-        @Option(help: "Certificat de l'autorité du RSSI, PEM : les certificats clients et les signataires des rapports doivent en dépendre (the RSSI's CA certificate).", completion: .file())
-        var ca: String
+        @Option(help: "Certificat de l'autorité du RSSI, PEM : les certificats clients et les signataires des rapports doivent en dépendre ; par défaut : ca.pem du dossier ca de la configuration du RSSI, sinon /etc/cyberctl/ca.pem (the RSSI's CA certificate).", completion: .file())
+        var ca: String?
 
         @Option(parsing: .singleValue, help: "CRL de l'autorité, PEM ou DER, répétable ; par défaut : crl.pem à côté du fichier de l'autorité s'il existe (CA's CRL, repeatable).")
         var crl: [String] = []
 
-        @Option(help: "Dossier de réception : rapports rangés en <siren>/<nom>.json avec <nom>.json.p7s (inbox folder).", completion: .directory)
-        var inbox: String
+        @Option(help: "Dossier de réception : rapports rangés en <siren>/<nom>.json avec <nom>.json.p7s ; par défaut : la clé inbox de la configuration du RSSI (inbox folder).", completion: .directory)
+        var inbox: String?
 
-        @Option(help: "Base du territoire (SQLite) où ranger chaque rapport accepté (territory store to ingest into).")
+        @Option(help: "Base du territoire (SQLite) où ranger chaque rapport accepté, créée au besoin ; par défaut : la clé store de la configuration du RSSI, sinon aucune (territory store to ingest into; default: the configuration's store, else none).")
         var db: String?
+
+        @OptionGroup var config: RSSIConfigOption
 
         @Option(name: .customLong("max-body-bytes"), help: "Taille maximale d'une requête, en octets ; par défaut : 16 Mio (largest request body, bytes).")
         var maxBodyBytes = CollectorConfiguration.defaultMaxBodyBytes
@@ -98,26 +103,35 @@ extension Cyberctl {
             let logger = Logger(label: "cyberctl.collect")
             do {
                 let (host, port) = CollectorConfiguration.parseListen(listen)!
-                var crlFiles = crl
-                if crlFiles.isEmpty {
-                    let sibling = URL(fileURLWithPath: ca).deletingLastPathComponent().appendingPathComponent("crl.pem").path
-                    if FileManager.default.fileExists(atPath: sibling) { crlFiles = [sibling] }
+                let rssi = try config.configuration()
+                let ca = try TrustOptions.caFile(option: self.ca, config)
+                let crlFiles = TrustOptions.crlFiles(crl, caFile: ca)
+                guard let inbox = self.inbox ?? rssi?.inbox?.path else {
+                    throw InputError(
+                        .usage,
+                        "donnez --inbox DOSSIER, ou une clé inbox dans la configuration du RSSI (give --inbox FOLDER, or an inbox key in the RSSI configuration)")
                 }
+                // The store: --db, else the configuration's store; none at all means the inbox only.
+                let store: ResolvedPath? = db.map { ResolvedPath(path: $0, origin: .option("--db")) }
+                    ?? rssi.flatMap { file in file.store.map { ResolvedPath(path: $0.path, origin: .configuration(file: file.file, key: "store")) } }
+                var status = stat()
+                let storeExisted = store.map { lstat($0.path, &status) == 0 } ?? true
                 if crlFiles.isEmpty {
                     logger.warning("no CRL given: revoked agents cannot be refused (give --crl FILE)")
                 }
-                let configuration = CollectorConfiguration(
+                let collectorConfiguration = CollectorConfiguration(
                     host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey, caPath: ca, crlPaths: crlFiles, inbox: inbox,
-                    databasePath: db, maxBodyBytes: maxBodyBytes, ratePerMinute: Self.parseRate(rate)!,
+                    databasePath: store?.path, maxBodyBytes: maxBodyBytes, ratePerMinute: Self.parseRate(rate)!,
                     workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, queueLimit: queueLimit,
                     testHoldFIFO: ProcessInfo.processInfo.environment["CYBERCTL_COLLECT_TEST_HOLD"].flatMap { $0.isEmpty ? nil : $0 })
-                if let fifo = configuration.testHoldFIFO {
+                if let fifo = collectorConfiguration.testHoldFIFO {
                     logger.warning("testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo)")
                 }
-                let collector = try Collector(configuration: configuration, logger: logger)
+                let collector = try Collector(configuration: collectorConfiguration, logger: logger)
+                if let store, !storeExisted { announceCreation(store, nil) }
                 _ = try collector.tlsConfiguration()
                 logger.info(
-                    "inbox ready", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(db ?? "-")"])
+                    "inbox ready", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store?.path ?? "-")"])
                 try await collector.run { address in
                     logger.notice("listening on \(address)", metadata: ["address": "\(address)"])
                 }

@@ -7,165 +7,15 @@ import Incidents
 import NIS2
 import Territory
 
-// MARK: csirt
-
-extension Cyberctl {
-    /// Who to call: regional CSIRT, ANSSI delegation, CERT-FR, 17Cyber.
-    struct Csirt: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Contacts en cas d'incident : CSIRT régional, délégation ANSSI, CERT-FR, 17Cyber (incident contacts).",
-            discussion: """
-                Sans option, le département (sinon le code INSEE, sinon la région) de l'entité de la configuration de \
-                l'agent est utilisé. Données : Profiles/nis2/csirt.yaml (source et date à l'intérieur ; à modifier pour \
-                garder les contacts à jour). Code de sortie 64 pour un code ou une région inconnus, 65 pour un fichier de \
-                données mal formé.
-
-                Without an option, the département (else INSEE code, else region) of the agent configuration's entity is used. \
-                Data: Profiles/nis2/csirt.yaml (source and date inside; edit it to keep the contacts current). Exit 64 for an \
-                unknown code or region, 65 for a malformed data file.
-                """)
-
-        @Option(help: "Code du département ou de la collectivité d'outre-mer : 29, 2A, 974, 987 (département code).")
-        var departement: String?
-        @Option(help: "Nom de la région : Bretagne, Île-de-France, PACA… (region name).")
-        var region: String?
-        @Option(help: "Code INSEE de la commune : 29019, 2A004, 97411 (INSEE commune code).")
-        var insee: String?
-        @Option(help: "Fichier de configuration de l'agent, lu sans autre option (agent configuration file).")
-        var config: String = AgentConfiguration.defaultPath
-        @Option(help: "Format de sortie : table ou json (output format).")
-        var format: OutputFormat = .table
-        @Option(help: "Langue des textes : fr ou en (language of what people read).")
-        var lang: Language = .fr
-
-        func validate() throws {
-            if [departement, region, insee].compactMap({ $0 }).count > 1 {
-                throw ValidationError(
-                    lang == .en
-                        ? "Give only one of --departement, --region, --insee."
-                        : "Donnez une seule des options --departement, --region, --insee.")
-            }
-        }
-
-        func run() throws {
-            do {
-                let directory = try CSIRTDirectory.shipped()
-                let territory: CSIRTDirectory.Territory
-                if departement != nil || region != nil || insee != nil {
-                    territory = try lookup(directory, departement: departement, insee: insee, region: region)
-                } else {
-                    guard FileManager.default.fileExists(atPath: config) else {
-                        throw InputError(
-                            .usage,
-                            lang == .en
-                                ? "no --departement, --region or --insee, and no agent configuration at \(config) to read the entity from"
-                                : "ni --departement, ni --region, ni --insee, et pas de configuration d'agent en \(config) où lire l'entité")
-                    }
-                    let entity = try AgentConfiguration.load(path: config).entity
-                    guard entity.departement != nil || entity.insee != nil || entity.region != nil else {
-                        throw InputError(
-                            .usage,
-                            lang == .en
-                                ? "\(config): the entity has no departement, insee or region; give --departement, --region or --insee"
-                                : "\(config) : l'entité n'a ni departement, ni insee, ni region ; donnez --departement, --region ou --insee")
-                    }
-                    territory = try lookup(directory, departement: entity.departement, insee: entity.insee, region: entity.region)
-                }
-                let text = try format == .json ? CsirtJSON.encode(directory, territory) : CsirtText.render(directory, territory, english: lang == .en)
-                emit(text)
-            } catch {
-                throw failure(reporting: error, language: lang)
-            }
-        }
-    }
-}
-
-/// The territory for whichever of the codes is given (département first).
-func lookup(_ directory: CSIRTDirectory, departement: String?, insee: String?, region: String?) throws(InputError) -> CSIRTDirectory.Territory {
-    do {
-        if let departement { return try directory.territory(departement: departement) }
-        if let insee { return try directory.territory(insee: insee) }
-        return try directory.territory(region: region ?? "")
-    } catch {
-        throw InputError(.usage, error.description)
-    }
-}
-
-enum CsirtText {
-    static func render(_ directory: CSIRTDirectory, _ territory: CSIRTDirectory.Territory, english: Bool) -> String {
-        var lines: [String] = []
-        lines.append(english ? "Incident contacts — \(territory.name)" : "Contacts en cas d'incident — \(territory.name)")
-        lines.append("")
-        if let csirt = territory.csirt {
-            lines.append((english ? "Regional CSIRT         " : "CSIRT régional         ") + csirt.name)
-            lines.append((english ? "  Phone                " : "  Téléphone            ") + (csirt.phone ?? (english ? "none published" : "aucun publié")))
-            if let website = csirt.website { lines.append((english ? "  Website              " : "  Site                 ") + website) }
-        } else {
-            lines.append(english ? "Regional CSIRT         none listed by ANSSI for this territory" : "CSIRT régional         aucun recensé par l'ANSSI pour ce territoire")
-        }
-        if let note = territory.note { lines.append("  ⚠ " + note.text(english: english)) }
-        lines.append((english ? "ANSSI delegation       " : "Délégation ANSSI       ") + territory.anssiMailbox)
-        lines.append((english ? "CERT-FR declaration    " : "Déclaration CERT-FR    ") + directory.national.certFRDeclaration)
-        lines.append((english ? "NIS 2 declaration      " : "Déclaration NIS 2      ") + directory.national.nis2Declaration)
-        lines.append((english ? "CERT-FR contacts       " : "Contacts CERT-FR       ") + directory.national.certFRContact)
-        lines.append("17Cyber                " + directory.national.cyber17Website + " (" + (english ? "diagnostic: " : "diagnostic : ") + directory.national.cyber17Diagnostic + ")")
-        lines.append("")
-        lines.append(english ? "Source: \(directory.source), data of \(directory.version)" : "Source : \(directory.source), données du \(directory.version)")
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// Recipient lines for a draft of `stage`.
-    static func recipients(_ directory: CSIRTDirectory?, _ territory: CSIRTDirectory.Territory?, stage: IncidentStage) -> [String] {
-        var lines: [String] = []
-        if stage == .cnil {
-            lines.append("CNIL : notification de violation de données personnelles par le téléservice de la CNIL (www.cnil.fr)")
-        } else if let directory {
-            lines.append("CERT-FR (ANSSI) : déclaration NIS 2 sur \(directory.national.nis2Declaration)")
-        }
-        if let territory {
-            if let csirt = territory.csirt {
-                lines.append("CSIRT régional : \(csirt.name)\(csirt.phone.map { ", tél. \($0)" } ?? "")\(csirt.website.map { ", \($0)" } ?? "")")
-            } else {
-                lines.append("CSIRT régional : aucun recensé par l'ANSSI pour \(territory.name)")
-            }
-            lines.append("Délégation régionale de l'ANSSI : \(territory.anssiMailbox)")
-        } else {
-            lines.append("CSIRT régional : \(IncidentDraftText.unknown) (département de l'entité inconnu ; voir `cyberctl csirt --departement CODE`)")
-        }
-        if let directory { lines.append("17Cyber : \(directory.national.cyber17Website)") }
-        return lines
-    }
-}
-
-enum IncidentDraftText { static let unknown = "[À compléter]" }
-
-enum CsirtJSON {
-    struct Output: Encodable {
-        var territory: String
-        var departements: [String]
-        var csirt: CSIRTDirectory.CSIRT?
-        var note: LocalizedText?
-        var anssiMailbox: String
-        var national: CSIRTDirectory.National
-        var source: String
-        var version: String
-    }
-
-    static func encode(_ directory: CSIRTDirectory, _ territory: CSIRTDirectory.Territory) throws -> String {
-        try ViewJSON.encode(Output(
-            territory: territory.name, departements: territory.departements, csirt: territory.csirt, note: territory.note,
-            anssiMailbox: territory.anssiMailbox, national: directory.national, source: directory.source, version: directory.version))
-    }
-}
-
 // MARK: incident
 
 /// Options of every incident command.
 struct IncidentOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
 
-    @Option(help: "Langue des textes : fr ou en (language of what people read).")
-    var lang: Language = .fr
+    @Option(name: .customLong("lang"), help: languageOptionHelp)
+    var chosenLanguage: Language?
+    var lang: Language { store.config.language(chosenLanguage) }
 
     /// The present, for tests and replays (same forms as --aware-at).
     @Option(name: .customLong("now"), help: .hidden)
@@ -179,17 +29,52 @@ struct IncidentOptions: ParsableArguments {
     /// The store; `readOnly` for the commands that only read (show, list, due, draft): they work on a store
     /// the user may read but not write, and write nothing to it.
     func open(create: Bool = false, readOnly: Bool = false) throws(InputError) -> TerritoryStore {
-        try TerritoryStore(path: store.path, create: create, readOnly: readOnly)
+        try store.open(create: create, readOnly: readOnly, language: lang)
     }
 
-    /// Prints `incident` with its deadlines as of `now`: the text view, or JSON for `--format json`.
-    func show(_ incident: Incident, now: Date, format: OutputFormat = .table) throws {
+    /// Prints `incident` with its deadlines as of `now` and whether NIS 2 binds its entity (`NIS2Standing`, from
+    /// what `store` knows of the entity): the text view, or JSON for `--format json`.
+    func show(_ incident: Incident, store: TerritoryStore, now: Date, format: OutputFormat = .table) throws {
         let english = lang == .en
+        let standing = Self.standing(of: incident, in: store, rules: try? ScopeRules.shipped(), english: english)
         if format == .json {
-            emit(try IncidentJSON.encode(IncidentJSON.Show(incident, now: now, english: english)))
+            emit(try IncidentJSON.encode(IncidentJSON.Show(incident, standing: standing, now: now, english: english)))
         } else {
-            emit(IncidentText.show(incident, now: now, english: english))
+            emit(IncidentText.show(incident, standing: standing, now: now, english: english))
         }
+    }
+
+    /// Whether NIS 2 binds the incident's entity: the entity as its newest report states it, else as the roster
+    /// declares it. A store or table that cannot be read leaves the deadlines binding (nothing is claimed).
+    static func standing(of incident: Incident, in store: TerritoryStore, rules: ScopeRules?, english: Bool) -> NIS2Standing {
+        let entity = incident.siren.flatMap { siren in
+            (try? store.entityIdentity(siren: siren)) ?? (try? store.roster()?.member(siren)).flatMap { $0.map(EntityIdentity.init) }
+        }
+        return NIS2Standing.of(entity, siren: incident.siren, rules: rules, english: english)
+    }
+
+    /// `--aware-at` as typed, refused when more than 5 minutes in the future (a clock that has not started yet).
+    /// - Throws: `InputError(.usage)`.
+    func awareness(_ text: String, now: Date) throws(InputError) -> Date {
+        let aware = try IncidentClock.parse(text, option: "--aware-at")
+        guard aware <= now.addingTimeInterval(300) else {
+            throw InputError(
+                .usage,
+                lang == .en
+                    ? "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))"
+                    : "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))")
+        }
+        return aware
+    }
+
+    /// Refuses an `--entity` that is not a SIREN (9 digits, Luhn check digit). - Throws: `InputError(.usage)`.
+    func requireSIREN(_ siren: String) throws(InputError) {
+        guard !Identifiers.isValidSIREN(siren) else { return }
+        throw InputError(
+            .usage,
+            lang == .en
+                ? "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit"
+                : "--entity \"\(siren)\" : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide")
     }
 
     /// `id` as typed (`7`, `INC-7`), with an error in this command's language.
@@ -230,7 +115,7 @@ extension Cyberctl {
                 72 h for a personal-data breach — GDPR Art. 33. Hours are elapsed hours; the month is a calendar month in \
                 Europe/Paris. Times: ISO 8601 with an offset or Z, or "YYYY-MM-DD HH:MM" in Europe/Paris time.
                 """,
-            subcommands: [Open.self, Log.self, Show.self, List.self, Due.self, Close.self, Draft.self])
+            subcommands: [Open.self, Update.self, Log.self, Show.self, List.self, Due.self, Close.self, Draft.self])
     }
 }
 
@@ -250,7 +135,7 @@ extension Cyberctl.IncidentCommand {
         var significant: Significance = .unknown
         @Option(parsing: .upToNextOption, help: "Hôtes touchés, noms comme dans les rapports ; répéter ou séparer par des virgules (hosts affected).")
         var hosts: [String] = []
-        @Option(help: "Fichier de configuration de l'agent, lu pour le SIREN sans --entity (agent configuration file).")
+        @Option(name: .customLong("agent-config"), help: "Fichier de configuration de l'agent, lu pour le SIREN sans --entity (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
@@ -260,14 +145,7 @@ extension Cyberctl.IncidentCommand {
             let english = options.lang == .en
             do {
                 let now = try options.now()
-                let aware = try IncidentClock.parse(awareAt, option: "--aware-at")
-                guard aware <= now.addingTimeInterval(300) else {
-                    throw InputError(
-                        .usage,
-                        english
-                            ? "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))"
-                            : "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))")
-                }
+                let aware = try options.awareness(awareAt, now: now)
                 let cleanTitle = title.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !cleanTitle.isEmpty else {
                     throw InputError(
@@ -277,15 +155,10 @@ extension Cyberctl.IncidentCommand {
                 if siren == nil, FileManager.default.fileExists(atPath: config) {
                     siren = try AgentConfiguration.load(path: config).entity.siren
                 }
-                if let siren, !Identifiers.isValidSIREN(siren) {
-                    throw InputError(
-                        .usage,
-                        english
-                            ? "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit"
-                            : "--entity \"\(siren)\" : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide")
-                }
+                if let siren { try options.requireSIREN(siren) }
                 let hostnames = hosts.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
-                let store = try options.open(create: true)
+                // Never creates a store: a mistyped --db would otherwise start a second one unnoticed (66 names the path).
+                let store = try options.open()
                 for host in hostnames {
                     guard try !store.knowsHost(host) else { continue }
                     note(english ? "cyberctl: note: no report of host \(host) in the store" : "cyberctl : note : aucun rapport de l'hôte \(host) dans la base")
@@ -293,7 +166,7 @@ extension Cyberctl.IncidentCommand {
                 let id = try store.openIncident(
                     NewIncident(title: cleanTitle, siren: siren, awareAt: aware, personalData: personalData, significant: significant, hosts: hostnames),
                     now: now)
-                try options.show(try store.incident(id), now: now, format: format)
+                try options.show(try store.incident(id), store: store, now: now, format: format)
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
@@ -321,7 +194,7 @@ extension Cyberctl.IncidentCommand {
                 let store = try options.open()
                 let number = try options.incidentID(id)
                 try store.logIncident(number, text: text, stage: sent, at: when)
-                try options.show(try store.incident(number), now: now)
+                try options.show(try store.incident(number), store: store, now: now)
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
@@ -339,7 +212,8 @@ extension Cyberctl.IncidentCommand {
         func run() throws {
             do {
                 let now = try options.now()
-                try options.show(try options.open(readOnly: true).incident(try options.incidentID(id)), now: now, format: format)
+                let store = try options.open(readOnly: true)
+                try options.show(try store.incident(try options.incidentID(id)), store: store, now: now, format: format)
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
@@ -358,8 +232,15 @@ extension Cyberctl.IncidentCommand {
             do {
                 let now = try options.now()
                 let english = options.lang == .en
-                let incidents = try options.open(readOnly: true).incidents(openOnly: open)
-                if format == .json { emit(try IncidentJSON.encode(incidents.map { IncidentJSON.Show($0, now: now, english: english) })); return }
+                let store = try options.open(readOnly: true)
+                let incidents = try store.incidents(openOnly: open)
+                if format == .json {
+                    let rules = try? ScopeRules.shipped()
+                    emit(try IncidentJSON.encode(incidents.map {
+                        IncidentJSON.Show($0, standing: IncidentOptions.standing(of: $0, in: store, rules: rules, english: english), now: now, english: english)
+                    }))
+                    return
+                }
                 if incidents.isEmpty { emit(english ? "No incident.\n" : "Aucun incident.\n"); return }
                 var rows = [[english ? "Id" : "N°", english ? "Aware at" : "Connaissance", english ? "State" : "État", english ? "Next deadline" : "Prochaine échéance", english ? "Title" : "Intitulé"]]
                 for incident in incidents {
@@ -406,8 +287,14 @@ extension Cyberctl.IncidentCommand {
                 let window = try Self.window.seconds(within, language: options.lang)
                 let now = try options.now()
                 let english = options.lang == .en
-                for incident in try options.open(readOnly: true).incidents() {
-                    for deadline in incident.pendingDeadlines(now: now, within: window, english: english) {
+                let store = try options.open(readOnly: true)
+                let rules = try? ScopeRules.shipped()
+                for incident in try store.incidents() {
+                    let indicative = IncidentOptions.standing(of: incident, in: store, rules: rules, english: english).indicative
+                    for var deadline in incident.pendingDeadlines(now: now, within: window, english: english) {
+                        if indicative, deadline.stage != .cnil {
+                            deadline.title += english ? " (indicative, see `incident show \(incident.id)`)" : " (indicatif, voir `incident show \(incident.id)`)"
+                        }
                         due.append((incident, deadline))
                     }
                 }
@@ -450,7 +337,7 @@ extension Cyberctl.IncidentCommand {
                 let store = try options.open()
                 let number = try options.incidentID(id)
                 try store.closeIncident(number, at: when, text: note)
-                try options.show(try store.incident(number), now: now)
+                try options.show(try store.incident(number), store: store, now: now)
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
@@ -466,7 +353,7 @@ extension Cyberctl.IncidentCommand {
         var stage: IncidentStage
         @Option(help: "Format du brouillon : markdown ou text (draft format).")
         var format: IncidentDraft.Format = .markdown
-        @Option(help: "Fichier de configuration de l'agent, lu pour le département de l'entité si la base ne le connaît pas (agent configuration file).")
+        @Option(name: .customLong("agent-config"), help: "Fichier de configuration de l'agent, lu pour le département de l'entité si la base ne le connaît pas (agent configuration file).")
         var config: String = AgentConfiguration.defaultPath
         @OptionGroup var options: IncidentOptions
 
@@ -477,9 +364,7 @@ extension Cyberctl.IncidentCommand {
                 let incident = try store.incident(try options.incidentID(id))
                 let member = try incident.siren.flatMap { try store.roster()?.member($0) }
                 // The store's identity (newest report), else the roster's declaration.
-                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map {
-                    EntityIdentity(siren: $0.siren, name: $0.name, insee: $0.insee, kind: $0.kind, departement: $0.departement, region: $0.region)
-                }
+                let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map(EntityIdentity.init)
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
                 let directory = try? CSIRTDirectory.shipped()
@@ -511,7 +396,7 @@ enum IncidentText {
         }.joined(separator: "\n") + "\n"
     }
 
-    static func show(_ incident: Incident, now: Date, english: Bool) -> String {
+    static func show(_ incident: Incident, standing: NIS2Standing, now: Date, english: Bool) -> String {
         var lines: [String] = []
         lines.append("Incident \(incident.id) — \(incident.title)")
         func line(_ fr: String, _ en: String, _ value: String) { lines.append("  " + (english ? en : fr).padding(toLength: 26, withPad: " ", startingAt: 0) + value) }
@@ -537,6 +422,7 @@ enum IncidentText {
                 rows.append(["  " + deadline.title, deadline.basis, deadline.dueLocal, state])
             }
             lines.append(table(rows).trimmingCharacters(in: .newlines))
+            if deadlines.contains(where: { $0.stage != .cnil }) { lines.append("  " + standing.note) }
         }
         lines.append("")
         lines.append(english ? "Log" : "Journal")
@@ -551,9 +437,12 @@ enum IncidentJSON {
     struct Show: Encodable {
         var incident: Incident
         var deadlines: [IncidentDeadline]
-        init(_ incident: Incident, now: Date, english: Bool) {
+        /// Whether the NIS 2 deadlines bind the entity (`indicative` true when they do not, or not as a local authority).
+        var nis2: NIS2Standing
+        init(_ incident: Incident, standing: NIS2Standing, now: Date, english: Bool) {
             self.incident = incident
             deadlines = incident.deadlines(now: now, english: english)
+            nis2 = standing
         }
     }
 

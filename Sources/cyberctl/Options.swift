@@ -114,7 +114,11 @@ func failure(reporting error: any Error, language: Language? = nil) -> ExitCode 
     let code: Int32
     switch error {
     case let error as InputError:
-        message = error.description
+        message = switch (language, error.englishMessage) {
+        case (let language?, _): error.description(in: language)
+        case (nil, nil): error.description
+        case (nil, let english?): "\(error.description) (\(english))"
+        }
         code = error.exitCode
     case let error as FileAccessError:
         message = error.description

@@ -11,8 +11,21 @@ extension CertificateRevocationList.Reason: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.name) }
 }
 
-/// Where the RSSI's CA lives unless `--dir` says otherwise.
+/// Where the RSSI's CA lives unless `--dir` or the configuration's `ca:` says otherwise.
 let defaultPKIDirectory = "/var/lib/cyberctl/pki"
+
+/// `--dir`: the CA folder; else the RSSI configuration's `ca:`; else /var/lib/cyberctl/pki (`pki init`: required).
+struct PKIFolderOptions: ParsableArguments {
+    @Option(name: .customLong("dir"), help: "Dossier de l'autorité ; par défaut : la clé ca de la configuration du RSSI, sinon /var/lib/cyberctl/pki (pki init : le dossier est créé) (folder of the CA; default: the configuration's ca, else /var/lib/cyberctl/pki).", completion: .directory)
+    var option: String?
+
+    @OptionGroup var config: RSSIConfigOption
+
+    /// The folder in force; with `required` (pki init), no built-in default.
+    func path(required: Bool = false) throws(InputError) -> String {
+        try pkiDirectory(option, config, fallback: required ? nil : defaultPKIDirectory)
+    }
+}
 
 extension Cyberctl {
     /// The mutualised RSSI's small CA.
@@ -74,14 +87,14 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Crée l'autorité : clé ECDSA P-256, certificat 10 ans, CRL vide (create the CA).")
 
-        @Option(help: "Dossier de l'autorité, créé s'il n'existe pas (folder of the CA).")
-        var dir: String
+        @OptionGroup var folder: PKIFolderOptions
 
         @Option(help: "Nom de l'autorité, champs O et CN du certificat, par exemple \"RSSI mutualisé du Pays de Brest\" (name of the CA).")
         var name: String
 
         func run() throws {
             do {
+                let dir = try folder.path(required: true)
                 let authority = try CertificateAuthority.initialize(directory: dir, name: name)
                 let certificate = try authority.certificate()
                 emit("""
@@ -149,8 +162,7 @@ extension Cyberctl.PKI {
             }
         }
 
-        @Option(help: "Dossier de l'autorité (folder of the CA).")
-        var dir = defaultPKIDirectory
+        @OptionGroup var folder: PKIFolderOptions
 
         @Option(help: "Certificat à écrire ; par défaut : <SIREN>-<hôte>.crt (server-<nom>.crt avec --server) dans le dossier de la demande (certificate file to write; default: <SIREN>-<host>.crt beside the request).")
         var out: String?
@@ -163,6 +175,7 @@ extension Cyberctl.PKI {
 
         func run() throws {
             do {
+                let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
                 let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: "certificate request")
                 let csr: CertificateSigningRequest
@@ -251,11 +264,11 @@ extension Cyberctl.PKI {
         @Option(help: "Motif RFC 5280 : unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation… (revocation reason).")
         var reason: CertificateRevocationList.Reason = .unspecified
 
-        @Option(help: "Dossier de l'autorité (folder of the CA).")
-        var dir = defaultPKIDirectory
+        @OptionGroup var folder: PKIFolderOptions
 
         func run() throws {
             do {
+                let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
                 // RFC 5280 §5.3.1: removeFromCRL belongs to delta CRLs only; here it would list a certificate
                 // as revoked that verifiers treat as valid.
@@ -276,14 +289,18 @@ extension Cyberctl.PKI {
         static let configuration = CommandConfiguration(
             abstract: "Liste les certificats émis (list issued certificates).")
 
-        @Option(help: "Dossier de l'autorité (folder of the CA).")
-        var dir = defaultPKIDirectory
+        @OptionGroup var folder: PKIFolderOptions
 
         @Option(help: "Format de sortie : table ou json (output format).")
         var format: OutputFormat = .table
 
+        /// The table's words for `IssuedCertificate.status(at:)` (JSON keeps `valid`, `expired`, `revoked`; the
+        /// revocation reason stays RFC 5280's name, `keyCompromise`, `superseded`…, as `openssl crl -text` shows it).
+        static let stateFrench = ["valid": "valide", "expired": "expiré", "revoked": "révoqué"]
+
         func run() throws {
             do {
+                let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
                 let records = try authority.issued()
                 let now = Date()
@@ -305,8 +322,8 @@ extension Cyberctl.PKI {
                     var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
                     for record in records {
                         lines.append(
-                            "\(record.serial.padded(9)) \(record.status(at: now).padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
-                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), \(record.revocationReason ?? "unspecified"))" } ?? ""))
+                            "\(record.serial.padded(9)) \(Self.stateFrench[record.status(at: now), default: record.status(at: now)].padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
+                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), motif \(record.revocationReason ?? "unspecified"))" } ?? ""))
                     }
                     emit(lines.joined(separator: "\n") + "\n")
                 }
@@ -321,11 +338,11 @@ extension Cyberctl.PKI {
             commandName: "crl",
             abstract: "Signe une CRL à jour (sign a fresh CRL, valid 30 days).")
 
-        @Option(help: "Dossier de l'autorité (folder of the CA).")
-        var dir = defaultPKIDirectory
+        @OptionGroup var folder: PKIFolderOptions
 
         func run() throws {
             do {
+                let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
                 try authority.refreshCRL()
                 emit("CRL : \(authority.crlPath)\n")

@@ -233,31 +233,9 @@ struct ResultTable {
         }
     }
 
-    func statusLabel(_ status: Status) -> String {
-        switch (status, language) {
-        case (.pass, .fr): return "OK"
-        case (.warn, .fr): return "ATTENTION"
-        case (.fail, .fr): return "ÉCHEC"
-        case (.error, .fr): return "ERREUR"
-        case (.skip, .fr): return "IGNORÉ"
-        case (.pass, .en): return "PASS"
-        case (.warn, .en): return "WARN"
-        case (.fail, .en): return "FAIL"
-        case (.error, .en): return "ERROR"
-        case (.skip, .en): return "SKIP"
-        }
-    }
+    func statusLabel(_ status: Status) -> String { status.label(language) }
 
-    func severityLabel(_ severity: Severity) -> String {
-        switch (severity, language) {
-        case (.info, .fr): return "info"
-        case (.low, .fr): return "faible"
-        case (.medium, .fr): return "moyenne"
-        case (.high, .fr): return "haute"
-        case (.critical, .fr): return "critique"
-        case (_, .en): return severity.rawValue
-        }
-    }
+    func severityLabel(_ severity: Severity) -> String { severity.label(language) }
 
     private func statusRank(_ status: Status) -> Int {
         switch status {

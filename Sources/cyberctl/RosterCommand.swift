@@ -26,6 +26,17 @@ extension Cyberctl.TerritoryCommand {
     }
 }
 
+/// The roster file: `argument` when given, else the configuration's `roster:`.
+func rosterFile(_ argument: String?, _ config: RSSIConfigOption, language: Language) throws(InputError) -> String {
+    if let argument { return argument }
+    if let roster = try config.configuration(language: language)?.roster { return roster.path }
+    throw InputError(
+        .usage,
+        language == .en
+            ? "please give the roster FILE, or a roster key in the RSSI configuration"
+            : "donnez le FICHIER du périmètre, ou une clé roster dans la configuration du RSSI")
+}
+
 /// Prints every problem of a roster file and exits 65 (66 when it is missing).
 func rosterFailure(_ error: RosterError) -> ExitCode {
     for problem in error.problems { writeStandard(Array("cyberctl: \(problem)\n".utf8), to: STDERR_FILENO) }
@@ -36,12 +47,16 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Vérifie un fichier de périmètre : chaque problème avec sa ligne ; code 65 s'il y en a (check a roster file).")
-        @Argument(help: "Fichier YAML du périmètre (roster file).", completion: .file())
-        var file: String
-        @Option(help: "Langue des textes : fr ou en (language of what people read).")
-        var lang: Language = .fr
+        @Argument(help: "Fichier YAML du périmètre ; par défaut : la clé roster de la configuration du RSSI (roster file).", completion: .file())
+        var file: String?
+        @OptionGroup var config: RSSIConfigOption
+        @Option(name: .customLong("lang"), help: languageOptionHelp)
+        var chosenLanguage: Language?
+        var lang: Language { config.language(chosenLanguage) }
 
         func run() throws {
+            let file: String
+            do { file = try rosterFile(self.file, config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
             do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
             let contacts = roster.members.filter { !$0.contacts.isEmpty }.count
@@ -54,18 +69,21 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Vérifie puis range le périmètre dans la base du territoire, à la place du précédent (check and store the roster).")
-        @Argument(help: "Fichier YAML du périmètre (roster file).", completion: .file())
-        var file: String
+        @Argument(help: "Fichier YAML du périmètre ; par défaut : la clé roster de la configuration du RSSI (roster file).", completion: .file())
+        var file: String?
         @OptionGroup var store: StoreOptions
-        @Option(help: "Langue des textes : fr ou en (language of what people read).")
-        var lang: Language = .fr
+        @Option(name: .customLong("lang"), help: languageOptionHelp)
+        var chosenLanguage: Language?
+        var lang: Language { store.config.language(chosenLanguage) }
 
         func run() throws {
+            let file: String
+            do { file = try rosterFile(self.file, store.config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
             do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
             try runView(lang) {
                 let bytes = try InputError.readInput(file, what: "territory roster")
-                let territory = try TerritoryStore(path: store.path)
+                let territory = try store.open(create: true, language: lang)
                 try territory.importRoster(roster, sourcePath: URL(fileURLWithPath: file).standardizedFileURL.path, sha256: Digest.sha256Hex(bytes))
                 let status = try TerritoryViews(store: territory, language: lang).status(fixes: 0)
                 let t = status.territory
@@ -82,7 +100,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
 
         func run() throws {
             try runView(options.lang) {
-                let store = try TerritoryStore(path: options.store.path, create: false, readOnly: true)
+                let store = try options.store.open(readOnly: true, language: options.lang)
                 guard let roster = try store.roster() else {
                     throw InputError(.missing, file: store.path, options.lang == .fr
                         ? "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`"

@@ -59,7 +59,7 @@ extension Cyberctl {
 
         func run() throws {
             do {
-                let views = TerritoryViews(store: try TerritoryStore(path: store.path, create: false, readOnly: true), language: .fr)
+                let views = TerritoryViews(store: try store.open(readOnly: true, language: .fr), language: .fr)
                 let answersFile = try answers.map { path in
                     try AnswersFile.load(path: path, questionnaire: try Questionnaire.shipped(), today: CalendarDay(Date()))
                 }

@@ -11,33 +11,6 @@ enum ViewFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv, markdown, html
 }
 
-/// Where the store is.
-struct StoreOptions: ParsableArguments {
-    @Option(help: "Base du territoire (SQLite) ; par défaut : $XDG_DATA_HOME/cyberctl/territory.sqlite, soit ~/.local/share/cyberctl/territory.sqlite (territory store).")
-    var db: String?
-
-    var path: String { db ?? TerritoryStore.defaultPath() }
-}
-
-/// The trusted CA and its CRLs, as `cyberctl verify` takes them.
-struct TrustOptions: ParsableArguments {
-    @Option(help: "Certificat(s) de l'autorité de confiance, PEM (trusted CA certificates).")
-    var ca = "/etc/cyberctl/ca.pem"
-
-    @Option(parsing: .singleValue, help: "CRL de l'autorité, PEM ou DER, répétable ; par défaut : crl.pem à côté du fichier de l'autorité s'il existe (CA's CRL, repeatable).")
-    var crl: [String] = []
-
-    /// The same verifier `cyberctl verify` builds.
-    func verifier() throws(InputError) -> ReportVerifier {
-        var crlFiles = crl
-        if crlFiles.isEmpty {
-            let sibling = URL(fileURLWithPath: ca).deletingLastPathComponent().appendingPathComponent("crl.pem").path
-            if FileManager.default.fileExists(atPath: sibling) { crlFiles = [sibling] }
-        }
-        return ReportVerifier(trust: try TrustAnchors.load(caFile: ca, crlFiles: crlFiles))
-    }
-}
-
 extension Cyberctl {
     /// Verifies and stores the reports of an inbox.
     struct Consolidate: ParsableCommand {
@@ -58,8 +31,8 @@ extension Cyberctl {
                 when a DIR or the CA file is missing, 74 when the store cannot be written.
                 """)
 
-        @Argument(help: "Dossiers (ou fichiers de rapports) à lire (folders or report files to read).", completion: .directory)
-        var folders: [String]
+        @Argument(help: "Dossiers (ou fichiers de rapports) à lire ; par défaut : la clé inbox de la configuration du RSSI (folders or report files to read; default: the configuration's inbox).", completion: .directory)
+        var folders: [String] = []
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
@@ -67,26 +40,35 @@ extension Cyberctl {
         @Option(help: "Format du bilan : table ou json (output format of the summary).")
         var format: OutputFormat = .table
 
-        @Option(help: "Langue des textes : fr ou en (language of what people read).")
-        var lang: Language = .fr
+        @Option(name: .customLong("lang"), help: languageOptionHelp)
+        var chosenLanguage: Language?
+        var lang: Language { store.config.language(chosenLanguage) }
 
         @Option(name: .customLong("batch-size"), help: .hidden)
         var batchSize = 64
 
         func validate() throws {
-            let english = lang == .en
-            guard !folders.isEmpty else {
-                throw ValidationError(english ? "Please give at least one folder of reports." : "Donnez au moins un dossier de rapports.")
-            }
             try requireRange(batchSize, 1...10_000, option: "--batch-size", language: lang)
+        }
+
+        /// The folders given, else the configuration's inbox.
+        func sources() throws(InputError) -> [String] {
+            if !folders.isEmpty { return folders }
+            if let inbox = try store.config.configuration(language: lang)?.inbox { return [inbox.path] }
+            throw InputError(
+                .usage,
+                lang == .en
+                    ? "please give at least one folder of reports, or an inbox key in the RSSI configuration"
+                    : "donnez au moins un dossier de rapports, ou une clé inbox dans la configuration du RSSI")
         }
 
         func run() throws {
             let summary: IngestSummary
             do {
-                let verifier = try trust.verifier()
-                let files = try Inbox.discover(folders)
-                let territory = try TerritoryStore(path: store.path)
+                let inputs = try sources()
+                let verifier = try trust.verifier(store.config, language: lang)
+                let files = try Inbox.discover(inputs)
+                let territory = try store.open(create: true, language: lang)
                 let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
                 summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files) { bar.update($0) }
                 bar.finish()
@@ -125,7 +107,7 @@ extension Cyberctl {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }
                 // Reports of entities the declared roster does not list are stored and flagged.
-                if let status = try? TerritoryViews(store: try TerritoryStore(path: store.path), language: lang).status(fixes: 0),
+                if let status = try? TerritoryViews(store: try store.open(language: lang), language: lang).status(fixes: 0),
                    status.territory.rosterDeclared, status.territory.outOfPerimeter > 0 {
                     let outside = status.entities.filter { !$0.inPerimeter }.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
                     note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
@@ -140,8 +122,8 @@ extension Cyberctl {
     struct TerritoryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "territory",
-            abstract: "Vues du territoire : état, constats, certificats, agents, alertes, hôte, entité, évolution, refus, périmètre (territory views, reminders and roster).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Alerts.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
+            abstract: "Vues du territoire : état, constats, certificats, agents, alertes, point mensuel d'une commune, hôte, entité, évolution, refus, périmètre (territory views, reminders, digests and roster).",
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Alerts.self, Digest.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
     }
 }
 
@@ -152,11 +134,12 @@ struct ViewOptions: ParsableArguments {
     @Option(help: "Format de sortie : table, json, csv, markdown ou html, une page autonome (output format).")
     var format: ViewFormat = .table
 
-    @Option(help: "Langue des textes : fr ou en (language of what people read).")
-    var lang: Language = .fr
+    @Option(name: .customLong("lang"), help: languageOptionHelp)
+    var chosenLanguage: Language?
+    var lang: Language { store.config.language(chosenLanguage) }
 
     func views() throws -> TerritoryViews {
-        TerritoryViews(store: try TerritoryStore(path: store.path, create: false, readOnly: true), language: lang)
+        TerritoryViews(store: try store.open(readOnly: true, language: lang), language: lang)
     }
 
     /// Prints `tables` (csv: the first one only), `json`, or the `html` page.

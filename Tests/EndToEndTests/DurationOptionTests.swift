@@ -95,7 +95,8 @@ struct DurationOptionTests {
         for (arguments, option) in Self.options + [(["pki", "issue"], "--days")] {
             let command = Array(arguments.prefix { $0.allSatisfy(\.isLetter) })
             let help = try BuiltBinary.run(command + ["--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            let start = try #require(help.range(of: option + " <"), "\(command) \(option): \(help)")
+            // The option's own entry under OPTIONS, after the usage line that names it too.
+            let start = try #require(help.range(of: option + " <", options: .backwards), "\(command) \(option): \(help)")
             let text = help[start.upperBound...].prefix(700)
             #expect(text.contains("s, min, h, j ou d, sem ou w"), "\(command) \(option): \(text)")
             #expect(text.contains("s, min, h, d or j, w or sem"), "\(command) \(option): \(text)")

@@ -74,9 +74,12 @@ struct MessageLanguageTests {
     func inputErrorFollowsLang() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-lang")
         let db = folder.url("territory.sqlite")
+        // incident open never creates a store: one is made by importing a roster (as the walkthrough does).
+        let roster = try folder.write("roster.yaml", "territory:\n  name: Communauté de communes\n  siren: \"242900645\"\nmembers:\n  - name: Commune\n    siren: \"212900195\"\n")
+        #expect(try BuiltBinary.run(["territory", "roster", "import", roster, "--db", db]).exitCode == 0)
         let opened = try BuiltBinary.run([
             "incident", "open", "--title", "Hameçonnage", "--aware-at", "2026-03-01T08:00Z", "--now", "2026-03-01T09:00Z",
-            "--db", db, "--config", folder.url("no-agent.yaml"),
+            "--db", db, "--agent-config", folder.url("no-agent.yaml"),
         ])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
 

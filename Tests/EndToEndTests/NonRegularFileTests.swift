@@ -216,6 +216,8 @@ struct NonRegularFileTests {
         let config = try world.fifo("other/agent.yaml")
         try Self.expectRefusal(["csirt", "--config", config], code: 65, naming: config)
         try Self.expectRefusal(
-            ["incident", "open", "--title", "x", "--aware-at", "2026-03-28 10:00", "--db", world.db, "--config", config], code: 65, naming: config)
+            ["incident", "open", "--title", "x", "--aware-at", "2026-03-28 10:00", "--db", world.db, "--agent-config", config], code: 65, naming: config)
+        // The RSSI configuration too, even when --db makes its store key unneeded: a file named is read or refused.
+        try Self.expectRefusal(["territory", "status", "--db", world.db, "--config", config], code: 65, naming: config)
     }
 }

@@ -171,8 +171,8 @@ struct HostileStoreTests {
             try Self.run(["territory", "findings", "--db", db, "--format", "csv"]),
             try Self.run([
                 "incident", "open", "--title", "Test", "--aware-at", "2026-03-28 10:00", "--entity", TerritoryFixture.sirenA, "--hosts", host,
-                "--db", db, "--config", fixture.folder.url("none.yaml")]),
-            try Self.run(["incident", "draft", "1", "--stage", "early-warning", "--db", db, "--config", fixture.folder.url("none.yaml")]),
+                "--db", db, "--agent-config", fixture.folder.url("none.yaml")]),
+            try Self.run(["incident", "draft", "1", "--stage", "early-warning", "--db", db, "--agent-config", fixture.folder.url("none.yaml")]),
             try Self.run(["incident", "show", "1", "--db", db]),
         ]
         for (index, output) in outputs.enumerated() {
@@ -338,7 +338,7 @@ struct HostileStoreTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == bytes, "the store's bytes are unchanged")
         // Writing commands say so, naming the store.
         let refused = try Self.run([
-            "incident", "open", "--title", "x", "--aware-at", "2026-03-28 10:00", "--entity", siren, "--db", path, "--config", folder.url("none.yaml")])
+            "incident", "open", "--title", "x", "--aware-at", "2026-03-28 10:00", "--entity", siren, "--db", path, "--agent-config", folder.url("none.yaml")])
         #expect(refused.exitCode == 74 && refused.stderr.contains(path), "\(refused.exitCode) \(refused.stderr)")
     }
 

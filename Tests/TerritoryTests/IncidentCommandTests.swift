@@ -55,7 +55,7 @@ struct IncidentCommandTests {
         let siren = TerritoryGenerator.siren(0)
         let host = TerritoryGenerator.hostname(0)
         func cyberctl(_ arguments: [String]) throws -> Command.Output {
-            try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--config", folder.url("no-agent.yaml")])
+            try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--agent-config", folder.url("no-agent.yaml")])
         }
         func at(_ now: String, _ arguments: [String]) throws -> Command.Output {
             try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--now", now])
@@ -64,7 +64,7 @@ struct IncidentCommandTests {
         // Open on Saturday 28 March 2026 at 10:00 Paris time: the night of the 29th loses an hour.
         let opened = try at("2026-03-28T10:30:00+01:00", [
             "open", "--title", "Rançongiciel", "--aware-at", "2026-03-28 10:00", "--entity", siren, "--personal-data",
-            "--significant", "yes", "--hosts", "\(host),poste-accueil", "--format", "json", "--config", folder.url("no-agent.yaml")])
+            "--significant", "yes", "--hosts", "\(host),poste-accueil", "--format", "json", "--agent-config", folder.url("no-agent.yaml")])
         #expect(opened.exitCode == 0, "\(opened.stderr)")
         #expect(opened.stderr.contains("poste-accueil"), "a host without report is noted")
         let shown = try JSONSerialization.jsonObject(with: Data(opened.stdout.utf8)) as! [String: Any]
@@ -118,7 +118,7 @@ struct IncidentCommandTests {
         #expect(text.stdout.contains("Nature de la violation") && !text.stdout.contains("**"))
 
         // list, close, list --open.
-        let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--config", folder.url("no-agent.yaml")])
+        let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--agent-config", folder.url("no-agent.yaml")])
         #expect(second.exitCode == 0)
         #expect(second.stdout.contains("Aucune échéance légale"))
         #expect(try at("2026-03-30T12:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
@@ -133,14 +133,16 @@ struct IncidentCommandTests {
 
         // The SIREN defaults to the agent configuration's entity.
         let config = try folder.write("agent.yaml", "entity:\n  name: Test\n  siren: \(siren)\n  departement: \"2A\"\n")
-        let defaulted = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Défiguration", "--aware-at", "2026-03-30T08:00Z", "--config", config, "--format", "json"])
+        let defaulted = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Défiguration", "--aware-at", "2026-03-30T08:00Z", "--agent-config", config, "--format", "json"])
         #expect(defaulted.exitCode == 0, "\(defaulted.stderr)")
         #expect(defaulted.stdout.contains("\"siren\" : \"\(siren)\""), "\(defaulted.stdout)")
 
         // Bad input: times (64), ids (64), unknown incident (66), missing store (66).
         let gap = try cyberctl(["open", "--title", "x", "--aware-at", "2026-03-29 02:30"])
         #expect(gap.exitCode == 64)
-        #expect(gap.stderr.contains("does not exist in Europe/Paris"), "\(gap.stderr)")
+        #expect(gap.stderr.contains("cette heure n'existe pas à Paris"), "\(gap.stderr)")
+        let gapEnglish = try cyberctl(["open", "--title", "x", "--aware-at", "2026-03-29 02:30", "--lang", "en"])
+        #expect(gapEnglish.stderr.contains("does not exist in Europe/Paris"), "\(gapEnglish.stderr)")
         #expect(try cyberctl(["open", "--title", "x", "--aware-at", "hier"]).exitCode == 64)
         #expect(try cyberctl(["open", "--title", "x", "--aware-at", "2099-01-01T00:00Z"]).exitCode == 64, "in the future")
         #expect(try cyberctl(["open", "--title", "x", "--aware-at", "2026-03-01T00:00Z", "--entity", "123456789"]).exitCode == 64)
@@ -148,5 +150,111 @@ struct IncidentCommandTests {
         #expect(try BuiltBinary.run(["incident", "show", "999", "--db", db]).exitCode == 66)
         #expect(try BuiltBinary.run(["incident", "due", "--within", "soon", "--db", db]).exitCode == 64)
         #expect(try BuiltBinary.run(["incident", "list", "--db", folder.url("nothing.sqlite")]).exitCode == 66)
+        // open writes, but never creates a store: a mistyped --db is refused (66, naming it), nothing is created.
+        let stray = try BuiltBinary.run(["incident", "open", "--title", "x", "--aware-at", "2026-03-01T08:00Z", "--db", folder.url("typo.sqlite"),
+                                         "--agent-config", folder.url("no-agent.yaml")])
+        #expect(stray.exitCode == 66 && stray.stderr.contains(folder.url("typo.sqlite")), "\(stray.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url("typo.sqlite")))
+    }
+
+    @Test("incident update: each change logged, deadlines recomputed and shown; no change asked → 64; unknown incident → 66")
+    func incidentUpdate() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-incident-update")
+        let output = try TerritoryGenerator(entities: 1, hostsPerEntity: 2, reports: 2).generate(into: folder.path)
+        let db = folder.url("territory.sqlite")
+        #expect(try BuiltBinary.run(["consolidate", output.inbox, "--db", db, "--ca", output.caFile]).exitCode == 0)
+        let siren = TerritoryGenerator.siren(0)
+        func at(_ now: String, _ arguments: [String]) throws -> Command.Output {
+            try BuiltBinary.run(["incident"] + arguments + ["--db", db, "--now", now])
+        }
+        let now = "2026-05-04T12:00:00+02:00"
+        let opened = try at(now, [
+            "open", "--title", "Messagerie compromise", "--aware-at", "2026-05-04 09:00", "--significant", "unknown",
+            "--hosts", TerritoryGenerator.hostname(0), "--agent-config", folder.url("no-agent.yaml"), "--format", "json"])
+        #expect(opened.exitCode == 0, "\(opened.stderr)")
+        let id = "\((try JSONSerialization.jsonObject(with: opened.stdoutData) as! [String: Any])["incident"].flatMap { ($0 as? [String: Any])?["id"] as? Int } ?? 0)"
+
+        // Awareness was in fact the evening before; personal data found; the entity and a second host named.
+        let updated = try at(now, [
+            "update", id, "--aware-at", "2026-05-03 20:00", "--personal-data", "--significant", "yes", "--entity", siren.prefix(3) + " " + siren.dropFirst(3),
+            "--add-host", TerritoryGenerator.hostname(1), "--reason", "journaux du serveur relus"])
+        #expect(updated.exitCode == 0, "\(updated.stderr)")
+        #expect(updated.stderr.contains("Prise de connaissance (les échéances sont recalculées) : 2026-05-04 09:00 CEST → 2026-05-03 20:00 CEST"), "\(updated.stderr)")
+        #expect(updated.stderr.contains("Significatif (art. 23(3)) : à déterminer → oui"), "\(updated.stderr)")
+        #expect(updated.stderr.contains("échéance déplacée — Alerte précoce NIS 2 : 2026-05-05 09:00 CEST → 2026-05-04 20:00 CEST"), "\(updated.stderr)")
+        #expect(updated.stderr.contains("nouvelle échéance — Notification de violation de données à la CNIL : 2026-05-06 20:00 CEST"), "\(updated.stderr)")
+        // stdout is the incident as `show` prints it, with the recomputed clocks and the history.
+        #expect(updated.stdout.contains("2026-05-04 20:00 CEST"), "\(updated.stdout)")
+        #expect(updated.stdout.contains("Correction — Données personnelles : non → oui — motif : journaux du serveur relus"), "\(updated.stdout)")
+        #expect(updated.stdout.contains("Correction — Entité (SIREN) : aucun → \(siren)"), "\(updated.stdout)")
+        #expect(updated.stdout.contains("Correction — Hôtes : \(TerritoryGenerator.hostname(0)) → \(TerritoryGenerator.hostname(0)), \(TerritoryGenerator.hostname(1))"), "\(updated.stdout)")
+        // The generated members are communes under 30,000 inhabitants: NIS 2 does not bind them, the note says so.
+        #expect(updated.stdout.contains("NIS 2 : non concernée d'après scope.yaml (règle commune-up-to-30000"), "\(updated.stdout)")
+        #expect(updated.stdout.contains("délais indicatifs"), "\(updated.stdout)")
+        let due = try at(now, ["due", "--within", "7d"])
+        #expect(due.exitCode == 1)
+        #expect(due.stdout.contains("Alerte précoce NIS 2 (indicatif, voir `incident show \(id)`)"), "\(due.stdout)")
+        #expect(due.stdout.contains("Notification de violation de données à la CNIL") && !due.stdout.contains("CNIL (indicatif"), "\(due.stdout)")
+        let json = try at(now, ["show", id, "--format", "json"])
+        let nis2 = try #require((try JSONSerialization.jsonObject(with: json.stdoutData) as? [String: Any])?["nis2"] as? [String: Any])
+        #expect(nis2["category"] as? String == "non-regulee" && nis2["indicative"] as? Bool == true, "\(nis2)")
+
+        // The same values again: nothing changes, nothing is logged.
+        let again = try at(now, ["update", id, "--significant", "yes", "--personal-data"])
+        #expect(again.exitCode == 0)
+        #expect(again.stderr.contains("rien n'a changé"), "\(again.stderr)")
+        #expect(again.stdout.components(separatedBy: "Correction — ").count == updated.stdout.components(separatedBy: "Correction — ").count)
+
+        // Not significant after all: the NIS 2 deadlines go, the CNIL one stays; in English on request.
+        let notSignificant = try at(now, ["update", id, "--significant", "no", "--remove-host", TerritoryGenerator.hostname(1), "--lang", "en"])
+        #expect(notSignificant.exitCode == 0, "\(notSignificant.stderr)")
+        #expect(notSignificant.stderr.contains("deadline removed — NIS 2 early warning"), "\(notSignificant.stderr)")
+        #expect(notSignificant.stderr.contains("Significant (Art. 23(3)): yes → no"), "\(notSignificant.stderr)")
+        #expect(!notSignificant.stdout.contains("NIS 2 early warning") && notSignificant.stdout.contains("CNIL"), "\(notSignificant.stdout)")
+
+        // Bad input.
+        let nothing = try at(now, ["update", id])
+        #expect(nothing.exitCode == 64)
+        #expect(nothing.stderr.contains("rien à corriger"), "\(nothing.stderr)")
+        #expect(try at(now, ["update", "999", "--significant", "yes"]).exitCode == 66)
+        #expect(try at(now, ["update", id, "--entity", "123456789"]).exitCode == 64)
+        #expect(try at(now, ["update", id, "--aware-at", "2099-01-01T00:00Z"]).exitCode == 64)
+        let strayHost = try at(now, ["update", id, "--remove-host", "absent"])
+        #expect(strayHost.exitCode == 64)
+        #expect(strayHost.stderr.contains("absent"), "\(strayHost.stderr)")
+    }
+
+    @Test("incident show: NIS 2 standing from the roster when no report; undecided and unknown entities keep binding deadlines")
+    func nis2Standing() throws {
+        let folder = try TemporaryDirectory(prefix: "cyberctl-incident-standing")
+        let db = folder.url("territory.sqlite")
+        let roster = try folder.write("roster.yaml", """
+            territory:
+              name: Communauté de communes du Pays d'Iroise
+              siren: "242900645"
+              kind: cc
+            members:
+              - name: Communauté de communes du Pays d'Iroise
+                siren: "242900645"
+                kind: cc
+              - name: Commune sans population connue
+                siren: "212900195"
+                kind: commune
+            """)
+        let imported = try BuiltBinary.run(["territory", "roster", "import", roster, "--db", db])
+        #expect(imported.exitCode == 0, "\(imported.stderr)")
+        func open(_ entity: String?) throws -> [String: Any] {
+            let output = try BuiltBinary.run(["incident", "open", "--title", "t", "--aware-at", "2026-05-04 09:00", "--format", "json", "--db", db,
+                                              "--now", "2026-05-04T12:00:00+02:00", "--agent-config", folder.url("no-agent.yaml")] + (entity.map { ["--entity", $0] } ?? []))
+            #expect(output.exitCode == 0, "\(output.stderr)")
+            return try #require((try JSONSerialization.jsonObject(with: output.stdoutData) as? [String: Any])?["nis2"] as? [String: Any])
+        }
+        let cc = try open("242900645")
+        #expect(cc["category"] as? String == "importante" && cc["indicative"] as? Bool == false, "\(cc)")
+        let undecided = try open("212900195")
+        #expect(undecided["category"] == nil && undecided["indicative"] as? Bool == false, "\(undecided)")
+        #expect((undecided["note"] as? String)?.contains("population") == true, "\(undecided)")
+        let nobody = try open(nil)
+        #expect(nobody["indicative"] as? Bool == false && (nobody["note"] as? String)?.contains("entité non indiquée") == true, "\(nobody)")
     }
 }

@@ -36,10 +36,12 @@ struct IncidentTests {
         #expect(try IncidentClock.parse("2026-10-25 01:59") == Self.utc("2026-10-24T23:59:00Z"))
         #expect(try IncidentClock.parse("2026-10-25 03:00") == Self.utc("2026-10-25T02:00:00Z"))
         let gap = #expect(throws: InputError.self) { try IncidentClock.parse("2026-03-29 02:30", option: "--aware-at") }
-        #expect(gap?.description.contains("does not exist") == true)
+        #expect(gap?.description.contains("cette heure n'existe pas à Paris") == true)
+        #expect(gap?.description(in: .en).contains("does not exist") == true)
         #expect(gap?.kind == .usage)
         let twice = #expect(throws: InputError.self) { try IncidentClock.parse("2026-10-25 02:30") }
-        #expect(twice?.description.contains("happens twice") == true)
+        #expect(twice?.description.contains("existe deux fois") == true)
+        #expect(twice?.description(in: .en).contains("happens twice") == true)
         #expect(try IncidentClock.parse("2026-10-25T02:30+02:00") == Self.utc("2026-10-25T00:30:00Z"))
         #expect(try IncidentClock.parse("2026-10-25T02:30+01:00") == Self.utc("2026-10-25T01:30:00Z"))
         for bad in ["yesterday", "2026-02-30 10:00", "2026-13-01 10:00", "2026-07-14", "2026-07-14 25:00", "14/07/2026 10:00",

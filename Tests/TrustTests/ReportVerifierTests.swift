@@ -1,4 +1,5 @@
 import Agent
+import Checks
 import Foundation
 import OpenSSLKit
 import TestSupport
@@ -295,7 +296,8 @@ struct ReportVerifierTests {
         #expect {
             try ReportSigner(keyPath: first.keyPath, certificatePath: second.certificatePath)
         } throws: { error in
-            "\(error)".contains("does not match the private key")
+            "\(error)".contains("ne correspond pas à la clé privée")
+                && (error as? InputError)?.description(in: .en).contains("does not match the private key") == true
         }
     }
 

@@ -26,6 +26,18 @@ public enum Status: String, Codable, Sendable, CaseIterable {
     public var isScored: Bool { self == .pass || self == .warn || self == .fail }
     /// True when the result is something to act on.
     public var isFinding: Bool { self == .warn || self == .fail }
+
+    /// The word tables show: `OK`, `ATTENTION`, `ÉCHEC`, `ERREUR`, `IGNORÉ` (`PASS`, `WARN`… in English).
+    public func label(_ language: Language) -> String {
+        switch (self, language) {
+        case (.pass, .fr): "OK"
+        case (.warn, .fr): "ATTENTION"
+        case (.fail, .fr): "ÉCHEC"
+        case (.error, .fr): "ERREUR"
+        case (.skip, .fr): "IGNORÉ"
+        case (_, .en): rawValue.uppercased()
+        }
+    }
 }
 
 /// How much a rule matters; also its weight in the score.
@@ -45,6 +57,18 @@ public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
 
     public static func < (lhs: Severity, rhs: Severity) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+
+    /// The word people read: `info`, `faible`, `moyenne`, `haute`, `critique` (the codes themselves in English).
+    public func label(_ language: Language) -> String {
+        switch (self, language) {
+        case (.info, .fr): "info"
+        case (.low, .fr): "faible"
+        case (.medium, .fr): "moyenne"
+        case (.high, .fr): "haute"
+        case (.critical, .fr): "critique"
+        case (_, .en): rawValue
+        }
     }
 }
 
