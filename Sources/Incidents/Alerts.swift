@@ -9,6 +9,18 @@ extension TerritoryViews {
     /// throws is recorded in `errors` with its message and returned in `failures` (for its exit code); the
     /// other parts are still read.
     public func alerts(withinDays days: Int) -> (view: AlertsView, failures: [(AlertsView.Part, any Error)]) {
+        collectAlerts(withinDays: days, filter: ViewFilter())
+    }
+
+    /// `alerts(withinDays:)` about the entities a filter names only (an incident recorded without an entity is
+    /// then left out); the filter's domain is not used (the command refuses `--domain`).
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know (nothing is read).
+    public func alerts(withinDays days: Int, filter: ViewFilter) throws -> (view: AlertsView, failures: [(AlertsView.Part, any Error)]) {
+        try requireKnown(filter)
+        return collectAlerts(withinDays: days, filter: filter)
+    }
+
+    func collectAlerts(withinDays days: Int, filter: ViewFilter) -> (view: AlertsView, failures: [(AlertsView.Part, any Error)]) {
         let english = language == .en
         var alerts: [AlertsView.Alert] = []
         var failures: [(AlertsView.Part, any Error)] = []
@@ -80,12 +92,15 @@ extension TerritoryViews {
                     detail: english ? "no contact in the roster (maire, DGS, élu référent…)" : "aucun contact au périmètre (maire, DGS, élu référent…)")
             }
         }
+        alerts = alerts.filter { filter.keeps(siren: $0.siren) }
         let order = AlertsView.Kind.allCases
         alerts.sort {
             ($0.date == nil ? 1 : 0, $0.date ?? "", order.firstIndex(of: $0.kind)!, $0.siren ?? "", $0.host ?? "", $0.subject)
                 < ($1.date == nil ? 1 : 0, $1.date ?? "", order.firstIndex(of: $1.kind)!, $1.siren ?? "", $1.host ?? "", $1.subject)
         }
         let errors = failures.map { AlertsView.PartError(part: $0.0, message: String(describing: $0.1)) }
-        return (AlertsView(now: ISO8601.string(from: now), windowDays: days, alerts: alerts, errors: errors), failures)
+        return (AlertsView(
+            now: ISO8601.string(from: now), windowDays: days, alerts: alerts, errors: errors, filter: ViewFilter(entities: filter.entities).orNil),
+                failures)
     }
 }

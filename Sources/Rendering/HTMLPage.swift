@@ -87,7 +87,8 @@ public enum HTMLPage {
 
     /// Host or entity pages: one section per entity (its reports, score, trend chart, fixes, results).
     public static func details(_ views: [DetailView], title: String, language: Language) -> String {
-        var body = "<h1>\(escape(title))</h1><p class=\"meta\">\(escape(views.first?.now ?? ""))</p>\n"
+        let meta = [views.first?.now, views.first?.filter?.line(language)].compactMap { $0 }.joined(separator: " — ")
+        var body = "<h1>\(escape(title))</h1><p class=\"meta\">\(escape(meta))</p>\n"
         for view in views {
             let tables = ViewTables.detail(view, language)
             body += "<section>\n" + table(tables[0])
@@ -274,6 +275,9 @@ public enum HTMLPage {
         body += "<p class=\"meta\">\(fr ? "Établi le" : "Generated on") \(escape(status.now)) — \(fr ? "rapports signés et vérifiés" : "signed and verified reports") — cyberctl"
         if !t.rosterDeclared { body += fr ? " — aucun périmètre déclaré : toutes les entités de la base sont comptées" : " — no roster declared: every entity in the store counts" }
         body += "</p>\n"
+        if let line = status.filter?.line(language) {
+            body += "<p class=\"cap\"><b>\(escape(line))</b>\(escape(fr ? " : les entités, domaines, corrections, constats et certificats montrés sont filtrés ; les chiffres clés restent ceux du territoire entier." : ": the entities, domains, fixes, findings and certificates shown are filtered; the key figures remain the whole territory's."))</p>\n"
+        }
         func kpi(_ label: String, _ value: String, colour: String? = nil) -> String {
             "<div class=\"kpi\"\(colour.map { " style=\"border-color:\($0)\"" } ?? "")><b>\(escape(value))</b>\(escape(label))</div>"
         }

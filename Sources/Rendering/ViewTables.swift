@@ -3,7 +3,7 @@ import Checks
 import Foundation
 import Territory
 
-/// A titled table, rendered as aligned text, CSV (RFC 4180) or Markdown.
+/// A titled table for people, rendered as aligned text or Markdown (CSV exports are `ExportTables`, typed).
 public struct TextTable: Sendable {
     public var title: String?
     public var headers: [String]
@@ -44,20 +44,6 @@ public struct TextTable: Sendable {
         out += widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n"
         for row in rows { out += line(row) + "\n" }
         return out
-    }
-
-    /// RFC 4180 CSV with a header line. A text cell starting with `=`, `+`, `-` or `@` (not a number) is
-    /// prefixed with `'` so a spreadsheet does not evaluate it (CSV injection).
-    public var csv: String {
-        func cell(_ value: String) -> String {
-            var value = value
-            if let first = value.first, "=+-@".contains(first), Double(value) == nil { value = "'" + value }
-            if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return value
-        }
-        return ([headers] + rows).map { $0.map(cell).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
     /// A GitHub-flavoured Markdown table (pipes escaped, control characters as in `text`), under a `###`
@@ -123,7 +109,8 @@ enum Words {
 public enum ViewTables {
     public static func status(_ view: StatusView, _ language: Language) -> [TextTable] {
         let fr = language == .fr
-        let domains = Domain.allCases.map(\.rawValue)
+        let shownDomains = view.filter?.domain.map { [$0] } ?? Domain.allCases
+        let domains = shownDomains.map(\.rawValue)
         var rows: [[String]] = []
         for entity in view.entities {
             let failing = domains.map { domain -> String in
@@ -143,7 +130,7 @@ public enum ViewTables {
         }
         let headers = [fr ? "Entité" : "Entity", "SIREN", fr ? "Hôtes" : "Hosts", fr ? "Âge" : "Age", "Score", fr ? "Niveau" : "Level",
                        fr ? "Plafonds" : "Caps"]
-            + Domain.allCases.map { Words.domain($0.rawValue, language) + (fr ? " éch./av." : " fail/warn") }
+            + shownDomains.map { Words.domain($0.rawValue, language) + (fr ? " éch./av." : " fail/warn") }
             + [fr ? "Couverture" : "Coverage"]
         let t = view.territory
         let name = t.name ?? (fr ? "Territoire" : "Territory")
@@ -270,7 +257,7 @@ public enum ViewTables {
         let domains = TextTable(
             title: fr ? "Score par domaine" : "Score per domain",
             headers: [fr ? "Domaine" : "Domain", "Score"],
-            rows: Domain.allCases.compactMap { domain in
+            rows: Domain.allCases.filter { view.filter?.keeps(domain: $0) ?? true }.compactMap { domain in
                 if view.score.notEvaluated.contains(domain.rawValue) {
                     return [Words.domain(domain.rawValue, language), Words.notEvaluated(language) + (fr ? " (compte 0)" : " (counts 0)")]
                 }

@@ -13,6 +13,8 @@ public struct AgentCertificatesView: Codable, Sendable {
     public var windowDays: Int
     /// Soonest notAfter first.
     public var agents: [Agent]
+    /// The filter applied (its entities), absent when none.
+    public var filter: ViewFilter?
 
     public struct Agent: Codable, Sendable, Equatable {
         public var siren: String
@@ -35,9 +37,14 @@ public struct AgentCertificatesView: Codable, Sendable {
 extension TerritoryViews {
     /// Agents (hosts) whose latest report was signed by a certificate expiring before now + `days`
     /// (already expired ones included), soonest first. A host whose latest report carries no
-    /// signer notAfter is not listed.
-    public func agentCertificates(expiringWithinDays days: Int = ReportVerifier.signerExpiryWarningDays) throws -> AgentCertificatesView {
+    /// signer notAfter is not listed. With a filter, the agents of its entities only (its domain is not used:
+    /// an agent's certificate belongs to no check domain, and the command refuses `--domain`).
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func agentCertificates(
+        expiringWithinDays days: Int = ReportVerifier.signerExpiryWarningDays, filter: ViewFilter = ViewFilter()
+    ) throws -> AgentCertificatesView {
         try store.read { db in
+            try requireKnown(filter, db)
             let limit = nowSeconds + days * 86_400
             var agents: [AgentCertificatesView.Agent] = []
             let rows = try Row.fetchCursor(db, sql: """
@@ -46,6 +53,7 @@ extension TerritoryViews {
                 WHERE r.signerNotAfter IS NOT NULL AND r.signerNotAfter < ?
                 """, arguments: [limit])
             while let row = try rows.next() {
+                guard filter.keeps(siren: row[0] as String) else { continue }
                 let notAfter = Date(timeIntervalSince1970: TimeInterval(row[5] as Int))
                 let status = SignerCertificateStatus(notAfter: notAfter, now: now, warningDays: days)
                 agents.append(.init(
@@ -55,7 +63,8 @@ extension TerritoryViews {
                     latestReport: Self.time(row[6])))
             }
             agents.sort { ($0.notAfter, $0.siren, $0.host) < ($1.notAfter, $1.siren, $1.host) }
-            return AgentCertificatesView(now: ISO8601.string(from: now), windowDays: days, agents: agents)
+            return AgentCertificatesView(
+                now: ISO8601.string(from: now), windowDays: days, agents: agents, filter: ViewFilter(entities: filter.entities).orNil)
         }
     }
 }

@@ -15,9 +15,12 @@ public struct AlertsView: Codable, Sendable {
     public var counts: [String: Int]
     /// The parts that could not be read: their alerts are unknown, so the command fails.
     public var errors: [PartError]
+    /// The filter applied (its entities: alerts about them only), absent when none.
+    public var filter: ViewFilter?
 
-    public init(now: String, windowDays: Int, alerts: [Alert], errors: [PartError]) {
+    public init(now: String, windowDays: Int, alerts: [Alert], errors: [PartError], filter: ViewFilter? = nil) {
         self.now = now
+        self.filter = filter
         self.windowDays = windowDays
         self.alerts = alerts
         self.errors = errors

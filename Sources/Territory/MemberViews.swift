@@ -82,8 +82,9 @@ extension TerritoryViews {
         return MemberInputs(roster: roster, silentAfterDays: days, entities: entities)
     }
 
-    /// The status view: one row per entity, the territory judged over its members.
-    func judgedStatus(_ db: Database, fixLimit: Int) throws -> StatusView {
+    /// The status view: one row per entity, the territory judged over its members; the rows, failures,
+    /// domain counts and fixes narrowed by `filter` (see `status(fixes:filter:)`).
+    func judgedStatus(_ db: Database, fixLimit: Int, filter: ViewFilter = ViewFilter()) throws -> StatusView {
         let inputs = try memberInputs(db)
         var rows: [StatusView.EntityRow] = []
         var hostCount = 0
@@ -118,11 +119,19 @@ extension TerritoryViews {
             staleEntities: memberRows.filter(\.stale).count, neverReported: silent.count,
             outOfPerimeter: rows.count - memberRows.count, silentAfterDays: inputs.silentAfterDays,
             score: TerritoryJudgement.scoreLine(judged, lines: memberRows.map(\.score), cap: cap, language: language), cap: cap,
+            membersUnderCap: (memberRows.filter { row in row.score.caps.contains { Level(rawValue: $0.level) != nil } }.map(\.siren)
+                + silent.map(\.siren)).sorted(),
             distribution: TerritoryJudgement.distribution(memberRows.map(\.score), neverReported: silent.count),
-            domains: TerritoryJudgement.domainCounts(memberRows))
+            domains: TerritoryJudgement.domainCounts(memberRows).filter { filter.keeps(domain: Domain(rawValue: $0.domain)) })
+        let shown = rows.filter { filter.keeps(siren: $0.siren) }.map { row in
+            var row = row
+            row.failing = row.failing.filter { filter.keeps(domain: Domain(rawValue: $0.key)) }
+            row.warnings = row.warnings.filter { filter.keeps(domain: Domain(rawValue: $0.key)) }
+            return row
+        }
         return StatusView(
-            now: ISO8601.string(from: now), territory: territory, entities: rows, neverReported: silent,
-            fixes: fixLimit > 0 ? try ruleFixes(db, members: inputs, limit: fixLimit) : [])
+            now: ISO8601.string(from: now), territory: territory, entities: shown, neverReported: silent.filter { filter.keeps(siren: $0.siren) },
+            fixes: fixLimit > 0 ? try ruleFixes(db, members: inputs, limit: fixLimit, filter: filter) : [], filter: filter.orNil)
     }
 
     /// Roster members without any report, in roster order. The grouping counts only when listed among the
@@ -134,8 +143,10 @@ extension TerritoryViews {
 
     /// Rules whose fixing everywhere would raise the territory score most: for each rule, every member's
     /// score with all its warn/fail results of the rule passing (from the latest reports' precomputed
-    /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members.
-    func ruleFixes(_ db: Database, members inputs: MemberInputs, limit: Int) throws -> [RuleFix] {
+    /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members. With a `filter`,
+    /// only the rules of its domain, fixed at its entities only (the gain on the territory score of fixing
+    /// them there).
+    func ruleFixes(_ db: Database, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
         let members = inputs.members
         guard !members.isEmpty else { return [] }
         let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
@@ -151,7 +162,9 @@ extension TerritoryViews {
             GROUP BY h.siren, f.code
             """)
         while let row = try rows.next() {
-            guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)) else { continue }
+            guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)),
+                  filter.keeps(siren: row[0] as String), filter.keeps(domain: domain)
+            else { continue }
             let code: String = row[1]
             var rule = rules[code] ?? Rule(domain: domain)
             rule.severity = max(rule.severity, row[4] as Int)

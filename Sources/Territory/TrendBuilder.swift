@@ -13,6 +13,8 @@ enum TrendBuilder {
         case entity(String)
         /// Some hosts (of one entity).
         case hosts([Int64])
+        /// Some entities, judged as a territory of their own (a filtered trend): their mean after each report.
+        case entities([String])
     }
 
     struct ReportRow {
@@ -39,6 +41,9 @@ enum TrendBuilder {
             arguments = [siren]
         case .hosts(let ids):
             filter = " WHERE r.hostID IN (\(ids.map(String.init).joined(separator: ",")))"
+        case .entities(let sirens):
+            filter = " WHERE r.siren IN (\(sirens.map { _ in "?" }.joined(separator: ",")))"
+            arguments = sirens
         }
         var byKey: [Int64: ReportRow] = [:]
         var order: [Int64] = []
@@ -82,6 +87,11 @@ enum TrendBuilder {
         if case .territory(let roster) = scope {
             territory = true
             listed = Set(roster?.members.map(\.siren) ?? [])
+        }
+        if case .entities(let sirens) = scope {
+            // Judged as a territory of its own: the named entities that never reported count as such.
+            territory = true
+            listed = Set(sirens)
         }
 
         struct MemberState { var score: Int?; var coverage: Double; var capLevel: Level? }

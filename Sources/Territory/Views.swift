@@ -55,6 +55,10 @@ public struct StatusView: Codable, Sendable {
     /// Roster members that never sent a report, in roster order.
     public var neverReported: [SilentMember]
     public var fixes: [RuleFix]
+    /// The filter applied (`--entity`, `--domain`), absent when the view is the whole territory's: only the
+    /// rows of `entities` and `neverReported`, the failures of `failing`/`warnings`, the `territory.domains`
+    /// and the `fixes` are narrowed; `territory` otherwise stays the whole territory's judgement.
+    public var filter: ViewFilter?
 
     public struct SilentMember: Codable, Sendable {
         public var siren: String
@@ -89,6 +93,9 @@ public struct StatusView: Codable, Sendable {
         public var score: ScoreLine
         /// The cap on the territory's level from its members under a cap; nil when none is.
         public var cap: TerritoryCap?
+        /// Every member under a cap, members that never reported included, by SIREN (sorted): the full list
+        /// behind `cap` (its line in `score.caps` names the first ten for people).
+        public var membersUnderCap: [String]
         /// Members per level shown (`A`…`E`), `non-evalue` (reports, nothing verified), `sans-rapport`.
         public var distribution: [String: Int]
         /// Per domain, members counted: with results, with a failure, not evaluated, under each gap.
@@ -120,6 +127,9 @@ public struct StatusView: Codable, Sendable {
 public struct FindingsView: Codable, Sendable {
     public var now: String
     public var findings: [Finding]
+    /// The filter applied, absent when none: findings of these entities (counts, affected, resolvedBy and
+    /// gains over them alone) and of this domain.
+    public var filter: ViewFilter?
 
     public struct Finding: Codable, Sendable {
         public var code: String
@@ -173,6 +183,9 @@ public struct CertificatesView: Codable, Sendable {
     /// (status `error`, or evidence without the date), and `cert.file`/`cert.discovery` errors (a certificate
     /// file or a configuration naming certificates that could not be read), whatever the window.
     public var unverified: [Unverified]
+    /// The filter applied, absent when none: certificates of these entities; of domain `certificates`
+    /// (files: cert.*) or `tls` (served: tls.cert.expiry).
+    public var filter: ViewFilter?
 
     /// A certificate check that could not tell when its certificate ends.
     public struct Unverified: Codable, Sendable {
@@ -242,6 +255,9 @@ public struct TrendPoint: Codable, Sendable, Equatable {
 public struct TrendView: Codable, Sendable {
     public var now: String
     public var points: [TrendPoint]
+    /// The filter applied, absent when none: the points are then those of these entities alone (their mean,
+    /// after each of their reports), not the territory's.
+    public var filter: ViewFilter?
 }
 
 /// One stored result, as the host and entity views show it.
@@ -288,6 +304,9 @@ public struct DetailView: Codable, Sendable {
     public var results: [StoredResult]
     public var fixes: [Fix]
     public var trend: [TrendPoint]
+    /// The filter applied, absent when none: with a domain, `results` and `fixes` are those of the domain
+    /// (`score` stays the whole entity's).
+    public var filter: ViewFilter?
 
     public struct Fix: Codable, Sendable {
         public var host: String
@@ -338,16 +357,27 @@ public struct TerritoryViews: Sendable {
 
     /// One row per entity (the members of the declared roster, then the others flagged "hors périmètre"),
     /// the territory judged over its members (`MemberJudgement`): see `judgedStatus`.
-    public func status(fixes fixLimit: Int = 3) throws -> StatusView {
-        try store.read { db in try judgedStatus(db, fixLimit: fixLimit) }
+    /// With a `filter`, the rows of the filtered entities only, failures and domain counts of its domain
+    /// only, and the fixes of its domain at its entities (their gain on the territory score when fixed there);
+    /// the territory's own judgement (`territory` but its `domains`) stays the whole territory's.
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func status(fixes fixLimit: Int = 3, filter: ViewFilter = ViewFilter()) throws -> StatusView {
+        try store.read { db in
+            try requireKnown(filter, db)
+            return try judgedStatus(db, fixLimit: fixLimit, filter: filter)
+        }
     }
 
     // MARK: findings
 
     /// Rules with warn/fail results in the latest reports, ranked by worst severity weight × entities;
-    /// each finding (host, target) compared with the host's previous report.
-    public func findings(top: Int? = nil, domain: Domain? = nil, minimumSeverity: Severity? = nil) throws -> FindingsView {
+    /// each finding (host, target) compared with the host's previous report. With a `filter`, only the results
+    /// of its entities (so the counts, `affected`, `resolvedBy` and the gains are theirs) and of its domain.
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func findings(top: Int? = nil, minimumSeverity: Severity? = nil, filter: ViewFilter = ViewFilter()) throws -> FindingsView {
         try store.read { db in
+            try requireKnown(filter, db)
+            let domain = filter.domain
             struct Key: Hashable { var host: Int64; var code: String; var target: String }
             var latest: [Key: (severity: Severity, siren: String)] = [:]
             var previous = Set<Key>()
@@ -361,6 +391,7 @@ public struct TerritoryViews: Sendable {
                 WHERE ranked.position <= 2 AND res.status IN ('warn', 'fail')
                 """)
             while let row = try rows.next() {
+                guard filter.keeps(siren: row[2] as String) else { continue }
                 let key = Key(host: row[1], code: row[3], target: row[4])
                 if (row[0] as Int) == 1 {
                     let severity = Severity(rawValue: row[5]) ?? .info
@@ -410,6 +441,7 @@ public struct TerritoryViews: Sendable {
                 """)
             while let row = try fixedRows.next() {
                 let code: String = row[1], siren: String = row[2]
+                guard filter.keeps(siren: siren) else { continue }
                 resolutions[code, default: []].append(.init(
                     siren: siren, name: names[siren] ?? nil, host: hostnames[row[0] as Int64] ?? "", at: Self.time(row[3])))
                 if sums[code] == nil { sums[code] = Sum() }
@@ -417,7 +449,7 @@ public struct TerritoryViews: Sendable {
             // Territory gains, from the same member sums the status uses.
             let members = try memberInputs(db, caps: false)
             let gains = Dictionary(
-                try ruleFixes(db, members: members, limit: Int.max).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
+                try ruleFixes(db, members: members, limit: Int.max, filter: filter).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
             var findings: [FindingsView.Finding] = []
             for (code, sum) in sums {
                 let ruleDomain = Domain(ruleCode: code)
@@ -440,16 +472,19 @@ public struct TerritoryViews: Sendable {
             }
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
             if let top { findings = Array(findings.prefix(max(0, top))) }
-            return FindingsView(now: ISO8601.string(from: now), findings: findings)
+            return FindingsView(now: ISO8601.string(from: now), findings: findings, filter: filter.orNil)
         }
     }
 
     // MARK: certificates
 
     /// Certificates (cert.expiry on files, tls.cert.expiry on endpoints) of the hosts' latest reports
-    /// whose notAfter falls before now + `days` (already expired ones included), soonest first.
-    public func certificates(expiringWithinDays days: Int) throws -> CertificatesView {
+    /// whose notAfter falls before now + `days` (already expired ones included), soonest first. With a `filter`,
+    /// those of its entities and of its domain (`certificates`: files; `tls`: served; any other: none).
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func certificates(expiringWithinDays days: Int, filter: ViewFilter = ViewFilter()) throws -> CertificatesView {
         try store.read { db in
+            try requireKnown(filter, db)
             let limit = now.addingTimeInterval(TimeInterval(days) * 86_400)
             var certificates: [CertificatesView.Certificate] = []
             let rows = try Row.fetchCursor(db, sql: """
@@ -459,6 +494,7 @@ public struct TerritoryViews: Sendable {
                 """)
             var unverified: [CertificatesView.Unverified] = []
             while let row = try rows.next() {
+                guard filter.keeps(siren: row[0] as String), filter.keeps(code: row[4] as String) else { continue }
                 guard case .object(let evidence) = JSONText.decode(row[5]),
                       let notAfterText = evidence["notAfter"]?.stringValue, let notAfter = ISO8601.date(from: notAfterText)
                 else {
@@ -488,54 +524,74 @@ public struct TerritoryViews: Sendable {
                 WHERE res.code IN ('cert.file', 'cert.discovery') AND res.status = 'error'
                 """)
             while let row = try unreadable.next() {
+                guard filter.keeps(siren: row[0] as String), filter.keeps(domain: .certificates) else { continue }
                 unverified.append(CertificatesView.Unverified(
                     kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4], reason: row[5]))
             }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
-            return CertificatesView(now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified)
+            return CertificatesView(
+                now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil)
         }
     }
 
     // MARK: trend
 
-    /// Territory score after each report of a member, oldest first (`TrendBuilder`).
-    public func trend() throws -> TrendView {
+    /// Territory score after each report of a member, oldest first (`TrendBuilder`). With a filter naming
+    /// entities, the mean of those entities after each of their reports; the domain of a filter is not used
+    /// (a point is an overall score: the command refuses `--domain`).
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func trend(filter: ViewFilter = ViewFilter()) throws -> TrendView {
         try store.read { db in
-            let roster = try TerritoryStore.roster(db)
-            return TrendView(now: ISO8601.string(from: now), points: try TrendBuilder.points(db, scope: .territory(roster), language: language))
+            try requireKnown(filter, db)
+            let scope: TrendBuilder.Scope
+            if let entities = filter.entities { scope = .entities(entities) } else { scope = .territory(try TerritoryStore.roster(db)) }
+            return TrendView(
+                now: ISO8601.string(from: now), points: try TrendBuilder.points(db, scope: scope, language: language),
+                filter: ViewFilter(entities: filter.entities).orNil)
         }
     }
 
     // MARK: host and entity
 
     /// The latest report of each host named `hostname` (any entity), in full, with its trend.
-    /// - Throws: `InputError(.missing)` when no host has that name.
-    public func host(_ hostname: String) throws -> [DetailView] {
+    /// With a `filter`, the hosts of that name among its entities only, and the results and fixes of its domain.
+    /// - Throws: `InputError(.missing)` when no host (of the filter's entities) has that name, or the filter
+    ///   names a SIREN the store does not know.
+    public func host(_ hostname: String, filter: ViewFilter = ViewFilter()) throws -> [DetailView] {
         let matches = try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, siren FROM host WHERE hostname = ? COLLATE NOCASE ORDER BY siren", arguments: [hostname])
-                .map { (id: $0[0] as Int64, siren: $0[1] as String) }
+            try requireKnown(filter, db)
+            return try Row.fetchAll(db, sql: "SELECT id, siren FROM host WHERE hostname = ? COLLATE NOCASE ORDER BY siren", arguments: [hostname])
+                .map { (id: $0[0] as Int64, siren: $0[1] as String) }.filter { filter.keeps(siren: $0.siren) }
         }
         guard !matches.isEmpty else {
+            if let entities = filter.entities {
+                let list = entities.joined(separator: ", ")
+                throw InputError(
+                    .missing, fr: "aucun hôte nommé \(hostname) pour le SIREN \(list) dans la base (voir `cyberctl territory status`)",
+                    en: "no host named \(hostname) for SIREN \(list) in the store (see `cyberctl territory status`)")
+            }
             throw InputError(
                 .missing, fr: "aucun hôte nommé \(hostname) dans la base (voir `cyberctl territory status`)",
                 en: "no host named \(hostname) in the store (see `cyberctl territory status`)")
         }
-        return try matches.map { try detail(siren: $0.siren, hostIDs: [$0.id]) }
+        return try matches.map { try detail(siren: $0.siren, hostIDs: [$0.id], filter: filter) }
     }
 
     /// An entity's hosts' latest reports, combined score, findings and trend.
+    /// With a filter's domain, the results and fixes of that domain only (its entities are not used: the
+    /// entity is `siren`).
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
-    public func entity(_ siren: String) throws -> DetailView {
+    public func entity(_ siren: String, filter: ViewFilter = ViewFilter()) throws -> DetailView {
         let hostIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
         guard !hostIDs.isEmpty else {
             throw InputError(
                 .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
                 en: "no report for SIREN \(siren) in the store (see `cyberctl territory status`)")
         }
-        return try detail(siren: siren, hostIDs: hostIDs)
+        return try detail(siren: siren, hostIDs: hostIDs, filter: ViewFilter(domain: filter.domain))
     }
 
-    func detail(siren: String, hostIDs: [Int64]) throws -> DetailView {
+    func detail(siren: String, hostIDs: [Int64], filter: ViewFilter = ViewFilter()) throws -> DetailView {
         try store.read { db in
             let name = try String.fetchOne(db, sql: "SELECT name FROM entity WHERE siren = ?", arguments: [siren])
             let idList = hostIDs.map(String.init).joined(separator: ",")
@@ -566,6 +622,7 @@ public struct TerritoryViews: Sendable {
                         evidence: { if case .object(let o) = evidence { return o } else { return [:] } }(), references: references,
                         reason: row["reason"], durationMs: row["durationMs"])
                     hostResults.append(result)
+                    guard filter.keeps(code: code) else { continue }
                     results.append(StoredResult(
                         host: hostname, check: result.check, target: result.target, code: code, title: title(code), status: status,
                         severity: severity, evidence: evidence, reason: result.reason))
@@ -588,7 +645,7 @@ public struct TerritoryViews: Sendable {
             }
             // The one formula: fixes ranked by Scoring.bestFixes over all the latest results.
             let all = checkResults.map(\.result)
-            let fixes = Scoring.bestFixes(all, limit: 5).map { gain in
+            let fixes = Scoring.bestFixes(all, limit: filter.domain == nil ? 5 : Int.max).filter { filter.keeps(code: $0.result.code) }.prefix(5).map { gain in
                 let host = checkResults.first { $0.result == gain.result }?.host ?? ""
                 return DetailView.Fix(
                     host: host, code: gain.result.code, title: title(gain.result.code), target: gain.result.target, severity: gain.result.severity,
@@ -602,7 +659,7 @@ public struct TerritoryViews: Sendable {
                 score: ScoreLine(tally.summary, caps: CapEvaluation.entityCaps(capInputs, now: nowSeconds, language: language)),
                 stale: TerritoryJudgement.isSilent(newest: newest, now: nowSeconds, days: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays),
                 inPerimeter: roster.map { $0.sirens.contains(siren) } ?? true, results: results, fixes: fixes,
-                trend: try TrendBuilder.points(db, scope: .hosts(hostIDs), language: language))
+                trend: try TrendBuilder.points(db, scope: .hosts(hostIDs), language: language), filter: filter.orNil)
         }
     }
 

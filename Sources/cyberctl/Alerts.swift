@@ -7,7 +7,7 @@ import Territory
 
 /// Output formats of `territory alerts`.
 enum AlertFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, markdown
+    case table, json, csv, markdown
 }
 
 extension Cyberctl.TerritoryCommand {
@@ -39,8 +39,15 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Fenêtre : 30j, 30d, 4sem, 4w… ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (window: 30d, 4w…; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
         var within = DurationArgument("30j")
 
-        @Option(help: "Format de sortie : table, json ou markdown (output format).")
+        @Option(help: "Format de sortie : table, json, csv ou markdown (output format).")
         var format: AlertFormat = .table
+
+        @Option(
+            name: .customLong("csv-dialect"),
+            help: "Avec --format csv : rfc4180 (par défaut, pour les programmes) ou excel-fr (pour Excel et LibreOffice en français) (CSV dialect).")
+        var csvDialect: CSVDialect?
+
+        @OptionGroup var filters: FilterOptions
 
         @Option(name: .customLong("lang"), help: languageOptionHelp)
         var chosenLanguage: Language?
@@ -53,7 +60,18 @@ extension Cyberctl.TerritoryCommand {
         /// The window of `--within`, in whole days (0 to 36,500).
         static let window = DurationOption.days("--within", examples: "30, 30j, 30d, 4sem, 4w")
 
-        func validate() throws { _ = try Self.window.wholeValue(within, language: lang) }
+        func validate() throws {
+            _ = try Self.window.wholeValue(within, language: lang)
+            try filters.check(language: lang)
+            if csvDialect != nil && format != .csv {
+                throw ValidationError(lang == .fr ? "--csv-dialect ne s'applique qu'avec --format csv." : "--csv-dialect applies only with --format csv.")
+            }
+            try filters.refuseDomain(
+                "territory alerts",
+                because: ("les alertes (silence, certificats d'agent, incidents, contacts) ne relèvent pas d'un domaine de contrôle ; voir `territory certificates --domain`",
+                          "alerts (silence, agent certificates, incidents, contacts) belong to no check domain; see `territory certificates --domain`"),
+                language: lang)
+        }
 
         func run() throws {
             let result: (view: AlertsView, failures: [(AlertsView.Part, any Error)])
@@ -62,7 +80,7 @@ extension Cyberctl.TerritoryCommand {
                 var now = Date()
                 if let nowText { now = try IncidentClock.parse(nowText, option: "--now") }
                 let territory = try store.open(readOnly: true, language: lang)
-                result = TerritoryViews(store: territory, now: now, language: lang).alerts(withinDays: days)
+                result = try TerritoryViews(store: territory, now: now, language: lang).alerts(withinDays: days, filter: filters.filter)
             } catch {
                 throw failure(reporting: error, language: lang)
             }
@@ -70,10 +88,12 @@ extension Cyberctl.TerritoryCommand {
             switch format {
             case .json:
                 do { emit(try ViewJSON.encode(view)) } catch { throw failure(reporting: error, language: lang) }
+            case .csv:
+                emit(ExportTables.alerts(view, lang).csv(csvDialect ?? .rfc4180))
             case .table:
-                emit(ViewTables.alerts(view, lang).map(\.text).joined(separator: "\n"))
+                emit((view.filter?.line(lang).map { "\($0)\n\n" } ?? "") + ViewTables.alerts(view, lang).map(\.text).joined(separator: "\n"))
             case .markdown:
-                emit(ViewTables.alerts(view, lang).map(\.markdown).joined(separator: "\n"))
+                emit((view.filter?.line(lang).map { "**\($0)**\n\n" } ?? "") + ViewTables.alerts(view, lang).map(\.markdown).joined(separator: "\n"))
             }
             // A part that could not be read: its error (stderr) and exit code, whatever the others found.
             var code: ExitCode?

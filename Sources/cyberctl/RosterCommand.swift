@@ -98,18 +98,30 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
         static let configuration = CommandConfiguration(abstract: "Affiche le périmètre rangé dans la base, avec les contacts (show the stored roster).")
         @OptionGroup var options: ViewOptions
 
+        func validate() throws {
+            try options.filters.refuseDomain(
+                "territory roster show",
+                because: ("le périmètre liste des entités, pas des contrôles", "the roster lists entities, not checks"), language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let store = try options.store.open(readOnly: true, language: options.lang)
-                guard let roster = try store.roster() else {
+                guard let whole = try store.roster() else {
                     throw InputError(.missing, file: store.path, options.lang == .fr
                         ? "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`"
                         : "no roster in this store: `cyberctl territory roster import FILE`")
                 }
+                try TerritoryViews(store: store, language: options.lang).requireKnown(options.filter)
+                let roster = whole.restricted(to: options.filter)
                 let tables = RosterTables.tables(roster, source: try store.rosterImport(), options.lang)
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(roster) },
-                    html: { HTMLPage.render(title: roster.territory.name, subtitle: roster.territory.siren, tables: tables, language: options.lang) })
+                    tables: tables, export: { RosterTables.export(roster, options.lang, note: options.filter.line(options.lang)) },
+                    json: { try ViewJSON.encode(RosterJSON(roster: roster, filter: options.filter.isEmpty ? nil : options.filter)) },
+                    html: {
+                        HTMLPage.render(
+                            title: roster.territory.name, subtitle: options.subtitle(roster.territory.siren), tables: tables, language: options.lang)
+                    })
             }
         }
     }
@@ -137,5 +149,39 @@ enum RosterTables {
                  $0.domains.joined(separator: ", "), contacts($0)]
             })
         return [header, members]
+    }
+
+    /// One row per member, every contact in full: INSEE code and département stay text (`01004`, `2A`).
+    static func export(_ roster: Roster, _ language: Language, note: String?) -> CSVTable {
+        let fr = language == .fr
+        return CSVTable(
+            headers: [fr ? "Nom" : "Name", "SIREN", "INSEE", fr ? "Type" : "Kind", "Population", fr ? "Département" : "Département",
+                      fr ? "Domaines" : "Domains", "Contacts"],
+            rows: roster.members.map { member in
+                [.text(member.name), .text(member.siren), .text(member.insee), .text(member.kind), .integer(member.population),
+                 .text(member.departement), .text(member.domains.joined(separator: ", ")),
+                 .text(member.contacts.map { "\($0.role.french) : \($0.line)" }.joined(separator: " · "))]
+            },
+            note: note)
+    }
+}
+
+/// `territory roster show --format json`: the roster, with the filter applied when there is one.
+struct RosterJSON: Encodable {
+    var roster: Roster
+    var filter: ViewFilter?
+
+    func encode(to encoder: any Encoder) throws {
+        try roster.encode(to: encoder)
+        guard let filter else { return }
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(filter, forKey: Key(stringValue: "filter"))
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

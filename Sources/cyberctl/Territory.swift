@@ -134,23 +134,49 @@ struct ViewOptions: ParsableArguments {
     @Option(help: "Format de sortie : table, json, csv, markdown ou html, une page autonome (output format).")
     var format: ViewFormat = .table
 
+    @Option(
+        name: .customLong("csv-dialect"),
+        help: "Avec --format csv : rfc4180 (par défaut, pour les programmes : « , », valeurs exactes) ou excel-fr (pour Excel et LibreOffice en français : BOM, « ; », virgule décimale, dates, textes neutralisés) (CSV dialect: rfc4180 for programs, excel-fr for French spreadsheets).")
+    var csvDialect: CSVDialect?
+
+    @OptionGroup var filters: FilterOptions
+
     @Option(name: .customLong("lang"), help: languageOptionHelp)
     var chosenLanguage: Language?
     var lang: Language { store.config.language(chosenLanguage) }
+
+    func validate() throws {
+        try filters.check(language: lang)
+        if csvDialect != nil && format != .csv {
+            throw ValidationError(lang == .fr
+                ? "--csv-dialect ne s'applique qu'avec --format csv."
+                : "--csv-dialect applies only with --format csv.")
+        }
+    }
 
     func views() throws -> TerritoryViews {
         TerritoryViews(store: try store.open(readOnly: true, language: lang), language: lang)
     }
 
-    /// Prints `tables` (csv: the first one only), `json`, or the `html` page.
-    func render(tables: [TextTable], json: () throws -> String, html: () throws -> String) throws {
+    /// The filter of `--entity` and `--domain` (checked by `FilterOptions.check` in `validate`).
+    var filter: ViewFilter { filters.filter }
+
+    /// Prints `tables` (table, markdown), `export` (csv, in the dialect asked), `json`, or the `html` page; in
+    /// table and markdown, the filter's line first.
+    func render(tables: [TextTable], export: () throws -> CSVTable, json: () throws -> String, html: () throws -> String) throws {
+        let line = filter.line(lang)
         switch format {
-        case .table: emit(tables.map(\.text).joined(separator: "\n"))
-        case .csv: emit(tables.first?.csv ?? "")
-        case .markdown: emit(tables.map(\.markdown).joined(separator: "\n"))
+        case .table: emit((line.map { "\($0)\n\n" } ?? "") + tables.map(\.text).joined(separator: "\n"))
+        case .csv: emit(try export().csv(csvDialect ?? .rfc4180))
+        case .markdown: emit((line.map { "**\($0)**\n\n" } ?? "") + tables.map(\.markdown).joined(separator: "\n"))
         case .json: emit(try json())
         case .html: emit(try html())
         }
+    }
+
+    /// The HTML page's subtitle: `subtitle`, then the filter's line.
+    func subtitle(_ subtitle: String) -> String {
+        [subtitle, filter.line(lang)].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
     }
 }
 
@@ -173,14 +199,16 @@ extension Cyberctl.TerritoryCommand {
         func run() throws {
             try runView(options.lang) {
                 let views = try options.views()
-                let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes)
+                let filter = options.filter
+                let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes, filter: filter)
                 let lang = options.lang
                 try options.render(
-                    tables: ViewTables.status(status, lang), json: { try ViewJSON.encode(status) },
+                    tables: ViewTables.status(status, lang), export: { ExportTables.status(status, lang) }, json: { try ViewJSON.encode(status) },
                     html: {
                         HTMLPage.dashboard(
-                            status: status, trend: try views.trend(), certificates: try views.certificates(expiringWithinDays: 60),
-                            findings: try views.findings(top: 15), language: lang)
+                            status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities)),
+                            certificates: try views.certificates(expiringWithinDays: 60, filter: filter),
+                            findings: try views.findings(top: 15, filter: filter), language: lang)
                     })
             }
         }
@@ -191,8 +219,6 @@ extension Cyberctl.TerritoryCommand {
         @OptionGroup var options: ViewOptions
         @Option(help: "N'affiche que les N premiers constats (first N findings only).")
         var top: Int?
-        @Option(help: "Seulement ce domaine : tls, certificates, patches, backups ou organisation (only this domain).")
-        var domain: Domain?
         @Option(help: "Seulement les constats de cette gravité ou plus : info, low, medium, high, critical (minimum severity).")
         var severity: Severity?
 
@@ -202,13 +228,13 @@ extension Cyberctl.TerritoryCommand {
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().findings(top: top, domain: domain, minimumSeverity: severity)
+                let view = try options.views().findings(top: top, minimumSeverity: severity, filter: options.filter)
                 let tables = ViewTables.findings(view, options.lang)
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(view) },
+                    tables: tables, export: { ExportTables.findings(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
                         HTMLPage.render(
-                            title: options.lang == .fr ? "Constats du territoire" : "Territory findings", subtitle: view.now, tables: tables,
+                            title: options.lang == .fr ? "Constats du territoire" : "Territory findings", subtitle: options.subtitle(view.now), tables: tables,
                             language: options.lang)
                     })
             }
@@ -228,13 +254,15 @@ extension Cyberctl.TerritoryCommand {
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().certificates(expiringWithinDays: try Self.window.wholeValue(expiring, language: options.lang))
+                let view = try options.views().certificates(
+                    expiringWithinDays: try Self.window.wholeValue(expiring, language: options.lang), filter: options.filter)
                 let tables = ViewTables.certificates(view, options.lang)
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(view) },
+                    tables: tables, export: { ExportTables.certificates(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
                         HTMLPage.render(
-                            title: options.lang == .fr ? "Certificats à renouveler" : "Certificates to renew", subtitle: view.now, tables: tables,
+                            title: options.lang == .fr ? "Certificats à renouveler" : "Certificates to renew", subtitle: options.subtitle(view.now),
+                            tables: tables,
                             charts: [HTMLPage.certificateTimeline(view, language: options.lang)], language: options.lang)
                     })
             }
@@ -248,17 +276,26 @@ extension Cyberctl.TerritoryCommand {
         @Option(help: "Fenêtre : 30j, 30d, 4sem, 4w… ; un nombre seul compte en jours ; \(DurationOption.unitsHelpFrench) (window: 30d, 4w…; a bare number counts days; \(DurationOption.unitsHelpEnglish)).")
         var expiring = DurationArgument("\(ReportVerifier.signerExpiryWarningDays)j")
 
-        func validate() throws { _ = try Certificates.window.wholeValue(expiring, language: options.lang) }
+        func validate() throws {
+            _ = try Certificates.window.wholeValue(expiring, language: options.lang)
+            try options.filters.refuseDomain(
+                "territory agents",
+                because: ("le certificat de signature d'un agent n'appartient à aucun domaine de contrôle",
+                          "an agent's signing certificate belongs to no check domain"),
+                language: options.lang)
+        }
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().agentCertificates(expiringWithinDays: try Certificates.window.wholeValue(expiring, language: options.lang))
+                let view = try options.views().agentCertificates(
+                    expiringWithinDays: try Certificates.window.wholeValue(expiring, language: options.lang), filter: options.filter)
                 let tables = ViewTables.agentCertificates(view, options.lang)
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(view) },
+                    tables: tables, export: { ExportTables.agentCertificates(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
                         HTMLPage.render(
-                            title: options.lang == .fr ? "Certificats d'agent à renouveler" : "Agent certificates to renew", subtitle: view.now,
+                            title: options.lang == .fr ? "Certificats d'agent à renouveler" : "Agent certificates to renew",
+                            subtitle: options.subtitle(view.now),
                             tables: tables, language: options.lang)
                     })
             }
@@ -273,7 +310,7 @@ extension Cyberctl.TerritoryCommand {
 
         func run() throws {
             try runView(options.lang) {
-                let views = try options.views().host(name)
+                let views = try options.views().host(name, filter: options.filter)
                 try renderDetails(views, title: (options.lang == .fr ? "Hôte " : "Host ") + name, options: options)
             }
         }
@@ -287,6 +324,9 @@ extension Cyberctl.TerritoryCommand {
         var siren: String
 
         func validate() throws {
+            try options.filters.refuseEntity(
+                "territory entity",
+                because: ("l'entité est le SIREN donné en argument", "the entity is the SIREN given as the argument"), language: options.lang)
             guard Identifiers.isValidSIREN(siren) else {
                 throw ValidationError(
                     options.lang == .en
@@ -297,7 +337,7 @@ extension Cyberctl.TerritoryCommand {
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().entity(siren)
+                let view = try options.views().entity(siren, filter: options.filter)
                 try renderDetails([view], title: view.name ?? siren, options: options)
             }
         }
@@ -307,15 +347,23 @@ extension Cyberctl.TerritoryCommand {
         static let configuration = CommandConfiguration(abstract: "Score du territoire au fil du temps (territory score over time).")
         @OptionGroup var options: ViewOptions
 
+        func validate() throws {
+            try options.filters.refuseDomain(
+                "territory trend",
+                because: ("un point d'évolution est le score d'ensemble (`territory entity SIREN --domain D` donne le détail d'un domaine)",
+                          "a trend point is the overall score (`territory entity SIREN --domain D` gives one domain's detail)"),
+                language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().trend()
+                let view = try options.views().trend(filter: options.filter)
                 let tables = [ViewTables.trend(view.points, options.lang)]
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(view) },
+                    tables: tables, export: { ExportTables.trend(view.points, filter: view.filter, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
                         HTMLPage.render(
-                            title: options.lang == .fr ? "Évolution du territoire" : "Territory trend", subtitle: view.now, tables: tables,
+                            title: options.lang == .fr ? "Évolution du territoire" : "Territory trend", subtitle: options.subtitle(view.now), tables: tables,
                             charts: [HTMLPage.trendChart(view.points, language: options.lang)], language: options.lang)
                     })
             }
@@ -328,12 +376,19 @@ extension Cyberctl.TerritoryCommand {
         @Flag(help: "Liste aussi les refus dont les mêmes octets ont été acceptés ensuite, après correction de l'autorité ou de la CRL (also list resolved refusals).")
         var all = false
 
+        func validate() throws {
+            let reason = (fr: "un fichier refusé n'a pas d'entité vérifiée (sa signature, qui l'établirait, n'a pas été acceptée)",
+                          en: "a refused file has no verified entity (its signature, which would establish it, was not accepted)")
+            try options.filters.refuseEntity("territory rejected", because: reason, language: options.lang)
+            try options.filters.refuseDomain("territory rejected", because: reason, language: options.lang)
+        }
+
         func run() throws {
             try runView(options.lang) {
                 let view = try options.views().rejected(includeResolved: all)
                 let tables = ViewTables.rejected(view, options.lang)
                 try options.render(
-                    tables: tables, json: { try ViewJSON.encode(view) },
+                    tables: tables, export: { ExportTables.rejected(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
                         HTMLPage.render(
                             title: options.lang == .fr ? "Rapports refusés" : "Refused reports", subtitle: "", tables: tables, language: options.lang)
@@ -346,15 +401,8 @@ extension Cyberctl.TerritoryCommand {
 func renderDetails(_ views: [DetailView], title: String, options: ViewOptions) throws {
     let lang = options.lang
     let tables = views.flatMap { ViewTables.detail($0, lang) }
-    if options.format == .csv {
-        // One CSV: the results of every report shown.
-        emit(TextTable(headers: ["siren"] + tables[4].headers, rows: views.flatMap { view in
-            ViewTables.detail(view, lang)[4].rows.map { [view.siren] + $0 }
-        }).csv)
-        return
-    }
     try options.render(
-        tables: tables, json: { try ViewJSON.encode(views.count == 1 ? AnyEncodable(views[0]) : AnyEncodable(views)) },
+        tables: tables, export: { ExportTables.details(views, lang) }, json: { try ViewJSON.encode(views.count == 1 ? AnyEncodable(views[0]) : AnyEncodable(views)) },
         html: { HTMLPage.details(views, title: title, language: lang) })
 }
 

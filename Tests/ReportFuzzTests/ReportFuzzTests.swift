@@ -115,7 +115,10 @@ struct ReportFuzzTests {
             // Title, headers, rule, one line per row, and the final line feed: no cell starts a line of its own.
             #expect(table.text.split(separator: "\n", omittingEmptySubsequences: false).count == table.rows.count + 3 + (table.title == nil ? 0 : 1),
                     "a cell broke a row into lines after \(note)")
-            _ = table.csv
+        }
+        for export in [ExportTables.status(status, .fr), ExportTables.findings(findings, .en), ExportTables.certificates(certificates, .fr),
+                       ExportTables.trend(trend.points, filter: nil, .en), ExportTables.rejected(rejected, .fr), ExportTables.details(details, .fr)] {
+            for dialect in CSVDialect.allCases { _ = export.csv(dialect) }
         }
         for json in [try ViewJSON.encode(status), try ViewJSON.encode(findings), try ViewJSON.encode(certificates), try ViewJSON.encode(trend),
                      try ViewJSON.encode(rejected), try ViewJSON.encode(details)] {

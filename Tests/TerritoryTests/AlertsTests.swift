@@ -176,7 +176,9 @@ struct AlertsTests {
         let db = fixture.databasePath
         #expect(try Self.alerts(["--within", "soon"], db: db).exitCode == 64)
         #expect(try Self.alerts(["--within", "36h"], db: db).exitCode == 64)
-        #expect(try Self.alerts(["--format", "csv"], db: db).exitCode == 64)
+        #expect(try Self.alerts(["--format", "html"], db: db).exitCode == 64)
+        #expect(try Self.alerts(["--csv-dialect", "excel-fr"], db: db).exitCode == 64, "a dialect without --format csv")
+        #expect(try Self.alerts(["--domain", "tls"], db: db).exitCode == 64, "alerts belong to no check domain")
         let help = try BuiltBinary.run(["territory", "alerts", "--help"])
         let helpText = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")  // --help wraps lines
         #expect(helpText.contains("timer systemd") && helpText.contains("1 au moins une alerte"), "\(help.stdout)")

@@ -55,13 +55,16 @@ final class TerritoryFixture: @unchecked Sendable {
     }
 
     /// Report bytes for (siren, host), generated `daysAgo` days before `now`.
-    func reportBytes(siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil) throws -> [UInt8] {
+    /// `name` replaces the entity's usual name (a hostile one, for instance).
+    func reportBytes(
+        siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil, name: String? = nil
+    ) throws -> [UInt8] {
         let report = Report(
             id: id ?? UUID().uuidString.lowercased(),
             generatedAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down)),
             agent: .init(version: "0.1.0", profile: "default", profileSHA256: String(repeating: "ab", count: 32)),
             entity: Entity(
-                name: siren == Self.sirenA ? "Commune de Plouzané" : "Commune de Lanvéoc", siren: siren, insee: "29212", kind: "commune",
+                name: name ?? (siren == Self.sirenA ? "Commune de Plouzané" : "Commune de Lanvéoc"), siren: siren, insee: "29212", kind: "commune",
                 population: 13000, departement: "29"),
             host: HostFacts(hostname: host, os: .init(id: "debian", version: "12"), kernel: "6.1.0-28-amd64", machineID: nil),
             results: results)
@@ -72,9 +75,9 @@ final class TerritoryFixture: @unchecked Sendable {
     @discardableResult
     func write(
         _ name: String, siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil,
-        sign: Bool = true, signedAfter: TimeInterval = 60
+        sign: Bool = true, signedAfter: TimeInterval = 60, entityName: String? = nil
     ) throws -> String {
-        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id)
+        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id, name: entityName)
         let path = try folder.write("inbox/\(name)", Data(bytes))
         if sign {
             let generated = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))
