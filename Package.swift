@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Summary", targets: ["Summary"]),
         .library(name: "Delivery", targets: ["Delivery"]),
+        .library(name: "Monitoring", targets: ["Monitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -131,11 +132,14 @@ let package = Package(
             exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
         .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
+        // Results as monitoring data: the monitoring-plugin answer (Nagios, Icinga, Centreon), its threshold
+        // ranges and performance data, the figures a report yields (docs/monitoring.md).
+        .target(name: "Monitoring", dependencies: ["Agent", "Checks"]),
         // The executable: argument parsing and rendering only.
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector", "Monitoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -195,6 +199,7 @@ let package = Package(
                 "Collector", "Delivery", "Trust", "Territory", "Agent", "Checks", "OpenSSLKit", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Agent", "Checks", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", "TestSupport"]),
         // Signed hostile reports mutated and put through verify, the store and every view (scripts/fuzz-reports.sh runs more).

@@ -17,7 +17,7 @@ struct Cyberctl: AsyncParsableCommand {
         subcommands: [
             Scan.self, Push.self, Cert.self, TLS.self, DomainCommand.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
             Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Nis2Command.self, Assess.self, Csirt.self,
-            IncidentCommand.self, Collect.self, BenchmarkSigning.self,
+            IncidentCommand.self, Collect.self, Plugin.self, Metrics.self, BenchmarkSigning.self,
         ]
     )
 
@@ -37,6 +37,7 @@ struct Cyberctl: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error) }
             exit(withError: error)
         }
     }

@@ -41,6 +41,26 @@ public final class BackgroundServer: @unchecked Sendable {
         }
     }
 
+    /// Starts `program`, a daemon that listens on no port (Nagios), and waits until `ready()` holds (at most
+    /// 20 s); `name` names its log file in `folder`. `host` is empty and `port` 0.
+    public init(_ program: String, _ arguments: [String], folder: String, name: String, ready: () -> Bool) throws {
+        host = ""
+        port = 0
+        log = "\(folder)/server-\(name).log"
+        let path = program.hasPrefix("/") ? program : try Command.which(program)
+        pid = try Self.spawn(path, arguments, log: log)
+        var attempts = 0
+        while !ready() {
+            attempts += 1
+            guard Self.isRunning(pid), attempts < 400 else {
+                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                stop()
+                throw TestSupportError("\(program) did not get ready: \(output.prefix(2000))")
+            }
+            usleep(50_000)
+        }
+    }
+
     deinit { stop() }
 
     /// Asks the server to stop (SIGTERM: nginx's master stops its workers), waits up to 5 s for it to
@@ -82,10 +102,21 @@ public final class BackgroundServer: @unchecked Sendable {
         for descriptor in 3...highestOpenDescriptor() + 64 {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
+        // A daemon starts with no signal blocked: the test's thread blocks most signals, and a server that
+        // inherits a blocked SIGCHLD never hears its own children end (Nagios then reaps each check only at its
+        // service_check_timeout), one with a blocked SIGTERM ignores `stop()` until the SIGKILL. What the test
+        // process ignores (SIGPIPE) stays ignored, as before.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard result == 0 else { throw TestSupportError("posix_spawn \(path): \(String(cString: strerror(result)))") }
         return pid
     }
