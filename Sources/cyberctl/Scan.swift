@@ -12,20 +12,10 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             abstract: "Exécute un profil sur ce serveur et écrit le rapport (run a profile, write the report).")
 
-        @Option(help: "Nom du profil ou fichier YAML ; par défaut : celui de la configuration de l'agent, sinon default (profile name or YAML file).")
-        var profile: String?
-
-        @Option(help: "Audite le système monté dans ce dossier au lieu de / (audit a mounted system instead of /).")
-        var root: String?
-
-        @Option(parsing: .upToNextOption, help: "N'exécute que ces domaines ou contrôles : tls, certificates, patches, backups, organisation, cert.files… (only these domains or check ids).")
-        var only: [String] = []
+        @OptionGroup var selection: ScanSelection
 
         @Option(help: "Fichier du rapport ; par défaut : cyberctl-report-<hôte>-<heure UTC>.json dans le dossier courant (report file).")
         var out: String?
-
-        @Option(help: "Fichier de configuration de l'agent (agent configuration file).")
-        var config: String = AgentConfiguration.defaultPath
 
         @Option(help: "Clé privée de l'agent pour signer, PEM, mode 0600 ; remplace signing.key de la configuration (agent signing key).", completion: .file())
         var key: String?
@@ -62,10 +52,10 @@ extension Cyberctl {
 
         func run() async throws {
             do {
-                let configuration = try loadConfiguration()
+                let configuration = try selection.loadConfiguration()
                 let signer = try loadSigner(configuration)
-                let root = try auditedRoot()
-                let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
+                let root = try selection.auditedRoot(language: options.lang)
+                let profilePath = try selection.profilePath(configuration)
                 var reportEntity = try entity.apply(to: configuration.entity, language: options.lang)
                 if let signer {
                     // A signed report must name the SIREN its certificate carries: take it from there when unset,
@@ -81,7 +71,7 @@ extension Cyberctl {
                     }
                 }
                 let scanner = Scanner(
-                    profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: only, domains: configuration.domains)
+                    profile: try Profile.load(path: profilePath), root: root, entity: reportEntity, only: selection.only, domains: configuration.domains)
                 let progress = ProgressLine(enabled: stderrIsTerminal, label: "contrôles")
                 let report = try await scanner.scan { done, total in progress.update(done, total) }
                 progress.finish()
@@ -166,23 +156,6 @@ extension Cyberctl {
                     french
                         ? "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)"
                         : "the report is written but cannot be queued for delivery: \(error)")
-            }
-        }
-
-        /// The agent configuration: the file when it exists; defaults when the default file is absent.
-        func loadConfiguration() throws(InputError) -> AgentConfiguration {
-            if config == AgentConfiguration.defaultPath && !FileManager.default.fileExists(atPath: config) {
-                return AgentConfiguration()
-            }
-            return try AgentConfiguration.load(path: config)
-        }
-
-        func auditedRoot() throws(InputError) -> FileSystemRoot {
-            guard let root else { return .system }
-            do {
-                return try FileSystemRoot(root)
-            } catch {
-                throw InputError(.missing, file: root, options.lang == .en ? "--root: \(error)" : "--root : \(error)")
             }
         }
 

@@ -21,24 +21,36 @@ struct ScanSelection: ParsableArguments {
     /// The scan, as `cyberctl scan` runs it, with no report written.
     /// - Throws: `InputError` for a configuration, root or profile that cannot be used, or an unknown `--only`.
     func scan() async throws -> Report {
-        let configuration: AgentConfiguration
-        if config == AgentConfiguration.defaultPath && !FileManager.default.fileExists(atPath: config) {
-            configuration = AgentConfiguration()
-        } else {
-            configuration = try AgentConfiguration.load(path: config)
-        }
-        var fileRoot = FileSystemRoot.system
-        if let root {
-            do {
-                fileRoot = try FileSystemRoot(root)
-            } catch {
-                throw InputError(.missing, file: root, "--root: \(error)")
-            }
-        }
-        let profilePath = try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
+        let configuration = try loadConfiguration()
         let scanner = Scanner(
-            profile: try Profile.load(path: profilePath), root: fileRoot, entity: configuration.entity, only: only,
+            profile: try Profile.load(path: try profilePath(configuration)), root: try auditedRoot(), entity: configuration.entity, only: only,
             domains: configuration.domains)
         return try await scanner.scan()
+    }
+
+    /// The agent configuration: the file when it exists; defaults when the default file is absent.
+    /// - Throws: `InputError` for a file named that is missing or malformed.
+    func loadConfiguration() throws(InputError) -> AgentConfiguration {
+        if config == AgentConfiguration.defaultPath && !FileManager.default.fileExists(atPath: config) {
+            return AgentConfiguration()
+        }
+        return try AgentConfiguration.load(path: config)
+    }
+
+    /// `--root` as a file-system root (this host's `/` without it).
+    /// - Throws: `InputError(.missing)` naming the folder, in `language`.
+    func auditedRoot(language: Language = .fr) throws(InputError) -> FileSystemRoot {
+        guard let root else { return .system }
+        do {
+            return try FileSystemRoot(root)
+        } catch {
+            throw InputError(.missing, file: root, language == .en ? "--root: \(error)" : "--root : \(error)")
+        }
+    }
+
+    /// The profile file: `--profile`, else the configuration's, else `default`.
+    /// - Throws: `InputError` when no such profile is found.
+    func profilePath(_ configuration: AgentConfiguration) throws(InputError) -> String {
+        try ProfileLocator.locate(profile ?? configuration.profile ?? "default")
     }
 }
