@@ -64,13 +64,21 @@ public final class TerritoryStore: Sendable {
         let linkExists = lstat(path, &status) == 0
         let exists = stat(path, &status) == 0
         if exists && status.st_mode & S_IFMT != S_IFREG {
-            throw InputError(.io, file: path, "the territory store must be a regular file (a SQLite database); this is a \(RegularFile.kind(of: status.st_mode)): refused, nothing written")
+            let kind = RegularFile.kind(of: status.st_mode)
+            throw InputError(
+                .io, file: path,
+                fr: "la base du territoire doit être un fichier ordinaire (une base SQLite) ; ceci est un(e) \(kind) : refusé, rien n'a été écrit",
+                en: "the territory store must be a regular file (a SQLite database); this is a \(kind): refused, nothing written")
         }
         if linkExists && !exists {
-            throw InputError(.io, file: path, "the territory store is a symbolic link to nothing: refused, nothing written")
+            throw InputError(
+                .io, file: path, fr: "la base du territoire est un lien symbolique vers rien : refusé, rien n'a été écrit",
+                en: "the territory store is a symbolic link to nothing: refused, nothing written")
         }
         if !exists && !create {
-            throw InputError(.missing, file: path, "no territory store here; run `cyberctl consolidate DIR… --db \(path)` first")
+            throw InputError(
+                .missing, file: path, fr: "aucune base du territoire ici ; lancez d'abord `cyberctl consolidate DOSSIER… --db \(path)`",
+                en: "no territory store here; run `cyberctl consolidate DIR… --db \(path)` first")
         }
         if !exists {
             let folder = (path as NSString).deletingLastPathComponent
@@ -78,7 +86,9 @@ public final class TerritoryStore: Sendable {
                 do {
                     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 } catch {
-                    throw InputError(.io, file: folder, "cannot create the store's folder: \(error.localizedDescription)")
+                    throw InputError(
+                        .io, file: folder, fr: "impossible de créer le dossier de la base : \(error.localizedDescription)",
+                        en: "cannot create the store's folder: \(error.localizedDescription)")
                 }
             }
         }
@@ -94,13 +104,14 @@ public final class TerritoryStore: Sendable {
             if descriptor >= 0 {
                 close(descriptor)
             } else if errno != EEXIST {
-                throw InputError(.io, file: path, "cannot create the territory store: \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                throw InputError(.io, file: path, fr: "impossible de créer la base du territoire : \(reason)", en: "cannot create the territory store: \(reason)")
             }
         }
         do {
             database = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
         } catch {
-            throw InputError(.io, file: path, "cannot open the territory store: \(error)")
+            throw InputError(.io, file: path, fr: "impossible d'ouvrir la base du territoire : \(error)", en: "cannot open the territory store: \(error)")
         }
         // Readers migrate too when a newer cyberctl added migrations (never on an up-to-date store).
         if !readOnly || !exists || (try? database.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
@@ -131,7 +142,8 @@ public final class TerritoryStore: Sendable {
                 guard try !migrator.appliedIdentifiers(db).isEmpty else {
                     throw InputError(
                         .io, file: path,
-                        "not a cyberctl territory store (an empty file or another program's database): refused, nothing written; a store is made by `cyberctl consolidate DIR… --db \(path)`")
+                        fr: "pas une base du territoire de cyberctl (un fichier vide ou la base d'un autre programme) : refusé, rien n'a été écrit ; une base se crée avec `cyberctl consolidate DOSSIER… --db \(path)`",
+                        en: "not a cyberctl territory store (an empty file or another program's database): refused, nothing written; a store is made by `cyberctl consolidate DIR… --db \(path)`")
                 }
                 return false
             }
@@ -148,12 +160,14 @@ public final class TerritoryStore: Sendable {
             } catch let error as InputError {
                 throw error
             } catch {
-                throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
+                throw storeError(error, path: path, reading: true)
+                    ?? InputError(.io, file: path, fr: "impossible de lire la base du territoire : \(error)", en: "cannot read the territory store: \(error)")
             }
         } catch let error as InputError {
             throw error
         } catch {
-            throw storeError(error, path: path, reading: true) ?? InputError(.io, file: path, "cannot read the territory store: \(error)")
+            throw storeError(error, path: path, reading: true)
+                    ?? InputError(.io, file: path, fr: "impossible de lire la base du territoire : \(error)", en: "cannot read the territory store: \(error)")
         }
     }
 
@@ -171,21 +185,33 @@ public final class TerritoryStore: Sendable {
     /// Nil for anything else (a bug, reported as an internal error).
     static func storeError(_ error: any Error, path: String, reading: Bool) -> InputError? {
         guard let error = error as? DatabaseError else { return nil }
-        let verb = reading ? "cannot read the territory store" : "cannot write the territory store"
+        let verb = reading ? "impossible de lire la base du territoire" : "impossible d'écrire la base du territoire"
+        let verbEN = reading ? "cannot read the territory store" : "cannot write the territory store"
         let reason = error.message ?? "SQLite error \(error.resultCode.rawValue)"
+        func failure(_ fr: String, _ en: String) -> InputError { InputError(.io, file: path, fr: "\(verb) : \(fr)", en: "\(verbEN): \(en)") }
         switch error.resultCode {
         case .SQLITE_FULL:
-            return InputError(.io, file: path, "\(verb): the disk is full (\(reason)); nothing of the failed transaction was kept")
+            return failure(
+                "le disque est plein (\(reason)) ; rien de la transaction échouée n'a été gardé",
+                "the disk is full (\(reason)); nothing of the failed transaction was kept")
         case .SQLITE_IOERR:
-            return InputError(.io, file: path, "\(verb): I/O error (\(reason)); nothing of the failed transaction was kept")
+            return failure(
+                "erreur d'entrée-sortie (\(reason)) ; rien de la transaction échouée n'a été gardé",
+                "I/O error (\(reason)); nothing of the failed transaction was kept")
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return InputError(.io, file: path, "\(verb): the file is damaged or not a SQLite database (\(reason)); restore it from a backup")
+            return failure(
+                "le fichier est endommagé ou n'est pas une base SQLite (\(reason)) ; restaurez-le depuis une sauvegarde",
+                "the file is damaged or not a SQLite database (\(reason)); restore it from a backup")
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN:
-            return InputError(.io, file: path, "\(verb): \(reason) (check the permissions of the file and its folder)")
+            return failure("\(reason) (vérifiez les droits du fichier et de son dossier)", "\(reason) (check the permissions of the file and its folder)")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return InputError(.io, file: path, "\(verb): still locked by another process after \(Int(busyTimeout)) s (\(reason))")
+            return failure(
+                "toujours verrouillée par un autre processus après \(Int(busyTimeout)) s (\(reason))",
+                "still locked by another process after \(Int(busyTimeout)) s (\(reason))")
         case .SQLITE_ERROR where reason.contains("no such table") || reason.contains("no such column"):
-            return InputError(.io, file: path, "\(verb): not a complete cyberctl store (\(reason)); restore it from a backup")
+            return failure(
+                "pas une base cyberctl complète (\(reason)) ; restaurez-la depuis une sauvegarde",
+                "not a complete cyberctl store (\(reason)); restore it from a backup")
         default:
             return nil
         }
@@ -204,7 +230,10 @@ public final class TerritoryStore: Sendable {
                 if (try? database.read({ db in try Self.migrator.hasCompletedMigrations(db) })) == true { return }
             }
         }
-        throw InputError(.io, file: path, "cannot prepare the territory store (is it a cyberctl store?): \(lastError.map { "\($0)" } ?? "unknown error")")
+        let reason = lastError.map { "\($0)" } ?? "?"
+        throw InputError(
+            .io, file: path, fr: "impossible de préparer la base du territoire (est-ce une base cyberctl ?) : \(reason)",
+            en: "cannot prepare the territory store (is it a cyberctl store?): \(reason)")
     }
 
     /// Every schema change, in order. Append new migrations; never change an applied one.

@@ -244,7 +244,7 @@ struct HostileStoreTests {
         #expect(result.exitCode == 74, "\(result.exitCode): \(result.stderr)")
         #expect(result.stderr.contains(db), "the store is named: \(result.stderr)")
         #expect(!result.stderr.contains("internal"), "\(result.stderr)")
-        #expect(result.stderr.contains(mounted ? "disk is full" : "I/O error"), "\(result.stderr)")
+        #expect(result.stderr.contains(mounted ? "le disque est plein" : "erreur d'entrée-sortie"), "\(result.stderr)")
         let check = try Self.run(["territory", "status", "--db", db, "--format", "json"])
         #expect(check.exitCode == 0, "the store remains readable: \(check.stderr)")
     }
