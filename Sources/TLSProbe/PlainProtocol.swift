@@ -31,7 +31,10 @@ public struct PlainProtocol: Sendable, Equatable, CustomStringConvertible {
             // MySQL: 3-byte length, sequence 0, protocol version 10, NUL-terminated server version.
             return ("mysql", "MySQL protocol 10, server " + printable(Array(head[5..<end])), nil)
         }
-        let isText = !head.isEmpty && head.prefix(64).allSatisfy { $0 == 9 || $0 == 10 || $0 == 13 || (32..<127).contains($0) || $0 >= 0x80 }
+        // Text is judged on the first line (at most 64 bytes): recognition reads only that line, and what follows
+        // it may be anything (a server's answer to the ClientHello it was sent, a binary packet).
+        let firstLineEnd = head.prefix(64).firstIndex(of: 10) ?? min(head.count, 64)
+        let isText = !head.isEmpty && head[..<firstLineEnd].allSatisfy { $0 == 9 || $0 == 13 || (32..<127).contains($0) || $0 >= 0x80 }
         guard isText else { return (nil, head.prefix(16).map(hex).joined(separator: " "), nil) }
         // "\r\n" is one Character: split on any line break.
         let lines = String(decoding: head, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
