@@ -39,7 +39,7 @@ extension Cyberctl {
             if !failures.isEmpty {
                 throw ExitCode(failures.contains { $0.evidence["failure"] == "read" } ? 66 : 65)
             }
-            if results.contains(where: { $0.status.isFinding && options.failOn.isTripped(by: $0.severity) }) { throw ExitCode(1) }
+            if results.contains(where: options.failOn.isTripped(by:)) { throw ExitCode(1) }
         }
     }
 }

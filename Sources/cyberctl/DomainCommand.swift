@@ -143,9 +143,7 @@ extension Cyberctl {
             }
             // A rule that could not be checked counts as a finding: nothing says it is fine.
             let failOn = options.failOn
-            func fails(_ result: CheckResult) -> Bool {
-                (result.status.isFinding || result.status == .error) && failOn.isTripped(by: result.severity)
-            }
+            func fails(_ result: CheckResult) -> Bool { failOn.isTripped(by: result) }
             var failed = false
             if roster != nil {
                 var byDomain: [String: [CheckResult]] = [:]

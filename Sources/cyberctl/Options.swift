@@ -13,7 +13,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 extension Language: ExpressibleByArgument {}
 extension Severity: ExpressibleByArgument {}
 
-/// `--fail-on`: the lowest severity of a finding that makes the command exit 1, or `never`
+/// `--fail-on`: the lowest severity of a finding or an error that makes the command exit 1, or `never`
 /// (for timers and pipelines that read the report instead of the exit code).
 enum FailThreshold: ExpressibleByArgument, Equatable {
     case severity(Severity)
@@ -42,6 +42,13 @@ enum FailThreshold: ExpressibleByArgument, Equatable {
         case .severity(let threshold): return severity >= threshold
         }
     }
+
+    /// Whether `result` makes the command exit 1: a finding (warn, fail) or an error at or above the threshold. A
+    /// rule that could not be checked is never a pass: a timer or pipeline reading the exit code must not take it
+    /// for "all is well".
+    func isTripped(by result: CheckResult) -> Bool {
+        (result.status.isFinding || result.status == .error) && isTripped(by: result.severity)
+    }
 }
 
 /// Options shared by the commands that run checks.
@@ -52,7 +59,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Langue des textes : fr ou en (language of what people read).")
     var lang: Language = .fr
 
-    @Option(name: .customLong("fail-on"), help: "Code de sortie 1 dès qu'un constat (warn, fail) atteint cette gravité : info, low, medium, high, critical, ou never pour jamais (exit 1 at this severity or higher; never: always 0).")
+    @Option(name: .customLong("fail-on"), help: "Code de sortie 1 dès qu'un constat (warn, fail) ou un contrôle en erreur atteint cette gravité : info, low, medium, high, critical, ou never pour jamais (exit 1 when a finding or an error reaches this severity; never: always 0).")
     var failOn: FailThreshold = .severity(.high)
 
     @Flag(help: "Affiche aussi les contrôles conformes dans le tableau (show passing results too).")

@@ -124,7 +124,7 @@ extension Cyberctl {
                 if let collector = configuration.collector {
                     try queue(signed, path: path, collector: collector)
                 }
-                if report.results.contains(where: { $0.status.isFinding && options.failOn.isTripped(by: $0.severity) }) {
+                if report.results.contains(where: options.failOn.isTripped(by:)) {
                     throw ExitCode(1)
                 }
             } catch let code as ExitCode {

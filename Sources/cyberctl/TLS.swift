@@ -107,7 +107,7 @@ extension Cyberctl {
             // An endpoint that could not be checked at all counts as a finding: nothing says it is fine.
             let failOn = options.failOn
             func fails(_ result: CheckResult) -> Bool {
-                (result.status.isFinding || result.code == TLSRules.connectionCode) && failOn.isTripped(by: result.severity)
+                failOn.isTripped(by: result) || (result.code == TLSRules.connectionCode && failOn.isTripped(by: result.severity))
             }
             var failed = false
             switch options.format {

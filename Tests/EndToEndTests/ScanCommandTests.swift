@@ -118,6 +118,21 @@ import TestSupport
         #expect(wrong.stderr.contains("never"), "the error lists the accepted values: \(wrong.stderr)")
     }
 
+    @Test("a rule that could not be checked exits 1 like a finding: a scan that verified nothing is never 'all is well' for a timer")
+    func errorTripsFailOn() throws {
+        let directory = try TemporaryDirectory()
+        let root = try directory.makeDirectory("image")
+        _ = try directory.makeDirectory("image/etc")
+        // No os-release, no package database: patch.os-eol (high) errs, the rest does not apply.
+        let errored = try BuiltBinary.run(["scan", "--root", root, "--only", "patches", "--no-sign", "--out", directory.url("r.json")])
+        #expect(errored.exitCode == 1, "\(errored.stdout) \(errored.stderr)")
+        #expect(errored.stdout.contains("ERREUR") && errored.stdout.contains("non évalué"), "\(errored.stdout)")
+        let never = try BuiltBinary.run(["scan", "--root", root, "--only", "patches", "--no-sign", "--out", directory.url("r2.json"), "--fail-on", "never"])
+        #expect(never.exitCode == 0, "\(never.stderr)")
+        let critical = try BuiltBinary.run(["scan", "--root", root, "--only", "patches", "--no-sign", "--out", directory.url("r3.json"), "--fail-on", "critical"])
+        #expect(critical.exitCode == 0, "an error below the threshold does not trip it: \(critical.stderr)")
+    }
+
     @Test("--help shows --fail-on's default as the user types it (high), not the Swift value")
     func failOnDefaultInHelp() throws {
         for command in ["scan", "cert", "tls"] {
