@@ -85,6 +85,12 @@ extension Significance: ExpressibleByArgument {}
 extension IncidentStage: ExpressibleByArgument {}
 extension IncidentDraft.Format: ExpressibleByArgument {}
 
+/// Host names as typed (`--hosts`, `--add-host`, `--remove-host`): repeated options, each possibly a
+/// comma-separated list; blanks dropped.
+func hostNames(_ values: [String]) -> [String] {
+    values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+}
+
 /// An incident id as typed: `7` or `INC-7`.
 func parseIncidentID(_ text: String, language: Language) throws(InputError) -> Int64 {
     let digits = text.uppercased().hasPrefix("INC-") ? String(text.dropFirst(4)) : text
@@ -156,7 +162,7 @@ extension Cyberctl.IncidentCommand {
                     siren = try AgentConfiguration.load(path: config).entity.siren
                 }
                 if let siren { try options.requireSIREN(siren) }
-                let hostnames = hosts.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+                let hostnames = hostNames(hosts)
                 // Never creates a store: a mistyped --db would otherwise start a second one unnoticed (66 names the path).
                 let store = try options.open()
                 for host in hostnames {

@@ -53,7 +53,7 @@ extension Cyberctl.IncidentCommand {
                 let now = try options.now()
                 var changes = IncidentChanges(
                     siren: entity, personalData: personalData, significant: significant,
-                    addHosts: Self.names(addHosts), removeHosts: Self.names(removeHosts))
+                    addHosts: hostNames(addHosts), removeHosts: hostNames(removeHosts))
                 if let title {
                     let clean = title.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard !clean.isEmpty else {
@@ -86,11 +86,6 @@ extension Cyberctl.IncidentCommand {
             } catch {
                 throw failure(reporting: error, language: options.lang)
             }
-        }
-
-        /// Host names as typed: repeated options, each possibly a comma-separated list.
-        static func names(_ values: [String]) -> [String] {
-            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
         }
 
         /// What changed, and which deadlines moved (stderr, so that stdout stays the incident as `show` prints it).
