@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // System OpenSSL 3 (libssl + libcrypto), found through pkg-config.
@@ -110,7 +111,8 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["Territory", "Checks", "Trust"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
         .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2", .product(name: "GRDB", package: "GRDB.swift")]),
-        // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11).
+        // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11), and its
+        // Prometheus /metrics endpoint (docs/monitoring.md).
         .target(
             name: "Collector",
             dependencies: [
@@ -122,6 +124,7 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.

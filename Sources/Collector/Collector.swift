@@ -39,6 +39,10 @@ public struct CollectorConfiguration: Sendable {
     /// Reports allowed to wait for a verification thread when all are busy; one more is answered `503 busy`
     /// (0: none wait). 256 by default.
     public var queueLimit: Int
+    /// Where the plain-HTTP `/metrics` endpoint listens (`--metrics-listen`); nil: no endpoint. It is not
+    /// authenticated: a loopback address, or a firewall in front, keeps the territory's figures private.
+    public var metricsHost: String?
+    public var metricsPort: Int?
     /// Testing hook, from the environment variable `CYBERCTL_COLLECT_TEST_HOLD` read at start (never set in
     /// production): the path of a FIFO that every verification job opens for reading, and reads to its end,
     /// before verifying. A test holds a verification thread busy by opening the FIFO for writing (which
@@ -53,7 +57,7 @@ public struct CollectorConfiguration: Sendable {
         host: String, port: Int, certificatePath: String, keyPath: String, caPath: String, crlPaths: [String], inbox: String,
         databasePath: String? = nil, maxBodyBytes: Int = defaultMaxBodyBytes, ratePerMinute: Int = defaultRatePerMinute,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount, idleTimeoutSeconds: Int = 60, queueLimit: Int = defaultQueueLimit,
-        testHoldFIFO: String? = nil
+        testHoldFIFO: String? = nil, metricsHost: String? = nil, metricsPort: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -69,6 +73,8 @@ public struct CollectorConfiguration: Sendable {
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.queueLimit = max(0, queueLimit)
         self.testHoldFIFO = testHoldFIFO
+        self.metricsHost = metricsHost
+        self.metricsPort = metricsPort
     }
 
     /// Splits `ADDR:PORT`: `127.0.0.1:8443`, `[::1]:8443`, `0.0.0.0:8443`, `[::]:8443`, `collector.example.fr:8443`.
@@ -118,6 +124,8 @@ public final class Collector: Sendable {
     let limiter: RateLimiter
     let pool: BlockingPool
     let logger: Logger
+    /// The counters and gauges `/metrics` shows (`metricsHost`/`metricsPort` in the configuration).
+    public let metrics: CollectorMetrics
 
     /// Loads the trust, opens the inbox and the store.
     /// - Throws: `InputError` naming the file that is missing or wrong.
@@ -134,6 +142,7 @@ public final class Collector: Sendable {
         }
         limiter = RateLimiter(perMinute: configuration.ratePerMinute)
         pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: configuration.queueLimit)
+        metrics = CollectorMetrics(queueLimit: configuration.queueLimit, workers: configuration.workers)
     }
 
     /// The server's TLS configuration: the collector's certificate and key, client certificates
@@ -197,8 +206,14 @@ public final class Collector: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight and returns.
-    /// - Parameter onListening: called with the bound address once the server listens.
-    public func run(onListening: (@Sendable (String) -> Void)? = nil) async throws {
+    /// With `metricsHost`/`metricsPort` set, also serves `GET /metrics` in plain HTTP there (`metricsApplication`).
+    /// - Parameters:
+    ///   - onListening: called with the bound address once the reports' server listens.
+    ///   - onMetricsListening: called with the bound address once the metrics server listens.
+    /// - Throws: `InputError(.io)` when an address cannot be listened on.
+    public func run(
+        onListening: (@Sendable (String) -> Void)? = nil, onMetricsListening: (@Sendable (String) -> Void)? = nil
+    ) async throws {
         let router = Router(context: CollectorContext.self)
         router.post("/v1/reports") { request, context in
             await self.handle(request, context: context)
@@ -214,42 +229,84 @@ public final class Collector: Sendable {
             router: router,
             server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))), tlsConfiguration: try tlsConfiguration()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
-                let address = channel.localAddress.map { bound -> String in
-                    let ip = bound.ipAddress ?? self.configuration.host
-                    return "\(ip.contains(":") ? "[\(ip)]" : ip):\(bound.port ?? self.configuration.port)"
-                } ?? "?"
-                onListening?(address)
-            },
+            onServerRunning: { channel in onListening?(Self.boundAddress(channel, fallbackHost: self.configuration.host, fallbackPort: self.configuration.port)) },
             logger: logger)
+        var services: [any Service] = [app]
+        if let host = configuration.metricsHost, let port = configuration.metricsPort {
+            services.append(metricsApplication(host: host, port: port, onListening: onMetricsListening))
+        }
         do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
             // Not an internal error: the address is taken, not this host's, or a privileged port.
             let hint = error.errnoCode == EADDRINUSE ? " (another program already listens there)" : ""
             throw InputError(
-                .io, "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))\(hint)")
+                .io, "cannot listen on \(configuration.host):\(configuration.port)\(configuration.metricsPort.map { " or the metrics address \(configuration.metricsHost ?? ""):\($0)" } ?? ""): \(String(cString: strerror(error.errnoCode)))\(hint)")
         }
     }
 
-    /// Answers one upload; logs one line.
+    /// `ip:port` (IPv6 in brackets) of a bound channel.
+    static func boundAddress(_ channel: any Channel, fallbackHost: String, fallbackPort: Int) -> String {
+        channel.localAddress.map { bound -> String in
+            let ip = bound.ipAddress ?? fallbackHost
+            return "\(ip.contains(":") ? "[\(ip)]" : ip):\(bound.port ?? fallbackPort)"
+        } ?? "?"
+    }
+
+    /// The plain-HTTP `/metrics` server: `GET /metrics` answers the exposition (text format 0.0.4), anything
+    /// else 404. The territory part is read from the store on a thread of its own, never on an event loop.
+    func metricsApplication(host: String, port: Int, onListening: (@Sendable (String) -> Void)?) -> some Service {
+        let router = Router()
+        let store = ingest?.store
+        router.get("/metrics") { _, _ -> Response in
+            let bytes = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    // A fresh `now` each scrape: silence is judged against the time of the scrape.
+                    let current = store.map { TerritoryViews(store: $0, now: Date(), language: .fr) }
+                    let (page, storeError) = self.metrics.exposition(pool: self.pool, views: current)
+                    if let storeError {
+                        self.logger.error("/metrics: the territory store cannot be read (cyberctl_territory_store_up 0)", metadata: ["error": "\(storeError)"])
+                    }
+                    continuation.resume(returning: page)
+                }
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in onListening?(Self.boundAddress(channel, fallbackHost: host, fallbackPort: port)) },
+            logger: logger)
+    }
+
+    /// Answers one upload; logs one line and counts it in `metrics`.
     func handle(_ request: Request, context: CollectorContext) async -> Response {
         let start = ContinuousClock.now
-        var client: ClientIdentity?
-        var bodyBytes = 0
-        let reply = await answer(request, context: context, client: &client, bodyBytes: &bodyBytes)
+        var trace = UploadTrace()
+        let reply = await answer(request, context: context, trace: &trace)
         let elapsed = start.duration(to: .now)
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.record(reply, seconds: trace.reachedVerification ? seconds : nil)
         var metadata: Logger.Metadata = [
-            "status": "\(reply.httpStatus)", "result": "\(reply.status)", "ms": "\(String(format: "%.1f", milliseconds))",
-            "bytes": "\(bodyBytes)",
+            "status": "\(reply.httpStatus)", "result": "\(reply.status)", "ms": "\(String(format: "%.1f", seconds * 1000))",
+            "bytes": "\(trace.bodyBytes)",
         ]
-        if let client { metadata["client"] = "\(client.commonName)/\(client.siren)" }
+        if let client = trace.client { metadata["client"] = "\(client.commonName)/\(client.siren)" }
         if let agent = request.headers[.userAgent] { metadata["agent"] = "\(agent)" }
         if let sha = reply.sha256 { metadata["sha256"] = "\(sha)" }
         if let code = reply.code { metadata["code"] = "\(code)" }
         logger.log(level: reply.httpStatus >= 500 ? .error : (reply.httpStatus >= 400 ? .warning : .info), "POST /v1/reports", metadata: metadata)
         return Self.response(reply)
+    }
+
+    /// What one upload revealed on its way, for the log line and the metrics.
+    struct UploadTrace {
+        var client: ClientIdentity?
+        var bodyBytes = 0
+        /// Whether it was handed to a verification thread (the upload-duration histogram counts only those).
+        var reachedVerification = false
     }
 
     static func response(_ reply: CollectorReply) -> Response {
@@ -258,7 +315,7 @@ public final class Collector: Sendable {
         return Response(status: .init(code: reply.httpStatus), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
-    func answer(_ request: Request, context: CollectorContext, client: inout ClientIdentity?, bodyBytes: inout Int) async -> CollectorReply {
+    func answer(_ request: Request, context: CollectorContext, trace: inout UploadTrace) async -> CollectorReply {
         // 1. Who is calling: the certificate the handshake verified.
         let der: [UInt8]
         do {
@@ -281,7 +338,7 @@ public final class Collector: Sendable {
         case .success(let value): identity = value
         case .failure(let reply): return reply
         }
-        client = identity
+        trace.client = identity
 
         // 2. Rate, then size (before reading the body).
         if let retry = limiter.take(identity.fingerprint) {
@@ -299,7 +356,7 @@ public final class Collector: Sendable {
         } catch {
             return .malformed("body-unreadable", french: "corps de requête interrompu", english: "request body interrupted")
         }
-        bodyBytes = body.readableBytes
+        trace.bodyBytes = body.readableBytes
 
         // 3. The two parts, and the transfer's integrity.
         let upload: ReportUpload
@@ -321,11 +378,13 @@ public final class Collector: Sendable {
         }
 
         // 4. Verify, check the identity, ingest, store: off the event loops.
+        trace.reachedVerification = true
         do {
             return try await pool.run { [self] in
                 self.process(upload, sha256: sha256, verifier: verifier, client: identity)
             }
         } catch {
+            trace.reachedVerification = false  // refused before any thread took it
             return .unavailable(
                 "busy", french: "trop de rapports en attente de vérification", english: "too many reports waiting for verification", retryAfter: 5,
                 sha256: sha256)

@@ -58,6 +58,9 @@ public final class BlockingPool: @unchecked Sendable {
         queue = DispatchQueue(label: label, attributes: .concurrent)
     }
 
+    /// Jobs running now and jobs waiting for a slot (the collector's queue depth).
+    public var load: (running: Int, waiting: Int) { lock.withLock { (running, waiting.count) } }
+
     /// Runs `body` on the pool, waiting for a free slot.
     /// - Throws: `Saturated` when `queueLimit` jobs are already waiting; whatever `body` throws.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

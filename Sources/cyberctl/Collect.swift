@@ -67,12 +67,22 @@ extension Cyberctl {
         @Option(name: .customLong("queue-limit"), help: "Rapports admis en attente d'un fil de vérification, au-delà : 503 ; par défaut : 256 (reports allowed to wait for verification).")
         var queueLimit = CollectorConfiguration.defaultQueueLimit
 
+        @Option(
+            name: .customLong("metrics-listen"),
+            help: "Adresse et port du point /metrics de Prometheus, en HTTP simple sans authentification : 127.0.0.1:9464 ; par défaut : aucun (plain-HTTP Prometheus /metrics address; default: none). Voir docs/monitoring.md.")
+        var metricsListen: String?
+
         /// `collect` has no `--lang`: each error says it in French, then in English in parentheses.
         func validate() throws {
             guard CollectorConfiguration.parseListen(listen) != nil else {
                 throw ValidationError(
                     "--listen \"\(listen)\" : ADRESSE:PORT est attendu, par exemple 0.0.0.0:8443 ou [::1]:8443 "
                         + "(--listen \"\(listen)\": expected ADDR:PORT, e.g. 0.0.0.0:8443 or [::1]:8443).")
+            }
+            if let metricsListen, CollectorConfiguration.parseListen(metricsListen) == nil {
+                throw ValidationError(
+                    "--metrics-listen \"\(metricsListen)\" : ADRESSE:PORT est attendu, par exemple 127.0.0.1:9464 "
+                        + "(--metrics-listen \"\(metricsListen)\": expected ADDR:PORT, e.g. 127.0.0.1:9464).")
             }
             try requireRange(maxBodyBytes, 1024...(256 << 20), option: "--max-body-bytes")
             guard Self.parseRate(rate) != nil else {
@@ -82,6 +92,11 @@ extension Cyberctl {
             }
             try requireRange(workers, 1...256, option: "--workers")
             try requireRange(queueLimit, 0...100_000, option: "--queue-limit")
+        }
+
+        /// Whether `host` is a loopback literal or `localhost` (127.0.0.0/8, ::1).
+        static func isLoopback(_ host: String) -> Bool {
+            host == "localhost" || host == "::1" || host.hasPrefix("127.")
         }
 
         /// Largest `--rate`: 100 000 uploads a minute per certificate.
@@ -103,6 +118,7 @@ extension Cyberctl {
             let logger = Logger(label: "cyberctl.collect")
             do {
                 let (host, port) = CollectorConfiguration.parseListen(listen)!
+                let metricsAddress = metricsListen.flatMap(CollectorConfiguration.parseListen)
                 let rssi = try config.configuration()
                 let ca = try TrustOptions.caFile(option: self.ca, config)
                 let crlFiles = TrustOptions.crlFiles(crl, caFile: ca)
@@ -123,7 +139,13 @@ extension Cyberctl {
                     host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey, caPath: ca, crlPaths: crlFiles, inbox: inbox,
                     databasePath: store?.path, maxBodyBytes: maxBodyBytes, ratePerMinute: Self.parseRate(rate)!,
                     workers: workers ?? ProcessInfo.processInfo.activeProcessorCount, queueLimit: queueLimit,
-                    testHoldFIFO: ProcessInfo.processInfo.environment["CYBERCTL_COLLECT_TEST_HOLD"].flatMap { $0.isEmpty ? nil : $0 })
+                    testHoldFIFO: ProcessInfo.processInfo.environment["CYBERCTL_COLLECT_TEST_HOLD"].flatMap { $0.isEmpty ? nil : $0 },
+                    metricsHost: metricsAddress?.host, metricsPort: metricsAddress?.port)
+                if let metricsAddress, !Self.isLoopback(metricsAddress.host) {
+                    logger.warning(
+                        "/metrics is served without authentication on a non-loopback address: anyone who reaches it reads the members' scores (put a firewall in front, or listen on 127.0.0.1)",
+                        metadata: ["address": "\(metricsListen ?? "")"])
+                }
                 if let fifo = collectorConfiguration.testHoldFIFO {
                     logger.warning("testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo)")
                 }
@@ -132,9 +154,9 @@ extension Cyberctl {
                 _ = try collector.tlsConfiguration()
                 logger.info(
                     "inbox ready", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store?.path ?? "-")"])
-                try await collector.run { address in
-                    logger.notice("listening on \(address)", metadata: ["address": "\(address)"])
-                }
+                try await collector.run(
+                    onListening: { address in logger.notice("listening on \(address)", metadata: ["address": "\(address)"]) },
+                    onMetricsListening: { address in logger.notice("metrics on http://\(address)/metrics", metadata: ["metrics": "\(address)"]) })
                 logger.notice("stopped")
             } catch {
                 throw failure(reporting: error)

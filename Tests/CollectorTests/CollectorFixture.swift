@@ -220,6 +220,24 @@ final class CollectorProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// The port of the `/metrics` server (`--metrics-listen`), read from its "metrics on http://ADDR/metrics"
+    /// log line, waited for up to 60 s.
+    func metricsPort() throws -> Int {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let line = log.split(separator: "\n").first(where: { $0.contains("metrics on http://") }),
+               let range = line.range(of: "metrics on http://"),
+               let address = line[range.upperBound...].split(separator: "/").first,
+               let colon = address.lastIndex(of: ":"), let value = Int(address[address.index(after: colon)...])
+            {
+                return value
+            }
+            if !process.isRunning { throw TestSupportError("cyberctl collect exited (\(process.terminationStatus)): \(log)") }
+            usleep(50_000)
+        }
+        throw TestSupportError("no metrics address within 60 s: \(log)")
+    }
+
     /// Sends `signal` and waits for the end; returns the exit status.
     @discardableResult
     func stop(_ signal: Int32 = SIGTERM) -> Int32 {
