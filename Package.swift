@@ -7,6 +7,33 @@ import PackageDescription
 /// objects in `.build/release/*.build/` so they are compiled again.
 let releaseCodeLayout: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-sections"], .when(configuration: .release))]
 
+/// Release builds link the Swift runtime and Foundation statically (binary about 110 MB instead of 39 MB): a
+/// process no longer maps and relocates libswiftCore, Foundation and ICU as shared libraries, which saves
+/// about 4 MB of resident memory in every run (docs/benchmarks.md, "Certificate files"). Debug builds and
+/// `swift test` keep the shared libraries.
+let releaseLinking: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-static-stdlib",
+            // What `swift build --static-swift-stdlib` adds through autolinking: Foundation's own parts.
+            "-Xlinker", "--start-group", "-lFoundation", "-lFoundationInternationalization",
+            "-lFoundationEssentials", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections",
+            "-l_FoundationCShims", "-Xlinker", "--end-group",
+            // lld packs the ~95,000 relative relocations of a static runtime (2.2 MB of RELA read at
+            // every start) into a few KB of RELR (glibc 2.36+).
+            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            // The functions the agent's usual runs execute (~1.2 MB), side by side at the start of
+            // .text: the kernel maps a binary's pages 64 KB at a time, and scattered over 30 MB of
+            // code they cost 13 MB of resident memory in every scan. scripts/symbol-order.sh
+            // regenerates the list; names it lacks keep the default layout.
+            "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/cyberctl.order",
+            "-Xlinker", "--no-warn-symbol-ordering",
+            // Nothing loads symbols from the executable, so its 43,000 Swift symbols need not be
+            // exported: the dynamic symbol table and its strings (3.5 MB) stay out of memory.
+            "-Xlinker", "--no-export-dynamic",
+        ], .when(configuration: .release))
+]
+
 let package = Package(
     name: "cyberctl",
     platforms: [.macOS(.v15)],
@@ -138,40 +165,29 @@ let package = Package(
         // Results as monitoring data: the monitoring-plugin answer (Nagios, Icinga, Centreon), its threshold
         // ranges and performance data, the figures a report yields (docs/monitoring.md).
         .target(name: "Monitoring", dependencies: ["Agent", "Checks"]),
-        // The executable: argument parsing and rendering only.
+        // The AgentCLI module: the agent's commands and the command-line helpers both executables share.
+        // No HTTP server, SwiftNIO, BoringSSL, SQLite store or Chromium path: the agent links none of them.
+        .target(
+            name: "AgentCLI",
+            dependencies: [
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The agent's executable: the AgentCLI commands only.
+        .executableTarget(
+            name: "cyberctl-agent",
+            dependencies: ["AgentCLI", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: releaseLinking),
+        // The RSSI's executable: the agent's commands and the RSSI's (territory, collector, summary, incidents).
         .executableTarget(
             name: "cyberctl",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector", "Monitoring",
+                "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector", "OpenSSLKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // Release builds link the Swift runtime and Foundation statically (binary about 110 MB instead of
-            // 39 MB): a process no longer maps and relocates libswiftCore, Foundation and ICU as shared
-            // libraries, which saves about 4 MB of resident memory in every run (docs/benchmarks.md,
-            // "Certificate files"). Debug builds and `swift test` keep the shared libraries.
-            linkerSettings: [
-                .unsafeFlags(
-                    [
-                        "-static-stdlib",
-                        // What `swift build --static-swift-stdlib` adds through autolinking: Foundation's own parts.
-                        "-Xlinker", "--start-group", "-lFoundation", "-lFoundationInternationalization",
-                        "-lFoundationEssentials", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections",
-                        "-l_FoundationCShims", "-Xlinker", "--end-group",
-                        // lld packs the ~95,000 relative relocations of a static runtime (2.2 MB of RELA read at
-                        // every start) into a few KB of RELR (glibc 2.36+).
-                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-                        // The functions the agent's usual runs execute (~1.2 MB), side by side at the start of
-                        // .text: the kernel maps a binary's pages 64 KB at a time, and scattered over 30 MB of
-                        // code they cost 13 MB of resident memory in every scan. scripts/symbol-order.sh
-                        // regenerates the list; names it lacks keep the default layout.
-                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/cyberctl.order",
-                        "-Xlinker", "--no-warn-symbol-ordering",
-                        // Nothing loads symbols from the executable, so its 43,000 Swift symbols need not be
-                        // exported: the dynamic symbol table and its strings (3.5 MB) stay out of memory.
-                        "-Xlinker", "--no-export-dynamic",
-                    ], .when(configuration: .release))
-            ]
+            linkerSettings: releaseLinking
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         // Synthetic territories of signed reports for the tests, and the benchmark's generator

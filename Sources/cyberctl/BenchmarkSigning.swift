@@ -1,4 +1,5 @@
 import Agent
+import AgentCLI
 import ArgumentParser
 import Checks
 import Delivery

@@ -1,10 +1,11 @@
 import Agent
-import Checks
+import AgentCLI
 import ArgumentParser
+import Checks
 import Foundation
 import Incidents
-import Rendering
 import NIS2
+import Rendering
 import Territory
 
 extension Cyberctl {

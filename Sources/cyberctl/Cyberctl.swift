@@ -1,4 +1,5 @@
 import Agent
+import AgentCLI
 import ArgumentParser
 import Foundation
 
@@ -14,31 +15,15 @@ struct Cyberctl: AsyncParsableCommand {
             Readiness of French local authorities against cyberattacks and NIS 2. French by default; --lang en for English.
             """,
         version: Scanner.version,
-        subcommands: [
-            Scan.self, Push.self, Cert.self, TLS.self, DomainCommand.self, Checks.self, Profiles.self, PKI.self, Enroll.self, Verify.self,
-            Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Nis2Command.self, Assess.self, Csirt.self,
-            IncidentCommand.self, Collect.self, Plugin.self, Metrics.self, BenchmarkSigning.self,
+        // The agent's commands first (`AgentCommand`, also the whole of `cyberctl-agent`), then the RSSI's.
+        subcommands: AgentCommand.subcommands + [
+            DomainCommand.self, PKI.self, Consolidate.self, TerritoryCommand.self, SummaryCommand.self, Csirt.self, IncidentCommand.self,
+            Collect.self, BenchmarkSigning.self,
         ]
     )
 
-    /// argument-parser's own `main`, after two process-wide settings: SIGPIPE ignored, so that a reader
-    /// closing stdout early (`scan --format json | head`) cannot kill a scan before its report file is
-    /// written (see `writeStandard`); SIGXFSZ ignored, so that a write over the file size limit
-    /// (`ulimit -f`, RLIMIT_FSIZE) fails with EFBIG and is reported as an I/O error (74) naming the file,
-    /// instead of killing the process with a core dump and a half-written store or report.
+    /// `AgentCommand.main`: the process-wide settings, the parse, the run.
     static func main() async {
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGXFSZ, SIG_IGN)
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error) }
-            exit(withError: error)
-        }
+        await AgentCommand.main(root: Cyberctl.self)
     }
 }

@@ -1,4 +1,5 @@
 import Agent
+import AgentCLI
 import Checks
 import Foundation
 import Territory

@@ -1,10 +1,11 @@
 import Agent
+import AgentCLI
 import ArgumentParser
 import Checks
 import Foundation
-import Rendering
 import Incidents
 import NIS2
+import Rendering
 import Territory
 
 // MARK: incident

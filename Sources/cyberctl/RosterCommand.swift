@@ -1,9 +1,10 @@
 import Agent
+import AgentCLI
 import ArgumentParser
 import Checks
 import Foundation
-import Rendering
 import OpenSSLKit
+import Rendering
 import Territory
 
 extension Cyberctl.TerritoryCommand {

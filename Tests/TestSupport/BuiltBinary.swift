@@ -1,7 +1,26 @@
 import Foundation
 
-/// The `cyberctl` executable built by `swift build` for this package, for end-to-end tests.
+/// The `cyberctl` executable built by `swift build` for this package, for end-to-end tests; `agentPath` is
+/// the agent's own executable, `cyberctl-agent`, built beside it.
 public enum BuiltBinary {
+    /// Path of the built `cyberctl-agent`: `$CYBERCTL_AGENT_BINARY`, else next to `cyberctl`.
+    public static var agentPath: String {
+        get throws {
+            if let explicit = ProcessInfo.processInfo.environment["CYBERCTL_AGENT_BINARY"] { return explicit }
+            let candidate = URL(fileURLWithPath: try path).deletingLastPathComponent().appendingPathComponent("cyberctl-agent").path
+            guard FileManager.default.isExecutableFile(atPath: candidate) else {
+                throw TestSupportError("built cyberctl-agent not found at \(candidate); run `swift build` first")
+            }
+            return candidate
+        }
+    }
+
+    /// Runs the built `cyberctl-agent`.
+    @discardableResult
+    public static func runAgent(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String]? = nil) throws -> Command.Output {
+        try Command.run(try agentPath, arguments, environment: environment, currentDirectory: currentDirectory)
+    }
+
     /// Path of the built `cyberctl` (next to the test bundle in `.build/<config>/`).
     public static var path: String {
         get throws {

@@ -6,7 +6,7 @@ import NIS2
 import Trust
 
 /// Output formats; machine formats go to stdout.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
 }
 
@@ -15,20 +15,20 @@ extension Severity: ExpressibleByArgument {}
 
 /// `--fail-on`: the lowest severity of a finding or an error that makes the command exit 1, or `never`
 /// (for timers and pipelines that read the report instead of the exit code).
-enum FailThreshold: ExpressibleByArgument, Equatable {
+public enum FailThreshold: ExpressibleByArgument, Equatable {
     case severity(Severity)
     case never
 
-    init?(argument: String) {
+    public init?(argument: String) {
         if argument == "never" { self = .never; return }
         guard let severity = Severity(rawValue: argument) else { return nil }
         self = .severity(severity)
     }
 
-    static var allValueStrings: [String] { Severity.allCases.map(\.rawValue) + ["never"] }
+    public static var allValueStrings: [String] { Severity.allCases.map(\.rawValue) + ["never"] }
 
     /// What `--help` shows as the default: the argument as typed (`high`), not the Swift value.
-    var defaultValueDescription: String {
+    public var defaultValueDescription: String {
         switch self {
         case .never: return "never"
         case .severity(let severity): return severity.rawValue
@@ -36,7 +36,7 @@ enum FailThreshold: ExpressibleByArgument, Equatable {
     }
 
     /// Whether a finding of this severity makes the command exit 1.
-    func isTripped(by severity: Severity) -> Bool {
+    public func isTripped(by severity: Severity) -> Bool {
         switch self {
         case .never: return false
         case .severity(let threshold): return severity >= threshold
@@ -46,24 +46,26 @@ enum FailThreshold: ExpressibleByArgument, Equatable {
     /// Whether `result` makes the command exit 1: a finding (warn, fail) or an error at or above the threshold. A
     /// rule that could not be checked is never a pass: a timer or pipeline reading the exit code must not take it
     /// for "all is well".
-    func isTripped(by result: CheckResult) -> Bool {
+    public func isTripped(by result: CheckResult) -> Bool {
         (result.status.isFinding || result.status == .error) && isTripped(by: result.severity)
     }
 }
 
 /// Options shared by the commands that run checks.
-struct RunOptions: ParsableArguments {
+public struct RunOptions: ParsableArguments {
+    public init() {}
+
     @Option(help: "Format de sortie : table ou json (output format).")
-    var format: OutputFormat = .table
+    public var format: OutputFormat = .table
 
     @Option(help: "Langue des textes : fr ou en (language of what people read).")
-    var lang: Language = .fr
+    public var lang: Language = .fr
 
     @Option(name: .customLong("fail-on"), help: "Code de sortie 1 dès qu'un constat (warn, fail) ou un contrôle en erreur atteint cette gravité : info, low, medium, high, critical, ou never pour jamais (exit 1 when a finding or an error reaches this severity; never: always 0).")
-    var failOn: FailThreshold = .severity(.high)
+    public var failOn: FailThreshold = .severity(.high)
 
     @Flag(help: "Affiche aussi les contrôles conformes dans le tableau (show passing results too).")
-    var all = false
+    public var all = false
 }
 
 /// Identity of the entity, overriding the agent configuration.
@@ -100,7 +102,7 @@ struct EntityOptions: ParsableArguments {
 
 /// Refuses a numeric option outside `range` (exit 64, usage), naming the option, the value and the range
 /// allowed, in `language` (French first with the English in parentheses for a command without `--lang`).
-func requireRange<T: Comparable & CustomStringConvertible>(
+public func requireRange<T: Comparable & CustomStringConvertible>(
     _ value: T?, _ range: ClosedRange<T>, option: String, language: Language? = nil
 ) throws(ValidationError) {
     guard let value, !range.contains(value) else { return }
@@ -116,7 +118,7 @@ func requireRange<T: Comparable & CustomStringConvertible>(
 /// Prints `error` on stderr and turns it into the documented exit code. The texts of the libraries' errors are
 /// printed as they are; what this function adds follows `language` (the command's `--lang`), or is French first
 /// with the English in parentheses when the command has no `--lang`.
-func failure(reporting error: any Error, language: Language? = nil) -> ExitCode {
+public func failure(reporting error: any Error, language: Language? = nil) -> ExitCode {
     let message: String
     let code: Int32
     switch error {
@@ -153,32 +155,32 @@ func failure(reporting error: any Error, language: Language? = nil) -> ExitCode 
 
 /// Writes text to stdout, control and bidirectional formatting characters escaped (`TerminalText.block`:
 /// text from signed reports and certificates never reaches the terminal raw; JSON keeps its value).
-func emit(_ text: String) {
+public func emit(_ text: String) {
     writeStandard(Array(TerminalText.block(text).utf8), to: STDOUT_FILENO)
 }
 
 /// Writes bytes (UTF-8 text already encoded, such as a report the agent itself wrote) to stdout.
-func emit(_ bytes: [UInt8]) {
+public func emit(_ bytes: [UInt8]) {
     writeStandard(bytes, to: STDOUT_FILENO)
 }
 
 /// Writes a line to stderr (progress, notes), escaped as `emit` escapes.
-func note(_ text: String) {
+public func note(_ text: String) {
     writeStandard(Array((TerminalText.block(text) + "\n").utf8), to: STDERR_FILENO)
 }
 
 /// Writes all of `bytes` to a standard stream (`STDOUT_FILENO`, `STDERR_FILENO`) with write(2). When the
 /// reader has gone (`cyberctl scan --format json | head`), what it no longer reads is dropped and the run
-/// goes on to finish its report file: SIGPIPE is ignored (`Cyberctl.main`), and EPIPE is not an error
+/// goes on to finish its report file: SIGPIPE is ignored (`AgentCommand.main`), and EPIPE is not an error
 /// here, where `FileHandle.write` would stop the process.
-func writeStandard(_ bytes: [UInt8], to descriptor: Int32) {
+public func writeStandard(_ bytes: [UInt8], to descriptor: Int32) {
     _ = writeAll(bytes, to: descriptor)
 }
 
 /// True when stderr is a terminal (progress lines are drawn only then).
-var stderrIsTerminal: Bool { isatty(2) == 1 }
+public var stderrIsTerminal: Bool { isatty(2) == 1 }
 
 extension String {
     /// Padded with spaces to `width` characters for column output; never cut (codes must stay whole).
-    func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
+    public func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
 }

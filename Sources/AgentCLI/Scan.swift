@@ -6,7 +6,7 @@ import Foundation
 import OpenSSLKit
 import Trust
 
-extension Cyberctl {
+extension AgentCommand {
     /// Runs a profile on this host and writes the report.
     struct Scan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

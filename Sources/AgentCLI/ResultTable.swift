@@ -4,12 +4,17 @@ import Foundation
 
 /// The terminal view of a report: results grouped by domain, then the score line and the fixes
 /// that would raise the score most.
-struct ResultTable {
-    let language: Language
+public struct ResultTable {
+    public let language: Language
     /// Also list passing results (otherwise they are counted per domain).
-    let showPasses: Bool
+    public let showPasses: Bool
 
-    func render(_ report: Report) -> String {
+    public init(language: Language, showPasses: Bool) {
+        self.language = language
+        self.showPasses = showPasses
+    }
+
+    public func render(_ report: Report) -> String {
         var lines: [String] = []
         let french = language == .fr
         lines.append(
@@ -37,7 +42,7 @@ struct ResultTable {
     }
 
     /// Results by domain; passes counted unless `showPasses`.
-    func renderResults(_ results: [CheckResult], summary: ScoreSummary?) -> String {
+    public func renderResults(_ results: [CheckResult], summary: ScoreSummary?) -> String {
         var lines: [String] = []
         let grouped = Dictionary(grouping: results) { $0.domain }
         for domain in Domain.allCases {
@@ -84,7 +89,7 @@ struct ResultTable {
         return lines.joined(separator: "\n")
     }
 
-    func scoreLine(_ summary: ScoreSummary) -> String {
+    public func scoreLine(_ summary: ScoreSummary) -> String {
         let coverage = Int((summary.coverage * 100).rounded())
         guard let score = summary.score, let level = summary.level else {
             return language == .fr ? "\nScore : non évalué (aucun résultat vérifié)" : "\nScore: not evaluated (no verified result)"
@@ -100,7 +105,7 @@ struct ResultTable {
     }
 
     /// A short fact from the evidence or the reason.
-    func detail(_ result: CheckResult) -> String? {
+    public func detail(_ result: CheckResult) -> String? {
         if let organisational = nis2Detail(result) { return organisational }
         // One line per result: a multi-line reason (every problem of an answers file) is folded.
         if let reason = result.reason {
@@ -130,7 +135,7 @@ struct ResultTable {
     }
 
     /// A short fact for the backup rules (`backup.freshness`: age against the maximum, …).
-    func backupDetail(_ result: CheckResult) -> String? {
+    public func backupDetail(_ result: CheckResult) -> String? {
         let evidence = result.evidence
         let french = language == .fr
         func hours(_ key: String) -> String? {
@@ -174,7 +179,7 @@ struct ResultTable {
     }
 
     /// The short fact behind a TLS result: what was accepted, the weak suites, the size, the problem.
-    func tlsDetail(_ result: CheckResult) -> String? {
+    public func tlsDetail(_ result: CheckResult) -> String? {
         let evidence = result.evidence
         func names(_ value: JSONValue?, key: String) -> [String] {
             guard case .array(let items)? = value else { return [] }
@@ -216,7 +221,7 @@ struct ResultTable {
         }
     }
 
-    func domainName(_ domain: Domain) -> String {
+    public func domainName(_ domain: Domain) -> String {
         switch (domain, language) {
         case (.tls, .fr): return "Chiffrement des échanges (TLS)"
         case (.tls, .en): return "Transport encryption (TLS)"
@@ -233,9 +238,9 @@ struct ResultTable {
         }
     }
 
-    func statusLabel(_ status: Status) -> String { status.label(language) }
+    public func statusLabel(_ status: Status) -> String { status.label(language) }
 
-    func severityLabel(_ severity: Severity) -> String { severity.label(language) }
+    public func severityLabel(_ severity: Severity) -> String { severity.label(language) }
 
     private func statusRank(_ status: Status) -> Int {
         switch status {
@@ -249,14 +254,16 @@ struct ResultTable {
 }
 
 /// JSON shape of the ad hoc check commands (`cyberctl cert`, `cyberctl tls`).
-struct AdHocOutput: Encodable {
-    let results: [CheckResult]
-    let summary: ScoreSummary
+public struct AdHocOutput: Encodable {
+    public let results: [CheckResult]
+    public let summary: ScoreSummary
 }
 
 /// Writes the JSON of `emitAdHocResults` (same shape, same layout) while results arrive, so a long
 /// run (`cyberctl tls` over hundreds of endpoints) holds no result after writing it.
-struct StreamingAdHocJSON {
+public struct StreamingAdHocJSON {
+    public init() {}
+
     private var tally = ScoreTally()
     private var started = false
     private let encoder: JSONEncoder = {
@@ -267,7 +274,7 @@ struct StreamingAdHocJSON {
 
     /// `json` with every line after the first indented by `spaces`, as UTF-8 bytes appended to
     /// `output` (byte by byte: Foundation's `replacingOccurrences` took 12 % of a 200-endpoint run's CPU).
-    static func appendIndented(_ json: Data, by spaces: Int, to output: inout [UInt8]) {
+    public static func appendIndented(_ json: Data, by spaces: Int, to output: inout [UInt8]) {
         var lineStart = false
         for byte in json {
             // Blank lines (JSONEncoder's empty arrays and objects) stay blank.
@@ -277,7 +284,7 @@ struct StreamingAdHocJSON {
         }
     }
 
-    mutating func write(_ results: [CheckResult]) {
+    public mutating func write(_ results: [CheckResult]) {
         var chunk: [UInt8] = []
         for result in results {
             tally.add(status: result.status, severity: result.severity, domain: result.domain)
@@ -290,12 +297,12 @@ struct StreamingAdHocJSON {
 
     /// Writes JSON text to stdout with C1 and bidirectional characters as `\uXXXX` (the same JSON value;
     /// a certificate subject served by a remote TLS server reaches the terminal escaped, as `emit` does).
-    static func writeEscaped(_ chunk: [UInt8]) {
+    public static func writeEscaped(_ chunk: [UInt8]) {
         writeStandard(Array(TerminalText.block(String(decoding: chunk, as: UTF8.self)).utf8), to: STDOUT_FILENO)
     }
 
     /// Closes the results array and writes the summary.
-    func finish() {
+    public func finish() {
         var chunk = Array(((started ? "\n  ],\n" : "{\n  \"results\" : [\n\n  ],\n") + "  \"summary\" : ").utf8)
         Self.appendIndented((try? encoder.encode(tally.summary)) ?? Data("{}".utf8), by: 2, to: &chunk)
         chunk += Array("\n}\n".utf8)
@@ -304,7 +311,7 @@ struct StreamingAdHocJSON {
 }
 
 /// Prints the results of an ad hoc check (`cert`, `tls`) in the chosen format, with their score.
-func emitAdHocResults(_ results: [CheckResult], options: RunOptions) {
+public func emitAdHocResults(_ results: [CheckResult], options: RunOptions) {
     let summary = Scoring.summarize(results)
     switch options.format {
     case .json:

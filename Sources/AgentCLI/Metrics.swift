@@ -5,7 +5,7 @@ import Foundation
 import Monitoring
 import Trust
 
-extension Cyberctl {
+extension AgentCommand {
     /// Runs checks (or reads a report) and writes their figures for Prometheus's node_exporter (textfile
     /// collector). docs/monitoring.md.
     struct Metrics: AsyncParsableCommand {

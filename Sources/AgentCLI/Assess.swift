@@ -4,7 +4,7 @@ import Checks
 import Foundation
 import NIS2
 
-extension Cyberctl {
+extension AgentCommand {
     /// The NIS 2 organisational questionnaire: walk through it, check a file, list the items.
     struct Assess: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

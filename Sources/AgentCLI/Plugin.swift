@@ -7,7 +7,7 @@ import Monitoring
 
 extension FigureKind: ExpressibleByArgument {}
 
-extension Cyberctl {
+extension AgentCommand {
     /// Runs checks as a monitoring plugin (Nagios, Icinga, Centreon, Naemon, Shinken, NRPE): one status
     /// line, long output, performance data, exit 0–3. Writes no report. docs/monitoring.md.
     struct Plugin: AsyncParsableCommand {
@@ -98,11 +98,11 @@ extension Cyberctl {
         /// A command line this command could not parse (or `--help`): help and version as usual; anything
         /// else UNKNOWN on stdout, the usage on stderr, exit 3 (never argument-parser's 64, which a
         /// monitoring server would read as an unknown state code).
-        static func exit(parsing error: any Error) -> Never {
-            if Cyberctl.exitCode(for: error) == .success { Cyberctl.exit(withError: error) }
-            let result = MonitoringPlugin.unknown(Cyberctl.message(for: error))
+        static func exit(parsing error: any Error, root: any ParsableCommand.Type) -> Never {
+            if root.exitCode(for: error) == .success { root.exit(withError: error) }
+            let result = MonitoringPlugin.unknown(root.message(for: error))
             writeStandard(Array(result.text.utf8), to: STDOUT_FILENO)
-            writeStandard(Array((Cyberctl.fullMessage(for: error) + "\n").utf8), to: STDERR_FILENO)
+            writeStandard(Array((root.fullMessage(for: error) + "\n").utf8), to: STDERR_FILENO)
             Foundation.exit(result.state.exitCode)
         }
     }

@@ -10,7 +10,7 @@ import Glibc
 
 /// `push --drop ID` and `push --drop-refused`: a person removes refused pairs from the outbox, after seeing them
 /// and confirming (issue 18). Each pair leaves whole (report, signature and state in one rename: `Outbox.remove`).
-extension Cyberctl.Push {
+extension AgentCommand.Push {
     /// Shows the pairs to drop, asks for confirmation (unless `--yes`), then removes them under the outbox lock.
     /// - Throws: `InputError(.usage)` for an unknown or unrefused ID, or without a terminal to confirm on and
     ///   without `--yes` (exit 64); `ExitCode(1)` when the person declines; `OutboxError` for I/O.

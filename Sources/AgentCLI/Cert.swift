@@ -3,7 +3,7 @@ import ArgumentParser
 import Checks
 import Foundation
 
-extension Cyberctl {
+extension AgentCommand {
     /// Runs the certificate rules on the given files.
     struct Cert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

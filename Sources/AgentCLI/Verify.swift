@@ -4,7 +4,7 @@ import Checks
 import Foundation
 import Trust
 
-extension Cyberctl {
+extension AgentCommand {
     /// Checks signed reports.
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -5,7 +5,7 @@ import Delivery
 import Foundation
 import Trust
 
-extension Cyberctl {
+extension AgentCommand {
     /// Delivers the outbox's signed reports to the RSSI's collector.
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -358,7 +358,7 @@ struct StatusRow: Encodable {
         lastError = entry.state?.lastError
         lastErrorFR = entry.state?.lastErrorFR
         refusal = entry.state?.refusal
-        signerRevoked = entry.state?.refusal.map(Cyberctl.Push.isSignerRevoked) ?? false
+        signerRevoked = entry.state?.refusal.map(AgentCommand.Push.isSignerRevoked) ?? false
         problem = entry.problem
     }
 }

@@ -3,7 +3,7 @@ import ArgumentParser
 import Checks
 import Foundation
 
-extension Cyberctl {
+extension AgentCommand {
     /// Lists the checks and the rules they apply.
     struct Checks: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -30,7 +30,7 @@ enum EntityKind: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-extension Cyberctl {
+extension AgentCommand {
     /// NIS 2: applicability and the organisational score.
     struct Nis2Command: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,7 +40,7 @@ extension Cyberctl {
     }
 }
 
-extension Cyberctl.Nis2Command {
+extension AgentCommand.Nis2Command {
     /// Says whether NIS 2 applies to a local authority, why, and how sure the source is.
     struct Scope: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,7 +6,7 @@ import TLSProbe
 
 extension StartTLSProtocol: ExpressibleByArgument {}
 
-extension Cyberctl {
+extension AgentCommand {
     /// Probes TLS endpoints with the same engine and rules as `scan`.
     struct TLS: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

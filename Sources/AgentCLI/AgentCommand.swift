@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+
+/// The agent's commands: what runs on a commune's server (`scan`, `cert`, `tls`, `checks`, `profiles`,
+/// `enroll`, `push`, `verify`, `assess`, `nis2`, `plugin`, `metrics`). Both executables serve them:
+/// `cyberctl-agent`, which holds nothing else, and `cyberctl`, the RSSI's full tool.
+///
+/// The command types stay internal to this module; `subcommands` hands them to a root command.
+public enum AgentCommand {
+    /// The agent's subcommands, in the order `--help` lists them.
+    public static let subcommands: [any ParsableCommand.Type] = [
+        Scan.self, Push.self, Cert.self, TLS.self, Checks.self, Profiles.self, Enroll.self, Verify.self, Nis2Command.self, Assess.self,
+        Plugin.self, Metrics.self,
+    ]
+
+    /// The process's `main` for a root command: two process-wide settings, then argument-parser's parse and
+    /// run. SIGPIPE is ignored, so that a reader closing stdout early (`scan --format json | head`) cannot
+    /// kill a scan before its report file is written (see `writeStandard`); SIGXFSZ is ignored, so that a
+    /// write over the file size limit (`ulimit -f`, RLIMIT_FSIZE) fails with EFBIG and is reported as an I/O
+    /// error (74) naming the file, instead of killing the process with a core dump and a half-written store
+    /// or report. A `plugin` command line that does not parse answers UNKNOWN (exit 3), never 64.
+    public static func main(root: any ParsableCommand.Type) async -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+        do {
+            var command = try root.parseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch {
+            if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error, root: root) }
+            root.exit(withError: error)
+        }
+    }
+}
