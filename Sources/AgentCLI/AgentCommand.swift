@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 
+/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
 /// The agent's commands: what runs on a commune's server (`scan`, `cert`, `tls`, `checks`, `profiles`,
 /// `enroll`, `push`, `verify`, `assess`, `nis2`, `plugin`, `metrics`). Both executables serve them:
 /// `cyberctl-agent`, which holds nothing else, and `cyberctl`, the RSSI's full tool.
@@ -18,10 +22,13 @@ public enum AgentCommand {
     /// kill a scan before its report file is written (see `writeStandard`); SIGXFSZ is ignored, so that a
     /// write over the file size limit (`ulimit -f`, RLIMIT_FSIZE) fails with EFBIG and is reported as an I/O
     /// error (74) naming the file, instead of killing the process with a core dump and a half-written store
-    /// or report. A `plugin` command line that does not parse answers UNKNOWN (exit 3), never 64.
+    /// or report. At most two glibc malloc arenas: the TLS probe's many short-lived threads would each get
+    /// an arena whose memory stays resident, and the agent is a guest on the server. A `plugin` command line
+    /// that does not parse answers UNKNOWN (exit 3), never 64.
     public static func main(root: any ParsableCommand.Type) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
+        _ = glibcMallopt(-8 /* M_ARENA_MAX, <malloc.h> */, 2)
         do {
             var command = try root.parseAsRoot(nil)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -5,10 +5,6 @@ import OpenSSLKit
 import Glibc
 #endif
 
-/// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
-
 /// glibc's malloc_trim(3): gives freed heap memory back to the system.
 @_silgen_name("malloc_trim")
 private func glibcMallocTrim(_ pad: Int) -> Int32
@@ -46,13 +42,9 @@ public final class TLSProber: Sendable {
     let context: ProbeContext
     public let limits: ProbeLimits
 
+    /// Process-wide settings are the executable's (`AgentCommand.main`: SIGPIPE ignored, two malloc arenas);
+    /// the prober holds SIGPIPE back on its own threads (`PipeSignal`), so a library user needs neither.
     public init(limits: ProbeLimits = ProbeLimits()) throws {
-        // libssl writes to sockets with write(2): a peer that closes mid-handshake must not kill the
-        // process with SIGPIPE. (Our own sends use MSG_NOSIGNAL.)
-        signal(SIGPIPE, SIG_IGN)
-        // Many short-lived probe threads would each get a glibc malloc arena whose memory stays
-        // resident; two arenas keep the agent's footprint small (it is a guest on the server).
-        _ = glibcMallopt(-8 /* M_ARENA_MAX, <malloc.h> */, 2)
         context = try ProbeContext()
         self.limits = limits
     }
@@ -82,7 +74,7 @@ public final class TLSProber: Sendable {
     public func probe(_ endpoint: TLSEndpoint, cancellation: CancellationFlag = CancellationFlag()) -> ProbeReport {
         let started = ContinuousClock.now
         let session = Session(prober: self, endpoint: endpoint, cancellation: cancellation)
-        session.run()
+        PipeSignal.held { session.run() }
         var report = session.snapshot()
         // A probe frees hundreds of short-lived buffers (libssl records, handshake state): hand
         // them back so the footprint does not grow with the number of endpoints.
@@ -655,7 +647,7 @@ enum Parallel {
         for _ in 0..<min(width, jobs.count) {
             group.enter()
             let thread = Thread {
-                while let job = queue.next() { job() }
+                PipeSignal.held { while let job = queue.next() { job() } }
                 group.leave()
             }
             thread.stackSize = 1 << 20
