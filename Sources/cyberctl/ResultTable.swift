@@ -135,7 +135,7 @@ struct ResultTable {
         let french = language == .fr
         func hours(_ key: String) -> String? {
             guard case .double(let value)? = evidence[key] else { return nil }
-            return BackupUnits.describe(value * 3600)
+            return BackupUnits.describe(value * 3600, in: language)
         }
         switch result.code {
         case "backup.present":

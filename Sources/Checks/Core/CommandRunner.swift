@@ -137,7 +137,7 @@ public enum CommandError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The message in both languages; program paths and the system's own error text as they are.
-    public var localizedDescription: LocalizedText {
+    public var localizedText: LocalizedText {
         switch self {
         case .notAllowed(let program):
             return LocalizedText(fr: "\(program) n'est pas dans la liste des programmes permis à l'agent", en: description)
@@ -149,5 +149,5 @@ public enum CommandError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The message in `language`.
-    public func description(in language: Language) -> String { localizedDescription.text(in: language) }
+    public func description(in language: Language) -> String { localizedText.text(in: language) }
 }

@@ -277,7 +277,7 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// The message in both languages; the path, and the system's own error text of `.other` (`strerror`), as they are.
-    public var localizedDescription: LocalizedText {
+    public var localizedText: LocalizedText {
         switch self {
         case .notFound(let path): return LocalizedText(fr: "\(path) : fichier ou dossier absent", en: description)
         case .permissionDenied(let path): return LocalizedText(fr: "\(path) : permission refusée", en: description)
@@ -292,5 +292,5 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
     }
 
     /// The message in `language`.
-    public func description(in language: Language) -> String { localizedDescription.text(in: language) }
+    public func description(in language: Language) -> String { localizedText.text(in: language) }
 }
