@@ -141,7 +141,8 @@ public struct ServiceCertificateDiscovery: Sendable {
                             do {
                                 includes += try listing(include.path).map { Include(path: include.path + "/" + $0, namedBy: namedBy, required: true) }
                             } catch {
-                                findings.problems.append(Problem(path: include.path, service: "apache", reason: error.localizedText, namedBy: namedBy))
+                                findings.problems.append(Problem(
+                                    path: include.path, service: "apache", reason: CertificateFilesCheck.text(of: error), namedBy: namedBy))
                             }
                         }
                     case "sslcertificatefile":

@@ -94,7 +94,7 @@ extension DomainEvaluation {
         var servers: [String: JSONValue] = [:]
         for server in answers {
             let key = server.address.map { "\(server.name) \($0)" } ?? server.name
-            servers[key] = server.serial.map { .int(Int($0)) } ?? .string(server.problem ?? "?")
+            servers[key] = server.serial.map { .int(Int($0)) } ?? .string(server.problem?.en ?? "?")
         }
         let evidence: [String: JSONValue] = ["nameServers": .strings(names), "answers": .object(servers)]
         let silent = answers.filter { $0.serial == nil }

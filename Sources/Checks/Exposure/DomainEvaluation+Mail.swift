@@ -50,7 +50,7 @@ extension DomainEvaluation {
         if analysis.records.isEmpty { return make(.fail, nil, LocalizedText(fr: "pas d'enregistrement SPF (TXT « v=spf1 … ») sur \(domain.name)", en: "no SPF record (TXT \"v=spf1 …\") at \(domain.name)")) }
         if !analysis.permanentErrors.isEmpty {
             evidence["permanentErrors"] = .strings(analysis.permanentErrors)
-            return make(.fail, nil, analysis.permanentErrors.joined(separator: "; "))
+            return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "SPF permanent errors: ") + .verbatim(analysis.permanentErrors.joined(separator: "; ")))
         }
         switch analysis.allQualifier {
         case "-"?, "~"?:
@@ -105,12 +105,19 @@ extension DomainEvaluation {
             return fail(.fail, nil, LocalizedText(fr: "politique invalide : ", en: "invalid policy: ") + .verbatim(record.problems.joined(separator: "; ")))
         }
         if record.policy == "none" { return fail(.warn, nil, LocalizedText(fr: "p=none : les messages usurpés sont toujours remis (surveillance seulement)", en: "p=none: spoofed messages are still delivered (monitoring only)")) }
-        var weaknesses: [String] = []
-        if record.percent < 100 { weaknesses.append("pct=\(record.percent): the policy applies to part of the mail only") }
-        if record.aggregateReports.isEmpty { weaknesses.append("no rua: nobody receives the aggregate reports") }
-        if !inherited, record.subdomainPolicy == "none" { weaknesses.append("sp=none: subdomains can be spoofed") }
-        if !record.problems.isEmpty { weaknesses += record.problems }
-        if !weaknesses.isEmpty { return fail(.warn, nil, weaknesses.joined(separator: "; ")) }
+        var weaknesses: [LocalizedText] = []
+        if record.percent < 100 {
+            weaknesses.append(LocalizedText(
+                fr: "pct=\(record.percent) : la politique ne s'applique qu'à une partie du courriel", en: "pct=\(record.percent): the policy applies to part of the mail only"))
+        }
+        if record.aggregateReports.isEmpty {
+            weaknesses.append(LocalizedText(fr: "pas de rua : personne ne reçoit les rapports agrégés", en: "no rua: nobody receives the aggregate reports"))
+        }
+        if !inherited, record.subdomainPolicy == "none" {
+            weaknesses.append(LocalizedText(fr: "sp=none : les sous-domaines peuvent être usurpés", en: "sp=none: subdomains can be spoofed"))
+        }
+        weaknesses += record.problems.map(LocalizedText.verbatim)
+        if !weaknesses.isEmpty { return fail(.warn, nil, weaknesses.joined()) }
         return fail(.pass, nil, nil)
     }
 

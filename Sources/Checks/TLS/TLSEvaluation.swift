@@ -98,7 +98,7 @@ public struct TLSEvaluation: Sendable {
         return .object(object)
     }
 
-    func legacyProtocols(_ report: ProbeReport, _ make: (String, Status, Severity?, [String: JSONValue], String?) -> CheckResult) -> CheckResult {
+    func legacyProtocols(_ report: ProbeReport, _ make: Make) -> CheckResult {
         let code = "tls.legacy-protocols"
         let legacy: [ProtocolVersion] = [.sslv3, .tls1_0, .tls1_1]
         var evidence: [String: JSONValue] = [
