@@ -50,7 +50,7 @@ extension DomainEvaluation {
         if analysis.records.isEmpty { return make(.fail, nil, LocalizedText(fr: "pas d'enregistrement SPF (TXT « v=spf1 … ») sur \(domain.name)", en: "no SPF record (TXT \"v=spf1 …\") at \(domain.name)")) }
         if !analysis.permanentErrors.isEmpty {
             evidence["permanentErrors"] = .strings(analysis.permanentErrors)
-            return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "SPF permanent errors: ") + .verbatim(analysis.permanentErrors.joined(separator: "; ")))
+            return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "") + .verbatim(analysis.permanentErrors.joined(separator: "; ")))
         }
         switch analysis.allQualifier {
         case "-"?, "~"?:

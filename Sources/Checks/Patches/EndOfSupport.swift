@@ -18,7 +18,7 @@ extension PackagesCheck {
     func endOfLife(_ os: OSRelease, root: FileSystemRoot, now: Date, sources: [APTSource]) -> CheckResult {
         let target = os.path ?? "/etc/os-release"
         guard let id = os.id else {
-            return result("patch.os-eol", target: target, .error, reason: os.problem.map { LocalizedText(fr: "os-release illisible : \($0)", en: $0) }
+            return result("patch.os-eol", target: target, .error, reason: os.problem
                 ?? LocalizedText(fr: "os-release n'a pas de champ ID : la distribution est inconnue", en: "os-release has no ID field: the distribution is unknown"))
         }
         if let distribution = DistroInfo.Distribution(rawValue: id) {

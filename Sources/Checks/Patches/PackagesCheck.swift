@@ -91,8 +91,8 @@ public struct PackagesCheck: ConfigurableCheck {
                 results.append(result(
                     code, target: "/", .error,
                     reason: LocalizedText(
-                        fr: "aucune base de paquets dpkg ou rpm trouvée, et le système ne peut être identifié : \(problem)",
-                        en: "no dpkg or rpm package database found, and the system cannot be identified: \(problem)")))
+                        fr: "aucune base de paquets dpkg ou rpm trouvée, et le système ne peut être identifié : \(problem.fr)",
+                        en: "no dpkg or rpm package database found, and the system cannot be identified: \(problem.en)")))
             }
         } else {
             let what = os.id.map { LocalizedText(fr: "os-release donne ID=\($0), ni de la famille Debian ni de la famille RHEL", en: "os-release names ID=\($0), neither Debian-family nor RHEL-family") }
@@ -197,7 +197,7 @@ public struct PackagesCheck: ConfigurableCheck {
             evidence["brokenStanzas"] = .int(state.brokenStanzas)
             return [result(
                 "patch.package-lists", target: target, .error, evidence: evidence,
-                reason: LocalizedText(fr: "listes de paquets illisibles ou abîmées : ", en: "package lists unreadable or damaged: ")
+                reason: LocalizedText(fr: "listes de paquets illisibles ou abîmées : ", en: "")
                     + .verbatim(state.problems.prefix(3).joined(separator: "; ")))]
         }
         if state.indexes.isEmpty { return [] }
@@ -290,7 +290,7 @@ public struct PackagesCheck: ConfigurableCheck {
     func listsAge(_ state: APTState, now: Date) -> CheckResult {
         let target = APTState.listsDirectory
         if let problem = state.listsFolderProblem {
-            return result("patch.lists-age", target: target, .error, reason: LocalizedText(fr: "listes d'apt illisibles : ", en: "apt lists unreadable: ") + .verbatim(problem))
+            return result("patch.lists-age", target: target, .error, reason: LocalizedText(fr: "listes d'apt illisibles : ", en: "") + .verbatim(problem))
         }
         guard let last = state.lastUpdate else {
             return result(
@@ -318,7 +318,7 @@ public struct PackagesCheck: ConfigurableCheck {
         guard configuration.problems.isEmpty else {
             return result(
                 "patch.auto-updates", target: target, .error, evidence: ["problems": .strings(configuration.problems)],
-                reason: LocalizedText(fr: "configuration d'apt illisible : ", en: "apt configuration unreadable: ")
+                reason: LocalizedText(fr: "configuration d'apt illisible : ", en: "")
                     + .verbatim(configuration.problems.prefix(3).joined(separator: "; ")))
         }
         let installed = database.packages.contains { $0.name == "unattended-upgrades" && $0.state == "installed" }
