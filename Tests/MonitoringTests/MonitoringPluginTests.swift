@@ -55,7 +55,8 @@ import TestSupport
         // Worst first: critical, unknown, warning; the passing certificate has no line.
         #expect(lines[1].hasPrefix("[CRITICAL] cert.expiry /etc/ssl/ancien.pem : Expiration du certificat (fail, critical) ; -3 j restants"))
         #expect(lines[2].hasPrefix("[UNKNOWN] cert.file /etc/ssl/casse.pem"))
-        #expect(lines[2].hasSuffix(": no certificate found"))
+        #expect(lines[2].hasSuffix(" : aucun certificat trouvé"), "the reason in the language asked (issue 18)")
+        #expect(MonitoringPlugin(language: .en).evaluate(Self.report([Self.unreadable])).text.contains(": no certificate found"))
         #expect(lines[3].hasPrefix("[WARNING] cert.expiry /etc/ssl/intranet.pem"))
         #expect(lines[4].hasPrefix("| "))
         #expect(lines.count == 5)
