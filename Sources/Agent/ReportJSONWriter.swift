@@ -80,9 +80,14 @@ struct ReportJSONWriter {
         appendInt(result.durationMs)
         append(",\n      \"evidence\" : ")
         try appendMembers(result.evidenceMembers.lazy.map { ($0.key, $0.value) }, encoder: encoder, depth: 4)
+        // "reason" < "reasonFr" < "references" in byte order ("reason" is a prefix; 'a' < 'f').
         if let reason = result.reason {
             append(",\n      \"reason\" : ")
             appendString(reason)
+        }
+        if let reasonFr = result.reasonFr {
+            append(",\n      \"reasonFr\" : ")
+            appendString(reasonFr)
         }
         append(",\n      \"references\" : ")
         try appendArray(result.references.map(JSONValue.string), encoder: encoder, depth: 4)

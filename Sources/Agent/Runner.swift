@@ -70,7 +70,9 @@ public struct Runner: Sendable {
                     work.cancel()
                     continuation.resume(returning: [CheckResult(
                         check: check.id, target: check.id, code: check.id, status: .error, severity: .medium,
-                        reason: "the check did not finish within its \(Int(deadline)) s deadline and was stopped",
+                        reason: .init(
+                            fr: "le contrôle n'a pas fini dans son délai de \(Int(deadline)) s et a été arrêté",
+                            en: "the check did not finish within its \(Int(deadline)) s deadline and was stopped"),
                         durationMs: stopwatch.elapsedMs)])
                 }
             })

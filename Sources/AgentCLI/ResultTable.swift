@@ -62,10 +62,10 @@ public struct ResultTable {
             // Many results that erred for one same reason (every item of a missing answers file, every
             // rule of an unreachable endpoint) are one line: the reason and how many.
             var shared: [String: Int] = [:]
-            for result in shown where result.status == .error { if let reason = result.reason { shared[reason, default: 0] += 1 } }
+            for result in shown where result.status == .error { if let reason = result.reason(in: language) { shared[reason, default: 0] += 1 } }
             var folded = Set<String>()
             for result in shown {
-                if result.status == .error, let reason = result.reason, let count = shared[reason], count >= 3 {
+                if result.status == .error, let reason = result.reason(in: language), let count = shared[reason], count >= 3 {
                     guard folded.insert(reason).inserted else { continue }
                     let what = language == .fr ? "\(count) contrôles" : "\(count) checks"
                     lines.append("  \(statusLabel(.error).padded(9)) \(String(repeating: " ", count: 8)) \(what) — \(reason)")
@@ -108,7 +108,7 @@ public struct ResultTable {
     public func detail(_ result: CheckResult) -> String? {
         if let organisational = nis2Detail(result) { return organisational }
         // One line per result: a multi-line reason (every problem of an answers file) is folded.
-        if let reason = result.reason {
+        if let reason = result.reason(in: language) {
             return reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ; ")
         }
         let evidence = result.evidence
@@ -140,7 +140,7 @@ public struct ResultTable {
         let french = language == .fr
         func hours(_ key: String) -> String? {
             guard case .double(let value)? = evidence[key] else { return nil }
-            return BackupUnits.describe(value * 3600)
+            return BackupUnits.describe(value * 3600, in: language)
         }
         switch result.code {
         case "backup.present":

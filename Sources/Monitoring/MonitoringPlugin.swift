@@ -234,7 +234,7 @@ public struct MonitoringPlugin: Sendable {
                 text += french ? " ; dernière copie il y a \(Int(hours.rounded())) h" : "; newest copy \(Int(hours.rounded())) h old"
             }
         }
-        if let reason = result.reason, !reason.isEmpty { text += (french ? " : " : ": ") + Self.cut(reason, to: 300) }
+        if let reason = result.reason(in: french ? .fr : .en), !reason.isEmpty { text += (french ? " : " : ": ") + Self.cut(reason, to: 300) }
         return Self.clean(text)
     }
 

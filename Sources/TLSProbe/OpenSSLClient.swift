@@ -103,6 +103,9 @@ struct HandshakeFailure: Error {
     var clientSide = false
     /// The alert's description code, when the server's alert was read directly (hello-only exchanges).
     var alertCode: UInt8?
+
+    /// `detail` in both languages: the network error's text, or OpenSSL's own strings as they are.
+    var text: ProbeText { network.map { $0.text } ?? .verbatim(detail) }
 }
 
 extension ProbeContext {

@@ -94,6 +94,16 @@ public struct PlainProtocol: Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
+    /// `description` in both languages; the bytes the peer sent as they are.
+    public var text: ProbeText {
+        guard let displayName else { return ProbeText(fr: "pas du TLS : premiers octets « \(firstLine) »", en: description) }
+        var french = "parle \(displayName), pas TLS (« \(firstLine) »"
+        if let server { french += ", Server: \(server)" }
+        french += ")"
+        if let startTLS { french += " ; si TLS est proposé ici par STARTTLS, donnez starttls: \(startTLS.rawValue)" }
+        return ProbeText(fr: french, en: description)
+    }
+
     static func printable(_ bytes: [UInt8]) -> String {
         String(String(decoding: bytes, as: UTF8.self).unicodeScalars.filter { $0.value >= 32 && $0.value != 127 }.prefix(120).map(Character.init))
     }

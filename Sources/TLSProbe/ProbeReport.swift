@@ -8,7 +8,7 @@ public struct ProbeReport: Sendable {
     /// The address probed (`127.0.0.1:443`, `[::1]:8443`).
     public var address: String?
     /// Why the endpoint could not be probed at all (unreachable, not TLS, silent); nil otherwise.
-    public var fatal: String?
+    public var fatal: ProbeText?
     /// What the port speaks instead of TLS, when it answered with something recognisable.
     public var plainProtocol: PlainProtocol?
     /// The protocol the server selected by ALPN (`h2`, `http/1.1`); nil when it selected none.
@@ -31,7 +31,7 @@ public struct ProbeReport: Sendable {
     /// Certificates as served, leaf first (bounded by libssl's 256 KiB certificate-list limit).
     public var chain: [X509Certificate] = []
     /// Why the served chain is not fully known: a certificate of it could not be parsed.
-    public var chainProblem: String?
+    public var chainProblem: ProbeText?
     public var ocspStapled: Bool?
     public var secureRenegotiation: Bool?
     /// The server accepted DEFLATE compression (CRIME).
@@ -48,7 +48,7 @@ public struct ProbeReport: Sendable {
     /// Groups whose test ended without an answer (timeout, reset): neither accepted nor refused.
     public var groupsUndecided: [String] = []
     /// Things that went wrong without stopping the probe (a version that timed out …).
-    public var problems: [String] = []
+    public var problems: [ProbeText] = []
     /// The endpoint deadline or a cancellation stopped the probe before everything was tested.
     public var incomplete = false
     /// Connections opened.
@@ -66,7 +66,9 @@ public struct ProbeReport: Sendable {
             do {
                 chain.append(try X509Certificate(derEncoded: der))
             } catch {
-                chainProblem = "certificate \(index + 1) of the \(encoded.count) served could not be parsed: \(error)"
+                chainProblem = ProbeText(
+                    fr: "le certificat \(index + 1) sur les \(encoded.count) présentés est illisible : \(error)",
+                    en: "certificate \(index + 1) of the \(encoded.count) served could not be parsed: \(error)")
                 return
             }
         }

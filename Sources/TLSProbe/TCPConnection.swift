@@ -35,6 +35,21 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
         case .cancelled: return "cancelled"
         }
     }
+
+    /// The description in both languages; the system's and OpenSSL's own texts as they are.
+    public var text: ProbeText {
+        switch self {
+        case .resolution(let detail): return ProbeText(fr: "échec de la résolution du nom : \(detail)", en: description)
+        case .connect(let detail): return ProbeText(fr: "échec de la connexion : \(detail)", en: description)
+        case .timeout: return ProbeText(fr: "délai dépassé", en: description)
+        case .closed: return ProbeText(fr: "connexion fermée par le pair", en: description)
+        case .reset: return ProbeText(fr: "connexion réinitialisée par le pair", en: description)
+        case .io(let detail): return ProbeText(fr: "erreur d'entrée-sortie : \(detail)", en: description)
+        case .protocolViolation(let detail): return ProbeText(fr: "réponse inattendue : \(detail)", en: description)
+        case .notTLS(let plain): return plain.text
+        case .cancelled: return ProbeText(fr: "annulé", en: description)
+        }
+    }
 }
 
 /// A resolved socket address (IPv4 or IPv6) with its printable form.

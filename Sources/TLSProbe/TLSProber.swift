@@ -108,7 +108,7 @@ final class Session: @unchecked Sendable {
 
     func snapshot() -> ProbeReport { lock.withLock { report } }
     func update(_ change: (inout ProbeReport) -> Void) { lock.withLock { change(&report) } }
-    func problem(_ text: String) { update { $0.problems.append(text) } }
+    func problem(_ text: ProbeText) { update { $0.problems.append(text) } }
 
     // MARK: - Connections
 
@@ -162,7 +162,7 @@ final class Session: @unchecked Sendable {
         do {
             resolved = try SocketAddress.resolve(host: endpoint.host, port: endpoint.port)
         } catch {
-            update { $0.fatal = error.description }
+            update { $0.fatal = error.text }
             return
         }
         address = resolved[0]
@@ -182,7 +182,8 @@ final class Session: @unchecked Sendable {
         }
         if case .failure(let failure) = first, !failure.alert, !failure.clientSide, Self.isDrop(failure.network) {
             let retry = handshake(HandshakeRequest(suites: Self.shortOffer, requestOCSP: true, collectChain: true, alpn: alpn))
-            if case .success = retry { problem("server drops long ClientHellos; shorter lists used") }
+            if case .success = retry { problem(ProbeText(
+                fr: "le serveur coupe les ClientHello longs ; des listes plus courtes ont servi", en: "server drops long ClientHellos; shorter lists used")) }
             if case .failure(let again) = retry, again.alert { first = retry }
             if case .success = retry { first = retry }
         }
@@ -197,12 +198,17 @@ final class Session: @unchecked Sendable {
         case .failure(let failure):
             if !failure.alert {
                 if case .timeout? = failure.network {
-                    update { $0.fatal = "no answer to the ClientHello within \(Self.seconds(limits.connectionTimeout)): \(failure.detail)" }
+                    let seconds = Self.seconds(limits.connectionTimeout)
+                    update {
+                        $0.fatal = ProbeText(
+                            fr: "pas de réponse au ClientHello en \(seconds) : \(failure.text.fr)",
+                            en: "no answer to the ClientHello within \(seconds): \(failure.text.en)")
+                    }
                     return
                 }
                 if case .cancelled? = failure.network { return }
                 if let network = failure.network, case .connect = network {
-                    update { $0.fatal = network.description }
+                    update { $0.fatal = network.text }
                     return
                 }
                 // Maybe a server libssl cannot talk to at all (SSLv3 only, legacy suites only): raw
@@ -216,7 +222,7 @@ final class Session: @unchecked Sendable {
                     case .failure(.notTLS(let plain)):
                         update {
                             $0.plainProtocol = plain
-                            $0.fatal = "the port does not speak TLS: \(plain)"
+                            $0.fatal = ProbeText(fr: "le port ne parle pas TLS : \(plain.text.fr)", en: "the port does not speak TLS: \(plain)")
                         }
                         return
                     case .failure: break
@@ -224,11 +230,16 @@ final class Session: @unchecked Sendable {
                     if spoken { break }
                 }
                 if !spoken {
-                    update { $0.fatal = "no TLS handshake possible: \(failure.detail)" }
+                    update {
+                        $0.fatal = ProbeText(
+                            fr: "aucune négociation TLS possible : \(failure.text.fr)", en: "no TLS handshake possible: \(failure.text.en)")
+                    }
                     return
                 }
             }
-            problem("libssl cannot complete a handshake with its default offer: \(failure.detail)")
+            problem(ProbeText(
+                fr: "libssl ne peut mener une négociation à terme avec son offre par défaut : \(failure.text.fr)",
+                en: "libssl cannot complete a handshake with its default offer: \(failure.text.en)"))
         }
 
         // 2. Versions and suites.
@@ -340,7 +351,7 @@ extension Session {
         /// The server refused the offer (alert), or the client had nothing to offer.
         case refused
         /// The connection dropped, reset, stalled or carried non-TLS bytes.
-        case dropped(String, timeout: Bool)
+        case dropped(ProbeText, timeout: Bool)
     }
 
     /// What one enumeration established.
@@ -352,7 +363,7 @@ extension Session {
         var decided = true
         /// Every list ended in a refusal: no suite of the candidates is left untested.
         var complete = true
-        var note: String?
+        var note: ProbeText?
     }
 
     /// "Offer all remaining, remove the chosen one, repeat", with halves on a dropped long list.
@@ -361,7 +372,7 @@ extension Session {
     func enumerate(_ candidates: [UInt16], version: ProtocolVersion, attempt: ([UInt16]) -> Attempt) -> Enumeration {
         var accepted: [UInt16] = []
         var complete = true
-        var note: String?
+        var note: ProbeText?
         var pending: [[UInt16]] = stride(from: 0, to: candidates.count, by: limits.maximumSuitesPerHello).map {
             Array(candidates[$0..<min($0 + limits.maximumSuitesPerHello, candidates.count)])
         }
@@ -376,7 +387,9 @@ extension Session {
                             list = []
                             continue
                         }
-                        note = "server chose suite \(String(code, radix: 16)) it was not offered"
+                        let suite = String(code, radix: 16)
+                        note = ProbeText(
+                            fr: "le serveur a choisi la suite \(suite), qui ne lui était pas proposée", en: "server chose suite \(suite) it was not offered")
                         complete = false
                         list = []
                         continue
@@ -399,7 +412,7 @@ extension Session {
                 }
                 if (deadline.hasPassed || cancellation.isCancelled) && !(list.isEmpty && pending.isEmpty) {
                     complete = false
-                    note = "endpoint deadline reached"
+                    note = ProbeText(fr: "délai du point d'accès atteint", en: "endpoint deadline reached")
                     pending = []
                     list = []
                 }
@@ -407,6 +420,9 @@ extension Session {
         }
         return Enumeration(accepted: accepted, decided: complete || !accepted.isEmpty, complete: complete, note: note)
     }
+
+    /// What a cut-short enumeration says when nothing more precise is known.
+    static let probeIncomplete = ProbeText(fr: "sondage incomplet", en: "probe incomplete")
 
     func enumerateWithOpenSSL(_ version: ProtocolVersion) {
         let suites = openSSLSuites(for: version)
@@ -422,9 +438,11 @@ extension Session {
             case .success(let answer): return .chose(answer.cipherSuite, answer.version)
             case .failure(let failure):
                 if failure.alert || failure.clientSide { return .refused }
-                if case .timeout? = failure.network { return .dropped("\(version.name): \(failure.detail)", timeout: true) }
-                if case .cancelled? = failure.network { return .dropped("cancelled", timeout: true) }
-                return .dropped("\(version.name): \(failure.detail)", timeout: false)
+                let text = failure.text
+                let named = ProbeText(fr: "\(version.name) : \(text.fr)", en: "\(version.name): \(text.en)")
+                if case .timeout? = failure.network { return .dropped(named, timeout: true) }
+                if case .cancelled? = failure.network { return .dropped(ProbeNetworkError.cancelled.text, timeout: true) }
+                return .dropped(named, timeout: false)
             }
         }
         record(version, result)
@@ -438,8 +456,8 @@ extension Session {
             case .alert: return .refused
             case .failure(let error):
                 switch error {
-                case .timeout, .cancelled: return .dropped("\(version.name) (raw): \(error)", timeout: true)
-                default: return .dropped("\(version.name) (raw): \(error)", timeout: false)
+                case .timeout, .cancelled: return .dropped(ProbeText(fr: "\(version.name) (brut) : \(error.text.fr)", en: "\(version.name) (raw): \(error)"), timeout: true)
+                default: return .dropped(ProbeText(fr: "\(version.name) (brut) : \(error.text.fr)", en: "\(version.name) (raw): \(error)"), timeout: false)
                 }
             }
         }
@@ -454,7 +472,10 @@ extension Session {
                 report.protocols[version] = true
                 if !result.complete {
                     report.suitesIncomplete.insert(version)
-                    report.problems.append("\(version.name): suite enumeration cut short: \(result.note ?? "probe incomplete")")
+                    let note = result.note ?? Self.probeIncomplete
+                    report.problems.append(ProbeText(
+                        fr: "\(version.name) : énumération des suites interrompue : \(note.fr)",
+                        en: "\(version.name): suite enumeration cut short: \(note.en)"))
                 }
             } else if result.decided {
                 if report.protocols[version] == nil && !report.undecided.contains(version) { report.protocols[version] = false }
@@ -462,7 +483,7 @@ extension Session {
                 // Undecided: an earlier "refused" from the other list no longer stands; "accepted" does.
                 if report.protocols[version] == false { report.protocols[version] = nil }
                 report.undecided.insert(version)
-                report.problems.append(result.note ?? "\(version.name): not decided")
+                report.problems.append(result.note ?? ProbeText(fr: "\(version.name) : non tranché", en: "\(version.name): not decided"))
             }
             if let note = result.note, result.complete, !result.accepted.isEmpty { report.problems.append(note) }
         }
@@ -583,7 +604,11 @@ extension Session {
         if case .serverHello(let hello) = raw(offer) {
             update { report in
                 report.setChain(hello.certificates)
-                if !report.chain.isEmpty { report.problems.append("certificate chain read from a raw \(version.name) handshake") }
+                if !report.chain.isEmpty {
+                    report.problems.append(ProbeText(
+                        fr: "chaîne de certificats lue dans une négociation \(version.name) brute",
+                        en: "certificate chain read from a raw \(version.name) handshake"))
+                }
             }
         }
     }
@@ -598,7 +623,7 @@ extension Session {
         case .success: update { $0.fallbackSCSV = false }
         case .failure(let failure):
             if failure.alertCode == 86 { update { $0.fallbackSCSV = true } }
-            else { problem("TLS_FALLBACK_SCSV test: \(failure.detail)") }
+            else { problem(ProbeText(fr: "test TLS_FALLBACK_SCSV : \(failure.text.fr)", en: "TLS_FALLBACK_SCSV test: \(failure.text.en)")) }
         }
     }
 
@@ -619,9 +644,10 @@ extension Session {
                 }
             }
         case .alert(let code):
-            problem("compression/heartbeat hello refused with alert \(code)")
+            problem(ProbeText(
+                fr: "hello compression/heartbeat refusé par l'alerte \(code)", en: "compression/heartbeat hello refused with alert \(code)"))
         case .failure(let error):
-            problem("compression/heartbeat hello: \(error)")
+            problem(ProbeText(fr: "hello compression/heartbeat : \(error.text.fr)", en: "compression/heartbeat hello: \(error)"))
         }
     }
 

@@ -388,13 +388,13 @@ public struct Ingest: Sendable {
         }
         try insertFacts(db, report: key, record.capFacts)
         let resultStatement = try db.cachedStatement(sql: """
-            INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, durationMs)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, reasonFr, durationMs)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (ordinal, row) in record.results.enumerated() {
             try resultStatement.execute(arguments: [
                 key, ordinal, row.check, row.target, row.code, row.domain?.rawValue, row.status.rawValue, row.severity.rawValue,
-                row.evidence, row.references, row.reason, row.durationMs,
+                row.evidence, row.references, row.reason, row.reasonFr, row.durationMs,
             ])
         }
         // Latest only moves forward: generated later, then signed later, then the greater id.

@@ -57,6 +57,8 @@ struct ReportRecord: Sendable {
         var evidence: String
         var references: String
         var reason: String?
+        /// The French reason (`reasonFr`), nil in reports written before it.
+        var reasonFr: String?
         var durationMs: Int
     }
 
@@ -138,7 +140,7 @@ struct ReportRecord: Sendable {
                 check: check, target: target, code: code, domain: domain, status: status, severity: severity,
                 evidence: JSONText.encode(result["evidence"] ?? .object([:])),
                 references: JSONText.encode(result["references"] ?? .array([])),
-                reason: string(result["reason"]), durationMs: int(result["durationMs"]) ?? 0))
+                reason: string(result["reason"]), reasonFr: string(result["reasonFr"]), durationMs: int(result["durationMs"]) ?? 0))
         }
         self.tally = tally
         summary = tally.summary

@@ -24,7 +24,8 @@ import InputFiles
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
-///   references as JSON text, reason, duration.
+///   references as JSON text, reason (English) and its French text (`reasonFr`, migration `v6-reason-fr`; NULL
+///   for reports written before it), duration.
 /// - `rejection` — one row per refused (path, SHA-256): code, message, first and last seen, times seen,
 ///   and when the same bytes were later accepted (resolvedAt).
 ///
@@ -340,6 +341,11 @@ public final class TerritoryStore: Sendable {
         }
         // Issue 22: each roster entity's domain names (`cyberctl domain --roster`, `territory roster show`).
         migrator.registerMigration("v5-roster-domains", migrate: addRosterDomains)
+        // Issue 18: the French reason of a result (the report's `reasonFr`); NULL for reports without one, whose
+        // views show the English `reason`.
+        migrator.registerMigration("v6-reason-fr") { db in
+            try db.execute(sql: "ALTER TABLE result ADD COLUMN reasonFr TEXT")
+        }
         return migrator
     }
 

@@ -196,7 +196,8 @@ public struct CertificatesView: Codable, Sendable {
         public var host: String
         public var target: String
         public var status: String
-        /// The result's reason (why the check could not look), when it gave one.
+        /// The result's reason (why the check could not look) in the view's language, when it gave one (French falls
+        /// back to English for reports written before `reasonFr`).
         public var reason: String?
     }
 
@@ -270,6 +271,8 @@ public struct StoredResult: Codable, Sendable {
     public var status: Status
     public var severity: Severity
     public var evidence: JSONValue
+    /// Why the check could not decide, in the view's language (French falls back to English for reports written
+    /// before `reasonFr`).
     public var reason: String?
 }
 
@@ -352,6 +355,9 @@ public struct TerritoryViews: Sendable {
     var nowSeconds: Int { Int(now.timeIntervalSince1970) }
     static func time(_ seconds: Int) -> String { ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(seconds))) }
     func title(_ code: String) -> String { Catalogue.text(for: code, in: language).title }
+
+    /// A stored reason in the view's language: the French one when the report gave it, else the English one.
+    func reason(english: String?, french: String?) -> String? { language == .fr ? (french ?? english) : english }
 
     // MARK: status
 
@@ -488,7 +494,7 @@ public struct TerritoryViews: Sendable {
             let limit = now.addingTimeInterval(TimeInterval(days) * 86_400)
             var certificates: [CertificatesView.Certificate] = []
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason
+                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason, res.reasonFr
                 FROM host h JOIN entity e ON e.siren = h.siren JOIN result res INDEXED BY result_certificate ON res.reportKey = h.latestReportKey
                 WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
                 """)
@@ -502,7 +508,7 @@ public struct TerritoryViews: Sendable {
                     if status != Status.skip.rawValue {
                         unverified.append(CertificatesView.Unverified(
                             kind: (row[4] as String) == "cert.expiry" ? "file" : "served", siren: row[0], entity: row[1], host: row[2],
-                            target: row[3], status: status, reason: row[7]))
+                            target: row[3], status: status, reason: reason(english: row[7], french: row[8])))
                     }
                     continue
                 }
@@ -519,14 +525,15 @@ public struct TerritoryViews: Sendable {
             // A certificate file the check could not read (cert.file), or a configuration naming certificates
             // that could not be read (cert.discovery): no cert.expiry result exists for them at all.
             let unreadable = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.status, res.reason
+                SELECT h.siren, e.name, h.hostname, res.target, res.status, res.reason, res.reasonFr
                 FROM host h JOIN entity e ON e.siren = h.siren JOIN result res ON res.reportKey = h.latestReportKey
                 WHERE res.code IN ('cert.file', 'cert.discovery') AND res.status = 'error'
                 """)
             while let row = try unreadable.next() {
                 guard filter.keeps(siren: row[0] as String), filter.keeps(domain: .certificates) else { continue }
                 unverified.append(CertificatesView.Unverified(
-                    kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4], reason: row[5]))
+                    kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4],
+                    reason: reason(english: row[5], french: row[6])))
             }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
             return CertificatesView(
@@ -617,15 +624,17 @@ public struct TerritoryViews: Sendable {
                     let evidence = JSONText.decode(row["evidence"])
                     let references: [String]
                     if case .array(let values) = JSONText.decode(row["references"]) { references = values.compactMap(\.stringValue) } else { references = [] }
-                    let result = CheckResult(
+                    var result = CheckResult(
                         check: row["check"], target: row["target"], code: code, status: status, severity: severity,
                         evidence: { if case .object(let o) = evidence { return o } else { return [:] } }(), references: references,
-                        reason: row["reason"], durationMs: row["durationMs"])
+                        durationMs: row["durationMs"])
+                    result.reason = row["reason"]
+                    result.reasonFr = row["reasonFr"]
                     hostResults.append(result)
                     guard filter.keeps(code: code) else { continue }
                     results.append(StoredResult(
                         host: hostname, check: result.check, target: result.target, code: code, title: title(code), status: status,
-                        severity: severity, evidence: evidence, reason: result.reason))
+                        severity: severity, evidence: evidence, reason: result.reason(in: language)))
                 }
                 let hostTally = ScoreTally(hostResults)
                 tally.merge(hostTally)

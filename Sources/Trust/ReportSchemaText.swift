@@ -104,6 +104,7 @@ extension ReportSchema {
         "evidence": {"type": "object", "additionalProperties": {"$ref": "#/$defs/evidenceValue"}},
         "references": {"type": "array", "items": {"type": "string"}},
         "reason": {"type": "string"},
+        "reasonFr": {"type": "string"},
         "durationMs": {"type": "integer", "minimum": 0, "maximum": 86400000}
       }
     }

@@ -38,7 +38,7 @@ enum SchemaValidator {
             CheckResult(check: "cert.files", target: "/etc/ssl/a.pem", code: "cert.expiry", status: .fail, severity: .critical,
                         evidence: ["daysLeft": -3, "subject": "CN=a"], references: ["NIS2-21.2.h"], durationMs: 2),
             CheckResult(check: "cert.files", target: "/etc/ssl/b.pem", code: "cert.file", status: .error, severity: .medium,
-                        reason: "/etc/ssl/b.pem: permission denied"),
+                        reason: FileAccessError.permissionDenied("/etc/ssl/b.pem").localizedText),
         ]
         let report = Self.sampleReport(results: results)
         let bytes = try report.jsonBytes()
@@ -77,7 +77,7 @@ enum SchemaValidator {
             CheckResult(check: "cert.files", target: "/etc/ssl/\u{7F}\"odd\".pem", code: "cert.expiry", status: .warn,
                         severity: .medium, evidence: evidence, references: ["NIS2-21.2.h", "ANSSI-HYG-34"], durationMs: 12_345),
             CheckResult(check: "cert.files", target: "/x", code: "cert.file", status: .error, severity: .medium,
-                        references: [], reason: "line 1\nline 2\t\"quoted\""),
+                        references: [], reason: .init(fr: "ligne 1\nligne 2\t\"entre guillemets\"", en: "line 1\nline 2\t\"quoted\"")),
             CheckResult(check: "tls.endpoint", target: "[::1]:443", code: "tls.legacy-protocols", status: .pass, severity: .info),
         ]
     }

@@ -286,7 +286,8 @@ struct DomainExposureTests {
         let results = await check.run(CheckContext(root: .system))
         #expect(results.count == 1)
         #expect(results.first?.status == .skip)
-        #expect(results.first?.reason?.contains("aucun domaine déclaré") == true)
+        #expect(results.first?.reasonFr?.contains("aucun domaine déclaré") == true)
+        #expect(results.first?.reason?.contains("no domain declared") == true)
     }
 
     @Test("A silent resolver: every rule errs within the deadlines (timeouts, never pass)")

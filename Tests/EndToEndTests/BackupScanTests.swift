@@ -55,7 +55,7 @@ import TestSupport
         // The terminal table, in French by default, says the age against the maximum.
         let table = try BuiltBinary.run(["scan", "--root", image, "--only", "backups", "--out", directory.url("t.json")])
         #expect(table.stdout.contains("Sauvegardes"))
-        #expect(table.stdout.contains("Fraîcheur de la dernière sauvegarde — /backup (dernière copie il y a 12 d, maximum 26 h)"), "\(table.stdout)")
+        #expect(table.stdout.contains("Fraîcheur de la dernière sauvegarde — /backup (dernière copie il y a 12 j, maximum 26 h)"), "\(table.stdout)")
     }
 
     @Test func emptyImageIsOneHighFailure() throws {

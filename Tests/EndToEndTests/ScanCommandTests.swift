@@ -200,11 +200,13 @@ import TestSupport
 
         let missing = try BuiltBinary.run(["cert", directory.url("absent.pem")])
         #expect(missing.exitCode == 66)
-        #expect(missing.stdout.contains("absent.pem: no such file or directory"))
+        #expect(missing.stdout.contains("absent.pem : fichier ou dossier absent"), "reasons in French by default: \(missing.stdout)")
+        let missingEnglish = try BuiltBinary.run(["cert", directory.url("absent.pem"), "--lang", "en"])
+        #expect(missingEnglish.stdout.contains("absent.pem: no such file or directory"), "\(missingEnglish.stdout)")
         let garbage = try directory.write("garbage.crt", "garbage")
         let unreadable = try BuiltBinary.run(["cert", garbage])
         #expect(unreadable.exitCode == 65)
-        #expect(unreadable.stdout.contains("not a certificate in PEM, DER or PKCS#12 form"))
+        #expect(unreadable.stdout.contains("pas un certificat sous forme PEM, DER ou PKCS#12"), "\(unreadable.stdout)")
     }
 
     @Test func anUnreadableFileIsAnErrorForAnUnprivilegedUser() throws {
@@ -216,7 +218,7 @@ import TestSupport
         let locked = try directory.write("locked.pem", issued.pem, mode: 0o000)
         let output = try Command.run("/usr/sbin/runuser", ["-u", "nobody", "--", try BuiltBinary.path, "cert", locked])
         #expect(output.exitCode == 66, "\(output.stdout) \(output.stderr)")
-        #expect(output.stdout.contains("locked.pem: permission denied"))
+        #expect(output.stdout.contains("locked.pem : permission refusée"), "\(output.stdout)")
     }
 
     @Test func listingsNameChecksRulesAndProfiles() throws {

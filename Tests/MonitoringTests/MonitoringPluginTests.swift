@@ -25,7 +25,7 @@ import TestSupport
     static let expiring = certificate("/etc/ssl/intranet.pem", days: 20, .warn, .medium)
     static let expired = certificate("/etc/ssl/ancien.pem", days: -3, .fail, .critical)
     static let unreadable = CheckResult(
-        check: "cert.files", target: "/etc/ssl/casse.pem", code: "cert.file", status: .error, severity: .medium, reason: "no certificate found")
+        check: "cert.files", target: "/etc/ssl/casse.pem", code: "cert.file", status: .error, severity: .medium, reason: .init(fr: "aucun certificat trouvé", en: "no certificate found"))
 
     @Test func stateIsTheWorstResultUnknownAboveWarning() throws {
         let cases: [([CheckResult], PluginState)] = [
@@ -37,7 +37,7 @@ import TestSupport
             ([CheckResult(check: "patch.packages", target: "apt", code: "patch.held-packages", status: .fail, severity: .medium)], .warning),
             // Nothing verified is never OK.
             ([], .unknown),
-            ([CheckResult(check: "cert.files", target: "cert.files", code: "cert.discovery", status: .skip, severity: .info, reason: "no certificate")], .unknown),
+            ([CheckResult(check: "cert.files", target: "cert.files", code: "cert.discovery", status: .skip, severity: .info, reason: .init(fr: "aucun certificat", en: "no certificate"))], .unknown),
         ]
         for (results, expected) in cases {
             let answer = MonitoringPlugin(language: .en).evaluate(Self.report(results))
@@ -55,7 +55,8 @@ import TestSupport
         // Worst first: critical, unknown, warning; the passing certificate has no line.
         #expect(lines[1].hasPrefix("[CRITICAL] cert.expiry /etc/ssl/ancien.pem : Expiration du certificat (fail, critical) ; -3 j restants"))
         #expect(lines[2].hasPrefix("[UNKNOWN] cert.file /etc/ssl/casse.pem"))
-        #expect(lines[2].hasSuffix(": no certificate found"))
+        #expect(lines[2].hasSuffix(" : aucun certificat trouvé"), "the reason in the language asked (issue 18)")
+        #expect(MonitoringPlugin(language: .en).evaluate(Self.report([Self.unreadable])).text.contains(": no certificate found"))
         #expect(lines[3].hasPrefix("[WARNING] cert.expiry /etc/ssl/intranet.pem"))
         #expect(lines[4].hasPrefix("| "))
         #expect(lines.count == 5)
@@ -140,7 +141,7 @@ import TestSupport
     @Test func textFromTheReportCannotBreakTheProtocol() throws {
         let hostile = CheckResult(
             check: "cert.files", target: "/etc/ssl/a|b'c=d\nCYBERCTL OK: faux.pem", code: "cert.expiry", status: .fail, severity: .critical,
-            evidence: ["daysLeft": -1], reason: "x | 'y'=1")
+            evidence: ["daysLeft": -1], reason: .verbatim("x | 'y'=1"))
         let answer = MonitoringPlugin(language: .en).evaluate(Self.report([hostile]))
         let lines = answer.text.split(separator: "\n")
         #expect(lines.count == 3, "\(answer.text)")

@@ -59,7 +59,7 @@ struct ReportFuzzTests {
                     CheckResult(check: "tls.endpoint", target: "mail:993", code: "tls.legacy-protocols", status: .fail, severity: .high,
                                 evidence: ["accepted": ["TLSv1", "TLSv1.2"]], references: ["NIS2-21.2.h", "ANSSI-TLS"], durationMs: 41),
                     CheckResult(check: "backup.sets", target: "/srv/backup", code: "backup.freshness", status: .error, severity: .high,
-                                evidence: [:], references: [], reason: "unreadable", durationMs: 7),
+                                evidence: [:], references: [], reason: .init(fr: "illisible", en: "unreadable"), durationMs: 7),
                 ])
             guard case .object(let members) = try JSONParser.parse(try report.jsonBytes()) else { throw TestSupportError("report is not an object") }
             base = members

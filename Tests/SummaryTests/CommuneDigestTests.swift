@@ -24,7 +24,7 @@ struct CommuneDigestTests {
             check: "cert.files", target: "/etc/letsencrypt/live/mairie/cert.pem", code: "cert.expiry", status: .fail, severity: .critical,
             evidence: ["notAfter": .string(expired), "subject": .string("CN=www.plouzane.fr")], durationMs: 2)
         let unreadable = CheckResult(
-            check: "backup.sets", target: "/srv/backup", code: "backup.present", status: .error, severity: .high, reason: "permission denied",
+            check: "backup.sets", target: "/srv/backup", code: "backup.present", status: .error, severity: .high, reason: .init(fr: "permission refusée", en: "permission denied"),
             durationMs: 2)
         try fixture.write(SummaryFixture.plouzane, host: "srv-mairie", daysAgo: 1, results: SummaryFixture.weak.filter { !$0.code.hasPrefix("cert.expiry") && !$0.code.hasPrefix("backup.") } + [certificate, unreadable])
         try fixture.write(SummaryFixture.plouzane, host: "srv-ancien", daysAgo: 20, results: SummaryFixture.good)

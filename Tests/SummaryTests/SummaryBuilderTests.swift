@@ -90,7 +90,7 @@ struct SummaryBuilderTests {
     @Test("Nothing verified is not 'nothing to fix': the page says no priority can be given; partly verified says so")
     func noPrioritiesFollowCoverage() throws {
         func erred(_ code: String) -> CheckResult {
-            CheckResult(check: "test.check", target: "t", code: code, status: .error, severity: .high, reason: "cannot read t", durationMs: 3)
+            CheckResult(check: "test.check", target: "t", code: code, status: .error, severity: .high, reason: .init(fr: "lecture de t impossible", en: "cannot read t"), durationMs: 3)
         }
         let fixture = try SummaryFixture()
         try fixture.write(F.plouzane, daysAgo: 1, results: [erred("tls.legacy-protocols"), erred("backup.present"), erred("patch.security-updates")])

@@ -153,7 +153,7 @@ public struct TerritoryGenerator: Sendable {
             let s = status(&rng)
             results.append(CheckResult(
                 check: check, target: target, code: code, status: s, severity: severity, evidence: evidence, references: references,
-                reason: s == .error ? "timeout after 10 s" : s == .skip ? "not configured" : nil, durationMs: Int(rng.next() % 200)))
+                reason: s == .error ? .init(fr: "délai de 10 s dépassé", en: "timeout after 10 s") : s == .skip ? .init(fr: "non configuré", en: "not configured") : nil, durationMs: Int(rng.next() % 200)))
         }
         for (port, service) in [(443, "https"), (993, "imaps"), (8443, "admin")] {
             let target = "\(hostname).mairie.test:\(port)"

@@ -49,11 +49,11 @@ struct AlertsTests {
             // A certificate the check could not read: its end is unknown, which is an alert, not "not expiring".
             CheckResult(
                 check: "cert.files", target: "/etc/ssl/unreadable.pem", code: "cert.expiry", status: .error, severity: .high,
-                references: ["NIS2-21.2.h"], reason: "/etc/ssl/unreadable.pem: permission denied", durationMs: 1),
+                references: ["NIS2-21.2.h"], reason: FileAccessError.permissionDenied("/etc/ssl/unreadable.pem").localizedText, durationMs: 1),
             // A file a service names that could not be read at all: no cert.expiry result exists for it.
             CheckResult(
                 check: "cert.files", target: "/etc/dovecot/private/dovecot.pem", code: "cert.file", status: .error, severity: .high,
-                references: ["NIS2-21.2.h"], reason: "/etc/dovecot/private/dovecot.pem: no such file or directory", durationMs: 1),
+                references: ["NIS2-21.2.h"], reason: FileAccessError.notFound("/etc/dovecot/private/dovecot.pem").localizedText, durationMs: 1),
         ])
         // Lanvéoc's only host last reported 20 days ago: silent (7 days + 1 of grace).
         try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 20, results: [F.result("tls.hsts", .pass, .medium)])

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// Finds the backup sets of a host without configuration, reading files only (through the
 /// `FileSystemRoot`, so `--root` images work): systemd services and timers and cron entries that run
@@ -27,9 +28,9 @@ struct BackupDiscovery {
         var scriptsRead = 0
         var foldersLookedAt: [String] = []
         /// Files and folders that could not be read, with the reason, each once.
-        var problems: [String] = []
+        var problems: [LocalizedText] = []
 
-        mutating func note(_ problem: String) {
+        mutating func note(_ problem: LocalizedText) {
             if !problems.contains(problem) { problems.append(problem) }
         }
     }
@@ -300,7 +301,7 @@ struct BackupDiscovery {
         do {
             info = try root.status(path)
         } catch {
-            report.note(error.description)
+            report.note(error.localizedText)
             return []
         }
         // A program larger than any shell script (a binary the job runs) is not read.
@@ -631,7 +632,7 @@ struct BackupDiscovery {
             do {
                 info = try root.status(folder)
             } catch {
-                report.note(error.description)
+                report.note(error.localizedText)
                 continue
             }
             guard info?.isDirectory == true else { continue }
@@ -704,7 +705,7 @@ struct BackupDiscovery {
         do {
             return try root.contents(folder) ?? []
         } catch {
-            report.note(error.description)
+            report.note(error.localizedText)
             return []
         }
     }
@@ -714,7 +715,7 @@ struct BackupDiscovery {
         do {
             return try root.readText(path, limit: Self.fileLimit)
         } catch {
-            report.note(String(describing: error))
+            report.note(error.localizedText)
             return nil
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// Whose snapshots or archives count in a restic or Borg repository that several hosts may share:
 /// other hosts' backups never make this one fresh, large or present.
@@ -22,14 +23,17 @@ struct BackupHost: Sendable, Equatable {
     /// says so. Nil, with `failure` set, when this host's name is unknown and entries exist: they
     /// cannot be told apart.
     func keep<Entry>(
-        _ entries: [Entry], into measurement: inout BackupMeasurement, noun: String, host: (Entry) -> String?
+        _ entries: [Entry], into measurement: inout BackupMeasurement, noun: LocalizedText, host: (Entry) -> String?
     ) -> [Entry]? {
         let recorded = Set(entries.map { host($0) ?? "" })
         measurement.details["hosts"] = .strings(recorded.filter { !$0.isEmpty }.sorted())
         guard !entries.isEmpty else { return [] }
         guard !names.isEmpty else {
-            measurement.failure = "the audited system's host name is unknown (no /etc/hostname): its \(noun)s cannot be told from other hosts' "
-                + "in this repository; declare host: for this set in the profile"
+            measurement.failure = LocalizedText(
+                fr: "le nom d'hôte du système audité est inconnu (pas de /etc/hostname) : dans ce dépôt, ses \(noun.fr)s ne se distinguent pas "
+                    + "de ce qu'ont écrit les autres hôtes ; déclarez host: pour cet ensemble dans le profil",
+                en: "the audited system's host name is unknown (no /etc/hostname): its \(noun.en)s cannot be told from other hosts' "
+                    + "in this repository; declare host: for this set in the profile")
             return nil
         }
         measurement.details["thisHost"] = .strings(names)
@@ -37,9 +41,14 @@ struct BackupHost: Sendable, Equatable {
         let mine = entries.filter { AuditedHostName.matches(host($0) ?? "", names) }
         if mine.count < entries.count { measurement.details["otherHostsCopies"] = .int(entries.count - mine.count) }
         if mine.isEmpty {
-            let others = recorded.map { $0.isEmpty ? "(no name)" : $0 }.sorted()
-            measurement.noCopyReason = "the repository holds \(entries.count) \(noun)(s), all of other hosts (\(others.prefix(5).joined(separator: ", "))"
-                + (others.count > 5 ? ", …" : "") + "), none of \(names.joined(separator: " or "))"
+            let others = recorded.filter { !$0.isEmpty }.sorted()
+            let unnamed = recorded.contains("")
+            func list(_ noName: String) -> String {
+                ((unnamed ? [noName] : []) + others).prefix(5).joined(separator: ", ") + (others.count + (unnamed ? 1 : 0) > 5 ? ", …" : "")
+            }
+            measurement.noCopyReason = LocalizedText(
+                fr: "le dépôt contient \(entries.count) \(noun.fr)(s), d'autres hôtes uniquement (\(list("(sans nom)"))), rien de \(names.joined(separator: " ou "))",
+                en: "the repository holds \(entries.count) \(noun.en)(s), all of other hosts (\(list("(no name)"))), none of \(names.joined(separator: " or "))")
         }
         return mine
     }

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import NIS2
 #endif
 
 /// One backup copy: an archive or dump file, a snapshot, an rsnapshot folder.
@@ -26,32 +27,32 @@ public struct BackupMeasurement: Sendable {
     public var totalBytes: Int?
     public var sizeUnit: SizeUnit = .bytes
     /// Why the size change against the previous copy was not checked, when it was not.
-    public var sizeChangeNotChecked: String?
+    public var sizeChangeNotChecked: LocalizedText?
     /// Series (one database, one VM) whose newest copy is older than the newest of the set, with that time.
     public var series: [String: Date] = [:]
     /// Parts that could not be read (unreadable folders, dangling links), with the reason; at most 20 kept.
-    public var problems: [String] = []
+    public var problems: [LocalizedText] = []
     public var problemCount = 0
     /// True when the walk stopped at the file limit: counts and the newest are partial.
     public var truncated = false
     /// The set could not be measured at all; the reason.
-    public var failure: String?
+    public var failure: LocalizedText?
     /// Why a set that was read holds no copy, when that needs saying (a shared repository holding
     /// only other hosts' snapshots).
-    public var noCopyReason: String?
+    public var noCopyReason: LocalizedText?
     /// The size of the newest or previous copy could not be read (a `restic stats` or `borg info`
     /// that failed); the reason. The size rule is then an error, never a pass it did not verify.
-    public var sizeFailure: String?
+    public var sizeFailure: LocalizedText?
     /// How the copies were listed (`files`, `restic snapshots --json`, `repository files`).
     public var method: String = "files"
     /// Why a repository's snapshot list was not read, when it was not.
-    public var snapshotListNotChecked: String?
+    public var snapshotListNotChecked: LocalizedText?
     /// Device (`st_dev`) of the set's base folder.
     public var device: UInt64?
     /// Extra facts for the evidence (snapshot hosts, repository id …).
     public var details: [String: JSONValue] = [:]
 
-    mutating func problem(_ text: String) {
+    mutating func problem(_ text: LocalizedText) {
         problemCount += 1
         if problems.count < 20 { problems.append(text) }
     }
@@ -72,7 +73,7 @@ struct BoundedWalker {
     let limit: Int
     var visited = 0
     var truncated = false
-    var problems: [String] = []
+    var problems: [LocalizedText] = []
     var problemCount = 0
 
     struct Entry {
@@ -85,7 +86,7 @@ struct BoundedWalker {
         var path: String { parent == "/" ? "/" + name : parent + "/" + name }
     }
 
-    mutating func note(_ text: String) {
+    mutating func note(_ text: LocalizedText) {
         problemCount += 1
         if problems.count < 20 { problems.append(text) }
     }
@@ -100,7 +101,7 @@ struct BoundedWalker {
         guard !truncated, !Task.isCancelled else { return }
         let host = root.hostPath(directory)
         guard let stream = opendir(host) else {
-            note("\(directory): \(Self.reason(errno))")
+            note(Self.reason(errno, at: directory))
             return
         }
         defer { closedir(stream) }
@@ -125,7 +126,7 @@ struct BoundedWalker {
             let parentPath = directory
             var status = stat()
             guard fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-                note("\(parentPath)/\(name): \(Self.reason(errno))")
+                note(Self.reason(errno, at: "\(parentPath)/\(name)"))
                 continue
             }
             var kind = status.st_mode & S_IFMT
@@ -134,7 +135,7 @@ struct BoundedWalker {
                 // is not followed (loops); a dangling link is a problem.
                 let inner = parentPath == "/" ? "/" + name : parentPath + "/" + name
                 guard let resolved = try? root.resolve(inner), stat(root.hostPath(resolved), &status) == 0 else {
-                    note("\(inner): dangling symbolic link")
+                    note(Self.danglingLink(inner))
                     continue
                 }
                 kind = status.st_mode & S_IFMT
@@ -189,13 +190,19 @@ struct BoundedWalker {
         return names
     }
 
-    static func reason(_ code: Int32) -> String {
+    /// `path: why` for an `errno`, in both languages (the system's own text for the rare others).
+    static func reason(_ code: Int32, at path: String) -> LocalizedText {
         switch code {
-        case EACCES, EPERM: return "permission denied"
-        case ENOENT: return "no such file or directory"
-        case ENOTDIR: return "not a directory"
-        default: return String(cString: strerror(code))
+        case EACCES, EPERM: return LocalizedText(fr: "\(path) : permission refusée", en: "\(path): permission denied")
+        case ENOENT: return LocalizedText(fr: "\(path) : fichier ou dossier absent", en: "\(path): no such file or directory")
+        case ENOTDIR: return LocalizedText(fr: "\(path) : n'est pas un dossier", en: "\(path): not a directory")
+        default: return .verbatim("\(path): \(String(cString: strerror(code)))")
         }
+    }
+
+    /// `path: dangling symbolic link`, in both languages.
+    static func danglingLink(_ path: String) -> LocalizedText {
+        LocalizedText(fr: "\(path) : lien symbolique vers rien", en: "\(path): dangling symbolic link")
     }
 }
 
@@ -273,19 +280,20 @@ struct BackupInventory {
         var measurement = BackupMeasurement()
         let (base, pattern) = Self.split(set.path)
         guard let resolved = try? root.resolve(base) else {
-            measurement.failure = "\(base): too many levels of symbolic links"
+            measurement.failure = FileAccessError.tooManyLinks(base).localizedText
             return measurement
         }
         var status = stat()
         guard stat(root.hostPath(resolved), &status) == 0 else {
             let code = errno
             if code == ENOENT, resolved != base || Self.isDanglingLink(resolved, root: root) {
-                measurement.failure = "\(base): dangling symbolic link" + (resolved != base ? " (to \(resolved))" : "")
+                measurement.failure = BoundedWalker.danglingLink(base)
+                    + (resolved != base ? LocalizedText(fr: " (vers \(resolved))", en: " (to \(resolved))") : .verbatim(""))
             } else if code == ENOENT {
                 measurement.count = 0
                 measurement.details["pathMissing"] = .bool(true)
             } else {
-                measurement.failure = "\(base): \(BoundedWalker.reason(code))"
+                measurement.failure = BoundedWalker.reason(code, at: base)
             }
             return measurement
         }
@@ -301,7 +309,7 @@ struct BackupInventory {
             return measurement
         }
         guard status.st_mode & S_IFMT == S_IFDIR else {
-            measurement.failure = "\(base): not a regular file or folder"
+            measurement.failure = LocalizedText(fr: "\(base) : ni un fichier ordinaire ni un dossier", en: "\(base): not a regular file or folder")
             return measurement
         }
         var walker = BoundedWalker(root: root, limit: maximumFiles)
@@ -347,7 +355,7 @@ struct BackupInventory {
             measurement.previous = globalSeries.flatMap { top[$0]?.previous }
         }
         measurement.series = top.mapValues(\.newest.modified)
-        if measurement.previous == nil, count > 0 { measurement.sizeChangeNotChecked = "only one copy in this series" }
+        if measurement.previous == nil, count > 0 { measurement.sizeChangeNotChecked = LocalizedText(fr: "une seule copie dans cette série", en: "only one copy in this series") }
         return measurement
     }
 
@@ -356,7 +364,9 @@ struct BackupInventory {
         var measurement = BackupMeasurement()
         measurement.method = "rsnapshot folders"
         measurement.sizeUnit = .entries
-        measurement.sizeChangeNotChecked = "rsnapshot snapshots are hard-linked trees: their size is not compared"
+        measurement.sizeChangeNotChecked = LocalizedText(
+            fr: "les instantanés rsnapshot sont des arborescences en liens physiques : leur taille n'est pas comparée",
+            en: "rsnapshot snapshots are hard-linked trees: their size is not compared")
         let names: [String]
         do {
             guard let info = try root.status(set.path) else {
@@ -365,13 +375,13 @@ struct BackupInventory {
                 return measurement
             }
             guard info.isDirectory else {
-                measurement.failure = "\(set.path): not a folder"
+                measurement.failure = FileAccessError.notADirectory(set.path).localizedText
                 return measurement
             }
             measurement.device = info.device
             names = try root.contents(set.path) ?? []
         } catch {
-            measurement.failure = error.description
+            measurement.failure = error.localizedText
             return measurement
         }
         var count = 0
@@ -398,7 +408,7 @@ struct BackupInventory {
                 closedir(stream)
                 item.size = entries
             } else {
-                measurement.problem("\(item.path): \(BoundedWalker.reason(errno))")
+                measurement.problem(BoundedWalker.reason(errno, at: item.path))
             }
             measurement.newest = item
         }
@@ -410,7 +420,8 @@ struct BackupInventory {
     /// (written when the snapshot is made), pack files in `data/`.
     func measureResticFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
         measureRepositoryFiles(
-            path: path, kind: "restic", sizeChangeNotChecked: "snapshot sizes need the repository password"
+            path: path, kind: "restic", sizeChangeNotChecked: LocalizedText(
+                fr: "la taille des instantanés demande le mot de passe du dépôt", en: "snapshot sizes need the repository password")
         ) { walker in
             var count = 0
             var newest: BackupItem?
@@ -430,7 +441,8 @@ struct BackupInventory {
     /// and the bytes in `data/`. The archive count needs the passphrase.
     func measureBorgFiles(_ set: BackupSet, path: String) -> BackupMeasurement {
         measureRepositoryFiles(
-            path: path, kind: "Borg", sizeChangeNotChecked: "archive sizes need the repository passphrase"
+            path: path, kind: "Borg", sizeChangeNotChecked: LocalizedText(
+                fr: "la taille des archives demande la phrase de passe du dépôt", en: "archive sizes need the repository passphrase")
         ) { walker in
             var newest: BackupItem?
             var data = 0
@@ -455,7 +467,7 @@ struct BackupInventory {
     /// copies (nil when it cannot be told), the newest copy and the bytes in `data/`, which become the
     /// newest copy's size and the total.
     func measureRepositoryFiles(
-        path: String, kind: String, sizeChangeNotChecked: String,
+        path: String, kind: String, sizeChangeNotChecked: LocalizedText,
         list: (inout BoundedWalker) -> (count: Int?, newest: BackupItem?, dataBytes: Int)
     ) -> BackupMeasurement {
         var measurement = BackupMeasurement()
@@ -464,7 +476,7 @@ struct BackupInventory {
         do {
             found = try root.status(path)
         } catch {
-            measurement.failure = error.description
+            measurement.failure = error.localizedText
             return measurement
         }
         guard let info = found else {
@@ -474,7 +486,8 @@ struct BackupInventory {
         }
         measurement.device = info.device
         guard info.isDirectory, root.info(path + "/config")?.isRegularFile == true else {
-            measurement.failure = "\(path): not a \(kind) repository (no config file)"
+            measurement.failure = LocalizedText(
+                fr: "\(path) : pas un dépôt \(kind) (pas de fichier config)", en: "\(path): not a \(kind) repository (no config file)")
             return measurement
         }
         var walker = BoundedWalker(root: root, limit: maximumFiles)

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// The backup rules, applied to one measured set each. Thresholds: the set's maximum age (from the
 /// profile, else from its job's schedule, else `default_max_age`); a size drop warning below
@@ -17,16 +18,21 @@ public enum BackupRules {
         public var status: Status
         public var severity: Severity
         public var evidence: [String: JSONValue]
-        public var reason: String?
+        public var reason: LocalizedText?
     }
 
-    static func partial(_ measurement: BackupMeasurement) -> String? {
-        var parts: [String] = []
-        if measurement.truncated { parts.append("the walk stopped at the file limit (maximum_files)") }
-        if measurement.problemCount > 0 {
-            parts.append("\(measurement.problemCount) part(s) could not be read: " + measurement.problems.prefix(3).joined(separator: "; "))
+    static func partial(_ measurement: BackupMeasurement) -> LocalizedText? {
+        var parts: [LocalizedText] = []
+        if measurement.truncated {
+            parts.append(LocalizedText(
+                fr: "le parcours s'est arrêté à la limite de fichiers (maximum_files)", en: "the walk stopped at the file limit (maximum_files)"))
         }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        if measurement.problemCount > 0 {
+            parts.append(
+                LocalizedText(fr: "\(measurement.problemCount) partie(s) illisible(s) : ", en: "\(measurement.problemCount) part(s) could not be read: ")
+                    + measurement.problems.prefix(3).joined())
+        }
+        return parts.isEmpty ? nil : parts.joined()
     }
 
     /// `backup.present`: fail/high when the set holds no copy; warn/medium when it holds fewer than
@@ -37,8 +43,11 @@ public enum BackupRules {
         guard let measurement else {
             return Outcome(
                 status: .skip, severity: .high, evidence: ["remote": .string(set.remote ?? set.path)],
-                reason: "copies kept on another host (\(set.remote ?? set.path)): not visible from this host"
-                    + (set.kind == .restic || set.kind == .borg ? "; give password_file in the profile to list its snapshots" : ""))
+                reason: LocalizedText(
+                    fr: "copies gardées sur un autre hôte (\(set.remote ?? set.path)) : invisibles depuis cet hôte"
+                        + (set.kind == .restic || set.kind == .borg ? " ; donnez password_file dans le profil pour lister ses instantanés" : ""),
+                    en: "copies kept on another host (\(set.remote ?? set.path)): not visible from this host"
+                        + (set.kind == .restic || set.kind == .borg ? "; give password_file in the profile to list its snapshots" : "")))
         }
         if let count = measurement.count { evidence["count"] = .int(count) }
         if let expected = set.expectedCount { evidence["expectedCount"] = .int(expected) }
@@ -53,17 +62,19 @@ public enum BackupRules {
             // never ran. Only a declared set is known to hold copies here.
             return Outcome(
                 status: .error, severity: .high, evidence: evidence,
-                reason: "\(set.path), where the job writes, is absent (an unmounted removable disk, or a job that never ran)")
+                reason: LocalizedText(
+                    fr: "\(set.path), où la tâche écrit, est absent (un disque amovible non monté, ou une tâche qui n'a jamais tourné)",
+                    en: "\(set.path), where the job writes, is absent (an unmounted removable disk, or a job that never ran)"))
         }
         if !hasCopy {
             if let partial = partial(measurement) {
-                return Outcome(status: .error, severity: .high, evidence: evidence, reason: "no copy found, but " + partial)
+                return Outcome(status: .error, severity: .high, evidence: evidence, reason: LocalizedText(fr: "aucune copie trouvée, mais ", en: "no copy found, but ") + partial)
             }
             return Outcome(status: .fail, severity: .high, evidence: evidence, reason: measurement.noCopyReason)
         }
         if let expected = set.expectedCount, let count = measurement.count, count < expected {
             if let partial = partial(measurement) {
-                return Outcome(status: .error, severity: .medium, evidence: evidence, reason: "\(count) copies seen, but " + partial)
+                return Outcome(status: .error, severity: .medium, evidence: evidence, reason: LocalizedText(fr: "\(count) copies vues, mais ", en: "\(count) copies seen, but ") + partial)
             }
             return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: nil)
         }
@@ -86,13 +97,16 @@ public enum BackupRules {
             if let partial = partial(measurement) {
                 return Outcome(
                     status: .error, severity: .high, evidence: evidence,
-                    reason: "the newest readable copy is \(BackupUnits.describe(age)) old, but \(partial)")
+                    reason: LocalizedText(
+                        fr: "la copie lisible la plus récente date de \(BackupUnits.describe(age, in: .fr)), mais \(partial.fr)",
+                        en: "the newest readable copy is \(BackupUnits.describe(age, in: .en)) old, but \(partial.en)"))
             }
             return Outcome(status: .fail, severity: .high, evidence: evidence, reason: nil)
         }
         if age < -futureTolerance {
             evidence["inFuture"] = true
-            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: "the newest copy is dated in the future: check the clock")
+            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: LocalizedText(
+                    fr: "la copie la plus récente est datée dans le futur : vérifiez l'horloge", en: "the newest copy is dated in the future: check the clock"))
         }
         if measurement.series.count > 1 {
             let stale = measurement.series.filter { now.timeIntervalSince($0.value) > set.maximumAge }.sorted { $0.key < $1.key }
@@ -122,9 +136,9 @@ public enum BackupRules {
         }
         guard let size = newest.size else {
             if let partial = partial(measurement) {
-                return Outcome(status: .error, severity: .high, evidence: evidence, reason: "size of the newest copy not read: " + partial)
+                return Outcome(status: .error, severity: .high, evidence: evidence, reason: LocalizedText(fr: "taille de la copie la plus récente non lue : ", en: "size of the newest copy not read: ") + partial)
             }
-            return Outcome(status: .skip, severity: .high, evidence: evidence, reason: measurement.sizeChangeNotChecked ?? "size of the newest copy not known")
+            return Outcome(status: .skip, severity: .high, evidence: evidence, reason: measurement.sizeChangeNotChecked ?? LocalizedText(fr: "taille de la copie la plus récente inconnue", en: "size of the newest copy not known"))
         }
         evidence["size\(unit)"] = .int(size)
         if set.minimumBytes > 0, measurement.sizeUnit == .bytes { evidence["minimumBytes"] = .int(set.minimumBytes) }
@@ -149,7 +163,7 @@ public enum BackupRules {
                 return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: nil)
             }
         } else if let why = measurement.sizeChangeNotChecked {
-            evidence["sizeChangeNotChecked"] = .string(why)
+            evidence["sizeChangeNotChecked"] = .string(why.en)
         }
         return Outcome(status: .pass, severity: .high, evidence: evidence, reason: nil)
     }
@@ -197,7 +211,8 @@ public enum BackupRules {
         if let kind = declaration.kind { evidence["kind"] = .string(kind) }
         if let location = declaration.location { evidence["location"] = .string(location) }
         guard let last = declaration.last else {
-            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: "the date of the last offline copy is not declared")
+            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: LocalizedText(
+                    fr: "la date de la dernière copie hors ligne n'est pas déclarée", en: "the date of the last offline copy is not declared"))
         }
         evidence["last"] = .time(last)
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
@@ -220,7 +235,8 @@ public enum BackupRules {
             evidence["noCopy"] = true
             return Outcome(
                 status: .warn, severity: .medium, evidence: evidence,
-                reason: "the set holds no copy of this host to restore" + (measurement.noCopyReason.map { ": " + $0 } ?? ""))
+                reason: LocalizedText(fr: "l'ensemble ne contient aucune copie de cet hôte à restaurer", en: "the set holds no copy of this host to restore")
+                    + (measurement.noCopyReason.map { LocalizedText(fr: " : ", en: ": ") + $0 } ?? .verbatim("")))
         }
         return Outcome(
             status: now.timeIntervalSince(last) > restoreTestMaximumAge ? .warn : .pass, severity: .medium,

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// `backup.sets`: are there backups, recent, not empty, apart from the data, with an offline
 /// copy and a tested restore?
@@ -173,7 +174,10 @@ public struct BackupSetsCheck: ConfigurableCheck {
             commands: context.commands, root: context.root, restic: programs.restic, borg: programs.borg, timeout: commandTimeout)
         if set.locationUnknown {
             var measurement = BackupMeasurement()
-            measurement.failure = "the job runs \(set.kind.rawValue) but its repository could not be read from the command line, the unit's environment or the script; declare the set in the profile"
+            measurement.failure = LocalizedText(
+                fr: "la tâche lance \(set.kind.rawValue), mais son dépôt n'a pu être lu ni dans la ligne de commande, ni dans l'environnement de l'unité, "
+                    + "ni dans le script ; déclarez l'ensemble dans le profil",
+                en: "the job runs \(set.kind.rawValue) but its repository could not be read from the command line, the unit's environment or the script; declare the set in the profile")
             return measurement
         }
         switch set.kind {
@@ -192,11 +196,15 @@ public struct BackupSetsCheck: ConfigurableCheck {
             }
             let tool = set.kind == .restic ? "restic" : "borg"
             guard let passwordFile = set.passwordFile else {
-                measurement.snapshotListNotChecked = "no password_file for this set in the profile: \(tool)'s own list not read; the last write time of the repository's files is used, whichever host wrote them"
+                measurement.snapshotListNotChecked = LocalizedText(
+                    fr: "pas de password_file pour cet ensemble dans le profil : la liste de \(tool) n'est pas lue ; la date de dernière écriture "
+                        + "des fichiers du dépôt sert, quel que soit l'hôte qui les a écrits",
+                    en: "no password_file for this set in the profile: \(tool)'s own list not read; the last write time of the repository's files is used, whichever host wrote them")
                 return measurement
             }
             guard context.root.info(passwordFile)?.isRegularFile == true else {
-                measurement.failure = "password file \(passwordFile): no such regular file"
+                measurement.failure = LocalizedText(
+                    fr: "fichier de mot de passe \(passwordFile) : pas de fichier ordinaire à ce nom", en: "password file \(passwordFile): no such regular file")
                 return measurement
             }
             var listed = measurement
@@ -246,15 +254,18 @@ public struct BackupSetsCheck: ConfigurableCheck {
                 evidence["scriptsRead"] = .int(discovery.scriptsRead)
                 evidence["foldersLookedAt"] = .strings(discovery.foldersLookedAt)
                 if !unreadable.isEmpty {
-                    evidence["unreadable"] = .strings(Array(unreadable.prefix(10)))
+                    evidence["unreadable"] = .strings(unreadable.prefix(10).map(\.en))
                     evidence["unreadableCount"] = .int(unreadable.count)
                 }
             }
             if !emptyFolders.isEmpty { evidence["foldersWithoutCopies"] = .strings(emptyFolders) }
-            let reason = unreadable.isEmpty ? nil
-                : (results.isEmpty ? "no backup found, but " : "")
-                + "discovery could not read \(unreadable.count) file(s) or folder(s), where a backup job would be missed: "
-                + unreadable.prefix(3).joined(separator: "; ")
+            let reason: LocalizedText? = unreadable.isEmpty ? nil
+                : LocalizedText(
+                    fr: (results.isEmpty ? "aucune sauvegarde trouvée, mais " : "")
+                        + "la recherche n'a pas pu lire \(unreadable.count) fichier(s) ou dossier(s), où une tâche de sauvegarde échapperait : ",
+                    en: (results.isEmpty ? "no backup found, but " : "")
+                        + "discovery could not read \(unreadable.count) file(s) or folder(s), where a backup job would be missed: ")
+                + unreadable.prefix(3).joined()
             results.append(CheckResult(
                 check: Self.id, target: Self.id, code: "backup.present", status: unreadable.isEmpty ? .fail : .error, severity: .high,
                 evidence: evidence, references: BackupRules.references, reason: reason, durationMs: stopwatch.elapsedMs))
@@ -271,9 +282,9 @@ public struct BackupSetsCheck: ConfigurableCheck {
         var common: [String: JSONValue] = ["set": .string(set.name), "kind": .string(set.kind.rawValue), "origin": .string(set.origin)]
         if let encryption = set.encryption { common["encryption"] = .string(encryption) }
         if let measurement {
-            if let note = measurement.snapshotListNotChecked { common["snapshotList"] = .string("not checked: " + note) }
+            if let note = measurement.snapshotListNotChecked { common["snapshotList"] = .string("not checked: " + note.en) }
             if measurement.problemCount > 0 {
-                common["problems"] = .strings(measurement.problems)
+                common["problems"] = .strings(measurement.problems.map(\.en))
                 common["problemCount"] = .int(measurement.problemCount)
             }
             if measurement.truncated { common["truncatedAt"] = .int(maximumFiles) }
@@ -328,11 +339,25 @@ public struct BackupSetsCheck: ConfigurableCheck {
             let verdict: SystemdJobStatus.Verdict
             switch job.scheduler {
             case .cron:
-                verdict = .init(status: .skip, reason: "cron job: cron keeps no result of its last run to read", evidence: [:])
+                verdict = .init(
+                    status: .skip,
+                    reason: LocalizedText(
+                        fr: "tâche cron : cron ne garde aucun résultat de sa dernière exécution", en: "cron job: cron keeps no result of its last run to read"),
+                    evidence: [:])
             case .proxmox:
-                verdict = .init(status: .skip, reason: "Proxmox VE job: its result is in the Proxmox task log, not read", evidence: [:])
+                verdict = .init(
+                    status: .skip,
+                    reason: LocalizedText(
+                        fr: "tâche Proxmox VE : son résultat est dans le journal des tâches de Proxmox, non lu",
+                        en: "Proxmox VE job: its result is in the Proxmox task log, not read"),
+                    evidence: [:])
             case .systemd where !context.root.isSystemRoot && !programs.queryJobsOnImages:
-                verdict = .init(status: .skip, reason: "audited image (--root): unit files read only, job status not checked", evidence: [:])
+                verdict = .init(
+                    status: .skip,
+                    reason: LocalizedText(
+                        fr: "image auditée (--root) : fichiers d'unité lus seulement, état des tâches non vérifié",
+                        en: "audited image (--root): unit files read only, job status not checked"),
+                    evidence: [:])
             case .systemd:
                 if let cached = cache[job.name] {
                     verdict = cached
@@ -354,12 +379,16 @@ public struct BackupSetsCheck: ConfigurableCheck {
         do {
             let output = try await context.commands.run(programs.systemctl, SystemdJobStatus.arguments(unit: unit), timeout: commandTimeout)
             guard output.exitCode == 0 else {
-                let message = output.standardError.split(separator: "\n").first.map(String.init) ?? "exit \(output.exitCode)"
-                return .init(status: .error, reason: "systemctl show failed: \(message)", evidence: [:])
+                let message = output.standardError.split(separator: "\n").first.map(String.init)
+                return .init(
+                    status: .error,
+                    reason: LocalizedText(
+                        fr: "systemctl show a échoué : \(message ?? "code \(output.exitCode)")", en: "systemctl show failed: \(message ?? "exit \(output.exitCode)")"),
+                    evidence: [:])
             }
             return SystemdJobStatus(showOutput: output.standardOutput).verdict()
         } catch {
-            return .init(status: .error, reason: "job status not read: \(error)", evidence: [:])
+            return .init(status: .error, reason: LocalizedText(fr: "état de la tâche non lu : ", en: "job status not read: ") + error.localizedText, evidence: [:])
         }
     }
 }

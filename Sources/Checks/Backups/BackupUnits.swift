@@ -100,14 +100,10 @@ public enum BackupUnits {
         return Date(timeIntervalSince1970: TimeInterval(seconds - offset) + fraction)
     }
 
-    /// A duration as people read it: `26 h` (under two days), `3 d 4 h`, `45 min`.
-    public static func describe(_ seconds: TimeInterval) -> String {
-        let total = Int(seconds.rounded())
-        if total < 3600 { return "\(max(0, total / 60)) min" }
-        if total < 48 * 3600 { return "\(total / 3600) h" }
-        let days = total / 86_400
-        let hours = (total % 86_400) / 3600
-        return hours == 0 ? "\(days) d" : "\(days) d \(hours) h"
+    /// A duration as people read it in `language`: `26 h` (under two days), `3 j 4 h` (`3 d 4 h`), `45 min`
+    /// (`DurationText.describe`).
+    public static func describe(_ seconds: TimeInterval, in language: Language) -> String {
+        DurationText.describe(seconds, in: language)
     }
 
     /// Hours as a number with one decimal, for evidence.

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import NIS2
 #endif
 
 /// Lists the snapshots of a restic repository or the archives of a Borg repository with the
@@ -60,30 +61,35 @@ struct RepositoryListing {
         do {
             output = try await commands.run(restic, base + ["--json", "snapshots"], timeout: timeout, environment: Self.environment)
         } catch {
-            measurement.failure = "snapshot list not read: \(error)"
+            measurement.failure = LocalizedText(fr: "liste des instantanés non lue : ", en: "snapshot list not read: ") + error.localizedText
             return
         }
         guard output.exitCode == 0 else {
-            measurement.failure = "restic snapshots failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
+            measurement.failure = LocalizedText(
+                fr: "restic snapshots a échoué (code \(output.exitCode)) : \(Self.firstLine(output.standardError))",
+                en: "restic snapshots failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))")
             return
         }
         let snapshots: [ResticSnapshot]
         do {
             snapshots = try JSONDecoder().decode([ResticSnapshot].self, from: Data(output.standardOutput.utf8))
         } catch {
-            measurement.failure = "restic snapshots printed JSON cyberctl cannot read: \(error)"
+            measurement.failure = LocalizedText(
+                fr: "restic snapshots a écrit un JSON que cyberctl ne sait pas lire : \(error)", en: "restic snapshots printed JSON cyberctl cannot read: \(error)")
             return
         }
         var dated: [(ResticSnapshot, Date)] = []
         for snapshot in snapshots {
             guard let time = BackupUnits.rfc3339(snapshot.time) else {
-                measurement.failure = "restic snapshots: snapshot \(snapshot.id.prefix(8)) has a time cyberctl cannot read (\"\(snapshot.time)\")"
+                measurement.failure = LocalizedText(
+                    fr: "restic snapshots : l'instantané \(snapshot.id.prefix(8)) a une heure que cyberctl ne sait pas lire (« \(snapshot.time) »)",
+                    en: "restic snapshots: snapshot \(snapshot.id.prefix(8)) has a time cyberctl cannot read (\"\(snapshot.time)\")")
                 return
             }
             dated.append((snapshot, time))
         }
         dated.sort { $0.1 > $1.1 }
-        guard let mine = host.keep(dated, into: &measurement, noun: "snapshot", host: { $0.0.hostname }) else { return }
+        guard let mine = host.keep(dated, into: &measurement, noun: LocalizedText(fr: "instantané", en: "snapshot"), host: { $0.0.hostname }) else { return }
         measurement.count = mine.count
         measurement.snapshotListNotChecked = nil
         // The list replaces what the repository's files suggested: no snapshot means no copy.
@@ -108,7 +114,8 @@ struct RepositoryListing {
             measurement.previous = BackupItem(path: "snapshot \(previous.0.id.prefix(8))", modified: previous.1, size: previousSize)
             measurement.sizeChangeNotChecked = nil
         } else {
-            measurement.sizeChangeNotChecked = "no earlier snapshot of the same paths from this host"
+            measurement.sizeChangeNotChecked = LocalizedText(
+                fr: "pas d'instantané antérieur des mêmes chemins venant de cet hôte", en: "no earlier snapshot of the same paths from this host")
         }
     }
 
@@ -118,14 +125,17 @@ struct RepositoryListing {
                 restic, base + ["--json", "stats", "--mode", "restore-size", id], timeout: timeout, environment: Self.environment)
             guard output.exitCode == 0 else {
                 measurement.sizeFailure = measurement.sizeFailure
-                    ?? "restic stats \(id.prefix(8)) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
+                    ?? LocalizedText(
+                        fr: "restic stats \(id.prefix(8)) a échoué (code \(output.exitCode)) : \(Self.firstLine(output.standardError))",
+                        en: "restic stats \(id.prefix(8)) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))")
                 return nil
             }
             // restic may print progress lines before the JSON object: take the last line.
             let line = output.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
             return try JSONDecoder().decode(ResticStats.self, from: Data(line.utf8)).totalSize
         } catch {
-            measurement.sizeFailure = measurement.sizeFailure ?? "restic stats \(id.prefix(8)): \(error)"
+            let why = (error as? CommandError)?.localizedText ?? .verbatim("\(error)")
+            measurement.sizeFailure = measurement.sizeFailure ?? LocalizedText(fr: "restic stats \(id.prefix(8)) : ", en: "restic stats \(id.prefix(8)): ") + why
             return nil
         }
     }
@@ -168,12 +178,14 @@ struct RepositoryListing {
             let text = try root.readText(passwordFile, limit: 64 << 10)
             passphrase = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
         } catch {
-            measurement.failure = "password file not read: \(error)"
+            measurement.failure = LocalizedText(fr: "fichier de mot de passe non lu : ", en: "password file not read: ") + error.localizedText
             return
         }
         var template = Array("/tmp/cyberctl-borg-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            measurement.failure = "no private temporary folder for borg: \(String(cString: strerror(errno)))"
+            let why = String(cString: strerror(errno))
+            measurement.failure = LocalizedText(
+                fr: "pas de dossier temporaire privé pour borg : \(why)", en: "no private temporary folder for borg: \(why)")
             return
         }
         let scratch = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -188,18 +200,21 @@ struct RepositoryListing {
             output = try await commands.run(
                 borg, ["list", "--json", "--bypass-lock", "--format", "{hostname}", location], timeout: timeout, environment: environment)
         } catch {
-            measurement.failure = "archive list not read: \(error)"
+            measurement.failure = LocalizedText(fr: "liste des archives non lue : ", en: "archive list not read: ") + error.localizedText
             return
         }
         guard output.exitCode == 0 else {
-            measurement.failure = "borg list failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
+            measurement.failure = LocalizedText(
+                fr: "borg list a échoué (code \(output.exitCode)) : \(Self.firstLine(output.standardError))",
+                en: "borg list failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))")
             return
         }
         let list: BorgList
         do {
             list = try JSONDecoder().decode(BorgList.self, from: Data(output.standardOutput.utf8))
         } catch {
-            measurement.failure = "borg list printed JSON cyberctl cannot read: \(error)"
+            measurement.failure = LocalizedText(
+                fr: "borg list a écrit un JSON que cyberctl ne sait pas lire : \(error)", en: "borg list printed JSON cyberctl cannot read: \(error)")
             return
         }
         // Checkpoint archives are interrupted runs, not copies.
@@ -207,19 +222,23 @@ struct RepositoryListing {
         var dated: [(BorgList.Archive, Date, Int)] = []
         for (index, archive) in archives.enumerated() {
             guard archive.hostname != nil else {
-                measurement.failure = "borg list gave no host name for archive \(archive.name) (Borg 1.1 or later adds it for --format {hostname})"
+                measurement.failure = LocalizedText(
+                    fr: "borg list n'a pas donné de nom d'hôte pour l'archive \(archive.name) (Borg 1.1 ou plus récent l'ajoute pour --format {hostname})",
+                    en: "borg list gave no host name for archive \(archive.name) (Borg 1.1 or later adds it for --format {hostname})")
                 return
             }
             let text = archive.start ?? archive.time ?? ""
             guard let time = Self.borgTime(text) else {
-                measurement.failure = "borg list: archive \(archive.name) has a time cyberctl cannot read (\"\(text)\")"
+                measurement.failure = LocalizedText(
+                    fr: "borg list : l'archive \(archive.name) a une heure que cyberctl ne sait pas lire (« \(text) »)",
+                    en: "borg list: archive \(archive.name) has a time cyberctl cannot read (\"\(text)\")")
                 return
             }
             dated.append((archive, time, index))
         }
         // Newest first; borg lists archives in creation order, which breaks ties (two archives in one second).
         dated.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 > $1.2 }
-        guard let mine = host.keep(dated.map { ($0.0, $0.1) }, into: &measurement, noun: "archive", host: { $0.0.hostname }) else { return }
+        guard let mine = host.keep(dated.map { ($0.0, $0.1) }, into: &measurement, noun: LocalizedText(fr: "archive", en: "archive"), host: { $0.0.hostname }) else { return }
         measurement.count = mine.count
         measurement.snapshotListNotChecked = nil
         measurement.newest = nil
@@ -234,7 +253,7 @@ struct RepositoryListing {
             measurement.previous = BackupItem(path: "archive \(previous.name)", modified: previousTime, size: previousSize)
             measurement.sizeChangeNotChecked = nil
         } else {
-            measurement.sizeChangeNotChecked = "no earlier archive from this host"
+            measurement.sizeChangeNotChecked = LocalizedText(fr: "pas d'archive antérieure venant de cet hôte", en: "no earlier archive from this host")
         }
     }
 
@@ -247,16 +266,20 @@ struct RepositoryListing {
                 borg, ["info", "--json", "--bypass-lock", "\(location)::\(archive)"], timeout: timeout, environment: environment)
             guard output.exitCode == 0 else {
                 measurement.sizeFailure = measurement.sizeFailure
-                    ?? "borg info \(archive) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))"
+                    ?? LocalizedText(
+                        fr: "borg info \(archive) a échoué (code \(output.exitCode)) : \(Self.firstLine(output.standardError))",
+                        en: "borg info \(archive) failed (exit \(output.exitCode)): \(Self.firstLine(output.standardError))")
                 return nil
             }
             guard let stats = try JSONDecoder().decode(BorgInfo.self, from: Data(output.standardOutput.utf8)).archives.first?.stats else {
-                measurement.sizeFailure = measurement.sizeFailure ?? "borg info \(archive) listed no archive"
+                measurement.sizeFailure = measurement.sizeFailure
+                    ?? LocalizedText(fr: "borg info \(archive) n'a listé aucune archive", en: "borg info \(archive) listed no archive")
                 return nil
             }
             return stats.originalSize
         } catch {
-            measurement.sizeFailure = measurement.sizeFailure ?? "borg info \(archive): \(error)"
+            let why = (error as? CommandError)?.localizedText ?? .verbatim("\(error)")
+            measurement.sizeFailure = measurement.sizeFailure ?? LocalizedText(fr: "borg info \(archive) : ", en: "borg info \(archive): ") + why
             return nil
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// The last run of a systemd service as `systemctl show` reports it. cyberctl only reads these
 /// properties; it never starts, stops or reloads a unit.
@@ -29,7 +30,7 @@ public struct SystemdJobStatus: Sendable, Equatable {
     /// A rule verdict on the last run.
     public struct Verdict: Sendable, Equatable {
         public var status: Status
-        public var reason: String?
+        public var reason: LocalizedText?
         public var evidence: [String: JSONValue]
     }
 
@@ -44,10 +45,12 @@ public struct SystemdJobStatus: Sendable, Equatable {
         let exitStatus = values["ExecMainStatus"].flatMap { Int($0) }
         if let exitStatus { evidence["execMainStatus"] = .int(exitStatus) }
         if values["LoadState"] == "not-found" {
-            return Verdict(status: .error, reason: "systemd does not know this unit (LoadState=not-found)", evidence: evidence)
+            return Verdict(status: .error, reason: LocalizedText(
+                fr: "systemd ne connaît pas cette unité (LoadState=not-found)", en: "systemd does not know this unit (LoadState=not-found)"), evidence: evidence)
         }
         guard let result = values["Result"] else {
-            return Verdict(status: .error, reason: "systemctl show gave no Result property", evidence: evidence)
+            return Verdict(status: .error, reason: LocalizedText(
+                fr: "systemctl show n'a pas donné de propriété Result", en: "systemctl show gave no Result property"), evidence: evidence)
         }
         let started = values["ExecMainStartTimestamp"].map { !$0.isEmpty && $0 != "n/a" } ?? false
         if result != "success" {
@@ -58,7 +61,9 @@ public struct SystemdJobStatus: Sendable, Equatable {
         }
         if !started {
             return Verdict(
-                status: .skip, reason: "no run of this unit since the last boot: systemd keeps no older result", evidence: evidence)
+                status: .skip, reason: LocalizedText(
+                    fr: "aucune exécution de cette unité depuis le dernier démarrage : systemd ne garde pas de résultat plus ancien",
+                    en: "no run of this unit since the last boot: systemd keeps no older result"), evidence: evidence)
         }
         return Verdict(status: .pass, reason: nil, evidence: evidence)
     }

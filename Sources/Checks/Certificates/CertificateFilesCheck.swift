@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLKit
 import Synchronization
+import NIS2
 
 /// `cert.files`: the certificates that services on the host use, read from disk, judged by
 /// `CertificateRules` (expiry, key strength, signature algorithm, self-signed leaf).
@@ -99,7 +100,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 do {
                     _ = try discovery.listing(folder)
                 } catch {
-                    plan.problems.append(.init(path: folder, service: "profile", reason: error.description, namedBy: "paths: \(pattern)"))
+                    plan.problems.append(.init(path: folder, service: "profile", reason: error.localizedText, namedBy: "paths: \(pattern)"))
                 }
             }
             // A glob over /etc/ssl/certs must not sweep in the system trust store: an expiring root that
@@ -145,16 +146,27 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             return CheckResult(
                 check: Self.id, target: problem.path, code: Self.discoveryCode, status: .error, severity: .medium,
                 evidence: evidence, references: references,
-                reason: "\(problem.reason): the certificates this \(problem.service) configuration names cannot be known")
+                reason: LocalizedText(
+                    fr: "\(problem.reason.fr) : les certificats que nomme cette configuration \(problem.service) ne peuvent être connus",
+                    en: "\(problem.reason.en): the certificates this \(problem.service) configuration names cannot be known"))
         }
         if plan.references.isEmpty && plan.problems.isEmpty {
-            let reason: String
+            let reason: LocalizedText
             if !discover {
-                reason = "discover: false and no paths in the profile: no certificate file to check"
+                reason = LocalizedText(
+                    fr: "discover: false et pas de paths dans le profil : aucun fichier de certificat à contrôler",
+                    en: "discover: false and no paths in the profile: no certificate file to check")
             } else if plan.configurationsRead.isEmpty {
-                reason = "no nginx, Apache, Postfix or Dovecot configuration, no /etc/letsencrypt/live\(paths.isEmpty ? " and no paths in the profile" : ", and the profile's paths match no file"): no certificate file to check"
+                reason = LocalizedText(
+                    fr: "aucune configuration nginx, Apache, Postfix ou Dovecot, pas de /etc/letsencrypt/live"
+                        + (paths.isEmpty ? " ni de paths dans le profil" : ", et les paths du profil ne désignent aucun fichier")
+                        + " : aucun fichier de certificat à contrôler",
+                    en: "no nginx, Apache, Postfix or Dovecot configuration, no /etc/letsencrypt/live\(paths.isEmpty ? " and no paths in the profile" : ", and the profile's paths match no file"): no certificate file to check")
             } else {
-                reason = "the \(plan.configurationsRead.count) service configuration file(s) read name no certificate file, and there is no /etc/letsencrypt/live\(paths.isEmpty ? "" : " nor file matching the profile's paths")"
+                reason = LocalizedText(
+                    fr: "les \(plan.configurationsRead.count) fichier(s) de configuration de service lus ne nomment aucun fichier de certificat, "
+                        + "et il n'y a pas de /etc/letsencrypt/live\(paths.isEmpty ? "" : " ni de fichier désigné par les paths du profil")",
+                    en: "the \(plan.configurationsRead.count) service configuration file(s) read name no certificate file, and there is no /etc/letsencrypt/live\(paths.isEmpty ? "" : " nor file matching the profile's paths")")
             }
             var evidence: [String: JSONValue] = [:]
             if !plan.configurationsRead.isEmpty { evidence["configurationsRead"] = .strings(Array(plan.configurationsRead.prefix(50))) }
@@ -240,7 +252,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 check: Self.id, target: reference.path, code: "cert.file", status: .error, severity: .medium,
                 evidence: ["usedBy": .string(reference.source), "failure": failure],
                 references: Catalogue.rule("cert.file")?.references ?? [],
-                reason: String(describing: error), durationMs: stopwatch.elapsedMs)]
+                reason: Self.text(of: error), durationMs: stopwatch.elapsedMs)]
         }
         var results: [CheckResult] = []
         for (index, info) in certificates.enumerated() {
@@ -270,7 +282,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                     check: Self.id, target: target, code: code, status: outcome.status, severity: outcome.severity,
                     evidence: outcome.evidence.merging(shared) { rule, _ in rule },
                     references: Catalogue.rule(code)?.references ?? [],
-                    reason: outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil,
+                    reason: outcome.status == .error ? outcome.reason : nil,
                     durationMs: elapsed))
             }
         }
@@ -283,7 +295,9 @@ public struct CertificateFilesCheck: ConfigurableCheck {
                 check: Self.id, target: "\(reference.path)#\(position)", code: "cert.file", status: .error, severity: .medium,
                 evidence: ["usedBy": .string(reference.source), "failure": "parse", "position": .int(position), "blocks": .int(blocks)],
                 references: Catalogue.rule("cert.file")?.references ?? [],
-                reason: "certificate block \(position) of \(blocks) could not be parsed: it and the blocks after it are not checked",
+                reason: LocalizedText(
+                    fr: "le bloc de certificat \(position) sur \(blocks) est illisible : lui et les blocs suivants ne sont pas contrôlés",
+                    en: "certificate block \(position) of \(blocks) could not be parsed: it and the blocks after it are not checked"),
                 durationMs: stopwatch.elapsedMs))
         }
         return results
@@ -291,6 +305,21 @@ public struct CertificateFilesCheck: ConfigurableCheck {
 }
 
 extension CertificateFilesCheck {
+    /// Why a certificate file gave nothing, in both languages: a file that could not be read, or one that holds no
+    /// certificate cyberctl can read (`CertificateFile.LoadError`; OpenSSL's own error strings as they are).
+    static func text(of error: any Error) -> LocalizedText {
+        if let error = error as? FileAccessError { return error.localizedText }
+        guard let error = error as? CertificateFile.LoadError else { return .verbatim(String(describing: error)) }
+        switch error {
+        case .empty: return LocalizedText(fr: "fichier vide", en: error.description)
+        case .noCertificateInPEM(let openssl):
+            return LocalizedText(fr: "fichier PEM sans certificat lisible (\(openssl))", en: error.description)
+        case .pkcs12NeedsPassword: return LocalizedText(fr: "fichier PKCS#12 protégé par un mot de passe", en: error.description)
+        case .unrecognised(let openssl):
+            return LocalizedText(fr: "pas un certificat sous forme PEM, DER ou PKCS#12 (\(openssl))", en: error.description)
+        }
+    }
+
     /// The PEM blocks `PEM_read_bio_X509` takes for a certificate (`CERTIFICATE`, `X509 CERTIFICATE`).
     static func certificateBlockCount(_ contents: [UInt8]) -> Int {
         let text = String(decoding: contents, as: UTF8.self)

@@ -1,5 +1,6 @@
 import Foundation
 import OpenSSLKit
+import NIS2
 
 /// The certificate rules, shared by `cert.files` (files on disk) and the TLS check (served chains):
 /// one implementation of expiry, key strength, signature algorithm and self-signature.
@@ -23,6 +24,8 @@ public enum CertificateRules {
         public var status: Status
         public var severity: Severity
         public var evidence: [String: JSONValue]
+        /// Why an `error` could not decide, in both languages (the evidence's `problem` is the English text).
+        public var reason: LocalizedText? = nil
     }
 
     /// Whole days from `now` to `notAfter`, rounded down (negative once expired).
@@ -36,7 +39,9 @@ public enum CertificateRules {
         var evidence: [String: JSONValue] = ["subject": .string(certificate.subject)]
         guard let notAfter = certificate.notAfter, let notBefore = certificate.notBefore else {
             evidence["problem"] = "validity dates cannot be read"
-            return Outcome(status: .error, severity: .high, evidence: evidence)
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(fr: "les dates de validité sont illisibles", en: "validity dates cannot be read"))
         }
         let days = daysLeft(until: notAfter, now: now)
         evidence["notBefore"] = .time(notBefore)
@@ -75,7 +80,9 @@ public enum CertificateRules {
         var evidence: [String: JSONValue] = ["subject": .string(certificate.subject)]
         guard let key = certificate.publicKey else {
             evidence["problem"] = "public key cannot be decoded"
-            return Outcome(status: .error, severity: .high, evidence: evidence)
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(fr: "la clé publique ne peut être décodée", en: "public key cannot be decoded"))
         }
         evidence["keyType"] = .string(key.algorithm)
         evidence["keyBits"] = .int(key.bits)
@@ -94,7 +101,8 @@ public enum CertificateRules {
             weak = true
         default:
             evidence["problem"] = "unknown key algorithm"
-            return Outcome(status: .error, severity: .high, evidence: evidence)
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence, reason: LocalizedText(fr: "algorithme de clé inconnu", en: "unknown key algorithm"))
         }
         return Outcome(status: weak ? .fail : .pass, severity: .high, evidence: evidence)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// A certificate file some service uses, and who said so.
 public struct CertificateReference: Sendable, Equatable {
@@ -52,7 +53,7 @@ public struct ServiceCertificateDiscovery: Sendable {
         /// `nginx`, `apache`, `postfix`, `dovecot`, `letsencrypt`.
         public var service: String
         /// What failed (`/etc/nginx/sites-enabled/portail: permission denied`).
-        public var reason: String
+        public var reason: LocalizedText
         /// The directive that named it (`/etc/nginx/nginx.conf:12`), nil for a main configuration file.
         public var namedBy: String?
     }
@@ -140,7 +141,8 @@ public struct ServiceCertificateDiscovery: Sendable {
                             do {
                                 includes += try listing(include.path).map { Include(path: include.path + "/" + $0, namedBy: namedBy, required: true) }
                             } catch {
-                                findings.problems.append(Problem(path: include.path, service: "apache", reason: String(describing: error), namedBy: namedBy))
+                                findings.problems.append(Problem(
+                                    path: include.path, service: "apache", reason: CertificateFilesCheck.text(of: error), namedBy: namedBy))
                             }
                         }
                     case "sslcertificatefile":
@@ -171,7 +173,7 @@ public struct ServiceCertificateDiscovery: Sendable {
             text = try root.readText(path, limit: 4 << 20)
             findings.configurationsRead.append(path)
         } catch {
-            findings.problems.append(Problem(path: path, service: "postfix", reason: error.description, namedBy: nil))
+            findings.problems.append(Problem(path: path, service: "postfix", reason: error.localizedText, namedBy: nil))
             return
         }
         for entry in PostfixConfig.parameters(text) {
@@ -247,7 +249,7 @@ public struct ServiceCertificateDiscovery: Sendable {
         do {
             names = try listing(live)
         } catch {
-            findings.problems.append(Problem(path: live, service: "letsencrypt", reason: error.description, namedBy: nil))
+            findings.problems.append(Problem(path: live, service: "letsencrypt", reason: error.localizedText, namedBy: nil))
             return
         }
         for name in names {
@@ -282,7 +284,7 @@ public struct ServiceCertificateDiscovery: Sendable {
             do {
                 _ = try listing(folder)
             } catch {
-                findings.problems.append(Problem(path: folder, service: service, reason: error.description, namedBy: namedBy))
+                findings.problems.append(Problem(path: folder, service: service, reason: error.localizedText, namedBy: namedBy))
                 return []
             }
         }
@@ -318,7 +320,7 @@ public struct ServiceCertificateDiscovery: Sendable {
                 text = try root.readText(include.path, limit: 4 << 20)
             } catch {
                 findings.problems.append(Problem(
-                    path: include.path, service: service, reason: error.description, namedBy: include.namedBy.isEmpty ? nil : include.namedBy))
+                    path: include.path, service: service, reason: error.localizedText, namedBy: include.namedBy.isEmpty ? nil : include.namedBy))
                 continue
             }
             findings.configurationsRead.append(include.path)

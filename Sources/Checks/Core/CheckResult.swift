@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// One rule applied to one target: the unit of every report, score and view.
 public struct CheckResult: Codable, Sendable, Equatable {
@@ -24,13 +25,17 @@ public struct CheckResult: Codable, Sendable, Equatable {
     /// Reference ids (`NIS2-21.2.h`, `ANSSI-HYG-…`); see `References`.
     public var references: [String]
     /// Why an `error` or `skip` could not decide, or a short technical detail; never a translation of the rule.
+    /// In English: the report's `reason` member, as machines and consumers older than `reasonFr` read it.
     public var reason: String?
+    /// The same reason in French: the report's optional `reasonFr` member (issue 18). Nil in reports written
+    /// before it existed; readers then show `reason` (see `reason(in:)`).
+    public var reasonFr: String?
     /// Time spent on the target, in milliseconds.
     public var durationMs: Int
 
     public init(
         check: String, target: String, code: String, status: Status, severity: Severity,
-        evidence: [String: JSONValue] = [:], references: [String] = [], reason: String? = nil, durationMs: Int = 0
+        evidence: [String: JSONValue] = [:], references: [String] = [], reason: LocalizedText? = nil, durationMs: Int = 0
     ) {
         self.check = check
         self.target = target
@@ -39,8 +44,24 @@ public struct CheckResult: Codable, Sendable, Equatable {
         self.severity = severity
         self.evidenceMembers = Self.members(of: evidence)
         self.references = references
-        self.reason = reason
+        self.reason = reason?.en
+        self.reasonFr = reason?.fr
         self.durationMs = durationMs
+    }
+
+    /// The reason in `language`: French falls back to English when the report has no `reasonFr` (an agent older
+    /// than issue 18); nil when there is no reason.
+    public func reason(in language: Language) -> String? {
+        language == .fr ? (reasonFr ?? reason) : reason
+    }
+
+    /// The reason in both languages (French being the English one when the report had none), or nil.
+    public var localizedReason: LocalizedText? {
+        get { reason.map { LocalizedText(fr: reasonFr ?? $0, en: $0) } }
+        set {
+            reason = newValue?.en
+            reasonFr = newValue?.fr
+        }
     }
 
     /// The domain of the rule, read from its code's first segment (`cert.` → certificates).
@@ -62,7 +83,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case check, target, code, status, severity, evidence, references, reason, durationMs
+        case check, target, code, status, severity, evidence, references, reason, reasonFr, durationMs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,8 +96,9 @@ public struct CheckResult: Codable, Sendable, Equatable {
             severity: try container.decode(Severity.self, forKey: .severity),
             evidence: try container.decode([String: JSONValue].self, forKey: .evidence),
             references: try container.decode([String].self, forKey: .references),
-            reason: try container.decodeIfPresent(String.self, forKey: .reason),
             durationMs: try container.decode(Int.self, forKey: .durationMs))
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+        reasonFr = try container.decodeIfPresent(String.self, forKey: .reasonFr)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -89,6 +111,7 @@ public struct CheckResult: Codable, Sendable, Equatable {
         try container.encode(evidence, forKey: .evidence)
         try container.encode(references, forKey: .references)
         try container.encodeIfPresent(reason, forKey: .reason)
+        try container.encodeIfPresent(reasonFr, forKey: .reasonFr)
         try container.encode(durationMs, forKey: .durationMs)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 import Subprocess
 
 #if canImport(Glibc)
@@ -134,4 +135,19 @@ public enum CommandError: Error, Equatable, Sendable, CustomStringConvertible {
         case .failed(let program, let reason): return "\(program) could not run: \(reason)"
         }
     }
+
+    /// The message in both languages; program paths and the system's own error text as they are.
+    public var localizedText: LocalizedText {
+        switch self {
+        case .notAllowed(let program):
+            return LocalizedText(fr: "\(program) n'est pas dans la liste des programmes permis à l'agent", en: description)
+        case .notInstalled(let program): return LocalizedText(fr: "\(program) n'est pas installé", en: description)
+        case .timedOut(let program, let seconds):
+            return LocalizedText(fr: "\(program) n'a pas fini en \(seconds) s", en: description)
+        case .failed(let program, let reason): return LocalizedText(fr: "\(program) n'a pas pu être lancé : \(reason)", en: description)
+        }
+    }
+
+    /// The message in `language`.
+    public func description(in language: Language) -> String { localizedText.text(in: language) }
 }

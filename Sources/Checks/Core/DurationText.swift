@@ -85,6 +85,19 @@ public enum DurationText {
         return total.isFinite ? total : nil
     }
 
+    /// A duration as people read it, rounded to what matters: minutes under an hour (`45 min`), hours under two
+    /// days (`26 h`), else days and hours with the unit of `language` (`3 j 4 h` in French, `3 d 4 h` in English;
+    /// `20 j`, `20 d`). Negative durations read as `0 min`.
+    public static func describe(_ seconds: TimeInterval, in language: Language) -> String {
+        let total = Int(seconds.rounded())
+        if total < 3600 { return "\(max(0, total / 60)) min" }
+        if total < 48 * 3600 { return "\(total / 3600) h" }
+        let days = total / 86_400
+        let hours = (total % 86_400) / 3600
+        let day = language == .fr ? "j" : "d"
+        return hours == 0 ? "\(days) \(day)" : "\(days) \(day) \(hours) h"
+    }
+
     /// Whole units of `granularity` in `text` (`24h` is 1 day, `8sem` is 56 days), or nil when `text` is not a
     /// duration or not a whole number of them (`36h` in days).
     public static func whole(_ text: String, in granularity: Unit, bareUnit: Unit?) -> Int? {

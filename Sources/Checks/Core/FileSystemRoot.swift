@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 #if canImport(Glibc)
 import Glibc
@@ -274,4 +275,22 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
         case .other(let path, let reason): return "\(path): \(reason)"
         }
     }
+
+    /// The message in both languages; the path, and the system's own error text of `.other` (`strerror`), as they are.
+    public var localizedText: LocalizedText {
+        switch self {
+        case .notFound(let path): return LocalizedText(fr: "\(path) : fichier ou dossier absent", en: description)
+        case .permissionDenied(let path): return LocalizedText(fr: "\(path) : permission refusée", en: description)
+        case .isADirectory(let path): return LocalizedText(fr: "\(path) : est un dossier", en: description)
+        case .notADirectory(let path): return LocalizedText(fr: "\(path) : n'est pas un dossier", en: description)
+        case .notARegularFile(let path): return LocalizedText(fr: "\(path) : n'est pas un fichier ordinaire", en: description)
+        case .tooLarge(let path, let bytes, let limit):
+            return LocalizedText(fr: "\(path) : \(bytes) octets, au-delà de la limite de \(limit) octets", en: description)
+        case .tooManyLinks(let path): return LocalizedText(fr: "\(path) : trop de niveaux de liens symboliques", en: description)
+        case .other(let path, let reason): return LocalizedText(fr: "\(path) : \(reason)", en: description)
+        }
+    }
+
+    /// The message in `language`.
+    public func description(in language: Language) -> String { localizedText.text(in: language) }
 }

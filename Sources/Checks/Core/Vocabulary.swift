@@ -1,3 +1,5 @@
+import NIS2
+
 /// The areas a check belongs to; domain scores are computed per area. `exposition`: the entity's domain
 /// names as seen from the Internet (mail authentication, DNS, web; rule codes `mail.`, `dns.`, `web.`).
 public enum Domain: String, Codable, Sendable, CaseIterable, Comparable {
@@ -75,4 +77,41 @@ public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
 /// Language of what people read. Codes and identifiers are language-neutral.
 public enum Language: String, Codable, Sendable, CaseIterable {
     case fr, en
+}
+
+// MARK: - Bilingual text
+
+// `LocalizedText` is NIS 2's bilingual text (`NIS2/Common.swift`, French `fr` and English `en`), shared here
+// rather than declared twice: a second type of the same name would make every file that imports both Checks and
+// NIS2 ambiguous. Checks adds what reasons need: reading in a `Language`, text that is the same in both languages,
+// and composition.
+extension LocalizedText {
+    /// The text in `language`.
+    public func text(in language: Language) -> String { language == .en ? en : fr }
+
+    /// A technical token that reads the same in both languages (a path, an OpenSSL error string, an IANA name, a
+    /// unit name, a record as served). Never for words: those are given in both languages.
+    public static func verbatim(_ token: String) -> LocalizedText { LocalizedText(fr: token, en: token) }
+
+    /// `lhs` followed by `rhs`, language by language.
+    public static func + (lhs: LocalizedText, rhs: LocalizedText) -> LocalizedText {
+        LocalizedText(fr: lhs.fr + rhs.fr, en: lhs.en + rhs.en)
+    }
+
+    /// The text with `transform` applied to each language (`$0.prefix(3)`), given the same arguments.
+    public func map(_ transform: (String) -> String) -> LocalizedText { LocalizedText(fr: transform(fr), en: transform(en)) }
+}
+
+extension Sequence<LocalizedText> {
+    /// The texts joined with `separator`, language by language: by default `" ; "` in French (a space before the
+    /// semicolon, French typography) and `"; "` in English.
+    public func joined(separator: LocalizedText = LocalizedText(fr: " ; ", en: "; ")) -> LocalizedText {
+        var fr: [String] = []
+        var en: [String] = []
+        for text in self {
+            fr.append(text.fr)
+            en.append(text.en)
+        }
+        return LocalizedText(fr: fr.joined(separator: separator.fr), en: en.joined(separator: separator.en))
+    }
 }

@@ -1,5 +1,6 @@
 internal import CUnbound
 import Foundation
+import NIS2
 
 /// DNS record types the exposure checks ask for (IANA "Resource Record (RR) TYPEs").
 public enum DNSType: Int32, Sendable, CaseIterable {
@@ -61,6 +62,30 @@ public struct DNSAnswer: Sendable {
 
     /// `TXT mairie.test: SERVFAIL` for reasons.
     public var describedFailure: String { "\(type.name) \(name): \(failure ?? "no failure")" }
+
+    /// `describedFailure` in both languages (`TXT mairie.test : délai dépassé`); rcode names and libunbound's own
+    /// texts as they are.
+    public var localizedFailure: LocalizedText {
+        let why = failure.map(Self.failureText) ?? LocalizedText(fr: "aucun échec", en: "no failure")
+        return LocalizedText(fr: "\(type.name) \(name) : \(why.fr)", en: "\(type.name) \(name): \(why.en)")
+    }
+
+    /// A `failure` in both languages.
+    public static func failureText(_ failure: String) -> LocalizedText {
+        switch failure {
+        case "resolver closed": return LocalizedText(fr: "résolveur fermé", en: failure)
+        case "cancelled": return LocalizedText(fr: "annulé", en: failure)
+        default: break
+        }
+        if failure.hasPrefix("no answer within "), failure.hasSuffix(" (timeout)") {
+            let seconds = failure.dropFirst("no answer within ".count).dropLast(" (timeout)".count)
+            return LocalizedText(fr: "pas de réponse en \(seconds) (délai dépassé)", en: failure)
+        }
+        if failure.hasPrefix("DNSSEC validation failed (bogus): ") {
+            return LocalizedText(fr: "échec de la validation DNSSEC (bogus) : " + failure.dropFirst("DNSSEC validation failed (bogus): ".count), en: failure)
+        }
+        return .verbatim(failure)
+    }
 
     static func rcodeName(_ rcode: Int) -> String {
         switch rcode {

@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLKit
 import TLSProbe
+import NIS2
 
 /// The `ExposureRules` applied to one domain. Mail rules are in `DomainEvaluation+Mail.swift`, DNS rules
 /// in `+DNS`, web rules in `+Web`.
@@ -20,7 +21,7 @@ struct DomainEvaluation: Sendable {
         /// Nil when libssl could not be set up (mail.starttls then errs).
         let prober: TLSProber?
         let trustStore: TrustStore?
-        let trustStoreProblem: String?
+        let trustStoreProblem: LocalizedText?
         let caFile: String?
         let connectionTimeout: Double
         let ports: DomainExposureCheck.Ports
@@ -74,7 +75,7 @@ struct DomainEvaluation: Sendable {
                 let codes = group == "web" ? ["web.https", "web.redirect", "web.hsts", "web.security-txt"]
                     : group == "mail.starttls" ? ["mail.starttls", "mail.dane"] : [group]
                 for code in codes {
-                    results.append(make(code, target: domain.name, .error, reason: "the domain deadline of \(DNSResolver.seconds(deadline)) s passed before this rule was checked", durationMs: started.elapsedMs))
+                    results.append(make(code, target: domain.name, .error, reason: LocalizedText(fr: "le délai de \(DNSResolver.seconds(deadline)) s du domaine est passé avant que cette règle soit contrôlée", en: "the domain deadline of \(DNSResolver.seconds(deadline)) s passed before this rule was checked"), durationMs: started.elapsedMs))
                 }
             }
         }
@@ -86,7 +87,7 @@ struct DomainEvaluation: Sendable {
         // The domain itself: a name that does not exist is a configuration mistake, said once.
         let soa = await environment.resolver.query(domain.name, .soa)
         if soa.isNXDomain {
-            collector.add([make(ExposureRules.resolverCode, target: domain.name, .error, reason: "\(domain.name) does not exist (NXDOMAIN): check the declared domain name")], finishing: "all")
+            collector.add([make(ExposureRules.resolverCode, target: domain.name, .error, reason: LocalizedText(fr: "\(domain.name) n'existe pas (NXDOMAIN) : vérifiez le nom de domaine déclaré", en: "\(domain.name) does not exist (NXDOMAIN): check the declared domain name"))], finishing: "all")
             for group in Self.groups { collector.add([], finishing: group) }
             return
         }
@@ -149,7 +150,7 @@ struct DomainEvaluation: Sendable {
 
     func make(
         _ code: String, target: String, _ status: Status, _ severity: Severity? = nil, _ evidence: [String: JSONValue] = [:],
-        reason: String? = nil, durationMs: Int = 0
+        reason: LocalizedText? = nil, durationMs: Int = 0
     ) -> CheckResult {
         let description = Catalogue.rule(code)
         return CheckResult(
@@ -165,13 +166,13 @@ struct DomainEvaluation: Sendable {
     }
 
     /// The IPv4 then IPv6 addresses of `host`; `failure` when neither query answered.
-    func addresses(_ host: String) async -> (addresses: [String], failure: String?, secure: Bool) {
+    func addresses(_ host: String) async -> (addresses: [String], failure: LocalizedText?, secure: Bool) {
         async let v4 = environment.resolver.query(host, .a)
         async let v6 = environment.resolver.query(host, .aaaa)
         let (a, aaaa) = await (v4, v6)
         let found = (a.records + aaaa.records).compactMap(DNSRecords.address)
         if found.isEmpty, let failed = [a, aaaa].first(where: { $0.failure != nil }) {
-            return ([], failed.describedFailure, false)
+            return ([], failed.localizedFailure, false)
         }
         return (found, nil, a.security == .secure)
     }

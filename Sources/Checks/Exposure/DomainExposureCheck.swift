@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLKit
 import TLSProbe
+import NIS2
 
 /// `exposition.domains`: the entity's domain names as an attacker sees them — mail authentication (SPF,
 /// DMARC, DKIM, MTA-STS, TLS-RPT, STARTTLS and DANE on the MX hosts), DNS (DNSSEC, CAA, name servers)
@@ -224,7 +225,9 @@ public struct DomainExposureCheck: ConfigurableCheck {
             deliver(nil, [CheckResult(
                 check: Self.id, target: "-", code: ExposureRules.resolverCode, status: .skip, severity: .info,
                 references: ExposureRules.references[ExposureRules.resolverCode] ?? [],
-                reason: "aucun domaine déclaré (no domain declared: entity.domains in agent.yaml, or domains in the profile)")])
+                reason: LocalizedText(
+                    fr: "aucun domaine déclaré (entity.domains dans agent.yaml, ou domains dans le profil)",
+                    en: "no domain declared (entity.domains in agent.yaml, or domains in the profile)"))])
             return
         }
         let configuration = resolverConfiguration
@@ -235,7 +238,7 @@ public struct DomainExposureCheck: ConfigurableCheck {
             for domain in targets {
                 deliver(domain, [CheckResult(
                     check: Self.id, target: domain.name, code: ExposureRules.resolverCode, status: .error, severity: .high,
-                    references: ExposureRules.references[ExposureRules.resolverCode] ?? [], reason: "DNS resolver could not be set up: \(error)")])
+                    references: ExposureRules.references[ExposureRules.resolverCode] ?? [], reason: LocalizedText(fr: "le résolveur DNS n'a pas pu être préparé : \(error)", en: "DNS resolver could not be set up: \(error)"))])
             }
             return
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// What the SPF record of a domain says, followed through `include:` and `redirect=` (RFC 7208).
 ///
@@ -17,7 +18,7 @@ public struct SPFAnalysis: Sendable {
     /// Reasons the record is a permanent error for receivers (RFC 7208 §2.6.7).
     public var permanentErrors: [String] = []
     /// A DNS failure met on the way: the analysis is not conclusive.
-    public var failure: String?
+    public var failure: LocalizedText?
     /// Domains followed through include/redirect, in order.
     public var followed: [String] = []
     /// Terms that make no sense to follow here (macros), kept for the evidence.
@@ -58,7 +59,7 @@ public struct SPFAnalysis: Sendable {
         guard failure == nil, depth <= 20 else { return nil }
         let answer = await resolver.query(domain, .txt)
         if let problem = answer.failure {
-            failure = answer.describedFailure
+            failure = answer.localizedFailure
             _ = problem
             return nil
         }

@@ -59,7 +59,7 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
         } catch {
             return [CheckResult(
                 check: Self.id, target: questionnaire ?? NIS2DataLocator.questionnaireFile, code: Self.questionnaireCode,
-                status: .error, severity: .medium, reason: error.description, durationMs: stopwatch.elapsedMs)]
+                status: .error, severity: .medium, reason: Self.text(of: error), durationMs: stopwatch.elapsedMs)]
         }
         let text: String
         do {
@@ -69,14 +69,19 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 return [CheckResult(
                     check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                     evidence: ["failure": "dangling link"], references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                    reason: "\(answers) is a symbolic link to \(target), which does not exist", durationMs: stopwatch.elapsedMs)]
+                    reason: .init(
+                        fr: "\(answers) est un lien symbolique vers \(target), qui n'existe pas",
+                        en: "\(answers) is a symbolic link to \(target), which does not exist"),
+                    durationMs: stopwatch.elapsedMs)]
             }
             if case .notFound = error {
                 let cause = CheckResult(
                     check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                     evidence: ["failure": "missing"],
                     references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                    reason: "organisation not evaluated: no answers file at \(answers); run `cyberctl assess --answers \(answers)`",
+                    reason: .init(
+                        fr: "organisation non évaluée : pas de fichier de réponses en \(answers) ; lancez `cyberctl assess --answers \(answers)`",
+                        en: "organisation not evaluated: no answers file at \(answers); run `cyberctl assess --answers \(answers)`"),
                     durationMs: stopwatch.elapsedMs)
                 // The questionnaire as a blank file would give it: every item unanswered.
                 let blank = Self.results(of: AnswersFile(), questionnaire: loaded, target: answers, today: CalendarDay(context.clock.now()))
@@ -85,7 +90,7 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
             return [CheckResult(
                 check: Self.id, target: answers, code: Self.answersCode, status: .error, severity: .medium,
                 evidence: ["failure": "read"], references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                reason: error.description, durationMs: stopwatch.elapsedMs)]
+                reason: error.localizedText, durationMs: stopwatch.elapsedMs)]
         }
         let today = CalendarDay(context.clock.now())
         let file: AnswersFile
@@ -99,12 +104,16 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                     "problems": .array(error.problems.map { .string($0.description) }),
                 ],
                 references: Catalogue.rule(Self.answersCode)?.references ?? [],
-                reason: error.description, durationMs: stopwatch.elapsedMs)]
+                reason: Self.text(of: error), durationMs: stopwatch.elapsedMs)]
         }
         return Self.results(
             of: file, questionnaire: loaded, target: answers, today: today, category: Self.category(of: file.entity),
             durationMs: stopwatch.elapsedMs)
     }
+
+    /// The problems of an answers file or questionnaire, `file:line: message` per line. NIS 2's own messages
+    /// (`NIS2InputError`, Sources/NIS2) carry one text, given in both slots: it is theirs to translate.
+    static func text(of error: NIS2InputError) -> LocalizedText { .verbatim(error.description) }
 
     /// The target of `path` when it is a symbolic link whose target does not exist (an answers file
     /// that was meant to be there, not a questionnaire never filled in); nil otherwise.
@@ -153,7 +162,9 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 evidence["unanswered"] = true
                 return CheckResult(
                     check: id, target: target, code: item.code, status: .error, severity: severity, evidence: evidence,
-                    references: references, reason: "not evaluated: no answer to this item in \(target)", durationMs: durationMs)
+                    references: references,
+                    reason: .init(fr: "non évalué : pas de réponse à cette question dans \(target)", en: "not evaluated: no answer to this item in \(target)"),
+                    durationMs: durationMs)
             }
             evidence["declared"] = .string(answer.status.rawValue)
             if let maturity = answer.maturity { evidence["maturity"] = .int(maturity) }
@@ -171,7 +182,7 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 }
             }
             let status: Status
-            var reason: String?
+            var reason: LocalizedText?
             switch answer.status {
             case .oui: status = overdue ? .warn : .pass
             case .partiel: status = .warn
@@ -181,7 +192,7 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
                 evidence["unknown"] = true
             case .sansObjet:
                 status = .skip
-                reason = "declared not applicable"
+                reason = LocalizedText(fr: "déclaré sans objet", en: "declared not applicable")
             }
             return CheckResult(
                 check: id, target: target, code: item.code, status: status, severity: severity, evidence: evidence,

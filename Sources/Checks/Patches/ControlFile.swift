@@ -225,11 +225,17 @@ struct ControlStanza: Sendable, Equatable {
 }
 
 import Foundation
+import NIS2
 
 /// A problem in a control file, naming the file and line.
 public struct ControlFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let line: Int
+    /// What is wrong, in English.
     public let problem: String
+    /// What is wrong, in French, when the thrower gave it; the English text stands in otherwise.
+    public var problemFr: String? = nil
     public var description: String { "\(path):\(line): \(problem)" }
+    /// `path:line: problem` in both languages.
+    public var localizedText: LocalizedText { LocalizedText(fr: "\(path):\(line) : \(problemFr ?? problem)", en: description) }
 }

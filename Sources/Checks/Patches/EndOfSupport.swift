@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// `patch.os-eol`: where the audited system's release stands in its support cycle.
 ///
@@ -17,7 +18,8 @@ extension PackagesCheck {
     func endOfLife(_ os: OSRelease, root: FileSystemRoot, now: Date, sources: [APTSource]) -> CheckResult {
         let target = os.path ?? "/etc/os-release"
         guard let id = os.id else {
-            return result("patch.os-eol", target: target, .error, reason: os.problem ?? "os-release has no ID field: the distribution is unknown")
+            return result("patch.os-eol", target: target, .error, reason: os.problem
+                ?? LocalizedText(fr: "os-release n'a pas de champ ID : la distribution est inconnue", en: "os-release has no ID field: the distribution is unknown"))
         }
         if let distribution = DistroInfo.Distribution(rawValue: id) {
             return distroInfoEndOfLife(os, distribution: distribution, root: root, now: now, sources: sources, target: target)
@@ -27,13 +29,17 @@ extension PackagesCheck {
             let known = (["debian", "ubuntu"] + OSEndOfLife.trackedIDs.sorted()).joined(separator: ", ")
             return result(
                 "patch.os-eol", target: target, .error, evidence: evidence,
-                reason: "unknown distribution ID=\(id): cyberctl has end-of-support dates for \(known) only")
+                reason: LocalizedText(
+                    fr: "distribution inconnue ID=\(id) : cyberctl n'a de dates de fin de support que pour \(known)",
+                    en: "unknown distribution ID=\(id): cyberctl has end-of-support dates for \(known) only"))
         }
         guard let versionID = os.versionID, let entry = OSEndOfLife.entry(id: id, versionID: versionID),
               let securityEnd = OSEndOfLife.endOfDay(entry.security) else {
             return result(
                 "patch.os-eol", target: target, .error, evidence: evidence,
-                reason: "unknown release: no end-of-support date for \(id) \(os.versionID ?? "(no VERSION_ID)")")
+                reason: LocalizedText(
+                    fr: "version inconnue : pas de date de fin de support pour \(id) \(os.versionID ?? "(pas de VERSION_ID)")",
+                    en: "unknown release: no end-of-support date for \(id) \(os.versionID ?? "(no VERSION_ID)")"))
         }
         evidence["release"] = .string(entry.name)
         evidence["securitySupportEnds"] = .string(entry.security)
@@ -59,7 +65,7 @@ extension PackagesCheck {
             "codename": os.codename.map { .string($0) } ?? .null,
         ]
         func failure(_ error: ControlFileError) -> CheckResult {
-            result("patch.os-eol", target: target, .error, evidence: evidence, reason: error.line > 0 ? error.description : error.problem)
+            result("patch.os-eol", target: target, .error, evidence: evidence, reason: error.line > 0 ? error.localizedText : LocalizedText(fr: error.problemFr ?? error.problem, en: error.problem))
         }
         let location = DistroInfo.location(distribution, root: root, shippedFolders: distroInfoFolders)
         var table: DistroInfo
@@ -79,7 +85,9 @@ extension PackagesCheck {
             let named = [os.versionID.map { "VERSION_ID=\($0)" }, os.codename.map { "VERSION_CODENAME=\($0)" }].compactMap { $0 }
             return result(
                 "patch.os-eol", target: target, .error, evidence: evidence,
-                reason: "unknown release: \(distribution.rawValue) \(named.isEmpty ? "(os-release gives neither VERSION_ID nor VERSION_CODENAME)" : named.joined(separator: " ")) is not in \(searched.joined(separator: " nor "))")
+                reason: LocalizedText(
+                    fr: "version inconnue : \(distribution.rawValue) \(named.isEmpty ? "(os-release ne donne ni VERSION_ID ni VERSION_CODENAME)" : named.joined(separator: " ")) n'est pas dans \(searched.joined(separator: " ni "))",
+                    en: "unknown release: \(distribution.rawValue) \(named.isEmpty ? "(os-release gives neither VERSION_ID nor VERSION_CODENAME)" : named.joined(separator: " ")) is not in \(searched.joined(separator: " nor "))"))
         }
         let (phase, ends) = release.phase(on: now, distribution: distribution)
         let name = (distribution == .debian ? "Debian " : "Ubuntu ") + (release.version.isEmpty ? "" : release.version + " ") + release.series

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// The fields of os-release(5) the patch check needs.
 struct OSRelease {
@@ -9,7 +10,7 @@ struct OSRelease {
     var idLike: [String] = []
     var path: String?
     /// Why the file could not be read or says nothing usable; nil when `id` is known.
-    var problem: String?
+    var problem: LocalizedText?
 
     /// Debian, Ubuntu, or a system that says it is like them (`ID_LIKE`): its packages are dpkg's.
     var isDebianFamily: Bool {
@@ -43,13 +44,16 @@ struct OSRelease {
                 release.versionID = fields["VERSION_ID"]
                 release.codename = fields["VERSION_CODENAME"].flatMap { $0.isEmpty ? nil : $0 }
                 release.idLike = (fields["ID_LIKE"] ?? "").split(separator: " ").map { String($0).lowercased() }
-                if release.id == nil { release.problem = "\(path) has no ID field: the distribution is unknown" }
+                if release.id == nil { release.problem = LocalizedText(
+                    fr: "\(path) n'a pas de champ ID : la distribution est inconnue", en: "\(path) has no ID field: the distribution is unknown") }
             } catch {
-                release.problem = error.description
+                release.problem = error.localizedText
             }
             return release
         }
-        release.problem = "neither /etc/os-release nor /usr/lib/os-release exists: the distribution is unknown"
+        release.problem = LocalizedText(
+            fr: "ni /etc/os-release ni /usr/lib/os-release n'existe : la distribution est inconnue",
+            en: "neither /etc/os-release nor /usr/lib/os-release exists: the distribution is unknown")
         return release
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+import NIS2
 #endif
 
 /// `patch.packages`: the patch level of the host, from what is on disk, offline and read-only
@@ -80,19 +81,28 @@ public struct PackagesCheck: ConfigurableCheck {
             for code in codes {
                 results.append(result(
                     code, target: DpkgDatabase.statusPath, .error,
-                    reason: "package database missing: \(DpkgDatabase.statusPath) does not exist on a Debian-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known"))
+                    reason: LocalizedText(
+                        fr: "base des paquets absente : \(DpkgDatabase.statusPath) n'existe pas sur un système de la famille Debian (\(os.path ?? "os-release") : ID=\(os.id ?? "")) : les paquets installés ne peuvent être connus",
+                        en: "package database missing: \(DpkgDatabase.statusPath) does not exist on a Debian-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known")))
             }
         } else if let problem = os.problem, os.path != nil {
             // os-release exists but cannot be read: whether the rules apply is unknown.
             for code in codes {
-                results.append(result(code, target: "/", .error, reason: "no dpkg or rpm package database found, and the system cannot be identified: \(problem)"))
+                results.append(result(
+                    code, target: "/", .error,
+                    reason: LocalizedText(
+                        fr: "aucune base de paquets dpkg ou rpm trouvée, et le système ne peut être identifié : \(problem.fr)",
+                        en: "no dpkg or rpm package database found, and the system cannot be identified: \(problem.en)")))
             }
         } else {
-            let what = os.id.map { "os-release names ID=\($0), neither Debian-family nor RHEL-family" } ?? "there is no os-release file"
+            let what = os.id.map { LocalizedText(fr: "os-release donne ID=\($0), ni de la famille Debian ni de la famille RHEL", en: "os-release names ID=\($0), neither Debian-family nor RHEL-family") }
+                ?? LocalizedText(fr: "il n'y a pas de fichier os-release", en: "there is no os-release file")
             for code in codes {
                 results.append(result(
                     code, target: "/", .skip,
-                    reason: "not a Debian or RHEL-family system: neither a dpkg nor an rpm package database exists, and \(what)"))
+                    reason: LocalizedText(
+                        fr: "pas un système de la famille Debian ou RHEL : aucune base de paquets dpkg ni rpm, et \(what.fr)",
+                        en: "not a Debian or RHEL-family system: neither a dpkg nor an rpm package database exists, and \(what.en)")))
             }
         }
         results.append(endOfLife(os, root: root, now: context.clock.now(), sources: root.exists(DpkgDatabase.statusPath) ? APTSourcesReader.read(root).sources : []))
@@ -102,7 +112,7 @@ public struct PackagesCheck: ConfigurableCheck {
 
     func result(
         _ code: String, target: String, _ status: Status, severity: Severity? = nil, evidence: [String: JSONValue] = [:],
-        reason: String? = nil
+        reason: LocalizedText? = nil
     ) -> CheckResult {
         let rule = Catalogue.rule(code)
         return CheckResult(
@@ -123,10 +133,13 @@ public struct PackagesCheck: ConfigurableCheck {
             database = try DpkgDatabase.read(root)
             // dpkg itself is always installed: an empty database was not read, whatever the file holds.
             guard !database.packages.isEmpty else {
-                throw ControlFileError(path: statusTarget, line: 0, problem: "lists no installed package (not even dpkg)")
+                throw ControlFileError(
+                    path: statusTarget, line: 0, problem: "lists no installed package (not even dpkg)",
+                    problemFr: "ne liste aucun paquet installé (pas même dpkg)")
             }
         } catch {
-            let reason = "dpkg database unreadable: \(error)"
+            let why = (error as? ControlFileError)?.localizedText ?? .verbatim("\(error)")
+            let reason = LocalizedText(fr: "base dpkg illisible : ", en: "dpkg database unreadable: ") + why
             for code in ["patch.security-updates", "patch.pending-updates", "patch.held-packages", "patch.auto-updates"] {
                 results.append(result(code, target: statusTarget, .error, reason: reason))
             }
@@ -152,8 +165,12 @@ public struct PackagesCheck: ConfigurableCheck {
         results += packageLists(state)
         if state.indexes.isEmpty && state.unreadable.isEmpty {
             let reason = state.sources.sources.isEmpty
-                ? "no deb source is configured in /etc/apt/sources.list or /etc/apt/sources.list.d: candidate versions cannot be known"
-                : "no package list under \(APTState.listsDirectory) for the configured sources (apt-get update has not run): candidate versions cannot be known offline"
+                ? LocalizedText(
+                    fr: "aucune source deb configurée dans /etc/apt/sources.list ou /etc/apt/sources.list.d : les versions candidates ne peuvent être connues",
+                    en: "no deb source is configured in /etc/apt/sources.list or /etc/apt/sources.list.d: candidate versions cannot be known")
+                : LocalizedText(
+                    fr: "aucune liste de paquets sous \(APTState.listsDirectory) pour les sources configurées (apt-get update n'a pas tourné) : les versions candidates ne peuvent être connues hors ligne",
+                    en: "no package list under \(APTState.listsDirectory) for the configured sources (apt-get update has not run): candidate versions cannot be known offline")
             results.append(result("patch.security-updates", target: statusTarget, .error, reason: reason))
             results.append(result("patch.pending-updates", target: statusTarget, .error, reason: reason))
         } else {
@@ -178,7 +195,10 @@ public struct PackagesCheck: ConfigurableCheck {
         if !state.problems.isEmpty {
             evidence["problems"] = .strings(state.problems)
             evidence["brokenStanzas"] = .int(state.brokenStanzas)
-            return [result("patch.package-lists", target: target, .error, evidence: evidence, reason: state.problems.prefix(3).joined(separator: "; "))]
+            return [result(
+                "patch.package-lists", target: target, .error, evidence: evidence,
+                reason: LocalizedText(fr: "listes de paquets illisibles ou abîmées : ", en: "")
+                    + .verbatim(state.problems.prefix(3).joined(separator: "; ")))]
         }
         if state.indexes.isEmpty { return [] }
         return [result("patch.package-lists", target: target, .pass, evidence: evidence)]
@@ -196,10 +216,13 @@ public struct PackagesCheck: ConfigurableCheck {
 
     /// Why candidates computed from `state` cannot be trusted at all (apt itself would refuse these
     /// inputs, or they could not be read); nil when they can.
-    static func untrusted(_ state: APTState) -> String? {
+    static func untrusted(_ state: APTState) -> LocalizedText? {
         guard !state.unreadable.isEmpty else { return nil }
-        let more = state.unreadable.count > 3 ? " (and \(state.unreadable.count - 3) more problems)" : ""
-        return "apt's inputs could not all be read, so candidate versions are unknown: " + state.unreadable.prefix(3).joined(separator: "; ") + more
+        let listed = state.unreadable.prefix(3).joined(separator: "; ")
+        let extra = state.unreadable.count - 3
+        return LocalizedText(
+            fr: "les entrées d'apt n'ont pas toutes pu être lues, les versions candidates sont donc inconnues : \(listed)" + (extra > 0 ? " (et \(extra) problème(s) de plus)" : ""),
+            en: "apt's inputs could not all be read, so candidate versions are unknown: \(listed)" + (extra > 0 ? " (and \(extra) more problems)" : ""))
     }
 
     /// Why a result found in `state` may miss updates (sources never fetched, missing lists, skipped
@@ -222,7 +245,9 @@ public struct PackagesCheck: ConfigurableCheck {
             guard !security.isEmpty else {
                 return result(
                     "patch.security-updates", target: target, .error, evidence: evidence,
-                    reason: "no security update in the lists that could be read, but some are missing or damaged: \(gaps)")
+                    reason: LocalizedText(
+                        fr: "aucune mise à jour de sécurité dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps)",
+                        en: "no security update in the lists that could be read, but some are missing or damaged: \(gaps)"))
             }
             evidence["note"] = .string("more updates may be pending: \(gaps)")
         }
@@ -243,7 +268,9 @@ public struct PackagesCheck: ConfigurableCheck {
             guard pending.count > pendingThreshold else {
                 return result(
                     "patch.pending-updates", target: target, .error, evidence: evidence,
-                    reason: "\(pending.count) pending updates in the lists that could be read, but some are missing or damaged: \(gaps)")
+                    reason: LocalizedText(
+                        fr: "\(pending.count) mises à jour en attente dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps)",
+                        en: "\(pending.count) pending updates in the lists that could be read, but some are missing or damaged: \(gaps)"))
             }
             evidence["note"] = .string("more updates may be pending: \(gaps)")
         }
@@ -263,13 +290,15 @@ public struct PackagesCheck: ConfigurableCheck {
     func listsAge(_ state: APTState, now: Date) -> CheckResult {
         let target = APTState.listsDirectory
         if let problem = state.listsFolderProblem {
-            return result("patch.lists-age", target: target, .error, reason: problem)
+            return result("patch.lists-age", target: target, .error, reason: LocalizedText(fr: "listes d'apt illisibles : ", en: "") + .verbatim(problem))
         }
         guard let last = state.lastUpdate else {
             return result(
                 "patch.lists-age", target: target, .warn,
                 evidence: ["maximumDays": .int(listsMaximumAgeDays), "lists": .int(state.indexes.count)],
-                reason: "no Release file of a configured source under \(target): apt-get update has never run")
+                reason: LocalizedText(
+                    fr: "aucun fichier Release d'une source configurée sous \(target) : apt-get update n'a jamais tourné",
+                    en: "no Release file of a configured source under \(target): apt-get update has never run"))
         }
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
         let evidence: [String: JSONValue] = [
@@ -289,7 +318,8 @@ public struct PackagesCheck: ConfigurableCheck {
         guard configuration.problems.isEmpty else {
             return result(
                 "patch.auto-updates", target: target, .error, evidence: ["problems": .strings(configuration.problems)],
-                reason: configuration.problems.prefix(3).joined(separator: "; "))
+                reason: LocalizedText(fr: "configuration d'apt illisible : ", en: "")
+                    + .verbatim(configuration.problems.prefix(3).joined(separator: "; ")))
         }
         let installed = database.packages.contains { $0.name == "unattended-upgrades" && $0.state == "installed" }
         var evidence: [String: JSONValue] = ["installed": .bool(installed)]
@@ -322,7 +352,7 @@ public struct PackagesCheck: ConfigurableCheck {
     /// `patch.reboot-required`: `/run/reboot-required` (written by Debian/Ubuntu maintainer scripts),
     /// else a newer kernel image installed than the one running (Lynis KRNL-5830's comparison).
     /// - Parameter kernels: installed kernel images as (release, package version); nil when unknown.
-    func rebootRequired(_ root: FileSystemRoot, kernels: [(String, String)]?, unreadable: String?) -> CheckResult {
+    func rebootRequired(_ root: FileSystemRoot, kernels: [(String, String)]?, unreadable: LocalizedText?) -> CheckResult {
         let flag = "/run/reboot-required"
         if root.exists(flag) {
             let packages = ((try? root.readText(flag + ".pkgs", limit: 1 << 20)) ?? "")
@@ -336,7 +366,9 @@ public struct PackagesCheck: ConfigurableCheck {
             return result(
                 "patch.reboot-required", target: "kernel", .skip,
                 evidence: ["installedKernels": .strings(kernels.map(\.0).sorted())],
-                reason: "the running kernel is known only on the live system; \(flag) is absent in this image (it lives in a tmpfs)")
+                reason: LocalizedText(
+                    fr: "le noyau en cours n'est connu que sur le système vivant ; \(flag) est absent de cette image (il vit dans un tmpfs)",
+                    en: "the running kernel is known only on the live system; \(flag) is absent in this image (it lives in a tmpfs)"))
         }
         var evidence: [String: JSONValue] = ["runningKernel": .string(running), "flagFile": "absent"]
         guard !kernels.isEmpty else {
@@ -367,13 +399,19 @@ public struct PackagesCheck: ConfigurableCheck {
             for code in codes {
                 results.append(result(
                     code, target: "rpm", .error,
-                    reason: "package database missing: no rpm database (\(RPMPatchLevel.databaseFiles.joined(separator: ", "))) on a RHEL-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known"))
+                    reason: LocalizedText(
+                        fr: "base des paquets absente : pas de base rpm (\(RPMPatchLevel.databaseFiles.joined(separator: ", "))) sur un système de la famille RHEL (\(os.path ?? "os-release") : ID=\(os.id ?? "")) : les paquets installés ne peuvent être connus",
+                        en: "package database missing: no rpm database (\(RPMPatchLevel.databaseFiles.joined(separator: ", "))) on a RHEL-family system (\(os.path ?? "os-release"): ID=\(os.id ?? "")): the installed packages cannot be known")))
             }
             return results
         }
         guard let rpm = RPMPatchLevel.rpmPaths.first(where: { context.commands.allowlist.contains($0) && FileManager.default.isExecutableFile(atPath: $0) }) else {
             for code in codes {
-                results.append(result(code, target: "rpm", .error, reason: "the rpm database \(database) cannot be read: the rpm program is not installed on this machine (or not allowed)"))
+                results.append(result(
+                    code, target: "rpm", .error,
+                    reason: LocalizedText(
+                        fr: "la base rpm \(database) ne peut être lue : le programme rpm n'est pas installé sur cette machine (ou pas permis)",
+                        en: "the rpm database \(database) cannot be read: the rpm program is not installed on this machine (or not allowed)")))
             }
             return results
         }
@@ -394,7 +432,7 @@ public struct PackagesCheck: ConfigurableCheck {
             }
         } catch {
             for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
-                results.append(result(code, target: "rpm", .error, reason: "rpm -qa: \(error)"))
+                results.append(result(code, target: "rpm", .error, reason: LocalizedText(fr: "rpm -qa : ", en: "rpm -qa: ") + Self.text(of: error)))
             }
             return results
         }
@@ -402,8 +440,12 @@ public struct PackagesCheck: ConfigurableCheck {
         let dnfPrefix = root.isSystemRoot ? [] : (dnfImageArguments ?? [])
         if (!root.isSystemRoot && dnfImageArguments == nil) || dnf == nil {
             let reason = dnf == nil
-                ? "dnf is not installed on this machine (or not allowed): pending updates cannot be listed"
-                : "pending updates of an image cannot be listed: cyberctl reads dnf's cache only on the live system (dnf writes into the root it is given)"
+                ? LocalizedText(
+                    fr: "dnf n'est pas installé sur cette machine (ou pas permis) : les mises à jour en attente ne peuvent être listées",
+                    en: "dnf is not installed on this machine (or not allowed): pending updates cannot be listed")
+                : LocalizedText(
+                    fr: "les mises à jour en attente d'une image ne peuvent être listées : cyberctl ne lit le cache de dnf que sur le système vivant (dnf écrit dans la racine qu'on lui donne)",
+                    en: "pending updates of an image cannot be listed: cyberctl reads dnf's cache only on the live system (dnf writes into the root it is given)")
             results.append(result("patch.security-updates", target: "dnf", .error, reason: reason))
             results.append(result("patch.pending-updates", target: "dnf", .error, reason: reason))
         } else if let dnf {
@@ -435,8 +477,9 @@ public struct PackagesCheck: ConfigurableCheck {
                     evidence: ["count": .int(pending.count), "threshold": .int(pendingThreshold),
                                "updates": .strings(pending.map { "\($0.name).\($0.architecture) \($0.available)" })]))
             } catch {
-                results.append(result("patch.security-updates", target: "dnf", .error, reason: "\(error) (has dnf makecache run?)"))
-                results.append(result("patch.pending-updates", target: "dnf", .error, reason: "\(error) (has dnf makecache run?)"))
+                let reason = Self.text(of: error) + LocalizedText(fr: " (dnf makecache a-t-il tourné ?)", en: " (has dnf makecache run?)")
+                results.append(result("patch.security-updates", target: "dnf", .error, reason: reason))
+                results.append(result("patch.pending-updates", target: "dnf", .error, reason: reason))
             }
         }
         results.append(dnfMetadataAge(root, now: context.clock.now()))
@@ -451,7 +494,7 @@ public struct PackagesCheck: ConfigurableCheck {
                     "patch.held-packages", target: lockPath, locks.isEmpty ? .pass : .warn,
                     evidence: ["count": .int(locks.count), "packages": .strings(locks)]))
             } catch {
-                results.append(result("patch.held-packages", target: lockPath, .error, reason: error.description))
+                results.append(result("patch.held-packages", target: lockPath, .error, reason: error.localizedText))
             }
         } else {
             results.append(result("patch.held-packages", target: lockPath, .pass, evidence: ["count": 0, "packages": .array([])]))
@@ -485,7 +528,9 @@ public struct PackagesCheck: ConfigurableCheck {
         } else {
             results.append(result(
                 "patch.reboot-required", target: "kernel", .skip,
-                reason: runningKernelRelease(root) == nil ? "the running kernel is known only on the live system" : "no kernel package installed"))
+                reason: runningKernelRelease(root) == nil
+                    ? LocalizedText(fr: "le noyau en cours n'est connu que sur le système vivant", en: "the running kernel is known only on the live system")
+                    : LocalizedText(fr: "aucun paquet de noyau installé", en: "no kernel package installed")))
         }
         return results
     }
@@ -503,11 +548,22 @@ public struct PackagesCheck: ConfigurableCheck {
         guard let (last, path) = newest else {
             return result(
                 "patch.lists-age", target: target, .warn, evidence: ["maximumDays": .int(listsMaximumAgeDays)],
-                reason: "no dnf metadata in the cache: dnf makecache has never run")
+                reason: LocalizedText(
+                    fr: "pas de métadonnées dnf dans le cache : dnf makecache n'a jamais tourné", en: "no dnf metadata in the cache: dnf makecache has never run"))
         }
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
         return result(
             "patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass,
             evidence: ["lastUpdate": .time(last), "ageDays": .int(days), "maximumDays": .int(listsMaximumAgeDays), "basis": .string(path)])
+    }
+}
+
+extension PackagesCheck {
+    /// A nested failure in both languages: a control-file or command error, or another error's own text.
+    static func text(of error: any Error) -> LocalizedText {
+        if let error = error as? ControlFileError { return error.localizedText }
+        if let error = error as? CommandError { return error.localizedText }
+        if let error = error as? FileAccessError { return error.localizedText }
+        return .verbatim(String(describing: error))
     }
 }

@@ -2,6 +2,7 @@ internal import CCurl
 internal import CCurlShims
 import Foundation
 import TLSProbe
+import NIS2
 
 /// What `tls.hsts` judges: the HSTS header of an HTTPS answer and the http:// redirect.
 public struct HTTPSecurityFacts: Sendable, Equatable {
@@ -43,8 +44,8 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
     public var httpLocation: String?
     /// Why the plain request proved nothing (`undetermined`).
     public var httpError: String?
-    /// Why the HTTPS request itself failed.
-    public var error: String?
+    /// Why the HTTPS request itself failed (curl's own text inside).
+    public var error: LocalizedText?
 
     public init() {}
 
@@ -62,9 +63,9 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
 /// Whether a TLS service is a web service, decided by what it speaks, never by its port.
 public enum WebService: Sendable, Equatable {
     /// Not a web service, or HSTS not asked for; the reason says why (`tls.hsts` skips).
-    case notWeb(String)
+    case notWeb(LocalizedText)
     /// Whether it speaks HTTP could not be established (`tls.hsts` errs).
-    case undetermined(String)
+    case undetermined(LocalizedText)
     /// An HTTPS service, with what its answers showed.
     case https(HTTPSecurityFacts)
 }
@@ -92,14 +93,20 @@ enum HTTPSecurityProbe {
     ///    not HTTP (nothing, or other bytes) means not, and a timeout or failed handshake proves nothing.
     static func examine(report: ProbeReport, declared: Bool?, timeout: Double) -> WebService {
         let endpoint = report.endpoint
-        if declared == false { return .notWeb("declared https: false in the profile") }
+        if declared == false { return .notWeb(LocalizedText(fr: "déclaré https: false dans le profil", en: "declared https: false in the profile")) }
         if declared == nil {
-            if let startTLS = endpoint.startTLS { return .notWeb("STARTTLS service (\(startTLS.rawValue)): not a web service") }
+            if let startTLS = endpoint.startTLS {
+                return .notWeb(LocalizedText(
+                    fr: "service STARTTLS (\(startTLS.rawValue)) : pas un service web", en: "STARTTLS service (\(startTLS.rawValue)): not a web service"))
+            }
             if report.alpnRefused {
-                return .notWeb("the server refused ALPN h2 and http/1.1 (no_application_protocol): not a web service")
+                return .notWeb(LocalizedText(
+                    fr: "le serveur a refusé ALPN h2 et http/1.1 (no_application_protocol) : pas un service web",
+                    en: "the server refused ALPN h2 and http/1.1 (no_application_protocol): not a web service"))
             }
             if let alpn = report.alpn, !webALPN.contains(alpn) {
-                return .notWeb("the server selected ALPN \"\(alpn)\": not a web service")
+                return .notWeb(LocalizedText(
+                    fr: "le serveur a choisi ALPN « \(alpn) » : pas un service web", en: "the server selected ALPN \"\(alpn)\": not a web service"))
             }
         }
         _ = initialised
@@ -114,11 +121,15 @@ enum HTTPSecurityProbe {
             if facts.recognisedBy == "http-answer" {
                 // Nothing said it is a web service: only a real HTTP answer would have.
                 if https.notHTTP {
-                    return .notWeb("no ALPN protocol selected, and no HTTP answer to a request after the handshake (\(error)): not a web service")
+                    return .notWeb(LocalizedText(
+                        fr: "aucun protocole ALPN choisi, et pas de réponse HTTP à une requête après la négociation (\(error)) : pas un service web",
+                        en: "no ALPN protocol selected, and no HTTP answer to a request after the handshake (\(error)): not a web service"))
                 }
-                return .undetermined("could not tell whether this is a web service: the HTTPS request failed (\(error))")
+                return .undetermined(LocalizedText(
+                    fr: "impossible de dire si c'est un service web : la requête HTTPS a échoué (\(error))",
+                    en: "could not tell whether this is a web service: the HTTPS request failed (\(error))"))
             }
-            facts.error = "HTTPS request failed: \(error)"
+            facts.error = LocalizedText(fr: "la requête HTTPS a échoué : \(error)", en: "HTTPS request failed: \(error)")
             return .https(facts)
         }
         facts.httpsStatus = https.status

@@ -1,5 +1,6 @@
 import Foundation
 import TLSProbe
+import NIS2
 
 /// Listening TCP sockets read from `/proc/net/tcp` and `/proc/net/tcp6` (through the audited root).
 public enum ListeningSockets {
@@ -35,7 +36,7 @@ public enum ListeningSockets {
         public var read: [String] = []
         /// Why a table that exists could not be read or parsed (file, line, reason); listening
         /// services may be missing from `sockets`.
-        public var problems: [String] = []
+        public var problems: [LocalizedText] = []
 
         public init() {}
     }
@@ -54,14 +55,14 @@ public enum ListeningSockets {
             } catch .notFound {
                 continue
             } catch {
-                table.problems.append(error.description)
+                table.problems.append(error.localizedText)
                 continue
             }
             do {
                 table.sockets += try parse(text, ipv6: ipv6)
                 table.read.append(path)
             } catch {
-                table.problems.append("\(path): \(error.description)")
+                table.problems.append(LocalizedText(fr: "\(path) : \(error.text.fr)", en: "\(path): \(error.text.en)"))
             }
         }
         return table
@@ -69,7 +70,9 @@ public enum ListeningSockets {
 
     /// Why a socket table could not be parsed.
     public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public let description: String
+        /// What is wrong, in both languages (`line N: expected …`).
+        public let text: LocalizedText
+        public var description: String { text.en }
     }
 
     /// Parses one `/proc/net/tcp{,6}` table (proc(5)). Addresses are hexadecimal, each 32-bit word in
@@ -79,14 +82,17 @@ public enum ListeningSockets {
         var sockets: [Socket] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, header.split(separator: " ").first == "sl" else {
-            throw ParseError(description: "line 1: expected the header \"sl local_address rem_address st …\"")
+            throw ParseError(text: LocalizedText(
+                fr: "ligne 1 : en-tête « sl local_address rem_address st … » attendu", en: "line 1: expected the header \"sl local_address rem_address st …\""))
         }
         for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy(\.isWhitespace) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             let local = fields.count > 3 ? fields[1].split(separator: ":") : []
             guard local.count == 2, let port = UInt16(local[1], radix: 16), let address = decode(String(local[0]), ipv6: ipv6),
                   fields[3].count == 2, UInt8(fields[3], radix: 16) != nil else {
-                throw ParseError(description: "line \(offset + 1): expected \"sl: local_address:port rem_address:port st …\", got \"\(line.prefix(80))\"")
+                throw ParseError(text: LocalizedText(
+                    fr: "ligne \(offset + 1) : « sl: local_address:port rem_address:port st … » attendu, lu « \(line.prefix(80)) »",
+                    en: "line \(offset + 1): expected \"sl: local_address:port rem_address:port st …\", got \"\(line.prefix(80))\""))
             }
             guard fields[3] == "0A" else { continue }
             sockets.append(Socket(address: address, port: port, ipv6: ipv6))

@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLKit
 import TLSProbe
+import NIS2
 
 /// `tls.endpoint`: how each TLS service speaks TLS, judged by `TLSRules` (ANSSI TLS guide, Mozilla
 /// intermediate): versions, suites, forward secrecy, DH size, served chain, OCSP stapling, HSTS,
@@ -212,14 +213,18 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     /// The `tls.discovery` result for `plan` once the other ports were tried: `error` when a socket
     /// table could not be read or parsed; `skip` with the reason when there is nothing to probe.
     func discoveryResults(_ plan: Plan, found: [TLSEndpoint], tried: [TLSEndpoint]) -> [CheckResult] {
-        func result(_ status: Status, _ reason: String, _ evidence: [String: JSONValue] = [:]) -> CheckResult {
+        func result(_ status: Status, _ reason: LocalizedText, _ evidence: [String: JSONValue] = [:]) -> CheckResult {
             CheckResult(
                 check: Self.id, target: Self.socketTablesTarget, code: Self.discoveryCode, status: status,
                 severity: status == .error ? .high : .info, evidence: evidence,
                 references: TLSRules.references[Self.discoveryCode] ?? [], reason: reason)
         }
         guard let table = plan.table else {
-            return plan.targets.isEmpty ? [result(.skip, "no endpoint in the profile and discover: false: nothing to check")] : []
+            return plan.targets.isEmpty
+                ? [result(.skip, LocalizedText(
+                    fr: "aucun point d'accès dans le profil et discover: false : rien à contrôler",
+                    en: "no endpoint in the profile and discover: false: nothing to check"))]
+                : []
         }
         var evidence: [String: JSONValue] = ["tablesRead": .strings(table.read), "listeningPorts": .array(Set(table.sockets.map(\.port)).sorted().map { .int(Int($0)) })]
         if !tried.isEmpty {
@@ -227,15 +232,33 @@ public struct TLSEndpointCheck: ConfigurableCheck {
             evidence["otherPortsWithTLS"] = .array(found.map { .int(Int($0.port)) })
         }
         if !table.problems.isEmpty {
-            evidence["problems"] = .strings(table.problems)
-            return [result(.error, "listening sockets could not be read, TLS services may be missed: \(table.problems.joined(separator: "; "))", evidence)]
+            evidence["problems"] = .strings(table.problems.map(\.en))
+            return [result(
+                .error,
+                LocalizedText(
+                    fr: "les sockets en écoute n'ont pas pu être lues, des services TLS peuvent manquer : ",
+                    en: "listening sockets could not be read, TLS services may be missed: ") + table.problems.joined(),
+                evidence)]
         }
         if table.read.isEmpty {
-            return [result(.skip, "no socket table under the audited root (\(Self.socketTablesTarget)): listening services cannot be seen, as on a disk image; list the endpoints in the profile", evidence)]
+            return [result(
+                .skip,
+                LocalizedText(
+                    fr: "aucune table des sockets sous la racine auditée (\(Self.socketTablesTarget)) : les services en écoute ne se voient pas, "
+                        + "comme sur une image disque ; listez les points d'accès dans le profil",
+                    en: "no socket table under the audited root (\(Self.socketTablesTarget)): listening services cannot be seen, as on a disk image; list the endpoints in the profile"),
+                evidence)]
         }
         if plan.targets.isEmpty && found.isEmpty {
-            let others = allPorts ? ", and no other listening port answers TLS" : " (all_ports: false: other ports not tried)"
-            return [result(.skip, "no TLS service listens on this host: nothing on the usual TLS and STARTTLS ports\(others)", evidence)]
+            let others = allPorts
+                ? LocalizedText(fr: ", et aucun autre port en écoute ne répond en TLS", en: ", and no other listening port answers TLS")
+                : LocalizedText(fr: " (all_ports: false : autres ports non essayés)", en: " (all_ports: false: other ports not tried)")
+            return [result(
+                .skip,
+                LocalizedText(
+                    fr: "aucun service TLS n'écoute sur cet hôte : rien sur les ports TLS et STARTTLS habituels",
+                    en: "no TLS service listens on this host: nothing on the usual TLS and STARTTLS ports") + others,
+                evidence)]
         }
         return []
     }
@@ -244,7 +267,7 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     public static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"]
 
     /// The trust anchors: `ca_file`, else the first system bundle found, read through the root.
-    public func trustStore(root: FileSystemRoot) -> (TrustStore?, String?) {
+    public func trustStore(root: FileSystemRoot) -> (TrustStore?, LocalizedText?) {
         let paths = caFile.map { [$0] } ?? Self.systemBundles
         for path in paths {
             guard caFile != nil || root.exists(path) else { continue }
@@ -255,10 +278,14 @@ public struct TLSEndpointCheck: ConfigurableCheck {
                 store.add(certificates)
                 return (store, nil)
             } catch {
-                return (nil, "trust anchors \(path): \(error)")
+                let why = CertificateFilesCheck.text(of: error)
+                return (nil, LocalizedText(fr: "ancres de confiance \(path) : \(why.fr)", en: "trust anchors \(path): \(why.en)"))
             }
         }
-        return (nil, "no system trust bundle found (\(Self.systemBundles.joined(separator: ", "))); give ca_file")
+        let bundles = Self.systemBundles.joined(separator: ", ")
+        return (nil, LocalizedText(
+            fr: "aucun magasin de certificats de confiance du système trouvé (\(bundles)) ; donnez ca_file",
+            en: "no system trust bundle found (\(bundles)); give ca_file"))
     }
 
     public func run(_ context: CheckContext) async -> [CheckResult] {
@@ -284,7 +311,8 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         } catch {
             deliver((targets.map(\.endpoint) + plan.candidates).map {
                 CheckResult(check: Self.id, target: $0.target, code: TLSRules.connectionCode, status: .error, severity: .high,
-                            references: TLSRules.references[TLSRules.connectionCode] ?? [], reason: "libssl could not be set up: \(error)")
+                            references: TLSRules.references[TLSRules.connectionCode] ?? [],
+                            reason: LocalizedText(fr: "libssl n'a pas pu être préparée : \(error)", en: "libssl could not be set up: \(error)"))
             })
             return
         }
@@ -343,9 +371,10 @@ public struct TLSEndpointCheck: ConfigurableCheck {
     }
 
     /// Probes one endpoint and applies the rules.
-    func probe(_ target: Target, prober: TLSProber, store: TrustStore?, storeProblem: String?, now: Date) async -> [CheckResult] {
+    func probe(_ target: Target, prober: TLSProber, store: TrustStore?, storeProblem: LocalizedText?, now: Date) async -> [CheckResult] {
         let report = await prober.probe(target.endpoint)
-        var web = WebService.notWeb("HSTS not judged: hsts: false in the profile (or --no-hsts)")
+        var web = WebService.notWeb(LocalizedText(
+            fr: "HSTS non jugé : hsts: false dans le profil (ou --no-hsts)", en: "HSTS not judged: hsts: false in the profile (or --no-hsts)"))
         if hsts && report.fatal == nil {
             let timeout = connectionTimeout
             let declared = target.https

@@ -1,6 +1,7 @@
 import Foundation
 import OpenSSLKit
 import TLSProbe
+import NIS2
 
 /// Applies the `TLSRules` table to one endpoint's probe report, giving one result per rule.
 ///
@@ -11,7 +12,7 @@ public struct TLSEvaluation: Sendable {
     /// Trust anchors for `tls.cert.trust`.
     public var trustStore: TrustStore?
     /// Why there is no trust store, when there is none.
-    public var trustStoreProblem: String?
+    public var trustStoreProblem: LocalizedText?
     public var now: Date
     public var thresholds: CertificateRules.ExpiryThresholds
     /// False for discovered endpoints: nobody said which name clients use, so the hostname rule is skipped.
@@ -21,7 +22,7 @@ public struct TLSEvaluation: Sendable {
     /// Longest validated path accepted.
     public var maximumChainDepth = 10
 
-    public init(checkID: String, trustStore: TrustStore?, trustStoreProblem: String? = nil, now: Date,
+    public init(checkID: String, trustStore: TrustStore?, trustStoreProblem: LocalizedText? = nil, now: Date,
                 thresholds: CertificateRules.ExpiryThresholds, nameKnown: Bool, web: WebService) {
         self.checkID = checkID
         self.trustStore = trustStore
@@ -39,7 +40,7 @@ public struct TLSEvaluation: Sendable {
         if let address = report.address { base["address"] = .string(address) }
         if let startTLS = report.endpoint.startTLS { base["starttls"] = .string(startTLS.rawValue) }
         if let sni = report.endpoint.sniName { base["sni"] = .string(sni) }
-        func make(_ code: String, _ status: Status, _ severity: Severity? = nil, _ evidence: [String: JSONValue] = [:], reason: String? = nil) -> CheckResult {
+        func make(_ code: String, _ status: Status, _ severity: Severity? = nil, _ evidence: [String: JSONValue] = [:], reason: LocalizedText? = nil) -> CheckResult {
             CheckResult(
                 check: checkID, target: target, code: code, status: status,
                 severity: severity ?? TLSRules.row(code).severity,
@@ -54,7 +55,7 @@ public struct TLSEvaluation: Sendable {
                 evidence["firstLine"] = .string(plain.firstLine)
                 if let server = plain.server { evidence["server"] = .string(server) }
             }
-            return [make(TLSRules.connectionCode, .error, .high, evidence, reason: fatal)]
+            return [make(TLSRules.connectionCode, .error, .high, evidence, reason: Self.text(fatal))]
         }
         var results: [CheckResult] = []
         results.append(legacyProtocols(report, make))
@@ -69,7 +70,15 @@ public struct TLSEvaluation: Sendable {
         return results
     }
 
-    typealias Make = (String, Status, Severity?, [String: JSONValue], String?) -> CheckResult
+    typealias Make = (String, Status, Severity?, [String: JSONValue], LocalizedText?) -> CheckResult
+
+    /// A probe's text as a reason.
+    static func text(_ text: ProbeText) -> LocalizedText { LocalizedText(fr: text.fr, en: text.en) }
+
+    /// The probe's last problem, or `fallback`: what cut a test short.
+    static func lastProblem(_ report: ProbeReport, or fallback: LocalizedText = LocalizedText(fr: "sondage incomplet", en: "probe incomplete")) -> LocalizedText {
+        report.problems.last.map(text) ?? fallback
+    }
 
     // MARK: - Protocols and suites
 
@@ -89,7 +98,7 @@ public struct TLSEvaluation: Sendable {
         return .object(object)
     }
 
-    func legacyProtocols(_ report: ProbeReport, _ make: (String, Status, Severity?, [String: JSONValue], String?) -> CheckResult) -> CheckResult {
+    func legacyProtocols(_ report: ProbeReport, _ make: Make) -> CheckResult {
         let code = "tls.legacy-protocols"
         let legacy: [ProtocolVersion] = [.sslv3, .tls1_0, .tls1_1]
         var evidence: [String: JSONValue] = [
@@ -108,10 +117,14 @@ public struct TLSEvaluation: Sendable {
         let unknown = legacy.filter { report.protocols[$0] == nil }
         if !unknown.isEmpty {
             evidence["undecided"] = .strings(unknown.map(\.name))
-            return make(code, .error, nil, evidence, "could not decide whether \(unknown.map(\.name).joined(separator: ", ")) is accepted: \(report.problems.last ?? "probe incomplete")")
+            let names = unknown.map(\.name).joined(separator: ", ")
+            let why = Self.lastProblem(report)
+            return make(
+                code, .error, nil, evidence,
+                LocalizedText(fr: "impossible de dire si \(names) est accepté : \(why.fr)", en: "could not decide whether \(names) is accepted: \(why.en)"))
         }
         if report.acceptedVersions.isEmpty {
-            return make(code, .error, nil, evidence, "no protocol version accepted")
+            return make(code, .error, nil, evidence, LocalizedText(fr: "aucune version du protocole acceptée", en: "no protocol version accepted"))
         }
         return make(code, .pass, nil, evidence, nil)
     }
@@ -135,9 +148,9 @@ public struct TLSEvaluation: Sendable {
         let evidence: [String: JSONValue] = ["weak": .array(weak), "accepted": acceptedEvidence(report)]
         if let worst, worst.status == .fail { return make(code, .fail, worst.severity, evidence, nil) }
         if report.suiteListIncomplete {
-            return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
+            return make(code, .error, nil, evidence, LocalizedText(fr: "liste des suites incomplète : ", en: "suite list incomplete: ") + Self.lastProblem(report))
         }
-        if report.acceptedVersions.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
+        if report.acceptedVersions.isEmpty { return make(code, .error, nil, evidence, Self.noSuite) }
         if let worst { return make(code, worst.status, worst.severity, evidence, nil) }
         return make(code, .pass, nil, evidence, nil)
     }
@@ -151,12 +164,12 @@ public struct TLSEvaluation: Sendable {
         ]
         if let groups = report.groups { evidence["groups"] = .strings(groups) }
         if !report.groupsUndecided.isEmpty { evidence["groupsUndecided"] = .strings(report.groupsUndecided) }
-        if suites.isEmpty { return make(code, .error, nil, evidence, "no suite accepted") }
+        if suites.isEmpty { return make(code, .error, nil, evidence, Self.noSuite) }
         // Some suites with and some without: a warning whatever the untested suites are.
         if !without.isEmpty && without.count < suites.count { return make(code, .warn, .medium, evidence, nil) }
         // "None has forward secrecy" and "all have it" both need every suite tested.
         if report.suiteListIncomplete {
-            return make(code, .error, nil, evidence, "suite list incomplete: \(report.problems.last ?? "probe incomplete")")
+            return make(code, .error, nil, evidence, LocalizedText(fr: "liste des suites incomplète : ", en: "suite list incomplete: ") + Self.lastProblem(report))
         }
         if without.count == suites.count { return make(code, .fail, nil, evidence, nil) }
         return make(code, .pass, nil, evidence, nil)
@@ -175,12 +188,24 @@ public struct TLSEvaluation: Sendable {
         if let groups = report.groups { evidence["ffdheGroups"] = .strings(groups.filter { $0.hasPrefix("ffdhe") }) }
         guard !dhe.isEmpty else {
             if report.suiteListIncomplete {
-                return make(code, .error, nil, evidence, "no DHE suite among those tested, but the suite list is incomplete: \(report.problems.last ?? "probe incomplete")")
+                return make(
+                    code, .error, nil, evidence,
+                    LocalizedText(
+                        fr: "aucune suite DHE parmi celles testées, mais la liste des suites est incomplète : ",
+                        en: "no DHE suite among those tested, but the suite list is incomplete: ") + Self.lastProblem(report))
             }
-            return make(code, .skip, .info, evidence, "no DHE suite accepted (every suite tested): Diffie-Hellman parameters are not used")
+            return make(
+                code, .skip, .info, evidence,
+                LocalizedText(
+                    fr: "aucune suite DHE acceptée (toutes les suites testées) : les paramètres Diffie-Hellman ne servent pas",
+                    en: "no DHE suite accepted (every suite tested): Diffie-Hellman parameters are not used"))
         }
         guard let bits = report.dheBits else {
-            return make(code, .error, nil, evidence, "DHE accepted but its group size could not be read (suites libssl lacks, or the handshake failed)")
+            return make(
+                code, .error, nil, evidence,
+                LocalizedText(
+                    fr: "DHE accepté, mais la taille de son groupe n'a pas pu être lue (suites absentes de libssl, ou négociation échouée)",
+                    en: "DHE accepted but its group size could not be read (suites libssl lacks, or the handshake failed)"))
         }
         evidence["dhBits"] = .int(bits)
         return make(code, bits < Self.minimumDHBits ? .fail : .pass, nil, evidence, nil)
@@ -191,10 +216,16 @@ public struct TLSEvaluation: Sendable {
     func certificates(_ report: ProbeReport, _ make: Make) -> [CheckResult] {
         let codes = ["tls.cert.trust", "tls.cert.hostname", "tls.cert.expiry", "tls.cert.key-strength", "tls.cert.signature-algorithm"]
         if let problem = report.chainProblem {
-            return codes.map { make($0, .error, nil, ["servedCount": .int(report.chain.count)], problem) }
+            return codes.map { make($0, .error, nil, ["servedCount": .int(report.chain.count)], Self.text(problem)) }
         }
         guard let leaf = report.chain.first else {
-            return codes.map { make($0, .error, nil, [:], "no certificate read: libssl could not complete a handshake with this server") }
+            return codes.map {
+                make(
+                    $0, .error, nil, [:],
+                    LocalizedText(
+                        fr: "aucun certificat lu : libssl n'a pu mener à terme aucune négociation avec ce serveur",
+                        en: "no certificate read: libssl could not complete a handshake with this server"))
+            }
         }
         let served = report.chain
         let infos = served.prefix(maximumChainDepth + 2).map(CertificateInfo.init)
@@ -248,7 +279,9 @@ public struct TLSEvaluation: Sendable {
                 }
                 evidence["problem"] = .string(problem)
                 // Which certificate of the path failed, and why (OpenSSL's error depth: 0 is the leaf).
-                var reason = "OpenSSL: \(verification.errorText) (depth \(verification.errorDepth))"
+                var reason = LocalizedText(
+                    fr: "OpenSSL : \(verification.errorText) (profondeur \(verification.errorDepth))",
+                    en: "OpenSSL: \(verification.errorText) (depth \(verification.errorDepth))")
                 if verification.errorDepth >= 0, verification.errorDepth < verification.chain.count {
                     let failed = verification.chain[verification.errorDepth]
                     let role = verification.errorDepth == 0 ? "leaf" : (failed.isSelfSigned ? "root" : "intermediate")
@@ -259,14 +292,18 @@ public struct TLSEvaluation: Sendable {
                     if let notBefore = failed.notBefore { object["notBefore"] = .time(notBefore) }
                     if let notAfter = failed.notAfter { object["notAfter"] = .time(notAfter) }
                     evidence["failedCertificate"] = .object(object)
-                    reason = "\(role) certificate \"\(failed.subject)\": \(verification.errorText)"
-                    if problem == "expired", let notAfter = failed.notAfter { reason += " (notAfter \(ISO8601.string(from: notAfter)))" }
-                    if problem == "not-yet-valid", let notBefore = failed.notBefore { reason += " (notBefore \(ISO8601.string(from: notBefore)))" }
+                    let roleFr = verification.errorDepth == 0 ? "final" : (failed.isSelfSigned ? "racine" : "intermédiaire")
+                    reason = LocalizedText(
+                        fr: "certificat \(roleFr) « \(failed.subject) » : \(verification.errorText)",
+                        en: "\(role) certificate \"\(failed.subject)\": \(verification.errorText)")
+                    if problem == "expired", let notAfter = failed.notAfter { reason = reason + .verbatim(" (notAfter \(ISO8601.string(from: notAfter)))") }
+                    if problem == "not-yet-valid", let notBefore = failed.notBefore { reason = reason + .verbatim(" (notBefore \(ISO8601.string(from: notBefore)))") }
                 }
                 results.append(make("tls.cert.trust", .fail, nil, evidence, reason))
             }
         } else {
-            results.append(make("tls.cert.trust", .error, nil, chainEvidence, trustStoreProblem ?? "no trust store"))
+            results.append(make(
+                "tls.cert.trust", .error, nil, chainEvidence, trustStoreProblem ?? LocalizedText(fr: "pas de magasin de confiance", en: "no trust store")))
         }
         chainEvidence["servedChain"] = nil
 
@@ -285,7 +322,11 @@ public struct TLSEvaluation: Sendable {
             case .mismatch: results.append(make("tls.cert.hostname", .fail, nil, evidence, nil))
             }
         } else {
-            results.append(make("tls.cert.hostname", .skip, .info, [:], "endpoint discovered on the host: the name clients use is not known (give it in the profile)"))
+            results.append(make(
+                "tls.cert.hostname", .skip, .info, [:],
+                LocalizedText(
+                    fr: "point d'accès découvert sur l'hôte : le nom qu'emploient les clients est inconnu (donnez-le dans le profil)",
+                    en: "endpoint discovered on the host: the name clients use is not known (give it in the profile)")))
         }
 
         // Expiry: the leaf and every certificate of the validated path; when validation failed, the
@@ -298,7 +339,11 @@ public struct TLSEvaluation: Sendable {
         // Signatures: leaf and intermediates; a self-signature is never checked by anyone.
         let signed = infos.filter { !$0.selfSigned }
         if signed.isEmpty {
-            results.append(make("tls.cert.signature-algorithm", .skip, .info, ["subject": .string(infos[0].subject)], "self-signed leaf: its signature is not checked by clients (see tls.cert.trust)"))
+            results.append(make(
+                "tls.cert.signature-algorithm", .skip, .info, ["subject": .string(infos[0].subject)],
+                LocalizedText(
+                    fr: "certificat final autosigné : les clients ne vérifient pas sa signature (voir tls.cert.trust)",
+                    en: "self-signed leaf: its signature is not checked by clients (see tls.cert.trust)")))
         } else {
             results.append(worst("tls.cert.signature-algorithm", signed.map { ($0, CertificateRules.signatureAlgorithm($0)) }, make))
         }
@@ -319,7 +364,7 @@ public struct TLSEvaluation: Sendable {
             return .object(line)
         })
         let outcome = chosen.element.1
-        return make(code, outcome.status, outcome.severity, evidence, outcome.status == .error ? outcome.evidence["problem"]?.stringValue : nil)
+        return make(code, outcome.status, outcome.severity, evidence, outcome.status == .error ? outcome.reason : nil)
     }
 
     /// Orders outcomes: fail > error > warn > pass > skip, then by severity.
@@ -339,7 +384,11 @@ public struct TLSEvaluation: Sendable {
 
     func ocspStapling(_ report: ProbeReport, _ make: Make) -> CheckResult {
         guard let stapled = report.ocspStapled else {
-            return make("tls.ocsp-stapling", .error, .info, [:], "no handshake libssl could complete to ask for a stapled response")
+            return make(
+                "tls.ocsp-stapling", .error, .info, [:],
+                LocalizedText(
+                    fr: "aucune négociation que libssl ait pu mener à terme pour demander une réponse OCSP agrafée",
+                    en: "no handshake libssl could complete to ask for a stapled response"))
         }
         return make("tls.ocsp-stapling", stapled ? .pass : .warn, .info, ["stapled": .bool(stapled)], nil)
     }
@@ -381,7 +430,12 @@ public struct TLSEvaluation: Sendable {
             evidence["problem"] = "http:// answers without redirecting to https://"
             return make(code, .warn, .medium, evidence, nil)
         case .undetermined:
-            return make(code, .error, nil, evidence, "HSTS is right, but whether \(http.httpURL ?? "http://") redirects to https:// could not be read: \(http.httpError ?? "no answer")")
+            let url = http.httpURL ?? "http://"
+            return make(
+                code, .error, nil, evidence,
+                LocalizedText(
+                    fr: "HSTS est correct, mais on n'a pas pu lire si \(url) redirige vers https:// : \(http.httpError ?? "pas de réponse")",
+                    en: "HSTS is right, but whether \(url) redirects to https:// could not be read: \(http.httpError ?? "no answer")"))
         case .redirected, .noHTTPService, .plainRefused:
             return make(code, .pass, nil, evidence, nil)
         }
@@ -395,7 +449,9 @@ public struct TLSEvaluation: Sendable {
         if report.onlyTLS13 {
             return make(code, .pass, nil, ["compressionAccepted": false, "note": "TLS 1.3 has no compression"], nil)
         }
-        return make(code, .error, nil, [:], "compression could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")
+        return make(
+            code, .error, nil, [:],
+            LocalizedText(fr: "la compression n'a pas pu être testée : ", en: "compression could not be tested: ") + Self.lastProblem(report, or: Self.noOldHandshake))
     }
 
     func renegotiation(_ report: ProbeReport, _ make: Make) -> CheckResult {
@@ -406,6 +462,14 @@ public struct TLSEvaluation: Sendable {
         if report.onlyTLS13 {
             return make(code, .pass, nil, ["note": "TLS 1.3 has no renegotiation"], nil)
         }
-        return make(code, .error, nil, [:], "secure renegotiation could not be tested: \(report.problems.last ?? "no TLS 1.2 or lower handshake")")
+        return make(
+            code, .error, nil, [:],
+            LocalizedText(fr: "la renégociation sécurisée n'a pas pu être testée : ", en: "secure renegotiation could not be tested: ")
+                + Self.lastProblem(report, or: Self.noOldHandshake))
     }
+}
+
+extension TLSEvaluation {
+    static let noSuite = LocalizedText(fr: "aucune suite acceptée", en: "no suite accepted")
+    static let noOldHandshake = LocalizedText(fr: "aucune négociation en TLS 1.2 ou plus ancien", en: "no TLS 1.2 or lower handshake")
 }
