@@ -155,7 +155,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// - Throws: `InputError` (.missing, or .invalidData naming line and key, including SIREN/INSEE checks), in
     ///   both languages.
     public static func load(path: String) throws(InputError) -> AgentConfiguration {
-        let bytes = try InputError.readInput(path, what: InputNoun(fr: "la configuration de l'agent", en: "agent configuration"))
+        let bytes = try InputError.readInput(path, what: noun)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw InputError(.invalidData, file: path, fr: "ce n'est pas du texte UTF-8", en: "not UTF-8 text")
         }

@@ -68,8 +68,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
 
 extension InputError {
     /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes. `what` names the
-    /// file for a person, in both languages, with its article where French needs one:
-    /// `Bilingual(fr: "le profil", en: "profile")`.
+    /// file for a person, in both languages, without article: `Bilingual(fr: "profil", en: "profile")`.
     /// - Throws: `.missing` (66) when it does not exist or cannot be opened, `.invalidData` (65) when it
     ///   is a folder, a device or too large — each message names the file and the reason.
     public static func readInput(_ path: String, what: InputNoun, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
@@ -79,10 +78,10 @@ extension InputError {
         } catch {
             switch error {
             case .notFound:
-                throw InputError(.missing, file: path, fr: "\(what.fr.capitalizedFirst) introuvable", en: "\(what.en) not found")
+                throw InputError(.missing, file: path, fr: "\(what.fr) introuvable", en: "\(what.en) not found")
             case .permissionDenied:
                 throw InputError(
-                    .missing, file: path, fr: "\(what.fr.capitalizedFirst) illisible : permission refusée",
+                    .missing, file: path, fr: "lecture impossible (\(what.fr)) : permission refusée",
                     en: "\(what.en) cannot be read: permission denied")
             case .isADirectory:
                 throw InputError(
@@ -90,11 +89,11 @@ extension InputError {
                     en: "is a folder: expected a YAML \(what.en) file")
             case .tooLarge(_, let bytes, let limit):
                 throw InputError(
-                    .invalidData, file: path, fr: "\(bytes) octets : \(what.fr) doit faire moins de \(limit) octets",
+                    .invalidData, file: path, fr: "\(bytes) octets (\(what.fr)) : moins de \(limit) octets sont attendus",
                     en: "\(bytes) bytes: a \(what.en) is expected to be under \(limit) bytes")
             case .notARegularFile, .notADirectory, .tooManyLinks, .other:
                 throw InputError(
-                    .invalidData, file: path, fr: "illisible (\(what.fr)) : \(Self.french(error))",
+                    .invalidData, file: path, fr: "lecture impossible (\(what.fr)) : \(Self.french(error))",
                     en: "cannot be read as a \(what.en): \(error)")
             }
         }
@@ -115,11 +114,7 @@ extension InputError {
     }
 }
 
-/// What an input file is, for a person: French with its article ("le profil", "la configuration de l'agent"),
-/// English without ("profile", "agent configuration").
+/// What an input file is, for a person, without article: `profil` / `profile`, `configuration de l'agent` /
+/// `agent configuration`. Messages put it where no agreement is needed (`profil introuvable`).
 public typealias InputNoun = Bilingual
 
-extension String {
-    /// The text with its first letter upper-cased ("le profil" → "Le profil").
-    var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
-}

@@ -32,7 +32,7 @@ public struct Profile: Sendable {
     /// Reads and validates a profile file.
     /// - Throws: `InputError` (.missing when absent, .invalidData with line and key when malformed).
     public static func load(path: String) throws(InputError) -> Profile {
-        try parse(bytes: InputError.readInput(path, what: InputNoun(fr: "le profil", en: "profile")), file: path)
+        try parse(bytes: InputError.readInput(path, what: Self.noun), file: path)
     }
 
     /// Parses profile text; `file` names it in errors.

@@ -146,7 +146,7 @@ public final class Collector: Sendable {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(
-                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: "collector certificate"))
+                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat du collecteur", en: "collector certificate")))
         } catch let error as InputError {
             throw error
         } catch {
@@ -162,7 +162,7 @@ public final class Collector: Sendable {
         }
         let roots: [NIOSSLCertificate]
         do {
-            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: "CA certificate"))
+            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate")))
         } catch let error as InputError {
             throw error
         } catch {

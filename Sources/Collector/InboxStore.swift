@@ -244,6 +244,6 @@ public final class InboxStore: @unchecked Sendable {
     /// A stored report, read within the report size limit; a FIFO or device planted in the inbox is
     /// refused without blocking the collector's start (`TrustFiles.read`).
     static func readAll(_ path: String) throws -> [UInt8] {
-        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "stored report")
+        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport stocké", en: "stored report"))
     }
 }

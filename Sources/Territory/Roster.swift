@@ -162,7 +162,7 @@ extension Roster {
     ///   (exit 65), or the file missing (66).
     public static func load(path: String) throws(RosterError) -> Roster {
         let bytes: [UInt8]
-        do { bytes = try InputError.readInput(path, what: "territory roster") } catch { throw RosterError(problems: [error]) }
+        do { bytes = try InputError.readInput(path, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster")) } catch { throw RosterError(problems: [error]) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw RosterError(problems: [InputError(.invalidData, file: path, "not UTF-8 text: expected a YAML territory roster")])
         }
@@ -182,7 +182,7 @@ extension Roster {
         }
         let root: Node.Mapping
         do {
-            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: "territory roster")
+            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
         } catch {
             throw RosterError(problems: [error])
         }

@@ -54,7 +54,7 @@ extension Cyberctl {
                 let scanned: Report
                 if let report {
                     let file = try Self.reportFile(report)
-                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: "report"), file: file)
+                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), file: file)
                 } else {
                     scanned = try await selection.scan()
                 }

@@ -177,7 +177,7 @@ extension Cyberctl.PKI {
             do {
                 let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
-                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: "certificate request")
+                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "demande de certificat", en: "certificate request"))
                 let csr: CertificateSigningRequest
                 do {
                     csr = try CertificateSigningRequest(encoded: bytes)

@@ -154,7 +154,7 @@ extension Cyberctl {
                             : "no agent certificate for mutual TLS: enrol the agent (enroll, signing: in agent.yaml) or give --cert and --key")
                 }
                 // The same checks as signing: files present, key private (0600) and matching the certificate.
-                _ = try TrustFiles.readCertificate(caFile, what: "CA certificate")
+                _ = try TrustFiles.readCertificate(caFile, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate"))
                 _ = try ReportSigner(keyPath: keyFile, certificatePath: certificateFile)
 
                 let box: Outbox

@@ -82,7 +82,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let roster: Roster
             do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
             try runView(lang) {
-                let bytes = try InputError.readInput(file, what: "territory roster")
+                let bytes = try InputError.readInput(file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
                 let territory = try store.open(create: true, language: lang)
                 try territory.importRoster(roster, sourcePath: URL(fileURLWithPath: file).standardizedFileURL.path, sha256: Digest.sha256Hex(bytes))
                 let status = try TerritoryViews(store: territory, language: lang).status(fixes: 0)

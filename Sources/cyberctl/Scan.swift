@@ -112,7 +112,7 @@ extension Cyberctl {
                 try AtomicFile.commit(files)
                 if let signature, configuration.collector != nil {
                     // Only the outbox needs the text again (it keeps its own copy of the pair).
-                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "report"), signature)
+                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), signature)
                 }
                 if options.format == .table {
                     emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
