@@ -79,14 +79,17 @@ extension Cyberctl {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
             } catch {
-                throw InputError(.io, file: path, "cannot list the folder: \(error.localizedDescription)")
+                throw InputError(
+                    .io, file: path, fr: "impossible de lister le dossier : \(error.localizedDescription)",
+                    en: "cannot list the folder: \(error.localizedDescription)")
             }
             let folder = path.hasSuffix("/") ? path : path + "/"
             let reports = names.filter { $0.hasPrefix("cyberctl-report-") && $0.hasSuffix(".json") }.map { name in
                 (name: name, modified: (try? FileManager.default.attributesOfItem(atPath: folder + name)[.modificationDate] as? Date) ?? .distantPast)
             }
             guard let newest = reports.max(by: { ($0.modified, $0.name) < ($1.modified, $1.name) }) else {
-                throw InputError(.missing, file: path, "no cyberctl-report-*.json in this folder")
+                throw InputError(
+                    .missing, file: path, fr: "aucun cyberctl-report-*.json dans ce dossier", en: "no cyberctl-report-*.json in this folder")
             }
             return folder + newest.name
         }

@@ -32,9 +32,8 @@ func rosterFile(_ argument: String?, _ config: RSSIConfigOption, language: Langu
     if let roster = try config.configuration(language: language)?.roster { return roster.path }
     throw InputError(
         .usage,
-        language == .en
-            ? "please give the roster FILE, or a roster key in the RSSI configuration"
-            : "donnez le FICHIER du périmètre, ou une clé roster dans la configuration du RSSI")
+        fr: "donnez le FICHIER du périmètre, ou une clé roster dans la configuration du RSSI",
+        en: "please give the roster FILE, or a roster key in the RSSI configuration")
 }
 
 /// Prints every problem of a roster file and exits 65 (66 when it is missing).
@@ -108,9 +107,8 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             try runView(options.lang) {
                 let store = try options.store.open(readOnly: true, language: options.lang)
                 guard let whole = try store.roster() else {
-                    throw InputError(.missing, file: store.path, options.lang == .fr
-                        ? "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`"
-                        : "no roster in this store: `cyberctl territory roster import FILE`")
+                    throw InputError(.missing, file: store.path, fr: "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`",
+                                                                 en: "no roster in this store: `cyberctl territory roster import FILE`")
                 }
                 try TerritoryViews(store: store, language: options.lang).requireKnown(options.filter)
                 let roster = whole.restricted(to: options.filter)

@@ -65,9 +65,8 @@ extension Cyberctl {
                     if let siren = reportEntity.siren, siren != signer.identity.siren {
                         throw InputError(
                             .usage,
-                            options.lang == .fr
-                                ? "le SIREN \(siren) diffère de celui du certificat de l'agent (\(signer.identity.siren)) : la vérification refuserait ce rapport ; corrigez --entity-siren ou agent.yaml, ou ajoutez --no-sign"
-                                : "SIREN \(siren) differs from the agent certificate's (\(signer.identity.siren)): verification would refuse the report; fix --entity-siren or agent.yaml, or add --no-sign")
+                            fr: "le SIREN \(siren) diffère de celui du certificat de l'agent (\(signer.identity.siren)) : la vérification refuserait ce rapport ; corrigez --entity-siren ou agent.yaml, ou ajoutez --no-sign",
+                            en: "SIREN \(siren) differs from the agent certificate's (\(signer.identity.siren)): verification would refuse the report; fix --entity-siren or agent.yaml, or add --no-sign")
                     }
                 }
                 let scanner = Scanner(
@@ -86,7 +85,8 @@ extension Cyberctl {
                 do {
                     signing = try signer?.detachedSigner()
                 } catch {
-                    throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
+                    throw InputError(.io, file: path, fr: "échec de la signature : \(error)",
+                                                      en: "signing failed: \(error)")
                 }
                 // Both files are written and flushed under temporary names, then renamed into place together:
                 // a disk that fills between the report and its signature leaves neither, never a report
@@ -104,7 +104,8 @@ extension Cyberctl {
                     do {
                         signature = try signing.finish().derEncoded()
                     } catch {
-                        throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
+                        throw InputError(.io, file: path, fr: "échec de la signature : \(error)",
+                                                          en: "signing failed: \(error)")
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     files.append(try AtomicFile.stage(signature!, to: signaturePath!, mode: 0o640))
@@ -153,9 +154,8 @@ extension Cyberctl {
             } catch {
                 throw InputError(
                     .io, file: collector.outbox,
-                    french
-                        ? "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)"
-                        : "the report is written but cannot be queued for delivery: \(error)")
+                    fr: "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)",
+                    en: "the report is written but cannot be queued for delivery: \(error)")
             }
         }
 
