@@ -112,7 +112,7 @@ extension Cyberctl {
             var groups: [DomainRosterGroups.Entity] = []
             if let roster {
                 let loaded: Roster
-                do { loaded = try Roster.load(path: roster) } catch { throw rosterFailure(error) }
+                do { loaded = try Roster.load(path: roster) } catch { throw rosterFailure(error, language: options.lang) }
                 groups = DomainRosterGroups.entities(loaded)
                 guard !groups.isEmpty else {
                     throw failure(reporting: InputError(.invalidData, file: roster, fr: "aucune entité du périmètre ne déclare de domaines (domains: [mairie-exemple.fr] sous territory ou un membre)",

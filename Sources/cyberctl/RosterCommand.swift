@@ -36,9 +36,11 @@ func rosterFile(_ argument: String?, _ config: RSSIConfigOption, language: Langu
         en: "please give the roster FILE, or a roster key in the RSSI configuration")
 }
 
-/// Prints every problem of a roster file and exits 65 (66 when it is missing).
-func rosterFailure(_ error: RosterError) -> ExitCode {
-    for problem in error.problems { writeStandard(Array("cyberctl: \(problem)\n".utf8), to: STDERR_FILENO) }
+/// Prints every problem of a roster file, in `language`, and exits 65 (66 when it is missing).
+func rosterFailure(_ error: RosterError, language: Language) -> ExitCode {
+    for problem in error.problems {
+        writeStandard(Array("cyberctl: \(TerminalText.block(problem.description(in: language)))\n".utf8), to: STDERR_FILENO)
+    }
     return ExitCode(error.exitCode)
 }
 
@@ -57,7 +59,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let file: String
             do { file = try rosterFile(self.file, config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
-            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error, language: lang) }
             let contacts = roster.members.filter { !$0.contacts.isEmpty }.count
             emit(lang == .fr
                 ? "\(file) : périmètre valable — \(roster.territory.name) (SIREN \(roster.territory.siren)), \(roster.members.count) membres dont \(contacts) avec des contacts\n"
@@ -79,7 +81,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let file: String
             do { file = try rosterFile(self.file, store.config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
-            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error, language: lang) }
             try runView(lang) {
                 let bytes = try InputError.readInput(file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
                 let territory = try store.open(create: true, language: lang)
