@@ -131,7 +131,11 @@ func failure(reporting error: any Error, language: Language? = nil) -> ExitCode 
         message = error.description
         code = { if case .notFound = error { return 66 } else { return 74 } }()
     case let error as NIS2InputError:
-        message = error.description.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
+        let text = switch language {
+        case let language?: error.description(english: language == .en)
+        case nil: error.bothLanguagesDescription
+        }
+        message = text.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
         code = error.exitCode
     case let error as AtomicFileError:
         message = switch language {
