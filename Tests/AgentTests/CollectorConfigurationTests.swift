@@ -93,4 +93,30 @@ struct CollectorConfigurationTests {
         #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "the message itself is one safe line")
         #expect(AgentConfiguration.Collector.problem(url: "https://c.example.fr:8443/v1/reports") == nil)
     }
+
+    @Test("Relative paths in agent.yaml (outbox, ca, signing key and certificate, a profile file) resolve against its folder")
+    func relativePathsResolveAgainstTheFile() throws {
+        let folder = try TemporaryDirectory()
+        let path = try folder.write(
+            "conf/agent.yaml",
+            Self.head + """
+                profile: profils/maison.yaml
+                signing: {key: agent.key, certificate: ../pki/agent.crt}
+                collector: {url: "https://c.example.fr", ca: ca.pem, outbox: outbox}
+
+                """)
+        let configuration = try AgentConfiguration.load(path: path)
+        let base = URL(fileURLWithPath: folder.url("conf")).standardizedFileURL.path
+        #expect(configuration.collector?.outbox == base + "/outbox")
+        #expect(configuration.collector?.ca == base + "/ca.pem")
+        #expect(configuration.signing?.key == base + "/agent.key")
+        #expect(configuration.signing?.certificate == URL(fileURLWithPath: folder.url("pki/agent.crt")).standardizedFileURL.path)
+        #expect(configuration.profile == base + "/profils/maison.yaml")
+        // A profile name stays a name (ProfileLocator finds it); absolute paths stay as written.
+        let named = try AgentConfiguration.load(
+            path: try folder.write("agent2.yaml", Self.head + "profile: commune\ncollector: {url: \"https://c.example.fr\", ca: /etc/ca.pem}\n"))
+        #expect(named.profile == "commune")
+        #expect(named.collector?.ca == "/etc/ca.pem")
+        #expect(named.collector?.outbox == "/var/lib/cyberctl/outbox")
+    }
 }
