@@ -187,22 +187,30 @@ public struct CSIRTDirectory: Sendable, Equatable {
         if code.count == 1, code.first?.isNumber == true { code = "0" + code }
         if let territory = territories.first(where: { $0.departements.contains(code) }) { return territory }
         if code == "20" {
-            throw CSIRTLookupError("département \"\(raw)\": Corsica has had two départements since 1976: expected 2A (Corse-du-Sud) or 2B (Haute-Corse)")
+            throw CSIRTLookupError(
+                fr: "département « \(raw) » : la Corse a deux départements depuis 1976 : 2A (Corse-du-Sud) ou 2B (Haute-Corse) est attendu",
+                en: "département \"\(raw)\": Corsica has had two départements since 1976: expected 2A (Corse-du-Sud) or 2B (Haute-Corse)")
         }
-        throw CSIRTLookupError("département \"\(raw)\" unknown: expected 01–95 (not 20), 2A, 2B, 971–976 or an overseas collectivity code (975, 977, 978, 984, 986–989)")
+        throw CSIRTLookupError(
+            fr: "département « \(raw) » inconnu : 01–95 (pas 20), 2A, 2B, 971–976 ou un code de collectivité d'outre-mer (975, 977, 978, 984, 986–989) est attendu",
+            en: "département \"\(raw)\" unknown: expected 01–95 (not 20), 2A, 2B, 971–976 or an overseas collectivity code (975, 977, 978, 984, 986–989)")
     }
 
     /// The territory of an INSEE commune code (`29019`, `2A004`, `97411`, `98735`).
     public func territory(insee raw: String) throws(CSIRTLookupError) -> Territory {
         let code = raw.trimmingCharacters(in: .whitespaces).uppercased()
         guard code.count == 5, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "A" || $0 == "B") }) else {
-            throw CSIRTLookupError("INSEE code \"\(raw)\": expected a 5-character commune code such as 29019, 2A004 or 97411")
+            throw CSIRTLookupError(
+                fr: "code INSEE « \(raw) » : un code commune de 5 caractères comme 29019, 2A004 ou 97411 est attendu",
+                en: "INSEE code \"\(raw)\": expected a 5-character commune code such as 29019, 2A004 or 97411")
         }
         let prefix = code.hasPrefix("97") || code.hasPrefix("98") ? String(code.prefix(3)) : String(code.prefix(2))
         do {
             return try territory(departement: prefix)
         } catch {
-            throw CSIRTLookupError("INSEE code \"\(raw)\": its département \(prefix) is unknown (expected 01–95, 2A, 2B or 971–989)")
+            throw CSIRTLookupError(
+                fr: "code INSEE « \(raw) » : son département \(prefix) est inconnu (01–95, 2A, 2B ou 971–989 attendu)",
+                en: "INSEE code \"\(raw)\": its département \(prefix) is unknown (expected 01–95, 2A, 2B or 971–989)")
         }
     }
 
@@ -210,7 +218,8 @@ public struct CSIRTDirectory: Sendable, Equatable {
     public func territory(region raw: String) throws(CSIRTLookupError) -> Territory {
         let key = Self.folded(raw)
         if let territory = territories.first(where: { ([$0.name] + $0.aliases).contains { Self.folded($0) == key } }) { return territory }
-        throw CSIRTLookupError("region \"\(raw)\" unknown: expected one of \(territories.map(\.name).joined(separator: ", "))")
+        let names = territories.map(\.name).joined(separator: ", ")
+        throw CSIRTLookupError(fr: "région « \(raw) » inconnue : l'une de ces régions est attendue : \(names)", en: "region \"\(raw)\" unknown: expected one of \(names)")
     }
 
     static func folded(_ text: String) -> String {
@@ -221,6 +230,9 @@ public struct CSIRTDirectory: Sendable, Equatable {
 
 /// A département, INSEE code or region the directory does not know (a usage error, exit 64).
 public struct CSIRTLookupError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// What is wrong, in both languages.
+    public let text: LocalizedText
+    public init(fr: String, en: String) { self.text = LocalizedText(fr: fr, en: en) }
+    /// In French.
+    public var description: String { text.fr }
 }

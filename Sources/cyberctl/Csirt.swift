@@ -83,7 +83,7 @@ func lookup(_ directory: CSIRTDirectory, departement: String?, insee: String?, r
         if let insee { return try directory.territory(insee: insee) }
         return try directory.territory(region: region ?? "")
     } catch {
-        throw InputError(.usage, text: Bilingual(both: error.description))
+        throw InputError(.usage, fr: error.text.fr, en: error.text.en)
     }
 }
 

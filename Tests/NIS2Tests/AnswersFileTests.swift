@@ -13,7 +13,7 @@ import TestSupport
             _ = try AnswersFile.parse(text, file: "answers.yaml", questionnaire: Self.questionnaire, today: Self.today)
             return []
         } catch {
-            return error.problems.map(\.description)
+            return error.problems.map { problem in problem.line.map { "\($0): \(problem.englishMessage)" } ?? problem.englishMessage }
         }
     }
 
@@ -138,7 +138,7 @@ import TestSupport
         try Data([0xFF, 0xFE, 0x00, 0x41]).write(to: URL(fileURLWithPath: binary))
         #expect {
             try AnswersFile.load(path: binary, questionnaire: Self.questionnaire, today: Self.today)
-        } throws: { ($0 as? NIS2InputError)?.description == "\(binary): answers file is not UTF-8 text" }
+        } throws: { ($0 as? NIS2InputError)?.description(english: true) == "\(binary): answers file is not UTF-8 text" }
         #expect {
             try AnswersFile.load(path: directory.url("absent.yaml"), questionnaire: Self.questionnaire, today: Self.today)
         } throws: { ($0 as? NIS2InputError)?.exitCode == 66 }
@@ -174,7 +174,7 @@ import TestSupport
         #expect {
             try AnswersFile.load(path: big, questionnaire: Self.questionnaire, today: Self.today)
         } throws: { error in
-            let description = (error as? NIS2InputError)?.description ?? ""
+            let description = (error as? NIS2InputError)?.description(english: true) ?? ""
             return description.contains(big) && description.contains("1048576") && (error as? NIS2InputError)?.exitCode == 65
         }
     }
