@@ -50,6 +50,9 @@ public struct RSSIConfiguration: Sendable, Equatable {
     public var language: Language?
 
     /// The default location.
+    /// The file, in error messages.
+    static let noun = Bilingual(fr: "configuration du RSSI", en: "RSSI configuration")
+
     public static let defaultPath = "/etc/cyberctl/rssi.yaml"
     /// The environment variable naming the file when `--config` is not given.
     public static let environmentVariable = "CYBERCTL_RSSI_CONFIG"
@@ -83,17 +86,16 @@ public struct RSSIConfiguration: Sendable, Equatable {
     /// Reads the configuration at `path`.
     /// - Throws: `InputError` (.missing, naming the file and who named it; .invalidData with the line and key).
     public static func load(path: String, source: Source = .option, language: Language = .fr) throws(InputError) -> RSSIConfiguration {
-        let english = language == .en
         guard FileManager.default.fileExists(atPath: path) else {
-            let who: String = switch source {
-            case .option: english ? "named by --config" : "nommé par --config"
-            case .environment: english ? "named by $\(environmentVariable)" : "nommé par $\(environmentVariable)"
-            case .defaultLocation: english ? "default location" : "emplacement par défaut"
+            let who: Bilingual = switch source {
+            case .option: Bilingual(fr: "nommée par --config", en: "named by --config")
+            case .environment: Bilingual(fr: "nommée par $\(environmentVariable)", en: "named by $\(environmentVariable)")
+            case .defaultLocation: Bilingual(fr: "emplacement par défaut", en: "default location")
             }
-            throw InputError(.missing, file: path, fr: "configuration du RSSI introuvable (\(who))",
-                                                   en: "RSSI configuration not found (\(who))")
+            throw InputError(
+                .missing, file: path, fr: "configuration du RSSI introuvable (\(who.fr))", en: "RSSI configuration not found (\(who.en))")
         }
-        let bytes = try InputError.readInput(path, what: english ? "RSSI configuration" : "configuration du RSSI", limit: 64 << 10)
+        let bytes = try InputError.readInput(path, what: Self.noun, limit: 64 << 10)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw InputError(.invalidData, file: path, fr: "pas du texte UTF-8",
                                                        en: "not UTF-8 text")
@@ -105,7 +107,7 @@ public struct RSSIConfiguration: Sendable, Equatable {
         } catch {
             // A syntax error: YAMLInput.compose below reports it with its line.
         }
-        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: english ? "RSSI configuration" : "configuration du RSSI")
+        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: Self.noun)
         let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         for (keyNode, value) in root {
             guard let key = keyNode.scalar?.string, keys.contains(key) else {
