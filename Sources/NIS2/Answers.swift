@@ -247,7 +247,7 @@ public struct AnswersFile: Sendable, Equatable {
                     document: YAMLReader.text(in: fields, "document", label: "\(id).evidence.document", problems: &problems),
                     owner: YAMLReader.text(in: fields, "owner", label: "\(id).evidence.owner", problems: &problems))
                 if let dateNode = fields["date"] {
-                    value.date = day(dateNode, key: "\(id) evidence date", problems: &problems)
+                    value.date = day(dateNode, key: "\(id).evidence.date", problems: &problems)
                     if let date = value.date, date > today {
                         problems.append(.init(line: dateNode.mark?.line, fr: "\(id), date de la preuve \(date) dans le futur (nous sommes le \(today))", en: "\(id) evidence date \(date) is in the future (today is \(today))"))
                     }
@@ -259,7 +259,7 @@ public struct AnswersFile: Sendable, Equatable {
         }
         var nextReview: CalendarDay?
         if let reviewNode = mapping["next_review"] {
-            nextReview = day(reviewNode, key: "\(id) next_review", problems: &problems)
+            nextReview = day(reviewNode, key: "\(id).next_review", problems: &problems)
             if let review = nextReview, let date = evidence?.date, review < date {
                 problems.append(.init(line: reviewNode.mark?.line, fr: "\(id) : next_review \(review) précède la date de la preuve \(date)", en: "\(id): next_review \(review) is before the evidence date \(date)"))
             }

@@ -534,7 +534,7 @@ public struct ReportVerifier: Sendable {
             reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
         } catch {
             if case .tooLarge = error {
-                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report")).description)
+                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report")).description(in: .en))
             }
             throw TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report"))
         }
@@ -545,7 +545,7 @@ public struct ReportVerifier: Sendable {
             switch error {
             case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
             case .tooLarge:
-                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature")).description)
+                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature")).description(in: .en))
             default: throw TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature"))
             }
         }

@@ -19,10 +19,12 @@ struct InputErrorLanguageTests {
         #expect(fr.stderr.contains(french), "\(fr.stderr)", sourceLocation: sourceLocation)
         #expect(!fr.stderr.contains(english), "\(fr.stderr)", sourceLocation: sourceLocation)
         // The paths are the test's own temporary files: only the messages are checked for English.
-        let messages = fr.stderr.split(separator: "\n").map { line in line.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "" }
+        let messages = fr.stderr.split(separator: "\n").map { line in
+            line.split(separator: " ").filter { !$0.hasPrefix("/") }.joined(separator: " ")
+        }.joined(separator: "\n")
         #expect(
-            EnglishWords.found(in: messages.joined(separator: "\n"), allowed: allowed).isEmpty,
-            "English in French output: \(EnglishWords.found(in: fr.stderr, allowed: allowed)) — \(fr.stderr)", sourceLocation: sourceLocation)
+            EnglishWords.found(in: messages, allowed: allowed).isEmpty,
+            "English in French output: \(EnglishWords.found(in: messages, allowed: allowed)) — \(fr.stderr)", sourceLocation: sourceLocation)
 
         let en = try BuiltBinary.run(arguments + ["--lang", "en"])
         #expect(en.exitCode == exit, "\(en.stderr)", sourceLocation: sourceLocation)
@@ -34,17 +36,18 @@ struct InputErrorLanguageTests {
     func badProfile() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-errors")
         let root = try folder.makeDirectory("root")
-        let unknown = try folder.write("unknown.yaml", "name: essai\nchecks:\n  cert.files:\nbogus: 1\n")
+        let agent = try folder.write("agent.yaml", "entity:\n  name: Commune\n")
+        let unknown = try folder.write("inconnue.yaml", "name: essai\nchecks:\n  cert.files:\nbogus: 1\n")
         try expectBoth(
-            ["scan", "--profile", unknown, "--root", root, "--config", folder.url("no-agent.yaml"), "--out", folder.url("r.json")],
-            exit: 65, french: "unknown.yaml:4:1: clé inconnue « bogus » (profil) ; clés possibles : name, description, checks",
-            english: "unknown.yaml:4:1: unknown key \"bogus\" in profile; expected one of: name, description, checks")
+            ["scan", "--profile", unknown, "--root", root, "--config", agent, "--out", folder.url("r.json")],
+            exit: 65, french: "inconnue.yaml:4:1: clé inconnue « bogus » (profil) ; clés possibles : name, description, checks",
+            english: "inconnue.yaml:4:1: unknown key \"bogus\" in profile; expected one of: name, description, checks")
         let noChecks = try folder.write("nochecks.yaml", "name: essai\n")
         try expectBoth(
-            ["scan", "--profile", noChecks, "--root", root, "--config", folder.url("no-agent.yaml"), "--out", folder.url("r.json")],
+            ["scan", "--profile", noChecks, "--root", root, "--config", agent, "--out", folder.url("r.json")],
             exit: 65, french: "clé « checks » absente", english: "missing key \"checks\"")
         try expectBoth(
-            ["scan", "--profile", folder.url("absent.yaml"), "--root", root, "--config", folder.url("no-agent.yaml")],
+            ["scan", "--profile", folder.url("absent.yaml"), "--root", root, "--config", agent],
             exit: 66, french: "absent.yaml: profil introuvable", english: "absent.yaml: profile not found")
     }
 
@@ -59,11 +62,11 @@ struct InputErrorLanguageTests {
         try expectBoth(
             scan(siren), exit: 65, french: "siren.yaml:3:10: entity, clé « siren » : il faut 9 chiffres avec une clé de Luhn valide, trouvé \"123456789\"",
             english: "siren.yaml:3:10: entity key \"siren\": expected 9 digits with a valid Luhn check digit, found \"123456789\"")
-        let unknown = try folder.write("unknown.yaml", "entity:\n  name: Commune\ncolector:\n  url: https://c.example.fr\n")
+        let unknown = try folder.write("inconnue.yaml", "entity:\n  name: Commune\ncolector:\n  url: https://c.example.fr\n")
         try expectBoth(
             scan(unknown), exit: 65, french: "clé inconnue « colector » (configuration de l'agent)",
             english: "unknown key \"colector\" in agent configuration")
-        let url = try folder.write("url.yaml", "collector:\n  url: http://c.example.fr\n  ca: ca.pem\n")
+        let url = try folder.write("adresse.yaml", "collector:\n  url: http://c.example.fr\n  ca: ca.pem\n")
         try expectBoth(
             scan(url), exit: 65, french: "collector, clé « url » : « http://c.example.fr » : une URL https:// est attendue",
             english: "collector key \"url\": \"http://c.example.fr\": expected an https:// URL")
