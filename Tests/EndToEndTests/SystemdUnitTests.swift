@@ -65,7 +65,7 @@ struct SystemdUnitTests {
         // The RSSI's reminders: daily, read-only store, no network; the store is rssi.yaml's, never a `--db` of its own.
         let alerts = try String(contentsOfFile: folder.url("cyberctl-alerts.service"), encoding: .utf8)
         #expect(alerts.contains(" territory alerts --within 30d\n"), "\(alerts)")
-        #expect(!alerts.contains("--db "), "\(alerts)")
+        #expect(!alerts.contains("alerts --db"), "\(alerts)")
         #expect(alerts.contains("\nReadOnlyPaths=/var/lib/cyberctl\n") && alerts.contains("\nPrivateNetwork=yes\n"))
         let daily = try String(contentsOfFile: folder.url("cyberctl-alerts.timer"), encoding: .utf8)
         #expect(daily.contains("OnCalendar=*-*-* 07:30:00 Europe/Paris") && daily.contains("Persistent=true"))

@@ -100,13 +100,13 @@ import TestSupport
 
     @Test func evidenceAndDateMistakes() {
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence: arrêté du maire\n") == ["4: a.dpo evidence: expected a mapping with document, date and owner"])
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      doc: arrêté\n") == ["5: unknown key \"doc\" in a.dpo evidence; expected one of: document, date, owner"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      doc: arrêté\n") == ["5: unknown key \"doc\" in a.dpo.evidence; expected one of: document, date, owner"])
         for bad in ["2026-13-01", "2026-02-30", "12/03/2026", "demain", "2026-3-1"] {
-            #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: \(bad)\n") == ["5: a.dpo evidence date \"\(bad)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
+            #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: \(bad)\n") == ["5: a.dpo.evidence.date \"\(bad)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         }
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-11-30\n") == ["5: a.dpo evidence date 2026-11-30 is in the future (today is 2026-11-29)"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-11-30\n") == ["5: a.dpo.evidence.date 2026-11-30 is in the future (today is 2026-11-29)"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-06-01\n    next_review: 2026-05-01\n") == ["6: a.dpo: next_review 2026-05-01 is before the evidence date 2026-06-01"])
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    next_review: bientôt\n") == ["4: a.dpo next_review \"bientôt\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    next_review: bientôt\n") == ["4: a.dpo.next_review \"bientôt\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         #expect(problems("updated: hier\nanswers: {}\n") == ["1: updated \"hier\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
     }
 
@@ -146,12 +146,12 @@ import TestSupport
 
     @Test func aListOrMappingWhereTextIsExpectedIsRefusedAtItsLine() {
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      document: [PSSI, charte]\n")
-            == ["5: a.dpo evidence document: expected a text value, found a list"])
+            == ["5: a.dpo.evidence.document: expected a text value, found a list"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      owner: {service: DSI}\n")
-            == ["5: a.dpo evidence owner: expected a text value, found a mapping"])
+            == ["5: a.dpo.evidence.owner: expected a text value, found a mapping"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    comment:\n      - un\n      - deux\n")
-            == ["4: a.dpo comment: expected a text value, found a list"])
-        #expect(problems("entity:\n  name: [Commune]\n") == ["2: entity name: expected a text value, found a list"])
+            == ["4: a.dpo.comment: expected a text value, found a list"])
+        #expect(problems("entity:\n  name: [Commune]\n") == ["2: entity.name: expected a text value, found a list"])
         #expect(problems("questionnaire: {v: 1}\nanswers: {}\n") == ["1: questionnaire: expected a text value, found a mapping"])
     }
 

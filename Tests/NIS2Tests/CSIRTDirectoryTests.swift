@@ -95,7 +95,7 @@ struct CSIRTDirectoryTests {
         let description = error?.description(english: true) ?? ""
         #expect(description.contains("csirt \"bzh\" is not defined"), "\(description)")
         #expect(description.contains("\"20\" is not a département"), "\(description)")
-        #expect(description.contains("unknown key \"phone\" in territory"), "\(description)")
+        #expect(description.contains("unknown key \"phone\" in territories"), "\(description)")
         #expect(error?.problems.allSatisfy { $0.line != nil } == true)
         #expect(error?.exitCode == 65)
         // A territory without CSIRT and without a note.

@@ -180,7 +180,7 @@ struct RosterTests {
     @Test("Syntax errors, a missing file and missing sections")
     func fileLevelErrors() throws {
         let syntax = try #require(throws: RosterError.self) { try Roster.parse("territory: [\n", file: "s.yaml") }
-        #expect(syntax.problems.first?.message.hasPrefix("YAML syntax") == true)
+        #expect(syntax.problems.first?.englishMessage.hasPrefix("YAML syntax") == true)
         #expect(syntax.problems.first?.line != nil)
         let missing = try #require(throws: RosterError.self) { try Roster.load(path: "/nonexistent/roster.yaml") }
         #expect(missing.exitCode == 66)

@@ -104,7 +104,7 @@ struct CertificateAuthorityTests {
                 _ = try fixture.authority.issue(csr)
                 return "accepted"
             } catch {
-                return error.description
+                return error.description(in: .en)
             }
         }
         #expect(refusal(try request("no-orgid", subject: "/O=Commune/CN=srv")).contains("organizationIdentifier"))
