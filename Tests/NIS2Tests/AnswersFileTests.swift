@@ -104,7 +104,7 @@ import TestSupport
         for bad in ["2026-13-01", "2026-02-30", "12/03/2026", "demain", "2026-3-1"] {
             #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: \(bad)\n") == ["5: a.dpo.evidence.date \"\(bad)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         }
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-11-30\n") == ["5: a.dpo.evidence.date 2026-11-30 is in the future (today is 2026-11-29)"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-11-30\n") == ["5: a.dpo evidence date 2026-11-30 is in the future (today is 2026-11-29)"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-06-01\n    next_review: 2026-05-01\n") == ["6: a.dpo: next_review 2026-05-01 is before the evidence date 2026-06-01"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    next_review: bientôt\n") == ["4: a.dpo.next_review \"bientôt\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         #expect(problems("updated: hier\nanswers: {}\n") == ["1: updated \"hier\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
