@@ -61,8 +61,10 @@ public struct NIS2InputError: Error, CustomStringConvertible, Sendable, Equatabl
         self.init(file: file, problems: [Problem(line: line, fr: fr, en: en)])
     }
 
-    /// One `file:line: message` line per problem, in French.
-    public var description: String { description(english: false) }
+    /// One `file:line: message` line per problem, in English: the form the organisational check quotes in its
+    /// `reason` (Sources/Checks words its reasons in English until they carry both languages). What a person
+    /// reads on the command line is `description(english:)` in the command's language.
+    public var description: String { description(english: true) }
 
     /// One `file:line: message (English message)` line per problem, for a command without `--lang`.
     public var bothLanguagesDescription: String {

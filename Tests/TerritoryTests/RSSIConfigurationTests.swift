@@ -77,7 +77,7 @@ struct RSSIConfigurationTests {
         } catch {
             #expect(error.exitCode == 65)
             #expect(error.description.hasPrefix(file + (line.map { ":\($0)" } ?? "")), "\(error)")
-            #expect(error.description.contains(expected), "\(error)")
+            #expect(error.description(in: .en).contains(expected), "\(error)")
         }
     }
 }
