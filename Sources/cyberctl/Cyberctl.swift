@@ -38,6 +38,13 @@ struct Cyberctl: AsyncParsableCommand {
             }
         } catch {
             if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error) }
+            // A usage error the parser words itself (64): French unless `--lang en` (ParserMessages).
+            let code = exitCode(for: error)
+            if code == .validationFailure, !ParserMessages.englishAsked(CommandLine.arguments) {
+                let message = ParserMessages.french(fullMessage(for: error))
+                writeStandard(Array((message.hasSuffix("\n") ? message : message + "\n").utf8), to: STDERR_FILENO)
+                Foundation.exit(code.rawValue)
+            }
             exit(withError: error)
         }
     }

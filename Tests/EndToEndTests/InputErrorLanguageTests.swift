@@ -130,4 +130,23 @@ struct InputErrorLanguageTests {
         #expect(en.stderr.contains("unknown key \"couleur\" in members[1]"), "\(en.stderr)")
         for french in ["clé", "attendu", "adresse électronique"] { #expect(!en.stderr.contains(french), "\(en.stderr)") }
     }
+
+    @Test("argument-parser's own messages (unknown option, bad enum value, missing argument) in French by default; 64")
+    func parserMessages() throws {
+        let unknown = try BuiltBinary.run(["scan", "--bogus"])
+        #expect(unknown.exitCode == 64, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("Erreur : option inconnue '--bogus'"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("Utilisation : cyberctl scan"), "\(unknown.stderr)")
+        let value = try BuiltBinary.run(["scan", "--lang", "xx"])
+        #expect(value.exitCode == 64, "\(value.stderr)")
+        #expect(value.stderr.contains("Erreur : la valeur 'xx' n'est pas valable pour '--lang <lang>'. Valeurs possibles : 'fr' et 'en'."), "\(value.stderr)")
+        let missing = try BuiltBinary.run(["tls"])
+        #expect(missing.exitCode == 64, "\(missing.stderr)")
+        #expect(missing.stderr.contains("Erreur : argument attendu manquant '<endpoints> ...'"), "\(missing.stderr)")
+        for output in [unknown, value, missing] {
+            #expect(EnglishWords.found(in: output.stderr).isEmpty, "\(EnglishWords.found(in: output.stderr)): \(output.stderr)")
+        }
+        let english = try BuiltBinary.run(["scan", "--bogus", "--lang", "en"])
+        #expect(english.exitCode == 64 && english.stderr.contains("Error: Unknown option '--bogus'"), "\(english.stderr)")
+    }
 }
