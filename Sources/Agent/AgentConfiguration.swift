@@ -75,23 +75,45 @@ public struct AgentConfiguration: Sendable, Equatable {
             self.timeout = timeout
         }
 
-        /// Why `url` is not a usable collector URL, or nil when it is (https, a host, no query, no credentials).
-        public static func problem(url: String) -> String? {
+        /// Why `url` is not a usable collector URL, in both languages, or nil when it is (https, a host, no query,
+        /// no credentials).
+        public static func problem(url: String) -> Bilingual? {
             // RFC 3986 has no place for spaces or control characters; a CR or LF would otherwise pass here and
             // make every upload fail later, as a temporary error retried forever.
             if let bad = url.unicodeScalars.first(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }) {
-                let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB", 0x20: "space"][bad.value] ?? String(format: "U+%04X", bad.value)
-                return "\"\(TerminalText.line(url))\": \(name) in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters"
+                let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB"][bad.value] ?? String(format: "U+%04X", bad.value)
+                let shown = TerminalText.line(url)
+                return bad.value == 0x20
+                    ? Bilingual(
+                        fr: "« \(shown) » : espace dans l'URL : https://HÔTE[:PORT][/CHEMIN] est attendu sur une ligne, sans espace ni caractère de contrôle",
+                        en: "\"\(shown)\": space in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters")
+                    : Bilingual(
+                        fr: "« \(shown) » : \(name) dans l'URL : https://HÔTE[:PORT][/CHEMIN] est attendu sur une ligne, sans espace ni caractère de contrôle",
+                        en: "\"\(shown)\": \(name) in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters")
             }
             guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-                return "\"\(url)\" is not a URL: expected https://HOST[:PORT][/PATH]"
+                return Bilingual(
+                    fr: "« \(url) » n'est pas une URL : https://HÔTE[:PORT][/CHEMIN] est attendu",
+                    en: "\"\(url)\" is not a URL: expected https://HOST[:PORT][/PATH]")
             }
-            guard scheme == "https" else { return "\"\(url)\": expected an https:// URL (reports travel over mutual TLS only)" }
-            guard let host = components.host, !host.isEmpty else { return "\"\(url)\": expected a host name after https://" }
-            guard components.user == nil, components.password == nil else { return "\"\(url)\": no user or password in the URL (the agent authenticates with its certificate)" }
-            guard components.query == nil, components.fragment == nil else { return "\"\(url)\": no query or fragment expected" }
+            guard scheme == "https" else {
+                return Bilingual(
+                    fr: "« \(url) » : une URL https:// est attendue (les rapports ne voyagent qu'en TLS mutuel)",
+                    en: "\"\(url)\": expected an https:// URL (reports travel over mutual TLS only)")
+            }
+            guard let host = components.host, !host.isEmpty else {
+                return Bilingual(fr: "« \(url) » : un nom d'hôte est attendu après https://", en: "\"\(url)\": expected a host name after https://")
+            }
+            guard components.user == nil, components.password == nil else {
+                return Bilingual(
+                    fr: "« \(url) » : ni utilisateur ni mot de passe dans l'URL (l'agent s'authentifie par son certificat)",
+                    en: "\"\(url)\": no user or password in the URL (the agent authenticates with its certificate)")
+            }
+            guard components.query == nil, components.fragment == nil else {
+                return Bilingual(fr: "« \(url) » : ni requête (?) ni fragment (#) dans l'URL", en: "\"\(url)\": no query or fragment expected")
+            }
             if let port = components.port, !(1...65_535).contains(port) {
-                return "\"\(url)\": port \(port) out of range (1 to 65535)"
+                return Bilingual(fr: "« \(url) » : port \(port) hors limites (1 à 65535)", en: "\"\(url)\": port \(port) out of range (1 to 65535)")
             }
             return nil
         }
@@ -123,70 +145,103 @@ public struct AgentConfiguration: Sendable, Equatable {
     static let collectorKeys = ["url", "ca", "outbox", "connect_timeout", "timeout"]
     static let entityKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "domains"]
 
-    /// Reads a configuration file.
-    /// - Throws: `InputError` (.missing, or .invalidData naming line and key, including SIREN/INSEE checks).
+    /// The file and its sections, in error messages.
+    static let noun = Bilingual(fr: "configuration de l'agent", en: "agent configuration")
+    static let entityNoun = Bilingual(fr: "entity (collectivité)", en: "entity")
+
+    /// Reads a configuration file. A relative path in it (`signing.key`, `signing.certificate`, `collector.ca`,
+    /// `collector.outbox`, a `profile` given as a path) is resolved against the folder of the file, as
+    /// `rssi.yaml`'s are, so that a folder holding `agent.yaml` and its files can be moved as a whole.
+    /// - Throws: `InputError` (.missing, or .invalidData naming line and key, including SIREN/INSEE checks), in
+    ///   both languages.
     public static func load(path: String) throws(InputError) -> AgentConfiguration {
-        let bytes = try InputError.readInput(path, what: "agent configuration")
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw InputError(.invalidData, file: path, "not UTF-8 text") }
-        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: "agent configuration")
-        try YAMLInput.requireKnownKeys(root, allowed: keys, file: path, context: "agent configuration")
+        let bytes = try InputError.readInput(path, what: noun)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw InputError(.invalidData, file: path, fr: "ce n'est pas du texte UTF-8", en: "not UTF-8 text")
+        }
+        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: noun)
+        try YAMLInput.requireKnownKeys(root, allowed: keys, file: path, context: noun)
         var configuration = AgentConfiguration()
         if let entityNode = root["entity"] {
-            let mapping = try YAMLInput.mapping(entityNode, file: path, what: "entity")
-            try YAMLInput.requireKnownKeys(mapping, allowed: entityKeys, file: path, context: "entity")
-            configuration.entity = try YAMLInput.decode(Entity.self, from: entityNode, file: path, context: "entity")
+            let mapping = try YAMLInput.mapping(entityNode, file: path, what: entityNoun)
+            try YAMLInput.requireKnownKeys(mapping, allowed: entityKeys, file: path, context: entityNoun)
+            configuration.entity = try YAMLInput.decode(Entity.self, from: entityNode, file: path, context: entityNoun)
             configuration.entity.siren = configuration.entity.siren.map(Identifiers.normalizedSIREN)
             if let problem = configuration.entity.fieldProblems().first {
                 // At the offending value's own line, as the decoding errors are.
                 let node = mapping[problem.key] ?? entityNode
                 throw InputError(
                     .invalidData, file: path, line: node.mark?.line, column: node.mark?.column,
-                    "entity key \"\(problem.key)\": expected \(problem.expected), found \(problem.value)")
+                    fr: "entity, clé « \(problem.key) » : il faut \(problem.expected.fr), trouvé \(problem.value)",
+                    en: "entity key \"\(problem.key)\": expected \(problem.expected.en), found \(problem.value)")
             }
             if let domainsNode = mapping["domains"] { configuration.domains = try loadDomains(domainsNode, file: path) }
         }
-        configuration.profile = root["profile"]?.scalar?.string
+        let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
+        if let profile = root["profile"]?.scalar?.string {
+            // A name (`default`, `commune`) is looked up by ProfileLocator; a path is the file's own.
+            let isPath = profile.contains("/") || profile.hasSuffix(".yaml") || profile.hasSuffix(".yml")
+            configuration.profile = isPath ? resolve(profile, in: folder) : profile
+        }
         if let signingNode = root["signing"] {
-            let mapping = try YAMLInput.mapping(signingNode, file: path, what: "signing")
-            try YAMLInput.requireKnownKeys(mapping, allowed: ["key", "certificate"], file: path, context: "signing")
-            configuration.signing = try YAMLInput.decode(Signing.self, from: signingNode, file: path, context: "signing")
+            let section = Bilingual(both: "signing")
+            let mapping = try YAMLInput.mapping(signingNode, file: path, what: section)
+            try YAMLInput.requireKnownKeys(mapping, allowed: ["key", "certificate"], file: path, context: section)
+            var signing = try YAMLInput.decode(Signing.self, from: signingNode, file: path, context: section)
+            signing.key = resolve(signing.key, in: folder)
+            signing.certificate = resolve(signing.certificate, in: folder)
+            configuration.signing = signing
         }
         if let collectorNode = root["collector"] {
-            configuration.collector = try loadCollector(collectorNode, file: path)
+            var collector = try loadCollector(collectorNode, file: path)
+            collector.ca = resolve(collector.ca, in: folder)
+            collector.outbox = resolve(collector.outbox, in: folder)
+            configuration.collector = collector
         }
         return configuration
+    }
+
+    /// `path` as is when absolute, else relative to `folder` (the configuration file's folder).
+    static func resolve(_ path: String, in folder: String) -> String {
+        guard !path.hasPrefix("/"), !path.isEmpty else { return path }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path
     }
 
     /// `entity.domains`: a sequence of names, or of `{name: …, dkim_selectors: […]}`; each problem at its line.
     static func loadDomains(_ node: Node, file: String) throws(InputError) -> [DeclaredDomain] {
         guard let sequence = node.sequence else {
-            throw InputError(.invalidData, file: file, line: node.mark?.line, column: node.mark?.column, "entity key \"domains\": expected a list of domain names")
+            throw InputError(
+                .invalidData, file: file, line: node.mark?.line, column: node.mark?.column,
+                fr: "entity, clé « domains » : une liste de noms de domaine est attendue", en: "entity key \"domains\": expected a list of domain names")
         }
         var domains: [DeclaredDomain] = []
         for item in sequence {
-            func invalid(_ at: Node, _ message: String) -> InputError {
-                InputError(.invalidData, file: file, line: at.mark?.line, column: at.mark?.column, "entity key \"domains\": \(message)")
+            func invalid(_ at: Node, _ message: Bilingual) -> InputError {
+                InputError(
+                    .invalidData, file: file, line: at.mark?.line, column: at.mark?.column, fr: "entity, clé « domains » : \(message.fr)",
+                    en: "entity key \"domains\": \(message.en)")
             }
             var name: String
             var selectors: [String] = []
             if let scalar = item.scalar {
                 name = scalar.string
             } else if let mapping = item.mapping {
-                try YAMLInput.requireKnownKeys(mapping, allowed: ["name", "dkim_selectors"], file: file, context: "entity.domains")
-                guard let nameNode = mapping["name"], let text = nameNode.scalar?.string else { throw invalid(item, "missing \"name\"") }
+                try YAMLInput.requireKnownKeys(mapping, allowed: ["name", "dkim_selectors"], file: file, context: Bilingual(both: "entity.domains"))
+                guard let nameNode = mapping["name"], let text = nameNode.scalar?.string else { throw invalid(item, Bilingual(fr: "clé « name » absente", en: "missing \"name\"")) }
                 name = text
                 if let selectorsNode = mapping["dkim_selectors"] {
-                    guard let list = selectorsNode.sequence else { throw invalid(selectorsNode, "dkim_selectors: expected a list of selectors") }
+                    guard let list = selectorsNode.sequence else { throw invalid(selectorsNode, Bilingual(fr: "dkim_selectors : une liste de sélecteurs est attendue", en: "dkim_selectors: expected a list of selectors")) }
                     for selector in list {
-                        guard let text = selector.scalar?.string else { throw invalid(selector, "dkim_selectors: expected a selector name") }
-                        if let problem = DeclaredDomain.selectorProblem(text) { throw invalid(selector, problem) }
+                        guard let text = selector.scalar?.string else { throw invalid(selector, Bilingual(fr: "dkim_selectors : un nom de sélecteur est attendu", en: "dkim_selectors: expected a selector name")) }
+                        if let problem = DomainWording.selectorProblem(text) { throw invalid(selector, problem) }
                         selectors.append(text)
                     }
                 }
             } else {
-                throw invalid(item, "expected a domain name or {name: …, dkim_selectors: […]}")
+                throw invalid(
+                    item, Bilingual(fr: "un nom de domaine ou {name: …, dkim_selectors: […]} est attendu", en: "expected a domain name or {name: …, dkim_selectors: […]}"))
             }
-            if let problem = DeclaredDomain.problem(name) { throw invalid(item.mapping?["name"] ?? item, problem) }
+            if let problem = DomainWording.problem(name) { throw invalid(item.mapping?["name"] ?? item, problem) }
             domains.append(DeclaredDomain(name: name, dkimSelectors: selectors))
         }
         return domains
@@ -194,17 +249,22 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// The `collector:` section: `url` and `ca` required, every value checked, each error at its line.
     static func loadCollector(_ node: Node, file: String) throws(InputError) -> Collector {
-        let mapping = try YAMLInput.mapping(node, file: file, what: "collector")
-        try YAMLInput.requireKnownKeys(mapping, allowed: collectorKeys, file: file, context: "collector")
+        let section = Bilingual(both: "collector")
+        let mapping = try YAMLInput.mapping(node, file: file, what: section)
+        try YAMLInput.requireKnownKeys(mapping, allowed: collectorKeys, file: file, context: section)
         func text(_ key: String, required: Bool) throws(InputError) -> (String, Node)? {
             guard let value = mapping[key] else {
                 if required {
-                    throw InputError(.invalidData, file: file, line: node.mark?.line, "collector: missing required key \"\(key)\"")
+                    throw InputError(
+                        .invalidData, file: file, line: node.mark?.line, fr: "collector : clé obligatoire « \(key) » absente",
+                        en: "collector: missing required key \"\(key)\"")
                 }
                 return nil
             }
             guard let scalar = value.scalar, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw InputError(.invalidData, file: file, line: value.mark?.line, column: value.mark?.column, "collector key \"\(key)\": expected a text value")
+                throw InputError(
+                    .invalidData, file: file, line: value.mark?.line, column: value.mark?.column, fr: "collector, clé « \(key) » : un texte est attendu",
+                    en: "collector key \"\(key)\": expected a text value")
             }
             return (scalar.string, value)
         }
@@ -213,13 +273,16 @@ public struct AgentConfiguration: Sendable, Equatable {
             guard let number = value.scalar.flatMap({ DurationText.seconds($0.string, bareUnit: .seconds) }), number > 0, number <= 3600 else {
                 throw InputError(
                     .invalidData, file: file, line: value.mark?.line, column: value.mark?.column,
-                    "collector key \"\(key)\": expected a duration greater than 0 and at most 3600 seconds (1h): a number of seconds, or a number and a unit, \(DurationText.unitsList(english: true))")
+                    fr: "collector, clé « \(key) » : une durée supérieure à 0 et d'au plus 3600 secondes (1h) est attendue : un nombre de secondes, ou un nombre et une unité, \(DurationText.unitsList(english: false))",
+                    en: "collector key \"\(key)\": expected a duration greater than 0 and at most 3600 seconds (1h): a number of seconds, or a number and a unit, \(DurationText.unitsList(english: true))")
             }
             return number
         }
         let (url, urlNode) = try text("url", required: true)!
         if let problem = Collector.problem(url: url) {
-            throw InputError(.invalidData, file: file, line: urlNode.mark?.line, column: urlNode.mark?.column, "collector key \"url\": \(problem)")
+            throw InputError(
+                .invalidData, file: file, line: urlNode.mark?.line, column: urlNode.mark?.column, fr: "collector, clé « url » : \(problem.fr)",
+                en: "collector key \"url\": \(problem.en)")
         }
         let (ca, _) = try text("ca", required: true)!
         let outbox = try text("outbox", required: false)?.0 ?? Collector.defaultOutbox

@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 
 #if canImport(Glibc)
@@ -134,6 +135,28 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
     public var reason: String {
         code == 0 ? "cannot \(operation)" : "cannot \(operation): \(String(cString: strerror(code)))"
     }
+
+    /// `reason` in French (the OS text from `strerror` stays as the OS gives it).
+    public var frenchReason: String {
+        let action =
+            switch operation {
+            case "replace it: not a regular file": "impossible de le remplacer : ce n'est pas un fichier ordinaire"
+            case "create a temporary file": "impossible de créer un fichier temporaire"
+            case "set permissions": "impossible de fixer les permissions"
+            case "write": "impossible d'écrire"
+            case "flush to disk": "impossible de vider sur le disque"
+            case "commit it twice": "impossible de le valider deux fois"
+            case "rename into place": "impossible de le renommer à sa place"
+            default: "impossible : \(operation)"
+            }
+        return code == 0 ? action : "\(action) : \(String(cString: strerror(code)))"
+    }
+
+    /// `reason` in `language`, after the path.
+    public func description(in language: Language) -> String { "\(path): \(language == .en ? reason : frenchReason)" }
+
+    /// The same failure as an `InputError(.io)` (74) naming the file, in both languages.
+    public var inputError: InputError { InputError(.io, file: path, fr: frenchReason, en: reason) }
 }
 
 /// Writes all of `bytes` to `descriptor` with write(2), going on after short writes and EINTR.

@@ -21,22 +21,14 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     /// 1-based line (and column) in `file`, when known.
     public let line: Int?
     public let column: Int?
-    /// The message in French (the default language), or the only text a thrower gave.
+    /// The message in French (the default language).
     public let message: String
-    /// The message in English, when the thrower gave both languages (`init(_:file:line:column:fr:en:)`).
-    public let englishMessage: String?
+    /// The message in English (`--lang en`).
+    public let englishMessage: String
 
-    /// An error with one text, shown whatever the language asked.
-    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, _ message: String) {
-        self.kind = kind
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-        self.englishMessage = nil
-    }
-
-    /// An error in both languages: the command shows the one of its `--lang` (`description(in:)`).
+    /// An error in both languages: the command shows the one of its `--lang` (`description(in:)`). A text that
+    /// has no language (a raw OS or library message) goes in both slots. There is no single-text initialiser, so
+    /// that an error cannot be written in one language only (`InputErrorSourceTests` checks every construction).
     public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, fr: String, en: String) {
         self.kind = kind
         self.file = file
@@ -44,6 +36,11 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         self.column = column
         self.message = fr
         self.englishMessage = en
+    }
+
+    /// An error whose text is `text`, in both languages.
+    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, text: Bilingual) {
+        self.init(kind, file: file, line: line, column: column, fr: text.fr, en: text.en)
     }
 
     /// `file:line:column: message` in French, the form editors and compilers use.
@@ -54,7 +51,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
         var location = file ?? ""
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
-        let text = language == .en ? englishMessage ?? message : message
+        let text = language == .en ? englishMessage : message
         return location.isEmpty ? text : "\(location): \(text)"
     }
 
@@ -70,23 +67,54 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 extension InputError {
-    /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes.
+    /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes. `what` names the
+    /// file for a person, in both languages, without article: `Bilingual(fr: "profil", en: "profile")`.
     /// - Throws: `.missing` (66) when it does not exist or cannot be opened, `.invalidData` (65) when it
     ///   is a folder, a device or too large — each message names the file and the reason.
-    public static func readInput(_ path: String, what: String, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
+    public static func readInput(_ path: String, what: InputNoun, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         do {
             return try FileSystemRoot.system.read(absolute, limit: limit)
         } catch {
             switch error {
-            case .notFound: throw InputError(.missing, file: path, "\(what) not found")
-            case .permissionDenied: throw InputError(.missing, file: path, "\(what) cannot be read: permission denied")
-            case .isADirectory: throw InputError(.invalidData, file: path, "is a folder: expected a YAML \(what) file")
+            case .notFound:
+                throw InputError(.missing, file: path, fr: "\(what.fr) introuvable", en: "\(what.en) not found")
+            case .permissionDenied:
+                throw InputError(
+                    .missing, file: path, fr: "lecture impossible (\(what.fr)) : permission refusée",
+                    en: "\(what.en) cannot be read: permission denied")
+            case .isADirectory:
+                throw InputError(
+                    .invalidData, file: path, fr: "c'est un dossier : un fichier YAML (\(what.fr)) est attendu",
+                    en: "is a folder: expected a YAML \(what.en) file")
             case .tooLarge(_, let bytes, let limit):
-                throw InputError(.invalidData, file: path, "\(bytes) bytes: a \(what) is expected to be under \(limit) bytes")
+                throw InputError(
+                    .invalidData, file: path, fr: "\(bytes) octets (\(what.fr)) : moins de \(limit) octets sont attendus",
+                    en: "\(bytes) bytes: a \(what.en) is expected to be under \(limit) bytes")
             case .notARegularFile, .notADirectory, .tooManyLinks, .other:
-                throw InputError(.invalidData, file: path, "cannot be read as a \(what): \(error)")
+                throw InputError(
+                    .invalidData, file: path, fr: "lecture impossible (\(what.fr)) : \(Self.french(error))",
+                    en: "cannot be read as a \(what.en): \(error)")
             }
         }
     }
+
+    /// `error` in French: `FileAccessError`'s own description is English (Checks owns it).
+    static func french(_ error: FileAccessError) -> String {
+        switch error {
+        case .notFound(let path): return "\(path) introuvable"
+        case .permissionDenied(let path): return "\(path) : permission refusée"
+        case .isADirectory(let path): return "\(path) est un dossier"
+        case .notADirectory(let path): return "\(path) n'est pas un dossier"
+        case .notARegularFile(let path): return "\(path) n'est pas un fichier ordinaire"
+        case .tooLarge(let path, let bytes, let limit): return "\(path) : \(bytes) octets, plus que la limite de \(limit)"
+        case .tooManyLinks(let path): return "\(path) : trop de liens symboliques"
+        case .other(let path, let reason): return "\(path) : \(reason)"
+        }
+    }
 }
+
+/// What an input file is, for a person, without article: `profil` / `profile`, `configuration de l'agent` /
+/// `agent configuration`. Messages put it where no agreement is needed (`profil introuvable`).
+public typealias InputNoun = Bilingual
+

@@ -26,35 +26,41 @@ public struct Profile: Sendable {
     public let checks: [any Check]
 
     static let topLevelKeys = ["name", "description", "checks"]
+    /// The file, in error messages.
+    static let noun = Bilingual(fr: "profil", en: "profile")
 
     /// Reads and validates a profile file.
     /// - Throws: `InputError` (.missing when absent, .invalidData with line and key when malformed).
     public static func load(path: String) throws(InputError) -> Profile {
-        try parse(bytes: InputError.readInput(path, what: "profile"), file: path)
+        try parse(bytes: InputError.readInput(path, what: Self.noun), file: path)
     }
 
     /// Parses profile text; `file` names it in errors.
     public static func parse(bytes: [UInt8], file: String) throws(InputError) -> Profile {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw InputError(.invalidData, file: file, "not UTF-8 text")
+            throw InputError(.invalidData, file: file, fr: "ce n'est pas du texte UTF-8", en: "not UTF-8 text")
         }
-        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: "profile")
-        try YAMLInput.requireKnownKeys(root, allowed: topLevelKeys, file: file, context: "profile")
+        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: Self.noun)
+        try YAMLInput.requireKnownKeys(root, allowed: topLevelKeys, file: file, context: Self.noun)
         guard let name = root["name"]?.scalar?.string, !name.isEmpty else {
-            throw InputError(.invalidData, file: file, line: root.mark?.line, "missing key \"name\": expected the profile's name")
+            throw InputError(.invalidData, file: file, line: root.mark?.line, fr: "clé « name » absente : le nom du profil est attendu",
+                en: "missing key \"name\": expected the profile's name")
         }
         let description = root["description"]?.scalar?.string
         guard let checksNode = root["checks"] else {
-            throw InputError(.invalidData, file: file, line: root.mark?.line, "missing key \"checks\": expected a mapping of check ids to parameters")
+            throw InputError(.invalidData, file: file, line: root.mark?.line,
+                fr: "clé « checks » absente : un dictionnaire des identifiants de contrôles vers leurs paramètres est attendu",
+                en: "missing key \"checks\": expected a mapping of check ids to parameters")
         }
-        let checksMapping = try YAMLInput.mapping(checksNode, file: file, what: "checks")
+        let checksMapping = try YAMLInput.mapping(checksNode, file: file, what: Bilingual(both: "checks"))
         var checks: [any Check] = []
         for (key, value) in checksMapping {
             let id = key.scalar?.string ?? ""
             guard let type = CheckRegistry.type(withID: id) else {
                 throw InputError(
                     .invalidData, file: file, line: key.mark?.line, column: key.mark?.column,
-                    "unknown check \"\(id)\"; expected one of: \(CheckRegistry.all.map { $0.id }.joined(separator: ", "))")
+                    fr: "contrôle inconnu « \(id) » ; contrôles possibles : \(CheckRegistry.all.map { $0.id }.joined(separator: ", "))",
+                    en: "unknown check \"\(id)\"; expected one of: \(CheckRegistry.all.map { $0.id }.joined(separator: ", "))")
             }
             checks.append(try makeCheck(type, from: value, file: file))
         }
@@ -64,9 +70,10 @@ public struct Profile: Sendable {
     private static func makeCheck<T: ConfigurableCheck>(_ type: T.Type, from node: Node, file: String) throws(InputError) -> any Check {
         // `cert.files:` with nothing after it means "with the defaults".
         if node.scalar.map({ $0.string.isEmpty || $0.string == "~" || $0.string == "null" }) == true { return T() }
-        let mapping = try YAMLInput.mapping(node, file: file, what: "parameters of \(T.id)")
-        try YAMLInput.requireKnownKeys(mapping, allowed: T.parameterNames, file: file, context: "parameters of \(T.id)")
-        return try YAMLInput.decode(T.self, from: node, file: file, context: T.id)
+        let parameters = Bilingual(fr: "paramètres de \(T.id)", en: "parameters of \(T.id)")
+        let mapping = try YAMLInput.mapping(node, file: file, what: parameters)
+        try YAMLInput.requireKnownKeys(mapping, allowed: T.parameterNames, file: file, context: parameters)
+        return try YAMLInput.decode(T.self, from: node, file: file, context: Bilingual(both: T.id))
     }
 }
 
@@ -84,7 +91,7 @@ public enum ProfileLocator {
     public static func locate(_ nameOrPath: String, executable: String = CommandLine.arguments.first ?? "") throws(InputError) -> String {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
             guard FileManager.default.fileExists(atPath: nameOrPath) else {
-                throw InputError(.missing, file: nameOrPath, "profile not found")
+                throw InputError(.missing, file: nameOrPath, fr: "profil introuvable", en: "profile not found")
             }
             return nameOrPath
         }
@@ -95,7 +102,8 @@ public enum ProfileLocator {
         }
         throw InputError(
             .missing,
-            "no profile named \"\(nameOrPath)\" in \(folders.isEmpty ? "any profile folder (none found)" : folders.joined(separator: ", "))")
+            fr: "aucun profil nommé « \(nameOrPath) » dans \(folders.isEmpty ? "les dossiers de profils (aucun trouvé)" : folders.joined(separator: ", "))",
+            en: "no profile named \"\(nameOrPath)\" in \(folders.isEmpty ? "any profile folder (none found)" : folders.joined(separator: ", "))")
     }
 
     /// Every profile found in the search folders (first one wins for a name), sorted by name.

@@ -79,32 +79,40 @@ public struct Report: Codable, Sendable, Equatable {
         do {
             _ = try JSONSerialization.jsonObject(with: Data(bytes))
         } catch {
-            throw InputError(.invalidData, file: file, "not JSON: \((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription)")
+            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw InputError(.invalidData, file: file, fr: "ce n'est pas du JSON : \(reason)", en: "not JSON: \(reason)")
         }
         do {
             let report = try decoder.decode(Report.self, from: Data(bytes))
             guard report.schema == schemaID else {
-                throw InputError(.invalidData, file: file, "schema \"\(report.schema)\": expected \"\(schemaID)\"")
+                throw InputError(
+                    .invalidData, file: file, fr: "schéma « \(report.schema) » : « \(schemaID) » est attendu",
+                    en: "schema \"\(report.schema)\": expected \"\(schemaID)\"")
             }
             return report
         } catch let error as InputError {
             throw error
         } catch let error as DecodingError {
-            throw InputError(.invalidData, file: file, "not a cyberctl report: \(describe(error))")
+            let reason = describe(error)
+            throw InputError(
+                .invalidData, file: file, fr: "ce n'est pas un rapport cyberctl : \(reason.fr)", en: "not a cyberctl report: \(reason.en)")
         } catch {
-            throw InputError(.invalidData, file: file, "not a cyberctl report: \(error)")
+            throw InputError(.invalidData, file: file, fr: "ce n'est pas un rapport cyberctl : \(error)", en: "not a cyberctl report: \(error)")
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// The decoding error as a path and a reason; the decoder's own reason (Foundation's) is quoted in both.
+    static func describe(_ error: DecodingError) -> Bilingual {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }
         switch error {
-        case .keyNotFound(let key, let context): return "missing \(path(context.codingPath + [key]))"
+        case .keyNotFound(let key, let context):
+            let where_ = path(context.codingPath + [key])
+            return Bilingual(fr: "\(where_) absent", en: "missing \(where_)")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
+            return Bilingual(fr: "\(path(context.codingPath)) : \(context.debugDescription)", en: "\(path(context.codingPath)): \(context.debugDescription)")
+        @unknown default: return Bilingual(both: "\(error)")
         }
     }
 }

@@ -39,7 +39,8 @@ public struct Scanner: Sendable {
         for name in only where Domain(rawValue: name) == nil && CheckRegistry.type(withID: name) == nil {
             throw InputError(
                 .usage,
-                "--only \(name): expected a domain (\(Domain.allCases.map(\.rawValue).joined(separator: ", "))) or a check id (\(CheckRegistry.all.map { $0.id }.joined(separator: ", ")))")
+                fr: "--only \(name) : un domaine (\(Domain.allCases.map(\.rawValue).joined(separator: ", "))) ou un identifiant de contrôle (\(CheckRegistry.all.map { $0.id }.joined(separator: ", "))) est attendu",
+                en: "--only \(name): expected a domain (\(Domain.allCases.map(\.rawValue).joined(separator: ", "))) or a check id (\(CheckRegistry.all.map { $0.id }.joined(separator: ", ")))")
         }
         return profile.checks.filter { check in
             only.contains(check.id) || only.contains(check.domain.rawValue)

@@ -9,7 +9,7 @@ public enum YAMLInput {
     public static func compose(_ text: String, file: String) throws(InputError) -> Node {
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw InputError(.invalidData, file: file, "empty document: expected a YAML mapping")
+                throw InputError(.invalidData, file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
             }
             return node
         } catch let error as InputError {
@@ -18,45 +18,54 @@ public enum YAMLInput {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                 .composer(_, let problem, let mark, _):
-                throw InputError(.invalidData, file: file, line: mark.line, column: mark.column, "YAML syntax: \(problem)")
+                throw InputError(
+                    .invalidData, file: file, line: mark.line, column: mark.column, fr: "syntaxe YAML : \(problem)",
+                    en: "YAML syntax: \(problem)")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 throw InputError(
                     .invalidData, file: file, line: context.mark.line,
-                    "duplicate key \(duplicates.joined(separator: ", "))")
+                    fr: "clé en double : \(duplicates.joined(separator: ", "))",
+                    en: "duplicate key \(duplicates.joined(separator: ", "))")
             default:
-                throw InputError(.invalidData, file: file, "YAML: \(error)")
+                throw InputError(.invalidData, file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
             }
         } catch {
-            throw InputError(.invalidData, file: file, "YAML: \(error)")
+            throw InputError(.invalidData, file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
         }
     }
 
-    /// The node as a mapping, or an error saying what `what` should be.
-    public static func mapping(_ node: Node, file: String, what: String) throws(InputError) -> Node.Mapping {
+    /// The node as a mapping, or an error saying what `what` should be. `what` and the `context`s below name
+    /// the part of the file without an article, in both languages: `Bilingual(fr: "profil", en: "profile")`.
+    public static func mapping(_ node: Node, file: String, what: Bilingual) throws(InputError) -> Node.Mapping {
         guard let mapping = node.mapping else {
-            throw InputError(.invalidData, file: file, line: node.mark?.line, "\(what): expected a mapping of keys to values")
+            throw InputError(
+                .invalidData, file: file, line: node.mark?.line, fr: "\(what.fr) : un dictionnaire de clés et de valeurs est attendu",
+                en: "\(what.en): expected a mapping of keys to values")
         }
         return mapping
     }
 
     /// Throws on the first key of `mapping` not in `allowed`.
     public static func requireKnownKeys(
-        _ mapping: Node.Mapping, allowed: [String], file: String, context: String
+        _ mapping: Node.Mapping, allowed: [String], file: String, context: Bilingual
     ) throws(InputError) {
         for key in mapping.keys {
             guard let name = key.scalar?.string else {
-                throw InputError(.invalidData, file: file, line: key.mark?.line, "\(context): keys must be plain names")
+                throw InputError(
+                    .invalidData, file: file, line: key.mark?.line, fr: "\(context.fr) : les clés doivent être des noms simples",
+                    en: "\(context.en): keys must be plain names")
             }
             if !allowed.contains(name) {
                 throw InputError(
                     .invalidData, file: file, line: key.mark?.line, column: key.mark?.column,
-                    "unknown key \"\(name)\" in \(context); expected one of: \(allowed.joined(separator: ", "))")
+                    fr: "clé inconnue « \(name) » (\(context.fr)) ; clés possibles : \(allowed.joined(separator: ", "))",
+                    en: "unknown key \"\(name)\" in \(context.en); expected one of: \(allowed.joined(separator: ", "))")
             }
         }
     }
 
     /// Decodes `node` as `T`, turning decoding errors into an `InputError` at the offending node's line.
-    public static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: String) throws(InputError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: Bilingual) throws(InputError) -> T {
         do {
             return try YAMLDecoder().decode(T.self, from: node)
         } catch let error as DecodingError {
@@ -65,38 +74,47 @@ public enum YAMLInput {
             let key = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             throw InputError(
                 .invalidData, file: file, line: located.mark?.line, column: located.mark?.column,
-                "\(context)\(key.isEmpty ? "" : " key \"\(key)\""): \(message)")
+                fr: "\(context.fr)\(key.isEmpty ? "" : ", clé « \(key) »") : \(message.fr)",
+                en: "\(context.en)\(key.isEmpty ? "" : " key \"\(key)\""): \(message.en)")
         } catch {
-            throw InputError(.invalidData, file: file, line: node.mark?.line, "\(context): \(error)")
+            throw InputError(
+                .invalidData, file: file, line: node.mark?.line, fr: "\(context.fr) : \(error)", en: "\(context.en): \(error)")
         }
     }
 
-    private static func describe(_ error: DecodingError) -> ([any CodingKey], String) {
+    /// The coding path and what was wrong. A `dataCorrupted` reason is the decoder's own text (the checks'
+    /// parameter validation, in Sources/Checks, writes it in English): it is quoted in both languages.
+    private static func describe(_ error: DecodingError) -> ([any CodingKey], Bilingual) {
         switch error {
         case .typeMismatch(let type, let context):
-            return (context.codingPath, "expected \(typeName(type))")
+            let name = typeName(type)
+            return (context.codingPath, Bilingual(fr: "il faut \(name.fr)", en: "expected \(name.en)"))
         case .valueNotFound(let type, let context):
-            return (context.codingPath, "expected \(typeName(type)), found nothing")
+            let name = typeName(type)
+            return (context.codingPath, Bilingual(fr: "valeur absente : il faut \(name.fr)", en: "expected \(name.en), found nothing"))
         case .keyNotFound(let key, let context):
-            return (context.codingPath, "missing required key \"\(key.stringValue)\"")
+            return (
+                context.codingPath,
+                Bilingual(fr: "clé obligatoire « \(key.stringValue) » absente", en: "missing required key \"\(key.stringValue)\"")
+            )
         case .dataCorrupted(let context):
-            return (context.codingPath, context.debugDescription)
+            return (context.codingPath, Bilingual(fr: "valeur refusée : \(context.debugDescription)", en: context.debugDescription))
         @unknown default:
-            return ([], "\(error)")
+            return ([], Bilingual(both: "\(error)"))
         }
     }
 
-    private static func typeName(_ type: Any.Type) -> String {
+    private static func typeName(_ type: Any.Type) -> Bilingual {
         switch type {
-        case is Int.Type: return "a whole number"
-        case is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        case is String.Type: return "a text value"
+        case is Int.Type: return Bilingual(fr: "un nombre entier", en: "a whole number")
+        case is Double.Type: return Bilingual(fr: "un nombre", en: "a number")
+        case is Bool.Type: return Bilingual(fr: "true ou false", en: "true or false")
+        case is String.Type: return Bilingual(fr: "un texte", en: "a text value")
         default:
             let name = String(describing: type)
-            if name.hasPrefix("Array") || name.contains("Sequence") { return "a list" }
-            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return "a mapping" }
-            return name
+            if name.hasPrefix("Array") || name.contains("Sequence") { return Bilingual(fr: "une liste", en: "a list") }
+            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return Bilingual(fr: "un dictionnaire", en: "a mapping") }
+            return Bilingual(both: name)
         }
     }
 

@@ -24,7 +24,8 @@ public enum AgentCommand {
     /// error (74) naming the file, instead of killing the process with a core dump and a half-written store
     /// or report. At most two glibc malloc arenas: the TLS probe's many short-lived threads would each get
     /// an arena whose memory stays resident, and the agent is a guest on the server. A `plugin` command line
-    /// that does not parse answers UNKNOWN (exit 3), never 64.
+    /// that does not parse answers UNKNOWN (exit 3), never 64; any other usage error argument-parser words
+    /// itself is shown in French unless `--lang en` is on the command line (`ParserMessages`).
     public static func main(root: any ParsableCommand.Type) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
@@ -39,6 +40,13 @@ public enum AgentCommand {
             Foundation.exit(0)
         } catch {
             if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error, root: root) }
+            // A usage error the parser words itself (64): French unless `--lang en` (ParserMessages).
+            let code = root.exitCode(for: error)
+            if code == .validationFailure, !ParserMessages.englishAsked(CommandLine.arguments) {
+                let message = ParserMessages.french(root.fullMessage(for: error))
+                writeStandard(Array((message.hasSuffix("\n") ? message : message + "\n").utf8), to: STDERR_FILENO)
+                Foundation.exit(code.rawValue)
+            }
             root.exit(withError: error)
         }
     }

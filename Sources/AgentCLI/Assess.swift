@@ -52,7 +52,8 @@ extension AgentCommand {
                 if let section, loaded.section(section) == nil {
                     let sections = loaded.sections.map(\.id).joined(separator: ", ")
                     throw InputError(
-                        .usage, lang == .en ? "--section \(section): expected one of \(sections)" : "--section \(section) : une de ces sections est attendue : \(sections)")
+                        .usage, fr: "--section \(section) : une de ces sections est attendue : \(sections)",
+                                en: "--section \(section): expected one of \(sections)")
                 }
                 let today = CalendarDay(Date())
                 if let checkFile {
@@ -72,9 +73,8 @@ extension AgentCommand {
                 guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
                     throw InputError(
                         .missing, file: answers,
-                        lang == .en
-                            ? "folder \(folder) does not exist: create it or give --answers FILE"
-                            : "le dossier \(folder) n'existe pas : créez-le ou donnez --answers FICHIER")
+                        fr: "le dossier \(folder) n'existe pas : créez-le ou donnez --answers FICHIER",
+                        en: "folder \(folder) does not exist: create it or give --answers FILE")
                 }
                 var walk = Walk(questionnaire: loaded, path: answers, english: lang == .en, today: today)
                 try walk.start(entity: defaultEntity(), review: review, section: section)

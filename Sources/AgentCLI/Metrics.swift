@@ -54,7 +54,7 @@ extension AgentCommand {
                 let scanned: Report
                 if let report {
                     let file = try Self.reportFile(report)
-                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: "report"), file: file)
+                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), file: file)
                 } else {
                     scanned = try await selection.scan()
                 }
@@ -79,14 +79,17 @@ extension AgentCommand {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
             } catch {
-                throw InputError(.io, file: path, "cannot list the folder: \(error.localizedDescription)")
+                throw InputError(
+                    .io, file: path, fr: "impossible de lister le dossier : \(error.localizedDescription)",
+                    en: "cannot list the folder: \(error.localizedDescription)")
             }
             let folder = path.hasSuffix("/") ? path : path + "/"
             let reports = names.filter { $0.hasPrefix("cyberctl-report-") && $0.hasSuffix(".json") }.map { name in
                 (name: name, modified: (try? FileManager.default.attributesOfItem(atPath: folder + name)[.modificationDate] as? Date) ?? .distantPast)
             }
             guard let newest = reports.max(by: { ($0.modified, $0.name) < ($1.modified, $1.name) }) else {
-                throw InputError(.missing, file: path, "no cyberctl-report-*.json in this folder")
+                throw InputError(
+                    .missing, file: path, fr: "aucun cyberctl-report-*.json dans ce dossier", en: "no cyberctl-report-*.json in this folder")
             }
             return folder + newest.name
         }

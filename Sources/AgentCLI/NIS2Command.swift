@@ -108,9 +108,8 @@ extension AgentCommand.Nis2Command {
                 guard let kind = entity.kind else {
                     throw InputError(
                         .usage, file: answers,
-                        lang == .en
-                            ? "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file"
-                            : "entity.kind n'est pas renseigné : donnez --kind ou ajoutez entity: {kind: …} au fichier de réponses")
+                        fr: "entity.kind n'est pas renseigné : donnez --kind ou ajoutez entity: {kind: …} au fichier de réponses",
+                        en: "entity.kind is not set: give --kind or add entity: {kind: …} to the answers file")
                 }
                 return ScopeFacts(
                     kind: kind, population: population ?? entity.population,
@@ -119,17 +118,15 @@ extension AgentCommand.Nis2Command {
             guard FileManager.default.fileExists(atPath: config) else {
                 throw InputError(
                     .usage,
-                    lang == .en
-                        ? "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)"
-                        : "donnez --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), ou une configuration d'agent avec entity.kind (\(config) introuvable)")
+                    fr: "donnez --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), ou une configuration d'agent avec entity.kind (\(config) introuvable)",
+                    en: "give --kind (commune, cc, ca, cu, metropole, departement, region, syndicat), or an agent configuration with entity.kind (\(config) not found)")
             }
             let entity = try AgentConfiguration.load(path: config).entity
             guard let kind = entity.kind else {
                 throw InputError(
                     .usage, file: config,
-                    lang == .en
-                        ? "entity.kind is not set: give --kind or set it in the agent configuration"
-                        : "entity.kind n'est pas renseigné : donnez --kind ou renseignez-le dans la configuration de l'agent")
+                    fr: "entity.kind n'est pas renseigné : donnez --kind ou renseignez-le dans la configuration de l'agent",
+                    en: "entity.kind is not set: give --kind or set it in the agent configuration")
             }
             return ScopeFacts(kind: kind, population: population ?? entity.population, hasCommuneOver30000: hasCommuneOver30000)
         }

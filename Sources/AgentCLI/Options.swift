@@ -95,7 +95,7 @@ struct EntityOptions: ParsableArguments {
         if let population { entity.population = population }
         if let departement { entity.departement = departement }
         if let region { entity.region = region }
-        if let problem = entity.problems().first { throw InputError(.usage, language == .en ? "entity \(problem)" : "entité : \(problem)") }
+        if let problem = entity.problems().first { throw InputError(.usage, fr: "entité : \(problem.fr)", en: "entity \(problem.en)") }
         return entity
     }
 }
@@ -123,20 +123,27 @@ public func failure(reporting error: any Error, language: Language? = nil) -> Ex
     let code: Int32
     switch error {
     case let error as InputError:
-        message = switch (language, error.englishMessage) {
-        case (let language?, _): error.description(in: language)
-        case (nil, nil): error.description
-        case (nil, let english?): "\(error.description) (\(english))"
+        message = switch language {
+        case let language?: error.description(in: language)
+        case nil where error.englishMessage == error.message: error.description
+        case nil: "\(error.description) (\(error.englishMessage))"
         }
         code = error.exitCode
     case let error as FileAccessError:
         message = error.description
         code = { if case .notFound = error { return 66 } else { return 74 } }()
     case let error as NIS2InputError:
-        message = error.description.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
+        let text = switch language {
+        case let language?: error.description(english: language == .en)
+        case nil: error.bothLanguagesDescription
+        }
+        message = text.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
         code = error.exitCode
     case let error as AtomicFileError:
-        message = error.description
+        message = switch language {
+        case let language?: error.description(in: language)
+        case nil: "\(error.description(in: .fr)) (\(error.reason))"
+        }
         code = 74
     case let error as VerificationFailure:
         message = error.message

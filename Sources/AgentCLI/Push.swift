@@ -141,20 +141,18 @@ extension AgentCommand {
                 guard let url = collector ?? configuration.collector?.url else {
                     throw InputError(
                         .usage,
-                        french
-                            ? "aucun collecteur configuré : ajoutez une section collector: à \(config) ou donnez --collector URL (l'agent n'envoie rien sinon)"
-                            : "no collector configured: add a collector: section to \(config) or give --collector URL (the agent sends nothing otherwise)")
+                        fr: "aucun collecteur configuré : ajoutez une section collector: à \(config) ou donnez --collector URL (l'agent n'envoie rien sinon)",
+                        en: "no collector configured: add a collector: section to \(config) or give --collector URL (the agent sends nothing otherwise)")
                 }
                 let caFile = ca ?? configuration.collector?.ca ?? "/etc/cyberctl/ca.pem"
                 guard let certificateFile = cert ?? configuration.signing?.certificate, let keyFile = key ?? configuration.signing?.key else {
                     throw InputError(
                         .usage,
-                        french
-                            ? "pas de certificat d'agent pour le TLS mutuel : inscrivez l'agent (enroll, signing: dans agent.yaml) ou donnez --cert et --key"
-                            : "no agent certificate for mutual TLS: enrol the agent (enroll, signing: in agent.yaml) or give --cert and --key")
+                        fr: "pas de certificat d'agent pour le TLS mutuel : inscrivez l'agent (enroll, signing: dans agent.yaml) ou donnez --cert et --key",
+                        en: "no agent certificate for mutual TLS: enrol the agent (enroll, signing: in agent.yaml) or give --cert and --key")
                 }
                 // The same checks as signing: files present, key private (0600) and matching the certificate.
-                _ = try TrustFiles.readCertificate(caFile, what: "CA certificate")
+                _ = try TrustFiles.readCertificate(caFile, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate"))
                 _ = try ReportSigner(keyPath: keyFile, certificatePath: certificateFile)
 
                 let box: Outbox
@@ -182,7 +180,7 @@ extension AgentCommand {
                 do {
                     client = try CollectorClient(settings: settings)
                 } catch {
-                    throw InputError(.io, "libcurl: \(error)")
+                    throw InputError(.io, text: Bilingual(both: "libcurl : \(error)"))
                 }
                 let summary = try Pusher(outbox: box, client: client).run(options: .init(retryRefused: retryRefused, ignoreSchedule: now))
                 render(summary)

@@ -22,7 +22,8 @@ extension AgentCommand.Push {
         } catch {
             guard error.missing else { throw error }
             if let id = drop.first {
-                throw InputError(.usage, french ? "--drop \(id) : la file \(outboxPath) n'existe pas (rien n'y a jamais été mis)" : "--drop \(id): the outbox \(outboxPath) does not exist (nothing was ever queued)")
+                throw InputError(.usage, fr: "--drop \(id) : la file \(outboxPath) n'existe pas (rien n'y a jamais été mis)",
+                                         en: "--drop \(id): the outbox \(outboxPath) does not exist (nothing was ever queued)")
             }
             emit(french ? "Aucune paire refusée : la file \(outboxPath) n'existe pas.\n" : "No refused pair: the outbox \(outboxPath) does not exist.\n")
             return
@@ -44,9 +45,8 @@ extension AgentCommand.Push {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw InputError(
                     .usage,
-                    french
-                        ? "pas de terminal pour confirmer le retrait : ajoutez --yes pour retirer sans question (rien n'a été retiré)"
-                        : "no terminal to confirm the removal on: give --yes to remove without asking (nothing was removed)")
+                    fr: "pas de terminal pour confirmer le retrait : ajoutez --yes pour retirer sans question (rien n'a été retiré)",
+                    en: "no terminal to confirm the removal on: give --yes to remove without asking (nothing was removed)")
             }
             writeStandard(
                 Array((french ? "Retirer \(chosen.count) paire(s) de la file ? [o/N] " : "Remove \(chosen.count) pair(s) from the outbox? [y/N] ").utf8),
@@ -77,9 +77,8 @@ extension AgentCommand.Push {
             guard let entry = entries.first(where: { $0.name == id || $0.fileName == id || $0.fileName == id + ".json" }) else {
                 throw InputError(
                     .usage,
-                    french
-                        ? "--drop \(id) : aucune paire de ce nom dans \(outboxPath) ; les noms sont ceux de cyberctl push --status (rien n'a été retiré)"
-                        : "--drop \(id): no pair of that name in \(outboxPath); names are those of cyberctl push --status (nothing was removed)")
+                    fr: "--drop \(id) : aucune paire de ce nom dans \(outboxPath) ; les noms sont ceux de cyberctl push --status (rien n'a été retiré)",
+                    en: "--drop \(id): no pair of that name in \(outboxPath); names are those of cyberctl push --status (nothing was removed)")
             }
             guard entry.state?.refusal != nil else {
                 let why = entry.state == nil
@@ -87,9 +86,8 @@ extension AgentCommand.Push {
                     : (french ? "elle attend d'être envoyée" : "it is waiting to be sent")
                 throw InputError(
                     .usage,
-                    french
-                        ? "--drop \(id) : cette paire n'est pas refusée, \(why) ; seule une paire refusée se retire (rien n'a été retiré)"
-                        : "--drop \(id): this pair was not refused, \(why); only a refused pair can be dropped (nothing was removed)")
+                    fr: "--drop \(id) : cette paire n'est pas refusée, \(why) ; seule une paire refusée se retire (rien n'a été retiré)",
+                    en: "--drop \(id): this pair was not refused, \(why); only a refused pair can be dropped (nothing was removed)")
             }
             if !chosen.contains(where: { $0.name == entry.name }) { chosen.append(entry) }
         }

@@ -65,9 +65,8 @@ extension AgentCommand {
                     if let siren = reportEntity.siren, siren != signer.identity.siren {
                         throw InputError(
                             .usage,
-                            options.lang == .fr
-                                ? "le SIREN \(siren) diffère de celui du certificat de l'agent (\(signer.identity.siren)) : la vérification refuserait ce rapport ; corrigez --entity-siren ou agent.yaml, ou ajoutez --no-sign"
-                                : "SIREN \(siren) differs from the agent certificate's (\(signer.identity.siren)): verification would refuse the report; fix --entity-siren or agent.yaml, or add --no-sign")
+                            fr: "le SIREN \(siren) diffère de celui du certificat de l'agent (\(signer.identity.siren)) : la vérification refuserait ce rapport ; corrigez --entity-siren ou agent.yaml, ou ajoutez --no-sign",
+                            en: "SIREN \(siren) differs from the agent certificate's (\(signer.identity.siren)): verification would refuse the report; fix --entity-siren or agent.yaml, or add --no-sign")
                     }
                 }
                 let scanner = Scanner(
@@ -86,7 +85,8 @@ extension AgentCommand {
                 do {
                     signing = try signer?.detachedSigner()
                 } catch {
-                    throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
+                    throw InputError(.io, file: path, fr: "échec de la signature : \(error)",
+                                                      en: "signing failed: \(error)")
                 }
                 // Both files are written and flushed under temporary names, then renamed into place together:
                 // a disk that fills between the report and its signature leaves neither, never a report
@@ -104,7 +104,8 @@ extension AgentCommand {
                     do {
                         signature = try signing.finish().derEncoded()
                     } catch {
-                        throw InputError(.io, file: path, options.lang == .en ? "signing failed: \(error)" : "échec de la signature : \(error)")
+                        throw InputError(.io, file: path, fr: "échec de la signature : \(error)",
+                                                          en: "signing failed: \(error)")
                     }
                     signaturePath = ReportSigner.signaturePath(for: path)
                     files.append(try AtomicFile.stage(signature!, to: signaturePath!, mode: 0o640))
@@ -112,7 +113,7 @@ extension AgentCommand {
                 try AtomicFile.commit(files)
                 if let signature, configuration.collector != nil {
                     // Only the outbox needs the text again (it keeps its own copy of the pair).
-                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "report"), signature)
+                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), signature)
                 }
                 if options.format == .table {
                     emit(ResultTable(language: options.lang, showPasses: options.all).render(report))
@@ -153,9 +154,8 @@ extension AgentCommand {
             } catch {
                 throw InputError(
                     .io, file: collector.outbox,
-                    french
-                        ? "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)"
-                        : "the report is written but cannot be queued for delivery: \(error)")
+                    fr: "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)",
+                    en: "the report is written but cannot be queued for delivery: \(error)")
             }
         }
 

@@ -44,7 +44,8 @@ struct ScanSelection: ParsableArguments {
         do {
             return try FileSystemRoot(root)
         } catch {
-            throw InputError(.missing, file: root, language == .en ? "--root: \(error)" : "--root : \(error)")
+            throw InputError(.missing, file: root, fr: "--root : \(error)",
+                                                   en: "--root: \(error)")
         }
     }
 

@@ -95,7 +95,8 @@ extension AgentCommand {
                 let path = caFile.hasPrefix("/") ? caFile : FileManager.default.currentDirectoryPath + "/" + caFile
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw failure(
-                        reporting: InputError(.missing, file: caFile, options.lang == .en ? "CA file not found" : "fichier des autorités de confiance introuvable"),
+                        reporting: InputError(.missing, file: caFile, fr: "fichier des autorités de confiance introuvable",
+                                                                      en: "CA file not found"),
                         language: options.lang)
                 }
                 check.caFile = path

@@ -155,27 +155,33 @@ public final class Collector: Sendable {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(
-                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: "collector certificate"))
+                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat du collecteur", en: "collector certificate")))
         } catch let error as InputError {
             throw error
         } catch {
-            throw InputError(.invalidData, file: configuration.certificatePath, "the collector's certificate does not load (PEM expected): \(error)")
+            throw InputError(
+                .invalidData, file: configuration.certificatePath, fr: "le certificat du collecteur ne se charge pas (PEM attendu) : \(error)",
+                en: "the collector's certificate does not load (PEM expected): \(error)")
         }
-        guard !chain.isEmpty else { throw InputError(.invalidData, file: configuration.certificatePath, "no certificate in the file") }
+        guard !chain.isEmpty else { throw InputError(.invalidData, file: configuration.certificatePath, fr: "aucun certificat dans le fichier", en: "no certificate in the file") }
         let keyBytes = try TrustFiles.readPrivateKeyBytes(configuration.keyPath)  // mode 0600 and readable, with a clear message
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
-            throw InputError(.invalidData, file: configuration.keyPath, "the collector's key does not load (PEM expected): \(error)")
+            throw InputError(
+                .invalidData, file: configuration.keyPath, fr: "la clé du collecteur ne se charge pas (PEM attendu) : \(error)",
+                en: "the collector's key does not load (PEM expected): \(error)")
         }
         let roots: [NIOSSLCertificate]
         do {
-            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: "CA certificate"))
+            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate")))
         } catch let error as InputError {
             throw error
         } catch {
-            throw InputError(.invalidData, file: configuration.caPath, "the CA certificate does not load (PEM expected): \(error)")
+            throw InputError(
+                .invalidData, file: configuration.caPath, fr: "le certificat de l'autorité ne se charge pas (PEM attendu) : \(error)",
+                en: "the CA certificate does not load (PEM expected): \(error)")
         }
         var tls = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(roots))
@@ -200,7 +206,8 @@ public final class Collector: Sendable {
         } catch {
             throw InputError(
                 .invalidData, file: configuration.keyPath,
-                "the collector's TLS setup fails (\(error)): is this the private key of \(configuration.certificatePath), and is \(configuration.caPath) a PEM CA certificate?")
+                fr: "la mise en place TLS du collecteur échoue (\(error)) : est-ce bien la clé privée de \(configuration.certificatePath), et \(configuration.caPath) est-il un certificat d'autorité PEM ?",
+                en: "the collector's TLS setup fails (\(error)): is this the private key of \(configuration.certificatePath), and is \(configuration.caPath) a PEM CA certificate?")
         }
         return tls
     }
@@ -239,9 +246,13 @@ public final class Collector: Sendable {
             try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
             // Not an internal error: the address is taken, not this host's, or a privileged port.
-            let hint = error.errnoCode == EADDRINUSE ? " (another program already listens there)" : ""
+            let busy = error.errnoCode == EADDRINUSE
+            let address = "\(configuration.host):\(configuration.port)"
+                + (configuration.metricsPort.map { " / \(configuration.metricsHost ?? ""):\($0)" } ?? "")
+            let reason = String(cString: strerror(error.errnoCode))
             throw InputError(
-                .io, "cannot listen on \(configuration.host):\(configuration.port)\(configuration.metricsPort.map { " or the metrics address \(configuration.metricsHost ?? ""):\($0)" } ?? ""): \(String(cString: strerror(error.errnoCode)))\(hint)")
+                .io, fr: "impossible d'écouter sur \(address) : \(reason)\(busy ? " (un autre programme y écoute déjà)" : "")",
+                en: "cannot listen on \(address): \(reason)\(busy ? " (another program already listens there)" : "")")
         }
     }
 

@@ -54,7 +54,9 @@ public final class InboxStore: @unchecked Sendable {
         self.root = root
         for (path, mode) in [(root, mode_t(0o750)), (root + "/.incoming", mode_t(0o700))] {
             if mkdir(path, mode) != 0 && errno != EEXIST {
-                throw InputError(.io, file: path, "cannot create the inbox folder: \(String(cString: strerror(errno)))")
+                throw InputError(
+                .io, file: path, fr: "impossible de créer le dossier de réception : \(String(cString: strerror(errno)))",
+                en: "cannot create the inbox folder: \(String(cString: strerror(errno)))")
             }
         }
         // One collector per inbox: a second one would empty `.incoming/` under the first one's uploads in
@@ -62,7 +64,9 @@ public final class InboxStore: @unchecked Sendable {
         // on the inbox folder itself, held for the process's life (the kernel drops it on exit or SIGKILL).
         lockDescriptor = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard lockDescriptor >= 0 else {
-            throw InputError(.io, file: root, "cannot open the inbox folder: \(String(cString: strerror(errno)))")
+            throw InputError(
+                .io, file: root, fr: "impossible d'ouvrir le dossier de réception : \(String(cString: strerror(errno)))",
+                en: "cannot open the inbox folder: \(String(cString: strerror(errno)))")
         }
         if flock(lockDescriptor, LOCK_EX | LOCK_NB) != 0 {
             let busy = errno == EWOULDBLOCK
@@ -70,16 +74,18 @@ public final class InboxStore: @unchecked Sendable {
             close(lockDescriptor)
             throw InputError(
                 .io, file: root,
-                busy
-                    ? "another cyberctl collect already uses this inbox (one collector per inbox: give each its own --inbox)"
-                    : "cannot lock the inbox folder: \(reason)")
+                text: busy
+                    ? Bilingual(
+                        fr: "un autre cyberctl collect utilise déjà ce dossier de réception (un collecteur par dossier : donnez à chacun son --inbox)",
+                        en: "another cyberctl collect already uses this inbox (one collector per inbox: give each its own --inbox)")
+                    : Bilingual(fr: "impossible de verrouiller le dossier de réception : \(reason)", en: "cannot lock the inbox folder: \(reason)"))
         }
         // Leftovers of a collector stopped mid-write: never acknowledged, safe to drop.
         if let leftovers = try? FileManager.default.contentsOfDirectory(atPath: incoming) {
             for name in leftovers { unlink(incoming + "/" + name) }
         }
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else {
-            throw InputError(.io, file: root, "cannot read the inbox folder")
+            throw InputError(.io, file: root, fr: "impossible de lire le dossier de réception", en: "cannot read the inbox folder")
         }
         for folder in entries where !folder.hasPrefix(".") {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: root + "/" + folder) else { continue }
@@ -244,6 +250,6 @@ public final class InboxStore: @unchecked Sendable {
     /// A stored report, read within the report size limit; a FIFO or device planted in the inbox is
     /// refused without blocking the collector's start (`TrustFiles.read`).
     static func readAll(_ path: String) throws -> [UInt8] {
-        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: "stored report")
+        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport stocké", en: "stored report"))
     }
 }

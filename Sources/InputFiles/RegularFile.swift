@@ -56,6 +56,33 @@ public enum RegularFile {
             case .other(_, let reason): return reason
             }
         }
+
+        /// `description` in French (an OS reason from `strerror` stays as the OS gives it).
+        public var frenchDescription: String {
+            switch self {
+            case .notFound: return "fichier introuvable"
+            case .permissionDenied: return "permission refusée"
+            case .isADirectory: return "c'est un dossier, pas un fichier"
+            case .notARegularFile(let kind): return "\(RegularFile.frenchKind(kind)), pas un fichier ordinaire : refusé sans être lu"
+            case .tooLarge(let bytes, let limit): return "\(bytes) octets ou plus, au-delà de la limite de \(limit) octets : refusé sans être lu"
+            case .tooManyLinks: return "trop de niveaux de liens symboliques"
+            case .other(_, let reason): return reason
+            }
+        }
+    }
+
+    /// A file kind of `kind(of:)` in French, with its article ("un FIFO", "un périphérique caractère").
+    public static func frenchKind(_ kind: String) -> String {
+        switch kind {
+        case "regular file": return "un fichier ordinaire"
+        case "folder": return "un dossier"
+        case "FIFO": return "un FIFO (tube nommé)"
+        case "character device": return "un périphérique caractère"
+        case "block device": return "un périphérique bloc"
+        case "socket": return "une socket"
+        case "symbolic link": return "un lien symbolique"
+        default: return "un fichier spécial"
+        }
     }
 
     /// Reads the whole of `path`, at most `limit` bytes.

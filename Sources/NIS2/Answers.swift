@@ -135,16 +135,16 @@ public struct AnswersFile: Sendable, Equatable {
     /// - Parameter today: the day dates are judged against (no evidence dated in the future).
     /// - Throws: `NIS2InputError` listing every problem with its line (missing file: `missing`).
     public static func load(path: String, questionnaire: Questionnaire, today: CalendarDay) throws(NIS2InputError) -> AnswersFile {
-        try parse(YAMLReader.readText(path: path, what: "answers file"), file: path, questionnaire: questionnaire, today: today)
+        try parse(YAMLReader.readText(path: path, what: LocalizedText(fr: "fichier de réponses", en: "answers file")), file: path, questionnaire: questionnaire, today: today)
     }
 
     /// Parses and checks answers text; `file` names it in errors.
     public static func parse(_ text: String, file: String, questionnaire: Questionnaire, today: CalendarDay) throws(NIS2InputError) -> AnswersFile {
         let root = try YAMLReader.compose(text, file: file)
         guard let mapping = root.mapping else {
-            throw NIS2InputError(file: file, line: root.mark?.line, "expected a mapping with questionnaire, updated, entity and answers")
+            throw NIS2InputError(file: file, line: root.mark?.line, fr: "un dictionnaire avec questionnaire, updated, entity et answers est attendu", en: "expected a mapping with questionnaire, updated, entity and answers")
         }
-        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "answers file")
+        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: LocalizedText(fr: "fichier de réponses", en: "answers file"))
         var result = AnswersFile()
         result.questionnaireVersion = YAMLReader.text(in: mapping, "questionnaire", label: "questionnaire", problems: &problems)
         if let node = mapping["updated"] {
@@ -152,34 +152,34 @@ public struct AnswersFile: Sendable, Equatable {
         }
         if let node = mapping["entity"] {
             if let entity = node.mapping {
-                problems += YAMLReader.unknownKeys(entity, allowed: entityKeys, context: "entity")
-                result.entity.name = YAMLReader.text(in: entity, "name", label: "entity name", problems: &problems)
-                result.entity.siren = YAMLReader.text(in: entity, "siren", label: "entity siren", problems: &problems)
+                problems += YAMLReader.unknownKeys(entity, allowed: entityKeys, context: LocalizedText(both: "entity"))
+                result.entity.name = YAMLReader.text(in: entity, "name", label: "entity.name", problems: &problems)
+                result.entity.siren = YAMLReader.text(in: entity, "siren", label: "entity.siren", problems: &problems)
                 if let siren = result.entity.siren, !(siren.count == 9 && siren.allSatisfy({ $0.isASCII && $0.isNumber })) {
-                    problems.append(.init(line: entity["siren"]?.mark?.line, "entity siren \"\(siren)\": expected 9 digits"))
+                    problems.append(.init(line: entity["siren"]?.mark?.line, fr: "entity, siren « \(siren) » : 9 chiffres sont attendus", en: "entity siren \"\(siren)\": expected 9 digits"))
                 }
                 if let kindNode = entity["kind"] {
                     let kind = YAMLReader.string(kindNode) ?? ""
                     if ScopeFacts.kinds.contains(kind) { result.entity.kind = kind } else {
-                        problems.append(.init(line: kindNode.mark?.line, "entity kind \"\(kind)\": expected one of \(ScopeFacts.kinds.joined(separator: ", "))"))
+                        problems.append(.init(line: kindNode.mark?.line, fr: "entity, kind « \(kind) » : l'une de ces valeurs est attendue : \(ScopeFacts.kinds.joined(separator: ", "))", en: "entity kind \"\(kind)\": expected one of \(ScopeFacts.kinds.joined(separator: ", "))"))
                     }
                 }
                 if let populationNode = entity["population"] {
                     if let text = YAMLReader.string(populationNode), let value = Int(text), value >= 0 {
                         result.entity.population = value
                     } else {
-                        problems.append(.init(line: populationNode.mark?.line, "entity population: expected a whole number of inhabitants (0 or more)"))
+                        problems.append(.init(line: populationNode.mark?.line, fr: "entity, population : un nombre entier d'habitants (0 ou plus) est attendu", en: "entity population: expected a whole number of inhabitants (0 or more)"))
                     }
                 }
                 if let flagNode = entity["has_commune_over_30000"] {
                     switch YAMLReader.string(flagNode) {
                     case "true": result.entity.hasCommuneOver30000 = true
                     case "false": result.entity.hasCommuneOver30000 = false
-                    default: problems.append(.init(line: flagNode.mark?.line, "entity has_commune_over_30000: expected true or false"))
+                    default: problems.append(.init(line: flagNode.mark?.line, fr: "entity, has_commune_over_30000 : true ou false est attendu", en: "entity has_commune_over_30000: expected true or false"))
                     }
                 }
             } else if YAMLReader.string(node) != nil || node.sequence != nil {
-                problems.append(.init(line: node.mark?.line, "entity: expected a mapping (name, siren, kind, population, has_commune_over_30000)"))
+                problems.append(.init(line: node.mark?.line, fr: "entity : un dictionnaire (name, siren, kind, population, has_commune_over_30000) est attendu", en: "entity: expected a mapping (name, siren, kind, population, has_commune_over_30000)"))
             }
         }
         if let node = mapping["answers"] {
@@ -188,7 +188,7 @@ public struct AnswersFile: Sendable, Equatable {
                     let id = key.scalar?.string ?? ""
                     let line = key.mark?.line
                     guard let item = questionnaire.item(id) else {
-                        problems.append(.init(line: line, "unknown item \"\(id)\"\(suggestion(for: id, in: questionnaire))"))
+                        problems.append(.init(line: line, fr: "question inconnue « \(id) »\(suggestion(for: id, in: questionnaire).fr)", en: "unknown item \"\(id)\"\(suggestion(for: id, in: questionnaire).en)"))
                         continue
                     }
                     if let answer = parseAnswer(item: item, node: value, line: line, today: today, problems: &problems) {
@@ -196,7 +196,7 @@ public struct AnswersFile: Sendable, Equatable {
                     }
                 }
             } else if YAMLReader.string(node) != nil || node.sequence != nil {
-                problems.append(.init(line: node.mark?.line, "answers: expected a mapping of item ids to answers"))
+                problems.append(.init(line: node.mark?.line, fr: "answers : un dictionnaire des identifiants de questions vers les réponses est attendu", en: "answers: expected a mapping of item ids to answers"))
             }
         }
         guard problems.isEmpty else {
@@ -210,61 +210,61 @@ public struct AnswersFile: Sendable, Equatable {
     ) -> Answer? {
         let id = item.id
         guard let mapping = node.mapping else {
-            problems.append(.init(line: node.mark?.line ?? line, "\(id): expected a mapping with at least status: (oui, partiel, non, ne sais pas, sans objet)"))
+            problems.append(.init(line: node.mark?.line ?? line, fr: "\(id) : un dictionnaire avec au moins status: (oui, partiel, non, ne sais pas, sans objet) est attendu", en: "\(id): expected a mapping with at least status: (oui, partiel, non, ne sais pas, sans objet)"))
             return nil
         }
         let before = problems.count
-        problems += YAMLReader.unknownKeys(mapping, allowed: answerKeys, context: id)
+        problems += YAMLReader.unknownKeys(mapping, allowed: answerKeys, context: LocalizedText(both: id))
         var status: AnswerStatus?
         if let statusNode = mapping["status"] {
             let text = YAMLReader.string(statusNode) ?? ""
             status = AnswerStatus(text: text)
             if status == nil {
-                problems.append(.init(line: statusNode.mark?.line, "\(id): status \"\(text)\": expected one of oui, partiel, non, ne sais pas, sans objet"))
+                problems.append(.init(line: statusNode.mark?.line, fr: "\(id) : statut « \(text) » : l'une de ces réponses est attendue : oui, partiel, non, ne sais pas, sans objet", en: "\(id): status \"\(text)\": expected one of oui, partiel, non, ne sais pas, sans objet"))
             }
         } else {
-            problems.append(.init(line: line, "\(id): missing key \"status\": expected oui, partiel, non, ne sais pas or sans objet"))
+            problems.append(.init(line: line, fr: "\(id) : clé « status » absente : oui, partiel, non, ne sais pas ou sans objet est attendu", en: "\(id): missing key \"status\": expected oui, partiel, non, ne sais pas or sans objet"))
         }
         if status == .sansObjet && !item.allowsNotApplicable {
-            problems.append(.init(line: mapping["status"]?.mark?.line, "\(id): \"sans objet\" is not accepted for this item: every entity must answer it"))
+            problems.append(.init(line: mapping["status"]?.mark?.line, fr: "\(id) : « sans objet » n'est pas admis pour cette question : toute entité doit y répondre", en: "\(id): \"sans objet\" is not accepted for this item: every entity must answer it"))
         }
         var maturity: Int?
         if let maturityNode = mapping["maturity"] {
             if let text = YAMLReader.string(maturityNode), let value = Int(text), (1...5).contains(value) {
                 maturity = value
                 if status == .sansObjet || status == .neSaisPas {
-                    problems.append(.init(line: maturityNode.mark?.line, "\(id): maturity given with status \"\(status!.rawValue)\": remove it or give another status"))
+                    problems.append(.init(line: maturityNode.mark?.line, fr: "\(id) : maturity donnée avec le statut « \(status!.rawValue) » : retirez-la ou donnez un autre statut", en: "\(id): maturity given with status \"\(status!.rawValue)\": remove it or give another status"))
                 }
             } else {
-                problems.append(.init(line: maturityNode.mark?.line, "\(id): maturity \"\(YAMLReader.string(maturityNode) ?? "")\": expected a whole number from 1 to 5"))
+                problems.append(.init(line: maturityNode.mark?.line, fr: "\(id) : maturity « \(YAMLReader.string(maturityNode) ?? "") » : un nombre entier de 1 à 5 est attendu", en: "\(id): maturity \"\(YAMLReader.string(maturityNode) ?? "")\": expected a whole number from 1 to 5"))
             }
         }
         var evidence: AnswerEvidence?
         if let evidenceNode = mapping["evidence"] {
             if let fields = evidenceNode.mapping {
-                problems += YAMLReader.unknownKeys(fields, allowed: evidenceKeys, context: "\(id) evidence")
+                problems += YAMLReader.unknownKeys(fields, allowed: evidenceKeys, context: LocalizedText(both: "\(id).evidence"))
                 var value = AnswerEvidence(
-                    document: YAMLReader.text(in: fields, "document", label: "\(id) evidence document", problems: &problems),
-                    owner: YAMLReader.text(in: fields, "owner", label: "\(id) evidence owner", problems: &problems))
+                    document: YAMLReader.text(in: fields, "document", label: "\(id).evidence.document", problems: &problems),
+                    owner: YAMLReader.text(in: fields, "owner", label: "\(id).evidence.owner", problems: &problems))
                 if let dateNode = fields["date"] {
-                    value.date = day(dateNode, key: "\(id) evidence date", problems: &problems)
+                    value.date = day(dateNode, key: "\(id).evidence.date", problems: &problems)
                     if let date = value.date, date > today {
-                        problems.append(.init(line: dateNode.mark?.line, "\(id) evidence date \(date) is in the future (today is \(today))"))
+                        problems.append(.init(line: dateNode.mark?.line, fr: "\(id), date de la preuve \(date) dans le futur (nous sommes le \(today))", en: "\(id) evidence date \(date) is in the future (today is \(today))"))
                     }
                 }
                 evidence = value.isEmpty ? nil : value
             } else {
-                problems.append(.init(line: evidenceNode.mark?.line, "\(id) evidence: expected a mapping with document, date and owner"))
+                problems.append(.init(line: evidenceNode.mark?.line, fr: "\(id), evidence : un dictionnaire avec document, date et owner est attendu", en: "\(id) evidence: expected a mapping with document, date and owner"))
             }
         }
         var nextReview: CalendarDay?
         if let reviewNode = mapping["next_review"] {
-            nextReview = day(reviewNode, key: "\(id) next_review", problems: &problems)
+            nextReview = day(reviewNode, key: "\(id).next_review", problems: &problems)
             if let review = nextReview, let date = evidence?.date, review < date {
-                problems.append(.init(line: reviewNode.mark?.line, "\(id): next_review \(review) is before the evidence date \(date)"))
+                problems.append(.init(line: reviewNode.mark?.line, fr: "\(id) : next_review \(review) précède la date de la preuve \(date)", en: "\(id): next_review \(review) is before the evidence date \(date)"))
             }
         }
-        let comment = YAMLReader.text(in: mapping, "comment", label: "\(id) comment", problems: &problems)
+        let comment = YAMLReader.text(in: mapping, "comment", label: "\(id).comment", problems: &problems)
         guard problems.count == before, let status else { return nil }
         return Answer(
             itemID: id, status: status, maturity: maturity, evidence: evidence, nextReview: nextReview,
@@ -274,17 +274,20 @@ public struct AnswersFile: Sendable, Equatable {
     private static func day(_ node: Node, key: String, problems: inout [NIS2InputError.Problem]) -> CalendarDay? {
         let text = YAMLReader.string(node) ?? ""
         guard let day = CalendarDay(text) else {
-            problems.append(.init(line: node.mark?.line, "\(key) \"\(text)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"))
+            problems.append(.init(line: node.mark?.line, fr: "\(key) « \(text) » : une date AAAA-MM-JJ est attendue, par exemple 2026-03-12", en: "\(key) \"\(text)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"))
             return nil
         }
         return day
     }
 
     /// ` (did you mean "x"?)` for the closest known id, or a hint to list them.
-    static func suggestion(for id: String, in questionnaire: Questionnaire) -> String {
+    static func suggestion(for id: String, in questionnaire: Questionnaire) -> LocalizedText {
         let best = questionnaire.items.map { ($0.id, editDistance($0.id, id)) }.min { $0.1 < $1.1 }
-        if let best, best.1 <= max(3, id.count / 4) { return "; did you mean \"\(best.0)\"?" }
-        return "; the questionnaire's items are listed by `cyberctl assess --list`"
+        if let best, best.1 <= max(3, id.count / 4) {
+            return LocalizedText(fr: " ; vouliez-vous dire « \(best.0) » ?", en: "; did you mean \"\(best.0)\"?")
+        }
+        return LocalizedText(
+            fr: " ; `cyberctl assess --list` donne la liste des questions", en: "; the questionnaire's items are listed by `cyberctl assess --list`")
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {

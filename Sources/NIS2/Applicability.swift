@@ -149,40 +149,40 @@ public struct ScopeRules: Sendable {
     }
 
     public static func load(path: String) throws(NIS2InputError) -> ScopeRules {
-        try parse(YAMLReader.readText(path: path, what: "NIS 2 scope rules"), file: path)
+        try parse(YAMLReader.readText(path: path, what: LocalizedText(fr: "règles d'applicabilité NIS 2", en: "NIS 2 scope rules")), file: path)
     }
 
     /// Parses and checks a table: every problem is reported with its line.
     public static func parse(_ text: String, file: String) throws(NIS2InputError) -> ScopeRules {
         let root = try YAMLReader.compose(text, file: file)
-        guard let mapping = root.mapping else { throw NIS2InputError(file: file, line: root.mark?.line, "expected a mapping with version, text_status and rules") }
-        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "scope rules")
+        guard let mapping = root.mapping else { throw NIS2InputError(file: file, line: root.mark?.line, fr: "un dictionnaire avec version, text_status et rules est attendu", en: "expected a mapping with version, text_status and rules") }
+        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: LocalizedText(fr: "règles d'applicabilité", en: "scope rules"))
         let version = YAMLReader.string(mapping["version"]) ?? ""
-        if version.isEmpty { problems.append(.init(line: root.mark?.line, "missing key \"version\": expected the date of the legal text followed")) }
+        if version.isEmpty { problems.append(.init(line: root.mark?.line, fr: "clé « version » absente : la date du texte juridique suivi est attendue", en: "missing key \"version\": expected the date of the legal text followed")) }
         let status = YAMLReader.localized(mapping["text_status"])
-        if status == nil { problems.append(.init(line: root.mark?.line, "missing key \"text_status\": expected {fr, en} saying where the French transposition stands")) }
+        if status == nil { problems.append(.init(line: root.mark?.line, fr: "clé « text_status » absente : {fr, en} disant où en est la transposition française est attendu", en: "missing key \"text_status\": expected {fr, en} saying where the French transposition stands")) }
         var rules: [ScopeRule] = []
         if let sequence = mapping["rules"]?.sequence {
             var ids = Set<String>()
             for node in sequence {
                 let line = node.mark?.line
                 guard let row = node.mapping else {
-                    problems.append(.init(line: line, "rule: expected a mapping"))
+                    problems.append(.init(line: line, fr: "règle : un dictionnaire est attendu", en: "rule: expected a mapping"))
                     continue
                 }
-                problems += YAMLReader.unknownKeys(row, allowed: ruleKeys, context: "rule")
+                problems += YAMLReader.unknownKeys(row, allowed: ruleKeys, context: LocalizedText(fr: "règle", en: "rule"))
                 let id = YAMLReader.string(row["id"]) ?? ""
-                if id.isEmpty { problems.append(.init(line: line, "rule: missing key \"id\"")) }
-                if !ids.insert(id).inserted { problems.append(.init(line: line, "rule \"\(id)\" defined twice")) }
+                if id.isEmpty { problems.append(.init(line: line, fr: "règle : clé « id » absente", en: "rule: missing key \"id\"")) }
+                if !ids.insert(id).inserted { problems.append(.init(line: line, fr: "règle « \(id) » définie deux fois", en: "rule \"\(id)\" defined twice")) }
                 let kinds = YAMLReader.strings(row["kinds"]) ?? []
-                if kinds.isEmpty { problems.append(.init(line: line, "rule \(id): missing key \"kinds\"")) }
+                if kinds.isEmpty { problems.append(.init(line: line, fr: "règle \(id) : clé « kinds » absente", en: "rule \(id): missing key \"kinds\"")) }
                 for kind in kinds where !ScopeFacts.kinds.contains(kind) {
-                    problems.append(.init(line: row["kinds"]?.mark?.line ?? line, "rule \(id): kind \"\(kind)\": expected one of \(ScopeFacts.kinds.joined(separator: ", "))"))
+                    problems.append(.init(line: row["kinds"]?.mark?.line ?? line, fr: "règle \(id) : kind « \(kind) » : l'une de ces valeurs est attendue : \(ScopeFacts.kinds.joined(separator: ", "))", en: "rule \(id): kind \"\(kind)\": expected one of \(ScopeFacts.kinds.joined(separator: ", "))"))
                 }
                 func integer(_ key: String) -> Int? {
                     guard let node = row[key] else { return nil }
                     guard let text = YAMLReader.string(node), let value = Int(text), value >= 0 else {
-                        problems.append(.init(line: node.mark?.line, "rule \(id): \(key): expected a whole number of inhabitants"))
+                        problems.append(.init(line: node.mark?.line, fr: "règle \(id) : \(key) : un nombre entier d'habitants est attendu", en: "rule \(id): \(key): expected a whole number of inhabitants"))
                         return nil
                     }
                     return value
@@ -194,21 +194,21 @@ public struct ScopeRules: Sendable {
                     switch YAMLReader.string(node) {
                     case "true": flag = true
                     case "false": flag = false
-                    default: problems.append(.init(line: node.mark?.line, "rule \(id): has_commune_over_30000: expected true or false"))
+                    default: problems.append(.init(line: node.mark?.line, fr: "règle \(id) : has_commune_over_30000 : true ou false est attendu", en: "rule \(id): has_commune_over_30000: expected true or false"))
                     }
                 }
                 let categoryText = YAMLReader.string(row["category"]) ?? ""
                 let category = NIS2Category(rawValue: categoryText)
                 if category == nil {
-                    problems.append(.init(line: row["category"]?.mark?.line ?? line, "rule \(id): category \"\(categoryText)\": expected one of \(NIS2Category.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    problems.append(.init(line: row["category"]?.mark?.line ?? line, fr: "règle \(id) : category « \(categoryText) » : l'une de ces valeurs est attendue : \(NIS2Category.allCases.map(\.rawValue).joined(separator: ", "))", en: "rule \(id): category \"\(categoryText)\": expected one of \(NIS2Category.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
                 let reason = YAMLReader.localized(row["reason"])
-                if reason == nil { problems.append(.init(line: line, "rule \(id): missing key \"reason\": expected {fr, en}")) }
+                if reason == nil { problems.append(.init(line: line, fr: "règle \(id) : clé « reason » absente : {fr, en} est attendu", en: "rule \(id): missing key \"reason\": expected {fr, en}")) }
                 let sources = YAMLReader.strings(row["sources"]) ?? []
-                if sources.isEmpty { problems.append(.init(line: line, "rule \(id): missing key \"sources\": every row names its source")) }
+                if sources.isEmpty { problems.append(.init(line: line, fr: "règle \(id) : clé « sources » absente : chaque ligne cite sa source", en: "rule \(id): missing key \"sources\": every row names its source")) }
                 let statusText = YAMLReader.string(row["source_status"]) ?? ""
                 let sourceStatus = ScopeRule.SourceStatus(rawValue: statusText)
-                if sourceStatus == nil { problems.append(.init(line: row["source_status"]?.mark?.line ?? line, "rule \(id): source_status \"\(statusText)\": expected verified or secondary")) }
+                if sourceStatus == nil { problems.append(.init(line: row["source_status"]?.mark?.line ?? line, fr: "règle \(id) : source_status « \(statusText) » : verified ou secondary est attendu", en: "rule \(id): source_status \"\(statusText)\": expected verified or secondary")) }
                 if let category, let reason, let sourceStatus {
                     rules.append(ScopeRule(
                         id: id, kinds: kinds, populationAbove: above, populationAtMost: atMost, hasCommuneOver30000: flag,
@@ -216,10 +216,10 @@ public struct ScopeRules: Sendable {
                 }
             }
         } else {
-            problems.append(.init(line: mapping["rules"]?.mark?.line ?? root.mark?.line, "rules: expected a list of rows"))
+            problems.append(.init(line: mapping["rules"]?.mark?.line ?? root.mark?.line, fr: "rules : une liste de lignes est attendue", en: "rules: expected a list of rows"))
         }
         for kind in ScopeFacts.kinds where !rules.contains(where: { $0.kinds.contains(kind) }) && problems.isEmpty {
-            problems.append(.init(line: nil, "no rule covers the kind \"\(kind)\""))
+            problems.append(.init(line: nil, fr: "aucune règle ne couvre le type « \(kind) »", en: "no rule covers the kind \"\(kind)\""))
         }
         guard problems.isEmpty, let status else { throw NIS2InputError(file: file, problems: problems) }
         return ScopeRules(version: version, textStatus: status, rules: rules, file: file)

@@ -63,7 +63,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
     }
 
     public static func load(path: String) throws(NIS2InputError) -> CSIRTDirectory {
-        try parse(YAMLReader.readText(path: path, what: "CSIRT directory"), file: path)
+        try parse(YAMLReader.readText(path: path, what: LocalizedText(fr: "annuaire des CSIRT", en: "CSIRT directory")), file: path)
     }
 
     static let topKeys = ["version", "source", "checked", "national", "csirts", "territories"]
@@ -74,56 +74,56 @@ public struct CSIRTDirectory: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(NIS2InputError) -> CSIRTDirectory {
         let root = try YAMLReader.compose(text, file: file)
         guard let mapping = root.mapping else {
-            throw NIS2InputError(file: file, line: root.mark?.line, "expected a mapping with version, source, national, csirts and territories")
+            throw NIS2InputError(file: file, line: root.mark?.line, fr: "un dictionnaire avec version, source, national, csirts et territories est attendu", en: "expected a mapping with version, source, national, csirts and territories")
         }
-        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "CSIRT directory")
+        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: LocalizedText(fr: "annuaire des CSIRT", en: "CSIRT directory"))
         func required(_ row: Node.Mapping, _ key: String, _ context: String, _ line: Int?) -> String {
             if let value = YAMLReader.string(row[key]), !value.isEmpty { return value }
-            problems.append(.init(line: row[key]?.mark?.line ?? line, "\(context): missing key \"\(key)\""))
+            problems.append(.init(line: row[key]?.mark?.line ?? line, fr: "\(context) : clé « \(key) » absente", en: "\(context): missing key \"\(key)\""))
             return ""
         }
         let version = YAMLReader.string(mapping["version"]) ?? ""
         if CalendarDay(version) == nil {
-            problems.append(.init(line: mapping["version"]?.mark?.line ?? root.mark?.line, "version: expected the date of the source data, YYYY-MM-DD"))
+            problems.append(.init(line: mapping["version"]?.mark?.line ?? root.mark?.line, fr: "version : la date des données sources, AAAA-MM-JJ, est attendue", en: "version: expected the date of the source data, YYYY-MM-DD"))
         }
         let source = required(mapping, "source", "CSIRT directory", root.mark?.line)
 
         var national = National(certFRName: "", certFRDeclaration: "", nis2Declaration: "", certFRContact: "", cyber17Name: "", cyber17Website: "", cyber17Diagnostic: "")
         if let nationalNode = mapping["national"]?.mapping {
-            problems += YAMLReader.unknownKeys(nationalNode, allowed: ["cert_fr", "cyber17"], context: "national")
+            problems += YAMLReader.unknownKeys(nationalNode, allowed: ["cert_fr", "cyber17"], context: LocalizedText(both: "national"))
             let line = mapping["national"]?.mark?.line
             if let cert = nationalNode["cert_fr"]?.mapping {
-                problems += YAMLReader.unknownKeys(cert, allowed: ["name", "declaration", "nis2_declaration", "contact"], context: "national.cert_fr")
+                problems += YAMLReader.unknownKeys(cert, allowed: ["name", "declaration", "nis2_declaration", "contact"], context: LocalizedText(both: "national.cert_fr"))
                 national.certFRName = required(cert, "name", "national.cert_fr", line)
                 national.certFRDeclaration = required(cert, "declaration", "national.cert_fr", line)
                 national.nis2Declaration = required(cert, "nis2_declaration", "national.cert_fr", line)
                 national.certFRContact = required(cert, "contact", "national.cert_fr", line)
             } else {
-                problems.append(.init(line: line, "national: missing mapping \"cert_fr\""))
+                problems.append(.init(line: line, fr: "national : dictionnaire « cert_fr » absent", en: "national: missing mapping \"cert_fr\""))
             }
             if let cyber = nationalNode["cyber17"]?.mapping {
-                problems += YAMLReader.unknownKeys(cyber, allowed: ["name", "website", "diagnostic"], context: "national.cyber17")
+                problems += YAMLReader.unknownKeys(cyber, allowed: ["name", "website", "diagnostic"], context: LocalizedText(both: "national.cyber17"))
                 national.cyber17Name = required(cyber, "name", "national.cyber17", line)
                 national.cyber17Website = required(cyber, "website", "national.cyber17", line)
                 national.cyber17Diagnostic = required(cyber, "diagnostic", "national.cyber17", line)
             } else {
-                problems.append(.init(line: line, "national: missing mapping \"cyber17\""))
+                problems.append(.init(line: line, fr: "national : dictionnaire « cyber17 » absent", en: "national: missing mapping \"cyber17\""))
             }
         } else {
-            problems.append(.init(line: root.mark?.line, "missing mapping \"national\" (cert_fr, cyber17)"))
+            problems.append(.init(line: root.mark?.line, fr: "dictionnaire « national » absent (cert_fr, cyber17)", en: "missing mapping \"national\" (cert_fr, cyber17)"))
         }
 
         var csirts: [String: CSIRT] = [:]
         for node in mapping["csirts"]?.sequence ?? [] {
             guard let row = node.mapping else {
-                problems.append(.init(line: node.mark?.line, "csirts: expected a mapping with id, name, phone, website"))
+                problems.append(.init(line: node.mark?.line, fr: "csirts : un dictionnaire avec id, name, phone, website est attendu", en: "csirts: expected a mapping with id, name, phone, website"))
                 continue
             }
-            problems += YAMLReader.unknownKeys(row, allowed: csirtKeys, context: "csirt")
+            problems += YAMLReader.unknownKeys(row, allowed: csirtKeys, context: LocalizedText(both: "csirts"))
             let id = required(row, "id", "csirt", node.mark?.line)
             let csirt = CSIRT(id: id, name: required(row, "name", "csirt \(id)", node.mark?.line),
                               phone: YAMLReader.string(row["phone"]), website: YAMLReader.string(row["website"]))
-            if csirts.updateValue(csirt, forKey: id) != nil { problems.append(.init(line: node.mark?.line, "csirt \"\(id)\" defined twice")) }
+            if csirts.updateValue(csirt, forKey: id) != nil { problems.append(.init(line: node.mark?.line, fr: "csirt « \(id) » défini deux fois", en: "csirt \"\(id)\" defined twice")) }
         }
 
         var territories: [Territory] = []
@@ -131,37 +131,37 @@ public struct CSIRTDirectory: Sendable, Equatable {
         for node in mapping["territories"]?.sequence ?? [] {
             let line = node.mark?.line
             guard let row = node.mapping else {
-                problems.append(.init(line: line, "territories: expected a mapping with name, csirt, anssi, departements"))
+                problems.append(.init(line: line, fr: "territories : un dictionnaire avec name, csirt, anssi, departements est attendu", en: "territories: expected a mapping with name, csirt, anssi, departements"))
                 continue
             }
-            problems += YAMLReader.unknownKeys(row, allowed: territoryKeys, context: "territory")
+            problems += YAMLReader.unknownKeys(row, allowed: territoryKeys, context: LocalizedText(both: "territories"))
             let name = required(row, "name", "territory", line)
             var csirt: CSIRT?
             if row["csirt"] == nil {
-                problems.append(.init(line: line, "territory \(name): missing key \"csirt\" (an id from csirts, or null when there is none)"))
+                problems.append(.init(line: line, fr: "territoire \(name) : clé « csirt » absente (un identifiant de csirts, ou null s'il n'y en a pas)", en: "territory \(name): missing key \"csirt\" (an id from csirts, or null when there is none)"))
             } else if let id = YAMLReader.string(row["csirt"]) {
                 csirt = csirts[id]
-                if csirt == nil { problems.append(.init(line: row["csirt"]?.mark?.line, "territory \(name): csirt \"\(id)\" is not defined under csirts")) }
+                if csirt == nil { problems.append(.init(line: row["csirt"]?.mark?.line, fr: "territoire \(name) : le csirt « \(id) » n'est pas défini sous csirts", en: "territory \(name): csirt \"\(id)\" is not defined under csirts")) }
             }
             let note = YAMLReader.localized(row["note"])
             if csirt == nil && row["csirt"] != nil && YAMLReader.string(row["csirt"]) == nil && note == nil {
-                problems.append(.init(line: line, "territory \(name): no CSIRT: a note {fr, en} must say what to do instead"))
+                problems.append(.init(line: line, fr: "territoire \(name) : pas de CSIRT : une note {fr, en} doit dire que faire à la place", en: "territory \(name): no CSIRT: a note {fr, en} must say what to do instead"))
             }
             let codes = YAMLReader.strings(row["departements"]) ?? []
-            if codes.isEmpty { problems.append(.init(line: line, "territory \(name): missing key \"departements\"")) }
+            if codes.isEmpty { problems.append(.init(line: line, fr: "territoire \(name) : clé « departements » absente", en: "territory \(name): missing key \"departements\"")) }
             for code in codes {
                 if !isDepartementCode(code) {
-                    problems.append(.init(line: row["departements"]?.mark?.line, "territory \(name): \"\(code)\" is not a département or collectivity code (01–95, 2A, 2B, 971–989)"))
+                    problems.append(.init(line: row["departements"]?.mark?.line, fr: "territoire \(name) : « \(code) » n'est pas un code de département ou de collectivité (01–95, 2A, 2B, 971–989)", en: "territory \(name): \"\(code)\" is not a département or collectivity code (01–95, 2A, 2B, 971–989)"))
                 }
                 if let previous = owner.updateValue(name, forKey: code) {
-                    problems.append(.init(line: row["departements"]?.mark?.line, "\(code) is listed under both \(previous) and \(name)"))
+                    problems.append(.init(line: row["departements"]?.mark?.line, fr: "\(code) figure à la fois sous \(previous) et sous \(name)", en: "\(code) is listed under both \(previous) and \(name)"))
                 }
             }
             territories.append(Territory(
                 name: name, aliases: YAMLReader.strings(row["aliases"]) ?? [], csirt: csirt,
                 anssiMailbox: required(row, "anssi", "territory \(name)", line), departements: codes, note: note, line: line))
         }
-        if territories.isEmpty { problems.append(.init(line: root.mark?.line, "missing list \"territories\"")) }
+        if territories.isEmpty { problems.append(.init(line: root.mark?.line, fr: "liste « territories » absente", en: "missing list \"territories\"")) }
         guard problems.isEmpty else { throw NIS2InputError(file: file, problems: problems) }
         return CSIRTDirectory(
             version: version, source: source, checked: YAMLReader.string(mapping["checked"]), national: national,
@@ -187,22 +187,30 @@ public struct CSIRTDirectory: Sendable, Equatable {
         if code.count == 1, code.first?.isNumber == true { code = "0" + code }
         if let territory = territories.first(where: { $0.departements.contains(code) }) { return territory }
         if code == "20" {
-            throw CSIRTLookupError("département \"\(raw)\": Corsica has had two départements since 1976: expected 2A (Corse-du-Sud) or 2B (Haute-Corse)")
+            throw CSIRTLookupError(
+                fr: "département « \(raw) » : la Corse a deux départements depuis 1976 : 2A (Corse-du-Sud) ou 2B (Haute-Corse) est attendu",
+                en: "département \"\(raw)\": Corsica has had two départements since 1976: expected 2A (Corse-du-Sud) or 2B (Haute-Corse)")
         }
-        throw CSIRTLookupError("département \"\(raw)\" unknown: expected 01–95 (not 20), 2A, 2B, 971–976 or an overseas collectivity code (975, 977, 978, 984, 986–989)")
+        throw CSIRTLookupError(
+            fr: "département « \(raw) » inconnu : 01–95 (pas 20), 2A, 2B, 971–976 ou un code de collectivité d'outre-mer (975, 977, 978, 984, 986–989) est attendu",
+            en: "département \"\(raw)\" unknown: expected 01–95 (not 20), 2A, 2B, 971–976 or an overseas collectivity code (975, 977, 978, 984, 986–989)")
     }
 
     /// The territory of an INSEE commune code (`29019`, `2A004`, `97411`, `98735`).
     public func territory(insee raw: String) throws(CSIRTLookupError) -> Territory {
         let code = raw.trimmingCharacters(in: .whitespaces).uppercased()
         guard code.count == 5, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "A" || $0 == "B") }) else {
-            throw CSIRTLookupError("INSEE code \"\(raw)\": expected a 5-character commune code such as 29019, 2A004 or 97411")
+            throw CSIRTLookupError(
+                fr: "code INSEE « \(raw) » : un code commune de 5 caractères comme 29019, 2A004 ou 97411 est attendu",
+                en: "INSEE code \"\(raw)\": expected a 5-character commune code such as 29019, 2A004 or 97411")
         }
         let prefix = code.hasPrefix("97") || code.hasPrefix("98") ? String(code.prefix(3)) : String(code.prefix(2))
         do {
             return try territory(departement: prefix)
         } catch {
-            throw CSIRTLookupError("INSEE code \"\(raw)\": its département \(prefix) is unknown (expected 01–95, 2A, 2B or 971–989)")
+            throw CSIRTLookupError(
+                fr: "code INSEE « \(raw) » : son département \(prefix) est inconnu (01–95, 2A, 2B ou 971–989 attendu)",
+                en: "INSEE code \"\(raw)\": its département \(prefix) is unknown (expected 01–95, 2A, 2B or 971–989)")
         }
     }
 
@@ -210,7 +218,8 @@ public struct CSIRTDirectory: Sendable, Equatable {
     public func territory(region raw: String) throws(CSIRTLookupError) -> Territory {
         let key = Self.folded(raw)
         if let territory = territories.first(where: { ([$0.name] + $0.aliases).contains { Self.folded($0) == key } }) { return territory }
-        throw CSIRTLookupError("region \"\(raw)\" unknown: expected one of \(territories.map(\.name).joined(separator: ", "))")
+        let names = territories.map(\.name).joined(separator: ", ")
+        throw CSIRTLookupError(fr: "région « \(raw) » inconnue : l'une de ces régions est attendue : \(names)", en: "region \"\(raw)\" unknown: expected one of \(names)")
     }
 
     static func folded(_ text: String) -> String {
@@ -221,6 +230,9 @@ public struct CSIRTDirectory: Sendable, Equatable {
 
 /// A département, INSEE code or region the directory does not know (a usage error, exit 64).
 public struct CSIRTLookupError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    /// What is wrong, in both languages.
+    public let text: LocalizedText
+    public init(fr: String, en: String) { self.text = LocalizedText(fr: fr, en: en) }
+    /// In French.
+    public var description: String { text.fr }
 }

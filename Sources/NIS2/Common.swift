@@ -15,6 +15,9 @@ public struct LocalizedText: Sendable, Equatable, Codable {
 
     /// The text in `english ? en : fr`.
     public func text(english: Bool) -> String { english ? en : fr }
+
+    /// A text with no language (an identifier, a YAML path): the same in both.
+    public init(both text: String) { self.init(fr: text, en: text) }
 }
 
 /// A problem in an input file of the NIS 2 data (answers, questionnaire, scope rules), at a line
@@ -24,12 +27,20 @@ public struct NIS2InputError: Error, CustomStringConvertible, Sendable, Equatabl
     /// One problem: 1-based line when known, and what is wrong and what was expected.
     public struct Problem: Sendable, Equatable, CustomStringConvertible {
         public let line: Int?
+        /// What is wrong, in French.
         public let message: String
+        /// What is wrong, in English.
+        public let englishMessage: String
 
-        public init(line: Int?, _ message: String) {
+        /// A problem in both languages (there is no single-text initialiser: a message is never in one language only).
+        public init(line: Int?, fr: String, en: String) {
             self.line = line
-            self.message = message
+            self.message = fr
+            self.englishMessage = en
         }
+
+        /// The message in French, or English when `english`.
+        public func text(english: Bool) -> String { english ? englishMessage : message }
 
         public var description: String { line.map { "\($0): \(message)" } ?? message }
     }
@@ -46,14 +57,29 @@ public struct NIS2InputError: Error, CustomStringConvertible, Sendable, Equatabl
         self.problems = problems
     }
 
-    public init(file: String, line: Int? = nil, _ message: String) {
-        self.init(file: file, problems: [Problem(line: line, message)])
+    public init(file: String, line: Int? = nil, fr: String, en: String) {
+        self.init(file: file, problems: [Problem(line: line, fr: fr, en: en)])
     }
 
-    /// One `file:line: message` line per problem.
-    public var description: String {
+    /// One `file:line: message` line per problem, in English: the form the organisational check quotes in its
+    /// `reason` (Sources/Checks words its reasons in English until they carry both languages). What a person
+    /// reads on the command line is `description(english:)` in the command's language.
+    public var description: String { description(english: true) }
+
+    /// One `file:line: message (English message)` line per problem, for a command without `--lang`.
+    public var bothLanguagesDescription: String {
         problems.map { problem in
-            problem.line.map { "\(file):\($0): \(problem.message)" } ?? "\(file): \(problem.message)"
+            let location = problem.line.map { "\(file):\($0)" } ?? file
+            return problem.message == problem.englishMessage
+                ? "\(location): \(problem.message)" : "\(location): \(problem.message) (\(problem.englishMessage))"
+        }.joined(separator: "\n")
+    }
+
+    /// One `file:line: message` line per problem, in English when `english`, else in French.
+    public func description(english: Bool) -> String {
+        problems.map { problem in
+            let text = problem.text(english: english)
+            return problem.line.map { "\(file):\($0): \(text)" } ?? "\(file): \(text)"
         }.joined(separator: "\n")
     }
 
@@ -69,20 +95,20 @@ enum YAMLReader {
 
     /// Reads a whole file as UTF-8 text: a regular file of at most `maximumBytes` (`RegularFile`: a FIFO
     /// or device is refused without blocking).
-    static func readText(path: String, what: String) throws(NIS2InputError) -> String {
+    static func readText(path: String, what: LocalizedText) throws(NIS2InputError) -> String {
         let data: [UInt8]
         do {
             data = try RegularFile.read(path, limit: maximumBytes)
         } catch {
             switch error {
-            case .notFound: throw NIS2InputError(file: path, missing: true, problems: [.init(line: nil, "\(what) not found")])
+            case .notFound: throw NIS2InputError(file: path, missing: true, problems: [.init(line: nil, fr: "\(what.fr) introuvable", en: "\(what.en) not found")])
             case .tooLarge(let bytes, let limit):
-                throw NIS2InputError(file: path, "\(bytes) bytes or more: a \(what) is expected to be under \(limit) bytes")
-            default: throw NIS2InputError(file: path, "cannot read \(what): \(error)")
+                throw NIS2InputError(file: path, fr: "\(bytes) octets ou plus (\(what.fr)) : moins de \(limit) octets sont attendus", en: "\(bytes) bytes or more: a \(what.en) is expected to be under \(limit) bytes")
+            default: throw NIS2InputError(file: path, fr: "lecture impossible (\(what.fr)) : \(error.frenchDescription)", en: "cannot read \(what.en): \(error)")
             }
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw NIS2InputError(file: path, "\(what) is not UTF-8 text")
+            throw NIS2InputError(file: path, fr: "\(what.fr) : ce n'est pas du texte UTF-8", en: "\(what.en) is not UTF-8 text")
         }
         return text
     }
@@ -91,7 +117,7 @@ enum YAMLReader {
     static func compose(_ text: String, file: String) throws(NIS2InputError) -> Node {
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw NIS2InputError(file: file, "empty document: expected a YAML mapping")
+                throw NIS2InputError(file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
             }
             return node
         } catch let error as NIS2InputError {
@@ -100,15 +126,15 @@ enum YAMLReader {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                 .composer(_, let problem, let mark, _):
-                throw NIS2InputError(file: file, line: mark.line, "YAML syntax: \(problem)")
+                throw NIS2InputError(file: file, line: mark.line, fr: "syntaxe YAML : \(problem)", en: "YAML syntax: \(problem)")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 throw NIS2InputError(
-                    file: file, line: context.mark.line, "duplicate key \(duplicates.joined(separator: ", "))")
+                    file: file, line: context.mark.line, fr: "clé en double : \(duplicates.joined(separator: ", "))", en: "duplicate key \(duplicates.joined(separator: ", "))")
             default:
-                throw NIS2InputError(file: file, "YAML: \(error)")
+                throw NIS2InputError(file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
             }
         } catch {
-            throw NIS2InputError(file: file, "YAML: \(error)")
+            throw NIS2InputError(file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
         }
     }
 
@@ -118,9 +144,9 @@ enum YAMLReader {
     }
 
     /// The first key of `mapping` not in `allowed`, as a problem.
-    static func unknownKeys(_ mapping: Node.Mapping, allowed: [String], context: String) -> [NIS2InputError.Problem] {
+    static func unknownKeys(_ mapping: Node.Mapping, allowed: [String], context: LocalizedText) -> [NIS2InputError.Problem] {
         keys(mapping).filter { !allowed.contains($0.name) }.map {
-            .init(line: $0.line, "unknown key \"\($0.name)\" in \(context); expected one of: \(allowed.joined(separator: ", "))")
+            .init(line: $0.line, fr: "clé inconnue « \($0.name) » (\(context.fr)) ; clés possibles : \(allowed.joined(separator: ", "))", en: "unknown key \"\($0.name)\" in \(context.en); expected one of: \(allowed.joined(separator: ", "))")
         }
     }
 
@@ -137,7 +163,7 @@ enum YAMLReader {
     static func text(in mapping: Node.Mapping, _ key: String, label: String, problems: inout [NIS2InputError.Problem]) -> String? {
         guard let (name, value) = mapping.first(where: { $0.key.scalar?.string == key }) else { return nil }
         if value.scalar == nil {
-            problems.append(.init(line: name.mark?.line, "\(label): expected a text value, found \(value.sequence != nil ? "a list" : "a mapping")"))
+            problems.append(.init(line: name.mark?.line, fr: "\(label) : un texte est attendu, trouvé \(value.sequence != nil ? "une liste" : "un dictionnaire")", en: "\(label): expected a text value, found \(value.sequence != nil ? "a list" : "a mapping")"))
             return nil
         }
         return string(value)
@@ -244,6 +270,6 @@ public enum NIS2DataLocator {
         }
         throw NIS2InputError(
             file: name, missing: true,
-            problems: [.init(line: nil, "not found in \(folders.isEmpty ? "any NIS 2 data folder" : folders.joined(separator: ", "))")])
+            problems: [.init(line: nil, fr: "introuvable dans \(folders.isEmpty ? "les dossiers de données NIS 2 (aucun trouvé)" : folders.joined(separator: ", "))", en: "not found in \(folders.isEmpty ? "any NIS 2 data folder" : folders.joined(separator: ", "))")])
     }
 }

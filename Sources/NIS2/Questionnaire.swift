@@ -105,59 +105,59 @@ public struct Questionnaire: Sendable {
     }
 
     public static func load(path: String) throws(NIS2InputError) -> Questionnaire {
-        try parse(YAMLReader.readText(path: path, what: "NIS 2 questionnaire"), file: path)
+        try parse(YAMLReader.readText(path: path, what: LocalizedText(fr: "questionnaire NIS 2", en: "NIS 2 questionnaire")), file: path)
     }
 
     /// Parses and checks a questionnaire; every problem is reported with its line.
     public static func parse(_ text: String, file: String) throws(NIS2InputError) -> Questionnaire {
         let root = try YAMLReader.compose(text, file: file)
         guard let mapping = root.mapping else {
-            throw NIS2InputError(file: file, line: root.mark?.line, "expected a mapping with version, sections and items")
+            throw NIS2InputError(file: file, line: root.mark?.line, fr: "un dictionnaire avec version, sections et items est attendu", en: "expected a mapping with version, sections and items")
         }
-        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: "questionnaire")
+        var problems = YAMLReader.unknownKeys(mapping, allowed: topKeys, context: LocalizedText(both: "questionnaire"))
         let version = YAMLReader.string(mapping["version"]) ?? ""
-        if version.isEmpty { problems.append(.init(line: root.mark?.line, "missing key \"version\"")) }
+        if version.isEmpty { problems.append(.init(line: root.mark?.line, fr: "clé « version » absente", en: "missing key \"version\"")) }
         var sections: [QuestionnaireSection] = []
         for node in mapping["sections"]?.sequence ?? [] {
             guard let row = node.mapping else {
-                problems.append(.init(line: node.mark?.line, "section: expected a mapping"))
+                problems.append(.init(line: node.mark?.line, fr: "section : un dictionnaire est attendu", en: "section: expected a mapping"))
                 continue
             }
-            problems += YAMLReader.unknownKeys(row, allowed: sectionKeys, context: "section")
+            problems += YAMLReader.unknownKeys(row, allowed: sectionKeys, context: LocalizedText(both: "sections"))
             guard let id = YAMLReader.string(row["id"]), let article = YAMLReader.string(row["article"]),
                   let title = YAMLReader.localized(row["title"]) else {
-                problems.append(.init(line: node.mark?.line, "section: expected id, article and title"))
+                problems.append(.init(line: node.mark?.line, fr: "section : id, article et title sont attendus", en: "section: expected id, article and title"))
                 continue
             }
-            if sections.contains(where: { $0.id == id }) { problems.append(.init(line: node.mark?.line, "section \"\(id)\" defined twice")) }
+            if sections.contains(where: { $0.id == id }) { problems.append(.init(line: node.mark?.line, fr: "section « \(id) » définie deux fois", en: "section \"\(id)\" defined twice")) }
             sections.append(QuestionnaireSection(id: id, article: article, title: title))
         }
-        if sections.isEmpty { problems.append(.init(line: mapping["sections"]?.mark?.line ?? root.mark?.line, "sections: expected a list of sections")) }
+        if sections.isEmpty { problems.append(.init(line: mapping["sections"]?.mark?.line ?? root.mark?.line, fr: "sections : une liste de sections est attendue", en: "sections: expected a list of sections")) }
         var items: [QuestionnaireItem] = []
         for node in mapping["items"]?.sequence ?? [] {
             let line = node.mark?.line
             guard let row = node.mapping else {
-                problems.append(.init(line: line, "item: expected a mapping"))
+                problems.append(.init(line: line, fr: "question : un dictionnaire est attendu", en: "item: expected a mapping"))
                 continue
             }
-            problems += YAMLReader.unknownKeys(row, allowed: itemKeys, context: "item")
+            problems += YAMLReader.unknownKeys(row, allowed: itemKeys, context: LocalizedText(both: "items"))
             let id = YAMLReader.string(row["id"]) ?? ""
             let parts = id.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2, sections.contains(where: { $0.id == parts[0] }),
                   parts[1].allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }), !parts[1].isEmpty else {
-                problems.append(.init(line: line, "item id \"\(id)\": expected <section>.<slug> with a known section and a slug of a-z, 0-9 and -"))
+                problems.append(.init(line: line, fr: "identifiant de question « \(id) » : <section>.<nom> est attendu, avec une section connue et un nom fait de a-z, 0-9 et -", en: "item id \"\(id)\": expected <section>.<slug> with a known section and a slug of a-z, 0-9 and -"))
                 continue
             }
-            if items.contains(where: { $0.id == id }) { problems.append(.init(line: line, "item \"\(id)\" defined twice")) }
+            if items.contains(where: { $0.id == id }) { problems.append(.init(line: line, fr: "question « \(id) » définie deux fois", en: "item \"\(id)\" defined twice")) }
             let weightText = YAMLReader.string(row["weight"]) ?? ""
             guard let weight = ItemWeight(rawValue: weightText) else {
-                problems.append(.init(line: row["weight"]?.mark?.line ?? line, "item \(id): weight \"\(weightText)\": expected one of \(ItemWeight.allCases.map(\.rawValue).joined(separator: ", "))"))
+                problems.append(.init(line: row["weight"]?.mark?.line ?? line, fr: "question \(id) : weight « \(weightText) » : l'une de ces valeurs est attendue : \(ItemWeight.allCases.map(\.rawValue).joined(separator: ", "))", en: "item \(id): weight \"\(weightText)\": expected one of \(ItemWeight.allCases.map(\.rawValue).joined(separator: ", "))"))
                 continue
             }
             var texts: [String: LocalizedText] = [:]
             for key in ["title", "question", "why", "remediation"] {
                 if let text = YAMLReader.localized(row[key]) { texts[key] = text } else {
-                    problems.append(.init(line: row[key]?.mark?.line ?? line, "item \(id): missing key \"\(key)\": expected {fr, en}"))
+                    problems.append(.init(line: row[key]?.mark?.line ?? line, fr: "question \(id) : clé « \(key) » absente : {fr, en} est attendu", en: "item \(id): missing key \"\(key)\": expected {fr, en}"))
                 }
             }
             var recyf: [ReCyFReference] = []
@@ -165,7 +165,7 @@ public struct Questionnaire: Sendable {
                 // "13 EI/EE" or "16 EE".
                 let fields = entry.split(separator: " ").map(String.init)
                 guard fields.count == 2, ["EI/EE", "EE"].contains(fields[1]) else {
-                    problems.append(.init(line: row["recyf"]?.mark?.line ?? line, "item \(id): recyf \"\(entry)\": expected an objective and EI/EE or EE, e.g. \"13 EI/EE\""))
+                    problems.append(.init(line: row["recyf"]?.mark?.line ?? line, fr: "question \(id) : recyf « \(entry) » : un objectif et EI/EE ou EE sont attendus, par exemple « 13 EI/EE »", en: "item \(id): recyf \"\(entry)\": expected an objective and EI/EE or EE, e.g. \"13 EI/EE\""))
                     continue
                 }
                 recyf.append(ReCyFReference(objective: fields[0], appliesToImportant: fields[1] == "EI/EE"))
@@ -173,21 +173,21 @@ public struct Questionnaire: Sendable {
             var hygiene: [Int] = []
             for entry in YAMLReader.strings(row["hygiene"]) ?? [] {
                 guard let number = Int(entry), (1...42).contains(number) else {
-                    problems.append(.init(line: row["hygiene"]?.mark?.line ?? line, "item \(id): hygiene \"\(entry)\": expected a measure number 1–42"))
+                    problems.append(.init(line: row["hygiene"]?.mark?.line ?? line, fr: "question \(id) : hygiene « \(entry) » : un numéro de mesure de 1 à 42 est attendu", en: "item \(id): hygiene \"\(entry)\": expected a measure number 1–42"))
                     continue
                 }
                 hygiene.append(number)
             }
             let technical = YAMLReader.strings(row["technical"]) ?? []
             for prefix in technical where !prefix.hasSuffix(".") {
-                problems.append(.init(line: row["technical"]?.mark?.line ?? line, "item \(id): technical \"\(prefix)\": expected a rule-code prefix ending with a dot, e.g. \"backup.\""))
+                problems.append(.init(line: row["technical"]?.mark?.line ?? line, fr: "question \(id) : technical « \(prefix) » : un début de code de règle finissant par un point est attendu, par exemple « backup. »", en: "item \(id): technical \"\(prefix)\": expected a rule-code prefix ending with a dot, e.g. \"backup.\""))
             }
             var allowsNotApplicable = true
             if let node = row["not_applicable"] {
                 switch YAMLReader.string(node) {
                 case "true": allowsNotApplicable = true
                 case "false": allowsNotApplicable = false
-                default: problems.append(.init(line: node.mark?.line, "item \(id): not_applicable: expected true or false"))
+                default: problems.append(.init(line: node.mark?.line, fr: "question \(id) : not_applicable : true ou false est attendu", en: "item \(id): not_applicable: expected true or false"))
                 }
             }
             guard let title = texts["title"], let question = texts["question"], let why = texts["why"],
@@ -197,7 +197,7 @@ public struct Questionnaire: Sendable {
                 remediation: remediation, recyf: recyf, regulation: YAMLReader.strings(row["regulation"]) ?? [],
                 hygiene: hygiene, technical: technical, allowsNotApplicable: allowsNotApplicable, line: line))
         }
-        if items.isEmpty && problems.isEmpty { problems.append(.init(line: root.mark?.line, "items: expected a list of items")) }
+        if items.isEmpty && problems.isEmpty { problems.append(.init(line: root.mark?.line, fr: "items : une liste de questions est attendue", en: "items: expected a list of items")) }
         guard problems.isEmpty else { throw NIS2InputError(file: file, problems: problems) }
         // Items in section order, file order within a section.
         let order = Dictionary(uniqueKeysWithValues: sections.enumerated().map { ($1.id, $0) })

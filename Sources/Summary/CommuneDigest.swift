@@ -83,9 +83,8 @@ public struct CommuneDigestBuilder: Sendable {
         guard member != nil || detail != nil else {
             throw InputError(
                 .missing,
-                fr
-                    ? "SIREN \(siren) : ni membre du périmètre déclaré, ni dans les rapports de la base (voir `cyberctl territory status` et `cyberctl territory roster show`)"
-                    : "SIREN \(siren): neither a member of the declared roster nor in the store's reports (see `cyberctl territory status` and `cyberctl territory roster show`)")
+                fr: "SIREN \(siren) : ni membre du périmètre déclaré, ni dans les rapports de la base (voir `cyberctl territory status` et `cyberctl territory roster show`)",
+                en: "SIREN \(siren): neither a member of the declared roster nor in the store's reports (see `cyberctl territory status` and `cyberctl territory roster show`)")
         }
         let name = member?.name ?? detail?.name ?? "SIREN \(siren)"
         let (alertsView, failures) = views.alerts(withinDays: windowDays)

@@ -50,6 +50,9 @@ public struct RSSIConfiguration: Sendable, Equatable {
     public var language: Language?
 
     /// The default location.
+    /// The file, in error messages.
+    static let noun = Bilingual(fr: "configuration du RSSI", en: "RSSI configuration")
+
     public static let defaultPath = "/etc/cyberctl/rssi.yaml"
     /// The environment variable naming the file when `--config` is not given.
     public static let environmentVariable = "CYBERCTL_RSSI_CONFIG"
@@ -83,18 +86,19 @@ public struct RSSIConfiguration: Sendable, Equatable {
     /// Reads the configuration at `path`.
     /// - Throws: `InputError` (.missing, naming the file and who named it; .invalidData with the line and key).
     public static func load(path: String, source: Source = .option, language: Language = .fr) throws(InputError) -> RSSIConfiguration {
-        let english = language == .en
         guard FileManager.default.fileExists(atPath: path) else {
-            let who: String = switch source {
-            case .option: english ? "named by --config" : "nommé par --config"
-            case .environment: english ? "named by $\(environmentVariable)" : "nommé par $\(environmentVariable)"
-            case .defaultLocation: english ? "default location" : "emplacement par défaut"
+            let who: Bilingual = switch source {
+            case .option: Bilingual(fr: "nommée par --config", en: "named by --config")
+            case .environment: Bilingual(fr: "nommée par $\(environmentVariable)", en: "named by $\(environmentVariable)")
+            case .defaultLocation: Bilingual(fr: "emplacement par défaut", en: "default location")
             }
-            throw InputError(.missing, file: path, english ? "RSSI configuration not found (\(who))" : "configuration du RSSI introuvable (\(who))")
+            throw InputError(
+                .missing, file: path, fr: "configuration du RSSI introuvable (\(who.fr))", en: "RSSI configuration not found (\(who.en))")
         }
-        let bytes = try InputError.readInput(path, what: english ? "RSSI configuration" : "configuration du RSSI", limit: 64 << 10)
+        let bytes = try InputError.readInput(path, what: Self.noun, limit: 64 << 10)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw InputError(.invalidData, file: path, english ? "not UTF-8 text" : "pas du texte UTF-8")
+            throw InputError(.invalidData, file: path, fr: "pas du texte UTF-8",
+                                                       en: "not UTF-8 text")
         }
         var configuration = RSSIConfiguration(file: path, source: source)
         // An empty file (or one of comments only) is a configuration with no key.
@@ -103,30 +107,29 @@ public struct RSSIConfiguration: Sendable, Equatable {
         } catch {
             // A syntax error: YAMLInput.compose below reports it with its line.
         }
-        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: english ? "RSSI configuration" : "configuration du RSSI")
+        let root = try YAMLInput.mapping(YAMLInput.compose(text, file: path), file: path, what: Self.noun)
         let folder = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         for (keyNode, value) in root {
             guard let key = keyNode.scalar?.string, keys.contains(key) else {
                 let name = keyNode.scalar?.string ?? "?"
                 throw InputError(
                     .invalidData, file: path, line: keyNode.mark?.line, column: keyNode.mark?.column,
-                    english
-                        ? "unknown key \"\(name)\"; expected one of: \(keys.joined(separator: ", "))"
-                        : "clé inconnue « \(name) » ; clés attendues : \(keys.joined(separator: ", "))")
+                    fr: "clé inconnue « \(name) » ; clés attendues : \(keys.joined(separator: ", "))",
+                    en: "unknown key \"\(name)\"; expected one of: \(keys.joined(separator: ", "))")
             }
             guard let scalar = value.scalar, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw InputError(
                     .invalidData, file: path, line: value.mark?.line ?? keyNode.mark?.line, column: value.mark?.column,
-                    english
-                        ? "key \"\(key)\": expected \(key == "lang" ? "fr or en" : "a path on one line")"
-                        : "clé « \(key) » : \(key == "lang" ? "fr ou en est attendu" : "un chemin sur une ligne est attendu")")
+                    fr: "clé « \(key) » : \(key == "lang" ? "fr ou en est attendu" : "un chemin sur une ligne est attendu")",
+                    en: "key \"\(key)\": expected \(key == "lang" ? "fr or en" : "a path on one line")")
             }
             let line = keyNode.mark?.line
             if key == "lang" {
                 guard let chosen = Language(rawValue: scalar.string) else {
                     throw InputError(
                         .invalidData, file: path, line: value.mark?.line, column: value.mark?.column,
-                        english ? "key \"lang\": expected fr or en, found \"\(scalar.string)\"" : "clé « lang » : fr ou en est attendu, trouvé « \(scalar.string) »")
+                        fr: "clé « lang » : fr ou en est attendu, trouvé « \(scalar.string) »",
+                        en: "key \"lang\": expected fr or en, found \"\(scalar.string)\"")
                 }
                 configuration.language = chosen
                 continue
@@ -135,7 +138,8 @@ public struct RSSIConfiguration: Sendable, Equatable {
             if raw.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
                 throw InputError(
                     .invalidData, file: path, line: value.mark?.line, column: value.mark?.column,
-                    english ? "key \"\(key)\": expected a path on one line" : "clé « \(key) » : un chemin sur une ligne est attendu")
+                    fr: "clé « \(key) » : un chemin sur une ligne est attendu",
+                    en: "key \"\(key)\": expected a path on one line")
             }
             let absolute = raw.hasPrefix("/") ? raw : URL(fileURLWithPath: raw, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path
             let setting = Setting(path: absolute, line: line)

@@ -149,8 +149,11 @@ public struct Roster: Codable, Sendable, Equatable {
 public struct RosterError: Error, CustomStringConvertible, Sendable, Equatable {
     public let problems: [InputError]
 
-    /// One `file:line:column: message` line per problem.
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
+    /// One `file:line:column: message` line per problem, in French.
+    public var description: String { description(in: .fr) }
+
+    /// One `file:line:column: message` line per problem, all in `language`.
+    public func description(in language: Language) -> String { problems.map { $0.description(in: language) }.joined(separator: "\n") }
 
     /// 66 when the file is missing or unreadable, 65 for bad content.
     public var exitCode: Int32 { problems.first?.exitCode ?? 65 }
@@ -162,9 +165,13 @@ extension Roster {
     ///   (exit 65), or the file missing (66).
     public static func load(path: String) throws(RosterError) -> Roster {
         let bytes: [UInt8]
-        do { bytes = try InputError.readInput(path, what: "territory roster") } catch { throw RosterError(problems: [error]) }
+        do { bytes = try InputError.readInput(path, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster")) } catch { throw RosterError(problems: [error]) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw RosterError(problems: [InputError(.invalidData, file: path, "not UTF-8 text: expected a YAML territory roster")])
+            throw RosterError(problems: [
+                InputError(
+                    .invalidData, file: path, fr: "ce n'est pas du texte UTF-8 : un périmètre de territoire en YAML est attendu",
+                    en: "not UTF-8 text: expected a YAML territory roster")
+            ])
         }
         return try parse(text, file: path)
     }
@@ -174,91 +181,120 @@ extension Roster {
     static let contactKeys = ["name", "phone", "email"]
 
     /// Parses roster text (read from `file`, named in the errors).
-    /// - Throws: `RosterError` with every problem found, in file order.
+    /// - Throws: `RosterError` with every problem found, in file order, each in both languages (a context such as
+    ///   `members[2]` or `territory` is the YAML path, the same in both).
     public static func parse(_ text: String, file: String) throws(RosterError) -> Roster {
         var problems: [InputError] = []
-        func problem(_ node: Node?, _ message: String) {
-            problems.append(InputError(.invalidData, file: file, line: node?.mark?.line, column: node?.mark?.column, message))
+        func problem(_ node: Node?, _ message: Bilingual) {
+            problems.append(InputError(.invalidData, file: file, line: node?.mark?.line, column: node?.mark?.column, text: message))
         }
         let root: Node.Mapping
         do {
-            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: "territory roster")
+            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
         } catch {
             throw RosterError(problems: [error])
         }
-        checkKeys(root, allowed: topKeys, context: "territory roster", problem)
+        checkKeys(root, allowed: topKeys, context: Bilingual(fr: "le périmètre", en: "territory roster"), problem)
 
         var silentAfter = defaultSilentAfterDays
         if let node = root["silent_after_days"] {
             if let days = node.scalar.flatMap({ Int($0.string) }), (1...365).contains(days) {
                 silentAfter = days
             } else {
-                problem(node, "silent_after_days: expected a whole number of days from 1 to 365, found \"\(node.scalar?.string ?? "a non-scalar value")\"")
+                let found = node.scalar.map { "\"\($0.string)\"" }
+                problem(
+                    node,
+                    Bilingual(
+                        fr: "silent_after_days : un nombre entier de jours de 1 à 365 est attendu, trouvé \(found ?? "une valeur non scalaire")",
+                        en: "silent_after_days: expected a whole number of days from 1 to 365, found \(found ?? "a non-scalar value")"))
             }
         }
         var territory: Member?
         if let node = root["territory"] {
-            territory = member(node, context: "territory", problem)
+            territory = member(node, context: Bilingual(both: "territory"), problem)
         } else {
-            problems.append(InputError(.invalidData, file: file, line: 1, "missing required key \"territory\" (the grouping: name and SIREN)"))
+            problems.append(
+                InputError(
+                    .invalidData, file: file, line: 1, fr: "clé obligatoire « territory » absente (le groupement : nom et SIREN)",
+                    en: "missing required key \"territory\" (the grouping: name and SIREN)"))
         }
         var members: [Member] = []
         var firstLine: [String: Int] = [:]
         if let node = root["members"] {
             if let sequence = node.sequence {
-                if sequence.isEmpty { problem(node, "members: expected at least one member entity") }
+                if sequence.isEmpty { problem(node, Bilingual(fr: "members : au moins une entité membre est attendue", en: "members: expected at least one member entity")) }
                 for (index, item) in sequence.enumerated() {
                     // Duplicates by the SIREN as written, whether or not the rest of the entry is valid.
                     if let sirenNode = item.mapping?["siren"],
                        let siren = sirenNode.scalar.map({ Identifiers.normalizedSIREN($0.string.trimmingCharacters(in: .whitespaces)) }) {
                         if let line = firstLine[siren] {
-                            problem(sirenNode, "members[\(index)]: SIREN \(siren) is already listed at line \(line)")
+                            problem(
+                                sirenNode,
+                                Bilingual(
+                                    fr: "members[\(index)] : le SIREN \(siren) figure déjà ligne \(line)",
+                                    en: "members[\(index)]: SIREN \(siren) is already listed at line \(line)"))
                             continue
                         }
                         firstLine[siren] = item.mark?.line ?? 0
                     }
-                    if let parsed = member(item, context: "members[\(index)]", problem) { members.append(parsed) }
+                    if let parsed = member(item, context: Bilingual(both: "members[\(index)]"), problem) { members.append(parsed) }
                 }
             } else {
-                problem(node, "members: expected a list of member entities (\"- name: …\")")
+                problem(
+                    node, Bilingual(fr: "members : une liste d'entités membres est attendue (« - name: … »)", en: "members: expected a list of member entities (\"- name: …\")"))
             }
         } else {
-            problems.append(InputError(.invalidData, file: file, line: 1, "missing required key \"members\" (the member entities)"))
+            problems.append(
+                InputError(
+                    .invalidData, file: file, line: 1, fr: "clé obligatoire « members » absente (les entités membres)",
+                    en: "missing required key \"members\" (the member entities)"))
         }
         problems.sort { ($0.line ?? 0, $0.column ?? 0) < ($1.line ?? 0, $1.column ?? 0) }
         guard problems.isEmpty, let territory else { throw RosterError(problems: problems) }
         return Roster(territory: territory, silentAfterDays: silentAfter, members: members)
     }
 
-    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: String, _ problem: (Node?, String) -> Void) {
+    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: Bilingual, _ problem: (Node?, Bilingual) -> Void) {
         for key in mapping.keys {
             guard let name = key.scalar?.string else {
-                problem(key, "\(context): keys must be plain names")
+                problem(key, Bilingual(fr: "\(context.fr) : les clés doivent être des noms simples", en: "\(context.en): keys must be plain names"))
                 continue
             }
             if !allowed.contains(name) {
-                problem(key, "unknown key \"\(name)\" in \(context); expected one of: \(allowed.joined(separator: ", "))")
+                problem(
+                    key,
+                    Bilingual(
+                        fr: "clé inconnue « \(name) » dans \(context.fr) ; clés possibles : \(allowed.joined(separator: ", "))",
+                        en: "unknown key \"\(name)\" in \(context.en); expected one of: \(allowed.joined(separator: ", "))"))
             }
         }
     }
 
     /// A text scalar, trimmed; nil (with a problem) when it is not text or empty.
-    static func text(_ node: Node, key: String, context: String, _ problem: (Node?, String) -> Void) -> String? {
+    static func text(_ node: Node, key: String, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> String? {
         guard let scalar = node.scalar else {
-            problem(node, "\(context) key \"\(key)\": expected a text value")
+            problem(node, Bilingual(fr: "\(context.fr), clé « \(key) » : un texte est attendu", en: "\(context.en) key \"\(key)\": expected a text value"))
             return nil
         }
         let value = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
         if value.isEmpty || scalar.tag == Tag(.null) {
-            problem(node, "\(context) key \"\(key)\": expected a text value, found nothing")
+            problem(
+                node,
+                Bilingual(
+                    fr: "\(context.fr), clé « \(key) » : un texte est attendu, rien n'a été trouvé",
+                    en: "\(context.en) key \"\(key)\": expected a text value, found nothing"))
             return nil
         }
         return value
     }
 
-    static func member(_ node: Node, context: String, _ problem: (Node?, String) -> Void) -> Member? {
+    static func member(_ node: Node, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> Member? {
         guard let mapping = node.mapping else {
-            problem(node, "\(context): expected a mapping with name, siren and the other fields of the entity")
+            problem(
+                node,
+                Bilingual(
+                    fr: "\(context.fr) : un dictionnaire avec name, siren et les autres champs de l'entité est attendu",
+                    en: "\(context.en): expected a mapping with name, siren and the other fields of the entity"))
             return nil
         }
         checkKeys(mapping, allowed: memberKeys, context: context, problem)
@@ -271,7 +307,7 @@ extension Roster {
         fields["siren"] = fields["siren"].map(Identifiers.normalizedSIREN)
         var valid = true
         for required in ["name", "siren"] where mapping[required] == nil {
-            problem(node, "\(context): missing required key \"\(required)\"")
+            problem(node, Bilingual(fr: "\(context.fr) : clé obligatoire « \(required) » absente", en: "\(context.en): missing required key \"\(required)\""))
             valid = false
         }
         var population: Int?
@@ -279,7 +315,11 @@ extension Roster {
             if let number = value.scalar.flatMap({ Int($0.string) }) {
                 population = number
             } else {
-                problem(value, "\(context) key \"population\": expected a whole number of inhabitants")
+                problem(
+                    value,
+                    Bilingual(
+                        fr: "\(context.fr), clé « population » : un nombre entier d'habitants est attendu",
+                        en: "\(context.en) key \"population\": expected a whole number of inhabitants"))
                 valid = false
             }
         }
@@ -287,7 +327,11 @@ extension Roster {
             name: fields["name"], siren: fields["siren"], insee: fields["insee"], kind: fields["kind"], population: population,
             departement: fields["departement"], region: fields["region"])
         for field in entity.fieldProblems() {
-            problem(mapping[field.key] ?? node, "\(context) key \"\(field.key)\": expected \(field.expected), found \(field.value)")
+            problem(
+                mapping[field.key] ?? node,
+                Bilingual(
+                    fr: "\(context.fr), clé « \(field.key) » : il faut \(field.expected.fr), trouvé \(field.value)",
+                    en: "\(context.en) key \"\(field.key)\": expected \(field.expected.en), found \(field.value)"))
             valid = false
         }
         var contacts: [Contact] = []
@@ -295,13 +339,22 @@ extension Roster {
             if let roles = node.mapping {
                 for (key, value) in roles {
                     guard let name = key.scalar?.string, let role = ContactRole(rawValue: name) else {
-                        problem(key, "\(context) contacts: unknown role \"\(key.scalar?.string ?? "?")\"; expected one of: \(ContactRole.allCases.map(\.rawValue).joined(separator: ", "))")
+                        let roles = ContactRole.allCases.map(\.rawValue).joined(separator: ", ")
+                        problem(
+                            key,
+                            Bilingual(
+                                fr: "\(context.fr) contacts : rôle inconnu « \(key.scalar?.string ?? "?") » ; rôles possibles : \(roles)",
+                                en: "\(context.en) contacts: unknown role \"\(key.scalar?.string ?? "?")\"; expected one of: \(roles)"))
                         continue
                     }
-                    if let contact = self.contact(value, role: role, context: "\(context) contacts.\(name)", problem) { contacts.append(contact) }
+                    if let contact = self.contact(value, role: role, context: context.map { text, _ in "\(text) contacts.\(name)" }, problem) { contacts.append(contact) }
                 }
             } else {
-                problem(node, "\(context) key \"contacts\": expected a mapping of roles (maire, elu_referent, dgs, dpo, prestataire…) to contacts")
+                problem(
+                    node,
+                    Bilingual(
+                        fr: "\(context.fr), clé « contacts » : un dictionnaire des rôles (maire, elu_referent, dgs, dpo, prestataire…) vers les contacts est attendu",
+                        en: "\(context.en) key \"contacts\": expected a mapping of roles (maire, elu_referent, dgs, dpo, prestataire…) to contacts"))
             }
         }
         let domains = mapping["domains"].map { self.domains($0, context: context, problem) } ?? []
@@ -313,24 +366,33 @@ extension Roster {
 
     /// A list of DNS names (`DeclaredDomain.problem`: LDH labels, at least two, IDNs as xn--), normalised
     /// (lower-case, no final dot); each bad or repeated name is a problem at its own line.
-    static func domains(_ node: Node, context: String, _ problem: (Node?, String) -> Void) -> [String] {
+    static func domains(_ node: Node, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> [String] {
         guard let sequence = node.sequence else {
-            problem(node, "\(context) key \"domains\": expected a list of domain names ([mairie-exemple.fr, ville-exemple.fr])")
+            problem(
+                node,
+                Bilingual(
+                    fr: "\(context.fr), clé « domains » : une liste de noms de domaine est attendue ([mairie-exemple.fr, ville-exemple.fr])",
+                    en: "\(context.en) key \"domains\": expected a list of domain names ([mairie-exemple.fr, ville-exemple.fr])"))
             return []
         }
         var names: [String] = []
         for item in sequence {
             guard let scalar = item.scalar, scalar.tag != Tag(.null) else {
-                problem(item, "\(context) key \"domains\": expected a domain name (mairie-exemple.fr)")
+                problem(
+                    item,
+                    Bilingual(
+                        fr: "\(context.fr), clé « domains » : un nom de domaine est attendu (mairie-exemple.fr)",
+                        en: "\(context.en) key \"domains\": expected a domain name (mairie-exemple.fr)"))
                 continue
             }
-            if let reason = DeclaredDomain.problem(scalar.string) {
-                problem(item, "\(context) key \"domains\": \(reason)")
+            if let reason = DomainWording.problem(scalar.string) {
+                problem(item, Bilingual(fr: "\(context.fr), clé « domains » : \(reason.fr)", en: "\(context.en) key \"domains\": \(reason.en)"))
                 continue
             }
             let name = DeclaredDomain.normalised(scalar.string)
             if names.contains(name) {
-                problem(item, "\(context) key \"domains\": \(name) is listed twice")
+                problem(
+                    item, Bilingual(fr: "\(context.fr), clé « domains » : \(name) figure deux fois", en: "\(context.en) key \"domains\": \(name) is listed twice"))
                 continue
             }
             names.append(name)
@@ -338,9 +400,13 @@ extension Roster {
         return names
     }
 
-    static func contact(_ node: Node, role: ContactRole, context: String, _ problem: (Node?, String) -> Void) -> Contact? {
+    static func contact(_ node: Node, role: ContactRole, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> Contact? {
         guard let mapping = node.mapping else {
-            problem(node, "\(context): expected a mapping with name, phone and/or email")
+            problem(
+                node,
+                Bilingual(
+                    fr: "\(context.fr) : un dictionnaire avec name, phone et/ou email est attendu",
+                    en: "\(context.en): expected a mapping with name, phone and/or email"))
             return nil
         }
         checkKeys(mapping, allowed: contactKeys, context: context, problem)
@@ -348,16 +414,24 @@ extension Roster {
         if let value = mapping["name"] { contact.name = text(value, key: "name", context: context, problem) }
         if let value = mapping["phone"], let phone = text(value, key: "phone", context: context, problem) {
             if isPhoneNumber(phone) { contact.phone = phone } else {
-                problem(value, "\(context) key \"phone\": expected a telephone number (digits, spaces, dots or dashes, optional leading +), found \"\(phone)\"")
+                problem(
+                    value,
+                    Bilingual(
+                        fr: "\(context.fr), clé « phone » : un numéro de téléphone est attendu (chiffres, espaces, points ou tirets, + initial facultatif), trouvé « \(phone) »",
+                        en: "\(context.en) key \"phone\": expected a telephone number (digits, spaces, dots or dashes, optional leading +), found \"\(phone)\""))
             }
         }
         if let value = mapping["email"], let email = text(value, key: "email", context: context, problem) {
             if isEmailAddress(email) { contact.email = email } else {
-                problem(value, "\(context) key \"email\": expected an e-mail address (name@domain.fr), found \"\(email)\"")
+                problem(
+                    value,
+                    Bilingual(
+                        fr: "\(context.fr), clé « email » : une adresse électronique est attendue (nom@domaine.fr), trouvé « \(email) »",
+                        en: "\(context.en) key \"email\": expected an e-mail address (name@domain.fr), found \"\(email)\""))
             }
         }
         if mapping["name"] == nil && mapping["phone"] == nil && mapping["email"] == nil {
-            problem(node, "\(context): expected at least one of name, phone, email")
+            problem(node, Bilingual(fr: "\(context.fr) : au moins l'un de name, phone, email est attendu", en: "\(context.en): expected at least one of name, phone, email"))
             return nil
         }
         return contact.name == nil && contact.phone == nil && contact.email == nil ? nil : contact

@@ -134,9 +134,9 @@ public struct CertificateAuthority: Sendable {
             } catch let error as InputError {
                 throw error
             } catch let error as AtomicFileError {
-                throw InputError(.io, file: error.path, error.reason)
+                throw error.inputError
             } catch {
-                throw InputError(.io, file: directory, "creating the CA failed: \(error)")
+                throw InputError(.io, file: directory, fr: "échec de la création de l'autorité : \(error)", en: "creating the CA failed: \(error)")
             }
         }
     }
@@ -147,7 +147,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// The CA certificate.
-    public func certificate() throws(InputError) -> X509Certificate { try TrustFiles.readCertificate(certificatePath, what: "CA certificate") }
+    public func certificate() throws(InputError) -> X509Certificate { try TrustFiles.readCertificate(certificatePath, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate")) }
 
     /// Every certificate issued, oldest first.
     public func issued() throws(InputError) -> [IssuedCertificate] { try readIndex().certificates }
@@ -182,7 +182,9 @@ public struct CertificateAuthority: Sendable {
         let identity: AgentIdentity
         switch AgentIdentity.from(request.subject) {
         case .success(let value): identity = value
-        case .failure(let problem): throw InputError(.invalidData, "certificate request: \(problem) (subject \(request.subject))")
+        case .failure(let problem): throw InputError(
+                .invalidData, fr: "demande de certificat : \(problem.text.fr) (sujet \(request.subject))",
+                en: "certificate request: \(problem.text.en) (subject \(request.subject))")
         }
         let extensions = [
             ("basicConstraints", "critical, CA:FALSE"),
@@ -204,15 +206,18 @@ public struct CertificateAuthority: Sendable {
     /// - Throws: `InputError(.invalidData)` naming what is wrong with the request.
     static func acceptableKey(of request: CertificateSigningRequest) throws(InputError) -> PublicKeyDescription {
         guard request.isSignatureValid else {
-            throw InputError(.invalidData, "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
+            throw InputError(
+                .invalidData, fr: "demande de certificat : sa signature ne se vérifie pas avec la clé qu'elle porte (corrompue ou falsifiée)",
+                en: "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
         }
-        guard let key = request.publicKey else { throw InputError(.invalidData, "certificate request: unreadable public key") }
+        guard let key = request.publicKey else { throw InputError(.invalidData, fr: "demande de certificat : clé publique illisible", en: "certificate request: unreadable public key") }
         let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? ""))
             || (key.algorithm == "RSA" && key.bits >= 2048)
         guard acceptable else {
             throw InputError(
                 .invalidData,
-                "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
+                fr: "demande de certificat : clé \(key.algorithm) de \(key.bits) bits\(key.curve.map { " (\($0))" } ?? "") ; ECDSA P-256 ou P-384, ou RSA de 2048 bits ou plus, est attendu",
+                en: "certificate request: \(key.algorithm) \(key.bits)-bit key\(key.curve.map { " (\($0))" } ?? ""); expected ECDSA P-256 or P-384, or RSA of 2048 bits or more")
         }
         return key
     }
@@ -233,7 +238,7 @@ public struct CertificateAuthority: Sendable {
             let caKey = try TrustFiles.readPrivateKey(keyPath)
             let notAfter = now.addingTimeInterval(TimeInterval(days) * 86_400)
             if let caEnd = caCertificate.notAfter, notAfter > caEnd {
-                let end = ISO8601.string(from: caEnd)
+                let end = PeopleTime.string(from: caEnd)
                 throw InputError(
                     .usage, fr: "--days \(days) : le certificat durerait plus que l'autorité (valide jusqu'au \(end))",
                     en: "--days \(days): the certificate would outlive the CA (valid until \(end))")
@@ -249,7 +254,7 @@ public struct CertificateAuthority: Sendable {
             do {
                 issued = try CertificateIssuer.issue(template, for: request, issuer: caCertificate, issuerKey: caKey)
             } catch {
-                throw InputError(.invalidData, "issuing the certificate failed: \(error)")
+                throw InputError(.invalidData, fr: "échec de l'émission du certificat : \(error)", en: "issuing the certificate failed: \(error)")
             }
             let entry = record(issued, notAfter)
             // --renew: the certificates of the same key are superseded (RFC 5280 §5.3.1) from now, in the same index
@@ -297,14 +302,18 @@ public struct CertificateAuthority: Sendable {
     ) throws(InputError) -> Issuance {
         guard (1...825).contains(days) else { throw Self.daysOutOfRange(days) }
         guard !subjectAlternativeNames.isEmpty else {
-            throw InputError(.usage, "--server needs at least one --san (DNS:collector.example.fr or IP:192.0.2.10): TLS clients match the subjectAltName, not the CN (RFC 6125)")
+            throw InputError(
+                .usage,
+                fr: "--server demande au moins un --san (DNS:collecteur.example.fr ou IP:192.0.2.10) : les clients TLS comparent le subjectAltName, pas le CN (RFC 6125)",
+                en: "--server needs at least one --san (DNS:collector.example.fr or IP:192.0.2.10): TLS clients match the subjectAltName, not the CN (RFC 6125)")
         }
         var sans: [String] = []
         for san in subjectAlternativeNames { sans.append(try Self.normaliseSubjectAlternativeName(san)) }
         let isRSA = try Self.acceptableKey(of: request).algorithm == "RSA"
         let firstDNS = sans.first { $0.hasPrefix("DNS:") }.map { String($0.dropFirst(4)) }
         let commonName = request.subject.first("CN").flatMap { $0.isEmpty ? nil : $0 } ?? firstDNS ?? String(sans[0].drop { $0 != ":" }.dropFirst())
-        guard commonName.utf8.count <= 64 else { throw InputError(.invalidData, "certificate request: CN \"\(commonName)\" longer than 64 bytes") }
+        guard commonName.utf8.count <= 64 else { throw InputError(
+                .invalidData, fr: "demande de certificat : CN « \(commonName) » de plus de 64 octets", en: "certificate request: CN \"\(commonName)\" longer than 64 bytes") }
         let extensions = [
             ("basicConstraints", "critical, CA:FALSE"),
             ("keyUsage", isRSA ? "critical, digitalSignature, keyEncipherment" : "critical, digitalSignature"),
@@ -328,7 +337,7 @@ public struct CertificateAuthority: Sendable {
     /// a leading `*.` wildcard allowed) or `IP:address` (IPv4 dotted quad or IPv6, as inet_pton(3) reads them).
     public static func normaliseSubjectAlternativeName(_ text: String) throws(InputError) -> String {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw InputError(.usage, "--san \"\(text)\": expected DNS:<host name> or IP:<address>") }
+        guard parts.count == 2 else { throw InputError(.usage, fr: "--san « \(text) » : DNS:<nom d'hôte> ou IP:<adresse> est attendu", en: "--san \"\(text)\": expected DNS:<host name> or IP:<address>") }
         let value = parts[1]
         switch parts[0].uppercased() {
         case "DNS":
@@ -338,17 +347,20 @@ public struct CertificateAuthority: Sendable {
                 !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
                     && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
             }
-            guard valid else { throw InputError(.usage, "--san \"\(text)\": \"\(value)\" is not a DNS host name (RFC 1123 labels of letters, digits and '-')") }
+            guard valid else { throw InputError(
+                .usage, fr: "--san « \(text) » : « \(value) » n'est pas un nom d'hôte DNS (RFC 1123 : lettres, chiffres et '-')",
+                en: "--san \"\(text)\": \"\(value)\" is not a DNS host name (RFC 1123 labels of letters, digits and '-')") }
             return "DNS:" + value.lowercased()
         case "IP":
             var v4 = in_addr()
             var v6 = in6_addr()
             guard inet_pton(AF_INET, value, &v4) == 1 || inet_pton(AF_INET6, value, &v6) == 1 else {
-                throw InputError(.usage, "--san \"\(text)\": \"\(value)\" is not an IPv4 or IPv6 address")
+                throw InputError(
+                    .usage, fr: "--san « \(text) » : « \(value) » n'est pas une adresse IPv4 ou IPv6", en: "--san \"\(text)\": \"\(value)\" is not an IPv4 or IPv6 address")
             }
             return "IP:" + value
         default:
-            throw InputError(.usage, "--san \"\(text)\": expected DNS:<host name> or IP:<address>")
+            throw InputError(.usage, fr: "--san « \(text) » : DNS:<nom d'hôte> ou IP:<adresse> est attendu", en: "--san \"\(text)\": expected DNS:<host name> or IP:<address>")
         }
     }
 
@@ -367,7 +379,7 @@ public struct CertificateAuthority: Sendable {
                     en: "no certificate with serial \(serial) was issued by this CA (see: cyberctl pki list)")
             }
             if let revokedAt = index.certificates[position].revokedAt {
-                let since = ISO8601.string(from: revokedAt)
+                let since = PeopleTime.string(from: revokedAt)
                 throw InputError(.usage, fr: "le certificat \(serial) est déjà révoqué (depuis le \(since))", en: "certificate \(serial) is already revoked (since \(since))")
             }
             index.certificates[position].revokedAt = now
@@ -394,10 +406,12 @@ public struct CertificateAuthority: Sendable {
         var number: UInt64 = 1
         var status = stat()
         if lstat(crlNumberPath, &status) == 0 {
-            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: "CRL number"), as: UTF8.self)
+            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: Bilingual(fr: "numéro de CRL", en: "CRL number")), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard let value = UInt64(text), value < UInt64.max else {
-                throw InputError(.invalidData, file: crlNumberPath, "expected a decimal CRL number, found \"\(text)\"")
+                throw InputError(
+                    .invalidData, file: crlNumberPath, fr: "un numéro de CRL décimal est attendu, trouvé « \(text) »",
+                    en: "expected a decimal CRL number, found \"\(text)\"")
             }
             number = value
         }
@@ -415,7 +429,7 @@ public struct CertificateAuthority: Sendable {
         } catch let error as InputError {
             throw error
         } catch {
-            throw InputError(.io, file: crlPath, "signing the CRL failed: \(error)")
+            throw InputError(.io, file: crlPath, fr: "échec de la signature de la CRL : \(error)", en: "signing the CRL failed: \(error)")
         }
         try write(Array("\(number + 1)\n".utf8), to: crlNumberPath, mode: 0o600)
     }
@@ -423,13 +437,13 @@ public struct CertificateAuthority: Sendable {
     // MARK: - Files
 
     func readIndex() throws(InputError) -> Index {
-        let bytes = try TrustFiles.read(indexPath, limit: 64 << 20, what: "CA index")
+        let bytes = try TrustFiles.read(indexPath, limit: 64 << 20, what: Bilingual(fr: "index de l'AC", en: "CA index"))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
             return try decoder.decode(Index.self, from: Data(bytes))
         } catch {
-            throw InputError(.invalidData, file: indexPath, "CA index unreadable: \(error)")
+            throw InputError(.invalidData, file: indexPath, fr: "index de l'autorité illisible : \(error)", en: "CA index unreadable: \(error)")
         }
     }
 
@@ -438,15 +452,17 @@ public struct CertificateAuthority: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         let data: Data
-        do { data = try encoder.encode(index) } catch { throw InputError(.io, file: indexPath, "encoding the CA index failed: \(error)") }
+        do { data = try encoder.encode(index) } catch { throw InputError(.io, file: indexPath, fr: "échec de l'encodage de l'index de l'autorité : \(error)", en: "encoding the CA index failed: \(error)") }
         try write(Array(data) + [0x0A], to: indexPath, mode: 0o640)
     }
 
     func nextSerial() throws(InputError) -> String {
-        let bytes = try TrustFiles.read(serialPath, limit: 256, what: "serial counter")
+        let bytes = try TrustFiles.read(serialPath, limit: 256, what: Bilingual(fr: "compteur de numéros de série", en: "serial counter"))
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 40, text.allSatisfy(\.isHexDigit) else {
-            throw InputError(.invalidData, file: serialPath, "expected a hexadecimal serial number, found \"\(text)\"")
+            throw InputError(
+                .invalidData, file: serialPath, fr: "un numéro de série hexadécimal est attendu, trouvé « \(text) »",
+                en: "expected a hexadecimal serial number, found \"\(text)\"")
         }
         return text.uppercased()
     }
@@ -455,7 +471,7 @@ public struct CertificateAuthority: Sendable {
         do {
             try AtomicFile.write(bytes, to: path, mode: mode)
         } catch {
-            throw InputError(.io, file: path, error.reason)
+            throw error.inputError
         }
     }
 
@@ -463,10 +479,13 @@ public struct CertificateAuthority: Sendable {
     func locked<T>(_ body: () throws(InputError) -> T) throws(InputError) -> T {
         let lockPath = "\(directory)/.lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw InputError(.io, file: lockPath, "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw InputError(
+                .io, file: lockPath, fr: "impossible d'ouvrir le fichier de verrou : \(String(cString: strerror(errno)))",
+                en: "cannot open the lock file: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw InputError(.io, file: lockPath, "cannot lock: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw InputError(
+                .io, file: lockPath, fr: "verrouillage impossible : \(String(cString: strerror(errno)))", en: "cannot lock: \(String(cString: strerror(errno)))") }
         }
         defer { flock(descriptor, LOCK_UN) }
         return try body()

@@ -22,23 +22,27 @@ extension CertificateAuthority {
     func validHolders(of request: CertificateSigningRequest, in index: Index, now: Date) throws(InputError) -> [Int] {
         let key = request.subjectPublicKeyInfoDER
         guard !key.isEmpty else {
-            throw InputError(.invalidData, "certificate request: its public key cannot be encoded (SubjectPublicKeyInfo)")
+            throw InputError(
+                .invalidData, fr: "demande de certificat : sa clé publique ne peut être encodée (SubjectPublicKeyInfo)",
+                en: "certificate request: its public key cannot be encoded (SubjectPublicKeyInfo)")
         }
         var positions: [Int] = []
         for (position, entry) in index.certificates.enumerated() where entry.revokedAt == nil && entry.notAfter > now {
             let path = "\(certsPath)/\(entry.serial).pem"
             let copy: X509Certificate
             do {
-                copy = try TrustFiles.readCertificate(path, what: "copy of certificate \(entry.serial)")
+                copy = try TrustFiles.readCertificate(path, what: Bilingual(fr: "copie du certificat \(entry.serial)", en: "copy of certificate \(entry.serial)"))
             } catch {
                 throw InputError(
                     .invalidData, file: path,
-                    "cannot tell whether the request's key already has a valid certificate: \(error.message)")
+                    fr: "impossible de dire si la clé de la demande a déjà un certificat valide : \(error.message)",
+                    en: "cannot tell whether the request's key already has a valid certificate: \(error.englishMessage)")
             }
             guard copy.sha256Fingerprint == entry.fingerprint else {
                 throw InputError(
                     .invalidData, file: path,
-                    "not the certificate index.json records for serial \(entry.serial) (SHA-256 \(copy.sha256Fingerprint), expected \(entry.fingerprint))")
+                    fr: "ce n'est pas le certificat qu'index.json enregistre pour le numéro \(entry.serial) (SHA-256 \(copy.sha256Fingerprint), attendu \(entry.fingerprint))",
+                    en: "not the certificate index.json records for serial \(entry.serial) (SHA-256 \(copy.sha256Fingerprint), expected \(entry.fingerprint))")
             }
             if copy.subjectPublicKeyInfoDER == key { positions.append(position) }
         }
@@ -48,13 +52,13 @@ extension CertificateAuthority {
     /// The refusal of a request whose key already has the valid certificates `holders`: French first, then English,
     /// with the serials and the two ways forward (`--renew`, or `pki revoke` first).
     static func alreadyCertified(_ holders: [IssuedCertificate]) -> InputError {
-        let list = holders.map { "\($0.serial) (\($0.subject), \(ISO8601.string(from: $0.notAfter)))" }.joined(separator: ", ")
+        let list = holders.map { "\($0.serial) (\($0.subject), \(PeopleTime.string(from: $0.notAfter)))" }.joined(separator: ", ")
         let first = holders[0].serial
         return InputError(
             .usage,
-            "la clé de cette demande a déjà un certificat valide : série \(list) ; --renew émet le nouveau et révoque l'ancien "
-                + "(motif superseded), ou révoquez-le d'abord : cyberctl pki revoke \(first) "
-                + "(this request's key already has a valid certificate: serial \(list); give --renew to issue the new one and "
-                + "revoke the old one as superseded, or revoke it first)")
+            fr: "la clé de cette demande a déjà un certificat valide : série \(list) ; --renew émet le nouveau et révoque l'ancien "
+                + "(motif superseded), ou révoquez-le d'abord : cyberctl pki revoke \(first)",
+            en: "this request's key already has a valid certificate: serial \(list); give --renew to issue the new one and "
+                + "revoke the old one as superseded, or revoke it first: cyberctl pki revoke \(first)")
     }
 }

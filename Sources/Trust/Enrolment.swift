@@ -42,7 +42,7 @@ public enum Enrolment {
             ])
             return Result(keyPath: keyPath, requestPath: requestPath, request: request, identity: identity)
         } catch let error as AtomicFileError {
-            throw InputError(.io, file: error.path, error.reason)
+            throw error.inputError
         } catch {
             throw InputError(.io, file: directory, fr: "échec de l'enrôlement : \(error)", en: "enrolment failed: \(error)")
         }

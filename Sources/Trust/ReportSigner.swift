@@ -17,7 +17,7 @@ public final class ReportSigner: Sendable {
     ///   or a certificate not valid at `now`.
     public init(keyPath: String, certificatePath: String, now: Date = Date()) throws(InputError) {
         let key = try TrustFiles.readPrivateKey(keyPath)
-        let certificate = try TrustFiles.readCertificate(certificatePath, what: "agent certificate")
+        let certificate = try TrustFiles.readCertificate(certificatePath, what: Bilingual(fr: "certificat de l'agent", en: "agent certificate"))
         guard key.matches(certificate) else {
             throw InputError(
                 .invalidData, file: certificatePath, fr: "ce certificat ne correspond pas à la clé privée \(keyPath)",
@@ -26,16 +26,16 @@ public final class ReportSigner: Sendable {
         switch AgentIdentity.from(certificate.subjectName) {
         case .success(let identity): self.identity = identity
         case .failure(let problem):
-            throw InputError(.invalidData, file: certificatePath, fr: "pas un certificat d'agent : \(problem)", en: "not an agent certificate: \(problem)")
+            throw InputError(.invalidData, file: certificatePath, fr: "pas un certificat d'agent : \(problem.text.fr)", en: "not an agent certificate: \(problem.text.en)")
         }
         if let notAfter = certificate.notAfter, notAfter < now {
             throw InputError(
                 .invalidData, file: certificatePath,
-                fr: "certificat d'agent expiré le \(ISO8601.string(from: notAfter)) ; les rapports qu'il signerait seraient refusés. Enrôlez à nouveau (cyberctl enroll --force) et faites émettre un nouveau certificat par le RSSI",
-                en: "agent certificate expired on \(ISO8601.string(from: notAfter)); reports signed with it would be refused. Enrol again (cyberctl enroll --force) and have the RSSI issue a new one")
+                fr: "certificat d'agent expiré le \(PeopleTime.string(from: notAfter)) ; les rapports qu'il signerait seraient refusés. Enrôlez à nouveau (cyberctl enroll --force) et faites émettre un nouveau certificat par le RSSI",
+                en: "agent certificate expired on \(PeopleTime.string(from: notAfter)); reports signed with it would be refused. Enrol again (cyberctl enroll --force) and have the RSSI issue a new one")
         }
         if let notBefore = certificate.notBefore, notBefore > now {
-            let start = ISO8601.string(from: notBefore)
+            let start = PeopleTime.string(from: notBefore)
             throw InputError(
                 .invalidData, file: certificatePath, fr: "certificat d'agent pas encore valide, avant le \(start) (vérifiez l'horloge)",
                 en: "agent certificate not valid before \(start) (check the clock)")

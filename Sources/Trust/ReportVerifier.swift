@@ -33,13 +33,13 @@ public final class TrustAnchors: Sendable {
     /// Loads `caFile` (PEM, every certificate in it) and the CRL files.
     /// - Throws: `InputError` naming the file.
     public static func load(caFile: String, crlFiles: [String]) throws(InputError) -> TrustAnchors {
-        let cas = try TrustFiles.readCertificates(caFile, what: "CA certificate")
+        let cas = try TrustFiles.readCertificates(caFile, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate"))
         var crls: [CertificateRevocationList] = []
         for path in crlFiles { crls.append(try TrustFiles.readCRL(path)) }
         do {
             return try TrustAnchors(certificateAuthorities: cas, revocationLists: crls)
         } catch {
-            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), error.description)
+            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), text: Bilingual(both: error.description))
         }
     }
 
@@ -534,9 +534,9 @@ public struct ReportVerifier: Sendable {
             reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
         } catch {
             if case .tooLarge = error {
-                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: "report").description)
+                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report")).description(in: .en))
             }
-            throw TrustFiles.inputError(error, path: reportPath, what: "report")
+            throw TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report"))
         }
         let signatureBytes: [UInt8]
         do {
@@ -545,8 +545,8 @@ public struct ReportVerifier: Sendable {
             switch error {
             case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
             case .tooLarge:
-                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: "signature").description)
-            default: throw TrustFiles.inputError(error, path: signaturePath, what: "signature")
+                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature")).description(in: .en))
+            default: throw TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature"))
             }
         }
         return (reportBytes, signatureBytes)

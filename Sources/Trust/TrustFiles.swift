@@ -19,10 +19,10 @@ public enum TrustFiles {
 
     /// Reads at most `limit` bytes of `path` (`RegularFile.read`): larger files, FIFOs, devices and
     /// sockets are refused before anything is read, and nothing can block.
-    /// - Parameter what: what the file is, for messages (`report`, `signature`).
+    /// - Parameter what: what the file is, for messages, in both languages, without article (`rapport`/`report`).
     /// - Throws: `InputError`: `.missing` (66) when absent, `.usage` (64) for a folder, `.invalidData` (65)
     ///   when over the limit or not a regular file, `.io` (74) otherwise.
-    public static func read(_ path: String, limit: Int, what: String) throws(InputError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int, what: Bilingual) throws(InputError) -> [UInt8] {
         do {
             return try RegularFile.read(path, limit: limit)
         } catch {
@@ -31,19 +31,28 @@ public enum TrustFiles {
     }
 
     /// The `InputError` for a file `RegularFile.read` refused.
-    public static func inputError(_ failure: RegularFile.Failure, path: String, what: String) -> InputError {
+    public static func inputError(_ failure: RegularFile.Failure, path: String, what: Bilingual) -> InputError {
         switch failure {
-        case .notFound: return InputError(.missing, file: path, "\(what) not found")
-        case .isADirectory: return InputError(.usage, file: path, "is a folder, expected a \(what) file")
+        case .notFound: return InputError(.missing, file: path, fr: "\(what.fr) introuvable", en: "\(what.en) not found")
+        case .isADirectory:
+            return InputError(
+                .usage, file: path, fr: "c'est un dossier : un fichier est attendu (\(what.fr))", en: "is a folder, expected a \(what.en) file")
         case .notARegularFile(let kind):
-            return InputError(.invalidData, file: path, "\(what) is a \(kind), not a regular file: refused unread")
+            return InputError(
+                .invalidData, file: path, fr: "\(what.fr) : \(RegularFile.frenchKind(kind)), pas un fichier ordinaire : refusé sans être lu",
+                en: "\(what.en) is a \(kind), not a regular file: refused unread")
         case .tooLarge(let bytes, let limit): return tooLarge(path, size: bytes, limit: limit, what: what)
-        case .permissionDenied, .tooManyLinks, .other: return InputError(.io, file: path, "cannot read \(what): \(failure)")
+        case .permissionDenied, .tooManyLinks, .other:
+            return InputError(
+                .io, file: path, fr: "lecture impossible (\(what.fr)) : \(failure.frenchDescription)", en: "cannot read \(what.en): \(failure)")
         }
     }
 
-    static func tooLarge(_ path: String, size: Int, limit: Int, what: String) -> InputError {
-        InputError(.invalidData, file: path, "\(what) too large: \(size) bytes or more, over the limit of \(limit) bytes (\(limit >> 20) MiB); refused unread")
+    static func tooLarge(_ path: String, size: Int, limit: Int, what: Bilingual) -> InputError {
+        InputError(
+            .invalidData, file: path,
+            fr: "trop volumineux (\(what.fr)) : \(size) octets ou plus, au-delà de la limite de \(limit) octets (\(limit >> 20) Mio) ; refusé sans être lu",
+            en: "\(what.en) too large: \(size) bytes or more, over the limit of \(limit) bytes (\(limit >> 20) MiB); refused unread")
     }
 
     /// Reads a private key file, refusing it when its mode lets the group or others read or write it.
@@ -53,7 +62,9 @@ public enum TrustFiles {
         do {
             return try PrivateKey(encoded: bytes)
         } catch {
-            throw InputError(.invalidData, file: path, "not an unencrypted private key in PEM or DER form (\(error))")
+            throw InputError(
+                .invalidData, file: path, fr: "ce n'est pas une clé privée non chiffrée au format PEM ou DER (\(error))",
+                en: "not an unencrypted private key in PEM or DER form (\(error))")
         }
     }
 
@@ -63,40 +74,45 @@ public enum TrustFiles {
         var status = stat()
         guard stat(path, &status) == 0 else {
             let code = errno
-            if code == ENOENT { throw InputError(.missing, file: path, "private key not found") }
-            throw InputError(.io, file: path, "cannot read private key: \(String(cString: strerror(code)))")
+            if code == ENOENT { throw InputError(.missing, file: path, fr: "clé privée introuvable", en: "private key not found") }
+            let reason = String(cString: strerror(code))
+            throw InputError(.io, file: path, fr: "lecture impossible de la clé privée : \(reason)", en: "cannot read private key: \(reason)")
         }
         let mode = status.st_mode & 0o777
         if mode & 0o077 != 0 {
+            let octal = String(mode, radix: 8, uppercase: false).leftPadded(to: 4)
             throw InputError(
                 .invalidData, file: path,
-                "private key is accessible to group or others (mode \(String(mode, radix: 8, uppercase: false).leftPadded(to: 4))); refused. Fix it with: chmod 600 \(path)")
+                fr: "la clé privée est accessible au groupe ou aux autres (mode \(octal)) ; refusée. Corrigez avec : chmod 600 \(path)",
+                en: "private key is accessible to group or others (mode \(octal)); refused. Fix it with: chmod 600 \(path)")
         }
-        return try read(path, limit: maximumPKIFileBytes, what: "private key")
+        return try read(path, limit: maximumPKIFileBytes, what: Bilingual(fr: "clé privée", en: "private key"))
     }
 
     /// Reads the first certificate of a PEM or DER file.
-    public static func readCertificate(_ path: String, what: String = "certificate") throws(InputError) -> X509Certificate {
+    public static func readCertificate(_ path: String, what: Bilingual = Bilingual(fr: "certificat", en: "certificate")) throws(InputError) -> X509Certificate {
         try readCertificates(path, what: what)[0]
     }
 
     /// Reads every certificate of a PEM file, or one DER certificate.
-    public static func readCertificates(_ path: String, what: String = "certificate") throws(InputError) -> [X509Certificate] {
+    public static func readCertificates(_ path: String, what: Bilingual = Bilingual(fr: "certificat", en: "certificate")) throws(InputError) -> [X509Certificate] {
         let bytes = try read(path, limit: maximumPKIFileBytes, what: what)
         do {
             return try X509Certificate.load(bytes)
         } catch {
-            throw InputError(.invalidData, file: path, "\(what): \(error)")
+            throw InputError(.invalidData, file: path, fr: "\(what.fr) : \(error)", en: "\(what.en): \(error)")
         }
     }
 
     /// Reads a CRL in PEM or DER form.
     public static func readCRL(_ path: String) throws(InputError) -> CertificateRevocationList {
-        let bytes = try read(path, limit: maximumPKIFileBytes, what: "CRL")
+        let bytes = try read(path, limit: maximumPKIFileBytes, what: Bilingual(fr: "liste de révocation (CRL)", en: "CRL"))
         do {
             return try CertificateRevocationList(encoded: bytes)
         } catch {
-            throw InputError(.invalidData, file: path, "not a CRL in PEM or DER form (\(error))")
+            throw InputError(
+                .invalidData, file: path, fr: "ce n'est pas une liste de révocation (CRL) PEM ou DER (\(error))",
+                en: "not a CRL in PEM or DER form (\(error))")
         }
     }
 }

@@ -125,8 +125,8 @@ extension Cyberctl {
                 let crlFiles = TrustOptions.crlFiles(crl, caFile: ca)
                 guard let inbox = self.inbox ?? rssi?.inbox?.path else {
                     throw InputError(
-                        .usage,
-                        "donnez --inbox DOSSIER, ou une clé inbox dans la configuration du RSSI (give --inbox FOLDER, or an inbox key in the RSSI configuration)")
+                        .usage, fr: "donnez --inbox DOSSIER, ou une clé inbox dans la configuration du RSSI",
+                        en: "give --inbox FOLDER, or an inbox key in the RSSI configuration")
                 }
                 // The store: --db, else the configuration's store; none at all means the inbox only.
                 let store: ResolvedPath? = db.map { ResolvedPath(path: $0, origin: .option("--db")) }

@@ -56,17 +56,15 @@ extension Cyberctl {
                     guard FileManager.default.fileExists(atPath: config) else {
                         throw InputError(
                             .usage,
-                            lang == .en
-                                ? "no --departement, --region or --insee, and no agent configuration at \(config) to read the entity from"
-                                : "ni --departement, ni --region, ni --insee, et pas de configuration d'agent en \(config) où lire l'entité")
+                            fr: "ni --departement, ni --region, ni --insee, et pas de configuration d'agent en \(config) où lire l'entité",
+                            en: "no --departement, --region or --insee, and no agent configuration at \(config) to read the entity from")
                     }
                     let entity = try AgentConfiguration.load(path: config).entity
                     guard entity.departement != nil || entity.insee != nil || entity.region != nil else {
                         throw InputError(
                             .usage,
-                            lang == .en
-                                ? "\(config): the entity has no departement, insee or region; give --departement, --region or --insee"
-                                : "\(config) : l'entité n'a ni departement, ni insee, ni region ; donnez --departement, --region ou --insee")
+                            fr: "\(config) : l'entité n'a ni departement, ni insee, ni region ; donnez --departement, --region ou --insee",
+                            en: "\(config): the entity has no departement, insee or region; give --departement, --region or --insee")
                     }
                     territory = try lookup(directory, departement: entity.departement, insee: entity.insee, region: entity.region)
                 }
@@ -86,7 +84,7 @@ func lookup(_ directory: CSIRTDirectory, departement: String?, insee: String?, r
         if let insee { return try directory.territory(insee: insee) }
         return try directory.territory(region: region ?? "")
     } catch {
-        throw InputError(.usage, error.description)
+        throw InputError(.usage, fr: error.text.fr, en: error.text.en)
     }
 }
 

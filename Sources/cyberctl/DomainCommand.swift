@@ -103,7 +103,7 @@ extension Cyberctl {
         func existingFile(_ path: String, what: (fr: String, en: String)) throws -> String {
             let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
             guard FileManager.default.fileExists(atPath: absolute) else {
-                throw failure(reporting: InputError(.missing, file: path, options.lang == .en ? what.en : what.fr), language: options.lang)
+                throw failure(reporting: InputError(.missing, file: path, fr: what.fr, en: what.en), language: options.lang)
             }
             return absolute
         }
@@ -113,12 +113,11 @@ extension Cyberctl {
             var groups: [DomainRosterGroups.Entity] = []
             if let roster {
                 let loaded: Roster
-                do { loaded = try Roster.load(path: roster) } catch { throw rosterFailure(error) }
+                do { loaded = try Roster.load(path: roster) } catch { throw rosterFailure(error, language: options.lang) }
                 groups = DomainRosterGroups.entities(loaded)
                 guard !groups.isEmpty else {
-                    throw failure(reporting: InputError(.invalidData, file: roster, options.lang == .en
-                        ? "no entity of the roster declares domains (domains: [mairie-exemple.fr] under territory or a member)"
-                        : "aucune entité du périmètre ne déclare de domaines (domains: [mairie-exemple.fr] sous territory ou un membre)"), language: options.lang)
+                    throw failure(reporting: InputError(.invalidData, file: roster, fr: "aucune entité du périmètre ne déclare de domaines (domains: [mairie-exemple.fr] sous territory ou un membre)",
+                                                                                    en: "no entity of the roster declares domains (domains: [mairie-exemple.fr] under territory or a member)"), language: options.lang)
                 }
                 check.domains = DomainRosterGroups.uniqueDomains(groups).map { DeclaredDomain(name: $0) }
             } else {

@@ -61,9 +61,8 @@ struct IncidentOptions: ParsableArguments {
         guard aware <= now.addingTimeInterval(300) else {
             throw InputError(
                 .usage,
-                lang == .en
-                    ? "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))"
-                    : "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))")
+                fr: "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))",
+                en: "--aware-at \(IncidentClock.local(aware)) is in the future (now \(IncidentClock.local(now)))")
         }
         return aware
     }
@@ -73,9 +72,8 @@ struct IncidentOptions: ParsableArguments {
         guard !Identifiers.isValidSIREN(siren) else { return }
         throw InputError(
             .usage,
-            lang == .en
-                ? "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit"
-                : "--entity \"\(siren)\" : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide")
+            fr: "--entity \"\(siren)\" : un SIREN est attendu, 9 chiffres avec une clé de Luhn valide",
+            en: "--entity \"\(siren)\": expected a SIREN, 9 digits with a valid Luhn check digit")
     }
 
     /// `id` as typed (`7`, `INC-7`), with an error in this command's language.
@@ -98,9 +96,8 @@ func parseIncidentID(_ text: String, language: Language) throws(InputError) -> I
     guard let id = Int64(digits), id > 0 else {
         throw InputError(
             .usage,
-            language == .en
-                ? "incident id \"\(text)\": expected a number such as 3 (see `cyberctl incident list`)"
-                : "numéro d'incident \"\(text)\" : un nombre est attendu, par exemple 3 (voir `cyberctl incident list`)")
+            fr: "numéro d'incident \"\(text)\" : un nombre est attendu, par exemple 3 (voir `cyberctl incident list`)",
+            en: "incident id \"\(text)\": expected a number such as 3 (see `cyberctl incident list`)")
     }
     return id
 }
@@ -156,7 +153,8 @@ extension Cyberctl.IncidentCommand {
                 let cleanTitle = title.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !cleanTitle.isEmpty else {
                     throw InputError(
-                        .usage, english ? "--title: expected a short description of the incident" : "--title : une courte description de l'incident est attendue")
+                        .usage, fr: "--title : une courte description de l'incident est attendue",
+                                en: "--title: expected a short description of the incident")
                 }
                 var siren = entity
                 if siren == nil, FileManager.default.fileExists(atPath: config) {

@@ -59,7 +59,8 @@ extension Cyberctl.IncidentCommand {
                     let clean = title.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard !clean.isEmpty else {
                         throw InputError(
-                            .usage, english ? "--title: expected a short description of the incident" : "--title : une courte description de l'incident est attendue")
+                            .usage, fr: "--title : une courte description de l'incident est attendue",
+                                    en: "--title: expected a short description of the incident")
                     }
                     changes.title = clean
                 }
@@ -68,9 +69,8 @@ extension Cyberctl.IncidentCommand {
                 guard !changes.isEmpty else {
                     throw InputError(
                         .usage,
-                        english
-                            ? "nothing to correct: give at least one of --significant, --personal-data/--no-personal-data, --aware-at, --entity, --title, --add-host, --remove-host"
-                            : "rien à corriger : donnez au moins une option parmi --significant, --personal-data/--no-personal-data, --aware-at, --entity, --title, --add-host, --remove-host")
+                        fr: "rien à corriger : donnez au moins une option parmi --significant, --personal-data/--no-personal-data, --aware-at, --entity, --title, --add-host, --remove-host",
+                        en: "nothing to correct: give at least one of --significant, --personal-data/--no-personal-data, --aware-at, --entity, --title, --add-host, --remove-host")
                 }
                 let store = try options.open()
                 let number = try options.incidentID(id)

@@ -133,20 +133,22 @@ extension Cyberctl.PKI {
             do {
                 let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
-                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: "certificate request")
+                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "demande de certificat", en: "certificate request"))
                 let csr: CertificateSigningRequest
                 do {
                     csr = try CertificateSigningRequest(encoded: bytes)
                 } catch {
-                    throw InputError(.invalidData, file: request, "pas une demande de certificat PEM ou DER (not a certificate request in PEM or DER form) : \(error)")
+                    throw InputError(
+                        .invalidData, file: request, fr: "pas une demande de certificat PEM ou DER : \(error)",
+                        en: "not a certificate request in PEM or DER form: \(error)")
                 }
                 let path = try out ?? Self.defaultOutput(for: request, csr: csr, server: server, subjectAlternativeNames: subjectAlternativeNames)
                 // Checked before anything is issued: a refused write must not leave a certificate issued (or an old one
                 // superseded) that nobody received.
                 if !force && FileManager.default.fileExists(atPath: path) {
                     throw InputError(
-                        .usage, file: path,
-                        "le fichier existe déjà ; --force pour le remplacer, ou --out pour un autre nom (already exists; give --force to replace it, or --out)")
+                        .usage, file: path, fr: "le fichier existe déjà ; --force pour le remplacer, ou --out pour un autre nom",
+                        en: "already exists; give --force to replace it, or --out")
                 }
                 let issuance: CertificateAuthority.Issuance
                 if server {
@@ -162,8 +164,8 @@ extension Cyberctl.PKI {
                 } catch {
                     throw InputError(
                         .io, file: path,
-                        "\(error.reason) ; le certificat \(record.serial) est émis, sa copie est dans \(dir)/certs/\(record.serial).pem "
-                            + "(\(error.reason); certificate \(record.serial) was issued, its copy is in \(dir)/certs/\(record.serial).pem)")
+                        fr: "\(error.frenchReason) ; le certificat \(record.serial) est émis, sa copie est dans \(dir)/certs/\(record.serial).pem",
+                        en: "\(error.reason); certificate \(record.serial) was issued, its copy is in \(dir)/certs/\(record.serial).pem")
                 }
                 var lines: [String]
                 if server {
@@ -230,8 +232,8 @@ extension Cyberctl.PKI {
                 // as revoked that verifiers treat as valid.
                 guard reason != .removeFromCRL else {
                     throw InputError(
-                        .usage,
-                        "--reason removeFromCRL ne sert qu'aux CRL delta (RFC 5280 §5.3.1) : choisissez un autre motif (for delta CRLs only; choose another reason)")
+                        .usage, fr: "--reason removeFromCRL ne sert qu'aux CRL delta (RFC 5280 §5.3.1) : choisissez un autre motif",
+                        en: "--reason removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1): choose another reason")
                 }
                 let record = try authority.revoke(serial: serial, reason: reason)
                 emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")

@@ -124,9 +124,8 @@ struct StoreOptions: ParsableArguments {
         if !existed && !create {
             throw InputError(
                 .missing,
-                language == .fr
-                    ? "aucune base du territoire à \(location.path) (\(location.originText(.fr))) ; `cyberctl consolidate` ou `cyberctl collect` la créent"
-                    : "no territory store at \(location.path) (\(location.originText(.en))); `cyberctl consolidate` or `cyberctl collect` creates it")
+                fr: "aucune base du territoire à \(location.path) (\(location.originText(.fr))) ; `cyberctl consolidate` ou `cyberctl collect` la créent",
+                en: "no territory store at \(location.path) (\(location.originText(.en))); `cyberctl consolidate` or `cyberctl collect` creates it")
         }
         let store = try TerritoryStore(path: location.path, create: create, readOnly: readOnly)
         if !existed { announceCreation(location, language) }
@@ -182,7 +181,8 @@ func pkiDirectory(_ option: String?, _ config: RSSIConfigOption, fallback: Strin
     if let option { return option }
     if let folder = try config.configuration()?.ca { return folder.path }
     guard let fallback else {
-        throw InputError(.usage, "donnez --dir DOSSIER, ou une clé ca dans la configuration du RSSI (give --dir FOLDER, or a ca key in the RSSI configuration)")
+        throw InputError(
+            .usage, fr: "donnez --dir DOSSIER, ou une clé ca dans la configuration du RSSI", en: "give --dir FOLDER, or a ca key in the RSSI configuration")
     }
     return fallback
 }

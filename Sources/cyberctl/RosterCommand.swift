@@ -33,14 +33,15 @@ func rosterFile(_ argument: String?, _ config: RSSIConfigOption, language: Langu
     if let roster = try config.configuration(language: language)?.roster { return roster.path }
     throw InputError(
         .usage,
-        language == .en
-            ? "please give the roster FILE, or a roster key in the RSSI configuration"
-            : "donnez le FICHIER du périmètre, ou une clé roster dans la configuration du RSSI")
+        fr: "donnez le FICHIER du périmètre, ou une clé roster dans la configuration du RSSI",
+        en: "please give the roster FILE, or a roster key in the RSSI configuration")
 }
 
-/// Prints every problem of a roster file and exits 65 (66 when it is missing).
-func rosterFailure(_ error: RosterError) -> ExitCode {
-    for problem in error.problems { writeStandard(Array("cyberctl: \(problem)\n".utf8), to: STDERR_FILENO) }
+/// Prints every problem of a roster file, in `language`, and exits 65 (66 when it is missing).
+func rosterFailure(_ error: RosterError, language: Language) -> ExitCode {
+    for problem in error.problems {
+        writeStandard(Array("cyberctl: \(TerminalText.block(problem.description(in: language)))\n".utf8), to: STDERR_FILENO)
+    }
     return ExitCode(error.exitCode)
 }
 
@@ -59,7 +60,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let file: String
             do { file = try rosterFile(self.file, config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
-            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error, language: lang) }
             let contacts = roster.members.filter { !$0.contacts.isEmpty }.count
             emit(lang == .fr
                 ? "\(file) : périmètre valable — \(roster.territory.name) (SIREN \(roster.territory.siren)), \(roster.members.count) membres dont \(contacts) avec des contacts\n"
@@ -81,9 +82,9 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let file: String
             do { file = try rosterFile(self.file, store.config, language: lang) } catch { throw failure(reporting: error, language: lang) }
             let roster: Roster
-            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error) }
+            do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error, language: lang) }
             try runView(lang) {
-                let bytes = try InputError.readInput(file, what: "territory roster")
+                let bytes = try InputError.readInput(file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
                 let territory = try store.open(create: true, language: lang)
                 try territory.importRoster(roster, sourcePath: URL(fileURLWithPath: file).standardizedFileURL.path, sha256: Digest.sha256Hex(bytes))
                 let status = try TerritoryViews(store: territory, language: lang).status(fixes: 0)
@@ -109,9 +110,8 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             try runView(options.lang) {
                 let store = try options.store.open(readOnly: true, language: options.lang)
                 guard let whole = try store.roster() else {
-                    throw InputError(.missing, file: store.path, options.lang == .fr
-                        ? "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`"
-                        : "no roster in this store: `cyberctl territory roster import FILE`")
+                    throw InputError(.missing, file: store.path, fr: "aucun périmètre dans cette base : `cyberctl territory roster import FICHIER`",
+                                                                 en: "no roster in this store: `cyberctl territory roster import FILE`")
                 }
                 try TerritoryViews(store: store, language: options.lang).requireKnown(options.filter)
                 let roster = whole.restricted(to: options.filter)

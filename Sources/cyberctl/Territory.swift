@@ -58,9 +58,8 @@ extension Cyberctl {
             if let inbox = try store.config.configuration(language: lang)?.inbox { return [inbox.path] }
             throw InputError(
                 .usage,
-                lang == .en
-                    ? "please give at least one folder of reports, or an inbox key in the RSSI configuration"
-                    : "donnez au moins un dossier de rapports, ou une clé inbox dans la configuration du RSSI")
+                fr: "donnez au moins un dossier de rapports, ou une clé inbox dans la configuration du RSSI",
+                en: "please give at least one folder of reports, or an inbox key in the RSSI configuration")
         }
 
         func run() throws {

@@ -83,7 +83,7 @@ import TestSupport
                     max_age: demain
             """)
         #expect(badAge?.line == 8)
-        #expect(badAge?.description.contains("expected a duration like 26h, 7d (7j) or 1d12h, units s, min, h, d (j), w (sem), got \"demain\"") == true, "\(String(describing: badAge))")
+        #expect(badAge?.description(in: .en).contains("expected a duration like 26h, 7d (7j) or 1d12h, units s, min, h, d (j), w (sem), got \"demain\"") == true, "\(String(describing: badAge))")
         let unknown = failure("""
             name: t
             checks:
@@ -95,9 +95,9 @@ import TestSupport
                     retention: 7
             """)
         #expect(unknown?.line == 8)
-        #expect(unknown?.description.contains("unknown key \"retention\" in backup set") == true, "\(String(describing: unknown))")
+        #expect(unknown?.description(in: .en).contains("unknown key \"retention\" in backup set") == true, "\(String(describing: unknown))")
         let unknownParameter = failure("name: t\nchecks:\n  backup.sets:\n    paths: [/x]\n")
         #expect(unknownParameter?.line == 4)
-        #expect(unknownParameter?.description.contains("expected one of: sets, discover, folders") == true)
+        #expect(unknownParameter?.description(in: .en).contains("expected one of: sets, discover, folders") == true)
     }
 }

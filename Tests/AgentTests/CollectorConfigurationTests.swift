@@ -46,8 +46,8 @@ struct CollectorConfigurationTests {
         #expect(hour.collector?.timeout == 3600)
         let tooLong = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: 2j\n"))
         #expect(tooLong.line == 6)
-        #expect(tooLong.message.contains("at most 3600 seconds"), "\(tooLong.message)")
-        #expect(tooLong.message.contains("w (or sem)"), "the message lists the units: \(tooLong.message)")
+        #expect(tooLong.englishMessage.contains("at most 3600 seconds"), "\(tooLong.englishMessage)")
+        #expect(tooLong.englishMessage.contains("w (or sem)"), "the message lists the units: \(tooLong.englishMessage)")
     }
 
     @Test("Unknown keys, missing keys, non-https URLs and bad timeouts are refused at their line (file:line)")
@@ -55,11 +55,11 @@ struct CollectorConfigurationTests {
         // Line numbers count the two entity lines first.
         let unknown = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  proxy: http://p\n"))
         #expect(unknown.line == 6)
-        #expect(unknown.message.contains("unknown key \"proxy\" in collector"))
+        #expect(unknown.englishMessage.contains("unknown key \"proxy\" in collector"))
         #expect(unknown.description.contains("agent.yaml:6"))
 
         let missing = try #require(try error("collector:\n  url: https://c.example.fr\n"))
-        #expect(missing.message.contains("missing required key \"ca\""))
+        #expect(missing.englishMessage.contains("missing required key \"ca\""))
         #expect(missing.line == 4)
 
         let plain = try #require(try error("collector:\n  url: http://c.example.fr\n  ca: ca.pem\n"))
@@ -67,14 +67,14 @@ struct CollectorConfigurationTests {
         #expect(plain.message.contains("https://"))
 
         let credentials = try #require(try error("collector:\n  url: https://user:secret@c.example.fr\n  ca: ca.pem\n"))
-        #expect(credentials.message.contains("no user or password"))
+        #expect(credentials.englishMessage.contains("no user or password"))
 
         let timeout = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: -1\n"))
         #expect(timeout.line == 6)
-        #expect(timeout.message.contains("timeout"))
+        #expect(timeout.englishMessage.contains("timeout"))
         // 0 is refused too, and the message does not claim otherwise.
         let zero = try #require(try error("collector:\n  url: https://c.example.fr\n  ca: ca.pem\n  timeout: 0\n"))
-        #expect(zero.message.contains("greater than 0 and at most 3600"), "\(zero.message)")
+        #expect(zero.englishMessage.contains("greater than 0 and at most 3600"), "\(zero.englishMessage)")
 
         let notMapping = try #require(try error("collector: https://c.example.fr\n"))
         #expect(notMapping.line == 3)
@@ -89,8 +89,34 @@ struct CollectorConfigurationTests {
         #expect(error.exitCode == 65)
         #expect(error.line == 4, "\(error)")
         #expect(error.description.contains("agent.yaml:4"), "\(error)")
-        #expect(error.message.contains("collector key \"url\""), "\(error.message)")
-        #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "the message itself is one safe line")
+        #expect(error.englishMessage.contains("collector key \"url\""), "\(error.englishMessage)")
+        #expect(!error.englishMessage.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "the message itself is one safe line")
         #expect(AgentConfiguration.Collector.problem(url: "https://c.example.fr:8443/v1/reports") == nil)
+    }
+
+    @Test("Relative paths in agent.yaml (outbox, ca, signing key and certificate, a profile file) resolve against its folder")
+    func relativePathsResolveAgainstTheFile() throws {
+        let folder = try TemporaryDirectory()
+        let path = try folder.write(
+            "conf/agent.yaml",
+            Self.head + """
+                profile: profils/maison.yaml
+                signing: {key: agent.key, certificate: ../pki/agent.crt}
+                collector: {url: "https://c.example.fr", ca: ca.pem, outbox: outbox}
+
+                """)
+        let configuration = try AgentConfiguration.load(path: path)
+        let base = URL(fileURLWithPath: folder.url("conf")).standardizedFileURL.path
+        #expect(configuration.collector?.outbox == base + "/outbox")
+        #expect(configuration.collector?.ca == base + "/ca.pem")
+        #expect(configuration.signing?.key == base + "/agent.key")
+        #expect(configuration.signing?.certificate == URL(fileURLWithPath: folder.url("pki/agent.crt")).standardizedFileURL.path)
+        #expect(configuration.profile == base + "/profils/maison.yaml")
+        // A profile name stays a name (ProfileLocator finds it); absolute paths stay as written.
+        let named = try AgentConfiguration.load(
+            path: try folder.write("agent2.yaml", Self.head + "profile: commune\ncollector: {url: \"https://c.example.fr\", ca: /etc/ca.pem}\n"))
+        #expect(named.profile == "commune")
+        #expect(named.collector?.ca == "/etc/ca.pem")
+        #expect(named.collector?.outbox == "/var/lib/cyberctl/outbox")
     }
 }

@@ -46,7 +46,7 @@ struct EntityConfigurationTests {
         #expect(Identifiers.normalizedSIREN("212 900 196") == "212 900 196", "a bad Luhn key is kept as typed, for the error")
         let (lines, line) = Self.replacing("siren", with: "siren: 212 900 196")
         let refused = try #require(try error(lines))
-        #expect(refused.line == line && refused.message.contains("found \"212 900 196\""), "\(refused)")
+        #expect(refused.line == line && refused.englishMessage.contains("found \"212 900 196\""), "\(refused)")
     }
 
     @Test(
@@ -66,8 +66,8 @@ struct EntityConfigurationTests {
         #expect(error.line == line, "\(error)")
         // The column is the value's, after "  key: ".
         #expect(error.column == key.count + 5, "\(error)")
-        #expect(error.message.hasPrefix("entity key \"\(key)\": expected \(expected)"), "\(error.message)")
-        #expect(error.message.hasSuffix("found \(found)"), "\(error.message)")
+        #expect(error.englishMessage.hasPrefix("entity key \"\(key)\": expected \(expected)"), "\(error.englishMessage)")
+        #expect(error.englishMessage.hasSuffix("found \(found)"), "\(error.englishMessage)")
         #expect(error.description.contains("agent.yaml:\(line):"))
     }
 
@@ -76,7 +76,7 @@ struct EntityConfigurationTests {
         let (lines, line) = Self.replacing("population", with: "population: beaucoup")
         let error = try #require(try error(lines))
         #expect(error.line == line, "\(error)")
-        #expect(error.message.contains("entity key \"population\": expected a whole number"), "\(error.message)")
+        #expect(error.englishMessage.contains("entity key \"population\": expected a whole number"), "\(error.englishMessage)")
     }
 
     @Test("With several invalid fields, the first in key order is reported, at its own line")
@@ -86,14 +86,17 @@ struct EntityConfigurationTests {
         lines[3] = "kind: village"
         let error = try #require(try error(lines))
         #expect(error.line == 5, "\(error)")
-        #expect(error.message.hasPrefix("entity key \"insee\""), "\(error.message)")
+        #expect(error.englishMessage.hasPrefix("entity key \"insee\""), "\(error.englishMessage)")
     }
 
     @Test("The command line's entity options keep their message form (field, value, expected)")
     func problemsText() {
         let entity = Entity(siren: "123456789", population: -1)
-        #expect(entity.problems() == [
+        #expect(entity.problems().map(\.en) == [
             "siren \"123456789\": expected 9 digits with a valid Luhn check digit", "population -1: expected 0 to 100000000",
+        ])
+        #expect(entity.problems().map(\.fr) == [
+            "siren \"123456789\" : il faut 9 chiffres avec une clé de Luhn valide", "population -1 : il faut une valeur de 0 à 100000000",
         ])
         #expect(entity.fieldProblems().map(\.key) == ["siren", "population"])
     }

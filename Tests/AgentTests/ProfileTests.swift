@@ -58,7 +58,7 @@ import TestSupport
             #expect(error.kind == .invalidData)
             #expect(error.file == "/p/test.yaml")
             #expect(error.line == line, "\(error)")
-            #expect(error.message.contains(message), "\(error)")
+            #expect(error.englishMessage.contains(message), "\(error)")
             #expect(error.exitCode == 65)
         }
     }
@@ -94,8 +94,8 @@ import TestSupport
             _ = try AgentConfiguration.load(path: path)
             Issue.record("an invalid SIREN must be refused")
         } catch {
-            #expect(error.message.contains("entity key \"siren\""))
-            #expect(error.message.contains("found \"123456789\""))
+            #expect(error.englishMessage.contains("entity key \"siren\""))
+            #expect(error.englishMessage.contains("found \"123456789\""))
             #expect(error.line == 3)
         }
         let typo = try directory.write("typo.yaml", "entity:\n  nom: Commune\n")
@@ -104,7 +104,7 @@ import TestSupport
             Issue.record("an unknown key must be refused")
         } catch {
             #expect(error.line == 2)
-            #expect(error.message.contains("unknown key \"nom\""))
+            #expect(error.englishMessage.contains("unknown key \"nom\""))
         }
         let good = try directory.write("good.yaml", "entity:\n  name: Rennes Métropole\n  siren: \"243500139\"\n  kind: metropole\nprofile: interco\n")
         let configuration = try AgentConfiguration.load(path: good)

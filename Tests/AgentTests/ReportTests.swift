@@ -141,7 +141,7 @@ enum SchemaValidator {
                 _ = try Report.decode(bytes, file: "x.json")
                 Issue.record("expected an error")
             } catch {
-                #expect(error.message.contains(message), "\(error)")
+                #expect(error.englishMessage.contains(message), "\(error)")
                 #expect(error.file == "x.json")
             }
         }

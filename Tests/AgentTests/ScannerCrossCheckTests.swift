@@ -74,7 +74,7 @@ import TestSupport
         } catch {
             #expect(error.kind == .invalidData)
             #expect(error.line == 4, "\(error)")
-            #expect(error.message.contains("expected an absolute path"))
+            #expect(error.englishMessage.contains("expected an absolute path"))
         }
     }
 }

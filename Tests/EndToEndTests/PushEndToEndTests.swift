@@ -214,7 +214,7 @@ struct PushEndToEndTests {
         for output in [try world.push(), try BuiltBinary.run(["scan", "--root", world.root, "--only", "certificates", "--config", world.config])] {
             #expect(output.exitCode == 65, "\(output.exitCode): \(output.stderr)")
             #expect(output.stderr.contains("\(world.config):7:"), "\(output.stderr)")
-            #expect(output.stderr.contains("CR in the URL"), "\(output.stderr)")
+            #expect(output.stderr.contains("CR dans l'URL"), "\(output.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: world.outbox), "nothing queued")
     }

@@ -62,9 +62,10 @@ struct SystemdUnitTests {
         #expect(push.contains("\nCapabilityBoundingSet=\n"))
         let timer = try String(contentsOfFile: folder.url("cyberctl-agent.timer"), encoding: .utf8)
         #expect(timer.contains("OnCalendar=weekly") && timer.contains("RandomizedDelaySec=") && timer.contains("Persistent=true"))
-        // The RSSI's reminders: daily, read-only store, no network, `--db` given.
+        // The RSSI's reminders: daily, read-only store, no network; the store is rssi.yaml's, never a `--db` of its own.
         let alerts = try String(contentsOfFile: folder.url("cyberctl-alerts.service"), encoding: .utf8)
-        #expect(alerts.contains(" territory alerts --db /var/lib/cyberctl/territory.sqlite"))
+        #expect(alerts.contains(" territory alerts --within 30d\n"), "\(alerts)")
+        #expect(!alerts.contains("alerts --db"), "\(alerts)")
         #expect(alerts.contains("\nReadOnlyPaths=/var/lib/cyberctl\n") && alerts.contains("\nPrivateNetwork=yes\n"))
         let daily = try String(contentsOfFile: folder.url("cyberctl-alerts.timer"), encoding: .utf8)
         #expect(daily.contains("OnCalendar=*-*-* 07:30:00 Europe/Paris") && daily.contains("Persistent=true"))

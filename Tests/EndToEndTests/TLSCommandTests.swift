@@ -161,6 +161,6 @@ struct TLSCommandTests {
         let typoOutput = try BuiltBinary.run(["scan", "--profile", typo, "--out", folder.url("r.json")])
         #expect(typoOutput.exitCode == 65)
         #expect(typoOutput.stderr.contains("typo.yaml:5"))
-        #expect(typoOutput.stderr.contains("unknown key \"sin\""))
+        #expect(typoOutput.stderr.contains("unknown key \"sin\""), "the check's own reason, quoted: \(typoOutput.stderr)")
     }
 }

@@ -13,7 +13,7 @@ import TestSupport
             _ = try AnswersFile.parse(text, file: "answers.yaml", questionnaire: Self.questionnaire, today: Self.today)
             return []
         } catch {
-            return error.problems.map(\.description)
+            return error.problems.map { problem in problem.line.map { "\($0): \(problem.englishMessage)" } ?? problem.englishMessage }
         }
     }
 
@@ -100,13 +100,13 @@ import TestSupport
 
     @Test func evidenceAndDateMistakes() {
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence: arrêté du maire\n") == ["4: a.dpo evidence: expected a mapping with document, date and owner"])
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      doc: arrêté\n") == ["5: unknown key \"doc\" in a.dpo evidence; expected one of: document, date, owner"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      doc: arrêté\n") == ["5: unknown key \"doc\" in a.dpo.evidence; expected one of: document, date, owner"])
         for bad in ["2026-13-01", "2026-02-30", "12/03/2026", "demain", "2026-3-1"] {
-            #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: \(bad)\n") == ["5: a.dpo evidence date \"\(bad)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
+            #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: \(bad)\n") == ["5: a.dpo.evidence.date \"\(bad)\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         }
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-11-30\n") == ["5: a.dpo evidence date 2026-11-30 is in the future (today is 2026-11-29)"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      date: 2026-06-01\n    next_review: 2026-05-01\n") == ["6: a.dpo: next_review 2026-05-01 is before the evidence date 2026-06-01"])
-        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    next_review: bientôt\n") == ["4: a.dpo next_review \"bientôt\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
+        #expect(problems("answers:\n  a.dpo:\n    status: oui\n    next_review: bientôt\n") == ["4: a.dpo.next_review \"bientôt\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
         #expect(problems("updated: hier\nanswers: {}\n") == ["1: updated \"hier\": expected a date as YYYY-MM-DD, e.g. 2026-03-12"])
     }
 
@@ -138,7 +138,7 @@ import TestSupport
         try Data([0xFF, 0xFE, 0x00, 0x41]).write(to: URL(fileURLWithPath: binary))
         #expect {
             try AnswersFile.load(path: binary, questionnaire: Self.questionnaire, today: Self.today)
-        } throws: { ($0 as? NIS2InputError)?.description == "\(binary): answers file is not UTF-8 text" }
+        } throws: { ($0 as? NIS2InputError)?.description(english: true) == "\(binary): answers file is not UTF-8 text" }
         #expect {
             try AnswersFile.load(path: directory.url("absent.yaml"), questionnaire: Self.questionnaire, today: Self.today)
         } throws: { ($0 as? NIS2InputError)?.exitCode == 66 }
@@ -146,12 +146,12 @@ import TestSupport
 
     @Test func aListOrMappingWhereTextIsExpectedIsRefusedAtItsLine() {
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      document: [PSSI, charte]\n")
-            == ["5: a.dpo evidence document: expected a text value, found a list"])
+            == ["5: a.dpo.evidence.document: expected a text value, found a list"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    evidence:\n      owner: {service: DSI}\n")
-            == ["5: a.dpo evidence owner: expected a text value, found a mapping"])
+            == ["5: a.dpo.evidence.owner: expected a text value, found a mapping"])
         #expect(problems("answers:\n  a.dpo:\n    status: oui\n    comment:\n      - un\n      - deux\n")
-            == ["4: a.dpo comment: expected a text value, found a list"])
-        #expect(problems("entity:\n  name: [Commune]\n") == ["2: entity name: expected a text value, found a list"])
+            == ["4: a.dpo.comment: expected a text value, found a list"])
+        #expect(problems("entity:\n  name: [Commune]\n") == ["2: entity.name: expected a text value, found a list"])
         #expect(problems("questionnaire: {v: 1}\nanswers: {}\n") == ["1: questionnaire: expected a text value, found a mapping"])
     }
 
@@ -174,7 +174,7 @@ import TestSupport
         #expect {
             try AnswersFile.load(path: big, questionnaire: Self.questionnaire, today: Self.today)
         } throws: { error in
-            let description = (error as? NIS2InputError)?.description ?? ""
+            let description = (error as? NIS2InputError)?.description(english: true) ?? ""
             return description.contains(big) && description.contains("1048576") && (error as? NIS2InputError)?.exitCode == 65
         }
     }

@@ -137,7 +137,7 @@ import TestSupport
             try ScopeRules.parse(text, file: "scope.yaml")
         } throws: { error in
             guard let error = error as? NIS2InputError else { return false }
-            let text = error.description
+            let text = error.description(english: true)
             return text.contains("scope.yaml:5: rule one: kind \"village\"")
                 && text.contains("scope.yaml:6: rule one: category \"maybe\"")
                 && text.contains("scope.yaml:4: rule one: missing key \"sources\"")

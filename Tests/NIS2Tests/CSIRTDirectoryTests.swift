@@ -71,13 +71,13 @@ struct CSIRTDirectoryTests {
             #expect(throws: CSIRTLookupError.self, "\(bad)") { try directory.territory(departement: bad) }
         }
         let corsica = #expect(throws: CSIRTLookupError.self) { try directory.territory(departement: "20") }
-        #expect(corsica?.description.contains("2A") == true)
+        #expect(corsica?.text.en.contains("2A") == true)
         let unknown = #expect(throws: CSIRTLookupError.self) { try directory.territory(departement: "96") }
-        #expect(unknown?.description.contains("expected 01–95") == true)
+        #expect(unknown?.text.en.contains("expected 01–95") == true)
         #expect(throws: CSIRTLookupError.self) { try directory.territory(insee: "2904") }
         #expect(throws: CSIRTLookupError.self) { try directory.territory(insee: "96001") }
         let region = #expect(throws: CSIRTLookupError.self) { try directory.territory(region: "Atlantide") }
-        #expect(region?.description.contains("Bretagne") == true)
+        #expect(region?.text.en.contains("Bretagne") == true)
     }
 
     @Test("A malformed file is refused with the line of each problem")
@@ -86,22 +86,22 @@ struct CSIRTDirectoryTests {
         // A code listed twice.
         let twice = text.replacingOccurrences(of: "departements: [\"22\", \"29\", \"35\", \"56\"]", with: "departements: [\"22\", \"29\", \"35\", \"56\", \"75\"]")
         let duplicate = #expect(throws: NIS2InputError.self) { try CSIRTDirectory.parse(twice, file: "csirt.yaml") }
-        #expect(duplicate?.description.contains("75 is listed under both") == true, "\(String(describing: duplicate))")
+        #expect(duplicate?.description(english: true).contains("75 is listed under both") == true, "\(String(describing: duplicate))")
         // An undefined CSIRT id, a bad code, an unknown key.
         let broken = text.replacingOccurrences(of: "csirt: bretagne", with: "csirt: bzh")
             .replacingOccurrences(of: "[\"14\", \"27\"", with: "[\"14\", \"20\"")
             .replacingOccurrences(of: "  - name: Grand Est\n", with: "  - name: Grand Est\n    phone: 1\n")
         let error = #expect(throws: NIS2InputError.self) { try CSIRTDirectory.parse(broken, file: "csirt.yaml") }
-        let description = error?.description ?? ""
+        let description = error?.description(english: true) ?? ""
         #expect(description.contains("csirt \"bzh\" is not defined"), "\(description)")
         #expect(description.contains("\"20\" is not a département"), "\(description)")
-        #expect(description.contains("unknown key \"phone\" in territory"), "\(description)")
+        #expect(description.contains("unknown key \"phone\" in territories"), "\(description)")
         #expect(error?.problems.allSatisfy { $0.line != nil } == true)
         #expect(error?.exitCode == 65)
         // A territory without CSIRT and without a note.
         let silent = text.replacingOccurrences(
             of: "    note:\n      fr: \"L'ANSSI ne recense pas de CSIRT régional pour Mayotte", with: "    notes:\n      fr: \"L'ANSSI ne recense pas de CSIRT régional pour Mayotte")
         let noNote = #expect(throws: NIS2InputError.self) { try CSIRTDirectory.parse(silent, file: "csirt.yaml") }
-        #expect(noNote?.description.contains("Mayotte: no CSIRT: a note") == true, "\(String(describing: noNote))")
+        #expect(noNote?.description(english: true).contains("Mayotte: no CSIRT: a note") == true, "\(String(describing: noNote))")
     }
 }

@@ -84,7 +84,7 @@ import TestSupport
         #expect {
             try Questionnaire.parse(text, file: "q.yaml")
         } throws: { error in
-            let text = (error as? NIS2InputError)?.description ?? ""
+            let text = (error as? NIS2InputError)?.description(english: true) ?? ""
             return text.contains("q.yaml:5: item id \"z.unknown-section\"")
                 && text.contains("q.yaml:8: item a.ok: weight \"huge\"")
                 && text.contains("q.yaml:9: item a.texts: missing key \"question\"")

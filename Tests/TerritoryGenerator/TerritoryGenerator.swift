@@ -80,7 +80,7 @@ public struct TerritoryGenerator: Sendable {
                 }
             }
         }
-        if let problem = failure[0] { throw InputError(.io, file: directory, "generating reports failed: \(problem)") }
+        if let problem = failure[0] { throw InputError(.io, file: directory, fr: "échec de la génération des rapports : \(problem)", en: "generating reports failed: \(problem)") }
         return Output(
             caDirectory: caDirectory, caFile: authority.certificatePath, crlFile: authority.crlPath, inbox: inbox,
             reportPaths: paths.values.flatMap { $0 })

@@ -34,7 +34,9 @@ struct IncidentCommandTests {
         for bad in [["--departement", "20"], ["--departement", "96"], ["--insee", "123"], ["--region", "Atlantide"]] {
             let output = try BuiltBinary.run(["csirt"] + bad)
             #expect(output.exitCode == 64, "\(bad): \(output.stderr)")
-            #expect(output.stderr.contains("expected"), "\(output.stderr)")
+            #expect(output.stderr.contains("attendu"), "\(output.stderr)")
+            let english = try BuiltBinary.run(["csirt"] + bad + ["--lang", "en"])
+            #expect(english.exitCode == 64 && english.stderr.contains("expected"), "\(english.stderr)")
         }
         // Default: the agent configuration's entity.
         let folder = try TemporaryDirectory(prefix: "cyberctl-csirt")

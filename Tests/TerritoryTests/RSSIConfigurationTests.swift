@@ -66,7 +66,7 @@ struct RSSIConfigurationTests {
         ("store:\n  - a\n  - b\n", 2, "un chemin sur une ligne est attendu"),
         ("lang: de\n", 1, "fr ou en est attendu"),
         ("store: [a\n", nil, "YAML"),
-        ("- store\n", 1, "expected a mapping"),
+        ("- store\n", 1, "un dictionnaire de clés et de valeurs est attendu"),
     ] as [(String, Int?, String)])
     func malformed(_ text: String, _ line: Int?, _ expected: String) throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-rssi-config")

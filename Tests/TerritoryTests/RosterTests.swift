@@ -67,11 +67,11 @@ struct RosterTests {
 
         let twice = Self.valid.replacingOccurrences(of: "siren: \"213502388\"", with: "siren: 212 901 896")
         let duplicate = try #require(throws: RosterError.self) { try Roster.parse(twice, file: "roster.yaml") }
-        #expect(duplicate.problems.contains { $0.message.contains("SIREN 212901896 is already listed") }, "\(duplicate.problems)")
+        #expect(duplicate.problems.contains { $0.englishMessage.contains("SIREN 212901896 is already listed") }, "\(duplicate.problems)")
 
         let badKey = Self.valid.replacingOccurrences(of: "siren: \"213502388\"", with: "siren: 213 502 389")
         let refused = try #require(throws: RosterError.self) { try Roster.parse(badKey, file: "roster.yaml") }
-        #expect(refused.problems.contains { $0.message.contains("found \"213 502 389\"") }, "as typed: \(refused.problems)")
+        #expect(refused.problems.contains { $0.englishMessage.contains("found \"213 502 389\"") }, "as typed: \(refused.problems)")
     }
 
     @Test("Every problem is reported with its file and line, in file order")
@@ -99,7 +99,7 @@ struct RosterTests {
             silent_after_days: 0
             """
         let error = try #require(throws: RosterError.self) { try Roster.parse(text, file: "r.yaml") }
-        let lines = error.problems.map { "\($0.line ?? 0): \($0.message)" }
+        let lines = error.problems.map { "\($0.line ?? 0): \($0.englishMessage)" }
         #expect(error.problems.allSatisfy { $0.file == "r.yaml" && $0.kind == .invalidData })
         #expect(error.exitCode == 65)
         let expected: [(Int, String)] = [
@@ -118,7 +118,7 @@ struct RosterTests {
         ]
         #expect(error.problems.count == expected.count, "\(lines)")
         for (line, fragment) in expected {
-            #expect(error.problems.contains { $0.line == line && $0.message.contains(fragment) }, "line \(line): \(fragment) — got \(lines)")
+            #expect(error.problems.contains { $0.line == line && $0.englishMessage.contains(fragment) }, "line \(line): \(fragment) — got \(lines)")
         }
         #expect(error.description.split(separator: "\n").first?.hasPrefix("r.yaml:3:") == true)
     }
@@ -163,7 +163,7 @@ struct RosterTests {
                   - {a: b}
             """
         let error = try #require(throws: RosterError.self) { try Roster.parse(bad, file: "b.yaml") }
-        let lines = error.problems.map { "\($0.line ?? 0): \($0.message)" }
+        let lines = error.problems.map { "\($0.line ?? 0): \($0.englishMessage)" }
         let expected: [(Int, String)] = [
             (4, "territory key \"domains\": expected a list of domain names"),
             (9, "members[0] key \"domains\": \"plouzane\": expected a domain name with at least two labels"),
@@ -173,20 +173,20 @@ struct RosterTests {
         ]
         #expect(error.problems.count == expected.count, "\(lines)")
         for (line, fragment) in expected {
-            #expect(error.problems.contains { $0.file == "b.yaml" && $0.line == line && $0.message.contains(fragment) }, "line \(line): \(fragment) — got \(lines)")
+            #expect(error.problems.contains { $0.file == "b.yaml" && $0.line == line && $0.englishMessage.contains(fragment) }, "line \(line): \(fragment) — got \(lines)")
         }
     }
 
     @Test("Syntax errors, a missing file and missing sections")
     func fileLevelErrors() throws {
         let syntax = try #require(throws: RosterError.self) { try Roster.parse("territory: [\n", file: "s.yaml") }
-        #expect(syntax.problems.first?.message.hasPrefix("YAML syntax") == true)
+        #expect(syntax.problems.first?.englishMessage.hasPrefix("YAML syntax") == true)
         #expect(syntax.problems.first?.line != nil)
         let missing = try #require(throws: RosterError.self) { try Roster.load(path: "/nonexistent/roster.yaml") }
         #expect(missing.exitCode == 66)
         let empty = try #require(throws: RosterError.self) { try Roster.parse("silent_after_days: 7\n", file: "e.yaml") }
-        #expect(empty.problems.map(\.message).contains { $0.contains("missing required key \"territory\"") })
-        #expect(empty.problems.map(\.message).contains { $0.contains("missing required key \"members\"") })
+        #expect(empty.problems.map(\.englishMessage).contains { $0.contains("missing required key \"territory\"") })
+        #expect(empty.problems.map(\.englishMessage).contains { $0.contains("missing required key \"members\"") })
     }
 
     @Test("Import replaces the stored roster; the views count roster members, flag silence and reports from outside")

@@ -104,7 +104,7 @@ struct CertificateAuthorityTests {
                 _ = try fixture.authority.issue(csr)
                 return "accepted"
             } catch {
-                return error.description
+                return error.description(in: .en)
             }
         }
         #expect(refusal(try request("no-orgid", subject: "/O=Commune/CN=srv")).contains("organizationIdentifier"))
@@ -195,6 +195,6 @@ struct CertificateAuthorityTests {
         try FileManager.default.removeItem(atPath: fixture.folder.url("pki/certs/\(renewed.record.serial).pem"))
         try FileManager.default.copyItem(atPath: other.certificatePath, toPath: fixture.folder.url("pki/certs/\(renewed.record.serial).pem"))
         let error = try #require(throws: InputError.self) { try authority.issue(request, days: 30, now: Date(), renew: true) }
-        #expect(error.exitCode == 65 && error.message.contains("not the certificate index.json records"), "\(error)")
+        #expect(error.exitCode == 65 && error.englishMessage.contains("not the certificate index.json records"), "\(error)")
     }
 }

@@ -186,7 +186,7 @@ struct HostileReportTests {
             ("CRL", fifo, { _ = try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fifo]) }),
             ("certificate", fifo, { _ = try TrustFiles.readCertificate(fifo) }),
             ("key", key, { _ = try TrustFiles.readPrivateKey(key) }),
-            ("CSR", fifo, { _ = try TrustFiles.read(fifo, limit: TrustFiles.maximumPKIFileBytes, what: "certificate request") }),
+            ("CSR", fifo, { _ = try TrustFiles.read(fifo, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "demande de certificat", en: "certificate request")) }),
             ("bytes", fifo, { _ = try RegularFile.read(fifo, limit: 10) }),
         ]
         for (what, path, body) in cases {
