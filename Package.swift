@@ -118,18 +118,18 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks", "ShippedData",
+                "Checks", "NIS2", "ShippedData",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "OpenSSLKit", "InputFiles"]),
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles"]),
         // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
         .target(
             name: "Territory",
             dependencies: [
-                "Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
+                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "Trust", "Territory", "Agent", "Checks", "OpenSSLKit",
+                "Trust", "Territory", "Agent", "Checks", "NIS2", "OpenSSLKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -220,7 +220,7 @@ let package = Package(
             ]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Agent", "Checks", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "OpenSSLKit", "InputFiles", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "TestSupport"]),
         // Signed hostile reports mutated and put through verify, the store and every view (scripts/fuzz-reports.sh runs more).
         .testTarget(name: "ReportFuzzTests", dependencies: ["Territory", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]

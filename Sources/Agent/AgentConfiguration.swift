@@ -1,6 +1,6 @@
 import Checks
 import Foundation
-import Checks
+import NIS2
 import Yams
 
 /// `/etc/cyberctl/agent.yaml`: who this agent speaks for, which profile it runs, and (later issues)
@@ -77,43 +77,43 @@ public struct AgentConfiguration: Sendable, Equatable {
 
         /// Why `url` is not a usable collector URL, in both languages, or nil when it is (https, a host, no query,
         /// no credentials).
-        public static func problem(url: String) -> Bilingual? {
+        public static func problem(url: String) -> LocalizedText? {
             // RFC 3986 has no place for spaces or control characters; a CR or LF would otherwise pass here and
             // make every upload fail later, as a temporary error retried forever.
             if let bad = url.unicodeScalars.first(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }) {
                 let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB"][bad.value] ?? String(format: "U+%04X", bad.value)
                 let shown = TerminalText.line(url)
                 return bad.value == 0x20
-                    ? Bilingual(
+                    ? LocalizedText(
                         fr: "« \(shown) » : espace dans l'URL : https://HÔTE[:PORT][/CHEMIN] est attendu sur une ligne, sans espace ni caractère de contrôle",
                         en: "\"\(shown)\": space in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters")
-                    : Bilingual(
+                    : LocalizedText(
                         fr: "« \(shown) » : \(name) dans l'URL : https://HÔTE[:PORT][/CHEMIN] est attendu sur une ligne, sans espace ni caractère de contrôle",
                         en: "\"\(shown)\": \(name) in the URL: expected https://HOST[:PORT][/PATH] on one line, without spaces or control characters")
             }
             guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-                return Bilingual(
+                return LocalizedText(
                     fr: "« \(url) » n'est pas une URL : https://HÔTE[:PORT][/CHEMIN] est attendu",
                     en: "\"\(url)\" is not a URL: expected https://HOST[:PORT][/PATH]")
             }
             guard scheme == "https" else {
-                return Bilingual(
+                return LocalizedText(
                     fr: "« \(url) » : une URL https:// est attendue (les rapports ne voyagent qu'en TLS mutuel)",
                     en: "\"\(url)\": expected an https:// URL (reports travel over mutual TLS only)")
             }
             guard let host = components.host, !host.isEmpty else {
-                return Bilingual(fr: "« \(url) » : un nom d'hôte est attendu après https://", en: "\"\(url)\": expected a host name after https://")
+                return LocalizedText(fr: "« \(url) » : un nom d'hôte est attendu après https://", en: "\"\(url)\": expected a host name after https://")
             }
             guard components.user == nil, components.password == nil else {
-                return Bilingual(
+                return LocalizedText(
                     fr: "« \(url) » : ni utilisateur ni mot de passe dans l'URL (l'agent s'authentifie par son certificat)",
                     en: "\"\(url)\": no user or password in the URL (the agent authenticates with its certificate)")
             }
             guard components.query == nil, components.fragment == nil else {
-                return Bilingual(fr: "« \(url) » : ni requête (?) ni fragment (#) dans l'URL", en: "\"\(url)\": no query or fragment expected")
+                return LocalizedText(fr: "« \(url) » : ni requête (?) ni fragment (#) dans l'URL", en: "\"\(url)\": no query or fragment expected")
             }
             if let port = components.port, !(1...65_535).contains(port) {
-                return Bilingual(fr: "« \(url) » : port \(port) hors limites (1 à 65535)", en: "\"\(url)\": port \(port) out of range (1 to 65535)")
+                return LocalizedText(fr: "« \(url) » : port \(port) hors limites (1 à 65535)", en: "\"\(url)\": port \(port) out of range (1 to 65535)")
             }
             return nil
         }
@@ -146,8 +146,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     static let entityKeys = ["name", "siren", "insee", "kind", "population", "departement", "region", "domains"]
 
     /// The file and its sections, in error messages.
-    static let noun = Bilingual(fr: "configuration de l'agent", en: "agent configuration")
-    static let entityNoun = Bilingual(fr: "entity (collectivité)", en: "entity")
+    static let noun = LocalizedText(fr: "configuration de l'agent", en: "agent configuration")
+    static let entityNoun = LocalizedText(fr: "entity (collectivité)", en: "entity")
 
     /// Reads a configuration file. A relative path in it (`signing.key`, `signing.certificate`, `collector.ca`,
     /// `collector.outbox`, a `profile` given as a path) is resolved against the folder of the file, as
@@ -184,7 +184,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             configuration.profile = isPath ? resolve(profile, in: folder) : profile
         }
         if let signingNode = root["signing"] {
-            let section = Bilingual(both: "signing")
+            let section = LocalizedText(both: "signing")
             let mapping = try YAMLInput.mapping(signingNode, file: path, what: section)
             try YAMLInput.requireKnownKeys(mapping, allowed: ["key", "certificate"], file: path, context: section)
             var signing = try YAMLInput.decode(Signing.self, from: signingNode, file: path, context: section)
@@ -216,7 +216,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         }
         var domains: [DeclaredDomain] = []
         for item in sequence {
-            func invalid(_ at: Node, _ message: Bilingual) -> InputError {
+            func invalid(_ at: Node, _ message: LocalizedText) -> InputError {
                 InputError(
                     .invalidData, file: file, line: at.mark?.line, column: at.mark?.column, fr: "entity, clé « domains » : \(message.fr)",
                     en: "entity key \"domains\": \(message.en)")
@@ -226,20 +226,20 @@ public struct AgentConfiguration: Sendable, Equatable {
             if let scalar = item.scalar {
                 name = scalar.string
             } else if let mapping = item.mapping {
-                try YAMLInput.requireKnownKeys(mapping, allowed: ["name", "dkim_selectors"], file: file, context: Bilingual(both: "entity.domains"))
-                guard let nameNode = mapping["name"], let text = nameNode.scalar?.string else { throw invalid(item, Bilingual(fr: "clé « name » absente", en: "missing \"name\"")) }
+                try YAMLInput.requireKnownKeys(mapping, allowed: ["name", "dkim_selectors"], file: file, context: LocalizedText(both: "entity.domains"))
+                guard let nameNode = mapping["name"], let text = nameNode.scalar?.string else { throw invalid(item, LocalizedText(fr: "clé « name » absente", en: "missing \"name\"")) }
                 name = text
                 if let selectorsNode = mapping["dkim_selectors"] {
-                    guard let list = selectorsNode.sequence else { throw invalid(selectorsNode, Bilingual(fr: "dkim_selectors : une liste de sélecteurs est attendue", en: "dkim_selectors: expected a list of selectors")) }
+                    guard let list = selectorsNode.sequence else { throw invalid(selectorsNode, LocalizedText(fr: "dkim_selectors : une liste de sélecteurs est attendue", en: "dkim_selectors: expected a list of selectors")) }
                     for selector in list {
-                        guard let text = selector.scalar?.string else { throw invalid(selector, Bilingual(fr: "dkim_selectors : un nom de sélecteur est attendu", en: "dkim_selectors: expected a selector name")) }
+                        guard let text = selector.scalar?.string else { throw invalid(selector, LocalizedText(fr: "dkim_selectors : un nom de sélecteur est attendu", en: "dkim_selectors: expected a selector name")) }
                         if let problem = DomainWording.selectorProblem(text) { throw invalid(selector, problem) }
                         selectors.append(text)
                     }
                 }
             } else {
                 throw invalid(
-                    item, Bilingual(fr: "un nom de domaine ou {name: …, dkim_selectors: […]} est attendu", en: "expected a domain name or {name: …, dkim_selectors: […]}"))
+                    item, LocalizedText(fr: "un nom de domaine ou {name: …, dkim_selectors: […]} est attendu", en: "expected a domain name or {name: …, dkim_selectors: […]}"))
             }
             if let problem = DomainWording.problem(name) { throw invalid(item.mapping?["name"] ?? item, problem) }
             domains.append(DeclaredDomain(name: name, dkimSelectors: selectors))
@@ -249,7 +249,7 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// The `collector:` section: `url` and `ca` required, every value checked, each error at its line.
     static func loadCollector(_ node: Node, file: String) throws(InputError) -> Collector {
-        let section = Bilingual(both: "collector")
+        let section = LocalizedText(both: "collector")
         let mapping = try YAMLInput.mapping(node, file: file, what: section)
         try YAMLInput.requireKnownKeys(mapping, allowed: collectorKeys, file: file, context: section)
         func text(_ key: String, required: Bool) throws(InputError) -> (String, Node)? {

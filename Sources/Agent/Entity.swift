@@ -41,7 +41,7 @@ public struct Entity: Codable, Sendable, Equatable {
         /// The value, quoted when it is text (`"123456789"`, `-5`).
         public let value: String
         /// What was expected (`9 digits with a valid Luhn check digit`), in both languages.
-        public let expected: Bilingual
+        public let expected: LocalizedText
     }
 
     /// Checks every field that is present.
@@ -50,23 +50,23 @@ public struct Entity: Codable, Sendable, Equatable {
     public func fieldProblems() -> [FieldProblem] {
         var problems: [FieldProblem] = []
         if let siren, !Identifiers.isValidSIREN(siren) {
-            problems.append(FieldProblem(key: "siren", value: "\"\(siren)\"", expected: Bilingual(fr: "9 chiffres avec une clé de Luhn valide", en: "9 digits with a valid Luhn check digit")))
+            problems.append(FieldProblem(key: "siren", value: "\"\(siren)\"", expected: LocalizedText(fr: "9 chiffres avec une clé de Luhn valide", en: "9 digits with a valid Luhn check digit")))
         }
         if let insee, !Identifiers.isValidINSEE(insee) {
             problems.append(FieldProblem(
-                key: "insee", value: "\"\(insee)\"", expected: Bilingual(
+                key: "insee", value: "\"\(insee)\"", expected: LocalizedText(
                     fr: "un code commune de 5 caractères comme 29212, 2A004 ou 97411",
                     en: "a 5-character commune code such as 29212, 2A004 or 97411")))
         }
         if let kind, !Self.kinds.contains(kind) {
-            problems.append(FieldProblem(key: "kind", value: "\"\(kind)\"", expected: Bilingual(
+            problems.append(FieldProblem(key: "kind", value: "\"\(kind)\"", expected: LocalizedText(
                     fr: "l'un de \(Self.kinds.joined(separator: ", "))", en: "one of \(Self.kinds.joined(separator: ", "))")))
         }
         if let population, !(0...Self.maximumPopulation).contains(population) {
-            problems.append(FieldProblem(key: "population", value: "\(population)", expected: Bilingual(fr: "une valeur de 0 à \(Self.maximumPopulation)", en: "0 to \(Self.maximumPopulation)")))
+            problems.append(FieldProblem(key: "population", value: "\(population)", expected: LocalizedText(fr: "une valeur de 0 à \(Self.maximumPopulation)", en: "0 to \(Self.maximumPopulation)")))
         }
         if let departement, !Identifiers.isValidDepartement(departement) {
-            problems.append(FieldProblem(key: "departement", value: "\"\(departement)\"", expected: Bilingual(fr: "01–95, 2A, 2B ou 971–976", en: "01–95, 2A, 2B or 971–976")))
+            problems.append(FieldProblem(key: "departement", value: "\"\(departement)\"", expected: LocalizedText(fr: "01–95, 2A, 2B ou 971–976", en: "01–95, 2A, 2B or 971–976")))
         }
         return problems
     }
@@ -74,9 +74,9 @@ public struct Entity: Codable, Sendable, Equatable {
     /// Checks every field that is present.
     /// - Returns: one message per problem (`siren "123456789": expected 9 digits …`: field, value, what
     ///   is expected), in both languages; empty when valid.
-    public func problems() -> [Bilingual] {
+    public func problems() -> [LocalizedText] {
         fieldProblems().map {
-            Bilingual(fr: "\($0.key) \($0.value) : il faut \($0.expected.fr)", en: "\($0.key) \($0.value): expected \($0.expected.en)")
+            LocalizedText(fr: "\($0.key) \($0.value) : il faut \($0.expected.fr)", en: "\($0.key) \($0.value): expected \($0.expected.en)")
         }
     }
 }
@@ -134,3 +134,5 @@ public enum Identifiers {
         return false
     }
 }
+
+import NIS2

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import NIS2
 
 /// Bad or missing input, with where it is and what was expected. The command line maps the kind to
 /// a sysexits code (README, "Exit codes").
@@ -39,7 +40,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// An error whose text is `text`, in both languages.
-    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, text: Bilingual) {
+    public init(_ kind: Kind, file: String? = nil, line: Int? = nil, column: Int? = nil, text: LocalizedText) {
         self.init(kind, file: file, line: line, column: column, fr: text.fr, en: text.en)
     }
 
@@ -68,7 +69,7 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
 
 extension InputError {
     /// Reads a whole input file the user named (profile, configuration), at most `limit` bytes. `what` names the
-    /// file for a person, in both languages, without article: `Bilingual(fr: "profil", en: "profile")`.
+    /// file for a person, in both languages, without article: `LocalizedText(fr: "profil", en: "profile")`.
     /// - Throws: `.missing` (66) when it does not exist or cannot be opened, `.invalidData` (65) when it
     ///   is a folder, a device or too large — each message names the file and the reason.
     public static func readInput(_ path: String, what: InputNoun, limit: Int = 1 << 20) throws(InputError) -> [UInt8] {
@@ -116,5 +117,5 @@ extension InputError {
 
 /// What an input file is, for a person, without article: `profil` / `profile`, `configuration de l'agent` /
 /// `agent configuration`. Messages put it where no agreement is needed (`profil introuvable`).
-public typealias InputNoun = Bilingual
+public typealias InputNoun = LocalizedText
 

@@ -1,7 +1,8 @@
 import Checks
 import Foundation
-import ShippedData
+import NIS2
 import OpenSSLKit
+import ShippedData
 import Yams
 
 /// A scan profile: which checks run, with which parameters. Read from YAML:
@@ -27,7 +28,7 @@ public struct Profile: Sendable {
 
     static let topLevelKeys = ["name", "description", "checks"]
     /// The file, in error messages.
-    static let noun = Bilingual(fr: "profil", en: "profile")
+    static let noun = LocalizedText(fr: "profil", en: "profile")
 
     /// Reads and validates a profile file.
     /// - Throws: `InputError` (.missing when absent, .invalidData with line and key when malformed).
@@ -52,7 +53,7 @@ public struct Profile: Sendable {
                 fr: "clé « checks » absente : un dictionnaire des identifiants de contrôles vers leurs paramètres est attendu",
                 en: "missing key \"checks\": expected a mapping of check ids to parameters")
         }
-        let checksMapping = try YAMLInput.mapping(checksNode, file: file, what: Bilingual(both: "checks"))
+        let checksMapping = try YAMLInput.mapping(checksNode, file: file, what: LocalizedText(both: "checks"))
         var checks: [any Check] = []
         for (key, value) in checksMapping {
             let id = key.scalar?.string ?? ""
@@ -70,10 +71,10 @@ public struct Profile: Sendable {
     private static func makeCheck<T: ConfigurableCheck>(_ type: T.Type, from node: Node, file: String) throws(InputError) -> any Check {
         // `cert.files:` with nothing after it means "with the defaults".
         if node.scalar.map({ $0.string.isEmpty || $0.string == "~" || $0.string == "null" }) == true { return T() }
-        let parameters = Bilingual(fr: "paramètres de \(T.id)", en: "parameters of \(T.id)")
+        let parameters = LocalizedText(fr: "paramètres de \(T.id)", en: "parameters of \(T.id)")
         let mapping = try YAMLInput.mapping(node, file: file, what: parameters)
         try YAMLInput.requireKnownKeys(mapping, allowed: T.parameterNames, file: file, context: parameters)
-        return try YAMLInput.decode(T.self, from: node, file: file, context: Bilingual(both: T.id))
+        return try YAMLInput.decode(T.self, from: node, file: file, context: LocalizedText(both: T.id))
     }
 }
 

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import NIS2
 
 /// A scan report, schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json).
 public struct Report: Codable, Sendable, Equatable {
@@ -102,17 +103,17 @@ public struct Report: Codable, Sendable, Equatable {
     }
 
     /// The decoding error as a path and a reason; the decoder's own reason (Foundation's) is quoted in both.
-    static func describe(_ error: DecodingError) -> Bilingual {
+    static func describe(_ error: DecodingError) -> LocalizedText {
         func path(_ keys: [any CodingKey]) -> String {
             keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }
         switch error {
         case .keyNotFound(let key, let context):
             let where_ = path(context.codingPath + [key])
-            return Bilingual(fr: "\(where_) absent", en: "missing \(where_)")
+            return LocalizedText(fr: "\(where_) absent", en: "missing \(where_)")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return Bilingual(fr: "\(path(context.codingPath)) : \(context.debugDescription)", en: "\(path(context.codingPath)): \(context.debugDescription)")
-        @unknown default: return Bilingual(both: "\(error)")
+            return LocalizedText(fr: "\(path(context.codingPath)) : \(context.debugDescription)", en: "\(path(context.codingPath)): \(context.debugDescription)")
+        @unknown default: return LocalizedText(both: "\(error)")
         }
     }
 }

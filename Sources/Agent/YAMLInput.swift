@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import NIS2
 import Yams
 
 /// Reads YAML input files strictly: syntax errors, unknown keys and wrong types become `InputError`s
@@ -35,8 +36,8 @@ public enum YAMLInput {
     }
 
     /// The node as a mapping, or an error saying what `what` should be. `what` and the `context`s below name
-    /// the part of the file without an article, in both languages: `Bilingual(fr: "profil", en: "profile")`.
-    public static func mapping(_ node: Node, file: String, what: Bilingual) throws(InputError) -> Node.Mapping {
+    /// the part of the file without an article, in both languages: `LocalizedText(fr: "profil", en: "profile")`.
+    public static func mapping(_ node: Node, file: String, what: LocalizedText) throws(InputError) -> Node.Mapping {
         guard let mapping = node.mapping else {
             throw InputError(
                 .invalidData, file: file, line: node.mark?.line, fr: "\(what.fr) : un dictionnaire de clés et de valeurs est attendu",
@@ -47,7 +48,7 @@ public enum YAMLInput {
 
     /// Throws on the first key of `mapping` not in `allowed`.
     public static func requireKnownKeys(
-        _ mapping: Node.Mapping, allowed: [String], file: String, context: Bilingual
+        _ mapping: Node.Mapping, allowed: [String], file: String, context: LocalizedText
     ) throws(InputError) {
         for key in mapping.keys {
             guard let name = key.scalar?.string else {
@@ -65,7 +66,7 @@ public enum YAMLInput {
     }
 
     /// Decodes `node` as `T`, turning decoding errors into an `InputError` at the offending node's line.
-    public static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: Bilingual) throws(InputError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from node: Node, file: String, context: LocalizedText) throws(InputError) -> T {
         do {
             return try YAMLDecoder().decode(T.self, from: node)
         } catch let error as DecodingError {
@@ -84,37 +85,37 @@ public enum YAMLInput {
 
     /// The coding path and what was wrong. A `dataCorrupted` reason is the decoder's own text (the checks'
     /// parameter validation, in Sources/Checks, writes it in English): it is quoted in both languages.
-    private static func describe(_ error: DecodingError) -> ([any CodingKey], Bilingual) {
+    private static func describe(_ error: DecodingError) -> ([any CodingKey], LocalizedText) {
         switch error {
         case .typeMismatch(let type, let context):
             let name = typeName(type)
-            return (context.codingPath, Bilingual(fr: "il faut \(name.fr)", en: "expected \(name.en)"))
+            return (context.codingPath, LocalizedText(fr: "il faut \(name.fr)", en: "expected \(name.en)"))
         case .valueNotFound(let type, let context):
             let name = typeName(type)
-            return (context.codingPath, Bilingual(fr: "valeur absente : il faut \(name.fr)", en: "expected \(name.en), found nothing"))
+            return (context.codingPath, LocalizedText(fr: "valeur absente : il faut \(name.fr)", en: "expected \(name.en), found nothing"))
         case .keyNotFound(let key, let context):
             return (
                 context.codingPath,
-                Bilingual(fr: "clé obligatoire « \(key.stringValue) » absente", en: "missing required key \"\(key.stringValue)\"")
+                LocalizedText(fr: "clé obligatoire « \(key.stringValue) » absente", en: "missing required key \"\(key.stringValue)\"")
             )
         case .dataCorrupted(let context):
-            return (context.codingPath, Bilingual(fr: "valeur refusée : \(context.debugDescription)", en: context.debugDescription))
+            return (context.codingPath, LocalizedText(fr: "valeur refusée : \(context.debugDescription)", en: context.debugDescription))
         @unknown default:
-            return ([], Bilingual(both: "\(error)"))
+            return ([], LocalizedText(both: "\(error)"))
         }
     }
 
-    private static func typeName(_ type: Any.Type) -> Bilingual {
+    private static func typeName(_ type: Any.Type) -> LocalizedText {
         switch type {
-        case is Int.Type: return Bilingual(fr: "un nombre entier", en: "a whole number")
-        case is Double.Type: return Bilingual(fr: "un nombre", en: "a number")
-        case is Bool.Type: return Bilingual(fr: "true ou false", en: "true or false")
-        case is String.Type: return Bilingual(fr: "un texte", en: "a text value")
+        case is Int.Type: return LocalizedText(fr: "un nombre entier", en: "a whole number")
+        case is Double.Type: return LocalizedText(fr: "un nombre", en: "a number")
+        case is Bool.Type: return LocalizedText(fr: "true ou false", en: "true or false")
+        case is String.Type: return LocalizedText(fr: "un texte", en: "a text value")
         default:
             let name = String(describing: type)
-            if name.hasPrefix("Array") || name.contains("Sequence") { return Bilingual(fr: "une liste", en: "a list") }
-            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return Bilingual(fr: "un dictionnaire", en: "a mapping") }
-            return Bilingual(both: name)
+            if name.hasPrefix("Array") || name.contains("Sequence") { return LocalizedText(fr: "une liste", en: "a list") }
+            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return LocalizedText(fr: "un dictionnaire", en: "a mapping") }
+            return LocalizedText(both: name)
         }
     }
 

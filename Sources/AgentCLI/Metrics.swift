@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import Monitoring
+import NIS2
 import Trust
 
 extension AgentCommand {
@@ -54,7 +55,7 @@ extension AgentCommand {
                 let scanned: Report
                 if let report {
                     let file = try Self.reportFile(report)
-                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), file: file)
+                    scanned = try Report.decode(try TrustFiles.read(file, limit: TrustFiles.maximumReportBytes, what: LocalizedText(fr: "rapport", en: "report")), file: file)
                 } else {
                     scanned = try await selection.scan()
                 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Delivery
 import Foundation
+import NIS2
 import Trust
 
 extension AgentCommand {
@@ -152,7 +153,7 @@ extension AgentCommand {
                         en: "no agent certificate for mutual TLS: enrol the agent (enroll, signing: in agent.yaml) or give --cert and --key")
                 }
                 // The same checks as signing: files present, key private (0600) and matching the certificate.
-                _ = try TrustFiles.readCertificate(caFile, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate"))
+                _ = try TrustFiles.readCertificate(caFile, what: LocalizedText(fr: "certificat de l'AC", en: "CA certificate"))
                 _ = try ReportSigner(keyPath: keyFile, certificatePath: certificateFile)
 
                 let box: Outbox
@@ -180,7 +181,7 @@ extension AgentCommand {
                 do {
                     client = try CollectorClient(settings: settings)
                 } catch {
-                    throw InputError(.io, text: Bilingual(both: "libcurl : \(error)"))
+                    throw InputError(.io, text: LocalizedText(both: "libcurl : \(error)"))
                 }
                 let summary = try Pusher(outbox: box, client: client).run(options: .init(retryRefused: retryRefused, ignoreSchedule: now))
                 render(summary)

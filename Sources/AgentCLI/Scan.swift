@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Delivery
 import Foundation
+import NIS2
 import OpenSSLKit
 import Trust
 
@@ -113,7 +114,7 @@ extension AgentCommand {
                 try AtomicFile.commit(files)
                 if let signature, configuration.collector != nil {
                     // Only the outbox needs the text again (it keeps its own copy of the pair).
-                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report")), signature)
+                    signed = (try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: LocalizedText(fr: "rapport", en: "report")), signature)
                 }
                 if options.format == .table {
                     emit(ResultTable(language: options.lang, showPasses: options.all).render(report))

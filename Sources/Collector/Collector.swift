@@ -6,6 +6,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import NIS2
 import OpenSSLKit
 import ServiceLifecycle
 import Territory
@@ -155,7 +156,7 @@ public final class Collector: Sendable {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(
-                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat du collecteur", en: "collector certificate")))
+                try TrustFiles.read(configuration.certificatePath, limit: TrustFiles.maximumPKIFileBytes, what: LocalizedText(fr: "certificat du collecteur", en: "collector certificate")))
         } catch let error as InputError {
             throw error
         } catch {
@@ -175,7 +176,7 @@ public final class Collector: Sendable {
         }
         let roots: [NIOSSLCertificate]
         do {
-            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate")))
+            roots = try NIOSSLCertificate.fromPEMBytes(try TrustFiles.read(configuration.caPath, limit: TrustFiles.maximumPKIFileBytes, what: LocalizedText(fr: "certificat de l'AC", en: "CA certificate")))
         } catch let error as InputError {
             throw error
         } catch {

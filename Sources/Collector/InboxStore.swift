@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import NIS2
 import OpenSSLKit
 import Trust
 
@@ -75,10 +76,10 @@ public final class InboxStore: @unchecked Sendable {
             throw InputError(
                 .io, file: root,
                 text: busy
-                    ? Bilingual(
+                    ? LocalizedText(
                         fr: "un autre cyberctl collect utilise déjà ce dossier de réception (un collecteur par dossier : donnez à chacun son --inbox)",
                         en: "another cyberctl collect already uses this inbox (one collector per inbox: give each its own --inbox)")
-                    : Bilingual(fr: "impossible de verrouiller le dossier de réception : \(reason)", en: "cannot lock the inbox folder: \(reason)"))
+                    : LocalizedText(fr: "impossible de verrouiller le dossier de réception : \(reason)", en: "cannot lock the inbox folder: \(reason)"))
         }
         // Leftovers of a collector stopped mid-write: never acknowledged, safe to drop.
         if let leftovers = try? FileManager.default.contentsOfDirectory(atPath: incoming) {
@@ -250,6 +251,6 @@ public final class InboxStore: @unchecked Sendable {
     /// A stored report, read within the report size limit; a FIFO or device planted in the inbox is
     /// refused without blocking the collector's start (`TrustFiles.read`).
     static func readAll(_ path: String) throws -> [UInt8] {
-        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport stocké", en: "stored report"))
+        try TrustFiles.read(path, limit: TrustFiles.maximumReportBytes, what: LocalizedText(fr: "rapport stocké", en: "stored report"))
     }
 }

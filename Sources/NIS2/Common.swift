@@ -4,7 +4,7 @@ import ShippedData
 import Yams
 
 /// A text people read, in French first and English.
-public struct LocalizedText: Sendable, Equatable, Codable {
+public struct LocalizedText: Sendable, Hashable, Codable, CustomStringConvertible {
     public var fr: String
     public var en: String
 
@@ -16,8 +16,11 @@ public struct LocalizedText: Sendable, Equatable, Codable {
     /// The text in `english ? en : fr`.
     public func text(english: Bool) -> String { english ? en : fr }
 
-    /// A text with no language (an identifier, a YAML path): the same in both.
+    /// A text with no language (an identifier, a YAML path, a raw OS message): the same in both.
     public init(both text: String) { self.init(fr: text, en: text) }
+
+    /// The French text (the default language).
+    public var description: String { fr }
 }
 
 /// A problem in an input file of the NIS 2 data (answers, questionnaire, scope rules), at a line

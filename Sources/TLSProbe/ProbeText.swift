@@ -16,3 +16,4 @@ public struct ProbeText: Sendable, Equatable, CustomStringConvertible {
     /// The English text.
     public var description: String { en }
 }
+

@@ -3,6 +3,7 @@ import Checks
 import Dispatch
 import Foundation
 import GRDB
+import NIS2
 import OpenSSLKit
 import Trust
 
@@ -252,7 +253,7 @@ public struct Ingest: Sendable {
             (reportBytes, signatureBytes) = try ReportVerifier.readPair(reportPath: file.reportPath, signaturePath: file.signaturePath)
         } catch let failure as VerificationFailure {
             // The report is readable when only its signature is missing or too large: fingerprint it.
-            let sha = (try? TrustFiles.read(file.reportPath, limit: TrustFiles.maximumReportBytes, what: Bilingual(fr: "rapport", en: "report"))).map(Digest.sha256Hex) ?? ""
+            let sha = (try? TrustFiles.read(file.reportPath, limit: TrustFiles.maximumReportBytes, what: LocalizedText(fr: "rapport", en: "report"))).map(Digest.sha256Hex) ?? ""
             return .rejected(path: file.reportPath, sha256: sha, code: failure.code.rawValue, message: failure.message)
         } catch {
             return .rejected(path: file.reportPath, sha256: "", code: RejectionCode.reportUnreadable, message: "\(error)")

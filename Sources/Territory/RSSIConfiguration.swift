@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import Yams
 
 /// `/etc/cyberctl/rssi.yaml`: the one configuration of the mutualised RSSI's side (issue 14). `collect`,
@@ -51,7 +52,7 @@ public struct RSSIConfiguration: Sendable, Equatable {
 
     /// The default location.
     /// The file, in error messages.
-    static let noun = Bilingual(fr: "configuration du RSSI", en: "RSSI configuration")
+    static let noun = LocalizedText(fr: "configuration du RSSI", en: "RSSI configuration")
 
     public static let defaultPath = "/etc/cyberctl/rssi.yaml"
     /// The environment variable naming the file when `--config` is not given.
@@ -87,10 +88,10 @@ public struct RSSIConfiguration: Sendable, Equatable {
     /// - Throws: `InputError` (.missing, naming the file and who named it; .invalidData with the line and key).
     public static func load(path: String, source: Source = .option, language: Language = .fr) throws(InputError) -> RSSIConfiguration {
         guard FileManager.default.fileExists(atPath: path) else {
-            let who: Bilingual = switch source {
-            case .option: Bilingual(fr: "nommée par --config", en: "named by --config")
-            case .environment: Bilingual(fr: "nommée par $\(environmentVariable)", en: "named by $\(environmentVariable)")
-            case .defaultLocation: Bilingual(fr: "emplacement par défaut", en: "default location")
+            let who: LocalizedText = switch source {
+            case .option: LocalizedText(fr: "nommée par --config", en: "named by --config")
+            case .environment: LocalizedText(fr: "nommée par $\(environmentVariable)", en: "named by $\(environmentVariable)")
+            case .defaultLocation: LocalizedText(fr: "emplacement par défaut", en: "default location")
             }
             throw InputError(
                 .missing, file: path, fr: "configuration du RSSI introuvable (\(who.fr))", en: "RSSI configuration not found (\(who.en))")

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import Yams
 
 /// The territory as the mutualised RSSI declares it: the grouping (EPCI, syndicat, OPSN) and the member
@@ -165,7 +166,7 @@ extension Roster {
     ///   (exit 65), or the file missing (66).
     public static func load(path: String) throws(RosterError) -> Roster {
         let bytes: [UInt8]
-        do { bytes = try InputError.readInput(path, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster")) } catch { throw RosterError(problems: [error]) }
+        do { bytes = try InputError.readInput(path, what: LocalizedText(fr: "liste des membres du territoire", en: "territory roster")) } catch { throw RosterError(problems: [error]) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw RosterError(problems: [
                 InputError(
@@ -185,16 +186,16 @@ extension Roster {
     ///   `members[2]` or `territory` is the YAML path, the same in both).
     public static func parse(_ text: String, file: String) throws(RosterError) -> Roster {
         var problems: [InputError] = []
-        func problem(_ node: Node?, _ message: Bilingual) {
+        func problem(_ node: Node?, _ message: LocalizedText) {
             problems.append(InputError(.invalidData, file: file, line: node?.mark?.line, column: node?.mark?.column, text: message))
         }
         let root: Node.Mapping
         do {
-            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
+            root = try YAMLInput.mapping(YAMLInput.compose(text, file: file), file: file, what: LocalizedText(fr: "liste des membres du territoire", en: "territory roster"))
         } catch {
             throw RosterError(problems: [error])
         }
-        checkKeys(root, allowed: topKeys, context: Bilingual(fr: "le périmètre", en: "territory roster"), problem)
+        checkKeys(root, allowed: topKeys, context: LocalizedText(fr: "le périmètre", en: "territory roster"), problem)
 
         var silentAfter = defaultSilentAfterDays
         if let node = root["silent_after_days"] {
@@ -204,14 +205,14 @@ extension Roster {
                 let found = node.scalar.map { "\"\($0.string)\"" }
                 problem(
                     node,
-                    Bilingual(
+                    LocalizedText(
                         fr: "silent_after_days : un nombre entier de jours de 1 à 365 est attendu, trouvé \(found ?? "une valeur non scalaire")",
                         en: "silent_after_days: expected a whole number of days from 1 to 365, found \(found ?? "a non-scalar value")"))
             }
         }
         var territory: Member?
         if let node = root["territory"] {
-            territory = member(node, context: Bilingual(both: "territory"), problem)
+            territory = member(node, context: LocalizedText(both: "territory"), problem)
         } else {
             problems.append(
                 InputError(
@@ -222,7 +223,7 @@ extension Roster {
         var firstLine: [String: Int] = [:]
         if let node = root["members"] {
             if let sequence = node.sequence {
-                if sequence.isEmpty { problem(node, Bilingual(fr: "members : au moins une entité membre est attendue", en: "members: expected at least one member entity")) }
+                if sequence.isEmpty { problem(node, LocalizedText(fr: "members : au moins une entité membre est attendue", en: "members: expected at least one member entity")) }
                 for (index, item) in sequence.enumerated() {
                     // Duplicates by the SIREN as written, whether or not the rest of the entry is valid.
                     if let sirenNode = item.mapping?["siren"],
@@ -230,18 +231,18 @@ extension Roster {
                         if let line = firstLine[siren] {
                             problem(
                                 sirenNode,
-                                Bilingual(
+                                LocalizedText(
                                     fr: "members[\(index)] : le SIREN \(siren) figure déjà ligne \(line)",
                                     en: "members[\(index)]: SIREN \(siren) is already listed at line \(line)"))
                             continue
                         }
                         firstLine[siren] = item.mark?.line ?? 0
                     }
-                    if let parsed = member(item, context: Bilingual(both: "members[\(index)]"), problem) { members.append(parsed) }
+                    if let parsed = member(item, context: LocalizedText(both: "members[\(index)]"), problem) { members.append(parsed) }
                 }
             } else {
                 problem(
-                    node, Bilingual(fr: "members : une liste d'entités membres est attendue (« - name: … »)", en: "members: expected a list of member entities (\"- name: …\")"))
+                    node, LocalizedText(fr: "members : une liste d'entités membres est attendue (« - name: … »)", en: "members: expected a list of member entities (\"- name: …\")"))
             }
         } else {
             problems.append(
@@ -254,16 +255,16 @@ extension Roster {
         return Roster(territory: territory, silentAfterDays: silentAfter, members: members)
     }
 
-    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: Bilingual, _ problem: (Node?, Bilingual) -> Void) {
+    static func checkKeys(_ mapping: Node.Mapping, allowed: [String], context: LocalizedText, _ problem: (Node?, LocalizedText) -> Void) {
         for key in mapping.keys {
             guard let name = key.scalar?.string else {
-                problem(key, Bilingual(fr: "\(context.fr) : les clés doivent être des noms simples", en: "\(context.en): keys must be plain names"))
+                problem(key, LocalizedText(fr: "\(context.fr) : les clés doivent être des noms simples", en: "\(context.en): keys must be plain names"))
                 continue
             }
             if !allowed.contains(name) {
                 problem(
                     key,
-                    Bilingual(
+                    LocalizedText(
                         fr: "clé inconnue « \(name) » dans \(context.fr) ; clés possibles : \(allowed.joined(separator: ", "))",
                         en: "unknown key \"\(name)\" in \(context.en); expected one of: \(allowed.joined(separator: ", "))"))
             }
@@ -271,16 +272,16 @@ extension Roster {
     }
 
     /// A text scalar, trimmed; nil (with a problem) when it is not text or empty.
-    static func text(_ node: Node, key: String, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> String? {
+    static func text(_ node: Node, key: String, context: LocalizedText, _ problem: (Node?, LocalizedText) -> Void) -> String? {
         guard let scalar = node.scalar else {
-            problem(node, Bilingual(fr: "\(context.fr), clé « \(key) » : un texte est attendu", en: "\(context.en) key \"\(key)\": expected a text value"))
+            problem(node, LocalizedText(fr: "\(context.fr), clé « \(key) » : un texte est attendu", en: "\(context.en) key \"\(key)\": expected a text value"))
             return nil
         }
         let value = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
         if value.isEmpty || scalar.tag == Tag(.null) {
             problem(
                 node,
-                Bilingual(
+                LocalizedText(
                     fr: "\(context.fr), clé « \(key) » : un texte est attendu, rien n'a été trouvé",
                     en: "\(context.en) key \"\(key)\": expected a text value, found nothing"))
             return nil
@@ -288,11 +289,11 @@ extension Roster {
         return value
     }
 
-    static func member(_ node: Node, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> Member? {
+    static func member(_ node: Node, context: LocalizedText, _ problem: (Node?, LocalizedText) -> Void) -> Member? {
         guard let mapping = node.mapping else {
             problem(
                 node,
-                Bilingual(
+                LocalizedText(
                     fr: "\(context.fr) : un dictionnaire avec name, siren et les autres champs de l'entité est attendu",
                     en: "\(context.en): expected a mapping with name, siren and the other fields of the entity"))
             return nil
@@ -307,7 +308,7 @@ extension Roster {
         fields["siren"] = fields["siren"].map(Identifiers.normalizedSIREN)
         var valid = true
         for required in ["name", "siren"] where mapping[required] == nil {
-            problem(node, Bilingual(fr: "\(context.fr) : clé obligatoire « \(required) » absente", en: "\(context.en): missing required key \"\(required)\""))
+            problem(node, LocalizedText(fr: "\(context.fr) : clé obligatoire « \(required) » absente", en: "\(context.en): missing required key \"\(required)\""))
             valid = false
         }
         var population: Int?
@@ -317,7 +318,7 @@ extension Roster {
             } else {
                 problem(
                     value,
-                    Bilingual(
+                    LocalizedText(
                         fr: "\(context.fr), clé « population » : un nombre entier d'habitants est attendu",
                         en: "\(context.en) key \"population\": expected a whole number of inhabitants"))
                 valid = false
@@ -329,7 +330,7 @@ extension Roster {
         for field in entity.fieldProblems() {
             problem(
                 mapping[field.key] ?? node,
-                Bilingual(
+                LocalizedText(
                     fr: "\(context.fr), clé « \(field.key) » : il faut \(field.expected.fr), trouvé \(field.value)",
                     en: "\(context.en) key \"\(field.key)\": expected \(field.expected.en), found \(field.value)"))
             valid = false
@@ -342,7 +343,7 @@ extension Roster {
                         let roles = ContactRole.allCases.map(\.rawValue).joined(separator: ", ")
                         problem(
                             key,
-                            Bilingual(
+                            LocalizedText(
                                 fr: "\(context.fr) contacts : rôle inconnu « \(key.scalar?.string ?? "?") » ; rôles possibles : \(roles)",
                                 en: "\(context.en) contacts: unknown role \"\(key.scalar?.string ?? "?")\"; expected one of: \(roles)"))
                         continue
@@ -352,7 +353,7 @@ extension Roster {
             } else {
                 problem(
                     node,
-                    Bilingual(
+                    LocalizedText(
                         fr: "\(context.fr), clé « contacts » : un dictionnaire des rôles (maire, elu_referent, dgs, dpo, prestataire…) vers les contacts est attendu",
                         en: "\(context.en) key \"contacts\": expected a mapping of roles (maire, elu_referent, dgs, dpo, prestataire…) to contacts"))
             }
@@ -366,11 +367,11 @@ extension Roster {
 
     /// A list of DNS names (`DeclaredDomain.problem`: LDH labels, at least two, IDNs as xn--), normalised
     /// (lower-case, no final dot); each bad or repeated name is a problem at its own line.
-    static func domains(_ node: Node, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> [String] {
+    static func domains(_ node: Node, context: LocalizedText, _ problem: (Node?, LocalizedText) -> Void) -> [String] {
         guard let sequence = node.sequence else {
             problem(
                 node,
-                Bilingual(
+                LocalizedText(
                     fr: "\(context.fr), clé « domains » : une liste de noms de domaine est attendue ([mairie-exemple.fr, ville-exemple.fr])",
                     en: "\(context.en) key \"domains\": expected a list of domain names ([mairie-exemple.fr, ville-exemple.fr])"))
             return []
@@ -380,19 +381,19 @@ extension Roster {
             guard let scalar = item.scalar, scalar.tag != Tag(.null) else {
                 problem(
                     item,
-                    Bilingual(
+                    LocalizedText(
                         fr: "\(context.fr), clé « domains » : un nom de domaine est attendu (mairie-exemple.fr)",
                         en: "\(context.en) key \"domains\": expected a domain name (mairie-exemple.fr)"))
                 continue
             }
             if let reason = DomainWording.problem(scalar.string) {
-                problem(item, Bilingual(fr: "\(context.fr), clé « domains » : \(reason.fr)", en: "\(context.en) key \"domains\": \(reason.en)"))
+                problem(item, LocalizedText(fr: "\(context.fr), clé « domains » : \(reason.fr)", en: "\(context.en) key \"domains\": \(reason.en)"))
                 continue
             }
             let name = DeclaredDomain.normalised(scalar.string)
             if names.contains(name) {
                 problem(
-                    item, Bilingual(fr: "\(context.fr), clé « domains » : \(name) figure deux fois", en: "\(context.en) key \"domains\": \(name) is listed twice"))
+                    item, LocalizedText(fr: "\(context.fr), clé « domains » : \(name) figure deux fois", en: "\(context.en) key \"domains\": \(name) is listed twice"))
                 continue
             }
             names.append(name)
@@ -400,11 +401,11 @@ extension Roster {
         return names
     }
 
-    static func contact(_ node: Node, role: ContactRole, context: Bilingual, _ problem: (Node?, Bilingual) -> Void) -> Contact? {
+    static func contact(_ node: Node, role: ContactRole, context: LocalizedText, _ problem: (Node?, LocalizedText) -> Void) -> Contact? {
         guard let mapping = node.mapping else {
             problem(
                 node,
-                Bilingual(
+                LocalizedText(
                     fr: "\(context.fr) : un dictionnaire avec name, phone et/ou email est attendu",
                     en: "\(context.en): expected a mapping with name, phone and/or email"))
             return nil
@@ -416,7 +417,7 @@ extension Roster {
             if isPhoneNumber(phone) { contact.phone = phone } else {
                 problem(
                     value,
-                    Bilingual(
+                    LocalizedText(
                         fr: "\(context.fr), clé « phone » : un numéro de téléphone est attendu (chiffres, espaces, points ou tirets, + initial facultatif), trouvé « \(phone) »",
                         en: "\(context.en) key \"phone\": expected a telephone number (digits, spaces, dots or dashes, optional leading +), found \"\(phone)\""))
             }
@@ -425,13 +426,13 @@ extension Roster {
             if isEmailAddress(email) { contact.email = email } else {
                 problem(
                     value,
-                    Bilingual(
+                    LocalizedText(
                         fr: "\(context.fr), clé « email » : une adresse électronique est attendue (nom@domaine.fr), trouvé « \(email) »",
                         en: "\(context.en) key \"email\": expected an e-mail address (name@domain.fr), found \"\(email)\""))
             }
         }
         if mapping["name"] == nil && mapping["phone"] == nil && mapping["email"] == nil {
-            problem(node, Bilingual(fr: "\(context.fr) : au moins l'un de name, phone, email est attendu", en: "\(context.en): expected at least one of name, phone, email"))
+            problem(node, LocalizedText(fr: "\(context.fr) : au moins l'un de name, phone, email est attendu", en: "\(context.en): expected at least one of name, phone, email"))
             return nil
         }
         return contact.name == nil && contact.phone == nil && contact.email == nil ? nil : contact

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import NIS2
 import OpenSSLKit
 
 /// Who an agent certificate speaks for: the entity (O), its SIREN (organizationIdentifier
@@ -55,27 +56,27 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
     /// Reads an identity from a certificate or request subject.
     /// - Returns: the identity, or the first thing missing or malformed, in words.
     public static func from(_ subject: DistinguishedName) -> Result<AgentIdentity, IdentityProblem> {
-        guard let organization = subject.first("O"), !organization.isEmpty else { return .failure(.missing(Bilingual(fr: "O (nom de l'entité)", en: "O (entity name)"))) }
+        guard let organization = subject.first("O"), !organization.isEmpty else { return .failure(.missing(LocalizedText(fr: "O (nom de l'entité)", en: "O (entity name)"))) }
         guard !organization.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
             let shown = TerminalText.line(organization)
-            return .failure(.malformed(Bilingual(
+            return .failure(.malformed(LocalizedText(
                 fr: "O « \(shown) » : caractères de contrôle et de mise en forme bidirectionnelle refusés",
                 en: "O \"\(shown)\": control and bidirectional formatting characters are not allowed")))
         }
         guard let identifier = subject.first("organizationIdentifier") else {
-            return .failure(.missing(Bilingual(both: "organizationIdentifier (NTRFR-<SIREN>)")))
+            return .failure(.missing(LocalizedText(both: "organizationIdentifier (NTRFR-<SIREN>)")))
         }
         guard identifier.hasPrefix(organizationIdentifierPrefix) else {
-            return .failure(.malformed(Bilingual(
+            return .failure(.malformed(LocalizedText(
                 fr: "organizationIdentifier « \(identifier) » : NTRFR-<SIREN> est attendu", en: "organizationIdentifier \"\(identifier)\": expected NTRFR-<SIREN>")))
         }
         let siren = String(identifier.dropFirst(organizationIdentifierPrefix.count))
         guard Identifiers.isValidSIREN(siren) else {
-            return .failure(.malformed(Bilingual(
+            return .failure(.malformed(LocalizedText(
                 fr: "organizationIdentifier « \(identifier) » : « \(siren) » n'est pas un SIREN valide (9 chiffres, Luhn)",
                 en: "organizationIdentifier \"\(identifier)\": \"\(siren)\" is not a valid SIREN (9 digits, Luhn)")))
         }
-        guard let host = subject.first("CN"), isValidHost(host) else { return .failure(.missing(Bilingual(fr: "CN (nom d'hôte)", en: "CN (host name)"))) }
+        guard let host = subject.first("CN"), isValidHost(host) else { return .failure(.missing(LocalizedText(fr: "CN (nom d'hôte)", en: "CN (host name)"))) }
         var identity = AgentIdentity(unchecked: organization, siren, host)
         identity.entityName = organization
         return .success(identity)
@@ -94,13 +95,13 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
 
     /// What is wrong with a subject as an agent identity.
     public enum IdentityProblem: Error, Sendable, Equatable, CustomStringConvertible {
-        case missing(Bilingual)
-        case malformed(Bilingual)
+        case missing(LocalizedText)
+        case malformed(LocalizedText)
 
         /// The problem in both languages.
-        public var text: Bilingual {
+        public var text: LocalizedText {
             switch self {
-            case .missing(let what): return Bilingual(fr: "le sujet n'a pas de \(what.fr)", en: "subject has no \(what.en)")
+            case .missing(let what): return LocalizedText(fr: "le sujet n'a pas de \(what.fr)", en: "subject has no \(what.en)")
             case .malformed(let what): return what
             }
         }

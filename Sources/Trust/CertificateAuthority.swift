@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 
 #if canImport(Glibc)
@@ -147,7 +148,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// The CA certificate.
-    public func certificate() throws(InputError) -> X509Certificate { try TrustFiles.readCertificate(certificatePath, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate")) }
+    public func certificate() throws(InputError) -> X509Certificate { try TrustFiles.readCertificate(certificatePath, what: LocalizedText(fr: "certificat de l'AC", en: "CA certificate")) }
 
     /// Every certificate issued, oldest first.
     public func issued() throws(InputError) -> [IssuedCertificate] { try readIndex().certificates }
@@ -406,7 +407,7 @@ public struct CertificateAuthority: Sendable {
         var number: UInt64 = 1
         var status = stat()
         if lstat(crlNumberPath, &status) == 0 {
-            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: Bilingual(fr: "numéro de CRL", en: "CRL number")), as: UTF8.self)
+            let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: LocalizedText(fr: "numéro de CRL", en: "CRL number")), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard let value = UInt64(text), value < UInt64.max else {
                 throw InputError(
@@ -437,7 +438,7 @@ public struct CertificateAuthority: Sendable {
     // MARK: - Files
 
     func readIndex() throws(InputError) -> Index {
-        let bytes = try TrustFiles.read(indexPath, limit: 64 << 20, what: Bilingual(fr: "index de l'AC", en: "CA index"))
+        let bytes = try TrustFiles.read(indexPath, limit: 64 << 20, what: LocalizedText(fr: "index de l'AC", en: "CA index"))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
@@ -457,7 +458,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     func nextSerial() throws(InputError) -> String {
-        let bytes = try TrustFiles.read(serialPath, limit: 256, what: Bilingual(fr: "compteur de numéros de série", en: "serial counter"))
+        let bytes = try TrustFiles.read(serialPath, limit: 256, what: LocalizedText(fr: "compteur de numéros de série", en: "serial counter"))
         let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 40, text.allSatisfy(\.isHexDigit) else {
             throw InputError(

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 
 extension CertificateAuthority {
@@ -31,7 +32,7 @@ extension CertificateAuthority {
             let path = "\(certsPath)/\(entry.serial).pem"
             let copy: X509Certificate
             do {
-                copy = try TrustFiles.readCertificate(path, what: Bilingual(fr: "copie du certificat \(entry.serial)", en: "copy of certificate \(entry.serial)"))
+                copy = try TrustFiles.readCertificate(path, what: LocalizedText(fr: "copie du certificat \(entry.serial)", en: "copy of certificate \(entry.serial)"))
             } catch {
                 throw InputError(
                     .invalidData, file: path,

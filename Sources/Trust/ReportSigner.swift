@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 
 /// Signs reports with the agent's key: CMS SignedData (RFC 5652), detached, DER, SHA-256, the signer
@@ -17,7 +18,7 @@ public final class ReportSigner: Sendable {
     ///   or a certificate not valid at `now`.
     public init(keyPath: String, certificatePath: String, now: Date = Date()) throws(InputError) {
         let key = try TrustFiles.readPrivateKey(keyPath)
-        let certificate = try TrustFiles.readCertificate(certificatePath, what: Bilingual(fr: "certificat de l'agent", en: "agent certificate"))
+        let certificate = try TrustFiles.readCertificate(certificatePath, what: LocalizedText(fr: "certificat de l'agent", en: "agent certificate"))
         guard key.matches(certificate) else {
             throw InputError(
                 .invalidData, file: certificatePath, fr: "ce certificat ne correspond pas à la clé privée \(keyPath)",

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import InputFiles
+import NIS2
 import OpenSSLKit
 
 /// What a verifier trusts: the RSSI's CA certificate(s) and their CRLs. Built once, shared by any
@@ -33,13 +34,13 @@ public final class TrustAnchors: Sendable {
     /// Loads `caFile` (PEM, every certificate in it) and the CRL files.
     /// - Throws: `InputError` naming the file.
     public static func load(caFile: String, crlFiles: [String]) throws(InputError) -> TrustAnchors {
-        let cas = try TrustFiles.readCertificates(caFile, what: Bilingual(fr: "certificat de l'AC", en: "CA certificate"))
+        let cas = try TrustFiles.readCertificates(caFile, what: LocalizedText(fr: "certificat de l'AC", en: "CA certificate"))
         var crls: [CertificateRevocationList] = []
         for path in crlFiles { crls.append(try TrustFiles.readCRL(path)) }
         do {
             return try TrustAnchors(certificateAuthorities: cas, revocationLists: crls)
         } catch {
-            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), text: Bilingual(both: error.description))
+            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), text: LocalizedText(both: error.description))
         }
     }
 
@@ -534,9 +535,9 @@ public struct ReportVerifier: Sendable {
             reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
         } catch {
             if case .tooLarge = error {
-                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report")).description(in: .en))
+                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: LocalizedText(fr: "rapport", en: "report")).description(in: .en))
             }
-            throw TrustFiles.inputError(error, path: reportPath, what: Bilingual(fr: "rapport", en: "report"))
+            throw TrustFiles.inputError(error, path: reportPath, what: LocalizedText(fr: "rapport", en: "report"))
         }
         let signatureBytes: [UInt8]
         do {
@@ -545,8 +546,8 @@ public struct ReportVerifier: Sendable {
             switch error {
             case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
             case .tooLarge:
-                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature")).description(in: .en))
-            default: throw TrustFiles.inputError(error, path: signaturePath, what: Bilingual(fr: "signature", en: "signature"))
+                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: LocalizedText(fr: "signature", en: "signature")).description(in: .en))
+            default: throw TrustFiles.inputError(error, path: signaturePath, what: LocalizedText(fr: "signature", en: "signature"))
             }
         }
         return (reportBytes, signatureBytes)

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import InputFiles
+import NIS2
 import OpenSSLKit
 
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ public enum TrustFiles {
     /// - Parameter what: what the file is, for messages, in both languages, without article (`rapport`/`report`).
     /// - Throws: `InputError`: `.missing` (66) when absent, `.usage` (64) for a folder, `.invalidData` (65)
     ///   when over the limit or not a regular file, `.io` (74) otherwise.
-    public static func read(_ path: String, limit: Int, what: Bilingual) throws(InputError) -> [UInt8] {
+    public static func read(_ path: String, limit: Int, what: LocalizedText) throws(InputError) -> [UInt8] {
         do {
             return try RegularFile.read(path, limit: limit)
         } catch {
@@ -31,7 +32,7 @@ public enum TrustFiles {
     }
 
     /// The `InputError` for a file `RegularFile.read` refused.
-    public static func inputError(_ failure: RegularFile.Failure, path: String, what: Bilingual) -> InputError {
+    public static func inputError(_ failure: RegularFile.Failure, path: String, what: LocalizedText) -> InputError {
         switch failure {
         case .notFound: return InputError(.missing, file: path, fr: "\(what.fr) introuvable", en: "\(what.en) not found")
         case .isADirectory:
@@ -48,7 +49,7 @@ public enum TrustFiles {
         }
     }
 
-    static func tooLarge(_ path: String, size: Int, limit: Int, what: Bilingual) -> InputError {
+    static func tooLarge(_ path: String, size: Int, limit: Int, what: LocalizedText) -> InputError {
         InputError(
             .invalidData, file: path,
             fr: "trop volumineux (\(what.fr)) : \(size) octets ou plus, au-delà de la limite de \(limit) octets (\(limit >> 20) Mio) ; refusé sans être lu",
@@ -86,16 +87,16 @@ public enum TrustFiles {
                 fr: "la clé privée est accessible au groupe ou aux autres (mode \(octal)) ; refusée. Corrigez avec : chmod 600 \(path)",
                 en: "private key is accessible to group or others (mode \(octal)); refused. Fix it with: chmod 600 \(path)")
         }
-        return try read(path, limit: maximumPKIFileBytes, what: Bilingual(fr: "clé privée", en: "private key"))
+        return try read(path, limit: maximumPKIFileBytes, what: LocalizedText(fr: "clé privée", en: "private key"))
     }
 
     /// Reads the first certificate of a PEM or DER file.
-    public static func readCertificate(_ path: String, what: Bilingual = Bilingual(fr: "certificat", en: "certificate")) throws(InputError) -> X509Certificate {
+    public static func readCertificate(_ path: String, what: LocalizedText = LocalizedText(fr: "certificat", en: "certificate")) throws(InputError) -> X509Certificate {
         try readCertificates(path, what: what)[0]
     }
 
     /// Reads every certificate of a PEM file, or one DER certificate.
-    public static func readCertificates(_ path: String, what: Bilingual = Bilingual(fr: "certificat", en: "certificate")) throws(InputError) -> [X509Certificate] {
+    public static func readCertificates(_ path: String, what: LocalizedText = LocalizedText(fr: "certificat", en: "certificate")) throws(InputError) -> [X509Certificate] {
         let bytes = try read(path, limit: maximumPKIFileBytes, what: what)
         do {
             return try X509Certificate.load(bytes)
@@ -106,7 +107,7 @@ public enum TrustFiles {
 
     /// Reads a CRL in PEM or DER form.
     public static func readCRL(_ path: String) throws(InputError) -> CertificateRevocationList {
-        let bytes = try read(path, limit: maximumPKIFileBytes, what: Bilingual(fr: "liste de révocation (CRL)", en: "CRL"))
+        let bytes = try read(path, limit: maximumPKIFileBytes, what: LocalizedText(fr: "liste de révocation (CRL)", en: "CRL"))
         do {
             return try CertificateRevocationList(encoded: bytes)
         } catch {

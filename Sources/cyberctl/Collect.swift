@@ -70,7 +70,7 @@ extension Cyberctl {
 
         @Option(
             name: .customLong("metrics-listen"),
-            help: "Adresse et port du point /metrics de Prometheus, en HTTP simple sans authentification : 127.0.0.1:9464 ; par défaut : aucun (plain-HTTP Prometheus /metrics address; default: none). Voir docs/monitoring.md.")
+            help: "Adresse et port du point /metrics de Prometheus, en HTTP simple sans authentification, voir docs/monitoring.md : 127.0.0.1:9464 ; par défaut : aucun (plain-HTTP Prometheus /metrics address; default: none).")
         var metricsListen: String?
 
         /// `collect` has no `--lang`: each error says it in French, then in English in parentheses.

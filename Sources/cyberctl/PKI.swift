@@ -3,6 +3,7 @@ import AgentCLI
 import ArgumentParser
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 import Trust
 
@@ -133,7 +134,7 @@ extension Cyberctl.PKI {
             do {
                 let dir = try folder.path()
                 let authority = try CertificateAuthority(directory: dir)
-                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "demande de certificat", en: "certificate request"))
+                let bytes = try TrustFiles.read(request, limit: TrustFiles.maximumPKIFileBytes, what: LocalizedText(fr: "demande de certificat", en: "certificate request"))
                 let csr: CertificateSigningRequest
                 do {
                     csr = try CertificateSigningRequest(encoded: bytes)

@@ -3,6 +3,7 @@ import AgentCLI
 import ArgumentParser
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 import Rendering
 import Territory
@@ -84,7 +85,7 @@ extension Cyberctl.TerritoryCommand.RosterCommand {
             let roster: Roster
             do { roster = try Roster.load(path: file) } catch { throw rosterFailure(error, language: lang) }
             try runView(lang) {
-                let bytes = try InputError.readInput(file, what: Bilingual(fr: "liste des membres du territoire", en: "territory roster"))
+                let bytes = try InputError.readInput(file, what: LocalizedText(fr: "liste des membres du territoire", en: "territory roster"))
                 let territory = try store.open(create: true, language: lang)
                 try territory.importRoster(roster, sourcePath: URL(fileURLWithPath: file).standardizedFileURL.path, sha256: Digest.sha256Hex(bytes))
                 let status = try TerritoryViews(store: territory, language: lang).status(fixes: 0)

@@ -199,10 +199,11 @@ final class CollectorProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Wait for the "listening on ADDR:PORT" line (or the process's end).
+        // Wait for cyberctl's own "listening on ADDR:PORT" line, the one with `address=` (Hummingbird logs a
+        // "listening on" line of its own for each server, the /metrics one included), or the process's end.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let line = log.split(separator: "\n").first(where: { $0.contains("listening on ") }),
+            if let line = log.split(separator: "\n").first(where: { $0.contains("listening on ") && $0.contains("address=") }),
                let range = line.range(of: "listening on ")
             {
                 let address = line[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""

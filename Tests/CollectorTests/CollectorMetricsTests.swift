@@ -75,7 +75,8 @@ struct CollectorMetricsTests {
         // One accepted, the same again (duplicate), one tampered (refused), one with a wrong SHA-256 header
         // (malformed, never reaches verification).
         let first = try fixture.signedReport(agentA)
-        #expect(try fixture.push(first, as: agentA, port: collector.port).status == 201)
+        let firstReply = try fixture.push(first, as: agentA, port: collector.port)
+        #expect(firstReply.status == 201, "\(firstReply.json) \(firstReply.stderr) \(collector.log)")
         #expect(try fixture.push(first, as: agentA, port: collector.port).status == 200)
         let second = try fixture.signedReport(agentB)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: second.reportPath))

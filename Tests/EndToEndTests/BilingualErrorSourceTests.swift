@@ -4,7 +4,7 @@ import TestSupport
 
 /// Every error a person reads is written in both languages at the place it is raised: each construction of
 /// `InputError` (and of NIS 2's `NIS2InputError` and its `Problem`) in Sources/ gives `fr:` and `en:`, or a
-/// `text:` that is a `Bilingual`, or (NIS 2) a list of problems already built so. The single-text initialisers
+/// `text:` that is a `LocalizedText`, or (NIS 2) a list of problems already built so. The single-text initialisers
 /// are gone, so the compiler refuses most mistakes; this test also catches a construction hidden from it (a
 /// new single-text initialiser added back, an extension) and keeps the rule visible.
 @Suite

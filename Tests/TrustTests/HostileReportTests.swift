@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import InputFiles
+import NIS2
 import OpenSSLKit
 import TestSupport
 import Testing
@@ -186,7 +187,7 @@ struct HostileReportTests {
             ("CRL", fifo, { _ = try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fifo]) }),
             ("certificate", fifo, { _ = try TrustFiles.readCertificate(fifo) }),
             ("key", key, { _ = try TrustFiles.readPrivateKey(key) }),
-            ("CSR", fifo, { _ = try TrustFiles.read(fifo, limit: TrustFiles.maximumPKIFileBytes, what: Bilingual(fr: "demande de certificat", en: "certificate request")) }),
+            ("CSR", fifo, { _ = try TrustFiles.read(fifo, limit: TrustFiles.maximumPKIFileBytes, what: LocalizedText(fr: "demande de certificat", en: "certificate request")) }),
             ("bytes", fifo, { _ = try RegularFile.read(fifo, limit: 10) }),
         ]
         for (what, path, body) in cases {

@@ -79,7 +79,7 @@ public enum Language: String, Codable, Sendable, CaseIterable {
     case fr, en
 }
 
-// MARK: - Bilingual text
+// MARK: - LocalizedText text
 
 // `LocalizedText` is NIS 2's bilingual text (`NIS2/Common.swift`, French `fr` and English `en`), shared here
 // rather than declared twice: a second type of the same name would make every file that imports both Checks and
@@ -100,6 +100,12 @@ extension LocalizedText {
 
     /// The text with `transform` applied to each language (`$0.prefix(3)`), given the same arguments.
     public func map(_ transform: (String) -> String) -> LocalizedText { LocalizedText(fr: transform(fr), en: transform(en)) }
+
+    /// The text with `transform` applied to each language, told which (`{ text, language in … }`): a
+    /// message built from a noun never mixes languages, since the closure sees one language at a time.
+    public func map(_ transform: (String, Language) -> String) -> LocalizedText {
+        LocalizedText(fr: transform(fr, .fr), en: transform(en, .en))
+    }
 }
 
 extension Sequence<LocalizedText> {
