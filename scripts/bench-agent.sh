@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The agent's footprint (issue 19): `cyberctl-agent` side by side with the all-in-one `cyberctl`, same release
+# build, same run. Size on disk (stripped) and what fills it, startup (`--version`), peak memory of a default
+# scan of this host and of the 2,000-certificate fixture (scripts/cert-fixture.sh).
+#
+# Usage: scripts/bench-agent.sh [BUILD_DIR]   (default: builds `swift build -c release`, uses its bin path)
+# Needs hyperfine, /usr/bin/time, binutils (strip, size, nm). Copy the figures into docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d /tmp/cyberctl-bench-agent-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+if [[ -n "${1:-}" ]]; then
+    build=$1
+else
+    swift build -c release --product cyberctl >/dev/null
+    swift build -c release --product cyberctl-agent >/dev/null
+    build=$(swift build -c release --show-bin-path)
+fi
+# Stripped copies in an installed layout: <prefix>/bin/NAME finds its profiles in <prefix>/share/cyberctl/profiles.
+mkdir -p "$work/prefix/bin" "$work/prefix/share/cyberctl"
+ln -s "$PWD/Profiles" "$work/prefix/share/cyberctl/profiles"
+for name in cyberctl-agent cyberctl; do
+    cp "$build/$name" "$work/prefix/bin/$name"
+    strip "$work/prefix/bin/$name"
+    ln -s "prefix/bin/$name" "$work/$name"
+done
+
+echo "== size on disk (bytes)"
+for name in cyberctl-agent cyberctl; do
+    printf '%-16s unstripped %11d  stripped %11d\n' "$name" "$(stat -c %s "$build/$name")" "$(stat -L -c %s "$work/$name")"
+done
+echo "== what fills cyberctl-agent (sections over 1 MB, then the largest symbols of the unstripped binary)"
+size -A "$work/cyberctl-agent" | awk '$2 > 1000000 { printf "  %-22s %6.1f MB\n", $1, $2 / 1e6 }'
+nm -S --size-sort "$build/cyberctl-agent" 2>/dev/null | tail -8 | awk '{ printf "  %6.1f MB  %s\n", strtonum("0x" $2) / 1e6, $4 }'
+echo "shared libraries the agent needs:"
+ldd "$work/cyberctl-agent" | awk '{print "  " $1}'
+
+echo "== startup: --version"
+hyperfine --warmup 3 --runs 30 -N -n cyberctl-agent "$work/cyberctl-agent --version" -n cyberctl "$work/cyberctl --version"
+
+peak() { # peak RSS in KiB of the command, 5 runs, min and max
+    local out=() value
+    for _ in 1 2 3 4 5; do
+        /usr/bin/time -f %M -o "$work/rss" "$@" > /dev/null 2>&1 || true
+        value=$(tail -1 "$work/rss"); out+=("$value")
+    done
+    printf '%s\n' "${out[@]}" | sort -n | awk 'NR==1{min=$1} {max=$1} END {printf "%d–%d KiB", min, max}'
+}
+echo "== peak memory: default scan of this host (report to a temporary file)"
+for name in cyberctl-agent cyberctl; do
+    echo "  $name: $(peak "$work/$name" scan --format json --out "$work/host-$name.json")"
+done
+echo "== peak memory: 2,000 certificate files (--root fixture, --only certificates)"
+source scripts/cert-fixture.sh
+make_cert_fixture "$work/fixture" 2000
+for name in cyberctl-agent cyberctl; do
+    echo "  $name: $(peak "$work/$name" scan --root "$work/fixture/root" --profile "$work/fixture/bench.yaml" --only certificates --format json --out "$work/certs-$name.json")"
+done
+echo "results in each report: agent $(python3 -c "import json; print(len(json.load(open('$work/certs-cyberctl-agent.json'))['results']))"), full $(python3 -c "import json; print(len(json.load(open('$work/certs-cyberctl.json'))['results']))")"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
