@@ -31,8 +31,10 @@ for name in cyberctl-agent cyberctl; do
     printf '%-16s unstripped %11d  stripped %11d\n' "$name" "$(stat -c %s "$build/$name")" "$(stat -L -c %s "$work/$name")"
 done
 echo "== what fills cyberctl-agent (sections over 1 MB, then the largest symbols of the unstripped binary)"
-size -A "$work/cyberctl-agent" | awk '$2 > 1000000 { printf "  %-22s %6.1f MB\n", $1, $2 / 1e6 }'
-nm -S --size-sort "$build/cyberctl-agent" 2>/dev/null | tail -8 | awk '{ printf "  %6.1f MB  %s\n", strtonum("0x" $2) / 1e6, $4 }'
+size -A "$work/cyberctl-agent" | awk '$1 ~ /^\./ && $2 > 1000000 { printf "  %-22s %6.1f MB\n", $1, $2 / 1e6 }'
+nm -S --size-sort "$build/cyberctl-agent" 2>/dev/null | tail -8 | while read -r _ hex _ symbol; do
+    printf '  %6.1f MB  %s\n' "$(awk "BEGIN { print $((16#$hex)) / 1e6 }")" "$symbol"
+done
 echo "shared libraries the agent needs:"
 ldd "$work/cyberctl-agent" | awk '{print "  " $1}'
 
