@@ -83,6 +83,9 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var stored = 0
     /// Reports verified and already in the store (same bytes): nothing written.
     public var alreadyStored = 0
+    /// Files stored by an earlier run and unchanged since (same device, inode, size, mtime and ctime, report and
+    /// signature): not read again. Counted in `found`, in none of the other counts.
+    public var unchanged = 0
     /// Of the newly stored, those older than their host's latest report (kept as history only).
     public var storedAsHistory = 0
     /// Files refused (recorded in `rejection`).
@@ -147,16 +150,35 @@ public struct Ingest: Sendable {
     }
 
     enum Outcome: Sendable {
-        case verified(ReportRecord)
+        /// Verified; `identity` is the files' as they were before being read (nil: not read from an inbox).
+        case verified(ReportRecord, identity: FilePairIdentity?)
         case rejected(path: String, sha256: String, code: String, message: String)
     }
 
-    /// Verifies and stores `files`.
-    /// - Parameter progress: called after each batch is committed.
+    /// Verifies and stores `files`. A file stored by an earlier run whose report and signature still have the
+    /// identity they had when read (`FileIdentity`: device, inode, size, mtime and ctime) is not read again
+    /// (`unchanged`), unless `rereadUnchanged`; its signer certificate is still judged, from the store.
+    /// - Parameters:
+    ///   - rereadUnchanged: read, verify and store every file, as if none were known.
+    ///   - progress: called after each batch is committed.
     /// - Throws: a database error when the store cannot be written (what was committed stays).
-    public func run(_ files: [InboxFile], progress: (@Sendable (IngestProgress) -> Void)? = nil) throws -> IngestSummary {
+    public func run(
+        _ allFiles: [InboxFile], rereadUnchanged: Bool = false, progress: (@Sendable (IngestProgress) -> Void)? = nil
+    ) throws -> IngestSummary {
         let start = ContinuousClock.now
-        let state = IngestState(found: files.count)
+        var files = allFiles
+        var unchanged: [String] = []
+        if !rereadUnchanged {
+            let known = try store.read { try KnownInboxFiles.load($0) }
+            if !known.isEmpty {
+                files = allFiles.filter { file in
+                    guard let entry = known[file.reportPath], FilePairIdentity(file) == entry.identity else { return true }
+                    unchanged.append(entry.sha256)
+                    return false
+                }
+            }
+        }
+        let state = IngestState(found: allFiles.count, toRead: files.count)
         let writer = DispatchQueue(label: "territory.ingest.writer")
         let inFlight = DispatchSemaphore(value: 2)
         var index = 0
@@ -183,6 +205,11 @@ public struct Ingest: Sendable {
         writer.sync {}
         if let failure = state.failure { throw failure }
         var summary = state.summary
+        summary.unchanged = unchanged.count
+        if !unchanged.isEmpty {
+            let notices = try store.read { try KnownInboxFiles.signerNotices($0, sha256s: unchanged, now: clock()) }
+            for notice in notices where !summary.signers.contains(where: { $0.serial == notice.serial }) { summary.signers.append(notice) }
+        }
         summary.seconds = Self.seconds(ContinuousClock.now - start)
         return summary
     }
@@ -209,7 +236,7 @@ public struct Ingest: Sendable {
     public func ingest(verified: VerifiedReport, document: JSONValue, path: String, recordingRejection: Bool = true) throws -> SingleOutcome {
         let outcome: Outcome
         do {
-            outcome = .verified(try ReportRecord(verified: verified, document: document, path: path))
+            outcome = .verified(try ReportRecord(verified: verified, document: document, path: path), identity: nil)
         } catch {
             outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
         }
@@ -247,6 +274,8 @@ public struct Ingest: Sendable {
     }
 
     func verify(_ file: InboxFile) -> Outcome {
+        // Taken before reading: a file changed while it is read has another identity at the next run.
+        let identity = FilePairIdentity(file)
         let reportBytes: [UInt8]
         let signatureBytes: [UInt8]
         do {
@@ -260,7 +289,7 @@ public struct Ingest: Sendable {
         }
         do {
             let (verified, document) = try verifier.verifyDocument(reportBytes: reportBytes, signatureBytes: signatureBytes)
-            return .verified(try ReportRecord(verified: verified, document: document, path: file.reportPath))
+            return .verified(try ReportRecord(verified: verified, document: document, path: file.reportPath), identity: identity)
         } catch let failure as VerificationFailure {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.message)
         } catch let invalid as ReportRecord.Invalid {
@@ -279,11 +308,17 @@ public struct Ingest: Sendable {
                 switch outcome {
                 case .rejected(let path, let sha, let code, let message):
                     if recordingRejections { try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now) }
+                    try KnownInboxFiles.forget(db, path: path)
                     delta.rejected += 1
                     delta.rejectedByCode[code, default: 0] += 1
-                case .verified(let record):
+                case .verified(let record, let identity):
                     let insertion = try Self.insert(db, record, now: now)
-                    if case .conflict = insertion {} else {
+                    if case .conflict = insertion {
+                        try KnownInboxFiles.forget(db, path: record.path)
+                    } else {
+                        if let identity {
+                            try KnownInboxFiles.record(db, path: record.path, sha256: record.verified.reportSHA256, identity: identity)
+                        }
                         // Accepted now: an earlier refusal of these same bytes, or of this file (a copy cut
                         // short, then completed), is resolved.
                         try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE (sha256 = ? OR path = ?) AND resolvedAt IS NULL")
@@ -440,10 +475,14 @@ final class IngestState: @unchecked Sendable {
     private var done = 0
     private var _failure: (any Error)?
 
-    init(found: Int) {
+    /// `found` files in all, `toRead` of them read (the progress total); the same by default.
+    init(found: Int, toRead: Int? = nil) {
         _summary = IngestSummary()
         _summary.found = found
+        total = toRead ?? found
     }
+
+    private let total: Int
 
     var summary: IngestSummary { lock.withLock { _summary } }
     var failure: (any Error)? { lock.withLock { _failure } }
@@ -465,7 +504,7 @@ final class IngestState: @unchecked Sendable {
     }
 
     func progress(elapsed: Double) -> IngestProgress {
-        lock.withLock { IngestProgress(done: done, total: _summary.found, rejected: _summary.rejected, elapsed: elapsed) }
+        lock.withLock { IngestProgress(done: done, total: total, rejected: _summary.rejected, elapsed: elapsed) }
     }
 }
 

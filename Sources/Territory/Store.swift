@@ -346,6 +346,8 @@ public final class TerritoryStore: Sendable {
         migrator.registerMigration("v6-reason-fr") { db in
             try db.execute(sql: "ALTER TABLE result ADD COLUMN reasonFr TEXT")
         }
+        // Issue 20: the inbox files already stored, so that a weekly consolidation does not read the past again.
+        migrator.registerMigration("v7-inbox-files", migrate: KnownInboxFiles.createTable)
         return migrator
     }
 

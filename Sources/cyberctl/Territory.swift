@@ -21,14 +21,18 @@ extension Cyberctl {
                 Trouve chaque rapport *.json sous DOSSIER (récursivement) avec sa signature *.json.p7s, vérifie chacun \
                 exactement comme `cyberctl verify` et range ceux qui sont vérifiés. Un même rapport reçu deux fois est rangé \
                 une fois ; un rapport plus ancien ne remplace jamais le plus récent de son hôte. Les fichiers refusés sont \
-                consignés (`cyberctl territory rejected`) et jamais modifiés, déplacés ni supprimés. Code de sortie 0 si tous \
+                consignés (`cyberctl territory rejected`) et jamais modifiés, déplacés ni supprimés. Un fichier déjà rangé par \
+                une consolidation précédente et inchangé depuis (même inode, taille, dates de modification et de changement, \
+                rapport et signature) n'est pas relu (--reread relit tout). Code de sortie 0 si tous \
                 les rapports sont rangés, 65 si certains sont refusés, 66 si un DOSSIER ou le fichier de l'autorité manque, \
                 74 si la base ne peut pas être écrite.
 
                 Finds every *.json report under DIR (recursively) with its *.json.p7s signature, verifies each exactly as \
                 `cyberctl verify` does, and stores the verified ones. The same report twice is stored once; an older report \
                 never replaces a newer one as its host's latest. Refused files are recorded (`cyberctl territory rejected`) \
-                and never modified, moved or deleted. Exit 0 when every report was stored, 65 when some were refused, 66 \
+                and never modified, moved or deleted. A file stored by an earlier consolidation and unchanged since (same inode, \
+                size, modification and change times, report and signature) is not read again (--reread reads everything). \
+                Exit 0 when every report was stored, 65 when some were refused, 66 \
                 when a DIR or the CA file is missing, 74 when the store cannot be written.
                 """)
 
@@ -44,6 +48,9 @@ extension Cyberctl {
         @Option(name: .customLong("lang"), help: languageOptionHelp)
         var chosenLanguage: Language?
         var lang: Language { store.config.language(chosenLanguage) }
+
+        @Flag(help: "Relit et revérifie aussi les fichiers déjà rangés et inchangés (read and verify again the files already stored and unchanged).")
+        var reread = false
 
         @Option(name: .customLong("batch-size"), help: .hidden)
         var batchSize = 64
@@ -70,7 +77,7 @@ extension Cyberctl {
                 let files = try Inbox.discover(inputs)
                 let territory = try store.open(create: true, language: lang)
                 let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
-                summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files) { bar.update($0) }
+                summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files, rereadUnchanged: reread) { bar.update($0) }
                 bar.finish()
             } catch {
                 throw failure(reporting: error, language: lang)
@@ -84,8 +91,8 @@ extension Cyberctl {
                 let rate = summary.seconds > 0 ? Double(summary.found) / summary.seconds : 0
                 emit(
                     fr
-                        ? "\(summary.found) rapports trouvés : \(summary.stored) enregistrés (dont \(summary.storedAsHistory) en historique), \(summary.alreadyStored) déjà connus, \(summary.rejected) refusés\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n"
-                        : "\(summary.found) reports found: \(summary.stored) stored (\(summary.storedAsHistory) as history), \(summary.alreadyStored) already stored, \(summary.rejected) refused\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n")
+                        ? "\(summary.found) rapports trouvés : \(summary.stored) enregistrés (dont \(summary.storedAsHistory) en historique), \(summary.alreadyStored) déjà connus, \(summary.unchanged) inchangés non relus, \(summary.rejected) refusés\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n"
+                        : "\(summary.found) reports found: \(summary.stored) stored (\(summary.storedAsHistory) as history), \(summary.alreadyStored) already stored, \(summary.unchanged) unchanged not read again, \(summary.rejected) refused\(codes.isEmpty ? "" : " (\(codes))") — \(String(format: "%.1f", summary.seconds)) s, \(Int(rate))/s\n")
                 for notice in summary.signers.sorted(by: { ($0.status.notAfter ?? .distantPast, $0.serial) < ($1.status.notAfter ?? .distantPast, $1.serial) }) {
                     let day = notice.status.notAfter.map { String(ISO8601.string(from: $0).prefix(10)) } ?? "?"
                     let who = "\(notice.host) (\(notice.entityName), SIREN \(notice.siren), certificat \(notice.serial))"

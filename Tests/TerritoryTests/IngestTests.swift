@@ -30,9 +30,13 @@ struct IngestTests {
         #expect(counts.reports == 3)
         #expect(counts.results == 18)
 
+        // Unchanged since they were stored: not read again.
         let second = try fixture.ingest()
-        #expect(second.stored == 0)
-        #expect(second.alreadyStored == 3)
+        #expect(second.found == 3 && second.stored == 0 && second.alreadyStored == 0)
+        #expect(second.unchanged == 3)
+        // Read again on request: verified, and already stored.
+        let reread = try fixture.ingest(reread: true)
+        #expect(reread.stored == 0 && reread.alreadyStored == 3 && reread.unchanged == 0)
         let again = try fixture.store().counts()
         #expect(again.reports == 3 && again.results == 18 && again.rejections == 0)
         #expect(try fixture.store().integrityCheck() == "ok")
@@ -181,7 +185,7 @@ struct IngestTests {
         async let two = Task.detached { try Ingest(store: try TerritoryStore(path: fixture.databasePath), verifier: verifier, batchSize: 3).run(files.reversed()) }.value
         let (a, b) = try await (one, two)
         #expect(a.stored + b.stored == 24)
-        #expect(a.alreadyStored + b.alreadyStored == 24)
+        #expect(a.alreadyStored + b.alreadyStored + a.unchanged + b.unchanged == 24)
         let counts = try fixture.store().counts()
         #expect(counts.reports == 24)
         #expect(counts.results == 24 * 6)

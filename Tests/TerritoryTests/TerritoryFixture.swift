@@ -33,8 +33,8 @@ final class TerritoryFixture: @unchecked Sendable {
         ReportVerifier(trust: try TrustAnchors.load(caFile: authority.certificatePath, crlFiles: [authority.crlPath]))
     }
 
-    func ingest(_ paths: [String]? = nil, batchSize: Int = 64) throws -> IngestSummary {
-        try Ingest(store: try store(), verifier: try verifier(), batchSize: batchSize).run(try Inbox.discover(paths ?? [inbox]))
+    func ingest(_ paths: [String]? = nil, batchSize: Int = 64, reread: Bool = false) throws -> IngestSummary {
+        try Ingest(store: try store(), verifier: try verifier(), batchSize: batchSize).run(try Inbox.discover(paths ?? [inbox]), rereadUnchanged: reread)
     }
 
     func views() throws -> TerritoryViews { TerritoryViews(store: try store(), now: now, language: .en) }
