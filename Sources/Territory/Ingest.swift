@@ -139,6 +139,8 @@ public struct Ingest: Sendable {
     public var workers: Int
     /// The ingest's "now" (rejection times, `ingestedAt`).
     public var clock: @Sendable () -> Date
+    /// What `verifier` trusts, recorded with the files it verified (`KnownInboxFiles.trustKey`).
+    let trustKey: String
 
     public init(store: TerritoryStore, verifier: ReportVerifier, batchSize: Int = 64, workers: Int? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -147,6 +149,7 @@ public struct Ingest: Sendable {
         self.batchSize = max(1, batchSize)
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         self.clock = clock
+        trustKey = KnownInboxFiles.trustKey(verifier.trust)
     }
 
     enum Outcome: Sendable {
@@ -156,8 +159,9 @@ public struct Ingest: Sendable {
     }
 
     /// Verifies and stores `files`. A file stored by an earlier run whose report and signature still have the
-    /// identity they had when read (`FileIdentity`: device, inode, size, mtime and ctime) is not read again
-    /// (`unchanged`), unless `rereadUnchanged`; its signer certificate is still judged, from the store.
+    /// identity they had when read (`FileIdentity`: device, inode, size, mtime and ctime), verified then
+    /// against the same CA certificates and CRLs, is not read again (`unchanged`), unless `rereadUnchanged`; its
+    /// signer certificate is still judged, from the store. A new CRL or CA has every file read again once.
     /// - Parameters:
     ///   - rereadUnchanged: read, verify and store every file, as if none were known.
     ///   - progress: called after each batch is committed.
@@ -169,7 +173,7 @@ public struct Ingest: Sendable {
         var files = allFiles
         var unchanged: [String] = []
         if !rereadUnchanged {
-            let known = try store.read { try KnownInboxFiles.load($0) }
+            let known = try store.read { try KnownInboxFiles.load($0, trustKey: trustKey) }
             if !known.isEmpty {
                 files = allFiles.filter { file in
                     guard let entry = known[file.reportPath], FilePairIdentity(file) == entry.identity else { return true }
@@ -317,7 +321,7 @@ public struct Ingest: Sendable {
                         try KnownInboxFiles.forget(db, path: record.path)
                     } else {
                         if let identity {
-                            try KnownInboxFiles.record(db, path: record.path, sha256: record.verified.reportSHA256, identity: identity)
+                            try KnownInboxFiles.record(db, path: record.path, sha256: record.verified.reportSHA256, trustKey: trustKey, identity: identity)
                         }
                         // Accepted now: an earlier refusal of these same bytes, or of this file (a copy cut
                         // short, then completed), is resolved.

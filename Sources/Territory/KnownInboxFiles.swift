@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OpenSSLKit
 import Trust
 
 #if canImport(Glibc)
@@ -59,8 +60,10 @@ public struct FilePairIdentity: Sendable, Equatable {
 
 /// The inbox files already verified and stored (issue 20, "a weekly consolidate must not redo the past"):
 /// table `inbox_file`, one row per report path, written with the report in the same transaction. A file
-/// whose report and signature have the identity recorded is not read again; any other file is read,
-/// verified and stored or refused as ever. A file refused later loses its row.
+/// whose report and signature have the identity recorded, verified against the same trust (`trustKey`: the
+/// CA certificates and CRLs), is not read again; any other file is read, verified and stored or refused as
+/// ever — so a new CRL (a revoked agent) or a new CA has every file read again once. A file refused later
+/// loses its row.
 enum KnownInboxFiles {
     /// Migration `v7-inbox-files`.
     static func createTable(_ db: Database) throws {
@@ -68,6 +71,7 @@ enum KnownInboxFiles {
             CREATE TABLE inbox_file (
                 path TEXT PRIMARY KEY NOT NULL,
                 reportSHA256 TEXT NOT NULL,
+                trustKey TEXT NOT NULL,
                 device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
                 modifiedNs INTEGER NOT NULL, changedNs INTEGER NOT NULL,
                 signatureDevice INTEGER NOT NULL, signatureInode INTEGER NOT NULL, signatureSize INTEGER NOT NULL,
@@ -76,10 +80,10 @@ enum KnownInboxFiles {
             """)
     }
 
-    /// Every recorded path with its identity and report SHA-256.
-    static func load(_ db: Database) throws -> [String: (identity: FilePairIdentity, sha256: String)] {
+    /// Every path recorded under `trustKey`, with its identity and report SHA-256.
+    static func load(_ db: Database, trustKey: String) throws -> [String: (identity: FilePairIdentity, sha256: String)] {
         var known: [String: (identity: FilePairIdentity, sha256: String)] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inbox_file")
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inbox_file WHERE trustKey = ?", arguments: [trustKey])
         while let row = try rows.next() {
             let identity = FilePairIdentity(
                 report: FileIdentity(
@@ -92,18 +96,25 @@ enum KnownInboxFiles {
         return known
     }
 
-    /// Records `path` as stored with `sha256`, read when it had `identity`.
-    static func record(_ db: Database, path: String, sha256: String, identity: FilePairIdentity) throws {
+    /// Records `path` as stored with `sha256`, read when it had `identity`, verified under `trustKey`.
+    static func record(_ db: Database, path: String, sha256: String, trustKey: String, identity: FilePairIdentity) throws {
         let report = identity.report
         let signature = identity.signature
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO inbox_file (path, reportSHA256, device, inode, size, modifiedNs, changedNs,
+            INSERT OR REPLACE INTO inbox_file (path, reportSHA256, trustKey, device, inode, size, modifiedNs, changedNs,
                 signatureDevice, signatureInode, signatureSize, signatureModifiedNs, signatureChangedNs)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                path, sha256, report.device, report.inode, report.size, report.modifiedNs, report.changedNs,
+                path, sha256, trustKey, report.device, report.inode, report.size, report.modifiedNs, report.changedNs,
                 signature.device, signature.inode, signature.size, signature.modifiedNs, signature.changedNs,
             ])
+    }
+
+    /// What the verification trusted: SHA-256 over the CA certificates' fingerprints and the CRLs' PEM, in order.
+    static func trustKey(_ trust: TrustAnchors) -> String {
+        var text = trust.certificateAuthorities.map(\.sha256Fingerprint).joined(separator: "\n")
+        for crl in trust.revocationLists { text += "\n" + ((try? crl.pemEncoded()) ?? "unreadable CRL") }
+        return Digest.sha256Hex(Array(text.utf8))
     }
 
     /// Forgets `path` (refused now: it will be read again next time, whatever its identity).
