@@ -82,7 +82,7 @@ run_collector() {
     collector_pid=$!
     local port=""
     for _ in $(seq 600); do
-        port=$(grep -o 'listening on [^ ]*' "$log" | head -1 | sed 's/.*://' || true)
+        port=$(grep -o 'address=[^ ]*' "$log" | head -1 | sed 's/.*://' || true)
         [ -n "$port" ] && break
         sleep 0.1
     done

@@ -277,7 +277,8 @@ public final class Collector: Sendable {
                     let current = store.map { TerritoryViews(store: $0, now: Date(), language: .fr) }
                     let (page, storeError) = self.metrics.exposition(pool: self.pool, views: current)
                     if let storeError {
-                        self.logger.error("/metrics: the territory store cannot be read (cyberctl_territory_store_up 0)", metadata: ["error": "\(storeError)"])
+                        self.logger.error(
+                            "/metrics : la base du territoire ne peut être lue, cyberctl_territory_store_up 0 (/metrics: the territory store cannot be read)", metadata: ["error": "\(storeError)"])
                     }
                     continuation.resume(returning: page)
                 }
@@ -340,9 +341,10 @@ public final class Collector: Sendable {
         }
         let verifier = trust.verifier { [logger] problem in
             if let problem {
-                logger.error("CA or CRL file changed but does not load; the previous trust stays in force", metadata: ["problem": "\(problem)"])
+                logger.error(
+                    "fichier de l'AC ou de la CRL modifié mais illisible : la confiance précédente reste en vigueur (CA or CRL file changed but does not load; the previous trust stays in force)", metadata: ["problem": "\(problem)"])
             } else {
-                logger.notice("CA or CRL file changed: trust reloaded")
+                logger.notice("fichier de l'AC ou de la CRL modifié : confiance rechargée (CA or CRL file changed: trust reloaded)")
             }
         }
         let identity: ClientIdentity
@@ -437,7 +439,7 @@ public final class Collector: Sendable {
         do {
             claim = try inbox.claim(sha256: sha256, siren: verified.siren, fileName: upload.reportFileName)
         } catch {
-            logger.error("inbox claim failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+            logger.error("réservation dans la boîte de réception impossible (inbox claim failed)", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
             return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
         }
         switch claim {
@@ -450,11 +452,11 @@ public final class Collector: Sendable {
                 do {
                     if case .rejected(let code, let message) = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + known) {
                         logger.warning(
-                            "duplicate already in the inbox, refused by the territory store (recorded as a rejection, as consolidate records it)",
+                            "déjà dans la boîte de réception, refusé par la base du territoire et consigné comme refus, comme consolidate le consigne (duplicate already in the inbox, refused by the territory store, recorded as a rejection, as consolidate records it)",
                             metadata: ["sha256": "\(sha256)", "path": "\(known)", "code": "\(code)", "problem": "\(message)"])
                     }
                 } catch {
-                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    logger.error("écriture dans la base du territoire impossible (territory store write failed)", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
                     return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
                 }
             }
@@ -475,7 +477,7 @@ public final class Collector: Sendable {
                     }
                 } catch {
                     inbox.release(reservation)
-                    logger.error("territory store write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                    logger.error("écriture dans la base du territoire impossible (territory store write failed)", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
                     return .unavailable("store-unavailable", french: "la base du territoire ne peut être écrite", english: "the territory store cannot be written", retryAfter: 30, sha256: sha256)
                 }
             }
@@ -485,7 +487,7 @@ public final class Collector: Sendable {
             } catch {
                 // With a store, the report is ingested but not in the inbox: the agent retries (503), and the retry
                 // finds it already stored and writes the pair under the same name.
-                logger.error("inbox write failed", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
+                logger.error("écriture dans la boîte de réception impossible (inbox write failed)", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
                 return .unavailable("inbox-unavailable", french: "la boîte de réception ne peut être écrite", english: "the inbox cannot be written", retryAfter: 30, sha256: sha256)
             }
         }

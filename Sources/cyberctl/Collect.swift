@@ -134,7 +134,7 @@ extension Cyberctl {
                 var status = stat()
                 let storeExisted = store.map { lstat($0.path, &status) == 0 } ?? true
                 if crlFiles.isEmpty {
-                    logger.warning("no CRL given: revoked agents cannot be refused (give --crl FILE)")
+                    logger.warning("aucune CRL donnée : un agent révoqué ne peut être refusé, donnez --crl FICHIER (no CRL given: revoked agents cannot be refused, give --crl FILE)")
                 }
                 let collectorConfiguration = CollectorConfiguration(
                     host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey, caPath: ca, crlPaths: crlFiles, inbox: inbox,
@@ -144,21 +144,23 @@ extension Cyberctl {
                     metricsHost: metricsAddress?.host, metricsPort: metricsAddress?.port)
                 if let metricsAddress, !Self.isLoopback(metricsAddress.host) {
                     logger.warning(
-                        "/metrics is served without authentication on a non-loopback address: anyone who reaches it reads the members' scores (put a firewall in front, or listen on 127.0.0.1)",
+                        "/metrics est servi sans authentification sur une adresse qui n'est pas locale : quiconque l'atteint lit les scores des membres ; mettez un pare-feu devant, ou écoutez sur 127.0.0.1 (/metrics is served without authentication on a non-loopback address: anyone who reaches it reads the members' scores; put a firewall in front, or listen on 127.0.0.1)",
                         metadata: ["address": "\(metricsListen ?? "")"])
                 }
                 if let fifo = collectorConfiguration.testHoldFIFO {
-                    logger.warning("testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo)")
+                    logger.warning("crochet de test CYBERCTL_COLLECT_TEST_HOLD actif : chaque vérification attend \(fifo) (testing hook CYBERCTL_COLLECT_TEST_HOLD is set: every verification waits on \(fifo))")
                 }
                 let collector = try Collector(configuration: collectorConfiguration, logger: logger)
                 if let store, !storeExisted { announceCreation(store, nil) }
                 _ = try collector.tlsConfiguration()
                 logger.info(
-                    "inbox ready", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store?.path ?? "-")"])
+                    "boîte de réception prête (inbox ready)", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store?.path ?? "-")"])
                 try await collector.run(
-                    onListening: { address in logger.notice("listening on \(address)", metadata: ["address": "\(address)"]) },
-                    onMetricsListening: { address in logger.notice("metrics on http://\(address)/metrics", metadata: ["metrics": "\(address)"]) })
-                logger.notice("stopped")
+                    onListening: { address in logger.notice("à l'écoute sur \(address) (listening on \(address))", metadata: ["address": "\(address)"]) },
+                    onMetricsListening: { address in
+                        logger.notice("mesures sur http://\(address)/metrics (metrics on http://\(address)/metrics)", metadata: ["metrics": "\(address)"])
+                    })
+                logger.notice("arrêté (stopped)")
             } catch {
                 throw failure(reporting: error)
             }

@@ -199,12 +199,12 @@ final class CollectorProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Wait for cyberctl's own "listening on ADDR:PORT" line, the one with `address=` (Hummingbird logs a
-        // "listening on" line of its own for each server, the /metrics one included), or the process's end.
+        // Wait for cyberctl's own "listening on ADDR:PORT" line, read from its `address=ADDR:PORT` metadata
+        // (Hummingbird logs a "listening on" line of its own for each server, /metrics included), or the end.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let line = log.split(separator: "\n").first(where: { $0.contains("listening on ") && $0.contains("address=") }),
-               let range = line.range(of: "listening on ")
+               let range = line.range(of: "address=")
             {
                 let address = line[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""
                 if let colon = address.lastIndex(of: ":"), let value = Int(address[address.index(after: colon)...]) {
@@ -226,9 +226,9 @@ final class CollectorProcess: @unchecked Sendable {
     func metricsPort() throws -> Int {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if let line = log.split(separator: "\n").first(where: { $0.contains("metrics on http://") }),
-               let range = line.range(of: "metrics on http://"),
-               let address = line[range.upperBound...].split(separator: "/").first,
+            if let line = log.split(separator: "\n").first(where: { $0.contains("metrics=") }),
+               let range = line.range(of: "metrics="),
+               let address = line[range.upperBound...].split(separator: " ").first,
                let colon = address.lastIndex(of: ":"), let value = Int(address[address.index(after: colon)...])
             {
                 return value
