@@ -91,7 +91,10 @@ extension AgentCommand {
                             : "    report \(report.reportID) of \(generated), host \(report.hostname); certificate \(signer.serial) issued by \(signer.issuer)")
                     for warning in report.warnings { lines.append((french ? "    attention : " : "    warning: ") + warning.text(in: lang)) }
                 } else if let failure = outcome.failure {
-                    lines.append("✗ \(outcome.file) — \(french ? "REFUSÉ" : "REFUSED") (\(failure.code.title(lang))) : \(failure.code.explanation(lang))")
+                    lines.append(
+                        french
+                            ? "✗ \(outcome.file) — REFUSÉ (\(failure.code.title(.fr))) : \(failure.code.explanation(.fr))"
+                            : "✗ \(outcome.file) — REFUSED (\(failure.code.title(.en))): \(failure.code.explanation(.en))")
                     lines.append(french ? "    détail : \(failure.message(in: .fr))" : "    detail: \(failure.message(in: .en))")
                 } else if let error = outcome.inputError {
                     lines.append(

@@ -133,7 +133,12 @@ public final class Outbox: Sendable {
             do {
                 let bytes = try FileSystemRoot.system.read(statePath, limit: 1 << 20)
                 entries.append(OutboxEntry(outbox: self, name: name, state: try OutboxState.decode(bytes), problem: nil))
+            } catch let error as FileAccessError {
+                entries.append(OutboxEntry(
+                    outbox: self, name: name, state: nil,
+                    problem: LocalizedText(fr: "état illisible (", en: "unreadable state (") + error.localizedText + .verbatim(")")))
             } catch {
+                // The decoder's own text, quoted as is.
                 entries.append(OutboxEntry(
                     outbox: self, name: name, state: nil,
                     problem: LocalizedText(fr: "\(statePath): état illisible (\(error))", en: "\(statePath): unreadable state (\(error))")))
@@ -355,8 +360,10 @@ public struct OutboxError: Error, CustomStringConvertible, Sendable {
     public init(path: String, fr: String, en: String, code: Int32, missing: Bool = false) {
         self.path = path
         let system = code == 0 ? "" : String(cString: strerror(code))
+        // "de" elides before a vowel or a mute h: "impossible d'ouvrir", "d'en faire".
+        let de = fr.first.map { "aâàeéèêiîoôuûyh".contains($0) } == true ? "d'" : "de "
         self.reason = LocalizedText(
-            fr: code == 0 ? "impossible de \(fr)" : "impossible de \(fr) : \(system)",
+            fr: code == 0 ? "impossible \(de)\(fr)" : "impossible \(de)\(fr) : \(system)",
             en: code == 0 ? "cannot \(en)" : "cannot \(en): \(system)")
         self.code = code
         self.missing = missing
