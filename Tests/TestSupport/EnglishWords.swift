@@ -12,7 +12,7 @@ public enum EnglishWords {
     ]
 
     /// The marker words in `text`, in order of appearance; code spans between backticks are left out (commands,
-    /// file names).
+    /// file names), and so are paths and URLs (a word with a `/`: `/run/reboot-required`).
     public static func found(in text: String, allowed: Set<String> = []) -> [String] {
         var outside = ""
         var inCode = false
@@ -20,7 +20,8 @@ public enum EnglishWords {
             if character == "`" { inCode.toggle(); outside.append(" "); continue }
             outside.append(inCode ? " " : character)
         }
-        let words = outside.lowercased().split { !$0.isLetter && $0 != "'" }.map { $0.split(separator: "'").last.map(String.init) ?? "" }
+        let prose = outside.split(separator: " ", omittingEmptySubsequences: false).map { $0.contains("/") ? "" : $0 }.joined(separator: " ")
+        let words = prose.lowercased().split { !$0.isLetter && $0 != "'" }.map { $0.split(separator: "'").last.map(String.init) ?? "" }
         return words.filter { markers.contains($0) && !allowed.contains($0) }
     }
 }
