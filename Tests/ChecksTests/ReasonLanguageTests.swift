@@ -3,6 +3,7 @@ import Foundation
 import NIS2
 import Testing
 import TestSupport
+import TLSProbe
 
 /// Reasons follow the reader's language (issue 18): the real checks, run over trees that make them err or skip,
 /// give every `error` and `skip` result a French reason free of English words, and an English one; and no reason
@@ -132,6 +133,30 @@ struct ReasonLanguageTests {
         Self.expectFrench(try await Self.run(check, root: directory.url("root")), "no endpoint")
         check.discover = true
         Self.expectFrench(try await Self.run(check, root: directory.url("root")), "no socket table")
+    }
+
+    @Test("TLS: ports that do not speak TLS (SSH, SMTP, plain HTTP), STARTTLS asked of the wrong protocol, a closed port")
+    func plainPorts() async throws {
+        let directory = try TemporaryDirectory(prefix: "cyberctl-reason-tls")
+        let ssh = try PlainTestServers.sshd(folder: directory.path)
+        let smtp = try PlainTestServers.smtp(folder: directory.path)
+        let web = try TLSTestServers.nginxPlain(folder: directory.path)
+        let closed = try BackgroundServer.freePort()
+        let endpoints: [TLSEndpointCheck.Target] = [
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: ssh.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: smtp.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: web.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: ssh.port, startTLS: .imap)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: closed)),
+        ]
+        var check = TLSEndpointCheck(endpoints: endpoints, discover: false)
+        check.connectionTimeout = 5
+        let results = try await Self.run(check, root: directory.path)
+        Self.expectFrench(results, "plain ports")
+        // One error per endpoint, each saying what the port speaks, in French.
+        let connections = results.filter { $0.code == "tls.connection" }
+        #expect(connections.count == endpoints.count && connections.allSatisfy { $0.status == .error }, "\(results.map { "\($0.code) \($0.target) \($0.status)" })")
+        _ = (ssh, smtp, web)
     }
 
     @Test("every duration people read has French units")
