@@ -47,6 +47,9 @@ public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `file:line:column: message` in French, the form editors and compilers use.
     public var description: String { description(in: .fr) }
 
+    /// The whole description (`description(in:)`, file and line included) in both languages.
+    public var fullText: LocalizedText { LocalizedText(fr: description(in: .fr), en: description(in: .en)) }
+
     /// `file:line:column: message` in `language`.
     public func description(in language: Language) -> String {
         var location = file ?? ""

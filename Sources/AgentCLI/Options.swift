@@ -146,7 +146,10 @@ public func failure(reporting error: any Error, language: Language? = nil) -> Ex
         }
         code = 74
     case let error as VerificationFailure:
-        message = error.message
+        message = switch language {
+        case let language?: error.message(in: language)
+        case nil: "\(error.text.fr) (\(error.text.en))"
+        }
         code = 65
     default:
         message = switch language {

@@ -181,7 +181,7 @@ extension AgentCommand {
                 do {
                     client = try CollectorClient(settings: settings)
                 } catch {
-                    throw InputError(.io, text: LocalizedText(both: "libcurl : \(error)"))
+                    throw InputError(.io, text: LocalizedText(fr: "libcurl : \(error.text.fr)", en: "libcurl: \(error.text.en)"))
                 }
                 let summary = try Pusher(outbox: box, client: client).run(options: .init(retryRefused: retryRefused, ignoreSchedule: now))
                 render(summary)
@@ -189,7 +189,7 @@ extension AgentCommand {
             } catch let code as ExitCode {
                 throw code
             } catch let error as OutboxError {
-                writeStandard(Array("cyberctl: \(error.description)\n".utf8), to: STDERR_FILENO)
+                writeStandard(Array("cyberctl: \(TerminalText.block(error.description(in: lang)))\n".utf8), to: STDERR_FILENO)
                 throw ExitCode(error.missing ? 66 : 74)
             } catch {
                 throw failure(reporting: error, language: lang)
@@ -231,7 +231,7 @@ extension AgentCommand {
             let text = (french ? outcome.message : outcome.messageEN ?? outcome.message).map { " — \($0)" } ?? ""
             let status = outcome.httpStatus.map { "HTTP \($0)" }
             let code = [status, outcome.code].compactMap { $0 }.joined(separator: " ")
-            let next = outcome.nextAttemptAt.map { ISO8601.string(from: $0) } ?? "?"
+            let next = outcome.nextAttemptAt.map(PeopleTime.string(from:)) ?? "?"
             switch outcome.result {
             case .delivered: return "✓ \(outcome.file) — " + (french ? "remis (\(code), accepté)" : "delivered (\(code), accepted)")
             case .duplicate: return "✓ \(outcome.file) — " + (french ? "déjà reçu par le collecteur (\(code)), retiré de la file" : "already received by the collector (\(code)), removed from the outbox")
@@ -279,11 +279,13 @@ extension AgentCommand {
                     default: state = french ? "en attente" : "pending"
                     }
                     var detail = french ? "\(row.attempts) essai(s)" : "\(row.attempts) attempt(s)"
-                    if let next = row.nextAttemptAt { detail += french ? ", prochain après \(ISO8601.string(from: next))" : ", next after \(ISO8601.string(from: next))" }
+                    if let next = row.nextAttemptAt.map(PeopleTime.string(from:)) { detail += french ? ", prochain après \(next)" : ", next after \(next)" }
                     if let refusal = row.refusal {
                         detail += " — " + Self.refusalText(refusal, french: french)
                     } else if let error = french ? row.lastErrorFR ?? row.lastError : row.lastError {
                         detail += (french ? " — dernière erreur : " : " — last error: ") + error
+                    } else if let problem = french ? row.problemFR : row.problem {
+                        detail += " — " + problem
                     }
                     lines.append("\(row.file.padded(56)) \(state.padded(10)) \(detail)")
                     if row.refusal != nil {
@@ -343,7 +345,9 @@ struct StatusRow: Encodable {
     let refusal: OutboxState.Refusal?
     /// The collector refused the pair because its signer's certificate is revoked (never to be accepted).
     let signerRevoked: Bool
+    /// Why the entry is unreadable (damaged), in English and French.
     let problem: String?
+    let problemFR: String?
 
     init(_ entry: OutboxEntry) {
         name = entry.name
@@ -358,6 +362,7 @@ struct StatusRow: Encodable {
         lastErrorFR = entry.state?.lastErrorFR
         refusal = entry.state?.refusal
         signerRevoked = entry.state?.refusal.map(AgentCommand.Push.isSignerRevoked) ?? false
-        problem = entry.problem
+        problem = entry.problem?.en
+        problemFR = entry.problem?.fr
     }
 }

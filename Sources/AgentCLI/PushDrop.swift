@@ -82,7 +82,7 @@ extension AgentCommand.Push {
             }
             guard entry.state?.refusal != nil else {
                 let why = entry.state == nil
-                    ? (french ? "elle est illisible (\(entry.problem ?? "?")) : examinez-la" : "it is unreadable (\(entry.problem ?? "?")): look at it")
+                    ? (french ? "elle est illisible (\(entry.problem?.fr ?? "?")) : examinez-la" : "it is unreadable (\(entry.problem?.en ?? "?")): look at it")
                     : (french ? "elle attend d'être envoyée" : "it is waiting to be sent")
                 throw InputError(
                     .usage,
@@ -101,8 +101,8 @@ extension AgentCommand.Push {
         if let state = entry.state {
             lines.append(
                 french
-                    ? "    mis en file le \(ISO8601.string(from: state.queuedAt)), \(state.attempts) essai(s)"
-                    : "    queued at \(ISO8601.string(from: state.queuedAt)), \(state.attempts) attempt(s)")
+                    ? "    mis en file le \(PeopleTime.string(from: state.queuedAt)), \(state.attempts) essai(s)"
+                    : "    queued at \(PeopleTime.string(from: state.queuedAt)), \(state.attempts) attempt(s)")
             if let refusal = state.refusal { lines.append("    " + Self.refusalText(refusal, french: french)) }
         }
         return lines.joined(separator: "\n")
@@ -113,7 +113,8 @@ extension AgentCommand.Push {
     static func refusalText(_ refusal: OutboxState.Refusal, french: Bool) -> String {
         let status = [refusal.httpStatus.map { "HTTP \($0)" }, refusal.code].compactMap { $0 }.joined(separator: " ")
         let message = (french ? refusal.message : refusal.messageEN ?? refusal.message).map { " — \($0)" } ?? ""
-        var text = (french ? "refusé le \(ISO8601.string(from: refusal.at))" : "refused at \(ISO8601.string(from: refusal.at))")
+        let at = PeopleTime.string(from: refusal.at)
+        var text = (french ? "refusé le \(at)" : "refused at \(at)")
             + (status.isEmpty ? "" : " (\(status))") + message
         if isSignerRevoked(refusal) {
             text += french

@@ -19,8 +19,8 @@ public struct ResultTable {
         let french = language == .fr
         lines.append(
             french
-                ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))"
-                : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(ISO8601.string(from: report.generatedAt))")
+                ? "cyberctl \(report.agent.version) — \(report.host.hostname) — profil \(report.agent.profile) — \(PeopleTime.string(from: report.generatedAt))"
+                : "cyberctl \(report.agent.version) — \(report.host.hostname) — profile \(report.agent.profile) — \(PeopleTime.string(from: report.generatedAt))")
         // From the results, not the report's summary: a decoded summary does not carry the domains not evaluated.
         let summary = Scoring.summarize(report.results)
         lines.append(renderResults(report.results, summary: summary))

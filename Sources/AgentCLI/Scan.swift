@@ -155,8 +155,8 @@ extension AgentCommand {
             } catch {
                 throw InputError(
                     .io, file: collector.outbox,
-                    fr: "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error)",
-                    en: "the report is written but cannot be queued for delivery: \(error)")
+                    fr: "le rapport est écrit mais ne peut pas être mis en file d'envoi : \(error.description(in: .fr))",
+                    en: "the report is written but cannot be queued for delivery: \(error.description(in: .en))")
             }
         }
 

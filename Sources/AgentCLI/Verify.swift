@@ -80,19 +80,25 @@ extension AgentCommand {
                     let verdict = report.needsAttention ? (french ? "valide, avec avertissement" : "valid, with a warning") : (french ? "valide" : "valid")
                     lines.append(
                         french
-                            ? "\(mark) \(outcome.file) — \(verdict) : signé le \(ISO8601.string(from: report.signingTime)) par \(signer.host) pour \(signer.entityName) (SIREN \(signer.siren))"
-                            : "\(mark) \(outcome.file) — \(verdict): signed on \(ISO8601.string(from: report.signingTime)) by \(signer.host) for \(signer.entityName) (SIREN \(signer.siren))")
+                            ? "\(mark) \(outcome.file) — \(verdict) : signé le \(PeopleTime.string(from: report.signingTime)) par \(signer.host) pour \(signer.entityName) (SIREN \(signer.siren))"
+                            : "\(mark) \(outcome.file) — \(verdict): signed on \(PeopleTime.string(from: report.signingTime)) by \(signer.host) for \(signer.entityName) (SIREN \(signer.siren))")
                     if let line = signerLine(report.signerCertificate, serial: signer.serial) { lines.append(line) }
+                    // generatedAt as written when it is not a report time (verification refuses those).
+                    let generated = ReportTime.parse(report.generatedAt).map(PeopleTime.string(from:)) ?? report.generatedAt
                     lines.append(
                         french
-                            ? "    rapport \(report.reportID) du \(report.generatedAt), hôte \(report.hostname) ; certificat \(signer.serial) émis par \(signer.issuer)"
-                            : "    report \(report.reportID) of \(report.generatedAt), host \(report.hostname); certificate \(signer.serial) issued by \(signer.issuer)")
-                    for warning in report.warnings { lines.append((french ? "    attention : " : "    warning: ") + warning) }
+                            ? "    rapport \(report.reportID) du \(generated), hôte \(report.hostname) ; certificat \(signer.serial) émis par \(signer.issuer)"
+                            : "    report \(report.reportID) of \(generated), host \(report.hostname); certificate \(signer.serial) issued by \(signer.issuer)")
+                    for warning in report.warnings { lines.append((french ? "    attention : " : "    warning: ") + warning.text(in: lang)) }
                 } else if let failure = outcome.failure {
-                    lines.append("✗ \(outcome.file) — \(french ? "REFUSÉ" : "REFUSED") (\(failure.code.title(lang))) : \(failure.code.explanation(lang))")
-                    lines.append("    \(french ? "détail" : "detail"): \(failure.message)")
+                    lines.append(
+                        french
+                            ? "✗ \(outcome.file) — REFUSÉ (\(failure.code.title(.fr))) : \(failure.code.explanation(.fr))"
+                            : "✗ \(outcome.file) — REFUSED (\(failure.code.title(.en))): \(failure.code.explanation(.en))")
+                    lines.append(french ? "    détail : \(failure.message(in: .fr))" : "    detail: \(failure.message(in: .en))")
                 } else if let error = outcome.inputError {
-                    lines.append("✗ \(outcome.file) — \(french ? "illisible" : "unreadable"): \(error.description)")
+                    lines.append(
+                        french ? "✗ \(outcome.file) — illisible : \(error.description(in: .fr))" : "✗ \(outcome.file) — unreadable: \(error.description(in: .en))")
                 }
             }
             // One line each: a host or entity name from a signed report cannot start a line of its own.
@@ -102,7 +108,7 @@ extension AgentCommand {
         /// The signer certificate's state today, when it needs a look (expired, or expiring within 30 days).
         func signerLine(_ status: SignerCertificateStatus, serial: String) -> String? {
             let french = lang == .fr
-            let day = status.notAfter.map { String(ISO8601.string(from: $0).prefix(10)) } ?? "?"
+            let day = status.notAfter.map(PeopleTime.day) ?? "?"
             switch status.state {
             case .valid: return nil
             case .expired:
@@ -132,7 +138,7 @@ extension AgentCommand {
 /// One report's verdict; JSON shape of `cyberctl verify --format json` (an array of these).
 struct VerificationOutcome: Encodable {
     let file: String
-    /// Language of the explanation.
+    /// Language of the reason and the explanation.
     let language: Language
     var verified: VerifiedReport? = nil
     var failure: VerificationFailure? = nil
@@ -156,7 +162,7 @@ struct VerificationOutcome: Encodable {
         try container.encodeIfPresent(verified, forKey: .report)
         let code = failure?.code.rawValue ?? inputError.map { $0.kind == .missing ? "report-missing" : "report-unreadable" }
         try container.encodeIfPresent(code, forKey: .code)
-        try container.encodeIfPresent(failure?.message ?? inputError?.description, forKey: .reason)
+        try container.encodeIfPresent(failure?.message(in: language) ?? inputError?.description(in: language), forKey: .reason)
         try container.encodeIfPresent(failure?.code.explanation(language), forKey: .explanation)
     }
 }

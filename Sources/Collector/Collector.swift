@@ -453,7 +453,7 @@ public final class Collector: Sendable {
                     if case .rejected(let code, let message) = try ingest.ingest(verified: verified, document: document, path: inbox.root + "/" + known) {
                         logger.warning(
                             "déjà dans la boîte de réception, refusé par la base du territoire et consigné comme refus, comme consolidate le consigne (duplicate already in the inbox, refused by the territory store, recorded as a rejection, as consolidate records it)",
-                            metadata: ["sha256": "\(sha256)", "path": "\(known)", "code": "\(code)", "problem": "\(message)"])
+                            metadata: ["sha256": "\(sha256)", "path": "\(known)", "code": "\(code)", "problem": "\(message.en)"])
                     }
                 } catch {
                     logger.error("écriture dans la base du territoire impossible (territory store write failed)", metadata: ["sha256": "\(sha256)", "error": "\(error)"])
@@ -472,8 +472,8 @@ public final class Collector: Sendable {
                         inbox.release(reservation)
                         return CollectorReply(
                             httpStatus: 422, status: "refused", sha256: sha256, code: code,
-                            message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message)",
-                            messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message)")
+                            message: "Rapport refusé par la base du territoire, \(RejectionCode.title(code, .fr)). Détail : \(message.fr)",
+                            messageEN: "Report refused by the territory store, \(RejectionCode.title(code, .en)). Detail: \(message.en)")
                     }
                 } catch {
                     inbox.release(reservation)

@@ -69,8 +69,8 @@ public struct CollectorReply: Error, Sendable, Equatable, Encodable {
     public static func refused(_ failure: VerificationFailure, sha256: String) -> CollectorReply {
         CollectorReply(
             httpStatus: 422, status: "refused", sha256: sha256, code: failure.code.rawValue,
-            message: "Rapport refusé, \(failure.code.title(.fr)) : \(failure.code.explanation(.fr)). Détail : \(failure.message)",
-            messageEN: "Report refused, \(failure.code.title(.en)): \(failure.code.explanation(.en)). Detail: \(failure.message)")
+            message: "Rapport refusé, \(failure.code.title(.fr)) : \(failure.code.explanation(.fr)). Détail : \(failure.message(in: .fr))",
+            messageEN: "Report refused, \(failure.code.title(.en)): \(failure.code.explanation(.en)). Detail: \(failure.message(in: .en))")
     }
 
     /// Reason code of a report signed for another entity than the TLS client's.

@@ -1,6 +1,8 @@
 internal import CCurl
 internal import CCurlShims
+import Checks
 import Foundation
+import NIS2
 
 /// How to reach the collector: `POST <endpoint>` over mutual TLS (push protocol, issue 11).
 public struct CollectorSettings: Sendable, Equatable {
@@ -88,7 +90,11 @@ public final class CollectorClient {
     public init(settings: CollectorSettings) throws(CollectorClientError) {
         _ = Self.initialised
         guard let handle = cyberctl_curl_easy_init() else {
-            throw CollectorClientError(cyberctl_curl_unavailable().map { "libcurl unavailable: \(String(cString: $0))" } ?? "curl_easy_init failed")
+            // libcurl's own text (its version check) is quoted as is.
+            throw CollectorClientError(
+                cyberctl_curl_unavailable().map {
+                    LocalizedText(fr: "libcurl indisponible : \(String(cString: $0))", en: "libcurl unavailable: \(String(cString: $0))")
+                } ?? LocalizedText(fr: "échec de curl_easy_init", en: "curl_easy_init failed"))
         }
         self.handle = handle
         self.settings = settings
@@ -138,7 +144,9 @@ public final class CollectorClient {
         guard failures.isEmpty else {
             cyberctl_curl_easy_cleanup(handle)
             errorBuffer.deallocate()
-            throw CollectorClientError("libcurl refused options: \(failures.joined(separator: ", "))")
+            throw CollectorClientError(
+                LocalizedText(
+                    fr: "libcurl a refusé des options : \(failures.joined(separator: ", "))", en: "libcurl refused options: \(failures.joined(separator: ", "))"))
         }
     }
 
@@ -239,8 +247,14 @@ private final class ResponseSink {
     var truncated = false
 }
 
-/// libcurl could not be set up.
+/// libcurl could not be set up: why, French and English (libcurl's own text quoted as is).
 public struct CollectorClientError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    init(_ description: String) { self.description = description }
+    public let text: LocalizedText
+    init(_ text: LocalizedText) { self.text = text }
+
+    /// The reason in French.
+    public var description: String { text.fr }
+
+    /// The reason in `language`.
+    public func description(in language: Language) -> String { text.text(in: language) }
 }

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import NIS2
 import OpenSSLKit
 
 #if canImport(Glibc)
@@ -41,14 +42,14 @@ public final class Outbox: Sendable {
         self.directory = path
         var status = stat()
         if stat(path, &status) != 0 {
-            guard create, errno == ENOENT else { throw OutboxError(path: path, operation: "open the outbox", code: errno, missing: errno == ENOENT) }
+            guard create, errno == ENOENT else { throw OutboxError(path: path, fr: "ouvrir la boîte d'envoi", en: "open the outbox", code: errno, missing: errno == ENOENT) }
             let code = Self.makeDirectories(path)
-            guard code == 0 else { throw OutboxError(path: path, operation: "create the outbox", code: code) }
+            guard code == 0 else { throw OutboxError(path: path, fr: "créer la boîte d'envoi", en: "create the outbox", code: code) }
         } else if status.st_mode & S_IFMT != S_IFDIR {
-            throw OutboxError(path: path, operation: "use it as the outbox: not a folder", code: 0)
+            throw OutboxError(path: path, fr: "en faire la boîte d'envoi : ce n'est pas un dossier", en: "use it as the outbox: not a folder", code: 0)
         }
         if create && mkdir(stagingDirectory, 0o750) != 0 && errno != EEXIST {
-            throw OutboxError(path: stagingDirectory, operation: "create the staging folder", code: errno)
+            throw OutboxError(path: stagingDirectory, fr: "créer le dossier de préparation", en: "create the staging folder", code: errno)
         }
     }
 
@@ -64,23 +65,24 @@ public final class Outbox: Sendable {
     @discardableResult
     public func enqueue(report: [UInt8], signature: [UInt8], fileName: String, now: Date = Date()) throws(OutboxError) -> OutboxEntry {
         guard Self.isPlainName(fileName) else {
-            throw OutboxError(path: fileName, operation: "queue it: a report file name must be a plain name (no /, not starting with a dot)", code: 0)
+            throw OutboxError(path: fileName, fr: "le mettre en file : un nom de rapport doit être un nom simple (sans /, ne commençant pas par un point)",
+                en: "queue it: a report file name must be a plain name (no /, not starting with a dot)", code: 0)
         }
         let sha256 = Digest.sha256Hex(report)
         for entry in try entries() where entry.state?.sha256 == sha256 { return entry }
 
         if mkdir(stagingDirectory, 0o750) != 0 && errno != EEXIST {
-            throw OutboxError(path: stagingDirectory, operation: "create the staging folder", code: errno)
+            throw OutboxError(path: stagingDirectory, fr: "créer le dossier de préparation", en: "create the staging folder", code: errno)
         }
         let stem = fileName.hasSuffix(".json") ? String(fileName.dropLast(5)) : fileName
         var template = Array("\(stagingDirectory)/\(stem).staging-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-            throw OutboxError(path: stagingDirectory, operation: "create a staging folder", code: errno)
+            throw OutboxError(path: stagingDirectory, fr: "créer un dossier de préparation", en: "create a staging folder", code: errno)
         }
         let staging = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var placed = false
         defer { if !placed { try? FileManager.default.removeItem(atPath: staging) } }
-        guard chmod(staging, 0o750) == 0 else { throw OutboxError(path: staging, operation: "set permissions", code: errno) }
+        guard chmod(staging, 0o750) == 0 else { throw OutboxError(path: staging, fr: "fixer les permissions", en: "set permissions", code: errno) }
         // Whole seconds: what state.json keeps (ISO 8601, no fractions).
         let state = OutboxState(fileName: fileName, sha256: sha256, queuedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)))
         do {
@@ -88,9 +90,9 @@ public final class Outbox: Sendable {
             try AtomicFile.write(signature, to: "\(staging)/\(fileName).p7s", mode: 0o640)
             try AtomicFile.write(try state.encoded(), to: "\(staging)/\(OutboxEntry.stateFileName)", mode: 0o640)
         } catch let error as AtomicFileError {
-            throw OutboxError(path: error.path, operation: error.operation, code: error.code)
+            throw OutboxError(error)
         } catch {
-            throw OutboxError(path: staging, operation: "encode the state: \(error)", code: 0)
+            throw OutboxError(path: staging, fr: "encoder l'état : \(error)", en: "encode the state: \(error)", code: 0)
         }
         Self.syncDirectory(staging)
         // Place the complete folder with one rename; another entry with the same name gets a -2, -3 … suffix.
@@ -100,7 +102,7 @@ public final class Outbox: Sendable {
             if rename(staging, "\(directory)/\(name)") == 0 { break }
             let code = errno
             guard code == EEXIST || code == ENOTEMPTY || code == EISDIR else {
-                throw OutboxError(path: "\(directory)/\(name)", operation: "place the queued pair", code: code)
+                throw OutboxError(path: "\(directory)/\(name)", fr: "mettre en place la paire en file", en: "place the queued pair", code: code)
             }
             name = "\(stem)-\(index)"
             index += 1
@@ -115,7 +117,7 @@ public final class Outbox: Sendable {
     /// Every visible entry, oldest first (by queue time, then name). Entries whose state cannot be read are
     /// listed with a `problem` and never removed automatically.
     public func entries() throws(OutboxError) -> [OutboxEntry] {
-        guard let handle = opendir(directory) else { throw OutboxError(path: directory, operation: "list the outbox", code: errno, missing: errno == ENOENT) }
+        guard let handle = opendir(directory) else { throw OutboxError(path: directory, fr: "lister la boîte d'envoi", en: "list the outbox", code: errno, missing: errno == ENOENT) }
         defer { closedir(handle) }
         var names: [String] = []
         while let item = readdir(handle) {
@@ -131,8 +133,15 @@ public final class Outbox: Sendable {
             do {
                 let bytes = try FileSystemRoot.system.read(statePath, limit: 1 << 20)
                 entries.append(OutboxEntry(outbox: self, name: name, state: try OutboxState.decode(bytes), problem: nil))
+            } catch let error as FileAccessError {
+                entries.append(OutboxEntry(
+                    outbox: self, name: name, state: nil,
+                    problem: LocalizedText(fr: "état illisible (", en: "unreadable state (") + error.localizedText + .verbatim(")")))
             } catch {
-                entries.append(OutboxEntry(outbox: self, name: name, state: nil, problem: "\(statePath): unreadable state (\(error))"))
+                // The decoder's own text, quoted as is.
+                entries.append(OutboxEntry(
+                    outbox: self, name: name, state: nil,
+                    problem: LocalizedText(fr: "\(statePath): état illisible (\(error))", en: "\(statePath): unreadable state (\(error))")))
             }
         }
         return entries.sorted {
@@ -149,9 +158,9 @@ public final class Outbox: Sendable {
         do {
             try AtomicFile.write(try state.encoded(), to: entry.statePath, mode: 0o640)
         } catch let error as AtomicFileError {
-            throw OutboxError(path: error.path, operation: error.operation, code: error.code)
+            throw OutboxError(error)
         } catch {
-            throw OutboxError(path: entry.statePath, operation: "encode the state: \(error)", code: 0)
+            throw OutboxError(path: entry.statePath, fr: "encoder l'état : \(error)", en: "encode the state: \(error)", code: 0)
         }
     }
 
@@ -167,10 +176,10 @@ public final class Outbox: Sendable {
     /// pair is either all in the outbox or all gone), then deletion of the files.
     public func remove(_ entry: OutboxEntry, as removal: Removal = .delivered) throws(OutboxError) {
         if mkdir(stagingDirectory, 0o750) != 0 && errno != EEXIST {
-            throw OutboxError(path: stagingDirectory, operation: "create the staging folder", code: errno)
+            throw OutboxError(path: stagingDirectory, fr: "créer le dossier de préparation", en: "create the staging folder", code: errno)
         }
         let target = "\(stagingDirectory)/\(removal.rawValue)-\(entry.name)-\(UInt32.random(in: .min ... .max))"
-        guard rename(entry.path, target) == 0 else { throw OutboxError(path: entry.path, operation: "remove the \(removal.rawValue) pair", code: errno) }
+        guard rename(entry.path, target) == 0 else { throw OutboxError(path: entry.path, fr: removal == .delivered ? "retirer la paire remise" : "retirer la paire abandonnée", en: "remove the \(removal.rawValue) pair", code: errno) }
         Self.syncDirectory(directory)
         try? FileManager.default.removeItem(atPath: target)
     }
@@ -199,12 +208,12 @@ public final class Outbox: Sendable {
     /// - Returns: nil when `wait` is false and another process holds it.
     public func lock(wait: Bool, whileWaiting: () -> Void = {}) throws(OutboxError) -> OutboxLock? {
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw OutboxError(path: lockPath, operation: "open the lock file", code: errno) }
+        guard descriptor >= 0 else { throw OutboxError(path: lockPath, fr: "ouvrir le fichier de verrou", en: "open the lock file", code: errno) }
         if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return OutboxLock(descriptor: descriptor) }
         guard errno == EWOULDBLOCK else {
             let code = errno
             close(descriptor)
-            throw OutboxError(path: lockPath, operation: "lock the outbox", code: code)
+            throw OutboxError(path: lockPath, fr: "verrouiller la boîte d'envoi", en: "lock the outbox", code: code)
         }
         guard wait else {
             close(descriptor)
@@ -215,7 +224,7 @@ public final class Outbox: Sendable {
             guard errno == EINTR else {
                 let code = errno
                 close(descriptor)
-                throw OutboxError(path: lockPath, operation: "lock the outbox", code: code)
+                throw OutboxError(path: lockPath, fr: "verrouiller la boîte d'envoi", en: "lock the outbox", code: code)
             }
         }
         return OutboxLock(descriptor: descriptor)
@@ -262,7 +271,8 @@ public struct OutboxEntry: Sendable {
     public let name: String
     /// nil when the state file cannot be read (`problem` says why).
     public var state: OutboxState?
-    public var problem: String?
+    /// Why the state cannot be read, French and English (the decoder's own text quoted as is).
+    public var problem: LocalizedText?
 
     public var path: String { "\(outbox.directory)/\(name)" }
     public var statePath: String { "\(path)/\(Self.stateFileName)" }
@@ -338,19 +348,37 @@ public struct OutboxState: Codable, Sendable, Equatable {
 /// The outbox could not be read or written.
 public struct OutboxError: Error, CustomStringConvertible, Sendable {
     public let path: String
-    public let operation: String
+    /// What failed, without the path, French and English (`impossible de créer la boîte d'envoi : Permission
+    /// denied`); the OS text from `strerror` stays as the OS gives it.
+    public let reason: LocalizedText
+    /// The `errno` of the failure, 0 when none.
     public let code: Int32
     /// The outbox folder does not exist.
     public var missing = false
 
-    public init(path: String, operation: String, code: Int32, missing: Bool = false) {
+    /// A failure to do `fr` / `en` (an infinitive: "créer la boîte d'envoi", "create the outbox") on `path`.
+    public init(path: String, fr: String, en: String, code: Int32, missing: Bool = false) {
         self.path = path
-        self.operation = operation
+        let system = code == 0 ? "" : String(cString: strerror(code))
+        // "de" elides before a vowel or a mute h: "impossible d'ouvrir", "d'en faire".
+        let de = fr.first.map { "aâàeéèêiîoôuûyh".contains($0) } == true ? "d'" : "de "
+        self.reason = LocalizedText(
+            fr: code == 0 ? "impossible \(de)\(fr)" : "impossible \(de)\(fr) : \(system)",
+            en: code == 0 ? "cannot \(en)" : "cannot \(en): \(system)")
         self.code = code
         self.missing = missing
     }
 
-    public var description: String {
-        code == 0 ? "\(path): cannot \(operation)" : "\(path): cannot \(operation): \(String(cString: strerror(code)))"
+    /// The same failure as an atomic write's.
+    public init(_ error: AtomicFileError) {
+        path = error.path
+        reason = LocalizedText(fr: error.frenchReason, en: error.reason)
+        code = error.code
     }
+
+    /// `path: reason` in French (the `file: message` form of `InputError`).
+    public var description: String { description(in: .fr) }
+
+    /// `path: reason` in `language`.
+    public func description(in language: Language) -> String { "\(path): \(reason.text(in: language))" }
 }

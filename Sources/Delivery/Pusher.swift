@@ -61,7 +61,7 @@ public struct Pusher {
         var stopped: (until: Date, reason: String, reasonFR: String)?
         for entry in entries {
             guard var state = entry.state else {
-                let outcome = PushOutcome(entry: entry, result: .damaged, message: entry.problem)
+                let outcome = PushOutcome(entry: entry, result: .damaged, message: entry.problem?.fr, messageEN: entry.problem?.en)
                 outcomes.append(outcome)
                 progress(outcome)
                 continue
@@ -112,7 +112,9 @@ public struct Pusher {
             report = try FileSystemRoot.system.read(entry.reportPath, limit: 256 << 20)
             signature = try FileSystemRoot.system.read(entry.signaturePath, limit: 16 << 20)
         } catch {
-            return PushOutcome(entry: entry, result: .damaged, message: "cannot read the queued pair: \(error)")
+            return PushOutcome(
+                entry: entry, result: .damaged, message: "impossible de lire la paire en file : \(error.description(in: .fr))",
+                messageEN: "cannot read the queued pair: \(error)")
         }
         let started = now()
         state.attempts += 1

@@ -234,7 +234,7 @@ extension ProbeContext {
                         let network: ProbeNetworkError = savedErrno == ECONNRESET ? .reset : .closed
                         return .failure(HandshakeFailure(alert: false, network: network, detail: text.isEmpty ? network.description : text))
                     }
-                    return .failure(HandshakeFailure(alert: false, network: .protocolViolation(text), detail: text))
+                    return .failure(HandshakeFailure(alert: false, network: .protocolViolation(.verbatim(text)), detail: text))
                 }
             } catch {
                 OpenSSLError.clearQueue()

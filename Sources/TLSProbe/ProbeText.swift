@@ -15,5 +15,8 @@ public struct ProbeText: Sendable, Equatable, CustomStringConvertible {
 
     /// The English text.
     public var description: String { en }
+
+    /// `lhs` followed by `rhs`, language by language.
+    public static func + (lhs: ProbeText, rhs: ProbeText) -> ProbeText { ProbeText(fr: lhs.fr + rhs.fr, en: lhs.en + rhs.en) }
 }
 

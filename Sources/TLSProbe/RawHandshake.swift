@@ -202,7 +202,8 @@ public enum RawHandshake {
         mutating func feed(_ bytes: [UInt8]) throws(ProbeNetworkError) -> Answer? {
             total += bytes.count
             let limit = readFlight ? 512 * 1024 : 65_536
-            guard total <= limit else { throw .protocolViolation("more than \(limit / 1024) KiB in the server's first flight") }
+            guard total <= limit else { throw .protocolViolation(
+                ProbeText(fr: "plus de \(limit / 1024) Kio dans le premier envoi du serveur", en: "more than \(limit / 1024) KiB in the server's first flight")) }
             buffer += bytes
             while buffer.count >= 5 {
                 let type = buffer[0]
@@ -216,7 +217,7 @@ public enum RawHandshake {
                 buffer.removeFirst(5 + length)
                 switch type {
                 case 0x15:
-                    guard fragment.count >= 2 else { throw .protocolViolation("short alert") }
+                    guard fragment.count >= 2 else { throw .protocolViolation(ProbeText(fr: "alerte tronquée", en: "short alert")) }
                     if let hello { return .serverHello(hello) }
                     return .alert(fragment[1])
                 case 0x16:
@@ -226,7 +227,7 @@ public enum RawHandshake {
                     // ChangeCipherSpec: the flight is over (resumption or TLS 1.3 compatibility).
                     return .serverHello(hello!)
                 default:
-                    throw .protocolViolation("record type \(type) before the ServerHello")
+                    throw .protocolViolation(ProbeText(fr: "enregistrement de type \(type) avant le ServerHello", en: "record type \(type) before the ServerHello"))
                 }
             }
             return nil
@@ -241,7 +242,7 @@ public enum RawHandshake {
                 let body = Array(handshake[4..<4 + messageLength])
                 handshake.removeFirst(4 + messageLength)
                 if hello == nil {
-                    guard type == 2 else { throw .protocolViolation("handshake message \(type) instead of ServerHello") }
+                    guard type == 2 else { throw .protocolViolation(ProbeText(fr: "message de négociation \(type) au lieu du ServerHello", en: "handshake message \(type) instead of ServerHello")) }
                     hello = try parseServerHello(body)
                     // TLS 1.3 encrypts the rest of the flight.
                     if !readFlight || hello?.version == .tls1_3 { return .serverHello(hello!) }
@@ -289,7 +290,7 @@ public enum RawHandshake {
     static func parseServerHello(_ body: [UInt8]) throws(ProbeNetworkError) -> ServerHello {
         var cursor = 0
         func take(_ count: Int) throws(ProbeNetworkError) -> ArraySlice<UInt8> {
-            guard cursor + count <= body.count else { throw .protocolViolation("truncated ServerHello") }
+            guard cursor + count <= body.count else { throw .protocolViolation(ProbeText(fr: "ServerHello tronqué", en: "truncated ServerHello")) }
             defer { cursor += count }
             return body[cursor..<cursor + count]
         }
@@ -305,7 +306,7 @@ public enum RawHandshake {
         if cursor + 2 <= body.count {
             let lengthBytes = try take(2)
             let end = cursor + (Int(lengthBytes.first!) << 8 | Int(lengthBytes.last!))
-            guard end <= body.count else { throw .protocolViolation("truncated ServerHello extensions") }
+            guard end <= body.count else { throw .protocolViolation(ProbeText(fr: "extensions du ServerHello tronquées", en: "truncated ServerHello extensions")) }
             while cursor + 4 <= end {
                 let header = try take(4)
                 let type = UInt16(header[header.startIndex]) << 8 | UInt16(header[header.startIndex + 1])

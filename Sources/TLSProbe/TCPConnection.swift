@@ -16,7 +16,7 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
     case reset
     case io(String)
     /// The peer answered something that is not the expected protocol.
-    case protocolViolation(String)
+    case protocolViolation(ProbeText)
     /// The peer answered a ClientHello with bytes that are not TLS records (a banner, an HTTP page).
     case notTLS(PlainProtocol)
     /// The probe was cancelled (endpoint deadline or scan cancellation).
@@ -30,7 +30,7 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
         case .closed: return "connection closed by the peer"
         case .reset: return "connection reset by the peer"
         case .io(let detail): return "I/O error: \(detail)"
-        case .protocolViolation(let detail): return "unexpected answer: \(detail)"
+        case .protocolViolation(let detail): return "unexpected answer: \(detail.en)"
         case .notTLS(let plain): return plain.description
         case .cancelled: return "cancelled"
         }
@@ -40,14 +40,29 @@ public enum ProbeNetworkError: Error, Equatable, Sendable, CustomStringConvertib
     public var text: ProbeText {
         switch self {
         case .resolution(let detail): return ProbeText(fr: "échec de la résolution du nom : \(detail)", en: description)
-        case .connect(let detail): return ProbeText(fr: "échec de la connexion : \(detail)", en: description)
+        case .connect(let detail): return ProbeText(fr: "échec de la connexion : \(Self.french(detail))", en: description)
         case .timeout: return ProbeText(fr: "délai dépassé", en: description)
         case .closed: return ProbeText(fr: "connexion fermée par le pair", en: description)
         case .reset: return ProbeText(fr: "connexion réinitialisée par le pair", en: description)
         case .io(let detail): return ProbeText(fr: "erreur d'entrée-sortie : \(detail)", en: description)
-        case .protocolViolation(let detail): return ProbeText(fr: "réponse inattendue : \(detail)", en: description)
+        case .protocolViolation(let detail): return ProbeText(fr: "réponse inattendue : \(detail.fr)", en: description)
         case .notTLS(let plain): return plain.text
         case .cancelled: return ProbeText(fr: "annulé", en: description)
+        }
+    }
+
+    /// The common connect(2) failures as glibc's `strerror` words them (C locale), in French; any other text as
+    /// the system gave it.
+    static func french(_ systemText: String) -> String {
+        switch systemText {
+        case "Connection refused": "connexion refusée"
+        case "Network is unreachable": "réseau inaccessible"
+        case "No route to host": "aucune route vers l'hôte"
+        case "Connection timed out": "délai de connexion dépassé"
+        case "Permission denied": "permission refusée"
+        case "Cannot assign requested address": "impossible d'attribuer l'adresse demandée"
+        case "Address family not supported by protocol": "famille d'adresses non prise en charge"
+        default: systemText
         }
     }
 }
@@ -223,6 +238,6 @@ public final class TCPConnection {
             }
             line.append(byte[0])
         }
-        throw .protocolViolation("line longer than \(maximum) bytes")
+        throw .protocolViolation(ProbeText(fr: "ligne de plus de \(maximum) octets", en: "line longer than \(maximum) bytes"))
     }
 }

@@ -155,7 +155,7 @@ public struct Ingest: Sendable {
     enum Outcome: Sendable {
         /// Verified; `identity` is the files' as they were before being read (nil: not read from an inbox).
         case verified(ReportRecord, identity: FilePairIdentity?)
-        case rejected(path: String, sha256: String, code: String, message: String)
+        case rejected(path: String, sha256: String, code: String, message: LocalizedText)
     }
 
     /// Verifies and stores `files`. A file stored by an earlier run whose report and signature still have the
@@ -224,8 +224,9 @@ public struct Ingest: Sendable {
         case stored(latest: Bool)
         /// The same bytes were stored before: nothing written.
         case alreadyStored
-        /// Refused and recorded as a rejection: a `RejectionCode` (`report-id-conflict`, `report-invalid`) and why.
-        case rejected(code: String, message: String)
+        /// Refused and recorded as a rejection: a `RejectionCode` (`report-id-conflict`, `report-invalid`) and why,
+        /// French and English.
+        case rejected(code: String, message: LocalizedText)
     }
 
     /// Stores one report that `verifier` already verified (the collector's path: it verified the bytes
@@ -250,11 +251,14 @@ public struct Ingest: Sendable {
         if summary.stored == 1 { return .stored(latest: summary.storedAsHistory == 0) }
         if summary.alreadyStored == 1 { return .alreadyStored }
         let code = summary.rejectedByCode.keys.first ?? RejectionCode.reportInvalid
-        let message: String
+        let message: LocalizedText
         switch outcome {
         case .rejected(_, _, _, let text): message = text
         case .verified: message = code == RejectionCode.reportIDConflict
-            ? "report id \(verified.reportID) is already stored with other content" : "the report cannot be stored"
+            ? LocalizedText(
+                fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu",
+                en: "report id \(verified.reportID) is already stored with other content")
+            : LocalizedText(fr: "le rapport ne peut être enregistré", en: "the report cannot be stored")
         }
         return .rejected(code: code, message: message)
     }
@@ -287,19 +291,21 @@ public struct Ingest: Sendable {
         } catch let failure as VerificationFailure {
             // The report is readable when only its signature is missing or too large: fingerprint it.
             let sha = (try? TrustFiles.read(file.reportPath, limit: TrustFiles.maximumReportBytes, what: LocalizedText(fr: "rapport", en: "report"))).map(Digest.sha256Hex) ?? ""
-            return .rejected(path: file.reportPath, sha256: sha, code: failure.code.rawValue, message: failure.message)
+            return .rejected(path: file.reportPath, sha256: sha, code: failure.code.rawValue, message: failure.text)
+        } catch let error as InputError {
+            return .rejected(path: file.reportPath, sha256: "", code: RejectionCode.reportUnreadable, message: error.fullText)
         } catch {
-            return .rejected(path: file.reportPath, sha256: "", code: RejectionCode.reportUnreadable, message: "\(error)")
+            return .rejected(path: file.reportPath, sha256: "", code: RejectionCode.reportUnreadable, message: .verbatim("\(error)"))
         }
         do {
             let (verified, document) = try verifier.verifyDocument(reportBytes: reportBytes, signatureBytes: signatureBytes)
             return .verified(try ReportRecord(verified: verified, document: document, path: file.reportPath), identity: identity)
         } catch let failure as VerificationFailure {
-            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.message)
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.text)
         } catch let invalid as ReportRecord.Invalid {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: invalid.message)
         } catch {
-            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: "\(error)")
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: .verbatim("\(error)"))
         }
     }
 
@@ -351,18 +357,19 @@ public struct Ingest: Sendable {
         state.add(delta, done: outcomes.count)
     }
 
-    static func reject(_ db: Database, path: String, sha256: String, code: String, message: String, now: Int) throws {
+    /// Records a refusal: `message` in English (`message`) and French (`messageFr`, migration `v7-rejection-message-fr`).
+    static func reject(_ db: Database, path: String, sha256: String, code: String, message: LocalizedText, now: Int) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO rejection (path, sha256, code, message, firstSeen, lastSeen, seen) VALUES (?, ?, ?, ?, ?, ?, 1)
-            ON CONFLICT (path, sha256) DO UPDATE SET code = excluded.code, message = excluded.message,
+            INSERT INTO rejection (path, sha256, code, message, messageFr, firstSeen, lastSeen, seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+            ON CONFLICT (path, sha256) DO UPDATE SET code = excluded.code, message = excluded.message, messageFr = excluded.messageFr,
                 lastSeen = excluded.lastSeen, seen = seen + 1, resolvedAt = NULL
-            """).execute(arguments: [path, sha256, code, message, now, now])
+            """).execute(arguments: [path, sha256, code, message.en, message.fr, now, now])
     }
 
     enum Insertion {
         case stored(latest: Bool)
         case alreadyStored
-        case conflict(String)
+        case conflict(LocalizedText)
     }
 
     static func insert(_ db: Database, _ record: ReportRecord, now: Int) throws -> Insertion {
@@ -373,8 +380,9 @@ public struct Ingest: Sendable {
         if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT sha256, sourcePath FROM report WHERE id = ?"), arguments: [verified.reportID]) {
             let sha: String = row["sha256"]
             let source: String = row["sourcePath"]
-            return .conflict(
-                "report id \(verified.reportID) is already stored with other content (SHA-256 \(sha), from \(source)); this file's SHA-256 is \(verified.reportSHA256)")
+            return .conflict(LocalizedText(
+                fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu (SHA-256 \(sha), venu de \(source)) ; le SHA-256 de ce fichier est \(verified.reportSHA256)",
+                en: "report id \(verified.reportID) is already stored with other content (SHA-256 \(sha), from \(source)); this file's SHA-256 is \(verified.reportSHA256)"))
         }
         let entity = record.entity
         // The entity's descriptive fields follow its newest report.
@@ -397,7 +405,8 @@ public struct Ingest: Sendable {
         else { throw DatabaseError(message: "host row missing after insert") }
         let hostID: Int64 = host["id"]
         let signer = verified.signer
-        let warnings = JSONText.encode(.array(verified.warnings.map { .string($0) }))
+        // Kept in English, as before warnings had a French text (no view shows them; `cyberctl verify` does).
+        let warnings = JSONText.encode(.array(verified.warnings.map { .string($0.en) }))
         try db.cachedStatement(sql: """
             INSERT INTO report (id, sha256, hostID, siren, generatedAt, signingTime, signerSubject, signerSerial, signerIssuer,
                 signerFingerprint, signerNotAfter, profile, profileSHA256, agentVersion, osID, osVersion, kernel, score, level,

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import NIS2
 import Trust
 
 /// A verified report, flattened into what the store keeps: header, score tally, per-rule finding
@@ -62,13 +63,17 @@ struct ReportRecord: Sendable {
         var durationMs: Int
     }
 
+    /// Why a verified report cannot be stored, French and English.
     struct Invalid: Error {
-        let message: String
+        let message: LocalizedText
+
+        init(fr: String, en: String) { message = LocalizedText(fr: fr, en: en) }
+        init(text: LocalizedText) { message = text }
     }
 
     /// Reads the report `document` that `verified` was verified from (the schema already holds).
     init(verified: VerifiedReport, document: JSONValue, path: String) throws(Invalid) {
-        guard case .object(let root) = document else { throw Invalid(message: "the report is not a JSON object") }
+        guard case .object(let root) = document else { throw Invalid(fr: "le rapport n'est pas un objet JSON", en: "the report is not a JSON object") }
         func object(_ value: JSONValue?) -> [String: JSONValue] { if case .object(let o)? = value { return o } else { return [:] } }
         func string(_ value: JSONValue?) -> String? { if case .string(let s)? = value { return s } else { return nil } }
         // Never a trapping conversion: a whole number SQLite's INTEGER can hold, else nothing.
@@ -81,10 +86,12 @@ struct ReportRecord: Sendable {
         }
         // The verifier's own date rules (ReportTime), applied again: the store never holds a time it refuses.
         guard let generatedText = string(root["generatedAt"]), let generated = ReportTime.parse(generatedText) else {
-            throw Invalid(message: "generatedAt is not a real UTC time of the form YYYY-MM-DDTHH:MM:SSZ from \(ReportTime.earliestYear) on")
+            throw Invalid(
+                fr: "generatedAt n'est pas une date UTC réelle de la forme AAAA-MM-JJTHH:MM:SSZ à partir de \(ReportTime.earliestYear)",
+                en: "generatedAt is not a real UTC time of the form YYYY-MM-DDTHH:MM:SSZ from \(ReportTime.earliestYear) on")
         }
         if let problem = ReportTime.problem(generatedAt: generatedText, signingTime: verified.signingTime) {
-            throw Invalid(message: problem.message)
+            throw Invalid(text: problem.text)
         }
         self.verified = verified
         self.path = path
@@ -114,14 +121,18 @@ struct ReportRecord: Sendable {
         var findings: [String: FindingSum] = [:]
         var rows: [ResultRow] = []
         var facts = CapFactBuilder()
-        guard case .array(let results)? = root["results"] else { throw Invalid(message: "results is not an array") }
+        guard case .array(let results)? = root["results"] else { throw Invalid(fr: "results n'est pas une liste", en: "results is not an array") }
         rows.reserveCapacity(results.count)
         for (index, value) in results.enumerated() {
             let result = object(value)
             guard let check = string(result["check"]), let target = string(result["target"]), let code = string(result["code"]),
                   let status = string(result["status"]).flatMap(Status.init(rawValue:)),
                   let severity = string(result["severity"]).flatMap(Severity.init(rawValue:))
-            else { throw Invalid(message: "results[\(index)] lacks check, target, code, a known status or a known severity") }
+            else {
+                throw Invalid(
+                    fr: "il manque à results[\(index)] check, target, code, un statut connu ou une sévérité connue",
+                    en: "results[\(index)] lacks check, target, code, a known status or a known severity")
+            }
             let domain = Domain(ruleCode: code)
             tally.add(status: status, severity: severity, domain: domain)
             if let domain, status.isScored { scoredByDomain[domain, default: 0] += 1 }

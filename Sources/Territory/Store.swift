@@ -26,8 +26,9 @@ import InputFiles
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
 ///   references as JSON text, reason (English) and its French text (`reasonFr`, migration `v6-reason-fr`; NULL
 ///   for reports written before it), duration.
-/// - `rejection` — one row per refused (path, SHA-256): code, message, first and last seen, times seen,
-///   and when the same bytes were later accepted (resolvedAt).
+/// - `rejection` — one row per refused (path, SHA-256): code, message (English) and its French text
+///   (`messageFr`, migration `v7-rejection-message-fr`; NULL for refusals recorded before it), first and last
+///   seen, times seen, and when the same bytes were later accepted (resolvedAt).
 ///
 /// Concurrency: any number of processes may ingest or read at once; writers take an IMMEDIATE
 /// transaction and wait up to `busyTimeout` for each other; readers never block (WAL).
@@ -348,6 +349,11 @@ public final class TerritoryStore: Sendable {
         }
         // Issue 20: the inbox files already stored, so that a weekly consolidation does not read the past again.
         migrator.registerMigration("v7-inbox-files", migrate: KnownInboxFiles.createTable)
+        // Issue 18: the French text of a refusal (`message` is the English one); NULL for refusals recorded before,
+        // whose views show the English `message`.
+        migrator.registerMigration("v8-rejection-message-fr") { db in
+            try db.execute(sql: "ALTER TABLE rejection ADD COLUMN messageFr TEXT")
+        }
         return migrator
     }
 

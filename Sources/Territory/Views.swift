@@ -331,6 +331,7 @@ public struct RejectedView: Codable, Sendable {
         public var sha256: String
         public var code: String
         public var title: String
+        /// Why, in the views' language (English for a refusal recorded before French texts were kept).
         public var message: String
         public var firstSeen: String
         public var lastSeen: String
@@ -682,7 +683,8 @@ public struct TerritoryViews: Sendable {
             return RejectedView(rejections: try Row.fetchAll(db, sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path").map { row in
                 let code: String = row["code"]
                 return RejectedView.Rejection(
-                    path: row["path"], sha256: row["sha256"], code: code, title: RejectionCode.title(code, language), message: row["message"],
+                    path: row["path"], sha256: row["sha256"], code: code, title: RejectionCode.title(code, language),
+                    message: language == .fr ? (row["messageFr"] as String?) ?? row["message"] : row["message"],
                     firstSeen: Self.time(row["firstSeen"]), lastSeen: Self.time(row["lastSeen"]), seen: row["seen"],
                     resolvedAt: (row["resolvedAt"] as Int?).map(Self.time))
             })

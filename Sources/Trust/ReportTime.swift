@@ -1,5 +1,7 @@
+import Agent
 import Checks
 import Foundation
+import NIS2
 
 /// The rules a report's `generatedAt` follows, the same for `cyberctl verify`, the consolidation and
 /// the collector (the store applies them again before writing, so no path can disagree).
@@ -41,15 +43,21 @@ public enum ReportTime {
         }
     }
 
-    /// Why `generatedAt` cannot be accepted for a report signed at `signingTime`, or nil when it can.
-    public static func problem(generatedAt text: String, signingTime: Date) -> (code: VerificationFailure.Code, message: String)? {
+    /// Why `generatedAt` cannot be accepted for a report signed at `signingTime`, or nil when it can: the failure
+    /// code and its reason in French and English (the signing time in Europe/Paris time, for people).
+    public static func problem(generatedAt text: String, signingTime: Date) -> (code: VerificationFailure.Code, text: LocalizedText)? {
         guard let generated = parse(text) else {
-            return (.generatedAtInvalid,
-                    "generatedAt \"\(text.count > 40 ? String(text.prefix(37)) + "…" : text)\" is not a real UTC time from \(earliestYear) on (YYYY-MM-DDTHH:MM:SSZ, a day that exists)")
+            let shown = text.count > 40 ? String(text.prefix(37)) + "…" : text
+            return (.generatedAtInvalid, LocalizedText(
+                fr: "generatedAt « \(shown) » n'est pas une date UTC réelle à partir de \(earliestYear) (AAAA-MM-JJTHH:MM:SSZ, un jour qui existe)",
+                en: "generatedAt \"\(shown)\" is not a real UTC time from \(earliestYear) on (YYYY-MM-DDTHH:MM:SSZ, a day that exists)"))
         }
         if generated > signingTime.addingTimeInterval(ReportVerifier.clockSkew) {
-            return (.generatedAfterSigning,
-                    "generatedAt \(text) is after the signing time \(ISO8601.string(from: signingTime)) (more than \(Int(ReportVerifier.clockSkew / 60)) minutes of clock skew): a report cannot be generated after it was signed")
+            let signed = PeopleTime.string(from: signingTime)
+            let skew = Int(ReportVerifier.clockSkew / 60)
+            return (.generatedAfterSigning, LocalizedText(
+                fr: "generatedAt \(text) est postérieur à la date de signature \(signed) (au-delà de \(skew) minutes de décalage d'horloge) : un rapport ne peut être produit après sa signature",
+                en: "generatedAt \(text) is after the signing time \(signed) (more than \(skew) minutes of clock skew): a report cannot be generated after it was signed"))
         }
         return nil
     }

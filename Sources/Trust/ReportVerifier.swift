@@ -64,8 +64,9 @@ public struct VerifiedReport: Sendable, Codable, Equatable {
     /// When the signer says it signed (the signing-time attribute).
     public var signingTime: Date
     public var signer: Signer
-    /// Things that did not stop acceptance but deserve a look (no CRL given, CRL out of date …).
-    public var warnings: [String]
+    /// Things that did not stop acceptance but deserve a look (no CRL given, CRL out of date …), French and
+    /// English (JSON: `{"fr": …, "en": …}` each).
+    public var warnings: [LocalizedText]
     /// The signer certificate's state at verification time. Acceptance is decided at signing time (a
     /// report signed while the certificate was valid stays valid); this says whether the agent can
     /// still sign today.
@@ -247,15 +248,28 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
     }
 
     public let code: Code
-    /// The precise reason, in English, with the values involved (serials, dates, SIRENs, paths).
-    public let message: String
+    /// The precise reason, French and English, with the values involved (serials, dates in Europe/Paris time
+    /// with their offset, SIRENs, paths). Technical text quoted from OpenSSL, the JSON parser or the schema
+    /// validator stays as it was written (English), inside a sentence in each language.
+    public let text: LocalizedText
 
-    public init(_ code: Code, _ message: String) {
+    /// A failure whose reason reads `fr` in French and `en` in English.
+    public init(_ code: Code, fr: String, en: String) {
         self.code = code
-        self.message = message
+        self.text = LocalizedText(fr: fr, en: en)
     }
 
-    public var description: String { message }
+    /// A failure whose reason is `text`, already in both languages.
+    public init(_ code: Code, text: LocalizedText) {
+        self.code = code
+        self.text = text
+    }
+
+    /// The precise reason in `language`.
+    public func message(in language: Language) -> String { text.text(in: language) }
+
+    /// The French reason (the default language).
+    public var description: String { text.fr }
 }
 
 /// Verifies signed reports: the consolidation's gate.
@@ -315,14 +329,18 @@ public struct ReportVerifier: Sendable {
         -> (report: VerifiedReport, document: JSONValue)
     {
         let now = clock()
-        var warnings: [String] = []
+        var warnings: [LocalizedText] = []
         guard reportBytes.count <= TrustFiles.maximumReportBytes else {
-            throw VerificationFailure(.reportTooLarge, "report of \(reportBytes.count) bytes, over the limit of \(TrustFiles.maximumReportBytes) bytes")
+            throw VerificationFailure(
+                .reportTooLarge, fr: "rapport de \(reportBytes.count) octets, au-delà de la limite de \(TrustFiles.maximumReportBytes) octets",
+                en: "report of \(reportBytes.count) bytes, over the limit of \(TrustFiles.maximumReportBytes) bytes")
         }
         guard signatureBytes.count <= TrustFiles.maximumSignatureBytes else {
-            throw VerificationFailure(.signatureTooLarge, "signature of \(signatureBytes.count) bytes, over the limit of \(TrustFiles.maximumSignatureBytes) bytes")
+            throw VerificationFailure(
+                .signatureTooLarge, fr: "signature de \(signatureBytes.count) octets, au-delà de la limite de \(TrustFiles.maximumSignatureBytes) octets",
+                en: "signature of \(signatureBytes.count) bytes, over the limit of \(TrustFiles.maximumSignatureBytes) bytes")
         }
-        guard !signatureBytes.isEmpty else { throw VerificationFailure(.signatureEmpty, "the signature file is empty") }
+        guard !signatureBytes.isEmpty else { throw VerificationFailure(.signatureEmpty, fr: "le fichier de signature est vide", en: "the signature file is empty") }
 
         // 2. Structure. A signer certificate already verified by this verifier is not decoded again:
         // the SignedData is parsed without its certificates field, and the cached certificate (same
@@ -339,66 +357,91 @@ public struct ReportVerifier: Sendable {
                 signed = try CMSSignedData(derEncoded: signatureBytes)
             }
         } catch {
-            let hint = signatureBytes.starts(with: Array("-----BEGIN".utf8)) ? " (PEM given; expected DER: openssl cms -outform DER)" : ""
-            throw VerificationFailure(.signatureMalformed, "the signature is not a complete DER CMS structure, truncated or corrupted\(hint): \(error)")
+            let pem = signatureBytes.starts(with: Array("-----BEGIN".utf8))
+            // `error` is OpenSSL's own text: quoted as is.
+            throw VerificationFailure(
+                .signatureMalformed,
+                fr: "la signature n'est pas une structure CMS DER complète : tronquée ou corrompue\(pem ? " (PEM fourni ; DER attendu : openssl cms -outform DER)" : "") : \(error)",
+                en: "the signature is not a complete DER CMS structure, truncated or corrupted\(pem ? " (PEM given; expected DER: openssl cms -outform DER)" : ""): \(error)")
         }
         guard signed.isSignedData, let layout else {
-            throw VerificationFailure(.signatureMalformed, "the CMS structure is not SignedData")
+            throw VerificationFailure(.signatureMalformed, fr: "la structure CMS n'est pas un SignedData", en: "the CMS structure is not SignedData")
         }
         if let problem = layout.problem {
-            throw VerificationFailure(.signatureMalformed, "the signature's unsigned fields were altered or are not as RFC 5652 prescribes: \(problem)")
+            throw VerificationFailure(
+                .signatureMalformed, fr: "les champs non signés de la signature ont été modifiés ou ne sont pas ceux que prescrit la RFC 5652 : \(problem)",
+                en: "the signature's unsigned fields were altered or are not as RFC 5652 prescribes: \(problem)")
         }
         guard signed.encapsulatesData else {
-            throw VerificationFailure(.signatureMalformed, "the signature's encapsulated content type is not id-data (altered, or not a signed file)")
+            throw VerificationFailure(
+                .signatureMalformed, fr: "le type de contenu encapsulé de la signature n'est pas id-data (modifié, ou pas la signature d'un fichier)",
+                en: "the signature's encapsulated content type is not id-data (altered, or not a signed file)")
         }
         guard signed.isDetached else {
-            throw VerificationFailure(.signatureNotDetached, "the signature embeds its content; expected a detached signature over the report file")
+            throw VerificationFailure(
+                .signatureNotDetached, fr: "la signature contient son contenu ; une signature détachée du fichier de rapport est attendue",
+                en: "the signature embeds its content; expected a detached signature over the report file")
         }
         let signers = cached.map { signed.signers(using: [$0.certificate]) } ?? signed.signers
         guard signers.count == 1, let signer = signers.first else {
-            throw VerificationFailure(.signerCount, "\(signers.count) signers; expected exactly one")
+            throw VerificationFailure(.signerCount, fr: "\(signers.count) signataires ; un seul est attendu", en: "\(signers.count) signers; expected exactly one")
         }
         guard let certificate = signer.certificate else {
-            throw VerificationFailure(.signerCertificateMissing, "the signature does not carry the signer's certificate")
+            throw VerificationFailure(
+                .signerCertificateMissing, fr: "la signature ne contient pas le certificat du signataire", en: "the signature does not carry the signer's certificate")
         }
         guard signer.signedAttributeCount > 0, let claimedDigest = signer.messageDigest else {
-            throw VerificationFailure(.signedAttributesMissing, "the signature has no signed attributes (messageDigest, signing time)")
+            throw VerificationFailure(
+                .signedAttributesMissing, fr: "la signature n'a pas d'attributs signés (messageDigest, date de signature)",
+                en: "the signature has no signed attributes (messageDigest, signing time)")
         }
 
         guard signer.contentTypeAttributeMatches else {
-            throw VerificationFailure(.signatureMalformed, "the signed content-type attribute is missing or differs from the encapsulated content type")
+            throw VerificationFailure(
+                .signatureMalformed, fr: "l'attribut signé content-type est absent ou diffère du type de contenu encapsulé",
+                en: "the signed content-type attribute is missing or differs from the encapsulated content type")
         }
         guard signer.signatureAlgorithmIsConsistent else {
             throw VerificationFailure(
-                .signatureMalformed, "the signer's signatureAlgorithm does not match its digest algorithm and key (altered or unsupported)")
+                .signatureMalformed, fr: "le signatureAlgorithm du signataire ne correspond pas à son algorithme d'empreinte et à sa clé (modifié ou non pris en charge)",
+                en: "the signer's signatureAlgorithm does not match its digest algorithm and key (altered or unsupported)")
         }
 
         // 3. Signature value, then content digest.
         do {
             try signer.verifySignedAttributes()
         } catch {
-            throw VerificationFailure(.signatureInvalid, "the signature value does not verify with the signer certificate's key: the signature file was altered (\(error))")
+            throw VerificationFailure(
+                .signatureInvalid, fr: "la valeur de signature ne se vérifie pas avec la clé du certificat signataire : le fichier de signature a été modifié (\(error))",
+                en: "the signature value does not verify with the signer certificate's key: the signature file was altered (\(error))")
         }
         guard let algorithm = signer.digestAlgorithm, ["SHA256", "SHA384", "SHA512"].contains(algorithm),
               let actualDigest = signer.digest(of: reportBytes) else {
-            throw VerificationFailure(.signatureInvalid, "digest algorithm \(signer.digestAlgorithm ?? "unknown") refused; expected SHA-256, SHA-384 or SHA-512")
+            throw VerificationFailure(
+                .signatureInvalid, fr: "algorithme d'empreinte \(signer.digestAlgorithm ?? "inconnu") refusé ; SHA-256, SHA-384 ou SHA-512 attendu",
+                en: "digest algorithm \(signer.digestAlgorithm ?? "unknown") refused; expected SHA-256, SHA-384 or SHA-512")
         }
         guard actualDigest == claimedDigest else {
             throw VerificationFailure(
                 .contentMismatch,
-                "the report's \(algorithm) digest differs from the signed one: the report was altered after signing, or the signature belongs to another report")
+                fr: "l'empreinte \(algorithm) du rapport diffère de celle qui a été signée : le rapport a été modifié après sa signature, ou la signature est celle d'un autre rapport",
+                en: "the report's \(algorithm) digest differs from the signed one: the report was altered after signing, or the signature belongs to another report")
         }
 
         // 4. Signing time.
         let signingTime: Date
         if let claimed = signer.signingTime {
             guard claimed <= now.addingTimeInterval(Self.clockSkew) else {
-                throw VerificationFailure(.signingTimeInFuture, "signing time \(ISO8601.string(from: claimed)) is in the future (now \(ISO8601.string(from: now)))")
+                throw VerificationFailure(
+                    .signingTimeInFuture, fr: "la date de signature \(PeopleTime.string(from: claimed)) est dans le futur (il est \(PeopleTime.string(from: now)))",
+                    en: "signing time \(PeopleTime.string(from: claimed)) is in the future (now \(PeopleTime.string(from: now)))")
             }
             signingTime = claimed
         } else {
             signingTime = now
-            warnings.append("no signing-time attribute: the certificate was checked at the verification time")
+            warnings.append(LocalizedText(
+                fr: "pas d'attribut de date de signature : le certificat a été vérifié à la date de la vérification",
+                en: "no signing-time attribute: the certificate was checked at the verification time"))
         }
 
         // 5. Chain at the signing time (remembered per certificate for the window where it holds).
@@ -410,34 +453,45 @@ public struct ReportVerifier: Sendable {
             case .valid(let chain):
                 cache.remember(certificate, der: layout.certificates.count == 1 ? Array(layout.certificates[0]) : nil, chain: chain)
             case .invalid(let error):
-                let at = ISO8601.string(from: signingTime)
+                let at = PeopleTime.string(from: signingTime)
                 switch error.kind {
                 case .expired:
                     // The certificate at fault may be the agent's or a CA above it (error depth > 0).
                     let faulty = error.certificate ?? certificate
+                    let until = faulty.notAfter.map(PeopleTime.string(from:)) ?? "?"
                     throw VerificationFailure(
                         .certificateExpired,
-                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) had expired at signing time \(at): valid until \(faulty.notAfter.map(ISO8601.string(from:)) ?? "?")")
+                        fr: "le certificat \(Self.role(depth: error.depth, .fr)) \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) avait expiré à la date de signature \(at) : valide jusqu'au \(until)",
+                        en: "\(Self.role(depth: error.depth, .en)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) had expired at signing time \(at): valid until \(until)")
                 case .notYetValid:
                     let faulty = error.certificate ?? certificate
+                    let from = faulty.notBefore.map(PeopleTime.string(from:)) ?? "?"
                     throw VerificationFailure(
                         .certificateNotYetValid,
-                        "\(Self.role(depth: error.depth)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) was not yet valid at signing time \(at): valid from \(faulty.notBefore.map(ISO8601.string(from:)) ?? "?")")
+                        fr: "le certificat \(Self.role(depth: error.depth, .fr)) \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) n'était pas encore valide à la date de signature \(at) : valide à partir du \(from)",
+                        en: "\(Self.role(depth: error.depth, .en)) certificate \(faulty.serialNumberHex) (\(faulty.subjectName.displayText)) was not yet valid at signing time \(at): valid from \(from)")
                 case .untrustedIssuer:
+                    // `error.reason` is OpenSSL's own text (X509_verify_cert_error_string): quoted as is.
                     throw VerificationFailure(
                         .untrustedIssuer,
-                        "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
+                        fr: "le certificat \(certificate.subjectName.displayText) a été émis par \(certificate.issuerName.displayText), qui n'est pas une autorité de confiance (\(error.reason))",
+                        en: "certificate \(certificate.subjectName.displayText) was issued by \(certificate.issuerName.displayText), which is not a trusted CA (\(error.reason))")
                 case .badSignature, .other:
-                    throw VerificationFailure(.chainInvalid, "certificate chain does not verify at \(at): \(error)")
+                    throw VerificationFailure(
+                        .chainInvalid, fr: "la chaîne de certification ne se vérifie pas au \(at) : \(error)", en: "certificate chain does not verify at \(at): \(error)")
                 }
             }
         }
         let facts = cached ?? cache.entry(for: certificate)
         if facts.isCertificateAuthority {
-            throw VerificationFailure(.notForSigning, "signed with a CA certificate (\(facts.subject)); reports are signed with agent certificates")
+            throw VerificationFailure(
+                .notForSigning, fr: "signé avec un certificat d'autorité (\(facts.subject)) ; les rapports sont signés avec des certificats d'agent",
+                en: "signed with a CA certificate (\(facts.subject)); reports are signed with agent certificates")
         }
         if let usage = facts.keyUsage, !usage.contains("digitalSignature") && !usage.contains("nonRepudiation") {
-            throw VerificationFailure(.notForSigning, "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
+            throw VerificationFailure(
+                .notForSigning, fr: "l'usage de clé du certificat (\(usage.joined(separator: ", "))) ne permet pas la signature numérique",
+                en: "certificate key usage (\(usage.joined(separator: ", "))) does not allow digital signatures")
         }
 
         // 6. Revocation.
@@ -445,23 +499,30 @@ public struct ReportVerifier: Sendable {
         // certificate's issuer is one of them, so matching the issuer name is enough here.
         let crls = trust.revocationLists.filter { $0.covers(certificate) }
         if trust.revocationLists.isEmpty {
-            warnings.append("no CRL given: revocation not checked")
+            warnings.append(LocalizedText(fr: "aucune CRL fournie : révocation non vérifiée", en: "no CRL given: revocation not checked"))
         } else if crls.isEmpty {
-            warnings.append("no CRL from this certificate's CA: revocation not checked")
+            warnings.append(LocalizedText(
+                fr: "aucune CRL de l'autorité de ce certificat : révocation non vérifiée", en: "no CRL from this certificate's CA: revocation not checked"))
         }
         for crl in crls {
             if let nextUpdate = crl.nextUpdate, nextUpdate < now {
-                warnings.append("the CRL is out of date since \(ISO8601.string(from: nextUpdate)) (run cyberctl pki crl and fetch it again)")
+                warnings.append(LocalizedText(
+                    fr: "la CRL n'est plus à jour depuis le \(PeopleTime.string(from: nextUpdate)) (lancez cyberctl pki crl et récupérez-la à nouveau)",
+                    en: "the CRL is out of date since \(PeopleTime.string(from: nextUpdate)) (run cyberctl pki crl and fetch it again)"))
             }
             guard let entry = crl.entry(for: certificate) else { continue }
             let reason = entry.reason ?? .unspecified
             if Self.benignReasons.contains(reason) && entry.revocationDate > signingTime {
-                warnings.append("certificate revoked on \(ISO8601.string(from: entry.revocationDate)) (\(reason.name)), after this report was signed")
+                warnings.append(LocalizedText(
+                    fr: "certificat révoqué le \(PeopleTime.string(from: entry.revocationDate)) (\(reason.name)), après la signature de ce rapport",
+                    en: "certificate revoked on \(PeopleTime.string(from: entry.revocationDate)) (\(reason.name)), after this report was signed"))
                 continue
             }
+            let since = PeopleTime.string(from: entry.revocationDate)
             throw VerificationFailure(
                 .certificateRevoked,
-                "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) is revoked since \(ISO8601.string(from: entry.revocationDate)) (reason \(reason.name))")
+                fr: "le certificat \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) est révoqué depuis le \(since) (motif \(reason.name))",
+                en: "certificate \(certificate.serialNumberHex) (\(certificate.subjectName.displayText)) is revoked since \(since) (reason \(reason.name))")
         }
 
         // 7. Identity, document, binding.
@@ -469,39 +530,49 @@ public struct ReportVerifier: Sendable {
         switch facts.identity {
         case .success(let value): identity = value
         case .failure(let problem):
-            throw VerificationFailure(.notAgentCertificate, "the signer certificate is not an agent certificate: \(problem)")
+            throw VerificationFailure(
+                .notAgentCertificate, fr: "le certificat signataire n'est pas un certificat d'agent : \(problem)",
+                en: "the signer certificate is not an agent certificate: \(problem)")
         }
         let document: JSONValue
         do {
             document = try JSONParser.parse(reportBytes)
         } catch {
-            throw VerificationFailure(.notJSON, "the report is not JSON: \(error)")
+            // The parser's own text (line, column, what it expected), quoted as is.
+            throw VerificationFailure(.notJSON, fr: "le rapport n'est pas du JSON : \(error)", en: "the report is not JSON: \(error)")
         }
         let violations = ReportSchema.compiled.validate(document, limit: 5)
         if !violations.isEmpty {
+            // The schema validator's own text (instance path, what it expected), quoted as is.
+            let found = violations.map(\.description).joined(separator: "; ")
             throw VerificationFailure(
-                .schemaViolation,
-                "the report does not follow schema cyberctl.report/1: " + violations.map(\.description).joined(separator: "; "))
+                .schemaViolation, fr: "le rapport ne suit pas le schéma cyberctl.report/1 : \(found)",
+                en: "the report does not follow schema cyberctl.report/1: \(found)")
         }
         // Dates: the same rules the store applies (ReportTime), so what verify accepts can be stored.
         if case .object(let members) = document, case .string(let generatedAt)? = members["generatedAt"],
            let problem = ReportTime.problem(generatedAt: generatedAt, signingTime: signingTime)
         {
-            throw VerificationFailure(problem.code, problem.message)
+            throw VerificationFailure(problem.code, text: problem.text)
         }
         guard case .object(let root) = document, case .object(let entity)? = root["entity"], case .string(let siren)? = entity["siren"] else {
-            throw VerificationFailure(.sirenMissing, "the report has no entity.siren, so it cannot be tied to the certificate's SIREN \(identity.siren)")
+            throw VerificationFailure(
+                .sirenMissing, fr: "le rapport n'a pas d'entity.siren : il ne peut être rattaché au SIREN \(identity.siren) du certificat",
+                en: "the report has no entity.siren, so it cannot be tied to the certificate's SIREN \(identity.siren)")
         }
         guard siren == identity.siren else {
             throw VerificationFailure(
                 .sirenMismatch,
-                "the report is for SIREN \(siren) but was signed by the certificate of SIREN \(identity.siren) (\(identity.entityName), host \(identity.host))")
+                fr: "le rapport est celui du SIREN \(siren) mais il a été signé par le certificat du SIREN \(identity.siren) (\(identity.entityName), hôte \(identity.host))",
+                en: "the report is for SIREN \(siren) but was signed by the certificate of SIREN \(identity.siren) (\(identity.entityName), host \(identity.host))")
         }
         func string(_ value: JSONValue?) -> String? { if case .string(let text)? = value { return text } else { return nil } }
         var hostname = ""
         if case .object(let host)? = root["host"] { hostname = string(host["hostname"]) ?? "" }
         if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
-            warnings.append("the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\"")
+            warnings.append(LocalizedText(
+                fr: "l'hôte du rapport « \(hostname) » diffère de celui du certificat « \(identity.host) »",
+                en: "the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\""))
         }
         let signerStatus = SignerCertificateStatus(notAfter: facts.notAfter, now: now)
         let verified = VerifiedReport(
@@ -535,7 +606,7 @@ public struct ReportVerifier: Sendable {
             reportBytes = try RegularFile.read(reportPath, limit: TrustFiles.maximumReportBytes)
         } catch {
             if case .tooLarge = error {
-                throw VerificationFailure(.reportTooLarge, TrustFiles.inputError(error, path: reportPath, what: LocalizedText(fr: "rapport", en: "report")).description(in: .en))
+                throw VerificationFailure(.reportTooLarge, text: TrustFiles.inputError(error, path: reportPath, what: LocalizedText(fr: "rapport", en: "report")).fullText)
             }
             throw TrustFiles.inputError(error, path: reportPath, what: LocalizedText(fr: "rapport", en: "report"))
         }
@@ -544,15 +615,23 @@ public struct ReportVerifier: Sendable {
             signatureBytes = try RegularFile.read(signaturePath, limit: TrustFiles.maximumSignatureBytes)
         } catch {
             switch error {
-            case .notFound: throw VerificationFailure(.signatureMissing, "no signature (\(signaturePath) not found)")
+            case .notFound:
+                throw VerificationFailure(.signatureMissing, fr: "pas de signature (\(signaturePath) introuvable)", en: "no signature (\(signaturePath) not found)")
             case .tooLarge:
-                throw VerificationFailure(.signatureTooLarge, TrustFiles.inputError(error, path: signaturePath, what: LocalizedText(fr: "signature", en: "signature")).description(in: .en))
+                throw VerificationFailure(.signatureTooLarge, text: TrustFiles.inputError(error, path: signaturePath, what: LocalizedText(fr: "signature", en: "signature")).fullText)
             default: throw TrustFiles.inputError(error, path: signaturePath, what: LocalizedText(fr: "signature", en: "signature"))
             }
         }
         return (reportBytes, signatureBytes)
     }
 
-    /// "agent" for the certificate that signed (chain depth 0), "CA" for one above it.
-    static func role(depth: Int) -> String { depth == 0 ? "agent" : "CA" }
+    /// "agent" for the certificate that signed (chain depth 0), "CA" ("de l'autorité") for one above it.
+    static func role(depth: Int, _ language: Language) -> String {
+        switch (depth == 0, language) {
+        case (true, .fr): "d'agent"
+        case (false, .fr): "de l'autorité"
+        case (true, .en): "agent"
+        case (false, .en): "CA"
+        }
+    }
 }

@@ -57,7 +57,7 @@ extension Cyberctl.PKI {
                 emit("""
                     Autorité créée / CA created: \(certificate.subjectName.displayText)
                       clé / key          \(authority.keyPath) (mode 0600 — à sauvegarder hors ligne / back it up offline)
-                      certificat         \(authority.certificatePath) (valide jusqu'au \(certificate.notAfter.map(ISO8601.string(from:)) ?? "?"))
+                      certificat         \(authority.certificatePath) (valide jusqu'au \(certificate.notAfter.map(PeopleTime.string(from:)) ?? "?"))
                       CRL                \(authority.crlPath)
                       empreinte SHA-256  \(certificate.sha256Fingerprint)
 
@@ -182,7 +182,7 @@ extension Cyberctl.PKI {
                         "  hôte      \(record.host)",
                     ]
                 }
-                lines.append("  validité  \(ISO8601.string(from: record.notBefore)) → \(ISO8601.string(from: record.notAfter))")
+                lines.append("  validité  \(PeopleTime.string(from: record.notBefore)) → \(PeopleTime.string(from: record.notAfter))")
                 lines.append("  fichier   \(path)")
                 for old in issuance.superseded {
                     lines.append("  remplace  série \(old.serial), révoqué (superseded) ; CRL régénérée : \(authority.crlPath)")
@@ -278,11 +278,12 @@ extension Cyberctl.PKI {
                         emit("Aucun certificat émis / no certificate issued.\n")
                         return
                     }
-                    var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ       ENTITÉ"]
+                    // Times in Europe/Paris with their offset (PeopleTime); --format json keeps UTC ISO 8601.
+                    var lines = ["SÉRIE     ÉTAT      SIREN      HÔTE                  FIN DE VALIDITÉ            ENTITÉ"]
                     for record in records {
                         lines.append(
-                            "\(record.serial.padded(9)) \(Self.stateFrench[record.status(at: now), default: record.status(at: now)].padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(ISO8601.string(from: record.notAfter).padded(21)) \(record.entityName)"
-                                + (record.revokedAt.map { "  (révoqué le \(ISO8601.string(from: $0).prefix(10)), motif \(record.revocationReason ?? "unspecified"))" } ?? ""))
+                            "\(record.serial.padded(9)) \(Self.stateFrench[record.status(at: now), default: record.status(at: now)].padded(9)) \((record.usage == "server" ? "(serveur)" : record.siren).padded(10)) \(record.host.padded(21)) \(PeopleTime.string(from: record.notAfter).padded(26)) \(record.entityName)"
+                                + (record.revokedAt.map { "  (révoqué le \(PeopleTime.day($0)), motif \(record.revocationReason ?? "unspecified"))" } ?? ""))
                     }
                     emit(lines.joined(separator: "\n") + "\n")
                 }

@@ -67,8 +67,8 @@ import TestSupport
         try directory.write("etc/apt/sources.list.d/bad.sources", "Types: deb\nURIs: http://deb.debian.org/debian\nthis is not a field\n")
         try directory.write("etc/apt/sources.list.d/half.sources", "Types: deb\nComponents: main\n")
         let read = APTSourcesReader.read(try FileSystemRoot(directory.path))
-        #expect(read.problems.contains("/etc/apt/sources.list.d/bad.sources:3: expected \"Field: value\", got \"this is not a field\""), "\(read.problems)")
-        #expect(read.problems.contains("/etc/apt/sources.list.d/half.sources:1: a deb stanza needs URIs and Suites"), "\(read.problems)")
+        #expect(read.problems.map(\.en).contains("/etc/apt/sources.list.d/bad.sources:3: expected \"Field: value\", got \"this is not a field\""), "\(read.problems)")
+        #expect(read.problems.map(\.en).contains("/etc/apt/sources.list.d/half.sources:1: a deb stanza needs URIs and Suites"), "\(read.problems)")
     }
 
     @Test func pinsAreParsedAsAptPreferencesDescribesThem() throws {
@@ -92,7 +92,7 @@ import TestSupport
         try directory.write("etc/apt/preferences.d/bad", "Package: x\nPin: sideways\nPin-Priority: 5\n")
         let preferences = APTPreferences.read(try FileSystemRoot(directory.path))
         #expect(preferences.pins.count == 3)
-        #expect(preferences.problems == ["/etc/apt/preferences.d/bad:1: unsupported Pin \"sideways\""])
+        #expect(preferences.problems.map(\.en) == ["/etc/apt/preferences.d/bad:1: unsupported Pin \"sideways\""])
         var release = APTRelease(path: "x")
         release.origin = "Debian"
         release.codename = "bookworm-security"

@@ -32,5 +32,10 @@ struct CatalogueLanguageTests {
         #expect(EnglishWords.found(in: "an agent key already exists; give --force") == ["give"])
         #expect(EnglishWords.found(in: "Mettre à jour avec `apt-get upgrade --with-new-pkgs` ou l'équivalent").isEmpty)
         #expect(EnglishWords.found(in: "Le certificat n'est plus valide depuis l'an dernier, or il sert encore.").isEmpty)
+        // Names and quoted text are not prose: a path, a host name, a line quoted between « and ».
+        #expect(EnglishWords.found(in: "/run/reboot-required est absent ; missing.test n'existe pas (NXDOMAIN).").isEmpty)
+        #expect(EnglishWords.found(in: "la ligne « not a line » n'est pas de la forme clé: valeur").isEmpty)
+        // English outside them is still found.
+        #expect(EnglishWords.found(in: "la ligne « x » is not valid: missing.test") == ["is", "not"])
     }
 }

@@ -13,7 +13,7 @@ import TestSupport
         let handle: (ControlFileScanner.Event) -> Void = { event in
             switch event {
             case .field(let name, let value, let line): events.append("\(line) \(name.string)=\(value.string)")
-            case .malformed(let line, let problem): events.append("\(line) ! \(problem)")
+            case .malformed(let line, let problem): events.append("\(line) ! \(problem.en)")
             case .endOfStanza(let start): events.append("end \(start)")
             }
         }

@@ -27,7 +27,7 @@ struct DomainExposureTests {
             directory = try TemporaryDirectory(prefix: "cyberctl-domains")
             factory = try CertificateFactory(folder: directory.url("pki"))
             root = try factory.issue(name: "root", subject: "/CN=Test Root CA", isCA: true)
-            let names = ["good.test", "www.good.test", "mta-sts.good.test", "unsigned.test", "mta-sts.dmarcnone.test"]
+            let names = ["good.test", "www.good.test", "mta-sts.good.test", "unsigned.test", "mta-sts.dmarcnone.test", "mta-sts.badpolicy.test"]
             let web = try factory.issue(name: "web", subject: "/CN=good.test", sans: names.map { "DNS:\($0)" }, issuer: root)
             let mx = try factory.issue(name: "mx", subject: "/CN=mx.good.test", sans: ["DNS:mx.good.test"], issuer: root)
             smtp = try TLSTestServers.python("smtp", cert: mx.certificatePath, key: mx.keyPath, folder: directory.path)
@@ -92,6 +92,18 @@ struct DomainExposureTests {
                     _mta-sts TXT "v=STSv1; id=1"
                     mta-sts A 127.0.0.1
                     """),
+                // Policies and an SPF record that do not parse (the reason-language walk): DMARC p and pct out of their
+                // values, an MTA-STS policy with a bad version, mode and max_age and no mx, SPF permanent errors.
+                .init("badpolicy.test", signing: .unsigned, """
+                    @ NS ns1
+                    ns1 A 127.0.0.1
+                    @ MX 10 mx.good.test.
+                    @ TXT "v=spf1 foo:bar include:nospf.badpolicy.test include: -all"
+                    nospf TXT "not spf"
+                    _dmarc TXT "v=DMARC1; p=maybe; sp=sometimes; pct=200"
+                    _mta-sts TXT "v=STSv1; id=2"
+                    mta-sts A 127.0.0.1
+                    """),
                 .init("nullmx.test", signing: .unsigned, """
                     @ NS ns1
                     ns1 A 127.0.0.1
@@ -150,6 +162,7 @@ struct DomainExposureTests {
                     location / { return 200 "ok\\n"; }
                     """),
                 tls("mta-sts.good.test", #"location = /.well-known/mta-sts.txt { default_type text/plain; return 200 "version: STSv1\nmode: enforce\nmx: mx.good.test\nmax_age: 604800\n"; }"#),
+                tls("mta-sts.badpolicy.test", #"location = /.well-known/mta-sts.txt { default_type text/plain; return 200 "version: STSv2\nmode: sometimes\nmax_age: -1\nnot a line\n"; }"#),
                 tls("mta-sts.dmarcnone.test", #"location = /.well-known/mta-sts.txt { default_type text/plain; return 200 "version: STSv1\nmode: enforce\nmx: *.other.test\nmax_age: 604800\n"; }"#),
                 tls("unsigned.test", """
                     add_header Strict-Transport-Security "max-age=300" always;
@@ -277,6 +290,42 @@ struct DomainExposureTests {
         #expect(status("\(ExposureRules.resolverCode) missing.test") == .error)
         // Every result scores in the exposition domain.
         #expect(results.allSatisfy { $0.domain == .exposition })
+    }
+
+    /// Words of the marker list that are tokens in these reasons, not English prose: `none`, a DMARC and MTA-STS
+    /// policy value (`p=none`, "enforce, testing ou none").
+    static let allowedWords: Set<String> = ["none"]
+
+    @Test("Reason language: every fail, warn, error and skip of domains with problems reads in French without English words")
+    func frenchReasons() async throws {
+        let fixture = try DomainTestbedScope.fixture()
+        // bogus.test is left out: its reason quotes libunbound's own English words (tool text, kept verbatim).
+        let names = ["badpolicy.test", "spf11.test", "twospf.test", "dmarcnone.test", "unsigned.test", "servfail.test", "missing.test"]
+        let results = await fixture.check(names, selectors: ["unsigned.test": ["gone"], "dmarcnone.test": ["old"]]).run(CheckContext(root: .system))
+        let rule = Self.byRule(results)
+        let looked = results.filter { $0.status != .pass }
+        #expect(looked.count > 20, "\(looked.count)")
+        for result in looked {
+            guard let french = result.reasonFr, let english = result.reason else {
+                Issue.record("\(result.code) \(result.target) \(result.status) has no reason in both languages")
+                continue
+            }
+            let words = EnglishWords.found(in: french, allowed: Self.allowedWords)
+            #expect(words.isEmpty, "\(result.code) \(result.target): \(words) in « \(french) » (\(english))")
+        }
+        // The detail lines are the ones the walk is about: each is there, in both languages.
+        let dmarc = try #require(rule["mail.dmarc badpolicy.test"])
+        #expect(dmarc.status == .fail)
+        #expect(dmarc.reasonFr?.contains("p=maybe n'est ni none, ni quarantine, ni reject") == true, "\(dmarc.reasonFr ?? "")")
+        #expect(dmarc.reason?.contains("p=maybe is not none, quarantine or reject") == true, "\(dmarc.reason ?? "")")
+        let sts = try #require(rule["mail.mta-sts badpolicy.test"])
+        #expect(sts.status == .fail, "\(sts)")
+        #expect(sts.reasonFr?.contains("STSv1 attendu") == true && sts.reasonFr?.contains("pas de ligne mx") == true, "\(sts.reasonFr ?? "")")
+        let spf = try #require(rule["mail.spf badpolicy.test"])
+        #expect(spf.status == .fail, "\(spf)")
+        #expect(spf.reasonFr?.contains("mécanisme inconnu « foo:bar »") == true, "\(spf.reasonFr ?? "")")
+        #expect(spf.reason?.contains("SPF permanent errors: ") == true && spf.reason?.contains("unknown mechanism \"foo:bar\"") == true)
+        #expect(rule["mail.spf twospf.test"]?.reasonFr?.contains("2 enregistrements SPF, un seul est permis") == true)
     }
 
     @Test("No domain declared: one skip, nothing sent on the network")

@@ -3,6 +3,7 @@ import Foundation
 import NIS2
 import Testing
 import TestSupport
+import TLSProbe
 
 /// Reasons follow the reader's language (issue 18): the real checks, run over trees that make them err or skip,
 /// give every `error` and `skip` result a French reason free of English words, and an English one; and no reason
@@ -44,6 +45,42 @@ struct ReasonLanguageTests {
         Self.expectFrench(try await Self.run(PackagesCheck(), root: directory.url("empty")), "empty dpkg database")
         try directory.makeDirectory("none")
         Self.expectFrench(try await Self.run(PackagesCheck(), root: directory.url("none")), "no os-release")
+    }
+
+    @Test("packages: apt sources, pins and lists that apt refuses or that are damaged, a source never fetched")
+    func aptProblems() async throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("root/etc/os-release", "ID=debian\nVERSION_ID=12\nVERSION_CODENAME=bookworm\n")
+        try directory.write(
+            "root/var/lib/dpkg/status",
+            "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.21.22\n\n")
+        try directory.write("root/etc/apt/sources.list", "deb http://deb.debian.org/debian bookworm main\n")
+        // A deb822 source without Suites, a pin apt does not know, an apt.conf.d that is a loop.
+        try directory.write("root/etc/apt/sources.list.d/bad.sources", "Types: deb\nURIs: http://deb.debian.org/debian\n")
+        try directory.write("root/etc/apt/preferences.d/bad", "Package: *\nPin: sideways\nPin-Priority: 500\n")
+        try directory.makeDirectory("root/etc/apt/apt.conf.d")
+        try FileManager.default.createSymbolicLink(atPath: directory.url("root/etc/apt/apt.conf.d/loop"), withDestinationPath: "/etc/apt/apt.conf.d/loop")
+        // A list with a line that is no field, a stanza without Package, a package without a valid Version.
+        try directory.write(
+            "root/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages",
+            "Package: dpkg\nVersion: 1.21.23\nArchitecture: amd64\n\nPackage: a\nnot a field\nVersion: 1\n\nVersion: 2\n\nPackage: b\nVersion: !\n\n")
+        let results = try await Self.run(PackagesCheck(), root: directory.url("root"))
+        Self.expectFrench(results, "apt problems")
+        let lists = try #require(results.first { $0.code == "patch.package-lists" })
+        #expect(lists.status == .error)
+        let french = try #require(lists.reasonFr)
+        #expect(french.contains("Pin « sideways » non pris en charge") && french.contains("strophe deb demande URIs et Suites"), "\(french)")
+        let english = try #require(lists.reason)
+        #expect(english.contains("unsupported Pin \"sideways\""), "\(english)")
+        // Every problem stays in the evidence, in English, for machines: the damaged list's stanzas too.
+        let security = try #require(results.first { $0.code == "patch.security-updates" })
+        #expect(security.status == .error)
+        #expect(security.reasonFr?.hasPrefix("les entrées d'apt n'ont pas toutes pu être lues") == true, "\(security.reasonFr ?? "")")
+        if case .array(let problems)? = lists.evidence["problems"] {
+            #expect(problems.contains { if case .string(let text) = $0 { text.contains("stanza") } else { false } }, "\(problems)")
+        } else {
+            Issue.record("no problems in the evidence")
+        }
     }
 
     @Test("certificate files: nothing to check, a missing file, a file that is no certificate, a folder")
@@ -96,6 +133,30 @@ struct ReasonLanguageTests {
         Self.expectFrench(try await Self.run(check, root: directory.url("root")), "no endpoint")
         check.discover = true
         Self.expectFrench(try await Self.run(check, root: directory.url("root")), "no socket table")
+    }
+
+    @Test("TLS: ports that do not speak TLS (SSH, SMTP, plain HTTP), STARTTLS asked of the wrong protocol, a closed port")
+    func plainPorts() async throws {
+        let directory = try TemporaryDirectory(prefix: "cyberctl-reason-tls")
+        let ssh = try PlainTestServers.sshd(folder: directory.path)
+        let smtp = try PlainTestServers.smtp(folder: directory.path)
+        let web = try TLSTestServers.nginxPlain(folder: directory.path)
+        let closed = try BackgroundServer.freePort()
+        let endpoints: [TLSEndpointCheck.Target] = [
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: ssh.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: smtp.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: web.port)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: ssh.port, startTLS: .imap)),
+            .init(endpoint: TLSEndpoint(host: "127.0.0.1", port: closed)),
+        ]
+        var check = TLSEndpointCheck(endpoints: endpoints, discover: false)
+        check.connectionTimeout = 5
+        let results = try await Self.run(check, root: directory.path)
+        Self.expectFrench(results, "plain ports")
+        // One error per endpoint, each saying what the port speaks, in French.
+        let connections = results.filter { $0.code == "tls.connection" }
+        #expect(connections.count == endpoints.count && connections.allSatisfy { $0.status == .error }, "\(results.map { "\($0.code) \($0.target) \($0.status)" })")
+        _ = (ssh, smtp, web)
     }
 
     @Test("every duration people read has French units")

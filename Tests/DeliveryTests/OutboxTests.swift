@@ -80,7 +80,7 @@ struct OutboxTests {
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: damaged.statePath))
         let listed = try #require(try outbox.entries().first)
         #expect(listed.state == nil)
-        #expect(listed.problem?.contains("state.json") == true)
+        #expect(listed.problem?.en.contains("state.json") == true)
     }
 
     @Test("State survives a save and reload, refusal included")

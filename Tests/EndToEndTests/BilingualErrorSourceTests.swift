@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// Every error a person reads is written in both languages at the place it is raised: each construction of
-/// `InputError` (and of NIS 2's `NIS2InputError` and its `Problem`) in Sources/ gives `fr:` and `en:`, or a
+/// `InputError` (and of NIS 2's `NIS2InputError` and its `Problem`, and of the report verifier's
+/// `VerificationFailure`) in Sources/ gives `fr:` and `en:`, or a
 /// `text:` that is a `LocalizedText`, or (NIS 2) a list of problems already built so. The single-text initialisers
 /// are gone, so the compiler refuses most mistakes; this test also catches a construction hidden from it (a
 /// new single-text initialiser added back, an extension) and keeps the rule visible.
@@ -74,14 +75,14 @@ struct BilingualErrorSourceTests {
         return found
     }
 
-    @Test("every InputError, NIS2InputError and NIS 2 problem built in Sources/ is given in French and English")
+    @Test("every InputError, NIS2InputError, NIS 2 problem and VerificationFailure built in Sources/ is given in French and English")
     func everyConstructionIsBilingual() throws {
         var checked = 0
         var offenders: [String] = []
         for file in try Self.sourceFiles() {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             let relative = String(file.dropFirst(BuiltBinary.packageRoot.count + 1))
-            for name in ["InputError", "NIS2InputError", "Problem"] {
+            for name in ["InputError", "NIS2InputError", "Problem", "VerificationFailure"] {
                 for (line, arguments) in Self.constructions(of: name, in: text) {
                     // A declaration (`struct InputError: Error`) is not a call; `Problem(` is NIS 2's only.
                     if name == "Problem" && !relative.hasPrefix("Sources/NIS2/") { continue }
@@ -103,11 +104,21 @@ struct BilingualErrorSourceTests {
         #expect(offenders.isEmpty, "errors in one language only:\n\(offenders.joined(separator: "\n"))")
     }
 
-    @Test("InputError and NIS2InputError declare no initialiser taking a single message")
+    @Test("VerificationFailure constructions are found: the verifier's refusals are among them")
+    func verificationFailuresAreScanned() throws {
+        let verifier = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Trust/ReportVerifier.swift", encoding: .utf8)
+        let found = Self.constructions(of: "VerificationFailure", in: verifier)
+        // About thirty refusals; the declaration `struct VerificationFailure: Error` has no parenthesis.
+        #expect(found.count >= 30, "\(found.count)")
+        #expect(found.allSatisfy { ($0.arguments.contains("fr:") && $0.arguments.contains("en:")) || $0.arguments.contains("text:") })
+    }
+
+    @Test("InputError, NIS2InputError and VerificationFailure declare no initialiser taking a single message")
     func noSingleTextInitialiser() throws {
         let input = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Agent/InputError.swift", encoding: .utf8)
         let nis2 = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/NIS2/Common.swift", encoding: .utf8)
-        for text in [input, nis2] {
+        let verifier = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Trust/ReportVerifier.swift", encoding: .utf8)
+        for text in [input, nis2, verifier] {
             let initialisers = text.split(separator: "\n").filter { $0.contains(" init(") }
             for declaration in initialisers {
                 #expect(!declaration.contains("_ message: String"), "\(declaration)")

@@ -166,7 +166,7 @@ struct ReportFuzzTests {
             } catch {
                 // verifyDocument throws only VerificationFailure (typed throws).
                 verdict = error.code.rawValue
-                #expect(!error.message.isEmpty, "refusal without a reason: \(note)")
+                #expect(!error.text.fr.isEmpty && !error.text.en.isEmpty, "refusal without a reason: \(note)")
             }
             // The consolidation of the same file agrees.
             let summary = try ingest.run(try Inbox.discover([world.folder.url("inbox/\(name)")]))

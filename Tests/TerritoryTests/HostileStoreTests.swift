@@ -130,7 +130,7 @@ struct HostileStoreTests {
             Issue.record("a future generatedAt was stored: \(outcome)")
             return
         }
-        #expect(code == RejectionCode.reportInvalid && message.contains("after the signing time"), "\(message)")
+        #expect(code == RejectionCode.reportInvalid && message.en.contains("after the signing time") && message.fr.contains("postérieur à la date de signature"), "\(message)")
     }
 
     @Test("Year 0000, month 13 and 31 April: verify and consolidate refuse them alike")

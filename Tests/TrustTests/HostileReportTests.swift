@@ -47,7 +47,7 @@ struct HostileReportTests {
         let fixture = try TrustFixture()
         let (report, signature) = try Self.signed(fixture, Self.replacing(pattern, with: replacement))
         let failure = TrustFixture.expectFailure(.schemaViolation) { try ReportVerifier(trust: try fixture.trust()).verify(reportBytes: report, signatureBytes: signature) }
-        #expect(failure?.message.contains(path) == true, "\(failure?.message ?? "")")
+        #expect(failure?.message(in: .en).contains(path) == true, "\(failure?.message(in: .en) ?? "")")
     }
 
     @Test("Numbers at their bounds are accepted")
@@ -76,7 +76,7 @@ struct HostileReportTests {
         let fixture = try TrustFixture()
         let (report, signature) = try Self.signed(fixture, Self.replacing(#""generatedAt" *: *"[^"]*""#, with: "\"generatedAt\":\"\(date)\""))
         let failure = TrustFixture.expectFailure(code) { try ReportVerifier(trust: try fixture.trust()).verify(reportBytes: report, signatureBytes: signature) }
-        #expect(failure.map { $0.message.contains("generatedAt") } == true, "\(failure?.message ?? "")")
+        #expect(failure.map { $0.message(in: .en).contains("generatedAt") } == true, "\(failure?.message(in: .en) ?? "")")
         #expect(!code.title(.fr).isEmpty && !code.explanation(.en).isEmpty)
     }
 
@@ -93,7 +93,7 @@ struct HostileReportTests {
                 #expect(try verifier.verify(reportBytes: report, signatureBytes: signature).generatedAt == date)
             } else {
                 let failure = TrustFixture.expectFailure(.generatedAfterSigning) { try verifier.verify(reportBytes: report, signatureBytes: signature) }
-                #expect(failure?.message.contains(ISO8601.string(from: signingTime)) == true, "\(failure?.message ?? "")")
+                #expect(failure?.message(in: .en).contains(PeopleTime.string(from: signingTime)) == true, "\(failure?.message(in: .en) ?? "")")
             }
         }
         // Leap years and the leap second follow the calendar.

@@ -67,7 +67,7 @@ struct ReportVerifierTests {
         let report = try TrustFixture.reportBytes()
         let verified = try ReportVerifier(trust: try fixture.trust(withCRL: false))
             .verify(reportBytes: report, signatureBytes: try agent.signer.sign(report))
-        #expect(verified.warnings.contains { $0.contains("revocation not checked") })
+        #expect(verified.warnings.contains { $0.en.contains("revocation not checked") })
     }
 
     @Test("A flipped byte anywhere in the report is refused as an altered report")
@@ -81,7 +81,7 @@ struct ReportVerifierTests {
             var altered = report
             altered[position] ^= 0x01
             let failure = TrustFixture.expectFailure(.contentMismatch) { try verifier.verify(reportBytes: altered, signatureBytes: signature) }
-            #expect(failure?.message.contains("altered") == true)
+            #expect(failure?.message(in: .en).contains("altered") == true)
         }
     }
 
@@ -105,7 +105,7 @@ struct ReportVerifierTests {
                 Issue.record("flipping byte \(position) of the signature was accepted: \(accepted)")
             } catch {
                 codes[error.code, default: 0] += 1
-                #expect(!error.message.isEmpty)
+                #expect(!error.text.fr.isEmpty && !error.text.en.isEmpty)
             }
             #expect(throws: VerificationFailure.self, "byte \(position), verifier without memory") {
                 try fresh.verify(reportBytes: report, signatureBytes: altered)
@@ -126,12 +126,12 @@ struct ReportVerifierTests {
         let verifier = ReportVerifier(trust: try fixture.trust())
         _ = try verifier.verify(reportBytes: report, signatureBytes: signature)
         let empty = TrustFixture.expectFailure(.signatureEmpty) { try verifier.verify(reportBytes: report, signatureBytes: []) }
-        #expect(empty?.message == "the signature file is empty")
+        #expect(empty?.message(in: .en) == "the signature file is empty")
         for length in [1, 2, 10, signature.count / 2, signature.count - 1] {
             let failure = TrustFixture.expectFailure(.signatureMalformed) {
                 try verifier.verify(reportBytes: report, signatureBytes: Array(signature.prefix(length)))
             }
-            #expect(failure?.message.contains("truncated or corrupted") == true)
+            #expect(failure?.message(in: .en).contains("truncated or corrupted") == true)
         }
         // Trailing garbage after a complete structure is refused too.
         TrustFixture.expectFailure(.signatureMalformed) { try verifier.verify(reportBytes: report, signatureBytes: signature + [0]) }
@@ -142,7 +142,7 @@ struct ReportVerifierTests {
         let fixture = try TrustFixture()
         let path = try fixture.folder.write("r.json", Data(try TrustFixture.reportBytes()))
         let failure = TrustFixture.expectFailure(.signatureMissing) { try ReportVerifier(trust: try fixture.trust()).verify(reportPath: path) }
-        #expect(failure?.message.contains("r.json.p7s not found") == true)
+        #expect(failure?.message(in: .en).contains("r.json.p7s not found") == true)
     }
 
     @Test("A signature by a certificate from another CA is refused as untrusted")
@@ -154,7 +154,7 @@ struct ReportVerifierTests {
         let failure = TrustFixture.expectFailure(.untrustedIssuer) {
             try ReportVerifier(trust: try ours.trust()).verify(reportBytes: report, signatureBytes: signature)
         }
-        #expect(failure?.message.contains("RSSI B") == true)
+        #expect(failure?.message(in: .en).contains("RSSI B") == true)
     }
 
     @Test("A certificate expired at signing time is refused; the same certificate verifies for a report signed while valid")
@@ -168,7 +168,7 @@ struct ReportVerifierTests {
         let verifier = ReportVerifier(trust: try fixture.trust())
         let late = try agent.signer.sign(report, signingTime: now - day)
         let failure = TrustFixture.expectFailure(.certificateExpired) { try verifier.verify(reportBytes: report, signatureBytes: late) }
-        #expect(failure?.message.contains("had expired at signing time") == true)
+        #expect(failure?.message(in: .en).contains("had expired at signing time") == true)
         let inTime = try agent.signer.sign(report, signingTime: now - 290 * day)
         let verified = try verifier.verify(reportBytes: report, signatureBytes: inTime)
         #expect(verified.signer.serial == agent.serial)
@@ -210,9 +210,9 @@ struct ReportVerifierTests {
         let failure = TrustFixture.expectFailure(.certificateRevoked) {
             try verifier.verify(reportBytes: report, signatureBytes: compromisedSignature)
         }
-        #expect(failure?.message.contains("keyCompromise") == true)
+        #expect(failure?.message(in: .en).contains("keyCompromise") == true)
         let kept = try verifier.verify(reportBytes: report, signatureBytes: retiredSignature)
-        #expect(kept.warnings.contains { $0.contains("cessationOfOperation") && $0.contains("after this report was signed") })
+        #expect(kept.warnings.contains { $0.en.contains("cessationOfOperation") && $0.en.contains("after this report was signed") })
         // After the revocation, the retired agent's new reports are refused.
         let afterwards = try retired.signer.sign(report, signingTime: Date() + 60)
         TrustFixture.expectFailure(.certificateRevoked) { try verifier.verify(reportBytes: report, signatureBytes: afterwards) }
@@ -227,8 +227,8 @@ struct ReportVerifierTests {
         let failure = TrustFixture.expectFailure(.sirenMismatch) {
             try verifier.verify(reportBytes: other, signatureBytes: try agent.signer.sign(other))
         }
-        #expect(failure?.message.contains(TrustFixture.otherSIREN) == true)
-        #expect(failure?.message.contains(TrustFixture.siren) == true)
+        #expect(failure?.message(in: .en).contains(TrustFixture.otherSIREN) == true)
+        #expect(failure?.message(in: .en).contains(TrustFixture.siren) == true)
         let none = try TrustFixture.reportBytes(siren: nil)
         TrustFixture.expectFailure(.sirenMissing) { try verifier.verify(reportBytes: none, signatureBytes: try agent.signer.sign(none)) }
     }
@@ -240,14 +240,14 @@ struct ReportVerifierTests {
         let verifier = ReportVerifier(trust: try fixture.trust())
         let text = Array("<html>not a report</html>\n".utf8)
         let notJSON = TrustFixture.expectFailure(.notJSON) { try verifier.verify(reportBytes: text, signatureBytes: try agent.signer.sign(text)) }
-        #expect(notJSON?.message.contains("line 1, column 1") == true)
+        #expect(notJSON?.message(in: .en).contains("line 1, column 1") == true)
 
         var report = String(decoding: try TrustFixture.reportBytes(), as: UTF8.self)
         report = report.replacingOccurrences(of: "\"status\" : \"fail\"", with: "\"status\" : \"broken\"")
         let bytes = Array(report.utf8)
         let schema = TrustFixture.expectFailure(.schemaViolation) { try verifier.verify(reportBytes: bytes, signatureBytes: try agent.signer.sign(bytes)) }
-        #expect(schema?.message.contains("/results/0/status") == true)
-        #expect(schema?.message.contains("\"broken\"") == true)
+        #expect(schema?.message(in: .en).contains("/results/0/status") == true)
+        #expect(schema?.message(in: .en).contains("\"broken\"") == true)
     }
 
     @Test("A 100 MB report is refused unread, with the limit in the message")
@@ -260,8 +260,8 @@ struct ReportVerifierTests {
         try handle.close()
         try fixture.folder.write("huge.json.p7s", Data([0x30, 0x80]))
         let failure = TrustFixture.expectFailure(.reportTooLarge) { try ReportVerifier(trust: try fixture.trust()).verify(reportPath: path) }
-        #expect(failure?.message.contains("104857600 bytes") == true)
-        #expect(failure?.message.contains("refused unread") == true)
+        #expect(failure?.message(in: .en).contains("104857600 bytes") == true)
+        #expect(failure?.message(in: .en).contains("refused unread") == true)
         // In memory, the same limit holds.
         let big = [UInt8](repeating: 0x20, count: TrustFiles.maximumReportBytes + 1)
         TrustFixture.expectFailure(.reportTooLarge) { try ReportVerifier(trust: try fixture.trust()).verify(reportBytes: big, signatureBytes: [0x30]) }

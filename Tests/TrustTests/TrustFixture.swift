@@ -82,7 +82,7 @@ final class TrustFixture: @unchecked Sendable {
             Issue.record("expected \(code.rawValue), but the report was accepted: \(accepted)", sourceLocation: sourceLocation)
             return nil
         } catch let failure as VerificationFailure {
-            #expect(failure.code == code, "expected \(code.rawValue), got \(failure.code.rawValue): \(failure.message)", sourceLocation: sourceLocation)
+            #expect(failure.code == code, "expected \(code.rawValue), got \(failure.code.rawValue): \(failure.message(in: .en))", sourceLocation: sourceLocation)
             return failure
         } catch {
             Issue.record("expected a VerificationFailure \(code.rawValue), got \(error)", sourceLocation: sourceLocation)

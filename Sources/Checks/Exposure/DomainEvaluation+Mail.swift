@@ -49,8 +49,8 @@ extension DomainEvaluation {
         if let failure = analysis.failure { return make(.error, nil, failure) }
         if analysis.records.isEmpty { return make(.fail, nil, LocalizedText(fr: "pas d'enregistrement SPF (TXT « v=spf1 … ») sur \(domain.name)", en: "no SPF record (TXT \"v=spf1 …\") at \(domain.name)")) }
         if !analysis.permanentErrors.isEmpty {
-            evidence["permanentErrors"] = .strings(analysis.permanentErrors)
-            return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "") + .verbatim(analysis.permanentErrors.joined(separator: "; ")))
+            evidence["permanentErrors"] = .strings(analysis.permanentErrors.map(\.en))
+            return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "SPF permanent errors: ") + analysis.permanentErrors.joined())
         }
         switch analysis.allQualifier {
         case "-"?, "~"?:
@@ -102,7 +102,7 @@ extension DomainEvaluation {
         evidence["pct"] = .int(record.percent)
         evidence["rua"] = .strings(record.aggregateReports)
         if record.policy == nil {
-            return fail(.fail, nil, LocalizedText(fr: "politique invalide : ", en: "invalid policy: ") + .verbatim(record.problems.joined(separator: "; ")))
+            return fail(.fail, nil, LocalizedText(fr: "politique invalide : ", en: "invalid policy: ") + record.problems.joined())
         }
         if record.policy == "none" { return fail(.warn, nil, LocalizedText(fr: "p=none : les messages usurpés sont toujours remis (surveillance seulement)", en: "p=none: spoofed messages are still delivered (monitoring only)")) }
         var weaknesses: [LocalizedText] = []
@@ -116,7 +116,7 @@ extension DomainEvaluation {
         if !inherited, record.subdomainPolicy == "none" {
             weaknesses.append(LocalizedText(fr: "sp=none : les sous-domaines peuvent être usurpés", en: "sp=none: subdomains can be spoofed"))
         }
-        weaknesses += record.problems.map(LocalizedText.verbatim)
+        weaknesses += record.problems
         if !weaknesses.isEmpty { return fail(.warn, nil, weaknesses.joined()) }
         return fail(.pass, nil, nil)
     }
@@ -243,7 +243,7 @@ extension DomainEvaluation {
         if let mode = policy.mode { evidence["mode"] = .string(mode) }
         evidence["policyMX"] = .strings(policy.mx)
         if let maxAge = policy.maxAge { evidence["maxAge"] = .int(maxAge) }
-        guard policy.problems.isEmpty else { return result(.fail, LocalizedText(fr: "politique invalide : ", en: "invalid policy: ") + .verbatim(policy.problems.joined(separator: "; "))) }
+        guard policy.problems.isEmpty else { return result(.fail, LocalizedText(fr: "politique invalide : ", en: "invalid policy: ") + policy.problems.joined()) }
         let uncovered = mx.hosts.map(\.host).filter { !policy.covers($0) }
         if !uncovered.isEmpty {
             evidence["uncovered"] = .strings(uncovered)

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// Tag-value lists (`v=DMARC1; p=reject; rua=mailto:…`) as DMARC (RFC 7489 §6.4), DKIM (RFC 6376 §3.2),
 /// MTA-STS (RFC 8461 §3.1) and TLS-RPT (RFC 8460 §3) write them: `;`-separated, whitespace around
@@ -32,8 +33,8 @@ public struct DMARCRecord: Sendable, Equatable {
     public var aggregateReports: [String] = []
     /// `ruf` failure report addresses.
     public var failureReports: [String] = []
-    /// Problems that make the record invalid or weaker than it reads.
-    public var problems: [String] = []
+    /// Problems that make the record invalid or weaker than it reads, French and English.
+    public var problems: [LocalizedText] = []
 
     static let policies: Set<String> = ["none", "quarantine", "reject"]
 
@@ -43,17 +44,17 @@ public struct DMARCRecord: Sendable, Equatable {
         for (tag, value) in tags.dropFirst() {
             switch tag {
             case "p":
-                if Self.policies.contains(value.lowercased()) { policy = value.lowercased() } else { problems.append("p=\(value) is not none, quarantine or reject") }
+                if Self.policies.contains(value.lowercased()) { policy = value.lowercased() } else { problems.append(LocalizedText(fr: "p=\(value) n'est ni none, ni quarantine, ni reject", en: "p=\(value) is not none, quarantine or reject")) }
             case "sp":
-                if Self.policies.contains(value.lowercased()) { subdomainPolicy = value.lowercased() } else { problems.append("sp=\(value) is not none, quarantine or reject") }
+                if Self.policies.contains(value.lowercased()) { subdomainPolicy = value.lowercased() } else { problems.append(LocalizedText(fr: "sp=\(value) n'est ni none, ni quarantine, ni reject", en: "sp=\(value) is not none, quarantine or reject")) }
             case "pct":
-                if let number = Int(value), (0...100).contains(number) { percent = number } else { problems.append("pct=\(value) is not a number from 0 to 100") }
+                if let number = Int(value), (0...100).contains(number) { percent = number } else { problems.append(LocalizedText(fr: "pct=\(value) n'est pas un nombre de 0 à 100", en: "pct=\(value) is not a number from 0 to 100")) }
             case "rua": aggregateReports = Self.uris(value)
             case "ruf": failureReports = Self.uris(value)
             default: break
             }
         }
-        if policy == nil && !problems.contains(where: { $0.hasPrefix("p=") }) { problems.append("no p= tag") }
+        if policy == nil && !problems.contains(where: { $0.en.hasPrefix("p=") }) { problems.append(LocalizedText(fr: "pas de balise p=", en: "no p= tag")) }
     }
 
     static func uris(_ value: String) -> [String] {
@@ -112,15 +113,15 @@ public struct MTASTSPolicy: Sendable, Equatable {
     public var mx: [String] = []
     /// `max_age`, seconds.
     public var maxAge: Int?
-    /// What makes the policy invalid.
-    public var problems: [String] = []
+    /// What makes the policy invalid, French and English.
+    public var problems: [LocalizedText] = []
 
     public init(_ text: String) {
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.isEmpty else { continue }
             guard let colon = line.firstIndex(of: ":") else {
-                problems.append("line \"\(line.prefix(60))\" is not key: value")
+                problems.append(LocalizedText(fr: "la ligne « \(line.prefix(60)) » n'est pas de la forme clé: valeur", en: "line \"\(line.prefix(60))\" is not key: value"))
                 continue
             }
             let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
@@ -133,10 +134,19 @@ public struct MTASTSPolicy: Sendable, Equatable {
             default: break
             }
         }
-        if version != "STSv1" { problems.append("version is \(version.map { "\"\($0)\"" } ?? "missing"), expected STSv1") }
-        if !["enforce", "testing", "none"].contains(mode ?? "") { problems.append("mode is \(mode.map { "\"\($0)\"" } ?? "missing"), expected enforce, testing or none") }
-        if maxAge == nil || maxAge! < 0 || maxAge! > 31_557_600 { problems.append("max_age missing or out of range (0 to 31557600)") }
-        if mode != "none" && mx.isEmpty { problems.append("no mx line") }
+        if version != "STSv1" {
+            problems.append(LocalizedText(
+                fr: "version \(version.map { "« \($0) »" } ?? "absente"), STSv1 attendu", en: "version is \(version.map { "\"\($0)\"" } ?? "missing"), expected STSv1"))
+        }
+        if !["enforce", "testing", "none"].contains(mode ?? "") {
+            problems.append(LocalizedText(
+                fr: "mode \(mode.map { "« \($0) »" } ?? "absent"), enforce, testing ou none attendu",
+                en: "mode is \(mode.map { "\"\($0)\"" } ?? "missing"), expected enforce, testing or none"))
+        }
+        if maxAge == nil || maxAge! < 0 || maxAge! > 31_557_600 {
+            problems.append(LocalizedText(fr: "max_age absent ou hors limites (0 à 31557600)", en: "max_age missing or out of range (0 to 31557600)"))
+        }
+        if mode != "none" && mx.isEmpty { problems.append(LocalizedText(fr: "pas de ligne mx", en: "no mx line")) }
     }
 
     /// Whether `host` matches one of the `mx` patterns (RFC 8461 §4.1: `*.` matches one leftmost label).

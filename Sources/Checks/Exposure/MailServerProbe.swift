@@ -40,11 +40,11 @@ public struct SMTPGreeting: Sendable, Equatable {
         var texts: [String] = []
         for _ in 0..<64 {
             let line = try connection.receiveLine()
-            guard line.hasPrefix(code) else { throw .protocolViolation("SMTP \"\(line.prefix(80))\", expected \(code)") }
+            guard line.hasPrefix(code) else { throw .protocolViolation(ProbeText(fr: "SMTP « \(line.prefix(80)) », \(code) attendu", en: "SMTP \"\(line.prefix(80))\", expected \(code)")) }
             texts.append(String(line.dropFirst(4)))
             if line.count <= 3 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return texts }
         }
-        throw .protocolViolation("SMTP reply longer than 64 lines")
+        throw .protocolViolation(ProbeText(fr: "réponse SMTP de plus de 64 lignes", en: "SMTP reply longer than 64 lines"))
     }
 }
 

@@ -16,7 +16,7 @@ public struct SPFAnalysis: Sendable {
     /// Qualifier of the `all` that ends the evaluation (`-`, `~`, `?`, `+`); nil when there is none.
     public var allQualifier: Character?
     /// Reasons the record is a permanent error for receivers (RFC 7208 §2.6.7).
-    public var permanentErrors: [String] = []
+    public var permanentErrors: [LocalizedText] = []
     /// A DNS failure met on the way: the analysis is not conclusive.
     public var failure: LocalizedText?
     /// Domains followed through include/redirect, in order.
@@ -47,7 +47,9 @@ public struct SPFAnalysis: Sendable {
         let top = await analysis.follow(domain, role: .top, resolver: resolver, visited: &visited, depth: 0)
         analysis.allQualifier = top
         if analysis.lookups > lookupLimit {
-            analysis.permanentErrors.append("\(analysis.lookups) DNS-querying terms, more than the limit of \(lookupLimit) (RFC 7208 §4.6.4)")
+            analysis.permanentErrors.append(LocalizedText(
+                fr: "\(analysis.lookups) termes qui interrogent le DNS, au-delà de la limite de \(lookupLimit) (RFC 7208 §4.6.4)",
+                en: "\(analysis.lookups) DNS-querying terms, more than the limit of \(lookupLimit) (RFC 7208 §4.6.4)"))
         }
         return analysis
     }
@@ -68,8 +70,15 @@ public struct SPFAnalysis: Sendable {
         guard spf.count == 1 else {
             switch (spf.count, role) {
             case (0, .top): break
-            case (0, _): permanentErrors.append("\(role == .include ? "include" : "redirect") target \(domain) has no SPF record (RFC 7208 §5.2)")
-            default: permanentErrors.append("\(domain) has \(spf.count) SPF records, exactly one is allowed (RFC 7208 §4.5)")
+            case (0, _):
+                let term = role == .include ? "include" : "redirect"
+                permanentErrors.append(LocalizedText(
+                    fr: "la cible \(domain) de \(term) n'a pas d'enregistrement SPF (RFC 7208 §5.2)",
+                    en: "\(term) target \(domain) has no SPF record (RFC 7208 §5.2)"))
+            default:
+                permanentErrors.append(LocalizedText(
+                    fr: "\(domain) a \(spf.count) enregistrements SPF, un seul est permis (RFC 7208 §4.5)",
+                    en: "\(domain) has \(spf.count) SPF records, exactly one is allowed (RFC 7208 §4.5)"))
             }
             return nil
         }
@@ -91,7 +100,7 @@ public struct SPFAnalysis: Sendable {
             if lower.contains("=") && !lower.hasPrefix("ip4:") && !lower.hasPrefix("ip6:") && !["a", "mx", "include", "exists", "ptr"].contains(name) {
                 // A modifier.
                 if name == "redirect" { redirect = argument } else if !Self.isValidModifierName(name) {
-                    permanentErrors.append("\(domain): malformed term \"\(term)\"")
+                    permanentErrors.append(LocalizedText(fr: "\(domain) : terme mal formé « \(term) »", en: "\(domain): malformed term \"\(term)\""))
                 }
                 continue
             }
@@ -101,7 +110,7 @@ public struct SPFAnalysis: Sendable {
             case "include", "exists":
                 lookups += 1
                 guard let target = argument, !target.isEmpty else {
-                    permanentErrors.append("\(domain): \(name) without a domain")
+                    permanentErrors.append(LocalizedText(fr: "\(domain) : \(name) sans domaine", en: "\(domain): \(name) without a domain"))
                     continue
                 }
                 if name == "include" {
@@ -113,7 +122,7 @@ public struct SPFAnalysis: Sendable {
                         if visited.insert(key).inserted {
                             _ = await follow(key, role: .include, resolver: resolver, visited: &visited, depth: depth + 1)
                         } else {
-                            permanentErrors.append("include loop through \(key)")
+                            permanentErrors.append(LocalizedText(fr: "boucle d'include passant par \(key)", en: "include loop through \(key)"))
                         }
                     }
                 }
@@ -125,7 +134,8 @@ public struct SPFAnalysis: Sendable {
             case "ip4", "ip6":
                 break
             default:
-                permanentErrors.append("\(domain): unknown mechanism \"\(term)\" (RFC 7208 §4.6.1)")
+                permanentErrors.append(LocalizedText(
+                    fr: "\(domain) : mécanisme inconnu « \(term) » (RFC 7208 §4.6.1)", en: "\(domain): unknown mechanism \"\(term)\" (RFC 7208 §4.6.1)"))
             }
             if failure != nil { return nil }
         }
@@ -140,7 +150,7 @@ public struct SPFAnalysis: Sendable {
                 if visited.insert(key).inserted {
                     return await follow(key, role: .redirect, resolver: resolver, visited: &visited, depth: depth + 1)
                 }
-                permanentErrors.append("redirect loop through \(key)")
+                permanentErrors.append(LocalizedText(fr: "boucle de redirect passant par \(key)", en: "redirect loop through \(key)"))
             }
         }
         return all

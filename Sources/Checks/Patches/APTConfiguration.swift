@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// apt's configuration as files give it, for the few options the patch check reads
 /// (`APT::Default-Release`, `APT::Periodic::*`).
@@ -14,7 +15,7 @@ struct APTConfiguration: Sendable {
     /// Files read, in apt's order, with their text.
     private(set) var files: [(path: String, text: String)] = []
     /// What could not be read: file and reason.
-    private(set) var problems: [String] = []
+    private(set) var problems: [LocalizedText] = []
 
     static func read(_ root: FileSystemRoot) -> APTConfiguration {
         var configuration = APTConfiguration()
@@ -26,7 +27,7 @@ struct APTConfiguration: Sendable {
                     && (!name.contains(".") || name.hasSuffix(".conf"))
             }.map { directory + "/" + $0 }
         } catch {
-            configuration.problems.append("\(error.description): apt's configuration cannot be read")
+            configuration.problems.append(error.localizedText + LocalizedText(fr: " : la configuration d'apt ne peut être lue", en: ": apt's configuration cannot be read"))
         }
         if root.isPresent(mainFile) {
             paths.append(mainFile)
@@ -35,7 +36,7 @@ struct APTConfiguration: Sendable {
             do {
                 configuration.files.append((path, try root.readText(path, limit: 1 << 20)))
             } catch {
-                configuration.problems.append("\(error.description): apt's configuration cannot be read")
+                configuration.problems.append(error.localizedText + LocalizedText(fr: " : la configuration d'apt ne peut être lue", en: ": apt's configuration cannot be read"))
             }
         }
         return configuration

@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,8 @@ public struct APTPreferences: Sendable {
     public var pins: [Pin] = []
     /// Files read, and problems met.
     public var files: [String] = []
-    public var problems: [String] = []
+    /// What could not be read or understood, French and English.
+    public var problems: [LocalizedText] = []
 
     static func read(_ root: FileSystemRoot) -> APTPreferences {
         var preferences = APTPreferences()
@@ -39,7 +41,7 @@ public struct APTPreferences: Sendable {
         do {
             names = try root.entries("/etc/apt/preferences.d") ?? []
         } catch {
-            preferences.problems.append("\(error.description): the pins cannot all be known")
+            preferences.problems.append(error.localizedText + LocalizedText(fr: " : les pins ne peuvent tous être connus", en: ": the pins cannot all be known"))
         }
         paths += names
             .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".pref") || !$0.contains(".")) }
@@ -52,22 +54,27 @@ public struct APTPreferences: Sendable {
                     guard let package = stanza["Package"], let pin = stanza["Pin"], let priorityText = stanza["Pin-Priority"] else {
                         // A stanza with only Explanation lines is a comment.
                         if stanza.fields.allSatisfy({ $0.name.lowercased() == "explanation" }) { continue }
-                        throw ControlFileError(path: path, line: stanza.startLine, problem: "a pin needs Package, Pin and Pin-Priority")
+                        throw ControlFileError(
+                            path: path, line: stanza.startLine, fr: "un pin demande Package, Pin et Pin-Priority", en: "a pin needs Package, Pin and Pin-Priority")
                     }
                     guard let priority = Int(priorityText.trimmingCharacters(in: .whitespaces)) else {
-                        throw ControlFileError(path: path, line: stanza.startLine, problem: "Pin-Priority \"\(priorityText)\" is not a number")
+                        throw ControlFileError(
+                            path: path, line: stanza.startLine, fr: "Pin-Priority « \(priorityText) » n'est pas un nombre",
+                            en: "Pin-Priority \"\(priorityText)\" is not a number")
                     }
                     guard let target = parseTarget(pin) else {
-                        throw ControlFileError(path: path, line: stanza.startLine, problem: "unsupported Pin \"\(pin)\"")
+                        throw ControlFileError(path: path, line: stanza.startLine, fr: "Pin « \(pin) » non pris en charge", en: "unsupported Pin \"\(pin)\"")
                     }
                     preferences.pins.append(Pin(
                         packages: package.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init),
                         target: target, priority: priority, origin: "\(path):\(stanza.startLine)"))
                 }
             } catch let error as ControlFileError {
-                preferences.problems.append(error.description)
+                preferences.problems.append(error.localizedText)
+            } catch let error as FileAccessError {
+                preferences.problems.append(error.localizedText)
             } catch {
-                preferences.problems.append(String(describing: error))
+                preferences.problems.append(.verbatim(String(describing: error)))
             }
         }
         return preferences

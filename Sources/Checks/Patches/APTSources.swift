@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// One `deb` source as apt reads it from `/etc/apt/sources.list`, `sources.list.d/*.list`
 /// (one-line style, sources.list(5)) and `sources.list.d/*.sources` (deb822 style).
@@ -59,7 +60,7 @@ public enum APTSourcesReader {
     public struct Result: Sendable {
         public var sources: [APTSource] = []
         /// Files that could not be read or parsed, with the reason (apt refuses to run on these).
-        public var problems: [String] = []
+        public var problems: [LocalizedText] = []
         public var files: [String] = []
     }
 
@@ -70,7 +71,8 @@ public enum APTSourcesReader {
         do {
             names = try root.entries("/etc/apt/sources.list.d") ?? []
         } catch {
-            result.problems.append("\(error.description): the configured sources cannot all be known")
+            result.problems.append(
+                error.localizedText + LocalizedText(fr: " : les sources configurées ne peuvent toutes être connues", en: ": the configured sources cannot all be known"))
         }
         oneLineFiles += names.filter { $0.hasSuffix(".list") }.map { "/etc/apt/sources.list.d/" + $0 }
         let deb822Files = names.filter { $0.hasSuffix(".sources") }.map { "/etc/apt/sources.list.d/" + $0 }
@@ -79,7 +81,7 @@ public enum APTSourcesReader {
             do {
                 result.sources += parseOneLine(try root.readText(path, limit: 1 << 20), path: path)
             } catch {
-                result.problems.append(error.description)
+                result.problems.append(error.localizedText)
             }
         }
         for path in deb822Files {
@@ -87,9 +89,11 @@ public enum APTSourcesReader {
             do {
                 result.sources += try parseDeb822(try root.readText(path, limit: 1 << 20), path: path)
             } catch let error as ControlFileError {
-                result.problems.append(error.description)
+                result.problems.append(error.localizedText)
+            } catch let error as FileAccessError {
+                result.problems.append(error.localizedText)
             } catch {
-                result.problems.append(String(describing: error))
+                result.problems.append(.verbatim(String(describing: error)))
             }
         }
         return result
@@ -135,7 +139,7 @@ public enum APTSourcesReader {
             guard words("Types").contains("deb"), (stanza["Enabled"] ?? "yes").lowercased() != "no" else { continue }
             let suites = words("Suites")
             guard !words("URIs").isEmpty, !suites.isEmpty else {
-                throw ControlFileError(path: path, line: stanza.startLine, problem: "a deb stanza needs URIs and Suites")
+                throw ControlFileError(path: path, line: stanza.startLine, fr: "une strophe deb demande URIs et Suites", en: "a deb stanza needs URIs and Suites")
             }
             for uri in words("URIs") {
                 for suite in suites {
@@ -211,7 +215,7 @@ public struct APTRelease: Sendable, Equatable {
                 index += 1
             }
             guard index < bytes.count else {
-                throw ControlFileError(path: path, line: 1, problem: "clear-signed file without a body")
+                throw ControlFileError(path: path, line: 1, fr: "fichier signé en clair sans contenu", en: "clear-signed file without a body")
             }
             start = index + 1
         }
@@ -244,7 +248,7 @@ public struct APTRelease: Sendable, Equatable {
                     let lowered = name.string.lowercased()
                     if wanted.contains(lowered) { fields[lowered] = value.string }
                 case .malformed(let line, let message):
-                    problem = ControlFileError(path: path, line: line + lineOffset, problem: message)
+                    problem = ControlFileError(path: path, line: line + lineOffset, text: message)
                     done = true
                 case .endOfStanza:
                     done = true
@@ -254,7 +258,7 @@ public struct APTRelease: Sendable, Equatable {
             scanner.finish(handle)
         }
         if let problem { throw problem }
-        guard firstLine != nil else { throw ControlFileError(path: path, line: 1, problem: "empty Release file") }
+        guard firstLine != nil else { throw ControlFileError(path: path, line: 1, fr: "fichier Release vide", en: "empty Release file") }
         var release = APTRelease(path: path)
         release.origin = fields["origin"]
         release.label = fields["label"]
@@ -267,7 +271,9 @@ public struct APTRelease: Sendable, Equatable {
         release.components = (fields["components"] ?? "").split(separator: " ").map(String.init)
         release.architectures = (fields["architectures"] ?? "").split(separator: " ").map(String.init)
         guard release.suite != nil || release.codename != nil else {
-            throw ControlFileError(path: path, line: (firstLine ?? 1) + lineOffset, problem: "Release file names neither Suite nor Codename")
+            throw ControlFileError(
+                path: path, line: (firstLine ?? 1) + lineOffset, fr: "le fichier Release ne nomme ni Suite ni Codename",
+                en: "Release file names neither Suite nor Codename")
         }
         return release
     }

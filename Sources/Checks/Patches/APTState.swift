@@ -1,4 +1,5 @@
 import Foundation
+import NIS2
 
 /// One `Packages` index apt would read, with the `Release` file of its suite.
 public struct PackageIndex: Sendable {
@@ -47,15 +48,15 @@ public struct APTState: Sendable {
     /// (I/O error, truncated or corrupt compressed data, cut in the middle of a line), a stanza without
     /// `Package` (apt stops with "Encountered a section with no Package: header"). File, line when known,
     /// what is wrong. Candidates computed despite these are not trusted.
-    public var unreadable: [String] = []
+    public var unreadable: [LocalizedText] = []
     /// Gaps apt passes over silently but that leave the candidates incomplete: a configured source that
     /// was never fetched, a list the suite's Release announces but that is missing, broken stanzas
     /// skipped. File, line when known, what is wrong.
-    public var incomplete: [String] = []
+    public var incomplete: [LocalizedText] = []
     /// Why `/var/lib/apt/lists` itself could not be listed; nil when it could (or does not exist).
-    public var listsFolderProblem: String?
+    public var listsFolderProblem: LocalizedText?
     /// Every problem, unreadable inputs first.
-    public var problems: [String] { unreadable + incomplete }
+    public var problems: [LocalizedText] { unreadable + incomplete }
     /// Broken stanzas skipped in Packages files.
     public var brokenStanzas = 0
     /// When `apt-get update` last succeeded, as well as files tell: the newest of the Release/InRelease
@@ -84,8 +85,9 @@ public struct APTState: Sendable {
         do {
             listNames = Set(try root.entries(listsDirectory) ?? [])
         } catch {
-            state.listsFolderProblem = "\(error.description): apt's lists cannot be read"
-            state.unreadable.append("\(error.description): apt's lists cannot be read")
+            let problem = error.localizedText + LocalizedText(fr: " : les listes d'apt ne peuvent être lues", en: ": apt's lists cannot be read")
+            state.listsFolderProblem = problem
+            state.unreadable.append(problem)
         }
         let native = database.nativeArchitecture ?? "amd64"
         let systemArchitectures = [native] + dpkgForeignArchitectures.filter { $0 != native }
@@ -103,9 +105,11 @@ public struct APTState: Sendable {
                     do {
                         release = try APTRelease.parse(try IndexFile.readAll(root, path, limit: 32 << 20), path: path)
                     } catch let error as ControlFileError {
-                        state.unreadable.append(error.description)
+                        state.unreadable.append(error.localizedText)
+                    } catch let error as IndexFile.ReadError {
+                        state.unreadable.append(error.localizedText)
                     } catch {
-                        state.unreadable.append(String(describing: error))
+                        state.unreadable.append(.verbatim(String(describing: error)))
                     }
                     releases[path] = release
                 }
@@ -118,7 +122,9 @@ public struct APTState: Sendable {
             }
             if releaseName == nil && !source.isFlat {
                 // Never fetched: whatever this source offers (security fixes included) is unknown.
-                state.incomplete.append("\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it")
+                state.incomplete.append(LocalizedText(
+                    fr: "\(source.origin) : \(source.uri) \(source.suite) n'a pas de fichier Release sous \(listsDirectory) : apt-get update n'a pas tourné depuis que la source est configurée, ou a échoué pour elle",
+                    en: "\(source.origin): \(source.uri) \(source.suite) has no Release file under \(listsDirectory): apt-get update has not run since it was configured, or failed for it"))
             }
             // apt also asks for the optional binary-all index (Debian's archive announces it has none).
             let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
@@ -131,7 +137,9 @@ public struct APTState: Sendable {
                         state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
                         // A list the suite announces but that is not on disk: apt-get update failed for it, or lists were removed.
                         if let release, release.components.contains(component), release.architectures.contains(architecture) {
-                            state.incomplete.append("\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)")
+                            state.incomplete.append(LocalizedText(
+                                fr: "\(listsDirectory)/\(base) : absente, alors que \(release.path) annonce \(component) pour \(architecture)",
+                                en: "\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)"))
                         }
                         continue
                     }
@@ -184,7 +192,10 @@ public struct APTState: Sendable {
             stanzasRead += outcome.stanzas
             brokenStanzas += outcome.broken.count
             incomplete += outcome.broken.prefix(5)
-            if outcome.broken.count > 5 { incomplete.append("\(index.path): \(outcome.broken.count - 5) more broken stanzas") }
+            if outcome.broken.count > 5 {
+                incomplete.append(LocalizedText(
+                    fr: "\(index.path) : \(outcome.broken.count - 5) autres strophes abîmées", en: "\(index.path): \(outcome.broken.count - 5) more broken stanzas"))
+            }
             unreadable += outcome.refused.prefix(5)
             if let failure = outcome.failure { unreadable.append(failure) }
             for (name, version, architecture) in outcome.entries {
@@ -269,11 +280,11 @@ public struct APTState: Sendable {
         var entries: [(String, String, String)] = []
         var stanzas = 0
         /// Broken stanzas apt skips too (a line that is not `Field: value`, no valid Version).
-        var broken: [String] = []
+        var broken: [LocalizedText] = []
         /// Stanzas for which apt refuses the whole list (no Package field).
-        var refused: [String] = []
+        var refused: [LocalizedText] = []
         /// Why the file could not be read whole.
-        var failure: String?
+        var failure: LocalizedText?
     }
 
     /// The per-stanza state of `readIndex`, a value mutated in place (no boxed captures, so no
@@ -287,7 +298,7 @@ public struct APTState: Sendable {
         var architecture: String?
         var skip = false
         var hasVersion = false
-        var malformed: String?
+        var malformed: LocalizedText?
 
         mutating func handle(_ event: ControlFileScanner.Event) {
             switch event {
@@ -307,21 +318,26 @@ public struct APTState: Sendable {
                     architecture = value.string
                 }
             case .malformed(let line, let problem):
-                if malformed == nil { malformed = "\(path):\(line): \(problem)" }
+                if malformed == nil { malformed = LocalizedText(fr: "\(path):\(line) : ", en: "\(path):\(line): ") + problem }
             case .endOfStanza(let start):
                 outcome.stanzas += 1
                 defer { name = nil; version = nil; architecture = nil; skip = false; hasVersion = false; malformed = nil }
                 guard let package = name, !package.isEmpty else {
-                    outcome.refused.append("\(path):\(start): stanza without a Package field (apt refuses the list: \"Encountered a section with no Package: header\")")
+                    // apt's own message is quoted in English only (French readers get its meaning).
+                    outcome.refused.append(LocalizedText(
+                        fr: "\(path):\(start) : strophe sans champ Package (apt refuse alors la liste entière)",
+                        en: "\(path):\(start): stanza without a Package field (apt refuses the list: \"Encountered a section with no Package: header\")"))
                     return
                 }
                 if let malformed {
-                    outcome.broken.append(malformed + " (stanza skipped)")
+                    outcome.broken.append(malformed + LocalizedText(fr: " (strophe ignorée)", en: " (stanza skipped)"))
                     return
                 }
                 if skip && hasVersion { return }
                 guard let version = skip ? nil : version, DebianVersion(version) != nil else {
-                    outcome.broken.append("\(path):\(start): package \(package) has no valid Version field (stanza skipped)")
+                    outcome.broken.append(LocalizedText(
+                        fr: "\(path):\(start) : le paquet \(package) n'a pas de champ Version valide (strophe ignorée)",
+                        en: "\(path):\(start): package \(package) has no valid Version field (stanza skipped)"))
                     return
                 }
                 outcome.entries.append((package, version, architecture ?? "all"))
@@ -339,10 +355,12 @@ public struct APTState: Sendable {
             scanner.finish { collector.handle($0) }
             // apt writes every list line with its newline: a last line without one was cut.
             if scanner.endedMidLine {
-                collector.outcome.failure = "\(path):\(scanner.line): the list ends in the middle of a line: it is truncated"
+                collector.outcome.failure = LocalizedText(
+                    fr: "\(path):\(scanner.line) : la liste s'arrête au milieu d'une ligne : elle est tronquée",
+                    en: "\(path):\(scanner.line): the list ends in the middle of a line: it is truncated")
             }
         } catch {
-            collector.outcome.failure = error.description
+            collector.outcome.failure = error.localizedText
         }
         return collector.outcome
     }

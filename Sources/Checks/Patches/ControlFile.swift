@@ -10,7 +10,7 @@ struct ControlFileScanner {
         /// A field line: name and first-line value (surrounding blanks removed), valid only during the call.
         case field(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>, line: Int)
         /// A line that is neither a field, a continuation, a comment nor blank: the stanza is broken.
-        case malformed(line: Int, problem: String)
+        case malformed(line: Int, problem: LocalizedText)
         /// End of a stanza that began at `startLine`.
         case endOfStanza(startLine: Int)
     }
@@ -71,7 +71,7 @@ struct ControlFileScanner {
                 inStanza = true
                 stanzaStart = line
             }
-            handle(.malformed(line: line, problem: "line longer than \(Self.maximumLineLength) bytes"))
+            handle(.malformed(line: line, problem: LocalizedText(fr: "ligne de plus de \(Self.maximumLineLength) octets", en: "line longer than \(Self.maximumLineLength) bytes")))
             return
         }
         let joined = carry
@@ -110,7 +110,9 @@ struct ControlFileScanner {
             return
         }
         if first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-            if !inStanza { handle(.malformed(line: line, problem: "continuation line outside of any field")) }
+            if !inStanza {
+                handle(.malformed(line: line, problem: LocalizedText(fr: "ligne de continuation hors de tout champ", en: "continuation line outside of any field")))
+            }
             return
         }
         if first == UInt8(ascii: "#") && allowsComments { return }
@@ -119,7 +121,7 @@ struct ControlFileScanner {
             stanzaStart = line
         }
         guard let colon = Self.find(UInt8(ascii: ":"), in: text, from: 0), colon > 0 else {
-            handle(.malformed(line: line, problem: "expected \"Field: value\""))
+            handle(.malformed(line: line, problem: LocalizedText(fr: "« Champ: valeur » attendu", en: "expected \"Field: value\"")))
             return
         }
         var valueStart = colon + 1
@@ -205,7 +207,7 @@ struct ControlStanza: Sendable, Equatable {
             if line.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 guard var stanza = current, !stanza.fields.isEmpty else {
-                    throw ControlFileError(path: path, line: number, problem: "continuation line outside of any field")
+                    throw ControlFileError(path: path, line: number, fr: "ligne de continuation hors de tout champ", en: "continuation line outside of any field")
                 }
                 let continuation = line.trimmingCharacters(in: .whitespaces)
                 stanza.fields[stanza.fields.count - 1].value += "\n" + (continuation == "." ? "" : continuation)
@@ -213,7 +215,8 @@ struct ControlStanza: Sendable, Equatable {
                 continue
             }
             guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw ControlFileError(path: path, line: number, problem: "expected \"Field: value\", got \"\(line.prefix(60))\"")
+                throw ControlFileError(
+                    path: path, line: number, fr: "« Champ: valeur » attendu, trouvé « \(line.prefix(60)) »", en: "expected \"Field: value\", got \"\(line.prefix(60))\"")
             }
             if current == nil { current = ControlStanza(fields: [], startLine: number) }
             current!.fields.append((
@@ -233,9 +236,23 @@ public struct ControlFileError: Error, Sendable, Equatable, CustomStringConverti
     public let line: Int
     /// What is wrong, in English.
     public let problem: String
-    /// What is wrong, in French, when the thrower gave it; the English text stands in otherwise.
-    public var problemFr: String? = nil
+    /// What is wrong, in French.
+    public let problemFr: String
+
+    /// A problem at `line` of `path` (0: the file as a whole), French and English.
+    public init(path: String, line: Int, fr: String, en: String) {
+        self.path = path
+        self.line = line
+        self.problem = en
+        self.problemFr = fr
+    }
+
+    /// A problem given in both languages.
+    public init(path: String, line: Int, text: LocalizedText) { self.init(path: path, line: line, fr: text.fr, en: text.en) }
+
+    /// What is wrong, in both languages.
+    public var problemText: LocalizedText { LocalizedText(fr: problemFr, en: problem) }
     public var description: String { "\(path):\(line): \(problem)" }
     /// `path:line: problem` in both languages.
-    public var localizedText: LocalizedText { LocalizedText(fr: "\(path):\(line) : \(problemFr ?? problem)", en: description) }
+    public var localizedText: LocalizedText { LocalizedText(fr: "\(path):\(line) : \(problemFr)", en: description) }
 }

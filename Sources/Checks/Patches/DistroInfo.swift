@@ -55,11 +55,13 @@ struct DistroInfo: Sendable {
     static func parse(_ text: String, distribution: Distribution, path: String) throws(ControlFileError) -> DistroInfo {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         if lines.last?.isEmpty == true { lines.removeLast() }
-        guard let headerLine = lines.first else { throw ControlFileError(path: path, line: 1, problem: "empty file: expected a header line") }
+        guard let headerLine = lines.first else { throw ControlFileError(path: path, line: 1, fr: "fichier vide : une ligne d'en-tête est attendue", en: "empty file: expected a header line") }
         let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let required = ["version", "codename", "series", "created", "release", "eol"]
         for name in required where !header.contains(name) {
-            throw ControlFileError(path: path, line: 1, problem: "header has no \"\(name)\" column (expected \(required.joined(separator: ",")),…)")
+            throw ControlFileError(
+                path: path, line: 1, fr: "l'en-tête n'a pas de colonne « \(name) » (attendu : \(required.joined(separator: ",")),…)",
+                en: "header has no \"\(name)\" column (expected \(required.joined(separator: ",")),…)")
         }
         let column = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         // Every row has at least the columns up to `created` (distro-info's own minimum).
@@ -68,26 +70,28 @@ struct DistroInfo: Sendable {
         for (offset, line) in lines.enumerated().dropFirst() {
             let number = offset + 1
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw ControlFileError(path: path, line: number, problem: "empty line")
+                throw ControlFileError(path: path, line: number, fr: "ligne vide", en: "empty line")
             }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= minimumCells, cells.count <= header.count else {
                 throw ControlFileError(
                     path: path, line: number,
-                    problem: "\(cells.count) cells, expected \(minimumCells) to \(header.count) (\(header.joined(separator: ",")))")
+                    fr: "\(cells.count) cellules, \(minimumCells) à \(header.count) attendues (\(header.joined(separator: ",")))",
+                    en: "\(cells.count) cells, expected \(minimumCells) to \(header.count) (\(header.joined(separator: ",")))")
             }
             func text(_ name: String) -> String { column[name].flatMap { $0 < cells.count ? cells[$0] : nil } ?? "" }
             func date(_ name: String) throws(ControlFileError) -> Date? {
                 let value = text(name)
                 if value.isEmpty { return nil }
                 guard let day = Self.day(value) else {
-                    throw ControlFileError(path: path, line: number, problem: "\(name) \"\(value)\" is not a YYYY-MM-DD date")
+                    throw ControlFileError(
+                        path: path, line: number, fr: "\(name) « \(value) » n'est pas une date AAAA-MM-JJ", en: "\(name) \"\(value)\" is not a YYYY-MM-DD date")
                 }
                 return day
             }
             let series = text("series")
             guard !series.isEmpty, series.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
-                throw ControlFileError(path: path, line: number, problem: "series \"\(series)\" is not a release name")
+                throw ControlFileError(path: path, line: number, fr: "la série « \(series) » n'est pas un nom de version", en: "series \"\(series)\" is not a release name")
             }
             releases.append(Release(
                 version: text("version"), codename: text("codename"), series: series, created: try date("created"),
@@ -166,19 +170,23 @@ struct DistroInfo: Sendable {
         case .host(let path):
             let text: String
             do { text = try root.readText(path, limit: 1 << 20) } catch {
-                throw ControlFileError(path: path, line: 0, problem: error.description)
+                throw ControlFileError(path: path, line: 0, text: error.localizedText)
             }
             return try parse(text, distribution: distribution, path: path)
         case .shipped(let path):
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ControlFileError(path: path, line: 0, problem: "\(path): cannot be read: \(error.localizedDescription)")
+                // Foundation's own words, quoted as they are.
+                throw ControlFileError(
+                    path: path, line: 0, fr: "\(path) : lecture impossible : \(error.localizedDescription)",
+                    en: "\(path): cannot be read: \(error.localizedDescription)")
             }
             return try parse(text, distribution: distribution, path: path)
         case .none:
             throw ControlFileError(
                 path: hostFolder + "/" + distribution.fileName, line: 0,
-                problem: "\(hostFolder)/\(distribution.fileName) is not on the audited system, and cyberctl's own copy (profiles folder distro-info/) was not found")
+                fr: "\(hostFolder)/\(distribution.fileName) n'est pas sur le système audité, et la copie de cyberctl (dossier des profils distro-info/) est introuvable",
+                en: "\(hostFolder)/\(distribution.fileName) is not on the audited system, and cyberctl's own copy (profiles folder distro-info/) was not found")
         }
     }
 }

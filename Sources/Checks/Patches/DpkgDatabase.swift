@@ -34,7 +34,7 @@ public struct DpkgDatabase: Sendable {
         do {
             bytes = try root.read(path, limit: 256 << 20)
         } catch {
-            throw ControlFileError(path: path, line: 0, problem: error.description)
+            throw ControlFileError(path: path, line: 0, text: error.localizedText)
         }
         return try parse(bytes, path: path)
     }
@@ -58,26 +58,29 @@ public struct DpkgDatabase: Sendable {
                 else if field.isField("Version") { version = value.string }
                 else if field.isField("Architecture") { architecture = value.string }
             case .malformed(let line, let message):
-                problem = ControlFileError(path: path, line: line, problem: message)
+                problem = ControlFileError(path: path, line: line, text: message)
             case .endOfStanza(let start):
                 defer { name = nil; status = nil; version = nil; architecture = nil }
                 guard let package = name, !package.isEmpty else {
-                    problem = ControlFileError(path: path, line: start, problem: "stanza without a Package field")
+                    problem = ControlFileError(path: path, line: start, fr: "strophe sans champ Package", en: "stanza without a Package field")
                     return
                 }
                 guard let status else {
-                    problem = ControlFileError(path: path, line: start, problem: "package \(package) has no Status field")
+                    problem = ControlFileError(path: path, line: start, fr: "le paquet \(package) n'a pas de champ Status", en: "package \(package) has no Status field")
                     return
                 }
                 let words = status.split(separator: " ")
                 guard words.count == 3 else {
-                    problem = ControlFileError(path: path, line: start, problem: "package \(package): Status \"\(status)\" is not \"want flag state\"")
+                    problem = ControlFileError(
+                        path: path, line: start, fr: "paquet \(package) : Status « \(status) » n'est pas de la forme « souhait drapeau état »",
+                        en: "package \(package): Status \"\(status)\" is not \"want flag state\"")
                     return
                 }
                 let state = String(words[2])
                 guard currentStates.contains(state) else { return }
                 guard let version, DebianVersion(version) != nil else {
-                    problem = ControlFileError(path: path, line: start, problem: "installed package \(package) has no valid Version field")
+                    problem = ControlFileError(
+                        path: path, line: start, fr: "le paquet installé \(package) n'a pas de champ Version valide", en: "installed package \(package) has no valid Version field")
                     return
                 }
                 let arch = architecture ?? "all"
@@ -88,16 +91,18 @@ public struct DpkgDatabase: Sendable {
         }
         // A file that ends mid-line was cut: say so first, whatever the cut made of the last line.
         if scanner.endedMidLine {
-            let detail = problem.map { " (\($0.problem) at line \($0.line))" } ?? ""
-            throw ControlFileError(path: path, line: scanner.line, problem: "file ends in the middle of a line: it is truncated\(detail)")
+            throw ControlFileError(
+                path: path, line: scanner.line,
+                fr: "le fichier s'arrête au milieu d'une ligne : il est tronqué\(problem.map { " (\($0.problemFr) à la ligne \($0.line))" } ?? "")",
+                en: "file ends in the middle of a line: it is truncated\(problem.map { " (\($0.problem) at line \($0.line))" } ?? "")")
         }
         // dpkg ends every stanza it writes with a blank line (`writedb`): a missing one means the file was
         // cut, which also explains a last stanza missing its Version: the truncation is named first.
         if !bytes.isEmpty && !(bytes.count >= 2 && bytes[bytes.count - 1] == 10 && bytes[bytes.count - 2] == 10) {
-            let detail = problem.map { " (\($0.problem) at line \($0.line))" } ?? ""
             throw ControlFileError(
                 path: path, line: scanner.line,
-                problem: "the last stanza is not followed by the blank line dpkg always writes: the file is truncated\(detail)")
+                fr: "la dernière strophe n'est pas suivie de la ligne vide que dpkg écrit toujours : le fichier est tronqué\(problem.map { " (\($0.problemFr) à la ligne \($0.line))" } ?? "")",
+                en: "the last stanza is not followed by the blank line dpkg always writes: the file is truncated\(problem.map { " (\($0.problem) at line \($0.line))" } ?? "")")
         }
         if let problem { throw problem }
         return DpkgDatabase(packages: packages, nativeArchitecture: native)

@@ -65,7 +65,7 @@ extension PackagesCheck {
             "codename": os.codename.map { .string($0) } ?? .null,
         ]
         func failure(_ error: ControlFileError) -> CheckResult {
-            result("patch.os-eol", target: target, .error, evidence: evidence, reason: error.line > 0 ? error.localizedText : LocalizedText(fr: error.problemFr ?? error.problem, en: error.problem))
+            result("patch.os-eol", target: target, .error, evidence: evidence, reason: error.line > 0 ? error.localizedText : error.problemText)
         }
         let location = DistroInfo.location(distribution, root: root, shippedFolders: distroInfoFolders)
         var table: DistroInfo

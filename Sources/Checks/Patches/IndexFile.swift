@@ -1,3 +1,4 @@
+import NIS2
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,8 +10,11 @@ enum IndexFile {
     /// Why an index file could not be read.
     struct ReadError: Error, CustomStringConvertible {
         let path: String
-        let problem: String
-        var description: String { "\(path): \(problem)" }
+        /// What went wrong, French and English; the OS's (`strerror`) and the decompressors' words quoted as they are.
+        let problem: LocalizedText
+        var description: String { "\(path): \(problem.en)" }
+        /// `path: problem` in both languages.
+        var localizedText: LocalizedText { LocalizedText(fr: "\(path) : ", en: "\(path): ") + problem }
     }
 
     /// Size of each read, bytes.
@@ -23,15 +27,15 @@ enum IndexFile {
         _ root: FileSystemRoot, _ innerPath: String, consume: (UnsafeBufferPointer<UInt8>) -> Void
     ) throws(ReadError) {
         let resolved: String
-        do { resolved = try root.resolve(innerPath) } catch { throw ReadError(path: innerPath, problem: error.description) }
+        do { resolved = try root.resolve(innerPath) } catch { throw ReadError(path: innerPath, problem: error.localizedText) }
         let descriptor = open(root.hostPath(resolved), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else {
-            throw ReadError(path: innerPath, problem: String(cString: strerror(errno)))
+            throw ReadError(path: innerPath, problem: .verbatim(String(cString: strerror(errno))))
         }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw ReadError(path: innerPath, problem: "not a regular file")
+            throw ReadError(path: innerPath, problem: LocalizedText(fr: "pas un fichier ordinaire", en: "not a regular file"))
         }
         let decoder = ListCompression(fileName: innerPath).decoder()
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
@@ -40,18 +44,18 @@ enum IndexFile {
             let count = read(descriptor, buffer.baseAddress, chunkSize)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ReadError(path: innerPath, problem: String(cString: strerror(errno)))
+                throw ReadError(path: innerPath, problem: .verbatim(String(cString: strerror(errno))))
             }
             if count == 0 { break }
             let chunk = UnsafeBufferPointer(rebasing: buffer[0..<count])
             if let decoder {
-                do { try decoder.feed(chunk, emit: consume) } catch { throw ReadError(path: innerPath, problem: error.description) }
+                do { try decoder.feed(chunk, emit: consume) } catch { throw ReadError(path: innerPath, problem: .verbatim(error.description)) }
             } else {
                 consume(chunk)
             }
         }
         if let decoder {
-            do { try decoder.finish(emit: consume) } catch { throw ReadError(path: innerPath, problem: error.description) }
+            do { try decoder.finish(emit: consume) } catch { throw ReadError(path: innerPath, problem: .verbatim(error.description)) }
         }
     }
 
@@ -63,7 +67,7 @@ enum IndexFile {
             if bytes.count + chunk.count > limit { tooLarge = true; return }
             bytes.append(contentsOf: chunk)
         }
-        if tooLarge { throw ReadError(path: innerPath, problem: "larger than \(limit) bytes") }
+        if tooLarge { throw ReadError(path: innerPath, problem: LocalizedText(fr: "plus de \(limit) octets", en: "larger than \(limit) bytes")) }
         return bytes
     }
 }

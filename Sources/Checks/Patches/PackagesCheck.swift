@@ -134,8 +134,7 @@ public struct PackagesCheck: ConfigurableCheck {
             // dpkg itself is always installed: an empty database was not read, whatever the file holds.
             guard !database.packages.isEmpty else {
                 throw ControlFileError(
-                    path: statusTarget, line: 0, problem: "lists no installed package (not even dpkg)",
-                    problemFr: "ne liste aucun paquet installé (pas même dpkg)")
+                    path: statusTarget, line: 0, fr: "ne liste aucun paquet installé (pas même dpkg)", en: "lists no installed package (not even dpkg)")
             }
         } catch {
             let why = (error as? ControlFileError)?.localizedText ?? .verbatim("\(error)")
@@ -152,12 +151,13 @@ public struct PackagesCheck: ConfigurableCheck {
         }
         // dpkg's foreign architectures (`dpkg --add-architecture`): apt reads their lists too.
         var foreign: [String] = []
-        var archProblem: String?
+        var archProblem: LocalizedText?
         if root.exists("/var/lib/dpkg/arch") {
             do {
                 foreign = try root.readText("/var/lib/dpkg/arch", limit: 4096).split(whereSeparator: \.isNewline).map(String.init)
             } catch {
-                archProblem = "\(error.description): dpkg's foreign architectures cannot be known"
+                archProblem = error.localizedText
+                    + LocalizedText(fr: " : les architectures étrangères de dpkg ne peuvent être connues", en: ": dpkg's foreign architectures cannot be known")
             }
         }
         var state = APTState.load(root, database: database, configuration: configuration, dpkgForeignArchitectures: foreign)
@@ -193,12 +193,12 @@ public struct PackagesCheck: ConfigurableCheck {
         ]
         if !state.missingLists.isEmpty { evidence["missing"] = .strings(state.missingLists) }
         if !state.problems.isEmpty {
-            evidence["problems"] = .strings(state.problems)
+            evidence["problems"] = .strings(state.problems.map(\.en))
             evidence["brokenStanzas"] = .int(state.brokenStanzas)
             return [result(
                 "patch.package-lists", target: target, .error, evidence: evidence,
-                reason: LocalizedText(fr: "listes de paquets illisibles ou abîmées : ", en: "")
-                    + .verbatim(state.problems.prefix(3).joined(separator: "; ")))]
+                reason: LocalizedText(fr: "listes de paquets illisibles ou abîmées : ", en: "package lists unreadable or damaged: ")
+                    + state.problems.prefix(3).joined())]
         }
         if state.indexes.isEmpty { return [] }
         return [result("patch.package-lists", target: target, .pass, evidence: evidence)]
@@ -218,26 +218,27 @@ public struct PackagesCheck: ConfigurableCheck {
     /// inputs, or they could not be read); nil when they can.
     static func untrusted(_ state: APTState) -> LocalizedText? {
         guard !state.unreadable.isEmpty else { return nil }
-        let listed = state.unreadable.prefix(3).joined(separator: "; ")
+        let listed = state.unreadable.prefix(3).joined()
         let extra = state.unreadable.count - 3
         return LocalizedText(
-            fr: "les entrées d'apt n'ont pas toutes pu être lues, les versions candidates sont donc inconnues : \(listed)" + (extra > 0 ? " (et \(extra) problème(s) de plus)" : ""),
-            en: "apt's inputs could not all be read, so candidate versions are unknown: \(listed)" + (extra > 0 ? " (and \(extra) more problems)" : ""))
+            fr: "les entrées d'apt n'ont pas toutes pu être lues, les versions candidates sont donc inconnues : \(listed.fr)" + (extra > 0 ? " (et \(extra) problème(s) de plus)" : ""),
+            en: "apt's inputs could not all be read, so candidate versions are unknown: \(listed.en)" + (extra > 0 ? " (and \(extra) more problems)" : ""))
     }
 
     /// Why a result found in `state` may miss updates (sources never fetched, missing lists, skipped
     /// stanzas); nil when nothing is missing.
-    static func gaps(_ state: APTState) -> String? {
+    static func gaps(_ state: APTState) -> LocalizedText? {
         guard !state.incomplete.isEmpty else { return nil }
-        let more = state.incomplete.count > 3 ? " (and \(state.incomplete.count - 3) more)" : ""
-        return state.incomplete.prefix(3).joined(separator: "; ") + more
+        let extra = state.incomplete.count - 3
+        return state.incomplete.prefix(3).joined()
+            + (extra > 0 ? LocalizedText(fr: " (et \(extra) de plus)", en: " (and \(extra) more)") : .verbatim(""))
     }
 
     /// `patch.security-updates`: `fail` when a candidate is a security fix; `error` when the inputs
     /// cannot be trusted, or when nothing was found but some lists are missing (a pass would be unverified).
     func securityUpdates(_ state: APTState, target: String) -> CheckResult {
         if let reason = Self.untrusted(state) {
-            return result("patch.security-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable)], reason: reason)
+            return result("patch.security-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable.map(\.en))], reason: reason)
         }
         let security = state.pending.filter(\.security)
         var evidence: [String: JSONValue] = ["count": .int(security.count), "updates": Self.updateList(security)]
@@ -246,10 +247,10 @@ public struct PackagesCheck: ConfigurableCheck {
                 return result(
                     "patch.security-updates", target: target, .error, evidence: evidence,
                     reason: LocalizedText(
-                        fr: "aucune mise à jour de sécurité dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps)",
-                        en: "no security update in the lists that could be read, but some are missing or damaged: \(gaps)"))
+                        fr: "aucune mise à jour de sécurité dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps.fr)",
+                        en: "no security update in the lists that could be read, but some are missing or damaged: \(gaps.en)"))
             }
-            evidence["note"] = .string("more updates may be pending: \(gaps)")
+            evidence["note"] = .string("more updates may be pending: \(gaps.en)")
         }
         return result("patch.security-updates", target: target, security.isEmpty ? .pass : .fail, evidence: evidence)
     }
@@ -257,7 +258,7 @@ public struct PackagesCheck: ConfigurableCheck {
     /// `patch.pending-updates`: `warn` above `pendingThreshold`; `error` as `securityUpdates` says.
     func pendingUpdates(_ state: APTState, target: String, installedCount: Int) -> CheckResult {
         if let reason = Self.untrusted(state) {
-            return result("patch.pending-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable)], reason: reason)
+            return result("patch.pending-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable.map(\.en))], reason: reason)
         }
         let pending = state.pending
         var evidence: [String: JSONValue] = [
@@ -269,10 +270,10 @@ public struct PackagesCheck: ConfigurableCheck {
                 return result(
                     "patch.pending-updates", target: target, .error, evidence: evidence,
                     reason: LocalizedText(
-                        fr: "\(pending.count) mises à jour en attente dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps)",
-                        en: "\(pending.count) pending updates in the lists that could be read, but some are missing or damaged: \(gaps)"))
+                        fr: "\(pending.count) mises à jour en attente dans les listes lisibles, mais certaines manquent ou sont abîmées : \(gaps.fr)",
+                        en: "\(pending.count) pending updates in the lists that could be read, but some are missing or damaged: \(gaps.en)"))
             }
-            evidence["note"] = .string("more updates may be pending: \(gaps)")
+            evidence["note"] = .string("more updates may be pending: \(gaps.en)")
         }
         return result("patch.pending-updates", target: target, pending.count > pendingThreshold ? .warn : .pass, evidence: evidence)
     }
@@ -290,7 +291,7 @@ public struct PackagesCheck: ConfigurableCheck {
     func listsAge(_ state: APTState, now: Date) -> CheckResult {
         let target = APTState.listsDirectory
         if let problem = state.listsFolderProblem {
-            return result("patch.lists-age", target: target, .error, reason: LocalizedText(fr: "listes d'apt illisibles : ", en: "") + .verbatim(problem))
+            return result("patch.lists-age", target: target, .error, reason: problem)
         }
         guard let last = state.lastUpdate else {
             return result(
@@ -317,9 +318,8 @@ public struct PackagesCheck: ConfigurableCheck {
         let target = "unattended-upgrades"
         guard configuration.problems.isEmpty else {
             return result(
-                "patch.auto-updates", target: target, .error, evidence: ["problems": .strings(configuration.problems)],
-                reason: LocalizedText(fr: "configuration d'apt illisible : ", en: "")
-                    + .verbatim(configuration.problems.prefix(3).joined(separator: "; ")))
+                "patch.auto-updates", target: target, .error, evidence: ["problems": .strings(configuration.problems.map(\.en))],
+                reason: configuration.problems.prefix(3).joined())
         }
         let installed = database.packages.contains { $0.name == "unattended-upgrades" && $0.state == "installed" }
         var evidence: [String: JSONValue] = ["installed": .bool(installed)]
@@ -423,12 +423,17 @@ public struct PackagesCheck: ConfigurableCheck {
         do {
             let output = try await context.commands.run(rpm, arguments, timeout: commandTimeout, outputLimit: 64 << 20)
             guard output.exitCode == 0 else {
-                throw ControlFileError(path: "rpm -qa", line: 0, problem: "exit \(output.exitCode): \(output.standardError.prefix(300))")
+                // rpm's own error output, quoted as is.
+                throw ControlFileError(
+                    path: "rpm -qa", line: 0, fr: "code de sortie \(output.exitCode) : \(output.standardError.prefix(300))",
+                    en: "exit \(output.exitCode): \(output.standardError.prefix(300))")
             }
             packages = try RPMPatchLevel.parseQuery(output.standardOutput)
             // rpm itself is always installed: an empty answer means the database was not read.
             guard !packages.isEmpty else {
-                throw ControlFileError(path: "rpm -qa", line: 0, problem: "listed no installed package from \(database) (empty or unreadable database)")
+                throw ControlFileError(
+                    path: "rpm -qa", line: 0, fr: "n'a listé aucun paquet installé depuis \(database) (base vide ou illisible)",
+                    en: "listed no installed package from \(database) (empty or unreadable database)")
             }
         } catch {
             for code in ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"] {
@@ -455,7 +460,9 @@ public struct PackagesCheck: ConfigurableCheck {
                 let strict = ["-C", "-q", "--setopt=skip_if_unavailable=False"]
                 let security = try await context.commands.run(dnf, dnfPrefix + strict + ["updateinfo", "list", "--security"], timeout: commandTimeout)
                 guard security.exitCode == 0 else {
-                    throw ControlFileError(path: "dnf -C updateinfo", line: 0, problem: "exit \(security.exitCode): \(security.standardError.prefix(300))")
+                    throw ControlFileError(
+                        path: "dnf -C updateinfo", line: 0, fr: "code de sortie \(security.exitCode) : \(security.standardError.prefix(300))",
+                        en: "exit \(security.exitCode): \(security.standardError.prefix(300))")
                 }
                 let updates = try RPMPatchLevel.parseSecurityList(security.standardOutput)
                 let list: JSONValue = .array(updates.map { update in
@@ -469,7 +476,9 @@ public struct PackagesCheck: ConfigurableCheck {
                 results.append(result("patch.security-updates", target: "dnf", updates.isEmpty ? .pass : .fail, evidence: ["count": .int(updates.count), "updates": list]))
                 let check = try await context.commands.run(dnf, dnfPrefix + strict + ["check-update"], timeout: commandTimeout)
                 guard check.exitCode == 0 || check.exitCode == 100 else {
-                    throw ControlFileError(path: "dnf -C check-update", line: 0, problem: "exit \(check.exitCode): \(check.standardError.prefix(300))")
+                    throw ControlFileError(
+                        path: "dnf -C check-update", line: 0, fr: "code de sortie \(check.exitCode) : \(check.standardError.prefix(300))",
+                        en: "exit \(check.exitCode): \(check.standardError.prefix(300))")
                 }
                 let pending = try RPMPatchLevel.parseCheckUpdate(check.standardOutput)
                 results.append(result(

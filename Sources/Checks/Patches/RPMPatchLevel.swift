@@ -40,7 +40,9 @@ public enum RPMPatchLevel {
         for (number, line) in output.split(separator: "\n").enumerated() {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count == 5, let epoch = Int(fields[1]) else {
-                throw ControlFileError(path: "rpm -qa", line: number + 1, problem: "expected name, epoch, version, release, arch separated by tabs")
+                throw ControlFileError(
+                    path: "rpm -qa", line: number + 1, fr: "nom, epoch, version, release et arch séparés par des tabulations attendus",
+                    en: "expected name, epoch, version, release, arch separated by tabs")
             }
             guard fields[0] != "gpg-pubkey" else { continue }
             packages.append(Package(
@@ -88,7 +90,9 @@ public enum RPMPatchLevel {
             } else if words.first == "Name" && words.contains("Type") {
                 continue  // dnf 5's header
             } else {
-                throw ControlFileError(path: "dnf updateinfo list --security", line: number + 1, problem: "unrecognised line \"\(line.prefix(200))\"")
+                throw ControlFileError(
+                    path: "dnf updateinfo list --security", line: number + 1, fr: "ligne non reconnue « \(line.prefix(200)) »",
+                    en: "unrecognised line \"\(line.prefix(200))\"")
             }
         }
         return updates
@@ -104,7 +108,9 @@ public enum RPMPatchLevel {
         var pendingName: (String, Int)?
         func add(_ words: [String], line: Int) throws(ControlFileError) {
             guard words.count == 3, let dot = words[0].lastIndex(of: "."), dot != words[0].startIndex else {
-                throw ControlFileError(path: "dnf check-update", line: line, problem: "expected \"name.arch version repository\", got \"\(words.joined(separator: " ").prefix(200))\"")
+                throw ControlFileError(
+                    path: "dnf check-update", line: line, fr: "« nom.arch version dépôt » attendu, trouvé « \(words.joined(separator: " ").prefix(200)) »",
+                    en: "expected \"name.arch version repository\", got \"\(words.joined(separator: " ").prefix(200))\"")
             }
             updates.append(Update(
                 name: String(words[0][..<dot]), architecture: String(words[0][words[0].index(after: dot)...]),
@@ -117,7 +123,9 @@ public enum RPMPatchLevel {
             if let (name, start) = pendingName {
                 pendingName = nil
                 guard indented, words.count == 2 else {
-                    throw ControlFileError(path: "dnf check-update", line: start, problem: "\"\(name)\" is not followed by its version and repository")
+                    throw ControlFileError(
+                    path: "dnf check-update", line: start, fr: "« \(name) » n'est pas suivi de sa version et de son dépôt",
+                    en: "\"\(name)\" is not followed by its version and repository")
                 }
                 try add([name] + words, line: start)
                 continue
@@ -126,13 +134,16 @@ public enum RPMPatchLevel {
             if line.hasPrefix("Obsoleting") { obsoleting = true; continue }
             if line.hasPrefix("Security:") || obsoleting { continue }
             if indented {
-                throw ControlFileError(path: "dnf check-update", line: number, problem: "unexpected indented line \"\(line.prefix(200))\"")
+                throw ControlFileError(
+                    path: "dnf check-update", line: number, fr: "ligne indentée inattendue « \(line.prefix(200)) »", en: "unexpected indented line \"\(line.prefix(200))\"")
             }
             if words.count == 1 { pendingName = (words[0], number); continue }
             try add(words, line: number)
         }
         if let (name, start) = pendingName {
-            throw ControlFileError(path: "dnf check-update", line: start, problem: "\"\(name)\" is not followed by its version and repository")
+            throw ControlFileError(
+                    path: "dnf check-update", line: start, fr: "« \(name) » n'est pas suivi de sa version et de son dépôt",
+                    en: "\"\(name)\" is not followed by its version and repository")
         }
         return updates
     }
