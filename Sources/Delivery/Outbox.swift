@@ -37,7 +37,9 @@ public final class Outbox: Sendable {
     /// Opens the outbox at `directory`, creating it (and `.incoming/`) when `create` is true.
     /// - Throws: `OutboxError` when the folder is missing (and not created) or cannot be created.
     public init(directory: String, create: Bool) throws(OutboxError) {
-        var path = directory
+        // A relative folder (`push --outbox ob`) is taken from the current directory: the state files are read
+        // through `FileSystemRoot`, which only takes absolute paths.
+        var path = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         self.directory = path
         var status = stat()
