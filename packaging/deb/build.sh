@@ -15,8 +15,8 @@
 # executables' real shared libraries, dh_strip strips, dh_installdeb marks /etc files as conffiles.
 #
 # Man pages come from argument-parser's `generate-manual` tool (the one its GenerateManual plugin runs),
-# built once from the resolved swift-argument-parser checkout into $CYBERCTL_DEB_CACHE (default: a
-# `deb-cache` folder beside BUILD_DIR); $GENERATE_MANUAL names an already built one. Completions come from
+# built once from the resolved swift-argument-parser checkout into $CYBERCTL_DEB_CACHE (default:
+# `.build/deb-cache`); $GENERATE_MANUAL names an already built one. Completions come from
 # `--generate-completion-script bash|zsh|fish` of each executable.
 #
 # Needs: debhelper, dpkg-dev, and a Swift toolchain when generate-manual is not built yet.
@@ -42,10 +42,12 @@ for command in dh dpkg-shlibdeps dpkg-deb; do
     command -v "$command" >/dev/null || { echo "$0: $command missing (apt install debhelper dpkg-dev)" >&2; exit 69; }
 done
 
-# SwiftPM's scratch folder is the parent of <triple>/<config>: its checkouts are the resolved dependencies.
-checkouts=${CHECKOUTS:-$(cd "$build_dir/../.." && pwd)/checkouts}
+# SwiftPM's scratch folder (.build) is the parent of <triple>/<config>: its checkouts are the resolved
+# dependencies, and deb-cache in it keeps what is built once (generate-manual; the tests' Debian roots).
+scratch=$(cd "$build_dir/../.." && pwd)
+checkouts=${CHECKOUTS:-$scratch/checkouts}
 [ -d "$checkouts" ] || { echo "$0: no SwiftPM checkouts at $checkouts (set CHECKOUTS)" >&2; exit 66; }
-cache=${CYBERCTL_DEB_CACHE:-$(cd "$build_dir/.." && pwd)/deb-cache}
+cache=${CYBERCTL_DEB_CACHE:-$scratch/deb-cache}
 mkdir -p "$cache"
 
 upstream=$("$build_dir/cyberctl-agent" --version)
