@@ -23,6 +23,7 @@
 # Environment: CHECKOUTS (the SwiftPM checkouts folder, for the copyright file and generate-manual; default:
 # found from BUILD_DIR), CYBERCTL_DEB_MAINTAINER, CYBERCTL_DEB_REVISION, SOURCE_DATE_EPOCH.
 set -euo pipefail
+trap 'echo "$0: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR OUT_DIR" >&2
@@ -36,6 +37,14 @@ for tool in cyberctl-agent cyberctl; do
     if [ ! -x "$build_dir/$tool" ]; then
         echo "$0: $build_dir/$tool not found: run swift build -c release first" >&2
         exit 66
+    fi
+done
+# A package must not need the Swift toolchain: release builds link its runtime and Foundation statically
+# (Package.swift, releaseLinking); a debug build needs libswiftCore.so and friends, which Debian does not ship.
+for tool in cyberctl-agent cyberctl; do
+    if readelf -d "$build_dir/$tool" | grep -q 'NEEDED.*libswiftCore'; then
+        echo "$0: $build_dir/$tool needs the Swift runtime's shared libraries (a debug build?): use swift build -c release" >&2
+        exit 65
     fi
 done
 for command in dh dpkg-shlibdeps dpkg-deb; do
@@ -80,7 +89,8 @@ cp "$repo/packaging/sysusers.d/cyberctl.conf" "$src/debian/cyberctl-agent.cyberc
 for pair in agent:cyberctl-agent rssi:cyberctl; do
     part=${pair%%:*} tool=${pair#*:}
     mkdir -p "$staged/$part/bash" "$staged/$part/zsh" "$staged/$part/fish"
-    "$build_dir/$tool" --generate-completion-script bash >"$staged/$part/bash/$tool"
+    # Sourced by bash-completion, never run: no #! line (lintian bash-completion-with-hashbang).
+    "$build_dir/$tool" --generate-completion-script bash | sed "1{/^#!/d}" >"$staged/$part/bash/$tool"
     "$build_dir/$tool" --generate-completion-script zsh >"$staged/$part/zsh/_$tool"
     "$build_dir/$tool" --generate-completion-script fish >"$staged/$part/fish/$tool.fish"
 done
@@ -93,14 +103,31 @@ if [ -z "$generate_manual" ]; then
     generate_manual="$cache/generate-manual/debug/generate-manual"
     # Built once; SwiftPM rebuilds nothing when the checkout did not change. The checkout has no dependencies:
     # this needs no network.
-    swift build --package-path "$parser" --scratch-path "$cache/generate-manual" --product generate-manual -q >&2
+    if ! swift build --package-path "$parser" --scratch-path "$cache/generate-manual" --product generate-manual \
+        >"$cache/generate-manual.log" 2>&1; then
+        cat "$cache/generate-manual.log" >&2
+        echo "$0: building argument-parser's generate-manual failed" >&2
+        exit 70
+    fi
 fi
+# generate-manual keeps ASCII only (argument-parser 1.8: "for character in self where character.isASCII"), which
+# would turn "contrôles" into "contrles". So it reads the help through a wrapper that writes every non-ASCII
+# character as the roff escape \[uXXXX] (in JSON: "\\[uXXXX]"); generate-manual then escapes that backslash
+# as \e, undone below. Blank lines (between the French and English paragraphs) become .Pp, as mdoc wants.
 manual_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
+cat >"$work/ascii-help" <<'EOF'
+#!/bin/sh
+"$CYBERCTL_HELP_TOOL" "$@" | perl -CS -pe 's/([^\x00-\x7F])/sprintf("\\\\[u%04X]", ord($1))/ge'
+EOF
+chmod +x "$work/ascii-help"
 for pair in agent:cyberctl-agent rssi:cyberctl; do
     part=${pair%%:*} tool=${pair#*:}
     mkdir -p "$staged/man/$part"
-    "$generate_manual" "$build_dir/$tool" --date "$manual_date" --output-directory "$staged/man/$part"
-    [ -s "$staged/man/$part/$tool.1" ] || { echo "$0: generate-manual wrote no $tool.1" >&2; exit 70; }
+    CYBERCTL_HELP_TOOL="$build_dir/$tool" "$generate_manual" "$work/ascii-help" --date "$manual_date" \
+        --output-directory "$staged/man/$part"
+    page="$staged/man/$part/$tool.1"
+    [ -s "$page" ] || { echo "$0: generate-manual wrote no $tool.1" >&2; exit 70; }
+    sed -i -e 's/\\e\[u\([0-9A-F]\{4,6\}\)\]/\\[u\1]/g' -e 's/^$/.Pp/' "$page"
 done
 
 # Changelog (Debian format; dh_installchangelogs installs it gzip -9n as changelog.Debian.gz).
@@ -125,7 +152,11 @@ library=$(ldconfig -p | awk -v name="$soname" '$1 == name && /x86-64|AArch64|64b
 [ -n "$library" ] || library=$(ldconfig -p | awk -v name="$soname" '$1 == name { print $NF; exit }')
 [ -n "$library" ] || { echo "$0: $soname not installed here (apt install libcurl4)" >&2; exit 69; }
 owner=$(dpkg -S "$(readlink -f "$library")" | head -1 | cut -d: -f1)
-shlibs=$(ls /var/lib/dpkg/info/"$owner".shlibs /var/lib/dpkg/info/"$owner":*.shlibs 2>/dev/null | head -1)
+shlibs=
+for candidate in /var/lib/dpkg/info/"$owner".shlibs /var/lib/dpkg/info/"$owner":"$arch".shlibs; do
+    [ -f "$candidate" ] && shlibs=$candidate
+done
+[ -n "$shlibs" ] || { echo "$0: no shlibs file for $owner" >&2; exit 70; }
 name=${soname%.so.*} major=${soname##*.so.}
 curl_depends=$(awk -v name="$name" -v major="$major" '$1 == name && $2 == major { $1 = ""; $2 = ""; sub(/^  /, ""); print; exit }' "$shlibs")
 [ -n "$curl_depends" ] || { echo "$0: no shlibs entry for $soname in $shlibs" >&2; exit 70; }
