@@ -84,7 +84,7 @@ struct DebianPackageTests {
         #expect(conffiles.split(separator: "\n").contains("/etc/cyberctl/agent.yaml"), "\(conffiles)")
 
         // 3. lintian: no error, no warning (remaining tags are overridden, each with its reason).
-        let lintian = try Command.run("lintian", ["--fail-on", "error,warning", "--no-tag-display-limit", agentDeb, rssiDeb], timeout: 1200)
+        let lintian = try Command.run("lintian", ["--fail-on", "error,warning", "--tag-display-limit", "0", agentDeb, rssiDeb], timeout: 1200)
         #expect(!lintian.timedOut && lintian.output.exitCode == 0, "lintian:\n\(lintian.output.stdout)\(lintian.output.stderr)")
 
         // 4. A fresh Debian 12 root, apt install of the package, the agent run inside.

@@ -42,7 +42,8 @@ done
 # A package must not need the Swift toolchain: release builds link its runtime and Foundation statically
 # (Package.swift, releaseLinking); a debug build needs libswiftCore.so and friends, which Debian does not ship.
 for tool in cyberctl-agent cyberctl; do
-    if readelf -d "$build_dir/$tool" | grep -q 'NEEDED.*libswiftCore'; then
+    dynamic=$(readelf -d "$build_dir/$tool")
+    if grep -q 'NEEDED.*libswiftCore' <<<"$dynamic"; then
         echo "$0: $build_dir/$tool needs the Swift runtime's shared libraries (a debug build?): use swift build -c release" >&2
         exit 65
     fi
@@ -161,8 +162,17 @@ name=${soname%.so.*} major=${soname##*.so.}
 curl_depends=$(awk -v name="$name" -v major="$major" '$1 == name && $2 == major { $1 = ""; $2 = ""; sub(/^  /, ""); print; exit }' "$shlibs")
 [ -n "$curl_depends" ] || { echo "$0: no shlibs entry for $soname in $shlibs" >&2; exit 70; }
 
+extra_depends=$curl_depends
+# lld's packed relocations (-z pack-relative-relocs, Package.swift) make the executable need the version node
+# GLIBC_ABI_DT_RELR, which glibc has from 2.36 on; it names no symbol, so libc6's symbols file (hence
+# dpkg-shlibdeps) cannot see it and would allow an older glibc the executable does not start on.
+versions=$(readelf -V "$build_dir/cyberctl-agent" "$build_dir/cyberctl")
+if grep -q 'GLIBC_ABI_DT_RELR' <<<"$versions"; then
+    extra_depends="$extra_depends, libc6 (>= 2.36)"
+fi
+
 (
     cd "$src"
-    CYBERCTL_DEB_OUT="$out_dir" CYBERCTL_CURL_DEPENDS="$curl_depends" debian/rules binary >&2
+    CYBERCTL_DEB_OUT="$out_dir" CYBERCTL_EXTRA_DEPENDS="$extra_depends" debian/rules binary >&2
 )
 ls "$out_dir/cyberctl-agent_${version}_${arch}.deb" "$out_dir/cyberctl_${version}_${arch}.deb"

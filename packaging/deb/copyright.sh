@@ -61,6 +61,9 @@ for folder in "$checkouts"/*/; do
     echo "Copyright: ${holder:-the $name authors}"
     echo "License: $licence"
     case "$name" in
+        Yams)
+            echo "Comment: version $version. Includes LibYAML (Expat licence; Copyright 2006-2016 Kirill Simonov,"
+            echo " 2017-2020 Ingy döt Net), compiled into the executables." ;;
         swift-nio-ssl | swift-crypto)
             echo "Comment: version $version. Includes BoringSSL (OpenSSL and ISC licences:"
             echo " https://boringssl.googlesource.com/boringssl/+/HEAD/LICENSE)." ;;
