@@ -5,20 +5,25 @@ import Testing
 /// The Debian packages (packaging/deb/build.sh) built from the built executables, checked by lintian, then
 /// installed with apt into a minimal Debian 12 root (debootstrap --variant=minbase bookworm) and run there.
 ///
-/// Executables: `$CYBERCTL_DEB_BUILD_DIR` (`.ci/run` sets it to the release build, `.build/release`), else the
-/// debug build beside the test bundle — valid packages too, only bigger. The Debian root is made once and kept
-/// in `<scratch>/deb-cache/bookworm-minbase` (`.build/deb-cache`), then copied for each run, so a re-run
-/// downloads only what apt installs. Needs root (debootstrap, chroot, mount), debootstrap, lintian, debhelper,
+/// Executables: `$CYBERCTL_DEB_BUILD_DIR` (`.ci/run` sets it to its release build), else `.build/release` — a
+/// release build in any case: a debug build needs the Swift runtime's shared libraries, which build.sh refuses.
+/// The Debian root is made once and kept in `<scratch>/deb-cache/bookworm-minbase` (`.build/deb-cache`, or
+/// `$CYBERCTL_DEB_CACHE`), then copied for each run, so a re-run downloads only what apt installs. Needs root (debootstrap, chroot, mount), debootstrap, lintian, debhelper,
 /// unshare and the network to Debian's mirror: without them the test fails and says what is missing
 /// (`CYBERCTL_DEB_TEST=off` disables it, shown as skipped, for a developer's non-root run).
 @Suite("Debian packages (build, lintian, apt install in Debian 12)", .serialized)
 struct DebianPackageTests {
     static let mirror = ProcessInfo.processInfo.environment["CYBERCTL_DEBIAN_MIRROR"] ?? "http://deb.debian.org/debian"
 
-    /// The folder holding the executables to package.
+    /// The folder holding the executables to package: `$CYBERCTL_DEB_BUILD_DIR`, else `.build/release`. Not the
+    /// debug build: it links the Swift runtime's shared libraries, which no Debian package provides.
     static func buildDirectory() throws -> String {
         if let explicit = ProcessInfo.processInfo.environment["CYBERCTL_DEB_BUILD_DIR"], !explicit.isEmpty { return explicit }
-        return URL(fileURLWithPath: try BuiltBinary.path).deletingLastPathComponent().path
+        let release = BuiltBinary.packageRoot + "/.build/release"
+        guard FileManager.default.isExecutableFile(atPath: release + "/cyberctl-agent"), FileManager.default.isExecutableFile(atPath: release + "/cyberctl") else {
+            throw TestSupportError("no release build in \(release): run swift build -c release, or set CYBERCTL_DEB_BUILD_DIR")
+        }
+        return release
     }
 
     /// What the test needs and is missing, in one message (empty when everything is there).
@@ -32,7 +37,7 @@ struct DebianPackageTests {
     }
 
     @Test(
-        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12 and scans there",
+        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12, scans, upgrades, purges",
         .disabled(if: ProcessInfo.processInfo.environment["CYBERCTL_DEB_TEST"] == "off", "CYBERCTL_DEB_TEST=off"))
     func buildLintInstall() throws {
         let missing = Self.missingRequirements()
@@ -134,6 +139,32 @@ struct DebianPackageTests {
             let enabled = try Command.run("systemctl", ["--root=\(root.path)", "is-enabled", timer])
             #expect(enabled.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "disabled", "\(timer): \(enabled.stdout)\(enabled.stderr)")
         }
+
+        // 5. Upgrade to a rebuilt package (the same one repacked as revision 2): a local edit of the conffile survives.
+        _ = try Self.inRoot(root, ["sh", "-c", "echo '# édition locale' >> /etc/cyberctl/agent.yaml"], timeout: 60)
+        let unpacked = out.url("unpacked")
+        try #require(try Command.run("dpkg-deb", ["--raw-extract", agentDeb, unpacked]).exitCode == 0)
+        let control = unpacked + "/DEBIAN/control"
+        let controlText = try String(contentsOfFile: control, encoding: .utf8)
+        try controlText.replacingOccurrences(of: "\nVersion: \(version)-1\n", with: "\nVersion: \(version)-2\n").write(toFile: control, atomically: true, encoding: .utf8)
+        let rebuilt = root.url("tmp/cyberctl-agent_\(version)-2_\(arch).deb")
+        let repack = try Command.run("dpkg-deb", ["--root-owner-group", "--build", unpacked, rebuilt])
+        try #require(repack.exitCode == 0, "\(repack.stderr)")
+        let upgrade = try Self.inRoot(root, ["apt-get", "install", "-y", "-q", "./tmp/cyberctl-agent_\(version)-2_\(arch).deb"], timeout: 600)
+        #expect(upgrade.output.exitCode == 0, "\(upgrade.output.stdout)\(upgrade.output.stderr)")
+        let installed = try Self.inRoot(root, ["dpkg-query", "--showformat=${Version}", "--show", "cyberctl-agent"], timeout: 60).output.stdout
+        #expect(installed == "\(version)-2")
+        let edited = try String(contentsOfFile: root.url("etc/cyberctl/agent.yaml"), encoding: .utf8)
+        #expect(edited.hasSuffix("# édition locale\n") && edited.contains("\nprofile: default"), "\(edited.suffix(200))")
+
+        // 6. Purge: the executable, data, units and conffile go; the state folder and the system user stay.
+        let purge = try Self.inRoot(root, ["apt-get", "purge", "-y", "-q", "cyberctl-agent"], timeout: 600)
+        #expect(purge.output.exitCode == 0, "\(purge.output.stderr)")
+        for gone in ["usr/bin/cyberctl-agent", "usr/share/cyberctl", "etc/cyberctl", "lib/systemd/system/cyberctl-agent.timer", "usr/lib/sysusers.d/cyberctl.conf"] {
+            #expect(!FileManager.default.fileExists(atPath: root.url(gone)), "left after purge: /\(gone)")
+        }
+        #expect(FileManager.default.fileExists(atPath: root.url("var/lib/cyberctl")))
+        #expect(try Self.inRoot(root, ["getent", "passwd", "cyberctl"], timeout: 60).output.exitCode == 0)
     }
 
     /// A copy of the cached minimal Debian 12 root, made with debootstrap the first time.
