@@ -3,15 +3,16 @@ import TestSupport
 import Testing
 
 /// The Debian packages (packaging/deb/build.sh) built from the built executables, checked by lintian, then
-/// installed with apt into a minimal Debian 12 root (debootstrap --variant=minbase bookworm) and run there.
+/// installed with apt into minimal Debian 12 and 13 roots (debootstrap --variant=minbase bookworm, trixie), run there,
+/// upgraded and purged.
 ///
 /// Executables: `$CYBERCTL_DEB_BUILD_DIR` (`.ci/run` sets it to its release build), else `.build/release` — a
 /// release build in any case: a debug build needs the Swift runtime's shared libraries, which build.sh refuses.
-/// The Debian root is made once and kept in `<scratch>/deb-cache/bookworm-minbase` (`.build/deb-cache`, or
+/// Each root is made once and kept in `<scratch>/deb-cache/<codename>-minbase` (`.build/deb-cache`, or
 /// `$CYBERCTL_DEB_CACHE`), then copied for each run, so a re-run downloads only what apt installs. Needs root (debootstrap, chroot, mount), debootstrap, lintian, debhelper,
 /// unshare and the network to Debian's mirror: without them the test fails and says what is missing
 /// (`CYBERCTL_DEB_TEST=off` disables it, shown as skipped, for a developer's non-root run).
-@Suite("Debian packages (build, lintian, apt install in Debian 12)", .serialized)
+@Suite("Debian packages (build, lintian, apt install in Debian 12 and 13)", .serialized)
 struct DebianPackageTests {
     static let mirror = ProcessInfo.processInfo.environment["CYBERCTL_DEBIAN_MIRROR"] ?? "http://deb.debian.org/debian"
 
@@ -37,7 +38,7 @@ struct DebianPackageTests {
     }
 
     @Test(
-        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12, scans, upgrades, purges",
+        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12 and 13, scans, upgrades, purges",
         .disabled(if: ProcessInfo.processInfo.environment["CYBERCTL_DEB_TEST"] == "off", "CYBERCTL_DEB_TEST=off"))
     func buildLintInstall() throws {
         let missing = Self.missingRequirements()
@@ -92,29 +93,41 @@ struct DebianPackageTests {
         let lintian = try Command.run("lintian", ["--fail-on", "error,warning", "--tag-display-limit", "0", agentDeb, rssiDeb], timeout: 1200)
         #expect(!lintian.timedOut && lintian.output.exitCode == 0, "lintian:\n\(lintian.output.stdout)\(lintian.output.stderr)")
 
-        // 4. A fresh Debian 12 root, apt install of the package, the agent run inside.
-        let root = try Self.freshRoot()
+        // 4-6. In each Debian release the package is for: install, run, upgrade, purge.
+        for (codename, release) in Self.releases {
+            try checkInstall(codename: codename, release: release, agentDeb: agentDeb, version: version, arch: arch, out: out)
+        }
+    }
+
+    /// Debian releases the agent package must install and run on (codename, VERSION_ID): glibc 2.36 at least.
+    static let releases = [("bookworm", "12"), ("trixie", "13")]
+
+    /// apt install of `agentDeb` into a fresh minimal root of `codename`, the agent run there, the user, modes,
+    /// conffile and units checked, then an upgrade that keeps a local edit and a purge.
+    func checkInstall(codename: String, release: String, agentDeb: String, version: String, arch: String, out: TemporaryDirectory) throws {
+        // 4. A fresh root, apt install of the package, the agent run inside.
+        let root = try Self.freshRoot(codename)
         try FileManager.default.copyItem(atPath: agentDeb, toPath: root.url("tmp/" + URL(fileURLWithPath: agentDeb).lastPathComponent))
         let update = try Self.inRoot(root, ["apt-get", "update", "-q"], timeout: 600)
-        try #require(update.output.exitCode == 0, "apt-get update in the root (network to \(Self.mirror)?): \(update.output.stderr)")
+        try #require(update.output.exitCode == 0, "\(codename): apt-get update in the root (network to \(Self.mirror)?): \(update.output.stderr)")
         let install = try Self.inRoot(root, ["apt-get", "install", "-y", "-q", "--no-install-recommends", "./tmp/cyberctl-agent_\(version)-1_\(arch).deb"], timeout: 1200)
-        try #require(install.output.exitCode == 0, "apt install: \(install.output.stdout.suffix(3000))\(install.output.stderr)")
+        try #require(install.output.exitCode == 0, "\(codename): apt install: \(install.output.stdout.suffix(3000))\(install.output.stderr)")
         #expect(install.output.stdout.contains("systemctl enable --now cyberctl-agent.timer"), "postinst says what is left to do")
 
         let reported = try Self.inRoot(root, ["cyberctl-agent", "--version"], timeout: 60)
         #expect(reported.output.exitCode == 0 && reported.output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == version, "\(reported.output)")
         // The default configuration is the shipped conffile: the scan proves it parses, and finds the shipped profiles.
         let scan = try Self.inRoot(root, ["sh", "-c", "cd /tmp && cyberctl-agent scan --format json --fail-on never"], timeout: 900)
-        #expect(scan.output.exitCode == 0, "scan: \(scan.output.stderr.suffix(3000))")
+        #expect(scan.output.exitCode == 0, "\(codename): scan: \(scan.output.stderr.suffix(3000))")
         let report = try #require(try JSONSerialization.jsonObject(with: scan.output.stdoutData) as? [String: Any], "\(scan.output.stdout.prefix(2000))")
         #expect(report["schema"] as? String == "cyberctl.report/1")
         let agentPart = try #require(report["agent"] as? [String: Any])
         #expect(agentPart["version"] as? String == version && agentPart["profile"] as? String == "default", "\(agentPart)")
         let results = try #require(report["results"] as? [[String: Any]])
         #expect(!results.isEmpty)
-        // The root's own identity: Debian 12 (from its /etc/os-release), not the host's.
+        // The root's own identity (from its /etc/os-release), not the host's.
         let os = try #require((report["host"] as? [String: Any])?["os"] as? [String: Any])
-        #expect(os["id"] as? String == "debian" && os["version"] as? String == "12", "\(os)")
+        #expect(os["id"] as? String == "debian" && os["version"] as? String == release, "\(codename): \(os)")
         // patch.os-eol reads the shipped distro-info tables from /usr/share/cyberctl: a verdict, not an error.
         let endOfLife = results.filter { ($0["code"] as? String) == "patch.os-eol" }
         #expect(!endOfLife.isEmpty && endOfLife.allSatisfy { ($0["status"] as? String) != "error" }, "\(endOfLife)")
@@ -122,7 +135,7 @@ struct DebianPackageTests {
         // The system user (sysusers), the state folder (tmpfiles), the conffile, the units installed and not enabled.
         let user = try Self.inRoot(root, ["getent", "passwd", "cyberctl"], timeout: 60).output.stdout
         let fields = user.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":", omittingEmptySubsequences: false)
-        try #require(fields.count == 7, "no cyberctl user: \(user)")
+        try #require(fields.count == 7, "\(codename): no cyberctl user: \(user)")
         #expect((Int(fields[2]) ?? 1000) < 1000, "a system user: \(user)")
         #expect(fields[5] == "/var/lib/cyberctl" && fields[6].hasSuffix("nologin"), "\(user)")
         let state = try Self.inRoot(root, ["stat", "-c", "%U:%G %a", "/var/lib/cyberctl", "/etc/cyberctl", "/etc/cyberctl/agent.yaml"], timeout: 60)
@@ -142,7 +155,7 @@ struct DebianPackageTests {
 
         // 5. Upgrade to a rebuilt package (the same one repacked as revision 2): a local edit of the conffile survives.
         _ = try Self.inRoot(root, ["sh", "-c", "echo '# édition locale' >> /etc/cyberctl/agent.yaml"], timeout: 60)
-        let unpacked = out.url("unpacked")
+        let unpacked = out.url("unpacked-\(codename)")
         try #require(try Command.run("dpkg-deb", ["--raw-extract", agentDeb, unpacked]).exitCode == 0)
         let control = unpacked + "/DEBIAN/control"
         let controlText = try String(contentsOfFile: control, encoding: .utf8)
@@ -161,27 +174,27 @@ struct DebianPackageTests {
         let purge = try Self.inRoot(root, ["apt-get", "purge", "-y", "-q", "cyberctl-agent"], timeout: 600)
         #expect(purge.output.exitCode == 0, "\(purge.output.stderr)")
         for gone in ["usr/bin/cyberctl-agent", "usr/share/cyberctl", "etc/cyberctl", "lib/systemd/system/cyberctl-agent.timer", "usr/lib/sysusers.d/cyberctl.conf"] {
-            #expect(!FileManager.default.fileExists(atPath: root.url(gone)), "left after purge: /\(gone)")
+            #expect(!FileManager.default.fileExists(atPath: root.url(gone)), "\(codename): left after purge: /\(gone)")
         }
         #expect(FileManager.default.fileExists(atPath: root.url("var/lib/cyberctl")))
         #expect(try Self.inRoot(root, ["getent", "passwd", "cyberctl"], timeout: 60).output.exitCode == 0)
     }
 
-    /// A copy of the cached minimal Debian 12 root, made with debootstrap the first time.
-    static func freshRoot() throws -> TemporaryDirectory {
+    /// A copy of the cached minimal root of Debian `codename`, made with debootstrap the first time.
+    static func freshRoot(_ codename: String) throws -> TemporaryDirectory {
         let scratch = URL(fileURLWithPath: try buildDirectory()).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().path
         let cache = ProcessInfo.processInfo.environment["CYBERCTL_DEB_CACHE"] ?? scratch + "/deb-cache"
-        let pristine = cache + "/bookworm-minbase"
+        let pristine = cache + "/\(codename)-minbase"
         if !FileManager.default.fileExists(atPath: pristine + "/usr/bin/apt-get") {
             // Made aside and renamed: an interrupted debootstrap never passes for a root.
             let partial = pristine + ".partial"
             try? FileManager.default.removeItem(atPath: partial)
             try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-            let made = try Command.run("debootstrap", ["--variant=minbase", "bookworm", partial, mirror], timeout: 3600)
+            let made = try Command.run("debootstrap", ["--variant=minbase", codename, partial, mirror], timeout: 3600)
             try #require(!made.timedOut && made.output.exitCode == 0, "debootstrap (network to \(mirror)?): \(made.output.stdout.suffix(3000))\(made.output.stderr)")
             try FileManager.default.moveItem(atPath: partial, toPath: pristine)
         }
-        let root = try TemporaryDirectory(prefix: "cyberctl-debian12")
+        let root = try TemporaryDirectory(prefix: "cyberctl-\(codename)")
         let copy = try Command.run("cp", ["-a", pristine + "/.", root.path], timeout: 600)
         try #require(copy.output.exitCode == 0, "\(copy.output.stderr)")
         // The host's resolver, for apt inside the root.
