@@ -38,7 +38,7 @@ struct DebianPackageTests {
     }
 
     @Test(
-        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12 and 13, scans, upgrades, purges",
+        "Both packages build and pass lintian; cyberctl-agent installs with apt in Debian 12 and 13, scans, signs, upgrades, purges",
         .disabled(if: ProcessInfo.processInfo.environment["CYBERCTL_DEB_TEST"] == "off", "CYBERCTL_DEB_TEST=off"))
     func buildLintInstall() throws {
         let missing = Self.missingRequirements()
@@ -93,7 +93,7 @@ struct DebianPackageTests {
         let lintian = try Command.run("lintian", ["--fail-on", "error,warning", "--tag-display-limit", "0", agentDeb, rssiDeb], timeout: 1200)
         #expect(!lintian.timedOut && lintian.output.exitCode == 0, "lintian:\n\(lintian.output.stdout)\(lintian.output.stderr)")
 
-        // 4-6. In each Debian release the package is for: install, run, upgrade, purge.
+        // 4-7. In each Debian release the package is for: install, run, enrol and sign, upgrade, purge.
         for (codename, release) in Self.releases {
             try checkInstall(codename: codename, release: release, agentDeb: agentDeb, version: version, arch: arch, out: out)
         }
@@ -153,8 +153,42 @@ struct DebianPackageTests {
             #expect(enabled.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "disabled", "\(timer): \(enabled.stdout)\(enabled.stderr)")
         }
 
-        // 5. Upgrade to a rebuilt package (the same one repacked as revision 2): a local edit of the conffile survives.
-        _ = try Self.inRoot(root, ["sh", "-c", "echo '# édition locale' >> /etc/cyberctl/agent.yaml"], timeout: 60)
+        // 5. Enrolment and a signed scan, as the service runs it: the key made by enroll in the root, the certificate
+        // issued by the RSSI's cyberctl (the package's own executable) on this host, agent.yaml edited by the
+        // admin, the scan run as the cyberctl user in /var/lib/cyberctl; the signature checked by cyberctl verify.
+        let pki = out.url("pki-\(codename)")
+        let rssi = try Self.buildDirectory() + "/cyberctl"
+        let initialised = try Command.run(rssi, ["pki", "init", "--dir", pki, "--name", "RSSI mutualisé de test"])
+        try #require(initialised.exitCode == 0, "\(initialised.stderr)")
+        let enrolled = try Self.inRoot(
+            root, ["cyberctl-agent", "enroll", "--entity-name", "Commune de Plouzané", "--siren", "212900195", "--host", "srv-mairie"], timeout: 60)
+        try #require(enrolled.output.exitCode == 0, "\(codename): enroll: \(enrolled.output.stderr)")
+        let issued = try Command.run(rssi, ["pki", "issue", root.url("etc/cyberctl/agent.csr"), "--dir", pki, "--out", root.url("etc/cyberctl/agent.crt")])
+        try #require(issued.exitCode == 0, "\(issued.stderr)")
+        let configured = try Self.inRoot(root, [
+            "sh", "-c",
+            """
+            chown cyberctl:cyberctl /etc/cyberctl/agent.key && cat >> /etc/cyberctl/agent.yaml <<'EOF'
+            # édition locale
+            entity:
+              name: Commune de Plouzané
+              siren: "212900195"
+            signing:
+              key: /etc/cyberctl/agent.key
+              certificate: /etc/cyberctl/agent.crt
+            EOF
+            """,
+        ], timeout: 60)
+        try #require(configured.output.exitCode == 0, "\(configured.output.stderr)")
+        let signed = try Self.inRoot(root, [
+            "setpriv", "--reuid", "cyberctl", "--regid", "cyberctl", "--init-groups", "--",
+            "sh", "-c", "mkdir -p /var/lib/cyberctl/reports && cd /var/lib/cyberctl/reports && cyberctl-agent scan --fail-on never --out signed.json",
+        ], timeout: 900)
+        #expect(signed.output.exitCode == 0, "\(codename): signed scan as cyberctl: \(signed.output.stderr.suffix(3000))")
+        let verified = try Command.run(rssi, ["verify", root.url("var/lib/cyberctl/reports/signed.json"), "--ca", pki + "/ca.pem"])
+        #expect(verified.exitCode == 0, "\(codename): verify: \(verified.stdout)\(verified.stderr)")
+
+        // 6. Upgrade to a rebuilt package (the same one repacked as revision 2): the admin's edit of the conffile survives.
         let unpacked = out.url("unpacked-\(codename)")
         try #require(try Command.run("dpkg-deb", ["--raw-extract", agentDeb, unpacked]).exitCode == 0)
         let control = unpacked + "/DEBIAN/control"
@@ -168,15 +202,15 @@ struct DebianPackageTests {
         let installed = try Self.inRoot(root, ["dpkg-query", "--showformat=${Version}", "--show", "cyberctl-agent"], timeout: 60).output.stdout
         #expect(installed == "\(version)-2")
         let edited = try String(contentsOfFile: root.url("etc/cyberctl/agent.yaml"), encoding: .utf8)
-        #expect(edited.hasSuffix("# édition locale\n") && edited.contains("\nprofile: default"), "\(edited.suffix(200))")
+        #expect(edited.contains("# édition locale\n") && edited.hasSuffix("  certificate: /etc/cyberctl/agent.crt\n"), "\(edited.suffix(300))")
 
-        // 6. Purge: the executable, data, units and conffile go; the state folder and the system user stay.
+        // 7. Purge: the executable, data, units and conffile go; the state folder and the system user stay.
         let purge = try Self.inRoot(root, ["apt-get", "purge", "-y", "-q", "cyberctl-agent"], timeout: 600)
         #expect(purge.output.exitCode == 0, "\(purge.output.stderr)")
-        for gone in ["usr/bin/cyberctl-agent", "usr/share/cyberctl", "etc/cyberctl", "lib/systemd/system/cyberctl-agent.timer", "usr/lib/sysusers.d/cyberctl.conf"] {
+        for gone in ["usr/bin/cyberctl-agent", "usr/share/cyberctl", "etc/cyberctl/agent.yaml", "lib/systemd/system/cyberctl-agent.timer", "usr/lib/sysusers.d/cyberctl.conf"] {
             #expect(!FileManager.default.fileExists(atPath: root.url(gone)), "\(codename): left after purge: /\(gone)")
         }
-        #expect(FileManager.default.fileExists(atPath: root.url("var/lib/cyberctl")))
+        #expect(FileManager.default.fileExists(atPath: root.url("var/lib/cyberctl/reports/signed.json")))
         #expect(try Self.inRoot(root, ["getent", "passwd", "cyberctl"], timeout: 60).output.exitCode == 0)
     }
 
