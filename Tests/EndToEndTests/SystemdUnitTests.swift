@@ -9,7 +9,7 @@ import Testing
 struct SystemdUnitTests {
     static let units = [
         "cyberctl-agent.service", "cyberctl-agent.timer", "cyberctl-push.service", "cyberctl-push.timer", "cyberctl-alerts.service",
-        "cyberctl-alerts.timer",
+        "cyberctl-alerts.timer", "cyberctl-collect.service",
     ]
 
     /// The units copied to a temporary folder with ExecStart pointing at the built binary (verify checks
@@ -47,7 +47,9 @@ struct SystemdUnitTests {
     @Test("The sandbox: exposure scores stay low, the scan service holds CAP_DAC_READ_SEARCH only, the timer is weekly and randomised")
     func sandbox() throws {
         let folder = try installed()
-        for (unit, ceiling) in [("cyberctl-agent.service", 2.5), ("cyberctl-push.service", 2.0), ("cyberctl-alerts.service", 2.0)] {
+        for (unit, ceiling) in [
+            ("cyberctl-agent.service", 2.5), ("cyberctl-push.service", 2.0), ("cyberctl-alerts.service", 2.0), ("cyberctl-collect.service", 2.0),
+        ] {
             let output = try Command.run("systemd-analyze", ["security", "--offline=yes", "--no-pager", folder.url(unit)])
             let text = output.stdout + output.stderr
             let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(text)")
@@ -58,8 +60,14 @@ struct SystemdUnitTests {
         #expect(agent.contains("\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH\n"))
         #expect(agent.contains("\nAmbientCapabilities=CAP_DAC_READ_SEARCH\n"))
         #expect(agent.contains("\nUser=cyberctl\n") && agent.contains("\nNoNewPrivileges=yes\n") && agent.contains("\nProtectSystem=strict\n"))
+        // The agent's units run the agent's own executable (package cyberctl-agent), not the RSSI's cyberctl.
+        #expect(agent.contains("/cyberctl-agent scan --config /etc/cyberctl/agent.yaml --fail-on critical\n"), "\(agent)")
         let push = try String(contentsOfFile: folder.url("cyberctl-push.service"), encoding: .utf8)
         #expect(push.contains("\nCapabilityBoundingSet=\n"))
+        #expect(push.contains("/cyberctl-agent push --config /etc/cyberctl/agent.yaml\n"), "\(push)")
+        // The RSSI's collector: no capability (port 8443), restarted on failure, stopped gracefully.
+        let collect = try String(contentsOfFile: folder.url("cyberctl-collect.service"), encoding: .utf8)
+        #expect(collect.contains("\nCapabilityBoundingSet=\n") && collect.contains("\nRestart=on-failure\n") && collect.contains(" collect --listen "))
         let timer = try String(contentsOfFile: folder.url("cyberctl-agent.timer"), encoding: .utf8)
         #expect(timer.contains("OnCalendar=weekly") && timer.contains("RandomizedDelaySec=") && timer.contains("Persistent=true"))
         // The RSSI's reminders: daily, read-only store, no network; the store is rssi.yaml's, never a `--db` of its own.
