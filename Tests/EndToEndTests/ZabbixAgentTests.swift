@@ -23,10 +23,11 @@ import TestSupport
         ])
         #expect(scan.exitCode == 0, "\(scan.stderr)")
 
-        // The shipped file, with this build's binary and the test's report folder.
+        // The shipped file, with this build's agent binary (the agent package's /usr/bin/cyberctl-agent) and the
+        // test's report folder.
         let shipped = try String(contentsOfFile: BuiltBinary.packageRoot + "/packaging/zabbix/cyberctl.conf", encoding: .utf8)
-        #expect(shipped.contains("/usr/bin/cyberctl ") && shipped.contains(" /var/lib/cyberctl/reports "))
-        let userParameters = shipped.replacingOccurrences(of: "/usr/bin/cyberctl ", with: try BuiltBinary.path + " ")
+        #expect(shipped.contains("/usr/bin/cyberctl-agent ") && shipped.contains(" /var/lib/cyberctl/reports "))
+        let userParameters = shipped.replacingOccurrences(of: "/usr/bin/cyberctl-agent ", with: try BuiltBinary.agentPath + " ")
             .replacingOccurrences(of: " /var/lib/cyberctl/reports ", with: " \(reports) ")
         try directory.write("zabbix/cyberctl.conf", userParameters)
         // The agent's own configuration: the include, and what a test run as root needs.
