@@ -72,8 +72,8 @@ struct CollectorMetricsTests {
         #expect(before["cyberctl_territory_members_silent{reason=\"never-reported\"}"] == 3)
         #expect(before["cyberctl_territory_members{level=\"sans-rapport\"}"] == 3)
 
-        // One accepted, the same again (duplicate), one tampered (refused), one with a wrong SHA-256 header
-        // (malformed, never reaches verification).
+        // One accepted, the same again (duplicate), one tampered (refused), two with a wrong SHA-256 header
+        // (malformed, never reach verification).
         let first = try fixture.signedReport(agentA)
         let firstReply = try fixture.push(first, as: agentA, port: collector.port)
         #expect(firstReply.status == 201, "\(firstReply.json) \(firstReply.stderr) \(collector.log)")
@@ -86,18 +86,20 @@ struct CollectorMetricsTests {
             reportPath: second.reportPath, signaturePath: second.signaturePath, sha256: Digest.sha256Hex(Array(bytes)))
         #expect(try fixture.push(tampered, as: agentB, port: collector.port).status == 422)
         let third = try fixture.signedReport(agentA)
-        #expect(try fixture.push(third, as: agentA, port: collector.port, sha256Header: String(repeating: "0", count: 64)).status == 400)
+        for _ in 0..<2 {  // twice: the same refusal adds to the same series
+            #expect(try fixture.push(third, as: agentA, port: collector.port, sha256Header: String(repeating: "0", count: 64)).status == 400)
+        }
 
         let page = try Self.scrape(port)
         let check = try Self.promtool(page.text)
         #expect(check.exitCode == 0, "\(check.stdout)\(check.stderr)\n\(page.text)")
         #expect(check.stdout.isEmpty && check.stderr.isEmpty, "promtool lint: \(check.stdout)\(check.stderr)")
         let after = Self.samples(page.text)
-        #expect(after["cyberctl_collector_reports_received_total"] == 4)
+        #expect(after["cyberctl_collector_reports_received_total"] == 5)
         #expect(after["cyberctl_collector_reports_accepted_total{outcome=\"new\"}"] == 1)
         #expect(after["cyberctl_collector_reports_accepted_total{outcome=\"duplicate\"}"] == 1)
         #expect(after["cyberctl_collector_reports_refused_total{status=\"refused\",code=\"content-mismatch\"}"] == 1, "\(page.text)")
-        #expect(after["cyberctl_collector_reports_refused_total{status=\"malformed\",code=\"sha256-mismatch\"}"] == 1, "\(page.text)")
+        #expect(after["cyberctl_collector_reports_refused_total{status=\"malformed\",code=\"sha256-mismatch\"}"] == 2, "\(page.text)")
         // Three uploads reached verification; the malformed one did not.
         #expect(after["cyberctl_collector_upload_duration_seconds_count"] == 3)
         #expect(after["cyberctl_collector_upload_duration_seconds_bucket{le=\"+Inf\"}"] == 3)
@@ -129,7 +131,7 @@ struct CollectorMetricsTests {
         #expect(brokenSamples["cyberctl_territory_store_up"] == 0, "\(broken.text)")
         #expect(!broken.text.contains("cyberctl_territory_score"))
         #expect(!broken.text.contains("cyberctl_territory_member_score"))
-        #expect(brokenSamples["cyberctl_collector_reports_received_total"] == 4)
+        #expect(brokenSamples["cyberctl_collector_reports_received_total"] == 5)
         #expect(try Self.promtool(broken.text).exitCode == 0)
         #expect(collector.log.contains("the territory store cannot be read"), "\(collector.log)")
         #expect(collector.stop() == 0)
