@@ -135,7 +135,7 @@ let package = Package(
         ),
         // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the
         // colour palette; shared by the territory commands and the élus summary.
-        .target(name: "Rendering", dependencies: ["Territory", "Checks", "Trust"]),
+        .target(name: "Rendering", dependencies: ["Territory", "Agent", "Checks", "Trust"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
         .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2", .product(name: "GRDB", package: "GRDB.swift")]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11), and its

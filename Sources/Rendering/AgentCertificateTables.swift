@@ -11,7 +11,7 @@ extension ViewTables {
             let state = agent.state == SignerCertificateStatus.State.expired.rawValue
                 ? (fr ? "EXPIRÉ depuis \(-agent.daysLeft) j" : "EXPIRED \(-agent.daysLeft) d ago")
                 : (fr ? "expire dans \(agent.daysLeft) j" : "expires in \(agent.daysLeft) d")
-            return [agent.entity ?? "", agent.siren, agent.host, agent.serial, String(agent.notAfter.prefix(10)), state, String(agent.latestReport.prefix(10))]
+            return [agent.entity ?? "", agent.siren, agent.host, agent.serial, Words.day(agent.notAfter), state, Words.day(agent.latestReport)]
         }
         return [TextTable(
             title: fr

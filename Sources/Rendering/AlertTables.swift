@@ -16,7 +16,7 @@ extension ViewTables {
         }
         let rows = view.alerts.map { alert -> [String] in
             [kindName(alert.kind, fr), alert.entity ?? "", alert.siren ?? "", alert.host ?? "", alert.subject,
-             alert.date.map { String($0.prefix(10)) } ?? "", alert.days.map { days(alert.kind, $0, fr) } ?? "", alert.detail]
+             alert.date.map(Words.day) ?? "", alert.days.map { days(alert.kind, $0, fr) } ?? "", alert.detail]
         }
         let title: String
         if view.alerts.isEmpty {

@@ -157,6 +157,13 @@ struct ViewTests {
         #expect(view.certificates[0].issuer == "CN=Test CA")
         #expect(view.certificates.allSatisfy { $0.entity == "Commune de Plouzané" && $0.host == "srv-1" })
         #expect(try fixture.views().certificates(expiringWithinDays: 120).certificates.count == 4)
+        // People read Europe/Paris times with their offset; JSON keeps the UTC ISO text.
+        let expected = PeopleTime.string(from: try #require(ISO8601.date(from: view.certificates[0].notAfter)))
+        #expect(view.certificates[0].notAfter.hasSuffix("Z"))
+        #expect(expected.hasSuffix("+01:00") || expected.hasSuffix("+02:00"))
+        let table = ViewTables.certificates(view, .fr).map(\.text).joined()
+        #expect(table.contains(expected), "\(table)")
+        #expect(!table.contains(view.certificates[0].notAfter))
     }
 
     @Test("Host and entity: the latest reports in full, fixes from Scoring.bestFixes, trend per day")
