@@ -12,8 +12,15 @@ public struct JSONParser {
     public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
         public let line: Int
         public let column: Int
+        /// What is wrong, in English.
         public let message: String
+        /// What is wrong, in French.
+        public let messageFr: String
         public var description: String { "line \(line), column \(column): \(message)" }
+        /// `ligne L, colonne C : …` in French, `line L, column C: …` in English.
+        public func description(in language: Language) -> String {
+            language == .en ? description : "ligne \(line), colonne \(column) : \(messageFr)"
+        }
     }
 
     /// Deepest nesting of arrays and objects accepted.
@@ -26,7 +33,7 @@ public struct JSONParser {
             parser.skipWhitespace()
             let value = try parser.value(depth: 0)
             parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+            guard parser.index == buffer.count else { throw parser.error(fr: "données inattendues après la valeur JSON", en: "unexpected data after the JSON value") }
             return value
         }
     }
@@ -37,7 +44,7 @@ public struct JSONParser {
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-        func error(_ message: String, at position: Int? = nil) -> SyntaxError {
+        func error(fr: String, en message: String, at position: Int? = nil) -> SyntaxError {
             let end = min(position ?? index, bytes.count)
             var line = 1
             var lineStart = 0
@@ -48,7 +55,7 @@ public struct JSONParser {
             // Columns count characters (UTF-8 lead bytes), not bytes.
             var column = 1
             for offset in lineStart..<end where bytes[offset] & 0xC0 != 0x80 { column += 1 }
-            return SyntaxError(line: line, column: column, message: message)
+            return SyntaxError(line: line, column: column, message: message, messageFr: fr)
         }
 
         mutating func skipWhitespace() {
@@ -60,15 +67,15 @@ public struct JSONParser {
             }
         }
 
-        func describeCurrent() -> String {
-            guard index < bytes.count else { return "end of data" }
+        func describeCurrent(french: Bool = false) -> String {
+            guard index < bytes.count else { return french ? "fin des données" : "end of data" }
             let byte = bytes[index]
             if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-            return String(format: "byte 0x%02X", byte)
+            return String(format: french ? "octet 0x%02X" : "byte 0x%02X", byte)
         }
 
         mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {
-            guard index < bytes.count else { throw error("expected a value, found end of data") }
+            guard index < bytes.count else { throw error(fr: "une valeur est attendue, trouvé : fin des données", en: "expected a value, found end of data") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try object(depth: depth + 1)
             case UInt8(ascii: "["): return try array(depth: depth + 1)
@@ -77,21 +84,21 @@ public struct JSONParser {
             case UInt8(ascii: "f"): try literal("false"); return .bool(false)
             case UInt8(ascii: "n"): try literal("null"); return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
-            default: throw error("expected a value, found \(describeCurrent())")
+            default: throw error(fr: "une valeur est attendue, trouvé : \(describeCurrent(french: true))", en: "expected a value, found \(describeCurrent())")
             }
         }
 
         mutating func literal(_ word: StaticString) throws(SyntaxError) {
             let length = word.utf8CodeUnitCount
-            guard index + length <= bytes.count else { throw error("expected \(word)") }
+            guard index + length <= bytes.count else { throw error(fr: "« \(word) » attendu", en: "expected \(word)") }
             for offset in 0..<length where bytes[index + offset] != word.utf8Start[offset] {
-                throw error("expected \(word)")
+                throw error(fr: "« \(word) » attendu", en: "expected \(word)")
             }
             index += length
         }
 
         mutating func object(depth: Int) throws(SyntaxError) -> JSONValue {
-            guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth) levels") }
+            guard depth <= JSONParser.maximumDepth else { throw error(fr: "imbrication de plus de \(JSONParser.maximumDepth) niveaux", en: "nesting deeper than \(JSONParser.maximumDepth) levels") }
             index += 1
             var members: [String: JSONValue] = [:]
             members.reserveCapacity(8)
@@ -103,32 +110,32 @@ public struct JSONParser {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                    throw error("expected a member name in double quotes, found \(describeCurrent())")
+                    throw error(fr: "un nom de membre entre guillemets droits est attendu, trouvé : \(describeCurrent(french: true))", en: "expected a member name in double quotes, found \(describeCurrent())")
                 }
                 let keyStart = index
                 let key = try string()
                 skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after member name, found \(describeCurrent())") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error(fr: "« : » attendu après le nom de membre, trouvé : \(describeCurrent(french: true))", en: "expected ':' after member name, found \(describeCurrent())") }
                 index += 1
                 skipWhitespace()
                 let member = try value(depth: depth)
                 guard members.updateValue(member, forKey: key) == nil else {
-                    throw error("duplicate member name \"\(key)\"", at: keyStart)
+                    throw error(fr: "nom de membre en double « \(key) »", en: "duplicate member name \"\(key)\"", at: keyStart)
                 }
                 skipWhitespace()
-                guard index < bytes.count else { throw error("expected ',' or '}', found end of data") }
+                guard index < bytes.count else { throw error(fr: "« , » ou « } » attendu, trouvé : fin des données", en: "expected ',' or '}', found end of data") }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                     continue
                 }
-                guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}', found \(describeCurrent())") }
+                guard bytes[index] == UInt8(ascii: "}") else { throw error(fr: "« , » ou « } » attendu, trouvé : \(describeCurrent(french: true))", en: "expected ',' or '}', found \(describeCurrent())") }
                 index += 1
                 return .object(members)
             }
         }
 
         mutating func array(depth: Int) throws(SyntaxError) -> JSONValue {
-            guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth) levels") }
+            guard depth <= JSONParser.maximumDepth else { throw error(fr: "imbrication de plus de \(JSONParser.maximumDepth) niveaux", en: "nesting deeper than \(JSONParser.maximumDepth) levels") }
             index += 1
             var elements: [JSONValue] = []
             skipWhitespace()
@@ -140,12 +147,12 @@ public struct JSONParser {
                 skipWhitespace()
                 elements.append(try value(depth: depth))
                 skipWhitespace()
-                guard index < bytes.count else { throw error("expected ',' or ']', found end of data") }
+                guard index < bytes.count else { throw error(fr: "« , » ou « ] » attendu, trouvé : fin des données", en: "expected ',' or ']', found end of data") }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                     continue
                 }
-                guard bytes[index] == UInt8(ascii: "]") else { throw error("expected ',' or ']', found \(describeCurrent())") }
+                guard bytes[index] == UInt8(ascii: "]") else { throw error(fr: "« , » ou « ] » attendu, trouvé : \(describeCurrent(french: true))", en: "expected ',' or ']', found \(describeCurrent())") }
                 index += 1
                 return .array(elements)
             }
@@ -163,16 +170,16 @@ public struct JSONParser {
                     let raw = UnsafeBufferPointer(rebasing: bytes[index..<scan])
                     // Decoding replaces invalid sequences with U+FFFD: equal bytes mean the input was valid UTF-8.
                     let text = String(decoding: raw, as: UTF8.self)
-                    guard ascii || text.utf8.elementsEqual(raw) else { throw error("string is not valid UTF-8", at: start) }
+                    guard ascii || text.utf8.elementsEqual(raw) else { throw error(fr: "chaîne qui n'est pas de l'UTF-8 valide", en: "string is not valid UTF-8", at: start) }
                     index = scan + 1
                     return text
                 }
                 if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
-                if byte < 0x20 { throw error("control character in a string (escape it)", at: scan) }
+                if byte < 0x20 { throw error(fr: "caractère de contrôle dans une chaîne (il doit être échappé)", en: "control character in a string (escape it)", at: scan) }
                 scan += 1
             }
-            guard scan < bytes.count else { throw error("unterminated string", at: start) }
+            guard scan < bytes.count else { throw error(fr: "chaîne non terminée", en: "unterminated string", at: start) }
             var utf8: [UInt8] = Array(bytes[index..<scan])
             index = scan
             while index < bytes.count {
@@ -181,11 +188,11 @@ public struct JSONParser {
                 case UInt8(ascii: "\""):
                     index += 1
                     let text = String(decoding: utf8, as: UTF8.self)
-                    guard text.utf8.elementsEqual(utf8) else { throw error("string is not valid UTF-8", at: start) }
+                    guard text.utf8.elementsEqual(utf8) else { throw error(fr: "chaîne qui n'est pas de l'UTF-8 valide", en: "string is not valid UTF-8", at: start) }
                     return text
                 case UInt8(ascii: "\\"):
                     index += 1
-                    guard index < bytes.count else { throw error("unterminated escape") }
+                    guard index < bytes.count else { throw error(fr: "échappement non terminé", en: "unterminated escape") }
                     let escape = bytes[index]
                     index += 1
                     switch escape {
@@ -201,31 +208,31 @@ public struct JSONParser {
                         var scalar = try hex4()
                         if (0xD800...0xDBFF).contains(scalar) {
                             guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                                throw error("lone high surrogate in \\u escape")
+                                throw error(fr: "demi-codet haut isolé dans un échappement \\u", en: "lone high surrogate in \\u escape")
                             }
                             index += 2
                             let low = try hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+                            guard (0xDC00...0xDFFF).contains(low) else { throw error(fr: "demi-codet bas non valide dans un échappement \\u", en: "invalid low surrogate in \\u escape") }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         } else if (0xDC00...0xDFFF).contains(scalar) {
-                            throw error("lone low surrogate in \\u escape")
+                            throw error(fr: "demi-codet bas isolé dans un échappement \\u", en: "lone low surrogate in \\u escape")
                         }
-                        guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                        guard let unicode = Unicode.Scalar(scalar) else { throw error(fr: "échappement \\u non valide", en: "invalid \\u escape") }
                         UTF8.encode(unicode) { utf8.append($0) }
                     default:
-                        throw error("invalid escape \\\(Character(Unicode.Scalar(escape)))", at: index - 2)
+                        throw error(fr: "échappement non valide \\\(Character(Unicode.Scalar(escape)))", en: "invalid escape \\\(Character(Unicode.Scalar(escape)))", at: index - 2)
                     }
                 default:
-                    if byte < 0x20 { throw error("control character in a string (escape it)") }
+                    if byte < 0x20 { throw error(fr: "caractère de contrôle dans une chaîne (il doit être échappé)", en: "control character in a string (escape it)") }
                     utf8.append(byte)
                     index += 1
                 }
             }
-            throw error("unterminated string", at: start)
+            throw error(fr: "chaîne non terminée", en: "unterminated string", at: start)
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("expected 4 hexadecimal digits after \\u") }
+            guard index + 4 <= bytes.count else { throw error(fr: "4 chiffres hexadécimaux attendus après \\u", en: "expected 4 hexadecimal digits after \\u") }
             var value: UInt32 = 0
             for _ in 0..<4 {
                 let byte = bytes[index]
@@ -234,7 +241,7 @@ public struct JSONParser {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-                default: throw error("expected 4 hexadecimal digits after \\u")
+                default: throw error(fr: "4 chiffres hexadécimaux attendus après \\u", en: "expected 4 hexadecimal digits after \\u")
                 }
                 value = value << 4 | digit
                 index += 1
@@ -248,10 +255,10 @@ public struct JSONParser {
                 position < bytes.count && bytes[position] >= UInt8(ascii: "0") && bytes[position] <= UInt8(ascii: "9")
             }
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard isDigit(index) else { throw error("expected a digit") }
+            guard isDigit(index) else { throw error(fr: "un chiffre est attendu", en: "expected a digit") }
             if bytes[index] == UInt8(ascii: "0") {
                 index += 1
-                if isDigit(index) { throw error("leading zeros are not allowed in numbers", at: start) }
+                if isDigit(index) { throw error(fr: "zéros en tête interdits dans un nombre", en: "leading zeros are not allowed in numbers", at: start) }
             } else {
                 while isDigit(index) { index += 1 }
             }
@@ -259,14 +266,14 @@ public struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 integral = false
                 index += 1
-                guard isDigit(index) else { throw error("expected a digit after the decimal point") }
+                guard isDigit(index) else { throw error(fr: "un chiffre est attendu après le point décimal", en: "expected a digit after the decimal point") }
                 while isDigit(index) { index += 1 }
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 integral = false
                 index += 1
                 if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard isDigit(index) else { throw error("expected a digit in the exponent") }
+                guard isDigit(index) else { throw error(fr: "un chiffre est attendu dans l'exposant", en: "expected a digit in the exponent") }
                 while isDigit(index) { index += 1 }
             }
             if integral && index - start <= 18 {
@@ -283,7 +290,7 @@ public struct JSONParser {
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if integral, let value = Int(text) { return .int(value) }
-            guard let value = Double(text), value.isFinite else { throw error("number out of range", at: start) }
+            guard let value = Double(text), value.isFinite else { throw error(fr: "nombre hors limites", en: "number out of range", at: start) }
             return .double(value)
         }
     }

@@ -27,8 +27,15 @@ public final class JSONSchema: @unchecked Sendable {
     /// One violation: where in the instance (JSON Pointer, RFC 6901) and what is expected.
     public struct Violation: Sendable, Equatable, CustomStringConvertible {
         public let instancePath: String
+        /// What is expected, in English.
         public let message: String
+        /// What is expected, in French.
+        public var messageFr: String
         public var description: String { "\(instancePath.isEmpty ? "/" : instancePath): \(message)" }
+        /// `path : …` in French, `path: …` in English.
+        public func description(in language: Language) -> String {
+            language == .en ? description : "\(instancePath.isEmpty ? "/" : instancePath) : \(messageFr)"
+        }
     }
 
     indirect enum Node: @unchecked Sendable {
@@ -255,10 +262,10 @@ public final class JSONSchema: @unchecked Sendable {
 
         var path: String { tokens.isEmpty ? "" : "/" + tokens.map(JSONSchema.escapePointer).joined(separator: "/") }
 
-        mutating func fail(_ message: @autoclosure () -> String, token: String? = nil) {
+        mutating func fail(fr: @autoclosure () -> String, en message: @autoclosure () -> String, token: String? = nil) {
             guard !isFull else { return }
             if let token { tokens.append(token) }
-            violations.append(Violation(instancePath: path, message: message()))
+            violations.append(Violation(instancePath: path, message: message(), messageFr: fr()))
             if token != nil { tokens.removeLast() }
         }
     }
@@ -267,7 +274,7 @@ public final class JSONSchema: @unchecked Sendable {
         guard !state.isFull else { return }
         switch node {
         case .always(true): return
-        case .always(false): state.fail("no value is allowed here")
+        case .always(false): state.fail(fr: "aucune valeur n'est permise ici", en: "no value is allowed here")
         case .reference(let name):
             if let target = definitions[name] { check(value, against: target, state: &state) }
         case .schema(let constraints):
@@ -280,20 +287,26 @@ public final class JSONSchema: @unchecked Sendable {
             check(value, against: target, state: &state)
         }
         if let types = constraints.types, value.typeMask & constraints.typeMask == 0 {
-            state.fail("expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)")
+            state.fail(
+                fr: "attendu : \(types.sorted().joined(separator: " ou ")), trouvé : \(value.typeName)",
+                en: "expected \(types.sorted().joined(separator: " or ")), found \(value.typeName)")
             return
         }
         if let constant = constraints.constant, !constant.jsonEquals(value) {
-            state.fail("expected \(constant.compactText), found \(value.compactText)")
+            state.fail(fr: "attendu : \(constant.compactText), trouvé : \(value.compactText)", en: "expected \(constant.compactText), found \(value.compactText)")
         }
         if let strings = constraints.stringEnumeration {
             if case .string(let text) = value, strings.contains(text) {
                 // allowed
             } else if let enumeration = constraints.enumeration {
-                state.fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
+                state.fail(
+                    fr: "attendu : l'une des valeurs \(enumeration.map(\.compactText).joined(separator: ", ")), trouvé : \(value.compactText)",
+                    en: "expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
             }
         } else if let enumeration = constraints.enumeration, !enumeration.contains(where: { $0.jsonEquals(value) }) {
-            state.fail("expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
+            state.fail(
+                    fr: "attendu : l'une des valeurs \(enumeration.map(\.compactText).joined(separator: ", ")), trouvé : \(value.compactText)",
+                    en: "expected one of \(enumeration.map(\.compactText).joined(separator: ", ")), found \(value.compactText)")
         }
         switch value {
         case .string(let text):
@@ -301,16 +314,16 @@ public final class JSONSchema: @unchecked Sendable {
             let bytes = text.utf8.count
             if (constraints.minLength.map { bytes / 4 < $0 } ?? false) || (constraints.maxLength.map { bytes > $0 } ?? false) {
                 let length = text.unicodeScalars.count
-                if let minimum = constraints.minLength, length < minimum { state.fail("expected at least \(minimum) characters, found \(length)") }
-                if let maximum = constraints.maxLength, length > maximum { state.fail("expected at most \(maximum) characters, found \(length)") }
+                if let minimum = constraints.minLength, length < minimum { state.fail(fr: "au moins \(minimum) caractères attendus, trouvé : \(length)", en: "expected at least \(minimum) characters, found \(length)") }
+                if let maximum = constraints.maxLength, length > maximum { state.fail(fr: "au plus \(maximum) caractères attendus, trouvé : \(length)", en: "expected at most \(maximum) characters, found \(length)") }
             }
             if let pattern = constraints.pattern, !pattern.regex.matches(text) {
-                state.fail("\(value.compactText) does not match the pattern \(pattern.source)")
+                state.fail(fr: "\(value.compactText) ne suit pas le motif \(pattern.source)", en: "\(value.compactText) does not match the pattern \(pattern.source)")
             }
         case .int, .double:
             let number = value.numberValue ?? 0
-            if let minimum = constraints.minimum, number < minimum { state.fail("expected at least \(minimum.compactText), found \(value.compactText)") }
-            if let maximum = constraints.maximum, number > maximum { state.fail("expected at most \(maximum.compactText), found \(value.compactText)") }
+            if let minimum = constraints.minimum, number < minimum { state.fail(fr: "au moins \(minimum.compactText) attendu, trouvé : \(value.compactText)", en: "expected at least \(minimum.compactText), found \(value.compactText)") }
+            if let maximum = constraints.maximum, number > maximum { state.fail(fr: "au plus \(maximum.compactText) attendu, trouvé : \(value.compactText)", en: "expected at most \(maximum.compactText), found \(value.compactText)") }
         case .array(let elements):
             if let items = constraints.items {
                 for (index, element) in elements.enumerated() {
@@ -320,7 +333,7 @@ public final class JSONSchema: @unchecked Sendable {
                 }
             }
         case .object(let members):
-            for name in constraints.required where members[name] == nil { state.fail("missing required member \"\(name)\"") }
+            for name in constraints.required where members[name] == nil { state.fail(fr: "membre obligatoire « \(name) » absent", en: "missing required member \"\(name)\"") }
             // `{"type": "object"}` alone (a result's evidence): nothing to check member by member.
             guard constraints.hasMemberRules else { break }
             if state.sortMembers {
@@ -343,7 +356,7 @@ public final class JSONSchema: @unchecked Sendable {
         if let propertyNames = constraints.propertyNames {
             var nameState = State(limit: 1, sortMembers: false)
             check(.string(name), against: propertyNames, state: &nameState)
-            if let first = nameState.violations.first { state.fail("member name \"\(name)\" not allowed: \(first.message)", token: name) }
+            if let first = nameState.violations.first { state.fail(fr: "nom de membre « \(name) » refusé : \(first.messageFr)", en: "member name \"\(name)\" not allowed: \(first.message)", token: name) }
         }
         var schema: Node?
         if let names = constraints.propertyNames_ {
@@ -361,7 +374,7 @@ public final class JSONSchema: @unchecked Sendable {
             state.tokens.removeLast()
         } else if let additional = constraints.additionalProperties {
             if case .always(false) = additional {
-                state.fail("unexpected member \"\(name)\"", token: name)
+                state.fail(fr: "membre inattendu « \(name) »", en: "unexpected member \"\(name)\"", token: name)
             } else {
                 state.tokens.append(name)
                 check(member, against: additional, state: &state)

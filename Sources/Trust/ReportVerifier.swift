@@ -538,16 +538,17 @@ public struct ReportVerifier: Sendable {
         do {
             document = try JSONParser.parse(reportBytes)
         } catch {
-            // The parser's own text (line, column, what it expected), quoted as is.
-            throw VerificationFailure(.notJSON, fr: "le rapport n'est pas du JSON : \(error)", en: "the report is not JSON: \(error)")
+            // The parser's text (line, column, what it expected), in each language.
+            throw VerificationFailure(
+                .notJSON, fr: "le rapport n'est pas du JSON : \(error.description(in: .fr))", en: "the report is not JSON: \(error)")
         }
         let violations = ReportSchema.compiled.validate(document, limit: 5)
         if !violations.isEmpty {
-            // The schema validator's own text (instance path, what it expected), quoted as is.
-            let found = violations.map(\.description).joined(separator: "; ")
+            // The schema validator's text (instance path, what it expected), in each language.
             throw VerificationFailure(
-                .schemaViolation, fr: "le rapport ne suit pas le schéma cyberctl.report/1 : \(found)",
-                en: "the report does not follow schema cyberctl.report/1: \(found)")
+                .schemaViolation,
+                fr: "le rapport ne suit pas le schéma cyberctl.report/1 : \(violations.map { $0.description(in: .fr) }.joined(separator: " ; "))",
+                en: "the report does not follow schema cyberctl.report/1: \(violations.map(\.description).joined(separator: "; "))")
         }
         // Dates: the same rules the store applies (ReportTime), so what verify accepts can be stored.
         if case .object(let members) = document, case .string(let generatedAt)? = members["generatedAt"],

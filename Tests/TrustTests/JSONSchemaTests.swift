@@ -34,6 +34,25 @@ struct JSONSchemaTests {
         }
     }
 
+    @Test("Every refusal also reads in French, with no English word (line and column as « ligne, colonne »)")
+    func refusesInFrench() {
+        let inputs = [
+            "{\"a\": 1,}", "[1, 2", "{\n  \"a\": 01\n}", "\"tab\there\"", "{\"a\": 1}\n{", "[\"\\ud800\"]", "nul", "",
+            "{\"siren\": \"1\",\n \"siren\": \"2\"}", "[1e999]", "[1.]", "[1e]", "\"\\q\"", "\"abc", "{\"a\" 1}", "[-]",
+        ]
+        for input in inputs {
+            do {
+                _ = try JSONParser.parse(Array(input.utf8))
+                Issue.record("\(input) was accepted")
+            } catch {
+                let french = error.description(in: .fr)
+                #expect(french.hasPrefix("ligne \(error.line), colonne \(error.column) : "), "\(french)")
+                #expect(EnglishWords.found(in: error.messageFr).isEmpty, "\(input): \(error.messageFr)")
+                #expect(error.description(in: .en) == error.description)
+            }
+        }
+    }
+
     @Test("Refuses invalid UTF-8 and nesting deeper than the limit")
     func refusesBytes() {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
@@ -73,6 +92,28 @@ struct JSONSchemaTests {
         #expect(try violations(##"{"$defs": {"d": {"type": "string"}}, "properties": {"x": {"$ref": "#/$defs/d"}}}"##, #"{"x": 1}"#)
             == ["/x: expected string, found integer"])
         #expect(try violations(#"{"properties": {"a/b": false}}"#, #"{"a/b": 1}"#) == ["/a~1b: no value is allowed here"])
+    }
+
+    @Test("The validator's refusals read in French too, with no English word")
+    func keywordsInFrench() throws {
+        func french(_ schema: String, _ instance: String) throws -> [String] {
+            try JSONSchema(text: schema).validate(try JSONParser.parse(Array(instance.utf8))).map { $0.description(in: .fr) }
+        }
+        #expect(try french(#"{"required": ["a", "b"]}"#, #"{"a": 1}"#) == ["/ : membre obligatoire « b » absent"])
+        #expect(try french(#"{"propertyNames": {"enum": ["tls"]}}"#, #"{"tls": 1, "dns": 2}"#)
+            == [#"/dns : nom de membre « dns » refusé : attendu : l'une des valeurs "tls", trouvé : "dns""#])
+        let cases: [(String, String)] = [
+            (#"{"type": "integer"}"#, "3.5"), (#"{"maximum": 1}"#, "1.5"), (#"{"minimum": 0}"#, "-1"),
+            (#"{"additionalProperties": false}"#, #"{"z": 1}"#), (#"{"enum": ["A", null]}"#, #""C""#), (#"{"const": "x"}"#, #""y""#),
+            (#"{"pattern": "^[0-9]{9}$"}"#, #""2129""#), (#"{"minLength": 2}"#, #""é""#), (#"{"maxLength": 1}"#, #""ab""#),
+            (#"{"properties": {"a": false}}"#, #"{"a": 1}"#),
+        ]
+        for (schema, instance) in cases {
+            let texts = try french(schema, instance)
+            #expect(texts.count == 1, "\(schema) \(instance)")
+            // JSON type names (integer, number, string) are the schema's own identifiers, quoted as they are.
+            for text in texts { #expect(EnglishWords.found(in: text, allowed: ["integer", "number", "string"]).isEmpty, "\(text)") }
+        }
     }
 
     @Test("Refuses schemas it cannot honour rather than skipping a constraint")
