@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 
 /// Times shown to a person (messages, errors, logs meant for people): Europe/Paris local time with its
@@ -20,4 +21,11 @@ public enum PeopleTime {
 
     /// `2026-03-29`: the Europe/Paris calendar day of `date`.
     public static func day(_ date: Date) -> String { String(string(from: date).prefix(10)) }
+
+    /// A UTC ISO 8601 time as a machine format holds it (`2026-03-29T12:05:00Z`), shown as `string(from:)`
+    /// shows it; a text that is not such a time is returned as it is.
+    public static func string(iso: String) -> String { ISO8601.date(from: iso).map(string(from:)) ?? iso }
+
+    /// The Europe/Paris calendar day of a UTC ISO 8601 time, or the text as it is.
+    public static func day(iso: String) -> String { ISO8601.date(from: iso).map(day) ?? iso }
 }

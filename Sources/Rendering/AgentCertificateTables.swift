@@ -1,3 +1,4 @@
+import Agent
 import Checks
 import Foundation
 import Territory
@@ -11,7 +12,7 @@ extension ViewTables {
             let state = agent.state == SignerCertificateStatus.State.expired.rawValue
                 ? (fr ? "EXPIRÉ depuis \(-agent.daysLeft) j" : "EXPIRED \(-agent.daysLeft) d ago")
                 : (fr ? "expire dans \(agent.daysLeft) j" : "expires in \(agent.daysLeft) d")
-            return [agent.entity ?? "", agent.siren, agent.host, agent.serial, Words.day(agent.notAfter), state, Words.day(agent.latestReport)]
+            return [agent.entity ?? "", agent.siren, agent.host, agent.serial, PeopleTime.day(iso: agent.notAfter), state, PeopleTime.day(iso: agent.latestReport)]
         }
         return [TextTable(
             title: fr

@@ -1,3 +1,4 @@
+import Agent
 import Checks
 import Foundation
 import Territory
@@ -16,7 +17,7 @@ extension ViewTables {
         }
         let rows = view.alerts.map { alert -> [String] in
             [kindName(alert.kind, fr), alert.entity ?? "", alert.siren ?? "", alert.host ?? "", alert.subject,
-             alert.date.map(Words.day) ?? "", alert.days.map { days(alert.kind, $0, fr) } ?? "", alert.detail]
+             alert.date.map { PeopleTime.day(iso: $0) } ?? "", alert.days.map { days(alert.kind, $0, fr) } ?? "", alert.detail]
         }
         let title: String
         if view.alerts.isEmpty {

@@ -1,3 +1,4 @@
+import Agent
 import Checks
 import Foundation
 import Territory
@@ -87,7 +88,7 @@ public enum HTMLPage {
 
     /// Host or entity pages: one section per entity (its reports, score, trend chart, fixes, results).
     public static func details(_ views: [DetailView], title: String, language: Language) -> String {
-        let meta = [views.first.map { Words.time($0.now) }, views.first?.filter?.line(language)].compactMap { $0 }.joined(separator: " — ")
+        let meta = [views.first.map { PeopleTime.string(iso: $0.now) }, views.first?.filter?.line(language)].compactMap { $0 }.joined(separator: " — ")
         var body = "<h1>\(escape(title))</h1><p class=\"meta\">\(escape(meta))</p>\n"
         for view in views {
             let tables = ViewTables.detail(view, language)
@@ -247,14 +248,14 @@ public enum HTMLPage {
             let day = dot.certificate.daysLeft
             let colour = day < 0 ? "#cf222e" : day <= 15 ? "#d1242f" : day <= 30 ? "#bc4c00" : "#9a6700"
             let y = axis + 12 + dot.lane * laneHeight
-            svg += "<circle cx=\"\(dot.x)\" cy=\"\(y)\" r=\"5\" fill=\"\(colour)\"><title>\(escape(dot.certificate.subject ?? dot.certificate.target)) — \(escape(dot.certificate.entity ?? dot.certificate.siren)) / \(escape(dot.certificate.host)) — \(escape(Words.time(dot.certificate.notAfter)))</title></circle>"
+            svg += "<circle cx=\"\(dot.x)\" cy=\"\(y)\" r=\"5\" fill=\"\(colour)\"><title>\(escape(dot.certificate.subject ?? dot.certificate.target)) — \(escape(dot.certificate.entity ?? dot.certificate.siren)) / \(escape(dot.certificate.host)) — \(escape(PeopleTime.string(iso: dot.certificate.notAfter)))</title></circle>"
             svg += "<text x=\"\(dot.x + 7)\" y=\"\(y + 4)\" font-size=\"10\" fill=\"#1b1f24\">\(index + 1)</text>\n"
         }
         svg += "</svg>\n<ol class=\"legend\">\n"
         for dot in placed {
             let c = dot.certificate
             let when = c.daysLeft < 0 ? (fr ? "expiré depuis \(-c.daysLeft) j" : "expired \(-c.daysLeft) d ago") : (fr ? "dans \(c.daysLeft) j" : "in \(c.daysLeft) d")
-            svg += "<li>\(escape(c.subject ?? c.target)) — \(escape(c.entity ?? c.siren)) / \(escape(c.host)) — \(escape(Words.day(c.notAfter))) (\(when))</li>\n"
+            svg += "<li>\(escape(c.subject ?? c.target)) — \(escape(c.entity ?? c.siren)) / \(escape(c.host)) — \(escape(PeopleTime.day(iso: c.notAfter))) (\(when))</li>\n"
         }
         svg += "</ol>\n"
         if view.certificates.count > shown.count {
@@ -272,7 +273,7 @@ public enum HTMLPage {
         let t = status.territory
         let title = (fr ? "Tableau de bord du territoire" : "Territory dashboard") + (t.name.map { " — \($0)" } ?? "")
         var body = "<h1>\(escape(title))</h1>\n"
-        body += "<p class=\"meta\">\(fr ? "Établi le" : "Generated on") \(escape(Words.time(status.now))) — \(fr ? "rapports signés et vérifiés" : "signed and verified reports") — cyberctl"
+        body += "<p class=\"meta\">\(fr ? "Établi le" : "Generated on") \(escape(PeopleTime.string(iso: status.now))) — \(fr ? "rapports signés et vérifiés" : "signed and verified reports") — cyberctl"
         if !t.rosterDeclared { body += fr ? " — aucun périmètre déclaré : toutes les entités de la base sont comptées" : " — no roster declared: every entity in the store counts" }
         body += "</p>\n"
         if let line = status.filter?.line(language) {

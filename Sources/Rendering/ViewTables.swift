@@ -63,13 +63,6 @@ public struct TextTable: Sendable {
 
 /// Text shared by the renderers.
 enum Words {
-    /// A UTC ISO 8601 time of a view, as people read it: Europe/Paris with the offset (`PeopleTime`); a text that
-    /// is not such a time is shown as it is. Machine formats (JSON, CSV) keep the ISO text.
-    static func time(_ iso: String) -> String { ISO8601.date(from: iso).map(PeopleTime.string) ?? iso }
-
-    /// The Europe/Paris calendar day of a UTC ISO 8601 time (`2026-03-29`), or the text as it is.
-    static func day(_ iso: String) -> String { ISO8601.date(from: iso).map(PeopleTime.day) ?? iso }
-
     static func domain(_ name: String, _ language: Language) -> String {
         let fr = ["tls": "TLS", "certificates": "Certificats", "patches": "Mises à jour", "backups": "Sauvegardes", "organisation": "Organisation", "exposition": "Domaines"]
         let en = ["tls": "TLS", "certificates": "Certificates", "patches": "Patches", "backups": "Backups", "organisation": "Organisation", "exposition": "Domains"]
@@ -217,7 +210,7 @@ public enum ViewTables {
             headers: [fr ? "Fin de validité" : "Not after", fr ? "Jours" : "Days", fr ? "Sujet" : "Subject", fr ? "Émetteur" : "Issuer",
                       fr ? "Entité" : "Entity", fr ? "Hôte" : "Host", fr ? "Cible" : "Target", fr ? "Type" : "Kind", "SHA-256"],
             rows: view.certificates.map {
-                [Words.time($0.notAfter), String($0.daysLeft), $0.subject ?? "", $0.issuer ?? "", $0.entity ?? $0.siren, $0.host, $0.target,
+                [PeopleTime.string(iso: $0.notAfter), String($0.daysLeft), $0.subject ?? "", $0.issuer ?? "", $0.entity ?? $0.siren, $0.host, $0.target,
                  $0.kind == "file" ? (fr ? "fichier" : "file") : (fr ? "servi" : "served"), $0.sha256 ?? ""]
             })] + (view.unverified.isEmpty ? [] : [TextTable(
                 title: fr
@@ -253,7 +246,7 @@ public enum ViewTables {
             headers: [fr ? "Hôte" : "Host", fr ? "Rapport" : "Report", fr ? "Généré le" : "Generated", fr ? "Signé le" : "Signed", "Score",
                       fr ? "Niveau" : "Level", fr ? "Plafonds" : "Caps", fr ? "Couverture" : "Coverage", "Profil", "OS"],
             rows: view.reports.map {
-                [$0.host, $0.id, Words.time($0.generatedAt), Words.time($0.signingTime), Words.score($0.score), Words.level($0.score, language),
+                [$0.host, $0.id, PeopleTime.string(iso: $0.generatedAt), PeopleTime.string(iso: $0.signingTime), Words.score($0.score), Words.level($0.score, language),
                  Words.caps($0.score.caps, language), Words.percent($0.score.coverage), $0.profile, $0.os ?? ""]
             })
         let caps = TextTable(
@@ -289,7 +282,7 @@ public enum ViewTables {
             title: fr ? "Fichiers refusés (jamais modifiés ni déplacés)" : "Refused files (never modified or moved)",
             headers: [fr ? "Fichier" : "File", "Code", fr ? "Motif" : "Reason", fr ? "Détail" : "Detail", fr ? "Vu la première fois" : "First seen",
                       fr ? "Vu la dernière fois" : "Last seen", fr ? "Fois" : "Times"],
-            rows: view.rejections.map { [$0.path, $0.code, $0.title, $0.message, Words.time($0.firstSeen), Words.time($0.lastSeen), String($0.seen)] })]
+            rows: view.rejections.map { [$0.path, $0.code, $0.title, $0.message, PeopleTime.string(iso: $0.firstSeen), PeopleTime.string(iso: $0.lastSeen), String($0.seen)] })]
     }
 }
 

@@ -184,7 +184,7 @@ struct ViewOptions: ParsableArguments {
     /// The HTML page's subtitle: `subtitle`, then the filter's line.
     /// The view's time (UTC ISO 8601) as people read it, Europe/Paris with the offset, then the filter's line.
     func subtitle(_ now: String) -> String {
-        [ISO8601.date(from: now).map(PeopleTime.string) ?? now, filter.line(lang)].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
+        [PeopleTime.string(iso: now), filter.line(lang)].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " — ")
     }
 }
 
