@@ -1,0 +1,413 @@
+import Agent
+import Foundation
+import Logging
+import NIS2
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// The territory store in a PostgreSQL database (issue 20), through postgres-nio.
+///
+/// - Connections: a few kept open per process (`maximumIdle`), each used by one thread at a time; calls block the
+///   calling thread on postgres-nio's futures, which complete on NIO's own event-loop threads (never on Swift
+///   concurrency's pool, so a caller inside a task cannot starve them).
+/// - `write`: `BEGIN`, then `pg_advisory_xact_lock(writerLock)` so that the writers of every process using the
+///   database (two collectors, a `consolidate`) take turns exactly as SQLite's IMMEDIATE transactions do; the sums
+///   kept at ingest (`entity_domain`, a host's latest report) are read and moved inside that lock. Statements whose
+///   rows are not needed are pipelined and their errors collected before the next read or the commit.
+/// - `read`: `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`: one snapshot for the whole view.
+/// - Migrations: `migrate(_:)` under the session-level advisory lock `migrationLock`, so that two collectors
+///   starting together apply each migration once; applied identifiers are kept in `cyberctl_migration`.
+public final class PostgresBackend: StoreBackend, @unchecked Sendable {
+    public var dialect: SQLDialect { .postgresql }
+    public var displayName: String { location.displayName }
+    public let location: PostgresLocation
+
+    /// Advisory lock key taken by every write transaction ("cyberctl" in ASCII, as a 64-bit integer).
+    static let writerLock: Int64 = 0x6379_6265_7263_746C
+    /// Advisory lock key held while migrations run.
+    static let migrationLock: Int64 = 0x6379_6265_7263_746D
+    /// How many open connections a process keeps for reuse.
+    static let maximumIdle = 4
+
+    let configuration: PostgresConnection.Configuration
+    let logger: Logger
+    private let lock = NSLock()
+    private var idle: [PostgresConnection] = []
+    private var nextID = 1
+
+    /// Connects once (to fail early with a clear message) and keeps the connection for reuse.
+    /// - Throws: `InputError(.io)` naming the database (without password) when it cannot be reached, refuses the
+    ///   credentials, or the TLS requirements of `sslmode` cannot be met; `.usage` when `sslrootcert` cannot be read.
+    public init(location: PostgresLocation) throws(InputError) {
+        self.location = location
+        var logger = Logger(label: "cyberctl.territory.postgresql")
+        logger.logLevel = .critical
+        self.logger = logger
+        configuration = try Self.configuration(location)
+        let connection = try connect()
+        release(connection)
+    }
+
+    deinit {
+        for connection in idle { _ = connection.close() as EventLoopFuture<Void> }
+    }
+
+    static func configuration(_ location: PostgresLocation) throws(InputError) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if location.isUnixSocket {
+            configuration = .init(unixSocketPath: location.socketPath, username: location.user, password: location.password, database: location.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            do {
+                switch location.sslMode {
+                case .disable:
+                    tls = .disable
+                case .allow, .prefer, .require:
+                    var settings = TLSConfiguration.makeClientConfiguration()
+                    if let root = location.sslRootCert {
+                        // libpq: with a root certificate, `require` behaves as `verify-ca`.
+                        settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(root))
+                        settings.certificateVerification = location.sslMode == .require ? .noHostnameVerification : .none
+                    } else {
+                        settings.certificateVerification = .none
+                    }
+                    let context = try NIOSSLContext(configuration: settings)
+                    tls = location.sslMode == .require ? .require(context) : .prefer(context)
+                case .verifyCA, .verifyFull:
+                    var settings = TLSConfiguration.makeClientConfiguration()
+                    settings.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(location.sslRootCert ?? ""))
+                    settings.certificateVerification = location.sslMode == .verifyFull ? .fullVerification : .noHostnameVerification
+                    tls = .require(try NIOSSLContext(configuration: settings))
+                }
+            } catch {
+                throw InputError(
+                    .usage, file: location.sslRootCert ?? location.displayName,
+                    fr: "impossible de préparer TLS vers PostgreSQL (sslrootcert illisible ou invalide ?) : \(error)",
+                    en: "cannot set up TLS to PostgreSQL (sslrootcert unreadable or invalid?): \(error)")
+            }
+            configuration = .init(host: location.host, port: location.port, username: location.user, password: location.password, database: location.database, tls: tls)
+            if location.sslMode == .verifyFull { configuration.options.tlsServerName = location.host }
+        }
+        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
+        configuration.options.additionalStartupParameters = [("application_name", location.applicationName)]
+        return configuration
+    }
+
+    func connect() throws(InputError) -> PostgresConnection {
+        let id: Int = lock.withLock {
+            defer { nextID += 1 }
+            return nextID
+        }
+        do {
+            let connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: id, logger: logger
+            ).wait()
+            return connection
+        } catch {
+            throw Self.storeError(error, location: location, reading: true)
+        }
+    }
+
+    func acquire() throws(InputError) -> PostgresConnection {
+        let reused: PostgresConnection? = lock.withLock { idle.popLast() }
+        if let reused, !reused.isClosed { return reused }
+        return try connect()
+    }
+
+    func release(_ connection: PostgresConnection) {
+        let surplus: PostgresConnection? = lock.withLock {
+            if connection.isClosed { return nil }
+            if idle.count < Self.maximumIdle {
+                idle.append(connection)
+                return nil
+            }
+            return connection
+        }
+        if let surplus { _ = surplus.close() as EventLoopFuture<Void> }
+    }
+
+    public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN", lock: Self.writerLock, reading: false, body)
+    }
+
+    public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: nil, reading: true, body)
+    }
+
+    func transaction<T>(begin: String, lock advisory: Int64?, reading: Bool, _ body: (any SQLConnection) throws -> T) throws -> T {
+        let connection = try acquire()
+        let sql = PostgresSQLConnection(connection: connection, logger: logger)
+        do {
+            try sql.execute(sql: begin)
+            if let advisory { try sql.execute(sql: "SELECT pg_advisory_xact_lock(\(advisory))") }
+            let value = try body(sql)
+            try sql.execute(sql: "COMMIT")
+            try sql.flush()
+            release(connection)
+            return value
+        } catch {
+            // A failed transaction is rolled back; a connection in an unknown state is closed, not reused.
+            do {
+                try sql.discardPending()
+                _ = try connection.query("ROLLBACK", logger: logger).wait()
+                release(connection)
+            } catch {
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+            if error is InputError { throw error }
+            throw Self.storeError(error, location: location, reading: reading)
+        }
+    }
+
+    /// Applies `migrations` not yet recorded in `cyberctl_migration`, in order, each in its own transaction, under
+    /// a session advisory lock held by one process at a time.
+    /// - Throws: `InputError(.io)` naming the database when a migration fails (nothing of it is kept).
+    public func migrate(_ migrations: [(id: String, body: (any SQLConnection) throws -> Void)]) throws(InputError) {
+        let connection = try acquire()
+        let sql = PostgresSQLConnection(connection: connection, logger: logger)
+        do {
+            try sql.execute(sql: "SELECT pg_advisory_lock(\(Self.migrationLock))")
+            defer { try? sql.execute(sql: "SELECT pg_advisory_unlock(\(Self.migrationLock))") }
+            try sql.execute(sql: "CREATE TABLE IF NOT EXISTS cyberctl_migration (id TEXT PRIMARY KEY NOT NULL, appliedAt BIGINT NOT NULL)")
+            let applied = Set(try sql.fetchAll(String.self, sql: "SELECT id FROM cyberctl_migration"))
+            for migration in migrations where !applied.contains(migration.id) {
+                try sql.execute(sql: "BEGIN")
+                do {
+                    try migration.body(sql)
+                    try sql.execute(sql: "INSERT INTO cyberctl_migration (id, appliedAt) VALUES (?, ?)", arguments: [migration.id, Int64(Date().timeIntervalSince1970)])
+                    try sql.execute(sql: "COMMIT")
+                    try sql.flush()
+                } catch {
+                    try? sql.discardPending()
+                    _ = try? connection.query("ROLLBACK", logger: logger).wait()
+                    throw error
+                }
+            }
+            release(connection)
+        } catch {
+            _ = connection.close() as EventLoopFuture<Void>
+            if let error = error as? InputError { throw error }
+            throw InputError(
+                .io, file: location.displayName, fr: "impossible de préparer la base du territoire : \(Self.describe(error))",
+                en: "cannot prepare the territory store: \(Self.describe(error))")
+        }
+    }
+
+    /// The identifiers in `cyberctl_migration`, or nil when the table does not exist (a database cyberctl never
+    /// prepared).
+    public func appliedMigrations() throws -> Set<String>? {
+        try read { db in
+            guard try db.fetchOne(String.self, sql: "SELECT to_regclass('cyberctl_migration')::text") != nil else { return nil }
+            return Set(try db.fetchAll(String.self, sql: "SELECT id FROM cyberctl_migration"))
+        }
+    }
+
+    /// The server's own words for `error` (its message, detail and SQLSTATE), or postgres-nio's code; never the
+    /// password (PSQLError's description is generic by design).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo {
+                var text = info[.message] ?? "\(error.code)"
+                if let detail = info[.detail] { text += " (\(detail))" }
+                if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
+                return text
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    /// An `InputError(.io)` naming the database for any failure reaching or using it.
+    static func storeError(_ error: any Error, location: PostgresLocation, reading: Bool) -> InputError {
+        if let error = error as? InputError { return error }
+        let reason = describe(error)
+        let state = (error as? PSQLError)?.serverInfo?[.sqlState]
+        let verb = reading ? "impossible de lire la base du territoire" : "impossible d'écrire la base du territoire"
+        let verbEN = reading ? "cannot read the territory store" : "cannot write the territory store"
+        let hint: LocalizedText
+        switch state {
+        case "28P01", "28000":
+            hint = LocalizedText(fr: " ; vérifiez l'utilisateur et le mot de passe (URI, PGPASSWORD ou ~/.pgpass)", en: "; check the user and password (URI, PGPASSWORD or ~/.pgpass)")
+        case "3D000":
+            hint = LocalizedText(fr: " ; créez la base (createdb) ou corrigez son nom", en: "; create the database (createdb) or fix its name")
+        case "53100":
+            hint = LocalizedText(fr: " ; le disque du serveur est plein, rien de la transaction échouée n'a été gardé", en: "; the server's disk is full, nothing of the failed transaction was kept")
+        case "42P01", "42703":
+            hint = LocalizedText(fr: " ; pas une base cyberctl complète", en: "; not a complete cyberctl store")
+        default:
+            hint = LocalizedText(both: "")
+        }
+        return InputError(.io, file: location.displayName, fr: "\(verb) : \(reason)\(hint.fr)", en: "\(verbEN): \(reason)\(hint.en)")
+    }
+}
+
+/// `SQLConnection` over one postgres-nio connection inside a transaction. `?` placeholders become `$1`, `$2`…
+final class PostgresSQLConnection: SQLConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgresql }
+    /// Statements sent and not yet waited for (their rows are not needed).
+    private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    func execute(sql: String, arguments: SQLArguments) throws {
+        if arguments.values.isEmpty && Self.statements(sql).count > 1 {
+            for statement in Self.statements(sql) { try execute(sql: statement, arguments: []) }
+            return
+        }
+        pending.append(connection.query(try Self.query(sql, arguments), logger: logger))
+        if pending.count >= 256 { try flush() }
+    }
+
+    func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
+        try flush()
+        let result = try connection.query(try Self.query(sql, arguments), logger: logger).wait()
+        var columns: [String]?
+        for row in result.rows {
+            if columns == nil { columns = row.map(\.columnName) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(columns!.count)
+            for cell in row { values.append(try Self.value(cell)) }
+            try body(SQLRow(columns: columns!, values: values))
+        }
+    }
+
+    func makeStatement(sql: String) throws -> any SQLStatement { PostgresSQLStatement(connection: self, sql: sql) }
+
+    /// Waits for every pipelined statement; throws the first error.
+    func flush() throws {
+        let sent = pending
+        pending = []
+        var firstError: (any Error)?
+        for future in sent {
+            do { _ = try future.wait() } catch { if firstError == nil { firstError = error } }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Waits for the pipelined statements, ignoring their errors (before a rollback).
+    func discardPending() throws {
+        let sent = pending
+        pending = []
+        for future in sent { _ = try? future.wait() }
+    }
+
+    static func query(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .text(let text): bindings.append(text)
+            case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
+    }
+
+    /// `sql` with each `?` outside quotes and comments replaced by `$1`, `$2`, … in order.
+    static func numbered(_ sql: String) -> String {
+        guard sql.contains("?") else { return sql }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quote: Character?
+        var lineComment = false
+        var previous: Character?
+        for character in sql {
+            if lineComment {
+                if character == "\n" { lineComment = false }
+            } else if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-" && previous == "-" {
+                lineComment = true
+            } else if character == "?" {
+                number += 1
+                output += "$\(number)"
+                previous = character
+                continue
+            }
+            output.append(character)
+            previous = character
+        }
+        return output
+    }
+
+    /// The statements of a script, split at semicolons outside quotes and comments.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quote: Character?
+        var lineComment = false
+        var previous: Character?
+        for character in sql {
+            if lineComment {
+                if character == "\n" { lineComment = false }
+            } else if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-" && previous == "-" {
+                lineComment = true
+            } else if character == ";" {
+                statements.append(current)
+                current = ""
+                previous = character
+                continue
+            }
+            current.append(character)
+            previous = character
+        }
+        statements.append(current)
+        return statements.filter { statement in
+            statement.split(separator: "\n").contains { line in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return !trimmed.isEmpty && !trimmed.hasPrefix("--")
+            }
+        }
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8, .oid:
+            return .integer(try cell.decode(Int64.self))
+        case .float4, .float8:
+            return .real(try cell.decode(Double.self))
+        case .numeric:
+            let text = "\(try cell.decode(Decimal.self))"
+            if let integer = Int64(text) { return .integer(integer) }
+            return .real(Double(text) ?? .nan)
+        case .bool:
+            return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            var buffer = try cell.decode(ByteBuffer.self)
+            return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
+        default:
+            return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+/// A PostgreSQL statement run many times: the text is numbered once; each run is pipelined.
+final class PostgresSQLStatement: SQLStatement {
+    let connection: PostgresSQLConnection
+    let sql: String
+
+    init(connection: PostgresSQLConnection, sql: String) {
+        self.connection = connection
+        self.sql = sql
+    }
+
+    func execute(arguments: SQLArguments) throws { try connection.execute(sql: sql, arguments: arguments) }
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// A throwaway PostgreSQL cluster for tests: `initdb` in a temporary folder, `pg_ctl start` on a free loopback
+/// port (TCP on 127.0.0.1 only, its Unix socket in the same folder), password authentication (SCRAM-SHA-256) for
+/// TCP, stopped (`pg_ctl stop -m immediate`) and removed when the test process exits.
+///
+/// PostgreSQL refuses to run as root: under root the cluster belongs to the `postgres` system user (created by
+/// Debian's `postgresql` package, which `.ci/run` installs) and its commands run through `runuser`; the temporary
+/// folder is under /tmp, which that user can traverse.
+public final class PostgresCluster: @unchecked Sendable {
+    /// The superuser the cluster is made with, and its password.
+    public static let user = "cyberctl"
+    public static let password = "cyberctl-test-secret"
+
+    public let folder: String
+    public let port: UInt16
+    public let binaries: String
+    private let lock = NSLock()
+    private var databaseCount = 0
+
+    /// The cluster shared by every test of this process, started on first use.
+    public static func shared() throws -> PostgresCluster {
+        try sharedLock.withLock {
+            if let cluster = sharedCluster { return cluster }
+            let cluster = try PostgresCluster()
+            sharedCluster = cluster
+            stopAtExitFolder = cluster.folder
+            stopAtExitBinaries = cluster.binaries
+            atexit {
+                guard let folder = stopAtExitFolder, let binaries = stopAtExitBinaries else { return }
+                _ = try? PostgresCluster.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-m", "immediate", "-w", "stop"])
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+            return cluster
+        }
+    }
+
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var sharedCluster: PostgresCluster?
+
+    /// Whether PostgreSQL's server programs are installed (Debian: /usr/lib/postgresql/VERSION/bin).
+    public static var serverBinaries: String? {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
+        for version in versions.reversed() where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb") {
+            return "\(root)/\(version)/bin"
+        }
+        return nil
+    }
+
+    init() throws {
+        guard let binaries = Self.serverBinaries else {
+            throw TestSupportError("PostgreSQL's server is not installed (apt install postgresql): no /usr/lib/postgresql/*/bin/initdb")
+        }
+        self.binaries = binaries
+        var template = Array("/tmp/cyberctl-pg-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestSupportError("mkdtemp: \(String(cString: strerror(errno)))") }
+        folder = String(cString: made)
+        chmod(folder, 0o755)
+        let passwordFile = "\(folder)/password"
+        try Data(Self.password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+        if geteuid() == 0 {
+            guard let owner = getpwnam("postgres") else { throw TestSupportError("no postgres user to run the test cluster as (apt install postgresql)") }
+            chown(folder, owner.pointee.pw_uid, owner.pointee.pw_gid)
+            chown(passwordFile, owner.pointee.pw_uid, owner.pointee.pw_gid)
+        }
+        let initdb = try Self.runAsOwner("\(binaries)/initdb", [
+            "-D", "\(folder)/data", "-U", Self.user, "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256", "--auth-local=trust",
+            "--encoding=UTF8", "--locale=C", "--no-sync",
+        ])
+        guard initdb.exitCode == 0 else { throw TestSupportError("initdb failed: \(initdb.stderr)") }
+        var lastError = ""
+        for _ in 0..<5 {
+            let candidate = try BackgroundServer.freePort()
+            let options = "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(folder) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            let start = try Self.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-o", options, "-w", "-t", "60", "start"])
+            if start.exitCode == 0 {
+                port = candidate
+                return
+            }
+            lastError = start.stderr + ((try? String(contentsOfFile: "\(folder)/server.log", encoding: .utf8)) ?? "")
+        }
+        throw TestSupportError("pg_ctl start failed: \(lastError)")
+    }
+
+    /// Runs a server program as the cluster's owner: `postgres` under root, else the current user.
+    static func runAsOwner(_ program: String, _ arguments: [String]) throws -> Command.Output {
+        if geteuid() == 0 { return try Command.run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments) }
+        return try Command.run(program, arguments)
+    }
+
+    /// `postgresql://cyberctl:…@127.0.0.1:PORT/NAME?sslmode=disable`.
+    public func uri(database: String) -> String {
+        "postgresql://\(Self.user):\(Self.password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
+
+    /// A new empty database (byte-order collation, UTF-8), named `prefix_N`; returns its URI.
+    public func createDatabase(prefix: String = "store") throws -> String {
+        let name: String = lock.withLock {
+            databaseCount += 1
+            return "\(prefix)_\(getpid())_\(databaseCount)"
+        }
+        try psql("CREATE DATABASE \"\(name)\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+        return uri(database: name)
+    }
+
+    /// Runs `sql` with psql as the superuser, in `database`; returns its output (unaligned, tuples only).
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        let output = try Command.run(
+            "\(binaries)/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", database, "-c", sql],
+            environment: ProcessInfo.processInfo.environment.merging(["PGPASSWORD": Self.password], uniquingKeysWith: { $1 }))
+        guard output.exitCode == 0 else { throw TestSupportError("psql \(sql): \(output.stderr)") }
+        return output.stdout
+    }
+}
+
+nonisolated(unsafe) private var stopAtExitFolder: String?
+nonisolated(unsafe) private var stopAtExitBinaries: String?
