@@ -317,3 +317,4 @@ extension TerritoryStore {
             FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey GROUP BY h.siren, d.domain;
             """)
     }
+}
