@@ -126,7 +126,8 @@ let package = Package(
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
         .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles"]),
-        // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
+        // The mutualised RSSI's store (SQLite through GRDB, or PostgreSQL; the SQL written once on SQLConnection):
+        // ingest of verified reports, territory views.
         .target(
             name: "Territory",
             dependencies: [
@@ -143,7 +144,7 @@ let package = Package(
         // colour palette; shared by the territory commands and the élus summary.
         .target(name: "Rendering", dependencies: ["Territory", "Agent", "Checks", "Trust"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
-        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2"]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11), and its
         // Prometheus /metrics endpoint (docs/monitoring.md).
         .target(

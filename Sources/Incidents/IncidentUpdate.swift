@@ -1,6 +1,5 @@
 import Agent
 import Foundation
-import GRDB
 import Territory
 
 /// Corrections to an incident after it was opened (`cyberctl incident update`). A nil field is left as it is.
@@ -85,7 +84,7 @@ extension TerritoryStore {
             try Self.requireIncident(db, id)
             let current = try Self.incidents(db, where: "WHERE id = ?", [id])[0]
             var applied: [IncidentChange] = []
-            func record(_ field: String, _ before: String, _ after: String, column: String, value: (any DatabaseValueConvertible)?) throws {
+            func record(_ field: String, _ before: String, _ after: String, column: String, value: (any SQLValueConvertible)?) throws {
                 guard before != after else { return }
                 try db.execute(sql: "UPDATE incident SET \(column) = ? WHERE id = ?", arguments: [value, id])
                 applied.append(IncidentChange(field: field, before: before, after: after))

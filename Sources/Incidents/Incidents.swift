@@ -1,7 +1,6 @@
 import Agent
 import Checks
 import Foundation
-import GRDB
 import Territory
 
 /// Whether an incident is "significant" in the sense of NIS 2 Art. 23(3).
@@ -99,10 +98,10 @@ extension TerritoryStore {
     /// Records a new incident (with an "opened" log entry) and returns its id.
     public func openIncident(_ new: NewIncident, now: Date = Date()) throws -> Int64 {
         try write { db in
-            try db.execute(
-                sql: "INSERT INTO incident (title, siren, awareAt, personalData, significant, openedAt) VALUES (?, ?, ?, ?, ?, ?)",
+            guard let id = try db.fetchOne(
+                Int64.self, sql: "INSERT INTO incident (title, siren, awareAt, personalData, significant, openedAt) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 arguments: [new.title, new.siren, Int(new.awareAt.timeIntervalSince1970), new.personalData, new.significant.rawValue, Int(now.timeIntervalSince1970)])
-            let id = db.lastInsertedRowID
+            else { throw IncidentStoreError("no id returned for the new incident") }
             for host in Set(new.hosts) {
                 try db.execute(sql: "INSERT INTO incident_host (incidentID, hostname) VALUES (?, ?)", arguments: [id, host])
             }
@@ -127,7 +126,7 @@ extension TerritoryStore {
     public func closeIncident(_ id: Int64, at: Date = Date(), text: String? = nil) throws {
         try write { db in
             try Self.requireIncident(db, id)
-            if let closed = try Int.fetchOne(db, sql: "SELECT closedAt FROM incident WHERE id = ?", arguments: [id]) {
+            if let closed = try db.fetchOne(Int.self, sql: "SELECT closedAt FROM incident WHERE id = ?", arguments: [id]) {
                 let when = IncidentClock.local(Date(timeIntervalSince1970: TimeInterval(closed)))
                 throw InputError(.usage, fr: "l'incident \(id) est déjà clos depuis le \(when)", en: "incident \(id) was already closed at \(when)")
             }
@@ -137,8 +136,8 @@ extension TerritoryStore {
         }
     }
 
-    static func requireIncident(_ db: Database, _ id: Int64) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [id]) == true else {
+    static func requireIncident(_ db: any SQLConnection, _ id: Int64) throws {
+        guard try db.fetchOne(Int.self, sql: "SELECT 1 FROM incident WHERE id = ?", arguments: [id]) != nil else {
             throw InputError(
                 .missing, fr: "aucun incident \(id) dans la base (voir `cyberctl incident list`)", en: "no incident \(id) in the store (see `cyberctl incident list`)")
         }
@@ -157,12 +156,12 @@ extension TerritoryStore {
         try read { db in try Self.incidents(db, where: openOnly ? "WHERE closedAt IS NULL" : "", []) }
     }
 
-    static func incidents(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> [Incident] {
+    static func incidents(_ db: any SQLConnection, where clause: String, _ arguments: SQLArguments) throws -> [Incident] {
         func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
-        return try Row.fetchAll(db, sql: "SELECT * FROM incident \(clause) ORDER BY awareAt DESC, id DESC", arguments: arguments).map { row in
+        return try db.fetchRows(sql: "SELECT * FROM incident \(clause) ORDER BY awareAt DESC, id DESC", arguments: arguments).map { row in
             let id: Int64 = row["id"]
-            let hosts = try String.fetchAll(db, sql: "SELECT hostname FROM incident_host WHERE incidentID = ? ORDER BY hostname", arguments: [id])
-            let log = try Row.fetchAll(db, sql: "SELECT at, text, stage FROM incident_log WHERE incidentID = ? ORDER BY at, id", arguments: [id]).map {
+            let hosts = try db.fetchAll(String.self, sql: "SELECT hostname FROM incident_host WHERE incidentID = ? ORDER BY hostname", arguments: [id])
+            let log = try db.fetchRows(sql: "SELECT at, text, stage FROM incident_log WHERE incidentID = ? ORDER BY at, id", arguments: [id]).map {
                 Incident.LogEntry(at: date($0["at"]), text: $0["text"], stage: ($0["stage"] as String?).flatMap(IncidentStage.init(rawValue:)))
             }
             return Incident(
@@ -175,7 +174,7 @@ extension TerritoryStore {
     /// The entity as its newest stored report states it; nil when the store has no report of it.
     public func entityIdentity(siren: String) throws -> EntityIdentity? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM entity WHERE siren = ?", arguments: [siren]).map {
+            try db.fetchRow(sql: "SELECT * FROM entity WHERE siren = ?", arguments: [siren]).map {
                 EntityIdentity(
                     siren: siren, name: $0["name"], insee: $0["insee"], kind: $0["kind"], population: $0["population"],
                     departement: $0["departement"], region: $0["region"])
@@ -185,7 +184,7 @@ extension TerritoryStore {
 
     /// Whether the store has a report of `hostname`.
     public func knowsHost(_ hostname: String) throws -> Bool {
-        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM host WHERE hostname = ? COLLATE NOCASE", arguments: [hostname]) == true }
+        try read { db in try db.fetchOne(Int.self, sql: "SELECT 1 FROM host WHERE lower(hostname) = lower(?)", arguments: [hostname]) != nil }
     }
 }
 
@@ -204,4 +203,10 @@ extension TerritoryViews {
                 findings: Array(detail.results.filter { $0.status == .fail || $0.status == .warn }.prefix(limit)))
         }
     }
+}
+
+/// The store did not hand back what it had just written (a bug, or a store changed by hand under the transaction).
+struct IncidentStoreError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,5 @@
 import Checks
 import Foundation
-import GRDB
 import Trust
 
 /// `territory agents`: the agents whose signing certificate has expired or expires soon, from each
@@ -47,13 +46,12 @@ extension TerritoryViews {
             try requireKnown(filter, db)
             let limit = nowSeconds + days * 86_400
             var agents: [AgentCertificatesView.Agent] = []
-            let rows = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 SELECT h.siren, e.name, h.hostname, r.signerSerial, r.signerSubject, r.signerNotAfter, r.generatedAt
                 FROM host h JOIN report r ON r.key = h.latestReportKey JOIN entity e ON e.siren = h.siren
                 WHERE r.signerNotAfter IS NOT NULL AND r.signerNotAfter < ?
-                """, arguments: [limit])
-            while let row = try rows.next() {
-                guard filter.keeps(siren: row[0] as String) else { continue }
+                """, arguments: [limit]) { row in
+                guard filter.keeps(siren: row[0] as String) else { return }
                 let notAfter = Date(timeIntervalSince1970: TimeInterval(row[5] as Int))
                 let status = SignerCertificateStatus(notAfter: notAfter, now: now, warningDays: days)
                 agents.append(.init(

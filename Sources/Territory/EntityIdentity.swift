@@ -1,7 +1,6 @@
 import Agent
 import Checks
 import Foundation
-import GRDB
 
 /// The identity of the entities in the store and their score history, for the élus summary
 /// (issue 9). Additive: reads only what ingest already stores.
@@ -10,7 +9,7 @@ extension TerritoryViews {
     public func identities() throws -> [String: Entity] {
         try store.read { db in
             var out: [String: Entity] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT siren, name, insee, kind, population, departement, region FROM entity") {
+            try db.forEachRow(sql: "SELECT siren, name, insee, kind, population, departement, region FROM entity", arguments: []) { row in
                 let siren: String = row[0]
                 out[siren] = Entity(
                     name: row[1], siren: siren, insee: row[2], kind: row[3], population: row[4], departement: row[5], region: row[6])

@@ -1,31 +1,46 @@
 import Checks
 import Foundation
-import GRDB
 
 /// The `report_fact` table (migration `v4-roster`): per report, what its results say about the caps'
 /// inputs (`CapFact`), written at ingest with the report, and filled from the stored results for
 /// reports ingested before the migration. The views read caps from here, never from `result`.
 extension TerritoryStore {
-    static func createFactTable(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE report_fact (
-                reportKey INTEGER NOT NULL REFERENCES report(key),
-                kind TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                state TEXT NOT NULL,
-                at INTEGER,
-                label TEXT,
-                PRIMARY KEY (reportKey, kind, subject)
-            ) WITHOUT ROWID;
-            -- An entity's history (per-report trends of each member) without scanning every report.
-            CREATE INDEX report_by_siren ON report(siren, generatedAt);
-            """)
+    static func createFactTable(_ db: any SQLConnection) throws {
+        if db.dialect == .sqlite {
+            try db.execute(sql: """
+                CREATE TABLE report_fact (
+                    reportKey INTEGER NOT NULL REFERENCES report(key),
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    at INTEGER,
+                    label TEXT,
+                    PRIMARY KEY (reportKey, kind, subject)
+                ) WITHOUT ROWID;
+                -- An entity's history (per-report trends of each member) without scanning every report.
+                CREATE INDEX report_by_siren ON report(siren, generatedAt);
+                """)
+        } else {
+            try db.execute(sql: """
+                CREATE TABLE report_fact (
+                    reportKey BIGINT NOT NULL REFERENCES report(key),
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    at BIGINT,
+                    label TEXT,
+                    PRIMARY KEY (reportKey, kind, subject)
+                );
+                CREATE INDEX report_by_siren ON report(siren, generatedAt);
+                """)
+        }
         // Stored reports: their facts from their stored results, with the same builder as ingest.
         let codes = CapFactBuilder.codes.sorted().map { "'\($0)'" }.joined(separator: ",")
         var builders: [Int64: CapFactBuilder] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT reportKey, code, status, target, evidence FROM result WHERE code IN (\(codes)) ORDER BY reportKey, ordinal")
-        while let row = try rows.next() {
-            guard let status = Status(rawValue: row[2]) else { continue }
+        try db.forEachRow(
+            sql: "SELECT reportKey, code, status, target, evidence FROM result WHERE code IN (\(codes)) ORDER BY reportKey, ordinal", arguments: []
+        ) { row in
+            guard let status = Status(rawValue: row[2]) else { return }
             builders[row[0], default: CapFactBuilder()].add(code: row[1], status: status, target: row[3], evidence: JSONText.decode(row[4]))
         }
         for (key, builder) in builders { try insertFacts(db, report: key, builder.facts) }
@@ -33,9 +48,9 @@ extension TerritoryStore {
 }
 
 /// Writes a report's facts.
-func insertFacts(_ db: Database, report key: Int64, _ facts: [CapFact]) throws {
+func insertFacts(_ db: any SQLConnection, report key: Int64, _ facts: [CapFact]) throws {
     guard !facts.isEmpty else { return }
-    let statement = try db.cachedStatement(sql: "INSERT INTO report_fact (reportKey, kind, subject, state, at, label) VALUES (?, ?, ?, ?, ?, ?)")
+    let statement = try db.makeStatement(sql: "INSERT INTO report_fact (reportKey, kind, subject, state, at, label) VALUES (?, ?, ?, ?, ?, ?)")
     for fact in facts {
         try statement.execute(arguments: [key, fact.kind.rawValue, fact.subject, fact.state.rawValue, fact.at, fact.label])
     }
@@ -43,20 +58,19 @@ func insertFacts(_ db: Database, report key: Int64, _ facts: [CapFact]) throws {
 
 /// Reads facts back.
 enum FactReader {
-    static func fact(_ row: Row, offset: Int) -> CapFact? {
+    static func fact(_ row: SQLRow, offset: Int) -> CapFact? {
         guard let kind = CapFact.Kind(rawValue: row[offset]), let state = CapFact.State(rawValue: row[offset + 2]) else { return nil }
         return CapFact(kind: kind, subject: row[offset + 1], state: state, at: row[offset + 3], label: row[offset + 4])
     }
 
     /// The facts of the given reports, by report key.
-    static func facts(_ db: Database, reports keys: [Int64]) throws -> [Int64: [CapFact]] {
+    static func facts(_ db: any SQLConnection, reports keys: [Int64]) throws -> [Int64: [CapFact]] {
         var out: [Int64: [CapFact]] = [:]
         guard !keys.isEmpty else { return out }
         for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
-            let rows = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))
-                """)
-            while let row = try rows.next() {
+                """, arguments: []) { row in
                 if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
             }
         }
@@ -65,23 +79,23 @@ enum FactReader {
 
     /// Each host's security facts over its whole history, oldest report first, folded into the
     /// pending-since map of its latest report (`SecurityHistory`); only for `hostIDs`.
-    static func pendingSince(_ db: Database, hostIDs: [Int64]) throws -> [Int64: [String: Int]] {
+    static func pendingSince(_ db: any SQLConnection, hostIDs: [Int64]) throws -> [Int64: [String: Int]] {
         var histories: [Int64: SecurityHistory] = [:]
         guard !hostIDs.isEmpty else { return [:] }
         for chunk in stride(from: 0, to: hostIDs.count, by: 500).map({ Array(hostIDs[$0..<min($0 + 500, hostIDs.count)]) }) {
-            let rows = try Row.fetchCursor(db, sql: """
+            let sql = """
                 SELECT r.hostID, r.key, r.generatedAt, f.kind, f.subject, f.state, f.at, f.label
                 FROM report r JOIN report_fact f ON f.reportKey = r.key
                 WHERE r.hostID IN (\(chunk.map(String.init).joined(separator: ","))) AND f.kind IN ('patch.security', 'patch.security.package')
                 ORDER BY r.hostID, r.generatedAt, r.signingTime, r.id
-                """)
+                """
             var current: (host: Int64, key: Int64, time: Int)?
             var facts: [CapFact] = []
             func flush() {
                 if let current { histories[current.host, default: SecurityHistory()].add(reportTime: current.time, facts: facts) }
                 facts = []
             }
-            while let row = try rows.next() {
+            try db.forEachRow(sql: sql, arguments: []) { row in
                 let host: Int64 = row[0], key: Int64 = row[1]
                 if current?.key != key {
                     flush()

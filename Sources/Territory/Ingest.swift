@@ -2,7 +2,6 @@ import Agent
 import Checks
 import Dispatch
 import Foundation
-import GRDB
 import NIS2
 import OpenSSLKit
 import Trust
@@ -331,8 +330,9 @@ public struct Ingest: Sendable {
                         }
                         // Accepted now: an earlier refusal of these same bytes, or of this file (a copy cut
                         // short, then completed), is resolved.
-                        try db.cachedStatement(sql: "UPDATE rejection SET resolvedAt = ? WHERE (sha256 = ? OR path = ?) AND resolvedAt IS NULL")
-                            .execute(arguments: [now, record.verified.reportSHA256, record.path])
+                        try db.execute(
+                            sql: "UPDATE rejection SET resolvedAt = ? WHERE (sha256 = ? OR path = ?) AND resolvedAt IS NULL",
+                            arguments: [now, record.verified.reportSHA256, record.path])
                     }
                     switch insertion {
                     case .alreadyStored:
@@ -358,12 +358,12 @@ public struct Ingest: Sendable {
     }
 
     /// Records a refusal: `message` in English (`message`) and French (`messageFr`, migration `v7-rejection-message-fr`).
-    static func reject(_ db: Database, path: String, sha256: String, code: String, message: LocalizedText, now: Int) throws {
-        try db.cachedStatement(sql: """
+    static func reject(_ db: any SQLConnection, path: String, sha256: String, code: String, message: LocalizedText, now: Int) throws {
+        try db.execute(sql: """
             INSERT INTO rejection (path, sha256, code, message, messageFr, firstSeen, lastSeen, seen) VALUES (?, ?, ?, ?, ?, ?, ?, 1)
             ON CONFLICT (path, sha256) DO UPDATE SET code = excluded.code, message = excluded.message, messageFr = excluded.messageFr,
-                lastSeen = excluded.lastSeen, seen = seen + 1, resolvedAt = NULL
-            """).execute(arguments: [path, sha256, code, message.en, message.fr, now, now])
+                lastSeen = excluded.lastSeen, seen = rejection.seen + 1, resolvedAt = NULL
+            """, arguments: [path, sha256, code, message.en, message.fr, now, now])
     }
 
     enum Insertion {
@@ -372,12 +372,12 @@ public struct Ingest: Sendable {
         case conflict(LocalizedText)
     }
 
-    static func insert(_ db: Database, _ record: ReportRecord, now: Int) throws -> Insertion {
+    static func insert(_ db: any SQLConnection, _ record: ReportRecord, now: Int) throws -> Insertion {
         let verified = record.verified
-        if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM report WHERE sha256 = ?"), arguments: [verified.reportSHA256]) != nil {
+        if try db.fetchOne(Int.self, sql: "SELECT 1 FROM report WHERE sha256 = ?", arguments: [verified.reportSHA256]) != nil {
             return .alreadyStored
         }
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT sha256, sourcePath FROM report WHERE id = ?"), arguments: [verified.reportID]) {
+        if let row = try db.fetchRow(sql: "SELECT sha256, sourcePath FROM report WHERE id = ?", arguments: [verified.reportID]) {
             let sha: String = row["sha256"]
             let source: String = row["sourcePath"]
             return .conflict(LocalizedText(
@@ -386,41 +386,41 @@ public struct Ingest: Sendable {
         }
         let entity = record.entity
         // The entity's descriptive fields follow its newest report.
-        try db.cachedStatement(sql: """
+        try db.execute(sql: """
             INSERT INTO entity (siren, name, insee, kind, population, departement, region, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (siren) DO UPDATE SET name = excluded.name, insee = excluded.insee, kind = excluded.kind,
                 population = excluded.population, departement = excluded.departement, region = excluded.region,
                 updatedAt = excluded.updatedAt
             WHERE excluded.updatedAt >= entity.updatedAt
-            """).execute(arguments: [
+            """, arguments: [
                 entity.siren, entity.name, entity.insee, entity.kind, entity.population, entity.departement, entity.region, record.generatedAt,
             ])
-        try db.cachedStatement(sql: "INSERT INTO host (siren, hostname) VALUES (?, ?) ON CONFLICT (siren, hostname) DO NOTHING")
-            .execute(arguments: [entity.siren, record.hostname])
-        guard let host = try Row.fetchOne(
-            db.cachedStatement(sql: """
+        try db.execute(
+            sql: "INSERT INTO host (siren, hostname) VALUES (?, ?) ON CONFLICT (siren, hostname) DO NOTHING", arguments: [entity.siren, record.hostname])
+        guard let host = try db.fetchRow(sql: """
                 SELECT h.id, h.latestReportKey, r.generatedAt, r.signingTime, r.id AS reportID FROM host h LEFT JOIN report r ON r.key = h.latestReportKey
                 WHERE h.siren = ? AND h.hostname = ?
-                """), arguments: [entity.siren, record.hostname])
-        else { throw DatabaseError(message: "host row missing after insert") }
+                """, arguments: [entity.siren, record.hostname])
+        else { throw StoreInconsistency("host row missing after insert") }
         let hostID: Int64 = host["id"]
         let signer = verified.signer
         // Kept in English, as before warnings had a French text (no view shows them; `cyberctl verify` does).
         let warnings = JSONText.encode(.array(verified.warnings.map { .string($0.en) }))
-        try db.cachedStatement(sql: """
+        guard let key = try db.fetchOne(Int64.self, sql: """
             INSERT INTO report (id, sha256, hostID, siren, generatedAt, signingTime, signerSubject, signerSerial, signerIssuer,
                 signerFingerprint, signerNotAfter, profile, profileSHA256, agentVersion, osID, osVersion, kernel, score, level,
                 coverage, resultCount, scoredCount, sourcePath, warnings, ingestedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
+            RETURNING key
+            """, arguments: [
                 verified.reportID, verified.reportSHA256, hostID, entity.siren, record.generatedAt, record.signingTime,
                 signer.subject, signer.serial, signer.issuer, signer.fingerprint,
                 signer.notAfter.map { Int($0.timeIntervalSince1970) }, record.profile, record.profileSHA256, record.agentVersion,
                 record.osID, record.osVersion, record.kernel, record.summary.score, record.summary.level?.rawValue,
                 record.summary.coverage, record.tally.total, record.tally.scored, record.path, warnings, now,
             ])
-        let key = db.lastInsertedRowID
-        let domainStatement = try db.cachedStatement(sql: """
+        else { throw StoreInconsistency("no key returned for the inserted report") }
+        let domainStatement = try db.makeStatement(sql: """
             INSERT INTO report_domain (reportKey, domain, weight, earned, unverified, scored, failing, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for domain in Domain.allCases where record.tally.weight[domain] != nil || record.failing[domain] != nil || record.warning[domain] != nil {
@@ -429,14 +429,14 @@ public struct Ingest: Sendable {
                 record.tally.unverified[domain] ?? 0, record.scoredByDomain[domain] ?? 0, record.failing[domain] ?? 0, record.warning[domain] ?? 0,
             ])
         }
-        let findingStatement = try db.cachedStatement(sql: """
+        let findingStatement = try db.makeStatement(sql: """
             INSERT INTO report_finding (reportKey, code, domain, failing, warning, severity, deficit) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for (code, sum) in record.findings {
             try findingStatement.execute(arguments: [key, code, sum.domain?.rawValue, sum.failing, sum.warning, sum.severity.rawValue, sum.deficit])
         }
         try insertFacts(db, report: key, record.capFacts)
-        let resultStatement = try db.cachedStatement(sql: """
+        let resultStatement = try db.makeStatement(sql: """
             INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, reasonFr, durationMs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
@@ -456,8 +456,7 @@ public struct Ingest: Sendable {
             newer = true
         }
         if newer {
-            try db.cachedStatement(sql: "UPDATE host SET latestReportKey = ?, latestGeneratedAt = ? WHERE id = ?")
-                .execute(arguments: [key, record.generatedAt, hostID])
+            try db.execute(sql: "UPDATE host SET latestReportKey = ?, latestGeneratedAt = ? WHERE id = ?", arguments: [key, record.generatedAt, hostID])
             // The entity's sums: the host's previous latest report out, this one in.
             if let previous: Int64 = host["latestReportKey"] { try moveEntitySums(db, siren: entity.siren, report: previous, sign: -1) }
             try moveEntitySums(db, siren: entity.siren, report: key, sign: 1)
@@ -467,18 +466,26 @@ public struct Ingest: Sendable {
 }
 
 /// Adds (`sign` 1) or removes (`sign` −1) report `report`'s domain sums and result counts to its entity's.
-func moveEntitySums(_ db: Database, siren: String, report: Int64, sign: Int) throws {
-    try db.cachedStatement(sql: """
+func moveEntitySums(_ db: any SQLConnection, siren: String, report: Int64, sign: Int) throws {
+    try db.execute(sql: """
         INSERT INTO entity_domain (siren, domain, weight, earned, unverified, failing, warning)
         SELECT ?, domain, ? * weight, ? * earned, ? * unverified, ? * failing, ? * warning FROM report_domain WHERE reportKey = ?
-        ON CONFLICT (siren, domain) DO UPDATE SET weight = weight + excluded.weight, earned = earned + excluded.earned,
-            unverified = unverified + excluded.unverified, failing = failing + excluded.failing, warning = warning + excluded.warning
-        """).execute(arguments: [siren, sign, sign, sign, sign, sign, report])
-    try db.cachedStatement(sql: """
+        ON CONFLICT (siren, domain) DO UPDATE SET weight = entity_domain.weight + excluded.weight, earned = entity_domain.earned + excluded.earned,
+            unverified = entity_domain.unverified + excluded.unverified, failing = entity_domain.failing + excluded.failing,
+            warning = entity_domain.warning + excluded.warning
+        """, arguments: [siren, sign, sign, sign, sign, sign, report])
+    try db.execute(sql: """
         UPDATE entity SET latestResults = latestResults + ? * (SELECT resultCount FROM report WHERE key = ?),
             latestScored = latestScored + ? * (SELECT scoredCount FROM report WHERE key = ?)
         WHERE siren = ?
-        """).execute(arguments: [sign, report, sign, report, siren])
+        """, arguments: [sign, report, sign, report, siren])
+}
+
+/// The store holds rows that contradict each other (a bug, or a store changed by hand): what ingest expected to
+/// find right after writing it is not there.
+struct StoreInconsistency: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Shared counters of a running ingest.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OpenSSLKit
 import Trust
 
@@ -66,25 +65,38 @@ public struct FilePairIdentity: Sendable, Equatable {
 /// loses its row.
 enum KnownInboxFiles {
     /// Migration `v7-inbox-files`.
-    static func createTable(_ db: Database) throws {
+    static func createTable(_ db: any SQLConnection) throws {
+        if db.dialect == .sqlite {
+            try db.execute(sql: """
+                CREATE TABLE inbox_file (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    reportSHA256 TEXT NOT NULL,
+                    trustKey TEXT NOT NULL,
+                    device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
+                    modifiedNs INTEGER NOT NULL, changedNs INTEGER NOT NULL,
+                    signatureDevice INTEGER NOT NULL, signatureInode INTEGER NOT NULL, signatureSize INTEGER NOT NULL,
+                    signatureModifiedNs INTEGER NOT NULL, signatureChangedNs INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+            return
+        }
         try db.execute(sql: """
             CREATE TABLE inbox_file (
                 path TEXT PRIMARY KEY NOT NULL,
                 reportSHA256 TEXT NOT NULL,
                 trustKey TEXT NOT NULL,
-                device INTEGER NOT NULL, inode INTEGER NOT NULL, size INTEGER NOT NULL,
-                modifiedNs INTEGER NOT NULL, changedNs INTEGER NOT NULL,
-                signatureDevice INTEGER NOT NULL, signatureInode INTEGER NOT NULL, signatureSize INTEGER NOT NULL,
-                signatureModifiedNs INTEGER NOT NULL, signatureChangedNs INTEGER NOT NULL
-            ) WITHOUT ROWID
+                device BIGINT NOT NULL, inode BIGINT NOT NULL, size BIGINT NOT NULL,
+                modifiedNs BIGINT NOT NULL, changedNs BIGINT NOT NULL,
+                signatureDevice BIGINT NOT NULL, signatureInode BIGINT NOT NULL, signatureSize BIGINT NOT NULL,
+                signatureModifiedNs BIGINT NOT NULL, signatureChangedNs BIGINT NOT NULL
+            )
             """)
     }
 
     /// Every path recorded under `trustKey`, with its identity and report SHA-256.
-    static func load(_ db: Database, trustKey: String) throws -> [String: (identity: FilePairIdentity, sha256: String)] {
+    static func load(_ db: any SQLConnection, trustKey: String) throws -> [String: (identity: FilePairIdentity, sha256: String)] {
         var known: [String: (identity: FilePairIdentity, sha256: String)] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM inbox_file WHERE trustKey = ?", arguments: [trustKey])
-        while let row = try rows.next() {
+        try db.forEachRow(sql: "SELECT * FROM inbox_file WHERE trustKey = ?", arguments: [trustKey]) { row in
             let identity = FilePairIdentity(
                 report: FileIdentity(
                     device: row["device"], inode: row["inode"], size: row["size"], modifiedNs: row["modifiedNs"], changedNs: row["changedNs"]),
@@ -97,14 +109,19 @@ enum KnownInboxFiles {
     }
 
     /// Records `path` as stored with `sha256`, read when it had `identity`, verified under `trustKey`.
-    static func record(_ db: Database, path: String, sha256: String, trustKey: String, identity: FilePairIdentity) throws {
+    static func record(_ db: any SQLConnection, path: String, sha256: String, trustKey: String, identity: FilePairIdentity) throws {
         let report = identity.report
         let signature = identity.signature
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO inbox_file (path, reportSHA256, trustKey, device, inode, size, modifiedNs, changedNs,
+        try db.execute(sql: """
+            INSERT INTO inbox_file (path, reportSHA256, trustKey, device, inode, size, modifiedNs, changedNs,
                 signatureDevice, signatureInode, signatureSize, signatureModifiedNs, signatureChangedNs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
+            ON CONFLICT (path) DO UPDATE SET reportSHA256 = excluded.reportSHA256, trustKey = excluded.trustKey,
+                device = excluded.device, inode = excluded.inode, size = excluded.size, modifiedNs = excluded.modifiedNs,
+                changedNs = excluded.changedNs, signatureDevice = excluded.signatureDevice, signatureInode = excluded.signatureInode,
+                signatureSize = excluded.signatureSize, signatureModifiedNs = excluded.signatureModifiedNs,
+                signatureChangedNs = excluded.signatureChangedNs
+            """, arguments: [
                 path, sha256, trustKey, report.device, report.inode, report.size, report.modifiedNs, report.changedNs,
                 signature.device, signature.inode, signature.size, signature.modifiedNs, signature.changedNs,
             ])
@@ -118,27 +135,26 @@ enum KnownInboxFiles {
     }
 
     /// Forgets `path` (refused now: it will be read again next time, whatever its identity).
-    static func forget(_ db: Database, path: String) throws {
-        try db.cachedStatement(sql: "DELETE FROM inbox_file WHERE path = ?").execute(arguments: [path])
+    static func forget(_ db: any SQLConnection, path: String) throws {
+        try db.execute(sql: "DELETE FROM inbox_file WHERE path = ?", arguments: [path])
     }
 
     /// Signer notices for reports not read again: their signer certificate judged now, from what the store
     /// kept of it (`report.signerNotAfter`), once per serial — as a re-read would have noted them.
-    static func signerNotices(_ db: Database, sha256s: [String], now: Date) throws -> [IngestSummary.SignerNotice] {
+    static func signerNotices(_ db: any SQLConnection, sha256s: [String], now: Date) throws -> [IngestSummary.SignerNotice] {
         var notices: [IngestSummary.SignerNotice] = []
         var seen = Set<String>()
         for chunk in stride(from: 0, to: sha256s.count, by: 500).map({ Array(sha256s[$0..<min($0 + 500, sha256s.count)]) }) {
             let placeholders = chunk.map { _ in "?" }.joined(separator: ",")
-            let rows = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 SELECT r.signerSerial, r.signerNotAfter, r.siren, e.name, h.hostname
                 FROM report r JOIN host h ON h.id = r.hostID LEFT JOIN entity e ON e.siren = r.siren
                 WHERE r.sha256 IN (\(placeholders)) AND r.signerNotAfter IS NOT NULL
-                """, arguments: StatementArguments(chunk))
-            while let row = try rows.next() {
+                """, arguments: SQLArguments(chunk)) { row in
                 let serial: String = row[0]
                 let notAfter = Date(timeIntervalSince1970: TimeInterval(row[1] as Int))
                 let status = SignerCertificateStatus(notAfter: notAfter, now: now)
-                guard status.state != .valid, seen.insert(serial).inserted else { continue }
+                guard status.state != .valid, seen.insert(serial).inserted else { return }
                 notices.append(.init(serial: serial, siren: row[2], entityName: row[3] ?? "", host: row[4], status: status))
             }
         }

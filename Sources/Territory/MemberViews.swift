@@ -1,6 +1,5 @@
 import Checks
 import Foundation
-import GRDB
 
 /// One entity with reports, as the store's sums state it (no result is re-read): its hosts' latest
 /// tallies summed (`entity_domain`), failures per domain, and its hosts' cap inputs (`report_fact`).
@@ -32,17 +31,16 @@ struct MemberInputs {
 
 extension TerritoryViews {
     /// Reads every entity's sums, its hosts' cap inputs (unless `caps` is false: the score sums alone) and the roster.
-    func memberInputs(_ db: Database, caps: Bool = true) throws -> MemberInputs {
+    func memberInputs(_ db: any SQLConnection, caps: Bool = true) throws -> MemberInputs {
         let roster = try TerritoryStore.roster(db)
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         let perimeter = roster?.sirens
         var entities: [String: EntitySums] = [:]
         // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
-        let entityRows = try Row.fetchCursor(db, sql: """
+        try db.forEachRow(sql: """
             SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
             WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)
-            """)
-        while let row = try entityRows.next() {
+            """, arguments: []) { row in
             let siren: String = row[0]
             var sums = EntitySums(siren: siren, name: roster?.member(siren)?.name ?? row[1], departement: row[2])
             sums.tally.total = row[3]
@@ -50,10 +48,9 @@ extension TerritoryViews {
             sums.inPerimeter = perimeter?.contains(siren) ?? true
             entities[siren] = sums
         }
-        let domainRows = try Row.fetchCursor(db, sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain")
-        while let row = try domainRows.next() {
+        try db.forEachRow(sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain", arguments: []) { row in
             let siren: String = row[0]
-            guard let name: String = row[1], let domain = Domain(rawValue: name), entities[siren] != nil else { continue }
+            guard let name: String = row[1], let domain = Domain(rawValue: name), entities[siren] != nil else { return }
             let weight: Double = row[2]
             if weight > 0 {
                 entities[siren]!.tally.weight[domain] = weight
@@ -66,8 +63,9 @@ extension TerritoryViews {
         }
         // Hosts' latest reports and their facts.
         var latest: [(id: Int64, siren: String, hostname: String, key: Int64, time: Int)] = []
-        let hostRows = try Row.fetchCursor(db, sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL")
-        while let row = try hostRows.next() { latest.append((row[0], row[1], row[2], row[3], row[4])) }
+        try db.forEachRow(sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL", arguments: []) { row in
+            latest.append((row[0], row[1], row[2], row[3], row[4]))
+        }
         let facts = caps ? try FactReader.facts(db, reports: latest.map(\.key)) : [:]
         let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
         let pending = try FactReader.pendingSince(db, hostIDs: withPending)
@@ -84,7 +82,7 @@ extension TerritoryViews {
 
     /// The status view: one row per entity, the territory judged over its members; the rows, failures,
     /// domain counts and fixes narrowed by `filter` (see `status(fixes:filter:)`).
-    func judgedStatus(_ db: Database, fixLimit: Int, filter: ViewFilter = ViewFilter()) throws -> StatusView {
+    func judgedStatus(_ db: any SQLConnection, fixLimit: Int, filter: ViewFilter = ViewFilter()) throws -> StatusView {
         let inputs = try memberInputs(db)
         var rows: [StatusView.EntityRow] = []
         var hostCount = 0
@@ -112,7 +110,7 @@ extension TerritoryViews {
         }
         let silent = neverReported(inputs)
         let cap = TerritoryJudgement.cap(judged, neverReported: silent.count)
-        let reportCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") ?? 0
+        let reportCount = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") ?? 0
         let territory = StatusView.Territory(
             name: inputs.roster?.territory.name, siren: inputs.roster?.territory.siren, rosterDeclared: inputs.roster != nil,
             members: memberRows.count + silent.count, entities: memberRows.count, hosts: hostCount, reports: reportCount,
@@ -146,7 +144,7 @@ extension TerritoryViews {
     /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members. With a `filter`,
     /// only the rules of its domain, fixed at its entities only (the gain on the territory score of fixing
     /// them there).
-    func ruleFixes(_ db: Database, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
+    func ruleFixes(_ db: any SQLConnection, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
         let members = inputs.members
         guard !members.isEmpty else { return [] }
         let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
@@ -155,16 +153,15 @@ extension TerritoryViews {
         let exactBefore = TerritoryJudgement.exactScore(base) ?? 0
         struct Rule { var domain: Domain; var severity = 0; var hosts = 0; var deficits: [Int: Double] = [:] }
         var rules: [String: Rule] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT h.siren, f.code, f.domain, SUM(f.deficit),
+        try db.forEachRow(sql: """
+            SELECT h.siren, f.code, MIN(f.domain), SUM(f.deficit),
                 MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END), COUNT(*)
             FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
             GROUP BY h.siren, f.code
-            """)
-        while let row = try rows.next() {
+            """, arguments: []) { row in
             guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)),
                   filter.keeps(siren: row[0] as String), filter.keeps(domain: domain)
-            else { continue }
+            else { return }
             let code: String = row[1]
             var rule = rules[code] ?? Rule(domain: domain)
             rule.severity = max(rule.severity, row[4] as Int)

@@ -1,34 +1,52 @@
 import Agent
 import Foundation
-import GRDB
 
 /// The declared roster in the store (migration `v4-roster`): one `roster` row (the grouping, the silence
 /// threshold, where it was imported from) and one `roster_member` row per member, contacts as JSON.
 /// Importing replaces the whole roster in one transaction; reports are never touched by it.
 /// Migration `v5-roster-domains` adds each entity's domain names (`domains`, a JSON array of strings).
 extension TerritoryStore {
-    static func addRosterDomains(_ db: Database) throws {
+    static func addRosterDomains(_ db: any SQLConnection) throws {
         try db.execute(sql: """
             ALTER TABLE roster ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
             ALTER TABLE roster_member ADD COLUMN domains TEXT NOT NULL DEFAULT '[]';
             """)
     }
 
-    static func createRosterTables(_ db: Database) throws {
+    static func createRosterTables(_ db: any SQLConnection) throws {
+        if db.dialect == .sqlite {
+            try db.execute(sql: """
+                CREATE TABLE roster (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    name TEXT NOT NULL, siren TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                    contacts TEXT NOT NULL,
+                    silentAfterDays INTEGER NOT NULL,
+                    sourcePath TEXT NOT NULL, sha256 TEXT NOT NULL, importedAt INTEGER NOT NULL
+                );
+                CREATE TABLE roster_member (
+                    siren TEXT PRIMARY KEY NOT NULL,
+                    ordinal INTEGER NOT NULL,
+                    name TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                    contacts TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+            return
+        }
+        // One roster row, always id 1: a plain key, no identity.
         try db.execute(sql: """
             CREATE TABLE roster (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                name TEXT NOT NULL, siren TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                id BIGINT PRIMARY KEY CHECK (id = 1),
+                name TEXT NOT NULL, siren TEXT NOT NULL, insee TEXT, kind TEXT, population BIGINT, departement TEXT, region TEXT,
                 contacts TEXT NOT NULL,
-                silentAfterDays INTEGER NOT NULL,
-                sourcePath TEXT NOT NULL, sha256 TEXT NOT NULL, importedAt INTEGER NOT NULL
+                silentAfterDays BIGINT NOT NULL,
+                sourcePath TEXT NOT NULL, sha256 TEXT NOT NULL, importedAt BIGINT NOT NULL
             );
             CREATE TABLE roster_member (
                 siren TEXT PRIMARY KEY NOT NULL,
-                ordinal INTEGER NOT NULL,
-                name TEXT NOT NULL, insee TEXT, kind TEXT, population INTEGER, departement TEXT, region TEXT,
+                ordinal BIGINT NOT NULL,
+                name TEXT NOT NULL, insee TEXT, kind TEXT, population BIGINT, departement TEXT, region TEXT,
                 contacts TEXT NOT NULL
-            ) WITHOUT ROWID;
+            );
             """)
     }
 
@@ -73,22 +91,22 @@ extension TerritoryStore {
     /// Where the stored roster came from, nil when none was imported.
     public func rosterImport() throws -> RosterImport? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT sourcePath, sha256, importedAt FROM roster WHERE id = 1").map {
+            try db.fetchRow(sql: "SELECT sourcePath, sha256, importedAt FROM roster WHERE id = 1").map {
                 RosterImport(sourcePath: $0[0], sha256: $0[1], importedAt: Date(timeIntervalSince1970: TimeInterval($0[2] as Int)))
             }
         }
     }
 
-    /// - Throws: `DatabaseError`, or `DecodingError` when a stored contacts or domains column is not the JSON written here.
-    static func roster(_ db: Database) throws -> Roster? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM roster WHERE id = 1") else { return nil }
-        func member(_ row: Row) throws -> Roster.Member {
+    /// - Throws: the backend's error, or `DecodingError` when a stored contacts or domains column is not the JSON written here.
+    static func roster(_ db: any SQLConnection) throws -> Roster? {
+        guard let row = try db.fetchRow(sql: "SELECT * FROM roster WHERE id = 1") else { return nil }
+        func member(_ row: SQLRow) throws -> Roster.Member {
             Roster.Member(
                 name: row["name"], siren: row["siren"], insee: row["insee"], kind: row["kind"], population: row["population"],
                 departement: row["departement"], region: row["region"], contacts: try stored(row["contacts"]),
                 domains: try stored(row["domains"]))
         }
-        let members = try Row.fetchAll(db, sql: "SELECT * FROM roster_member ORDER BY ordinal").map(member)
+        let members = try db.fetchRows(sql: "SELECT * FROM roster_member ORDER BY ordinal").map(member)
         return Roster(territory: try member(row), silentAfterDays: row["silentAfterDays"], members: members)
     }
 

@@ -104,10 +104,12 @@ public struct SQLRow: Sendable {
 
     public var count: Int { values.count }
 
+    /// The value at `index` as a `T`; an optional `T` (`row[0] as String?`) reads NULL as nil. One subscript, as
+    /// GRDB 7's `Row` has: with a second one returning `T?`, `row[0] as String?` would match both (`Optional` is
+    /// itself `SQLValueConvertible`) and not compile.
     public subscript<T: SQLValueConvertible>(_ index: Int) -> T { required(index) }
-    public subscript<T: SQLValueConvertible>(_ index: Int) -> T? { optional(index) }
+    /// The value of column `name` (without case), as `subscript(_: Int)`.
     public subscript<T: SQLValueConvertible>(_ name: String) -> T { required(index(of: name)) }
-    public subscript<T: SQLValueConvertible>(_ name: String) -> T? { optional(index(of: name)) }
 
     func required<T: SQLValueConvertible>(_ index: Int) -> T {
         guard let value = T.fromSQL(values[index]) else {

@@ -8,11 +8,13 @@ final class SQLiteConnection: SQLConnection {
 
     init(_ database: Database) { self.database = database }
 
+    /// With arguments, through GRDB's statement cache of the connection: ingest runs the same few statements for
+    /// every report, compiled once per connection (what `cachedStatement` did before the store spoke `SQLConnection`).
     func execute(sql: String, arguments: SQLArguments) throws {
         if arguments.values.isEmpty {
             try database.execute(sql: sql)
         } else {
-            try database.execute(sql: sql, arguments: Self.arguments(arguments))
+            try database.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
         }
     }
 

@@ -1,6 +1,5 @@
 import Checks
 import Foundation
-import GRDB
 
 /// Score history, one point per report (two reports the same day make two points): after each report,
 /// each host counts with its latest report up to then, each entity is scored and capped as the status
@@ -27,9 +26,9 @@ enum TrendBuilder {
     }
 
     /// Every report in scope, oldest first, with its tally.
-    static func reports(_ db: Database, scope: Scope) throws -> [ReportRow] {
+    static func reports(_ db: any SQLConnection, scope: Scope) throws -> [ReportRow] {
         var filter = ""
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [any SQLValueConvertible] = []
         switch scope {
         case .territory(let roster?):
             let sirens = roster.sirens.sorted()
@@ -47,12 +46,11 @@ enum TrendBuilder {
         }
         var byKey: [Int64: ReportRow] = [:]
         var order: [Int64] = []
-        let rows = try Row.fetchCursor(db, sql: """
+        try db.forEachRow(sql: """
             SELECT r.key, r.hostID, r.siren, h.hostname, r.generatedAt, r.resultCount, r.scoredCount, d.domain, d.weight, d.earned, d.unverified
             FROM report r JOIN host h ON h.id = r.hostID LEFT JOIN report_domain d ON d.reportKey = r.key\(filter)
             ORDER BY r.generatedAt, r.signingTime, r.id
-            """, arguments: StatementArguments(arguments))
-        while let row = try rows.next() {
+            """, arguments: SQLArguments(arguments)) { row in
             let key: Int64 = row[0]
             if byKey[key] == nil {
                 var tally = ScoreTally()
@@ -71,13 +69,13 @@ enum TrendBuilder {
     }
 
     /// The points of `scope`, oldest first.
-    static func points(_ db: Database, scope: Scope, language: Language) throws -> [TrendPoint] {
+    static func points(_ db: any SQLConnection, scope: Scope, language: Language) throws -> [TrendPoint] {
         try build(db, scope: scope, language: language, members: false).points
     }
 
     /// The points of `scope` and, with `members`, each entity's own points (one per report of its hosts),
     /// all from one pass over the reports.
-    static func build(_ db: Database, scope: Scope, language: Language, members collect: Bool) throws
+    static func build(_ db: any SQLConnection, scope: Scope, language: Language, members collect: Bool) throws
         -> (points: [TrendPoint], members: [String: [TrendPoint]])
     {
         let reports = try reports(db, scope: scope)

@@ -1,7 +1,6 @@
 import Agent
 import Checks
 import Foundation
-import GRDB
 
 /// What a territory view is narrowed to (`--entity SIREN`, repeatable, and `--domain D`).
 ///
@@ -63,9 +62,9 @@ extension TerritoryViews {
     /// give an empty view that reads as "nothing found". Known: an entity with reports, a member of the
     /// declared roster, or the roster's grouping.
     /// - Throws: `InputError(.missing)` (66) naming every unknown SIREN.
-    func requireKnown(_ filter: ViewFilter, _ db: Database) throws {
+    func requireKnown(_ filter: ViewFilter, _ db: any SQLConnection) throws {
         guard let entities = filter.entities, !entities.isEmpty else { return }
-        var known = Set(try String.fetchAll(db, sql: "SELECT siren FROM entity"))
+        var known = Set(try db.fetchAll(String.self, sql: "SELECT siren FROM entity"))
         if let roster = try TerritoryStore.roster(db) { known.formUnion(roster.sirens) }
         let unknown = entities.filter { !known.contains($0) }
         guard unknown.isEmpty else {

@@ -1,7 +1,6 @@
 import Agent
 import Checks
 import Foundation
-import GRDB
 
 /// A fix across the territory (or an entity): making every warn/fail result of one rule pass.
 public struct RuleFix: Codable, Sendable, Equatable {
@@ -388,17 +387,16 @@ public struct TerritoryViews: Sendable {
             struct Key: Hashable { var host: Int64; var code: String; var target: String }
             var latest: [Key: (severity: Severity, siren: String)] = [:]
             var previous = Set<Key>()
-            let rows = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 WITH ranked AS (
                     SELECT key, hostID, siren,
                         ROW_NUMBER() OVER (PARTITION BY hostID ORDER BY generatedAt DESC, signingTime DESC, id DESC) AS position
                     FROM report)
                 SELECT ranked.position, ranked.hostID, ranked.siren, res.code, res.target, res.severity
-                FROM ranked JOIN result res INDEXED BY result_finding ON res.reportKey = ranked.key
+                FROM ranked JOIN result res\(db.indexedBy("result_finding")) ON res.reportKey = ranked.key
                 WHERE ranked.position <= 2 AND res.status IN ('warn', 'fail')
-                """)
-            while let row = try rows.next() {
-                guard filter.keeps(siren: row[2] as String) else { continue }
+                """, arguments: []) { row in
+                guard filter.keeps(siren: row[2] as String) else { return }
                 let key = Key(host: row[1], code: row[3], target: row[4])
                 if (row[0] as Int) == 1 {
                     let severity = Severity(rawValue: row[5]) ?? .info
@@ -408,9 +406,9 @@ public struct TerritoryViews: Sendable {
                 }
             }
             var hostnames: [Int64: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, hostname FROM host") { hostnames[row[0]] = row[1] }
+            try db.forEachRow(sql: "SELECT id, hostname FROM host", arguments: []) { row in hostnames[row[0]] = row[1] }
             var names: [String: String?] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT siren, name FROM entity") { names[row[0]] = row[1] as String? }
+            try db.forEachRow(sql: "SELECT siren, name FROM entity", arguments: []) { row in names[row[0]] = row[1] as String? }
 
             struct Sum {
                 var severity = Severity.info
@@ -434,7 +432,7 @@ public struct TerritoryViews: Sendable {
             }
             // Who fixed what, and when: per host and rule over the whole history (report_finding).
             var resolutions: [String: [FindingsView.Resolution]] = [:]
-            let fixedRows = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 WITH ranked AS (
                     SELECT key, hostID, siren, generatedAt,
                         ROW_NUMBER() OVER (PARTITION BY hostID ORDER BY generatedAt DESC, signingTime DESC, id DESC) AS position
@@ -445,10 +443,9 @@ public struct TerritoryViews: Sendable {
                 SELECT seen.hostID, seen.code, fixed.siren, fixed.generatedAt
                 FROM seen JOIN ranked fixed ON fixed.hostID = seen.hostID AND fixed.position = seen.position - 1
                 WHERE seen.position > 1
-                """)
-            while let row = try fixedRows.next() {
+                """, arguments: []) { row in
                 let code: String = row[1], siren: String = row[2]
-                guard filter.keeps(siren: siren) else { continue }
+                guard filter.keeps(siren: siren) else { return }
                 resolutions[code, default: []].append(.init(
                     siren: siren, name: names[siren] ?? nil, host: hostnames[row[0] as Int64] ?? "", at: Self.time(row[3])))
                 if sums[code] == nil { sums[code] = Sum() }
@@ -494,14 +491,13 @@ public struct TerritoryViews: Sendable {
             try requireKnown(filter, db)
             let limit = now.addingTimeInterval(TimeInterval(days) * 86_400)
             var certificates: [CertificatesView.Certificate] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason, res.reasonFr
-                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res INDEXED BY result_certificate ON res.reportKey = h.latestReportKey
-                WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
-                """)
             var unverified: [CertificatesView.Unverified] = []
-            while let row = try rows.next() {
-                guard filter.keeps(siren: row[0] as String), filter.keeps(code: row[4] as String) else { continue }
+            try db.forEachRow(sql: """
+                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason, res.reasonFr
+                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res\(db.indexedBy("result_certificate")) ON res.reportKey = h.latestReportKey
+                WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
+                """, arguments: []) { row in
+                guard filter.keeps(siren: row[0] as String), filter.keeps(code: row[4] as String) else { return }
                 guard case .object(let evidence) = JSONText.decode(row[5]),
                       let notAfterText = evidence["notAfter"]?.stringValue, let notAfter = ISO8601.date(from: notAfterText)
                 else {
@@ -511,9 +507,9 @@ public struct TerritoryViews: Sendable {
                             kind: (row[4] as String) == "cert.expiry" ? "file" : "served", siren: row[0], entity: row[1], host: row[2],
                             target: row[3], status: status, reason: reason(english: row[7], french: row[8])))
                     }
-                    continue
+                    return
                 }
-                guard notAfter <= limit else { continue }
+                guard notAfter <= limit else { return }
                 let sans: [String]
                 if case .array(let values)? = evidence["subjectAltNames"] { sans = values.compactMap(\.stringValue) } else { sans = [] }
                 certificates.append(CertificatesView.Certificate(
@@ -525,13 +521,12 @@ public struct TerritoryViews: Sendable {
             certificates.sort { ($0.notAfter, $0.siren, $0.host, $0.target) < ($1.notAfter, $1.siren, $1.host, $1.target) }
             // A certificate file the check could not read (cert.file), or a configuration naming certificates
             // that could not be read (cert.discovery): no cert.expiry result exists for them at all.
-            let unreadable = try Row.fetchCursor(db, sql: """
+            try db.forEachRow(sql: """
                 SELECT h.siren, e.name, h.hostname, res.target, res.status, res.reason, res.reasonFr
                 FROM host h JOIN entity e ON e.siren = h.siren JOIN result res ON res.reportKey = h.latestReportKey
                 WHERE res.code IN ('cert.file', 'cert.discovery') AND res.status = 'error'
-                """)
-            while let row = try unreadable.next() {
-                guard filter.keeps(siren: row[0] as String), filter.keeps(domain: .certificates) else { continue }
+                """, arguments: []) { row in
+                guard filter.keeps(siren: row[0] as String), filter.keeps(domain: .certificates) else { return }
                 unverified.append(CertificatesView.Unverified(
                     kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4],
                     reason: reason(english: row[5], french: row[6])))
@@ -568,7 +563,7 @@ public struct TerritoryViews: Sendable {
     public func host(_ hostname: String, filter: ViewFilter = ViewFilter()) throws -> [DetailView] {
         let matches = try store.read { db in
             try requireKnown(filter, db)
-            return try Row.fetchAll(db, sql: "SELECT id, siren FROM host WHERE hostname = ? COLLATE NOCASE ORDER BY siren", arguments: [hostname])
+            return try db.fetchRows(sql: "SELECT id, siren FROM host WHERE lower(hostname) = lower(?) ORDER BY siren", arguments: [hostname])
                 .map { (id: $0[0] as Int64, siren: $0[1] as String) }.filter { filter.keeps(siren: $0.siren) }
         }
         guard !matches.isEmpty else {
@@ -590,7 +585,7 @@ public struct TerritoryViews: Sendable {
     /// entity is `siren`).
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
     public func entity(_ siren: String, filter: ViewFilter = ViewFilter()) throws -> DetailView {
-        let hostIDs = try store.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
+        let hostIDs = try store.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
         guard !hostIDs.isEmpty else {
             throw InputError(
                 .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
@@ -601,13 +596,13 @@ public struct TerritoryViews: Sendable {
 
     func detail(siren: String, hostIDs: [Int64], filter: ViewFilter = ViewFilter()) throws -> DetailView {
         try store.read { db in
-            let name = try String.fetchOne(db, sql: "SELECT name FROM entity WHERE siren = ?", arguments: [siren])
+            let name = try db.fetchOne(String.self, sql: "SELECT name FROM entity WHERE siren = ?", arguments: [siren])
             let idList = hostIDs.map(String.init).joined(separator: ",")
             var headers: [ReportHeader] = []
             var results: [StoredResult] = []
             var checkResults: [(host: String, result: CheckResult)] = []
             var newest = Int.min
-            let reports = try Row.fetchAll(db, sql: """
+            let reports = try db.fetchRows(sql: """
                 SELECT r.*, h.hostname FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.id IN (\(idList)) ORDER BY h.hostname
                 """)
             var tally = ScoreTally()
@@ -618,7 +613,7 @@ public struct TerritoryViews: Sendable {
                 let key: Int64 = report["key"]
                 newest = max(newest, report["generatedAt"])
                 var hostResults: [CheckResult] = []
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM result WHERE reportKey = ? ORDER BY ordinal", arguments: [key]) {
+                for row in try db.fetchRows(sql: "SELECT * FROM result WHERE reportKey = ? ORDER BY ordinal", arguments: [key]) {
                     let code: String = row["code"]
                     let status = Status(rawValue: row["status"]) ?? .error
                     let severity = Severity(rawValue: row["severity"]) ?? .info
@@ -680,7 +675,7 @@ public struct TerritoryViews: Sendable {
     public func rejected(includeResolved: Bool = false) throws -> RejectedView {
         try store.read { db in
             let filter = includeResolved ? "" : " WHERE resolvedAt IS NULL"
-            return RejectedView(rejections: try Row.fetchAll(db, sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path").map { row in
+            return RejectedView(rejections: try db.fetchRows(sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path").map { row in
                 let code: String = row["code"]
                 return RejectedView.Rejection(
                     path: row["path"], sha256: row["sha256"], code: code, title: RejectionCode.title(code, language),
@@ -690,4 +685,11 @@ public struct TerritoryViews: Sendable {
             })
         }
     }
+}
+
+extension SQLConnection {
+    /// ` INDEXED BY name` on SQLite, nothing elsewhere: the views name the small partial index SQLite's planner
+    /// should read (it may otherwise scan `result`'s primary key); PostgreSQL has no such clause and picks a
+    /// partial index by itself when the query's condition implies the index's.
+    func indexedBy(_ index: String) -> String { dialect == .sqlite ? " INDEXED BY \(index)" : "" }
 }

@@ -41,7 +41,7 @@ struct ConsolidateCommandTests {
         #expect(summary.found == 24 && summary.stored == 0 && summary.unchanged == 24 && summary.alreadyStored == 0)
         let store = try TerritoryStore(path: world.db, create: false)
         #expect(try store.counts().reports == 24)
-        let declared = try store.read { db in try Int.fetchOne(db, sql: "SELECT SUM(resultCount) FROM report") }
+        let declared = try store.read { db in try db.fetchOne(Int.self, sql: "SELECT SUM(resultCount) FROM report") }
         #expect(try store.counts().results == declared)
         #expect(declared == 24 * 62, "the generator writes 62 results per report")
     }
@@ -125,7 +125,7 @@ struct ConsolidateCommandTests {
         while process.isRunning && committed < 20 {
             if FileManager.default.fileExists(atPath: world.db),
                let store = try? TerritoryStore(path: world.db, create: false, readOnly: true),
-               let count = try? store.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report") }) {
+               let count = try? store.read({ db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") }) {
                 committed = count ?? 0
             }
             usleep(5_000)
@@ -142,7 +142,7 @@ struct ConsolidateCommandTests {
         let stored = try store.counts().reports
         #expect(stored >= 20 && stored < 300, "killed mid-ingest: \(stored) of 300 stored")
         let orphans = try store.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result WHERE reportKey NOT IN (SELECT key FROM report)")
+            try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM result WHERE reportKey NOT IN (SELECT key FROM report)")
         }
         #expect(orphans == 0)
 

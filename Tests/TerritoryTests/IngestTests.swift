@@ -194,7 +194,7 @@ struct IngestTests {
         #expect(try fixture.store().incompleteReports().isEmpty)
         // Each host's latest is its newest report, whichever ingest stored it.
         let wrongLatest = try fixture.store().read { db in
-            try Int.fetchOne(db, sql: """
+            try db.fetchOne(Int.self, sql: """
                 SELECT COUNT(*) FROM host h JOIN report r ON r.key = h.latestReportKey
                 WHERE r.generatedAt != (SELECT MAX(generatedAt) FROM report WHERE hostID = h.id)
                 """)
@@ -202,7 +202,7 @@ struct IngestTests {
         #expect(wrongLatest == 0)
         // The entity sums kept at ingest equal the sums recomputed from every host's latest report.
         let drift = try fixture.store().read { db in
-            try Int.fetchOne(db, sql: """
+            try db.fetchOne(Int.self, sql: """
                 SELECT COUNT(*) FROM (
                     SELECT h.siren, d.domain, SUM(d.weight) AS w, SUM(d.earned) AS e, SUM(d.failing) AS f, SUM(d.warning) AS wa
                     FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey GROUP BY h.siren, d.domain) x
@@ -212,7 +212,7 @@ struct IngestTests {
         }
         #expect(drift == 0)
         let resultDrift = try fixture.store().read { db in
-            try Int.fetchOne(db, sql: """
+            try db.fetchOne(Int.self, sql: """
                 SELECT COUNT(*) FROM entity e WHERE e.latestResults != (SELECT SUM(r.resultCount) FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.siren = e.siren)
                 """)
         }
@@ -245,9 +245,9 @@ struct IngestTests {
         let store = try fixture.store()
         let mode = (try FileManager.default.attributesOfItem(atPath: store.path)[.posixPermissions] as! NSNumber).intValue
         #expect(mode & 0o077 == 0)
-        let journal = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try store.read { db in try db.fetchOne(String.self, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
-        #expect(try store.read { db in try TerritoryStore.migrator.hasCompletedMigrations(db) })
+        #expect(try DatabaseQueue(path: store.path).read { db in try SQLiteBackend.migrator.hasCompletedMigrations(db) })
         #expect(throws: InputError.self) { try TerritoryStore(path: fixture.folder.url("absent.sqlite"), create: false) }
     }
 }

@@ -31,9 +31,9 @@ struct ReasonRoundTripTests {
         _ = try fixture.verifier().verify(reportPath: path)
         #expect(try fixture.ingest().stored == 1)
 
-        let stored = try fixture.store().read { db in try Row.fetchOne(db, sql: "SELECT reason, reasonFr FROM result WHERE code = 'cert.file'") }
-        #expect(stored?["reason"] == "/etc/ssl/mairie.pem: permission denied")
-        #expect(stored?["reasonFr"] == "/etc/ssl/mairie.pem : permission refusée")
+        let stored = try #require(try fixture.store().read { db in try db.fetchRow(sql: "SELECT reason, reasonFr FROM result WHERE code = 'cert.file'") })
+        #expect(stored["reason"] as String? == "/etc/ssl/mairie.pem: permission denied")
+        #expect(stored["reasonFr"] as String? == "/etc/ssl/mairie.pem : permission refusée")
 
         let french = TerritoryViews(store: try fixture.store(), now: fixture.now, language: .fr)
         let english = TerritoryViews(store: try fixture.store(), now: fixture.now, language: .en)
