@@ -76,6 +76,14 @@ extension Array: SQLValueConvertible where Element == UInt8 {
     }
 }
 
+extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+    public static func fromSQL(_ value: SQLValue) -> Wrapped?? {
+        if case .null = value { return .some(nil) }
+        return Wrapped.fromSQL(value).map { .some($0) }
+    }
+}
+
 /// The values bound to a statement's `?` placeholders, in order: `[siren, 3, nil]`.
 public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
     public var values: [SQLValue]
