@@ -51,7 +51,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     }
 
     deinit {
-        for connection in idle { _ = connection.close() as EventLoopFuture<Void> }
+        for connection in idle { try? connection.close().wait() }
     }
 
     static func configuration(_ location: PostgresLocation) throws(InputError) -> PostgresConnection.Configuration {
@@ -125,7 +125,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             }
             return connection
         }
-        if let surplus { _ = surplus.close() as EventLoopFuture<Void> }
+        if let surplus { try? surplus.close().wait() }
     }
 
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
@@ -154,7 +154,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
                 _ = try connection.query("ROLLBACK", logger: logger).wait()
                 release(connection)
             } catch {
-                _ = connection.close() as EventLoopFuture<Void>
+                try? connection.close().wait()
             }
             if error is InputError { throw error }
             throw Self.storeError(error, location: location, reading: reading)
@@ -187,7 +187,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             }
             release(connection)
         } catch {
-            _ = connection.close() as EventLoopFuture<Void>
+            try? connection.close().wait()
             if let error = error as? InputError { throw error }
             throw InputError(
                 .io, file: location.displayName, fr: "impossible de préparer la base du territoire : \(Self.describe(error))",

@@ -24,13 +24,12 @@ public final class PostgresCluster: @unchecked Sendable {
             if let cluster = sharedCluster { return cluster }
             let cluster = try PostgresCluster()
             sharedCluster = cluster
-            stopAtExitFolder = cluster.folder
-            stopAtExitBinaries = cluster.binaries
-            atexit {
-                guard let folder = stopAtExitFolder, let binaries = stopAtExitBinaries else { return }
-                _ = try? PostgresCluster.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-m", "immediate", "-w", "stop"])
-                try? FileManager.default.removeItem(atPath: folder)
-            }
+            // Swift Testing's runner ends the process without running atexit handlers: a watchdog stops the
+            // cluster and removes its folder once this process has ended.
+            let stop = geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- \(cluster.binaries)/pg_ctl" : "\(cluster.binaries)/pg_ctl"
+            try BackgroundServer.spawnDetached("/bin/sh", [
+                "-c", "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop) -D '\(cluster.folder)/data' -m immediate -w stop; rm -rf '\(cluster.folder)'",
+            ], log: "\(cluster.folder)/watchdog.log")
             return cluster
         }
     }
@@ -67,13 +66,13 @@ public final class PostgresCluster: @unchecked Sendable {
         let initdb = try Self.runAsOwner("\(binaries)/initdb", [
             "-D", "\(folder)/data", "-U", Self.user, "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256", "--auth-local=trust",
             "--encoding=UTF8", "--locale=C", "--no-sync",
-        ])
+        ], folder: folder)
         guard initdb.exitCode == 0 else { throw TestSupportError("initdb failed: \(initdb.stderr)") }
         var lastError = ""
         for _ in 0..<5 {
             let candidate = try BackgroundServer.freePort()
             let options = "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(folder) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-            let start = try Self.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-o", options, "-w", "-t", "60", "start"])
+            let start = try Self.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-o", options, "-w", "-t", "60", "start"], folder: folder)
             if start.exitCode == 0 {
                 port = candidate
                 return
@@ -83,10 +82,17 @@ public final class PostgresCluster: @unchecked Sendable {
         throw TestSupportError("pg_ctl start failed: \(lastError)")
     }
 
-    /// Runs a server program as the cluster's owner: `postgres` under root, else the current user.
-    static func runAsOwner(_ program: String, _ arguments: [String]) throws -> Command.Output {
-        if geteuid() == 0 { return try Command.run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments) }
-        return try Command.run(program, arguments)
+    /// Runs a server program as the cluster's owner (`postgres` under root, else the current user), its output in
+    /// `FOLDER/commands.log` (returned as `stderr`), spawned as a daemon is: `pg_ctl start` leaves the server
+    /// running, which must hold no pipe of this process.
+    static func runAsOwner(_ program: String, _ arguments: [String], folder: String) throws -> Command.Output {
+        let log = "\(folder)/commands.log"
+        try? FileManager.default.removeItem(atPath: log)
+        let status = geteuid() == 0
+            ? try BackgroundServer.runToCompletion("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments, log: log)
+            : try BackgroundServer.runToCompletion(program, arguments, log: log)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return Command.Output(exitCode: status, stdout: "", stderr: output, stdoutData: Data())
     }
 
     /// `postgresql://cyberctl:…@127.0.0.1:PORT/NAME?sslmode=disable`.
@@ -115,5 +121,3 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 }
 
-nonisolated(unsafe) private var stopAtExitFolder: String?
-nonisolated(unsafe) private var stopAtExitBinaries: String?

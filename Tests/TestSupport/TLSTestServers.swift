@@ -87,6 +87,22 @@ public final class BackgroundServer: @unchecked Sendable {
         return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == 0
     }
 
+    /// Runs `path` to completion the way a daemon is started (standard input from /dev/null, outputs appended to
+    /// `log`, no other descriptor inherited, no signal blocked) and returns its exit status: for programs such as
+    /// `pg_ctl start` that leave a daemon behind, which must hold no pipe of this process.
+    public static func runToCompletion(_ path: String, _ arguments: [String], log: String) throws -> Int32 {
+        let pid = try spawn(path, arguments, log: log)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Starts `path` as a daemon (as `runToCompletion` does) and does not wait for it: for a watchdog that must
+    /// outlive this process.
+    public static func spawnDetached(_ path: String, _ arguments: [String], log: String) throws {
+        _ = try spawn(path, arguments, log: log)
+    }
+
     /// Spawns `path` with standard input from /dev/null and both outputs appended to `log`; every other
     /// descriptor this process has open is closed in the child, so a server cannot hold another test's
     /// pipe open.
