@@ -93,23 +93,27 @@ let package = Package(
         .systemLibrary(name: "CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // What the agent's modules would otherwise take from full Foundation (FoundationEssentials lacks it, and
+        // full Foundation brings ICU's 34 MB of data into cyberctl-agent, issue 19): trimming and replacing
+        // text, zero-padded numbers, NSString's path rules, accent folding, digit grouping, a lock, threads.
+        .target(name: "FoundationGaps"),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
         .target(name: "ShippedData"),
         // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
         .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "FoundationGaps", .product(name: "Yams", package: "Yams")]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
         // TLS endpoint probing over libssl (plus raw ClientHellos for what OpenSSL 3 lacks): sockets
         // with deadlines, STARTTLS, versions, suites, groups, chain as served.
-        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit"]),
+        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit", "FoundationGaps"]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
+                "OpenSSLKit", "NIS2", "ShippedData", "FoundationGaps", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -118,13 +122,13 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks", "NIS2", "ShippedData",
+                "Checks", "NIS2", "ShippedData", "FoundationGaps",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles"]),
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "FoundationGaps"]),
         // The mutualised RSSI's store (SQLite through GRDB): ingest of verified reports, territory views.
         .target(
             name: "Territory",
@@ -161,16 +165,16 @@ let package = Package(
             // The templates' sources; scripts/embed-templates.sh embeds them into SummaryTemplates.swift.
             exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
-        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
+        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "FoundationGaps", "CCurl", "CCurlShims"]),
         // Results as monitoring data: the monitoring-plugin answer (Nagios, Icinga, Centreon), its threshold
         // ranges and performance data, the figures a report yields (docs/monitoring.md).
-        .target(name: "Monitoring", dependencies: ["Agent", "Checks"]),
+        .target(name: "Monitoring", dependencies: ["Agent", "Checks", "FoundationGaps"]),
         // The AgentCLI module: the agent's commands and the command-line helpers both executables share.
         // No HTTP server, SwiftNIO, BoringSSL, SQLite store or Chromium path: the agent links none of them.
         .target(
             name: "AgentCLI",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit", "FoundationGaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import Yams
 
@@ -261,7 +262,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                 }
                 return nil
             }
-            guard let scalar = value.scalar, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let scalar = value.scalar, !scalar.string.trimming(.whitespaces).isEmpty else {
                 throw InputError(
                     .invalidData, file: file, line: value.mark?.line, column: value.mark?.column, fr: "collector, clé « \(key) » : un texte est attendu",
                     en: "collector key \"\(key)\": expected a text value")

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// Times shown to a person (messages, errors, logs meant for people): Europe/Paris local time with its
 /// offset, `2026-03-29 14:05:00 +02:00`, so a reader in France reads their own clock and the instant stays

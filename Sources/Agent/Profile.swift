@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 import OpenSSLKit
 import ShippedData

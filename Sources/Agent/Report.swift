@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// A scan report, schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json).

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Runs checks concurrently, each under a deadline. A check that overruns is cancelled and

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
 @_silgen_name("mallopt")

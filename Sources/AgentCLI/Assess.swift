@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 extension AgentCommand {
@@ -137,7 +138,7 @@ struct Walk {
                 emit("\n")
                 throw Stop()
             }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             if trimmed.lowercased() == "q" { throw Stop() }
             switch parse(trimmed) {
             case .success(let value): return value

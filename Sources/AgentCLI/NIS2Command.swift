@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// Kinds of local authority, as the command line takes them.
@@ -237,7 +238,7 @@ extension AgentCommand.Nis2Command {
             let path = answers.hasPrefix("/") ? answers : FileManager.default.currentDirectoryPath + "/" + answers
             let results = await NIS2AnswersCheck(answers: path, questionnaire: questionnaire).run(CheckContext(root: .system))
             if let problem = results.first(where: { $0.code == NIS2AnswersCheck.answersCode || $0.code == NIS2AnswersCheck.questionnaireCode }) {
-                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingOccurrences(of: "\n", with: "\ncyberctl: "))
+                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingAll("\n", with: "\ncyberctl: "))
                 throw ExitCode(problem.evidence["failure"] == "missing" ? 66 : problem.evidence["failure"] == "read" ? 74 : 65)
             }
             let summary = Scoring.summarize(results)

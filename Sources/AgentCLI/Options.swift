@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import Trust
 
@@ -137,7 +138,7 @@ public func failure(reporting error: any Error, language: Language? = nil) -> Ex
         case let language?: error.description(english: language == .en)
         case nil: error.bothLanguagesDescription
         }
-        message = text.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
+        message = text.replacingAll("\n", with: "\ncyberctl: ")
         code = error.exitCode
     case let error as AtomicFileError:
         message = switch language {

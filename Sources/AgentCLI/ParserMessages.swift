@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// argument-parser's own messages in French. swift-argument-parser 1.8.2 has no hook to localise what it prints
 /// for a parse error ("Missing expected argument", "Unknown option", "The value … is invalid for …", the usage
@@ -44,7 +45,7 @@ enum ParserMessages {
                 if regex.firstMatch(in: text, range: range) != nil {
                     let french = regex.stringByReplacingMatches(in: text, range: range, withTemplate: form.french)
                     // The library's list of values: 'fr' and 'en', 'a', 'b' and 'c'.
-                    return form.french.contains("Valeurs possibles") ? french.replacingOccurrences(of: "' and '", with: "' et '") : french
+                    return form.french.contains("Valeurs possibles") ? french.replacingAll("' and '", with: "' et '") : french
                 }
             }
             return text

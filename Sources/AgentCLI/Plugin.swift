@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import Logging
 import Monitoring
 
@@ -111,7 +112,7 @@ extension AgentCommand {
 /// The one answer a plugin run gives, from the scan or from the timeout, whichever comes first: printed,
 /// then the process ends at once with its state.
 final class PluginAnswer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var given = false
 
     func give(_ result: PluginResult) {

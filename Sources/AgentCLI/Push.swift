@@ -2,7 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import Delivery
-import Foundation
+import FoundationEssentials
 import NIS2
 import Trust
 

@@ -1,6 +1,7 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// The terminal view of a report: results grouped by domain, then the score line and the fixes
 /// that would raise the score most.
@@ -109,7 +110,7 @@ public struct ResultTable {
         if let organisational = nis2Detail(result) { return organisational }
         // One line per result: a multi-line reason (every problem of an answers file) is folded.
         if let reason = result.reason(in: language) {
-            return reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ; ")
+            return reason.split(whereSeparator: \.isNewline).map { $0.trimming(.whitespaces) }.joined(separator: " ; ")
         }
         let evidence = result.evidence
         switch result.code {

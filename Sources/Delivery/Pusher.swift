@@ -1,6 +1,6 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 
 /// Delivers the outbox to the collector, following the push protocol (issue 11):

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import Yams
 
 /// What an entity declares for one item.
@@ -11,8 +12,8 @@ public enum AnswerStatus: String, Sendable, CaseIterable, Codable {
 
     /// Reads a status as people write it: case, hyphens and underscores do not matter.
     public init?(text: String) {
-        let normalized = text.trimmingCharacters(in: .whitespaces).lowercased()
-            .replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+        let normalized = text.trimming(.whitespaces).lowercased()
+            .replacingAll("_", with: " ").replacingAll("-", with: " ")
         self.init(rawValue: normalized)
     }
 
@@ -335,7 +336,7 @@ public struct AnswersFile: Sendable, Equatable {
             guard let answer = answers[id] else { continue }
             if let item = questionnaire.item(id) {
                 let article = questionnaire.section(item.section)?.article ?? item.section
-                lines.append("  # \(article) — \(item.question.fr.replacingOccurrences(of: "\n", with: " "))")
+                lines.append("  # \(article) — \(item.question.fr.replacingAll("\n", with: " "))")
             }
             lines.append("  \(id):")
             lines.append("    status: \(Self.quote(answer.status.rawValue))")

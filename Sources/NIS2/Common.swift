@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import InputFiles
 import ShippedData
 import Yams

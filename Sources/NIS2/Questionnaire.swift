@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Yams
 
 /// How much an item counts; the same scale as a result's severity (weights 2, 4, 8, 16 in the

@@ -1,5 +1,5 @@
 import Agent
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 
 /// An agent's enrolment: its key and the request the RSSI's CA turns into a certificate.

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// A strict RFC 8259 JSON parser over raw bytes, for documents that must be judged exactly as signed.
 ///

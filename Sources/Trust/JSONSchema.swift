@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -388,7 +389,7 @@ public final class JSONSchema: @unchecked Sendable {
         // Byte scan: `String.contains(String)` goes through Foundation's NSString search, which cost
         // a third of a report's verification when called for every member name.
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        return token.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
     }
 }
 
@@ -410,7 +411,7 @@ final class POSIXRegex: @unchecked Sendable {
         for unsupported in ["(?", "\\w", "\\W", "\\s", "\\S", "\\b", "\\B", "\\D", "\\p", "\\u"] where source.contains(unsupported) {
             throw PatternError(description: "pattern construct \(unsupported) is not supported (POSIX extended syntax only)")
         }
-        let translated = source.replacingOccurrences(of: "\\d", with: "[0-9]")
+        let translated = source.replacingAll("\\d", with: "[0-9]")
         compiled.initialize(to: regex_t())
         let result = regcomp(compiled, translated, REG_EXTENDED | REG_NOSUB)
         guard result == 0 else {
@@ -431,7 +432,7 @@ final class POSIXRegex: @unchecked Sendable {
 
     // Reports repeat the same values (check ids, rule codes) hundreds of times, and regexec(3) costs
     // microseconds: answers for short strings are remembered (bounded, shared by all threads).
-    private let memoLock = NSLock()
+    private let memoLock = Lock()
     private var memo: [String: Bool] = [:]
     private static let memoCapacity = 4096
     private static let memoMaxLength = 64

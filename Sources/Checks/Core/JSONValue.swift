@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value, for a result's structured evidence.
 public enum JSONValue: Sendable, Equatable, Hashable {

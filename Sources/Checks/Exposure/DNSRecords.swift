@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Record data (RDATA) in wire format, decoded for the record types the exposure checks read
 /// (RFC 1035 §3.3, RFC 3596, RFC 6698, RFC 8659). Names in RDATA come uncompressed from libunbound.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// One `deb` source as apt reads it from `/etc/apt/sources.list`, `sources.list.d/*.list`
@@ -116,7 +117,7 @@ public enum APTSourcesReader {
                     options.append(word)
                     if word.hasSuffix("]") { break }
                 }
-                let joined = options.joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                let joined = options.joined(separator: " ").trimming(TrimmedScalars(charactersIn: "[]"))
                 for option in joined.split(separator: " ") where option.hasPrefix("arch=") {
                     architectures = option.dropFirst(5).split(separator: ",").map(String.init)
                 }
@@ -187,7 +188,7 @@ public struct APTRelease: Sendable, Equatable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm:ss zzz"] {
             formatter.dateFormat = format
-            if let date = formatter.date(from: text.trimmingCharacters(in: .whitespaces)) { return date }
+            if let date = formatter.date(from: text.trimming(.whitespaces)) { return date }
         }
         return nil
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// One `Packages` index apt would read, with the `Release` file of its suite.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 internal import ShippedData
 
 /// The release tables of distro-info-data, Debian's own record of Debian and Ubuntu releases and their
@@ -56,7 +57,7 @@ struct DistroInfo: Sendable {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw ControlFileError(path: path, line: 1, fr: "fichier vide : une ligne d'en-tête est attendue", en: "empty file: expected a header line") }
-        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
         let required = ["version", "codename", "series", "created", "release", "eol"]
         for name in required where !header.contains(name) {
             throw ControlFileError(
@@ -69,10 +70,10 @@ struct DistroInfo: Sendable {
         var releases: [Release] = []
         for (offset, line) in lines.enumerated().dropFirst() {
             let number = offset + 1
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !line.trimming(.whitespaces).isEmpty else {
                 throw ControlFileError(path: path, line: number, fr: "ligne vide", en: "empty line")
             }
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
             guard cells.count >= minimumCells, cells.count <= header.count else {
                 throw ControlFileError(
                     path: path, line: number,
