@@ -236,3 +236,14 @@ where (target.type == .regular || target.type == .executable)
     && !["COpenSSLShims", "CCurlShims", "TestSupport", "TerritoryGenerator", "generate-territory"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + releaseCodeLayout
 }
+
+// The agent's modules import FoundationEssentials, never full Foundation (issue 19: ICU's data and Foundation's
+// code would make up most of cyberctl-agent). Members of extensions are visible only in files that import their
+// module, so an API full Foundation adds (loaded through a dependency such as Yams) cannot creep back unseen.
+let agentModules: Set<String> = [
+    "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "OpenSSLKit", "InputFiles", "ShippedData", "Delivery",
+    "Monitoring", "FoundationGaps", "cyberctl-agent",
+]
+for target in package.targets where agentModules.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

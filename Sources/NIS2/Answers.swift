@@ -365,13 +365,13 @@ public struct AnswersFile: Sendable, Equatable {
             case "\r": out += "\\r"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\x%02X", scalar.value)
+                    out += "\\x" + scalar.value.zeroPadded(2, radix: 16, uppercase: true)
                 } else if (0x80...0x9F).contains(scalar.value) || [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF].contains(scalar.value)
                     || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
                 {
                     // YAML reads NEL and the Unicode line separators as line breaks (they would fold into a space),
                     // and the bidirectional controls would hide what the file says: escaped, so they read back as written.
-                    out += String(format: "\\u%04X", scalar.value)
+                    out += "\\u" + scalar.value.zeroPadded(4, radix: 16, uppercase: true)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

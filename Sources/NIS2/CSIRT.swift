@@ -224,7 +224,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
     }
 
     static func folded(_ text: String) -> String {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "fr_FR"))
+        Folding.caseAndAccentInsensitive(text)
             .filter { $0.isLetter || $0.isNumber }
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import FoundationGaps
 import InputFiles
 import ShippedData
 import Yams
@@ -222,7 +223,7 @@ public struct CalendarDay: Sendable, Equatable, Hashable, Comparable, CustomStri
 
     static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         return calendar
     }()
 
@@ -239,7 +240,7 @@ public struct CalendarDay: Sendable, Equatable, Hashable, Comparable, CustomStri
     /// This day plus `days`.
     public func adding(days: Int) -> CalendarDay { CalendarDay(date.addingTimeInterval(Double(days) * 86_400)) }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { "\(year.zeroPadded(4))-\(month.zeroPadded(2))-\(day.zeroPadded(2))" }
 
     public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
