@@ -55,6 +55,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // FilePath, for the programs Subprocess runs (already in the graph through swift-subprocess).
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -115,6 +117,7 @@ let package = Package(
             dependencies: [
                 "OpenSSLKit", "NIS2", "ShippedData", "FoundationGaps", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

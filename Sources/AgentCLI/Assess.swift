@@ -70,8 +70,8 @@ extension AgentCommand {
                     return
                 }
                 let folder = URL(fileURLWithPath: answers).deletingLastPathComponent().path
-                var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                var isFolder = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder else {
                     throw InputError(
                         .missing, file: answers,
                         fr: "le dossier \(folder) n'existe pas : créez-le ou donnez --answers FICHIER",

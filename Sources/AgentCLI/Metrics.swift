@@ -74,8 +74,8 @@ extension AgentCommand {
         /// `path` itself, or for a folder its newest `cyberctl-report-*.json` (by modification time, then name).
         /// - Throws: `InputError(.missing)` for a folder without a report.
         static func reportFile(_ path: String) throws(InputError) -> String {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return path }
+            var isFolder = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder else { return path }
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)

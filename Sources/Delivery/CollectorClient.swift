@@ -218,11 +218,7 @@ public final class CollectorClient {
     public static func retryAfterSeconds(_ value: String, now: Date) -> TimeInterval? {
         let text = value.trimming(.whitespaces)
         if let seconds = Int(text), seconds >= 0 { return TimeInterval(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        guard let date = formatter.date(from: text) else { return nil }
+        guard let date = InternetDate.parse(text, gmtOnly: true) else { return nil }
         return max(0, date.timeIntervalSince(now))
     }
 

@@ -2,6 +2,10 @@ import FoundationEssentials
 import FoundationGaps
 import NIS2
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A certificate file some service uses, and who said so.
 public struct CertificateReference: Sendable, Equatable {
     /// How the service uses the file.

@@ -1,5 +1,9 @@
 import FoundationEssentials
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A JSON value, for a result's structured evidence.
 public enum JSONValue: Sendable, Equatable, Hashable {
     case string(String)

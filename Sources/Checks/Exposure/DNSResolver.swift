@@ -1,4 +1,5 @@
 internal import CUnbound
+import Dispatch
 import FoundationEssentials
 import FoundationGaps
 import NIS2

@@ -3,6 +3,10 @@ import OpenSSLKit
 import TLSProbe
 import NIS2
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `exposition.domains`: the entity's domain names as an attacker sees them — mail authentication (SPF,
 /// DMARC, DKIM, MTA-STS, TLS-RPT, STARTTLS and DANE on the MX hosts), DNS (DNSSEC, CAA, name servers)
 /// and web exposure (HTTPS on the domain and `www.`, redirect, HSTS, security.txt). Rules: `ExposureRules`.

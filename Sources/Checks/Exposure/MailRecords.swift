@@ -209,10 +209,7 @@ public struct SecurityTxt: Sendable, Equatable {
 
     /// An RFC 3339 date-time (`2027-01-01T00:00:00Z`, `2027-01-01T01:00:00+01:00`, fractions allowed).
     static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }
 }

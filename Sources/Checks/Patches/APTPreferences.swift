@@ -109,7 +109,8 @@ public struct APTPreferences: Sendable {
     static func matches(_ pattern: String, _ value: String) -> Bool {
         if pattern.count >= 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/") {
             let expression = String(pattern.dropFirst().dropLast())
-            return value.range(of: expression, options: .regularExpression) != nil
+            guard let regex = try? Regex(expression) else { return false }
+            return value.contains(regex)
         }
         if pattern.contains(where: { "*?[".contains($0) }) { return fnmatch(pattern, value, 0) == 0 }
         return pattern == value

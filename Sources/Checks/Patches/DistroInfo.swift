@@ -111,7 +111,7 @@ struct DistroInfo: Sendable {
               let date = ISO8601.date(from: text + "T00:00:00Z") else { return nil }
         // Foundation rolls 2026-02-30 over to March: keep only real days.
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         guard calendar.component(.day, from: date) == day, calendar.component(.year, from: date) == year else { return nil }
         return date
     }
@@ -177,10 +177,9 @@ struct DistroInfo: Sendable {
         case .shipped(let path):
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                // Foundation's own words, quoted as they are.
                 throw ControlFileError(
-                    path: path, line: 0, fr: "\(path) : lecture impossible : \(error.localizedDescription)",
-                    en: "\(path): cannot be read: \(error.localizedDescription)")
+                    path: path, line: 0, fr: "\(path) : lecture impossible : \(ErrorText.reason(error))",
+                    en: "\(path): cannot be read: \(ErrorText.reason(error))")
             }
             return try parse(text, distribution: distribution, path: path)
         case .none:

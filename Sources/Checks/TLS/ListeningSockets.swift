@@ -2,6 +2,10 @@ import FoundationEssentials
 import TLSProbe
 import NIS2
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Listening TCP sockets read from `/proc/net/tcp` and `/proc/net/tcp6` (through the audited root).
 public enum ListeningSockets {
     /// One listening socket.
