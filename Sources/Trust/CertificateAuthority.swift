@@ -104,8 +104,8 @@ public struct CertificateAuthority: Sendable {
             try FileManager.default.createDirectory(atPath: authority.certsPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
             throw InputError(
-                .io, file: directory, fr: "impossible de créer le dossier de l'autorité : \(error.localizedDescription)",
-                en: "cannot create the CA folder: \(error.localizedDescription)")
+                .io, file: directory, fr: "impossible de créer le dossier de l'autorité : \(ErrorText.reason(error))",
+                en: "cannot create the CA folder: \(ErrorText.reason(error))")
         }
         return try authority.locked { () throws(InputError) -> CertificateAuthority in
             for existing in [authority.keyPath, authority.certificatePath] where FileManager.default.fileExists(atPath: existing) {
@@ -516,7 +516,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        normalise(bytes.map { String(format: "%02X", $0) }.joined())
+        normalise(bytes.map { $0.zeroPadded(2, radix: 16, uppercase: true) }.joined())
     }
 }
 

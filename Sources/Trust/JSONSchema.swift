@@ -400,8 +400,8 @@ final class POSIXRegex: @unchecked Sendable {
     // checks would refuse for an inout access to a stored property.
     private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
     private let translated: String
-    /// Foundation's engine, built only if a string holding NUL shows up (loading ICU costs milliseconds).
-    private lazy var fallback: NSRegularExpression? = try? NSRegularExpression(pattern: translated)
+    /// Swift's engine (scalar by scalar, as ICU's), built only if a string holding NUL shows up.
+    private lazy var fallback: Regex<AnyRegexOutput>? = (try? Regex(translated))?.matchingSemantics(.unicodeScalar)
 
     struct PatternError: Error, CustomStringConvertible {
         let description: String
@@ -421,7 +421,7 @@ final class POSIXRegex: @unchecked Sendable {
             throw PatternError(
                 description: "invalid pattern \(source): \(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
-        // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
+        // Strings holding NUL cannot go through regexec(3): they are matched by Swift Regex instead.
         self.translated = translated
     }
 
@@ -452,7 +452,7 @@ final class POSIXRegex: @unchecked Sendable {
         if text.utf8.contains(0) {
             return memoLock.withLock {
                 guard let fallback else { return false }
-                return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+                return text.contains(fallback)
             }
         }
         return text.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }
