@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import Checks
 import FoundationEssentials
 import Trust
 

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import FoundationEssentials
+import FoundationGaps
 import Monitoring
 import NIS2
 import Trust
@@ -81,8 +82,8 @@ extension AgentCommand {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
             } catch {
                 throw InputError(
-                    .io, file: path, fr: "impossible de lister le dossier : \(error.localizedDescription)",
-                    en: "cannot list the folder: \(error.localizedDescription)")
+                    .io, file: path, fr: "impossible de lister le dossier : \(ErrorText.reason(error))",
+                    en: "cannot list the folder: \(ErrorText.reason(error))")
             }
             let folder = path.hasSuffix("/") ? path : path + "/"
             let reports = names.filter { $0.hasPrefix("cyberctl-report-") && $0.hasSuffix(".json") }.map { name in

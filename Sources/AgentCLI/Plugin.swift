@@ -6,6 +6,10 @@ import FoundationGaps
 import Logging
 import Monitoring
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension FigureKind: ExpressibleByArgument {}
 
 extension AgentCommand {
@@ -104,7 +108,7 @@ extension AgentCommand {
             let result = MonitoringPlugin.unknown(root.message(for: error))
             writeStandard(Array(result.text.utf8), to: STDOUT_FILENO)
             writeStandard(Array((root.fullMessage(for: error) + "\n").utf8), to: STDERR_FILENO)
-            Foundation.exit(result.state.exitCode)
+            Glibc.exit(result.state.exitCode)
         }
     }
 }

@@ -6,6 +6,10 @@ import FoundationEssentials
 import NIS2
 import Trust
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension AgentCommand {
     /// Delivers the outbox's signed reports to the RSSI's collector.
     struct Push: ParsableCommand {

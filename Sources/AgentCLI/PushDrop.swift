@@ -4,6 +4,7 @@ import Checks
 import Delivery
 import FoundationEssentials
 import FoundationGaps
+import NIS2
 
 #if canImport(Glibc)
 import Glibc

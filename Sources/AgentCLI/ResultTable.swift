@@ -3,6 +3,10 @@ import Checks
 import FoundationEssentials
 import FoundationGaps
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The terminal view of a report: results grouped by domain, then the score line and the fixes
 /// that would raise the score most.
 public struct ResultTable {
@@ -161,7 +165,7 @@ public struct ResultTable {
             if case .double(let change)? = evidence["sizeChangePercent"], result.status == .warn {
                 return french ? "\(Int(change)) % par rapport à la copie précédente" : "\(Int(change))% against the previous copy"
             }
-            return evidence["sizeBytes"]?.intValue.map { ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file) }
+            return evidence["sizeBytes"]?.intValue.map { ByteCount.file(Int64($0)) }
         case "backup.separate-storage":
             if let remote = evidence["remote"]?.stringValue { return remote }
             guard case .array(let same)? = evidence["sameDeviceAs"] else { return nil }

@@ -8,6 +8,10 @@ import NIS2
 import OpenSSLKit
 import Trust
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension AgentCommand {
     /// Runs a profile on this host and writes the report.
     struct Scan: AsyncParsableCommand {
