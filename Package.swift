@@ -11,14 +11,16 @@ let releaseCodeLayout: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-
 /// process no longer maps and relocates libswiftCore, Foundation and ICU as shared libraries, which saves
 /// about 4 MB of resident memory in every run (docs/benchmarks.md, "Certificate files"). Debug builds and
 /// `swift test` keep the shared libraries.
-let releaseLinking: [LinkerSetting] = [
+///
+/// `foundation` names the Foundation libraries the executable links: all of them for `cyberctl`; for
+/// `cyberctl-agent`, whose modules import FoundationEssentials only (issue 19), neither Foundation,
+/// FoundationInternationalization, CoreFoundation nor ICU (`agentFoundation`).
+func releaseLinking(foundation: [String]) -> [LinkerSetting] { [
     .unsafeFlags(
         [
             "-static-stdlib",
             // What `swift build --static-swift-stdlib` adds through autolinking: Foundation's own parts.
-            "-Xlinker", "--start-group", "-lFoundation", "-lFoundationInternationalization",
-            "-lFoundationEssentials", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections",
-            "-l_FoundationCShims", "-Xlinker", "--end-group",
+            "-Xlinker", "--start-group"] + foundation.map { "-l" + $0 } + ["-Xlinker", "--end-group",
             // lld packs the ~95,000 relative relocations of a static runtime (2.2 MB of RELA read at
             // every start) into a few KB of RELR (glibc 2.36+).
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
@@ -32,7 +34,15 @@ let releaseLinking: [LinkerSetting] = [
             // exported: the dynamic symbol table and its strings (3.5 MB) stay out of memory.
             "-Xlinker", "--no-export-dynamic",
         ], .when(configuration: .release))
+] }
+
+/// Every Foundation library, for `cyberctl` (its RSSI modules use full Foundation).
+let fullFoundation = [
+    "Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation", "_FoundationICU",
+    "_FoundationCollections", "_FoundationCShims",
 ]
+/// FoundationEssentials and what it needs, for `cyberctl-agent`.
+let agentFoundation = ["FoundationEssentials", "_FoundationCollections", "_FoundationCShims"]
 
 let package = Package(
     name: "cyberctl",
@@ -185,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "cyberctl-agent",
             dependencies: ["AgentCLI", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: releaseLinking),
+            linkerSettings: releaseLinking(foundation: agentFoundation)),
         // The RSSI's executable: the agent's commands and the RSSI's (territory, collector, summary, incidents).
         .executableTarget(
             name: "cyberctl",
@@ -194,7 +204,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            linkerSettings: releaseLinking
+            linkerSettings: releaseLinking(foundation: fullFoundation)
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         // Synthetic territories of signed reports for the tests, and the benchmark's generator
