@@ -215,6 +215,8 @@ let package = Package(
             dependencies: ["TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/GenerateTerritory"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
+        // FoundationGaps against Foundation itself: the same outputs, byte for byte.
+        .testTarget(name: "FoundationGapsTests", dependencies: ["FoundationGaps"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),

@@ -3,15 +3,16 @@
 public enum Folding {
     /// Precomposed Latin letters (Latin-1 Supplement and Latin Extended-A) with their base letter:
     /// those Unicode decomposes into a letter and combining marks. Ø, Đ, Ł, Œ, Æ, ß… have no
-    /// canonical decomposition and stay as they are, as with Foundation.
-    private static let bases: [Unicode.Scalar: Character] = {
-        let groups: [(Character, String)] = [
+    /// canonical decomposition and stay as they are, as with Foundation; case folding turns ß into "ss",
+    /// ſ into "s" and ŉ into "ʼn".
+    private static let bases: [Unicode.Scalar: String] = {
+        var table: [Unicode.Scalar: String] = ["ß": "ss", "ſ": "s", "ŉ": "ʼn"]
+        let groups: [(String, String)] = [
             ("a", "ÀÁÂÃÄÅàáâãäåĀāĂăĄą"), ("c", "ÇçĆćĈĉĊċČč"), ("d", "Ďď"), ("e", "ÈÉÊËèéêëĒēĔĕĖėĘęĚě"),
             ("g", "ĜĝĞğĠġĢģ"), ("h", "Ĥĥ"), ("i", "ÌÍÎÏìíîïĨĩĪīĬĭĮįİ"), ("j", "Ĵĵ"), ("k", "Ķķ"), ("l", "ĹĺĻļĽľ"),
             ("n", "ÑñŃńŅņŇň"), ("o", "ÒÓÔÕÖòóôõöŌōŎŏŐő"), ("r", "ŔŕŖŗŘř"), ("s", "ŚśŜŝŞşŠš"), ("t", "ŢţŤť"),
             ("u", "ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲų"), ("w", "Ŵŵ"), ("y", "ÝýÿŶŷŸ"), ("z", "ŹźŻżŽž"),
         ]
-        var table: [Unicode.Scalar: Character] = [:]
         for (base, letters) in groups { for scalar in letters.unicodeScalars { table[scalar] = base } }
         return table
     }()

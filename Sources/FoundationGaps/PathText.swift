@@ -20,15 +20,21 @@ public enum PathText {
         return out
     }
 
-    /// The last component: "/tmp/x.pem" → "x.pem", "/tmp/" → "tmp", "/" → "/", "" → "".
+    /// Whether `path` is two slashes or more and nothing else: NSString answers "" for both methods.
+    static func onlySlashes(_ path: String) -> Bool { path.utf8.count > 1 && path.utf8.allSatisfy { $0 == UInt8(ascii: "/") } }
+
+    /// The last component: "/tmp/x.pem" → "x.pem", "/tmp/" → "tmp", "/" → "/", "" → "" (and "//" → "", as NSString).
     public static func lastComponent(_ path: String) -> String {
+        if onlySlashes(path) { return "" }
         let fixed = fixingSlashes(path)
         guard fixed.utf8.count > 1, let slash = fixed.lastIndex(of: "/") else { return fixed }
         return String(fixed[fixed.index(after: slash)...])
     }
 
-    /// The path without its last component: "/tmp/x.pem" → "/tmp", "/tmp" → "/", "x.pem" → "", "/" → "/".
+    /// The path without its last component: "/tmp/x.pem" → "/tmp", "/tmp" → "/", "x.pem" → "", "/" → "/"
+    /// (and "//" → "", as NSString).
     public static func deletingLastComponent(_ path: String) -> String {
+        if onlySlashes(path) { return "" }
         let fixed = fixingSlashes(path)
         if fixed == "/" || fixed.isEmpty { return fixed }
         guard let slash = fixed.lastIndex(of: "/") else { return "" }

@@ -3,13 +3,14 @@
 public struct TrimmedScalars: Sendable {
     private let contains: @Sendable (Unicode.Scalar) -> Bool
 
-    /// `CharacterSet.whitespaces`: Unicode general category Zs (space separators) and U+0009 TAB.
-    public static let whitespaces = TrimmedScalars { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
+    /// `CharacterSet.whitespaces`: Unicode general category Zs (space separators), U+0009 TAB and, as
+    /// swift-corelibs-foundation has it, U+200B ZERO WIDTH SPACE.
+    public static let whitespaces = TrimmedScalars { $0 == "\t" || $0 == "\u{200B}" || $0.properties.generalCategory == .spaceSeparator }
 
     /// `CharacterSet.whitespacesAndNewlines`: `whitespaces` plus U+000A–U+000D, U+0085, U+2028 and U+2029.
     public static let whitespacesAndNewlines = TrimmedScalars {
         switch $0.value {
-        case 0x09...0x0D, 0x85, 0x2028, 0x2029: true
+        case 0x09...0x0D, 0x85, 0x200B, 0x2028, 0x2029: true
         default: $0.properties.generalCategory == .spaceSeparator
         }
     }

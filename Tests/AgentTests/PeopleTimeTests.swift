@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test("the 2026 changes: 29 March 01:00 UTC and 25 October 01:00 UTC")
-    func changesOf2026() {
+    func changesOf2026() throws {
         let iso = Date.ISO8601FormatStyle()
         func shown(_ text: String) throws -> String { PeopleTime.string(from: try iso.parse(text)) }
         #expect(try shown("2026-03-29T00:59:59Z") == "2026-03-29 01:59:59 +01:00")

@@ -24,7 +24,7 @@ import Testing
             #expect(sub.trimming(.whitespaces) == sub.trimmingCharacters(in: .whitespaces))
         }
         // Every space separator of Unicode, one by one.
-        for value in UInt32(0)...0x3000 {
+        for value in UInt32(0)...0xFFFF {
             guard let scalar = Unicode.Scalar(value) else { continue }
             let text = String(scalar) + "x" + String(scalar)
             #expect(text.trimming(.whitespacesAndNewlines) == text.trimmingCharacters(in: .whitespacesAndNewlines), "U+\(String(value, radix: 16))")
@@ -64,7 +64,8 @@ import Testing
 
     @Test("PathText equals NSString's lastPathComponent and deletingLastPathComponent")
     func paths() {
-        for path in ["", "/", "//", "/tmp", "/tmp/", "/tmp//x.pem", "/etc/ssl/x.pem", "x.pem", "a/b", "a/b/", "a//b//", "/a/b/../c", "./x", "/etc/letsencrypt/live/*/fullchain.pem", "relative/dir/", "///x///"] {
+        // Not "///x///": it crashes NSString itself (swift-corelibs-foundation, Swift 6.3).
+        for path in ["", "/", "//", "/tmp", "/tmp/", "/tmp//x.pem", "/etc/ssl/x.pem", "x.pem", "a/b", "a/b/", "a//b//", "/a/b/../c", "./x", "/etc/letsencrypt/live/*/fullchain.pem", "relative/dir/", "///"] {
             #expect(PathText.lastComponent(path) == (path as NSString).lastPathComponent, "\(path)")
             #expect(PathText.deletingLastComponent(path) == (path as NSString).deletingLastPathComponent, "\(path)")
         }
