@@ -91,6 +91,11 @@ let package = Package(
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // System libpsl: the Public Suffix List (Debian's publicsuffix data) for DMARC's organisational domain.
         .systemLibrary(name: "CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
+        // System libyaml (the parser Yams bundles), for the YAML target: apt libyaml-dev, libyaml-0-2 at run time.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML documents as node trees with marks, and a Decoder over them, on libyaml without Foundation (issue 19:
+        // Yams imports Foundation, and with it ICU's 34 MB, into the agent).
+        .target(name: "YAML", dependencies: ["CLibYAML"]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
@@ -98,7 +103,7 @@ let package = Package(
         // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
         .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "YAML"]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
@@ -118,8 +123,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks", "NIS2", "ShippedData",
-                .product(name: "Yams", package: "Yams"),
+                "Checks", "NIS2", "ShippedData", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -129,8 +133,7 @@ let package = Package(
         .target(
             name: "Territory",
             dependencies: [
-                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
+                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "YAML", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the

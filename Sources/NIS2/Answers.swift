@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import YAML
 
 /// What an entity declares for one item.
 public enum AnswerStatus: String, Sendable, CaseIterable, Codable {

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import YAML
 
 /// Who to call when a local authority is hit: its regional CSIRT, the ANSSI regional delegation,
 /// CERT-FR's declaration pages and 17Cyber, read from `Profiles/nis2/csirt.yaml`.
