@@ -205,6 +205,10 @@ let package = Package(
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
+        // The YAML reader against Yams, the reader it replaced: Yams is a test-only dependency, no product links it.
+        .testTarget(
+            name: "YAMLTests",
+            dependencies: ["YAML", "Agent", "Checks", "NIS2", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
