@@ -290,17 +290,26 @@ struct YAMLReferenceTests {
         _ = generator.next()
         for scalar in listed + Self.fuzzScalars(count: 4000) {
             let text = "\(scalar)\n"
-            guard let yams = try? Yams.compose(yaml: text) else {
-                #expect(throws: YAMLError.self, "\(scalar.debugDescription)") { try YAML.compose(yaml: text) }
+            let yams: Yams.Node
+            do {
+                guard let node = try Yams.compose(yaml: text) else {
+                    #expect(try YAML.compose(yaml: text) == nil, "\(scalar.debugDescription)")
+                    continue
+                }
+                yams = node
+            } catch {
+                #expect(throws: YAMLError.self, "\(scalar.debugDescription): Yams refuses: \(error)") { try YAML.compose(yaml: text) }
                 continue
             }
             guard let mine = try YAML.compose(yaml: text) else {
                 Issue.record("\(scalar.debugDescription): no document")
                 continue
             }
+            // Decoded first: Yams resolves a tag in place the first time it is read (Tag is a class), after which
+            // it reads a plain `yEs` (resolved as a string) as no boolean; a decoder never sees it resolved.
+            #expect(Self.decodings(mine: mine) == Self.decodings(yams: yams), "\(scalar.debugDescription)")
             let found = Self.differences(mine, yams)
             #expect(found.isEmpty, "\(scalar.debugDescription): \(found)")
-            #expect(Self.decodings(mine: mine) == Self.decodings(yams: yams), "\(scalar.debugDescription)")
         }
     }
 
