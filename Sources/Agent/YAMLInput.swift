@@ -16,13 +16,15 @@ public enum YAMLInput {
         } catch {
             switch error.kind {
             case .syntax:
-                throw InputError(.invalidData, file: file, line: error.mark?.line, column: error.mark?.column, fr: error.messageFr, en: error.messageEn)
+                throw InputError(
+                    .invalidData, file: file, line: error.mark?.line, column: error.mark?.column, fr: error.messageFr, en: error.messageEn)
             case .duplicateKeys, .tooDeep, .tooManyNodes:
                 throw InputError(.invalidData, file: file, line: error.mark?.line, fr: error.messageFr, en: error.messageEn)
             }
         }
         guard let node else {
-            throw InputError(.invalidData, file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
+            throw InputError(
+                .invalidData, file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
         }
         return node
     }

@@ -50,15 +50,17 @@ struct YAMLLimitsTests {
         // Far deeper, libyaml's own bound (1,000 levels, yaml_set_max_nest_level) refuses it while scanning ahead.
         let deeper = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: YAMLError.self) { try YAML.compose(yaml: deeper) }
+        // The key of the 128th mapping is the 129th level.
         let block = (0..<200).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n") + " x\n"
-        #expect(throws: YAMLError.self) { try YAML.compose(yaml: block) }
+        #expect(throws: YAMLError(.tooDeep(limit: limit), mark: Mark(line: limit, column: limit))) { try YAML.compose(yaml: block) }
         // Nested exactly to the limit is accepted.
         let atLimit = String(repeating: "[", count: limit - 1) + "x" + String(repeating: "]", count: limit - 1)
         #expect(try YAML.compose(yaml: atLimit) != nil)
         // An alias of a deep node placed deep again goes past the limit.
         let half = limit / 2 + 1
-        let aliased = "a: &deep " + String(repeating: "[", count: half) + String(repeating: "]", count: half) + "\nb: " + String(repeating: "[", count: half) + "*deep" + String(repeating: "]", count: half) + "\n"
-        #expect(throws: YAMLError.self) { try YAML.compose(yaml: aliased) }
+        let (open, close) = (String(repeating: "[", count: half), String(repeating: "]", count: half))
+        let aliased = "a: &deep \(open)\(close)\nb: \(open)*deep\(close)\n"
+        #expect(throws: YAMLError(.tooDeep(limit: limit), mark: Mark(line: 2, column: 4 + half))) { try YAML.compose(yaml: aliased) }
     }
 
     @Test("The agent's and the NIS 2 readers turn a refusal into a bilingual input error at its line")
