@@ -103,6 +103,11 @@ let package = Package(
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // System libpsl: the Public Suffix List (Debian's publicsuffix data) for DMARC's organisational domain.
         .systemLibrary(name: "CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
+        // System libyaml (the parser Yams bundles), for the YAML target: apt libyaml-dev, libyaml-0-2 at run time.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML documents as node trees with marks, and a Decoder over them, on libyaml without Foundation (issue 19:
+        // Yams imports Foundation, and with it ICU's 34 MB, into the agent).
+        .target(name: "YAML", dependencies: ["CLibYAML"]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
         // What the agent's modules would otherwise take from full Foundation (FoundationEssentials lacks it, and
@@ -114,7 +119,7 @@ let package = Package(
         // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
         .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "FoundationGaps", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "FoundationGaps", "YAML"]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
@@ -135,8 +140,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks", "NIS2", "ShippedData", "FoundationGaps",
-                .product(name: "Yams", package: "Yams"),
+                "Checks", "NIS2", "ShippedData", "FoundationGaps", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -146,8 +150,7 @@ let package = Package(
         .target(
             name: "Territory",
             dependencies: [
-                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
+                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "YAML", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the
@@ -221,6 +224,10 @@ let package = Package(
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
+        // The YAML reader against Yams, the reader it replaced: Yams is a test-only dependency, no product links it.
+        .testTarget(
+            name: "YAMLTests",
+            dependencies: ["YAML", "Agent", "Checks", "NIS2", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
@@ -257,7 +264,7 @@ where (target.type == .regular || target.type == .executable)
 // module, so an API full Foundation adds (loaded through a dependency such as Yams) cannot creep back unseen.
 let agentModules: Set<String> = [
     "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "OpenSSLKit", "InputFiles", "ShippedData", "Delivery",
-    "Monitoring", "FoundationGaps", "cyberctl-agent",
+    "Monitoring", "FoundationGaps", "YAML", "cyberctl-agent",
 ]
 for target in package.targets where agentModules.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]

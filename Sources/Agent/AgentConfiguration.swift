@@ -2,7 +2,7 @@ import Checks
 import FoundationEssentials
 import FoundationGaps
 import NIS2
-import Yams
+import YAML
 
 /// `/etc/cyberctl/agent.yaml`: who this agent speaks for, which profile it runs, and (later issues)
 /// how it signs and where it delivers.

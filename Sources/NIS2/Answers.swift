@@ -1,6 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
-import Yams
+import YAML
 
 /// What an entity declares for one item.
 public enum AnswerStatus: String, Sendable, CaseIterable, Codable {

@@ -1,6 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
-import Yams
+import YAML
 
 /// Who to call when a local authority is hit: its regional CSIRT, the ANSSI regional delegation,
 /// CERT-FR's declaration pages and 17Cyber, read from `Profiles/nis2/csirt.yaml`.
