@@ -11,14 +11,16 @@ let releaseCodeLayout: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-function-
 /// process no longer maps and relocates libswiftCore, Foundation and ICU as shared libraries, which saves
 /// about 4 MB of resident memory in every run (docs/benchmarks.md, "Certificate files"). Debug builds and
 /// `swift test` keep the shared libraries.
-let releaseLinking: [LinkerSetting] = [
+///
+/// `foundation` names the Foundation libraries the executable links: all of them for `cyberctl`; for
+/// `cyberctl-agent`, whose modules import FoundationEssentials only (issue 19), neither Foundation,
+/// FoundationInternationalization, CoreFoundation nor ICU (`agentFoundation`).
+func releaseLinking(foundation: [String]) -> [LinkerSetting] { [
     .unsafeFlags(
         [
             "-static-stdlib",
             // What `swift build --static-swift-stdlib` adds through autolinking: Foundation's own parts.
-            "-Xlinker", "--start-group", "-lFoundation", "-lFoundationInternationalization",
-            "-lFoundationEssentials", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCollections",
-            "-l_FoundationCShims", "-Xlinker", "--end-group",
+            "-Xlinker", "--start-group"] + foundation.map { "-l" + $0 } + ["-Xlinker", "--end-group",
             // lld packs the ~95,000 relative relocations of a static runtime (2.2 MB of RELA read at
             // every start) into a few KB of RELR (glibc 2.36+).
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
@@ -32,7 +34,15 @@ let releaseLinking: [LinkerSetting] = [
             // exported: the dynamic symbol table and its strings (3.5 MB) stay out of memory.
             "-Xlinker", "--no-export-dynamic",
         ], .when(configuration: .release))
+] }
+
+/// Every Foundation library, for `cyberctl` (its RSSI modules use full Foundation).
+let fullFoundation = [
+    "Foundation", "FoundationInternationalization", "FoundationEssentials", "CoreFoundation", "_FoundationICU",
+    "_FoundationCollections", "_FoundationCShims",
 ]
+/// FoundationEssentials and what it needs, for `cyberctl-agent`.
+let agentFoundation = ["FoundationEssentials", "_FoundationCollections", "_FoundationCShims"]
 
 let package = Package(
     name: "cyberctl",
@@ -55,6 +65,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // FilePath, for the programs Subprocess runs (already in the graph through swift-subprocess).
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -92,26 +104,36 @@ let package = Package(
         .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // System libpsl: the Public Suffix List (Debian's publicsuffix data) for DMARC's organisational domain.
         .systemLibrary(name: "CPSL", pkgConfig: "libpsl", providers: [.apt(["libpsl-dev"])]),
+        // System libyaml (the parser Yams bundles), for the YAML target: apt libyaml-dev, libyaml-0-2 at run time.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // YAML documents as node trees with marks, and a Decoder over them, on libyaml without Foundation (issue 19:
+        // Yams imports Foundation, and with it ICU's 34 MB, into the agent).
+        .target(name: "YAML", dependencies: ["CLibYAML"]),
         // Owned Swift types over libcrypto: certificates, keys, BIOs, the error queue.
         .target(name: "OpenSSLKit", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        // What the agent's modules would otherwise take from full Foundation (FoundationEssentials lacks it, and
+        // full Foundation brings ICU's 34 MB of data into cyberctl-agent, issue 19): trimming and replacing
+        // text, zero-padded numbers, NSString's path rules, accent folding, digit grouping, a lock, threads.
+        .target(name: "FoundationGaps"),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
         .target(name: "ShippedData"),
         // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
         .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "FoundationGaps", "YAML"]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
         // TLS endpoint probing over libssl (plus raw ClientHellos for what OpenSSL 3 lacks): sockets
         // with deadlines, STARTTLS, versions, suites, groups, chain as served.
-        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit"]),
+        .target(name: "TLSProbe", dependencies: ["COpenSSL", "COpenSSLShims", "OpenSSLKit", "FoundationGaps"]),
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
             dependencies: [
-                "OpenSSLKit", "NIS2", "ShippedData", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
+                "OpenSSLKit", "NIS2", "ShippedData", "FoundationGaps", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -119,20 +141,18 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Checks", "NIS2", "ShippedData",
-                .product(name: "Yams", package: "Yams"),
+                "Checks", "NIS2", "ShippedData", "FoundationGaps", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles"]),
-        // The mutualised RSSI's store (SQLite through GRDB, or PostgreSQL; the SQL written once on SQLConnection):
-        // ingest of verified reports, territory views.
+        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "FoundationGaps"]),
+        // The mutualised RSSI's store (SQLite through GRDB, or PostgreSQL through postgres-nio; the SQL written once
+        // on SQLConnection): ingest of verified reports, territory views.
         .target(
             name: "Territory",
             dependencies: [
-                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
+                "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "YAML", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -168,16 +188,16 @@ let package = Package(
             // The templates' sources; scripts/embed-templates.sh embeds them into SummaryTemplates.swift.
             exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
-        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "CCurl", "CCurlShims"]),
+        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "FoundationGaps", "CCurl", "CCurlShims"]),
         // Results as monitoring data: the monitoring-plugin answer (Nagios, Icinga, Centreon), its threshold
         // ranges and performance data, the figures a report yields (docs/monitoring.md).
-        .target(name: "Monitoring", dependencies: ["Agent", "Checks"]),
+        .target(name: "Monitoring", dependencies: ["Agent", "Checks", "FoundationGaps"]),
         // The AgentCLI module: the agent's commands and the command-line helpers both executables share.
         // No HTTP server, SwiftNIO, BoringSSL, SQLite store or Chromium path: the agent links none of them.
         .target(
             name: "AgentCLI",
             dependencies: [
-                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit",
+                "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit", "FoundationGaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -185,7 +205,7 @@ let package = Package(
         .executableTarget(
             name: "cyberctl-agent",
             dependencies: ["AgentCLI", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            linkerSettings: releaseLinking),
+            linkerSettings: releaseLinking(foundation: agentFoundation)),
         // The RSSI's executable: the agent's commands and the RSSI's (territory, collector, summary, incidents).
         .executableTarget(
             name: "cyberctl",
@@ -194,7 +214,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            linkerSettings: releaseLinking
+            linkerSettings: releaseLinking(foundation: fullFoundation)
         ),
         .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
         // Synthetic territories of signed reports for the tests, and the benchmark's generator
@@ -205,10 +225,16 @@ let package = Package(
             dependencies: ["TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/GenerateTerritory"),
         .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
+        // FoundationGaps against Foundation itself: the same outputs, byte for byte.
+        .testTarget(name: "FoundationGapsTests", dependencies: ["FoundationGaps"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
         .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
+        // The YAML reader against Yams, the reader it replaced: Yams is a test-only dependency, no product links it.
+        .testTarget(
+            name: "YAMLTests",
+            dependencies: ["YAML", "Agent", "Checks", "NIS2", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
@@ -238,4 +264,15 @@ for target in package.targets
 where (target.type == .regular || target.type == .executable)
     && !["COpenSSLShims", "CCurlShims", "TestSupport", "TerritoryGenerator", "generate-territory"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + releaseCodeLayout
+}
+
+// The agent's modules import FoundationEssentials, never full Foundation (issue 19: ICU's data and Foundation's
+// code would make up most of cyberctl-agent). Members of extensions are visible only in files that import their
+// module, so an API full Foundation adds (loaded through a dependency such as Yams) cannot creep back unseen.
+let agentModules: Set<String> = [
+    "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "OpenSSLKit", "InputFiles", "ShippedData", "Delivery",
+    "Monitoring", "FoundationGaps", "YAML", "cyberctl-agent",
+]
+for target in package.targets where agentModules.contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

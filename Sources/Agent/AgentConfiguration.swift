@@ -1,7 +1,8 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
-import Yams
+import YAML
 
 /// `/etc/cyberctl/agent.yaml`: who this agent speaks for, which profile it runs, and (later issues)
 /// how it signs and where it delivers.
@@ -81,7 +82,7 @@ public struct AgentConfiguration: Sendable, Equatable {
             // RFC 3986 has no place for spaces or control characters; a CR or LF would otherwise pass here and
             // make every upload fail later, as a temporary error retried forever.
             if let bad = url.unicodeScalars.first(where: { $0.value <= 0x20 || (0x7F...0x9F).contains($0.value) }) {
-                let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB"][bad.value] ?? String(format: "U+%04X", bad.value)
+                let name = [0x0A: "LF", 0x0D: "CR", 0x09: "TAB"][bad.value] ?? "U+" + bad.value.zeroPadded(4, radix: 16, uppercase: true)
                 let shown = TerminalText.line(url)
                 return bad.value == 0x20
                     ? LocalizedText(
@@ -261,7 +262,7 @@ public struct AgentConfiguration: Sendable, Equatable {
                 }
                 return nil
             }
-            guard let scalar = value.scalar, !scalar.string.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let scalar = value.scalar, !scalar.string.trimming(.whitespaces).isEmpty else {
                 throw InputError(
                     .invalidData, file: file, line: value.mark?.line, column: value.mark?.column, fr: "collector, clé « \(key) » : un texte est attendu",
                     en: "collector key \"\(key)\": expected a text value")

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc

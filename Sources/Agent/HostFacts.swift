@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -58,7 +59,7 @@ public struct HostFacts: Codable, Sendable, Equatable {
             ?? (try? root.readText("/usr/lib/os-release", limit: 65536)) ?? ""
         let fields = parseOSRelease(release)
         let machineID = (try? root.readText("/etc/machine-id", limit: 4096))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+            .trimming(.whitespacesAndNewlines)
         return HostFacts(
             hostname: hostname,
             os: OperatingSystem(
@@ -72,7 +73,7 @@ public struct HostFacts: Codable, Sendable, Equatable {
     public static func parseOSRelease(_ text: String) -> [String: String] {
         var fields: [String: String] = [:]
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
             var value = String(trimmed[trimmed.index(after: equals)...])
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// Bad or missing input, with where it is and what was expected. The command line maps the kind to

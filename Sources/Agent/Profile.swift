@@ -1,9 +1,9 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 import OpenSSLKit
 import ShippedData
-import Yams
+import YAML
 
 /// A scan profile: which checks run, with which parameters. Read from YAML:
 ///

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// A scan report, schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json).
@@ -77,10 +77,15 @@ public struct Report: Codable, Sendable, Equatable {
             }
             return date
         }
+        // Syntax first, so a file that is not JSON says so rather than naming a missing key.
+        struct AnyJSON: Decodable { init(from decoder: any Decoder) throws {} }
         do {
-            _ = try JSONSerialization.jsonObject(with: Data(bytes))
+            _ = try JSONDecoder().decode(AnyJSON.self, from: Data(bytes))
         } catch {
-            let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            var reason = "\(error)"
+            if case .dataCorrupted(let context) = error as? DecodingError {
+                reason = context.underlyingError.map { "\($0)" } ?? context.debugDescription
+            }
             throw InputError(.invalidData, file: file, fr: "ce n'est pas du JSON : \(reason)", en: "not JSON: \(reason)")
         }
         do {

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// Writes a `Report` as JSON, byte for byte what `JSONEncoder` writes with
 /// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` (two-space indent, `"key" : value`,

@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import NIS2
 import Synchronization
 
 /// Runs checks concurrently, each under a deadline. A check that overruns is cancelled and

@@ -1,5 +1,5 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The agent's pipeline: profile → checks (filtered) → runner → report.

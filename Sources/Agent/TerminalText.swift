@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Text that came from elsewhere (a signed report, a certificate, an HTTP header) made safe to print on
 /// a terminal.

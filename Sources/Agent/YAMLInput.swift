@@ -1,38 +1,32 @@
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
-import Yams
+import YAML
 
 /// Reads YAML input files strictly: syntax errors, unknown keys and wrong types become `InputError`s
 /// that name the file, the line and the key.
 public enum YAMLInput {
-    /// Parses `text` (read from `file`) into a node tree.
+    /// Parses `text` (read from `file`) into a node tree (`YAML.compose`, within `YAMLLimits.default`).
+    /// - Throws: `InputError` (.invalidData): an empty document, a syntax error at its line and column, a
+    ///   duplicate key at its line, a document nested or aliased beyond the limits.
     public static func compose(_ text: String, file: String) throws(InputError) -> Node {
+        let node: Node?
         do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw InputError(.invalidData, file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
-            }
-            return node
-        } catch let error as InputError {
-            throw error
-        } catch let error as YamlError {
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                throw InputError(
-                    .invalidData, file: file, line: mark.line, column: mark.column, fr: "syntaxe YAML : \(problem)",
-                    en: "YAML syntax: \(problem)")
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                throw InputError(
-                    .invalidData, file: file, line: context.mark.line,
-                    fr: "clé en double : \(duplicates.joined(separator: ", "))",
-                    en: "duplicate key \(duplicates.joined(separator: ", "))")
-            default:
-                throw InputError(.invalidData, file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
-            }
+            node = try YAML.compose(yaml: text)
         } catch {
-            throw InputError(.invalidData, file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
+            switch error.kind {
+            case .syntax:
+                throw InputError(
+                    .invalidData, file: file, line: error.mark?.line, column: error.mark?.column, fr: error.messageFr, en: error.messageEn)
+            case .duplicateKeys, .tooDeep, .tooManyNodes:
+                throw InputError(.invalidData, file: file, line: error.mark?.line, fr: error.messageFr, en: error.messageEn)
+            }
         }
+        guard let node else {
+            throw InputError(
+                .invalidData, file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
+        }
+        return node
     }
 
     /// The node as a mapping, or an error saying what `what` should be. `what` and the `context`s below name

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// glibc's mallopt(3); <malloc.h> is not part of the Glibc module.
 @_silgen_name("mallopt")
@@ -37,7 +41,7 @@ public enum AgentCommand {
             } else {
                 try command.run()
             }
-            Foundation.exit(0)
+            Glibc.exit(0)
         } catch {
             if Plugin.isInvoked(CommandLine.arguments) { Plugin.exit(parsing: error, root: root) }
             // A usage error the parser words itself (64): French unless `--lang en` (ParserMessages).
@@ -45,7 +49,7 @@ public enum AgentCommand {
             if code == .validationFailure, !ParserMessages.englishAsked(CommandLine.arguments) {
                 let message = ParserMessages.french(root.fullMessage(for: error))
                 writeStandard(Array((message.hasSuffix("\n") ? message : message + "\n").utf8), to: STDERR_FILENO)
-                Foundation.exit(code.rawValue)
+                Glibc.exit(code.rawValue)
             }
             root.exit(withError: error)
         }

@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 extension AgentCommand {
@@ -69,8 +70,8 @@ extension AgentCommand {
                     return
                 }
                 let folder = URL(fileURLWithPath: answers).deletingLastPathComponent().path
-                var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                var isFolder = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder else {
                     throw InputError(
                         .missing, file: answers,
                         fr: "le dossier \(folder) n'existe pas : créez-le ou donnez --answers FICHIER",
@@ -137,7 +138,7 @@ struct Walk {
                 emit("\n")
                 throw Stop()
             }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             if trimmed.lowercased() == "q" { throw Stop() }
             switch parse(trimmed) {
             case .success(let value): return value

@@ -1,7 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
 
 extension AgentCommand {
     /// Runs the certificate rules on the given files.

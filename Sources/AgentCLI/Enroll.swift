@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
-import Foundation
+import Checks
+import FoundationEssentials
 import Trust
 
 extension AgentCommand {

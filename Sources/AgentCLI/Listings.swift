@@ -1,7 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
 
 extension AgentCommand {
     /// Lists the checks and the rules they apply.

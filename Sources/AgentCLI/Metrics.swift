@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import Monitoring
 import NIS2
 import Trust
@@ -74,15 +75,15 @@ extension AgentCommand {
         /// `path` itself, or for a folder its newest `cyberctl-report-*.json` (by modification time, then name).
         /// - Throws: `InputError(.missing)` for a folder without a report.
         static func reportFile(_ path: String) throws(InputError) -> String {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return path }
+            var isFolder = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder else { return path }
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
             } catch {
                 throw InputError(
-                    .io, file: path, fr: "impossible de lister le dossier : \(error.localizedDescription)",
-                    en: "cannot list the folder: \(error.localizedDescription)")
+                    .io, file: path, fr: "impossible de lister le dossier : \(ErrorText.reason(error))",
+                    en: "cannot list the folder: \(ErrorText.reason(error))")
             }
             let folder = path.hasSuffix("/") ? path : path + "/"
             let reports = names.filter { $0.hasPrefix("cyberctl-report-") && $0.hasSuffix(".json") }.map { name in

@@ -1,7 +1,8 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// Kinds of local authority, as the command line takes them.
@@ -134,7 +135,7 @@ extension AgentCommand.Nis2Command {
         func describe(_ facts: ScopeFacts, english: Bool) -> String {
             var parts = [EntityKind(rawValue: facts.kind)?.label(english: english) ?? facts.kind]
             if let population = facts.population {
-                parts.append(english ? "\(population.formatted(.number.locale(Locale(identifier: "en_GB")))) inhabitants" : "\(population.formatted(.number.locale(Locale(identifier: "fr_FR")))) habitants")
+                parts.append(english ? "\(Grouping.digits(population, french: false)) inhabitants" : "\(Grouping.digits(population, french: true)) habitants")
             }
             switch facts.hasCommuneOver30000 {
             case true?: parts.append(english ? "a member commune above 30,000 inhabitants" : "une commune membre de plus de 30 000 habitants")
@@ -187,29 +188,29 @@ extension AgentCommand.Nis2Command {
         }
 
         func json(_ decision: ScopeDecision, facts: ScopeFacts, table: ScopeRules) throws -> String {
-            func rule(_ rule: ScopeRule) -> [String: Any] {
-                [
-                    "id": rule.id, "category": rule.category.rawValue, "reason": ["fr": rule.reason.fr, "en": rule.reason.en],
-                    "sources": rule.sources, "sourceStatus": rule.sourceStatus.rawValue,
-                ]
+            func rule(_ rule: ScopeRule) -> JSONValue {
+                .object([
+                    "id": .string(rule.id), "category": .string(rule.category.rawValue),
+                    "reason": .object(["fr": .string(rule.reason.fr), "en": .string(rule.reason.en)]),
+                    "sources": .array(rule.sources.map(JSONValue.string)), "sourceStatus": .string(rule.sourceStatus.rawValue),
+                ])
             }
-            var object: [String: Any] = [
-                "facts": [
-                    "kind": facts.kind, "population": facts.population as Any? ?? NSNull(),
-                    "hasCommuneOver30000": facts.hasCommuneOver30000 as Any? ?? NSNull(),
-                ],
-                "category": decision.category?.rawValue as Any? ?? NSNull(),
-                "rulesFile": table.file, "rulesVersion": table.version,
-                "textStatus": ["fr": table.textStatus.fr, "en": table.textStatus.en],
-                "final": false,
+            var object: [String: JSONValue] = [
+                "facts": .object([
+                    "kind": .string(facts.kind), "population": facts.population.map(JSONValue.int) ?? .null,
+                    "hasCommuneOver30000": facts.hasCommuneOver30000.map(JSONValue.bool) ?? .null,
+                ]),
+                "category": decision.category.map { .string($0.rawValue) } ?? .null,
+                "rulesFile": .string(table.file), "rulesVersion": .string(table.version),
+                "textStatus": .object(["fr": .string(table.textStatus.fr), "en": .string(table.textStatus.en)]),
+                "final": .bool(false),
             ]
             if let decided = decision.rule, decision.category != nil { object["rule"] = rule(decided) }
             if decision.category == nil {
-                object["missingFacts"] = decision.missingFacts
-                object["candidates"] = decision.candidates.map(rule)
+                object["missingFacts"] = .array(decision.missingFacts.map(JSONValue.string))
+                object["candidates"] = .array(decision.candidates.map(rule))
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: data, as: UTF8.self) + "\n"
+            return try prettyJSON(.object(object))
         }
     }
 
@@ -237,28 +238,40 @@ extension AgentCommand.Nis2Command {
             let path = answers.hasPrefix("/") ? answers : FileManager.default.currentDirectoryPath + "/" + answers
             let results = await NIS2AnswersCheck(answers: path, questionnaire: questionnaire).run(CheckContext(root: .system))
             if let problem = results.first(where: { $0.code == NIS2AnswersCheck.answersCode || $0.code == NIS2AnswersCheck.questionnaireCode }) {
-                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingOccurrences(of: "\n", with: "\ncyberctl: "))
+                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingAll("\n", with: "\ncyberctl: "))
                 throw ExitCode(problem.evidence["failure"] == "missing" ? 66 : problem.evidence["failure"] == "read" ? 74 : 65)
             }
             let summary = Scoring.summarize(results)
             switch format {
             case .json:
                 let sheet = NIS2ScoreSheet(results)
-                let object: [String: Any] = [
-                    "answers": path,
-                    "overall": sheet?.overall as Any? ?? NSNull(),
-                    "sections": (sheet?.sections ?? []).map { ["id": $0.id, "article": $0.article, "score": $0.score as Any? ?? NSNull(), "done": $0.done, "scored": $0.scored] },
-                    "unknown": (sheet?.unknown ?? []).map(\.code),
-                    "unanswered": (sheet?.unanswered ?? []).map(\.code),
-                    "reviewOverdue": (sheet?.overdue ?? []).map(\.code),
-                    "coverage": summary.coverage,
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                emit(String(decoding: data, as: UTF8.self) + "\n")
+                let object: JSONValue = .object([
+                    "answers": .string(path),
+                    "overall": sheet?.overall.map(JSONValue.int) ?? .null,
+                    "sections": .array((sheet?.sections ?? []).map {
+                        .object([
+                            "id": .string($0.id), "article": .string($0.article), "score": $0.score.map(JSONValue.int) ?? .null,
+                            "done": .int($0.done), "scored": .int($0.scored),
+                        ])
+                    }),
+                    "unknown": .array((sheet?.unknown ?? []).map { .string($0.code) }),
+                    "unanswered": .array((sheet?.unanswered ?? []).map { .string($0.code) }),
+                    "reviewOverdue": .array((sheet?.overdue ?? []).map { .string($0.code) }),
+                    "coverage": .double(summary.coverage),
+                ])
+                emit(try prettyJSON(object))
             case .table:
                 let table = ResultTable(language: lang, showPasses: all)
                 emit(table.renderResults(results, summary: summary) + "\n" + (table.nis2Sheet(results) ?? "") + "\n")
             }
         }
     }
+}
+
+/// `value` as JSONSerialization wrote it with `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` (two-space
+/// indent, `"key" : value`, keys sorted, whole doubles without ".0": the same writer), and a final newline.
+private func prettyJSON(_ value: JSONValue) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
 }

@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// Terminal rendering of the organisational (NIS 2) results: the short detail of one item in the
@@ -22,7 +23,7 @@ extension ResultTable {
         if result.evidence["contradicted"] == true, case .array(let failures)? = result.evidence["contradictedBy"] {
             let named = failures.prefix(3).compactMap { failure -> String? in
                 guard case .object(let fields) = failure, let code = fields["code"]?.stringValue else { return nil }
-                return "\(code) \(fields["target"]?.stringValue ?? "")".trimmingCharacters(in: .whitespaces)
+                return "\(code) \(fields["target"]?.stringValue ?? "")".trimming(.whitespaces)
             }
             let more = failures.count > 3 ? (english ? " and \(failures.count - 3) more" : " et \(failures.count - 3) autre(s)") : ""
             parts.append(

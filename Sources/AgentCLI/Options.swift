@@ -1,9 +1,14 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import Trust
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Output formats; machine formats go to stdout.
 public enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -137,7 +142,7 @@ public func failure(reporting error: any Error, language: Language? = nil) -> Ex
         case let language?: error.description(english: language == .en)
         case nil: error.bothLanguagesDescription
         }
-        message = text.replacingOccurrences(of: "\n", with: "\ncyberctl: ")
+        message = text.replacingAll("\n", with: "\ncyberctl: ")
         code = error.exitCode
     case let error as AtomicFileError:
         message = switch language {
@@ -192,5 +197,12 @@ public var stderrIsTerminal: Bool { isatty(2) == 1 }
 
 extension String {
     /// Padded with spaces to `width` characters for column output; never cut (codes must stay whole).
-    public func padded(_ width: Int) -> String { count >= width ? self : padding(toLength: width, withPad: " ", startingAt: 0) }
+    /// Below `width` characters, spaces are added up to `width` UTF-16 units and a longer text is cut there,
+    /// as Foundation's `padding(toLength:withPad:startingAt:)` did.
+    public func padded(_ width: Int) -> String {
+        guard count < width else { return self }
+        let units = utf16.count
+        if units <= width { return self + String(repeating: " ", count: width - units) }
+        return String(decoding: Array(utf16.prefix(width)), as: UTF16.self)
+    }
 }

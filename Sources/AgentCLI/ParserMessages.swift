@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// argument-parser's own messages in French. swift-argument-parser 1.8.2 has no hook to localise what it prints
 /// for a parse error ("Missing expected argument", "Unknown option", "The value … is invalid for …", the usage
@@ -39,15 +40,33 @@ enum ParserMessages {
         message.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             let text = String(line)
             for form in forms {
-                guard let regex = try? NSRegularExpression(pattern: form.pattern) else { continue }
-                let range = NSRange(text.startIndex..., in: text)
-                if regex.firstMatch(in: text, range: range) != nil {
-                    let french = regex.stringByReplacingMatches(in: text, range: range, withTemplate: form.french)
+                // Scalar by scalar, as ICU's NSRegularExpression matched; every form is anchored at both ends,
+                // so the one match is the whole line and the line becomes the filled-in template.
+                guard let regex = try? Regex(form.pattern).matchingSemantics(.unicodeScalar) else { continue }
+                if let match = text.wholeMatch(of: regex) {
+                    let french = fill(form.french, match.output)
                     // The library's list of values: 'fr' and 'en', 'a', 'b' and 'c'.
-                    return form.french.contains("Valeurs possibles") ? french.replacingOccurrences(of: "' and '", with: "' et '") : french
+                    return form.french.contains("Valeurs possibles") ? french.replacingAll("' and '", with: "' et '") : french
                 }
             }
             return text
         }.joined(separator: "\n")
+    }
+
+    /// `template` with `$1`…`$9` replaced by the match's groups (empty for a group that took no part).
+    static func fill(_ template: String, _ groups: AnyRegexOutput) -> String {
+        var out = ""
+        var scalars = template.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "$" else { out.unicodeScalars.append(scalar); continue }
+            guard let next = scalars.next() else { out.append("$"); break }
+            if let digit = Int(String(next)), digit > 0, digit < groups.count {
+                out += groups[digit].substring.map(String.init) ?? ""
+            } else {
+                out.append("$")
+                out.unicodeScalars.append(next)
+            }
+        }
+        return out
     }
 }

@@ -1,9 +1,14 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import Logging
 import Monitoring
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension FigureKind: ExpressibleByArgument {}
 
@@ -103,7 +108,7 @@ extension AgentCommand {
             let result = MonitoringPlugin.unknown(root.message(for: error))
             writeStandard(Array(result.text.utf8), to: STDOUT_FILENO)
             writeStandard(Array((root.fullMessage(for: error) + "\n").utf8), to: STDERR_FILENO)
-            Foundation.exit(result.state.exitCode)
+            Glibc.exit(result.state.exitCode)
         }
     }
 }
@@ -111,7 +116,7 @@ extension AgentCommand {
 /// The one answer a plugin run gives, from the scan or from the timeout, whichever comes first: printed,
 /// then the process ends at once with its state.
 final class PluginAnswer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var given = false
 
     func give(_ result: PluginResult) {

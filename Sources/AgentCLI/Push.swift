@@ -2,9 +2,13 @@ import Agent
 import ArgumentParser
 import Checks
 import Delivery
-import Foundation
+import FoundationEssentials
 import NIS2
 import Trust
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension AgentCommand {
     /// Delivers the outbox's signed reports to the RSSI's collector.

@@ -2,7 +2,9 @@ import Agent
 import ArgumentParser
 import Checks
 import Delivery
-import Foundation
+import FoundationEssentials
+import FoundationGaps
+import NIS2
 
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +53,7 @@ extension AgentCommand.Push {
             writeStandard(
                 Array((french ? "Retirer \(chosen.count) paire(s) de la file ? [o/N] " : "Remove \(chosen.count) pair(s) from the outbox? [y/N] ").utf8),
                 to: STDERR_FILENO)
-            let answer = (readLine() ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+            let answer = (readLine() ?? "").trimming(.whitespaces).lowercased()
             guard ["o", "oui", "y", "yes"].contains(answer) else {
                 note(french ? "Rien n'a été retiré." : "Nothing was removed.")
                 throw ExitCode(1)
@@ -142,6 +144,6 @@ extension AgentCommand.Push {
     /// `text` as one shell word: bare when it holds only safe characters, else single-quoted.
     static func shellQuoted(_ text: String) -> String {
         let safe = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@+,".contains($0)) }
-        return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return safe && !text.isEmpty ? text : "'" + text.replacingAll("'", with: "'\\''") + "'"
     }
 }

@@ -1,6 +1,11 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The terminal view of a report: results grouped by domain, then the score line and the fixes
 /// that would raise the score most.
@@ -109,7 +114,7 @@ public struct ResultTable {
         if let organisational = nis2Detail(result) { return organisational }
         // One line per result: a multi-line reason (every problem of an answers file) is folded.
         if let reason = result.reason(in: language) {
-            return reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ; ")
+            return reason.split(whereSeparator: \.isNewline).map { $0.trimming(.whitespaces) }.joined(separator: " ; ")
         }
         let evidence = result.evidence
         switch result.code {
@@ -160,7 +165,7 @@ public struct ResultTable {
             if case .double(let change)? = evidence["sizeChangePercent"], result.status == .warn {
                 return french ? "\(Int(change)) % par rapport à la copie précédente" : "\(Int(change))% against the previous copy"
             }
-            return evidence["sizeBytes"]?.intValue.map { ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file) }
+            return evidence["sizeBytes"]?.intValue.map { ByteCount.file(Int64($0)) }
         case "backup.separate-storage":
             if let remote = evidence["remote"]?.stringValue { return remote }
             guard case .array(let same)? = evidence["sameDeviceAs"] else { return nil }

@@ -2,10 +2,15 @@ import Agent
 import ArgumentParser
 import Checks
 import Delivery
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import OpenSSLKit
 import Trust
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension AgentCommand {
     /// Runs a profile on this host and writes the report.
@@ -175,7 +180,7 @@ extension AgentCommand {
 
         /// `cyberctl-report-<host>-<UTC time>.json`, with a time safe in file names (`20261129T080000Z`).
         static func defaultReportName(host: String, at date: Date) -> String {
-            let stamp = ISO8601.string(from: date).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+            let stamp = ISO8601.string(from: date).replacingAll("-", with: "").replacingAll(":", with: "")
             let safeHost = host.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
             return "cyberctl-report-\(String(safeHost))-\(stamp).json"
         }
@@ -187,7 +192,7 @@ extension AgentCommand {
 final class ProgressLine: @unchecked Sendable {
     private let label: String
     private let start = ContinuousClock.now
-    private let lock = NSLock()
+    private let lock = Lock()
     private var done = 0
     private var total = 0
     private var drawn = false

@@ -1,7 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// What to scan, for the commands that run checks without writing a report (`plugin`, `metrics`): the
 /// profile, the audited root, `--only`, the agent configuration (its profile, entity and domain names).

@@ -1,7 +1,7 @@
 import Agent
 import ArgumentParser
 import Checks
-import Foundation
+import FoundationEssentials
 import Trust
 
 extension AgentCommand {

@@ -1,7 +1,8 @@
 internal import CCurl
 internal import CCurlShims
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// How to reach the collector: `POST <endpoint>` over mutual TLS (push protocol, issue 11).
@@ -215,13 +216,9 @@ public final class CollectorClient {
 
     /// Parses a Retry-After value: whole seconds, or an IMF-fixdate; nil when unreadable.
     public static func retryAfterSeconds(_ value: String, now: Date) -> TimeInterval? {
-        let text = value.trimmingCharacters(in: .whitespaces)
+        let text = value.trimming(.whitespaces)
         if let seconds = Int(text), seconds >= 0 { return TimeInterval(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        guard let date = formatter.date(from: text) else { return nil }
+        guard let date = InternetDate.parse(text, gmtOnly: true) else { return nil }
         return max(0, date.timeIntervalSince(now))
     }
 

@@ -1,6 +1,7 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
+import NIS2
 import OpenSSLKit
 
 /// Delivers the outbox to the collector, following the push protocol (issue 11):
@@ -169,7 +170,7 @@ public enum Backoff {
     /// Seconds to wait after the `attempts`-th failed attempt (1 for the first); `random` in 0..<1.
     public static func delay(attempts: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
         let exponent = min(max(attempts - 1, 0), 20)
-        let ceiling = min(cap, base * pow(2, Double(exponent)))
+        let ceiling = min(cap, base * Double(1 << exponent))
         let jittered = ceiling / 2 + ceiling / 2 * min(max(random, 0), 1)
         guard let retryAfter else { return jittered }
         return max(jittered, min(retryAfter, retryAfterCap))
@@ -249,12 +250,20 @@ struct Verdict {
     /// The response's string fields (`status`, `sha256`, `code`, `message`, `message_en`); empty when the
     /// body is not a JSON object.
     static func fields(_ body: [UInt8]) -> [String: String] {
-        guard !body.isEmpty, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return [:] }
+        guard !body.isEmpty, let object = try? JSONDecoder().decode(ResponseFields.self, from: Data(body)) else { return [:] }
+        return object.fields
+    }
+
+    /// A JSON object's string members among `ResponseFields.Key`; members of another type are left out.
+    private struct ResponseFields: Decodable {
+        enum Key: String, CodingKey, CaseIterable { case status, sha256, code, message, message_en }
         var fields: [String: String] = [:]
-        for key in ["status", "sha256", "code", "message", "message_en"] {
-            if let value = object[key] as? String { fields[key] = String(value.prefix(2000)) }
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in Key.allCases {
+                if let value = try? container.decodeIfPresent(String.self, forKey: key) { fields[key.rawValue] = String(value.prefix(2000)) }
+            }
         }
-        return fields
     }
 }
 

@@ -1,6 +1,7 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// `-w`/`-c` as given on the command line, and the kind of figure they apply to (`--metric`).
 public struct PluginThresholds: Sendable, Equatable {
@@ -223,7 +224,7 @@ public struct MonitoringPlugin: Sendable {
         let french = language == .fr
         let title = Catalogue.text(for: result.code, in: language).title
         var text = "\(result.code) \(Self.cut(result.target, to: 200)) : \(title) (\(result.status.rawValue), \(result.severity.rawValue))"
-        if !french { text = text.replacingOccurrences(of: " : ", with: ": ") }
+        if !french { text = text.replacingAll(" : ", with: ": ") }
         if result.status.isScored {
             let evidence = result.evidence
             if result.code == "cert.expiry", let days = evidence["daysLeft"]?.intValue {
@@ -241,7 +242,7 @@ public struct MonitoringPlugin: Sendable {
     /// One line, safe for the plugin protocol: controls and bidirectional overrides escaped
     /// (`TerminalText.line`), `|` (which starts performance data) replaced by `¦`.
     static func clean(_ text: String) -> String {
-        TerminalText.line(text).replacingOccurrences(of: "|", with: "¦")
+        TerminalText.line(text).replacingAll("|", with: "¦")
     }
 
     /// `text` cut to at most `bytes` UTF-8 bytes on a character boundary, `…` marking the cut.

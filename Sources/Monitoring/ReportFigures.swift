@@ -1,6 +1,6 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// The kinds of figure a report yields to monitoring, each named as `--metric` takes it.
 public enum FigureKind: String, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import FoundationGaps
+import YAML
 
 /// What an entity declares for one item.
 public enum AnswerStatus: String, Sendable, CaseIterable, Codable {
@@ -11,8 +12,8 @@ public enum AnswerStatus: String, Sendable, CaseIterable, Codable {
 
     /// Reads a status as people write it: case, hyphens and underscores do not matter.
     public init?(text: String) {
-        let normalized = text.trimmingCharacters(in: .whitespaces).lowercased()
-            .replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
+        let normalized = text.trimming(.whitespaces).lowercased()
+            .replacingAll("_", with: " ").replacingAll("-", with: " ")
         self.init(rawValue: normalized)
     }
 
@@ -335,7 +336,7 @@ public struct AnswersFile: Sendable, Equatable {
             guard let answer = answers[id] else { continue }
             if let item = questionnaire.item(id) {
                 let article = questionnaire.section(item.section)?.article ?? item.section
-                lines.append("  # \(article) — \(item.question.fr.replacingOccurrences(of: "\n", with: " "))")
+                lines.append("  # \(article) — \(item.question.fr.replacingAll("\n", with: " "))")
             }
             lines.append("  \(id):")
             lines.append("    status: \(Self.quote(answer.status.rawValue))")
@@ -364,13 +365,13 @@ public struct AnswersFile: Sendable, Equatable {
             case "\r": out += "\\r"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\x%02X", scalar.value)
+                    out += "\\x" + scalar.value.zeroPadded(2, radix: 16, uppercase: true)
                 } else if (0x80...0x9F).contains(scalar.value) || [0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF].contains(scalar.value)
                     || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
                 {
                     // YAML reads NEL and the Unicode line separators as line breaks (they would fold into a space),
                     // and the bidirectional controls would hide what the file says: escaped, so they read back as written.
-                    out += String(format: "\\u%04X", scalar.value)
+                    out += "\\u" + scalar.value.zeroPadded(4, radix: 16, uppercase: true)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

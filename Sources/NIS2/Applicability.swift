@@ -1,5 +1,5 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import YAML
 
 /// The NIS 2 categories a French local authority may fall in.
 public enum NIS2Category: String, Sendable, CaseIterable, Codable {

@@ -1,5 +1,6 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import FoundationGaps
+import YAML
 
 /// Who to call when a local authority is hit: its regional CSIRT, the ANSSI regional delegation,
 /// CERT-FR's declaration pages and 17Cyber, read from `Profiles/nis2/csirt.yaml`.
@@ -183,7 +184,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
     /// `2a` is `2A`).
     /// - Throws: `CSIRTLookupError` naming the code and what is expected.
     public func territory(departement raw: String) throws(CSIRTLookupError) -> Territory {
-        var code = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        var code = raw.trimming(.whitespaces).uppercased()
         if code.count == 1, code.first?.isNumber == true { code = "0" + code }
         if let territory = territories.first(where: { $0.departements.contains(code) }) { return territory }
         if code == "20" {
@@ -198,7 +199,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
 
     /// The territory of an INSEE commune code (`29019`, `2A004`, `97411`, `98735`).
     public func territory(insee raw: String) throws(CSIRTLookupError) -> Territory {
-        let code = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        let code = raw.trimming(.whitespaces).uppercased()
         guard code.count == 5, code.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "A" || $0 == "B") }) else {
             throw CSIRTLookupError(
                 fr: "code INSEE « \(raw) » : un code commune de 5 caractères comme 29019, 2A004 ou 97411 est attendu",
@@ -223,7 +224,7 @@ public struct CSIRTDirectory: Sendable, Equatable {
     }
 
     static func folded(_ text: String) -> String {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: Locale(identifier: "fr_FR"))
+        Folding.caseAndAccentInsensitive(text)
             .filter { $0.isLetter || $0.isNumber }
     }
 }

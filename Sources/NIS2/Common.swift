@@ -1,7 +1,8 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import InputFiles
 import ShippedData
-import Yams
+import YAML
 
 /// A text people read, in French first and English.
 public struct LocalizedText: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -116,29 +117,18 @@ enum YAMLReader {
         return text
     }
 
-    /// Parses `text` into a node tree; an empty document is an error.
+    /// Parses `text` into a node tree (`YAML.compose`, within `YAMLLimits.default`); an empty document is an error.
     static func compose(_ text: String, file: String) throws(NIS2InputError) -> Node {
+        let node: Node?
         do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw NIS2InputError(file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
-            }
-            return node
-        } catch let error as NIS2InputError {
-            throw error
-        } catch let error as YamlError {
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                throw NIS2InputError(file: file, line: mark.line, fr: "syntaxe YAML : \(problem)", en: "YAML syntax: \(problem)")
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                throw NIS2InputError(
-                    file: file, line: context.mark.line, fr: "clé en double : \(duplicates.joined(separator: ", "))", en: "duplicate key \(duplicates.joined(separator: ", "))")
-            default:
-                throw NIS2InputError(file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
-            }
+            node = try YAML.compose(yaml: text)
         } catch {
-            throw NIS2InputError(file: file, fr: "YAML : \(error)", en: "YAML: \(error)")
+            throw NIS2InputError(file: file, line: error.mark?.line, fr: error.messageFr, en: error.messageEn)
         }
+        guard let node else {
+            throw NIS2InputError(file: file, fr: "document vide : un dictionnaire YAML est attendu", en: "empty document: expected a YAML mapping")
+        }
+        return node
     }
 
     /// The key names of a mapping, each with its line.
@@ -222,7 +212,7 @@ public struct CalendarDay: Sendable, Equatable, Hashable, Comparable, CustomStri
 
     static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         return calendar
     }()
 
@@ -239,7 +229,7 @@ public struct CalendarDay: Sendable, Equatable, Hashable, Comparable, CustomStri
     /// This day plus `days`.
     public func adding(days: Int) -> CalendarDay { CalendarDay(date.addingTimeInterval(Double(days) * 86_400)) }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { "\(year.zeroPadded(4))-\(month.zeroPadded(2))-\(day.zeroPadded(2))" }
 
     public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)

@@ -1,5 +1,5 @@
-import Foundation
-import Yams
+import FoundationEssentials
+import YAML
 
 /// How much an item counts; the same scale as a result's severity (weights 2, 4, 8, 16 in the
 /// score, see `Severity.weight` in Checks).

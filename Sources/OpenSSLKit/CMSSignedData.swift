@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// A CMS `SignedData` (RFC 5652) held by libcrypto (`CMS_ContentInfo*`), freed in `deinit`.
 ///

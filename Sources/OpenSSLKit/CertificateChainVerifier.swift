@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// A set of trust anchors (`X509_STORE`), freed in `deinit`.
 ///

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// Reads the certificates held in one file, whatever its container format.
 public enum CertificateFile {

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// What a new certificate says: subject, serial, validity window and X.509v3 extensions.
 public struct CertificateTemplate: Sendable {

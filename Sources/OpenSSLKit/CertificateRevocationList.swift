@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// An X.509 v2 certificate revocation list held by libcrypto (`X509_CRL*`), freed in `deinit`.
 public final class CertificateRevocationList: @unchecked Sendable {

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// A PKCS#10 certificate signing request held by libcrypto (`X509_REQ*`), freed in `deinit`.
 public final class CertificateSigningRequest: @unchecked Sendable {

@@ -1,5 +1,5 @@
 internal import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// Message digests through libcrypto's EVP interface.
 public enum Digest {

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// An X.509 distinguished name as an ordered list of attributes, each named by OpenSSL's short
 /// name (`C`, `O`, `CN`, `organizationIdentifier`).

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// An owned in-memory BIO (`BIO_s_mem`), freed in `deinit`.
 final class MemoryBIO {

@@ -1,5 +1,5 @@
 internal import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// An OpenSSL failure: the operation that failed and every entry drained from the thread's error queue,
 /// each with the library's own reason string.

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// A private key held by libcrypto (`EVP_PKEY*`), freed in `deinit`.
 ///

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// The DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7) of `key`, what `openssl pkey -pubout -outform DER`
 /// writes: two holders of the same key have the same bytes whatever their subjects. Empty when it cannot be

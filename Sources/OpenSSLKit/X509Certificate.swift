@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// An X.509 certificate held by libcrypto (`X509*`), freed in `deinit`.
 ///

@@ -1,6 +1,6 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 
 /// A set of trusted certificates (`X509_STORE*`), freed in `deinit`, to build and check chains the
 /// way `openssl verify` does. Read-only once built, so one store serves many verifications at once.

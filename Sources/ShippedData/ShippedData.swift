@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Finds the data files shipped with cyberctl — profiles, NIS 2 tables — for an installed binary and
 /// for a development build.

@@ -1,7 +1,11 @@
 internal import COpenSSL
 internal import COpenSSLShims
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An owned client `SSL_CTX` set up for probing: security level 0 with an allow-all security
 /// callback (so OpenSSL 3 offers TLS 1.0/1.1 and weak suites, and accepts weak keys and groups),

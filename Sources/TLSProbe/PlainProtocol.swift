@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// What a port speaks when it answers a ClientHello with something that is not TLS, recognised from
 /// the first bytes it sent: a server-first banner (SSH, SMTP, FTP, IMAP, POP3, MySQL) or an answer to
@@ -42,7 +43,7 @@ public struct PlainProtocol: Sendable, Equatable, CustomStringConvertible {
         let firstLine = printable(Array(first.utf8))
         if first.hasPrefix("HTTP/") {
             let server = lines.dropFirst().prefix { !$0.isEmpty }.first { $0.lowercased().hasPrefix("server:") }
-                .map { printable(Array($0.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)) }
+                .map { printable(Array($0.dropFirst(7).trimming(.whitespaces).utf8)) }
             return ("http", firstLine, server)
         }
         let name: String?

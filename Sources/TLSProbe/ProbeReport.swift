@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 
 /// Everything a probe learnt about one endpoint, in plain values. Unknown facts are nil: the rules

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One TLS service to probe: where it listens, the name to ask for, and how to reach TLS.
 public struct TLSEndpoint: Sendable, Hashable, Codable {
@@ -47,7 +52,7 @@ public struct TLSEndpoint: Sendable, Hashable, Codable {
     /// Parses `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal.
     /// - Parameter defaultPort: used when no port is given (443, or the STARTTLS protocol's port).
     public static func parse(_ text: String, defaultPort: UInt16) throws(ParseError) -> (host: String, port: UInt16) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(.whitespaces)
         guard !trimmed.isEmpty else { throw ParseError(description: "empty endpoint: expected HOST[:PORT]") }
         var host = trimmed
         var portText: String?

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 
 #if canImport(Glibc)
@@ -11,7 +13,7 @@ private func glibcMallocTrim(_ pad: Int) -> Int32
 
 /// A flag a caller sets to stop a probe early (scan cancelled, runner deadline).
 public final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var value = false
     public init() {}
     public func cancel() { lock.withLock { value = true } }
@@ -61,9 +63,7 @@ public final class TLSProber: Sendable {
         let flag = CancellationFlag()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ProbeReport, Never>) in
-                let thread = Thread { continuation.resume(returning: self.probe(endpoint, cancellation: flag)) }
-                thread.stackSize = 1 << 20
-                thread.start()
+                DetachedThread.start { continuation.resume(returning: self.probe(endpoint, cancellation: flag)) }
             }
         } onCancel: {
             flag.cancel()
@@ -91,7 +91,7 @@ final class Session: @unchecked Sendable {
     let endpoint: TLSEndpoint
     let cancellation: CancellationFlag
     let deadline: Deadline
-    private let lock = NSLock()
+    private let lock = Lock()
     private var report: ProbeReport
     private var address: SocketAddress?
 
@@ -672,18 +672,16 @@ enum Parallel {
         let group = DispatchGroup()
         for _ in 0..<min(width, jobs.count) {
             group.enter()
-            let thread = Thread {
+            DetachedThread.start {
                 PipeSignal.held { while let job = queue.next() { job() } }
                 group.leave()
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
         group.wait()
     }
 
     private final class JobQueue: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Lock()
         private var jobs: [() -> Void]
         init(_ jobs: [() -> Void]) { self.jobs = jobs.reversed() }
         func next() -> (() -> Void)? { lock.withLock { jobs.popLast() } }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -24,9 +25,7 @@ extension TLSProber {
     /// greets first is named by its banner and gets nothing; a silent one gets one raw ClientHello.
     public func speech(_ endpoint: TLSEndpoint) async -> PortSpeech {
         await withCheckedContinuation { (continuation: CheckedContinuation<PortSpeech, Never>) in
-            let thread = Thread { continuation.resume(returning: self.speech(blocking: endpoint)) }
-            thread.stackSize = 1 << 20
-            thread.start()
+            DetachedThread.start { continuation.resume(returning: self.speech(blocking: endpoint)) }
         }
     }
 

@@ -2,7 +2,7 @@ import Agent
 import Checks
 import Foundation
 import NIS2
-import Yams
+import YAML
 
 /// `/etc/cyberctl/rssi.yaml`: the one configuration of the mutualised RSSI's side (issue 14). `collect`,
 /// `consolidate`, `territory …`, `summary`, `incident …` and `pki` read their store, CA folder, inbox, roster
@@ -104,7 +104,7 @@ public struct RSSIConfiguration: Sendable, Equatable {
         var configuration = RSSIConfiguration(file: path, source: source)
         // An empty file (or one of comments only) is a configuration with no key.
         do {
-            if try Yams.compose(yaml: text) == nil { return configuration }
+            if try YAML.compose(yaml: text) == nil { return configuration }
         } catch {
             // A syntax error: YAMLInput.compose below reports it with its line.
         }

@@ -2,7 +2,7 @@ import Agent
 import Checks
 import Foundation
 import NIS2
-import Yams
+import YAML
 
 /// The territory as the mutualised RSSI declares it: the grouping (EPCI, syndicat, OPSN) and the member
 /// entities whose servers it follows, with their contacts. A territory figure weighs these members, names

@@ -1,5 +1,6 @@
 import Agent
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import OpenSSLKit
 
@@ -14,7 +15,7 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
     /// Validates the three parts.
     /// - Throws: `InputError(.usage)` naming the bad value and what is expected.
     public init(entityName: String, siren: String, host: String) throws(InputError) {
-        let name = entityName.trimmingCharacters(in: .whitespaces)
+        let name = entityName.trimming(.whitespaces)
         guard !name.isEmpty, name.utf8.count <= 64 else {
             throw InputError(
                 .usage, fr: "nom de l'entité \"\(entityName)\" : de 1 à 64 octets sont attendus (X.520 ub-organization-name)",

@@ -1,6 +1,7 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 import OpenSSLKit
 
@@ -91,7 +92,7 @@ public struct CertificateAuthority: Sendable {
     ///   - name: the CA's name, for O and CN (`RSSI mutualisé du Pays de Brest`).
     /// - Throws: `InputError(.usage)` when the folder already holds a CA; `.io` when it cannot be written.
     public static func initialize(directory: String, name: String, now: Date = Date()) throws(InputError) -> CertificateAuthority {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        let trimmed = name.trimming(.whitespaces)
         guard !trimmed.isEmpty, trimmed.utf8.count <= 64 else {
             throw InputError(
                 .usage, fr: "--name \"\(name)\" : de 1 à 64 octets sont attendus (X.520 ub-common-name)",
@@ -103,8 +104,8 @@ public struct CertificateAuthority: Sendable {
             try FileManager.default.createDirectory(atPath: authority.certsPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
             throw InputError(
-                .io, file: directory, fr: "impossible de créer le dossier de l'autorité : \(error.localizedDescription)",
-                en: "cannot create the CA folder: \(error.localizedDescription)")
+                .io, file: directory, fr: "impossible de créer le dossier de l'autorité : \(ErrorText.reason(error))",
+                en: "cannot create the CA folder: \(ErrorText.reason(error))")
         }
         return try authority.locked { () throws(InputError) -> CertificateAuthority in
             for existing in [authority.keyPath, authority.certificatePath] where FileManager.default.fileExists(atPath: existing) {
@@ -408,7 +409,7 @@ public struct CertificateAuthority: Sendable {
         var status = stat()
         if lstat(crlNumberPath, &status) == 0 {
             let text = String(decoding: try TrustFiles.read(crlNumberPath, limit: 256, what: LocalizedText(fr: "numéro de CRL", en: "CRL number")), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
+                .trimming(.whitespacesAndNewlines)
             guard let value = UInt64(text), value < UInt64.max else {
                 throw InputError(
                     .invalidData, file: crlNumberPath, fr: "un numéro de CRL décimal est attendu, trouvé « \(text) »",
@@ -459,7 +460,7 @@ public struct CertificateAuthority: Sendable {
 
     func nextSerial() throws(InputError) -> String {
         let bytes = try TrustFiles.read(serialPath, limit: 256, what: LocalizedText(fr: "compteur de numéros de série", en: "serial counter"))
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: bytes, as: UTF8.self).trimming(.whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 40, text.allSatisfy(\.isHexDigit) else {
             throw InputError(
                 .invalidData, file: serialPath, fr: "un numéro de série hexadécimal est attendu, trouvé « \(text) »",
@@ -502,7 +503,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     static func normalise(_ serial: String) -> String {
-        var text = serial.uppercased().replacingOccurrences(of: ":", with: "")
+        var text = serial.uppercased().replacingAll(":", with: "")
         if text.hasPrefix("0X") { text.removeFirst(2) }
         while text.hasPrefix("0") && text.count > 1 { text.removeFirst() }
         return text
@@ -515,7 +516,7 @@ public struct CertificateAuthority: Sendable {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        normalise(bytes.map { String(format: "%02X", $0) }.joined())
+        normalise(bytes.map { $0.zeroPadded(2, radix: 16, uppercase: true) }.joined())
     }
 }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 
 /// What a verifier remembers about signer certificates, keyed by their exact DER bytes: the decoded
@@ -29,7 +30,7 @@ final class CertificateCache: @unchecked Sendable {
     }
 
     static let capacity = 10_000
-    private let lock = NSLock()
+    private let lock = Lock()
     private var entries: [[UInt8]: Entry] = [:]
 
     /// The entry for these certificate bytes, when its chain verified before.

@@ -1,5 +1,6 @@
 import Agent
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 
 /// An agent's enrolment: its key and the request the RSSI's CA turns into a certificate.
@@ -30,7 +31,7 @@ public enum Enrolment {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
             throw InputError(
-                .io, file: directory, fr: "impossible de créer le dossier : \(error.localizedDescription)", en: "cannot create the folder: \(error.localizedDescription)")
+                .io, file: directory, fr: "impossible de créer le dossier : \(ErrorText.reason(error))", en: "cannot create the folder: \(ErrorText.reason(error))")
         }
         do {
             let key = try PrivateKey.generateP256()

@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// A strict RFC 8259 JSON parser over raw bytes, for documents that must be judged exactly as signed.
 ///
@@ -71,7 +72,7 @@ public struct JSONParser {
             guard index < bytes.count else { return french ? "fin des données" : "end of data" }
             let byte = bytes[index]
             if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-            return String(format: french ? "octet 0x%02X" : "byte 0x%02X", byte)
+            return (french ? "octet 0x" : "byte 0x") + byte.zeroPadded(2, radix: 16, uppercase: true)
         }
 
         mutating func value(depth: Int) throws(SyntaxError) -> JSONValue {

@@ -1,5 +1,6 @@
 import Checks
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -388,7 +389,7 @@ public final class JSONSchema: @unchecked Sendable {
         // Byte scan: `String.contains(String)` goes through Foundation's NSString search, which cost
         // a third of a report's verification when called for every member name.
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        return token.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
     }
 }
 
@@ -399,8 +400,8 @@ final class POSIXRegex: @unchecked Sendable {
     // checks would refuse for an inout access to a stored property.
     private let compiled = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
     private let translated: String
-    /// Foundation's engine, built only if a string holding NUL shows up (loading ICU costs milliseconds).
-    private lazy var fallback: NSRegularExpression? = try? NSRegularExpression(pattern: translated)
+    /// Swift's engine (scalar by scalar, as ICU's), built only if a string holding NUL shows up.
+    private lazy var fallback: Regex<AnyRegexOutput>? = (try? Regex(translated))?.matchingSemantics(.unicodeScalar)
 
     struct PatternError: Error, CustomStringConvertible {
         let description: String
@@ -410,7 +411,7 @@ final class POSIXRegex: @unchecked Sendable {
         for unsupported in ["(?", "\\w", "\\W", "\\s", "\\S", "\\b", "\\B", "\\D", "\\p", "\\u"] where source.contains(unsupported) {
             throw PatternError(description: "pattern construct \(unsupported) is not supported (POSIX extended syntax only)")
         }
-        let translated = source.replacingOccurrences(of: "\\d", with: "[0-9]")
+        let translated = source.replacingAll("\\d", with: "[0-9]")
         compiled.initialize(to: regex_t())
         let result = regcomp(compiled, translated, REG_EXTENDED | REG_NOSUB)
         guard result == 0 else {
@@ -420,7 +421,7 @@ final class POSIXRegex: @unchecked Sendable {
             throw PatternError(
                 description: "invalid pattern \(source): \(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         }
-        // Strings holding NUL cannot go through regexec(3): they are matched by Foundation instead.
+        // Strings holding NUL cannot go through regexec(3): they are matched by Swift Regex instead.
         self.translated = translated
     }
 
@@ -431,7 +432,7 @@ final class POSIXRegex: @unchecked Sendable {
 
     // Reports repeat the same values (check ids, rule codes) hundreds of times, and regexec(3) costs
     // microseconds: answers for short strings are remembered (bounded, shared by all threads).
-    private let memoLock = NSLock()
+    private let memoLock = Lock()
     private var memo: [String: Bool] = [:]
     private static let memoCapacity = 4096
     private static let memoMaxLength = 64
@@ -451,7 +452,7 @@ final class POSIXRegex: @unchecked Sendable {
         if text.utf8.contains(0) {
             return memoLock.withLock {
                 guard let fallback else { return false }
-                return fallback.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+                return text.contains(fallback)
             }
         }
         return text.withCString { regexec(compiled, $0, 0, nil, 0) == 0 }

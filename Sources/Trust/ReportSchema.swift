@@ -1,6 +1,6 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
 
 /// The report schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json), embedded in the
 /// binary by scripts/embed-schema.sh so an installed cyberctl needs no checkout.

@@ -1,6 +1,6 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// The rules a report's `generatedAt` follows, the same for `cyberctl verify`, the consolidation and

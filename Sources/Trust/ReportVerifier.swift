@@ -1,6 +1,6 @@
 import Agent
 import Checks
-import Foundation
+import FoundationEssentials
 import InputFiles
 import NIS2
 import OpenSSLKit

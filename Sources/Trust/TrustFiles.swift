@@ -1,5 +1,5 @@
 import Agent
-import Foundation
+import FoundationEssentials
 import InputFiles
 import NIS2
 import OpenSSLKit

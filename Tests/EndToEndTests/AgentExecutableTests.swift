@@ -49,6 +49,49 @@ import Testing
         #expect(full.stdout.contains("$s9Territory") && full.stdout.contains("$s9Collector"))
     }
 
+    /// The agent's own modules (issue 19: FoundationEssentials only, never full Foundation and ICU).
+    static let agentModules = [
+        "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "OpenSSLKit", "InputFiles", "ShippedData", "Delivery",
+        "Monitoring", "FoundationGaps", "cyberctl_agent",
+    ]
+
+    /// The agent's modules and dependencies next to `binary` (`<module>.build/*.o`, from the same build) whose objects ask the linker for
+    /// full Foundation's libraries (`-lFoundation`, … in `.swift1_autolink_entries`): importing a module that
+    /// imports Foundation is enough. Read with readelf; empty when it is missing.
+    static func foundationPullers(near binary: String) -> [String] {
+        let folder = URL(fileURLWithPath: binary).deletingLastPathComponent().path
+        let entries = ["-lFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-lCoreFoundation"]
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let closure = Set(agentModules + ["Yams", "ArgumentParser", "Logging", "Subprocess", "SystemPackage"])
+        return files.filter { $0.hasSuffix(".build") && closure.contains(String($0.dropLast(".build".count))) }.sorted().compactMap { build in
+            let objects = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + build)) ?? [])
+                .filter { $0.hasSuffix(".o") }.map { folder + "/" + build + "/" + $0 }
+            guard !objects.isEmpty, let dump = try? Command.run("readelf", ["-p", ".swift1_autolink_entries"] + objects) else { return nil }
+            let words = Set(dump.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "]" }).map(String.init))
+            return entries.contains(where: words.contains) ? String(build.dropLast(".build".count)) : nil
+        }
+    }
+
+    @Test("the debug cyberctl-agent does not load full Foundation, FoundationInternationalization or ICU (only FoundationEssentials)")
+    func linksFoundationEssentialsOnly() throws {
+        let agent = try BuiltBinary.agentPath
+        let libraries = try Command.run("ldd", [agent])
+        #expect(libraries.exitCode == 0, "\(libraries.stderr)")
+        let loaded = Set(libraries.stdout.split(separator: "\n").compactMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) })
+        let forbidden = ["libFoundation.so", "libFoundationInternationalization.so", "lib_FoundationICU.so"]
+        let found = forbidden.filter(loaded.contains)
+        if !found.isEmpty {
+            // Who asks for it: modules of this build whose objects autolink full Foundation (a dependency such as
+            // Yams that imports Foundation makes every module importing it, directly or not, do so).
+            let pullers = Self.foundationPullers(near: agent)
+            Issue.record("cyberctl-agent loads \(found.joined(separator: ", ")); modules autolinking full Foundation: \(pullers.joined(separator: ", "))")
+        }
+        #expect(loaded.contains("libFoundationEssentials.so"), "\(libraries.stdout)")
+        // The check itself can fail: the full tool does load them.
+        let full = try Command.run("ldd", [try BuiltBinary.path])
+        #expect(full.stdout.contains("libFoundation.so") && full.stdout.contains("lib_FoundationICU.so"), "\(full.stdout)")
+    }
+
     @Test("the same certificate check gives the same results from both executables; a plugin's bad arguments are UNKNOWN (3) in both")
     func sameAnswers() throws {
         let directory = try TemporaryDirectory()

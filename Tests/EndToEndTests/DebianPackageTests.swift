@@ -78,9 +78,9 @@ struct DebianPackageTests {
         ] {
             #expect(rssiFiles.contains(" \(path)\n"), "cyberctl lacks \(path)")
         }
-        // Depends from the executables' real libraries (dpkg-shlibdeps), libcurl (dlopen) and the sysusers runner.
+        // Depends from the executables' real libraries (dpkg-shlibdeps; libyaml since Sources/YAML), libcurl (dlopen) and the sysusers runner.
         let depends = try Command.run("dpkg-deb", ["--field", agentDeb, "Depends"]).stdout
-        for library in ["libc6", "libssl3", "libcurl4", "libunbound8", "libpsl5", "systemd | systemd-standalone-sysusers"] {
+        for library in ["libc6", "libssl3", "libcurl4", "libunbound8", "libpsl5", "libyaml-0-2", "systemd | systemd-standalone-sysusers"] {
             #expect(depends.contains(library), "Depends lacks \(library): \(depends)")
         }
         #expect(!depends.contains("libsqlite3"), "the agent links no SQLite: \(depends)")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One simple command of a shell line, as far as discovery needs it: leading `VAR=value`
 /// assignments, words, and where its standard output is redirected.

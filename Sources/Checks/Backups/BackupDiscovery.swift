@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// Finds the backup sets of a host without configuration, reading files only (through the
@@ -73,7 +74,7 @@ struct BackupDiscovery {
             var section = ""
             var pending = ""
             for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                var line = String(rawLine).trimmingCharacters(in: .whitespaces)
+                var line = String(rawLine).trimming(.whitespaces)
                 if !pending.isEmpty {
                     line = pending + " " + line
                     pending = ""
@@ -88,8 +89,8 @@ struct BackupDiscovery {
                     continue
                 }
                 guard let equals = line.firstIndex(of: "=") else { continue }
-                let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-                let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                let key = line[..<equals].trimming(.whitespaces)
+                let value = line[line.index(after: equals)...].trimming(.whitespaces)
                 unit.values[section, default: [:]][key, default: []].append(value)
             }
             return unit
@@ -191,7 +192,7 @@ struct BackupDiscovery {
             report.cronFilesRead += 1
             var environment: [String: String] = [:]
             for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = rawLine.trimmingCharacters(in: .whitespaces)
+                let line = rawLine.trimming(.whitespaces)
                 if line.isEmpty || line.hasPrefix("#") { continue }
                 var fields = line.split(separator: " ", omittingEmptySubsequences: true).flatMap { $0.split(separator: "\t") }.map(String.init)
                 // `NAME=value` lines set the environment of the following entries.
@@ -234,7 +235,7 @@ struct BackupDiscovery {
             remaining = remaining.drop { $0 == " " || $0 == "\t" }
             remaining = remaining.drop { $0 != " " && $0 != "\t" }
         }
-        return remaining.trimmingCharacters(in: .whitespaces)
+        return remaining.trimming(.whitespaces)
     }
 
     // MARK: command lines and scripts
@@ -320,7 +321,7 @@ struct BackupDiscovery {
                 pending = String(line.dropLast()) + " "
                 continue
             }
-            line = line.trimmingCharacters(in: .whitespaces)
+            line = line.trimming(.whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             // Drop shell keywords that precede a command.
             for keyword in ["then ", "do ", "else ", "if ", "elif ", "while ", "until ", "! ", "time "] where line.hasPrefix(keyword) {
@@ -352,7 +353,7 @@ struct BackupDiscovery {
         let kept: Set<String> = ["RESTIC_REPOSITORY", "RESTIC_PASSWORD_FILE", "BORG_REPO", "BACKUP_DIR", "BACKUPDIR", "DEST", "DESTINATION", "TARGET"]
         var environment: [String: String] = [:]
         for line in text.split(separator: "\n") {
-            var trimmed = line.trimmingCharacters(in: .whitespaces)
+            var trimmed = line.trimming(.whitespaces)
             if trimmed.hasPrefix("export ") { trimmed = String(trimmed.dropFirst(7)) }
             guard let equals = trimmed.firstIndex(of: "=") else { continue }
             let key = String(trimmed[..<equals])
@@ -419,13 +420,13 @@ struct BackupDiscovery {
         var sources: [String] = []
         var section = ""
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             if trimmed.hasPrefix("#") || trimmed.isEmpty { continue }
             if trimmed.hasSuffix(":") && !trimmed.hasPrefix("-") { section = String(trimmed.dropLast()); continue }
             guard trimmed.hasPrefix("-") else { if !line.hasPrefix(" ") { section = "" }; continue }
-            var value = trimmed.dropFirst().trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("path:") { value = value.dropFirst(5).trimmingCharacters(in: .whitespaces) }
-            value = value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            var value = trimmed.dropFirst().trimming(.whitespaces)
+            if value.hasPrefix("path:") { value = value.dropFirst(5).trimming(.whitespaces) }
+            value = value.trimming(TrimmedScalars(charactersIn: "\"'"))
             if section == "repositories" { repositories.append(value) }
             if section == "source_directories" { sources.append(value) }
         }
@@ -448,7 +449,7 @@ struct BackupDiscovery {
             var sources: [String] = []
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 // rsnapshot separates fields with tabs.
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: true).map { $0.trimming(.whitespaces) }
                 guard fields.count >= 2 else { continue }
                 if fields[0] == "snapshot_root" { snapshotRoot = fields[1] }
                 if fields[0] == "backup", fields[1].hasPrefix("/") { sources.append(fields[1]) }
@@ -485,7 +486,7 @@ struct BackupDiscovery {
         var configured: (dumpdir: String?, storage: String?) = (nil, nil)
         if root.info("/etc/vzdump.conf")?.isRegularFile == true, let text = readSmall("/etc/vzdump.conf", &report) {
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimming(.whitespaces) }
                 guard parts.count == 2 else { continue }
                 if parts[0] == "dumpdir" { configured.dumpdir = parts[1] }
                 if parts[0] == "storage" { configured.storage = parts[1] }
@@ -527,11 +528,11 @@ struct BackupDiscovery {
             if !line.hasPrefix(" ") && !line.hasPrefix("\t") {
                 flush()
                 current = nil
-                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimming(.whitespaces) }
                 if parts.count == 2, parts[0] == "vzdump" { current = (parts[1], [:]) }
                 continue
             }
-            let fields = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
+            let fields = line.trimming(.whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
             if fields.count == 2 { current?.values[fields[0]] = fields[1] }
         }
         flush()
@@ -554,12 +555,12 @@ struct BackupDiscovery {
         for line in text.split(separator: "\n") {
             if !line.hasPrefix(" ") && !line.hasPrefix("\t"), let colon = line.firstIndex(of: ":") {
                 flush()
-                current = (String(line[..<colon]).trimmingCharacters(in: .whitespaces), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+                current = (String(line[..<colon]).trimming(.whitespaces), line[line.index(after: colon)...].trimming(.whitespaces))
                 server = nil
                 datastore = nil
                 continue
             }
-            let fields = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
+            let fields = line.trimming(.whitespaces).split(separator: " ", maxSplits: 1).map(String.init)
             guard fields.count == 2, let current else { continue }
             if fields[0] == "path", ["dir", "nfs", "cifs", "cephfs", "glusterfs"].contains(current.type) {
                 storages[current.name] = (fields[1], nil)
@@ -581,10 +582,10 @@ struct BackupDiscovery {
             // The first `Name = …` inside a `Director {` block.
             var inDirector = false
             for line in text.split(separator: "\n") {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let trimmed = line.trimming(.whitespaces)
                 if trimmed.hasPrefix("Director") && trimmed.contains("{") { inDirector = true; continue }
                 if inDirector, trimmed.lowercased().hasPrefix("name") , let equals = trimmed.firstIndex(of: "=") {
-                    director = "bacula:" + trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                    director = "bacula:" + trimmed[trimmed.index(after: equals)...].trimming(.whitespaces)
                     break
                 }
                 if trimmed.hasPrefix("}") { inDirector = false }

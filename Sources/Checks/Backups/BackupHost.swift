@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// Whose snapshots or archives count in a restic or Borg repository that several hosts may share:

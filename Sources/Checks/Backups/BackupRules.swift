@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// The backup rules, applied to one measured set each. Thresholds: the set's maximum age (from the

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 /// The period of a job's schedule, read from a cron line or a systemd timer, from which a
 /// discovered set's maximum age follows: the period plus two hours of slack for the job's own
@@ -43,7 +44,7 @@ public enum BackupSchedule {
     /// or `OnUnitActiveSec=`/`OnUnitInactiveSec=` (`1d`, `12h`). Nil when unknown.
     public static func period(onCalendar: String?, onUnitActive: String?) -> TimeInterval? {
         if let interval = onUnitActive, let seconds = systemdTimeSpan(interval) { return seconds }
-        guard let calendar = onCalendar?.trimmingCharacters(in: .whitespaces).lowercased(), !calendar.isEmpty else { return nil }
+        guard let calendar = onCalendar?.trimming(.whitespaces).lowercased(), !calendar.isEmpty else { return nil }
         switch calendar {
         case "minutely": return 60
         case "hourly": return hour
@@ -58,7 +59,7 @@ public enum BackupSchedule {
         var parts = calendar.split(separator: " ").map(String.init)
         var days: [Int]? = nil
         if let first = parts.first, first.first?.isLetter == true {
-            days = weekdays(first.replacingOccurrences(of: "..", with: "-"))
+            days = weekdays(first.replacingAll("..", with: "-"))
             parts.removeFirst()
         }
         var datePart = "*-*-*"
@@ -81,11 +82,11 @@ public enum BackupSchedule {
 
     /// Seconds in a systemd time span (`1d`, `12h`, `30min`, `1w`, `3600`).
     static func systemdTimeSpan(_ text: String) -> TimeInterval? {
-        let cleaned = text.lowercased().replacingOccurrences(of: " ", with: "")
-            .replacingOccurrences(of: "min", with: "m").replacingOccurrences(of: "sec", with: "s")
-            .replacingOccurrences(of: "hours", with: "h").replacingOccurrences(of: "hour", with: "h")
-            .replacingOccurrences(of: "days", with: "d").replacingOccurrences(of: "day", with: "d")
-            .replacingOccurrences(of: "weeks", with: "w").replacingOccurrences(of: "week", with: "w")
+        let cleaned = text.lowercased().replacingAll(" ", with: "")
+            .replacingAll("min", with: "m").replacingAll("sec", with: "s")
+            .replacingAll("hours", with: "h").replacingAll("hour", with: "h")
+            .replacingAll("days", with: "d").replacingAll("day", with: "d")
+            .replacingAll("weeks", with: "w").replacingAll("week", with: "w")
         if let seconds = Double(cleaned) { return seconds }
         return BackupUnits.duration(cleaned)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How a backup set stores its copies, which decides how cyberctl measures it.
 public enum BackupKind: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// `backup.sets`: are there backups, recent, not empty, apart from the data, with an offline

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -17,10 +18,10 @@ public enum BackupUnits {
     /// Bytes in `text`: a whole number of bytes, or a number with a binary unit `K`, `M`, `G`, `T`
     /// (`KB`, `KiB`, … accepted, all multiples of 1024). Nil when not a size.
     public static func size(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(.whitespaces)
         let digits = trimmed.prefix { $0.isNumber || $0 == "." }
         guard let value = Double(digits), value >= 0 else { return nil }
-        var unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).uppercased()
+        var unit = trimmed.dropFirst(digits.count).trimming(.whitespaces).uppercased()
         if unit.count == 3, unit.hasSuffix("IB") {
             unit = String(unit.prefix(1))
         } else if unit.hasSuffix("B") {
@@ -40,7 +41,7 @@ public enum BackupUnits {
 
     /// A calendar date (`2026-11-01`, midnight UTC) or an ISO 8601 time (`2026-11-01T10:00:00Z`).
     public static func date(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(.whitespaces)
         if trimmed.count == 10, let date = rfc3339(trimmed + "T00:00:00Z") { return date }
         return rfc3339(trimmed)
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// The last run of a systemd service as `systemctl show` reports it. cyberctl only reads these

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 import Synchronization
 import NIS2
@@ -95,7 +96,7 @@ public struct CertificateFilesCheck: ConfigurableCheck {
             // A literal path that does not exist is still a target: the error says it is missing.
             let isPattern = pattern.contains(where: { "*?[".contains($0) })
             // glob(3) skips a folder it cannot open: a pattern over one is a problem, not "no file".
-            let folder = (pattern as NSString).deletingLastPathComponent
+            let folder = PathText.deletingLastComponent(pattern)
             if isPattern, !folder.contains(where: { "*?[".contains($0) }), root.info(folder)?.isDirectory == true {
                 do {
                     _ = try discovery.listing(folder)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 
 /// What cyberctl reads from one certificate, in plain values (no OpenSSL types).

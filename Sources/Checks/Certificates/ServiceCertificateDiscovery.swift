@@ -1,5 +1,10 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A certificate file some service uses, and who said so.
 public struct CertificateReference: Sendable, Equatable {
@@ -186,8 +191,8 @@ public struct ServiceCertificateDiscovery: Sendable {
             default: continue
             }
             for value in values where !value.isEmpty {
-                let expanded = value.replacingOccurrences(of: "${config_directory}", with: "/etc/postfix")
-                    .replacingOccurrences(of: "$config_directory", with: "/etc/postfix")
+                let expanded = value.replacingAll("${config_directory}", with: "/etc/postfix")
+                    .replacingAll("$config_directory", with: "/etc/postfix")
                 guard !expanded.contains("$") else { continue }
                 findings.references.append(CertificateReference(
                     path: absolute(expanded, relativeTo: "/etc/postfix"), role: .service,
@@ -203,21 +208,21 @@ public struct ServiceCertificateDiscovery: Sendable {
     func dovecot(_ findings: inout Findings) {
         walk(start: "/etc/dovecot/dovecot.conf", service: "dovecot", into: &findings) { path, text, findings in
             var includes: [Include] = []
-            let folder = (path as NSString).deletingLastPathComponent
+            let folder = PathText.deletingLastComponent(path)
             for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = rawLine.trimmingCharacters(in: .whitespaces)
+                let line = rawLine.trimming(.whitespaces)
                 guard !line.hasPrefix("#") else { continue }
                 if line.hasPrefix("!include") {
                     let parts = line.split(separator: " ", maxSplits: 1)
                     if parts.count == 2 {
                         // `!include` requires its file; `!include_try` does not.
                         includes += expand(
-                            absolute(parts[1].trimmingCharacters(in: .whitespaces), relativeTo: folder), required: parts[0] == "!include",
+                            absolute(parts[1].trimming(.whitespaces), relativeTo: folder), required: parts[0] == "!include",
                             namedBy: "\(path):\(offset + 1)", service: "dovecot", into: &findings)
                     }
                     continue
                 }
-                let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
                 guard pair.count == 2 else { continue }
                 var value = pair[1]
                 switch pair[0] {
@@ -228,7 +233,7 @@ public struct ServiceCertificateDiscovery: Sendable {
                 case "ssl_server_cert_file": break
                 default: continue
                 }
-                value = value.trimmingCharacters(in: .whitespaces)
+                value = value.trimming(.whitespaces)
                 guard !value.isEmpty else { continue }
                 findings.references.append(CertificateReference(
                     path: absolute(value, relativeTo: folder), role: .service,
@@ -279,7 +284,7 @@ public struct ServiceCertificateDiscovery: Sendable {
             return required || root.exists(pattern) ? [Include(path: pattern, namedBy: namedBy, required: required)] : []
         }
         // glob(3) skips folders it cannot open: list the folders of the pattern's last part first.
-        let folder = (pattern as NSString).deletingLastPathComponent
+        let folder = PathText.deletingLastComponent(pattern)
         if !folder.contains(where: { "*?[".contains($0) }), root.info(folder)?.isDirectory == true {
             do {
                 _ = try listing(folder)
@@ -329,7 +334,7 @@ public struct ServiceCertificateDiscovery: Sendable {
     }
 
     private func absolute(_ path: String, relativeTo folder: String) -> String {
-        let unquoted = path.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        let unquoted = path.trimming(TrimmedScalars(charactersIn: "\"'"))
         return FileSystemRoot.normalize(unquoted.hasPrefix("/") ? unquoted : folder + "/" + unquoted)
     }
 }
@@ -418,7 +423,7 @@ enum ApacheConfig {
         var pending = ""
         var startLine = 0
         for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            var line = String(raw).trimmingCharacters(in: .whitespaces)
+            var line = String(raw).trimming(.whitespaces)
             if pending.isEmpty {
                 startLine = offset + 1
                 if line.hasPrefix("#") { continue }
@@ -466,7 +471,7 @@ enum PostfixConfig {
         var result: [Parameter] = []
         for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = String(raw)
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimming(.whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if line.first == " " || line.first == "\t" {
                 if let last = result.popLast() {
@@ -475,7 +480,7 @@ enum PostfixConfig {
                 }
                 continue
             }
-            let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
             guard pair.count == 2 else { continue }
             result.append(Parameter(name: pair[0], value: pair[1], line: offset + 1))
         }

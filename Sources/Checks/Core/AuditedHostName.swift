@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ public enum AuditedHostName {
         }
         guard let text = try? root.readText("/etc/hostname", limit: 4096) else { return nil }
         for line in text.split(whereSeparator: \.isNewline) {
-            let name = line.trimmingCharacters(in: .whitespaces)
+            let name = line.trimming(.whitespaces)
             if !name.isEmpty && !name.hasPrefix("#") { return name }
         }
         return nil

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// A modular check: a small value that looks at one aspect of a host and returns results.

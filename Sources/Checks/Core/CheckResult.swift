@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// One rule applied to one target: the unit of every report, score and view.

@@ -1,6 +1,7 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 #if canImport(Glibc)
@@ -16,12 +16,12 @@ public struct FileSystemRoot: Sendable, Equatable {
 
     /// - Throws: `FileAccessError.notFound` / `.notADirectory` when `path` is not an existing directory.
     public init(_ path: String) throws(FileAccessError) {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
             throw .notFound(path)
         }
-        guard isDirectory.boolValue else { throw .notADirectory(path) }
+        guard isDirectory else { throw .notADirectory(path) }
         self.path = absolute == "/" ? "/" : (absolute.hasSuffix("/") ? String(absolute.dropLast()) : absolute)
     }
 

@@ -1,6 +1,6 @@
 internal import CCurl
 internal import CCurlShims
-import Foundation
+import FoundationEssentials
 
 /// One HTTP(S) GET through libcurl (opened on first use, `CCurlShims`): never follows redirects,
 /// bounded in time and size, connecting to an address the caller resolved (so the name asked for, its

@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A JSON value, for a result's structured evidence.
 public enum JSONValue: Sendable, Equatable, Hashable {

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Record data (RDATA) in wire format, decoded for the record types the exposure checks read
 /// (RFC 1035 §3.3, RFC 3596, RFC 6698, RFC 8659). Names in RDATA come uncompressed from libunbound.
@@ -90,7 +95,7 @@ public enum DNSRecords {
 
         /// `3 1 1 ab12…` as in a zone file.
         public var presentation: String {
-            "\(usage) \(selector) \(matchingType) \(data.map { String(format: "%02x", $0) }.joined())"
+            "\(usage) \(selector) \(matchingType) \(data.map { $0.zeroPadded(2, radix: 16) }.joined())"
         }
     }
 

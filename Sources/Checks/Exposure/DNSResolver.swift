@@ -1,6 +1,12 @@
 internal import CUnbound
-import Foundation
+import Dispatch
+import FoundationEssentials
+import FoundationGaps
 import NIS2
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// DNS record types the exposure checks ask for (IANA "Resource Record (RR) TYPEs").
 public enum DNSType: Int32, Sendable, CaseIterable {
@@ -144,7 +150,7 @@ public struct DNSResolverError: Error, CustomStringConvertible, Sendable {
 public final class DNSResolver: @unchecked Sendable {
     private let context: OpaquePointer
     private let timeout: Double
-    private let lock = NSLock()
+    private let lock = Lock()
     /// Queries waiting to be submitted by the resolver thread.
     private var inbox: [Request] = []
     /// Submitted queries, by libunbound's async id.
@@ -224,10 +230,7 @@ public final class DNSResolver: @unchecked Sendable {
         wakeWrite = pipeEnds[1]
         _ = fcntl(wakeRead, F_SETFL, O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, O_NONBLOCK)
-        let thread = Thread { [self] in loop() }
-        thread.name = "cyberctl-dns"
-        thread.stackSize = 1 << 20
-        thread.start()
+        DetachedThread.start(name: "cyberctl-dns") { [self] in loop() }
     }
 
     deinit {

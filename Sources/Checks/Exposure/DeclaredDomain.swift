@@ -1,3 +1,5 @@
+import FoundationGaps
+
 /// A domain name the entity declares (agent.yaml `entity.domains`, or the profile's `domains`), with the
 /// DKIM selectors its mail is signed with (DKIM keys cannot be listed from DNS: RFC 6376 §3.6.2.1).
 public struct DeclaredDomain: Sendable, Equatable, Hashable {
@@ -13,7 +15,7 @@ public struct DeclaredDomain: Sendable, Equatable, Hashable {
 
     /// Lower-cased, trimmed, final dot removed.
     public static func normalised(_ name: String) -> String {
-        var text = name.trimmingCharacters(in: .whitespaces).lowercased()
+        var text = name.trimming(.whitespaces).lowercased()
         while text.hasSuffix(".") { text.removeLast() }
         return text
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// DNS rules: DNSSEC, CAA, name servers.

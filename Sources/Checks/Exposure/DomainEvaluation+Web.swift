@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// Web rules: HTTPS, http→https redirect, HSTS on the domain and `www.`, security.txt.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 import TLSProbe
 import NIS2
@@ -31,7 +32,7 @@ struct DomainEvaluation: Sendable {
 
     /// Results gathered as rules finish, so a deadline keeps what was done.
     final class Collector: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Lock()
         private var results: [CheckResult] = []
         private var finished: Set<String> = []
 
@@ -118,7 +119,7 @@ struct DomainEvaluation: Sendable {
 
     /// The SPF analysis, shared by mail.spf and mail.dkim (a domain that sends no mail needs no DKIM).
     final class MailFacts: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Lock()
         private var spf: SPFAnalysis?
         private var waiters: [CheckedContinuation<SPFAnalysis?, Never>] = []
         private var done = false

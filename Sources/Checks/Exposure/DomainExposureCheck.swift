@@ -1,7 +1,11 @@
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 import TLSProbe
 import NIS2
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `exposition.domains`: the entity's domain names as an attacker sees them — mail authentication (SPF,
 /// DMARC, DKIM, MTA-STS, TLS-RPT, STARTTLS and DANE on the MX hosts), DNS (DNSSEC, CAA, name servers)

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// Tag-value lists (`v=DMARC1; p=reject; rua=mailto:…`) as DMARC (RFC 7489 §6.4), DKIM (RFC 6376 §3.2),
@@ -9,11 +10,11 @@ public enum TagValueList {
     public static func parse(_ text: String) -> [(tag: String, value: String)]? {
         var tags: [(String, String)] = []
         for part in text.split(separator: ";", omittingEmptySubsequences: false) {
-            let trimmed = part.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = part.trimming(.whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             guard let equals = trimmed.firstIndex(of: "=") else { return nil }
-            let tag = trimmed[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let tag = trimmed[..<equals].trimming(.whitespaces).lowercased()
+            let value = trimmed[trimmed.index(after: equals)...].trimming(.whitespacesAndNewlines)
             guard !tag.isEmpty else { return nil }
             tags.append((tag, value))
         }
@@ -58,12 +59,12 @@ public struct DMARCRecord: Sendable, Equatable {
     }
 
     static func uris(_ value: String) -> [String] {
-        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        value.split(separator: ",").map { $0.trimming(.whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// True when the text is meant as a DMARC record (`v=DMARC1` first), valid or not.
     public static func isDMARC(_ text: String) -> Bool {
-        text.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("v=dmarc1")
+        text.trimming(.whitespaces).lowercased().hasPrefix("v=dmarc1")
     }
 }
 
@@ -87,7 +88,7 @@ public struct DKIMKeyRecord: Sendable, Equatable {
             publicKey = Array(data)
         }
         if let type = tags.first(where: { $0.tag == "k" }) { keyType = type.value.lowercased() }
-        if let flags = tags.first(where: { $0.tag == "t" }) { testing = flags.value.split(separator: ":").contains { $0.trimmingCharacters(in: .whitespaces) == "y" } }
+        if let flags = tags.first(where: { $0.tag == "t" }) { testing = flags.value.split(separator: ":").contains { $0.trimming(.whitespaces) == "y" } }
     }
 }
 
@@ -118,14 +119,14 @@ public struct MTASTSPolicy: Sendable, Equatable {
 
     public init(_ text: String) {
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = rawLine.trimming(.whitespacesAndNewlines)
             guard !line.isEmpty else { continue }
             guard let colon = line.firstIndex(of: ":") else {
                 problems.append(LocalizedText(fr: "la ligne « \(line.prefix(60)) » n'est pas de la forme clé: valeur", en: "line \"\(line.prefix(60))\" is not key: value"))
                 continue
             }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimming(.whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimming(.whitespaces)
             switch key {
             case "version": version = value
             case "mode": mode = value.lowercased()
@@ -170,7 +171,7 @@ public enum TLSRPTRecord {
     public static func reportURIs(_ text: String) -> [String]? {
         guard let tags = TagValueList.parse(text), tags.first?.tag == "v", tags.first?.value == "TLSRPTv1",
               let rua = tags.first(where: { $0.tag == "rua" })?.value else { return nil }
-        let uris = rua.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let uris = rua.split(separator: ",").map { $0.trimming(.whitespaces) }
         guard !uris.isEmpty, uris.allSatisfy({ $0.lowercased().hasPrefix("mailto:") || $0.lowercased().hasPrefix("https://") }) else { return nil }
         return uris
     }
@@ -190,13 +191,13 @@ public struct SecurityTxt: Sendable, Equatable {
     public init(_ text: String) {
         var inSignature = false
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimming(.whitespaces)
             if line.hasPrefix("-----BEGIN PGP SIGNATURE-----") { inSignature = true }
             if line.hasPrefix("-----END PGP SIGNATURE-----") { inSignature = false; continue }
             if inSignature || line.hasPrefix("#") || line.hasPrefix("-----") || line.isEmpty { continue }
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let field = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let field = line[..<colon].trimming(.whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimming(.whitespaces)
             switch field {
             case "contact": contacts.append(value)
             case "expires": expiresValues.append(value)
@@ -208,10 +209,7 @@ public struct SecurityTxt: Sendable, Equatable {
 
     /// An RFC 3339 date-time (`2027-01-01T00:00:00Z`, `2027-01-01T01:00:00+01:00`, fractions allowed).
     static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// What the SPF record of a domain says, followed through `include:` and `redirect=` (RFC 7208).

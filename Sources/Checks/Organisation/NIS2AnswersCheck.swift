@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// `org.nis2`: the entity's answers to the NIS 2 organisational questionnaire, one result per item
@@ -118,9 +119,9 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
     /// The target of `path` when it is a symbolic link whose target does not exist (an answers file
     /// that was meant to be there, not a questionnaire never filled in); nil otherwise.
     static func danglingLinkTarget(_ path: String, root: FileSystemRoot) -> String? {
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathText.deletingLastComponent(path)
         guard let folder = try? root.resolve(parent.isEmpty ? "/" : parent) else { return nil }
-        let link = root.hostPath(folder == "/" ? "/" + (path as NSString).lastPathComponent : folder + "/" + (path as NSString).lastPathComponent)
+        let link = root.hostPath(folder == "/" ? "/" + PathText.lastComponent(path) : folder + "/" + PathText.lastComponent(path))
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) else { return nil }
         return target
     }

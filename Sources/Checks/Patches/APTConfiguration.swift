@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// apt's configuration as files give it, for the few options the patch check reads
@@ -47,12 +48,12 @@ struct APTConfiguration: Sendable {
         var found: (String, String)?
         for (path, text) in files {
             for line in text.split(whereSeparator: \.isNewline) {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let trimmed = line.trimming(.whitespaces)
                 guard !trimmed.hasPrefix("//"), !trimmed.hasPrefix("#"), trimmed.lowercased().hasPrefix(option.lowercased()) else { continue }
                 let rest = trimmed.dropFirst(option.count)
                 guard rest.first == " " || rest.first == "\t" || rest.first == "\"" else { continue }
                 let parts = rest.split(separator: "\"")
-                if let value = parts.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                if let value = parts.first(where: { !$0.trimming(.whitespaces).isEmpty }) {
                     found = (String(value), path)
                 }
             }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 #if canImport(Glibc)
@@ -57,7 +58,7 @@ public struct APTPreferences: Sendable {
                         throw ControlFileError(
                             path: path, line: stanza.startLine, fr: "un pin demande Package, Pin et Pin-Priority", en: "a pin needs Package, Pin and Pin-Priority")
                     }
-                    guard let priority = Int(priorityText.trimmingCharacters(in: .whitespaces)) else {
+                    guard let priority = Int(priorityText.trimming(.whitespaces)) else {
                         throw ControlFileError(
                             path: path, line: stanza.startLine, fr: "Pin-Priority « \(priorityText) » n'est pas un nombre",
                             en: "Pin-Priority \"\(priorityText)\" is not a number")
@@ -81,22 +82,22 @@ public struct APTPreferences: Sendable {
     }
 
     static func parseTarget(_ text: String) -> Pin.Target? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(.whitespaces)
         guard let space = trimmed.firstIndex(of: " ") else { return trimmed == "release" ? .release([:]) : nil }
         let kind = trimmed[..<space]
-        let rest = trimmed[trimmed.index(after: space)...].trimmingCharacters(in: .whitespaces)
+        let rest = trimmed[trimmed.index(after: space)...].trimming(.whitespaces)
         switch kind {
         case "version": return .version(rest)
-        case "origin": return .origin(rest.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        case "origin": return .origin(rest.trimming(TrimmedScalars(charactersIn: "\"")))
         case "release":
             var fields: [String: String] = [:]
             if !rest.contains("=") {
                 fields["a"] = rest  // "release stable" is shorthand for the archive
             } else {
                 for pair in rest.split(separator: ",") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimming(.whitespaces) }
                     guard parts.count == 2 else { return nil }
-                    fields[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    fields[parts[0]] = parts[1].trimming(TrimmedScalars(charactersIn: "\""))
                 }
             }
             return .release(fields)
@@ -108,7 +109,8 @@ public struct APTPreferences: Sendable {
     static func matches(_ pattern: String, _ value: String) -> Bool {
         if pattern.count >= 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/") {
             let expression = String(pattern.dropFirst().dropLast())
-            return value.range(of: expression, options: .regularExpression) != nil
+            guard let regex = try? Regex(expression) else { return false }
+            return value.contains(regex)
         }
         if pattern.contains(where: { "*?[".contains($0) }) { return fnmatch(pattern, value, 0) == 0 }
         return pattern == value

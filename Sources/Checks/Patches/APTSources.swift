@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// One `deb` source as apt reads it from `/etc/apt/sources.list`, `sources.list.d/*.list`
@@ -29,7 +30,7 @@ public struct APTSource: Sendable, Equatable {
 
     static func fileName(_ uri: String) -> String {
         var text = Substring(uri)
-        if let scheme = text.range(of: "://") {
+        if let scheme = text.byteRange(of: "://") {
             text = text[scheme.upperBound...]
         } else if text.hasPrefix("file:") || text.hasPrefix("copy:") || text.hasPrefix("cdrom:") {
             text = text[text.index(after: text.firstIndex(of: ":")!)...]
@@ -46,7 +47,7 @@ public struct APTSource: Sendable, Equatable {
             if byte == UInt8(ascii: "/") {
                 result.append("_")
             } else if unsafe.contains(byte) || byte <= 0x20 || byte >= 0x7F {
-                result += String(format: "%%%02x", byte)
+                result += "%" + byte.zeroPadded(2, radix: 16)
             } else {
                 result.append(Character(Unicode.Scalar(byte)))
             }
@@ -116,7 +117,7 @@ public enum APTSourcesReader {
                     options.append(word)
                     if word.hasSuffix("]") { break }
                 }
-                let joined = options.joined(separator: " ").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                let joined = options.joined(separator: " ").trimming(TrimmedScalars(charactersIn: "[]"))
                 for option in joined.split(separator: " ") where option.hasPrefix("arch=") {
                     architectures = option.dropFirst(5).split(separator: ",").map(String.init)
                 }
@@ -182,14 +183,7 @@ public struct APTRelease: Sendable, Equatable {
 
     /// Parses a Release `Date:` (RFC 2822 as apt writes it: `Sat, 28 Nov 2026 08:21:13 UTC`); nil otherwise.
     public static func parseDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEE, dd MMM yyyy HH:mm:ss Z", "EEE, d MMM yyyy HH:mm:ss zzz"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text.trimmingCharacters(in: .whitespaces)) { return date }
-        }
-        return nil
+        InternetDate.parse(text.trimming(.whitespaces))
     }
 
     /// apt's default pin priority for this file: 1 for `NotAutomatic`, 100 with `ButAutomaticUpgrades`, else 500.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// One `Packages` index apt would read, with the `Release` file of its suite.
@@ -12,7 +13,7 @@ public struct PackageIndex: Sendable {
     public var modified: Date?
 
     var host: String? {
-        guard let scheme = source.uri.range(of: "://") else { return nil }
+        guard let scheme = source.uri.byteRange(of: "://") else { return nil }
         let rest = source.uri[scheme.upperBound...]
         let hostPort = rest.prefix { $0 != "/" }
         let host = hostPort.split(separator: "@").last.map(String.init) ?? String(hostPort)

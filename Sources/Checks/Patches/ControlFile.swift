@@ -209,7 +209,7 @@ struct ControlStanza: Sendable, Equatable {
                 guard var stanza = current, !stanza.fields.isEmpty else {
                     throw ControlFileError(path: path, line: number, fr: "ligne de continuation hors de tout champ", en: "continuation line outside of any field")
                 }
-                let continuation = line.trimmingCharacters(in: .whitespaces)
+                let continuation = line.trimming(.whitespaces)
                 stanza.fields[stanza.fields.count - 1].value += "\n" + (continuation == "." ? "" : continuation)
                 current = stanza
                 continue
@@ -220,14 +220,15 @@ struct ControlStanza: Sendable, Equatable {
             }
             if current == nil { current = ControlStanza(fields: [], startLine: number) }
             current!.fields.append((
-                String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                String(line[..<colon]), line[line.index(after: colon)...].trimming(.whitespaces)))
         }
         if let stanza = current { stanzas.append(stanza) }
         return stanzas
     }
 }
 
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// A problem in a control file, naming the file and line.

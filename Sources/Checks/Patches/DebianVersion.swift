@@ -1,3 +1,5 @@
+import FoundationGaps
+
 /// A Debian package version, `[epoch:]upstream_version[-debian_revision]`, ordered exactly as dpkg
 /// orders it (deb-version(7), dpkg `lib/dpkg/version.c` `dpkg_version_compare`).
 ///
@@ -18,7 +20,7 @@ public struct DebianVersion: Sendable, Hashable, Comparable, CustomStringConvert
     /// Parses `text` leniently, as dpkg's comparison does (it warns but still compares odd versions).
     /// Returns nil only for an empty version or a non-numeric epoch.
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(.whitespaces)
         guard !trimmed.isEmpty else { return nil }
         var rest = Substring(trimmed)
         var epoch = 0

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 internal import ShippedData
 
 /// The release tables of distro-info-data, Debian's own record of Debian and Ubuntu releases and their
@@ -56,7 +57,7 @@ struct DistroInfo: Sendable {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let headerLine = lines.first else { throw ControlFileError(path: path, line: 1, fr: "fichier vide : une ligne d'en-tête est attendue", en: "empty file: expected a header line") }
-        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let header = headerLine.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
         let required = ["version", "codename", "series", "created", "release", "eol"]
         for name in required where !header.contains(name) {
             throw ControlFileError(
@@ -69,10 +70,10 @@ struct DistroInfo: Sendable {
         var releases: [Release] = []
         for (offset, line) in lines.enumerated().dropFirst() {
             let number = offset + 1
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !line.trimming(.whitespaces).isEmpty else {
                 throw ControlFileError(path: path, line: number, fr: "ligne vide", en: "empty line")
             }
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
             guard cells.count >= minimumCells, cells.count <= header.count else {
                 throw ControlFileError(
                     path: path, line: number,
@@ -110,7 +111,7 @@ struct DistroInfo: Sendable {
               let date = ISO8601.date(from: text + "T00:00:00Z") else { return nil }
         // Foundation rolls 2026-02-30 over to March: keep only real days.
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
         guard calendar.component(.day, from: date) == day, calendar.component(.year, from: date) == year else { return nil }
         return date
     }
@@ -176,10 +177,9 @@ struct DistroInfo: Sendable {
         case .shipped(let path):
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                // Foundation's own words, quoted as they are.
                 throw ControlFileError(
-                    path: path, line: 0, fr: "\(path) : lecture impossible : \(error.localizedDescription)",
-                    en: "\(path): cannot be read: \(error.localizedDescription)")
+                    path: path, line: 0, fr: "\(path) : lecture impossible : \(ErrorText.reason(error))",
+                    en: "\(path): cannot be read: \(ErrorText.reason(error))")
             }
             return try parse(text, distribution: distribution, path: path)
         case .none:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A package dpkg considers installed (it has a current version).
 public struct InstalledPackage: Sendable, Equatable {

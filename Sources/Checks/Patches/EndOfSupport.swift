@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIS2
 
 /// `patch.os-eol`: where the audited system's release stands in its support cycle.

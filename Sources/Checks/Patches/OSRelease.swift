@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import NIS2
 
 /// The fields of os-release(5) the patch check needs.
@@ -32,7 +33,7 @@ struct OSRelease {
                 let text = try root.readText(path, limit: 65536)
                 var fields: [String: String] = [:]
                 for line in text.split(whereSeparator: \.isNewline) {
-                    let trimmed = line.trimmingCharacters(in: .whitespaces)
+                    let trimmed = line.trimming(.whitespaces)
                     guard !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
                     var value = String(trimmed[trimmed.index(after: equals)...])
                     if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
@@ -497,7 +498,7 @@ public struct PackagesCheck: ConfigurableCheck {
         if root.exists(lockPath) {
             do {
                 let locks = try root.readText(lockPath, limit: 1 << 20).split(whereSeparator: \.isNewline)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                    .map { $0.trimming(.whitespaces) }
                     .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.hasPrefix("!") }
                 results.append(result(
                     "patch.held-packages", target: lockPath, locks.isEmpty ? .pass : .warn,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The RHEL family (RHEL, Rocky, Alma, CentOS, Fedora): installed packages from
 /// `rpm -qa --queryformat`, pending updates from dnf's metadata cache only (`dnf -C`), never a

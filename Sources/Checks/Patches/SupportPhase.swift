@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where a release stands in its distribution's support cycle on a given day.
 ///

@@ -1,6 +1,7 @@
 internal import CCurl
 internal import CCurlShims
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import TLSProbe
 import NIS2
 
@@ -52,9 +53,9 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
     /// `max-age` of a Strict-Transport-Security value (RFC 6797 §6.1), nil when missing or malformed.
     public static func maxAge(ofHSTS value: String) -> Int? {
         for directive in value.split(separator: ";") {
-            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimming(.whitespaces) }
             guard parts.count == 2, parts[0].lowercased() == "max-age" else { continue }
-            return Int(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+            return Int(parts[1].trimming(TrimmedScalars(charactersIn: "\"")))
         }
         return nil
     }

@@ -1,6 +1,10 @@
-import Foundation
+import FoundationEssentials
 import TLSProbe
 import NIS2
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Listening TCP sockets read from `/proc/net/tcp` and `/proc/net/tcp6` (through the audited root).
 public enum ListeningSockets {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import FoundationGaps
 import OpenSSLKit
 import TLSProbe
 import NIS2
@@ -399,9 +400,7 @@ struct AnyKey: CodingKey {
 enum Blocking {
     static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.stackSize = 1 << 20
-            thread.start()
+            DetachedThread.start { continuation.resume(returning: work()) }
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import OpenSSLKit
 import TLSProbe
 import NIS2

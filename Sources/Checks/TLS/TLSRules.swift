@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TLSProbe
 
 /// The TLS rules: one table, one row per rule code, each with what makes it fail or warn, its
