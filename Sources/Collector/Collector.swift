@@ -136,7 +136,7 @@ public final class Collector: Sendable {
         trust = try CollectorTrust(caFile: configuration.caPath, crlFiles: configuration.crlPaths)
         inbox = try InboxStore(root: configuration.inbox)
         if let path = configuration.databasePath {
-            let store = try TerritoryStore(path: path)
+            let store = try TerritoryStore(location: path)
             ingest = Ingest(store: store, verifier: trust.verifier(), workers: 1)
         } else {
             ingest = nil

@@ -142,7 +142,8 @@ public struct RSSIConfiguration: Sendable, Equatable {
                     fr: "clé « \(key) » : un chemin sur une ligne est attendu",
                     en: "key \"\(key)\": expected a path on one line")
             }
-            let absolute = raw.hasPrefix("/") ? raw : URL(fileURLWithPath: raw, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path
+            // A PostgreSQL connection URI (`store: postgresql://…`) is kept as written; a path is made absolute.
+            let absolute = raw.hasPrefix("/") || (key == "store" && StoreLocation.isPostgres(raw)) ? raw : URL(fileURLWithPath: raw, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path
             let setting = Setting(path: absolute, line: line)
             switch key {
             case "store": configuration.store = setting

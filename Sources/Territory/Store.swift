@@ -64,6 +64,56 @@ public final class TerritoryStore: Sendable {
         self.init(backend: try SQLiteBackend(path: path, create: create, readOnly: readOnly))
     }
 
+    /// Opens the store at `location`: a SQLite file (as `init(path:create:readOnly:)`), or a PostgreSQL database
+    /// (`postgresql://…`, `PostgresLocation`), whose pending migrations are applied under an advisory lock (two
+    /// collectors starting together apply each once). A PostgreSQL database is never created here (`createdb` is
+    /// its administrator's); `create` only allows preparing an empty one. `readOnly` on PostgreSQL reads in
+    /// read-only transactions and refuses a database cyberctl has not prepared or that an older cyberctl prepared.
+    /// - Throws: `InputError`: `.usage` for a malformed URI; `.io` (74) when the database cannot be reached, refuses
+    ///   the credentials or TLS, or is not a cyberctl store; `.missing` (66) for an unprepared database without
+    ///   `create`.
+    public convenience init(location: String, create: Bool = true, readOnly: Bool = false) throws(InputError) {
+        switch try StoreLocation.parse(location) {
+        case .sqlite(let path):
+            try self.init(path: path, create: create, readOnly: readOnly)
+        case .postgresql(let database):
+            self.init(backend: try Self.openPostgres(database, create: create, readOnly: readOnly))
+        }
+    }
+
+    static func openPostgres(_ location: PostgresLocation, create: Bool, readOnly: Bool) throws(InputError) -> PostgresBackend {
+        let backend = try PostgresBackend(location: location)
+        let applied: Set<String>?
+        do {
+            applied = try backend.appliedMigrations()
+        } catch {
+            throw PostgresBackend.storeError(error, location: location, reading: true)
+        }
+        let all = Set(migrations.map(\.id))
+        if applied == nil && !create {
+            throw InputError(
+                .missing, file: location.displayName,
+                fr: "cette base PostgreSQL n'est pas (encore) une base du territoire ; `cyberctl consolidate` ou `cyberctl collect` la préparent",
+                en: "this PostgreSQL database is not (yet) a territory store; `cyberctl consolidate` or `cyberctl collect` prepares it")
+        }
+        if let applied, !applied.subtracting(all).isEmpty {
+            throw InputError(
+                .io, file: location.displayName,
+                fr: "base préparée par un cyberctl plus récent (migrations inconnues : \(applied.subtracting(all).sorted().joined(separator: ", "))) : mettez cyberctl à jour",
+                en: "store prepared by a newer cyberctl (unknown migrations: \(applied.subtracting(all).sorted().joined(separator: ", "))): upgrade cyberctl")
+        }
+        if applied != all {
+            if readOnly && applied != nil {
+                throw InputError(
+                    .io, file: location.displayName,
+                    fr: "base préparée par un cyberctl plus ancien : ouvrez-la une fois en écriture (consolidate ou collect) pour la mettre à jour",
+                    en: "store prepared by an older cyberctl: open it once for writing (consolidate or collect) to upgrade it")
+            }
+            try backend.migrate(migrations.map { migration in (id: migration.id, body: migration.body) })
+        }
+        return backend
+    }
+
     /// The store in `backend`, which has opened it and applied its migrations.
     package init(backend: any StoreBackend) {
         self.backend = backend

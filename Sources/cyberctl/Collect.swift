@@ -4,6 +4,7 @@ import ArgumentParser
 import Collector
 import Foundation
 import Logging
+import Territory
 import Trust
 
 extension Cyberctl {
@@ -132,7 +133,7 @@ extension Cyberctl {
                 let store: ResolvedPath? = db.map { ResolvedPath(path: $0, origin: .option("--db")) }
                     ?? rssi.flatMap { file in file.store.map { ResolvedPath(path: $0.path, origin: .configuration(file: file.file, key: "store")) } }
                 var status = stat()
-                let storeExisted = store.map { lstat($0.path, &status) == 0 } ?? true
+                let storeExisted = store.map { StoreLocation.isPostgres($0.path) || lstat($0.path, &status) == 0 } ?? true
                 if crlFiles.isEmpty {
                     logger.warning("aucune CRL donnée : un agent révoqué ne peut être refusé, donnez --crl FICHIER (no CRL given: revoked agents cannot be refused, give --crl FILE)")
                 }
@@ -154,7 +155,7 @@ extension Cyberctl {
                 if let store, !storeExisted { announceCreation(store, nil) }
                 _ = try collector.tlsConfiguration()
                 logger.info(
-                    "boîte de réception prête (inbox ready)", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store?.path ?? "-")"])
+                    "boîte de réception prête (inbox ready)", metadata: ["inbox": "\(collector.inbox.root)", "reports": "\(collector.inbox.count)", "db": "\(store.map { PostgresLocation.redact($0.path) } ?? "-")"])
                 try await collector.run(
                     onListening: { address in logger.notice("à l'écoute sur \(address) (listening on \(address))", metadata: ["address": "\(address)"]) },
                     onMetricsListening: { address in

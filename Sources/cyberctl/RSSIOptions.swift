@@ -97,7 +97,7 @@ struct ResolvedPath {
 struct StoreOptions: ParsableArguments {
     @OptionGroup var config: RSSIConfigOption
 
-    @Option(help: "Base du territoire (SQLite) ; par défaut : la clé store de la configuration du RSSI, sinon $XDG_DATA_HOME/cyberctl/territory.sqlite, soit ~/.local/share/cyberctl/territory.sqlite (territory store).")
+    @Option(help: "Base du territoire : un fichier SQLite, ou une base PostgreSQL (postgresql://UTILISATEUR@HÔTE:PORT/BASE?sslmode=verify-full&sslrootcert=CA.pem ; mot de passe par PGPASSWORD ou ~/.pgpass) ; par défaut : la clé store de la configuration du RSSI, sinon $XDG_DATA_HOME/cyberctl/territory.sqlite, soit ~/.local/share/cyberctl/territory.sqlite (territory store).")
     var db: String?
 
     /// The store's path and its origin; a configuration that cannot be read is an error in `language`.
@@ -119,6 +119,9 @@ struct StoreOptions: ParsableArguments {
     /// from; with `create`, a store created now is announced on stderr.
     func open(create: Bool = false, readOnly: Bool = false, language: Language) throws(InputError) -> TerritoryStore {
         let location = try location(language)
+        if StoreLocation.isPostgres(location.path) {
+            return try TerritoryStore(location: location.path, create: create, readOnly: readOnly)
+        }
         var status = stat()
         let existed = lstat(location.path, &status) == 0
         if !existed && !create {
