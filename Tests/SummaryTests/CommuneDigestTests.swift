@@ -52,13 +52,13 @@ struct CommuneDigestTests {
                 contacts:
                   maire: {name: Anne Morvan}
             """
-        try TerritoryStore(path: fixture.databasePath).importRoster(try Roster.parse(roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "")
+        try fixture.store().importRoster(try Roster.parse(roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "")
         return fixture
     }
 
     static func builder(_ fixture: SummaryFixture, _ language: Language = .fr) throws -> CommuneDigestBuilder {
         CommuneDigestBuilder(
-            views: TerritoryViews(store: try TerritoryStore(path: fixture.databasePath), now: fixture.now, language: language),
+            views: TerritoryViews(store: try fixture.store(), now: fixture.now, language: language),
             scopeRules: try ScopeRules.shipped())
     }
 

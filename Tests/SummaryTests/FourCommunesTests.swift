@@ -100,7 +100,7 @@ struct FourCommunesTests {
     func judgedOnItsMembers() throws {
         let fixture = try Self.territory()
         try fixture.ingest()
-        let store = try TerritoryStore(path: fixture.databasePath)
+        let store = try fixture.store()
         try store.importRoster(try Roster.parse(Self.roster(), file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "")
         let views = TerritoryViews(store: store, now: fixture.now, language: .fr)
         let status = try views.status()
@@ -157,7 +157,7 @@ struct FourCommunesTests {
     @Test("The same through the built cyberctl: roster import, consolidate, status, summary")
     func endToEnd() throws {
         let fixture = try Self.territory()
-        let db = fixture.folder.url("cli.sqlite")
+        let db = try fixture.newStoreLocation("cli.sqlite")
         let rosterFile = try fixture.folder.write("roster.yaml", Self.roster())
         let check = try BuiltBinary.run(["territory", "roster", "check", rosterFile])
         #expect(check.exitCode == 0, "\(check.stderr)")

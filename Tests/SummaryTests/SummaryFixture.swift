@@ -11,11 +11,14 @@ import Trust
 
 /// A real territory store for the summary: a CA and enrolled agents (Trust), reports assembled with
 /// the Agent's `Report`, signed with `ReportSigner`, and stored through the Territory ingest, exactly
-/// as `cyberctl consolidate` stores them.
+/// as `cyberctl consolidate` stores them. The store is a SQLite file in the fixture's folder, or with
+/// `CYBERCTL_TEST_STORE=postgresql` a fresh PostgreSQL database made for this fixture (`StoreUnderTest`).
 final class SummaryFixture: @unchecked Sendable {
     let folder: TemporaryDirectory
     let authority: CertificateAuthority
     let now: Date
+    /// Where the store is: what `TerritoryStore(location:)` and `cyberctl … --db` take (a path or a URI).
+    let storeLocation: String
     private var signers: [String: ReportSigner] = [:]
 
     /// Commune de Plouzané (29, Bretagne), 13 000 inhabitants; Lanvéoc; the communauté de communes.
@@ -38,22 +41,29 @@ final class SummaryFixture: @unchecked Sendable {
 
     init() throws {
         folder = try TemporaryDirectory(prefix: "cyberctl-summary")
+        storeLocation = try StoreUnderTest.current.newLocation(sqlitePath: folder.url("territory.sqlite"))
         now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         authority = try CertificateAuthority.initialize(directory: folder.url("pki"), name: "RSSI de test", now: now.addingTimeInterval(-40 * 86_400))
     }
 
     var inbox: String { folder.url("inbox") }
-    var databasePath: String { folder.url("territory.sqlite") }
+    /// A second store for the same reports (consolidated by the built binary): a file beside the first, or a
+    /// fresh PostgreSQL database.
+    func newStoreLocation(_ name: String) throws -> String {
+        try StoreUnderTest.current.newLocation(sqlitePath: folder.url(name))
+    }
+
+    func store() throws -> TerritoryStore { try TerritoryStore(location: storeLocation) }
 
     func ingest() throws {
         let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: authority.certificatePath, crlFiles: [authority.crlPath]))
-        let summary = try Ingest(store: try TerritoryStore(path: databasePath), verifier: verifier).run(try Inbox.discover([inbox]))
+        let summary = try Ingest(store: try store(), verifier: verifier).run(try Inbox.discover([inbox]))
         guard summary.rejected == 0 else { throw TestSupportError("\(summary.rejected) fixture reports refused") }
     }
 
     func builder(answers: AnswersFile? = nil) throws -> SummaryBuilder {
         SummaryBuilder(
-            views: TerritoryViews(store: try TerritoryStore(path: databasePath), now: now), scopeRules: try ScopeRules.shipped(), answers: answers)
+            views: TerritoryViews(store: try store(), now: now), scopeRules: try ScopeRules.shipped(), answers: answers)
     }
 
     func signer(_ entity: Entity, host: String) throws -> ReportSigner {

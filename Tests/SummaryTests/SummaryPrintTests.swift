@@ -20,7 +20,7 @@ struct SummaryPrintTests {
     func pdf() throws {
         let fixture = try F.territory()
         let pdf = fixture.folder.url("plouzane.pdf")
-        let run = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "pdf", "--out", pdf])
+        let run = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "pdf", "--out", pdf])
         #expect(run.exitCode == 0, "\(run.stderr)")
         #expect(try Self.pages(pdf) == 1)
         let info = try Command.run(try Command.which("pdfinfo"), [pdf]).stdout
@@ -42,7 +42,7 @@ struct SummaryPrintTests {
         try fixture.write(F.longest, host: "srv-agglo", daysAgo: 12, results: F.longestResults)
         try fixture.ingest()
         let longest = fixture.folder.url("longest.pdf")
-        let long = try BuiltBinary.run(["summary", "--entity", F.longest.siren!, "--db", fixture.databasePath, "--format", "pdf", "--out", longest])
+        let long = try BuiltBinary.run(["summary", "--entity", F.longest.siren!, "--db", fixture.storeLocation, "--format", "pdf", "--out", longest])
         #expect(long.exitCode == 0, "\(long.stderr)")
         #expect(try Self.pages(longest) == 1)
         let longText = try Command.run(try Command.which("pdftotext"), [longest, "-"]).stdout
@@ -53,7 +53,7 @@ struct SummaryPrintTests {
         #expect(longPNG.exitCode == 0)
 
         let territoryPDF = fixture.folder.url("territory.pdf")
-        let territory = try BuiltBinary.run(["summary", "--territory", "--db", fixture.databasePath, "--format", "pdf", "--out", territoryPDF])
+        let territory = try BuiltBinary.run(["summary", "--territory", "--db", fixture.storeLocation, "--format", "pdf", "--out", territoryPDF])
         #expect(territory.exitCode == 0, "\(territory.stderr)")
         #expect(try Self.pages(territoryPDF) == 2, "the page, then the member communes")
         let territoryPNG = try Command.run(try Command.which("pdftoppm"), ["-png", "-r", "50", territoryPDF, fixture.folder.url("territory")])
@@ -73,7 +73,7 @@ struct SummaryPrintTests {
         let fixture = try F.territory()
         let out = fixture.folder.url("x.pdf")
         let run = try BuiltBinary.run(
-            ["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "pdf", "--out", out],
+            ["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "pdf", "--out", out],
             environment: ["PATH": fixture.folder.url("empty-bin"), "HOME": fixture.folder.path])
         #expect(run.exitCode == 69)
         #expect(run.stderr.contains("chromium"))
@@ -83,11 +83,11 @@ struct SummaryPrintTests {
     @Test("Markdown and HTML on stdout or --out; usage errors")
     func formats() throws {
         let fixture = try F.territory()
-        let markdown = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "markdown"])
+        let markdown = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "markdown"])
         #expect(markdown.exitCode == 0)
         #expect(markdown.stdout.hasPrefix("# Commune de Plouzané"))
         let out = fixture.folder.url("page.html")
-        let html = try BuiltBinary.run(["summary", "--territory", "--db", fixture.databasePath, "--out", out])
+        let html = try BuiltBinary.run(["summary", "--territory", "--db", fixture.storeLocation, "--out", out])
         #expect(html.exitCode == 0)
         let page = try String(contentsOfFile: out, encoding: .utf8)
         #expect(page.contains("@page{size:A4"))
@@ -102,18 +102,18 @@ struct SummaryPrintTests {
               d.convention-mutualisation: {status: non}
             """)
         let answered = try BuiltBinary.run(
-            ["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "markdown", "--answers", answers])
+            ["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "markdown", "--answers", answers])
         #expect(answered.exitCode == 0, "\(answered.stderr)")
         #expect(!answered.stdout.contains("Désigner un élu référent"))
         #expect(answered.stdout.contains("Adhérer au service numérique mutualisé"))
         let broken = try fixture.folder.write("broken.yaml", "answers:\n  art20.elu-referent: {status: peut-être}\n")
-        let refused = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--answers", broken])
+        let refused = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--answers", broken])
         #expect(refused.exitCode == 65)
         #expect(refused.stderr.contains("broken.yaml"))
-        #expect(try BuiltBinary.run(["summary", "--db", fixture.databasePath]).exitCode == 64, "neither --entity nor --territory")
-        #expect(try BuiltBinary.run(["summary", "--entity", "123456789", "--db", fixture.databasePath]).exitCode == 64, "bad SIREN")
-        #expect(try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.databasePath, "--format", "pdf"]).exitCode == 64)
-        #expect(try BuiltBinary.run(["summary", "--entity", "356000000", "--db", fixture.databasePath]).exitCode == 66, "no report for that SIREN")
-        #expect(try BuiltBinary.run(["summary", "--territory", "--db", fixture.folder.url("none.sqlite")]).exitCode == 66)
+        #expect(try BuiltBinary.run(["summary", "--db", fixture.storeLocation]).exitCode == 64, "neither --entity nor --territory")
+        #expect(try BuiltBinary.run(["summary", "--entity", "123456789", "--db", fixture.storeLocation]).exitCode == 64, "bad SIREN")
+        #expect(try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "pdf"]).exitCode == 64)
+        #expect(try BuiltBinary.run(["summary", "--entity", "356000000", "--db", fixture.storeLocation]).exitCode == 66, "no report for that SIREN")
+        #expect(try BuiltBinary.run(["summary", "--territory", "--db", try StoreUnderTest.current.absentLocation(sqlitePath: fixture.folder.url("none.sqlite"))]).exitCode == 66)
     }
 }

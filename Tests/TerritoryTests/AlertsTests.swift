@@ -85,7 +85,7 @@ struct AlertsTests {
     @Test("One alert of each kind, JSON shape, exit 1; French table and Markdown; the window moves what is due")
     func everyKind() throws {
         let fixture = try Self.everything()
-        let db = fixture.databasePath
+        let db = fixture.storeLocation
         // 20 days: far from the final reports (one calendar month after the notification deadline).
         let json = try Self.alerts(["--format", "json", "--lang", "en", "--within", "20d"], db: db)
         #expect(json.exitCode == 1, "\(json.stderr)")
@@ -150,16 +150,16 @@ struct AlertsTests {
             F.result("cert.expiry", .pass, .high, target: "/etc/ssl/far.pem", evidence: ["notAfter": Self.iso(fixture.now.addingTimeInterval(200 * 86_400))]),
         ])
         #expect(try fixture.ingest().stored == 1)
-        let table = try Self.alerts(["--within", "60j"], db: fixture.databasePath)
+        let table = try Self.alerts(["--within", "60j"], db: fixture.storeLocation)
         #expect(table.exitCode == 0, "\(table.stdout)\(table.stderr)")
         #expect(table.stdout.contains("Rien à signaler d'ici 60 j"), "\(table.stdout)")
-        let json = try Self.alerts(["--format", "json"], db: fixture.databasePath)
+        let json = try Self.alerts(["--format", "json"], db: fixture.storeLocation)
         #expect(json.exitCode == 0)
         let view = try JSONDecoder().decode(AlertsView.self, from: Data(json.stdout.utf8))
         #expect(view.alerts.isEmpty && view.errors.isEmpty)
         // The same report replayed 10 days later: the entity is silent.
         let later = ISO8601.string(from: fixture.now.addingTimeInterval(10 * 86_400))
-        let silent = try Self.alerts(["--now", later, "--lang", "en"], db: fixture.databasePath)
+        let silent = try Self.alerts(["--now", later, "--lang", "en"], db: fixture.storeLocation)
         #expect(silent.exitCode == 1, "\(silent.stdout)")
         #expect(silent.stdout.contains("Member silent"), "\(silent.stdout)")
     }
@@ -173,7 +173,7 @@ struct AlertsTests {
         #expect(absent.stderr.contains(missing))
         #expect(!FileManager.default.fileExists(atPath: missing))
         let fixture = try Self.everything()
-        let db = fixture.databasePath
+        let db = fixture.storeLocation
         #expect(try Self.alerts(["--within", "soon"], db: db).exitCode == 64)
         #expect(try Self.alerts(["--within", "36h"], db: db).exitCode == 64)
         #expect(try Self.alerts(["--format", "html"], db: db).exitCode == 64)
@@ -184,9 +184,7 @@ struct AlertsTests {
         #expect(helpText.contains("timer systemd") && helpText.contains("1 au moins une alerte"), "\(help.stdout)")
 
         // The incidents' log becomes unreadable: the other parts are shown, the incidents part is named, exit ≠ 0 and ≠ 1.
-        let queue = try DatabaseQueue(path: db)
-        try queue.write { try $0.execute(sql: "DROP TABLE incident_log") }
-        try queue.close()
+        try fixture.store().write { try $0.execute(sql: "DROP TABLE incident_log") }
         let broken = try Self.alerts(["--format", "json", "--lang", "en"], db: db)
         #expect(broken.exitCode != 0 && broken.exitCode != 1, "\(broken.exitCode) \(broken.stderr)")
         #expect(broken.stderr.contains("incidents"), "\(broken.stderr)")

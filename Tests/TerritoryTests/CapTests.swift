@@ -150,14 +150,8 @@ struct CapTests {
         _ = try fixture.ingest()
         let expected = try fixture.views().status().entities.map(\.score)
         #expect(expected.first?.caps.count == 2)
-        let queue = try DatabaseQueue(path: fixture.databasePath)
-        try queue.write { db in
-            try db.execute(sql: """
-                DROP TABLE report_fact; DROP INDEX report_by_siren; DROP TABLE roster_member; DROP TABLE roster;
-                DELETE FROM grdb_migrations WHERE identifier = 'v4-roster';
-                """)
-        }
-        try queue.close()
+        try fixture.downgrade(
+            "DROP TABLE report_fact; DROP INDEX report_by_siren; DROP TABLE roster_member; DROP TABLE roster", forgetting: ["v4-roster"])
         #expect(try fixture.views().status().entities.map(\.score) == expected)
     }
 

@@ -9,14 +9,18 @@ import Testing
 /// run two at once, read every view in every format, render the dashboard in headless Chromium.
 @Suite("consolidate and territory commands (built binary)")
 struct ConsolidateCommandTests {
-    /// A generated territory (real CA, real signatures) in a temporary folder.
+    /// A generated territory (real CA, real signatures) in a temporary folder; its store a SQLite file there, or a
+    /// fresh PostgreSQL database with `CYBERCTL_TEST_STORE=postgresql` (`StoreUnderTest`).
     final class World: @unchecked Sendable {
         let folder: TemporaryDirectory
         let output: TerritoryGenerator.Output
-        var db: String { folder.url("territory.sqlite") }
+        let engine = StoreUnderTest.current
+        /// The store's location, for `--db` and `TerritoryStore(location:)`.
+        let db: String
 
         init(entities: Int = 6, hosts: Int = 2, reports: Int = 24) throws {
             folder = try TemporaryDirectory(prefix: "cyberctl-consolidate")
+            db = try engine.newLocation(sqlitePath: folder.url("territory.sqlite"))
             output = try TerritoryGenerator(entities: entities, hostsPerEntity: hosts, reports: reports).generate(into: folder.path)
         }
 
@@ -39,7 +43,7 @@ struct ConsolidateCommandTests {
         #expect(second.exitCode == 0)
         let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(second.stdout.utf8))
         #expect(summary.found == 24 && summary.stored == 0 && summary.unchanged == 24 && summary.alreadyStored == 0)
-        let store = try TerritoryStore(path: world.db, create: false)
+        let store = try TerritoryStore(location: world.db, create: false)
         #expect(try store.counts().reports == 24)
         let declared = try store.read { db in try db.fetchOne(Int.self, sql: "SELECT SUM(resultCount) FROM report") }
         #expect(try store.counts().results == declared)
@@ -59,12 +63,13 @@ struct ConsolidateCommandTests {
         #expect(rejected.stdout.contains("\"code\" : \"signature-missing\""))
         #expect(try world.cyberctl(["consolidate", world.folder.url("nowhere"), "--db", world.db, "--ca", world.output.caFile]).exitCode == 66)
         #expect(try world.cyberctl(["consolidate", world.output.inbox, "--db", world.db, "--ca", world.folder.url("no-ca.pem")]).exitCode == 66)
-        #expect(try world.cyberctl(["territory", "status", "--db", world.folder.url("absent.sqlite")]).exitCode == 66)
+        #expect(try world.cyberctl(["territory", "status", "--db", try world.engine.absentLocation(sqlitePath: world.folder.url("absent.sqlite"))]).exitCode == 66)
         #expect(try world.cyberctl(["territory", "entity", "123456789", "--db", world.db]).exitCode == 64)
         #expect(try world.cyberctl(["territory", "host", "nowhere", "--db", world.db]).exitCode == 66)
     }
 
-    @Test("Without --db the store goes to $XDG_DATA_HOME/cyberctl/territory.sqlite")
+    /// About the default SQLite file (no `--db`): left out of the PostgreSQL pass (`.sqliteOnly`).
+    @Test("Without --db the store goes to $XDG_DATA_HOME/cyberctl/territory.sqlite", .sqliteOnly)
     func defaultStore() throws {
         let world = try World(entities: 1, hosts: 1, reports: 1)
         var environment = ProcessInfo.processInfo.environment
@@ -123,8 +128,8 @@ struct ConsolidateCommandTests {
         // Wait until some reports are committed, then SIGKILL in the middle of the ingest.
         var committed = 0
         while process.isRunning && committed < 20 {
-            if FileManager.default.fileExists(atPath: world.db),
-               let store = try? TerritoryStore(path: world.db, create: false, readOnly: true),
+            if world.engine != .sqlite || FileManager.default.fileExists(atPath: world.db),
+               let store = try? TerritoryStore(location: world.db, create: false, readOnly: true),
                let count = try? store.read({ db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") }) {
                 committed = count ?? 0
             }
@@ -136,8 +141,8 @@ struct ConsolidateCommandTests {
         #expect(wasRunning, "the ingest ended before it could be killed; the inbox is too small for this machine")
         #expect(process.terminationReason == .uncaughtSignal)
 
-        let store = try TerritoryStore(path: world.db, create: false)
-        #expect(try store.integrityCheck() == "ok")
+        let store = try TerritoryStore(location: world.db, create: false)
+        #expect(try store.dialect != .sqlite || store.integrityCheck() == "ok", "SQLite's integrity_check (PostgreSQL has none)")
         #expect(try store.incompleteReports().isEmpty, "every stored report has all its results")
         let stored = try store.counts().reports
         #expect(stored >= 20 && stored < 300, "killed mid-ingest: \(stored) of 300 stored")
@@ -168,10 +173,10 @@ struct ConsolidateCommandTests {
         let summaries = try results.map { try JSONDecoder().decode(IngestSummary.self, from: Data($0.stdout.utf8)) }
         #expect(summaries[0].stored + summaries[1].stored == 90)
         #expect(summaries.map { $0.alreadyStored + $0.unchanged }.reduce(0, +) == 90)
-        let store = try TerritoryStore(path: world.db, create: false)
+        let store = try TerritoryStore(location: world.db, create: false)
         #expect(try store.counts().reports == 90)
         #expect(try store.counts().hosts == 30)
-        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.dialect != .sqlite || store.integrityCheck() == "ok", "SQLite's integrity_check (PostgreSQL has none)")
         #expect(try store.incompleteReports().isEmpty)
     }
 

@@ -63,7 +63,7 @@ struct HostileStoreTests {
             #expect(verify.exitCode == 65, "\(verify.stdout)\(verify.stderr)")
             #expect(verify.stdout.contains("schema-violation") || verify.stdout.contains("does not follow the schema"), "\(verify.stdout)")
         }
-        let db = fixture.folder.url("territory.sqlite")
+        let db = fixture.storeLocation
         let consolidate = try Self.run(["consolidate", fixture.inbox, "--db", db, "--lang", "en"] + ca)
         #expect(consolidate.exitCode == 65, "a crash is a signal, not 65: \(consolidate.exitCode) \(consolidate.stderr)")
         #expect(consolidate.stdout.contains("1 stored"), "\(consolidate.stdout)")
@@ -105,7 +105,7 @@ struct HostileStoreTests {
         let verify = try Self.run(["verify", future, "--lang", "en"] + ca)
         #expect(verify.exitCode == 65)
         #expect(verify.stdout.contains("report dated after its signature") && verify.stdout.contains("9999-12-31T23:59:59Z"), "\(verify.stdout)")
-        let db = fixture.folder.url("territory.sqlite")
+        let db = fixture.storeLocation
         let consolidate = try Self.run(["consolidate", fixture.inbox, "--db", db, "--format", "json"] + ca)
         #expect(consolidate.exitCode == 65)
         let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(consolidate.stdout.utf8))
@@ -142,7 +142,7 @@ struct HostileStoreTests {
             let verify = try Self.run(["verify", path, "--format", "json"] + ca)
             #expect(verify.exitCode == 65, "verify called \(date) valid")
         }
-        let consolidate = try Self.run(["consolidate", fixture.inbox, "--db", fixture.folder.url("t.sqlite"), "--format", "json"] + ca)
+        let consolidate = try Self.run(["consolidate", fixture.inbox, "--db", fixture.storeLocation, "--format", "json"] + ca)
         let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(consolidate.stdout.utf8))
         #expect(summary.rejected == 3 && summary.stored == 0, "\(summary)")
         #expect(summary.rejectedByCode[RejectionCode.reportInvalid] == nil, "the store and verify agree: \(summary.rejectedByCode)")
@@ -160,7 +160,7 @@ struct HostileStoreTests {
             text = Self.replacing(#""name" *: *"Commune de Plouzané""#, with: "\"name\":\"Mairie \u{202E}evil\u{9B}31m\\r\\n✓ valide\"")(text)
             return Self.replacing(#""target" *: *"mail:993""#, with: #""target":"mail\u0007\u001b]0;title\u0007""#)(text)
         }
-        let db = fixture.folder.url("territory.sqlite")
+        let db = fixture.storeLocation
         let outputs: [Command.Output] = [
             try Self.run(["verify", path] + ca),
             try Self.run(["verify", path, "--format", "json"] + ca),
@@ -207,8 +207,10 @@ struct HostileStoreTests {
     }
 
     // MARK: Store errors
+    // About the SQLite file (a full disk, damaged pages, foreign files, read-only media, devices): these tests name
+    // file paths and are left out of the PostgreSQL pass (`.sqliteOnly`); they run in the SQLite pass.
 
-    /// A consolidated store of a generated territory.
+    /// A consolidated SQLite store of a generated territory.
     static func consolidatedStore(in folder: TemporaryDirectory, reports: Int = 24) throws -> (db: String, output: TerritoryGenerator.Output) {
         let output = try TerritoryGenerator(entities: 4, hostsPerEntity: 2, reports: reports).generate(into: folder.url("gen"))
         let db = folder.url("store/territory.sqlite")
@@ -221,7 +223,7 @@ struct HostileStoreTests {
         (try? Command.run("mount", arguments))?.exitCode == 0
     }
 
-    @Test("Disk full during ingest: exit 74 naming the store, no internal error, the store still sound")
+    @Test("Disk full during ingest: exit 74 naming the store, no internal error, the store still sound", .sqliteOnly)
     func diskFull() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-full")
         let output = try TerritoryGenerator(entities: 10, hostsPerEntity: 3, reports: 120).generate(into: folder.url("gen"))
@@ -250,7 +252,7 @@ struct HostileStoreTests {
         #expect(check.exitCode == 0, "the store remains readable: \(check.stderr)")
     }
 
-    @Test("A damaged store or one missing a table: exit 74 naming the file, for views and consolidate")
+    @Test("A damaged store or one missing a table: exit 74 naming the file, for views and consolidate", .sqliteOnly)
     func damagedStore() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-damaged")
         let (db, output) = try Self.consolidatedStore(in: folder)
@@ -279,7 +281,7 @@ struct HostileStoreTests {
         }
     }
 
-    @Test("An empty file or another program's database is not a store: read commands exit 74 and change nothing (never 'nothing to report')")
+    @Test("An empty file or another program's database is not a store: read commands exit 74 and change nothing (never 'nothing to report')", .sqliteOnly)
     func notAStore() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-notastore")
         let empty = try folder.write("empty.sqlite", "")
@@ -305,7 +307,7 @@ struct HostileStoreTests {
         }
     }
 
-    @Test("Views, summary and incident listings read a read-only store and write nothing to it or beside it")
+    @Test("Views, summary and incident listings read a read-only store and write nothing to it or beside it", .sqliteOnly)
     func readOnlyStore() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-readonly")
         let (db, _) = try Self.consolidatedStore(in: folder)
@@ -343,7 +345,7 @@ struct HostileStoreTests {
         #expect(refused.exitCode == 74 && refused.stderr.contains(path), "\(refused.exitCode) \(refused.stderr)")
     }
 
-    @Test("A store path that is a device or a FIFO is refused at once; nothing is written beside it")
+    @Test("A store path that is a device or a FIFO is refused at once; nothing is written beside it", .sqliteOnly)
     func nonRegularStore() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-devstore")
         let fifo = folder.url("store.fifo")

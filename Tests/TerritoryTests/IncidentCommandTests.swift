@@ -51,7 +51,7 @@ struct IncidentCommandTests {
     func incidentLifecycle() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-incident")
         let output = try TerritoryGenerator(entities: 2, hostsPerEntity: 2, reports: 4).generate(into: folder.path)
-        let db = folder.url("territory.sqlite")
+        let db = try StoreUnderTest.current.newLocation(sqlitePath: folder.url("territory.sqlite"))
         let consolidated = try BuiltBinary.run(["consolidate", output.inbox, "--db", db, "--ca", output.caFile])
         #expect(consolidated.exitCode == 0, "\(consolidated.stderr)")
         let siren = TerritoryGenerator.siren(0)
@@ -163,7 +163,7 @@ struct IncidentCommandTests {
     func incidentUpdate() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-incident-update")
         let output = try TerritoryGenerator(entities: 1, hostsPerEntity: 2, reports: 2).generate(into: folder.path)
-        let db = folder.url("territory.sqlite")
+        let db = try StoreUnderTest.current.newLocation(sqlitePath: folder.url("territory.sqlite"))
         #expect(try BuiltBinary.run(["consolidate", output.inbox, "--db", db, "--ca", output.caFile]).exitCode == 0)
         let siren = TerritoryGenerator.siren(0)
         func at(_ now: String, _ arguments: [String]) throws -> Command.Output {
@@ -229,7 +229,7 @@ struct IncidentCommandTests {
     @Test("incident show: NIS 2 standing from the roster when no report; undecided and unknown entities keep binding deadlines")
     func nis2Standing() throws {
         let folder = try TemporaryDirectory(prefix: "cyberctl-incident-standing")
-        let db = folder.url("territory.sqlite")
+        let db = try StoreUnderTest.current.newLocation(sqlitePath: folder.url("territory.sqlite"))
         let roster = try folder.write("roster.yaml", """
             territory:
               name: Communauté de communes du Pays d'Iroise

@@ -50,26 +50,21 @@ struct NotEvaluatedTests {
         let expectedStatus = try fixture.views().status()
         let expectedTrend = try fixture.views().trend()
         // Put the store back as v2 wrote it: no unverified column, errors out of the weights, old scores.
-        let queue = try DatabaseQueue(path: fixture.databasePath)
-        try queue.write { db in
-            try db.execute(sql: """
-                UPDATE report_domain SET weight = weight - unverified;
-                DELETE FROM report_domain WHERE weight = 0 AND scored = 0 AND failing = 0 AND warning = 0;
-                ALTER TABLE report_domain DROP COLUMN unverified;
-                ALTER TABLE entity_domain DROP COLUMN unverified;
-                UPDATE report SET score = 100, level = 'A';
-                DELETE FROM entity_domain;
-                DELETE FROM grdb_migrations WHERE identifier = 'v3-error-weighs';
-                """)
-        }
-        try queue.close()
+        try fixture.downgrade("""
+            UPDATE report_domain SET weight = weight - unverified;
+            DELETE FROM report_domain WHERE weight = 0 AND scored = 0 AND failing = 0 AND warning = 0;
+            ALTER TABLE report_domain DROP COLUMN unverified;
+            ALTER TABLE entity_domain DROP COLUMN unverified;
+            UPDATE report SET score = 100, level = 'A';
+            DELETE FROM entity_domain
+            """, forgetting: ["v3-error-weighs"])
         let migrated = try fixture.views()
         let status = try migrated.status()
         #expect(status.entities.map(\.score) == expectedStatus.entities.map(\.score))
         #expect(status.territory.score == expectedStatus.territory.score)
         #expect(try migrated.trend().points.map(\.score) == expectedTrend.points.map(\.score))
-        let stored = try DatabaseQueue(path: fixture.databasePath).read { db in
-            try Int.fetchAll(db, sql: "SELECT score FROM report ORDER BY generatedAt")
+        let stored = try fixture.store().read { db in
+            try db.fetchAll(Int.self, sql: "SELECT score FROM report ORDER BY generatedAt")
         }
         #expect(stored == [50, Scoring.summarize(F.mixed(0)).score!])
     }

@@ -85,7 +85,7 @@ struct SignerCertificateTests {
         let signer = (outcome["report"] as? [String: Any])?["signerCertificate"] as? [String: Any]
         #expect(signer?["state"] as? String == "expired")
 
-        let db = fixture.folder.url("territory.sqlite")
+        let db = fixture.storeLocation
         let consolidate = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl])
         #expect(consolidate.exitCode == 0, "\(consolidate.stdout) \(consolidate.stderr)")
         #expect(consolidate.stdout.contains("3 rapports trouvés : 3 enregistrés"))

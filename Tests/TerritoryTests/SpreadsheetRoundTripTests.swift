@@ -38,7 +38,7 @@ struct SpreadsheetRoundTripTests {
         let folder = fixture.folder
         func export(_ name: String, _ arguments: [String]) throws -> String {
             let output = try BuiltBinary.run(
-                ["territory"] + arguments + ["--db", fixture.databasePath, "--format", "csv", "--csv-dialect", "excel-fr"])
+                ["territory"] + arguments + ["--db", fixture.storeLocation, "--format", "csv", "--csv-dialect", "excel-fr"])
             #expect(output.exitCode == 0, "\(arguments): \(output.stderr)")
             #expect(output.stdoutData.starts(with: [0xEF, 0xBB, 0xBF]), "UTF-8 BOM first")
             return try folder.write("csv/\(name).csv", output.stdoutData)
@@ -112,7 +112,7 @@ struct SpreadsheetRoundTripTests {
         let hostile = "=HYPERLINK(\"http://evil.example\";\"Cliquez\")"
         try fixture.write("a.json", host: "srv-1", daysAgo: 1, results: F.mixed(), entityName: hostile)
         _ = try fixture.ingest()
-        let output = try BuiltBinary.run(["territory", "status", "--db", fixture.databasePath, "--format", "csv"])
+        let output = try BuiltBinary.run(["territory", "status", "--db", fixture.storeLocation, "--format", "csv"])
         #expect(output.exitCode == 0, "\(output.stderr)")
         #expect(!output.stdoutData.starts(with: [0xEF, 0xBB, 0xBF]), "no BOM for programs")
         let files = [

@@ -8,26 +8,50 @@ import Testing
 import Trust
 
 /// A real CA, agents enrolled and issued through the Trust library, reports assembled with the
-/// Agent's `Report` and signed with `ReportSigner`, written into an inbox; a store beside them.
+/// Agent's `Report` and signed with `ReportSigner`, written into an inbox; a store beside them: a SQLite file in the
+/// fixture's folder, or with `CYBERCTL_TEST_STORE=postgresql` a fresh PostgreSQL database made for this fixture
+/// (`StoreUnderTest`), which every `store()` call reopens.
 final class TerritoryFixture: @unchecked Sendable {
     let folder: TemporaryDirectory
     let authority: CertificateAuthority
     let now: Date
+    /// The engine the store is on.
+    let engine: StoreUnderTest
+    /// Where the store is: what `TerritoryStore(location:)` and `cyberctl … --db` take (a path or a URI).
+    let storeLocation: String
     private var agents: [String: ReportSigner] = [:]
 
     static let sirenA = "212901896"
     static let sirenB = "213502388"
 
-    init() throws {
+    /// - Parameter engine: the store's engine; tests about SQLite itself pass `.sqlite`.
+    init(store engine: StoreUnderTest = .current) throws {
         folder = try TemporaryDirectory(prefix: "cyberctl-territory")
+        self.engine = engine
+        storeLocation = try engine.newLocation(sqlitePath: folder.url("territory.sqlite"))
         now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         authority = try CertificateAuthority.initialize(directory: folder.url("pki"), name: "RSSI de test", now: now.addingTimeInterval(-40 * 86_400))
     }
 
     var inbox: String { folder.url("inbox") }
-    var databasePath: String { folder.url("territory.sqlite") }
+    /// The SQLite file of a `.sqlite` fixture (tests that open it with GRDB or sqlite3).
+    var databasePath: String {
+        precondition(engine == .sqlite, "databasePath is the SQLite file: this fixture's store is on \(engine)")
+        return folder.url("territory.sqlite")
+    }
 
-    func store() throws -> TerritoryStore { try TerritoryStore(path: databasePath) }
+    func store() throws -> TerritoryStore { try TerritoryStore(location: storeLocation) }
+
+    /// Puts the store back as an older cyberctl left it: runs `sql` (statements both engines accept, separated by
+    /// semicolons) and forgets that `migrations` were applied (GRDB's `grdb_migrations` on SQLite, `cyberctl_migration`
+    /// on PostgreSQL), in one transaction. The next `store()` applies them again.
+    func downgrade(_ sql: String, forgetting migrations: [String]) throws {
+        try store().write { db in
+            try db.execute(sql: sql)
+            let (table, column) = db.dialect == .sqlite ? ("grdb_migrations", "identifier") : ("cyberctl_migration", "id")
+            for id in migrations { try db.execute(sql: "DELETE FROM \(table) WHERE \(column) = ?", arguments: [id]) }
+        }
+    }
 
     func verifier() throws -> ReportVerifier {
         ReportVerifier(trust: try TrustAnchors.load(caFile: authority.certificatePath, crlFiles: [authority.crlPath]))
@@ -120,5 +144,14 @@ final class TerritoryFixture: @unchecked Sendable {
             )
         }
         return out
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For tests about SQLite itself (file modes, WAL, damaged or foreign files, read-only media, `integrity_check`,
+    /// the sqlite3 CLI, the v8 fixture store): they run in the SQLite pass and are left out of the PostgreSQL pass
+    /// (`CYBERCTL_TEST_STORE=postgresql`), where they would test the same SQLite file again.
+    static var sqliteOnly: Self {
+        .enabled(if: StoreUnderTest.current == .sqlite, "about SQLite itself: runs in the SQLite pass")
     }
 }

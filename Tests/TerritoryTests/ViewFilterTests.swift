@@ -91,7 +91,7 @@ struct ViewFilterTests {
     @Test("The command line: SIREN with spaces, 66 naming an unknown SIREN, 64 for a bad domain or a filter a view cannot take")
     func commandLine() throws {
         let fixture = try AlertsTests.everything()
-        let db = fixture.databasePath
+        let db = fixture.storeLocation
         func run(_ arguments: [String]) throws -> Command.Output { try BuiltBinary.run(["territory"] + arguments + ["--db", db]) }
 
         let spaced = try run(["status", "--entity", "213 502 388", "--format", "json"])
