@@ -55,9 +55,12 @@ final class SummaryFixture: @unchecked Sendable {
 
     func store() throws -> TerritoryStore { try TerritoryStore(location: storeLocation) }
 
-    func ingest() throws {
+    func ingest() throws { try ingest(into: try store()) }
+
+    /// Stores the inbox's reports in `store` (another store than the fixture's: the same reports on another engine).
+    func ingest(into store: TerritoryStore) throws {
         let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: authority.certificatePath, crlFiles: [authority.crlPath]))
-        let summary = try Ingest(store: try store(), verifier: verifier).run(try Inbox.discover([inbox]))
+        let summary = try Ingest(store: store, verifier: verifier).run(try Inbox.discover([inbox]))
         guard summary.rejected == 0 else { throw TestSupportError("\(summary.rejected) fixture reports refused") }
     }
 
