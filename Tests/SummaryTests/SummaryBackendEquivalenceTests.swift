@@ -25,7 +25,7 @@ struct SummaryBackendEquivalenceTests {
         try fixture.write(F.plouzane, daysAgo: 1, results: F.weak)
         try fixture.write(F.lanveoc, host: "srv-lanveoc", daysAgo: 2, results: F.good)
         try fixture.write(F.cc, host: "srv-cc", daysAgo: 3, results: F.weak)
-        try fixture.write(F.longest, host: "srv-vieux", daysAgo: 40, results: F.longestResults)
+        try fixture.write(F.longest, host: "srv-vieux", daysAgo: 35, results: F.longestResults)
         let sqlite = try TerritoryStore(location: StoreUnderTest.sqlite.newLocation(sqlitePath: fixture.folder.url("same.sqlite")))
         let postgres = try TerritoryStore(location: StoreUnderTest.postgresql.newLocation(sqlitePath: ""))
         let roster = try Roster.parse(FourCommunesTests.roster(), file: "roster.yaml")
