@@ -64,7 +64,7 @@ struct KnownInboxFilesTests {
         let again = try fixture.ingest()
         #expect(again.unchanged == 1 && again.rejected == 2)
         #expect(try fixture.store().counts().reports == 3)
-        #expect(try fixture.store().integrityCheck() == "ok")
+        #expect(try fixture.engine != .sqlite || fixture.store().integrityCheck() == "ok", "SQLite's integrity_check (PostgreSQL has none)")
     }
 
     @Test("a signer certificate that expires is still noted for the files not read again")
