@@ -81,11 +81,13 @@ public struct ScoreTally: Sendable, Equatable, Codable {
     }
 
     /// Mean of the unrounded domain scores, a domain not evaluated counting 0 (what `Scoring.bestFixes`
-    /// ranks by); nil when nothing at all was verified.
+    /// ranks by); nil when nothing at all was verified. Summed in `Domain` order: floating-point addition is not
+    /// associative, and a dictionary's order differs between instances, so the same results gave gains that
+    /// differed in their last bits (7.9999999999999964 or 8 on the élus page) from one run or store to the next.
     public var exactScore: Double? {
         let scores = exactDomainScores
         guard !scores.isEmpty else { return nil }
-        return scores.values.reduce(0, +) / Double(scores.count + notEvaluated.count)
+        return scores.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value } / Double(scores.count + notEvaluated.count)
     }
 
     /// The published scores: domain scores rounded, overall the rounded mean of those (a domain not
