@@ -160,7 +160,7 @@ extension TerritoryStore {
         func date(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }
         return try db.fetchRows(sql: "SELECT * FROM incident \(clause) ORDER BY awareAt DESC, id DESC", arguments: arguments).map { row in
             let id: Int64 = row["id"]
-            let hosts = try db.fetchAll(String.self, sql: "SELECT hostname FROM incident_host WHERE incidentID = ? ORDER BY hostname", arguments: [id])
+            let hosts = try db.fetchAll(String.self, sql: "SELECT hostname FROM incident_host WHERE incidentID = ? ORDER BY hostname\(db.dialect.byteOrder)", arguments: [id])
             let log = try db.fetchRows(sql: "SELECT at, text, stage FROM incident_log WHERE incidentID = ? ORDER BY at, id", arguments: [id]).map {
                 Incident.LogEntry(at: date($0["at"]), text: $0["text"], stage: ($0["stage"] as String?).flatMap(IncidentStage.init(rawValue:)))
             }

@@ -10,6 +10,14 @@ public enum SQLDialect: String, Sendable {
     case postgresql
 }
 
+extension SQLDialect {
+    /// What follows a text `ORDER BY` term so that it sorts by bytes (code points), as SQLite's default `BINARY`
+    /// collation does, whatever the database's default collation: ` COLLATE "C"` on PostgreSQL (a database made on a
+    /// French system sorts with ICU's or glibc's French rules: `Zeta` after `alpha`, `srv_a` before `srv1`), nothing
+    /// on SQLite. `ORDER BY path\(db.dialect.byteOrder)`.
+    public var byteOrder: String { self == .postgresql ? " COLLATE \"C\"" : "" }
+}
+
 /// One SQL value, as both backends store it: SQLite's storage classes; PostgreSQL's `bigint`,
 /// `double precision`, `text`, `bytea` (a `boolean` is read as 0/1, a `numeric` as an integer when it is one).
 public enum SQLValue: Sendable, Hashable {

@@ -585,7 +585,7 @@ public struct TerritoryViews: Sendable {
     /// entity is `siren`).
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
     public func entity(_ siren: String, filter: ViewFilter = ViewFilter()) throws -> DetailView {
-        let hostIDs = try store.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname", arguments: [siren]) }
+        let hostIDs = try store.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname\(db.dialect.byteOrder)", arguments: [siren]) }
         guard !hostIDs.isEmpty else {
             throw InputError(
                 .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
@@ -603,7 +603,7 @@ public struct TerritoryViews: Sendable {
             var checkResults: [(host: String, result: CheckResult)] = []
             var newest = Int.min
             let reports = try db.fetchRows(sql: """
-                SELECT r.*, h.hostname FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.id IN (\(idList)) ORDER BY h.hostname
+                SELECT r.*, h.hostname FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.id IN (\(idList)) ORDER BY h.hostname\(db.dialect.byteOrder)
                 """)
             var tally = ScoreTally()
             var capInputs: [HostCapInput] = []
@@ -675,7 +675,7 @@ public struct TerritoryViews: Sendable {
     public func rejected(includeResolved: Bool = false) throws -> RejectedView {
         try store.read { db in
             let filter = includeResolved ? "" : " WHERE resolvedAt IS NULL"
-            return RejectedView(rejections: try db.fetchRows(sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path").map { row in
+            return RejectedView(rejections: try db.fetchRows(sql: "SELECT * FROM rejection\(filter) ORDER BY lastSeen DESC, path\(db.dialect.byteOrder)").map { row in
                 let code: String = row["code"]
                 return RejectedView.Rejection(
                     path: row["path"], sha256: row["sha256"], code: code, title: RejectionCode.title(code, language),

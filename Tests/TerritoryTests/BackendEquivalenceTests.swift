@@ -75,8 +75,10 @@ struct BackendEquivalenceTests {
         try fixture.write("c1.json", siren: sirenC, host: "srv-mairie", daysAgo: 4, results: F.mixed(0), entityName: "commune d'Écrouves")
         try fixture.write("d1.json", siren: sirenD, host: "srv-b2", daysAgo: 4, results: F.mixed(0), entityName: "Commune de crozon")
         try fixture.write("d2.json", siren: sirenD, host: "SRV-E", daysAgo: 4, results: F.mixed(0), entityName: "Commune de crozon")
-        // Refused: unsigned, a stored id with other bytes, altered after signing.
+        // Refused: unsigned (twice), a stored id with other bytes, altered after signing.
         try fixture.write("refused/unsigned.json", daysAgo: 1, results: F.mixed(0), sign: false)
+        // Refused at the same instant: listed by path, where byte order and a French collation differ (Z before a).
+        try fixture.write("refused/Zeta.json", daysAgo: 1, results: F.mixed(1), sign: false)
         let id = UUID().uuidString.lowercased()
         try fixture.write("refused/first.json", siren: sirenD, host: "srv-z", daysAgo: 5, results: F.mixed(1), id: id, entityName: "Commune de crozon")
         try fixture.write("refused/conflict.json", siren: sirenD, host: "srv-z", daysAgo: 2, results: F.mixed(0), id: id, entityName: "Commune de crozon")
@@ -99,7 +101,7 @@ struct BackendEquivalenceTests {
         try store.importRoster(try Roster.parse(roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00", now: now)
         let first = try store.openIncident(
             NewIncident(title: "Rançongiciel à la mairie", siren: F.sirenA, awareAt: now.addingTimeInterval(-30 * 3600), personalData: true,
-                        significant: .yes, hosts: ["srv-mairie", "poste-accueil"]),
+                        significant: .yes, hosts: ["srv-mairie", "poste-accueil", "srv_a", "srv1"]),
             now: now.addingTimeInterval(-29 * 3600))
         try store.logIncident(first, text: "alerte précoce envoyée", stage: .earlyWarning, at: now.addingTimeInterval(-28 * 3600))
         _ = try store.openIncident(
@@ -129,7 +131,7 @@ struct BackendEquivalenceTests {
             ("rejected.en", { try ViewJSON.encode(en.rejected()) }),
             ("alerts", { try ViewJSON.encode(fr.alerts(withinDays: 30, filter: ViewFilter()).view) }),
             ("alerts.en", { try ViewJSON.encode(en.alerts(withinDays: 60, filter: ViewFilter(entities: [F.sirenA])).view) }),
-            ("incidents", { try ViewJSON.encode(store.incidents().map(\.id)) }),
+            ("incidents", { try ViewJSON.encode(store.incidents()) }),
         ]
         for siren in [F.sirenA, F.sirenB, sirenC, sirenD] {
             views.append(("entity \(siren)", { try ViewJSON.encode(fr.entity(siren)) }))
@@ -140,16 +142,21 @@ struct BackendEquivalenceTests {
         return try views.map { name, view in (name, try view()) }
     }
 
-    @Test("Every view's JSON is the same bytes from a SQLite store and a PostgreSQL store filled alike")
-    func sameViews() throws {
+    /// - Parameter collation: the PostgreSQL database's default collation: byte order (`C`, as the test databases),
+    ///   or ICU's French one (`fr-FR`), which a database made on a French system would have.
+    @Test("Every view's JSON is the same bytes from a SQLite store and a PostgreSQL store filled alike", arguments: ["C", "fr-FR"])
+    func sameViews(collation: String) throws {
         let fixture = try F(store: .sqlite)
         try Self.writeInbox(fixture)
         let sqlite = try fixture.store()
-        let postgres = try TerritoryStore(location: try StoreUnderTest.postgresql.newLocation(sqlitePath: ""))
+        let postgres = try TerritoryStore(location: try PostgresCluster.shared().createDatabase(prefix: "same", icuLocale: collation == "C" ? nil : collation))
         #expect(sqlite.dialect == .sqlite && postgres.dialect == .postgresql)
+        // The database does sort as asked: byte order puts upper case first; French ICU does not.
+        let upperFirst = try postgres.read { db in try db.fetchOne(Bool.self, sql: "SELECT 'SRV-E' < 'srv-b2'") }
+        #expect(upperFirst == (collation == "C"))
         let onSQLite = try Self.fill(sqlite, from: fixture)
         let onPostgres = try Self.fill(postgres, from: fixture)
-        #expect(onSQLite.stored == 14 && onSQLite.rejected == 3, "\(onSQLite)")
+        #expect(onSQLite.stored == 14 && onSQLite.rejected == 4, "\(onSQLite)")
         var (a, b) = (onSQLite, onPostgres)
         (a.seconds, b.seconds) = (0, 0)
         #expect(try ViewJSON.encode(a) == ViewJSON.encode(b), "the same ingest summary")

@@ -101,12 +101,15 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// A new empty database (byte-order collation, UTF-8), named `prefix_N`; returns its URI.
-    public func createDatabase(prefix: String = "store") throws -> String {
+    /// With `icuLocale` (`fr-FR`), its default collation is ICU's for that locale instead, as a database made by an
+    /// administrator on a French system would sort text (case and accents ignored at first).
+    public func createDatabase(prefix: String = "store", icuLocale: String? = nil) throws -> String {
         let name: String = lock.withLock {
             databaseCount += 1
             return "\(prefix)_\(getpid())_\(databaseCount)"
         }
-        try psql("CREATE DATABASE \"\(name)\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+        let collation = icuLocale.map { "LOCALE_PROVIDER icu ICU_LOCALE '\($0)' LC_COLLATE 'C' LC_CTYPE 'C'" } ?? "LC_COLLATE 'C' LC_CTYPE 'C'"
+        try psql("CREATE DATABASE \"\(name)\" TEMPLATE template0 ENCODING 'UTF8' \(collation)")
         return uri(database: name)
     }
 
