@@ -1,7 +1,6 @@
 import Agent
 import Checks
 import Foundation
-import GRDB
 import Incidents
 import TestSupport
 import Testing

@@ -1,6 +1,5 @@
 import Checks
 import Foundation
-import GRDB
 import TestSupport
 import Testing
 @testable import Territory

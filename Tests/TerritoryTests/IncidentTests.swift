@@ -2,7 +2,6 @@ import Agent
 import Checks
 import Foundation
 @testable import Incidents
-import GRDB
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,7 +1,6 @@
 import Checks
 import Foundation
 @testable import Rendering
-import GRDB
 import TestSupport
 import Testing
 @testable import Territory
