@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import Logging
 import NIS2
+import Model
 import NIOCore
 import NIOPosix
 import NIOSSL

@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import GRDB
 import Incidents
+import Model
 import TestSupport
 import Testing
 @testable import Territory

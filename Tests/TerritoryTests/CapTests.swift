@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import GRDB
+import Model
 import TestSupport
 import Testing
 @testable import Territory

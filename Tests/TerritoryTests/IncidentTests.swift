@@ -3,6 +3,7 @@ import Checks
 import Foundation
 @testable import Incidents
 import GRDB
+import Model
 import TestSupport
 import Testing
 @testable import Territory

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 @testable import Rendering
 import GRDB
+import Model
 import TestSupport
 import Testing
 @testable import Territory
