@@ -115,12 +115,16 @@ let package = Package(
         // full Foundation brings ICU's 34 MB of data into cyberctl-agent, issue 19): trimming and replacing
         // text, zero-padded numbers, NSString's path rules, accent folding, digit grouping, a lock, threads.
         .target(name: "FoundationGaps"),
+        // The shared model at the bottom (issue 19): texts in both languages, statuses, severities, domains, results,
+        // scoring, the JSON value, the input error, atomic files, times for people, SIREN/INSEE identifiers. Signing,
+        // delivery, the store and the collector depend on it rather than on Agent or Checks.
+        .target(name: "Model", dependencies: ["FoundationGaps"]),
         // Finds the data shipped with cyberctl (profiles, NIS 2 tables), installed or in a checkout.
         .target(name: "ShippedData"),
         // Reads user-named files safely: regular files only (never blocks on a FIFO or device), size-bounded.
         .target(name: "InputFiles"),
         // NIS 2 data: applicability rules, the organisational questionnaire, answers files.
-        .target(name: "NIS2", dependencies: ["ShippedData", "InputFiles", "FoundationGaps", "YAML"]),
+        .target(name: "NIS2", dependencies: ["Model", "ShippedData", "InputFiles", "FoundationGaps", "YAML"]),
         // Prefixed C functions for libcurl's variadic curl_easy_setopt/getinfo, which Swift cannot call.
         // libcurl itself is opened with dlopen on first use (see CCurlShims.h), hence libdl.
         .target(name: "CCurlShims", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("dl")]),
@@ -130,7 +134,7 @@ let package = Package(
         // The Check protocol, the result model, scoring, the text catalogue and every check family.
         .target(
             name: "Checks",
-            dependencies: [
+            dependencies: ["Model", 
                 "OpenSSLKit", "NIS2", "ShippedData", "FoundationGaps", "CLZ4", "CZlib", "CLZMA", "CZstd", "CBZip2", "TLSProbe", "CCurlShims", "CUnbound", "CPSL",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -140,18 +144,18 @@ let package = Package(
         // Profiles, discovery, runner, host facts, entity identity, report assembly.
         .target(
             name: "Agent",
-            dependencies: [
+            dependencies: ["Model", 
                 "Checks", "NIS2", "ShippedData", "FoundationGaps", "YAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Signed reports and the agents' PKI: CA, enrolment, CMS signing, verification, report schema.
-        .target(name: "Trust", dependencies: ["Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "FoundationGaps"]),
+        .target(name: "Trust", dependencies: ["Model", "OpenSSLKit", "InputFiles", "FoundationGaps"]),
         // The mutualised RSSI's store (SQLite through GRDB, or PostgreSQL through postgres-nio; the SQL written once
         // on SQLConnection): ingest of verified reports, territory views.
         .target(
             name: "Territory",
-            dependencies: [
+            dependencies: ["Model", 
                 "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "YAML", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -162,14 +166,14 @@ let package = Package(
         ),
         // The views as people read them: aligned text, CSV, Markdown, self-contained HTML and SVG charts, the
         // colour palette; shared by the territory commands and the élus summary.
-        .target(name: "Rendering", dependencies: ["Territory", "Agent", "Checks", "Trust"]),
+        .target(name: "Rendering", dependencies: ["Model", "Territory", "Agent", "Checks", "Trust"]),
         // Incident follow-up in the territory store: NIS 2 and GDPR clocks, the drafts to send.
-        .target(name: "Incidents", dependencies: ["Territory", "Agent", "Checks", "NIS2"]),
+        .target(name: "Incidents", dependencies: ["Model", "Territory", "Agent", "Checks", "NIS2"]),
         // The RSSI's HTTPS collector: mutual TLS, verification, durable inbox, optional ingest (issue 11), and its
         // Prometheus /metrics endpoint (docs/monitoring.md).
         .target(
             name: "Collector",
-            dependencies: [
+            dependencies: ["Model", 
                 "Trust", "Territory", "Agent", "Checks", "NIS2", "OpenSSLKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -184,19 +188,19 @@ let package = Package(
         // The one-page readiness summary for élus: plain French, NIS 2 status, decisions, HTML/Markdown/PDF.
         .target(
             name: "Summary",
-            dependencies: ["Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["Model", "Territory", "Incidents", "Rendering", "NIS2", "Agent", "Checks", .product(name: "Mustache", package: "swift-mustache")],
             // The templates' sources; scripts/embed-templates.sh embeds them into SummaryTemplates.swift.
             exclude: ["Templates"]),
         // The agent's outbox and its delivery to the RSSI's collector (push protocol, mutual TLS via libcurl).
-        .target(name: "Delivery", dependencies: ["Agent", "Checks", "OpenSSLKit", "FoundationGaps", "CCurl", "CCurlShims"]),
+        .target(name: "Delivery", dependencies: ["Model", "Agent", "Checks", "OpenSSLKit", "FoundationGaps", "CCurl", "CCurlShims"]),
         // Results as monitoring data: the monitoring-plugin answer (Nagios, Icinga, Centreon), its threshold
         // ranges and performance data, the figures a report yields (docs/monitoring.md).
-        .target(name: "Monitoring", dependencies: ["Agent", "Checks", "FoundationGaps"]),
+        .target(name: "Monitoring", dependencies: ["Model", "Agent", "Checks", "FoundationGaps"]),
         // The AgentCLI module: the agent's commands and the command-line helpers both executables share.
         // No HTTP server, SwiftNIO, BoringSSL, SQLite store or Chromium path: the agent links none of them.
         .target(
             name: "AgentCLI",
-            dependencies: [
+            dependencies: ["Model", 
                 "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "Delivery", "Monitoring", "OpenSSLKit", "FoundationGaps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -204,58 +208,58 @@ let package = Package(
         // The agent's executable: the AgentCLI commands only.
         .executableTarget(
             name: "cyberctl-agent",
-            dependencies: ["AgentCLI", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Model", "AgentCLI", "Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             linkerSettings: releaseLinking(foundation: agentFoundation)),
         // The RSSI's executable: the agent's commands and the RSSI's (territory, collector, summary, incidents).
         .executableTarget(
             name: "cyberctl",
-            dependencies: [
+            dependencies: ["Model", 
                 "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "Territory", "Incidents", "Rendering", "Summary", "Delivery", "Collector", "OpenSSLKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: releaseLinking(foundation: fullFoundation)
         ),
-        .target(name: "TestSupport", dependencies: ["Checks"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Model", "Checks"], path: "Tests/TestSupport"),
         // Synthetic territories of signed reports for the tests, and the benchmark's generator
         // (scripts/bench-territory.sh): test support, not part of cyberctl.
-        .target(name: "TerritoryGenerator", dependencies: ["Territory", "Trust", "Agent", "Checks", "OpenSSLKit"], path: "Tests/TerritoryGenerator"),
+        .target(name: "TerritoryGenerator", dependencies: ["Model", "Territory", "Trust", "Agent", "Checks", "OpenSSLKit"], path: "Tests/TerritoryGenerator"),
         .executableTarget(
             name: "generate-territory",
-            dependencies: ["TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Model", "TerritoryGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/GenerateTerritory"),
-        .testTarget(name: "OpenSSLKitTests", dependencies: ["OpenSSLKit", "TestSupport"]),
+        .testTarget(name: "OpenSSLKitTests", dependencies: ["Model", "OpenSSLKit", "TestSupport"]),
         // FoundationGaps against Foundation itself: the same outputs, byte for byte.
-        .testTarget(name: "FoundationGapsTests", dependencies: ["FoundationGaps"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "NIS2", "TestSupport"]),
-        .testTarget(name: "TLSProbeTests", dependencies: ["TLSProbe", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Checks", "NIS2", "TestSupport"]),
-        .testTarget(name: "NIS2Tests", dependencies: ["NIS2", "TestSupport"]),
+        .testTarget(name: "FoundationGapsTests", dependencies: ["Model", "FoundationGaps"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Model", "Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "TLSProbeTests", dependencies: ["Model", "TLSProbe", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Model", "Agent", "Checks", "NIS2", "TestSupport"]),
+        .testTarget(name: "NIS2Tests", dependencies: ["Model", "NIS2", "TestSupport"]),
         // The YAML reader against Yams, the reader it replaced: Yams is a test-only dependency, no product links it.
         .testTarget(
             name: "YAMLTests",
-            dependencies: ["YAML", "Agent", "Checks", "NIS2", "TestSupport", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+            dependencies: ["Model", "YAML", "Agent", "Checks", "NIS2", "TestSupport", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Model", "TestSupport"]),
         .testTarget(
             name: "TerritoryTests",
-            dependencies: [
+            dependencies: ["Model", 
                 "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "SummaryTests",
-            dependencies: ["Summary", "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
+            dependencies: ["Model", "Summary", "Territory", "Incidents", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "TestSupport"]),
         .testTarget(
             name: "CollectorTests",
-            dependencies: [
+            dependencies: ["Model", 
                 "Collector", "Delivery", "Trust", "Territory", "Agent", "Checks", "OpenSSLKit", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Agent", "Checks", "TestSupport"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Agent", "TestSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Model", "Monitoring", "Agent", "Checks", "TestSupport"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Model", "Delivery", "Agent", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Model", "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "TestSupport"]),
         // Signed hostile reports mutated and put through verify, the store and every view (scripts/fuzz-reports.sh runs more).
-        .testTarget(name: "ReportFuzzTests", dependencies: ["Territory", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
+        .testTarget(name: "ReportFuzzTests", dependencies: ["Model", "Territory", "Rendering", "TerritoryGenerator", "Trust", "Agent", "Checks", "OpenSSLKit", "TestSupport"]),
     ]
 )
 
@@ -271,7 +275,7 @@ where (target.type == .regular || target.type == .executable)
 // module, so an API full Foundation adds (loaded through a dependency such as Yams) cannot creep back unseen.
 let agentModules: Set<String> = [
     "AgentCLI", "Agent", "Checks", "NIS2", "Trust", "TLSProbe", "OpenSSLKit", "InputFiles", "ShippedData", "Delivery",
-    "Monitoring", "FoundationGaps", "YAML", "cyberctl-agent",
+    "Monitoring", "FoundationGaps", "YAML", "Model", "cyberctl-agent",
 ]
 for target in package.targets where agentModules.contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]

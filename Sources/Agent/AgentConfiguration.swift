@@ -2,6 +2,7 @@ import Checks
 import FoundationEssentials
 import FoundationGaps
 import NIS2
+import Model
 import YAML
 
 /// `/etc/cyberctl/agent.yaml`: who this agent speaks for, which profile it runs, and (later issues)

@@ -1,4 +1,5 @@
 import Checks
+import Model
 import NIS2
 
 /// `DeclaredDomain`'s problems (Sources/Checks, English only) in both languages, for the errors of

@@ -1,6 +1,7 @@
 import Checks
 import FoundationEssentials
 import NIS2
+import Model
 import OpenSSLKit
 import ShippedData
 import YAML

@@ -1,5 +1,6 @@
 import Checks
 import FoundationEssentials
+import Model
 import NIS2
 
 /// A scan report, schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json).

@@ -1,5 +1,6 @@
 import Checks
 import FoundationEssentials
+import Model
 
 /// Writes a `Report` as JSON, byte for byte what `JSONEncoder` writes with
 /// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` (two-space indent, `"key" : value`,

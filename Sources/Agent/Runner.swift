@@ -1,6 +1,7 @@
 import Checks
 import FoundationEssentials
 import NIS2
+import Model
 import Synchronization
 
 /// Runs checks concurrently, each under a deadline. A check that overruns is cancelled and

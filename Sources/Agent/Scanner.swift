@@ -1,6 +1,7 @@
 import Checks
 import FoundationEssentials
 import Logging
+import Model
 
 /// The agent's pipeline: profile → checks (filtered) → runner → report.
 public struct Scanner: Sendable {

@@ -1,6 +1,7 @@
 import Checks
 import FoundationEssentials
 import NIS2
+import Model
 import YAML
 
 /// Reads YAML input files strictly: syntax errors, unknown keys and wrong types become `InputError`s

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import FoundationEssentials
+import Model
 
 extension AgentCommand {
     /// Runs the certificate rules on the given files.

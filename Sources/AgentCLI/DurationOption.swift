@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checks
+import Model
 
 /// The value of a duration option as typed (`60d`, `60j`, `8w`, `8sem`, `24h`, `90min`), kept as text until the
 /// command knows its `--lang`; a `DurationOption` reads it with `DurationText`, the one parser of every duration

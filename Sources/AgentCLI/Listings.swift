@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import FoundationEssentials
+import Model
 
 extension AgentCommand {
     /// Lists the checks and the rules they apply.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 import Monitoring
 import NIS2
 import Trust

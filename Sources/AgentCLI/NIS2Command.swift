@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// Kinds of local authority, as the command line takes them.

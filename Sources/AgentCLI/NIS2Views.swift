@@ -1,6 +1,7 @@
 import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// Terminal rendering of the organisational (NIS 2) results: the short detail of one item in the

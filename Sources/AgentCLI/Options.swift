@@ -4,6 +4,7 @@ import Checks
 import FoundationEssentials
 import FoundationGaps
 import NIS2
+import Model
 import Trust
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import Checks
 import FoundationEssentials
 import FoundationGaps
 import Logging
+import Model
 import Monitoring
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import Checks
 import Delivery
 import FoundationEssentials
 import NIS2
+import Model
 import Trust
 
 #if canImport(Glibc)

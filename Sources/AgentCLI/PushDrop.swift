@@ -8,6 +8,7 @@ import NIS2
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// `push --drop ID` and `push --drop-refused`: a person removes refused pairs from the outbox, after seeing them

@@ -5,6 +5,7 @@ import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// The terminal view of a report: results grouped by domain, then the score line and the fixes

@@ -5,6 +5,7 @@ import Delivery
 import FoundationEssentials
 import FoundationGaps
 import NIS2
+import Model
 import OpenSSLKit
 import Trust
 

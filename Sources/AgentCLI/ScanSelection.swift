@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import FoundationEssentials
+import Model
 
 /// What to scan, for the commands that run checks without writing a report (`plugin`, `metrics`): the
 /// profile, the audited root, `--only`, the agent configuration (its profile, entity and domain names).

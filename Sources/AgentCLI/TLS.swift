@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Checks
 import FoundationEssentials
+import Model
 import TLSProbe
 
 extension StartTLSProtocol: ExpressibleByArgument {}

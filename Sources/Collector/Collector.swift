@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import Model
 import NIOCore
 import NIOSSL
 import NIS2

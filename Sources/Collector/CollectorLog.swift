@@ -1,5 +1,6 @@
 import Agent
 import Logging
+import Model
 
 /// The collector's log handler: another handler (stderr, journald through it), with every message and
 /// metadata value made one safe line (`TerminalText.line`).

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import NIS2
+import Model
 import OpenSSLKit
 import Trust
 

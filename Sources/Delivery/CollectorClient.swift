@@ -3,6 +3,7 @@ internal import CCurlShims
 import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// How to reach the collector: `POST <endpoint>` over mutual TLS (push protocol, issue 11).

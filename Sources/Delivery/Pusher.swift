@@ -2,6 +2,7 @@ import Agent
 import Checks
 import FoundationEssentials
 import NIS2
+import Model
 import OpenSSLKit
 
 /// Delivers the outbox to the collector, following the push protocol (issue 11):

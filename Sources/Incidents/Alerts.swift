@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 import Territory
 import Trust
 

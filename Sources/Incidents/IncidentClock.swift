@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 
 /// Times of incident follow-up: parsing what people type, showing it in Europe/Paris local time, and
 /// the legal deadlines that run from the moment of awareness.

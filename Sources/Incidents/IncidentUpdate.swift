@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 import Territory
 
 /// Corrections to an incident after it was opened (`cyberctl incident update`). A nil field is left as it is.

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import Territory
 
 /// Whether an incident is "significant" in the sense of NIS 2 Art. 23(3).

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 
 /// `-w`/`-c` as given on the command line, and the kind of figure they apply to (`--metric`).
 public struct PluginThresholds: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Checks
+import Model
 
 /// A service state as monitoring plugins report it (Monitoring Plugins Development Guidelines, "Plugin
 /// Return Codes"): the process exit code is the state, read by Nagios, Icinga, Centreon, Naemon, Shinken.

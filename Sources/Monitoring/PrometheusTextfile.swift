@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import FoundationEssentials
+import Model
 
 /// A report as node_exporter's textfile collector reads it: the Prometheus text exposition format 0.0.4,
 /// every family a gauge, no timestamps (the collector stamps its scrape).

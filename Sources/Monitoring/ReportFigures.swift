@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import FoundationEssentials
+import Model
 
 /// The kinds of figure a report yields to monitoring, each named as `--metric` takes it.
 public enum FigureKind: String, Sendable, CaseIterable {

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import FoundationEssentials
+import Model
 
 /// A report as one JSON document for Zabbix: the master item of the template in `packaging/zabbix`
 /// (`cyberctl.json`, a `UserParameter`), from which dependent items and low-level discovery rules take

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import YAML
 
 /// What an entity declares for one item.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import YAML
 
 /// The NIS 2 categories a French local authority may fall in.

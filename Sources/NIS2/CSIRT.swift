@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import YAML
 
 /// Who to call when a local authority is hit: its regional CSIRT, the ANSSI regional delegation,

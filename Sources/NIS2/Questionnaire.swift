@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import YAML
 
 /// How much an item counts; the same scale as a result's severity (weights 2, 4, 8, 16 in the

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// The two CSV dialects of the views (`--format csv --csv-dialect rfc4180|excel-fr`).
 ///

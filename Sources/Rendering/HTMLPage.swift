@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import Territory
 
 /// Self-contained HTML: one file, inline CSS and SVG, no script, no external resource (it works

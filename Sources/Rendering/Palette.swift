@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// The colours the HTML renderers (dashboard, élus page) put text on: one fill per level, each with a
 /// text colour whose contrast ratio is at least 4.5:1 (WCAG 2.x AA for normal text, success criterion

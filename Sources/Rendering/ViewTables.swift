@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import Territory
 
 /// A titled table for people, rendered as aligned text or Markdown (CSV exports are `ExportTables`, typed).

@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import Incidents
 import NIS2
+import Model
 import Territory
 
 /// `territory digest`: what one member of the territory should do this month, in plain French (English with

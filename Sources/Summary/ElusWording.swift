@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 import Territory
 
 /// What the élus page states, as facts: its wording (`ElusWording`) is a function of these only, so

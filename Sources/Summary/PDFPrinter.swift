@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 
 /// Headless Chromium is missing or failed.
 public struct PDFPrinterError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,5 @@
 import Checks
+import Model
 
 /// Who must act on a priority, in the words of a town hall.
 public enum Actor: String, Codable, Sendable {

@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import Incidents
 import NIS2
+import Model
 import Territory
 
 /// The one-page readiness summary for élus (issue 9): everything the page says, already in plain

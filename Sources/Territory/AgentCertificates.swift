@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 import Trust
 
 /// `territory agents`: the agents whose signing certificate has expired or expires soon, from each

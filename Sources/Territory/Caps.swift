@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// A critical gap that caps an entity's level whatever its score, as SSL Labs' rating guide caps a grade
 /// ("grade capped to B/F"): a commune without any backup is not "C" because its certificates are fine.

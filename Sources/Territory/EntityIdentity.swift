@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 
 /// The identity of the entities in the store and their score history, for the élus summary
 /// (issue 9). Additive: reads only what ingest already stores.

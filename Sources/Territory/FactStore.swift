@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// The `report_fact` table (migration `v4-roster`): per report, what its results say about the caps'
 /// inputs (`CapFact`), written at ingest with the report, and filled from the stored results for

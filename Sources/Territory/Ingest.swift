@@ -3,6 +3,7 @@ import Checks
 import Dispatch
 import Foundation
 import NIS2
+import Model
 import OpenSSLKit
 import Trust
 

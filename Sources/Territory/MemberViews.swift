@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// One entity with reports, as the store's sums state it (no result is re-read): its hosts' latest
 /// tallies summed (`entity_domain`), failures per domain, and its hosts' cap inputs (`report_fact`).

@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import Logging
 import NIS2
+import Model
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -245,12 +246,20 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 }
 
 /// `SQLConnection` over one postgres-nio connection inside a transaction. `?` placeholders become `$1`, `$2`…
+///
+/// Round trips are what costs on PostgreSQL (SQLite runs in-process): statements whose rows are not needed are
+/// pipelined (sent at once, their answers collected before the next read or the commit), and the rows of a plain
+/// `INSERT … VALUES (…)` statement made with `makeStatement` are sent as multi-row inserts of up to
+/// `PostgresSQLStatement.rowsPerInsert` rows. Anything else sent first sends the buffered rows, so statements reach
+/// the server in the order they were run.
 final class PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
     var dialect: SQLDialect { .postgresql }
     /// Statements sent and not yet waited for (their rows are not needed).
     private var pending: [EventLoopFuture<PostgresQueryResult>] = []
+    /// Statements holding rows not yet sent.
+    private var buffering: [PostgresSQLStatement] = []
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -262,13 +271,13 @@ final class PostgresSQLConnection: SQLConnection {
             for statement in Self.statements(sql) { try execute(sql: statement, arguments: []) }
             return
         }
-        pending.append(connection.query(try Self.query(sql, arguments), logger: logger))
-        if pending.count >= 256 { try flush() }
+        try sendBuffered()
+        try send(numberedSQL: Self.cachedNumbered(sql), arguments.values)
     }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         try flush()
-        let result = try connection.query(try Self.query(sql, arguments), logger: logger).wait()
+        let result = try connection.query(try Self.query(numberedSQL: Self.cachedNumbered(sql), arguments.values), logger: logger).wait()
         var columns: [String]?
         for row in result.rows {
             if columns == nil { columns = row.map(\.columnName) }
@@ -281,8 +290,32 @@ final class PostgresSQLConnection: SQLConnection {
 
     func makeStatement(sql: String) throws -> any SQLStatement { PostgresSQLStatement(connection: self, sql: sql) }
 
-    /// Waits for every pipelined statement; throws the first error.
+    /// Sends a numbered statement without waiting for its answer.
+    func send(numberedSQL: String, _ values: [SQLValue]) throws {
+        pending.append(connection.query(try Self.query(numberedSQL: numberedSQL, values), logger: logger))
+        if pending.count >= 256 { try waitPending() }
+    }
+
+    /// Registers `statement` as holding rows to send before anything else.
+    func buffer(_ statement: PostgresSQLStatement) {
+        if !buffering.contains(where: { $0 === statement }) { buffering.append(statement) }
+    }
+
+    /// Sends every statement's buffered rows, in the order the statements first buffered.
+    func sendBuffered() throws {
+        guard !buffering.isEmpty else { return }
+        let statements = buffering
+        buffering = []
+        for statement in statements { try statement.sendRows() }
+    }
+
+    /// Sends the buffered rows, then waits for every pipelined statement; throws the first error.
     func flush() throws {
+        try sendBuffered()
+        try waitPending()
+    }
+
+    private func waitPending() throws {
         let sent = pending
         pending = []
         var firstError: (any Error)?
@@ -292,16 +325,32 @@ final class PostgresSQLConnection: SQLConnection {
         if let firstError { throw firstError }
     }
 
-    /// Waits for the pipelined statements, ignoring their errors (before a rollback).
+    /// Forgets the buffered rows and waits for the pipelined statements, ignoring their errors (before a rollback).
     func discardPending() throws {
+        buffering = []
         let sent = pending
         pending = []
         for future in sent { _ = try? future.wait() }
     }
 
+    private static let numberedLock = NSLock()
+    nonisolated(unsafe) private static var numberedCache: [String: String] = [:]
+
+    /// `numbered(sql)`, remembered: the store runs a few dozen distinct statements many times.
+    static func cachedNumbered(_ sql: String) -> String {
+        if let known = numberedLock.withLock({ numberedCache[sql] }) { return known }
+        let numbered = numbered(sql)
+        numberedLock.withLock { if numberedCache.count < 4096 { numberedCache[sql] = numbered } }
+        return numbered
+    }
+
     static func query(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: arguments.values.count)
-        for value in arguments.values {
+        try query(numberedSQL: numbered(sql), arguments.values)
+    }
+
+    static func query(numberedSQL: String, _ values: [SQLValue]) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
             switch value {
             case .null: bindings.appendNull()
             case .integer(let integer): bindings.append(integer)
@@ -310,7 +359,7 @@ final class PostgresSQLConnection: SQLConnection {
             case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
             }
         }
-        return PostgresQuery(unsafeSQL: numbered(sql), binds: bindings)
+        return PostgresQuery(unsafeSQL: numberedSQL, binds: bindings)
     }
 
     /// `sql` with each `?` outside quotes and comments replaced by `$1`, `$2`, … in order.
@@ -399,15 +448,72 @@ final class PostgresSQLConnection: SQLConnection {
     }
 }
 
-/// A PostgreSQL statement run many times: the text is numbered once; each run is pipelined.
+/// A PostgreSQL statement run many times. A plain `INSERT INTO t (…) VALUES (…)` (no `ON CONFLICT`, `RETURNING` or
+/// `SELECT`) buffers its rows and sends them as one multi-row insert per `rowsPerInsert` rows (or at the next other
+/// statement, read or commit); any other statement is numbered once and pipelined on each run.
 final class PostgresSQLStatement: SQLStatement {
+    /// Rows per multi-row insert (PostgreSQL takes at most 65,535 parameters per statement).
+    static let rowsPerInsert = 256
+
     let connection: PostgresSQLConnection
-    let sql: String
+    let numbered: String
+    /// `INSERT INTO t (…) VALUES` and the row's template (`(?, ?, 1)`), for a statement that can be batched.
+    let batch: (head: String, row: String, parameters: Int)?
+    private var rows: [[SQLValue]] = []
 
     init(connection: PostgresSQLConnection, sql: String) {
         self.connection = connection
-        self.sql = sql
+        numbered = PostgresSQLConnection.cachedNumbered(sql)
+        batch = Self.batchable(sql)
     }
 
-    func execute(arguments: SQLArguments) throws { try connection.execute(sql: sql, arguments: arguments) }
+    func execute(arguments: SQLArguments) throws {
+        guard let batch else {
+            try connection.sendBuffered()
+            try connection.send(numberedSQL: numbered, arguments.values)
+            return
+        }
+        precondition(arguments.values.count == batch.parameters, "\(batch.parameters) parameters expected")
+        rows.append(arguments.values)
+        connection.buffer(self)
+        if rows.count >= Self.rowsPerInsert { try sendRows() }
+    }
+
+    /// Sends the buffered rows as one insert.
+    func sendRows() throws {
+        guard let batch, !rows.isEmpty else { return }
+        var sql = batch.head
+        var number = 0
+        var values: [SQLValue] = []
+        values.reserveCapacity(rows.count * batch.parameters)
+        for (index, row) in rows.enumerated() {
+            if index > 0 { sql += ", " }
+            for character in batch.row {
+                if character == "?" {
+                    number += 1
+                    sql += "$\(number)"
+                } else {
+                    sql.append(character)
+                }
+            }
+            values.append(contentsOf: row)
+        }
+        rows = []
+        try connection.send(numberedSQL: sql, values)
+    }
+
+    /// The head and row template of a plain single-row `INSERT … VALUES (…)`, or nil.
+    static func batchable(_ sql: String) -> (head: String, row: String, parameters: Int)? {
+        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        let upper = text.uppercased()
+        guard upper.hasPrefix("INSERT INTO"), !upper.contains("ON CONFLICT"), !upper.contains("RETURNING"), !upper.contains("SELECT"),
+            !text.contains("'"), !text.contains("--"),
+            let values = upper.range(of: "VALUES", options: .backwards)
+        else { return nil }
+        let offset = upper.distance(from: upper.startIndex, to: values.upperBound)
+        let head = String(text.prefix(offset)) + " "
+        let row = text.dropFirst(offset).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard row.hasPrefix("("), row.hasSuffix(")"), row.dropFirst().dropLast().allSatisfy({ $0 != "(" && $0 != ")" }) else { return nil }
+        return (head, row, row.filter { $0 == "?" }.count)
+    }
 }

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import NIS2
+import Model
 import YAML
 
 /// `/etc/cyberctl/rssi.yaml`: the one configuration of the mutualised RSSI's side (issue 14). `collect`,

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import NIS2
+import Model
 import Trust
 
 /// A verified report, flattened into what the store keeps: header, score tally, per-rule finding

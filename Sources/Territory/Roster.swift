@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import NIS2
+import Model
 import YAML
 
 /// The territory as the mutualised RSSI declares it: the grouping (EPCI, syndicat, OPSN) and the member

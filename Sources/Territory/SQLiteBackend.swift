@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import GRDB
 import InputFiles
+import Model
 
 /// A territory store in one SQLite database file, through GRDB: a `DatabasePool` (WAL) — any number of
 /// processes may ingest or read at once; writers take an IMMEDIATE transaction and wait up to

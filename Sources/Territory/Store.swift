@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 
 /// The mutualised RSSI's store holding every verified report of the territory, its results, and the files that
 /// were refused: one SQLite database (`SQLiteBackend`, the default, through GRDB), or a PostgreSQL database. The

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 
 /// Where the territory store is: a SQLite file (a path), or a PostgreSQL database (a `postgresql://` or
 /// `postgres://` connection URI, as libpq reads it).

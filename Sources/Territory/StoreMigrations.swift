@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// One schema change of the territory store, under its identifier (GRDB's `grdb_migrations` on SQLite; the
 /// PostgreSQL runner records the same identifiers). Its body runs in the migration's transaction and branches

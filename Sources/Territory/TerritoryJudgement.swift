@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// The cap on a territory's level from its members under a cap (docs/territory.md, "The territory's
 /// level"): at most C as soon as one member is under a cap (or never reported), at most D from a

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// Score history, one point per report (two reports the same day make two points): after each report,
 /// each host counts with its latest report up to then, each entity is scored and capped as the status

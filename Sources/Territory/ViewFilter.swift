@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 
 /// What a territory view is narrowed to (`--entity SIREN`, repeatable, and `--domain D`).
 ///

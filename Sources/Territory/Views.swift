@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 
 /// A fix across the territory (or an entity): making every warn/fail result of one rule pass.
 public struct RuleFix: Codable, Sendable, Equatable {

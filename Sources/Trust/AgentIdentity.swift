@@ -1,7 +1,6 @@
-import Agent
 import FoundationEssentials
 import FoundationGaps
-import NIS2
+import Model
 import OpenSSLKit
 
 /// Who an agent certificate speaks for: the entity (O), its SIREN (organizationIdentifier

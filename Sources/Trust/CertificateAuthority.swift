@@ -1,8 +1,6 @@
-import Agent
-import Checks
 import FoundationEssentials
 import FoundationGaps
-import NIS2
+import Model
 import OpenSSLKit
 
 #if canImport(Glibc)

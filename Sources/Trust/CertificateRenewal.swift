@@ -1,7 +1,5 @@
-import Agent
-import Checks
 import FoundationEssentials
-import NIS2
+import Model
 import OpenSSLKit
 
 extension CertificateAuthority {

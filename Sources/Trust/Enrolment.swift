@@ -1,6 +1,6 @@
-import Agent
 import FoundationEssentials
 import FoundationGaps
+import Model
 import OpenSSLKit
 
 /// An agent's enrolment: its key and the request the RSSI's CA turns into a certificate.

@@ -1,6 +1,6 @@
-import Checks
 import FoundationEssentials
 import FoundationGaps
+import Model
 
 /// A strict RFC 8259 JSON parser over raw bytes, for documents that must be judged exactly as signed.
 ///

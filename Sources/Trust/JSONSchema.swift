@@ -1,9 +1,9 @@
-import Checks
 import FoundationEssentials
 import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// A small JSON Schema (draft 2020-12) validator for the keywords cyberctl's own schemas use:

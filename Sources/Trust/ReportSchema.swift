@@ -1,5 +1,3 @@
-import Agent
-import Checks
 import FoundationEssentials
 
 /// The report schema `cyberctl.report/1` (schemas/cyberctl.report-1.schema.json), embedded in the

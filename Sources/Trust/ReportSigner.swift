@@ -1,7 +1,5 @@
-import Agent
-import Checks
 import FoundationEssentials
-import NIS2
+import Model
 import OpenSSLKit
 
 /// Signs reports with the agent's key: CMS SignedData (RFC 5652), detached, DER, SHA-256, the signer

@@ -1,7 +1,5 @@
-import Agent
-import Checks
 import FoundationEssentials
-import NIS2
+import Model
 
 /// The rules a report's `generatedAt` follows, the same for `cyberctl verify`, the consolidation and
 /// the collector (the store applies them again before writing, so no path can disagree).

@@ -1,8 +1,6 @@
-import Agent
-import Checks
 import FoundationEssentials
 import InputFiles
-import NIS2
+import Model
 import OpenSSLKit
 
 /// What a verifier trusts: the RSSI's CA certificate(s) and their CRLs. Built once, shared by any

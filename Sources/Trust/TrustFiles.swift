@@ -1,7 +1,6 @@
-import Agent
 import FoundationEssentials
 import InputFiles
-import NIS2
+import Model
 import OpenSSLKit
 
 #if canImport(Glibc)

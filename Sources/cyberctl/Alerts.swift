@@ -3,6 +3,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import Incidents
+import Model
 import Rendering
 import Territory
 

@@ -4,6 +4,7 @@ import ArgumentParser
 import Checks
 import Delivery
 import Foundation
+import Model
 import OpenSSLKit
 import Trust
 

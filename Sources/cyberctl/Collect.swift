@@ -4,6 +4,7 @@ import ArgumentParser
 import Collector
 import Foundation
 import Logging
+import Model
 import Territory
 import Trust
 

@@ -5,6 +5,7 @@ import Checks
 import Foundation
 import Incidents
 import NIS2
+import Model
 import Summary
 import Territory
 

@@ -2,6 +2,7 @@ import Agent
 import AgentCLI
 import Checks
 import Foundation
+import Model
 import Territory
 
 /// `cyberctl domain --roster`: the roster's entities that declare domains, and their results grouped by entity.

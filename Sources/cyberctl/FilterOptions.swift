@@ -2,6 +2,7 @@ import Agent
 import AgentCLI
 import ArgumentParser
 import Checks
+import Model
 import Rendering
 import Territory
 

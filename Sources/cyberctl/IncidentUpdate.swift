@@ -4,6 +4,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import Incidents
+import Model
 import Territory
 
 extension Cyberctl.IncidentCommand {

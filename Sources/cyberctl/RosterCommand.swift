@@ -4,6 +4,7 @@ import ArgumentParser
 import Checks
 import Foundation
 import NIS2
+import Model
 import OpenSSLKit
 import Rendering
 import Territory

@@ -3,6 +3,7 @@ import AgentCLI
 import ArgumentParser
 import Foundation
 import NIS2
+import Model
 import Summary
 import Territory
 

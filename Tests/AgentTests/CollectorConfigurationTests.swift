@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 import TestSupport
 import Testing
 

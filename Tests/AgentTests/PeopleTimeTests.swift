@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 import Testing
 
 /// PeopleTime computes Europe/Paris itself (the agent has no ICU, issue 19); the time zone database, through

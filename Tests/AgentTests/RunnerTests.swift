@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import Testing
 
 /// A check that never finishes in time and ignores cancellation: it waits on a blocked thread of its

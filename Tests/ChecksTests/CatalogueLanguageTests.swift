@@ -1,4 +1,5 @@
 import Checks
+import Model
 import Testing
 import TestSupport
 

@@ -1,5 +1,6 @@
 @testable import Checks
 import Foundation
+import Model
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 @testable import Checks
 import Foundation
 import NIS2
+import Model
 import Testing
 import TestSupport
 import TLSProbe

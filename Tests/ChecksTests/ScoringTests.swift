@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import NIS2
+import Model
 import Testing
 import TestSupport
 

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Testing
 import TestSupport
 
@@ -115,7 +116,7 @@ struct BilingualErrorSourceTests {
 
     @Test("InputError, NIS2InputError and VerificationFailure declare no initialiser taking a single message")
     func noSingleTextInitialiser() throws {
-        let input = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Agent/InputError.swift", encoding: .utf8)
+        let input = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Model/InputError.swift", encoding: .utf8)
         let nis2 = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/NIS2/Common.swift", encoding: .utf8)
         let verifier = try String(contentsOfFile: BuiltBinary.packageRoot + "/Sources/Trust/ReportVerifier.swift", encoding: .utf8)
         for text in [input, nis2, verifier] {

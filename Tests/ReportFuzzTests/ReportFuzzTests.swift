@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 @testable import Rendering
+import Model
 import OpenSSLKit
 import TestSupport
 import Testing

@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import NIS2
+import Model
 import Summary
 import Territory
 import TerritoryGenerator

@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 @testable import Summary
+import Model
 import Testing
 
 /// The summary speaks to élus: no protocol or cipher names, CVE ids, port numbers, rule codes or English terms.

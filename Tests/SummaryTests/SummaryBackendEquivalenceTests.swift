@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import Incidents
+import Model
 import NIS2
 import Rendering
 import Summary

@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import NIS2
 @testable import Summary
+import Model
 import Territory
 import Testing
 import TestSupport

@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import TerritoryGenerator
 import NIS2
 import OpenSSLKit

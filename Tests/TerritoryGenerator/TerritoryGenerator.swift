@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Dispatch
 import Foundation
+import Model
 import OpenSSLKit
 import Territory
 import Trust

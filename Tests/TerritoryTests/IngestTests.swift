@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import GRDB
+import Model
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 import TerritoryGenerator
 import NIS2
 import TestSupport

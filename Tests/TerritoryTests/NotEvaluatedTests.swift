@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 @testable import Rendering
+import Model
 import TestSupport
 import Testing
 @testable import Territory

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 import TestSupport
 import Testing
 @testable import Territory
@@ -196,6 +197,32 @@ import Testing
         let port = try BackgroundServer.freePort()
         #expect(throws: InputError.self) {
             try PostgresBackend(location: try PostgresLocation(uri: "postgresql://u:p@127.0.0.1:\(port)/d?sslmode=disable&connect_timeout=3", environment: [:]))
+        }
+    }
+
+    @Test func verifyFullChecksTheChainAndTheServersName() throws {
+        let cluster = try PostgresCluster.shared()
+        let uri = try cluster.createDatabase(prefix: "tls")
+        let database = String(uri.split(separator: "/").last!.split(separator: "?").first!)
+        let credentials = "\(PostgresCluster.user):\(PostgresCluster.password)"
+        // The right CA and the certificate's name: connected over TLS (the server says so).
+        let verified = try PostgresBackend(location: try PostgresLocation(
+            uri: "postgresql://\(credentials)@localhost:\(cluster.port)/\(database)?sslmode=verify-full&sslrootcert=\(cluster.caPath)", environment: [:]))
+        #expect(try verified.read { try $0.fetchOne(Bool.self, sql: "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") } == true)
+        // verify-ca: the chain only, so an address the certificate does not name is accepted.
+        _ = try PostgresBackend(location: try PostgresLocation(
+            uri: "postgresql://\(credentials)@127.0.0.1:\(cluster.port)/\(database)?sslmode=verify-ca&sslrootcert=\(cluster.caPath)", environment: [:]))
+        // verify-full to a name the certificate does not carry: refused.
+        #expect(throws: InputError.self) {
+            try PostgresBackend(location: try PostgresLocation(
+                uri: "postgresql://\(credentials)@127.0.0.1:\(cluster.port)/\(database)?sslmode=verify-full&sslrootcert=\(cluster.caPath)", environment: [:]))
+        }
+        // Another CA: refused, even under verify-ca.
+        let other = try TemporaryDirectory(prefix: "cyberctl-pg-other-ca")
+        try PostgresCluster.makeCertificates(folder: other.url("tls"))
+        #expect(throws: InputError.self) {
+            try PostgresBackend(location: try PostgresLocation(
+                uri: "postgresql://\(credentials)@localhost:\(cluster.port)/\(database)?sslmode=verify-ca&sslrootcert=\(other.url("tls"))/ca.pem", environment: [:]))
         }
     }
 }

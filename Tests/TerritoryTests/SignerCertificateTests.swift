@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import Foundation
+import Model
 import OpenSSLKit
 import TestSupport
 import Testing

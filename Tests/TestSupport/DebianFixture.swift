@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// Debian packaging files of this machine, read independently of cyberctl's parsers: dpkg's status
 /// stanzas and apt's lists (decompressed with the reference command of each format when apt keeps them compressed).

@@ -14,6 +14,9 @@ public final class PostgresCluster: @unchecked Sendable {
 
     public let folder: String
     public let port: UInt16
+    /// The CA (PEM) that issued the server's TLS certificate, whose only name is `DNS:localhost`: `sslmode=verify-full`
+    /// succeeds for host `localhost` and fails on the name for host `127.0.0.1`; `verify-ca` succeeds for both.
+    public var caPath: String { "\(folder)/tls/ca.pem" }
     public let binaries: String
     private let lock = NSLock()
     private var databaseCount = 0
@@ -68,10 +71,11 @@ public final class PostgresCluster: @unchecked Sendable {
             "--encoding=UTF8", "--locale=C", "--no-sync",
         ], folder: folder)
         guard initdb.exitCode == 0 else { throw TestSupportError("initdb failed: \(initdb.stderr)") }
+        try Self.makeCertificates(folder: "\(folder)/tls")
         var lastError = ""
         for _ in 0..<5 {
             let candidate = try BackgroundServer.freePort()
-            let options = "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(folder) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            let options = "-c listen_addresses=127.0.0.1 -p \(candidate) -k \(folder) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=\(folder)/tls/server.crt -c ssl_key_file=\(folder)/tls/server.key"
             let start = try Self.runAsOwner("\(binaries)/pg_ctl", ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-o", options, "-w", "-t", "60", "start"], folder: folder)
             if start.exitCode == 0 {
                 port = candidate
@@ -80,6 +84,25 @@ public final class PostgresCluster: @unchecked Sendable {
             lastError = start.stderr + ((try? String(contentsOfFile: "\(folder)/server.log", encoding: .utf8)) ?? "")
         }
         throw TestSupportError("pg_ctl start failed: \(lastError)")
+    }
+
+    /// A test CA and a server certificate for `DNS:localhost` it issued (openssl), the key readable by the cluster's
+    /// owner only, as PostgreSQL requires.
+    public static func makeCertificates(folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        func openssl(_ arguments: [String]) throws {
+            let output = try Command.run("openssl", arguments, currentDirectory: folder)
+            guard output.exitCode == 0 else { throw TestSupportError("openssl \(arguments.joined(separator: " ")): \(output.stderr)") }
+        }
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=cyberctl test PostgreSQL CA", "-days", "3"])
+        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
+        try Data("subjectAltName=DNS:localhost\n".utf8).write(to: URL(fileURLWithPath: "\(folder)/san.ext"))
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "3", "-extfile", "san.ext"])
+        chmod("\(folder)/server.key", 0o600)
+        if geteuid() == 0, let owner = getpwnam("postgres") {
+            chown(folder, owner.pointee.pw_uid, owner.pointee.pw_gid)
+            chown("\(folder)/server.key", owner.pointee.pw_uid, owner.pointee.pw_gid)
+        }
     }
 
     /// Runs a server program as the cluster's owner (`postgres` under root, else the current user), its output in

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 import OpenSSLKit
 import TestSupport
 import Testing

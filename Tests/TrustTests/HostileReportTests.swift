@@ -3,6 +3,7 @@ import Checks
 import Foundation
 import InputFiles
 import NIS2
+import Model
 import OpenSSLKit
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 @testable import Agent
 import Checks
 import Foundation
+import Model
 import OpenSSLKit
 import TestSupport
 import Testing

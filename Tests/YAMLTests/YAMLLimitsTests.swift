@@ -1,6 +1,7 @@
 import Agent
 import Checks
 import NIS2
+import Model
 import Testing
 import YAML
 

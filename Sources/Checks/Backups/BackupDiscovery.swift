@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// Finds the backup sets of a host without configuration, reading files only (through the

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// Whose snapshots or archives count in a restic or Borg repository that several hosts may share:

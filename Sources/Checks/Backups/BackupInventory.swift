@@ -2,6 +2,7 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
+import Model
 import NIS2
 #endif
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// The backup rules, applied to one measured set each. Thresholds: the set's maximum age (from the

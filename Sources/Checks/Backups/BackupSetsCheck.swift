@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// `backup.sets`: are there backups, recent, not empty, apart from the data, with an offline

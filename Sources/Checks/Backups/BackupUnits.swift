@@ -3,6 +3,7 @@ import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// Parsers for the units profiles use in backup declarations: durations (`26h`, `7d`), sizes

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 
 /// The live system's mounts (`/proc/self/mountinfo`), to name the filesystem behind a device
 /// number in `backup.separate-storage` evidence (`/dev/sdb1`, `ext4`, mounted on `/mnt/sauvegardes`;

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// The last run of a systemd service as `systemctl show` reports it. cyberctl only reads these

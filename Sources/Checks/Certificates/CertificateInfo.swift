@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import OpenSSLKit
 
 /// What cyberctl reads from one certificate, in plain values (no OpenSSL types).

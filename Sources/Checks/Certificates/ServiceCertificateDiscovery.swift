@@ -4,6 +4,7 @@ import NIS2
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// A certificate file some service uses, and who said so.

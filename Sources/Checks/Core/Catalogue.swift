@@ -1,3 +1,5 @@
+import Model
+
 /// What a person reads about one rule, in one language.
 public struct RuleText: Sendable, Equatable {
     /// Short name of the rule (`Expiration du certificat`).

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import Model
 
 /// A modular check: a small value that looks at one aspect of a host and returns results.
 ///

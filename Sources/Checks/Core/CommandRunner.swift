@@ -1,5 +1,6 @@
 import FoundationEssentials
 import NIS2
+import Model
 import Subprocess
 import SystemPackage
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 
 /// Durations as people type them, in French or English units, read the same way by every duration option of
 /// the command line, the agent configuration and the profiles (issue 18).

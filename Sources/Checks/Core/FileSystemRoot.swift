@@ -3,6 +3,7 @@ import NIS2
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// The filesystem a scan audits: `/` on a live host, or a mounted image or fixture tree.

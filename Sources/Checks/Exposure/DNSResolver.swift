@@ -6,6 +6,7 @@ import NIS2
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// DNS record types the exposure checks ask for (IANA "Resource Record (RR) TYPEs").

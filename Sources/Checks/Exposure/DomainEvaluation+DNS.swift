@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// DNS rules: DNSSEC, CAA, name servers.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// Web rules: HTTPS, http→https redirect, HSTS on the domain and `www.`, security.txt.

@@ -1,3 +1,5 @@
+import Model
+
 /// The rules of domain `exposition`: a commune's domain names as an attacker sees them from the
 /// Internet — mail authentication (`mail.`), DNS (`dns.`), web (`web.`). One row per rule with what makes
 /// it fail or warn, its severity and its sources; `DomainEvaluation` applies them and

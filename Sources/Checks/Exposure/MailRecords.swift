@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// Tag-value lists (`v=DMARC1; p=reject; rua=mailto:…`) as DMARC (RFC 7489 §6.4), DKIM (RFC 6376 §3.2),

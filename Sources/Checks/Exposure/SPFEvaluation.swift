@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// What the SPF record of a domain says, followed through `include:` and `redirect=` (RFC 7208).

@@ -1,3 +1,5 @@
+import Model
+
 /// Puts technical results beside the declarations they bear on, after a scan's checks have run.
 ///
 /// Each `org.nis2.*` result lists in its evidence (`technicalPrefixes`) the rule-code prefixes of

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// `org.nis2`: the entity's answers to the NIS 2 organisational questionnaire, one result per item

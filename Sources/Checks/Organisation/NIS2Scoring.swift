@@ -1,3 +1,5 @@
+import Model
+
 /// Scores of the organisational questionnaire per NIS 2 section (Art. 21(2) letters a–j, Art. 20)
 /// and overall, computed with `Scoring`'s formula over the `org.nis2.*` results: each result
 /// weighs its severity; pass earns full credit, warn half, fail none; skip (sans objet) and error

@@ -1,3 +1,4 @@
+import Model
 import NIS2
 
 /// Catalogue entries of the `organisation` domain: the answers file itself, and one rule per item

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// apt's configuration as files give it, for the few options the patch check reads

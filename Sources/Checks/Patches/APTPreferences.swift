@@ -4,6 +4,7 @@ import NIS2
 
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// Pin records from `/etc/apt/preferences` and `/etc/apt/preferences.d/*` (apt_preferences(5)).

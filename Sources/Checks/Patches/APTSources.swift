@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// One `deb` source as apt reads it from `/etc/apt/sources.list`, `sources.list.d/*.list`

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// One `Packages` index apt would read, with the `Release` file of its suite.

@@ -229,6 +229,7 @@ struct ControlStanza: Sendable, Equatable {
 
 import FoundationEssentials
 import FoundationGaps
+import Model
 import NIS2
 
 /// A problem in a control file, naming the file and line.

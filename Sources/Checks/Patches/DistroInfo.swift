@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 internal import ShippedData
 
 /// The release tables of distro-info-data, Debian's own record of Debian and Ubuntu releases and their

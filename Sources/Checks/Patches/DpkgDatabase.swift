@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 
 /// A package dpkg considers installed (it has a current version).
 public struct InstalledPackage: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import NIS2
 
 /// `patch.os-eol`: where the audited system's release stands in its support cycle.

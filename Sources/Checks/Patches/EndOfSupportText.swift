@@ -1,3 +1,5 @@
+import Model
+
 /// What a `patch.os-eol` result means in plain words, by support phase: the short detail of the result
 /// table and the fix to make. Only a system whose security support has really ended is told to be
 /// upgraded or replaced without waiting; during Debian LTS or Ubuntu ESM fixes still come, for fewer

@@ -1,6 +1,7 @@
 import NIS2
 #if canImport(Glibc)
 import Glibc
+import Model
 #endif
 
 /// Streams a file of the audited system through `FileSystemRoot`, decompressing every format apt

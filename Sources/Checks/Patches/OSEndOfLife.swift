@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 
 /// End-of-support dates of the RHEL family (RHEL, CentOS 7, Rocky, Alma), by `os-release` `ID` and
 /// `VERSION_ID` major release. Debian and Ubuntu are read from distro-info-data (`DistroInfo`).

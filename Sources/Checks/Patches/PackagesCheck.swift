@@ -3,6 +3,7 @@ import FoundationGaps
 
 #if canImport(Glibc)
 import Glibc
+import Model
 import NIS2
 #endif
 

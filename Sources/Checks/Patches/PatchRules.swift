@@ -1,3 +1,5 @@
+import Model
+
 /// The rules of the `patch.packages` check, with their French and English text.
 public enum PatchRules {
     static let references = ["NIS2-21.2.e", "ANSSI-HYG-34"]

@@ -2,6 +2,7 @@ internal import CCurl
 internal import CCurlShims
 import FoundationEssentials
 import FoundationGaps
+import Model
 import TLSProbe
 import NIS2
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import FoundationGaps
+import Model
 import OpenSSLKit
 import TLSProbe
 import NIS2

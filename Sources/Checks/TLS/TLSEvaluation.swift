@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import OpenSSLKit
 import TLSProbe
 import NIS2

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Model
 import TLSProbe
 
 /// The TLS rules: one table, one row per rule code, each with what makes it fail or warn, its

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import NIS2
 
 /// One rule applied to one target: the unit of every report, score and view.
 public struct CheckResult: Codable, Sendable, Equatable {

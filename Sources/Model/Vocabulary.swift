@@ -1,4 +1,3 @@
-import NIS2
 
 /// The areas a check belongs to; domain scores are computed per area. `exposition`: the entity's domain
 /// names as seen from the Internet (mail authentication, DNS, web; rule codes `mail.`, `dns.`, `web.`).

@@ -1,4 +1,3 @@
-import Checks
 import FoundationEssentials
 
 #if canImport(Glibc)
