@@ -100,3 +100,62 @@ extension Cyberctl.TerritoryCommand {
         }
     }
 }
+
+extension Cyberctl.TerritoryCommand {
+    /// Deletes old history (`TerritoryStore.prune`).
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Supprime l'historique ancien : les rapports de plus de N jours qui ne sont le dernier d'aucun hôte (delete reports older than N days that are no host's latest).",
+            discussion: """
+                Supprime, en une transaction, les rapports générés il y a plus de --keep-days jours, avec leurs résultats, \
+                sauf le dernier rapport de chaque hôte, quel que soit son âge. Les entités, hôtes, refus, incidents et le \
+                périmètre restent ; l'évolution (trend) commence à la date limite. À lancer par un timer systemd, par exemple \
+                chaque semaine. Code de sortie 0, 66 si la base manque, 74 si elle ne peut être écrite.
+
+                Deletes, in one transaction, the reports generated more than --keep-days days ago, with their results, except \
+                each host's latest report, however old. Entities, hosts, refusals, incidents and the roster stay; the trend \
+                starts at the cutoff. Run it from a systemd timer, weekly for instance. Exit 0, 66 when the store is missing, \
+                74 when it cannot be written.
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(name: .customLong("keep-days"), help: "Jours d'historique gardés, de 1 à 36500 (days of history kept).")
+        var keepDays: Int
+
+        @Flag(name: .customLong("dry-run"), help: "Compte ce qui serait supprimé, sans rien supprimer (count what would be deleted, delete nothing).")
+        var dryRun = false
+
+        @Option(help: "Format du bilan : table ou json (output format of the summary).")
+        var format: OutputFormat = .table
+
+        @Option(name: .customLong("lang"), help: languageOptionHelp)
+        var chosenLanguage: Language?
+        var lang: Language { store.config.language(chosenLanguage) }
+
+        func validate() throws {
+            try requireRange(keepDays, 1...36_500, option: "--keep-days", language: lang)
+        }
+
+        func run() throws {
+            let summary: TerritoryStore.PruneSummary
+            do {
+                let territory = try store.open(readOnly: dryRun, language: lang)
+                summary = try territory.prune(before: Date().addingTimeInterval(-Double(keepDays) * 86_400), dryRun: dryRun)
+            } catch {
+                throw failure(reporting: error, language: lang)
+            }
+            switch format {
+            case .json:
+                emit((try? ViewJSON.encode(summary)) ?? "{}\n")
+            case .table:
+                let day = String(ISO8601.string(from: summary.cutoff).prefix(10))
+                let fr = lang == .fr
+                let verb = dryRun ? (fr ? "seraient supprimés" : "would be deleted") : (fr ? "supprimés" : "deleted")
+                emit(fr
+                    ? "rapports générés avant le \(day) : \(summary.reports) \(verb) (\(summary.results) résultats), \(summary.keptAsLatest) gardés comme dernier rapport de leur hôte ; \(summary.remaining) rapports dans la base\n"
+                    : "reports generated before \(day): \(summary.reports) \(verb) (\(summary.results) results), \(summary.keptAsLatest) kept as their host's latest; \(summary.remaining) reports in the store\n")
+            }
+        }
+    }
+}
