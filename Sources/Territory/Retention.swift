@@ -1,3 +1,4 @@
+import Checks
 import Foundation
 
 /// How the store's history stays bounded (issue 20): `cyberctl territory prune --keep-days N` deletes the reports
@@ -17,7 +18,7 @@ import Foundation
 /// file keeps its size and reuses its free pages for later reports (`VACUUM` shrinks it, offline).
 extension TerritoryStore {
     /// What a prune deleted (or, in a dry run, would delete).
-    public struct PruneSummary: Codable, Sendable, Equatable {
+    public struct PruneSummary: Encodable, Sendable, Equatable {
         /// Reports generated before this instant were candidates (UTC, second precision).
         public let cutoff: Date
         /// Reports deleted.
@@ -28,6 +29,18 @@ extension TerritoryStore {
         public let keptAsLatest: Int
         /// Reports left in the store.
         public let remaining: Int
+
+        enum CodingKeys: String, CodingKey { case cutoff, reports, results, keptAsLatest, remaining }
+
+        /// JSON: the cutoff as UTC ISO 8601 (`2026-12-06T10:00:00Z`), the counts as numbers.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(ISO8601.string(from: cutoff), forKey: .cutoff)
+            try container.encode(reports, forKey: .reports)
+            try container.encode(results, forKey: .results)
+            try container.encode(keptAsLatest, forKey: .keptAsLatest)
+            try container.encode(remaining, forKey: .remaining)
+        }
     }
 
     /// Deletes the reports generated before `cutoff` that are no host's latest, with their rows in `result`,
