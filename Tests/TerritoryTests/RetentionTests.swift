@@ -47,7 +47,9 @@ struct RetentionTests {
             #expect(counts.reports == 8 && counts.hosts == 8 && counts.results == latestResults, "\(engine) \(counts)")
             #expect(try Self.orphans(store) == 0, "\(engine)")
             #expect(try store.incompleteReports().isEmpty)
-            #expect(try ViewJSON.encode(views.status(fixes: 3)) == status, "\(engine): the status reads latest reports only")
+            // The status reads latest reports only: nothing changes but the territory's count of stored reports.
+            #expect(status.contains("\"reports\" : 16,"))
+            #expect(try ViewJSON.encode(views.status(fixes: 3)) == status.replacingOccurrences(of: "\"reports\" : 16,", with: "\"reports\" : 8,"), "\(engine)")
             // Pruning again finds nothing more.
             #expect(try store.prune(before: StoreFixtureTests.now).reports == 0)
         }
