@@ -33,7 +33,7 @@ mkdir -p "$work/pg"; echo bench-secret > "$work/pg/pw"
 as_pg "$PGBIN/initdb" -D "$work/pg/data" -U bench --pwfile="$work/pg/pw" --auth-host=scram-sha-256 --auth-local=trust \
     --encoding=UTF8 --locale=C >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-as_pg "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -o "-c listen_addresses=127.0.0.1 -p $port -k $work/pg" -w start >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$work/pg/data" -l "$work/pg/server.log" -o "-c listen_addresses=127.0.0.1 -p $port -k $work/pg -c synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-on}" -w start >/dev/null
 export PGPASSWORD=bench-secret
 "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$port" -U bench -d postgres -c "CREATE DATABASE territoire"
 uri="postgresql://bench@127.0.0.1:$port/territoire?sslmode=disable"
@@ -139,7 +139,7 @@ psql_q "SELECT sha256 FROM report ORDER BY 1" > "$work/pg.sha"
 
 rate() { awk -v n="$total" -v t="$1" 'BEGIN { printf "%.0f", n / t }'; }
 cat <<TABLE
-$total reports of $bytes bytes from $AGENTS concurrent curl clients (mutual TLS, ECDSA P-256), $CONFIG build, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end, $("$PGBIN/postgres" --version), $(date -u +%Y-%m-%dT%H:%MZ). PostgreSQL on the same machine, loopback, fsync on. Wall-clock times. Nothing lost, nothing twice: $total rows, $total distinct SHA-256, the stored set equal to the set sent, on both.
+$total reports of $bytes bytes from $AGENTS concurrent curl clients (mutual TLS, ECDSA P-256), $CONFIG build, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at the end, $("$PGBIN/postgres" --version), $(date -u +%Y-%m-%dT%H:%MZ). PostgreSQL on the same machine, loopback, synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-on}. Wall-clock times. Nothing lost, nothing twice: $total rows, $total distinct SHA-256, the stored set equal to the set sent, on both.
 
 | store | collectors | reports/s | total time |
 |---|---|---|---|
