@@ -130,7 +130,10 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     }
 
     public func write<T>(_ body: (any SQLConnection) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN", lock: Self.writerLock, reading: false, body)
+        // READ COMMITTED whatever the server's default_transaction_isolation: each statement after the lock then
+        // sees what the previous holders committed (a REPEATABLE READ snapshot would be taken by the lock statement
+        // itself, before the wait, and ingest would miss a report another collector has just stored).
+        try transaction(begin: "BEGIN ISOLATION LEVEL READ COMMITTED", lock: Self.writerLock, reading: false, body)
     }
 
     public func read<T>(_ body: (any SQLConnection) throws -> T) throws -> T {

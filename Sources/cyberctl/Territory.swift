@@ -131,7 +131,7 @@ extension Cyberctl {
         static let configuration = CommandConfiguration(
             commandName: "territory",
             abstract: "Vues du territoire : état, constats, certificats, agents, alertes, point mensuel d'une commune, hôte, entité, évolution, refus, périmètre (territory views, reminders, digests and roster).",
-            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Alerts.self, Digest.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self])
+            subcommands: [Status.self, Findings.self, Certificates.self, Agents.self, Alerts.self, Digest.self, Host.self, EntityView.self, Trend.self, Rejected.self, RosterCommand.self, Migrate.self, Prune.self])
     }
 }
 
