@@ -1,5 +1,6 @@
 import Checks
 import Foundation
+import Model
 
 /// How the store's history stays bounded (issue 20): `cyberctl territory prune --keep-days N` deletes the reports
 /// generated before a cutoff that are no host's latest report, with everything stored per report (results, domain

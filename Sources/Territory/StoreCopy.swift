@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Model
 
 /// Copies a whole territory store into another, empty one (`cyberctl territory migrate`, issue 20): SQLite to
 /// PostgreSQL, PostgreSQL to SQLite, or between two databases of one engine.

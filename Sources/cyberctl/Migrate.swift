@@ -3,6 +3,7 @@ import AgentCLI
 import ArgumentParser
 import Checks
 import Foundation
+import Model
 import Rendering
 import Territory
 

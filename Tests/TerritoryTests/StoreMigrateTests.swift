@@ -2,6 +2,7 @@ import Agent
 import Checks
 import Foundation
 import Incidents
+import Model
 import Rendering
 import TestSupport
 import Testing
