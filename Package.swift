@@ -25,9 +25,10 @@ func releaseLinking(foundation: [String]) -> [LinkerSetting] { [
             // every start) into a few KB of RELR (glibc 2.36+).
             "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
             // The functions the agent's usual runs execute (~1.2 MB), side by side at the start of
-            // .text: the kernel maps a binary's pages 64 KB at a time, and scattered over 30 MB of
-            // code they cost 13 MB of resident memory in every scan. scripts/symbol-order.sh
-            // regenerates the list; names it lacks keep the default layout.
+            // .text: the kernel maps a binary's pages 64 KB at a time, and scattered they cost the
+            // agent 1-3.4 MB more resident memory per run (docs/benchmarks.md). scripts/symbol-order.sh
+            // regenerates the list from cyberctl-agent; names it lacks keep the default layout, and
+            // scripts/check-symbol-order.sh (run by packaging/deb/build.sh) fails when it is stale.
             "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/scripts/cyberctl.order",
             "-Xlinker", "--no-warn-symbol-ordering",
             // Nothing loads symbols from the executable, so its 43,000 Swift symbols need not be

@@ -35,6 +35,8 @@ size -A "$work/cyberctl-agent" | awk '$1 ~ /^\./ && $2 > 1000000 { printf "  %-2
 nm -S --size-sort "$build/cyberctl-agent" 2>/dev/null | tail -8 | while read -r _ hex _ symbol; do
     printf '  %6.1f MB  %s\n' "$(awk "BEGIN { print $((16#$hex)) / 1e6 }")" "$symbol"
 done
+echo "function layout list (scripts/cyberctl.order) against this build:"
+scripts/check-symbol-order.sh "$build/cyberctl-agent" | sed 's/^/  /' || true
 echo "shared libraries the agent needs:"
 ldd "$work/cyberctl-agent" | awk '{print "  " $1}'
 

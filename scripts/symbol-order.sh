@@ -6,15 +6,18 @@
 # "Certificate files". The list only orders code: a stale entry is ignored, a missing one falls back to the
 # default layout, so regenerate it when the hot paths change, not for correctness.
 #
+# The agent's executable is profiled (the runs whose memory matters: issue 19); `cyberctl` holds the same functions
+# for the same commands, so the list serves both links.
+#
 # Usage: scripts/symbol-order.sh   (needs valgrind, openssl, binutils; builds the release binary first)
-# Set CYBERCTL_BIN to profile an already built release binary.
+# Set CYBERCTL_BIN to profile an already built release cyberctl-agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -n "${CYBERCTL_BIN:-}" ]]; then
     bin=$CYBERCTL_BIN
 else
-    swift build -c release --product cyberctl >/dev/null
-    bin=$(swift build -c release --show-bin-path)/cyberctl
+    swift build -c release --product cyberctl-agent >/dev/null
+    bin=$(swift build -c release --show-bin-path)/cyberctl-agent
 fi
 work=$(mktemp -d /tmp/cyberctl-order-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -30,6 +30,20 @@ public enum AgentCommand {
     /// an arena whose memory stays resident, and the agent is a guest on the server. A `plugin` command line
     /// that does not parse answers UNKNOWN (exit 3), never 64; any other usage error argument-parser words
     /// itself is shown in French unless `--lang en` is on the command line (`ParserMessages`).
+    /// `main(root:)` for a synchronous `static func main()`: runs it on a detached task and parks the calling
+    /// (main) thread in pause(2) until that task ends the process (`main(root:)` never returns: it exits).
+    ///
+    /// Why not `static func main() async`: on Linux the Swift runtime ends an async `main` with `dispatch_main()`,
+    /// which calls `pthread_exit` on the main thread; glibc then unwinds that thread's stack (forced unwinding
+    /// through libgcc_s), which makes the executable's `.eh_frame` and `.eh_frame_hdr` resident: 2–3 MB more in
+    /// every run, `--version` included (docs/benchmarks.md, "The agent's executable"). Parked, the main thread
+    /// never exits. The price: nothing drains the main dispatch queue, so code on the main actor or
+    /// `DispatchQueue.main` would never run; none of the agent's modules nor its dependencies use either.
+    public static func parkedMain(root: any ParsableCommand.Type) -> Never {
+        Task.detached { await main(root: root) }
+        while true { pause() }
+    }
+
     public static func main(root: any ParsableCommand.Type) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)

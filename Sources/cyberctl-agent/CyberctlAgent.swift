@@ -5,7 +5,7 @@ import ArgumentParser
 /// `cyberctl-agent`: what runs on a commune's server, and nothing else (no collector, no territory store,
 /// no élus summary). The RSSI's full tool is `cyberctl`, which serves the same commands.
 @main
-struct CyberctlAgent: AsyncParsableCommand {
+struct CyberctlAgent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cyberctl-agent",
         abstract: "Agent cyberctl : contrôles du serveur, rapport signé, envoi au RSSI (cyberctl agent: checks, signed report, delivery).",
@@ -21,7 +21,9 @@ struct CyberctlAgent: AsyncParsableCommand {
         subcommands: AgentCommand.subcommands
     )
 
-    static func main() async {
-        await AgentCommand.main(root: CyberctlAgent.self)
+    /// Synchronous on purpose: an async `main` would end the main thread with pthread_exit, whose stack
+    /// unwinding costs 2–3 MB of resident memory per run (`AgentCommand.parkedMain`).
+    static func main() {
+        AgentCommand.parkedMain(root: CyberctlAgent.self)
     }
 }

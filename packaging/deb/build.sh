@@ -48,6 +48,13 @@ for tool in cyberctl-agent cyberctl; do
         exit 65
     fi
 done
+# The release link lays out the agent's functions in the order of scripts/cyberctl.order, and lld ignores the
+# names it lists that no longer exist: a package is not built from a build the list no longer fits (the check
+# says how to regenerate it; docs/benchmarks.md, "The agent's executable", says what a stale list costs).
+"$repo/scripts/check-symbol-order.sh" "$build_dir/cyberctl-agent" >&2 || {
+    echo "$0: refusing to package a release build laid out by a stale scripts/cyberctl.order" >&2
+    exit 65
+}
 for command in dh dpkg-shlibdeps dpkg-deb; do
     command -v "$command" >/dev/null || { echo "$0: $command missing (apt install debhelper dpkg-dev)" >&2; exit 69; }
 done
