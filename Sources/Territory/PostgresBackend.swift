@@ -368,65 +368,51 @@ final class PostgresSQLConnection: SQLConnection {
     /// `sql` with each `?` outside quotes and comments replaced by `$1`, `$2`, … in order.
     static func numbered(_ sql: String) -> String {
         guard sql.contains("?") else { return sql }
-        var output = ""
-        output.reserveCapacity(sql.utf8.count + 16)
-        var number = 0
-        var quote: Character?
-        var lineComment = false
-        var previous: Character?
-        for character in sql {
-            if lineComment {
-                if character == "\n" { lineComment = false }
-            } else if let open = quote {
-                if character == open { quote = nil }
-            } else if character == "'" || character == "\"" {
-                quote = character
-            } else if character == "-" && previous == "-" {
-                lineComment = true
-            } else if character == "?" {
-                number += 1
-                output += "$\(number)"
-                previous = character
-                continue
-            }
-            output.append(character)
-            previous = character
-        }
+        let parts = pieces(sql, separatedBy: "?")
+        var output = parts[0]
+        for (index, part) in parts.dropFirst().enumerated() { output += "$\(index + 1)" + part }
         return output
     }
 
     /// The statements of a script, split at semicolons outside quotes and comments.
     static func statements(_ sql: String) -> [String] {
-        var statements: [String] = []
-        var current = ""
-        var quote: Character?
-        var lineComment = false
-        var previous: Character?
-        for character in sql {
-            if lineComment {
-                if character == "\n" { lineComment = false }
-            } else if let open = quote {
-                if character == open { quote = nil }
-            } else if character == "'" || character == "\"" {
-                quote = character
-            } else if character == "-" && previous == "-" {
-                lineComment = true
-            } else if character == ";" {
-                statements.append(current)
-                current = ""
-                previous = character
-                continue
-            }
-            current.append(character)
-            previous = character
-        }
-        statements.append(current)
+        let statements = pieces(sql, separatedBy: ";")
         return statements.filter { statement in
             statement.split(separator: "\n").contains { line in
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 return !trimmed.isEmpty && !trimmed.hasPrefix("--")
             }
         }
+    }
+
+    /// `sql` cut at every `separator` that stands outside a quoted string or identifier (`'…'`, `"…"`) and outside
+    /// a `--` comment; the separators themselves are dropped.
+    static func pieces(_ sql: String, separatedBy separator: Character) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        current.reserveCapacity(sql.utf8.count)
+        var quote: Character?
+        var lineComment = false
+        var previous: Character?
+        for character in sql {
+            defer { previous = character }
+            if lineComment {
+                if character == "\n" { lineComment = false }
+            } else if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == "-" && previous == "-" {
+                lineComment = true
+            } else if character == separator {
+                pieces.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        pieces.append(current)
+        return pieces
     }
 
     static func value(_ cell: PostgresCell) throws -> SQLValue {

@@ -252,3 +252,48 @@ final class CollectorProcess: @unchecked Sendable {
 
     deinit { stop(SIGKILL) }
 }
+
+extension CollectorFixture {
+    /// One curl process per job, all at once, each pushing its agent's reports to its collector over one mutual-TLS
+    /// connection (`curl -K`, configs and statuses under `curl/LABEL-N`); every HTTP status, in no particular order.
+    func curlAll(_ jobs: [(agent: Agent, uploads: [Upload], port: Int)], label: String, maxTime: Int) throws -> [Int] {
+        var processes: [(Process, String)] = []
+        for (n, job) in jobs.enumerated() {
+            var config = ""
+            for (i, upload) in job.uploads.enumerated() {
+                if i > 0 { config += "next\n" }
+                config += """
+                    url = "https://127.0.0.1:\(job.port)/v1/reports"
+                    cacert = "\(caPath)"
+                    cert = "\(job.agent.certificatePath)"
+                    key = "\(job.agent.keyPath)"
+                    header = "X-Cyberctl-Report-SHA256: \(upload.sha256)"
+                    form = "report=@\(upload.reportPath);type=application/json"
+                    form = "signature=@\(upload.signaturePath);type=application/pkcs7-signature"
+                    output = "/dev/null"
+                    write-out = "%{http_code}\\n"
+                    silent
+                    max-time = \(maxTime)
+
+                    """
+            }
+            let configPath = try folder.write("curl/\(label)-\(n).cfg", config)
+            let statusPath = folder.url("curl/\(label)-\(n).status")
+            FileManager.default.createFile(atPath: statusPath, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try Command.which("curl"))
+            process.arguments = ["-K", configPath]
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: statusPath))
+            process.standardError = FileHandle.nullDevice
+            processes.append((process, statusPath))
+        }
+        for (process, _) in processes { try process.run() }
+        var statuses: [Int] = []
+        for (process, statusPath) in processes {
+            process.waitUntilExit()
+            let text = (try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? ""
+            statuses += text.split(separator: "\n").compactMap { Int($0) }
+        }
+        return statuses
+    }
+}

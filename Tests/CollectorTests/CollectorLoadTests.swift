@@ -35,7 +35,7 @@ struct CollectorLoadTests {
         let collector = try fixture.startCollector(db: true, extra: ["--rate", "600/min"])
 
         for round in 1...2 {
-            let statuses = try Self.pushAll(fixture, agents: agents, uploads: uploads, port: collector.port, round: round)
+            let statuses = try fixture.curlAll(agents.enumerated().map { (agent: $1, uploads: uploads[$0], port: collector.port) }, label: "\(round)", maxTime: 300)
             let expected = round == 1 ? 201 : 200
             #expect(statuses.count == 1000)
             #expect(statuses.allSatisfy { $0 == expected }, "round \(round): \(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
@@ -51,49 +51,5 @@ struct CollectorLoadTests {
             let stored = Set(fixture.inboxFiles(fixture.inbox + "/" + agent.siren).filter { $0.hasSuffix(".json") })
             #expect(stored == names)
         }
-    }
-
-    /// 50 curl processes at once, each pushing its agent's reports over one connection; every status.
-    static func pushAll(
-        _ fixture: CollectorFixture, agents: [CollectorFixture.Agent], uploads: [[CollectorFixture.Upload]], port: Int, round: Int
-    ) throws -> [Int] {
-        var processes: [(Process, String)] = []
-        for (n, agent) in agents.enumerated() {
-            var config = ""
-            for (i, upload) in uploads[n].enumerated() {
-                if i > 0 { config += "next\n" }
-                config += """
-                    url = "https://127.0.0.1:\(port)/v1/reports"
-                    cacert = "\(fixture.caPath)"
-                    cert = "\(agent.certificatePath)"
-                    key = "\(agent.keyPath)"
-                    header = "X-Cyberctl-Report-SHA256: \(upload.sha256)"
-                    form = "report=@\(upload.reportPath);type=application/json"
-                    form = "signature=@\(upload.signaturePath);type=application/pkcs7-signature"
-                    output = "/dev/null"
-                    write-out = "%{http_code}\\n"
-                    silent
-                    max-time = 300
-
-                    """
-            }
-            let configPath = try fixture.folder.write("curl/\(round)-\(n).cfg", config)
-            let statusPath = fixture.folder.url("curl/\(round)-\(n).status")
-            FileManager.default.createFile(atPath: statusPath, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try Command.which("curl"))
-            process.arguments = ["-K", configPath]
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: statusPath))
-            process.standardError = FileHandle.nullDevice
-            processes.append((process, statusPath))
-        }
-        for (process, _) in processes { try process.run() }
-        var statuses: [Int] = []
-        for (process, statusPath) in processes {
-            process.waitUntilExit()
-            let text = (try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? ""
-            statuses += text.split(separator: "\n").compactMap { Int($0) }
-        }
-        return statuses
     }
 }

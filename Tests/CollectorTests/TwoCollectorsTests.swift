@@ -47,7 +47,7 @@ struct TwoCollectorsTests {
             jobs.append((agent, toFirst, first.port))
             jobs.append((agent, toSecond, second.port))
         }
-        let statuses = try Self.pushAll(fixture, jobs)
+        let statuses = try fixture.curlAll(jobs, label: "two", maxTime: 600)
         let sent = uploads.flatMap { $0.map(\.upload) }
         #expect(statuses.count == sent.count + sent.count / 10, "one status per upload")
         #expect(statuses.allSatisfy { $0 == 201 || $0 == 200 }, "\(Dictionary(grouping: statuses, by: { $0 }).mapValues(\.count))")
@@ -84,47 +84,5 @@ struct TwoCollectorsTests {
         let filesA = fixture.inboxFiles(inboxA).filter { $0.hasSuffix(".json") }.count
         let filesB = fixture.inboxFiles(inboxB).filter { $0.hasSuffix(".json") }.count
         #expect(filesA == 1000 && filesB == 1200, "\(filesA) \(filesB)")
-    }
-
-    /// One curl process per job, all at once; every HTTP status.
-    static func pushAll(_ fixture: CollectorFixture, _ jobs: [(agent: CollectorFixture.Agent, uploads: [CollectorFixture.Upload], port: Int)]) throws -> [Int] {
-        var processes: [(Process, String)] = []
-        for (n, job) in jobs.enumerated() {
-            var config = ""
-            for (i, upload) in job.uploads.enumerated() {
-                if i > 0 { config += "next\n" }
-                config += """
-                    url = "https://127.0.0.1:\(job.port)/v1/reports"
-                    cacert = "\(fixture.caPath)"
-                    cert = "\(job.agent.certificatePath)"
-                    key = "\(job.agent.keyPath)"
-                    header = "X-Cyberctl-Report-SHA256: \(upload.sha256)"
-                    form = "report=@\(upload.reportPath);type=application/json"
-                    form = "signature=@\(upload.signaturePath);type=application/pkcs7-signature"
-                    output = "/dev/null"
-                    write-out = "%{http_code}\\n"
-                    silent
-                    max-time = 600
-
-                    """
-            }
-            let configPath = try fixture.folder.write("curl/two-\(n).cfg", config)
-            let statusPath = fixture.folder.url("curl/two-\(n).status")
-            FileManager.default.createFile(atPath: statusPath, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try Command.which("curl"))
-            process.arguments = ["-K", configPath]
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: statusPath))
-            process.standardError = FileHandle.nullDevice
-            processes.append((process, statusPath))
-        }
-        for (process, _) in processes { try process.run() }
-        var statuses: [Int] = []
-        for (process, statusPath) in processes {
-            process.waitUntilExit()
-            let text = (try? String(contentsOfFile: statusPath, encoding: .utf8)) ?? ""
-            statuses += text.split(separator: "\n").compactMap { Int($0) }
-        }
-        return statuses
     }
 }
