@@ -160,9 +160,16 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             } catch {
                 try? connection.close().wait()
             }
-            if error is InputError { throw error }
+            // What the body throws on purpose (a refusal, a domain error) reaches the caller unchanged, as on SQLite;
+            // only what the database or the connection said becomes an error naming the store.
+            guard Self.isDatabaseError(error) else { throw error }
             throw Self.storeError(error, location: location, reading: reading)
         }
+    }
+
+    /// Whether `error` comes from PostgreSQL or the connection to it (postgres-nio, SwiftNIO, TLS).
+    static func isDatabaseError(_ error: any Error) -> Bool {
+        error is PSQLError || error is PostgresDecodingError || error is ChannelError || error is IOError || error is NIOSSLError
     }
 
     /// Applies `migrations` not yet recorded in `cyberctl_migration`, in order, each in its own transaction, under

@@ -151,6 +151,24 @@ import Testing
         #expect(try backend.read { try $0.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM t") } == 1)
     }
 
+    struct Refusal: Error, Equatable { let reason: String }
+
+    @Test func whatTheBodyThrowsReachesTheCallerUnchangedAndNothingIsKept() throws {
+        let cluster = try PostgresCluster.shared()
+        let backend = try PostgresBackend(location: try PostgresLocation(uri: try cluster.createDatabase(prefix: "refusal"), environment: [:]))
+        try backend.write { db in try db.execute(sql: "CREATE TABLE t (id BIGINT PRIMARY KEY)") }
+        // A refusal of the caller's own (not the database's) is not turned into "cannot write the store" (exit 74).
+        #expect(throws: Refusal(reason: "report-id-conflict")) {
+            try backend.write { db in
+                try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [7])
+                throw Refusal(reason: "report-id-conflict")
+            }
+        }
+        #expect(try backend.read { try $0.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM t") } == 0)
+        // The database's own error names the store.
+        #expect(throws: InputError.self) { try backend.write { db in try db.execute(sql: "INSERT INTO missing VALUES (1)") } }
+    }
+
     @Test func writersOfTwoBackendsTakeTurns() throws {
         let cluster = try PostgresCluster.shared()
         let uri = try cluster.createDatabase(prefix: "turns")
