@@ -66,14 +66,15 @@ for a in $(seq "$AGENTS"); do
 done
 total=$((AGENTS * PER_AGENT))
 bytes=$(stat -c %s "$work/agent1/r-0000.json")
-sha256sum "$work"/agent*/r-*.json | cut -d' ' -f1 | sort > "$work/sent.sha"
+# Every report's SHA-256 once (xargs: 100,000 paths exceed one command line), read back by curl_config.
+find "$work" -path "$work/agent*/r-*.json" -print0 | sort -z | xargs -0 sha256sum > "$work/sums"
+cut -d' ' -f1 "$work/sums" | sort > "$work/sent.sha"
 
 curl_config() {
     local dir="$work/agent$1" first=1 f sha
-    for f in "$dir"/r-*.json; do
+    while read -r sha f; do
         [ $first -eq 1 ] || echo "next"
         first=0
-        sha=$(sha256sum "$f" | cut -d' ' -f1)
         cat <<CFG
 url = "https://127.0.0.1:$2/v1/reports"
 cacert = "$ca"
@@ -87,7 +88,7 @@ write-out = "%{http_code}\\n"
 silent
 max-time = 600
 CFG
-    done
+    done < <(grep -F "  $dir/r-" "$work/sums")
 }
 
 # Starts a collector on --db "$1"; sets $started_pid and $started_port.
