@@ -158,6 +158,7 @@ let package = Package(
             name: "Territory",
             dependencies: ["Model", 
                 "Trust", "Agent", "Checks", "NIS2", "OpenSSLKit", "InputFiles", "YAML", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -441,11 +441,14 @@ public struct Ingest: Sendable {
             INSERT INTO result (reportKey, ordinal, "check", target, code, domain, status, severity, evidence, "references", reason, reasonFr, durationMs)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        // The values built directly (a report's ~60 rows are most of ingest's bindings): an array literal of
+        // `SQLValueConvertible` boxes every value in an existential first.
         for (ordinal, row) in record.results.enumerated() {
-            try resultStatement.execute(arguments: [
-                key, ordinal, row.check, row.target, row.code, row.domain?.rawValue, row.status.rawValue, row.severity.rawValue,
-                row.evidence, row.references, row.reason, row.reasonFr, row.durationMs,
-            ])
+            try resultStatement.execute(arguments: SQLArguments([
+                .integer(key), .integer(Int64(ordinal)), .text(row.check), .text(row.target), .text(row.code),
+                row.domain.map { .text($0.rawValue) } ?? .null, .text(row.status.rawValue), .text(row.severity.rawValue),
+                .text(row.evidence), .text(row.references), row.reason.sqlValue, row.reasonFr.sqlValue, .integer(Int64(row.durationMs)),
+            ]))
         }
         // Latest only moves forward: generated later, then signed later, then the greater id.
         let newer: Bool

@@ -228,7 +228,7 @@ package final class SQLiteBackend: StoreBackend {
             return try database.writeWithoutTransaction { db in
                 var value: T?
                 try db.inTransaction(.immediate) {
-                    value = try body(SQLiteConnection(db))
+                    value = try body(SQLiteConnection(db, cachesQueries: true))
                     return .commit
                 }
                 return value!
