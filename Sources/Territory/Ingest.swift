@@ -141,6 +141,8 @@ public struct Ingest: Sendable {
     public var clock: @Sendable () -> Date
     /// What `verifier` trusts, recorded with the files it verified (`KnownInboxFiles.trustKey`).
     let trustKey: String
+    /// The reports handed over one at a time (`ingest(verified:document:path:)`) waiting to be written together.
+    let group = GroupCommit()
 
     public init(store: TerritoryStore, verifier: ReportVerifier, batchSize: Int = 64, workers: Int? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -230,8 +232,14 @@ public struct Ingest: Sendable {
     }
 
     /// Stores one report that `verifier` already verified (the collector's path: it verified the bytes
-    /// it received), in one transaction, exactly as `run` stores a verified file: the same bytes twice
-    /// are stored once, a report id reused with other bytes is refused and recorded.
+    /// it received), exactly as `run` stores a verified file: the same bytes twice are stored once, a report id
+    /// reused with other bytes is refused and recorded.
+    ///
+    /// Group commit: reports handed over at the same moment by several threads (the collector's verification
+    /// threads) are written in one transaction by whichever of those threads finds the store free, up to
+    /// `batchSize`; the others wait for it. A report is still stored with all its results or not at all, and a
+    /// group whose transaction fails is written again one report per transaction, so one report's failure is
+    /// never another's. With one caller at a time, each report has its own transaction, as before.
     /// - Parameters:
     ///   - path: where the report is (or will be) kept, recorded as its source.
     ///   - recordingRejection: false when the caller refuses the report rather than keeping its file
@@ -245,22 +253,17 @@ public struct Ingest: Sendable {
         } catch {
             outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
         }
-        let state = IngestState(found: 1)
-        try write([outcome], state: state, recordingRejections: recordingRejection)
-        let summary = state.summary
-        if summary.stored == 1 { return .stored(latest: summary.storedAsHistory == 0) }
-        if summary.alreadyStored == 1 { return .alreadyStored }
-        let code = summary.rejectedByCode.keys.first ?? RejectionCode.reportInvalid
-        let message: LocalizedText
-        switch outcome {
-        case .rejected(_, _, _, let text): message = text
-        case .verified: message = code == RejectionCode.reportIDConflict
-            ? LocalizedText(
-                fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu",
-                en: "report id \(verified.reportID) is already stored with other content")
-            : LocalizedText(fr: "le rapport ne peut être enregistré", en: "the report cannot be stored")
+        return try group.submit(GroupCommit.Pending(outcome: outcome, recordingRejection: recordingRejection), limit: batchSize) { batch in
+            do {
+                return try write(batch.map(\.outcome), recordingRejections: batch.map(\.recordingRejection)).map { .success($0) }
+            } catch where batch.count > 1 {
+                return batch.map { pending in
+                    Result { try write([pending.outcome], recordingRejections: [pending.recordingRejection])[0] }
+                }
+            } catch {
+                return [.failure(error)]
+            }
         }
-        return .rejected(code: code, message: message)
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -309,18 +312,45 @@ public struct Ingest: Sendable {
         }
     }
 
-    /// Writes one batch in one IMMEDIATE transaction.
-    func write(_ outcomes: [Outcome], state: IngestState, recordingRejections: Bool = true) throws {
-        let now = Int(clock().timeIntervalSince1970)
+    /// Writes one batch in one write transaction and adds it to `state`.
+    func write(_ outcomes: [Outcome], state: IngestState) throws {
+        let results = try write(outcomes, recordingRejections: Array(repeating: true, count: outcomes.count))
         var delta = IngestSummary()
-        try store.write { db in
-            for outcome in outcomes {
+        for (outcome, result) in zip(outcomes, results) {
+            switch result {
+            case .stored(let latest):
+                delta.stored += 1
+                if !latest { delta.storedAsHistory += 1 }
+            case .alreadyStored:
+                delta.alreadyStored += 1
+            case .rejected(let code, _):
+                delta.rejected += 1
+                delta.rejectedByCode[code, default: 0] += 1
+            }
+            if case .verified(let record, _) = outcome {
+                switch result {
+                case .stored, .alreadyStored: delta.noteSigner(record.verified)
+                case .rejected: break
+                }
+            }
+        }
+        state.add(delta, done: outcomes.count)
+    }
+
+    /// Writes `outcomes` in one write transaction (all or none), recording the refusals of those whose
+    /// `recordingRejections` is true; what became of each, in order.
+    /// - Throws: a database error when the store cannot be written (nothing of the batch is written).
+    func write(_ outcomes: [Outcome], recordingRejections: [Bool]) throws -> [SingleOutcome] {
+        let now = Int(clock().timeIntervalSince1970)
+        return try store.write { db in
+            var results: [SingleOutcome] = []
+            results.reserveCapacity(outcomes.count)
+            for (outcome, recording) in zip(outcomes, recordingRejections) {
                 switch outcome {
                 case .rejected(let path, let sha, let code, let message):
-                    if recordingRejections { try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now) }
+                    if recording { try Self.reject(db, path: path, sha256: sha, code: code, message: message, now: now) }
                     try KnownInboxFiles.forget(db, path: path)
-                    delta.rejected += 1
-                    delta.rejectedByCode[code, default: 0] += 1
+                    results.append(.rejected(code: code, message: message))
                 case .verified(let record, let identity):
                     let insertion = try Self.insert(db, record, now: now)
                     if case .conflict = insertion {
@@ -337,25 +367,21 @@ public struct Ingest: Sendable {
                     }
                     switch insertion {
                     case .alreadyStored:
-                        delta.alreadyStored += 1
-                        delta.noteSigner(record.verified)
+                        results.append(.alreadyStored)
                     case .stored(let latest):
-                        delta.stored += 1
-                        if !latest { delta.storedAsHistory += 1 }
-                        delta.noteSigner(record.verified)
+                        results.append(.stored(latest: latest))
                     case .conflict(let message):
-                        if recordingRejections {
+                        if recording {
                             try Self.reject(
                                 db, path: record.path, sha256: record.verified.reportSHA256, code: RejectionCode.reportIDConflict,
                                 message: message, now: now)
                         }
-                        delta.rejected += 1
-                        delta.rejectedByCode[RejectionCode.reportIDConflict, default: 0] += 1
+                        results.append(.rejected(code: RejectionCode.reportIDConflict, message: message))
                     }
                 }
             }
+            return results
         }
-        state.add(delta, done: outcomes.count)
     }
 
     /// Records a refusal: `message` in English (`message`) and French (`messageFr`, migration `v7-rejection-message-fr`).
@@ -375,10 +401,14 @@ public struct Ingest: Sendable {
 
     static func insert(_ db: any SQLConnection, _ record: ReportRecord, now: Int) throws -> Insertion {
         let verified = record.verified
-        if try db.fetchOne(Int.self, sql: "SELECT 1 FROM report WHERE sha256 = ?", arguments: [verified.reportSHA256]) != nil {
+        // One look-up for both (one round trip on PostgreSQL): the same bytes (the SHA-256 is unique), or the same
+        // report id with other bytes.
+        let known = try db.fetchRows(
+            sql: "SELECT sha256, sourcePath FROM report WHERE sha256 = ? OR id = ?", arguments: [verified.reportSHA256, verified.reportID])
+        if known.contains(where: { ($0["sha256"] as String) == verified.reportSHA256 }) {
             return .alreadyStored
         }
-        if let row = try db.fetchRow(sql: "SELECT sha256, sourcePath FROM report WHERE id = ?", arguments: [verified.reportID]) {
+        if let row = known.first {
             let sha: String = row["sha256"]
             let source: String = row["sourcePath"]
             return .conflict(LocalizedText(
@@ -490,6 +520,67 @@ func moveEntitySums(_ db: any SQLConnection, siren: String, report: Int64, sign:
 struct StoreInconsistency: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Group commit of reports handed over one at a time by several threads (`Ingest.ingest(verified:…)`): the
+/// first caller to find no write in progress writes everything waiting (up to a limit) in one transaction, the
+/// others wait for their result. Nobody waits for a timer: an idle store writes a report at once.
+final class GroupCommit: @unchecked Sendable {
+    /// One report waiting, and its fate once written.
+    final class Pending {
+        let outcome: Ingest.Outcome
+        let recordingRejection: Bool
+        /// Set under the condition's lock.
+        var result: Result<Ingest.SingleOutcome, any Error>?
+
+        init(outcome: Ingest.Outcome, recordingRejection: Bool) {
+            self.outcome = outcome
+            self.recordingRejection = recordingRejection
+        }
+    }
+
+    private let condition = NSCondition()
+    private var waiting: [Pending] = []
+    private var writing = false
+
+    /// How many reports wait for a write (tests).
+    var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting.count
+    }
+
+    /// Queues `pending` and returns its result once a write took it: this thread's (`write` gets at most
+    /// `limit` reports, oldest first, and returns one result per report, in order), or another's.
+    /// - Throws: what `write` returned as this report's failure.
+    func submit(
+        _ pending: Pending, limit: Int, write: ([Pending]) -> [Result<Ingest.SingleOutcome, any Error>]
+    ) throws -> Ingest.SingleOutcome {
+        condition.lock()
+        waiting.append(pending)
+        while pending.result == nil {
+            if writing {
+                condition.wait()
+                continue
+            }
+            writing = true
+            let batch = Array(waiting.prefix(max(1, limit)))
+            waiting.removeFirst(batch.count)
+            condition.unlock()
+            var results = write(batch)
+            if results.count != batch.count {
+                // A write that failed as a whole answers once for all.
+                results = Array(repeating: results.first ?? .failure(StoreInconsistency("no result for a report of the group")), count: batch.count)
+            }
+            condition.lock()
+            for (item, result) in zip(batch, results) { item.result = result }
+            writing = false
+            condition.broadcast()
+        }
+        let result = pending.result!
+        condition.unlock()
+        return try result.get()
+    }
 }
 
 /// Shared counters of a running ingest.
