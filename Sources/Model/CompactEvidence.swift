@@ -1,7 +1,7 @@
 import FoundationEssentials
 
-/// A result's evidence packed into one byte array: what `CheckResult` stores instead of a dictionary or an
-/// array of (key, value) members.
+/// A result's evidence packed into bytes: what `CheckResult` stores (after its other fields, in the same allocation)
+/// instead of a dictionary or an array of (key, value) members.
 ///
 /// A scan of 2,000 certificate files holds its 10,000 results until the report is written; as an array of
 /// members (40 bytes each: a 16-byte key and a 17-byte `JSONValue`, padded) their evidence took about 5 MB,
@@ -12,36 +12,29 @@ import FoundationEssentials
 /// - members: `count` (varint), then each member as a key and a value, in the byte order of the keys'
 ///   UTF-8 (the report's order);
 /// - key: one byte, the index in `knownKeys`, or `0xFF` then the key as a string;
-/// - value: a tag byte (`Tag`), then for `int` and `double` 8 bytes little-endian, for `string` a varint
-///   length and the UTF-8 bytes, for `array` a varint count and the values, for `object` its members as above.
+/// - value: a tag byte (`Tag`), then for `int` a zigzag varint, for `double` 8 bytes little-endian, for `string`
+///   a varint length and the UTF-8 bytes, for `hexPairs` (a string of upper-case hexadecimal byte pairs joined by
+///   colons: the certificate fingerprints every certificate result carries) a varint count and the bytes, for
+///   `array` a varint count and the values, for `object` its members as above.
 ///
 /// Equal evidence gives equal bytes, except doubles (`0.0` and `-0.0` are equal values with different bytes):
 /// `CheckResult` compares decoded evidence.
-struct CompactEvidence: Sendable, Hashable {
-    private(set) var bytes: [UInt8]
-
-    static let empty = CompactEvidence(bytes: [0])
-
-    private init(bytes: [UInt8]) { self.bytes = bytes }
-
-    init(_ evidence: [String: JSONValue]) {
-        guard !evidence.isEmpty else {
-            self = .empty
-            return
-        }
+enum CompactEvidence {
+    /// The packed form of `evidence` (one byte, a zero count, when it is empty).
+    static func encode(_ evidence: [String: JSONValue]) -> [UInt8] {
         var writer = Writer()
         writer.members(evidence)
-        bytes = writer.finish()
+        return writer.bytes
     }
 
-    /// The evidence as a dictionary (new strings, arrays and dictionaries on every call).
-    var dictionary: [String: JSONValue] {
+    /// The evidence `bytes` (from `encode`) hold, as a dictionary (new strings, arrays and dictionaries on every call).
+    static func dictionary(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: JSONValue] {
         var reader = Reader(bytes: bytes)
         return reader.members()
     }
 
-    /// The members in the order they are stored: the byte order of their keys' UTF-8.
-    var members: [(key: String, value: JSONValue)] {
+    /// The members `bytes` hold, in the order they are stored: the byte order of their keys' UTF-8.
+    static func members(_ bytes: UnsafeBufferPointer<UInt8>) -> [(key: String, value: JSONValue)] {
         var reader = Reader(bytes: bytes)
         let count = reader.varint()
         var members: [(key: String, value: JSONValue)] = []
@@ -52,8 +45,6 @@ struct CompactEvidence: Sendable, Hashable {
         }
         return members
     }
-
-    var isEmpty: Bool { bytes == [0] }
 
     /// Evidence keys the checks write, each stored as one byte (its index). Any other key is stored whole; the
     /// list only saves bytes, so adding or reordering names changes nothing else (at most 255 names).
@@ -75,23 +66,18 @@ struct CompactEvidence: Sendable, Hashable {
 
     private static let unknownKey: UInt8 = 0xFF
 
+    private static let upperHexDigits = Array("0123456789ABCDEF".utf8)
+
     private enum Tag: UInt8 {
-        case null, `false`, `true`, int, double, string, array, object
+        case null, `false`, `true`, int, double, string, array, object, hexPairs
     }
 
     private struct Writer {
         var bytes: [UInt8] = []
 
-        /// The bytes in an array of exactly their size: the growth slack of thousands of arrays would undo
-        /// part of the saving.
-        func finish() -> [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-                count = buffer.initialize(fromContentsOf: bytes)
-            }
-        }
-
+        /// `value`'s bits, 7 at a time, low first; the high bit of each byte says another follows.
         mutating func varint(_ value: Int) {
-            var value = UInt(value)
+            var value = UInt(bitPattern: value)
             while value >= 0x80 {
                 bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
                 value >>= 7
@@ -120,6 +106,32 @@ struct CompactEvidence: Sendable, Hashable {
             }
         }
 
+        /// Writes `text` as `hexPairs` and returns true when it is `XX:XX:…` (upper-case hexadecimal digits,
+        /// at least one pair); false, writing nothing, otherwise.
+        mutating func hexPairs(_ text: String) -> Bool {
+            let utf8 = text.utf8
+            guard utf8.count >= 2, (utf8.count + 1) % 3 == 0 else { return false }
+            func digit(_ byte: UInt8) -> UInt8? {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+            }
+            var packed: [UInt8] = []
+            packed.reserveCapacity((utf8.count + 1) / 3)
+            var iterator = utf8.makeIterator()
+            while let high = iterator.next() {
+                guard let low = iterator.next(), let h = digit(high), let l = digit(low) else { return false }
+                packed.append(h << 4 | l)
+                if let separator = iterator.next(), separator != UInt8(ascii: ":") { return false }
+            }
+            bytes.append(Tag.hexPairs.rawValue)
+            varint(packed.count)
+            bytes.append(contentsOf: packed)
+            return true
+        }
+
         mutating func fixed(_ value: UInt64) {
             withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
         }
@@ -130,13 +142,16 @@ struct CompactEvidence: Sendable, Hashable {
             case .bool(let flag): bytes.append(flag ? Tag.true.rawValue : Tag.false.rawValue)
             case .int(let number):
                 bytes.append(Tag.int.rawValue)
-                fixed(UInt64(bitPattern: Int64(number)))
+                // Zigzag: small magnitudes of either sign take one or two bytes.
+                varint(Int(bitPattern: UInt(bitPattern: (number << 1) ^ (number >> (Int.bitWidth - 1)))))
             case .double(let number):
                 bytes.append(Tag.double.rawValue)
                 fixed(number.bitPattern)
             case .string(let text):
-                bytes.append(Tag.string.rawValue)
-                string(text)
+                if !hexPairs(text) {
+                    bytes.append(Tag.string.rawValue)
+                    string(text)
+                }
             case .array(let elements):
                 bytes.append(Tag.array.rawValue)
                 varint(elements.count)
@@ -149,7 +164,7 @@ struct CompactEvidence: Sendable, Hashable {
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var offset = 0
 
         mutating func byte() -> UInt8 {
@@ -163,7 +178,7 @@ struct CompactEvidence: Sendable, Hashable {
             while true {
                 let byte = byte()
                 value |= UInt(byte & 0x7F) << shift
-                if byte < 0x80 { return Int(value) }
+                if byte < 0x80 { return Int(bitPattern: value) }
                 shift += 7
             }
         }
@@ -178,7 +193,7 @@ struct CompactEvidence: Sendable, Hashable {
         mutating func string() -> String {
             let count = varint()
             defer { offset += count }
-            return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<offset + count]), as: UTF8.self)
         }
 
         mutating func key() -> String {
@@ -202,7 +217,9 @@ struct CompactEvidence: Sendable, Hashable {
             case .null: return .null
             case .false: return .bool(false)
             case .true: return .bool(true)
-            case .int: return .int(Int(Int64(bitPattern: fixed())))
+            case .int:
+                let zigzag = UInt(bitPattern: varint())
+                return .int(Int(bitPattern: (zigzag >> 1) ^ (0 &- (zigzag & 1))))
             case .double: return .double(Double(bitPattern: fixed()))
             case .string: return .string(string())
             case .array:
@@ -212,6 +229,18 @@ struct CompactEvidence: Sendable, Hashable {
                 for _ in 0..<count { elements.append(value()) }
                 return .array(elements)
             case .object: return .object(members())
+            case .hexPairs:
+                let count = varint()
+                let digits = CompactEvidence.upperHexDigits
+                var text = [UInt8]()
+                text.reserveCapacity(count * 3)
+                for index in offset..<offset + count {
+                    if index > offset { text.append(UInt8(ascii: ":")) }
+                    text.append(digits[Int(bytes[index] >> 4)])
+                    text.append(digits[Int(bytes[index] & 0x0F)])
+                }
+                offset += count
+                return .string(String(decoding: text, as: UTF8.self))
             case nil: preconditionFailure("CompactEvidence: unknown tag (the bytes are only ever written by Writer)")
             }
         }
