@@ -1,51 +1,140 @@
 import FoundationEssentials
 
 /// One rule applied to one target: the unit of every report, score and view.
-public struct CheckResult: Codable, Sendable, Equatable {
+///
+/// A value type stored as one reference to a box (copy on write) that holds the fields and, after them in the same
+/// allocation, the evidence packed in bytes (`CompactEvidence`). A scan of 2,000 certificate files holds 10,000
+/// results until the report is written: moving them between arrays (a check's workers, the runner) copies 8 bytes
+/// per result instead of 112, and each result is one allocation of about 350 bytes instead of a 112-byte struct
+/// plus an array of 40-byte evidence members (docs/benchmarks.md, "The agent's executable"). Reading `evidence`
+/// builds the dictionary.
+///
+/// `@unchecked Sendable`: the box is a `ManagedBuffer`, which the standard library marks non-Sendable; it is only
+/// mutated through `unique()`, when this value is its one owner, so a result crossing threads is never shared mutably.
+public struct CheckResult: Codable, @unchecked Sendable, Equatable {
     /// Id of the check that produced it (`cert.files`).
-    public var check: String
-    /// What was looked at (`/etc/ssl/certs/x.pem`, `mail.example.fr:993`).
-    public var target: String
-    /// Stable rule code (`cert.expiry`); also the key of the text catalogue.
-    public var code: String
-    public var status: Status
-    public var severity: Severity
-    /// Structured facts behind the status (dates, sizes, names); keys are camelCase.
-    ///
-    /// Stored as `evidenceMembers`, one exactly sized array sorted by key: a dictionary of 10–20 members
-    /// takes 16–32 hash buckets, and a scan of thousands of certificates holds every result until the
-    /// report is written (docs/benchmarks.md, "Certificate files"). Reading builds the dictionary.
-    public var evidence: [String: JSONValue] {
-        get { Dictionary(uniqueKeysWithValues: evidenceMembers.lazy.map { ($0.key, $0.value) }) }
-        set { evidenceMembers = Self.members(of: newValue) }
+    public var check: String {
+        get { storage.header.check }
+        set { unique().header.check = newValue }
     }
-    /// The evidence's members in the byte order of their keys' UTF-8 (the report's order).
-    public private(set) var evidenceMembers: [EvidenceMember]
+    /// What was looked at (`/etc/ssl/certs/x.pem`, `mail.example.fr:993`).
+    public var target: String {
+        get { storage.header.target }
+        set { unique().header.target = newValue }
+    }
+    /// Stable rule code (`cert.expiry`); also the key of the text catalogue.
+    public var code: String {
+        get { storage.header.code }
+        set { unique().header.code = newValue }
+    }
+    public var status: Status {
+        get { storage.header.status }
+        set { unique().header.status = newValue }
+    }
+    public var severity: Severity {
+        get { storage.header.severity }
+        set { unique().header.severity = newValue }
+    }
     /// Reference ids (`NIS2-21.2.h`, `ANSSI-HYG-…`); see `References`.
-    public var references: [String]
+    public var references: [String] {
+        get { storage.header.references }
+        set { unique().header.references = newValue }
+    }
     /// Why an `error` or `skip` could not decide, or a short technical detail; never a translation of the rule.
     /// In English: the report's `reason` member, as machines and consumers older than `reasonFr` read it.
-    public var reason: String?
+    public var reason: String? {
+        get { storage.header.reason }
+        set { unique().header.reason = newValue }
+    }
     /// The same reason in French: the report's optional `reasonFr` member (issue 18). Nil in reports written
     /// before it existed; readers then show `reason` (see `reason(in:)`).
-    public var reasonFr: String?
+    public var reasonFr: String? {
+        get { storage.header.reasonFr }
+        set { unique().header.reasonFr = newValue }
+    }
     /// Time spent on the target, in milliseconds.
-    public var durationMs: Int
+    public var durationMs: Int {
+        get { storage.header.durationMs }
+        set { unique().header.durationMs = newValue }
+    }
+    /// Structured facts behind the status (dates, sizes, names); keys are camelCase.
+    ///
+    /// Stored packed (`CompactEvidence`); every read builds a new dictionary.
+    public var evidence: [String: JSONValue] {
+        get { storage.withEvidenceBytes(CompactEvidence.dictionary) }
+        set { storage = Storage.make(storage.header, evidence: CompactEvidence.encode(newValue)) }
+    }
+    /// The evidence's members in the byte order of their keys' UTF-8 (the report's order), decoded on every read.
+    public var evidenceMembers: [EvidenceMember] {
+        storage.withEvidenceBytes(CompactEvidence.members).map { EvidenceMember(key: $0.key, value: $0.value) }
+    }
+
+    /// The fields other than the evidence.
+    private struct Fields {
+        var check: String
+        var target: String
+        var code: String
+        var status: Status
+        var severity: Severity
+        /// Bytes of packed evidence after the fields (UInt32: fits beside status and severity).
+        var evidenceCount: UInt32
+        var references: [String]
+        var reason: String?
+        var reasonFr: String?
+        var durationMs: Int
+    }
+
+    /// The fields, then `header.evidenceCount` bytes of packed evidence. Mutated only through `unique()`, i.e.
+    /// while one value owns it, so sharing one between threads is safe.
+    private final class Storage: ManagedBuffer<Fields, UInt8> {
+        static func make(_ fields: Fields, evidence: [UInt8]) -> Storage {
+            var fields = fields
+            fields.evidenceCount = UInt32(evidence.count)
+            let buffer = unsafeDowncast(Storage.create(minimumCapacity: evidence.count) { _ in fields }, to: Storage.self)
+            buffer.withUnsafeMutablePointerToElements { elements in
+                evidence.withUnsafeBufferPointer { source in
+                    if let base = source.baseAddress { elements.initialize(from: base, count: source.count) }
+                }
+            }
+            return buffer
+        }
+
+        func withEvidenceBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            let count = Int(header.evidenceCount)
+            return withUnsafeMutablePointerToElements { body(UnsafeBufferPointer(start: $0, count: count)) }
+        }
+
+        func copy() -> Storage {
+            let evidence = withEvidenceBytes { Array($0) }
+            return Storage.make(header, evidence: evidence)
+        }
+    }
+
+    private var storage: Storage
+
+    /// The box, copied first when another value shares it.
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public static func == (lhs: CheckResult, rhs: CheckResult) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        let (a, b) = (lhs.storage.header, rhs.storage.header)
+        return a.check == b.check && a.target == b.target && a.code == b.code && a.status == b.status
+            && a.severity == b.severity && a.references == b.references && a.reason == b.reason
+            && a.reasonFr == b.reasonFr && a.durationMs == b.durationMs && lhs.evidence == rhs.evidence
+    }
 
     public init(
         check: String, target: String, code: String, status: Status, severity: Severity,
         evidence: [String: JSONValue] = [:], references: [String] = [], reason: LocalizedText? = nil, durationMs: Int = 0
     ) {
-        self.check = check
-        self.target = target
-        self.code = code
-        self.status = status
-        self.severity = severity
-        self.evidenceMembers = Self.members(of: evidence)
-        self.references = references
-        self.reason = reason?.en
-        self.reasonFr = reason?.fr
-        self.durationMs = durationMs
+        storage = Storage.make(
+            Fields(
+                check: check, target: target, code: code, status: status, severity: severity, evidenceCount: 0,
+                references: references, reason: reason?.en, reasonFr: reason?.fr, durationMs: durationMs),
+            evidence: CompactEvidence.encode(evidence))
     }
 
     /// The reason in `language`: French falls back to English when the report has no `reasonFr` (an agent older
@@ -70,15 +159,6 @@ public struct CheckResult: Codable, Sendable, Equatable {
     public struct EvidenceMember: Sendable, Equatable {
         public var key: String
         public var value: JSONValue
-    }
-
-    /// `evidence` sorted by the UTF-8 bytes of its keys, in an array of exactly its size.
-    static func members(of evidence: [String: JSONValue]) -> [EvidenceMember] {
-        var members: [EvidenceMember] = []
-        members.reserveCapacity(evidence.count)
-        for (key, value) in evidence { members.append(EvidenceMember(key: key, value: value)) }
-        members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        return members
     }
 
     private enum CodingKeys: String, CodingKey {

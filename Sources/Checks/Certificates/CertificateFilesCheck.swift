@@ -338,32 +338,77 @@ extension CertificateFilesCheck {
     }
 }
 
-/// What `CertificateInfo` says of each certificate met during one run, keyed by the SHA-256 of its
-/// encoding: the same certificate in several files (an intermediate appended to every chain, Let's
-/// Encrypt's `cert.pem` and `fullchain.pem`) is parsed and judged once. OpenSSL 3 decodes every public
-/// key through its provider decoders and verifies a self-signature on each parse, so this is most of
-/// the cost of a repeated certificate. Safe to share between tasks.
+/// What `CertificateInfo` says of the certificates met more than once during one run, keyed by the SHA-256 of
+/// their encoding: a certificate in several files (an intermediate appended to every chain, Let's Encrypt's
+/// `cert.pem` and `fullchain.pem`) is parsed at most twice. OpenSSL 3 decodes every public key through
+/// its provider decoders and verifies a self-signature on each parse, so this is most of the cost of a repeated
+/// certificate. Safe to share between tasks.
+///
+/// A certificate met once is only remembered by its digest (32 bytes): its description is parsed again if it
+/// comes back, and kept from then on. Keeping every description (about 700 bytes with its strings) held 1.4 MB
+/// for 2,000 distinct certificates until the check ended, the agent's peak (docs/benchmarks.md, "The agent's
+/// executable"), for certificates that in practice seldom repeat; the ones that do cost one parse more.
 final class CertificateInfoCache: Sendable {
     private struct Key: Hashable {
-        let digest: [UInt8]
+        /// The SHA-256, as four words: no array to allocate per key.
+        let words: (UInt64, UInt64, UInt64, UInt64)
         let trailingBytesAllowed: Bool
+
+        init(digest: [UInt8], trailingBytesAllowed: Bool) {
+            func word(_ index: Int) -> UInt64 {
+                (0..<8).reduce(0) { $0 << 8 | UInt64(digest[index * 8 + $1]) }
+            }
+            words = (word(0), word(1), word(2), word(3))
+            self.trailingBytesAllowed = trailingBytesAllowed
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.words == b.words && a.trailingBytesAllowed == b.trailingBytesAllowed }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+            hasher.combine(words.2)
+            hasher.combine(words.3)
+            hasher.combine(trailingBytesAllowed)
+        }
     }
 
-    private let entries = Mutex<[Key: CertificateInfo]>([:])
+    /// One description, boxed: the table then holds 8 bytes per bucket rather than a 200-byte struct.
+    private final class Entry: Sendable {
+        let info: CertificateInfo
+        init(_ info: CertificateInfo) { self.info = info }
+    }
+
+    private struct State {
+        /// Certificates parsed once so far.
+        var seen: Set<Key> = []
+        /// Certificates met a second time, with their description.
+        var repeated: [Key: Entry] = [:]
+    }
+
+    private let state = Mutex(State())
 
     init() {}
 
-    /// The description of the certificate encoded in `encoded`, parsed on first sight; nil when the
-    /// bytes are not a certificate (never cached: the caller reports the error).
+    /// The description of the certificate encoded in `encoded`, parsed unless it was already met twice; nil when
+    /// the bytes are not a certificate (never remembered: the caller reports the error).
     func info(_ encoded: [UInt8], trailingBytesAllowed: Bool) -> CertificateInfo? {
         let key = Key(digest: Digest.sha256(encoded), trailingBytesAllowed: trailingBytesAllowed)
-        if let known = entries.withLock({ $0[key] }) { return known }
-        // On failure OpenSSL's reasons stay queued: `CertificateFile.load` puts them in its error.
-        guard let certificate = X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed) else {
-            return nil
+        let (known, metBefore) = state.withLock { ($0.repeated[key], $0.seen.contains(key)) }
+        if let known { return known.info }
+        guard let info = parse(encoded, trailingBytesAllowed: trailingBytesAllowed) else { return nil }
+        state.withLock { state in
+            if metBefore {
+                state.repeated[key] = Entry(info)
+            } else {
+                state.seen.insert(key)
+            }
         }
-        let info = CertificateInfo(certificate)
-        entries.withLock { $0[key] = info }
         return info
+    }
+
+    private func parse(_ encoded: [UInt8], trailingBytesAllowed: Bool) -> CertificateInfo? {
+        // On failure OpenSSL's reasons stay queued: `CertificateFile.load` puts them in its error.
+        X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed).map(CertificateInfo.init)
     }
 }
