@@ -78,6 +78,24 @@ enum FactReader {
         return out
     }
 
+    /// The facts of every host's latest report that can weigh on its caps at `now` (Unix seconds), by report key,
+    /// in one query: every `backup.present` fact (an entity where no host has one is "backups not verified"), every
+    /// fact that is not `ok`, and the `ok` facts whose date (a certificate's notAfter, the end of security support)
+    /// has passed at `now`. The `ok` facts left out (a certificate still valid, a passing backup location, security
+    /// updates applied, a supported system) give no cap in `CapEvaluation.caps`, so the caps are those of every fact;
+    /// at 100,000 hosts this reads about a tenth of the rows (docs/benchmarks.md, issue 20).
+    static func latestCapFacts(_ db: any SQLConnection, now: Int) throws -> [Int64: [CapFact]] {
+        var out: [Int64: [CapFact]] = [:]
+        try db.forEachRow(sql: """
+            SELECT f.reportKey, f.kind, f.subject, f.state, f.at, f.label
+            FROM host h JOIN report_fact f ON f.reportKey = h.latestReportKey
+            WHERE f.kind = 'backup.present' OR f.state <> 'ok' OR f.at <= ?
+            """, arguments: [now]) { row in
+            if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
+        }
+        return out
+    }
+
     /// Each host's security facts over its whole history, oldest report first, folded into the
     /// pending-since map of its latest report (`SecurityHistory`); only for `hostIDs`.
     static func pendingSince(_ db: any SQLConnection, hostIDs: [Int64]) throws -> [Int64: [String: Int]] {
