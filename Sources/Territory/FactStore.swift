@@ -64,13 +64,17 @@ enum FactReader {
         return CapFact(kind: kind, subject: row[offset + 1], state: state, at: row[offset + 3], label: row[offset + 4])
     }
 
-    /// The facts of the given reports, by report key.
-    static func facts(_ db: any SQLConnection, reports keys: [Int64]) throws -> [Int64: [CapFact]] {
+    /// The facts of the given reports, by report key. With `evaluatedUpTo` (Unix seconds: no cap is evaluated later
+    /// than that), the `ok` facts that can never cap by then are left out, as in `latestCapFacts`: a certificate or a
+    /// system whose date is later, a passing backup location; the backup and security-update facts stay (an entity
+    /// without backup facts, and the pending-since history, read them).
+    static func facts(_ db: any SQLConnection, reports keys: [Int64], evaluatedUpTo limit: Int? = nil) throws -> [Int64: [CapFact]] {
         var out: [Int64: [CapFact]] = [:]
         guard !keys.isEmpty else { return out }
+        let relevant = limit.map { " AND (kind IN ('backup.present', 'patch.security', 'patch.security.package') OR state <> 'ok' OR at <= \($0))" } ?? ""
         for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
             try db.forEachRow(sql: """
-                SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))
+                SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))\(relevant)
                 """, arguments: []) { row in
                 if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
             }
