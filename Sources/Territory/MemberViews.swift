@@ -67,7 +67,7 @@ extension TerritoryViews {
         try db.forEachRow(sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL", arguments: []) { row in
             latest.append((row[0], row[1], row[2], row[3], row[4]))
         }
-        let facts = caps ? try FactReader.latestCapFacts(db, now: nowSeconds) : [:]
+        let facts = caps ? try FactReader.latestCapFacts(db, reports: latest.map(\.key), now: nowSeconds) : [:]
         let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
         let pending = try FactReader.pendingSince(db, hostIDs: withPending)
         let staleLimit = nowSeconds - (days + Roster.graceDays) * 86_400
