@@ -66,6 +66,17 @@ view_times() {
         "$(median_ms "$BIN" territory status --db "$db" --format html)"
 }
 
+# The PostgreSQL table, when BACKENDS has it.
+print_pg() {
+    [ -n "$pg_uri" ] || return 0
+    echo
+    echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (throwaway cluster, default settings), the same stores copied with \`territory migrate\`:"
+    echo
+    echo "| reports | entities | weeks | copy | status (table) | status (json) | findings --top 20 | certificates 60d | HTML dashboard | database size |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "${pg_rows[@]}"
+}
+
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=()
 pg_rows=()
@@ -110,14 +121,7 @@ if [ "$OPENSSL_REPORTS" -eq 0 ]; then
     echo "| reports | entities | ingest (verify + store) | rate | peak RSS | re-ingest (all known) | status (table) | status (json) | status RSS | findings --top 20 | certificates 60d | HTML dashboard | store size |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows[@]}"
-    if [ -n "$pg_uri" ]; then
-        echo
-        echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') (throwaway cluster, default settings), the same stores copied with \`territory migrate\`:"
-        echo
-        echo "| reports | entities | weeks | copy | status (table) | status (json) | findings --top 20 | certificates 60d | HTML dashboard | database size |"
-        echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        printf '%s\n' "${pg_rows[@]}"
-    fi
+    print_pg
     exit 0
 fi
 
@@ -146,3 +150,4 @@ $(printf '%s\n' "${rows[@]}")
 Reference, same run, $count of the same reports: \`openssl cms -verify\` (one process per report, 2 in parallel): ${ossl_rate}/s (verification only, nothing stored);
 \`cyberctl consolidate\` on the same files: ${ours}/s including JSON Schema validation, CRL check and storage — ratio $(awk -v a="$ours" -v b="$ossl_rate" 'BEGIN { printf "%.1f×", a / b }').
 TABLE
+print_pg
