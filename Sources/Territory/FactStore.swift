@@ -59,6 +59,18 @@ func insertFacts(_ db: any SQLConnection, report key: Int64, _ facts: [CapFact])
 
 /// Reads facts back.
 enum FactReader {
+    /// Each report's facts in key order (kind, then subject, bytewise: SQLite's `report_fact` primary key order), whatever
+    /// order the engine returned them in: the caps break ties between facts by their order (the first of two
+    /// certificates that ended the same second names the cap), and PostgreSQL's joins return rows in no fixed order.
+    static func inKeyOrder(_ facts: [Int64: [CapFact]]) -> [Int64: [CapFact]] {
+        facts.mapValues { list in
+            list.count < 2 ? list : list.sorted { a, b in
+                a.kind.rawValue == b.kind.rawValue
+                    ? a.subject.utf8.lexicographicallyPrecedes(b.subject.utf8) : a.kind.rawValue.utf8.lexicographicallyPrecedes(b.kind.rawValue.utf8)
+            }
+        }
+    }
+
     static func fact(_ row: SQLRow, offset: Int) -> CapFact? {
         guard let kind = CapFact.Kind(rawValue: row[offset]), let state = CapFact.State(rawValue: row[offset + 2]) else { return nil }
         return CapFact(kind: kind, subject: row[offset + 1], state: state, at: row[offset + 3], label: row[offset + 4])
@@ -79,7 +91,7 @@ enum FactReader {
                 if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
             }
         }
-        return out
+        return inKeyOrder(out)
     }
 
     /// The facts of every host's latest report (`reports`: the hosts' latest report keys) that can weigh on its caps
@@ -109,7 +121,7 @@ enum FactReader {
         for key in reports where !withoutBackupFact.contains(key) && !(out[key]?.contains { $0.kind == .backupPresent } ?? false) {
             out[key, default: []].append(backupOK)
         }
-        return out
+        return inKeyOrder(out)
     }
 
     /// Each host's security facts over its whole history, oldest report first, folded into the
