@@ -59,23 +59,69 @@ func insertFacts(_ db: any SQLConnection, report key: Int64, _ facts: [CapFact])
 
 /// Reads facts back.
 enum FactReader {
+    /// Each report's facts in key order (kind, then subject, bytewise: SQLite's `report_fact` primary key order), whatever
+    /// order the engine returned them in: the caps break ties between facts by their order (the first of two
+    /// certificates that ended the same second names the cap), and PostgreSQL's joins return rows in no fixed order.
+    static func inKeyOrder(_ facts: [Int64: [CapFact]]) -> [Int64: [CapFact]] {
+        facts.mapValues { list in
+            list.count < 2 ? list : list.sorted { a, b in
+                a.kind.rawValue == b.kind.rawValue
+                    ? a.subject.utf8.lexicographicallyPrecedes(b.subject.utf8) : a.kind.rawValue.utf8.lexicographicallyPrecedes(b.kind.rawValue.utf8)
+            }
+        }
+    }
+
     static func fact(_ row: SQLRow, offset: Int) -> CapFact? {
         guard let kind = CapFact.Kind(rawValue: row[offset]), let state = CapFact.State(rawValue: row[offset + 2]) else { return nil }
         return CapFact(kind: kind, subject: row[offset + 1], state: state, at: row[offset + 3], label: row[offset + 4])
     }
 
-    /// The facts of the given reports, by report key.
-    static func facts(_ db: any SQLConnection, reports keys: [Int64]) throws -> [Int64: [CapFact]] {
+    /// The facts of the given reports, by report key. With `evaluatedUpTo` (Unix seconds: no cap is evaluated later
+    /// than that), the `ok` facts that can never cap by then are left out, as in `latestCapFacts`: a certificate or a
+    /// system whose date is later, a passing backup location; the backup and security-update facts stay (an entity
+    /// without backup facts, and the pending-since history, read them).
+    static func facts(_ db: any SQLConnection, reports keys: [Int64], evaluatedUpTo limit: Int? = nil) throws -> [Int64: [CapFact]] {
         var out: [Int64: [CapFact]] = [:]
         guard !keys.isEmpty else { return out }
+        let relevant = limit.map { " AND (kind IN ('backup.present', 'patch.security', 'patch.security.package') OR state <> 'ok' OR at <= \($0))" } ?? ""
         for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
             try db.forEachRow(sql: """
-                SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))
+                SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))\(relevant)
                 """, arguments: []) { row in
                 if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
             }
         }
-        return out
+        return inKeyOrder(out)
+    }
+
+    /// The facts of every host's latest report (`reports`: the hosts' latest report keys) that can weigh on its caps
+    /// at `now` (Unix seconds), by report key: every fact that is not `ok`, the `ok` facts whose date (a certificate's
+    /// notAfter, the end of security support) has passed at `now`, and each report's `backup.present` fact (an entity
+    /// where no host has one is "backups not verified"). The `ok` facts left out (a certificate still valid, a passing
+    /// backup location, security updates applied, a supported system) give no cap in `CapEvaluation.caps`, so the caps
+    /// are those of every fact. An `ok` backup fact carries nothing but its kind: it is not read but put back for
+    /// every report but those without one (a short list). At 100,000 hosts this reads a fourteenth of the rows
+    /// (docs/benchmarks.md, issue 20).
+    static func latestCapFacts(_ db: any SQLConnection, reports: [Int64], now: Int) throws -> [Int64: [CapFact]] {
+        var out: [Int64: [CapFact]] = [:]
+        try db.forEachRow(sql: """
+            SELECT f.reportKey, f.kind, f.subject, f.state, f.at, f.label
+            FROM host h JOIN report_fact f ON f.reportKey = h.latestReportKey
+            WHERE f.state <> 'ok' OR f.at <= ?
+            """, arguments: [now]) { row in
+            if let fact = fact(row, offset: 1) { out[row[0], default: []].append(fact) }
+        }
+        var withoutBackupFact = Set<Int64>()
+        try db.forEachRow(sql: """
+            SELECT h.latestReportKey FROM host h WHERE h.latestReportKey IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM report_fact f WHERE f.reportKey = h.latestReportKey AND f.kind = 'backup.present')
+            """, arguments: []) { row in withoutBackupFact.insert(row[0]) }
+        // As `CapFactBuilder` writes it (one per report at most).
+        let backupOK = CapFact(kind: .backupPresent, subject: "", state: .ok)
+        for key in reports where !withoutBackupFact.contains(key) && !(out[key]?.contains { $0.kind == .backupPresent } ?? false) {
+            out[key, default: []].append(backupOK)
+        }
+        return inKeyOrder(out)
     }
 
     /// Each host's security facts over its whole history, oldest report first, folded into the

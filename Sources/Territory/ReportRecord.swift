@@ -223,6 +223,86 @@ enum JSONText {
         out += "\""
     }
 
+    /// The value of `key` in the top-level object of `text` when it is a string without escapes, read without
+    /// building the value (a certificate view skips most of 900,000 evidence objects on their `notAfter` alone);
+    /// nil when the key is absent, not a string, escaped, given twice, or the text is not one object as `encode`
+    /// writes them: the caller then decodes the whole text, so nil is never a wrong answer, only a slower one.
+    static func topLevelString(_ text: String, key: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            let count = bytes.count
+            var i = 0
+            func skipSpace() { while i < count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 } }
+            // A string starting at `i` (a quote): its content's range, and whether it holds an escape.
+            func string() -> (Range<Int>, escaped: Bool)? {
+                guard i < count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+                let start = i + 1
+                var j = start
+                var escaped = false
+                while j < count, bytes[j] != UInt8(ascii: "\"") {
+                    if bytes[j] == UInt8(ascii: "\\") { escaped = true; j += 1 }
+                    j += 1
+                }
+                guard j < count else { return nil }
+                i = j + 1
+                return (start..<j, escaped)
+            }
+            // Any other value: a scalar up to the next `,` or `}` of this level, or a nested object or array.
+            func skipValue() -> Bool {
+                if i < count, bytes[i] == UInt8(ascii: "\"") { return string() != nil }
+                var depth = 0
+                while i < count {
+                    switch bytes[i] {
+                    case UInt8(ascii: "\""): guard string() != nil else { return false }; continue
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                        if depth == 0 { return true }
+                        depth -= 1
+                    case UInt8(ascii: ","): if depth == 0 { return true }
+                    default: break
+                    }
+                    i += 1
+                }
+                return false
+            }
+            let wanted = Array(key.utf8)
+            var found: String?
+            var seen = false
+            skipSpace()
+            guard i < count, bytes[i] == UInt8(ascii: "{") else { return nil }
+            i += 1
+            skipSpace()
+            if i < count, bytes[i] == UInt8(ascii: "}") { return nil }
+            while true {
+                skipSpace()
+                guard let (name, nameEscaped) = string() else { return nil }
+                skipSpace()
+                guard i < count, bytes[i] == UInt8(ascii: ":") else { return nil }
+                i += 1
+                skipSpace()
+                let isKey = !nameEscaped && bytes[name].elementsEqual(wanted)
+                if isKey {
+                    if seen { return nil }
+                    seen = true
+                    if i < count, bytes[i] == UInt8(ascii: "\""), let (value, escaped) = string() {
+                        found = escaped ? nil : String(decoding: bytes[value], as: UTF8.self)
+                    } else {
+                        guard skipValue() else { return nil }
+                    }
+                } else {
+                    guard skipValue() else { return nil }
+                }
+                skipSpace()
+                guard i < count else { return nil }
+                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+                guard bytes[i] == UInt8(ascii: "}") else { return nil }
+                i += 1
+                skipSpace()
+                return i == count ? found : nil
+            }
+        }
+    }
+
     /// Parses JSON text written by `encode` (or any JSON) back into a value; `.null` when unreadable.
     static func decode(_ text: String) -> JSONValue {
         (try? JSONParser.parse(Array(text.utf8))) ?? .null

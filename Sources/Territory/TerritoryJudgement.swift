@@ -167,10 +167,16 @@ public enum TerritoryJudgement {
 
     /// Per domain: members with results, with a failure, not evaluated, and under each cap of the domain.
     static func domainCounts(_ rows: [StatusView.EntityRow]) -> [DomainCount] {
+        // Counted row by row (no filtered copies of the rows: 20,000 entities made that 300 ms).
         Domain.allCases.map { domain in
             let name = domain.rawValue
             var gaps: [String: DomainCount.Gap] = [:]
+            var members = 0, failing = 0, notEvaluated = 0
             for row in rows {
+                let unevaluated = row.score.notEvaluated.contains(name)
+                if unevaluated || row.score.domains[name] != nil { members += 1 }
+                if unevaluated { notEvaluated += 1 }
+                if let count = row.failing[name], count > 0 { failing += 1 }
                 for cap in row.score.caps {
                     guard let rule = CapRule(rawValue: cap.rule), rule.domain == domain else { continue }
                     let key = cap.rule + "/" + cap.state
@@ -180,9 +186,7 @@ public enum TerritoryJudgement {
             let table = CapRule.allCases.map(\.rawValue)
             return DomainCount(
                 domain: name,
-                members: rows.filter { $0.score.domains[name] != nil || $0.score.notEvaluated.contains(name) }.count,
-                failing: rows.filter { ($0.failing[name] ?? 0) > 0 }.count,
-                notEvaluated: rows.filter { $0.score.notEvaluated.contains(name) }.count,
+                members: members, failing: failing, notEvaluated: notEvaluated,
                 gaps: gaps.values.map { gap in
                     var sorted = gap
                     sorted.members.sort()

@@ -80,7 +80,8 @@ enum TrendBuilder {
         -> (points: [TrendPoint], members: [String: [TrendPoint]])
     {
         let reports = try reports(db, scope: scope)
-        let facts = try FactReader.facts(db, reports: reports.map(\.key))
+        // Caps are evaluated at report times only: no later than the newest report in scope.
+        let facts = try FactReader.facts(db, reports: reports.map(\.key), evaluatedUpTo: reports.map(\.generatedAt).max())
         var listed: Set<String> = []
         var territory = false
         if case .territory(let roster) = scope {
