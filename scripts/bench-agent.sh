@@ -51,10 +51,38 @@ peak() { # peak RSS in KiB of the command, 5 runs, min and max
     done
     printf '%s\n' "${out[@]}" | sort -n | awk 'NR==1{min=$1} {max=$1} END {printf "%d–%d KiB", min, max}'
 }
-echo "== peak memory: default scan of this host (report to a temporary file)"
-for name in cyberctl-agent cyberctl; do
-    echo "  $name: $(peak "$work/$name" scan --format json --out "$work/host-$name.json")"
-done
+scan_time() { # wall time in seconds of the command, 5 runs, min and max
+    local out=() value
+    for _ in 1 2 3 4 5; do
+        /usr/bin/time -f %e -o "$work/wall" "$@" > /dev/null 2>&1 || true
+        value=$(tail -1 "$work/wall"); out+=("$value")
+    done
+    printf '%s\n' "${out[@]}" | sort -n | awk 'NR==1{min=$1} {max=$1} END {printf "%s–%s s", min, max}'
+}
+host_scans() { # the default host scan, both binaries: peak memory and wall time
+    for name in cyberctl-agent cyberctl; do
+        echo "  $name: $(peak "$work/$name" scan --format json --out "$work/host-$name.json"), $(scan_time "$work/$name" scan --format json --out "$work/host-$name.json")"
+    done
+    echo "  TLS endpoints probed: $(python3 -c "import json; print(sorted({r['target'] for r in json.load(open('$work/host-cyberctl-agent.json'))['results'] if r['check'] == 'tls.endpoint' and r['code'] != 'tls.discovery'}) or 'none')")"
+}
+# Other sessions on a shared machine may listen on loopback too (all_ports probes every listening port):
+# the list of endpoints probed is printed with each figure so a stray service shows.
+echo "== peak memory and wall time: default scan of this host, no TLS service started (report to a temporary file)"
+host_scans
+# A commune's server usually serves TLS (nginx, a mail server): the figure that matters has one listening.
+# A loopback `openssl s_server -www` on 443 (8443 if 443 is taken; both are usual TLS ports the default
+# profile probes) with a throwaway self-signed P-256 certificate, stopped on exit.
+tls_port=443
+ss -Hltn "sport = :$tls_port" | grep -q . && tls_port=8443
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=bench.cyberctl.test" \
+    -keyout "$work/tls.key" -out "$work/tls.pem" >/dev/null 2>&1
+openssl s_server -quiet -accept "127.0.0.1:$tls_port" -cert "$work/tls.pem" -key "$work/tls.key" -www </dev/null >/dev/null 2>&1 &
+tls_server=$!
+trap 'kill "$tls_server" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do ss -Hltn "sport = :$tls_port" | grep -q . && break; sleep 0.1; done
+echo "== peak memory and wall time: default scan of this host with a TLS service on 127.0.0.1:$tls_port (openssl s_server -www)"
+host_scans
+kill "$tls_server"; wait "$tls_server" 2>/dev/null || true
 echo "== peak memory: 2,000 certificate files (--root fixture, --only certificates)"
 source scripts/cert-fixture.sh
 make_cert_fixture "$work/fixture" 2000
