@@ -397,7 +397,7 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// Runs blocking work (libcurl) on a dedicated thread, so it never holds a Swift concurrency thread.
+/// Runs blocking work (HTTP requests on blocking sockets) on a dedicated thread, so it never holds a Swift concurrency thread.
 enum Blocking {
     static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
