@@ -274,10 +274,8 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         for path in paths {
             guard caFile != nil || root.exists(path) else { continue }
             do {
-                let bytes = try root.read(path, limit: 32 << 20)
-                let (certificates, _) = try CertificateFile.load(contents: bytes)
                 let store = try TrustStore()
-                store.add(certificates)
+                try store.add(bundle: try root.read(path, limit: 32 << 20))
                 return (store, nil)
             } catch {
                 let why = CertificateFilesCheck.text(of: error)
