@@ -56,13 +56,16 @@ public enum HTTPHeadProbe {
     /// Largest response head read, in bytes.
     static let maximumHeadBytes = 64 * 1024
 
-    /// The context HTTPS requests share, made on first use (nil if libssl cannot make one).
-    private static let context: ProbeContext? = try? ProbeContext()
+    /// The context HTTPS requests share when no prober is given, made on first use (nil if libssl cannot make one).
+    private static let sharedContext: ProbeContext? = try? ProbeContext()
 
     /// `GET /` to `host`:`port` (`https` over TLS), connecting to `address` (an IP literal) when given,
     /// else to `host`'s addresses in the resolver's order. `host` names the server in the `Host`
-    /// header and, when it is not an IP literal, in SNI.
-    public static func get(host: String, port: UInt16, https: Bool, address: String?, timeout: Double) -> Result<Response, Failure> {
+    /// header and, when it is not an IP literal, in SNI. HTTPS requests use `prober`'s libssl context
+    /// when given (a scan then sets up one `SSL_CTX`, not two).
+    public static func get(
+        host: String, port: UInt16, https: Bool, address: String?, timeout: Double, prober: TLSProber? = nil
+    ) -> Result<Response, Failure> {
         let deadline = Deadline(secondsFromNow: timeout)
         let connection: TCPConnection
         switch connect(host: host, port: port, address: address, deadline: deadline) {
@@ -79,7 +82,7 @@ public enum HTTPHeadProbe {
             return exchange(request, base: base, send: { bytes throws(ProbeNetworkError) in try connection.send(bytes) },
                             receive: { () throws(ProbeNetworkError) in try connection.receive(maximum: 16_384) })
         }
-        guard let context else { return .failure(.other("libssl could not set up a client context")) }
+        guard let context = prober?.context ?? sharedContext else { return .failure(.other("libssl could not set up a client context")) }
         var handshake = HandshakeRequest()
         handshake.serverName = TLSEndpoint.isIPLiteral(bareHost) ? nil : bareHost
         handshake.alpn = ["http/1.1"]

@@ -87,7 +87,7 @@ enum HTTPSecurityProbe {
     ///    selected, or no_application_protocol, means not;
     /// 4. no ALPN: an HTTP request after the handshake; an HTTP answer means HTTPS, an answer that is
     ///    not HTTP (nothing, or other bytes) means not, and a timeout or failed handshake proves nothing.
-    static func examine(report: ProbeReport, declared: Bool?, timeout: Double) -> WebService {
+    static func examine(report: ProbeReport, declared: Bool?, timeout: Double, prober: TLSProber? = nil) -> WebService {
         let endpoint = report.endpoint
         if declared == false { return .notWeb(LocalizedText(fr: "déclaré https: false dans le profil", en: "declared https: false in the profile")) }
         if declared == nil {
@@ -111,7 +111,7 @@ enum HTTPSecurityProbe {
         let name = endpoint.sniName ?? endpoint.host
         let urlHost = name.contains(":") ? "[\(name)]" : name
         let ip = ip(of: report.address)
-        let https = request(https: true, host: name, port: endpoint.port, ip: ip, timeout: timeout)
+        let https = request(https: true, host: name, port: endpoint.port, ip: ip, timeout: timeout, prober: prober)
         if let error = https.error {
             if facts.recognisedBy == "http-answer" {
                 // Nothing said it is a web service: only a real HTTP answer would have.
@@ -177,9 +177,9 @@ enum HTTPSecurityProbe {
     }
 
     /// `GET /` to `host`:`port` over HTTPS or plain HTTP (`HTTPHeadProbe`), connecting to `ip` when given.
-    static func request(https: Bool, host: String, port: UInt16, ip: String?, timeout: Double) -> Answer {
+    static func request(https: Bool, host: String, port: UInt16, ip: String?, timeout: Double, prober: TLSProber? = nil) -> Answer {
         var answer = Answer()
-        switch HTTPHeadProbe.get(host: host, port: port, https: https, address: ip, timeout: timeout) {
+        switch HTTPHeadProbe.get(host: host, port: port, https: https, address: ip, timeout: timeout, prober: prober) {
         case .success(let response):
             answer.status = response.status
             answer.hsts = response.hsts

@@ -378,7 +378,7 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         if hsts && report.fatal == nil {
             let timeout = connectionTimeout
             let declared = target.https
-            web = await Blocking.run { HTTPSecurityProbe.examine(report: report, declared: declared, timeout: timeout) }
+            web = await Blocking.run { HTTPSecurityProbe.examine(report: report, declared: declared, timeout: timeout, prober: prober) }
         }
         let evaluation = TLSEvaluation(
             checkID: Self.id, trustStore: store, trustStoreProblem: storeProblem, now: now, thresholds: thresholds,
