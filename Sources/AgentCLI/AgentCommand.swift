@@ -44,6 +44,16 @@ public enum AgentCommand {
         while true { pause() }
     }
 
+    /// For a scan: every allocation of 128 KiB or more gets its own mapping, given back to the system when
+    /// freed (`M_MMAP_THRESHOLD`, fixed). glibc otherwise raises the threshold to the size of each large
+    /// block freed (up to 32 MiB), so the next ones come from an arena and stay resident: the package
+    /// lists' 1 MiB read buffers, the trust bundle, libssl's state, allocated by checks that run at the
+    /// same time, then add up. About 1 MB off the peak of a host scan (docs/benchmarks.md, issue 19);
+    /// a scan makes a few hundred such allocations, so the system calls cost nothing measurable.
+    static func boundLargeAllocations() {
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD, <malloc.h> */, 128 * 1024)
+    }
+
     public static func main(root: any ParsableCommand.Type) async -> Never {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)

@@ -58,6 +58,7 @@ extension AgentCommand {
         }
 
         func run() async throws {
+            AgentCommand.boundLargeAllocations()
             do {
                 let configuration = try selection.loadConfiguration()
                 let signer = try loadSigner(configuration)

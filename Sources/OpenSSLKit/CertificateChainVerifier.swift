@@ -2,30 +2,93 @@ internal import COpenSSL
 internal import COpenSSLShims
 import FoundationEssentials
 
-/// A set of trust anchors (`X509_STORE`), freed in `deinit`.
+/// A set of trust anchors, kept compact: each anchor's DER and the canonical hashes of its subject and
+/// issuer names (`X509_NAME_hash_ex`, the hash `c_rehash` names files by), not a decoded `X509`.
+///
+/// The system bundle holds about 146 roots; decoded into libcrypto `X509`s they cost about 1 MB
+/// of resident memory for a whole scan (issue 19), while a chain can only ever use the few whose
+/// subject names it meets. `CertificateChainVerifier.verify` therefore gives libcrypto an
+/// `X509_STORE` of the anchors that can matter to the chain at hand: those whose subject name is the
+/// subject or issuer name of a certificate of the chain, then, transitively, the issuer names of the
+/// anchors chosen. libcrypto looks anchors up by subject name only (issuer search, and the search
+/// for a chain certificate that is itself trusted), so the verdict, the built path and the error are
+/// those of a store holding every anchor (`openssl verify -CAfile bundle`); a hash collision only
+/// adds an anchor that cannot be used.
 ///
 /// Built from PEM bundles the caller read (the system bundle `/etc/ssl/certs/ca-certificates.crt`
 /// read through the audited root, or a `--ca-file`), so no hidden file access happens here.
+/// Read-only once built: one store serves concurrent verifications.
 public final class TrustStore: @unchecked Sendable {
-    let pointer: OpaquePointer
-    /// Number of anchors added.
-    public private(set) var count = 0
-
-    /// An empty store.
-    public init() throws {
-        guard let store = X509_STORE_new() else { throw OpenSSLError.drain("allocating a trust store") }
-        pointer = store
+    struct Anchor {
+        let der: [UInt8]
+        let subjectHash: UInt
+        let issuerHash: UInt
     }
 
-    deinit { X509_STORE_free(pointer) }
+    private var anchors: [Anchor] = []
+    private var known: Set<[UInt8]> = []
+    /// Number of distinct anchors added.
+    public var count: Int { anchors.count }
 
-    /// Adds every certificate of `certificates` as a trust anchor.
+    /// An empty store.
+    public init() throws {}
+
+    /// Adds every certificate of `certificates` as a trust anchor (duplicates once).
     public func add(_ certificates: [X509Certificate]) {
-        for certificate in certificates where X509_STORE_add_cert(pointer, certificate.pointer) == 1 {
-            count += 1
+        for certificate in certificates { add(certificate.pointer) }
+    }
+
+    /// Adds every `CERTIFICATE` block of a PEM bundle, read as `CertificateFile.load(contents:)` reads
+    /// it, one certificate decoded at a time.
+    /// - Returns: the number of blocks read (duplicates included).
+    /// - Throws: `CertificateFile.LoadError` when no certificate can be read.
+    @discardableResult
+    public func add(bundle contents: [UInt8]) throws(CertificateFile.LoadError) -> Int {
+        let (read, _) = try CertificateFile.load(contents: contents) { encoded, trailingBytesAllowed -> Bool? in
+            guard let certificate = X509Certificate.parse(derEncoded: encoded, allowingTrailingBytes: trailingBytesAllowed) else { return nil }
+            add(certificate.pointer)
+            return true
         }
-        // Duplicates are reported as errors by X509_STORE_add_cert; they are harmless.
+        return read.count
+    }
+
+    private func add(_ certificate: OpaquePointer) {
+        let der = X509Certificate(retaining: certificate).derEncoded
+        guard !der.isEmpty, known.insert(der).inserted else { return }
+        anchors.append(Anchor(der: der, subjectHash: Self.hash(X509_get_subject_name(certificate)), issuerHash: Self.hash(X509_get_issuer_name(certificate))))
+    }
+
+    static func hash(_ name: OpaquePointer?) -> UInt {
+        var ok: Int32 = 0
+        let value = X509_NAME_hash_ex(name, nil, nil, &ok)
+        return UInt(value)
+    }
+
+    /// A new `X509_STORE` (the caller frees it) with the anchors that can matter to `chain`
+    /// (see the type's description), or nil when libcrypto cannot allocate one.
+    func makeStore(for chain: [X509Certificate]) -> OpaquePointer? {
+        guard let store = X509_STORE_new() else { return nil }
+        var wanted = Set<UInt>()
+        for certificate in chain {
+            wanted.insert(Self.hash(X509_get_subject_name(certificate.pointer)))
+            wanted.insert(Self.hash(X509_get_issuer_name(certificate.pointer)))
+        }
+        var chosen = [Bool](repeating: false, count: anchors.count)
+        var grew = true
+        while grew {
+            grew = false
+            for (index, anchor) in anchors.enumerated() where !chosen[index] && wanted.contains(anchor.subjectHash) {
+                chosen[index] = true
+                grew = true
+                wanted.insert(anchor.issuerHash)
+            }
+        }
+        for (index, anchor) in anchors.enumerated() where chosen[index] {
+            guard let certificate = X509Certificate.parse(derEncoded: anchor.der) else { continue }
+            _ = X509_STORE_add_cert(store, certificate.pointer)
+        }
         OpenSSLError.clearQueue()
+        return store
     }
 }
 
@@ -81,7 +144,12 @@ public enum CertificateChainVerifier {
         // The stack borrows the certificates; the array below keeps them alive.
         defer { cyberctl_sk_X509_free(stack) }
         for certificate in untrusted { _ = cyberctl_sk_X509_push(stack, certificate.pointer) }
-        guard X509_STORE_CTX_init(context, store.pointer, leaf.pointer, stack) == 1 else {
+        guard let anchors = store.makeStore(for: [leaf] + untrusted) else {
+            OpenSSLError.clearQueue()
+            return ChainVerification(trusted: false, errorCode: -1, errorText: "cannot allocate a trust store", errorDepth: -1, chain: [])
+        }
+        defer { X509_STORE_free(anchors) }
+        guard X509_STORE_CTX_init(context, anchors, leaf.pointer, stack) == 1 else {
             let error = OpenSSLError.drain("initialising verification")
             return ChainVerification(trusted: false, errorCode: -1, errorText: error.description, errorDepth: -1, chain: [])
         }

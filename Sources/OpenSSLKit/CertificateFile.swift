@@ -106,14 +106,22 @@ public enum CertificateFile {
     static func readPEMCertificates<Certificate>(
         _ contents: [UInt8], parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
     ) -> [Certificate] {
-        guard let bio = try? MemoryBIO(bytes: contents) else { return [] }
+        // A read-only BIO over `contents` itself (no copy: a 220 KB system bundle would be held twice).
+        contents.withUnsafeBytes { raw in readPEMCertificates(raw, parse: parse) }
+    }
+
+    private static func readPEMCertificates<Certificate>(
+        _ contents: UnsafeRawBufferPointer, parse: (_ encoded: [UInt8], _ trailingBytesAllowed: Bool) -> Certificate?
+    ) -> [Certificate] {
+        guard let base = contents.baseAddress, let bio = BIO_new_mem_buf(base, Int32(clamping: contents.count)) else { return [] }
+        defer { BIO_free(bio) }
         var certificates: [Certificate] = []
         while true {
             var data: UnsafeMutablePointer<UInt8>?
             var length = 0
             // "CERTIFICATE" is PEM_STRING_X509; PEM_bytes_read_bio also accepts "X509 CERTIFICATE" for it
             // and skips blocks of other types (keys, CRLs); it returns 0 at the end of the data.
-            guard PEM_bytes_read_bio(&data, &length, nil, "CERTIFICATE", bio.pointer, nil, nil) == 1, let data else { break }
+            guard PEM_bytes_read_bio(&data, &length, nil, "CERTIFICATE", bio, nil, nil) == 1, let data else { break }
             let encoded = Array(UnsafeBufferPointer(start: data, count: length))
             cyberctl_OPENSSL_free(data)
             guard let certificate = parse(encoded, true) else { break }

@@ -205,6 +205,11 @@ extension ProbeContext {
 
     /// Runs one handshake on an already connected (and STARTTLS-upgraded) socket.
     func handshake(_ request: HandshakeRequest, on connection: TCPConnection) -> Result<HandshakeFacts, HandshakeFailure> {
+        session(request, on: connection) { ssl in Self.facts(of: ssl, request) }
+    }
+
+    /// Runs one handshake on `connection`, then `body` with the established `SSL` (freed on return).
+    func session<T>(_ request: HandshakeRequest, on connection: TCPConnection, _ body: (OpaquePointer) -> T) -> Result<T, HandshakeFailure> {
         let ssl: OpaquePointer
         switch makeSSL(request) {
         case .success(let made): ssl = made
@@ -245,6 +250,11 @@ extension ProbeContext {
                 return .failure(HandshakeFailure(alert: false, network: error, detail: error.description))
             }
         }
+        return .success(body(ssl))
+    }
+
+    /// What the established `ssl` shows (see `HandshakeFacts`).
+    private static func facts(of ssl: OpaquePointer, _ request: HandshakeRequest) -> HandshakeFacts {
         let version = ProtocolVersion(rawValue: UInt16(SSL_version(ssl)))
         let suite = SSL_get_current_cipher(ssl).map { SSL_CIPHER_get_protocol_id($0) } ?? 0
         var chain: [[UInt8]] = []
@@ -286,6 +296,6 @@ extension ProbeContext {
             group: group, secureRenegotiation: cyberctl_SSL_get_secure_renegotiation_support(ssl) == 1,
             stapledOCSPBytes: ocspLength > 0 && ocsp != nil ? Int(ocspLength) : nil, alpn: alpn)
         OpenSSLError.clearQueue()
-        return .success(facts)
+        return facts
     }
 }

@@ -1,5 +1,3 @@
-internal import CCurl
-internal import CCurlShims
 import FoundationEssentials
 import FoundationGaps
 import Model
@@ -46,7 +44,7 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
     public var httpLocation: String?
     /// Why the plain request proved nothing (`undetermined`).
     public var httpError: String?
-    /// Why the HTTPS request itself failed (curl's own text inside).
+    /// Why the HTTPS request itself failed.
     public var error: LocalizedText?
 
     public init() {}
@@ -72,16 +70,12 @@ public enum WebService: Sendable, Equatable {
     case https(HTTPSecurityFacts)
 }
 
-/// Recognises HTTPS services and reads HSTS and the http→https redirect with libcurl (certificate
-/// checks off and every version and suite allowed: the certificate and the protocol are judged by
-/// the TLS rules, this only reads headers). Bounded by `timeout` per request; bodies are discarded
-/// as they arrive.
+/// Recognises HTTPS services and reads HSTS and the http→https redirect with `HTTPHeadProbe` (the
+/// probe's own sockets and libssl, certificate checks off and every version and suite allowed: the
+/// certificate and the protocol are judged by the TLS rules, this only reads headers; no libcurl, so
+/// a scan does not load it and its dependencies, issue 19). Bounded by `timeout` per request; bodies
+/// are never read.
 enum HTTPSecurityProbe {
-    private static let initialised: Bool = {
-        cyberctl_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        return true
-    }()
-
     /// ALPN ids that mean HTTP (IANA ALPN registry: HTTP/2 over TLS, HTTP/1.1, HTTP/1.0).
     static let webALPN: Set<String> = ["h2", "http/1.1", "http/1.0"]
 
@@ -93,7 +87,7 @@ enum HTTPSecurityProbe {
     ///    selected, or no_application_protocol, means not;
     /// 4. no ALPN: an HTTP request after the handshake; an HTTP answer means HTTPS, an answer that is
     ///    not HTTP (nothing, or other bytes) means not, and a timeout or failed handshake proves nothing.
-    static func examine(report: ProbeReport, declared: Bool?, timeout: Double) -> WebService {
+    static func examine(report: ProbeReport, declared: Bool?, timeout: Double, prober: TLSProber? = nil) -> WebService {
         let endpoint = report.endpoint
         if declared == false { return .notWeb(LocalizedText(fr: "déclaré https: false dans le profil", en: "declared https: false in the profile")) }
         if declared == nil {
@@ -111,14 +105,13 @@ enum HTTPSecurityProbe {
                     fr: "le serveur a choisi ALPN « \(alpn) » : pas un service web", en: "the server selected ALPN \"\(alpn)\": not a web service"))
             }
         }
-        _ = initialised
         var facts = HTTPSecurityFacts()
         facts.alpn = report.alpn
         facts.recognisedBy = declared == true ? "profile" : (report.alpn.map(webALPN.contains) == true ? "alpn" : "http-answer")
         let name = endpoint.sniName ?? endpoint.host
         let urlHost = name.contains(":") ? "[\(name)]" : name
         let ip = ip(of: report.address)
-        let https = request(url: "https://\(urlHost):\(endpoint.port)/", host: name, port: endpoint.port, ip: ip, timeout: timeout)
+        let https = request(https: true, host: name, port: endpoint.port, ip: ip, timeout: timeout, prober: prober)
         if let error = https.error {
             if facts.recognisedBy == "http-answer" {
                 // Nothing said it is a web service: only a real HTTP answer would have.
@@ -140,7 +133,7 @@ enum HTTPSecurityProbe {
         let plainURL = endpoint.port == 443 ? "http://\(urlHost)/" : "http://\(urlHost):\(endpoint.port)/"
         let plainPort: UInt16 = endpoint.port == 443 ? 80 : endpoint.port
         facts.httpURL = plainURL
-        let http = request(url: plainURL, host: name, port: plainPort, ip: ip, timeout: timeout)
+        let http = request(https: false, host: name, port: plainPort, ip: ip, timeout: timeout)
         facts.httpStatus = http.status
         facts.httpLocation = http.location
         if let status = http.status {
@@ -183,56 +176,22 @@ enum HTTPSecurityProbe {
         var reset = false
     }
 
-    static func request(url: String, host: String, port: UInt16, ip: String?, timeout: Double) -> Answer {
+    /// `GET /` to `host`:`port` over HTTPS or plain HTTP (`HTTPHeadProbe`), connecting to `ip` when given.
+    static func request(https: Bool, host: String, port: UInt16, ip: String?, timeout: Double, prober: TLSProber? = nil) -> Answer {
         var answer = Answer()
-        guard let handle = cyberctl_curl_easy_init() else {
-            answer.error = cyberctl_curl_unavailable().map { "libcurl unavailable: \(String(cString: $0))" } ?? "curl_easy_init failed"
-            return answer
-        }
-        defer { cyberctl_curl_easy_cleanup(handle) }
-        var resolve: UnsafeMutablePointer<curl_slist>?
-        defer { cyberctl_curl_slist_free_all(resolve) }
-        _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_URL, url)
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(timeout * 1000))
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
-        // Headers are read even from a server with only old versions or suites (judged elsewhere).
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_0))
-        _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_SSL_CIPHER_LIST, "ALL:@SECLEVEL=0")
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        _ = cyberctl_curl_easy_setopt_long(handle, CURLOPT_MAXFILESIZE, 1 << 20)
-        _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, "cyberctl-tls-check")
-        _ = cyberctl_curl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        // Discard the body as it arrives.
-        _ = cyberctl_curl_easy_setopt_write_function(handle, CURLOPT_WRITEFUNCTION) { _, size, count, _ in size * count }
-        if let ip, ip != host {
-            // Connect to the probed address while asking for `host` (SNI and Host header).
-            let bracketed = ip.contains(":") ? "[\(ip)]" : ip
-            resolve = cyberctl_curl_slist_append(nil, "\(host):\(port):\(bracketed)")
-            _ = cyberctl_curl_easy_setopt_pointer(handle, CURLOPT_RESOLVE, UnsafeMutableRawPointer(resolve))
-        }
-        let code = cyberctl_curl_easy_perform(handle)
-        if code != CURLE_OK && code != CURLE_WRITE_ERROR && code != CURLE_FILESIZE_EXCEEDED {
-            answer.error = "curl: " + String(cString: cyberctl_curl_easy_strerror(code))
-            answer.connectRefused = code == CURLE_COULDNT_CONNECT
-            // 52 empty reply, 8 weird reply, 1 HTTP/0.9 (bytes without a status line: the only
-            // protocol error left, http and https being the only schemes allowed).
-            answer.notHTTP = [CURLE_GOT_NOTHING, CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL].contains(code)
-            answer.reset = code == CURLE_RECV_ERROR
-            return answer
-        }
-        var status = 0
-        _ = cyberctl_curl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        answer.status = status
-        var header: UnsafeMutablePointer<curl_header>?
-        if cyberctl_curl_easy_header(handle, "Strict-Transport-Security", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let header {
-            answer.hsts = String(cString: header.pointee.value)
-        }
-        var location: UnsafeMutablePointer<CChar>?
-        if cyberctl_curl_easy_getinfo_string(handle, CURLINFO_REDIRECT_URL, &location) == CURLE_OK, let location {
-            answer.location = String(cString: location)
+        switch HTTPHeadProbe.get(host: host, port: port, https: https, address: ip, timeout: timeout, prober: prober) {
+        case .success(let response):
+            answer.status = response.status
+            answer.hsts = response.hsts
+            answer.location = response.location
+        case .failure(let failure):
+            answer.error = failure.description
+            switch failure {
+            case .connectRefused: answer.connectRefused = true
+            case .notHTTP: answer.notHTTP = true
+            case .reset: answer.reset = true
+            case .other: break
+            }
         }
         return answer
     }

@@ -274,10 +274,8 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         for path in paths {
             guard caFile != nil || root.exists(path) else { continue }
             do {
-                let bytes = try root.read(path, limit: 32 << 20)
-                let (certificates, _) = try CertificateFile.load(contents: bytes)
                 let store = try TrustStore()
-                store.add(certificates)
+                try store.add(bundle: try root.read(path, limit: 32 << 20))
                 return (store, nil)
             } catch {
                 let why = CertificateFilesCheck.text(of: error)
@@ -380,7 +378,7 @@ public struct TLSEndpointCheck: ConfigurableCheck {
         if hsts && report.fatal == nil {
             let timeout = connectionTimeout
             let declared = target.https
-            web = await Blocking.run { HTTPSecurityProbe.examine(report: report, declared: declared, timeout: timeout) }
+            web = await Blocking.run { HTTPSecurityProbe.examine(report: report, declared: declared, timeout: timeout, prober: prober) }
         }
         let evaluation = TLSEvaluation(
             checkID: Self.id, trustStore: store, trustStoreProblem: storeProblem, now: now, thresholds: thresholds,
@@ -397,7 +395,7 @@ struct AnyKey: CodingKey {
     init?(intValue: Int) { nil }
 }
 
-/// Runs blocking work (libcurl) on a dedicated thread, so it never holds a Swift concurrency thread.
+/// Runs blocking work (HTTP requests on blocking sockets) on a dedicated thread, so it never holds a Swift concurrency thread.
 enum Blocking {
     static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
