@@ -76,66 +76,108 @@ public final class DNSTestbed: @unchecked Sendable {
         trustAnchor = "\(folder)/anchors.ds"
         try anchors.write(toFile: trustAnchor, atomically: true, encoding: .utf8)
 
-        authoritativePort = try BackgroundServer.freePort()
-        let nsdConfiguration = """
-            server:
-              ip-address: 127.0.0.1@\(authoritativePort)
-              port: \(authoritativePort)
-              zonesdir: \(folder)
-              database: ""
-              pidfile: \(folder)/nsd.pid
-              xfrdfile: \(folder)/xfrd.state
-              zonelistfile: \(folder)/zone.list
-              username: ""
-              chroot: ""
-              server-count: 1
-              verbosity: 1
-            remote-control:
-              control-enable: no
-            \(nsdZones)
-            """
-        try nsdConfiguration.write(toFile: "\(folder)/nsd.conf", atomically: true, encoding: .utf8)
-        nsd = try BackgroundServer("nsd", ["-d", "-c", "\(folder)/nsd.conf"], port: authoritativePort, folder: folder)
+        // Copies for the closures below (they may not capture `self` before every member is set).
+        let folder = self.folder, trustAnchor = self.trustAnchor
+        var nsdPort: UInt16 = 0
+        nsd = try Self.startOnFreePort { port in
+            nsdPort = port
+            let nsdConfiguration = """
+                server:
+                  ip-address: 127.0.0.1@\(port)
+                  port: \(port)
+                  zonesdir: \(folder)
+                  database: ""
+                  pidfile: \(folder)/nsd.pid
+                  xfrdfile: \(folder)/xfrd.state
+                  zonelistfile: \(folder)/zone.list
+                  username: ""
+                  chroot: ""
+                  server-count: 1
+                  verbosity: 1
+                remote-control:
+                  control-enable: no
+                \(nsdZones)
+                """
+            try nsdConfiguration.write(toFile: "\(folder)/nsd.conf", atomically: true, encoding: .utf8)
+            return try BackgroundServer("nsd", ["-d", "-c", "\(folder)/nsd.conf"], port: port, folder: folder)
+        }
+        authoritativePort = nsdPort
 
         let deadPort = try BackgroundServer.freePort()
-        let resolverPort = try BackgroundServer.freePort()
-        let nsdPort = authoritativePort
         var stubs = allZones.map { "stub-zone:\n  name: \"\($0.name)\"\n  stub-addr: 127.0.0.1@\(nsdPort)\n" }.joined()
         stubs += deadZones.map { "stub-zone:\n  name: \"\($0)\"\n  stub-addr: 127.0.0.1@\(deadPort)\n" }.joined()
-        let unboundConfiguration = """
-            server:
-              interface: 127.0.0.1@\(resolverPort)
-              port: \(resolverPort)
-              do-daemonize: no
-              username: ""
-              chroot: ""
-              directory: "\(folder)"
-              pidfile: "\(folder)/unbound.pid"
-              use-syslog: no
-              logfile: ""
-              verbosity: 1
-              num-threads: 1
-              so-reuseport: no
-              do-not-query-localhost: no
-              access-control: 127.0.0.0/8 allow
-              local-zone: "test." nodefault
-              trust-anchor-file: "\(trustAnchor)"
-              val-log-level: 2
-              cache-max-ttl: 0
-              cache-max-negative-ttl: 0
-              infra-host-ttl: 1
-            remote-control:
-              control-enable: no
-            \(stubs)
-            """
-        try unboundConfiguration.write(toFile: "\(folder)/unbound.conf", atomically: true, encoding: .utf8)
-        unbound = try BackgroundServer("unbound", ["-d", "-c", "\(folder)/unbound.conf"], port: resolverPort, folder: folder)
+        var resolverPort: UInt16 = 0
+        unbound = try Self.startOnFreePort { port in
+            resolverPort = port
+            let unboundConfiguration = """
+                server:
+                  interface: 127.0.0.1@\(port)
+                  port: \(port)
+                  do-daemonize: no
+                  username: ""
+                  chroot: ""
+                  directory: "\(folder)"
+                  pidfile: "\(folder)/unbound.pid"
+                  use-syslog: no
+                  logfile: ""
+                  verbosity: 1
+                  num-threads: 1
+                  so-reuseport: no
+                  do-not-query-localhost: no
+                  access-control: 127.0.0.0/8 allow
+                  local-zone: "test." nodefault
+                  trust-anchor-file: "\(trustAnchor)"
+                  val-log-level: 2
+                  cache-max-ttl: 0
+                  cache-max-negative-ttl: 0
+                  infra-host-ttl: 1
+                remote-control:
+                  control-enable: no
+                \(stubs)
+                """
+            try unboundConfiguration.write(toFile: "\(folder)/unbound.conf", atomically: true, encoding: .utf8)
+            return try BackgroundServer("unbound", ["-d", "-c", "\(folder)/unbound.conf"], port: port, folder: folder)
+        }
         resolver = "127.0.0.1@\(resolverPort)"
     }
 
     deinit {
         unbound.stop()
         nsd.stop()
+    }
+
+    /// Starts a DNS server with `start(port)` on a loopback port free for TCP and UDP, and again on another port
+    /// when the server lost the race for it (another test's socket, a resolver's query source port, took it between
+    /// the check and the server's bind: "address already in use"); at most 4 tries.
+    static func startOnFreePort(_ start: (UInt16) throws -> BackgroundServer) throws -> BackgroundServer {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try start(try freeTCPAndUDPPort())
+            } catch where attempt < 4 && "\(error)".lowercased().contains("address already in use") {
+                continue
+            }
+        }
+    }
+
+    /// A loopback port that neither a TCP nor a UDP socket holds right now.
+    static func freeTCPAndUDPPort() throws -> UInt16 {
+        for _ in 0..<20 {
+            let port = try BackgroundServer.freePort()
+            let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            guard descriptor >= 0 else { throw TestSupportError("socket: \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+        throw TestSupportError("no loopback port free for both TCP and UDP after 20 tries")
     }
 
     /// Runs a tool in `folder`; its first output line (ldns-keygen prints the key's base name).
