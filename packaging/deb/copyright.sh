@@ -13,9 +13,10 @@ Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: cyberctl
 Upstream-Contact: cyberctl maintainers
 Source: https://github.com/cyberctl/cyberctl
-Comment: The executables link the Swift runtime, Foundation and ICU data statically, and the Swift packages
- listed below (cyberctl links all of them; cyberctl-agent a subset: no HTTP server, SwiftNIO, BoringSSL or
- SQLite layer). System libraries (OpenSSL, libcurl, libyaml, zlib, ...) are used from their own Debian packages.
+Comment: cyberctl links the Swift runtime, Foundation and ICU data statically; cyberctl-agent the Swift runtime
+ and FoundationEssentials only (no ICU). Both link Swift packages listed below (cyberctl all of them;
+ cyberctl-agent a subset: no HTTP server, SwiftNIO, BoringSSL or SQLite layer). System libraries (OpenSSL,
+ libcurl, libyaml, zlib, ...) are used from their own Debian packages.
 
 Files: *
 Copyright: cyberctl contributors
