@@ -253,7 +253,7 @@ public struct Ingest: Sendable {
         } catch {
             outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
         }
-        return try group.submit(GroupCommit.Pending(outcome: outcome, recordingRejection: recordingRejection), limit: batchSize) { batch in
+        let result = try group.submit(GroupCommit.Pending(outcome: outcome, recordingRejection: recordingRejection), limit: batchSize) { batch in
             do {
                 return try write(batch.map(\.outcome), recordingRejections: batch.map(\.recordingRejection)).map { .success($0) }
             } catch where batch.count > 1 {
@@ -264,6 +264,14 @@ public struct Ingest: Sendable {
                 return [.failure(error)]
             }
         }
+        // The caller's answer goes to the agent: the conflict is said without the stored report's file and SHA-256
+        // (the recorded rejection keeps them for the RSSI).
+        if case .rejected(RejectionCode.reportIDConflict, _) = result {
+            return .rejected(code: RejectionCode.reportIDConflict, message: LocalizedText(
+                fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu",
+                en: "report id \(verified.reportID) is already stored with other content"))
+        }
+        return result
     }
 
     static func seconds(_ duration: Duration) -> Double {
