@@ -110,7 +110,10 @@ struct GroupCommitTests {
             switch try outcome.get() {
             case .stored: stored += 1
             case .alreadyStored: known += 1
-            case .rejected(let code, _): refused.append(code)
+            case .rejected(let code, let message):
+                refused.append(code)
+                // The agent is told of the conflict, not where the other report is kept.
+                #expect(message.en.hasSuffix("is already stored with other content") && !message.en.contains(fixture.inbox), "\(message.en)")
             }
         }
         // The conflicting report may arrive before report 7: then it is stored, and both copies of report 7 are refused.
