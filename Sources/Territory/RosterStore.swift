@@ -88,6 +88,27 @@ extension TerritoryStore {
         try read { db in try Self.roster(db) }
     }
 
+    /// The entities with a latest report that the declared roster does not list (stored, not counted in the
+    /// territory), as `territory status` marks them (`inPerimeter` false), ordered by SIREN: (SIREN, name of their
+    /// newest report). Nil when no roster is declared (every entity is then a member). Reads the roster and one row
+    /// per entity, not the status view.
+    public func entitiesOutOfPerimeter() throws -> [(siren: String, name: String?)]? {
+        try read { db in
+            guard let roster = try Self.roster(db) else { return nil }
+            let perimeter = roster.sirens
+            var outside: [(siren: String, name: String?)] = []
+            try db.forEachRow(sql: """
+                SELECT e.siren, e.name FROM entity e
+                WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)
+                ORDER BY e.siren\(db.dialect.byteOrder)
+                """, arguments: []) { row in
+                let siren: String = row[0]
+                if !perimeter.contains(siren) { outside.append((siren, row[1])) }
+            }
+            return outside
+        }
+    }
+
     /// Where the stored roster came from, nil when none was imported.
     public func rosterImport() throws -> RosterImport? {
         try read { db in

@@ -198,6 +198,7 @@ struct RosterTests {
         try fixture.write("x.json", siren: outsider, host: "srv-x", daysAgo: 1, results: F.mixed(1))
         _ = try fixture.ingest()
         let store = try fixture.store()
+        #expect(try store.entitiesOutOfPerimeter() == nil, "no roster: every entity is a member")
         try store.importRoster(try Roster.parse(Self.valid, file: "roster.yaml"), sourcePath: "/srv/roster.yaml", sha256: "00")
         #expect(try store.roster()?.members.count == 2)
         #expect(try store.rosterImport()?.sourcePath == "/srv/roster.yaml")
@@ -211,6 +212,9 @@ struct RosterTests {
         #expect(status.territory.outOfPerimeter == 1)
         let row = try #require(status.entities.first { $0.siren == outsider })
         #expect(!row.inPerimeter)
+        // What consolidate says after ingest, read without the status view: the same entities.
+        let outside = try #require(try store.entitiesOutOfPerimeter())
+        #expect(outside.map(\.siren) == status.entities.filter { !$0.inPerimeter }.map(\.siren) && outside.first?.name == row.name)
         #expect(status.entities.first?.siren == F.sirenA, "members first")
         // The territory is judged on its members only: Plouzané's score, capped for the silent member.
         let plouzane = try #require(status.entities.first { $0.siren == F.sirenA })
