@@ -83,12 +83,27 @@ package final class SQLiteBackend: StoreBackend {
             }
         }
         do {
-            database = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+            database = try Self.openPool(path)
         } catch {
             throw InputError(.io, file: path, fr: "impossible d'ouvrir la base du territoire : \(error)", en: "cannot open the territory store: \(error)")
         }
         // Readers migrate too when a newer cyberctl added migrations (never on an up-to-date store).
         if !readOnly || !exists || (try? database.read({ db in try Self.migrator.hasCompletedMigrations(db) })) != true { try migrate() }
+    }
+
+    /// The writer's pool. Two processes creating the store at the same moment (two `consolidate`, a collector
+    /// starting beside one) both switch it to WAL, and SQLite answers the second `PRAGMA journal_mode = WAL` with
+    /// SQLITE_BUSY at once, without calling the busy handler; it is tried again until `TerritoryStore.busyTimeout`.
+    /// - Throws: GRDB's `DatabaseError` when the store cannot be opened.
+    static func openPool(_ path: String) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(TerritoryStore.busyTimeout)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     static func configuration(readOnly: Bool) -> Configuration {
