@@ -28,12 +28,12 @@ final class SQLiteConnection: SQLConnection {
         if arguments.values.isEmpty {
             try database.execute(sql: sql)
         } else {
-            try Self.run(try database.cachedStatement(sql: sql), database: database, arguments: arguments) { _ in }
+            try Self.run(try cachedStatement(sql: sql), database: database, arguments: arguments) { _ in }
         }
     }
 
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-        let statement = cachesQueries ? try database.cachedStatement(sql: sql) : try database.makeStatement(sql: sql)
+        let statement = cachesQueries ? try cachedStatement(sql: sql) : try database.makeStatement(sql: sql)
         let handle = statement.sqliteStatement
         let count = sqlite3_column_count(handle)
         let columns = (0..<count).map { String(cString: sqlite3_column_name(handle, $0)) }
@@ -47,7 +47,16 @@ final class SQLiteConnection: SQLConnection {
 
     /// Compiled once per connection (GRDB's statement cache): ingest asks for the same statements for each report.
     func makeStatement(sql: String) throws -> any SQLStatement {
-        SQLiteStatement(statement: try database.cachedStatement(sql: sql), database: database)
+        SQLiteStatement(statement: try cachedStatement(sql: sql), database: database)
+    }
+
+    /// GRDB's cached statement for `sql`, unless that statement is still stepping through the rows of an enclosing
+    /// `forEachRow` on this connection (the same text run again inside its body): running it would reset the
+    /// enclosing loop's cursor, which would then start again from its first row or stop early without an error.
+    /// A statement of its own is compiled for that inner use instead.
+    func cachedStatement(sql: String) throws -> Statement {
+        let cached = try database.cachedStatement(sql: sql)
+        return sqlite3_stmt_busy(cached.sqliteStatement) != 0 ? try database.makeStatement(sql: sql) : cached
     }
 
     /// Binds `arguments` to `statement` and steps it to the end, calling `row` for each row.

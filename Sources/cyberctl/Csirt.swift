@@ -119,6 +119,8 @@ enum CsirtText {
             lines.append("CNIL : notification de violation de données personnelles par le téléservice de la CNIL (www.cnil.fr)")
         } else if let directory {
             lines.append("CERT-FR (ANSSI) : déclaration NIS 2 sur \(directory.national.nis2Declaration)")
+        } else {
+            lines.append("CERT-FR (ANSSI) : \(IncidentDraftText.unknown) (annuaire des CSIRT de cyberctl illisible ; la déclaration NIS 2 reste due à l'ANSSI)")
         }
         if let territory {
             if let csirt = territory.csirt {

@@ -373,9 +373,19 @@ extension Cyberctl.IncidentCommand {
                 let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map(EntityIdentity.init)
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
-                let directory = try? CSIRTDirectory.shipped()
+                // Neither an unreadable directory nor an unreadable agent configuration stops a draft needed during an
+                // incident, but neither is silent: the reason goes to stderr, and the draft says what it could not name.
+                let directory: CSIRTDirectory?
+                do { directory = try CSIRTDirectory.shipped() } catch {
+                    directory = nil
+                    note("cyberctl: annuaire des CSIRT illisible, destinataires nationaux non nommés dans le brouillon : \(error.description(english: false))")
+                }
                 var configured: Entity?
-                if FileManager.default.fileExists(atPath: config) { configured = try? AgentConfiguration.load(path: config).entity }
+                if FileManager.default.fileExists(atPath: config) {
+                    do { configured = try AgentConfiguration.load(path: config).entity } catch {
+                        note("cyberctl: configuration de l'agent \(config) illisible, département de l'entité non lu : \(error.description(in: .fr))")
+                    }
+                }
                 let departement = entity?.departement ?? configured?.departement
                 let insee = entity?.insee ?? configured?.insee
                 let territory = directory.flatMap { directory in

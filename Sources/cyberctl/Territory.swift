@@ -116,10 +116,18 @@ extension Cyberctl {
                 }
                 // Reports of entities the declared roster does not list are stored and flagged.
                 // One row per entity, not the status view: at 100,000 reports that view took 2 s and 330 MB here.
-                if let entities = try? store.open(language: lang).entitiesOutOfPerimeter(), !entities.isEmpty {
-                    let outside = entities.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
-                    note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
-                            : "cyberctl: out of perimeter (stored, not counted in the territory): \(outside)")
+                // The reports are stored whatever happens here; a failure to read the roster back is said, not
+                // taken for "no entity out of perimeter".
+                do {
+                    if let entities = try store.open(language: lang).entitiesOutOfPerimeter(), !entities.isEmpty {
+                        let outside = entities.map { "\($0.name ?? "?") (SIREN \($0.siren))" }.joined(separator: ", ")
+                        note(fr ? "cyberctl: hors périmètre (rangés, non comptés dans le territoire) : \(outside)"
+                                : "cyberctl: out of perimeter (stored, not counted in the territory): \(outside)")
+                    }
+                } catch {
+                    let reason = (error as? InputError)?.description(in: lang) ?? "\(error)"
+                    note(fr ? "cyberctl: avertissement : entités hors périmètre non vérifiées (lecture du périmètre impossible : \(reason))"
+                            : "cyberctl: warning: entities out of perimeter not checked (the roster could not be read: \(reason))")
                 }
             }
             if summary.rejected > 0 { throw ExitCode(65) }

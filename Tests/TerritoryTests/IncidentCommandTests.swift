@@ -1,6 +1,7 @@
 import Foundation
 import TerritoryGenerator
 import Incidents
+import NIS2
 import TestSupport
 import Testing
 @testable import Territory
@@ -118,6 +119,19 @@ struct IncidentCommandTests {
         }
         let text = try at("2026-03-30T12:00:00+02:00", ["draft", id, "--stage", "cnil", "--format", "text"])
         #expect(text.stdout.contains("Nature de la violation") && !text.stdout.contains("**"))
+        // An unreadable CSIRT directory or agent configuration does not stop the draft, and is said: on stderr with
+        // its reason, and in the draft where the national recipient would be.
+        let broken = try folder.write("broken-agent.yaml", "entity: [\n")
+        let badData = folder.url("bad-nis2-data")
+        try FileManager.default.createDirectory(atPath: badData, withIntermediateDirectories: true)
+        try Data("version: [\n".utf8).write(to: URL(fileURLWithPath: badData + "/" + CSIRTDirectory.fileName))
+        let blind = try BuiltBinary.run(
+            ["incident", "draft", id, "--stage", "early-warning", "--db", db, "--now", "2026-03-30T12:00:00+02:00", "--agent-config", broken],
+            environment: ProcessInfo.processInfo.environment.merging(["CYBERCTL_NIS2_DATA": badData]) { $1 })
+        #expect(blind.exitCode == 0, "\(blind.stderr)")
+        #expect(blind.stderr.contains("annuaire des CSIRT illisible") && blind.stderr.contains(CSIRTDirectory.fileName), "\(blind.stderr)")
+        #expect(blind.stderr.contains("configuration de l'agent \(broken) illisible"), "\(blind.stderr)")
+        #expect(blind.stdout.contains("CERT-FR (ANSSI) : [À compléter]") && blind.stdout.contains("la déclaration NIS 2 reste due"), "\(blind.stdout)")
 
         // list, close, list --open.
         let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--agent-config", folder.url("no-agent.yaml")])
