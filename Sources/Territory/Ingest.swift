@@ -95,8 +95,38 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     /// Signer certificates of the accepted reports (stored or already stored) that have expired or
     /// expire within `ReportVerifier.signerExpiryWarningDays` days at ingest time, one per serial.
     public var signers: [SignerNotice] = []
+    /// Verification warnings of the accepted reports (stored or already stored): one per distinct text, with how many
+    /// reports gave it and the first one's path, in the order first seen; at most `warningLimit` texts, the reports
+    /// of further texts counted in `otherWarnings`. What `cyberctl verify` prints for one report (a stale CRL, a host
+    /// or entity name that differs from the certificate's), said once per text for a whole inbox.
+    public var warnings: [WarningNotice] = []
+    /// Reports whose warning text came after `warningLimit` distinct texts.
+    public var otherWarnings = 0
+    /// Distinct warning texts kept in `warnings`.
+    public static let warningLimit = 50
     /// Wall-clock seconds.
     public var seconds = 0.0
+
+    /// One verification warning and the reports that gave it.
+    public struct WarningNotice: Sendable, Codable, Equatable {
+        public var fr: String
+        public var en: String
+        /// Reports with this warning.
+        public var reports: Int
+        /// The first of them.
+        public var example: String
+    }
+
+    /// Counts `text` for the report at `path`.
+    mutating func noteWarning(_ text: LocalizedText, path: String, reports: Int = 1) {
+        if let index = warnings.firstIndex(where: { $0.en == text.en && $0.fr == text.fr }) {
+            warnings[index].reports += reports
+        } else if warnings.count < Self.warningLimit {
+            warnings.append(WarningNotice(fr: text.fr, en: text.en, reports: reports, example: path))
+        } else {
+            otherWarnings += reports
+        }
+    }
 
     /// An agent certificate that needs renewing, seen on an accepted report.
     public struct SignerNotice: Sendable, Codable, Equatable {
@@ -337,7 +367,9 @@ public struct Ingest: Sendable {
             }
             if case .verified(let record, _) = outcome {
                 switch result {
-                case .stored, .alreadyStored: delta.noteSigner(record.verified)
+                case .stored, .alreadyStored:
+                    delta.noteSigner(record.verified)
+                    for warning in record.verified.warnings { delta.noteWarning(warning, path: record.path) }
                 case .rejected: break
                 }
             }
@@ -622,6 +654,10 @@ final class IngestState: @unchecked Sendable {
             for notice in delta.signers where !_summary.signers.contains(where: { $0.serial == notice.serial }) {
                 _summary.signers.append(notice)
             }
+            for warning in delta.warnings {
+                _summary.noteWarning(LocalizedText(fr: warning.fr, en: warning.en), path: warning.example, reports: warning.reports)
+            }
+            _summary.otherWarnings += delta.otherWarnings
             done += count
         }
     }

@@ -99,13 +99,19 @@ struct ReportRecord: Sendable {
         generatedAt = Int(generated.timeIntervalSince1970.rounded(.down))
         signingTime = Int(verified.signingTime.timeIntervalSince1970.rounded(.down))
         let entityObject = object(root["entity"])
+        // The name the RSSI's PKI certified (the signer's O), not the one the report claims: a report may name any
+        // commune, and without a roster the views would show it under that name (verify warns of the difference).
+        let certifiedName = verified.signer.entityName.isEmpty ? nil : verified.signer.entityName
         entity = EntityRow(
-            siren: verified.siren, name: string(entityObject["name"]), insee: string(entityObject["insee"]),
+            siren: verified.siren, name: certifiedName ?? string(entityObject["name"]), insee: string(entityObject["insee"]),
             kind: string(entityObject["kind"]), population: int(entityObject["population"]),
             departement: string(entityObject["departement"]), region: string(entityObject["region"]))
         let host = object(root["host"])
-        // Host names are case-insensitive (RFC 4343): one host whatever the case a report uses.
-        hostname = (verified.hostname.isEmpty ? verified.signer.host : verified.hostname).lowercased()
+        // Filed under the host its signing certificate names, not the one the report claims: one server's key must
+        // never replace another server's latest report (a good report signed by srv-a claiming to be srv-b would hide
+        // srv-b's missing backup). verify warns when the two differ; consolidate says so. Host names are
+        // case-insensitive (RFC 4343): one host whatever the case.
+        hostname = (verified.signer.host.isEmpty ? verified.hostname : verified.signer.host).lowercased()
         let os = object(host["os"])
         osID = string(os["id"])
         osVersion = string(os["version"])

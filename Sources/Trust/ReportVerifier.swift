@@ -570,8 +570,13 @@ public struct ReportVerifier: Sendable {
         if case .object(let host)? = root["host"] { hostname = string(host["hostname"]) ?? "" }
         if !hostname.isEmpty && hostname.lowercased() != identity.host.lowercased() {
             warnings.append(LocalizedText(
-                fr: "l'hôte du rapport « \(hostname) » diffère de celui du certificat « \(identity.host) »",
-                en: "the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\""))
+                fr: "l'hôte du rapport « \(hostname) » diffère de celui du certificat « \(identity.host) » (la base le range sous celui du certificat)",
+                en: "the report's host \"\(hostname)\" differs from the certificate's host \"\(identity.host)\" (the store files it under the certificate's)"))
+        }
+        if let claimed = string(entity["name"]), !claimed.isEmpty, claimed != identity.entityName {
+            warnings.append(LocalizedText(
+                fr: "l'entité du rapport « \(claimed) » diffère de celle du certificat « \(identity.entityName) » (la base retient celle du certificat)",
+                en: "the report's entity \"\(claimed)\" differs from the certificate's \"\(identity.entityName)\" (the store keeps the certificate's)"))
         }
         let signerStatus = SignerCertificateStatus(notAfter: facts.notAfter, now: now)
         let verified = VerifiedReport(

@@ -111,6 +111,17 @@ extension Cyberctl {
                         break
                     }
                 }
+                // What verify warns of, said here too: once per distinct text, with how many reports (a stale CRL is one
+                // line for the whole inbox, not silence).
+                for warning in summary.warnings {
+                    let count = warning.reports == 1 ? "" : (fr ? " (\(warning.reports) rapports, dont \(warning.example))" : " (\(warning.reports) reports, e.g. \(warning.example))")
+                    let one = warning.reports == 1 ? " (\(warning.example))" : ""
+                    note(fr ? "cyberctl: ⚠ avertissement de vérification : \(warning.fr)\(one)\(count)" : "cyberctl: ⚠ verification warning: \(warning.en)\(one)\(count)")
+                }
+                if summary.otherWarnings > 0 {
+                    note(fr ? "cyberctl: ⚠ \(summary.otherWarnings) autres avertissements de vérification (voir `cyberctl verify` sur les rapports)"
+                            : "cyberctl: ⚠ \(summary.otherWarnings) more verification warnings (see `cyberctl verify` on the reports)")
+                }
                 if summary.rejected > 0 {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }

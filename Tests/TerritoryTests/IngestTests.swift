@@ -134,6 +134,37 @@ struct IngestTests {
         #expect(try fixture.snapshot().mapValues(\.0) == before.mapValues(\.0))
     }
 
+    @Test("A report is filed under the host and entity its certificate names: one server's key cannot replace another's latest report")
+    func filedUnderCertificate() throws {
+        let fixture = try F()
+        let noBackup = F.mixed().filter { !$0.code.hasPrefix("backup.") } + [F.result("backup.present", .fail, .critical)]
+        try fixture.write("d2.json", host: "srv-d2", daysAgo: 2, results: noBackup)
+        try fixture.write("d.json", host: "srv-d", daysAgo: 2, results: F.mixed())
+        _ = try fixture.ingest()
+        let before = try fixture.views().status()
+        #expect(before.entities.first?.score.caps.contains { $0.rule == CapRule.backupNone.rawValue && $0.hosts == ["srv-d2"] } == true)
+
+        // srv-d's key signs a good, newer report that claims to be srv-d2 of another commune's name.
+        let forged = try fixture.reportBytes(host: "srv-d2", daysAgo: 1, results: F.mixed(), name: "Commune de Brest")
+        try fixture.folder.write("inbox/forged.json", Data(forged))
+        try fixture.folder.write("inbox/forged.json.p7s", Data(try fixture.signer(siren: F.sirenA, host: "srv-d").sign(forged)))
+        let summary = try fixture.ingest()
+        #expect(summary.stored == 1)
+        // The fixture's CRL is past its next update: that warning too, once.
+        #expect(summary.warnings.count == 3, "\(summary.warnings.map(\.en))")
+        #expect(summary.warnings.contains { $0.en.hasPrefix("the CRL is out of date") })
+        #expect(summary.warnings.allSatisfy { $0.reports == 1 && $0.example.hasSuffix("forged.json") })
+        #expect(summary.warnings.contains { $0.en.contains("\"srv-d2\" differs from the certificate's host \"srv-d\"") })
+        #expect(summary.warnings.contains { $0.en.contains("\"Commune de Brest\" differs from the certificate's \"Commune de Plouzané\"") })
+
+        let after = try fixture.views().status()
+        let entity = try #require(after.entities.first)
+        #expect(entity.name == "Commune de Plouzané", "the certificate's name, not the report's")
+        #expect(entity.score.caps.contains { $0.rule == CapRule.backupNone.rawValue && $0.hosts == ["srv-d2"] }, "srv-d2 still has no backup")
+        let d = try fixture.views().host("srv-d")
+        #expect(d.first?.reports.first?.sourcePath.hasSuffix("forged.json") == true, "filed as srv-d's latest report")
+    }
+
     @Test("A refusal is marked resolved when the same bytes are accepted later (the right CA given)")
     func refusalResolved() throws {
         let fixture = try F()

@@ -64,11 +64,13 @@ final class TerritoryFixture: @unchecked Sendable {
 
     func views() throws -> TerritoryViews { TerritoryViews(store: try store(), now: now, language: .en) }
 
-    /// The signer for (siren, host), enrolled and issued 39 days ago.
-    func signer(siren: String, host: String) throws -> ReportSigner {
-        let key = "\(siren)-\(host)"
+    /// The signer for (siren, host), enrolled and issued 39 days ago, its certificate naming `entityName` (by default
+    /// the name the fixture gives the SIREN): the store keeps the certificate's name.
+    func signer(siren: String, host: String, entityName: String? = nil) throws -> ReportSigner {
+        let name = entityName ?? (siren == Self.sirenA ? "Commune de Plouzané" : "Commune de Lanvéoc")
+        let key = "\(siren)-\(host)" + (entityName.map { "-" + Digest.sha256Hex(Array($0.utf8)).prefix(12) } ?? "")
         if let signer = agents[key] { return signer }
-        let identity = try AgentIdentity(entityName: siren == Self.sirenA ? "Commune de Plouzané" : "Commune de Lanvéoc", siren: siren, host: host)
+        let identity = try AgentIdentity(entityName: name, siren: siren, host: host)
         let enrolment = try Enrolment.enroll(identity: identity, directory: folder.url("agents/\(key)"))
         let issuedAt = now.addingTimeInterval(-39 * 86_400)
         let (certificate, _) = try authority.issue(enrolment.request, days: 400, now: issuedAt)
@@ -106,7 +108,7 @@ final class TerritoryFixture: @unchecked Sendable {
         let path = try folder.write("inbox/\(name)", Data(bytes))
         if sign {
             let generated = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))
-            let signature = try signer(siren: siren, host: host).sign(bytes, signingTime: generated.addingTimeInterval(signedAfter))
+            let signature = try signer(siren: siren, host: host, entityName: entityName).sign(bytes, signingTime: generated.addingTimeInterval(signedAfter))
             try folder.write("inbox/\(name).p7s", Data(signature))
         }
         return path
