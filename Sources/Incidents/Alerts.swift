@@ -60,7 +60,30 @@ extension TerritoryViews {
                     kind: .memberNeverReported, siren: member.siren, entity: member.name, subject: "", date: nil, days: nil,
                     detail: english ? "listed in the roster, never reported" : "inscrit au périmètre, aucun rapport reçu")
             }
-            return silent + never
+            // A host silent within a member that still reports: the member's newest report would hide it.
+            let staleMembers = Set(status.entities.filter(\.stale).map(\.siren))
+            let members = Set(status.entities.filter(\.inPerimeter).map(\.siren))
+            let hosts = try silentHosts(silentAfterDays: days).filter { members.contains($0.siren) && !staleMembers.contains($0.siren) }.map { host in
+                AlertsView.Alert(
+                    kind: .hostSilent, siren: host.siren, entity: host.entity, host: host.hostname, subject: "",
+                    date: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(host.latest))), days: host.ageDays,
+                    detail: english
+                        ? "this server's latest report is \(host.ageDays) days old; the member's other servers still report"
+                        : "dernier rapport de ce serveur il y a \(host.ageDays) j ; les autres serveurs du membre rapportent encore")
+            }
+            return silent + never + hosts
+        }
+        read(.refusals) {
+            let horizon = try (store.roster()?.silentAfterDays ?? Roster.defaultSilentAfterDays) + Roster.graceDays
+            let since = now.addingTimeInterval(-TimeInterval(horizon) * 86_400)
+            return try rejected(includeResolved: false).rejections.compactMap { refusal in
+                guard let seen = ISO8601.date(from: refusal.lastSeen), seen >= since else { return nil }
+                return AlertsView.Alert(
+                    kind: .reportRefused, siren: nil, entity: nil, subject: refusal.path, date: refusal.lastSeen,
+                    days: max(0, Int((now.timeIntervalSince(seen) / 86_400).rounded(.down))),
+                    detail: "\(refusal.title) (\(refusal.code))\(english ? ":" : " :") \(refusal.message)"
+                        + (english ? " — see `cyberctl territory rejected`" : " — voir `cyberctl territory rejected`"))
+            }
         }
         read(.agents) {
             try agentCertificates(expiringWithinDays: days).agents.map { agent in

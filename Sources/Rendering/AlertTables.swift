@@ -50,6 +50,8 @@ extension ViewTables {
         case .incidentOverdue: fr ? "Déclaration en retard" : "Incident report overdue"
         case .incidentDue: fr ? "Déclaration à faire" : "Incident report due"
         case .memberWithoutContact: fr ? "Membre sans contact" : "Member without contact"
+        case .hostSilent: fr ? "Serveur silencieux" : "Host silent"
+        case .reportRefused: fr ? "Rapport refusé" : "Report refused"
         }
     }
 
@@ -60,12 +62,14 @@ extension ViewTables {
         case .agents: fr ? "certificats d'agent" : "agent certificates"
         case .incidents: fr ? "incidents" : "incidents"
         case .contacts: fr ? "contacts du périmètre" : "roster contacts"
+        case .refusals: fr ? "rapports refusés" : "refused reports"
         }
     }
 
     /// `dans 12 j` / `depuis 3 j`; for a silent member, the days since its newest report.
     static func days(_ kind: AlertsView.Kind, _ days: Int, _ fr: Bool) -> String {
-        if kind == .memberSilent { return fr ? "muet depuis \(days) j" : "silent for \(days) d" }
+        if kind == .memberSilent || kind == .hostSilent { return fr ? "muet depuis \(days) j" : "silent for \(days) d" }
+        if kind == .reportRefused { return fr ? "refusé il y a \(days) j" : "refused \(days) d ago" }
         if days < 0 { return fr ? "échu depuis \(-days) j" : "\(-days) d ago" }
         return fr ? "dans \(days) j" : "in \(days) d"
     }

@@ -53,11 +53,18 @@ public struct AlertsView: Codable, Sendable {
         case incidentDue = "incident-deadline-due"
         /// A roster member without any contact (nobody to call or mail).
         case memberWithoutContact = "member-without-contact"
+        /// A host of a member that still reports (its other hosts do) whose own latest report is older than
+        /// `silent_after_days` plus a day of grace: the member's newest report would otherwise hide it.
+        case hostSilent = "host-silent"
+        /// A file refused by verification (`territory rejected`), not accepted since, and seen within the silence
+        /// horizon (`silent_after_days` plus a day of grace): a member's newest attempt may have been refused while
+        /// its older report keeps speaking for it. Its entity is not named: a refused report is not trusted.
+        case reportRefused = "report-refused"
     }
 
     /// The parts read, as `errors` names them.
     public enum Part: String, Codable, Sendable, CaseIterable {
-        case certificates, silence, agents, incidents, contacts
+        case certificates, silence, agents, incidents, contacts, refusals
     }
 
     public struct Alert: Codable, Sendable, Equatable {

@@ -21,8 +21,9 @@ extension Cyberctl.TerritoryCommand {
                 Liste ce qui est échu ou échoit d'ici --within : certificats (fichiers et services) expirés ou expirant, \
                 certificats d'agent expirés ou expirant (`territory agents`), déclarations d'incident non envoyées en retard ou \
                 dues (NIS 2 : 24 h, 72 h, 1 mois ; RGPD : 72 h ; `incident due`) ; et, quelle que soit la fenêtre, les membres \
-                silencieux depuis plus de silent_after_days (plus un jour de grâce) ou sans aucun rapport, et les membres du \
-                périmètre sans aucun contact. Codes de sortie, pour un timer systemd (packaging/systemd/cyberctl-alerts.timer) \
+                silencieux depuis plus de silent_after_days (plus un jour de grâce) ou sans aucun rapport, les serveurs \
+                silencieux d'un membre qui rapporte encore, les rapports refusés vus dans ce même délai (`territory rejected`), \
+                et les membres du périmètre sans aucun contact. Codes de sortie, pour un timer systemd (packaging/systemd/cyberctl-alerts.timer) \
                 ou cron : 0 rien à signaler, 1 au moins une alerte, 64 option invalide, 66 base absente (jamais créée par \
                 cette commande), 65/70/74 si une partie n'a pas pu être lue (ce qui a été lu est affiché, la partie en \
                 erreur est nommée : jamais « rien à signaler » sur une lecture manquée).
@@ -30,7 +31,8 @@ extension Cyberctl.TerritoryCommand {
                 Lists what is past or falls due within --within: certificates (files and served) expired or expiring, agent \
                 certificates expired or expiring (`territory agents`), incident reports not sent, overdue or due (NIS 2: 24 h, \
                 72 h, 1 month; GDPR: 72 h; `incident due`); and, whatever the window, members silent for more than \
-                silent_after_days (plus a day of grace) or that never reported, and roster members without any contact. Exit \
+                silent_after_days (plus a day of grace) or that never reported, silent servers of a member that still \
+                reports, reports refused and seen within that delay (`territory rejected`), and roster members without any contact. Exit \
                 codes, for a systemd timer (packaging/systemd/cyberctl-alerts.timer) or cron: 0 nothing due, 1 at least one \
                 alert, 64 bad option, 66 missing store (this command never creates one), 65/70/74 when a part could not be \
                 read (what was read is shown and the failed part named: never "nothing due" on a failed read).

@@ -62,9 +62,13 @@ struct AlertsTests {
             fixture, host: "srv-old", issued: now.addingTimeInterval(-39 * 86_400), days: 30, signedAt: now.addingTimeInterval(-20 * 86_400), name: "old.json")
         _ = try SignerCertificateTests.signedReport(
             fixture, host: "srv-soon", issued: now.addingTimeInterval(-39 * 86_400), days: 49, signedAt: now.addingTimeInterval(-2 * 86_400), name: "soon.json")
+        // A newer report of srv-mairie altered after signing: refused, while the older one keeps speaking for the host.
+        let altered = try fixture.write("a-newer.json", daysAgo: 1, results: [F.result("backup.present", .fail, .critical)])
+        try Data(try String(contentsOfFile: altered, encoding: .utf8).replacingOccurrences(of: "\"fail\"", with: "\"pass\"").utf8)
+            .write(to: URL(fileURLWithPath: altered))
         try fixture.authority.refreshCRL(now: now)
         let summary = try fixture.ingest()
-        #expect(summary.stored == 4, "\(summary)")
+        #expect(summary.stored == 4 && summary.rejected == 1, "\(summary)")
         let store = try fixture.store()
         try store.importRoster(try Roster.parse(roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
         // Aware 30 h ago, significant, personal data: early warning sent; notification and CNIL due in 42 h; final report in a month.
@@ -114,10 +118,15 @@ struct AlertsTests {
         #expect(of(.incidentDue).map(\.subject).sorted() == ["INC-1", "INC-1", "INC-2"], "\(of(.incidentDue).map(\.detail))")
         #expect(of(.incidentDue).contains { $0.detail.contains("GDPR") || $0.detail.contains("RGPD") })
         #expect(of(.memberWithoutContact).map(\.siren) == [Self.sirenC])
+        // srv-old's latest report is 20 days old while Plouzané's other hosts report: the member is not silent, the host is.
+        #expect(of(.hostSilent).map(\.host) == ["srv-old"], "\(of(.hostSilent))")
+        #expect(of(.hostSilent).first?.days == 20)
+        #expect(of(.reportRefused).map { URL(fileURLWithPath: $0.subject).lastPathComponent } == ["a-newer.json"])
+        #expect(of(.reportRefused).first?.siren == nil && of(.reportRefused).first?.detail.contains("content-mismatch") == true)
         #expect(view.counts.count == AlertsView.Kind.allCases.count)
         #expect(AlertsView.Kind.allCases.allSatisfy { (view.counts[$0.rawValue] ?? 0) > 0 }, "\(view.counts)")
         // Past first.
-        #expect(view.alerts.first?.kind == .agentCertificateExpired || view.alerts.first?.kind == .memberSilent, "\(view.alerts.map(\.kind))")
+        #expect([.agentCertificateExpired, .memberSilent, .hostSilent].contains(view.alerts.first?.kind), "\(view.alerts.map(\.kind))")
         let raw = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(Set(raw.keys) == ["now", "windowDays", "alerts", "counts", "errors"])
         let first = try #require((raw["alerts"] as? [[String: Any]])?.first)
