@@ -279,8 +279,12 @@ public enum HTMLPage {
 
     /// The territory dashboard: key figures (the members' mean, the level and its cap), heat map, members
     /// per level, per-domain member counts, trend, certificate timeline, fixes, findings and the entity table.
+    /// A large territory's long lists (entities, heat map, certificates) are cut at `listLimit` rows, the furthest
+    /// behind or soonest first, each with the exact count of all and the command that lists them; its trend is drawn
+    /// one point per day beyond `trendPointLimit` reports (docs/territory.md, "The dashboard of a large territory").
     public static func dashboard(
-        status: StatusView, trend: TrendView, certificates: CertificatesView, findings: FindingsView, language: Language
+        status: StatusView, trend: TrendView, certificates: CertificatesView, findings: FindingsView, language: Language,
+        listLimit: Int = HTMLPage.listLimit
     ) -> String {
         let fr = language == .fr
         let t = status.territory
@@ -314,8 +318,8 @@ public enum HTMLPage {
         body += table(ViewTables.domainCounts(t, language))
         if status.entities.count > listLimit || status.neverReported.count > listLimit {
             // Every member under a cap stays findable: counted exactly here, the furthest behind first in the table below.
-            let silent = t.neverReported
-            body += "<p class=\"meta\">\(escape(fr ? "\(t.membersUnderCap.count) membres sous un plafond (dont \(silent) sans rapport) ; la liste complète, chacun avec ses plafonds : " : "\(t.membersUnderCap.count) members under a cap (\(silent) of them never reported); the full list, each with its caps: "))\(command("cyberctl territory status --format csv"))</p>\n"
+            let silent = t.neverReported == 0 ? "" : fr ? " (dont \(t.neverReported) sans rapport)" : " (\(t.neverReported) of them never reported)"
+            body += "<p class=\"meta\">\(escape(fr ? "\(t.membersUnderCap.count) membres sous un plafond\(silent), les plus en retard d'abord dans le tableau des entités ; la liste complète, chacun avec ses plafonds : " : "\(t.membersUnderCap.count) members under a cap\(silent), the furthest behind first in the entity table; the full list, each with its caps: "))\(command("cyberctl territory status --format csv"))</p>\n"
         }
         // A trend of more than `trendPointLimit` reports is drawn one point per day (`TerritoryViews.trend(filter:dailyBeyond:)`).
         let sampled = trend.dailyOfReports ?? (trend.points.count > trendPointLimit ? trend.points.count : nil)
@@ -332,14 +336,20 @@ public enum HTMLPage {
         body += ViewTables.certificates(shownCertificates, language).map(table).joined()
         if certificates.certificates.count > listLimit || certificates.unverified.count > listLimit {
             let window = "\(certificates.windowDays)\(fr ? "j" : "d")"
-            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownCertificates.certificates.count) plus proches sur \(certificates.certificates.count) certificats à renouveler, et \(shownCertificates.unverified.count) sur \(certificates.unverified.count) dont l'échéance n'a pu être lue ; la liste complète : " : "The \(shownCertificates.certificates.count) soonest of \(certificates.certificates.count) certificates to renew, and \(shownCertificates.unverified.count) of \(certificates.unverified.count) whose end could not be read; the full list: "))\(command("cyberctl territory certificates --expiring \(window) --format csv"))</p>\n"
+            let unread = certificates.unverified.isEmpty ? "" : fr
+                ? ", et \(shownCertificates.unverified.count) sur \(certificates.unverified.count) dont l'échéance n'a pu être lue"
+                : ", and \(shownCertificates.unverified.count) of \(certificates.unverified.count) whose end could not be read"
+            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownCertificates.certificates.count) plus proches sur \(certificates.certificates.count) certificats à renouveler\(unread) ; la liste complète : " : "The \(shownCertificates.certificates.count) soonest of \(certificates.certificates.count) certificates to renew\(unread); the full list: "))\(command("cyberctl territory certificates --expiring \(window) --format csv"))</p>\n"
         }
         var shownStatus = status
         shownStatus.entities = Array(status.entities.prefix(listLimit))
         shownStatus.neverReported = Array(status.neverReported.prefix(listLimit))
         body += table(ViewTables.status(shownStatus, language)[0])
         if status.entities.count > listLimit || status.neverReported.count > listLimit {
-            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownStatus.entities.count) entités les plus en retard sur \(status.entities.count), et \(shownStatus.neverReported.count) des \(status.neverReported.count) membres sans rapport ; la liste complète : " : "The \(shownStatus.entities.count) entities furthest behind of \(status.entities.count), and \(shownStatus.neverReported.count) of the \(status.neverReported.count) members that never reported; the full list: "))\(command("cyberctl territory status --format csv"))</p>\n"
+            let silent = status.neverReported.isEmpty ? "" : fr
+                ? ", et \(shownStatus.neverReported.count) des \(status.neverReported.count) membres sans rapport"
+                : ", and \(shownStatus.neverReported.count) of the \(status.neverReported.count) members that never reported"
+            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownStatus.entities.count) entités les plus en retard sur \(status.entities.count)\(silent) ; la liste complète : " : "The \(shownStatus.entities.count) entities furthest behind of \(status.entities.count)\(silent); the full list: "))\(command("cyberctl territory status --format csv"))</p>\n"
         }
         return page(title: title, language: language, body: body)
     }
