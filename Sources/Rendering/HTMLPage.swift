@@ -127,7 +127,10 @@ public enum HTMLPage {
         let width = labelWidth + cell * (domains.count + 1) + 8 + capWidth
         let height = top + row * max(names.count, 1) + 10
         var svg = "<h2>\(fr ? "Carte de chaleur : entités × domaines" : "Heat map: entities × domains")</h2>\n"
-        if status.entities.count + status.neverReported.count > limit {
+        if status.entities.count > limit || status.neverReported.count > limit {
+            // The dashboard's table is cut at the same limit (`listLimit`): the command lists them all.
+            svg += "<p class=\"meta\">\(fr ? "Les \(limit) entités les plus en retard sur \(status.entities.count) ; toutes : " : "The \(limit) entities furthest behind out of \(status.entities.count); all: ")\(command("cyberctl territory status --format csv"))</p>\n"
+        } else if status.entities.count + status.neverReported.count > limit {
             svg += "<p class=\"meta\">\(fr ? "Les \(limit) entités les plus en retard sur \(status.entities.count) ; toutes figurent dans le tableau." : "The \(limit) entities furthest behind out of \(status.entities.count); all are in the table.")</p>\n"
         }
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"heat map\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n"
@@ -196,10 +199,11 @@ public enum HTMLPage {
     }
 
     /// Score over time as a line with one dot per report (dots left out beyond 300 reports: the line stays).
-    public static func trendChart(_ points: [TrendPoint], language: Language, title: String? = nil) -> String {
+    public static func trendChart(_ points: [TrendPoint], language: Language, title: String? = nil, note: String? = nil) -> String {
         let fr = language == .fr
         let scored = points.filter { $0.score != nil }
         var svg = "<h2>\(escape(title ?? (fr ? "Évolution du score du territoire" : "Territory score over time")))</h2>\n"
+        if let note { svg += "<p class=\"meta\">\(escape(note))</p>\n" }
         guard !scored.isEmpty else { return svg + "<p class=\"meta\">—</p>\n" }
         let width = 640, height = 240, left = 40, right = 20, top = 16, bottom = 40
         let plotWidth = width - left - right, plotHeight = height - top - bottom
@@ -222,7 +226,8 @@ public enum HTMLPage {
     /// Certificates on a day axis from the earliest (possibly expired) to the window's end: one numbered dot
     /// each, and under the chart the numbered list (subject, entity / host, end date): labels that a printed
     /// page keeps, unlike hover titles.
-    public static func certificateTimeline(_ view: CertificatesView, language: Language) -> String {
+    /// With `tableLimit`, the page's table lists only that many (`dashboard`): the note then gives the command for all.
+    public static func certificateTimeline(_ view: CertificatesView, language: Language, tableLimit: Int = .max) -> String {
         let fr = language == .fr
         var svg = "<h2>\(fr ? "Échéancier des certificats (\(view.windowDays) jours)" : "Certificate expiry timeline (\(view.windowDays) days)")</h2>\n"
         guard !view.certificates.isEmpty else { return svg + "<p class=\"meta\">\(fr ? "Aucun certificat n'expire dans la fenêtre." : "No certificate expires within the window.")</p>\n" }
@@ -263,7 +268,10 @@ public enum HTMLPage {
             svg += "<li>\(escape(c.subject ?? c.target)) — \(escape(c.entity ?? c.siren)) / \(escape(c.host)) — \(escape(PeopleTime.day(iso: c.notAfter))) (\(when))</li>\n"
         }
         svg += "</ol>\n"
-        if view.certificates.count > shown.count {
+        if view.certificates.count > tableLimit {
+            let window = "\(view.windowDays)\(fr ? "j" : "d")"
+            svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificates.count) ; le tableau en donne \(tableLimit), tous : " : "The \(shown.count) soonest of \(view.certificates.count); the table gives \(tableLimit), all: ")\(command("cyberctl territory certificates --expiring \(window)"))</p>\n"
+        } else if view.certificates.count > shown.count {
             svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificates.count) ; tous figurent dans le tableau." : "The \(shown.count) soonest of \(view.certificates.count); all are in the table.")</p>\n"
         }
         return svg
@@ -271,8 +279,12 @@ public enum HTMLPage {
 
     /// The territory dashboard: key figures (the members' mean, the level and its cap), heat map, members
     /// per level, per-domain member counts, trend, certificate timeline, fixes, findings and the entity table.
+    /// A large territory's long lists (entities, heat map, certificates) are cut at `listLimit` rows, the furthest
+    /// behind or soonest first, each with the exact count of all and the command that lists them; its trend is drawn
+    /// one point per day beyond `trendPointLimit` reports (docs/territory.md, "The dashboard of a large territory").
     public static func dashboard(
-        status: StatusView, trend: TrendView, certificates: CertificatesView, findings: FindingsView, language: Language
+        status: StatusView, trend: TrendView, certificates: CertificatesView, findings: FindingsView, language: Language,
+        listLimit: Int = HTMLPage.listLimit
     ) -> String {
         let fr = language == .fr
         let t = status.territory
@@ -301,15 +313,66 @@ public enum HTMLPage {
         if let cap = t.score.caps.first, t.score.isCapped {
             body += "<p class=\"cap\"><b>\(escape(fr ? "Niveau limité à \(cap.level) (le score seul donnerait \(t.score.scoreLevel ?? "—")) : " : "Level capped at \(cap.level) (the score alone gives \(t.score.scoreLevel ?? "—")): "))</b>\(escape(cap.title))\(escape(cap.detail.map { " — \($0)" } ?? ""))</p>\n"
         }
-        body += heatMap(status, language: language)
+        body += heatMap(status, language: language, limit: listLimit)
         body += distribution(status, language: language)
         body += table(ViewTables.domainCounts(t, language))
-        body += trendChart(trend.points, language: language)
-        body += certificateTimeline(certificates, language: language)
+        if status.entities.count > listLimit || status.neverReported.count > listLimit {
+            // Every member under a cap stays findable: counted exactly here, the furthest behind first in the table below.
+            let silent = t.neverReported == 0 ? "" : fr ? " (dont \(t.neverReported) sans rapport)" : " (\(t.neverReported) of them never reported)"
+            body += "<p class=\"meta\">\(escape(fr ? "\(t.membersUnderCap.count) membres sous un plafond\(silent), les plus en retard d'abord dans le tableau des entités ; la liste complète, chacun avec ses plafonds : " : "\(t.membersUnderCap.count) members under a cap\(silent), the furthest behind first in the entity table; the full list, each with its caps: "))\(command("cyberctl territory status --format csv"))</p>\n"
+        }
+        // A trend of more than `trendPointLimit` reports is drawn one point per day (`TerritoryViews.trend(filter:dailyBeyond:)`).
+        let sampled = trend.dailyOfReports ?? (trend.points.count > trendPointLimit ? trend.points.count : nil)
+        body += trendChart(dailyIfLong(trend.points), language: language, note: sampled.map { reports in
+            fr ? "Un point par jour : le territoire après le dernier rapport du jour (\(reports) rapports ; un point par rapport : cyberctl territory trend)."
+                : "One point per day: the territory after the day's last report (\(reports) reports; one point per report: cyberctl territory trend)."
+        })
+        body += certificateTimeline(certificates, language: language, tableLimit: listLimit)
         body += table(ViewTables.fixes(status.fixes, language))
         body += ViewTables.findings(findings, language).map(table).joined()
-        body += ViewTables.certificates(certificates, language).map(table).joined()
-        body += table(ViewTables.status(status, language)[0])
+        var shownCertificates = certificates
+        shownCertificates.certificates = Array(certificates.certificates.prefix(listLimit))
+        shownCertificates.unverified = Array(certificates.unverified.prefix(listLimit))
+        body += ViewTables.certificates(shownCertificates, language).map(table).joined()
+        if certificates.certificates.count > listLimit || certificates.unverified.count > listLimit {
+            let window = "\(certificates.windowDays)\(fr ? "j" : "d")"
+            let unread = certificates.unverified.isEmpty ? "" : fr
+                ? ", et \(shownCertificates.unverified.count) sur \(certificates.unverified.count) dont l'échéance n'a pu être lue"
+                : ", and \(shownCertificates.unverified.count) of \(certificates.unverified.count) whose end could not be read"
+            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownCertificates.certificates.count) plus proches sur \(certificates.certificates.count) certificats à renouveler\(unread) ; la liste complète : " : "The \(shownCertificates.certificates.count) soonest of \(certificates.certificates.count) certificates to renew\(unread); the full list: "))\(command("cyberctl territory certificates --expiring \(window) --format csv"))</p>\n"
+        }
+        var shownStatus = status
+        shownStatus.entities = Array(status.entities.prefix(listLimit))
+        shownStatus.neverReported = Array(status.neverReported.prefix(listLimit))
+        body += table(ViewTables.status(shownStatus, language)[0])
+        if status.entities.count > listLimit || status.neverReported.count > listLimit {
+            let silent = status.neverReported.isEmpty ? "" : fr
+                ? ", et \(shownStatus.neverReported.count) des \(status.neverReported.count) membres sans rapport"
+                : ", and \(shownStatus.neverReported.count) of the \(status.neverReported.count) members that never reported"
+            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownStatus.entities.count) entités les plus en retard sur \(status.entities.count)\(silent) ; la liste complète : " : "The \(shownStatus.entities.count) entities furthest behind of \(status.entities.count)\(silent); the full list: "))\(command("cyberctl territory status --format csv"))</p>\n"
+        }
         return page(title: title, language: language, body: body)
     }
+
+    /// Rows of the dashboard's long lists (entities, the heat map, certificates, certificates whose end could not be
+    /// read): beyond it, the first rows only (the furthest behind, the soonest), the exact count of all and the command
+    /// that lists them. A territory under the limit gets every row, as before.
+    public static let listLimit = 300
+
+    /// Points of a trend chart beyond which the dashboard draws one point per day.
+    public static let trendPointLimit = 300
+
+    /// `points` (oldest first) as they are when at most `trendPointLimit`, else the last point of each UTC day: the
+    /// territory as it stood after that day's last report (the per-report series sampled at day ends, no value made up).
+    public static func dailyIfLong(_ points: [TrendPoint]) -> [TrendPoint] {
+        guard points.count > trendPointLimit else { return points }
+        var out: [TrendPoint] = []
+        for point in points {
+            if let last = out.last, last.at.prefix(10) == point.at.prefix(10) { out[out.count - 1] = point } else { out.append(point) }
+        }
+        return out
+    }
+
+    /// A command to type, in monospace.
+    static func command(_ text: String) -> String { "<code>\(escape(text))</code>" }
 }

@@ -167,27 +167,34 @@ public enum TerritoryJudgement {
 
     /// Per domain: members with results, with a failure, not evaluated, and under each cap of the domain.
     static func domainCounts(_ rows: [StatusView.EntityRow]) -> [DomainCount] {
-        // Counted row by row (no filtered copies of the rows: 20,000 entities made that 300 ms).
-        Domain.allCases.map { domain in
-            let name = domain.rawValue
-            var gaps: [String: DomainCount.Gap] = [:]
-            var members = 0, failing = 0, notEvaluated = 0
-            for row in rows {
-                let unevaluated = row.score.notEvaluated.contains(name)
-                if unevaluated || row.score.domains[name] != nil { members += 1 }
-                if unevaluated { notEvaluated += 1 }
-                if let count = row.failing[name], count > 0 { failing += 1 }
-                for cap in row.score.caps {
-                    guard let rule = CapRule(rawValue: cap.rule), rule.domain == domain else { continue }
-                    let key = cap.rule + "/" + cap.state
-                    gaps[key, default: DomainCount.Gap(rule: cap.rule, state: cap.state, title: cap.title, members: [])].members.append(row.name ?? row.siren)
-                }
+        // Counted in one pass over the rows for every domain (no filtered copies of the rows, no pass per domain: at
+        // 20,000 entities each pass copied every row).
+        let domains = Domain.allCases
+        struct Tally { var members = 0, failing = 0, notEvaluated = 0; var gaps: [String: DomainCount.Gap] = [:] }
+        var tallies = [Tally](repeating: Tally(), count: domains.count)
+        for row in rows {
+            let score = row.score
+            for (index, domain) in domains.enumerated() {
+                let name = domain.rawValue
+                let unevaluated = score.notEvaluated.contains(name)
+                if unevaluated || score.domains[name] != nil { tallies[index].members += 1 }
+                if unevaluated { tallies[index].notEvaluated += 1 }
+                if let count = row.failing[name], count > 0 { tallies[index].failing += 1 }
             }
-            let table = CapRule.allCases.map(\.rawValue)
+            for cap in score.caps {
+                guard let rule = CapRule(rawValue: cap.rule), let index = domains.firstIndex(of: rule.domain) else { continue }
+                let key = cap.rule + "/" + cap.state
+                tallies[index].gaps[key, default: DomainCount.Gap(rule: cap.rule, state: cap.state, title: cap.title, members: [])].members
+                    .append(row.name ?? row.siren)
+            }
+        }
+        let table = CapRule.allCases.map(\.rawValue)
+        return domains.enumerated().map { index, domain in
+            let tally = tallies[index]
             return DomainCount(
-                domain: name,
-                members: members, failing: failing, notEvaluated: notEvaluated,
-                gaps: gaps.values.map { gap in
+                domain: domain.rawValue,
+                members: tally.members, failing: tally.failing, notEvaluated: tally.notEvaluated,
+                gaps: tally.gaps.values.map { gap in
                     var sorted = gap
                     sorted.members.sort()
                     return sorted

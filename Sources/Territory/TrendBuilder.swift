@@ -74,12 +74,51 @@ enum TrendBuilder {
         try build(db, scope: scope, language: language, members: false).points
     }
 
+    /// The points of `scope`, oldest first, one per report when there are at most `limit` reports, else one per UTC
+    /// day (`daily` true): the point of the day's last report, exactly as the per-report series gives it.
+    static func points(_ db: any SQLConnection, scope: Scope, language: Language, dailyBeyond limit: Int) throws
+        -> (points: [TrendPoint], reports: Int, daily: Bool)
+    {
+        let reports = try reports(db, scope: scope)
+        let daily = reports.count > limit
+        return (try build(db, reports: reports, scope: scope, language: language, members: false, daily: daily).points, reports.count, daily)
+    }
+
     /// The points of `scope` and, with `members`, each entity's own points (one per report of its hosts),
     /// all from one pass over the reports.
     static func build(_ db: any SQLConnection, scope: Scope, language: Language, members collect: Bool) throws
         -> (points: [TrendPoint], members: [String: [TrendPoint]])
     {
-        let reports = try reports(db, scope: scope)
+        try build(db, reports: try reports(db, scope: scope), scope: scope, language: language, members: collect, daily: false)
+    }
+
+    /// The UTC day of a Unix time.
+    static func day(_ seconds: Int) -> Int { seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400 }
+
+    /// With `daily`, one point per UTC day (`reports` oldest first): an entity is judged only at its last report of a day
+    /// (its state at the day's end: later reports of other entities do not change it, and its caps are evaluated at that
+    /// report's time as in the per-report series) and a point is made at the day's last report only, so each point equals
+    /// the per-report series' point of that report. Entity points (`members`) are not collected then.
+    static func build(
+        _ db: any SQLConnection, reports: [ReportRow], scope: Scope, language: Language, members collect: Bool, daily: Bool
+    ) throws -> (points: [TrendPoint], members: [String: [TrendPoint]]) {
+        // Per report (daily): whether a later report of its entity falls the same day, and whether it is the day's last.
+        var judged = [Bool](repeating: true, count: daily ? reports.count : 0)
+        var pointed = [Bool](repeating: true, count: daily ? reports.count : 0)
+        if daily {
+            var seen = Set<String>()
+            var currentDay: Int?
+            for index in reports.indices.reversed() {
+                let reportDay = day(reports[index].generatedAt)
+                if reportDay != currentDay {
+                    seen.removeAll(keepingCapacity: true)
+                    currentDay = reportDay
+                } else {
+                    pointed[index] = false
+                }
+                judged[index] = seen.insert(reports[index].siren).inserted
+            }
+        }
         // Caps are evaluated at report times only: no later than the newest report in scope.
         let facts = try FactReader.facts(db, reports: reports.map(\.key), evaluatedUpTo: reports.map(\.generatedAt).max())
         var listed: Set<String> = []
@@ -107,7 +146,7 @@ enum TrendBuilder {
         points.reserveCapacity(reports.count)
         var entityPoints: [String: [TrendPoint]] = [:]
 
-        for report in reports {
+        for (index, report) in reports.enumerated() {
             let reportFacts = facts[report.key] ?? []
             histories[report.hostID, default: SecurityHistory()].add(reportTime: report.generatedAt, facts: reportFacts)
             hostTally[report.hostID] = report.tally
@@ -115,6 +154,7 @@ enum TrendBuilder {
                 hostname: report.hostname, reportTime: report.generatedAt, facts: reportFacts,
                 pendingSince: histories[report.hostID]!.pendingSince)
             entityHosts[report.siren, default: []].insert(report.hostID)
+            if daily && !judged[index] { continue }
 
             // The entity as the status view would show it at this report's time.
             let hosts = entityHosts[report.siren]!
@@ -127,7 +167,7 @@ enum TrendBuilder {
                 sumCoverage -= old.coverage
                 if let level = old.capLevel { capCounts[level, default: 0] -= 1 }
             }
-            if collect {
+            if collect && !daily {
                 entityPoints[report.siren, default: []].append(TrendPoint(
                     at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))), score: line.score, level: line.level,
                     scoreLevel: line.scoreLevel, coverage: line.coverage, hosts: hosts.count, host: report.hostname, siren: report.siren,
@@ -139,6 +179,7 @@ enum TrendBuilder {
             sumCoverage += line.coverage
             if let level = member.capLevel { capCounts[level, default: 0] += 1 }
 
+            if daily && !pointed[index] { continue }
             let count = members.count
             let score = Int((Double(sumScore) / Double(count)).rounded())
             let scoreLevel = Scoring.level(forScore: score)

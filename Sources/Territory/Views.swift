@@ -259,6 +259,10 @@ public struct TrendView: Codable, Sendable {
     /// The filter applied, absent when none: the points are then those of these entities alone (their mean,
     /// after each of their reports), not the territory's.
     public var filter: ViewFilter?
+    /// Set when `points` are one per UTC day (`trend(filter:dailyBeyond:)`: the dashboard of a large territory): the
+    /// number of reports they sample, each point the territory after its day's last report. Absent from `territory trend`
+    /// (one point per report).
+    public var dailyOfReports: Int?
 }
 
 /// One stored result, as the host and entity views show it.
@@ -567,6 +571,22 @@ public struct TerritoryViews: Sendable {
             return TrendView(
                 now: ISO8601.string(from: now), points: try TrendBuilder.points(db, scope: scope, language: language),
                 filter: ViewFilter(entities: filter.entities).orNil)
+        }
+    }
+
+    /// `trend(filter:)`, but one point per UTC day when the scope holds more than `limit` reports (`dailyOfReports`
+    /// then says how many): each point is the one the per-report trend gives for the day's last report, computed
+    /// without judging an entity at its earlier reports of the day. For charts that cannot show one point per report.
+    /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
+    public func trend(filter: ViewFilter = ViewFilter(), dailyBeyond limit: Int) throws -> TrendView {
+        try store.read { db in
+            try requireKnown(filter, db)
+            let scope: TrendBuilder.Scope
+            if let entities = filter.entities { scope = .entities(entities) } else { scope = .territory(try TerritoryStore.roster(db)) }
+            let built = try TrendBuilder.points(db, scope: scope, language: language, dailyBeyond: limit)
+            return TrendView(
+                now: ISO8601.string(from: now), points: built.points, filter: ViewFilter(entities: filter.entities).orNil,
+                dailyOfReports: built.daily ? built.reports : nil)
         }
     }
 

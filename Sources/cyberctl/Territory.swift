@@ -234,7 +234,7 @@ extension Cyberctl.TerritoryCommand {
                     tables: ViewTables.status(status, lang), export: { ExportTables.status(status, lang) }, json: { try ViewJSON.encode(status) },
                     html: {
                         HTMLPage.dashboard(
-                            status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities)),
+                            status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities), dailyBeyond: HTMLPage.trendPointLimit),
                             certificates: try views.certificates(expiringWithinDays: 60, filter: filter),
                             findings: try views.findings(top: 15, filter: filter), language: lang)
                     })
