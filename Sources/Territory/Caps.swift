@@ -20,7 +20,8 @@ public enum CapRule: String, Codable, Sendable, CaseIterable {
     /// what endpoints serve) whose `notAfter` is past. Cap D.
     case certificateExpired = "certificate.expired"
     /// The operating system is past its end of security support (`patch.os-eol` fails, or every end date
-    /// its evidence gives — standard and extended support — has passed since). Cap D.
+    /// its evidence gives — standard and extended support — has passed since). Cap D; unverified (C) when the
+    /// check erred or the host's report has no `patch.os-eol` result at all (not checked is not supported).
     case osEndOfLife = "os.end-of-life"
     /// A security update pending for more than `CapRule.securityUpdateDays` days: from the first
     /// report of the host that listed the package in `patch.security-updates` to its latest report,
@@ -309,6 +310,10 @@ enum CapEvaluation {
             } else if eol.state == .unverified {
                 out.append((.osEndOfLife, .unverified, eol.label))
             }
+        } else {
+            // No patch.os-eol result at all (a profile or `--only` without the patches checks): the end of support was
+            // not checked, which is not "supported" (a Debian 8 host scanned for its backups alone is not "bon niveau").
+            out.append((.osEndOfLife, .unverified, nil))
         }
         if let security = facts.first(where: { $0.kind == .security }) {
             if security.state == .unverified { out.append((.securityUpdateLate, .unverified, nil)) }

@@ -87,7 +87,7 @@ enum FactReader {
     static func facts(_ db: any SQLConnection, reports keys: [Int64], evaluatedUpTo limit: Int? = nil) throws -> [Int64: [CapFact]] {
         var out: [Int64: [CapFact]] = [:]
         guard !keys.isEmpty else { return out }
-        let relevant = limit.map { " AND (kind IN ('backup.present', 'patch.security', 'patch.security.package') OR state <> 'ok' OR at <= \($0))" } ?? ""
+        let relevant = limit.map { " AND (kind IN ('backup.present', 'os.end-of-life', 'patch.security', 'patch.security.package') OR state <> 'ok' OR at <= \($0))" } ?? ""
         for chunk in stride(from: 0, to: keys.count, by: 500).map({ Array(keys[$0..<min($0 + 500, keys.count)]) }) {
             try db.forEachRow(sql: """
                 SELECT reportKey, kind, subject, state, at, label FROM report_fact WHERE reportKey IN (\(chunk.map(String.init).joined(separator: ",")))\(relevant)
@@ -104,7 +104,8 @@ enum FactReader {
     /// where no host has one is "backups not verified"). The `ok` facts left out (a certificate still valid, a passing
     /// backup location, security updates applied, a supported system) give no cap in `CapEvaluation.caps`, so the caps
     /// are those of every fact. An `ok` backup fact carries nothing but its kind: it is not read but put back for
-    /// every report but those without one (a short list). At 100,000 hosts this reads a fourteenth of the rows
+    /// every report but those without one (a short list); likewise a supported system's end-of-support fact, put back
+    /// without its date (a report without one did not check it, which caps). At 100,000 hosts this reads a fourteenth of the rows
     /// (docs/benchmarks.md, issue 20).
     static func latestCapFacts(_ db: any SQLConnection, reports: [Int64], now: Int) throws -> [Int64: [CapFact]] {
         var out: [Int64: [CapFact]] = [:]
@@ -120,10 +121,23 @@ enum FactReader {
             SELECT h.latestReportKey FROM host h WHERE h.latestReportKey IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM report_fact f WHERE f.reportKey = h.latestReportKey AND f.kind = 'backup.present')
             """, arguments: []) { row in withoutBackupFact.insert(row[0]) }
-        // As `CapFactBuilder` writes it (one per report at most).
+        // A report without an end-of-support fact did not check it (`CapEvaluation.caps`: unverified), unlike one whose
+        // `ok` fact was left out above (a supported system): the latter gets an `ok` fact back, without its date.
+        var withoutEndOfLifeFact = Set<Int64>()
+        try db.forEachRow(sql: """
+            SELECT h.latestReportKey FROM host h WHERE h.latestReportKey IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM report_fact f WHERE f.reportKey = h.latestReportKey AND f.kind = 'os.end-of-life')
+            """, arguments: []) { row in withoutEndOfLifeFact.insert(row[0]) }
+        // As `CapFactBuilder` writes them (one per report at most).
         let backupOK = CapFact(kind: .backupPresent, subject: "", state: .ok)
-        for key in reports where !withoutBackupFact.contains(key) && !(out[key]?.contains { $0.kind == .backupPresent } ?? false) {
-            out[key, default: []].append(backupOK)
+        let supported = CapFact(kind: .endOfLife, subject: "", state: .ok)
+        for key in reports {
+            if !withoutBackupFact.contains(key) && !(out[key]?.contains { $0.kind == .backupPresent } ?? false) {
+                out[key, default: []].append(backupOK)
+            }
+            if !withoutEndOfLifeFact.contains(key) && !(out[key]?.contains { $0.kind == .endOfLife } ?? false) {
+                out[key, default: []].append(supported)
+            }
         }
         return inKeyOrder(out)
     }

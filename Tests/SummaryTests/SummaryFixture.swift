@@ -129,6 +129,7 @@ final class SummaryFixture: @unchecked Sendable {
         result("tls.legacy-protocols", .pass, .high, target: "www:443"),
         result("cert.expiry", .pass, .critical, target: "/etc/ssl/a.pem"),
         result("patch.security-updates", .pass, .critical, target: "debian 12"),
+        result("patch.os-eol", .pass, .high, target: "debian 12"),
         result("backup.present", .pass, .high, target: "/srv/backup"),
         result("backup.offline-copy", .pass, .high, target: "/srv/backup"),
         result("backup.restore-test", .warn, .medium, target: "/srv/backup"),

@@ -11,7 +11,12 @@ struct CapTests {
     typealias F = TerritoryFixture
 
     static func backup(_ status: Status, target: String = "/srv/backup") -> CheckResult { F.result("backup.present", status, .high, target: target) }
-    static let clean = [F.result("tls.legacy-protocols", .pass, .high), F.result("tls.hsts", .pass, .medium)]
+    static let tls = [F.result("tls.legacy-protocols", .pass, .high), F.result("tls.hsts", .pass, .medium)]
+    /// A supported system (`patch.os-eol` passes): a report without that rule did not check it, which caps at C.
+    static let supported = F.result(
+        "patch.os-eol", .pass, .high, target: "/etc/os-release",
+        evidence: ["id": "debian", "release": "Debian 12 bookworm", "phase": "standard", "securitySupportEnds": "2099-01-01"])
+    static let clean = tls + [supported]
 
     /// The entity's caps and levels after ingesting `reports` (host, days ago, results).
     static func judge(_ reports: [(host: String, daysAgo: Double, results: [CheckResult])], fixture: F? = nil) throws -> StatusView.EntityRow {
@@ -30,7 +35,7 @@ struct CapTests {
     func backupNone() throws {
         let none = try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.fail, target: "backup.sets")])])
         #expect(Self.caps(none) == ["backup.none/gap/E"])
-        #expect(none.score.score == 50 && none.score.scoreLevel == "D", "TLS 100, backups 0")
+        #expect(none.score.score == 67 && none.score.scoreLevel == "C", "TLS 100, patches 100, backups 0: \(none.score)")
         #expect(none.score.level == "E")
         #expect(none.score.caps.first?.hosts == ["srv-1"])
         #expect(none.score.caps.first?.sources.contains("ANSSI-HYG-37") == true)
@@ -45,8 +50,8 @@ struct CapTests {
     func backupUnverified() throws {
         let erred = try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.error)])])
         #expect(Self.caps(erred) == ["backup.none/unverified/C"])
-        // The backups domain is not evaluated (counts 0): the score says D already, below the cap.
-        #expect(erred.score.level == "D" && erred.score.scoreLevel == "D")
+        // The backups domain is not evaluated (counts 0): the score says C already, the cap's level.
+        #expect(erred.score.level == "C" && erred.score.scoreLevel == "C", "\(erred.score)")
         let unchecked = try Self.judge([("srv-1", 1, Self.clean)])
         #expect(Self.caps(unchecked) == ["backup.none/unverified/C"])
         #expect(unchecked.score.scoreLevel == "A" && unchecked.score.level == "C", "a clean TLS score is not a good level when nobody checked the backups")
@@ -93,17 +98,23 @@ struct CapTests {
             if let ends { evidence["securitySupportEnds"] = .string(ends) }
             return F.result("patch.os-eol", status, .high, target: "/etc/os-release", evidence: evidence)
         }
-        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.pass), eol(.fail, ends: "2024-08-14")])])) == ["os.end-of-life/gap/D"])
+        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.tls + [Self.backup(.pass), eol(.fail, ends: "2024-08-14")])])) == ["os.end-of-life/gap/D"])
         let fixture = try F()
         let yesterday = String(ISO8601.string(from: fixture.now.addingTimeInterval(-2 * 86_400)).prefix(10))
-        let passedSince = try Self.judge([("srv-1", 5, Self.clean + [Self.backup(.pass), eol(.warn, ends: yesterday)])], fixture: fixture)
+        let passedSince = try Self.judge([("srv-1", 5, Self.tls + [Self.backup(.pass), eol(.warn, ends: yesterday)])], fixture: fixture)
         #expect(Self.caps(passedSince) == ["os.end-of-life/gap/D"])
-        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.pass), eol(.pass, ends: "2099-01-01")])])).isEmpty)
+        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.tls + [Self.backup(.pass), eol(.pass, ends: "2099-01-01")])])).isEmpty)
         // Standard support over since the report, but Debian LTS runs on: not a gap.
         var lts = eol(.warn, ends: yesterday)
         lts.evidence["extendedSupportEnds"] = "2099-06-30"
-        #expect(Self.caps(try Self.judge([("srv-1", 5, Self.clean + [Self.backup(.pass), lts])])).isEmpty)
-        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.clean + [Self.backup(.pass), eol(.error, ends: nil)])])) == ["os.end-of-life/unverified/C"])
+        #expect(Self.caps(try Self.judge([("srv-1", 5, Self.tls + [Self.backup(.pass), lts])])).isEmpty)
+        #expect(Self.caps(try Self.judge([("srv-1", 1, Self.tls + [Self.backup(.pass), eol(.error, ends: nil)])])) == ["os.end-of-life/unverified/C"])
+        // Not checked at all (a profile or `--only` without the patches checks): not "supported" either. Each host is
+        // judged on its own report: the host that checked is not named.
+        let unchecked = try Self.judge([("srv-1", 1, Self.tls + [Self.backup(.pass)]), ("srv-2", 1, Self.tls + [Self.backup(.pass), eol(.pass, ends: "2099-01-01")])])
+        #expect(Self.caps(unchecked) == ["os.end-of-life/unverified/C"])
+        #expect(unchecked.score.caps.first?.hosts == ["srv-1"])
+        #expect(unchecked.score.scoreLevel == "A" && unchecked.score.level == "C", "a clean score is not a good level when nobody checked the system's support")
     }
 
     static func security(_ packages: [String]?) -> CheckResult {
