@@ -148,53 +148,58 @@ extension TerritoryViews {
     }
 
     /// Rules whose fixing everywhere would raise the territory score most: for each rule, every member's
-    /// score with all its warn/fail results of the rule passing (from the latest reports' precomputed
-    /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members. With a `filter`,
-    /// only the rules of its domain, fixed at its entities only (the gain on the territory score of fixing
-    /// them there).
+    /// score with all its warn/fail results of the rule passing, averaged over the members. A member's change is
+    /// kept per rule at ingest (`entity_rule.scoreGain`/`exactGain`, `RuleTotals`: the arithmetic of
+    /// `Scoring.bestFixes` on the member's tally), so the territory's is a sum over the members' rows, without
+    /// reading any report. With a `filter`, only the rules of its domain, fixed at its entities only (the gain on the
+    /// territory score of fixing them there).
     func ruleFixes(_ db: any SQLConnection, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
         let members = inputs.members
         guard !members.isEmpty else { return [] }
         let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
-        let index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.siren, $0) })
         let before = TerritoryJudgement.score(base) ?? 0
         let exactBefore = TerritoryJudgement.exactScore(base) ?? 0
-        struct Rule { var domain: Domain; var severity = 0; var hosts = 0; var deficits: [Int: Double] = [:] }
-        var rules: [String: Rule] = [:]
-        try db.forEachRow(sql: """
-            SELECT h.siren, f.code, MIN(f.domain), SUM(f.deficit),
-                MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END), COUNT(*)
-            FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
-            GROUP BY h.siren, f.code
-            """, arguments: []) { row in
-            guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)),
-                  filter.keeps(siren: row[0] as String), filter.keeps(domain: domain)
-            else { return }
-            let code: String = row[1]
-            // Mutated in place: copying the rule out and back copied its `deficits` (one entry per member) at
-            // every row, quadratic in the members (30 s of a 100,000-report findings view).
-            if rules[code] == nil { rules[code] = Rule(domain: domain) }
-            let severity: Int = row[4]
-            if severity > rules[code]!.severity { rules[code]!.severity = severity }
-            rules[code]!.hosts += row[5] as Int
-            rules[code]!.deficits[member, default: 0] += row[3] as Double
-        }
-        var fixes: [RuleFix] = []
-        for (code, rule) in rules {
-            var after = base
-            for (member, deficit) in rule.deficits {
-                var fixed = members[member].tally
-                fixed.earned[rule.domain, default: 0] += deficit
-                after[member].score = fixed.summary.score
-                after[member].exactScore = fixed.exactScore
+        let scoreSum = base.reduce(0) { $0 + ($1.score ?? 0) }
+        let exactSum = base.reduce(0) { $0 + ($1.exactScore ?? 0) }
+        let count = Double(members.count)
+        // The members' rows (those of the filter's entities among them): every entity's row but the few outside the
+        // roster's perimeter, or the members' rows named, whichever list is shorter.
+        var conditions = ["hosts > 0", "domain IS NOT NULL"]
+        if let entities = filter.entities {
+            conditions.append("siren IN (\(Self.sqlList(entities.filter { inputs.entities[$0]?.inPerimeter == true })))")
+        } else {
+            let outside = inputs.entities.values.filter { !$0.inPerimeter }.map(\.siren)
+            if outside.count > members.count {
+                conditions.append("siren IN (\(Self.sqlList(members.map(\.siren))))")
+            } else if !outside.isEmpty {
+                conditions.append("siren NOT IN (\(Self.sqlList(outside)))")
             }
-            let gain = (TerritoryJudgement.exactScore(after) ?? 0) - exactBefore
+        }
+        if let domain = filter.domain { conditions.append("domain = '\(domain.rawValue)'") }
+        var fixes: [RuleFix] = []
+        try db.forEachRow(sql: """
+            SELECT code, MIN(domain), MAX(severity), CAST(SUM(hosts) AS BIGINT), COUNT(*), CAST(SUM(scoreGain) AS BIGINT), SUM(exactGain)
+            FROM entity_rule WHERE \(conditions.joined(separator: " AND ")) GROUP BY code
+            """, arguments: []) { row in
+            let code: String = row[0]
+            guard let domain = (row[1] as String?).flatMap(Domain.init(rawValue:)) else { return }
+            let severity: Int = row[2]
+            let scoreGain: Int = row[5]
+            let exactGain: Double = row[6]
+            let gain = (exactSum + exactGain) / count - exactBefore
             fixes.append(RuleFix(
-                code: code, title: title(code), domain: rule.domain.rawValue, severity: Severity.allCases[min(4, max(0, rule.severity))],
-                entities: rule.deficits.count, hosts: rule.hosts, scoreBefore: before, scoreAfter: TerritoryJudgement.score(after) ?? before,
+                code: code, title: title(code), domain: domain.rawValue, severity: Severity.allCases[min(4, max(0, severity))],
+                entities: row[4], hosts: row[3], scoreBefore: before, scoreAfter: Int((Double(scoreSum + scoreGain) / count).rounded()),
                 gain: (gain * 100).rounded() / 100))
         }
         fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
         return Array(fixes.prefix(limit))
+    }
+
+    /// SIRENs (or any texts) as an SQL list of quoted literals: `'200000008', '212900195'`; `NULL` for none (so that
+    /// `IN (NULL)` keeps nothing and `NOT IN` is never written empty). Literals rather than parameters: a roster of
+    /// 40,000 members would pass SQLite's 32,766 parameters.
+    static func sqlList(_ values: [String]) -> String {
+        values.isEmpty ? "NULL" : values.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
     }
 }
