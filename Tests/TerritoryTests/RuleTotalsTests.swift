@@ -1,0 +1,196 @@
+import Checks
+import Foundation
+import Model
+import Rendering
+import TestSupport
+import Testing
+@testable import Territory
+
+/// `entity_rule` (`RuleTotals`, migration `v9-entity-rule`, issue 20): the per-entity, per-rule totals kept at ingest
+/// equal a recomputation from the stored results after every way the latest or previous report of a host changes.
+@Suite("Rule totals: kept at ingest, equal to a full recomputation", .serialized)
+struct RuleTotalsTests {
+    typealias F = TerritoryFixture
+
+    /// The totals as stored: `siren code` → the row's figures, the unrounded gain to nine decimals.
+    static func stored(_ store: TerritoryStore) throws -> [String: String] {
+        try store.read { db in
+            var rows: [String: String] = [:]
+            try db.forEachRow(sql: """
+                SELECT siren, code, domain, severity, hosts, results, new, persistent, resolved, deficit, scoreGain, exactGain FROM entity_rule
+                """, arguments: []) { row in
+                let figures: [String] = [
+                    (row[2] as String?) ?? "-", String(row[3] as Int), String(row[4] as Int), String(row[5] as Int), String(row[6] as Int),
+                    String(row[7] as Int), String(row[8] as Int), String(row[9] as Double), String(row[10] as Int),
+                    String(format: "%.9f", row[11] as Double),
+                ]
+                rows["\(row[0] as String) \(row[1] as String)"] = figures.joined(separator: " ")
+            }
+            return rows
+        }
+    }
+
+    /// The same figures recomputed from `report` and `result` alone, the way the findings view counted them before
+    /// the totals: each host's reports ranked (generation time, signing time, id: newest first), the latest's and the
+    /// previous one's warn/fail results compared per (host, code, target); the entity's tally from its hosts' latest
+    /// results, the gain from fixing every warn/fail result of the rule there.
+    static func recomputed(_ store: TerritoryStore) throws -> [String: String] {
+        try store.read { db in
+            var ranked: [Int64: [(key: Int64, order: (Int, Int, String))]] = [:]
+            var sirenOf: [Int64: String] = [:]
+            try db.forEachRow(sql: "SELECT key, hostID, siren, generatedAt, signingTime, id FROM report", arguments: []) { row in
+                ranked[row[1] as Int64, default: []].append((row[0], (row[3], row[4], row[5])))
+                sirenOf[row[1] as Int64] = row[2]
+            }
+            var latest: [Int64: Int64] = [:], previous: [Int64: Int64] = [:]
+            for (host, reports) in ranked {
+                let sorted = reports.sorted { $0.order > $1.order }
+                latest[sorted[0].key] = host
+                if sorted.count > 1 { previous[sorted[1].key] = host }
+            }
+            struct Key: Hashable { var host: Int64; var code: String; var target: String }
+            var now: [Key: Severity] = [:]
+            var before = Set<Key>()
+            var tallies: [String: ScoreTally] = [:]
+            var deficits: [String: [String: Double]] = [:]
+            try db.forEachRow(sql: "SELECT reportKey, code, target, status, severity FROM result", arguments: []) { row in
+                let report: Int64 = row[0], code: String = row[1]
+                let status = Status(rawValue: row[3])!, severity = Severity(rawValue: row[4])!
+                if let host = latest[report] {
+                    let siren = sirenOf[host]!
+                    tallies[siren, default: ScoreTally()].add(status: status, severity: severity, domain: Domain(ruleCode: code))
+                    guard status.isFinding else { return }
+                    let key = Key(host: host, code: code, target: row[2])
+                    now[key] = max(now[key] ?? .info, severity)
+                    deficits[siren, default: [:]][code, default: 0] += severity.weight * (1 - Scoring.credit(status)!)
+                } else if let host = previous[report], status.isFinding {
+                    before.insert(Key(host: host, code: code, target: row[2]))
+                }
+            }
+            struct Sum { var severity = Severity.info; var hosts = Set<Int64>(); var results = 0, new = 0, persistent = 0, resolved = 0 }
+            var sums: [String: [String: Sum]] = [:]
+            for (key, severity) in now {
+                let siren = sirenOf[key.host]!
+                var sum = sums[siren, default: [:]][key.code] ?? Sum()
+                sum.severity = max(sum.severity, severity)
+                sum.hosts.insert(key.host)
+                sum.results += 1
+                if before.contains(key) { sum.persistent += 1 } else { sum.new += 1 }
+                sums[siren, default: [:]][key.code] = sum
+            }
+            for key in before where now[key] == nil { sums[sirenOf[key.host]!, default: [:]][key.code, default: Sum()].resolved += 1 }
+            var rows: [String: String] = [:]
+            for (siren, codes) in sums {
+                let tally = tallies[siren] ?? ScoreTally()
+                for (code, sum) in codes {
+                    let deficit = deficits[siren]?[code] ?? 0
+                    var scoreGain = 0, exactGain = 0.0
+                    if let domain = Domain(ruleCode: code), deficit > 0 {
+                        var fixed = tally
+                        fixed.earned[domain, default: 0] += deficit
+                        scoreGain = (fixed.summary.score ?? 0) - (tally.summary.score ?? 0)
+                        exactGain = (fixed.exactScore ?? 0) - (tally.exactScore ?? 0)
+                    }
+                    let figures: [String] = [
+                        Domain(ruleCode: code)?.rawValue ?? "-", String(Severity.allCases.firstIndex(of: sum.severity)!), String(sum.hosts.count),
+                        String(sum.results), String(sum.new), String(sum.persistent), String(sum.resolved), String(deficit), String(scoreGain),
+                        String(format: "%.9f", exactGain),
+                    ]
+                    rows["\(siren) \(code)"] = figures.joined(separator: " ")
+                }
+            }
+            return rows
+        }
+    }
+
+    static func expectEqual(_ store: TerritoryStore, _ step: String) throws {
+        let stored = try stored(store), expected = try recomputed(store)
+        #expect(!expected.isEmpty, "\(step): the scenario has findings")
+        for key in Set(stored.keys).union(expected.keys).sorted() where stored[key] != expected[key] {
+            Issue.record("\(step): \(key): stored \(stored[key] ?? "none"), recomputed \(expected[key] ?? "none")")
+        }
+    }
+
+    @Test("Latest replaced, a late report that becomes the previous one, one older still, prune, migrate: totals = recomputation")
+    func totalsFollowEveryChange() throws {
+        let fixture = try F()
+        let r = F.result
+        // Commune A: two hosts, srv-mairie reporting twice; commune B: one host, and the only one failing org.nis2.mfa.
+        try fixture.write("a-mairie-10.json", daysAgo: 10, results: F.mixed(0))
+        try fixture.write("a-ecole-3.json", host: "srv-ecole", daysAgo: 3, results: F.mixed(0) + [r("tls.hsts", .fail, .high, target: "intranet:443")])
+        try fixture.write("b-mairie-4.json", siren: F.sirenB, daysAgo: 4, results: F.mixed(1) + [r("org.nis2.mfa", .fail, .critical, target: "org")])
+        #expect(try fixture.ingest().stored == 3)
+        try Self.expectEqual(try fixture.store(), "first reports")
+
+        // A newer report replaces srv-mairie's latest: the 10-day one becomes its previous.
+        try fixture.write("a-mairie-5.json", daysAgo: 5, results: F.mixed(1) + [r("patch.security-updates", .warn, .medium, target: "apt")])
+        #expect(try fixture.ingest().stored == 1)
+        try Self.expectEqual(try fixture.store(), "latest replaced")
+        let legacy = { (views: TerritoryViews) in try views.findings().findings.first { $0.code == "tls.legacy-protocols" } }
+        #expect(try legacy(fixture.views())?.resolved == 1, "tls.legacy-protocols failed at 10 days, passes at 5")
+
+        // A late report, older than the latest, newer than the previous: it becomes the previous one.
+        try fixture.write("a-mairie-7.json", daysAgo: 7, results: F.mixed(1))
+        #expect(try fixture.ingest().stored == 1)
+        try Self.expectEqual(try fixture.store(), "late report, now the previous one")
+        #expect(try legacy(fixture.views())?.resolved == 0, "compared with the 7-day report now, where it passed already")
+
+        // Older still: neither latest nor previous; nothing changes.
+        let before = try Self.stored(try fixture.store())
+        try fixture.write("a-mairie-12.json", daysAgo: 12, results: F.mixed(0))
+        #expect(try fixture.ingest().stored == 1)
+        try Self.expectEqual(try fixture.store(), "late report older than the previous one")
+        #expect(try Self.stored(try fixture.store()) == before)
+
+        // Prune before 6 days: srv-mairie keeps its latest (5 days) and loses its previous (7 days).
+        let pruned = try fixture.store().prune(before: fixture.now.addingTimeInterval(-6 * 86_400))
+        #expect(pruned.reports == 3)
+        try Self.expectEqual(try fixture.store(), "after prune")
+        #expect(try Self.stored(try fixture.store()) != before, "srv-mairie has no previous report any more")
+
+        // The weakest member is never hidden: org.nis2.mfa fails at B alone and is listed, with its gain.
+        let views = try fixture.views()
+        let mfa = try views.findings().findings.first { $0.code == "org.nis2.mfa" }
+        #expect(mfa?.entities == 1 && mfa?.affected.map(\.siren) == [F.sirenB] && (mfa?.gain ?? 0) > 0)
+        #expect(try views.status(fixes: 50).fixes.contains { $0.code == "org.nis2.mfa" && $0.entities == 1 })
+
+        // Migrate into a SQLite store: the rows are copied, the views answer the same.
+        let copy = try TerritoryStore(path: fixture.folder.url("copy.sqlite"), create: true)
+        _ = try StoreCopy.copy(from: try fixture.store(), to: copy)
+        try Self.expectEqual(copy, "after migrate")
+        #expect(try Self.stored(copy) == Self.stored(try fixture.store()))
+        let copied = TerritoryViews(store: copy, now: fixture.now, language: .en)
+        #expect(try ViewJSON.encode(copied.findings()) == ViewJSON.encode(views.findings()))
+        #expect(try ViewJSON.encode(copied.status()) == ViewJSON.encode(views.status()))
+    }
+
+    @Test("affectedLimit lists the first entities by SIREN and the counts stay whole; 0 lists none")
+    func affectedLimit() throws {
+        let fixture = try F()
+        try fixture.write("a.json", daysAgo: 2, results: F.mixed(0))
+        try fixture.write("a-ecole.json", host: "srv-ecole", daysAgo: 2, results: F.mixed(0))
+        try fixture.write("b.json", siren: F.sirenB, daysAgo: 2, results: F.mixed(0))
+        #expect(try fixture.ingest().stored == 3)
+        let views = try fixture.views()
+        let full = try views.findings()
+        let one = try views.findings(affectedLimit: 1)
+        let none = try views.findings(affectedLimit: 0)
+        let key = try #require(full.findings.first { $0.code == "cert.key-strength" })
+        #expect(key.entities == 2 && key.hosts == 3 && key.affected.map(\.siren) == [F.sirenA, F.sirenB])
+        #expect(key.affected[0].hosts == ["srv-ecole", "srv-mairie"])
+        let cut = try #require(one.findings.first { $0.code == "cert.key-strength" })
+        #expect(cut.entities == 2 && cut.hosts == 3 && cut.affected.map(\.siren) == [F.sirenA] && cut.affected[0].hosts == key.affected[0].hosts)
+        #expect(none.findings.allSatisfy { $0.affected.isEmpty })
+        // Everything but the lists is the same.
+        for (a, b) in zip(full.findings, none.findings) {
+            #expect(a.code == b.code && a.entities == b.entities && a.results == b.results && a.gain == b.gain && a.new == b.new)
+        }
+        // The table names up to three and counts the rest from `entities`: only the names column differs.
+        let cutRows = ViewTables.findings(one, .en)[0].rows, fullRows = ViewTables.findings(full, .en)[0].rows
+        #expect(cutRows.count == fullRows.count)
+        for (a, b) in zip(cutRows, fullRows) {
+            #expect(Array(a[..<10]) == Array(b[..<10]) && Array(a[11...]) == Array(b[11...]))
+            #expect(a[10] == "Commune de Plouzané" && b[10] == "Commune de Plouzané, Commune de Lanvéoc")
+        }
+    }
+}
