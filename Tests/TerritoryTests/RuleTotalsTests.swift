@@ -114,16 +114,15 @@ struct RuleTotalsTests {
     @Test("Latest replaced, a late report that becomes the previous one, one older still, prune, migrate: totals = recomputation")
     func totalsFollowEveryChange() throws {
         let fixture = try F()
-        let r = F.result
         // Commune A: two hosts, srv-mairie reporting twice; commune B: one host, and the only one failing org.nis2.mfa.
         try fixture.write("a-mairie-10.json", daysAgo: 10, results: F.mixed(0))
-        try fixture.write("a-ecole-3.json", host: "srv-ecole", daysAgo: 3, results: F.mixed(0) + [r("tls.hsts", .fail, .high, target: "intranet:443")])
-        try fixture.write("b-mairie-4.json", siren: F.sirenB, daysAgo: 4, results: F.mixed(1) + [r("org.nis2.mfa", .fail, .critical, target: "org")])
+        try fixture.write("a-ecole-3.json", host: "srv-ecole", daysAgo: 3, results: F.mixed(0) + [F.result("tls.hsts", .fail, .high, target: "intranet:443")])
+        try fixture.write("b-mairie-4.json", siren: F.sirenB, daysAgo: 4, results: F.mixed(1) + [F.result("org.nis2.mfa", .fail, .critical, target: "org")])
         #expect(try fixture.ingest().stored == 3)
         try Self.expectEqual(try fixture.store(), "first reports")
 
         // A newer report replaces srv-mairie's latest: the 10-day one becomes its previous.
-        try fixture.write("a-mairie-5.json", daysAgo: 5, results: F.mixed(1) + [r("patch.security-updates", .warn, .medium, target: "apt")])
+        try fixture.write("a-mairie-5.json", daysAgo: 5, results: F.mixed(1) + [F.result("patch.security-updates", .warn, .medium, target: "apt")])
         #expect(try fixture.ingest().stored == 1)
         try Self.expectEqual(try fixture.store(), "latest replaced")
         let legacy = { (views: TerritoryViews) in try views.findings().findings.first { $0.code == "tls.legacy-protocols" } }
