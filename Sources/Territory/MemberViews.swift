@@ -150,8 +150,8 @@ extension TerritoryViews {
     /// Rules whose fixing everywhere would raise the territory score most: for each rule, every member's
     /// score with all its warn/fail results of the rule passing, averaged over the members. A member's change is
     /// kept per rule at ingest (`entity_rule.scoreGain`/`exactGain`, `RuleTotals`: the arithmetic of
-    /// `Scoring.bestFixes` on the member's tally), so the territory's is a sum over the members' rows, without
-    /// reading any report. With a `filter`, only the rules of its domain, fixed at its entities only (the gain on the
+    /// `Scoring.bestFixes` on the member's tally), so the territory's is a sum over the members' rows, kept summed over
+    /// every entity (`rule_total`): no report is read. With a `filter`, only the rules of its domain, fixed at its entities only (the gain on the
     /// territory score of fixing them there).
     func ruleFixes(_ db: any SQLConnection, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
         let members = inputs.members
@@ -162,35 +162,22 @@ extension TerritoryViews {
         let scoreSum = base.reduce(0) { $0 + ($1.score ?? 0) }
         let exactSum = base.reduce(0) { $0 + ($1.exactScore ?? 0) }
         let count = Double(members.count)
-        // The members' rows (those of the filter's entities among them): every entity's row but the few outside the
-        // roster's perimeter, or the members' rows named, whichever list is shorter.
-        var conditions = ["hosts > 0", "domain IS NOT NULL"]
+        // The members' sums (those of the filter's entities among them): the territory's totals, less the rows of the
+        // few entities outside the roster's perimeter; or the members' rows summed, whichever reads fewer rows.
+        let scope: RuleTotals.Scope
         if let entities = filter.entities {
-            conditions.append("siren IN (\(Self.sqlList(entities.filter { inputs.entities[$0]?.inPerimeter == true })))")
+            scope = .only(entities.filter { inputs.entities[$0]?.inPerimeter == true })
         } else {
             let outside = inputs.entities.values.filter { !$0.inPerimeter }.map(\.siren)
-            if outside.count > members.count {
-                conditions.append("siren IN (\(Self.sqlList(members.map(\.siren))))")
-            } else if !outside.isEmpty {
-                conditions.append("siren NOT IN (\(Self.sqlList(outside)))")
-            }
+            scope = outside.isEmpty ? .all : outside.count > members.count ? .only(members.map(\.siren)) : .allBut(outside)
         }
-        if let domain = filter.domain { conditions.append("domain = '\(domain.rawValue)'") }
         var fixes: [RuleFix] = []
-        try db.forEachRow(sql: """
-            SELECT code, MIN(domain), MAX(severity), CAST(SUM(hosts) AS BIGINT), COUNT(*), CAST(SUM(scoreGain) AS BIGINT), SUM(exactGain)
-            FROM entity_rule WHERE \(conditions.joined(separator: " AND ")) GROUP BY code
-            """, arguments: []) { row in
-            let code: String = row[0]
-            guard let domain = (row[1] as String?).flatMap(Domain.init(rawValue:)) else { return }
-            let severity: Int = row[2]
-            let scoreGain: Int = row[5]
-            let exactGain: Double = row[6]
-            let gain = (exactSum + exactGain) / count - exactBefore
+        for (code, sum) in try RuleTotals.sums(db, scope: scope) where sum.entities > 0 {
+            guard let domain = sum.domain, filter.keeps(domain: domain) else { continue }
+            let gain = (exactSum + sum.exactGain) / count - exactBefore
             fixes.append(RuleFix(
-                code: code, title: title(code), domain: domain.rawValue, severity: Severity.allCases[min(4, max(0, severity))],
-                entities: row[4], hosts: row[3], scoreBefore: before, scoreAfter: Int((Double(scoreSum + scoreGain) / count).rounded()),
-                gain: (gain * 100).rounded() / 100))
+                code: code, title: title(code), domain: domain.rawValue, severity: sum.severity, entities: sum.entities, hosts: sum.hosts,
+                scoreBefore: before, scoreAfter: Int((Double(scoreSum + sum.scoreGain) / count).rounded()), gain: (gain * 100).rounded() / 100))
         }
         fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
         return Array(fixes.prefix(limit))

@@ -24,7 +24,9 @@ import Model
 /// The rows of an entity are recomputed whole (`refresh`) inside the ingest transaction whenever a report of one
 /// of its hosts becomes that host's latest or previous report (a late, older report can become the previous one
 /// without changing the latest), after `prune` for the entities that lost reports, and by the migration for every
-/// entity; `territory migrate` copies them. Writers are serialized (SQLite's one writer, PostgreSQL's writer lock),
+/// entity; `territory migrate` copies them. Their sums over every entity, per rule, are kept beside them (`rule_total`,
+/// moved by each entity's recomputation: its old rows out, its new rows in), so the unfiltered findings read 23 rows,
+/// not one per entity and rule. Writers are serialized (SQLite's one writer, PostgreSQL's writer lock),
 /// so a recomputation always sees every committed report of the entity.
 enum RuleTotals {
     /// Migration `v9-entity-rule`: the table, its index by rule, and its rows for every entity with reports.
@@ -44,6 +46,15 @@ enum RuleTotals {
                 PRIMARY KEY (siren, code)
             )\(db.dialect == .sqlite ? " WITHOUT ROWID" : "");
             CREATE INDEX entity_rule_by_code ON entity_rule(code, siren);
+            CREATE TABLE rule_total (
+                code TEXT PRIMARY KEY NOT NULL,
+                domain TEXT,
+                entities \(integer) NOT NULL, hosts \(integer) NOT NULL, results \(integer) NOT NULL,
+                new \(integer) NOT NULL, persistent \(integer) NOT NULL, resolved \(integer) NOT NULL,
+                scoreGain \(integer) NOT NULL, exactGain \(real) NOT NULL,
+                worstInfo \(integer) NOT NULL, worstLow \(integer) NOT NULL, worstMedium \(integer) NOT NULL,
+                worstHigh \(integer) NOT NULL, worstCritical \(integer) NOT NULL
+            );
             """)
         try refreshAll(db)
     }
@@ -51,6 +62,7 @@ enum RuleTotals {
     /// Recomputes the rows of every entity with reports (the migration's back-fill).
     static func refreshAll(_ db: any SQLConnection) throws {
         try db.execute(sql: "DELETE FROM entity_rule")
+        try db.execute(sql: "DELETE FROM rule_total")
         let sirens = try db.fetchAll(String.self, sql: "SELECT DISTINCT siren FROM host WHERE latestReportKey IS NOT NULL")
         for siren in sirens { try refresh(db, siren: siren) }
     }
@@ -74,6 +86,7 @@ enum RuleTotals {
             """, arguments: [siren]) { row in
             if (row[2] as Int) == 1 { latest[row[1] as Int64] = row[0] } else { previous[row[1] as Int64] = row[0] }
         }
+        try moveRuleTotals(db, siren: siren, sign: -1)
         try db.execute(sql: "DELETE FROM entity_rule WHERE siren = ?", arguments: [siren])
         guard !latest.isEmpty else { return }
         struct Key: Hashable { var host: Int64; var code: String; var target: String }
@@ -136,6 +149,112 @@ enum RuleTotals {
             INSERT INTO entity_rule (siren, code, domain, severity, hosts, results, new, persistent, resolved, deficit, scoreGain, exactGain)
             VALUES \(placeholders)
             """, arguments: arguments)
+        try moveRuleTotals(db, siren: siren, sign: 1)
+    }
+
+    /// Adds (`sign` 1) or takes out (`sign` −1) entity `siren`'s rows to the territory's per-rule totals
+    /// (`rule_total`): the sums of `entity_rule` over every entity, and per worst severity the entities with the rule
+    /// in warn/fail (`worstInfo` … `worstCritical`: a maximum cannot be taken out, counts can). A rule no entity has
+    /// any more keeps a row of zeros (the views skip it). The gains are sums of doubles added and taken out: exact to
+    /// the last bits only up to the order of additions, far below the two decimals shown.
+    static func moveRuleTotals(_ db: any SQLConnection, siren: String, sign: Int) throws {
+        let worst = ["worstInfo", "worstLow", "worstMedium", "worstHigh", "worstCritical"]
+        let counted = ["entities", "hosts", "results", "new", "persistent", "resolved", "scoreGain", "exactGain"] + worst
+        let values = [
+            "? * (CASE WHEN hosts > 0 THEN 1 ELSE 0 END)", "? * hosts", "? * results", "? * new", "? * persistent", "? * resolved",
+            "? * scoreGain", "? * exactGain",
+        ] + (0..<5).map { "? * (CASE WHEN hosts > 0 AND severity = \($0) THEN 1 ELSE 0 END)" }
+        var arguments = SQLArguments(Array(repeating: SQLValue.integer(Int64(sign)), count: values.count))
+        arguments.append(siren)
+        try db.execute(sql: """
+            INSERT INTO rule_total (code, domain, \(counted.joined(separator: ", ")))
+            SELECT code, domain, \(values.joined(separator: ", ")) FROM entity_rule WHERE siren = ?
+            ON CONFLICT (code) DO UPDATE SET \(counted.map { "\($0) = rule_total.\($0) + excluded.\($0)" }.joined(separator: ", "))
+            """, arguments: arguments)
+    }
+
+    /// One rule's sums over a set of entities (`sums`).
+    struct RuleSum {
+        var domain: Domain?
+        /// Entities with the rule in warn/fail in a latest report, and per worst severity (`Severity.allCases` order).
+        var entities = 0
+        var worst = [0, 0, 0, 0, 0]
+        var hosts = 0, results = 0, new = 0, persistent = 0, resolved = 0
+        var scoreGain = 0
+        var exactGain = 0.0
+
+        /// The worst severity among the entities with the rule in warn/fail; info when none has.
+        var severity: Severity { Severity.allCases[worst.lastIndex { $0 > 0 } ?? 0] }
+
+        mutating func subtract(_ other: RuleSum) {
+            entities -= other.entities
+            for index in worst.indices { worst[index] -= other.worst[index] }
+            hosts -= other.hosts
+            results -= other.results
+            new -= other.new
+            persistent -= other.persistent
+            resolved -= other.resolved
+            scoreGain -= other.scoreGain
+            exactGain -= other.exactGain
+        }
+
+        /// Whether any entity has the rule, in warn/fail or resolved since the previous report.
+        var isEmpty: Bool { entities == 0 && resolved == 0 }
+    }
+
+    /// Which entities a sum is over.
+    enum Scope {
+        /// Every entity with reports: `rule_total` read as it is.
+        case all
+        /// These entities' rows summed.
+        case only([String])
+        /// Every entity but these: `rule_total` minus their rows.
+        case allBut([String])
+    }
+
+    /// Per rule code, the sums of `entity_rule` over the entities of `scope`; rules none of them has are left out.
+    static func sums(_ db: any SQLConnection, scope: Scope) throws -> [String: RuleSum] {
+        switch scope {
+        case .all:
+            var sums: [String: RuleSum] = [:]
+            try db.forEachRow(sql: """
+                SELECT code, domain, entities, hosts, results, new, persistent, resolved, scoreGain, exactGain,
+                    worstInfo, worstLow, worstMedium, worstHigh, worstCritical FROM rule_total
+                """, arguments: []) { row in
+                let sum = RuleSum(
+                    domain: (row[1] as String?).flatMap(Domain.init(rawValue:)), entities: row[2], worst: [row[10], row[11], row[12], row[13], row[14]],
+                    hosts: row[3], results: row[4], new: row[5], persistent: row[6], resolved: row[7], scoreGain: row[8], exactGain: row[9])
+                if !sum.isEmpty { sums[row[0] as String] = sum }
+            }
+            return sums
+        case .only(let sirens):
+            var sums: [String: RuleSum] = [:]
+            guard !sirens.isEmpty else { return sums }
+            try db.forEachRow(sql: """
+                SELECT code, domain, severity, hosts, results, new, persistent, resolved, scoreGain, exactGain
+                FROM entity_rule WHERE siren IN (\(TerritoryViews.sqlList(sirens)))
+                """, arguments: []) { row in
+                let code: String = row[0]
+                let hosts: Int = row[3]
+                if sums[code] == nil { sums[code] = RuleSum(domain: (row[1] as String?).flatMap(Domain.init(rawValue:))) }
+                if hosts > 0 {
+                    sums[code]!.entities += 1
+                    sums[code]!.worst[min(4, max(0, row[2] as Int))] += 1
+                }
+                sums[code]!.hosts += hosts
+                sums[code]!.results += row[4] as Int
+                sums[code]!.new += row[5] as Int
+                sums[code]!.persistent += row[6] as Int
+                sums[code]!.resolved += row[7] as Int
+                sums[code]!.scoreGain += row[8] as Int
+                sums[code]!.exactGain += row[9] as Double
+            }
+            return sums.filter { !$0.value.isEmpty }
+        case .allBut(let sirens):
+            var sums = try self.sums(db, scope: .all)
+            for (code, outside) in try self.sums(db, scope: .only(sirens)) { sums[code]?.subtract(outside) }
+            return sums.filter { !$0.value.isEmpty }
+        }
     }
 
     /// The entity's tally as the views read it (`TerritoryViews.memberInputs`): `entity.latest*` and the

@@ -399,21 +399,7 @@ public struct TerritoryViews: Sendable {
             try requireKnown(filter, db)
             let domain = filter.domain
             let entityCondition = filter.entities.map { " AND siren IN (\(Self.sqlList($0)))" } ?? ""
-            struct Sum {
-                var severity = Severity.info
-                var entities = 0, hosts = 0, results = 0, new = 0, persistent = 0, resolved = 0
-            }
-            var sums: [String: Sum] = [:]
-            try db.forEachRow(sql: """
-                SELECT code, MAX(severity), CAST(SUM(CASE WHEN hosts > 0 THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(hosts) AS BIGINT),
-                    CAST(SUM(results) AS BIGINT), CAST(SUM(new) AS BIGINT), CAST(SUM(persistent) AS BIGINT), CAST(SUM(resolved) AS BIGINT)
-                FROM entity_rule WHERE 1 = 1\(entityCondition) GROUP BY code
-                """, arguments: []) { row in
-                let severity: Int = row[1]
-                sums[row[0] as String] = Sum(
-                    severity: Severity.allCases[min(4, max(0, severity))], entities: row[2], hosts: row[3], results: row[4], new: row[5],
-                    persistent: row[6], resolved: row[7])
-            }
+            var sums = try RuleTotals.sums(db, scope: filter.entities.map { .only($0) } ?? .all)
             // Who fixed what, and when: per host and rule over the whole history (report_finding). Without history (every
             // stored report is its host's latest), nothing was fixed.
             let reportCount = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") ?? 0
@@ -435,7 +421,7 @@ public struct TerritoryViews: Sendable {
                 let code: String = row[1], siren: String = row[2]
                 guard filter.keeps(siren: siren) else { return }
                 resolutions[code, default: []].append(.init(siren: siren, name: row[4], host: row[0], at: Self.time(row[3])))
-                if sums[code] == nil { sums[code] = Sum() }
+                if sums[code] == nil { sums[code] = RuleTotals.RuleSum() }
             } }
             // Territory gains, from the same member sums the status uses.
             let members = try memberInputs(db, caps: false)

@@ -103,11 +103,36 @@ struct RuleTotalsTests {
         }
     }
 
+    /// `rule_total` as stored, its rules none has left out: `code` → the sums, the gain to nine decimals.
+    static func storedTotals(_ store: TerritoryStore) throws -> [String: String] {
+        try store.read { db in
+            try RuleTotals.sums(db, scope: .all).mapValues { sum in
+                "\(sum.domain?.rawValue ?? "-") \(sum.entities) \(sum.worst) \(sum.hosts) \(sum.results) \(sum.new) \(sum.persistent) \(sum.resolved) "
+                    + "\(sum.scoreGain) \(String(format: "%.9f", sum.exactGain))"
+            }
+        }
+    }
+
+    /// The same summed from `entity_rule`'s rows.
+    static func summedTotals(_ store: TerritoryStore) throws -> [String: String] {
+        let sirens = try store.read { db in try db.fetchAll(String.self, sql: "SELECT DISTINCT siren FROM entity_rule") }
+        return try store.read { db in
+            try RuleTotals.sums(db, scope: .only(sirens)).mapValues { sum in
+                "\(sum.domain?.rawValue ?? "-") \(sum.entities) \(sum.worst) \(sum.hosts) \(sum.results) \(sum.new) \(sum.persistent) \(sum.resolved) "
+                    + "\(sum.scoreGain) \(String(format: "%.9f", sum.exactGain))"
+            }
+        }
+    }
+
     static func expectEqual(_ store: TerritoryStore, _ step: String) throws {
         let stored = try stored(store), expected = try recomputed(store)
         #expect(!expected.isEmpty, "\(step): the scenario has findings")
         for key in Set(stored.keys).union(expected.keys).sorted() where stored[key] != expected[key] {
             Issue.record("\(step): \(key): stored \(stored[key] ?? "none"), recomputed \(expected[key] ?? "none")")
+        }
+        let totals = try storedTotals(store), summed = try summedTotals(store)
+        for key in Set(totals.keys).union(summed.keys).sorted() where totals[key] != summed[key] {
+            Issue.record("\(step): rule_total \(key): stored \(totals[key] ?? "none"), summed \(summed[key] ?? "none")")
         }
     }
 
