@@ -26,7 +26,8 @@ import Model
 /// without changing the latest), after `prune` for the entities that lost reports, and by the migration for every
 /// entity; `territory migrate` copies them. Their sums over every entity, per rule, are kept beside them (`rule_total`,
 /// moved by each entity's recomputation: its old rows out, its new rows in), so the unfiltered findings read 23 rows,
-/// not one per entity and rule. Writers are serialized (SQLite's one writer, PostgreSQL's writer lock),
+/// not one per entity and rule; and each entity's own score (`entity_score`: rounded and unrounded, from the same
+/// tally), which every gain is relative to. Writers are serialized (SQLite's one writer, PostgreSQL's writer lock),
 /// so a recomputation always sees every committed report of the entity.
 enum RuleTotals {
     /// Migration `v9-entity-rule`: the table, its index by rule, and its rows for every entity with reports.
@@ -55,6 +56,10 @@ enum RuleTotals {
                 worstInfo \(integer) NOT NULL, worstLow \(integer) NOT NULL, worstMedium \(integer) NOT NULL,
                 worstHigh \(integer) NOT NULL, worstCritical \(integer) NOT NULL
             );
+            CREATE TABLE entity_score (
+                siren TEXT PRIMARY KEY NOT NULL REFERENCES entity(siren),
+                score \(integer), exactScore \(real)
+            );
             """)
         try refreshAll(db)
     }
@@ -63,6 +68,7 @@ enum RuleTotals {
     static func refreshAll(_ db: any SQLConnection) throws {
         try db.execute(sql: "DELETE FROM entity_rule")
         try db.execute(sql: "DELETE FROM rule_total")
+        try db.execute(sql: "DELETE FROM entity_score")
         let sirens = try db.fetchAll(String.self, sql: "SELECT DISTINCT siren FROM host WHERE latestReportKey IS NOT NULL")
         for siren in sirens { try refresh(db, siren: siren) }
     }
@@ -88,6 +94,7 @@ enum RuleTotals {
         }
         try moveRuleTotals(db, siren: siren, sign: -1)
         try db.execute(sql: "DELETE FROM entity_rule WHERE siren = ?", arguments: [siren])
+        try db.execute(sql: "DELETE FROM entity_score WHERE siren = ?", arguments: [siren])
         guard !latest.isEmpty else { return }
         struct Key: Hashable { var host: Int64; var code: String; var target: String }
         var current: [Key: Severity] = [:]
@@ -127,6 +134,8 @@ enum RuleTotals {
         let tally = try entityTally(db, siren: siren)
         let score = tally.summary.score ?? 0
         let exact = tally.exactScore ?? 0
+        try db.execute(
+            sql: "INSERT INTO entity_score (siren, score, exactScore) VALUES (?, ?, ?)", arguments: [siren, tally.summary.score, tally.exactScore])
         var arguments = SQLArguments([SQLValue]())
         for (code, sum) in sums {
             let domain = Domain(ruleCode: code)

@@ -423,10 +423,9 @@ public struct TerritoryViews: Sendable {
                 resolutions[code, default: []].append(.init(siren: siren, name: row[4], host: row[0], at: Self.time(row[3])))
                 if sums[code] == nil { sums[code] = RuleTotals.RuleSum() }
             } }
-            // Territory gains, from the same member sums the status uses.
-            let members = try memberInputs(db, caps: false)
+            // Territory gains, from the members' scores kept at ingest (the status's from its member sums: the same).
             let gains = Dictionary(
-                try ruleFixes(db, members: members, limit: Int.max, filter: filter).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
+                try ruleFixes(db, base: FixBase(db), limit: Int.max, filter: filter).map { ($0.code, $0.gain) }, uniquingKeysWith: { a, _ in a })
             var findings: [FindingsView.Finding] = []
             for (code, sum) in sums {
                 let ruleDomain = Domain(ruleCode: code)

@@ -130,6 +130,26 @@ struct RuleTotalsTests {
         for key in Set(stored.keys).union(expected.keys).sorted() where stored[key] != expected[key] {
             Issue.record("\(step): \(key): stored \(stored[key] ?? "none"), recomputed \(expected[key] ?? "none")")
         }
+        // Each entity's score, kept beside its rows, is its tally's (`memberInputs`' reading of the sums).
+        let views = TerritoryViews(store: store)
+        var scores: [String: String] = [:]
+        try store.read { db in
+            try db.forEachRow(sql: "SELECT siren, score, exactScore FROM entity_score", arguments: []) { row in
+                let score: Int? = row[1], exact: Double? = row[2]
+                scores[row[0] as String] = "\(score.map(String.init) ?? "-") \(exact.map { String($0) } ?? "-")"
+            }
+        }
+        let inputs = try store.read { db in try views.memberInputs(db, caps: false) }
+        var members: [String: String] = [:]
+        for (siren, sums) in inputs.entities {
+            let score: Int? = sums.tally.summary.score, exact: Double? = sums.tally.exactScore
+            members[siren] = "\(score.map(String.init) ?? "-") \(exact.map { String($0) } ?? "-")"
+        }
+        #expect(scores == members, "\(step): entity_score")
+        // The findings' gains (from entity_score) are the status's fixes' (from the member sums).
+        let gains = Dictionary(uniqueKeysWithValues: try views.findings(affectedLimit: 0).findings.filter { $0.entities > 0 && $0.domain != nil }.map { ($0.code, $0.gain) })
+        let fixes = Dictionary(uniqueKeysWithValues: try views.status(fixes: 1000).fixes.map { ($0.code, $0.gain) })
+        #expect(gains == fixes, "\(step): findings' gains and status's fixes")
         let totals = try storedTotals(store), summed = try summedTotals(store)
         for key in Set(totals.keys).union(summed.keys).sorted() where totals[key] != summed[key] {
             Issue.record("\(step): rule_total \(key): stored \(totals[key] ?? "none"), summed \(summed[key] ?? "none")")
