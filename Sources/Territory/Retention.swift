@@ -68,7 +68,7 @@ extension TerritoryStore {
                     try db.execute(sql: "DELETE FROM \(table) WHERE reportKey IN (\(doomed))", arguments: [seconds])
                 }
                 try db.execute(sql: "DELETE FROM report WHERE key IN (\(doomed))", arguments: [seconds])
-                for siren in touched { try RuleTotals.refresh(db, siren: siren) }
+                try RuleTotals.refresh(db, sirens: touched)
             }
             return PruneSummary(
                 cutoff: Date(timeIntervalSince1970: TimeInterval(seconds)), reports: reports, results: results,

@@ -192,6 +192,11 @@ struct RuleTotalsTests {
         try Self.expectEqual(try fixture.store(), "after prune")
         #expect(try Self.stored(try fixture.store()) != before, "srv-mairie has no previous report any more")
 
+        // rule_total summed at once (the back-fill's and a large prune's way) is the one moved entity by entity.
+        let moved = try Self.storedTotals(try fixture.store())
+        try fixture.store().write { db in try RuleTotals.sumRuleTotals(db) }
+        #expect(try Self.storedTotals(try fixture.store()) == moved)
+
         // The weakest member is never hidden: org.nis2.mfa fails at B alone and is listed, with its gain.
         let views = try fixture.views()
         let mfa = try views.findings().findings.first { $0.code == "org.nis2.mfa" }
