@@ -463,8 +463,10 @@ public struct TerritoryViews: Sendable {
             let code = findings[index].code
             var sirens: String
             if let limit {
+                // In the index's order (code, siren): a SIREN is 9 digits, which every collation orders alike (PostgreSQL
+                // sorted all the rows of the rule for `COLLATE "C"`: 56 ms a finding at 100,000 reports, not 1 ms).
                 let listed = try db.fetchAll(String.self, sql: """
-                    SELECT siren FROM entity_rule WHERE code = ? AND hosts > 0\(entityCondition) ORDER BY siren\(db.dialect.byteOrder) LIMIT ?
+                    SELECT siren FROM entity_rule WHERE code = ? AND hosts > 0\(entityCondition) ORDER BY siren LIMIT ?
                     """, arguments: [code, limit])
                 sirens = " AND h.siren IN (\(Self.sqlList(listed)))"
             } else {
