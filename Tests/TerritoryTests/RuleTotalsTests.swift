@@ -242,4 +242,20 @@ struct RuleTotalsTests {
             #expect(a[10] == "Commune de Plouzané" && b[10] == "Commune de Plouzané, Commune de Lanvéoc")
         }
     }
+
+    @Test("cyberctl territory findings --affected: 64 out of range; JSON names at most N entities per rule, its counts whole")
+    func affectedOption() throws {
+        let folder = try TemporaryDirectory()
+        let path = try StoreFixtureTests.copy(folder)
+        #expect(try BuiltBinary.run(["territory", "findings", "--affected", "-1", "--db", path]).exitCode == 64)
+        let full = try BuiltBinary.run(["territory", "findings", "--format", "json", "--db", path])
+        let one = try BuiltBinary.run(["territory", "findings", "--format", "json", "--affected", "1", "--db", path])
+        #expect(full.exitCode == 0 && one.exitCode == 0, "\(full.stderr) \(one.stderr)")
+        let all = try JSONDecoder().decode(FindingsView.self, from: Data(full.stdout.utf8))
+        let cut = try JSONDecoder().decode(FindingsView.self, from: Data(one.stdout.utf8))
+        #expect(all.findings.contains { $0.affected.count > 1 }, "the fixture has a rule at several entities")
+        #expect(cut.findings.allSatisfy { $0.affected.count <= 1 })
+        #expect(cut.findings.map(\.code) == all.findings.map(\.code) && cut.findings.map(\.entities) == all.findings.map(\.entities))
+        #expect(zip(cut.findings, all.findings).allSatisfy { $0.affected.map(\.siren) == Array($1.affected.prefix(1).map(\.siren)) })
+    }
 }
