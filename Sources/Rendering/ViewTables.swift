@@ -189,10 +189,12 @@ public enum ViewTables {
     public static func findings(_ view: FindingsView, _ language: Language) -> [TextTable] {
         let fr = language == .fr
         let rows = view.findings.map { finding -> [String] in
+            // Three names, then how many others: the view may list only the first three (`affectedLimit`), its counts are whole.
             let who = finding.affected.prefix(3).map { $0.name ?? $0.siren }.joined(separator: ", ")
-                + (finding.affected.count > 3 ? (fr ? " et \(finding.affected.count - 3) autres" : " and \(finding.affected.count - 3) more") : "")
+                + (finding.entities > 3 ? (fr ? " et \(finding.entities - 3) autres" : " and \(finding.entities - 3) more") : "")
+            let fixes = finding.resolvedByTotal ?? finding.resolvedBy.count
             let fixedBy = finding.resolvedBy.prefix(3).map { "\($0.name ?? $0.siren) / \($0.host) (\($0.at.prefix(10)))" }.joined(separator: ", ")
-                + (finding.resolvedBy.count > 3 ? (fr ? " et \(finding.resolvedBy.count - 3) autres" : " and \(finding.resolvedBy.count - 3) more") : "")
+                + (fixes > 3 ? (fr ? " et \(fixes - 3) autres" : " and \(fixes - 3) more") : "")
             return [finding.code, finding.title, finding.severity.label(language), String(finding.entities), String(finding.hosts), String(finding.results),
                     String(finding.new), String(finding.persistent), String(finding.resolved), Words.gain(finding.gain), who, fixedBy]
         }

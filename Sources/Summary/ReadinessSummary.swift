@@ -252,7 +252,7 @@ public struct SummaryBuilder: Sendable {
             organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted())
         let text = ElusWording.text(facts)
         // Findings anywhere in the territory, for the decisions.
-        let territoryFindings = try views.findings().findings.filter { $0.results > 0 }
+        let territoryFindings = try views.findings(affectedLimit: 0).findings.filter { $0.results > 0 }
         let findings = Set(territoryFindings.map(\.code))
         // patch.os-eol fails with severity high once security support has ended, and warns with severity
         // medium in an extended phase (Debian LTS, Ubuntu ESM) or near the end (EndOfSupport.swift).

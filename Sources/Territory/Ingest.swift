@@ -535,6 +535,11 @@ public struct Ingest: Sendable {
             if let previous: Int64 = host["latestReportKey"] { try moveEntitySums(db, siren: entity.siren, report: previous, sign: -1) }
             try moveEntitySums(db, siren: entity.siren, report: key, sign: 1)
         }
+        // The entity's per-rule totals, when this report is its host's latest or previous one (a late, older report
+        // may become the previous one, which the findings compare the latest with).
+        if try newer || RuleTotals.isLatestOrPrevious(db, report: key, host: hostID) {
+            try RuleTotals.refresh(db, siren: entity.siren)
+        }
         return .stored(latest: newer)
     }
 }

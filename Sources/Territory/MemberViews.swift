@@ -155,54 +155,84 @@ extension TerritoryViews {
         return roster.members.filter { inputs.entities[$0.siren] == nil }.map { .init(siren: $0.siren, name: $0.name, kind: $0.kind) }
     }
 
+    /// What the fixes' gains are relative to: the members (by SIREN, sorted), their scores summed in that order (an
+    /// entity without a score counting 0), and which entities with reports are outside the roster's perimeter.
+    struct FixBase {
+        var members: [String]
+        var scoreSum = 0
+        var exactSum = 0.0
+        var outside: [String] = []
+
+        /// From the members' sums the status reads.
+        init(_ inputs: MemberInputs) {
+            let members = inputs.members
+            self.members = members.map(\.siren)
+            let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
+            scoreSum = base.reduce(0) { $0 + ($1.score ?? 0) }
+            exactSum = base.reduce(0) { $0 + ($1.exactScore ?? 0) }
+            outside = inputs.entities.values.filter { !$0.inPerimeter }.map(\.siren)
+        }
+
+        /// From the scores kept at ingest (`entity_score`, the same tally's) and the roster: 20,000 short rows at
+        /// 100,000 reports instead of every entity's domain sums and hosts.
+        init(_ db: any SQLConnection) throws {
+            let perimeter = try TerritoryStore.roster(db)?.sirens
+            var rows: [(siren: String, score: Int?, exact: Double?)] = []
+            var outside: [String] = []
+            try db.forEachRow(sql: "SELECT siren, score, exactScore FROM entity_score", arguments: []) { row in
+                let siren: String = row[0]
+                if perimeter?.contains(siren) ?? true { rows.append((siren, row[1], row[2])) } else { outside.append(siren) }
+            }
+            self.outside = outside
+            rows.sort { $0.siren < $1.siren }
+            members = rows.map(\.siren)
+            scoreSum = rows.reduce(0) { $0 + ($1.score ?? 0) }
+            // As `TerritoryJudgement.Member` reads it: the unrounded score, else the rounded one, else 0.
+            exactSum = rows.reduce(0) { $0 + ($1.exact ?? $1.score.map(Double.init) ?? 0) }
+        }
+    }
+
     /// Rules whose fixing everywhere would raise the territory score most: for each rule, every member's
-    /// score with all its warn/fail results of the rule passing (from the latest reports' precomputed
-    /// per-rule deficits, the arithmetic of `Scoring.bestFixes`), averaged over the members. With a `filter`,
-    /// only the rules of its domain, fixed at its entities only (the gain on the territory score of fixing
-    /// them there).
+    /// score with all its warn/fail results of the rule passing, averaged over the members. A member's change is
+    /// kept per rule at ingest (`entity_rule.scoreGain`/`exactGain`, `RuleTotals`: the arithmetic of
+    /// `Scoring.bestFixes` on the member's tally), so the territory's is a sum over the members' rows, kept summed over
+    /// every entity (`rule_total`): no report is read. With a `filter`, only the rules of its domain, fixed at its
+    /// entities only (the gain on the territory score of fixing them there).
     func ruleFixes(_ db: any SQLConnection, members inputs: MemberInputs, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
-        let members = inputs.members
-        guard !members.isEmpty else { return [] }
-        let base = members.map { TerritoryJudgement.Member(name: $0.siren, score: $0.tally.summary.score, exactScore: $0.tally.exactScore, coverage: 0, caps: []) }
-        let index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.siren, $0) })
-        let before = TerritoryJudgement.score(base) ?? 0
-        let exactBefore = TerritoryJudgement.exactScore(base) ?? 0
-        struct Rule { var domain: Domain; var severity = 0; var hosts = 0; var deficits: [Int: Double] = [:] }
-        var rules: [String: Rule] = [:]
-        try db.forEachRow(sql: """
-            SELECT h.siren, f.code, MIN(f.domain), SUM(f.deficit),
-                MAX(CASE f.severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END), COUNT(*)
-            FROM host h JOIN report_finding f ON f.reportKey = h.latestReportKey
-            GROUP BY h.siren, f.code
-            """, arguments: []) { row in
-            guard let member = index[row[0] as String], let domain = (row[2] as String?).flatMap(Domain.init(rawValue:)),
-                  filter.keeps(siren: row[0] as String), filter.keeps(domain: domain)
-            else { return }
-            let code: String = row[1]
-            // Mutated in place: copying the rule out and back copied its `deficits` (one entry per member) at
-            // every row, quadratic in the members (30 s of a 100,000-report findings view).
-            if rules[code] == nil { rules[code] = Rule(domain: domain) }
-            let severity: Int = row[4]
-            if severity > rules[code]!.severity { rules[code]!.severity = severity }
-            rules[code]!.hosts += row[5] as Int
-            rules[code]!.deficits[member, default: 0] += row[3] as Double
+        try ruleFixes(db, base: FixBase(inputs), limit: limit, filter: filter)
+    }
+
+    /// The same from `base`.
+    func ruleFixes(_ db: any SQLConnection, base: FixBase, limit: Int, filter: ViewFilter = ViewFilter()) throws -> [RuleFix] {
+        guard !base.members.isEmpty else { return [] }
+        let count = Double(base.members.count)
+        let before = Int((Double(base.scoreSum) / count).rounded())
+        let exactBefore = base.exactSum / count
+        // The members' sums (those of the filter's entities among them): the territory's totals, less the rows of the
+        // few entities outside the roster's perimeter; or the members' rows summed, whichever reads fewer rows.
+        let scope: RuleTotals.Scope
+        if let entities = filter.entities {
+            let outside = Set(base.outside)
+            scope = .only(entities.filter { !outside.contains($0) })
+        } else {
+            scope = base.outside.isEmpty ? .all : base.outside.count > base.members.count ? .only(base.members) : .allBut(base.outside)
         }
         var fixes: [RuleFix] = []
-        for (code, rule) in rules {
-            var after = base
-            for (member, deficit) in rule.deficits {
-                var fixed = members[member].tally
-                fixed.earned[rule.domain, default: 0] += deficit
-                after[member].score = fixed.summary.score
-                after[member].exactScore = fixed.exactScore
-            }
-            let gain = (TerritoryJudgement.exactScore(after) ?? 0) - exactBefore
+        for (code, sum) in try RuleTotals.sums(db, scope: scope) where sum.entities > 0 {
+            guard let domain = sum.domain, filter.keeps(domain: domain) else { continue }
+            let gain = (base.exactSum + sum.exactGain) / count - exactBefore
             fixes.append(RuleFix(
-                code: code, title: title(code), domain: rule.domain.rawValue, severity: Severity.allCases[min(4, max(0, rule.severity))],
-                entities: rule.deficits.count, hosts: rule.hosts, scoreBefore: before, scoreAfter: TerritoryJudgement.score(after) ?? before,
-                gain: (gain * 100).rounded() / 100))
+                code: code, title: title(code), domain: domain.rawValue, severity: sum.severity, entities: sum.entities, hosts: sum.hosts,
+                scoreBefore: before, scoreAfter: Int((Double(base.scoreSum + sum.scoreGain) / count).rounded()), gain: (gain * 100).rounded() / 100))
         }
         fixes.sort { ($0.gain, $0.severity, $1.code) > ($1.gain, $1.severity, $0.code) }
         return Array(fixes.prefix(limit))
+    }
+
+    /// SIRENs (or any texts) as an SQL list of quoted literals: `'200000008', '212900195'`; `NULL` for none (so that
+    /// `IN (NULL)` keeps nothing and `NOT IN` is never written empty). Literals rather than parameters: a roster of
+    /// 40,000 members would pass SQLite's 32,766 parameters.
+    static func sqlList(_ values: [String]) -> String {
+        values.isEmpty ? "NULL" : values.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }.joined(separator: ", ")
     }
 }

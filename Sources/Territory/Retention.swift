@@ -10,7 +10,9 @@ import Model
 /// and silence alerts read it); entities, hosts, the entity sums (they are sums of latest reports, which are not
 /// touched); refusals, incidents, the roster. The `inbox_file` rows of pruned reports stay too, so a weekly
 /// `consolidate` does not read the old files again and store them back (`consolidate --reread` would). The trend
-/// and a host's history start at the cutoff.
+/// and a host's history start at the cutoff. The per-rule totals (`entity_rule`) of the entities that lost reports
+/// are recomputed in the same transaction: a pruned report may have been a host's previous one, which the findings
+/// compare the latest with.
 ///
 /// Why a retention window rather than monthly partitions of `result`: partitions would exist on PostgreSQL only
 /// (SQLite has none), change the primary keys, and still need someone to drop old ones; a window works the same on
@@ -60,10 +62,13 @@ extension TerritoryStore {
             let old = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report WHERE generatedAt < ?", arguments: [seconds]) ?? 0
             let total = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") ?? 0
             if !dryRun && reports > 0 {
+                // Entities whose hosts lose reports: a host's previous report may go, which the findings compare with.
+                let touched = try db.fetchAll(String.self, sql: "SELECT DISTINCT siren FROM report WHERE key IN (\(doomed))", arguments: [seconds])
                 for table in ["result", "report_domain", "report_finding", "report_fact"] {
                     try db.execute(sql: "DELETE FROM \(table) WHERE reportKey IN (\(doomed))", arguments: [seconds])
                 }
                 try db.execute(sql: "DELETE FROM report WHERE key IN (\(doomed))", arguments: [seconds])
+                try RuleTotals.refresh(db, sirens: touched)
             }
             return PruneSummary(
                 cutoff: Date(timeIntervalSince1970: TimeInterval(seconds)), reports: reports, results: results,

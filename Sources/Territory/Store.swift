@@ -22,6 +22,11 @@ import Model
 ///   (`unverified`, migration `v3-error-weighs`), scored / failing / warning
 ///   counts, so that any score over many reports is a sum (`ScoreTally`) and views never rescan results.
 /// - `entity_domain` — per entity and domain, the sums of its hosts' latest reports (status reads this).
+/// - `entity_rule` — per entity and rule code, its hosts' latest warn/fail results counted (hosts, targets, new,
+///   persistent and resolved against the previous reports), worst severity, and the entity's score gain with the rule
+///   fixed (migration `v9-entity-rule`, `RuleTotals`): findings and the status's fixes read this.
+/// - `rule_total` — per rule code, the sums of `entity_rule` over every entity, moved with it (the unfiltered
+///   findings read this); `entity_score` — per entity, its score (rounded and not) from the same sums.
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and

@@ -48,6 +48,9 @@ extension TerritoryStore {
         StoreMigration(id: "v8-rejection-message-fr") { db in
             try db.execute(sql: "ALTER TABLE rejection ADD COLUMN messageFr TEXT")
         },
+        // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
+        // back-filled from the hosts' latest and previous reports.
+        StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

@@ -249,14 +249,19 @@ extension Cyberctl.TerritoryCommand {
         var top: Int?
         @Option(help: "Seulement les constats de cette gravité ou plus : info, low, medium, high, critical (minimum severity).")
         var severity: Severity?
+        @Option(help: "En json et csv, ne nomme que les N premières entités touchées par constat (et N correctifs) ; les comptes restent complets. Par défaut toutes ; le tableau en nomme trois (entities named per finding in json and csv).")
+        var affected: Int?
 
         func validate() throws {
             try requireRange(top, 1...1_000_000, option: "--top", language: options.lang)
+            try requireRange(affected, 0...1_000_000_000, option: "--affected", language: options.lang)
         }
 
         func run() throws {
             try runView(options.lang) {
-                let view = try options.views().findings(top: top, minimumSeverity: severity, filter: options.filter)
+                // The table, markdown and HTML name three entities per finding (`ViewTables.findings`): only those are read.
+                let limit = [ViewFormat.json, .csv].contains(options.format) ? affected : min(affected ?? 3, 3)
+                let view = try options.views().findings(top: top, minimumSeverity: severity, filter: options.filter, affectedLimit: limit)
                 let tables = ViewTables.findings(view, options.lang)
                 try options.render(
                     tables: tables, export: { ExportTables.findings(view, options.lang) }, json: { try ViewJSON.encode(view) },
