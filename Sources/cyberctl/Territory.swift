@@ -236,7 +236,8 @@ extension Cyberctl.TerritoryCommand {
                         HTMLPage.dashboard(
                             status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities), dailyBeyond: HTMLPage.trendPointLimit),
                             certificates: try views.certificates(expiringWithinDays: 60, filter: filter),
-                            findings: try views.findings(top: 15, filter: filter), language: lang)
+                            // The page names three entities per finding (`ViewTables.findings`): only those are read.
+                            findings: try views.findings(top: 15, filter: filter, affectedLimit: 3), language: lang)
                     })
             }
         }
