@@ -14,6 +14,18 @@ public enum EndOfSupportText {
         let ends = day(result.evidence["phaseEnds"]?.stringValue, language)
         let extendedEnds = day(result.evidence["extendedSupportEnds"]?.stringValue, language)
         let subscribed = result.evidence["extendedSources"] == .bool(true)
+        // No configured source brings the release's security fixes (patch.security-updates fails): what
+        // the distribution still publishes does not reach this host.
+        let unreached = result.evidence["securitySources"] == .bool(false)
+        let suite = result.evidence["codename"]?.stringValue.map { "\($0)-security" } ?? "-security"
+        if unreached, [.standard, .debianLTS].contains(phase) {
+            let who = phase == .debianLTS
+                ? (fr ? "Support LTS de Debian, qui se termine le \(ends ?? "?") : l'équipe LTS publie encore des correctifs de sécurité" : "Debian LTS, ending on \(ends ?? "?"): the LTS team still publishes security fixes")
+                : (fr ? "Support de sécurité, qui se termine le \(ends ?? "?") : des correctifs de sécurité sont publiés" : "Security support, ending on \(ends ?? "?"): security fixes are published")
+            return fr
+                ? "\(who), mais aucune source de sécurité (\(suite)) n'est configurée dans apt : ce serveur n'en reçoit aucun. Ajouter la source de sécurité (voir « Mises à jour de sécurité en attente »)\(phase == .debianLTS ? ", puis planifier la mise à niveau avant cette date" : "")."
+                : "\(who), but no security source (\(suite)) is configured in apt: this server receives none. Add the security source (see \"Pending security updates\")\(phase == .debianLTS ? ", then plan the upgrade before that date" : "")."
+        }
         switch phase {
         case .ended:
             return fr
@@ -60,11 +72,13 @@ public enum EndOfSupportText {
         let fr = language == .fr
         let ends = day(result.evidence["phaseEnds"]?.stringValue, language) ?? day(result.evidence["securitySupportEnds"]?.stringValue, language)
         let until = ends.map { fr ? ", fin le \($0)" : ", ending on \($0)" } ?? ""
+        let unreached = result.evidence["securitySources"] == .bool(false) && [.standard, .debianLTS].contains(phase)
+            ? (fr ? " ; aucune source de sécurité configurée : les correctifs n'arrivent pas" : "; no security source configured: fixes do not arrive") : ""
         switch phase {
         case .ended: return fr ? "\(release) — plus aucun support" + (ends.map { " depuis le \($0)" } ?? "") : "\(release) — no support" + (ends.map { " since \($0)" } ?? "")
-        case .standard: return "\(release) — " + (fr ? "support de sécurité" : "security support") + until
+        case .standard: return "\(release) — " + (fr ? "support de sécurité" : "security support") + until + unreached
         case .development: return "\(release) — " + (fr ? "version de développement, sans support de sécurité" : "development release, no security support")
-        case .debianLTS: return "\(release) — " + (fr ? "support LTS de Debian (partiel)" : "Debian LTS (partial)") + until
+        case .debianLTS: return "\(release) — " + (fr ? "support LTS de Debian (partiel)" : "Debian LTS (partial)") + until + unreached
         case .debianELTS: return "\(release) — " + (fr ? "ELTS de Freexian (payant, partiel)" : "Freexian ELTS (paid, partial)") + until
         case .ubuntuESM: return "\(release) — " + (fr ? "ESM d'Ubuntu Pro (partiel)" : "Ubuntu Pro ESM (partial)") + until
         case .ubuntuLegacy: return "\(release) — " + (fr ? "Legacy d'Ubuntu Pro (partiel)" : "Ubuntu Pro Legacy (partial)") + until
