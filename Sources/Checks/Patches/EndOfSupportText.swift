@@ -7,6 +7,7 @@ import Model
 public enum EndOfSupportText {
     /// The fix for one `patch.os-eol` result (nil when its evidence names no phase: the catalogue's text applies).
     public static func remediation(_ result: CheckResult, _ language: Language) -> String? {
+        if result.code == "patch.security-updates" { return securitySourceRemediation(result, language) }
         guard result.code == "patch.os-eol", let phase = result.evidence["phase"]?.stringValue.flatMap(SupportPhase.init(rawValue:)) else {
             return nil
         }
@@ -63,6 +64,24 @@ public enum EndOfSupportText {
                 ? "Support de sécurité, qui se termine le \(ends ?? "?") : planifier la mise à niveau vers la version suivante avant cette date."
                 : "Security support, ending on \(ends ?? "?"): plan the upgrade to the next release before that date."
         }
+    }
+
+    /// The fix for a `patch.security-updates` result about the security source itself (none configured,
+    /// or its list too old); nil otherwise (the catalogue's "install the updates" applies).
+    static func securitySourceRemediation(_ result: CheckResult, _ language: Language) -> String? {
+        let fr = language == .fr
+        if result.status == .fail, result.evidence["securitySources"] == .array([]) {
+            let line = result.evidence["suggestedSource"]?.stringValue
+            return fr
+                ? "Ajouter la source de sécurité de la distribution aux sources d'apt\(line.map { " (par exemple « \($0) » dans /etc/apt/sources.list)" } ?? ""), lancer apt-get update, puis installer les mises à jour de sécurité (apt upgrade)."
+                : "Add the distribution's security source to apt's sources\(line.map { " (for instance \"\($0)\" in /etc/apt/sources.list)" } ?? ""), run apt-get update, then install the security updates (apt upgrade)."
+        }
+        if result.status == .error, result.evidence["staleSecurityLists"] != nil {
+            return fr
+                ? "Lancer apt-get update et lire ses erreurs pour la source de sécurité (miroir injoignable, clé expirée, proxy) : tant que sa liste n'est pas à jour, les correctifs publiés depuis ne sont pas vus."
+                : "Run apt-get update and read its errors for the security source (unreachable mirror, expired key, proxy): until its list is fresh, the fixes published since are not seen."
+        }
+        return nil
     }
 
     /// A short fact for the result table: release, phase and its end.

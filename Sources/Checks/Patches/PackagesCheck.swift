@@ -265,6 +265,7 @@ public struct PackagesCheck: ConfigurableCheck {
         if let coverage {
             evidence["securitySources"] = coverage.evidence
             evidence["expectedSuites"] = .strings(coverage.expectedSuites)
+            if let suggestion = coverage.suggestion { evidence["suggestedSource"] = .string(suggestion) }
             switch coverage.verdict {
             case .missing:
                 let expected = coverage.expectedSuites.isEmpty ? "*-security" : coverage.expectedSuites.joined(separator: ", ")
