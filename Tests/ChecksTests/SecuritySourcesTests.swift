@@ -117,7 +117,7 @@ import TestSupport
         let security = try Self.one(results, "patch.security-updates")
         #expect(security.status == .fail)
         #expect(security.severity == .high)
-        #expect(security.reason?.contains("no security update source configured for bookworm: no enabled deb source gives bookworm-security") == true, "\(security.reason ?? "")")
+        #expect(security.reason?.contains("no security update source configured for bookworm: no enabled deb source gives bookworm-security (read: /etc/apt/sources.list);") == true, "\(security.reason ?? "")")
         #expect(security.reason?.contains("/etc/apt/sources.list") == true)
         #expect(security.reason?.contains("deb http://security.debian.org/debian-security bookworm-security main") == true)
         let french = security.reasonFr ?? ""
@@ -191,6 +191,7 @@ import TestSupport
         let reason = security.reason ?? ""
         #expect(reason.hasPrefix("security list of \(PackagesCheck.dayText(Self.now - 200 * 86_400)) (http://security.debian.org/debian-security bookworm-security (/etc/apt/sources.list:2)"), "\(reason)")
         #expect(reason.contains("200 days") && reason.contains("too old to conclude"), "\(reason)")
+        #expect(security.reasonFr?.hasPrefix("liste de sécurité du \(EndOfSupportText.day(PackagesCheck.dayText(Self.now - 200 * 86_400), .fr)!) (") == true, "\(security.reasonFr ?? "")")
         #expect(security.reasonFr?.contains("trop ancienne pour conclure") == true)
         #expect(Catalogue.remediation(for: security, in: .en).hasPrefix("Run apt-get update and read its errors for the security source"))
         let age = try Self.one(results, "patch.lists-age")
@@ -234,6 +235,27 @@ import TestSupport
         let results = try await Self.run(root)
         #expect(try Self.one(results, "patch.security-updates").status == .pass)
         #expect(try Self.one(results, "patch.lists-age").status == .pass)
+    }
+
+    /// Debian 10 and earlier: the suite was `<codename>/updates`, and that is what the fix text suggests.
+    @Test func debianBusterUsesSlashUpdates() async throws {
+        let buster = "ID=debian\nVERSION_ID=\"10\"\nVERSION_CODENAME=buster\n"
+        let suites = [
+            Suite(uri: "http://archive.debian.org/debian", suite: "buster"),
+            Suite(uri: "http://archive.debian.org/debian-security", suite: "buster/updates", label: "Debian-Security", codename: "buster"),
+        ]
+        var directory = try TemporaryDirectory()
+        var root = try Self.root(
+            directory, osRelease: buster,
+            sources: ["/etc/apt/sources.list": "deb http://archive.debian.org/debian buster main\ndeb http://archive.debian.org/debian-security buster/updates main\n"],
+            suites: suites)
+        #expect(try Self.one(try await Self.run(root), "patch.security-updates").status == .pass)
+        directory = try TemporaryDirectory()
+        root = try Self.root(directory, osRelease: buster, sources: ["/etc/apt/sources.list": "deb http://archive.debian.org/debian buster main\n"], suites: suites)
+        let security = try Self.one(try await Self.run(root), "patch.security-updates")
+        #expect(security.status == .fail)
+        #expect(security.reason?.contains("gives buster/updates (read") == true, "\(security.reason ?? "")")
+        #expect(security.evidence["suggestedSource"] == .string("deb http://security.debian.org/debian-security buster/updates main"))
     }
 
     static let noble = "ID=ubuntu\nVERSION_ID=\"24.04\"\nVERSION_CODENAME=noble\nUBUNTU_CODENAME=noble\n"

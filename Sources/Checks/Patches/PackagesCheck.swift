@@ -268,7 +268,7 @@ public struct PackagesCheck: ConfigurableCheck {
             if let suggestion = coverage.suggestion { evidence["suggestedSource"] = .string(suggestion) }
             switch coverage.verdict {
             case .missing:
-                let expected = coverage.expectedSuites.isEmpty ? "*-security" : coverage.expectedSuites.joined(separator: ", ")
+                let expected = coverage.namedSuites.isEmpty ? "*-security" : coverage.namedSuites.joined(separator: ", ")
                 let release = coverage.codename ?? "cette version"
                 let files = coverage.files.isEmpty ? "/etc/apt/sources.list" : coverage.files.joined(separator: ", ")
                 let add = coverage.suggestion.map { (fr: " ; ajouter par exemple « \($0) »", en: "; add for instance \"\($0)\"") }
@@ -283,7 +283,7 @@ public struct PackagesCheck: ConfigurableCheck {
                 let stale = coverage.stale(now: now, maximumDays: listsMaximumAgeDays)
                 if !stale.isEmpty {
                     let named = stale.map { ($0.entry, $0.days) }
-                    let fr = named.map { "liste de sécurité du \(Self.dayText($0.0.updated!)) (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? "") : \($0.1) jours)" }.joined(separator: " ; ")
+                    let fr = named.map { "liste de sécurité du \(EndOfSupportText.day(Self.dayText($0.0.updated!), .fr) ?? "") (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? "") : \($0.1) jours)" }.joined(separator: " ; ")
                     let en = named.map { "security list of \(Self.dayText($0.0.updated!)) (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? ""): \($0.1) days)" }.joined(separator: "; ")
                     evidence["staleSecurityLists"] = .strings(named.map { "\($0.0.source.uri) \($0.0.source.suite): \($0.1) days" })
                     guard !security.isEmpty else {
@@ -375,7 +375,7 @@ public struct PackagesCheck: ConfigurableCheck {
         let stale = coverage?.verdict == .covered ? coverage!.stale(now: now, maximumDays: listsMaximumAgeDays) : []
         if !stale.isEmpty {
             evidence["staleSecurityLists"] = .strings(stale.map { "\($0.entry.source.uri) \($0.entry.source.suite): \($0.days) days" })
-            let fr = stale.map { "\(SecurityCoverage.describe($0.entry.source)) : \($0.entry.path ?? "") date du \(Self.dayText($0.entry.updated!)) (\($0.days) jours)" }.joined(separator: " ; ")
+            let fr = stale.map { "\(SecurityCoverage.describe($0.entry.source)) : \($0.entry.path ?? "") date du \(EndOfSupportText.day(Self.dayText($0.entry.updated!), .fr) ?? "") (\($0.days) jours)" }.joined(separator: " ; ")
             let en = stale.map { "\(SecurityCoverage.describe($0.entry.source)): \($0.entry.path ?? "") dates from \(Self.dayText($0.entry.updated!)) (\($0.days) days)" }.joined(separator: "; ")
             return result(
                 "patch.lists-age", target: target, .warn, evidence: evidence,

@@ -43,6 +43,9 @@ struct SecurityCoverage: Sendable {
     var sources: [SourceRelease]
     /// The sources files read.
     var files: [String]
+    /// The suites a reason names: Debian's usual one (its alternative spelling is accepted, not suggested), Ubuntu's three.
+    var namedSuites: [String] { isUbuntu ? expectedSuites : Array(expectedSuites.prefix(1)) }
+    var isUbuntu = false
     /// The line to add, for the reason text (nil when the distribution is not Debian or Ubuntu).
     var suggestion: String?
 
@@ -66,6 +69,7 @@ struct SecurityCoverage: Sendable {
             return coverage
         }
         if let codename {
+            coverage.isUbuntu = isUbuntu
             if isUbuntu {
                 coverage.expectedSuites = ["\(codename)-security", "\(codename)-infra-security", "\(codename)-apps-security"]
                 coverage.suggestion = "deb http://security.ubuntu.com/ubuntu \(codename)-security main restricted universe multiverse"
