@@ -119,6 +119,8 @@ import TestSupport
         #expect(security.severity == .high)
         #expect(security.reason?.contains("no security update source configured for bookworm: no enabled deb source gives bookworm-security (read: /etc/apt/sources.list);") == true, "\(security.reason ?? "")")
         #expect(security.reason?.contains("/etc/apt/sources.list") == true)
+        // No count: monitoring shows a gap, not "0 security updates pending".
+        #expect(security.evidence["count"] == nil)
         #expect(security.reason?.contains("deb http://security.debian.org/debian-security bookworm-security main") == true)
         let french = security.reasonFr ?? ""
         #expect(french.hasPrefix("aucune source de mises à jour de sécurité configurée pour bookworm : "), "\(french)")

@@ -27,10 +27,10 @@ extension PackagesCheck {
         }
         if let distribution = DistroInfo.Distribution(rawValue: id) {
             var found = distroInfoEndOfLife(os, distribution: distribution, root: root, now: now, sources: sources, target: target)
-            if let securityCoverage, securityCoverage.verdict != .covered, found.evidence["phase"] != nil {
-                if case .notChecked = securityCoverage.verdict {} else { found.evidence["securitySources"] = .bool(false) }
-            } else if securityCoverage?.verdict == .covered {
-                found.evidence["securitySources"] = .bool(true)
+            switch securityCoverage?.verdict {
+            case .covered?: found.evidence["securitySources"] = .bool(true)
+            case .missing?: found.evidence["securitySources"] = .bool(false)
+            case .notChecked?, nil: break
             }
             return found
         }

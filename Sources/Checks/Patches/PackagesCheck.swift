@@ -272,6 +272,9 @@ public struct PackagesCheck: ConfigurableCheck {
                 let release = coverage.codename ?? "cette version"
                 let files = coverage.files.isEmpty ? "/etc/apt/sources.list" : coverage.files.joined(separator: ", ")
                 let add = coverage.suggestion.map { (fr: " ; ajouter par exemple « \($0) »", en: "; add for instance \"\($0)\"") }
+                // Zero pending out of no security suite is no figure: monitoring (ReportFigures, the
+                // security_updates metric and gauge) shows a gap, not a reassuring 0.
+                if security.isEmpty { evidence["count"] = nil }
                 return result(
                     "patch.security-updates", target: target, .fail, evidence: evidence,
                     reason: LocalizedText(
