@@ -307,6 +307,23 @@ import TestSupport
         #expect(security.evidence["securitySourcesNotChecked"]?.stringValue?.contains("raspbian") == true)
     }
 
+    @Test func debianUnstableHasNoSecuritySuiteToExpect() async throws {
+        // sid's os-release: the testing codename, no VERSION_ID.
+        let directory = try TemporaryDirectory()
+        let root = try Self.root(
+            directory, osRelease: "PRETTY_NAME=\"Debian GNU/Linux forky/sid\"\nID=debian\nVERSION_CODENAME=forky\n",
+            sources: ["/etc/apt/sources.list": "deb http://deb.debian.org/debian sid main\n"],
+            suites: [Suite(uri: "http://deb.debian.org/debian", suite: "sid", codename: "sid"), Suite(uri: "http://deb.debian.org/debian", suite: "forky")])
+        let security = try Self.one(try await Self.run(root), "patch.security-updates")
+        #expect(security.status == .pass)
+        #expect(security.evidence["securitySourcesNotChecked"]?.stringValue?.contains("unstable") == true)
+        // The same host tracking testing instead: testing has a security suite, and it is missing.
+        try "deb http://deb.debian.org/debian forky main\n".write(toFile: root + "/etc/apt/sources.list", atomically: false, encoding: .utf8)
+        let testing = try Self.one(try await Self.run(root), "patch.security-updates")
+        #expect(testing.status == .fail, "\(testing.reason ?? "")")
+        #expect(testing.reason?.contains("gives forky-security") == true, "\(testing.reason ?? "")")
+    }
+
     @Test func deb822EnabledIsReadAsAptReadsIt() throws {
         let values = ["no", "No", "false", "off", "without", "disable", "0", "yes", "1", "maybe", "2", ""]
         let directory = try TemporaryDirectory()

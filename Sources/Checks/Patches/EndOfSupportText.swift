@@ -3,7 +3,10 @@ import Model
 /// What a `patch.os-eol` result means in plain words, by support phase: the short detail of the result
 /// table and the fix to make. Only a system whose security support has really ended is told to be
 /// upgraded or replaced without waiting; during Debian LTS or Ubuntu ESM fixes still come, for fewer
-/// packages, until a date, and the upgrade is to be planned before it.
+/// packages, until a date, and the upgrade is to be planned before it — unless no apt source brings the
+/// release's security suite (evidence `securitySources: false`): then nothing reaches the host, and the
+/// text says so. Also the fix of a `patch.security-updates` result about the security source itself
+/// (none configured, or its list too old), where "install the updates" would not help.
 public enum EndOfSupportText {
     /// The fix for one `patch.os-eol` result (nil when its evidence names no phase: the catalogue's text applies).
     public static func remediation(_ result: CheckResult, _ language: Language) -> String? {
