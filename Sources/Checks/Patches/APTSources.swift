@@ -131,6 +131,16 @@ public enum APTSourcesReader {
         return sources
     }
 
+    /// apt's reading of a deb822 `Enabled:` value (apt-pkg `StringToBool`, default true): `no`, `false`,
+    /// `without`, `off`, `disable` (any case) and the number 0 disable the stanza; anything else keeps it.
+    /// The one-line style has no such option (apt 2.6 reads `[enabled=no]` lines as enabled).
+    static func isEnabled(_ value: String?) -> Bool {
+        guard let value = value?.trimming(.whitespaces).lowercased(), !value.isEmpty else { return true }
+        if ["no", "false", "without", "off", "disable"].contains(value) { return false }
+        if let number = Int(value) { return number != 0 }
+        return true
+    }
+
     /// deb822 style: stanzas with `Types`, `URIs`, `Suites`, `Components`, `Architectures`, `Enabled`.
     static func parseDeb822(_ text: String, path: String) throws(ControlFileError) -> [APTSource] {
         var sources: [APTSource] = []
@@ -138,7 +148,7 @@ public enum APTSourcesReader {
             func words(_ name: String) -> [String] {
                 (stanza[name] ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
             }
-            guard words("Types").contains("deb"), (stanza["Enabled"] ?? "yes").lowercased() != "no" else { continue }
+            guard words("Types").contains("deb"), isEnabled(stanza["Enabled"]) else { continue }
             let suites = words("Suites")
             guard !words("URIs").isEmpty, !suites.isEmpty else {
                 throw ControlFileError(path: path, line: stanza.startLine, fr: "une strophe deb demande URIs et Suites", en: "a deb stanza needs URIs and Suites")

@@ -35,6 +35,19 @@ public struct PendingUpdate: Sendable, Equatable {
     public var held: Bool
 }
 
+/// One configured source and its suite's `InRelease`/`Release` file as found under `/var/lib/apt/lists`.
+public struct SourceRelease: Sendable {
+    public var source: APTSource
+    /// Path of the Release file inside the audited system; nil when there is none (never fetched).
+    public var path: String?
+    /// Its parsed fields; nil when absent or unreadable.
+    public var release: APTRelease?
+    /// When apt last brought it: the later of the file's modification time and its `Date:` field
+    /// (the archive re-signs a suite several times a day; apt keeps an unchanged file with its old
+    /// time). Nil when there is no Release file or neither is known.
+    public var updated: Date?
+}
+
 /// What apt knows offline: configured sources, their lists, pins, and the candidates they give
 /// the installed packages. Built from files only; nothing is downloaded or written.
 public struct APTState: Sendable {
@@ -68,6 +81,9 @@ public struct APTState: Sendable {
     public var lastUpdate: Date?
     /// The file that gave `lastUpdate`.
     public var lastUpdateSource: String?
+    /// Each configured source with its Release file and when apt last brought that file, in the
+    /// order of `sources.sources`: the age of one suite's lists, judged per source.
+    public var releaseFiles: [SourceRelease] = []
     /// Stanzas read across all indexes.
     public var stanzasRead = 0
     public var pending: [PendingUpdate] = []
@@ -115,12 +131,20 @@ public struct APTState: Sendable {
                     }
                     releases[path] = release
                 }
-                if let modified = root.info(path)?.modified { state.noteUpdate(modified, from: path) }
+                var updated: Date?
+                if let modified = root.info(path)?.modified {
+                    state.noteUpdate(modified, from: path)
+                    updated = modified
+                }
                 // The archive signs a new Release several times a day: its Date says how fresh the copy is,
                 // even when apt kept an unchanged file with its old modification time.
                 if let written = release?.date, let date = APTRelease.parseDate(written) {
                     state.noteUpdate(date, from: path + " (Date)")
+                    updated = max(updated ?? date, date)
                 }
+                state.releaseFiles.append(SourceRelease(source: source, path: path, release: release, updated: updated))
+            } else {
+                state.releaseFiles.append(SourceRelease(source: source, path: nil, release: nil, updated: nil))
             }
             if releaseName == nil && !source.isFlat {
                 // Never fetched: whatever this source offers (security fixes included) is unknown.

@@ -16,14 +16,23 @@ extension PackagesCheck {
     static let ubuntuProHost = "esm.ubuntu.com"
     static let freexianELTS = "deb.freexian.com/extended-lts"
 
-    func endOfLife(_ os: OSRelease, root: FileSystemRoot, now: Date, sources: [APTSource]) -> CheckResult {
+    /// - Parameter securityCoverage: which sources bring the release's security fixes (Debian, Ubuntu);
+    ///   when it says none does, the evidence says so (`securitySources: false`) and the wording never
+    ///   says fixes still arrive. Nil when unknown.
+    func endOfLife(_ os: OSRelease, root: FileSystemRoot, now: Date, sources: [APTSource], securityCoverage: SecurityCoverage? = nil) -> CheckResult {
         let target = os.path ?? "/etc/os-release"
         guard let id = os.id else {
             return result("patch.os-eol", target: target, .error, reason: os.problem
                 ?? LocalizedText(fr: "os-release n'a pas de champ ID : la distribution est inconnue", en: "os-release has no ID field: the distribution is unknown"))
         }
         if let distribution = DistroInfo.Distribution(rawValue: id) {
-            return distroInfoEndOfLife(os, distribution: distribution, root: root, now: now, sources: sources, target: target)
+            var found = distroInfoEndOfLife(os, distribution: distribution, root: root, now: now, sources: sources, target: target)
+            switch securityCoverage?.verdict {
+            case .covered?: found.evidence["securitySources"] = .bool(true)
+            case .missing?: found.evidence["securitySources"] = .bool(false)
+            case .notChecked?, nil: break
+            }
+            return found
         }
         var evidence: [String: JSONValue] = ["id": .string(id), "versionID": os.versionID.map { .string($0) } ?? .null]
         guard OSEndOfLife.trackedIDs.contains(id) else {

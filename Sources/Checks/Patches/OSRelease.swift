@@ -10,6 +10,10 @@ struct OSRelease {
     /// `VERSION_CODENAME` (`bookworm`); Debian testing and unstable have it but no `VERSION_ID`.
     var codename: String?
     var idLike: [String] = []
+    /// `UBUNTU_CODENAME` / `DEBIAN_CODENAME`: the base release of a derived distribution (Linux Mint,
+    /// Pop!_OS, LMDE…), whose security suite it uses.
+    var ubuntuCodename: String?
+    var debianCodename: String?
     var path: String?
     /// Why the file could not be read or says nothing usable; nil when `id` is known.
     var problem: LocalizedText?
@@ -45,6 +49,14 @@ struct OSRelease {
                 release.id = fields["ID"].map { $0.lowercased() }.flatMap { $0.isEmpty ? nil : $0 }
                 release.versionID = fields["VERSION_ID"]
                 release.codename = fields["VERSION_CODENAME"].flatMap { $0.isEmpty ? nil : $0 }
+                    // Older releases (Debian 8) name it only in VERSION: `8 (jessie)`.
+                    ?? fields["VERSION"].flatMap { version in
+                        guard let open = version.firstIndex(of: "("), let close = version.lastIndex(of: ")"), open < close else { return nil }
+                        let inside = version[version.index(after: open)..<close].split(separator: " ").first.map { String($0).lowercased() }
+                        return inside.flatMap { $0.isEmpty || !$0.allSatisfy(\.isLetter) ? nil : $0 }
+                    }
+                release.ubuntuCodename = fields["UBUNTU_CODENAME"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
+                release.debianCodename = fields["DEBIAN_CODENAME"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
                 release.idLike = (fields["ID_LIKE"] ?? "").split(separator: " ").map { String($0).lowercased() }
                 if release.id == nil { release.problem = LocalizedText(
                     fr: "\(path) n'a pas de champ ID : la distribution est inconnue", en: "\(path) has no ID field: the distribution is unknown") }

@@ -74,8 +74,11 @@ public struct PackagesCheck: ConfigurableCheck {
         let os = OSRelease.read(root)
         var results: [CheckResult] = []
         let codes = ["patch.security-updates", "patch.pending-updates", "patch.auto-updates", "patch.reboot-required"]
+        var coverage: SecurityCoverage?
         if root.exists(DpkgDatabase.statusPath) {
-            results += debian(context, os: os)
+            let (found, judged) = debian(context, os: os)
+            results += found
+            coverage = judged
         } else if os.isRHELFamily || root.exists("/var/lib/rpm") || root.exists("/usr/lib/sysimage/rpm") {
             results += await redHat(context, os: os)
         } else if os.isDebianFamily {
@@ -107,7 +110,9 @@ public struct PackagesCheck: ConfigurableCheck {
                         en: "not a Debian or RHEL-family system: neither a dpkg nor an rpm package database exists, and \(what.en)")))
             }
         }
-        results.append(endOfLife(os, root: root, now: context.clock.now(), sources: root.exists(DpkgDatabase.statusPath) ? APTSourcesReader.read(root).sources : []))
+        results.append(endOfLife(
+            os, root: root, now: context.clock.now(), sources: root.exists(DpkgDatabase.statusPath) ? APTSourcesReader.read(root).sources : [],
+            securityCoverage: coverage))
         let elapsed = stopwatch.elapsedMs
         return results.map { var copy = $0; copy.durationMs = elapsed; return copy }
     }
@@ -124,7 +129,9 @@ public struct PackagesCheck: ConfigurableCheck {
 
     // MARK: Debian and Ubuntu
 
-    func debian(_ context: CheckContext, os: OSRelease) -> [CheckResult] {
+    /// The Debian/Ubuntu rules, and which sources bring the release's security fixes (nil when the
+    /// sources could not all be read).
+    func debian(_ context: CheckContext, os: OSRelease) -> ([CheckResult], SecurityCoverage?) {
         let root = context.root
         let now = context.clock.now()
         let statusTarget = DpkgDatabase.statusPath
@@ -146,10 +153,11 @@ public struct PackagesCheck: ConfigurableCheck {
             }
             // The lists are still read: their age and their own problems do not depend on dpkg's database.
             let state = APTState.load(root, database: DpkgDatabase(packages: [], nativeArchitecture: nil), configuration: configuration)
+            let coverage = Self.coverage(os, state: state)
             results += packageLists(state)
-            results.append(listsAge(state, now: now))
+            results.append(listsAge(state, now: now, coverage: coverage))
             results.append(rebootRequired(root, kernels: nil, unreadable: reason))
-            return results
+            return (results, coverage)
         }
         // dpkg's foreign architectures (`dpkg --add-architecture`): apt reads their lists too.
         var foreign: [String] = []
@@ -164,6 +172,7 @@ public struct PackagesCheck: ConfigurableCheck {
         }
         var state = APTState.load(root, database: database, configuration: configuration, dpkgForeignArchitectures: foreign)
         if let archProblem { state.unreadable.insert(archProblem, at: 0) }
+        let coverage = Self.coverage(os, state: state)
         results += packageLists(state)
         if state.indexes.isEmpty && state.unreadable.isEmpty {
             let reason = state.sources.sources.isEmpty
@@ -176,15 +185,22 @@ public struct PackagesCheck: ConfigurableCheck {
             results.append(result("patch.security-updates", target: statusTarget, .error, reason: reason))
             results.append(result("patch.pending-updates", target: statusTarget, .error, reason: reason))
         } else {
-            results.append(securityUpdates(state, target: statusTarget))
+            results.append(securityUpdates(state, target: statusTarget, coverage: coverage, now: now))
             results.append(pendingUpdates(state, target: statusTarget, installedCount: database.packages.count))
         }
         results.append(heldPackages(database, pending: state.pending))
-        results.append(listsAge(state, now: now))
+        results.append(listsAge(state, now: now, coverage: coverage))
         results.append(autoUpdatesDebian(root, database: database, configuration: configuration))
         let kernels = database.packages.filter { $0.name.hasPrefix("linux-image-") && $0.name.dropFirst(12).first?.isNumber == true }
         results.append(rebootRequired(root, kernels: kernels.map { (String($0.name.dropFirst(12)), $0.version) }, unreadable: nil))
-        return results
+        return (results, coverage)
+    }
+
+    /// Which sources of `state` bring `os`'s security fixes; nil when the sources could not all be read
+    /// (a security source may be in the file that was not).
+    static func coverage(_ os: OSRelease, state: APTState) -> SecurityCoverage? {
+        guard state.sources.problems.isEmpty else { return nil }
+        return SecurityCoverage.judge(os, releases: state.releaseFiles, files: state.sources.files)
     }
 
     func packageLists(_ state: APTState) -> [CheckResult] {
@@ -236,14 +252,54 @@ public struct PackagesCheck: ConfigurableCheck {
             + (extra > 0 ? LocalizedText(fr: " (et \(extra) de plus)", en: " (and \(extra) more)") : .verbatim(""))
     }
 
-    /// `patch.security-updates`: `fail` when a candidate is a security fix; `error` when the inputs
-    /// cannot be trusted, or when nothing was found but some lists are missing (a pass would be unverified).
-    func securityUpdates(_ state: APTState, target: String) -> CheckResult {
+    /// `patch.security-updates`: `fail` when a candidate is a security fix, or when no configured source
+    /// brings the release's security fixes (`SecurityCoverage`: the host can receive none); `error` when
+    /// the inputs cannot be trusted, when nothing was found but some lists are missing, or when the
+    /// security suite's list is older than `listsMaximumAgeDays` (a pass would be unverified).
+    func securityUpdates(_ state: APTState, target: String, coverage: SecurityCoverage?, now: Date) -> CheckResult {
         if let reason = Self.untrusted(state) {
             return result("patch.security-updates", target: target, .error, evidence: ["problems": .strings(state.unreadable.map(\.en))], reason: reason)
         }
         let security = state.pending.filter(\.security)
         var evidence: [String: JSONValue] = ["count": .int(security.count), "updates": Self.updateList(security)]
+        if let coverage {
+            evidence["securitySources"] = coverage.evidence
+            evidence["expectedSuites"] = .strings(coverage.expectedSuites)
+            if let suggestion = coverage.suggestion { evidence["suggestedSource"] = .string(suggestion) }
+            switch coverage.verdict {
+            case .missing:
+                let expected = coverage.namedSuites.isEmpty ? "*-security" : coverage.namedSuites.joined(separator: ", ")
+                let release = coverage.codename ?? "cette version"
+                let files = coverage.files.isEmpty ? "/etc/apt/sources.list" : coverage.files.joined(separator: ", ")
+                let add = coverage.suggestion.map { (fr: " ; ajouter par exemple « \($0) »", en: "; add for instance \"\($0)\"") }
+                // Zero pending out of no security suite is no figure: monitoring (ReportFigures, the
+                // security_updates metric and gauge) shows a gap, not a reassuring 0.
+                if security.isEmpty { evidence["count"] = nil }
+                return result(
+                    "patch.security-updates", target: target, .fail, evidence: evidence,
+                    reason: LocalizedText(
+                        fr: "aucune source de mises à jour de sécurité configurée pour \(release) : aucune source deb active ne donne \(expected) (lu : \(files)) ; ce serveur ne peut recevoir aucun correctif de sécurité\(add?.fr ?? "")",
+                        en: "no security update source configured for \(coverage.codename ?? "this release"): no enabled deb source gives \(expected) (read: \(files)); this server cannot receive any security fix\(add?.en ?? "")"))
+            case .notChecked(let why):
+                evidence["securitySourcesNotChecked"] = .string(why.en)
+            case .covered:
+                let stale = coverage.stale(now: now, maximumDays: listsMaximumAgeDays)
+                if !stale.isEmpty {
+                    let named = stale.map { ($0.entry, $0.days) }
+                    let fr = named.map { "liste de sécurité du \(EndOfSupportText.day(Self.dayText($0.0.updated!), .fr) ?? "") (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? "") : \($0.1) jours)" }.joined(separator: " ; ")
+                    let en = named.map { "security list of \(Self.dayText($0.0.updated!)) (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? ""): \($0.1) days)" }.joined(separator: "; ")
+                    evidence["staleSecurityLists"] = .strings(named.map { "\($0.0.source.uri) \($0.0.source.suite): \($0.1) days" })
+                    guard !security.isEmpty else {
+                        return result(
+                            "patch.security-updates", target: target, .error, evidence: evidence,
+                            reason: LocalizedText(
+                                fr: "\(fr) : trop ancienne pour conclure (plus de \(listsMaximumAgeDays) jours) : les correctifs publiés depuis n'y sont pas",
+                                en: "\(en): too old to conclude (more than \(listsMaximumAgeDays) days): fixes published since are not in it"))
+                    }
+                    evidence["note"] = .string("more security updates may be pending: \(en)")
+                }
+            }
+        }
         if let gaps = Self.gaps(state) {
             guard !security.isEmpty else {
                 return result(
@@ -290,7 +346,11 @@ public struct PackagesCheck: ConfigurableCheck {
         return result("patch.held-packages", target: DpkgDatabase.statusPath, held.isEmpty ? .pass : .warn, evidence: evidence)
     }
 
-    func listsAge(_ state: APTState, now: Date) -> CheckResult {
+    /// `patch.lists-age`: `warn` when no Release file of a configured source exists, when the newest is
+    /// older than `listsMaximumAgeDays`, or when the release's security suite's is (judged per source:
+    /// a fresh main list does not make a stale security list fresh); `error` when the lists folder
+    /// cannot be listed.
+    func listsAge(_ state: APTState, now: Date, coverage: SecurityCoverage?) -> CheckResult {
         let target = APTState.listsDirectory
         if let problem = state.listsFolderProblem {
             return result("patch.lists-age", target: target, .error, reason: problem)
@@ -304,10 +364,28 @@ public struct PackagesCheck: ConfigurableCheck {
                     en: "no Release file of a configured source under \(target): apt-get update has never run"))
         }
         let days = Int((now.timeIntervalSince(last) / 86_400).rounded(.down))
-        let evidence: [String: JSONValue] = [
+        var evidence: [String: JSONValue] = [
             "lastUpdate": .time(last), "ageDays": .int(days), "maximumDays": .int(listsMaximumAgeDays),
             "basis": .string(state.lastUpdateSource ?? ""),
         ]
+        evidence["sources"] = .array(state.releaseFiles.map { entry in
+            .object([
+                "source": .string("\(entry.source.uri) \(entry.source.suite)"), "release": entry.path.map { .string($0) } ?? .null,
+                "updated": entry.updated.map { .time($0) } ?? .null,
+                "ageDays": entry.updated.map { .int(Int((now.timeIntervalSince($0) / 86_400).rounded(.down))) } ?? .null,
+            ])
+        })
+        let stale = coverage?.verdict == .covered ? coverage!.stale(now: now, maximumDays: listsMaximumAgeDays) : []
+        if !stale.isEmpty {
+            evidence["staleSecurityLists"] = .strings(stale.map { "\($0.entry.source.uri) \($0.entry.source.suite): \($0.days) days" })
+            let fr = stale.map { "\(SecurityCoverage.describe($0.entry.source)) : \($0.entry.path ?? "") date du \(EndOfSupportText.day(Self.dayText($0.entry.updated!), .fr) ?? "") (\($0.days) jours)" }.joined(separator: " ; ")
+            let en = stale.map { "\(SecurityCoverage.describe($0.entry.source)): \($0.entry.path ?? "") dates from \(Self.dayText($0.entry.updated!)) (\($0.days) days)" }.joined(separator: "; ")
+            return result(
+                "patch.lists-age", target: target, .warn, evidence: evidence,
+                reason: LocalizedText(
+                    fr: "liste de la suite de sécurité plus ancienne que \(listsMaximumAgeDays) jours : \(fr)" + (days <= listsMaximumAgeDays ? " (les autres listes sont à jour : apt-get update échoue pour cette source ?)" : ""),
+                    en: "security suite list older than \(listsMaximumAgeDays) days: \(en)" + (days <= listsMaximumAgeDays ? " (the other lists are fresh: does apt-get update fail for this source?)" : "")))
+        }
         return result("patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass, evidence: evidence)
     }
 
