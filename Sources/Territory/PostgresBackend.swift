@@ -147,7 +147,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         let sql = PostgresSQLConnection(connection: connection, logger: logger)
         do {
             try sql.execute(sql: begin)
-            sql.inTransaction = true
+            sql.readsThroughCursors = reading
             if let advisory { try sql.execute(sql: "SELECT pg_advisory_xact_lock(\(advisory))") }
             let value = try body(sql)
             try sql.execute(sql: "COMMIT")
@@ -188,13 +188,13 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             let applied = Set(try sql.fetchAll(String.self, sql: "SELECT id FROM cyberctl_migration"))
             for migration in migrations where !applied.contains(migration.id) {
                 try sql.execute(sql: "BEGIN")
-                sql.inTransaction = true
+                sql.readsThroughCursors = true
                 do {
                     try migration.body(sql)
                     try sql.execute(sql: "INSERT INTO cyberctl_migration (id, appliedAt) VALUES (?, ?)", arguments: [migration.id, Int64(Date().timeIntervalSince1970)])
                     try sql.execute(sql: "COMMIT")
                     try sql.flush()
-                    sql.inTransaction = false
+                    sql.readsThroughCursors = false
                 } catch {
                     try? sql.discardPending()
                     _ = try? connection.answer(connection.query("ROLLBACK", logger: logger))
@@ -275,8 +275,10 @@ final class PostgresSQLConnection: SQLConnection {
     private var pending: [EventLoopFuture<PostgresQueryResult>] = []
     /// Statements holding rows not yet sent.
     private var buffering: [PostgresSQLStatement] = []
-    /// Whether a transaction is open (`BEGIN` sent by the backend): cursors exist only inside one.
-    var inTransaction = false {
+    /// Whether queries are read through cursors: in read transactions and migrations (set after their `BEGIN`;
+    /// cursors exist only inside a transaction). Not in write transactions, whose queries are ingest's small lookups,
+    /// where a cursor's two extra statements would cost the server for nothing.
+    var readsThroughCursors = false {
         didSet { cursorPlansForAllRows = false }
     }
     /// Whether `cursor_tuple_fraction` was set for the current transaction.
@@ -303,12 +305,12 @@ final class PostgresSQLConnection: SQLConnection {
 
     /// Calls `body` with each row, in order, holding at most two batches of `rowsPerFetch` rows.
     ///
-    /// Inside a transaction, a `SELECT` (or `WITH … SELECT`, `VALUES`) runs as a server-side cursor, read `rowsPerFetch`
+    /// In a read transaction or a migration, a `SELECT` (or `WITH … SELECT`, `VALUES`) runs as a server-side cursor, read `rowsPerFetch`
     /// rows at a time, the next batch asked for while `body` reads the current one: the server only produces what is
     /// fetched (backpressure), memory stays flat, and the first rows reach `body` while the server has not made the
     /// others. `DECLARE` and the first `FETCH` are pipelined (one round trip, as a plain query), the `CLOSE` sent
-    /// without waiting. Anything else (`INSERT … RETURNING`, a statement outside a transaction) runs as one query whose
-    /// rows postgres-nio collects first.
+    /// without waiting. Anything else (`INSERT … RETURNING`, a write transaction's queries, a statement outside a
+    /// transaction) runs as one query whose rows postgres-nio collects first.
     ///
     /// postgres-nio's own streaming (`PostgresRowSequence`) is not used: in postgres-nio 1.33.2 a server that closes
     /// the connection while that stream waits for the consumer (backpressure) stops the process
@@ -319,7 +321,7 @@ final class PostgresSQLConnection: SQLConnection {
     ///   cursor's `CLOSE` is sent (the connection serves the next statement of the same transaction).
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
         let numbered = Self.cachedNumbered(sql)
-        guard inTransaction, Self.isCursorQuery(numbered) else {
+        guard readsThroughCursors, Self.isCursorQuery(numbered) else {
             try flush()
             try Self.rows(of: try connection.answer(connection.query(try Self.query(numberedSQL: numbered, arguments.values), logger: logger)), body)
             return
