@@ -3,13 +3,14 @@ import Model
 import Testing
 @testable import Territory
 
-/// Rows per second and memory of `forEachRow` on a large PostgreSQL store (issue 20): every row of a query read
-/// through the store's `SQLConnection`, as the views read them. Runs only when `CYBERCTL_PG_BENCH_URI` names a store
-/// (for example the kept 100,000-report store, `postgresql://bench:…@127.0.0.1:55432/t100k`); read-only.
+/// Rows per second and memory of `forEachRow` on a large PostgreSQL store (issue 20). The rows of the findings view's
+/// query are read through the store's `SQLConnection`, as the views read them: the same 300,000 rows collected whole
+/// (outside a transaction, as every query was read before the cursor) and through a cursor, then every row through
+/// the cursor. Runs only when `CYBERCTL_PG_BENCH_URI` names a store (for example the kept 100,000-report store,
+/// `postgresql://bench:…@127.0.0.1:55432/t100k`); read-only.
 ///
-/// Prints, for each query: rows, seconds, rows/s, the rows seen before the first row (always 0: the time to the
-/// first row is printed instead) and the process's peak RSS growth during the query (`VmHWM` after resetting it
-/// through `/proc/self/clear_refs`).
+/// Prints, for each read: rows, seconds, rows/s, the time until the first row, and how much the process's peak RSS
+/// grew (`VmHWM` after resetting it through `/proc/self/clear_refs`).
 @Suite(.serialized) struct PostgresRowsBenchmark {
     static let uri = ProcessInfo.processInfo.environment["CYBERCTL_PG_BENCH_URI"]
 
@@ -67,9 +68,8 @@ import Testing
     }
 
     @Test(.enabled(if: uri != nil, "CYBERCTL_PG_BENCH_URI names no store"))
-    func everyResultRowThroughForEachRow() throws {
+    func theFindingsQueryCollectedAndThroughACursor() throws {
         let backend = try PostgresBackend(location: try PostgresLocation(uri: Self.uri ?? "", environment: ProcessInfo.processInfo.environment))
-        let expected = try backend.read { try $0.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM result") } ?? -1
         let latestFindings = try backend.read {
             try $0.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM host h JOIN result res ON res.reportKey = h.latestReportKey WHERE res.status IN ('warn', 'fail')")
         } ?? -1
@@ -93,7 +93,6 @@ import Testing
         let findings = try Self.measure("findings query, every row, cursor", backend, sql: findingsSQL, cursor: true, read: readFinding)
         print(findings)
         #expect(findings.rows == latestFindings)
-        _ = expected
         #expect(checksum != 0)
     }
 }
