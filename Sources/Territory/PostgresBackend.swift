@@ -13,6 +13,8 @@ import PostgresNIO
 /// - Connections: a few kept open per process (`maximumIdle`), each used by one thread at a time; calls block the
 ///   calling thread on postgres-nio's futures, which complete on NIO's own event-loop threads (never on Swift
 ///   concurrency's pool, so a caller inside a task cannot starve them).
+/// - Rows: a query's rows reach the caller a batch at a time from a server-side cursor (`forEachRow`), never the
+///   whole result at once.
 /// - `write`: `BEGIN`, then `pg_advisory_xact_lock(writerLock)` so that the writers of every process using the
 ///   database (two collectors, a `consolidate`) take turns exactly as SQLite's IMMEDIATE transactions do; the sums
 ///   kept at ingest (`entity_domain`, a host's latest report) are read and moved inside that lock. Statements whose
@@ -145,6 +147,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
         let sql = PostgresSQLConnection(connection: connection, logger: logger)
         do {
             try sql.execute(sql: begin)
+            sql.readsThroughCursors = reading
             if let advisory { try sql.execute(sql: "SELECT pg_advisory_xact_lock(\(advisory))") }
             let value = try body(sql)
             try sql.execute(sql: "COMMIT")
@@ -155,7 +158,7 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             // A failed transaction is rolled back; a connection in an unknown state is closed, not reused.
             do {
                 try sql.discardPending()
-                _ = try connection.query("ROLLBACK", logger: logger).wait()
+                _ = try connection.answer(connection.query("ROLLBACK", logger: logger))
                 release(connection)
             } catch {
                 try? connection.close().wait()
@@ -185,14 +188,16 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
             let applied = Set(try sql.fetchAll(String.self, sql: "SELECT id FROM cyberctl_migration"))
             for migration in migrations where !applied.contains(migration.id) {
                 try sql.execute(sql: "BEGIN")
+                sql.readsThroughCursors = true
                 do {
                     try migration.body(sql)
                     try sql.execute(sql: "INSERT INTO cyberctl_migration (id, appliedAt) VALUES (?, ?)", arguments: [migration.id, Int64(Date().timeIntervalSince1970)])
                     try sql.execute(sql: "COMMIT")
                     try sql.flush()
+                    sql.readsThroughCursors = false
                 } catch {
                     try? sql.discardPending()
-                    _ = try? connection.query("ROLLBACK", logger: logger).wait()
+                    _ = try? connection.answer(connection.query("ROLLBACK", logger: logger))
                     throw error
                 }
             }
@@ -270,6 +275,16 @@ final class PostgresSQLConnection: SQLConnection {
     private var pending: [EventLoopFuture<PostgresQueryResult>] = []
     /// Statements holding rows not yet sent.
     private var buffering: [PostgresSQLStatement] = []
+    /// Whether queries are read through cursors: in read transactions and migrations (set after their `BEGIN`;
+    /// cursors exist only inside a transaction). Not in write transactions, whose queries are ingest's small lookups,
+    /// where a cursor's two extra statements would cost the server for nothing.
+    var readsThroughCursors = false {
+        didSet { cursorPlansForAllRows = false }
+    }
+    /// Whether `cursor_tuple_fraction` was set for the current transaction.
+    private var cursorPlansForAllRows = false
+    /// Cursors declared on this connection, for their names.
+    private var cursorCount = 0
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -285,15 +300,135 @@ final class PostgresSQLConnection: SQLConnection {
         try send(numberedSQL: Self.cachedNumbered(sql), arguments.values)
     }
 
+    /// Rows fetched per round trip from a query's cursor.
+    static let rowsPerFetch = 4096
+
+    /// Calls `body` with each row, in order, holding at most two batches of `rowsPerFetch` rows.
+    ///
+    /// In a read transaction or a migration, a `SELECT` (or `WITH … SELECT`, `VALUES`) runs as a server-side cursor, read `rowsPerFetch`
+    /// rows at a time, the next batch asked for while `body` reads the current one: the server only produces what is
+    /// fetched (backpressure), memory stays flat, and the first rows reach `body` while the server has not made the
+    /// others. `DECLARE` and the first `FETCH` are pipelined (one round trip, as a plain query), the `CLOSE` sent
+    /// without waiting. Anything else (`INSERT … RETURNING`, a write transaction's queries, a statement outside a
+    /// transaction) runs as one query whose rows postgres-nio collects first.
+    ///
+    /// postgres-nio's own streaming (`PostgresRowSequence`) is not used: in postgres-nio 1.33.2 a server that closes
+    /// the connection while that stream waits for the consumer (backpressure) stops the process
+    /// (`RowStreamStateMachine.channelReadComplete`'s precondition); its collected result (`query(…).wait()`) copied
+    /// its row array for every network read, so reading a 2-million-row result took 38 s and memory grew with it.
+    /// - Throws: the server's or the connection's error, even after rows were given to `body` (a result cut short is
+    ///   never passed off as complete; the transaction is then aborted); what `body` throws, unchanged, after the
+    ///   cursor's `CLOSE` is sent (the connection serves the next statement of the same transaction).
     func forEachRow(sql: String, arguments: SQLArguments, _ body: (SQLRow) throws -> Void) throws {
-        try flush()
-        let result = try connection.query(try Self.query(numberedSQL: Self.cachedNumbered(sql), arguments.values), logger: logger).wait()
+        let numbered = Self.cachedNumbered(sql)
+        guard readsThroughCursors, Self.isCursorQuery(numbered) else {
+            try flush()
+            try Self.rows(of: try connection.answer(connection.query(try Self.query(numberedSQL: numbered, arguments.values), logger: logger)), body)
+            return
+        }
+        try sendBuffered()
+        if !cursorPlansForAllRows {
+            // The planner optimises a cursor for its first 10 % of rows by default; these are read to the end.
+            pending.append(connection.query("SET LOCAL cursor_tuple_fraction = 1.0", logger: logger))
+            cursorPlansForAllRows = true
+        }
+        cursorCount += 1
+        let cursor = "cyberctl_rows_\(cursorCount)"
+        // PostgreSQL takes no parameters in `DECLARE`: the values are written into the query as typed literals.
+        let declare = "DECLARE \(cursor) NO SCROLL CURSOR FOR \(Self.inlined(sql, arguments.values))"
+        pending.append(connection.query(PostgresQuery(unsafeSQL: declare), logger: logger))
+        let fetch = PostgresQuery(unsafeSQL: "FETCH FORWARD \(Self.rowsPerFetch) FROM \(cursor)")
+        var next = connection.query(fetch, logger: logger)
+        do {
+            try waitPending()
+        } catch {
+            _ = try? connection.answer(next)
+            throw error
+        }
         var columns: [String]?
+        var values: [SQLValue] = []
+        while true {
+            let batch = try connection.answer(next)
+            let last = batch.rows.count < Self.rowsPerFetch
+            if last {
+                pending.append(connection.query(PostgresQuery(unsafeSQL: "CLOSE \(cursor)"), logger: logger))
+            } else {
+                next = connection.query(fetch, logger: logger)
+            }
+            do {
+                for row in batch.rows {
+                    if columns == nil { columns = row.map(\.columnName) }
+                    values.removeAll(keepingCapacity: true)
+                    for cell in row { values.append(try Self.value(cell)) }
+                    try body(SQLRow(columns: columns!, values: values))
+                }
+            } catch {
+                if !last {
+                    // The batch asked for ahead is awaited with the pipelined statements (its error, if any, then
+                    // surfaces at the next statement), and the cursor closed.
+                    pending.append(next)
+                    pending.append(connection.query(PostgresQuery(unsafeSQL: "CLOSE \(cursor)"), logger: logger))
+                }
+                throw error
+            }
+            if last { return }
+        }
+    }
+
+    /// Whether the server runs `sql` through a cursor: a `SELECT`, `VALUES` or `WITH` query that changes nothing
+    /// (`DECLARE … CURSOR` refuses `INSERT … RETURNING` and data-modifying `WITH`).
+    static func isCursorQuery(_ sql: String) -> Bool {
+        let text = sql.drop { $0.isWhitespace || $0 == "(" }.uppercased()
+        guard text.hasPrefix("SELECT") || text.hasPrefix("WITH") || text.hasPrefix("VALUES") else { return false }
+        let words = text.split { !($0.isLetter || $0 == "_") }
+        return !words.contains { $0 == "INSERT" || $0 == "UPDATE" || $0 == "DELETE" || $0 == "MERGE" || $0 == "INTO" }
+    }
+
+    /// `sql` with each `?` (outside quotes and comments) replaced by its value as a literal of the type it would be
+    /// bound as (`bigint`, `double precision`, `text`, `bytea`): text between dollar quotes whose tag it does not
+    /// contain, bytes through `decode(…, 'hex')`, so that no value can end its literal.
+    static func inlined(_ sql: String, _ values: [SQLValue]) -> String {
+        let parts = pieces(sql, separatedBy: "?")
+        precondition(parts.count == values.count + 1, "\(parts.count - 1) placeholders for \(values.count) values")
+        var output = parts[0]
+        for (value, part) in zip(values, parts.dropFirst()) {
+            output += literal(value) + part
+        }
+        return output
+    }
+
+    static func literal(_ value: SQLValue) -> String {
+        switch value {
+        case .null:
+            return "NULL"
+        case .integer(let integer):
+            return "CAST(\(integer) AS bigint)"
+        case .real(let real):
+            let text = real.isNaN ? "NaN" : real.isInfinite ? (real < 0 ? "-Infinity" : "Infinity") : "\(real)"
+            return "CAST('\(text)' AS double precision)"
+        case .text(let text):
+            // The literal ends at the first closing tag after the opening one: that must be the last.
+            var tag = "$c$"
+            var number = 0
+            while (text + tag.dropLast()).contains(tag) {
+                number += 1
+                tag = "$c\(number)$"
+            }
+            return "CAST(\(tag)\(text)\(tag) AS text)"
+        case .blob(let bytes):
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            return "decode('\(hex)', 'hex')"
+        }
+    }
+
+    /// Calls `body` with each row of a collected result.
+    static func rows(of result: PostgresQueryResult, _ body: (SQLRow) throws -> Void) throws {
+        var columns: [String]?
+        var values: [SQLValue] = []
         for row in result.rows {
             if columns == nil { columns = row.map(\.columnName) }
-            var values: [SQLValue] = []
-            values.reserveCapacity(columns!.count)
-            for cell in row { values.append(try Self.value(cell)) }
+            values.removeAll(keepingCapacity: true)
+            for cell in row { values.append(try value(cell)) }
             try body(SQLRow(columns: columns!, values: values))
         }
     }
@@ -330,7 +465,7 @@ final class PostgresSQLConnection: SQLConnection {
         pending = []
         var firstError: (any Error)?
         for future in sent {
-            do { _ = try future.wait() } catch { if firstError == nil { firstError = error } }
+            do { _ = try connection.answer(future) } catch { if firstError == nil { firstError = error } }
         }
         if let firstError { throw firstError }
     }
@@ -340,7 +475,7 @@ final class PostgresSQLConnection: SQLConnection {
         buffering = []
         let sent = pending
         pending = []
-        for future in sent { _ = try? future.wait() }
+        for future in sent { _ = try? connection.answer(future) }
     }
 
     private static let numberedLock = NSLock()
@@ -511,5 +646,20 @@ final class PostgresSQLStatement: SQLStatement {
         let row = text.dropFirst(offset).trimmingCharacters(in: .whitespacesAndNewlines)
         guard row.hasPrefix("("), row.hasSuffix(")"), row.dropFirst().dropLast().allSatisfy({ $0 != "(" && $0 != ")" }) else { return nil }
         return (head, row, row.filter { $0 == "?" }.count)
+    }
+}
+
+extension PostgresConnection {
+    /// What `future` (a statement on this connection) gives, waiting for it; `ChannelError.ioOnClosedChannel` when the
+    /// connection has closed and `future` is still pending a second later. postgres-nio (1.33.2) never completes the
+    /// promise of a statement written after its connection closed (the server ended it between two statements of a
+    /// transaction: `pg_terminate_backend`, a restart): `wait()` alone would wait forever.
+    func answer<T>(_ future: EventLoopFuture<T>) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in done.signal() }
+        while done.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
+            if isClosed, done.wait(timeout: .now() + .seconds(1)) == .timedOut { throw ChannelError.ioOnClosedChannel }
+        }
+        return try future.wait()
     }
 }
