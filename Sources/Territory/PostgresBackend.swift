@@ -334,9 +334,9 @@ final class PostgresSQLConnection: SQLConnection {
         }
         cursorCount += 1
         let cursor = "cyberctl_rows_\(cursorCount)"
-        // PostgreSQL takes no parameters in `DECLARE`: the values are written into the query as typed literals.
-        let declare = "DECLARE \(cursor) NO SCROLL CURSOR FOR \(Self.inlined(sql, arguments.values))"
-        pending.append(connection.query(PostgresQuery(unsafeSQL: declare), logger: logger))
+        // The values are bound, as for any query: PostgreSQL takes parameters in a `DECLARE` sent through the extended
+        // protocol (psycopg's server-side cursors rely on it), so no value is ever written into the SQL text.
+        pending.append(connection.query(try Self.query(numberedSQL: "DECLARE \(cursor) NO SCROLL CURSOR FOR " + numbered, arguments.values), logger: logger))
         let fetch = PostgresQuery(unsafeSQL: "FETCH FORWARD \(Self.rowsPerFetch) FROM \(cursor)")
         var next = connection.query(fetch, logger: logger)
         do {
@@ -382,43 +382,6 @@ final class PostgresSQLConnection: SQLConnection {
         guard text.hasPrefix("SELECT") || text.hasPrefix("WITH") || text.hasPrefix("VALUES") else { return false }
         let words = text.split { !($0.isLetter || $0 == "_") }
         return !words.contains { $0 == "INSERT" || $0 == "UPDATE" || $0 == "DELETE" || $0 == "MERGE" || $0 == "INTO" }
-    }
-
-    /// `sql` with each `?` (outside quotes and comments) replaced by its value as a literal of the type it would be
-    /// bound as (`bigint`, `double precision`, `text`, `bytea`): text between dollar quotes whose tag it does not
-    /// contain, bytes through `decode(…, 'hex')`, so that no value can end its literal.
-    static func inlined(_ sql: String, _ values: [SQLValue]) -> String {
-        let parts = pieces(sql, separatedBy: "?")
-        precondition(parts.count == values.count + 1, "\(parts.count - 1) placeholders for \(values.count) values")
-        var output = parts[0]
-        for (value, part) in zip(values, parts.dropFirst()) {
-            output += literal(value) + part
-        }
-        return output
-    }
-
-    static func literal(_ value: SQLValue) -> String {
-        switch value {
-        case .null:
-            return "NULL"
-        case .integer(let integer):
-            return "CAST(\(integer) AS bigint)"
-        case .real(let real):
-            let text = real.isNaN ? "NaN" : real.isInfinite ? (real < 0 ? "-Infinity" : "Infinity") : "\(real)"
-            return "CAST('\(text)' AS double precision)"
-        case .text(let text):
-            // The literal ends at the first closing tag after the opening one: that must be the last.
-            var tag = "$c$"
-            var number = 0
-            while (text + tag.dropLast()).contains(tag) {
-                number += 1
-                tag = "$c\(number)$"
-            }
-            return "CAST(\(tag)\(text)\(tag) AS text)"
-        case .blob(let bytes):
-            let hex = bytes.map { String(format: "%02x", $0) }.joined()
-            return "decode('\(hex)', 'hex')"
-        }
     }
 
     /// Calls `body` with each row of a collected result.

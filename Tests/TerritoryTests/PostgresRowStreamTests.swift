@@ -124,8 +124,8 @@ import Testing
     }
 }
 
-/// The values of a cursor's query, written into it as literals: every kind, and texts that try to end their quotes.
-@Suite(.serialized) struct PostgresCursorLiteralTests {
+/// The values of a cursor's query, bound: every kind, and texts that would end a quoted literal, come back as bound.
+@Suite(.serialized) struct PostgresCursorValueTests {
     @Test func everyValueComesBackAsItWasBound() throws {
         let uri = try PostgresCluster.shared().createDatabase(prefix: "literals")
         let backend = try PostgresBackend(location: try PostgresLocation(uri: uri, environment: [:]))
