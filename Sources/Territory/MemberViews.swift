@@ -43,7 +43,7 @@ extension TerritoryViews {
         // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
         try db.forEachRow(sql: """
             SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
-            WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)
+            WHERE \(TerritoryStore.hasLatestReport)
             """, arguments: []) { row in
             let siren: String = row[0]
             var entity = EntitySums(siren: siren, name: roster?.member(siren)?.name ?? row[1], departement: row[2])
@@ -73,7 +73,7 @@ extension TerritoryViews {
         let facts = caps ? try FactReader.latestCapFacts(db, reports: latest.map(\.key), now: nowSeconds) : [:]
         let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
         let pending = try FactReader.pendingSince(db, hostIDs: withPending)
-        let staleLimit = nowSeconds - (days + Roster.graceDays) * 86_400
+        let staleLimit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)
         for host in latest {
             guard let at = index[host.siren] else { continue }
             sums[at].hosts += 1

@@ -88,6 +88,9 @@ extension TerritoryStore {
         try read { db in try Self.roster(db) }
     }
 
+    /// SQL condition on `entity e`: one of its hosts has a latest report (the entities the status view shows).
+    static let hasLatestReport = "EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)"
+
     /// The entities with a latest report that the declared roster does not list (stored, not counted in the
     /// territory), as `territory status` marks them (`inPerimeter` false), ordered by SIREN: (SIREN, name of their
     /// newest report). Nil when no roster is declared (every entity is then a member). Reads the roster and one row
@@ -99,7 +102,7 @@ extension TerritoryStore {
             var outside: [(siren: String, name: String?)] = []
             try db.forEachRow(sql: """
                 SELECT e.siren, e.name FROM entity e
-                WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)
+                WHERE \(Self.hasLatestReport)
                 ORDER BY e.siren\(db.dialect.byteOrder)
                 """, arguments: []) { row in
                 let siren: String = row[0]

@@ -5,7 +5,7 @@ extension TerritoryViews {
     /// then host name: (SIREN, the entity's name, host name, latest report's generation time in Unix seconds, whole
     /// days since).
     public func silentHosts(silentAfterDays days: Int) throws -> [(siren: String, entity: String?, hostname: String, latest: Int, ageDays: Int)] {
-        let limit = nowSeconds - (days + Roster.graceDays) * 86_400
+        let limit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)
         return try store.read { db in
             let roster = try TerritoryStore.roster(db)
             var hosts: [(siren: String, entity: String?, hostname: String, latest: Int, ageDays: Int)] = []

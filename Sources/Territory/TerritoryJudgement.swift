@@ -205,6 +205,12 @@ public enum TerritoryJudgement {
     /// Whether a member whose newest report was generated at `newest` is silent at `now` (Unix seconds):
     /// older than `days` plus `Roster.graceDays`.
     public static func isSilent(newest: Int, now: Int, days: Int) -> Bool {
-        now - newest > (days + Roster.graceDays) * 86_400
+        newest < silenceLimit(now: now, days: days)
+    }
+
+    /// Unix seconds: a report generated before this instant is silent at `now` (`days` of `silent_after_days` plus
+    /// `Roster.graceDays`), for an entity's newest report as for one host's latest.
+    public static func silenceLimit(now: Int, days: Int) -> Int {
+        now - (days + Roster.graceDays) * 86_400
     }
 }
