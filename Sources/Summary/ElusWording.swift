@@ -38,15 +38,20 @@ public struct ElusFacts: Sendable, Equatable {
         public var score: Int?
         public var previousLevel: String?
         public var level: String?
+        /// Servers checked at the previous point and now (`TrendPoint.hosts`), when known.
+        public var previousHosts: Int?
+        public var hosts: Int?
 
         public init(direction: ReadinessSummary.Trend.Direction, since: String? = nil, previousScore: Int? = nil, score: Int? = nil,
-                    previousLevel: String? = nil, level: String? = nil) {
+                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil) {
             self.direction = direction
             self.since = since
             self.previousScore = previousScore
             self.score = score
             self.previousLevel = previousLevel
             self.level = level
+            self.previousHosts = previousHosts
+            self.hosts = hosts
         }
     }
 
@@ -245,6 +250,11 @@ public enum ElusWording {
         case .up: return "En progrès depuis le contrôle du \(since) (\(change))."
         case .down: return "En recul depuis le contrôle du \(since) (\(change))."
         case .stable, .first: return "Stable depuis le contrôle du \(since) (\(change))."
+        case .perimeter:
+            let servers = { (n: Int) in n == 1 ? "1 serveur" : "\(n) serveurs" }
+            let count = trend.previousHosts.flatMap { old in trend.hosts.map { "de \(servers(old)) à \(servers($0))" } } ?? ""
+            return "Depuis le contrôle du \(since), les serveurs contrôlés ont changé\(count.isEmpty ? "" : " (" + count + ")") : "
+                + "la note (\(change)) n'est pas comparable d'un contrôle à l'autre, ce n'est ni un progrès ni un recul en soi."
         }
     }
 

@@ -49,7 +49,9 @@ public struct ReadinessSummary: Codable, Sendable {
     public var members: [Member]
 
     public struct Trend: Codable, Sendable {
-        public enum Direction: String, Codable, Sendable { case first, up, stable, down }
+        /// `perimeter`: the number of servers checked changed since the previous point, so the two scores do not
+        /// measure the same thing (a server added can raise the mean without anything being fixed).
+        public enum Direction: String, Codable, Sendable { case first, up, stable, down, perimeter }
         public var direction: Direction
         /// Day of the previous point compared with (`YYYY-MM-DD`).
         public var since: String?
@@ -465,9 +467,13 @@ public struct SummaryBuilder: Sendable {
             let clock = previousLocal.dropFirst(11).prefix(5)
             since += " à \(Int(clock.prefix(2)) ?? 0) h \(clock.suffix(2))"
         }
-        let direction: ReadinessSummary.Trend.Direction =
-            current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
-        return .init(direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level)
+        let last = points[points.count - 1]
+        // Another set of servers: the scores are not comparable, whichever way they moved.
+        let direction: ReadinessSummary.Trend.Direction = previous.hosts != last.hosts
+            ? .perimeter : current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
+        return .init(
+            direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level,
+            previousHosts: previous.hosts, hosts: last.hosts)
     }
 
     static func trend(_ facts: ElusFacts.Trend, text: String) -> ReadinessSummary.Trend {

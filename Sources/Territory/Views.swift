@@ -130,6 +130,9 @@ public struct FindingsView: Codable, Sendable {
     /// The filter applied, absent when none: findings of these entities (counts, affected, resolvedBy and
     /// gains over them alone) and of this domain.
     public var filter: ViewFilter?
+    /// The members behind the list, and those it could not see (never reported, silent, nothing verified, checks in
+    /// error): an empty list is "nothing seen" for them, not "nothing wrong".
+    public var coverage: ViewCoverage
 
     public struct Finding: Codable, Sendable {
         public var code: String
@@ -191,6 +194,9 @@ public struct CertificatesView: Codable, Sendable {
     /// The filter applied, absent when none: certificates of these entities; of domain `certificates`
     /// (files: cert.*) or `tls` (served: tls.cert.expiry).
     public var filter: ViewFilter?
+    /// The members behind the list, and those it could not see (never reported, silent, nothing verified, checks in
+    /// error in the filter's domain): their certificates are not in the list.
+    public var coverage: ViewCoverage
 
     /// A certificate check that could not tell when its certificate ends.
     public struct Unverified: Codable, Sendable {
@@ -455,7 +461,9 @@ public struct TerritoryViews: Sendable {
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
             if let top { findings = Array(findings.prefix(max(0, top))) }
             try listAffected(&findings, db, limit: affectedLimit, entityCondition: entityCondition)
-            return FindingsView(now: ISO8601.string(from: now), findings: findings, filter: filter.orNil)
+            return FindingsView(
+                now: ISO8601.string(from: now), findings: findings, filter: filter.orNil,
+                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] }))
         }
     }
 
@@ -549,7 +557,8 @@ public struct TerritoryViews: Sendable {
             }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
             return CertificatesView(
-                now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil)
+                now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil,
+                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] } ?? [.certificates, .tls]))
         }
     }
 

@@ -263,7 +263,8 @@ extension Cyberctl.TerritoryCommand {
                 // The table, markdown and HTML name three entities per finding (`ViewTables.findings`): only those are read.
                 let limit = [ViewFormat.json, .csv].contains(options.format) ? affected : min(affected ?? 3, 3)
                 let view = try options.views().findings(top: top, minimumSeverity: severity, filter: options.filter, affectedLimit: limit)
-                let tables = ViewTables.findings(view, options.lang)
+                // What the list could not see comes first: an empty list over unseen members is no reassurance.
+                let tables = ViewTables.coverage(view.coverage, options.lang) + ViewTables.findings(view, options.lang)
                 try options.render(
                     tables: tables, export: { ExportTables.findings(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
@@ -290,7 +291,7 @@ extension Cyberctl.TerritoryCommand {
             try runView(options.lang) {
                 let view = try options.views().certificates(
                     expiringWithinDays: try Self.window.wholeValue(expiring, language: options.lang), filter: options.filter)
-                let tables = ViewTables.certificates(view, options.lang)
+                let tables = ViewTables.coverage(view.coverage, options.lang) + ViewTables.certificates(view, options.lang)
                 try options.render(
                     tables: tables, export: { ExportTables.certificates(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {

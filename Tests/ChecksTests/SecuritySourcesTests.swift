@@ -324,6 +324,59 @@ import TestSupport
         #expect(testing.reason?.contains("gives forky-security") == true, "\(testing.reason ?? "")")
     }
 
+    /// What a pin does to bookworm's security fix of openssl, as `aSecurityFixHeldBackByAPinIsNoPass` expects it.
+    enum PinOutcome: Sendable { case sourcePinnedAway, fixPinnedBack, pending }
+
+    /// A security source that a general pin holds below 0 brings no fix (apt_preferences(5)): the same failure as no
+    /// source at all, naming the pin. A pin holding one package's fix back leaves that fix published and never
+    /// installed: a failure too, never "no security update pending". Real apt's candidate (`apt-cache policy`) is the
+    /// oracle of what would be installed.
+    @Test(arguments: [
+        ("*", "Pin: release l=Debian-Security", -1, PinOutcome.sourcePinnedAway),
+        ("*", "Pin: release n=bookworm-security", -10, .sourcePinnedAway),
+        ("*", "Pin: origin \"security.debian.org\"", -1, .sourcePinnedAway),
+        ("openssl", "Pin: release l=Debian-Security", -1, .fixPinnedBack),
+        ("openssl", "Pin: version 3.0.0-1+deb12u1", -1, .fixPinnedBack),
+        // Above 0 yet below the main suite's 500: apt keeps the installed version of bookworm, the fix stays out.
+        ("*", "Pin: release l=Debian-Security", 100, .fixPinnedBack),
+        ("*", "Pin: release l=Debian-Security", 990, .pending),
+        ("*", "Pin: release l=Debian", 50, .pending),
+    ])
+    func aSecurityFixHeldBackByAPinIsNoPass(_ package: String, _ pin: String, _ priority: Int, _ outcome: PinOutcome) async throws {
+        let directory = try TemporaryDirectory()
+        var security = Self.security
+        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\n"
+        let root = try Self.root(directory, osRelease: Self.bookworm, sources: [
+            "/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n",
+            "/etc/apt/preferences.d/security": "Package: \(package)\n\(pin)\nPin-Priority: \(priority)\n",
+        ], suites: [Self.main, security])
+        // Real apt's candidate for openssl: the security fix only when apt would install it.
+        let policy = try Command.run("/usr/bin/apt-cache", ["policy", "openssl"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        try #require(policy.exitCode == 0, "\(policy.stderr)")
+        #expect(policy.stdout.contains("Candidate: 3.0.0-1+deb12u1") == (outcome == .pending), "\(pin) \(priority): apt says \(policy.stdout)")
+
+        let results = try await Self.run(root)
+        let check = try Self.one(results, "patch.security-updates")
+        // Whatever the pin, the rule fails: the fix is pending, or the host will not receive it.
+        #expect(check.status == .fail, "\(check.reason ?? "")")
+        switch outcome {
+        case .sourcePinnedAway:
+            #expect(check.reason?.contains("held back by an apt pin with a negative priority") == true, "\(check.reason ?? "")")
+            #expect(check.reason?.contains("/etc/apt/preferences.d/security:1") == true, "\(check.reason ?? "")")
+            #expect(check.reasonFr?.contains("bloquées par un pin apt de priorité négative") == true)
+            #expect(check.evidence["count"] == nil)
+            #expect(try Self.one(results, "patch.os-eol").evidence["securitySources"] == .bool(false))
+            #expect(Catalogue.remediation(for: check, in: .fr).hasPrefix("Retirer le pin apt"))
+        case .fixPinnedBack:
+            #expect(check.reason?.contains("1 published security fix(es) apt will not install because of a pin") == true, "\(check.reason ?? "")")
+            #expect(check.reason?.contains("openssl 3.0.0-1+deb12u1 (bookworm-security)") == true, "\(check.reason ?? "")")
+            #expect(check.evidence["count"] == .int(0), "apt's own count stays apt's")
+        case .pending:
+            #expect(check.evidence["count"] == .int(1), "\(check.evidence)")
+            #expect(check.evidence["pinnedBack"] == nil)
+        }
+    }
+
     @Test func deb822EnabledIsReadAsAptReadsIt() throws {
         let values = ["no", "No", "false", "off", "without", "disable", "0", "yes", "1", "maybe", "2", ""]
         let directory = try TemporaryDirectory()

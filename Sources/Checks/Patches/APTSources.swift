@@ -17,6 +17,15 @@ public struct APTSource: Sendable, Equatable {
 
     public var isFlat: Bool { suite.hasSuffix("/") }
 
+    /// The URI's host, as `origin` pins match it (apt_preferences(5)); nil for `file:`, `cdrom:` and other URIs without one.
+    var host: String? {
+        guard let scheme = uri.byteRange(of: "://") else { return nil }
+        let rest = uri[scheme.upperBound...]
+        let hostPort = rest.prefix { $0 != "/" }
+        let host = hostPort.split(separator: "@").last.map(String.init) ?? String(hostPort)
+        return host.split(separator: ":").first.map(String.init)
+    }
+
     /// apt's file-name prefix for this entry's files under `/var/lib/apt/lists` (apt-pkg
     /// `URItoFileName`: scheme and credentials removed, unsafe characters `%`-quoted, `/` → `_`).
     public var listPrefix: String {
