@@ -254,7 +254,7 @@ public enum ElusWording {
             let servers = { (n: Int) in n == 1 ? "1 serveur" : "\(n) serveurs" }
             let count = trend.previousHosts.flatMap { old in trend.hosts.map { "de \(servers(old)) à \(servers($0))" } } ?? ""
             return "Depuis le contrôle du \(since), les serveurs contrôlés ont changé\(count.isEmpty ? "" : " (" + count + ")") : "
-                + "la note (\(change)) n'est pas comparable d'un contrôle à l'autre, ce n'est ni un progrès ni un recul en soi."
+                + "la note n'est pas comparable d'un contrôle à l'autre (\(change)), ce n'est ni un progrès ni un recul en soi."
         }
     }
 

@@ -173,7 +173,10 @@ public struct SummaryBuilder: Sendable {
             level: level?.rawValue, score: detail.score.score, scoreLevel: detail.score.scoreLevel, meaning: text.meaning, capNote: text.capNote,
             gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend), incidents: text.incidents, silence: text.silence,
             organisation: text.organisation, cautions: cautions, priorities: priorities,
-            noPriorities: Self.noPrioritiesSentence(coverage: detail.score.coverage), nis2: nis2,
+            noPriorities: Self.noPrioritiesSentence(
+                coverage: detail.score.coverage, findings: !findings.isEmpty,
+                gaps: detail.score.caps.contains { CapState(rawValue: $0.state) == .gap },
+                unverified: detail.score.caps.contains { CapState(rawValue: $0.state) == .unverified }), nis2: nis2,
             decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
@@ -279,7 +282,12 @@ public struct SummaryBuilder: Sendable {
             date: Self.frenchDate(views.now), level: level?.rawValue, score: t.score.score, scoreLevel: t.score.scoreLevel,
             meaning: text.meaning, capNote: text.capNote, gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend),
             incidents: text.incidents, silence: text.silence, organisation: text.organisation, cautions: cautions,
-            priorities: Self.priorities(gains), noPriorities: Self.noPrioritiesSentence(coverage: t.score.coverage), nis2: nis2,
+            priorities: Self.priorities(gains),
+            noPriorities: Self.noPrioritiesSentence(
+                coverage: t.score.coverage, findings: !findings.isEmpty,
+                gaps: memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .gap } },
+                unverified: !status.neverReported.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
+            nis2: nis2,
             decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
             members: members)
@@ -439,9 +447,18 @@ public struct SummaryBuilder: Sendable {
     /// The sentence in place of the priorities when there are none: with nothing verified (coverage 0) there is
     /// no priority to give, not "nothing to fix"; with part of the checks not run, "nothing found" is said of what
     /// could be verified only.
-    static func noPrioritiesSentence(coverage: Double) -> String {
+    /// What the page says when no technical priority is listed. "Nothing to fix" only when the controls found nothing
+    /// (`findings` and `gaps` false) and could verify everything; when they found something whose remedy is the
+    /// council's (replacing an unsupported system, NIS 2 organisation items: `PlainFrench` actions of `.council`), the
+    /// page sends to the council's decisions instead.
+    /// `unverified`: a cap could not be verified (no backup result, no end-of-support result…): what was not checked
+    /// is no reassurance either.
+    static func noPrioritiesSentence(coverage: Double, findings: Bool, gaps: Bool, unverified: Bool) -> String {
+        if findings || gaps {
+            return "Les écarts relevés ci-dessus ne se corrigent pas par une action technique rapide : ils demandent une décision du conseil (voir « Les décisions demandées au conseil »)."
+        }
         if coverage <= 0 { return "Aucune priorité ne peut être donnée : les derniers contrôles n'ont rien pu vérifier." }
-        if coverage < 1 {
+        if coverage < 1 || unverified {
             return "Aucun point à corriger n'a été relevé parmi ce qui a pu être vérifié ; le reste n'a pas pu l'être."
         }
         return "Aucun point à corriger n'a été relevé par les derniers contrôles."

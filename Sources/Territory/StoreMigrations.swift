@@ -51,6 +51,12 @@ extension TerritoryStore {
         // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
         // back-filled from the hosts' latest and previous reports.
         StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
+        // A finding counts as resolved only when the latest report verified its rule (not when a partial scan left
+        // it out): the totals recomputed with that rule.
+        StoreMigration(id: "v10-resolved-verified") { db in
+            try RuleTotals.refreshAll(db)
+            try RuleTotals.sumRuleTotals(db)
+        },
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
