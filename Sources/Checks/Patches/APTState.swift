@@ -161,7 +161,7 @@ public struct APTState: Sendable {
                         guard architecture != "all" else { continue }
                         state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
                         // A list the suite announces but that is not on disk: apt-get update failed for it, or lists were removed.
-                        if let release, release.components.contains(component), release.architectures.contains(architecture) {
+                        if let release, release.announces(component: component), release.architectures.contains(architecture) {
                             state.incomplete.append(LocalizedText(
                                 fr: "\(listsDirectory)/\(base) : absente, alors que \(release.path) annonce \(component) pour \(architecture)",
                                 en: "\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)"))
