@@ -435,6 +435,11 @@ public struct PackagesCheck: ConfigurableCheck {
             evidence[option] = found.map { .string("\($0.value) (\($0.file))") } ?? .null
             if (found?.value).flatMap({ Int($0) }).map({ $0 == 0 }) ?? true { missing.append("\(option) is not set to a non-zero value") }
         }
+        // apt.systemd.daily does nothing at all when APT::Periodic::Enable is 0 (its default is 1).
+        if let enable = configuration.value("APT::Periodic::Enable") {
+            evidence["APT::Periodic::Enable"] = .string("\(enable.value) (\(enable.file))")
+            if Int(enable.value) == 0 { missing.append("APT::Periodic::Enable is 0: apt.systemd.daily does nothing") }
+        }
         for timer in ["apt-daily.timer", "apt-daily-upgrade.timer"] {
             let masked = Self.isMasked(timer, root: root)
             let enabled = root.exists("/etc/systemd/system/timers.target.wants/" + timer)
