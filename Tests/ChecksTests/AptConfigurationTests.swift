@@ -18,15 +18,24 @@ import TestSupport
         return (root, aptConfig)
     }
 
-    /// `apt-config dump` as (lowercased name, value) lines, without empty values (parents of set options print as "").
+    /// `apt-config dump` as (lowercased name, value) lines, without empty values (parents of set options print as "")
+    /// and without `Dir::Etc::*`, which the `APT_CONFIG` file sets. apt turns a scalar `Acquire::Languages` into a
+    /// list after reading the files (`Acquire::Languages:: "none";`): it is printed back as the files wrote it.
+    static func dumpLines(_ stdout: String) -> Set<String> {
+        var lines = Set<String>()
+        for line in stdout.split(separator: "\n") where !line.hasSuffix(" \"\";") {
+            guard let space = line.range(of: " \"") else { continue }
+            var name = line[..<space.lowerBound].lowercased()
+            if name.hasPrefix("dir::etc::") { continue }
+            if name == "acquire::languages::" { name = "acquire::languages" }
+            lines.insert(name + line[space.lowerBound...])
+        }
+        return lines
+    }
+
     static func dump(_ aptConfig: String) throws -> (lines: Set<String>, exitCode: Int32, stderr: String) {
         let output = try Command.run("/usr/bin/apt-config", ["dump"], environment: ["LC_ALL": "C", "APT_CONFIG": aptConfig])
-        var lines = Set<String>()
-        for line in output.stdout.split(separator: "\n") where !line.hasSuffix(" \"\";") {
-            guard let space = line.range(of: " \"") else { continue }
-            lines.insert(line[..<space.lowerBound].lowercased() + line[space.lowerBound...])
-        }
-        return (lines, output.exitCode, output.stderr)
+        return (dumpLines(output.stdout), output.exitCode, output.stderr)
     }
 
     /// What the files set, as apt sees it: its dump minus the dump of an empty configuration.
@@ -84,6 +93,23 @@ import TestSupport
         let (cyberctl, configuration) = try Self.cyberctlSets(root)
         #expect(configuration.problems.isEmpty, "\(configuration.problems.map(\.en))")
         #expect(cyberctl == apt, "only cyberctl: \(cyberctl.subtracting(apt).sorted()); only apt: \(apt.subtracting(cyberctl).sorted())")
+    }
+
+    /// This machine's own configuration (`/etc/apt/apt.conf.d`, `/etc/apt/apt.conf`), read by apt without
+    /// `APT_CONFIG`: every option cyberctl reads is in apt's dump with the same value, and every option the
+    /// files add to apt's defaults is one cyberctl reads.
+    @Test func thisMachinesConfigurationAgreesWithApt() throws {
+        let directory = try TemporaryDirectory()
+        let (cyberctl, configuration) = try Self.cyberctlSets("/")
+        #expect(configuration.problems.isEmpty, "\(configuration.problems.map(\.en))")
+        let output = try Command.run("/usr/bin/apt-config", ["dump"], environment: ["LC_ALL": "C"])
+        try #require(output.exitCode == 0, "\(output.stderr)")
+        let dump = Self.dumpLines(output.stdout)
+        #expect(cyberctl.subtracting(dump).isEmpty, "only cyberctl: \(cyberctl.subtracting(dump).sorted())")
+        try directory.makeDirectory("empty")
+        let baseline = try Self.dump(try directory.write("baseline.conf", "Dir::Etc::parts \"\(directory.url("empty"))/\";\nDir::Etc::main \"/dev/null\";\n"))
+        let added = dump.subtracting(baseline.lines)
+        #expect(added.subtracting(cyberctl).isEmpty, "only apt: \(added.subtracting(cyberctl).sorted())")
     }
 
     /// `#include` of a file and of a folder: apt opens the path as given (on the host), cyberctl inside the root;

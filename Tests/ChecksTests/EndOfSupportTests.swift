@@ -128,7 +128,7 @@ import TestSupport
         // The same moved date in a table no more recent than cyberctl's: the earlier end (cyberctl's) holds.
         let same = try Self.eol(
             "ID=debian\nVERSION_ID=12\n", today: Self.day("2027-01-01"), folders: [Self.hostFolder], files: ["/usr/share/distro-info/debian.csv": moved])
-        #expect(same.status == .warn && same.evidence["phase"]?.stringValue == "debianLTS", "\(same.evidence)")
+        #expect(same.status == .warn && same.evidence["phase"]?.stringValue == "debian-lts", "\(same.evidence)")
         #expect(same.evidence["datesFromShippedCopy"] == .strings(["eol"]), "\(same.evidence)")
         let host = "version,codename,series,created,release,eol,eol-lts,eol-elts\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-07-11\n"
         // A release the host's (older) table does not know yet: cyberctl's copy is asked.
@@ -161,7 +161,7 @@ import TestSupport
         let withStaleTable = try Self.eol(buster, today: Self.day(today), folders: [Self.hostFolder], files: ["/usr/share/distro-info/debian.csv": stale])
         for result in [withoutHostTable, withStaleTable] {
             #expect(result.status == .fail && result.severity == .high, "\(result.status) \(result.evidence)")
-            #expect(result.evidence["phase"]?.stringValue == "debianELTS", "\(result.evidence)")
+            #expect(result.evidence["phase"]?.stringValue == "debian-elts", "\(result.evidence)")
             #expect(result.evidence["securitySupportEnds"]?.stringValue == "2022-09-10", "\(result.evidence)")
             #expect(result.evidence["phaseEnds"]?.stringValue == "2029-06-30", "\(result.evidence)")
         }

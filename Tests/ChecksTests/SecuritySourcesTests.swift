@@ -253,7 +253,7 @@ import TestSupport
         let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n"]
         var security = Self.security
         security.components = "updates/main updates/contrib updates/non-free-firmware updates/non-free"
-        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\n"
+        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\nFilename: pool/updates/main/o/openssl/openssl_3.0.0-1+deb12u1_amd64.deb\nSize: 1000\n"
 
         // The complete tree: apt reads the security list and would install its fix; so does cyberctl.
         var directory = try TemporaryDirectory()

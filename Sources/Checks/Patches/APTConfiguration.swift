@@ -89,10 +89,9 @@ struct APTConfiguration: Sendable {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         for name in names where name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
             && (!name.contains(".") || name.hasSuffix(".conf")) {
-            let path = base + "/" + name
-            // apt lists regular files only (links followed).
-            guard root.info(path)?.isDirectory != true else { continue }
-            readFile(root, path, depth: depth)
+            // apt passes over a folder with a notice; cyberctl, stricter, calls it unreadable (a configuration
+            // file replaced by a folder is a broken system, whose settings are not known).
+            readFile(root, base + "/" + name, depth: depth)
         }
     }
 
