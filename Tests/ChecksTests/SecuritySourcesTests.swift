@@ -290,6 +290,26 @@ import TestSupport
         #expect(lists.reason?.contains("announces main for \(Self.native)") == true, "\(lists.reason ?? "")")
     }
 
+    /// A security entry apt fetched but reads nothing from (a misspelt component, a Release that names no
+    /// component): no list is announced, none is on disk, and apt reads no security source. Not a pass.
+    @Test(arguments: [("mian", "updates/main updates/contrib"), ("main", "")])
+    func aSecuritySourceAptReadsNothingFromIsAGap(_ component: String, _ announced: String) async throws {
+        let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security \(component)\n"]
+        var security = Self.security
+        security.components = announced
+        security.hasList = false
+        let directory = try TemporaryDirectory()
+        let root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm"])
+        let results = try await Self.run(root)
+        let updates = try Self.one(results, "patch.security-updates")
+        #expect(updates.status == .error, "\(updates.status): \(updates.reason ?? "")")
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("bookworm-security \(component): no package list under /var/lib/apt/lists") == true, "\(lists.reason ?? "")")
+        #expect(lists.reason?.contains("apt reads nothing from this source") == true, "\(lists.reason ?? "")")
+    }
+
     /// Debian 10 and earlier: the suite was `<codename>/updates`, and that is what the fix text suggests.
     @Test func debianBusterUsesSlashUpdates() async throws {
         let buster = "ID=debian\nVERSION_ID=\"10\"\nVERSION_CODENAME=buster\n"
