@@ -157,6 +157,10 @@ import TestSupport
         (["/etc/apt/apt.conf.d/20auto-upgrades": "APT {\n  Periodic {\n    Update-Package-Lists \"1\";\n    Unattended-Upgrade \"1\";\n  };\n};\n"], .pass),
         (["/etc/apt/apt.conf.d/20auto-upgrades": periodic, "/etc/apt/apt.conf.d/99local": "APT::Periodic { Enable \"0\"; };\n"], .warn),
         (["/etc/apt/apt.conf.d/20auto-upgrades": periodic + "APT::Periodic::Enable \"1\"\n"], .error),
+        // apt.systemd.daily's intervals: "always" and a unit suffix run the job, like a number of days.
+        (["/etc/apt/apt.conf.d/20auto-upgrades": "APT::Periodic::Update-Package-Lists \"always\";\nAPT::Periodic::Unattended-Upgrade \"12h\";\n"], .pass),
+        (["/etc/apt/apt.conf.d/20auto-upgrades": "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"0\";\n"], .warn),
+        (["/etc/apt/apt.conf.d/20auto-upgrades": "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"yes\";\n"], .warn),
     ])
     func autoUpdatesFollowsApt(_ files: [String: String], _ expected: Status) async throws {
         let directory = try TemporaryDirectory()
