@@ -20,6 +20,10 @@ import TestSupport
         var codename: String?
         var packages = "Package: openssl\nVersion: 3.0.0-1\nArchitecture: amd64\n"
         var age: TimeInterval = 3600
+        /// The `Components:` line of the Release file (debian-security's says `updates/main updates/contrib …`).
+        var components = "main"
+        /// Whether the Packages list of main is on disk (false: `apt-get update` failed for it, or lists were cleaned).
+        var hasList = true
     }
 
     static let native = (try? Command.run("/usr/bin/dpkg", ["--print-architecture"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "amd64"
@@ -64,13 +68,15 @@ import TestSupport
                 Codename: \(suite.codename ?? suite.suite)
                 Date: \(releaseDate(when))
                 Architectures: \(native)
-                Components: main
+                Components: \(suite.components)
 
                 """)
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: release)
+            guard suite.hasList else { continue }
             let list = try directory.write(
                 "root/var/lib/apt/lists/\(source.packagesFileName(component: "main", architecture: native))",
                 suite.packages.replacingOccurrences(of: "amd64", with: native) + "\n")
-            for path in [release, list] { try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: path) }
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: list)
         }
         return directory.url("root")
     }
@@ -237,6 +243,71 @@ import TestSupport
         let results = try await Self.run(root)
         #expect(try Self.one(results, "patch.security-updates").status == .pass)
         #expect(try Self.one(results, "patch.lists-age").status == .pass)
+    }
+
+    /// debian-security's Release announces its components as `updates/main updates/contrib …` (the real
+    /// InRelease's `Components:` line): a sources entry's `main` is its `updates/main`, as apt's
+    /// `HasSupportForComponent` matches it. Without the main list of the security suite, apt reads no security
+    /// source at all and would install nothing: cyberctl must not say "no security update pending".
+    @Test func aMissingSecurityListAnnouncedAsUpdatesMainIsAGapNotAPass() async throws {
+        let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n"]
+        var security = Self.security
+        security.components = "updates/main updates/contrib updates/non-free-firmware updates/non-free"
+        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\nFilename: pool/updates/main/o/openssl/openssl_3.0.0-1+deb12u1_amd64.deb\nSize: 1000\n"
+
+        // The complete tree: apt reads the security list and would install its fix; so does cyberctl.
+        var directory = try TemporaryDirectory()
+        var root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm", "bookworm-security"])
+        var simulated = try Command.run("/usr/bin/apt-get", ["-s", "upgrade"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(simulated.stdout.contains("Inst openssl [3.0.0-1] (3.0.0-1+deb12u1"), "\(simulated.stdout)")
+        var results = try await Self.run(root)
+        #expect(try Self.one(results, "patch.security-updates").status == .fail)
+        #expect(try Self.one(results, "patch.package-lists").status == .pass)
+
+        // The security suite's list is gone: apt sees no security source and would install nothing.
+        security.hasList = false
+        directory = try TemporaryDirectory()
+        root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm"])
+        simulated = try Command.run("/usr/bin/apt-get", ["-s", "upgrade"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(simulated.stdout.contains("0 upgraded"), "\(simulated.stdout)")
+        // apt's index target for that entry is component main (the list file name cyberctl looks for); apt lists
+        // the targets it has files for only with --no-release-info, and this one has none.
+        let missing = "security.debian.org_debian-security_dists_bookworm-security_main_binary-\(Self.native)_Packages"
+        let format = ["indextargets", "--format", "$(METAKEY) $(FILENAME)", "Identifier: Packages"]
+        let configured = try Command.run("/usr/bin/apt-get", format + ["--no-release-info"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(configured.stdout.contains("main/binary-\(Self.native)/Packages \(root)/var/lib/apt/lists/\(missing)\n"), "\(configured.stdout)")
+        let present = try Command.run("/usr/bin/apt-get", format + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(!present.stdout.contains(missing) && present.stdout.contains("bookworm_main_binary"), "\(present.stdout)")
+
+        results = try await Self.run(root)
+        let updates = try Self.one(results, "patch.security-updates")
+        #expect(updates.status == .error, "\(updates.status): \(updates.reason ?? "")")
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("/var/lib/apt/lists/\(missing): missing, although") == true, "\(lists.reason ?? "")")
+        #expect(lists.reason?.contains("announces main for \(Self.native)") == true, "\(lists.reason ?? "")")
+    }
+
+    /// A security entry apt fetched but reads nothing from (a misspelt component, a Release that names no
+    /// component): no list is announced, none is on disk, and apt reads no security source. Not a pass.
+    @Test(arguments: [("mian", "updates/main updates/contrib"), ("main", "")])
+    func aSecuritySourceAptReadsNothingFromIsAGap(_ component: String, _ announced: String) async throws {
+        let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security \(component)\n"]
+        var security = Self.security
+        security.components = announced
+        security.hasList = false
+        let directory = try TemporaryDirectory()
+        let root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm"])
+        let results = try await Self.run(root)
+        let updates = try Self.one(results, "patch.security-updates")
+        #expect(updates.status == .error, "\(updates.status): \(updates.reason ?? "")")
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("bookworm-security \(component): no package list under /var/lib/apt/lists") == true, "\(lists.reason ?? "")")
+        #expect(lists.reason?.contains("apt reads nothing from this source") == true, "\(lists.reason ?? "")")
     }
 
     /// Debian 10 and earlier: the suite was `<codename>/updates`, and that is what the fix text suggests.

@@ -193,6 +193,15 @@ public struct APTRelease: Sendable, Equatable {
     /// The file it was read from.
     public var path: String
 
+    /// Whether the suite announces `component`, as apt's `debReleaseIndex::HasSupportForComponent` decides:
+    /// a `Components:` entry matches whole, or by its part after the last `/` (debian-security's Release says
+    /// `updates/main updates/contrib …` for the `main`, `contrib` … of a sources entry; apt-pkg/deb/debmetaindex.cc).
+    /// False when the Release file gives no `Components:` (apt then assumes every component; cyberctl does not call
+    /// a list announced on that silence).
+    public func announces(component: String) -> Bool {
+        components.contains { $0 == component || $0.split(separator: "/").last.map(String.init) == component }
+    }
+
     /// A security suite: `*-security` suite or codename (Debian, Ubuntu pockets), `*/updates`
     /// (Debian ≤ 10), or the `Debian-Security` label.
     public var isSecurity: Bool {

@@ -154,6 +154,8 @@ public struct APTState: Sendable {
             // apt also asks for the optional binary-all index (Debian's archive announces it has none).
             let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
             let components = source.isFlat ? [""] : source.components
+            let gapsBefore = state.incomplete.count
+            var listsFound = false
             for component in components {
                 for architecture in Set(architectures).sorted() {
                     let base = source.packagesFileName(component: component, architecture: architecture)
@@ -161,7 +163,7 @@ public struct APTState: Sendable {
                         guard architecture != "all" else { continue }
                         state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
                         // A list the suite announces but that is not on disk: apt-get update failed for it, or lists were removed.
-                        if let release, release.components.contains(component), release.architectures.contains(architecture) {
+                        if let release, release.announces(component: component), release.architectures.contains(architecture) {
                             state.incomplete.append(LocalizedText(
                                 fr: "\(listsDirectory)/\(base) : absente, alors que \(release.path) annonce \(component) pour \(architecture)",
                                 en: "\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)"))
@@ -169,11 +171,20 @@ public struct APTState: Sendable {
                         continue
                     }
                     let path = listsDirectory + "/" + name
+                    listsFound = true
                     guard seenPaths.insert(path).inserted else { continue }
                     state.indexes.append(PackageIndex(
                         path: path, release: release, component: component, architecture: architecture, source: source,
                         modified: root.info(path)?.modified))
                 }
+            }
+            // A suite apt fetched whose lists are all absent, though its Release announces none of them (a
+            // component the suite does not have, a Release without Components): apt reads nothing from this
+            // source, and says so only during apt-get update. Whatever it should bring is unknown.
+            if let release, !source.isFlat, !listsFound, state.incomplete.count == gapsBefore {
+                state.incomplete.append(LocalizedText(
+                    fr: "\(source.origin) : \(source.uri) \(source.suite) \(source.components.joined(separator: " ")) : aucune liste de paquets sous \(listsDirectory), et \(release.path) ne les annonce pas (Components: \(release.components.joined(separator: " ")) ; Architectures: \(release.architectures.joined(separator: " "))) : apt ne lit rien de cette source",
+                    en: "\(source.origin): \(source.uri) \(source.suite) \(source.components.joined(separator: " ")): no package list under \(listsDirectory), and \(release.path) does not announce them (Components: \(release.components.joined(separator: " ")); Architectures: \(release.architectures.joined(separator: " "))): apt reads nothing from this source"))
             }
         }
         // Other witnesses of a run count only when apt has lists for configured sources.

@@ -414,6 +414,17 @@ public struct PackagesCheck: ConfigurableCheck {
         return result("patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass, evidence: evidence)
     }
 
+    /// Whether an `APT::Periodic` interval makes apt.systemd.daily run the job, as its `check_stamp` decides:
+    /// `always` runs; exactly `0` never does; otherwise a whole number with an optional unit (`s`, `m`, `h`, `d`;
+    /// days without one) runs once that much time has passed (`0d` therefore runs every time). Unset or anything
+    /// else (the script's shell arithmetic fails on it): it does not.
+    static func periodicIntervalRuns(_ value: String?) -> Bool {
+        guard var text = value, !text.isEmpty, text != "0" else { return false }
+        if text == "always" { return true }
+        if let unit = text.last, "smhd".contains(unit) { text.removeLast() }
+        return Int(text) != nil
+    }
+
     /// True when a systemd unit is masked (linked to /dev/null) in /etc.
     static func isMasked(_ unit: String, root: FileSystemRoot) -> Bool {
         (try? root.resolve("/etc/systemd/system/" + unit)) == "/dev/null"
@@ -433,7 +444,12 @@ public struct PackagesCheck: ConfigurableCheck {
         for option in ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"] {
             let found = configuration.value(option)
             evidence[option] = found.map { .string("\($0.value) (\($0.file))") } ?? .null
-            if (found?.value).flatMap({ Int($0) }).map({ $0 == 0 }) ?? true { missing.append("\(option) is not set to a non-zero value") }
+            if !Self.periodicIntervalRuns(found?.value) { missing.append("\(option) is not set to a non-zero value") }
+        }
+        // apt.systemd.daily does nothing at all when APT::Periodic::Enable is 0 (its default is 1).
+        if let enable = configuration.value("APT::Periodic::Enable") {
+            evidence["APT::Periodic::Enable"] = .string("\(enable.value) (\(enable.file))")
+            if Int(enable.value) == 0 { missing.append("APT::Periodic::Enable is 0: apt.systemd.daily does nothing") }
         }
         for timer in ["apt-daily.timer", "apt-daily-upgrade.timer"] {
             let masked = Self.isMasked(timer, root: root)
