@@ -203,7 +203,7 @@ public enum ElusWording {
             case (.backupSameStorage, .gap):
                 return "\(who) \(plural ? "gardent leurs" : "garde ses") sauvegardes au même endroit que \(plural ? "leurs" : "ses") données\(names)."
             case (.certificateExpired, .gap):
-                return "\(who) \(plural ? "ont" : "a") un certificat de sécurité expiré sur un service en ligne\(names)."
+                return "\(who) \(plural ? "ont" : "a") un certificat de sécurité expiré (site, messagerie ou autre service d'un serveur)\(names)."
             case (.osEndOfLife, .gap):
                 return "\(who) \(plural ? "utilisent" : "utilise") un serveur dont le système n'est plus suivi par son éditeur\(names)."
             case (.securityUpdateLate, .gap):
@@ -216,7 +216,7 @@ public enum ElusWording {
             switch (gap.rule, gap.state) {
             case (.backupNone, .gap): return "Aucune sauvegarde n'a été trouvée\(servers.isEmpty ? "" : servers)."
             case (.backupSameStorage, .gap): return "Les sauvegardes sont gardées au même endroit que les données\(servers)."
-            case (.certificateExpired, .gap): return "Un certificat de sécurité est expiré sur un service en ligne."
+            case (.certificateExpired, .gap): return "Un certificat de sécurité est expiré (site, messagerie ou autre service d'un serveur)."
             case (.osEndOfLife, .gap): return "Un serveur utilise un système qui n'est plus suivi par son éditeur."
             case (.securityUpdateLate, .gap): return "Des correctifs de sécurité attendent depuis plus de \(CapRule.securityUpdateDays) jours."
             case (_, .unverified):

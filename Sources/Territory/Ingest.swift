@@ -62,6 +62,9 @@ public enum RejectionCode {
     public static let reportIDConflict = "report-id-conflict"
     /// The report verified but its content cannot be stored (a time or result the store cannot read).
     public static let reportInvalid = "report-invalid"
+    /// A partial scan (`scan --only`): it says nothing of the domains it left out, so it may not become a host's
+    /// latest report (its absent rules would read as fixed, its score as the host's).
+    public static let reportPartial = "report-partial"
 
     /// Short title, French or English, for any rejection code.
     public static func title(_ code: String, _ language: Language) -> String {
@@ -70,6 +73,7 @@ public enum RejectionCode {
         case reportUnreadable: return language == .fr ? "rapport illisible" : "report unreadable"
         case reportIDConflict: return language == .fr ? "identifiant déjà utilisé par un autre rapport" : "report id used by another report"
         case reportInvalid: return language == .fr ? "rapport inexploitable" : "report cannot be stored"
+        case reportPartial: return language == .fr ? "rapport partiel" : "partial report"
         default: return code
         }
     }
@@ -281,7 +285,7 @@ public struct Ingest: Sendable {
         do {
             outcome = .verified(try ReportRecord(verified: verified, document: document, path: path), identity: nil)
         } catch {
-            outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
+            outcome = .rejected(path: path, sha256: verified.reportSHA256, code: error.code, message: error.message)
         }
         let result = try group.submit(GroupCommit.Pending(outcome: outcome, recordingRejection: recordingRejection), limit: batchSize) { batch in
             do {
@@ -344,7 +348,7 @@ public struct Ingest: Sendable {
         } catch let failure as VerificationFailure {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.text)
         } catch let invalid as ReportRecord.Invalid {
-            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: invalid.message)
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: invalid.code, message: invalid.message)
         } catch {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: .verbatim("\(error)"))
         }

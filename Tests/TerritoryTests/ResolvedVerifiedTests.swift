@@ -38,6 +38,23 @@ struct ResolvedVerifiedTests {
         try RuleTotalsTests.expectEqual(try fixture.store(), name)
     }
 
+    @Test("A partial scan (scan --only) is refused as such: the host keeps its full report, nothing reads as fixed")
+    func partialScanRefused() throws {
+        let fixture = try F()
+        try fixture.write("1.json", daysAgo: 3, results: Self.failing)
+        _ = try fixture.ingest()
+        let before = try fixture.views().status()
+        try fixture.write("2.json", daysAgo: 1, results: [F.result("tls.hsts", .pass, .medium, target: "www:443")], only: ["tls"])
+        let summary = try fixture.ingest()
+        #expect(summary.stored == 0 && summary.rejected == 1, "\(summary)")
+        let rejection = try #require(try fixture.views().rejected(includeResolved: true).rejections.first)
+        #expect(rejection.code == RejectionCode.reportPartial)
+        #expect(rejection.message.contains("partial report (scan --only tls)"), "\(rejection.message)")
+        let after = try fixture.views().status()
+        #expect(after.entities.map(\.score) == before.entities.map(\.score))
+        #expect(try Self.resolution(try fixture.views(), "backup.present").resolved == 0)
+    }
+
     @Test("A pass on the same target, or on the host with the target gone, resolves; listed as fixed by that host")
     func verifiedIsResolved() throws {
         for next in [
