@@ -51,6 +51,10 @@ extension TerritoryStore {
         // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
         // back-filled from the hosts' latest and previous reports.
         StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
+        // Reports withdrawn after their signer's certificate was revoked (`withdrawRevokedReports`): their record, and
+        // an index on `report.signerSerial` to find a revoked certificate's reports. Nothing to back-fill: the serial
+        // and issuer of every stored report's signer were kept since v1.
+        StoreMigration(id: "v10-report-withdrawal", body: createWithdrawalTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
