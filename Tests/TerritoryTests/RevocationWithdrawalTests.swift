@@ -33,11 +33,9 @@ struct RevocationWithdrawalTests {
         """
 
     /// Every rule passes: a report at level A.
-    static let good: [CheckResult] = [
-        F.result("tls.legacy-protocols", .pass, .high, target: "mail:993"),
-        F.result("tls.hsts", .pass, .medium, target: "www:443"),
-        F.result("cert.expiry", .pass, .high, target: "/etc/ssl/a.pem"),
-        F.result("backup.recent", .pass, .high, target: "/srv/backup"),
+    static let good: [CheckResult] = CapTests.clean + [
+        F.result("backup.present", .pass, .high, target: "/srv/backup"),
+        F.result("backup.separate-storage", .pass, .high, target: "/srv/backup"),
     ]
 
     /// A second agent certificate for (siren, host), issued `daysAgo` days before the fixture's now (a re-enrolled
@@ -123,7 +121,7 @@ struct RevocationWithdrawalTests {
         #expect(first.stored == 2 && first.withdrawn.isEmpty)
         try fixture.store().importRoster(try Roster.parse(Self.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
         let before = try fixture.views().status()
-        #expect(before.entities.first { $0.siren == F.sirenA }?.score.level == "A", "\(before.entities.map { ($0.siren, $0.score.level) })")
+        #expect(before.entities.first { $0.siren == F.sirenA }?.score.level == "A", "\(before.entities.map { ($0.siren, $0.score.level, CapTests.caps($0)) })")
         let serial = try Self.serial(fixture, path: good)
 
         // The RSSI revokes the agent's key with the real command; the CRL beside the CA is regenerated.
