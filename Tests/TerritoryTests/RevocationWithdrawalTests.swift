@@ -162,6 +162,12 @@ struct RevocationWithdrawalTests {
         #expect(!view.alerts.contains { $0.kind == .reportRefused && $0.subject == good }, "said once, as a withdrawal")
         #expect(view.counts["report-withdrawn"] == 1)
 
+        // The élus page counts the member among those without a trusted report, not at its former level.
+        let page = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
+        #expect(page.exitCode == 0, "\(page.stderr)")
+        let line = page.stdout.split(separator: "\n").first { $0.contains("jamais envoyé de contrôle") }
+        #expect(line?.contains("Commune de Plouzané") == true, "\(page.stdout)")
+
         // Idempotent: the same CRL again withdraws nothing more and says nothing new.
         let again = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl, "--format", "json"])
         let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(again.stdout.utf8))
