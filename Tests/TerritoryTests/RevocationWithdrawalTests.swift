@@ -230,6 +230,15 @@ struct RevocationWithdrawalTests {
         let again = try fixture.ingest()
         #expect(again.withdrawn.isEmpty && again.stored == 0)
         #expect(try fixture.store().counts().reports == 1)
+
+        // Not final: with a CRL that no longer lists the certificate (here: none), the file left in the inbox is read
+        // again and stored back; the withdrawal's record stays.
+        let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
+        let restored = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        #expect(restored.stored == 1 && restored.withdrawn.isEmpty, "\(restored)")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [later])
+        #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [later])
+        try Self.expectConsistent(fixture, "after the file was stored back")
     }
 
     @Test("A CRL listing no stored signer withdraws nothing and writes nothing")
