@@ -76,7 +76,25 @@ extension TerritoryViews {
         read(.refusals) {
             let horizon = try (store.roster()?.silentAfterDays ?? Roster.defaultSilentAfterDays) + Roster.graceDays
             let since = now.addingTimeInterval(-TimeInterval(horizon) * 86_400)
-            return try rejected(includeResolved: false).rejections.compactMap { refusal in
+            // Reports withdrawn after a revocation: said with their entity and host, and what the host falls back on.
+            let withdrawn = try store.withdrawals(since: since).map { report in
+                let at = ISO8601.date(from: report.withdrawnAt) ?? now
+                let after = report.hostLatestAfter.map { PeopleTime.string(iso: $0) }
+                let consequence = english
+                    ? (report.wasLatest
+                        ? (after.map { " — the server now counts on its report of \($0)" } ?? " — the server has no trusted report left: not evaluated")
+                        : " — an earlier report of the server")
+                    : (report.wasLatest
+                        ? (after.map { " — le serveur retombe sur son rapport du \($0)" } ?? " — le serveur n'a plus aucun rapport de confiance : non évalué")
+                        : " — un rapport antérieur du serveur")
+                return AlertsView.Alert(
+                    kind: .reportWithdrawn, siren: report.siren, entity: report.entity, host: report.host, subject: report.path,
+                    date: report.withdrawnAt, days: max(0, Int((now.timeIntervalSince(at) / 86_400).rounded(.down))),
+                    detail: (english ? report.message.en : report.message.fr) + consequence)
+            }
+            // A withdrawal's own refusal is the alert above.
+            return try withdrawn + rejected(includeResolved: false).rejections.compactMap { refusal in
+                guard refusal.code != RejectionCode.reportWithdrawn else { return nil }
                 guard let seen = ISO8601.date(from: refusal.lastSeen), seen >= since else { return nil }
                 return AlertsView.Alert(
                     kind: .reportRefused, siren: nil, entity: nil, subject: refusal.path, date: refusal.lastSeen,

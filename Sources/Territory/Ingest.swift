@@ -74,6 +74,7 @@ public enum RejectionCode {
         case reportIDConflict: return language == .fr ? "identifiant déjà utilisé par un autre rapport" : "report id used by another report"
         case reportInvalid: return language == .fr ? "rapport inexploitable" : "report cannot be stored"
         case reportPartial: return language == .fr ? "rapport partiel" : "partial report"
+        case reportWithdrawn: return language == .fr ? "rapport retiré : signataire révoqué" : "report withdrawn: signer revoked"
         default: return code
         }
     }
@@ -108,6 +109,9 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var otherWarnings = 0
     /// Distinct warning texts kept in `warnings`.
     public static let warningLimit = 50
+    /// Stored reports withdrawn at the end of the run because the CRLs in hand revoke their signer
+    /// (`TerritoryStore.withdrawRevokedReports`); empty when none.
+    public var withdrawn: [WithdrawnReport] = []
     /// Wall-clock seconds.
     public var seconds = 0.0
 
@@ -250,6 +254,9 @@ public struct Ingest: Sendable {
             let notices = try store.read { try KnownInboxFiles.signerNotices($0, sha256s: unchanged, now: clock()) }
             for notice in notices where !summary.signers.contains(where: { $0.serial == notice.serial }) { summary.signers.append(notice) }
         }
+        // The reports stored before a revocation, matched against the CRLs this run trusts (the files just refused are
+        // not enough: a file gone from the inbox is never read again, while its report would keep speaking).
+        summary.withdrawn = try store.withdrawRevokedReports(trust: verifier.trust, now: clock())
         summary.seconds = Self.seconds(ContinuousClock.now - start)
         return summary
     }

@@ -35,6 +35,10 @@ import Model
 /// - `rejection` — one row per refused (path, SHA-256): code, message (English) and its French text
 ///   (`messageFr`, migration `v7-rejection-message-fr`; NULL for refusals recorded before it), first and last
 ///   seen, times seen, and when the same bytes were later accepted (resolvedAt).
+/// - `report_withdrawal` — one row per stored report withdrawn because a CRL revokes its signer (migration
+///   `v11-report-withdrawal`, `withdrawRevokedReports`): report id and SHA-256, entity, host, source path, generation and
+///   signing times, the certificate's serial and issuer, the revocation's reason and date, when, whether it was its
+///   host's latest and the host's latest generation time after (NULL: none left, not evaluated).
 ///
 /// Concurrency: any number of processes may ingest or read at once; a writer's transaction excludes every other
 /// writer (SQLite: IMMEDIATE, waiting up to `busyTimeout`), readers read a snapshot and never block.

@@ -57,6 +57,10 @@ extension TerritoryStore {
             try RuleTotals.refreshAll(db)
             try RuleTotals.sumRuleTotals(db)
         },
+        // Reports withdrawn after their signer's certificate was revoked (`withdrawRevokedReports`): their record, and
+        // an index on `report.signerSerial` to find a revoked certificate's reports. Nothing to back-fill: the serial
+        // and issuer of every stored report's signer were kept since v1.
+        StoreMigration(id: "v11-report-withdrawal", body: createWithdrawalTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
