@@ -51,6 +51,9 @@ extension TerritoryStore {
         // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
         // back-filled from the hosts' latest and previous reports.
         StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
+        // Issue 20: per host, its latest report's cap inputs reduced to what `now` can change (`HostCaps`), back-filled
+        // from every host's latest report and security history.
+        StoreMigration(id: "v10-host-cap", body: HostCaps.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
