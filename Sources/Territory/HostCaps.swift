@@ -99,7 +99,7 @@ enum HostCaps {
                 let row = Row(facts: facts[host.key] ?? [], reportTime: host.time, pendingSince: pending[host.id] ?? [:])
                 let values: SQLArguments = [
                     host.id, host.siren, host.key, row.backup?.rawValue, row.backupSeparate?.rawValue, row.certificateAt, row.certificateLabel,
-                    row.certificateEnds.map(String.init).joined(separator: ","), row.certificateUnverified, row.endOfLife?.rawValue,
+                    row.endsText, row.certificateUnverified, row.endOfLife?.rawValue,
                     row.endOfLifeAt, row.endOfLifeLabel, row.security?.rawValue, row.lateText,
                 ]
                 arguments.append(contentsOf: values)
@@ -126,7 +126,12 @@ enum HostCaps {
         var certificateAt: Int?
         var certificateLabel: String?
         /// Ascending.
-        var certificateEnds: [Int] = []
+        var certificateEnds: [Int] {
+            get { endsText.isEmpty ? [] : endsText.split(separator: ",").compactMap { Int($0) } }
+            set { endsText = newValue.map(String.init).joined(separator: ",") }
+        }
+        /// `certificateEnds` as stored: decimal Unix seconds, comma-separated.
+        private(set) var endsText = ""
         var certificateUnverified: String?
         var endOfLife: CapFact.State?
         var endOfLifeAt: Int?
@@ -172,8 +177,8 @@ enum HostCaps {
             backupSeparate = (row[offset + 1] as String?).flatMap(CapFact.State.init(rawValue:))
             certificateAt = row[offset + 2]
             certificateLabel = row[offset + 3]
-            let ends: String = row[offset + 4]
-            certificateEnds = ends.isEmpty ? [] : ends.split(separator: ",").compactMap { Int($0) }
+            // Kept as text: `facts(now:)` reads only the ends up to `now` (splitting 900,000 numbers was an eighth of the status).
+            endsText = row[offset + 4]
             certificateUnverified = row[offset + 5]
             endOfLife = (row[offset + 6] as String?).flatMap(CapFact.State.init(rawValue:))
             endOfLifeAt = row[offset + 7]
@@ -197,10 +202,23 @@ enum HostCaps {
             if let at = certificateAt, at <= now {
                 let label = certificateLabel ?? ""
                 out.append(CapFact(kind: .certificate, subject: label, state: .ok, at: at, label: label))
-                for end in certificateEnds {
-                    guard end <= now else { break }
-                    out.append(CapFact(kind: .certificate, subject: "", state: .ok, at: end))
+                // The ends up to `now`, read from the text in place (ascending: the first later one ends the loop).
+                var end = 0, digits = 0, sign = 1
+                for byte in endsText.utf8 {
+                    if byte == UInt8(ascii: ",") {
+                        guard digits > 0, sign * end <= now else { digits = -1; break }
+                        out.append(CapFact(kind: .certificate, subject: "", state: .ok, at: sign * end))
+                        end = 0
+                        digits = 0
+                        sign = 1
+                    } else if byte == UInt8(ascii: "-") {
+                        sign = -1
+                    } else {
+                        end = end * 10 + Int(byte &- UInt8(ascii: "0"))
+                        digits += 1
+                    }
                 }
+                if digits > 0 && sign * end <= now { out.append(CapFact(kind: .certificate, subject: "", state: .ok, at: sign * end)) }
             }
             if let certificateUnverified {
                 out.append(CapFact(kind: .certificate, subject: certificateUnverified, state: .unverified, label: certificateUnverified))
