@@ -27,6 +27,8 @@ import Model
 ///   fixed (migration `v9-entity-rule`, `RuleTotals`): findings and the status's fixes read this.
 /// - `rule_total` — per rule code, the sums of `entity_rule` over every entity, moved with it (the unfiltered
 ///   findings read this); `entity_score` — per entity, its score (rounded and not) from the same sums.
+/// - `host_cap` — per host, its latest report's cap inputs reduced to what `now` can still change (migration
+///   `v12-host-cap`, `HostCaps`): the status reads this instead of every latest report's `report_fact` rows.
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and

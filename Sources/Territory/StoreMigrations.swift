@@ -61,6 +61,9 @@ extension TerritoryStore {
         // an index on `report.signerSerial` to find a revoked certificate's reports. Nothing to back-fill: the serial
         // and issuer of every stored report's signer were kept since v1.
         StoreMigration(id: "v11-report-withdrawal", body: createWithdrawalTable),
+        // Issue 20: per host, its latest report's cap inputs reduced to what `now` can change (`HostCaps`), back-filled
+        // from every host's latest report and security history.
+        StoreMigration(id: "v12-host-cap", body: HostCaps.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

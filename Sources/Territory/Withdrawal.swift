@@ -226,6 +226,8 @@ extension TerritoryStore {
                 }
             }
             try RuleTotals.refresh(db, sirens: touched.sorted())
+            // The hosts' cap inputs (`host_cap`) follow their latest report, moved back or gone.
+            try HostCaps.refresh(db, sirens: touched.sorted())
             return withdrawn
         }
     }

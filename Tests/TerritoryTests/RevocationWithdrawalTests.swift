@@ -109,6 +109,14 @@ struct RevocationWithdrawalTests {
             #expect(try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report_fact WHERE reportKey NOT IN (SELECT key FROM report)") == 0)
         }
         try RuleTotalsTests.expectEqual(store, step)
+        // The hosts' kept cap inputs follow their latest report: a row per host that still has one, equal to a
+        // recomputation; none left for a host whose reports were all withdrawn.
+        let (latest, rows) = try store.read { db in
+            (try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM host WHERE latestReportKey IS NOT NULL") ?? 0,
+             try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM host_cap") ?? 0)
+        }
+        #expect(rows == latest, "\(step): host_cap rows")
+        if latest > 0 { try HostCapsTests.expectEqual(store, step, nows: [Int(Date().timeIntervalSince1970)]) }
     }
 
     @Test("A member at A whose only report's signer is revoked keyCompromise is no longer A: not evaluated, and alerted")
