@@ -37,18 +37,26 @@ public enum BackupRules {
     }
 
     /// `backup.present`: fail/high when the set holds no copy; warn/medium when it holds fewer than
-    /// `expected_count`; error when it cannot be read; skip for copies on another host that cyberctl
-    /// cannot list.
+    /// `expected_count`; error when it cannot be read, and for copies on another host that cyberctl
+    /// cannot list (a remote restic/Borg repository without `password_file`, rsync to another host,
+    /// Proxmox Backup Server, Bacula): they exist only as a job's destination, nothing verified
+    /// them, so the reason says what to configure (never `skip`, which means "does not apply").
     public static func present(_ set: BackupSet, _ measurement: BackupMeasurement?) -> Outcome {
         var evidence: [String: JSONValue] = [:]
         guard let measurement else {
+            let remote = set.remote ?? set.path
+            let repository = set.kind == .restic || set.kind == .borg
             return Outcome(
-                status: .skip, severity: .high, evidence: ["remote": .string(set.remote ?? set.path)],
+                status: .error, severity: .high, evidence: ["remote": .string(remote), "notVerified": true],
                 reason: LocalizedText(
-                    fr: "copies gardées sur un autre hôte (\(set.remote ?? set.path)) : invisibles depuis cet hôte"
-                        + (set.kind == .restic || set.kind == .borg ? " ; donnez password_file dans le profil pour lister ses instantanés" : ""),
-                    en: "copies kept on another host (\(set.remote ?? set.path)): not visible from this host"
-                        + (set.kind == .restic || set.kind == .borg ? "; give password_file in the profile to list its snapshots" : "")))
+                    fr: "copies gardées sur un autre hôte (\(remote)), non vérifiées depuis cet hôte : "
+                        + (repository
+                            ? "donnez password_file pour cet ensemble dans le profil (et l'accès au dépôt) pour lister ses instantanés"
+                            : "contrôlez-les sur l'hôte qui les garde (cyberctl y lit l'ensemble déclaré dans son profil)"),
+                    en: "copies kept on another host (\(remote)), not verified from this host: "
+                        + (repository
+                            ? "give password_file for this set in the profile (and access to the repository) to list its snapshots"
+                            : "check them on the host that keeps them (cyberctl there reads the set declared in its profile)")))
         }
         if let count = measurement.count { evidence["count"] = .int(count) }
         if let expected = set.expectedCount { evidence["expectedCount"] = .int(expected) }
