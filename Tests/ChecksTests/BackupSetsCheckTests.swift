@@ -202,6 +202,30 @@ import Glibc
         #expect(results.first { $0.target == "/srv/backup/archives" && $0.code == "backup.present" }?.evidence["count"] == 2)
     }
 
+    /// Part of the set not read (tonight's dump in a folder the agent cannot list): the readable
+    /// newest copy's size is no proof, `backup.size` is an error naming the part, never a pass.
+    /// The tests run as root: the unreadable folder is a symbolic link loop where a folder is.
+    @Test func sizeWithAnUnreadablePartIsAnError() async throws {
+        let fixture = try BackupFixture()
+        try fixture.file("srv/backup/etatcivil-2026-12-06.dump", bytes: 10_000, age: 20 * Self.hour)
+        try fixture.link("srv/backup/nightly", to: "/srv/backup/nightly")
+        let check = try F.check(#"{"discover": false, "sets": [{"name": "dumps", "kind": "pgdump", "path": "/srv/backup"}]}"#)
+        let results = await check.run(try fixture.context())
+        let size = try #require(results.first { $0.code == "backup.size" })
+        #expect(size.status == .error)
+        #expect(size.severity == .high)
+        #expect(size.reason?.hasPrefix("size of the newest readable copy only (/srv/backup/etatcivil-2026-12-06.dump), the newest may be elsewhere: 1 part(s) could not be read: /srv/backup/nightly") == true)
+        #expect(size.evidence["sizeBytes"] == 10_000)
+        // The fresh readable copy still proves that a recent copy exists.
+        #expect(results.first { $0.code == "backup.freshness" }?.status == .pass)
+        #expect(results.first { $0.code == "backup.present" }?.status == .pass)
+
+        // Everything readable: the same copy passes.
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/nightly"))
+        let readable = await check.run(try fixture.context())
+        #expect(readable.first { $0.code == "backup.size" }?.status == .pass)
+    }
+
     /// A glob matching 100,000 files is measured whole under the default bound, and stops at a lower
     /// `maximum_files` with `error` results that say why.
     @Test func globOfOneHundredThousandFilesIsBounded() async throws {

@@ -131,8 +131,9 @@ public enum BackupRules {
 
     /// `backup.size`: fail/high when the newest copy is empty or under `min_size`; warn/medium when
     /// it is under `dropPercent` % of the previous copy of the same series; skip when its size is
-    /// not known; error when the walk was partial or the size of the newest or previous copy could
-    /// not be read (`restic stats`, `borg info` failed).
+    /// not known; error when the walk was partial (file limit, or any part unreadable: the newest
+    /// copy may be there) or the size of the newest or previous copy could not be read
+    /// (`restic stats`, `borg info` failed).
     public static func size(_ set: BackupSet, _ measurement: BackupMeasurement, dropPercent: Int) -> Outcome? {
         guard let newest = measurement.newest else { return nil }
         let unit = measurement.sizeUnit == .bytes ? "Bytes" : "Entries"
@@ -151,8 +152,14 @@ public enum BackupRules {
         }
         evidence["size\(unit)"] = .int(size)
         if set.minimumBytes > 0, measurement.sizeUnit == .bytes { evidence["minimumBytes"] = .int(set.minimumBytes) }
-        if measurement.truncated {
-            return Outcome(status: .error, severity: .high, evidence: evidence, reason: partial(measurement))
+        // Part of the set not read: the newest copy may be there (tonight's empty dump in a folder
+        // the agent cannot read), so the readable newest copy's size proves nothing.
+        if let partial = partial(measurement) {
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(
+                    fr: "taille de la copie lisible la plus récente seulement (\(newest.path)), ", en: "size of the newest readable copy only (\(newest.path)), ")
+                    + LocalizedText(fr: "la plus récente peut être ailleurs : ", en: "the newest may be elsewhere: ") + partial)
         }
         if size == 0 {
             evidence["empty"] = true
