@@ -226,6 +226,45 @@ import Glibc
         #expect(readable.first { $0.code == "backup.size" }?.status == .pass)
     }
 
+    /// A copy dated in the future never stands for the newest: the 60-day-old real copy still fails
+    /// (high), the future-dated file named beside it; beside a fresh copy it warns on its own; alone
+    /// no age can be judged (error).
+    @Test func futureDatedCopiesAreSetAside() async throws {
+        let fixture = try BackupFixture()
+        try fixture.file("srv/backup/mairie-2026-10-08.tar.gz", bytes: 100_000, age: 60 * Self.day)
+        let check = try F.check(#"{"discover": false, "sets": [{"name": "mairie", "kind": "files", "path": "/srv/backup"}]}"#)
+        func freshness() async throws -> CheckResult {
+            try #require(await check.run(try fixture.context()).first { $0.code == "backup.freshness" })
+        }
+        let stale = try await freshness()
+        #expect(stale.status == .fail && stale.severity == .high)
+        #expect(stale.reason == nil)
+
+        try fixture.file("srv/backup/mairie-2026-12-07.tar.gz", bytes: 100_000, age: -90 * Self.day)
+        let withFuture = try await freshness()
+        #expect(withFuture.status == .fail)
+        #expect(withFuture.severity == .high)
+        #expect(withFuture.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
+        #expect(withFuture.evidence["futureDated"] == "/srv/backup/mairie-2026-12-07.tar.gz")
+        #expect(withFuture.evidence["futureDatedCount"] == 1)
+        #expect(withFuture.reason?.hasPrefix("the newest credibly dated copy is 60 days old; 1 copy(ies) dated in the future (/srv/backup/mairie-2026-12-07.tar.gz, ") == true)
+        // Its size is not judged either: the real newest copy's is.
+        let size = try #require(await check.run(try fixture.context()).first { $0.code == "backup.size" })
+        #expect(size.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
+
+        try fixture.file("srv/backup/mairie-2026-11-29.tar.gz", bytes: 100_000, age: 2 * Self.hour)
+        let fresh = try await freshness()
+        #expect(fresh.status == .warn && fresh.severity == .medium)
+        #expect(fresh.evidence["newest"] == "/srv/backup/mairie-2026-11-29.tar.gz")
+        #expect(fresh.reason?.contains("dated in the future") == true)
+
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/mairie-2026-10-08.tar.gz"))
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/mairie-2026-11-29.tar.gz"))
+        let onlyFuture = try await freshness()
+        #expect(onlyFuture.status == .error && onlyFuture.severity == .high)
+        #expect(onlyFuture.reason?.hasPrefix("no credibly dated copy, their age cannot be judged: 1 copy(ies) dated in the future") == true)
+    }
+
     /// A glob matching 100,000 files is measured whole under the default bound, and stops at a lower
     /// `maximum_files` with `error` results that say why.
     @Test func globOfOneHundredThousandFilesIsBounded() async throws {

@@ -91,17 +91,37 @@ public enum BackupRules {
     }
 
     /// `backup.freshness`: fail/high when the newest copy is older than the set's maximum age;
-    /// warn/medium when one series (a database, a VM) has stopped while others go on, or when the
-    /// newest copy is dated in the future; error when parts could not be read and the readable
-    /// newest copy is too old.
+    /// warn/medium when one series (a database, a VM) has stopped while others go on; error when
+    /// parts could not be read and the readable newest copy is too old. Copies dated more than
+    /// `futureTolerance` after the scan (a wrong clock, a `touch`) never stand for the newest: the
+    /// newest credibly dated copy is judged, and they are flagged on their own — warn/medium
+    /// beside a fresh copy, named in the reason of a fail, error/high when every copy is so dated
+    /// (no age can be judged).
     public static func freshness(_ set: BackupSet, _ measurement: BackupMeasurement, now: Date) -> Outcome? {
-        guard let newest = measurement.newest else { return nil }
+        var future: [String: JSONValue] = [:]
+        var futureText: LocalizedText?
+        if let item = measurement.futureNewest {
+            future = ["futureDated": .string(item.path), "futureDatedAt": .time(item.modified), "futureDatedCount": .int(measurement.futureCount)]
+            futureText = LocalizedText(
+                fr: "\(measurement.futureCount) copie(s) datée(s) dans le futur (\(item.path), \(ISO8601.string(from: item.modified))) : vérifiez l'horloge",
+                en: "\(measurement.futureCount) copy(ies) dated in the future (\(item.path), \(ISO8601.string(from: item.modified))): check the clock")
+        }
+        guard let newest = measurement.newest else {
+            guard let futureText else { return nil }
+            var evidence = future
+            evidence["maxAgeHours"] = .double(BackupUnits.hours(set.maximumAge))
+            evidence["method"] = .string(measurement.method)
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(fr: "aucune copie datée de façon crédible, leur âge ne peut être jugé : ", en: "no credibly dated copy, their age cannot be judged: ")
+                    + futureText)
+        }
         let age = now.timeIntervalSince(newest.modified)
         var evidence: [String: JSONValue] = [
             "newest": .string(newest.path), "newestAt": .time(newest.modified), "ageHours": .double(BackupUnits.hours(age)),
             "maxAgeHours": .double(BackupUnits.hours(set.maximumAge)), "maxAgeSource": .string(set.maximumAgeSource),
             "method": .string(measurement.method),
-        ]
+        ].merging(future) { own, _ in own }
         if age > set.maximumAge {
             if let partial = partial(measurement) {
                 return Outcome(
@@ -110,12 +130,14 @@ public enum BackupRules {
                         fr: "la copie lisible la plus récente date de \(BackupUnits.describe(age, in: .fr)), mais \(partial.fr)",
                         en: "the newest readable copy is \(BackupUnits.describe(age, in: .en)) old, but \(partial.en)"))
             }
-            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: nil)
+            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: futureText.map {
+                LocalizedText(
+                    fr: "la copie la plus récente datée de façon crédible date de \(BackupUnits.describe(age, in: .fr)) ; ",
+                    en: "the newest credibly dated copy is \(BackupUnits.describe(age, in: .en)) old; ") + $0
+            })
         }
-        if age < -futureTolerance {
-            evidence["inFuture"] = true
-            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: LocalizedText(
-                    fr: "la copie la plus récente est datée dans le futur : vérifiez l'horloge", en: "the newest copy is dated in the future: check the clock"))
+        if let futureText {
+            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: futureText)
         }
         if measurement.series.count > 1 {
             let stale = measurement.series.filter { now.timeIntervalSince($0.value) > set.maximumAge }.sorted { $0.key < $1.key }
