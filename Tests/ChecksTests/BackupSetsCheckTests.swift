@@ -454,7 +454,11 @@ import Glibc
     /// them, against the audited system's name.
     @Test func hostNamesMatchAsBackupToolsRecordThem() throws {
         #expect(AuditedHostName.matches("srv-mairie", ["SRV-MAIRIE.plouzane.fr"]))
-        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"]))
+        // A fully qualified recorded name matches a short name of ours only in one of our domains.
+        #expect(!AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"]))
+        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"], domains: ["plouzane.fr"]))
+        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr.", ["srv-mairie"], domains: ["Plouzane.FR"]))
+        #expect(!AuditedHostName.matches("srv-mairie.locmaria.fr", ["srv-mairie"], domains: ["plouzane.fr"]))
         #expect(AuditedHostName.matches("Srv-Mairie", ["srv-mairie"]))
         #expect(!AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie.brest.fr"]))
         #expect(!AuditedHostName.matches("srv", ["srv-mairie"]))
@@ -466,6 +470,32 @@ import Glibc
         let empty = try F()
         try empty.folder("etc")
         #expect(AuditedHostName.name(root: try FileSystemRoot(empty.root)) == nil)
+    }
+
+    /// This host's domains come from its own files (hostname -f and the resolver's sources), each
+    /// named; another host's line in /etc/hosts gives none.
+    @Test func hostDomainsComeFromTheSystemsFiles() throws {
+        let fixture = try F()
+        try fixture.directory.write("etc/hostname", "mairie\n")
+        try fixture.directory.write("etc/hosts", """
+            127.0.0.1\tlocalhost
+            127.0.1.1\tmairie.locmaria.fr mairie  # posé par l'installateur
+            10.0.0.5\tnas.interco.fr nas
+            """)
+        try fixture.directory.write("etc/resolv.conf", "domain locmaria.fr\nsearch mairie.locmaria.fr interco.fr\nnameserver 10.0.0.1\n")
+        let root = try FileSystemRoot(fixture.root)
+        #expect(AuditedHostName.domains(of: "mairie", root: root) == [
+            .init(name: "locmaria.fr", source: "/etc/hosts"),
+            .init(name: "mairie.locmaria.fr", source: "/etc/resolv.conf search"),
+            .init(name: "interco.fr", source: "/etc/resolv.conf search"),
+        ])
+        #expect(AuditedHostName.domains(of: "mairie.brest.fr", root: root).first == .init(name: "brest.fr", source: "host name"))
+        let bare = try F()
+        try bare.directory.write("etc/hostname", "mairie.plouzane.fr\n")
+        #expect(AuditedHostName.domains(of: "mairie", root: try FileSystemRoot(bare.root)) == [.init(name: "plouzane.fr", source: "/etc/hostname")])
+        let none = try F()
+        try none.directory.write("etc/hosts", "10.0.0.5 nas.interco.fr nas\n")
+        #expect(AuditedHostName.domains(of: "mairie", root: try FileSystemRoot(none.root)).isEmpty)
     }
 
     @Test func unitsParse() {
