@@ -247,7 +247,7 @@ import Glibc
         #expect(withFuture.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
         #expect(withFuture.evidence["futureDated"] == "/srv/backup/mairie-2026-12-07.tar.gz")
         #expect(withFuture.evidence["futureDatedCount"] == 1)
-        #expect(withFuture.reason?.hasPrefix("the newest credibly dated copy is 60 days old; 1 copy(ies) dated in the future (/srv/backup/mairie-2026-12-07.tar.gz, ") == true)
+        #expect(withFuture.reason?.hasPrefix("the newest credibly dated copy is 60 d old; 1 copy(ies) dated in the future (/srv/backup/mairie-2026-12-07.tar.gz, ") == true)
         // Its size is not judged either: the real newest copy's is.
         let size = try #require(await check.run(try fixture.context()).first { $0.code == "backup.size" })
         #expect(size.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
