@@ -106,7 +106,8 @@ import TestSupport
         let expiry = try #require(results.first { $0.target == "/etc/ssl/sites/mairie.example.fr.pem" && $0.code == "cert.expiry" })
         #expect(expiry.status == .fail)
         #expect(!results.contains { $0.target.hasSuffix(".key") })
-        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/${host}-$ssl_server_name.pem") == "/etc/ssl/*.pem")
+        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/${host}-$ssl_server_name.pem") == "/etc/ssl/*-*.pem")
+        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/${host}$ssl_server_name.pem") == "/etc/ssl/*.pem")
         #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/$host/cert.pem") == "/etc/ssl/*/cert.pem")
 
         // No file matches: error naming the directive, not a skip.
