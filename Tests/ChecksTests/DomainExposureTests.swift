@@ -121,6 +121,9 @@ struct DomainExposureTests {
                     over8 TXT "v=spf1 ip4:10.0.0.0/8 ip4:11.0.0.0/24 -all"
                     provider TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"
                     ip6wide TXT "v=spf1 ip6:2000::/3 -all"
+                    awide TXT "v=spf1 a/0 -all"
+                    awide A 192.0.2.10
+                    mxnarrow TXT "v=spf1 a:awide.spfopen.test/24//64 -all"
                     """),
                 .init("nullmx.test", signing: .unsigned, """
                     @ NS ns1
@@ -234,7 +237,7 @@ struct DomainExposureTests {
         defer { resolver.close() }
         func analyse(_ name: String) async -> SPFAnalysis { await SPFAnalysis.analyse("\(name).spfopen.test", resolver: resolver) }
 
-        for name in ["ip4all", "ip6all", "halves", "viainclude", "deep", "over8", "ip6wide"] {
+        for name in ["ip4all", "ip6all", "halves", "viainclude", "deep", "over8", "ip6wide", "awide"] {
             let analysis = await analyse(name)
             #expect(analysis.failure == nil && analysis.permanentErrors.isEmpty, "\(name): \(analysis)")
             #expect(analysis.tooOpen != nil, "\(name) must be too open: \(analysis)")
@@ -245,7 +248,8 @@ struct DomainExposureTests {
         #expect(await analyse("ip4all").tooOpen?.en.contains("more than a /8 (16,777,216, IANA's allocation unit)") == true)
         #expect(await analyse("over8").passingIPv4.count == (1 << 24) + 256)
         // A neutral include does not authorise; exactly a /8 (overlaps merged) and a provider-sized IPv6 /32 are not "open".
-        for name in ["neutralinclude", "slash8", "provider"] {
+        #expect(await analyse("awide").wideHostMechanisms == ["a/0"])
+        for name in ["neutralinclude", "slash8", "provider", "mxnarrow"] {
             let analysis = await analyse(name)
             #expect(analysis.tooOpen == nil, "\(name): \(analysis)")
         }

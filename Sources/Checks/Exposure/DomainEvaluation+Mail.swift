@@ -48,6 +48,7 @@ extension DomainEvaluation {
         evidence["passingIPv4Addresses"] = .int(Int(clamping: analysis.passingIPv4.count))
         evidence["passingIPv6Networks64"] = .int(Int(clamping: analysis.passingIPv6.count))
         if !analysis.includesPassingAll.isEmpty { evidence["includesPassingAll"] = .strings(analysis.includesPassingAll) }
+        if !analysis.wideHostMechanisms.isEmpty { evidence["wideHostMechanisms"] = .strings(analysis.wideHostMechanisms) }
         let make = { (status: Status, severity: Severity?, reason: LocalizedText?) in
             (self.make(code, target: self.domain.name, status, severity, evidence, reason: reason, durationMs: started.elapsedMs), Optional(analysis))
         }

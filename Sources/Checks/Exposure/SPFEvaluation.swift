@@ -40,6 +40,8 @@ public struct SPFAnalysis: Sendable {
     public var passesEveryAddress = false
     /// The `+include:` targets that end in `+all`.
     public var includesPassingAll: [String] = []
+    /// `a` and `mx` terms whose prefix lets a block wider than a /8 (IPv4) or a /32 (IPv6) around each address pass (`a/0`).
+    public var wideHostMechanisms: [String] = []
 
     /// More IPv4 addresses than a /8 (2^24, the unit IANA allocated to the regional registries,
     /// RFC 7020 §2 and IANA's IPv4 address space registry): no organisation's mail goes out from
@@ -55,6 +57,11 @@ public struct SPFAnalysis: Sendable {
             return LocalizedText(
                 fr: "include: d'un enregistrement en +all (\(includesPassingAll.joined(separator: ", "))) : tout hôte d'Internet peut envoyer pour le domaine",
                 en: "include: of a +all record (\(includesPassingAll.joined(separator: ", "))): every host on the Internet may send for the domain")
+        }
+        if !wideHostMechanisms.isEmpty {
+            return LocalizedText(
+                fr: "\(wideHostMechanisms.joined(separator: ", ")) : le préfixe laisse passer, autour de chaque adresse, un bloc plus large qu'un /8 (IPv4) ou un /32 (IPv6) : presque tout hôte peut envoyer pour le domaine",
+                en: "\(wideHostMechanisms.joined(separator: ", ")): the prefix lets a block wider than a /8 (IPv4) or a /32 (IPv6) around each address pass: nearly any host may send for the domain")
         }
         let v4 = passingIPv4.count
         if v4 > Self.ipv4Limit {
@@ -191,6 +198,10 @@ public struct SPFAnalysis: Sendable {
                 }
             case "a", "mx":
                 lookups += 1
+                // `a/0`, `mx//0`: the prefix widens each address the name gives to a whole block (§5.3, §5.4).
+                if passes, qualifier == "+", let (v4, v6) = Self.dualCIDR(lower), (v4 ?? 32) < 8 || (v6 ?? 128) < 32 {
+                    wideHostMechanisms.append(term)
+                }
             case "ptr":
                 lookups += 1
                 usesPTR = true
@@ -248,6 +259,28 @@ public struct SPFAnalysis: Sendable {
         let size: UInt64 = width == 64 ? 0 : 1 << UInt64(width)
         let start = width == 64 ? 0 : high & ~(size - 1)
         return start...(width == 64 ? UInt64.max : start + size - 1)
+    }
+
+    /// The `ip4-cidr-length` and `ip6-cidr-length` of an `a` or `mx` term (`a:x.fr/24//64`, `mx//48`),
+    /// each nil when absent; nil when malformed (RFC 7208 §5.6).
+    static func dualCIDR(_ term: String) -> (Int?, Int?)? {
+        guard let slash = term.firstIndex(of: "/") else { return (nil, nil) }
+        let lengths = String(term[slash...])
+        func length(_ text: String, _ bits: Int) -> Int? {
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(text), value <= bits else { return nil }
+            return value
+        }
+        if lengths.hasPrefix("//") {
+            guard let v6 = length(String(lengths.dropFirst(2)), 128) else { return nil }
+            return (nil, v6)
+        }
+        let parts = String(lengths.dropFirst()).components(separatedBy: "//")
+        guard parts.count <= 2, let v4 = length(parts[0], 32) else { return nil }
+        if parts.count == 2 {
+            guard let v6 = length(parts[1], 128) else { return nil }
+            return (v4, v6)
+        }
+        return (v4, nil)
     }
 
     /// RFC 7208 §12: name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
