@@ -137,7 +137,7 @@ struct IncidentCommandTests {
         let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--agent-config", folder.url("no-agent.yaml")])
         #expect(second.exitCode == 0)
         #expect(second.stdout.contains("Aucune échéance légale"))
-        #expect(try at("2026-03-30T12:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
+        #expect(try at("2026-04-03T09:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
         // Closed, but its final report is still due (30 April 12:00): `due` keeps saying so.
         let afterClose = try at("2026-04-03T09:00:00+02:00", ["due", "--within", "30d"])
         #expect(afterClose.exitCode == 1)
