@@ -95,7 +95,8 @@ struct IncidentCommandTests {
         // Logged as sent: no longer due; the rest are.
         let logged = try at("2026-03-29T17:00:00+02:00", ["log", id, "Alerte précoce déposée", "--sent", "early-warning", "--at", "2026-03-29 16:45"])
         #expect(logged.exitCode == 0, "\(logged.stderr)")
-        #expect(logged.stdout.contains("envoyé le 2026-03-29 16:45 CEST"))
+        // Due at 11:00, sent at 16:45: late, never read as met.
+        #expect(logged.stdout.contains("⚠ envoyé en retard (de 5 h 45 min) le 2026-03-29 16:45 CEST"), "\(logged.stdout)")
         #expect(try at("2026-03-29T17:00:00+02:00", ["due", "--within", "0"]).exitCode == 0)
         for stage in ["notification", "cnil"] {
             #expect(try at("2026-03-30T12:00:00+02:00", ["log", id, "envoyée", "--sent", stage]).exitCode == 0)

@@ -1,3 +1,4 @@
+import Agent
 import Foundation
 import Incidents
 import TerritoryGenerator
@@ -188,8 +189,38 @@ struct IncidentReassuranceTests {
         #expect(page.exitCode == 0, "\(page.stderr)")
         #expect(page.stdout.contains("CyberCorsica") && page.stdout.contains("CA du Pays"), "\(page.stdout)")
         #expect(page.stdout.contains("décrit l'entité autrement que le périmètre déclaré par le RSSI (type : ca au périmètre, commune dans le rapport"), "\(page.stdout)")
-        let territory = try BuiltBinary.run(["summary", "--db", db, "--format", "markdown"])
+        let territory = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
         #expect(territory.exitCode == 0, "\(territory.stderr)")
         #expect(territory.stdout.contains("Pour 1 membre(s) (CA du Pays), le dernier contrôle reçu décrit l'entité autrement"), "\(territory.stdout)")
+    }
+}
+
+/// `ResolvedIdentity`, the one rule for an entity's identity: the roster first, the report fills its gaps.
+@Suite("Roster identity over reports (ResolvedIdentity)")
+struct RosterIdentityTests {
+    @Test("roster fields win; empty ones come from the report; differences in case, accents, spaces and hyphens are not disagreements")
+    func resolve() {
+        let member = Roster.Member(name: "Commune d'Ajaccio", siren: "212900195", kind: "commune", departement: "2A", region: "Île-de-France")
+        let reported = Entity(
+            name: "Mairie", siren: "212900195", insee: "2A004", kind: "Commune", population: 70_000, departement: "2a", region: "ile de france")
+        let same = ResolvedIdentity(member: member, reported: reported)
+        #expect(same.disagreements.isEmpty, "\(same.disagreements)")
+        #expect(same.entity.name == "Commune d'Ajaccio" && same.entity.kind == "commune" && same.entity.departement == "2A")
+        #expect(same.entity.population == 70_000 && same.entity.insee == "2A004", "gaps filled from the report")
+        #expect(same.inRoster && same.reported)
+
+        let other = ResolvedIdentity(member: member, reported: Entity(siren: "212900195", kind: "ca", departement: "29"))
+        #expect(other.entity.kind == "commune" && other.entity.departement == "2A")
+        #expect(other.disagreements == [
+            IdentityDisagreement(field: "kind", roster: "commune", report: "ca"),
+            IdentityDisagreement(field: "departement", roster: "2A", report: "29"),
+        ])
+        #expect(IdentityDisagreement.warning(other.disagreements, siren: "212900195", english: true)
+            .contains("(kind: commune in the roster, ca in the report; département: 2A in the roster, 29 in the report); the roster is used"))
+
+        let outside = ResolvedIdentity(member: nil, reported: reported)
+        #expect(outside.entity == reported && outside.disagreements.isEmpty && !outside.inRoster)
+        let declaredOnly = ResolvedIdentity(member: member, reported: nil)
+        #expect(declaredOnly.entity == member.entity && declaredOnly.disagreements.isEmpty && !declaredOnly.reported)
     }
 }
