@@ -128,6 +128,10 @@ struct IncidentReassuranceTests {
 
         let closed = try cyberctl(["close", "1", "--at", "2026-05-04 11:30"])
         #expect(closed.exitCode == 0 && closed.stdout.contains("clos le 2026-05-04 11:30 CEST"), "\(closed.stdout) \(closed.stderr)")
+        // Nor can a correction move the awareness after the closing.
+        let moved = try cyberctl(["update", "1", "--aware-at", "2026-05-04 11:45"])
+        #expect(moved.exitCode == 64 && moved.stderr.contains("serait postérieure à la clôture de l'incident 1 (2026-05-04 11:30 CEST)"), "\(moved.stderr)")
+        #expect(try cyberctl(["update", "1", "--aware-at", "2026-05-04 09:30"]).exitCode == 0, "earlier is a correction like any other")
     }
 
     @Test("the roster wins over a report's entity facts (NIS 2 standing, due, draft's CSIRT, élus pages), and the disagreement is said")
