@@ -115,7 +115,11 @@ extension TerritoryViews {
         read(.incidents) {
             var found: [AlertsView.Alert] = []
             for incident in try store.incidents() {
-                let name = try incident.siren.flatMap { try store.entityIdentity(siren: $0)?.name }
+                // The name as the other alerts of this view give it (the entity's newest report), so that one entity
+                // reads the same on every line; nil when the store has no report of it.
+                let name = try incident.siren.flatMap { siren in
+                    try store.read { db in try db.fetchOne(String.self, sql: "SELECT name FROM entity WHERE siren = ?", arguments: [siren]) }
+                }
                 for deadline in incident.pendingDeadlines(now: now, within: TimeInterval(days) * 86_400, english: english) {
                     found.append(AlertsView.Alert(
                         kind: deadline.state == .overdue ? .incidentOverdue : .incidentDue, siren: incident.siren, entity: name,

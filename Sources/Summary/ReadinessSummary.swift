@@ -129,8 +129,9 @@ public struct SummaryBuilder: Sendable {
             throw InputError(.invalidData, fr: "le fichier de réponses est celui du SIREN \(other), pas de \(siren)", en: "the answers file is for SIREN \(other), not \(siren)")
         }
         let roster = try views.store.roster()
-        var identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
-        if let member = roster?.member(siren) { identity = member.entity.merging(identity) }
+        // The roster's declaration first, its empty fields from the newest report (ResolvedIdentity).
+        let resolved = try views.resolvedIdentities()[siren]
+        let identity = resolved?.entity ?? Entity(name: detail.name, siren: siren)
         let results = detail.results.map {
             CheckResult(check: $0.check, target: $0.target, code: $0.code, status: $0.status, severity: $0.severity)
         }
@@ -146,6 +147,7 @@ public struct SummaryBuilder: Sendable {
         var cautions: [String] = []
         if let caution = Self.coverageCaution(detail.score.coverage) { cautions.append(caution) }
         if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated.filter { $0 != Domain.organisation.rawValue }) { cautions.append(caution) }
+        if let caution = Self.identityCaution(resolved?.disagreements ?? []) { cautions.append(caution) }
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
         let points = try views.entityTrend(siren: siren)
@@ -195,11 +197,12 @@ public struct SummaryBuilder: Sendable {
                 .missing, fr: "la base du territoire ne contient encore aucun rapport de ses membres ; lancez d'abord `cyberctl consolidate DOSSIER…`",
                 en: "the territory store holds no report of the territory's members yet; run `cyberctl consolidate DIR…` first")
         }
-        let identities = try views.identities()
+        let resolved = try views.resolvedIdentities()
+        let identities = resolved.mapValues(\.entity)
         let roster = try views.store.roster()
         // The grouping: the declared one, else the largest intercommunalité in the store.
         let groupingKinds: Set<String> = ["cc", "ca", "cu", "metropole"]
-        let grouping = roster.map { $0.territory.entity.merging(identities[$0.territory.siren]) }
+        let grouping = roster.map { identities[$0.territory.siren] ?? $0.territory.entity }
             ?? identities.values.filter { groupingKinds.contains($0.kind ?? "") }
                 .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
         if let other = answers?.entity.siren, let siren = grouping?.siren, other != siren {
@@ -215,6 +218,8 @@ public struct SummaryBuilder: Sendable {
         let level = t.score.level.flatMap(Level.init(rawValue:))
         var cautions: [String] = []
         if let caution = Self.coverageCaution(t.score.coverage) { cautions.append(caution) }
+        let contradicted = memberRows.filter { !(resolved[$0.siren]?.disagreements.isEmpty ?? true) }.map { $0.name ?? "SIREN \($0.siren)" }
+        if let caution = Self.membersIdentityCaution(contradicted) { cautions.append(caution) }
         let nis2: ReadinessSummary.NIS2Status
         if let grouping, grouping.kind != nil {
             nis2 = nis2Status(facts: facts(grouping, hasCommuneOver30000: over30000))
@@ -464,6 +469,20 @@ public struct SummaryBuilder: Sendable {
         return "Aucun point à corriger n'a été relevé par les derniers contrôles."
     }
 
+    /// Said when the entity's newest report describes it otherwise than the roster: the page follows the roster.
+    static func identityCaution(_ disagreements: [IdentityDisagreement]) -> String? {
+        guard !disagreements.isEmpty else { return nil }
+        let list = disagreements.map { $0.text(english: false) }.joined(separator: " ; ")
+        return "Le dernier contrôle reçu décrit l'entité autrement que le périmètre déclaré par le RSSI (\(list)) : cette page suit le périmètre déclaré ; la configuration de l'agent est à corriger."
+    }
+
+    /// Said on the territory page when members' newest reports describe them otherwise than the roster.
+    static func membersIdentityCaution(_ names: [String]) -> String? {
+        guard !names.isEmpty else { return nil }
+        let shown = names.sorted().prefix(5).joined(separator: ", ") + (names.count > 5 ? "…" : "")
+        return "Pour \(names.count) membre(s) (\(shown)), le dernier contrôle reçu décrit l'entité autrement que le périmètre déclaré par le RSSI : cette page suit le périmètre déclaré ; la configuration de leur agent est à corriger."
+    }
+
     static func coverageCaution(_ coverage: Double) -> String? {
         guard coverage < 0.8 else { return nil }
         let missing = Int(((1 - coverage) * 100).rounded())
@@ -517,15 +536,4 @@ public struct SummaryBuilder: Sendable {
     }
 
     static func frenchDate(_ date: Date) -> String { frenchDate(ISO8601.string(from: date)) }
-}
-
-extension Entity {
-    /// This identity, its missing fields taken from `other` (the roster's declaration first, then what
-    /// the reports state).
-    func merging(_ other: Entity?) -> Entity {
-        guard let other else { return self }
-        return Entity(
-            name: name ?? other.name, siren: siren ?? other.siren, insee: insee ?? other.insee, kind: kind ?? other.kind,
-            population: population ?? other.population, departement: departement ?? other.departement, region: region ?? other.region)
-    }
 }
