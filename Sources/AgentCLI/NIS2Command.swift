@@ -239,7 +239,9 @@ extension AgentCommand.Nis2Command {
             let path = answers.hasPrefix("/") ? answers : FileManager.default.currentDirectoryPath + "/" + answers
             let results = await NIS2AnswersCheck(answers: path, questionnaire: questionnaire).run(CheckContext(root: .system))
             if let problem = results.first(where: { $0.code == NIS2AnswersCheck.answersCode || $0.code == NIS2AnswersCheck.questionnaireCode }) {
-                note("cyberctl: " + (problem.reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingAll("\n", with: "\ncyberctl: "))
+                // In the reader's language (French by default), as `assess --check` says it.
+                let reason = lang == .fr ? problem.reasonFr ?? problem.reason : problem.reason
+                note("cyberctl: " + (reason ?? (lang == .en ? "cannot read \(path)" : "lecture impossible : \(path)")).replacingAll("\n", with: "\ncyberctl: "))
                 throw ExitCode(problem.evidence["failure"] == "missing" ? 66 : problem.evidence["failure"] == "read" ? 74 : 65)
             }
             let summary = Scoring.summarize(results)

@@ -46,7 +46,9 @@ extension TerritoryViews {
             WHERE \(TerritoryStore.hasLatestReport)
             """, arguments: []) { row in
             let siren: String = row[0]
-            var entity = EntitySums(siren: siren, name: roster?.member(siren)?.name ?? row[1], departement: row[2])
+            // The roster's identity wins over what a report claims (`ResolvedIdentity`).
+            let member = roster?.member(siren)
+            var entity = EntitySums(siren: siren, name: member?.name ?? row[1], departement: member?.departement ?? row[2])
             entity.tally.total = row[3]
             entity.tally.scored = row[4]
             entity.inPerimeter = perimeter?.contains(siren) ?? true

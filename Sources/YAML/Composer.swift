@@ -82,6 +82,9 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
 ///   a key twice in a mapping (at the first key's first occurrence, as Yams), or a limit of `limits` exceeded.
 public func compose(yaml: String, limits: YAMLLimits = .default) throws(YAMLError) -> Node? {
     var text = yaml
+    // A byte order mark opening the stream is no content (YAML 1.2 §5.2; libyaml drops it when it detects the
+    // encoding itself, as PyYAML's loader does): a roster saved by Windows Notepad reads as its content.
+    if text.unicodeScalars.first == "\u{FEFF}" { text = String(text.unicodeScalars.dropFirst()) }
     let result: Result<Node?, YAMLError> = text.withUTF8 { bytes in
         // libyaml asserts on a null input: nothing at all is no document, as whitespace is.
         guard !bytes.isEmpty else { return .success(nil) }

@@ -113,9 +113,11 @@ public struct NIS2AnswersCheck: ConfigurableCheck {
             durationMs: stopwatch.elapsedMs)
     }
 
-    /// The problems of an answers file or questionnaire, `file:line: message` per line. NIS 2's own messages
-    /// (`NIS2InputError`, Sources/NIS2) carry one text, given in both slots: it is theirs to translate.
-    static func text(of error: NIS2InputError) -> LocalizedText { .verbatim(error.description) }
+    /// The problems of an answers file or questionnaire, `file:line: message` per line, in French and English (NIS 2's
+    /// own messages, `NIS2InputError`, carry both).
+    static func text(of error: NIS2InputError) -> LocalizedText {
+        LocalizedText(fr: error.description(english: false), en: error.description(english: true))
+    }
 
     /// The target of `path` when it is a symbolic link whose target does not exist (an answers file
     /// that was meant to be there, not a questionnaire never filled in); nil otherwise.
