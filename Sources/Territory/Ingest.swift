@@ -424,6 +424,7 @@ public struct Ingest: Sendable {
                 }
             }
             for siren in staleTotals.sorted() { try RuleTotals.refresh(db, siren: siren) }
+            try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
             return results
         }
     }

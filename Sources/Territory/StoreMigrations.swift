@@ -51,6 +51,9 @@ extension TerritoryStore {
         // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
         // back-filled from the hosts' latest and previous reports.
         StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
+        // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
+        // (`LatestCertificates`), back-filled from those reports' results.
+        StoreMigration(id: "v10-latest-certificate", body: LatestCertificates.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
