@@ -27,6 +27,9 @@ enum LatestCertificates {
     static let unreadCodes = ["cert.file", "cert.discovery"]
 
     /// Migration `v10-latest-certificate`: the table, its indexes, and its rows for every host's latest report.
+    /// The index by end date holds the code and SIREN the view's filter tests, so that the dashboard's count of the
+    /// certificates within the window reads the index alone (with the end date only, it read each row: 174,000 at
+    /// 100,000 reports).
     static func createTable(_ db: any SQLConnection) throws {
         let integer = db.dialect == .sqlite ? "INTEGER" : "BIGINT"
         let real = db.dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"
@@ -45,7 +48,7 @@ enum LatestCertificates {
                 reason TEXT, reasonFr TEXT,
                 PRIMARY KEY (hostID, ordinal)
             );
-            CREATE INDEX latest_certificate_by_end ON latest_certificate(notAfter) WHERE notAfter IS NOT NULL;
+            CREATE INDEX latest_certificate_by_end ON latest_certificate(notAfter, code, siren) WHERE notAfter IS NOT NULL;
             CREATE INDEX latest_certificate_unverified ON latest_certificate(siren) WHERE notAfter IS NULL;
             CREATE INDEX latest_certificate_by_entity ON latest_certificate(siren);
             """)

@@ -85,7 +85,7 @@ struct LatestCertificatesTests {
     /// Filters compared: none, each entity, each domain that has certificates, one that has none, both together.
     static let filters = [
         ViewFilter(), ViewFilter(entities: [F.sirenA]), ViewFilter(entities: [F.sirenB]), ViewFilter(domain: .tls),
-        ViewFilter(domain: .certificates), ViewFilter(domain: .backup), ViewFilter(entities: [F.sirenB], domain: .tls),
+        ViewFilter(domain: .certificates), ViewFilter(domain: .backups), ViewFilter(entities: [F.sirenB], domain: .tls),
     ]
 
     /// The view equals the reference for several windows, filters and both languages; cut at `limit`, it is the
@@ -173,7 +173,7 @@ struct LatestCertificatesTests {
 
         // A newer report replaces srv-mairie's latest, with other certificates.
         try fixture.write("a-mairie-5.json", daysAgo: 5, results: Self.results(3, now: now) + [
-            certificate("cert.expiry", .fail, target: "/etc/ssl/new.pem", endsIn: 1, now: now, subject: "CN=new.test"),
+            Self.certificate("cert.expiry", .fail, target: "/etc/ssl/new.pem", endsIn: 1, now: now, subject: "CN=new.test"),
         ])
         #expect(try fixture.ingest().stored == 1)
         try Self.expectEqual(try fixture.store(), now: now, "latest replaced")
