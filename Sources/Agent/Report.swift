@@ -25,11 +25,16 @@ public struct Report: Codable, Sendable, Equatable {
         public var profile: String
         /// SHA-256 of the profile file, lower-case hex.
         public var profileSHA256: String
+        /// The domains or check ids a partial scan kept (`scan --only`), in the order given; absent (nil) for a full
+        /// scan of the profile. A partial report says nothing of the rest: `consolidate` refuses it (`report-partial`),
+        /// so it never replaces a host's last full report.
+        public var only: [String]?
 
-        public init(version: String, profile: String, profileSHA256: String) {
+        public init(version: String, profile: String, profileSHA256: String, only: [String]? = nil) {
             self.version = version
             self.profile = profile
             self.profileSHA256 = profileSHA256
+            self.only = only
         }
     }
 

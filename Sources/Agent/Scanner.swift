@@ -56,7 +56,7 @@ public struct Scanner: Sendable {
         let results = DeclarationCrossCheck.apply(await runner.run(checks, context: context, progress: progress))
         return Report(
             generatedAt: clock.now(),
-            agent: .init(version: Self.version, profile: profile.name, profileSHA256: profile.sha256),
+            agent: .init(version: Self.version, profile: profile.name, profileSHA256: profile.sha256, only: only.isEmpty ? nil : only),
             entity: entity, host: HostFacts.collect(root: root), results: results)
     }
 }

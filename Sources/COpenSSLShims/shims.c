@@ -6,6 +6,8 @@ STACK_OF(X509) *cyberctl_sk_X509_new_null(void) { return sk_X509_new_null(); }
 int cyberctl_sk_X509_push(STACK_OF(X509) *stack, X509 *certificate) { return sk_X509_push(stack, certificate); }
 void cyberctl_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
 void cyberctl_sk_X509_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
+int cyberctl_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack) { return sk_X509_REVOKED_num(stack); }
+X509_REVOKED *cyberctl_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) { return sk_X509_REVOKED_value(stack, index); }
 
 int cyberctl_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
 GENERAL_NAME *cyberctl_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {

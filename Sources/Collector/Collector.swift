@@ -145,6 +145,30 @@ public final class Collector: Sendable {
         limiter = RateLimiter(perMinute: configuration.ratePerMinute)
         pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: configuration.queueLimit)
         metrics = CollectorMetrics(queueLimit: configuration.queueLimit, workers: configuration.workers)
+        // Reports stored before a revocation the CRL now lists: taken back before the first upload is answered.
+        withdrawRevokedReports()
+    }
+
+    /// Withdraws the stored reports whose signer the CRLs in force revoke (`TerritoryStore.withdrawRevokedReports`, the
+    /// same as at every `consolidate`), one log line each: at start, and after each reload of a changed CA or CRL file.
+    /// Does nothing without a store or a CRL. A store that cannot be written is logged; the next reload or start tries
+    /// again (the withdrawal is idempotent).
+    func withdrawRevokedReports() {
+        guard let store = ingest?.store else { return }
+        do {
+            for report in try store.withdrawRevokedReports(trust: trust.verifier().trust) {
+                logger.warning(
+                    "rapport retiré de la base, son certificat signataire est révoqué (report withdrawn from the store, its signer certificate is revoked)",
+                    metadata: [
+                        "siren": "\(report.siren)", "host": "\(report.host)", "report": "\(report.reportID)", "serial": "\(report.serial)",
+                        "reason": "\(report.reason)", "revokedAt": "\(report.revokedAt)", "hostLatestAfter": "\(report.hostLatestAfter ?? "none")",
+                    ])
+            }
+        } catch {
+            logger.error(
+                "retrait des rapports signés par un certificat révoqué impossible (withdrawing the reports of revoked signers failed)",
+                metadata: ["error": "\(error)"])
+        }
     }
 
     /// The server's TLS configuration: the collector's certificate and key, client certificates
@@ -346,6 +370,8 @@ public final class Collector: Sendable {
                     "fichier de l'AC ou de la CRL modifié mais illisible : la confiance précédente reste en vigueur (CA or CRL file changed but does not load; the previous trust stays in force)", metadata: ["problem": "\(problem)"])
             } else {
                 logger.notice("fichier de l'AC ou de la CRL modifié : confiance rechargée (CA or CRL file changed: trust reloaded)")
+                // Off this event loop (and out of the trust's lock, which `withdrawRevokedReports` takes again).
+                DispatchQueue.global().async { self.withdrawRevokedReports() }
             }
         }
         let identity: ClientIdentity

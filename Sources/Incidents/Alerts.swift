@@ -76,7 +76,25 @@ extension TerritoryViews {
         read(.refusals) {
             let horizon = try (store.roster()?.silentAfterDays ?? Roster.defaultSilentAfterDays) + Roster.graceDays
             let since = now.addingTimeInterval(-TimeInterval(horizon) * 86_400)
-            return try rejected(includeResolved: false).rejections.compactMap { refusal in
+            // Reports withdrawn after a revocation: said with their entity and host, and what the host falls back on.
+            let withdrawn = try store.withdrawals(since: since).map { report in
+                let at = ISO8601.date(from: report.withdrawnAt) ?? now
+                let after = report.hostLatestAfter.map { PeopleTime.string(iso: $0) }
+                let consequence = english
+                    ? (report.wasLatest
+                        ? (after.map { " — the server now counts on its report of \($0)" } ?? " — the server has no trusted report left: not evaluated")
+                        : " — an earlier report of the server")
+                    : (report.wasLatest
+                        ? (after.map { " — le serveur retombe sur son rapport du \($0)" } ?? " — le serveur n'a plus aucun rapport de confiance : non évalué")
+                        : " — un rapport antérieur du serveur")
+                return AlertsView.Alert(
+                    kind: .reportWithdrawn, siren: report.siren, entity: report.entity, host: report.host, subject: report.path,
+                    date: report.withdrawnAt, days: max(0, Int((now.timeIntervalSince(at) / 86_400).rounded(.down))),
+                    detail: (english ? report.message.en : report.message.fr) + consequence)
+            }
+            // A withdrawal's own refusal is the alert above.
+            return try withdrawn + rejected(includeResolved: false).rejections.compactMap { refusal in
+                guard refusal.code != RejectionCode.reportWithdrawn else { return nil }
                 guard let seen = ISO8601.date(from: refusal.lastSeen), seen >= since else { return nil }
                 return AlertsView.Alert(
                     kind: .reportRefused, siren: nil, entity: nil, subject: refusal.path, date: refusal.lastSeen,
@@ -97,7 +115,11 @@ extension TerritoryViews {
         read(.incidents) {
             var found: [AlertsView.Alert] = []
             for incident in try store.incidents() {
-                let name = try incident.siren.flatMap { try store.entityIdentity(siren: $0)?.name }
+                // The name as the other alerts of this view give it (the entity's newest report), so that one entity
+                // reads the same on every line; nil when the store has no report of it.
+                let name = try incident.siren.flatMap { siren in
+                    try store.read { db in try db.fetchOne(String.self, sql: "SELECT name FROM entity WHERE siren = ?", arguments: [siren]) }
+                }
                 for deadline in incident.pendingDeadlines(now: now, within: TimeInterval(days) * 86_400, english: english) {
                     found.append(AlertsView.Alert(
                         kind: deadline.state == .overdue ? .incidentOverdue : .incidentDue, siren: incident.siren, entity: name,

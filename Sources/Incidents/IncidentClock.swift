@@ -29,6 +29,21 @@ public enum IncidentClock {
     public static let notificationHours = 72
     public static let cnilHours = 72
 
+    /// How far ahead of the present a typed time may be (clock skew between machines, a minute typed
+    /// rounded up): 5 minutes. Beyond, `--aware-at`, `--at` of a log entry and `--at` of a closing are refused.
+    public static let futureTolerance: TimeInterval = 300
+
+    /// Refuses `instant` when it is more than `futureTolerance` after `now`: a report cannot have been sent,
+    /// nor an incident handled or noticed, later than the present.
+    /// - Throws: `InputError(.usage)` naming `option`, the time given and the present.
+    public static func requireNotFuture(_ instant: Date, now: Date, option: String) throws(InputError) {
+        guard instant > now.addingTimeInterval(futureTolerance) else { return }
+        throw InputError(
+            .usage,
+            fr: "\(option) \(local(instant)) est dans le futur (il est \(local(now))) ; indiquez l'heure à laquelle c'est arrivé",
+            en: "\(option) \(local(instant)) is in the future (now \(local(now))); give the time it happened")
+    }
+
     /// `instant` + `hours` elapsed hours.
     public static func adding(hours: Int, to instant: Date) -> Date { instant.addingTimeInterval(TimeInterval(hours) * 3600) }
 
@@ -111,15 +126,21 @@ public enum IncidentClock {
     /// "dans 3 j 4 h" / "in 3 d 4 h" or "EN RETARD de 5 h 10 min" / "OVERDUE by 5 h 10 min".
     public static func remaining(from now: Date, to due: Date, english: Bool) -> String {
         let seconds = Int(due.timeIntervalSince(now))
+        let span = span(seconds: seconds, english: english)
+        if seconds < 0 { return english ? "OVERDUE by \(span)" : "EN RETARD de \(span)" }
+        return english ? "in \(span)" : "dans \(span)"
+    }
+
+    /// A duration as people read it, sign ignored: "3 j 4 h", "5 h 10 min", "0 min" ("d" for days in English);
+    /// minutes only under a day, truncated to the minute.
+    public static func span(seconds: Int, english: Bool) -> String {
         let magnitude = abs(seconds) / 60
         let days = magnitude / 1440, hours = (magnitude % 1440) / 60, minutes = magnitude % 60
         var parts: [String] = []
         if days > 0 { parts.append(english ? "\(days) d" : "\(days) j") }
         if hours > 0 { parts.append("\(hours) h") }
         if days == 0 && (minutes > 0 || parts.isEmpty) { parts.append("\(minutes) min") }
-        let span = parts.joined(separator: " ")
-        if seconds < 0 { return english ? "OVERDUE by \(span)" : "EN RETARD de \(span)" }
-        return english ? "in \(span)" : "dans \(span)"
+        return parts.joined(separator: " ")
     }
 }
 
@@ -158,11 +179,19 @@ public enum IncidentStage: String, Codable, Sendable, CaseIterable {
 /// One legal deadline of an incident.
 public struct IncidentDeadline: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable {
-        /// Sent (a log entry with this stage exists).
+        /// Sent on time (a log entry with this stage exists, at or before `due`).
         case submitted
+        /// Sent after `due`: the deadline was missed. For the CNIL (GDPR Art. 33(1)) the notification must
+        /// then give the reasons for the delay.
+        case late
+        /// Not sent, `due` not yet reached.
         case pending
+        /// Not sent, `due` passed.
         case overdue
     }
+
+    /// Whether the report was sent, on time or late.
+    public var isSent: Bool { state == .submitted || state == .late }
 
     public var stage: IncidentStage
     /// What is due: the stage's title, or the progress report when the final report is not yet possible.
@@ -173,8 +202,11 @@ public struct IncidentDeadline: Codable, Sendable, Equatable {
     public var dueLocal: String
     public var state: State
     public var submittedAt: Date?
-    /// "dans 5 h" / "en retard de 2 h"; empty when submitted.
+    /// "dans 5 h" / "EN RETARD de 2 h" while not sent; "envoyé avec 3 j de retard" / "sent 3 d late" when
+    /// `late`; empty when sent on time.
     public var remaining: String
+    /// Seconds between `due` and `submittedAt` when `late`; nil otherwise.
+    public var lateBy: Int?
     /// How the date was computed (what it runs from).
     public var computedFrom: String
 }
@@ -194,11 +226,26 @@ extension Incident {
         func add(_ stage: IncidentStage, _ due: Date, title: String? = nil, from: String, sentAfter: Date? = nil) {
             // With `sentAfter`, only a report sent from then on counts (earlier ones were progress reports).
             let sent = sentAfter.map { start in log.filter { $0.stage == stage && $0.at >= start }.map(\.at).min() } ?? submissions[stage]
-            let state: IncidentDeadline.State = sent != nil ? .submitted : (now > due ? .overdue : .pending)
+            let state: IncidentDeadline.State
+            let remaining: String
+            var lateBy: Int?
+            if let sent {
+                if sent > due {
+                    state = .late
+                    lateBy = Int(sent.timeIntervalSince(due))
+                    let span = IncidentClock.span(seconds: lateBy!, english: english)
+                    remaining = english ? "sent \(span) late" : "envoyé avec \(span) de retard"
+                } else {
+                    state = .submitted
+                    remaining = ""
+                }
+            } else {
+                state = now > due ? .overdue : .pending
+                remaining = IncidentClock.remaining(from: now, to: due, english: english)
+            }
             deadlines.append(IncidentDeadline(
                 stage: stage, title: title ?? stage.title(english: english), basis: stage.basis, due: due, dueLocal: IncidentClock.local(due),
-                state: state, submittedAt: sent, remaining: sent == nil ? IncidentClock.remaining(from: now, to: due, english: english) : "",
-                computedFrom: from))
+                state: state, submittedAt: sent, remaining: remaining, lateBy: lateBy, computedFrom: from))
         }
         if significant != .no {
             add(.earlyWarning, IncidentClock.adding(hours: IncidentClock.earlyWarningHours, to: awareAt), from: "\(aware) + 24 h")
@@ -232,6 +279,6 @@ extension Incident {
     /// The deadlines not yet sent whose date is past or falls before `now + window` seconds (`incident due`,
     /// `territory alerts`), closed incidents included: their final report stays due.
     public func pendingDeadlines(now: Date, within window: TimeInterval, english: Bool = false) -> [IncidentDeadline] {
-        deadlines(now: now, english: english).filter { $0.state != .submitted && $0.due <= now.addingTimeInterval(window) }
+        deadlines(now: now, english: english).filter { !$0.isSent && $0.due <= now.addingTimeInterval(window) }
     }
 }

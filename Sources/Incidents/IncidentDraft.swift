@@ -105,8 +105,12 @@ public struct IncidentDraft: Sendable {
         heading("\(stage.title(english: false)) — brouillon (incident \(incident.id) : \(incident.title))", level: 1)
         out.append("Brouillon préparé par cyberctl le \(IncidentClock.local(now)) ; à relire et compléter avant envoi. Base légale : \(stage.basis).")
         if let deadline {
-            let state = deadline.state == .submitted ? "envoyé le \(deadline.submittedAt.map(IncidentClock.local) ?? "")"
-                : deadline.state == .overdue ? "⚠ \(deadline.remaining)" : deadline.remaining
+            let state = switch deadline.state {
+            case .submitted: "envoyé le \(deadline.submittedAt.map(IncidentClock.local) ?? "")"
+            case .late: "⚠ envoyé en retard (de \(IncidentClock.span(seconds: deadline.lateBy ?? 0, english: false))) le \(deadline.submittedAt.map(IncidentClock.local) ?? "")"
+            case .overdue: "⚠ \(deadline.remaining)"
+            case .pending: deadline.remaining
+            }
             out.append("Échéance : \(deadline.dueLocal) (\(deadline.computedFrom)) — \(state).")
         } else if stage != .cnil {
             out.append("Note : l'incident est marqué comme non significatif (art. 23(3)) ; aucune déclaration NIS 2 n'est exigée.")
@@ -140,14 +144,16 @@ public struct IncidentDraft: Sendable {
         field("Incident significatif (art. 23(3))", ["yes": "oui", "no": "non", "unknown": "à déterminer"][incident.significant.rawValue]!)
         field("Données personnelles concernées", incident.personalData ? "oui" : "non")
         field("État", incident.isOpen ? "en cours" : "traité le \(IncidentClock.local(incident.closedAt!))")
-        for (label, help) in Self.stageFields(stage) where !(label == "Motifs du retard" && (deadline?.state ?? .pending) == .pending) {
+        // The reasons for a delay are asked for once the deadline is missed (overdue, or sent late); before, or sent on time, they do not apply.
+        let missed = deadline.map { $0.state == .overdue || $0.state == .late } ?? false
+        for (label, help) in Self.stageFields(stage) where !(label == "Motifs du retard" && !missed) {
             if label.hasPrefix("Délégué à la protection des données"), let dpo = contacts.first(where: { $0.role == .dpo }) {
                 field(label, "\(dpo.line) (d'après le périmètre déclaré ; à vérifier)")
                 continue
             }
             field(label, "\(Self.toComplete) — \(help)")
         }
-        if stage == .cnil, (deadline?.state ?? .pending) == .pending {
+        if stage == .cnil, !missed {
             field("Motifs du retard", "sans objet si envoyée avant l'échéance (art. 33(1))")
         }
         out.append("")

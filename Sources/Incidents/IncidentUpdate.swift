@@ -78,7 +78,7 @@ extension TerritoryStore {
     ///
     /// - Returns: the fields changed, in the order logged (empty when nothing differed).
     /// - Throws: `InputError(.missing)` for an unknown incident; `InputError(.usage)` when a host to remove is
-    ///   not one of the incident's.
+    ///   not one of the incident's, or when a new `awareAt` would come after the closing or a logged send.
     @discardableResult
     public func updateIncident(_ id: Int64, _ changes: IncidentChanges, reason: String? = nil, at: Date = Date()) throws -> [IncidentChange] {
         try write { db in
@@ -97,6 +97,15 @@ extension TerritoryStore {
                 try record("siren", current.siren ?? "", siren, column: "siren", value: siren)
             }
             if let aware = changes.awareAt {
+                // The awareness cannot come after the closing or after a report logged as sent: every clock runs from it.
+                let firstSend = current.log.filter { $0.stage != nil }.map(\.at).min()
+                if let later = [current.closedAt, firstSend].compactMap({ $0 }).min(), aware > later {
+                    let what = later == current.closedAt ? (fr: "la clôture", en: "the closing") : (fr: "un envoi consigné", en: "a logged send")
+                    throw InputError(
+                        .usage,
+                        fr: "--aware-at \(IncidentClock.local(aware)) : serait postérieure à \(what.fr) de l'incident \(id) (\(IncidentClock.local(later)))",
+                        en: "--aware-at \(IncidentClock.local(aware)): would come after \(what.en) of incident \(id) (\(IncidentClock.local(later)))")
+                }
                 try record("awareAt", IncidentClock.local(current.awareAt), IncidentClock.local(aware), column: "awareAt", value: Int(aware.timeIntervalSince1970))
             }
             if let personal = changes.personalData {

@@ -61,7 +61,8 @@ public struct NewIncident: Sendable {
     }
 }
 
-/// The entity as the store knows it (from its newest report).
+/// The entity hit by an incident, as cyberctl uses it: the declared roster first, the fields it leaves empty
+/// from the entity's newest report (`ResolvedIdentity`).
 public struct EntityIdentity: Codable, Sendable, Equatable {
     public var siren: String
     public var name: String?
@@ -71,10 +72,12 @@ public struct EntityIdentity: Codable, Sendable, Equatable {
     public var population: Int?
     public var departement: String?
     public var region: String?
+    /// Where the newest report contradicts the roster (the roster's value is the one above); empty when they agree.
+    public var disagreements: [IdentityDisagreement]
 
     public init(
         siren: String, name: String? = nil, insee: String? = nil, kind: String? = nil, population: Int? = nil, departement: String? = nil,
-        region: String? = nil
+        region: String? = nil, disagreements: [IdentityDisagreement] = []
     ) {
         self.siren = siren
         self.name = name
@@ -83,6 +86,20 @@ public struct EntityIdentity: Codable, Sendable, Equatable {
         self.population = population
         self.departement = departement
         self.region = region
+        self.disagreements = disagreements
+    }
+
+    /// `resolved` for `siren`.
+    public init(siren: String, _ resolved: ResolvedIdentity) {
+        let entity = resolved.entity
+        self.init(
+            siren: siren, name: entity.name, insee: entity.insee, kind: entity.kind, population: entity.population, departement: entity.departement,
+            region: entity.region, disagreements: resolved.disagreements)
+    }
+
+    /// The warning to show when the newest report contradicts the roster; nil when they agree.
+    public func disagreementWarning(english: Bool) -> String? {
+        disagreements.isEmpty ? nil : IdentityDisagreement.warning(disagreements, siren: siren, english: english)
     }
 }
 
@@ -113,20 +130,39 @@ extension TerritoryStore {
     }
 
     /// Adds a log entry; with `stage`, the entry records that this stage's report was sent at `at`.
-    /// - Throws: `InputError(.missing)` for an unknown incident.
-    public func logIncident(_ id: Int64, text: String, stage: IncidentStage? = nil, at: Date = Date()) throws {
+    /// - Throws: `InputError(.missing)` for an unknown incident; `InputError(.usage)` when `at` is more than
+    ///   `IncidentClock.futureTolerance` after `now` (a report logged as sent in the future would show its
+    ///   deadline as met before anything was sent), or when a send (`stage`) is dated before the awareness.
+    public func logIncident(_ id: Int64, text: String, stage: IncidentStage? = nil, at: Date = Date(), now: Date = Date()) throws {
+        try IncidentClock.requireNotFuture(at, now: now, option: "--at")
         try write { db in
             try Self.requireIncident(db, id)
+            if let stage, let aware = try Self.awareness(db, id), at < aware {
+                throw InputError(
+                    .usage,
+                    fr: "--at \(IncidentClock.local(at)) : l'envoi « \(stage.title(english: false)) » serait antérieur à la prise de connaissance (\(IncidentClock.local(aware)))",
+                    en: "--at \(IncidentClock.local(at)): sending \"\(stage.title(english: true))\" would precede the awareness (\(IncidentClock.local(aware)))")
+            }
             try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text, stage) VALUES (?, ?, ?, ?)",
                            arguments: [id, Int(at.timeIntervalSince1970), text, stage?.rawValue])
         }
     }
 
     /// Closes an incident (handled at `at`).
-    /// - Throws: `InputError(.missing)` for an unknown incident, `InputError(.usage)` when already closed.
-    public func closeIncident(_ id: Int64, at: Date = Date(), text: String? = nil) throws {
+    /// - Throws: `InputError(.missing)` for an unknown incident, `InputError(.usage)` when already closed, when
+    ///   `at` is more than `IncidentClock.futureTolerance` after `now` (a closing in the future would move the
+    ///   final report's deadline and hide the progress report due meanwhile, Art. 23(4)(e)), or when `at` is
+    ///   before the awareness.
+    public func closeIncident(_ id: Int64, at: Date = Date(), now: Date = Date(), text: String? = nil) throws {
+        try IncidentClock.requireNotFuture(at, now: now, option: "--at")
         try write { db in
             try Self.requireIncident(db, id)
+            if let aware = try Self.awareness(db, id), at < aware {
+                throw InputError(
+                    .usage,
+                    fr: "--at \(IncidentClock.local(at)) : la clôture serait antérieure à la prise de connaissance (\(IncidentClock.local(aware)))",
+                    en: "--at \(IncidentClock.local(at)): the closing would precede the awareness (\(IncidentClock.local(aware)))")
+            }
             if let closed = try db.fetchOne(Int.self, sql: "SELECT closedAt FROM incident WHERE id = ?", arguments: [id]) {
                 let when = IncidentClock.local(Date(timeIntervalSince1970: TimeInterval(closed)))
                 throw InputError(.usage, fr: "l'incident \(id) est déjà clos depuis le \(when)", en: "incident \(id) was already closed at \(when)")
@@ -135,6 +171,11 @@ extension TerritoryStore {
             try db.execute(sql: "INSERT INTO incident_log (incidentID, at, text) VALUES (?, ?, ?)",
                            arguments: [id, Int(at.timeIntervalSince1970), text ?? "Clôture : incident traité"])
         }
+    }
+
+    /// The incident's moment of awareness.
+    static func awareness(_ db: any SQLConnection, _ id: Int64) throws -> Date? {
+        try db.fetchOne(Int.self, sql: "SELECT awareAt FROM incident WHERE id = ?", arguments: [id]).map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 
     static func requireIncident(_ db: any SQLConnection, _ id: Int64) throws {
@@ -172,15 +213,11 @@ extension TerritoryStore {
         }
     }
 
-    /// The entity as its newest stored report states it; nil when the store has no report of it.
+    /// The entity as cyberctl uses it: the declared roster first, the fields it leaves empty from the newest
+    /// stored report, with the fields on which that report contradicts the roster (`ResolvedIdentity`); nil when
+    /// neither the roster nor a report knows it.
     public func entityIdentity(siren: String) throws -> EntityIdentity? {
-        try read { db in
-            try db.fetchRow(sql: "SELECT * FROM entity WHERE siren = ?", arguments: [siren]).map {
-                EntityIdentity(
-                    siren: siren, name: $0["name"], insee: $0["insee"], kind: $0["kind"], population: $0["population"],
-                    departement: $0["departement"], region: $0["region"])
-            }
-        }
+        try resolvedIdentity(siren: siren).map { EntityIdentity(siren: siren, $0) }
     }
 
     /// Whether the store has a report of `hostname`.

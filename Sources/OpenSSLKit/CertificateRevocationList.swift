@@ -59,6 +59,15 @@ public final class CertificateRevocationList: @unchecked Sendable {
             self.revocationDate = revocationDate
             self.reason = reason
         }
+
+        /// The serial number in upper-case hexadecimal, as `X509Certificate.serialNumberHex` (and `openssl x509 -serial`)
+        /// writes a certificate's: two digits per byte, leading zero bytes left out, `0` for zero.
+        public var serialNumberHex: String {
+            let significant = serialNumber.drop { $0 == 0 }
+            guard !significant.isEmpty else { return "0" }
+            let digits = Array("0123456789ABCDEF")
+            return String(significant.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+        }
     }
 
     /// Builds and signs a CRL (SHA-256) for `issuer`.
@@ -190,6 +199,30 @@ public final class CertificateRevocationList: @unchecked Sendable {
         OpenSSLError.clearQueue()
         // 1: revoked; 2: removeFromCRL entry (not revoked); 0: absent.
         guard found == 1, let revoked else { return nil }
+        return Self.entry(revoked, serialNumber: certificate.serialNumberBytes)
+    }
+
+    /// Every certificate this CRL revokes, in the CRL's order. An entry whose reason is `removeFromCRL` (a delta CRL's
+    /// "no longer revoked", RFC 5280 §5.3.1) is left out, as `entry(for:)` leaves it out; so is an entry whose serial
+    /// number cannot be read.
+    public var entries: [Entry] {
+        guard let stack = X509_CRL_get_REVOKED(pointer) else { return [] }
+        var entries: [Entry] = []
+        for index in 0..<cyberctl_sk_X509_REVOKED_num(stack) {
+            guard let revoked = cyberctl_sk_X509_REVOKED_value(stack, index),
+                  let serial = X509_REVOKED_get0_serialNumber(revoked), let bn = ASN1_INTEGER_to_BN(serial, nil) else { continue }
+            var bytes = [UInt8](repeating: 0, count: Int((BN_num_bits(bn) + 7) / 8))
+            _ = BN_bn2bin(bn, &bytes)
+            BN_free(bn)
+            let entry = Self.entry(revoked, serialNumber: bytes)
+            if entry.reason != .removeFromCRL { entries.append(entry) }
+        }
+        OpenSSLError.clearQueue()
+        return entries
+    }
+
+    /// The entry `revoked` says, for the certificate with `serialNumber`.
+    static func entry(_ revoked: OpaquePointer, serialNumber: [UInt8]) -> Entry {
         var reason: Reason?
         var critical: Int32 = 0
         if let raw = X509_REVOKED_get_ext_d2i(revoked, NID_crl_reason, &critical, nil) {
@@ -199,6 +232,6 @@ public final class CertificateRevocationList: @unchecked Sendable {
         }
         OpenSSLError.clearQueue()
         let date = X509Certificate.date(X509_REVOKED_get0_revocationDate(revoked)) ?? Date(timeIntervalSince1970: 0)
-        return Entry(serialNumber: certificate.serialNumberBytes, revocationDate: date, reason: reason)
+        return Entry(serialNumber: serialNumber, revocationDate: date, reason: reason)
     }
 }

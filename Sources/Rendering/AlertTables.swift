@@ -52,6 +52,7 @@ extension ViewTables {
         case .memberWithoutContact: fr ? "Membre sans contact" : "Member without contact"
         case .hostSilent: fr ? "Serveur silencieux" : "Host silent"
         case .reportRefused: fr ? "Rapport refusé" : "Report refused"
+        case .reportWithdrawn: fr ? "Rapport retiré (signataire révoqué)" : "Report withdrawn (signer revoked)"
         }
     }
 
@@ -70,6 +71,7 @@ extension ViewTables {
     static func days(_ kind: AlertsView.Kind, _ days: Int, _ fr: Bool) -> String {
         if kind == .memberSilent || kind == .hostSilent { return fr ? "muet depuis \(days) j" : "silent for \(days) d" }
         if kind == .reportRefused { return fr ? "refusé il y a \(days) j" : "refused \(days) d ago" }
+        if kind == .reportWithdrawn { return fr ? "retiré il y a \(days) j" : "withdrawn \(days) d ago" }
         if days < 0 { return fr ? "échu depuis \(-days) j" : "\(-days) d ago" }
         return fr ? "dans \(days) j" : "in \(days) d"
     }

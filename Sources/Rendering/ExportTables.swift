@@ -63,7 +63,13 @@ public enum ExportTables {
                     .integer(finding.entities), .integer(finding.hosts), .integer(finding.results), .integer(finding.new),
                     .integer(finding.persistent), .integer(finding.resolved), .decimal(finding.gain, places: 2), .text(who), .text(fixedBy)]
         }
-        return CSVTable(headers: headers, rows: rows, note: view.filter?.line(language))
+        return CSVTable(headers: headers, rows: rows, note: note(view.filter, view.coverage, language))
+    }
+
+    /// The filter's line and what the list could not see (`ViewTables.coverageLine`), joined; nil when neither applies.
+    static func note(_ filter: ViewFilter?, _ coverage: ViewCoverage, _ language: Language) -> String? {
+        let lines = [filter?.line(language), ViewTables.coverageLine(coverage, language)].compactMap { $0 }
+        return lines.isEmpty ? nil : lines.joined(separator: " — ")
     }
 
     /// The certificates to renew, soonest first, then those whose end date could not be read (`non vérifié`).
@@ -82,7 +88,7 @@ public enum ExportTables {
             [.text(fr ? "non vérifié" : "not verified"), .empty, .empty, .text($0.entity), .text($0.siren), .text($0.host), .text($0.target),
              kind($0.kind), .empty, .empty, .empty, .empty, .text($0.reason ?? $0.status)]
         }
-        return CSVTable(headers: headers, rows: rows, note: view.filter?.line(language))
+        return CSVTable(headers: headers, rows: rows, note: note(view.filter, view.coverage, language))
     }
 
     /// One row per agent whose signing certificate has expired or expires within the window.

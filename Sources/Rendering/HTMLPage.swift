@@ -329,7 +329,7 @@ public enum HTMLPage {
         })
         body += certificateTimeline(certificates, language: language, tableLimit: listLimit)
         body += table(ViewTables.fixes(status.fixes, language))
-        body += ViewTables.findings(findings, language).map(table).joined()
+        body += (ViewTables.coverage(findings.coverage, language) + ViewTables.findings(findings, language)).map(table).joined()
         var shownCertificates = certificates
         shownCertificates.certificates = Array(certificates.certificates.prefix(listLimit))
         shownCertificates.unverified = Array(certificates.unverified.prefix(listLimit))

@@ -186,6 +186,48 @@ public enum ViewTables {
             rows: fixes.map { [$0.code, $0.title, $0.severity.label(language), String($0.entities), "\($0.scoreBefore) → \($0.scoreAfter)", Words.gain($0.gain)] })
     }
 
+    /// What a list view could not see, to print before the list so that an empty list is not read as "nothing wrong"
+    /// (`territory findings`, `territory certificates`, the dashboard's findings): nothing when every member reported
+    /// recently and every check could look (`ViewCoverage.complete`).
+    public static func coverage(_ coverage: ViewCoverage, _ language: Language) -> [TextTable] {
+        guard let line = coverageLine(coverage, language) else { return [] }
+        let fr = language == .fr
+        return [TextTable(
+            title: line,
+            headers: [fr ? "Membres" : "Members", fr ? "Avec rapport" : "Reporting", fr ? "Jamais de rapport" : "Never reported",
+                      fr ? "Silencieux" : "Silent", fr ? "Rien de vérifié" : "Nothing verified", fr ? "Contrôles en erreur" : "Checks in error"],
+            rows: [[coverage.members, coverage.reporting, coverage.neverReported, coverage.silent, coverage.notEvaluated, coverage.withErrors]
+                .map(String.init)])]
+    }
+
+    /// One sentence on what the list could not see, nil when it saw everything: "Vue partielle : 3 membres sur 10 jamais
+    /// évalués …" (also the CSV's note line).
+    public static func coverageLine(_ coverage: ViewCoverage, _ language: Language) -> String? {
+        guard !coverage.complete else { return nil }
+        let fr = language == .fr
+        var parts: [String] = []
+        if coverage.reporting == 0 {
+            parts.append(coverage.members == 1
+                ? (fr ? "le membre n'a aucun rapport" : "the member has no report")
+                : (fr ? "aucun des \(coverage.members) membres n'a de rapport" : "none of the \(coverage.members) members has a report"))
+        } else if coverage.neverReported > 0 {
+            parts.append(fr ? "\(coverage.neverReported) membre(s) sur \(coverage.members) sans aucun rapport"
+                            : "\(coverage.neverReported) of \(coverage.members) member(s) never reported")
+        }
+        if coverage.silent > 0 {
+            parts.append(fr ? "\(coverage.silent) silencieux (dernier rapport trop ancien)" : "\(coverage.silent) silent (newest report too old)")
+        }
+        if coverage.notEvaluated > 0 {
+            parts.append(fr ? "\(coverage.notEvaluated) dont les rapports n'ont rien pu vérifier" : "\(coverage.notEvaluated) whose reports verified nothing")
+        }
+        if coverage.withErrors > 0 {
+            parts.append(fr ? "\(coverage.withErrors) avec des contrôles en erreur" : "\(coverage.withErrors) with checks in error")
+        }
+        return fr
+            ? "⚠ Vue partielle : \(parts.joined(separator: " ; ")). Ce qui n'a pas été vu n'est pas listé : une liste vide ne veut pas dire que tout va bien."
+            : "⚠ Partial view: \(parts.joined(separator: "; ")). What was not seen is not listed: an empty list does not mean all is well."
+    }
+
     public static func findings(_ view: FindingsView, _ language: Language) -> [TextTable] {
         let fr = language == .fr
         let rows = view.findings.map { finding -> [String] in

@@ -38,15 +38,20 @@ public struct ElusFacts: Sendable, Equatable {
         public var score: Int?
         public var previousLevel: String?
         public var level: String?
+        /// Servers checked at the previous point and now (`TrendPoint.hosts`), when known.
+        public var previousHosts: Int?
+        public var hosts: Int?
 
         public init(direction: ReadinessSummary.Trend.Direction, since: String? = nil, previousScore: Int? = nil, score: Int? = nil,
-                    previousLevel: String? = nil, level: String? = nil) {
+                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil) {
             self.direction = direction
             self.since = since
             self.previousScore = previousScore
             self.score = score
             self.previousLevel = previousLevel
             self.level = level
+            self.previousHosts = previousHosts
+            self.hosts = hosts
         }
     }
 
@@ -198,7 +203,7 @@ public enum ElusWording {
             case (.backupSameStorage, .gap):
                 return "\(who) \(plural ? "gardent leurs" : "garde ses") sauvegardes au même endroit que \(plural ? "leurs" : "ses") données\(names)."
             case (.certificateExpired, .gap):
-                return "\(who) \(plural ? "ont" : "a") un certificat de sécurité expiré sur un service en ligne\(names)."
+                return "\(who) \(plural ? "ont" : "a") un certificat de sécurité expiré (site, messagerie ou autre service d'un serveur)\(names)."
             case (.osEndOfLife, .gap):
                 return "\(who) \(plural ? "utilisent" : "utilise") un serveur dont le système n'est plus suivi par son éditeur\(names)."
             case (.securityUpdateLate, .gap):
@@ -211,7 +216,7 @@ public enum ElusWording {
             switch (gap.rule, gap.state) {
             case (.backupNone, .gap): return "Aucune sauvegarde n'a été trouvée\(servers.isEmpty ? "" : servers)."
             case (.backupSameStorage, .gap): return "Les sauvegardes sont gardées au même endroit que les données\(servers)."
-            case (.certificateExpired, .gap): return "Un certificat de sécurité est expiré sur un service en ligne."
+            case (.certificateExpired, .gap): return "Un certificat de sécurité est expiré (site, messagerie ou autre service d'un serveur)."
             case (.osEndOfLife, .gap): return "Un serveur utilise un système qui n'est plus suivi par son éditeur."
             case (.securityUpdateLate, .gap): return "Des correctifs de sécurité attendent depuis plus de \(CapRule.securityUpdateDays) jours."
             case (_, .unverified):
@@ -245,6 +250,11 @@ public enum ElusWording {
         case .up: return "En progrès depuis le contrôle du \(since) (\(change))."
         case .down: return "En recul depuis le contrôle du \(since) (\(change))."
         case .stable, .first: return "Stable depuis le contrôle du \(since) (\(change))."
+        case .perimeter:
+            let servers = { (n: Int) in n == 1 ? "1 serveur" : "\(n) serveurs" }
+            let count = trend.previousHosts.flatMap { old in trend.hosts.map { "de \(servers(old)) à \(servers($0))" } } ?? ""
+            return "Depuis le contrôle du \(since), les serveurs contrôlés ont changé\(count.isEmpty ? "" : " (" + count + ")") : "
+                + "la note n'est pas comparable d'un contrôle à l'autre (\(change)), ce n'est ni un progrès ni un recul en soi."
         }
     }
 

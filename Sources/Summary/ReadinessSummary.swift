@@ -49,7 +49,9 @@ public struct ReadinessSummary: Codable, Sendable {
     public var members: [Member]
 
     public struct Trend: Codable, Sendable {
-        public enum Direction: String, Codable, Sendable { case first, up, stable, down }
+        /// `perimeter`: the number of servers checked changed since the previous point, so the two scores do not
+        /// measure the same thing (a server added can raise the mean without anything being fixed).
+        public enum Direction: String, Codable, Sendable { case first, up, stable, down, perimeter }
         public var direction: Direction
         /// Day of the previous point compared with (`YYYY-MM-DD`).
         public var since: String?
@@ -127,8 +129,9 @@ public struct SummaryBuilder: Sendable {
             throw InputError(.invalidData, fr: "le fichier de réponses est celui du SIREN \(other), pas de \(siren)", en: "the answers file is for SIREN \(other), not \(siren)")
         }
         let roster = try views.store.roster()
-        var identity = try views.identities()[siren] ?? Entity(name: detail.name, siren: siren)
-        if let member = roster?.member(siren) { identity = member.entity.merging(identity) }
+        // The roster's declaration first, its empty fields from the newest report (ResolvedIdentity).
+        let resolved = try views.resolvedIdentities()[siren]
+        let identity = resolved?.entity ?? Entity(name: detail.name, siren: siren)
         let results = detail.results.map {
             CheckResult(check: $0.check, target: $0.target, code: $0.code, status: $0.status, severity: $0.severity)
         }
@@ -144,6 +147,7 @@ public struct SummaryBuilder: Sendable {
         var cautions: [String] = []
         if let caution = Self.coverageCaution(detail.score.coverage) { cautions.append(caution) }
         if let caution = Self.notEvaluatedCaution(detail.score.notEvaluated.filter { $0 != Domain.organisation.rawValue }) { cautions.append(caution) }
+        if let caution = Self.identityCaution(resolved?.disagreements ?? []) { cautions.append(caution) }
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
         let points = try views.entityTrend(siren: siren)
@@ -171,7 +175,10 @@ public struct SummaryBuilder: Sendable {
             level: level?.rawValue, score: detail.score.score, scoreLevel: detail.score.scoreLevel, meaning: text.meaning, capNote: text.capNote,
             gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend), incidents: text.incidents, silence: text.silence,
             organisation: text.organisation, cautions: cautions, priorities: priorities,
-            noPriorities: Self.noPrioritiesSentence(coverage: detail.score.coverage), nis2: nis2,
+            noPriorities: Self.noPrioritiesSentence(
+                coverage: detail.score.coverage, findings: !findings.isEmpty,
+                gaps: detail.score.caps.contains { CapState(rawValue: $0.state) == .gap },
+                unverified: detail.score.caps.contains { CapState(rawValue: $0.state) == .unverified }), nis2: nis2,
             decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
@@ -190,11 +197,12 @@ public struct SummaryBuilder: Sendable {
                 .missing, fr: "la base du territoire ne contient encore aucun rapport de ses membres ; lancez d'abord `cyberctl consolidate DOSSIER…`",
                 en: "the territory store holds no report of the territory's members yet; run `cyberctl consolidate DIR…` first")
         }
-        let identities = try views.identities()
+        let resolved = try views.resolvedIdentities()
+        let identities = resolved.mapValues(\.entity)
         let roster = try views.store.roster()
         // The grouping: the declared one, else the largest intercommunalité in the store.
         let groupingKinds: Set<String> = ["cc", "ca", "cu", "metropole"]
-        let grouping = roster.map { $0.territory.entity.merging(identities[$0.territory.siren]) }
+        let grouping = roster.map { identities[$0.territory.siren] ?? $0.territory.entity }
             ?? identities.values.filter { groupingKinds.contains($0.kind ?? "") }
                 .max { ($0.population ?? 0, $1.siren ?? "") < ($1.population ?? 0, $0.siren ?? "") }
         if let other = answers?.entity.siren, let siren = grouping?.siren, other != siren {
@@ -210,6 +218,8 @@ public struct SummaryBuilder: Sendable {
         let level = t.score.level.flatMap(Level.init(rawValue:))
         var cautions: [String] = []
         if let caution = Self.coverageCaution(t.score.coverage) { cautions.append(caution) }
+        let contradicted = memberRows.filter { !(resolved[$0.siren]?.disagreements.isEmpty ?? true) }.map { $0.name ?? "SIREN \($0.siren)" }
+        if let caution = Self.membersIdentityCaution(contradicted) { cautions.append(caution) }
         let nis2: ReadinessSummary.NIS2Status
         if let grouping, grouping.kind != nil {
             nis2 = nis2Status(facts: facts(grouping, hasCommuneOver30000: over30000))
@@ -277,7 +287,12 @@ public struct SummaryBuilder: Sendable {
             date: Self.frenchDate(views.now), level: level?.rawValue, score: t.score.score, scoreLevel: t.score.scoreLevel,
             meaning: text.meaning, capNote: text.capNote, gaps: text.gaps, trend: Self.trend(facts.trend, text: text.trend),
             incidents: text.incidents, silence: text.silence, organisation: text.organisation, cautions: cautions,
-            priorities: Self.priorities(gains), noPriorities: Self.noPrioritiesSentence(coverage: t.score.coverage), nis2: nis2,
+            priorities: Self.priorities(gains),
+            noPriorities: Self.noPrioritiesSentence(
+                coverage: t.score.coverage, findings: !findings.isEmpty,
+                gaps: memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .gap } },
+                unverified: !status.neverReported.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
+            nis2: nis2,
             decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
             members: members)
@@ -437,12 +452,35 @@ public struct SummaryBuilder: Sendable {
     /// The sentence in place of the priorities when there are none: with nothing verified (coverage 0) there is
     /// no priority to give, not "nothing to fix"; with part of the checks not run, "nothing found" is said of what
     /// could be verified only.
-    static func noPrioritiesSentence(coverage: Double) -> String {
+    /// What the page says when no technical priority is listed. "Nothing to fix" only when the controls found nothing
+    /// (`findings` and `gaps` false) and could verify everything; when they found something whose remedy is the
+    /// council's (replacing an unsupported system, NIS 2 organisation items: `PlainFrench` actions of `.council`), the
+    /// page sends to the council's decisions instead.
+    /// `unverified`: a cap could not be verified (no backup result, no end-of-support result…): what was not checked
+    /// is no reassurance either.
+    static func noPrioritiesSentence(coverage: Double, findings: Bool, gaps: Bool, unverified: Bool) -> String {
+        if findings || gaps {
+            return "Les écarts relevés ci-dessus ne se corrigent pas par une action technique rapide : ils demandent une décision du conseil (voir « Les décisions demandées au conseil »)."
+        }
         if coverage <= 0 { return "Aucune priorité ne peut être donnée : les derniers contrôles n'ont rien pu vérifier." }
-        if coverage < 1 {
+        if coverage < 1 || unverified {
             return "Aucun point à corriger n'a été relevé parmi ce qui a pu être vérifié ; le reste n'a pas pu l'être."
         }
         return "Aucun point à corriger n'a été relevé par les derniers contrôles."
+    }
+
+    /// Said when the entity's newest report describes it otherwise than the roster: the page follows the roster.
+    static func identityCaution(_ disagreements: [IdentityDisagreement]) -> String? {
+        guard !disagreements.isEmpty else { return nil }
+        let list = disagreements.map { $0.text(english: false) }.joined(separator: " ; ")
+        return "Le dernier contrôle reçu décrit l'entité autrement que le périmètre déclaré par le RSSI (\(list)) : cette page suit le périmètre déclaré ; la configuration de l'agent est à corriger."
+    }
+
+    /// Said on the territory page when members' newest reports describe them otherwise than the roster.
+    static func membersIdentityCaution(_ names: [String]) -> String? {
+        guard !names.isEmpty else { return nil }
+        let shown = names.sorted().prefix(5).joined(separator: ", ") + (names.count > 5 ? "…" : "")
+        return "Pour \(names.count) membre(s) (\(shown)), le dernier contrôle reçu décrit l'entité autrement que le périmètre déclaré par le RSSI : cette page suit le périmètre déclaré ; la configuration de leur agent est à corriger."
     }
 
     static func coverageCaution(_ coverage: Double) -> String? {
@@ -465,9 +503,13 @@ public struct SummaryBuilder: Sendable {
             let clock = previousLocal.dropFirst(11).prefix(5)
             since += " à \(Int(clock.prefix(2)) ?? 0) h \(clock.suffix(2))"
         }
-        let direction: ReadinessSummary.Trend.Direction =
-            current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
-        return .init(direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level)
+        let last = points[points.count - 1]
+        // Another set of servers: the scores are not comparable, whichever way they moved.
+        let direction: ReadinessSummary.Trend.Direction = previous.hosts != last.hosts
+            ? .perimeter : current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
+        return .init(
+            direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level,
+            previousHosts: previous.hosts, hosts: last.hosts)
     }
 
     static func trend(_ facts: ElusFacts.Trend, text: String) -> ReadinessSummary.Trend {
@@ -494,15 +536,4 @@ public struct SummaryBuilder: Sendable {
     }
 
     static func frenchDate(_ date: Date) -> String { frenchDate(ISO8601.string(from: date)) }
-}
-
-extension Entity {
-    /// This identity, its missing fields taken from `other` (the roster's declaration first, then what
-    /// the reports state).
-    func merging(_ other: Entity?) -> Entity {
-        guard let other else { return self }
-        return Entity(
-            name: name ?? other.name, siren: siren ?? other.siren, insee: insee ?? other.insee, kind: kind ?? other.kind,
-            population: population ?? other.population, departement: departement ?? other.departement, region: region ?? other.region)
-    }
 }

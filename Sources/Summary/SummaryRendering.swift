@@ -20,6 +20,7 @@ public enum SummaryRenderer {
         case .up: return "↗ en progrès"
         case .stable: return "→ stable"
         case .down: return "↘ en recul"
+        case .perimeter: return "≠ serveurs contrôlés différents"
         }
     }
 

@@ -60,6 +60,10 @@ public struct AlertsView: Codable, Sendable {
         /// horizon (`silent_after_days` plus a day of grace): a member's newest attempt may have been refused while
         /// its older report keeps speaking for it. Its entity is not named: a refused report is not trusted.
         case reportRefused = "report-refused"
+        /// A stored report withdrawn because the RSSI revoked its signer's certificate (`withdrawRevokedReports`),
+        /// within the silence horizon: its host now speaks through an older report, or is not evaluated. Its entity is
+        /// named: the certificate the RSSI issued names it.
+        case reportWithdrawn = "report-withdrawn"
     }
 
     /// The parts read, as `errors` names them.

@@ -62,6 +62,9 @@ public enum RejectionCode {
     public static let reportIDConflict = "report-id-conflict"
     /// The report verified but its content cannot be stored (a time or result the store cannot read).
     public static let reportInvalid = "report-invalid"
+    /// A partial scan (`scan --only`): it says nothing of the domains it left out, so it may not become a host's
+    /// latest report (its absent rules would read as fixed, its score as the host's).
+    public static let reportPartial = "report-partial"
 
     /// Short title, French or English, for any rejection code.
     public static func title(_ code: String, _ language: Language) -> String {
@@ -70,6 +73,8 @@ public enum RejectionCode {
         case reportUnreadable: return language == .fr ? "rapport illisible" : "report unreadable"
         case reportIDConflict: return language == .fr ? "identifiant déjà utilisé par un autre rapport" : "report id used by another report"
         case reportInvalid: return language == .fr ? "rapport inexploitable" : "report cannot be stored"
+        case reportPartial: return language == .fr ? "rapport partiel" : "partial report"
+        case reportWithdrawn: return language == .fr ? "rapport retiré : signataire révoqué" : "report withdrawn: signer revoked"
         default: return code
         }
     }
@@ -104,6 +109,9 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var otherWarnings = 0
     /// Distinct warning texts kept in `warnings`.
     public static let warningLimit = 50
+    /// Stored reports withdrawn at the end of the run because the CRLs in hand revoke their signer
+    /// (`TerritoryStore.withdrawRevokedReports`); empty when none.
+    public var withdrawn: [WithdrawnReport] = []
     /// Wall-clock seconds.
     public var seconds = 0.0
 
@@ -246,6 +254,9 @@ public struct Ingest: Sendable {
             let notices = try store.read { try KnownInboxFiles.signerNotices($0, sha256s: unchanged, now: clock()) }
             for notice in notices where !summary.signers.contains(where: { $0.serial == notice.serial }) { summary.signers.append(notice) }
         }
+        // The reports stored before a revocation, matched against the CRLs this run trusts (the files just refused are
+        // not enough: a file gone from the inbox is never read again, while its report would keep speaking).
+        summary.withdrawn = try store.withdrawRevokedReports(trust: verifier.trust, now: clock())
         summary.seconds = Self.seconds(ContinuousClock.now - start)
         return summary
     }
@@ -281,7 +292,7 @@ public struct Ingest: Sendable {
         do {
             outcome = .verified(try ReportRecord(verified: verified, document: document, path: path), identity: nil)
         } catch {
-            outcome = .rejected(path: path, sha256: verified.reportSHA256, code: RejectionCode.reportInvalid, message: error.message)
+            outcome = .rejected(path: path, sha256: verified.reportSHA256, code: error.code, message: error.message)
         }
         let result = try group.submit(GroupCommit.Pending(outcome: outcome, recordingRejection: recordingRejection), limit: batchSize) { batch in
             do {
@@ -344,7 +355,7 @@ public struct Ingest: Sendable {
         } catch let failure as VerificationFailure {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: failure.code.rawValue, message: failure.text)
         } catch let invalid as ReportRecord.Invalid {
-            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: invalid.message)
+            return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: invalid.code, message: invalid.message)
         } catch {
             return .rejected(path: file.reportPath, sha256: Digest.sha256Hex(reportBytes), code: RejectionCode.reportInvalid, message: .verbatim("\(error)"))
         }
@@ -424,6 +435,7 @@ public struct Ingest: Sendable {
                 }
             }
             for siren in staleTotals.sorted() { try RuleTotals.refresh(db, siren: siren) }
+            try HostCaps.refresh(db, outcomes: outcomes, results: results)
             try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
             return results
         }

@@ -3,7 +3,7 @@ import Foundation
 import Model
 
 /// The certificate checks of each host's latest report, kept in the store (`latest_certificate`, migration
-/// `v10-latest-certificate`, issue 20) with their end date read once, so that `territory certificates --expiring`
+/// `v13-latest-certificate`, issue 20) with their end date read once, so that `territory certificates --expiring`
 /// and the dashboard read the certificates within the window through an index instead of every certificate result
 /// of every latest report with its evidence (900,000 rows at 100,000 reports).
 ///
@@ -18,15 +18,16 @@ import Model
 ///
 /// An entity's rows are recomputed whole (`refresh`) inside the ingest transaction for every entity whose
 /// per-rule totals are (`Ingest.write`'s `staleTotals`: a superset of the entities one of whose hosts got a new latest
-/// report), and by the migration for every host; `prune` never removes a latest report, so it leaves them as they
-/// are; `territory migrate` copies them.
+/// report), after a withdrawal for the entities whose reports were withdrawn (`withdrawRevokedReports`), and by the
+/// migration for every host; `prune` never removes a latest report, so it leaves them as they are; `territory migrate`
+/// copies them.
 enum LatestCertificates {
     /// The rule codes whose results carry a certificate's end date.
     static let expiryCodes = ["cert.expiry", "tls.cert.expiry"]
     /// The rule codes whose `error` results are certificates that could not be read at all.
     static let unreadCodes = ["cert.file", "cert.discovery"]
 
-    /// Migration `v10-latest-certificate`: the table, its indexes, and its rows for every host's latest report.
+    /// Migration `v13-latest-certificate`: the table, its indexes, and its rows for every host's latest report.
     /// The index by end date holds the code and SIREN the view's filter tests, so that the dashboard's count of the
     /// certificates within the window reads the index alone (with the end date only, it read each row: 174,000 at
     /// 100,000 reports).

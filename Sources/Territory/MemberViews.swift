@@ -65,22 +65,21 @@ extension TerritoryViews {
             if failing > 0 { sums[at].failing[name] = failing }
             if warning > 0 { sums[at].warnings[name] = warning }
         }
-        // Hosts' latest reports and their facts.
-        var latest: [(id: Int64, siren: String, hostname: String, key: Int64, time: Int)] = []
-        try db.forEachRow(sql: "SELECT id, siren, hostname, latestReportKey, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL", arguments: []) { row in
-            latest.append((row[0], row[1], row[2], row[3], row[4]))
-        }
-        let facts = caps ? try FactReader.latestCapFacts(db, reports: latest.map(\.key), now: nowSeconds) : [:]
-        let withPending = latest.filter { host in facts[host.key]?.contains { $0.kind == .security && $0.state == .gap } ?? false }.map(\.id)
-        let pending = try FactReader.pendingSince(db, hostIDs: withPending)
+        // Hosts' latest reports and their cap inputs: kept per host at ingest (`host_cap`), not read from the facts.
         let staleLimit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)
-        for host in latest {
-            guard let at = index[host.siren] else { continue }
+        func add(siren: String, time: Int, input: HostCapInput?) {
+            guard let at = index[siren] else { return }
             sums[at].hosts += 1
-            sums[at].newest = max(sums[at].newest, host.time)
-            if host.time < staleLimit { sums[at].staleHosts += 1 }
-            sums[at].capInputs.append(HostCapInput(
-                hostname: host.hostname, reportTime: host.time, facts: facts[host.key] ?? [], pendingSince: pending[host.id] ?? [:]))
+            sums[at].newest = max(sums[at].newest, time)
+            if time < staleLimit { sums[at].staleHosts += 1 }
+            if let input { sums[at].capInputs.append(input) }
+        }
+        if caps {
+            for host in try HostCaps.latestInputs(db, now: nowSeconds) { add(siren: host.siren, time: host.time, input: host.input) }
+        } else {
+            try db.forEachRow(sql: "SELECT siren, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL", arguments: []) { row in
+                add(siren: row[0], time: row[1], input: nil)
+            }
         }
         var entities: [String: EntitySums] = [:]
         entities.reserveCapacity(sums.count)

@@ -67,6 +67,8 @@ struct ReportRecord: Sendable {
     /// Why a verified report cannot be stored, French and English.
     struct Invalid: Error {
         let message: LocalizedText
+        /// The rejection recorded: `report-invalid`, or `report-partial` for a partial scan.
+        var code = RejectionCode.reportInvalid
 
         init(fr: String, en: String) { message = LocalizedText(fr: fr, en: en) }
         init(text: LocalizedText) { message = text }
@@ -117,6 +119,16 @@ struct ReportRecord: Sendable {
         osVersion = string(os["version"])
         kernel = string(host["kernel"])
         let agent = object(root["agent"])
+        // A partial scan (`scan --only`) is no picture of the host: the rules it left out would read as fixed and its
+        // score as the host's. Refused, and recorded as such, so the host keeps its last full report.
+        if case .array(let only)? = agent["only"] {
+            let kept = only.compactMap(string).joined(separator: ", ")
+            var invalid = Invalid(
+                fr: "rapport partiel (scan --only \(kept)) : il ne dit rien des autres domaines et ne remplace pas le dernier rapport complet de l'hôte ; lancer un contrôle complet (cyberctl scan, sans --only) pour le consolider",
+                en: "partial report (scan --only \(kept)): it says nothing of the other domains and does not replace the host's last full report; run a full scan (cyberctl scan, without --only) to consolidate it")
+            invalid.code = RejectionCode.reportPartial
+            throw invalid
+        }
         profile = string(agent["profile"]) ?? ""
         profileSHA256 = string(agent["profileSHA256"]) ?? ""
         agentVersion = string(agent["version"]) ?? ""

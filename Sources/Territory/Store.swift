@@ -27,6 +27,8 @@ import Model
 ///   fixed (migration `v9-entity-rule`, `RuleTotals`): findings and the status's fixes read this.
 /// - `rule_total` — per rule code, the sums of `entity_rule` over every entity, moved with it (the unfiltered
 ///   findings read this); `entity_score` — per entity, its score (rounded and not) from the same sums.
+/// - `host_cap` — per host, its latest report's cap inputs reduced to what `now` can still change (migration
+///   `v12-host-cap`, `HostCaps`): the status reads this instead of every latest report's `report_fact` rows.
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and
@@ -35,6 +37,10 @@ import Model
 /// - `rejection` — one row per refused (path, SHA-256): code, message (English) and its French text
 ///   (`messageFr`, migration `v7-rejection-message-fr`; NULL for refusals recorded before it), first and last
 ///   seen, times seen, and when the same bytes were later accepted (resolvedAt).
+/// - `report_withdrawal` — one row per stored report withdrawn because a CRL revokes its signer (migration
+///   `v11-report-withdrawal`, `withdrawRevokedReports`): report id and SHA-256, entity, host, source path, generation and
+///   signing times, the certificate's serial and issuer, the revocation's reason and date, when, whether it was its
+///   host's latest and the host's latest generation time after (NULL: none left, not evaluated).
 ///
 /// Concurrency: any number of processes may ingest or read at once; a writer's transaction excludes every other
 /// writer (SQLite: IMMEDIATE, waiting up to `busyTimeout`), readers read a snapshot and never block.

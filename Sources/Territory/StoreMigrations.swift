@@ -51,9 +51,22 @@ extension TerritoryStore {
         // Issue 20: per entity and rule, the findings' counts and the fixes' gains kept at ingest (`RuleTotals`),
         // back-filled from the hosts' latest and previous reports.
         StoreMigration(id: "v9-entity-rule", body: RuleTotals.createTable),
+        // A finding counts as resolved only when the latest report verified its rule (not when a partial scan left
+        // it out): the totals recomputed with that rule.
+        StoreMigration(id: "v10-resolved-verified") { db in
+            try RuleTotals.refreshAll(db)
+            try RuleTotals.sumRuleTotals(db)
+        },
+        // Reports withdrawn after their signer's certificate was revoked (`withdrawRevokedReports`): their record, and
+        // an index on `report.signerSerial` to find a revoked certificate's reports. Nothing to back-fill: the serial
+        // and issuer of every stored report's signer were kept since v1.
+        StoreMigration(id: "v11-report-withdrawal", body: createWithdrawalTable),
+        // Issue 20: per host, its latest report's cap inputs reduced to what `now` can change (`HostCaps`), back-filled
+        // from every host's latest report and security history.
+        StoreMigration(id: "v12-host-cap", body: HostCaps.createTable),
         // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
         // (`LatestCertificates`), back-filled from those reports' results.
-        StoreMigration(id: "v10-latest-certificate", body: LatestCertificates.createTable),
+        StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

@@ -125,7 +125,10 @@ public enum TerritoryJudgement {
             line.level = Level.worst(scoreLevel, capLevel).rawValue
             line.caps = [capLine(cap, members: members, language: language)]
         }
-        line.coverage = members.isEmpty ? 0 : ((members.reduce(0) { $0 + $1.coverage } / Double(members.count)) * 1000).rounded() / 1000
+        // Members that never reported verified nothing: they count 0, so a territory where one member in three
+        // reported never reads "100 % covered" (`TerritoryJudgement.cap` carries them whenever there are any).
+        let judged = members.count + (cap?.neverReported ?? 0)
+        line.coverage = judged == 0 ? 0 : ((members.reduce(0) { $0 + $1.coverage } / Double(judged)) * 1000).rounded() / 1000
         for domain in Domain.allCases.map(\.rawValue) {
             let scored = lines.filter { $0.domains[domain] != nil || $0.notEvaluated.contains(domain) }
             guard !scored.isEmpty else { continue }

@@ -88,8 +88,9 @@ public struct StatusView: Codable, Sendable {
         public var outOfPerimeter: Int
         public var silentAfterDays: Int
         /// The mean of the members' scores (each member weighs one; a member whose reports verified
-        /// nothing counts 0), its level capped by `cap`; coverage is the members' mean; `domains` the mean
-        /// of the members' domain scores over the members with results in the domain.
+        /// nothing counts 0), its level capped by `cap`; coverage is the members' mean, members that never
+        /// reported counting 0; `domains` the mean of the members' domain scores over the members with results
+        /// in the domain.
         public var score: ScoreLine
         /// The cap on the territory's level from its members under a cap; nil when none is.
         public var cap: TerritoryCap?
@@ -130,6 +131,9 @@ public struct FindingsView: Codable, Sendable {
     /// The filter applied, absent when none: findings of these entities (counts, affected, resolvedBy and
     /// gains over them alone) and of this domain.
     public var filter: ViewFilter?
+    /// The members behind the list, and those it could not see (never reported, silent, nothing verified, checks in
+    /// error): an empty list is "nothing seen" for them, not "nothing wrong".
+    public var coverage: ViewCoverage
 
     public struct Finding: Codable, Sendable {
         public var code: String
@@ -147,7 +151,9 @@ public struct FindingsView: Codable, Sendable {
         public var new: Int
         /// Findings present in both the latest and the previous report.
         public var persistent: Int
-        /// Findings of the previous report gone from the latest one.
+        /// Findings of the previous report gone from the latest one, which verified the rule: it passed on that
+        /// target, or on the host when the target is no longer named. A rule absent from the latest report (a partial
+        /// scan), erred or skipped there is not resolved.
         public var resolved: Int
         /// Territory score gain if every result of this rule passed.
         public var gain: Double
@@ -155,7 +161,8 @@ public struct FindingsView: Codable, Sendable {
         /// when the view was asked for fewer (`entities` always counts them all).
         public var affected: [Affected]
         /// Who fixed it: each host whose reports had this rule failing and whose latest report no longer
-        /// has, with the time of the first report without it (oldest history included, so a rule fixed
+        /// has, with the time of the first report without it that verified the rule (it passed there: a report
+        /// without the rule, or where it erred, fixes nothing) (oldest history included, so a rule fixed
         /// everywhere stays listed with who fixed it and when), latest first; only the first `affectedLimit` when
         /// the view was asked for fewer (`resolvedByTotal` then counts them all).
         public var resolvedBy: [Resolution]
@@ -191,6 +198,9 @@ public struct CertificatesView: Codable, Sendable {
     /// The filter applied, absent when none: certificates of these entities; of domain `certificates`
     /// (files: cert.*) or `tls` (served: tls.cert.expiry).
     public var filter: ViewFilter?
+    /// The members behind the list, and those it could not see (never reported, silent, nothing verified, checks in
+    /// error in the filter's domain): their certificates are not in the list.
+    public var coverage: ViewCoverage
     /// Set when the lists were cut (`certificates(expiringWithinDays:filter:limit:)`, the dashboard): the number of
     /// certificates ending within the window, of which `certificates` holds the soonest; absent otherwise.
     public var totalCertificates: Int?
@@ -426,11 +436,18 @@ public struct TerritoryViews: Sendable {
                     FROM report),
                 seen AS (
                     SELECT ranked.hostID, f.code, MIN(ranked.position) AS position
-                    FROM ranked JOIN report_finding f ON f.reportKey = ranked.key GROUP BY ranked.hostID, f.code)
-                SELECT h.hostname, seen.code, fixed.siren, fixed.generatedAt, e.name
-                FROM seen JOIN ranked fixed ON fixed.hostID = seen.hostID AND fixed.position = seen.position - 1
-                JOIN host h ON h.id = seen.hostID JOIN entity e ON e.siren = fixed.siren
-                WHERE seen.position > 1
+                    FROM ranked JOIN report_finding f ON f.reportKey = ranked.key GROUP BY ranked.hostID, f.code),
+                -- The fix: the first report after the newest one with the finding that verified the rule (it passed
+                -- there). A report without the rule (a partial scan), or where it erred or was skipped, fixes nothing.
+                fix AS (
+                    SELECT seen.hostID, seen.code, MAX(after.position) AS position
+                    FROM seen JOIN ranked after ON after.hostID = seen.hostID AND after.position < seen.position
+                    WHERE seen.position > 1
+                    AND EXISTS (SELECT 1 FROM result r WHERE r.reportKey = after.key AND r.code = seen.code AND r.status = 'pass')
+                    GROUP BY seen.hostID, seen.code)
+                SELECT h.hostname, fix.code, fixed.siren, fixed.generatedAt, e.name
+                FROM fix JOIN ranked fixed ON fixed.hostID = fix.hostID AND fixed.position = fix.position
+                JOIN host h ON h.id = fix.hostID JOIN entity e ON e.siren = fixed.siren
                 """, arguments: []) { row in
                 let code: String = row[1], siren: String = row[2]
                 guard filter.keeps(siren: siren) else { return }
@@ -465,7 +482,9 @@ public struct TerritoryViews: Sendable {
             findings.sort { ($0.rank, $0.results, $1.code) > ($1.rank, $1.results, $0.code) }
             if let top { findings = Array(findings.prefix(max(0, top))) }
             try listAffected(&findings, db, limit: affectedLimit, entityCondition: entityCondition)
-            return FindingsView(now: ISO8601.string(from: now), findings: findings, filter: filter.orNil)
+            return FindingsView(
+                now: ISO8601.string(from: now), findings: findings, filter: filter.orNil,
+                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] }))
         }
     }
 
@@ -578,6 +597,7 @@ public struct TerritoryViews: Sendable {
             }
             return CertificatesView(
                 now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil,
+                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] } ?? [.certificates, .tls]),
                 totalCertificates: total, totalUnverified: totalUnverified)
         }
     }

@@ -22,7 +22,11 @@ extension ReportSchema {
       "properties": {
         "version": {"type": "string", "minLength": 1},
         "profile": {"type": "string", "minLength": 1},
-        "profileSHA256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+        "profileSHA256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "only": {
+          "description": "Present only for a partial scan (scan --only): the domains or check ids it kept. Such a report says nothing of the rest; consolidate refuses it (report-partial).",
+          "type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64}
+        }
       }
     },
     "entity": {

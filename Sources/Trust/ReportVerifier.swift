@@ -306,6 +306,15 @@ public struct ReportVerifier: Sendable {
 
     static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
 
+    /// Whether revocation `entry` refuses a report signed at `signingTime` (step 6): always, unless its reason is
+    /// `superseded`, `cessationOfOperation`, `affiliationChanged` or `privilegeWithdrawn` and the revocation is dated
+    /// after the signing time. No reason code counts as `unspecified` (RFC 5280 §5.3.1). The same rule withdraws
+    /// stored reports after a revocation (`TerritoryStore.withdrawRevokedReports`), so that what the store keeps is
+    /// exactly what a verification would accept now.
+    public static func revocationRefuses(_ entry: CertificateRevocationList.Entry, signingTime: Date) -> Bool {
+        !(benignReasons.contains(entry.reason ?? .unspecified) && entry.revocationDate > signingTime)
+    }
+
     /// Facts about signer certificates seen before, shared by copies of this verifier.
     let cache = CertificateCache()
 
@@ -510,7 +519,7 @@ public struct ReportVerifier: Sendable {
             }
             guard let entry = crl.entry(for: certificate) else { continue }
             let reason = entry.reason ?? .unspecified
-            if Self.benignReasons.contains(reason) && entry.revocationDate > signingTime {
+            if !Self.revocationRefuses(entry, signingTime: signingTime) {
                 warnings.append(LocalizedText(
                     fr: "certificat révoqué le \(PeopleTime.string(from: entry.revocationDate)) (\(reason.name)), après la signature de ce rapport",
                     en: "certificate revoked on \(PeopleTime.string(from: entry.revocationDate)) (\(reason.name)), after this report was signed"))

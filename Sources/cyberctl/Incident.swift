@@ -38,28 +38,35 @@ struct IncidentOptions: ParsableArguments {
     /// what `store` knows of the entity): the text view, or JSON for `--format json`.
     func show(_ incident: Incident, store: TerritoryStore, now: Date, format: OutputFormat = .table) throws {
         let english = lang == .en
-        let standing = Self.standing(of: incident, in: store, rules: try? ScopeRules.shipped(), english: english)
+        let entity = Self.entity(of: incident, in: store)
+        let standing = NIS2Standing.of(entity, siren: incident.siren, rules: try? ScopeRules.shipped(), english: english)
         if format == .json {
-            emit(try IncidentJSON.encode(IncidentJSON.Show(incident, standing: standing, now: now, english: english)))
+            emit(try IncidentJSON.encode(IncidentJSON.Show(incident, standing: standing, entity: entity, now: now, english: english)))
         } else {
-            emit(IncidentText.show(incident, standing: standing, now: now, english: english))
+            emit(IncidentText.show(incident, standing: standing, identityWarning: entity?.disagreementWarning(english: english), now: now, english: english))
         }
     }
 
-    /// Whether NIS 2 binds the incident's entity: the entity as its newest report states it, else as the roster
-    /// declares it. A store or table that cannot be read leaves the deadlines binding (nothing is claimed).
-    static func standing(of incident: Incident, in store: TerritoryStore, rules: ScopeRules?, english: Bool) -> NIS2Standing {
-        let entity = incident.siren.flatMap { siren in
+    /// The incident's entity as cyberctl uses it: the declared roster first, the fields it leaves empty from the newest
+    /// report (`TerritoryStore.entityIdentity`); the roster alone when the report tables cannot be read; nil without SIREN.
+    static func entity(of incident: Incident, in store: TerritoryStore) -> EntityIdentity? {
+        incident.siren.flatMap { siren in
             (try? store.entityIdentity(siren: siren)) ?? (try? store.roster()?.member(siren)).flatMap { $0.map(EntityIdentity.init) }
         }
-        return NIS2Standing.of(entity, siren: incident.siren, rules: rules, english: english)
     }
 
-    /// `--aware-at` as typed, refused when more than 5 minutes in the future (a clock that has not started yet).
+    /// Whether NIS 2 binds the incident's entity (`entity(of:in:)`): the roster's kind and population win over a
+    /// report's. A store or table that cannot be read leaves the deadlines binding (nothing is claimed).
+    static func standing(of incident: Incident, in store: TerritoryStore, rules: ScopeRules?, english: Bool) -> NIS2Standing {
+        NIS2Standing.of(entity(of: incident, in: store), siren: incident.siren, rules: rules, english: english)
+    }
+
+    /// `--aware-at` as typed, refused when more than `IncidentClock.futureTolerance` (5 minutes) in the future
+    /// (a clock that has not started yet).
     /// - Throws: `InputError(.usage)`.
     func awareness(_ text: String, now: Date) throws(InputError) -> Date {
         let aware = try IncidentClock.parse(text, option: "--aware-at")
-        guard aware <= now.addingTimeInterval(300) else {
+        guard aware <= now.addingTimeInterval(IncidentClock.futureTolerance) else {
             throw InputError(
                 .usage,
                 fr: "--aware-at \(IncidentClock.local(aware)) est dans le futur (il est \(IncidentClock.local(now)))",
@@ -199,7 +206,7 @@ extension Cyberctl.IncidentCommand {
                 let when = try at.map { try IncidentClock.parse($0, option: "--at") } ?? now
                 let store = try options.open()
                 let number = try options.incidentID(id)
-                try store.logIncident(number, text: text, stage: sent, at: when)
+                try store.logIncident(number, text: text, stage: sent, at: when, now: now)
                 try options.show(try store.incident(number), store: store, now: now)
             } catch {
                 throw failure(reporting: error, language: options.lang)
@@ -243,14 +250,16 @@ extension Cyberctl.IncidentCommand {
                 if format == .json {
                     let rules = try? ScopeRules.shipped()
                     emit(try IncidentJSON.encode(incidents.map {
-                        IncidentJSON.Show($0, standing: IncidentOptions.standing(of: $0, in: store, rules: rules, english: english), now: now, english: english)
+                        let entity = IncidentOptions.entity(of: $0, in: store)
+                        return IncidentJSON.Show(
+                            $0, standing: NIS2Standing.of(entity, siren: $0.siren, rules: rules, english: english), entity: entity, now: now, english: english)
                     }))
                     return
                 }
                 if incidents.isEmpty { emit(english ? "No incident.\n" : "Aucun incident.\n"); return }
                 var rows = [[english ? "Id" : "N°", english ? "Aware at" : "Connaissance", english ? "State" : "État", english ? "Next deadline" : "Prochaine échéance", english ? "Title" : "Intitulé"]]
                 for incident in incidents {
-                    let next = incident.deadlines(now: now, english: english).first { $0.state != .submitted }
+                    let next = incident.deadlines(now: now, english: english).first { !$0.isSent }
                     rows.append([
                         "\(incident.id)", IncidentClock.local(incident.awareAt),
                         incident.isOpen ? (english ? "open" : "en cours") : (english ? "closed" : "clos"),
@@ -296,7 +305,11 @@ extension Cyberctl.IncidentCommand {
                 let store = try options.open(readOnly: true)
                 let rules = try? ScopeRules.shipped()
                 for incident in try store.incidents() {
-                    let indicative = IncidentOptions.standing(of: incident, in: store, rules: rules, english: english).indicative
+                    let entity = IncidentOptions.entity(of: incident, in: store)
+                    let indicative = NIS2Standing.of(entity, siren: incident.siren, rules: rules, english: english).indicative
+                    if let warning = entity?.disagreementWarning(english: english), !incident.pendingDeadlines(now: now, within: window).isEmpty {
+                        note((english ? "cyberctl: warning: incident \(incident.id): " : "cyberctl : attention : incident \(incident.id) : ") + warning)
+                    }
                     for var deadline in incident.pendingDeadlines(now: now, within: window, english: english) {
                         if indicative, deadline.stage != .cnil {
                             deadline.title += english ? " (indicative, see `incident show \(incident.id)`)" : " (indicatif, voir `incident show \(incident.id)`)"
@@ -342,7 +355,7 @@ extension Cyberctl.IncidentCommand {
                 let when = try at.map { try IncidentClock.parse($0, option: "--at") } ?? now
                 let store = try options.open()
                 let number = try options.incidentID(id)
-                try store.closeIncident(number, at: when, text: note)
+                try store.closeIncident(number, at: when, now: now, text: note)
                 try options.show(try store.incident(number), store: store, now: now)
             } catch {
                 throw failure(reporting: error, language: options.lang)
@@ -369,8 +382,10 @@ extension Cyberctl.IncidentCommand {
                 let store = try options.open(readOnly: true)
                 let incident = try store.incident(try options.incidentID(id))
                 let member = try incident.siren.flatMap { try store.roster()?.member($0) }
-                // The store's identity (newest report), else the roster's declaration.
+                // The roster's declaration first, its empty fields from the newest report: a report cannot move the
+                // entity to another region's CSIRT.
                 let entity = try incident.siren.flatMap { try store.entityIdentity(siren: $0) } ?? member.map(EntityIdentity.init)
+                if let warning = entity?.disagreementWarning(english: false) { note("cyberctl : attention : " + warning) }
                 let views = TerritoryViews(store: store, now: now, language: .fr)
                 let hosts = try views.evidence(hosts: incident.hosts, siren: incident.siren)
                 // Neither an unreadable directory nor an unreadable agent configuration stops a draft needed during an
@@ -412,7 +427,20 @@ enum IncidentText {
         }.joined(separator: "\n") + "\n"
     }
 
-    static func show(_ incident: Incident, standing: NIS2Standing, now: Date, english: Bool) -> String {
+    /// What a report sent after its deadline means: the deadline was missed; for the CNIL, GDPR Art. 33(1) wants
+    /// the notification to give the reasons for the delay.
+    static func lateNote(_ deadline: IncidentDeadline, english: Bool) -> String {
+        let span = IncidentClock.span(seconds: deadline.lateBy ?? 0, english: english)
+        let base = english
+            ? "\(deadline.title): deadline \(deadline.dueLocal) missed, sent \(span) late (\(deadline.basis))."
+            : "\(deadline.title) : échéance du \(deadline.dueLocal) dépassée, envoi avec \(span) de retard (\(deadline.basis))."
+        guard deadline.stage == .cnil else { return base }
+        return base + (english
+            ? " A notification made after 72 hours must be accompanied by the reasons for the delay (GDPR Art. 33(1))."
+            : " Une notification faite après 72 heures doit être accompagnée des motifs du retard (RGPD art. 33(1)).")
+    }
+
+    static func show(_ incident: Incident, standing: NIS2Standing, identityWarning: String? = nil, now: Date, english: Bool) -> String {
         var lines: [String] = []
         lines.append("Incident \(incident.id) — \(incident.title)")
         func line(_ fr: String, _ en: String, _ value: String) { lines.append("  " + (english ? en : fr).padding(toLength: 26, withPad: " ", startingAt: 0) + value) }
@@ -422,6 +450,7 @@ enum IncidentText {
         line("Significatif (art. 23(3))", "Significant (Art. 23(3))", english ? incident.significant.rawValue : ["yes": "oui", "no": "non", "unknown": "à déterminer"][incident.significant.rawValue]!)
         line("Données personnelles", "Personal data", incident.personalData ? (english ? "yes" : "oui") : (english ? "no" : "non"))
         line("Hôtes", "Hosts", incident.hosts.isEmpty ? "—" : incident.hosts.joined(separator: ", "))
+        if let identityWarning { lines.append("  ⚠ " + (english ? "Warning: " : "Attention : ") + identityWarning) }
         lines.append("")
         let deadlines = incident.deadlines(now: now, english: english)
         if deadlines.isEmpty {
@@ -432,12 +461,18 @@ enum IncidentText {
             for deadline in deadlines {
                 let state: String = switch deadline.state {
                 case .submitted: (english ? "sent " : "envoyé le ") + IncidentClock.local(deadline.submittedAt!)
+                case .late:
+                    "⚠ " + (english ? "sent late (by " : "envoyé en retard (de ") + IncidentClock.span(seconds: deadline.lateBy ?? 0, english: english)
+                        + (english ? ") on " : ") le ") + IncidentClock.local(deadline.submittedAt!)
                 case .overdue: "⚠ " + deadline.remaining
                 case .pending: deadline.remaining
                 }
                 rows.append(["  " + deadline.title, deadline.basis, deadline.dueLocal, state])
             }
             lines.append(table(rows).trimmingCharacters(in: .newlines))
+            for deadline in deadlines where deadline.state == .late {
+                lines.append("  ⚠ " + IncidentText.lateNote(deadline, english: english))
+            }
             if deadlines.contains(where: { $0.stage != .cnil }) { lines.append("  " + standing.note) }
         }
         lines.append("")
@@ -455,10 +490,13 @@ enum IncidentJSON {
         var deadlines: [IncidentDeadline]
         /// Whether the NIS 2 deadlines bind the entity (`indicative` true when they do not, or not as a local authority).
         var nis2: NIS2Standing
-        init(_ incident: Incident, standing: NIS2Standing, now: Date, english: Bool) {
+        /// Fields on which the entity's newest report contradicts the roster (the roster's value is used); empty when none.
+        var identityDisagreements: [IdentityDisagreement]
+        init(_ incident: Incident, standing: NIS2Standing, entity: EntityIdentity?, now: Date, english: Bool) {
             self.incident = incident
             deadlines = incident.deadlines(now: now, english: english)
             nis2 = standing
+            identityDisagreements = entity?.disagreements ?? []
         }
     }
 

@@ -24,17 +24,21 @@ extension Cyberctl {
                 une fois ; un rapport plus ancien ne remplace jamais le plus récent de son hôte. Les fichiers refusés sont \
                 consignés (`cyberctl territory rejected`) et jamais modifiés, déplacés ni supprimés. Un fichier déjà rangé par \
                 une consolidation précédente et inchangé depuis (même inode, taille, dates de modification et de changement, \
-                rapport et signature) n'est pas relu (--reread relit tout). Code de sortie 0 si tous \
-                les rapports sont rangés, 65 si certains sont refusés, 66 si un DOSSIER ou le fichier de l'autorité manque, \
-                74 si la base ne peut pas être écrite.
+                rapport et signature) n'est pas relu (--reread relit tout). Les rapports déjà rangés dont la CRL révoque le \
+                certificat signataire sont retirés de la base (tous pour keyCompromise ou sans motif daté, ceux signés après la \
+                révocation pour superseded…) : leur serveur retombe sur son rapport précédent ou devient non évalué. Code de \
+                sortie 0 si tous les rapports sont rangés, 65 si certains sont refusés ou retirés, 66 si un DOSSIER ou le \
+                fichier de l'autorité manque, 74 si la base ne peut pas être écrite.
 
                 Finds every *.json report under DIR (recursively) with its *.json.p7s signature, verifies each exactly as \
                 `cyberctl verify` does, and stores the verified ones. The same report twice is stored once; an older report \
                 never replaces a newer one as its host's latest. Refused files are recorded (`cyberctl territory rejected`) \
                 and never modified, moved or deleted. A file stored by an earlier consolidation and unchanged since (same inode, \
                 size, modification and change times, report and signature) is not read again (--reread reads everything). \
-                Exit 0 when every report was stored, 65 when some were refused, 66 \
-                when a DIR or the CA file is missing, 74 when the store cannot be written.
+                Stored reports whose signer certificate the CRL revokes are withdrawn from the store (all of them for \
+                keyCompromise or no dated reason, those signed after the revocation for superseded…): their server falls \
+                back on its previous report or becomes not evaluated. Exit 0 when every report was stored, 65 when some \
+                were refused or withdrawn, 66 when a DIR or the CA file is missing, 74 when the store cannot be written.
                 """)
 
         @Argument(help: "Dossiers (ou fichiers de rapports) à lire ; par défaut : la clé inbox de la configuration du RSSI (folders or report files to read; default: the configuration's inbox).", completion: .directory)
@@ -122,7 +126,31 @@ extension Cyberctl {
                     note(fr ? "cyberctl: ⚠ \(summary.otherWarnings) autres avertissements de vérification (voir `cyberctl verify` sur les rapports)"
                             : "cyberctl: ⚠ \(summary.otherWarnings) more verification warnings (see `cyberctl verify` on the reports)")
                 }
-                if summary.rejected > 0 {
+                // Reports stored before their signer's revocation, taken back: one line each (a stolen key's report
+                // must not keep a member at a level it never earned).
+                for report in summary.withdrawn {
+                    let who = "\(report.host) (\(report.entity ?? "?"), SIREN \(report.siren))"
+                    let generated = PeopleTime.string(iso: report.generatedAt)
+                    let revoked = PeopleTime.string(iso: report.revokedAt)
+                    var line: String
+                    var fallback = ""
+                    if fr {
+                        line = "⚠ rapport retiré : \(who), rapport du \(generated), certificat \(report.serial) révoqué le \(revoked) (motif \(report.reason))"
+                        if report.wasLatest {
+                            fallback = report.hostLatestAfter.map { " ; le serveur retombe sur son rapport du \(PeopleTime.string(iso: $0))" }
+                                ?? " ; le serveur n'a plus de rapport de confiance : non évalué"
+                        }
+                    } else {
+                        line = "⚠ report withdrawn: \(who), report of \(generated), certificate \(report.serial) revoked on \(revoked) (reason \(report.reason))"
+                        if report.wasLatest {
+                            fallback = report.hostLatestAfter.map { "; the server now counts on its report of \(PeopleTime.string(iso: $0))" }
+                                ?? "; the server has no trusted report left: not evaluated"
+                        }
+                    }
+                    line += fallback
+                    emit(line + "\n")
+                }
+                if summary.rejected > 0 || !summary.withdrawn.isEmpty {
                     note(fr ? "cyberctl: voir `cyberctl territory rejected` pour les motifs de refus" : "cyberctl: see `cyberctl territory rejected` for the reasons")
                 }
                 // Reports of entities the declared roster does not list are stored and flagged.
@@ -141,7 +169,7 @@ extension Cyberctl {
                             : "cyberctl: warning: entities out of perimeter not checked (the roster could not be read: \(reason))")
                 }
             }
-            if summary.rejected > 0 { throw ExitCode(65) }
+            if summary.rejected > 0 || !summary.withdrawn.isEmpty { throw ExitCode(65) }
         }
     }
 
@@ -263,7 +291,8 @@ extension Cyberctl.TerritoryCommand {
                 // The table, markdown and HTML name three entities per finding (`ViewTables.findings`): only those are read.
                 let limit = [ViewFormat.json, .csv].contains(options.format) ? affected : min(affected ?? 3, 3)
                 let view = try options.views().findings(top: top, minimumSeverity: severity, filter: options.filter, affectedLimit: limit)
-                let tables = ViewTables.findings(view, options.lang)
+                // What the list could not see comes first: an empty list over unseen members is no reassurance.
+                let tables = ViewTables.coverage(view.coverage, options.lang) + ViewTables.findings(view, options.lang)
                 try options.render(
                     tables: tables, export: { ExportTables.findings(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {
@@ -290,7 +319,7 @@ extension Cyberctl.TerritoryCommand {
             try runView(options.lang) {
                 let view = try options.views().certificates(
                     expiringWithinDays: try Self.window.wholeValue(expiring, language: options.lang), filter: options.filter)
-                let tables = ViewTables.certificates(view, options.lang)
+                let tables = ViewTables.coverage(view.coverage, options.lang) + ViewTables.certificates(view, options.lang)
                 try options.render(
                     tables: tables, export: { ExportTables.certificates(view, options.lang) }, json: { try ViewJSON.encode(view) },
                     html: {

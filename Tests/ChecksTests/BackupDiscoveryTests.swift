@@ -135,9 +135,10 @@ import TestSupport
         #expect(mysql.status == .pass)
         #expect(mysql.evidence["origin"] == "cron:/etc/cron.daily/sauvegarde-mysql")
         #expect(mysql.evidence["maxAgeHours"] == .double(26))
-        // rsync to another host: not visible from here, separate by nature.
+        // rsync to another host: not verified from here (an error saying where to check), separate by nature.
         let rsync = try #require(present["sauvegarde@nas.interco.local:/volume1/mairie/"])
-        #expect(rsync.status == .skip)
+        #expect(rsync.status == .error)
+        #expect(rsync.reason?.hasSuffix("not verified from this host: check them on the host that keeps them (cyberctl there reads the set declared in its profile)") == true)
         #expect(result("sauvegarde@nas.interco.local:/volume1/mairie/", "backup.separate-storage")?.status == .pass)
         // rsnapshot from the root crontab, weekly: 2 days old is fresh.
         let rsnapshot = try #require(result("/srv/rsnapshot", "backup.freshness"))
@@ -149,7 +150,7 @@ import TestSupport
         #expect(vzdump.status == .pass)
         #expect(vzdump.evidence["maxAgeHours"] == .double(170))
         // Bacula: copies on the director's storage.
-        #expect(present["bacula:bacula-dir-interco"]?.status == .skip)
+        #expect(present["bacula:bacula-dir-interco"]?.status == .error)
         // The usual folder: a 40-day-old manual archive, judged against the default 26 h.
         #expect(result("/backup", "backup.freshness")?.status == .fail)
         #expect(result("/backup", "backup.freshness")?.evidence["maxAgeSource"] == "default")
@@ -193,6 +194,25 @@ import TestSupport
         #expect(results.contains { $0.target == "restic-cloud.service" && $0.code == "backup.job-status" })
     }
 
+    /// A cron job sending to a remote restic repository, with no password_file in the profile: the
+    /// copies exist only as the job's destination, nothing verified them. `backup.present` is an
+    /// error saying what to configure, never a skip ("does not apply"); with password_file the
+    /// repository is listed.
+    @Test func remoteRepositoryWithoutPasswordIsAnError() async throws {
+        let fixture = try BackupFixture()
+        try fixture.directory.write("etc/hostname", "srv1\n")
+        try fixture.directory.write("etc/cron.d/sauvegarde", "0 2 * * * root restic -r sftp:nas.example.fr:/restic backup /srv\n")
+        let results = await BackupSetsCheck().run(try fixture.context())
+        let present = try #require(results.first { $0.target == "sftp:nas.example.fr:/restic" && $0.code == "backup.present" })
+        #expect(present.status == .error)
+        #expect(present.severity == .high)
+        #expect(present.reason == "copies kept on another host (sftp:nas.example.fr:/restic), not verified from this host: "
+            + "give password_file for this set in the profile (and access to the repository) to list its snapshots")
+        #expect(present.reasonFr?.hasPrefix("copies gardées sur un autre hôte (sftp:nas.example.fr:/restic), non vérifiées depuis cet hôte") == true)
+        #expect(!results.contains { $0.status == .skip && $0.code == "backup.present" })
+        #expect(!results.contains { $0.target == "sftp:nas.example.fr:/restic" && $0.code == "backup.freshness" })
+    }
+
     /// Proxmox VE 7.1+ keeps its backup jobs in /etc/pve/jobs.cfg (run by pvescheduler, no cron);
     /// older versions in /etc/pve/vzdump.cron. Disabled jobs are not sets.
     @Test func proxmoxJobsAreFound() async throws {
@@ -226,7 +246,8 @@ import TestSupport
         #expect(weekly.evidence["maxAgeHours"] == .double(170))
         #expect(weekly.evidence["origin"] == "config:/etc/pve/jobs.cfg")
         let pbs = try #require(results.first { $0.target == "pbs://10.0.0.5/mairies" && $0.code == "backup.present" })
-        #expect(pbs.status == .skip)
+        #expect(pbs.status == .error)
+        #expect(pbs.evidence["notVerified"] == true)
         let job = try #require(results.first { $0.target == "/etc/pve/jobs.cfg:backup-1d2c3b4a-0001" && $0.code == "backup.job-status" })
         #expect(job.status == .skip)
         #expect(job.evidence["schedule"] == "sat 02:00")

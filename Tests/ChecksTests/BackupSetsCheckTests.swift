@@ -202,6 +202,69 @@ import Glibc
         #expect(results.first { $0.target == "/srv/backup/archives" && $0.code == "backup.present" }?.evidence["count"] == 2)
     }
 
+    /// Part of the set not read (tonight's dump in a folder the agent cannot list): the readable
+    /// newest copy's size is no proof, `backup.size` is an error naming the part, never a pass.
+    /// The tests run as root: the unreadable folder is a symbolic link loop where a folder is.
+    @Test func sizeWithAnUnreadablePartIsAnError() async throws {
+        let fixture = try BackupFixture()
+        try fixture.file("srv/backup/etatcivil-2026-12-06.dump", bytes: 10_000, age: 20 * Self.hour)
+        try fixture.link("srv/backup/nightly", to: "/srv/backup/nightly")
+        let check = try F.check(#"{"discover": false, "sets": [{"name": "dumps", "kind": "pgdump", "path": "/srv/backup"}]}"#)
+        let results = await check.run(try fixture.context())
+        let size = try #require(results.first { $0.code == "backup.size" })
+        #expect(size.status == .error)
+        #expect(size.severity == .high)
+        #expect(size.reason?.hasPrefix("size of the newest readable copy only (/srv/backup/etatcivil-2026-12-06.dump), the newest may be elsewhere: 1 part(s) could not be read: /srv/backup/nightly") == true)
+        #expect(size.evidence["sizeBytes"] == 10_000)
+        // The fresh readable copy still proves that a recent copy exists.
+        #expect(results.first { $0.code == "backup.freshness" }?.status == .pass)
+        #expect(results.first { $0.code == "backup.present" }?.status == .pass)
+
+        // Everything readable: the same copy passes.
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/nightly"))
+        let readable = await check.run(try fixture.context())
+        #expect(readable.first { $0.code == "backup.size" }?.status == .pass)
+    }
+
+    /// A copy dated in the future never stands for the newest: the 60-day-old real copy still fails
+    /// (high), the future-dated file named beside it; beside a fresh copy it warns on its own; alone
+    /// no age can be judged (error).
+    @Test func futureDatedCopiesAreSetAside() async throws {
+        let fixture = try BackupFixture()
+        try fixture.file("srv/backup/mairie-2026-10-08.tar.gz", bytes: 100_000, age: 60 * Self.day)
+        let check = try F.check(#"{"discover": false, "sets": [{"name": "mairie", "kind": "files", "path": "/srv/backup"}]}"#)
+        func freshness() async throws -> CheckResult {
+            try #require(await check.run(try fixture.context()).first { $0.code == "backup.freshness" })
+        }
+        let stale = try await freshness()
+        #expect(stale.status == .fail && stale.severity == .high)
+        #expect(stale.reason == nil)
+
+        try fixture.file("srv/backup/mairie-2026-12-07.tar.gz", bytes: 100_000, age: -90 * Self.day)
+        let withFuture = try await freshness()
+        #expect(withFuture.status == .fail)
+        #expect(withFuture.severity == .high)
+        #expect(withFuture.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
+        #expect(withFuture.evidence["futureDated"] == "/srv/backup/mairie-2026-12-07.tar.gz")
+        #expect(withFuture.evidence["futureDatedCount"] == 1)
+        #expect(withFuture.reason?.hasPrefix("the newest credibly dated copy is 60 d old; 1 copy(ies) dated in the future (/srv/backup/mairie-2026-12-07.tar.gz, ") == true)
+        // Its size is not judged either: the real newest copy's is.
+        let size = try #require(await check.run(try fixture.context()).first { $0.code == "backup.size" })
+        #expect(size.evidence["newest"] == "/srv/backup/mairie-2026-10-08.tar.gz")
+
+        try fixture.file("srv/backup/mairie-2026-11-29.tar.gz", bytes: 100_000, age: 2 * Self.hour)
+        let fresh = try await freshness()
+        #expect(fresh.status == .warn && fresh.severity == .medium)
+        #expect(fresh.evidence["newest"] == "/srv/backup/mairie-2026-11-29.tar.gz")
+        #expect(fresh.reason?.contains("dated in the future") == true)
+
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/mairie-2026-10-08.tar.gz"))
+        try FileManager.default.removeItem(atPath: fixture.directory.url("srv/backup/mairie-2026-11-29.tar.gz"))
+        let onlyFuture = try await freshness()
+        #expect(onlyFuture.status == .error && onlyFuture.severity == .high)
+        #expect(onlyFuture.reason?.hasPrefix("no credibly dated copy, their age cannot be judged: 1 copy(ies) dated in the future") == true)
+    }
+
     /// A glob matching 100,000 files is measured whole under the default bound, and stops at a lower
     /// `maximum_files` with `error` results that say why.
     @Test func globOfOneHundredThousandFilesIsBounded() async throws {
@@ -391,7 +454,11 @@ import Glibc
     /// them, against the audited system's name.
     @Test func hostNamesMatchAsBackupToolsRecordThem() throws {
         #expect(AuditedHostName.matches("srv-mairie", ["SRV-MAIRIE.plouzane.fr"]))
-        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"]))
+        // A fully qualified recorded name matches a short name of ours only in one of our domains.
+        #expect(!AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"]))
+        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie"], domains: ["plouzane.fr"]))
+        #expect(AuditedHostName.matches("srv-mairie.plouzane.fr.", ["srv-mairie"], domains: ["Plouzane.FR"]))
+        #expect(!AuditedHostName.matches("srv-mairie.locmaria.fr", ["srv-mairie"], domains: ["plouzane.fr"]))
         #expect(AuditedHostName.matches("Srv-Mairie", ["srv-mairie"]))
         #expect(!AuditedHostName.matches("srv-mairie.plouzane.fr", ["srv-mairie.brest.fr"]))
         #expect(!AuditedHostName.matches("srv", ["srv-mairie"]))
@@ -403,6 +470,32 @@ import Glibc
         let empty = try F()
         try empty.folder("etc")
         #expect(AuditedHostName.name(root: try FileSystemRoot(empty.root)) == nil)
+    }
+
+    /// This host's domains come from its own files (hostname -f and the resolver's sources), each
+    /// named; another host's line in /etc/hosts gives none.
+    @Test func hostDomainsComeFromTheSystemsFiles() throws {
+        let fixture = try F()
+        try fixture.directory.write("etc/hostname", "mairie\n")
+        try fixture.directory.write("etc/hosts", """
+            127.0.0.1\tlocalhost
+            127.0.1.1\tmairie.locmaria.fr mairie  # posé par l'installateur
+            10.0.0.5\tnas.interco.fr nas
+            """)
+        try fixture.directory.write("etc/resolv.conf", "domain locmaria.fr\nsearch mairie.locmaria.fr interco.fr\nnameserver 10.0.0.1\n")
+        let root = try FileSystemRoot(fixture.root)
+        #expect(AuditedHostName.domains(of: "mairie", root: root) == [
+            .init(name: "locmaria.fr", source: "/etc/hosts"),
+            .init(name: "mairie.locmaria.fr", source: "/etc/resolv.conf search"),
+            .init(name: "interco.fr", source: "/etc/resolv.conf search"),
+        ])
+        #expect(AuditedHostName.domains(of: "mairie.brest.fr", root: root).first == .init(name: "brest.fr", source: "host name"))
+        let bare = try F()
+        try bare.directory.write("etc/hostname", "mairie.plouzane.fr\n")
+        #expect(AuditedHostName.domains(of: "mairie", root: try FileSystemRoot(bare.root)) == [.init(name: "plouzane.fr", source: "/etc/hostname")])
+        let none = try F()
+        try none.directory.write("etc/hosts", "10.0.0.5 nas.interco.fr nas\n")
+        #expect(AuditedHostName.domains(of: "mairie", root: try FileSystemRoot(none.root)).isEmpty)
     }
 
     @Test func unitsParse() {

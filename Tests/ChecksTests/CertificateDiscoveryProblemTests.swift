@@ -79,6 +79,54 @@ import TestSupport
         #expect(errors.first?.reason?.contains("not a directory") == true)
     }
 
+    /// nginx names its certificate through a variable (loaded per handshake): every file the
+    /// pattern matches is checked (the expired one fails), keys give no result; a pattern that
+    /// matches nothing, or a folder that cannot be listed, is an error, never "names no file".
+    @Test func nginxCertificateNamedThroughAVariable() async throws {
+        let directory = try TemporaryDirectory()
+        let factory = try CertificateFactory(folder: directory.url("work"))
+        let now = Date()
+        let expired = try factory.issue(
+            name: "mairie", subject: "/CN=mairie.example.fr", notBefore: now - 400 * 86_400, notAfter: now - 370 * 86_400)
+        try directory.write("etc/ssl/sites/mairie.example.fr.pem", expired.pem)
+        try directory.write("etc/ssl/sites/mairie.example.fr.key", try String(contentsOfFile: expired.keyPath, encoding: .utf8))
+        try directory.write("etc/nginx/nginx.conf", """
+            events {}
+            http {
+              server {
+                listen 443 ssl;
+                server_name mairie.example.fr;
+                ssl_certificate     /etc/ssl/sites/$ssl_server_name.pem;
+                ssl_certificate_key /etc/ssl/sites/$ssl_server_name.key;
+              }
+            }
+            """)
+        let results = await CertificateFilesCheck(paths: [], discover: true).run(CheckContext(root: try FileSystemRoot(directory.path), clock: .fixed(now)))
+        #expect(Self.discovery(results).isEmpty, "\(Self.discovery(results))")
+        let expiry = try #require(results.first { $0.target == "/etc/ssl/sites/mairie.example.fr.pem" && $0.code == "cert.expiry" })
+        #expect(expiry.status == .fail)
+        #expect(!results.contains { $0.target.hasSuffix(".key") })
+        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/${host}-$ssl_server_name.pem") == "/etc/ssl/*-*.pem")
+        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/${host}$ssl_server_name.pem") == "/etc/ssl/*.pem")
+        #expect(ServiceCertificateDiscovery.variablesAsWildcards("/etc/ssl/$host/cert.pem") == "/etc/ssl/*/cert.pem")
+
+        // No file matches: error naming the directive, not a skip.
+        try FileManager.default.removeItem(atPath: directory.url("etc/ssl/sites/mairie.example.fr.pem"))
+        let none = Self.discovery(try await Self.run(directory))
+        #expect(none.count == 1)
+        #expect(none.first?.status == .error)
+        #expect(none.first?.target == "/etc/ssl/sites/$ssl_server_name.pem")
+        #expect(none.first?.evidence["namedBy"] == "/etc/nginx/nginx.conf:6")
+        #expect(none.first?.reason?.hasPrefix("certificate named through a variable, not verified: no file matches /etc/ssl/sites/*.pem") == true)
+        #expect(none.first?.reasonFr?.hasPrefix("certificat nommé par une variable, non vérifié") == true)
+
+        // The folder cannot be listed (a link loop where it is): error naming it.
+        try FileManager.default.removeItem(atPath: directory.url("etc/ssl/sites"))
+        try FileManager.default.createSymbolicLink(atPath: directory.url("etc/ssl/sites"), withDestinationPath: "/etc/ssl/sites")
+        let loop = Self.discovery(try await Self.run(directory))
+        #expect(loop.map(\.status) == [.error])
+    }
+
     @Test func nothingToCheckIsASkipThatSaysWhy() async throws {
         let empty = try TemporaryDirectory()
         let none = try await Self.run(empty)

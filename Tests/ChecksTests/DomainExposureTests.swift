@@ -105,6 +105,26 @@ struct DomainExposureTests {
                     _mta-sts TXT "v=STSv1; id=2"
                     mta-sts A 127.0.0.1
                     """),
+                // SPF records that let (nearly) every host send, in other words than +all; and +all written after -all.
+                .init("spfopen.test", signing: .unsigned, """
+                    @ NS ns1
+                    ns1 A 127.0.0.1
+                    plusall TXT "v=spf1 +all"
+                    ip4all TXT "v=spf1 ip4:0.0.0.0/0 -all"
+                    ip6all TXT "v=spf1 ip6:::/0 -all"
+                    halves TXT "v=spf1 ip4:0.0.0.0/1 ip4:128.0.0.0/1 -all"
+                    viainclude TXT "v=spf1 include:plusall.spfopen.test -all"
+                    deep TXT "v=spf1 include:viainclude.spfopen.test ~all"
+                    neutralinclude TXT "v=spf1 ?include:plusall.spfopen.test -all"
+                    afterall TXT "v=spf1 -all +all"
+                    slash8 TXT "v=spf1 ip4:10.0.0.0/8 ip4:10.1.0.0/16 -all"
+                    over8 TXT "v=spf1 ip4:10.0.0.0/8 ip4:11.0.0.0/24 -all"
+                    provider TXT "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"
+                    ip6wide TXT "v=spf1 ip6:2000::/3 -all"
+                    awide TXT "v=spf1 a/0 -all"
+                    awide A 192.0.2.10
+                    mxnarrow TXT "v=spf1 a:awide.spfopen.test/24//64 -all"
+                    """),
                 .init("nullmx.test", signing: .unsigned, """
                     @ NS ns1
                     ns1 A 127.0.0.1
@@ -202,6 +222,53 @@ struct DomainExposureTests {
             check.ports.dns = dns.authoritativePort
             return check
         }
+    }
+
+    /// SPF records that authorise (nearly) the whole address space fail like +all, directly or
+    /// through includes; terms after `all` are never tested (RFC 7208 §5.1). Read from the testbed's
+    /// real DNS.
+    @Test func spfOpenToEveryHostFails() async throws {
+        let fixture = try DomainTestbedScope.fixture()
+        var configuration = DNSResolverConfiguration()
+        configuration.forwarders = [fixture.dns.resolver]
+        configuration.trustAnchorFile = fixture.dns.trustAnchor
+        configuration.queryTimeout = 3
+        let resolver = try DNSResolver(configuration)
+        defer { resolver.close() }
+        func analyse(_ name: String) async -> SPFAnalysis { await SPFAnalysis.analyse("\(name).spfopen.test", resolver: resolver) }
+
+        for name in ["ip4all", "ip6all", "halves", "viainclude", "deep", "over8", "ip6wide", "awide"] {
+            let analysis = await analyse(name)
+            #expect(analysis.failure == nil && analysis.permanentErrors.isEmpty, "\(name): \(analysis)")
+            #expect(analysis.tooOpen != nil, "\(name) must be too open: \(analysis)")
+        }
+        #expect(await analyse("ip4all").passingIPv4.count == 1 << 32)
+        #expect(await analyse("halves").passingIPv4.ranges == [0...UInt64(UInt32.max)])
+        #expect(await analyse("viainclude").includesPassingAll == ["plusall.spfopen.test"])
+        #expect(await analyse("ip4all").tooOpen?.en.contains("more than a /8 (16,777,216, IANA's allocation unit)") == true)
+        #expect(await analyse("over8").passingIPv4.count == (1 << 24) + 256)
+        // A neutral include does not authorise; exactly a /8 (overlaps merged) and a provider-sized IPv6 /32 are not "open".
+        #expect(await analyse("awide").wideHostMechanisms == ["a/0"])
+        for name in ["neutralinclude", "slash8", "provider", "mxnarrow"] {
+            let analysis = await analyse(name)
+            #expect(analysis.tooOpen == nil, "\(name): \(analysis)")
+        }
+        #expect(await analyse("slash8").passingIPv4.count == 1 << 24)
+        // RFC 7208 §5.1: `+all` after `-all` is never tested.
+        let afterAll = await analyse("afterall")
+        #expect(afterAll.allQualifier == "-")
+        #expect(afterAll.ignoredAfterAll == ["+all"])
+        #expect(await analyse("plusall").allQualifier == "+")
+
+        // Through the rule: every one of them fails critical, the record read as -all passes.
+        let check = fixture.check(["ip4all.spfopen.test", "viainclude.spfopen.test", "afterall.spfopen.test"], dnsTimeout: 2, deadline: 30)
+        let rule = Self.byRule(await check.run(CheckContext(root: .system)))
+        #expect(rule["mail.spf ip4all.spfopen.test"]?.status == .fail)
+        #expect(rule["mail.spf ip4all.spfopen.test"]?.severity == .critical)
+        #expect(rule["mail.spf viainclude.spfopen.test"]?.status == .fail)
+        #expect(rule["mail.spf viainclude.spfopen.test"]?.reason?.hasPrefix("include: of a +all record (plusall.spfopen.test)") == true)
+        #expect(rule["mail.spf afterall.spfopen.test"]?.status == .pass)
+        #expect(rule["mail.spf afterall.spfopen.test"]?.evidence["ignoredAfterAll"] == .strings(["+all"]))
     }
 
     /// Results by domain, then by `code` or `code target`.

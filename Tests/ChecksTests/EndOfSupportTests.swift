@@ -114,15 +114,64 @@ import TestSupport
     }
 
     @Test func theAuditedSystemsOwnTableIsReadFirst() throws {
-        // A host table that moves Debian 12's end: the host's word wins over cyberctl's copy.
-        let host = "version,codename,series,created,release,eol,eol-lts,eol-elts\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2030-01-01\n"
-        let result = try Self.eol("ID=debian\nVERSION_ID=12\n", today: Self.day("2027-01-01"), files: ["/usr/share/distro-info/debian.csv": host])
+        // A host table more recent than cyberctl's copy (it knows a release created later) that moves Debian 12's
+        // end: the more recent table's word wins.
+        let shipped = try String(contentsOfFile: Self.hostFolder + "/debian.csv", encoding: .utf8)
+        let moved = shipped.replacingOccurrences(of: "12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-07-11,", with: "12,Bookworm,bookworm,2021-08-14,2023-06-10,2030-01-01,")
+        try #require(moved != shipped)
+        let newer = moved + "17,Future,future,2031-01-01\n"
+        let result = try Self.eol(
+            "ID=debian\nVERSION_ID=12\n", today: Self.day("2027-01-01"), folders: [Self.hostFolder], files: ["/usr/share/distro-info/debian.csv": newer])
         #expect(result.status == .pass, "\(result.evidence)")
-        #expect(result.evidence["source"]?.stringValue == "/usr/share/distro-info/debian.csv:2 (distro-info-data)")
+        #expect(result.evidence["source"]?.stringValue?.hasPrefix("/usr/share/distro-info/debian.csv:") == true, "\(result.evidence)")
+        #expect(result.evidence["datesFromShippedCopy"] == nil)
+        // The same moved date in a table no more recent than cyberctl's: the earlier end (cyberctl's) holds.
+        let same = try Self.eol(
+            "ID=debian\nVERSION_ID=12\n", today: Self.day("2027-01-01"), folders: [Self.hostFolder], files: ["/usr/share/distro-info/debian.csv": moved])
+        #expect(same.status == .warn && same.evidence["phase"]?.stringValue == "debian-lts", "\(same.evidence)")
+        #expect(same.evidence["datesFromShippedCopy"] == .strings(["eol"]), "\(same.evidence)")
+        let host = "version,codename,series,created,release,eol,eol-lts,eol-elts\n12,Bookworm,bookworm,2021-08-14,2023-06-10,2026-07-11\n"
         // A release the host's (older) table does not know yet: cyberctl's copy is asked.
         let older = try Self.eol("ID=debian\nVERSION_ID=13\n", today: Self.day("2026-11-29"), files: ["/usr/share/distro-info/debian.csv": host])
         #expect(older.status == .pass && older.evidence["release"]?.stringValue == "Debian 13 trixie", "\(older.evidence) \(older.reason ?? "")")
         #expect(older.evidence["source"]?.stringValue?.contains("Profiles/distro-info/debian.csv:") == true, "\(older.evidence)")
+    }
+
+    /// An old Debian 10 image still carries the distro-info-data of 2019, whose buster row has no end yet: the ends
+    /// come from the real table (this machine's distro-info-data, as cyberctl's copy), and agree with
+    /// `debian-distro-info` reading that real table.
+    @Test func aStaleHostTableDoesNotHideTheEndOfSupport() throws {
+        let real = try String(contentsOfFile: Self.hostFolder + "/debian.csv", encoding: .utf8)
+        let lines = real.split(separator: "\n").map(String.init)
+        let busterRow = try #require(lines.firstIndex { $0.hasPrefix("10,Buster,buster,") })
+        // The 2019 table: the rows up to buster, buster's without its ends, then sid and experimental.
+        var old = Array(lines[...busterRow])
+        old[busterRow] = "10,Buster,buster,2017-06-17,2019-07-06,"
+        old += lines.filter { $0.hasPrefix(",Sid,") || $0.hasPrefix(",Experimental,") }
+        let stale = old.joined(separator: "\n") + "\n"
+        let today = "2026-11-29"
+        let buster = "PRETTY_NAME=\"Debian GNU/Linux 10 (buster)\"\nID=debian\nVERSION_ID=\"10\"\nVERSION_CODENAME=buster\n"
+
+        // The reference on the real table: buster is in Freexian's ELTS only, neither supported nor LTS.
+        let elts = try Command.run("/usr/bin/debian-distro-info", ["--elts", "--date=\(today)"]).stdout
+        let lts = try Command.run("/usr/bin/debian-distro-info", ["--lts", "--date=\(today)"]).stdout
+        #expect(elts.split(separator: "\n").contains("buster") && !lts.split(separator: "\n").contains("buster"), "elts: \(elts) lts: \(lts)")
+
+        let withoutHostTable = try Self.eol(buster, today: Self.day(today), folders: [Self.hostFolder])
+        let withStaleTable = try Self.eol(buster, today: Self.day(today), folders: [Self.hostFolder], files: ["/usr/share/distro-info/debian.csv": stale])
+        for result in [withoutHostTable, withStaleTable] {
+            #expect(result.status == .fail && result.severity == .high, "\(result.status) \(result.evidence)")
+            #expect(result.evidence["phase"]?.stringValue == "debian-elts", "\(result.evidence)")
+            #expect(result.evidence["securitySupportEnds"]?.stringValue == "2022-09-10", "\(result.evidence)")
+            #expect(result.evidence["phaseEnds"]?.stringValue == "2029-06-30", "\(result.evidence)")
+        }
+        #expect(withStaleTable.evidence["datesFromShippedCopy"] == .strings(["eol", "eol-lts", "eol-elts"]), "\(withStaleTable.evidence)")
+        let source = withStaleTable.evidence["source"]?.stringValue ?? ""
+        #expect(source.hasPrefix("/usr/share/distro-info/debian.csv:\(busterRow + 1), eol, eol-lts, eol-elts from \(Self.hostFolder)/debian.csv:\(busterRow + 1)"), "\(source)")
+        // The stale table is older by its content (it knows no release created after buster's successor began).
+        let staleTable = try DistroInfo.parse(stale, distribution: .debian, path: "stale")
+        let realTable = try DistroInfo.parse(real, distribution: .debian, path: "real")
+        #expect(realTable.isNewer(than: staleTable) && !staleTable.isNewer(than: realTable) && !realTable.isNewer(than: realTable))
     }
 
     @Test func theShippedCopyIsFoundFromTheCheckoutAndIsDistroInfoData() throws {

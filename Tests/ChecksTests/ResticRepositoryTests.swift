@@ -226,6 +226,42 @@ import TestSupport
         #expect(mine["backup.restore-test"]?.status == .pass)
     }
 
+    /// This host is `mairie`; the shared repository's only snapshot is `mairie.locmaria.fr`'s. It
+    /// counts only when `locmaria.fr` is this host's own domain (its /etc/hosts, resolv.conf), never
+    /// because the first labels agree.
+    @Test func aShortNameMatchesOnlyThisHostsOwnDomain() async throws {
+        let (fixture, _, repository) = try await OffPool.run { try Self.initialised() }
+        try fixture.directory.write("etc/hostname", "mairie\n")
+        try fixture.directory.write("srv/data/f", "data\n")
+        try await OffPool.run {
+            try Self.restic(["backup", "--repo", repository, "--host", "mairie.locmaria.fr", fixture.directory.url("srv/data")], fixture)
+        }
+        let check = try BackupFixture.check("""
+            {"discover": false, "sets": [{"name": "NAS mutualisé", "kind": "restic", "path": "/srv/restic",
+              "password_file": "/etc/cyberctl/restic.pass"}]}
+            """)
+        func run() async throws -> [String: CheckResult] {
+            let results = await check.run(CheckContext(root: try FileSystemRoot(fixture.root), clock: .fixed(Date())))
+            return Dictionary(results.map { ($0.code, $0) }) { first, _ in first }
+        }
+        let other = try await run()
+        let absent = try #require(other["backup.present"])
+        #expect(absent.status == .fail)
+        #expect(absent.reason == "the repository holds 1 snapshot(s), all of other hosts (mairie.locmaria.fr), none of mairie")
+        #expect(absent.evidence["thisHostDomains"] == nil)
+        #expect(other["backup.freshness"] == nil)
+
+        try fixture.directory.write("etc/resolv.conf", "search autre-commune.fr\n")
+        #expect(try await run()["backup.present"]?.status == .fail)
+
+        try fixture.directory.write("etc/hosts", "127.0.0.1 localhost\n127.0.1.1 mairie.locmaria.fr mairie\n")
+        let mine = try await run()
+        let present = try #require(mine["backup.present"])
+        #expect(present.status == .pass)
+        #expect(present.evidence["thisHostDomains"] == .strings(["locmaria.fr (/etc/hosts)", "autre-commune.fr (/etc/resolv.conf search)"]))
+        #expect(mine["backup.freshness"]?.status == .pass)
+    }
+
     /// `restic stats` that fails (the index is gone, so the snapshot's tree cannot be found, while the
     /// snapshot files remain) leaves the size unverified: an error with restic's reason, never a skip.
     @Test func aFailedStatsIsASizeError() async throws {

@@ -20,6 +20,10 @@ import TestSupport
         var codename: String?
         var packages = "Package: openssl\nVersion: 3.0.0-1\nArchitecture: amd64\n"
         var age: TimeInterval = 3600
+        /// The `Components:` line of the Release file (debian-security's says `updates/main updates/contrib …`).
+        var components = "main"
+        /// Whether the Packages list of main is on disk (false: `apt-get update` failed for it, or lists were cleaned).
+        var hasList = true
     }
 
     static let native = (try? Command.run("/usr/bin/dpkg", ["--print-architecture"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? "amd64"
@@ -64,13 +68,15 @@ import TestSupport
                 Codename: \(suite.codename ?? suite.suite)
                 Date: \(releaseDate(when))
                 Architectures: \(native)
-                Components: main
+                Components: \(suite.components)
 
                 """)
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: release)
+            guard suite.hasList else { continue }
             let list = try directory.write(
                 "root/var/lib/apt/lists/\(source.packagesFileName(component: "main", architecture: native))",
                 suite.packages.replacingOccurrences(of: "amd64", with: native) + "\n")
-            for path in [release, list] { try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: path) }
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: list)
         }
         return directory.url("root")
     }
@@ -239,6 +245,71 @@ import TestSupport
         #expect(try Self.one(results, "patch.lists-age").status == .pass)
     }
 
+    /// debian-security's Release announces its components as `updates/main updates/contrib …` (the real
+    /// InRelease's `Components:` line): a sources entry's `main` is its `updates/main`, as apt's
+    /// `HasSupportForComponent` matches it. Without the main list of the security suite, apt reads no security
+    /// source at all and would install nothing: cyberctl must not say "no security update pending".
+    @Test func aMissingSecurityListAnnouncedAsUpdatesMainIsAGapNotAPass() async throws {
+        let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n"]
+        var security = Self.security
+        security.components = "updates/main updates/contrib updates/non-free-firmware updates/non-free"
+        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\nFilename: pool/updates/main/o/openssl/openssl_3.0.0-1+deb12u1_amd64.deb\nSize: 1000\n"
+
+        // The complete tree: apt reads the security list and would install its fix; so does cyberctl.
+        var directory = try TemporaryDirectory()
+        var root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm", "bookworm-security"])
+        var simulated = try Command.run("/usr/bin/apt-get", ["-s", "upgrade"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(simulated.stdout.contains("Inst openssl [3.0.0-1] (3.0.0-1+deb12u1"), "\(simulated.stdout)")
+        var results = try await Self.run(root)
+        #expect(try Self.one(results, "patch.security-updates").status == .fail)
+        #expect(try Self.one(results, "patch.package-lists").status == .pass)
+
+        // The security suite's list is gone: apt sees no security source and would install nothing.
+        security.hasList = false
+        directory = try TemporaryDirectory()
+        root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm"])
+        simulated = try Command.run("/usr/bin/apt-get", ["-s", "upgrade"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(simulated.stdout.contains("0 upgraded"), "\(simulated.stdout)")
+        // apt's index target for that entry is component main (the list file name cyberctl looks for); apt lists
+        // the targets it has files for only with --no-release-info, and this one has none.
+        let missing = "security.debian.org_debian-security_dists_bookworm-security_main_binary-\(Self.native)_Packages"
+        let format = ["indextargets", "--format", "$(METAKEY) $(FILENAME)", "Identifier: Packages"]
+        let configured = try Command.run("/usr/bin/apt-get", format + ["--no-release-info"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(configured.stdout.contains("main/binary-\(Self.native)/Packages \(root)/var/lib/apt/lists/\(missing)\n"), "\(configured.stdout)")
+        let present = try Command.run("/usr/bin/apt-get", format + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        #expect(!present.stdout.contains(missing) && present.stdout.contains("bookworm_main_binary"), "\(present.stdout)")
+
+        results = try await Self.run(root)
+        let updates = try Self.one(results, "patch.security-updates")
+        #expect(updates.status == .error, "\(updates.status): \(updates.reason ?? "")")
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("/var/lib/apt/lists/\(missing): missing, although") == true, "\(lists.reason ?? "")")
+        #expect(lists.reason?.contains("announces main for \(Self.native)") == true, "\(lists.reason ?? "")")
+    }
+
+    /// A security entry apt fetched but reads nothing from (a misspelt component, a Release that names no
+    /// component): no list is announced, none is on disk, and apt reads no security source. Not a pass.
+    @Test(arguments: [("mian", "updates/main updates/contrib"), ("main", "")])
+    func aSecuritySourceAptReadsNothingFromIsAGap(_ component: String, _ announced: String) async throws {
+        let sources = ["/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security \(component)\n"]
+        var security = Self.security
+        security.components = announced
+        security.hasList = false
+        let directory = try TemporaryDirectory()
+        let root = try Self.root(directory, osRelease: Self.bookworm, sources: sources, suites: [Self.main, security])
+        #expect(try Self.aptCodenames(root) == ["bookworm"])
+        let results = try await Self.run(root)
+        let updates = try Self.one(results, "patch.security-updates")
+        #expect(updates.status == .error, "\(updates.status): \(updates.reason ?? "")")
+        let lists = try Self.one(results, "patch.package-lists")
+        #expect(lists.status == .error)
+        #expect(lists.reason?.contains("bookworm-security \(component): no package list under /var/lib/apt/lists") == true, "\(lists.reason ?? "")")
+        #expect(lists.reason?.contains("apt reads nothing from this source") == true, "\(lists.reason ?? "")")
+    }
+
     /// Debian 10 and earlier: the suite was `<codename>/updates`, and that is what the fix text suggests.
     @Test func debianBusterUsesSlashUpdates() async throws {
         let buster = "ID=debian\nVERSION_ID=\"10\"\nVERSION_CODENAME=buster\n"
@@ -322,6 +393,59 @@ import TestSupport
         let testing = try Self.one(try await Self.run(root), "patch.security-updates")
         #expect(testing.status == .fail, "\(testing.reason ?? "")")
         #expect(testing.reason?.contains("gives forky-security") == true, "\(testing.reason ?? "")")
+    }
+
+    /// What a pin does to bookworm's security fix of openssl, as `aSecurityFixHeldBackByAPinIsNoPass` expects it.
+    enum PinOutcome: Sendable { case sourcePinnedAway, fixPinnedBack, pending }
+
+    /// A security source that a general pin holds below 0 brings no fix (apt_preferences(5)): the same failure as no
+    /// source at all, naming the pin. A pin holding one package's fix back leaves that fix published and never
+    /// installed: a failure too, never "no security update pending". Real apt's candidate (`apt-cache policy`) is the
+    /// oracle of what would be installed.
+    @Test(arguments: [
+        ("*", "Pin: release l=Debian-Security", -1, PinOutcome.sourcePinnedAway),
+        ("*", "Pin: release n=bookworm-security", -10, .sourcePinnedAway),
+        ("*", "Pin: origin \"security.debian.org\"", -1, .sourcePinnedAway),
+        ("openssl", "Pin: release l=Debian-Security", -1, .fixPinnedBack),
+        ("openssl", "Pin: version 3.0.0-1+deb12u1", -1, .fixPinnedBack),
+        // Above 0 yet below the main suite's 500: apt keeps the installed version of bookworm, the fix stays out.
+        ("*", "Pin: release l=Debian-Security", 100, .fixPinnedBack),
+        ("*", "Pin: release l=Debian-Security", 990, .pending),
+        ("*", "Pin: release l=Debian", 50, .pending),
+    ])
+    func aSecurityFixHeldBackByAPinIsNoPass(_ package: String, _ pin: String, _ priority: Int, _ outcome: PinOutcome) async throws {
+        let directory = try TemporaryDirectory()
+        var security = Self.security
+        security.packages = "Package: openssl\nVersion: 3.0.0-1+deb12u1\nArchitecture: amd64\n"
+        let root = try Self.root(directory, osRelease: Self.bookworm, sources: [
+            "/etc/apt/sources.list": "deb http://deb.debian.org/debian bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n",
+            "/etc/apt/preferences.d/security": "Package: \(package)\n\(pin)\nPin-Priority: \(priority)\n",
+        ], suites: [Self.main, security])
+        // Real apt's candidate for openssl: the security fix only when apt would install it.
+        let policy = try Command.run("/usr/bin/apt-cache", ["policy", "openssl"] + Self.aptOptions(root), environment: ["LC_ALL": "C"])
+        try #require(policy.exitCode == 0, "\(policy.stderr)")
+        #expect(policy.stdout.contains("Candidate: 3.0.0-1+deb12u1") == (outcome == .pending), "\(pin) \(priority): apt says \(policy.stdout)")
+
+        let results = try await Self.run(root)
+        let check = try Self.one(results, "patch.security-updates")
+        // Whatever the pin, the rule fails: the fix is pending, or the host will not receive it.
+        #expect(check.status == .fail, "\(check.reason ?? "")")
+        switch outcome {
+        case .sourcePinnedAway:
+            #expect(check.reason?.contains("held back by an apt pin with a negative priority") == true, "\(check.reason ?? "")")
+            #expect(check.reason?.contains("/etc/apt/preferences.d/security:1") == true, "\(check.reason ?? "")")
+            #expect(check.reasonFr?.contains("bloquées par un pin apt de priorité négative") == true)
+            #expect(check.evidence["count"] == nil)
+            #expect(try Self.one(results, "patch.os-eol").evidence["securitySources"] == .bool(false))
+            #expect(Catalogue.remediation(for: check, in: .fr).hasPrefix("Retirer le pin apt"))
+        case .fixPinnedBack:
+            #expect(check.reason?.contains("1 published security fix(es) apt will not install because of a pin") == true, "\(check.reason ?? "")")
+            #expect(check.reason?.contains("openssl 3.0.0-1+deb12u1 (bookworm-security)") == true, "\(check.reason ?? "")")
+            #expect(check.evidence["count"] == .int(0), "apt's own count stays apt's")
+        case .pending:
+            #expect(check.evidence["count"] == .int(1), "\(check.evidence)")
+            #expect(check.evidence["pinnedBack"] == nil)
+        }
     }
 
     @Test func deb822EnabledIsReadAsAptReadsIt() throws {

@@ -129,6 +129,17 @@ struct TLSDiscoveryTests {
         #expect(HTTPSecurityFacts.maxAge(ofHSTS: "includeSubDomains; Max-Age=\"300\"") == 300)
         #expect(HTTPSecurityFacts.maxAge(ofHSTS: "includeSubDomains") == nil)
         #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=soon") == nil)
+        #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=0") == 0)
+        #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=-5") == nil)
+        #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=31536000;") == 31_536_000)
+        // RFC 6797 §6.1: a repeated directive (any case) makes the browser ignore the whole header.
+        #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=31536000; max-age=0") == nil)
+        #expect(HTTPSecurityFacts.maxAge(ofHSTS: "max-age=31536000; includeSubDomains; IncludeSubDomains") == nil)
+        guard case .ignored(let why) = HTTPSecurityFacts.hsts("max-age=31536000; Max-Age=0") else {
+            Issue.record("a repeated max-age must be ignored")
+            return
+        }
+        #expect(why.en == "directive Max-Age is repeated: the browser ignores the whole header (RFC 6797 §6.1), no HSTS")
     }
 
     @Test func rulesTableCoversEveryCatalogueCodeWithASource() {

@@ -255,6 +255,22 @@ struct TLSEndpointCheckTests {
             cert: leaf.certificatePath, key: leaf.keyPath, extra: "add_header Strict-Transport-Security \"max-age=3600\" always;", folder: pki.path)
         let shortResults = await check(short, pki: pki, https: true)
         #expect(shortResults["tls.hsts"]?.status == .warn)
+        #expect(shortResults["tls.hsts"]?.reasonFr == "max-age=3600, moins d'un an (31536000 s)")
+
+        // max-age=0 tells the browser to forget HSTS; a repeated directive makes it ignore the header
+        // (RFC 6797 §6.1): both fail, whatever the other max-age says.
+        let zero = try TLSTestServers.nginx(
+            cert: leaf.certificatePath, key: leaf.keyPath, extra: "add_header Strict-Transport-Security \"max-age=0\" always;", folder: pki.path)
+        let zeroResults = await check(zero, pki: pki, https: true)
+        #expect(zeroResults["tls.hsts"]?.status == .fail)
+        #expect(zeroResults["tls.hsts"]?.reason == "max-age=0: the browser forgets HSTS for this site (RFC 6797 §6.1.1), no protection")
+        let repeated = try TLSTestServers.nginx(
+            cert: leaf.certificatePath, key: leaf.keyPath, extra: "add_header Strict-Transport-Security \"max-age=31536000; max-age=0\" always;",
+            folder: pki.path)
+        let repeatedResults = await check(repeated, pki: pki, https: true)
+        #expect(repeatedResults["tls.hsts"]?.status == .fail)
+        #expect(repeatedResults["tls.hsts"]?.evidence["maxAge"] == nil)
+        #expect(repeatedResults["tls.hsts"]?.reason == "directive max-age is repeated: the browser ignores the whole header (RFC 6797 §6.1), no HSTS")
 
         let without = try TLSTestServers.nginx(cert: leaf.certificatePath, key: leaf.keyPath, extra: "", folder: pki.path)
         let withoutResults = await check(without, pki: pki, https: true)

@@ -28,6 +28,9 @@ struct SigningEndToEndTests {
             try folder.write("root/etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
             // The scans read this configuration, never the machine's /etc/cyberctl/agent.yaml.
             try folder.write("config/agent.yaml", "entity:\n  name: Commune de Plouzané\n")
+            // A profile of certificate files alone: a full report of that profile (a `--only` report is partial, and
+            // consolidate refuses it), quick on the fixture root.
+            try folder.write("config/certificates.yaml", "name: certificats\ndescription: Certificats seulement.\nchecks:\n  cert.files:\n    discover: true\n")
             try expectSuccess(["pki", "init", "--dir", pki, "--name", "RSSI mutualisé du Pays de Brest"])
             try expectSuccess(["enroll", "--entity-name", "Commune de Plouzané", "--siren", SigningEndToEndTests.siren, "--host", "srv-mairie", "--dir", etc])
             try expectSuccess(["pki", "issue", folder.url("etc/agent.csr"), "--dir", pki, "--out", folder.url("etc/agent.crt")])
@@ -44,7 +47,7 @@ struct SigningEndToEndTests {
         func signedScan(_ name: String = "r.json", extra: [String] = []) throws -> String {
             let path = folder.url(name)
             let output = try BuiltBinary.run(
-                ["scan", "--root", root, "--only", "certificates", "--out", path, "--format", "json", "--fail-on", "critical",
+                ["scan", "--root", root, "--profile", folder.url("config/certificates.yaml"), "--out", path, "--format", "json", "--fail-on", "critical",
                  "--key", key, "--cert", certificate, "--config", folder.url("config/agent.yaml")] + extra)
             #expect(output.exitCode == 0, "\(output.stderr)")
             return path

@@ -97,7 +97,7 @@ struct ElusWordingTests {
                              silent: ["Commune de Plouzané"], silentAfterDays: 7, lastReport: "20 novembre 2026", unansweredItems: 3),
             meaning: PlainFrench.meaning(of: .e),
             capNote: "La note seule donnerait le niveau C ; le niveau est limité à E tant que les manques ci-dessous ne sont pas réglés.",
-            gaps: ["Aucune sauvegarde n'a été trouvée sur 1 des 2 serveurs.", "Un certificat de sécurité est expiré sur un service en ligne."],
+            gaps: ["Aucune sauvegarde n'a été trouvée sur 1 des 2 serveurs.", "Un certificat de sécurité est expiré (site, messagerie ou autre service d'un serveur)."],
             trend: "Premier bilan : l'évolution apparaîtra au prochain contrôle.", incidents: "Aucun incident n'est en cours de traitement.",
             silence: ["Le dernier contrôle date du 20 novembre 2026, il y a plus de 7 jours : la situation a pu changer depuis."],
             organisation: "3 questions du questionnaire d'organisation sont restées sans réponse : ces points ne sont pas évalués et comptent pour zéro."),

@@ -106,8 +106,27 @@ struct SummaryBuilderTests {
         if partly.priorities.isEmpty {
             #expect(partly.noPriorities.contains("parmi ce qui a pu être vérifié"), "\(partly.noPriorities)")
         }
-        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 1) == "Aucun point à corriger n'a été relevé par les derniers contrôles.")
-        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 0.5).contains("parmi ce qui a pu être vérifié"))
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 1, findings: false, gaps: false, unverified: false)
+            == "Aucun point à corriger n'a été relevé par les derniers contrôles.")
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 0.5, findings: false, gaps: false, unverified: false).contains("parmi ce qui a pu être vérifié"))
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 1, findings: false, gaps: false, unverified: true).contains("parmi ce qui a pu être vérifié"))
+        #expect(SummaryBuilder.noPrioritiesSentence(coverage: 1, findings: true, gaps: false, unverified: false).contains("décision du conseil"))
+    }
+
+    @Test("A system out of support is the only gap: its remedy is the council's, and the page never says there is nothing to fix")
+    func endOfSupportOnlyIsNoReassurance() throws {
+        let fixture = try SummaryFixture()
+        try fixture.write(F.plouzane, daysAgo: 1, results: [
+            F.result("tls.hsts", .pass, .medium), F.result("backup.present", .pass, .critical),
+            F.result("patch.security-updates", .pass, .high),
+            F.result("patch.os-eol", .fail, .high),
+        ])
+        try fixture.ingest()
+        let page = try fixture.builder().entity(F.plouzane.siren!)
+        #expect(page.priorities.isEmpty, "\(page.priorities.map(\.action))")
+        #expect(page.noPriorities.contains("demandent une décision du conseil"), "\(page.noPriorities)")
+        let markdown = SummaryRenderer.markdown(page)
+        #expect(!markdown.contains("Aucun point à corriger"), "\(markdown)")
     }
 
     @Test("Entity: an intercommunalité is an entité importante and gets the Art. 20 decisions; answers drive the decisions")
@@ -209,5 +228,13 @@ struct SummaryBuilderTests {
         #expect(sameDay.direction == .up)
         #expect(sameDay.since == "3 décembre 2026 à 9 h 30")
         #expect(ElusWording.trend(sameDay) == "En progrès depuis le contrôle du 3 décembre 2026 à 9 h 30 (note 60 → 70 sur 100).")
+        // A server added (1 → 2): the higher mean is no progress; neither up nor down, said as such.
+        var added = point("2026-12-05T08:00:00Z", 75, "C")
+        added.hosts = 2
+        let perimeter = SummaryBuilder.trendFacts([points[1], added], score: 75, level: "C")
+        #expect(perimeter.direction == .perimeter && perimeter.previousHosts == 1 && perimeter.hosts == 2)
+        #expect(ElusWording.trend(perimeter) == "Depuis le contrôle du 1er novembre 2026, les serveurs contrôlés ont changé (de 1 serveur à 2 serveurs) : "
+            + "la note n'est pas comparable d'un contrôle à l'autre (note 61 → 75 sur 100), ce n'est ni un progrès ni un recul en soi.")
+        #expect(SummaryRenderer.arrow(perimeter.direction) == "≠ serveurs contrôlés différents")
     }
 }

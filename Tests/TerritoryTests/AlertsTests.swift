@@ -66,9 +66,18 @@ struct AlertsTests {
         let altered = try fixture.write("a-newer.json", daysAgo: 1, results: [F.result("backup.present", .fail, .critical)])
         try Data(try String(contentsOfFile: altered, encoding: .utf8).replacingOccurrences(of: "\"fail\"", with: "\"pass\"").utf8)
             .write(to: URL(fileURLWithPath: altered))
+        // A report stored from another folder, whose agent key is then revoked as compromised: withdrawn by the next
+        // consolidation (its file is not in the inbox: nothing reads it again).
+        let stolen = try fixture.reportBytes(host: "srv-vole", daysAgo: 1, results: [F.result("tls.hsts", .pass, .medium)])
+        let stolenPath = try fixture.folder.write("vole/r.json", Data(stolen))
+        let thief = try fixture.signer(siren: F.sirenA, host: "srv-vole")
+        try fixture.folder.write("vole/r.json.p7s", Data(try thief.sign(stolen, signingTime: now.addingTimeInterval(-86_400 + 60))))
+        #expect(try fixture.ingest([stolenPath]).stored == 1)
+        try fixture.authority.revoke(serial: thief.certificate.serialNumberHex, reason: .keyCompromise, now: now)
         try fixture.authority.refreshCRL(now: now)
         let summary = try fixture.ingest()
         #expect(summary.stored == 4 && summary.rejected == 1, "\(summary)")
+        #expect(summary.withdrawn.map(\.host) == ["srv-vole"], "\(summary.withdrawn)")
         let store = try fixture.store()
         try store.importRoster(try Roster.parse(roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
         // Aware 30 h ago, significant, personal data: early warning sent; notification and CNIL due in 42 h; final report in a month.
@@ -123,6 +132,9 @@ struct AlertsTests {
         #expect(of(.hostSilent).first?.days == 20)
         #expect(of(.reportRefused).map { URL(fileURLWithPath: $0.subject).lastPathComponent } == ["a-newer.json"])
         #expect(of(.reportRefused).first?.siren == nil && of(.reportRefused).first?.detail.contains("content-mismatch") == true)
+        #expect(of(.reportWithdrawn).map(\.host) == ["srv-vole"], "\(of(.reportWithdrawn))")
+        #expect(of(.reportWithdrawn).first?.siren == F.sirenA && of(.reportWithdrawn).first?.detail.contains("keyCompromise") == true)
+        #expect(of(.reportWithdrawn).first?.detail.contains("not evaluated") == true, "\(of(.reportWithdrawn))")
         #expect(view.counts.count == AlertsView.Kind.allCases.count)
         #expect(AlertsView.Kind.allCases.allSatisfy { (view.counts[$0.rawValue] ?? 0) > 0 }, "\(view.counts)")
         // Past first.
@@ -144,7 +156,7 @@ struct AlertsTests {
         #expect(table.exitCode == 1)
         for text in ["Certificat expiré", "Certificat expirant", "Membre silencieux", "Membre sans rapport", "Certificat d'agent expiré",
                      "Certificat d'agent expirant", "Déclaration en retard", "Déclaration à faire", "Membre sans contact", "Commune sans rien",
-                     "muet depuis 20 j", "échu depuis 4 j"] {
+                     "muet depuis 20 j", "échu depuis 4 j", "Rapport retiré (signataire révoqué)", "retiré il y a 0 j"] {
             #expect(table.stdout.contains(text), "\(text)\n\(table.stdout)")
         }
         let markdown = try Self.alerts(["--format", "markdown", "--lang", "en"], db: db)

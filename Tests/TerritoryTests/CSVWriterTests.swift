@@ -79,7 +79,8 @@ struct CSVWriterTests {
             now: "2026-11-29T08:00:00Z",
             findings: [FindingsView.Finding(
                 code: "tls.hsts", title: "HSTS", domain: "tls", severity: .medium, entities: 7, hosts: 7, results: 7, rank: 28, new: 7,
-                persistent: 0, resolved: 0, gain: 1.25, affected: affected, resolvedBy: [])])
+                persistent: 0, resolved: 0, gain: 1.25, affected: affected, resolvedBy: [])],
+            coverage: ViewCoverage(members: 7, reporting: 7, neverReported: 0, silent: 0, notEvaluated: 0, withErrors: 0))
         let human = ViewTables.findings(view, .fr)[0].rows[0].joined(separator: " ")
         #expect(human.contains("et 4 autres"), "the terminal table shortens: \(human)")
         let csv = ExportTables.findings(view, .fr).csv(.rfc4180)

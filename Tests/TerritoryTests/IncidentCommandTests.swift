@@ -95,7 +95,8 @@ struct IncidentCommandTests {
         // Logged as sent: no longer due; the rest are.
         let logged = try at("2026-03-29T17:00:00+02:00", ["log", id, "Alerte précoce déposée", "--sent", "early-warning", "--at", "2026-03-29 16:45"])
         #expect(logged.exitCode == 0, "\(logged.stderr)")
-        #expect(logged.stdout.contains("envoyé le 2026-03-29 16:45 CEST"))
+        // Due at 11:00, sent at 16:45: late, never read as met.
+        #expect(logged.stdout.contains("⚠ envoyé en retard (de 5 h 45 min) le 2026-03-29 16:45 CEST"), "\(logged.stdout)")
         #expect(try at("2026-03-29T17:00:00+02:00", ["due", "--within", "0"]).exitCode == 0)
         for stage in ["notification", "cnil"] {
             #expect(try at("2026-03-30T12:00:00+02:00", ["log", id, "envoyée", "--sent", stage]).exitCode == 0)
@@ -137,7 +138,7 @@ struct IncidentCommandTests {
         let second = try at("2026-03-30T12:00:00+02:00", ["open", "--title", "Hameçonnage", "--aware-at", "2026-03-30T09:00Z", "--significant", "no", "--agent-config", folder.url("no-agent.yaml")])
         #expect(second.exitCode == 0)
         #expect(second.stdout.contains("Aucune échéance légale"))
-        #expect(try at("2026-03-30T12:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
+        #expect(try at("2026-04-03T09:00:00+02:00", ["close", id, "--at", "2026-04-02 18:00"]).exitCode == 0)
         // Closed, but its final report is still due (30 April 12:00): `due` keeps saying so.
         let afterClose = try at("2026-04-03T09:00:00+02:00", ["due", "--within", "30d"])
         #expect(afterClose.exitCode == 1)

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 @testable import Territory
 
-/// `latest_certificate` (`LatestCertificates`, migration `v10-latest-certificate`, issue 20): the certificates view read
+/// `latest_certificate` (`LatestCertificates`, migration `v13-latest-certificate`, issue 20): the certificates view read
 /// from the kept rows equals the view as it was computed before them, from every certificate result of the hosts'
 /// latest reports and its evidence, after every way a host's latest report changes, prune, the migration and a copy.
 @Suite("Latest certificates: kept at ingest, the view equal to a reading of every result", .serialized)
@@ -60,8 +60,10 @@ struct LatestCertificatesTests {
                     kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4], reason: reason(row[5], row[6])))
             }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
+            let views = TerritoryViews(store: store, now: now, language: language)
             return CertificatesView(
-                now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil)
+                now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil,
+                coverage: try views.coverage(db, filter: filter, domains: filter.domain.map { [$0] } ?? [.certificates, .tls]))
         }
     }
 
@@ -193,7 +195,7 @@ struct LatestCertificatesTests {
         #expect(try Self.stored(try fixture.store()) == before)
 
         // The migration's back-fill gives the rows ingest kept.
-        try fixture.downgrade("DROP TABLE latest_certificate", forgetting: ["v10-latest-certificate"])
+        try fixture.downgrade("DROP TABLE latest_certificate", forgetting: ["v13-latest-certificate"])
         #expect(try Self.stored(try fixture.store()) == before)
         try Self.expectEqual(try fixture.store(), now: now, "after the migration's back-fill")
 

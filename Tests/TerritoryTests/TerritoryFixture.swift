@@ -84,12 +84,13 @@ final class TerritoryFixture: @unchecked Sendable {
     /// Report bytes for (siren, host), generated `daysAgo` days before `now`.
     /// `name` replaces the entity's usual name (a hostile one, for instance).
     func reportBytes(
-        siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil, name: String? = nil
+        siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil, name: String? = nil,
+        only: [String]? = nil
     ) throws -> [UInt8] {
         let report = Report(
             id: id ?? UUID().uuidString.lowercased(),
             generatedAt: Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down)),
-            agent: .init(version: "0.1.0", profile: "default", profileSHA256: String(repeating: "ab", count: 32)),
+            agent: .init(version: "0.1.0", profile: "default", profileSHA256: String(repeating: "ab", count: 32), only: only),
             entity: Entity(
                 name: name ?? (siren == Self.sirenA ? "Commune de Plouzané" : "Commune de Lanvéoc"), siren: siren, insee: "29212", kind: "commune",
                 population: 13000, departement: "29"),
@@ -102,9 +103,9 @@ final class TerritoryFixture: @unchecked Sendable {
     @discardableResult
     func write(
         _ name: String, siren: String = sirenA, host: String = "srv-mairie", daysAgo: Double, results: [CheckResult], id: String? = nil,
-        sign: Bool = true, signedAfter: TimeInterval = 60, entityName: String? = nil
+        sign: Bool = true, signedAfter: TimeInterval = 60, entityName: String? = nil, only: [String]? = nil
     ) throws -> String {
-        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id, name: entityName)
+        let bytes = try reportBytes(siren: siren, host: host, daysAgo: daysAgo, results: results, id: id, name: entityName, only: only)
         let path = try folder.write("inbox/\(name)", Data(bytes))
         if sign {
             let generated = Date(timeIntervalSince1970: (now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))

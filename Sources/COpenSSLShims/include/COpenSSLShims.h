@@ -19,6 +19,9 @@ void cyberctl_sk_X509_pop_free(STACK_OF(X509) *stack);
 /// Frees the stack only; the certificates are owned elsewhere.
 void cyberctl_sk_X509_free(STACK_OF(X509) *stack);
 
+int cyberctl_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack);
+X509_REVOKED *cyberctl_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index);
+
 int cyberctl_sk_GENERAL_NAME_num(const GENERAL_NAMES *names);
 GENERAL_NAME *cyberctl_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index);
 void cyberctl_GENERAL_NAMES_free(GENERAL_NAMES *names);

@@ -9,13 +9,18 @@ struct BackupHost: Sendable, Equatable {
     let names: [String]
     /// Where the names come from, for the evidence: `profile (host)`, `gethostname`, `/etc/hostname`.
     let source: String
+    /// This host's own domains (`AuditedHostName.domains`): a fully qualified recorded name matches
+    /// a short name only completed with one of them.
+    var domains: [AuditedHostName.Domain] = []
 
     /// The names a set counts: the profile's `host:` for that set, else the audited system's name
-    /// (`gethostname` on the live system, the image's `/etc/hostname` with `--root`).
+    /// (`gethostname` on the live system, the image's `/etc/hostname` with `--root`); the domains
+    /// are the audited system's (its /etc/hostname, /etc/hosts, /etc/resolv.conf).
     static func of(_ set: BackupSet, audited: String?, root: FileSystemRoot) -> BackupHost {
-        if !set.hosts.isEmpty { return BackupHost(names: set.hosts, source: "profile (host)") }
+        let domains = audited.map { AuditedHostName.domains(of: $0, root: root) } ?? []
+        if !set.hosts.isEmpty { return BackupHost(names: set.hosts, source: "profile (host)", domains: domains) }
         guard let audited else { return BackupHost(names: [], source: "unknown") }
-        return BackupHost(names: [audited], source: root.isSystemRoot ? "gethostname" : "/etc/hostname")
+        return BackupHost(names: [audited], source: root.isSystemRoot ? "gethostname" : "/etc/hostname", domains: domains)
     }
 
     /// `entries` (newest first) recorded by this host, order kept. The evidence gets every host name
@@ -39,7 +44,9 @@ struct BackupHost: Sendable, Equatable {
         }
         measurement.details["thisHost"] = .strings(names)
         measurement.details["thisHostSource"] = .string(source)
-        let mine = entries.filter { AuditedHostName.matches(host($0) ?? "", names) }
+        if !domains.isEmpty { measurement.details["thisHostDomains"] = .strings(domains.map { "\($0.name) (\($0.source))" }) }
+        let domainNames = domains.map(\.name)
+        let mine = entries.filter { AuditedHostName.matches(host($0) ?? "", names, domains: domainNames) }
         if mine.count < entries.count { measurement.details["otherHostsCopies"] = .int(entries.count - mine.count) }
         if mine.isEmpty {
             let others = recorded.filter { !$0.isEmpty }.sorted()

@@ -21,7 +21,13 @@ public struct BackupMeasurement: Sendable {
 
     /// Number of copies; nil when it cannot be told (Borg repository without its passphrase).
     public var count: Int?
+    /// The newest copy dated no later than the inventory's `notAfter` (a credible date).
     public var newest: BackupItem?
+    /// The newest of the copies dated after `notAfter` (a wrong clock, a `touch`), set aside: they
+    /// never stand for the newest copy, and are reported on their own.
+    public var futureNewest: BackupItem?
+    /// How many copies are dated after `notAfter`.
+    public var futureCount = 0
     /// The copy before the newest one in the same series, for the size change.
     public var previous: BackupItem?
     /// Bytes of every copy together (a repository's `data/`), when measured.
@@ -52,6 +58,14 @@ public struct BackupMeasurement: Sendable {
     public var device: UInt64?
     /// Extra facts for the evidence (snapshot hosts, repository id …).
     public var details: [String: JSONValue] = [:]
+
+    /// Sets `item` aside as dated in the future when it is dated after `notAfter`; returns whether it did.
+    mutating func setAsideIfFuture(_ item: BackupItem, notAfter: Date?) -> Bool {
+        guard let notAfter, item.modified > notAfter else { return false }
+        futureCount += 1
+        if futureNewest.map({ item.modified > $0.modified }) ?? true { futureNewest = item }
+        return true
+    }
 
     mutating func problem(_ text: LocalizedText) {
         problemCount += 1
@@ -212,6 +226,9 @@ struct BackupInventory {
     let root: FileSystemRoot
     /// Largest number of entries visited per set.
     let maximumFiles: Int
+    /// Copies dated after this (the scan's time plus a tolerance) are set aside as dated in the
+    /// future (`futureNewest`, `futureCount`) instead of standing for the newest copy; nil keeps all.
+    var notAfter: Date? = nil
 
     /// Extensions of files that sit next to copies without being one: logs, checksums, signatures,
     /// transfers in progress.
@@ -305,8 +322,9 @@ struct BackupInventory {
             guard pattern == nil else { return measurement }
             measurement.count = 1
             measurement.totalBytes = Int(status.st_size)
-            measurement.newest = BackupItem(
+            let item = BackupItem(
                 path: base, modified: Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec)), size: Int(status.st_size))
+            if !measurement.setAsideIfFuture(item, notAfter: notAfter) { measurement.newest = item }
             return measurement
         }
         guard status.st_mode & S_IFMT == S_IFDIR else {
@@ -325,6 +343,10 @@ struct BackupInventory {
             guard Self.isCopy(entry.name, kind: set.kind, inDebianBackups: debianBackups && entry.parent == resolved) else { return }
             count += 1
             total += entry.size
+            if let notAfter, entry.modified > notAfter {
+                _ = measurement.setAsideIfFuture(BackupItem(path: entry.path, modified: entry.modified, size: entry.size), notAfter: notAfter)
+                return
+            }
             let relative = entry.parent == resolved
                 ? entry.name : String(decoding: entry.parent.utf8.dropFirst(prefixLength), as: UTF8.self) + "/" + entry.name
             let key = Self.series(of: relative, kind: set.kind)
@@ -391,6 +413,7 @@ struct BackupInventory {
             let path = "\(set.path)/\(name)"
             guard let snapshot = root.info(path), snapshot.isDirectory else { continue }
             count += 1
+            if measurement.setAsideIfFuture(BackupItem(path: path, modified: snapshot.modified, size: nil), notAfter: notAfter) { continue }
             if newest.map({ snapshot.modified > $0.modified }) ?? true {
                 newest = BackupItem(path: path, modified: snapshot.modified, size: nil)
             }
@@ -423,11 +446,15 @@ struct BackupInventory {
         measureRepositoryFiles(
             path: path, kind: "restic", sizeChangeNotChecked: LocalizedText(
                 fr: "la taille des instantanés demande le mot de passe du dépôt", en: "snapshot sizes need the repository password")
-        ) { walker in
+        ) { walker, future in
             var count = 0
             var newest: BackupItem?
             walker.walk(path + "/snapshots", maxDepth: 1) { entry in
                 count += 1
+                if let notAfter, entry.modified > notAfter {
+                    future.append(BackupItem(path: entry.path, modified: entry.modified, size: nil))
+                    return
+                }
                 if newest.map({ entry.modified > $0.modified }) ?? true {
                     newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
                 }
@@ -444,7 +471,7 @@ struct BackupInventory {
         measureRepositoryFiles(
             path: path, kind: "Borg", sizeChangeNotChecked: LocalizedText(
                 fr: "la taille des archives demande la phrase de passe du dépôt", en: "archive sizes need the repository passphrase")
-        ) { walker in
+        ) { walker, future in
             var newest: BackupItem?
             var data = 0
             var segments = 0
@@ -453,6 +480,10 @@ struct BackupInventory {
                 if entry.parent.hasPrefix(path + "/data") {
                     data += entry.size
                     segments += 1
+                }
+                if let notAfter, entry.modified > notAfter {
+                    future.append(BackupItem(path: entry.path, modified: entry.modified, size: nil))
+                    return
                 }
                 if newest.map({ entry.modified > $0.modified }) ?? true {
                     newest = BackupItem(path: entry.path, modified: entry.modified, size: nil)
@@ -466,10 +497,11 @@ struct BackupInventory {
     /// `path` is an empty set (`pathMissing`); a folder without a `config` file is a failure naming
     /// `kind`. Otherwise `list` walks the repository with a bounded walker and returns the number of
     /// copies (nil when it cannot be told), the newest copy and the bytes in `data/`, which become the
-    /// newest copy's size and the total.
+    /// newest copy's size and the total; it appends to its second argument the files dated after
+    /// `notAfter`, set aside.
     func measureRepositoryFiles(
         path: String, kind: String, sizeChangeNotChecked: LocalizedText,
-        list: (inout BoundedWalker) -> (count: Int?, newest: BackupItem?, dataBytes: Int)
+        list: (inout BoundedWalker, inout [BackupItem]) -> (count: Int?, newest: BackupItem?, dataBytes: Int)
     ) -> BackupMeasurement {
         var measurement = BackupMeasurement()
         measurement.method = "repository files"
@@ -492,7 +524,9 @@ struct BackupInventory {
             return measurement
         }
         var walker = BoundedWalker(root: root, limit: maximumFiles)
-        let (count, newest, data) = list(&walker)
+        var future: [BackupItem] = []
+        let (count, newest, data) = list(&walker, &future)
+        for item in future { _ = measurement.setAsideIfFuture(item, notAfter: notAfter) }
         measurement.count = count
         measurement.newest = newest
         measurement.newest?.size = data

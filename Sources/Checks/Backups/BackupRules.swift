@@ -37,18 +37,26 @@ public enum BackupRules {
     }
 
     /// `backup.present`: fail/high when the set holds no copy; warn/medium when it holds fewer than
-    /// `expected_count`; error when it cannot be read; skip for copies on another host that cyberctl
-    /// cannot list.
+    /// `expected_count`; error when it cannot be read, and for copies on another host that cyberctl
+    /// cannot list (a remote restic/Borg repository without `password_file`, rsync to another host,
+    /// Proxmox Backup Server, Bacula): they exist only as a job's destination, nothing verified
+    /// them, so the reason says what to configure (never `skip`, which means "does not apply").
     public static func present(_ set: BackupSet, _ measurement: BackupMeasurement?) -> Outcome {
         var evidence: [String: JSONValue] = [:]
         guard let measurement else {
+            let remote = set.remote ?? set.path
+            let repository = set.kind == .restic || set.kind == .borg
             return Outcome(
-                status: .skip, severity: .high, evidence: ["remote": .string(set.remote ?? set.path)],
+                status: .error, severity: .high, evidence: ["remote": .string(remote), "notVerified": true],
                 reason: LocalizedText(
-                    fr: "copies gardées sur un autre hôte (\(set.remote ?? set.path)) : invisibles depuis cet hôte"
-                        + (set.kind == .restic || set.kind == .borg ? " ; donnez password_file dans le profil pour lister ses instantanés" : ""),
-                    en: "copies kept on another host (\(set.remote ?? set.path)): not visible from this host"
-                        + (set.kind == .restic || set.kind == .borg ? "; give password_file in the profile to list its snapshots" : "")))
+                    fr: "copies gardées sur un autre hôte (\(remote)), non vérifiées depuis cet hôte : "
+                        + (repository
+                            ? "donnez password_file pour cet ensemble dans le profil (et l'accès au dépôt) pour lister ses instantanés"
+                            : "contrôlez-les sur l'hôte qui les garde (cyberctl y lit l'ensemble déclaré dans son profil)"),
+                    en: "copies kept on another host (\(remote)), not verified from this host: "
+                        + (repository
+                            ? "give password_file for this set in the profile (and access to the repository) to list its snapshots"
+                            : "check them on the host that keeps them (cyberctl there reads the set declared in its profile)")))
         }
         if let count = measurement.count { evidence["count"] = .int(count) }
         if let expected = set.expectedCount { evidence["expectedCount"] = .int(expected) }
@@ -83,17 +91,37 @@ public enum BackupRules {
     }
 
     /// `backup.freshness`: fail/high when the newest copy is older than the set's maximum age;
-    /// warn/medium when one series (a database, a VM) has stopped while others go on, or when the
-    /// newest copy is dated in the future; error when parts could not be read and the readable
-    /// newest copy is too old.
+    /// warn/medium when one series (a database, a VM) has stopped while others go on; error when
+    /// parts could not be read and the readable newest copy is too old. Copies dated more than
+    /// `futureTolerance` after the scan (a wrong clock, a `touch`) never stand for the newest: the
+    /// newest credibly dated copy is judged, and they are flagged on their own — warn/medium
+    /// beside a fresh copy, named in the reason of a fail, error/high when every copy is so dated
+    /// (no age can be judged).
     public static func freshness(_ set: BackupSet, _ measurement: BackupMeasurement, now: Date) -> Outcome? {
-        guard let newest = measurement.newest else { return nil }
+        var future: [String: JSONValue] = [:]
+        var futureText: LocalizedText?
+        if let item = measurement.futureNewest {
+            future = ["futureDated": .string(item.path), "futureDatedAt": .time(item.modified), "futureDatedCount": .int(measurement.futureCount)]
+            futureText = LocalizedText(
+                fr: "\(measurement.futureCount) copie(s) datée(s) dans le futur (\(item.path), \(ISO8601.string(from: item.modified))) : vérifiez l'horloge",
+                en: "\(measurement.futureCount) copy(ies) dated in the future (\(item.path), \(ISO8601.string(from: item.modified))): check the clock")
+        }
+        guard let newest = measurement.newest else {
+            guard let futureText else { return nil }
+            var evidence = future
+            evidence["maxAgeHours"] = .double(BackupUnits.hours(set.maximumAge))
+            evidence["method"] = .string(measurement.method)
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(fr: "aucune copie datée de façon crédible, leur âge ne peut être jugé : ", en: "no credibly dated copy, their age cannot be judged: ")
+                    + futureText)
+        }
         let age = now.timeIntervalSince(newest.modified)
         var evidence: [String: JSONValue] = [
             "newest": .string(newest.path), "newestAt": .time(newest.modified), "ageHours": .double(BackupUnits.hours(age)),
             "maxAgeHours": .double(BackupUnits.hours(set.maximumAge)), "maxAgeSource": .string(set.maximumAgeSource),
             "method": .string(measurement.method),
-        ]
+        ].merging(future) { own, _ in own }
         if age > set.maximumAge {
             if let partial = partial(measurement) {
                 return Outcome(
@@ -102,12 +130,14 @@ public enum BackupRules {
                         fr: "la copie lisible la plus récente date de \(BackupUnits.describe(age, in: .fr)), mais \(partial.fr)",
                         en: "the newest readable copy is \(BackupUnits.describe(age, in: .en)) old, but \(partial.en)"))
             }
-            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: nil)
+            return Outcome(status: .fail, severity: .high, evidence: evidence, reason: futureText.map {
+                LocalizedText(
+                    fr: "la copie la plus récente datée de façon crédible date de \(BackupUnits.describe(age, in: .fr)) ; ",
+                    en: "the newest credibly dated copy is \(BackupUnits.describe(age, in: .en)) old; ") + $0
+            })
         }
-        if age < -futureTolerance {
-            evidence["inFuture"] = true
-            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: LocalizedText(
-                    fr: "la copie la plus récente est datée dans le futur : vérifiez l'horloge", en: "the newest copy is dated in the future: check the clock"))
+        if let futureText {
+            return Outcome(status: .warn, severity: .medium, evidence: evidence, reason: futureText)
         }
         if measurement.series.count > 1 {
             let stale = measurement.series.filter { now.timeIntervalSince($0.value) > set.maximumAge }.sorted { $0.key < $1.key }
@@ -123,8 +153,9 @@ public enum BackupRules {
 
     /// `backup.size`: fail/high when the newest copy is empty or under `min_size`; warn/medium when
     /// it is under `dropPercent` % of the previous copy of the same series; skip when its size is
-    /// not known; error when the walk was partial or the size of the newest or previous copy could
-    /// not be read (`restic stats`, `borg info` failed).
+    /// not known; error when the walk was partial (file limit, or any part unreadable: the newest
+    /// copy may be there) or the size of the newest or previous copy could not be read
+    /// (`restic stats`, `borg info` failed).
     public static func size(_ set: BackupSet, _ measurement: BackupMeasurement, dropPercent: Int) -> Outcome? {
         guard let newest = measurement.newest else { return nil }
         let unit = measurement.sizeUnit == .bytes ? "Bytes" : "Entries"
@@ -143,8 +174,14 @@ public enum BackupRules {
         }
         evidence["size\(unit)"] = .int(size)
         if set.minimumBytes > 0, measurement.sizeUnit == .bytes { evidence["minimumBytes"] = .int(set.minimumBytes) }
-        if measurement.truncated {
-            return Outcome(status: .error, severity: .high, evidence: evidence, reason: partial(measurement))
+        // Part of the set not read: the newest copy may be there (tonight's empty dump in a folder
+        // the agent cannot read), so the readable newest copy's size proves nothing.
+        if let partial = partial(measurement) {
+            return Outcome(
+                status: .error, severity: .high, evidence: evidence,
+                reason: LocalizedText(
+                    fr: "taille de la copie lisible la plus récente seulement (\(newest.path)), ", en: "size of the newest readable copy only (\(newest.path)), ")
+                    + LocalizedText(fr: "la plus récente peut être ailleurs : ", en: "the newest may be elsewhere: ") + partial)
         }
         if size == 0 {
             evidence["empty"] = true

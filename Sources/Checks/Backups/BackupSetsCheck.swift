@@ -170,9 +170,11 @@ public struct BackupSetsCheck: ConfigurableCheck {
     /// repository listed with its password, only the snapshots of `auditedHost` (or of the set's
     /// declared `host:`) count.
     func measure(_ set: BackupSet, context: CheckContext, auditedHost: String?) async -> BackupMeasurement? {
-        let inventory = BackupInventory(root: context.root, maximumFiles: maximumFiles)
+        let notAfter = context.clock.now().addingTimeInterval(BackupRules.futureTolerance)
+        let inventory = BackupInventory(root: context.root, maximumFiles: maximumFiles, notAfter: notAfter)
         let listing = RepositoryListing(
-            commands: context.commands, root: context.root, restic: programs.restic, borg: programs.borg, timeout: commandTimeout)
+            commands: context.commands, root: context.root, restic: programs.restic, borg: programs.borg, timeout: commandTimeout,
+            notAfter: notAfter)
         if set.locationUnknown {
             var measurement = BackupMeasurement()
             measurement.failure = LocalizedText(

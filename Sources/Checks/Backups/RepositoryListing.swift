@@ -17,6 +17,19 @@ struct RepositoryListing {
     let borg: String
     /// Seconds each program may run.
     let timeout: Double
+    /// This host's snapshots or archives dated after this are set aside as dated in the future
+    /// (`futureNewest`, `futureCount`), never the newest copy; nil keeps all.
+    var notAfter: Date? = nil
+
+    /// `mine` (newest first) without the entries dated after `notAfter`, which go to `measurement`.
+    /// The list replaces what the repository's files suggested, future-dated files included.
+    func credible<Entry>(_ mine: [(Entry, Date)], into measurement: inout BackupMeasurement, path: (Entry) -> String) -> [(Entry, Date)] {
+        measurement.futureNewest = nil
+        measurement.futureCount = 0
+        return mine.filter { entry in
+            !measurement.setAsideIfFuture(BackupItem(path: path(entry.0), modified: entry.1, size: nil), notAfter: notAfter)
+        }
+    }
 
     /// One restic snapshot as `restic snapshots --json` prints it (restic 0.9 and later; `summary`
     /// since 0.17).
@@ -90,8 +103,9 @@ struct RepositoryListing {
             dated.append((snapshot, time))
         }
         dated.sort { $0.1 > $1.1 }
-        guard let mine = host.keep(dated, into: &measurement, noun: LocalizedText(fr: "instantané", en: "snapshot"), host: { $0.0.hostname }) else { return }
-        measurement.count = mine.count
+        guard let kept = host.keep(dated, into: &measurement, noun: LocalizedText(fr: "instantané", en: "snapshot"), host: { $0.0.hostname }) else { return }
+        measurement.count = kept.count
+        let mine = credible(kept, into: &measurement) { "snapshot \($0.id.prefix(8))" }
         measurement.snapshotListNotChecked = nil
         // The list replaces what the repository's files suggested: no snapshot means no copy.
         measurement.newest = nil
@@ -239,8 +253,9 @@ struct RepositoryListing {
         }
         // Newest first; borg lists archives in creation order, which breaks ties (two archives in one second).
         dated.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.2 > $1.2 }
-        guard let mine = host.keep(dated.map { ($0.0, $0.1) }, into: &measurement, noun: LocalizedText(fr: "archive", en: "archive"), host: { $0.0.hostname }) else { return }
-        measurement.count = mine.count
+        guard let kept = host.keep(dated.map { ($0.0, $0.1) }, into: &measurement, noun: LocalizedText(fr: "archive", en: "archive"), host: { $0.0.hostname }) else { return }
+        measurement.count = kept.count
+        let mine = credible(kept, into: &measurement) { "archive \($0.name)" }
         measurement.snapshotListNotChecked = nil
         measurement.newest = nil
         measurement.previous = nil

@@ -108,8 +108,12 @@ public struct ServiceCertificateDiscovery: Sendable {
                     // nginx refuses to start when a literal include is missing; a pattern may match nothing.
                     includes += expand(absolute(argument, relativeTo: prefix), required: true, namedBy: "\(path):\(directive.line)", service: "nginx", into: &findings)
                 case "ssl_certificate":
-                    // Variables ($ssl_server_name) and inline data: cannot be followed statically.
-                    guard !argument.contains("$"), !argument.hasPrefix("data:") else { continue }
+                    // Inline data: no file to read.
+                    guard !argument.hasPrefix("data:") else { continue }
+                    if argument.contains("$") {
+                        variableCertificate(absolute(argument, relativeTo: prefix), namedBy: "\(path):\(directive.line)", into: &findings)
+                        continue
+                    }
                     findings.references.append(CertificateReference(
                         path: absolute(argument, relativeTo: prefix), role: .service,
                         source: "nginx \(path):\(directive.line)"))
@@ -118,6 +122,52 @@ public struct ServiceCertificateDiscovery: Sendable {
             }
             return includes
         }
+    }
+
+    /// nginx (1.15.9 and later) loads a certificate named through variables
+    /// (`/etc/ssl/sites/$ssl_server_name.pem`) at each handshake. Every variable (`$name`, `${name}`)
+    /// becomes a `*` wildcard and every file the pattern matches is checked (a value with a `/`
+    /// would escape the folder: nginx's `$ssl_server_name`, `$host` cannot hold one). A pattern
+    /// that matches no file, or a folder that cannot be listed, is a `Problem`: the certificate
+    /// served is not verified. Files holding only keys give no result (`mayHoldOnlyKeys`).
+    func variableCertificate(_ argument: String, namedBy: String, into findings: inout Findings) {
+        let pattern = Self.variablesAsWildcards(argument)
+        let before = findings.problems.count
+        let matches = expand(pattern, required: false, namedBy: namedBy, service: "nginx", into: &findings)
+            .filter { root.info($0.path)?.isRegularFile == true }
+        guard findings.problems.count == before else { return }
+        guard !matches.isEmpty else {
+            findings.problems.append(Problem(
+                path: argument, service: "nginx",
+                reason: LocalizedText(
+                    fr: "certificat nommé par une variable, non vérifié : aucun fichier ne correspond à \(pattern)",
+                    en: "certificate named through a variable, not verified: no file matches \(pattern)"),
+                namedBy: namedBy))
+            return
+        }
+        for match in matches {
+            findings.references.append(CertificateReference(
+                path: match.path, role: .service, source: "nginx \(namedBy) (\(argument) as \(pattern))", mayHoldOnlyKeys: true))
+        }
+    }
+
+    /// `argument` with each nginx variable (`$name`, `${name}`) replaced by `*`.
+    static func variablesAsWildcards(_ argument: String) -> String {
+        var result = ""
+        var characters = argument[...]
+        while let character = characters.popFirst() {
+            guard character == "$" else {
+                result.append(character)
+                continue
+            }
+            if characters.first == "{" {
+                if let close = characters.firstIndex(of: "}") { characters = characters[characters.index(after: close)...] } else { characters = "" }
+            } else {
+                characters = characters.drop { $0.isLetter || $0.isNumber || $0 == "_" }
+            }
+            if !result.hasSuffix("*") { result.append("*") }
+        }
+        return result
     }
 
     // MARK: Apache httpd

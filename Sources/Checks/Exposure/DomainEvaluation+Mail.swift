@@ -44,6 +44,11 @@ extension DomainEvaluation {
         if !analysis.followed.isEmpty { evidence["followed"] = .strings(analysis.followed) }
         if !analysis.notFollowed.isEmpty { evidence["notFollowed"] = .strings(analysis.notFollowed) }
         if let all = analysis.allQualifier { evidence["all"] = .string("\(all)all") }
+        if !analysis.ignoredAfterAll.isEmpty { evidence["ignoredAfterAll"] = .strings(analysis.ignoredAfterAll) }
+        evidence["passingIPv4Addresses"] = .int(Int(clamping: analysis.passingIPv4.count))
+        evidence["passingIPv6Networks64"] = .int(Int(clamping: analysis.passingIPv6.count))
+        if !analysis.includesPassingAll.isEmpty { evidence["includesPassingAll"] = .strings(analysis.includesPassingAll) }
+        if !analysis.wideHostMechanisms.isEmpty { evidence["wideHostMechanisms"] = .strings(analysis.wideHostMechanisms) }
         let make = { (status: Status, severity: Severity?, reason: LocalizedText?) in
             (self.make(code, target: self.domain.name, status, severity, evidence, reason: reason, durationMs: started.elapsedMs), Optional(analysis))
         }
@@ -52,6 +57,13 @@ extension DomainEvaluation {
         if !analysis.permanentErrors.isEmpty {
             evidence["permanentErrors"] = .strings(analysis.permanentErrors.map(\.en))
             return make(.fail, nil, LocalizedText(fr: "erreurs permanentes SPF : ", en: "SPF permanent errors: ") + analysis.permanentErrors.joined())
+        }
+        if analysis.allQualifier != "+", let open = analysis.tooOpen {
+            evidence["limits"] = .object([
+                "ipv4Addresses": .int(Int(SPFAnalysis.ipv4Limit)), "ipv6Networks64": .int(Int(SPFAnalysis.ipv6Limit)),
+                "source": "IPv4: more than a /8, IANA's allocation unit to the regional registries (RFC 7020); IPv6: more than a /32, a provider's minimum allocation in the regional registries' policies",
+            ])
+            return make(.fail, .critical, open)
         }
         switch analysis.allQualifier {
         case "-"?, "~"?:

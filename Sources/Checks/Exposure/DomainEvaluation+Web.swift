@@ -132,8 +132,11 @@ extension DomainEvaluation {
             return make(code, target: host.host, .fail, reason: LocalizedText(fr: "pas d'en-tête Strict-Transport-Security sur https://\(host.host)/", en: "no Strict-Transport-Security header on https://\(host.host)/"), durationMs: started.elapsedMs)
         }
         var evidence: [String: JSONValue] = ["header": .string(header)]
-        guard let maxAge = HTTPSecurityFacts.maxAge(ofHSTS: header) else {
-            return make(code, target: host.host, .fail, nil, evidence, reason: LocalizedText(fr: "Strict-Transport-Security sans max-age lisible", en: "Strict-Transport-Security without a readable max-age"), durationMs: started.elapsedMs)
+        let maxAge: Int
+        switch HTTPSecurityFacts.hsts(header) {
+        case .valid(let value): maxAge = value
+        case .ignored(let why):
+            return make(code, target: host.host, .fail, nil, evidence, reason: why, durationMs: started.elapsedMs)
         }
         evidence["maxAge"] = .int(maxAge)
         if maxAge < 31_536_000 {

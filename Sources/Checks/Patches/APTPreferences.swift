@@ -138,6 +138,16 @@ public struct APTPreferences: Sendable {
         return nil
     }
 
+    /// The general pin (`Package: *`) that applies to every package of `source`, whatever its version: the first one
+    /// whose target is the release or the origin host (a `version` pin depends on the package). Nil when none does.
+    func generalPin(source: VersionSource) -> Pin? {
+        pins.first { pin in
+            guard pin.isGeneral else { return false }
+            if case .version = pin.target { return false }
+            return pinMatches(pin.target, version: "", source: source)
+        }
+    }
+
     private func pinMatches(_ target: Pin.Target, version: String, source: VersionSource) -> Bool {
         switch target {
         case .version(let pattern):

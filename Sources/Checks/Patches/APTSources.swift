@@ -17,6 +17,15 @@ public struct APTSource: Sendable, Equatable {
 
     public var isFlat: Bool { suite.hasSuffix("/") }
 
+    /// The URI's host, as `origin` pins match it (apt_preferences(5)); nil for `file:`, `cdrom:` and other URIs without one.
+    var host: String? {
+        guard let scheme = uri.byteRange(of: "://") else { return nil }
+        let rest = uri[scheme.upperBound...]
+        let hostPort = rest.prefix { $0 != "/" }
+        let host = hostPort.split(separator: "@").last.map(String.init) ?? String(hostPort)
+        return host.split(separator: ":").first.map(String.init)
+    }
+
     /// apt's file-name prefix for this entry's files under `/var/lib/apt/lists` (apt-pkg
     /// `URItoFileName`: scheme and credentials removed, unsafe characters `%`-quoted, `/` → `_`).
     public var listPrefix: String {
@@ -183,6 +192,15 @@ public struct APTRelease: Sendable, Equatable {
     public var architectures: [String] = []
     /// The file it was read from.
     public var path: String
+
+    /// Whether the suite announces `component`, as apt's `debReleaseIndex::HasSupportForComponent` decides:
+    /// a `Components:` entry matches whole, or by its part after the last `/` (debian-security's Release says
+    /// `updates/main updates/contrib …` for the `main`, `contrib` … of a sources entry; apt-pkg/deb/debmetaindex.cc).
+    /// False when the Release file gives no `Components:` (apt then assumes every component; cyberctl does not call
+    /// a list announced on that silence).
+    public func announces(component: String) -> Bool {
+        components.contains { $0 == component || $0.split(separator: "/").last.map(String.init) == component }
+    }
 
     /// A security suite: `*-security` suite or codename (Debian, Ubuntu pockets), `*/updates`
     /// (Debian ≤ 10), or the `Debian-Security` label.

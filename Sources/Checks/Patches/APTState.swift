@@ -13,13 +13,7 @@ public struct PackageIndex: Sendable {
     public var source: APTSource
     public var modified: Date?
 
-    var host: String? {
-        guard let scheme = source.uri.byteRange(of: "://") else { return nil }
-        let rest = source.uri[scheme.upperBound...]
-        let hostPort = rest.prefix { $0 != "/" }
-        let host = hostPort.split(separator: "@").last.map(String.init) ?? String(hostPort)
-        return host.split(separator: ":").first.map(String.init)
-    }
+    var host: String? { source.host }
 }
 
 /// An installed package whose candidate version (as apt's policy picks it) differs from the installed one.
@@ -87,6 +81,11 @@ public struct APTState: Sendable {
     /// Stanzas read across all indexes.
     public var stanzasRead = 0
     public var pending: [PendingUpdate] = []
+    /// Security fixes apt will not install because a pin holds them below 0 (or below the installed version's
+    /// priority): a security suite carries a version newer than the installed one, yet apt's candidate is older
+    /// than it (apt_preferences(5)). Not in `pending`, which is apt's own view (`apt-get -s upgrade`); `candidate`
+    /// is the newest such security version.
+    public var pinnedSecurity: [PendingUpdate] = []
     /// `APT::Default-Release` from apt's configuration: versions of a matching suite get priority 990.
     public var defaultRelease: String?
 
@@ -155,6 +154,8 @@ public struct APTState: Sendable {
             // apt also asks for the optional binary-all index (Debian's archive announces it has none).
             let architectures = (source.architectures.isEmpty ? systemArchitectures : source.architectures) + ["all"]
             let components = source.isFlat ? [""] : source.components
+            let gapsBefore = state.incomplete.count
+            var listsFound = false
             for component in components {
                 for architecture in Set(architectures).sorted() {
                     let base = source.packagesFileName(component: component, architecture: architecture)
@@ -162,7 +163,7 @@ public struct APTState: Sendable {
                         guard architecture != "all" else { continue }
                         state.missingLists.append("\(source.uri) \(source.suite) \(component) \(architecture)")
                         // A list the suite announces but that is not on disk: apt-get update failed for it, or lists were removed.
-                        if let release, release.components.contains(component), release.architectures.contains(architecture) {
+                        if let release, release.announces(component: component), release.architectures.contains(architecture) {
                             state.incomplete.append(LocalizedText(
                                 fr: "\(listsDirectory)/\(base) : absente, alors que \(release.path) annonce \(component) pour \(architecture)",
                                 en: "\(listsDirectory)/\(base): missing, although \(release.path) announces \(component) for \(architecture)"))
@@ -170,11 +171,20 @@ public struct APTState: Sendable {
                         continue
                     }
                     let path = listsDirectory + "/" + name
+                    listsFound = true
                     guard seenPaths.insert(path).inserted else { continue }
                     state.indexes.append(PackageIndex(
                         path: path, release: release, component: component, architecture: architecture, source: source,
                         modified: root.info(path)?.modified))
                 }
+            }
+            // A suite apt fetched whose lists are all absent, though its Release announces none of them (a
+            // component the suite does not have, a Release without Components): apt reads nothing from this
+            // source, and says so only during apt-get update. Whatever it should bring is unknown.
+            if let release, !source.isFlat, !listsFound, state.incomplete.count == gapsBefore {
+                state.incomplete.append(LocalizedText(
+                    fr: "\(source.origin) : \(source.uri) \(source.suite) \(source.components.joined(separator: " ")) : aucune liste de paquets sous \(listsDirectory), et \(release.path) ne les annonce pas (Components: \(release.components.joined(separator: " ")) ; Architectures: \(release.architectures.joined(separator: " "))) : apt ne lit rien de cette source",
+                    en: "\(source.origin): \(source.uri) \(source.suite) \(source.components.joined(separator: " ")): no package list under \(listsDirectory), and \(release.path) does not announce them (Components: \(release.components.joined(separator: " ")); Architectures: \(release.architectures.joined(separator: " "))): apt reads nothing from this source"))
             }
         }
         // Other witnesses of a run count only when apt has lists for configured sources.
@@ -235,9 +245,23 @@ public struct APTState: Sendable {
             }
         }
         var pending: [PendingUpdate] = []
+        var pinnedSecurity: [PendingUpdate] = []
         for (packageKey, installed) in installedByKey {
-            guard let available = offers[packageKey], let candidate = candidate(for: installed, offers: available),
-                  DebianVersion.compare(candidate.version, installed.version) != 0 else { continue }
+            guard let available = offers[packageKey] else { continue }
+            let candidate = candidate(for: installed, offers: available)
+            // The newest security version that apt's policy passes over.
+            let passedOver = available.filter { offer in
+                (DebianVersion.compare(offer.version, candidate?.version ?? installed.version) ?? 0) > 0
+                    && (DebianVersion.compare(offer.version, installed.version) ?? 0) > 0
+                    && offer.indexes.contains { indexes[$0].release?.isSecurity == true }
+            }.max { (DebianVersion.compare($0.version, $1.version) ?? 0) < 0 }
+            if let passedOver {
+                let releases = passedOver.indexes.compactMap { indexes[$0].release }.filter(\.isSecurity)
+                pinnedSecurity.append(PendingUpdate(
+                    package: installed.name, architecture: installed.architecture, installed: installed.version, candidate: passedOver.version,
+                    security: true, suites: Array(Set(releases.compactMap { $0.suite ?? $0.codename })).sorted(), held: installed.held))
+            }
+            guard let candidate, DebianVersion.compare(candidate.version, installed.version) != 0 else { continue }
             let releases = candidate.indexes.compactMap { indexes[$0].release }
             // A security fix also counts when the candidate comes from another suite (-updates, a point
             // release) but a security suite carries a version between the installed one and the
@@ -253,6 +277,7 @@ public struct APTState: Sendable {
                 suites: Array(Set(releases.compactMap { $0.suite ?? $0.codename })).sorted(), held: installed.held))
         }
         self.pending = pending.sorted { ($0.package, $0.architecture) < ($1.package, $1.architecture) }
+        self.pinnedSecurity = pinnedSecurity.sorted { ($0.package, $0.architecture) < ($1.package, $1.architecture) }
     }
 
     /// apt's candidate (apt-pkg `pkgPolicy::GetCandidateVer`): versions from newest to oldest, the

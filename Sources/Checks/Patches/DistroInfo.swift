@@ -41,6 +41,47 @@ struct DistroInfo: Sendable {
         var eolLegacy: Date?
         /// Line in the file, from 1.
         var line: Int
+
+        /// The milestone columns, by their CSV header name.
+        static var milestones: [(name: String, keyPath: WritableKeyPath<Release, Date?>)] { return [
+            ("release", \.release), ("eol", \.eol), ("eol-lts", \.eolLTS), ("eol-elts", \.eolELTS),
+            ("eol-server", \.eolServer), ("eol-esm", \.eolESM), ("eol-legacy", \.eolLegacy),
+        ] }
+
+        /// The row of the audited system's table (`self`) completed with the same release's row in cyberctl's copy,
+        /// milestone by milestone, so that a stale host table cannot hide an end of support it did not know yet
+        /// (an old Debian 10 image's `10,Buster,buster,2017-06-17,2019-07-06,` has no end at all):
+        /// - a date only one table has is taken from it (the other did not know it yet);
+        /// - when both have a date and they differ, the more recent table's (`DistroInfo.isNewer`) wins: dates are
+        ///   moved by later versions of distro-info-data (an extended programme announced), not by older ones;
+        /// - when neither table is more recent, the earlier end (and the later `release`): never a phase longer
+        ///   than one of the two sources says.
+        /// - Returns: the merged row (line of `self`) and the names of the milestones taken from `shipped`.
+        func completed(with shipped: Release, shippedIsNewer: Bool, hostIsNewer: Bool) -> (Release, [String]) {
+            var merged = self
+            var taken: [String] = []
+            for (name, keyPath) in Self.milestones {
+                let mine = self[keyPath: keyPath]
+                guard let theirs = shipped[keyPath: keyPath], theirs != mine else { continue }
+                let useTheirs: Bool
+                if let mine {
+                    if shippedIsNewer {
+                        useTheirs = true
+                    } else if hostIsNewer {
+                        useTheirs = false
+                    } else {
+                        useTheirs = name == "release" ? theirs > mine : theirs < mine
+                    }
+                } else {
+                    useTheirs = true
+                }
+                if useTheirs {
+                    merged[keyPath: keyPath] = theirs
+                    taken.append(name)
+                }
+            }
+            return (merged, taken)
+        }
     }
 
     /// Folder of the files on a Debian or Ubuntu system.
@@ -137,6 +178,25 @@ struct DistroInfo: Sendable {
     }
 
     private static func major(_ version: String) -> String { String(version.prefix { $0 != "." }) }
+
+    /// How much the table knows, to tell the more recent of two copies by their content: distro-info-data only
+    /// adds rows (a new release's row, with its `created` date) and fills empty milestones, so a later version has
+    /// a later newest `created` date, or the same and more dates. File times say nothing (an image copies files).
+    var knowledge: (newestCreated: Date, dates: Int) {
+        var newest = Date.distantPast
+        var dates = 0
+        for row in releases {
+            if let created = row.created { newest = max(newest, created) }
+            dates += Release.milestones.filter { row[keyPath: $0.keyPath] != nil }.count
+        }
+        return (newest, dates)
+    }
+
+    /// True when `self` is a later version of the table than `other` (by `knowledge`); false when it is older or the same.
+    func isNewer(than other: DistroInfo) -> Bool {
+        let (mine, theirs) = (knowledge, other.knowledge)
+        return mine.newestCreated != theirs.newestCreated ? mine.newestCreated > theirs.newestCreated : mine.dates > theirs.dates
+    }
 
     /// Where the table of `distribution` is read from: the audited system's copy when it has one (the
     /// distribution updates it with each point release), else the copy shipped with cyberctl

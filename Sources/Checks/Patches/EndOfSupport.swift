@@ -82,13 +82,27 @@ extension PackagesCheck {
         do { table = try DistroInfo.read(location, distribution: distribution, root: root) } catch { return failure(error) }
         var found = table.release(versionID: os.versionID, codename: os.codename)
         var searched = [table.path]
-        if found == nil, case .host = location {
-            // A release newer than the host's own copy of the table: cyberctl's copy may know it.
-            let shipped = DistroInfo.shippedLocation(distribution, folders: distroInfoFolders)
-            if case .shipped = shipped {
-                do { table = try DistroInfo.read(shipped, distribution: distribution, root: root) } catch { return failure(error) }
-                found = table.release(versionID: os.versionID, codename: os.codename)
-                searched.append(table.path)
+        var sourceText: String?
+        if case .host = location, case .shipped = DistroInfo.shippedLocation(distribution, folders: distroInfoFolders) {
+            // The host's own table may be older than cyberctl's copy (the least maintained hosts carry the stalest
+            // tables): a release it does not know yet, or milestones it left empty, come from cyberctl's copy.
+            let shipped: DistroInfo
+            do {
+                shipped = try DistroInfo.read(DistroInfo.shippedLocation(distribution, folders: distroInfoFolders), distribution: distribution, root: root)
+            } catch { return failure(error) }
+            let shippedRow = shipped.release(versionID: os.versionID, codename: os.codename)
+            if found == nil {
+                table = shipped
+                found = shippedRow
+                searched.append(shipped.path)
+            } else if let hostRow = found, let shippedRow {
+                let (merged, taken) = hostRow.completed(
+                    with: shippedRow, shippedIsNewer: shipped.isNewer(than: table), hostIsNewer: table.isNewer(than: shipped))
+                if !taken.isEmpty {
+                    found = merged
+                    evidence["datesFromShippedCopy"] = .strings(taken)
+                    sourceText = "\(table.path):\(hostRow.line), \(taken.joined(separator: ", ")) from \(shipped.path):\(shippedRow.line) (distro-info-data)"
+                }
             }
         }
         guard let release = found else {
@@ -106,7 +120,7 @@ extension PackagesCheck {
         evidence["phaseEnds"] = ends.map { .string(Self.dayText($0)) } ?? .null
         evidence["securitySupportEnds"] = release.standardEnd(distribution).map { .string(Self.dayText($0)) } ?? .null
         evidence["extendedSupportEnds"] = release.extendedEnd(distribution).map { .string(Self.dayText($0)) } ?? .null
-        evidence["source"] = .string("\(table.path):\(release.line) (distro-info-data)")
+        evidence["source"] = .string(sourceText ?? "\(table.path):\(release.line) (distro-info-data)")
         evidence["warningDays"] = .int(eolWarningDays)
         if let ends, phase != .ended { evidence["daysLeft"] = .int(Int((ends.timeIntervalSince(now) / 86_400).rounded(.down))) }
         let hasProSources = sources.contains { $0.uri.contains(Self.ubuntuProHost) }

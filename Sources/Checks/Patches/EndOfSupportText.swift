@@ -73,6 +73,12 @@ public enum EndOfSupportText {
     /// or its list too old); nil otherwise (the catalogue's "install the updates" applies).
     static func securitySourceRemediation(_ result: CheckResult, _ language: Language) -> String? {
         let fr = language == .fr
+        if result.status == .fail, case .array(let pins)? = result.evidence["pinnedAwaySecuritySources"], !pins.isEmpty {
+            let named = pins.compactMap(\.stringValue).joined(separator: fr ? " ; " : "; ")
+            return fr
+                ? "Retirer le pin apt de priorité négative qui bloque la source de sécurité (\(named)) ou le passer au-dessus de 0, lancer apt-get update, puis installer les mises à jour de sécurité (apt upgrade)."
+                : "Remove the negative-priority apt pin that holds back the security source (\(named)) or raise it above 0, run apt-get update, then install the security updates (apt upgrade)."
+        }
         if result.status == .fail, result.evidence["securitySources"] == .array([]) {
             let line = result.evidence["suggestedSource"]?.stringValue
             return fr

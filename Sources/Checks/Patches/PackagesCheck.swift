@@ -200,7 +200,7 @@ public struct PackagesCheck: ConfigurableCheck {
     /// (a security source may be in the file that was not).
     static func coverage(_ os: OSRelease, state: APTState) -> SecurityCoverage? {
         guard state.sources.problems.isEmpty else { return nil }
-        return SecurityCoverage.judge(os, releases: state.releaseFiles, files: state.sources.files)
+        return SecurityCoverage.judge(os, releases: state.releaseFiles, files: state.sources.files).withoutPinnedAway(state.preferences)
     }
 
     func packageLists(_ state: APTState) -> [CheckResult] {
@@ -262,6 +262,9 @@ public struct PackagesCheck: ConfigurableCheck {
         }
         let security = state.pending.filter(\.security)
         var evidence: [String: JSONValue] = ["count": .int(security.count), "updates": Self.updateList(security)]
+        // Security fixes a pin keeps apt from installing: published, not installed, and never will be as configured.
+        let pinned = state.pinnedSecurity
+        if !pinned.isEmpty { evidence["pinnedBack"] = Self.updateList(pinned) }
         if let coverage {
             evidence["securitySources"] = coverage.evidence
             evidence["expectedSuites"] = .strings(coverage.expectedSuites)
@@ -272,6 +275,17 @@ public struct PackagesCheck: ConfigurableCheck {
                 let release = coverage.codename ?? "cette version"
                 let files = coverage.files.isEmpty ? "/etc/apt/sources.list" : coverage.files.joined(separator: ", ")
                 let add = coverage.suggestion.map { (fr: " ; ajouter par exemple « \($0) »", en: "; add for instance \"\($0)\"") }
+                // Sources that are configured but held below 0 by a pin: name them and the pin, they are the fix.
+                let pinned = coverage.pinnedAway.map { (source: SecurityCoverage.describe($0.entry.source), pin: "Pin-Priority \($0.pin.priority), \($0.pin.origin)") }
+                if !pinned.isEmpty {
+                    evidence["pinnedAwaySecuritySources"] = .strings(pinned.map { "\($0.source): \($0.pin)" })
+                    if security.isEmpty { evidence["count"] = nil }
+                    return result(
+                        "patch.security-updates", target: target, .fail, evidence: evidence,
+                        reason: LocalizedText(
+                            fr: "les sources de sécurité configurées sont bloquées par un pin apt de priorité négative : \(pinned.map { "\($0.source) (\($0.pin))" }.joined(separator: " ; ")) ; apt n'installe rien depuis ces sources, ce serveur ne peut recevoir aucun correctif de sécurité : retirer ce pin",
+                            en: "the configured security sources are held back by an apt pin with a negative priority: \(pinned.map { "\($0.source) (\($0.pin))" }.joined(separator: "; ")); apt installs nothing from them, this server cannot receive any security fix: remove the pin"))
+                }
                 // Zero pending out of no security suite is no figure: monitoring (ReportFigures, the
                 // security_updates metric and gauge) shows a gap, not a reassuring 0.
                 if security.isEmpty { evidence["count"] = nil }
@@ -289,7 +303,7 @@ public struct PackagesCheck: ConfigurableCheck {
                     let fr = named.map { "liste de sécurité du \(EndOfSupportText.day(Self.dayText($0.0.updated!), .fr) ?? "") (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? "") : \($0.1) jours)" }.joined(separator: " ; ")
                     let en = named.map { "security list of \(Self.dayText($0.0.updated!)) (\(SecurityCoverage.describe($0.0.source)), \($0.0.path ?? ""): \($0.1) days)" }.joined(separator: "; ")
                     evidence["staleSecurityLists"] = .strings(named.map { "\($0.0.source.uri) \($0.0.source.suite): \($0.1) days" })
-                    guard !security.isEmpty else {
+                    guard !security.isEmpty || !pinned.isEmpty else {
                         return result(
                             "patch.security-updates", target: target, .error, evidence: evidence,
                             reason: LocalizedText(
@@ -301,7 +315,7 @@ public struct PackagesCheck: ConfigurableCheck {
             }
         }
         if let gaps = Self.gaps(state) {
-            guard !security.isEmpty else {
+            guard !security.isEmpty || !pinned.isEmpty else {
                 return result(
                     "patch.security-updates", target: target, .error, evidence: evidence,
                     reason: LocalizedText(
@@ -309,6 +323,17 @@ public struct PackagesCheck: ConfigurableCheck {
                         en: "no security update in the lists that could be read, but some are missing or damaged: \(gaps.en)"))
             }
             evidence["note"] = .string("more updates may be pending: \(gaps.en)")
+        }
+        if !pinned.isEmpty {
+            let named = pinned.prefix(5).map { "\($0.package) \($0.candidate) (\($0.suites.joined(separator: ", ")))" }.joined(separator: ", ")
+                + (pinned.count > 5 ? " (+\(pinned.count - 5))" : "")
+            return result(
+                "patch.security-updates", target: target, .fail, evidence: evidence,
+                reason: LocalizedText(
+                    fr: "\(pinned.count) correctif(s) de sécurité publié(s) qu'apt n'installera pas à cause d'un pin (/etc/apt/preferences*, APT::Default-Release) : \(named)"
+                        + (security.isEmpty ? "" : " ; et \(security.count) mise(s) à jour de sécurité en attente"),
+                    en: "\(pinned.count) published security fix(es) apt will not install because of a pin (/etc/apt/preferences*, APT::Default-Release): \(named)"
+                        + (security.isEmpty ? "" : "; and \(security.count) security update(s) pending")))
         }
         return result("patch.security-updates", target: target, security.isEmpty ? .pass : .fail, evidence: evidence)
     }
@@ -389,6 +414,17 @@ public struct PackagesCheck: ConfigurableCheck {
         return result("patch.lists-age", target: target, days > listsMaximumAgeDays ? .warn : .pass, evidence: evidence)
     }
 
+    /// Whether an `APT::Periodic` interval makes apt.systemd.daily run the job, as its `check_stamp` decides:
+    /// `always` runs; exactly `0` never does; otherwise a whole number with an optional unit (`s`, `m`, `h`, `d`;
+    /// days without one) runs once that much time has passed (`0d` therefore runs every time). Unset or anything
+    /// else (the script's shell arithmetic fails on it): it does not.
+    static func periodicIntervalRuns(_ value: String?) -> Bool {
+        guard var text = value, !text.isEmpty, text != "0" else { return false }
+        if text == "always" { return true }
+        if let unit = text.last, "smhd".contains(unit) { text.removeLast() }
+        return Int(text) != nil
+    }
+
     /// True when a systemd unit is masked (linked to /dev/null) in /etc.
     static func isMasked(_ unit: String, root: FileSystemRoot) -> Bool {
         (try? root.resolve("/etc/systemd/system/" + unit)) == "/dev/null"
@@ -408,7 +444,12 @@ public struct PackagesCheck: ConfigurableCheck {
         for option in ["APT::Periodic::Update-Package-Lists", "APT::Periodic::Unattended-Upgrade"] {
             let found = configuration.value(option)
             evidence[option] = found.map { .string("\($0.value) (\($0.file))") } ?? .null
-            if (found?.value).flatMap({ Int($0) }).map({ $0 == 0 }) ?? true { missing.append("\(option) is not set to a non-zero value") }
+            if !Self.periodicIntervalRuns(found?.value) { missing.append("\(option) is not set to a non-zero value") }
+        }
+        // apt.systemd.daily does nothing at all when APT::Periodic::Enable is 0 (its default is 1).
+        if let enable = configuration.value("APT::Periodic::Enable") {
+            evidence["APT::Periodic::Enable"] = .string("\(enable.value) (\(enable.file))")
+            if Int(enable.value) == 0 { missing.append("APT::Periodic::Enable is 0: apt.systemd.daily does nothing") }
         }
         for timer in ["apt-daily.timer", "apt-daily-upgrade.timer"] {
             let masked = Self.isMasked(timer, root: root)

@@ -9,11 +9,11 @@ public enum PatchRules {
             code: "patch.security-updates", severity: .high, references: references,
             french: RuleText(
                 title: "Mises à jour de sécurité en attente",
-                explanation: "Des correctifs de sécurité publiés par la distribution ne sont pas installés : les failles qu'ils corrigent sont connues et exploitées.",
+                explanation: "Des correctifs de sécurité publiés par la distribution ne sont pas installés, ou ne peuvent pas l'être (aucune source de sécurité configurée dans apt, ou une source bloquée par un pin) : les failles qu'ils corrigent sont connues et exploitées.",
                 remediation: "Installer les mises à jour (apt upgrade, ou dnf upgrade --security), puis redémarrer les services concernés."),
             english: RuleText(
                 title: "Pending security updates",
-                explanation: "Security fixes published by the distribution are not installed: the flaws they fix are public and exploited.",
+                explanation: "Security fixes published by the distribution are not installed, or cannot be (no security source configured in apt, or one held back by a pin): the flaws they fix are public and exploited.",
                 remediation: "Install the updates (apt upgrade, or dnf upgrade --security), then restart the affected services.")),
         RuleDescription(
             code: "patch.pending-updates", severity: .medium, references: references,

@@ -41,6 +41,8 @@ struct SecurityCoverage: Sendable {
     var expectedSuites: [String]
     /// The matching sources with their Release files.
     var sources: [SourceRelease]
+    /// Security sources apt installs nothing from, each with the pin that holds it below 0 (`withoutPinnedAway`).
+    var pinnedAway: [(entry: SourceRelease, pin: APTPreferences.Pin)] = []
     /// The sources files read.
     var files: [String]
     /// The suites a reason names: Debian's usual one (its alternative spelling is accepted, not suggested), Ubuntu's three.
@@ -103,6 +105,28 @@ struct SecurityCoverage: Sendable {
             }
         }
         coverage.verdict = coverage.sources.isEmpty ? .missing : .covered
+        return coverage
+    }
+
+    /// This coverage without the security sources that a general pin holds below 0 for every component: apt installs
+    /// no version from them (apt_preferences(5): "P < 0 prevents the version from being installed"), so they bring no
+    /// fix. When none is left, the verdict becomes `missing`: a pin such as `Package: *`, `Pin: release
+    /// l=Debian-Security`, `Pin-Priority: -1` cuts the host off its security fixes as surely as a missing source.
+    func withoutPinnedAway(_ preferences: APTPreferences) -> SecurityCoverage {
+        var coverage = self
+        coverage.sources = []
+        for entry in sources {
+            let components: [String?] = entry.source.components.isEmpty ? [nil] : entry.source.components
+            let pins = components.map { component in
+                preferences.generalPin(source: .init(release: entry.release, component: component, architecture: nil, host: entry.source.host))
+            }
+            if let pin = pins.first ?? nil, pins.allSatisfy({ ($0?.priority ?? 0) < 0 }) {
+                coverage.pinnedAway.append((entry, pin))
+            } else {
+                coverage.sources.append(entry)
+            }
+        }
+        if coverage.verdict == .covered && coverage.sources.isEmpty { coverage.verdict = .missing }
         return coverage
     }
 

@@ -49,14 +49,54 @@ public struct HTTPSecurityFacts: Sendable, Equatable {
 
     public init() {}
 
-    /// `max-age` of a Strict-Transport-Security value (RFC 6797 §6.1), nil when missing or malformed.
+    /// `max-age` of a Strict-Transport-Security value (RFC 6797 §6.1), nil when the browser ignores
+    /// the header (`hstsProblem` says why).
     public static func maxAge(ofHSTS value: String) -> Int? {
-        for directive in value.split(separator: ";") {
-            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.trimming(.whitespaces) }
-            guard parts.count == 2, parts[0].lowercased() == "max-age" else { continue }
-            return Int(parts[1].trimming(TrimmedScalars(charactersIn: "\"")))
-        }
+        if case .valid(let maxAge) = hsts(value) { return maxAge }
         return nil
+    }
+
+    /// How a browser reads a Strict-Transport-Security value (RFC 6797 §6.1).
+    public enum HSTSReading: Sendable, Equatable {
+        /// A header the browser takes, with its max-age in seconds (0: forget the host's HSTS policy, §6.1.1).
+        case valid(maxAge: Int)
+        /// A header the browser must ignore, and why.
+        case ignored(LocalizedText)
+    }
+
+    /// Reads a Strict-Transport-Security value as RFC 6797 §6.1 has the browser do: directives
+    /// separated by `;`, names compared ignoring case, values a token or a quoted string. The
+    /// header is ignored — no HSTS at all — when a directive appears more than once (§6.1: "All
+    /// directives MUST appear only once"; §6.1 item 2 has the UA ignore such a header), when
+    /// `max-age` is absent (§6.1.1 REQUIRED), or when its value is not delta-seconds (digits).
+    public static func hsts(_ value: String) -> HSTSReading {
+        var seen: Set<String> = []
+        var maxAge: Int?
+        for directive in value.split(separator: ";", omittingEmptySubsequences: false) {
+            let parts = directive.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimming(.whitespaces) }
+            let name = parts[0].lowercased()
+            if name.isEmpty { continue }
+            guard seen.insert(name).inserted else {
+                return .ignored(LocalizedText(
+                    fr: "la directive \(parts[0]) est répétée : le navigateur ignore l'en-tête entier (RFC 6797 §6.1), pas de HSTS",
+                    en: "directive \(parts[0]) is repeated: the browser ignores the whole header (RFC 6797 §6.1), no HSTS"))
+            }
+            guard name == "max-age" else { continue }
+            var text = parts.count == 2 ? parts[1] : ""
+            if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = String(text.dropFirst().dropLast()) }
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                return .ignored(LocalizedText(
+                    fr: "max-age « \(parts.count == 2 ? parts[1] : "") » n'est pas un nombre de secondes : le navigateur ignore l'en-tête (RFC 6797 §6.1.1), pas de HSTS",
+                    en: "max-age \"\(parts.count == 2 ? parts[1] : "")\" is not a number of seconds: the browser ignores the header (RFC 6797 §6.1.1), no HSTS"))
+            }
+            maxAge = Int(text) ?? Int.max
+        }
+        guard let maxAge else {
+            return .ignored(LocalizedText(
+                fr: "pas de directive max-age : le navigateur ignore l'en-tête (RFC 6797 §6.1.1), pas de HSTS",
+                en: "no max-age directive: the browser ignores the header (RFC 6797 §6.1.1), no HSTS"))
+        }
+        return .valid(maxAge: maxAge)
     }
 }
 

@@ -418,13 +418,27 @@ public struct TLSEvaluation: Sendable {
         if let location = http.httpLocation { evidence["httpLocation"] = .string(location) }
         if let error = http.error { return make(code, .error, nil, evidence, error) }
         guard http.hstsHeader != nil else { return make(code, .fail, nil, evidence, nil) }
-        guard let maxAge = http.hstsMaxAge else {
-            evidence["problem"] = "header without a valid max-age"
+        let maxAge: Int
+        switch http.hstsHeader.map(HTTPSecurityFacts.hsts) {
+        case .valid(let value)?:
+            maxAge = value
+        case .ignored(let why)?:
+            evidence["problem"] = "header ignored by browsers"
+            evidence.removeValue(forKey: "maxAge")
+            return make(code, .fail, nil, evidence, why)
+        case nil:
             return make(code, .fail, nil, evidence, nil)
+        }
+        if maxAge == 0 {
+            evidence["problem"] = "max-age=0"
+            return make(code, .fail, nil, evidence, LocalizedText(
+                fr: "max-age=0 : le navigateur oublie HSTS pour ce site (RFC 6797 §6.1.1), aucune protection",
+                en: "max-age=0: the browser forgets HSTS for this site (RFC 6797 §6.1.1), no protection"))
         }
         if maxAge < Self.minimumHSTSMaxAge {
             evidence["problem"] = "max-age under one year"
-            return make(code, .warn, .medium, evidence, nil)
+            return make(code, .warn, .medium, evidence, LocalizedText(
+                fr: "max-age=\(maxAge), moins d'un an (31536000 s)", en: "max-age=\(maxAge), under one year (31536000 s)"))
         }
         switch http.httpRedirect {
         case .notRedirected:

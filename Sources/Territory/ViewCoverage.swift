@@ -1,0 +1,80 @@
+import Foundation
+import Model
+
+/// What a list view (`territory findings`, `territory certificates`) could see: its members, and those it could not
+/// judge. A list is only as complete as the reports behind it: an empty findings list over members that never
+/// reported, went silent or whose checks erred means "nothing seen", not "nothing wrong", and the view says so.
+///
+/// Members are counted as the status counts them (`StatusView.Territory`): the roster's members (every entity with
+/// reports when no roster was imported), narrowed to the filter's entities; entities out of the roster's perimeter
+/// are not counted.
+public struct ViewCoverage: Codable, Sendable, Equatable {
+    /// Members expected to report (see above).
+    public var members: Int
+    /// Members with at least one stored report (a latest report on some host).
+    public var reporting: Int
+    /// Roster members that never sent a report (`members - reporting`).
+    public var neverReported: Int
+    /// Reporting members whose newest report is older than the silence limit (`silent_after_days` of the roster,
+    /// 7 by default, plus `Roster.graceDays`: `TerritoryJudgement.silenceLimit`): the list shows their past.
+    public var silent: Int
+    /// Reporting members whose latest reports verified nothing (no score: every scored check erred or none ran).
+    public var notEvaluated: Int
+    /// Reporting members with at least one check in error (status `error`: unread, unparsed or untrusted input) in
+    /// their hosts' latest reports, in the filter's domain when it has one (`entity_domain.unverified`: errors of
+    /// rules that weigh in the score).
+    public var withErrors: Int
+
+    /// True when every member reported recently and every one of their checks could look.
+    public var complete: Bool { neverReported == 0 && silent == 0 && notEvaluated == 0 && withErrors == 0 }
+
+    public init(members: Int, reporting: Int, neverReported: Int, silent: Int, notEvaluated: Int, withErrors: Int) {
+        self.members = members
+        self.reporting = reporting
+        self.neverReported = neverReported
+        self.silent = silent
+        self.notEvaluated = notEvaluated
+        self.withErrors = withErrors
+    }
+}
+
+extension TerritoryViews {
+    /// The coverage of a list view under `filter`, from the sums kept at ingest (`entity_score`, `host`,
+    /// `entity_domain`): at 100,000 reports, 20,000 score rows and one aggregate over the hosts, no result read.
+    /// Checks in error are counted in `domains` (every domain when nil).
+    func coverage(_ db: any SQLConnection, filter: ViewFilter, domains: [Domain]? = nil) throws -> ViewCoverage {
+        let roster = try TerritoryStore.roster(db)
+        let perimeter = roster?.sirens
+        func counted(_ siren: String) -> Bool { (perimeter?.contains(siren) ?? true) && filter.keeps(siren: siren) }
+        var reporting = Set<String>()
+        var notEvaluated = 0
+        try db.forEachRow(sql: "SELECT siren, score FROM entity_score", arguments: []) { row in
+            let siren: String = row[0]
+            guard counted(siren) else { return }
+            reporting.insert(siren)
+            if (row[1] as Int?) == nil { notEvaluated += 1 }
+        }
+        let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
+        var silent = 0
+        try db.forEachRow(sql: """
+            SELECT siren FROM host WHERE latestReportKey IS NOT NULL GROUP BY siren HAVING MAX(latestGeneratedAt) < ?
+            """, arguments: [TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)]) { row in
+            if reporting.contains(row[0] as String) { silent += 1 }
+        }
+        var withErrors = Set<String>()
+        let domains = domains.map { $0.map(\.rawValue) }
+        try db.forEachRow(
+            sql: "SELECT DISTINCT siren FROM entity_domain WHERE unverified > 0"
+                + (domains.map { " AND domain IN (\($0.map { _ in "?" }.joined(separator: ", ")))" } ?? ""),
+            arguments: SQLArguments(domains ?? [])
+        ) { row in
+            let siren: String = row[0]
+            if reporting.contains(siren) { withErrors.insert(siren) }
+        }
+        // Roster members without any report; the grouping counts only when listed among the members (`neverReported`).
+        let never = roster?.members.filter { filter.keeps(siren: $0.siren) && !reporting.contains($0.siren) }.count ?? 0
+        return ViewCoverage(
+            members: reporting.count + never, reporting: reporting.count, neverReported: never, silent: silent,
+            notEvaluated: notEvaluated, withErrors: withErrors.count)
+    }
+}

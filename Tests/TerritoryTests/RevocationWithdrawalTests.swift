@@ -1,0 +1,282 @@
+import Agent
+import Checks
+import Foundation
+import Incidents
+import Model
+import OpenSSLKit
+import TestSupport
+import Testing
+@testable import Territory
+import Trust
+
+/// Reports stored before their signer's certificate was revoked are withdrawn at the next consolidation
+/// (`TerritoryStore.withdrawRevokedReports`): real CA (`CertificateAuthority`, and `cyberctl pki revoke`), real agent
+/// certificates and signed reports, real CRL files, a real store on either backend (`CYBERCTL_TEST_STORE`).
+@Suite("Reports of revoked signers withdrawn from the store", .serialized)
+struct RevocationWithdrawalTests {
+    typealias F = TerritoryFixture
+
+    static let roster = """
+        territory:
+          name: Communauté de communes de test
+          siren: "242900645"
+        silent_after_days: 7
+        members:
+          - name: Commune de Plouzané
+            siren: "212901896"
+            contacts:
+              dgs: {name: Jeanne Martin, email: dgs@plouzane.fr}
+          - name: Commune de Lanvéoc
+            siren: "213502388"
+            contacts:
+              maire: {name: Paul Le Gall, phone: "02 98 00 00 00"}
+        """
+
+    /// Every rule passes: a report at level A.
+    static let good: [CheckResult] = CapTests.clean + [
+        F.result("backup.present", .pass, .high, target: "/srv/backup"),
+        F.result("backup.separate-storage", .pass, .high, target: "/srv/backup"),
+    ]
+
+    /// A second agent certificate for (siren, host), issued `daysAgo` days before the fixture's now (a re-enrolled
+    /// server: same host, new key).
+    static func secondSigner(_ fixture: F, siren: String = F.sirenA, host: String = "srv-mairie", daysAgo: Double = 10) throws -> ReportSigner {
+        let identity = try AgentIdentity(entityName: "Commune de Plouzané", siren: siren, host: host)
+        let directory = fixture.folder.url("agents/second-\(siren)-\(host)")
+        let enrolment = try Enrolment.enroll(identity: identity, directory: directory)
+        let issuedAt = fixture.now.addingTimeInterval(-daysAgo * 86_400)
+        let (certificate, _) = try fixture.authority.issue(enrolment.request, days: 400, now: issuedAt)
+        try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: directory + "/agent.crt", mode: 0o644)
+        return try ReportSigner(keyPath: enrolment.keyPath, certificatePath: directory + "/agent.crt", now: issuedAt.addingTimeInterval(60))
+    }
+
+    /// Writes a report signed by `signer` into the inbox, signed 60 s after its generation time.
+    @discardableResult
+    static func write(_ fixture: F, _ name: String, signer: ReportSigner, daysAgo: Double, results: [CheckResult]) throws -> String {
+        let bytes = try fixture.reportBytes(daysAgo: daysAgo, results: results)
+        let path = try fixture.folder.write("inbox/\(name)", Data(bytes))
+        let generated = Date(timeIntervalSince1970: (fixture.now.timeIntervalSince1970 - daysAgo * 86_400).rounded(.down))
+        try fixture.folder.write("inbox/\(name).p7s", Data(try signer.sign(bytes, signingTime: generated.addingTimeInterval(60))))
+        return path
+    }
+
+    /// The serial of the certificate that signed the stored report read from `path`.
+    static func serial(_ fixture: F, path: String) throws -> String {
+        try #require(try fixture.store().read { db in
+            try db.fetchOne(String.self, sql: "SELECT signerSerial FROM report WHERE sourcePath = ?", arguments: [path])
+        })
+    }
+
+    /// The store's sums kept at ingest equal a recomputation: each host's latest report is its newest stored one (ingest's
+    /// order), `entity_domain` and `entity.latest*` are the sums of the latest reports, and the per-rule totals are
+    /// `RuleTotalsTests`' full recomputation.
+    static func expectConsistent(_ fixture: F, _ step: String) throws {
+        let store = try fixture.store()
+        try store.read { db in
+            var newest: [Int64: (key: Int64, order: (Int, Int, String))] = [:]
+            try db.forEachRow(sql: "SELECT key, hostID, generatedAt, signingTime, id FROM report", arguments: []) { row in
+                let order: (Int, Int, String) = (row[2], row[3], row[4])
+                let host: Int64 = row[1]
+                if newest[host].map({ order > $0.order }) ?? true { newest[host] = (row[0], order) }
+            }
+            try db.forEachRow(sql: "SELECT id, latestReportKey FROM host", arguments: []) { row in
+                let host: Int64 = row[0], latest: Int64? = row[1]
+                #expect(latest == newest[host]?.key, "\(step): host \(host)'s latest report is its newest stored one")
+            }
+            var expected: [String: String] = [:]
+            try db.forEachRow(sql: """
+                SELECT h.siren, d.domain, SUM(d.weight), SUM(d.earned), SUM(d.failing), SUM(d.warning)
+                FROM host h JOIN report_domain d ON d.reportKey = h.latestReportKey GROUP BY h.siren, d.domain
+                """, arguments: []) { row in
+                expected["\(row[0] as String) \(row[1] as String)"] = "\(row[2] as Double) \(row[3] as Double) \(row[4] as Int) \(row[5] as Int)"
+            }
+            var stored: [String: String] = [:]
+            try db.forEachRow(sql: "SELECT siren, domain, weight, earned, failing, warning FROM entity_domain", arguments: []) { row in
+                let weight: Double = row[2], failing: Int = row[4], warning: Int = row[5]
+                guard weight != 0 || failing != 0 || warning != 0 else { return }
+                stored["\(row[0] as String) \(row[1] as String)"] = "\(weight) \(row[3] as Double) \(failing) \(warning)"
+            }
+            #expect(stored == expected, "\(step): entity_domain is the sum of the latest reports")
+            try db.forEachRow(sql: """
+                SELECT e.siren, e.latestResults, e.latestScored,
+                    (SELECT COALESCE(SUM(r.resultCount), 0) FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.siren = e.siren),
+                    (SELECT COALESCE(SUM(r.scoredCount), 0) FROM host h JOIN report r ON r.key = h.latestReportKey WHERE h.siren = e.siren)
+                FROM entity e
+                """, arguments: []) { row in
+                #expect((row[1] as Int, row[2] as Int) == (row[3] as Int, row[4] as Int), "\(step): entity \(row[0] as String)'s latest counts")
+            }
+            #expect(try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM result WHERE reportKey NOT IN (SELECT key FROM report)") == 0)
+            #expect(try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report_fact WHERE reportKey NOT IN (SELECT key FROM report)") == 0)
+        }
+        try RuleTotalsTests.expectEqual(store, step)
+        // The hosts' kept cap inputs follow their latest report: a row per host that still has one, equal to a
+        // recomputation; none left for a host whose reports were all withdrawn.
+        let (latest, rows) = try store.read { db in
+            (try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM host WHERE latestReportKey IS NOT NULL") ?? 0,
+             try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM host_cap") ?? 0)
+        }
+        #expect(rows == latest, "\(step): host_cap rows")
+        if latest > 0 { try HostCapsTests.expectEqual(store, step, nows: [Int(Date().timeIntervalSince1970)]) }
+    }
+
+    @Test("A member at A whose only report's signer is revoked keyCompromise is no longer A: not evaluated, and alerted")
+    func keyCompromiseWithdrawsEverything() throws {
+        let fixture = try F()
+        let good = try fixture.write("a/good.json", daysAgo: 1, results: Self.good)
+        // Lanvéoc has a finding, so that the totals have something to compare, and is not touched.
+        try fixture.write("b/r.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        let first = try fixture.ingest()
+        #expect(first.stored == 2 && first.withdrawn.isEmpty)
+        try fixture.store().importRoster(try Roster.parse(Self.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
+        let before = try fixture.views().status()
+        #expect(before.entities.first { $0.siren == F.sirenA }?.score.level == "A", "\(before.entities.map { ($0.siren, $0.score.level, CapTests.caps($0)) })")
+        let serial = try Self.serial(fixture, path: good)
+
+        // The RSSI revokes the agent's key with the real command; the CRL beside the CA is regenerated.
+        let revoke = try BuiltBinary.run(["pki", "revoke", serial, "--reason", "keyCompromise", "--dir", fixture.folder.url("pki")])
+        #expect(revoke.exitCode == 0, "\(revoke.stderr)")
+        let ca = fixture.authority.certificatePath, crl = fixture.authority.crlPath, db = fixture.storeLocation
+        let consolidate = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl, "--lang", "en"])
+        #expect(consolidate.exitCode == 65, "withdrawn and refused: \(consolidate.stdout) \(consolidate.stderr)")
+        #expect(consolidate.stdout.contains("⚠ report withdrawn: srv-mairie (Commune de Plouzané, SIREN \(F.sirenA))"), "\(consolidate.stdout)")
+        #expect(consolidate.stdout.contains("certificate \(serial) revoked on"), "\(consolidate.stdout)")
+        #expect(consolidate.stdout.contains("(reason keyCompromise); the server has no trusted report left: not evaluated"), "\(consolidate.stdout)")
+
+        // The member has no trusted report left: never "A", counted without a report.
+        let after = try fixture.views().status()
+        #expect(!after.entities.contains { $0.siren == F.sirenA }, "\(after.entities.map(\.siren))")
+        #expect(after.neverReported.map(\.siren) == [F.sirenA])
+        #expect(after.territory.distribution["sans-rapport"] == 1, "\(after.territory.distribution)")
+        #expect(after.entities.first { $0.siren == F.sirenB }?.score == before.entities.first { $0.siren == F.sirenB }?.score)
+        let counts = try fixture.store().counts()
+        #expect(counts.reports == 1 && counts.results == 6)
+        try Self.expectConsistent(fixture, "after the withdrawal")
+
+        // Recorded: the refusal (English and French text naming the certificate and the reason), the file forgotten.
+        let refusal = try #require(try fixture.views().rejected().rejections.first { $0.path == good })
+        #expect(refusal.code == RejectionCode.reportWithdrawn)
+        #expect(refusal.message.contains(serial) && refusal.message.contains("keyCompromise"), "\(refusal.message)")
+        let french = try fixture.store().read { db in try db.fetchOne(String.self, sql: "SELECT messageFr FROM rejection WHERE path = ?", arguments: [good]) }
+        #expect(french?.contains("rapport retiré de la base") == true && french?.contains(serial) == true, "\(french ?? "")")
+        #expect(try fixture.store().read { db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM inbox_file WHERE path = ?", arguments: [good]) } == 0)
+
+        // The alerts name the member, its host and the withdrawal (French first).
+        let alerts = try BuiltBinary.run(["territory", "alerts", "--db", db, "--format", "json"])
+        let view = try JSONDecoder().decode(AlertsView.self, from: Data(alerts.stdout.utf8))
+        let withdrawn = view.alerts.filter { $0.kind == .reportWithdrawn }
+        #expect(withdrawn.count == 1, "\(view.alerts.map(\.kind))")
+        #expect(withdrawn.first?.siren == F.sirenA && withdrawn.first?.host == "srv-mairie" && withdrawn.first?.subject == good)
+        #expect(withdrawn.first?.detail.contains("n'a plus aucun rapport de confiance") == true, "\(withdrawn.first?.detail ?? "")")
+        #expect(!view.alerts.contains { $0.kind == .reportRefused && $0.subject == good }, "said once, as a withdrawal")
+        #expect(view.counts["report-withdrawn"] == 1)
+
+        // The élus page counts the member among those without a trusted report, not at its former level.
+        let page = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
+        #expect(page.exitCode == 0, "\(page.stderr)")
+        let line = page.stdout.split(separator: "\n").first { $0.contains("jamais envoyé de contrôle") }
+        #expect(line?.contains("Commune de Plouzané") == true, "\(page.stdout)")
+
+        // Idempotent: the same CRL again withdraws nothing more and says nothing new.
+        let again = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl, "--format", "json"])
+        let summary = try JSONDecoder().decode(IngestSummary.self, from: Data(again.stdout.utf8))
+        #expect(summary.withdrawn.isEmpty && summary.stored == 0)
+        #expect(summary.rejectedByCode == ["certificate-revoked": 1], "the file is still refused when read again")
+        #expect(try fixture.store().counts().reports == 1)
+        let later = try fixture.views().alerts(withinDays: 30).view
+        #expect(later.alerts.filter { $0.kind == .reportWithdrawn }.count == 1)
+        try Self.expectConsistent(fixture, "after a second consolidation")
+    }
+
+    @Test("A host whose newest report's signer is revoked falls back on its older report by a valid certificate, file gone from the inbox")
+    func fallsBackOnOlderReport() throws {
+        let fixture = try F()
+        let older = try fixture.write("old.json", daysAgo: 5, results: F.mixed(1))
+        let second = try Self.secondSigner(fixture)
+        let newer = try Self.write(fixture, "new.json", signer: second, daysAgo: 1, results: Self.good)
+        #expect(try fixture.ingest().stored == 2)
+        try Self.expectConsistent(fixture, "before")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.first?.sourcePath == newer)
+        let olderScore = try fixture.store().read { db in
+            try db.fetchOne(Int.self, sql: "SELECT score FROM report WHERE sourcePath = ?", arguments: [older])
+        }
+
+        // The newer file is gone from the inbox: never read again, yet its report must not keep speaking.
+        try FileManager.default.removeItem(atPath: newer)
+        try FileManager.default.removeItem(atPath: newer + ".p7s")
+        try fixture.authority.revoke(serial: second.certificate.serialNumberHex, reason: .keyCompromise, now: fixture.now)
+        let summary = try fixture.ingest()
+        #expect(summary.rejected == 0 && summary.withdrawn.count == 1, "\(summary)")
+        let withdrawn = try #require(summary.withdrawn.first)
+        #expect(withdrawn.path == newer && withdrawn.wasLatest && withdrawn.reason == "keyCompromise")
+        #expect(withdrawn.serial == second.certificate.serialNumberHex)
+        #expect(withdrawn.hostLatestAfter == ISO8601.string(from: Date(timeIntervalSince1970: (fixture.now.timeIntervalSince1970 - 5 * 86_400).rounded(.down))))
+        let detail = try #require(try fixture.views().host("srv-mairie").first)
+        #expect(detail.reports.map(\.sourcePath) == [older])
+        #expect(detail.score.score == olderScore)
+        #expect(try fixture.views().status().entities.first?.score.score == olderScore)
+        try Self.expectConsistent(fixture, "after the fallback")
+        #expect(try fixture.ingest().withdrawn.isEmpty, "idempotent")
+    }
+
+    @Test("superseded between two reports withdraws only the one signed after the revocation")
+    func supersededWithdrawsOnlyLaterReports() throws {
+        let fixture = try F()
+        let earlier = try fixture.write("r1.json", daysAgo: 5, results: F.mixed(0))
+        let later = try fixture.write("r2.json", daysAgo: 1, results: F.mixed(1))
+        #expect(try fixture.ingest().stored == 2)
+        let serial = try Self.serial(fixture, path: later)
+        // Revoked three days ago: r1 (five days ago) was signed before, r2 (one day ago) after.
+        try fixture.authority.revoke(serial: serial, reason: .superseded, now: fixture.now.addingTimeInterval(-3 * 86_400))
+        let summary = try fixture.ingest()
+        #expect(summary.withdrawn.map(\.path) == [later], "\(summary)")
+        #expect(summary.withdrawn.first?.reason == "superseded" && summary.withdrawn.first?.everyReport == false)
+        #expect(summary.withdrawn.first?.message.en.contains("after the revocation") == true)
+        #expect(summary.rejectedByCode == ["certificate-revoked": 1], "the verifier refuses the later file too, and only it")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [earlier])
+        #expect(try fixture.store().counts().reports == 1)
+        try Self.expectConsistent(fixture, "after superseded")
+        let again = try fixture.ingest()
+        #expect(again.withdrawn.isEmpty && again.stored == 0)
+        #expect(try fixture.store().counts().reports == 1)
+
+        // Not final: with a CRL that no longer lists the certificate (here: none), the file left in the inbox is read
+        // again and stored back; the withdrawal's record stays.
+        let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
+        let restored = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        #expect(restored.stored == 1 && restored.withdrawn.isEmpty, "\(restored)")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [later])
+        #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [later])
+        try Self.expectConsistent(fixture, "after the file was stored back")
+    }
+
+    @Test("A CRL listing no stored signer withdraws nothing and writes nothing")
+    func unrelatedRevocationChangesNothing() throws {
+        let fixture = try F()
+        try fixture.write("r.json", daysAgo: 1, results: F.mixed())
+        // Another agent's certificate, revoked: the stored report's signer is not listed.
+        let other = try Self.secondSigner(fixture, host: "srv-autre")
+        #expect(try fixture.ingest().stored == 1)
+        try fixture.authority.revoke(serial: other.certificate.serialNumberHex, reason: .keyCompromise, now: fixture.now)
+        let summary = try fixture.ingest()
+        #expect(summary.withdrawn.isEmpty && summary.rejected == 0)
+        #expect(try fixture.store().counts().reports == 1)
+        #expect(try fixture.store().withdrawals(since: .distantPast).isEmpty)
+    }
+
+    @Test("A CRL's entries read back as written: serial in the certificates' hexadecimal, date, reason")
+    func crlEntriesReadBack() throws {
+        let fixture = try F()
+        let signer = try fixture.signer(siren: F.sirenA, host: "srv-mairie")
+        let revokedAt = fixture.now.addingTimeInterval(-86_400)
+        try fixture.authority.revoke(serial: signer.certificate.serialNumberHex, reason: .cessationOfOperation, now: revokedAt)
+        let trust = try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath])
+        let entries = trust.revocationLists.flatMap(\.entries)
+        #expect(entries.count == 1)
+        #expect(entries.first?.serialNumberHex == signer.certificate.serialNumberHex)
+        #expect(entries.first?.revocationDate == revokedAt)
+        #expect(entries.first?.reason == .cessationOfOperation)
+        #expect(trust.revocationLists.first?.issuerName.displayText == signer.certificate.issuerName.displayText)
+        #expect(CertificateRevocationList.Entry(serialNumber: [0, 0x0A, 0xFF], revocationDate: revokedAt, reason: nil).serialNumberHex == "0AFF")
+        #expect(CertificateRevocationList.Entry(serialNumber: [], revocationDate: revokedAt, reason: nil).serialNumberHex == "0")
+    }
+}
