@@ -92,17 +92,19 @@ struct LatestCertificatesTests {
 
     /// The view equals the reference for several windows, filters and both languages; cut at `limit`, it is the
     /// whole list's first rows with the whole list's counts.
-    static func expectEqual(_ store: TerritoryStore, now: Date, _ step: String) throws {
+    /// With `brief`, the unfiltered 60-day view in English only, whole and cut at one row, and the scenario may list
+    /// nothing (a withdrawal can leave no report at all: `RevocationWithdrawalTests`).
+    static func expectEqual(_ store: TerritoryStore, now: Date, _ step: String, brief: Bool = false) throws {
         var listed = 0
-        for language in [Language.en, .fr] {
+        for language in brief ? [Language.en] : [.en, .fr] {
             let views = TerritoryViews(store: store, now: now, language: language)
-            for days in [0, 30, 60, 400] {
-                for filter in filters {
+            for days in brief ? [60] : [0, 30, 60, 400] {
+                for filter in brief ? [ViewFilter()] : filters {
                     let expected = try reference(store, now: now, days: days, filter: filter, language: language)
                     let view = try views.certificates(expiringWithinDays: days, filter: filter)
                     #expect(try ViewJSON.encode(view) == ViewJSON.encode(expected), "\(step): \(days) days, \(filter), \(language)")
                     listed += expected.certificates.count + expected.unverified.count
-                    for limit in [0, 1, 2, 3, 300] {
+                    for limit in brief ? [1] : [0, 1, 2, 3, 300] {
                         let cut = try views.certificates(expiringWithinDays: days, filter: filter, limit: limit)
                         #expect(cut.totalCertificates == expected.certificates.count && cut.totalUnverified == expected.unverified.count)
                         #expect(cut.certificateCount == expected.certificates.count && cut.unverifiedCount == expected.unverified.count)
@@ -117,7 +119,7 @@ struct LatestCertificatesTests {
                 }
             }
         }
-        #expect(listed > 0, "\(step): the scenario lists certificates")
+        #expect(brief || listed > 0, "\(step): the scenario lists certificates")
     }
 
     /// A certificate check's result ending `days` from `now` (evidence as the checks write it).
