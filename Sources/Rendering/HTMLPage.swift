@@ -268,11 +268,11 @@ public enum HTMLPage {
             svg += "<li>\(escape(c.subject ?? c.target)) — \(escape(c.entity ?? c.siren)) / \(escape(c.host)) — \(escape(PeopleTime.day(iso: c.notAfter))) (\(when))</li>\n"
         }
         svg += "</ol>\n"
-        if view.certificates.count > tableLimit {
+        if view.certificateCount > tableLimit {
             let window = "\(view.windowDays)\(fr ? "j" : "d")"
-            svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificates.count) ; le tableau en donne \(tableLimit), tous : " : "The \(shown.count) soonest of \(view.certificates.count); the table gives \(tableLimit), all: ")\(command("cyberctl territory certificates --expiring \(window)"))</p>\n"
-        } else if view.certificates.count > shown.count {
-            svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificates.count) ; tous figurent dans le tableau." : "The \(shown.count) soonest of \(view.certificates.count); all are in the table.")</p>\n"
+            svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificateCount) ; le tableau en donne \(tableLimit), tous : " : "The \(shown.count) soonest of \(view.certificateCount); the table gives \(tableLimit), all: ")\(command("cyberctl territory certificates --expiring \(window)"))</p>\n"
+        } else if view.certificateCount > shown.count {
+            svg += "<p class=\"meta\">\(fr ? "Les \(shown.count) plus proches sur \(view.certificateCount) ; tous figurent dans le tableau." : "The \(shown.count) soonest of \(view.certificateCount); all are in the table.")</p>\n"
         }
         return svg
     }
@@ -308,7 +308,7 @@ public enum HTMLPage {
             + kpi(fr ? "Hors périmètre" : "Out of perimeter", String(t.outOfPerimeter))
             + kpi(fr ? "Hôtes" : "Hosts", String(t.hosts)) + kpi(fr ? "Rapports" : "Reports", String(t.reports))
             + kpi(fr ? "Couverture" : "Coverage", Words.percent(t.score.coverage))
-            + kpi(fr ? "Certificats à renouveler" : "Certificates to renew", String(certificates.certificates.count))
+            + kpi(fr ? "Certificats à renouveler" : "Certificates to renew", String(certificates.certificateCount))
             + "</div>\n"
         if let cap = t.score.caps.first, t.score.isCapped {
             body += "<p class=\"cap\"><b>\(escape(fr ? "Niveau limité à \(cap.level) (le score seul donnerait \(t.score.scoreLevel ?? "—")) : " : "Level capped at \(cap.level) (the score alone gives \(t.score.scoreLevel ?? "—")): "))</b>\(escape(cap.title))\(escape(cap.detail.map { " — \($0)" } ?? ""))</p>\n"
@@ -334,12 +334,12 @@ public enum HTMLPage {
         shownCertificates.certificates = Array(certificates.certificates.prefix(listLimit))
         shownCertificates.unverified = Array(certificates.unverified.prefix(listLimit))
         body += ViewTables.certificates(shownCertificates, language).map(table).joined()
-        if certificates.certificates.count > listLimit || certificates.unverified.count > listLimit {
+        if certificates.certificateCount > listLimit || certificates.unverifiedCount > listLimit {
             let window = "\(certificates.windowDays)\(fr ? "j" : "d")"
             let unread = certificates.unverified.isEmpty ? "" : fr
-                ? ", et \(shownCertificates.unverified.count) sur \(certificates.unverified.count) dont l'échéance n'a pu être lue"
-                : ", and \(shownCertificates.unverified.count) of \(certificates.unverified.count) whose end could not be read"
-            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownCertificates.certificates.count) plus proches sur \(certificates.certificates.count) certificats à renouveler\(unread) ; la liste complète : " : "The \(shownCertificates.certificates.count) soonest of \(certificates.certificates.count) certificates to renew\(unread); the full list: "))\(command("cyberctl territory certificates --expiring \(window) --format csv"))</p>\n"
+                ? ", et \(shownCertificates.unverified.count) sur \(certificates.unverifiedCount) dont l'échéance n'a pu être lue"
+                : ", and \(shownCertificates.unverified.count) of \(certificates.unverifiedCount) whose end could not be read"
+            body += "<p class=\"meta\">\(escape(fr ? "Les \(shownCertificates.certificates.count) plus proches sur \(certificates.certificateCount) certificats à renouveler\(unread) ; la liste complète : " : "The \(shownCertificates.certificates.count) soonest of \(certificates.certificateCount) certificates to renew\(unread); the full list: "))\(command("cyberctl territory certificates --expiring \(window) --format csv"))</p>\n"
         }
         var shownStatus = status
         shownStatus.entities = Array(status.entities.prefix(listLimit))

@@ -64,6 +64,9 @@ extension TerritoryStore {
         // Issue 20: per host, its latest report's cap inputs reduced to what `now` can change (`HostCaps`), back-filled
         // from every host's latest report and security history.
         StoreMigration(id: "v12-host-cap", body: HostCaps.createTable),
+        // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
+        // (`LatestCertificates`), back-filled from those reports' results.
+        StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

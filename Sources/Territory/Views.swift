@@ -201,6 +201,16 @@ public struct CertificatesView: Codable, Sendable {
     /// The members behind the list, and those it could not see (never reported, silent, nothing verified, checks in
     /// error in the filter's domain): their certificates are not in the list.
     public var coverage: ViewCoverage
+    /// Set when the lists were cut (`certificates(expiringWithinDays:filter:limit:)`, the dashboard): the number of
+    /// certificates ending within the window, of which `certificates` holds the soonest; absent otherwise.
+    public var totalCertificates: Int?
+    /// Set with `totalCertificates`: the number of unverified checks, of which `unverified` holds the first.
+    public var totalUnverified: Int?
+
+    /// Certificates ending within the window, whether or not `certificates` was cut.
+    public var certificateCount: Int { totalCertificates ?? certificates.count }
+    /// Unverified certificate checks, whether or not `unverified` was cut.
+    public var unverifiedCount: Int { totalUnverified ?? unverified.count }
 
     /// A certificate check that could not tell when its certificate ends.
     public struct Unverified: Codable, Sendable {
@@ -515,61 +525,80 @@ public struct TerritoryViews: Sendable {
     /// Certificates (cert.expiry on files, tls.cert.expiry on endpoints) of the hosts' latest reports
     /// whose notAfter falls before now + `days` (already expired ones included), soonest first. With a `filter`,
     /// those of its entities and of its domain (`certificates`: files; `tls`: served; any other: none).
+    /// With a `limit`, the first `limit` certificates and unverified checks only, in the same order, and their exact
+    /// numbers in `totalCertificates` and `totalUnverified` (the dashboard: reading 174,000 certificates to show 300
+    /// was most of its certificate part).
+    /// Read from `latest_certificate` (`LatestCertificates`): the end dates are read there once, at ingest.
     /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
-    public func certificates(expiringWithinDays days: Int, filter: ViewFilter = ViewFilter()) throws -> CertificatesView {
+    public func certificates(expiringWithinDays days: Int, filter: ViewFilter = ViewFilter(), limit: Int? = nil) throws -> CertificatesView {
         try store.read { db in
             try requireKnown(filter, db)
-            let limit = now.addingTimeInterval(TimeInterval(days) * 86_400)
+            let end = now.addingTimeInterval(TimeInterval(days) * 86_400).timeIntervalSince1970
+            // The filter as SQL: its entities, and the rule codes of its domain (cert.file and cert.discovery: certificates).
+            var kept = LatestCertificates.expiryCodes.filter { filter.keeps(code: $0) }
+            if filter.keeps(domain: .certificates) { kept += LatestCertificates.unreadCodes }
+            var condition = " AND c.code IN (\(kept.map { "'\($0)'" }.joined(separator: ", ")))"
+            var arguments: [any SQLValueConvertible] = []
+            if let entities = filter.entities {
+                condition += " AND c.siren IN (\(entities.map { _ in "?" }.joined(separator: ", ")))"
+                arguments = entities
+            }
+            if kept.isEmpty {
+                condition = " AND 1 = 0"
+                arguments = []
+            }
+            let columns = """
+                c.siren, e.name, h.hostname, c.target, c.code, c.status, c.notAfter, c.notAfterText, c.subject, c.issuer, c.sha256, c.subjectAltNames,
+                c.reason, c.reasonFr
+                FROM latest_certificate c JOIN host h ON h.id = c.hostID JOIN entity e ON e.siren = c.siren
+                """
             var certificates: [CertificatesView.Certificate] = []
-            var unverified: [CertificatesView.Unverified] = []
-            try db.forEachRow(sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.code, res.evidence, res.status, res.reason, res.reasonFr
-                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res\(db.indexedBy("result_certificate")) ON res.reportKey = h.latestReportKey
-                WHERE res.code IN ('cert.expiry', 'tls.cert.expiry')
-                """, arguments: []) { row in
-                guard filter.keeps(siren: row[0] as String), filter.keeps(code: row[4] as String) else { return }
-                // Most certificates end after the window: their notAfter read alone, the evidence decoded for the others.
-                let text: String = row[5]
-                if let quick = JSONText.topLevelString(text, key: "notAfter"), let notAfter = ISO8601.date(from: quick), notAfter > limit { return }
-                guard case .object(let evidence) = JSONText.decode(text),
-                      let notAfterText = evidence["notAfter"]?.stringValue, let notAfter = ISO8601.date(from: notAfterText)
-                else {
-                    let status: String = row[6]
-                    if status != Status.skip.rawValue {
-                        unverified.append(CertificatesView.Unverified(
-                            kind: (row[4] as String) == "cert.expiry" ? "file" : "served", siren: row[0], entity: row[1], host: row[2],
-                            target: row[3], status: status, reason: reason(english: row[7], french: row[8])))
-                    }
-                    return
+            var total: Int?
+            var bound = end
+            if let limit {
+                total = try db.fetchOne(
+                    Int.self, sql: "SELECT COUNT(*) FROM latest_certificate c WHERE c.notAfter <= ?\(condition)",
+                    arguments: SQLArguments([end] + arguments)) ?? 0
+                // The `limit` soonest end dates: every certificate ending no later than the last of them (ties included)
+                // is read, then ordered as the whole list is and cut.
+                if let last = try db.fetchOne(Double.self, sql: """
+                    SELECT MAX(notAfter) FROM (SELECT c.notAfter FROM latest_certificate c WHERE c.notAfter <= ?\(condition) ORDER BY c.notAfter LIMIT \(limit)) soonest
+                    """, arguments: SQLArguments([end] + arguments)) {
+                    bound = last
                 }
-                guard notAfter <= limit else { return }
+            }
+            try db.forEachRow(sql: "SELECT \(columns) WHERE c.notAfter <= ?\(condition)", arguments: SQLArguments([bound] + arguments)) { row in
+                let notAfter = Date(timeIntervalSince1970: row[6] as Double)
                 let sans: [String]
-                if case .array(let values)? = evidence["subjectAltNames"] { sans = values.compactMap(\.stringValue) } else { sans = [] }
+                if let text: String = row[11], case .array(let values) = JSONText.decode(text) { sans = values.compactMap(\.stringValue) } else { sans = [] }
                 certificates.append(CertificatesView.Certificate(
-                    notAfter: notAfterText, daysLeft: Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down)),
-                    subject: evidence["subject"]?.stringValue, issuer: evidence["issuer"]?.stringValue, sha256: evidence["sha256"]?.stringValue,
-                    subjectAltNames: sans, kind: (row[4] as String) == "cert.expiry" ? "file" : "served", siren: row[0], entity: row[1],
-                    host: row[2], target: row[3], status: row[6]))
+                    notAfter: row[7], daysLeft: Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down)),
+                    subject: row[8], issuer: row[9], sha256: row[10], subjectAltNames: sans,
+                    kind: (row[4] as String) == "tls.cert.expiry" ? "served" : "file", siren: row[0], entity: row[1],
+                    host: row[2], target: row[3], status: row[5]))
             }
             // Indices sorted, then the rows put in order once (swapping 176,000 rows of eleven fields was half the view).
             let keys = certificates.map { ($0.notAfter, $0.siren, $0.host, $0.target) }
             certificates = keys.indices.sorted { keys[$0] < keys[$1] }.map { certificates[$0] }
-            // A certificate file the check could not read (cert.file), or a configuration naming certificates
-            // that could not be read (cert.discovery): no cert.expiry result exists for them at all.
-            try db.forEachRow(sql: """
-                SELECT h.siren, e.name, h.hostname, res.target, res.status, res.reason, res.reasonFr
-                FROM host h JOIN entity e ON e.siren = h.siren JOIN result res ON res.reportKey = h.latestReportKey
-                WHERE res.code IN ('cert.file', 'cert.discovery') AND res.status = 'error'
-                """, arguments: []) { row in
-                guard filter.keeps(siren: row[0] as String), filter.keeps(domain: .certificates) else { return }
+            if let limit, certificates.count > limit { certificates.removeSubrange(limit...) }
+            // Certificate checks that could not tell the end date (cert.expiry, tls.cert.expiry), certificate files the
+            // check could not read (cert.file), configurations naming certificates that could not be read (cert.discovery).
+            var unverified: [CertificatesView.Unverified] = []
+            try db.forEachRow(sql: "SELECT \(columns) WHERE c.notAfter IS NULL\(condition)", arguments: SQLArguments(arguments)) { row in
                 unverified.append(CertificatesView.Unverified(
-                    kind: "file", siren: row[0], entity: row[1], host: row[2], target: row[3], status: row[4],
-                    reason: reason(english: row[5], french: row[6])))
+                    kind: (row[4] as String) == "tls.cert.expiry" ? "served" : "file", siren: row[0], entity: row[1], host: row[2],
+                    target: row[3], status: row[5], reason: reason(english: row[12], french: row[13])))
             }
             unverified.sort { ($0.siren, $0.host, $0.target) < ($1.siren, $1.host, $1.target) }
+            var totalUnverified: Int?
+            if let limit {
+                totalUnverified = unverified.count
+                if unverified.count > limit { unverified.removeSubrange(limit...) }
+            }
             return CertificatesView(
                 now: ISO8601.string(from: now), windowDays: days, certificates: certificates, unverified: unverified, filter: filter.orNil,
-                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] } ?? [.certificates, .tls]))
+                coverage: try coverage(db, filter: filter, domains: filter.domain.map { [$0] } ?? [.certificates, .tls]),
+                totalCertificates: total, totalUnverified: totalUnverified)
         }
     }
 

@@ -228,6 +228,8 @@ extension TerritoryStore {
             try RuleTotals.refresh(db, sirens: touched.sorted())
             // The hosts' cap inputs (`host_cap`) follow their latest report, moved back or gone.
             try HostCaps.refresh(db, sirens: touched.sorted())
+            // The certificates listed (`latest_certificate`) follow their latest report too.
+            try LatestCertificates.refresh(db, sirens: touched.sorted())
             return withdrawn
         }
     }

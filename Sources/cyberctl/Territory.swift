@@ -263,7 +263,7 @@ extension Cyberctl.TerritoryCommand {
                     html: {
                         HTMLPage.dashboard(
                             status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities), dailyBeyond: HTMLPage.trendPointLimit),
-                            certificates: try views.certificates(expiringWithinDays: 60, filter: filter),
+                            certificates: try views.certificates(expiringWithinDays: 60, filter: filter, limit: HTMLPage.listLimit),
                             // The page names three entities per finding (`ViewTables.findings`): only those are read.
                             findings: try views.findings(top: 15, filter: filter, affectedLimit: 3), language: lang)
                     })

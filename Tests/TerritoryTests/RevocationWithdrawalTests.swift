@@ -117,6 +117,9 @@ struct RevocationWithdrawalTests {
         }
         #expect(rows == latest, "\(step): host_cap rows")
         if latest > 0 { try HostCapsTests.expectEqual(store, step, nows: [Int(Date().timeIntervalSince1970)]) }
+        // The certificates listed (`latest_certificate`) follow their latest report too: the view equals a reading of
+        // every result of the latest reports.
+        try LatestCertificatesTests.expectEqual(store, now: fixture.now, step, brief: true)
     }
 
     @Test("A member at A whose only report's signer is revoked keyCompromise is no longer A: not evaluated, and alerted")
