@@ -17,7 +17,8 @@ struct AlertsTests {
 
     static let sirenC = "212902001"
 
-    static let roster = """
+    /// Plouzané (A) and Lanvéoc (B), with their contacts.
+    static let rosterOfAAndB = """
         territory:
           name: Communauté de communes de test
           siren: "242900645"
@@ -31,6 +32,11 @@ struct AlertsTests {
             siren: "213502388"
             contacts:
               maire: {name: Paul Le Gall, phone: "02 98 00 00 00"}
+
+        """
+
+    /// A, B and a member that never reports (C).
+    static let roster = rosterOfAAndB + """
           - name: Commune sans rien
             siren: "212902001"
         """

@@ -16,21 +16,7 @@ import Trust
 struct RevocationWithdrawalTests {
     typealias F = TerritoryFixture
 
-    static let roster = """
-        territory:
-          name: Communauté de communes de test
-          siren: "242900645"
-        silent_after_days: 7
-        members:
-          - name: Commune de Plouzané
-            siren: "212901896"
-            contacts:
-              dgs: {name: Jeanne Martin, email: dgs@plouzane.fr}
-          - name: Commune de Lanvéoc
-            siren: "213502388"
-            contacts:
-              maire: {name: Paul Le Gall, phone: "02 98 00 00 00"}
-        """
+    static let roster = AlertsTests.rosterOfAAndB
 
     /// Every rule passes: a report at level A.
     static let good: [CheckResult] = CapTests.clean + [
