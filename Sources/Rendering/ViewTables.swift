@@ -215,7 +215,8 @@ public enum ViewTables {
                             : "\(coverage.neverReported) of \(coverage.members) member(s) never reported")
         }
         if coverage.silent > 0 {
-            parts.append(fr ? "\(coverage.silent) silencieux (dernier rapport trop ancien)" : "\(coverage.silent) silent (newest report too old)")
+            parts.append(fr ? "\(coverage.silent) avec un serveur silencieux ou sans rapport de confiance"
+                            : "\(coverage.silent) with a server silent or without a trusted report")
         }
         if coverage.notEvaluated > 0 {
             parts.append(fr ? "\(coverage.notEvaluated) dont les rapports n'ont rien pu vérifier" : "\(coverage.notEvaluated) whose reports verified nothing")

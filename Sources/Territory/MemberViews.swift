@@ -41,9 +41,11 @@ extension TerritoryViews {
         var sums: [EntitySums] = []
         var index: [String: Int] = [:]
         // Sums kept at ingest (entity.latest*, entity_domain): no latest report is re-read here.
+        // Entities with a host: those whose hosts' reports were all withdrawn (a revoked signer) stay, judged on
+        // nothing — never dropped as if they had never existed.
         try db.forEachRow(sql: """
             SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
-            WHERE \(TerritoryStore.hasLatestReport)
+            WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)
             """, arguments: []) { row in
             let siren: String = row[0]
             // The roster's identity wins over what a report claims (`ResolvedIdentity`).
@@ -83,6 +85,14 @@ extension TerritoryViews {
                 add(siren: row[0], time: row[1], input: nil)
             }
         }
+        // A host left without any trusted report (every report withdrawn after its signer's revocation): still one of
+        // the entity's servers, silent, and its caps unverified (no fact: no backup, support or certificate known).
+        try db.forEachRow(sql: "SELECT siren, hostname FROM host WHERE latestReportKey IS NULL", arguments: []) { row in
+            guard let at = index[row[0] as String] else { return }
+            sums[at].hosts += 1
+            sums[at].staleHosts += 1
+            if caps { sums[at].capInputs.append(HostCapInput(hostname: row[1], reportTime: 0, facts: [], pendingSince: [:])) }
+        }
         var entities: [String: EntitySums] = [:]
         entities.reserveCapacity(sums.count)
         for entity in sums { entities[entity.siren] = entity }
@@ -101,7 +111,8 @@ extension TerritoryViews {
             if entity.inPerimeter { hostCount += entity.hosts }
             rows.append(StatusView.EntityRow(
                 siren: entity.siren, name: entity.name, departement: entity.departement, hosts: entity.hosts, staleHosts: entity.staleHosts,
-                newestReport: Self.time(entity.newest), ageDays: max(0, (nowSeconds - entity.newest) / 86_400), stale: stale,
+                newestReport: entity.newest == Int.min ? nil : Self.time(entity.newest),
+                ageDays: entity.newest == Int.min ? nil : max(0, (nowSeconds - entity.newest) / 86_400), stale: stale,
                 inPerimeter: entity.inPerimeter, score: ScoreLine(entity.tally.summary, caps: caps), failing: entity.failing,
                 warnings: entity.warnings))
         }
@@ -183,6 +194,12 @@ extension TerritoryViews {
             try db.forEachRow(sql: "SELECT siren, score, exactScore FROM entity_score", arguments: []) { row in
                 let siren: String = row[0]
                 if perimeter?.contains(siren) ?? true { rows.append((siren, row[1], row[2])) } else { outside.append(siren) }
+            }
+            // Entities whose every report was withdrawn have no score row, yet are members judged on nothing (counting 0),
+            // as `memberInputs` reads them.
+            try db.forEachRow(sql: "SELECT DISTINCT siren FROM host WHERE siren NOT IN (SELECT siren FROM entity_score)", arguments: []) { row in
+                let siren: String = row[0]
+                if perimeter?.contains(siren) ?? true { rows.append((siren, nil, nil)) } else { outside.append(siren) }
             }
             self.outside = outside
             rows.sort { $0.siren < $1.siren }

@@ -15,8 +15,9 @@ public struct ViewCoverage: Codable, Sendable, Equatable {
     public var reporting: Int
     /// Roster members that never sent a report (`members - reporting`).
     public var neverReported: Int
-    /// Reporting members whose newest report is older than the silence limit (`silent_after_days` of the roster,
-    /// 7 by default, plus `Roster.graceDays`: `TerritoryJudgement.silenceLimit`): the list shows their past.
+    /// Reporting members with a server whose latest report is older than the silence limit (`silent_after_days` of
+    /// the roster, 7 by default, plus `Roster.graceDays`: `TerritoryJudgement.silenceLimit`), or left without any
+    /// trusted report (withdrawn after its signer's revocation): the list shows that server's past, or nothing.
     public var silent: Int
     /// Reporting members whose latest reports verified nothing (no score: every scored check erred or none ran).
     public var notEvaluated: Int
@@ -56,10 +57,18 @@ extension TerritoryViews {
         }
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         var silent = 0
+        // Per server: one fresh server must not hide a silent one, nor one whose every report was withdrawn (an
+        // entity left with only such servers has reported, and verifies nothing).
         try db.forEachRow(sql: """
-            SELECT siren FROM host WHERE latestReportKey IS NOT NULL GROUP BY siren HAVING MAX(latestGeneratedAt) < ?
+            SELECT DISTINCT siren FROM host WHERE latestReportKey IS NULL OR latestGeneratedAt < ?
             """, arguments: [TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)]) { row in
-            if reporting.contains(row[0] as String) { silent += 1 }
+            let siren: String = row[0]
+            guard counted(siren) else { return }
+            if !reporting.contains(siren) {
+                reporting.insert(siren)
+                notEvaluated += 1
+            }
+            silent += 1
         }
         var withErrors = Set<String>()
         let domains = domains.map { $0.map(\.rawValue) }

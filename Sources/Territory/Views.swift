@@ -440,10 +440,10 @@ public struct TerritoryViews: Sendable {
                 -- The fix: the first report after the newest one with the finding that verified the rule (it passed
                 -- there). A report without the rule (a partial scan), or where it erred or was skipped, fixes nothing.
                 fix AS (
-                    SELECT seen.hostID, seen.code, MAX(after.position) AS position
-                    FROM seen JOIN ranked after ON after.hostID = seen.hostID AND after.position < seen.position
+                    SELECT seen.hostID, seen.code, MAX(later.position) AS position
+                    FROM seen JOIN ranked later ON later.hostID = seen.hostID AND later.position < seen.position
                     WHERE seen.position > 1
-                    AND EXISTS (SELECT 1 FROM result r WHERE r.reportKey = after.key AND r.code = seen.code AND r.status = 'pass')
+                    AND EXISTS (SELECT 1 FROM result r WHERE r.reportKey = later.key AND r.code = seen.code AND r.status = 'pass')
                     GROUP BY seen.hostID, seen.code)
                 SELECT h.hostname, fix.code, fixed.siren, fixed.generatedAt, e.name
                 FROM fix JOIN ranked fixed ON fixed.hostID = fix.hostID AND fixed.position = fix.position

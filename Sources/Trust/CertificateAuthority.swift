@@ -245,6 +245,8 @@ public struct CertificateAuthority: Sendable {
             }
             let serialHex = try nextSerial()
             var index = try readIndex()
+            let compromised = try compromisedHolders(of: request, in: index)
+            if !compromised.isEmpty { throw Self.compromisedKey(compromised.map { index.certificates[$0] }) }
             let holders = try validHolders(of: request, in: index, now: now)
             if !holders.isEmpty && !renew { throw Self.alreadyCertified(holders.map { index.certificates[$0] }) }
             let template = CertificateTemplate(

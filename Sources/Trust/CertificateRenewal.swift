@@ -19,6 +19,20 @@ extension CertificateAuthority {
     ///   copy is unreadable or is not the certificate the index records (its SHA-256 fingerprint differs): the
     ///   question "does this key already have a valid certificate?" is then unanswered, never answered "no".
     func validHolders(of request: CertificateSigningRequest, in index: Index, now: Date) throws(InputError) -> [Int] {
+        try holders(of: request, in: index) { $0.revokedAt == nil && $0.notAfter > now }
+    }
+
+    /// Positions in `index` of the certificates revoked for `keyCompromise` that carry `request`'s public key: a key
+    /// known to be stolen, which must never be certified again (RFC 5280 §5.3.1; whoever holds it could sign reports
+    /// under the new certificate). Throws as `validHolders`.
+    func compromisedHolders(of request: CertificateSigningRequest, in index: Index) throws(InputError) -> [Int] {
+        try holders(of: request, in: index) { $0.revokedAt != nil && $0.revocationReason == CertificateRevocationList.Reason.keyCompromise.name }
+    }
+
+    /// Positions in `index` of the certificates that `select` keeps and that carry `request`'s public key.
+    private func holders(
+        of request: CertificateSigningRequest, in index: Index, where select: (IssuedCertificate) -> Bool
+    ) throws(InputError) -> [Int] {
         let key = request.subjectPublicKeyInfoDER
         guard !key.isEmpty else {
             throw InputError(
@@ -26,7 +40,7 @@ extension CertificateAuthority {
                 en: "certificate request: its public key cannot be encoded (SubjectPublicKeyInfo)")
         }
         var positions: [Int] = []
-        for (position, entry) in index.certificates.enumerated() where entry.revokedAt == nil && entry.notAfter > now {
+        for (position, entry) in index.certificates.enumerated() where select(entry) {
             let path = "\(certsPath)/\(entry.serial).pem"
             let copy: X509Certificate
             do {
@@ -46,6 +60,17 @@ extension CertificateAuthority {
             if copy.subjectPublicKeyInfoDER == key { positions.append(position) }
         }
         return positions
+    }
+
+    /// The refusal of a request whose key was revoked for compromise (`compromised`), even with `--renew`.
+    static func compromisedKey(_ compromised: [IssuedCertificate]) -> InputError {
+        let list = compromised.map { "\($0.serial) (\($0.subject), \($0.revokedAt.map { PeopleTime.string(from: $0) } ?? "?"))" }.joined(separator: ", ")
+        return InputError(
+            .usage,
+            fr: "la clé de cette demande a été révoquée pour compromission (keyCompromise) : série \(list) ; elle ne sera plus jamais "
+                + "certifiée, même avec --renew : générez une nouvelle clé sur le serveur (cyberctl enroll) et émettez un certificat pour sa demande",
+            en: "this request's key was revoked as compromised (keyCompromise): serial \(list); it will never be certified again, "
+                + "even with --renew: generate a new key on the server (cyberctl enroll) and issue a certificate for its request")
     }
 
     /// The refusal of a request whose key already has the valid certificates `holders`: French first, then English,

@@ -406,6 +406,10 @@ import TestSupport
         ("*", "Pin: release l=Debian-Security", -1, PinOutcome.sourcePinnedAway),
         ("*", "Pin: release n=bookworm-security", -10, .sourcePinnedAway),
         ("*", "Pin: origin \"security.debian.org\"", -1, .sourcePinnedAway),
+        // apt matches release fields ignoring case (ExpressionMatches: FNM_CASEFOLD), and b= against the list's architecture.
+        ("*", "Pin: release l=debian-security", -1, .sourcePinnedAway),
+        ("*", "Pin: release l=/SECURITY/", -1, .sourcePinnedAway),
+        ("*", "Pin: release b=\(SecuritySourcesTests.native)", -1, .sourcePinnedAway),
         ("openssl", "Pin: release l=Debian-Security", -1, .fixPinnedBack),
         ("openssl", "Pin: version 3.0.0-1+deb12u1", -1, .fixPinnedBack),
         // Above 0 yet below the main suite's 500: apt keeps the installed version of bookworm, the fix stays out.

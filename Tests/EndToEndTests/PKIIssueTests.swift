@@ -60,6 +60,29 @@ struct PKIIssueTests {
         #expect(try String(contentsOfFile: world.folder.url("pki/serial"), encoding: .utf8) == serialBefore)
     }
 
+    @Test("a key revoked for keyCompromise is never certified again, with or without --renew; a key revoked as superseded may be")
+    func compromisedKeyIsNeverReissued() throws {
+        let world = try World()
+        try World.succeed(["pki", "issue", world.request, "--dir", world.pki])
+        let serial = try #require(try world.list().first?["serial"] as? String)
+        try World.succeed(["pki", "revoke", serial, "--reason", "keyCompromise", "--dir", world.pki])
+        for extra in [[], ["--renew"]] {
+            let again = try BuiltBinary.run(["pki", "issue", world.request, "--dir", world.pki, "--out", world.folder.url("again.crt"), "--force"] + extra)
+            #expect(again.exitCode == 64, "\(extra): \(again.stderr)")
+            #expect(again.stderr.contains("révoquée pour compromission (keyCompromise) : série \(serial)"), "\(again.stderr)")
+            #expect(again.stderr.contains("cyberctl enroll"), "\(again.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: world.folder.url("again.crt")))
+        }
+        #expect(try world.list().count == 1, "nothing issued")
+        // Revoked for another reason (the server retired): the same key may be certified again.
+        let other = try World()
+        try World.succeed(["pki", "issue", other.request, "--dir", other.pki])
+        let retired = try #require(try other.list().first?["serial"] as? String)
+        try World.succeed(["pki", "revoke", retired, "--reason", "cessationOfOperation", "--dir", other.pki])
+        try World.succeed(["pki", "issue", other.request, "--dir", other.pki, "--force"])
+        #expect(try other.list().count == 2)
+    }
+
     @Test("an existing certificate file is not replaced without --force (64, nothing issued, the old one not revoked)")
     func noOverwriteWithoutForce() throws {
         let world = try World()

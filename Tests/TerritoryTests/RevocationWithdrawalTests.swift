@@ -131,11 +131,15 @@ struct RevocationWithdrawalTests {
         #expect(consolidate.stdout.contains("certificate \(serial) revoked on"), "\(consolidate.stdout)")
         #expect(consolidate.stdout.contains("(reason keyCompromise); the server has no trusted report left: not evaluated"), "\(consolidate.stdout)")
 
-        // The member has no trusted report left: never "A", counted without a report.
+        // The member has no trusted report left: never "A". Its server stays, silent, verifying nothing, every cap
+        // unverified: the member is "non évalué" and under a cap, not dropped.
         let after = try fixture.views().status()
-        #expect(!after.entities.contains { $0.siren == F.sirenA }, "\(after.entities.map(\.siren))")
-        #expect(after.neverReported.map(\.siren) == [F.sirenA])
-        #expect(after.territory.distribution["sans-rapport"] == 1, "\(after.territory.distribution)")
+        let row = try #require(after.entities.first { $0.siren == F.sirenA }, "\(after.entities.map(\.siren))")
+        #expect(row.score.score == nil && row.hosts == 1 && row.staleHosts == 1 && row.stale && row.newestReport == nil, "\(row)")
+        #expect(!row.score.caps.isEmpty && row.score.caps.allSatisfy { $0.state == CapState.unverified.rawValue }, "\(row.score.caps)")
+        #expect(after.neverReported.isEmpty)
+        #expect(after.territory.distribution["non-evalue"] == 1, "\(after.territory.distribution)")
+        #expect(after.territory.membersUnderCap.contains(F.sirenA))
         #expect(after.entities.first { $0.siren == F.sirenB }?.score == before.entities.first { $0.siren == F.sirenB }?.score)
         let counts = try fixture.store().counts()
         #expect(counts.reports == 1 && counts.results == 6)
@@ -159,10 +163,10 @@ struct RevocationWithdrawalTests {
         #expect(!view.alerts.contains { $0.kind == .reportRefused && $0.subject == good }, "said once, as a withdrawal")
         #expect(view.counts["report-withdrawn"] == 1)
 
-        // The élus page counts the member among those without a trusted report, not at its former level.
+        // The élus page names the member among those without a recent trusted report, not at its former level.
         let page = try BuiltBinary.run(["summary", "--territory", "--db", db, "--format", "markdown"])
         #expect(page.exitCode == 0, "\(page.stderr)")
-        let line = page.stdout.split(separator: "\n").first { $0.contains("jamais envoyé de contrôle") }
+        let line = page.stdout.split(separator: "\n").first { $0.contains("pas envoyé de contrôle depuis plus de") }
         #expect(line?.contains("Commune de Plouzané") == true, "\(page.stdout)")
 
         // Idempotent: the same CRL again withdraws nothing more and says nothing new.
@@ -174,6 +178,26 @@ struct RevocationWithdrawalTests {
         let later = try fixture.views().alerts(withinDays: 30).view
         #expect(later.alerts.filter { $0.kind == .reportWithdrawn }.count == 1)
         try Self.expectConsistent(fixture, "after a second consolidation")
+    }
+
+    @Test("A member with a good server and a withdrawn one is not judged on the good one alone: the other is silent, its caps unverified")
+    func withdrawnServerDoesNotVanish() throws {
+        let fixture = try F()
+        try fixture.write("srv1.json", host: "srv-mairie", daysAgo: 1, results: Self.good + [F.result("tls.hsts", .warn, .medium, target: "intranet:443")])
+        // srv-ecole has no backup: the member is at E while its report stands.
+        try fixture.write("srv2.json", host: "srv-ecole", daysAgo: 1, results: CapTests.clean + [F.result("backup.present", .fail, .critical, target: "/srv/backup")])
+        #expect(try fixture.ingest().stored == 2)
+        #expect(try fixture.views().status().entities.first?.score.level == "E")
+        let serial = try fixture.signer(siren: F.sirenA, host: "srv-ecole").certificate.serialNumberHex
+        try fixture.authority.revoke(serial: serial, reason: .keyCompromise, now: fixture.now)
+        #expect(try fixture.ingest().withdrawn.count == 1)
+        let row = try #require(try fixture.views().status().entities.first { $0.siren == F.sirenA })
+        #expect(row.hosts == 2 && row.staleHosts == 1 && row.newestReport != nil, "\(row)")
+        #expect(row.score.level != "A" && row.score.caps.contains { $0.state == CapState.unverified.rawValue && $0.hosts == ["srv-ecole"] }, "\(row.score)")
+        // The lists say they could not see that server.
+        let coverage = try fixture.views().findings().coverage
+        #expect(coverage.silent == 1 && !coverage.complete, "\(coverage)")
+        try Self.expectConsistent(fixture, "after the withdrawal of one server of two")
     }
 
     @Test("A host whose newest report's signer is revoked falls back on its older report by a valid certificate, file gone from the inbox")

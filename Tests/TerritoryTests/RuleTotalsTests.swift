@@ -150,6 +150,10 @@ struct RuleTotalsTests {
                 let score: Int? = row[1], exact: Double? = row[2]
                 scores[row[0] as String] = "\(score.map(String.init) ?? "-") \(exact.map { String($0) } ?? "-")"
             }
+            // An entity whose every report was withdrawn keeps no score row: a member judged on nothing.
+            for siren in try db.fetchAll(String.self, sql: "SELECT DISTINCT siren FROM host WHERE latestReportKey IS NULL") where scores[siren] == nil {
+                scores[siren] = "- -"
+            }
         }
         let inputs = try store.read { db in try views.memberInputs(db, caps: false) }
         var members: [String: String] = [:]

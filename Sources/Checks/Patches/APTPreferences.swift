@@ -107,14 +107,17 @@ public struct APTPreferences: Sendable {
     }
 
     /// apt's match of a pattern: `/regex/`, a glob, or a literal.
+    /// As apt-pkg's `pkgVersionMatch::ExpressionMatches`: `/regex/` searched anywhere, ignoring case (`REG_ICASE`);
+    /// anything else a shell pattern matched whole, ignoring case (`fnmatch` with `FNM_CASEFOLD`): `l=debian-security`
+    /// matches the label `Debian-Security`.
     static func matches(_ pattern: String, _ value: String) -> Bool {
         if pattern.count >= 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/") {
             let expression = String(pattern.dropFirst().dropLast())
             guard let regex = try? Regex(expression) else { return false }
-            return value.contains(regex)
+            return value.contains(regex.ignoresCase())
         }
-        if pattern.contains(where: { "*?[".contains($0) }) { return fnmatch(pattern, value, 0) == 0 }
-        return pattern == value
+        // glibc's FNM_CASEFOLD (fnmatch.h: 1 << 4), not imported into Swift.
+        return fnmatch(pattern, value, 1 << 4) == 0
     }
 
     /// Where a version comes from, for pin matching.

@@ -200,7 +200,7 @@ public struct PackagesCheck: ConfigurableCheck {
     /// (a security source may be in the file that was not).
     static func coverage(_ os: OSRelease, state: APTState) -> SecurityCoverage? {
         guard state.sources.problems.isEmpty else { return nil }
-        return SecurityCoverage.judge(os, releases: state.releaseFiles, files: state.sources.files).withoutPinnedAway(state.preferences)
+        return SecurityCoverage.judge(os, releases: state.releaseFiles, files: state.sources.files).withoutPinnedAway(state.preferences, indexes: state.indexes)
     }
 
     func packageLists(_ state: APTState) -> [CheckResult] {

@@ -112,13 +112,19 @@ struct SecurityCoverage: Sendable {
     /// no version from them (apt_preferences(5): "P < 0 prevents the version from being installed"), so they bring no
     /// fix. When none is left, the verdict becomes `missing`: a pin such as `Package: *`, `Pin: release
     /// l=Debian-Security`, `Pin-Priority: -1` cuts the host off its security fixes as surely as a missing source.
-    func withoutPinnedAway(_ preferences: APTPreferences) -> SecurityCoverage {
+    /// Each source is judged on the lists apt reads from it (`indexes`: component and architecture, so that `c=` and
+    /// `b=` pins match as apt matches them), or on its components when none is on disk.
+    func withoutPinnedAway(_ preferences: APTPreferences, indexes: [PackageIndex] = []) -> SecurityCoverage {
         var coverage = self
         coverage.sources = []
         for entry in sources {
-            let components: [String?] = entry.source.components.isEmpty ? [nil] : entry.source.components
-            let pins = components.map { component in
-                preferences.generalPin(source: .init(release: entry.release, component: component, architecture: nil, host: entry.source.host))
+            let lists = indexes.filter { $0.source.uri == entry.source.uri && $0.source.suite == entry.source.suite }
+            let places: [(component: String?, architecture: String?)] = !lists.isEmpty
+                ? lists.map { ($0.component, $0.architecture) }
+                : (entry.source.components.isEmpty ? [nil] : entry.source.components.map(Optional.some)).map { ($0, nil) }
+            let pins = places.map { place in
+                preferences.generalPin(source: .init(
+                    release: entry.release, component: place.component, architecture: place.architecture, host: entry.source.host))
             }
             if let pin = pins.first ?? nil, pins.allSatisfy({ ($0?.priority ?? 0) < 0 }) {
                 coverage.pinnedAway.append((entry, pin))
