@@ -64,11 +64,12 @@ public struct WithdrawnReport: Sendable, Codable, Equatable {
     public var message: LocalizedText {
         let since = PeopleTime.string(iso: revokedAt)
         let signed = PeopleTime.string(iso: signingTime)
-        let fr = "rapport retiré de la base : son certificat signataire \(serial) (\(issuer)) a été révoqué le \(since), motif \(reason) ; "
+        // The certificate by its serial and the authority that issued it (the issuer: serials are unique per issuer).
+        let fr = "rapport retiré de la base : son certificat signataire n° \(serial) (émis par \(issuer)) a été révoqué le \(since), motif \(reason) ; "
             + (everyReport
                 ? "une clé compromise, ou révoquée sans motif daté, ne garantit aucune signature, même antérieure (RFC 5280 §5.3.1)"
                 : "ce rapport a été signé le \(signed), après la révocation")
-        let en = "report withdrawn from the store: its signer certificate \(serial) (\(issuer)) was revoked on \(since), reason \(reason); "
+        let en = "report withdrawn from the store: its signer certificate serial \(serial) (issued by \(issuer)) was revoked on \(since), reason \(reason); "
             + (everyReport
                 ? "a compromised key, or one revoked without a dated reason, vouches for no signature, not even an earlier one (RFC 5280 §5.3.1)"
                 : "this report was signed on \(signed), after the revocation")
