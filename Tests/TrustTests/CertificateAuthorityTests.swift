@@ -180,7 +180,8 @@ struct CertificateAuthorityTests {
         let current = try authority.issue(request, days: 30, now: Date(), renew: false)
         #expect(current.superseded.isEmpty, "an expired certificate is not superseded")
         #expect(throws: InputError.self) { try authority.issue(request, days: 30, now: Date(), renew: false) }
-        try authority.revoke(serial: current.record.serial, reason: .keyCompromise)
+        // Revoked because the server was retired: the same key may be certified again.
+        try authority.revoke(serial: current.record.serial, reason: .cessationOfOperation)
         let afterRevocation = try authority.issue(request, days: 30, now: Date(), renew: false)
         #expect(afterRevocation.superseded.isEmpty)
 
@@ -189,7 +190,16 @@ struct CertificateAuthorityTests {
         #expect(renewed.superseded.first?.revocationReason == "superseded")
         let records = try authority.issued()
         #expect(records.first { $0.serial == expired.record.serial }?.revokedAt == nil, "the expired one is left as it is")
-        #expect(records.first { $0.serial == current.record.serial }?.revocationReason == "keyCompromise", "an earlier revocation keeps its reason")
+        #expect(records.first { $0.serial == current.record.serial }?.revocationReason == "cessationOfOperation", "an earlier revocation keeps its reason")
+
+        // Revoked as compromised: that key is never certified again, with or without renew.
+        let stolen = try Enrolment.enroll(identity: identity, directory: fixture.folder.url("agent-stolen")).request
+        let first = try authority.issue(stolen, days: 30, now: Date(), renew: false)
+        try authority.revoke(serial: first.record.serial, reason: .keyCompromise)
+        for renew in [false, true] {
+            let refused = try #require(throws: InputError.self) { try authority.issue(stolen, days: 30, now: Date(), renew: renew) }
+            #expect(refused.exitCode == 64 && refused.englishMessage.contains("revoked as compromised (keyCompromise)"), "\(refused)")
+        }
 
         // The copy of the valid certificate replaced by another certificate: the question cannot be answered.
         let other = try fixture.agent("other", host: "srv-autre", issuedAt: Date(), days: 30)
@@ -197,5 +207,6 @@ struct CertificateAuthorityTests {
         try FileManager.default.copyItem(atPath: other.certificatePath, toPath: fixture.folder.url("pki/certs/\(renewed.record.serial).pem"))
         let error = try #require(throws: InputError.self) { try authority.issue(request, days: 30, now: Date(), renew: true) }
         #expect(error.exitCode == 65 && error.englishMessage.contains("not the certificate index.json records"), "\(error)")
+
     }
 }

@@ -156,8 +156,11 @@ done
 # its dependency is read the way dpkg-shlibdeps would, from the shlibs file of the package shipping it.
 soname=$(grep -o 'dlopen("libcurl\.so\.[0-9]*"' "$repo/Sources/CCurlShims/shims.c" | head -1 | sed 's/dlopen("//; s/"$//')
 [ -n "$soname" ] || { echo "$0: no dlopen(\"libcurl.so.N\") in Sources/CCurlShims/shims.c" >&2; exit 70; }
-library=$(ldconfig -p | awk -v name="$soname" '$1 == name && /x86-64|AArch64|64bit/ { print $NF; exit }')
-[ -n "$library" ] || library=$(ldconfig -p | awk -v name="$soname" '$1 == name { print $NF; exit }')
+# The cache listed once into a variable: awk stopping at its first match would otherwise end ldconfig with SIGPIPE,
+# which pipefail turns into a failure of the whole build (seen once in CI).
+cache=$(ldconfig -p)
+library=$(awk -v name="$soname" '$1 == name && /x86-64|AArch64|64bit/ { print $NF; exit }' <<<"$cache")
+[ -n "$library" ] || library=$(awk -v name="$soname" '$1 == name { print $NF; exit }' <<<"$cache")
 [ -n "$library" ] || { echo "$0: $soname not installed here (apt install libcurl4)" >&2; exit 69; }
 owner=$(dpkg -S "$(readlink -f "$library")" | head -1 | cut -d: -f1)
 shlibs=
