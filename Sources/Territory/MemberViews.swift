@@ -87,11 +87,9 @@ extension TerritoryViews {
         }
         // A host left without any trusted report (every report withdrawn after its signer's revocation): still one of
         // the entity's servers, silent, and its caps unverified (no fact: no backup, support or certificate known).
+        // No report time: it leaves the entity's newest report as it is and counts as stale.
         try db.forEachRow(sql: "SELECT siren, hostname FROM host WHERE latestReportKey IS NULL", arguments: []) { row in
-            guard let at = index[row[0] as String] else { return }
-            sums[at].hosts += 1
-            sums[at].staleHosts += 1
-            if caps { sums[at].capInputs.append(HostCapInput(hostname: row[1], reportTime: 0, facts: [], pendingSince: [:])) }
+            add(siren: row[0], time: Int.min, input: caps ? HostCapInput(hostname: row[1], reportTime: 0, facts: [], pendingSince: [:]) : nil)
         }
         var entities: [String: EntitySums] = [:]
         entities.reserveCapacity(sums.count)
