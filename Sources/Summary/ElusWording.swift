@@ -41,9 +41,16 @@ public struct ElusFacts: Sendable, Equatable {
         /// Servers checked at the previous point and now (`TrendPoint.hosts`), when known.
         public var previousHosts: Int?
         public var hosts: Int?
+        /// Direction `unverified`: how many rules verified at the previous point the newest report did not verify
+        /// (`LostChecks.codes`), and their domains.
+        public var lostChecks: Int
+        public var lostDomains: [Domain]
 
         public init(direction: ReadinessSummary.Trend.Direction, since: String? = nil, previousScore: Int? = nil, score: Int? = nil,
-                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil) {
+                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil,
+                    lostChecks: Int = 0, lostDomains: [Domain] = []) {
+            self.lostChecks = lostChecks
+            self.lostDomains = lostDomains
             self.direction = direction
             self.since = since
             self.previousScore = previousScore
@@ -254,6 +261,15 @@ public enum ElusWording {
             let servers = { (n: Int) in n == 1 ? "1 serveur" : "\(n) serveurs" }
             let count = trend.previousHosts.flatMap { old in trend.hosts.map { "de \(servers(old)) à \(servers($0))" } } ?? ""
             return "Depuis le contrôle du \(since), les serveurs contrôlés ont changé\(count.isEmpty ? "" : " (" + count + ")") : "
+                + "la note n'est pas comparable d'un contrôle à l'autre (\(change)), ce n'est ni un progrès ni un recul en soi."
+        case .unverified:
+            let n = trend.lostChecks
+            let what = n == 1 ? "1 vérification faite la fois précédente n'a pas pu l'être cette fois"
+                : n > 1 ? "\(n) vérifications faites la fois précédente n'ont pas pu l'être cette fois"
+                : "des vérifications faites la fois précédente n'ont pas pu l'être cette fois"
+            let names = trend.lostDomains.map(PlainFrench.domainName)
+            let domains = names.isEmpty ? "" : ", sur " + (names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " et " + names.last!)
+            return "Depuis le contrôle du \(since), \(what)\(domains) : "
                 + "la note n'est pas comparable d'un contrôle à l'autre (\(change)), ce n'est ni un progrès ni un recul en soi."
         }
     }
