@@ -56,9 +56,13 @@ extension TerritoryViews {
         let roster = try TerritoryStore.roster(db)
         let perimeter = roster?.sirens
         func counted(_ siren: String) -> Bool { (perimeter?.contains(siren) ?? true) && filter.keeps(siren: siren) }
+        // Members with a server (`TerritoryStore.hasServer`, as the status counts them); without a score (none kept, or
+        // every server's reports withdrawn: no row) they verified nothing.
         var reporting = Set<String>()
         var notEvaluated = Set<String>()
-        try db.forEachRow(sql: "SELECT siren, score FROM entity_score", arguments: []) { row in
+        try db.forEachRow(sql: """
+            SELECT e.siren, s.score FROM entity e LEFT JOIN entity_score s ON s.siren = e.siren WHERE \(TerritoryStore.hasServer)
+            """, arguments: []) { row in
             let siren: String = row[0]
             guard counted(siren) else { return }
             reporting.insert(siren)
@@ -73,10 +77,6 @@ extension TerritoryViews {
             """, arguments: [TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)]) { row in
             let siren: String = row[0]
             guard counted(siren) else { return }
-            if !reporting.contains(siren) {
-                reporting.insert(siren)
-                notEvaluated.insert(siren)
-            }
             silent += 1
         }
         var withErrors = Set<String>()
