@@ -51,9 +51,9 @@ public struct ReadinessSummary: Codable, Sendable {
     public struct Trend: Codable, Sendable {
         /// `perimeter`: the number of servers checked changed since the previous point, so the two scores do not
         /// measure the same thing (a server added can raise the mean without anything being fixed).
-        /// `unverified`: the same servers, but rules verified at the previous point were not verified by the newest
-        /// report (they erred, were skipped or were left out: `LostChecks`), so the scores do not measure the same
-        /// ground either (a failing rule left out raises the score without anything being fixed).
+        /// `unverified`: the same servers and a higher score, but rules verified at the previous point were not verified
+        /// by the newest report (they erred, were skipped or were left out: `LostChecks`), so the rise may come from that
+        /// alone (a failing rule left out raises the score without anything being fixed): not called progress.
         public enum Direction: String, Codable, Sendable { case first, up, stable, down, perimeter, unverified }
         public var direction: Direction
         /// Day of the previous point compared with (`YYYY-MM-DD`).
@@ -507,12 +507,13 @@ public struct SummaryBuilder: Sendable {
     /// the newest one. `lost`: the rules the newest report no longer verified on its host (`TerritoryViews.lostChecks`
     /// of the entity that made the last point).
     ///
-    /// The direction is `perimeter` when the servers counted changed, else `unverified` when a rule was lost, whichever
-    /// way the score moved: a rule left out or in error moves the score by itself (a failing rule left out raises it, a
-    /// passing rule in error lowers it, errors weighing without earning), so "en progrès", "stable" or "en recul" would
-    /// each state a change, or its absence, that nothing measured. Only up matters for false reassurance, but stable
-    /// reassures too ("rien n'a bougé" while a check went blind) and a fall that is only a check gone blind is no
-    /// setback of the entity's protection: the page says what happened instead, with both scores.
+    /// The direction is `perimeter` when the servers counted changed. Else, when a rule was lost and the score rose, it is
+    /// `unverified` ("not comparable"), never `up`: a failing rule left out or skipped drops its weight and raises the score
+    /// with nothing fixed, so the rise may be that alone. When the score fell or held, the direction stays `down` or
+    /// `stable` and the rules lost are kept (`lostChecks`), for the sentence to say so beside it: a fall with a check gone
+    /// blind may be a real setback (a new failure) as much as the loss itself (an error weighs and earns nothing), and
+    /// "ni un progrès ni un recul" would then hide a real setback — the worse error for the reader, who is told to
+    /// look rather than reassured.
     static func trendFacts(_ points: [TrendPoint], score: Int?, level: String?, lost: LostChecks? = nil) -> ElusFacts.Trend {
         guard points.count >= 2, let current = score, let before = points[points.count - 2].score,
               let previousTime = ISO8601.date(from: points[points.count - 2].at), let lastTime = ISO8601.date(from: points[points.count - 1].at)
@@ -526,14 +527,13 @@ public struct SummaryBuilder: Sendable {
         }
         let last = points[points.count - 1]
         // Another set of servers, or rules verified before and not now: the scores are not comparable, whichever way they moved.
-        let lostCodes = lost?.codes ?? []
+        let lostCodes = previous.hosts == last.hosts ? lost?.codes ?? [] : []
         let direction: ReadinessSummary.Trend.Direction = previous.hosts != last.hosts
-            ? .perimeter : !lostCodes.isEmpty ? .unverified
-            : current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
+            ? .perimeter : current - before >= stableBand ? (lostCodes.isEmpty ? .up : .unverified)
+            : before - current >= stableBand ? .down : .stable
         return .init(
             direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level,
-            previousHosts: previous.hosts, hosts: last.hosts,
-            lostChecks: direction == .unverified ? lostCodes.count : 0, lostDomains: direction == .unverified ? lost?.domains ?? [] : [])
+            previousHosts: previous.hosts, hosts: last.hosts, lostChecks: lostCodes.count, lostDomains: lostCodes.isEmpty ? [] : lost?.domains ?? [])
     }
 
     static func trend(_ facts: ElusFacts.Trend, text: String) -> ReadinessSummary.Trend {

@@ -39,8 +39,8 @@ struct TrendVerificationTests {
         #expect(now > before + SummaryBuilder.stableBand, "the rise the tester saw: \(before) → \(now)")
         #expect(summary.trend.direction == .unverified)
         #expect(summary.trend.sentence.contains("3 vérifications faites la fois précédente n'ont pas pu l'être cette fois, sur "
-            + "la protection des échanges (site internet, messagerie), les mises à jour des serveurs et les sauvegardes : la note n'est pas comparable"))
-        #expect(summary.trend.sentence.contains("note \(before) → \(now) sur 100"))
+            + "la protection des échanges (site internet, messagerie), les mises à jour des serveurs et les sauvegardes : la hausse (note \(before) → \(now) sur 100"))
+        #expect(summary.trend.sentence.hasSuffix("peut venir de là et ne montre pas un progrès."))
         #expect(!summary.trend.sentence.contains("progrès depuis"))
     }
 
@@ -73,7 +73,7 @@ struct TrendVerificationTests {
         #expect(summary.trend.sentence.hasPrefix("En progrès depuis le contrôle du "))
     }
 
-    @Test("A certificate that could be read last time and not this time, beside another one read both times: lost")
+    @Test("A certificate that could be read last time and not this time, beside another one read both times: lost, said beside a stable score")
     func targetInErrorIsLost() throws {
         let fixture = try F()
         let two = F.good + [Self.result("cert.expiry", .fail, .critical, target: "/etc/ssl/b.pem")]
@@ -83,8 +83,31 @@ struct TrendVerificationTests {
         let lost = try fixture.builder().views.lostChecks(sirens: [F.lanveoc.siren!])
         #expect(lost[F.lanveoc.siren!]?.codes == ["cert.expiry"])
         let summary = try fixture.builder().entity(F.lanveoc.siren!)
-        #expect(summary.trend.direction == .unverified)
-        #expect(summary.trend.sentence.contains("1 vérification faite la fois précédente n'a pas pu l'être cette fois, sur les certificats de sécurité"))
+        #expect(summary.trend.direction == .stable, "a failing check in error weighs as it did: \(summary.trend.sentence)")
+        #expect(summary.trend.sentence.hasPrefix("Stable depuis le contrôle du "))
+        #expect(summary.trend.sentence.hasSuffix(" Attention : 1 vérification faite la fois précédente n'a pas pu l'être cette fois, sur les certificats de sécurité ; "
+            + "la comparaison ne porte donc pas sur les mêmes points."))
+    }
+
+    @Test("A real fall beside a check gone blind stays a fall, with the caveat: never 'neither progress nor setback'")
+    func fallStaysFall() throws {
+        let fixture = try F()
+        try fixture.write(F.plouzane, daysAgo: 3, results: F.good)
+        // The off-site copy check erred; the security updates now fail for real.
+        var worse = F.good.map { result -> CheckResult in
+            var copy = result
+            if copy.code == "backup.offline-copy" { copy.status = .error }
+            if copy.code == "patch.security-updates" || copy.code == "tls.legacy-protocols" { copy.status = .fail }
+            return copy
+        }
+        worse.append(Self.result("tls.weak-ciphers", .fail, .high, target: "www:443"))
+        try fixture.write(F.plouzane, daysAgo: 1, results: worse)
+        try fixture.ingest()
+        let summary = try fixture.builder().entity(F.plouzane.siren!)
+        #expect(summary.trend.direction == .down)
+        #expect(summary.trend.sentence.hasPrefix("En recul depuis le contrôle du "))
+        #expect(summary.trend.sentence.contains("Attention : 1 vérification faite la fois précédente n'a pas pu l'être cette fois, sur les sauvegardes ;"))
+        #expect(SummaryRenderer.arrow(summary.trend.direction) == "↘ en recul")
     }
 
     @Test("Only the newest report counts: another server's earlier loss is already in the previous point")
@@ -116,7 +139,7 @@ struct TrendVerificationTests {
         #expect(summary.members.first { $0.siren == F.plouzane.siren }?.trend == .unverified)
         #expect(summary.members.first { $0.siren == F.lanveoc.siren }?.trend == .up)
         #expect(summary.trend.direction == .unverified)
-        #expect(summary.trend.sentence.contains("2 vérifications faites la fois précédente n'ont pas pu l'être cette fois, sur les certificats de sécurité et les mises à jour des serveurs"))
+        #expect(summary.trend.sentence.contains("2 vérifications faites la fois précédente n'ont pas pu l'être cette fois, sur les certificats de sécurité et les mises à jour des serveurs : la hausse"))
         #expect(SummaryRenderer.arrow(.unverified) == "≠ vérifications non refaites")
 
         // Lanvéoc's real fix comes last: the territory's last two points differ by it alone, Plouzané's loss being in both.
@@ -138,22 +161,30 @@ struct TrendVerificationTests {
         #expect(try fewer.builder().territory().trend.direction == .unverified)
     }
 
-    @Test("Wording: one check, no known domain; the direction wins over any score move")
+    @Test("Wording: one check, no known domain; a rise is never progress, a fall or a flat score keeps its word and the caveat")
     func wording() {
         let facts = ElusFacts.Trend(
-            direction: .unverified, since: "1er novembre 2026", previousScore: 70, score: 60, previousLevel: "C", level: "C", previousHosts: 1, hosts: 1,
+            direction: .unverified, since: "1er novembre 2026", previousScore: 60, score: 70, previousLevel: "C", level: "C", previousHosts: 1, hosts: 1,
             lostChecks: 1, lostDomains: [])
         #expect(ElusWording.trend(facts) == "Depuis le contrôle du 1er novembre 2026, 1 vérification faite la fois précédente n'a pas pu l'être cette fois : "
-            + "la note n'est pas comparable d'un contrôle à l'autre (note 70 → 60 sur 100), ce n'est ni un progrès ni un recul en soi.")
+            + "la hausse (note 60 → 70 sur 100) peut venir de là et ne montre pas un progrès.")
         func point(_ at: String, _ score: Int) -> TrendPoint {
             TrendPoint(at: at, score: score, level: "C", scoreLevel: "C", coverage: 1, hosts: 1, host: "srv", siren: nil, caps: [])
         }
         let points = [point("2026-10-01T08:00:00Z", 60), point("2026-11-01T08:00:00Z", 60)]
         let lost = LostChecks(codes: ["backup.present", "custom.rule"])
-        for score in [40, 60, 80] {
+        for (score, direction) in [(40, ReadinessSummary.Trend.Direction.down), (61, .stable), (80, .unverified)] {
             let trend = SummaryBuilder.trendFacts(points, score: score, level: "C", lost: lost)
-            #expect(trend.direction == .unverified && trend.lostChecks == 2 && trend.lostDomains == [.backups], "score \(score)")
+            #expect(trend.direction == direction && trend.lostChecks == 2 && trend.lostDomains == [.backups], "score \(score)")
         }
+        // Every domain named, in each sentence: plain words only.
+        for score in [40, 61, 80] {
+            let sentence = ElusWording.trend(SummaryBuilder.trendFacts(points, score: score, level: "C", lost: LostChecks(codes: ["tls.x", "cert.x", "patch.x", "backup.x", "org.x", "dns.x"])))
+            #expect(Jargon.violations(in: sentence).isEmpty, "\(sentence): \(Jargon.violations(in: sentence))")
+        }
+        #expect(ElusWording.trend(SummaryBuilder.trendFacts(points, score: 40, level: "D", lost: lost))
+            == "En recul depuis le contrôle du 1er octobre 2026 (note 60 → 40 sur 100, niveau C → D). Attention : 2 vérifications faites la fois précédente "
+            + "n'ont pas pu l'être cette fois, sur les sauvegardes ; la comparaison ne porte donc pas sur les mêmes points.")
         // Another set of servers is said first; no loss, the score decides.
         var added = points[1]
         added.hosts = 2
