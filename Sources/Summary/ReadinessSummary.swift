@@ -233,13 +233,12 @@ public struct SummaryBuilder: Sendable {
                 implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
         }
         let trends = try views.trends()
-        // The rules each member's newest report no longer verified, read only where a comparison is made (two points, the
-        // same servers); the territory's last two points differ by its newest report, that of the member its last point
-        // names, so that member's loss is the territory's.
-        let compared = memberRows.map(\.siren).filter { siren in
-            let points = trends.members[siren] ?? []
-            return points.count >= 2 && points[points.count - 2].hosts == points[points.count - 1].hosts
-        }
+        // The rules each member's newest report no longer verified, read only where they change a member's direction in
+        // the table (a rise: the table shows no caveat beside a fall or a flat score); the territory's last two points
+        // differ by its newest report, that of the member its last point names, so that member's loss is the territory's.
+        let compared = memberRows.filter {
+            Self.trendFacts(trends.members[$0.siren] ?? [], score: $0.score.score, level: $0.score.level).direction == .up
+        }.map(\.siren)
         let newestMember = trends.territory.points.last?.siren
         let lost = try views.lostChecks(sirens: compared + (newestMember.map { compared.contains($0) ? [] : [$0] } ?? []))
         var members: [ReadinessSummary.Member] = []
