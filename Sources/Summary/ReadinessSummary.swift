@@ -525,7 +525,8 @@ public struct SummaryBuilder: Sendable {
             since += " à \(Int(clock.prefix(2)) ?? 0) h \(clock.suffix(2))"
         }
         let last = points[points.count - 1]
-        // Another set of servers, or rules verified before and not now: the scores are not comparable, whichever way they moved.
+        // Another set of servers: not comparable, whichever way the scores moved; rules verified before and not now: a rise
+        // is not progress (see above).
         let lostCodes = previous.hosts == last.hosts ? lost?.codes ?? [] : []
         let direction: ReadinessSummary.Trend.Direction = previous.hosts != last.hosts
             ? .perimeter : current - before >= stableBand ? (lostCodes.isEmpty ? .up : .unverified)
