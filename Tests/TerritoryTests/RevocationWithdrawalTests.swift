@@ -200,6 +200,51 @@ struct RevocationWithdrawalTests {
         try Self.expectConsistent(fixture, "after the withdrawal of one server of two")
     }
 
+    @Test("An entity out of the roster whose every report was withdrawn stays one entity with a server everywhere: status, consolidate's out-of-perimeter list, fixes, list coverage")
+    func outOfPerimeterWithdrawnEverywhere() throws {
+        let fixture = try F()
+        try fixture.write("a.json", daysAgo: 1, results: Self.good)
+        try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        // C (not in the roster of A and B) reports once, by a key that is then revoked: every report of C withdrawn.
+        try fixture.write("c.json", siren: AlertsTests.sirenC, host: "srv-c", daysAgo: 1, results: F.mixed(1), entityName: "Commune sans rien")
+        #expect(try fixture.ingest().stored == 3)
+        try fixture.store().importRoster(try Roster.parse(Self.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
+        let store = try fixture.store()
+        #expect(try store.entitiesOutOfPerimeter()?.map(\.siren) == [AlertsTests.sirenC])
+        let serial = try fixture.signer(siren: AlertsTests.sirenC, host: "srv-c", entityName: "Commune sans rien").certificate.serialNumberHex
+        try fixture.authority.revoke(serial: serial, reason: .keyCompromise, now: fixture.now)
+        #expect(try fixture.ingest().withdrawn.count == 1)
+        #expect(try store.read { db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report WHERE siren = ?", arguments: [AlertsTests.sirenC]) } == 0)
+
+        // The status shows C, out of perimeter; consolidate's note lists it; the fixes' base and the lists' coverage leave it
+        // out of the members, as they leave out an out-of-perimeter entity with reports.
+        let status = try fixture.views().status()
+        let row = try #require(status.entities.first { $0.siren == AlertsTests.sirenC }, "\(status.entities.map(\.siren))")
+        #expect(!row.inPerimeter && row.hosts == 1 && row.score.score == nil, "\(row)")
+        #expect(status.territory.outOfPerimeter == 1 && status.territory.members == 2)
+        #expect(try store.entitiesOutOfPerimeter()?.map(\.siren) == [AlertsTests.sirenC], "listed like the status lists it")
+        let base = try store.read { db in try TerritoryViews.FixBase(db) }
+        let inputs = try store.read { db in try fixture.views().memberInputs(db) }
+        let fromInputs = TerritoryViews.FixBase(inputs)
+        #expect(base.members == fromInputs.members && base.outside.sorted() == fromInputs.outside.sorted() && base.outside == [AlertsTests.sirenC])
+        #expect(base.scoreSum == fromInputs.scoreSum)
+        let coverage = try fixture.views().findings().coverage
+        #expect(coverage.members == 2 && coverage.reporting == 2 && coverage.silent == 0, "\(coverage)")
+
+        // In the roster, C is a member with a server, judged on nothing, in every one of them alike.
+        try store.importRoster(try Roster.parse(AlertsTests.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "01")
+        #expect(try store.entitiesOutOfPerimeter()?.isEmpty == true)
+        let member = try #require(try fixture.views().status().entities.first { $0.siren == AlertsTests.sirenC })
+        #expect(member.inPerimeter && member.score.score == nil)
+        let memberBase = try store.read { db in try TerritoryViews.FixBase(db) }
+        #expect(memberBase.members.contains(AlertsTests.sirenC) && memberBase.outside.isEmpty)
+        #expect(memberBase.members == (try store.read { db in TerritoryViews.FixBase(try fixture.views().memberInputs(db)) }).members)
+        let memberCoverage = try fixture.views().findings().coverage
+        #expect(memberCoverage.members == 3 && memberCoverage.reporting == 3 && memberCoverage.neverReported == 0, "\(memberCoverage)")
+        #expect(memberCoverage.notEvaluated == 1 && memberCoverage.silent == 1, "\(memberCoverage)")
+        try Self.expectConsistent(fixture, "after the withdrawal of an entity out of perimeter")
+    }
+
     @Test("A host whose newest report's signer is revoked falls back on its older report by a valid certificate, file gone from the inbox")
     func fallsBackOnOlderReport() throws {
         let fixture = try F()
