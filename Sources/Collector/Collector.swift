@@ -150,6 +150,19 @@ public final class Collector: Sendable {
         // Reports stored before a revocation the CRL now lists: taken back before the first upload is answered (a store
         // that cannot be written then: the trust watch tries again every second).
         trustFollowUp.withdrawalPending = !withdrawRevokedReports()
+        recordCRLState()
+    }
+
+    /// Records the trust in force's CRLs in the store (`TerritoryStore.recordCRLState`, for `territory alerts`): at
+    /// start and after each reload. A store that cannot be written is logged; the next reload or start records it.
+    func recordCRLState() {
+        guard let store = ingest?.store else { return }
+        do {
+            try store.recordCRLState(trust.verifier.trust, paths: trust.crlFiles, source: "collect")
+        } catch {
+            logger.error(
+                "état des CRL non enregistré dans la base (CRL state not recorded in the store)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Withdraws the stored reports whose signer the CRLs in force revoke (`TerritoryStore.withdrawRevokedReports`, the

@@ -52,6 +52,7 @@ extension Collector {
                 metadata: ["generation": "\(trust.generation)"])
             trustFollowUp.withdrawalPending = true
             trustFollowUp.failureLogged = false
+            recordCRLState()
         }
     }
 

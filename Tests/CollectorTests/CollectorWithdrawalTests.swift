@@ -87,9 +87,16 @@ struct CollectorWithdrawalTests {
         #expect(try fixture.push(try fixture.signedReport(stolen), as: stolen, port: collector.port).status == 201)
         #expect(try fixture.push(try fixture.signedReport(other), as: other, port: collector.port).status == 201)
 
+        // The CRL state recorded at start (for `territory alerts`): the fixture's first CRL, 10 days past its nextUpdate.
+        let atStart = try TerritoryStore(location: fixture.databasePath).crlStates()
+        #expect(atStart.map(\.path) == [fixture.crlPath] && atStart.first?.source == "collect", "\(atStart)")
+        #expect(atStart.first?.isStale(at: Date()) == true, "\(atStart)")
+
         // No request from here on: the revocation must take effect by itself.
         try fixture.authority.revoke(serial: stolen.serial, reason: .keyCompromise)
         let withdrawn = try Self.eventually { try Self.reports(fixture, siren: CollectorFixture.sirenA) == 0 }
+        // The revocation's CRL (fresh) recorded by the reload, before the withdrawal.
+        #expect(try TerritoryStore(location: fixture.databasePath).crlStates().first?.isStale(at: Date()) == false)
         #expect(withdrawn, "\(collector.log)")
         #expect(Self.count("trust reloaded", in: collector) == 1, "\(collector.log)")
         #expect(collector.log.contains("report withdrawn from the store"), "\(collector.log)")
