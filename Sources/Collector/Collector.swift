@@ -472,7 +472,10 @@ public final class Collector: Sendable {
     ///   once more after the ingest (the reload's own withdrawal may have run before this report was stored).
     func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, generation: Int, client: ClientIdentity) -> CollectorReply {
         defer {
-            if ingest != nil && trust.generation != generation { withdrawRevokedReports() }
+            // A store that cannot be written now: the trust watch tries again every second.
+            if ingest != nil && trust.generation != generation && !withdrawRevokedReports() {
+                trustFollowUp.queue.async { self.trustFollowUp.withdrawalPending = true }
+            }
         }
         if let fifo = configuration.testHoldFIFO { Self.hold(fifo) }
         let verified: VerifiedReport

@@ -102,6 +102,7 @@ public final class CollectorTrust: @unchecked Sendable {
         stamps = fresh
         do {
             let loaded = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
+            if let problem = Self.rollback(from: verifier.trust, to: loaded.trust) { return .failed(problem) }
             lock.lock()
             current = loaded
             currentGeneration += 1
@@ -110,6 +111,22 @@ public final class CollectorTrust: @unchecked Sendable {
         } catch {
             return .failed(error.description)
         }
+    }
+
+    /// Why `fresh` must not replace `inForce`: one of its CRLs is older (an earlier thisUpdate) than the CRL of the
+    /// same issuer in force — an old CRL copied back (a backup restored, or replayed by someone who can write the
+    /// file: every CRL the CA ever signed verifies) would accept again the agents revoked since. Nil when none is.
+    /// A newer CRL that no longer lists a certificate (a hold lifted) is taken as any newer CRL.
+    static func rollback(from inForce: TrustAnchors, to fresh: TrustAnchors) -> String? {
+        for crl in fresh.revocationLists {
+            let issuer = crl.issuerName.displayText
+            guard let new = crl.thisUpdate,
+                  let current = inForce.revocationLists.first(where: { $0.issuerName.displayText == issuer }),
+                  let old = current.thisUpdate, new < old
+            else { continue }
+            return "the new CRL of \(issuer) was issued on \(ISO8601.string(from: new)), before the one in force (\(ISO8601.string(from: old))): an older CRL is not taken back, the trust in force stays (copy the latest CRL: cyberctl pki crl)"
+        }
+        return nil
     }
 
     static func stamps(_ paths: [String]) -> [FileStamp] {

@@ -119,6 +119,26 @@ struct CollectorWithdrawalTests {
         #expect(collector.stop() == 0, "\(collector.log)")
     }
 
+    @Test("An older CRL copied back over the one in force is not taken: the agent it does not list, revoked since, stays refused and withdrawn")
+    func olderCRLNotTakenBack() throws {
+        let fixture = try CollectorFixture()
+        let stolen = try fixture.agent(siren: CollectorFixture.sirenA, host: "srv-mairie")
+        let older = try Data(contentsOf: URL(fileURLWithPath: fixture.crlPath))
+        let collector = try fixture.startCollector(db: true)
+        #expect(try fixture.push(try fixture.signedReport(stolen), as: stolen, port: collector.port).status == 201)
+        try fixture.authority.revoke(serial: stolen.serial, reason: .keyCompromise)
+        #expect(try Self.eventually { try Self.reports(fixture, siren: CollectorFixture.sirenA) == 0 }, "\(collector.log)")
+
+        // The CRL of before the revocation, copied back (a backup restored, or replayed: it is genuinely signed).
+        try AtomicFile.write(Array(older), to: fixture.crlPath, mode: 0o644)
+        #expect(Self.eventually { collector.log.contains("an older CRL is not taken back") }, "\(collector.log)")
+        let refused = try fixture.push(try fixture.signedReport(stolen), as: stolen, port: collector.port)
+        #expect(refused.status == 403 && refused.json["code"] == "certificate-revoked", "\(refused.json)")
+        #expect(try Self.reports(fixture, siren: CollectorFixture.sirenA) == 0)
+        #expect(Self.count("trust reloaded", in: collector) == 1, "\(collector.log)")
+        #expect(collector.stop() == 0)
+    }
+
     /// Lets one held verification job go (`CYBERCTL_COLLECT_TEST_HOLD`): opens the FIFO for writing once the job has
     /// opened it for reading (ENXIO until then). The descriptor to close to let it go, or -1 after 60 s.
     static func holdOpen(_ fifo: String) -> Int32 {
