@@ -67,6 +67,10 @@ extension TerritoryStore {
         // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
         // (`LatestCertificates`), back-filled from those reports' results.
         StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
+        // The revocation state the reports were last verified under (`CRLState`: each CRL's issuer, thisUpdate and
+        // nextUpdate, or a CA without CRL), recorded by `consolidate` and `collect`, for `territory alerts`' `crl-stale`
+        // and `crl-missing`. Numbered 16: v14 and v15 are other branches' (the identifiers are renumbered at merge).
+        StoreMigration(id: "v16-crl-state", body: createCRLStateTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
