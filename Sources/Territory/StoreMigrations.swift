@@ -71,6 +71,11 @@ extension TerritoryStore {
         // nextUpdate, or a CA without CRL), recorded by `consolidate` and `collect`, for `territory alerts`' `crl-stale`
         // and `crl-missing`. Numbered 16: v14 and v15 are other branches' (the identifiers are renumbered at merge).
         StoreMigration(id: "v16-crl-state", body: createCRLStateTable),
+        // A withdrawn report is refused at ingest by its SHA-256 (`Ingest.insert`), whatever trust verified it: an
+        // index to find it without reading every withdrawal.
+        StoreMigration(id: "v17-withdrawal-by-sha256") { db in
+            try db.execute(sql: "CREATE INDEX report_withdrawal_by_sha256 ON report_withdrawal(sha256)")
+        },
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

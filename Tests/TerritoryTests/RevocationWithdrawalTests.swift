@@ -7,7 +7,7 @@ import OpenSSLKit
 import TestSupport
 import Testing
 @testable import Territory
-import Trust
+@testable import Trust
 
 /// Reports stored before their signer's certificate was revoked are withdrawn at the next consolidation
 /// (`TerritoryStore.withdrawRevokedReports`): real CA (`CertificateAuthority`, and `cyberctl pki revoke`), real agent
@@ -297,10 +297,28 @@ struct RevocationWithdrawalTests {
         #expect(again.withdrawn.isEmpty && again.stored == 0)
         #expect(try fixture.store().counts().reports == 1)
 
-        // Not final: with a CRL that no longer lists the certificate (here: none), the file left in the inbox is read
-        // again and stored back; the withdrawal's record stays.
+        // No CRL at all, or the CRL from before the revocation (a backup restored, a replayed file): the file left in
+        // the inbox verifies again, but a withdrawn report does not come back.
+        let withdrawnAt = try #require(try fixture.store().withdrawals(since: .distantPast).first.flatMap { ISO8601.date(from: $0.withdrawnAt) })
         let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
-        let restored = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        let refused = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        #expect(refused.stored == 0 && refused.rejectedByCode == [RejectionCode.reportWithdrawn: 1], "\(refused)")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [earlier])
+        let refusal = try #require(try fixture.views().rejected().rejections.first { $0.path == later })
+        #expect(refusal.code == RejectionCode.reportWithdrawn && refusal.message.contains(serial), "\(refusal)")
+        try Self.expectConsistent(fixture, "after a consolidation without CRL")
+
+        // A CRL issued after the withdrawal that no longer lists the certificate (a hold lifted: here the CA's index
+        // put back as before the revocation, and a fresh CRL signed) takes it back; the withdrawal's record stays.
+        var index = try fixture.authority.readIndex()
+        for position in index.certificates.indices where index.certificates[position].serial == serial {
+            index.certificates[position].revokedAt = nil
+            index.certificates[position].revocationReason = nil
+        }
+        try fixture.authority.writeIndex(index)
+        try fixture.authority.refreshCRL(now: withdrawnAt.addingTimeInterval(60))
+        let lifted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
+        let restored = try Ingest(store: try fixture.store(), verifier: lifted).run(try Inbox.discover([fixture.inbox]))
         #expect(restored.stored == 1 && restored.withdrawn.isEmpty, "\(restored)")
         #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [later])
         #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [later])
