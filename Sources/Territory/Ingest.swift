@@ -436,6 +436,7 @@ public struct Ingest: Sendable {
             for siren in staleTotals.sorted() { try RuleTotals.refresh(db, siren: siren) }
             try HostCaps.refresh(db, outcomes: outcomes, results: results)
             try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
+            try TrendDays.refresh(db, outcomes: outcomes, results: results)
             return results
         }
     }

@@ -80,6 +80,8 @@ extension TerritoryStore {
                     try Self.json(member.contacts), try Self.json(member.domains),
                 ])
             }
+            // The trend's kept days sum the members: other members, other sums.
+            try TrendDays.sumDays(db)
         }
     }
 

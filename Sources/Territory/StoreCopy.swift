@@ -25,6 +25,7 @@ public enum StoreCopy {
     public static let tables = [
         "entity", "entity_domain", "entity_rule", "rule_total", "entity_score", "host", "host_cap", "latest_certificate", "report", "report_domain", "report_finding", "report_fact", "result",
         "rejection", "report_withdrawal", "crl_state", "inbox_file", "roster", "roster_member", "incident", "incident_host", "incident_log",
+        "trend_entity_day", "trend_day",
     ]
 
     /// Rows per `FETCH` and at most per `INSERT`.

@@ -76,6 +76,8 @@ extension TerritoryStore {
         StoreMigration(id: "v17-withdrawal-by-sha256") { db in
             try db.execute(sql: "CREATE INDEX report_withdrawal_by_sha256 ON report_withdrawal(sha256)")
         },
+        // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
+        StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
