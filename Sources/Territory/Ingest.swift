@@ -458,6 +458,38 @@ public struct Ingest: Sendable {
         case refused(code: String, message: LocalizedText)
     }
 
+    /// Why `record` is refused when the store withdrew reports of its signer certificate before (`report_withdrawal`:
+    /// serial, issuer, reason, revocation date), nil when it did not or when that revocation does not refuse it:
+    /// - the reasons that refuse every report (keyCompromise, unspecified … `WithdrawnReport.everyReport`) refuse
+    ///   this one, and a dated reason (superseded …) one signed at or after the revocation date (the rule of
+    ///   `ReportVerifier.revocationRefuses`, applied to what the store saw);
+    /// - except a `certificateHold` (the one reversible reason, RFC 5280 §5.3.1) when `crlsIssued` holds a CRL of the
+    ///   signer's issuer issued after the withdrawal: the report verified under it, so that newer CRL lifted the hold.
+    /// The store's memory outlives the CRL it was given: an older CRL (a backup restored, a replayed file: every CRL
+    /// the CA ever signed verifies), a regenerated one that lost the entry, or none at all would otherwise accept
+    /// again a stolen key's old reports, or new ones, and put its commune back at a level it never earned.
+    static func withdrawnSigner(_ db: any SQLConnection, _ record: ReportRecord, crlsIssued: [String: Int]) throws -> LocalizedText? {
+        let signer = record.verified.signer
+        let rows = try db.fetchRows(
+            sql: "SELECT reason, revokedAt, withdrawnAt FROM report_withdrawal WHERE signerSerial = ? AND signerIssuer = ? ORDER BY withdrawnAt",
+            arguments: [signer.serial, signer.issuer])
+        for row in rows {
+            let reason: String = row["reason"]
+            let revokedAt: Int = row["revokedAt"]
+            let withdrawnAt: Int = row["withdrawnAt"]
+            let every = !WithdrawnReport.datedReasons.contains(reason)
+            guard every || record.signingTime >= revokedAt else { continue }
+            if reason == "certificateHold", let issued = crlsIssued[signer.issuer], issued > withdrawnAt { continue }
+            let since = PeopleTime.string(iso: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(revokedAt))))
+            return LocalizedText(
+                fr: "certificat signataire n° \(signer.serial) (émis par \(signer.issuer)) révoqué le \(since), motif \(reason), et des rapports qu'il a signés déjà retirés de la base : "
+                    + "ce rapport n'est pas repris, même vérifié avec une CRL plus ancienne, régénérée sans cette révocation, ou sans CRL (copiez la dernière CRL : cyberctl pki crl)",
+                en: "signer certificate serial \(signer.serial) (issued by \(signer.issuer)) revoked on \(since), reason \(reason), and reports it signed already withdrawn from the store: "
+                    + "this report is not taken, even when verified with an older CRL, one regenerated without this revocation, or no CRL (copy the latest CRL: cyberctl pki crl)")
+        }
+        return nil
+    }
+
     /// Per CRL issuer (its name as `report.signerIssuer` stores a signer's issuer), the newest thisUpdate (Unix seconds)
     /// among the CRLs `trust` holds.
     static func crlsIssued(_ trust: TrustAnchors) -> [String: Int] {
@@ -473,12 +505,8 @@ public struct Ingest: Sendable {
     /// Stores `record` (see `Insertion`); adds its entity to `staleTotals` when the report became one of its host's two
     /// newest, whose per-rule totals (`RuleTotals.refresh`) the caller recomputes before the transaction commits.
     ///
-    /// A report withdrawn after its signer's revocation (`report_withdrawal`, by SHA-256) is refused
-    /// (`report-withdrawn`) unless `crlsIssued` (`crlsIssued(_:)` of the trust that verified it) holds a CRL of its
-    /// signer's issuer issued after the withdrawal: only a newer CRL that no longer refuses it (a `certificateHold`
-    /// lifted, RFC 5280 §5.3.1) takes it back. An older CRL (a backup restored; a replayed file: every CRL its CA ever
-    /// signed verifies) or none at all would accept it again, and a stolen key's flattering report would put its
-    /// commune back at the level it never earned.
+    /// A report whose signer certificate the store once withdrew reports of (`report_withdrawal`) is refused
+    /// (`certificate-revoked`) as that revocation refuses reports (`withdrawnSigner`), whatever trust verified it.
     static func insert(
         _ db: any SQLConnection, _ record: ReportRecord, now: Int, crlsIssued: [String: Int] = [:], staleTotals: inout Set<String>
     ) throws -> Insertion {
@@ -497,18 +525,9 @@ public struct Ingest: Sendable {
                 fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu (SHA-256 \(sha), venu de \(source)) ; le SHA-256 de ce fichier est \(verified.reportSHA256)",
                 en: "report id \(verified.reportID) is already stored with other content (SHA-256 \(sha), from \(source)); this file's SHA-256 is \(verified.reportSHA256)"))
         }
-        // Withdrawn before: back only under a CRL of its issuer newer than the withdrawal (see above).
-        if let withdrawal = try db.fetchRow(
-            sql: "SELECT signerSerial, signerIssuer, reason, revokedAt, withdrawnAt FROM report_withdrawal WHERE sha256 = ? ORDER BY withdrawnAt DESC LIMIT 1",
-            arguments: [verified.reportSHA256]),
-            crlsIssued[withdrawal["signerIssuer"] as String].map({ $0 <= (withdrawal["withdrawnAt"] as Int) }) ?? true
-        {
-            let serial: String = withdrawal["signerSerial"]
-            let reason: String = withdrawal["reason"]
-            let revokedAt = PeopleTime.string(iso: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(withdrawal["revokedAt"] as Int))))
-            return .refused(code: RejectionCode.reportWithdrawn, message: LocalizedText(
-                fr: "rapport déjà retiré de la base : son certificat signataire n° \(serial) a été révoqué le \(revokedAt), motif \(reason) ; seule une CRL émise après ce retrait et qui ne le refuse plus peut le faire reprendre, pas une CRL plus ancienne ni l'absence de CRL",
-                en: "report already withdrawn from the store: its signer certificate serial \(serial) was revoked on \(revokedAt), reason \(reason); only a CRL issued after the withdrawal that no longer refuses it takes it back, not an older CRL nor no CRL"))
+        // Its signer's reports were withdrawn before: refused as that revocation refuses them (see above).
+        if let refusal = try Self.withdrawnSigner(db, record, crlsIssued: crlsIssued) {
+            return .refused(code: VerificationFailure.Code.certificateRevoked.rawValue, message: refusal)
         }
         let entity = record.entity
         // The entity's descriptive fields follow its newest report.

@@ -71,10 +71,10 @@ extension TerritoryStore {
         // nextUpdate, or a CA without CRL), recorded by `consolidate` and `collect`, for `territory alerts`' `crl-stale`
         // and `crl-missing`. Numbered 16: v14 and v15 are other branches' (the identifiers are renumbered at merge).
         StoreMigration(id: "v16-crl-state", body: createCRLStateTable),
-        // A withdrawn report is refused at ingest by its SHA-256 (`Ingest.insert`), whatever trust verified it: an
-        // index to find it without reading every withdrawal.
-        StoreMigration(id: "v17-withdrawal-by-sha256") { db in
-            try db.execute(sql: "CREATE INDEX report_withdrawal_by_sha256 ON report_withdrawal(sha256)")
+        // A report of a signer whose reports were withdrawn is refused at ingest (`Ingest.withdrawnSigner`), whatever
+        // trust verified it: an index to find the signer's withdrawals without reading every one.
+        StoreMigration(id: "v17-withdrawal-by-signer") { db in
+            try db.execute(sql: "CREATE INDEX report_withdrawal_by_signer ON report_withdrawal(signerSerial, signerIssuer)")
         },
         // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
         StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),

@@ -122,13 +122,21 @@ final class CollectorFixture: @unchecked Sendable {
 
     /// Starts `cyberctl collect` on a free port of `host`.
     func startCollector(
-        host: String = "127.0.0.1", db: Bool = false, extra: [String] = [], inbox: String? = nil, environment: [String: String] = [:]
+        host: String = "127.0.0.1", db: Bool = false, extra: [String] = [], inbox: String? = nil, environment: [String: String] = [:],
+        crl: Bool = true
     ) throws -> CollectorProcess {
         let (certificate, key) = try serverCertificate()
+        // Without a CRL: the CA certificate alone in a folder of its own (a crl.pem beside it would be read by default).
+        var ca = caPath
+        if !crl {
+            ca = folder.url("ca-alone/ca.pem")
+            try FileManager.default.createDirectory(atPath: folder.url("ca-alone"), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: ca) { try FileManager.default.copyItem(atPath: caPath, toPath: ca) }
+        }
         var arguments = [
             "collect", "--listen", host.contains(":") ? "[\(host)]:0" : "\(host):0", "--tls-cert", certificate, "--tls-key", key,
-            "--ca", caPath, "--crl", crlPath, "--inbox", inbox ?? self.inbox,
-        ]
+            "--ca", ca, "--inbox", inbox ?? self.inbox,
+        ] + (crl ? ["--crl", crlPath] : [])
         if db { arguments += ["--db", databasePath] }
         return try CollectorProcess(
             arguments: arguments + extra, logPath: folder.url("collect-\(UUID().uuidString.prefix(6)).log"), environment: environment)

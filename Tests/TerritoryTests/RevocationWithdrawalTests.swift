@@ -297,32 +297,86 @@ struct RevocationWithdrawalTests {
         #expect(again.withdrawn.isEmpty && again.stored == 0)
         #expect(try fixture.store().counts().reports == 1)
 
-        // No CRL at all, or the CRL from before the revocation (a backup restored, a replayed file): the file left in
-        // the inbox verifies again, but a withdrawn report does not come back.
-        let withdrawnAt = try #require(try fixture.store().withdrawals(since: .distantPast).first.flatMap { ISO8601.date(from: $0.withdrawnAt) })
+        // No CRL at all (or the CRL from before the revocation: a backup restored, a replayed file): the file left in
+        // the inbox verifies again, but the store remembers the revocation; an earlier report of the same signer still
+        // counts (superseded is dated), a later one is refused too.
         let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
         let refused = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
-        #expect(refused.stored == 0 && refused.rejectedByCode == [RejectionCode.reportWithdrawn: 1], "\(refused)")
+        #expect(refused.stored == 0 && refused.rejectedByCode == ["certificate-revoked": 1], "\(refused)")
         #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [earlier])
         let refusal = try #require(try fixture.views().rejected().rejections.first { $0.path == later })
-        #expect(refusal.code == RejectionCode.reportWithdrawn && refusal.message.contains(serial), "\(refusal)")
+        #expect(refusal.code == "certificate-revoked" && refusal.message.contains(serial) && refusal.message.contains("superseded"), "\(refusal)")
         try Self.expectConsistent(fixture, "after a consolidation without CRL")
 
-        // A CRL issued after the withdrawal that no longer lists the certificate (a hold lifted: here the CA's index
-        // put back as before the revocation, and a fresh CRL signed) takes it back; the withdrawal's record stays.
+        // A CRL regenerated later without the entry (the CA's folder restored from a backup taken before the
+        // revocation, then `pki crl`): superseded is final, the report stays refused.
+        try Self.liftRevocation(fixture, serial: serial, at: fixture.now.addingTimeInterval(3_600))
+        let regenerated = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
+        let still = try Ingest(store: try fixture.store(), verifier: regenerated).run(try Inbox.discover([fixture.inbox]))
+        #expect(still.stored == 0 && still.rejectedByCode == ["certificate-revoked": 1], "\(still)")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [earlier])
+    }
+
+    /// Takes `serial`'s revocation out of the CA's index and signs a fresh CRL at `at`: a hold lifted, or a CA folder
+    /// restored from before the revocation.
+    static func liftRevocation(_ fixture: F, serial: String, at: Date) throws {
         var index = try fixture.authority.readIndex()
         for position in index.certificates.indices where index.certificates[position].serial == serial {
             index.certificates[position].revokedAt = nil
             index.certificates[position].revocationReason = nil
         }
         try fixture.authority.writeIndex(index)
-        try fixture.authority.refreshCRL(now: withdrawnAt.addingTimeInterval(60))
+        try fixture.authority.refreshCRL(now: at)
+    }
+
+    @Test("keyCompromise: neither a new report of the revoked key nor its withdrawn one is taken under no CRL or a CRL regenerated without the entry")
+    func compromisedSignerStaysRefused() throws {
+        let fixture = try F()
+        // Lanvéoc has a finding, so that the totals have something to compare, and is not touched.
+        try fixture.write("b/r.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        let first = try fixture.write("r1.json", daysAgo: 3, results: Self.good)
+        #expect(try fixture.ingest().stored == 2)
+        let serial = try Self.serial(fixture, path: first)
+        try fixture.authority.revoke(serial: serial, reason: .keyCompromise, now: fixture.now.addingTimeInterval(-86_400))
+        #expect(try fixture.ingest().withdrawn.map(\.path) == [first])
+        // The thief signs a new flattering report with the stolen key, and the RSSI's run has no CRL (or an old one).
+        try fixture.write("r2.json", daysAgo: 0.5, results: Self.good)
+        let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
+        let noCRL = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        #expect(noCRL.stored == 0 && noCRL.rejectedByCode == ["certificate-revoked": 2], "\(noCRL)")
+        try Self.liftRevocation(fixture, serial: serial, at: fixture.now.addingTimeInterval(3_600))
+        let regenerated = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
+        let later = try Ingest(store: try fixture.store(), verifier: regenerated).run(try Inbox.discover([fixture.inbox]))
+        #expect(later.stored == 0 && later.rejectedByCode == ["certificate-revoked": 2], "\(later)")
+        #expect(try fixture.store().counts().reports == 1, "Lanvéoc's only")
+        #expect(try fixture.views().status().entities.first { $0.siren == F.sirenA }?.score.score == nil)
+        // The refusals reach the RSSI as alerts.
+        let alerts = try fixture.views().alerts(withinDays: 30).view
+        #expect(alerts.alerts.contains { $0.kind == .reportRefused }, "\(alerts.alerts.map(\.kind))")
+        try Self.expectConsistent(fixture, "after the thief's reports")
+    }
+
+    @Test("certificateHold lifted by a later CRL: the withdrawn report is taken back; under no CRL it is not")
+    func holdLiftedTakesBack() throws {
+        let fixture = try F()
+        // Lanvéoc has a finding, so that the totals have something to compare, and is not touched.
+        try fixture.write("b/r.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        let first = try fixture.write("r1.json", daysAgo: 3, results: Self.good)
+        #expect(try fixture.ingest().stored == 2)
+        let serial = try Self.serial(fixture, path: first)
+        try fixture.authority.revoke(serial: serial, reason: .certificateHold, now: fixture.now.addingTimeInterval(-86_400))
+        let withdrawal = try fixture.ingest()
+        #expect(withdrawal.withdrawn.map(\.path) == [first] && withdrawal.withdrawn.first?.reason == "certificateHold", "\(withdrawal)")
+        let withdrawnAt = try #require(withdrawal.withdrawn.first.flatMap { ISO8601.date(from: $0.withdrawnAt) })
+        let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
+        #expect(try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox])).stored == 0)
+        try Self.liftRevocation(fixture, serial: serial, at: withdrawnAt.addingTimeInterval(60))
         let lifted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
         let restored = try Ingest(store: try fixture.store(), verifier: lifted).run(try Inbox.discover([fixture.inbox]))
         #expect(restored.stored == 1 && restored.withdrawn.isEmpty, "\(restored)")
-        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [later])
-        #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [later])
-        try Self.expectConsistent(fixture, "after the file was stored back")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [first])
+        #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [first], "the record stays")
+        try Self.expectConsistent(fixture, "after the hold was lifted")
     }
 
     @Test("A CRL listing no stored signer withdraws nothing and writes nothing")
