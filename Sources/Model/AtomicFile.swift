@@ -78,10 +78,12 @@ public enum AtomicFile {
         var renamed: [Staged] = []
         for file in files {
             guard !file.isDone, rename(file.temporary, file.path) == 0 else {
-                let code = file.isDone ? 0 : errno
+                // Read before `discard()`, which marks every file done and changes errno.
+                let twice = file.isDone
+                let code = twice ? 0 : errno
                 for done in renamed { unlink(done.path) }
                 files.forEach { $0.discard() }
-                throw AtomicFileError(path: file.path, operation: file.isDone ? "commit it twice" : "rename into place", code: code)
+                throw AtomicFileError(path: file.path, operation: twice ? "commit it twice" : "rename into place", code: code)
             }
             file.isDone = true
             renamed.append(file)

@@ -164,6 +164,21 @@ enum SchemaValidator {
     @Test func aMissingFolderFailsCleanly() {
         #expect(throws: AtomicFileError.self) { try AtomicFile.write([1], to: "/no/such/folder/r.json", mode: 0o640) }
     }
+
+    @Test("A rename that fails says so with the system's cause, not 'commit it twice'")
+    func aFailedRenameSaysWhy() throws {
+        let directory = try TemporaryDirectory()
+        // A destination with a trailing slash: the temporary file is written in the folder, rename(2) refuses the name.
+        let staged = try AtomicFile.stage([1], to: directory.url("x.json/"), mode: 0o640)
+        do {
+            try AtomicFile.commit([staged])
+            Issue.record("the rename must fail")
+        } catch {
+            #expect(error.operation == "rename into place" && error.code != 0, "\(error)")
+            #expect(!error.frenchReason.contains("deux fois"), "\(error.frenchReason)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "no temporary file left")
+    }
 }
 
 @Suite struct HostFactsTests {
