@@ -13,17 +13,24 @@ public final class TrustAnchors: Sendable {
     /// - Throws: `TrustAnchors.Problem` when there is no CA, a "CA" is not a CA certificate, or a CRL
     ///   is not signed by one of the CAs (a CRL that cannot be authenticated is worthless).
     public init(certificateAuthorities: [X509Certificate], revocationLists: [CertificateRevocationList] = []) throws(Problem) {
-        guard !certificateAuthorities.isEmpty else { throw Problem("no trusted CA certificate") }
+        guard !certificateAuthorities.isEmpty else { throw Problem(fr: "aucun certificat d'AC de confiance", en: "no trusted CA certificate") }
         for ca in certificateAuthorities where !ca.isCertificateAuthority {
-            throw Problem("\(ca.subjectName.displayText) is not a CA certificate (basicConstraints CA:TRUE missing)")
+            let name = ca.subjectName.displayText
+            throw Problem(
+                fr: "\(name) n'est pas un certificat d'autorité (basicConstraints CA:TRUE absent)",
+                en: "\(name) is not a CA certificate (basicConstraints CA:TRUE missing)")
         }
         for crl in revocationLists where !certificateAuthorities.contains(where: { crl.isSigned(by: $0) }) {
-            throw Problem("the CRL issued by \(crl.issuerName.displayText) is not signed by a trusted CA")
+            // Two CAs may bear the same name (a test CA, a CA created again): the name alone does not say which.
+            let name = crl.issuerName.displayText
+            throw Problem(
+                fr: "la CRL émise au nom de « \(name) » n'est signée par aucune AC de confiance (une CRL d'une autre autorité, même de même nom, ne peut pas être authentifiée : copiez celle de votre AC, cyberctl pki crl)",
+                en: "the CRL issued in the name of \"\(name)\" is not signed by any trusted CA (a CRL of another authority, even one of the same name, cannot be authenticated: copy your CA's, cyberctl pki crl)")
         }
         do {
             store = try X509Store(trusting: certificateAuthorities)
         } catch {
-            throw Problem("cannot build the certificate store: \(error)")
+            throw Problem(fr: "impossible de construire le magasin de certificats : \(error)", en: "cannot build the certificate store: \(error)")
         }
         self.certificateAuthorities = certificateAuthorities
         self.revocationLists = revocationLists
@@ -38,13 +45,15 @@ public final class TrustAnchors: Sendable {
         do {
             return try TrustAnchors(certificateAuthorities: cas, revocationLists: crls)
         } catch {
-            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), text: LocalizedText(both: error.description))
+            throw InputError(.invalidData, file: crlFiles.isEmpty ? caFile : crlFiles.joined(separator: ", "), text: error.text)
         }
     }
 
+    /// Why the anchors cannot be built, French and English (`description` is the English text).
     public struct Problem: Error, Sendable, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
+        public let text: LocalizedText
+        public var description: String { text.en }
+        init(fr: String, en: String) { text = LocalizedText(fr: fr, en: en) }
     }
 }
 

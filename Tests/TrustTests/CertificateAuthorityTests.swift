@@ -210,3 +210,21 @@ struct CertificateAuthorityTests {
 
     }
 }
+
+@Suite("Trust anchors: a CRL of another authority")
+struct ForeignCRLTests {
+    @Test("A CRL of another CA of the same name is refused, naming the file, in French first")
+    func foreignCRLOfTheSameName() throws {
+        let ours = try TrustFixture(name: "RSSI de test")
+        let theirs = try TrustFixture(name: "RSSI de test")
+        do {
+            _ = try TrustAnchors.load(caFile: ours.authority.certificatePath, crlFiles: [theirs.authority.crlPath])
+            Issue.record("a CRL no trusted CA signed must be refused")
+        } catch {
+            #expect(error.file == theirs.authority.crlPath, "\(error)")
+            let french = error.description(in: .fr), english = error.description(in: .en)
+            #expect(french.contains("n'est signée par aucune AC de confiance") && french.contains("même de même nom"), "\(french)")
+            #expect(english.contains("is not signed by any trusted CA"), "\(english)")
+        }
+    }
+}
