@@ -140,6 +140,8 @@ public final class Collector: Sendable {
         inbox = try InboxStore(root: configuration.inbox)
         if let path = configuration.databasePath {
             let store = try TerritoryStore(location: path)
+            // Never started on an older CRL than the store already saw (a backup restored while it was stopped).
+            if let older = try store.olderCRL(trust.verifier.trust, paths: trust.crlFiles) { throw older }
             ingest = Ingest(store: store, verifier: trust.verifier, workers: 1)
         } else {
             ingest = nil

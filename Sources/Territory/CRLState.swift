@@ -118,6 +118,28 @@ extension TerritoryStore {
         }
     }
 
+    /// Why `trust` must not be used on this store: one of its CRLs is older (an earlier thisUpdate) than the CRL of the
+    /// same issuer last recorded (`crlStates`) — an old CRL copied back (a backup restored, a file replayed: every CRL
+    /// the CA ever signed verifies) would accept again agents revoked since. Nil when none is, or nothing was recorded.
+    /// The collector applies the same rule to a CRL reloaded while it runs (`CollectorTrust.rollback`).
+    /// - Throws: the backend's `InputError(.io)` when the store cannot be read.
+    public func olderCRL(_ trust: TrustAnchors, paths: [String]) throws -> InputError? {
+        let recorded = try crlStates()
+        for (index, crl) in trust.revocationLists.enumerated() {
+            let issuer = crl.issuerName.displayText
+            guard let new = crl.thisUpdate,
+                  let seen = recorded.first(where: { $0.issuer == issuer && $0.thisUpdate != nil }),
+                  let old = seen.thisUpdate.flatMap(ISO8601.date(from:)), new.timeIntervalSince1970.rounded(.down) < old.timeIntervalSince1970
+            else { continue }
+            let newText = PeopleTime.string(from: new), oldText = PeopleTime.string(from: old)
+            return InputError(
+                .invalidData, file: paths.count == trust.revocationLists.count ? paths[index] : nil,
+                fr: "CRL de « \(issuer) » émise le \(newText), plus ancienne que celle déjà vue par cette base (émise le \(oldText), par \(seen.source)) : une CRL ancienne accepterait de nouveau des agents révoqués depuis ; copiez la dernière CRL (cyberctl pki crl)",
+                en: "CRL of \"\(issuer)\" issued on \(newText), older than the one this store already saw (issued on \(oldText), by \(seen.source)): an old CRL would accept again agents revoked since; copy the latest CRL (cyberctl pki crl)")
+        }
+        return nil
+    }
+
     /// Whether the store holds at least one report.
     public func hasReports() throws -> Bool {
         try read { db in try db.fetchOne(Int.self, sql: "SELECT 1 FROM report LIMIT 1") != nil }

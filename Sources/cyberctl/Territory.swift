@@ -27,7 +27,7 @@ extension Cyberctl {
                 rapport et signature) n'est pas relu (--reread relit tout). Les rapports déjà rangés dont la CRL révoque le \
                 certificat signataire sont retirés de la base (tous pour keyCompromise ou sans motif daté, ceux signés après la \
                 révocation pour superseded…) : leur serveur retombe sur son rapport précédent ou devient non évalué. Code de \
-                sortie 0 si tous les rapports sont rangés, 65 si certains sont refusés ou retirés, 66 si un DOSSIER ou le \
+                sortie 0 si tous les rapports sont rangés, 65 si certains sont refusés ou retirés, ou si la CRL est plus ancienne que celle déjà vue par la base, 66 si un DOSSIER ou le \
                 fichier de l'autorité manque, 74 si la base ne peut pas être écrite.
 
                 Finds every *.json report under DIR (recursively) with its *.json.p7s signature, verifies each exactly as \
@@ -38,7 +38,7 @@ extension Cyberctl {
                 Stored reports whose signer certificate the CRL revokes are withdrawn from the store (all of them for \
                 keyCompromise or no dated reason, those signed after the revocation for superseded…): their server falls \
                 back on its previous report or becomes not evaluated. Exit 0 when every report was stored, 65 when some \
-                were refused or withdrawn, 66 when a DIR or the CA file is missing, 74 when the store cannot be written.
+                were refused or withdrawn, or the CRL is older than the one the store already saw, 66 when a DIR or the CA file is missing, 74 when the store cannot be written.
                 """)
 
         @Argument(help: "Dossiers (ou fichiers de rapports) à lire ; par défaut : la clé inbox de la configuration du RSSI (folders or report files to read; default: the configuration's inbox).", completion: .directory)
@@ -83,7 +83,9 @@ extension Cyberctl {
                 let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
                 let files = try Inbox.discover(inputs)
                 let territory = try store.open(create: true, language: lang)
-                // The CRLs this run trusts (or their lack), kept for `territory alerts` (crl-stale, crl-missing).
+                // Never an older CRL than the store already saw (it would take back agents revoked since); then the
+                // CRLs this run trusts (or their lack), kept for `territory alerts` (crl-stale, crl-missing).
+                if let older = try territory.olderCRL(verifier.trust, paths: crlFiles) { throw older }
                 try territory.recordCRLState(verifier.trust, paths: crlFiles, source: "consolidate")
                 let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
                 summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files, rereadUnchanged: reread) { bar.update($0) }

@@ -356,6 +356,29 @@ struct RevocationWithdrawalTests {
         try Self.expectConsistent(fixture, "after the thief's reports")
     }
 
+    @Test("consolidate refuses a CRL older than the one the store already saw (exit 65, the file named), and stores nothing")
+    func olderCRLRefused() throws {
+        let fixture = try F()
+        let first = try fixture.write("r1.json", daysAgo: 3, results: Self.good)
+        let ca = fixture.authority.certificatePath, crl = fixture.authority.crlPath, db = fixture.storeLocation
+        // The CRL from the CA's creation, kept aside (a backup), then a revocation signs a newer one.
+        let old = fixture.folder.url("old-crl.pem")
+        try FileManager.default.copyItem(atPath: crl, toPath: old)
+        #expect(try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl]).exitCode == 0)
+        let serial = try Self.serial(fixture, path: first)
+        try fixture.authority.revoke(serial: serial, reason: .superseded, now: fixture.now.addingTimeInterval(-86_400))
+        #expect(try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl]).exitCode == 0, "signed before: kept")
+        try fixture.write("r2.json", daysAgo: 0.5, results: Self.good)
+        let refused = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", old])
+        #expect(refused.exitCode == 65, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.contains(old) && refused.stderr.contains("plus ancienne que celle déjà vue par cette base"), "\(refused.stderr)")
+        #expect(try fixture.store().counts().reports == 1, "r2 not stored")
+        // The newest CRL again: r2, signed after the revocation, is refused by the verification.
+        let again = try BuiltBinary.run(["consolidate", fixture.inbox, "--db", db, "--ca", ca, "--crl", crl, "--format", "json"])
+        #expect(again.exitCode == 65)
+        #expect(try fixture.store().counts().reports == 1)
+    }
+
     @Test("certificateHold lifted by a later CRL: the withdrawn report is taken back; under no CRL it is not")
     func holdLiftedTakesBack() throws {
         let fixture = try F()
