@@ -39,6 +39,20 @@ public final class CertificateRevocationList: @unchecked Sendable {
             }
         }
 
+        /// Whether a revocation for this reason takes back every signature the key made, even those dated before the
+        /// revocation: true for `keyCompromise`, `cACompromise`, `aACompromise`, `certificateHold`, `unspecified` (and an
+        /// entry with no reason code, read as `unspecified`, RFC 5280 §5.3.1): a key known or suspected to be stolen, or
+        /// revoked without a dated reason, vouches for no signature, since its holder chooses the signing time. False for
+        /// `superseded`, `cessationOfOperation`, `affiliationChanged`, `privilegeWithdrawn` (the key was not suspected).
+        /// `removeFromCRL` belongs to delta CRLs only: in a full CRL it says nothing dated, so it counts as true. The one rule shared by report verification (`ReportVerifier`), the
+        /// withdrawal of stored reports (`WithdrawnReport`) and the CA's refusal to certify such a key again.
+        public var voidsEarlierSignatures: Bool {
+            switch self {
+            case .superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn: return false
+            case .unspecified, .keyCompromise, .cACompromise, .certificateHold, .removeFromCRL, .aACompromise: return true
+            }
+        }
+
         /// Parses an RFC 5280 name, case-insensitively.
         public init?(name: String) {
             guard let match = Self.allCases.first(where: { $0.name.lowercased() == name.lowercased() }) else { return nil }

@@ -56,9 +56,8 @@ public struct WithdrawnReport: Sendable, Codable, Equatable {
     public var hostLatestAfter: String?
 
     /// Whether the reason withdraws every report of the certificate (not only those signed after the revocation).
-    public var everyReport: Bool { !Self.datedReasons.contains(reason) }
-
-    static let datedReasons: Set<String> = ["superseded", "cessationOfOperation", "affiliationChanged", "privilegeWithdrawn"]
+    /// `CertificateRevocationList.Reason.voidsEarlierSignatures`; a name it does not know counts as `unspecified`.
+    public var everyReport: Bool { (CertificateRevocationList.Reason(name: reason) ?? .unspecified).voidsEarlierSignatures }
 
     /// Why, French and English: the certificate, its revocation and what it means for this report.
     public var message: LocalizedText {

@@ -202,8 +202,9 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// The request's public key, once its self-signature verifies and the key is one this CA certifies:
-    /// ECDSA P-256/P-384 or RSA of 2048 bits or more (ANSSI RGS B1: RSA ≥ 2048, ECDSA ≥ 256 bits).
-    /// - Throws: `InputError(.invalidData)` naming what is wrong with the request.
+    /// ECDSA P-256/P-384 on a named curve or RSA of 2048 bits or more (ANSSI RGS B1: RSA ≥ 2048, ECDSA ≥ 256 bits).
+    /// - Throws: `InputError(.invalidData)` naming what is wrong with the request; `.usage` for an EC key with explicit
+    ///   curve parameters (RFC 5480 §2.1.1).
     static func acceptableKey(of request: CertificateSigningRequest) throws(InputError) -> PublicKeyDescription {
         guard request.isSignatureValid else {
             throw InputError(
@@ -211,6 +212,18 @@ public struct CertificateAuthority: Sendable {
                 en: "certificate request: its signature does not verify with the key it carries (corrupted or forged)")
         }
         guard let key = request.publicKey else { throw InputError(.invalidData, fr: "demande de certificat : clé publique illisible", en: "certificate request: unreadable public key") }
+        // RFC 5480 §2.1.1: certificates name their curve; explicit parameters are how a forged curve passes for a
+        // standard one (CVE-2020-0601), and agents (cyberctl enroll, openssl ecparam -name) always name theirs.
+        guard !request.hasExplicitCurveParameters else {
+            throw InputError(
+                .usage,
+                fr: "demande de certificat : sa clé EC donne les paramètres de sa courbe en clair (explicit) au lieu de nommer la courbe ; "
+                    + "seules les courbes nommées P-256 et P-384 sont certifiées (RFC 5480 §2.1.1, CVE-2020-0601) : générez la clé avec "
+                    + "cyberctl enroll, ou openssl ecparam -name prime256v1 -genkey, ou convertissez-la (openssl ec -param_enc named_curve)",
+                en: "certificate request: its EC key spells out its curve parameters (explicit) instead of naming the curve; only the named "
+                    + "curves P-256 and P-384 are certified (RFC 5480 §2.1.1, CVE-2020-0601): generate the key with cyberctl enroll, or "
+                    + "openssl ecparam -name prime256v1 -genkey, or convert it (openssl ec -param_enc named_curve)")
+        }
         let acceptable = (key.algorithm == "EC" && ["prime256v1", "secp384r1"].contains(key.curve ?? ""))
             || (key.algorithm == "RSA" && key.bits >= 2048)
         guard acceptable else {
@@ -366,30 +379,87 @@ public struct CertificateAuthority: Sendable {
         }
     }
 
+    /// What `revoke` did: the index entry as it is after, and the reason it had before when the certificate was already
+    /// revoked and its reason changed (nil for a new revocation).
+    public struct Revocation: Sendable {
+        public let record: IssuedCertificate
+        /// The previous reason's RFC 5280 name (`unspecified` when none was recorded) when this changed the reason of an
+        /// existing revocation, which keeps its date; nil when the certificate was not revoked before.
+        public let previousReason: String?
+    }
+
     /// Revokes the certificate with `serial` (hexadecimal, any case, colons allowed) and regenerates the CRL.
-    /// - Throws: `InputError(.missing)` for an unknown serial; `.usage` when it is already revoked.
+    ///
+    /// A certificate already revoked may have its reason changed, never its date (RFC 5280 §5.3.1 lets a CA say more
+    /// about a revocation; §5.3.2's invalidityDate, not the revocation date, would say when a compromise began):
+    /// - to `keyCompromise` from any other reason (the compromise is found after a routine `superseded` revocation:
+    ///   every report of the certificate is then withdrawn, and its key is never certified again);
+    /// - from `certificateHold` to any other reason (the hold is settled).
+    /// Anything else is refused: the same reason again, or a change that would take back less (keyCompromise →
+    /// superseded would bring a stolen key's earlier reports back).
+    /// - Throws: `InputError(.missing)` for an unknown serial; `.usage` when it is already revoked and the change is not
+    ///   one of the above.
     @discardableResult
     public func revoke(serial: String, reason: CertificateRevocationList.Reason = .unspecified, now: Date = Date()) throws(InputError)
         -> IssuedCertificate
     {
+        try revocation(serial: serial, reason: reason, now: now).record
+    }
+
+    /// Revokes as `revoke(serial:reason:now:)` does, saying whether it changed the reason of an existing revocation.
+    public func revocation(serial: String, reason: CertificateRevocationList.Reason = .unspecified, now: Date = Date()) throws(InputError)
+        -> Revocation
+    {
         let wanted = Self.normalise(serial)
-        return try locked { () throws(InputError) -> IssuedCertificate in
+        return try locked { () throws(InputError) -> Revocation in
             var index = try readIndex()
             guard let position = index.certificates.firstIndex(where: { Self.normalise($0.serial) == wanted }) else {
                 throw InputError(
                     .missing, file: indexPath, fr: "aucun certificat de numéro de série \(serial) émis par cette autorité (voir : cyberctl pki list)",
                     en: "no certificate with serial \(serial) was issued by this CA (see: cyberctl pki list)")
             }
+            var previous: String?
             if let revokedAt = index.certificates[position].revokedAt {
-                let since = PeopleTime.string(from: revokedAt)
-                throw InputError(.usage, fr: "le certificat \(serial) est déjà révoqué (depuis le \(since))", en: "certificate \(serial) is already revoked (since \(since))")
+                let old = Self.reason(of: index.certificates[position])
+                try Self.checkReasonChange(serial: serial, since: revokedAt, from: old, to: reason)
+                previous = old.name
+            } else {
+                index.certificates[position].revokedAt = now
             }
-            index.certificates[position].revokedAt = now
             index.certificates[position].revocationReason = reason.name
             try writeIndex(index)
             try regenerateCRL(index: index, now: now)
-            return index.certificates[position]
+            return Revocation(record: index.certificates[position], previousReason: previous)
         }
+    }
+
+    /// Refuses a change of the reason of a revocation dated `since` from `old` to `new` unless it is an escalation to
+    /// `keyCompromise` or the settling of a `certificateHold` (see `revoke`).
+    static func checkReasonChange(
+        serial: String, since: Date, from old: CertificateRevocationList.Reason, to new: CertificateRevocationList.Reason
+    ) throws(InputError) {
+        let date = PeopleTime.string(from: since)
+        if old == new {
+            throw InputError(
+                .usage, fr: "le certificat \(serial) est déjà révoqué (depuis le \(date), motif \(old.name))",
+                en: "certificate \(serial) is already revoked (since \(date), reason \(old.name))")
+        }
+        if new == .keyCompromise || (old == .certificateHold && new != .removeFromCRL) { return }
+        if new == .certificateHold {
+            throw InputError(
+                .usage,
+                fr: "le certificat \(serial) est déjà révoqué (depuis le \(date), motif \(old.name)) : une révocation définitive ne redevient pas "
+                    + "une suspension (certificateHold)",
+                en: "certificate \(serial) is already revoked (since \(date), reason \(old.name)): a final revocation cannot become a hold (certificateHold)")
+        }
+        throw InputError(
+            .usage,
+            fr: "le certificat \(serial) est déjà révoqué (depuis le \(date), motif \(old.name)) ; son motif ne peut que passer à keyCompromise "
+                + "(compromission découverte après coup) ou, depuis une suspension (certificateHold), à un motif définitif : \(old.name) → \(new.name) "
+                + "\(old.voidsEarlierSignatures && !new.voidsEarlierSignatures ? "rendrait valides des rapports signés avant la révocation" : "n'est pas accepté") (RFC 5280 §5.3.1)",
+            en: "certificate \(serial) is already revoked (since \(date), reason \(old.name)); its reason can only change to keyCompromise "
+                + "(a compromise found later) or, from a hold (certificateHold), to a final reason: \(old.name) → \(new.name) "
+                + "\(old.voidsEarlierSignatures && !new.voidsEarlierSignatures ? "would make reports signed before the revocation valid again" : "is not accepted") (RFC 5280 §5.3.1)")
     }
 
     /// Signs a fresh CRL (to run before the current one's nextUpdate).

@@ -313,15 +313,13 @@ public struct ReportVerifier: Sendable {
     /// A signer certificate expiring within this many days is flagged at verification (30 days).
     public static let signerExpiryWarningDays = 30
 
-    static let benignReasons: Set<CertificateRevocationList.Reason> = [.superseded, .cessationOfOperation, .affiliationChanged, .privilegeWithdrawn]
-
     /// Whether revocation `entry` refuses a report signed at `signingTime` (step 6): always, unless its reason is
-    /// `superseded`, `cessationOfOperation`, `affiliationChanged` or `privilegeWithdrawn` and the revocation is dated
-    /// after the signing time. No reason code counts as `unspecified` (RFC 5280 §5.3.1). The same rule withdraws
+    /// `superseded`, `cessationOfOperation`, `affiliationChanged` or `privilegeWithdrawn` (`Reason.voidsEarlierSignatures`
+    /// false) and the revocation is dated after the signing time. No reason code counts as `unspecified` (RFC 5280 §5.3.1). The same rule withdraws
     /// stored reports after a revocation (`TerritoryStore.withdrawRevokedReports`), so that what the store keeps is
     /// exactly what a verification would accept now.
     public static func revocationRefuses(_ entry: CertificateRevocationList.Entry, signingTime: Date) -> Bool {
-        !(benignReasons.contains(entry.reason ?? .unspecified) && entry.revocationDate > signingTime)
+        (entry.reason ?? .unspecified).voidsEarlierSignatures || entry.revocationDate <= signingTime
     }
 
     /// Facts about signer certificates seen before, shared by copies of this verifier.

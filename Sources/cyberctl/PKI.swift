@@ -221,7 +221,7 @@ extension Cyberctl.PKI {
         @Argument(help: "Numéro de série, en hexadécimal, comme l'affiche `cyberctl pki list` (serial number).")
         var serial: String
 
-        @Option(help: "Motif RFC 5280 : unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation… (revocation reason).")
+        @Option(help: "Motif RFC 5280 : unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation… Sur un certificat déjà révoqué, passe le motif à keyCompromise, ou d'une suspension (certificateHold) à un motif définitif, en gardant la date (revocation reason; may escalate an existing revocation).")
         var reason: CertificateRevocationList.Reason = .unspecified
 
         @OptionGroup var folder: PKIFolderOptions
@@ -237,8 +237,17 @@ extension Cyberctl.PKI {
                         .usage, fr: "--reason removeFromCRL ne sert qu'aux CRL delta (RFC 5280 §5.3.1) : choisissez un autre motif",
                         en: "--reason removeFromCRL is for delta CRLs only (RFC 5280 §5.3.1): choose another reason")
                 }
-                let record = try authority.revoke(serial: serial, reason: reason)
-                emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
+                let revocation = try authority.revocation(serial: serial, reason: reason)
+                let record = revocation.record
+                if let previous = revocation.previousReason {
+                    let since = record.revokedAt.map { PeopleTime.string(from: $0) } ?? "?"
+                    emit(
+                        "Certificat \(record.serial) : motif de révocation changé / revocation reason changed, \(previous) → \(reason.name) ; "
+                            + "date de révocation d'origine conservée / original revocation date kept : \(since). "
+                            + "\(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
+                } else {
+                    emit("Certificat \(record.serial) révoqué / revoked (\(reason.name)) : \(record.entityName), \(record.host). CRL : \(authority.crlPath)\n")
+                }
             } catch {
                 throw failure(reporting: error)
             }

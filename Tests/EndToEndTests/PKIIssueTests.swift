@@ -69,7 +69,8 @@ struct PKIIssueTests {
         for extra in [[], ["--renew"]] {
             let again = try BuiltBinary.run(["pki", "issue", world.request, "--dir", world.pki, "--out", world.folder.url("again.crt"), "--force"] + extra)
             #expect(again.exitCode == 64, "\(extra): \(again.stderr)")
-            #expect(again.stderr.contains("révoquée pour compromission (keyCompromise) : série \(serial)"), "\(again.stderr)")
+            #expect(again.stderr.contains("révoquée pour un motif qui annule toutes ses signatures"), "\(again.stderr)")
+            #expect(again.stderr.contains("série \(serial) (") && again.stderr.contains("motif keyCompromise"), "\(again.stderr)")
             #expect(again.stderr.contains("cyberctl enroll"), "\(again.stderr)")
             #expect(!FileManager.default.fileExists(atPath: world.folder.url("again.crt")))
         }
@@ -81,6 +82,104 @@ struct PKIIssueTests {
         try World.succeed(["pki", "revoke", retired, "--reason", "cessationOfOperation", "--dir", other.pki])
         try World.succeed(["pki", "issue", other.request, "--dir", other.pki, "--force"])
         #expect(try other.list().count == 2)
+    }
+
+    /// `openssl req -new` for `key`, with the agent subject of `World`, written to `name`.csr.
+    static func request(for key: String, in world: World, name: String) throws -> String {
+        let path = world.folder.url("\(name).csr")
+        let output = try Command.run("openssl", [
+            "req", "-new", "-key", key, "-subj", "/C=FR/O=Commune de Plouzané/organizationIdentifier=NTRFR-\(siren)/CN=srv-mairie", "-utf8", "-out", path,
+        ])
+        guard output.exitCode == 0 else { throw TestSupportError("openssl req: \(output.stderr)") }
+        return path
+    }
+
+    /// `openssl ec` of `key` with `arguments` (`-conv_form compressed`, `-param_enc explicit`), written to `name`.key.
+    static func reencode(_ key: String, in world: World, name: String, _ arguments: [String]) throws -> String {
+        let path = world.folder.url("\(name).key")
+        let output = try Command.run("openssl", ["ec", "-in", key, "-out", path] + arguments)
+        guard output.exitCode == 0 else { throw TestSupportError("openssl ec: \(output.stderr)") }
+        return path
+    }
+
+    @Test("a compromised EC key re-encoded (compressed point, explicit curve) is still refused; explicit parameters are refused on their own")
+    func reencodedCompromisedKey() throws {
+        let world = try World()
+        let key = world.folder.url("etc/agent.key")
+        try World.succeed(["pki", "issue", world.request, "--dir", world.pki])
+        let serial = try #require(try world.list().first?["serial"] as? String)
+        // The same key, point compressed: the same key to the CA (refused as already certified while valid).
+        let compressed = try Self.request(for: try Self.reencode(key, in: world, name: "compressed", ["-conv_form", "compressed"]), in: world, name: "compressed")
+        let text = try Command.run("openssl", ["req", "-in", compressed, "-noout", "-text"]).stdout
+        #expect(text.contains("pub:\n                    02") || text.contains("pub:\n                    03"), "compressed point: \(text)")
+        let valid = try BuiltBinary.run(["pki", "issue", compressed, "--dir", world.pki, "--out", world.folder.url("c.crt")])
+        #expect(valid.exitCode == 64 && valid.stderr.contains("déjà un certificat valide : série \(serial)"), "\(valid.stderr)")
+        try World.succeed(["pki", "revoke", serial, "--reason", "keyCompromise", "--dir", world.pki])
+        for extra in [[], ["--renew"]] {
+            let again = try BuiltBinary.run(["pki", "issue", compressed, "--dir", world.pki, "--out", world.folder.url("c.crt")] + extra)
+            #expect(again.exitCode == 64, "\(extra): \(again.stderr)")
+            #expect(again.stderr.contains("annule toutes ses signatures") && again.stderr.contains("série \(serial) ("), "\(again.stderr)")
+        }
+        // Explicit curve parameters: refused for what they are, whether the key is compromised or fresh.
+        let explicit = try Self.request(for: try Self.reencode(key, in: world, name: "explicit", ["-param_enc", "explicit"]), in: world, name: "explicit")
+        #expect(try Command.run("openssl", ["req", "-in", explicit, "-noout", "-text"]).stdout.contains("Field Type: prime-field"))
+        let fresh = world.folder.url("fresh.key")
+        #expect(try Command.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", fresh]).exitCode == 0)
+        let freshExplicit = try Self.request(for: try Self.reencode(fresh, in: world, name: "fresh-explicit", ["-param_enc", "explicit"]), in: world, name: "fresh-explicit")
+        for request in [explicit, freshExplicit] {
+            let refused = try BuiltBinary.run(["pki", "issue", request, "--dir", world.pki, "--out", world.folder.url("e.crt")])
+            #expect(refused.exitCode == 64, "\(refused.stderr)")
+            #expect(refused.stderr.contains("paramètres de sa courbe en clair (explicit)"), "\(refused.stderr)")
+        }
+        #expect(try world.list().count == 1, "nothing issued")
+        // A fresh key with a compressed point and a named curve is a valid request.
+        let freshCompressed = try Self.request(for: try Self.reencode(fresh, in: world, name: "fresh-compressed", ["-conv_form", "compressed"]), in: world, name: "fresh-compressed")
+        try World.succeed(["pki", "issue", freshCompressed, "--dir", world.pki, "--out", world.folder.url("f.crt")])
+        #expect(try world.verify(world.folder.url("f.crt")).exitCode == 0)
+    }
+
+    @Test("a key revoked with no --reason (unspecified) or on hold is not certified again; a hold settled as superseded is")
+    func unspecifiedAndHoldKeysAreNotReissued() throws {
+        let world = try World()
+        try World.succeed(["pki", "issue", world.request, "--dir", world.pki])
+        let serial = try #require(try world.list().first?["serial"] as? String)
+        try World.succeed(["pki", "revoke", serial, "--dir", world.pki])
+        let again = try BuiltBinary.run(["pki", "issue", world.request, "--dir", world.pki, "--force"])
+        #expect(again.exitCode == 64 && again.stderr.contains("motif unspecified"), "\(again.stderr)")
+
+        let held = try World()
+        try World.succeed(["pki", "issue", held.request, "--dir", held.pki])
+        let heldSerial = try #require(try held.list().first?["serial"] as? String)
+        try World.succeed(["pki", "revoke", heldSerial, "--reason", "certificateHold", "--dir", held.pki])
+        let onHold = try BuiltBinary.run(["pki", "issue", held.request, "--dir", held.pki, "--force", "--renew"])
+        #expect(onHold.exitCode == 64 && onHold.stderr.contains("suspendue (certificateHold)"), "\(onHold.stderr)")
+        try World.succeed(["pki", "revoke", heldSerial, "--reason", "superseded", "--dir", held.pki])
+        try World.succeed(["pki", "issue", held.request, "--dir", held.pki, "--force"])
+        #expect(try held.list().count == 2)
+    }
+
+    @Test("pki revoke escalates superseded to keyCompromise (date kept, index and CRL say keyCompromise), refuses the way back")
+    func revocationEscalation() throws {
+        let world = try World()
+        try World.succeed(["pki", "issue", world.request, "--dir", world.pki])
+        let serial = try #require(try world.list().first?["serial"] as? String)
+        try World.succeed(["pki", "revoke", serial, "--reason", "superseded", "--dir", world.pki])
+        let revokedAt = try #require(try world.list().first?["revokedAt"] as? String)
+        let escalated = try World.succeed(["pki", "revoke", serial, "--reason", "keyCompromise", "--dir", world.pki])
+        #expect(escalated.stdout.contains("superseded → keyCompromise") && escalated.stdout.contains("date de révocation d'origine conservée"), "\(escalated.stdout)")
+        let record = try #require(try world.list().first)
+        #expect(record["revocationReason"] as? String == "keyCompromise")
+        #expect(record["revokedAt"] as? String == revokedAt)
+        let crl = try Command.run("openssl", ["crl", "-in", world.folder.url("pki/crl.pem"), "-noout", "-text"]).stdout
+        #expect(crl.contains("Serial Number: \(serial)") && crl.contains("Key Compromise") && !crl.contains("Superseded"), "\(crl)")
+        for reason in ["superseded", "keyCompromise", "certificateHold", "unspecified"] {
+            let refused = try BuiltBinary.run(["pki", "revoke", serial, "--reason", reason, "--dir", world.pki])
+            #expect(refused.exitCode == 64 && refused.stderr.contains("déjà révoqué"), "\(reason): \(refused.stderr)")
+        }
+        #expect(try world.list().first?["revocationReason"] as? String == "keyCompromise")
+        // And now the key is never certified again.
+        let again = try BuiltBinary.run(["pki", "issue", world.request, "--dir", world.pki, "--force"])
+        #expect(again.exitCode == 64 && again.stderr.contains("motif keyCompromise"), "\(again.stderr)")
     }
 
     @Test("an existing certificate file is not replaced without --force (64, nothing issued, the old one not revoked)")

@@ -180,6 +180,24 @@ struct RevocationWithdrawalTests {
         try Self.expectConsistent(fixture, "after a second consolidation")
     }
 
+    @Test("A superseded revocation escalated to keyCompromise (same date) withdraws the reports signed before it at the next consolidation")
+    func escalationToKeyCompromiseWithdrawsEverything() throws {
+        let fixture = try F()
+        try fixture.write("srv1.json", host: "srv-mairie", daysAgo: 2, results: Self.good)
+        try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        #expect(try fixture.ingest().stored == 2)
+        let serial = try fixture.signer(siren: F.sirenA, host: "srv-mairie").certificate.serialNumberHex
+        try fixture.authority.revoke(serial: serial, reason: .superseded, now: fixture.now.addingTimeInterval(-86_400))
+        #expect(try fixture.ingest().withdrawn.isEmpty, "signed before a superseded revocation: stays")
+        #expect(try fixture.views().status().entities.first { $0.siren == F.sirenA }?.score.level == "A")
+        let change = try fixture.authority.revocation(serial: serial, reason: .keyCompromise, now: fixture.now)
+        #expect(change.previousReason == "superseded")
+        let withdrawn = try fixture.ingest().withdrawn
+        #expect(withdrawn.count == 1 && withdrawn.first?.reason == "keyCompromise" && withdrawn.first?.everyReport == true, "\(withdrawn)")
+        #expect(try fixture.views().status().entities.first { $0.siren == F.sirenA }?.score.level != "A")
+        try Self.expectConsistent(fixture, "after an escalation to keyCompromise")
+    }
+
     @Test("A member with a good server and a withdrawn one is not judged on the good one alone: the other is silent, its caps unverified")
     func withdrawnServerDoesNotVanish() throws {
         let fixture = try F()

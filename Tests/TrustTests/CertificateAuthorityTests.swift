@@ -152,6 +152,59 @@ struct CertificateAuthorityTests {
         }
     }
 
+    @Test("a revocation's reason may escalate to keyCompromise or settle a hold, keeping its date; nothing else changes it")
+    func reasonChanges() throws {
+        let fixture = try TrustFixture()
+        let agent = try fixture.agent()
+        let first = Date().addingTimeInterval(-3_600)
+        try fixture.authority.revoke(serial: agent.serial, reason: .superseded, now: first)
+        let escalated = try fixture.authority.revocation(serial: agent.serial, reason: .keyCompromise, now: Date())
+        #expect(escalated.previousReason == "superseded")
+        #expect(escalated.record.revocationReason == "keyCompromise")
+        #expect(escalated.record.revokedAt.map { abs($0.timeIntervalSince(first)) < 1 } == true, "the original date is kept")
+        let entry = try #require(try CertificateRevocationList(encoded: Array(try Data(contentsOf: URL(fileURLWithPath: fixture.authority.crlPath)))).entries.first)
+        #expect(entry.reason == .keyCompromise && abs(entry.revocationDate.timeIntervalSince(first)) < 1)
+        for reason: CertificateRevocationList.Reason in [.superseded, .unspecified, .certificateHold, .keyCompromise] {
+            let error = try #require(throws: InputError.self) { try fixture.authority.revoke(serial: agent.serial, reason: reason) }
+            #expect(error.exitCode == 64, "\(reason): \(error)")
+        }
+        let downgrade = try #require(throws: InputError.self) { try fixture.authority.revoke(serial: agent.serial, reason: .superseded) }
+        #expect(downgrade.message.contains("keyCompromise → superseded rendrait valides des rapports signés avant la révocation"), "\(downgrade)")
+
+        let held = try fixture.agent("held")
+        #expect(try fixture.authority.revocation(serial: held.serial, reason: .certificateHold).previousReason == nil)
+        #expect(try fixture.authority.revocation(serial: held.serial, reason: .cessationOfOperation).previousReason == "certificateHold")
+        #expect(throws: InputError.self) { try fixture.authority.revoke(serial: held.serial, reason: .certificateHold) }
+    }
+
+    @Test("decoded key identity: a compressed point and an explicit curve are the same P-256 key; RSA by n and e")
+    func keyIdentity() throws {
+        let fixture = try TrustFixture()
+        let factory = try CertificateFactory(folder: fixture.folder.url("openssl"))
+        func csr(_ key: String, _ name: String) throws -> CertificateSigningRequest {
+            let path = fixture.folder.url("openssl/\(name).csr")
+            try factory.openssl(["req", "-new", "-key", key, "-subj", "/O=C/organizationIdentifier=NTRFR-212901896/CN=s", "-out", path])
+            return try CertificateSigningRequest(encoded: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        let ec = try factory.makeKey(.ec("prime256v1"), name: "ec")
+        let compressed = fixture.folder.url("openssl/compressed.key")
+        let explicit = fixture.folder.url("openssl/explicit.key")
+        try factory.openssl(["ec", "-in", ec, "-conv_form", "compressed", "-out", compressed])
+        try factory.openssl(["ec", "-in", ec, "-param_enc", "explicit", "-out", explicit])
+        let named = try csr(ec, "named"), small = try csr(compressed, "compressed"), spelled = try csr(explicit, "explicit")
+        #expect(named.subjectPublicKeyInfoDER != small.subjectPublicKeyInfoDER, "the encodings differ")
+        #expect(named.subjectPublicKeyInfoDER != spelled.subjectPublicKeyInfoDER)
+        let identity = try #require(named.publicKeyIdentity)
+        #expect(identity.description.hasPrefix("EC prime256v1 04") && identity.description.count == "EC prime256v1 ".count + 130)
+        #expect(small.publicKeyIdentity == identity)
+        #expect(spelled.publicKeyIdentity == identity)
+        #expect(!named.hasExplicitCurveParameters && !small.hasExplicitCurveParameters && spelled.hasExplicitCurveParameters)
+        #expect(try csr(try factory.makeKey(.ec("prime256v1"), name: "other"), "other").publicKeyIdentity != identity)
+        let rsa = try csr(try factory.makeKey(.rsa(2048), name: "rsa"), "rsa")
+        #expect(rsa.publicKeyIdentity?.description.hasPrefix("RSA n=") == true && rsa.publicKeyIdentity?.description.hasSuffix(" e=010001") == true)
+        #expect(!rsa.hasExplicitCurveParameters)
+    }
+
     @Test("Concurrent issuance never hands out the same serial twice")
     func concurrentIssue() async throws {
         let fixture = try TrustFixture()
@@ -198,7 +251,7 @@ struct CertificateAuthorityTests {
         try authority.revoke(serial: first.record.serial, reason: .keyCompromise)
         for renew in [false, true] {
             let refused = try #require(throws: InputError.self) { try authority.issue(stolen, days: 30, now: Date(), renew: renew) }
-            #expect(refused.exitCode == 64 && refused.englishMessage.contains("revoked as compromised (keyCompromise)"), "\(refused)")
+            #expect(refused.exitCode == 64 && refused.englishMessage.contains("revoked for a reason that voids all its signatures"), "\(refused)")
         }
 
         // The copy of the valid certificate replaced by another certificate: the question cannot be answered.
