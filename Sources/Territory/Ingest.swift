@@ -460,7 +460,7 @@ public struct Ingest: Sendable {
 
     /// Why `record` is refused when the store withdrew reports of its signer certificate before (`report_withdrawal`:
     /// serial, issuer, reason, revocation date), nil when it did not or when that revocation does not refuse it:
-    /// - the reasons that refuse every report (keyCompromise, unspecified … `WithdrawnReport.everyReport`) refuse
+    /// - the reasons that refuse every report (keyCompromise, unspecified … `CertificateRevocationList.Reason.voidsEarlierSignatures`) refuse
     ///   this one, and a dated reason (superseded …) one signed at or after the revocation date (the rule of
     ///   `ReportVerifier.revocationRefuses`, applied to what the store saw);
     /// - except a `certificateHold` (the one reversible reason, RFC 5280 §5.3.1) when `crlsIssued` holds a CRL of the
@@ -477,7 +477,7 @@ public struct Ingest: Sendable {
             let reason: String = row["reason"]
             let revokedAt: Int = row["revokedAt"]
             let withdrawnAt: Int = row["withdrawnAt"]
-            let every = !WithdrawnReport.datedReasons.contains(reason)
+            let every = (CertificateRevocationList.Reason(name: reason) ?? .unspecified).voidsEarlierSignatures
             guard every || record.signingTime >= revokedAt else { continue }
             if reason == "certificateHold", let issued = crlsIssued[signer.issuer], issued > withdrawnAt { continue }
             let since = PeopleTime.string(iso: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(revokedAt))))
