@@ -437,6 +437,7 @@ public struct Ingest: Sendable {
             for siren in staleTotals.sorted() { try RuleTotals.refresh(db, siren: siren) }
             try HostCaps.refresh(db, outcomes: outcomes, results: results)
             try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
+            try EntityJudgements.refresh(db, outcomes: outcomes, results: results, also: staleTotals, now: now)
             return results
         }
     }

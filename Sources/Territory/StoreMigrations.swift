@@ -67,6 +67,9 @@ extension TerritoryStore {
         // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
         // (`LatestCertificates`), back-filled from those reports' results.
         StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
+        // Issue 20: per entity, its status row judged with the interval of `now` over which its caps hold
+        // (`EntityJudgements`), back-filled from the entity sums and `host_cap`.
+        StoreMigration(id: "v15-entity-judged", body: EntityJudgements.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.
