@@ -125,7 +125,7 @@ extension TerritoryViews {
                 staleHosts: entity.staleHosts(before: staleLimit),
                 newestReport: newest == Int.min ? nil : Self.time(newest),
                 ageDays: newest == Int.min ? nil : max(0, (nowSeconds - newest) / 86_400), stale: stale,
-                inPerimeter: inPerimeter, score: ScoreLine(entity.summary, caps: caps), failing: entity.failing,
+                inPerimeter: inPerimeter, score: ScoreLine(entity, caps: caps), failing: entity.failing,
                 warnings: entity.warnings))
         }
         // Members first; furthest behind first: the level shown, then the score.

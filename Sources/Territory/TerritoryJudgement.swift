@@ -129,14 +129,26 @@ public enum TerritoryJudgement {
         // reported never reads "100 % covered" (`TerritoryJudgement.cap` carries them whenever there are any).
         let judged = members.count + (cap?.neverReported ?? 0)
         line.coverage = judged == 0 ? 0 : ((members.reduce(0) { $0 + $1.coverage } / Double(judged)) * 1000).rounded() / 1000
-        for domain in Domain.allCases.map(\.rawValue) {
-            let scored = lines.filter { $0.domains[domain] != nil || $0.notEvaluated.contains(domain) }
-            guard !scored.isEmpty else { continue }
-            if scored.allSatisfy({ $0.notEvaluated.contains(domain) }) {
+        // Per domain, in one pass over the lines (a filtered copy of 20,000 lines per domain was a twentieth of the status):
+        // the lines that scored it or left it not evaluated, those that left it so, and the sum of their scores.
+        let domains = Domain.allCases.map(\.rawValue)
+        var scored = [Int](repeating: 0, count: domains.count), unevaluated = scored, sums = scored
+        for entry in lines {
+            for (index, domain) in domains.enumerated() {
+                let value = entry.domains[domain]
+                let notEvaluated = entry.notEvaluated.contains(domain)
+                guard value != nil || notEvaluated else { continue }
+                scored[index] += 1
+                if notEvaluated { unevaluated[index] += 1 }
+                sums[index] += value ?? 0
+            }
+        }
+        for (index, domain) in domains.enumerated() where scored[index] > 0 {
+            if unevaluated[index] == scored[index] {
                 line.notEvaluated.append(domain)
                 continue
             }
-            line.domains[domain] = Int((Double(scored.reduce(0) { $0 + ($1.domains[domain] ?? 0) }) / Double(scored.count)).rounded())
+            line.domains[domain] = Int((Double(sums[index]) / Double(scored[index])).rounded())
         }
         return line
     }
