@@ -29,6 +29,9 @@ import Model
 ///   findings read this); `entity_score` — per entity, its score (rounded and not) from the same sums.
 /// - `host_cap` — per host, its latest report's cap inputs reduced to what `now` can still change (migration
 ///   `v12-host-cap`, `HostCaps`): the status reads this instead of every latest report's `report_fact` rows.
+/// - `entity_judged` — per entity, its status row judged at ingest (score line, failures, hosts' report times, caps
+///   without their words) and the interval of `now` over which its caps hold (migration `v15-entity-judged`,
+///   `EntityJudgements`): the status reads this and re-judges from `host_cap` only the entities outside their interval.
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).
 /// - `result` — one row per result: check, target, code, domain, status, severity, evidence and

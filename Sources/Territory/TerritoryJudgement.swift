@@ -187,6 +187,9 @@ public enum TerritoryJudgement {
         let domains = Domain.allCases
         struct Tally { var members = 0, failing = 0, notEvaluated = 0; var gaps: [String: DomainCount.Gap] = [:] }
         var tallies = [Tally](repeating: Tally(), count: domains.count)
+        let rules = CapRule.allCases
+        let ruleDomains = rules.map { domains.firstIndex(of: $0.domain) }
+        var byRule = [[DomainCount.Gap?]](repeating: [nil, nil], count: rules.count)
         for row in rows {
             let score = row.score
             for (index, domain) in domains.enumerated() {
@@ -197,11 +200,24 @@ public enum TerritoryJudgement {
                 if let count = row.failing[name], count > 0 { tallies[index].failing += 1 }
             }
             for cap in score.caps {
-                guard let rule = CapRule(rawValue: cap.rule), let index = domains.firstIndex(of: rule.domain) else { continue }
+                guard let rule = CapRule(rawValue: cap.rule), let ruleIndex = rules.firstIndex(of: rule), let index = ruleDomains[ruleIndex] else { continue }
+                // The two states caps have, in an array (a key text built and hashed per cap was a tenth of the counts).
+                let state = cap.state == CapState.gap.rawValue ? 0 : cap.state == CapState.unverified.rawValue ? 1 : -1
+                if state >= 0 {
+                    if byRule[ruleIndex][state] == nil {
+                        byRule[ruleIndex][state] = DomainCount.Gap(rule: cap.rule, state: cap.state, title: cap.title, members: [])
+                    }
+                    byRule[ruleIndex][state]!.members.append(row.name ?? row.siren)
+                    continue
+                }
                 let key = cap.rule + "/" + cap.state
                 tallies[index].gaps[key, default: DomainCount.Gap(rule: cap.rule, state: cap.state, title: cap.title, members: [])].members
                     .append(row.name ?? row.siren)
             }
+        }
+        for (ruleIndex, states) in byRule.enumerated() {
+            guard let index = ruleDomains[ruleIndex] else { continue }
+            for case let gap? in states { tallies[index].gaps[gap.rule + "/" + gap.state] = gap }
         }
         let table = CapRule.allCases.map(\.rawValue)
         return domains.enumerated().map { index, domain in
