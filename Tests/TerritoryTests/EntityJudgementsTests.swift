@@ -140,6 +140,19 @@ struct EntityJudgementsTests {
         try fixture.store().importRoster(roster, sourcePath: "roster.yaml", sha256: String(repeating: "0", count: 64))
         try Self.expectEqual(try fixture.store(), "after a roster", nows: nows)
 
+        // An ingest 11 days later re-judges the entities whose interval ended since (srv-mairie's certificate, day 10):
+        // at that time every row holds again.
+        let later = now + 11 * 86_400
+        let outOfInterval = { (at: Int) in
+            try fixture.store().read { db in
+                try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM entity_judged WHERE validUntil <= ? OR validFrom > ?", arguments: [at, at]) ?? -1
+            }
+        }
+        #expect(try outOfInterval(later) > 0)
+        try fixture.store().write { db in try EntityJudgements.refresh(db, outcomes: [], results: [], also: [], now: later) }
+        #expect(try outOfInterval(later) == 0)
+        try Self.expectEqual(try fixture.store(), "after an ingest 11 days later", nows: nows + [later])
+
         let copy = try TerritoryStore(path: fixture.folder.url("copy.sqlite"), create: true)
         _ = try StoreCopy.copy(from: try fixture.store(), to: copy)
         try Self.expectEqual(copy, "after migrate", nows: nows)
