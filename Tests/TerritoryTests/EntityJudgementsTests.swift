@@ -140,7 +140,7 @@ struct EntityJudgementsTests {
         try fixture.store().importRoster(roster, sourcePath: "roster.yaml", sha256: String(repeating: "0", count: 64))
         try Self.expectEqual(try fixture.store(), "after a roster", nows: nows)
 
-        // An ingest 11 days later re-judges the entities whose interval ended since (srv-mairie's certificate, day 10):
+        // An ingest 11 days later re-judges the entities whose interval ended since (B's certificates at day 5, A's end of support at day 8):
         // at that time every row holds again.
         let later = now + 11 * 86_400
         let outOfInterval = { (at: Int) in
