@@ -262,6 +262,8 @@ enum EntityJudgements {
         var warnings: [String: Int] = [:]
         /// nil: not kept (re-judged when read).
         var caps: [KeptCap]? = []
+        /// The caps in the view's language, when judged at read time (`judge(…language:)`): these, not `caps`, are shown.
+        var applied: [AppliedCap]?
         var validFrom: Int?
         var validUntil: Int?
 
@@ -288,9 +290,13 @@ enum EntityJudgements {
         }
     }
 
-    /// The judgement at `now` of the entities `sirens` (nil: every entity with a host), from `entity`, `entity_domain`
-    /// and `host_cap` (a host whose row is missing or out of date read from its facts, as `HostCaps.latestInputs`).
-    static func judge(_ db: any SQLConnection, sirens: [String]?, at now: Int) throws -> [Judged] {
+    /// The judgement at `now` of the entities `sirens` (nil: every entity with a host; `only`: of those, these alone),
+    /// from `entity`, `entity_domain` and `host_cap` (a host whose row is missing or out of date read from its facts, as
+    /// `HostCaps.latestInputs`). With a `language` (the view judging at read time), the caps are given in it as
+    /// `applied`, and neither `caps` nor the interval is computed; without, `caps` and the interval are (a row to keep).
+    static func judge(
+        _ db: any SQLConnection, sirens: [String]?, only: Set<String>? = nil, at now: Int, language: Language? = nil
+    ) throws -> [Judged] {
         var judged: [Judged] = []
         var tallies: [ScoreTally] = []
         var index: [String: Int] = [:]
@@ -301,6 +307,7 @@ enum EntityJudgements {
                 WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)\(scope.replacingOccurrences(of: "siren IN", with: "e.siren IN"))
                 """, arguments: []) { row in
                 let siren: String = row[0]
+                if let only, !only.contains(siren) { return }
                 var tally = ScoreTally()
                 tally.total = row[3]
                 tally.scored = row[4]
@@ -351,7 +358,7 @@ enum EntityJudgements {
                     let kept = HostCaps.Row(row, offset: 6)
                     inputs[at][inputs[at].count - 1].facts = kept.facts(now: now)
                     inputs[at][inputs[at].count - 1].pendingSince = kept.late
-                    dates[at] += [kept.certificateAt, kept.endOfLifeAt].compactMap { $0 } + kept.certificateEnds
+                    if language == nil { dates[at] += [kept.certificateAt, kept.endOfLifeAt].compactMap { $0 } + Self.integers(kept.endsText) }
                 } else {
                     outdated.append((at, inputs[at].count - 1, row[0], key))
                 }
@@ -377,6 +384,11 @@ enum EntityJudgements {
             judged[at].domains = Dictionary(uniqueKeysWithValues: summary.domains.map { ($0.key.rawValue, $0.value) })
             judged[at].notEvaluated = summary.notEvaluated.map(\.rawValue)
             judged[at].hostTimes.sort()
+            if let language {
+                judged[at].applied = CapEvaluation.entityCaps(inputs[at], now: now, language: language)
+                judged[at].caps = nil
+                continue
+            }
             let applied = CapEvaluation.entityCaps(inputs[at], now: now, language: .fr)
             let kept = applied.compactMap(KeptCap.init)
             // Kept only when the words come back the same and no text holds a separator.
@@ -392,9 +404,9 @@ enum EntityJudgements {
         return judged
     }
 
-    /// Every entity with a host, judged at `now`: from its row when it holds at `now`, else judged again (not written:
-    /// the store may be read-only). The caps are `KeptCap`s, to be given words by the caller.
-    static func read(_ db: any SQLConnection, now: Int) throws -> [Judged] {
+    /// Every entity with a host, judged at `now`: from its row when it holds at `now` (its caps as `KeptCap`s, to be
+    /// given words by the caller), else judged again in `language` (`applied`; not written: the store may be read-only).
+    static func read(_ db: any SQLConnection, now: Int, language: Language) throws -> [Judged] {
         var out: [Judged] = []
         var redo: [String] = []
         try db.forEachRow(sql: """
@@ -427,11 +439,8 @@ enum EntityJudgements {
         }
         guard !redo.isEmpty else { return out }
         // Many to redo (a status long after the last ingest): one pass over every entity rather than lists of SIRENs.
-        if redo.count > 2_000 {
-            let keep = Set(redo)
-            return out + (try judge(db, sirens: nil, at: now)).filter { keep.contains($0.siren) }
-        }
-        return out + (try judge(db, sirens: redo, at: now))
+        if redo.count > 2_000 { return out + (try judge(db, sirens: nil, only: Set(redo), at: now, language: language)) }
+        return out + (try judge(db, sirens: redo, at: now, language: language))
     }
 }
 

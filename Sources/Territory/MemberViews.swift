@@ -104,7 +104,7 @@ extension TerritoryViews {
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         let perimeter = roster?.sirens
         // Each entity's row kept at ingest (`entity_judged`), judged again here only where its caps may have changed.
-        let entities = try EntityJudgements.read(db, now: nowSeconds)
+        let entities = try EntityJudgements.read(db, now: nowSeconds, language: language)
         let staleLimit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)
         var rows: [StatusView.EntityRow] = []
         rows.reserveCapacity(entities.count)
@@ -115,7 +115,8 @@ extension TerritoryViews {
             // The roster's identity wins over what a report claims (`ResolvedIdentity`).
             let member = roster?.member(entity.siren)
             let inPerimeter = perimeter?.contains(entity.siren) ?? true
-            let caps = (entity.caps ?? []).map { $0.applied(language) }
+            // Judged here (`applied`), or kept (`caps`, a row is read as kept only with them).
+            let caps = entity.applied ?? (entity.caps ?? []).map { $0.applied(language) }
             let newest = entity.newest
             let stale = TerritoryJudgement.isSilent(newest: newest, now: nowSeconds, days: days)
             if inPerimeter { hostCount += entity.hosts }
