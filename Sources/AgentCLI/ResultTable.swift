@@ -206,7 +206,9 @@ public struct ResultTable {
             let without = names(evidence["withoutForwardSecrecy"], key: "openssl")
             return without.isEmpty ? nil : without.prefix(6).joined(separator: ", ")
         case "tls.dh-params":
-            return evidence["dhBits"]?.intValue.map { "DH \($0) bits" }
+            return evidence["dhBits"]?.intValue.map { bits in
+                "DH \(bits) bits" + (evidence["dhSuite"]?.stringValue.map { " (\($0))" } ?? "")
+            }
         case "tls.cert.trust":
             return evidence["problem"]?.stringValue ?? evidence["verifyError"]?.stringValue
         case "tls.cert.hostname":

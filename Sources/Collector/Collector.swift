@@ -128,6 +128,8 @@ public final class Collector: Sendable {
     let logger: Logger
     /// The counters and gauges `/metrics` shows (`metricsHost`/`metricsPort` in the configuration).
     public let metrics: CollectorMetrics
+    /// The trust watch's queue and what it still has to do (`TrustWatch.swift`).
+    let trustFollowUp = TrustFollowUp()
 
     /// Loads the trust, opens the inbox and the store.
     /// - Throws: `InputError` naming the file that is missing or wrong.
@@ -138,25 +140,43 @@ public final class Collector: Sendable {
         inbox = try InboxStore(root: configuration.inbox)
         if let path = configuration.databasePath {
             let store = try TerritoryStore(location: path)
-            ingest = Ingest(store: store, verifier: trust.verifier(), workers: 1)
+            ingest = Ingest(store: store, verifier: trust.verifier, workers: 1)
         } else {
             ingest = nil
         }
         limiter = RateLimiter(perMinute: configuration.ratePerMinute)
         pool = BlockingPool(label: "cyberctl.collect.verify", width: configuration.workers, queueLimit: configuration.queueLimit)
         metrics = CollectorMetrics(queueLimit: configuration.queueLimit, workers: configuration.workers)
-        // Reports stored before a revocation the CRL now lists: taken back before the first upload is answered.
-        withdrawRevokedReports()
+        // Reports stored before a revocation the CRL now lists: taken back before the first upload is answered (a store
+        // that cannot be written then: the trust watch tries again every second).
+        trustFollowUp.withdrawalPending = !withdrawRevokedReports()
+        recordCRLState()
+    }
+
+    /// Records the trust in force's CRLs in the store (`TerritoryStore.recordCRLState`, for `territory alerts`): at
+    /// start and after each reload. A store that cannot be written is logged; the next reload or start records it.
+    func recordCRLState() {
+        guard let store = ingest?.store else { return }
+        do {
+            try store.recordCRLState(trust.verifier.trust, paths: trust.crlFiles, source: "collect")
+        } catch {
+            logger.error(
+                "état des CRL non enregistré dans la base (CRL state not recorded in the store)", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Withdraws the stored reports whose signer the CRLs in force revoke (`TerritoryStore.withdrawRevokedReports`, the
-    /// same as at every `consolidate`), one log line each: at start, and after each reload of a changed CA or CRL file.
-    /// Does nothing without a store or a CRL. A store that cannot be written is logged; the next reload or start tries
-    /// again (the withdrawal is idempotent).
-    func withdrawRevokedReports() {
-        guard let store = ingest?.store else { return }
+    /// same as at every `consolidate`), one log line each: at start, after each reload of a changed CA or CRL file, and
+    /// after storing an upload verified with a trust reloaded since (`process`). Does nothing without a store or a CRL.
+    /// A store that cannot be written is logged (the trust watch tries again every second; the withdrawal is
+    /// idempotent).
+    /// - Parameter logFailure: false to try again silently (the trust watch's retries, after a first failure logged).
+    /// - Returns: false when the store could not be read or written.
+    @discardableResult
+    func withdrawRevokedReports(logFailure: Bool = true) -> Bool {
+        guard let store = ingest?.store else { return true }
         do {
-            for report in try store.withdrawRevokedReports(trust: trust.verifier().trust) {
+            for report in try store.withdrawRevokedReports(trust: trust.verifier.trust) {
                 logger.warning(
                     "rapport retiré de la base, son certificat signataire est révoqué (report withdrawn from the store, its signer certificate is revoked)",
                     metadata: [
@@ -165,10 +185,14 @@ public final class Collector: Sendable {
                     ])
             }
         } catch {
-            logger.error(
-                "retrait des rapports signés par un certificat révoqué impossible (withdrawing the reports of revoked signers failed)",
-                metadata: ["error": "\(error)"])
+            if logFailure {
+                logger.error(
+                    "retrait des rapports signés par un certificat révoqué impossible, nouvel essai chaque seconde (withdrawing the reports of revoked signers failed, tried again every second)",
+                    metadata: ["error": "\(error)"])
+            }
+            return false
         }
+        return true
     }
 
     /// The server's TLS configuration: the collector's certificate and key, client certificates
@@ -254,6 +278,7 @@ public final class Collector: Sendable {
         // Anything else: the JSON 404 (Hummingbird's own would be an empty body). The "**" routes alone miss
         // `/`, `/v1` and `/v1/reportsx` (the trie does not fall back from the `/v1/reports` branch), so the
         // router's own not-found answer is rewritten by a middleware too.
+        router.add(middleware: TrustCheckOnRequest(collector: self))
         router.add(middleware: NotFoundAsJSON())
         router.get("**") { _, _ in Self.response(.notFound) }
         router.post("**") { _, _ in Self.response(.notFound) }
@@ -268,6 +293,8 @@ public final class Collector: Sendable {
         if let host = configuration.metricsHost, let port = configuration.metricsPort {
             services.append(metricsApplication(host: host, port: port, onListening: onMetricsListening))
         }
+        // Last: stopped first at SIGTERM (services stop in reverse order), so no reload starts while uploads finish.
+        services.append(TrustWatch(collector: self))
         do {
             try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
         } catch let error as IOError where [EADDRINUSE, EADDRNOTAVAIL, EACCES].contains(error.errnoCode) {
@@ -364,16 +391,8 @@ public final class Collector: Sendable {
         } catch {
             return .forbidden("client-certificate-unreadable", french: "certificat client illisible", english: "unreadable client certificate")
         }
-        let verifier = trust.verifier { [logger] problem in
-            if let problem {
-                logger.error(
-                    "fichier de l'AC ou de la CRL modifié mais illisible : la confiance précédente reste en vigueur (CA or CRL file changed but does not load; the previous trust stays in force)", metadata: ["problem": "\(problem)"])
-            } else {
-                logger.notice("fichier de l'AC ou de la CRL modifié : confiance rechargée (CA or CRL file changed: trust reloaded)")
-                // Off this event loop (and out of the trust's lock, which `withdrawRevokedReports` takes again).
-                DispatchQueue.global().async { self.withdrawRevokedReports() }
-            }
-        }
+        // The files were looked at by `TrustCheckOnRequest` (at most once a second) and by the trust watch.
+        let (verifier, generation) = trust.snapshot
         let identity: ClientIdentity
         switch ClientIdentity.check(der: der, trust: verifier.trust) {
         case .success(let value): identity = value
@@ -422,7 +441,7 @@ public final class Collector: Sendable {
         trace.reachedVerification = true
         do {
             return try await pool.run { [self] in
-                self.process(upload, sha256: sha256, verifier: verifier, client: identity)
+                self.process(upload, sha256: sha256, verifier: verifier, generation: generation, client: identity)
             }
         } catch {
             trace.reachedVerification = false  // refused before any thread took it
@@ -448,7 +467,16 @@ public final class Collector: Sendable {
     }
 
     /// Blocking: verification, ingest, durable storage.
-    func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, client: ClientIdentity) -> CollectorReply {
+    /// - Parameter generation: the trust generation of `verifier` (`CollectorTrust.snapshot`). When the trust was
+    ///   reloaded since, the report was stored under a trust no longer in force: the revocations in force are applied
+    ///   once more after the ingest (the reload's own withdrawal may have run before this report was stored).
+    func process(_ upload: ReportUpload, sha256: String, verifier: ReportVerifier, generation: Int, client: ClientIdentity) -> CollectorReply {
+        defer {
+            // A store that cannot be written now: the trust watch tries again every second.
+            if ingest != nil && trust.generation != generation && !withdrawRevokedReports() {
+                trustFollowUp.queue.async { self.trustFollowUp.withdrawalPending = true }
+            }
+        }
         if let fifo = configuration.testHoldFIFO { Self.hold(fifo) }
         let verified: VerifiedReport
         let document: JSONValue

@@ -10,62 +10,132 @@ import Glibc
 #endif
 
 /// The collector's trust: the CA file and CRL files, loaded once into a `ReportVerifier` (the very
-/// verifier consolidation uses) and loaded again when one of the files changes on disk (its
-/// modification time or size), so a CRL refreshed by `cyberctl pki revoke` / `pki crl` and copied
-/// over the old one takes effect without a restart. A file that no longer loads keeps the previous
-/// trust in force (logged), rather than opening the door or closing it on everyone.
+/// verifier consolidation uses) and loaded again when one of the files changes on disk (its device, inode,
+/// size, modification or change time: a file copied over the old one, or moved in its place, with its
+/// modification time kept, is still seen), so a CRL refreshed by `cyberctl pki revoke` / `pki crl` and copied
+/// over the old one takes effect without a restart. A file that no longer loads keeps the previous trust in
+/// force (reported by `check`), rather than opening the door or closing it on everyone; it is not loaded again
+/// until it changes again.
+///
+/// Who looks: the collector's trust watch every `checkInterval` (`check(force: true)`, on a thread of its own,
+/// whether or not requests come), and each request (`check()`, at most once per `checkInterval`). Each reload
+/// raises `generation`, so that an upload verified with an older trust can tell, once stored, that the
+/// revocations must be applied again (`Collector.process`).
 public final class CollectorTrust: @unchecked Sendable {
     public let caFile: String
     public let crlFiles: [String]
+    /// Guards `current`, `currentGeneration` and `lastCheck`: held for a swap or a read, never for file work.
     private let lock = NSLock()
+    /// Held by the one thread looking at the files (and reloading them); `stamps` is read and written under it.
+    private let checking = NSLock()
     private var current: ReportVerifier
+    private var currentGeneration = 0
     private var stamps: [FileStamp]
     private var lastCheck: ContinuousClock.Instant
-    /// How often the files are looked at: at most once a second.
-    static let checkInterval: Duration = .seconds(1)
+    /// How often the files are looked at: every second by the collector's trust watch, and on a request at most
+    /// once a second.
+    public static let checkInterval: Duration = .seconds(1)
 
     struct FileStamp: Equatable {
+        var device: UInt64
+        var inode: UInt64
         var modified: timespec
+        var changed: timespec
         var size: Int
         static func == (a: FileStamp, b: FileStamp) -> Bool {
-            a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec && a.size == b.size
+            a.device == b.device && a.inode == b.inode && a.size == b.size
+                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
         }
+    }
+
+    /// What a look at the files found.
+    public enum Outcome: Sendable, Equatable {
+        /// Not looked at (too soon, or another thread is looking), or looked at and unchanged.
+        case unchanged
+        /// Changed and loaded: the new trust is in force (`generation` raised).
+        case reloaded
+        /// Changed but does not load (the reason): the previous trust stays in force.
+        case failed(String)
     }
 
     /// - Throws: `InputError` naming the CA or CRL file that does not load.
     public init(caFile: String, crlFiles: [String]) throws(InputError) {
         self.caFile = caFile
         self.crlFiles = crlFiles
-        current = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
+        // Looked at before reading: a file changed while it is read is seen as changed at the next look.
         stamps = Self.stamps([caFile] + crlFiles)
+        current = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
         lastCheck = .now
     }
 
-    /// The verifier in force, reloaded first when a file changed. `reloaded` is called with the
-    /// outcome of a reload (nil error: the new trust is in force).
-    public func verifier(reloaded: ((String?) -> Void)? = nil) -> ReportVerifier {
+    /// The verifier in force, as it is (the files are not looked at).
+    public var verifier: ReportVerifier { snapshot.verifier }
+
+    /// The verifier in force and its generation (0 at start, one more at each reload).
+    public var snapshot: (verifier: ReportVerifier, generation: Int) {
         lock.lock()
         defer { lock.unlock() }
+        return (current, currentGeneration)
+    }
+
+    /// The generation of the verifier in force.
+    public var generation: Int { snapshot.generation }
+
+    /// Looks at the files — when `checkInterval` has passed since the last look, or at once with `force` — and
+    /// loads them again when one changed. Never waits for another thread's look: it then returns `.unchanged`
+    /// (that thread reports what it finds). The files are read outside the lock that `snapshot` takes: uploads
+    /// go on with the trust in force meanwhile.
+    public func check(force: Bool = false) -> Outcome {
+        guard checking.try() else { return .unchanged }
+        defer { checking.unlock() }
         let now = ContinuousClock.now
-        guard now - lastCheck >= Self.checkInterval else { return current }
-        lastCheck = now
+        lock.lock()
+        let due = force || now - lastCheck >= Self.checkInterval
+        if due { lastCheck = now }
+        lock.unlock()
+        guard due else { return .unchanged }
         let fresh = Self.stamps([caFile] + crlFiles)
-        guard fresh != stamps else { return current }
+        guard fresh != stamps else { return .unchanged }
+        // Recorded whatever the load gives: a file that does not load is not read again (nor reported again) until
+        // it changes again.
         stamps = fresh
         do {
-            current = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
-            reloaded?(nil)
+            let loaded = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
+            if let problem = Self.rollback(from: verifier.trust, to: loaded.trust) { return .failed(problem) }
+            lock.lock()
+            current = loaded
+            currentGeneration += 1
+            lock.unlock()
+            return .reloaded
         } catch {
-            reloaded?(error.description)
+            return .failed(error.description)
         }
-        return current
+    }
+
+    /// Why `fresh` must not replace `inForce`: one of its CRLs is older (an earlier thisUpdate) than the CRL of the
+    /// same issuer in force — an old CRL copied back (a backup restored, or replayed by someone who can write the
+    /// file: every CRL the CA ever signed verifies) would accept again the agents revoked since. Nil when none is.
+    /// A newer CRL that no longer lists a certificate (a hold lifted) is taken as any newer CRL.
+    static func rollback(from inForce: TrustAnchors, to fresh: TrustAnchors) -> String? {
+        for crl in fresh.revocationLists {
+            let issuer = crl.issuerName.displayText
+            guard let new = crl.thisUpdate,
+                  let current = inForce.revocationLists.first(where: { $0.issuerName.displayText == issuer }),
+                  let old = current.thisUpdate, new < old
+            else { continue }
+            return "the new CRL of \(issuer) was issued on \(ISO8601.string(from: new)), before the one in force (\(ISO8601.string(from: old))): an older CRL is not taken back, the trust in force stays (copy the latest CRL: cyberctl pki crl)"
+        }
+        return nil
     }
 
     static func stamps(_ paths: [String]) -> [FileStamp] {
         paths.map { path in
             var status = stat()
-            guard stat(path, &status) == 0 else { return FileStamp(modified: timespec(), size: -1) }
-            return FileStamp(modified: status.st_mtim, size: Int(status.st_size))
+            guard stat(path, &status) == 0 else { return FileStamp(device: 0, inode: 0, modified: timespec(), changed: timespec(), size: -1) }
+            return FileStamp(
+                device: UInt64(status.st_dev), inode: UInt64(status.st_ino), modified: status.st_mtim, changed: status.st_ctim,
+                size: Int(status.st_size))
         }
     }
 }

@@ -103,6 +103,32 @@ extension TerritoryViews {
                         + (english ? " — see `cyberctl territory rejected`" : " — voir `cyberctl territory rejected`"))
             }
         }
+        read(.revocation) {
+            // The CRLs the last consolidation or collector trusted (`CRLState`); nothing recorded yet: nothing said.
+            let states = try store.crlStates()
+            let withReports = try states.contains { !$0.hasCRL } && store.hasReports()
+            return states.compactMap { state -> AlertsView.Alert? in
+                let seen = PeopleTime.string(iso: state.recordedAt)
+                let by = state.source == "collect" ? (english ? "the collector" : "le collecteur") : "consolidate"
+                guard let path = state.path else {
+                    guard withReports else { return nil }
+                    return AlertsView.Alert(
+                        kind: .crlMissing, siren: nil, entity: nil, subject: state.issuer, date: nil, days: nil,
+                        detail: english
+                            ? "no CRL of this CA when \(by) last loaded its trust (\(seen)): the agents' revocation is not checked, a revoked agent's reports would be accepted and kept — give --crl FILE (or put crl.pem next to ca.pem)"
+                            : "aucune CRL de cette autorité au dernier chargement par \(by) (\(seen)) : la révocation des agents n'est pas vérifiée, les rapports d'un agent révoqué seraient acceptés et gardés — donnez --crl FICHIER (ou placez crl.pem à côté de ca.pem)")
+                }
+                guard state.isStale(at: now), let next = state.nextUpdate, let nextDate = ISO8601.date(from: next) else { return nil }
+                let due = PeopleTime.string(iso: next)
+                let issued = state.thisUpdate.map { PeopleTime.string(iso: $0) } ?? "?"
+                return AlertsView.Alert(
+                    kind: .crlStale, siren: nil, entity: nil, subject: path, date: next,
+                    days: Int((nextDate.timeIntervalSince(now) / 86_400).rounded(.down)),
+                    detail: english
+                        ? "CRL of \(state.issuer), issued \(issued), to be renewed by \(due): revocations issued since may be missing (a revoked agent accepted, its reports kept) — run cyberctl pki crl, copy the CRL to the collector, then consolidate (seen by \(by) on \(seen))"
+                        : "CRL de \(state.issuer), émise le \(issued), à renouveler avant le \(due) : les révocations prononcées depuis peuvent y manquer (un agent révoqué accepté, ses rapports gardés) — lancez cyberctl pki crl, copiez la CRL au collecteur, puis consolidate (relevée par \(by) le \(seen))")
+            }
+        }
         read(.agents) {
             try agentCertificates(expiringWithinDays: days).agents.map { agent in
                 AlertsView.Alert(

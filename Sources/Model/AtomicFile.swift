@@ -132,10 +132,11 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
 
     /// What failed, without the path: `cannot write: No space left on device`.
     public var reason: String {
-        code == 0 ? "cannot \(operation)" : "cannot \(operation): \(String(cString: strerror(code)))"
+        code == 0 ? "cannot \(operation)" : "cannot \(operation): \(SystemErrorText.english(code))"
     }
 
-    /// `reason` in French (the OS text from `strerror` stays as the OS gives it).
+    /// `reason` in French, the system's cause too (`SystemErrorText.french`: « permission refusée », « système de
+    /// fichiers en lecture seule » …; an uncommon errno keeps the system's English text).
     public var frenchReason: String {
         let action =
             switch operation {
@@ -148,7 +149,7 @@ public struct AtomicFileError: Error, CustomStringConvertible, Sendable {
             case "rename into place": "impossible de le renommer à sa place"
             default: "impossible : \(operation)"
             }
-        return code == 0 ? action : "\(action) : \(String(cString: strerror(code)))"
+        return code == 0 ? action : "\(action) : \(SystemErrorText.french(code))"
     }
 
     /// `reason` in `language`, after the path.

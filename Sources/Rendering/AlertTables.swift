@@ -53,6 +53,8 @@ extension ViewTables {
         case .hostSilent: fr ? "Serveur silencieux" : "Host silent"
         case .reportRefused: fr ? "Rapport refusé" : "Report refused"
         case .reportWithdrawn: fr ? "Rapport retiré (signataire révoqué)" : "Report withdrawn (signer revoked)"
+        case .crlStale: fr ? "CRL périmée" : "CRL out of date"
+        case .crlMissing: fr ? "Aucune CRL" : "No CRL"
         }
     }
 
@@ -64,6 +66,7 @@ extension ViewTables {
         case .incidents: fr ? "incidents" : "incidents"
         case .contacts: fr ? "contacts du périmètre" : "roster contacts"
         case .refusals: fr ? "rapports refusés" : "refused reports"
+        case .revocation: fr ? "état des CRL" : "CRL state"
         }
     }
 

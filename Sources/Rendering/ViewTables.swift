@@ -207,9 +207,10 @@ public enum ViewTables {
         return [TextTable(
             title: line,
             headers: [fr ? "Membres" : "Members", fr ? "Avec rapport" : "Reporting", fr ? "Jamais de rapport" : "Never reported",
-                      fr ? "Silencieux" : "Silent", fr ? "Rien de vérifié" : "Nothing verified", fr ? "Contrôles en erreur" : "Checks in error"],
-            rows: [[coverage.members, coverage.reporting, coverage.neverReported, coverage.silent, coverage.notEvaluated, coverage.withErrors]
-                .map(String.init)])]
+                      fr ? "Silencieux" : "Silent", fr ? "Rien de vérifié" : "Nothing verified", fr ? "Contrôles en erreur" : "Checks in error",
+                      fr ? "Domaine non contrôlé" : "Domain not checked"],
+            rows: [[coverage.members, coverage.reporting, coverage.neverReported, coverage.silent, coverage.notEvaluated, coverage.withErrors,
+                    coverage.notChecked].map(String.init)])]
     }
 
     /// One sentence on what the list could not see, nil when it saw everything: "Vue partielle : 3 membres sur 10 jamais
@@ -235,6 +236,10 @@ public enum ViewTables {
         }
         if coverage.withErrors > 0 {
             parts.append(fr ? "\(coverage.withErrors) avec des contrôles en erreur" : "\(coverage.withErrors) with checks in error")
+        }
+        if coverage.notChecked > 0 {
+            parts.append(fr ? "\(coverage.notChecked) avec un serveur dont le dernier rapport n'a aucun contrôle de ce domaine"
+                            : "\(coverage.notChecked) with a server whose latest report has no check of this domain")
         }
         return fr
             ? "⚠ Vue partielle : \(parts.joined(separator: " ; ")). Ce qui n'a pas été vu n'est pas listé : une liste vide ne veut pas dire que tout va bien."

@@ -41,9 +41,16 @@ public struct ElusFacts: Sendable, Equatable {
         /// Servers checked at the previous point and now (`TrendPoint.hosts`), when known.
         public var previousHosts: Int?
         public var hosts: Int?
+        /// How many rules verified at the previous point the newest report did not verify (`LostChecks.codes`), and their
+        /// domains: the direction is then `unverified` for a rise; a fall or a stable score is said with that caveat.
+        public var lostChecks: Int
+        public var lostDomains: [Domain]
 
         public init(direction: ReadinessSummary.Trend.Direction, since: String? = nil, previousScore: Int? = nil, score: Int? = nil,
-                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil) {
+                    previousLevel: String? = nil, level: String? = nil, previousHosts: Int? = nil, hosts: Int? = nil,
+                    lostChecks: Int = 0, lostDomains: [Domain] = []) {
+            self.lostChecks = lostChecks
+            self.lostDomains = lostDomains
             self.direction = direction
             self.since = since
             self.previousScore = previousScore
@@ -246,15 +253,25 @@ public enum ElusWording {
         }
         let change = "note \(before) → \(now) sur 100"
             + (trend.previousLevel != trend.level ? ", niveau \(trend.previousLevel ?? "—") → \(trend.level ?? "—")" : "")
+        // Rules verified last time and not this time, said beside a fall or a stable score (a rise is `unverified`).
+        let names = trend.lostDomains.map(PlainFrench.domainName)
+        let domains = names.isEmpty ? "" : ", sur " + (names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " et " + names.last!)
+        let n = trend.lostChecks
+        let lost = n == 1 ? "1 vérification faite la fois précédente n'a pas pu l'être cette fois\(domains)"
+            : "\(n) vérifications faites la fois précédente n'ont pas pu l'être cette fois\(domains)"
+        let caveat = n > 0 ? " Attention : \(lost) ; la comparaison ne porte donc pas sur les mêmes points." : ""
         switch trend.direction {
         case .up: return "En progrès depuis le contrôle du \(since) (\(change))."
-        case .down: return "En recul depuis le contrôle du \(since) (\(change))."
-        case .stable, .first: return "Stable depuis le contrôle du \(since) (\(change))."
+        case .down: return "En recul depuis le contrôle du \(since) (\(change)).\(caveat)"
+        case .stable, .first: return "Stable depuis le contrôle du \(since) (\(change)).\(caveat)"
         case .perimeter:
             let servers = { (n: Int) in n == 1 ? "1 serveur" : "\(n) serveurs" }
             let count = trend.previousHosts.flatMap { old in trend.hosts.map { "de \(servers(old)) à \(servers($0))" } } ?? ""
             return "Depuis le contrôle du \(since), les serveurs contrôlés ont changé\(count.isEmpty ? "" : " (" + count + ")") : "
                 + "la note n'est pas comparable d'un contrôle à l'autre (\(change)), ce n'est ni un progrès ni un recul en soi."
+        case .unverified:
+            let what = n > 0 ? lost : "des vérifications faites la fois précédente n'ont pas pu l'être cette fois"
+            return "Depuis le contrôle du \(since), \(what) : la hausse (\(change)) peut venir de là et ne montre pas un progrès."
         }
     }
 

@@ -51,7 +51,10 @@ public struct ReadinessSummary: Codable, Sendable {
     public struct Trend: Codable, Sendable {
         /// `perimeter`: the number of servers checked changed since the previous point, so the two scores do not
         /// measure the same thing (a server added can raise the mean without anything being fixed).
-        public enum Direction: String, Codable, Sendable { case first, up, stable, down, perimeter }
+        /// `unverified`: the same servers and a higher score, but rules verified at the previous point were not verified
+        /// by the newest report (they erred, were skipped or were left out: `LostChecks`), so the rise may come from that
+        /// alone (a failing rule left out raises the score without anything being fixed): not called progress.
+        public enum Direction: String, Codable, Sendable { case first, up, stable, down, perimeter, unverified }
         public var direction: Direction
         /// Day of the previous point compared with (`YYYY-MM-DD`).
         public var since: String?
@@ -151,6 +154,7 @@ public struct SummaryBuilder: Sendable {
         let nis2 = nis2Status(facts: facts(identity, hasCommuneOver30000: nil))
         let findings = Set(results.filter(\.status.isFinding).map(\.code))
         let points = try views.entityTrend(siren: siren)
+        let lost = try views.lostChecks(sirens: [siren])[siren]
         let name = identity.name ?? detail.name ?? "SIREN \(siren)"
         let unanswered = detail.results.filter { result in
             guard result.code.hasPrefix("org.nis2."), result.status == .error, case .object(let evidence) = result.evidence else { return false }
@@ -162,7 +166,7 @@ public struct SummaryBuilder: Sendable {
                 guard let rule = CapRule(rawValue: cap.rule), let state = CapState(rawValue: cap.state) else { return nil }
                 return ElusFacts.Gap(rule: rule, state: state, who: cap.hosts, outOf: detail.reports.count)
             },
-            trend: Self.trendFacts(points, score: detail.score.score, level: detail.score.level),
+            trend: Self.trendFacts(points, score: detail.score.score, level: detail.score.level, lost: lost),
             incidents: try incidentFacts { $0 == siren },
             silent: detail.stale ? [name] : [], silentAfterDays: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays,
             lastReport: detail.reports.map(\.generatedAt).max().map { Self.frenchDate(String($0.prefix(10))) },
@@ -229,11 +233,19 @@ public struct SummaryBuilder: Sendable {
                 implications: "L'intercommunalité elle-même n'a pas encore envoyé de contrôle : son statut dépend de sa forme et de la taille de ses communes. Une communauté de communes serait entité importante, une communauté d'agglomération entité importante ou essentielle. Dans ces cas, \(Self.article20Body) Le texte français est encore en cours d'adoption : le périmètre peut changer.")
         }
         let trends = try views.trends()
+        // The rules each member's newest report no longer verified, read only where they change a member's direction in
+        // the table (a rise: the table shows no caveat beside a fall or a flat score); the territory's last two points
+        // differ by its newest report, that of the member its last point names, so that member's loss is the territory's.
+        let compared = memberRows.filter {
+            Self.trendFacts(trends.members[$0.siren] ?? [], score: $0.score.score, level: $0.score.level).direction == .up
+        }.map(\.siren)
+        let newestMember = trends.territory.points.last?.siren
+        let lost = try views.lostChecks(sirens: compared + (newestMember.map { compared.contains($0) ? [] : [$0] } ?? []))
         var members: [ReadinessSummary.Member] = []
         for row in memberRows {
             members.append(.init(
                 name: row.name ?? "SIREN \(row.siren)", siren: row.siren, level: row.score.level, score: row.score.score,
-                trend: Self.trendFacts(trends.members[row.siren] ?? [], score: row.score.score, level: row.score.level).direction,
+                trend: Self.trendFacts(trends.members[row.siren] ?? [], score: row.score.score, level: row.score.level, lost: lost[row.siren]).direction,
                 ageDays: row.ageDays, gap: row.score.caps.first.flatMap(Self.shortGap), reported: true))
         }
         for silent in status.neverReported {
@@ -255,7 +267,7 @@ public struct SummaryBuilder: Sendable {
                 guard let rule = CapRule(rawValue: gap.rule), let state = CapState(rawValue: gap.state) else { return nil }
                 return ElusFacts.Gap(rule: rule, state: state, who: gap.members)
             }.sorted { CapRule.allCases.firstIndex(of: $0.rule)! < CapRule.allCases.firstIndex(of: $1.rule)! },
-            trend: Self.trendFacts(trends.territory.points, score: t.score.score, level: t.score.level),
+            trend: Self.trendFacts(trends.territory.points, score: t.score.score, level: t.score.level, lost: newestMember.flatMap { lost[$0] }),
             incidents: try incidentFacts { $0.map { sirens.contains($0) } ?? true },
             neverReported: status.neverReported.map(\.name), silent: memberRows.filter(\.stale).map { $0.name ?? $0.siren },
             silentAfterDays: t.silentAfterDays,
@@ -491,8 +503,17 @@ public struct SummaryBuilder: Sendable {
 
     /// The current score and level against the point before the newest report (one point per report):
     /// "depuis le contrôle du …" names that previous report, with its time when it is the same day as
-    /// the newest one.
-    static func trendFacts(_ points: [TrendPoint], score: Int?, level: String?) -> ElusFacts.Trend {
+    /// the newest one. `lost`: the rules the newest report no longer verified on its host (`TerritoryViews.lostChecks`
+    /// of the entity that made the last point).
+    ///
+    /// The direction is `perimeter` when the servers counted changed. Else, when a rule was lost and the score rose, it is
+    /// `unverified` ("not comparable"), never `up`: a failing rule left out or skipped drops its weight and raises the score
+    /// with nothing fixed, so the rise may be that alone. When the score fell or held, the direction stays `down` or
+    /// `stable` and the rules lost are kept (`lostChecks`), for the sentence to say so beside it: a fall with a check gone
+    /// blind may be a real setback (a new failure) as much as the loss itself (an error weighs and earns nothing), and
+    /// "ni un progrès ni un recul" would then hide a real setback — the worse error for the reader, who is told to
+    /// look rather than reassured.
+    static func trendFacts(_ points: [TrendPoint], score: Int?, level: String?, lost: LostChecks? = nil) -> ElusFacts.Trend {
         guard points.count >= 2, let current = score, let before = points[points.count - 2].score,
               let previousTime = ISO8601.date(from: points[points.count - 2].at), let lastTime = ISO8601.date(from: points[points.count - 1].at)
         else { return .init(direction: .first) }
@@ -504,12 +525,15 @@ public struct SummaryBuilder: Sendable {
             since += " à \(Int(clock.prefix(2)) ?? 0) h \(clock.suffix(2))"
         }
         let last = points[points.count - 1]
-        // Another set of servers: the scores are not comparable, whichever way they moved.
+        // Another set of servers: not comparable, whichever way the scores moved; rules verified before and not now: a rise
+        // is not progress (see above).
+        let lostCodes = previous.hosts == last.hosts ? lost?.codes ?? [] : []
         let direction: ReadinessSummary.Trend.Direction = previous.hosts != last.hosts
-            ? .perimeter : current - before >= stableBand ? .up : before - current >= stableBand ? .down : .stable
+            ? .perimeter : current - before >= stableBand ? (lostCodes.isEmpty ? .up : .unverified)
+            : before - current >= stableBand ? .down : .stable
         return .init(
             direction: direction, since: since, previousScore: before, score: current, previousLevel: previous.level, level: level,
-            previousHosts: previous.hosts, hosts: last.hosts)
+            previousHosts: previous.hosts, hosts: last.hosts, lostChecks: lostCodes.count, lostDomains: lostCodes.isEmpty ? [] : lost?.domains ?? [])
     }
 
     static func trend(_ facts: ElusFacts.Trend, text: String) -> ReadinessSummary.Trend {

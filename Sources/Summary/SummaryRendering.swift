@@ -21,6 +21,7 @@ public enum SummaryRenderer {
         case .stable: return "→ stable"
         case .down: return "↘ en recul"
         case .perimeter: return "≠ serveurs contrôlés différents"
+        case .unverified: return "≠ vérifications non refaites"
         }
     }
 

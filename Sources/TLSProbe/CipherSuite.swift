@@ -87,6 +87,13 @@ public struct CipherSuite: Sendable, Hashable, Codable {
     /// RSA key transport (no forward secrecy, ROBOT-type oracles).
     public var isStaticRSA: Bool { keyExchange.hasPrefix("RSA") && !keyExchange.hasPrefix("RSAPSK") }
     /// DHE (finite field) key exchange, whose group size `tls.dh-params` judges.
+    /// DHE suites a server may give different groups: by authentication (the certificate whose key strength
+    /// OpenSSL's automatic parameters follow), and for anonymous suites by whether the cipher has 256 bits
+    /// (OpenSSL `ssl_get_auto_dh`: 128-bit security, else 80).
+    public var dheGroupClass: String {
+        isAnonymous ? "anon-\(bits >= 256 ? 256 : 128)" : authentication
+    }
+
     public var isDHE: Bool { !isTLS13 && (keyExchange == "DH" || keyExchange.hasPrefix("DH(")) && !isAnonymousDHStatic }
     private var isAnonymousDHStatic: Bool { keyExchange.contains("/") }
     /// Suites that need a pre-shared key, SRP password, Kerberos or GOST keys: a scanner without

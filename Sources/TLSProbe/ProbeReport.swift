@@ -24,9 +24,12 @@ public struct ProbeReport: Sendable {
     public var serverOrder: [ProtocolVersion: Bool] = [:]
     /// Groups the server accepted (`X25519`, `P-256`, `ffdhe2048`); nil when not tested.
     public var groups: [String]?
-    /// Size of the server's DHE group in bits, per DHE suite tested (smallest first); empty when no DHE suite.
+    /// Size in bits of the smallest DHE group the server used (`dheGroups`); nil when none was read.
     public var dheBits: Int?
-    /// True when DHE suites are accepted but only through suites libssl lacks, so the size is unknown.
+    /// The DHE group the server used for each class of its DHE suites (see `TLSProber.testDHESize`), in the order tested.
+    public var dheGroups: [DHEGroupSample] = []
+    /// True when DHE suites are accepted but the group of some of them could not be read (the handshake failed,
+    /// or more classes than the probe tests): their size is unknown.
     public var dheSizeUnknown = false
     /// Certificates as served, leaf first (bounded by libssl's 256 KiB certificate-list limit).
     public var chain: [X509Certificate] = []
@@ -98,4 +101,12 @@ public struct ProbeReport: Sendable {
         }
         return order.map { ($0, versions[$0]!.sorted()) }
     }
+}
+
+/// One DHE handshake's outcome: the suite the server chose, at which version, and the size of its prime.
+public struct DHEGroupSample: Sendable, Equatable {
+    public let suite: CipherSuite
+    public let version: ProtocolVersion
+    /// Size of the DH prime `p` of the ServerKeyExchange, in bits.
+    public let bits: Int
 }

@@ -569,27 +569,76 @@ extension Session {
         }
     }
 
+    /// Handshakes `testDHESize` may spend: one per class of DHE suites (`dheGroupClass`), the agent being a guest.
+    static let maximumDHEHandshakes = 4
+
+    /// Groups offered by the DHE size handshakes: elliptic curves only, no RFC 7919 `ffdhe*` group, so that the
+    /// server answers with the group it gives clients that name none (older clients), not a negotiated one of
+    /// 2048 bits or more (RFC 7919 §4: without an offered FFDHE group the server uses its own).
+    static let dheSizeGroups: [UInt16] = [0x001D, 0x0017, 0x0018, 0x0019, 0x001E]
+
+    /// The DHE group the server uses for each class of its accepted DHE suites, at the highest version that
+    /// accepts the class. A server may use different groups for different suites: OpenSSL's automatic parameters
+    /// (nginx without `ssl_dhparam`, `SSL_CTX_set_dh_auto`) follow the strength of the certificate's key, so
+    /// DHE-DSS with a 1024-bit DSA certificate gets a 1024-bit group while DHE-RSA with RSA 2048 gets 2048 bits
+    /// (OpenSSL ssl/t1_lib.c `ssl_get_auto_dh`; anonymous suites by cipher strength). sslscan and testssl.sh
+    /// (`-E`) show the group per suite; one handshake per class (`dheGroupClass`) finds the same weakest group
+    /// in at most `maximumDHEHandshakes` handshakes (plus a raw retry, or one at a lower version, for a class
+    /// whose size could not be read).
     func testDHESize() {
         let state = snapshot()
-        for version in [ProtocolVersion.tls1_2, .tls1_1, .tls1_0, .sslv3] {
-            let dhe = (state.suites[version] ?? []).filter(\.isDHE)
-            guard !dhe.isEmpty else { continue }
-            let names = dhe.compactMap { context.knownSuites[$0.code] }
-            if !names.isEmpty, context.handlesWithOpenSSL(version),
-               case .success(let answer) = hello(HandshakeRequest(minimum: version, maximum: version, suites: names), readFlight: true),
-               let bits = answer.dhePrimeBits {
-                update { $0.dheBits = min($0.dheBits ?? bits, bits) }
-                return
+        let versions = [ProtocolVersion.tls1_2, .tls1_1, .tls1_0, .sslv3]
+        var classes: [String] = []
+        for version in versions {
+            for suite in (state.suites[version] ?? []) where suite.isDHE && !classes.contains(suite.dheGroupClass) {
+                classes.append(suite.dheGroupClass)
             }
-            // Suites libssl lacks: read the prime from the ServerKeyExchange of a raw handshake.
-            var offer = RawHandshake.Offer(version: version, suites: dhe.map(\.code))
-            offer.readServerFlight = true
-            if case .serverHello(let hello) = raw(offer), let bits = hello.dhePrimeBits {
-                update { $0.dheBits = min($0.dheBits ?? bits, bits) }
-                return
-            }
-            update { $0.dheSizeUnknown = true }
         }
+        guard !classes.isEmpty else { return }
+        if classes.count > Self.maximumDHEHandshakes { update { $0.dheSizeUnknown = true } }
+        for groupClass in classes.prefix(Self.maximumDHEHandshakes) {
+            var sample: DHEGroupSample?
+            for version in versions {
+                let dhe = (state.suites[version] ?? []).filter { $0.isDHE && $0.dheGroupClass == groupClass }
+                guard !dhe.isEmpty else { continue }
+                sample = dheSample(version, dhe)
+                if sample != nil { break }
+            }
+            if let sample {
+                update { report in
+                    report.dheGroups.append(sample)
+                    report.dheBits = min(report.dheBits ?? sample.bits, sample.bits)
+                }
+            } else {
+                update { $0.dheSizeUnknown = true }
+            }
+        }
+    }
+
+    /// The group of one handshake offering `dhe` (accepted DHE suites of one class) at `version`: through libssl
+    /// when it knows the suites, else (or when libssl's handshake shows no group) through a raw ClientHello,
+    /// reading the ServerKeyExchange. Nil when neither shows the prime.
+    private func dheSample(_ version: ProtocolVersion, _ dhe: [CipherSuite]) -> DHEGroupSample? {
+        func sample(_ code: UInt16, _ bits: Int) -> DHEGroupSample? {
+            guard let suite = dhe.first(where: { $0.code == code }) else { return nil }
+            return DHEGroupSample(suite: suite, version: version, bits: bits)
+        }
+        let names = dhe.compactMap { context.knownSuites[$0.code] }
+        if names.count == dhe.count, context.handlesWithOpenSSL(version) {
+            var request = HandshakeRequest(minimum: version, maximum: version, suites: names)
+            request.groups = "X25519:P-256:P-384:P-521:X448"
+            if case .success(let answer) = hello(request, readFlight: true), let bits = answer.dhePrimeBits,
+               let found = sample(answer.cipherSuite, bits) {
+                return found
+            }
+        }
+        var offer = RawHandshake.Offer(version: version, suites: dhe.map(\.code))
+        offer.readServerFlight = true
+        offer.groups = Self.dheSizeGroups
+        if case .serverHello(let hello) = raw(offer), let bits = hello.dhePrimeBits {
+            return sample(hello.cipherSuite, bits)
+        }
+        return nil
     }
 
     /// For servers libssl cannot complete a handshake with (SSLv3 or legacy suites only): the chain

@@ -64,11 +64,19 @@ public struct AlertsView: Codable, Sendable {
         /// within the silence horizon: its host now speaks through an older report, or is not evaluated. Its entity is
         /// named: the certificate the RSSI issued names it.
         case reportWithdrawn = "report-withdrawn"
+        /// A CRL the last `consolidate` or `collect` trusted (`CRLState`) whose nextUpdate is past: revocations issued
+        /// since may be missing from it (a revoked agent still accepted, its reports kept). Territory-wide: no entity.
+        case crlStale = "crl-stale"
+        /// A CA the last `consolidate` or `collect` trusted without any CRL, while the store holds reports: their
+        /// signers' revocation was not checked. Territory-wide: no entity.
+        case crlMissing = "crl-missing"
     }
 
     /// The parts read, as `errors` names them.
     public enum Part: String, Codable, Sendable, CaseIterable {
         case certificates, silence, agents, incidents, contacts, refusals
+        /// The revocation state last recorded (`crl_state`).
+        case revocation
     }
 
     public struct Alert: Codable, Sendable, Equatable {
@@ -78,7 +86,7 @@ public struct AlertsView: Codable, Sendable {
         /// The host concerned, when one is.
         public var host: String?
         /// What: a certificate's target (file path or endpoint), an agent certificate's serial, an incident
-        /// (`INC-7`), empty for a member.
+        /// (`INC-7`), a CRL file (`crl-stale`) or a CA's name (`crl-missing`), empty for a member.
         public var subject: String
         /// The date it expires or falls due (`YYYY-MM-DDTHH:MM:SSZ`); for a silent member, its newest report.
         public var date: String?

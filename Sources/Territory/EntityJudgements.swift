@@ -304,7 +304,7 @@ enum EntityJudgements {
         for scope in scopes {
             try db.forEachRow(sql: """
                 SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
-                WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)\(scope.replacingOccurrences(of: "siren IN", with: "e.siren IN"))
+                WHERE \(TerritoryStore.hasServer)\(scope.replacingOccurrences(of: "siren IN", with: "e.siren IN"))
                 """, arguments: []) { row in
                 let siren: String = row[0]
                 if let only, !only.contains(siren) { return }
@@ -413,7 +413,7 @@ enum EntityJudgements {
             SELECT e.siren, e.name, e.departement, j.siren, j.validFrom, j.validUntil, j.hosts, j.silentHosts, j.hostTimes, j.score, j.scoreLevel,
                 j.coverage, j.exactScore, j.domains, j.notEvaluated, j.failing, j.warnings, j.caps
             FROM entity e LEFT JOIN entity_judged j ON j.siren = e.siren
-            WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)
+            WHERE \(TerritoryStore.hasServer)
             """, arguments: []) { row in
             let siren: String = row[0]
             guard (row[3] as String?) != nil else { redo.append(siren); return }

@@ -393,6 +393,7 @@ public struct Ingest: Sendable {
     /// - Throws: a database error when the store cannot be written (nothing of the batch is written).
     func write(_ outcomes: [Outcome], recordingRejections: [Bool]) throws -> [SingleOutcome] {
         let now = Int(clock().timeIntervalSince1970)
+        let crlsIssued = Self.crlsIssued(verifier.trust)
         return try store.write { db in
             var results: [SingleOutcome] = []
             results.reserveCapacity(outcomes.count)
@@ -406,8 +407,8 @@ public struct Ingest: Sendable {
                     try KnownInboxFiles.forget(db, path: path)
                     results.append(.rejected(code: code, message: message))
                 case .verified(let record, let identity):
-                    let insertion = try Self.insert(db, record, now: now, staleTotals: &staleTotals)
-                    if case .conflict = insertion {
+                    let insertion = try Self.insert(db, record, now: now, crlsIssued: crlsIssued, staleTotals: &staleTotals)
+                    if case .refused = insertion {
                         try KnownInboxFiles.forget(db, path: record.path)
                     } else {
                         if let identity {
@@ -424,19 +425,18 @@ public struct Ingest: Sendable {
                         results.append(.alreadyStored)
                     case .stored(let latest):
                         results.append(.stored(latest: latest))
-                    case .conflict(let message):
+                    case .refused(let code, let message):
                         if recording {
-                            try Self.reject(
-                                db, path: record.path, sha256: record.verified.reportSHA256, code: RejectionCode.reportIDConflict,
-                                message: message, now: now)
+                            try Self.reject(db, path: record.path, sha256: record.verified.reportSHA256, code: code, message: message, now: now)
                         }
-                        results.append(.rejected(code: RejectionCode.reportIDConflict, message: message))
+                        results.append(.rejected(code: code, message: message))
                     }
                 }
             }
             for siren in staleTotals.sorted() { try RuleTotals.refresh(db, siren: siren) }
             try HostCaps.refresh(db, outcomes: outcomes, results: results)
             try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
+            try TrendDays.refresh(db, outcomes: outcomes, results: results)
             try EntityJudgements.refresh(db, outcomes: outcomes, results: results, also: staleTotals, now: now)
             return results
         }
@@ -454,12 +454,35 @@ public struct Ingest: Sendable {
     enum Insertion {
         case stored(latest: Bool)
         case alreadyStored
-        case conflict(LocalizedText)
+        /// Not stored, with the refusal's code: `report-id-conflict` (the same report id with other bytes) or
+        /// `report-withdrawn` (these bytes were withdrawn after their signer's revocation).
+        case refused(code: String, message: LocalizedText)
+    }
+
+    /// Per CRL issuer (its name as `report.signerIssuer` stores a signer's issuer), the newest thisUpdate (Unix seconds)
+    /// among the CRLs `trust` holds.
+    static func crlsIssued(_ trust: TrustAnchors) -> [String: Int] {
+        var issued: [String: Int] = [:]
+        for crl in trust.revocationLists {
+            guard let thisUpdate = crl.thisUpdate else { continue }
+            let seconds = Int(thisUpdate.timeIntervalSince1970.rounded(.down))
+            issued[crl.issuerName.displayText] = max(issued[crl.issuerName.displayText] ?? seconds, seconds)
+        }
+        return issued
     }
 
     /// Stores `record` (see `Insertion`); adds its entity to `staleTotals` when the report became one of its host's two
     /// newest, whose per-rule totals (`RuleTotals.refresh`) the caller recomputes before the transaction commits.
-    static func insert(_ db: any SQLConnection, _ record: ReportRecord, now: Int, staleTotals: inout Set<String>) throws -> Insertion {
+    ///
+    /// A report withdrawn after its signer's revocation (`report_withdrawal`, by SHA-256) is refused
+    /// (`report-withdrawn`) unless `crlsIssued` (`crlsIssued(_:)` of the trust that verified it) holds a CRL of its
+    /// signer's issuer issued after the withdrawal: only a newer CRL that no longer refuses it (a `certificateHold`
+    /// lifted, RFC 5280 §5.3.1) takes it back. An older CRL (a backup restored; a replayed file: every CRL its CA ever
+    /// signed verifies) or none at all would accept it again, and a stolen key's flattering report would put its
+    /// commune back at the level it never earned.
+    static func insert(
+        _ db: any SQLConnection, _ record: ReportRecord, now: Int, crlsIssued: [String: Int] = [:], staleTotals: inout Set<String>
+    ) throws -> Insertion {
         let verified = record.verified
         // One look-up for both (one round trip on PostgreSQL): the same bytes (the SHA-256 is unique), or the same
         // report id with other bytes.
@@ -471,9 +494,22 @@ public struct Ingest: Sendable {
         if let row = known.first {
             let sha: String = row["sha256"]
             let source: String = row["sourcePath"]
-            return .conflict(LocalizedText(
+            return .refused(code: RejectionCode.reportIDConflict, message: LocalizedText(
                 fr: "l'identifiant de rapport \(verified.reportID) est déjà enregistré avec un autre contenu (SHA-256 \(sha), venu de \(source)) ; le SHA-256 de ce fichier est \(verified.reportSHA256)",
                 en: "report id \(verified.reportID) is already stored with other content (SHA-256 \(sha), from \(source)); this file's SHA-256 is \(verified.reportSHA256)"))
+        }
+        // Withdrawn before: back only under a CRL of its issuer newer than the withdrawal (see above).
+        if let withdrawal = try db.fetchRow(
+            sql: "SELECT signerSerial, signerIssuer, reason, revokedAt, withdrawnAt FROM report_withdrawal WHERE sha256 = ? ORDER BY withdrawnAt DESC LIMIT 1",
+            arguments: [verified.reportSHA256]),
+            crlsIssued[withdrawal["signerIssuer"] as String].map({ $0 <= (withdrawal["withdrawnAt"] as Int) }) ?? true
+        {
+            let serial: String = withdrawal["signerSerial"]
+            let reason: String = withdrawal["reason"]
+            let revokedAt = PeopleTime.string(iso: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(withdrawal["revokedAt"] as Int))))
+            return .refused(code: RejectionCode.reportWithdrawn, message: LocalizedText(
+                fr: "rapport déjà retiré de la base : son certificat signataire n° \(serial) a été révoqué le \(revokedAt), motif \(reason) ; seule une CRL émise après ce retrait et qui ne le refuse plus peut le faire reprendre, pas une CRL plus ancienne ni l'absence de CRL",
+                en: "report already withdrawn from the store: its signer certificate serial \(serial) was revoked on \(revokedAt), reason \(reason); only a CRL issued after the withdrawal that no longer refuses it takes it back, not an older CRL nor no CRL"))
         }
         let entity = record.entity
         // The entity's descriptive fields follow its newest report.

@@ -45,7 +45,7 @@ extension TerritoryViews {
         // nothing — never dropped as if they had never existed.
         try db.forEachRow(sql: """
             SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
-            WHERE EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)
+            WHERE \(TerritoryStore.hasServer)
             """, arguments: []) { row in
             let siren: String = row[0]
             // The roster's identity wins over what a report claims (`ResolvedIdentity`).
@@ -224,7 +224,9 @@ extension TerritoryViews {
             }
             // Entities whose every report was withdrawn have no score row, yet are members judged on nothing (counting 0),
             // as `memberInputs` reads them.
-            try db.forEachRow(sql: "SELECT DISTINCT siren FROM host WHERE siren NOT IN (SELECT siren FROM entity_score)", arguments: []) { row in
+            try db.forEachRow(sql: """
+                SELECT e.siren FROM entity e WHERE \(TerritoryStore.hasServer) AND NOT EXISTS (SELECT 1 FROM entity_score s WHERE s.siren = e.siren)
+                """, arguments: []) { row in
                 let siren: String = row[0]
                 if perimeter?.contains(siren) ?? true { rows.append((siren, nil, nil)) } else { outside.append(siren) }
             }

@@ -70,6 +70,7 @@ extension TerritoryStore {
                 try db.execute(sql: "DELETE FROM report WHERE key IN (\(doomed))", arguments: [seconds])
                 try RuleTotals.refresh(db, sirens: touched)
                 try HostCaps.refresh(db, sirens: touched)
+                try TrendDays.refresh(db, sirens: touched)
                 try EntityJudgements.refresh(db, sirens: touched, now: Int(Date().timeIntervalSince1970))
             }
             return PruneSummary(

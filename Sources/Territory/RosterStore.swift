@@ -80,6 +80,8 @@ extension TerritoryStore {
                     try Self.json(member.contacts), try Self.json(member.domains),
                 ])
             }
+            // The trend's kept days sum the members: other members, other sums.
+            try TrendDays.sumDays(db)
         }
     }
 
@@ -88,10 +90,15 @@ extension TerritoryStore {
         try read { db in try Self.roster(db) }
     }
 
-    /// SQL condition on `entity e`: one of its hosts has a latest report (the entities the status view shows).
-    static let hasLatestReport = "EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren AND h.latestReportKey IS NOT NULL)"
+    /// SQL condition on `entity e`: the entity has a server, one `host` row, whether that server still has a latest report
+    /// or had every report withdrawn after its signer's revocation (`withdrawRevokedReports` keeps the host, its
+    /// `latestReportKey` NULL: a server without any trusted report, silent, judged on nothing). The one definition of
+    /// "an entity with reports" that the views share: the status' rows (`memberInputs`), the members the fixes' gains are
+    /// relative to (`FixBase`), the members a list counts as reporting (`coverage`), and the entities out of the roster's
+    /// perimeter (`entitiesOutOfPerimeter`); an entity is stored only with a report of one of its hosts.
+    static let hasServer = "EXISTS (SELECT 1 FROM host h WHERE h.siren = e.siren)"
 
-    /// The entities with a latest report that the declared roster does not list (stored, not counted in the
+    /// The entities with a server (`hasServer`) that the declared roster does not list (stored, not counted in the
     /// territory), as `territory status` marks them (`inPerimeter` false), ordered by SIREN: (SIREN, name of their
     /// newest report). Nil when no roster is declared (every entity is then a member). Reads the roster and one row
     /// per entity, not the status view.
@@ -102,7 +109,7 @@ extension TerritoryStore {
             var outside: [(siren: String, name: String?)] = []
             try db.forEachRow(sql: """
                 SELECT e.siren, e.name FROM entity e
-                WHERE \(Self.hasLatestReport)
+                WHERE \(Self.hasServer)
                 ORDER BY e.siren\(db.dialect.byteOrder)
                 """, arguments: []) { row in
                 let siren: String = row[0]

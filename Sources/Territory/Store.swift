@@ -29,6 +29,9 @@ import Model
 ///   findings read this); `entity_score` — per entity, its score (rounded and not) from the same sums.
 /// - `host_cap` — per host, its latest report's cap inputs reduced to what `now` can still change (migration
 ///   `v12-host-cap`, `HostCaps`): the status reads this instead of every latest report's `report_fact` rows.
+/// - `trend_entity_day`, `trend_day` — per entity and UTC day its state at its last report of the day, and per day
+///   what the day changes in the territory's sums (migration `v14-trend-day`, `TrendDays`): the dashboard's daily
+///   trend reads `trend_day` instead of replaying every report.
 /// - `entity_judged` — per entity, its status row judged at ingest (score line, failures, hosts' report times, caps
 ///   without their words) and the interval of `now` over which its caps hold (migration `v15-entity-judged`,
 ///   `EntityJudgements`): the status reads this and re-judges from `host_cap` only the entities outside their interval.

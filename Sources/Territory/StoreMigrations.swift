@@ -67,6 +67,17 @@ extension TerritoryStore {
         // Issue 20: the certificate checks of the hosts' latest reports with their end dates read once
         // (`LatestCertificates`), back-filled from those reports' results.
         StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
+        // The revocation state the reports were last verified under (`CRLState`: each CRL's issuer, thisUpdate and
+        // nextUpdate, or a CA without CRL), recorded by `consolidate` and `collect`, for `territory alerts`' `crl-stale`
+        // and `crl-missing`. Numbered 16: v14 and v15 are other branches' (the identifiers are renumbered at merge).
+        StoreMigration(id: "v16-crl-state", body: createCRLStateTable),
+        // A withdrawn report is refused at ingest by its SHA-256 (`Ingest.insert`), whatever trust verified it: an
+        // index to find it without reading every withdrawal.
+        StoreMigration(id: "v17-withdrawal-by-sha256") { db in
+            try db.execute(sql: "CREATE INDEX report_withdrawal_by_sha256 ON report_withdrawal(sha256)")
+        },
+        // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
+        StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),
         // Issue 20: per entity, its status row judged with the interval of `now` over which its caps hold
         // (`EntityJudgements`), back-filled from the entity sums and `host_cap`.
         StoreMigration(id: "v15-entity-judged", body: EntityJudgements.createTable),

@@ -92,6 +92,15 @@ enum TrendBuilder {
         try build(db, reports: try reports(db, scope: scope), scope: scope, language: language, members: collect, daily: false)
     }
 
+    /// A coverage (a fraction rounded to thousandths, `ScoreTally.summary`) in thousandths.
+    static func milli(_ coverage: Double) -> Int { Int((coverage * 1000).rounded()) }
+
+    /// The territory's coverage as `TerritoryJudgement.scoreLine` gives it: the members' coverages (summed in
+    /// thousandths) over the members judged, those that never reported counting 0; rounded to thousandths.
+    static func coverage(milli sum: Int, judged: Int) -> Double {
+        judged == 0 ? 0 : (Double(sum) / Double(judged)).rounded() / 1000
+    }
+
     /// The UTC day of a Unix time.
     static func day(_ seconds: Int) -> Int { seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400 }
 
@@ -139,8 +148,12 @@ enum TrendBuilder {
         var histories: [Int64: SecurityHistory] = [:]
         var entityHosts: [String: Set<Int64>] = [:]
         var members: [String: MemberState] = [:]
+        // Members of `listed` among `members`: `listed` less them never reported (so far).
+        var listedReported = 0
         var sumScore = 0
-        var sumCoverage = 0.0
+        // In thousandths (each member's coverage is rounded to them): an integer sum is the same whatever the order of
+        // additions and removals, as the points kept at ingest (`TrendDays`) sum them.
+        var sumCoverage = 0
         var capCounts: [Level: Int] = [:]
         var points: [TrendPoint] = []
         points.reserveCapacity(reports.count)
@@ -164,7 +177,7 @@ enum TrendBuilder {
             let line = ScoreLine(tally.summary, caps: caps)
             if let old = members[report.siren] {
                 sumScore -= old.score ?? 0
-                sumCoverage -= old.coverage
+                sumCoverage -= Self.milli(old.coverage)
                 if let level = old.capLevel { capCounts[level, default: 0] -= 1 }
             }
             if collect && !daily {
@@ -174,16 +187,17 @@ enum TrendBuilder {
                     caps: caps.map(\.title)))
             }
             let member = TerritoryJudgement.Member(name: report.siren, score: line.score, coverage: line.coverage, caps: caps)
+            if members[report.siren] == nil && listed.contains(report.siren) { listedReported += 1 }
             members[report.siren] = MemberState(score: line.score, coverage: line.coverage, capLevel: member.capLevel)
             sumScore += line.score ?? 0
-            sumCoverage += line.coverage
+            sumCoverage += Self.milli(line.coverage)
             if let level = member.capLevel { capCounts[level, default: 0] += 1 }
 
             if daily && !pointed[index] { continue }
             let count = members.count
             let score = Int((Double(sumScore) / Double(count)).rounded())
             let scoreLevel = Scoring.level(forScore: score)
-            let neverReported = listed.subtracting(members.keys).count
+            let neverReported = listed.count - listedReported
             let cap = TerritoryJudgement.cap(capLevels: capCounts, members: count, neverReported: neverReported)
             let level = cap.flatMap { Level(rawValue: $0.level) }.map { Level.worst(scoreLevel, $0) } ?? scoreLevel
             let titles: [String]
@@ -197,7 +211,7 @@ enum TrendBuilder {
             points.append(TrendPoint(
                 at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))),
                 score: single ? nil : score, level: single ? nil : level.rawValue, scoreLevel: single ? nil : scoreLevel.rawValue,
-                coverage: ((sumCoverage / Double(count)) * 1000).rounded() / 1000, hosts: hostTally.count, host: report.hostname,
+                coverage: Self.coverage(milli: sumCoverage, judged: count + neverReported), hosts: hostTally.count, host: report.hostname,
                 siren: report.siren, caps: titles))
         }
         return (points, entityPoints)

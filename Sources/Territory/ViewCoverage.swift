@@ -25,35 +25,48 @@ public struct ViewCoverage: Codable, Sendable, Equatable {
     /// their hosts' latest reports, in the filter's domain when it has one (`entity_domain.unverified`: errors of
     /// rules that weigh in the score).
     public var withErrors: Int
+    /// Reporting members, not counted in `notEvaluated`, with a server whose latest report has no check of the view's
+    /// domain (for `certificates`, `certificates` or `tls` when no domain is given; for `findings`, `--domain`'s; 0 for a
+    /// view without a domain): no result there but skipped ones (`report_domain` has no row of it), whether its profile
+    /// left them out, its agent did not run them or found nothing to check. The list says nothing of that server's
+    /// part of the domain.
+    public var notChecked: Int
 
     /// True when every member reported recently and every one of their checks could look.
-    public var complete: Bool { neverReported == 0 && silent == 0 && notEvaluated == 0 && withErrors == 0 }
+    public var complete: Bool { neverReported == 0 && silent == 0 && notEvaluated == 0 && withErrors == 0 && notChecked == 0 }
 
-    public init(members: Int, reporting: Int, neverReported: Int, silent: Int, notEvaluated: Int, withErrors: Int) {
+    public init(members: Int, reporting: Int, neverReported: Int, silent: Int, notEvaluated: Int, withErrors: Int, notChecked: Int = 0) {
         self.members = members
         self.reporting = reporting
         self.neverReported = neverReported
         self.silent = silent
         self.notEvaluated = notEvaluated
         self.withErrors = withErrors
+        self.notChecked = notChecked
     }
 }
 
 extension TerritoryViews {
     /// The coverage of a list view under `filter`, from the sums kept at ingest (`entity_score`, `host`,
-    /// `entity_domain`): at 100,000 reports, 20,000 score rows and one aggregate over the hosts, no result read.
-    /// Checks in error are counted in `domains` (every domain when nil).
+    /// `entity_domain`, `report_domain`): at 100,000 reports, 20,000 score rows, one aggregate over the hosts and one
+    /// look-up by key per host's latest report, no result read.
+    /// Checks in error are counted in `domains` (every domain when nil); servers without any check of `domains`
+    /// (`notChecked`) only when it is given.
     func coverage(_ db: any SQLConnection, filter: ViewFilter, domains: [Domain]? = nil) throws -> ViewCoverage {
         let roster = try TerritoryStore.roster(db)
         let perimeter = roster?.sirens
         func counted(_ siren: String) -> Bool { (perimeter?.contains(siren) ?? true) && filter.keeps(siren: siren) }
+        // Members with a server (`TerritoryStore.hasServer`, as the status counts them); without a score (none kept, or
+        // every server's reports withdrawn: no row) they verified nothing.
         var reporting = Set<String>()
-        var notEvaluated = 0
-        try db.forEachRow(sql: "SELECT siren, score FROM entity_score", arguments: []) { row in
+        var notEvaluated = Set<String>()
+        try db.forEachRow(sql: """
+            SELECT e.siren, s.score FROM entity e LEFT JOIN entity_score s ON s.siren = e.siren WHERE \(TerritoryStore.hasServer)
+            """, arguments: []) { row in
             let siren: String = row[0]
             guard counted(siren) else { return }
             reporting.insert(siren)
-            if (row[1] as Int?) == nil { notEvaluated += 1 }
+            if (row[1] as Int?) == nil { notEvaluated.insert(siren) }
         }
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         var silent = 0
@@ -64,10 +77,6 @@ extension TerritoryViews {
             """, arguments: [TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)]) { row in
             let siren: String = row[0]
             guard counted(siren) else { return }
-            if !reporting.contains(siren) {
-                reporting.insert(siren)
-                notEvaluated += 1
-            }
             silent += 1
         }
         var withErrors = Set<String>()
@@ -80,10 +89,24 @@ extension TerritoryViews {
             let siren: String = row[0]
             if reporting.contains(siren) { withErrors.insert(siren) }
         }
+        // Servers whose latest report has no row of the view's domains in `report_domain` (a row is written for every
+        // domain with a pass, warn, fail or error result: `Ingest`): a key look-up per server. A member that verified
+        // nothing at all is said as such already.
+        var notChecked = Set<String>()
+        if let domains, !domains.isEmpty {
+            try db.forEachRow(sql: """
+                SELECT DISTINCT h.siren FROM host h WHERE h.latestReportKey IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM report_domain d WHERE d.reportKey = h.latestReportKey
+                    AND d.domain IN (\(domains.map { _ in "?" }.joined(separator: ", "))))
+                """, arguments: SQLArguments(domains)) { row in
+                let siren: String = row[0]
+                if reporting.contains(siren) && !notEvaluated.contains(siren) { notChecked.insert(siren) }
+            }
+        }
         // Roster members without any report; the grouping counts only when listed among the members (`neverReported`).
         let never = roster?.members.filter { filter.keeps(siren: $0.siren) && !reporting.contains($0.siren) }.count ?? 0
         return ViewCoverage(
             members: reporting.count + never, reporting: reporting.count, neverReported: never, silent: silent,
-            notEvaluated: notEvaluated, withErrors: withErrors.count)
+            notEvaluated: notEvaluated.count, withErrors: withErrors.count, notChecked: notChecked.count)
     }
 }

@@ -622,10 +622,15 @@ public struct TerritoryViews: Sendable {
     /// `trend(filter:)`, but one point per UTC day when the scope holds more than `limit` reports (`dailyOfReports`
     /// then says how many): each point is the one the per-report trend gives for the day's last report, computed
     /// without judging an entity at its earlier reports of the day. For charts that cannot show one point per report.
+    /// The territory's daily points (no entity in the filter) are read from those kept at ingest (`TrendDays`: one row
+    /// per day instead of every report replayed), the same points.
     /// - Throws: `InputError(.missing)` when the filter names a SIREN the store does not know.
     public func trend(filter: ViewFilter = ViewFilter(), dailyBeyond limit: Int) throws -> TrendView {
         try store.read { db in
             try requireKnown(filter, db)
+            if filter.entities == nil, let kept = try TrendDays.points(db, language: language), kept.reports > limit {
+                return TrendView(now: ISO8601.string(from: now), points: kept.points, filter: nil, dailyOfReports: kept.reports)
+            }
             let scope: TrendBuilder.Scope
             if let entities = filter.entities { scope = .entities(entities) } else { scope = .territory(try TerritoryStore.roster(db)) }
             let built = try TrendBuilder.points(db, scope: scope, language: language, dailyBeyond: limit)

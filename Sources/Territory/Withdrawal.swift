@@ -231,6 +231,8 @@ extension TerritoryStore {
             try HostCaps.refresh(db, sirens: touched.sorted())
             // The certificates listed (`latest_certificate`) follow their latest report too.
             try LatestCertificates.refresh(db, sirens: touched.sorted())
+            // The trend's kept days follow the reports left.
+            try TrendDays.refresh(db, sirens: touched.sorted())
             // The entities' judged status rows (`entity_judged`) follow their hosts.
             try EntityJudgements.refresh(db, sirens: touched.sorted(), now: withdrawnAt)
             return withdrawn

@@ -23,7 +23,8 @@ extension Cyberctl.TerritoryCommand {
                 dues (NIS 2 : 24 h, 72 h, 1 mois ; RGPD : 72 h ; `incident due`) ; et, quelle que soit la fenêtre, les membres \
                 silencieux depuis plus de silent_after_days (plus un jour de grâce) ou sans aucun rapport, les serveurs \
                 silencieux d'un membre qui rapporte encore, les rapports refusés vus dans ce même délai (`territory rejected`), \
-                et les membres du périmètre sans aucun contact. Codes de sortie, pour un timer systemd (packaging/systemd/cyberctl-alerts.timer) \
+                les membres du périmètre sans aucun contact, et la CRL relevée par la dernière consolidation ou le \
+                collecteur si elle a dépassé sa date de mise à jour (crl-stale) ou manquait (crl-missing). Codes de sortie, pour un timer systemd (packaging/systemd/cyberctl-alerts.timer) \
                 ou cron : 0 rien à signaler, 1 au moins une alerte, 64 option invalide, 66 base absente (jamais créée par \
                 cette commande), 65/70/74 si une partie n'a pas pu être lue (ce qui a été lu est affiché, la partie en \
                 erreur est nommée : jamais « rien à signaler » sur une lecture manquée).
@@ -32,7 +33,8 @@ extension Cyberctl.TerritoryCommand {
                 certificates expired or expiring (`territory agents`), incident reports not sent, overdue or due (NIS 2: 24 h, \
                 72 h, 1 month; GDPR: 72 h; `incident due`); and, whatever the window, members silent for more than \
                 silent_after_days (plus a day of grace) or that never reported, silent servers of a member that still \
-                reports, reports refused and seen within that delay (`territory rejected`), and roster members without any contact. Exit \
+                reports, reports refused and seen within that delay (`territory rejected`), roster members without any contact, and the \
+                CRL seen by the last consolidation or collector when past its nextUpdate (crl-stale) or missing (crl-missing). Exit \
                 codes, for a systemd timer (packaging/systemd/cyberctl-alerts.timer) or cron: 0 nothing due, 1 at least one \
                 alert, 64 bad option, 66 missing store (this command never creates one), 65/70/74 when a part could not be \
                 read (what was read is shown and the failed part named: never "nothing due" on a failed read).

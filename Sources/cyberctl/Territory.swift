@@ -78,9 +78,13 @@ extension Cyberctl {
             let summary: IngestSummary
             do {
                 let inputs = try sources()
-                let verifier = try trust.verifier(store.config, language: lang)
+                let caFile = try trust.caFile(store.config, language: lang)
+                let crlFiles = TrustOptions.crlFiles(trust.crl, caFile: caFile)
+                let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: caFile, crlFiles: crlFiles))
                 let files = try Inbox.discover(inputs)
                 let territory = try store.open(create: true, language: lang)
+                // The CRLs this run trusts (or their lack), kept for `territory alerts` (crl-stale, crl-missing).
+                try territory.recordCRLState(verifier.trust, paths: crlFiles, source: "consolidate")
                 let bar = ProgressBar(enabled: stderrIsTerminal, language: lang)
                 summary = try Ingest(store: territory, verifier: verifier, batchSize: batchSize).run(files, rereadUnchanged: reread) { bar.update($0) }
                 bar.finish()

@@ -237,8 +237,63 @@ struct TLSEndpointCheckTests {
         let results = await check(server, pki: pki)
         #expect(results["tls.dh-params"]?.status == .fail)
         #expect(results["tls.dh-params"]?.evidence["dhBits"] == .int(1024))
+        #expect(results["tls.dh-params"]?.evidence["dhSuite"] == "DHE-RSA-AES128-GCM-SHA256")
+        #expect(results["tls.dh-params"]?.reason == "a 1024-bit DH group with DHE-RSA-AES128-GCM-SHA256 (TLSv1.2), under 2048 bits")
         #expect(results["tls.forward-secrecy"]?.status == .pass)
         #expect(results["tls.weak-ciphers"]?.status == .pass)
+    }
+
+    /// A server whose DHE suites use different groups: OpenSSL's automatic parameters follow the certificate's key,
+    /// so with an RSA 2048 certificate and a DSA 1024 one (`-dcert`) DHE-RSA gets 2048 bits and DHE-DSS 1024
+    /// (ssl_get_auto_dh). The rule judges the weakest group any DHE suite negotiates, naming the suite, whatever
+    /// suite the server prefers; sslscan, which shows the group of every accepted suite, is the oracle.
+    @Test func theWeakestGroupOfAnyDHESuiteIsJudged() async throws {
+        let pki = try PKI()
+        let leaf = try pki.leaf("dhe-rsa", key: .rsa(2048))
+        let parameters = pki.folder.url("dsa1024.param"), dsaKey = pki.folder.url("dsa.key"), dsaCertificate = pki.folder.url("dsa.crt")
+        try pki.factory.openssl(["dsaparam", "-out", parameters, "1024"])
+        try pki.factory.openssl([
+            "req", "-x509", "-newkey", "dsa:" + parameters, "-nodes", "-keyout", dsaKey, "-out", dsaCertificate, "-subj", "/CN=localhost",
+            "-days", "30", "-sha256",
+        ])
+        // Both orders of preference: the server picks DHE-RSA first, then DHE-DSS first.
+        for ciphers in ["DHE-RSA-AES128-GCM-SHA256:DHE-DSS-AES128-GCM-SHA256", "DHE-DSS-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384"] {
+            let server = try TLSTestServers.openssl(
+                cert: leaf.certificatePath, key: leaf.keyPath,
+                arguments: ["-dcert", dsaCertificate, "-dkey", dsaKey, "-no_tls1_3", "-serverpref", "-cipher", ciphers + ":@SECLEVEL=0"],
+                folder: pki.path)
+            let sslscan = try await OffPool.run {
+                try Command.run("/usr/bin/sslscan", [
+                    "--no-colour", "--no-heartbleed", "--no-renegotiation", "--no-compression", "--no-fallback", "--no-check-certificate",
+                    "--no-groups", "\(server.host):\(server.port)",
+                ])
+            }
+            // "Accepted  TLSv1.2  128 bits  DHE-DSS-AES128-GCM-SHA256  DHE 1024 bits"
+            var sslscanBits: [String: Int] = [:]
+            for line in sslscan.stdout.split(separator: "\n") where line.hasPrefix("Accepted") || line.hasPrefix("Preferred") {
+                let words = line.split(separator: " ")
+                if let dhe = words.firstIndex(of: "DHE"), dhe + 1 < words.count, let bits = Int(words[dhe + 1]) { sslscanBits[String(words[4])] = bits }
+            }
+            let weakest = try #require(sslscanBits.min { $0.value < $1.value }, "sslscan: \(sslscan.stdout)")
+            #expect(weakest.value == 1024 && weakest.key.hasPrefix("DHE-DSS"), "\(sslscanBits)")
+            #expect(sslscanBits.values.contains(2048), "\(sslscanBits)")
+
+            let results = await check(server, pki: pki)
+            let dh = try #require(results["tls.dh-params"])
+            #expect(dh.status == .fail, "\(ciphers): \(dh.evidence)")
+            #expect(dh.evidence["dhBits"] == .int(weakest.value))
+            #expect(dh.evidence["dhSuite"]?.stringValue?.hasPrefix("DHE-DSS") == true, "\(dh.evidence)")
+            #expect(dh.reason?.contains("1024-bit DH group with DHE-DSS-") == true, "\(dh.reason ?? "")")
+            #expect(dh.reasonFr?.contains("groupe DH de 1024 bits avec DHE-DSS-") == true, "\(dh.reasonFr ?? "")")
+            // Each group the server used, with its suite, agrees with sslscan's for that suite.
+            guard case .array(let groups)? = dh.evidence["dheGroups"] else { Issue.record("no dheGroups"); continue }
+            #expect(groups.count == 2, "\(groups)")
+            for case .object(let group) in groups {
+                let suite = try #require(group["openssl"]?.stringValue)
+                #expect(group["bits"]?.intValue == sslscanBits[suite], "\(suite): \(group) vs sslscan \(sslscanBits)")
+            }
+            server.stop()
+        }
     }
 
     @Test func hstsPresentPassesAndAbsentFails() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Testing
 import TestSupport
 
@@ -147,5 +148,47 @@ struct MessageLanguageTests {
             #expect(french.lowerBound < english.lowerBound)
         }
         #expect(!FileManager.default.fileExists(atPath: folder.url("inbox")))
+    }
+
+    /// A report that cannot be written (`--out`): the cause is in the user's language too, the system's errno text
+    /// only with `--lang en`; exit 74. /proc takes no new file (the temporary file beside the target fails with
+    /// ENOENT), a path through a file is ENOTDIR, and a folder `nobody` may not write is EACCES (run as `nobody`:
+    /// root writes anywhere).
+    @Test(arguments: [
+        ("/proc/version", "fichier ou dossier absent", "No such file or directory", false),
+        ("FILE/report.json", "n'est pas un dossier", "Not a directory", false),
+        ("LOCKED/report.json", "permission refusée", "Permission denied", true),
+    ])
+    func anOutputFileThatCannotBeWrittenSaysWhyInTheUsersLanguage(_ target: String, _ french: String, _ english: String, _ asNobody: Bool) throws {
+        let folder = try TemporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path)
+        _ = try folder.write("file", "x")
+        let locked = try folder.makeDirectory("locked")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: locked)
+        let path = target.replacingOccurrences(of: "FILE", with: folder.url("file")).replacingOccurrences(of: "LOCKED", with: locked)
+        func run(_ language: [String]) throws -> Command.Output {
+            let arguments = ["scan", "--root", folder.path, "--only", "patches", "--out", path] + language
+            if asNobody {
+                return try Command.run(
+                    "/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", try BuiltBinary.path] + arguments, currentDirectory: "/")
+            }
+            return try BuiltBinary.run(arguments)
+        }
+        let inFrench = try run([])
+        #expect(inFrench.exitCode == 74, "\(inFrench.stderr)")
+        #expect(inFrench.stderr.contains("cyberctl: \(path): impossible de créer un fichier temporaire : \(french)"), "\(inFrench.stderr)")
+        #expect(!inFrench.stderr.contains(english), "\(inFrench.stderr)")
+        let inEnglish = try run(["--lang", "en"])
+        #expect(inEnglish.exitCode == 74, "\(inEnglish.stderr)")
+        #expect(inEnglish.stderr.contains("cyberctl: \(path): cannot create a temporary file: \(english)"), "\(inEnglish.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: locked + "/report.json"))
+    }
+
+    @Test func systemErrorsHaveFrenchWords() {
+        #expect(SystemErrorText.french(EROFS) == "système de fichiers en lecture seule")
+        #expect(SystemErrorText.english(EROFS) == "Read-only file system")
+        #expect(SystemErrorText.french(ENOSPC) == "plus de place sur le périphérique")
+        // An errno without a French wording keeps the system's text rather than saying nothing.
+        #expect(SystemErrorText.french(ECONNREFUSED) == "Connection refused")
     }
 }

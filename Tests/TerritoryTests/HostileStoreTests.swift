@@ -232,10 +232,11 @@ struct HostileStoreTests {
         let output = try TerritoryGenerator(entities: 10, hostsPerEntity: 3, reports: 120).generate(into: folder.url("gen"))
         let small = try folder.makeDirectory("small")
         let db = small + "/territory.sqlite"
-        // A 512 KiB tmpfs when this machine allows mounts (ENOSPC, SQLITE_FULL); else a 512 KiB file size limit on
-        // the process (EFBIG with SIGXFSZ ignored, SQLITE_IOERR): both a store that cannot grow. 512 KiB holds the empty
-        // store and its migrations (256 KiB no longer did once v6-reason-fr was added), not the 120 reports.
-        let mounted = Self.mount(["-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", small])
+        // A 768 KiB tmpfs when this machine allows mounts (ENOSPC, SQLITE_FULL); else a 768 KiB file size limit on
+        // the process (EFBIG with SIGXFSZ ignored, SQLITE_IOERR): both a store that cannot grow. 768 KiB holds the empty
+        // store and its migrations with their WAL (256 KiB no longer did once v6-reason-fr was added, 512 KiB once
+        // v14-trend-day was), not the 120 reports.
+        let mounted = Self.mount(["-t", "tmpfs", "-o", "size=768k,mode=0700", "tmpfs", small])
         defer { if mounted { _ = try? Command.run("umount", [small]) } }
         let arguments = ["consolidate", output.inbox, "--db", db, "--ca", output.caFile]
         let result: Command.Output
@@ -243,7 +244,7 @@ struct HostileStoreTests {
             result = try Self.run(arguments)
         } else {
             let binary = try BuiltBinary.path
-            let bounded = try Command.run("bash", ["-c", "ulimit -f 512; exec \"$0\" \"$@\"", binary] + arguments, timeout: Self.timeout)
+            let bounded = try Command.run("bash", ["-c", "ulimit -f 768; exec \"$0\" \"$@\"", binary] + arguments, timeout: Self.timeout)
             #expect(!bounded.timedOut)
             result = bounded.output
         }

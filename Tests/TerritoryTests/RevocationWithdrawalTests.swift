@@ -7,7 +7,7 @@ import OpenSSLKit
 import TestSupport
 import Testing
 @testable import Territory
-import Trust
+@testable import Trust
 
 /// Reports stored before their signer's certificate was revoked are withdrawn at the next consolidation
 /// (`TerritoryStore.withdrawRevokedReports`): real CA (`CertificateAuthority`, and `cyberctl pki revoke`), real agent
@@ -200,6 +200,51 @@ struct RevocationWithdrawalTests {
         try Self.expectConsistent(fixture, "after the withdrawal of one server of two")
     }
 
+    @Test("An entity out of the roster whose every report was withdrawn stays one entity with a server everywhere: status, consolidate's out-of-perimeter list, fixes, list coverage")
+    func outOfPerimeterWithdrawnEverywhere() throws {
+        let fixture = try F()
+        try fixture.write("a.json", daysAgo: 1, results: Self.good)
+        try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: F.mixed())
+        // C (not in the roster of A and B) reports once, by a key that is then revoked: every report of C withdrawn.
+        try fixture.write("c.json", siren: AlertsTests.sirenC, host: "srv-c", daysAgo: 1, results: F.mixed(1), entityName: "Commune sans rien")
+        #expect(try fixture.ingest().stored == 3)
+        try fixture.store().importRoster(try Roster.parse(Self.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "00")
+        let store = try fixture.store()
+        #expect(try store.entitiesOutOfPerimeter()?.map(\.siren) == [AlertsTests.sirenC])
+        let serial = try fixture.signer(siren: AlertsTests.sirenC, host: "srv-c", entityName: "Commune sans rien").certificate.serialNumberHex
+        try fixture.authority.revoke(serial: serial, reason: .keyCompromise, now: fixture.now)
+        #expect(try fixture.ingest().withdrawn.count == 1)
+        #expect(try store.read { db in try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report WHERE siren = ?", arguments: [AlertsTests.sirenC]) } == 0)
+
+        // The status shows C, out of perimeter; consolidate's note lists it; the fixes' base and the lists' coverage leave it
+        // out of the members, as they leave out an out-of-perimeter entity with reports.
+        let status = try fixture.views().status()
+        let row = try #require(status.entities.first { $0.siren == AlertsTests.sirenC }, "\(status.entities.map(\.siren))")
+        #expect(!row.inPerimeter && row.hosts == 1 && row.score.score == nil, "\(row)")
+        #expect(status.territory.outOfPerimeter == 1 && status.territory.members == 2)
+        #expect(try store.entitiesOutOfPerimeter()?.map(\.siren) == [AlertsTests.sirenC], "listed like the status lists it")
+        let base = try store.read { db in try TerritoryViews.FixBase(db) }
+        let inputs = try store.read { db in try fixture.views().memberInputs(db) }
+        let fromInputs = TerritoryViews.FixBase(inputs)
+        #expect(base.members == fromInputs.members && base.outside.sorted() == fromInputs.outside.sorted() && base.outside == [AlertsTests.sirenC])
+        #expect(base.scoreSum == fromInputs.scoreSum)
+        let coverage = try fixture.views().findings().coverage
+        #expect(coverage.members == 2 && coverage.reporting == 2 && coverage.silent == 0, "\(coverage)")
+
+        // In the roster, C is a member with a server, judged on nothing, in every one of them alike.
+        try store.importRoster(try Roster.parse(AlertsTests.roster, file: "roster.yaml"), sourcePath: "roster.yaml", sha256: "01")
+        #expect(try store.entitiesOutOfPerimeter()?.isEmpty == true)
+        let member = try #require(try fixture.views().status().entities.first { $0.siren == AlertsTests.sirenC })
+        #expect(member.inPerimeter && member.score.score == nil)
+        let memberBase = try store.read { db in try TerritoryViews.FixBase(db) }
+        #expect(memberBase.members.contains(AlertsTests.sirenC) && memberBase.outside.isEmpty)
+        #expect(memberBase.members == (try store.read { db in TerritoryViews.FixBase(try fixture.views().memberInputs(db)) }).members)
+        let memberCoverage = try fixture.views().findings().coverage
+        #expect(memberCoverage.members == 3 && memberCoverage.reporting == 3 && memberCoverage.neverReported == 0, "\(memberCoverage)")
+        #expect(memberCoverage.notEvaluated == 1 && memberCoverage.silent == 1, "\(memberCoverage)")
+        try Self.expectConsistent(fixture, "after the withdrawal of an entity out of perimeter")
+    }
+
     @Test("A host whose newest report's signer is revoked falls back on its older report by a valid certificate, file gone from the inbox")
     func fallsBackOnOlderReport() throws {
         let fixture = try F()
@@ -252,10 +297,28 @@ struct RevocationWithdrawalTests {
         #expect(again.withdrawn.isEmpty && again.stored == 0)
         #expect(try fixture.store().counts().reports == 1)
 
-        // Not final: with a CRL that no longer lists the certificate (here: none), the file left in the inbox is read
-        // again and stored back; the withdrawal's record stays.
+        // No CRL at all, or the CRL from before the revocation (a backup restored, a replayed file): the file left in
+        // the inbox verifies again, but a withdrawn report does not come back.
+        let withdrawnAt = try #require(try fixture.store().withdrawals(since: .distantPast).first.flatMap { ISO8601.date(from: $0.withdrawnAt) })
         let unlisted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: []))
-        let restored = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        let refused = try Ingest(store: try fixture.store(), verifier: unlisted).run(try Inbox.discover([fixture.inbox]))
+        #expect(refused.stored == 0 && refused.rejectedByCode == [RejectionCode.reportWithdrawn: 1], "\(refused)")
+        #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [earlier])
+        let refusal = try #require(try fixture.views().rejected().rejections.first { $0.path == later })
+        #expect(refusal.code == RejectionCode.reportWithdrawn && refusal.message.contains(serial), "\(refusal)")
+        try Self.expectConsistent(fixture, "after a consolidation without CRL")
+
+        // A CRL issued after the withdrawal that no longer lists the certificate (a hold lifted: here the CA's index
+        // put back as before the revocation, and a fresh CRL signed) takes it back; the withdrawal's record stays.
+        var index = try fixture.authority.readIndex()
+        for position in index.certificates.indices where index.certificates[position].serial == serial {
+            index.certificates[position].revokedAt = nil
+            index.certificates[position].revocationReason = nil
+        }
+        try fixture.authority.writeIndex(index)
+        try fixture.authority.refreshCRL(now: withdrawnAt.addingTimeInterval(60))
+        let lifted = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
+        let restored = try Ingest(store: try fixture.store(), verifier: lifted).run(try Inbox.discover([fixture.inbox]))
         #expect(restored.stored == 1 && restored.withdrawn.isEmpty, "\(restored)")
         #expect(try fixture.views().host("srv-mairie").first?.reports.map(\.sourcePath) == [later])
         #expect(try fixture.store().withdrawals(since: .distantPast).map(\.path) == [later])

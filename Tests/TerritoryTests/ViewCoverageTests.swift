@@ -42,7 +42,7 @@ struct ViewCoverageTests {
             let caveat = try #require(tables.first?.title)
             #expect(caveat.contains(language == .fr ? "Vue partielle" : "Partial view"), "\(caveat)")
             #expect(caveat.contains(language == .fr ? "1 membre(s) sur 3 sans aucun rapport" : "1 of 3 member(s) never reported"), "\(caveat)")
-            #expect(tables.first?.rows == [["3", "2", "1", "1", "0", "1"]])
+            #expect(tables.first?.rows == [["3", "2", "1", "1", "0", "1", "0"]])
             let csv = ExportTables.findings(findings, language).csv(.rfc4180)
             #expect(csv.contains(language == .fr ? "Vue partielle" : "Partial view"), "the CSV keeps the caveat: \(csv)")
         }
@@ -63,6 +63,45 @@ struct ViewCoverageTests {
         // The domain filter counts the errors of its domain only.
         #expect(try views.findings(filter: ViewFilter(domain: .tls)).coverage.withErrors == 0)
         #expect(try views.findings(filter: ViewFilter(domain: .backups)).coverage.withErrors == 1)
+        // B's report has no backup check at all: a backups list says nothing of it.
+        #expect(try views.findings(filter: ViewFilter(domain: .backups)).coverage.notChecked == 1)
+        #expect(try views.findings(filter: ViewFilter(domain: .tls)).coverage.notChecked == 0)
+    }
+
+    @Test("A member whose reports hold no certificate or TLS check: the certificates list is partial, not 'nothing expiring'")
+    func domainNotChecked() throws {
+        let fixture = try F()
+        try fixture.write("a.json", daysAgo: 1, results: [
+            F.result("cert.expiry", .pass, .high, target: "/etc/ssl/a.pem", evidence: ["notAfter": .string("2030-01-01T00:00:00Z")]),
+            F.result("backup.present", .pass, .high, target: "/srv/backup"),
+        ])
+        // B: backups and patches verified, no certificate result at all (a profile without them); its second server is
+        // seen by TLS, which must not hide the first.
+        try fixture.write("b.json", siren: F.sirenB, host: "srv-lanveoc", daysAgo: 1, results: [
+            F.result("backup.present", .pass, .high, target: "/srv/backup"),
+            F.result("patch.security-updates", .pass, .high, target: "debian 12"),
+            F.result("cert.discovery", .skip, .info, target: "cert.files"),
+        ])
+        try fixture.write("b2.json", siren: F.sirenB, host: "srv-web", daysAgo: 1, results: [F.result("tls.hsts", .pass, .medium, target: "www:443")])
+        _ = try fixture.ingest()
+        let views = try fixture.views()
+        let certificates = try views.certificates(expiringWithinDays: 60)
+        #expect(certificates.certificates.isEmpty)
+        #expect(certificates.coverage == ViewCoverage(members: 2, reporting: 2, neverReported: 0, silent: 0, notEvaluated: 0, withErrors: 0, notChecked: 1))
+        #expect(!certificates.coverage.complete)
+        let caveat = try #require(ViewTables.coverageLine(certificates.coverage, .fr))
+        #expect(caveat.contains("Vue partielle : 1 avec un serveur dont le dernier rapport n'a aucun contrôle de ce domaine"), "\(caveat)")
+        #expect(ViewTables.coverageLine(certificates.coverage, .en)?.contains("1 with a server whose latest report has no check of this domain") == true)
+        #expect(ExportTables.certificates(certificates, .fr).note?.contains("aucun contrôle de ce domaine") == true)
+        #expect(try ViewJSON.encode(certificates).contains("\"notChecked\" : 1"))
+        // Files only (domain certificates): srv-web's TLS does not count; served only (tls): srv-lanveoc has none either.
+        #expect(try views.certificates(expiringWithinDays: 60, filter: ViewFilter(domain: .certificates)).coverage.notChecked == 1)
+        #expect(try views.certificates(expiringWithinDays: 60, filter: ViewFilter(domain: .tls)).coverage.notChecked == 2)
+        // A findings list without a domain has nothing to say of one; with one, the same count.
+        #expect(try views.findings().coverage.notChecked == 0)
+        #expect(try views.findings(filter: ViewFilter(domain: .certificates)).coverage.notChecked == 1)
+        // Per server: B's web server has no backup check, which its other server's does not hide.
+        #expect(try views.findings(filter: ViewFilter(domain: .backups)).coverage.notChecked == 1)
     }
 
     @Test("cyberctl territory findings and certificates print the caveat first, on a store whose members all went silent")

@@ -43,6 +43,8 @@ struct APTConfiguration: Sendable {
     private(set) var problems: [LocalizedText] = []
     /// Options by lowercased full name (`apt::periodic::enable`); list items have a generated last part.
     private var entries: [String: Entry] = [:]
+    /// Lowercased names `#clear` emptied (with everything below them): apt's defaults no longer apply there.
+    private var cleared: Set<String> = []
     private var listItems = 0
 
     /// Reads apt's configuration files from `root` in apt's order.
@@ -66,6 +68,70 @@ struct APTConfiguration: Sendable {
     /// or was cleared (`#clear`).
     func value(_ option: String) -> (value: String, file: String)? {
         entries[option.lowercased()].map { ($0.value, $0.file) }
+    }
+
+    // MARK: Paths (apt's FindFile / FindDir)
+
+    /// apt's defaults (apt-pkg/init.cc `pkgInitConfig`) for the path options cyberctl resolves, lowercased.
+    static let pathDefaults: [String: String] = [
+        "dir": "/",
+        "dir::etc": "etc/apt",
+        "dir::etc::preferences": "preferences",
+        "dir::etc::preferencesparts": "preferences.d",
+    ]
+
+    /// Where a path option leads, as apt's `Configuration::FindFile` computes it.
+    enum ResolvedPath: Sendable, Equatable {
+        /// An absolute path (inside the audited root), normalised as apt's `flNormalize` does.
+        case path(String)
+        /// Nothing: the option is empty (set to `""` or cleared) or `/dev/null`; apt reads no file.
+        case none
+        /// A path relative to apt's working directory (`./x`, `~/x`, `../x`, or a relative `Dir`), which
+        /// cyberctl cannot resolve as apt would; the text to report says why.
+        case unresolvable(LocalizedText)
+    }
+
+    /// The value apt would give `option` (lowercased): the files' value, else "" when `#clear` removed it (or a
+    /// parent of it), else apt's default (`pathDefaults`), else "".
+    private func effectiveValue(_ key: String) -> String {
+        if let entry = entries[key] { return entry.value }
+        if cleared.contains(where: { key == $0 || key.hasPrefix($0 + "::") }) { return "" }
+        return Self.pathDefaults[key] ?? ""
+    }
+
+    /// apt-pkg's `Configuration::FindFile` (apt-pkg/contrib/configuration.cc): the option's value, prefixed by each
+    /// non-empty parent's value (`Dir::Etc::Preferences` "preferences" under `Dir::Etc` "etc/apt" under `Dir` "/")
+    /// until a value is absolute (`/…`) or explicitly relative (`./`, `~/`, `../`); then `RootDir` in front, and
+    /// `//` and `/./` collapsed. An empty value is no file (apt's `ReadPinFile` passes no default).
+    /// Sources: apt 2.6 `FindFile`, `FindDir` (a trailing `/`), `flNormalize`; apt.conf(5) "DIRECTORIES".
+    func resolvedPath(_ option: String) -> ResolvedPath {
+        let key = option.lowercased()
+        var value = effectiveValue(key)
+        guard !value.isEmpty else { return .none }
+        var parts = key.components(separatedBy: "::")
+        while parts.count > 1 {
+            parts.removeLast()
+            let parent = effectiveValue(parts.joined(separator: "::"))
+            if parent.isEmpty { continue }
+            if value.hasPrefix("/") {
+                if value.hasPrefix("/dev/null") { value = "/dev/null" }
+                break
+            }
+            if value.hasPrefix("./") || value.hasPrefix("~/") || value.hasPrefix("../") { break }
+            if !parent.hasSuffix("/") { value = "/" + value }
+            value = parent + value
+        }
+        let rootDir = effectiveValue("rootdir")
+        if !rootDir.isEmpty { value = (rootDir.hasSuffix("/") ? rootDir : rootDir + "/") + value }
+        while value.contains("/./") { value = value.replacing("/./", with: "/") }
+        while value.contains("//") { value = value.replacing("//", with: "/") }
+        if value.hasPrefix("/dev/null") { return .none }
+        guard value.hasPrefix("/") else {
+            return .unresolvable(LocalizedText(
+                fr: "\(option) « \(value) » : chemin relatif au dossier courant d'apt, que cyberctl ne sait pas résoudre",
+                en: "\(option) \"\(value)\": a path relative to apt's working directory, which cyberctl cannot resolve"))
+        }
+        return .path(value)
     }
 
     /// Every set option, sorted by name (tests compare it with `apt-config dump`).
@@ -207,6 +273,7 @@ struct APTConfiguration: Sendable {
     private mutating func clear(_ name: String) {
         let key = name.lowercased()
         entries = entries.filter { $0.key != key && !$0.key.hasPrefix(key + "::") }
+        cleared.insert(key)
     }
 
     /// apt-pkg's `ReadConfigFile` (not sectional), statement by statement. Stops at the first syntax error, as apt does.

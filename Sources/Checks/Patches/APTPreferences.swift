@@ -35,19 +35,40 @@ public struct APTPreferences: Sendable {
     /// What could not be read or understood, French and English.
     public var problems: [LocalizedText] = []
 
-    static func read(_ root: FileSystemRoot) -> APTPreferences {
+    /// Reads the pin file and the parts folder where apt's configuration puts them (apt-pkg/policy.cc `ReadPinFile`,
+    /// `ReadPinDir`): `Dir::Etc::Preferences` (default `/etc/apt/preferences`), then the files of
+    /// `Dir::Etc::PreferencesParts` (default `/etc/apt/preferences.d`) that apt's `GetListOfFilesInDir(dir, "pref")`
+    /// keeps, in lexical order.
+    ///
+    /// A missing file or folder is no pin, as for apt. Stricter than apt, which passes over a folder where a file is
+    /// expected, anything present that cannot be read (permission, link loop, a folder) is a problem: the pins, and
+    /// so apt's candidates, are then not known.
+    static func read(_ root: FileSystemRoot, configuration: APTConfiguration = APTConfiguration()) -> APTPreferences {
         var preferences = APTPreferences()
-        var paths = ["/etc/apt/preferences"].filter { root.exists($0) }
-        // apt reads files in preferences.d with no extension or ".pref", ignoring others.
-        var names: [String] = []
-        do {
-            names = try root.entries("/etc/apt/preferences.d") ?? []
-        } catch {
-            preferences.problems.append(error.localizedText + LocalizedText(fr: " : les pins ne peuvent tous être connus", en: ": the pins cannot all be known"))
+        var paths: [String] = []
+        switch configuration.resolvedPath("Dir::Etc::Preferences") {
+        case .path(let file):
+            if root.exists(file) { paths.append(file) }
+        case .none:
+            break
+        case .unresolvable(let problem):
+            preferences.problems.append(problem + LocalizedText(fr: " : les pins ne peuvent tous être connus", en: ": the pins cannot all be known"))
         }
-        paths += names
-            .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".pref") || !$0.contains(".")) }
-            .map { "/etc/apt/preferences.d/" + $0 }
+        switch configuration.resolvedPath("Dir::Etc::PreferencesParts") {
+        case .path(let directory):
+            var names: [String] = []
+            do {
+                names = try root.entries(directory) ?? []
+            } catch {
+                preferences.problems.append(error.localizedText + LocalizedText(fr: " : les pins ne peuvent tous être connus", en: ": the pins cannot all be known"))
+            }
+            let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            paths += names.filter(isPinFileName).map { base + "/" + $0 }
+        case .none:
+            break
+        case .unresolvable(let problem):
+            preferences.problems.append(problem + LocalizedText(fr: " : les pins ne peuvent tous être connus", en: ": the pins cannot all be known"))
+        }
         for path in paths {
             preferences.files.append(path)
             do {
@@ -80,6 +101,16 @@ public struct APTPreferences: Sendable {
             }
         }
         return preferences
+    }
+
+    /// Whether apt reads a file of the parts folder, as apt-pkg's `GetListOfFilesInDir(dir, {"pref", ""})` decides:
+    /// not hidden (`.x`); no extension or the extension `pref` (after the last `.`, case-sensitive); only ASCII
+    /// letters, digits, `_`, `-`, `:` and `.`; not ending with `.`. Others (`foo.disabled`, `foo.pref.bak`,
+    /// `foo~`, `foo bar`) apt passes over, some with a notice.
+    static func isPinFileName(_ name: String) -> Bool {
+        guard let first = name.first, first != ".", name.last != "." else { return false }
+        if let dot = name.lastIndex(of: "."), name[name.index(after: dot)...] != "pref" { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-:.".contains($0)) }
     }
 
     static func parseTarget(_ text: String) -> Pin.Target? {

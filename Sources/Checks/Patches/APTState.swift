@@ -95,7 +95,7 @@ public struct APTState: Sendable {
     static func load(
         _ root: FileSystemRoot, database: DpkgDatabase, configuration: APTConfiguration, dpkgForeignArchitectures: [String] = []
     ) -> APTState {
-        var state = APTState(sources: APTSourcesReader.read(root), preferences: APTPreferences.read(root))
+        var state = APTState(sources: APTSourcesReader.read(root), preferences: APTPreferences.read(root, configuration: configuration))
         state.defaultRelease = configuration.value("APT::Default-Release")?.value
         state.unreadable += configuration.problems + state.sources.problems + state.preferences.problems
         var listNames = Set<String>()

@@ -325,14 +325,18 @@ public struct PackagesCheck: ConfigurableCheck {
             evidence["note"] = .string("more updates may be pending: \(gaps.en)")
         }
         if !pinned.isEmpty {
+            // Where the pins come from: the pin files read (where apt's configuration puts them), and the default release.
+            let sources = state.preferences.files + (state.defaultRelease == nil ? [] : ["APT::Default-Release"])
+            let pinSources = sources.isEmpty ? "/etc/apt/preferences*, APT::Default-Release" : sources.prefix(5).joined(separator: ", ")
+                + (sources.count > 5 ? " (+\(sources.count - 5))" : "")
             let named = pinned.prefix(5).map { "\($0.package) \($0.candidate) (\($0.suites.joined(separator: ", ")))" }.joined(separator: ", ")
                 + (pinned.count > 5 ? " (+\(pinned.count - 5))" : "")
             return result(
                 "patch.security-updates", target: target, .fail, evidence: evidence,
                 reason: LocalizedText(
-                    fr: "\(pinned.count) correctif(s) de sécurité publié(s) qu'apt n'installera pas à cause d'un pin (/etc/apt/preferences*, APT::Default-Release) : \(named)"
+                    fr: "\(pinned.count) correctif(s) de sécurité publié(s) qu'apt n'installera pas à cause d'un pin (\(pinSources)) : \(named)"
                         + (security.isEmpty ? "" : " ; et \(security.count) mise(s) à jour de sécurité en attente"),
-                    en: "\(pinned.count) published security fix(es) apt will not install because of a pin (/etc/apt/preferences*, APT::Default-Release): \(named)"
+                    en: "\(pinned.count) published security fix(es) apt will not install because of a pin (\(pinSources)): \(named)"
                         + (security.isEmpty ? "" : "; and \(security.count) security update(s) pending")))
         }
         return result("patch.security-updates", target: target, security.isEmpty ? .pass : .fail, evidence: evidence)

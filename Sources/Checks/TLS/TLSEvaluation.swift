@@ -201,15 +201,38 @@ public struct TLSEvaluation: Sendable {
                     fr: "aucune suite DHE acceptée (toutes les suites testées) : les paramètres Diffie-Hellman ne servent pas",
                     en: "no DHE suite accepted (every suite tested): Diffie-Hellman parameters are not used"))
         }
-        guard let bits = report.dheBits else {
+        evidence["dheGroups"] = .array(report.dheGroups.map { sample in
+            .object([
+                "openssl": .string(sample.suite.openSSLName), "iana": .string(sample.suite.ianaName),
+                "version": .string(sample.version.name), "bits": .int(sample.bits),
+            ])
+        })
+        // The weakest group of any DHE suite the server negotiates (one handshake per class of suites).
+        guard let weakest = report.dheGroups.min(by: { $0.bits < $1.bits }) else {
             return make(
                 code, .error, nil, evidence,
                 LocalizedText(
                     fr: "DHE accepté, mais la taille de son groupe n'a pas pu être lue (suites absentes de libssl, ou négociation échouée)",
                     en: "DHE accepted but its group size could not be read (suites libssl lacks, or the handshake failed)"))
         }
-        evidence["dhBits"] = .int(bits)
-        return make(code, bits < Self.minimumDHBits ? .fail : .pass, nil, evidence, nil)
+        evidence["dhBits"] = .int(weakest.bits)
+        evidence["dhSuite"] = .string(weakest.suite.openSSLName)
+        if weakest.bits < Self.minimumDHBits {
+            return make(
+                code, .fail, nil, evidence,
+                LocalizedText(
+                    fr: "groupe DH de \(weakest.bits) bits avec \(weakest.suite.openSSLName) (\(weakest.version.name)), moins de \(Self.minimumDHBits) bits",
+                    en: "a \(weakest.bits)-bit DH group with \(weakest.suite.openSSLName) (\(weakest.version.name)), under \(Self.minimumDHBits) bits"))
+        }
+        if report.dheSizeUnknown {
+            let read = report.dheGroups.map(\.suite.openSSLName).joined(separator: ", ")
+            return make(
+                code, .error, nil, evidence,
+                LocalizedText(
+                    fr: "la taille du groupe DH n'a pu être lue que pour une partie des suites DHE (\(read)) : les autres peuvent en utiliser un plus faible",
+                    en: "the DH group size could be read for only some DHE suites (\(read)): the others may use a weaker one"))
+        }
+        return make(code, .pass, nil, evidence, nil)
     }
 
     // MARK: - Certificates
