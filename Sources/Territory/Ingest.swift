@@ -437,6 +437,7 @@ public struct Ingest: Sendable {
             try HostCaps.refresh(db, outcomes: outcomes, results: results)
             try LatestCertificates.refresh(db, sirens: staleTotals.sorted())
             try TrendDays.refresh(db, outcomes: outcomes, results: results)
+            try EntityJudgements.refresh(db, outcomes: outcomes, results: results, also: staleTotals, now: now)
             return results
         }
     }

@@ -100,18 +100,33 @@ extension TerritoryViews {
     /// The status view: one row per entity, the territory judged over its members; the rows, failures,
     /// domain counts and fixes narrowed by `filter` (see `status(fixes:filter:)`).
     func judgedStatus(_ db: any SQLConnection, fixLimit: Int, filter: ViewFilter = ViewFilter()) throws -> StatusView {
-        let inputs = try memberInputs(db)
+        let roster = try TerritoryStore.roster(db)
+        let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
+        let perimeter = roster?.sirens
+        // Each entity's row kept at ingest (`entity_judged`), judged again here only where its caps may have changed.
+        let entities = try EntityJudgements.read(db, now: nowSeconds, language: language)
+        let staleLimit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)
         var rows: [StatusView.EntityRow] = []
+        rows.reserveCapacity(entities.count)
+        var exactScores: [String: Double?] = [:]
+        exactScores.reserveCapacity(entities.count)
         var hostCount = 0
-        for entity in inputs.entities.values {
-            let caps = CapEvaluation.entityCaps(entity.capInputs, now: nowSeconds, language: language)
-            let stale = TerritoryJudgement.isSilent(newest: entity.newest, now: nowSeconds, days: inputs.silentAfterDays)
-            if entity.inPerimeter { hostCount += entity.hosts }
+        for entity in entities {
+            // The roster's identity wins over what a report claims (`ResolvedIdentity`).
+            let member = roster?.member(entity.siren)
+            let inPerimeter = perimeter?.contains(entity.siren) ?? true
+            // Judged here (`applied`), or kept (`caps`, a row is read as kept only with them).
+            let caps = entity.applied ?? (entity.caps ?? []).map { $0.applied(language) }
+            let newest = entity.newest
+            let stale = TerritoryJudgement.isSilent(newest: newest, now: nowSeconds, days: days)
+            if inPerimeter { hostCount += entity.hosts }
+            exactScores[entity.siren] = entity.exactScore
             rows.append(StatusView.EntityRow(
-                siren: entity.siren, name: entity.name, departement: entity.departement, hosts: entity.hosts, staleHosts: entity.staleHosts,
-                newestReport: entity.newest == Int.min ? nil : Self.time(entity.newest),
-                ageDays: entity.newest == Int.min ? nil : max(0, (nowSeconds - entity.newest) / 86_400), stale: stale,
-                inPerimeter: entity.inPerimeter, score: ScoreLine(entity.tally.summary, caps: caps), failing: entity.failing,
+                siren: entity.siren, name: member?.name ?? entity.name, departement: member?.departement ?? entity.departement, hosts: entity.hosts,
+                staleHosts: entity.staleHosts(before: staleLimit),
+                newestReport: newest == Int.min ? nil : Self.time(newest),
+                ageDays: newest == Int.min ? nil : max(0, (nowSeconds - newest) / 86_400), stale: stale,
+                inPerimeter: inPerimeter, score: ScoreLine(entity, caps: caps), failing: entity.failing,
                 warnings: entity.warnings))
         }
         // Members first; furthest behind first: the level shown, then the score.
@@ -130,17 +145,18 @@ extension TerritoryViews {
         let memberRows = rows.allSatisfy(\.inPerimeter) ? rows : rows.filter(\.inPerimeter)
         let judged = memberRows.map { row in
             TerritoryJudgement.Member(
-                name: row.name ?? row.siren, score: row.score.score, exactScore: inputs.entities[row.siren]?.tally.exactScore,
+                name: row.name ?? row.siren, score: row.score.score, exactScore: exactScores[row.siren] ?? nil,
                 coverage: row.score.coverage, caps: row.score.caps)
         }
-        let silent = neverReported(inputs)
+        let known = Set(entities.map(\.siren))
+        let silent = roster.map { $0.members.filter { !known.contains($0.siren) }.map { StatusView.SilentMember(siren: $0.siren, name: $0.name, kind: $0.kind) } } ?? []
         let cap = TerritoryJudgement.cap(judged, neverReported: silent.count)
         let reportCount = try db.fetchOne(Int.self, sql: "SELECT COUNT(*) FROM report") ?? 0
         let territory = StatusView.Territory(
-            name: inputs.roster?.territory.name, siren: inputs.roster?.territory.siren, rosterDeclared: inputs.roster != nil,
+            name: roster?.territory.name, siren: roster?.territory.siren, rosterDeclared: roster != nil,
             members: memberRows.count + silent.count, entities: memberRows.count, hosts: hostCount, reports: reportCount,
             staleEntities: memberRows.filter(\.stale).count, neverReported: silent.count,
-            outOfPerimeter: rows.count - memberRows.count, silentAfterDays: inputs.silentAfterDays,
+            outOfPerimeter: rows.count - memberRows.count, silentAfterDays: days,
             score: TerritoryJudgement.scoreLine(judged, lines: memberRows.map(\.score), cap: cap, language: language), cap: cap,
             membersUnderCap: (memberRows.filter { row in row.score.caps.contains { Level(rawValue: $0.level) != nil } }.map(\.siren)
                 + silent.map(\.siren)).sorted(),
@@ -155,7 +171,8 @@ extension TerritoryViews {
         }
         return StatusView(
             now: ISO8601.string(from: now), territory: territory, entities: shown, neverReported: silent.filter { filter.keeps(siren: $0.siren) },
-            fixes: fixLimit > 0 ? try ruleFixes(db, members: inputs, limit: fixLimit, filter: filter) : [], filter: filter.orNil)
+            fixes: fixLimit > 0 ? try ruleFixes(db, base: FixBase(rows: rows, exactScores: exactScores), limit: fixLimit, filter: filter) : [],
+            filter: filter.orNil)
     }
 
     /// Roster members without any report, in roster order. The grouping counts only when listed among the
@@ -181,6 +198,18 @@ extension TerritoryViews {
             scoreSum = base.reduce(0) { $0 + ($1.score ?? 0) }
             exactSum = base.reduce(0) { $0 + ($1.exactScore ?? 0) }
             outside = inputs.entities.values.filter { !$0.inPerimeter }.map(\.siren)
+        }
+
+        /// From the status's rows (sorted or not) and the entities' unrounded scores: as `init(_:)` from the same sums.
+        init(rows: [StatusView.EntityRow], exactScores: [String: Double?]) {
+            let members = rows.filter(\.inPerimeter).sorted { $0.siren < $1.siren }
+            self.members = members.map(\.siren)
+            let base = members.map {
+                TerritoryJudgement.Member(name: $0.siren, score: $0.score.score, exactScore: exactScores[$0.siren] ?? nil, coverage: 0, caps: [])
+            }
+            scoreSum = base.reduce(0) { $0 + ($1.score ?? 0) }
+            exactSum = base.reduce(0) { $0 + ($1.exactScore ?? 0) }
+            outside = rows.filter { !$0.inPerimeter }.map(\.siren)
         }
 
         /// From the scores kept at ingest (`entity_score`, the same tally's) and the roster: 20,000 short rows at

@@ -71,6 +71,7 @@ extension TerritoryStore {
                 try RuleTotals.refresh(db, sirens: touched)
                 try HostCaps.refresh(db, sirens: touched)
                 try TrendDays.refresh(db, sirens: touched)
+                try EntityJudgements.refresh(db, sirens: touched, now: Int(Date().timeIntervalSince1970))
             }
             return PruneSummary(
                 cutoff: Date(timeIntervalSince1970: TimeInterval(seconds)), reports: reports, results: results,

@@ -23,7 +23,7 @@ public enum StoreCopy {
     /// The store's tables, parents before children (foreign keys are checked as rows arrive). The migration
     /// tables (`grdb_migrations`, `cyberctl_migration`) are the target's own and never copied.
     public static let tables = [
-        "entity", "entity_domain", "entity_rule", "rule_total", "entity_score", "host", "host_cap", "latest_certificate", "report", "report_domain", "report_finding", "report_fact", "result",
+        "entity", "entity_domain", "entity_rule", "rule_total", "entity_score", "host", "host_cap", "entity_judged", "latest_certificate", "report", "report_domain", "report_finding", "report_fact", "result",
         "rejection", "report_withdrawal", "crl_state", "inbox_file", "roster", "roster_member", "incident", "incident_host", "incident_log",
         "trend_entity_day", "trend_day",
     ]

@@ -78,6 +78,9 @@ extension TerritoryStore {
         },
         // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
         StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),
+        // Issue 20: per entity, its status row judged with the interval of `now` over which its caps hold
+        // (`EntityJudgements`), back-filled from the entity sums and `host_cap`.
+        StoreMigration(id: "v15-entity-judged", body: EntityJudgements.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

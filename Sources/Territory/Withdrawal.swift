@@ -232,6 +232,8 @@ extension TerritoryStore {
             try LatestCertificates.refresh(db, sirens: touched.sorted())
             // The trend's kept days follow the reports left.
             try TrendDays.refresh(db, sirens: touched.sorted())
+            // The entities' judged status rows (`entity_judged`) follow their hosts.
+            try EntityJudgements.refresh(db, sirens: touched.sorted(), now: withdrawnAt)
             return withdrawn
         }
     }

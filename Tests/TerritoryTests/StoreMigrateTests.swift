@@ -142,7 +142,7 @@ struct StoreMigrateTests {
         let uri = try cluster.createDatabase(prefix: "migrate_cli")
         let first = try BuiltBinary.run(["territory", "migrate", "--from", source, "--to", uri])
         #expect(first.exitCode == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("copie vérifiée : 24 tables"), "\(first.stdout)")
+        #expect(first.stdout.contains("copie vérifiée : 25 tables"), "\(first.stdout)")
         #expect(first.stdout.contains("report"))
         #expect(!first.stdout.contains(PostgresCluster.password) && !first.stderr.contains(PostgresCluster.password))
         let json = try BuiltBinary.run(["territory", "migrate", "--from", uri, "--to", folder.url("back.sqlite"), "--format", "json", "--lang", "en"])
