@@ -5,7 +5,7 @@ import Trust
 
 /// The revocation state the territory's reports were last verified under: per trusted CA, the CRL in force (its
 /// issuer, file, thisUpdate and nextUpdate) or the lack of one, as the last `consolidate` or `collect` (at its start
-/// and at each reload of a changed CA or CRL file) saw it. Kept in the store (`crl_state`, migration `v16-crl-state`)
+/// and at each reload of a changed CA or CRL file) saw it. Kept in the store (`crl_state`, migration `v14-crl-state`)
 /// so that `territory alerts` can remind the RSSI durably — not only once on `consolidate`'s stderr — that:
 /// - a CRL is past its nextUpdate (`crl-stale`): revocations issued since may be missing from it, so a revoked agent
 ///   may still be accepted and its reports kept (RFC 5280 §5.1.2.5: a relying party fetches a new CRL after
@@ -67,7 +67,7 @@ public struct CRLState: Codable, Sendable, Equatable {
 }
 
 extension TerritoryStore {
-    /// Migration `v16-crl-state`: the revocation state last seen (`CRLState`). Nothing to back-fill: the next
+    /// Migration `v14-crl-state`: the revocation state last seen (`CRLState`). Nothing to back-fill: the next
     /// `consolidate` or `collect` records it.
     static func createCRLStateTable(_ db: any SQLConnection) throws {
         let integer = db.dialect == .sqlite ? "INTEGER" : "BIGINT"
@@ -106,7 +106,7 @@ extension TerritoryStore {
     }
 
     /// The revocation state last recorded, in its order; empty when none was (a store not consolidated since
-    /// `v16-crl-state`).
+    /// `v14-crl-state`).
     public func crlStates() throws -> [CRLState] {
         func iso(_ seconds: Int?) -> String? { seconds.map { ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval($0))) } }
         return try read { db in

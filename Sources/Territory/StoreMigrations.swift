@@ -69,18 +69,18 @@ extension TerritoryStore {
         StoreMigration(id: "v13-latest-certificate", body: LatestCertificates.createTable),
         // The revocation state the reports were last verified under (`CRLState`: each CRL's issuer, thisUpdate and
         // nextUpdate, or a CA without CRL), recorded by `consolidate` and `collect`, for `territory alerts`' `crl-stale`
-        // and `crl-missing`. Numbered 16: v14 and v15 are other branches' (the identifiers are renumbered at merge).
-        StoreMigration(id: "v16-crl-state", body: createCRLStateTable),
+        // and `crl-missing`.
+        StoreMigration(id: "v14-crl-state", body: createCRLStateTable),
         // A report of a signer whose reports were withdrawn is refused at ingest (`Ingest.withdrawnSigner`), whatever
         // trust verified it: an index to find the signer's withdrawals without reading every one.
-        StoreMigration(id: "v17-withdrawal-by-signer") { db in
+        StoreMigration(id: "v15-withdrawal-by-signer") { db in
             try db.execute(sql: "CREATE INDEX report_withdrawal_by_signer ON report_withdrawal(signerSerial, signerIssuer)")
         },
         // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
-        StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),
+        StoreMigration(id: "v16-trend-day", body: TrendDays.createTable),
         // Issue 20: per entity, its status row judged with the interval of `now` over which its caps hold
         // (`EntityJudgements`), back-filled from the entity sums and `host_cap`.
-        StoreMigration(id: "v15-entity-judged", body: EntityJudgements.createTable),
+        StoreMigration(id: "v17-entity-judged", body: EntityJudgements.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

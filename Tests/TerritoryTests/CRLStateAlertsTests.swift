@@ -6,7 +6,7 @@ import Testing
 @testable import Territory
 import Trust
 
-/// The revocation state kept in the store (`CRLState`, `crl_state`, migration `v16-crl-state`) and what `territory
+/// The revocation state kept in the store (`CRLState`, `crl_state`, migration `v14-crl-state`) and what `territory
 /// alerts` makes of it: `crl-stale` when the CRL the last consolidation trusted is past its nextUpdate, `crl-missing`
 /// when reports were consolidated with no CRL. The built binary, on the store under test (SQLite, or PostgreSQL with
 /// `CYBERCTL_TEST_STORE=postgresql`).
@@ -38,7 +38,7 @@ struct CRLStateAlertsTests {
         let nextUpdate = try #require(crl.nextUpdate)
         #expect(nextUpdate == fixture.now.addingTimeInterval(-10 * 86_400))
 
-        // No state recorded yet: nothing said (a store from before v16 is not accused).
+        // No state recorded yet: nothing said (a store from before v14-crl-state is not accused).
         _ = try fixture.store()
         #expect(Self.of(.crlStale, try Self.alerts(fixture, now: fixture.now).view).isEmpty)
         #expect(try Self.consolidate(fixture).exitCode == 0)
