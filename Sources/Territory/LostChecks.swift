@@ -8,9 +8,12 @@ import Model
 /// newest report only, which took the place of its host's previous report. A rule verified there (pass, warn or
 /// fail on a target) is lost when the newest report does not verify it on that target: the target is named with
 /// `error` (could not look) or `skip` (said not to apply), or the rule is verified on no target at all (left out:
-/// another profile, an older agent's partial scan). A target no longer named while the rule still verifies other
-/// targets of the host is not lost (a certificate file renewed under another name), as findings count it
-/// (`RuleTotals`: resolved only when verified).
+/// another profile, an older agent's partial scan). A target no longer named is lost too when it was in warn or fail:
+/// an endpoint (`host:port`) no longer discovered, a configuration no longer readable, another profile's target list
+/// or a certificate file replaced by another one — nothing says the finding was fixed, whatever the rule says on other
+/// targets. A target that passed and is no longer named is lost only when the rule is verified on no target at all (a
+/// passing target gone raises nothing). Findings count "resolved" by the same rule (`RuleTotals`: only a pass on that
+/// very target resolves a finding).
 public struct LostChecks: Sendable, Equatable {
     /// Rule codes lost, sorted.
     public var codes: [String]
@@ -71,22 +74,25 @@ extension TerritoryViews {
         let verified = "r.status IN ('\(Status.pass.rawValue)', '\(Status.warn.rawValue)', '\(Status.fail.rawValue)')"
         // Per newest report and (rule, target): verified before, verified now, named now; and whether the rule is
         // verified now on any target. Keys are integers read from the store, inlined.
+        let finding = "r.status IN ('\(Status.warn.rawValue)', '\(Status.fail.rawValue)')"
         var lost: [String: Set<String>] = [:]
         try db.forEachRow(sql: """
             WITH pair (previousKey, newestKey) AS (VALUES \(pairs.map { "(\($0.previous), \($0.newest))" }.joined(separator: ", ")))
             SELECT newestKey, code FROM (
-                SELECT newestKey, code, target, MAX(wasVerified) AS wasVerified, MAX(isVerified) AS isVerified, MAX(isNamed) AS isNamed,
+                SELECT newestKey, code, target, MAX(wasVerified) AS wasVerified, MAX(wasFinding) AS wasFinding,
+                    MAX(isVerified) AS isVerified, MAX(isNamed) AS isNamed,
                     MAX(MAX(isVerified)) OVER (PARTITION BY newestKey, code) AS codeVerified
                 FROM (
                     SELECT p.newestKey AS newestKey, r.code AS code, r.target AS target,
-                        CASE WHEN \(verified) THEN 1 ELSE 0 END AS wasVerified, 0 AS isVerified, 0 AS isNamed
+                        CASE WHEN \(verified) THEN 1 ELSE 0 END AS wasVerified, CASE WHEN \(finding) THEN 1 ELSE 0 END AS wasFinding,
+                        0 AS isVerified, 0 AS isNamed
                     FROM pair p JOIN result r ON r.reportKey = p.previousKey
                     UNION ALL
-                    SELECT p.newestKey, r.code, r.target, 0, CASE WHEN \(verified) THEN 1 ELSE 0 END, 1
+                    SELECT p.newestKey, r.code, r.target, 0, 0, CASE WHEN \(verified) THEN 1 ELSE 0 END, 1
                     FROM pair p JOIN result r ON r.reportKey = p.newestKey
                 ) sides GROUP BY newestKey, code, target
             ) compared
-            WHERE wasVerified = 1 AND isVerified = 0 AND (isNamed = 1 OR codeVerified = 0)
+            WHERE wasVerified = 1 AND isVerified = 0 AND (isNamed = 1 OR wasFinding = 1 OR codeVerified = 0)
             """, arguments: []) { row in
             guard let siren = sirenOf[row[0] as Int64] else { return }
             lost[siren, default: []].insert(row[1] as String)

@@ -78,6 +78,12 @@ extension TerritoryStore {
         },
         // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
         StoreMigration(id: "v14-trend-day", body: TrendDays.createTable),
+        // "Resolved" counts only a pass on that very target, no longer a target gone while the rule passed elsewhere on
+        // the host (`RuleTotals.refresh`): the findings' counts recomputed as v10 did.
+        StoreMigration(id: "v18-resolved-same-target") { db in
+            try RuleTotals.refreshAll(db)
+            try RuleTotals.sumRuleTotals(db)
+        },
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

@@ -57,12 +57,12 @@ struct TrendVerificationTests {
         #expect(summary.trend.sentence.contains("3 vérifications faites la fois précédente"))
     }
 
-    @Test("Real fixes, a certificate file renewed under another name, a rule that erred both times: progress it is")
+    @Test("Real fixes, a new certificate file beside the renewed one, a rule that erred both times: progress it is")
     func fixesStayProgress() throws {
         let fixture = try F()
         let old = F.weak + [Self.result("tls.hsts", .error, .medium, target: "intranet:443")]
         try fixture.write(F.plouzane, daysAgo: 3, results: old)
-        var renewed = Self.weak(["tls.legacy-protocols": .pass, "patch.security-updates": .pass]).filter { $0.code != "cert.expiry" }
+        var renewed = Self.weak(["tls.legacy-protocols": .pass, "patch.security-updates": .pass, "cert.expiry": .pass])
         renewed.append(Self.result("cert.expiry", .pass, .critical, target: "/etc/ssl/certs/www-2027.pem"))
         renewed.append(Self.result("tls.hsts", .error, .medium, target: "intranet:443"))
         try fixture.write(F.plouzane, daysAgo: 1, results: renewed)
@@ -71,6 +71,41 @@ struct TrendVerificationTests {
         let summary = try fixture.builder().entity(F.plouzane.siren!)
         #expect(summary.trend.direction == .up)
         #expect(summary.trend.sentence.hasPrefix("En progrès depuis le contrôle du "))
+    }
+
+    @Test("A failing endpoint and a failing certificate file simply no longer named, the rules passing on targets named before: lost, not progress")
+    func failingTargetGoneIsLost() throws {
+        let fixture = try F()
+        let before = F.good + [
+            Self.result("tls.legacy-protocols", .fail, .high, target: "mairie.example.fr:443"),
+            Self.result("cert.expiry", .fail, .critical, target: "/etc/ssl/old.pem"),
+        ]
+        try fixture.write(F.lanveoc, daysAgo: 3, results: before)
+        try fixture.write(F.lanveoc, daysAgo: 1, results: F.good)
+        try fixture.ingest()
+        let lost = try fixture.builder().views.lostChecks(sirens: [F.lanveoc.siren!])
+        #expect(lost[F.lanveoc.siren!]?.codes == ["cert.expiry", "tls.legacy-protocols"])
+        let summary = try fixture.builder().entity(F.lanveoc.siren!)
+        #expect(try #require(summary.score) > (summary.trend.previousScore ?? 100))
+        #expect(summary.trend.direction == .unverified, "\(summary.trend.sentence)")
+        #expect(!summary.trend.sentence.contains("progrès depuis"))
+        // The findings say the same: neither is resolved.
+        let findings = try fixture.builder().views.findings().findings
+        #expect(findings.filter { ["cert.expiry", "tls.legacy-protocols"].contains($0.code) }.map(\.resolved).reduce(0, +) == 0)
+    }
+
+    @Test("An expired certificate file replaced by a new file that passes: the old one was not looked at, lost like the endpoint gone")
+    func replacedFileIsLost() throws {
+        let fixture = try F()
+        try fixture.write(F.lanveoc, daysAgo: 3, results: F.good + [
+            Self.result("tls.legacy-protocols", .fail, .high, target: "mairie.example.fr:443"),
+            Self.result("cert.expiry", .fail, .critical, target: "/etc/ssl/old.pem"),
+        ])
+        try fixture.write(F.lanveoc, daysAgo: 1, results: F.good + [Self.result("cert.expiry", .pass, .critical, target: "/etc/ssl/new.pem")])
+        try fixture.ingest()
+        #expect(try fixture.builder().views.lostChecks(sirens: [F.lanveoc.siren!])[F.lanveoc.siren!]?.codes == ["cert.expiry", "tls.legacy-protocols"])
+        let findings = try fixture.builder().views.findings().findings
+        #expect(findings.filter { ["cert.expiry", "tls.legacy-protocols"].contains($0.code) }.map(\.resolved).reduce(0, +) == 0)
     }
 
     @Test("A certificate that could be read last time and not this time, beside another one read both times: lost, said beside a stable score")
