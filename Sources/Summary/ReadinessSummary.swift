@@ -235,7 +235,8 @@ public struct SummaryBuilder: Sendable {
         let trends = try views.trends()
         // The rules each member's hosts no longer verified since the member's comparison point, read only where they change
         // its direction in the table (a rise: the table shows no caveat beside a fall or a flat score); the territory's
-        // own: every member's hosts since the territory's comparison point, read only when the same servers are compared.
+        // own: every member's hosts since the territory's comparison point, read likewise only when it would say a rise
+        // (the cost is a comparison per host that reported since: 0.4 s for 3,000 hosts).
         var since: [String: Int64] = [:]
         for row in memberRows {
             let points = trends.members[row.siren] ?? []
@@ -245,8 +246,8 @@ public struct SummaryBuilder: Sendable {
         }
         let lost = try views.lostChecks(since: since)
         var territoryLost: LostChecks?
-        if let index = Self.comparisonIndex(trends.territory.points), let time = Self.comparisonTime(trends.territory.points),
-           trends.territory.points[index].hosts == trends.territory.points.last?.hosts {
+        if Self.trendFacts(trends.territory.points, score: t.score.score, level: t.score.level).direction == .up,
+           let time = Self.comparisonTime(trends.territory.points) {
             let codes = try views.lostChecks(since: Dictionary(uniqueKeysWithValues: memberRows.map { ($0.siren, time) })).values.flatMap(\.codes)
             territoryLost = LostChecks(codes: Array(Set(codes)))
         }

@@ -31,8 +31,8 @@ extension TerritoryViews {
     /// entry. A report generated in the same second as the point but after it (by signing time, report id) counts as
     /// before it: the same second, nothing a reader could tell apart.
     ///
-    /// Reads the reports' ranks of the entities' hosts (`report_by_host`) and the results of the pairs compared (their
-    /// primary key), compared in the store: only the lost rules come back. SQLite and PostgreSQL run the same statements.
+    /// Reads, per host that reported after that time, the report it had then (`report_by_host`) and the results of the
+    /// pairs compared (their primary key), compared in the store: only the lost rules come back. SQLite and PostgreSQL run the same statements.
     /// The cost is that of the entities asked: the caller asks only those whose trend it shows.
     /// - Throws: the backend's `InputError(.io)` when the store cannot be read.
     public func lostChecks(since: [String: Int64]) throws -> [String: LostChecks] {
@@ -51,31 +51,23 @@ extension TerritoryViews {
 
     /// `lostChecks(since:)` on an open connection, for at most a few hundred SIRENs (they are inlined).
     static func lostChecks(_ db: any SQLConnection, since: [(siren: String, at: Int64)]) throws -> [String: [String]] {
-        // Per host of the entities: its latest report, and its newest report generated at or before the entity's time.
+        // Per host of the entities that reported after the entity's time: its latest report, and its newest report
+        // generated at or before that time (an index seek in `report_by_host`). A host whose latest report is not after
+        // that time compares nothing: no ranking of its reports.
         let cuts = since.map { "(\(sqlList([$0.siren])), \($0.at))" }.joined(separator: ", ")
-        var latest: [Int64: (siren: String, key: Int64)] = [:]
-        var atCut: [Int64: Int64] = [:]
-        try db.forEachRow(sql: """
-            WITH cut (siren, cutAt) AS (VALUES \(cuts))
-            SELECT siren, hostID, key, latestPosition, cutPosition, isBefore FROM (
-                SELECT c.siren AS siren, r.hostID AS hostID, r.key AS key,
-                    CASE WHEN r.generatedAt <= c.cutAt THEN 1 ELSE 0 END AS isBefore,
-                    ROW_NUMBER() OVER (PARTITION BY r.hostID ORDER BY r.generatedAt DESC, r.signingTime DESC, r.id DESC) AS latestPosition,
-                    ROW_NUMBER() OVER (PARTITION BY r.hostID
-                        ORDER BY CASE WHEN r.generatedAt <= c.cutAt THEN 0 ELSE 1 END, r.generatedAt DESC, r.signingTime DESC, r.id DESC) AS cutPosition
-                FROM cut c JOIN host h ON h.siren = c.siren JOIN report r ON r.hostID = h.id) ranked
-            WHERE latestPosition = 1 OR (cutPosition = 1 AND isBefore = 1)
-            """, arguments: []) { row in
-            let host: Int64 = row[1]
-            if (row[3] as Int) == 1 { latest[host] = (row[0], row[2]) }
-            if (row[4] as Int) == 1 && (row[5] as Int) == 1 { atCut[host] = row[2] }
-        }
         var pairs: [(previous: Int64, newest: Int64)] = []
         var sirenOf: [Int64: String] = [:]
-        for (host, report) in latest {
-            guard let before = atCut[host], before != report.key else { continue }
-            pairs.append((before, report.key))
-            sirenOf[report.key] = report.siren
+        try db.forEachRow(sql: """
+            WITH cut (siren, cutAt) AS (VALUES \(cuts))
+            SELECT c.siren, h.latestReportKey, (
+                SELECT r.key FROM report r WHERE r.hostID = h.id AND r.generatedAt <= c.cutAt
+                ORDER BY r.generatedAt DESC, r.signingTime DESC, r.id DESC LIMIT 1)
+            FROM cut c JOIN host h ON h.siren = c.siren
+            WHERE h.latestReportKey IS NOT NULL AND h.latestGeneratedAt > c.cutAt
+            """, arguments: []) { row in
+            guard let before = row[2] as Int64?, let newest = row[1] as Int64?, before != newest else { return }
+            pairs.append((before, newest))
+            sirenOf[newest] = row[0] as String
         }
         guard !pairs.isEmpty else { return [:] }
         let verified = "r.status IN ('\(Status.pass.rawValue)', '\(Status.warn.rawValue)', '\(Status.fail.rawValue)')"
