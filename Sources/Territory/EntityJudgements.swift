@@ -2,7 +2,7 @@ import Checks
 import Foundation
 import Model
 
-/// Per entity, its status row judged at ingest (`entity_judged`, migration `v17-entity-judged`, issue 20), so that
+/// Per entity, its status row judged at ingest (`entity_judged`, migration `v18-entity-judged`, issue 20), so that
 /// `territory status` reads one row per entity instead of its domain sums and every host's cap inputs, and evaluates
 /// no cap for an entity whose judgement still holds at the view's `now`.
 ///
@@ -30,7 +30,7 @@ import Model
 /// roster at read time, so a roster change needs no refresh. The view re-judges, from `host_cap` as before, every
 /// entity whose row is missing, unkept or not valid at its `now` (a read-only store included: nothing is written back).
 enum EntityJudgements {
-    /// Migration `v17-entity-judged`: the table and its rows for every entity with a host.
+    /// Migration `v18-entity-judged`: the table and its rows for every entity with a host.
     static func createTable(_ db: any SQLConnection) throws {
         let integer = db.dialect == .sqlite ? "INTEGER" : "BIGINT"
         let real = db.dialect == .sqlite ? "REAL" : "DOUBLE PRECISION"

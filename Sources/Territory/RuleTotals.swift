@@ -150,30 +150,25 @@ enum RuleTotals {
             sums[key.code, default: Sum()].results += 1
             if before.contains(key) { sums[key.code, default: Sum()].persistent += 1 } else { sums[key.code, default: Sum()].new += 1 }
         }
-        // Resolved only when the latest report verified it: the rule passed on that target, or passed on the host and no
-        // longer names that target (a file renewed under another name). A rule absent from the latest report (a
-        // partial scan) or that erred or was skipped there is unverified, never "resolved".
+        // Resolved only when the latest report verified it: the rule passed on that very target. A rule absent from the
+        // latest report (a partial scan), that erred or was skipped there, or whose target is no longer named (an endpoint
+        // no longer discovered, a configuration no longer readable, a certificate replaced by another file) is
+        // unverified, never "resolved", whatever the rule says on other targets. `LostChecks` follows the same rule.
         let gone = before.filter { current[$0] == nil }
         if !gone.isEmpty {
             let codes = Set(gone.map(\.code))
-            var passed = Set<Key>(), passedCode = Set<Key>(), named = Set<Key>()
+            var passed = Set<Key>()
             var arguments = SQLArguments(codes.sorted().map { $0 as any SQLValueConvertible })
             arguments.append(contentsOf: SQLArguments(latest.keys.map { $0 as any SQLValueConvertible }))
             try db.forEachRow(sql: """
-                SELECT reportKey, code, target, status FROM result
+                SELECT reportKey, code, target FROM result
                 WHERE code IN (\(codes.map { _ in "?" }.joined(separator: ", "))) AND reportKey IN (\(latest.keys.map { _ in "?" }.joined(separator: ", ")))
+                AND status = '\(Status.pass.rawValue)'
                 """, arguments: arguments) { row in
                 guard let host = latest[row[0] as Int64] else { return }
-                let key = Key(host: host, code: row[1], target: row[2])
-                named.insert(key)
-                if (row[3] as String) == Status.pass.rawValue {
-                    passed.insert(key)
-                    passedCode.insert(Key(host: host, code: key.code, target: ""))
-                }
+                passed.insert(Key(host: host, code: row[1], target: row[2]))
             }
-            for key in gone where passed.contains(key) || (!named.contains(key) && passedCode.contains(Key(host: key.host, code: key.code, target: ""))) {
-                sums[key.code, default: Sum()].resolved += 1
-            }
+            for key in gone where passed.contains(key) { sums[key.code, default: Sum()].resolved += 1 }
         }
         try db.forEachRow(sql: """
             SELECT code, deficit FROM report_finding WHERE reportKey IN (\(latest.keys.map(String.init).joined(separator: ",")))

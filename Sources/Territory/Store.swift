@@ -30,10 +30,10 @@ import Model
 /// - `host_cap` — per host, its latest report's cap inputs reduced to what `now` can still change (migration
 ///   `v12-host-cap`, `HostCaps`): the status reads this instead of every latest report's `report_fact` rows.
 /// - `trend_entity_day`, `trend_day` — per entity and UTC day its state at its last report of the day, and per day
-///   what the day changes in the territory's sums (migration `v16-trend-day`, `TrendDays`): the dashboard's daily
+///   what the day changes in the territory's sums (migration `v17-trend-day`, `TrendDays`): the dashboard's daily
 ///   trend reads `trend_day` instead of replaying every report.
 /// - `entity_judged` — per entity, its status row judged at ingest (score line, failures, hosts' report times, caps
-///   without their words) and the interval of `now` over which its caps hold (migration `v17-entity-judged`,
+///   without their words) and the interval of `now` over which its caps hold (migration `v18-entity-judged`,
 ///   `EntityJudgements`): the status reads this and re-judges from `host_cap` only the entities outside their interval.
 /// - `report_finding` — per report and rule code with warn/fail results: how many, worst severity,
 ///   and the credit the fixes would add (the "fix first" and findings views read this, not `result`).

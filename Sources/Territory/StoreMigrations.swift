@@ -76,11 +76,17 @@ extension TerritoryStore {
         StoreMigration(id: "v15-withdrawal-by-signer") { db in
             try db.execute(sql: "CREATE INDEX report_withdrawal_by_signer ON report_withdrawal(signerSerial, signerIssuer)")
         },
+        // "Resolved" counts only a pass on that very target, no longer a target gone while the rule passed elsewhere on
+        // the host (`RuleTotals.refresh`): the findings' counts recomputed as v10 did.
+        StoreMigration(id: "v16-resolved-same-target") { db in
+            try RuleTotals.refreshAll(db)
+            try RuleTotals.sumRuleTotals(db)
+        },
         // Issue 20: the territory trend's per-day points kept at ingest (`TrendDays`), back-filled from every report.
-        StoreMigration(id: "v16-trend-day", body: TrendDays.createTable),
+        StoreMigration(id: "v17-trend-day", body: TrendDays.createTable),
         // Issue 20: per entity, its status row judged with the interval of `now` over which its caps hold
         // (`EntityJudgements`), back-filled from the entity sums and `host_cap`.
-        StoreMigration(id: "v17-entity-judged", body: EntityJudgements.createTable),
+        StoreMigration(id: "v18-entity-judged", body: EntityJudgements.createTable),
     ]
 
     /// Migration `v1-territory`: entities, hosts, reports and their sums, results, refusals.

@@ -2,7 +2,7 @@ import Checks
 import Foundation
 import Model
 
-/// The territory trend's per-UTC-day points kept at ingest (migration `v16-trend-day`, issue 20), so that the dashboard
+/// The territory trend's per-UTC-day points kept at ingest (migration `v17-trend-day`, issue 20), so that the dashboard
 /// of a large territory reads one row per day instead of replaying every report (`TrendBuilder`, 60 % of the
 /// dashboard's time at 100,000 reports).
 ///
@@ -28,7 +28,7 @@ import Model
 /// days' reports add up to the members' reports in the store and otherwise falls back to `TrendBuilder`, so that a
 /// writer that forgot the refresh costs time, never a wrong point.
 enum TrendDays {
-    /// Migration `v16-trend-day`: both tables, filled from every report.
+    /// Migration `v17-trend-day`: both tables, filled from every report.
     static func createTable(_ db: any SQLConnection) throws {
         let integer = db.dialect == .sqlite ? "INTEGER" : "BIGINT"
         try db.execute(sql: """

@@ -151,9 +151,9 @@ public struct FindingsView: Codable, Sendable {
         public var new: Int
         /// Findings present in both the latest and the previous report.
         public var persistent: Int
-        /// Findings of the previous report gone from the latest one, which verified the rule: it passed on that
-        /// target, or on the host when the target is no longer named. A rule absent from the latest report (a partial
-        /// scan), erred or skipped there is not resolved.
+        /// Findings of the previous report gone from the latest one, which verified them: the rule passed on that
+        /// very target. A rule absent from the latest report (a partial scan), erred or skipped there, or a target no
+        /// longer named (an endpoint no longer discovered, a certificate replaced by another file) is not resolved.
         public var resolved: Int
         /// Territory score gain if every result of this rule passed.
         public var gain: Double

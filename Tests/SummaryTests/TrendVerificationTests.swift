@@ -25,13 +25,66 @@ struct TrendVerificationTests {
         }
     }
 
+    /// What the entity page compares: the rules `siren`'s hosts no longer verified since its trend's comparison point.
+    static func lost(_ fixture: F, _ siren: String) throws -> [String: LostChecks] {
+        let builder = try fixture.builder()
+        return try builder.lostChecks(siren, points: builder.views.entityTrend(siren: siren)).map { [siren: $0] } ?? [:]
+    }
+
+    /// `daysAgo` of yesterday at `hour` o'clock, Paris time: reports of one local day, whatever time the test runs.
+    static func yesterday(_ fixture: F, hour: Int) -> Double {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Paris")!
+        let start = calendar.startOfDay(for: fixture.now.addingTimeInterval(-86_400))
+        return fixture.now.timeIntervalSince(start.addingTimeInterval(Double(hour) * 3_600)) / 86_400
+    }
+
+    @Test("Another server's unchanged report an hour after a rise from lost checks: still not progress, the trend compares with the day before")
+    func caveatSurvivesAnotherServer() throws {
+        let fixture = try F()
+        try fixture.write(F.plouzane, host: "srv1", daysAgo: 3, results: F.weak)
+        try fixture.write(F.plouzane, host: "srv2", daysAgo: 3, results: F.good)
+        try fixture.write(F.lanveoc, host: "srv-lanveoc", daysAgo: 3, results: F.good)
+        try fixture.write(F.plouzane, host: "srv1", daysAgo: Self.yesterday(fixture, hour: 10),
+                          results: Self.weak(["patch.security-updates": .skip, "backup.offline-copy": .error]))
+        try fixture.write(F.plouzane, host: "srv2", daysAgo: Self.yesterday(fixture, hour: 11), results: F.good)
+        try fixture.ingest()
+        #expect(try Self.lost(fixture, F.plouzane.siren!)[F.plouzane.siren!]?.codes == ["backup.offline-copy", "patch.security-updates"])
+        let summary = try fixture.builder().entity(F.plouzane.siren!)
+        #expect(summary.trend.direction == .unverified, "\(summary.trend.sentence)")
+        #expect(try #require(summary.score) > (summary.trend.previousScore ?? 100) + SummaryBuilder.stableBand)
+        #expect(summary.trend.sentence.contains("2 vérifications faites la fois précédente n'ont pas pu l'être cette fois"))
+        #expect(!(summary.trend.sentence.split(separator: ",").first ?? "").contains(" h "), "compared with the day before, not with srv1's report an hour earlier: \(summary.trend.sentence)")
+        // The territory: Plouzané's row and the territory's own trend, Lanvéoc's report of three days ago unchanged.
+        let page = try fixture.builder().territory()
+        #expect(page.members.first { $0.siren == F.plouzane.siren }?.trend == .unverified)
+        #expect(page.trend.direction == .unverified, "\(page.trend.sentence)")
+        #expect(page.trend.sentence.contains("2 vérifications faites la fois précédente"))
+    }
+
+    @Test("The comparison point: the last point of an earlier day (Paris time), else the first point")
+    func comparisonPoint() {
+        func point(_ at: String) -> TrendPoint {
+            TrendPoint(at: at, score: 60, level: "C", scoreLevel: "C", coverage: 1, hosts: 1, host: "srv", siren: nil, caps: [])
+        }
+        #expect(SummaryBuilder.comparisonIndex([point("2026-11-01T08:00:00Z")]) == nil)
+        // 22:30 UTC on 1 November is 23:30 in Paris, the same day; 23:30 UTC is the next day there.
+        let points = ["2026-10-30T08:00:00Z", "2026-11-01T08:00:00Z", "2026-11-01T22:30:00Z", "2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z"].map(point)
+        #expect(SummaryBuilder.comparisonIndex(points) == 2)
+        #expect(SummaryBuilder.comparisonIndex(Array(points.prefix(3))) == 0)
+        #expect(SummaryBuilder.comparisonIndex(Array(points.prefix(3)) + [point("2026-11-01T23:30:00Z")]) == 2)
+        #expect(SummaryBuilder.comparisonIndex(Array(points.prefix(2))) == 0)
+        #expect(SummaryBuilder.comparisonIndex(["2026-11-01T08:00:00Z", "2026-11-01T09:00:00Z", "2026-11-01T10:00:00Z"].map(point)) == 0)
+        #expect(SummaryBuilder.comparisonTime(Array(points.prefix(4))) == Int64(ISO8601.date(from: "2026-11-01T22:30:00Z")!.timeIntervalSince1970))
+    }
+
     @Test("Failing rules that err or are skipped next time: the score rises, the page says the checks could not be done again, not progress")
     func errorOrSkipIsNotProgress() throws {
         let fixture = try F()
         try fixture.write(F.plouzane, daysAgo: 3, results: F.weak)
         try fixture.write(F.plouzane, daysAgo: 1, results: Self.weak(["patch.security-updates": .skip, "backup.offline-copy": .error, "tls.weak-ciphers": .error]))
         try fixture.ingest()
-        let lost = try fixture.builder().views.lostChecks(sirens: [F.plouzane.siren!])
+        let lost = try Self.lost(fixture, F.plouzane.siren!)
         #expect(lost[F.plouzane.siren!]?.codes == ["backup.offline-copy", "patch.security-updates", "tls.weak-ciphers"])
         #expect(lost[F.plouzane.siren!]?.domains == [.tls, .patches, .backups])
         let summary = try fixture.builder().entity(F.plouzane.siren!)
@@ -57,20 +110,55 @@ struct TrendVerificationTests {
         #expect(summary.trend.sentence.contains("3 vérifications faites la fois précédente"))
     }
 
-    @Test("Real fixes, a certificate file renewed under another name, a rule that erred both times: progress it is")
+    @Test("Real fixes, a new certificate file beside the renewed one, a rule that erred both times: progress it is")
     func fixesStayProgress() throws {
         let fixture = try F()
         let old = F.weak + [Self.result("tls.hsts", .error, .medium, target: "intranet:443")]
         try fixture.write(F.plouzane, daysAgo: 3, results: old)
-        var renewed = Self.weak(["tls.legacy-protocols": .pass, "patch.security-updates": .pass]).filter { $0.code != "cert.expiry" }
+        var renewed = Self.weak(["tls.legacy-protocols": .pass, "patch.security-updates": .pass, "cert.expiry": .pass])
         renewed.append(Self.result("cert.expiry", .pass, .critical, target: "/etc/ssl/certs/www-2027.pem"))
         renewed.append(Self.result("tls.hsts", .error, .medium, target: "intranet:443"))
         try fixture.write(F.plouzane, daysAgo: 1, results: renewed)
         try fixture.ingest()
-        #expect(try fixture.builder().views.lostChecks(sirens: [F.plouzane.siren!]).isEmpty)
+        #expect(try Self.lost(fixture, F.plouzane.siren!).isEmpty)
         let summary = try fixture.builder().entity(F.plouzane.siren!)
         #expect(summary.trend.direction == .up)
         #expect(summary.trend.sentence.hasPrefix("En progrès depuis le contrôle du "))
+    }
+
+    @Test("A failing endpoint and a failing certificate file simply no longer named, the rules passing on targets named before: lost, not progress")
+    func failingTargetGoneIsLost() throws {
+        let fixture = try F()
+        let before = F.good + [
+            Self.result("tls.legacy-protocols", .fail, .high, target: "mairie.example.fr:443"),
+            Self.result("cert.expiry", .fail, .critical, target: "/etc/ssl/old.pem"),
+        ]
+        try fixture.write(F.lanveoc, daysAgo: 3, results: before)
+        try fixture.write(F.lanveoc, daysAgo: 1, results: F.good)
+        try fixture.ingest()
+        let lost = try Self.lost(fixture, F.lanveoc.siren!)
+        #expect(lost[F.lanveoc.siren!]?.codes == ["cert.expiry", "tls.legacy-protocols"])
+        let summary = try fixture.builder().entity(F.lanveoc.siren!)
+        #expect(try #require(summary.score) > (summary.trend.previousScore ?? 100))
+        #expect(summary.trend.direction == .unverified, "\(summary.trend.sentence)")
+        #expect(!summary.trend.sentence.contains("progrès depuis"))
+        // The findings say the same: neither is resolved.
+        let findings = try fixture.builder().views.findings().findings
+        #expect(findings.filter { ["cert.expiry", "tls.legacy-protocols"].contains($0.code) }.map(\.resolved).reduce(0, +) == 0)
+    }
+
+    @Test("An expired certificate file replaced by a new file that passes: the old one was not looked at, lost like the endpoint gone")
+    func replacedFileIsLost() throws {
+        let fixture = try F()
+        try fixture.write(F.lanveoc, daysAgo: 3, results: F.good + [
+            Self.result("tls.legacy-protocols", .fail, .high, target: "mairie.example.fr:443"),
+            Self.result("cert.expiry", .fail, .critical, target: "/etc/ssl/old.pem"),
+        ])
+        try fixture.write(F.lanveoc, daysAgo: 1, results: F.good + [Self.result("cert.expiry", .pass, .critical, target: "/etc/ssl/new.pem")])
+        try fixture.ingest()
+        #expect(try Self.lost(fixture, F.lanveoc.siren!)[F.lanveoc.siren!]?.codes == ["cert.expiry", "tls.legacy-protocols"])
+        let findings = try fixture.builder().views.findings().findings
+        #expect(findings.filter { ["cert.expiry", "tls.legacy-protocols"].contains($0.code) }.map(\.resolved).reduce(0, +) == 0)
     }
 
     @Test("A certificate that could be read last time and not this time, beside another one read both times: lost, said beside a stable score")
@@ -80,7 +168,7 @@ struct TrendVerificationTests {
         try fixture.write(F.lanveoc, daysAgo: 3, results: two)
         try fixture.write(F.lanveoc, daysAgo: 1, results: F.good + [Self.result("cert.expiry", .error, .critical, target: "/etc/ssl/b.pem")])
         try fixture.ingest()
-        let lost = try fixture.builder().views.lostChecks(sirens: [F.lanveoc.siren!])
+        let lost = try Self.lost(fixture, F.lanveoc.siren!)
         #expect(lost[F.lanveoc.siren!]?.codes == ["cert.expiry"])
         let summary = try fixture.builder().entity(F.lanveoc.siren!)
         #expect(summary.trend.direction == .stable, "a failing check in error weighs as it did: \(summary.trend.sentence)")
@@ -110,7 +198,7 @@ struct TrendVerificationTests {
         #expect(SummaryRenderer.arrow(summary.trend.direction) == "↘ en recul")
     }
 
-    @Test("Only the newest report counts: another server's earlier loss is already in the previous point")
+    @Test("Since the day before: another server's loss of an earlier day is already in the point compared with")
     func onlyTheNewestReport() throws {
         let fixture = try F()
         try fixture.write(F.plouzane, host: "srv-a", daysAgo: 5, results: F.weak)
@@ -119,14 +207,14 @@ struct TrendVerificationTests {
         try fixture.write(F.plouzane, host: "srv-a", daysAgo: 3, results: Self.weak(["patch.security-updates": .error, "backup.offline-copy": .skip]))
         try fixture.write(F.plouzane, host: "srv-b", daysAgo: 1, results: Self.weak(["patch.security-updates": .pass, "tls.legacy-protocols": .pass]))
         try fixture.ingest()
-        #expect(try fixture.builder().views.lostChecks(sirens: [F.plouzane.siren!]).isEmpty)
+        #expect(try Self.lost(fixture, F.plouzane.siren!).isEmpty)
         #expect(try fixture.builder().entity(F.plouzane.siren!).trend.direction == .up)
     }
 
     /// `F.weak` with three failing rules fixed, every rule still verified.
     static let fixed = weak(["tls.legacy-protocols": .pass, "patch.security-updates": .pass, "cert.expiry": .pass])
 
-    @Test("Territory: a member's row and the territory's own trend follow the newest report only")
+    @Test("Territory: a member's row and the territory's own trend compare with their own day before")
     func territory() throws {
         // Plouzané's newest report, the territory's newest too, erred where it failed before.
         let fixture = try F()
@@ -142,7 +230,7 @@ struct TrendVerificationTests {
         #expect(summary.trend.sentence.contains("2 vérifications faites la fois précédente n'ont pas pu l'être cette fois, sur les certificats de sécurité et les mises à jour des serveurs : la hausse"))
         #expect(SummaryRenderer.arrow(.unverified) == "≠ vérifications non refaites")
 
-        // Lanvéoc's real fix comes last: the territory's last two points differ by it alone, Plouzané's loss being in both.
+        // Lanvéoc's real fix comes last: since the territory's day before, Plouzané's loss being in both, only that fix changed.
         let later = try F()
         try later.write(F.plouzane, daysAgo: 6, results: F.weak)
         try later.write(F.plouzane, daysAgo: 4, results: Self.weak(["patch.security-updates": .skip, "cert.expiry": .error]))

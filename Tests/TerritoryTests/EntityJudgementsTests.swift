@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 @testable import Territory
 
-/// `entity_judged` (`EntityJudgements`, migration `v17-entity-judged`, issue 20): the status row kept per entity at
+/// `entity_judged` (`EntityJudgements`, migration `v18-entity-judged`, issue 20): the status row kept per entity at
 /// ingest equals, at any `now` where it is read as valid, a full recomputation from the entity sums and every host's
 /// latest facts (`memberInputs`, `CapEvaluation.entityCaps`), and the status from the kept rows is byte for byte the one
 /// judged from scratch, before, at and after every certificate's and system's end and every staleness boundary, after

@@ -235,7 +235,7 @@ struct HostileStoreTests {
         // A 768 KiB tmpfs when this machine allows mounts (ENOSPC, SQLITE_FULL); else a 768 KiB file size limit on
         // the process (EFBIG with SIGXFSZ ignored, SQLITE_IOERR): both a store that cannot grow. 768 KiB holds the empty
         // store and its migrations with their WAL (256 KiB no longer did once v6-reason-fr was added, 512 KiB once
-        // v16-trend-day was), not the 120 reports.
+        // v17-trend-day was), not the 120 reports.
         let mounted = Self.mount(["-t", "tmpfs", "-o", "size=768k,mode=0700", "tmpfs", small])
         defer { if mounted { _ = try? Command.run("umount", [small]) } }
         let arguments = ["consolidate", output.inbox, "--db", db, "--ca", output.caFile]

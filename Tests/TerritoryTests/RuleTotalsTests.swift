@@ -51,19 +51,15 @@ struct RuleTotalsTests {
             struct Key: Hashable { var host: Int64; var code: String; var target: String }
             var now: [Key: Severity] = [:]
             var before = Set<Key>()
-            // The latest reports' (host, code, target) named, and those that passed (also per host and code).
-            var named = Set<Key>(), passed = Set<Key>()
+            // The latest reports' (host, code, target) that passed.
+            var passed = Set<Key>()
             var tallies: [String: ScoreTally] = [:]
             var deficits: [String: [String: Double]] = [:]
             try db.forEachRow(sql: "SELECT reportKey, code, target, status, severity FROM result", arguments: []) { row in
                 let report: Int64 = row[0], code: String = row[1]
                 let status = Status(rawValue: row[3])!, severity = Severity(rawValue: row[4])!
                 if let host = latest[report] {
-                    named.insert(Key(host: host, code: code, target: row[2]))
-                    if status == .pass {
-                        passed.insert(Key(host: host, code: code, target: row[2]))
-                        passed.insert(Key(host: host, code: code, target: "\u{0}any"))
-                    }
+                    if status == .pass { passed.insert(Key(host: host, code: code, target: row[2])) }
                     let siren = sirenOf[host]!
                     tallies[siren, default: ScoreTally()].add(status: status, severity: severity, domain: Domain(ruleCode: code))
                     guard status.isFinding else { return }
@@ -85,10 +81,8 @@ struct RuleTotalsTests {
                 if before.contains(key) { sum.persistent += 1 } else { sum.new += 1 }
                 sums[siren, default: [:]][key.code] = sum
             }
-            // Resolved: gone from the latest report, which verified the rule there (passed on the target, or on the host
-            // with the target no longer named).
-            for key in before where now[key] == nil
-                && (passed.contains(key) || (!named.contains(key) && passed.contains(Key(host: key.host, code: key.code, target: "\u{0}any")))) {
+            // Resolved: gone from the latest report, which passed the rule on that very target.
+            for key in before where now[key] == nil && passed.contains(key) {
                 sums[sirenOf[key.host]!, default: [:]][key.code, default: Sum()].resolved += 1
             }
             var rows: [String: String] = [:]

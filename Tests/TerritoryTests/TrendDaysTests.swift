@@ -7,7 +7,7 @@ import Testing
 @testable import Territory
 
 /// The territory trend: its coverage counts the members that never reported as 0, as `territory status` does, and its
-/// per-day points kept at ingest (`TrendDays`, migration `v16-trend-day`, issue 20) equal `TrendBuilder`'s daily series.
+/// per-day points kept at ingest (`TrendDays`, migration `v17-trend-day`, issue 20) equal `TrendBuilder`'s daily series.
 @Suite("Trend days: the status's coverage, and points kept at ingest equal to a full recomputation", .serialized)
 struct TrendDaysTests {
     typealias F = TerritoryFixture
