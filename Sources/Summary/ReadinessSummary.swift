@@ -264,6 +264,11 @@ public struct SummaryBuilder: Sendable {
         }
         let noun = MemberNoun.of(kinds: memberRows.map { kind($0.siren) } + status.neverReported.map(\.kind))
         let sirens = Set(memberRows.map(\.siren))
+        // Members not wholly silent with a server that is (one fresh server does not hide another), by name.
+        let serversBySiren = try views.silentServers()
+        let silentServers = memberRows.filter { !$0.stale }.compactMap { row in
+            serversBySiren[row.siren].map { "\(row.name ?? row.siren) (\($0.joined(separator: ", ")))" }
+        }.sorted()
         let facts = ElusFacts(
             scope: .territory(noun: noun, members: memberRows.count), level: level, scoreLevel: t.score.scoreLevel.flatMap(Level.init(rawValue:)),
             gaps: t.domains.flatMap(\.gaps).compactMap { gap in
@@ -274,7 +279,8 @@ public struct SummaryBuilder: Sendable {
             incidents: try incidentFacts { $0.map { sirens.contains($0) } ?? true },
             neverReported: status.neverReported.map(\.name), silent: memberRows.filter(\.stale).map { $0.name ?? $0.siren },
             silentAfterDays: t.silentAfterDays,
-            organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted())
+            organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted(),
+            silentServers: silentServers)
         let text = ElusWording.text(facts)
         // Findings anywhere in the territory, for the decisions.
         let territoryFindings = try views.findings(affectedLimit: 0).findings.filter { $0.results > 0 }
@@ -306,7 +312,7 @@ public struct SummaryBuilder: Sendable {
             noPriorities: Self.noPrioritiesSentence(
                 coverage: t.score.coverage, findings: !findings.isEmpty,
                 gaps: memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .gap } },
-                unverified: !status.neverReported.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
+                unverified: !status.neverReported.isEmpty || !silentServers.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
             nis2: nis2,
             decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,
