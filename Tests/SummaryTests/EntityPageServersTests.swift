@@ -1,9 +1,11 @@
 import Foundation
 import Model
+import NIS2
 import Summary
 import Territory
 import TestSupport
 import Testing
+import Trust
 
 /// The élus page of one entity (`summary --entity`), its detail (`territory entity`) and its monthly digest
 /// (`territory digest --entity`) judge it as its `territory status` row does (one rule: `TerritoryViews.statusRow`),
@@ -40,10 +42,13 @@ struct EntityPageServersTests {
         try fixture.ingest()
         let serial = try fixture.signer(F.plouzane, host: "srv-ecole").certificate.serialNumberHex
         try fixture.authority.revoke(serial: serial, reason: .keyCompromise, now: fixture.now)
-        try fixture.ingest()
+        // Consolidated again with the new CRL: srv-ecole's report is withdrawn (and its file refused).
+        let verifier = ReportVerifier(trust: try TrustAnchors.load(caFile: fixture.authority.certificatePath, crlFiles: [fixture.authority.crlPath]))
+        let run = try Ingest(store: try fixture.store(), verifier: verifier).run(try Inbox.discover([fixture.inbox]))
+        #expect(run.withdrawn.count == 1, "\(run.withdrawn)")
         let (row, detail) = try Self.expectSameJudgement(fixture)
         #expect(row.hosts == 2 && detail.reports.map(\.host) == ["srv-mairie"])
-        #expect(detail.silentHosts == [.init(host: "srv-ecole", lastReport: nil, ageDays: nil, withdrawn: true)], "\(detail.silentHosts)")
+        #expect(detail.silentHosts.map(\.host) == ["srv-ecole"] && detail.silentHosts.allSatisfy { $0.withdrawn && $0.lastReport == nil }, "\(detail.silentHosts)")
         #expect(row.score.level != "A" && row.score.caps.contains { $0.state == CapState.unverified.rawValue && $0.hosts == ["srv-ecole"] }, "\(row.score)")
 
         let page = try fixture.builder().entity(F.plouzane.siren!)
