@@ -60,6 +60,18 @@ struct EntityPageServersTests {
         let digest = try Self.digest(fixture)
         #expect(digest.state.hasPrefix("Niveau \(row.score.level ?? "?")"), "\(digest.state)")
         #expect(digest.silentHosts.count == 1 && digest.silentHosts[0].hasPrefix("srv-ecole"), "\(digest.silentHosts)")
+
+        // The commands, as the RSSI runs them: the same level and the server named.
+        let siren = F.plouzane.siren!, db = fixture.storeLocation
+        let printed = try BuiltBinary.run(["summary", "--entity", siren, "--db", db, "--format", "markdown"])
+        #expect(printed.exitCode == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("## Niveau \(row.score.level ?? "?")") && printed.stdout.contains("srv-ecole"), "\(printed.stdout)")
+        #expect(!printed.stdout.contains("Aucun point à corriger n'a été relevé par les derniers contrôles."), "\(printed.stdout)")
+        let mail = try BuiltBinary.run(["territory", "digest", "--entity", siren, "--db", db])
+        #expect(mail.exitCode == 0, "\(mail.stderr)")
+        #expect(mail.stdout.contains("Niveau \(row.score.level ?? "?")") && !mail.stdout.contains("Niveau A") && mail.stdout.contains("srv-ecole"), "\(mail.stdout)")
+        let detailed = try BuiltBinary.run(["territory", "entity", siren, "--db", db])
+        #expect(detailed.exitCode == 0 && detailed.stdout.contains("srv-ecole"), "\(detailed.stdout) \(detailed.stderr)")
     }
 
     @Test("One fresh server does not hide a silent one: the entity page names it and does not say there is nothing to fix")
@@ -83,5 +95,9 @@ struct EntityPageServersTests {
 
         let digest = try Self.digest(fixture)
         #expect(digest.silentHosts.count == 1 && digest.silentHosts[0].hasPrefix("srv-ancien"), "\(digest.silentHosts)")
+
+        let printed = try BuiltBinary.run(["summary", "--entity", F.plouzane.siren!, "--db", fixture.storeLocation, "--format", "markdown"])
+        #expect(printed.exitCode == 0 && printed.stdout.contains("1 serveur n'a pas envoyé de contrôle depuis plus de") && printed.stdout.contains("srv-ancien"),
+                "\(printed.stdout) \(printed.stderr)")
     }
 }
