@@ -311,6 +311,10 @@ public enum ViewTables {
             rows: view.reports.map {
                 [$0.host, $0.id, PeopleTime.string(iso: $0.generatedAt), PeopleTime.string(iso: $0.signingTime), Words.score($0.score), Words.level($0.score, language),
                  Words.caps($0.score.caps, language), Words.percent($0.score.coverage), $0.profile, $0.os ?? ""]
+            } + view.silentHosts.filter(\.withdrawn).map {
+                // A server whose every report was withdrawn: counted in the entity, silent, its caps unverified.
+                [$0.host, fr ? "aucun (rapports retirés, signataire révoqué)" : "none (reports withdrawn, signer revoked)", "—", "—", "—", "—",
+                 fr ? "non vérifiés" : "unverified", "—", "", ""]
             })
         let caps = TextTable(
             title: fr ? "Plafonds (écarts critiques qui limitent le niveau)" : "Caps (critical gaps that limit the level)",

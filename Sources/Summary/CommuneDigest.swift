@@ -99,17 +99,21 @@ public struct CommuneDigestBuilder: Sendable {
             silentHosts: [], fixes: [], noFixes: "", incidents: [], rssiActions: [], windowDays: windowDays)
         digest.greeting = Self.greeting(digest.recipients, fr: fr)
 
-        // Servers silent for longer than the roster allows.
+        // Servers silent for longer than the roster allows, or left without any trusted report (every report withdrawn
+        // after its signer's revocation): the detail's, per server.
         var silentHosts: [String] = []
-        for report in detail?.reports ?? [] {
-            guard let time = ISO8601.date(from: report.generatedAt) else { continue }
-            let seconds = Int(time.timeIntervalSince1970)
-            guard TerritoryJudgement.isSilent(newest: seconds, now: Int(views.now.timeIntervalSince1970), days: silentAfter) else { continue }
-            let days = Int(views.now.timeIntervalSince(time) / 86_400)
-            silentHosts.append(report.host)
-            digest.silentHosts.append(fr
-                ? "\(report.host) : dernier contrôle reçu le \(SummaryBuilder.frenchDate(report.generatedAt)), il y a \(days) jours (attendu tous les \(silentAfter) jours) ; son état actuel n'est pas connu."
-                : "\(report.host): last report received on \(report.generatedAt.prefix(10)), \(days) days ago (expected every \(silentAfter) days); its current state is not known.")
+        for host in detail?.silentHosts ?? [] {
+            silentHosts.append(host.host)
+            if let last = host.lastReport {
+                let days = host.ageDays ?? 0
+                digest.silentHosts.append(fr
+                    ? "\(host.host) : dernier contrôle reçu le \(SummaryBuilder.frenchDate(last)), il y a \(days) jours (attendu tous les \(silentAfter) jours) ; son état actuel n'est pas connu."
+                    : "\(host.host): last report received on \(last.prefix(10)), \(days) days ago (expected every \(silentAfter) days); its current state is not known.")
+            } else {
+                digest.silentHosts.append(fr
+                    ? "\(host.host) : plus aucun contrôle valable, ses rapports ont été retirés (certificat de signature révoqué) ; son état n'est pas connu."
+                    : "\(host.host): no valid report left, its reports were withdrawn (signing certificate revoked); its state is not known.")
+            }
         }
 
         // Certificates, from the alerts (the `territory certificates` view).

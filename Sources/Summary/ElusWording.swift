@@ -89,6 +89,11 @@ public struct ElusFacts: Sendable, Equatable {
     /// when its newest report is that old.
     public var silent: [String]
     public var silentAfterDays: Int
+    /// Servers whose state is not known while their member is not wholly silent (one fresh server does not hide
+    /// another): entity, by hostname; territory, « member (hostnames) ». Latest report older than `silentAfterDays`.
+    public var silentServers: [String]
+    /// Entity: servers whose every report was withdrawn (a revoked signer), by hostname.
+    public var withdrawnServers: [String]
     /// Entity: French date of its newest report.
     public var lastReport: String?
     /// Territory: members whose organisation was not evaluated (questionnaire missing or unanswered),
@@ -100,8 +105,11 @@ public struct ElusFacts: Sendable, Equatable {
     public init(
         scope: Scope, level: Level?, scoreLevel: Level?, gaps: [Gap] = [], trend: Trend = .init(direction: .first),
         incidents: Incidents = .init(open: 0), neverReported: [String] = [], silent: [String] = [], silentAfterDays: Int = 7,
-        lastReport: String? = nil, organisationNotEvaluated: [String] = [], unansweredItems: Int = 0
+        lastReport: String? = nil, organisationNotEvaluated: [String] = [], unansweredItems: Int = 0,
+        silentServers: [String] = [], withdrawnServers: [String] = []
     ) {
+        self.silentServers = silentServers
+        self.withdrawnServers = withdrawnServers
         self.lastReport = lastReport
         self.scope = scope
         self.level = level
@@ -298,10 +306,22 @@ public enum ElusWording {
                 let n = facts.silent.count
                 out.append("\(noun.count(n)) \(n == 1 ? "n'a" : "n'ont") pas envoyé de contrôle depuis plus de \(facts.silentAfterDays) jours : \(list(facts.silent)). \(n == 1 ? "Sa" : "Leur") situation a pu changer.")
             }
+            if !facts.silentServers.isEmpty {
+                let n = facts.silentServers.count
+                out.append("\(noun.count(n)) \(n == 1 ? "a" : "ont") au moins un serveur qui n'a pas envoyé de contrôle depuis plus de \(facts.silentAfterDays) jours : \(list(facts.silentServers)). L'état de ces serveurs n'est pas connu.")
+            }
         case .entity:
             if !facts.silent.isEmpty {
                 out.append(facts.lastReport.map { "Le dernier contrôle date du \($0), il y a plus de \(facts.silentAfterDays) jours : la situation a pu changer depuis." }
                     ?? "Aucun contrôle n'a été reçu depuis plus de \(facts.silentAfterDays) jours : la situation a pu changer depuis.")
+            }
+            if !facts.silentServers.isEmpty {
+                let n = facts.silentServers.count
+                out.append("\(n == 1 ? "1 serveur n'a" : "\(n) serveurs n'ont") pas envoyé de contrôle depuis plus de \(facts.silentAfterDays) jours : \(list(facts.silentServers)). \(n == 1 ? "Son" : "Leur") état actuel n'est pas connu.")
+            }
+            if !facts.withdrawnServers.isEmpty {
+                let n = facts.withdrawnServers.count
+                out.append("\(n == 1 ? "1 serveur n'a" : "\(n) serveurs n'ont") plus aucun contrôle valable, \(n == 1 ? "ses rapports ayant été retirés" : "leurs rapports ayant été retirés") (certificat de signature révoqué) : \(list(facts.withdrawnServers)). \(n == 1 ? "Son" : "Leur") état n'est pas connu.")
             }
         }
         return out

@@ -164,14 +164,17 @@ public struct SummaryBuilder: Sendable {
             scope: .entity, level: level, scoreLevel: detail.score.scoreLevel.flatMap(Level.init(rawValue:)),
             gaps: detail.score.caps.compactMap { cap in
                 guard let rule = CapRule(rawValue: cap.rule), let state = CapState(rawValue: cap.state) else { return nil }
-                return ElusFacts.Gap(rule: rule, state: state, who: cap.hosts, outOf: detail.reports.count)
+                return ElusFacts.Gap(rule: rule, state: state, who: cap.hosts, outOf: detail.hosts)
             },
             trend: Self.trendFacts(points, score: detail.score.score, level: detail.score.level, lost: lost),
             incidents: try incidentFacts { $0 == siren },
             silent: detail.stale ? [name] : [], silentAfterDays: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays,
             lastReport: detail.reports.map(\.generatedAt).max().map { Self.frenchDate(String($0.prefix(10))) },
             organisationNotEvaluated: detail.score.notEvaluated.contains(Domain.organisation.rawValue) ? [name] : [],
-            unansweredItems: unanswered)
+            unansweredItems: unanswered,
+            // Per server, unless the entity as a whole is said silent (its newest report, every server then).
+            silentServers: detail.stale ? [] : detail.silentHosts.filter { !$0.withdrawn }.map(\.host),
+            withdrawnServers: detail.silentHosts.filter(\.withdrawn).map(\.host))
         let text = ElusWording.text(facts)
         let supportEnded = results.contains { $0.code == "patch.os-eol" && $0.status == .fail }
         return ReadinessSummary(
@@ -182,7 +185,7 @@ public struct SummaryBuilder: Sendable {
             noPriorities: Self.noPrioritiesSentence(
                 coverage: detail.score.coverage, findings: !findings.isEmpty,
                 gaps: detail.score.caps.contains { CapState(rawValue: $0.state) == .gap },
-                unverified: detail.score.caps.contains { CapState(rawValue: $0.state) == .unverified }), nis2: nis2,
+                unverified: !detail.silentHosts.isEmpty || detail.score.caps.contains { CapState(rawValue: $0.state) == .unverified }), nis2: nis2,
             decisions: decisions(findings: findings, declared: declared, nis2: nis2, level: level, territory: false, supportEnded: supportEnded),
             csirt: RegionalCSIRT.contact(region: identity.region, departement: identity.departement) ?? RegionalCSIRT.national,
             members: [])
@@ -271,6 +274,11 @@ public struct SummaryBuilder: Sendable {
         }
         let noun = MemberNoun.of(kinds: memberRows.map { kind($0.siren) } + status.neverReported.map(\.kind))
         let sirens = Set(memberRows.map(\.siren))
+        // Members not wholly silent with a server that is (one fresh server does not hide another), by name.
+        let serversBySiren = try views.silentServers()
+        let silentServers = memberRows.filter { !$0.stale }.compactMap { row in
+            serversBySiren[row.siren].map { "\(row.name ?? row.siren) (\($0.joined(separator: ", ")))" }
+        }.sorted()
         let facts = ElusFacts(
             scope: .territory(noun: noun, members: memberRows.count), level: level, scoreLevel: t.score.scoreLevel.flatMap(Level.init(rawValue:)),
             gaps: t.domains.flatMap(\.gaps).compactMap { gap in
@@ -281,7 +289,8 @@ public struct SummaryBuilder: Sendable {
             incidents: try incidentFacts { $0.map { sirens.contains($0) } ?? true },
             neverReported: status.neverReported.map(\.name), silent: memberRows.filter(\.stale).map { $0.name ?? $0.siren },
             silentAfterDays: t.silentAfterDays,
-            organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted())
+            organisationNotEvaluated: memberRows.filter { $0.score.notEvaluated.contains(Domain.organisation.rawValue) }.map { $0.name ?? $0.siren }.sorted(),
+            silentServers: silentServers)
         let text = ElusWording.text(facts)
         // Findings anywhere in the territory, for the decisions.
         let territoryFindings = try views.findings(affectedLimit: 0).findings.filter { $0.results > 0 }
@@ -313,7 +322,7 @@ public struct SummaryBuilder: Sendable {
             noPriorities: Self.noPrioritiesSentence(
                 coverage: t.score.coverage, findings: !findings.isEmpty,
                 gaps: memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .gap } },
-                unverified: !status.neverReported.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
+                unverified: !status.neverReported.isEmpty || !silentServers.isEmpty || memberRows.contains { $0.score.caps.contains { CapState(rawValue: $0.state) == .unverified } }),
             nis2: nis2,
             decisions: Array(decisions.prefix(5)),
             csirt: RegionalCSIRT.contact(region: place?.region, departement: place?.departement) ?? RegionalCSIRT.national,

@@ -235,12 +235,13 @@ enum HostCaps {
 
     /// Every host with a latest report and its cap input at `now` (Unix seconds), from `host_cap`; the hosts whose
     /// row is missing or was computed from another report than their latest read from their facts.
-    static func latestInputs(_ db: any SQLConnection, now: Int) throws -> [(siren: String, time: Int, input: HostCapInput)] {
+    /// With `only`, that entity's hosts alone.
+    static func latestInputs(_ db: any SQLConnection, now: Int, only siren: String? = nil) throws -> [(siren: String, time: Int, input: HostCapInput)] {
         var out: [(siren: String, time: Int, input: HostCapInput)] = []
         var outdated: [(index: Int, id: Int64, key: Int64)] = []
         try db.forEachRow(sql: """
             SELECT h.id, h.siren, h.hostname, h.latestReportKey, h.latestGeneratedAt, c.reportKey, \(columns)
-            FROM host h LEFT JOIN host_cap c ON c.hostID = h.id WHERE h.latestReportKey IS NOT NULL
+            FROM host h LEFT JOIN host_cap c ON c.hostID = h.id WHERE h.latestReportKey IS NOT NULL\(siren.map { " AND h.siren IN (\(TerritoryViews.sqlList([$0])))" } ?? "")
             """, arguments: []) { row in
             let key: Int64 = row[3], time: Int = row[4]
             var input = HostCapInput(hostname: row[2], reportTime: time, facts: [], pendingSince: [:])

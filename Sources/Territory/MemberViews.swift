@@ -32,7 +32,10 @@ struct MemberInputs {
 
 extension TerritoryViews {
     /// Reads every entity's sums, its hosts' cap inputs (unless `caps` is false: the score sums alone) and the roster.
-    func memberInputs(_ db: any SQLConnection, caps: Bool = true) throws -> MemberInputs {
+    /// With `only`, that entity's alone (the entity detail judges it by the same rows as the status).
+    func memberInputs(_ db: any SQLConnection, caps: Bool = true, only siren: String? = nil) throws -> MemberInputs {
+        // `AND …siren IN ('…')` narrowing each query to `siren`, or nothing.
+        func narrowed(_ column: String) -> String { siren.map { " AND \(column) IN (\(Self.sqlList([$0])))" } ?? "" }
         let roster = try TerritoryStore.roster(db)
         let days = roster?.silentAfterDays ?? Roster.defaultSilentAfterDays
         let perimeter = roster?.sirens
@@ -45,7 +48,7 @@ extension TerritoryViews {
         // nothing — never dropped as if they had never existed.
         try db.forEachRow(sql: """
             SELECT e.siren, e.name, e.departement, e.latestResults, e.latestScored FROM entity e
-            WHERE \(TerritoryStore.hasServer)
+            WHERE \(TerritoryStore.hasServer)\(narrowed("e.siren"))
             """, arguments: []) { row in
             let siren: String = row[0]
             // The roster's identity wins over what a report claims (`ResolvedIdentity`).
@@ -57,7 +60,7 @@ extension TerritoryViews {
             index[siren] = sums.count
             sums.append(entity)
         }
-        try db.forEachRow(sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain", arguments: []) { row in
+        try db.forEachRow(sql: "SELECT siren, domain, weight, earned, failing, warning, unverified FROM entity_domain WHERE 1 = 1\(narrowed("siren"))", arguments: []) { row in
             guard let name: String = row[1], let domain = Domain(rawValue: name), let at = index[row[0] as String] else { return }
             let weight: Double = row[2]
             if weight > 0 {
@@ -79,16 +82,16 @@ extension TerritoryViews {
             if let input { sums[at].capInputs.append(input) }
         }
         if caps {
-            for host in try HostCaps.latestInputs(db, now: nowSeconds) { add(siren: host.siren, time: host.time, input: host.input) }
+            for host in try HostCaps.latestInputs(db, now: nowSeconds, only: siren) { add(siren: host.siren, time: host.time, input: host.input) }
         } else {
-            try db.forEachRow(sql: "SELECT siren, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL", arguments: []) { row in
+            try db.forEachRow(sql: "SELECT siren, latestGeneratedAt FROM host WHERE latestReportKey IS NOT NULL\(narrowed("siren"))", arguments: []) { row in
                 add(siren: row[0], time: row[1], input: nil)
             }
         }
         // A host left without any trusted report (every report withdrawn after its signer's revocation): still one of
         // the entity's servers, silent, and its caps unverified (no fact: no backup, support or certificate known).
         // No report time: it leaves the entity's newest report as it is and counts as stale.
-        try db.forEachRow(sql: "SELECT siren, hostname FROM host WHERE latestReportKey IS NULL", arguments: []) { row in
+        try db.forEachRow(sql: "SELECT siren, hostname FROM host WHERE latestReportKey IS NULL\(narrowed("siren"))", arguments: []) { row in
             add(siren: row[0], time: Int.min, input: caps ? HostCapInput(hostname: row[1], reportTime: 0, facts: [], pendingSince: [:]) : nil)
         }
         var entities: [String: EntitySums] = [:]
@@ -173,6 +176,26 @@ extension TerritoryViews {
             now: ISO8601.string(from: now), territory: territory, entities: shown, neverReported: silent.filter { filter.keeps(siren: $0.siren) },
             fixes: fixLimit > 0 ? try ruleFixes(db, base: FixBase(rows: rows, exactScores: exactScores), limit: fixLimit, filter: filter) : [],
             filter: filter.orNil)
+    }
+
+    /// One entity's judgement, the one rule of the status row and the entity detail: its hosts' summed tally, its
+    /// hosts' caps (a host whose every report was withdrawn counted silent, its caps unverified), silent when its
+    /// newest report is older than `silentAfterDays` (plus the grace day).
+    func statusRow(_ entity: EntitySums, silentAfterDays: Int) -> StatusView.EntityRow {
+        let caps = CapEvaluation.entityCaps(entity.capInputs, now: nowSeconds, language: language)
+        return StatusView.EntityRow(
+            siren: entity.siren, name: entity.name, departement: entity.departement, hosts: entity.hosts, staleHosts: entity.staleHosts,
+            newestReport: entity.newest == Int.min ? nil : Self.time(entity.newest),
+            ageDays: entity.newest == Int.min ? nil : max(0, (nowSeconds - entity.newest) / 86_400),
+            stale: TerritoryJudgement.isSilent(newest: entity.newest, now: nowSeconds, days: silentAfterDays),
+            inPerimeter: entity.inPerimeter, score: ScoreLine(entity.tally.summary, caps: caps), failing: entity.failing,
+            warnings: entity.warnings)
+    }
+
+    /// The status row of `siren` alone (nil when it has no server), read as `judgedStatus` reads every row.
+    func statusRow(_ db: any SQLConnection, siren: String) throws -> StatusView.EntityRow? {
+        let inputs = try memberInputs(db, only: siren)
+        return inputs.entities[siren].map { statusRow($0, silentAfterDays: inputs.silentAfterDays) }
     }
 
     /// Roster members without any report, in roster order. The grouping counts only when listed among the

@@ -339,6 +339,23 @@ public struct DetailView: Codable, Sendable {
     /// The filter applied, absent when none: with a domain, `results` and `fixes` are those of the domain
     /// (`score` stays the whole entity's).
     public var filter: ViewFilter?
+    /// The servers whose state is not known, by hostname: latest report older than the silence threshold, or
+    /// every report withdrawn (a revoked signer; not in `reports`). One fresh server does not hide another.
+    public var silentHosts: [SilentHost]
+
+    /// A server of the view that is silent.
+    public struct SilentHost: Codable, Sendable, Equatable {
+        public var host: String
+        /// Generation time of its latest trusted report (ISO 8601); nil when every report was withdrawn.
+        public var lastReport: String?
+        /// Whole days since `lastReport`; nil when none.
+        public var ageDays: Int?
+        /// True when it had reports, all withdrawn after its signer's revocation.
+        public var withdrawn: Bool
+    }
+
+    /// Servers in the view: those with a latest report and those whose every report was withdrawn.
+    public var hosts: Int { reports.count + silentHosts.filter(\.withdrawn).count }
 
     public struct Fix: Codable, Sendable {
         public var host: String
@@ -668,7 +685,8 @@ public struct TerritoryViews: Sendable {
 
     /// An entity's hosts' latest reports, combined score, findings and trend.
     /// With a filter's domain, the results and fixes of that domain only (its entities are not used: the
-    /// entity is `siren`).
+    /// entity is `siren`). Its score, level, caps and silence are those of its `territory status` row
+    /// (`statusRow`: a host whose every report was withdrawn counts, silent, its caps unverified).
     /// - Throws: `InputError(.missing)` when the SIREN has no report.
     public func entity(_ siren: String, filter: ViewFilter = ViewFilter()) throws -> DetailView {
         let hostIDs = try store.read { db in try db.fetchAll(Int64.self, sql: "SELECT id FROM host WHERE siren = ? ORDER BY hostname\(db.dialect.byteOrder)", arguments: [siren]) }
@@ -677,7 +695,13 @@ public struct TerritoryViews: Sendable {
                 .missing, fr: "aucun rapport du SIREN \(siren) dans la base (voir `cyberctl territory status`)",
                 en: "no report for SIREN \(siren) in the store (see `cyberctl territory status`)")
         }
-        return try detail(siren: siren, hostIDs: hostIDs, filter: ViewFilter(domain: filter.domain))
+        var view = try detail(siren: siren, hostIDs: hostIDs, filter: ViewFilter(domain: filter.domain))
+        // The one judgement: the status row's (the same sums and cap inputs), not a second computation.
+        if let row = try store.read({ db in try statusRow(db, siren: siren) }) {
+            view.score = row.score
+            view.stale = row.stale
+        }
+        return view
     }
 
     func detail(siren: String, hostIDs: [Int64], filter: ViewFilter = ViewFilter()) throws -> DetailView {
@@ -745,12 +769,26 @@ public struct TerritoryViews: Sendable {
             let order: [Status: Int] = [.fail: 0, .warn: 1, .error: 2, .skip: 3, .pass: 4]
             results.sort { (order[$0.status]!, -$0.severity.weight, $0.host, $0.code, $0.target) < (order[$1.status]!, -$1.severity.weight, $1.host, $1.code, $1.target) }
             let roster = try TerritoryStore.roster(db)
+            // Per server: one fresh server must not hide a silent one, nor one whose every report was withdrawn.
+            let limit = TerritoryJudgement.silenceLimit(now: nowSeconds, days: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays)
+            var silentHosts: [DetailView.SilentHost] = []
+            try db.forEachRow(sql: """
+                SELECT hostname, latestReportKey, latestGeneratedAt FROM host h
+                WHERE h.id IN (\(idList)) ORDER BY hostname\(db.dialect.byteOrder)
+                """, arguments: []) { row in
+                let hostname: String = row[0]
+                if (row[1] as Int64?) == nil {
+                    silentHosts.append(.init(host: hostname, lastReport: nil, ageDays: nil, withdrawn: true))
+                } else if let time = row[2] as Int?, time < limit {
+                    silentHosts.append(.init(host: hostname, lastReport: Self.time(time), ageDays: max(0, (nowSeconds - time) / 86_400), withdrawn: false))
+                }
+            }
             return DetailView(
                 now: ISO8601.string(from: now), siren: siren, name: roster?.member(siren)?.name ?? name, reports: headers,
                 score: ScoreLine(tally.summary, caps: CapEvaluation.entityCaps(capInputs, now: nowSeconds, language: language)),
                 stale: TerritoryJudgement.isSilent(newest: newest, now: nowSeconds, days: roster?.silentAfterDays ?? Roster.defaultSilentAfterDays),
                 inPerimeter: roster.map { $0.sirens.contains(siren) } ?? true, results: results, fixes: fixes,
-                trend: try TrendBuilder.points(db, scope: .hosts(hostIDs), language: language), filter: filter.orNil)
+                trend: try TrendBuilder.points(db, scope: .hosts(hostIDs), language: language), filter: filter.orNil, silentHosts: silentHosts)
         }
     }
 
