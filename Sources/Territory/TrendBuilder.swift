@@ -143,10 +143,7 @@ enum TrendBuilder {
         }
 
         struct MemberState { var score: Int?; var coverage: Double; var capLevel: Level? }
-        var hostTally: [Int64: ScoreTally] = [:]
-        var hostInput: [Int64: HostCapInput] = [:]
-        var histories: [Int64: SecurityHistory] = [:]
-        var entityHosts: [String: Set<Int64>] = [:]
+        var replay = HostReplay()
         var members: [String: MemberState] = [:]
         // Members of `listed` among `members`: `listed` less them never reported (so far).
         var listedReported = 0
@@ -160,20 +157,11 @@ enum TrendBuilder {
         var entityPoints: [String: [TrendPoint]] = [:]
 
         for (index, report) in reports.enumerated() {
-            let reportFacts = facts[report.key] ?? []
-            histories[report.hostID, default: SecurityHistory()].add(reportTime: report.generatedAt, facts: reportFacts)
-            hostTally[report.hostID] = report.tally
-            hostInput[report.hostID] = HostCapInput(
-                hostname: report.hostname, reportTime: report.generatedAt, facts: reportFacts,
-                pendingSince: histories[report.hostID]!.pendingSince)
-            entityHosts[report.siren, default: []].insert(report.hostID)
+            replay.add(report, facts: facts[report.key] ?? [])
             if daily && !judged[index] { continue }
 
             // The entity as the status view would show it at this report's time.
-            let hosts = entityHosts[report.siren]!
-            var tally = ScoreTally()
-            for host in hosts { tally.merge(hostTally[host]!) }
-            let caps = CapEvaluation.entityCaps(hosts.compactMap { hostInput[$0] }, now: report.generatedAt, language: language)
+            let (hosts, tally, caps) = replay.entity(report.siren, at: report.generatedAt, language: language)
             let line = ScoreLine(tally.summary, caps: caps)
             if let old = members[report.siren] {
                 sumScore -= old.score ?? 0
@@ -211,9 +199,38 @@ enum TrendBuilder {
             points.append(TrendPoint(
                 at: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(report.generatedAt))),
                 score: single ? nil : score, level: single ? nil : level.rawValue, scoreLevel: single ? nil : scoreLevel.rawValue,
-                coverage: Self.coverage(milli: sumCoverage, judged: count + neverReported), hosts: hostTally.count, host: report.hostname,
+                coverage: Self.coverage(milli: sumCoverage, judged: count + neverReported), hosts: replay.tally.count, host: report.hostname,
                 siren: report.siren, caps: titles))
         }
         return (points, entityPoints)
+    }
+}
+
+/// Each host's state after the reports replayed so far (oldest first): its latest tally, its cap input (the facts and
+/// the security history's pending times), and each entity's hosts. The one replay behind the per-report trend
+/// (`TrendBuilder.build`) and the days kept at ingest (`TrendDays`), so that the two cannot judge differently.
+struct HostReplay {
+    /// Host id → the tally of its latest report replayed.
+    private(set) var tally: [Int64: ScoreTally] = [:]
+    private var input: [Int64: HostCapInput] = [:]
+    private var histories: [Int64: SecurityHistory] = [:]
+    private var entityHosts: [String: Set<Int64>] = [:]
+
+    /// `report` becomes its host's latest, with `facts` (its facts as `FactReader.facts` reads them).
+    mutating func add(_ report: TrendBuilder.ReportRow, facts: [CapFact]) {
+        histories[report.hostID, default: SecurityHistory()].add(reportTime: report.generatedAt, facts: facts)
+        tally[report.hostID] = report.tally
+        input[report.hostID] = HostCapInput(
+            hostname: report.hostname, reportTime: report.generatedAt, facts: facts, pendingSince: histories[report.hostID]!.pendingSince)
+        entityHosts[report.siren, default: []].insert(report.hostID)
+    }
+
+    /// The entity `siren` as the status view would judge it at `time` (Unix seconds): its hosts replayed so far, their
+    /// tallies summed and their caps (`CapEvaluation.entityCaps`) evaluated at `time`, titles in `language`.
+    func entity(_ siren: String, at time: Int, language: Language) -> (hosts: Set<Int64>, tally: ScoreTally, caps: [AppliedCap]) {
+        let hosts = entityHosts[siren] ?? []
+        var sum = ScoreTally()
+        for host in hosts { sum.merge(tally[host]!) }
+        return (hosts, sum, CapEvaluation.entityCaps(hosts.compactMap { input[$0] }, now: time, language: language))
     }
 }

@@ -238,28 +238,16 @@ enum TrendDays {
             judged[index] = seen.insert(reports[index].siren).inserted
         }
         let facts = try FactReader.facts(db, reports: reports.map(\.key), evaluatedUpTo: reports.map(\.generatedAt).max())
-        var hostTally: [Int64: ScoreTally] = [:]
-        var hostInput: [Int64: HostCapInput] = [:]
-        var histories: [Int64: SecurityHistory] = [:]
-        var entityHosts: [String: Set<Int64>] = [:]
+        var replay = HostReplay()
         var dayReports: [String: Int] = [:]
         var previous: [String: EntityDay] = [:]
         var rows: [EntityDay] = []
         for (index, report) in reports.enumerated() {
-            let reportFacts = facts[report.key] ?? []
-            histories[report.hostID, default: SecurityHistory()].add(reportTime: report.generatedAt, facts: reportFacts)
-            hostTally[report.hostID] = report.tally
-            hostInput[report.hostID] = HostCapInput(
-                hostname: report.hostname, reportTime: report.generatedAt, facts: reportFacts,
-                pendingSince: histories[report.hostID]!.pendingSince)
-            entityHosts[report.siren, default: []].insert(report.hostID)
+            replay.add(report, facts: facts[report.key] ?? [])
             dayReports[report.siren, default: 0] += 1
             guard judged[index] else { continue }
 
-            let hosts = entityHosts[report.siren]!
-            var tally = ScoreTally()
-            for host in hosts { tally.merge(hostTally[host]!) }
-            let caps = CapEvaluation.entityCaps(hosts.compactMap { hostInput[$0] }, now: report.generatedAt, language: .en)
+            let (hosts, tally, caps) = replay.entity(report.siren, at: report.generatedAt, language: .en)
             let line = ScoreLine(tally.summary, caps: caps)
             let member = TerritoryJudgement.Member(name: report.siren, score: line.score, coverage: line.coverage, caps: caps)
             var row = EntityDay(
