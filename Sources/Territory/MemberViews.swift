@@ -178,9 +178,11 @@ extension TerritoryViews {
             filter: filter.orNil)
     }
 
-    /// One entity's judgement, the one rule of the status row and the entity detail: its hosts' summed tally, its
-    /// hosts' caps (a host whose every report was withdrawn counted silent, its caps unverified), silent when its
-    /// newest report is older than `silentAfterDays` (plus the grace day).
+    /// One entity's status row judged from `memberInputs`, for the entity detail: its hosts' summed tally, its hosts'
+    /// caps (a host whose every report was withdrawn counted silent, its caps unverified), silent when its newest
+    /// report is older than `silentAfterDays` (plus the grace day). The status view reads the same judgement kept at
+    /// ingest (`EntityJudgements`, which repeats these rules); EntityJudgementsTests and EntityPageServersTests hold the
+    /// two equal.
     func statusRow(_ entity: EntitySums, silentAfterDays: Int) -> StatusView.EntityRow {
         let caps = CapEvaluation.entityCaps(entity.capInputs, now: nowSeconds, language: language)
         return StatusView.EntityRow(
