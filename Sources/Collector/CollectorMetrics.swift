@@ -120,6 +120,10 @@ public final class CollectorMetrics: Sendable {
                 .set(Double(count))
         }
         registry.makeGauge(
+            name: "cyberctl_territory_hosts_silent",
+            help: "Members' servers whose own latest report is older than the silence threshold, or with no trusted report left (a member's other servers may still report).")
+            .set(Double(territory.staleHosts))
+        registry.makeGauge(
             name: "cyberctl_territory_level", labels: [("level", territory.score.level ?? "non-evalue")],
             help: "Always 1; the label is the territory's level shown (A to E), no better than the harshest cap its members are under.")
             .set(1.0)

@@ -19,6 +19,7 @@ public enum ExportTables {
         let fr = language == .fr
         let domains = view.filter?.domain.map { [$0] } ?? Domain.allCases
         var headers = [fr ? "Entité" : "Entity", "SIREN", fr ? "Périmètre" : "Perimeter", fr ? "Suivi" : "Reporting", fr ? "Hôtes" : "Hosts",
+                       fr ? "Hôtes silencieux" : "Silent hosts",
                        fr ? "Dernier rapport" : "Latest report", fr ? "Âge (jours)" : "Age (days)", "Score", fr ? "Niveau" : "Level",
                        fr ? "Niveau du score" : "Score's level", fr ? "Plafonds" : "Caps"]
         for domain in domains {
@@ -30,7 +31,8 @@ public enum ExportTables {
             var row: [CSVCell] = [
                 .text(entity.name), .text(entity.siren),
                 .text(entity.inPerimeter ? (fr ? "membre" : "member") : (fr ? "hors périmètre" : "out of perimeter")),
-                .text(entity.stale ? (fr ? "silencieux" : "silent") : (fr ? "à jour" : "up to date")), .integer(entity.hosts),
+                .text(entity.stale ? (fr ? "silencieux" : "silent") : entity.staleHosts > 0 ? (fr ? "serveur silencieux" : "server silent") : (fr ? "à jour" : "up to date")),
+                .integer(entity.hosts), .integer(entity.staleHosts),
                 .time(entity.newestReport), .integer(entity.ageDays), .integer(entity.score.score), level(entity.score, language),
                 .text(entity.score.scoreLevel), .text(entity.score.caps.isEmpty ? nil : Words.caps(entity.score.caps, language)),
             ]
@@ -44,7 +46,7 @@ public enum ExportTables {
         }
         for member in view.neverReported {
             rows.append([.text(member.name), .text(member.siren), .text(fr ? "membre" : "member"),
-                         .text(fr ? "jamais de rapport" : "never reported"), .integer(0)])
+                         .text(fr ? "jamais de rapport" : "never reported"), .integer(0), .integer(0)])
         }
         return CSVTable(headers: headers, rows: rows, note: view.filter?.line(language))
     }

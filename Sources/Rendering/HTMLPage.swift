@@ -306,7 +306,9 @@ public enum HTMLPage {
             + kpi(fr ? "Jamais de rapport" : "Never reported", String(t.neverReported))
             + kpi(fr ? "Silencieux (> \(t.silentAfterDays) j)" : "Silent (> \(t.silentAfterDays) d)", String(t.staleEntities))
             + kpi(fr ? "Hors périmètre" : "Out of perimeter", String(t.outOfPerimeter))
-            + kpi(fr ? "Hôtes" : "Hosts", String(t.hosts)) + kpi(fr ? "Rapports" : "Reports", String(t.reports))
+            + kpi(fr ? "Hôtes" : "Hosts", String(t.hosts))
+            + kpi(fr ? "Hôtes silencieux (> \(t.silentAfterDays) j)" : "Silent hosts (> \(t.silentAfterDays) d)", String(t.staleHosts))
+            + kpi(fr ? "Rapports" : "Reports", String(t.reports))
             + kpi(fr ? "Couverture" : "Coverage", Words.percent(t.score.coverage))
             + kpi(fr ? "Certificats à renouveler" : "Certificates to renew", String(certificates.certificateCount))
             + "</div>\n"

@@ -101,6 +101,17 @@ enum Words {
         }.joined(separator: "; ")
     }
 
+    /// After an entity's age: ` ⚠ silencieux` when its newest report is past the silence threshold, else
+    /// ` ⚠ 1 serveur silencieux` when some of its servers are (their own latest report past it, or no trusted report
+    /// left): the newest report of the others would hide them. Empty when every server reports.
+    static func silence(_ entity: StatusView.EntityRow, _ language: Language) -> String {
+        let fr = language == .fr
+        if entity.stale { return fr ? " ⚠ silencieux" : " ⚠ silent" }
+        guard entity.staleHosts > 0 else { return "" }
+        let n = entity.staleHosts
+        return fr ? " ⚠ \(n) serveur\(n > 1 ? "s" : "") silencieux" : " ⚠ \(n) server\(n > 1 ? "s" : "") silent"
+    }
+
     /// `2/4`.
     static func count(_ part: Int, _ whole: Int) -> String { "\(part)/\(whole)" }
 
@@ -133,7 +144,7 @@ public enum ViewTables {
             }
             rows.append([
                 (entity.name ?? "") + (entity.inPerimeter ? "" : (fr ? " (hors périmètre)" : " (out of perimeter)")), entity.siren, String(entity.hosts),
-                (entity.ageDays.map { fr ? "\($0) j" : "\($0) d" } ?? "—") + (entity.stale ? (fr ? " ⚠ silencieux" : " ⚠ silent") : ""),
+                (entity.ageDays.map { fr ? "\($0) j" : "\($0) d" } ?? "—") + Words.silence(entity, language),
                 Words.score(entity.score), Words.level(entity.score, language), Words.caps(entity.score.caps, language),
             ] + failing + [Words.percent(entity.score.coverage)])
         }
@@ -151,10 +162,10 @@ public enum ViewTables {
             title: name + (t.rosterDeclared ? "" : (fr ? " (aucun périmètre déclaré : toutes les entités de la base)" : " (no roster declared: every entity in the store)")),
             headers: [fr ? "Membres" : "Members", fr ? "Avec rapport" : "Reporting", fr ? "Jamais de rapport" : "Never reported",
                       fr ? "Silencieux (> \(t.silentAfterDays) j)" : "Silent (> \(t.silentAfterDays) d)", fr ? "Hors périmètre" : "Out of perimeter",
-                      fr ? "Hôtes" : "Hosts", fr ? "Rapports" : "Reports", fr ? "Score (moyenne des membres)" : "Score (members' mean)",
+                      fr ? "Hôtes" : "Hosts", fr ? "Hôtes silencieux" : "Silent hosts", fr ? "Rapports" : "Reports", fr ? "Score (moyenne des membres)" : "Score (members' mean)",
                       fr ? "Niveau" : "Level", fr ? "Plafond" : "Cap", fr ? "Couverture" : "Coverage"],
             rows: [[String(t.members), String(t.entities), String(t.neverReported), String(t.staleEntities), String(t.outOfPerimeter),
-                    String(t.hosts), String(t.reports), Words.score(t.score), Words.level(t.score, language),
+                    String(t.hosts), String(t.staleHosts), String(t.reports), Words.score(t.score), Words.level(t.score, language),
                     t.score.caps.first.map { "\($0.level) \($0.title)" + ($0.detail.map { " : \($0)" } ?? "") } ?? "·",
                     Words.percent(t.score.coverage)]])
         return [TextTable(title: fr ? "Entités (les plus en retard d'abord)" : "Entities (furthest behind first)", headers: headers, rows: rows),

@@ -158,7 +158,7 @@ extension TerritoryViews {
         let territory = StatusView.Territory(
             name: roster?.territory.name, siren: roster?.territory.siren, rosterDeclared: roster != nil,
             members: memberRows.count + silent.count, entities: memberRows.count, hosts: hostCount, reports: reportCount,
-            staleEntities: memberRows.filter(\.stale).count, neverReported: silent.count,
+            staleEntities: memberRows.filter(\.stale).count, staleHosts: memberRows.reduce(0) { $0 + $1.staleHosts }, neverReported: silent.count,
             outOfPerimeter: rows.count - memberRows.count, silentAfterDays: days,
             score: TerritoryJudgement.scoreLine(judged, lines: memberRows.map(\.score), cap: cap, language: language), cap: cap,
             membersUnderCap: (memberRows.filter { row in row.score.caps.contains { Level(rawValue: $0.level) != nil } }.map(\.siren)

@@ -82,6 +82,9 @@ public struct StatusView: Codable, Sendable {
         public var reports: Int
         /// Members whose newest report is older than `silentAfterDays` plus a day of grace.
         public var staleEntities: Int
+        /// Members' servers whose own latest report is older than `silentAfterDays` plus a day of grace, or that have no
+        /// trusted report left: those of silent members, and those a member's other, reporting servers would hide.
+        public var staleHosts: Int
         /// Roster members that never sent a report.
         public var neverReported: Int
         /// Entities with reports that the roster does not list ("hors périmètre"): stored, not averaged.

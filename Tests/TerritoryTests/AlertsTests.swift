@@ -172,6 +172,35 @@ struct AlertsTests {
         #expect(markdown.stdout.contains("| Alert |") && markdown.stdout.contains("Member without contact"), "\(markdown.stdout)")
     }
 
+    @Test("territory status shows the servers a member's newest report would hide: silent for 20 days, or left without a trusted report")
+    func statusNamesSilentServers() throws {
+        let fixture = try Self.everything()
+        let db = fixture.storeLocation
+        let view = try TerritoryViews(store: try fixture.store(), now: fixture.now, language: .fr).status()
+        // Plouzané reports (srv-mairie, 1 day) but srv-old last reported 20 days ago and srv-vole's only report was withdrawn.
+        let plouzane = try #require(view.entities.first { $0.siren == F.sirenA })
+        #expect(!plouzane.stale && plouzane.staleHosts == 2, "\(plouzane)")
+        // Lanvéoc is silent as a whole: its one server counts too.
+        #expect(view.territory.staleHosts == view.entities.filter(\.inPerimeter).reduce(0) { $0 + $1.staleHosts })
+        #expect(view.territory.staleHosts == 3, "\(view.entities.map { ($0.siren, $0.staleHosts) })")
+        let table = try BuiltBinary.run(["territory", "status", "--db", db])
+        #expect(table.exitCode == 0, "\(table.stderr)")
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.contains("Plouzané") })
+        #expect(row.contains("⚠ 2 serveurs silencieux"), "\(row)")
+        #expect(table.stdout.contains("Hôtes silencieux"), "\(table.stdout)")
+        let english = try BuiltBinary.run(["territory", "status", "--db", db, "--lang", "en"])
+        #expect(english.stdout.contains("⚠ 2 servers silent"), "\(english.stdout)")
+        // The CSV a spreadsheet filters on: the member is not "à jour", and says how many.
+        let csv = try BuiltBinary.run(["territory", "status", "--db", db, "--format", "csv"])
+        let lines = csv.stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let headers = try #require(lines.first)
+        let line = try #require(lines.first { $0.contains(F.sirenA) })
+        let column = try #require(headers.firstIndex(of: "Hôtes silencieux"))
+        #expect(line[column] == "2" && line.contains("serveur silencieux"), "\(line)")
+        let html = try BuiltBinary.run(["territory", "status", "--db", db, "--format", "html"])
+        #expect(html.stdout.contains("<b>3</b>Hôtes silencieux (&gt; 7 j)"), "\(html.stdout.prefix(3000))")
+    }
+
     @Test("Nothing due: exit 0 and says so; the same store with a silent member: exit 1")
     func nothingDue() throws {
         let fixture = try F()
