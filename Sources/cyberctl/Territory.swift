@@ -264,8 +264,10 @@ extension Cyberctl.TerritoryCommand {
                 let filter = options.filter
                 let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes, filter: filter)
                 let lang = options.lang
+                let tables = ViewTables.status(status, lang)
+                defer { KeptUntilExit.keep((status, tables)) }
                 try options.render(
-                    tables: ViewTables.status(status, lang), export: { ExportTables.status(status, lang) }, json: { try ViewJSON.encode(status) },
+                    tables: tables, export: { ExportTables.status(status, lang) }, json: { try ViewJSON.encode(status) },
                     html: {
                         HTMLPage.dashboard(
                             status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities), dailyBeyond: HTMLPage.trendPointLimit),

@@ -194,5 +194,10 @@ struct EntityJudgementsTests {
         #expect(EntityJudgements.caps("") == [])
         #expect(EntityJudgements.caps("nonsense") == nil)
         #expect(EntityJudgements.counts(EntityJudgements.counts(["tls": 3, "backups": 1])) == ["tls": 3, "backups": 1])
+        let every = Dictionary(uniqueKeysWithValues: Domain.allCases.enumerated().map { ($1.rawValue, $0 * 1_000 + 7) })
+        #expect(EntityJudgements.counts(EntityJudgements.counts(every)) == every)
+        #expect(EntityJudgements.counts("") == [:])
+        // A count that is not a decimal integer is left out, the other pairs kept.
+        #expect(EntityJudgements.counts("tls=x1,patches=12,backups=,=4,exposition=-2,certificates=3") == ["patches": 12, "exposition": -2, "certificates": 3])
     }
 }
