@@ -82,6 +82,29 @@ public enum ISO8601 {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
+        let year = parts.tm_year + 1900
+        if (0...9999).contains(year) {
+            // The 20 bytes written in place (a status writes 20,000 of these: a string per field was 3 % of it).
+            return String(unsafeUninitializedCapacity: 20) { buffer in
+                func put(_ value: Int32, at offset: Int, width: Int) {
+                    var value = value
+                    for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                        buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                }
+                put(year, at: 0, width: 4)
+                put(parts.tm_mon + 1, at: 5, width: 2)
+                put(parts.tm_mday, at: 8, width: 2)
+                put(parts.tm_hour, at: 11, width: 2)
+                put(parts.tm_min, at: 14, width: 2)
+                put(parts.tm_sec, at: 17, width: 2)
+                for (offset, byte) in [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "Z")] as [(Int, Unicode.Scalar)] {
+                    buffer[offset] = UInt8(ascii: byte)
+                }
+                return 20
+            }
+        }
         var text = ""
         text.reserveCapacity(20)
         func append(_ value: Int32, width: Int) {

@@ -24,21 +24,36 @@ public struct TextTable: Sendable {
     /// signed report can neither repaint the terminal nor break the table into lines of its own.
     public var text: String {
         let headers = headers.map(TerminalText.line)
-        let rows = rows.map { $0.map(TerminalText.line) }
         let title = title.map(TerminalText.line)
         // A column is padded to its widest cell up to `maximumPaddedWidth`; a longer cell (a 1 MB target in a
         // signed report) is shown whole but not padded to, or every row would be.
         // Each cell's width (characters) counted once; an ASCII cell's is its length in bytes (the escaping above left
         // no CR LF, the one ASCII pair that is a single character). 20,000 status rows of 14 cells: counting every
         // cell's characters twice, then joining copies of the padded cells, was a fifth of the status.
-        func width(_ cell: String) -> Int { cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count }
+        func width(_ cell: String) -> Int {
+            var cell = cell
+            let ascii = cell.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
+            return ascii ? cell.utf8.count : cell.count
+        }
         let headerWidths = headers.map(width)
-        let rowWidths = rows.map { $0.map(width) }
+        // The rows' cells escaped, and their widths, in two flat arrays (an array per row was 20,000 more allocations).
+        var cells: [String] = []
+        var cellWidths: [Int] = []
+        var rowEnds: [Int] = []
+        let cellCount = rows.reduce(0) { $0 + $1.count }
+        cells.reserveCapacity(cellCount)
+        cellWidths.reserveCapacity(cellCount)
+        rowEnds.reserveCapacity(rows.count)
         var widths = headerWidths.map { min($0, Self.maximumPaddedWidth) }
-        for row in rowWidths {
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], min(cell, Self.maximumPaddedWidth))
+        for row in rows {
+            for (index, raw) in row.enumerated() {
+                let cell = TerminalText.line(raw)
+                let cellWidth = width(cell)
+                if index < widths.count { widths[index] = max(widths[index], min(cellWidth, Self.maximumPaddedWidth)) }
+                cells.append(cell)
+                cellWidths.append(cellWidth)
             }
+            rowEnds.append(cells.count)
         }
         // Written as UTF-8 bytes into one buffer sized at once: 20,000 status rows of 14 cells appended to a `String`, each
         // padding a `String(repeating:)` of its own, was most of the table's time.
@@ -51,11 +66,11 @@ public struct TextTable: Sendable {
         func pad(_ count: Int) {
             if count > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count)) }
         }
-        func line(_ cells: [String], _ cellWidths: [Int]) {
-            for (index, cell) in cells.enumerated() {
+        func line(_ cells: ArraySlice<String>, _ cellWidths: ArraySlice<Int>) {
+            for (index, at) in cells.indices.enumerated() {
                 if index > 0 { pad(2) }
-                append(cell)
-                if index != cells.count - 1, index < widths.count { pad(widths[index] - cellWidths[index]) }
+                append(cells[at])
+                if at != cells.endIndex - 1, index < widths.count { pad(widths[index] - cellWidths[at]) }
             }
             out.append(UInt8(ascii: "\n"))
         }
@@ -63,13 +78,17 @@ public struct TextTable: Sendable {
             append(title)
             out.append(UInt8(ascii: "\n"))
         }
-        line(headers, headerWidths)
+        line(headers[...], headerWidths[...])
         for (index, width) in widths.enumerated() {
             if index > 0 { pad(2) }
             for _ in 0..<width { append("─") }
         }
         out.append(UInt8(ascii: "\n"))
-        for (row, cellWidths) in zip(rows, rowWidths) { line(row, cellWidths) }
+        var start = 0
+        for end in rowEnds {
+            line(cells[start..<end], cellWidths[start..<end])
+            start = end
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

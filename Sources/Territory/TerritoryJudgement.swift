@@ -73,7 +73,14 @@ public enum TerritoryJudgement {
         }
 
         /// The harshest level among the member's caps; nil when none applies.
-        public var capLevel: Level? { caps.compactMap { Level(rawValue: $0.level) }.max { $0.rank < $1.rank } }
+        public var capLevel: Level? {
+            var harshest: Level?
+            for cap in caps {
+                guard let level = Level(rawValue: cap.level) else { continue }
+                if harshest.map({ level.rank > $0.rank }) ?? true { harshest = level }
+            }
+            return harshest
+        }
     }
 
     /// Shares of members under a cap and the level they cap the territory at, strictest first.

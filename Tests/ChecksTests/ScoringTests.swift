@@ -106,6 +106,16 @@ import TestSupport
         #expect(ISO8601.string(from: date) == "2026-11-28T08:00:00Z")
         #expect(ISO8601.date(from: "2026-11-28T08:00:00Z") == Date(timeIntervalSince1970: 1_795_852_800))
         #expect(ISO8601.string(from: Date(timeIntervalSince1970: -62_135_596_800)) == "0001-01-01T00:00:00Z")
+        // Against Foundation's formatter, from 1900 to year 9999's last second, and read back.
+        let reference = ISO8601DateFormatter()
+        reference.timeZone = TimeZone(identifier: "UTC")
+        var generator = SystemRandomNumberGenerator()
+        let seconds = [-2_208_988_800, 0, 253_402_300_799] + (0..<2_000).map { _ in Int.random(in: -2_208_988_800...253_402_300_799, using: &generator) }
+        for second in seconds {
+            let date = Date(timeIntervalSince1970: TimeInterval(second))
+            #expect(ISO8601.string(from: date) == reference.string(from: date), "\(second)")
+            #expect(ISO8601.date(from: ISO8601.string(from: date)) == date, "\(second)")
+        }
         for bad in ["2026-11-28 08:00:00Z", "2026-13-28T08:00:00Z", "2026-11-28T08:00:00+01:00", "", "2026-11-28T08:00:0xZ"] {
             #expect(ISO8601.date(from: bad) == nil, "\(bad)")
         }
