@@ -262,19 +262,20 @@ extension Cyberctl.TerritoryCommand {
             try runView(options.lang) {
                 let views = try options.views()
                 let filter = options.filter
-                let status = try views.status(fixes: options.format == .html ? max(fixes, 5) : fixes, filter: filter)
                 let lang = options.lang
-                let tables = ViewTables.status(status, lang)
+                if options.format == .html {
+                    let read = try DashboardRead.read(views, fixes: max(fixes, 5), filter: filter)
+                    defer { KeptUntilExit.keep(read.status) }
+                    emit(HTMLPage.dashboard(status: read.status, trend: read.trend, certificates: read.certificates, findings: read.findings, language: lang))
+                    return
+                }
+                let status = try views.status(fixes: fixes, filter: filter)
+                // The 20,000-row table is made only for the formats that print it.
+                let tables = [.table, .markdown].contains(options.format) ? ViewTables.status(status, lang) : []
                 defer { KeptUntilExit.keep((status, tables)) }
                 try options.render(
                     tables: tables, export: { ExportTables.status(status, lang) }, json: { try ViewJSON.encode(status) },
-                    html: {
-                        HTMLPage.dashboard(
-                            status: status, trend: try views.trend(filter: ViewFilter(entities: filter.entities), dailyBeyond: HTMLPage.trendPointLimit),
-                            certificates: try views.certificates(expiringWithinDays: 60, filter: filter, limit: HTMLPage.listLimit),
-                            // The page names three entities per finding (`ViewTables.findings`): only those are read.
-                            findings: try views.findings(top: 15, filter: filter, affectedLimit: 3), language: lang)
-                    })
+                    html: { "" })  // read above, with the dashboard's other views
             }
         }
     }
