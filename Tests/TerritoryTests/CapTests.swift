@@ -184,4 +184,25 @@ struct CapTests {
         #expect(TerritoryJudgement.score([member(nil), TerritoryJudgement.Member(name: "blind", score: nil, coverage: 0, caps: [])]) == 40,
                 "a member whose reports verified nothing counts 0")
     }
+
+    @Test("The territory cap's line names the first ten capped members by name and counts the others, as sorting them all would")
+    func capLineNames() {
+        var random = SystemRandomNumberGenerator()
+        let capped = [AppliedCap(rule: "backup.none", state: "gap", level: "E", title: "aucune sauvegarde", hosts: ["srv"], detail: nil, sources: [])]
+        for count in [0, 1, 9, 10, 11, 37, 400] {
+            // Names drawn from a small set (duplicates), accents, some members not capped.
+            let members = (0..<count).map { _ in
+                TerritoryJudgement.Member(
+                    name: ["Plouzané", "Brest", "Élliant", "Ergué", "Quimper", "Lanvéoc", "Crozon", "Brest", "Île-Molène", "Z", "a"].randomElement(using: &random)!
+                        + String(Int.random(in: 0..<30, using: &random)),
+                    score: 50, coverage: 1, caps: Bool.random(using: &random) ? capped : [])
+            }
+            let names = members.filter { !$0.caps.isEmpty }.map(\.name).sorted()
+            let cap = TerritoryCap(level: "E", capped: names.count, members: members.count, neverReported: 0, harshest: "E")
+            let line = TerritoryJudgement.capLine(cap, members: members, language: .fr)
+            let expected = names.prefix(10).joined(separator: ", ") + (names.count > 10 ? " et \(names.count - 10) autres" : "")
+            #expect(line.detail == (names.isEmpty ? nil : expected), "\(count)")
+        }
+    }
 }
+
