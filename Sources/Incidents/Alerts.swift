@@ -63,13 +63,22 @@ extension TerritoryViews {
             // A host silent within a member that still reports: the member's newest report would hide it.
             let staleMembers = Set(status.entities.filter(\.stale).map(\.siren))
             let members = Set(status.entities.filter(\.inPerimeter).map(\.siren))
+            // One left without any trusted report (every report withdrawn) stays named for as long as it is so, not only
+            // while its withdrawal is recent (`report-withdrawn`): the status counts it silent all that time.
             let hosts = try silentHosts(silentAfterDays: days).filter { members.contains($0.siren) && !staleMembers.contains($0.siren) }.map { host in
-                AlertsView.Alert(
+                guard let latest = host.latest, let age = host.ageDays else {
+                    return AlertsView.Alert(
+                        kind: .hostSilent, siren: host.siren, entity: host.entity, host: host.hostname, subject: "", date: nil, days: nil,
+                        detail: english
+                            ? "no trusted report of this server left: each was withdrawn after its signer's revocation (enrol its agent again: cyberctl enroll on the server, then cyberctl pki issue); the member's other servers still report"
+                            : "plus aucun rapport de confiance de ce serveur : chacun a été retiré après la révocation de son signataire (enrôlez à nouveau son agent : cyberctl enroll sur le serveur, puis cyberctl pki issue) ; les autres serveurs du membre rapportent encore")
+                }
+                return AlertsView.Alert(
                     kind: .hostSilent, siren: host.siren, entity: host.entity, host: host.hostname, subject: "",
-                    date: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(host.latest))), days: host.ageDays,
+                    date: ISO8601.string(from: Date(timeIntervalSince1970: TimeInterval(latest))), days: age,
                     detail: english
-                        ? "this server's latest report is \(host.ageDays) days old; the member's other servers still report"
-                        : "dernier rapport de ce serveur il y a \(host.ageDays) j ; les autres serveurs du membre rapportent encore")
+                        ? "this server's latest report is \(age) days old; the member's other servers still report"
+                        : "dernier rapport de ce serveur il y a \(age) j ; les autres serveurs du membre rapportent encore")
             }
             return silent + never + hosts
         }

@@ -134,8 +134,10 @@ struct AlertsTests {
         #expect(of(.incidentDue).contains { $0.detail.contains("GDPR") || $0.detail.contains("RGPD") })
         #expect(of(.memberWithoutContact).map(\.siren) == [Self.sirenC])
         // srv-old's latest report is 20 days old while Plouzané's other hosts report: the member is not silent, the host is.
-        #expect(of(.hostSilent).map(\.host) == ["srv-old"], "\(of(.hostSilent))")
+        // srv-vole has no trusted report left (its only one withdrawn): silent too, undated, for as long as it stays so.
+        #expect(of(.hostSilent).map(\.host) == ["srv-old", "srv-vole"], "\(of(.hostSilent))")
         #expect(of(.hostSilent).first?.days == 20)
+        #expect(of(.hostSilent).last?.days == nil && of(.hostSilent).last?.detail.contains("no trusted report") == true, "\(of(.hostSilent))")
         #expect(of(.reportRefused).map { URL(fileURLWithPath: $0.subject).lastPathComponent } == ["a-newer.json"])
         #expect(of(.reportRefused).first?.siren == nil && of(.reportRefused).first?.detail.contains("content-mismatch") == true)
         #expect(of(.reportWithdrawn).map(\.host) == ["srv-vole"], "\(of(.reportWithdrawn))")
@@ -170,6 +172,22 @@ struct AlertsTests {
         let markdown = try Self.alerts(["--format", "markdown", "--lang", "en"], db: db)
         #expect(markdown.exitCode == 1)
         #expect(markdown.stdout.contains("| Alert |") && markdown.stdout.contains("Member without contact"), "\(markdown.stdout)")
+    }
+
+    @Test("A server left without any trusted report stays a host-silent alert after its report-withdrawn alert has aged out, as the status counts it")
+    func withdrawnServerStaysNamed() throws {
+        let fixture = try Self.everything()
+        let store = try fixture.store()
+        // The withdrawal recorded 20 days ago: past the silence horizon (7 + 1 days), its own alert is gone.
+        try store.write { db in try db.execute(sql: "UPDATE report_withdrawal SET withdrawnAt = withdrawnAt - ?", arguments: [20 * 86_400]) }
+        let view = try TerritoryViews(store: store, now: fixture.now, language: .en).alerts(withinDays: 30).view
+        #expect(!view.alerts.contains { $0.kind == .reportWithdrawn }, "\(view.alerts.filter { $0.kind == .reportWithdrawn })")
+        let silent = view.alerts.filter { $0.kind == .hostSilent }
+        #expect(silent.map(\.host) == ["srv-old", "srv-vole"], "\(silent)")
+        #expect(silent.last?.detail.contains("cyberctl enroll") == true && silent.last?.date == nil, "\(silent)")
+        // The status counts the same two servers for Plouzané.
+        let row = try #require(try TerritoryViews(store: store, now: fixture.now).status().entities.first { $0.siren == F.sirenA })
+        #expect(row.staleHosts == silent.count)
     }
 
     @Test("territory status shows the servers a member's newest report would hide: silent for 20 days, or left without a trusted report")
