@@ -13,7 +13,7 @@ import Glibc
 /// |---|---|---|
 /// | `ca.key` | CA private key, ECDSA P-256, PKCS#8 PEM | 0600 |
 /// | `ca.pem` | self-signed CA certificate (10 years) | 0644 |
-/// | `serial` | next serial number, hexadecimal | 0600 |
+/// | `serial` | next serial number, hexadecimal (starts at a random 128-bit value) | 0600 |
 /// | `crlnumber` | next CRL number, decimal | 0600 |
 /// | `index.json` | every certificate issued, with its revocation | 0640 |
 /// | `crl.pem` | the CRL, regenerated on each revocation | 0644 |
@@ -126,7 +126,10 @@ public struct CertificateAuthority: Sendable {
                 let certificate = try CertificateIssuer.selfSigned(template, key: key)
                 try AtomicFile.write(try key.pkcs8PEM(), to: authority.keyPath, mode: 0o600)
                 try AtomicFile.write(Array(certificate.pemEncoded.utf8), to: authority.certificatePath, mode: 0o644)
-                try AtomicFile.write(Array("1000\n".utf8), to: authority.serialPath, mode: 0o600)
+                // Agents' serials count up from a random start (`randomSerial`), not from a fixed number: a CA made again
+                // under the same name (a lost key, a new RSSI) must not reissue the old one's serials, since a revocation
+                // is matched to stored reports and refused signers by issuer name and serial (`Withdrawal`, `Ingest`).
+                try AtomicFile.write(Array("\(Self.hex(Self.randomSerial()))\n".utf8), to: authority.serialPath, mode: 0o600)
                 try AtomicFile.write(Array("1\n".utf8), to: authority.crlNumberPath, mode: 0o600)
                 try authority.writeIndex(Index(certificates: []))
                 try authority.writeCRL(certificates: [], key: key, certificate: certificate, now: now)
@@ -565,7 +568,8 @@ public struct CertificateAuthority: Sendable {
 
     // MARK: - Serial numbers
 
-    /// 16 random bytes, positive, for the CA's own certificate.
+    /// 16 random bytes, positive (RFC 5280 §4.1.2.2: at most 20 octets, positive; 126 random bits, over the 64 the
+    /// CA/Browser Forum Baseline Requirements §7.1 ask), for the CA's own certificate and the start of the agents' counter.
     static func randomSerial() -> [UInt8] {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
         bytes[0] = bytes[0] & 0x7F | 0x40

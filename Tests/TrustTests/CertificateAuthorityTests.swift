@@ -71,8 +71,11 @@ struct CertificateAuthorityTests {
         let fixture = try TrustFixture()
         let first = try fixture.agent("first")
         let second = try fixture.agent("second", siren: TrustFixture.otherSIREN, host: "srv-ecole")
-        #expect(first.serial == "1000")
-        #expect(second.serial == "1001")
+        // Counted up from a random 128-bit start: a CA made again under the same name does not reissue the old one's serials.
+        #expect(first.serial.count == 32 && first.serial.allSatisfy(\.isHexDigit), "\(first.serial)")
+        #expect(second.serial == CertificateAuthority.hex(CertificateAuthority.bytes(fromHex: first.serial).incremented()))
+        let again = try TrustFixture()
+        #expect(try again.agent("first").serial != first.serial)
         let text = try openssl(["x509", "-in", first.certificatePath, "-noout", "-text", "-nameopt", "utf8,sep_comma_plus_space"]).stdout
         #expect(text.contains("CA:FALSE"))
         #expect(text.contains("Digital Signature"))
@@ -82,10 +85,10 @@ struct CertificateAuthorityTests {
         let verify = try Command.run("openssl", ["verify", "-CAfile", fixture.authority.certificatePath, first.certificatePath])
         #expect(verify.exitCode == 0, "\(verify.stderr)")
         let issued = try fixture.authority.issued()
-        #expect(issued.map(\.serial) == ["1000", "1001"])
+        #expect(issued.map(\.serial) == [first.serial, second.serial])
         #expect(issued[1].siren == TrustFixture.otherSIREN)
         #expect(issued[1].host == "srv-ecole")
-        #expect(FileManager.default.fileExists(atPath: fixture.folder.url("pki/certs/1001.pem")))
+        #expect(FileManager.default.fileExists(atPath: fixture.folder.url("pki/certs/\(second.serial).pem")))
         let days = issued[0].notAfter.timeIntervalSince(issued[0].notBefore) / 86_400
         #expect(days > 825 && days < 825.01)
     }
