@@ -92,11 +92,32 @@ public struct TextTable: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// A GitHub-flavoured Markdown table (pipes escaped, control characters as in `text`), under a `###`
-    /// heading when titled.
+    /// A GitHub-flavoured Markdown table under a `###` heading when titled. Cells hold names from signed reports and
+    /// rosters: every character Markdown could read as markup (`\\ ` * _ [ ] < > |`) is escaped with a backslash, as the
+    /// commune's digest does, so that a name renders as text (no link, emphasis or HTML tag in a converter that passes
+    /// HTML through); line breaks become spaces, control characters are escaped as in `text`.
     public var markdown: String {
         func cell(_ value: String) -> String {
-            TerminalText.line(value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " "))
+            // Most cells hold none of these bytes: kept as they are.
+            let marked = value.utf8.contains { byte in
+                switch byte {
+                case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"),
+                     UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): true
+                default: false
+                }
+            }
+            guard marked else { return TerminalText.line(value) }
+            var out = ""
+            out.reserveCapacity(value.utf8.count + 8)
+            for character in value {
+                if character == "\n" || character == "\r\n" || character == "\r" {
+                    out.append(" ")
+                    continue
+                }
+                if "\\`*_[]<>|".contains(character) { out.append("\\") }
+                out.append(character)
+            }
+            return TerminalText.line(out)
         }
         var out = ""
         if let title { out += "### \(cell(title))\n\n" }

@@ -225,6 +225,9 @@ struct ViewTests {
         let table = TextTable(title: "T|x", headers: ["a", "b"], rows: [["=cmd()", "x,\"y\""], ["-5", "p|q"]])
         #expect(table.markdown.contains("| -5 | p\\|q |"))
         #expect(table.markdown.hasPrefix("### T\\|x"))
+        // A name from a signed report renders as text: no tag, link, emphasis or code span in any Markdown converter.
+        let marked = TextTable(headers: ["Entité"], rows: [["<script>alert(1)</script> *gras* _x_ `c` [l](x) a\\b\nligne"]])
+        #expect(marked.markdown.contains("| \\<script\\>alert(1)\\</script\\> \\*gras\\* \\_x\\_ \\`c\\` \\[l\\](x) a\\\\b ligne |"), "\(marked.markdown)")
 
         let fixture = try F()
         let hostile = F.result(
