@@ -20,12 +20,13 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
                 .usage, fr: "nom de l'entité \"\(entityName)\" : de 1 à 64 octets sont attendus (X.520 ub-organization-name)",
                 en: "entity name \"\(entityName)\": expected 1 to 64 bytes (X.520 ub-organization-name)")
         }
-        // A name shown on the RSSI's terminal and in certificates: no control or bidirectional formatting character.
-        guard !name.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
-            let name = TerminalText.line(entityName)
+        // A name shown on the RSSI's terminal and in certificates: no control or bidirectional formatting character, and
+        // nothing invisible that would make it look like another member's name.
+        guard !name.unicodeScalars.contains(where: Self.isRefused) else {
+            let name = Self.shown(entityName)
             throw InputError(
-                .usage, fr: "nom de l'entité \"\(name)\" : caractères de contrôle et de mise en forme bidirectionnelle refusés",
-                en: "entity name \"\(name)\": control and bidirectional formatting characters are not allowed")
+                .usage, fr: "nom de l'entité \"\(name)\" : caractères de contrôle, de mise en forme bidirectionnelle ou invisibles refusés",
+                en: "entity name \"\(name)\": control, bidirectional formatting and invisible characters are not allowed")
         }
         // As people type it, with spaces between the groups (`212 900 195`); stored compact.
         let siren = Identifiers.normalizedSIREN(siren)
@@ -53,15 +54,36 @@ public struct AgentIdentity: Sendable, Codable, Equatable {
 
     public static let organizationIdentifierPrefix = "NTRFR-"
 
+    /// Characters an entity name (O) may not hold: those the terminal escapes (`TerminalText.isUnsafe`: control and
+    /// bidirectional formatting characters), and Unicode's default-ignorable code points (zero-width spaces and joiners,
+    /// U+FEFF, the soft hyphen, Hangul fillers, variation selectors, tag characters: Unicode's DerivedCoreProperties),
+    /// which draw nothing: "Commune de Plouzané" followed by a zero-width space would look like the real commune's name.
+    static func isRefused(_ scalar: Unicode.Scalar) -> Bool {
+        TerminalText.isUnsafe(scalar) || scalar.properties.isDefaultIgnorableCodePoint
+    }
+
+    /// `text` for a message: escaped for the terminal, each invisible character written as `U+XXXX`.
+    static func shown(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isDefaultIgnorableCodePoint, !TerminalText.isUnsafe(scalar) {
+                out += "U+" + scalar.value.zeroPadded(4, radix: 16, uppercase: true)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return TerminalText.line(out)
+    }
+
     /// Reads an identity from a certificate or request subject.
     /// - Returns: the identity, or the first thing missing or malformed, in words.
     public static func from(_ subject: DistinguishedName) -> Result<AgentIdentity, IdentityProblem> {
         guard let organization = subject.first("O"), !organization.isEmpty else { return .failure(.missing(LocalizedText(fr: "O (nom de l'entité)", en: "O (entity name)"))) }
-        guard !organization.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
-            let shown = TerminalText.line(organization)
+        guard !organization.unicodeScalars.contains(where: isRefused) else {
+            let shown = shown(organization)
             return .failure(.malformed(LocalizedText(
-                fr: "O « \(shown) » : caractères de contrôle et de mise en forme bidirectionnelle refusés",
-                en: "O \"\(shown)\": control and bidirectional formatting characters are not allowed")))
+                fr: "O « \(shown) » : caractères de contrôle, de mise en forme bidirectionnelle ou invisibles refusés",
+                en: "O \"\(shown)\": control, bidirectional formatting and invisible characters are not allowed")))
         }
         guard let identifier = subject.first("organizationIdentifier") else {
             return .failure(.missing(LocalizedText(both: "organizationIdentifier (NTRFR-<SIREN>)")))

@@ -61,9 +61,28 @@ struct CertificateAuthorityTests {
     @Test("A bad SIREN, host or name is refused before anything is written", arguments: [
         ("Commune", "212901898", "srv"), ("Commune", "21290189", "srv"), ("Commune", "2129018961", "srv"),
         ("", "212901896", "srv"), ("Commune", "212901896", "srv mairie"), ("Commune", "212901896", ""),
+        // Invisible characters that would make a name look like another member's: zero-width space, word joiner, BOM,
+        // soft hyphen, Hangul filler, a tag character.
+        ("Commune de\u{200B} Plouzané", "212901896", "srv"), ("Commune\u{2060} de Plouzané", "212901896", "srv"),
+        ("\u{FEFF}Commune", "212901896", "srv"), ("Commu\u{AD}ne", "212901896", "srv"), ("Commune\u{3164}", "212901896", "srv"),
+        ("Commune\u{E0041}", "212901896", "srv"),
     ])
     func badIdentity(name: String, siren: String, host: String) {
         #expect(throws: InputError.self) { try AgentIdentity(entityName: name, siren: siren, host: host) }
+    }
+
+    @Test("A certificate whose O holds an invisible character is not an agent's: the message shows where it is")
+    func invisibleOrganization() throws {
+        func subject(_ organization: String) -> DistinguishedName {
+            DistinguishedName([.init("C", "FR"), .init("O", organization), .init("organizationIdentifier", "NTRFR-212901896"), .init("CN", "srv-mairie")])
+        }
+        guard case .failure(let problem) = AgentIdentity.from(subject("Commune de Plouzané\u{200B}")) else {
+            Issue.record("a zero-width space in O was accepted")
+            return
+        }
+        #expect("\(problem)".contains("U+200B"), "\(problem)")
+        // Accents, apostrophes and hyphens of real names stay accepted.
+        #expect((try? AgentIdentity.from(subject("Commune d'Île-Molène — Syndicat Œuvre")).get()) != nil)
     }
 
     @Test("pki issue: digitalSignature, clientAuth, no CA bit, the subject copied, serials counted, index kept")
