@@ -49,11 +49,19 @@ extension TerritoryViews {
             let status = try status(fixes: 0)
             let days = status.territory.silentAfterDays
             let silent = status.entities.filter { $0.inPerimeter && $0.stale }.map { row in
-                AlertsView.Alert(
-                    kind: .memberSilent, siren: row.siren, entity: row.name, subject: "", date: row.newestReport, days: row.ageDays,
+                guard let age = row.ageDays else {
+                    // Servers, but no trusted report left on any of them (every one withdrawn after its signer's revocation).
+                    return AlertsView.Alert(
+                        kind: .memberSilent, siren: row.siren, entity: row.name, subject: "", date: nil, days: nil,
+                        detail: english
+                            ? "no trusted report left: each was withdrawn after its signer's revocation (enrol the agents again: cyberctl enroll, then cyberctl pki issue)"
+                            : "plus aucun rapport de confiance : chacun a été retiré après la révocation de son signataire (enrôlez à nouveau les agents : cyberctl enroll, puis cyberctl pki issue)")
+                }
+                return AlertsView.Alert(
+                    kind: .memberSilent, siren: row.siren, entity: row.name, subject: "", date: row.newestReport, days: age,
                     detail: english
-                        ? "no report for \(row.ageDays ?? 0) days (expected every \(days) days, plus \(Roster.graceDays) of grace)"
-                        : "aucun rapport depuis \(row.ageDays ?? 0) j (attendu tous les \(days) j, plus \(Roster.graceDays) j de grâce)")
+                        ? "no report for \(age) days (expected every \(days) days, plus \(Roster.graceDays) of grace)"
+                        : "aucun rapport depuis \(age) j (attendu tous les \(days) j, plus \(Roster.graceDays) j de grâce)")
             }
             let never = status.neverReported.map { member in
                 AlertsView.Alert(
@@ -80,7 +88,13 @@ extension TerritoryViews {
                         ? "this server's latest report is \(age) days old; the member's other servers still report"
                         : "dernier rapport de ce serveur il y a \(age) j ; les autres serveurs du membre rapportent encore")
             }
-            return silent + never + hosts
+            // Nothing trusted in the store at all: every list above is empty because nothing was seen.
+            let empty = try store.hasReports() ? [] : [AlertsView.Alert(
+                kind: .noReports, siren: nil, entity: nil, subject: "", date: nil, days: nil,
+                detail: english
+                    ? "the store holds no trusted report: nothing was verified, so no other alert can be raised (is the collector or consolidate writing to another store?)"
+                    : "la base ne contient aucun rapport de confiance : rien n'a été vérifié, aucune autre alerte ne peut donc être levée (le collecteur ou consolidate écrivent-ils dans une autre base ?)")]
+            return silent + never + hosts + empty
         }
         read(.refusals) {
             let horizon = try (store.roster()?.silentAfterDays ?? Roster.defaultSilentAfterDays) + Roster.graceDays

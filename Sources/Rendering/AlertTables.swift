@@ -55,6 +55,7 @@ extension ViewTables {
         case .reportWithdrawn: fr ? "Rapport retiré (signataire révoqué)" : "Report withdrawn (signer revoked)"
         case .crlStale: fr ? "CRL périmée" : "CRL out of date"
         case .crlMissing: fr ? "Aucune CRL" : "No CRL"
+        case .noReports: fr ? "Aucun rapport dans la base" : "No report in the store"
         }
     }
 

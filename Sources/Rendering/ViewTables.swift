@@ -27,7 +27,7 @@ public struct TextTable: Sendable {
         let title = title.map(TerminalText.line)
         // A column is padded to its widest cell up to `maximumPaddedWidth`; a longer cell (a 1 MB target in a
         // signed report) is shown whole but not padded to, or every row would be.
-        // Each cell's width (characters) counted once; an ASCII cell's is its length in bytes (the escaping above left
+        // Each cell's width (characters) counted once; an ASCII cell's is its length in bytes (the escaping left
         // no CR LF, the one ASCII pair that is a single character). 20,000 status rows of 14 cells: counting every
         // cell's characters twice, then joining copies of the padded cells, was a fifth of the status.
         func width(_ cell: String) -> Int {
@@ -93,16 +93,17 @@ public struct TextTable: Sendable {
     }
 
     /// A GitHub-flavoured Markdown table under a `###` heading when titled. Cells hold names from signed reports and
-    /// rosters: every character Markdown could read as markup (`\\ ` * _ [ ] < > |`) is escaped with a backslash, as the
+    /// rosters: every character Markdown could read as markup (`\\ ` * _ [ ] < > | &`) is escaped with a backslash, as the
     /// commune's digest does, so that a name renders as text (no link, emphasis or HTML tag in a converter that passes
-    /// HTML through); line breaks become spaces, control characters are escaped as in `text`.
+    /// HTML through, no entity reference such as `&#8203;` turned into an invisible or look-alike character); line breaks
+    /// become spaces, control characters are escaped as in `text`.
     public var markdown: String {
         func cell(_ value: String) -> String {
             // Most cells hold none of these bytes: kept as they are.
             let marked = value.utf8.contains { byte in
                 switch byte {
                 case UInt8(ascii: "\\"), UInt8(ascii: "`"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"),
-                     UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): true
+                     UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "|"), UInt8(ascii: "&"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): true
                 default: false
                 }
             }
@@ -114,7 +115,7 @@ public struct TextTable: Sendable {
                     out.append(" ")
                     continue
                 }
-                if "\\`*_[]<>|".contains(character) { out.append("\\") }
+                if "\\`*_[]<>|&".contains(character) { out.append("\\") }
                 out.append(character)
             }
             return TerminalText.line(out)

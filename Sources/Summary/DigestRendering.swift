@@ -37,13 +37,14 @@ public enum DigestRenderer {
         }
     }
 
-    /// Markdown: headings, lists; `|`, `*`, `_` and the like in names from reports are escaped.
+    /// Markdown: headings, lists; `*`, `_`, `&` and the like in names from reports are escaped (an entity reference such
+    /// as `&#8203;` would render as an invisible character).
     public static func markdown(_ digest: CommuneDigest) -> String {
         let words = Words(digest)
         func md(_ text: String) -> String {
             var out = ""
             for character in text {
-                if "\\`*_[]<>".contains(character) { out.append("\\") }
+                if "\\`*_[]<>&".contains(character) { out.append("\\") }
                 out.append(character)
             }
             return out

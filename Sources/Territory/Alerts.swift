@@ -70,6 +70,10 @@ public struct AlertsView: Codable, Sendable {
         /// A CA the last `consolidate` or `collect` trusted without any CRL, while the store holds reports: their
         /// signers' revocation was not checked. Territory-wide: no entity.
         case crlMissing = "crl-missing"
+        /// A store without any trusted report (none stored yet, or every one withdrawn): nothing was verified, so an
+        /// empty list would read as "nothing to report". Whatever the window; no entity. The daily timer then says
+        /// so (exit 1) instead of staying quiet when, for instance, the collector writes to another store.
+        case noReports = "no-reports"
     }
 
     /// The parts read, as `errors` names them.

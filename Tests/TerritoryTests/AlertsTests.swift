@@ -145,7 +145,9 @@ struct AlertsTests {
         #expect(of(.reportWithdrawn).first?.detail.contains("not evaluated") == true, "\(of(.reportWithdrawn))")
         #expect(view.counts.count == AlertsView.Kind.allCases.count)
         // crl-stale and crl-missing exclude each other for one CA: CRLStateAlertsTests has them.
-        #expect(AlertsView.Kind.allCases.filter { ![.crlStale, .crlMissing].contains($0) }.allSatisfy { (view.counts[$0.rawValue] ?? 0) > 0 }, "\(view.counts)")
+        // no-reports: a store with reports has none (nothingDue has it).
+        #expect(AlertsView.Kind.allCases.filter { ![.crlStale, .crlMissing, .noReports].contains($0) }.allSatisfy { (view.counts[$0.rawValue] ?? 0) > 0 }, "\(view.counts)")
+        #expect(view.counts["no-reports"] == 0)
         #expect(view.counts["crl-stale"] == 0 && view.counts["crl-missing"] == 0, "no CRL state recorded by a library ingest")
         // Past first.
         #expect([.agentCertificateExpired, .memberSilent, .hostSilent].contains(view.alerts.first?.kind), "\(view.alerts.map(\.kind))")
@@ -222,6 +224,13 @@ struct AlertsTests {
     @Test("Nothing due: exit 0 and says so; the same store with a silent member: exit 1")
     func nothingDue() throws {
         let fixture = try F()
+        // Before any report, the store verifies nothing: never "nothing to report".
+        _ = try fixture.store()
+        let empty = try Self.alerts(["--format", "json", "--lang", "en"], db: fixture.storeLocation)
+        #expect(empty.exitCode == 1, "\(empty.stdout)\(empty.stderr)")
+        let emptyView = try JSONDecoder().decode(AlertsView.self, from: Data(empty.stdout.utf8))
+        #expect(emptyView.alerts.map(\.kind) == [.noReports] && emptyView.alerts.first?.detail.contains("nothing was verified") == true, "\(emptyView.alerts)")
+        #expect(try Self.alerts([], db: fixture.storeLocation).stdout.contains("Aucun rapport dans la base"))
         try fixture.write("a.json", daysAgo: 1, results: [
             F.result("cert.expiry", .pass, .high, target: "/etc/ssl/far.pem", evidence: ["notAfter": Self.iso(fixture.now.addingTimeInterval(200 * 86_400))]),
         ])
