@@ -115,16 +115,11 @@ extension TerritoryViews {
     /// The servers whose state is not known, by SIREN then hostname (bytewise): latest report older than the silence
     /// limit (`TerritoryJudgement.silenceLimit`, the roster's `silent_after_days`), or none left (every report withdrawn
     /// after its signer's revocation). Per server, as `coverage` counts them: one fresh server does not hide another.
+    /// The servers of `silentHosts(silentAfterDays:)`, which `territory alerts` names, at the roster's threshold.
     public func silentServers() throws -> [String: [String]] {
-        try store.read { db in
-            let days = try TerritoryStore.roster(db)?.silentAfterDays ?? Roster.defaultSilentAfterDays
-            var out: [String: [String]] = [:]
-            try db.forEachRow(sql: """
-                SELECT siren, hostname FROM host WHERE latestReportKey IS NULL OR latestGeneratedAt < ? ORDER BY siren, hostname\(db.dialect.byteOrder)
-                """, arguments: [TerritoryJudgement.silenceLimit(now: nowSeconds, days: days)]) { row in
-                out[row[0] as String, default: []].append(row[1])
-            }
-            return out
-        }
+        let days = try store.roster()?.silentAfterDays ?? Roster.defaultSilentAfterDays
+        var out: [String: [String]] = [:]
+        for host in try silentHosts(silentAfterDays: days) { out[host.siren, default: []].append(host.hostname) }
+        return out
     }
 }
